@@ -1,0 +1,310 @@
+"""Tests for tools/gen_wsdl.py (the generated wsdl/) and vimsim.schema."""
+import importlib.util
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from lxml import etree
+
+from vimsim import schema
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+WSDL_DIR = schema.default_wsdl_dir()
+XSD_FILES = sorted(f for f in os.listdir(WSDL_DIR) if f.endswith('.xsd'))
+EXPECTED_FILES = {
+    'vimService.wsdl', 'vim.wsdl', 'core-types.xsd', 'query-types.xsd',
+    'query-messagetypes.xsd', 'reflect-types.xsd', 'reflect-messagetypes.xsd',
+    'vim-types.xsd', 'vim-messagetypes.xsd', 'vim-managedtypes.xsd',
+}
+
+
+@pytest.fixture(scope='module')
+def s():
+    return schema.load()
+
+
+# ---------------------------------------------------------------------------
+# generated files
+
+def test_file_layout():
+    assert EXPECTED_FILES <= set(os.listdir(WSDL_DIR))
+
+
+def test_regenerate_is_byte_identical(tmp_path):
+    if importlib.util.find_spec('pyVmomi') is None:
+        pytest.skip('pyVmomi is not importable: cannot regenerate wsdl/')
+    out = tmp_path / 'wsdl'
+    subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'gen_wsdl.py'), '--out', str(out)],
+                   check=True, capture_output=True)
+    generated = sorted(os.listdir(out))
+    assert set(generated) == EXPECTED_FILES
+    for name in generated:
+        with open(os.path.join(WSDL_DIR, name), 'rb') as a, open(out / name, 'rb') as b:
+            assert a.read() == b.read(), '%s differs from a fresh generation' % name
+
+
+def _wrapper_schema(extra=''):
+    text = ('<schema xmlns="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:vim25" elementFormDefault="qualified">'
+            + ''.join('<include schemaLocation="%s"/>' % f for f in XSD_FILES)
+            + extra + '</schema>')
+    return etree.fromstring(text.encode(), base_url=os.path.join(WSDL_DIR, 'wrapper.xsd'))
+
+
+def test_all_xsd_compile_as_one_schema():
+    etree.XMLSchema(_wrapper_schema())
+
+
+def _wsdl_inline_schema():
+    wsdl = etree.parse(os.path.join(WSDL_DIR, 'vim.wsdl'))
+    sch = wsdl.find('{http://schemas.xmlsoap.org/wsdl/}types/{http://www.w3.org/2001/XMLSchema}schema')
+    return etree.XMLSchema(etree.fromstring(etree.tostring(sch),
+                                            base_url=os.path.join(WSDL_DIR, 'vim-inline.xsd')))
+
+
+def test_wsdl_inline_schema_compiles_and_validates():
+    xs = _wsdl_inline_schema()
+    ok = etree.fromstring(
+        b'<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">propertyCollector</_this>'
+        b'<specSet><propSet><type>VirtualMachine</type><pathSet>name</pathSet></propSet>'
+        b'<objectSet><obj type="Folder">group-d1</obj></objectSet></specSet>'
+        b'<options/></RetrievePropertiesEx>')
+    assert xs.validate(ok), xs.error_log
+    bad = etree.fromstring(
+        b'<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">pc</_this>'
+        b'<options/><specSet/></RetrievePropertiesEx>')
+    assert not xs.validate(bad)
+
+
+def test_wsdl_structure():
+    ns = {'w': 'http://schemas.xmlsoap.org/wsdl/', 'soap': 'http://schemas.xmlsoap.org/wsdl/soap/'}
+    svc = etree.parse(os.path.join(WSDL_DIR, 'vimService.wsdl'))
+    assert svc.find('w:import', ns).get('location') == 'vim.wsdl'
+    assert svc.find('.//soap:address', ns).get('location') == 'https://localhost/sdk'
+    vim = etree.parse(os.path.join(WSDL_DIR, 'vim.wsdl'))
+    incs = [i.get('schemaLocation') for i in vim.iter('{http://www.w3.org/2001/XMLSchema}include')]
+    assert incs == ['query-messagetypes.xsd', 'reflect-messagetypes.xsd', 'vim-messagetypes.xsd']
+    actions = {o.get('soapAction') for o in vim.iterfind('.//soap:operation', ns)}
+    assert actions == {'urn:vim25/9.1.1.0'}
+    op = vim.find('w:portType/w:operation[@name="PowerOnVM_Task"]', ns)
+    assert op.get(schema.SINCE) == '2.0'
+    faults = {f.get('name'): f.get('message') for f in op.findall('w:fault', ns)}
+    assert faults['RuntimeFault'] == 'vim25:RuntimeFaultFaultMsg'
+    assert faults['TaskInProgressFault'] == 'vim25:TaskInProgressFaultMsg'
+    assert faults['InsufficientResourcesFaultFault'] == 'vim25:InsufficientResourcesFaultFaultMsg'
+    xs = '{http://www.w3.org/2001/XMLSchema}'
+    el = vim.find('w:types/%sschema/%selement[@name="PowerOnVM_Task"]' % (xs, xs), ns)
+    assert el.get('type') == 'vim25:PowerOnVMRequestType'   # real WSDLs drop _Task here
+    # no public file includes the managed types
+    for name in EXPECTED_FILES - {'vim-managedtypes.xsd'}:
+        with open(os.path.join(WSDL_DIR, name), encoding='utf-8') as fh:
+            assert 'vim-managedtypes.xsd' not in fh.read()
+
+
+def test_array_types():
+    with open(os.path.join(WSDL_DIR, 'vim-types.xsd'), encoding='utf-8') as fh:
+        vim_types = fh.read()
+    assert ('<element name="VirtualDevice" type="vim25:VirtualDevice" minOccurs="0" '
+            'maxOccurs="unbounded"/>') in vim_types
+    assert 'name="ArrayOfVirtualDevice"' in vim_types
+    with open(os.path.join(WSDL_DIR, 'core-types.xsd'), encoding='utf-8') as fh:
+        core = fh.read()
+    for item in ('String', 'Int', 'Long', 'Short', 'Byte', 'Boolean', 'Float', 'Double',
+                 'DateTime', 'Base64Binary', 'AnyType', 'ManagedObjectReference', 'AnyURI'):
+        assert 'name="ArrayOf%s"' % item in core
+    assert '<element name="string" type="xsd:string" minOccurs="0" maxOccurs="unbounded"/>' in core
+
+
+def test_fetch_style_anytype_content_is_validated():
+    # anyType + xsi:type validates against the named type (how FetchResponse values look)
+    extra = ('<element name="Probe"><complexType><sequence>'
+             '<element name="returnval" type="anyType" maxOccurs="unbounded"/>'
+             '</sequence></complexType></element>')
+    xs = etree.XMLSchema(_wrapper_schema(extra))
+    good = (b'<Probe xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            b'<returnval xsi:type="VirtualMachineRuntimeInfo"><host type="HostSystem">host-1</host>'
+            b'<connectionState>connected</connectionState><powerState>poweredOn</powerState>'
+            b'<faultToleranceState>notConfigured</faultToleranceState>'
+            b'<toolsInstallerMounted>false</toolsInstallerMounted><numMksConnections>0</numMksConnections>'
+            b'<recordReplayState>inactive</recordReplayState><onlineStandby>false</onlineStandby>'
+            b'<consolidationNeeded>false</consolidationNeeded>'
+            b'</returnval>'
+            b'<returnval xsi:type="ArrayOfManagedObjectReference">'
+            b'<ManagedObjectReference type="VirtualMachine">vm-1</ManagedObjectReference></returnval>'
+            b'</Probe>')
+    assert xs.validate(etree.fromstring(good)), xs.error_log
+    bad = good.replace(b'poweredOn', b'poweredSideways')
+    assert not xs.validate(etree.fromstring(bad))
+
+
+# ---------------------------------------------------------------------------
+# Schema
+
+def test_versions(s):
+    assert s.versions[0] == '2.0'
+    assert s.versions[-1] == '9.1.1.0'
+    assert s.newest == len(s.versions) - 1
+    assert s.version('8.0.3.0') > s.version('8.0.2.0') > s.version('7.0.3.0') > s.version('6.7')
+    assert s.version_name(s.version('6.7.1')) == '6.7.1'
+    with pytest.raises(KeyError):
+        s.version('1.0')
+
+
+def test_sizes(s):
+    # WIRE.md section 11 (3,169 counts vmodl.DataObject, which is no WSDL type)
+    assert len(s.types) == 3168
+    assert sum(t.is_fault for t in s.types.values()) == 700
+    assert len(s.managed) == 156
+    assert len(s.operations) == 1092
+    assert len(s.enums) == 465
+
+
+def test_vm_config_info(s):
+    ci = s.types['VirtualMachineConfigInfo']
+    assert ci.base is s.types['DynamicData']
+    names = [f.name for f in ci.fields]
+    assert names[:5] == ['dynamicType', 'dynamicProperty', 'changeVersion', 'modified', 'name']
+    assert names.index('hardware') < names.index('cpuAllocation') < names.index('extraConfig')
+    f = ci.field_map
+    assert not f['name'].optional and f['name'].type == 'string' and not f['name'].array
+    assert f['annotation'].optional
+    assert f['modified'].type == 'dateTime'
+    assert f['hardware'].type == 'VirtualHardware' and not f['hardware'].optional
+    assert f['extraConfig'].type == 'OptionValue' and f['extraConfig'].array and f['extraConfig'].optional
+    assert f['instanceUuid'].since == s.version('4.0')
+    assert s.types['VirtualHardware'].field_map['device'].type == 'VirtualDevice'
+    assert s.types['VirtualHardware'].field_map['device'].array
+    assert s.types['VirtualDisk'].is_a(s.types['VirtualDevice'])
+    assert s.types['VirtualDisk'] in s.types['VirtualDevice'].subtypes
+    obj = ci.cls(name='vm1')
+    assert obj.name == 'vm1' and obj.uuid is None
+    assert isinstance(obj, schema.DataObject) and type(obj).__name__ == 'VirtualMachineConfigInfo'
+    assert obj == ci.cls(name='vm1') and obj != ci.cls(name='vm2')
+    with pytest.raises(TypeError):
+        ci.cls(nosuchfield=1)
+    with pytest.raises(AttributeError):
+        obj.nosuchfield = 1
+
+
+def test_retrieve_properties_ex(s):
+    op = s.operations['RetrievePropertiesEx']
+    assert op.managed_type == 'PropertyCollector'
+    assert [(p.name, p.type, p.array, p.optional) for p in op.params] == [
+        ('specSet', 'PropertyFilterSpec', True, False),
+        ('options', 'RetrieveOptions', False, False)]
+    assert op.result.name == 'returnval'
+    assert op.result.type == 'RetrieveResult' and op.result.optional and not op.result.array
+    assert 'InvalidProperty' in op.faults and 'RuntimeFault' in op.faults
+    assert op.since == s.version('4.1')
+    assert not op.is_task
+    assert s.operations['CancelWaitForUpdates'].result is None
+
+
+def test_power_on(s):
+    op = s.operations['PowerOnVM_Task']
+    assert op.managed_type == 'VirtualMachine' and op.is_task
+    assert op.result.type == 'ManagedObjectReference' and op.result.mo_type == 'Task'
+    assert op.params[0].name == 'host' and op.params[0].mo_type == 'HostSystem'
+    assert op.params[0].optional
+    assert op.privilege == 'VirtualMachine.Interact.PowerOn'
+    assert s.managed['VirtualMachine'].methods['PowerOnVM_Task'] is op
+
+
+def test_virtual_machine_managed_type(s):
+    vm = s.managed['VirtualMachine']
+    assert vm.property_map['runtime'].type == 'VirtualMachineRuntimeInfo'
+    assert vm.base.name == 'ManagedEntity'
+    assert vm.is_a('ManagedEntity') and vm.is_a('ManagedObject') and not vm.is_a('HostSystem')
+    name = vm.property_map['name']
+    assert name is s.managed['ManagedEntity'].property_map['name']
+    assert [p.name for p in vm.properties].index('name') < [p.name for p in vm.properties].index('runtime')
+    assert 'Destroy_Task' in vm.methods and vm.methods['Destroy_Task'].managed_type == 'ManagedEntity'
+    host = vm.property_map['runtime']
+    assert not host.array
+    hvm = s.managed['HostSystem'].property_map['vm']
+    assert hvm.type == 'ManagedObjectReference' and hvm.mo_type == 'VirtualMachine' and hvm.array
+    assert s.managed['ManagedObject'].base is None and not s.managed['ManagedObject'].properties
+
+
+def test_since_of_new_field(s):
+    f = s.types['HostCapability'].field_map['stretchedSCSupported']
+    assert f.since > s.version('8.0.2.0')
+    assert f.since == s.version('8.0.3.0')
+    assert s.types['HostCapability'].since < s.version('8.0.2.0')
+
+
+def test_enums(s):
+    ps = s.enums['VirtualMachinePowerState']
+    assert set(ps.values) == {'poweredOff', 'poweredOn', 'suspended'}
+    assert all(v == ps.since for v in ps.values.values())
+
+
+def test_faults(s):
+    il = s.types['InvalidLogin']
+    assert il.is_fault and issubclass(il.cls, Exception)
+    assert issubclass(il.cls, s.types['MethodFault'].cls)
+    with pytest.raises(s.types['VimFault'].cls):
+        raise il.cls()
+    mf = s.types['MethodFault']
+    assert mf.base is None
+    # as in a real WSDL: a root that repeats DynamicData's fields
+    assert [f.name for f in mf.fields] == ['dynamicType', 'dynamicProperty', 'faultCause', 'faultMessage']
+    assert mf.field_map['faultCause'].type == 'LocalizedMethodFault'
+    lmf = s.types['LocalizedMethodFault']
+    assert not lmf.is_fault and lmf.base.name == 'DynamicData'
+    assert lmf.field_map['fault'].type == 'MethodFault'
+    # a MethodFault-typed value travels as LocalizedMethodFault
+    assert s.types['TaskInfo'].field_map['error'].type == 'LocalizedMethodFault'
+    assert s.types['ManagedObjectNotFound'].field_map['obj'].type == 'ManagedObjectReference'
+    assert not s.types['DynamicData'].is_fault
+    assert not issubclass(s.types['DynamicData'].cls, Exception)
+
+
+def test_moref():
+    a = schema.MoRef('VirtualMachine', 'vm-1')
+    assert a == schema.MoRef('VirtualMachine', 'vm-1')
+    assert a != schema.MoRef('HostSystem', 'vm-1')
+    assert len({a, schema.MoRef('VirtualMachine', 'vm-1')}) == 1
+    assert 'vm-1' in repr(a)
+
+
+def test_keyword_field_names(s):
+    ev = s.types['AlarmClearedEvent'].cls(**{'from': 'green'})
+    assert getattr(ev, 'from') == 'green'
+
+
+def test_load_is_cached(s):
+    assert schema.load() is s
+
+
+def test_load_time(tmp_path, monkeypatch):
+    code = ('import time; t = time.perf_counter(); from vimsim import schema; '
+            'schema.load(); print(time.perf_counter() - t)')
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path), PYTHONPATH=ROOT)
+    times = []
+    for _ in range(2):   # cold (no cache), then warm
+        out = subprocess.run([sys.executable, '-c', code], env=env, check=True,
+                             capture_output=True, text=True).stdout
+        times.append(float(out))
+    assert times[0] < 1.0 and times[1] < 1.0, times
+    # a broken cache file is rebuilt, an unwritable cache dir is ignored
+    for p in (tmp_path / 'vimsim').iterdir():
+        p.write_bytes(b'garbage')
+    subprocess.run([sys.executable, '-c', code], env=env, check=True, capture_output=True)
+    env['XDG_CACHE_HOME'] = '/proc/nonexistent'
+    subprocess.run([sys.executable, '-c', code], env=env, check=True, capture_output=True)
+
+
+def test_loader_does_not_import_pyvmomi():
+    code = 'import sys; from vimsim import schema; schema.load(); print("pyVmomi" in sys.modules)'
+    out = subprocess.run([sys.executable, '-c', code], env=dict(os.environ, PYTHONPATH=ROOT),
+                         check=True, capture_output=True, text=True).stdout
+    assert out.strip() == 'False'
+
+
+def test_explicit_dir(s):
+    t = time.perf_counter()
+    s2 = schema.load(WSDL_DIR)
+    assert s2 is s
+    assert time.perf_counter() - t < 1.0

@@ -1,0 +1,143 @@
+"""The ``vimsim`` command: vcsim's command line, vcsim's env line.
+
+    $ vimsim -l 127.0.0.1:0
+    export GOVC_URL=https://user:pass@127.0.0.1:40123/sdk GOVC_SIM_PID=4242
+"""
+
+import os
+import sys
+import urllib.parse
+
+from vimsim.options import UsageError, parse_args, secret, usage
+
+__all__ = ['main', 'make_app', 'govc_url', 'env_line', 'write_env_line', 'serve']
+
+PROG = 'vimsim'
+
+
+def govc_url(opts, host, port):
+    """The URL vcsim prints: ``https://USER:PASS@HOST:PORT/sdk``; user ``user``,
+    password ``pass`` unless -username was given (as vcsim does)."""
+    scheme = 'https' if opts.tls else 'http'
+    if opts.username:
+        user, password = opts.username, opts.password
+    else:
+        user, password = 'user', 'pass'
+    # Go's url.UserPassword escaping: keep unreserved and $&+,;=
+    userinfo = '%s:%s' % (urllib.parse.quote(user, safe="$&+,;="),
+                          urllib.parse.quote(password, safe="$&+,;="))
+    if ':' in host and not host.startswith('['):
+        host = '[%s]' % host
+    return '%s://%s@%s:%d/sdk' % (scheme, userinfo, host, port)
+
+
+def env_line(opts, host, port, pid=None):
+    return 'export GOVC_URL=%s GOVC_SIM_PID=%d\n' % (
+        govc_url(opts, host, port), os.getpid() if pid is None else pid)
+
+
+def write_env_line(opts, line, stdout=None):
+    """Write the env line to -E (a file or fifo, opened for writing; a fifo
+    blocks until its reader is there) or to stdout, flushed."""
+    if opts.env in ('-', ''):
+        out = stdout or sys.stdout
+        out.write(line)
+        out.flush()
+        return
+    fd = os.open(opts.env, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        data = line.encode('utf-8')
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
+
+
+def make_app(simulator):
+    """The HTTP application of ``simulator``: POST /sdk and /sdk/vimService to
+    ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
+    schemas filtered to ``simulator.api_version``), 404 otherwise."""
+    from vimsim.server import make_app as compose
+    from vimsim.server.documents import Documents
+    docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
+    return compose(simulator.handle_soap, docs)
+
+
+def serve(opts, simulator, reactor=None):
+    """Listen for ``simulator`` as ``opts`` says; return (port, host, bound_port)."""
+    from vimsim.server import listen, split_hostport
+    from vimsim.server import tls as _tls
+
+    host, port = split_hostport(opts.listen)
+    app = make_app(simulator)
+    cert_pem = key_pem = None
+    if opts.tls and opts.tlscert:
+        cert_pem, key_pem = _tls.load_pair(opts.tlscert, opts.tlskey or None)
+    lport = listen(app, host, port, tls=opts.tls, cert_pem=cert_pem, key_pem=key_pem,
+                   reactor=reactor)
+    bound = lport.getHost()
+    return lport, bound.host, bound.port
+
+
+def main(argv=None):
+    if argv is None:
+        argv = sys.argv[1:]
+    try:
+        opts = parse_args(argv, prog=PROG)
+    except UsageError as e:
+        sys.stderr.write('%s\n%s' % (e, usage(PROG)))
+        return 2
+
+    if opts.args:
+        cmd = opts.args[0]
+        if cmd == 'version':
+            import vimsim
+            sys.stdout.write('Build Version: %s\n' % getattr(vimsim, '__version__', 'dev'))
+            return 0
+        if cmd == 'uuidgen':
+            import uuid
+            sys.stdout.write('%s\n' % uuid.uuid4())
+            return 0
+
+    opts.username = secret(opts.username)
+    opts.password = secret(opts.password)
+
+    from twisted.internet import reactor
+    from vimsim.simulator import Simulator
+
+    try:
+        simulator = Simulator(opts)
+        lport, host, port = serve(opts, simulator, reactor)
+    except Exception as e:  # vcsim: log.Fatal
+        sys.stderr.write('%s: %s\n' % (PROG, e))
+        return 1
+
+    try:
+        write_env_line(opts, env_line(opts, host, port))
+    except OSError as e:
+        sys.stderr.write('%s: %s\n' % (PROG, e))
+        return 1
+
+    if opts.stdinexit:
+        _exit_on_stdin(reactor)
+
+    reactor.run()      # SIGINT / SIGTERM stop the reactor
+    return 0
+
+
+def _exit_on_stdin(reactor):
+    import threading
+    sys.stdout.write('Press any key to exit\n')
+    sys.stdout.flush()
+
+    def wait():
+        try:
+            sys.stdin.read(1)
+        finally:
+            reactor.callFromThread(reactor.stop)
+
+    threading.Thread(target=wait, name='stdinexit', daemon=True).start()
+
+
+if __name__ == '__main__':  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The managed-object model: objects by reference, property reads, calls.
+
+A managed object is a Python object whose attributes carry the API's property
+names (`vm.name`, `folder.childEntity`); derived properties are Python
+properties computed on read. Methods carry the WSDL operation names
+(`CreateContainerView`) and take the request context first, then the
+operation's parameters as keyword arguments.
+"""
+import itertools
+
+from vimsim.schema import MoRef
+from vimsim.soap.fault import ManagedObjectNotFound
+
+
+class Context:
+    """What a handler knows of the call it serves."""
+    __slots__ = ('server', 'session', 'version', 'request')
+
+    def __init__(self, server, session, version, request=None):
+        self.server = server
+        self.session = session
+        self.version = version
+        self.request = request
+
+
+class ManagedObject:
+    """Base of every managed object. `type_name` is the WSDL type name."""
+    type_name = 'ManagedObject'
+    owner = None  # the Session owning a session-scoped object, else None
+
+    def __init__(self, server, moid):
+        self.server = server
+        self.ref = MoRef(self.type_name, moid)
+        server.objects.add(self)
+
+    def read(self, name, ctx):
+        """The value of managed property `name` (None when unset).
+        Session-dependent properties override this."""
+        return getattr(self, name, None)
+
+    def view_children(self):
+        """The MoRefs a ContainerView sees directly inside this object."""
+        return ()
+
+    def destroy(self):
+        self.server.objects.remove(self)
+
+    def __repr__(self):
+        return '<%s %s>' % (self.type_name, self.ref.value)
+
+
+class Registry:
+    """Every managed object by reference, plus moid allocation."""
+
+    def __init__(self):
+        self._by_ref = {}
+        self._counter = itertools.count(1)
+
+    def next_id(self, prefix):
+        """A fresh vCenter-style moid: 'vm-42', 'group-v7', 'host-19'."""
+        return '%s%d' % (prefix, next(self._counter))
+
+    def add(self, obj):
+        self._by_ref[obj.ref] = obj
+
+    def remove(self, obj):
+        self._by_ref.pop(obj.ref, None)
+
+    def get(self, ref):
+        return self._by_ref.get(ref)
+
+    def resolve(self, ref):
+        """The object a MoRef names, or the fault vCenter answers."""
+        obj = self._by_ref.get(ref)
+        if obj is None:
+            raise ManagedObjectNotFound(ref)
+        return obj
+
+    def __iter__(self):
+        return iter(list(self._by_ref.values()))
+
+    def __len__(self):
+        return len(self._by_ref)

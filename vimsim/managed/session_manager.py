@@ -1,0 +1,180 @@
+"""SessionManager and sessions: login, cookies, clone tickets, idle expiry.
+
+A Session owns the session-scoped objects (views, extra property collectors,
+paging tokens); they go when it ends, whether by Logout, TerminateSession or
+idle expiry.
+"""
+import hashlib
+import os
+import time
+import uuid
+from datetime import datetime, timezone
+
+from vimsim.managed.base import ManagedObject
+from vimsim.soap.fault import InvalidArgument, NotFound, fault
+
+COOKIE_NAME = 'vmware_soap_session'
+CLONE_TICKET_SECONDS = 300
+
+
+class Session:
+    """One authenticated client session."""
+
+    def __init__(self, user, ip_address, user_agent, locale, server):
+        self.key = str(uuid.UUID(bytes=os.urandom(16)))
+        self.cookie = hashlib.sha1(os.urandom(32)).hexdigest()
+        self.user = user
+        self.owned = []
+        self._on_close = []
+        self.last_active = time.monotonic()
+        now = datetime.now(timezone.utc)
+        self.info = server.schema.types['UserSession'].cls(
+            key=self.key, userName=user, fullName=user, loginTime=now,
+            lastActiveTime=now, locale=locale or 'en', messageLocale=locale or 'en',
+            extensionSession=False, ipAddress=ip_address or '127.0.0.1',
+            userAgent=user_agent or '', callCount=0)
+
+    def touch(self):
+        """Count a call: UserSession.callCount and lastActiveTime move."""
+        self.last_active = time.monotonic()
+        self.info.lastActiveTime = datetime.now(timezone.utc)
+        self.info.callCount += 1
+
+    def own(self, obj):
+        self.owned.append(obj)
+
+    def disown(self, obj):
+        if obj in self.owned:
+            self.owned.remove(obj)
+
+    def on_close(self, callback):
+        self._on_close.append(callback)
+
+    def close(self):
+        for obj in self.owned:
+            obj.destroy()
+        self.owned = []
+        callbacks, self._on_close = self._on_close, []
+        for callback in callbacks:
+            callback()
+
+
+class SessionManager(ManagedObject):
+    type_name = 'SessionManager'
+
+    def __init__(self, server, moid, username=None, password=None, idle_timeout=1800):
+        super().__init__(server, moid)
+        self.username = username
+        self.password = password
+        self.idle_timeout = idle_timeout
+        self.sessions = {}          # key -> Session
+        self._by_cookie = {}        # cookie -> Session
+        self._clone_tickets = {}    # ticket -> (Session, expiry)
+        self.defaultLocale = 'en'
+        self.supportedLocaleList = ['en', 'de', 'es', 'fr', 'ja', 'ko', 'zh_CN', 'zh_TW']
+        self.messageLocaleList = list(self.supportedLocaleList)
+        self.message = None
+
+    # -- lookup, used by the endpoint -----------------------------------------
+    def by_cookie(self, cookie):
+        """The live session of a cookie value, expiring an idle one."""
+        session = self._by_cookie.get(cookie)
+        if session is not None and self._expired(session):
+            self._end(session)
+            return None
+        return session
+
+    def expire_idle(self):
+        """Drop every session idle for longer than the timeout."""
+        for session in list(self.sessions.values()):
+            if self._expired(session):
+                self._end(session)
+
+    def _expired(self, session):
+        return time.monotonic() - session.last_active > self.idle_timeout
+
+    def _start(self, ctx, user, locale=None):
+        request = ctx.request
+        session = Session(user, request.peer if request else None,
+                          request.headers.get('user-agent') if request else None,
+                          locale, ctx.server)
+        if ctx.session is not None:   # a second Login on one connection replaces it
+            self._end(ctx.session)
+        self.sessions[session.key] = session
+        self._by_cookie[session.cookie] = session
+        ctx.session = session
+        return session
+
+    def _end(self, session):
+        self.sessions.pop(session.key, None)
+        self._by_cookie.pop(session.cookie, None)
+        for ticket, (owner, _) in list(self._clone_tickets.items()):
+            if owner is session:
+                del self._clone_tickets[ticket]
+        session.close()
+
+    # -- properties -------------------------------------------------------------
+    def read(self, name, ctx):
+        if name == 'currentSession':
+            return ctx.session.info if ctx.session is not None else None
+        if name == 'sessionList':
+            return [s.info for s in self.sessions.values()]
+        return super().read(name, ctx)
+
+    # -- API methods --------------------------------------------------------------
+    def Login(self, ctx, userName, password, locale=None):
+        if not self._credentials_ok(userName, password):
+            raise fault('InvalidLogin', 'Cannot complete login due to an incorrect '
+                                        'user name or password.')
+        return self._start(ctx, userName, locale).info
+
+    def _credentials_ok(self, user, password):
+        if not user or not password:
+            return False
+        if self.username is not None and user != self.username:
+            return False
+        if self.password is not None and password != self.password:
+            return False
+        return True
+
+    def Logout(self, ctx):
+        self._end(ctx.session)
+        ctx.session = None
+
+    def SessionIsActive(self, ctx, sessionID, userName):
+        session = self.sessions.get(sessionID)
+        if session is None or self._expired(session):
+            return False
+        return session.user == userName
+
+    def TerminateSession(self, ctx, sessionId):
+        targets = []
+        for key in sessionId:
+            session = self.sessions.get(key)
+            if session is None:
+                raise NotFound('Session %s was not found.' % key)
+            if session is ctx.session:
+                raise InvalidArgument('sessionId', 'A session cannot terminate itself.')
+            targets.append(session)
+        for session in targets:
+            self._end(session)
+
+    def AcquireCloneTicket(self, ctx):
+        ticket = 'cst-VCT-%s' % hashlib.sha1(os.urandom(32)).hexdigest()
+        self._clone_tickets[ticket] = (ctx.session, time.monotonic() + CLONE_TICKET_SECONDS)
+        return ticket
+
+    def CloneSession(self, ctx, cloneTicket):
+        source, expiry = self._clone_tickets.pop(cloneTicket, (None, 0))
+        if source is None or time.monotonic() > expiry or source.key not in self.sessions:
+            raise fault('InvalidLogin', 'Cannot complete login due to an invalid clone ticket.')
+        return self._start(ctx, source.user, source.info.locale).info
+
+    def SetLocale(self, ctx, locale):
+        if locale not in self.supportedLocaleList:
+            raise InvalidArgument('locale')
+        ctx.session.info.locale = locale
+        ctx.session.info.messageLocale = locale
+
+    def UpdateServiceMessage(self, ctx, message):
+        self.message = message or None

@@ -1,0 +1,270 @@
+"""Command line options: everything vcsim's command line holds, with vcsim's
+defaults and meanings (govmomi ``vcsim/main.go``, ``simulator/model.go``).
+
+Both Go ``flag`` spellings (``-flag value``, ``-flag=value``, ``--flag``,
+booleans ``-tls`` / ``-tls=false``) and ordinary long options
+(``--listen 127.0.0.1:0``, ``--no-tls``) are accepted. As in Go, parsing stops
+at the first non-flag argument or at ``--``; the rest are positional
+arguments (vcsim knows the commands ``version`` and ``uuidgen``).
+"""
+
+import os
+import sys
+from dataclasses import dataclass, field
+
+__all__ = ['Options', 'UsageError', 'parse_args', 'usage', 'FLAGS', 'secret',
+           'parse_method_delay']
+
+
+@dataclass
+class Options:
+    # -- server ---------------------------------------------------------------
+    listen: str = '127.0.0.1:8989'   # -l: listen address; port 0 = ephemeral
+    tls: bool = True                 # -tls: HTTPS (-tls=false: plain HTTP)
+    tlscert: str = ''                # -tlscert: PEM certificate file
+    tlskey: str = ''                 # -tlskey: PEM key file
+    username: str = ''               # -username: '' = any user name accepted
+    password: str = ''               # -password: '' = any password accepted
+    api_version: str = ''            # -api-version: '' = the simulator's newest
+    env: str = '-'                   # -E: file/fifo for the env line ('-' = stdout)
+    load: str = ''                   # -load DIR: load the model from a directory
+    tunnel: int = -1                 # -tunnel: SDK tunnel port (-1: none)
+    trace: bool = False              # -trace: trace SOAP to -trace-file
+    trace_file: str = ''             # -trace-file: trace output ('' = stderr)
+    stdinexit: bool = False          # -stdinexit: press any key to exit
+    # -- model (vcsim's VPX() defaults) ----------------------------------------
+    esx: bool = False                # -esx: simulate a standalone ESX host
+    dc: int = 1                      # -dc: datacenters
+    cluster: int = 1                 # -cluster: clusters (per datacenter)
+    host: int = 3                    # -host: hosts per cluster
+    standalone_host: int = 1         # -standalone-host: standalone hosts
+    vm: int = 2                      # -vm: VMs per resource pool
+    pool: int = 0                    # -pool: resource pools per compute resource
+    app: int = 0                     # -app: vApps per compute resource
+    folder: int = 0                  # -folder: folders (datacenters placed in folders)
+    ds: int = 1                      # -ds: local datastores
+    pod: int = 0                     # -pod: storage pods per datacenter
+    pg: int = 1                      # -pg: DVS port groups
+    pg_nsx: int = 0                  # -pg-nsx: NSX backed port groups
+    nsx: int = 0                     # -nsx: NSX backed opaque networks
+    autostart: bool = True           # -autostart: power on model-created VMs
+    # -- delays ---------------------------------------------------------------
+    delay: int = 0                   # -delay: ms delay of every method response
+    method_delay: dict = field(default_factory=dict)  # -method-delay 'M1:ms,M2:ms'
+    delay_jitter: float = 0.0        # -delay-jitter: coefficient of variation
+    # -- positional arguments (vcsim commands: "version", "uuidgen") ----------
+    args: list = field(default_factory=list)
+
+    def model_counts(self):
+        """The inventory counts vcsim would build: with ``esx`` vcsim starts
+        from its ESX() model and keeps only -ds, -vm, -autostart and the delays."""
+        if self.esx:
+            return dict(dc=0, cluster=0, host=0, standalone_host=0, vm=self.vm,
+                        pool=0, app=0, folder=0, ds=self.ds, pod=0, pg=0, pg_nsx=0,
+                        nsx=0, autostart=self.autostart)
+        return dict(dc=self.dc, cluster=self.cluster, host=self.host,
+                    standalone_host=self.standalone_host, vm=self.vm, pool=self.pool,
+                    app=self.app, folder=self.folder, ds=self.ds, pod=self.pod,
+                    pg=self.pg, pg_nsx=self.pg_nsx, nsx=self.nsx,
+                    autostart=self.autostart)
+
+
+class UsageError(Exception):
+    pass
+
+
+# flag name -> (Options field, kind, help); kinds: str int float bool delay
+FLAGS = {
+    'l': ('listen', 'str', 'Listen address for vcsim (port 0: ephemeral)'),
+    'tls': ('tls', 'bool', 'Enable TLS'),
+    'tlscert': ('tlscert', 'str', 'Path to TLS certificate file'),
+    'tlskey': ('tlskey', 'str', 'Path to TLS key file'),
+    'username': ('username', 'str',
+                 'Login username for vcsim (any username allowed by default)'),
+    'password': ('password', 'str',
+                 'Login password for vcsim (any password allowed by default)'),
+    'api-version': ('api_version', 'str', 'API version'),
+    'E': ('env', 'str', 'Output vcsim variables to the given fifo or stdout'),
+    'load': ('load', 'str', 'Load model from directory'),
+    'tunnel': ('tunnel', 'int', 'SDK tunnel port'),
+    'trace': ('trace', 'bool', 'Trace SOAP to -trace-file'),
+    'trace-file': ('trace_file', 'str', 'Trace output file (defaults to stderr)'),
+    'stdinexit': ('stdinexit', 'bool', 'Press any key to exit'),
+    'esx': ('esx', 'bool', 'Simulate standalone ESX'),
+    'dc': ('dc', 'int', 'Number of datacenters'),
+    'cluster': ('cluster', 'int', 'Number of clusters'),
+    'host': ('host', 'int', 'Number of hosts per cluster'),
+    'standalone-host': ('standalone_host', 'int', 'Number of standalone hosts'),
+    'vm': ('vm', 'int', 'Number of virtual machines per resource pool'),
+    'pool': ('pool', 'int', 'Number of resource pools per compute resource'),
+    'app': ('app', 'int', 'Number of virtual apps per compute resource'),
+    'folder': ('folder', 'int', 'Number of folders'),
+    'ds': ('ds', 'int', 'Number of local datastores'),
+    'pod': ('pod', 'int', 'Number of storage pods per datacenter'),
+    'pg': ('pg', 'int', 'Number of port groups'),
+    'pg-nsx': ('pg_nsx', 'int', 'Number of NSX backed port groups'),
+    'nsx': ('nsx', 'int', 'Number of NSX backed opaque networks'),
+    'autostart': ('autostart', 'bool', 'Autostart model created VMs'),
+    'delay': ('delay', 'int', 'Method response delay across all methods'),
+    'method-delay': ('method_delay', 'delay',
+                     "Delay per method on the form 'method1:delay1,method2:delay2...'"),
+    'delay-jitter': ('delay_jitter', 'float',
+                     'Delay jitter coefficient of variation (tip: 0.5 is a good starting value)'),
+}
+
+# ordinary long spellings -> Go flag name
+ALIASES = {
+    'listen': 'l', 'env': 'E', 'env-file': 'E', 'tls-cert': 'tlscert',
+    'tls-key': 'tlskey', 'user': 'username', 'api_version': 'api-version',
+    'standalone_host': 'standalone-host', 'pg_nsx': 'pg-nsx',
+    'method_delay': 'method-delay', 'delay_jitter': 'delay-jitter',
+    'trace_file': 'trace-file', 'datacenter': 'dc', 'datastore': 'ds',
+}
+
+_TRUE = ('1', 't', 'T', 'TRUE', 'true', 'True')
+_FALSE = ('0', 'f', 'F', 'FALSE', 'false', 'False')
+
+
+def _parse_bool(text):
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError('parse error')
+
+
+def _parse_int(text):
+    try:
+        return int(text, 0)      # Go's ParseInt(s, 0, 64): 0x10, 0o17, 0b1
+    except ValueError:
+        return int(text, 10)     # "010"
+
+
+def parse_method_delay(text):
+    """'method1:delay1,method2:delay2' -> {method: delay_ms}."""
+    result = {}
+    if not text:
+        return result
+    for item in text.split(','):
+        item = item.strip()
+        parts = item.split(':')
+        if len(parts) != 2:
+            raise ValueError('Incorrect method delay format.')
+        try:
+            result[parts[0]] = int(parts[1])
+        except ValueError:
+            raise ValueError('Incorrect format of method-delay argument: %r' % parts[1]) from None
+    return result
+
+
+def secret(value):
+    """govmomi's session.Secret: a value naming a readable file stands for the
+    file's (stripped) contents."""
+    if not value:
+        return value
+    try:
+        if os.path.isfile(value):
+            with open(value, encoding='utf-8') as f:
+                return f.read().strip()
+    except OSError:
+        pass
+    return value
+
+
+def usage(prog='vimsim'):
+    lines = ['Usage of %s:' % prog]
+    defaults = Options()
+    for name, (fld, kind, text) in FLAGS.items():
+        value = getattr(defaults, fld)
+        if kind == 'bool':
+            lines.append('  -%s\n    \t%s (default %s)' % (name, text, str(value).lower()))
+            continue
+        typ = {'str': 'string', 'int': 'int', 'float': 'float', 'delay': 'string'}[kind]
+        line = '  -%s %s\n    \t%s' % (name, typ, text)
+        if kind == 'delay':
+            pass
+        elif kind == 'str' and value:
+            line += ' (default "%s")' % value
+        elif kind in ('int', 'float') and value:
+            line += ' (default %s)' % value
+        lines.append(line)
+    lines.append('Long spellings are accepted too: --listen, --env, --tls-cert, '
+                 '--tls-key, --no-tls, --api-version, ...')
+    return '\n'.join(lines) + '\n'
+
+
+def parse_args(argv=None, prog='vimsim'):
+    """Parse ``argv`` (without the program name) into an Options.
+    Raises UsageError on bad input; ``-h``/``--help`` raises SystemExit(0)
+    after printing the usage."""
+    if argv is None:
+        argv = sys.argv[1:]
+    opts = Options()
+    argv = list(argv)
+    i = 0
+    n = len(argv)
+    while i < n:
+        arg = argv[i]
+        if arg == '--':
+            i += 1
+            break
+        if len(arg) < 2 or arg[0] != '-':
+            break
+        name = arg[2:] if arg.startswith('--') else arg[1:]
+        if not name or name[0] in '-=':
+            raise UsageError('bad flag syntax: %s' % arg)
+        value = None
+        if '=' in name:
+            name, value = name.split('=', 1)
+        i += 1
+        if name in ('h', 'help'):
+            sys.stdout.write(usage(prog))
+            raise SystemExit(0)
+        if name == 'no-tls' and value is None:
+            opts.tls = False
+            continue
+        if name not in FLAGS and name in ALIASES:
+            name = ALIASES[name]
+        spec = FLAGS.get(name)
+        if spec is None:
+            raise UsageError('flag provided but not defined: -%s' % name)
+        fld, kind, _ = spec
+        if kind == 'bool':
+            if value is None:
+                setattr(opts, fld, True)
+                continue
+            try:
+                setattr(opts, fld, _parse_bool(value))
+            except ValueError:
+                raise UsageError('invalid boolean value %r for -%s: parse error'
+                                 % (value, name)) from None
+            continue
+        if value is None:
+            if i >= n:
+                raise UsageError('flag needs an argument: -%s' % name)
+            value = argv[i]
+            i += 1
+        try:
+            if kind == 'int':
+                setattr(opts, fld, _parse_int(value))
+            elif kind == 'float':
+                setattr(opts, fld, float(value))
+            elif kind == 'delay':
+                setattr(opts, fld, parse_method_delay(value))
+            else:
+                setattr(opts, fld, value)
+        except ValueError as e:
+            raise UsageError('invalid value %r for flag -%s: %s' % (value, name, e)) from None
+    opts.args = argv[i:]
+    _check(opts)
+    return opts
+
+
+def _check(opts):
+    from vimsim.server import split_hostport
+    try:
+        split_hostport(opts.listen)
+    except ValueError as e:
+        raise UsageError('invalid value %r for flag -l: %s' % (opts.listen, e)) from None
+    if opts.tlskey and not opts.tlscert:
+        raise UsageError('-tlskey needs -tlscert')

@@ -1,0 +1,475 @@
+"""The vim25 API as one :class:`Schema` object, loaded from the generated ``wsdl/``.
+
+Never imports pyVmomi: ``tools/gen_wsdl.py`` writes the WSDL/XSD files from
+pyVmomi once; this module reads them (plus the vimsim-only
+``vim-managedtypes.xsd``) and builds
+
+* :class:`DataType` for every data object type (faults included) with a light
+  Python class (``DataType.cls``, ``__slots__``, subclass of :class:`DataObject`;
+  fault classes also subclass :class:`Exception`),
+* :class:`EnumType`, :class:`ManagedType`, :class:`Operation`,
+* the ordered list of API versions; every ``since`` is an index into it.
+
+Where the files are: ``vimsim/wsdl`` (package data, after ``pip install``) if
+it exists, else ``<repo>/wsdl`` (source checkout).
+
+Parsing the XSD with lxml takes a few hundred milliseconds, so the parsed form
+(plain tuples, never classes) is pickled into ``$XDG_CACHE_HOME/vimsim`` (or
+``~/.cache/vimsim``) under a name keyed by a hash of the files' bytes; a missing,
+stale or unreadable cache is rebuilt, an unwritable cache dir is ignored.
+"""
+import functools
+import hashlib
+import os
+import pickle
+import tempfile
+
+SINCE = '{urn:vimsim}since'
+MO_TYPE = '{urn:vimsim}moType'
+PRIVILEGE = '{urn:vimsim}privilege'
+VIMSIM = 'urn:vimsim'
+XS = '{http://www.w3.org/2001/XMLSchema}'
+WSDL = '{http://schemas.xmlsoap.org/wsdl/}'
+
+TYPE_FILES = ('core-types.xsd', 'query-types.xsd', 'reflect-types.xsd', 'vim-types.xsd')
+MESSAGE_FILES = ('query-messagetypes.xsd', 'reflect-messagetypes.xsd', 'vim-messagetypes.xsd')
+MANAGED_FILE = 'vim-managedtypes.xsd'
+WSDL_FILE = 'vim.wsdl'
+ALL_FILES = TYPE_FILES + MESSAGE_FILES + (MANAGED_FILE, WSDL_FILE)
+_CACHE_FORMAT = 2
+
+MOREF = 'ManagedObjectReference'
+
+
+# ----------------------------------------------------------------------------
+# runtime objects
+
+class MoRef:
+    """A managed object reference: ``<x type="VirtualMachine">vm-42</x>``."""
+    __slots__ = ('type', 'value')
+
+    def __init__(self, type, value):
+        self.type = type
+        self.value = value
+
+    def __eq__(self, other):
+        if not isinstance(other, MoRef):
+            return NotImplemented
+        return self.type == other.type and self.value == other.value
+
+    def __ne__(self, other):
+        r = self.__eq__(other)
+        return r if r is NotImplemented else not r
+
+    def __hash__(self):
+        return hash((self.type, self.value))
+
+    def __repr__(self):
+        return 'MoRef(%r, %r)' % (self.type, self.value)
+
+
+class DataObject:
+    """Base of every generated data class.  Attributes are the WSDL field
+    names as-is (``from`` included: use getattr/setattr for those)."""
+    __slots__ = ()
+    _type = None     # the DataType, set on each generated class
+
+    def __init__(self, **kw):
+        names = self._type._names
+        for name in names:
+            setattr(self, name, kw.pop(name, None))
+        if kw:
+            raise TypeError('%s has no field(s) %s' % (
+                type(self).__name__, ', '.join(sorted(kw))))
+
+    def __repr__(self):
+        parts = []
+        for name in self._type._names:
+            v = getattr(self, name, None)
+            if v is not None:
+                parts.append('%s=%r' % (name, v))
+        return '%s(%s)' % (type(self).__name__, ', '.join(parts))
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, n, None) == getattr(other, n, None)
+                   for n in self._type._names)
+
+    def __ne__(self, other):
+        r = self.__eq__(other)
+        return r if r is NotImplemented else not r
+
+    __hash__ = None
+    __str__ = __repr__
+
+
+class Field:
+    """A data field, managed property, method parameter or method result."""
+    __slots__ = ('name', 'type', 'array', 'optional', 'since', 'mo_type', 'privilege')
+
+    def __init__(self, name, type, array=False, optional=False, since=0,
+                 mo_type=None, privilege=None):
+        self.name = name
+        self.type = type
+        self.array = array
+        self.optional = optional
+        self.since = since
+        self.mo_type = mo_type
+        self.privilege = privilege
+
+    def __repr__(self):
+        return '<Field %s: %s%s%s since=%d>' % (
+            self.name, self.type, '[]' if self.array else '',
+            '?' if self.optional else '', self.since)
+
+
+class DataType:
+    __slots__ = ('name', 'base', 'since', 'is_fault', 'own_fields', 'fields',
+                 'field_map', 'subtypes', 'cls', '_names', '_ancestors')
+
+    def __init__(self, name, base, since, own_fields):
+        self.name = name
+        self.base = base
+        self.since = since
+        self.own_fields = tuple(own_fields)
+        self.fields = (base.fields if base else ()) + self.own_fields
+        self.field_map = {f.name: f for f in self.fields}
+        self._names = tuple(f.name for f in self.fields)
+        self.subtypes = []
+        self.is_fault = name == 'MethodFault' or bool(base and base.is_fault)
+        self._ancestors = frozenset((name,)) | (base._ancestors if base else frozenset())
+        self.cls = None
+
+    def is_a(self, other):
+        """True if this type is ``other`` (a DataType or a name) or derives from it."""
+        name = other if isinstance(other, str) else other.name
+        return name in self._ancestors
+
+    def __repr__(self):
+        return '<DataType %s>' % self.name
+
+
+class EnumType:
+    __slots__ = ('name', 'since', 'values')
+
+    def __init__(self, name, since, values):
+        self.name = name
+        self.since = since
+        self.values = values     # value -> since
+
+    def __repr__(self):
+        return '<EnumType %s>' % self.name
+
+
+class Operation:
+    __slots__ = ('name', 'managed_type', 'params', 'result', 'faults', 'since',
+                 'privilege', 'is_task')
+
+    def __init__(self, name, managed_type, params, result, faults, since, privilege):
+        self.name = name
+        self.managed_type = managed_type
+        self.params = tuple(params)
+        self.result = result
+        self.faults = tuple(faults)
+        self.since = since
+        self.privilege = privilege
+        self.is_task = name.endswith('_Task')
+
+    def __repr__(self):
+        return '<Operation %s.%s>' % (self.managed_type, self.name)
+
+
+class ManagedType:
+    __slots__ = ('name', 'base', 'since', 'own_properties', 'properties',
+                 'property_map', 'own_methods', 'methods', '_ancestors')
+
+    def __init__(self, name, base, since, own_properties):
+        self.name = name
+        self.base = base
+        self.since = since
+        self.own_properties = tuple(own_properties)
+        self.properties = (base.properties if base else ()) + self.own_properties
+        self.property_map = {f.name: f for f in self.properties}
+        self.own_methods = {}
+        self.methods = dict(base.methods) if base else {}
+        self._ancestors = frozenset((name,)) | (base._ancestors if base else frozenset())
+
+    def is_a(self, other_name):
+        name = other_name if isinstance(other_name, str) else other_name.name
+        return name in self._ancestors
+
+    def __repr__(self):
+        return '<ManagedType %s>' % self.name
+
+
+class Schema:
+    def __init__(self, versions):
+        self.versions = tuple(versions)
+        self.newest = len(self.versions) - 1
+        self._vindex = {v: i for i, v in enumerate(self.versions)}
+        self.types = {}
+        self.enums = {}
+        self.managed = {}
+        self.operations = {}
+
+    def version(self, text):
+        """'8.0.3.0' -> index into versions; KeyError if unknown."""
+        return self._vindex[text]
+
+    def version_name(self, index):
+        return self.versions[index]
+
+    def __repr__(self):
+        return '<Schema %s..%s: %d types, %d enums, %d managed, %d operations>' % (
+            self.versions[0], self.versions[-1], len(self.types), len(self.enums),
+            len(self.managed), len(self.operations))
+
+
+# ----------------------------------------------------------------------------
+# parsing the files into plain data
+
+def _local(qname):
+    return qname.split(':', 1)[-1] if qname else qname
+
+
+def _parse_field(el, vindex, default_since):
+    """<element name type minOccurs maxOccurs vimsim:*> -> plain tuple."""
+    s = el.get(SINCE)
+    return (el.get('name'), _local(el.get('type')),
+            el.get('maxOccurs') == 'unbounded', el.get('minOccurs') == '0',
+            vindex[s] if s is not None else default_since,
+            el.get(MO_TYPE), el.get(PRIVILEGE))
+
+
+def _sequence_fields(ct, vindex, default_since):
+    out = []
+    for seq in ct.iter(XS + 'sequence'):
+        for el in seq:
+            if el.tag == XS + 'element':
+                out.append(_parse_field(el, vindex, default_since))
+        break
+    return out
+
+
+def _base_of(ct):
+    ext = ct.find(XS + 'complexContent/' + XS + 'extension')
+    return _local(ext.get('base')) if ext is not None else None
+
+
+def _parse(wsdl_dir):
+    from lxml import etree
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True,
+                             huge_tree=True)
+
+    def parse(name):
+        return etree.parse(os.path.join(wsdl_dir, name), parser).getroot()
+
+    managed_root = parse(MANAGED_FILE)
+    versions = [v.get('name') for v in managed_root.iter('{%s}version' % VIMSIM)]
+    vindex = {v: i for i, v in enumerate(versions)}
+
+    types, enums = [], []
+    for fname in TYPE_FILES:
+        for el in parse(fname):
+            name = el.get('name')
+            if el.tag == XS + 'complexType':
+                if name.startswith('ArrayOf') or name == MOREF:
+                    continue
+                since = vindex[el.get(SINCE)]
+                types.append((name, _base_of(el), since, _sequence_fields(el, vindex, since)))
+            elif el.tag == XS + 'simpleType':
+                since = vindex[el.get(SINCE)]
+                values = [(v.get('value'), vindex[v.get(SINCE, el.get(SINCE))])
+                          for v in el.iter(XS + 'enumeration')]
+                enums.append((name, since, values))
+
+    managed = []
+    for el in managed_root:
+        if el.tag != XS + 'complexType':
+            continue
+        since = vindex[el.get(SINCE)]
+        methods = [(m.get('name'), vindex[m.get('since')], m.get('privilege'))
+                   for m in el.iter('{%s}method' % VIMSIM)]
+        managed.append((el.get('name'), _base_of(el), since,
+                        _sequence_fields(el, vindex, since), methods))
+
+    requests = {}
+    for fname in MESSAGE_FILES:
+        for el in parse(fname):
+            if el.tag == XS + 'complexType':
+                name = el.get('name')
+                if name.endswith('RequestType'):
+                    since = vindex[el.get(SINCE)]
+                    fields = _sequence_fields(el, vindex, since)
+                    requests[name] = [f for f in fields if f[0] != '_this']
+
+    root = parse(WSDL_FILE)
+    results = {}
+    op_params = {}   # operation -> params, via <element name="PowerOnVM_Task" type="PowerOnVMRequestType">
+    schema = root.find(WSDL + 'types/' + XS + 'schema')
+    for el in schema:
+        name = el.get('name')
+        if el.tag != XS + 'element' or not name:
+            continue
+        rtype = _local(el.get('type'))
+        if rtype and rtype.endswith('RequestType'):
+            op_params[name] = requests[rtype]
+        elif name.endswith('Response') and rtype is None:
+            since = vindex[el.get(SINCE)] if el.get(SINCE) else 0
+            ret = None
+            for r in el.iter(XS + 'element'):
+                if r is not el and r.get('name') == 'returnval':
+                    ret = _parse_field(r, vindex, since)
+            results[name[:-len('Response')]] = ret
+    faults = {}
+    for pt in root.iter(WSDL + 'portType'):
+        for op in pt.iter(WSDL + 'operation'):
+            fl = []
+            for f in op.iter(WSDL + 'fault'):
+                msg = _local(f.get('message'))
+                fl.append(msg[:-len('FaultMsg')] if msg.endswith('FaultMsg') else msg)
+            faults[op.get('name')] = fl
+    ops = {name: (params, results.get(name), faults.get(name, []))
+           for name, params in op_params.items()}
+    return dict(format=_CACHE_FORMAT, versions=versions, types=types, enums=enums,
+                managed=managed, ops=ops)
+
+
+# ----------------------------------------------------------------------------
+# cache
+
+def _cache_dir():
+    base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
+    return os.path.join(base, 'vimsim')
+
+
+def _files_hash(wsdl_dir):
+    h = hashlib.sha256(b'vimsim-schema-%d\0' % _CACHE_FORMAT)
+    for name in ALL_FILES:
+        with open(os.path.join(wsdl_dir, name), 'rb') as fh:
+            data = fh.read()
+        h.update(name.encode() + b'\0%d\0' % len(data))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _load_plain(wsdl_dir):
+    key = _files_hash(wsdl_dir)
+    path = os.path.join(_cache_dir(), 'schema-%s.pickle' % key[:32])
+    try:
+        with open(path, 'rb') as fh:
+            plain = pickle.load(fh)
+        if isinstance(plain, dict) and plain.get('format') == _CACHE_FORMAT \
+                and plain.get('key') == key:
+            return plain
+    except Exception:
+        pass
+    plain = _parse(wsdl_dir)
+    plain['key'] = key
+    try:
+        d = os.path.dirname(path)
+        os.makedirs(d, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=d, prefix='.schema-', suffix='.tmp')
+        try:
+            with os.fdopen(fd, 'wb') as fh:
+                pickle.dump(plain, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+    except Exception:
+        pass   # no cache: fine
+    return plain
+
+
+# ----------------------------------------------------------------------------
+# building the Schema
+
+def _field(t):
+    return Field(*t)
+
+
+def _build(plain):
+    s = Schema(plain['versions'])
+    # data types, parents first
+    raw = {t[0]: t for t in plain['types']}
+    types = s.types
+
+    def make(name):
+        dt = types.get(name)
+        if dt is not None:
+            return dt
+        _, base, since, fields = raw[name]
+        bt = make(base) if base else None
+        dt = DataType(name, bt, since, [_field(f) for f in fields])
+        if bt is not None:
+            bt.subtypes.append(dt)
+            bases = (bt.cls,)
+        elif name == 'MethodFault':
+            bases = (DataObject, Exception)
+        else:
+            bases = (DataObject,)
+        ns = {'__slots__': tuple(f.name for f in dt.own_fields), '_type': dt,
+              '__module__': __name__, '__qualname__': name}
+        if name == 'MethodFault':
+            ns['__hash__'] = Exception.__hash__   # raisable/loggable: hash by identity
+        dt.cls = type(name, bases, ns)
+        types[name] = dt
+        return dt
+
+    for name in sorted(raw):
+        make(name)
+    for dt in types.values():
+        dt.subtypes.sort(key=lambda t: t.name)
+
+    for name, since, values in plain['enums']:
+        s.enums[name] = EnumType(name, since, {v: vs for v, vs in values})
+
+    ops = plain['ops']
+    mraw = {m[0]: m for m in plain['managed']}
+
+    def makem(name):
+        mt = s.managed.get(name)
+        if mt is not None:
+            return mt
+        _, base, since, props, methods = mraw[name]
+        bt = makem(base) if base else None
+        mt = ManagedType(name, bt, since, [_field(f) for f in props])
+        for opname, osince, priv in methods:
+            params, result, faults = ops[opname]
+            op = Operation(opname, name, [_field(p) for p in params],
+                           _field(result) if result else None, faults, osince, priv)
+            s.operations[opname] = op
+            mt.own_methods[opname] = op
+            mt.methods[opname] = op
+        s.managed[name] = mt
+        return mt
+
+    for name in sorted(mraw):
+        makem(name)
+    return s
+
+
+def default_wsdl_dir():
+    here = os.path.dirname(os.path.abspath(__file__))
+    for d in (os.path.join(here, 'wsdl'), os.path.join(os.path.dirname(here), 'wsdl')):
+        if os.path.isfile(os.path.join(d, WSDL_FILE)):
+            return d
+    raise FileNotFoundError('vimsim: no generated wsdl/ found next to %s '
+                            '(run tools/gen_wsdl.py)' % here)
+
+
+@functools.cache
+def _load(wsdl_dir):
+    return _build(_load_plain(wsdl_dir))
+
+
+def load(wsdl_dir=None):
+    """Load (once per process and directory) the Schema from ``wsdl_dir``
+    (default: the package's wsdl directory)."""
+    d = os.path.realpath(wsdl_dir or default_wsdl_dir())
+    return _load(d)

@@ -1,0 +1,94 @@
+"""The HTTP(S) front of vimsim on the Twisted reactor."""
+
+from vimsim.server.http import HttpFactory, HttpRequest, HttpResponse
+
+__all__ = ['listen', 'make_app', 'HttpFactory', 'HttpRequest', 'HttpResponse',
+           'split_hostport', 'format_hostport']
+
+
+def listen(app, host='127.0.0.1', port=0, tls=True, cert_pem=None, key_pem=None,
+           max_body=32 * 1024 * 1024, reactor=None, backlog=1024):
+    """Serve ``app`` (callable(HttpRequest) -> HttpResponse | Deferred) on
+    ``host``:``port`` (port 0: ephemeral; IPv4 or IPv6 literal or name),
+    over TLS unless ``tls`` is false. Without ``cert_pem``/``key_pem`` a
+    self-signed certificate for localhost, 127.0.0.1, ::1 and ``host`` is made.
+    Returns the IListeningPort (``.getHost().port`` is the bound port)."""
+    if reactor is None:
+        from twisted.internet import reactor
+    factory = HttpFactory(app, max_body=max_body)
+    interface = (host or '').strip('[]')
+    if tls:
+        from vimsim.server import tls as _tls
+        if cert_pem is None:
+            names = ['localhost', '127.0.0.1', '::1']
+            if interface and interface not in names and interface not in ('0.0.0.0', '::'):
+                names.insert(0, interface)
+            cert_pem, key_pem = _tls.self_signed(names)
+        elif key_pem is None:
+            key_pem = cert_pem
+        ctx = _tls.context_factory(cert_pem, key_pem)
+        return reactor.listenSSL(port, factory, ctx, backlog=backlog, interface=interface)
+    return reactor.listenTCP(port, factory, backlog=backlog, interface=interface)
+
+
+def split_hostport(value, default_port=8989):
+    """Split ``host:port`` / ``[v6]:port`` / ``:port`` / ``host`` (Go's
+    net.SplitHostPort, lenient). Returns (host, port)."""
+    value = value.strip()
+    if value.startswith('['):
+        end = value.find(']')
+        if end < 0:
+            raise ValueError('missing ] in address %r' % value)
+        host = value[1:end]
+        rest = value[end + 1:]
+        if not rest:
+            return host, default_port
+        if not rest.startswith(':'):
+            raise ValueError('bad address %r' % value)
+        return host, _port(rest[1:], value)
+    if value.count(':') > 1:          # bare IPv6 literal, no port
+        return value, default_port
+    host, sep, port = value.rpartition(':')
+    if not sep:
+        return value, default_port
+    return host, _port(port, value)
+
+
+def _port(text, value):
+    if not text.isdigit() or int(text) > 65535:
+        raise ValueError('bad port in address %r' % value)
+    return int(text)
+
+
+def format_hostport(host, port):
+    """``host:port``, with brackets around IPv6 literals."""
+    if ':' in host:
+        return '[%s]:%d' % (host, port)
+    return '%s:%d' % (host, port)
+
+
+SOAP_PATHS = ('/sdk', '/sdk/vimService')
+
+
+def not_found(request=None):
+    return HttpResponse(404, b'404 page not found\n',
+                        content_type='text/plain; charset=utf-8')
+
+
+def make_app(handle_soap, documents=None, extra=()):
+    """Compose the simulator's HTTP application: POST ``/sdk`` and
+    ``/sdk/vimService`` go to ``handle_soap``; GET/HEAD to ``documents.handle``
+    then to each of ``extra`` (callables returning a response or None);
+    anything else is 404."""
+    handlers = ([documents.handle] if documents is not None else []) + list(extra)
+
+    def app(request):
+        if request.method == 'POST' and request.path in SOAP_PATHS:
+            return handle_soap(request)
+        for handler in handlers:
+            res = handler(request)
+            if res is not None:
+                return res
+        return not_found(request)
+
+    return app

@@ -1,0 +1,155 @@
+"""The SOAP endpoint: HTTP request -> session, version, decode, dispatch, encode.
+
+The negotiated API version comes from the SOAPAction header
+(`"urn:vim25/8.0.3.0"`); responses are filtered to it. Sessions travel in the
+`vmware_soap_session` cookie exactly as WIRE.md section 4 says.
+"""
+import keyword
+import logging
+
+from twisted.internet import defer
+
+from vimsim.managed.base import Context, ManagedObject
+from vimsim.managed.property_collector import read_path
+from vimsim.managed.session_manager import COOKIE_NAME
+from vimsim.server.http import HttpResponse
+from vimsim.soap import encode
+from vimsim.soap.decode import FETCH, Decoder
+from vimsim.soap.fault import (ManagedObjectNotFound, NotAuthenticated,
+                               NotImplemented_, fault, message_of)
+
+log = logging.getLogger(__name__)
+ANONYMOUS = 'System.Anonymous'
+
+
+def soap_action_version(header):
+    """'"urn:vim25/8.0.3.0"' -> '8.0.3.0'; None when no version is given."""
+    if not header:
+        return None
+    value = header.strip().strip('"').strip()
+    if value.startswith('urn:vim25/'):
+        return value[len('urn:vim25/'):] or None
+    return None
+
+
+def session_cookie(header):
+    """The session id in a Cookie header; pyVmomi echoes the whole Set-Cookie
+    value back (attributes and all), others send `name=value` or quote it."""
+    if not header:
+        return None
+    start = header.find(COOKIE_NAME + '=')
+    if start < 0:
+        return None
+    value = header[start + len(COOKIE_NAME) + 1:].lstrip()
+    if value.startswith('"'):
+        end = value.find('"', 1)
+        return value[1:end] if end > 0 else value[1:]
+    end = value.find(';')
+    return (value if end < 0 else value[:end]).strip()
+
+
+class SoapEndpoint:
+    """Serves POST /sdk for one Simulator."""
+
+    def __init__(self, server):
+        self.server = server
+        self.schema = server.schema
+        self.decoder = Decoder(server.schema)
+        self.api_version = server.schema.version(server.api_version)
+
+    def client_version(self, request):
+        """The version index a request negotiated, capped at the server's."""
+        name = soap_action_version(request.headers.get('soapaction'))
+        if name is None:
+            return self.api_version
+        try:
+            return min(self.schema.version(name), self.api_version)
+        except KeyError:
+            return self.api_version
+
+    def handle(self, request):
+        version = self.client_version(request)
+        encoder = encode.encoder_for(self.schema, version)
+        sessions = self.server.session_manager
+        session = sessions.by_cookie(session_cookie(request.headers.get('cookie')))
+        ctx = Context(self.server, session, version, request)
+        try:
+            call = self.decoder.decode(request.body)
+            result = self.dispatch(ctx, call)
+        except self.schema.types['MethodFault'].cls as error:
+            return self._fault(encoder, error)
+        except Exception:
+            log.exception('internal error')
+            return self._fault(encoder, fault('SystemError', 'A general system error occurred.',
+                                              reason='internal error'))
+        if isinstance(result, defer.Deferred):
+            result.addCallback(lambda value: self._respond(ctx, session, encoder, call, value))
+            result.addErrback(lambda failure: self._errback(encoder, failure))
+            return result
+        return self._respond(ctx, session, encoder, call, result)
+
+    def _respond(self, ctx, session_before, encoder, call, result):
+        if call.name == FETCH:
+            value, field = result
+            body = encode.fetch_response(encoder, value, field)
+        else:
+            body = encode.response(encoder, call.operation, _as_refs(result))
+        headers = []
+        if ctx.session is not None and ctx.session is not session_before:
+            attributes = '; Path=/; HttpOnly; Secure;' if ctx.request.secure else '; Path=/; HttpOnly;'
+            headers.append(('Set-Cookie', '%s="%s"%s' % (COOKIE_NAME, ctx.session.cookie, attributes)))
+        return HttpResponse(200, body, headers)
+
+    def _errback(self, encoder, failure):
+        if isinstance(failure.value, self.schema.types['MethodFault'].cls):
+            return self._fault(encoder, failure.value)
+        log.error('internal error: %s', failure.getTraceback())
+        return self._fault(encoder, fault('SystemError', 'A general system error occurred.',
+                                          reason='internal error'))
+
+    @staticmethod
+    def _fault(encoder, error):
+        return HttpResponse(500, encode.fault_response(encoder, error, message_of(error)))
+
+    # -- dispatch ------------------------------------------------------------
+    def dispatch(self, ctx, call):
+        obj = ctx.server.objects.get(call.this)
+        if obj is None:
+            if ctx.session is None:
+                raise NotAuthenticated()
+            raise ManagedObjectNotFound(call.this)
+        managed = self.schema.managed[obj.type_name]
+        if call.name == FETCH:
+            return self._fetch(ctx, obj, managed, call.args['prop'])
+        operation = managed.methods.get(call.name)
+        if operation is None or operation.since > ctx.version:
+            raise fault('MethodNotFound', 'The method %s is not known for %s' % (
+                call.name, obj.type_name), receiver=obj.ref, method=call.name)
+        if ctx.session is None and operation.privilege != ANONYMOUS:
+            raise NotAuthenticated(obj.ref)
+        method = getattr(obj, operation.name, None)
+        if method is None:
+            raise NotImplemented_(operation.name)
+        if ctx.session is not None:
+            ctx.session.touch()
+        args = {(name + '_' if keyword.iskeyword(name) else name): value
+                for name, value in call.args.items()}
+        return method(ctx, **args)
+
+    def _fetch(self, ctx, obj, managed, path):
+        head = path.partition('.')[0]
+        field = managed.property_map.get(head)
+        if ctx.session is None and (field is None or field.privilege != ANONYMOUS):
+            raise NotAuthenticated(obj.ref)
+        if ctx.session is not None:
+            ctx.session.touch()
+        return read_path(obj, path, ctx)
+
+
+def _as_refs(result):
+    """Handlers may return managed objects; the wire carries references."""
+    if isinstance(result, ManagedObject):
+        return result.ref
+    if isinstance(result, list) and result and isinstance(result[0], ManagedObject):
+        return [item.ref for item in result]
+    return result

@@ -1,0 +1,124 @@
+"""TLS: a self-signed certificate made at start, and the Twisted context factory.
+
+vcsim's ``-tlscert``/``-tlskey`` files go through :func:`load_pair` and then
+the same :func:`context_factory`.
+"""
+
+import datetime
+import ipaddress
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+__all__ = ['self_signed', 'context_factory', 'load_pair']
+
+
+def self_signed(hostnames=('localhost', '127.0.0.1', '::1')):
+    """Return ``(cert_pem, key_pem)`` of a fresh self-signed RSA 2048 certificate (RSA, as a
+    real vCenter uses: old clients know no other)
+    valid for ``hostnames`` (DNS names and IP addresses become SANs), from
+    now - 1 day for one year, CN = the first host name."""
+    hostnames = [h for h in hostnames if h] or ['localhost']
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    sans = []
+    seen = set()
+    for h in hostnames:
+        h = h.strip('[]')
+        if h in seen:
+            continue
+        seen.add(h)
+        try:
+            sans.append(x509.IPAddress(ipaddress.ip_address(h)))
+        except ValueError:
+            sans.append(x509.DNSName(h))
+    cn = hostnames[0].strip('[]')[:64]
+    name = x509.Name([
+        x509.NameAttribute(NameOID.COMMON_NAME, cn),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, 'vimsim'),
+    ])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(
+            digital_signature=True, content_commitment=False, key_encipherment=True,
+            data_encipherment=False, key_agreement=False, key_cert_sign=False,
+            crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+                       critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
+                       critical=False)
+    )
+    cert = builder.sign(key, hashes.SHA256())
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_pem = key.private_bytes(serialization.Encoding.PEM,
+                                serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+    return cert_pem, key_pem
+
+
+def load_pair(cert_file, key_file=None):
+    """Read a PEM certificate file and key file (vcsim ``-tlscert``/``-tlskey``).
+    Without ``key_file`` the key is expected in ``cert_file`` too."""
+    with open(cert_file, 'rb') as f:
+        cert_pem = f.read()
+    if key_file:
+        with open(key_file, 'rb') as f:
+            key_pem = f.read()
+    else:
+        key_pem = cert_pem
+    return cert_pem, key_pem
+
+
+def context_factory(cert_pem, key_pem):
+    """A Twisted server context factory for the PEM certificate (chain) and key."""
+    from twisted.internet import ssl
+    certs = _split_pem(cert_pem)
+    if not certs:
+        raise ValueError('no certificate found in PEM data')
+    priv = ssl.PrivateCertificate.loadPEM(certs[0] + b'\n' + key_pem)
+    chain = [ssl.Certificate.loadPEM(c).original for c in certs[1:]]
+    options = ssl.CertificateOptions(
+        privateKey=priv.privateKey.original,
+        certificate=priv.original,
+        extraCertChain=chain or None,
+        raiseMinimumTo=ssl.TLSVersion.TLSv1_2,
+    )
+    # Twisted always installs an ALPN callback that answers b'' when nothing
+    # overlaps, which OpenSSL turns into an "internal error" alert: curl and
+    # browsers (offering h2, http/1.1) could not connect. Pick http/1.1 when
+    # offered, otherwise negotiate no protocol at all.
+    from OpenSSL import SSL
+
+    def alpn_select(conn, offered):
+        if b'http/1.1' in offered:
+            return b'http/1.1'
+        return SSL.NO_OVERLAPPING_PROTOCOLS
+
+    options.getContext().set_alpn_select_callback(alpn_select)
+    return options
+
+
+def _split_pem(data):
+    marker = b'-----END CERTIFICATE-----'
+    out = []
+    start = 0
+    while True:
+        b = data.find(b'-----BEGIN CERTIFICATE-----', start)
+        if b < 0:
+            break
+        e = data.find(marker, b)
+        if e < 0:
+            break
+        out.append(data[b:e + len(marker)] + b'\n')
+        start = e + len(marker)
+    return out

@@ -1,0 +1,73 @@
+"""The Simulator: one simulated vCenter (or ESXi host) and its inventory.
+
+It owns the schema, the registry of managed objects and the SOAP endpoint;
+the HTTP front (vimsim.server) hands it POST /sdk requests.
+"""
+import uuid
+
+from vimsim import schema as schema_module
+from vimsim.inventory import build_inventory
+from vimsim.managed.base import Registry
+from vimsim.managed.manager import Manager
+from vimsim.managed.property_collector import PropertyCollector
+from vimsim.managed.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
+                                             ServiceInstance, about_info)
+from vimsim.managed.session_manager import SessionManager
+from vimsim.managed.view import ViewManager
+from vimsim.server.endpoint import SoapEndpoint
+
+SESSION_IDLE_TIMEOUT = 1800  # seconds; vCenter's default idle session timeout
+
+
+class Simulator:
+    def __init__(self, options):
+        self.options = options
+        self.schema = schema_module.load()
+        self.versions = list(self.schema.versions)
+        self.api_version = options.api_version or self.schema.version_name(self.schema.newest)
+        self.schema.version(self.api_version)  # KeyError for an unknown version
+        self.wsdl_dir = schema_module.default_wsdl_dir()
+        self.esx = bool(options.esx)
+        self.objects = Registry()
+        self._uuid_seed = uuid.UUID('5c0ffee0-0000-4000-8000-000000000000')
+        self._uuid_counter = 0
+        self.service_instance = self._build_service()
+        self.endpoint = SoapEndpoint(self)
+
+    def new_uuid(self):
+        """A fresh UUID, deterministic for a given start (same flags, same ids)."""
+        self._uuid_counter += 1
+        return str(uuid.uuid5(self._uuid_seed, str(self._uuid_counter)))
+
+    def _build_service(self):
+        types = self.schema.types
+        managers = ESX_MANAGERS if self.esx else VCENTER_MANAGERS
+        content = {}
+        self.property_collector = PropertyCollector(
+            self, 'ha-property-collector' if self.esx else 'propertyCollector')
+        content['propertyCollector'] = self.property_collector.ref
+        self.session_manager = SessionManager(
+            self, 'ha-sessionmgr' if self.esx else 'SessionManager',
+            username=self.options.username or None, password=self.options.password or None,
+            idle_timeout=getattr(self.options, 'session_timeout', None) or SESSION_IDLE_TIMEOUT)
+        content['sessionManager'] = self.session_manager.ref
+        self.view_manager = ViewManager(self, 'ViewManager')
+        content['viewManager'] = self.view_manager.ref
+        self.managers = {}
+        for field_name, (type_name, moid) in sorted(managers.items()):
+            if type_name not in self.schema.managed:
+                continue
+            field = types['ServiceContent'].field_map.get(field_name)
+            if field is None:
+                continue
+            manager = Manager(self, type_name, moid)
+            self.managers[field_name] = manager
+            content[field_name] = manager.ref
+        self.root_folder = build_inventory(self)
+        content['rootFolder'] = self.root_folder.ref
+        content['about'] = about_info(self.schema, self.api_version, self.esx,
+                                      None if self.esx else self.new_uuid())
+        return ServiceInstance(self, types['ServiceContent'].cls(**content))
+
+    def handle_soap(self, request):
+        return self.endpoint.handle(request)
