@@ -3,10 +3,47 @@
 Every entity knows its parent; containers list their children. Array
 properties that a real vCenter reports even when empty (permission, tag,
 recentTask, ...) default to empty tuples shared by all objects.
+
+Inventory objects keep links to each other as Python objects (a VM holds its
+host, pool and datastore objects); the API's MoRef-valued properties are
+computed from those links on read, so every view of a relation comes from one
+truth.
 """
 from vimsim.managed.base import ManagedObject
 
 ADMIN_ROLE = -1
+
+
+class DataTypes:
+    """Attribute access to the schema's data classes: `T.VirtualDisk(key=2000)`."""
+
+    def __init__(self, schema):
+        self._types = schema.types
+
+    def __getattr__(self, name):
+        try:
+            cls = self._types[name].cls
+        except KeyError:
+            raise AttributeError(name) from None
+        setattr(self, name, cls)
+        return cls
+
+
+_data_types = {}
+
+
+def data_types(server):
+    """The shared DataTypes of a server's schema."""
+    schema = server.schema
+    found = _data_types.get(id(schema))
+    if found is None:
+        found = _data_types[id(schema)] = DataTypes(schema)
+    return found
+
+
+def refs(objects):
+    """The MoRefs of a sequence of managed objects."""
+    return [obj.ref for obj in objects]
 
 
 class ManagedEntity(ManagedObject):
@@ -35,6 +72,23 @@ class ManagedEntity(ManagedObject):
             return [ADMIN_ROLE]
         return super().read(name, ctx)
 
+    @property
+    def T(self):
+        return data_types(self.server)
+
+    def parent_object(self):
+        return self.server.objects.get(self.parent) if self.parent is not None else None
+
+    def inventory_path(self):
+        """The inventory path vCenter reports: '/DC0/vm/DC0_H0_VM0' (the root
+        folder is not part of it)."""
+        names = []
+        obj = self
+        while obj is not None and obj.parent is not None:
+            names.append(obj.name)
+            obj = obj.parent_object()
+        return '/' + '/'.join(reversed(names))
+
 
 class Folder(ManagedEntity):
     type_name = 'Folder'
@@ -48,6 +102,10 @@ class Folder(ManagedEntity):
         self.childEntity.append(entity.ref)
         entity.parent = self.ref
 
+    def remove_child(self, entity):
+        if entity.ref in self.childEntity:
+            self.childEntity.remove(entity.ref)
+
     def view_children(self):
         return self.childEntity
 
@@ -55,20 +113,38 @@ class Folder(ManagedEntity):
 class Datacenter(ManagedEntity):
     type_name = 'Datacenter'
 
-    def __init__(self, server, moid, name, parent):
+    def __init__(self, server, moid, name, parent, folder_ids=None):
+        """`folder_ids`: the moids of the vm, host, datastore and network
+        folders (ESX uses fixed ones); vCenter-style ids otherwise."""
         super().__init__(server, moid, name, parent)
         registry = server.objects
-        self.vmFolder = Folder(server, registry.next_id('group-v'), 'vm', self,
-                               ('Folder', 'VirtualMachine', 'VirtualApp')).ref
-        self.hostFolder = Folder(server, registry.next_id('group-h'), 'host', self,
-                                 ('Folder', 'ComputeResource')).ref
-        self.datastoreFolder = Folder(server, registry.next_id('group-s'), 'datastore', self,
-                                      ('Folder', 'Datastore', 'StoragePod')).ref
-        self.networkFolder = Folder(server, registry.next_id('group-n'), 'network', self,
-                                    ('Folder', 'Network', 'DistributedVirtualSwitch')).ref
-        self.datastore = []
-        self.network = []
+        if folder_ids is None:
+            folder_ids = (registry.next_id('group-v'), registry.next_id('group-h'),
+                          registry.next_id('group-s'), registry.next_id('group-n'))
+        vm_id, host_id, ds_id, net_id = folder_ids
+        self.vm_folder = Folder(server, vm_id, 'vm', self,
+                                ('Folder', 'VirtualMachine', 'VirtualApp'))
+        self.host_folder = Folder(server, host_id, 'host', self,
+                                  ('Folder', 'ComputeResource'))
+        self.datastore_folder = Folder(server, ds_id, 'datastore', self,
+                                       ('Folder', 'Datastore', 'StoragePod'))
+        self.network_folder = Folder(server, net_id, 'network', self,
+                                     ('Folder', 'Network', 'DistributedVirtualSwitch'))
+        self.vmFolder = self.vm_folder.ref
+        self.hostFolder = self.host_folder.ref
+        self.datastoreFolder = self.datastore_folder.ref
+        self.networkFolder = self.network_folder.ref
+        self.datastores = []   # Datastore objects
+        self.networks = []     # Network, DistributedVirtualPortgroup objects
         self.configuration = server.schema.types['DatacenterConfigInfo'].cls()
+
+    @property
+    def datastore(self):
+        return refs(self.datastores)
+
+    @property
+    def network(self):
+        return refs(self.networks)
 
     def view_children(self):
         return (self.vmFolder, self.hostFolder, self.datastoreFolder, self.networkFolder)

@@ -144,14 +144,15 @@ class Documents:
                     todo.append(loc)
         if not self._needs_filter(trees):
             return raw
+        before = {name: etree.tostring(tree) for name, tree in trees.items()}
         self._filter(trees)
         out = {}
         for name, data in raw.items():
             tree = trees.get(name)
-            if tree is None:
-                out[name] = data
-                continue
-            out[name] = _serialize(data, tree)
+            if tree is None or etree.tostring(tree) == before[name]:
+                out[name] = data          # unchanged: the file as it is
+            else:
+                out[name] = _serialize(data, tree)
         return out
 
     def _rank(self):

@@ -81,18 +81,26 @@ def load_pair(cert_file, key_file=None):
 
 def context_factory(cert_pem, key_pem):
     """A Twisted server context factory for the PEM certificate (chain) and key."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
     from twisted.internet import ssl
     certs = _split_pem(cert_pem)
     if not certs:
         raise ValueError('no certificate found in PEM data')
-    priv = ssl.PrivateCertificate.loadPEM(certs[0] + b'\n' + key_pem)
-    chain = [ssl.Certificate.loadPEM(c).original for c in certs[1:]]
-    options = ssl.CertificateOptions(
-        privateKey=priv.privateKey.original,
-        certificate=priv.original,
-        extraCertChain=chain or None,
-        raiseMinimumTo=ssl.TLSVersion.TLSv1_2,
-    )
+    cert = x509.load_pem_x509_certificate(certs[0])
+    key = load_pem_private_key(key_pem, password=None)
+    chain = [x509.load_pem_x509_certificate(c) for c in certs[1:]]
+    try:
+        options = ssl.CertificateOptions(
+            privateKey=key, certificate=cert, extraCertChain=chain or None,
+            raiseMinimumTo=ssl.TLSVersion.TLSv1_2)
+        options.getContext()
+    except TypeError:  # older pyOpenSSL: wants its own objects
+        from OpenSSL import crypto
+        options = ssl.CertificateOptions(
+            privateKey=crypto.PKey.from_cryptography_key(key),
+            certificate=crypto.X509.from_cryptography(cert),
+            extraCertChain=[crypto.X509.from_cryptography(c) for c in chain] or None,
+            raiseMinimumTo=ssl.TLSVersion.TLSv1_2)
     # Twisted always installs an ALPN callback that answers b'' when nothing
     # overlaps, which OpenSSL turns into an "internal error" alert: curl and
     # browsers (offering h2, http/1.1) could not connect. Pick http/1.1 when

@@ -1,0 +1,294 @@
+"""The command line: vcsim's flags (Go and long spellings), vcsim's env line,
+and the whole `vimsim` program with a fake Simulator."""
+import http.client
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from vimsim.cli import env_line, govc_url, main, serve, write_env_line
+from vimsim.options import Options, UsageError, parse_args, parse_method_delay
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+# -- argv ---------------------------------------------------------------------
+
+def test_defaults_are_vcsims():
+    o = parse_args([])
+    assert o.listen == '127.0.0.1:8989' and o.tls is True and o.env == '-'
+    assert (o.tlscert, o.tlskey, o.username, o.password, o.api_version, o.load) == ('',) * 6
+    assert (o.dc, o.cluster, o.host, o.standalone_host, o.vm, o.pool, o.app, o.folder,
+            o.ds, o.pod, o.pg, o.pg_nsx, o.nsx) == (1, 1, 3, 1, 2, 0, 0, 0, 1, 0, 1, 0, 0)
+    assert o.esx is False and o.autostart is True
+    assert (o.delay, o.method_delay, o.delay_jitter) == (0, {}, 0.0)
+    assert o.args == []
+    assert o == Options()
+
+
+def test_go_style():
+    o = parse_args(['-l', '127.0.0.1:0', '-tls=false', '-tlscert', 'c.pem', '-tlskey=k.pem',
+                    '-username', 'root', '-password=s3cret', '-api-version', '8.0.3.0',
+                    '-E', '/tmp/env', '-load', '/tmp/model', '-dc', '2', '-cluster=3',
+                    '-host', '4', '-standalone-host', '0', '-vm=10', '-pool', '1', '-app', '2',
+                    '-folder', '1', '-ds', '3', '-pod', '1', '-pg', '2', '-pg-nsx', '1',
+                    '-nsx', '2', '-esx', '-autostart=false', '-delay', '100',
+                    '-method-delay', 'PowerOnVM_Task:500,Logout:10', '-delay-jitter', '0.5'])
+    assert o.listen == '127.0.0.1:0' and o.tls is False
+    assert (o.tlscert, o.tlskey) == ('c.pem', 'k.pem')
+    assert (o.username, o.password, o.api_version) == ('root', 's3cret', '8.0.3.0')
+    assert (o.env, o.load) == ('/tmp/env', '/tmp/model')
+    assert (o.dc, o.cluster, o.host, o.standalone_host, o.vm, o.pool, o.app, o.folder,
+            o.ds, o.pod, o.pg, o.pg_nsx, o.nsx) == (2, 3, 4, 0, 10, 1, 2, 1, 3, 1, 2, 1, 2)
+    assert o.esx is True and o.autostart is False
+    assert o.delay == 100 and o.delay_jitter == 0.5
+    assert o.method_delay == {'PowerOnVM_Task': 500, 'Logout': 10}
+
+
+def test_long_style():
+    o = parse_args(['--listen', '[::1]:0', '--no-tls', '--username=u', '--password', 'p',
+                    '--api-version=7.0.3.0', '--standalone-host', '2', '--pg-nsx=1',
+                    '--env', 'out.env', '--tls-cert', 'c', '--tls-key', 'k', '--vm', '0',
+                    '--delay-jitter=1.5', '--esx=true'])
+    assert o.listen == '[::1]:0' and o.tls is False
+    assert (o.username, o.password, o.api_version) == ('u', 'p', '7.0.3.0')
+    assert (o.standalone_host, o.pg_nsx, o.vm, o.env) == (2, 1, 0, 'out.env')
+    assert (o.tlscert, o.tlskey, o.delay_jitter, o.esx) == ('c', 'k', 1.5, True)
+
+
+@pytest.mark.parametrize('argv, tls', [
+    ([], True), (['-tls'], True), (['-tls=true'], True), (['--tls=false'], False),
+    (['-tls=0'], False), (['-tls=F'], False), (['-tls=1'], True), (['--no-tls'], False),
+])
+def test_bool_flags(argv, tls):
+    assert parse_args(argv).tls is tls
+
+
+def test_positional_stops_parsing_like_go():
+    # Go: a boolean flag never takes the next word; parsing stops at a non-flag
+    o = parse_args(['-tls', 'false', '-vm', '3'])
+    assert o.tls is True and o.args == ['false', '-vm', '3'] and o.vm == 2
+    o = parse_args(['-vm', '3', '--', '-dc', '5'])
+    assert o.vm == 3 and o.dc == 1 and o.args == ['-dc', '5']
+    assert parse_args(['-tunnel', '-1']).tunnel == -1
+    assert parse_args(['-vm', '0x10']).vm == 16
+
+
+@pytest.mark.parametrize('argv', [
+    ['-nope'], ['--nope=1'], ['-vm'], ['-vm', 'many'], ['-tls=maybe'], ['-delay-jitter', 'x'],
+    ['-method-delay', 'A:1,B'], ['-method-delay', 'A:x'], ['-l', '127.0.0.1:http'],
+    ['---vm', '1'], ['-=x'],
+])
+def test_usage_errors(argv, capsys):
+    with pytest.raises(UsageError):
+        parse_args(argv)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert 'Usage of vimsim' in err
+
+
+def test_unknown_flag_message(capsys):
+    assert main(['-bogus']) == 2
+    assert 'flag provided but not defined: -bogus' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('flag', ['-h', '--help', '-help'])
+def test_help(flag, capsys):
+    with pytest.raises(SystemExit) as e:
+        main([flag])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    assert '-l string' in out and '-tls' in out and '-standalone-host int' in out
+
+
+def test_method_delay():
+    assert parse_method_delay('') == {}
+    assert parse_method_delay(' A:1 , B:20') == {'A': 1, 'B': 20}
+
+
+def test_version_and_uuidgen(capsys):
+    assert main(['version']) == 0
+    assert 'Build Version' in capsys.readouterr().out
+    assert main(['uuidgen']) == 0
+    assert len(capsys.readouterr().out.strip()) == 36
+
+
+def test_esx_model_counts():
+    o = parse_args(['-esx', '-vm', '5', '-dc', '3'])
+    counts = o.model_counts()
+    assert counts['vm'] == 5 and counts['dc'] == 0 and counts['ds'] == 1
+
+
+# -- env line -----------------------------------------------------------------
+
+def test_env_line_format():
+    o = Options()
+    assert env_line(o, '127.0.0.1', 8989, pid=42) == \
+        'export GOVC_URL=https://user:pass@127.0.0.1:8989/sdk GOVC_SIM_PID=42\n'
+    o.tls = False
+    assert env_line(o, '127.0.0.1', 40123, pid=7) == \
+        'export GOVC_URL=http://user:pass@127.0.0.1:40123/sdk GOVC_SIM_PID=7\n'
+    o = parse_args(['-username', 'administrator@vsphere.local', '-password', 'p@ss:w/rd!$'])
+    assert govc_url(o, '::1', 443) == \
+        'https://administrator%40vsphere.local:p%40ss%3Aw%2Frd%21$@[::1]:443/sdk'
+    o = parse_args(['-username', 'bob'])
+    assert govc_url(o, '10.0.0.1', 1) == 'https://bob:@10.0.0.1:1/sdk'
+    assert env_line(Options(), '127.0.0.1', 1).endswith(' GOVC_SIM_PID=%d\n' % os.getpid())
+
+
+def test_env_line_to_file_and_fifo(tmp_path):
+    o = Options()
+    o.env = str(tmp_path / 'env')
+    write_env_line(o, 'export X=1\n')
+    assert (tmp_path / 'env').read_text() == 'export X=1\n'
+    fifo = str(tmp_path / 'fifo')
+    os.mkfifo(fifo)
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        o.env = fifo
+        write_env_line(o, 'export Y=2\n')
+        assert os.read(fd, 100) == b'export Y=2\n'
+    finally:
+        os.close(fd)
+
+
+class FakeSimulator:
+    api_version = '9.1.1.0'
+    versions = ['2.0', '2.5u2server', '4.0', '4.1', '5.0', '6.7', '8.0.3.0', '9.1.1.0']
+
+    def __init__(self, options, wsdl_dir):
+        self.options = options
+        self.wsdl_dir = wsdl_dir
+
+    def handle_soap(self, request):
+        from vimsim.server.http import HttpResponse
+        return HttpResponse(200, b'<soap>%s</soap>' % request.body)
+
+
+def test_serve_in_process(tmp_path):
+    from tests.conftest import _ensure_reactor, on_reactor
+    (tmp_path / 'vimService.wsdl').write_bytes(b'<definitions/>\n')
+    _ensure_reactor()
+    o = parse_args(['-l', '127.0.0.1:0', '-tls=false'])
+    sim = FakeSimulator(o, str(tmp_path))
+    lport, host, port = on_reactor(serve, o, sim)
+    try:
+        assert host == '127.0.0.1' and port > 0
+        c = http.client.HTTPConnection(host, port, timeout=10)
+        c.request('GET', '/sdk/vimServiceVersions.xml')
+        r = c.getresponse()
+        assert r.status == 200
+        assert r.read().startswith(b'<?xml version="1.0" encoding="UTF-8" ?><namespaces version="1.0">')
+        c.request('GET', '/sdk/vimService.wsdl')
+        assert c.getresponse().read() == b'<definitions/>\n'
+        c.request('POST', '/sdk', body=b'<x/>')
+        assert c.getresponse().read() == b'<soap><x/></soap>'
+        c.request('GET', '/nope')
+        r = c.getresponse()
+        assert r.status == 404
+        r.read()
+        c.close()
+    finally:
+        on_reactor(lport.stopListening)
+
+
+# -- the program --------------------------------------------------------------
+
+FAKE_MAIN = textwrap.dedent('''
+    import sys, types
+    sys.path.insert(0, sys.argv[1])
+    from vimsim.server.http import HttpResponse
+
+    class Simulator:
+        api_version = '8.0.3.0'
+        versions = ['4.0', '6.7', '8.0.3.0', '9.1.1.0']
+        wsdl_dir = sys.argv[2]
+
+        def __init__(self, options):
+            self.options = options
+
+        def handle_soap(self, request):
+            return HttpResponse(200, ('<soap user="%s"/>' % self.options.username).encode())
+
+    module = types.ModuleType('vimsim.simulator')
+    module.Simulator = Simulator
+    sys.modules['vimsim.simulator'] = module
+    from vimsim.cli import main
+    sys.exit(main(sys.argv[3:]))
+''')
+
+
+def _read_fifo(fd, timeout=30):
+    data = b''
+    deadline = time.time() + timeout
+    while not data.endswith(b'\n') and time.time() < deadline:
+        try:
+            chunk = os.read(fd, 4096)
+        except BlockingIOError:
+            chunk = b''
+        data += chunk
+        if not chunk:
+            time.sleep(0.02)
+    return data.decode()
+
+
+@pytest.mark.parametrize('tls', [False, True])
+def test_program_end_to_end(tmp_path, tls):
+    fifo = str(tmp_path / 'env.fifo')
+    os.mkfifo(fifo)
+    (tmp_path / 'userfile').write_text('alice\n')
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    argv = ['-l', '127.0.0.1:0', '-tls=%s' % str(tls).lower(), '-E', fifo,
+            '-username', str(tmp_path / 'userfile'), '-password', 'pw']
+    proc = subprocess.Popen([sys.executable, '-c', FAKE_MAIN, ROOT, str(tmp_path)] + argv,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        line = _read_fifo(fd)
+        scheme = 'https' if tls else 'http'
+        prefix = 'export GOVC_URL=%s://alice:pw@127.0.0.1:' % scheme
+        assert line.startswith(prefix), (line, proc.poll())
+        url, pid = line[len('export GOVC_URL='):].split(' GOVC_SIM_PID=')
+        assert int(pid) == proc.pid and url.endswith('/sdk')
+        port = int(url.split('@127.0.0.1:')[1].split('/')[0])
+        if tls:
+            ctx = ssl.create_default_context()
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            c = http.client.HTTPSConnection('127.0.0.1', port, timeout=10, context=ctx)
+        else:
+            c = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+        c.request('GET', '/sdk/vimServiceVersions.xml')
+        body = c.getresponse().read()
+        assert b'<version>8.0.3.0</version><priorVersions><version>6.7</version>' \
+               b'<version>4.0</version></priorVersions>' in body
+        c.request('POST', '/sdk', body=b'<x/>')
+        assert c.getresponse().read() == b'<soap user="alice"/>'
+        c.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        os.close(fd)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_program_env_line_on_stdout(tmp_path):
+    proc = subprocess.Popen([sys.executable, '-c', FAKE_MAIN, ROOT, str(tmp_path),
+                             '-l', '127.0.0.1:0', '-tls=false'],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        line = proc.stdout.readline().decode()
+        assert line.startswith('export GOVC_URL=http://user:pass@127.0.0.1:')
+        assert line.endswith(' GOVC_SIM_PID=%d\n' % proc.pid)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

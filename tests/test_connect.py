@@ -1,0 +1,27 @@
+"""Unmodified pyVmomi connects, logs in and reads the service content."""
+import pytest
+from pyVim.connect import Disconnect
+from pyVmomi import vim
+
+
+def test_smartconnect_https(vc):
+    si = vc.connect()
+    try:
+        content = si.RetrieveContent()
+        assert content.about.apiType == 'VirtualCenter'
+        assert content.rootFolder._moId == 'group-d1'
+        assert content.sessionManager.currentSession.userName == 'user'
+    finally:
+        Disconnect(si)
+
+
+def test_smartconnect_http(si):
+    content = si.RetrieveContent()
+    assert content.about.name == 'VMware vCenter Server'
+    assert si.CurrentTime() is not None
+
+
+def test_bad_password_raises_invalid_login(vc_http):
+    from vimsim.options import Options  # noqa: F401  (the default accepts any user)
+    with pytest.raises(vim.fault.InvalidLogin):
+        vc_http.connect(user='user', pwd='')
