@@ -32,6 +32,7 @@ class Options:
     trace: bool = False              # -trace: trace SOAP to -trace-file
     trace_file: str = ''             # -trace-file: trace output ('' = stderr)
     stdinexit: bool = False          # -stdinexit: press any key to exit
+    session_timeout: int = 1800      # -session-timeout: idle seconds before a session ends
     # -- model (vcsim's VPX() defaults) ----------------------------------------
     esx: bool = False                # -esx: simulate a standalone ESX host
     dc: int = 1                      # -dc: datacenters
@@ -90,6 +91,8 @@ FLAGS = {
     'trace': ('trace', 'bool', 'Trace SOAP to -trace-file'),
     'trace-file': ('trace_file', 'str', 'Trace output file (defaults to stderr)'),
     'stdinexit': ('stdinexit', 'bool', 'Press any key to exit'),
+    'session-timeout': ('session_timeout', 'int',
+                        "Seconds a session may stay idle (vCenter's default: 1800)"),
     'esx': ('esx', 'bool', 'Simulate standalone ESX'),
     'dc': ('dc', 'int', 'Number of datacenters'),
     'cluster': ('cluster', 'int', 'Number of clusters'),

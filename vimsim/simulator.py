@@ -5,6 +5,8 @@ the HTTP front (vimsim.server) hands it POST /sdk requests.
 """
 import uuid
 
+from twisted.internet import task
+
 from vimsim import schema as schema_module
 from vimsim.inventory import build_inventory
 from vimsim.managed.base import Registry
@@ -15,8 +17,6 @@ from vimsim.managed.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
 from vimsim.managed.session_manager import SessionManager
 from vimsim.managed.view import ViewManager
 from vimsim.server.endpoint import SoapEndpoint
-
-SESSION_IDLE_TIMEOUT = 1800  # seconds; vCenter's default idle session timeout
 
 
 class Simulator:
@@ -49,7 +49,9 @@ class Simulator:
         self.session_manager = SessionManager(
             self, 'ha-sessionmgr' if self.esx else 'SessionManager',
             username=self.options.username or None, password=self.options.password or None,
-            idle_timeout=getattr(self.options, 'session_timeout', None) or SESSION_IDLE_TIMEOUT)
+            idle_timeout=self.options.session_timeout)
+        self._session_reaper = task.LoopingCall(self.session_manager.expire_idle)
+        self._session_reaper.start(min(60, self.options.session_timeout), now=False)
         content['sessionManager'] = self.session_manager.ref
         self.view_manager = ViewManager(self, 'ViewManager')
         content['viewManager'] = self.view_manager.ref

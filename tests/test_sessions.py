@@ -1,0 +1,70 @@
+"""SessionManager: login, logout, clone tickets, termination, idle expiry."""
+import time
+
+import pytest
+from pyVim.connect import Disconnect, SmartConnect
+from pyVmomi import vim, vmodl, SoapStubAdapter
+
+from tests.conftest import _simulator
+
+
+def test_calls_after_logout_are_not_authenticated(vc_http):
+    si = vc_http.connect()
+    content = si.RetrieveContent()
+    content.sessionManager.Logout()
+    with pytest.raises(vim.fault.NotAuthenticated):
+        content.viewManager.CreateContainerView(content.rootFolder, [], True)
+    assert content.sessionManager.currentSession is None
+
+
+def test_current_session_and_session_list(si):
+    manager = si.RetrieveContent().sessionManager
+    current = manager.currentSession
+    assert current.userName == 'user' and current.callCount >= 0
+    assert current.key in [s.key for s in manager.sessionList]
+    assert manager.SessionIsActive(current.key, 'user') is True
+    assert manager.SessionIsActive(current.key, 'someone-else') is False
+    assert manager.defaultLocale == 'en'
+
+
+def test_clone_session(vc_http, si):
+    ticket = si.RetrieveContent().sessionManager.AcquireCloneTicket()
+    stub = SoapStubAdapter(host=vc_http.host, port=-vc_http.port, version='vim.version.v9_1_1_0')
+    clone = vim.ServiceInstance('ServiceInstance', stub)
+    manager = clone.RetrieveContent().sessionManager
+    session = manager.CloneSession(ticket)
+    assert session.userName == 'user'
+    assert session.key != si.RetrieveContent().sessionManager.currentSession.key
+    with pytest.raises(vim.fault.InvalidLogin):  # a ticket is good once
+        manager.CloneSession(ticket)
+    manager.Logout()
+
+
+def test_terminate_session(vc_http, si):
+    other = vc_http.connect()
+    other_key = other.RetrieveContent().sessionManager.currentSession.key
+    manager = si.RetrieveContent().sessionManager
+    manager.TerminateSession([other_key])
+    with pytest.raises(vim.fault.NotAuthenticated):
+        other.RetrieveContent().viewManager.CreateListView([])
+    with pytest.raises(vim.fault.NotFound):
+        manager.TerminateSession(['no-such-session'])
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        manager.TerminateSession([manager.currentSession.key])
+
+
+def test_restricted_credentials(validator):
+    sim = _simulator(validator, tls=False, username='admin', password='s3cret')
+    with pytest.raises(vim.fault.InvalidLogin):
+        sim.connect(user='user', pwd='pass')
+    si = sim.connect(user='admin', pwd='s3cret')
+    Disconnect(si)
+
+
+def test_idle_sessions_expire(validator):
+    sim = _simulator(validator, tls=False, session_timeout=1)
+    si = sim.connect()
+    content = si.RetrieveContent()
+    time.sleep(1.5)
+    with pytest.raises(vim.fault.NotAuthenticated):
+        content.viewManager.CreateListView([])
