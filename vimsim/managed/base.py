@@ -38,6 +38,11 @@ class ManagedObject:
         Session-dependent properties override this."""
         return getattr(self, name, None)
 
+    def changed(self, *names):
+        """Report that properties `names` (all, when none are named) may have
+        changed: the one path by which model changes reach property filters."""
+        self.server.changes.changed(self, names or None)
+
     def view_children(self):
         """The MoRefs a ContainerView sees directly inside this object."""
         return ()
@@ -50,11 +55,13 @@ class ManagedObject:
 
 
 class Registry:
-    """Every managed object by reference, plus moid allocation."""
+    """Every managed object by reference, plus moid allocation. Additions and
+    removals are reported to `listener` (the change hub)."""
 
-    def __init__(self):
+    def __init__(self, listener):
         self._by_ref = {}
         self._counter = itertools.count(1)
+        self.listener = listener
 
     def next_id(self, prefix):
         """A fresh vCenter-style moid: 'vm-42', 'group-v7', 'host-19'."""
@@ -62,9 +69,11 @@ class Registry:
 
     def add(self, obj):
         self._by_ref[obj.ref] = obj
+        self.listener.object_added(obj)
 
     def remove(self, obj):
-        self._by_ref.pop(obj.ref, None)
+        if self._by_ref.pop(obj.ref, None) is not None:
+            self.listener.object_removed(obj)
 
     def get(self, ref):
         return self._by_ref.get(ref)

@@ -9,69 +9,12 @@ refers by name to a TraversalSpec defined anywhere in the same filter spec;
 import itertools
 
 from vimsim.managed.base import ManagedObject
+from vimsim.managed.paths import check_path, read_path
+from vimsim.managed.updates import CollectorSession
 from vimsim.schema import MoRef
 from vimsim.soap.encode import Typed
-from vimsim.soap.fault import (InvalidArgument, InvalidProperty,
-                               ManagedObjectNotFound, fault, localized)
-
-
-def read_path(obj, path, ctx):
-    """(value, declared Field) of a property path such as
-    `summary.runtime.powerState`; value None when any step is unset."""
-    server = ctx.server
-    managed = server.schema.managed[obj.type_name]
-    head, _, rest = path.partition('.')
-    field = managed.property_map.get(head)
-    if field is None or field.since > ctx.version:
-        raise InvalidProperty(path)
-    value = obj.read(head, ctx)
-    while rest:
-        head, _, rest = rest.partition('.')
-        if field.array:
-            raise InvalidProperty(path)
-        data_type = server.schema.types.get(field.type)
-        if data_type is None:
-            raise InvalidProperty(path)
-        if value is not None:
-            data_type = value._type
-        next_field = data_type.field_map.get(head)
-        if next_field is None or next_field.since > ctx.version:
-            raise InvalidProperty(path)
-        field = next_field
-        if value is not None:
-            value = getattr(value, head)
-    return value, field
-
-
-def check_path(schema, type_name, path, version):
-    """Raise InvalidProperty unless `path` names a property of `type_name`
-    known to the client's version."""
-    managed = schema.managed[type_name]
-    head, _, rest = path.partition('.')
-    field = managed.property_map.get(head)
-    if field is None or field.since > version:
-        raise InvalidProperty(path)
-    while rest:
-        head, _, rest = rest.partition('.')
-        data_type = schema.types.get(field.type)
-        if field.array or data_type is None:
-            raise InvalidProperty(path)
-        field = _field_in_subtypes(data_type, head)
-        if field is None or field.since > version:
-            raise InvalidProperty(path)
-
-
-def _field_in_subtypes(data_type, name):
-    """A field of the type or of any of its subtypes (a path may go through a
-    subtype's field, as `configurationEx.drsConfig` does)."""
-    found = data_type.field_map.get(name)
-    if found is not None:
-        return found
-    for sub in data_type.subtypes:
-        found = _field_in_subtypes(sub, name)
-        if found is not None:
-            return found
-    return None
+from vimsim.soap.fault import (InvalidArgument, ManagedObjectNotFound, fault,
+                               localized)
 
 
 def as_refs(value):
@@ -91,9 +34,29 @@ class PropertyCollector(ManagedObject):
     def __init__(self, server, moid, owner=None):
         super().__init__(server, moid)
         self.owner = owner
-        self.filter = []
         self._pages = {}
         self._tokens = itertools.count(1)
+        self._sessions = {}   # session key -> CollectorSession
+
+    def _state(self, ctx):
+        """This session's filters and update log on this collector (the
+        default collector is one object, but each session sees its own)."""
+        session = ctx.session
+        state = self._sessions.get(session.key)
+        if state is None:
+            state = self._sessions[session.key] = CollectorSession(self, session)
+
+            def close():
+                self._sessions.pop(session.key, None)
+                state.close()
+            session.on_close(close)
+        return state
+
+    def read(self, name, ctx):
+        if name == 'filter':
+            state = self._sessions.get(ctx.session.key) if ctx.session else None
+            return [f.ref for f in state.filters] if state else []
+        return super().read(name, ctx)
 
     # -- selection ----------------------------------------------------------
     def select(self, ctx, spec):
@@ -217,6 +180,27 @@ class PropertyCollector(ManagedObject):
     def CancelRetrievePropertiesEx(self, ctx, token):
         self._take_token(ctx, token)
 
+    def CreateFilter(self, ctx, spec, partialUpdates):
+        return self._state(ctx).add_filter(ctx, spec, partialUpdates).ref
+
+    def WaitForUpdatesEx(self, ctx, version=None, options=None):
+        max_wait = options.maxWaitSeconds if options is not None else None
+        max_updates = options.maxObjectUpdates if options is not None else None
+        if max_wait is not None and max_wait < 0:
+            raise InvalidArgument('maxWaitSeconds')
+        if max_updates is not None and max_updates < 0:
+            raise InvalidArgument('maxObjectUpdates')
+        return self._state(ctx).wait(version or '', max_wait, max_updates)
+
+    def WaitForUpdates(self, ctx, version=None):
+        return self._state(ctx).wait(version or '', None, None)
+
+    def CheckForUpdates(self, ctx, version=None):
+        return self._state(ctx).wait(version or '', 0, None)
+
+    def CancelWaitForUpdates(self, ctx):
+        self._state(ctx).cancel_waits()
+
     def CreatePropertyCollector(self, ctx):
         collector = PropertyCollector(
             ctx.server, 'session[%s]%s' % (ctx.session.key, ctx.server.new_uuid()),
@@ -265,6 +249,9 @@ class PropertyCollector(ManagedObject):
 
     def destroy(self):
         self._pages.clear()
+        for state in list(self._sessions.values()):
+            state.close()
+        self._sessions.clear()
         super().destroy()
 
 

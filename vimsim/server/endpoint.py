@@ -10,7 +10,7 @@ import logging
 from twisted.internet import defer
 
 from vimsim.managed.base import Context, ManagedObject
-from vimsim.managed.property_collector import read_path
+from vimsim.managed.paths import read_path
 from vimsim.managed.session_manager import COOKIE_NAME
 from vimsim.server.http import HttpResponse
 from vimsim.soap import encode

@@ -1,0 +1,301 @@
+"""Live updates: CreateFilter and WaitForUpdates(Ex) with vCenter's semantics.
+
+Changes are made in-process through the model's one mutation path
+(`obj.changed(...)`), on the reactor thread, while real pyVmomi clients watch.
+"""
+import asyncio
+import re
+import threading
+import time
+
+import pytest
+from pyVim.connect import Disconnect
+from pyVmomi import vim, vmodl
+
+from tests.conftest import on_reactor
+
+PC = vmodl.query.PropertyCollector
+
+
+def rename(sim, ref_value, new_name, type_name='Datacenter'):
+    def change():
+        from vimsim.schema import MoRef
+        obj = sim.objects.get(MoRef(type_name, ref_value))
+        obj.name = new_name
+        obj.changed('name')
+    on_reactor(change)
+
+
+def object_filter(obj, paths, partial=True):
+    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=obj)],
+                         propSet=[PC.PropertySpec(type=type(obj), pathSet=paths)])
+    return spec, partial
+
+
+def wait(collector, version, seconds=None, max_updates=None):
+    return collector.WaitForUpdatesEx(version, PC.WaitOptions(maxWaitSeconds=seconds,
+                                                              maxObjectUpdates=max_updates))
+
+
+@pytest.fixture
+def datacenter(si):
+    return si.RetrieveContent().rootFolder.childEntity[0]
+
+
+def test_initial_state_then_changes_of_another_session(si, vc_http, datacenter):
+    collector = si.RetrieveContent().propertyCollector
+    property_filter = collector.CreateFilter(*object_filter(datacenter, ['name', 'overallStatus']))
+    first = wait(collector, '')
+    [update] = first.filterSet[0].objectSet
+    assert update.kind == 'enter' and update.obj == datacenter
+    assert {c.name: c.val for c in update.changeSet} == {'name': 'DC0', 'overallStatus': 'green'}
+    assert wait(collector, first.version, seconds=0) is None
+    answers = []
+    waiter = threading.Thread(target=lambda: answers.append(wait(collector, first.version, 10)))
+    waiter.start()
+    time.sleep(0.2)
+    rename(vc_http.sim, datacenter._moId, 'DC0-renamed')
+    waiter.join(10)
+    try:
+        [update] = answers[0].filterSet[0].objectSet
+        assert update.kind == 'modify'
+        assert [(c.name, c.op, c.val) for c in update.changeSet] == [('name', 'assign', 'DC0-renamed')]
+        assert answers[0].filterSet[0].filter == property_filter
+        assert property_filter in collector.filter
+    finally:
+        rename(vc_http.sim, datacenter._moId, 'DC0')
+        property_filter.Destroy()
+    assert collector.filter == []
+
+
+def test_max_wait_seconds_times_out_with_nothing(si, datacenter):
+    collector = si.RetrieveContent().propertyCollector
+    collector.CreateFilter(*object_filter(datacenter, ['name']))
+    version = wait(collector, '').version
+    start = time.monotonic()
+    assert wait(collector, version, seconds=1) is None
+    assert 0.9 < time.monotonic() - start < 5
+
+
+def test_unknown_version_is_invalid(si, datacenter):
+    collector = si.RetrieveContent().propertyCollector
+    collector.CreateFilter(*object_filter(datacenter, ['name']))
+    with pytest.raises(vmodl.query.InvalidCollectorVersion):
+        wait(collector, '12345', seconds=0)
+
+
+def test_partial_updates_false_reports_every_property(si, vc_http, datacenter):
+    collector = si.RetrieveContent().propertyCollector
+    collector.CreateFilter(*object_filter(datacenter, ['name', 'overallStatus'], partial=False))
+    version = wait(collector, '').version
+    rename(vc_http.sim, datacenter._moId, 'DC0-full')
+    try:
+        update = wait(collector, version, seconds=5).filterSet[0].objectSet[0]
+        assert {c.name for c in update.changeSet} == {'name', 'overallStatus'}
+    finally:
+        rename(vc_http.sim, datacenter._moId, 'DC0')
+
+
+def add_folders(sim, count, prefix):
+    def create():
+        from vimsim.managed.entity import Folder
+        root = sim.root_folder
+        made = []
+        for index in range(count):
+            folder = Folder(sim, sim.objects.next_id('group-d'), '%s%d' % (prefix, index), root,
+                            ('Folder', 'Datacenter'))
+            root.add_child(folder)
+            made.append(folder)
+        root.changed('childEntity')
+        return made
+    return on_reactor(create)
+
+
+def remove_folders(sim, folders):
+    def remove():
+        for folder in folders:
+            sim.root_folder.childEntity.remove(folder.ref)
+            folder.destroy()
+        sim.root_folder.changed('childEntity')
+    on_reactor(remove)
+
+
+def test_objects_enter_and_leave_a_container_view(si, vc_http):
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.Folder], False)
+    spec = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[
+            PC.TraversalSpec(name='v', type=vim.view.ContainerView, path='view')])],
+        propSet=[PC.PropertySpec(type=vim.Folder, pathSet=['name'])])
+    collector = content.propertyCollector
+    collector.CreateFilter(spec, True)
+    version = wait(collector, '').version
+    [folder] = add_folders(vc_http.sim, 1, 'entering')
+    entered = wait(collector, version, seconds=5)
+    [update] = entered.filterSet[0].objectSet
+    assert update.kind == 'enter' and update.changeSet[0].val == 'entering0'
+    remove_folders(vc_http.sim, [folder])
+    left = wait(collector, entered.version, seconds=5)
+    [update] = left.filterSet[0].objectSet
+    assert update.kind == 'leave' and update.obj._moId == folder.ref.value
+    view.DestroyView()
+
+
+def test_thousand_changes_in_pages_of_ten(si, vc_http):
+    content = si.RetrieveContent()
+    folders = add_folders(vc_http.sim, 1000, 'paged')
+    try:
+        spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=vim.Folder(f.ref.value, si._stub))
+                                        for f in folders],
+                             propSet=[PC.PropertySpec(type=vim.Folder, pathSet=['name'])])
+        collector = content.propertyCollector
+        collector.CreateFilter(spec, True)
+        version = wait(collector, '', max_updates=2000).version
+
+        def rename_all():
+            for index, folder in enumerate(folders):
+                folder.name = 'changed%04d' % index
+                folder.changed('name')
+                vc_http.sim.changes.flush()   # each change its own version
+        on_reactor(rename_all)
+        seen = []
+        pages = 0
+        while True:
+            result = wait(collector, version, seconds=0, max_updates=10)
+            if result is None:
+                break
+            pages += 1
+            updates = [u for f in result.filterSet for u in f.objectSet]
+            assert len(updates) <= 10
+            assert bool(result.truncated) == (len(seen) + len(updates) < 1000)
+            seen.extend(u.changeSet[0].val for u in updates)
+            version = result.version
+        assert seen == ['changed%04d' % i for i in range(1000)]
+        assert pages == 100
+    finally:
+        remove_folders(vc_http.sim, folders)
+
+
+def test_cancel_wait_for_updates(si, datacenter):
+    collector = si.RetrieveContent().propertyCollector
+    collector.CreateFilter(*object_filter(datacenter, ['name']))
+    version = wait(collector, '').version
+    errors = []
+
+    def waiting():
+        try:
+            wait(collector, version, seconds=30)
+        except Exception as error:   # noqa: BLE001 - the test inspects it
+            errors.append(error)
+    thread = threading.Thread(target=waiting)
+    thread.start()
+    time.sleep(0.3)
+    # a second connection of the same session cancels the wait
+    from pyVmomi import SoapStubAdapter
+    stub = SoapStubAdapter(host=si._stub.host.split(':')[0], port=-int(si._stub.host.split(':')[1]),
+                           version=si._stub.version)
+    stub.cookie = si._stub.cookie
+    vmodl.query.PropertyCollector(collector._moId, stub).CancelWaitForUpdates()
+    thread.join(10)
+    assert isinstance(errors[0], vmodl.fault.RequestCanceled)
+
+
+def test_legacy_wait_and_check_for_updates(si, vc_http, datacenter):
+    collector = si.RetrieveContent().propertyCollector
+    collector.CreateFilter(*object_filter(datacenter, ['name']))
+    initial = collector.WaitForUpdates('')
+    assert initial.filterSet[0].objectSet[0].kind == 'enter'
+    assert collector.CheckForUpdates(initial.version) is None
+    rename(vc_http.sim, datacenter._moId, 'DC0-legacy')
+    try:
+        update = collector.WaitForUpdates(initial.version)
+        assert update.filterSet[0].objectSet[0].changeSet[0].val == 'DC0-legacy'
+    finally:
+        rename(vc_http.sim, datacenter._moId, 'DC0')
+
+
+def test_logout_removes_filters_and_ends_waits(vc_http):
+    si = vc_http.connect()
+    content = si.RetrieveContent()
+    datacenter = content.rootFolder.childEntity[0]
+    content.propertyCollector.CreateFilter(*object_filter(datacenter, ['name']))
+    hub = vc_http.sim.changes
+    before = len(hub.filters)
+    Disconnect(si)
+    assert len(hub.filters) == before - 1
+
+
+# -- many waiting sessions, over raw HTTP ------------------------------------------
+ENVELOPE = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>%s'
+            '</soapenv:Body></soapenv:Envelope>')
+
+
+async def soap(reader, writer, host, port, body, cookie=None):
+    payload = (ENVELOPE % body).encode()
+    head = ('POST /sdk HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: text/xml\r\n'
+            'SOAPAction: "urn:vim25/9.1.1.0"\r\nContent-Length: %d\r\n' % (host, port, len(payload)))
+    if cookie:
+        head += 'Cookie: %s\r\n' % cookie
+    writer.write(head.encode() + b'\r\n' + payload)
+    header = await reader.readuntil(b'\r\n\r\n')
+    length = int(re.search(rb'(?i)content-length: (\d+)', header).group(1))
+    data = await reader.readexactly(length)
+    match = re.search(rb'(?i)set-cookie: ([^\r]+)', header)
+    return header, data, match.group(1).decode() if match else None
+
+
+async def watcher(host, port, datacenter, ready, results):
+    reader, writer = await asyncio.open_connection(host, port)
+    _, _, cookie = await soap(reader, writer, host, port,
+                              '<Login xmlns="urn:vim25"><_this type="SessionManager">SessionManager'
+                              '</_this><userName>u</userName><password>p</password></Login>')
+    await soap(reader, writer, host, port,
+               '<CreateFilter xmlns="urn:vim25"><_this type="PropertyCollector">propertyCollector'
+               '</_this><spec><propSet><type>Datacenter</type><pathSet>name</pathSet></propSet>'
+               '<objectSet><obj type="Datacenter">%s</obj></objectSet></spec>'
+               '<partialUpdates>true</partialUpdates></CreateFilter>' % datacenter, cookie)
+    wait_body = ('<WaitForUpdatesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+                 'propertyCollector</_this><version>%s</version><options><maxWaitSeconds>60'
+                 '</maxWaitSeconds></options></WaitForUpdatesEx>')
+    _, data, _ = await soap(reader, writer, host, port, wait_body % '', cookie)
+    version = re.search(rb'<version>([^<]+)</version>', data).group(1).decode()
+    ready.append(1)
+    _, data, _ = await soap(reader, writer, host, port, wait_body % version, cookie)
+    results.append(data)
+    await soap(reader, writer, host, port, '<Logout xmlns="urn:vim25"><_this type="SessionManager">'
+                                           'SessionManager</_this></Logout>', cookie)
+    writer.close()
+
+
+def test_thousand_waiting_sessions_all_answered(vc_http):
+    host, port = vc_http.host, vc_http.port
+    datacenter = on_reactor(lambda: vc_http.sim.root_folder.childEntity[0].value)
+
+    async def scenario():
+        ready, results = [], []
+        tasks = [asyncio.create_task(watcher(host, port, datacenter, ready, results))
+                 for _ in range(1000)]
+        deadline = time.monotonic() + 120
+        while len(ready) < 1000 and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert len(ready) == 1000
+        # the server stays responsive while 1,000 calls wait
+        reader, writer = await asyncio.open_connection(host, port)
+        start = time.monotonic()
+        header, _, _ = await soap(reader, writer, host, port,
+                                  '<RetrieveServiceContent xmlns="urn:vim25"><_this type='
+                                  '"ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>')
+        assert header.startswith(b'HTTP/1.1 200') and time.monotonic() - start < 1
+        writer.close()
+        await asyncio.get_running_loop().run_in_executor(
+            None, rename, vc_http.sim, datacenter, 'DC0-shared')
+        await asyncio.wait_for(asyncio.gather(*tasks), 60)
+        return results
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        rename(vc_http.sim, datacenter, 'DC0')
+    assert len(results) == 1000
+    assert all(b'DC0-shared' in r for r in results)
