@@ -178,3 +178,4 @@ class SessionManager(ManagedObject):
 
     def UpdateServiceMessage(self, ctx, message):
         self.message = message or None
+        self.changed('message')

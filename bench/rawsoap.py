@@ -1,0 +1,79 @@
+"""A minimal raw SOAP-over-HTTP client for the benchmarks (asyncio, no HTTP
+library), and a way to start a simulator in a subprocess, so the figures are
+the server's and not a client library's."""
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?>'
+            '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            '<soapenv:Body>%s</soapenv:Body></soapenv:Envelope>')
+
+
+def start_server(*flags):
+    """Run `python3 -m vimsim -tls=false` on a free port; (process, host, port)."""
+    env_file = tempfile.mktemp(prefix='vimsim-env-')
+    process = subprocess.Popen([sys.executable, '-m', 'vimsim', '-l', '127.0.0.1:0',
+                                '-tls=false', '-E', env_file] + list(flags), cwd=ROOT)
+    deadline = time.monotonic() + 600
+    while not (os.path.exists(env_file) and os.path.getsize(env_file)):
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError('the simulator did not start')
+        time.sleep(0.05)
+    with open(env_file) as env:
+        line = env.read()
+    os.unlink(env_file)
+    host, port = line.split('@', 1)[1].split('/', 1)[0].rsplit(':', 1)
+    return process, host, int(port)
+
+
+def request_bytes(host, port, body, cookie=None):
+    payload = (ENVELOPE % body).encode()
+    head = ('POST /sdk HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: text/xml; charset=utf-8\r\n'
+            'SOAPAction: "urn:vim25/9.1.1.0"\r\nContent-Length: %d\r\n' % (host, port, len(payload)))
+    if cookie:
+        head += 'Cookie: %s\r\n' % cookie
+    return head.encode() + b'\r\n' + payload
+
+
+class Connection:
+    """One keep-alive connection; `call` sends a SOAP body and returns the
+    response body (raising on a non-200 status)."""
+
+    def __init__(self, host, port):
+        self.host, self.port = host, port
+        self.cookie = None
+
+    async def open(self):
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        return self
+
+    async def send(self, payload):
+        self.writer.write(payload)
+        header = await self.reader.readuntil(b'\r\n\r\n')
+        start = header.lower().find(b'content-length:')
+        length = int(header[start + 15:header.find(b'\r\n', start)])
+        body = await self.reader.readexactly(length)
+        if not header.startswith(b'HTTP/1.1 200'):
+            raise RuntimeError(body[:300])
+        cookie = re.search(rb'(?i)\r\nset-cookie: ([^\r]+)', header)
+        if cookie:
+            self.cookie = cookie.group(1).decode()
+        return body
+
+    async def call(self, body):
+        return await self.send(request_bytes(self.host, self.port, body, self.cookie))
+
+    async def login(self):
+        await self.call('<Login xmlns="urn:vim25"><_this type="SessionManager">SessionManager'
+                        '</_this><userName>user</userName><password>pass</password></Login>')
+        return self
+
+    def close(self):
+        self.writer.close()
