@@ -99,7 +99,7 @@ def test_walk_inventory_with_traversal_specs(si):
     assert ('vim.ResourcePool', 'Resources') in found
     assert ('vim.VirtualMachine', 'DC0_H0_VM0') in found
     assert ('vim.Datastore', 'LocalDS_0') in found
-    assert len(found) == len(objects)
+    assert len({o.obj._moId for o in objects}) == len(objects)  # each object once
     # the same entities a recursive container view sees, plus the root folder
     view = container_view(content, [vim.ManagedEntity])
     assert len(view.view) + 1 == len(objects)

@@ -1,4 +1,5 @@
 """Tests for tools/gen_wsdl.py (the generated wsdl/) and vimsim.schema."""
+import importlib.metadata
 import importlib.util
 import os
 import subprocess
@@ -35,7 +36,6 @@ def test_file_layout():
 def test_regenerate_is_byte_identical(tmp_path):
     if importlib.util.find_spec('pyVmomi') is None:
         pytest.skip('pyVmomi is not importable: cannot regenerate wsdl/')
-    import importlib.metadata
     installed = importlib.metadata.version('pyvmomi')
     with open(os.path.join(WSDL_DIR, 'vim.wsdl'), encoding='utf-8') as wsdl:
         header = wsdl.read(300)

@@ -112,17 +112,24 @@ def main(argv=None):
         sys.stderr.write('%s: %s\n' % (PROG, e))
         return 1
 
-    try:
-        write_env_line(opts, env_line(opts, host, port))
-    except OSError as e:
-        sys.stderr.write('%s: %s\n' % (PROG, e))
-        return 1
+    status = []
 
+    def announce():
+        """Print the env line once the reactor runs, so that its SIGINT and
+        SIGTERM handlers are in place before anyone can act on the line."""
+        try:
+            write_env_line(opts, env_line(opts, host, port))
+        except OSError as e:
+            sys.stderr.write('%s: %s\n' % (PROG, e))
+            status.append(1)
+            reactor.stop()
+
+    reactor.callWhenRunning(announce)
     if opts.stdinexit:
         _exit_on_stdin(reactor)
 
     reactor.run()      # SIGINT / SIGTERM stop the reactor
-    return 0
+    return status[0] if status else 0
 
 
 def _exit_on_stdin(reactor):

@@ -10,11 +10,12 @@ from twisted.internet import task
 from vimsim import schema as schema_module
 from vimsim.inventory import build_inventory
 from vimsim.managed.base import Registry
-from vimsim.managed.manager import Manager
+from vimsim.managed.manager import build_managers
 from vimsim.managed.property_collector import PropertyCollector
 from vimsim.managed.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
                                              ServiceInstance, about_info)
 from vimsim.managed.session_manager import SessionManager
+from vimsim.managed.updates import ChangeHub
 from vimsim.managed.view import ViewManager
 from vimsim.server.endpoint import SoapEndpoint
 
@@ -28,7 +29,8 @@ class Simulator:
         self.schema.version(self.api_version)  # KeyError for an unknown version
         self.wsdl_dir = schema_module.default_wsdl_dir()
         self.esx = bool(options.esx)
-        self.objects = Registry()
+        self.changes = ChangeHub()
+        self.objects = Registry(self.changes)
         self._uuid_seed = uuid.UUID('5c0ffee0-0000-4000-8000-000000000000')
         self._uuid_counter = 0
         self.service_instance = self._build_service()
@@ -55,15 +57,8 @@ class Simulator:
         content['sessionManager'] = self.session_manager.ref
         self.view_manager = ViewManager(self, 'ViewManager')
         content['viewManager'] = self.view_manager.ref
-        self.managers = {}
-        for field_name, (type_name, moid) in sorted(managers.items()):
-            if type_name not in self.schema.managed:
-                continue
-            field = types['ServiceContent'].field_map.get(field_name)
-            if field is None:
-                continue
-            manager = Manager(self, type_name, moid)
-            self.managers[field_name] = manager
+        self.managers = build_managers(self, managers)
+        for field_name, manager in self.managers.items():
             content[field_name] = manager.ref
         self.root_folder = build_inventory(self)
         content['rootFolder'] = self.root_folder.ref

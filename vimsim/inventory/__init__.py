@@ -1,17 +1,236 @@
-"""Builders of the default inventories, made directly through the model."""
+"""Builders of the default inventories, made directly through the model.
+
+The layouts, names and counts are vcsim's (govmomi simulator/model.go):
+
+vCenter: /DC0 with DVS0 (uplink portgroup DVS0-DVUplinks-<n>, DC0_DVPG0),
+"VM Network", standalone host DC0_H0 (ComputeResource DC0_H0), cluster DC0_C0
+with hosts DC0_C0_H0..H2 and root pool Resources, datastore LocalDS_0 mounted
+on every host of the datacenter, VMs DC0_H0_VM0/1 and DC0_C0_RP0_VM0/1.
+
+ESX: ha-folder-root / ha-datacenter, ComputeResource ha-compute-res holding
+ha-host (localhost.localdomain), root pool ha-root-pool, VMs ha-host_VM0/1.
+
+Same options -> same moids, uuids, MACs and names.
+"""
+import uuid as uuid_module
+from datetime import datetime, timezone
+
+from vimsim.managed.compute_resource import ClusterComputeResource, ComputeResource
+from vimsim.managed.datastore import Datastore
 from vimsim.managed.entity import Datacenter, Folder
+from vimsim.managed.host import HostSystem
+from vimsim.managed.network import DistributedVirtualPortgroup, DistributedVirtualSwitch, Network
+from vimsim.managed.resource_pool import ResourcePool
+from vimsim.managed.virtual_machine import VirtualMachine
+
+TiB = 1 << 40
+_NAMESPACE = uuid_module.UUID('6d1c5f2e-7a3b-4c8d-9e0f-a1b2c3d4e5f6')
+
+
+def vmfs_uuid(name, dc_name):
+    """A VMFS volume uuid (8-8-4-12 hex) derived from the names."""
+    h = uuid_module.uuid5(_NAMESPACE, '%s/%s' % (dc_name, name)).hex
+    return '%s-%s-%s-%s' % (h[:8], h[8:16], h[16:20], h[20:32])
+
+
+class Builder:
+    def __init__(self, server):
+        self.server = server
+        self.options = server.options
+        self.now = datetime.now(timezone.utc)
+        self.host_count = 0
+        self.vm_count = 0
+        self.pending_vms = []   # (name, folder, pool, host) created once datastores exist
+
+    def next_id(self, prefix):
+        return self.server.objects.next_id(prefix)
+
+    # -- pieces ------------------------------------------------------------------
+    def add_host(self, name, compute_resource, moid=None, browser_moid=None):
+        host = HostSystem(self.server, moid or self.next_id('host-'), name, compute_resource,
+                          self.host_count, self.server.new_uuid(), self.now,
+                          browser_moid=browser_moid)
+        self.host_count += 1
+        compute_resource.add_host(host)
+        return host
+
+    def attach_networks(self, host, networks, dvs):
+        for network in networks:
+            network.hosts.append(host)
+            host.networks.append(network)
+        if dvs is not None:
+            dvs.hosts.append(host)
+            for pg in dvs.portgroups:
+                pg.add_host(host)
+                host.networks.append(pg)
+
+    def add_machines(self, prefix, folder, pool, hosts):
+        for i in range(self.options.vm):
+            self.pending_vms.append(('%s_VM%d' % (prefix, i), folder, pool,
+                                     hosts[i % len(hosts)]))
+
+    def create_vms(self, datastore, network, vm_moid=None):
+        autostart = self.options.autostart
+        for name, folder, pool, host in self.pending_vms:
+            moid = vm_moid() if vm_moid else self.next_id('vm-')
+            vm = VirtualMachine(self.server, moid, name, folder, pool, host, datastore, network,
+                                self.vm_count, created=self.now)
+            self.vm_count += 1
+            if autostart:
+                vm.power_state = 'poweredOn'
+                vm.boot_time = self.now
+        self.pending_vms = []
+
+    @staticmethod
+    def size_datastores(datastores):
+        """Give each datastore room for what lives on it: 1 TiB, or twice its
+        VMs' provisioned size rounded up to whole TiB."""
+        for ds in datastores:
+            committed, uncommitted = ds.usage()
+            needed = 2 * (committed + uncommitted)
+            ds.capacity = max(TiB, -(-needed // TiB) * TiB)
+
+    # -- vCenter ---------------------------------------------------------------------
+    def vcenter(self):
+        server, o = self.server, self.options
+        root = Folder(server, self.next_id('group-d'), 'Datacenters', None,
+                      ('Folder', 'Datacenter'))
+        nfolder = 0
+        for ndc in range(o.dc):
+            dc_name = 'DC%d' % ndc
+            parent = root
+            folder_name = 'F%d' % nfolder
+            in_folder = nfolder < o.folder and ndc >= (o.dc - o.folder)
+            if in_folder:
+                parent = Folder(server, self.next_id('group-v'), folder_name, root,
+                                ('Folder', 'Datacenter'))
+                root.add_child(parent)
+            dc = Datacenter(server, self.next_id('datacenter-'), dc_name, parent)
+            parent.add_child(dc)
+            vm_folder, host_folder = dc.vm_folder, dc.host_folder
+            ds_folder, net_folder = dc.datastore_folder, dc.network_folder
+            if in_folder:
+                subs = []
+                for base, prefix, types in (
+                        (ds_folder, 'group-s', ('Folder', 'Datastore', 'StoragePod')),
+                        (host_folder, 'group-h', ('Folder', 'ComputeResource')),
+                        (net_folder, 'group-n', ('Folder', 'Network', 'DistributedVirtualSwitch')),
+                        (vm_folder, 'group-v', ('Folder', 'VirtualMachine', 'VirtualApp'))):
+                    sub = Folder(server, self.next_id(prefix), folder_name, base, types)
+                    base.add_child(sub)
+                    subs.append(sub)
+                ds_folder, host_folder, net_folder, vm_folder = subs
+                nfolder += 1
+            dvs = None
+            vm_network = None
+            if o.pg > 0 or o.pg_nsx > 0:
+                dvs_moid = self.next_id('dvs-')
+                dvs = DistributedVirtualSwitch(server, dvs_moid, 'DVS0', net_folder,
+                                               server.new_uuid())
+                uplink = DistributedVirtualPortgroup(
+                    server, self.next_id('dvportgroup-'),
+                    'DVS0-DVUplinks-%s' % dvs_moid.rsplit('-', 1)[-1], net_folder, dvs,
+                    num_ports=0, uplink=True)
+                dc.networks.append(uplink)
+                for npg in range(o.pg):
+                    pg = DistributedVirtualPortgroup(
+                        server, self.next_id('dvportgroup-'), '%s_DVPG%d' % (dc_name, npg),
+                        net_folder, dvs)
+                    dc.networks.append(pg)
+                    if npg == 0:
+                        vm_network = pg
+                for npg in range(o.pg_nsx):
+                    pg = DistributedVirtualPortgroup(
+                        server, self.next_id('dvportgroup-'), '%s_NSXPG%d' % (dc_name, npg),
+                        net_folder, dvs, backing_type='nsx')
+                    dc.networks.append(pg)
+            network = Network(server, self.next_id('network-'), 'VM Network', net_folder)
+            dc.networks.append(network)
+            if vm_network is None:
+                vm_network = network
+            hosts = []
+            for nhost in range(o.standalone_host):
+                name = '%s_H%d' % (dc_name, nhost)
+                cr = ComputeResource(server, self.next_id('domain-s'), name, host_folder)
+                host = self.add_host(name, cr)
+                self.attach_networks(host, [network], dvs)
+                ResourcePool(server, self.next_id('resgroup-'), 'Resources', cr, cr)
+                hosts.append(host)
+                self.add_machines(name, vm_folder, cr.pool, [host])
+            for ncluster in range(o.cluster):
+                cluster_name = '%s_C%d' % (dc_name, ncluster)
+                cluster = ClusterComputeResource(server, self.next_id('domain-c'), cluster_name,
+                                                 host_folder)
+                root_pool = ResourcePool(server, self.next_id('resgroup-'), 'Resources',
+                                         cluster, cluster)
+                cluster_hosts = []
+                for nhost in range(o.host):
+                    host = self.add_host('%s_H%d' % (cluster_name, nhost), cluster)
+                    self.attach_networks(host, [network], dvs)
+                    cluster_hosts.append(host)
+                hosts.extend(cluster_hosts)
+                if not cluster_hosts:
+                    continue
+                prefix = cluster_name + '_RP'
+                if o.pool == 0:
+                    self.add_machines(prefix + '0', vm_folder, root_pool, cluster_hosts)
+                for child in range(1, o.pool + 1):
+                    pool = ResourcePool(server, self.next_id('resgroup-'),
+                                        '%s%d' % (prefix, child), root_pool, cluster)
+                    self.add_machines('%s%d' % (prefix, child), vm_folder, pool, cluster_hosts)
+            datastores = []
+            for i in range(o.ds):
+                name = 'LocalDS_%d' % i
+                ds = Datastore(server, self.next_id('datastore-'), name, ds_folder,
+                               vmfs_uuid(name, dc_name))
+                for host in hosts:
+                    ds.hosts.append(host)
+                    host.datastores.append(ds)
+                dc.datastores.append(ds)
+                datastores.append(ds)
+            if datastores:
+                self.create_vms(datastores[0], vm_network)
+            else:
+                self.pending_vms = []
+            self.size_datastores(datastores)
+        return root
+
+    # -- ESX ------------------------------------------------------------------------
+    def esx(self):
+        server, o = self.server, self.options
+        root = Folder(server, 'ha-folder-root', 'ha-folder-root', None, ('Datacenter',))
+        dc = Datacenter(server, 'ha-datacenter', 'ha-datacenter', root,
+                        folder_ids=('ha-folder-vm', 'ha-folder-host', 'ha-folder-datastore',
+                                    'ha-folder-network'))
+        root.add_child(dc)
+        name = 'localhost.localdomain'
+        cr = ComputeResource(server, 'ha-compute-res', name, dc.host_folder,
+                             envbrowser_moid='ha-env-browser')
+        host = self.add_host(name, cr, moid='ha-host', browser_moid='ha-host-datastorebrowser')
+        network = Network(server, 'HaNetwork-VM Network', 'VM Network', dc.network_folder)
+        dc.networks.append(network)
+        self.attach_networks(host, [network], None)
+        ResourcePool(server, 'ha-root-pool', 'Resources', cr, cr)
+        datastores = []
+        for i in range(o.ds):
+            ds_name = 'LocalDS_%d' % i
+            uuid_text = vmfs_uuid(ds_name, 'ha-datacenter')
+            ds = Datastore(server, uuid_text, ds_name, dc.datastore_folder, uuid_text)
+            ds.hosts.append(host)
+            host.datastores.append(ds)
+            dc.datastores.append(ds)
+            datastores.append(ds)
+        self.add_machines('ha-host', dc.vm_folder, cr.pool, [host])
+        counter = iter(range(1, 1 << 62))
+        if datastores:
+            self.create_vms(datastores[0], network, vm_moid=lambda: str(next(counter)))
+        self.size_datastores(datastores)
+        return root
 
 
 def build_inventory(server):
     """Build the inventory the options ask for; return the root folder."""
-    options = server.options
+    builder = Builder(server)
     if server.esx:
-        root = Folder(server, 'ha-folder-root', 'ha-folder-root', None,
-                      ('Datacenter',))
-        root.add_child(Datacenter(server, 'ha-datacenter', 'ha-datacenter', root))
-        return root
-    root = Folder(server, 'group-d1', 'Datacenters', None, ('Folder', 'Datacenter'))
-    for index in range(options.dc):
-        root.add_child(Datacenter(server, server.objects.next_id('datacenter-'),
-                                  'DC%d' % index, root))
-    return root
+        return builder.esx()
+    return builder.vcenter()

@@ -118,6 +118,9 @@ class Datastore(ManagedEntity):
             name=self.name, url=self.url, freeSpace=self.free_space,
             maxFileSize=64 * TiB, maxVirtualDiskCapacity=62 * TiB,
             maxMemoryFileSize=64 * TiB, timestamp=datetime.now(timezone.utc),
+            supportedVDiskFormats=['thin', 'zeroedthick', 'eagerzeroedthick'],
+            logicalSectorSize=512, physicalSectorSize=512,
+            maxPhysicalRDMFileSize=64 * TiB, maxVirtualRDMFileSize=62 * TiB,
             vmfs=self.vmfs_volume())
 
     @property

@@ -136,7 +136,7 @@ KNOWN = {
 _ERROR_WORDS = ('Failed', 'Failure', 'Error', 'Fault', 'Lost', 'Conflict', 'Corrupt',
                 'Unreachable', 'NoCompatibleHost', 'Insufficient', 'Violat', 'Unsupported',
                 'Dead', 'Down', 'Crash')
-_WARNING_WORDS = ('Warning', 'Disconnected', 'Timedout', 'Timeout', 'NotResponding',
+_WARNING_WORDS = ('Warning', 'Disconnected', 'Timedout', 'TimedOut', 'Timeout', 'NotResponding',
                   'Expired', 'Expir', 'Degraded', 'Deprecated', 'Mismatch', 'Missing',
                   'Orphaned', 'Overcommitted', 'Renamed', 'Removed', 'Disabled',
                   'Inaccessible', 'NotAvailable', 'Unavailable', 'Resolve')
@@ -212,23 +212,47 @@ class EventManager(Manager):
             eventInfo=info, enumeratedTypes=self._enums(schema))
         self.latestEvent = None
         self.maxCollector = 1000
+        self._described = {}
+
+    def read(self, name, ctx):
+        """`description` as a client of ctx's version knows it: eventInfo and
+        enumeratedTypes keys are type names on the wire (pyVmomi resolves them),
+        so types newer than the client are left out, as vCenter does."""
+        if name != 'description' or ctx is None or ctx.version is None:
+            return super().read(name, ctx)
+        version = ctx.version
+        found = self._described.get(version)
+        if found is None:
+            schema = self.server.schema
+            full = self.description
+            if version >= schema.newest:
+                found = full
+            else:
+                found = type(full)(
+                    category=full.category,
+                    eventInfo=[e for e in full.eventInfo
+                               if schema.types[e.key].since <= version],
+                    enumeratedTypes=[e for e in full.enumeratedTypes
+                                     if schema.enums[e.key].since <= version])
+            self._described[version] = found
+        return found
 
     @staticmethod
     def _enums(schema):
         """Descriptions of the enums event messages format with @enum."""
         T = schema.types
         out = []
-        for enum_name, key, labels in (
-                ('ManagedEntityStatus', 'ManagedEntity.Status', {
+        for enum_name, labels in (
+                ('ManagedEntityStatus', {
                     'gray': ('Gray', 'No status available'),
                     'green': ('Green', 'Green indicates normal operation'),
                     'yellow': ('Yellow', 'Yellow indicates a warning'),
                     'red': ('Red', 'Red indicates an error')}),
-                ('VirtualMachinePowerState', 'VirtualMachine.PowerState', {
+                ('VirtualMachinePowerState', {
                     'poweredOff': ('Powered off', 'Virtual machine is powered off'),
                     'poweredOn': ('Powered on', 'Virtual machine is powered on'),
                     'suspended': ('Suspended', 'Virtual machine is suspended')}),
-                ('HostDisconnectedEventReasonCode', 'HostDisconnectedEvent.ReasonCode', {})):
+                ('HostDisconnectedEventReasonCode', {})):
             enum = schema.enums.get(enum_name)
             if enum is None:
                 continue
@@ -236,5 +260,6 @@ class EventManager(Manager):
             for value in enum.values:
                 label, summary = labels.get(value, (words(value), words(value)))
                 tags.append(element(schema, value, label, summary))
-            out.append(T['EnumDescription'].cls(key=key, tags=tags))
+            # key is a type name on the wire (pyVmomi resolves it): the WSDL enum name
+            out.append(T['EnumDescription'].cls(key=enum_name, tags=tags))
         return out

@@ -62,6 +62,7 @@ ESX_MANAGERS = {
     'setting': ('OptionManager', 'HostAgentSettings'),
     'userDirectory': ('UserDirectory', 'ha-user-directory'),
     'authorizationManager': ('AuthorizationManager', 'ha-authmgr'),
+    'serviceManager': ('ServiceManager', 'ha-servicemanager'),
     'perfManager': ('PerformanceManager', 'ha-perfmgr'),
     'eventManager': ('EventManager', 'ha-eventmgr'),
     'taskManager': ('TaskManager', 'ha-taskmgr'),
