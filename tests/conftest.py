@@ -6,8 +6,6 @@ response any test receives is validated against the served schema by a
 recording wrapper around the app; the session fails at the end if any did
 not validate.
 """
-import os
-import ssl
 import threading
 
 import pytest

@@ -22,6 +22,5 @@ def test_smartconnect_http(si):
 
 
 def test_bad_password_raises_invalid_login(vc_http):
-    from vimsim.options import Options  # noqa: F401  (the default accepts any user)
     with pytest.raises(vim.fault.InvalidLogin):
         vc_http.connect(user='user', pwd='')

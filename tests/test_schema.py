@@ -197,7 +197,7 @@ def test_retrieve_properties_ex(s):
     op = s.operations['RetrievePropertiesEx']
     assert op.managed_type == 'PropertyCollector'
     assert [(p.name, p.type, p.array, p.optional) for p in op.params] == [
-        ('specSet', 'PropertyFilterSpec', True, False),
+        ('specSet', 'PropertyFilterSpec', True, True),  # arrays may be empty
         ('options', 'RetrieveOptions', False, False)]
     assert op.result.name == 'returnval'
     assert op.result.type == 'RetrieveResult' and op.result.optional and not op.result.array

@@ -2,7 +2,7 @@
 import time
 
 import pytest
-from pyVim.connect import Disconnect, SmartConnect
+from pyVim.connect import Disconnect
 from pyVmomi import vim, vmodl, SoapStubAdapter
 
 from tests.conftest import _simulator

@@ -21,7 +21,7 @@ MANAGER_TYPES = {}
 # that they can import this module.
 _MODULES = ('authorization_manager', 'event_manager', 'task_manager',
             'performance_manager', 'alarm_manager', 'license_manager',
-            'option_manager', 'guest_operations_manager')
+            'option_manager', 'guest_operations_manager', 'search_index')
 
 
 class Manager(ManagedObject):

@@ -94,7 +94,11 @@ class Decoder:
         if this is None:
             raise InvalidRequest('Missing _this in %s' % name)
         for field in operation.params:
-            if not field.optional and field.name not in args:
+            if field.name in args:
+                continue
+            if field.array:   # an empty array and an absent one look the same on the wire
+                args[field.name] = []
+            elif not field.optional:
                 raise InvalidRequest('Required parameter %s of %s is missing' % (
                     field.name, name))
         return Request(name, operation, this, args)
