@@ -8,7 +8,7 @@ import uuid
 from twisted.internet import task
 
 from vimsim import schema as schema_module
-from vimsim.inventory import build_inventory
+from vimsim.inventory import build_inventory, recording
 from vimsim.managed.base import Registry
 from vimsim.managed.manager import build_managers
 from vimsim.managed.property_collector import PropertyCollector
@@ -25,15 +25,21 @@ class Simulator:
         self.options = options
         self.schema = schema_module.load()
         self.versions = list(self.schema.versions)
-        self.api_version = options.api_version or self.schema.version_name(self.schema.newest)
+        # -load DIR: a recorded vCenter (or host), served at its recorded API version
+        self.recording = recording.read(options.load, self.schema) if options.load else None
+        self.api_version = (options.api_version
+                            or (self.recording and self.recording.api_version(self.schema))
+                            or self.schema.version_name(self.schema.newest))
         self.schema.version(self.api_version)  # KeyError for an unknown version
         self.wsdl_dir = schema_module.default_wsdl_dir()
-        self.esx = bool(options.esx)
+        self.esx = bool(options.esx) or bool(self.recording and self.recording.esx)
         self.changes = ChangeHub()
         self.objects = Registry(self.changes)
         self._uuid_seed = uuid.UUID('5c0ffee0-0000-4000-8000-000000000000')
         self._uuid_counter = 0
         self.service_instance = self._build_service()
+        self._session_reaper = task.LoopingCall(self.session_manager.expire_idle)
+        self._session_reaper.start(min(60, self.options.session_timeout), now=False)
         self.endpoint = SoapEndpoint(self)
 
     def new_uuid(self):
@@ -42,6 +48,8 @@ class Simulator:
         return str(uuid.uuid5(self._uuid_seed, str(self._uuid_counter)))
 
     def _build_service(self):
+        if self.recording is not None:
+            return recording.build(self, self.recording)
         types = self.schema.types
         managers = ESX_MANAGERS if self.esx else VCENTER_MANAGERS
         content = {}
@@ -52,8 +60,6 @@ class Simulator:
             self, 'ha-sessionmgr' if self.esx else 'SessionManager',
             username=self.options.username or None, password=self.options.password or None,
             idle_timeout=self.options.session_timeout)
-        self._session_reaper = task.LoopingCall(self.session_manager.expire_idle)
-        self._session_reaper.start(min(60, self.options.session_timeout), now=False)
         content['sessionManager'] = self.session_manager.ref
         self.view_manager = ViewManager(self, 'ViewManager')
         content['viewManager'] = self.view_manager.ref
