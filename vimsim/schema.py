@@ -104,6 +104,21 @@ class DataObject:
     __str__ = __repr__
 
 
+def _rebuild_fault(cls, args, state):
+    instance = cls.__new__(cls)
+    instance.args = args
+    for name, value in state.items():
+        setattr(instance, name, value)
+    return instance
+
+
+def _reduce_fault(self, protocol=2):
+    """Faults copy and pickle with their fields and message (Exception's own
+    reduce would call the class with the message and lose the fields)."""
+    return (_rebuild_fault, (type(self), self.args,
+                             {n: getattr(self, n, None) for n in self._type._names}))
+
+
 class Field:
     """A data field, managed property, method parameter or method result."""
     __slots__ = ('name', 'type', 'array', 'optional', 'since', 'mo_type', 'privilege')
@@ -417,6 +432,7 @@ def _build(plain):
               '__module__': __name__, '__qualname__': name}
         if name == 'MethodFault':
             ns['__hash__'] = Exception.__hash__   # raisable/loggable: hash by identity
+            ns['__reduce_ex__'] = _reduce_fault   # copy.deepcopy keeps the fields
         dt.cls = type(name, bases, ns)
         types[name] = dt
         return dt

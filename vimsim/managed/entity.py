@@ -79,6 +79,48 @@ class ManagedEntity(ManagedObject):
     def parent_object(self):
         return self.server.objects.get(self.parent) if self.parent is not None else None
 
+    # -- Rename_Task --------------------------------------------------------------
+    def Rename_Task(self, ctx, newName):
+        from vimsim.managed.task import run_task
+        return run_task(ctx, self, 'Rename_Task', lambda task: self.rename(task, newName))
+
+    # vCenter escapes these in entity names; a name is at most 80 characters.
+    NAME_ESCAPES = (('%', '%25'), ('/', '%2f'), ('\\', '%5c'))
+    NAME_MAX = 80
+    RENAMED_EVENTS = {'VirtualMachine': 'VmRenamedEvent', 'Datacenter': 'DatacenterRenamedEvent',
+                      'Datastore': 'DatastoreRenamedEvent',
+                      'DistributedVirtualSwitch': 'DvsRenamedEvent',
+                      'DistributedVirtualPortgroup': 'DVPortgroupRenamedEvent'}
+    # properties whose values carry the name (summary.name, config.name, info.name ...)
+    NAMED_PROPERTIES = ('name', 'summary', 'config', 'info', 'layout', 'layoutEx', 'storage')
+
+    def rename(self, task, new_name):
+        """Rename_Task's work, as vCenter does it: InvalidName for an empty or
+        too long name, DuplicateName when a sibling has it; '%', '/' and '\\'
+        are escaped; the entity's renamed-event goes in the task's chain."""
+        from vimsim.soap.fault import fault
+        if not new_name or len(new_name) > self.NAME_MAX:
+            raise fault('InvalidName', "The name '%s' is invalid." % new_name,
+                        name=new_name, entity=self.ref)
+        for char, escaped in self.NAME_ESCAPES:
+            new_name = new_name.replace(char, escaped)
+        old_name = self.name
+        if new_name == old_name:
+            return None
+        parent = self.parent_object()
+        for ref in (parent.view_children() if parent is not None else ()):
+            sibling = self.server.objects.get(ref)
+            if sibling is not None and sibling is not self and sibling.name == new_name:
+                raise fault('DuplicateName', "The name '%s' already exists." % new_name,
+                            name=new_name, object=sibling.ref)
+        managed = self.server.schema.managed[self.type_name]
+        event = next((e for t, e in self.RENAMED_EVENTS.items() if managed.is_a(t)), None)
+        if event is not None:
+            task.post_event(event, self, oldName=old_name, newName=new_name)
+        self.name = new_name
+        self.changed(*self.NAMED_PROPERTIES)
+        return None
+
     def inventory_path(self):
         """The inventory path vCenter reports: '/DC0/vm/DC0_H0_VM0' (the root
         folder is not part of it)."""

@@ -1,12 +1,31 @@
-"""EventManager: the event catalog (EventDescription) and collector limits.
+"""EventManager: the event catalog (EventDescription), the events themselves
+and event history collectors.
 
 `description.eventInfo` has one EventDescriptionEventDetail per Event subtype
 of the schema, with a category and the message formats a vCenter uses for
 each context (datacenter, compute resource, host, VM, full). The common
 events carry vCenter's own wording; the rest get formats built from the type
 name. `latestEvent` stays unset until events are posted.
+
+Every operation posts its events through one model call::
+
+    event_manager(server).post('VmPoweredOnEvent', vm, ctx=ctx)          # or
+    task.post_event('VmRenamedEvent', vm, oldName=old, newName=new)      # in a task's chain
+
+which fills what vCenter fills (key, chainId, createdTime, userName, the
+datacenter / computeResource / host / vm / ds / net / dvs arguments from the
+entity, fullFormattedMessage from the catalog's fullFormat) and keeps the event
+in a bounded store that QueryEvents and the collectors read, newest first.
 """
+import collections
+import re
+
 from vimsim.managed.manager import Manager, element, manager_type, words
+from vimsim.soap.fault import InvalidArgument, fault
+
+EVENT_LIMIT = 100000     # events kept (vCenter keeps its event table for event.maxAge days)
+QUERY_LIMIT = 1000       # QueryEvents answers at most this many
+_PLACEHOLDER = re.compile(r'\{([^{}]+)\}')
 
 CATEGORIES = (('info', 'Information'), ('warning', 'Warning'), ('error', 'Error'),
               ('user', 'User'))
@@ -120,6 +139,29 @@ KNOWN = {
         'maintenance mode', 'Host {host.name} in {datacenter.name} has exited maintenance mode',
         'Exited maintenance mode', '',
         'Host {host.name} in {datacenter.name} has exited maintenance mode'),
+    'DatacenterRenamedEvent': (
+        'Datacenter renamed', 'info', 'Renamed datacenter from {oldName} to {newName}',
+        'Renamed datacenter from {oldName} to {newName}',
+        'Renamed datacenter from {oldName} to {newName}',
+        'Renamed datacenter from {oldName} to {newName}',
+        'Renamed datacenter from {oldName} to {newName}'),
+    'DatastoreRenamedEvent': (
+        'Datastore renamed', 'info', 'Renamed datastore from {oldName} to {newName}',
+        'Renamed datastore from {oldName} to {newName}',
+        'Renamed datastore from {oldName} to {newName}', '',
+        'Renamed datastore from {oldName} to {newName} in {datacenter.name}'),
+    'DvsRenamedEvent': (
+        'vSphere Distributed Switch renamed', 'info',
+        'The vSphere Distributed Switch {oldName} was renamed to {newName}',
+        'The vSphere Distributed Switch {oldName} was renamed to {newName}',
+        'The vSphere Distributed Switch {oldName} was renamed to {newName}', '',
+        'The vSphere Distributed Switch {oldName} in {datacenter.name} was renamed to {newName}'),
+    'DVPortgroupRenamedEvent': (
+        'Distributed port group renamed', 'info',
+        'Distributed port group {oldName} was renamed to {newName}',
+        'Distributed port group {oldName} was renamed to {newName}',
+        'Distributed port group {oldName} was renamed to {newName}', '',
+        'Distributed port group {oldName} in {datacenter.name} was renamed to {newName}'),
     'TaskEvent': (
         'Task event', 'info', 'Task: {info.descriptionId}', 'Task: {info.descriptionId}',
         'Task: {info.descriptionId}', 'Task: {info.descriptionId}',
@@ -182,6 +224,14 @@ def _formats(schema, name, text):
     return (text, text, text, text, text)
 
 
+def event_manager(server):
+    """The EventManager of a simulator."""
+    found = getattr(server, 'event_manager', None)
+    if found is None:
+        raise LookupError('this simulator has no EventManager')
+    return found
+
+
 def event_type_names(schema):
     """Event and every subtype of it in the schema, sorted."""
     return sorted(name for name, dt in schema.types.items() if dt.is_a('Event'))
@@ -213,6 +263,12 @@ class EventManager(Manager):
         self.latestEvent = None
         self.maxCollector = 1000
         self._described = {}
+        self.categories = {d.key: d.category for d in info}
+        self.formats = {d.key: d.fullFormat for d in info}
+        self.events = collections.deque(maxlen=EVENT_LIMIT)   # oldest first
+        self.collectors = set()        # live EventHistoryCollectors
+        self._last_key = 0
+        server.event_manager = self
 
     def read(self, name, ctx):
         """`description` as a client of ctx's version knows it: eventInfo and
@@ -263,3 +319,211 @@ class EventManager(Manager):
             # key is a type name on the wire (pyVmomi resolves it): the WSDL enum name
             out.append(T['EnumDescription'].cls(key=enum_name, tags=tags))
         return out
+
+    # -- model: posting ----------------------------------------------------------------
+    def reserve_key(self):
+        """A fresh event key (a task takes one for its eventChainId and TaskEvent)."""
+        self._last_key += 1
+        return self._last_key
+
+    def post(self, type_name, entity=None, /, ctx=None, user=None, chain_id=None, key=None,
+             **fields):
+        """Build an event of `type_name` with `fields`, about `entity` (a
+        managed object, or None; positional, since some events have an
+        `entity` field), and post it; returns the event."""
+        event = self.server.schema.types[type_name].cls(**fields)
+        event.key = key
+        return self.post_event(event, entity, ctx=ctx, user=user, chain_id=chain_id)
+
+    def post_event(self, event, entity=None, ctx=None, user=None, chain_id=None):
+        """Post `event`: fill key (unless set), chainId (`chain_id`, else its own
+        key), createdTime, userName (`user`, else ctx's session user, else ''),
+        the entity arguments it lacks, VmEvent.template and
+        fullFormattedMessage; store it; tell collectors and filters."""
+        T = self.server.schema.types
+        if not event.key:
+            event.key = self.reserve_key()
+        event.chainId = chain_id if chain_id is not None else event.key
+        event.createdTime = _now()
+        if user is None:
+            user = ctx.session.user if ctx is not None and ctx.session is not None else ''
+        event.userName = user or ''
+        if entity is not None:
+            self._fill_arguments(event, entity)
+        if isinstance(event, T['VmEvent'].cls) and event.template is None:
+            vm = self.server.objects.get(event.vm.vm) if event.vm is not None else None
+            event.template = bool(getattr(vm, 'template', False))
+        if not event.fullFormattedMessage:
+            event.fullFormattedMessage = self.format_message(event)
+        self.events.append(event)
+        self.latestEvent = event
+        self.changed('latestEvent')
+        for collector in list(self.collectors):
+            collector.offer(event)
+        return event
+
+    def _fill_arguments(self, event, entity):
+        T = self.server.schema.types
+        managed = self.server.schema.managed
+        kind = managed[entity.type_name]
+
+        def argument(type_name, field, obj):
+            return T[type_name].cls(name=obj.name, **{field: obj.ref})
+
+        host = compute = None
+        if kind.is_a('VirtualMachine'):
+            if event.vm is None:
+                event.vm = argument('VmEventArgument', 'vm', entity)
+            host = getattr(entity, 'host', None)
+        elif kind.is_a('HostSystem'):
+            host = entity
+        elif kind.is_a('ComputeResource'):
+            compute = entity
+        elif kind.is_a('Datastore'):
+            if event.ds is None:
+                event.ds = argument('DatastoreEventArgument', 'datastore', entity)
+            if 'datastore' in event._type.field_map and getattr(event, 'datastore') is None:
+                event.datastore = argument('DatastoreEventArgument', 'datastore', entity)
+        elif kind.is_a('DistributedVirtualSwitch'):
+            if event.dvs is None:
+                event.dvs = argument('DvsEventArgument', 'dvs', entity)
+        elif kind.is_a('Network'):
+            if event.net is None:
+                event.net = argument('NetworkEventArgument', 'network', entity)
+            dvs = getattr(entity, 'dvs', None)
+            if dvs is not None and event.dvs is None and kind.is_a('DistributedVirtualPortgroup'):
+                event.dvs = argument('DvsEventArgument', 'dvs', dvs)
+        if host is not None:
+            if event.host is None:
+                event.host = argument('HostEventArgument', 'host', host)
+            compute = getattr(host, 'compute_resource', None)
+        if compute is not None and event.computeResource is None:
+            event.computeResource = argument('ComputeResourceEventArgument', 'computeResource',
+                                             compute)
+        datacenter = _datacenter_of(self.server, entity)
+        if datacenter is not None and event.datacenter is None:
+            event.datacenter = argument('DatacenterEventArgument', 'datacenter', datacenter)
+
+    def format_message(self, event):
+        """The event's fullFormattedMessage from its type's fullFormat."""
+        type_name = event._type.name
+        if type_name == 'EventEx' or type_name == 'ExtendedEvent':
+            return getattr(event, 'message', None) or ''
+        text = self.formats.get(type_name) or ''
+
+        def value(match):
+            path = match.group(1)
+            path, _, enum = path.partition('.@enum.')
+            if path == 'info.descriptionId' and type_name in ('TaskEvent', 'TaskTimeoutEvent'):
+                key = event.info.descriptionId
+                from vimsim.managed.task_manager import task_manager
+                try:
+                    return task_manager(self.server).labels.get(key, key)
+                except LookupError:
+                    return key
+            found = event
+            for step in path.split('.'):
+                found = getattr(found, step, None)
+                if found is None:
+                    return ''
+            if enum:
+                return self._enum_label(enum, found)
+            return str(found)
+        return _PLACEHOLDER.sub(value, text)
+
+    def _enum_label(self, enum, value):
+        name = enum.replace('.', '')
+        for description in self.description.enumeratedTypes or ():
+            if description.key == name:
+                for tag in description.tags:
+                    if tag.key == value:
+                        return tag.label
+        return str(value)
+
+    def category_of(self, event):
+        if event._type.name == 'EventEx':
+            return event.severity or 'info'
+        return self.categories.get(event._type.name, 'info')
+
+    # -- API methods ---------------------------------------------------------------------
+    def PostEvent(self, ctx, eventToPost, taskInfo=None):
+        event = eventToPost
+        event.key = None
+        event.fullFormattedMessage = event.fullFormattedMessage or None
+        chain = taskInfo.eventChainId if taskInfo is not None else None
+        entity = None
+        for ref in _argument_refs(event):
+            entity = self.server.objects.get(ref)
+            if entity is not None:
+                break
+        self.post_event(event, entity, ctx=ctx, chain_id=chain)
+
+    def LogUserEvent(self, ctx, entity, msg):
+        target = self.server.objects.resolve(entity)
+        T = self.server.schema.types
+        self.post('GeneralUserEvent', target, ctx=ctx, message=msg,
+                  entity=T['ManagedEntityEventArgument'].cls(name=getattr(target, 'name', ''),
+                                                            entity=target.ref))
+
+    def QueryEvents(self, ctx, filter, eventViewSpec=None):
+        from vimsim.managed.history_collector import EventMatcher, check_entity_filter
+        check_entity_filter(self.server, filter.entity)
+        limit = filter.maxCount if filter.maxCount else QUERY_LIMIT
+        if limit < 0:
+            raise InvalidArgument('maxCount')
+        matcher = EventMatcher(self, filter)
+        out = []
+        for event in reversed(self.events):
+            if matcher.matches(event):
+                out.append(matcher.present(event))
+                if len(out) >= limit:
+                    break
+        return out
+
+    def CreateCollectorForEvents(self, ctx, filter):
+        from vimsim.managed.history_collector import EventHistoryCollector, check_entity_filter
+        owned = sum(1 for obj in ctx.session.owned if isinstance(obj, EventHistoryCollector))
+        if owned >= self.maxCollector:
+            raise fault('InvalidState', 'Too many event collectors to create.')
+        check_entity_filter(self.server, filter.entity)
+        return EventHistoryCollector(ctx, self, filter)
+
+
+def _now():
+    from vimsim.managed.task import now
+    return now()
+
+
+def _datacenter_of(server, obj):
+    """The Datacenter an entity is in (following parents, a VM's pool, a
+    host's compute resource), or None."""
+    managed = server.schema.managed
+    seen = 0
+    while obj is not None and seen < 64:
+        if managed[obj.type_name].is_a('Datacenter'):
+            return obj
+        seen += 1
+        parent = obj.parent_object() if hasattr(obj, 'parent_object') else None
+        if parent is None:
+            parent = getattr(obj, 'pool', None) or getattr(obj, 'compute_resource', None)
+        obj = parent
+    return None
+
+
+def _argument_refs(event):
+    """The MoRefs an event is about: its entity arguments."""
+    out = []
+    for field, ref_field in (('vm', 'vm'), ('host', 'host'), ('computeResource', 'computeResource'),
+                             ('ds', 'datastore'), ('net', 'network'), ('dvs', 'dvs'),
+                             ('datacenter', 'datacenter')):
+        argument = getattr(event, field, None)
+        if argument is not None:
+            out.append(getattr(argument, ref_field))
+    for field in ('entity', 'datastore'):
+        if field in event._type.field_map:
+            argument = getattr(event, field)
+            if argument is not None:
+                out.append(getattr(argument, 'entity', None) or getattr(argument, 'datastore', None))
+    if event._type.name == 'ExtendedEvent' and event.managedObject is not None:
+        out.append(event.managedObject)
+    return [ref for ref in out if ref is not None]

@@ -7,10 +7,11 @@ The negotiated API version comes from the SOAPAction header
 import keyword
 import logging
 
-from twisted.internet import defer
+from twisted.internet import defer, reactor, task
 
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.paths import read_path
+from vimsim.managed.task import sample_delay
 from vimsim.managed.session_manager import COOKIE_NAME
 from vimsim.server.http import HttpResponse
 from vimsim.soap import encode
@@ -120,7 +121,7 @@ class SoapEndpoint:
             raise ManagedObjectNotFound(call.this)
         managed = self.schema.managed[obj.type_name]
         if call.name == FETCH:
-            return self._fetch(ctx, obj, managed, call.args['prop'])
+            return self._delayed(call.name, self._fetch, ctx, obj, managed, call.args['prop'])
         operation = managed.methods.get(call.name)
         if operation is None or operation.since > ctx.version:
             raise fault('MethodNotFound', 'The method %s is not known for %s' % (
@@ -134,7 +135,15 @@ class SoapEndpoint:
             ctx.session.touch()
         args = {(name + '_' if keyword.iskeyword(name) else name): value
                 for name, value in call.args.items()}
-        return method(ctx, **args)
+        return self._delayed(call.name, method, ctx, **args)
+
+    def _delayed(self, method_name, function, /, *args, **kwargs):
+        """Call a handler now, or after vcsim's -delay / -method-delay (with
+        -delay-jitter) for `method_name`, without holding up the reactor."""
+        delay = sample_delay(self.server.options, method_name)
+        if delay <= 0:
+            return function(*args, **kwargs)
+        return task.deferLater(reactor, delay / 1000.0, function, *args, **kwargs)
 
     def _fetch(self, ctx, obj, managed, path):
         head = path.partition('.')[0]
