@@ -210,6 +210,7 @@ class DistributedVirtualPortgroup(Network):
         self.backing_type = backing_type
         self.port_keys = dvs.allocate_ports(num_ports)
         self._used = {}     # vm moid -> port key
+        self._next_free = 0  # keys are taken in port_keys order and never freed
         dvs.portgroups.append(self)
         if uplink:
             dvs.uplink_portgroup = self
@@ -239,11 +240,11 @@ class DistributedVirtualPortgroup(Network):
         """The port key a VM's NIC is connected to (auto-expanding)."""
         key = self._used.get(vm.ref.value)
         if key is None:
-            free = [k for k in self.port_keys if k not in self._used.values()]
-            if not free:
-                free = self.dvs.allocate_ports(8)
-                self.port_keys.extend(free)
-            key = self._used[vm.ref.value] = free[0]
+            # the first key not in use: the used keys are a prefix of port_keys
+            if self._next_free >= len(self.port_keys):
+                self.port_keys.extend(self.dvs.allocate_ports(8))
+            key = self._used[vm.ref.value] = self.port_keys[self._next_free]
+            self._next_free += 1
         return key
 
     def nic_backing(self, vm):

@@ -1,12 +1,31 @@
 """Property paths: reading `summary.runtime.powerState` off a managed object
-and checking a path against the schema before any object is read."""
+and checking a path against the schema before any object is read.
+
+Fast path: a managed class may list in `path_readers` nested paths it can
+answer without building the data objects on the way (`config.hardware.memoryMB`
+straight from the VM's memory size instead of a whole VirtualMachineConfigInfo).
+Such a reader must return exactly what the step-by-step read returns; the
+Field is the one the declared types give, resolved once per path and version.
+"""
 from vimsim.soap.fault import InvalidProperty
+
+_UNRESOLVED = object()
+_declared_fields = {}   # (schema id, type name, path, version) -> Field or None
 
 
 def read_path(obj, path, ctx):
     """(value, declared Field) of a property path such as
     `summary.runtime.powerState`; value None when any step is unset."""
     server = ctx.server
+    reader = obj.path_readers.get(path)
+    if reader is not None:
+        key = (id(server.schema), obj.type_name, path, ctx.version)
+        field = _declared_fields.get(key, _UNRESOLVED)
+        if field is _UNRESOLVED:
+            field = _declared_fields[key] = _declared_field(server.schema, obj.type_name,
+                                                            path, ctx.version)
+        if field is not None:
+            return reader(obj), field
     managed = server.schema.managed[obj.type_name]
     head, _, rest = path.partition('.')
     field = managed.property_map.get(head)
@@ -29,6 +48,51 @@ def read_path(obj, path, ctx):
         if value is not None:
             value = getattr(value, head)
     return value, field
+
+
+def path_reader(obj, path, ctx):
+    """A function reading `path` off `obj` or any object of its class, as
+    `read_path` does: returns (value, Field), raises what read_path raises.
+    For reading one path off many objects of a class (property collection)."""
+    server = ctx.server
+    schema = server.schema
+    reader = obj.path_readers.get(path)
+    if reader is not None:
+        key = (id(schema), obj.type_name, path, ctx.version)
+        field = _declared_fields.get(key, _UNRESOLVED)
+        if field is _UNRESOLVED:
+            field = _declared_fields[key] = _declared_field(schema, obj.type_name,
+                                                            path, ctx.version)
+        if field is not None:
+            return lambda target: (reader(target), field)
+    if '.' not in path:
+        field = schema.managed[obj.type_name].property_map.get(path)
+        if field is None or field.since > ctx.version:
+            def invalid(target):
+                raise InvalidProperty(path)
+            return invalid
+        return lambda target: (target.read(path, ctx), field)
+    return lambda target: read_path(target, path, ctx)
+
+
+def _declared_field(schema, type_name, path, version):
+    """The Field a path ends on, walking the declared types (no subtypes); None
+    when the path is not valid as declared for `version` (the step-by-step
+    read then answers, or faults, as usual)."""
+    managed = schema.managed[type_name]
+    head, _, rest = path.partition('.')
+    field = managed.property_map.get(head)
+    if field is None or field.since > version:
+        return None
+    while rest:
+        head, _, rest = rest.partition('.')
+        data_type = schema.types.get(field.type)
+        if field.array or data_type is None:
+            return None
+        field = data_type.field_map.get(head)
+        if field is None or field.since > version:
+            return None
+    return field
 
 
 def check_path(schema, type_name, path, version):

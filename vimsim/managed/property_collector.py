@@ -8,8 +8,8 @@ refers by name to a TraversalSpec defined anywhere in the same filter spec;
 """
 import itertools
 
-from vimsim.managed.base import ManagedObject
-from vimsim.managed.paths import check_path, read_path
+from vimsim.managed.base import ManagedObject, gc_paused
+from vimsim.managed.paths import check_path, path_reader, read_path
 from vimsim.managed.updates import CollectorSession
 from vimsim.schema import MoRef
 from vimsim.soap.encode import Typed
@@ -70,6 +70,7 @@ class PropertyCollector(ManagedObject):
         selected = {}
         missing = []
         visited = set()
+        get = objects.getter()
 
         def traverse(obj, select_set):
             for selection in select_set or ():
@@ -87,13 +88,15 @@ class PropertyCollector(ManagedObject):
                 if not schema.managed[obj.type_name].is_a(traversal.type):
                     continue
                 value, _ = read_path(obj, traversal.path, ctx)
+                skip, further = traversal.skip, traversal.selectSet
                 for ref in as_refs(value):
-                    target = objects.get(ref)
+                    target = get(ref)
                     if target is None:
                         continue
-                    if not traversal.skip:
+                    if not skip:
                         selected.setdefault(ref, target)
-                    traverse(target, traversal.selectSet)
+                    if further:
+                        traverse(target, further)
 
         for object_spec in spec.objectSet:
             start = objects.get(object_spec.obj)
@@ -117,50 +120,81 @@ class PropertyCollector(ManagedObject):
                             argument='type')
             for path in prop_spec.pathSet or ():
                 check_path(schema, prop_spec.type, path, ctx.version)
+        with gc_paused():
+            return self._plan(ctx, spec)
+
+    def _plan(self, ctx, spec):
         objects, missing = self.select(ctx, spec)
         planned = []
+        by_type = {}   # type name -> the paths (one list shared by its objects) or None
         for obj in objects:
-            managed = schema.managed[obj.type_name]
-            paths = None
-            for prop_spec in spec.propSet:
-                if not managed.is_a(prop_spec.type):
-                    continue
-                if paths is None:
-                    paths = {}
-                if prop_spec.all:
-                    for field in managed.properties:
-                        if field.since <= ctx.version:
-                            paths[field.name] = None
-                for path in prop_spec.pathSet or ():
-                    paths[path] = None
+            type_name = obj.type_name
+            try:
+                paths = by_type[type_name]
+            except KeyError:
+                paths = by_type[type_name] = self._paths_of(ctx, spec, type_name)
             if paths is not None:
-                planned.append((obj, list(paths)))
+                planned.append((obj, paths))
         return planned, missing
+
+    @staticmethod
+    def _paths_of(ctx, spec, type_name):
+        """The paths the spec asks of objects of a type; None when no
+        PropertySpec names the type."""
+        managed = ctx.server.schema.managed[type_name]
+        paths = None
+        for prop_spec in spec.propSet:
+            if not managed.is_a(prop_spec.type):
+                continue
+            if paths is None:
+                paths = {}
+            if prop_spec.all:
+                for field in managed.properties:
+                    if field.since <= ctx.version:
+                        paths[field.name] = None
+            for path in prop_spec.pathSet or ():
+                paths[path] = None
+        return list(paths) if paths is not None else None
 
     def contents(self, ctx, planned, missing=()):
         """ObjectContent for each planned object, and for missing refs."""
+        with gc_paused():
+            return self._contents(ctx, planned, missing)
+
+    def _contents(self, ctx, planned, missing):
         types = ctx.server.schema.types
-        ObjectContent = types['ObjectContent'].cls
-        DynamicProperty = types['DynamicProperty'].cls
+        object_content = _object_content(types['ObjectContent'].cls)
+        dynamic_property = _dynamic_property(types['DynamicProperty'].cls)
         MissingProperty = types['MissingProperty'].cls
+        MethodFault = types['MethodFault'].cls
+        readers = {}   # (class, type name) -> {path: path_reader}
         result = []
+        append = result.append
         for obj, paths in planned:
             prop_set = []
-            missing_set = []
+            missing_set = None
+            kind = (type(obj), obj.type_name)
+            table = readers.get(kind)
+            if table is None:
+                table = readers[kind] = {}
             for path in paths:
+                reader = table.get(path)
+                if reader is None:
+                    reader = table[path] = path_reader(obj, path, ctx)
                 try:
-                    value, field = read_path(obj, path, ctx)
+                    value, field = reader(obj)
                 except Exception as error:  # a fault reading one property
-                    if not isinstance(error, types['MethodFault'].cls):
+                    if not isinstance(error, MethodFault):
                         raise
+                    if missing_set is None:
+                        missing_set = []
                     missing_set.append(MissingProperty(path=path, fault=localized(error)))
                     continue
                 if value is not None:
-                    prop_set.append(DynamicProperty(name=path, val=Typed(value, field)))
-            result.append(ObjectContent(obj=obj.ref, propSet=prop_set or None,
-                                        missingSet=missing_set or None))
+                    prop_set.append(dynamic_property(path, Typed(value, field)))
+            append(object_content(obj.ref, prop_set or None, missing_set))
         for ref in missing:
-            result.append(ObjectContent(obj=ref, missingSet=[MissingProperty(
+            append(object_content(ref, None, [MissingProperty(
                 path='', fault=localized(ManagedObjectNotFound(ref)))]))
         return result
 
@@ -253,6 +287,37 @@ class PropertyCollector(ManagedObject):
             state.close()
         self._sessions.clear()
         super().destroy()
+
+
+def _object_content(cls):
+    """cls(obj=, propSet=, missingSet=), without the keyword handling."""
+    if cls._type._names != ('dynamicType', 'dynamicProperty', 'obj', 'propSet', 'missingSet'):
+        return lambda obj, prop_set, missing_set: cls(obj=obj, propSet=prop_set,
+                                                      missingSet=missing_set)
+    new = cls.__new__
+
+    def make(obj, prop_set, missing_set):
+        content = new(cls)
+        content.dynamicType = content.dynamicProperty = None
+        content.obj = obj
+        content.propSet = prop_set
+        content.missingSet = missing_set
+        return content
+    return make
+
+
+def _dynamic_property(cls):
+    """cls(name=, val=), without the keyword handling."""
+    if cls._type._names != ('name', 'val'):
+        return lambda name, val: cls(name=name, val=val)
+    new = cls.__new__
+
+    def make(name, val):
+        prop = new(cls)
+        prop.name = name
+        prop.val = val
+        return prop
+    return make
 
 
 def _is_traversal(selection):

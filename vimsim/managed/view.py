@@ -34,27 +34,34 @@ class ContainerView(View):
     @property
     def view(self):
         objects = self.server.objects
-        schema = self.server.schema
+        managed = self.server.schema.managed
         root = objects.get(self.container)
         if root is None:
             return []
-        wanted = [schema.managed[name] for name in self.type or ()]
-        found = {}
+        wanted = [managed[name] for name in self.type or ()]
+        matches = {}   # type name -> whether objects of that type are in the view
+        get = objects.getter()
+        recursive = self.recursive
+        seen = set()   # ids of the objects found (one object per reference)
+        found = []
         queue = deque([root])
         while queue:
             obj = queue.popleft()
             for ref in obj.view_children():
-                if ref in found:
+                child = get(ref)
+                if child is None or id(child) in seen:
                     continue
-                child = objects.get(ref)
-                if child is None:
-                    continue
-                found[ref] = child
-                if self.recursive:
+                seen.add(id(child))
+                type_name = child.type_name
+                match = matches.get(type_name)
+                if match is None:
+                    match = matches[type_name] = not wanted or any(
+                        managed[type_name].is_a(w.name) for w in wanted)
+                if match:
+                    found.append(ref)
+                if recursive:
                     queue.append(child)
-        managed = schema.managed
-        return [ref for ref, obj in found.items()
-                if not wanted or any(managed[obj.type_name].is_a(w.name) for w in wanted)]
+        return found
 
 
 class ListView(View):

@@ -12,12 +12,14 @@ import uuid as uuid_module
 from datetime import datetime, timezone
 
 from vimsim.managed.entity import ManagedEntity, data_types
+from vimsim.soap.encode import freeze
 
 KB = 1024
 MB = 1024 * KB
 GB = 1024 * MB
 HW_VERSION = 'vmx-21'
 TOOLS_VERSION = 12389
+TOOLS_VERSION_TEXT = str(TOOLS_VERSION)
 VMX_SIZE = 2684
 NVRAM_SIZE = 8684
 DESCRIPTOR_SIZE = 533
@@ -196,11 +198,15 @@ class VirtualMachine(ManagedEntity):
         return GUEST_NAMES.get(self.guest_id, self.guest_id)
 
     @property
+    def change_version(self):
+        return self.created.strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+    @property
     def config(self):
         T = self.T
         shared = _shared(self.server)
         return T.VirtualMachineConfigInfo(
-            changeVersion=self.created.strftime('%Y-%m-%dT%H:%M:%S.%fZ'),
+            changeVersion=self.change_version,
             modified=datetime(1970, 1, 1, tzinfo=timezone.utc),
             name=self.name, guestFullName=self.guest_full_name, version=HW_VERSION,
             uuid=self.uuid, createDate=self.created, instanceUuid=self.instance_uuid,
@@ -223,7 +229,7 @@ class VirtualMachine(ManagedEntity):
             extraConfig=[T.OptionValue(key='nvram', value=self.name + '.nvram'),
                          T.OptionValue(key='svga.present', value='TRUE'),
                          T.OptionValue(key='pciBridge0.present', value='TRUE'),
-                         T.OptionValue(key='vmware.tools.internalversion', value=str(TOOLS_VERSION)),
+                         T.OptionValue(key='vmware.tools.internalversion', value=TOOLS_VERSION_TEXT),
                          T.OptionValue(key='migrate.hostLog',
                                        value='%s-%s.hlog' % (self.name, self.instance_uuid[:8])),
                          T.OptionValue(key='sched.swap.derivedName',
@@ -281,7 +287,7 @@ class VirtualMachine(ManagedEntity):
             return T.GuestInfo(
                 toolsStatus='toolsNotRunning', toolsVersionStatus='guestToolsCurrent',
                 toolsVersionStatus2='guestToolsCurrent', toolsRunningStatus='guestToolsNotRunning',
-                toolsVersion=str(TOOLS_VERSION), toolsInstallType='guestToolsTypeOpenVMTools',
+                toolsVersion=TOOLS_VERSION_TEXT, toolsInstallType='guestToolsTypeOpenVMTools',
                 guestId=self.guest_id, guestFamily=family, guestFullName=self.guest_full_name,
                 guestState='notRunning', net=[], ipStack=[], disk=[],
                 appHeartbeatStatus='appStatusGray', guestKernelCrashed=False,
@@ -289,12 +295,12 @@ class VirtualMachine(ManagedEntity):
                 interactiveGuestOperationsReady=False, guestStateChangeSupported=False,
                 hwVersion=HW_VERSION)
         ip = vm_ip(self.sequence)
-        host_name = self.name.lower().replace('_', '-')
+        host_name = self.guest_host_name
         net_name = self.network_object.name if self.network_object is not None else None
         return T.GuestInfo(
             toolsStatus='toolsOk', toolsVersionStatus='guestToolsCurrent',
             toolsVersionStatus2='guestToolsCurrent', toolsRunningStatus='guestToolsRunning',
-            toolsVersion=str(TOOLS_VERSION), toolsInstallType='guestToolsTypeOpenVMTools',
+            toolsVersion=TOOLS_VERSION_TEXT, toolsInstallType='guestToolsTypeOpenVMTools',
             guestId=self.guest_id, guestFamily=family, guestFullName=self.guest_full_name,
             guestDetailedData=None, hostName=host_name, ipAddress=ip,
             net=[T.GuestNicInfo(
@@ -343,18 +349,22 @@ class VirtualMachine(ManagedEntity):
             timestamp=datetime.now(timezone.utc))
 
     @property
+    def guest_host_name(self):
+        return self.name.lower().replace('_', '-')
+
+    @property
     def summary(self):
         T = self.T
         on = self.power_state == 'poweredOn'
-        guest = self.guest
         return T.VirtualMachineSummary(
             vm=self.ref, runtime=self.runtime,
             guest=T.VirtualMachineGuestSummary(
                 guestId=self.guest_id, guestFullName=self.guest_full_name,
-                toolsStatus=guest.toolsStatus, toolsVersionStatus=guest.toolsVersionStatus,
-                toolsVersionStatus2=guest.toolsVersionStatus2,
-                toolsRunningStatus=guest.toolsRunningStatus, hostName=guest.hostName,
-                ipAddress=guest.ipAddress, hwVersion=HW_VERSION),
+                toolsStatus='toolsOk' if on else 'toolsNotRunning',
+                toolsVersionStatus='guestToolsCurrent', toolsVersionStatus2='guestToolsCurrent',
+                toolsRunningStatus='guestToolsRunning' if on else 'guestToolsNotRunning',
+                hostName=self.guest_host_name if on else None,
+                ipAddress=vm_ip(self.sequence) if on else None, hwVersion=HW_VERSION),
             config=T.VirtualMachineConfigSummary(
                 name=self.name, template=self.template, vmPathName=self.file_path('.vmx'),
                 memorySizeMB=self.memory_mb, cpuReservation=0, memoryReservation=0,
@@ -405,6 +415,85 @@ class VirtualMachine(ManagedEntity):
     @property
     def capability(self):
         return _shared(self.server)['capability']
+
+
+
+# -- direct answers to common nested paths (paths.read_path's fast path) ----------
+# Each gives what reading the whole property and walking the path gives, without
+# building `config` (a dozen devices), `summary` or `guest` for one scalar.
+
+def _on(vm):
+    return vm.power_state == 'poweredOn'
+
+
+def _when_on(function):
+    return lambda vm: function(vm) if vm.power_state == 'poweredOn' else None
+
+
+def _constant(value):
+    return lambda vm: value
+
+
+_runtime_readers = {
+    'powerState': lambda vm: vm.power_state,
+    'connectionState': _constant('connected'),
+    'host': lambda vm: vm.host.ref,
+    'bootTime': _when_on(lambda vm: vm.boot_time),
+    'maxCpuUsage': _when_on(lambda vm: vm.num_cpu * 2294),
+    'maxMemoryUsage': _when_on(lambda vm: vm.memory_mb),
+    'cleanPowerOff': lambda vm: not _on(vm),
+}
+_guest_readers = {
+    'guestId': lambda vm: vm.guest_id,
+    'guestFullName': lambda vm: vm.guest_full_name,
+    'toolsStatus': lambda vm: 'toolsOk' if _on(vm) else 'toolsNotRunning',
+    'toolsVersionStatus': _constant('guestToolsCurrent'),
+    'toolsVersionStatus2': _constant('guestToolsCurrent'),
+    'toolsRunningStatus': lambda vm: 'guestToolsRunning' if _on(vm) else 'guestToolsNotRunning',
+    'hostName': _when_on(lambda vm: vm.guest_host_name),
+    'ipAddress': _when_on(lambda vm: vm_ip(vm.sequence)),
+}
+_VM_PATH_READERS = {
+    'summary.vm': lambda vm: vm.ref,
+    'summary.overallStatus': lambda vm: vm.overallStatus,
+    'summary.config.name': lambda vm: vm.name,
+    'summary.config.template': lambda vm: vm.template,
+    'summary.config.vmPathName': lambda vm: vm.file_path('.vmx'),
+    'summary.config.memorySizeMB': lambda vm: vm.memory_mb,
+    'summary.config.numCpu': lambda vm: vm.num_cpu,
+    'summary.config.numEthernetCards': _constant(1),
+    'summary.config.numVirtualDisks': _constant(1),
+    'summary.config.uuid': lambda vm: vm.uuid,
+    'summary.config.instanceUuid': lambda vm: vm.instance_uuid,
+    'summary.config.guestId': lambda vm: vm.guest_id,
+    'summary.config.guestFullName': lambda vm: vm.guest_full_name,
+    'summary.config.annotation': _constant(''),
+    'summary.config.hwVersion': _constant(HW_VERSION),
+    'config.name': lambda vm: vm.name,
+    'config.uuid': lambda vm: vm.uuid,
+    'config.instanceUuid': lambda vm: vm.instance_uuid,
+    'config.template': lambda vm: vm.template,
+    'config.guestId': lambda vm: vm.guest_id,
+    'config.guestFullName': lambda vm: vm.guest_full_name,
+    'config.version': _constant(HW_VERSION),
+    'config.annotation': _constant(''),
+    'config.createDate': lambda vm: vm.created,
+    'config.changeVersion': lambda vm: vm.change_version,
+    'config.files.vmPathName': lambda vm: vm.file_path('.vmx'),
+    'config.hardware.numCPU': lambda vm: vm.num_cpu,
+    'config.hardware.numCoresPerSocket': _constant(1),
+    'config.hardware.memoryMB': lambda vm: vm.memory_mb,
+    'guest.guestState': lambda vm: 'running' if _on(vm) else 'notRunning',
+    'guest.toolsVersion': _constant(TOOLS_VERSION_TEXT),
+    'guest.guestFamily': lambda vm: GUEST_FAMILY.get(vm.guest_id, 'otherGuestFamily'),
+}
+for _name, _reader in _runtime_readers.items():
+    _VM_PATH_READERS['runtime.' + _name] = _reader
+    _VM_PATH_READERS['summary.runtime.' + _name] = _reader
+for _name, _reader in _guest_readers.items():
+    _VM_PATH_READERS['guest.' + _name] = _reader
+    _VM_PATH_READERS['summary.guest.' + _name] = _reader
+VirtualMachine.path_readers = _VM_PATH_READERS
 
 
 _shared_objects = {}
@@ -500,6 +589,8 @@ def _shared(server):
         'sgx': T.VirtualMachineSgxInfo(epcSize=0, flcMode='unlocked', requireAttestation=False),
         'capability': _vm_capability(T),
     }
+    for value in found.values():   # shared and read-only: written once per encoder
+        freeze(value)
     _shared_objects[id(server.schema)] = found
     return found
 

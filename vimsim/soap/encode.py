@@ -74,6 +74,17 @@ class Typed:
         self.field = field
 
 
+_frozen = {}   # id -> data object declared immutable (kept, so the id stays its own)
+
+
+def freeze(value):
+    """Declare a data object (and everything in it) immutable from now on, so
+    encoders may write it once and reuse the text: for sub-objects shared by
+    many values (every VM's controllers, flags, tools config). Returns it."""
+    _frozen[id(value)] = value
+    return value
+
+
 class Long(int):
     """An int that travels as xsd:long inside anyType positions."""
 
@@ -104,6 +115,16 @@ class Encoder:
         self.version = version
         self._plans = {}
         self._visible_type = {}
+        self._declared_primitive = {}
+        self._frozen_text = {}   # (id, tag, declared type) -> text of a frozen object
+        # DynamicProperty is written inline when it is what it always is:
+        # known to this version with exactly a string `name` and an anyType `val`
+        self._dynamic_property = schema.types.get('DynamicProperty')
+        if self._dynamic_property is not None and (
+                self.visible_type(self._dynamic_property) is not self._dynamic_property
+                or [(name, f.type, f.array) for name, f, _ in self.plan(self._dynamic_property)]
+                != [('name', 'string', False), ('val', 'anyType', False)]):
+            self._dynamic_property = None
 
     # -- type tables -------------------------------------------------------
     def visible_type(self, data_type):
@@ -118,10 +139,12 @@ class Encoder:
         return found
 
     def plan(self, data_type):
-        """(field name, Field) pairs of a type, filtered to this version."""
+        """(field name, Field, kind) of a type's fields, filtered to this
+        version; `kind` picks a shortcut in `fields` for the commonest
+        single values (a MoRef, a string), None for the general way."""
         plan = self._plans.get(data_type)
         if plan is None:
-            plan = tuple((f.name, f) for f in data_type.fields
+            plan = tuple((f.name, f, _field_kind(f)) for f in data_type.fields
                          if f.since <= self.version)
             self._plans[data_type] = plan
         return plan
@@ -154,6 +177,25 @@ class Encoder:
             out.append('<%s>%s</%s>' % (tag, escape(value), tag))
 
     def data_object(self, out, tag, value, declared_name):
+        if value._type is self._dynamic_property and declared_name == 'DynamicProperty' \
+                and type(value.name) is str and value.val is not None:
+            # the bulk of every RetrieveProperties result, written directly
+            out.append('<%s><name>%s</name>' % (tag, escape(value.name)))
+            self.any(out, 'val', value.val)
+            out.append('</%s>' % tag)
+            return
+        if id(value) in _frozen:
+            key = (id(value), tag, declared_name)
+            text = self._frozen_text.get(key)
+            if text is None:
+                part = []
+                self._write_data_object(part, tag, value, declared_name)
+                text = self._frozen_text[key] = ''.join(part)
+            out.append(text)
+            return
+        self._write_data_object(out, tag, value, declared_name)
+
+    def _write_data_object(self, out, tag, value, declared_name):
         actual = self.visible_type(value._type)
         if actual.name == declared_name:
             out.append('<%s>' % tag)
@@ -163,9 +205,31 @@ class Encoder:
         out.append('</%s>' % tag)
 
     def fields(self, out, value, data_type):
-        for name, field in self.plan(data_type):
+        append = out.append
+        for name, field, kind in self.plan(data_type):
             item = getattr(value, name)
-            if item is not None:
+            if item is None:
+                continue
+            if kind is None:
+                self.field(out, name, item, field)
+            elif kind is _MOREF:
+                append('<%s type="%s">%s</%s>' % (name, item.type, escape(item.value), name))
+            elif kind is _STRING and type(item) is str:
+                append('<%s>%s</%s>' % (name, escape(item), name))
+            elif kind is _BOOLEAN and (item is True or item is False):
+                append('<%s>true</%s>' % (name, name) if item else '<%s>false</%s>' % (name, name))
+            elif kind is _INTEGER and type(item) is int:
+                append('<%s>%d</%s>' % (name, item, name))
+            elif kind is _ANY:
+                self.any(out, name, item)
+            elif kind is _DATA_ARRAY:
+                declared = field.type
+                for element in item:
+                    if isinstance(element, DataObject):
+                        self.data_object(out, name, element, declared)
+                    else:
+                        self.single(out, name, element, declared)
+            else:
                 self.field(out, name, item, field)
 
     # -- anyType positions -------------------------------------------------
@@ -174,6 +238,21 @@ class Encoder:
         property value whose declared Field is `declared` when known."""
         if type(value) is Typed:
             value, declared = value.value, value.field
+            if declared is not None and type(value) in _SCALARS:
+                # the commonest property value: a scalar of a declared
+                # primitive or enum type, its xsi:type known from the Field
+                type_name = self._declared_primitive.get(declared, _UNKNOWN)
+                if type_name is _UNKNOWN:
+                    type_name = self._declared_primitive[declared] = \
+                        self._primitive_type_of(declared)
+                if type_name is not None:
+                    if type_name in XSD_PRIMITIVES:
+                        out.append('<%s xsi:type="xsd:%s">%s</%s>' % (
+                            tag, type_name, format_primitive(type_name, value), tag))
+                    else:  # an enum value
+                        out.append('<%s xsi:type="%s">%s</%s>' % (
+                            tag, type_name, escape(value), tag))
+                    return
         if isinstance(value, (list, tuple)):
             item_type = self._array_item_type(value, declared)
             out.append('<%s xsi:type="ArrayOf%s">' % (tag, _capitalized(item_type)))
@@ -197,14 +276,23 @@ class Encoder:
                 out.append('<%s xsi:type="%s">%s</%s>' % (
                     tag, type_name, escape(value), tag))
 
-    def _primitive_type(self, value, declared):
-        if declared is not None and declared.type not in ('anyType',):
+    def _primitive_type_of(self, declared):
+        """The xsi:type of a scalar in a position declared `declared`, when the
+        declaration alone decides it (a primitive or enum type), else None."""
+        if declared.type not in ('anyType',):
             if declared.type in self.schema.enums:
                 if self.schema.enums[declared.type].since <= self.version:
                     return declared.type
                 return 'string'
             if declared.type in XSD_PRIMITIVES:
                 return declared.type
+        return None
+
+    def _primitive_type(self, value, declared):
+        if declared is not None:
+            found = self._primitive_type_of(declared)
+            if found is not None:
+                return found
         found = _ANY_PRIMITIVE.get(type(value))
         if found is not None:
             return found
@@ -227,6 +315,36 @@ class Encoder:
         if isinstance(first, DataObject):
             return self.visible_type(first._type).name
         return self._primitive_type(first, None)
+
+
+_MOREF = 'moref'
+_STRING = 'string'
+_ANY = 'any'
+_BOOLEAN = 'boolean'
+_INTEGER = 'integer'
+_DATA_ARRAY = 'data array'
+_UNKNOWN = object()
+# scalar Python types whose encoding in a declared position depends on the
+# declaration only (lists, data objects and MoRefs take the general way)
+_SCALARS = frozenset((str, int, bool, float, Long, Short, Byte, Float, datetime, bytes))
+
+
+def _field_kind(field):
+    if field.array:
+        if field.type in XSD_PRIMITIVES or field.type in ('anyType', 'ManagedObjectReference'):
+            return None
+        return _DATA_ARRAY   # or an enum array: `single` takes those
+    if field.type == 'ManagedObjectReference':
+        return _MOREF
+    if field.type in _STRING_TYPES:
+        return _STRING
+    if field.type == 'anyType':
+        return _ANY
+    if field.type == 'boolean':
+        return _BOOLEAN
+    if field.type in _INTEGER_TYPES:
+        return _INTEGER
+    return None
 
 
 def _capitalized(type_name):
