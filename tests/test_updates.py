@@ -299,3 +299,29 @@ def test_thousand_waiting_sessions_all_answered(vc_http):
         rename(vc_http.sim, datacenter, 'DC0')
     assert len(results) == 1000
     assert all(b'DC0-shared' in r for r in results)
+
+
+def test_view_property_changes_are_reported(si, vc_http):
+    content = si.RetrieveContent()
+    container = content.viewManager.CreateContainerView(content.rootFolder, [vim.Folder], False)
+    listed = content.viewManager.CreateListView([])
+    collector = content.propertyCollector
+    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=container), PC.ObjectSpec(obj=listed)],
+                         propSet=[PC.PropertySpec(type=vim.view.ManagedObjectView,
+                                                  pathSet=['view'])])
+    collector.CreateFilter(spec, True)
+    version = wait(collector, '').version
+    listed.ModifyListView(add=[content.rootFolder])
+    update = wait(collector, version, seconds=5)
+    [change] = update.filterSet[0].objectSet
+    assert change.obj == listed and change.changeSet[0].val == [content.rootFolder]
+    [folder] = add_folders(vc_http.sim, 1, 'viewed')
+    try:
+        update = wait(collector, update.version, seconds=5)
+        [change] = update.filterSet[0].objectSet
+        assert change.obj == container
+        assert folder.ref.value in [f._moId for f in change.changeSet[0].val]
+    finally:
+        remove_folders(vc_http.sim, [folder])
+        container.DestroyView()
+        listed.DestroyView()

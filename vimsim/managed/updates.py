@@ -16,6 +16,7 @@ from twisted.internet import defer, reactor
 
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.paths import read_path
+from vimsim.managed.view import View
 from vimsim.schema import DataObject, MoRef
 from vimsim.soap import encode
 from vimsim.soap.fault import fault, localized
@@ -40,20 +41,20 @@ class ChangeHub:
         for property_filter in self.filters:
             if obj.ref in property_filter.baseline:
                 property_filter.mark(obj.ref, names)
-            if structural and property_filter.traverses:
-                property_filter.reselect = True
+            if structural:
+                property_filter.structure_changed()
         self._schedule()
 
     def object_added(self, obj):
         for property_filter in self.filters:
-            if property_filter.traverses:
-                property_filter.reselect = True
+            property_filter.structure_changed()
         self._schedule()
 
     def object_removed(self, obj):
         for property_filter in self.filters:
-            if obj.ref in property_filter.baseline or property_filter.traverses:
+            if obj.ref in property_filter.baseline:
                 property_filter.reselect = True
+            property_filter.structure_changed()
         self._schedule()
 
     def _schedule(self):
@@ -114,10 +115,19 @@ class PropertyFilter(ManagedObject):
         self.baseline = {}       # ref -> {path: fingerprint or {key: fingerprint}}
         self.paths = {}          # ref -> [path]
         self.missing = []
+        self.views = []          # refs of the views in the object set
         self.dirty = {}          # ref -> set of names, or None for all
         self.reselect = False
 
     # -- bookkeeping for the hub ------------------------------------------------
+    def structure_changed(self):
+        """The inventory's shape changed: traversals may reach other objects,
+        and views in the filter may list other objects."""
+        if self.traverses:
+            self.reselect = True
+        for ref in self.views:
+            self.mark(ref, ('view',))
+
     def mark(self, ref, names):
         if names is None or self.dirty.get(ref, ()) is None:
             self.dirty[ref] = None
@@ -146,6 +156,7 @@ class PropertyFilter(ManagedObject):
                     updates.append(self._enter(obj))
                     self.dirty.pop(obj.ref, None)
             self.missing = missing
+            self._note_views()
         for ref, names in list(self.dirty.items()):
             obj = objects.get(ref)
             if obj is None or ref not in self.baseline:
@@ -157,6 +168,9 @@ class PropertyFilter(ManagedObject):
         self.state.append(self, updates)
         return bool(updates)
 
+    def _note_views(self):
+        self.views = [ref for ref in self.baseline if isinstance(self.server.objects.get(ref), View)]
+
     # -- building updates ----------------------------------------------------------
     def start(self):
         """Select the objects and record them as entering."""
@@ -165,6 +179,7 @@ class PropertyFilter(ManagedObject):
         for obj, paths in planned:
             self.paths[obj.ref] = paths
             updates.append(self._enter(obj))
+        self._note_views()
         self.state.append(self, updates)
         self.state.wake()
 

@@ -64,13 +64,14 @@ class ContainerView(View):
         return found
 
 
-class ListView(View):
-    type_name = 'ListView'
+class _StoredView(View):
+    """A view whose `view` list is kept, not computed: objects destroyed since
+    they were added drop out on read; every change is reported to filters."""
 
-    def __init__(self, ctx, refs):
-        super().__init__(ctx)
-        self.view = []
-        self._add(refs)
+    def read(self, name, ctx):
+        if name == 'view':
+            return [ref for ref in self.view if self.server.objects.get(ref) is not None]
+        return super().read(name, ctx)
 
     def _add(self, refs):
         """Add the refs that exist; return those that do not."""
@@ -80,18 +81,27 @@ class ListView(View):
                 unresolved.append(ref)
             elif ref not in self.view:
                 self.view.append(ref)
+        self.changed('view')
         return unresolved
 
-    def read(self, name, ctx):
-        if name == 'view':  # objects destroyed since they were added drop out
-            return [ref for ref in self.view if self.server.objects.get(ref) is not None]
-        return super().read(name, ctx)
+    def _remove(self, refs):
+        for ref in refs:
+            if ref in self.view:
+                self.view.remove(ref)
+        self.changed('view')
+
+
+class ListView(_StoredView):
+    type_name = 'ListView'
+
+    def __init__(self, ctx, refs):
+        super().__init__(ctx)
+        self.view = []
+        self._add(refs)
 
     def ModifyListView(self, ctx, add=None, remove=None):
         unresolved = self._add(add)
-        for ref in remove or ():
-            if ref in self.view:
-                self.view.remove(ref)
+        self._remove(remove or ())
         return unresolved or None
 
     def ResetListView(self, ctx, obj=None):
@@ -106,42 +116,35 @@ class ListView(View):
         self._add(source.read('view', ctx))
 
 
-class InventoryView(View):
+class InventoryView(_StoredView):
     type_name = 'InventoryView'
 
     def __init__(self, ctx):
         super().__init__(ctx)
         self.view = [ctx.server.root_folder.ref]
 
-    def read(self, name, ctx):
-        if name == 'view':
-            return [ref for ref in self.view if self.server.objects.get(ref) is not None]
-        return super().read(name, ctx)
-
-    def OpenInventoryViewFolder(self, ctx, entity):
-        unresolved = []
+    def _resolve(self, entity):
+        """(objects found, refs not found) of an entity list."""
+        found, unresolved = [], []
         for ref in entity:
             obj = self.server.objects.get(ref)
             if obj is None:
                 unresolved.append(ref)
-                continue
-            if ref not in self.view:
-                self.view.append(ref)
-            for child in obj.view_children():
-                if child not in self.view:
-                    self.view.append(child)
+            else:
+                found.append(obj)
+        return found, unresolved
+
+    def OpenInventoryViewFolder(self, ctx, entity):
+        found, unresolved = self._resolve(entity)
+        for obj in found:
+            self._add([obj.ref])
+            self._add(obj.view_children())
         return unresolved or None
 
     def CloseInventoryViewFolder(self, ctx, entity):
-        unresolved = []
-        for ref in entity:
-            obj = self.server.objects.get(ref)
-            if obj is None:
-                unresolved.append(ref)
-                continue
-            for child in _descendants(self.server, obj):
-                if child in self.view:
-                    self.view.remove(child)
+        found, unresolved = self._resolve(entity)
+        for obj in found:
+            self._remove(list(_descendants(self.server, obj)))
         return unresolved or None
 
 
