@@ -7,6 +7,17 @@ vCenter: /DC0 with DVS0 (uplink portgroup DVS0-DVUplinks-<n>, DC0_DVPG0),
 with hosts DC0_C0_H0..H2 and root pool Resources, datastore LocalDS_0 mounted
 on every host of the datacenter, VMs DC0_H0_VM0/1 and DC0_C0_RP0_VM0/1.
 
+Optional, as vcsim's flags build them:
+-pod N: storage pods DC0_POD0.. in the datacenter's top datastore folder (made
+  before any -folder sub-folders, so never inside them) and, as in vcsim,
+  empty: no datastore is moved in.
+-app N: per cluster, vApps DC0_C0_APP0.. in the root pool (after the child
+  pools), each with -vm VMs DC0_C0_APP0_VM0..; the vApp's parentFolder is the
+  datacenter's top VM folder.
+-nsx N: opaque networks DC0_NSX0.. (nsx.LogicalSwitch) in the network folder,
+  attached to every host of the datacenter.
+-pg-nsx N: NSX backed portgroups DC0_NSXPG0.. on DVS0.
+
 ESX: ha-folder-root / ha-datacenter, ComputeResource ha-compute-res holding
 ha-host (localhost.localdomain), root pool ha-root-pool, VMs ha-host_VM0/1.
 
@@ -19,8 +30,11 @@ from vimsim.managed.compute_resource import ClusterComputeResource, ComputeResou
 from vimsim.managed.datastore import Datastore
 from vimsim.managed.entity import Datacenter, Folder
 from vimsim.managed.host import HostSystem
-from vimsim.managed.network import DistributedVirtualPortgroup, DistributedVirtualSwitch, Network
+from vimsim.managed.network import (DistributedVirtualPortgroup, DistributedVirtualSwitch,
+                                    Network, OpaqueNetwork)
 from vimsim.managed.resource_pool import ResourcePool
+from vimsim.managed.storage_pod import StoragePod
+from vimsim.managed.virtual_app import VirtualApp
 from vimsim.managed.virtual_machine import VirtualMachine
 
 TiB = 1 << 40
@@ -76,6 +90,8 @@ class Builder:
             vm = VirtualMachine(self.server, moid, name, folder, pool, host, datastore, network,
                                 self.vm_count, created=self.now)
             self.vm_count += 1
+            if isinstance(pool, VirtualApp):
+                pool.adopt(vm)
             if autostart:
                 vm.power_state = 'poweredOn'
                 vm.boot_time = self.now
@@ -109,6 +125,9 @@ class Builder:
             parent.add_child(dc)
             vm_folder, host_folder = dc.vm_folder, dc.host_folder
             ds_folder, net_folder = dc.datastore_folder, dc.network_folder
+            for npod in range(o.pod):
+                StoragePod(server, self.next_id('group-p'), '%s_POD%d' % (dc_name, npod),
+                           ds_folder)
             if in_folder:
                 subs = []
                 for base, prefix, types in (
@@ -142,10 +161,17 @@ class Builder:
                 for npg in range(o.pg_nsx):
                     pg = DistributedVirtualPortgroup(
                         server, self.next_id('dvportgroup-'), '%s_NSXPG%d' % (dc_name, npg),
-                        net_folder, dvs, backing_type='nsx')
+                        net_folder, dvs, num_ports=0, backing_type='nsx')
                     dc.networks.append(pg)
+            opaque = []
+            for nnsx in range(o.nsx):
+                net = OpaqueNetwork(server, self.next_id('network-o'),
+                                    '%s_NSX%d' % (dc_name, nnsx), net_folder)
+                dc.networks.append(net)
+                opaque.append(net)
             network = Network(server, self.next_id('network-'), 'VM Network', net_folder)
             dc.networks.append(network)
+            host_networks = [network] + opaque
             if vm_network is None:
                 vm_network = network
             hosts = []
@@ -153,7 +179,7 @@ class Builder:
                 name = '%s_H%d' % (dc_name, nhost)
                 cr = ComputeResource(server, self.next_id('domain-s'), name, host_folder)
                 host = self.add_host(name, cr)
-                self.attach_networks(host, [network], dvs)
+                self.attach_networks(host, host_networks, dvs)
                 ResourcePool(server, self.next_id('resgroup-'), 'Resources', cr, cr)
                 hosts.append(host)
                 self.add_machines(name, vm_folder, cr.pool, [host])
@@ -166,7 +192,7 @@ class Builder:
                 cluster_hosts = []
                 for nhost in range(o.host):
                     host = self.add_host('%s_H%d' % (cluster_name, nhost), cluster)
-                    self.attach_networks(host, [network], dvs)
+                    self.attach_networks(host, host_networks, dvs)
                     cluster_hosts.append(host)
                 hosts.extend(cluster_hosts)
                 if not cluster_hosts:
@@ -178,6 +204,11 @@ class Builder:
                     pool = ResourcePool(server, self.next_id('resgroup-'),
                                         '%s%d' % (prefix, child), root_pool, cluster)
                     self.add_machines('%s%d' % (prefix, child), vm_folder, pool, cluster_hosts)
+                for napp in range(o.app):
+                    name = '%s_APP%d' % (cluster_name, napp)
+                    vapp = VirtualApp(server, self.next_id('resgroup-v'), name, root_pool, cluster,
+                                      dc.vm_folder)
+                    self.add_machines(name, vm_folder, vapp, cluster_hosts)
             datastores = []
             for i in range(o.ds):
                 name = 'LocalDS_%d' % i

@@ -126,10 +126,19 @@ class ManagedEntity(ManagedObject):
         folder is not part of it)."""
         names = []
         obj = self
-        while obj is not None and obj.parent is not None:
+        while obj is not None:
+            above = obj.path_parent()
+            if above is None:
+                break
             names.append(obj.name)
-            obj = obj.parent_object()
+            obj = above
         return '/' + '/'.join(reversed(names))
+
+    def path_parent(self):
+        """The entity above this one in its inventory path: its parent, or for
+        a VM in a vApp (which has none) the vApp."""
+        ref = self.parent if self.parent is not None else getattr(self, 'parentVApp', None)
+        return self.server.objects.get(ref) if ref is not None else None
 
 
 class Folder(ManagedEntity):

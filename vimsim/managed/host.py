@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from vimsim.managed.datastore import LOCAL_DISK, HostDatastoreBrowser
 from vimsim.managed.entity import ManagedEntity, data_types, refs
+from vimsim.managed.network import host_nsx_network_info
 from vimsim.managed.service_instance import about_info
 
 # vcsim's simulated host hardware (govmomi simulator/esx/host_hardware_info.go)
@@ -268,6 +269,7 @@ class HostSystem(ManagedEntity):
 
     def network_info(self):
         T = self.T
+        opaque_switches, opaque_networks, nsx_node = host_nsx_network_info(self)
         names = self.portgroup_names()
         vswitch = T.HostVirtualSwitch(
             name='vSwitch0', key='key-vim.host.VirtualSwitch-vSwitch0', numPorts=2560,
@@ -303,7 +305,8 @@ class HostSystem(ManagedEntity):
                 dnsConfig=self.dns_config(), ipRouteConfig=self.ip_route_config(),
                 requestedMaxNumberOfConnections=11000, congestionControlAlgorithm='newreno',
                 ipV6Enabled=True)],
-            nsxTransportNodeId=None)
+            opaqueSwitch=opaque_switches or None, opaqueNetwork=opaque_networks or None,
+            nsxTransportNodeId=nsx_node)
 
     def dns_config(self):
         T = self.T
