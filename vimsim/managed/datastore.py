@@ -61,7 +61,7 @@ class Datastore(ManagedEntity):
         """(committed, uncommitted) bytes of every VM file on this datastore."""
         committed = uncommitted = 0
         for vm in self.vms:
-            c, u = vm.storage_usage()
+            c, u = vm.storage_usage(self)
             committed += c
             uncommitted += u
         return committed, uncommitted

@@ -10,6 +10,7 @@ computed from those links on read, so every view of a relation comes from one
 truth.
 """
 from vimsim.managed.base import ManagedObject
+from vimsim.managed.vm_provisioning import FolderProvisioning
 
 ADMIN_ROLE = -1
 
@@ -141,7 +142,7 @@ class ManagedEntity(ManagedObject):
         return self.server.objects.get(ref) if ref is not None else None
 
 
-class Folder(ManagedEntity):
+class Folder(FolderProvisioning, ManagedEntity):
     type_name = 'Folder'
 
     def __init__(self, server, moid, name, parent, child_type):

@@ -21,7 +21,8 @@ MANAGER_TYPES = {}
 # that they can import this module.
 _MODULES = ('authorization_manager', 'event_manager', 'task_manager',
             'performance_manager', 'alarm_manager', 'license_manager',
-            'option_manager', 'guest_operations_manager', 'search_index')
+            'option_manager', 'guest_operations_manager', 'search_index',
+            'customization_spec_manager')
 
 
 class Manager(ManagedObject):
@@ -132,18 +133,6 @@ class CustomFieldsManager(Manager):
     def __init__(self, server, type_name, moid):
         super().__init__(server, type_name, moid)
         self.field = []
-
-
-@manager_type('CustomizationSpecManager')
-class CustomizationSpecManager(Manager):
-    def __init__(self, server, type_name, moid):
-        super().__init__(server, type_name, moid)
-        self.info = []
-        # The public part of vCenter's key for encrypting spec passwords: a
-        # DER-encoded blob; deterministic per simulator.
-        seed = ('vimsim-custspec-key:' + moid).encode()
-        digest = b''.join(hashlib.sha256(seed + bytes([i])).digest() for i in range(5))
-        self.encryptionKey = [b - 256 if b > 127 else b for b in digest[:140]]
 
 
 @manager_type('HostProfileManager', 'ClusterProfileManager')

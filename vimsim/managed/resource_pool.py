@@ -6,12 +6,13 @@ memory allocation of a child pool. A root pool's allocation and every pool's
 VMs' usage.
 """
 from vimsim.managed.entity import ManagedEntity, refs
+from vimsim.managed.vm_provisioning import ResourcePoolProvisioning
 
 CPU_SHARES_NORMAL = 4000
 MEMORY_SHARES_NORMAL = 163840
 
 
-class ResourcePool(ManagedEntity):
+class ResourcePool(ResourcePoolProvisioning, ManagedEntity):
     type_name = 'ResourcePool'
     namespace = None
 

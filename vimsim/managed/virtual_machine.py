@@ -8,11 +8,17 @@ id, a sequence number). Everything else is computed on read from it: `config`
 VMs (flags, power ops, controllers, capability) are built once and shared;
 treat them as read-only.
 """
+import copy
+import re
 import uuid as uuid_module
 from datetime import datetime, timezone
 
+from twisted.internet import reactor
+
 from vimsim.managed.entity import ManagedEntity, data_types
+from vimsim.managed.vm_provisioning import VmProvisioning
 from vimsim.soap.encode import freeze
+from vimsim.soap.fault import fault
 
 KB = 1024
 MB = 1024 * KB
@@ -47,11 +53,23 @@ def vm_ip(sequence):
     return '172.16.%d.%d' % (n // 250, n % 250 + 1)
 
 
-class VirtualMachine(ManagedEntity):
+class VirtualMachine(VmProvisioning, ManagedEntity):
     type_name = 'VirtualMachine'
-    rootSnapshot = ()
-    snapshot = None
     parentVApp = None
+    # primary state that only a few VMs change: class defaults until they do
+    annotation = ''
+    cores_per_socket = 1
+    extra_config = None        # {key: value} set through extraConfig
+    cpu_allocation = None      # ResourceAllocationInfo, None: the shared default
+    memory_allocation = None
+    cpu_hot_add = False
+    cpu_hot_remove = False
+    memory_hot_add = False
+    tools_installed = True     # False: guest tools never run (ToolsUnavailable)
+    change_stamp = None        # last reconfiguration (config.changeVersion / modified)
+    _devices = None            # the mutable device list, once anything changed it
+    _active_task = None        # the VM's running task (vm_task's serialization)
+    snapshot_tree = None       # vimsim.managed.snapshot.SnapshotTree, once one was taken
 
     def __init__(self, server, moid, name, folder, pool, host, datastore, network, sequence,
                  num_cpu=1, memory_mb=32, disk_kb=10 * 1024 * 1024, guest_id='otherGuest64',
@@ -71,6 +89,8 @@ class VirtualMachine(ManagedEntity):
         self.boot_time = None
         self.created = created or datetime.now(timezone.utc)
         self.template = False
+        self.file_name = name   # the creation name: files and identities keep it
+        server.vm_sequence = max(getattr(server, 'vm_sequence', 0), sequence + 1)
         pool.vms.append(self)
         host.vms.append(self)
         datastore.vms.append(self)
@@ -79,7 +99,7 @@ class VirtualMachine(ManagedEntity):
 
     # -- identities (derived from the moid and sequence) ----------------------
     def _uuid(self, prefix):
-        u = uuid_module.uuid5(_NAMESPACE, '%s/%s' % (self.ref.value, self.name)).hex
+        u = uuid_module.uuid5(_NAMESPACE, '%s/%s' % (self.ref.value, self.file_name)).hex
         u = prefix + u[len(prefix):]
         return '%s-%s-%s-%s-%s' % (u[:8], u[8:12], u[12:16], u[16:20], u[20:])
 
@@ -97,10 +117,10 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def directory(self):
-        return '[%s] %s' % (self.datastore_object.name, self.name)
+        return '[%s] %s' % (self.datastore_object.name, self.file_name)
 
     def file_path(self, suffix):
-        return '%s/%s%s' % (self.directory, self.name, suffix)
+        return '%s/%s%s' % (self.directory, self.file_name, suffix)
 
     def view_children(self):
         return ()
@@ -108,15 +128,67 @@ class VirtualMachine(ManagedEntity):
     # -- links -------------------------------------------------------------------
     @property
     def resourcePool(self):
-        return self.pool.ref
+        return self.pool.ref if self.pool is not None else None
+
+    def datastore_objects(self):
+        """The datastores holding the VM's files: its home, then its disks'."""
+        found = [self.datastore_object]
+        if self._devices is not None:
+            get = self.server.objects.get
+            for disk in self.disks():
+                for backing in _chain(disk.backing):
+                    ds = get(backing.datastore) if backing.datastore is not None else None
+                    if ds is not None and ds not in found:
+                        found.append(ds)
+            if self.snapshot_tree is not None:
+                for ds in self.snapshot_tree.datastores():
+                    if ds not in found:
+                        found.append(ds)
+        return found
+
+    def network_objects(self):
+        """The networks the VM's NICs are backed by, in device order."""
+        if self._devices is None:
+            return [self.network_object] if self.network_object is not None else []
+        found = []
+        for nic in self.nics():
+            network = self._nic_network(nic)
+            if network is not None and network not in found:
+                found.append(network)
+        return found
+
+    def _nic_network(self, nic):
+        backing = nic.backing
+        get = self.server.objects.get
+        T = self.T
+        if isinstance(backing, T.VirtualEthernetCardNetworkBackingInfo):
+            return get(backing.network) if backing.network is not None else None
+        if isinstance(backing, T.VirtualEthernetCardDistributedVirtualPortBackingInfo):
+            from vimsim.schema import MoRef
+            port = backing.port
+            return get(MoRef('DistributedVirtualPortgroup', port.portgroupKey)) \
+                if port is not None and port.portgroupKey else None
+        return None
 
     @property
     def datastore(self):
-        return [self.datastore_object.ref]
+        if self._devices is None:
+            return [self.datastore_object.ref]
+        return [ds.ref for ds in self.datastore_objects()]
 
     @property
     def network(self):
-        return [self.network_object.ref] if self.network_object is not None else []
+        return [network.ref for network in self.network_objects()]
+
+    @property
+    def rootSnapshot(self):
+        tree = self.snapshot_tree
+        return tree.root_refs() if tree is not None else []
+
+    @property
+    def snapshot(self):
+        tree = self.snapshot_tree
+        return tree.info() if tree is not None else None
 
     @property
     def environmentBrowser(self):
@@ -126,6 +198,10 @@ class VirtualMachine(ManagedEntity):
     def guestHeartbeatStatus(self):
         return 'green' if self.power_state == 'poweredOn' else 'gray'
 
+    @property
+    def tools_running(self):
+        return self.power_state == 'poweredOn' and self.tools_installed
+
     # -- usage -------------------------------------------------------------------
     def usage_stats(self):
         """(cpu MHz, host memory MB) the VM consumes: a deterministic trickle
@@ -134,13 +210,35 @@ class VirtualMachine(ManagedEntity):
             return 0, 0
         return 10 + self.sequence % 7 * 3, max(self.memory_mb // 4, 1) + 20
 
+    def disk_files(self):
+        """[(name, type, size)] of every disk file: each running disk's chain,
+        base first, then files only snapshots still hold."""
+        if self._devices is None:
+            return [(self.file_path('.vmdk'), 'diskDescriptor', DESCRIPTOR_SIZE),
+                    (self.file_path('-flat.vmdk'), 'diskExtent', 0)]
+        out = []
+        seen = set()
+        chains = [_chain(disk.backing) for disk in self.disks()]
+        if self.snapshot_tree is not None:
+            chains.extend(self.snapshot_tree.disk_chains())
+        for chain in chains:
+            for backing in chain:
+                name = backing.fileName
+                if name in seen:
+                    continue
+                seen.add(name)
+                out.extend(_disk_file_entries(backing))
+        return out
+
     def files(self):
         """[(name, type, size)] of the VM's files, in layoutEx key order."""
+        tree = self.snapshot_tree
         files = [(self.file_path('.vmx'), 'config', VMX_SIZE),
-                 (self.file_path('.vmsd'), 'snapshotList', 0),
-                 (self.file_path('.nvram'), 'nvram', NVRAM_SIZE),
-                 (self.file_path('.vmdk'), 'diskDescriptor', DESCRIPTOR_SIZE),
-                 (self.file_path('-flat.vmdk'), 'diskExtent', 0)]
+                 (self.file_path('.vmsd'), 'snapshotList', tree.vmsd_size() if tree else 0),
+                 (self.file_path('.nvram'), 'nvram', NVRAM_SIZE)]
+        files.extend(self.disk_files())
+        if tree is not None:
+            files.extend(tree.snapshot_files())
         if self.boot_time is not None:
             files.append(('%s/vmware.log' % self.directory, 'log', LOG_SIZE))
         if self.power_state == 'poweredOn':
@@ -148,14 +246,52 @@ class VirtualMachine(ManagedEntity):
                           self.memory_mb * MB))
         return files
 
-    def storage_usage(self):
-        """(committed, uncommitted) bytes; the disk is thin and unwritten."""
-        committed = sum(size for _, _, size in self.files())
-        uncommitted = self.disk_kb * KB
+    def storage_usage(self, datastore=None):
+        """(committed, uncommitted) bytes, of the files on `datastore` only
+        when given; disks are thin and unwritten."""
+        if self._devices is None and (datastore is None or datastore is self.datastore_object):
+            committed = sum(size for _, _, size in self.files())
+            return committed, self.disk_kb * KB
+        prefix = '[%s] ' % datastore.name if datastore is not None else ''
+        committed = sum(size for name, _, size in self.files() if name.startswith(prefix))
+        uncommitted = 0
+        for disk in self.disks():
+            base = _chain(disk.backing)[0]
+            if (base.fileName or '').startswith(prefix):
+                uncommitted += (disk.capacityInKB or 0) * KB
         return committed, uncommitted
 
     # -- devices -------------------------------------------------------------------
     def devices(self):
+        """The device list: computed (and shared) until something changed it,
+        then the VM's own mutable list (see `device_list`)."""
+        if self._devices is not None:
+            on = self.power_state == 'poweredOn'
+            EthernetCard = self.T.VirtualEthernetCard
+            for device in self._devices:
+                if isinstance(device, EthernetCard) and device.connectable is not None:
+                    connectable = device.connectable
+                    connectable.connected = bool(on and connectable.startConnected)
+                    connectable.status = 'ok' if connectable.connected else 'untried'
+            return self._devices
+        return self._default_devices()
+
+    def device_list(self):
+        """The VM's own mutable device list (made from the computed one on
+        first use). Change it, then call `devices_changed()`."""
+        if self._devices is None:
+            self._devices = [copy.deepcopy(device) for device in self._default_devices()]
+        return self._devices
+
+    def disks(self):
+        Disk = self.T.VirtualDisk
+        return [device for device in self.devices() if isinstance(device, Disk)]
+
+    def nics(self):
+        Card = self.T.VirtualEthernetCard
+        return [device for device in self.devices() if isinstance(device, Card)]
+
+    def _default_devices(self):
         T = self.T
         shared = _shared(self.server)
         disk_file = self.file_path('.vmdk')
@@ -184,13 +320,18 @@ class VirtualMachine(ManagedEntity):
             capacityInBytes=self.disk_kb * KB, shares=shared['disk_shares'],
             storageIOAllocation=shared['disk_io'], diskObjectId='%s-2000' % self.sequence,
             nativeUnmanagedLinkedClone=False)
+        return self._base_devices() + (shared['scsi'], shared['cdrom'], disk, nic)
+
+    def _base_devices(self):
+        """The devices every VM has, a created one included."""
+        T = self.T
+        shared = _shared(self.server)
         vmci = T.VirtualMachineVMCIDevice(
             key=12000, deviceInfo=shared['vmci_info'], controllerKey=100, unitNumber=17,
             id=int(self.uuid.replace('-', '')[-8:], 16) & 0x7fffffff,
             allowUnrestrictedCommunication=False, filterEnable=True)
         return (shared['ide0'], shared['ide1'], shared['ps2'], shared['pci'], shared['sio'],
-                shared['keyboard'], shared['pointing'], shared['video'], vmci,
-                shared['scsi'], shared['cdrom'], disk, nic)
+                shared['keyboard'], shared['pointing'], shared['video'], vmci)
 
     # -- config ---------------------------------------------------------------------
     @property
@@ -199,7 +340,26 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def change_version(self):
-        return self.created.strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+        return (self.change_stamp or self.created).strftime('%Y-%m-%dT%H:%M:%S.%fZ')
+
+    def extra_config_values(self):
+        T = self.T
+        values = [T.OptionValue(key='nvram', value=self.file_name + '.nvram'),
+                  T.OptionValue(key='svga.present', value='TRUE'),
+                  T.OptionValue(key='pciBridge0.present', value='TRUE'),
+                  T.OptionValue(key='vmware.tools.internalversion', value=TOOLS_VERSION_TEXT),
+                  T.OptionValue(key='migrate.hostLog',
+                                value='%s-%s.hlog' % (self.file_name, self.instance_uuid[:8])),
+                  T.OptionValue(key='sched.swap.derivedName',
+                                value=self.file_path('-%s.vswp' % self.instance_uuid[:8]))]
+        if self.extra_config:
+            known = {option.key: option for option in values}
+            for key, value in self.extra_config.items():
+                if key in known:
+                    known[key].value = value
+                else:
+                    values.append(T.OptionValue(key=key, value=value))
+        return values
 
     @property
     def config(self):
@@ -207,11 +367,11 @@ class VirtualMachine(ManagedEntity):
         shared = _shared(self.server)
         return T.VirtualMachineConfigInfo(
             changeVersion=self.change_version,
-            modified=datetime(1970, 1, 1, tzinfo=timezone.utc),
+            modified=self.change_stamp or datetime(1970, 1, 1, tzinfo=timezone.utc),
             name=self.name, guestFullName=self.guest_full_name, version=HW_VERSION,
             uuid=self.uuid, createDate=self.created, instanceUuid=self.instance_uuid,
             npivTemporaryDisabled=True, locationId=None, template=self.template,
-            guestId=self.guest_id, alternateGuestName='', annotation='',
+            guestId=self.guest_id, alternateGuestName='', annotation=self.annotation,
             files=T.VirtualMachineFileInfo(
                 vmPathName=self.file_path('.vmx'), snapshotDirectory=self.directory + '/',
                 suspendDirectory=self.directory + '/', logDirectory=self.directory + '/'),
@@ -219,23 +379,18 @@ class VirtualMachine(ManagedEntity):
             consolePreferences=shared['console'], defaultPowerOps=shared['power_ops'],
             rebootPowerOff=False,
             hardware=T.VirtualHardware(
-                numCPU=self.num_cpu, numCoresPerSocket=1, autoCoresPerSocket=True,
+                numCPU=self.num_cpu, numCoresPerSocket=self.cores_per_socket,
+                autoCoresPerSocket=self.cores_per_socket == 1,
                 memoryMB=self.memory_mb, virtualICH7MPresent=False, virtualSMCPresent=False,
                 device=list(self.devices()), motherboardLayout='i440bxHostBridge',
                 simultaneousThreads=1),
-            cpuAllocation=shared['cpu_allocation'], memoryAllocation=shared['memory_allocation'],
-            latencySensitivity=shared['latency'], memoryHotAddEnabled=False,
-            cpuHotAddEnabled=False, cpuHotRemoveEnabled=False,
-            extraConfig=[T.OptionValue(key='nvram', value=self.name + '.nvram'),
-                         T.OptionValue(key='svga.present', value='TRUE'),
-                         T.OptionValue(key='pciBridge0.present', value='TRUE'),
-                         T.OptionValue(key='vmware.tools.internalversion', value=TOOLS_VERSION_TEXT),
-                         T.OptionValue(key='migrate.hostLog',
-                                       value='%s-%s.hlog' % (self.name, self.instance_uuid[:8])),
-                         T.OptionValue(key='sched.swap.derivedName',
-                                       value=self.file_path('-%s.vswp' % self.instance_uuid[:8]))],
+            cpuAllocation=self.cpu_allocation or shared['cpu_allocation'],
+            memoryAllocation=self.memory_allocation or shared['memory_allocation'],
+            latencySensitivity=shared['latency'], memoryHotAddEnabled=self.memory_hot_add,
+            cpuHotAddEnabled=self.cpu_hot_add, cpuHotRemoveEnabled=self.cpu_hot_remove,
+            extraConfig=self.extra_config_values(),
             datastoreUrl=[T.VirtualMachineConfigInfoDatastoreUrlPair(
-                name=self.datastore_object.name, url=self.datastore_object.path)],
+                name=ds.name, url=ds.path) for ds in self.datastore_objects()],
             swapPlacement='inherit', bootOptions=shared['boot'],
             vAssertsEnabled=False, changeTrackingEnabled=False, firmware='bios',
             maxMksConnections=40, guestAutoLockEnabled=False,
@@ -255,18 +410,25 @@ class VirtualMachine(ManagedEntity):
     def resourceConfig(self):
         shared = _shared(self.server)
         return self.T.ResourceConfigSpec(
-            entity=self.ref, lastModified=None, cpuAllocation=shared['cpu_allocation'],
-            memoryAllocation=shared['memory_allocation'])
+            entity=self.ref, lastModified=None,
+            cpuAllocation=self.cpu_allocation or shared['cpu_allocation'],
+            memoryAllocation=self.memory_allocation or shared['memory_allocation'])
 
     # -- runtime / guest / summary -------------------------------------------------
+    def nic_keys(self):
+        if self._devices is None:
+            return (4000,) if self.network_object is not None else ()
+        return tuple(nic.key for nic in self.nics())
+
     @property
     def runtime(self):
         T = self.T
         on = self.power_state == 'poweredOn'
         return T.VirtualMachineRuntimeInfo(
             device=[T.VirtualMachineDeviceRuntimeInfo(
-                key=4000, runtimeState=T.VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState(
-                    vmDirectPathGen2Active=False, attachmentStatus='green'))] if on else [],
+                key=key, runtimeState=T.VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState(
+                    vmDirectPathGen2Active=False, attachmentStatus='green'))
+                for key in self.nic_keys()] if on else [],
             host=self.host.ref, connectionState='connected', powerState=self.power_state,
             vmFailoverInProgress=False, faultToleranceState='notConfigured',
             toolsInstallerMounted=False, bootTime=self.boot_time if on else None,
@@ -278,10 +440,22 @@ class VirtualMachine(ManagedEntity):
             snapshotInBackground=False, instantCloneFrozen=False,
             cryptoState='unlocked', suspendedToMemory=False)
 
+    def guest_nics(self):
+        """[(network name, mac, device key)] of the NICs the guest sees."""
+        if self._devices is None:
+            if self.network_object is None:
+                return []
+            return [(self.network_object.name, self.mac, 4000)]
+        out = []
+        for nic in self.nics():
+            network = self._nic_network(nic)
+            out.append((network.name if network is not None else None, nic.macAddress, nic.key))
+        return out
+
     @property
     def guest(self):
         T = self.T
-        on = self.power_state == 'poweredOn'
+        on = self.tools_running
         family = GUEST_FAMILY.get(self.guest_id, 'otherGuestFamily')
         if not on:
             return T.GuestInfo(
@@ -296,18 +470,22 @@ class VirtualMachine(ManagedEntity):
                 hwVersion=HW_VERSION)
         ip = vm_ip(self.sequence)
         host_name = self.guest_host_name
-        net_name = self.network_object.name if self.network_object is not None else None
+        nets = []
+        for index, (net_name, mac, key) in enumerate(self.guest_nics()):
+            addresses = [ip] if index == 0 else []
+            nets.append(T.GuestNicInfo(
+                network=net_name, ipAddress=addresses, macAddress=mac, connected=True,
+                deviceConfigId=key,
+                ipConfig=T.NetIpConfigInfo(ipAddress=[T.NetIpConfigInfoIpAddress(
+                    ipAddress=address, prefixLength=16, state='preferred')
+                    for address in addresses])))
         return T.GuestInfo(
             toolsStatus='toolsOk', toolsVersionStatus='guestToolsCurrent',
             toolsVersionStatus2='guestToolsCurrent', toolsRunningStatus='guestToolsRunning',
             toolsVersion=TOOLS_VERSION_TEXT, toolsInstallType='guestToolsTypeOpenVMTools',
             guestId=self.guest_id, guestFamily=family, guestFullName=self.guest_full_name,
             guestDetailedData=None, hostName=host_name, ipAddress=ip,
-            net=[T.GuestNicInfo(
-                network=net_name, ipAddress=[ip], macAddress=self.mac, connected=True,
-                deviceConfigId=4000,
-                ipConfig=T.NetIpConfigInfo(ipAddress=[T.NetIpConfigInfoIpAddress(
-                    ipAddress=ip, prefixLength=16, state='preferred')]))],
+            net=nets,
             ipStack=[T.GuestStackInfo(
                 dnsConfig=T.NetDnsConfigInfo(dhcp=False, hostName=host_name,
                                              domainName='localdomain', ipAddress=['10.0.0.2'],
@@ -318,7 +496,8 @@ class VirtualMachine(ManagedEntity):
                                                           device='0'))]))],
             disk=[T.GuestDiskInfo(diskPath='/', capacity=self.disk_kb * KB - 512 * MB,
                                   freeSpace=self.disk_kb * KB - 2 * GB, filesystemType='ext4',
-                                  mappings=[T.GuestInfoVirtualDiskMapping(key=2000)])],
+                                  mappings=[T.GuestInfoVirtualDiskMapping(key=2000)])]
+            if self._devices is None else [],
             screen=T.GuestScreenInfo(width=1024, height=768),
             guestState='running', appHeartbeatStatus='appStatusGray', guestKernelCrashed=False,
             appState='none', guestOperationsReady=True, interactiveGuestOperationsReady=False,
@@ -355,35 +534,68 @@ class VirtualMachine(ManagedEntity):
     @property
     def summary(self):
         T = self.T
-        on = self.power_state == 'poweredOn'
+        tools = self.tools_running
         return T.VirtualMachineSummary(
             vm=self.ref, runtime=self.runtime,
             guest=T.VirtualMachineGuestSummary(
                 guestId=self.guest_id, guestFullName=self.guest_full_name,
-                toolsStatus='toolsOk' if on else 'toolsNotRunning',
+                toolsStatus='toolsOk' if tools else 'toolsNotRunning',
                 toolsVersionStatus='guestToolsCurrent', toolsVersionStatus2='guestToolsCurrent',
-                toolsRunningStatus='guestToolsRunning' if on else 'guestToolsNotRunning',
-                hostName=self.guest_host_name if on else None,
-                ipAddress=vm_ip(self.sequence) if on else None, hwVersion=HW_VERSION),
+                toolsRunningStatus='guestToolsRunning' if tools else 'guestToolsNotRunning',
+                hostName=self.guest_host_name if tools else None,
+                ipAddress=vm_ip(self.sequence) if tools else None, hwVersion=HW_VERSION),
             config=T.VirtualMachineConfigSummary(
                 name=self.name, template=self.template, vmPathName=self.file_path('.vmx'),
-                memorySizeMB=self.memory_mb, cpuReservation=0, memoryReservation=0,
-                numCpu=self.num_cpu, numEthernetCards=1, numVirtualDisks=1, uuid=self.uuid,
+                memorySizeMB=self.memory_mb, cpuReservation=self.cpu_reservation,
+                memoryReservation=self.memory_reservation,
+                numCpu=self.num_cpu, numEthernetCards=self.num_ethernet_cards,
+                numVirtualDisks=self.num_virtual_disks, uuid=self.uuid,
                 instanceUuid=self.instance_uuid, guestId=self.guest_id,
-                guestFullName=self.guest_full_name, annotation='', installBootRequired=False,
+                guestFullName=self.guest_full_name, annotation=self.annotation,
+                installBootRequired=False,
                 tpmPresent=False, numVmiopBackings=0, hwVersion=HW_VERSION),
             storage=self.storage_summary(), quickStats=self.quick_stats(),
             overallStatus=self.overallStatus)
 
     @property
+    def num_ethernet_cards(self):
+        if self._devices is None:
+            return 1
+        return len(self.nics())
+
+    @property
+    def num_virtual_disks(self):
+        if self._devices is None:
+            return 1
+        return len(self.disks())
+
+    @property
+    def cpu_reservation(self):
+        return (self.cpu_allocation.reservation or 0) if self.cpu_allocation else 0
+
+    @property
+    def memory_reservation(self):
+        return (self.memory_allocation.reservation or 0) if self.memory_allocation else 0
+
+    @property
     def storage(self):
         T = self.T
-        committed, uncommitted = self.storage_usage()
-        return T.VirtualMachineStorageInfo(
-            perDatastoreUsage=[T.VirtualMachineUsageOnDatastore(
-                datastore=self.datastore_object.ref, committed=committed,
-                uncommitted=uncommitted, unshared=committed)],
-            timestamp=datetime.now(timezone.utc))
+        usage = []
+        for ds in self.datastore_objects():
+            committed, uncommitted = self.storage_usage(ds)
+            usage.append(T.VirtualMachineUsageOnDatastore(
+                datastore=ds.ref, committed=committed, uncommitted=uncommitted,
+                unshared=committed))
+        return T.VirtualMachineStorageInfo(perDatastoreUsage=usage,
+                                           timestamp=datetime.now(timezone.utc))
+
+    def _disk_layouts(self, files):
+        """[(disk key, [[file keys of one chain unit], ...] base first)] of the
+        running disks, and the same for any chain (for snapshots)."""
+        keys = {name: key for key, (name, _, _) in enumerate(files)}
+        if self._devices is None:
+            return [(2000, [[keys[self.file_path('.vmdk')], keys[self.file_path('-flat.vmdk')]]])]
+        return [(disk.key, _chain_units(_chain(disk.backing), keys)) for disk in self.disks()]
 
     @property
     def layoutEx(self):
@@ -392,25 +604,360 @@ class VirtualMachine(ManagedEntity):
         infos = [T.VirtualMachineFileLayoutExFileInfo(key=key, name=name, type=kind, size=size,
                                                       uniqueSize=size, accessible=True)
                  for key, (name, kind, size) in enumerate(files)]
-        disk_keys = [key for key, (_, kind, _) in enumerate(files)
-                     if kind in ('diskDescriptor', 'diskExtent')]
+        disks = [T.VirtualMachineFileLayoutExDiskLayout(
+            key=key, chain=[T.VirtualMachineFileLayoutExDiskUnit(fileKey=unit) for unit in units])
+            for key, units in self._disk_layouts(files)]
+        snapshots = self.snapshot_tree.layout_ex(files) if self.snapshot_tree else []
         return T.VirtualMachineFileLayoutEx(
-            file=infos,
-            disk=[T.VirtualMachineFileLayoutExDiskLayout(
-                key=2000, chain=[T.VirtualMachineFileLayoutExDiskUnit(fileKey=disk_keys)])],
-            snapshot=[], timestamp=datetime.now(timezone.utc))
+            file=infos, disk=disks, snapshot=snapshots, timestamp=datetime.now(timezone.utc))
 
     @property
     def layout(self):
         T = self.T
         files = self.files()
+        if self._devices is None:
+            disks = [T.VirtualMachineFileLayoutDiskLayout(key=2000,
+                                                         diskFile=[self.file_path('.vmdk')])]
+        else:
+            disks = [T.VirtualMachineFileLayoutDiskLayout(
+                key=disk.key, diskFile=[b.fileName for b in _chain(disk.backing)])
+                for disk in self.disks()]
         return T.VirtualMachineFileLayout(
             configFile=[name for name, kind, _ in files if kind in ('nvram', 'snapshotList')],
             logFile=[name for name, kind, _ in files if kind == 'log'],
-            disk=[T.VirtualMachineFileLayoutDiskLayout(key=2000,
-                                                       diskFile=[self.file_path('.vmdk')])],
-            snapshot=[],
+            disk=disks,
+            snapshot=self.snapshot_tree.layout() if self.snapshot_tree else [],
             swapFile=next((name for name, kind, _ in files if kind == 'swap'), None))
+
+    # -- reconfiguration: the interface provisioning uses too ------------------------
+    def apply_config_spec(self, ctx, spec, creating=False):
+        """Validate a VirtualMachineConfigSpec against this VM and apply it, as
+        vCenter's reconfigure does; raise vCenter's fault (nothing changed) when
+        any part is invalid. `creating`: the VM is being made from `spec`
+        (CreateVM_Task): its device list starts from the devices every VM has
+        (PCI, IDE, PS/2, SIO, keyboard, mouse, video, VMCI), files.vmPathName
+        may name its datastore, and the hot-change rules do not apply.
+
+        Returns the names of the properties that changed (already reported
+        through `changed`)."""
+        plan = _ConfigPlan(self, ctx, spec, creating)
+        plan.validate()
+        return plan.commit()
+
+    def devices_changed(self):
+        """After the device list changed: re-link datastores and networks (their
+        `vm` lists) and report everything derived."""
+        self._sync_links()
+        self.report_changed('config', 'summary', 'layout', 'layoutEx', 'storage', 'datastore',
+                            'network', 'guest', 'runtime')
+
+    def _sync_links(self):
+        datastores = self.datastore_objects()
+        for ds in self.server_datastores_of_vm():
+            if ds not in datastores:
+                ds.vms.remove(self)
+                ds.changed('vm', 'summary', 'info')
+        for ds in datastores:
+            if self not in ds.vms:
+                ds.vms.append(self)
+                ds.changed('vm')
+            ds.changed('summary', 'info')
+        networks = self.network_objects()
+        if networks:
+            self.network_object = networks[0]
+        elif self._devices is not None:
+            self.network_object = None
+        for network in self._linked_networks():
+            if network not in networks:
+                network.vms.remove(self)
+                network.changed('vm')
+        for network in networks:
+            if self not in network.vms:
+                network.vms.append(self)
+                network.changed('vm')
+        self._networks_linked = list(networks)
+
+    def server_datastores_of_vm(self):
+        linked = getattr(self, '_datastores_linked', None)
+        if linked is None:
+            linked = [self.datastore_object]
+        current = [ds for ds in self.host.datastores if self in ds.vms]
+        for ds in linked:
+            if ds not in current and self in ds.vms:
+                current.append(ds)
+        return current
+
+    def _linked_networks(self):
+        linked = getattr(self, '_networks_linked', None)
+        if linked is None:
+            linked = [self.network_object] if self.network_object is not None else []
+        return [network for network in linked if self in network.vms]
+
+    def report_changed(self, *names):
+        """Report the VM's properties `names` and what rolls up from it (host,
+        pool, cluster quick stats; datastore usage)."""
+        self.changed(*names)
+        self.host.changed('summary', 'licensableResource')
+        compute = self.host.compute_resource
+        if compute is not None:
+            compute.changed('summary')
+        if self.pool is not None:
+            pool = self.pool
+            while pool is not None and hasattr(pool, 'owner_object'):
+                pool.changed('summary', 'runtime')
+                parent = pool.parent_object()
+                pool = parent if getattr(parent, 'type_name', '') == 'ResourcePool' else None
+        for ds in self.datastore_objects():
+            ds.changed('summary', 'info')
+
+    # -- power ------------------------------------------------------------------------
+    def _check_host_for_power(self):
+        host = self.host
+        if getattr(host, 'connection_state', 'connected') != 'connected':
+            raise fault('HostNotConnected', 'Unable to communicate with the remote host, '
+                        'since it is disconnected.')
+        if host.maintenance:
+            raise fault('InvalidHostState', 'The operation is not allowed in the current '
+                        'state of the host.', host=host.ref)
+
+    def set_power_state(self, state):
+        """Change the power state and report all that follows from it."""
+        before = self.power_state
+        self.power_state = state
+        if state == 'poweredOn' and before != 'poweredOn':
+            if before != 'suspended' or self.boot_time is None:
+                self.boot_time = datetime.now(timezone.utc)
+        if state == 'poweredOff':
+            self.boot_time = self.boot_time   # the log stays; bootTime is read as unset
+        self.report_changed('runtime', 'summary', 'guest', 'guestHeartbeatStatus',
+                            'layoutEx', 'layout', 'storage', 'config')
+        for network in self.network_objects():
+            network.changed('summary')
+        self.host.changed('config', 'vm')
+
+    def PowerOnVM_Task(self, ctx, host=None):
+        if self.template:
+            raise invalid_state()
+
+        def work(task):
+            if self.template:
+                raise invalid_state()
+            if self.power_state == 'poweredOn':
+                raise invalid_power_state('poweredOn', 'poweredOn')
+            self._check_host_for_power()
+            resuming = self.power_state == 'suspended'
+            task.post_event('VmResumingEvent' if resuming else 'VmStartingEvent', self)
+            self.set_power_state('poweredOn')
+            task.post_event('VmPoweredOnEvent', self)
+            return None
+        return vm_task(ctx, self, 'PowerOnVM_Task', work)
+
+    def PowerOffVM_Task(self, ctx):
+        def work(task):
+            if self.power_state == 'poweredOff':
+                raise invalid_power_state('poweredOff', 'poweredOff')
+            task.post_event('VmStoppingEvent', self)
+            self.set_power_state('poweredOff')
+            task.post_event('VmPoweredOffEvent', self)
+            return None
+        return vm_task(ctx, self, 'PowerOffVM_Task', work)
+
+    def SuspendVM_Task(self, ctx):
+        def work(task):
+            if self.power_state != 'poweredOn':
+                raise invalid_power_state('poweredOn', self.power_state)
+            task.post_event('VmSuspendingEvent', self)
+            self.set_power_state('suspended')
+            task.post_event('VmSuspendedEvent', self)
+            return None
+        return vm_task(ctx, self, 'SuspendVM_Task', work)
+
+    def ResetVM_Task(self, ctx):
+        def work(task):
+            if self.power_state != 'poweredOn':
+                raise invalid_power_state('poweredOn', self.power_state)
+            task.post_event('VmResettingEvent', self)
+            self.boot_time = datetime.now(timezone.utc)
+            self.report_changed('runtime', 'summary', 'guest')
+            return None
+        return vm_task(ctx, self, 'ResetVM_Task', work)
+
+    def _guest_operation(self, ctx, event, then):
+        if self.power_state != 'poweredOn':
+            raise invalid_power_state('poweredOn', self.power_state)
+        if not self.tools_running:
+            raise fault('ToolsUnavailable', 'Cannot complete operation because VMware Tools '
+                        'is not running in this virtual machine.')
+        active = self._active_task
+        if active is not None and not active.done:
+            raise fault('TaskInProgress', 'The operation is not allowed in the current state '
+                        'because the virtual machine has a task in progress.', task=active.ref)
+        from vimsim.managed.event_manager import event_manager
+        event_manager(self.server).post(event, self, ctx=ctx)
+
+        def later():
+            if self.server.objects.get(self.ref) is self and self.power_state == 'poweredOn':
+                then()
+        reactor.callLater(GUEST_OPERATION_SECONDS, later)
+        return None
+
+    def ShutdownGuest(self, ctx):
+        def off():
+            from vimsim.managed.event_manager import event_manager
+            self.set_power_state('poweredOff')
+            event_manager(self.server).post('VmPoweredOffEvent', self)
+        return self._guest_operation(ctx, 'VmGuestShutdownEvent', off)
+
+    def RebootGuest(self, ctx):
+        def reboot():
+            self.boot_time = datetime.now(timezone.utc)
+            self.report_changed('runtime', 'summary', 'guest')
+        return self._guest_operation(ctx, 'VmGuestRebootEvent', reboot)
+
+    def StandbyGuest(self, ctx):
+        def standby():
+            from vimsim.managed.event_manager import event_manager
+            self.set_power_state('suspended')
+            event_manager(self.server).post('VmSuspendedEvent', self)
+        return self._guest_operation(ctx, 'VmGuestStandbyEvent', standby)
+
+    # -- reconfigure --------------------------------------------------------------------
+    def ReconfigVM_Task(self, ctx, spec):
+        def work(task):
+            old_name = self.name
+            self.apply_config_spec(ctx, spec)
+            if spec.name is not None and spec.name != old_name:
+                task.post_event('VmRenamedEvent', self, oldName=old_name, newName=self.name)
+            task.post_event('VmReconfiguredEvent', self, configSpec=spec)
+            return None
+        return vm_task(ctx, self, 'ReconfigVM_Task', work)
+
+    # -- removal ----------------------------------------------------------------------------
+    def _check_removable(self):
+        if self.power_state == 'poweredOn':
+            raise invalid_power_state('poweredOff', 'poweredOn')
+
+    def remove_from_inventory(self, keep_files):
+        """Take the VM out of the inventory: folder, pool, host, datastores,
+        networks, snapshots; `keep_files`: its files stay on the datastores."""
+        datastores = self.datastore_objects()
+        if keep_files:
+            for ds in datastores:
+                loose = ds.__dict__.setdefault('loose_files', {})
+                prefix = '[%s] ' % ds.name
+                for name, _, size in self.files():
+                    if name.startswith(prefix) and not name.endswith('.vswp') \
+                            and not name.endswith('.lck'):
+                        loose[name] = size
+        folder = self.parent_object()
+        if folder is not None and hasattr(folder, 'remove_child'):
+            folder.remove_child(self)
+            folder.changed('childEntity')
+        self.report_changed()
+        if self.pool is not None and self in self.pool.vms:
+            self.pool.vms.remove(self)
+            self.pool.changed('vm')
+        if self in self.host.vms:
+            self.host.vms.remove(self)
+            self.host.changed('vm')
+        for ds in datastores + [d for d in self.host.datastores if self in d.vms]:
+            if self in ds.vms:
+                ds.vms.remove(self)
+                ds.changed('vm', 'summary', 'info')
+        for network in set(self.network_objects()) | set(self._linked_networks()):
+            if self in network.vms:
+                network.vms.remove(self)
+                network.changed('vm')
+        if self.snapshot_tree is not None:
+            self.snapshot_tree.destroy_all()
+        self.destroy()
+
+    def Destroy_Task(self, ctx):
+        def work(task):
+            self._check_removable()
+            task.post_event('VmRemovedEvent', self)
+            self.remove_from_inventory(keep_files=False)
+            return None
+        return vm_task(ctx, self, 'Destroy_Task', work)
+
+    def UnregisterVM(self, ctx):
+        self._check_removable()
+        active = self._active_task
+        if active is not None and not active.done:
+            raise fault('TaskInProgress', 'The operation is not allowed in the current state '
+                        'because the virtual machine has a task in progress.', task=active.ref)
+        from vimsim.managed.event_manager import event_manager
+        event_manager(self.server).post('VmRemovedEvent', self, ctx=ctx)
+        self.remove_from_inventory(keep_files=True)
+        return None
+
+    # -- templates ----------------------------------------------------------------------------
+    def MarkAsTemplate(self, ctx):
+        if self.template:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        if self.power_state != 'poweredOff':
+            raise invalid_power_state('poweredOff', self.power_state)
+        active = self._active_task
+        if active is not None and not active.done:
+            raise fault('TaskInProgress', 'The operation is not allowed in the current state '
+                        'because the virtual machine has a task in progress.', task=active.ref)
+        self.template = True
+        if self.pool is not None and self in self.pool.vms:
+            self.pool.vms.remove(self)
+            self.pool.changed('vm', 'summary', 'runtime')
+        self.template_pool, self.pool = self.pool, None
+        self.changed('config', 'summary', 'resourcePool', 'resourceConfig')
+        return None
+
+    def MarkAsVirtualMachine(self, ctx, pool, host=None):
+        if not self.template:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        pool_object = self.server.objects.resolve(pool)
+        if getattr(pool_object, 'type_name', None) not in ('ResourcePool', 'VirtualApp'):
+            raise _invalid_argument('pool')
+        owner = pool_object.owner_object
+        host_object = self.server.objects.resolve(host) if host is not None else None
+        if host_object is not None:
+            if host_object not in owner.hosts:
+                raise _invalid_argument('host')
+        elif self.host not in owner.hosts:
+            if len(owner.hosts) != 1 and owner.type_name != 'ClusterComputeResource':
+                raise _invalid_argument('host')
+            host_object = owner.hosts[0] if owner.hosts else None
+            if host_object is None:
+                raise _invalid_argument('host')
+        if host_object is not None and host_object is not self.host:
+            self.host.vms.remove(self)
+            self.host.changed('vm', 'summary')
+            self.host = host_object
+            host_object.vms.append(self)
+            host_object.changed('vm')
+        self.template = False
+        self.pool = pool_object
+        pool_object.vms.append(self)
+        pool_object.changed('vm', 'summary', 'runtime')
+        self.changed('config', 'summary', 'resourcePool', 'resourceConfig', 'runtime')
+        return None
+
+    # -- snapshots --------------------------------------------------------------------------
+    def CreateSnapshot_Task(self, ctx, name, description=None, memory=False, quiesce=False):
+        from vimsim.managed import snapshot
+        return snapshot.create_snapshot_task(ctx, self, name, description, memory, quiesce)
+
+    def CreateSnapshotEx_Task(self, ctx, name, description=None, memory=False,
+                              quiesceSpec=None):
+        from vimsim.managed import snapshot
+        return snapshot.create_snapshot_task(ctx, self, name, description, memory,
+                                             quiesceSpec is not None,
+                                             method='CreateSnapshotEx_Task')
+
+    def RevertToCurrentSnapshot_Task(self, ctx, host=None, suppressPowerOn=False):
+        from vimsim.managed import snapshot
+        return snapshot.revert_current_task(ctx, self, suppressPowerOn)
+
+    def RemoveAllSnapshots_Task(self, ctx, consolidate=True, spec=None):
+        from vimsim.managed import snapshot
+        return snapshot.remove_all_task(ctx, self, consolidate)
 
     @property
     def capability(self):
@@ -446,12 +993,13 @@ _runtime_readers = {
 _guest_readers = {
     'guestId': lambda vm: vm.guest_id,
     'guestFullName': lambda vm: vm.guest_full_name,
-    'toolsStatus': lambda vm: 'toolsOk' if _on(vm) else 'toolsNotRunning',
+    'toolsStatus': lambda vm: 'toolsOk' if vm.tools_running else 'toolsNotRunning',
     'toolsVersionStatus': _constant('guestToolsCurrent'),
     'toolsVersionStatus2': _constant('guestToolsCurrent'),
-    'toolsRunningStatus': lambda vm: 'guestToolsRunning' if _on(vm) else 'guestToolsNotRunning',
-    'hostName': _when_on(lambda vm: vm.guest_host_name),
-    'ipAddress': _when_on(lambda vm: vm_ip(vm.sequence)),
+    'toolsRunningStatus': lambda vm: ('guestToolsRunning' if vm.tools_running
+                                      else 'guestToolsNotRunning'),
+    'hostName': lambda vm: vm.guest_host_name if vm.tools_running else None,
+    'ipAddress': lambda vm: vm_ip(vm.sequence) if vm.tools_running else None,
 }
 _VM_PATH_READERS = {
     'summary.vm': lambda vm: vm.ref,
@@ -461,13 +1009,13 @@ _VM_PATH_READERS = {
     'summary.config.vmPathName': lambda vm: vm.file_path('.vmx'),
     'summary.config.memorySizeMB': lambda vm: vm.memory_mb,
     'summary.config.numCpu': lambda vm: vm.num_cpu,
-    'summary.config.numEthernetCards': _constant(1),
-    'summary.config.numVirtualDisks': _constant(1),
+    'summary.config.numEthernetCards': lambda vm: vm.num_ethernet_cards,
+    'summary.config.numVirtualDisks': lambda vm: vm.num_virtual_disks,
     'summary.config.uuid': lambda vm: vm.uuid,
     'summary.config.instanceUuid': lambda vm: vm.instance_uuid,
     'summary.config.guestId': lambda vm: vm.guest_id,
     'summary.config.guestFullName': lambda vm: vm.guest_full_name,
-    'summary.config.annotation': _constant(''),
+    'summary.config.annotation': lambda vm: vm.annotation,
     'summary.config.hwVersion': _constant(HW_VERSION),
     'config.name': lambda vm: vm.name,
     'config.uuid': lambda vm: vm.uuid,
@@ -476,14 +1024,14 @@ _VM_PATH_READERS = {
     'config.guestId': lambda vm: vm.guest_id,
     'config.guestFullName': lambda vm: vm.guest_full_name,
     'config.version': _constant(HW_VERSION),
-    'config.annotation': _constant(''),
+    'config.annotation': lambda vm: vm.annotation,
     'config.createDate': lambda vm: vm.created,
     'config.changeVersion': lambda vm: vm.change_version,
     'config.files.vmPathName': lambda vm: vm.file_path('.vmx'),
     'config.hardware.numCPU': lambda vm: vm.num_cpu,
-    'config.hardware.numCoresPerSocket': _constant(1),
+    'config.hardware.numCoresPerSocket': lambda vm: vm.cores_per_socket,
     'config.hardware.memoryMB': lambda vm: vm.memory_mb,
-    'guest.guestState': lambda vm: 'running' if _on(vm) else 'notRunning',
+    'guest.guestState': lambda vm: 'running' if vm.tools_running else 'notRunning',
     'guest.toolsVersion': _constant(TOOLS_VERSION_TEXT),
     'guest.guestFamily': lambda vm: GUEST_FAMILY.get(vm.guest_id, 'otherGuestFamily'),
 }
@@ -605,3 +1153,665 @@ def _vm_capability(T):
                   virtualMmuUsageIgnored=True, virtualExecUsageIgnored=True,
                   perVmEvcSupported=True, vendorDeviceGroupSupported=True)
     return cls(**{k: v for k, v in values.items() if k in cls._type.field_map})
+
+
+# -- disk chains ------------------------------------------------------------------------
+
+def _chain(backing):
+    """A disk backing's chain of backings, base first (through `parent`)."""
+    chain = []
+    while backing is not None:
+        chain.append(backing)
+        backing = getattr(backing, 'parent', None)
+    chain.reverse()
+    return chain
+
+
+def extent_name(descriptor, delta):
+    """The data file of a disk descriptor: '-flat.vmdk', or '-sesparse.vmdk'
+    for a VMFS 6 snapshot delta."""
+    stem = descriptor[:-len('.vmdk')] if descriptor.endswith('.vmdk') else descriptor
+    return stem + ('-sesparse.vmdk' if delta else '-flat.vmdk')
+
+
+def _disk_file_entries(backing):
+    name = backing.fileName or ''
+    delta = bool(getattr(backing, 'deltaDiskFormat', None))
+    return [(name, 'diskDescriptor', DESCRIPTOR_SIZE),
+            (extent_name(name, delta), 'diskExtent', 0)]
+
+
+def _chain_units(chain, keys):
+    units = []
+    for backing in chain:
+        delta = bool(getattr(backing, 'deltaDiskFormat', None))
+        unit = [keys[n] for n in (backing.fileName, extent_name(backing.fileName, delta))
+                if n in keys]
+        units.append(unit)
+    return units
+
+
+# -- tasks on a VM -------------------------------------------------------------------------
+
+def vm_task(ctx, vm, method, work, cancelable=False, duration=None, this=None):
+    """`run_task` with vCenter's per-VM serialization: while a task of this VM
+    runs (queued or running), another one raises TaskInProgress at once, its
+    `task` the running task's MoRef. Use it for every task on a VM (power,
+    reconfigure, snapshots, destroy, clone, relocate, customize...). `this`:
+    the object the method was called on when not the VM (a snapshot)."""
+    from vimsim.managed.task import run_task
+    active = vm._active_task
+    if active is not None and not active.done:
+        raise fault('TaskInProgress', 'The operation is not allowed in the current state '
+                    'because the virtual machine has a task in progress.', task=active.ref)
+    task = run_task(ctx, vm, method, work, cancelable=cancelable, duration=duration, this=this)
+    vm._active_task = task
+    return task
+
+
+def invalid_power_state(requested, existing):
+    return fault('InvalidPowerState', 'The attempted operation cannot be performed in the '
+                 'current state (%s).' % POWER_STATE_LABELS.get(existing, existing),
+                 requestedState=requested, existingState=existing)
+
+
+POWER_STATE_LABELS = {'poweredOn': 'Powered on', 'poweredOff': 'Powered off',
+                      'suspended': 'Suspended'}
+
+
+GUEST_OPERATION_SECONDS = 0.05   # how long a guest takes to act on shutdown / reboot / standby
+
+
+def invalid_state():
+    return fault('InvalidState', 'The operation is not allowed in the current state.')
+
+
+# -- VirtualMachineConfigSpec ------------------------------------------------------------------
+
+_DATASTORE_PATH = re.compile(r'^\[([^\]]+)\]\s*(.*)$')
+_MAC = re.compile(r'^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$')
+_KEY_BASE = (('VirtualDisk', 2000), ('VirtualEthernetCard', 4000), ('VirtualCdrom', 3000),
+             ('VirtualSCSIController', 1000), ('VirtualFloppy', 8000),
+             ('VirtualSATAController', 15000), ('VirtualNVMEController', 31000))
+SCSI_UNITS = [u for u in range(16) if u != 7]
+
+
+def parse_datastore_path(server, path):
+    """'[ds] dir/file' -> (Datastore object or None, 'dir/file'); None when the
+    text is not a datastore path."""
+    match = _DATASTORE_PATH.match(path or '')
+    if match is None:
+        return None
+    name = match.group(1)
+    for obj in server.objects:
+        if getattr(obj, 'type_name', None) == 'Datastore' and obj.name == name:
+            return obj, match.group(2).strip()
+    return None, match.group(2).strip()
+
+
+def datastore_files(datastore):
+    """Names of every file on a datastore ('[ds] dir/file'): its VMs' and
+    files left behind (unregistered VMs, detached disks)."""
+    names = set(getattr(datastore, 'loose_files', {}))
+    prefix = '[%s] ' % datastore.name
+    for vm in datastore.vms:
+        for name, _, _ in vm.files():
+            if name.startswith(prefix):
+                names.add(name)
+    return names
+
+
+def _invalid_spec(index, prop=None, message=None):
+    return fault('InvalidDeviceSpec', message or "Invalid configuration for device '%d'." % index,
+                 deviceIndex=index, property=prop)
+
+
+def _allocate_mac(server):
+    n = getattr(server, 'mac_next', 0x200000)
+    server.mac_next = n + 1
+    return vm_mac(n)
+
+
+class _ConfigPlan:
+    """One VirtualMachineConfigSpec checked against a VM: validate() builds
+    the new state on copies (faulting as vCenter does), commit() installs it."""
+
+    def __init__(self, vm, ctx, spec, creating):
+        self.vm = vm
+        self.ctx = ctx
+        self.spec = spec
+        self.creating = creating
+        self.T = vm.T
+        self.scalars = {}
+        self.devices = None       # new device list when deviceChange is given
+        self.created_files = []
+        self.destroyed_files = []
+        self.detached_files = []
+
+    # -- scalars ------------------------------------------------------------------
+    def validate(self):
+        spec, vm = self.spec, self.vm
+        on = vm.power_state == 'poweredOn' and not self.creating
+        set_ = self.scalars
+        if spec.name is not None:
+            if not spec.name or len(spec.name) > ManagedEntity.NAME_MAX:
+                raise fault('InvalidName', "The name '%s' is invalid." % spec.name,
+                            name=spec.name, entity=vm.ref)
+            set_['name'] = spec.name
+        cpus = spec.numCPUs if spec.numCPUs is not None else vm.num_cpu
+        cores = spec.numCoresPerSocket if spec.numCoresPerSocket is not None \
+            else vm.cores_per_socket
+        if spec.numCPUs is not None:
+            if spec.numCPUs < 1 or spec.numCPUs > 768:
+                raise _invalid_argument('numCPUs')
+            if on and spec.numCPUs > vm.num_cpu and not vm.cpu_hot_add:
+                raise invalid_power_state('poweredOff', 'poweredOn')
+            if on and spec.numCPUs < vm.num_cpu and not vm.cpu_hot_remove:
+                raise invalid_power_state('poweredOff', 'poweredOn')
+            set_['num_cpu'] = spec.numCPUs
+        if spec.numCoresPerSocket is not None:
+            if spec.numCoresPerSocket < 1:
+                raise _invalid_argument('numCoresPerSocket')
+            if on and spec.numCoresPerSocket != vm.cores_per_socket:
+                raise invalid_power_state('poweredOff', 'poweredOn')
+            set_['cores_per_socket'] = spec.numCoresPerSocket
+        if cpus % cores:
+            raise _invalid_argument('numCoresPerSocket')
+        if spec.memoryMB is not None:
+            if spec.memoryMB < 4 or spec.memoryMB % 4:
+                raise _invalid_argument('memoryMB')
+            if on and spec.memoryMB != vm.memory_mb and (
+                    spec.memoryMB < vm.memory_mb or not vm.memory_hot_add):
+                raise invalid_power_state('poweredOff', 'poweredOn')
+            set_['memory_mb'] = spec.memoryMB
+        for field, attr in (('cpuHotAddEnabled', 'cpu_hot_add'),
+                            ('cpuHotRemoveEnabled', 'cpu_hot_remove'),
+                            ('memoryHotAddEnabled', 'memory_hot_add')):
+            value = getattr(spec, field)
+            if value is not None and bool(value) != getattr(vm, attr):
+                if on:
+                    raise invalid_power_state('poweredOff', 'poweredOn')
+                set_[attr] = bool(value)
+        if spec.guestId is not None:
+            known = self.vm.server.schema.enums.get('VirtualMachineGuestOsIdentifier')
+            if known is not None and spec.guestId not in known.values:
+                raise _invalid_argument('guestId')
+            set_['guest_id'] = spec.guestId
+        if spec.annotation is not None:
+            set_['annotation'] = spec.annotation
+        if spec.extraConfig:
+            extra = dict(vm.extra_config or {})
+            for option in spec.extraConfig:
+                if not option.key:
+                    raise _invalid_argument('extraConfig')
+                if option.value is None or option.value == '':
+                    extra.pop(option.key, None)
+                else:
+                    extra[option.key] = option.value
+            set_['extra_config'] = extra or None
+        for field, attr in (('cpuAllocation', 'cpu_allocation'),
+                            ('memoryAllocation', 'memory_allocation')):
+            given = getattr(spec, field)
+            if given is not None:
+                current = getattr(vm, attr) or _shared(vm.server)[attr]
+                merged = copy.deepcopy(current)
+                for name in given._type._names:
+                    value = getattr(given, name, None)
+                    if value is not None and name not in ('dynamicType', 'dynamicProperty'):
+                        setattr(merged, name, copy.deepcopy(value))
+                if merged.reservation is not None and merged.reservation < 0:
+                    raise _invalid_argument('%s.reservation' % field)
+                set_[attr] = merged
+        if self.creating and spec.files is not None and spec.files.vmPathName:
+            parsed = parse_datastore_path(vm.server, spec.files.vmPathName)
+            if parsed is None:
+                raise fault('InvalidDatastorePath', "Invalid datastore path '%s'."
+                            % spec.files.vmPathName, datastorePath=spec.files.vmPathName)
+            if parsed[0] is None:
+                raise fault('InvalidDatastorePath', "Invalid datastore path '%s'."
+                            % spec.files.vmPathName, datastorePath=spec.files.vmPathName)
+            set_['datastore_object'] = parsed[0]
+        if spec.deviceChange or self.creating:
+            self._validate_devices()
+
+    # -- devices ------------------------------------------------------------------
+    def _validate_devices(self):
+        vm, T = self.vm, self.T
+        if self.creating:
+            devices = [copy.deepcopy(d) for d in vm._base_devices()]
+        else:
+            devices = [copy.deepcopy(d) for d in vm.devices()]
+        self.devices = devices
+        self.keymap = {}
+        self.home = self.scalars.get('datastore_object', vm.datastore_object)
+        used_keys = {d.key for d in devices}
+        self.used_keys = used_keys
+        for index, change in enumerate(self.spec.deviceChange or ()):
+            device = change.device
+            if device is None or change.operation not in ('add', 'remove', 'edit'):
+                raise _invalid_spec(index)
+            if change.operation == 'add':
+                self._add(index, change, copy.deepcopy(device))
+            elif change.operation == 'remove':
+                self._remove(index, change)
+            else:
+                self._edit(index, change)
+
+    def _find(self, key):
+        key = self.keymap.get(key, key)
+        return next((d for d in self.devices if d.key == key), None)
+
+    def _new_key(self, device):
+        base = 100
+        for type_name, start in _KEY_BASE:
+            if isinstance(device, getattr(self.T, type_name)):
+                base = start
+                break
+        key = base
+        while key in self.used_keys:
+            key += 1
+        return key
+
+    def _add(self, index, change, device):
+        T = self.T
+        asked = device.key
+        if asked is None or asked < 0 or asked in self.used_keys:
+            device.key = self._new_key(device)
+        if asked is not None and asked != device.key:
+            self.keymap[asked] = device.key
+        self.used_keys.add(device.key)
+        if device.controllerKey is not None:
+            device.controllerKey = self.keymap.get(device.controllerKey, device.controllerKey)
+        if isinstance(device, T.VirtualDisk):
+            self._add_disk(index, change, device)
+        elif isinstance(device, T.VirtualEthernetCard):
+            self._add_nic(index, device)
+        elif isinstance(device, T.VirtualController):
+            self._add_controller(index, device)
+        elif isinstance(device, T.VirtualCdrom):
+            self._attach(index, device, default=(T.VirtualIDEController,))
+            count = sum(1 for d in self.devices if isinstance(d, T.VirtualCdrom))
+            device.deviceInfo = T.Description(label='CD/DVD drive %d' % (count + 1),
+                                              summary='Remote device')
+            if device.connectable is None:
+                device.connectable = T.VirtualDeviceConnectInfo(
+                    startConnected=False, allowGuestControl=True, connected=False,
+                    status='untried')
+        else:
+            if device.controllerKey is not None:
+                self._attach(index, device, default=())
+            device.deviceInfo = device.deviceInfo or T.Description(
+                label=type(device).__name__, summary=type(device).__name__)
+        self.devices.append(device)
+
+    def _controller(self, index, key, kinds):
+        controller = self._find(key) if key is not None else None
+        if controller is None and key is None:
+            controller = next((d for d in self.devices
+                               if any(isinstance(d, k) for k in kinds)), None)
+        if controller is None or not isinstance(controller, self.T.VirtualController):
+            raise fault('InvalidController', "Device '%d' has a controller '%s' which does "
+                        'not exist.' % (index, key), deviceIndex=index, controllerKey=key or 0)
+        return controller
+
+    def _attach(self, index, device, default):
+        T = self.T
+        controller = self._controller(index, device.controllerKey, default)
+        device.controllerKey = controller.key
+        if isinstance(controller, T.VirtualSCSIController):
+            units = SCSI_UNITS
+        elif isinstance(controller, T.VirtualIDEController):
+            units = [0, 1]
+        elif isinstance(controller, T.VirtualPCIController):
+            units = list(range(7, 32))
+        else:
+            units = list(range(30))
+        taken = {d.unitNumber for d in self.devices
+                 if d.controllerKey == controller.key and d is not device}
+        if device.unitNumber is None:
+            free = [u for u in units if u not in taken]
+            if not free:
+                raise _invalid_spec(index, 'device.unitNumber',
+                                    'No free unit number on controller %d.' % controller.key)
+            device.unitNumber = free[0]
+        elif device.unitNumber in taken or (units and device.unitNumber not in units
+                                           and not isinstance(controller, T.VirtualPCIController)):
+            raise _invalid_spec(index, 'device.unitNumber')
+        if not isinstance(controller, T.VirtualPCIController):
+            controller.device = list(controller.device or []) + [device.key]
+        return controller
+
+    def _add_controller(self, index, device):
+        T = self.T
+        if isinstance(device, T.VirtualSCSIController):
+            buses = {d.busNumber for d in self.devices if isinstance(d, T.VirtualSCSIController)}
+            if device.busNumber is None:
+                device.busNumber = next((b for b in range(4) if b not in buses), None)
+            if device.busNumber is None or device.busNumber in buses or device.busNumber > 3:
+                raise _invalid_spec(index, 'device.busNumber')
+            device.scsiCtlrUnitNumber = 7
+            device.sharedBus = device.sharedBus or 'noSharing'
+            device.hotAddRemove = True
+            device.controllerKey = 100
+            label = 'SCSI controller %d' % device.busNumber
+            device.deviceInfo = T.Description(label=label, summary=_SCSI_SUMMARY.get(
+                type(device).__name__, 'SCSI controller'))
+        else:
+            device.controllerKey = device.controllerKey if device.controllerKey else 100
+            device.deviceInfo = device.deviceInfo or T.Description(
+                label=type(device).__name__, summary=type(device).__name__)
+        device.device = []
+        pci = self._find(100)
+        if pci is not None:
+            taken = {d.unitNumber for d in self.devices if d.controllerKey == 100}
+            if device.unitNumber is None:
+                device.unitNumber = next(u for u in range(3, 32) if u not in taken)
+            pci.device = list(pci.device or []) + [device.key]
+
+    def _disk_datastore(self, index, backing):
+        server = self.vm.server
+        if backing.datastore is not None:
+            ds = server.objects.get(backing.datastore)
+            if ds is None or ds.type_name != 'Datastore':
+                raise fault('InvalidDatastore', 'The datastore is not valid.',
+                            datastore=backing.datastore)
+        else:
+            ds = None
+        name = backing.fileName or ''
+        if name:
+            parsed = parse_datastore_path(server, name)
+            if parsed is None or parsed[0] is None:
+                raise fault('InvalidDatastorePath', "Invalid datastore path '%s'." % name,
+                            datastorePath=name)
+            ds = parsed[0]
+        return ds or self.home
+
+    def _add_disk(self, index, change, disk):
+        T, vm = self.T, self.vm
+        backing = disk.backing
+        if backing is None or not isinstance(backing, T.VirtualDeviceFileBackingInfo):
+            raise _invalid_spec(index, 'device.backing')
+        ds = self._disk_datastore(index, backing)
+        if ds not in vm.host.datastores:
+            raise fault('InvalidDatastore', "The datastore '%s' is not accessible from the "
+                        'host.' % ds.name, datastore=ds.ref, name=ds.name)
+        self._attach(index, disk, default=(T.VirtualSCSIController,))
+        capacity_kb = disk.capacityInKB
+        if disk.capacityInBytes:
+            capacity_kb = disk.capacityInBytes // KB
+        existing = datastore_files(ds) | set(self.created_files)
+        parsed = parse_datastore_path(vm.server, backing.fileName or '')
+        if not parsed or not parsed[1]:
+            backing.fileName = self._free_disk_name(ds, existing)
+        elif backing.fileName.endswith('.vmdk') is False:
+            raise fault('InvalidDatastorePath', "Invalid datastore path '%s'."
+                        % backing.fileName, datastorePath=backing.fileName)
+        operation = change.fileOperation
+        if operation == 'create':
+            if backing.fileName in existing:
+                raise fault('FileAlreadyExists', "Cannot complete the operation because the "
+                            "file or folder %s already exists" % backing.fileName,
+                            file=backing.fileName)
+            if not capacity_kb or capacity_kb < 0:
+                raise _invalid_spec(index, 'device.capacityInKB')
+            self.created_files.append(backing.fileName)
+        elif operation == 'replace':
+            if not capacity_kb or capacity_kb < 0:
+                raise _invalid_spec(index, 'device.capacityInKB')
+        elif operation is None:
+            if backing.fileName not in existing:
+                raise fault('FileNotFound', "File %s was not found" % backing.fileName,
+                            file=backing.fileName)
+            loose = getattr(ds, 'loose_files', {})
+            capacity_kb = capacity_kb or loose.get(backing.fileName) or vm.disk_kb
+            owner = next((other for other in ds.vms if other is not vm and
+                          backing.fileName in {n for n, _, _ in other.disk_files()}), None)
+            if owner is not None:
+                raise fault('FileLocked', 'Unable to access file %s since it is locked'
+                            % backing.fileName, file=backing.fileName)
+        else:
+            raise fault('InvalidDeviceOperation', "Invalid operation for device '%d'." % index,
+                        deviceIndex=index, badFileOp=operation)
+        backing.datastore = ds.ref
+        if isinstance(backing, T.VirtualDiskFlatVer2BackingInfo):
+            backing.diskMode = backing.diskMode or 'persistent'
+            for name, default in (('split', False), ('writeThrough', False),
+                                  ('thinProvisioned', False), ('eagerlyScrub', False),
+                                  ('digestEnabled', False)):
+                if getattr(backing, name) is None:
+                    setattr(backing, name, default)
+            backing.sharing = backing.sharing or 'sharingNone'
+            backing.uuid = backing.uuid or vm._uuid('6000C29%d' % disk.key)[:36]
+            backing.contentId = backing.contentId or vm._uuid('c%d' % disk.key)[:8] * 4
+        disk.capacityInKB = capacity_kb
+        disk.capacityInBytes = capacity_kb * KB
+        shared = _shared(vm.server)
+        disk.shares = disk.shares or shared['disk_shares']
+        disk.storageIOAllocation = disk.storageIOAllocation or shared['disk_io']
+        disk.diskObjectId = '%s-%d' % (vm.sequence, disk.key)
+        disk.nativeUnmanagedLinkedClone = False
+        count = sum(1 for d in self.devices if isinstance(d, T.VirtualDisk))
+        disk.deviceInfo = T.Description(label='Hard disk %d' % (count + 1),
+                                        summary='{:,} KB'.format(capacity_kb))
+
+    def _free_disk_name(self, ds, existing):
+        stem = self.scalars.get('file_name', self.vm.file_name)
+        directory = '[%s] %s/' % (ds.name, stem)
+        taken = existing | {d.backing.fileName for d in self.devices
+                            if isinstance(d, self.T.VirtualDisk) and d.backing is not None}
+        name = '%s%s.vmdk' % (directory, stem)
+        n = 1
+        while name in taken:
+            name = '%s%s_%d.vmdk' % (directory, stem, n)
+            n += 1
+        return name
+
+    def _add_nic(self, index, nic):
+        T, vm = self.T, self.vm
+        self._resolve_nic_backing(index, nic)
+        if nic.addressType and nic.addressType.lower() == 'manual':
+            if not nic.macAddress or not _MAC.match(nic.macAddress):
+                raise _invalid_argument('macAddress')
+            nic.addressType = 'manual'
+        else:
+            nic.macAddress = vm.mac if not any(
+                isinstance(d, T.VirtualEthernetCard) for d in self.devices) and not \
+                self._mac_in_use(vm.mac) else _allocate_mac(vm.server)
+            nic.addressType = 'assigned'
+        if nic.connectable is None:
+            nic.connectable = T.VirtualDeviceConnectInfo(
+                startConnected=True, allowGuestControl=True, connected=False, status='untried')
+        nic.controllerKey = 100
+        taken = {d.unitNumber for d in self.devices if d.controllerKey == 100}
+        if nic.unitNumber is None or nic.unitNumber in taken:
+            nic.unitNumber = next(u for u in range(7, 32) if u not in taken)
+        if nic.wakeOnLanEnabled is None:
+            nic.wakeOnLanEnabled = True
+        if nic.resourceAllocation is None and not isinstance(nic, T.VirtualE1000):
+            nic.resourceAllocation = _shared(vm.server)['nic_allocation']
+        count = sum(1 for d in self.devices if isinstance(d, T.VirtualEthernetCard))
+        network = vm._nic_network(nic)
+        nic.deviceInfo = T.Description(label='Network adapter %d' % (count + 1),
+                                       summary=network.name if network is not None else '')
+        pci = self._find(100)
+        if pci is not None:
+            pci.device = list(pci.device or []) + [nic.key]
+
+    def _mac_in_use(self, mac):
+        return any(getattr(d, 'macAddress', None) == mac for d in self.devices)
+
+    def _resolve_nic_backing(self, index, nic):
+        T, vm = self.T, self.vm
+        backing = nic.backing
+        networks = vm.host.networks
+        if isinstance(backing, T.VirtualEthernetCardNetworkBackingInfo):
+            network = None
+            if backing.network is not None:
+                network = vm.server.objects.get(backing.network)
+            elif backing.deviceName:
+                network = next((n for n in networks if n.name == backing.deviceName
+                                and n.type_name == 'Network'), None)
+            if network is None or network not in networks:
+                raise _invalid_spec(index, 'device.backing.deviceName')
+            nic.backing = network.nic_backing(vm) if network.type_name == 'Network' else None
+            if nic.backing is None:
+                raise _invalid_spec(index, 'device.backing')
+        elif isinstance(backing, T.VirtualEthernetCardDistributedVirtualPortBackingInfo):
+            port = backing.port
+            pg = None
+            if port is not None and port.portgroupKey:
+                pg = next((n for n in networks if n.type_name == 'DistributedVirtualPortgroup'
+                           and n.key == port.portgroupKey
+                           and (not port.switchUuid or n.dvs.uuid == port.switchUuid)), None)
+            if pg is None or pg.uplink:
+                raise _invalid_spec(index, 'device.backing.port')
+            port_key = port.portKey or pg.port_for(_NicPort(vm, nic.key))
+            nic.backing = T.VirtualEthernetCardDistributedVirtualPortBackingInfo(
+                port=T.DistributedVirtualSwitchPortConnection(
+                    switchUuid=pg.dvs.uuid, portgroupKey=pg.key, portKey=port_key,
+                    connectionCookie=pg.nic_backing(vm).port.connectionCookie))
+        elif backing is None:
+            raise _invalid_spec(index, 'device.backing')
+        else:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+
+    def _remove(self, index, change):
+        T = self.T
+        device = self._find(change.device.key)
+        if device is None:
+            raise _invalid_spec(index, 'device.key')
+        if isinstance(device, T.VirtualController) and [
+                d for d in self.devices if d.controllerKey == device.key]:
+            raise _invalid_spec(index, 'device')
+        if isinstance(device, (T.VirtualPCIController, T.VirtualIDEController,
+                               T.VirtualPS2Controller, T.VirtualSIOController,
+                               T.VirtualKeyboard, T.VirtualPointingDevice,
+                               T.VirtualMachineVideoCard, T.VirtualMachineVMCIDevice)):
+            raise _invalid_spec(index, 'device')
+        if isinstance(device, T.VirtualDisk):
+            names = [b.fileName for b in _chain(device.backing)]
+            if self.vm.snapshot_tree is not None and len(names) > 1:
+                raise fault('InvalidDeviceOperation', "Invalid operation for device '%d'."
+                            % index, deviceIndex=index, badOp='remove')
+            if change.fileOperation == 'destroy':
+                self.destroyed_files.extend(names)
+            elif change.fileOperation is None:
+                self.detached_files.append((device.backing, device.capacityInKB))
+            else:
+                raise fault('InvalidDeviceOperation', "Invalid operation for device '%d'."
+                            % index, deviceIndex=index, badFileOp=change.fileOperation)
+        self.devices.remove(device)
+        for controller in self.devices:
+            if isinstance(controller, T.VirtualController) and device.key in (
+                    controller.device or ()):
+                controller.device = [k for k in controller.device if k != device.key]
+
+    def _edit(self, index, change):
+        T = self.T
+        device = self._find(change.device.key)
+        given = change.device
+        if device is None:
+            raise _invalid_spec(index, 'device.key')
+        if type(given) is not type(device) and not isinstance(device, type(given)):
+            raise _invalid_spec(index, 'device')
+        if isinstance(device, T.VirtualDisk):
+            wanted = given.capacityInKB
+            if given.capacityInBytes:
+                wanted = given.capacityInBytes // KB
+            if wanted is not None and wanted != device.capacityInKB:
+                if wanted < device.capacityInKB:
+                    raise fault('InvalidDeviceOperation', "Invalid operation for device '%d'."
+                                % index, deviceIndex=index, badOp='edit')
+                if len(_chain(device.backing)) > 1:
+                    raise fault('InvalidDeviceOperation', "Invalid operation for device '%d'."
+                                % index, deviceIndex=index, badOp='edit')
+                device.capacityInKB = wanted
+                device.capacityInBytes = wanted * KB
+                device.deviceInfo = T.Description(label=device.deviceInfo.label,
+                                                  summary='{:,} KB'.format(wanted))
+            if given.backing is not None and getattr(given.backing, 'diskMode', None):
+                device.backing.diskMode = given.backing.diskMode
+            return
+        if isinstance(device, T.VirtualEthernetCard):
+            if given.backing is not None:
+                probe = copy.deepcopy(given)
+                self._resolve_nic_backing(index, probe)
+                device.backing = probe.backing
+                network = self.vm._nic_network(device)
+                device.deviceInfo = T.Description(
+                    label=device.deviceInfo.label if device.deviceInfo else 'Network adapter',
+                    summary=network.name if network is not None else '')
+            if given.connectable is not None:
+                device.connectable = copy.deepcopy(given.connectable)
+            if given.addressType == 'manual' and given.macAddress:
+                if not _MAC.match(given.macAddress):
+                    raise _invalid_argument('macAddress')
+                device.addressType, device.macAddress = 'manual', given.macAddress
+            return
+        for name in given._type._names:
+            value = getattr(given, name, None)
+            if value is not None and name not in ('key', 'controllerKey', 'unitNumber',
+                                                  'deviceInfo', 'dynamicType'):
+                setattr(device, name, copy.deepcopy(value))
+
+    # -- installing ---------------------------------------------------------------
+    def commit(self):
+        vm = self.vm
+        names = ['config', 'summary']
+        for attr, value in self.scalars.items():
+            setattr(vm, attr, value)
+        if 'name' in self.scalars:
+            names.extend(ManagedEntity.NAMED_PROPERTIES)
+        if 'num_cpu' in self.scalars or 'memory_mb' in self.scalars:
+            names.extend(['runtime', 'layoutEx', 'layout', 'storage'])
+        if self.devices is not None:
+            for backing, capacity in self.detached_files:
+                ds = vm.server.objects.get(backing.datastore)
+                if ds is not None:
+                    loose = ds.__dict__.setdefault('loose_files', {})
+                    for b in _chain(backing):
+                        loose[b.fileName] = capacity
+                        loose[extent_name(b.fileName, bool(b.deltaDiskFormat))] = capacity
+            for ds in vm.host.datastores:
+                loose = getattr(ds, 'loose_files', None)
+                if loose:
+                    for name in list(loose):
+                        if name in self.destroyed_files:
+                            loose.pop(name, None)
+            for disk in (d for d in self.devices if isinstance(d, self.T.VirtualDisk)):
+                ds = vm.server.objects.get(disk.backing.datastore)
+                loose = getattr(ds, 'loose_files', None) if ds is not None else None
+                if loose:
+                    for b in _chain(disk.backing):
+                        loose.pop(b.fileName, None)
+                        loose.pop(extent_name(b.fileName, bool(b.deltaDiskFormat)), None)
+            vm._devices = self.devices
+            vm._sync_links()
+            names.extend(['layout', 'layoutEx', 'storage', 'datastore', 'network', 'guest',
+                          'runtime'])
+        if not self.creating:
+            vm.change_stamp = datetime.now(timezone.utc)
+        names = list(dict.fromkeys(names))
+        vm.report_changed(*names)
+        return names
+
+
+class _NicPort:
+    """What DistributedVirtualPortgroup.port_for keys a port by: one per NIC
+    (the VM's first NIC keeps the VM's own port)."""
+
+    def __init__(self, vm, key):
+        from vimsim.schema import MoRef
+        self.ref = MoRef('VirtualMachine', vm.ref.value if key == 4000 else
+                         '%s/%d' % (vm.ref.value, key))
+
+
+_SCSI_SUMMARY = {'ParaVirtualSCSIController': 'VMware paravirtual SCSI',
+                 'VirtualLsiLogicController': 'LSI Logic',
+                 'VirtualLsiLogicSASController': 'LSI Logic SAS',
+                 'VirtualBusLogicController': 'BusLogic'}
+
+
+def _invalid_argument(name):
+    return fault('InvalidArgument', 'A specified parameter was not correct: %s' % name,
+                 invalidProperty=name)
