@@ -327,7 +327,7 @@ class Model:
                 self.request_types.add(request_type(op['name']))
                 self.ops[op['name']] = op
                 mlist.append(op['name'])
-            self.managed[wname] = dict(name=wname, base=base, since=msince,
+            self.managed[wname] = dict(name=wname, base=base, since=msince, vmodl=vname,
                                        props=mprops, methods=mlist, file=file_of(vname))
         # -- ArrayOf uses
         for t in self.types.values():
@@ -400,7 +400,7 @@ class Model:
         if 'RuntimeFault' not in flist:
             flist.append('RuntimeFault')
         return dict(name=wname, managed=mname, since=s, privilege=priv, params=plist,
-                    result=res, faults=flist, file=file_of(mvmodl))
+                    result=res, faults=flist, file=file_of(mvmodl), vmodl=vmodl_m)
 
     def sv(self, i):
         return self.versions[i]
@@ -430,8 +430,11 @@ def element_xml(model, f, indent, extra_since=True):
         vimsim__since=model.sv(f['since']) if extra_since else None))
 
 
-def complex_type_xml(model, name, base, since, fields, indent='   ', annotation=''):
-    out = ['%s<complexType%s>\n' % (indent, attrs(name=name, vimsim__since=model.sv(since)))]
+def complex_type_xml(model, name, base, since, fields, indent='   ', annotation='', vmodl=None):
+    """A complexType; managed types also carry their vmodl name (vimsim:vmodl),
+    which vCenter's task and privilege keys are made of."""
+    out = ['%s<complexType%s>\n' % (indent, attrs(name=name, vimsim__since=model.sv(since),
+                                                   vimsim__vmodl=vmodl))]
     out.append(annotation)
     i2 = indent + '   '
     if base:
@@ -552,11 +555,12 @@ def write_managed(model, pyver):
             for opname in m['methods']:
                 op = model.ops[opname]
                 a.append('            <vimsim:method%s/>\n' % attrs(
-                    name=opname, since=model.sv(op['since']), privilege=op['privilege']))
+                    name=opname, since=model.sv(op['since']), privilege=op['privilege'],
+                    vmodl=op['vmodl']))
             a.append('         </appinfo>\n      </annotation>\n')
             ann = ''.join(a)
         out.append(complex_type_xml(model, name, m['base'], m['since'], m['props'],
-                                    annotation=ann))
+                                    annotation=ann, vmodl=m['vmodl']))
     out.append('</schema>\n')
     return {'vim-managedtypes.xsd': ''.join(out)}
 

@@ -27,6 +27,7 @@ import tempfile
 SINCE = '{urn:vimsim}since'
 MO_TYPE = '{urn:vimsim}moType'
 PRIVILEGE = '{urn:vimsim}privilege'
+VMODL = '{urn:vimsim}vmodl'
 VIMSIM = 'urn:vimsim'
 XS = '{http://www.w3.org/2001/XMLSchema}'
 WSDL = '{http://schemas.xmlsoap.org/wsdl/}'
@@ -36,7 +37,7 @@ MESSAGE_FILES = ('query-messagetypes.xsd', 'reflect-messagetypes.xsd', 'vim-mess
 MANAGED_FILE = 'vim-managedtypes.xsd'
 WSDL_FILE = 'vim.wsdl'
 ALL_FILES = TYPE_FILES + MESSAGE_FILES + (MANAGED_FILE, WSDL_FILE)
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 
 MOREF = 'ManagedObjectReference'
 
@@ -179,9 +180,10 @@ class EnumType:
 
 class Operation:
     __slots__ = ('name', 'managed_type', 'params', 'result', 'faults', 'since',
-                 'privilege', 'is_task')
+                 'privilege', 'is_task', 'vmodl_name')
 
-    def __init__(self, name, managed_type, params, result, faults, since, privilege):
+    def __init__(self, name, managed_type, params, result, faults, since, privilege,
+                 vmodl_name):
         self.name = name
         self.managed_type = managed_type
         self.params = tuple(params)
@@ -190,6 +192,7 @@ class Operation:
         self.since = since
         self.privilege = privilege
         self.is_task = name.endswith('_Task')
+        self.vmodl_name = vmodl_name    # 'powerOn' for PowerOnVM_Task
 
     def __repr__(self):
         return '<Operation %s.%s>' % (self.managed_type, self.name)
@@ -197,10 +200,11 @@ class Operation:
 
 class ManagedType:
     __slots__ = ('name', 'base', 'since', 'own_properties', 'properties',
-                 'property_map', 'own_methods', 'methods', '_ancestors')
+                 'property_map', 'own_methods', 'methods', '_ancestors', 'vmodl_name')
 
-    def __init__(self, name, base, since, own_properties):
+    def __init__(self, name, base, since, own_properties, vmodl_name):
         self.name = name
+        self.vmodl_name = vmodl_name    # 'vim.host.DatastoreSystem' for HostDatastoreSystem
         self.base = base
         self.since = since
         self.own_properties = tuple(own_properties)
@@ -304,10 +308,10 @@ def _parse(wsdl_dir):
         if el.tag != XS + 'complexType':
             continue
         since = vindex[el.get(SINCE)]
-        methods = [(m.get('name'), vindex[m.get('since')], m.get('privilege'))
+        methods = [(m.get('name'), vindex[m.get('since')], m.get('privilege'), m.get('vmodl'))
                    for m in el.iter('{%s}method' % VIMSIM)]
         managed.append((el.get('name'), _base_of(el), since,
-                        _sequence_fields(el, vindex, since), methods))
+                        _sequence_fields(el, vindex, since), methods, el.get(VMODL)))
 
     requests = {}
     for fname in MESSAGE_FILES:
@@ -452,13 +456,14 @@ def _build(plain):
         mt = s.managed.get(name)
         if mt is not None:
             return mt
-        _, base, since, props, methods = mraw[name]
+        _, base, since, props, methods, vmodl = mraw[name]
         bt = makem(base) if base else None
-        mt = ManagedType(name, bt, since, [_field(f) for f in props])
-        for opname, osince, priv in methods:
+        mt = ManagedType(name, bt, since, [_field(f) for f in props], vmodl)
+        for opname, osince, priv, vmodl_method in methods:
             params, result, faults = ops[opname]
             op = Operation(opname, name, [_field(p) for p in params],
-                           _field(result) if result else None, faults, osince, priv)
+                           _field(result) if result else None, faults, osince, priv,
+                           vmodl_method)
             s.operations[opname] = op
             mt.own_methods[opname] = op
             mt.methods[opname] = op
