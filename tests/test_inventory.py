@@ -4,7 +4,6 @@ and valid, one truth seen from every side, deterministic identities.
 Over the real socket with pyVmomi (RetrievePropertiesEx and Fetch); the
 session-wide validator checks every response against the served schema.
 """
-import pytest
 from pyVmomi import vim, vmodl
 from pyVmomi.VmomiSupport import ManagedObject
 
