@@ -200,3 +200,48 @@ class Datacenter(ManagedEntity):
 
     def view_children(self):
         return (self.vmFolder, self.hostFolder, self.datastoreFolder, self.networkFolder)
+
+    # -- PowerOnMultiVM_Task ---------------------------------------------------------
+    def PowerOnMultiVM_Task(self, ctx, vm, option=None):
+        """Power on several VMs, as vCenter does for VMs DRS does not place:
+        each goes through its own PowerOnVM_Task (a subtask of this one: its
+        parentTaskKey and rootTaskKey), listed in the ClusterPowerOnVmResult's
+        `attempted` with that task; a VM refused before its task exists (a
+        template, a task in progress, not in this datacenter) is in
+        `notAttempted` with the fault. The VMs' events are the power-on
+        path's own (VmStartingEvent, VmPoweredOnEvent)."""
+        from vimsim.managed.task import run_task
+        from vimsim.soap.fault import fault, localized
+        if self.server.esx:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        targets = [self.server.objects.resolve(ref) for ref in vm or ()]
+        for target in targets:
+            if target.type_name != 'VirtualMachine':
+                raise fault('InvalidArgument', 'A specified parameter was not correct: vm',
+                            invalidProperty='vm')
+        MethodFault = self.server.schema.types['MethodFault'].cls
+
+        def work(task):
+            from vimsim.managed.event_manager import _datacenter_of
+            T = self.T
+            attempted, not_attempted = [], []
+            for target in targets:
+                try:
+                    if self.server.objects.get(target.ref) is not target:
+                        raise fault('ManagedObjectNotFound', 'The object has already been '
+                                    'deleted or has not been completely created',
+                                    obj=target.ref)
+                    if _datacenter_of(self.server, target) is not self:
+                        raise fault('InvalidArgument', 'A specified parameter was not '
+                                    'correct: vm', invalidProperty='vm')
+                    subtask = target.PowerOnVM_Task(ctx)
+                except MethodFault as error:
+                    not_attempted.append(T.ClusterNotAttemptedVmInfo(
+                        vm=target.ref, fault=localized(error)))
+                    continue
+                subtask.info.parentTaskKey = task.info.key
+                subtask.info.rootTaskKey = task.info.rootTaskKey or task.info.key
+                attempted.append(T.ClusterAttemptedVmInfo(vm=target.ref, task=subtask.ref))
+            return T.ClusterPowerOnVmResult(attempted=attempted, notAttempted=not_attempted,
+                                            recommendations=[])
+        return run_task(ctx, self, 'PowerOnMultiVM_Task', work)

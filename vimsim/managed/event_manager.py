@@ -173,7 +173,80 @@ KNOWN = {
     'GeneralEvent': (
         'General event', 'info', 'General event: {message}', 'General event: {message}',
         'General event: {message}', 'General event: {message}', 'General event: {message}'),
+    'BadUsernameSessionEvent': (
+        'Invalid user name', 'error', 'Cannot login {userName}@{ipAddress}',
+        'Cannot login {userName}@{ipAddress}', 'Cannot login {userName}@{ipAddress}',
+        'Cannot login {userName}@{ipAddress}', 'Cannot login {userName}@{ipAddress}'),
+    'SessionTerminatedEvent': (
+        'Session stopped', 'info', "A session for user '{terminatedUsername}' has stopped",
+        "A session for user '{terminatedUsername}' has stopped",
+        "A session for user '{terminatedUsername}' has stopped",
+        "A session for user '{terminatedUsername}' has stopped",
+        "A session for user '{terminatedUsername}' has stopped"),
+    'VmUpgradingEvent': (
+        'Upgrading VM', 'info',
+        'Upgrading virtual machine compatibility of {vm.name} on {host.name} to {version}',
+        'Upgrading virtual machine compatibility of {vm.name} on {host.name} to {version}',
+        'Upgrading virtual machine compatibility of {vm.name} to {version}',
+        'Upgrading virtual machine compatibility to {version}',
+        'Upgrading virtual machine compatibility of {vm.name} in {datacenter.name} to '
+        '{version}'),
+    'VmUpgradeCompleteEvent': (
+        'VM upgrade complete', 'info',
+        'Virtual machine compatibility of {vm.name} on {host.name} upgraded to {version}',
+        'Virtual machine compatibility of {vm.name} on {host.name} upgraded to {version}',
+        'Virtual machine compatibility of {vm.name} upgraded to {version}',
+        'Virtual machine compatibility upgraded to {version}',
+        'Virtual machine compatibility of {vm.name} on {host.name} in {datacenter.name} '
+        'upgraded to {version}'),
+    'VmUpgradeFailedEvent': (
+        'Cannot upgrade VM', 'error',
+        'Cannot upgrade virtual machine compatibility of {vm.name} on {host.name}',
+        'Cannot upgrade virtual machine compatibility of {vm.name} on {host.name}',
+        'Cannot upgrade virtual machine compatibility of {vm.name}',
+        'Cannot upgrade virtual machine compatibility',
+        'Cannot upgrade virtual machine compatibility of {vm.name} on {host.name} in '
+        '{datacenter.name}'),
 }
+
+# EventEx / ExtendedEvent types vCenter describes: eventTypeId -> (description,
+# category, message). In `description.eventInfo` each is an entry keyed by its
+# class ('EventEx'), whose formats are 'eventTypeId|message' (as vCenter's are);
+# the message's own placeholders ({snapshotName}) are the event's arguments.
+EXTENDED = {
+    'com.vmware.vc.vm.VmStateRevertedToSnapshot': (
+        'VM execution state reverted to a snapshot', 'info',
+        'The execution state of the virtual machine {vm.name} on host {host.name}, in '
+        'compute resource {computeResource.name} has been reverted to the state of snapshot '
+        '{snapshotName}, with ID {snapshotId}'),
+    'com.vmware.vc.vm.VmStateFailedToRevertToSnapshot': (
+        'Failed to revert the VM execution state to a snapshot', 'error',
+        'Failed to revert the execution state of the virtual machine {vm.name} on host '
+        '{host.name}, in compute resource {computeResource.name} to snapshot {snapshotName}, '
+        'with ID {snapshotId}'),
+    'com.vmware.vc.guestOperations.GuestOperation': (
+        'Guest operation', 'info',
+        'Guest operation {operationName} performed on Virtual machine {vm.name}.'),
+    'com.vmware.vc.guestOperations.GuestOperationAuthFailure': (
+        'Guest operation authentication failure', 'warning',
+        'Guest operation authentication failed for operation {operationName} on Virtual '
+        'machine {vm.name}.'),
+    'com.vmware.vc.VmDiskConsolidatedEvent': (
+        'Virtual machine disks consolidation succeeded.', 'info',
+        'Virtual machine {vm.name} disks consolidated successfully on {host.name} in cluster '
+        '{computeResource.name} in {datacenter.name}.'),
+    'com.vmware.vc.VmDiskConsolidationNeeded': (
+        'Virtual machine disks consolidation needed.', 'warning',
+        'Virtual machine {vm.name} disks consolidation is needed on {host.name} in cluster '
+        '{computeResource.name} in {datacenter.name}.'),
+    'com.vmware.vc.ha.VmRestartedByHAEvent': (
+        'Virtual machine restarted by vSphere HA', 'warning',
+        'vSphere HA restarted virtual machine {vm.name} on host {host.name} in cluster '
+        '{computeResource.name}'),
+}
+# the placeholders a message takes from the event itself, not from its arguments
+_EVENT_PATHS = ('vm.', 'host.', 'computeResource.', 'datacenter.', 'ds.', 'net.', 'dvs.',
+                'datastore.', 'entity.', 'userName', 'createdTime')
 
 _ERROR_WORDS = ('Failed', 'Failure', 'Error', 'Fault', 'Lost', 'Conflict', 'Corrupt',
                 'Unreachable', 'NoCompatibleHost', 'Insufficient', 'Violat', 'Unsupported',
@@ -257,14 +330,25 @@ class EventManager(Manager):
             info.append(Detail(key=name, description=text, category=category,
                                formatOnDatacenter=dc, formatOnComputeResource=cr,
                                formatOnHost=host, formatOnVm=vm, fullFormat=full))
+        self.extended = {}   # eventTypeId -> its EventEx entry of eventInfo
+        for type_id, (text, category, message) in EXTENDED.items():
+            full = '%s|%s' % (type_id, message)
+            detail = Detail(key='EventEx', description=text, category=category,
+                            formatOnDatacenter=full, formatOnComputeResource=full,
+                            formatOnHost=full, formatOnVm=full, fullFormat=full,
+                            longDescription='<EventLongDescription id="%s"><description>%s'
+                                            '</description></EventLongDescription>'
+                                            % (type_id, text))
+            info.append(detail)
+            self.extended[type_id] = detail
         self.description = T['EventDescription'].cls(
             category=[element(schema, key, key, summary) for key, summary in CATEGORIES],
             eventInfo=info, enumeratedTypes=self._enums(schema))
         self.latestEvent = None
         self.maxCollector = 1000
         self._described = {}
-        self.categories = {d.key: d.category for d in info}
-        self.formats = {d.key: d.fullFormat for d in info}
+        self.categories = {d.key: d.category for d in info if d.key != 'EventEx'}
+        self.formats = {d.key: d.fullFormat for d in info if d.key != 'EventEx'}
         self.events = collections.deque(maxlen=EVENT_LIMIT)   # oldest first
         self.collectors = set()        # live EventHistoryCollectors
         self._last_key = 0
@@ -407,9 +491,18 @@ class EventManager(Manager):
     def format_message(self, event):
         """The event's fullFormattedMessage from its type's fullFormat."""
         type_name = event._type.name
+        arguments = {}
         if type_name == 'EventEx' or type_name == 'ExtendedEvent':
-            return getattr(event, 'message', None) or ''
-        text = self.formats.get(type_name) or ''
+            detail = self.extended.get(event.eventTypeId)
+            if detail is None:
+                return getattr(event, 'message', None) or ''
+            text = detail.fullFormat.partition('|')[2]
+            for pair in event.arguments or () if type_name == 'EventEx' else ():
+                arguments[pair.key] = pair.value
+            for pair in event.data or () if type_name == 'ExtendedEvent' else ():
+                arguments[pair.key] = pair.value
+        else:
+            text = self.formats.get(type_name) or ''
 
         def value(match):
             path = match.group(1)
@@ -421,6 +514,8 @@ class EventManager(Manager):
                     return task_manager(self.server).labels.get(key, key)
                 except LookupError:
                     return key
+            if path in arguments:
+                return str(arguments[path])
             found = event
             for step in path.split('.'):
                 found = getattr(found, step, None)
@@ -442,7 +537,8 @@ class EventManager(Manager):
 
     def category_of(self, event):
         if event._type.name == 'EventEx':
-            return event.severity or 'info'
+            detail = self.extended.get(event.eventTypeId)
+            return event.severity or (detail.category if detail is not None else 'info')
         return self.categories.get(event._type.name, 'info')
 
     # -- API methods ---------------------------------------------------------------------
@@ -464,6 +560,43 @@ class EventManager(Manager):
         self.post('GeneralUserEvent', target, ctx=ctx, message=msg,
                   entity=T['ManagedEntityEventArgument'].cls(name=getattr(target, 'name', ''),
                                                             entity=target.ref))
+
+    # Event fields that are bookkeeping, not arguments an alarm can test
+    _NOT_ARGUMENTS = ('dynamicType', 'dynamicProperty', 'key', 'chainId', 'createdTime',
+                      'fullFormattedMessage', 'changeTag', 'auditId')
+
+    def RetrieveArgumentDescription(self, ctx, eventTypeId):
+        """The arguments of an event type: for an EventEx / ExtendedEvent id of
+        the catalog, the placeholders its message takes from the event's
+        arguments (type 'string'); for an Event class, its fields (type: their
+        WSDL type; description key: the class declaring them); none for an
+        id nobody describes."""
+        schema = self.server.schema
+        T = schema.types
+        Arg = T['EventArgDesc'].cls
+        detail = self.extended.get(eventTypeId)
+        if detail is not None:
+            out = []
+            for name in _PLACEHOLDER.findall(detail.fullFormat.partition('|')[2]):
+                if name.startswith(_EVENT_PATHS) or name in [a.name for a in out]:
+                    continue
+                out.append(Arg(name=name, type='string',
+                               description=element(schema, '%s.%s' % (eventTypeId, name),
+                                                   words(name))))
+            return out
+        dt = T.get(eventTypeId)
+        if dt is None or not dt.is_a('Event') or eventTypeId in ('EventEx', 'ExtendedEvent'):
+            return []
+        if ctx is not None and ctx.version is not None and dt.since > ctx.version:
+            return []
+        out = []
+        for field in dt.fields:
+            if field.name in self._NOT_ARGUMENTS:
+                continue
+            declared = _declaring(dt, field.name)
+            out.append(Arg(name=field.name, type=field.type,
+                           description=element(schema, declared.name, words(field.name))))
+        return out
 
     def QueryEvents(self, ctx, filter, eventViewSpec=None):
         from vimsim.managed.history_collector import EventMatcher, check_entity_filter
@@ -487,6 +620,13 @@ class EventManager(Manager):
             raise fault('InvalidState', 'Too many event collectors to create.')
         check_entity_filter(self.server, filter.entity)
         return EventHistoryCollector(ctx, self, filter)
+
+
+def _declaring(dt, field_name):
+    """The type among `dt` and its bases that declares field `field_name`."""
+    while dt.base is not None and field_name in dt.base.field_map:
+        dt = dt.base
+    return dt
 
 
 def _now():

@@ -103,9 +103,36 @@ class SessionManager(ManagedObject):
         self.sessions[session.key] = session
         self._by_cookie[session.cookie] = session
         ctx.session = session
+        self._post_login(session)
         return session
 
+    def _events(self):
+        from vimsim.managed.event_manager import event_manager
+        try:
+            return event_manager(self.server)
+        except LookupError:
+            return None
+
+    def _post_login(self, session):
+        """UserLoginSessionEvent, as vCenter logs every login."""
+        events = self._events()
+        if events is not None:
+            info = session.info
+            events.post('UserLoginSessionEvent', user=session.user, ipAddress=info.ipAddress,
+                        userAgent=info.userAgent, locale=info.locale, sessionId=session.key)
+
+    def _post_logout(self, session):
+        """UserLogoutSessionEvent: whatever ended the session."""
+        events = self._events()
+        if events is not None:
+            info = session.info
+            events.post('UserLogoutSessionEvent', user=session.user, ipAddress=info.ipAddress,
+                        userAgent=info.userAgent, callCount=info.callCount,
+                        sessionId=session.key, loginTime=info.loginTime)
+
     def _end(self, session):
+        if session.key in self.sessions:
+            self._post_logout(session)
         self.sessions.pop(session.key, None)
         self._by_cookie.pop(session.cookie, None)
         for ticket, (owner, _) in list(self._clone_tickets.items()):
@@ -124,6 +151,11 @@ class SessionManager(ManagedObject):
     # -- API methods --------------------------------------------------------------
     def Login(self, ctx, userName, password, locale=None):
         if not self._credentials_ok(userName, password):
+            events = self._events()
+            if events is not None:   # vCenter logs the failed attempt
+                request = ctx.request
+                events.post('BadUsernameSessionEvent', user=userName or '',
+                            ipAddress=(request.peer if request else None) or '127.0.0.1')
             raise fault('InvalidLogin', 'Cannot complete login due to an incorrect '
                                         'user name or password.')
         return self._start(ctx, userName, locale).info
@@ -156,7 +188,11 @@ class SessionManager(ManagedObject):
             if session is ctx.session:
                 raise InvalidArgument('sessionId', 'A session cannot terminate itself.')
             targets.append(session)
+        events = self._events()
         for session in targets:
+            if events is not None:
+                events.post('SessionTerminatedEvent', ctx=ctx, sessionId=session.key,
+                            terminatedUsername=session.user)
             self._end(session)
 
     def AcquireCloneTicket(self, ctx):

@@ -24,6 +24,11 @@ KB = 1024
 MB = 1024 * KB
 GB = 1024 * MB
 HW_VERSION = 'vmx-21'
+# the virtual hardware versions an ESXi 8.0 U3 host runs (newest last)
+HOST_HW_VERSIONS = ('vmx-03', 'vmx-04', 'vmx-07', 'vmx-08', 'vmx-09', 'vmx-10', 'vmx-11',
+                    'vmx-13', 'vmx-14', 'vmx-15', 'vmx-17', 'vmx-18', 'vmx-19', 'vmx-20',
+                    'vmx-21')
+_HW_VERSION = re.compile(r'^vmx-(\d+)$')
 TOOLS_VERSION = 12389
 TOOLS_VERSION_TEXT = str(TOOLS_VERSION)
 VMX_SIZE = 2684
@@ -67,6 +72,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
     memory_hot_add = False
     tools_installed = True     # False: guest tools never run (ToolsUnavailable)
     change_stamp = None        # last reconfiguration (config.changeVersion / modified)
+    hw_version = HW_VERSION    # config.version ('vmx-21')
     _devices = None            # the mutable device list, once anything changed it
     _active_task = None        # the VM's running task (vm_task's serialization)
     snapshot_tree = None       # vimsim.managed.snapshot.SnapshotTree, once one was taken
@@ -168,6 +174,8 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
             port = backing.port
             return get(MoRef('DistributedVirtualPortgroup', port.portgroupKey)) \
                 if port is not None and port.portgroupKey else None
+        if isinstance(backing, T.VirtualEthernetCardOpaqueNetworkBackingInfo):
+            return opaque_network(self.host, backing)
         return None
 
     @property
@@ -218,16 +226,16 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
                     (self.file_path('-flat.vmdk'), 'diskExtent', 0)]
         out = []
         seen = set()
-        chains = [_chain(disk.backing) for disk in self.disks()]
+        chains = [(_chain(disk.backing), disk.capacityInKB) for disk in self.disks()]
         if self.snapshot_tree is not None:
-            chains.extend(self.snapshot_tree.disk_chains())
-        for chain in chains:
+            chains.extend((chain, None) for chain in self.snapshot_tree.disk_chains())
+        for chain, capacity in chains:
             for backing in chain:
                 name = backing.fileName
                 if name in seen:
                     continue
                 seen.add(name)
-                out.extend(_disk_file_entries(backing))
+                out.extend(_disk_file_entries(backing, capacity))
         return out
 
     def files(self):
@@ -257,7 +265,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         uncommitted = 0
         for disk in self.disks():
             base = _chain(disk.backing)[0]
-            if (base.fileName or '').startswith(prefix):
+            if (base.fileName or '').startswith(prefix) and not is_thick(base):
                 uncommitted += (disk.capacityInKB or 0) * KB
         return committed, uncommitted
 
@@ -267,9 +275,9 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         then the VM's own mutable list (see `device_list`)."""
         if self._devices is not None:
             on = self.power_state == 'poweredOn'
-            EthernetCard = self.T.VirtualEthernetCard
+            follows = (self.T.VirtualEthernetCard, self.T.VirtualCdrom)
             for device in self._devices:
-                if isinstance(device, EthernetCard) and device.connectable is not None:
+                if isinstance(device, follows) and device.connectable is not None:
                     connectable = device.connectable
                     connectable.connected = bool(on and connectable.startConnected)
                     connectable.status = 'ok' if connectable.connected else 'untried'
@@ -368,7 +376,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         return T.VirtualMachineConfigInfo(
             changeVersion=self.change_version,
             modified=self.change_stamp or datetime(1970, 1, 1, tzinfo=timezone.utc),
-            name=self.name, guestFullName=self.guest_full_name, version=HW_VERSION,
+            name=self.name, guestFullName=self.guest_full_name, version=self.hw_version,
             uuid=self.uuid, createDate=self.created, instanceUuid=self.instance_uuid,
             npivTemporaryDisabled=True, locationId=None, template=self.template,
             guestId=self.guest_id, alternateGuestName='', annotation=self.annotation,
@@ -467,7 +475,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
                 appHeartbeatStatus='appStatusGray', guestKernelCrashed=False,
                 appState='none', guestOperationsReady=False,
                 interactiveGuestOperationsReady=False, guestStateChangeSupported=False,
-                hwVersion=HW_VERSION)
+                hwVersion=self.hw_version)
         ip = vm_ip(self.sequence)
         host_name = self.guest_host_name
         nets = []
@@ -501,7 +509,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
             screen=T.GuestScreenInfo(width=1024, height=768),
             guestState='running', appHeartbeatStatus='appStatusGray', guestKernelCrashed=False,
             appState='none', guestOperationsReady=True, interactiveGuestOperationsReady=False,
-            guestStateChangeSupported=True, hwVersion=HW_VERSION)
+            guestStateChangeSupported=True, hwVersion=self.hw_version)
 
     def quick_stats(self):
         T = self.T
@@ -543,7 +551,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
                 toolsVersionStatus='guestToolsCurrent', toolsVersionStatus2='guestToolsCurrent',
                 toolsRunningStatus='guestToolsRunning' if tools else 'guestToolsNotRunning',
                 hostName=self.guest_host_name if tools else None,
-                ipAddress=vm_ip(self.sequence) if tools else None, hwVersion=HW_VERSION),
+                ipAddress=vm_ip(self.sequence) if tools else None, hwVersion=self.hw_version),
             config=T.VirtualMachineConfigSummary(
                 name=self.name, template=self.template, vmPathName=self.file_path('.vmx'),
                 memorySizeMB=self.memory_mb, cpuReservation=self.cpu_reservation,
@@ -553,7 +561,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
                 instanceUuid=self.instance_uuid, guestId=self.guest_id,
                 guestFullName=self.guest_full_name, annotation=self.annotation,
                 installBootRequired=False,
-                tpmPresent=False, numVmiopBackings=0, hwVersion=HW_VERSION),
+                tpmPresent=False, numVmiopBackings=0, hwVersion=self.hw_version),
             storage=self.storage_summary(), quickStats=self.quick_stats(),
             overallStatus=self.overallStatus)
 
@@ -832,6 +840,36 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
             return None
         return vm_task(ctx, self, 'ReconfigVM_Task', work)
 
+    # -- virtual hardware upgrade ---------------------------------------------------------
+    def UpgradeVM_Task(self, ctx, version=None):
+        """vCenter's upgrade of the virtual hardware: the VM powered off and
+        not a template, its host out of maintenance mode; `version` (default:
+        the newest the host runs) one the host runs (NotSupported) and newer
+        than the VM's (AlreadyUpgraded); a malformed one is InvalidArgument.
+        VmUpgradingEvent, then VmUpgradeCompleteEvent."""
+        if version is not None and not _HW_VERSION.match(version):
+            raise _invalid_argument('version')
+
+        def work(task):
+            if self.power_state != 'poweredOff':
+                raise invalid_power_state('poweredOff', self.power_state)
+            if self.template or getattr(self.host, 'maintenance', False):
+                raise invalid_state()
+            target = version or HOST_HW_VERSIONS[-1]
+            target = 'vmx-%02d' % int(_HW_VERSION.match(target).group(1))
+            if target not in HOST_HW_VERSIONS:
+                raise fault('NotSupported', 'The operation is not supported on the object.')
+            if _hw_number(target) <= _hw_number(self.hw_version):
+                raise fault('AlreadyUpgraded', 'The virtual machine compatibility is already '
+                            'up-to-date.')
+            task.post_event('VmUpgradingEvent', self, version=target)
+            self.hw_version = target
+            self.change_stamp = datetime.now(timezone.utc)
+            self.report_changed('config', 'summary', 'guest')
+            task.post_event('VmUpgradeCompleteEvent', self, version=target)
+            return None
+        return vm_task(ctx, self, 'UpgradeVM_Task', work)
+
     # -- removal ----------------------------------------------------------------------------
     def _check_removable(self):
         if self.power_state == 'poweredOn':
@@ -1016,14 +1054,14 @@ _VM_PATH_READERS = {
     'summary.config.guestId': lambda vm: vm.guest_id,
     'summary.config.guestFullName': lambda vm: vm.guest_full_name,
     'summary.config.annotation': lambda vm: vm.annotation,
-    'summary.config.hwVersion': _constant(HW_VERSION),
+    'summary.config.hwVersion': lambda vm: vm.hw_version,
     'config.name': lambda vm: vm.name,
     'config.uuid': lambda vm: vm.uuid,
     'config.instanceUuid': lambda vm: vm.instance_uuid,
     'config.template': lambda vm: vm.template,
     'config.guestId': lambda vm: vm.guest_id,
     'config.guestFullName': lambda vm: vm.guest_full_name,
-    'config.version': _constant(HW_VERSION),
+    'config.version': lambda vm: vm.hw_version,
     'config.annotation': lambda vm: vm.annotation,
     'config.createDate': lambda vm: vm.created,
     'config.changeVersion': lambda vm: vm.change_version,
@@ -1174,11 +1212,25 @@ def extent_name(descriptor, delta):
     return stem + ('-sesparse.vmdk' if delta else '-flat.vmdk')
 
 
-def _disk_file_entries(backing):
+def _disk_file_entries(backing, capacity_kb=None):
+    """A disk's descriptor and extent; a thick (not thin, not delta) extent
+    takes the disk's whole capacity (`capacity_kb`) on its datastore."""
     name = backing.fileName or ''
     delta = bool(getattr(backing, 'deltaDiskFormat', None))
     return [(name, 'diskDescriptor', DESCRIPTOR_SIZE),
-            (extent_name(name, delta), 'diskExtent', 0)]
+            (extent_name(name, delta), 'diskExtent', _extent_size(backing, capacity_kb))]
+
+
+def is_thick(backing):
+    """A flat disk backing that allocates its capacity up front."""
+    return (getattr(backing, 'thinProvisioned', None) is False
+            and not getattr(backing, 'deltaDiskFormat', None)
+            and getattr(backing, 'parent', None) is None
+            and type(backing).__name__ == 'VirtualDiskFlatVer2BackingInfo')
+
+
+def _extent_size(backing, capacity_kb):
+    return (capacity_kb or 0) * KB if capacity_kb and is_thick(backing) else 0
 
 
 def _chain_units(chain, keys):
@@ -1207,6 +1259,11 @@ def vm_task(ctx, vm, method, work, cancelable=False, duration=None, this=None):
     task = run_task(ctx, vm, method, work, cancelable=cancelable, duration=duration, this=this)
     vm._active_task = task
     return task
+
+
+def _hw_number(version):
+    match = _HW_VERSION.match(version or '')
+    return int(match.group(1)) if match else 0
 
 
 def invalid_power_state(requested, existing):
@@ -1339,6 +1396,10 @@ class _ConfigPlan:
             set_['guest_id'] = spec.guestId
         if spec.annotation is not None:
             set_['annotation'] = spec.annotation
+        if spec.version is not None and self.creating:
+            if spec.version not in HOST_HW_VERSIONS:
+                raise _invalid_argument('version')
+            set_['hw_version'] = spec.version
         if spec.extraConfig:
             extra = dict(vm.extra_config or {})
             for option in spec.extraConfig:
@@ -1376,7 +1437,7 @@ class _ConfigPlan:
 
     # -- devices ------------------------------------------------------------------
     def _validate_devices(self):
-        vm, T = self.vm, self.T
+        vm = self.vm
         if self.creating:
             devices = [copy.deepcopy(d) for d in vm._base_devices()]
         else:
@@ -1429,20 +1490,73 @@ class _ConfigPlan:
         elif isinstance(device, T.VirtualController):
             self._add_controller(index, device)
         elif isinstance(device, T.VirtualCdrom):
+            self._cdrom_backing(index, device)
             self._attach(index, device, default=(T.VirtualIDEController,))
             count = sum(1 for d in self.devices if isinstance(d, T.VirtualCdrom))
             device.deviceInfo = T.Description(label='CD/DVD drive %d' % (count + 1),
-                                              summary='Remote device')
+                                              summary=_cdrom_summary(T, device.backing))
             if device.connectable is None:
                 device.connectable = T.VirtualDeviceConnectInfo(
                     startConnected=False, allowGuestControl=True, connected=False,
                     status='untried')
+            else:
+                self._connectable(device.connectable)
         else:
             if device.controllerKey is not None:
                 self._attach(index, device, default=())
             device.deviceInfo = device.deviceInfo or T.Description(
                 label=type(device).__name__, summary=type(device).__name__)
         self.devices.append(device)
+
+    def _cdrom_backing(self, index, device):
+        """Check and complete a CD-ROM's backing: an ISO image must be a
+        '[datastore] path' on a datastore of the VM's host."""
+        T, vm = self.T, self.vm
+        backing = device.backing
+        if backing is None:
+            device.backing = T.VirtualCdromRemotePassthroughBackingInfo(
+                deviceName='', useAutoDetect=False, exclusive=False)
+            return
+        if isinstance(backing, T.VirtualCdromIsoBackingInfo):
+            name = backing.fileName or ''
+            parsed = parse_datastore_path(vm.server, name)
+            if parsed is None or parsed[0] is None or not parsed[1]:
+                raise fault('InvalidDatastorePath', "Invalid datastore path '%s'." % name,
+                            datastorePath=name)
+            ds = parsed[0]
+            if ds not in vm.host.datastores:
+                raise fault('InvalidDatastore', "The datastore '%s' is not accessible from the "
+                            'host.' % ds.name, datastore=ds.ref, name=ds.name)
+            backing.fileName = '[%s] %s' % (ds.name, parsed[1])
+            backing.datastore = ds.ref
+        elif isinstance(backing, T.VirtualCdromRemotePassthroughBackingInfo):
+            backing.deviceName = backing.deviceName or ''
+            if backing.useAutoDetect is None:
+                backing.useAutoDetect = False
+            if backing.exclusive is None:
+                backing.exclusive = False
+        elif isinstance(backing, T.VirtualCdromRemoteAtapiBackingInfo):
+            backing.deviceName = backing.deviceName or ''
+            if backing.useAutoDetect is None:
+                backing.useAutoDetect = False
+        elif isinstance(backing, T.VirtualCdromAtapiBackingInfo):
+            if not backing.deviceName:
+                raise _invalid_spec(index, 'device.backing.deviceName')
+            if backing.useAutoDetect is None:
+                backing.useAutoDetect = False
+        else:
+            raise _invalid_spec(index, 'device.backing')
+
+    def _connectable(self, connectable):
+        """Connection state follows power: connected only while powered on."""
+        on = self.vm.power_state == 'poweredOn' and not self.creating
+        if connectable.startConnected is None:
+            connectable.startConnected = False
+        if connectable.allowGuestControl is None:
+            connectable.allowGuestControl = True
+        connected = bool(on and (connectable.connected or connectable.startConnected))
+        connectable.connected = connected
+        connectable.status = 'ok' if connected else 'untried'
 
     def _controller(self, index, key, kinds):
         controller = self._find(key) if key is not None else None
@@ -1583,6 +1697,8 @@ class _ConfigPlan:
             backing.sharing = backing.sharing or 'sharingNone'
             backing.uuid = backing.uuid or vm._uuid('6000C29%d' % disk.key)[:36]
             backing.contentId = backing.contentId or vm._uuid('c%d' % disk.key)[:8] * 4
+        if operation in ('create', 'replace') and is_thick(backing):
+            self._claim(ds, capacity_kb, backing.fileName)
         disk.capacityInKB = capacity_kb
         disk.capacityInBytes = capacity_kb * KB
         shared = _shared(vm.server)
@@ -1593,6 +1709,16 @@ class _ConfigPlan:
         count = sum(1 for d in self.devices if isinstance(d, T.VirtualDisk))
         disk.deviceInfo = T.Description(label='Hard disk %d' % (count + 1),
                                         summary='{:,} KB'.format(capacity_kb))
+
+    def _claim(self, ds, capacity_kb, file_name):
+        """Space a thick disk allocates now: NoDiskSpace when the datastore
+        (less what this spec already claimed there) has not that much free."""
+        claimed = self.__dict__.setdefault('claimed', {})
+        wanted = capacity_kb * KB
+        if wanted + claimed.get(ds, 0) > ds.free_space:
+            raise fault('NoDiskSpace', "Insufficient disk space on datastore '%s'." % ds.name,
+                        file=file_name, datastore=ds.name)
+        claimed[ds] = claimed.get(ds, 0) + wanted
 
     def _free_disk_name(self, ds, existing):
         stem = self.scalars.get('file_name', self.vm.file_name)
@@ -1670,6 +1796,11 @@ class _ConfigPlan:
                 port=T.DistributedVirtualSwitchPortConnection(
                     switchUuid=pg.dvs.uuid, portgroupKey=pg.key, portKey=port_key,
                     connectionCookie=pg.nic_backing(vm).port.connectionCookie))
+        elif isinstance(backing, T.VirtualEthernetCardOpaqueNetworkBackingInfo):
+            network = opaque_network(vm.host, backing)
+            if network is None:
+                raise _invalid_spec(index, 'device.backing.opaqueNetworkId')
+            nic.backing = network.nic_backing(vm)
         elif backing is None:
             raise _invalid_spec(index, 'device.backing')
         else:
@@ -1715,8 +1846,10 @@ class _ConfigPlan:
         if type(given) is not type(device) and not isinstance(device, type(given)):
             raise _invalid_spec(index, 'device')
         if isinstance(device, T.VirtualDisk):
+            # clients change one of the two and send the other as read: the
+            # one that differs from the disk's size is the request
             wanted = given.capacityInKB
-            if given.capacityInBytes:
+            if given.capacityInBytes and (wanted is None or wanted == device.capacityInKB):
                 wanted = given.capacityInBytes // KB
             if wanted is not None and wanted != device.capacityInKB:
                 if wanted < device.capacityInKB:
@@ -1725,6 +1858,10 @@ class _ConfigPlan:
                 if len(_chain(device.backing)) > 1:
                     raise fault('InvalidDeviceOperation', "Invalid operation for device '%d'."
                                 % index, deviceIndex=index, badOp='edit')
+                if is_thick(device.backing):
+                    ds = self.vm.server.objects.get(device.backing.datastore)
+                    if ds is not None:
+                        self._claim(ds, wanted - device.capacityInKB, device.backing.fileName)
                 device.capacityInKB = wanted
                 device.capacityInBytes = wanted * KB
                 device.deviceInfo = T.Description(label=device.deviceInfo.label,
@@ -1747,6 +1884,18 @@ class _ConfigPlan:
                 if not _MAC.match(given.macAddress):
                     raise _invalid_argument('macAddress')
                 device.addressType, device.macAddress = 'manual', given.macAddress
+            return
+        if isinstance(device, T.VirtualCdrom):
+            if given.backing is not None:
+                probe = copy.deepcopy(given)
+                self._cdrom_backing(index, probe)
+                device.backing = probe.backing
+                device.deviceInfo = T.Description(
+                    label=device.deviceInfo.label if device.deviceInfo else 'CD/DVD drive',
+                    summary=_cdrom_summary(T, device.backing))
+            if given.connectable is not None:
+                device.connectable = copy.deepcopy(given.connectable)
+                self._connectable(device.connectable)
             return
         for name in given._type._names:
             value = getattr(given, name, None)
@@ -1804,6 +1953,27 @@ class _NicPort:
         from vimsim.schema import MoRef
         self.ref = MoRef('VirtualMachine', vm.ref.value if key == 4000 else
                          '%s/%d' % (vm.ref.value, key))
+
+
+def _cdrom_summary(T, backing):
+    """deviceInfo.summary of a CD-ROM as vCenter words it."""
+    if isinstance(backing, T.VirtualCdromIsoBackingInfo):
+        return 'ISO %s' % backing.fileName
+    if isinstance(backing, T.VirtualCdromAtapiBackingInfo):
+        return 'ATAPI %s' % backing.deviceName
+    return 'Remote device'
+
+
+def opaque_network(host, backing):
+    """The OpaqueNetwork of `host` an opaque NIC backing names (by id, and by
+    type when given), or None."""
+    for network in host.networks:
+        if network.type_name == 'OpaqueNetwork' and \
+                network.opaque_id == backing.opaqueNetworkId and \
+                (not backing.opaqueNetworkType or
+                 network.opaque_type == backing.opaqueNetworkType):
+            return network
+    return None
 
 
 _SCSI_SUMMARY = {'ParaVirtualSCSIController': 'VMware paravirtual SCSI',

@@ -205,6 +205,10 @@ def _nic_network(server, datacenter, backing):
         port = backing.port
         if port is not None and port.portgroupKey:
             return server.objects.get(MoRef('DistributedVirtualPortgroup', port.portgroupKey))
+    if isinstance(backing, T['VirtualEthernetCardOpaqueNetworkBackingInfo'].cls) and \
+            datacenter is not None:
+        return next((n for n in datacenter.networks if n.type_name == 'OpaqueNetwork'
+                     and n.opaque_id == backing.opaqueNetworkId), None)
     return None
 
 
@@ -798,7 +802,8 @@ class VmProvisioning:
                                disk_kb=self.disk_kb, guest_id=self.guest_id)
         _adopt(pool, clone)
         for attr in ('annotation', 'cores_per_socket', 'cpu_allocation', 'memory_allocation',
-                     'cpu_hot_add', 'cpu_hot_remove', 'memory_hot_add', 'tools_installed'):
+                     'cpu_hot_add', 'cpu_hot_remove', 'memory_hot_add', 'tools_installed',
+                     'hw_version'):
             if attr in self.__dict__:
                 setattr(clone, attr, copy.deepcopy(self.__dict__[attr]))
         if self.__dict__.get('extra_config') is not None:
