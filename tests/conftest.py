@@ -99,10 +99,17 @@ def vc_803(validator):
     return _simulator(validator, tls=False, api_version='8.0.3.0')
 
 
+@pytest.fixture(scope='session')
+def sim(vc_http):
+    """The simulator `si` logs in to; a test module overrides this fixture to
+    run against a simulator of its own."""
+    return vc_http
+
+
 @pytest.fixture
-def si(vc_http):
+def si(sim):
     """A logged-in pyVmomi ServiceInstance (plain HTTP, fast), logged out after."""
     from pyVim.connect import Disconnect
-    instance = vc_http.connect()
+    instance = sim.connect()
     yield instance
     Disconnect(instance)

@@ -22,13 +22,6 @@ def sim(validator):
 
 
 @pytest.fixture
-def si(sim):
-    instance = sim.connect()
-    yield instance
-    Disconnect(instance)
-
-
-@pytest.fixture
 def inventory(si):
     datacenter = si.RetrieveContent().rootFolder.childEntity[0]
     vms = [e for e in datacenter.vmFolder.childEntity if isinstance(e, vim.VirtualMachine)]

@@ -26,13 +26,6 @@ def sim(validator):
     return _simulator(validator, tls=False, vm=3, nsx=1, autostart=False)
 
 
-@pytest.fixture
-def si(sim):
-    instance = sim.connect()
-    yield instance
-    Disconnect(instance)
-
-
 def find(si, kind, name):
     content = si.RetrieveContent()
     view = content.viewManager.CreateContainerView(content.rootFolder, [kind], True)

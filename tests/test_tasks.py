@@ -25,13 +25,6 @@ def sim(validator):
 
 
 @pytest.fixture
-def si(sim):
-    instance = sim.connect()
-    yield instance
-    Disconnect(instance)
-
-
-@pytest.fixture
 def vms(si):
     folder = si.RetrieveContent().rootFolder.childEntity[0].vmFolder
     return [e for e in folder.childEntity if isinstance(e, vim.VirtualMachine)]

@@ -22,13 +22,6 @@ def sim(validator):
 
 
 @pytest.fixture
-def si(sim):
-    instance = sim.connect()
-    yield instance
-    Disconnect(instance)
-
-
-@pytest.fixture
 def durations(sim):
     manager = sim.sim.task_manager
     yield manager.durations

@@ -24,13 +24,6 @@ def sim(validator):
 
 
 @pytest.fixture
-def si(sim):
-    instance = sim.connect()
-    yield instance
-    Disconnect(instance)
-
-
-@pytest.fixture
 def dc(si):
     return si.RetrieveContent().rootFolder.childEntity[0]
 
