@@ -51,7 +51,7 @@ from vimsim.managed.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
 from vimsim.managed.session_manager import SessionManager
 from vimsim.managed.view import ViewManager
 from vimsim.schema import MoRef
-from vimsim.soap.decode import Decoder
+from vimsim.soap.decode import SKIP, Decoder
 from vimsim.soap.fault import message_of
 
 log = logging.getLogger(__name__)
@@ -143,34 +143,25 @@ class _LenientDecoder(Decoder):
             return type(value)(value - 256)
         return value
 
-    def data_object(self, element, data_type):
-        fields = data_type.field_map
-        values = {}
-        for child in element:
-            if not isinstance(child.tag, str):
-                continue
-            tag = etree.QName(child).localname
-            field = fields.get(tag)
-            if field is None:
-                self.report('unknown element %s in %s left out' % (tag, data_type.name))
-                continue
-            try:
-                value = self.value(child, field.type)
-            except self.errors as error:
-                if not (field.optional or field.array):
-                    raise
-                self.report('%s.%s left out: %s' % (data_type.name, tag, _text(error)))
-                continue
-            if field.array:
-                values.setdefault(tag, []).append(value)
-            else:
-                values[tag] = value
+    def unknown_element(self, tag, data_type):
+        self.report('unknown element %s in %s left out' % (tag, data_type.name))
+
+    def member_value(self, element, field, data_type):
+        try:
+            return super().member_value(element, field, data_type)
+        except self.errors as error:
+            if not (field.optional or field.array):
+                raise
+            self.report('%s.%s left out: %s' % (data_type.name, field.name, _text(error)))
+            return SKIP
+
+    def make(self, data_type, values):
         # (an empty array is absent on the wire, as the recorded server sent it)
         missing = [f.name for f in data_type.fields if not f.optional and not f.array
                    and f.since <= self.version and f.name not in values]
         if missing:
             raise ValueError('%s lacks required %s' % (data_type.name, ', '.join(missing)))
-        return data_type.cls(**values)
+        return super().make(data_type, values)
 
     def field_value(self, element, field):
         """The value of an element holding `field` (an array: ArrayOfX)."""

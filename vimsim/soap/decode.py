@@ -23,6 +23,8 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True,
                           load_dtd=False, huge_tree=False, remove_comments=True,
                           remove_pis=True)
 
+SKIP = object()   # what member_value answers for a value to leave out
+
 # Fetch is not in any WSDL (WIRE.md section 8): its request shape is fixed.
 FETCH = 'Fetch'
 
@@ -162,12 +164,26 @@ class Decoder:
             tag = etree.QName(child).localname
             field = fields.get(tag)
             if field is None:
-                raise InvalidRequest('Unexpected element %s in %s' % (tag, data_type.name))
-            value = self.value(child, field.type)
+                self.unknown_element(tag, data_type)
+                continue
+            value = self.member_value(child, field, data_type)
+            if value is SKIP:
+                continue
             if field.array:
                 values.setdefault(tag, []).append(value)
             else:
                 values[tag] = value
+        return self.make(data_type, values)
+
+    # Hooks a lenient reader (recorded inventories) overrides.
+    def unknown_element(self, tag, data_type):
+        raise InvalidRequest('Unexpected element %s in %s' % (tag, data_type.name))
+
+    def member_value(self, element, field, data_type):
+        """The value of one field's element, or SKIP to leave it out."""
+        return self.value(element, field.type)
+
+    def make(self, data_type, values):
         return data_type.cls(**values)
 
     def any(self, element, type_name, qualified):
