@@ -106,10 +106,16 @@ def sim(vc_http):
     return vc_http
 
 
+def logged_in(running):
+    """For fixtures: a logged-in pyVmomi ServiceInstance of a running
+    simulator, logged out afterwards (`yield from logged_in(...)`)."""
+    from pyVim.connect import Disconnect
+    instance = running.connect()
+    yield instance
+    Disconnect(instance)
+
+
 @pytest.fixture
 def si(sim):
     """A logged-in pyVmomi ServiceInstance (plain HTTP, fast), logged out after."""
-    from pyVim.connect import Disconnect
-    instance = sim.connect()
-    yield instance
-    Disconnect(instance)
+    yield from logged_in(sim)

@@ -11,7 +11,7 @@ import pytest
 from pyVim.connect import Disconnect
 from pyVmomi import vim
 
-from tests.conftest import _simulator, on_reactor
+from tests.conftest import logged_in, _simulator, on_reactor
 from tests.test_inventory import (_build, _check_cross_links, _check_every_property, _identities,
                                   entity_view, retrieve)
 
@@ -24,9 +24,7 @@ def flagged(validator):
 
 @pytest.fixture
 def si(flagged):
-    instance = flagged.connect()
-    yield instance
-    Disconnect(instance)
+    yield from logged_in(flagged)
 
 
 def by_name(si, kind):

@@ -7,6 +7,8 @@ all=True; the conftest validator checks every response against the served
 schema. Spot checks look at the catalogs' content.
 """
 import pytest
+
+from tests.conftest import logged_in
 from pyVim.connect import Disconnect
 from pyVmomi import vim, vmodl
 from pyVmomi.VmomiSupport import ManagedObject
@@ -17,9 +19,7 @@ NOT_MANAGERS = ('rootFolder',)
 
 @pytest.fixture
 def esx_si(esx):
-    instance = esx.connect()
-    yield instance
-    Disconnect(instance)
+    yield from logged_in(esx)
 
 
 def _managers(content):

@@ -15,7 +15,7 @@ from pyVim.connect import Disconnect
 from pyVmomi import vim, vmodl
 from pyVmomi.VmomiSupport import GetWsdlType, IsChildVersion
 
-from tests.conftest import _simulator
+from tests.conftest import logged_in, _simulator
 from vimsim.inventory import recording
 from vimsim.schema import MoRef, load as load_schema
 
@@ -115,9 +115,7 @@ def recorded(validator):
 
 @pytest.fixture
 def rsi(recorded):
-    instance = recorded.connect()
-    yield instance
-    Disconnect(instance)
+    yield from logged_in(recorded)
 
 
 @pytest.fixture(scope='module')

@@ -7,10 +7,9 @@ what clients read. Tests that change the model use simulators of their own.
 """
 
 import pytest
-from pyVim.connect import Disconnect
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, on_reactor
+from tests.conftest import logged_in, _simulator, on_reactor
 from tests.test_soap import fault_type, login, post
 
 
@@ -21,9 +20,7 @@ def index(si):
 
 @pytest.fixture
 def esx_si(esx):
-    instance = esx.connect()
-    yield instance
-    Disconnect(instance)
+    yield from logged_in(esx)
 
 
 @pytest.fixture(scope='module')
@@ -34,9 +31,7 @@ def two_dc(validator):
 
 @pytest.fixture
 def two_dc_si(two_dc):
-    instance = two_dc.connect()
-    yield instance
-    Disconnect(instance)
+    yield from logged_in(two_dc)
 
 
 def _all(si, kind):
