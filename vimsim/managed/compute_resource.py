@@ -199,3 +199,19 @@ class ClusterComputeResource(ComputeResource):
     @property
     def summaryEx(self):
         return self.summary
+
+    # -- methods ---------------------------------------------------------------
+    def GetResourceUsage(self, ctx):
+        """Used and total CPU and memory of the hosts, storage of their datastores."""
+        totals = self.totals()
+        stats = [h.quick_stats() for h in self.hosts]
+        datastores = _union(h.datastores for h in self.hosts)
+        capacity = sum(ds.capacity for ds in datastores)
+        free = sum(ds.free_space for ds in datastores)
+        return self.T.ClusterResourceUsageSummary(
+            cpuUsedMHz=sum(s.overallCpuUsage for s in stats),
+            cpuCapacityMHz=totals['effectiveCpu'],
+            memUsedMB=sum(s.overallMemoryUsage for s in stats),
+            memCapacityMB=totals['effectiveMemory'],
+            storageUsedMB=(capacity - free) // (1024 * 1024),
+            storageCapacityMB=capacity // (1024 * 1024))

@@ -137,7 +137,13 @@ class HostSystem(ManagedEntity):
             inMaintenanceMode=self.maintenance, inQuarantineMode=False,
             bootTime=self.boot_time,
             healthSystemRuntime=self.health_runtime(),
-            hostMaxVirtualDiskCapacity=68169720922112, cryptoState='incapable')
+            networkRuntimeInfo=T.HostRuntimeInfoNetworkRuntimeInfo(
+                netStackInstanceRuntimeInfo=[T.HostRuntimeInfoNetStackInstanceRuntimeInfo(
+                    netStackInstanceKey='defaultTcpipStack', state='active',
+                    vmknicKeys=[vnic.device for vnic in self.vnics()],
+                    maxNumberOfConnections=11000, currentIpV6Enabled=True)]),
+            hostMaxVirtualDiskCapacity=68169720922112, cryptoState='incapable',
+            stateEncryption=T.HostRuntimeInfoStateEncryptionInfo(protectionMode='none'))
 
     def health_runtime(self):
         T = self.T

@@ -9,8 +9,11 @@ the fixed `ha-*` names hostd uses. Where ESX's ServiceContent already holds an
 object of the same type and moid (ha-user-directory, ha-license-manager ...),
 that object is the member.
 """
+from datetime import timedelta
+
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import refs
+from vimsim.managed.task import now
 
 # HostConfigManager field -> (managed type, vCenter moid prefix, ESX moid)
 CONFIG_MANAGERS = (
@@ -58,6 +61,8 @@ CONFIG_MANAGERS = (
     ('cryptoManager', 'CryptoManagerHostKMS', 'CryptoManagerHost', 'ha-crypto-manager'),
     ('assignableHardwareManager', 'HostAssignableHardwareManager', 'assignableHardwareManager',
      'ha-assignable-hardware-manager'),
+    ('bootDeviceSystem', 'HostBootDeviceSystem', 'bootDeviceSystem', 'bootDeviceSystem'),
+    ('nvdimmSystem', 'HostNvdimmSystem', 'ha-nvdimm-system', 'ha-nvdimm-system'),
 )
 
 
@@ -144,6 +149,41 @@ class HostManagerObject(ManagedObject):
         return super().read(name, ctx)
 
 
+class HostAdvancedOptions(HostManagerObject):
+    """HostSystem.configManager.advancedOption: the host's advanced settings."""
+
+    def QueryOptions(self, ctx, name=None):
+        from vimsim.managed.option_manager import query_options
+        return query_options(self.host.options(), name)
+
+
+class HostDateTimeSystem(HostManagerObject):
+    """HostSystem.configManager.dateTimeSystem: the host's clock, kept as an
+    offset from the simulator's so it goes on ticking after UpdateDateTime."""
+    offset = timedelta(0)
+
+    def QueryDateTime(self, ctx):
+        return now() + self.offset
+
+    def UpdateDateTime(self, ctx, dateTime):
+        self.offset = dateTime - now()
+
+
+class HostVsanSystem(HostManagerObject):
+    """HostSystem.configManager.vsanSystem of a host not in a vSAN cluster."""
+
+    def QueryHostStatus(self, ctx):
+        T = self.host.T
+        return T.VsanHostClusterStatus(
+            health='unknown', nodeState=T.VsanHostClusterStatusState(state='disabled'),
+            memberUuid=[])
+
+
+# managed types whose members answer methods
+MANAGER_CLASSES = {'OptionManager': HostAdvancedOptions, 'HostVsanSystem': HostVsanSystem,
+                   'HostDateTimeSystem': HostDateTimeSystem}
+
+
 def build_config_managers(host):
     """{HostConfigManager field: manager object} for a new host."""
     server = host.server
@@ -165,5 +205,6 @@ def build_config_managers(host):
         if existing is not None:
             managers[field] = existing
             continue
-        managers[field] = HostManagerObject(server, type_name, moid, host)
+        cls = MANAGER_CLASSES.get(type_name, HostManagerObject)
+        managers[field] = cls(server, type_name, moid, host)
     return managers

@@ -209,7 +209,9 @@ class DistributedVirtualSwitch(ManagedEntity):
                                                                       operation='listen'),
             ipfixConfig=T.VMwareIpfixConfig(activeFlowTimeout=60, idleFlowTimeout=15,
                                             samplingRate=4096, internalFlowsOnly=False),
-            lacpApiVersion='multipleLag', multicastFilteringMode='legacyFiltering')
+            lacpApiVersion='multipleLag', multicastFilteringMode='legacyFiltering',
+            healthCheckConfig=[T.VMwareDVSVlanMtuHealthCheckConfig(enable=False, interval=1),
+                               T.VMwareDVSTeamingHealthCheckConfig(enable=False, interval=1)])
 
     @property
     def summary(self):

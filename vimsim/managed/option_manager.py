@@ -156,6 +156,22 @@ def _option_type(T, kind, default, bounds):
     return T['StringOption'].cls(valueIsReadonly=False, defaultValue=default)
 
 
+def query_options(settings, name):
+    """OptionManager.QueryOptions over `settings`: all of them when `name` is
+    unset, a subtree when it ends with a dot ('VirtualCenter.'), else the one
+    exact key; InvalidName when nothing matches."""
+    if not name:
+        return list(settings)
+    if name.endswith('.'):
+        found = [o for o in settings if o.key.startswith(name)]
+    else:
+        found = [o for o in settings if o.key == name]
+    if not found:
+        raise fault('InvalidName', 'A specified parameter was not correct: name',
+                    name=name)
+    return found
+
+
 @manager_type('OptionManager')
 class OptionManager(Manager):
 
@@ -178,18 +194,7 @@ class OptionManager(Manager):
 
     # -- methods ---------------------------------------------------------------
     def QueryOptions(self, ctx, name=None):
-        """The settings named `name`: all of them when unset, a subtree when it
-        ends with a dot ('VirtualCenter.'), else the one exact key."""
-        if not name:
-            return list(self.setting)
-        if name.endswith('.'):
-            found = [o for o in self.setting if o.key.startswith(name)]
-        else:
-            found = [o for o in self.setting if o.key == name]
-        if not found:
-            raise fault('InvalidName', 'A specified parameter was not correct: name',
-                        name=name)
-        return found
+        return query_options(self.setting, name)
 
     def UpdateOptions(self, ctx, changedValue=None):
         """Set (or add) settings; a known setting keeps its value's type."""

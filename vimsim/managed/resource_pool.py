@@ -12,6 +12,11 @@ CPU_SHARES_NORMAL = 4000
 MEMORY_SHARES_NORMAL = 163840
 
 
+def default_shares(kind):
+    """A pool's 'normal' shares of 'cpu' or 'memory'."""
+    return CPU_SHARES_NORMAL if kind == 'cpu' else MEMORY_SHARES_NORMAL
+
+
 class ResourcePool(ResourcePoolProvisioning, ManagedEntity):
     type_name = 'ResourcePool'
     namespace = None

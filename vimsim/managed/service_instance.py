@@ -96,18 +96,19 @@ def about_info(schema, api_version, esx, instance_uuid):
     release = '.'.join(api_version.split('.')[:3]) if api_version.count('.') >= 2 \
         else api_version + '.0'
     major = api_version.split('.')[0] + '.0'
+    update = (release.split('.') + ['0'])[2]     # ESXi 8.0.3 reports patchLevel 3.0
     AboutInfo = schema.types['AboutInfo'].cls
     if esx:
         return AboutInfo(
             name='VMware ESXi', fullName='VMware ESXi %s build-%s' % (release, BUILD),
-            vendor='VMware, Inc.', version=release, build=BUILD,
-            localeVersion='INTL', localeBuild='000', osType='vmnix-x86',
+            vendor='VMware, Inc.', version=release, patchLevel=update + '.0',
+            build=BUILD, localeVersion='INTL', localeBuild='000', osType='vmnix-x86',
             productLineId='embeddedEsx', apiType='HostAgent', apiVersion=api_version,
             licenseProductName='VMware ESX Server', licenseProductVersion=major)
     return AboutInfo(
         name='VMware vCenter Server',
         fullName='VMware vCenter Server %s build-%s' % (release, BUILD),
-        vendor='VMware, Inc.', version=release, build=BUILD,
+        vendor='VMware, Inc.', version=release, patchLevel='00000', build=BUILD,
         localeVersion='INTL', localeBuild='000', osType='linux-x64',
         productLineId='vpx', apiType='VirtualCenter', apiVersion=api_version,
         instanceUuid=instance_uuid, licenseProductName='VMware VirtualCenter Server',

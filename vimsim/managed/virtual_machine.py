@@ -190,8 +190,9 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
 
     @property
     def rootSnapshot(self):
+        # unset, not empty, without snapshots (as vCenter answers Fetch)
         tree = self.snapshot_tree
-        return tree.root_refs() if tree is not None else []
+        return (tree.root_refs() or None) if tree is not None else None
 
     @property
     def snapshot(self):
@@ -412,7 +413,8 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
             sgxInfo=shared['sgx'], ftEncryptionMode='ftEncryptionOpportunistic',
             sevEnabled=False, pmemFailoverEnabled=False, vmxStatsCollectionEnabled=True,
             vmOpNotificationToAppEnabled=False, vmOpNotificationTimeout=-1,
-            guestArchitecture=None)
+            guestMonitoringModeInfo=shared['monitoring'], deviceGroups=shared['device_groups'],
+            fixedPassthruHotPlugEnabled=False, guestArchitecture=None)
 
     @property
     def resourceConfig(self):
@@ -630,9 +632,12 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
             disks = [T.VirtualMachineFileLayoutDiskLayout(
                 key=disk.key, diskFile=[b.fileName for b in _chain(disk.backing)])
                 for disk in self.disks()]
+        # configFile and logFile are relative to the configuration / log directory
+        prefix = len(self.directory) + 1
         return T.VirtualMachineFileLayout(
-            configFile=[name for name, kind, _ in files if kind in ('nvram', 'snapshotList')],
-            logFile=[name for name, kind, _ in files if kind == 'log'],
+            configFile=[name[prefix:] for name, kind, _ in files
+                        if kind in ('nvram', 'snapshotList')],
+            logFile=[name[prefix:] for name, kind, _ in files if kind == 'log'],
             disk=disks,
             snapshot=self.snapshot_tree.layout() if self.snapshot_tree else [],
             swapFile=next((name for name, kind, _ in files if kind == 'swap'), None))
@@ -1144,7 +1149,8 @@ def _shared(server):
             toolsVersion=TOOLS_VERSION, toolsInstallType='guestToolsTypeOpenVMTools',
             afterPowerOn=True, afterResume=True, beforeGuestStandby=True,
             beforeGuestShutdown=True, beforeGuestReboot=True, toolsUpgradePolicy='manual',
-            syncTimeWithHostAllowed=True, syncTimeWithHost=False),
+            syncTimeWithHostAllowed=True, syncTimeWithHost=False,
+            lastInstallInfo=T.ToolsConfigInfoToolsLastInstallInfo(counter=0)),
         'flags': T.VirtualMachineFlagInfo(
             disableAcceleration=False, enableLogging=True, useToe=False, runWithDebugInfo=False,
             monitorType='release', htSharing='any', snapshotDisabled=False,
@@ -1173,6 +1179,8 @@ def _shared(server):
                                                   scheduledHardwareUpgradeStatus='none'),
         'integrity': T.VirtualMachineGuestIntegrityInfo(enabled=False),
         'sgx': T.VirtualMachineSgxInfo(epcSize=0, flcMode='unlocked', requireAttestation=False),
+        'monitoring': T.VirtualMachineGuestMonitoringModeInfo(),
+        'device_groups': T.VirtualMachineVirtualDeviceGroups(),
         'capability': _vm_capability(T),
     }
     for value in found.values():   # shared and read-only: written once per encoder
@@ -1306,12 +1314,14 @@ def parse_datastore_path(server, path):
     return None, match.group(2).strip()
 
 
-def datastore_files(datastore):
-    """Names of every file on a datastore ('[ds] dir/file'): its VMs' and
-    files left behind (unregistered VMs, detached disks)."""
+def datastore_files(datastore, besides=None):
+    """Names of every file on a datastore ('[ds] dir/file'): its VMs' (but
+    VM `besides`') and files left behind (unregistered VMs, detached disks)."""
     names = set(getattr(datastore, 'loose_files', {}))
     prefix = '[%s] ' % datastore.name
     for vm in datastore.vms:
+        if vm is besides:
+            continue
         for name, _, _ in vm.files():
             if name.startswith(prefix):
                 names.add(name)
@@ -1653,7 +1663,9 @@ class _ConfigPlan:
         capacity_kb = disk.capacityInKB
         if disk.capacityInBytes:
             capacity_kb = disk.capacityInBytes // KB
-        existing = datastore_files(ds) | set(self.created_files)
+        # a VM being created has no files yet (not even its placeholder's disk)
+        existing = datastore_files(ds, besides=vm if self.creating else None) | set(
+            self.created_files)
         parsed = parse_datastore_path(vm.server, backing.fileName or '')
         if not parsed or not parsed[1]:
             backing.fileName = self._free_disk_name(ds, existing)

@@ -569,7 +569,44 @@ def unregister_vm(vm):
 # ResourcePool
 
 class ResourcePoolProvisioning:
-    """ResourcePool.Destroy_Task: child pools and VMs move to the parent pool."""
+    """ResourcePool.CreateResourcePool; Destroy_Task: child pools and VMs move
+    to the parent pool."""
+
+    def CreateResourcePool(self, ctx, name, spec):
+        """A child pool with `spec`'s allocations (shares filled in from their
+        level, as vCenter stores them); DuplicateName among the children."""
+        from vimsim.managed.event_manager import event_manager
+        from vimsim.managed.resource_pool import ResourcePool, default_shares
+        name = check_name(name)
+        other = next((p for p in self.pools if p.name == name), None)
+        if other is not None:
+            raise fault('DuplicateName', "The name '%s' already exists." % name, name=name,
+                        object=other.ref)
+        allocations = []
+        for field, default in (('cpuAllocation', default_shares('cpu')),
+                               ('memoryAllocation', default_shares('memory'))):
+            allocation = getattr(spec, field, None)
+            if allocation is None or allocation.shares is None:
+                raise fault('InvalidArgument', 'A specified parameter was not correct: '
+                            'spec.%s' % field, invalidProperty='spec.%s' % field)
+            allocation = copy.deepcopy(allocation)
+            if allocation.shares.level != 'custom':
+                allocation.shares.shares = default * {'low': 1, 'normal': 2, 'high': 4}.get(
+                    allocation.shares.level, 2) // 2
+            for attr, value in (('reservation', 0), ('expandableReservation', True),
+                                ('limit', -1), ('overheadLimit', -1)):
+                if getattr(allocation, attr) is None:
+                    setattr(allocation, attr, value)
+            allocations.append(allocation)
+        pool = ResourcePool(self.server, self.server.objects.next_id('resgroup-'), name, self,
+                            self.owner_object, allocation=tuple(allocations))
+        self.changed('resourcePool', 'childConfiguration')
+        event_manager(self.server).post(
+            'ResourcePoolCreatedEvent', pool, ctx=ctx,
+            resourcePool=_argument(self.server, 'ResourcePoolEventArgument', 'resourcePool',
+                                   pool),
+            parent=_argument(self.server, 'ResourcePoolEventArgument', 'resourcePool', self))
+        return pool
 
     def Destroy_Task(self, ctx):
         if self.is_root():
