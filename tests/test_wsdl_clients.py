@@ -20,3 +20,18 @@ def test_zeep_loads_wsdl_and_logs_in(vc_http):
     assert 'vmware_soap_session' in session.cookies
     assert service.SessionIsActive(_this=content.sessionManager,
                                    sessionID=user_session.key, userName='user') is True
+
+
+def test_suds_loads_wsdl_and_logs_in(vc_http):
+    client_module = pytest.importorskip('suds.client')
+    client = client_module.Client(vc_http.url + '/vimService.wsdl', location=vc_http.url,
+                                  cache=None)
+    this = client.factory.create('ns0:ManagedObjectReference')
+    this._type = 'ServiceInstance'
+    this.value = 'ServiceInstance'
+    content = client.service.RetrieveServiceContent(this)
+    assert content.about.apiType == 'VirtualCenter'
+    session = client.service.Login(content.sessionManager, 'user', 'pass')
+    assert session.userName == 'user'
+    assert client.service.CurrentTime(this).year >= 2024
+    assert client.service.SessionIsActive(content.sessionManager, session.key, 'user') is True
