@@ -491,6 +491,13 @@ def _load(wsdl_dir):
 
 def load(wsdl_dir=None):
     """Load (once per process and directory) the Schema from ``wsdl_dir``
-    (default: the package's wsdl directory)."""
-    d = os.path.realpath(wsdl_dir or default_wsdl_dir())
-    return _load(d)
+    (default: the package's wsdl directory; looked up once, as faults and
+    task keys ask for the schema on every call)."""
+    if wsdl_dir is None:
+        return _load_default()
+    return _load(os.path.realpath(wsdl_dir))
+
+
+@functools.cache
+def _load_default():
+    return _load(os.path.realpath(default_wsdl_dir()))
