@@ -959,22 +959,9 @@ class VmProvisioning:
                 if 'VirtualMachine' not in folder.childType:
                     raise fault('NotSupported', 'The operation is not supported on the object.')
                 check_unique(server, folder, self.name, exclude=self)
-            source = self._placement()
             hot = self.power_state == 'poweredOn' and target is not self.host
-            dest_args = dict(destHost=_argument(server, 'HostEventArgument', 'host', target),
-                             destDatastore=_argument(server, 'DatastoreEventArgument',
-                                                     'datastore', target_ds))
-            dc = datacenter_of(server, target)
-            if dc is not None:
-                dest_args['destDatacenter'] = _argument(server, 'DatacenterEventArgument',
-                                                        'datacenter', dc)
-            task.post_event('VmBeingHotMigratedEvent' if hot else 'VmBeingRelocatedEvent',
-                            self, **dest_args)
-            if hot:
-                task.post_event('VmEmigratingEvent', self)
-            self._move(target_pool, target, target_ds, folder)
-            task.post_event('VmMigratedEvent' if hot else 'VmRelocatedEvent', self,
-                            **source)
+            self._move_with_events(task, target_pool, target, target_ds, folder, hot,
+                                   'VmBeingRelocatedEvent', 'VmRelocatedEvent')
             return None
         return _vm_task(ctx, self, 'RelocateVM_Task', work)
 
@@ -1009,23 +996,29 @@ class VmProvisioning:
             if problem is not None:
                 raise problem
             self._check_access(target, self.datastore_object)
-            source = self._placement()
-            hot = self.power_state == 'poweredOn'
-            dest_args = dict(destHost=_argument(server, 'HostEventArgument', 'host', target),
-                             destDatastore=_argument(server, 'DatastoreEventArgument',
-                                                     'datastore', self.datastore_object))
-            dc = datacenter_of(server, target)
-            if dc is not None:
-                dest_args['destDatacenter'] = _argument(server, 'DatacenterEventArgument',
-                                                        'datacenter', dc)
-            task.post_event('VmBeingHotMigratedEvent' if hot else 'VmBeingMigratedEvent',
-                            self, **dest_args)
-            if hot:
-                task.post_event('VmEmigratingEvent', self)
-            self._move(target_pool, target, self.datastore_object, None)
-            task.post_event('VmMigratedEvent', self, **source)
+            self._move_with_events(task, target_pool, target, self.datastore_object, None,
+                                   self.power_state == 'poweredOn',
+                                   'VmBeingMigratedEvent', 'VmMigratedEvent')
             return None
         return _vm_task(ctx, self, 'MigrateVM_Task', work)
+
+    def _move_with_events(self, task, pool, host, datastore, folder, hot, being, done):
+        """Move the VM, posting vCenter's events around it: `being` (or the hot
+        migration's pair when the VM runs and changes host) before, `done` after."""
+        server = self.server
+        source = self._placement()
+        dest_args = dict(destHost=_argument(server, 'HostEventArgument', 'host', host),
+                         destDatastore=_argument(server, 'DatastoreEventArgument',
+                                                 'datastore', datastore))
+        dc = datacenter_of(server, host)
+        if dc is not None:
+            dest_args['destDatacenter'] = _argument(server, 'DatacenterEventArgument',
+                                                    'datacenter', dc)
+        task.post_event('VmBeingHotMigratedEvent' if hot else being, self, **dest_args)
+        if hot:
+            task.post_event('VmEmigratingEvent', self)
+        self._move(pool, host, datastore, folder)
+        task.post_event('VmMigratedEvent' if hot else done, self, **source)
 
     def _placement(self):
         """The source* arguments of the migrated / relocated event."""
