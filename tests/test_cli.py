@@ -292,3 +292,25 @@ def test_program_env_line_on_stdout(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_trace_writes_each_soap_exchange(tmp_path, validator):
+    """-trace -trace-file F: every SOAP request and response lands in F."""
+    from tests.conftest import _ensure_reactor, on_reactor
+    from vimsim.cli import make_app
+    from vimsim.options import parse_args
+    from vimsim.server.http import HttpRequest
+    from vimsim.simulator import Simulator
+    trace = tmp_path / 'trace.log'
+    opts = parse_args(['-trace', '-trace-file', str(trace), '-dc', '1'])
+    _ensure_reactor()
+    app = validator.wrap(make_app(on_reactor(Simulator, opts)))
+    body = (b'<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+            b'<soapenv:Body><RetrieveServiceContent xmlns="urn:vim25"><_this type='
+            b'"ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>'
+            b'</soapenv:Body></soapenv:Envelope>')
+    response = on_reactor(app, HttpRequest('POST', '/sdk', body=body, peer='127.0.0.1'))
+    assert response.status == 200
+    text = trace.read_text()
+    assert '<RetrieveServiceContent xmlns="urn:vim25">' in text
+    assert '--- 200' in text and 'RetrieveServiceContentResponse' in text

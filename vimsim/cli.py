@@ -60,7 +60,11 @@ def make_app(simulator):
     from vimsim.server import make_app as compose
     from vimsim.server.documents import Documents
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
-    return compose(simulator.handle_soap, docs)
+    handle_soap = simulator.handle_soap
+    if simulator.options.trace:
+        from vimsim.server.trace import traced
+        handle_soap = traced(handle_soap, simulator.options.trace_file)
+    return compose(handle_soap, docs)
 
 
 def serve(opts, simulator, reactor=None):
@@ -99,6 +103,9 @@ def main(argv=None):
             sys.stdout.write('%s\n' % uuid.uuid4())
             return 0
 
+    if opts.tunnel >= 0:
+        sys.stderr.write('%s: -tunnel (the SDK tunnel for host NFC traffic) is not '
+                         'supported; ignoring it\n' % PROG)
     opts.username = secret(opts.username)
     opts.password = secret(opts.password)
 
