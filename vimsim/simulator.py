@@ -37,10 +37,19 @@ class Simulator:
         self.objects = Registry(self.changes)
         self._uuid_seed = uuid.UUID('5c0ffee0-0000-4000-8000-000000000000')
         self._uuid_counter = 0
+        self._esx_vm_counter = 0
         self.service_instance = self._build_service()
         self._session_reaper = task.LoopingCall(self.session_manager.expire_idle)
         self._session_reaper.start(min(60, self.options.session_timeout), now=False)
         self.endpoint = SoapEndpoint(self)
+
+    def new_vm_moid(self):
+        """The moid of a new VM: 'vm-N' on a vCenter; on ESXi a plain number,
+        counting from 1, as hostd numbers its VMs."""
+        if self.esx:
+            self._esx_vm_counter += 1
+            return str(self._esx_vm_counter)
+        return self.objects.next_id('vm-')
 
     def new_uuid(self):
         """A fresh UUID, deterministic for a given start (same flags, same ids)."""

@@ -83,10 +83,10 @@ class Builder:
             self.pending_vms.append(('%s_VM%d' % (prefix, i), folder, pool,
                                      hosts[i % len(hosts)]))
 
-    def create_vms(self, datastore, network, vm_moid=None):
+    def create_vms(self, datastore, network):
         autostart = self.options.autostart
         for name, folder, pool, host in self.pending_vms:
-            moid = vm_moid() if vm_moid else self.next_id('vm-')
+            moid = self.server.new_vm_moid()
             vm = VirtualMachine(self.server, moid, name, folder, pool, host, datastore, network,
                                 self.vm_count, created=self.now)
             self.vm_count += 1
@@ -252,9 +252,8 @@ class Builder:
             dc.datastores.append(ds)
             datastores.append(ds)
         self.add_machines('ha-host', dc.vm_folder, cr.pool, [host])
-        counter = iter(range(1, 1 << 62))
         if datastores:
-            self.create_vms(datastores[0], network, vm_moid=lambda: str(next(counter)))
+            self.create_vms(datastores[0], network)
         self.size_datastores(datastores)
         return root
 

@@ -334,7 +334,7 @@ class FolderProvisioning:
     def _make_vm(self, ctx, name, pool, host, datastore, config, template=False):
         from vimsim.managed.virtual_machine import VirtualMachine
         server = self.server
-        vm = VirtualMachine(server, server.objects.next_id('vm-'), name, self, pool, host,
+        vm = VirtualMachine(server, server.new_vm_moid(), name, self, pool, host,
                             datastore, None, next_sequence(server),
                             num_cpu=config.numCPUs or 1, memory_mb=config.memoryMB or 32,
                             guest_id=config.guestId or 'otherGuest64')
@@ -833,7 +833,7 @@ class VmProvisioning:
     def _copy_to(self, ctx, folder, name, pool, host, datastore, link_snapshot, snapshot):
         from vimsim.managed.virtual_machine import VirtualMachine
         server = self.server
-        clone = VirtualMachine(server, server.objects.next_id('vm-'), name, folder, pool, host,
+        clone = VirtualMachine(server, server.new_vm_moid(), name, folder, pool, host,
                                datastore, self.network_object, next_sequence(server),
                                num_cpu=self.num_cpu, memory_mb=self.memory_mb,
                                disk_kb=self.disk_kb, guest_id=self.guest_id)
