@@ -104,6 +104,8 @@ class SoapEndpoint:
     def _errback(self, encoder, failure):
         if isinstance(failure.value, self.schema.types['MethodFault'].cls):
             return self._fault(encoder, failure.value)
+        if failure.check(defer.CancelledError):   # the client went away mid-wait
+            return failure
         log.error('internal error: %s', failure.getTraceback())
         return self._fault(encoder, fault('SystemError', 'A general system error occurred.',
                                           reason='internal error'))
