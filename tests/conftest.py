@@ -115,6 +115,16 @@ def logged_in(running):
     Disconnect(instance)
 
 
+def all_of(si, kind):
+    """Every object of a type in the inventory, through a container view."""
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [kind], True)
+    try:
+        return list(view.view)
+    finally:
+        view.DestroyView()
+
+
 @pytest.fixture
 def si(sim):
     """A logged-in pyVmomi ServiceInstance (plain HTTP, fast), logged out after."""

@@ -8,7 +8,7 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from tests.conftest import _simulator
+from tests.conftest import all_of, _simulator
 
 
 @pytest.fixture(scope='module')
@@ -16,17 +16,8 @@ def sim(validator):
     return _simulator(validator, tls=False)
 
 
-def _all(si, kind):
-    content = si.RetrieveContent()
-    view = content.viewManager.CreateContainerView(content.rootFolder, [kind], True)
-    try:
-        return list(view.view)
-    finally:
-        view.DestroyView()
-
-
 def _named(si, kind, name):
-    return next(e for e in _all(si, kind) if e.name == name)
+    return next(e for e in all_of(si, kind) if e.name == name)
 
 
 def test_cluster_resource_usage(si):

@@ -9,7 +9,7 @@ what clients read. Tests that change the model use simulators of their own.
 import pytest
 from pyVmomi import vim, vmodl
 
-from tests.conftest import logged_in, _simulator, on_reactor
+from tests.conftest import all_of, logged_in, _simulator, on_reactor
 from tests.test_soap import fault_type, login, post
 
 
@@ -32,15 +32,6 @@ def two_dc(validator):
 @pytest.fixture
 def two_dc_si(two_dc):
     yield from logged_in(two_dc)
-
-
-def _all(si, kind):
-    content = si.RetrieveContent()
-    view = content.viewManager.CreateContainerView(content.rootFolder, [kind], True)
-    try:
-        return list(view.view)
-    finally:
-        view.DestroyView()
 
 
 def _path_of(entity):
@@ -97,7 +88,7 @@ def test_slash_alone_is_the_root_folder(si, index):
 
 
 def test_every_entity_is_found_at_its_path(si, index):
-    entities = _all(si, vim.ManagedEntity)
+    entities = all_of(si, vim.ManagedEntity)
     assert len(entities) > 20
     for entity in entities:
         if entity == si.content.rootFolder:
@@ -208,7 +199,7 @@ def test_find_child_of_unknown_entity_faults(si, index):
 # -- FindByUuid / FindAllByUuid -------------------------------------------------------
 
 def test_find_vms_by_bios_and_instance_uuid(si, index):
-    vms = _all(si, vim.VirtualMachine)
+    vms = all_of(si, vim.VirtualMachine)
     assert len(vms) == 4
     for vm in vms:
         bios, instance = vm.config.uuid, vm.config.instanceUuid
@@ -227,7 +218,7 @@ def test_find_vms_by_bios_and_instance_uuid(si, index):
 
 
 def test_find_hosts_by_uuid(si, index):
-    hosts = _all(si, vim.HostSystem)
+    hosts = all_of(si, vim.HostSystem)
     assert len(hosts) == 4
     for host in hosts:
         uuid = host.hardware.systemInfo.uuid
@@ -309,7 +300,7 @@ def test_datacenter_argument_must_be_a_datacenter(vc_http, si, index):
 # -- FindByIp / FindAllByIp ----------------------------------------------------------
 
 def test_find_vms_by_guest_ip(si, index):
-    for vm in _all(si, vim.VirtualMachine):
+    for vm in all_of(si, vim.VirtualMachine):
         ip = vm.guest.ipAddress
         assert ip and ip in vm.guest.net[0].ipAddress
         assert index.FindByIp(None, ip, True) == vm
@@ -318,7 +309,7 @@ def test_find_vms_by_guest_ip(si, index):
 
 
 def test_find_hosts_by_vmkernel_ip(si, index):
-    for host in _all(si, vim.HostSystem):
+    for host in all_of(si, vim.HostSystem):
         ip = host.config.network.vnic[0].spec.ip.ipAddress
         assert index.FindByIp(None, ip, False) == host
         assert list(index.FindAllByIp(None, ip, False)) == [host]
@@ -354,7 +345,7 @@ def test_powered_off_vm_has_no_guest_ip(two_dc, two_dc_si):
 # -- FindByDnsName / FindAllByDnsName ----------------------------------------------------
 
 def test_find_vms_by_guest_host_name(si, index):
-    for vm in _all(si, vim.VirtualMachine):
+    for vm in all_of(si, vim.VirtualMachine):
         name = vm.guest.hostName
         assert name
         assert index.FindByDnsName(None, name, True) == vm
@@ -364,7 +355,7 @@ def test_find_vms_by_guest_host_name(si, index):
 
 
 def test_find_hosts_by_dns_name(si, index):
-    for host in _all(si, vim.HostSystem):
+    for host in all_of(si, vim.HostSystem):
         dns = host.config.network.dnsConfig
         fqdn = '%s.%s' % (dns.hostName, dns.domainName)
         assert index.FindByDnsName(None, fqdn, False) == host
@@ -385,7 +376,7 @@ def test_find_by_datastore_path(si, index):
     dc = index.FindByInventoryPath('/DC0')
     assert index.FindByDatastorePath(dc, '[LocalDS_0] DC0_H0_VM0/DC0_H0_VM0.vmx').name == \
         'DC0_H0_VM0'
-    for vm in _all(si, vim.VirtualMachine):
+    for vm in all_of(si, vim.VirtualMachine):
         assert index.FindByDatastorePath(dc, vm.config.files.vmPathName) == vm
 
 

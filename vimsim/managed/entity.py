@@ -158,6 +158,20 @@ class Folder(FolderProvisioning, ManagedEntity):
         if entity.ref in self.childEntity:
             self.childEntity.remove(entity.ref)
 
+    def move_in(self, entity):
+        """Move an entity here from the folder holding it, reporting both
+        folders' and the entity's changes; False when it is here already."""
+        old = entity.parent_object()
+        if old is self:
+            return False
+        if old is not None and hasattr(old, 'remove_child'):
+            old.remove_child(entity)
+            old.changed('childEntity')
+        self.add_child(entity)
+        self.changed('childEntity')
+        entity.changed('parent')
+        return True
+
     def view_children(self):
         return self.childEntity
 

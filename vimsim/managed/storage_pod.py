@@ -27,15 +27,8 @@ class StoragePod(Folder):
     def add_datastore(self, datastore):
         """Move a datastore into the pod (out of its folder), as
         MoveIntoFolder_Task on a pod does."""
-        current = datastore.parent_object()
-        if current is self:
-            return
-        if current is not None and hasattr(current, 'remove_child'):
-            current.remove_child(datastore)
-            current.changed('childEntity')
-        self.add_child(datastore)
-        self.changed('childEntity', 'summary')
-        datastore.changed('parent')
+        if self.move_in(datastore):
+            self.changed('summary')
 
     # -- properties ------------------------------------------------------------
     @property

@@ -419,17 +419,8 @@ class FolderProvisioning:
             for obj in objects:
                 self._check_move(obj)
             for obj in objects:
-                old = obj.parent_object()
-                if old is self:
-                    continue
-                if old is not None and hasattr(old, 'remove_child'):
-                    old.remove_child(obj)
-                    old.changed('childEntity')
-                self.add_child(obj)
-                obj.changed('parent')
-                if hasattr(obj, 'vm_folder_moved'):
+                if self.move_in(obj) and hasattr(obj, 'vm_folder_moved'):
                     obj.vm_folder_moved()
-            self.changed('childEntity')
             return None
         return run_task(ctx, self, 'MoveIntoFolder_Task', work)
 
