@@ -5,6 +5,9 @@ object; its selectSet is applied recursively; a TraversalSpec follows one
 property of objects of its type to the objects it names; a plain SelectionSpec
 refers by name to a TraversalSpec defined anywhere in the same filter spec;
 `skip` leaves an object out of the result while still traversing through it.
+
+Without a session a caller reads only the System.Anonymous properties
+(`check_readable`).
 """
 import itertools
 
@@ -13,8 +16,25 @@ from vimsim.managed.paths import check_path, path_reader, read_path
 from vimsim.managed.updates import CollectorSession
 from vimsim.schema import MoRef
 from vimsim.soap.encode import Typed
-from vimsim.soap.fault import (InvalidArgument, ManagedObjectNotFound, fault,
-                               localized)
+from vimsim.soap.fault import (InvalidArgument, ManagedObjectNotFound,
+                               NotAuthenticated, fault, localized)
+
+ANONYMOUS = 'System.Anonymous'
+
+
+def check_readable(ctx, obj, path):
+    """NotAuthenticated unless the caller may read property `path` of `obj`.
+    A session reads everything; without one only the System.Anonymous
+    properties are readable (ServiceInstance.content,
+    SessionManager.currentSession, the locale lists): vCenter admits
+    RetrieveProperties(Ex) and Fetch before login, but each property read
+    still needs its privilege."""
+    if ctx.session is not None:
+        return
+    field = ctx.server.schema.managed[obj.type_name].property_map.get(path.partition('.')[0])
+    if field is None or field.privilege != ANONYMOUS:
+        raise NotAuthenticated(obj.ref, (field.privilege if field is not None else None)
+                               or 'System.View')
 
 
 def as_refs(value):
@@ -71,6 +91,7 @@ class PropertyCollector(ManagedObject):
         missing = []
         visited = set()
         get = objects.getter()
+        anonymous = ctx.session is None
 
         def traverse(obj, select_set):
             for selection in select_set or ():
@@ -87,6 +108,8 @@ class PropertyCollector(ManagedObject):
                                 argument='type')
                 if not schema.managed[obj.type_name].is_a(traversal.type):
                     continue
+                if anonymous:
+                    check_readable(ctx, obj, traversal.path)
                 value, _ = read_path(obj, traversal.path, ctx)
                 skip, further = traversal.skip, traversal.selectSet
                 for ref in as_refs(value):
@@ -121,7 +144,12 @@ class PropertyCollector(ManagedObject):
             for path in prop_spec.pathSet or ():
                 check_path(schema, prop_spec.type, path, ctx.version)
         with gc_paused():
-            return self._plan(ctx, spec)
+            planned, missing = self._plan(ctx, spec)
+        if ctx.session is None:
+            for obj, paths in planned:
+                for path in paths:
+                    check_readable(ctx, obj, path)
+        return planned, missing
 
     def _plan(self, ctx, spec):
         objects, missing = self.select(ctx, spec)
