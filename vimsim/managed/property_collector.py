@@ -79,9 +79,10 @@ class PropertyCollector(ManagedObject):
         return super().read(name, ctx)
 
     # -- selection ----------------------------------------------------------
-    def select(self, ctx, spec):
+    def select(self, ctx, spec, tolerate_missing=False):
         """The objects a PropertyFilterSpec selects, in traversal order, and
-        the references of start objects that do not exist."""
+        the references of start objects that do not exist (a fault unless the
+        spec reports missing objects, or `tolerate_missing`)."""
         schema = ctx.server.schema
         objects = ctx.server.objects
         named = {}
@@ -124,7 +125,7 @@ class PropertyCollector(ManagedObject):
         for object_spec in spec.objectSet:
             start = objects.get(object_spec.obj)
             if start is None:
-                if spec.reportMissingObjectsInResults:
+                if spec.reportMissingObjectsInResults or tolerate_missing:
                     missing.append(object_spec.obj)
                     continue
                 raise ManagedObjectNotFound(object_spec.obj)
@@ -133,7 +134,7 @@ class PropertyCollector(ManagedObject):
             traverse(start, object_spec.selectSet)
         return list(selected.values()), missing
 
-    def plan(self, ctx, spec):
+    def plan(self, ctx, spec, tolerate_missing=False):
         """[(object, property paths)] for one filter spec, plus missing refs.
         Objects of a type no PropertySpec names are not reported."""
         schema = ctx.server.schema
@@ -144,15 +145,15 @@ class PropertyCollector(ManagedObject):
             for path in prop_spec.pathSet or ():
                 check_path(schema, prop_spec.type, path, ctx.version)
         with gc_paused():
-            planned, missing = self._plan(ctx, spec)
+            planned, missing = self._plan(ctx, spec, tolerate_missing)
         if ctx.session is None:
             for obj, paths in planned:
                 for path in paths:
                     check_readable(ctx, obj, path)
         return planned, missing
 
-    def _plan(self, ctx, spec):
-        objects, missing = self.select(ctx, spec)
+    def _plan(self, ctx, spec, tolerate_missing):
+        objects, missing = self.select(ctx, spec, tolerate_missing)
         planned = []
         by_type = {}   # type name -> the paths (one list shared by its objects) or None
         for obj in objects:
