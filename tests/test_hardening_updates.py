@@ -1,6 +1,8 @@
-"""Hardening of the PropertyCollector and live updates (issue 8): a bad or
-failing filter never reaches another session's call, anonymous callers read
-only the anonymous properties, and update logs stay bounded.
+"""Hardening of the PropertyCollector, live updates and session-held objects
+(issue 8, items 1, 2, 4 and 7): a bad or failing filter never reaches another
+session's call, anonymous callers read only the anonymous properties, update
+logs stay bounded, and a session holds only so many views, collectors,
+filters and continuation tokens.
 
 These tests use simulators of their own: they run tasks and change the model.
 """
@@ -12,7 +14,7 @@ from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import SoapStubAdapter, vim, vmodl
 
-from tests.conftest import _simulator, on_reactor
+from tests.conftest import _simulator, logged_in, on_reactor
 
 PC = vmodl.query.PropertyCollector
 
@@ -369,3 +371,155 @@ def test_initial_state_in_truncated_parts(sim):
             wait(collector, truncated_version, seconds=0)
     finally:
         Disconnect(si)
+
+
+# -- item 7: what one session may hold ----------------------------------------------------
+
+@pytest.fixture(scope='module')
+def limited(validator):
+    return _simulator(validator, tls=False, session_max_views=3, session_max_filters=3,
+                      session_max_collectors=2, session_max_retrievals=2)
+
+
+def test_views_per_session(limited):
+    si, other = limited.connect(), limited.connect()
+    try:
+        content = si.RetrieveContent()
+        views = [content.viewManager.CreateContainerView(content.rootFolder, [], True),
+                 content.viewManager.CreateListView([]),
+                 content.viewManager.CreateInventoryView()]
+        with pytest.raises(vmodl.fault.SystemError) as raised:
+            content.viewManager.CreateListView([])
+        assert 'view limit' in raised.value.reason
+        assert len(content.viewManager.viewList) == 3
+        other_content = other.RetrieveContent()     # another session has its own room
+        other_content.viewManager.CreateListView([])
+        views[1].DestroyView()
+        content.viewManager.CreateListView([])
+    finally:
+        Disconnect(si)
+        Disconnect(other)
+
+
+@pytest.fixture
+def limited_si(limited):
+    yield from logged_in(limited)
+
+
+def test_filters_per_session_across_collectors(limited_si):
+    content = limited_si.RetrieveContent()
+    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=content.rootFolder)],
+                         propSet=[PC.PropertySpec(type=vim.Folder, pathSet=['name'])])
+    extra = content.propertyCollector.CreatePropertyCollector()
+    filters = [content.propertyCollector.CreateFilter(spec, True),
+               content.propertyCollector.CreateFilter(spec, True),
+               extra.CreateFilter(spec, True)]
+    for collector in (content.propertyCollector, extra):
+        with pytest.raises(vmodl.fault.SystemError):
+            collector.CreateFilter(spec, True)
+    filters[0].Destroy()
+    extra.CreateFilter(spec, True)
+    extra.Destroy()                     # its filter goes with it
+    content.propertyCollector.CreateFilter(spec, True)
+
+
+def test_property_collectors_per_session(limited_si):
+    collector = limited_si.RetrieveContent().propertyCollector
+    made = [collector.CreatePropertyCollector(), collector.CreatePropertyCollector()]
+    with pytest.raises(vmodl.fault.SystemError):
+        collector.CreatePropertyCollector()
+    made[0].Destroy()
+    collector.CreatePropertyCollector()
+
+
+def test_unfinished_retrievals_per_session_expire_oldest_first(limited_si):
+    collector = limited_si.RetrieveContent().propertyCollector
+    spec = view_spec(container_view(limited_si, vim.ManagedEntity), vim.ManagedEntity, ['name'])
+    tokens = [collector.RetrievePropertiesEx([spec], PC.RetrieveOptions(maxObjects=1)).token
+              for _ in range(3)]
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        collector.ContinueRetrievePropertiesEx(tokens[0])
+    assert collector.ContinueRetrievePropertiesEx(tokens[1]).objects
+    collector.CancelRetrievePropertiesEx(tokens[2])
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        collector.ContinueRetrievePropertiesEx(tokens[2])
+
+
+def test_history_collectors_per_session(limited, limited_si):
+    """Each kind counts on its own, against its manager's maxCollector."""
+    from vimsim.managed.event_manager import event_manager
+    content = limited_si.RetrieveContent()
+    events = content.eventManager
+    assert events.maxCollector == 1000
+    on_reactor(lambda: setattr(event_manager(limited.sim), 'maxCollector', 2))
+    try:
+        content.taskManager.CreateCollectorForTasks(vim.TaskFilterSpec())
+        made = [events.CreateCollectorForEvents(vim.event.EventFilterSpec()) for _ in range(2)]
+        with pytest.raises(vim.fault.InvalidState):
+            events.CreateCollectorForEvents(vim.event.EventFilterSpec())
+        made[0].DestroyCollector()
+        events.CreateCollectorForEvents(vim.event.EventFilterSpec())
+    finally:
+        on_reactor(lambda: setattr(event_manager(limited.sim), 'maxCollector', 1000))
+
+
+def test_logout_of_a_session_holding_thousands_keeps_others_answered(validator):
+    """A session holding 10,000 views and 2,000 filters logs out while another
+    client keeps calling: every call of the other client is answered promptly
+    (the objects go a time slice per reactor turn), and all of them go.
+    About 15 s: the objects are made in-process, the calls are real."""
+    from vimsim.managed.base import Context
+    running = _simulator(validator, tls=False)
+    hoarder, other = running.connect(), running.connect()
+    session = session_of(running, hoarder)
+    before = on_reactor(lambda: len(running.sim.objects))
+    types = running.sim.schema.types
+
+    def hoard(views, filters):
+        ctx = Context(running.sim, session, running.sim.schema.newest)
+        made = [running.sim.view_manager.CreateContainerView(
+            ctx, running.sim.root_folder.ref, ['VirtualMachine'], True) for _ in range(views)]
+        for view in made[:filters]:
+            running.sim.property_collector.CreateFilter(ctx, types['PropertyFilterSpec'].cls(
+                objectSet=[types['ObjectSpec'].cls(obj=view)],
+                propSet=[types['PropertySpec'].cls(type='ContainerView',
+                                                   pathSet=['container'])]), True)
+    for _ in range(10):
+        on_reactor(hoard, 1000, 200)
+    assert on_reactor(lambda: len(running.sim.objects)) == before + 12000
+    latencies = []
+    done = threading.Event()
+
+    def keep_calling():
+        content = other.RetrieveContent()
+        while not done.is_set():
+            start = time.monotonic()
+            assert content.sessionManager.currentSession.userName == 'user'
+            latencies.append(time.monotonic() - start)
+    caller = threading.Thread(target=keep_calling)
+    caller.start()
+    try:
+        time.sleep(0.2)
+        start = time.monotonic()
+        Disconnect(hoarder)
+        logout = time.monotonic() - start
+        deadline = time.monotonic() + 30
+        while on_reactor(lambda: len(running.sim.objects)) > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.2)
+    finally:
+        done.set()
+        caller.join(10)
+    assert on_reactor(lambda: len(running.sim.objects)) == before
+    assert on_reactor(lambda: len(running.sim.changes.filters)) == 0
+    assert logout < 1 and max(latencies) < 0.5, (logout, max(latencies))
+    Disconnect(other)
+
+
+def test_limit_flags():
+    from vimsim.options import UsageError, parse_args
+    opts = parse_args(['-session-max-views=5', '--session-max-retrievals', '7'])
+    assert (opts.session_max_views, opts.session_max_retrievals) == (5, 7)
+    assert (opts.session_max_filters, opts.session_max_collectors) == (10000, 1000)
+    with pytest.raises(UsageError):
+        parse_args(['-session-max-filters', '0'])

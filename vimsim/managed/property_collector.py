@@ -7,8 +7,10 @@ refers by name to a TraversalSpec defined anywhere in the same filter spec;
 `skip` leaves an object out of the result while still traversing through it.
 
 Without a session a caller reads only the System.Anonymous properties
-(`check_readable`).
+(`check_readable`), and the unfinished paged retrievals a caller holds are
+bounded (`-session-max-retrievals`).
 """
+import collections
 import itertools
 
 from vimsim.managed.base import ManagedObject, gc_paused
@@ -50,13 +52,15 @@ def as_refs(value):
 
 class PropertyCollector(ManagedObject):
     type_name = 'PropertyCollector'
+    held_as = 'property collector'
 
     def __init__(self, server, moid, owner=None):
         super().__init__(server, moid)
         self.owner = owner
-        self._pages = {}
         self._tokens = itertools.count(1)
         self._sessions = {}   # session key -> CollectorSession
+        # the unfinished retrievals of callers without a session, who share one allowance
+        self._anonymous_retrievals = collections.OrderedDict()
 
     def _state(self, ctx):
         """This session's filters and update log on this collector (the
@@ -265,6 +269,7 @@ class PropertyCollector(ManagedObject):
         self._state(ctx).cancel_waits()
 
     def CreatePropertyCollector(self, ctx):
+        ctx.session.make_room(self.held_as, ctx.server.options.session_max_collectors)
         collector = PropertyCollector(
             ctx.server, 'session[%s]%s' % (ctx.session.key, ctx.server.new_uuid()),
             owner=ctx.session)
@@ -291,10 +296,7 @@ class PropertyCollector(ManagedObject):
             page_size = None
         if page_size is not None and len(planned) + len(missing) > page_size:
             head, planned = planned[:page_size], planned[page_size:]
-            token = str(next(self._tokens))
-            self._pages[token] = (ctx.session, planned, missing, page_size)
-            if ctx.session is not None:
-                ctx.session.on_close(lambda: self._pages.pop(token, None))
+            token = self._hold(ctx, (planned, missing, page_size))
             objects = self.contents(ctx, head)
         else:
             token = None
@@ -303,15 +305,34 @@ class PropertyCollector(ManagedObject):
             return None
         return ctx.server.schema.types['RetrieveResult'].cls(token=token, objects=objects)
 
+    def _retrievals(self, ctx):
+        """(collector, token) -> the rest of a paged retrieval, for the caller."""
+        return ctx.session.retrievals if ctx.session is not None else self._anonymous_retrievals
+
+    def _hold(self, ctx, rest):
+        """A token for the rest of a retrieval. Past -session-max-retrievals
+        the caller's oldest unfinished retrieval expires (continuing it answers
+        InvalidArgument, as any expired token does): a client that never
+        finishes its retrievals cannot grow the server, and its new calls are
+        still answered."""
+        held = self._retrievals(ctx)
+        while len(held) >= ctx.server.options.session_max_retrievals:
+            held.popitem(last=False)
+        token = str(next(self._tokens))
+        held[(self, token)] = rest
+        return token
+
     def _take_token(self, ctx, token):
-        entry = self._pages.get(token)
-        if entry is None or entry[0] is not ctx.session:
+        rest = self._retrievals(ctx).pop((self, token), None)
+        if rest is None:
             raise InvalidArgument('token', 'Unknown or expired token %s' % token)
-        del self._pages[token]
-        return entry[1], entry[2], entry[3]
+        return rest
 
     def destroy(self):
-        self._pages.clear()
+        self._anonymous_retrievals.clear()
+        if self.owner is not None:
+            for key in [key for key in self.owner.retrievals if key[0] is self]:
+                del self.owner.retrievals[key]
         for state in list(self._sessions.values()):
             state.close()
         self._sessions.clear()

@@ -21,7 +21,7 @@ import itertools
 import logging
 from operator import attrgetter, itemgetter
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer, reactor, task
 
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.paths import read_path
@@ -38,6 +38,7 @@ STRUCTURE = frozenset(('childEntity', 'vm', 'host', 'resourcePool', 'vmFolder', 
                        'network', 'portgroup', 'owner'))
 HISTORY_LIMIT = 200000   # log entries a collector keeps per session at most (oldest go first)
 COMPACT_AT = 1000        # log length from which the log is compacted when it has doubled
+UNWATCH_AT_ONCE = 1000   # a removed filter watching more leaves the index a slice at a time
 _position_of = itemgetter(0)
 _serials = itertools.count(1)
 
@@ -60,11 +61,19 @@ class ChangeHub:
             self._structural[property_filter] = None
 
     def remove(self, property_filter):
+        """Stop evaluating a filter now; a filter that watched many objects
+        leaves the per-object index a time slice per reactor turn, so that a
+        logout of many large filters never holds the reactor (meanwhile it is
+        marked, and skipped, like any filter no longer live)."""
         self.filters.pop(property_filter, None)
         self._structural.pop(property_filter, None)
         self._marked.pop(property_filter, None)
-        for ref in property_filter.baseline:
-            self.unwatch(property_filter, ref)
+        refs = list(property_filter.baseline)
+        if len(refs) <= UNWATCH_AT_ONCE:
+            for ref in refs:
+                self.unwatch(property_filter, ref)
+        else:
+            task.cooperate(self.unwatch(property_filter, ref) for ref in refs)
 
     def watch(self, property_filter, ref):
         self._watchers.setdefault(ref, {})[property_filter] = None
@@ -150,6 +159,7 @@ def _element_path(path, key):
 class PropertyFilter(ManagedObject):
     """One CreateFilter: its spec, its object set and what it last reported."""
     type_name = 'PropertyFilter'
+    held_as = 'property filter'
 
     def __init__(self, ctx, state, spec, partial_updates):
         super().__init__(ctx.server, 'session[%s]%s' % (ctx.session.key, ctx.server.new_uuid()))
@@ -412,6 +422,7 @@ class PropertyFilter(ManagedObject):
         self.live = False
         self.state.filters.pop(self, None)
         self.server.changes.remove(self)
+        self.owner.disown(self)
         self.baseline, self.paths, self.dirty = {}, {}, {}
         super().destroy()
 
@@ -454,6 +465,7 @@ class CollectorSession:
 
     def add_filter(self, ctx, spec, partial_updates):
         """CreateFilter: every fault comes before anything is registered."""
+        ctx.session.make_room(PropertyFilter.held_as, ctx.server.options.session_max_filters)
         planned, missing = self.collector.plan(ctx, spec)
         property_filter = PropertyFilter(ctx, self, spec, partial_updates)
         try:
@@ -462,6 +474,7 @@ class CollectorSession:
             property_filter.destroy()
             raise
         self.filters[property_filter] = None
+        ctx.session.own(property_filter)
         self.collector.server.changes.add(property_filter)
         self.append(property_filter, updates)
         self.settle()
