@@ -21,7 +21,7 @@ import collections
 import re
 
 from vimsim.managed.manager import Manager, element, manager_type, words
-from vimsim.soap.fault import InvalidArgument, fault
+from vimsim.soap.fault import InvalidArgument
 
 EVENT_LIMIT = 100000     # events kept (vCenter keeps its event table for event.maxAge days)
 QUERY_LIMIT = 1000       # QueryEvents answers at most this many
@@ -615,9 +615,7 @@ class EventManager(Manager):
 
     def CreateCollectorForEvents(self, ctx, filter):
         from vimsim.managed.history_collector import EventHistoryCollector, check_entity_filter
-        owned = sum(1 for obj in ctx.session.owned if isinstance(obj, EventHistoryCollector))
-        if owned >= self.maxCollector:
-            raise fault('InvalidState', 'Too many event collectors to create.')
+        EventHistoryCollector.check_room(ctx, self)
         check_entity_filter(self.server, filter.entity)
         return EventHistoryCollector(ctx, self, filter)
 
