@@ -20,7 +20,7 @@ from tests.conftest import _simulator, on_reactor
 
 @pytest.fixture(scope='module')
 def sim(validator):
-    return _simulator(validator, tls=False)
+    return _simulator(validator, tls=False, ds=2)
 
 
 @pytest.fixture
@@ -34,6 +34,12 @@ def _setting(sim, name, value):
     old = getattr(manager, name)
     on_reactor(setattr, manager, name, value)
     return old
+
+
+def model_of(sim, obj):
+    """The model object behind a pyVmomi managed object."""
+    from vimsim.schema import MoRef
+    return sim.sim.objects.get(MoRef(obj._wsdlName, obj._moId))
 
 
 # -- finished tasks stay readable ---------------------------------------------------------
@@ -115,3 +121,110 @@ def test_count_bound_keeps_a_minimum_lifetime(sim, si, dc):
     finally:
         _setting(sim, 'keep_completed', old_count)
         _setting(sim, 'min_completed_lifetime', old_minimum)
+
+
+# -- templates: Relocate, Migrate, Clone ------------------------------------------------------
+
+def _cluster_hosts(dc):
+    cluster = next(e for e in dc.hostFolder.childEntity
+                   if isinstance(e, vim.ClusterComputeResource))
+    return cluster, list(cluster.host)
+
+
+@pytest.fixture
+def template(si, dc):
+    """A powered-off clone of a VM, marked as a template; destroyed after."""
+    cluster, _ = _cluster_hosts(dc)
+    source = next(vm for vm in dc.vmFolder.childEntity if isinstance(vm, vim.VirtualMachine))
+    task = source.Clone(dc.vmFolder, 'tmpl-%s' % time.monotonic_ns(), vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec(pool=cluster.resourcePool), powerOn=False))
+    WaitForTask(task)
+    vm = task.info.result
+    vm.MarkAsTemplate()
+    yield vm
+    WaitForTask(vm.Destroy())
+
+
+def _pool_vms(pool):
+    return list(pool.vm)
+
+
+def test_relocate_a_template_between_hosts_and_datastores(sim, si, dc, template):
+    cluster, hosts = _cluster_hosts(dc)
+    other = next(h for h in hosts if h != template.runtime.host)
+    assert WaitForTask(template.Relocate(vim.vm.RelocateSpec(host=other))) == 'success'
+    assert template.runtime.host == other
+    assert template.resourcePool is None and template.config.template is True
+    # a pool names the cluster to place it in; the template still joins no pool
+    assert WaitForTask(template.Relocate(vim.vm.RelocateSpec(
+        pool=cluster.resourcePool, host=hosts[0]))) == 'success'
+    assert template.runtime.host == hosts[0] and template.resourcePool is None
+    assert template not in _pool_vms(cluster.resourcePool)
+    target = next(ds for ds in dc.datastore if ds not in template.datastore)
+    assert WaitForTask(template.Relocate(vim.vm.RelocateSpec(datastore=target))) == 'success'
+    assert template.datastore == [target]
+    assert template.config.files.vmPathName.startswith('[%s] ' % target.name)
+    relocated = [e for e in si.content.eventManager.QueryEvents(vim.event.EventFilterSpec(
+        entity=vim.event.EventFilterSpec.ByEntity(entity=template, recursion='self'),
+        eventTypeId=['VmRelocatedEvent']))]
+    assert len(relocated) == 3 and all(e.template for e in relocated)
+
+
+def test_relocate_moves_a_template_off_an_inactive_host(sim, si, dc, template):
+    """vCenter (since 5.1) picks a suitable host when the template's is inactive."""
+    host = template.runtime.host
+    model_host = model_of(sim, host)
+    on_reactor(setattr, model_host, 'maintenance', True)
+    try:
+        assert WaitForTask(template.Relocate(vim.vm.RelocateSpec())) == 'success'
+        assert template.runtime.host != host and template.runtime.host in host.parent.host
+    finally:
+        on_reactor(setattr, model_host, 'maintenance', False)
+
+
+def test_migrate_a_template_is_not_supported(si, dc, template):
+    _, hosts = _cluster_hosts(dc)
+    with pytest.raises(vmodl.fault.NotSupported):
+        template.Migrate(priority='defaultPriority', host=hosts[1])
+
+
+def test_clone_a_template_to_a_template(si, dc, template):
+    host = template.runtime.host
+    task = template.Clone(dc.vmFolder, 'tmpl-copy', vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec(), template=True, powerOn=False))
+    assert WaitForTask(task) == 'success'
+    copy = task.info.result
+    try:
+        assert copy.config.template is True and copy.resourcePool is None
+        assert copy.runtime.host == host
+        # and deploying it needs a pool, as vCenter says
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            copy.Clone(dc.vmFolder, 'deployed', vim.vm.CloneSpec(
+                location=vim.vm.RelocateSpec(), powerOn=False))
+    finally:
+        WaitForTask(copy.Destroy())
+
+
+def test_clone_and_register_as_template_leave_the_pool(si, dc):
+    """Every way to make a template leaves it in no pool, as MarkAsTemplate does."""
+    cluster, hosts = _cluster_hosts(dc)
+    source = next(vm for vm in dc.vmFolder.childEntity if isinstance(vm, vim.VirtualMachine)
+                  and not vm.config.template)
+    task = source.Clone(dc.vmFolder, 'clone-as-template', vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec(pool=cluster.resourcePool), template=True, powerOn=False))
+    WaitForTask(task)
+    made = task.info.result
+    assert made.config.template is True and made.resourcePool is None
+    assert made not in _pool_vms(cluster.resourcePool)
+    path = made.config.files.vmPathName
+    folder = dc.vmFolder.CreateFolder('unregistered')
+    WaitForTask(folder.MoveIntoFolder_Task([made]))
+    WaitForTask(folder.UnregisterAndDestroy_Task())
+    task = dc.vmFolder.RegisterVM_Task(path=path, asTemplate=True, host=hosts[0])
+    WaitForTask(task)
+    registered = task.info.result
+    try:
+        assert registered.config.template is True and registered.resourcePool is None
+        assert registered not in _pool_vms(hosts[0].parent.resourcePool)
+    finally:
+        WaitForTask(registered.Destroy())
