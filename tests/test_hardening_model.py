@@ -228,3 +228,41 @@ def test_clone_and_register_as_template_leave_the_pool(si, dc):
         assert registered not in _pool_vms(hosts[0].parent.resourcePool)
     finally:
         WaitForTask(registered.Destroy())
+
+
+# -- snapshot trees stop at vSphere's depth ---------------------------------------------------
+
+MAX_SNAPSHOT_LEVELS = 31   # vSphere's snapshot tree depth: 32 files in a disk chain
+
+def test_snapshot_tree_depth_is_bounded(si, dc):
+    """31 levels, then TooManySnapshotLevels (it used to go on until the
+    server's RecursionError at about 138); the deep tree reads whole."""
+    cluster, _ = _cluster_hosts(dc)
+    source = next(vm for vm in dc.vmFolder.childEntity if isinstance(vm, vim.VirtualMachine)
+                  and not vm.config.template)
+    task = source.Clone(dc.vmFolder, 'deep', vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec(pool=cluster.resourcePool), powerOn=False))
+    WaitForTask(task)
+    vm = task.info.result
+    try:
+        for level in range(MAX_SNAPSHOT_LEVELS):
+            WaitForTask(vm.CreateSnapshot('s%d' % level, memory=False, quiesce=False))
+        with pytest.raises(vim.fault.TooManySnapshotLevels):
+            WaitForTask(vm.CreateSnapshot('one-too-many', memory=False, quiesce=False))
+        depth, node = 0, vm.snapshot.rootSnapshotList
+        while node:
+            depth, node = depth + 1, node[0].childSnapshotList
+        assert depth == MAX_SNAPSHOT_LEVELS
+        disk = next(d for d in vm.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk))
+        chain = [layout for layout in vm.layoutEx.disk if layout.key == disk.key][0].chain
+        assert len(chain) == MAX_SNAPSHOT_LEVELS + 1      # vSphere's 32 files in a chain
+        # a branch from a shallower snapshot still has room
+        tenth = vm.snapshot.rootSnapshotList[0]
+        for _ in range(9):
+            tenth = tenth.childSnapshotList[0]
+        WaitForTask(tenth.snapshot.Revert())
+        branch = vm.CreateSnapshot('branch', memory=False, quiesce=False)
+        WaitForTask(branch)
+        assert branch.info.result in tenth.snapshot.childSnapshot
+    finally:
+        WaitForTask(vm.Destroy())
