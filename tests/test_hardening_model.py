@@ -266,3 +266,29 @@ def test_snapshot_tree_depth_is_bounded(si, dc):
         assert branch.info.result in tenth.snapshot.childSnapshot
     finally:
         WaitForTask(vm.Destroy())
+
+
+# -- a host's clock -------------------------------------------------------------------------
+
+def test_update_date_time_refuses_what_the_clock_cannot_keep(si, dc):
+    """Near year 9999 the host clock used to overflow on its next read and
+    break QueryDateTime for good; such times are refused, the clock goes on."""
+    from datetime import datetime, timedelta, timezone
+    host = dc.hostFolder.childEntity[0].host[0]
+    clock = host.configManager.dateTimeSystem
+    with pytest.raises(vmodl.fault.InvalidArgument) as raised:
+        clock.UpdateDateTime(datetime(9999, 12, 31, 23, 59, 59, tzinfo=timezone.utc))
+    assert raised.value.invalidProperty == 'dateTime'
+    # past 9999 once in UTC: a bad request, not an internal error
+    with pytest.raises(vmodl.fault.InvalidRequest):
+        clock.UpdateDateTime(datetime(9999, 12, 31, 23, 59, 59,
+                                      tzinfo=timezone(timedelta(hours=-1))))
+    before = clock.QueryDateTime()
+    assert abs(before - datetime.now(timezone.utc)) < timedelta(minutes=5)
+    late = datetime(9998, 12, 31, 23, 0, tzinfo=timezone.utc)
+    clock.UpdateDateTime(late)
+    try:
+        assert late <= clock.QueryDateTime() < late + timedelta(minutes=5)
+    finally:
+        clock.UpdateDateTime(datetime.now(timezone.utc))
+    assert abs(clock.QueryDateTime() - datetime.now(timezone.utc)) < timedelta(minutes=5)
