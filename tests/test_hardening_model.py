@@ -292,3 +292,167 @@ def test_update_date_time_refuses_what_the_clock_cannot_keep(si, dc):
     finally:
         clock.UpdateDateTime(datetime.now(timezone.utc))
     assert abs(clock.QueryDateTime() - datetime.now(timezone.utc)) < timedelta(minutes=5)
+
+
+# -- a users file, and the lockout of its accounts -------------------------------------------
+
+USERS = [{'user': 'alice@vsphere.local', 'password': 'wonder', 'groups': ['Admins']},
+         {'user': 'bob@vsphere.local', 'password': 'builder'},
+         {'user': 'administrator@vsphere.local', 'password': 'VMware1!'}]
+
+
+@pytest.fixture(scope='module')
+def users_sim(validator, tmp_path_factory):
+    import json
+    path = tmp_path_factory.mktemp('users') / 'users.json'
+    path.write_text(json.dumps(USERS))
+    return _simulator(validator, tls=False, users=str(path))
+
+
+@pytest.fixture
+def lockout(users_sim):
+    """The lockout policy, with no failures counted; its times and counts
+    are put back after the test."""
+    policy = users_sim.sim.session_manager.lockout
+
+    def forget_failures():
+        policy._locked_until.clear()
+        policy._failures.clear()
+
+    saved = (policy.failure_interval, policy.unlock_time)
+    on_reactor(forget_failures)
+    yield policy
+    on_reactor(setattr, policy, 'failure_interval', saved[0])
+    on_reactor(setattr, policy, 'unlock_time', saved[1])
+    on_reactor(forget_failures)
+
+
+def _refused(sim, user, pwd):
+    with pytest.raises(vim.fault.InvalidLogin):
+        sim.connect(user=user, pwd=pwd)
+
+
+def _logs_in(sim, user, pwd):
+    si = sim.connect(user=user, pwd=pwd)
+    try:
+        return si.content.sessionManager.currentSession.userName
+    finally:
+        Disconnect(si)
+
+
+def _events(si, type_id, user):
+    found = si.content.eventManager.QueryEvents(vim.event.EventFilterSpec(eventTypeId=[type_id]))
+    return [e for e in found if e.userName == user]
+
+
+def test_a_users_file_admits_only_its_accounts(users_sim):
+    assert _logs_in(users_sim, 'alice@vsphere.local', 'wonder') == 'alice@vsphere.local'
+    # names compare as SSO's do: regardless of case
+    assert _logs_in(users_sim, 'ALICE@vsphere.LOCAL', 'wonder') == 'alice@vsphere.local'
+    _refused(users_sim, 'user', 'pass')               # the default mode's anyone is no one here
+    _refused(users_sim, 'alice@vsphere.local', 'wrong')
+    _refused(users_sim, 'bob@vsphere.local', 'wonder')
+
+
+def test_five_failed_logins_lock_an_account(users_sim, lockout):
+    """vCenter SSO's lockout: after 5 failures even the right password fails
+    (InvalidLogin), each attempt is logged; other accounts are untouched;
+    the lock ends after the unlock time. A success resets the count."""
+    on_reactor(setattr, lockout, 'unlock_time', 1.5)
+    si = users_sim.connect(user='alice@vsphere.local', pwd='wonder')
+    try:
+        failed = ('BadUsernameSessionEvent', 'com.vmware.sso.LoginFailure')
+        before = [len(_events(si, kind, 'bob@vsphere.local')) for kind in failed]
+        for _ in range(4):
+            _refused(users_sim, 'bob@vsphere.local', 'nope')
+        assert _logs_in(users_sim, 'bob@vsphere.local', 'builder')   # 4 failures, a reset
+        for _ in range(5):
+            _refused(users_sim, 'bob@vsphere.local', 'nope')
+        locked_at = time.monotonic()
+        _refused(users_sim, 'bob@vsphere.local', 'builder')
+        assert _logs_in(users_sim, 'alice@vsphere.local', 'wonder')
+        bad, sso = [_events(si, kind, 'bob@vsphere.local') for kind in failed]
+        assert [len(bad), len(sso)] == [before[0] + 10, before[1] + 10]
+        assert all(e.ipAddress == '127.0.0.1' for e in bad)
+        assert sso[-1].fullFormattedMessage.startswith(
+            'Failed login bob@vsphere.local from 127.0.0.1 at ')
+        assert sso[-1].fullFormattedMessage.endswith(' GMT in SSO')
+        assert _events(si, 'com.vmware.sso.LoginSuccess', 'bob@vsphere.local')
+    finally:
+        Disconnect(si)
+    time.sleep(max(0.0, locked_at + 1.6 - time.monotonic()))
+    assert _logs_in(users_sim, 'bob@vsphere.local', 'builder') == 'bob@vsphere.local'
+
+
+def test_failures_must_fall_within_the_interval(users_sim, lockout):
+    on_reactor(setattr, lockout, 'failure_interval', 0.5)
+    for _ in range(4):
+        _refused(users_sim, 'bob@vsphere.local', 'nope')
+    time.sleep(0.6)
+    _refused(users_sim, 'bob@vsphere.local', 'nope')      # the first four are too old
+    assert _logs_in(users_sim, 'bob@vsphere.local', 'builder')
+
+
+def test_administrator_is_never_locked(users_sim, lockout):
+    """As vCenter's policy says: it applies to user accounts, not to
+    administrator@vsphere.local."""
+    for _ in range(6):
+        _refused(users_sim, 'administrator@vsphere.local', 'guess')
+    assert _logs_in(users_sim, 'administrator@vsphere.local', 'VMware1!')
+
+
+def test_any_credentials_mode_never_locks(sim):
+    for _ in range(6):
+        _refused(sim, 'anyone', '')
+    assert _logs_in(sim, 'anyone', 'pass') == 'anyone'
+
+
+def test_users_file_errors_are_named(tmp_path):
+    from vimsim.users import read_users
+    cases = {'[]': 'expected a list', '{"user": "a"}': 'expected a list',
+             '[{"user": "a", "password": ""}]': 'entry 1: "password"',
+             '[{"user": "a", "password": "p", "role": "x"}]': 'unknown field role',
+             '[{"user": "a", "password": "p", "groups": "g"}]': '"groups" must be a list',
+             '[{"user": "a", "password": "p"}, {"user": "A", "password": "q"}]':
+                 'entry 2: user A is listed twice',
+             'not json': 'is not JSON'}
+    for number, (text, message) in enumerate(cases.items()):
+        path = tmp_path / ('users%d.json' % number)
+        path.write_text(text)
+        with pytest.raises(ValueError, match=message):
+            read_users(str(path))
+    with pytest.raises(ValueError, match='No such file'):
+        read_users(str(tmp_path / 'missing.json'))
+    good = tmp_path / 'good.json'
+    good.write_text('[{"user": "a@x", "password": "p", "groups": ["g1", "g2"]}]')
+    [user] = read_users(str(good))
+    assert (user.name, user.password, user.groups) == ('a@x', 'p', ('g1', 'g2'))
+
+
+def test_the_users_flag(tmp_path):
+    """-users FILE: the env line logs in as its first account; -username
+    cannot go with it."""
+    import json
+    import subprocess
+    import sys
+    from vimsim.options import UsageError, parse_args
+    assert parse_args(['-users', 'f.json']).users == 'f.json'
+    with pytest.raises(UsageError):
+        parse_args(['-users', 'f.json', '-username', 'x'])
+    path = tmp_path / 'users.json'
+    path.write_text(json.dumps(USERS))
+    proc = subprocess.Popen([sys.executable, '-m', 'vimsim', '-l', '127.0.0.1:0', '-tls=false',
+                             '-users', str(path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        line = proc.stdout.readline().decode()
+        assert line.startswith('export GOVC_URL=http://alice%40vsphere.local:wonder@127.0.0.1:')
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    bad = tmp_path / 'bad.json'
+    bad.write_text('[{"user": "a"}]')
+    done = subprocess.run([sys.executable, '-m', 'vimsim', '-users', str(bad)],
+                          capture_output=True, timeout=60)
+    assert done.returncode == 1
+    assert b'entry 1: "password" must be a non-empty string' in done.stderr
