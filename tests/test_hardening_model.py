@@ -456,3 +456,16 @@ def test_the_users_flag(tmp_path):
                           capture_output=True, timeout=60)
     assert done.returncode == 1
     assert b'entry 1: "password" must be a non-empty string' in done.stderr
+
+
+def test_esx_has_no_sso_events(esx):
+    """ESXi has no SSO: its logins post the session events only."""
+    _refused(esx, 'intruder', '')
+    si = esx.connect()
+    try:
+        found = si.content.eventManager.QueryEvents(vim.event.EventFilterSpec(
+            eventTypeId=['com.vmware.sso.LoginFailure', 'com.vmware.sso.LoginSuccess']))
+        assert found == []
+        assert _events(si, 'BadUsernameSessionEvent', 'intruder')
+    finally:
+        Disconnect(si)
