@@ -15,17 +15,18 @@ from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, on_reactor
+from tests.conftest import _simulator, all_of, on_reactor
 
 
 @pytest.fixture(scope='module')
 def sim(validator):
+    """Two datastores, for relocations."""
     return _simulator(validator, tls=False, ds=2)
 
 
 @pytest.fixture
 def dc(si):
-    return si.RetrieveContent().rootFolder.childEntity[0]
+    return all_of(si, vim.Datacenter)[0]
 
 
 def _setting(sim, name, value):
