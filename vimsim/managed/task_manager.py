@@ -246,9 +246,10 @@ class TaskManager(Manager):
             self.forget(kept.popleft())
         deadlines = [recent[0].finished_at + self.recent_seconds] if recent else []
         if kept:
-            deadlines.append(kept[0].finished_at + (
-                self.min_completed_lifetime if len(kept) > self.keep_completed
-                else self.keep_seconds))
+            age = self.keep_seconds
+            if len(kept) > self.keep_completed:
+                age = min(age, self.min_completed_lifetime)
+            deadlines.append(kept[0].finished_at + age)
         if not deadlines:
             return
         deadline = min(deadlines)
