@@ -25,6 +25,7 @@ class Options:
     tlskey: str = ''                 # -tlskey: PEM key file
     username: str = ''               # -username: '' = any user name accepted
     password: str = ''               # -password: '' = any password accepted
+    users: str = ''                  # -users FILE: only its accounts log in (vimsim.users)
     api_version: str = ''            # -api-version: '' = the simulator's newest
     env: str = '-'                   # -E: file/fifo for the env line ('-' = stdout)
     load: str = ''                   # -load DIR: load the model from a directory
@@ -89,6 +90,7 @@ FLAGS = {
                  'Login username for vcsim (any username allowed by default)'),
     'password': ('password', 'str',
                  'Login password for vcsim (any password allowed by default)'),
+    'users': ('users', 'str', 'JSON file of the accounts that may log in (see README)'),
     'api-version': ('api_version', 'str', 'API version'),
     'E': ('env', 'str', 'Output vcsim variables to the given fifo or stdout'),
     'load': ('load', 'str', 'Load model from directory'),
@@ -288,3 +290,5 @@ def _check(opts):
         if name.startswith('session-max-') and getattr(opts, fld) < 1:
             raise UsageError('invalid value %r for flag -%s: must be at least 1'
                              % (getattr(opts, fld), name))
+    if opts.users and (opts.username or opts.password):
+        raise UsageError('-users and -username/-password exclude each other')

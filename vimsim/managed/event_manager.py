@@ -243,6 +243,11 @@ EXTENDED = {
         'Virtual machine restarted by vSphere HA', 'warning',
         'vSphere HA restarted virtual machine {vm.name} on host {host.name} in cluster '
         '{computeResource.name}'),
+    'com.vmware.sso.LoginSuccess': (
+        'Login success', 'info', 'Successful login {userName} from {client} at {timestamp} '
+        'in SSO'),
+    'com.vmware.sso.LoginFailure': (
+        'Login failure', 'info', 'Failed login {userName} from {client} at {timestamp} in SSO'),
 }
 # the placeholders a message takes from the event itself, not from its arguments
 _EVENT_PATHS = ('vm.', 'host.', 'computeResource.', 'datacenter.', 'ds.', 'net.', 'dvs.',

@@ -9,11 +9,12 @@ the fixed `ha-*` names hostd uses. Where ESX's ServiceContent already holds an
 object of the same type and moid (ha-user-directory, ha-license-manager ...),
 that object is the member.
 """
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import refs
 from vimsim.managed.task import now
+from vimsim.soap.fault import InvalidArgument
 
 # HostConfigManager field -> (managed type, vCenter moid prefix, ESX moid)
 CONFIG_MANAGERS = (
@@ -159,13 +160,18 @@ class HostAdvancedOptions(HostManagerObject):
 
 class HostDateTimeSystem(HostManagerObject):
     """HostSystem.configManager.dateTimeSystem: the host's clock, kept as an
-    offset from the simulator's so it goes on ticking after UpdateDateTime."""
+    offset from the simulator's so it goes on ticking after UpdateDateTime.
+    A time the clock could not go on keeping (dateTimes end with year 9999)
+    is refused: a year's margin before that end."""
     offset = timedelta(0)
+    LATEST = datetime(9999, 1, 1, tzinfo=timezone.utc)
 
     def QueryDateTime(self, ctx):
         return now() + self.offset
 
     def UpdateDateTime(self, ctx, dateTime):
+        if dateTime >= self.LATEST:
+            raise InvalidArgument('dateTime')
         self.offset = dateTime - now()
 
 

@@ -12,10 +12,11 @@ import time
 import uuid
 from datetime import datetime, timezone
 
-from twisted.internet import task
+from twisted.internet import reactor, task
 
 from vimsim.managed.base import ManagedObject
 from vimsim.soap.fault import InvalidArgument, NotFound, fault
+from vimsim.users import read_users
 
 COOKIE_NAME = 'vmware_soap_session'
 CLONE_TICKET_SECONDS = 300
@@ -83,6 +84,46 @@ class Session:
             task.cooperate(obj.destroy() for obj in owned)
 
 
+class Lockout:
+    """Failed logins per account, and the locks they earn: `max_failures`
+    failures within `failure_interval` seconds lock the account for
+    `unlock_time` seconds, during which even its right password fails.
+    vCenter SSO's default policy (5, 180 s, 300 s), which spares
+    administrator@vsphere.local; in ESX mode ESXi's Security.AccountLockFailures
+    and Security.AccountUnlockTime (5, 900 s). Times are the reactor's."""
+
+    def __init__(self, esx, clock=reactor):
+        self.max_failures = 5
+        self.failure_interval, self.unlock_time = (900, 900) if esx else (180, 300)
+        self.exempt = () if esx else ('administrator@vsphere.local',)
+        self.clock = clock
+        self._failures = {}       # account key -> times of its recent failures, oldest first
+        self._locked_until = {}   # account key -> when its lock ends
+
+    def locked(self, key):
+        until = self._locked_until.get(key)
+        if until is not None and self.clock.seconds() >= until:
+            del self._locked_until[key]
+            until = None
+        return until is not None
+
+    def failed(self, key):
+        """Count a failed login of an unlocked account."""
+        if key in self.exempt:
+            return
+        now = self.clock.seconds()
+        times = self._failures.setdefault(key, collections.deque())
+        times.append(now)
+        while times[0] <= now - self.failure_interval:
+            times.popleft()
+        if len(times) >= self.max_failures:
+            del self._failures[key]
+            self._locked_until[key] = now + self.unlock_time
+
+    def succeeded(self, key):
+        self._failures.pop(key, None)
+
+
 class SessionManager(ManagedObject):
     type_name = 'SessionManager'
 
@@ -90,6 +131,10 @@ class SessionManager(ManagedObject):
         super().__init__(server, moid)
         self.username = username
         self.password = password
+        users_file = getattr(server.options, 'users', '')
+        # -users: the only accounts that log in, by key
+        self.accounts = {u.key: u for u in read_users(users_file)} if users_file else None
+        self.lockout = Lockout(server.esx)
         self.idle_timeout = idle_timeout
         self.sessions = {}          # key -> Session
         self._by_cookie = {}        # cookie -> Session
@@ -138,12 +183,34 @@ class SessionManager(ManagedObject):
             return None
 
     def _post_login(self, session):
-        """UserLoginSessionEvent, as vCenter logs every login."""
+        """UserLoginSessionEvent, as vCenter logs every login (and its SSO
+        its own com.vmware.sso.LoginSuccess)."""
         events = self._events()
         if events is not None:
             info = session.info
+            self._post_sso(events, 'com.vmware.sso.LoginSuccess', session.user, info.ipAddress)
             events.post('UserLoginSessionEvent', user=session.user, ipAddress=info.ipAddress,
                         userAgent=info.userAgent, locale=info.locale, sessionId=session.key)
+
+    def _post_failed_login(self, ctx, user):
+        """A refused login: vCenter's SSO logs com.vmware.sso.LoginFailure,
+        vpxd BadUsernameSessionEvent (a locked account's attempts too)."""
+        events = self._events()
+        if events is not None:
+            request = ctx.request
+            address = (request.peer if request else None) or '127.0.0.1'
+            self._post_sso(events, 'com.vmware.sso.LoginFailure', user, address)
+            events.post('BadUsernameSessionEvent', user=user, ipAddress=address)
+
+    def _post_sso(self, events, type_id, user, address):
+        """An SSO audit event (vCenter only: ESXi has no SSO)."""
+        if self.server.esx:
+            return
+        T = self.server.schema.types
+        stamp = datetime.now(timezone.utc).strftime('%m/%d/%Y %H:%M:%S GMT')
+        events.post('EventEx', user=user, eventTypeId=type_id, severity='info',
+                    arguments=[T['KeyAnyValue'].cls(key='client', value=address),
+                               T['KeyAnyValue'].cls(key='timestamp', value=stamp)])
 
     def _post_logout(self, session):
         """UserLogoutSessionEvent: whatever ended the session."""
@@ -174,15 +241,29 @@ class SessionManager(ManagedObject):
 
     # -- API methods --------------------------------------------------------------
     def Login(self, ctx, userName, password, locale=None):
-        if not self._credentials_ok(userName, password):
-            events = self._events()
-            if events is not None:   # vCenter logs the failed attempt
-                request = ctx.request
-                events.post('BadUsernameSessionEvent', user=userName or '',
-                            ipAddress=(request.peer if request else None) or '127.0.0.1')
+        user = self._authenticate(userName, password)
+        if user is None:
+            self._post_failed_login(ctx, userName or '')
             raise fault('InvalidLogin', 'Cannot complete login due to an incorrect '
                                         'user name or password.')
-        return self._start(ctx, userName, locale).info
+        return self._start(ctx, user, locale).info
+
+    def _authenticate(self, user, password):
+        """The session's user name for these credentials, None to refuse them:
+        anyone with a non-empty name and password (vcsim's default), the
+        -username/-password pair, or an account of the -users file. A locked
+        account is refused whatever the password (vCenter answers the same
+        InvalidLogin); only failures of the file's accounts count."""
+        if self.accounts is None:
+            return user if self._credentials_ok(user, password) else None
+        account = self.accounts.get((user or '').casefold())
+        if account is None or self.lockout.locked(account.key):
+            return None
+        if password != account.password:
+            self.lockout.failed(account.key)
+            return None
+        self.lockout.succeeded(account.key)
+        return account.name
 
     def _credentials_ok(self, user, password):
         if not user or not password:

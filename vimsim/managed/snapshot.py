@@ -25,6 +25,9 @@ CAPTURED = ('num_cpu', 'memory_mb', 'cores_per_socket', 'guest_id', 'annotation'
             'cpu_hot_remove', 'memory_hot_add', 'disk_kb')
 VMSN_SIZE = 33456
 SNAPSHOT_NAME_MAX = 80
+# levels in a snapshot tree: a branch of 31 snapshots is a disk chain of 32
+# files, vSphere's "32 snapshots in a chain"; one more is TooManySnapshotLevels
+MAX_SNAPSHOT_LEVELS = 31
 
 
 def _now():
@@ -106,10 +109,20 @@ class VirtualMachineSnapshot(ManagedObject):
         return '%s/%s-Snapshot%d.vmem' % (vm.directory, vm.file_name, self.sid)
 
     def subtree(self):
-        found = [self]
-        for child in self.children:
-            found.extend(child.subtree())
+        """This snapshot and those below it, depth first (without recursion)."""
+        found, pending = [], [self]
+        while pending:
+            snap = pending.pop()
+            found.append(snap)
+            pending.extend(reversed(snap.children))
         return found
+
+    def level(self):
+        """1 for a root snapshot, 2 for its children, ..."""
+        level, above = 1, self.parent_snapshot
+        while above is not None:
+            level, above = level + 1, above.parent_snapshot
+        return level
 
     # -- API methods -------------------------------------------------------------------
     def RevertToSnapshot_Task(self, ctx, host=None, suppressPowerOn=False):
@@ -354,6 +367,10 @@ def create_snapshot_task(ctx, vm, name, description, memory, quiesce,
         with_memory = bool(memory) and on
         state = vm.power_state if (with_memory or not on) else 'poweredOff'
         tree = vm.snapshot_tree
+        if tree is not None and tree.current is not None and \
+                tree.current.level() >= MAX_SNAPSHOT_LEVELS:
+            raise fault('TooManySnapshotLevels', 'The operation would exceed the maximum of %d '
+                        'levels in the snapshot tree.' % MAX_SNAPSHOT_LEVELS)
         if tree is None:
             tree = vm.snapshot_tree = SnapshotTree(vm)
         captured = capture(vm)

@@ -89,7 +89,7 @@ class Task(ManagedObject):
         self._work = None
         self._pending = None      # the DelayedCall of the next step
         self._running = None      # the Deferred of work in progress
-        self._expiry = None
+        self.finished_at = None   # the manager's clock when it finished
         self.external = False     # made by CreateTask: an extension drives it
 
     # -- reading ------------------------------------------------------------------
@@ -214,13 +214,6 @@ class Task(ManagedObject):
         if running is not None:
             running.cancel()   # the work's canceller may stop it; it ends in _fail
         reactor.callLater(0, self.finish_error, self.manager.canceled_fault())
-
-    def forget(self):
-        """Leave the inventory: the task is no longer recent."""
-        if self._expiry is not None and self._expiry.active():
-            self._expiry.cancel()
-        self._expiry = None
-        self.destroy()
 
     # -- API methods ----------------------------------------------------------------------
     def CancelTask(self, ctx):

@@ -12,9 +12,13 @@ task's descriptionId names the type it ran on.
 
 Recent tasks follow vCenter: `recentTask` (of the TaskManager and of each
 entity) lists queued and running tasks and those completed within the last 10
-minutes, at most the last 200 completed ones; a task leaves the inventory
-(ManagedObjectNotFound) when it leaves the recent list. TaskInfos stay in a
-bounded history that task history collectors read.
+minutes, at most the last 200 completed ones. Leaving that list does not end a
+task: a finished Task stays readable (its `info`, WaitForTask) for 10 minutes,
+or, past a generous 10,000 finished tasks, for at least vpxd's
+`config.task.minCompletedLifetime` (60 s) whatever the load; then it leaves the
+inventory (ManagedObjectNotFound). The bounds are attributes of the manager and
+run on its `clock` (the reactor). TaskInfos stay longer, in a bounded history
+that task history collectors read.
 """
 import collections
 import copy
@@ -28,6 +32,9 @@ from vimsim.soap.fault import InvalidArgument, fault
 
 RECENT_SECONDS = 600        # completed tasks stay recent this long
 RECENT_COMPLETED = 200      # ... and only the last this many completed ones
+KEEP_SECONDS = 600          # a finished Task stays readable this long
+KEEP_COMPLETED = 10000      # ... unless more finished Tasks than this are kept,
+MIN_COMPLETED_LIFETIME = 60  # ... and never less than this (config.task.minCompletedLifetime)
 HISTORY_LIMIT = 10000       # TaskInfos kept for task history collectors
 
 # Entity task methods every ManagedEntity type inherits, and how vCenter
@@ -133,7 +140,14 @@ class TaskManager(Manager):
         self.durations = dict(getattr(server.options, 'task_duration', None) or {})
         self.history = collections.deque(maxlen=HISTORY_LIMIT)   # (serial, TaskInfo)
         self.collectors = set()            # live TaskHistoryCollectors
-        self._completed = collections.deque()   # recent completed Tasks, oldest first
+        # how long finished tasks stay recent, and readable (see the module's notes)
+        self.recent_seconds, self.recent_completed = RECENT_SECONDS, RECENT_COMPLETED
+        self.keep_seconds, self.keep_completed = KEEP_SECONDS, KEEP_COMPLETED
+        self.min_completed_lifetime = MIN_COMPLETED_LIFETIME
+        self.clock = reactor
+        self._recent_done = collections.deque()   # finished Tasks still recent, oldest first
+        self._kept_done = collections.deque()     # finished Tasks still readable, oldest first
+        self._sweep = None                        # the DelayedCall of the next expiry
         self._serial = 0
         server.task_manager = self
 
@@ -209,20 +223,45 @@ class TaskManager(Manager):
             collector.changed('latestPage')
 
     def task_finished(self, task):
-        """Keep a completed task recent for 10 minutes, and only the last 200."""
-        if task._expiry is not None:
+        """A task ended: it stays recent, then readable, within the bounds."""
+        if task.finished_at is not None:
             return
-        task._expiry = reactor.callLater(RECENT_SECONDS, self.forget, task)
-        self._completed.append(task)
-        while len(self._completed) > RECENT_COMPLETED:
-            self.forget(self._completed[0])
+        task.finished_at = self.clock.seconds()
+        self._recent_done.append(task)
+        self._kept_done.append(task)
+        self.sweep()
 
-    def forget(self, task):
-        """The task stops being recent and leaves the inventory."""
-        try:
-            self._completed.remove(task)
-        except ValueError:
-            pass
+    def sweep(self):
+        """Unlist the finished tasks past the recent bounds and forget those
+        past the readable ones, then wait for the next deadline."""
+        now = self.clock.seconds()
+        recent = self._recent_done
+        while recent and (len(recent) > self.recent_completed or
+                          recent[0].finished_at + self.recent_seconds <= now):
+            self._unlist(recent.popleft())
+        kept = self._kept_done
+        while kept and (kept[0].finished_at + self.keep_seconds <= now or (
+                len(kept) > self.keep_completed and
+                kept[0].finished_at + self.min_completed_lifetime <= now)):
+            self.forget(kept.popleft())
+        deadlines = [recent[0].finished_at + self.recent_seconds] if recent else []
+        if kept:
+            age = self.keep_seconds
+            if len(kept) > self.keep_completed:
+                age = min(age, self.min_completed_lifetime)
+            deadlines.append(kept[0].finished_at + age)
+        if not deadlines:
+            return
+        deadline = min(deadlines)
+        pending = self._sweep
+        if pending is not None and pending.active():
+            if pending.getTime() <= deadline:
+                return
+            pending.cancel()
+        self._sweep = self.clock.callLater(max(deadline - now, 0), self.sweep)
+
+    def _unlist(self, task):
+        """The task stops being recent (it stays readable)."""
         if task.ref in self.recentTask:
             self.recentTask.remove(task.ref)
             self.changed('recentTask')
@@ -230,7 +269,13 @@ class TaskManager(Manager):
         if entity is not None and task.ref in entity.recentTask:
             entity.recentTask.remove(task.ref)
             entity.changed('recentTask')
-        task.forget()
+
+    def forget(self, task):
+        """The finished task leaves the inventory."""
+        if task in self._recent_done:
+            self._recent_done.remove(task)
+        self._unlist(task)
+        task.destroy()
 
     def canceled_fault(self):
         return fault('RequestCanceled', 'The task was canceled by a user.')

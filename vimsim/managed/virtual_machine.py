@@ -97,7 +97,8 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         self.template = False
         self.file_name = name   # the creation name: files and identities keep it
         server.vm_sequence = max(getattr(server, 'vm_sequence', 0), sequence + 1)
-        pool.vms.append(self)
+        if pool is not None:   # None: a template
+            pool.vms.append(self)
         host.vms.append(self)
         datastore.vms.append(self)
         if network is not None:
@@ -944,13 +945,19 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         if active is not None and not active.done:
             raise fault('TaskInProgress', 'The operation is not allowed in the current state '
                         'because the virtual machine has a task in progress.', task=active.ref)
-        self.template = True
-        if self.pool is not None and self in self.pool.vms:
-            self.pool.vms.remove(self)
-            self.pool.changed('vm', 'summary', 'runtime')
-        self.template_pool, self.pool = self.pool, None
-        self.changed('config', 'summary', 'resourcePool', 'resourceConfig')
+        self.become_template()
         return None
+
+    def become_template(self):
+        """The VM is a template from now on, and so in no resource pool
+        (vCenter's templates read `resourcePool` unset)."""
+        self.template = True
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            if self in pool.vms:
+                pool.vms.remove(self)
+            pool.changed('vm', 'summary', 'runtime')
+        self.changed('config', 'summary', 'resourcePool', 'resourceConfig')
 
     def MarkAsVirtualMachine(self, ctx, pool, host=None):
         if not self.template:

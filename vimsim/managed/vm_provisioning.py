@@ -402,10 +402,13 @@ class FolderProvisioning:
                 if network is not None and vm not in network.vms:
                     network.vms.append(vm)
                     network.changed('vm')
-            vm.template = bool(asTemplate)
             self.changed('childEntity')
             target.changed('vm', 'summary')
             target_pool.changed('vm', 'summary')
+            if asTemplate:
+                vm.become_template()
+            else:
+                vm.template = False
             task.post_event('VmRegisteredEvent', vm)
             return vm
         return run_task(ctx, self, 'RegisterVM_Task', work)
@@ -747,7 +750,8 @@ class VmProvisioning:
         def work(task):
             vm_name = check_name(name)
             check_unique(server, folder_object, vm_name)
-            target_pool = pool or self.pool
+            # a template goes in no pool: for a clone to a template the pool is ignored
+            target_pool = None if spec.template else pool or self.pool
             if host is not None and target_pool is not None and \
                     host not in target_pool.owner_object.hosts:
                 if pool is not None:
@@ -756,7 +760,8 @@ class VmProvisioning:
             target_ds = datastore or self.datastore_object
             target = host
             if target is None:
-                compute = target_pool.owner_object
+                compute = target_pool.owner_object if target_pool is not None \
+                    else self.host.compute_resource
                 target = pick_host(compute, target_ds, prefer=self.host)
                 if target is None:
                     raise fault('NoActiveHostInCluster', 'No host in the cluster is available '
@@ -785,7 +790,8 @@ class VmProvisioning:
             except Exception:
                 detach_vm(clone)
                 raise
-            clone.template = bool(spec.template)
+            if spec.template:
+                clone.become_template()
             _post_identity_events(task, clone)
             if self.template:
                 task.post_event('VmDeployedEvent', clone, srcTemplate=_argument(
@@ -850,7 +856,8 @@ class VmProvisioning:
             clone.devices_changed()
         folder.changed('childEntity')
         host.changed('vm', 'summary')
-        pool.changed('vm', 'summary')
+        if pool is not None:
+            pool.changed('vm', 'summary')
         datastore.changed('vm', 'summary', 'info')
         return clone
 
@@ -927,24 +934,30 @@ class VmProvisioning:
             if spec.folder is not None else None
 
         def work(task):
-            target_pool = pool or self.pool
+            target_ds = datastore or self.datastore_object
+            bound = pool or self.pool      # its compute resource holds the target host
             target = host
             if target is None:
                 if pool is not None and self.host not in pool.owner_object.hosts:
-                    target = pick_host(pool.owner_object, datastore or self.datastore_object)
+                    target = pick_host(pool.owner_object, target_ds)
                     if target is None:
                         raise _invalid_argument('spec.host')
+                elif self.template and host_usable(self.host) is not None:
+                    # vCenter moves a template off an inactive host to a suitable one
+                    target = pick_host(self.host.compute_resource, target_ds)
+                    if target is None:
+                        raise host_usable(self.host)
                 else:
                     target = self.host
-            elif target not in target_pool.owner_object.hosts:
+            elif bound is not None and target not in bound.owner_object.hosts:
                 if pool is not None:
                     raise _invalid_argument('spec.pool')
-                target_pool = target.compute_resource.pool
+                bound = target.compute_resource.pool
+            target_pool = None if self.template else bound
             if target is not self.host:
                 problem = host_usable(target)
                 if problem is not None:
                     raise problem
-            target_ds = datastore or self.datastore_object
             self._check_access(target, target_ds)
             if folder is not None:
                 if 'VirtualMachine' not in folder.childType:
@@ -958,6 +971,8 @@ class VmProvisioning:
 
     def MigrateVM_Task(self, ctx, priority, pool=None, host=None, state=None):
         server = self.server
+        if self.template:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
         pool_object = _resolve(ctx, pool, 'ResourcePool', 'pool') if pool is not None else None
         host_object = _resolve(ctx, host, 'HostSystem', 'host') if host is not None else None
         if pool_object is None and host_object is None:
