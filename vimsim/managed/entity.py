@@ -10,7 +10,7 @@ computed from those links on read, so every view of a relation comes from one
 truth.
 """
 from vimsim.managed.base import ManagedObject
-from vimsim.managed.vm_provisioning import FolderProvisioning
+from vimsim.managed.vm.provisioning import FolderProvisioning
 
 ADMIN_ROLE = -1
 
@@ -82,7 +82,7 @@ class ManagedEntity(ManagedObject):
 
     # -- Rename_Task --------------------------------------------------------------
     def Rename_Task(self, ctx, newName):
-        from vimsim.managed.task import run_task
+        from vimsim.managed.monitoring.task import run_task
         return run_task(ctx, self, 'Rename_Task', lambda task: self.rename(task, newName))
 
     # vCenter escapes these in entity names; a name is at most 80 characters.
@@ -224,7 +224,7 @@ class Datacenter(ManagedEntity):
         template, a task in progress, not in this datacenter) is in
         `notAttempted` with the fault. The VMs' events are the power-on
         path's own (VmStartingEvent, VmPoweredOnEvent)."""
-        from vimsim.managed.task import run_task
+        from vimsim.managed.monitoring.task import run_task
         from vimsim.soap.fault import fault, localized
         if self.server.esx:
             raise fault('NotSupported', 'The operation is not supported on the object.')
@@ -236,7 +236,7 @@ class Datacenter(ManagedEntity):
         MethodFault = self.server.schema.types['MethodFault'].cls
 
         def work(task):
-            from vimsim.managed.event_manager import _datacenter_of
+            from vimsim.managed.monitoring.event_manager import _datacenter_of
             T = self.T
             attempted, not_attempted = [], []
             for target in targets:

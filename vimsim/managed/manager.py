@@ -19,10 +19,10 @@ MANAGER_TYPES = {}
 
 # Modules defining Manager subclasses; imported lazily by build_managers so
 # that they can import this module.
-_MODULES = ('authorization_manager', 'event_manager', 'task_manager',
-            'performance_manager', 'alarm_manager', 'license_manager',
-            'option_manager', 'guest_operations_manager', 'search_index',
-            'customization_spec_manager')
+_MODULES = ('admin.authorization_manager', 'monitoring.event_manager', 'monitoring.task_manager',
+            'monitoring.performance_manager', 'monitoring.alarm_manager', 'admin.license_manager',
+            'admin.option_manager', 'vm.guest_operations_manager', 'service.search_index',
+            'vm.customization_spec_manager')
 
 
 class Manager(ManagedObject):

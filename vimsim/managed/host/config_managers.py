@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import refs
-from vimsim.managed.task import now
+from vimsim.managed.monitoring.task import now
 
 # HostConfigManager field -> (managed type, vCenter moid prefix, ESX moid)
 CONFIG_MANAGERS = (
@@ -153,7 +153,7 @@ class HostAdvancedOptions(HostManagerObject):
     """HostSystem.configManager.advancedOption: the host's advanced settings."""
 
     def QueryOptions(self, ctx, name=None):
-        from vimsim.managed.option_manager import query_options
+        from vimsim.managed.admin.option_manager import query_options
         return query_options(self.host.options(), name)
 
 

@@ -17,7 +17,7 @@ import copy
 import re
 from datetime import datetime, timezone
 
-from vimsim.managed.task import run_task
+from vimsim.managed.monitoring.task import run_task
 from vimsim.soap.fault import fault
 
 NAME_MAX = 80
@@ -82,7 +82,7 @@ def check_unique(server, folder, name, exclude=None):
 
 
 def datacenter_of(server, entity):
-    from vimsim.managed.event_manager import _datacenter_of
+    from vimsim.managed.monitoring.event_manager import _datacenter_of
     return _datacenter_of(server, entity)
 
 
@@ -111,7 +111,7 @@ def _argument(server, type_name, field, obj):
 def _vm_task(ctx, vm, method, work):
     """The VM's task: vm_task (one task at a time per VM) once the VM module
     has it, else run_task."""
-    from vimsim.managed import virtual_machine
+    from vimsim.managed.vm import virtual_machine
     runner = getattr(virtual_machine, 'vm_task', None)
     if runner is not None:
         return runner(ctx, vm, method, work)
@@ -332,7 +332,7 @@ class FolderProvisioning:
         return datastore
 
     def _make_vm(self, ctx, name, pool, host, datastore, config, template=False):
-        from vimsim.managed.virtual_machine import VirtualMachine
+        from vimsim.managed.vm.virtual_machine import VirtualMachine
         server = self.server
         vm = VirtualMachine(server, server.new_vm_moid(), name, self, pool, host,
                             datastore, None, next_sequence(server),
@@ -566,8 +566,8 @@ class ResourcePoolProvisioning:
     def CreateResourcePool(self, ctx, name, spec):
         """A child pool with `spec`'s allocations (shares filled in from their
         level, as vCenter stores them); DuplicateName among the children."""
-        from vimsim.managed.event_manager import event_manager
-        from vimsim.managed.resource_pool import ResourcePool, default_shares
+        from vimsim.managed.monitoring.event_manager import event_manager
+        from vimsim.managed.inventory.resource_pool import ResourcePool, default_shares
         name = check_name(name)
         other = next((p for p in self.pools if p.name == name), None)
         if other is not None:
@@ -822,7 +822,7 @@ class VmProvisioning:
                             network=network.ref)
 
     def _copy_to(self, ctx, folder, name, pool, host, datastore, link_snapshot, snapshot):
-        from vimsim.managed.virtual_machine import VirtualMachine
+        from vimsim.managed.vm.virtual_machine import VirtualMachine
         server = self.server
         clone = VirtualMachine(server, server.new_vm_moid(), name, folder, pool, host,
                                datastore, self.network_object, next_sequence(server),
@@ -866,7 +866,7 @@ class VmProvisioning:
         return None
 
     def _cloned_devices(self, clone, devices, datastore, link_snapshot):
-        from vimsim.managed.virtual_machine import vm_mac
+        from vimsim.managed.vm.virtual_machine import vm_mac
         T = self.T
         out = []
         nic_index = 0
@@ -1091,7 +1091,7 @@ def _power_label(state):
 def check_customization(vm, spec):
     """{'hostName', 'domain', 'ips'} from a CustomizationSpec valid for `vm`;
     raise the CustomizationFault subtype vCenter gives otherwise."""
-    from vimsim.managed.virtual_machine import GUEST_FAMILY
+    from vimsim.managed.vm.virtual_machine import GUEST_FAMILY
     T = vm.T
     identity = spec.identity
     family = GUEST_FAMILY.get(vm.guest_id)

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from twisted.internet import reactor
 
 from vimsim.managed.entity import ManagedEntity, data_types
-from vimsim.managed.vm_provisioning import VmProvisioning
+from vimsim.managed.vm.provisioning import VmProvisioning
 from vimsim.soap.encode import freeze
 from vimsim.soap.fault import fault
 
@@ -75,7 +75,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
     hw_version = HW_VERSION    # config.version ('vmx-21')
     _devices = None            # the mutable device list, once anything changed it
     _active_task = None        # the VM's running task (vm_task's serialization)
-    snapshot_tree = None       # vimsim.managed.snapshot.SnapshotTree, once one was taken
+    snapshot_tree = None       # vimsim.managed.vm.snapshot.SnapshotTree, once one was taken
 
     def __init__(self, server, moid, name, folder, pool, host, datastore, network, sequence,
                  num_cpu=1, memory_mb=32, disk_kb=10 * 1024 * 1024, guest_id='otherGuest64',
@@ -805,7 +805,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         if active is not None and not active.done:
             raise fault('TaskInProgress', 'The operation is not allowed in the current state '
                         'because the virtual machine has a task in progress.', task=active.ref)
-        from vimsim.managed.event_manager import event_manager
+        from vimsim.managed.monitoring.event_manager import event_manager
         event_manager(self.server).post(event, self, ctx=ctx)
 
         def later():
@@ -816,7 +816,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
 
     def ShutdownGuest(self, ctx):
         def off():
-            from vimsim.managed.event_manager import event_manager
+            from vimsim.managed.monitoring.event_manager import event_manager
             self.set_power_state('poweredOff')
             event_manager(self.server).post('VmPoweredOffEvent', self)
         return self._guest_operation(ctx, 'VmGuestShutdownEvent', off)
@@ -829,7 +829,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
 
     def StandbyGuest(self, ctx):
         def standby():
-            from vimsim.managed.event_manager import event_manager
+            from vimsim.managed.monitoring.event_manager import event_manager
             self.set_power_state('suspended')
             event_manager(self.server).post('VmSuspendedEvent', self)
         return self._guest_operation(ctx, 'VmGuestStandbyEvent', standby)
@@ -929,7 +929,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         if active is not None and not active.done:
             raise fault('TaskInProgress', 'The operation is not allowed in the current state '
                         'because the virtual machine has a task in progress.', task=active.ref)
-        from vimsim.managed.event_manager import event_manager
+        from vimsim.managed.monitoring.event_manager import event_manager
         event_manager(self.server).post('VmRemovedEvent', self, ctx=ctx)
         self.remove_from_inventory(keep_files=True)
         return None
@@ -984,22 +984,22 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
 
     # -- snapshots --------------------------------------------------------------------------
     def CreateSnapshot_Task(self, ctx, name, description=None, memory=False, quiesce=False):
-        from vimsim.managed import snapshot
+        from vimsim.managed.vm import snapshot
         return snapshot.create_snapshot_task(ctx, self, name, description, memory, quiesce)
 
     def CreateSnapshotEx_Task(self, ctx, name, description=None, memory=False,
                               quiesceSpec=None):
-        from vimsim.managed import snapshot
+        from vimsim.managed.vm import snapshot
         return snapshot.create_snapshot_task(ctx, self, name, description, memory,
                                              quiesceSpec is not None,
                                              method='CreateSnapshotEx_Task')
 
     def RevertToCurrentSnapshot_Task(self, ctx, host=None, suppressPowerOn=False):
-        from vimsim.managed import snapshot
+        from vimsim.managed.vm import snapshot
         return snapshot.revert_current_task(ctx, self, suppressPowerOn)
 
     def RemoveAllSnapshots_Task(self, ctx, consolidate=True, spec=None):
-        from vimsim.managed import snapshot
+        from vimsim.managed.vm import snapshot
         return snapshot.remove_all_task(ctx, self, consolidate)
 
     @property
@@ -1259,7 +1259,7 @@ def vm_task(ctx, vm, method, work, cancelable=False, duration=None, this=None):
     `task` the running task's MoRef. Use it for every task on a VM (power,
     reconfigure, snapshots, destroy, clone, relocate, customize...). `this`:
     the object the method was called on when not the VM (a snapshot)."""
-    from vimsim.managed.task import run_task
+    from vimsim.managed.monitoring.task import run_task
     active = vm._active_task
     if active is not None and not active.done:
         raise fault('TaskInProgress', 'The operation is not allowed in the current state '

@@ -509,7 +509,7 @@ class EventManager(Manager):
             path, _, enum = path.partition('.@enum.')
             if path == 'info.descriptionId' and type_name in ('TaskEvent', 'TaskTimeoutEvent'):
                 key = event.info.descriptionId
-                from vimsim.managed.task_manager import task_manager
+                from vimsim.managed.monitoring.task_manager import task_manager
                 try:
                     return task_manager(self.server).labels.get(key, key)
                 except LookupError:
@@ -599,7 +599,7 @@ class EventManager(Manager):
         return out
 
     def QueryEvents(self, ctx, filter, eventViewSpec=None):
-        from vimsim.managed.history_collector import EventMatcher, check_entity_filter
+        from vimsim.managed.monitoring.history_collector import EventMatcher, check_entity_filter
         check_entity_filter(self.server, filter.entity)
         limit = filter.maxCount if filter.maxCount else QUERY_LIMIT
         if limit < 0:
@@ -614,7 +614,7 @@ class EventManager(Manager):
         return out
 
     def CreateCollectorForEvents(self, ctx, filter):
-        from vimsim.managed.history_collector import EventHistoryCollector, check_entity_filter
+        from vimsim.managed.monitoring.history_collector import EventHistoryCollector, check_entity_filter
         owned = sum(1 for obj in ctx.session.owned if isinstance(obj, EventHistoryCollector))
         if owned >= self.maxCollector:
             raise fault('InvalidState', 'Too many event collectors to create.')
@@ -630,7 +630,7 @@ def _declaring(dt, field_name):
 
 
 def _now():
-    from vimsim.managed.task import now
+    from vimsim.managed.monitoring.task import now
     return now()
 
 

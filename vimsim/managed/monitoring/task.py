@@ -304,7 +304,7 @@ def run_task(ctx, entity, method, work, cancelable=False, this=None, duration=No
     - `duration`: milliseconds of simulated running; default from
       TaskManager.durations (per method, '*' for all; zero when unset).
     """
-    from vimsim.managed.task_manager import task_manager
+    from vimsim.managed.monitoring.task_manager import task_manager
     manager = task_manager(ctx.server)
     task = manager.create_task(ctx, entity, method, cancelable=cancelable, this=this)
     if duration is None:

@@ -16,7 +16,7 @@ from twisted.internet import defer, reactor
 
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.paths import read_path
-from vimsim.managed.view import View
+from vimsim.managed.service.view import View
 from vimsim.schema import DataObject, MoRef
 from vimsim.soap import encode
 from vimsim.soap.fault import fault, localized

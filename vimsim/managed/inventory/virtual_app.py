@@ -19,7 +19,7 @@ VMs, so they always agree with the VMs' own placement.
 import uuid as uuid_module
 
 from vimsim.managed.entity import refs
-from vimsim.managed.resource_pool import ResourcePool
+from vimsim.managed.inventory.resource_pool import ResourcePool
 
 _NAMESPACE = uuid_module.UUID('5e0c1a7d-2b3f-4a6e-9c1d-7f8e9a0b1c2d')
 

@@ -107,7 +107,7 @@ class SessionManager(ManagedObject):
         return session
 
     def _events(self):
-        from vimsim.managed.event_manager import event_manager
+        from vimsim.managed.monitoring.event_manager import event_manager
         try:
             return event_manager(self.server)
         except LookupError:

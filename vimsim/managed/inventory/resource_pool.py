@@ -6,7 +6,7 @@ memory allocation of a child pool. A root pool's allocation and every pool's
 VMs' usage.
 """
 from vimsim.managed.entity import ManagedEntity, refs
-from vimsim.managed.vm_provisioning import ResourcePoolProvisioning
+from vimsim.managed.vm.provisioning import ResourcePoolProvisioning
 
 CPU_SHARES_NORMAL = 4000
 MEMORY_SHARES_NORMAL = 163840

@@ -6,7 +6,7 @@ union over the hosts) are computed on read.
 """
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import ManagedEntity, refs
-from vimsim.managed import host as host_module
+from vimsim.managed.host import host_system as host_module
 
 # vmkernel and service overhead a real host reserves off its raw capacity
 EFFECTIVE_MEMORY_FRACTION = 0.8

@@ -8,10 +8,10 @@ description, identical for every simulated host but its uuid, is shared.
 """
 from datetime import datetime, timezone
 
-from vimsim.managed.datastore import LOCAL_DISK, HostDatastoreBrowser
+from vimsim.managed.storage.datastore import LOCAL_DISK, HostDatastoreBrowser
 from vimsim.managed.entity import ManagedEntity, data_types, refs
-from vimsim.managed.network import host_nsx_network_info
-from vimsim.managed.service_instance import about_info
+from vimsim.managed.network.network import host_nsx_network_info
+from vimsim.managed.service.service_instance import about_info
 
 # vcsim's simulated host hardware (govmomi simulator/esx/host_hardware_info.go)
 CPU_MODEL = 'Intel(R) Core(TM) i7-3615QM CPU @ 2.30GHz'
@@ -62,7 +62,7 @@ class HostSystem(ManagedEntity):
         self.maintenance = False
         self._browser = HostDatastoreBrowser(
             server, browser_moid or 'datastoreBrowser-%s' % moid, self.datastores)
-        from vimsim.managed.host_managers import build_config_managers
+        from vimsim.managed.host.config_managers import build_config_managers
         self.managers = build_config_managers(self)
 
     # -- links -----------------------------------------------------------------

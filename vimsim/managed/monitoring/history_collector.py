@@ -152,7 +152,7 @@ class EventMatcher:
         if spec.tag:
             return False        # no event carries tags here
         if self.scope.entity is not None:
-            from vimsim.managed.event_manager import _argument_refs
+            from vimsim.managed.monitoring.event_manager import _argument_refs
             if not self.scope.matches(_argument_refs(event)):
                 return False
         return True

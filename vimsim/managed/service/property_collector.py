@@ -10,7 +10,7 @@ import itertools
 
 from vimsim.managed.base import ManagedObject, gc_paused
 from vimsim.managed.paths import check_path, path_reader, read_path
-from vimsim.managed.updates import CollectorSession
+from vimsim.managed.service.updates import CollectorSession
 from vimsim.schema import MoRef
 from vimsim.soap.encode import Typed
 from vimsim.soap.fault import (InvalidArgument, ManagedObjectNotFound, fault,

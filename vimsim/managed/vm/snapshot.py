@@ -80,7 +80,7 @@ class VirtualMachineSnapshot(ManagedObject):
 
     @property
     def config(self):
-        from vimsim.managed.virtual_machine import VirtualMachine
+        from vimsim.managed.vm.virtual_machine import VirtualMachine
         view = _StateView(self.tree.vm, dict(self.captured, snapshot_tree=None,
                                              boot_time=None))
         return VirtualMachine.config.fget(view)
@@ -113,13 +113,13 @@ class VirtualMachineSnapshot(ManagedObject):
 
     # -- API methods -------------------------------------------------------------------
     def RevertToSnapshot_Task(self, ctx, host=None, suppressPowerOn=False):
-        from vimsim.managed.virtual_machine import vm_task
+        from vimsim.managed.vm.virtual_machine import vm_task
         vm = self.tree.vm
         return vm_task(ctx, vm, 'RevertToSnapshot_Task',
                        lambda task: revert(task, vm, self, suppressPowerOn), this=self)
 
     def RemoveSnapshot_Task(self, ctx, removeChildren, consolidate=True, spec=None):
-        from vimsim.managed.virtual_machine import vm_task
+        from vimsim.managed.vm.virtual_machine import vm_task
         vm = self.tree.vm
 
         def work(task):
@@ -171,7 +171,7 @@ class SnapshotTree:
 
     # -- files ---------------------------------------------------------------------------
     def disk_chains(self):
-        from vimsim.managed.virtual_machine import _chain
+        from vimsim.managed.vm.virtual_machine import _chain
         Disk = self.vm.T.VirtualDisk
         return [_chain(device.backing) for snap in self.all() for device in snap.devices()
                 if isinstance(device, Disk)]
@@ -199,7 +199,7 @@ class SnapshotTree:
         return out
 
     def layout_ex(self, files):
-        from vimsim.managed.virtual_machine import _chain, _chain_units
+        from vimsim.managed.vm.virtual_machine import _chain, _chain_units
         T = self.vm.T
         keys = {name: key for key, (name, _, _) in enumerate(files)}
         out = []
@@ -215,7 +215,7 @@ class SnapshotTree:
         return out
 
     def layout(self):
-        from vimsim.managed.virtual_machine import _chain
+        from vimsim.managed.vm.virtual_machine import _chain
         T = self.vm.T
         out = []
         for snap in self.all():
@@ -272,7 +272,7 @@ class SnapshotTree:
     def _consolidate(self, gone):
         """Merge into each disk file `gone` froze the one delta that depends
         on it (if exactly one does)."""
-        from vimsim.managed.virtual_machine import _chain
+        from vimsim.managed.vm.virtual_machine import _chain
         Disk = self.vm.T.VirtualDisk
         lists = self._device_lists()
         for frozen in gone.devices():
@@ -309,7 +309,7 @@ def _relink(chain):
 
 def _new_delta(vm, device, number):
     """A seSparse delta over the disk's current top file."""
-    from vimsim.managed.virtual_machine import _chain
+    from vimsim.managed.vm.virtual_machine import _chain
     base = _chain(device.backing)[0].fileName
     stem = base[:-len('.vmdk')] if base.endswith('.vmdk') else base
     delta = copy.copy(device.backing)
@@ -339,7 +339,7 @@ def capture(vm):
 
 def create_snapshot_task(ctx, vm, name, description, memory, quiesce,
                          method='CreateSnapshot_Task'):
-    from vimsim.managed.virtual_machine import invalid_state, vm_task
+    from vimsim.managed.vm.virtual_machine import invalid_state, vm_task
     if vm.template:
         raise invalid_state()
 
@@ -376,7 +376,7 @@ def create_snapshot_task(ctx, vm, name, description, memory, quiesce,
 
 
 def revert(task, vm, snap, suppress_power_on):
-    from vimsim.managed.event_manager import event_manager
+    from vimsim.managed.monitoring.event_manager import event_manager
     tree = vm.snapshot_tree
     if tree is None or snap not in tree.all():
         raise fault('NotFound', 'The object or item referred to could not be found.')
@@ -416,7 +416,7 @@ def _long(value):
 
 
 def revert_current_task(ctx, vm, suppress_power_on):
-    from vimsim.managed.virtual_machine import vm_task
+    from vimsim.managed.vm.virtual_machine import vm_task
     tree = vm.snapshot_tree
     if tree is None or tree.current is None:
         raise fault('NotFound', 'The object or item referred to could not be found.')
@@ -430,7 +430,7 @@ def revert_current_task(ctx, vm, suppress_power_on):
 
 
 def remove_all_task(ctx, vm, consolidate):
-    from vimsim.managed.virtual_machine import vm_task
+    from vimsim.managed.vm.virtual_machine import vm_task
 
     def work(task):
         tree = vm.snapshot_tree
