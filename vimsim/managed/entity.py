@@ -10,6 +10,7 @@ computed from those links on read, so every view of a relation comes from one
 truth.
 """
 from vimsim.managed.base import ManagedObject
+from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.vm.provisioning import FolderProvisioning
 
 ADMIN_ROLE = -1
@@ -236,7 +237,6 @@ class Datacenter(ManagedEntity):
         MethodFault = self.server.schema.types['MethodFault'].cls
 
         def work(task):
-            from vimsim.managed.monitoring.event_manager import _datacenter_of
             T = self.T
             attempted, not_attempted = [], []
             for target in targets:
@@ -245,7 +245,7 @@ class Datacenter(ManagedEntity):
                         raise fault('ManagedObjectNotFound', 'The object has already been '
                                     'deleted or has not been completely created',
                                     obj=target.ref)
-                    if _datacenter_of(self.server, target) is not self:
+                    if datacenter_of(self.server, target) is not self:
                         raise fault('InvalidArgument', 'A specified parameter was not '
                                     'correct: vm', invalidProperty='vm')
                     subtask = target.PowerOnVM_Task(ctx)

@@ -21,6 +21,9 @@ import collections
 import re
 
 from vimsim.managed.manager import Manager, element, manager_type, words
+from vimsim.managed.monitoring.history_collector import (EventHistoryCollector, EventMatcher,
+                                                         argument_refs, check_entity_filter)
+from vimsim.managed.monitoring.task import now, task_manager
 from vimsim.soap.fault import InvalidArgument, fault
 
 EVENT_LIMIT = 100000     # events kept (vCenter keeps its event table for event.maxAge days)
@@ -428,7 +431,7 @@ class EventManager(Manager):
         if not event.key:
             event.key = self.reserve_key()
         event.chainId = chain_id if chain_id is not None else event.key
-        event.createdTime = _now()
+        event.createdTime = now()
         if user is None:
             user = ctx.session.user if ctx is not None and ctx.session is not None else ''
         event.userName = user or ''
@@ -484,7 +487,7 @@ class EventManager(Manager):
         if compute is not None and event.computeResource is None:
             event.computeResource = argument('ComputeResourceEventArgument', 'computeResource',
                                              compute)
-        datacenter = _datacenter_of(self.server, entity)
+        datacenter = datacenter_of(self.server, entity)
         if datacenter is not None and event.datacenter is None:
             event.datacenter = argument('DatacenterEventArgument', 'datacenter', datacenter)
 
@@ -509,7 +512,6 @@ class EventManager(Manager):
             path, _, enum = path.partition('.@enum.')
             if path == 'info.descriptionId' and type_name in ('TaskEvent', 'TaskTimeoutEvent'):
                 key = event.info.descriptionId
-                from vimsim.managed.monitoring.task_manager import task_manager
                 try:
                     return task_manager(self.server).labels.get(key, key)
                 except LookupError:
@@ -548,7 +550,7 @@ class EventManager(Manager):
         event.fullFormattedMessage = event.fullFormattedMessage or None
         chain = taskInfo.eventChainId if taskInfo is not None else None
         entity = None
-        for ref in _argument_refs(event):
+        for ref in argument_refs(event):
             entity = self.server.objects.get(ref)
             if entity is not None:
                 break
@@ -599,7 +601,6 @@ class EventManager(Manager):
         return out
 
     def QueryEvents(self, ctx, filter, eventViewSpec=None):
-        from vimsim.managed.monitoring.history_collector import EventMatcher, check_entity_filter
         check_entity_filter(self.server, filter.entity)
         limit = filter.maxCount if filter.maxCount else QUERY_LIMIT
         if limit < 0:
@@ -614,7 +615,6 @@ class EventManager(Manager):
         return out
 
     def CreateCollectorForEvents(self, ctx, filter):
-        from vimsim.managed.monitoring.history_collector import EventHistoryCollector, check_entity_filter
         owned = sum(1 for obj in ctx.session.owned if isinstance(obj, EventHistoryCollector))
         if owned >= self.maxCollector:
             raise fault('InvalidState', 'Too many event collectors to create.')
@@ -622,19 +622,7 @@ class EventManager(Manager):
         return EventHistoryCollector(ctx, self, filter)
 
 
-def _declaring(dt, field_name):
-    """The type among `dt` and its bases that declares field `field_name`."""
-    while dt.base is not None and field_name in dt.base.field_map:
-        dt = dt.base
-    return dt
-
-
-def _now():
-    from vimsim.managed.monitoring.task import now
-    return now()
-
-
-def _datacenter_of(server, obj):
+def datacenter_of(server, obj):
     """The Datacenter an entity is in (following parents, a VM's pool, a
     host's compute resource), or None."""
     managed = server.schema.managed
@@ -650,20 +638,8 @@ def _datacenter_of(server, obj):
     return None
 
 
-def _argument_refs(event):
-    """The MoRefs an event is about: its entity arguments."""
-    out = []
-    for field, ref_field in (('vm', 'vm'), ('host', 'host'), ('computeResource', 'computeResource'),
-                             ('ds', 'datastore'), ('net', 'network'), ('dvs', 'dvs'),
-                             ('datacenter', 'datacenter')):
-        argument = getattr(event, field, None)
-        if argument is not None:
-            out.append(getattr(argument, ref_field))
-    for field in ('entity', 'datastore'):
-        if field in event._type.field_map:
-            argument = getattr(event, field)
-            if argument is not None:
-                out.append(getattr(argument, 'entity', None) or getattr(argument, 'datastore', None))
-    if event._type.name == 'ExtendedEvent' and event.managedObject is not None:
-        out.append(event.managedObject)
-    return [ref for ref in out if ref is not None]
+def _declaring(dt, field_name):
+    """The type among `dt` and its bases that declares field `field_name`."""
+    while dt.base is not None and field_name in dt.base.field_map:
+        dt = dt.base
+    return dt

@@ -97,6 +97,25 @@ class EntityScope:
         return False
 
 
+def argument_refs(event):
+    """The MoRefs an event is about: its entity arguments."""
+    out = []
+    for field, ref_field in (('vm', 'vm'), ('host', 'host'), ('computeResource', 'computeResource'),
+                             ('ds', 'datastore'), ('net', 'network'), ('dvs', 'dvs'),
+                             ('datacenter', 'datacenter')):
+        argument = getattr(event, field, None)
+        if argument is not None:
+            out.append(getattr(argument, ref_field))
+    for field in ('entity', 'datastore'):
+        if field in event._type.field_map:
+            argument = getattr(event, field)
+            if argument is not None:
+                out.append(getattr(argument, 'entity', None) or getattr(argument, 'datastore', None))
+    if event._type.name == 'ExtendedEvent' and event.managedObject is not None:
+        out.append(event.managedObject)
+    return [ref for ref in out if ref is not None]
+
+
 def _in_time(value, begin, end):
     if value is None:
         return False
@@ -152,8 +171,7 @@ class EventMatcher:
         if spec.tag:
             return False        # no event carries tags here
         if self.scope.entity is not None:
-            from vimsim.managed.monitoring.event_manager import _argument_refs
-            if not self.scope.matches(_argument_refs(event)):
+            if not self.scope.matches(argument_refs(event)):
                 return False
         return True
 

@@ -304,13 +304,20 @@ def run_task(ctx, entity, method, work, cancelable=False, this=None, duration=No
     - `duration`: milliseconds of simulated running; default from
       TaskManager.durations (per method, '*' for all; zero when unset).
     """
-    from vimsim.managed.monitoring.task_manager import task_manager
     manager = task_manager(ctx.server)
     task = manager.create_task(ctx, entity, method, cancelable=cancelable, this=this)
     if duration is None:
         duration = manager.duration_of(method)
     task.start(work, jittered(ctx.server.options, duration))
     return task
+
+
+def task_manager(server):
+    """The TaskManager of a simulator."""
+    found = getattr(server, 'task_manager', None)
+    if found is None:
+        raise LookupError('this simulator has no TaskManager')
+    return found
 
 
 def esx_task_id(entity_ref, receiver_type, method, serial):

@@ -22,6 +22,8 @@ import copy
 from twisted.internet import reactor
 
 from vimsim.managed.manager import Manager, element, manager_type, words
+from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.monitoring.history_collector import TaskHistoryCollector, check_entity_filter
 from vimsim.managed.monitoring.task import QUEUED, Task, esx_task_id, now
 from vimsim.managed.vmodl_names import method_key, vmodl_method, vmodl_type
 from vimsim.soap.fault import InvalidArgument, fault
@@ -108,14 +110,6 @@ def method_infos(schema):
     return out
 
 
-def task_manager(server):
-    """The TaskManager of a simulator."""
-    found = getattr(server, 'task_manager', None)
-    if found is None:
-        raise LookupError('this simulator has no TaskManager')
-    return found
-
-
 @manager_type('TaskManager')
 class TaskManager(Manager):
 
@@ -139,7 +133,6 @@ class TaskManager(Manager):
 
     # -- model ---------------------------------------------------------------------
     def event_manager(self):
-        from vimsim.managed.monitoring.event_manager import event_manager
         return event_manager(self.server)
 
     def duration_of(self, method):
@@ -284,7 +277,6 @@ class TaskManager(Manager):
         return self._collector(ctx, filter, infoFilter)
 
     def _collector(self, ctx, spec, info_filter=None):
-        from vimsim.managed.monitoring.history_collector import TaskHistoryCollector, check_entity_filter
         if self.server.esx:
             raise fault('NotSupported', 'The operation is not supported on the object.')
         owned = sum(1 for obj in ctx.session.owned if isinstance(obj, TaskHistoryCollector))

@@ -17,6 +17,7 @@ import copy
 import re
 from datetime import datetime, timezone
 
+from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
 from vimsim.soap.fault import fault
 
@@ -79,11 +80,6 @@ def check_unique(server, folder, name, exclude=None):
     if other is not None:
         raise fault('DuplicateName', "The name '%s' already exists." % name, name=name,
                     object=other.ref)
-
-
-def datacenter_of(server, entity):
-    from vimsim.managed.monitoring.event_manager import _datacenter_of
-    return _datacenter_of(server, entity)
 
 
 def next_sequence(server):
