@@ -26,15 +26,16 @@ Same options -> same moids, uuids, MACs and names.
 import uuid as uuid_module
 from datetime import datetime, timezone
 
-from vimsim.managed.inventory.compute_resource import ClusterComputeResource, ComputeResource
-from vimsim.managed.storage.datastore import Datastore
-from vimsim.managed.entity import Datacenter, Folder
 from vimsim.managed.host.host_system import HostSystem
-from vimsim.managed.network.network import (DistributedVirtualPortgroup, DistributedVirtualSwitch,
-                                            Network, OpaqueNetwork)
+from vimsim.managed.inventory.compute_resource import ClusterComputeResource, ComputeResource
+from vimsim.managed.inventory.datacenter import Datacenter
+from vimsim.managed.inventory.folder import Folder
 from vimsim.managed.inventory.resource_pool import ResourcePool
 from vimsim.managed.inventory.storage_pod import StoragePod
 from vimsim.managed.inventory.virtual_app import VirtualApp
+from vimsim.managed.network.network import (DistributedVirtualPortgroup, DistributedVirtualSwitch,
+                                            Network, OpaqueNetwork)
+from vimsim.managed.storage.datastore import Datastore
 from vimsim.managed.vm.virtual_machine import VirtualMachine
 
 TiB = 1 << 40

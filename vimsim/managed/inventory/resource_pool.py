@@ -1,12 +1,18 @@
-"""ResourcePool: the root pool of a compute resource and its child pools.
+"""ResourcePool: the root pool of a compute resource and its child pools;
+CreateResourcePool and Destroy_Task (child pools and VMs move to the parent).
 
 Primary state: owner (compute resource), child pools, VMs, and the cpu /
 memory allocation of a child pool. A root pool's allocation and every pool's
 `runtime` and `summary` are computed on read from the owner's capacity and the
 VMs' usage.
 """
+import copy
+
 from vimsim.managed.entity import ManagedEntity, refs
-from vimsim.managed.vm.provisioning import ResourcePoolProvisioning
+from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.vm.provisioning import check_name, event_argument
+from vimsim.soap.fault import fault
 
 CPU_SHARES_NORMAL = 4000
 MEMORY_SHARES_NORMAL = 163840
@@ -17,7 +23,7 @@ def default_shares(kind):
     return CPU_SHARES_NORMAL if kind == 'cpu' else MEMORY_SHARES_NORMAL
 
 
-class ResourcePool(ResourcePoolProvisioning, ManagedEntity):
+class ResourcePool(ManagedEntity):
     type_name = 'ResourcePool'
     namespace = None
 
@@ -132,3 +138,76 @@ class ResourcePool(ResourcePoolProvisioning, ManagedEntity):
                 swappedMemory=0, balloonedMemory=0, overheadMemory=0,
                 consumedOverheadMemory=0, compressedMemory=0),
             configuredMemoryMB=configured)
+
+    # -- CreateResourcePool / Destroy_Task ------------------------------------------
+    def CreateResourcePool(self, ctx, name, spec):
+        """A child pool with `spec`'s allocations (shares filled in from their
+        level, as vCenter stores them); DuplicateName among the children."""
+        name = check_name(name)
+        other = next((p for p in self.pools if p.name == name), None)
+        if other is not None:
+            raise fault('DuplicateName', "The name '%s' already exists." % name, name=name,
+                        object=other.ref)
+        allocations = []
+        for field, default in (('cpuAllocation', default_shares('cpu')),
+                               ('memoryAllocation', default_shares('memory'))):
+            allocation = getattr(spec, field, None)
+            if allocation is None or allocation.shares is None:
+                raise fault('InvalidArgument', 'A specified parameter was not correct: '
+                            'spec.%s' % field, invalidProperty='spec.%s' % field)
+            allocation = copy.deepcopy(allocation)
+            if allocation.shares.level != 'custom':
+                allocation.shares.shares = default * {'low': 1, 'normal': 2, 'high': 4}.get(
+                    allocation.shares.level, 2) // 2
+            for attr, value in (('reservation', 0), ('expandableReservation', True),
+                                ('limit', -1), ('overheadLimit', -1)):
+                if getattr(allocation, attr) is None:
+                    setattr(allocation, attr, value)
+            allocations.append(allocation)
+        pool = ResourcePool(self.server, self.server.objects.next_id('resgroup-'), name, self,
+                            self.owner_object, allocation=tuple(allocations))
+        self.changed('resourcePool', 'childConfiguration')
+        event_manager(self.server).post(
+            'ResourcePoolCreatedEvent', pool, ctx=ctx,
+            resourcePool=event_argument(self.server, 'ResourcePoolEventArgument',
+                                        'resourcePool', pool),
+            parent=event_argument(self.server, 'ResourcePoolEventArgument', 'resourcePool',
+                                  self))
+        return pool
+
+    def Destroy_Task(self, ctx):
+        if self.is_root():
+            raise fault('InvalidArgument', 'A specified parameter was not correct: self',
+                        invalidProperty='self')
+
+        def work(task):
+            parent = self.parent_object()
+            for vm in list(self.vms):
+                self.vms.remove(vm)
+                parent.vms.append(vm)
+                vm.pool = parent
+                if getattr(vm, 'parentVApp', None) is not None and \
+                        getattr(self, 'type_name', '') == 'VirtualApp':
+                    vm.parentVApp = None
+                vm.changed('resourcePool')
+                task.post_event('VmResourcePoolMovedEvent', vm,
+                                oldParent=event_argument(self.server,
+                                                         'ResourcePoolEventArgument',
+                                                         'resourcePool', self),
+                                newParent=event_argument(self.server,
+                                                         'ResourcePoolEventArgument',
+                                                         'resourcePool', parent))
+            for child in list(self.pools):
+                self.pools.remove(child)
+                parent.pools.append(child)
+                child.parent = parent.ref
+                child.changed('parent')
+            parent.pools.remove(self)
+            task.post_event('ResourcePoolDestroyedEvent', self.owner_object,
+                            resourcePool=event_argument(self.server,
+                                                        'ResourcePoolEventArgument',
+                                                        'resourcePool', self))
+            parent.changed('vm', 'resourcePool', 'summary', 'runtime', 'childConfiguration')
+            self.destroy()
+            return None
+        return run_task(ctx, self, 'Destroy_Task', work)

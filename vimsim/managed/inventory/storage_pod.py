@@ -7,7 +7,7 @@ datastores' own summaries, so it always agrees with them.
 `podStorageDrsEntry` carries vCenter's Storage DRS defaults, enabled as vcsim
 creates it (space threshold 80 %, I/O latency 15 ms, every 8 hours).
 """
-from vimsim.managed.entity import Folder
+from vimsim.managed.inventory.folder import Folder
 
 
 class StoragePod(Folder):

@@ -17,6 +17,10 @@ import inspect
 from datetime import datetime, timezone
 
 from vimsim.managed.base import ManagedObject
+from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.vm.disk_chain import backing_chain, chain_units
+from vimsim.managed.vm.vm_task import invalid_state, vm_task
+from vimsim.soap.encode import Long
 from vimsim.soap.fault import fault
 
 # the VM attributes a snapshot keeps and reverting restores
@@ -80,10 +84,9 @@ class VirtualMachineSnapshot(ManagedObject):
 
     @property
     def config(self):
-        from vimsim.managed.vm.virtual_machine import VirtualMachine
-        view = _StateView(self.tree.vm, dict(self.captured, snapshot_tree=None,
-                                             boot_time=None))
-        return VirtualMachine.config.fget(view)
+        vm = self.tree.vm
+        view = _StateView(vm, dict(self.captured, snapshot_tree=None, boot_time=None))
+        return type(vm).config.fget(view)
 
     def devices(self):
         return self.captured['_devices']
@@ -113,13 +116,11 @@ class VirtualMachineSnapshot(ManagedObject):
 
     # -- API methods -------------------------------------------------------------------
     def RevertToSnapshot_Task(self, ctx, host=None, suppressPowerOn=False):
-        from vimsim.managed.vm.virtual_machine import vm_task
         vm = self.tree.vm
         return vm_task(ctx, vm, 'RevertToSnapshot_Task',
                        lambda task: revert(task, vm, self, suppressPowerOn), this=self)
 
     def RemoveSnapshot_Task(self, ctx, removeChildren, consolidate=True, spec=None):
-        from vimsim.managed.vm.virtual_machine import vm_task
         vm = self.tree.vm
 
         def work(task):
@@ -171,9 +172,8 @@ class SnapshotTree:
 
     # -- files ---------------------------------------------------------------------------
     def disk_chains(self):
-        from vimsim.managed.vm.virtual_machine import _chain
         Disk = self.vm.T.VirtualDisk
-        return [_chain(device.backing) for snap in self.all() for device in snap.devices()
+        return [backing_chain(device.backing) for snap in self.all() for device in snap.devices()
                 if isinstance(device, Disk)]
 
     def datastores(self):
@@ -199,14 +199,14 @@ class SnapshotTree:
         return out
 
     def layout_ex(self, files):
-        from vimsim.managed.vm.virtual_machine import _chain, _chain_units
         T = self.vm.T
         keys = {name: key for key, (name, _, _) in enumerate(files)}
         out = []
         for snap in self.all():
             disks = [T.VirtualMachineFileLayoutExDiskLayout(
-                key=device.key, chain=[T.VirtualMachineFileLayoutExDiskUnit(fileKey=unit)
-                                       for unit in _chain_units(_chain(device.backing), keys)])
+                key=device.key, chain=[
+                    T.VirtualMachineFileLayoutExDiskUnit(fileKey=unit)
+                    for unit in chain_units(backing_chain(device.backing), keys)])
                 for device in snap.devices() if isinstance(device, T.VirtualDisk)]
             out.append(T.VirtualMachineFileLayoutExSnapshotLayout(
                 key=snap.ref, dataKey=keys.get(snap.data_file(), -1),
@@ -215,7 +215,6 @@ class SnapshotTree:
         return out
 
     def layout(self):
-        from vimsim.managed.vm.virtual_machine import _chain
         T = self.vm.T
         out = []
         for snap in self.all():
@@ -224,7 +223,7 @@ class SnapshotTree:
                 names.append(snap.memory_file_name())
             for device in snap.devices():
                 if isinstance(device, T.VirtualDisk):
-                    names.extend(b.fileName for b in _chain(device.backing))
+                    names.extend(b.fileName for b in backing_chain(device.backing))
             out.append(T.VirtualMachineFileLayoutSnapshotLayout(key=snap.ref,
                                                                 snapshotFile=names))
         return out
@@ -272,7 +271,6 @@ class SnapshotTree:
     def _consolidate(self, gone):
         """Merge into each disk file `gone` froze the one delta that depends
         on it (if exactly one does)."""
-        from vimsim.managed.vm.virtual_machine import _chain
         Disk = self.vm.T.VirtualDisk
         lists = self._device_lists()
         for frozen in gone.devices():
@@ -283,7 +281,7 @@ class SnapshotTree:
             for devices in lists:
                 for device in devices:
                     if isinstance(device, Disk):
-                        names = [b.fileName for b in _chain(device.backing)]
+                        names = [b.fileName for b in backing_chain(device.backing)]
                         if top in names[:-1]:
                             children.add(names[names.index(top) + 1])
             if len(children) != 1:
@@ -292,7 +290,7 @@ class SnapshotTree:
             for devices in lists:
                 for device in devices:
                     if isinstance(device, Disk):
-                        chain = _chain(device.backing)
+                        chain = backing_chain(device.backing)
                         if any(b.fileName == merged for b in chain):
                             device.backing = _relink([b for b in chain if b.fileName != merged])
 
@@ -309,8 +307,7 @@ def _relink(chain):
 
 def _new_delta(vm, device, number):
     """A seSparse delta over the disk's current top file."""
-    from vimsim.managed.vm.virtual_machine import _chain
-    base = _chain(device.backing)[0].fileName
+    base = backing_chain(device.backing)[0].fileName
     stem = base[:-len('.vmdk')] if base.endswith('.vmdk') else base
     delta = copy.copy(device.backing)
     delta.parent = device.backing
@@ -339,7 +336,6 @@ def capture(vm):
 
 def create_snapshot_task(ctx, vm, name, description, memory, quiesce,
                          method='CreateSnapshot_Task'):
-    from vimsim.managed.vm.virtual_machine import invalid_state, vm_task
     if vm.template:
         raise invalid_state()
 
@@ -376,7 +372,6 @@ def create_snapshot_task(ctx, vm, name, description, memory, quiesce,
 
 
 def revert(task, vm, snap, suppress_power_on):
-    from vimsim.managed.monitoring.event_manager import event_manager
     tree = vm.snapshot_tree
     if tree is None or snap not in tree.all():
         raise fault('NotFound', 'The object or item referred to could not be found.')
@@ -406,17 +401,11 @@ def revert(task, vm, snap, suppress_power_on):
         message='The execution state of the virtual machine %s has been reverted to the '
                 'state of snapshot %s, with ID %d' % (vm.name, snap.name, snap.sid),
         arguments=[T.KeyAnyValue(key='snapshotName', value=snap.name),
-                   T.KeyAnyValue(key='snapshotId', value=_long(snap.sid))])
+                   T.KeyAnyValue(key='snapshotId', value=Long(snap.sid))])
     return None
 
 
-def _long(value):
-    from vimsim.soap.encode import Long
-    return Long(value)
-
-
 def revert_current_task(ctx, vm, suppress_power_on):
-    from vimsim.managed.vm.virtual_machine import vm_task
     tree = vm.snapshot_tree
     if tree is None or tree.current is None:
         raise fault('NotFound', 'The object or item referred to could not be found.')
@@ -430,7 +419,6 @@ def revert_current_task(ctx, vm, suppress_power_on):
 
 
 def remove_all_task(ctx, vm, consolidate):
-    from vimsim.managed.vm.virtual_machine import vm_task
 
     def work(task):
         tree = vm.snapshot_tree

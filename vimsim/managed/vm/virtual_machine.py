@@ -16,7 +16,18 @@ from datetime import datetime, timezone
 from twisted.internet import reactor
 
 from vimsim.managed.entity import ManagedEntity, data_types
-from vimsim.managed.vm.provisioning import VmProvisioning
+from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
+from vimsim.managed.vm.guest_os import GUEST_FAMILY, GUEST_NAMES
+from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization, check_name,
+                                            check_unique, detach_vm, event_argument,
+                                            host_usable, is_a, next_sequence, pick_host,
+                                            post_identity_events, resolve_argument, vm_nics)
+from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
+                                        revert_current_task)
+from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, invalid_power_state, invalid_state,
+                                       vm_task)
+from vimsim.schema import MoRef
 from vimsim.soap.encode import freeze
 from vimsim.soap.fault import fault
 
@@ -37,16 +48,6 @@ DESCRIPTOR_SIZE = 533
 LOG_SIZE = 201433
 _NAMESPACE = uuid_module.UUID('9a1b2c3d-4e5f-4061-8273-849500000042')
 
-GUEST_NAMES = {
-    'otherGuest64': 'Other (64-bit)', 'otherGuest': 'Other (32-bit)',
-    'otherLinux64Guest': 'Other Linux (64-bit)', 'ubuntu64Guest': 'Ubuntu Linux (64-bit)',
-    'windows2019srv_64Guest': 'Microsoft Windows Server 2019 (64-bit)',
-}
-GUEST_FAMILY = {'otherGuest64': 'otherGuestFamily', 'otherGuest': 'otherGuestFamily',
-                'otherLinux64Guest': 'linuxGuest', 'ubuntu64Guest': 'linuxGuest',
-                'windows2019srv_64Guest': 'windowsGuest'}
-
-
 def vm_mac(sequence):
     """vCenter-assigned MACs: 00:50:56:80:00:00 - 00:50:56:bf:ff:ff."""
     n = sequence & 0x3fffff
@@ -58,7 +59,7 @@ def vm_ip(sequence):
     return '172.16.%d.%d' % (n // 250, n % 250 + 1)
 
 
-class VirtualMachine(VmProvisioning, ManagedEntity):
+class VirtualMachine(ManagedEntity):
     type_name = 'VirtualMachine'
     parentVApp = None
     # primary state that only a few VMs change: class defaults until they do
@@ -76,6 +77,8 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
     _devices = None            # the mutable device list, once anything changed it
     _active_task = None        # the VM's running task (vm_task's serialization)
     snapshot_tree = None       # vimsim.managed.vm.snapshot.SnapshotTree, once one was taken
+    customization = None   # {'hostName', 'domain', 'ips': [ip or None per NIC]}
+    linked_parent = None   # (source VM, snapshot) of a linked clone
 
     def __init__(self, server, moid, name, folder, pool, host, datastore, network, sequence,
                  num_cpu=1, memory_mb=32, disk_kb=10 * 1024 * 1024, guest_id='otherGuest64',
@@ -142,7 +145,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         if self._devices is not None:
             get = self.server.objects.get
             for disk in self.disks():
-                for backing in _chain(disk.backing):
+                for backing in backing_chain(disk.backing):
                     ds = get(backing.datastore) if backing.datastore is not None else None
                     if ds is not None and ds not in found:
                         found.append(ds)
@@ -170,7 +173,6 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         if isinstance(backing, T.VirtualEthernetCardNetworkBackingInfo):
             return get(backing.network) if backing.network is not None else None
         if isinstance(backing, T.VirtualEthernetCardDistributedVirtualPortBackingInfo):
-            from vimsim.schema import MoRef
             port = backing.port
             return get(MoRef('DistributedVirtualPortgroup', port.portgroupKey)) \
                 if port is not None and port.portgroupKey else None
@@ -227,7 +229,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
                     (self.file_path('-flat.vmdk'), 'diskExtent', 0)]
         out = []
         seen = set()
-        chains = [(_chain(disk.backing), disk.capacityInKB) for disk in self.disks()]
+        chains = [(backing_chain(disk.backing), disk.capacityInKB) for disk in self.disks()]
         if self.snapshot_tree is not None:
             chains.extend((chain, None) for chain in self.snapshot_tree.disk_chains())
         for chain, capacity in chains:
@@ -265,7 +267,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         committed = sum(size for name, _, size in self.files() if name.startswith(prefix))
         uncommitted = 0
         for disk in self.disks():
-            base = _chain(disk.backing)[0]
+            base = backing_chain(disk.backing)[0]
             if (base.fileName or '').startswith(prefix) and not is_thick(base):
                 uncommitted += (disk.capacityInKB or 0) * KB
         return committed, uncommitted
@@ -605,7 +607,8 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         keys = {name: key for key, (name, _, _) in enumerate(files)}
         if self._devices is None:
             return [(2000, [[keys[self.file_path('.vmdk')], keys[self.file_path('-flat.vmdk')]]])]
-        return [(disk.key, _chain_units(_chain(disk.backing), keys)) for disk in self.disks()]
+        return [(disk.key, chain_units(backing_chain(disk.backing), keys))
+                for disk in self.disks()]
 
     @property
     def layoutEx(self):
@@ -630,7 +633,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
                                                          diskFile=[self.file_path('.vmdk')])]
         else:
             disks = [T.VirtualMachineFileLayoutDiskLayout(
-                key=disk.key, diskFile=[b.fileName for b in _chain(disk.backing)])
+                key=disk.key, diskFile=[b.fileName for b in backing_chain(disk.backing)])
                 for disk in self.disks()]
         # configFile and logFile are relative to the configuration / log directory
         prefix = len(self.directory) + 1
@@ -805,7 +808,6 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         if active is not None and not active.done:
             raise fault('TaskInProgress', 'The operation is not allowed in the current state '
                         'because the virtual machine has a task in progress.', task=active.ref)
-        from vimsim.managed.monitoring.event_manager import event_manager
         event_manager(self.server).post(event, self, ctx=ctx)
 
         def later():
@@ -816,7 +818,6 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
 
     def ShutdownGuest(self, ctx):
         def off():
-            from vimsim.managed.monitoring.event_manager import event_manager
             self.set_power_state('poweredOff')
             event_manager(self.server).post('VmPoweredOffEvent', self)
         return self._guest_operation(ctx, 'VmGuestShutdownEvent', off)
@@ -829,7 +830,6 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
 
     def StandbyGuest(self, ctx):
         def standby():
-            from vimsim.managed.monitoring.event_manager import event_manager
             self.set_power_state('suspended')
             event_manager(self.server).post('VmSuspendedEvent', self)
         return self._guest_operation(ctx, 'VmGuestStandbyEvent', standby)
@@ -929,7 +929,6 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         if active is not None and not active.done:
             raise fault('TaskInProgress', 'The operation is not allowed in the current state '
                         'because the virtual machine has a task in progress.', task=active.ref)
-        from vimsim.managed.monitoring.event_manager import event_manager
         event_manager(self.server).post('VmRemovedEvent', self, ctx=ctx)
         self.remove_from_inventory(keep_files=True)
         return None
@@ -982,25 +981,457 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         self.changed('config', 'summary', 'resourcePool', 'resourceConfig', 'runtime')
         return None
 
+    # -- guest identity after customization ------------------------------------------------
+    def read(self, name, ctx):
+        value = super().read(name, ctx)
+        if self.customization is not None and name in ('guest', 'summary') and value is not None:
+            self._customize_view(name, value)
+        return value
+
+    def _customize_view(self, name, value):
+        if self.power_state != 'poweredOn' or not getattr(self, 'tools_running', True):
+            return
+        custom = self.customization
+        guest = value.guest if name == 'summary' else value
+        if guest is None:
+            return
+        ip = next((address for address in custom['ips'] if address), None)
+        if custom['hostName']:
+            guest.hostName = custom['hostName']
+        if ip is not None:
+            guest.ipAddress = ip
+        if name == 'guest':
+            for index, nic in enumerate(guest.net or ()):
+                address = custom['ips'][index] if index < len(custom['ips']) else None
+                if address:
+                    nic.ipAddress = [address]
+                    if nic.ipConfig is not None:
+                        for entry in nic.ipConfig.ipAddress or ():
+                            entry.ipAddress = address
+            for stack in guest.ipStack or ():
+                if stack.dnsConfig is not None:
+                    if custom['hostName']:
+                        stack.dnsConfig.hostName = custom['hostName']
+                    if custom['domain']:
+                        stack.dnsConfig.domainName = custom['domain']
+
+    def _custom_path_readers(self):
+        """Per-VM fast-path readers that answer with the customized identity."""
+        base = type(self).path_readers
+        readers = dict(base)
+
+        def host_name(vm):
+            on = vm.power_state == 'poweredOn'
+            return vm.customization['hostName'] if on else None
+
+        def ip_address(vm):
+            if vm.power_state != 'poweredOn':
+                return None
+            return next((a for a in vm.customization['ips'] if a), None) or \
+                base['guest.ipAddress'](vm)
+        for prefix in ('guest.', 'summary.guest.'):
+            if prefix + 'hostName' in readers:
+                readers[prefix + 'hostName'] = host_name
+            if prefix + 'ipAddress' in readers:
+                readers[prefix + 'ipAddress'] = ip_address
+        return readers
+
+    # -- CustomizeVM_Task ---------------------------------------------------------------------
+    def CustomizeVM_Task(self, ctx, spec):
+        def work(task):
+            if self.power_state != 'poweredOff':
+                raise invalid_power_state('poweredOff', self.power_state)
+            self.apply_customization(spec)
+            return None
+        return vm_task(ctx, self, 'CustomizeVM_Task', work)
+
+    def apply_customization(self, spec):
+        """Validate a CustomizationSpec against this VM (vCenter's
+        CustomizationFault subtypes) and record the identity it gives."""
+        custom = check_customization(self, spec)
+        self.customization = custom
+        self.path_readers = self._custom_path_readers()
+        self.changed('guest', 'summary')
+
+    # -- CloneVM_Task -------------------------------------------------------------------------
+    def CloneVM_Task(self, ctx, folder, name, spec):
+        server = self.server
+        folder_object = resolve_argument(ctx, folder, 'Folder', 'folder')
+        if 'VirtualMachine' not in folder_object.childType:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        location = spec.location
+        pool = resolve_argument(ctx, location.pool, 'ResourcePool', 'spec.location.pool') \
+            if location is not None and location.pool is not None else None
+        host = resolve_argument(ctx, location.host, 'HostSystem', 'spec.location.host') \
+            if location is not None and location.host is not None else None
+        datastore = resolve_argument(ctx, location.datastore, 'Datastore',
+                                     'spec.location.datastore') \
+            if location is not None and location.datastore is not None else None
+        if self.template and pool is None and not spec.template:
+            raise _invalid_argument('spec.location.pool')
+        linked = location is not None and \
+            location.diskMoveType in ('createNewChildDiskBacking',)
+        snapshot = None
+        if spec.snapshot is not None:
+            snapshot = server.objects.resolve(spec.snapshot)
+            if not is_a(server, snapshot, 'VirtualMachineSnapshot') or \
+                    getattr(snapshot, 'vm', self.ref) != self.ref:
+                raise _invalid_argument('spec.snapshot')
+        if linked and snapshot is None:
+            raise _invalid_argument('spec.snapshot')
+
+        def work(task):
+            vm_name = check_name(name)
+            check_unique(server, folder_object, vm_name)
+            target_pool = pool or self.pool
+            if host is not None and target_pool is not None and \
+                    host not in target_pool.owner_object.hosts:
+                if pool is not None:
+                    raise _invalid_argument('spec.location.host')
+                target_pool = host.compute_resource.pool
+            target_ds = datastore or self.datastore_object
+            target = host
+            if target is None:
+                compute = target_pool.owner_object
+                target = pick_host(compute, target_ds, prefer=self.host)
+                if target is None:
+                    raise fault('NoActiveHostInCluster', 'No host in the cluster is available '
+                                'to run the virtual machine.', computeResource=compute.ref)
+            problem = host_usable(target)
+            if problem is not None:
+                raise problem
+            self._check_access(target, target_ds)
+            if self.template:
+                task.post_event('VmBeingDeployedEvent', self, srcTemplate=event_argument(
+                    server, 'VmEventArgument', 'vm', self))
+            else:
+                task.post_event('VmBeingClonedEvent', self, destName=vm_name,
+                                destFolder=event_argument(server, 'FolderEventArgument',
+                                                          'folder', folder_object),
+                                destHost=event_argument(server, 'HostEventArgument', 'host',
+                                                        target))
+            clone = self._copy_to(ctx, folder_object, vm_name, target_pool, target, target_ds,
+                                  snapshot if linked else None, snapshot)
+            try:
+                if spec.config is not None:
+                    apply = getattr(clone, 'apply_config_spec', None)
+                    if apply is not None:
+                        apply(ctx, spec.config)
+                if spec.customization is not None:
+                    clone.apply_customization(spec.customization)
+            except Exception:
+                detach_vm(clone)
+                raise
+            clone.template = bool(spec.template)
+            post_identity_events(task, clone)
+            if self.template:
+                task.post_event('VmDeployedEvent', clone, srcTemplate=event_argument(
+                    server, 'VmEventArgument', 'vm', self))
+            else:
+                task.post_event('VmClonedEvent', clone, sourceVm=event_argument(
+                    server, 'VmEventArgument', 'vm', self))
+            if spec.powerOn and not clone.template:
+                clone.power_state = 'poweredOn'
+                clone.boot_time = datetime.now(timezone.utc)
+                task.post_event('VmStartingEvent', clone)
+                task.post_event('VmPoweredOnEvent', clone)
+                clone.report_changed('runtime', 'summary', 'guest', 'config', 'layoutEx',
+                                     'layout', 'storage', 'guestHeartbeatStatus')
+            return clone
+        return vm_task(ctx, self, 'CloneVM_Task', work)
+
+    def _check_access(self, host, datastore):
+        """The fault vCenter gives when `host` cannot run this VM from
+        `datastore`: the datastore not mounted there, or a connected NIC's
+        network absent."""
+        if datastore not in host.datastores:
+            raise fault('DatastoreNotWritableOnHost', "The datastore '%s' is not accessible on "
+                        'the host.' % datastore.name, datastore=datastore.ref,
+                        name=datastore.name, host=host.ref)
+        for nic in vm_nics(self):
+            network = self._nic_network(nic) if hasattr(self, '_nic_network') else \
+                self.network_object
+            if network is not None and network not in host.networks:
+                label = nic.deviceInfo.label if nic.deviceInfo is not None else ''
+                raise fault('CannotAccessNetwork', "Currently connected network interface '%s' "
+                            "uses network '%s', which is not accessible." % (label, network.name),
+                            device=label, backing=network.name, connected=True,
+                            network=network.ref)
+
+    def _copy_to(self, ctx, folder, name, pool, host, datastore, link_snapshot, snapshot):
+        server = self.server
+        clone = VirtualMachine(server, server.new_vm_moid(), name, folder, pool, host,
+                               datastore, self.network_object, next_sequence(server),
+                               num_cpu=self.num_cpu, memory_mb=self.memory_mb,
+                               disk_kb=self.disk_kb, guest_id=self.guest_id)
+        adopt_into_vapp(pool, clone)
+        for attr in ('annotation', 'cores_per_socket', 'cpu_allocation', 'memory_allocation',
+                     'cpu_hot_add', 'cpu_hot_remove', 'memory_hot_add', 'tools_installed',
+                     'hw_version'):
+            if attr in self.__dict__:
+                setattr(clone, attr, copy.deepcopy(self.__dict__[attr]))
+        if self.__dict__.get('extra_config') is not None:
+            clone.extra_config = dict(self.extra_config)
+        if self.customization is not None:
+            clone.customization = dict(self.customization)
+            clone.path_readers = clone._custom_path_readers()
+        source_devices = self._source_devices(snapshot)
+        if source_devices is not None or link_snapshot is not None:
+            if source_devices is None:
+                source_devices = list(self.devices())
+            clone._devices = self._cloned_devices(clone, source_devices, datastore,
+                                                  link_snapshot)
+            if link_snapshot is not None:
+                clone.linked_parent = (self, link_snapshot)
+            clone.devices_changed()
+        folder.changed('childEntity')
+        host.changed('vm', 'summary')
+        pool.changed('vm', 'summary')
+        datastore.changed('vm', 'summary', 'info')
+        return clone
+
+    def _source_devices(self, snapshot):
+        """The devices a clone copies: the snapshot's, else the VM's own list
+        (None while the VM still has the computed default devices)."""
+        if snapshot is not None:
+            config = snapshot.read('config', None) if hasattr(snapshot, 'read') else None
+            if config is not None and config.hardware is not None:
+                return list(config.hardware.device)
+        if getattr(self, '_devices', None) is not None:
+            return list(self._devices)
+        return None
+
+    def _cloned_devices(self, clone, devices, datastore, link_snapshot):
+        T = self.T
+        out = []
+        nic_index = 0
+        disk_index = 0
+        for device in devices:
+            device = copy.deepcopy(device)
+            if isinstance(device, T.VirtualDisk):
+                backing = device.backing
+                suffix = '.vmdk' if disk_index == 0 else '_%d.vmdk' % disk_index
+                new_file = clone.file_path(suffix)
+                if link_snapshot is not None:
+                    parent = copy.deepcopy(backing)
+                    child = copy.deepcopy(backing)
+                    child.parent = parent
+                    child.fileName = clone.file_path('-000001.vmdk' if disk_index == 0
+                                                     else '_%d-000001.vmdk' % disk_index)
+                    child.datastore = datastore.ref
+                    if hasattr(child, 'deltaDiskFormat'):
+                        child.deltaDiskFormat = 'redoLogFormat'
+                    if hasattr(child, 'uuid'):
+                        child.uuid = clone._uuid('6000C29%d' % disk_index)
+                    device.backing = child
+                elif backing is not None and hasattr(backing, 'fileName'):
+                    backing.fileName = new_file
+                    backing.datastore = datastore.ref
+                    if hasattr(backing, 'parent'):
+                        backing.parent = None
+                    if hasattr(backing, 'uuid'):
+                        backing.uuid = clone._uuid('6000C29%d' % disk_index)
+                if hasattr(device, 'diskObjectId'):
+                    device.diskObjectId = '%s-%s' % (clone.sequence, device.key)
+                disk_index += 1
+            elif isinstance(device, T.VirtualEthernetCard):
+                device.macAddress = vm_mac(clone.sequence + nic_index * 0x100000) \
+                    if nic_index else clone.mac
+                device.addressType = 'assigned'
+                backing = device.backing
+                if isinstance(backing, T.VirtualEthernetCardDistributedVirtualPortBackingInfo):
+                    network = self._nic_network(device) if hasattr(self, '_nic_network') else None
+                    if network is not None and hasattr(network, 'port_for'):
+                        device.backing = network.nic_backing(clone)
+                nic_index += 1
+            elif isinstance(device, T.VirtualMachineVMCIDevice):
+                device.id = int(clone.uuid.replace('-', '')[-8:], 16) & 0x7fffffff
+            out.append(device)
+        return out
+
+    # -- RelocateVM_Task / MigrateVM_Task ---------------------------------------------------
+    def RelocateVM_Task(self, ctx, spec, priority=None):
+        server = self.server
+        pool = resolve_argument(ctx, spec.pool, 'ResourcePool', 'spec.pool') \
+            if spec.pool is not None else None
+        host = resolve_argument(ctx, spec.host, 'HostSystem', 'spec.host') \
+            if spec.host is not None else None
+        datastore = resolve_argument(ctx, spec.datastore, 'Datastore', 'spec.datastore') \
+            if spec.datastore is not None else None
+        folder = resolve_argument(ctx, spec.folder, 'Folder', 'spec.folder') \
+            if spec.folder is not None else None
+
+        def work(task):
+            target_pool = pool or self.pool
+            target = host
+            if target is None:
+                if pool is not None and self.host not in pool.owner_object.hosts:
+                    target = pick_host(pool.owner_object, datastore or self.datastore_object)
+                    if target is None:
+                        raise _invalid_argument('spec.host')
+                else:
+                    target = self.host
+            elif target not in target_pool.owner_object.hosts:
+                if pool is not None:
+                    raise _invalid_argument('spec.pool')
+                target_pool = target.compute_resource.pool
+            if target is not self.host:
+                problem = host_usable(target)
+                if problem is not None:
+                    raise problem
+            target_ds = datastore or self.datastore_object
+            self._check_access(target, target_ds)
+            if folder is not None:
+                if 'VirtualMachine' not in folder.childType:
+                    raise fault('NotSupported', 'The operation is not supported on the object.')
+                check_unique(server, folder, self.name, exclude=self)
+            hot = self.power_state == 'poweredOn' and target is not self.host
+            self._move_with_events(task, target_pool, target, target_ds, folder, hot,
+                                   'VmBeingRelocatedEvent', 'VmRelocatedEvent')
+            return None
+        return vm_task(ctx, self, 'RelocateVM_Task', work)
+
+    def MigrateVM_Task(self, ctx, priority, pool=None, host=None, state=None):
+        server = self.server
+        pool_object = resolve_argument(ctx, pool, 'ResourcePool', 'pool') \
+            if pool is not None else None
+        host_object = resolve_argument(ctx, host, 'HostSystem', 'host') \
+            if host is not None else None
+        if pool_object is None and host_object is None:
+            raise _invalid_argument('host')
+
+        def work(task):
+            if state is not None and state != self.power_state:
+                raise fault('VmPowerStateMismatch' if 'VmPowerStateMismatch' in
+                            server.schema.types else 'InvalidPowerState',
+                            'The attempted operation cannot be performed in the current state '
+                            '(%s).' % POWER_STATE_LABELS.get(self.power_state, self.power_state),
+                            requestedState=state, existingState=self.power_state)
+            target_pool = pool_object or self.pool
+            target = host_object
+            if target is None:
+                compute = target_pool.owner_object
+                target = self.host if self.host in compute.hosts else \
+                    pick_host(compute, self.datastore_object)
+                if target is None:
+                    raise fault('NoActiveHostInCluster', 'No host in the cluster is available '
+                                'to run the virtual machine.', computeResource=compute.ref)
+            elif target not in target_pool.owner_object.hosts:
+                if pool_object is not None:
+                    raise _invalid_argument('pool')
+                target_pool = target.compute_resource.pool
+            problem = host_usable(target) if target is not self.host else None
+            if problem is not None:
+                raise problem
+            self._check_access(target, self.datastore_object)
+            self._move_with_events(task, target_pool, target, self.datastore_object, None,
+                                   self.power_state == 'poweredOn',
+                                   'VmBeingMigratedEvent', 'VmMigratedEvent')
+            return None
+        return vm_task(ctx, self, 'MigrateVM_Task', work)
+
+    def _move_with_events(self, task, pool, host, datastore, folder, hot, being, done):
+        """Move the VM, posting vCenter's events around it: `being` (or the hot
+        migration's pair when the VM runs and changes host) before, `done` after."""
+        server = self.server
+        source = self._placement()
+        dest_args = dict(destHost=event_argument(server, 'HostEventArgument', 'host', host),
+                         destDatastore=event_argument(server, 'DatastoreEventArgument',
+                                                      'datastore', datastore))
+        dc = datacenter_of(server, host)
+        if dc is not None:
+            dest_args['destDatacenter'] = event_argument(server, 'DatacenterEventArgument',
+                                                         'datacenter', dc)
+        task.post_event('VmBeingHotMigratedEvent' if hot else being, self, **dest_args)
+        if hot:
+            task.post_event('VmEmigratingEvent', self)
+        self._move(pool, host, datastore, folder)
+        task.post_event('VmMigratedEvent' if hot else done, self, **source)
+
+    def _placement(self):
+        """The source* arguments of the migrated / relocated event."""
+        server = self.server
+        out = dict(sourceHost=event_argument(server, 'HostEventArgument', 'host', self.host),
+                   sourceDatastore=event_argument(server, 'DatastoreEventArgument',
+                                                  'datastore', self.datastore_object))
+        dc = datacenter_of(server, self)
+        if dc is not None:
+            out['sourceDatacenter'] = event_argument(server, 'DatacenterEventArgument',
+                                                     'datacenter', dc)
+        return out
+
+    def _move(self, pool, host, datastore, folder):
+        """Move the VM: pool, host, home datastore (its files and disks follow)."""
+        if pool is not self.pool:
+            old = self.pool
+            if self in old.vms:
+                old.vms.remove(self)
+            old.changed('vm', 'summary', 'runtime')
+            pool.vms.append(self)
+            self.pool = pool
+            adopt_into_vapp(pool, self)
+            pool.changed('vm', 'summary', 'runtime')
+            self.changed('resourcePool')
+        if host is not self.host:
+            old = self.host
+            if self in old.vms:
+                old.vms.remove(self)
+            old.changed('vm', 'summary', 'licensableResource')
+            if old.compute_resource is not None:
+                old.compute_resource.changed('summary')
+            host.vms.append(self)
+            self.host = host
+            host.changed('vm', 'summary', 'licensableResource')
+            self.changed('runtime', 'summary', 'environmentBrowser')
+        if datastore is not self.datastore_object:
+            old = self.datastore_object
+            old_prefix = '[%s] ' % old.name
+            new_prefix = '[%s] ' % datastore.name
+            self.datastore_object = datastore
+            devices = getattr(self, '_devices', None)
+            if devices is not None:
+                for disk in self.disks():
+                    backing = disk.backing
+                    # the VM's own files move; a linked clone's parents stay
+                    chain = backing_chain(backing)
+                    own = [b for b in chain if (b.fileName or '').startswith(
+                        old_prefix + self.file_name + '/')] or chain[-1:]
+                    for b in own:
+                        if (b.fileName or '').startswith(old_prefix):
+                            b.fileName = new_prefix + b.fileName[len(old_prefix):]
+                        b.datastore = datastore.ref
+                self.devices_changed()
+            else:
+                if self in old.vms:
+                    old.vms.remove(self)
+                datastore.vms.append(self)
+            old.changed('vm', 'summary', 'info')
+            datastore.changed('vm', 'summary', 'info')
+            self.report_changed('config', 'summary', 'layout', 'layoutEx', 'storage', 'datastore')
+        if folder is not None and folder is not self.parent_object():
+            current = self.parent_object()
+            if current is not None:
+                current.remove_child(self)
+                current.changed('childEntity')
+            folder.add_child(self)
+            folder.changed('childEntity')
+            self.changed('parent')
+
     # -- snapshots --------------------------------------------------------------------------
     def CreateSnapshot_Task(self, ctx, name, description=None, memory=False, quiesce=False):
-        from vimsim.managed.vm import snapshot
-        return snapshot.create_snapshot_task(ctx, self, name, description, memory, quiesce)
+        return create_snapshot_task(ctx, self, name, description, memory, quiesce)
 
     def CreateSnapshotEx_Task(self, ctx, name, description=None, memory=False,
                               quiesceSpec=None):
-        from vimsim.managed.vm import snapshot
-        return snapshot.create_snapshot_task(ctx, self, name, description, memory,
+        return create_snapshot_task(ctx, self, name, description, memory,
                                              quiesceSpec is not None,
                                              method='CreateSnapshotEx_Task')
 
     def RevertToCurrentSnapshot_Task(self, ctx, host=None, suppressPowerOn=False):
-        from vimsim.managed.vm import snapshot
-        return snapshot.revert_current_task(ctx, self, suppressPowerOn)
+        return revert_current_task(ctx, self, suppressPowerOn)
 
     def RemoveAllSnapshots_Task(self, ctx, consolidate=True, spec=None):
-        from vimsim.managed.vm import snapshot
-        return snapshot.remove_all_task(ctx, self, consolidate)
+        return remove_all_task(ctx, self, consolidate)
 
     @property
     def capability(self):
@@ -1201,24 +1632,7 @@ def _vm_capability(T):
     return cls(**{k: v for k, v in values.items() if k in cls._type.field_map})
 
 
-# -- disk chains ------------------------------------------------------------------------
-
-def _chain(backing):
-    """A disk backing's chain of backings, base first (through `parent`)."""
-    chain = []
-    while backing is not None:
-        chain.append(backing)
-        backing = getattr(backing, 'parent', None)
-    chain.reverse()
-    return chain
-
-
-def extent_name(descriptor, delta):
-    """The data file of a disk descriptor: '-flat.vmdk', or '-sesparse.vmdk'
-    for a VMFS 6 snapshot delta."""
-    stem = descriptor[:-len('.vmdk')] if descriptor.endswith('.vmdk') else descriptor
-    return stem + ('-sesparse.vmdk' if delta else '-flat.vmdk')
-
+# -- disk files -------------------------------------------------------------------------
 
 def _disk_file_entries(backing, capacity_kb=None):
     """A disk's descriptor and extent; a thick (not thin, not delta) extent
@@ -1241,54 +1655,12 @@ def _extent_size(backing, capacity_kb):
     return (capacity_kb or 0) * KB if capacity_kb and is_thick(backing) else 0
 
 
-def _chain_units(chain, keys):
-    units = []
-    for backing in chain:
-        delta = bool(getattr(backing, 'deltaDiskFormat', None))
-        unit = [keys[n] for n in (backing.fileName, extent_name(backing.fileName, delta))
-                if n in keys]
-        units.append(unit)
-    return units
-
-
-# -- tasks on a VM -------------------------------------------------------------------------
-
-def vm_task(ctx, vm, method, work, cancelable=False, duration=None, this=None):
-    """`run_task` with vCenter's per-VM serialization: while a task of this VM
-    runs (queued or running), another one raises TaskInProgress at once, its
-    `task` the running task's MoRef. Use it for every task on a VM (power,
-    reconfigure, snapshots, destroy, clone, relocate, customize...). `this`:
-    the object the method was called on when not the VM (a snapshot)."""
-    from vimsim.managed.monitoring.task import run_task
-    active = vm._active_task
-    if active is not None and not active.done:
-        raise fault('TaskInProgress', 'The operation is not allowed in the current state '
-                    'because the virtual machine has a task in progress.', task=active.ref)
-    task = run_task(ctx, vm, method, work, cancelable=cancelable, duration=duration, this=this)
-    vm._active_task = task
-    return task
-
-
 def _hw_number(version):
     match = _HW_VERSION.match(version or '')
     return int(match.group(1)) if match else 0
 
 
-def invalid_power_state(requested, existing):
-    return fault('InvalidPowerState', 'The attempted operation cannot be performed in the '
-                 'current state (%s).' % POWER_STATE_LABELS.get(existing, existing),
-                 requestedState=requested, existingState=existing)
-
-
-POWER_STATE_LABELS = {'poweredOn': 'Powered on', 'poweredOff': 'Powered off',
-                      'suspended': 'Suspended'}
-
-
 GUEST_OPERATION_SECONDS = 0.05   # how long a guest takes to act on shutdown / reboot / standby
-
-
-def invalid_state():
-    return fault('InvalidState', 'The operation is not allowed in the current state.')
 
 
 # -- VirtualMachineConfigSpec ------------------------------------------------------------------
@@ -1832,7 +2204,7 @@ class _ConfigPlan:
                                T.VirtualMachineVideoCard, T.VirtualMachineVMCIDevice)):
             raise _invalid_spec(index, 'device')
         if isinstance(device, T.VirtualDisk):
-            names = [b.fileName for b in _chain(device.backing)]
+            names = [b.fileName for b in backing_chain(device.backing)]
             if self.vm.snapshot_tree is not None and len(names) > 1:
                 raise fault('InvalidDeviceOperation', "Invalid operation for device '%d'."
                             % index, deviceIndex=index, badOp='remove')
@@ -1867,7 +2239,7 @@ class _ConfigPlan:
                 if wanted < device.capacityInKB:
                     raise fault('InvalidDeviceOperation', "Invalid operation for device '%d'."
                                 % index, deviceIndex=index, badOp='edit')
-                if len(_chain(device.backing)) > 1:
+                if len(backing_chain(device.backing)) > 1:
                     raise fault('InvalidDeviceOperation', "Invalid operation for device '%d'."
                                 % index, deviceIndex=index, badOp='edit')
                 if is_thick(device.backing):
@@ -1930,7 +2302,7 @@ class _ConfigPlan:
                 ds = vm.server.objects.get(backing.datastore)
                 if ds is not None:
                     loose = ds.__dict__.setdefault('loose_files', {})
-                    for b in _chain(backing):
+                    for b in backing_chain(backing):
                         loose[b.fileName] = capacity
                         loose[extent_name(b.fileName, bool(b.deltaDiskFormat))] = capacity
             for ds in vm.host.datastores:
@@ -1943,7 +2315,7 @@ class _ConfigPlan:
                 ds = vm.server.objects.get(disk.backing.datastore)
                 loose = getattr(ds, 'loose_files', None) if ds is not None else None
                 if loose:
-                    for b in _chain(disk.backing):
+                    for b in backing_chain(disk.backing):
                         loose.pop(b.fileName, None)
                         loose.pop(extent_name(b.fileName, bool(b.deltaDiskFormat)), None)
             vm._devices = self.devices
@@ -1962,7 +2334,6 @@ class _NicPort:
     (the VM's first NIC keeps the VM's own port)."""
 
     def __init__(self, vm, key):
-        from vimsim.schema import MoRef
         self.ref = MoRef('VirtualMachine', vm.ref.value if key == 4000 else
                          '%s/%d' % (vm.ref.value, key))
 
