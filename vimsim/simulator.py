@@ -10,7 +10,7 @@ from twisted.internet import task
 from vimsim import schema as schema_module
 from vimsim.inventory import build_inventory, recording
 from vimsim.managed.base import Registry
-from vimsim.managed.manager import build_managers
+from vimsim.managed.catalog import build_managers
 from vimsim.managed.service.property_collector import PropertyCollector
 from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
                                                      ServiceInstance, about_info)

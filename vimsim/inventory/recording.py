@@ -43,8 +43,8 @@ import os
 from lxml import etree
 
 from vimsim.managed.base import ManagedObject
+from vimsim.managed.catalog import make_manager
 from vimsim.managed.inventory.folder import Folder
-from vimsim.managed.manager import make_manager
 from vimsim.managed.service.property_collector import PropertyCollector
 from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
                                                      ServiceInstance, about_info)
