@@ -33,8 +33,9 @@ from vimsim.managed.inventory.folder import Folder
 from vimsim.managed.inventory.resource_pool import ResourcePool
 from vimsim.managed.inventory.storage_pod import StoragePod
 from vimsim.managed.inventory.virtual_app import VirtualApp
-from vimsim.managed.network.network import (DistributedVirtualPortgroup, DistributedVirtualSwitch,
-                                            Network, OpaqueNetwork)
+from vimsim.managed.network.distributed_virtual_portgroup import DistributedVirtualPortgroup
+from vimsim.managed.network.distributed_virtual_switch import DistributedVirtualSwitch
+from vimsim.managed.network.network import Network, OpaqueNetwork
 from vimsim.managed.storage.datastore import Datastore
 from vimsim.managed.vm.virtual_machine import VirtualMachine
 

@@ -8,40 +8,33 @@ of the model, so the registry is complete once it is imported. It sits above
 every area: the simulator, the recording loader and the coverage report use
 it, nothing in the model imports it.
 """
+import types
+
 from vimsim.managed import base, entity
 from vimsim.managed.admin import (authorization_manager, crypto_manager, custom_fields_manager,
                                   extension_manager, failover_cluster_manager, license_manager,
                                   option_manager, profile_manager, user_directory)
-from vimsim.managed.host import config_managers, host_system, snmp_system
+from vimsim.managed.host import (advanced_options, config_managers, date_time_system, host_system,
+                                 snmp_system, vsan_system)
 from vimsim.managed.inventory import (compute_resource, datacenter, folder, resource_pool,
                                       storage_pod, virtual_app)
 from vimsim.managed.manager import MANAGER_TYPES, Manager
 from vimsim.managed.monitoring import (alarm_manager, event_manager, history_collector,
                                        performance_manager, scheduled_task_manager, task,
                                        task_manager)
-from vimsim.managed.network import network
+from vimsim.managed.network import (distributed_virtual_portgroup, distributed_virtual_switch,
+                                    network)
 from vimsim.managed.service import (localization_manager, property_collector, search_index,
                                     service_instance, service_manager, session_manager, updates,
                                     view)
-from vimsim.managed.storage import datastore, ovf_manager
+from vimsim.managed.storage import datastore, datastore_browser, ovf_manager
 from vimsim.managed.vm import (customization_spec_manager, guest_operations_manager, snapshot,
                                virtual_machine)
 
-# every module of the model that defines managed classes
-MODULES = (
-    base, entity,
-    authorization_manager, crypto_manager, custom_fields_manager, extension_manager,
-    failover_cluster_manager, license_manager, option_manager, profile_manager, user_directory,
-    config_managers, host_system, snmp_system,
-    compute_resource, datacenter, folder, resource_pool, storage_pod, virtual_app,
-    alarm_manager, event_manager, history_collector, performance_manager,
-    scheduled_task_manager, task, task_manager,
-    network,
-    localization_manager, property_collector, search_index, service_instance, service_manager,
-    session_manager, updates, view,
-    datastore, ovf_manager,
-    customization_spec_manager, guest_operations_manager, snapshot, virtual_machine,
-)
+# every module of the model that defines managed classes: those imported above
+MODULES = tuple(value for value in list(globals().values())
+                if isinstance(value, types.ModuleType) and value.__name__.startswith(
+                    'vimsim.managed.'))
 
 
 def make_manager(server, type_name, moid):

@@ -1,19 +1,17 @@
-"""A host's configuration managers (HostSystem.configManager).
-
-Each member is a real object of its managed type whose properties are computed
+"""A host's configuration managers (HostSystem.configManager): which there
+are, and HostManagerObject, the class of each, whose properties are computed
 on read from its host, so `host.config.network` and
-`host.configManager.networkSystem.networkInfo` are one truth.
+`host.configManager.networkSystem.networkInfo` are one truth. A member that
+answers methods is a subclass in its own module, named after its type
+(date_time_system.py holds HostDateTimeSystem); host_system.py builds them.
 
 Moids are vCenter's (`datastoreSystem-11` for host-11) or, for an ESX host,
 the fixed `ha-*` names hostd uses. Where ESX's ServiceContent already holds an
 object of the same type and moid (ha-user-directory, ha-license-manager ...),
 that object is the member.
 """
-from datetime import timedelta
-
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import refs
-from vimsim.managed.monitoring.task import now
 
 # HostConfigManager field -> (managed type, vCenter moid prefix, ESX moid)
 CONFIG_MANAGERS = (
@@ -147,64 +145,3 @@ class HostManagerObject(ManagedObject):
         if table is not None and name in table:
             return table[name]()
         return super().read(name, ctx)
-
-
-class HostAdvancedOptions(HostManagerObject):
-    """HostSystem.configManager.advancedOption: the host's advanced settings."""
-
-    def QueryOptions(self, ctx, name=None):
-        from vimsim.managed.admin.option_manager import query_options
-        return query_options(self.host.options(), name)
-
-
-class HostDateTimeSystem(HostManagerObject):
-    """HostSystem.configManager.dateTimeSystem: the host's clock, kept as an
-    offset from the simulator's so it goes on ticking after UpdateDateTime."""
-    offset = timedelta(0)
-
-    def QueryDateTime(self, ctx):
-        return now() + self.offset
-
-    def UpdateDateTime(self, ctx, dateTime):
-        self.offset = dateTime - now()
-
-
-class HostVsanSystem(HostManagerObject):
-    """HostSystem.configManager.vsanSystem of a host not in a vSAN cluster."""
-
-    def QueryHostStatus(self, ctx):
-        T = self.host.T
-        return T.VsanHostClusterStatus(
-            health='unknown', nodeState=T.VsanHostClusterStatusState(state='disabled'),
-            memberUuid=[])
-
-
-# managed types whose members answer methods
-MANAGER_CLASSES = {'OptionManager': HostAdvancedOptions, 'HostVsanSystem': HostVsanSystem,
-                   'HostDateTimeSystem': HostDateTimeSystem}
-
-
-def build_config_managers(host):
-    """{HostConfigManager field: manager object} for a new host."""
-    server = host.server
-    managed = server.schema.managed
-    field_map = server.schema.types['HostConfigManager'].field_map
-    number = host.ref.value.rsplit('-', 1)[-1]
-    managers = {}
-    for field, type_name, prefix, esx_moid in CONFIG_MANAGERS:
-        if type_name not in managed or field not in field_map:
-            continue
-        if server.esx:
-            moid = esx_moid
-        elif prefix is None:
-            continue
-        else:
-            moid = '%s-%s' % (prefix, number)
-        from vimsim.schema import MoRef
-        existing = server.objects.get(MoRef(type_name, moid))
-        if existing is not None:
-            managers[field] = existing
-            continue
-        cls = MANAGER_CLASSES.get(type_name, HostManagerObject)
-        managers[field] = cls(server, type_name, moid, host)
-    return managers

@@ -6,12 +6,20 @@ datastores and networks placed on it. `summary`, `runtime`, `config`,
 `licensableResource` and the quick stats are computed on read; the hardware
 description, identical for every simulated host but its uuid, is shared.
 """
+import hashlib
 from datetime import datetime, timezone
 
-from vimsim.managed.storage.datastore import LOCAL_DISK, HostDatastoreBrowser
 from vimsim.managed.entity import ManagedEntity, data_types, refs
+from vimsim.managed.host.advanced_options import HostAdvancedOptions
+from vimsim.managed.host.config_managers import CONFIG_MANAGERS, HostManagerObject
+from vimsim.managed.host.date_time_system import HostDateTimeSystem
+from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.network.network import host_nsx_network_info
 from vimsim.managed.service.service_instance import about_info
+from vimsim.managed.storage.datastore import LOCAL_DISK
+from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
+from vimsim.schema import MoRef
+from vimsim.soap.encode import Long
 
 # vcsim's simulated host hardware (govmomi simulator/esx/host_hardware_info.go)
 CPU_MODEL = 'Intel(R) Core(TM) i7-3615QM CPU @ 2.30GHz'
@@ -62,7 +70,6 @@ class HostSystem(ManagedEntity):
         self.maintenance = False
         self._browser = HostDatastoreBrowser(
             server, browser_moid or 'datastoreBrowser-%s' % moid, self.datastores)
-        from vimsim.managed.host.config_managers import build_config_managers
         self.managers = build_config_managers(self)
 
     # -- links -----------------------------------------------------------------
@@ -201,9 +208,9 @@ class HostSystem(ManagedEntity):
         T = self.T
         started = sum(1 for vm in self.vms if vm.power_state == 'poweredOn')
         return T.HostLicensableResourceInfo(resource=[
-            T.KeyAnyValue(key='numCpuPackages', value=_long(NUM_CPU_PKGS)),
-            T.KeyAnyValue(key='numCpuCores', value=_long(NUM_CPU_CORES)),
-            T.KeyAnyValue(key='numVmsStarted', value=_long(started))])
+            T.KeyAnyValue(key='numCpuPackages', value=Long(NUM_CPU_PKGS)),
+            T.KeyAnyValue(key='numCpuCores', value=Long(NUM_CPU_CORES)),
+            T.KeyAnyValue(key='numVmsStarted', value=Long(started))])
 
     @property
     def configManager(self):
@@ -454,8 +461,8 @@ class HostSystem(ManagedEntity):
                 T.OptionValue(key='Config.HostAgent.log.level', value='info'),
                 T.OptionValue(key='Config.HostAgent.plugins.solo.enableMob', value=False),
                 T.OptionValue(key='Misc.HostName', value=self.dns_config().hostName),
-                T.OptionValue(key='UserVars.SuppressShellWarning', value=_long(0)),
-                T.OptionValue(key='UserVars.HostClientCEIPOptIn', value=_long(2))]
+                T.OptionValue(key='UserVars.SuppressShellWarning', value=Long(0)),
+                T.OptionValue(key='UserVars.HostClientCEIPOptIn', value=Long(2))]
 
     def option_defs(self):
         T = self.T
@@ -525,13 +532,7 @@ def POWER_POLICIES(T):
                               description='PowerPolicy.custom.description')]
 
 
-def _long(value):
-    from vimsim.soap.encode import Long
-    return Long(value)
-
-
 def _thumbprint(text):
-    import hashlib
     digest = hashlib.sha1(text.encode()).hexdigest().upper()
     return ':'.join(digest[i:i + 2] for i in range(0, 40, 2))
 
@@ -600,3 +601,33 @@ def _host_capability(server):
     values = {k: v for k, v in values.items() if k in cls._type.field_map}
     found = _capabilities[id(server.schema)] = cls(**values)
     return found
+
+
+# the config managers that answer methods, by managed type
+MANAGER_CLASSES = {cls.type_name: cls for cls in (HostAdvancedOptions, HostDateTimeSystem,
+                                                 HostVsanSystem)}
+
+
+def build_config_managers(host):
+    """{HostConfigManager field: manager object} for a new host."""
+    server = host.server
+    managed = server.schema.managed
+    field_map = server.schema.types['HostConfigManager'].field_map
+    number = host.ref.value.rsplit('-', 1)[-1]
+    managers = {}
+    for field, type_name, prefix, esx_moid in CONFIG_MANAGERS:
+        if type_name not in managed or field not in field_map:
+            continue
+        if server.esx:
+            moid = esx_moid
+        elif prefix is None:
+            continue
+        else:
+            moid = '%s-%s' % (prefix, number)
+        existing = server.objects.get(MoRef(type_name, moid))
+        if existing is not None:
+            managers[field] = existing
+            continue
+        cls = MANAGER_CLASSES.get(type_name, HostManagerObject)
+        managers[field] = cls(server, type_name, moid, host)
+    return managers

@@ -1,4 +1,4 @@
-"""Datastore and HostDatastoreBrowser.
+"""Datastore.
 
 A datastore's primary state is its name, VMFS uuid and capacity plus the
 hosts that mount it and the VMs that live on it. Free space, uncommitted
@@ -7,29 +7,12 @@ storage, so they always agree with the VMs' own `storage`.
 """
 from datetime import datetime, timezone
 
-from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import ManagedEntity, data_types, refs
+from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
 
 TiB = 1 << 40
 BLOCK_SIZE_MB = 1
 VMFS_VERSION = '6.82'
-
-
-class HostDatastoreBrowser(ManagedObject):
-    type_name = 'HostDatastoreBrowser'
-    supportedType = ()
-
-    def __init__(self, server, moid, datastores):
-        super().__init__(server, moid)
-        self._datastores = datastores   # a live list (a host's or a datastore's own)
-        T = data_types(server)
-        self.supportedType = [T.FolderFileQuery(), T.VmConfigFileQuery(), T.TemplateConfigFileQuery(),
-                              T.VmDiskFileQuery(), T.FloppyImageFileQuery(), T.IsoImageFileQuery(),
-                              T.VmNvramFileQuery(), T.VmLogFileQuery()]
-
-    @property
-    def datastore(self):
-        return refs(self._datastores)
 
 
 class Datastore(ManagedEntity):
