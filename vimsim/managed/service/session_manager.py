@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime, timezone
 
 from vimsim.managed.base import ManagedObject
+from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.soap.fault import InvalidArgument, NotFound, fault
 
 COOKIE_NAME = 'vmware_soap_session'
@@ -107,7 +108,6 @@ class SessionManager(ManagedObject):
         return session
 
     def _events(self):
-        from vimsim.managed.monitoring.event_manager import event_manager
         try:
             return event_manager(self.server)
         except LookupError:
