@@ -25,4 +25,6 @@ says why):
                  resource pools, vApps, storage pods
     catalog      which classes serve each managed type; ServiceContent's
                  managers
+    coverage     which methods of each managed type are implemented (GET
+                 /about, docs/COVERAGE.md)
 """

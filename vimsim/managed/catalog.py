@@ -10,7 +10,7 @@ it, nothing in the model imports it.
 """
 import types
 
-from vimsim.managed import base, entity
+from vimsim.managed import base, entity, manager
 from vimsim.managed.admin import (authorization_manager, crypto_manager, custom_fields_manager,
                                   extension_manager, failover_cluster_manager, license_manager,
                                   option_manager, profile_manager, user_directory)
@@ -18,7 +18,6 @@ from vimsim.managed.host import (advanced_options, config_managers, date_time_sy
                                  snmp_system, vsan_system)
 from vimsim.managed.inventory import (compute_resource, datacenter, folder, resource_pool,
                                       storage_pod, virtual_app)
-from vimsim.managed.manager import MANAGER_TYPES, Manager
 from vimsim.managed.monitoring import (alarm_manager, event_manager, history_collector,
                                        performance_manager, scheduled_task_manager, task,
                                        task_manager)
@@ -39,7 +38,7 @@ MODULES = tuple(value for value in list(globals().values())
 
 def make_manager(server, type_name, moid):
     """The manager object of `type_name`: its registered class, else a bare Manager."""
-    cls = MANAGER_TYPES.get(type_name, Manager)
+    cls = manager.MANAGER_TYPES.get(type_name, manager.Manager)
     return cls(server, type_name, moid)
 
 
@@ -64,15 +63,12 @@ def managed_classes():
 
 
 def serving_classes():
-    """{managed type name: the classes whose objects are of that type}: each
-    class that names its own type (`type_name`), and each Manager subclass
-    registered for one."""
-    served = {}
+    """{managed type name: the classes whose objects are of that type}: the
+    Manager subclass registered for it, and each class that names its own
+    type (`type_name`)."""
+    served = {type_name: [cls] for type_name, cls in manager.MANAGER_TYPES.items()}
     for cls in managed_classes():
         type_name = cls.__dict__.get('type_name')
-        if isinstance(type_name, str):
-            served.setdefault(type_name, []).append(cls)
-    for type_name, cls in MANAGER_TYPES.items():
-        if cls not in served.setdefault(type_name, []):
+        if isinstance(type_name, str) and cls not in served.setdefault(type_name, []):
             served[type_name].append(cls)
     return served
