@@ -33,6 +33,11 @@ class Options:
     trace_file: str = ''             # -trace-file: trace output ('' = stderr)
     stdinexit: bool = False          # -stdinexit: press any key to exit
     session_timeout: int = 1800      # -session-timeout: idle seconds before a session ends
+    # what one session may hold at once (vCenter bounds these; its values are not published)
+    session_max_views: int = 10000        # -session-max-views: views
+    session_max_filters: int = 10000      # -session-max-filters: property filters
+    session_max_collectors: int = 1000    # -session-max-collectors: extra property collectors
+    session_max_retrievals: int = 1000    # -session-max-retrievals: unfinished paged retrievals
     # -- model (vcsim's VPX() defaults) ----------------------------------------
     esx: bool = False                # -esx: simulate a standalone ESX host
     dc: int = 1                      # -dc: datacenters
@@ -93,6 +98,14 @@ FLAGS = {
     'stdinexit': ('stdinexit', 'bool', 'Press any key to exit'),
     'session-timeout': ('session_timeout', 'int',
                         "Seconds a session may stay idle (vCenter's default: 1800)"),
+    'session-max-views': ('session_max_views', 'int', 'Views one session may hold'),
+    'session-max-filters': ('session_max_filters', 'int',
+                            'Property filters one session may hold'),
+    'session-max-collectors': ('session_max_collectors', 'int',
+                               'Property collectors one session may create'),
+    'session-max-retrievals': ('session_max_retrievals', 'int',
+                               'Unfinished paged retrievals one session may hold '
+                               '(past it the oldest expires)'),
     'esx': ('esx', 'bool', 'Simulate standalone ESX'),
     'dc': ('dc', 'int', 'Number of datacenters'),
     'cluster': ('cluster', 'int', 'Number of clusters'),
@@ -271,3 +284,7 @@ def _check(opts):
         raise UsageError('invalid value %r for flag -l: %s' % (opts.listen, e)) from None
     if opts.tlskey and not opts.tlscert:
         raise UsageError('-tlskey needs -tlscert')
+    for name, (fld, _, _) in FLAGS.items():
+        if name.startswith('session-max-') and getattr(opts, fld) < 1:
+            raise UsageError('invalid value %r for flag -%s: must be at least 1'
+                             % (getattr(opts, fld), name))

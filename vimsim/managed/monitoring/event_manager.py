@@ -24,7 +24,7 @@ from vimsim.managed.manager import Manager, element, manager_type, words
 from vimsim.managed.monitoring.history_collector import (EventHistoryCollector, EventMatcher,
                                                          argument_refs, check_entity_filter)
 from vimsim.managed.monitoring.task import now, task_manager
-from vimsim.soap.fault import InvalidArgument, fault
+from vimsim.soap.fault import InvalidArgument
 
 EVENT_LIMIT = 100000     # events kept (vCenter keeps its event table for event.maxAge days)
 QUERY_LIMIT = 1000       # QueryEvents answers at most this many
@@ -615,9 +615,7 @@ class EventManager(Manager):
         return out
 
     def CreateCollectorForEvents(self, ctx, filter):
-        owned = sum(1 for obj in ctx.session.owned if isinstance(obj, EventHistoryCollector))
-        if owned >= self.maxCollector:
-            raise fault('InvalidState', 'Too many event collectors to create.')
+        EventHistoryCollector.check_room(ctx, self)
         check_entity_filter(self.server, filter.entity)
         return EventHistoryCollector(ctx, self, filter)
 

@@ -21,7 +21,7 @@ import copy
 
 from vimsim.managed.base import ManagedObject
 from vimsim.schema import MoRef
-from vimsim.soap.fault import InvalidArgument
+from vimsim.soap.fault import InvalidArgument, fault
 
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 1000      # largest latest page and largest read
@@ -255,6 +255,13 @@ def _read_count(count):
 class HistoryCollector(ManagedObject):
     type_name = 'HistoryCollector'
 
+    @classmethod
+    def check_room(cls, ctx, manager):
+        """InvalidState when the session already holds the manager's
+        `maxCollector` collectors of this kind, as CreateCollectorFor* answer."""
+        if ctx.session.held[cls.held_as] >= manager.maxCollector:
+            raise fault('InvalidState', 'Too many %ss to create.' % cls.held_as)
+
     def __init__(self, ctx, manager, spec, page_size=DEFAULT_PAGE_SIZE):
         super().__init__(ctx.server, 'session[%s]%s' % (ctx.session.key, ctx.server.new_uuid()))
         self.owner = ctx.session
@@ -345,6 +352,7 @@ def _drops_result(results, info):
 
 class TaskHistoryCollector(HistoryCollector):
     type_name = 'TaskHistoryCollector'
+    held_as = 'task collector'
 
     def __init__(self, ctx, manager, spec, info_filter=None):
         super().__init__(ctx, manager, spec)
@@ -372,6 +380,7 @@ class TaskHistoryCollector(HistoryCollector):
 
 class EventHistoryCollector(HistoryCollector):
     type_name = 'EventHistoryCollector'
+    held_as = 'event collector'
     initialized = True
 
     def __init__(self, ctx, manager, spec):

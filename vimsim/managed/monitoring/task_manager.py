@@ -279,9 +279,7 @@ class TaskManager(Manager):
     def _collector(self, ctx, spec, info_filter=None):
         if self.server.esx:
             raise fault('NotSupported', 'The operation is not supported on the object.')
-        owned = sum(1 for obj in ctx.session.owned if isinstance(obj, TaskHistoryCollector))
-        if owned >= self.maxCollector:
-            raise fault('InvalidState', 'Too many task collectors to create.')
+        TaskHistoryCollector.check_room(ctx, self)
         check_entity_filter(self.server, spec.entity)
         return TaskHistoryCollector(ctx, self, spec, info_filter)
 

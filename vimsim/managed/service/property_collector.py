@@ -5,7 +5,12 @@ object; its selectSet is applied recursively; a TraversalSpec follows one
 property of objects of its type to the objects it names; a plain SelectionSpec
 refers by name to a TraversalSpec defined anywhere in the same filter spec;
 `skip` leaves an object out of the result while still traversing through it.
+
+Without a session a caller reads only the System.Anonymous properties
+(`check_readable`), and the unfinished paged retrievals a caller holds are
+bounded (`-session-max-retrievals`).
 """
+import collections
 import itertools
 
 from vimsim.managed.base import ManagedObject, gc_paused
@@ -13,8 +18,25 @@ from vimsim.managed.paths import check_path, path_reader, read_path
 from vimsim.managed.service.updates import CollectorSession
 from vimsim.schema import MoRef
 from vimsim.soap.encode import Typed
-from vimsim.soap.fault import (InvalidArgument, ManagedObjectNotFound, fault,
-                               localized)
+from vimsim.soap.fault import (InvalidArgument, ManagedObjectNotFound,
+                               NotAuthenticated, fault, localized)
+
+ANONYMOUS = 'System.Anonymous'
+
+
+def check_readable(ctx, obj, path):
+    """NotAuthenticated unless the caller may read property `path` of `obj`.
+    A session reads everything; without one only the System.Anonymous
+    properties are readable (ServiceInstance.content,
+    SessionManager.currentSession, the locale lists): vCenter admits
+    RetrieveProperties(Ex) and Fetch before login, but each property read
+    still needs its privilege."""
+    if ctx.session is not None:
+        return
+    field = ctx.server.schema.managed[obj.type_name].property_map.get(path.partition('.')[0])
+    if field is None or field.privilege != ANONYMOUS:
+        raise NotAuthenticated(obj.ref, (field.privilege if field is not None else None)
+                               or 'System.View')
 
 
 def as_refs(value):
@@ -30,13 +52,15 @@ def as_refs(value):
 
 class PropertyCollector(ManagedObject):
     type_name = 'PropertyCollector'
+    held_as = 'property collector'
 
     def __init__(self, server, moid, owner=None):
         super().__init__(server, moid)
         self.owner = owner
-        self._pages = {}
         self._tokens = itertools.count(1)
         self._sessions = {}   # session key -> CollectorSession
+        # the unfinished retrievals of callers without a session, who share one allowance
+        self._anonymous_retrievals = collections.OrderedDict()
 
     def _state(self, ctx):
         """This session's filters and update log on this collector (the
@@ -59,9 +83,10 @@ class PropertyCollector(ManagedObject):
         return super().read(name, ctx)
 
     # -- selection ----------------------------------------------------------
-    def select(self, ctx, spec):
+    def select(self, ctx, spec, tolerate_missing=False):
         """The objects a PropertyFilterSpec selects, in traversal order, and
-        the references of start objects that do not exist."""
+        the references of start objects that do not exist (a fault unless the
+        spec reports missing objects, or `tolerate_missing`)."""
         schema = ctx.server.schema
         objects = ctx.server.objects
         named = {}
@@ -71,6 +96,7 @@ class PropertyCollector(ManagedObject):
         missing = []
         visited = set()
         get = objects.getter()
+        anonymous = ctx.session is None
 
         def traverse(obj, select_set):
             for selection in select_set or ():
@@ -87,6 +113,8 @@ class PropertyCollector(ManagedObject):
                                 argument='type')
                 if not schema.managed[obj.type_name].is_a(traversal.type):
                     continue
+                if anonymous:
+                    check_readable(ctx, obj, traversal.path)
                 value, _ = read_path(obj, traversal.path, ctx)
                 skip, further = traversal.skip, traversal.selectSet
                 for ref in as_refs(value):
@@ -101,7 +129,7 @@ class PropertyCollector(ManagedObject):
         for object_spec in spec.objectSet:
             start = objects.get(object_spec.obj)
             if start is None:
-                if spec.reportMissingObjectsInResults:
+                if spec.reportMissingObjectsInResults or tolerate_missing:
                     missing.append(object_spec.obj)
                     continue
                 raise ManagedObjectNotFound(object_spec.obj)
@@ -110,7 +138,7 @@ class PropertyCollector(ManagedObject):
             traverse(start, object_spec.selectSet)
         return list(selected.values()), missing
 
-    def plan(self, ctx, spec):
+    def plan(self, ctx, spec, tolerate_missing=False):
         """[(object, property paths)] for one filter spec, plus missing refs.
         Objects of a type no PropertySpec names are not reported."""
         schema = ctx.server.schema
@@ -121,10 +149,15 @@ class PropertyCollector(ManagedObject):
             for path in prop_spec.pathSet or ():
                 check_path(schema, prop_spec.type, path, ctx.version)
         with gc_paused():
-            return self._plan(ctx, spec)
+            planned, missing = self._plan(ctx, spec, tolerate_missing)
+        if ctx.session is None:
+            for obj, paths in planned:
+                for path in paths:
+                    check_readable(ctx, obj, path)
+        return planned, missing
 
-    def _plan(self, ctx, spec):
-        objects, missing = self.select(ctx, spec)
+    def _plan(self, ctx, spec, tolerate_missing):
+        objects, missing = self.select(ctx, spec, tolerate_missing)
         planned = []
         by_type = {}   # type name -> the paths (one list shared by its objects) or None
         for obj in objects:
@@ -236,6 +269,7 @@ class PropertyCollector(ManagedObject):
         self._state(ctx).cancel_waits()
 
     def CreatePropertyCollector(self, ctx):
+        ctx.session.make_room(self.held_as, ctx.server.options.session_max_collectors)
         collector = PropertyCollector(
             ctx.server, 'session[%s]%s' % (ctx.session.key, ctx.server.new_uuid()),
             owner=ctx.session)
@@ -262,10 +296,7 @@ class PropertyCollector(ManagedObject):
             page_size = None
         if page_size is not None and len(planned) + len(missing) > page_size:
             head, planned = planned[:page_size], planned[page_size:]
-            token = str(next(self._tokens))
-            self._pages[token] = (ctx.session, planned, missing, page_size)
-            if ctx.session is not None:
-                ctx.session.on_close(lambda: self._pages.pop(token, None))
+            token = self._hold(ctx, (planned, missing, page_size))
             objects = self.contents(ctx, head)
         else:
             token = None
@@ -274,15 +305,34 @@ class PropertyCollector(ManagedObject):
             return None
         return ctx.server.schema.types['RetrieveResult'].cls(token=token, objects=objects)
 
+    def _retrievals(self, ctx):
+        """(collector, token) -> the rest of a paged retrieval, for the caller."""
+        return ctx.session.retrievals if ctx.session is not None else self._anonymous_retrievals
+
+    def _hold(self, ctx, rest):
+        """A token for the rest of a retrieval. Past -session-max-retrievals
+        the caller's oldest unfinished retrieval expires (continuing it answers
+        InvalidArgument, as any expired token does): a client that never
+        finishes its retrievals cannot grow the server, and its new calls are
+        still answered."""
+        held = self._retrievals(ctx)
+        while len(held) >= ctx.server.options.session_max_retrievals:
+            held.popitem(last=False)
+        token = str(next(self._tokens))
+        held[(self, token)] = rest
+        return token
+
     def _take_token(self, ctx, token):
-        entry = self._pages.get(token)
-        if entry is None or entry[0] is not ctx.session:
+        rest = self._retrievals(ctx).pop((self, token), None)
+        if rest is None:
             raise InvalidArgument('token', 'Unknown or expired token %s' % token)
-        del self._pages[token]
-        return entry[1], entry[2], entry[3]
+        return rest
 
     def destroy(self):
-        self._pages.clear()
+        self._anonymous_retrievals.clear()
+        if self.owner is not None:
+            for key in [key for key in self.owner.retrievals if key[0] is self]:
+                del self.owner.retrievals[key]
         for state in list(self._sessions.values()):
             state.close()
         self._sessions.clear()

@@ -1,14 +1,18 @@
 """SessionManager and sessions: login, cookies, clone tickets, idle expiry.
 
 A Session owns the session-scoped objects (views, extra property collectors,
-paging tokens); they go when it ends, whether by Logout, TerminateSession or
-idle expiry.
+property filters, history collectors, paging tokens), at most so many of each
+kind (the -session-max-* flags); they go when it ends, whether by Logout,
+TerminateSession or idle expiry, a slice at a time.
 """
+import collections
 import hashlib
 import os
 import time
 import uuid
 from datetime import datetime, timezone
+
+from twisted.internet import task
 
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.monitoring.event_manager import event_manager
@@ -16,6 +20,7 @@ from vimsim.soap.fault import InvalidArgument, NotFound, fault
 
 COOKIE_NAME = 'vmware_soap_session'
 CLONE_TICKET_SECONDS = 300
+_NOT_OWNED = object()
 
 
 class Session:
@@ -25,7 +30,9 @@ class Session:
         self.key = str(uuid.UUID(bytes=os.urandom(16)))
         self.cookie = hashlib.sha1(os.urandom(32)).hexdigest()
         self.user = user
-        self.owned = []
+        self.owned = {}                   # session-scoped object -> None, oldest first
+        self.held = collections.Counter()  # held_as kind -> how many owned
+        self.retrievals = collections.OrderedDict()   # (collector, token) -> rest, oldest first
         self._on_close = []
         self.last_active = time.monotonic()
         now = datetime.now(timezone.utc)
@@ -41,23 +48,40 @@ class Session:
         self.info.lastActiveTime = datetime.now(timezone.utc)
         self.info.callCount += 1
 
+    def make_room(self, kind, limit):
+        """SystemError when the session already holds `limit` objects of `kind`
+        (its `held_as`). vCenter does not document the fault it answers past
+        its per-session limits; SystemError is the RuntimeFault every method
+        may raise, so every client can read it."""
+        if self.held[kind] >= limit:
+            raise fault('SystemError', 'The session already holds %d %ss, the most a '
+                                       'session may hold.' % (limit, kind),
+                        reason='%s limit reached' % kind)
+
     def own(self, obj):
-        self.owned.append(obj)
+        self.owned[obj] = None
+        self.held[obj.held_as] += 1
 
     def disown(self, obj):
-        if obj in self.owned:
-            self.owned.remove(obj)
+        if self.owned.pop(obj, _NOT_OWNED) is not _NOT_OWNED:
+            self.held[obj.held_as] -= 1
 
     def on_close(self, callback):
         self._on_close.append(callback)
 
     def close(self):
-        for obj in self.owned:
-            obj.destroy()
-        self.owned = []
+        """End the session's state: its callbacks run now (waits end, filters
+        stop, retrievals go), the objects it owned are destroyed a time slice
+        per reactor turn (task.cooperate), so a session holding thousands of
+        views never holds up another client's call."""
+        self.retrievals.clear()
         callbacks, self._on_close = self._on_close, []
         for callback in callbacks:
             callback()
+        owned, self.owned = list(self.owned), {}
+        self.held.clear()
+        if owned:
+            task.cooperate(obj.destroy() for obj in owned)
 
 
 class SessionManager(ManagedObject):

@@ -2,59 +2,107 @@
 
 Every model change reaches the hub through one call, `changes.changed(obj,
 names)` (ManagedObject.changed), or through the registry when an object is
-added or removed. The hub marks the filters watching that object and, at the
-end of the reactor turn, each marked filter re-reads only the changed object's
-requested paths and diffs them against what it last reported. The resulting
-ObjectUpdates go, numbered, into the per-session update log of the filter's
-collector, and any waiting WaitForUpdates call is answered at once: no polling,
-no re-traversal per change (a filter re-runs its traversal only when the
-inventory's structure changes).
-"""
-import copy
+added or removed. The hub knows, per object, the filters reporting it, so a
+change costs what its watchers cost; at the end of the reactor turn each
+marked filter re-reads only the changed object's requested paths and diffs
+them against what it last reported. The resulting ObjectUpdates go, numbered,
+into the per-session update log of the filter's collector, and any waiting
+WaitForUpdates call is answered at once: no polling, no re-traversal per
+change (a filter re-runs its traversal only when the inventory's structure
+changes).
 
-from twisted.internet import defer, reactor
+Each filter's work runs on its own: a defect in it (an exception other than
+a vim fault, which goes to the update's missingSet) destroys that filter and
+tells its owner, and never reaches another session's call.
+"""
+import bisect
+import copy
+import itertools
+import logging
+from operator import attrgetter, itemgetter
+
+from twisted.internet import defer, reactor, task
 
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.paths import read_path
 from vimsim.managed.service.view import View
 from vimsim.schema import DataObject, MoRef
 from vimsim.soap import encode
-from vimsim.soap.fault import fault, localized
+from vimsim.soap.fault import ManagedObjectNotFound, fault, localized
+
+log = logging.getLogger(__name__)
 
 # Properties whose change can change what a traversal or a view reaches.
 STRUCTURE = frozenset(('childEntity', 'vm', 'host', 'resourcePool', 'vmFolder', 'hostFolder',
                        'datastoreFolder', 'networkFolder', 'view', 'parent', 'datastore',
                        'network', 'portgroup', 'owner'))
-HISTORY_LIMIT = 200000   # ObjectUpdates a collector keeps for resuming clients
-SNAPSHOTS_KEPT = 8       # initial-state snapshots kept for truncated answers
+HISTORY_LIMIT = 200000   # log entries a collector keeps per session at most (oldest go first)
+COMPACT_AT = 1000        # log length from which the log is compacted when it has doubled
+UNWATCH_AT_ONCE = 1000   # a removed filter watching more leaves the index a slice at a time
+_position_of = itemgetter(0)
+_serials = itertools.count(1)
 
 
 class ChangeHub:
     """Routes model changes to the filters that watch the changed objects."""
 
     def __init__(self):
-        self.filters = []
+        self.filters = {}        # PropertyFilter -> None, in creation order
+        self._watchers = {}      # ref -> {PropertyFilter: None}: the filters reporting it
+        self._structural = {}    # the filters a change of the inventory's shape concerns
+        self._marked = {}        # the filters with changes to evaluate at the next flush
+        self._reshaped = False   # the inventory's shape changed since the last flush
         self._pending = False
 
+    # -- the filters ------------------------------------------------------------------
+    def add(self, property_filter):
+        self.filters[property_filter] = None
+        if property_filter.traverses or property_filter.views:
+            self._structural[property_filter] = None
+
+    def remove(self, property_filter):
+        """Stop evaluating a filter now; a filter that watched many objects
+        leaves the per-object index a time slice per reactor turn, so that a
+        logout of many large filters never holds the reactor (meanwhile it is
+        marked, and skipped, like any filter no longer live)."""
+        self.filters.pop(property_filter, None)
+        self._structural.pop(property_filter, None)
+        self._marked.pop(property_filter, None)
+        refs = list(property_filter.baseline)
+        if len(refs) <= UNWATCH_AT_ONCE:
+            for ref in refs:
+                self.unwatch(property_filter, ref)
+        else:
+            task.cooperate(self.unwatch(property_filter, ref) for ref in refs)
+
+    def watch(self, property_filter, ref):
+        self._watchers.setdefault(ref, {})[property_filter] = None
+
+    def unwatch(self, property_filter, ref):
+        watchers = self._watchers.get(ref)
+        if watchers is not None:
+            watchers.pop(property_filter, None)
+            if not watchers:
+                del self._watchers[ref]
+
+    # -- model changes -------------------------------------------------------------------
     def changed(self, obj, names=None):
-        structural = names is None or not STRUCTURE.isdisjoint(names)
-        for property_filter in self.filters:
-            if obj.ref in property_filter.baseline:
-                property_filter.mark(obj.ref, names)
-            if structural:
-                property_filter.structure_changed()
+        for property_filter in self._watchers.get(obj.ref, ()):
+            property_filter.mark(obj.ref, names)
+            self._marked[property_filter] = None
+        if names is None or not STRUCTURE.isdisjoint(names):
+            self._reshaped = True
         self._schedule()
 
     def object_added(self, obj):
-        for property_filter in self.filters:
-            property_filter.structure_changed()
+        self._reshaped = True
         self._schedule()
 
     def object_removed(self, obj):
-        for property_filter in self.filters:
-            if obj.ref in property_filter.baseline:
-                property_filter.reselect = True
-            property_filter.structure_changed()
+        for property_filter in self._watchers.get(obj.ref, ()):
+            property_filter.reselect = True
+            self._marked[property_filter] = None
+        self._reshaped = True
         self._schedule()
 
     def _schedule(self):
@@ -63,15 +111,24 @@ class ChangeHub:
             reactor.callLater(0, self.flush)
 
     def flush(self):
-        """Turn every pending change into ObjectUpdates now, then answer the
-        waiting calls of the collectors that got any."""
+        """Turn every pending change into ObjectUpdates now, filter by filter
+        (in creation order), then answer the waiting calls of the collectors
+        that got any."""
         self._pending = False
-        updated = []
-        for property_filter in list(self.filters):
-            if property_filter.flush() and property_filter.state not in updated:
-                updated.append(property_filter.state)
+        if self._reshaped:
+            self._reshaped = False
+            for property_filter in self._structural:
+                property_filter.structure_changed()
+                self._marked[property_filter] = None
+        if not self._marked:
+            return
+        marked, self._marked = self._marked, {}
+        updated = {}
+        for property_filter in sorted(marked, key=attrgetter('serial')):
+            if property_filter.evaluate():
+                updated[property_filter.state] = None
         for state in updated:
-            state.wake()
+            state.settle()
 
 
 def _fingerprint(encoder, value, field):
@@ -102,6 +159,7 @@ def _element_path(path, key):
 class PropertyFilter(ManagedObject):
     """One CreateFilter: its spec, its object set and what it last reported."""
     type_name = 'PropertyFilter'
+    held_as = 'property filter'
 
     def __init__(self, ctx, state, spec, partial_updates):
         super().__init__(ctx.server, 'session[%s]%s' % (ctx.session.key, ctx.server.new_uuid()))
@@ -111,6 +169,7 @@ class PropertyFilter(ManagedObject):
         self.partialUpdates = bool(partial_updates)
         self.ctx = ctx.__class__(ctx.server, ctx.session, ctx.version)
         self.encoder = encode.encoder_for(ctx.server.schema, ctx.version)
+        self.serial = next(_serials)
         self.traverses = any(o.selectSet for o in spec.objectSet)
         self.baseline = {}       # ref -> {path: fingerprint or {key: fingerprint}}
         self.paths = {}          # ref -> [path]
@@ -118,6 +177,8 @@ class PropertyFilter(ManagedObject):
         self.views = []          # refs of the views in the object set
         self.dirty = {}          # ref -> set of names, or None for all
         self.reselect = False
+        self.live = True         # evaluated on changes (until destroyed or failed)
+        self.delivered = True    # its logged updates still reach the client
 
     # -- bookkeeping for the hub ------------------------------------------------
     def structure_changed(self):
@@ -134,20 +195,36 @@ class PropertyFilter(ManagedObject):
         else:
             self.dirty.setdefault(ref, set()).update(names)
 
+    def evaluate(self):
+        """flush(), on its own: True when anything was logged (a failure logs
+        its notice)."""
+        return self.isolated(self.flush) is not False
+
+    def isolated(self, work, *args):
+        """work(*args), or None once a defect in it has ended this filter: the
+        defect is logged and the owner told (`fail`), nobody else sees it."""
+        try:
+            return work(*args)
+        except Exception:   # noqa: BLE001 - whatever this filter's work raised stays its own
+            log.exception('%r failed; it is destroyed and its owner told', self)
+            self.fail()
+            return None
+
     def flush(self):
         """Log the updates of pending changes; True when there were any."""
-        if not self.reselect and not self.dirty:
+        if not self.live or (not self.reselect and not self.dirty):
             return False
         updates = []
         objects = self.server.objects
         if self.reselect:
             self.reselect = False
-            planned, missing = self.state.collector.plan(self.ctx, self.spec)
-            current = {obj.ref: paths for obj, paths in planned}
+            # a start object gone away is a change like another: what it reached leaves
+            planned, missing = self.state.collector.plan(self.ctx, self.spec,
+                                                         tolerate_missing=True)
+            current = {obj.ref for obj, _ in planned}
             for ref in list(self.baseline):
                 if ref not in current:
-                    del self.baseline[ref]
-                    del self.paths[ref]
+                    self._forget(ref)
                     self.dirty.pop(ref, None)
                     updates.append(self._update('leave', ref, None, None))
             for obj, paths in planned:
@@ -171,17 +248,26 @@ class PropertyFilter(ManagedObject):
     def _note_views(self):
         self.views = [ref for ref in self.baseline if isinstance(self.server.objects.get(ref), View)]
 
+    def _record(self, ref, baseline):
+        if ref not in self.baseline:
+            self.server.changes.watch(self, ref)
+        self.baseline[ref] = baseline
+
+    def _forget(self, ref):
+        del self.baseline[ref]
+        del self.paths[ref]
+        self.server.changes.unwatch(self, ref)
+
     # -- building updates ----------------------------------------------------------
-    def start(self):
-        """Select the objects and record them as entering."""
-        planned, self.missing = self.state.collector.plan(self.ctx, self.spec)
+    def start(self, planned, missing):
+        """Take the planned objects in: the updates recording them as entering."""
+        self.missing = missing
         updates = []
         for obj, paths in planned:
             self.paths[obj.ref] = paths
             updates.append(self._enter(obj))
         self._note_views()
-        self.state.append(self, updates)
-        self.state.wake()
+        return updates
 
     def current_state(self):
         """Enter updates for every object now in the filter (version "")."""
@@ -190,29 +276,53 @@ class PropertyFilter(ManagedObject):
         for ref in self.baseline:
             obj = objects.get(ref)
             if obj is not None:
-                changes, missing = self._read_all(obj, record=False)
+                changes, missing = self._read(obj, self.paths[ref])
                 result.append(self._update('enter', ref, changes, missing))
         return result
 
+    def merged(self, ref, updates):
+        """One modification standing for `updates` (modifications of one
+        object, in order): the current values of every path they touched
+        (all of them without partialUpdates); None when the object is gone."""
+        obj = self.server.objects.get(ref)
+        if obj is None or ref not in self.baseline:
+            return None
+        if not self.partialUpdates:
+            changes, missing = self._read(obj, self.paths[ref])
+        else:
+            touched = set()
+            for update in updates:
+                touched.update(c.name.partition('[')[0] for c in update.changeSet or ())
+                touched.update(m.path for m in update.missingSet or ())
+            paths = [path for path in self.paths[ref] if path in touched]
+            changes, missing = self._read(obj, paths, unset=True)
+        return self._update('modify', ref, changes, missing)
+
     def _enter(self, obj):
-        changes, missing = self._read_all(obj, record=True)
+        baseline = {}
+        changes, missing = self._read(obj, self.paths[obj.ref], baseline)
+        self._record(obj.ref, baseline)
         return self._update('enter', obj.ref, changes, missing)
 
-    def _read_all(self, obj, record):
+    def _read(self, obj, paths, baseline=None, unset=False):
+        """(PropertyChanges assigning the paths' current values, MissingProperties
+        of the paths whose read faults); `baseline` (a dict) gets their
+        fingerprints; `unset` reports unset paths too (cleared, or
+        indirectRemove when a parent is unset), else they are left out."""
         types = self.server.schema.types
         changes, missing = [], []
-        baseline = {}
-        for path in self.paths[obj.ref]:
+        for path in paths:
             try:
                 value, field = read_path(obj, path, self.ctx)
             except types['MethodFault'].cls as error:
                 missing.append(types['MissingProperty'].cls(path=path, fault=localized(error)))
                 continue
-            baseline[path] = self._snapshot(value, field)
+            if baseline is not None:
+                baseline[path] = self._snapshot(value, field)
             if value is not None:
                 changes.append(self._change(path, 'assign', value, field))
-        if record:
-            self.baseline[obj.ref] = baseline
+            elif unset:
+                changes.extend(self._diff(obj, path, None, None, None, field))
         return changes, missing
 
     def _snapshot(self, value, field):
@@ -244,7 +354,9 @@ class PropertyFilter(ManagedObject):
         if not touched and not missing:
             return None
         if not self.partialUpdates:   # report every requested property, as vCenter does
-            changes, missing = self._read_all(obj, record=True)
+            baseline = {}
+            changes, missing = self._read(obj, self.paths[obj.ref], baseline)
+            self._record(obj.ref, baseline)
         return self._update('modify', obj.ref, changes, missing)
 
     def _diff(self, obj, path, before, after, value, field):
@@ -284,9 +396,39 @@ class PropertyFilter(ManagedObject):
         return self.server.schema.types['ObjectUpdate'].cls(
             kind=kind, obj=ref, changeSet=changes or None, missingSet=missing or None)
 
+    # -- its end ------------------------------------------------------------------------
+    def fail(self):
+        """This filter's evaluation raised: it leaves the server, and its owner
+        gets a last update whose missingSet holds, for each object the filter
+        names, a SystemError, as vCenter reports an object it cannot look up
+        ("SystemError if there was some unknown problem", MissingObject)."""
+        types = self.server.schema.types
+        error = localized(fault('SystemError', 'A general system error occurred.',
+                                reason='internal error'))
+        notices = [types['MissingObject'].cls(obj=spec.obj, fault=error)
+                   for spec in self.spec.objectSet]
+        self._detach()
+        self.state.append(self, notices)
+
+    def destroy(self):
+        """The client destroyed it, or its session or collector went: nothing
+        of it is delivered any more."""
+        self.delivered = False
+        self._detach()
+
+    def _detach(self):
+        if not self.live:
+            return
+        self.live = False
+        self.state.filters.pop(self, None)
+        self.server.changes.remove(self)
+        self.owner.disown(self)
+        self.baseline, self.paths, self.dirty = {}, {}, {}
+        super().destroy()
+
     # -- API ------------------------------------------------------------------------
     def DestroyPropertyFilter(self, ctx):
-        self.state.remove_filter(self)
+        self.destroy()
 
 
 def _item(field):
@@ -300,117 +442,206 @@ def _item(field):
 
 class CollectorSession:
     """What one session sees of one PropertyCollector: its filters, its
-    numbered update log and its waiting calls."""
+    numbered update log and its waiting calls.
+
+    A version is a position in the log ("N": after update N), or in the
+    initial state a truncated answer to version "" handed out ("N.S.O":
+    offset O of initial state S, taken when the log stood at N). Any version
+    handed out can be resumed from, so the log keeps what brings each of them
+    to the current state and no more (`compact`)."""
 
     def __init__(self, collector, session):
         self.collector = collector
         self.session = session
-        self.filters = []
-        self.log = []           # [(seq, filter, ObjectUpdate)]
-        self.seq = 0
-        self.issued = {''}
+        self.filters = {}        # PropertyFilter -> None, in creation order
+        self.log = []            # [(position, filter, ObjectUpdate or MissingObject)]
+        self.seq = 0             # position of the newest update
+        self.oldest = None       # oldest position a version handed out names (None: none yet)
+        self.newest = 0          # newest position a version handed out names
+        self.compacted = 0       # log length after the last compaction
         self.waiters = []
-        self.snapshots = {}     # id -> [(filter, ObjectUpdate)]: initial states handed out
-        self.snapshot_ids = 0
+        self.snapshot = None     # (id, position, [(filter, ObjectUpdate)]): an initial state
+        self.snapshot_ids = 0    # handed out in parts, good for the next call only
 
     def add_filter(self, ctx, spec, partial_updates):
+        """CreateFilter: every fault comes before anything is registered."""
+        ctx.session.make_room(PropertyFilter.held_as, ctx.server.options.session_max_filters)
+        planned, missing = self.collector.plan(ctx, spec)
         property_filter = PropertyFilter(ctx, self, spec, partial_updates)
-        self.collector.server.changes.filters.append(property_filter)
-        property_filter.start()
-        self.filters.append(property_filter)
+        try:
+            updates = property_filter.start(planned, missing)
+        except BaseException:
+            property_filter.destroy()
+            raise
+        self.filters[property_filter] = None
+        ctx.session.own(property_filter)
+        self.collector.server.changes.add(property_filter)
+        self.append(property_filter, updates)
+        self.settle()
         return property_filter
 
-    def remove_filter(self, property_filter):
-        if property_filter in self.filters:
-            self.filters.remove(property_filter)
-        hub = self.collector.server.changes
-        if property_filter in hub.filters:
-            hub.filters.remove(property_filter)
-        property_filter.destroy()
-
-    def append(self, property_filter, updates):
-        for update in updates:
+    def append(self, property_filter, items):
+        """Log a filter's updates (or a failed filter's notices). Before any
+        version is handed out nothing needs keeping: version "" reads the
+        current state."""
+        for item in items:
             self.seq += 1
-            self.log.append((self.seq, property_filter, update))
+            if self.oldest is not None:
+                self.log.append((self.seq, property_filter, item))
+
+    def settle(self):
+        """After new updates: compact the log once it has doubled, then answer
+        the waiting calls."""
+        if len(self.log) > max(COMPACT_AT, 2 * self.compacted):
+            self.compact()
+        self.wake()
+
+    def compact(self):
+        """Keep what brings every version handed out to the current state:
+        destroyed filters' updates go; an object's modifications since it last
+        entered become one, placed at the newest of them, that assigns the
+        current values of every path they touched (a client resuming from any
+        version before or among them ends in the current state, as vCenter's
+        own collector reports current values rather than each step); an object
+        that entered and left again keeps only its leave. Past HISTORY_LIMIT
+        the oldest entries go, and versions before them are too old."""
+        update_type = self.collector.server.schema.types['ObjectUpdate'].cls
+        kept = []
+        runs = {}      # (filter, ref) -> indexes in `kept` of modifications since the last enter
+        entered = {}   # (filter, ref) -> index in `kept` of the object's last enter
+        for entry in self.log:
+            _, property_filter, item = entry
+            if not property_filter.delivered:
+                continue
+            if type(item) is not update_type:   # a failed filter's notice
+                kept.append(entry)
+                continue
+            key = (property_filter, item.obj)
+            if item.kind == 'modify':
+                runs.setdefault(key, []).append(len(kept))
+            elif item.kind == 'leave':
+                for index in runs.pop(key, ()):
+                    kept[index] = None
+                index = entered.pop(key, None)
+                if index is not None:
+                    kept[index] = None
+            else:
+                runs.pop(key, None)
+                entered[key] = len(kept)
+            kept.append(entry)
+        self.log = kept   # a filter failing below logs its notice here
+        for (property_filter, ref), indexes in runs.items():
+            if len(indexes) < 2 or not property_filter.live:
+                continue
+            merged = property_filter.isolated(property_filter.merged, ref,
+                                              [kept[i][2] for i in indexes])
+            if merged is not None:
+                for index in indexes[:-1]:
+                    kept[index] = None
+                kept[indexes[-1]] = (kept[indexes[-1]][0], property_filter, merged)
+        self.log = [entry for entry in self.log if entry is not None]
         if len(self.log) > HISTORY_LIMIT:
             del self.log[:len(self.log) - HISTORY_LIMIT]
+            self.oldest = max(self.oldest, self.log[0][0] - 1)
+        self.compacted = len(self.log)
 
     def close(self):
         for property_filter in list(self.filters):
-            self.remove_filter(property_filter)
+            property_filter.destroy()
         self.cancel_waits()
+        self.log, self.snapshot = [], None
 
     # -- reading the log ----------------------------------------------------------------
-    def check_version(self, version):
-        if version not in self.issued:
-            raise fault('InvalidCollectorVersion', 'The collector version %r is not valid.' % version)
-
     def collect(self, version, max_updates):
-        """An UpdateSet of everything after `version`, or None.
-
-        A version is a position: "N" means after update N of the log;
-        "N.S.O" means at offset O of initial-state snapshot S (taken when the
-        log stood at N), which a truncated answer to version "" leaves."""
+        """An UpdateSet of everything after `version`, or None."""
         self.collector.server.changes.flush()
         types = self.collector.server.schema.types
-        snapshot_id, offset, base = self._position(version)
-        entries = []
-        if snapshot_id is not None:
-            entries = [(None, f, u) for f, u in self.snapshots[snapshot_id][offset:]
-                       if f in self.filters]
-        if self.log and base < self.log[0][0] - 1:
-            raise fault('InvalidCollectorVersion',
-                        'The collector version %r is too old to resume from.' % version)
-        entries.extend(e for e in self.log if e[0] > base and e[1] in self.filters)
+        snapshot_id, offset = None, 0
+        if version == '':
+            base = self._hand_out(self.seq)
+            self.snapshot = None
+            initial = [(f, u) for f in list(self.filters) for u in f.isolated(f.current_state) or ()]
+            snapshot_id = self.snapshot_ids + 1
+        else:
+            snapshot_id, offset, base = self._position(version)
+            initial = self.snapshot[2] if snapshot_id is not None else []
+        entries = [(None, f, u) for f, u in initial[offset:] if f.delivered]
+        first = bisect.bisect_right(self.log, base, key=_position_of)
+        entries.extend(e for e in self.log[first:] if e[1].delivered)
         truncated = max_updates is not None and 0 < max_updates < len(entries)
         if truncated:
             entries = entries[:max_updates]
         if not entries and version != '':
             return None
         logged = [e[0] for e in entries if e[0] is not None]
-        from_snapshot = len(entries) - len(logged)
         if snapshot_id is not None and not logged and truncated:
-            new_version = '%d.%d.%d' % (base, snapshot_id, offset + from_snapshot)
+            if version == '':
+                self.snapshot_ids = snapshot_id
+                self.snapshot = (snapshot_id, base, initial)
+            new_version = '%d.%d.%d' % (base, snapshot_id, offset + len(entries))
         else:
-            new_version = str(logged[-1] if logged else base)
-        filter_set = []
-        for _, property_filter, update in entries:
-            if not filter_set or filter_set[-1].filter != property_filter.ref:
-                filter_set.append(types['PropertyFilterUpdate'].cls(
-                    filter=property_filter.ref, objectSet=[],
-                    missingSet=self._missing_objects(property_filter) if version == '' else None))
-            filter_set[-1].objectSet.append(update)
-        self.issued.add(new_version)
-        return types['UpdateSet'].cls(version=new_version, filterSet=filter_set or None,
+            new_version = str(self._hand_out(logged[-1] if logged else base))
+        return types['UpdateSet'].cls(version=new_version,
+                                      filterSet=self._filter_updates(entries, version == '') or None,
                                       truncated=truncated or None)
 
+    def _hand_out(self, position):
+        """Note that a version naming `position` is handed out."""
+        self.oldest = position if self.oldest is None else min(self.oldest, position)
+        self.newest = max(self.newest, position)
+        return position
+
     def _position(self, version):
-        """(snapshot id or None, offset, log position) of a version string."""
-        if version == '':
-            self.snapshot_ids += 1
-            self.snapshots[self.snapshot_ids] = [(f, u) for f in self.filters
-                                                 for u in f.current_state()]
-            for old in [k for k in self.snapshots if k <= self.snapshot_ids - SNAPSHOTS_KEPT]:
-                del self.snapshots[old]
-            return self.snapshot_ids, 0, self.seq
-        parts = version.split('.')
-        if len(parts) == 3 and int(parts[1]) in self.snapshots:
-            return int(parts[1]), int(parts[2]), int(parts[0])
-        if len(parts) == 3:
+        """(snapshot id or None, offset, log position) of a version handed out;
+        InvalidCollectorVersion for any other, or one too old to resume from."""
+        try:
+            numbers = [int(part) for part in version.split('.')]
+        except ValueError:
+            numbers = []
+        if len(numbers) == 3:
+            base, snapshot_id, offset = numbers
+            snapshot = self.snapshot
+            if snapshot is None or snapshot[:2] != (snapshot_id, base) \
+                    or offset > len(snapshot[2]) or base < self.oldest:
+                raise _too_old(version)
+            return snapshot_id, offset, base
+        if len(numbers) != 1 or self.oldest is None or not 0 <= numbers[0] <= self.newest:
             raise fault('InvalidCollectorVersion',
-                        'The collector version %r is too old to resume from.' % version)
-        return None, 0, int(version)
+                        'The collector version %r is not valid.' % version)
+        if numbers[0] < self.oldest:
+            raise _too_old(version)
+        self.snapshot = None   # a truncated version is good for the next call only
+        return None, 0, numbers[0]
+
+    def _filter_updates(self, entries, initial):
+        """PropertyFilterUpdates of log entries, one per filter; an initial
+        answer also lists each filter's missing start objects."""
+        types = self.collector.server.schema.types
+        update_type = types['ObjectUpdate'].cls
+        by_filter = {}
+        for _, property_filter, item in entries:
+            update = by_filter.get(property_filter)
+            if update is None:
+                update = by_filter[property_filter] = types['PropertyFilterUpdate'].cls(
+                    filter=property_filter.ref, objectSet=[],
+                    missingSet=self._missing_objects(property_filter) if initial else [])
+            if type(item) is update_type:
+                update.objectSet.append(item)
+            else:
+                update.missingSet.append(item)
+        for update in by_filter.values():
+            update.objectSet = update.objectSet or None
+            update.missingSet = update.missingSet or None
+        return list(by_filter.values())
 
     def _missing_objects(self, property_filter):
         types = self.collector.server.schema.types
-        from vimsim.soap.fault import ManagedObjectNotFound
         return [types['MissingObject'].cls(obj=ref, fault=localized(ManagedObjectNotFound(ref)))
-                for ref in property_filter.missing] or None
+                for ref in property_filter.missing]
 
     # -- waiting ----------------------------------------------------------------------------
     def wait(self, version, max_wait, max_updates):
         """An UpdateSet, or a Deferred firing with one (None on timeout)."""
-        self.check_version(version)
         result = self.collect(version, max_updates)
         if result is not None or max_wait == 0:
             return result
@@ -421,14 +652,30 @@ class CollectorSession:
         return waiter.deferred
 
     def wake(self):
+        """Answer the waiting calls that now have updates, each on its own."""
+        method_fault = self.collector.server.schema.types['MethodFault'].cls
         for waiter in list(self.waiters):
-            result = self.collect(waiter.version, waiter.max_updates)
+            try:
+                result = self.collect(waiter.version, waiter.max_updates)
+            except method_fault as error:   # e.g. its version became too old
+                waiter.fail(error)
+                continue
+            except Exception:   # noqa: BLE001 - a defect answers this call, nobody else's
+                log.exception('answering a WaitForUpdates failed')
+                waiter.fail(fault('SystemError', 'A general system error occurred.',
+                                  reason='internal error'))
+                continue
             if result is not None:
                 waiter.finish(result)
 
     def cancel_waits(self):
         for waiter in list(self.waiters):
             waiter.fail(fault('RequestCanceled', 'The request was canceled.'))
+
+
+def _too_old(version):
+    return fault('InvalidCollectorVersion',
+                 'The collector version %r is too old to resume from.' % version)
 
 
 class _Waiter:

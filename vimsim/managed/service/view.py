@@ -11,8 +11,10 @@ from vimsim.soap.fault import InvalidArgument, fault
 
 class View(ManagedObject):
     type_name = 'View'
+    held_as = 'view'
 
     def __init__(self, ctx):
+        ctx.session.make_room(self.held_as, ctx.server.options.session_max_views)
         super().__init__(ctx.server, 'session[%s]%s' % (ctx.session.key, ctx.server.new_uuid()))
         self.owner = ctx.session
         ctx.session.own(self)
