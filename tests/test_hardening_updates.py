@@ -447,7 +447,7 @@ def test_unfinished_retrievals_per_session_expire_oldest_first(limited_si):
 
 def test_history_collectors_per_session(limited, limited_si):
     """Each kind counts on its own, against its manager's maxCollector."""
-    from vimsim.managed.event_manager import event_manager
+    from vimsim.managed.monitoring.event_manager import event_manager
     content = limited_si.RetrieveContent()
     events = content.eventManager
     assert events.maxCollector == 1000

@@ -154,7 +154,7 @@ def test_failing_task_raises_its_fault(si, vms):
 def _cancelable_task(sim, vm_moid, seconds):
     """A cancelable task on a VM, made in-process (no API method makes one yet)."""
     from vimsim.managed.base import Context
-    from vimsim.managed.task import run_task
+    from vimsim.managed.monitoring.task import run_task
     from vimsim.schema import MoRef
     calls = []
 
@@ -300,7 +300,7 @@ def test_task_collector_limit_is_per_session(sim, si):
 
 def test_extension_tasks(sim, si, vms):
     def register():
-        from vimsim.managed.task import now
+        from vimsim.managed.monitoring.task import now
         T = sim.sim.schema.types
         extensions = next(o for o in sim.sim.objects if o.type_name == 'ExtensionManager')
         extensions.extensionList.append(T['Extension'].cls(
@@ -378,7 +378,7 @@ def test_method_delay_makes_the_call_take_that_long(delayed):
 
 
 def test_delay_sampling_follows_vcsim():
-    from vimsim.managed.task import sample_delay
+    from vimsim.managed.monitoring.task import sample_delay
     from vimsim.options import Options
     options = Options(delay=100, method_delay={'PowerOnVM_Task': 50})
     assert sample_delay(options, 'PowerOnVM_Task') == 150

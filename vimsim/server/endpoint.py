@@ -11,9 +11,9 @@ from twisted.internet import defer, reactor, task
 
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.paths import read_path
-from vimsim.managed.property_collector import ANONYMOUS, check_readable
-from vimsim.managed.task import sample_delay
-from vimsim.managed.session_manager import COOKIE_NAME
+from vimsim.managed.monitoring.task import sample_delay
+from vimsim.managed.service.property_collector import ANONYMOUS, check_readable
+from vimsim.managed.service.session_manager import COOKIE_NAME
 from vimsim.server.http import HttpResponse
 from vimsim.soap import encode
 from vimsim.soap.decode import FETCH, Decoder
