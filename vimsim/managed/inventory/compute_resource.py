@@ -7,6 +7,11 @@ union over the hosts) are computed on read.
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.host import host_system as host_module
+from vimsim.managed.host.host_joining import check_new_host, join
+from vimsim.managed.monitoring.event_manager import datacenter_of
+from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.vm.provisioning import invalid_argument, resolve_argument
+from vimsim.soap.fault import fault
 
 # vmkernel and service overhead a real host reserves off its raw capacity
 EFFECTIVE_MEMORY_FRACTION = 0.8
@@ -215,3 +220,107 @@ class ClusterComputeResource(ComputeResource):
             memCapacityMB=totals['effectiveMemory'],
             storageUsedMB=(capacity - free) // (1024 * 1024),
             storageCapacityMB=capacity // (1024 * 1024))
+
+    # -- hosts joining -----------------------------------------------------------------
+    def AddHost_Task(self, ctx, spec, asConnected, resourcePool=None, license=None):
+        """A new simulated ESXi in this cluster. A new host has no VMs or
+        pools, so `resourcePool` (where its pool tree would go) has nothing
+        to receive, but it must be a pool of this cluster."""
+        if resourcePool is not None:
+            self._own_pool(ctx, resourcePool)
+        server = self.server
+
+        def work(task):
+            name = check_new_host(server, spec, license)
+            return join(task, name, self, datacenter_of(server, self), asConnected)
+        return run_task(ctx, self, 'AddHost_Task', work)
+
+    def MoveInto_Task(self, ctx, host):
+        hosts = [resolve_argument(ctx, ref, 'HostSystem', 'host') for ref in host or ()]
+
+        def work(task):
+            for member in hosts:
+                self._check_move(member)
+            for member in hosts:
+                self._take_host(member, self.pool)
+        return run_task(ctx, self, 'MoveInto_Task', work)
+
+    def MoveHostInto_Task(self, ctx, host, resourcePool=None):
+        member = resolve_argument(ctx, host, 'HostSystem', 'host')
+        pool = self._own_pool(ctx, resourcePool) if resourcePool is not None else self.pool
+
+        def work(task):
+            self._check_move(member)
+            self._take_host(member, pool)
+        return run_task(ctx, self, 'MoveHostInto_Task', work)
+
+    def _own_pool(self, ctx, ref):
+        pool = resolve_argument(ctx, ref, 'ResourcePool', 'resourcePool')
+        if pool.owner_object is not self:
+            raise invalid_argument('resourcePool')
+        return pool
+
+    def _check_move(self, host):
+        """A host of this datacenter; one of another cluster must be in
+        maintenance mode (its VMs stay with that cluster's pools otherwise)."""
+        if datacenter_of(self.server, host) is not datacenter_of(self.server, self):
+            raise invalid_argument('host')
+        source = host.compute_resource
+        if source is not self and source.type_name == 'ClusterComputeResource' \
+                and not host.maintenance:
+            raise fault('InvalidState', 'The operation is not allowed in the current state.')
+
+    def _take_host(self, host, pool):
+        """Move `host` into this cluster. A standalone host's root pool
+        contents (VMs, child pools) go into `pool` and its ComputeResource
+        is removed; a clustered host (in maintenance mode) brings its
+        registered VMs into this cluster's root pool."""
+        source = host.compute_resource
+        if source is self:
+            return
+        source.hosts.remove(host)
+        self.add_host(host)
+        standalone = source.type_name == 'ComputeResource'
+        target = pool if standalone else self.pool
+        for vm in list(host.vms):
+            _move_vm_to_pool(vm, target)
+        if standalone:
+            for child in list(source.pool.pools):
+                _move_pool(child, target, self)
+            host_module.drop_compute_resource(source)
+        else:
+            source.changed('host', 'summary', 'summaryEx', 'datastore', 'network')
+            source.pool.changed()
+        host.changed('parent', 'summary')
+        self.changed('host', 'summary', 'summaryEx', 'datastore', 'network',
+                     'configurationEx')
+        self.pool.changed()
+
+
+def _move_vm_to_pool(vm, pool):
+    old = vm.pool
+    if old is pool:
+        return
+    if old is not None and vm in old.vms:
+        old.vms.remove(vm)
+        old.changed('vm', 'summary', 'runtime')
+    pool.vms.append(vm)
+    vm.pool = pool
+    vm.changed('resourcePool', 'summary', 'runtime')
+    pool.changed('vm', 'summary', 'runtime')
+
+
+def _move_pool(child, parent, owner):
+    """Re-parent a child pool (and its tree) under `parent`, owned by `owner`."""
+    old_parent = child.parent_object()
+    if child in old_parent.pools:
+        old_parent.pools.remove(child)
+    parent.pools.append(child)
+    child.parent = parent.ref
+    stack = [child]
+    while stack:
+        pool = stack.pop()
+        pool.owner_object = owner
+        pool.changed()
+        stack.extend(pool.pools)
+    parent.changed('resourcePool')

@@ -434,6 +434,12 @@ class VirtualMachine(ManagedEntity):
         return tuple(nic.key for nic in self.nics())
 
     @property
+    def connection_state(self):
+        """A VM is reachable only through its host: disconnected with it."""
+        state = getattr(self.host, 'connection_state', 'connected')
+        return 'connected' if state == 'connected' else 'disconnected'
+
+    @property
     def runtime(self):
         T = self.T
         on = self.power_state == 'poweredOn'
@@ -442,7 +448,7 @@ class VirtualMachine(ManagedEntity):
                 key=key, runtimeState=T.VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState(
                     vmDirectPathGen2Active=False, attachmentStatus='green'))
                 for key in self.nic_keys()] if on else [],
-            host=self.host.ref, connectionState='connected', powerState=self.power_state,
+            host=self.host.ref, connectionState=self.connection_state, powerState=self.power_state,
             vmFailoverInProgress=False, faultToleranceState='notConfigured',
             toolsInstallerMounted=False, bootTime=self.boot_time if on else None,
             suspendInterval=0, memoryOverhead=None,
@@ -1476,7 +1482,7 @@ def _constant(value):
 
 _runtime_readers = {
     'powerState': lambda vm: vm.power_state,
-    'connectionState': _constant('connected'),
+    'connectionState': lambda vm: vm.connection_state,
     'host': lambda vm: vm.host.ref,
     'bootTime': _when_on(lambda vm: vm.boot_time),
     'maxCpuUsage': _when_on(lambda vm: vm.num_cpu * 2294),
