@@ -409,3 +409,98 @@ def _pool_spec():
         return vim.ResourceAllocationInfo(reservation=0, limit=-1, expandableReservation=True,
                                           shares=vim.SharesInfo(level='normal', shares=0))
     return vim.ResourceConfigSpec(cpuAllocation=allocation(), memoryAllocation=allocation())
+
+
+def test_query_connection_info(si, dc):
+    """QueryConnectionInfo describes a fresh ESXi at any name as it will be
+    once added, after the checks of adding it; a managed host answers for
+    itself; nothing is added by asking."""
+    name = 'esx-asked.example.com'
+    with pytest.raises(vim.fault.SSLVerifyFault) as raised:
+        dc.QueryConnectionInfo(name, 443, 'root', 'secret')
+    thumbprint = raised.value.thumbprint
+    with pytest.raises(vim.fault.InvalidLogin):
+        dc.QueryConnectionInfo(name, 443, 'root', '', sslThumbprint=thumbprint)
+    before = len(dc.hostFolder.childEntity)
+    info = dc.QueryConnectionInfo(name, 443, 'root', 'secret', sslThumbprint=thumbprint)
+    assert info.host.config.name == name and info.host.host is None
+    assert info.host.config.sslThumbprint == thumbprint
+    assert info.vm == [] and [n.summary.name for n in info.network] == ['VM Network']
+    [ds] = info.datastore
+    assert ds.summary.name == 'datastore1' and ds.summary.datastore is None
+    assert len(dc.hostFolder.childEntity) == before
+    via_spec = dc.QueryConnectionInfoViaSpec(host_spec(name, thumbprint))
+    assert via_spec.host.hardware.uuid == info.host.hardware.uuid
+    host = add_standalone(dc, name)
+    assert host.hardware.systemInfo.uuid == info.host.hardware.uuid
+    assert host.config.network.vnic[0].spec.ip.ipAddress == info.serverIp
+    again = dc.QueryConnectionInfo(name, 443, 'root', 'secret', sslThumbprint=thumbprint)
+    assert again.host.host == host
+    # a second fresh host's datastore1 now conflicts, as vCenter reports it
+    other = 'esx-asked-2.example.com'
+    [conflict] = dc.QueryConnectionInfoViaSpec(spec_for(dc, other)).datastore
+    assert isinstance(conflict, vim.host.ConnectInfo.DatastoreNameConflictInfo)
+    assert conflict.newDatastoreName.startswith('datastore1 (')
+
+
+def test_memory_overhead(si, dc):
+    host = cluster_of(dc).host[0]
+    vm = vms_of(host)[0]
+    config = vm.config
+    overhead = host.QueryMemoryOverheadEx(config)
+    assert 20 * 2 ** 20 < overhead < 40 * 2 ** 20    # a small VM: tens of MB, as on ESXi
+    config.hardware.memoryMB *= 16
+    config.hardware.numCPU += 3
+    assert host.QueryMemoryOverheadEx(config) > overhead + 3 * 3 * 2 ** 20
+    config.hardware.numCPU = 0
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        host.QueryMemoryOverheadEx(config)
+
+
+def test_reconfigure_for_das(si, dc, sim):
+    cluster = cluster_of(dc)
+    host = cluster.host[0]
+    error = task_error(host.ReconfigureHostForDAS_Task())
+    assert isinstance(error, vim.fault.DasConfigFault)
+
+    def enable_ha(enabled):
+        from vimsim.schema import MoRef
+        model = sim.sim.objects.get(MoRef('ClusterComputeResource', cluster._moId))
+        model.das_enabled = enabled
+    on_reactor(enable_ha, True)
+    try:
+        WaitForTask(host.ReconfigureHostForDAS_Task())
+    finally:
+        on_reactor(enable_ha, False)
+    assert events_of(si, host, 'HostDasEnablingEvent', 'HostDasEnabledEvent')
+
+
+def test_update_system_resources(si, dc):
+    host = cluster_of(dc).host[1]
+    info = host.systemResources
+    info.config.cpuAllocation.reservation = 500
+    host.UpdateSystemResources(info)
+    assert host.systemResources.config.cpuAllocation.reservation == 500
+    assert host.config.systemResources.config.cpuAllocation.reservation == 500
+    for key, child in (('host/vim', []), ('host/', [vim.host.SystemResourceInfo(key='x')])):
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            host.UpdateSystemResources(vim.host.SystemResourceInfo(key=key, child=child))
+    info.config.memoryAllocation.reservation = -1
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        host.UpdateSystemResources(info)
+
+
+def test_effective_hosts_follow_host_state(si, dc):
+    """A cluster's effective hosts are the connected, powered-on hosts out of
+    maintenance mode."""
+    cluster = cluster_of(dc)
+    host = result_of(cluster.AddHost_Task(spec_for(dc, 'esx-effective'), True))
+    total = cluster.summary.numHosts
+    assert cluster.summary.numEffectiveHosts == total
+    WaitForTask(host.DisconnectHost_Task())
+    assert cluster.summary.numEffectiveHosts == total - 1
+    WaitForTask(host.ReconnectHost_Task())
+    WaitForTask(host.PowerDownHostToStandBy_Task(0))
+    assert cluster.summary.numEffectiveHosts == total - 1
+    WaitForTask(host.PowerUpHostFromStandBy_Task(0))
+    assert cluster.summary.numEffectiveHosts == total

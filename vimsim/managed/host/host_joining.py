@@ -8,9 +8,11 @@ VMFS datastore (`datastore1`, `datastore1 (1)` when the name is taken, as
 vCenter renames it) and the datacenter's standard "VM Network", which its
 vSwitch0 portgroup of that name backs.
 """
+import uuid as uuid_module
 from datetime import datetime, timezone
 
 from vimsim.managed.admin.license_manager import EVAL_KEY
+from vimsim.managed.base import Registry
 from vimsim.managed.host.connect_spec import check_host_connect
 from vimsim.managed.host.host_system import HostSystem
 from vimsim.managed.network.network import Network
@@ -20,6 +22,13 @@ from vimsim.soap.fault import fault
 LOCAL_DATASTORE = 'datastore1'
 VM_NETWORK = 'VM Network'
 UNSIMULATED_LOCKDOWN = ('lockdownNormal', 'lockdownStrict')
+_HOST_NAMESPACE = uuid_module.UUID('0e5c0ffe-e5e1-4a55-8d0c-5e7a11b0a7ed')
+
+
+def host_uuid(host_name):
+    """The system uuid of the simulated ESXi at `host_name` (one per name, so
+    QueryConnectionInfo describes the host AddHost_Task then adds)."""
+    return str(uuid_module.uuid5(_HOST_NAMESPACE, host_name.lower()))
 
 
 def next_host_index(server):
@@ -29,10 +38,11 @@ def next_host_index(server):
     return index
 
 
-def create_host(server, name, compute_resource, boot_time, moid=None, browser_moid=None):
+def create_host(server, name, compute_resource, boot_time, moid=None, browser_moid=None,
+                system_uuid=None):
     """A new HostSystem in `compute_resource`."""
     host = HostSystem(server, moid or server.objects.next_id('host-'), name, compute_resource,
-                      next_host_index(server), server.new_uuid(), boot_time,
+                      next_host_index(server), system_uuid or server.new_uuid(), boot_time,
                       browser_moid=browser_moid)
     compute_resource.add_host(host)
     return host
@@ -70,7 +80,7 @@ def add_local_datastore(host, datacenter):
     name = _unique_datastore_name(datacenter)
     folder = datacenter.datastore_folder
     ds = Datastore(server, server.objects.next_id('datastore-'), name, folder,
-                   vmfs_uuid(host.ref.value, datacenter.name))
+                   vmfs_uuid(host.name, datacenter.name))
     folder.changed('childEntity')
     ds.hosts.append(host)
     host.datastores.append(ds)
@@ -115,7 +125,8 @@ def join(task, name, compute_resource, datacenter, connected):
     """Make the host `name` in `compute_resource` of `datacenter` (after
     check_new_host) and post vCenter's events for it."""
     server = compute_resource.server
-    host = create_host(server, name, compute_resource, datetime.now(timezone.utc))
+    host = create_host(server, name, compute_resource, datetime.now(timezone.utc),
+                       system_uuid=host_uuid(name))
     add_local_datastore(host, datacenter)
     network = vm_network(datacenter)
     attach_networks(host, [network])
@@ -127,3 +138,69 @@ def join(task, name, compute_resource, datacenter, connected):
     else:
         host.set_connection_state('disconnected')
     return host
+
+
+# -- QueryConnectionInfo -------------------------------------------------------------------
+
+def connection_info(server, spec, datacenter):
+    """What vCenter learns connecting to the host `spec` names (after the
+    same checks as adding it): a host it manages answers for itself; any
+    other name is a fresh simulated ESXi, described as it will be once
+    added (summary, its local datastore, the networks it brings)."""
+    check_host_connect(spec, spec.hostName, spec.sslThumbprint)
+    known = host_named(server, spec.hostName)
+    if known is not None:
+        return known.connection_info()
+    return _preview(server, spec.hostName, datacenter)
+
+
+class _Unwatched:
+    def object_added(self, obj):
+        pass
+
+    def object_removed(self, obj):
+        pass
+
+
+class _Preview:
+    """The server as a host that is only looked at sees it: its objects go
+    to a registry of their own, so nothing reaches the inventory, the moid
+    counter or any watcher."""
+
+    def __init__(self, server):
+        self.server = server
+        self.objects = Registry(_Unwatched())
+
+    def __getattr__(self, name):
+        return getattr(self.server, name)
+
+
+class _NoFolder:
+    """Where a previewed datastore is 'placed': nowhere."""
+    ref = None
+
+    def add_child(self, entity):
+        pass
+
+
+def _preview(server, name, datacenter):
+    T = datacenter.T
+    preview = _Preview(server)
+    host = HostSystem(preview, 'host-preview', name, None, getattr(server, 'host_sequence', 0),
+                      host_uuid(name), datetime.now(timezone.utc))
+    ds = Datastore(preview, 'datastore-preview', LOCAL_DATASTORE, _NoFolder(),
+                   vmfs_uuid(name, datacenter.name))
+    ds.hosts.append(host)
+    host.datastores.append(ds)
+    info = host.connection_info()
+    info.host.host = None     # not in the inventory: no reference yet
+    summary = ds.summary
+    summary.datastore = None
+    new_name = _unique_datastore_name(datacenter)
+    info.datastore = [T.HostDatastoreConnectInfo(summary=summary) if new_name == ds.name else
+                      T.HostDatastoreNameConflictConnectInfo(summary=summary,
+                                                             newDatastoreName=new_name)]
+    info.network = [T.HostConnectInfoNetworkInfo(summary=network.summary)
+                    for network in datacenter.networks
+                    if network.type_name == 'Network' and network.name == VM_NETWORK]
+    return info

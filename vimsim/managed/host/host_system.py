@@ -1,8 +1,9 @@
 """HostSystem: an ESXi host, its hardware, configuration and managers.
 
 Primary state: name, index (from which the management IP and MACs derive),
-system uuid, boot time, its compute resource, and the lists of VMs,
-datastores and networks placed on it. `summary`, `runtime`, `config`,
+system uuid, SSL thumbprint, boot time, connection and power state,
+maintenance mode, its compute resource, and the lists of VMs, datastores and
+networks placed on it. `summary`, `runtime`, `config`,
 `licensableResource` and the quick stats are computed on read; the hardware
 description, identical for every simulated host but its uuid, is shared.
 """
@@ -22,7 +23,7 @@ from vimsim.managed.network.network import host_nsx_network_info
 from vimsim.managed.service.service_instance import about_info
 from vimsim.managed.storage.datastore import LOCAL_DISK
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
-from vimsim.managed.vm.provisioning import detach_vm
+from vimsim.managed.vm.provisioning import detach_vm, invalid_argument
 from vimsim.schema import MoRef
 from vimsim.soap.encode import Long
 from vimsim.soap.fault import fault
@@ -41,6 +42,11 @@ NUM_HBAS = 3
 ESX_BUILD = '24022510'
 LOCAL_DISK_UUID = '0000000000766d686261303a303a30'
 LOCAL_DISK_BLOCKS = 2147483648    # 1 TiB of 512-byte blocks
+SYSTEM_RESOURCES_KEY = 'host/'
+# vSphere's VM memory overhead table, fitted (MB): base, per MB of VM memory, per extra vCPU
+OVERHEAD_BASE_MB = 18.4
+OVERHEAD_PER_MB = 0.0074
+OVERHEAD_PER_EXTRA_VCPU_MB = 3.98
 MAINTENANCE_POLL = 0.2            # seconds between two looks at a host's VMs while entering
 
 
@@ -78,6 +84,7 @@ class HostSystem(ManagedEntity):
         self.connection_state = 'connected'      # HostSystemConnectionState
         self.power_state = 'poweredOn'           # HostSystemPowerState
         self.background_snapshots = False        # config.flags
+        self.system_allocations = {}             # UpdateSystemResources: field -> allocation
         self.compute_resource = None
         self.vms = []
         self.datastores = []
@@ -235,13 +242,15 @@ class HostSystem(ManagedEntity):
     @property
     def systemResources(self):
         T = self.T
-        return T.HostSystemResourceInfo(key='host/', config=T.ResourceConfigSpec(
+        allocations = self.system_allocations
+        return T.HostSystemResourceInfo(key=SYSTEM_RESOURCES_KEY, config=T.ResourceConfigSpec(
             entity=None,
-            cpuAllocation=T.ResourceAllocationInfo(reservation=0, expandableReservation=False,
-                                                   limit=-1, shares=T.SharesInfo(shares=4000, level='normal'),
-                                                   overheadLimit=None),
-            memoryAllocation=T.ResourceAllocationInfo(reservation=0, expandableReservation=False,
-                                                      limit=-1, shares=T.SharesInfo(shares=163840, level='normal'))))
+            cpuAllocation=allocations.get('cpuAllocation') or T.ResourceAllocationInfo(
+                reservation=0, expandableReservation=False, limit=-1,
+                shares=T.SharesInfo(shares=4000, level='normal'), overheadLimit=None),
+            memoryAllocation=allocations.get('memoryAllocation') or T.ResourceAllocationInfo(
+                reservation=0, expandableReservation=False, limit=-1,
+                shares=T.SharesInfo(shares=163840, level='normal'))))
 
     # -- network configuration --------------------------------------------------
     def pnics(self):
@@ -542,6 +551,13 @@ class HostSystem(ManagedEntity):
     def overallStatus(self):
         return 'green' if self.connection_state == 'connected' else 'gray'
 
+    @property
+    def effective(self):
+        """Whether the host adds to its compute resource's effective capacity:
+        connected, powered on and not in maintenance mode."""
+        return (self.connection_state == 'connected' and self.power_state == 'poweredOn'
+                and not self.maintenance)
+
     def state_changed(self, vms_too=False):
         """Report a change of connection, power or maintenance state: the
         host's runtime and summary, its compute resource's roll-ups and root
@@ -762,6 +778,56 @@ class HostSystem(ManagedEntity):
         """Seconds since the host last booted."""
         self._require_connected()
         return Long(int((datetime.now(timezone.utc) - self.boot_time).total_seconds()))
+
+    def QueryMemoryOverheadEx(self, ctx, vmConfigInfo):
+        """The memory this host would reserve beyond a VM's own (bytes):
+        vSphere's published overhead table (Resource Management guide),
+        about 18.4 MB, plus 0.74% of the VM's memory and 3.98 MB per extra
+        vCPU, plus its video RAM."""
+        hardware = vmConfigInfo.hardware
+        if hardware is None or not hardware.memoryMB or not hardware.numCPU:
+            raise invalid_argument('vmConfigInfo.hardware')
+        video_kb = sum(getattr(device, 'videoRamSizeInKB', None) or 0
+                       for device in hardware.device or ()
+                       if isinstance(device, self.T.VirtualMachineVideoCard))
+        megabytes = (OVERHEAD_BASE_MB + OVERHEAD_PER_MB * hardware.memoryMB
+                     + OVERHEAD_PER_EXTRA_VCPU_MB * (hardware.numCPU - 1) + video_kb / 1024.0)
+        return Long(int(megabytes * 1024 * 1024))
+
+    def ReconfigureHostForDAS_Task(self, ctx):
+        """Reconfigure the host's vSphere HA agent: only a connected host of a
+        cluster with HA enabled has one (DasConfigFault otherwise)."""
+        self._require_vcenter()
+
+        def work(task):
+            self._require_connected()
+            if not getattr(self.compute_resource, 'das_enabled', False):
+                raise fault('DasConfigFault', 'vSphere HA is not enabled on the cluster of '
+                            'host %s.' % self.name, reason='HostMisconfiguration',
+                            output='vSphere HA is not enabled on this host\'s cluster')
+            task.post_event('HostDasEnablingEvent', self)
+            task.post_event('HostDasEnabledEvent', self)
+        return run_task(ctx, self, 'ReconfigureHostForDAS_Task', work)
+
+    def UpdateSystemResources(self, ctx, resourceInfo):
+        """Set the allocation of the host's system resource pool ('host/',
+        the only one the simulated host has: InvalidArgument for another
+        key or for children it does not have)."""
+        if resourceInfo.key != SYSTEM_RESOURCES_KEY:
+            raise invalid_argument('resourceInfo.key')
+        if resourceInfo.child:
+            raise invalid_argument('resourceInfo.child')
+        config = resourceInfo.config
+        if config is not None:
+            for name in ('cpuAllocation', 'memoryAllocation'):
+                allocation = getattr(config, name)
+                if allocation is None:
+                    continue
+                if (allocation.reservation or 0) < 0 or \
+                        (allocation.limit is not None and allocation.limit < -1):
+                    raise invalid_argument('resourceInfo.config.%s' % name)
+                self.system_allocations[name] = allocation
+        self.changed('systemResources', 'config')
 
     def QueryHostConnectionInfo(self, ctx):
         return self.connection_info()

@@ -87,7 +87,7 @@ class ComputeResource(ManagedEntity):
     def totals(self):
         """dict of the capacity totals over the hosts."""
         hosts = self.hosts
-        effective = [h for h in hosts if not h.maintenance]
+        effective = [h for h in hosts if h.effective]
         total_cpu = len(hosts) * host_module.CPU_MHZ * host_module.NUM_CPU_CORES
         total_memory = len(hosts) * host_module.MEMORY_SIZE
         effective_cpu = len(effective) * host_module.CPU_MHZ * host_module.NUM_CPU_CORES
