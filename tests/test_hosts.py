@@ -8,7 +8,7 @@ from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, on_reactor
+from tests.conftest import _simulator, all_of, on_reactor
 
 PC = vmodl.query.PropertyCollector
 WATCHED = ['name', 'parent', 'runtime.connectionState', 'runtime.inMaintenanceMode',
@@ -252,6 +252,11 @@ def test_added_disconnected(si, dc):
     assert isinstance(error, vim.fault.InvalidLogin)
 
 
+def default_host(si, name):
+    """A host of the default inventory, wherever earlier tests moved it."""
+    return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
+
+
 def vms_of(host):
     return list(host.vm)
 
@@ -260,7 +265,7 @@ def test_maintenance_waits_for_powered_on_vms(si, dc):
     """Powered-on VMs block entering: with a timeout the task fails with
     Timedout; without one it waits until they are powered off. A host in
     maintenance mode refuses power-ons."""
-    host = next(h for h in dc.hostFolder.childEntity if h.name == 'DC0_H0').host[0]
+    host = default_host(si, 'DC0_H0')
     vm = vms_of(host)[0]
     if vm.runtime.powerState != 'poweredOn':
         WaitForTask(vm.PowerOnVM_Task())
@@ -282,7 +287,7 @@ def test_maintenance_waits_for_powered_on_vms(si, dc):
 
 
 def test_maintenance_wait_is_cancelable(si, dc):
-    host = next(h for h in dc.hostFolder.childEntity if h.name == 'DC0_H0').host[0]
+    host = default_host(si, 'DC0_H0')
     vm = vms_of(host)[0]
     if vm.runtime.powerState != 'poweredOn':
         WaitForTask(vm.PowerOnVM_Task())
@@ -295,7 +300,7 @@ def test_maintenance_wait_is_cancelable(si, dc):
 
 
 def test_disconnect_follows_to_vms(si, dc):
-    host = next(h for h in dc.hostFolder.childEntity if h.name == 'DC0_H0').host[0]
+    host = default_host(si, 'DC0_H0')
     vm = vms_of(host)[0]
     WaitForTask(host.DisconnectHost_Task())
     try:
@@ -504,3 +509,16 @@ def test_effective_hosts_follow_host_state(si, dc):
     assert cluster.summary.numEffectiveHosts == total - 1
     WaitForTask(host.PowerUpHostFromStandBy_Task(0))
     assert cluster.summary.numEffectiveHosts == total
+
+
+def test_standby_host_refuses_power_on(si, dc):
+    host = default_host(si, 'DC0_H0')
+    for vm in vms_of(host):
+        if vm.runtime.powerState == 'poweredOn':
+            WaitForTask(vm.PowerOffVM_Task())
+    WaitForTask(host.PowerDownHostToStandBy_Task(10))
+    try:
+        error = task_error(vms_of(host)[0].PowerOnVM_Task())
+        assert isinstance(error, vim.fault.InvalidHostState)
+    finally:
+        WaitForTask(host.PowerUpHostFromStandBy_Task(10))

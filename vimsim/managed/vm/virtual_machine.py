@@ -735,13 +735,9 @@ class VirtualMachine(ManagedEntity):
 
     # -- power ------------------------------------------------------------------------
     def _check_host_for_power(self):
-        host = self.host
-        if getattr(host, 'connection_state', 'connected') != 'connected':
-            raise fault('HostNotConnected', 'Unable to communicate with the remote host, '
-                        'since it is disconnected.')
-        if host.maintenance:
-            raise fault('InvalidHostState', 'The operation is not allowed in the current '
-                        'state of the host.', host=host.ref)
+        problem = host_usable(self.host)
+        if problem is not None:
+            raise problem
 
     def set_power_state(self, state):
         """Change the power state and report all that follows from it."""
