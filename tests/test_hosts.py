@@ -384,6 +384,8 @@ def test_move_host_into_pool_and_between_clusters(si, dc, sim):
     assert host.parent == cluster
     assert sorted(v._moId for v in pool.vm) == sorted(v._moId for v in vms)
     assert all(v.resourcePool == pool for v in vms)
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        compute.name
     # a clustered host moves to another cluster only in maintenance mode
     second = vim.ClusterComputeResource(on_reactor(_new_cluster, sim, dc._moId),
                                         stub=si._stub)
@@ -522,3 +524,39 @@ def test_standby_host_refuses_power_on(si, dc):
         assert isinstance(error, vim.fault.InvalidHostState)
     finally:
         WaitForTask(host.PowerUpHostFromStandBy_Task(10))
+
+
+def test_evacuating_powered_off_vms_waits_for_them(si, dc):
+    """evacuatePoweredOffVms: the task waits until the powered-off VMs are
+    re-registered elsewhere too (no DRS does it yet), so it times out."""
+    host = default_host(si, 'DC0_C0_H1')
+    assert vms_of(host)
+    for vm in vms_of(host):
+        if vm.runtime.powerState == 'poweredOn':
+            WaitForTask(vm.PowerOffVM_Task())
+    error = task_error(host.EnterMaintenanceMode_Task(1, evacuatePoweredOffVms=True))
+    assert isinstance(error, vim.fault.Timedout)
+    WaitForTask(host.EnterMaintenanceMode_Task(1, evacuatePoweredOffVms=False))
+    WaitForTask(host.ExitMaintenanceMode_Task(0))
+
+
+def test_vcenter_only_methods_on_esx(esx):
+    instance = esx.connect()
+    try:
+        content = instance.RetrieveContent()
+        datacenter = content.rootFolder.childEntity[0]
+        host = datacenter.hostFolder.childEntity[0].host[0]
+        for call in (lambda: datacenter.hostFolder.AddStandaloneHost_Task(
+                         host_spec('esx-x', host_thumbprint_text('esx-x')), None, True),
+                     lambda: datacenter.QueryConnectionInfo('esx-x', 443, 'root', 'secret'),
+                     host.DisconnectHost_Task, host.Destroy_Task):
+            with pytest.raises(vmodl.fault.NotSupported):
+                call()
+        assert host.RetrieveHardwareUptime() >= 0
+    finally:
+        Disconnect(instance)
+
+
+def host_thumbprint_text(name):
+    from vimsim.managed.host.connect_spec import host_thumbprint
+    return host_thumbprint(name)

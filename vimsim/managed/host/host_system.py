@@ -629,22 +629,19 @@ class HostSystem(ManagedEntity):
         def blockers():
             return list(self.vms) if evacuate_all else self._powered_on_vms()
 
-        def enter():
+        def enter(task):
             if self.maintenance:
                 raise invalid_state()
             self.maintenance = True
             self.state_changed()
             task.post_event('EnteredMaintenanceModeEvent', self)
 
-        def work(running):
-            nonlocal task
-            task = running
+        def work(task):
             self._require_connected()
             if self.maintenance:
                 raise invalid_state()
             task.post_event('EnteringMaintenanceModeEvent', self)
-            return self._when_vacated(timeout, blockers, enter)
-        task = None
+            return self._when_vacated(timeout, blockers, lambda: enter(task))
         return run_task(ctx, self, 'EnterMaintenanceMode_Task', work, cancelable=True)
 
     def ExitMaintenanceMode_Task(self, ctx, timeout):
@@ -736,23 +733,20 @@ class HostSystem(ManagedEntity):
         """vCenter's DPM standby: waits like EnterMaintenanceMode until no VM
         runs here (Timedout after `timeoutSec`), then the host sleeps."""
         self._require_vcenter()
-        task = None
 
-        def standby():
+        def standby(task):
             task.post_event('EnteringStandbyModeEvent', self)
             self.power_state = 'standBy'
             self.state_changed(vms_too=True)
             task.post_event('EnteredStandbyModeEvent', self)
 
-        def work(running):
-            nonlocal task
-            task = running
+        def work(task):
             self._require_connected()
             if self.power_state != 'poweredOn':
                 raise invalid_state()
             blockers = (lambda: list(self.vms)) if evacuatePoweredOffVms else \
                 self._powered_on_vms
-            return self._when_vacated(timeoutSec, blockers, standby)
+            return self._when_vacated(timeoutSec, blockers, lambda: standby(task))
         return run_task(ctx, self, 'PowerDownHostToStandBy_Task', work, cancelable=True)
 
     def PowerUpHostFromStandBy_Task(self, ctx, timeoutSec):
