@@ -560,3 +560,22 @@ def test_vcenter_only_methods_on_esx(esx):
 def host_thumbprint_text(name):
     from vimsim.managed.host.connect_spec import host_thumbprint
     return host_thumbprint(name)
+
+
+def test_destroy_default_host_leaves_a_consistent_dvs(si, dc):
+    """A default host is a member of DVS0; removing it takes it off the
+    switch and its portgroups, and every remaining reference still resolves."""
+    host = default_host(si, 'DC0_C0_H2')
+    for vm in vms_of(host):
+        if vm.runtime.powerState == 'poweredOn':
+            WaitForTask(vm.PowerOffVM_Task())
+    WaitForTask(host.EnterMaintenanceMode_Task(0))
+    WaitForTask(host.Destroy_Task())
+    [dvs] = all_of(si, vim.DistributedVirtualSwitch)
+    assert host not in dvs.summary.hostMember
+    for member in dvs.config.host:
+        assert member.config.host.name
+    for pg in all_of(si, vim.dvs.DistributedVirtualPortgroup):
+        assert host not in pg.host
+    for network in all_of(si, vim.Network):
+        assert all(h.name for h in network.host)
