@@ -5,7 +5,7 @@ the HTTP front (vimsim.server) hands it POST /sdk requests.
 """
 import uuid
 
-from twisted.internet import task
+from twisted.internet import reactor, task
 
 from vimsim import schema as schema_module
 from vimsim.inventory import build_inventory, recording
@@ -55,6 +55,11 @@ class Simulator:
         """A fresh UUID, deterministic for a given start (same flags, same ids)."""
         self._uuid_counter += 1
         return str(uuid.uuid5(self._uuid_seed, str(self._uuid_counter)))
+
+    def later(self, seconds, function, *args):
+        """reactor.callLater for the model's own timers (a task's steps, a
+        guest's delayed power change)."""
+        return reactor.callLater(seconds, function, *args)
 
     def _build_service(self):
         if self.recording is not None:

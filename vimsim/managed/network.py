@@ -14,8 +14,8 @@ overlay transport zone. Every NSX id derives from the names, so the same
 options give the same ids.
 """
 import uuid as uuid_module
-from datetime import datetime, timezone
 
+from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types, refs
 
 DVS_VERSION = '8.0.3'
@@ -142,7 +142,7 @@ class DistributedVirtualSwitch(ManagedEntity):
         self.portgroups = []   # DistributedVirtualPortgroup objects, uplink first
         self.hosts = []
         self.uplink_portgroup = None
-        self.created = datetime.now(timezone.utc)
+        self.created = clock.now()
         self._next_port = 0
 
     def allocate_ports(self, count):

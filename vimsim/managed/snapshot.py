@@ -14,8 +14,8 @@ on the parent delta afterwards); a file two chains still need stays.
 """
 import copy
 import inspect
-from datetime import datetime, timezone
 
+from vimsim import clock
 from vimsim.managed.base import ManagedObject
 from vimsim.soap.fault import fault
 
@@ -28,7 +28,7 @@ SNAPSHOT_NAME_MAX = 80
 
 
 def _now():
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 class _StateView:

@@ -13,8 +13,7 @@ import re
 import uuid as uuid_module
 from datetime import datetime, timezone
 
-from twisted.internet import reactor
-
+from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types
 from vimsim.managed.vm_provisioning import VmProvisioning
 from vimsim.soap.encode import freeze
@@ -93,7 +92,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         self.guest_id = guest_id
         self.power_state = power_state
         self.boot_time = None
-        self.created = created or datetime.now(timezone.utc)
+        self.created = created or clock.now()
         self.template = False
         self.file_name = name   # the creation name: files and identities keep it
         server.vm_sequence = max(getattr(server, 'vm_sequence', 0), sequence + 1)
@@ -739,7 +738,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         self.power_state = state
         if state == 'poweredOn' and before != 'poweredOn':
             if before != 'suspended' or self.boot_time is None:
-                self.boot_time = datetime.now(timezone.utc)
+                self.boot_time = clock.now()
         if state == 'poweredOff':
             self.boot_time = self.boot_time   # the log stays; bootTime is read as unset
         self.report_changed('runtime', 'summary', 'guest', 'guestHeartbeatStatus',
@@ -790,7 +789,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
             if self.power_state != 'poweredOn':
                 raise invalid_power_state('poweredOn', self.power_state)
             task.post_event('VmResettingEvent', self)
-            self.boot_time = datetime.now(timezone.utc)
+            self.boot_time = clock.now()
             self.report_changed('runtime', 'summary', 'guest')
             return None
         return vm_task(ctx, self, 'ResetVM_Task', work)
@@ -811,7 +810,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
         def later():
             if self.server.objects.get(self.ref) is self and self.power_state == 'poweredOn':
                 then()
-        reactor.callLater(GUEST_OPERATION_SECONDS, later)
+        self.server.later(GUEST_OPERATION_SECONDS, later)
         return None
 
     def ShutdownGuest(self, ctx):
@@ -823,7 +822,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
 
     def RebootGuest(self, ctx):
         def reboot():
-            self.boot_time = datetime.now(timezone.utc)
+            self.boot_time = clock.now()
             self.report_changed('runtime', 'summary', 'guest')
         return self._guest_operation(ctx, 'VmGuestRebootEvent', reboot)
 
@@ -869,7 +868,7 @@ class VirtualMachine(VmProvisioning, ManagedEntity):
                             'up-to-date.')
             task.post_event('VmUpgradingEvent', self, version=target)
             self.hw_version = target
-            self.change_stamp = datetime.now(timezone.utc)
+            self.change_stamp = clock.now()
             self.report_changed('config', 'summary', 'guest')
             task.post_event('VmUpgradeCompleteEvent', self, version=target)
             return None
@@ -1951,7 +1950,7 @@ class _ConfigPlan:
             names.extend(['layout', 'layoutEx', 'storage', 'datastore', 'network', 'guest',
                           'runtime'])
         if not self.creating:
-            vm.change_stamp = datetime.now(timezone.utc)
+            vm.change_stamp = clock.now()
         names = list(dict.fromkeys(names))
         vm.report_changed(*names)
         return names

@@ -15,8 +15,8 @@ and datastore lists (`vm` of hosts, pools, datastores, networks), the folder's
 """
 import copy
 import re
-from datetime import datetime, timezone
 
+from vimsim import clock
 from vimsim.managed.task import run_task
 from vimsim.soap.fault import fault
 
@@ -32,7 +32,7 @@ WINDOWS_GUESTS = ('windowsGuest',)
 # -- helpers --------------------------------------------------------------------------
 
 def _now():
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def _is_a(server, obj, type_name):
