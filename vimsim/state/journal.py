@@ -1,0 +1,137 @@
+"""The journal file: checksummed records, appended in order, synced in groups.
+
+A record is a JSON header and an optional body of raw bytes (a request as
+the client sent it). On disk each is framed as
+
+    length (4 bytes, little endian) | CRC-32 of the payload (4 bytes) | payload
+    payload = header as JSON (one line) | '\\n' | body
+
+Records reach the operating system in order, one os.write each, the moment
+they are appended; `when_durable` holds a value back until an fdatasync has
+covered every record appended so far. One sync per reactor turn covers all
+the records of that turn (group commit), so concurrent clients share it.
+
+A crash can leave the last record incomplete; reading stops at the first
+record that is short or fails its checksum, and the file is cut back to the
+records before it, so later appends follow a valid journal.
+"""
+import fcntl
+import json
+import logging
+import os
+import struct
+import zlib
+
+from twisted.internet import defer, reactor
+
+log = logging.getLogger(__name__)
+
+FRAME = struct.Struct('<II')
+
+
+class JournalInUse(RuntimeError):
+    """Another simulator holds the journal."""
+
+
+class Journal:
+    def __init__(self, path):
+        self.path = path
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.fd)
+            raise JournalInUse('%s is in use by another simulator' % path) from None
+        self.bytes_written = 0
+        self._unsynced = False
+        self._sync_scheduled = False
+        self._waiters = []        # (Deferred, value) released by the next sync
+        self.failure = None       # the OSError that made the journal unwritable
+
+    # -- reading -------------------------------------------------------------
+    def records(self):
+        """Yield (header, body) for each whole record, oldest first; when done,
+        cut off an incomplete last record (a crash mid-write)."""
+        valid = 0
+        with open(self.path, 'rb') as source:
+            while True:
+                frame = source.read(FRAME.size)
+                if len(frame) < FRAME.size:
+                    break
+                length, checksum = FRAME.unpack(frame)
+                payload = source.read(length)
+                if len(payload) < length or zlib.crc32(payload) != checksum:
+                    break
+                head, _, body = payload.partition(b'\n')
+                try:
+                    header = json.loads(head)
+                except ValueError:
+                    break
+                valid += FRAME.size + length
+                yield header, body
+        size = os.fstat(self.fd).st_size
+        if size > valid:
+            log.warning('%s: dropped %d bytes after the last whole record (an '
+                        'interrupted write)', self.path, size - valid)
+            os.ftruncate(self.fd, valid)
+            os.fsync(self.fd)
+
+    # -- writing -------------------------------------------------------------
+    def append(self, header, body=b''):
+        if self.failure is not None:
+            raise self.failure
+        payload = json.dumps(header, separators=(',', ':')).encode('utf-8') + b'\n' + body
+        data = FRAME.pack(len(payload), zlib.crc32(payload)) + payload
+        view = memoryview(data)
+        try:
+            while view:
+                view = view[os.write(self.fd, view):]
+        except OSError as error:
+            self._fail(error)
+            raise
+        self.bytes_written += len(data)
+        self._unsynced = True
+        if not self._sync_scheduled:
+            self._sync_scheduled = True
+            reactor.callLater(0, self.sync)
+
+    def when_durable(self, value):
+        """`value` now if every appended record is on disk, else a Deferred
+        firing with it once they are; a failure once the journal cannot be
+        written (nothing can be promised any more)."""
+        if self.failure is not None:
+            return defer.fail(self.failure)
+        if not self._unsynced:
+            return value
+        waiter = defer.Deferred()
+        self._waiters.append((waiter, value))
+        return waiter
+
+    def sync(self):
+        """fdatasync what was appended, then release what waited for it."""
+        self._sync_scheduled = False
+        if self._unsynced:
+            try:
+                os.fdatasync(self.fd)
+            except OSError as error:
+                self._fail(error)
+                return
+            self._unsynced = False
+        waiters, self._waiters = self._waiters, []
+        for waiter, value in waiters:
+            if not waiter.called:      # its client went away meanwhile
+                waiter.callback(value)
+
+    def _fail(self, error):
+        log.critical('%s cannot be written: %s', self.path, error)
+        self.failure = error
+        waiters, self._waiters = self._waiters, []
+        for waiter, _ in waiters:
+            if not waiter.called:
+                waiter.errback(error)
+
+    def close(self):
+        if self.fd is not None:
+            os.fsync(self.fd)
+            os.close(self.fd)    # releases the lock
+            self.fd = None
