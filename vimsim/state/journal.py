@@ -8,8 +8,9 @@ the client sent it). On disk each is framed as
 
 Records reach the operating system in order, one os.write each, the moment
 they are appended; `when_durable` holds a value back until an fdatasync has
-covered every record appended so far. One sync per reactor turn covers all
-the records of that turn (group commit), so concurrent clients share it.
+covered every record appended before it. The fdatasync runs in a thread while
+the reactor serves on, and one covers all the records appended since the
+last (group commit), so concurrent clients share it.
 
 A crash can leave the last record incomplete; reading stops at the first
 record that is short or fails its checksum, and the file is cut back to the
@@ -22,7 +23,7 @@ import os
 import struct
 import zlib
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer, reactor, threads
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,10 @@ class Journal:
         except BlockingIOError:
             os.close(self.fd)
             raise JournalInUse('%s is in use by another simulator' % path) from None
-        self.bytes_written = 0
-        self._unsynced = False
-        self._sync_scheduled = False
-        self._waiters = []        # (Deferred, value) released by the next sync
+        self.written = os.fstat(self.fd).st_size   # bytes appended so far ...
+        self.synced = self.written                  # ... and known to be on disk
+        self._syncing = False
+        self._waiters = []        # (bytes it needs synced, Deferred, value)
         self.failure = None       # the OSError that made the journal unwritable
 
     # -- reading -------------------------------------------------------------
@@ -75,6 +76,7 @@ class Journal:
                         'interrupted write)', self.path, size - valid)
             os.ftruncate(self.fd, valid)
             os.fsync(self.fd)
+            self.written = self.synced = valid
 
     # -- writing -------------------------------------------------------------
     def append(self, header, body=b''):
@@ -89,11 +91,10 @@ class Journal:
         except OSError as error:
             self._fail(error)
             raise
-        self.bytes_written += len(data)
-        self._unsynced = True
-        if not self._sync_scheduled:
-            self._sync_scheduled = True
-            reactor.callLater(0, self.sync)
+        self.written += len(data)
+        if not self._syncing:
+            self._syncing = True
+            reactor.callLater(0, self._sync_in_thread)   # once this turn's records are in
 
     def when_durable(self, value):
         """`value` now if every appended record is on disk, else a Deferred
@@ -101,32 +102,56 @@ class Journal:
         written (nothing can be promised any more)."""
         if self.failure is not None:
             return defer.fail(self.failure)
-        if not self._unsynced:
+        if self.synced >= self.written:
             return value
         waiter = defer.Deferred()
-        self._waiters.append((waiter, value))
+        self._waiters.append((self.written, waiter, value))
         return waiter
 
+    def _sync_in_thread(self):
+        """fdatasync in a thread, so that the reactor serves on meanwhile;
+        what is appended meanwhile waits for the next one."""
+        if self.fd is None or self.failure is not None:
+            self._syncing = False
+            return
+        target = self.written
+        done = threads.deferToThread(os.fdatasync, self.fd)
+        done.addCallbacks(self._synced, self._fail, callbackArgs=(target,))
+
+    def _synced(self, _, target):
+        self._release(target)
+        if self.fd is not None and self.written > self.synced:
+            reactor.callLater(0, self._sync_in_thread)
+        else:
+            self._syncing = False
+
     def sync(self):
-        """fdatasync what was appended, then release what waited for it."""
-        self._sync_scheduled = False
-        if self._unsynced:
-            try:
-                os.fdatasync(self.fd)
-            except OSError as error:
-                self._fail(error)
-                return
-            self._unsynced = False
-        waiters, self._waiters = self._waiters, []
-        for waiter, value in waiters:
-            if not waiter.called:      # its client went away meanwhile
+        """fdatasync now, on this thread, and release what waited for it."""
+        try:
+            os.fdatasync(self.fd)
+        except OSError as error:
+            self._fail(error)
+            return
+        self._release(self.written)
+
+    def _release(self, target):
+        self.synced = max(self.synced, target)
+        waiting, self._waiters = self._waiters, []
+        for needed, waiter, value in waiting:
+            if needed > self.synced:
+                self._waiters.append((needed, waiter, value))
+            elif not waiter.called:      # its client may have gone away meanwhile
                 waiter.callback(value)
 
     def _fail(self, error):
+        error = getattr(error, 'value', error)    # a Failure from the sync thread
+        self._syncing = False
+        if self.fd is None:
+            return      # closed meanwhile
         log.critical('%s cannot be written: %s', self.path, error)
         self.failure = error
-        waiters, self._waiters = self._waiters, []
-        for waiter, _ in waiters:
+        waiting, self._waiters = self._waiters, []
+        for _, waiter, _ in waiting:
             if not waiter.called:
                 waiter.errback(error)
 

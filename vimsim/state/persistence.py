@@ -30,7 +30,8 @@ A call is journaled unless it cannot change what vCenter keeps:
 - a call that answered a fault: by vCenter's rule it changed nothing.
 
 No answer leaves before the records it may reflect are on disk
-(`acknowledge`); the journal syncs once per reactor turn.
+(`acknowledge`); one sync, in a thread, covers every record appended since
+the last, so concurrent clients share it.
 """
 import contextlib
 import logging
