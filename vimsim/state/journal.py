@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import struct
+import threading
 import zlib
 
 from twisted.internet import defer, reactor, threads
@@ -46,6 +47,7 @@ class Journal:
         self.written = os.fstat(self.fd).st_size   # bytes appended so far ...
         self.synced = self.written                  # ... and known to be on disk
         self._syncing = False
+        self._closing = threading.Lock()
         self._waiters = []        # (bytes it needs synced, Deferred, value)
         self.failure = None       # the OSError that made the journal unwritable
 
@@ -115,8 +117,16 @@ class Journal:
             self._syncing = False
             return
         target = self.written
-        done = threads.deferToThread(os.fdatasync, self.fd)
+        done = threads.deferToThread(self._fdatasync)
         done.addCallbacks(self._synced, self._fail, callbackArgs=(target,))
+
+    def _fdatasync(self):
+        """On the sync thread. Under the lock close() takes too: a close
+        while a sync runs would keep the file (and its flock) open until the
+        sync returns, in the way of the next simulator on the directory."""
+        with self._closing:
+            if self.fd is not None:
+                os.fdatasync(self.fd)
 
     def _synced(self, _, target):
         self._release(target)
@@ -156,7 +166,8 @@ class Journal:
                 waiter.errback(error)
 
     def close(self):
-        if self.fd is not None:
-            os.fsync(self.fd)
-            os.close(self.fd)    # releases the lock
-            self.fd = None
+        with self._closing:
+            if self.fd is not None:
+                os.fsync(self.fd)
+                os.close(self.fd)    # releases the lock
+                self.fd = None
