@@ -186,9 +186,9 @@ def _stopped(running):
     return model
 
 
-def _restarted(validator, directory, model):
+def _restarted(validator, directory, model, **overrides):
     """A simulator started on `directory`, checked to serve `model`."""
-    running = _start(validator, directory)
+    running = _start(validator, directory, **overrides)
     _settled(running)
     assert running.sim.persistence.divergences == 0
     assert _differences(model, _model(running)) == []
@@ -214,6 +214,50 @@ def test_restart_serves_the_same_model(validator, tmp_path):
     WaitForTask(vm.Rename_Task('renamed again'))
     Disconnect(si)
     _stop(_restarted(validator, tmp_path, _stopped(second)))
+
+
+def test_an_esx_restart_serves_the_same_model(validator, tmp_path):
+    """hostd's ids: VMs numbered 1, 2, ...; tasks named after entity, method and serial."""
+    first = _start(validator, tmp_path, esx=True)
+    si = first.connect()
+    dc = si.RetrieveContent().rootFolder.childEntity[0]
+    WaitForTask(dc.vmFolder.childEntity[0].Rename_Task('renamed'))
+    task = dc.vmFolder.CreateVM_Task(_config('created'), dc.hostFolder.childEntity[0].resourcePool)
+    WaitForTask(task)
+    WaitForTask(task.info.result.PowerOnVM_Task())
+    WaitForTask(task.info.result.CreateSnapshot_Task('first', '', False, False))
+    Disconnect(si)
+    _stop(_restarted(validator, tmp_path, _stopped(first), esx=True))
+
+
+def test_concurrent_clients_and_timed_tasks_replay_exactly(validator, tmp_path):
+    """Three clients at once, tasks taking 0.15 s (progress ticks): calls and
+    task steps interleave, and replay puts each step where it ran."""
+    timed = {'task_duration': {'*': 150}}
+    first = _start(validator, tmp_path, **timed)
+    failures = []
+
+    def client(number):
+        try:
+            si = first.connect()
+            dc = si.RetrieveContent().rootFolder.childEntity[0]
+            pool = dc.hostFolder.childEntity[0].resourcePool
+            for index in range(3):
+                task = dc.vmFolder.CreateVM_Task(_config('c%d-%d' % (number, index)), pool)
+                WaitForTask(task)
+                vm = task.info.result
+                WaitForTask(vm.PowerOnVM_Task())
+                WaitForTask(vm.Rename_Task('c%d-%d-on' % (number, index)))
+            Disconnect(si)
+        except Exception as error:
+            failures.append(error)
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    _stop(_restarted(validator, tmp_path, _stopped(first), **timed))
 
 
 # -- a real process, killed ------------------------------------------------------------
