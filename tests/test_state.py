@@ -32,7 +32,7 @@ from pyVmomi import vim
 from tests.conftest import RunningSimulator, _ensure_reactor, on_reactor
 from vimsim.managed.base import Context
 from vimsim.managed.paths import read_path
-from vimsim.managed.session_manager import Session
+from vimsim.managed.service.session_manager import Session
 from vimsim.options import Options
 from vimsim.soap import encode
 from vimsim.state.persistence import StateError

@@ -234,7 +234,7 @@ def parse_primitive(type_name, text):
             return parse_datetime(text.strip())
         if type_name == 'base64Binary':
             return base64.b64decode(text, validate=False)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):   # Overflow: past year 9999 in UTC
         raise InvalidRequest('%r is not a valid %s' % (text, type_name)) from None
     raise InvalidRequest('Unknown type %s' % type_name)
 

@@ -44,7 +44,7 @@ from twisted.internet import defer, reactor
 
 from vimsim import clock
 from vimsim.managed.base import Context, ManagedObject
-from vimsim.managed.session_manager import Session
+from vimsim.managed.service.session_manager import Session
 from vimsim.soap import encode
 from vimsim.soap.fault import fault
 from vimsim.state.journal import Journal
