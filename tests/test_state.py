@@ -27,7 +27,7 @@ import time
 import pytest
 from pyVim.connect import Disconnect, SmartConnect
 from pyVim.task import WaitForTask
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
 
 from tests.conftest import RunningSimulator, _ensure_reactor, on_reactor
 from vimsim.managed.base import Context
@@ -71,7 +71,8 @@ def _settled(running):
 
 def _model(running):
     """Every property of every object but the session-held ones, as the
-    server's encoder writes it; the task history; every event."""
+    server's encoder writes it; the task history; every event; when each task
+    finished."""
     def dump():
         sim = running.sim
         version = sim.schema.version(sim.api_version)
@@ -98,6 +99,9 @@ def _model(running):
                                for serial, info in tasks]
         out['events'] = [_encoded(encoder, event, 'Event')
                          for event in sim.event_manager.events]
+        # when each task finished, which its staying recent and readable counts from
+        out['finished'] = sorted((obj.ref.value, obj.finished_at) for obj in sim.objects
+                                 if obj.type_name == 'Task')
         return out
     return on_reactor(dump)
 
@@ -214,6 +218,31 @@ def test_restart_serves_the_same_model(validator, tmp_path):
     WaitForTask(vm.Rename_Task('renamed again'))
     Disconnect(si)
     _stop(_restarted(validator, tmp_path, _stopped(second)))
+
+
+def test_finished_tasks_go_when_they_went(validator, tmp_path, monkeypatch):
+    """Retention counts from when a task finished, not from the restart: a
+    task gone before the restart stays gone (not back for another while)."""
+    monkeypatch.setattr('vimsim.managed.monitoring.task_manager.RECENT_SECONDS', 0.5)
+    monkeypatch.setattr('vimsim.managed.monitoring.task_manager.KEEP_SECONDS', 1.0)
+    first = _start(validator, tmp_path)
+    si = first.connect()
+    vm = si.content.rootFolder.childEntity[0].vmFolder.childEntity[0]
+    gone = vm.Rename_Task('one')
+    WaitForTask(gone)
+    time.sleep(1.5)
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        gone.info
+    Disconnect(si)
+    _stop(first)
+
+    second = _start(validator, tmp_path)
+    si = second.connect()
+    assert si.content.taskManager.recentTask == []
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        vim.Task(gone._moId, si._stub).info
+    Disconnect(si)
+    _stop(second)
 
 
 def test_an_esx_restart_serves_the_same_model(validator, tmp_path):

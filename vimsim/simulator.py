@@ -9,7 +9,7 @@ import uuid
 
 from twisted.internet import reactor, task
 
-from vimsim import schema as schema_module
+from vimsim import clock, schema as schema_module
 from vimsim.inventory import build_inventory, recording
 from vimsim.managed.base import Registry
 from vimsim.managed.catalog import build_managers
@@ -42,6 +42,7 @@ class Simulator:
         self._uuid_counter = 0
         self._esx_vm_counter = 0
         self.persistence = None
+        self.time = ModelTime(self)
         if options.state:   # -state DIR: the journal, replayed once the inventory is built
             self.persistence = Persistence(self, options.state)
         with self.persistence.genesis() if self.persistence else contextlib.nullcontext():
@@ -64,14 +65,6 @@ class Simulator:
         """A fresh UUID, deterministic for a given start (same flags, same ids)."""
         self._uuid_counter += 1
         return str(uuid.uuid5(self._uuid_seed, str(self._uuid_counter)))
-
-    def later(self, seconds, function, *args):
-        """reactor.callLater for the model's own timers (a task's steps, a
-        guest's delayed power change); with -state their firing is journaled,
-        so that a restart replays them where they ran."""
-        if self.persistence is not None:
-            return self.persistence.later(seconds, function, *args)
-        return reactor.callLater(seconds, function, *args)
 
     def _build_service(self):
         if self.recording is not None:
@@ -103,3 +96,23 @@ class Simulator:
         if self.persistence is not None:   # -state: nothing is answered before it is durable
             return self.persistence.acknowledge(response)
         return response
+
+
+class ModelTime:
+    """The model's time, as Twisted's IReactorTime: `seconds` is the model
+    clock (vimsim/clock.py) and `callLater` sets a model timer (a task's
+    steps, a guest's delayed shutdown, the task sweep). With -state a timer's
+    firing is journaled, so that a restart replays it where it fired."""
+
+    def __init__(self, simulator):
+        self.simulator = simulator
+
+    @staticmethod
+    def seconds():
+        return clock.seconds()
+
+    def callLater(self, delay, function, *args):
+        persistence = self.simulator.persistence
+        if persistence is not None:
+            return persistence.later(delay, function, *args)
+        return reactor.callLater(delay, function, *args)

@@ -9,8 +9,9 @@ brings it forward by replaying the journal. Its records:
 - call: an API call that may change what vCenter keeps, as it was received
   (the request body as sent), with its API version, the caller's user name
   and the time.
-- step: a model timer that fired (`Simulator.later`: a task begins, makes
-  progress or ends; a guest finishes shutting down), by its sequence number.
+- step: a model timer that fired (`Simulator.time`: a task begins, makes
+  progress or ends; a guest finishes shutting down; finished tasks are swept),
+  by its sequence number.
 - event: an event that no journaled call or step posted (logins, logouts,
   expired sessions), by value.
 
@@ -309,7 +310,7 @@ class Persistence:
 
     # -- model timers ---------------------------------------------------------------
     def later(self, seconds, function, *args):
-        """Simulator.later with -state: a timer whose firing is journaled (and,
+        """Simulator.time.callLater with -state: a timer whose firing is journaled (and,
         while replaying, one that fires when its record comes)."""
         self._last_step += 1
         seq = self._last_step
@@ -344,8 +345,8 @@ class Persistence:
 class PendingStep:
     """A model timer set while replaying: it fires when its step record comes,
     or, when the journal ends first, on the reactor once it is due (at once if
-    it was due before the restart). Answers `active`/`cancel` as the
-    DelayedCall it stands for."""
+    it was due before the restart). Answers `active`, `cancel` and `getTime`
+    as the DelayedCall it stands for."""
 
     def __init__(self, owner, seq, function, args, due):
         self.owner = owner
@@ -365,6 +366,9 @@ class PendingStep:
             self.delayed.cancel()
         else:
             self.owner._pending.pop(self.seq, None)
+
+    def getTime(self):
+        return self.delayed.getTime() if self.delayed is not None else self.due / 1e6
 
     def start(self):
         delay = max(0, self.due - clock.microseconds()) / 1e6

@@ -133,7 +133,7 @@ class Task(ManagedObject):
         """Run `work(task)` on the reactor after `duration_ms` of simulated running."""
         self._work = work
         self._duration = duration_ms / 1000.0
-        self._pending = self.server.later(0, self._begin)
+        self._pending = self.server.time.callLater(0, self._begin)
 
     def _begin(self):
         self._pending = None
@@ -153,7 +153,8 @@ class Task(ManagedObject):
             self._pending = None
             self._execute()
             return
-        self._pending = self.server.later(min(self._interval, remaining), self._tick)
+        self._pending = self.server.time.callLater(min(self._interval, remaining),
+                                                     self._tick)
 
     def _tick(self):
         self._pending = None
@@ -213,7 +214,7 @@ class Task(ManagedObject):
         running, self._running = self._running, None
         if running is not None:
             running.cancel()   # the work's canceller may stop it; it ends in _fail
-        self.server.later(0, self.finish_error, self.manager.canceled_fault())
+        self.server.time.callLater(0, self.finish_error, self.manager.canceled_fault())
 
     # -- API methods ----------------------------------------------------------------------
     def CancelTask(self, ctx):

@@ -813,7 +813,7 @@ class VirtualMachine(ManagedEntity):
         def later():
             if self.server.objects.get(self.ref) is self and self.power_state == 'poweredOn':
                 then()
-        self.server.later(GUEST_OPERATION_SECONDS, later)
+        self.server.time.callLater(GUEST_OPERATION_SECONDS, later)
         return None
 
     def ShutdownGuest(self, ctx):
