@@ -75,7 +75,7 @@ class DataObject:
     __slots__ = ()
     _type = None     # the DataType, set on each generated class
 
-    def __init__(self, **kw):
+    def __init__(self, /, **kw):   # positional-only: a field may be named `self`
         names = self._type._names
         for name in names:
             setattr(self, name, kw.pop(name, None))

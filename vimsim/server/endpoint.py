@@ -1,7 +1,7 @@
 """The SOAP endpoint: HTTP request -> session, version, decode, dispatch, encode.
 
 The negotiated API version comes from the SOAPAction header
-(`"urn:vim25/8.0.3.0"`); responses are filtered to it. Sessions travel in the
+(`"urn:vim25/8.0.3.0"`); requests are read and responses filtered at it. Sessions travel in the
 `vmware_soap_session` cookie exactly as WIRE.md section 4 says.
 """
 import keyword
@@ -55,8 +55,8 @@ class SoapEndpoint:
     def __init__(self, server):
         self.server = server
         self.schema = server.schema
-        self.decoder = Decoder(server.schema)
         self.api_version = server.schema.version(server.api_version)
+        self._decoders = {}   # version -> Decoder
 
     def client_version(self, request):
         """The version index a request negotiated, capped at the server's."""
@@ -68,6 +68,13 @@ class SoapEndpoint:
         except KeyError:
             return self.api_version
 
+    def decoder(self, version):
+        """The Decoder for clients of `version`."""
+        decoder = self._decoders.get(version)
+        if decoder is None:
+            decoder = self._decoders[version] = Decoder(self.schema, version)
+        return decoder
+
     def handle(self, request):
         version = self.client_version(request)
         encoder = encode.encoder_for(self.schema, version)
@@ -75,7 +82,7 @@ class SoapEndpoint:
         session = sessions.by_cookie(session_cookie(request.headers.get('cookie')))
         ctx = Context(self.server, session, version, request)
         try:
-            call = self.decoder.decode(request.body)
+            call = self.decoder(version).decode(request.body)
             result = self.dispatch(ctx, call)
         except self.schema.types['MethodFault'].cls as error:
             return self._fault(encoder, error)

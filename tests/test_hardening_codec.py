@@ -1,0 +1,196 @@
+"""Hostile and malformed requests meet the SOAP codec and the endpoint: stored
+references cannot inject XML, required fields and xsd value spaces are checked
+before any handler runs, DTDs are refused in every encoding."""
+import re
+
+import pytest
+from lxml import etree
+
+from tests.conftest import on_reactor
+from tests.test_soap import ENVELOPE, SERVICE_CONTENT, fault_type, login, post
+from vimsim.schema import MoRef
+
+SETTINGS = '<_this type="OptionManager">VpxSettings</_this>'
+FOLDER_NAME = '<propSet><type>Folder</type><pathSet>name</pathSet></propSet>'
+ROOT_FOLDER = '<objectSet><obj type="Folder">group-d1</obj></objectSet>'
+CREATE_FILTER = ('<CreateFilter xmlns="urn:vim25"><_this type="PropertyCollector">propertyCollector'
+                 '</_this><spec>%s</spec><partialUpdates>false</partialUpdates></CreateFilter>')
+
+
+def update_option(sim, cookie, key, value_xml, action='"urn:vim25/9.1.1.0"'):
+    return post(sim, '<UpdateOptions xmlns="urn:vim25">%s<changedValue><key>%s</key>%s'
+                     '</changedValue></UpdateOptions>' % (SETTINGS, key, value_xml),
+                cookie=cookie, action=action)
+
+
+def query_option(sim, cookie, key):
+    return post(sim, '<QueryOptions xmlns="urn:vim25">%s<name>%s</name></QueryOptions>'
+                % (SETTINGS, key), cookie=cookie)
+
+
+def faultstring(body):
+    return etree.fromstring(body).findtext('.//faultstring')
+
+
+def detail_field(body, name):
+    return etree.fromstring(body).findtext('.//detail/*/{urn:vim25}%s' % name)
+
+
+@pytest.fixture(autouse=True)
+def settings(vc_http):
+    """vCenter's settings, which tests here add `codec.` options to: they
+    are taken out again, so the shared simulator's answers stay as they were."""
+    manager = vc_http.sim.objects.get(MoRef('OptionManager', 'VpxSettings'))
+    yield manager
+
+    def drop_test_options():
+        manager.setting[:] = [o for o in manager.setting if not o.key.startswith('codec.')]
+        manager.changed('setting')
+    on_reactor(drop_test_options)
+
+
+# -- item 3: stored XML injection -------------------------------------------------
+
+def test_reference_of_an_unknown_type_is_refused_and_never_stored(vc_http):
+    """A MoRef type is checked against the schema's managed types on input, so
+    no session can store markup that other sessions would then be sent."""
+    cookie = login(vc_http)
+    crafted = ('<value xsi:type="ManagedObjectReference" type="Virtual&quot;&gt;&lt;x/&gt;">'
+               'vm-1</value>')
+    status, body, _ = update_option(vc_http, cookie, 'codec.injected', crafted)
+    assert status == 500 and fault_type(body) == 'InvalidType'
+    assert detail_field(body, 'argument') == 'value'
+    status, body, _ = query_option(vc_http, login(vc_http), 'codec.injected')
+    assert status == 500 and fault_type(body) == 'InvalidName'
+
+
+def test_this_of_an_unknown_type_is_invalid_type(vc_http):
+    status, body, _ = post(vc_http, '<Fetch xmlns="urn:vim25"><_this type="NoSuchType">x</_this>'
+                                    '<prop>name</prop></Fetch>', cookie=login(vc_http))
+    assert status == 500 and fault_type(body) == 'InvalidType'
+    assert detail_field(body, 'argument') == '_this'
+
+
+# -- item 6: required fields, value spaces -------------------------------------------
+
+def _retrieve(sim, cookie, object_spec, prop_set=FOLDER_NAME, action='"urn:vim25/9.1.1.0"'):
+    return post(sim, '<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+                     'propertyCollector</_this><specSet>%s%s</specSet><options/>'
+                     '</RetrievePropertiesEx>' % (prop_set, object_spec), cookie=cookie,
+                action=action)
+
+
+def test_missing_required_field_is_invalid_request(vc_http):
+    no_obj = '<objectSet><skip>false</skip></objectSet>'
+    status, body, _ = _retrieve(vc_http, login(vc_http), no_obj)
+    assert status == 500 and fault_type(body) == 'InvalidRequest'
+    assert faultstring(body) == ('Required property obj is missing from data object of type '
+                                 'ObjectSpec')
+
+
+def test_fields_are_required_from_the_version_that_requires_them(vc_http):
+    """NotEnoughResourcesToStartVmEvent.reason is required since 6.0: a 5.5
+    client does not know it, a newer one must send it."""
+    event = ('<value xsi:type="NotEnoughResourcesToStartVmEvent"><key>0</key><chainId>0</chainId>'
+             '<createdTime>2024-01-01T00:00:00Z</createdTime><userName>u</userName>'
+             '<template>false</template></value>')
+    cookie = login(vc_http)
+    status, body, _ = update_option(vc_http, cookie, 'codec.event', event, action='"urn:vim25/5.5"')
+    assert status == 200, body[-300:]
+    status, body, _ = update_option(vc_http, cookie, 'codec.event', event)
+    assert status == 500 and fault_type(body) == 'InvalidRequest'
+    assert faultstring(body) == ('Required property reason is missing from data object of '
+                                 'type NotEnoughResourcesToStartVmEvent')
+
+
+@pytest.mark.parametrize('object_spec, prop_set', [('', FOLDER_NAME), (ROOT_FOLDER, '')],
+                         ids=['no objectSet', 'no propSet'])
+def test_absent_arrays_reach_handlers_as_empty_arrays(vc_http, object_spec, prop_set):
+    """An absent array is an empty one (vmomi's data model): never None in a
+    handler, so never an internal error."""
+    cookie = login(vc_http)
+    status, body, _ = _retrieve(vc_http, cookie, object_spec, prop_set)
+    assert status == 200, body[-400:]
+    status, body, _ = post(vc_http, CREATE_FILTER % (prop_set + object_spec), cookie=cookie)
+    assert status == 200, body[-400:]
+
+
+def test_huge_max_wait_is_invalid_request(vc_http):
+    cookie = login(vc_http)
+    status, _, _ = post(vc_http, CREATE_FILTER % (FOLDER_NAME + ROOT_FOLDER), cookie=cookie)
+    assert status == 200
+    wait = ('<WaitForUpdatesEx xmlns="urn:vim25"><_this type="PropertyCollector">propertyCollector'
+            '</_this><version>%s</version><options><maxWaitSeconds>%s</maxWaitSeconds></options>'
+            '</WaitForUpdatesEx>')
+    status, body, _ = post(vc_http, wait % ('', '1'), cookie=cookie)
+    version = re.search(rb'<version>(.*?)</version>', body).group(1).decode()
+    status, body, _ = post(vc_http, wait % (version, '1' + '0' * 400), cookie=cookie)
+    assert status == 500 and fault_type(body) == 'InvalidRequest'
+    assert 'out of the range of xsd:int' in faultstring(body)
+
+
+@pytest.mark.parametrize('xsd_type, text', [
+    ('int', '4611686018427387904'),        # 2^62 in a 32-bit field
+    ('int', '1_000'), ('int', '\u0663'), ('int', '12.0'),
+    ('long', '9223372036854775808'),
+    ('short', '32768'), ('byte', '-129'),
+    ('double', 'NaN'), ('double', 'INF'), ('double', '-INF'), ('double', '1e400'),
+    ('double', 'inf'), ('double', 'nan'),
+    ('float', '1e39'),
+    ('boolean', 'yes'),
+    ('base64Binary', 'not*base64'),
+    ('dateTime', '9999-12-31T23:59:59-12:00'),   # past year 9999 in UTC
+    ('dateTime', '0001-01-01T00:00:00+01:00'),   # before year 1 in UTC
+    ('dateTime', '2024-02-30T00:00:00Z'), ('dateTime', '2024-01-01T00:00:00+15:00'),
+    ('dateTime', '2024-W01-1'), ('dateTime', '20240101T000000Z'),
+])
+def test_values_outside_their_xsd_type_are_invalid_request(vc_http, xsd_type, text):
+    cookie = login(vc_http)
+    status, body, _ = update_option(vc_http, cookie, 'codec.value',
+                                    '<value xsi:type="xsd:%s">%s</value>' % (xsd_type, text))
+    assert status == 500 and fault_type(body) == 'InvalidRequest', body[-300:]
+
+
+@pytest.mark.parametrize('xsd_type, text, stored', [
+    ('int', ' -2147483648 ', '-2147483648'),
+    ('long', '+9223372036854775807', '9223372036854775807'),
+    ('double', '-1.5E-3', '-0.0015'),
+    ('float', '3.4028234e38', '3.4028234e+38'),
+    ('base64Binary', 'aGVs\n bG8=', 'aGVsbG8='),
+    # .NET writes seven fractional digits; an offset converts to UTC
+    ('dateTime', '2023-12-14T06:53:33.7635241+05:30', '2023-12-14T01:23:33.763524Z'),
+    ('dateTime', '9999-12-31T23:59:59Z', '9999-12-31T23:59:59Z'),
+])
+def test_values_inside_their_xsd_type_are_kept(vc_http, xsd_type, text, stored):
+    cookie = login(vc_http)
+    key = 'codec.kept.%s' % xsd_type
+    status, body, _ = update_option(vc_http, cookie, key,
+                                    '<value xsi:type="xsd:%s">%s</value>' % (xsd_type, text))
+    assert status == 200, body[-300:]
+    status, body, _ = query_option(vc_http, cookie, key)
+    assert etree.fromstring(body).findtext('.//{urn:vim25}value') == stored
+
+
+def test_a_field_named_self_decodes(vc_http):
+    """ExtExtendedProductInfo has a field named `self`."""
+    cookie = login(vc_http)
+    status, body, _ = update_option(
+        vc_http, cookie, 'codec.self', '<value xsi:type="ExtExtendedProductInfo"><self type='
+        '"VirtualMachine">vm-1</self></value>')
+    assert status == 200, body[-300:]
+    status, body, _ = query_option(vc_http, cookie, 'codec.self')
+    assert b'<self type="VirtualMachine">vm-1</self>' in body
+
+
+# -- item 9: DTDs in any encoding ------------------------------------------
+
+@pytest.mark.parametrize('encoding', ['utf-8', 'utf-16', 'utf-16-be', 'utf-32', 'utf-32-le'])
+def test_dtd_is_refused_in_every_encoding(vc_http, encoding):
+    document = ('<?xml version="1.0" encoding="%s"?><!DOCTYPE x [<!ENTITY e "x">]>'
+                + ENVELOPE[ENVELOPE.index('?>') + 2:].format(p='soapenv', body=SERVICE_CONTENT))
+    status, body, _ = post(vc_http, None, raw=(document % encoding.upper()).encode(encoding))
+    assert status == 500 and fault_type(body) == 'InvalidRequest'
+    assert faultstring(body) == 'DTDs are not allowed in SOAP requests'
+    # the same document without its DTD is served
+    plain = document.replace('<!DOCTYPE x [<!ENTITY e "x">]>', '') % encoding.upper()
+    assert post(vc_http, None, raw=plain.encode(encoding))[0] == 200
