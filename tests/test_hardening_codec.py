@@ -71,6 +71,20 @@ def test_this_of_an_unknown_type_is_invalid_type(vc_http):
     assert detail_field(body, 'argument') == '_this'
 
 
+def test_reference_attributes_are_escaped_on_output(vc_http, settings):
+    """Whatever a reference in the model holds, the answer stays well-formed
+    and the attribute reads back as it was."""
+    odd = 'Virtual"><injected/><x a="Machine'
+    option = vc_http.sim.schema.types['OptionValue'].cls(key='codec.escaped',
+                                                         value=MoRef(odd, 'vm-1'))
+    on_reactor(settings.setting.append, option)
+    status, body, _ = query_option(vc_http, login(vc_http), 'codec.escaped')
+    assert status == 200
+    value = etree.fromstring(body).find('.//{urn:vim25}value')
+    assert value.get('type') == odd and value.text == 'vm-1'
+    assert b'<injected/>' not in body
+
+
 # -- item 6: required fields, value spaces -------------------------------------------
 
 def _retrieve(sim, cookie, object_spec, prop_set=FOLDER_NAME, action='"urn:vim25/9.1.1.0"'):
