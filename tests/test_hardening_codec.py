@@ -1,10 +1,13 @@
 """Hostile and malformed requests meet the SOAP codec and the endpoint: stored
 references cannot inject XML, required fields and xsd value spaces are checked
-before any handler runs, DTDs are refused in every encoding."""
+before any handler runs, DTDs are refused in every encoding, and the API
+version a client asks for is honoured or refused as vCenter refuses it."""
 import re
 
 import pytest
 from lxml import etree
+from pyVim.connect import Connect, Disconnect, SmartConnect
+from pyVmomi import vim, vmodl
 
 from tests.conftest import on_reactor
 from tests.test_soap import ENVELOPE, SERVICE_CONTENT, fault_type, login, post
@@ -196,7 +199,7 @@ def test_a_field_named_self_decodes(vc_http):
     assert b'<self type="VirtualMachine">vm-1</self>' in body
 
 
-# -- item 9: DTDs in any encoding ------------------------------------------
+# -- item 9: DTDs in any encoding, API versions ------------------------------------------
 
 @pytest.mark.parametrize('encoding', ['utf-8', 'utf-16', 'utf-16-be', 'utf-32', 'utf-32-le'])
 def test_dtd_is_refused_in_every_encoding(vc_http, encoding):
@@ -208,3 +211,69 @@ def test_dtd_is_refused_in_every_encoding(vc_http, encoding):
     # the same document without its DTD is served
     plain = document.replace('<!DOCTYPE x [<!ENTITY e "x">]>', '') % encoding.upper()
     assert post(vc_http, None, raw=plain.encode(encoding))[0] == 200
+
+
+@pytest.mark.parametrize('action', ['"urn:vim25/9.1.1.0"', '"urn:vim25/99.0"', 'urn:vim25/bogus'])
+def test_a_version_the_server_lacks_is_refused(vc_803, action):
+    """vCenter answers a SOAPAction version it does not have with a header
+    fault: VersionMismatchFaultCode, no detail."""
+    status, body, _ = post(vc_803, SERVICE_CONTENT, action=action)
+    assert status == 500
+    envelope = etree.fromstring(body)
+    assert envelope.findtext('.//faultcode') == 'VersionMismatchFaultCode'
+    assert faultstring(body) == 'Unsupported version URI "%s"' % action.strip('"')
+    assert envelope.find('.//detail') is None
+    for known in ('"urn:vim25/8.0.3.0"', '"urn:vim25/6.5"', '"urn:vim25"', None):
+        assert post(vc_803, SERVICE_CONTENT, action=known)[0] == 200
+
+
+def test_pyvmomi_asking_for_a_newer_version_gets_a_fault(vc_803):
+    with pytest.raises(vmodl.RuntimeFault) as raised:
+        Connect(host=vc_803.host, port=-vc_803.port, user='user', pwd='pass',
+                version='vim.version.v9_1_1_0')
+    assert raised.value.msg == 'Unsupported version URI "urn:vim25/9.1.1.0"'
+
+
+def _managed_types_in(body):
+    return set(re.findall(rb' type="([^"]+)"', body)) - {b'ManagedObjectReference'}
+
+
+def test_an_old_client_gets_only_reference_types_it_knows(vc_http):
+    """A 6.5 client reading a host's configManager gets CryptoManager for the
+    host's CryptoManagerHostKMS (pyVmomi 6.5 fails on the unknown type)."""
+    si = SmartConnect(protocol='http', host=vc_http.host, port=vc_http.port, user='user',
+                      pwd='pass', preferredApiVersions=['vim.version.version11'])
+    try:
+        assert si._stub.versionId == '"urn:vim25/6.5"'
+        host = si.content.viewManager.CreateContainerView(
+            si.content.rootFolder, [vim.HostSystem], True).view[0]
+        status, body, _ = post(vc_http, '<Fetch xmlns="urn:vim25"><_this type="HostSystem">%s'
+                                        '</_this><prop>configManager</prop></Fetch>' % host._moId,
+                               action='"urn:vim25/6.5"', cookie=si._stub.cookie)
+        assert status == 200
+        schema = vc_http.sim.schema
+        limit = schema.version('6.5')
+        sent = {name.decode() for name in _managed_types_in(body)}
+        assert sent and all(schema.managed[name].since <= limit for name in sent), sent
+        crypto = host.configManager.cryptoManager
+        assert crypto._wsdlName == 'CryptoManager'
+        # the client names the object by the type it was given: it is found
+        assert crypto.enabled is False
+    finally:
+        Disconnect(si)
+
+
+def test_an_old_client_names_objects_by_their_shown_type_anywhere(vc_http, si):
+    """Old pyVmomi reads every property with RetrievePropertiesEx: the
+    reference it was given, in an ObjectSpec, finds the object too."""
+    host = si.content.viewManager.CreateContainerView(
+        si.content.rootFolder, [vim.HostSystem], True).view[0]
+    moid = host.configManager.cryptoManager._moId
+    spec = ('<objectSet><obj type="CryptoManager">%s</obj></objectSet>' % moid,
+            '<propSet><type>CryptoManager</type><pathSet>enabled</pathSet></propSet>')
+    status, body, _ = _retrieve(vc_http, si._stub.cookie, *spec, action='"urn:vim25/6.5"')
+    assert status == 200
+    assert b'<name>enabled</name><val xsi:type="xsd:boolean">false</val>' in body
+    # a client of the newest version was told the object's own type
+    status, body, _ = _retrieve(vc_http, si._stub.cookie, *spec)
+    assert status == 500 and fault_type(body) == 'ManagedObjectNotFound'

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from lxml import etree
 
 from vimsim.schema import MoRef
-from vimsim.soap.encode import Long, Short, Byte, Float
+from vimsim.soap.encode import Long, Short, Byte, Float, encoder_for
 from vimsim.soap.fault import InvalidRequest, fault
 
 XSI_TYPE = '{http://www.w3.org/2001/XMLSchema-instance}type'
@@ -69,13 +69,20 @@ def parse_envelope(body):
 
 class Decoder:
     """Decodes requests against one Schema, for clients of one API version
-    (an index into Schema.versions; the newest by default)."""
+    (an index into Schema.versions; the newest by default).
 
-    def __init__(self, schema, version=None):
+    The encoder shows an object of a managed type newer than the client as
+    its nearest type the client has, so such a client names the object by
+    that type; given the server's `objects` (a Registry), references are
+    read back as the objects' own."""
+
+    def __init__(self, schema, version=None, objects=None):
         self.schema = schema
         self.version = schema.newest if version is None else version
+        self.objects = objects
         self._shapes = {}   # DataType -> (required fields, array fields) at this version
         self._managed_types = frozenset(schema.managed)
+        self._encoder = encoder_for(schema, self.version)   # what this version's clients were shown
 
     def decode(self, body):
         element = parse_envelope(body)
@@ -150,6 +157,12 @@ class Decoder:
         if ref.type not in self._managed_types:
             raise fault('InvalidType', 'The request refers to an unexpected or unknown type.',
                         argument=etree.QName(element).localname)
+        newer = self._encoder.types_shown_as(ref.type)
+        if newer and self.objects is not None and self.objects.get(ref) is None:
+            for type_name in newer:
+                actual = MoRef(type_name, ref.value)
+                if self.objects.get(actual) is not None:
+                    return actual
         return ref
 
     def value(self, element, type_name):

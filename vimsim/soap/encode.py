@@ -3,8 +3,10 @@
 Strings are appended to a list and joined once, straight from per-(type,
 version) field tables; that is 20-40x faster than building element trees.
 Everything is filtered to the client's negotiated API version: a field, type or
-enum value newer than that version is never written (WIRE.md section 7).
-Every attribute value is escaped: a reference's type may come from a client.
+enum value newer than that version is never written (WIRE.md section 7); a
+data object or a managed object reference of a type newer than the client
+goes out as its nearest ancestor the client knows. Every attribute value is
+escaped: a reference's type may come from a client.
 """
 import base64
 from datetime import datetime, timezone
@@ -118,6 +120,15 @@ class Encoder:
         self._visible_type = {}
         self._declared_primitive = {}
         self._frozen_text = {}   # (id, tag, declared type) -> text of a frozen object
+        self._moref_types = {}   # managed type -> its escaped name as this version knows it
+        self._hidden_types = {}  # a type's name -> the newer managed types shown as it
+        for managed in schema.managed.values():
+            shown = managed
+            while shown.since > version and shown.base is not None:
+                shown = shown.base
+            self._moref_types[managed.name] = escape(shown.name)
+            if shown is not managed:
+                self._hidden_types.setdefault(shown.name, []).append(managed.name)
         # DynamicProperty is written inline when it is what it always is:
         # known to this version with exactly a string `name` and an anyType `val`
         self._dynamic_property = schema.types.get('DynamicProperty')
@@ -140,8 +151,16 @@ class Encoder:
         return found
 
     def moref_type(self, type_name):
-        """The type attribute of a reference to an object of `type_name`."""
-        return escape(type_name)
+        """The type attribute of a reference to an object of `type_name`:
+        its nearest type this version knows, escaped."""
+        text = self._moref_types.get(type_name)
+        return escape(type_name) if text is None else text
+
+    def types_shown_as(self, type_name):
+        """The managed types newer than this version that it knows as
+        `type_name` (what a reference of that type from such a client may
+        mean)."""
+        return self._hidden_types.get(type_name, ())
 
     def plan(self, data_type):
         """(field name, Field, kind) of a type's fields, filtered to this
