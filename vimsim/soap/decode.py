@@ -82,7 +82,7 @@ class Decoder:
         self.objects = objects
         self._shapes = {}   # DataType -> (required fields, array fields) at this version
         self._managed_types = frozenset(schema.managed)
-        self._encoder = encoder_for(schema, self.version)   # what this version's clients were shown
+        self._shown = encoder_for(schema, self.version)   # what this version's clients were shown
 
     def decode(self, body):
         element = parse_envelope(body)
@@ -157,7 +157,7 @@ class Decoder:
         if ref.type not in self._managed_types:
             raise fault('InvalidType', 'The request refers to an unexpected or unknown type.',
                         argument=etree.QName(element).localname)
-        newer = self._encoder.types_shown_as(ref.type)
+        newer = self._shown.types_shown_as(ref.type)
         if newer and self.objects is not None and self.objects.get(ref) is None:
             for type_name in newer:
                 actual = MoRef(type_name, ref.value)
@@ -226,14 +226,15 @@ class Decoder:
         shape = self._shapes.get(data_type)
         if shape is None:
             shape = self._shapes[data_type] = (
-                tuple(f.name for f in data_type.fields
-                      if not f.optional and not f.array and f.since <= self.version),
+                frozenset(f.name for f in data_type.fields
+                          if not f.optional and not f.array and f.since <= self.version),
                 tuple(f.name for f in data_type.fields if f.array))
         required, arrays = shape
-        for name in required:
-            if name not in values:
-                raise InvalidRequest('Required property %s is missing from data object '
-                                     'of type %s' % (name, data_type.name))
+        if not required <= values.keys():
+            missing = next(f.name for f in data_type.fields
+                           if f.name in required and f.name not in values)
+            raise InvalidRequest('Required property %s is missing from data object '
+                                 'of type %s' % (missing, data_type.name))
         for name in arrays:
             if name not in values:
                 values[name] = []
@@ -272,15 +273,15 @@ _ARRAY_ITEMS = {'String': 'string', 'Int': 'int', 'Long': 'long', 'Short': 'shor
                 'AnyType': 'anyType'}
 
 
-# Lexical forms of the xsd types (ASCII digits only: Python's int() and
-# float() also take other digits, underscores, 'inf' and 'nan').
-_INTEGER = re.compile(r'[+-]?[0-9]+\Z')
-_DECIMAL = re.compile(r'([+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?|-?INF|NaN)\Z')
+# xsd:dateTime's lexical form (Python's fromisoformat takes others, and not
+# all of this one before 3.11).
 _DATETIME = re.compile(r'(-?[0-9]{4,})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})'
                        r'(?:\.([0-9]+))?(?:Z|([+-])([0-9]{2}):([0-9]{2}))?\Z')
 # Value spaces: integers by their width; floating point values finite (xsd's
 # INF and NaN have no meaning in any vim25 field, and the encoder could not
-# write them back), float within single precision.
+# write them back), float within single precision. Python's int() and float()
+# read more than xsd's forms: other digits than ASCII ones, underscores,
+# 'infinity'; what is not ASCII or has an underscore is refused.
 _INTEGER_LIMITS = {'byte': 2 ** 7, 'short': 2 ** 15, 'int': 2 ** 31, 'long': 2 ** 63}
 _FLOAT_MAX = {'float': 3.4028234663852886e38, 'double': sys.float_info.max}
 _MAX_OFFSET = timedelta(hours=14)
@@ -293,19 +294,25 @@ def parse_primitive(type_name, text):
         return text
     text = text.strip()
     if type_name in _INTEGER_LIMITS:
-        if not _INTEGER.match(text):
+        if not text.isascii() or '_' in text:
             raise _invalid(text, type_name)
         if len(text.lstrip('+-').lstrip('0')) > 19:   # (int() refuses thousands of digits)
             raise _out_of_range(text, type_name)
-        value = int(text)
+        try:
+            value = int(text)
+        except ValueError:
+            raise _invalid(text, type_name) from None
         limit = _INTEGER_LIMITS[type_name]
         if not -limit <= value < limit:
             raise _out_of_range(text, type_name)
         return value
     if type_name in _FLOAT_MAX:
-        if not _DECIMAL.match(text):
+        if not text.isascii() or '_' in text:
             raise _invalid(text, type_name)
-        value = float(text)
+        try:
+            value = float(text)
+        except ValueError:
+            raise _invalid(text, type_name) from None
         if not math.isfinite(value) or abs(value) > _FLOAT_MAX[type_name]:
             raise _out_of_range(text, type_name)
         return value
@@ -333,18 +340,17 @@ def parse_datetime(text):
         raise _invalid(text, 'dateTime')
     year, month, day, hour, minute, second, fraction, sign, zone_hours, zone_minutes = \
         match.groups()
-    offset = timedelta(0)
+    zone = timezone.utc
     if sign is not None:
         offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
         if int(zone_minutes) > 59 or offset > _MAX_OFFSET:
             raise _invalid(text, 'dateTime')
-        if sign == '-':
-            offset = -offset
+        zone = timezone(-offset if sign == '-' else offset)
     try:
         value = datetime(int(year), int(month), int(day), int(hour), int(minute),
-                         int(second), int((fraction or '').ljust(6, '0')[:6]),
-                         tzinfo=timezone(offset))
-        return value.astimezone(timezone.utc)
+                         int(second), int(fraction[:6].ljust(6, '0')) if fraction else 0,
+                         tzinfo=zone)
+        return value if zone is timezone.utc else value.astimezone(timezone.utc)
     except (ValueError, OverflowError):   # a field out of range, or a UTC time past year 1..9999
         raise _out_of_range(text, 'dateTime') from None
 
