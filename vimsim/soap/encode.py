@@ -120,7 +120,7 @@ class Encoder:
         self._visible_type = {}
         self._declared_primitive = {}
         self._frozen_text = {}   # (id, tag, declared type) -> text of a frozen object
-        self._moref_types = {}   # managed type -> its escaped name as this version knows it
+        self._moref_types = _ReferenceTypes()   # managed type -> its type attribute here
         self._hidden_types = {}  # a type's name -> the newer managed types shown as it
         for managed in schema.managed.values():
             shown = managed
@@ -149,12 +149,6 @@ class Encoder:
                 found = found.base
             self._visible_type[data_type] = found
         return found
-
-    def moref_type(self, type_name):
-        """The type attribute of a reference to an object of `type_name`:
-        its nearest type this version knows, escaped."""
-        text = self._moref_types.get(type_name)
-        return escape(type_name) if text is None else text
 
     def types_shown_as(self, type_name):
         """The managed types newer than this version that it knows as
@@ -189,7 +183,7 @@ class Encoder:
             self.any(out, tag, value)
         elif type_name == 'ManagedObjectReference':
             out.append('<%s type="%s">%s</%s>' % (
-                tag, self.moref_type(value.type), escape(value.value), tag))
+                tag, self._moref_types[value.type], escape(value.value), tag))
         elif isinstance(value, DataObject):
             self.data_object(out, tag, value, type_name)
         elif type_name in XSD_PRIMITIVES:
@@ -238,7 +232,7 @@ class Encoder:
                 self.field(out, name, item, field)
             elif kind is _MOREF:
                 append('<%s type="%s">%s</%s>' % (
-                    name, self.moref_type(item.type), escape(item.value), name))
+                    name, self._moref_types[item.type], escape(item.value), name))
             elif kind is _STRING and type(item) is str:
                 append('<%s>%s</%s>' % (name, escape(item), name))
             elif kind is _BOOLEAN and (item is True or item is False):
@@ -291,7 +285,7 @@ class Encoder:
             out.append('</%s>' % tag)
         elif isinstance(value, MoRef):
             out.append('<%s xsi:type="ManagedObjectReference" type="%s">%s</%s>' % (
-                tag, self.moref_type(value.type), escape(value.value), tag))
+                tag, self._moref_types[value.type], escape(value.value), tag))
         else:
             type_name = self._primitive_type(value, declared)
             if type_name in XSD_PRIMITIVES:
@@ -341,6 +335,14 @@ class Encoder:
         if isinstance(first, DataObject):
             return self.visible_type(first._type).name
         return self._primitive_type(first, None)
+
+
+class _ReferenceTypes(dict):
+    """Managed type name -> the escaped type attribute of references to its
+    objects; a name that is no managed type is written as it is, escaped."""
+
+    def __missing__(self, type_name):
+        return escape(type_name)
 
 
 _MOREF = 'moref'
