@@ -8,6 +8,7 @@ import pytest
 from lxml import etree
 from pyVim.connect import Connect, Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
+from pyVmomi.VmomiSupport import F_OPTIONAL
 
 from tests.conftest import on_reactor
 from tests.test_soap import ENVELOPE, SERVICE_CONTENT, fault_type, login, post
@@ -105,30 +106,90 @@ def test_missing_required_field_is_invalid_request(vc_http):
                                  'ObjectSpec')
 
 
-def test_fields_are_required_from_the_version_that_requires_them(vc_http):
-    """NotEnoughResourcesToStartVmEvent.reason is required since 6.0: a 5.5
-    client does not know it, a newer one must send it."""
-    event = ('<value xsi:type="NotEnoughResourcesToStartVmEvent"><key>0</key><chainId>0</chainId>'
-             '<createdTime>2024-01-01T00:00:00Z</createdTime><userName>u</userName>'
-             '<template>false</template></value>')
+@pytest.mark.parametrize('value, old_version, missing, type_name', [
+    ('<value xsi:type="NotEnoughResourcesToStartVmEvent"><key>0</key><chainId>0</chainId>'
+     '<createdTime>2024-01-01T00:00:00Z</createdTime><userName>u</userName>'
+     '<template>false</template></value>', '5.5', 'reason', 'NotEnoughResourcesToStartVmEvent'),
+    ('<value xsi:type="EVCMode"><label>l</label><summary>s</summary><key>k</key>'
+     '<vendor>intel</vendor><vendorTier>0</vendorTier></value>', '4.0', 'track', 'EVCMode')],
+    ids=['field', 'array'])
+def test_fields_are_required_from_the_version_that_requires_them(
+        vc_http, value, old_version, missing, type_name):
+    """NotEnoughResourcesToStartVmEvent.reason is required since 6.0, the
+    array EVCMode.track since 4.1: an older client does not know them, a
+    newer one must send them."""
     cookie = login(vc_http)
-    status, body, _ = update_option(vc_http, cookie, 'codec.event', event, action='"urn:vim25/5.5"')
+    status, body, _ = update_option(vc_http, cookie, 'codec.required', value,
+                                    action='"urn:vim25/%s"' % old_version)
     assert status == 200, body[-300:]
-    status, body, _ = update_option(vc_http, cookie, 'codec.event', event)
+    status, body, _ = update_option(vc_http, cookie, 'codec.required', value)
     assert status == 500 and fault_type(body) == 'InvalidRequest'
-    assert faultstring(body) == ('Required property reason is missing from data object of '
-                                 'type NotEnoughResourcesToStartVmEvent')
+    assert faultstring(body) == ('Required property %s is missing from data object of '
+                                 'type %s' % (missing, type_name))
 
 
-@pytest.mark.parametrize('object_spec, prop_set', [('', FOLDER_NAME), (ROOT_FOLDER, '')],
-                         ids=['no objectSet', 'no propSet'])
-def test_absent_arrays_reach_handlers_as_empty_arrays(vc_http, object_spec, prop_set):
-    """An absent array is an empty one (vmomi's data model): never None in a
-    handler, so never an internal error."""
+def _create_filter(sim, cookie, object_spec, prop_set=FOLDER_NAME):
+    return post(sim, CREATE_FILTER % (prop_set + object_spec), cookie=cookie)
+
+
+@pytest.mark.parametrize('send', [_retrieve, _create_filter], ids=['RetrievePropertiesEx',
+                                                                    'CreateFilter'])
+@pytest.mark.parametrize('object_spec, prop_set, missing', [
+    ('', FOLDER_NAME, 'objectSet'), (ROOT_FOLDER, '', 'propSet')],
+    ids=['no objectSet', 'no propSet'])
+def test_missing_required_array_is_invalid_request(vc_http, send, object_spec, prop_set,
+                                                   missing):
+    """PropertyFilterSpec's propSet and objectSet are required (no minOccurs
+    in vCenter's WSDL): a spec without one is refused as vCenter refuses it,
+    whether or not the spec would have matched anything."""
+    status, body, _ = send(vc_http, login(vc_http), object_spec, prop_set)
+    assert status == 500 and fault_type(body) == 'InvalidRequest'
+    assert faultstring(body) == ('Required property %s is missing from data object of type '
+                                 'PropertyFilterSpec' % missing)
+
+
+@pytest.fixture
+def propset_optional_to_pyvmomi():
+    """pyVmomi refuses to send a spec without propSet (its type tables know
+    it is required); govmomi sends one, an empty slice being no element. For
+    the test pyVmomi forgets the requirement, as such a client."""
+    prop_set = vmodl.query.PropertyCollector.FilterSpec._propInfo['propSet']
+    prop_set.flags |= F_OPTIONAL
+    yield
+    prop_set.flags &= ~F_OPTIONAL
+
+
+def test_pyvmomi_sending_a_spec_without_prop_set_gets_invalid_request(
+        si, propset_optional_to_pyvmomi):
+    collector = si.content.propertyCollector
+    spec = vmodl.query.PropertyCollector.FilterSpec(objectSet=[
+        vmodl.query.PropertyCollector.ObjectSpec(obj=si.content.rootFolder)])
+    for call in (lambda: collector.RetrievePropertiesEx([spec], vmodl.query.PropertyCollector
+                                                        .RetrieveOptions()),
+                 lambda: collector.CreateFilter(spec, False)):
+        with pytest.raises(vmodl.fault.InvalidRequest) as raised:
+            call()
+        assert raised.value.msg == ('Required property propSet is missing from data object of '
+                                    'type PropertyFilterSpec')
+
+
+def test_missing_required_array_parameter_is_invalid_request(vc_http):
+    status, body, _ = post(vc_http, '<RetrievePropertiesEx xmlns="urn:vim25"><_this type='
+                                    '"PropertyCollector">propertyCollector</_this><options/>'
+                                    '</RetrievePropertiesEx>', cookie=login(vc_http))
+    assert status == 500 and fault_type(body) == 'InvalidRequest'
+    assert faultstring(body) == 'Required parameter specSet of RetrievePropertiesEx is missing'
+
+
+def test_absent_optional_arrays_reach_handlers_as_empty_arrays(vc_http):
+    """PropertySpec.pathSet and ObjectSpec.selectSet are optional: left out,
+    they are empty (vmomi's data model), never None in a handler."""
+    spec = (ROOT_FOLDER, '<propSet><type>Folder</type><all>false</all></propSet>')
     cookie = login(vc_http)
-    status, body, _ = _retrieve(vc_http, cookie, object_spec, prop_set)
+    status, body, _ = _retrieve(vc_http, cookie, *spec)
     assert status == 200, body[-400:]
-    status, body, _ = post(vc_http, CREATE_FILTER % (prop_set + object_spec), cookie=cookie)
+    assert b'<obj type="Folder">group-d1</obj>' in body and b'<propSet>' not in body
+    status, body, _ = _create_filter(vc_http, cookie, *spec)
     assert status == 200, body[-400:]
 
 

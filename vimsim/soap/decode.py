@@ -117,11 +117,11 @@ class Decoder:
         for field in operation.params:
             if field.name in args:
                 continue
-            if field.array:   # an empty array and an absent one look the same on the wire
-                args[field.name] = []
-            elif not field.optional and field.since <= self.version:
+            if not field.optional and field.since <= self.version:
                 raise InvalidRequest('Required parameter %s of %s is missing' % (
                     field.name, name))
+            if field.array:   # an empty array and an absent one look the same on the wire
+                args[field.name] = []
         return Request(name, operation, this, args)
 
     def _fetch(self, element):
@@ -219,6 +219,11 @@ class Decoder:
         """The value of one field's element, or SKIP to leave it out."""
         return self.value(element, field.type)
 
+    # Whether a required array must be there. A request must send one (vCenter
+    # refuses a PropertyFilterSpec without propSet), but an answer sends an
+    # empty one as none, so readers of answers say False.
+    requires_arrays = True
+
     def make(self, data_type, values):
         """The data object, once the fields this version requires are there.
         An absent array is an empty one, as in vmomi's data model (the wire
@@ -227,7 +232,8 @@ class Decoder:
         if shape is None:
             shape = self._shapes[data_type] = (
                 frozenset(f.name for f in data_type.fields
-                          if not f.optional and not f.array and f.since <= self.version),
+                          if not f.optional and f.since <= self.version
+                          and (self.requires_arrays or not f.array)),
                 tuple(f.name for f in data_type.fields if f.array))
         required, arrays = shape
         if not required <= values.keys():
