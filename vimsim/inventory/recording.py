@@ -43,13 +43,13 @@ import os
 from lxml import etree
 
 from vimsim.managed.base import ManagedObject
-from vimsim.managed.entity import Folder
-from vimsim.managed.manager import make_manager
-from vimsim.managed.property_collector import PropertyCollector
-from vimsim.managed.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
-                                             ServiceInstance, about_info)
-from vimsim.managed.session_manager import SessionManager
-from vimsim.managed.view import ViewManager
+from vimsim.managed.catalog import make_manager
+from vimsim.managed.inventory.folder import Folder
+from vimsim.managed.service.property_collector import PropertyCollector
+from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
+                                                     ServiceInstance, about_info)
+from vimsim.managed.service.session_manager import SessionManager
+from vimsim.managed.service.view import ViewManager
 from vimsim.schema import MoRef
 from vimsim.soap.decode import SKIP, Decoder
 from vimsim.soap.fault import message_of

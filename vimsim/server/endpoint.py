@@ -14,8 +14,9 @@ from twisted.internet import defer, reactor, task
 
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.paths import read_path
-from vimsim.managed.task import sample_delay
-from vimsim.managed.session_manager import COOKIE_NAME
+from vimsim.managed.monitoring.task import sample_delay
+from vimsim.managed.service.property_collector import ANONYMOUS, check_readable
+from vimsim.managed.service.session_manager import COOKIE_NAME
 from vimsim.server.http import HttpResponse
 from vimsim.soap import encode
 from vimsim.soap.decode import FETCH, Decoder
@@ -23,7 +24,6 @@ from vimsim.soap.fault import (ManagedObjectNotFound, NotAuthenticated,
                                NotImplemented_, fault, message_of)
 
 log = logging.getLogger(__name__)
-ANONYMOUS = 'System.Anonymous'
 
 
 def soap_action_version(header):
@@ -138,7 +138,7 @@ class SoapEndpoint:
             raise ManagedObjectNotFound(call.this)
         managed = self.schema.managed[obj.type_name]
         if call.name == FETCH:
-            return self._delayed(call.name, self._fetch, ctx, obj, managed, call.args['prop'])
+            return self._delayed(call.name, self._fetch, ctx, obj, call.args['prop'])
         operation = managed.methods.get(call.name)
         if operation is None or operation.since > ctx.version:
             raise fault('MethodNotFound', 'The method %s is not known for %s' % (
@@ -162,11 +162,8 @@ class SoapEndpoint:
             return function(*args, **kwargs)
         return task.deferLater(reactor, delay / 1000.0, function, *args, **kwargs)
 
-    def _fetch(self, ctx, obj, managed, path):
-        head = path.partition('.')[0]
-        field = managed.property_map.get(head)
-        if ctx.session is None and (field is None or field.privilege != ANONYMOUS):
-            raise NotAuthenticated(obj.ref)
+    def _fetch(self, ctx, obj, path):
+        check_readable(ctx, obj, path)
         if ctx.session is not None:
             ctx.session.touch()
         return read_path(obj, path, ctx)
