@@ -167,9 +167,9 @@ class Persistence:
 
     def _replay_call(self, header, body):
         endpoint = self.server.endpoint
-        call = endpoint.decoder.decode(body)
-        ctx = Context(self.server, self._session(header['user']),
-                      self.server.schema.version(header['version']))
+        version = self.server.schema.version(header['version'])
+        call = endpoint.decoder(version).decode(body)
+        ctx = Context(self.server, self._session(header['user']), version)
         target = self.server.objects.resolve(call.this)
         _, method, args = endpoint.bind(ctx, target, call)
         method(ctx, **args)
@@ -306,7 +306,8 @@ class Persistence:
 
     def _decode_event(self, body):
         element = etree.fromstring(body, _PARSER)[0]
-        return self.server.endpoint.decoder.value(element, 'Event')
+        endpoint = self.server.endpoint
+        return endpoint.decoder(endpoint.api_version).value(element, 'Event')
 
     # -- model timers ---------------------------------------------------------------
     def later(self, seconds, function, *args):
