@@ -3,7 +3,8 @@
 - a restarted simulator serves exactly the model it served (every property of
   every object, moids, uuids, keys and times included), the task history and
   the events, after a mix of calls, task steps, a guest's delayed shutdown,
-  logins and a faulted call; a second restart too;
+  logins and a faulted call; a second restart too; in ESX mode; with
+  concurrent clients and timed tasks; a finished task goes when it went;
 - a killed process (SIGKILL at random moments during a stream of mutations by
   pyVmomi) comes back with every acknowledged change and nothing half applied;
 - an incomplete last record (a crash mid-write) is cut off; a task whose call
@@ -53,7 +54,7 @@ def _start(validator, directory, **overrides):
 
 
 def _stop(running):
-    """What a crash leaves: the journal as written; the next simulator takes over."""
+    """Let go of the directory, the journal as written, for the next simulator."""
     on_reactor(running.sim.persistence.close)
 
 
