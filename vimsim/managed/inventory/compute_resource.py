@@ -184,6 +184,8 @@ class ClusterComputeResource(ComputeResource):
         totals = self.totals()
         vms = cluster_vms(self)
         powered_on = [vm for vm in vms if vm.power_state == 'poweredOn']
+        powered_off = [vm for vm in vms if vm.power_state != 'poweredOn']
+        pool = self.pool
         cpu_demand = sum(vm.usage_stats()[0] for vm in powered_on)
         mem_demand = sum(vm.usage_stats()[1] for vm in powered_on)
         return T.ClusterComputeResourceSummary(
@@ -191,8 +193,11 @@ class ClusterComputeResource(ComputeResource):
             usageSummary=T.ClusterUsageSummary(
                 totalCpuCapacityMhz=totals['effectiveCpu'],
                 totalMemCapacityMB=totals['effectiveMemory'],
-                cpuReservationMhz=0, memReservationMB=0, poweredOffCpuReservationMhz=0,
-                poweredOffMemReservationMB=0, cpuDemandMhz=cpu_demand, memDemandMB=mem_demand,
+                cpuReservationMhz=pool.reservation_used('cpu') if pool else 0,
+                memReservationMB=pool.reservation_used('memory') if pool else 0,
+                poweredOffCpuReservationMhz=sum(vm.cpu_reservation for vm in powered_off),
+                poweredOffMemReservationMB=sum(vm.memory_reservation for vm in powered_off),
+                cpuDemandMhz=cpu_demand, memDemandMB=mem_demand,
                 statsGenNumber=0, cpuEntitledMhz=cpu_demand, memEntitledMB=mem_demand,
                 poweredOffVmCount=len(vms) - len(powered_on), totalVmCount=len(vms)),
             clusterMaintenanceModeStatus='notInMaintenanceMode', vcsHealthStatus='healthy',
