@@ -304,3 +304,55 @@ def test_standalone_compute_resource(si):
     WaitForTask(standalone.ReconfigureComputeResource_Task(
         vim.ComputeResource.ConfigSpec(), modify=False))
     assert standalone.configurationEx.vmSwapPlacement == 'vmDirectory'
+
+
+# -- EVC ------------------------------------------------------------------------------
+
+def task_result(task):
+    WaitForTask(task)
+    return task.info.result
+
+
+def test_evc_modes_and_their_faults(si, other, cluster):
+    manager = cluster.EvcManager()
+    assert manager == cluster.EvcManager() and manager.managedCluster == cluster
+    state = manager.evcState
+    keys = [mode.key for mode in state.supportedEVCMode]
+    assert keys[0] == 'intel-merom' and 'intel-sapphirerapids' in keys
+    assert 'amd-rev-e' in keys and keys[-1] == 'amd-zen4'
+    tiers = {mode.key: (mode.vendor, mode.vendorTier) for mode in state.supportedEVCMode}
+    assert tiers['intel-haswell'][1] > tiers['intel-ivybridge'][1]
+    assert state.currentEVCModeKey is None
+    # the hosts are Ivy Bridge: above it, another vendor, an unknown key are refused
+    with pytest.raises(vim.fault.EVCModeUnsupportedByHosts) as caught:
+        WaitForTask(manager.ConfigureEvcMode_Task('intel-haswell'))
+    assert caught.value.evcMode == 'intel-haswell'
+    assert set(caught.value.host) == set(cluster.host)
+    with pytest.raises(vim.fault.EVCModeIllegalByVendor):
+        WaitForTask(manager.ConfigureEvcMode_Task('amd-zen4'))
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        WaitForTask(manager.ConfigureEvcMode_Task('intel-bogus'))
+    # below what powered-on VMs run with
+    assert any(vm.runtime.powerState == 'poweredOn' for vm in vms_of(cluster))
+    with pytest.raises(vim.fault.EVCConfigFault):
+        WaitForTask(manager.ConfigureEvcMode_Task('intel-merom'))
+    [result] = task_result(manager.CheckConfigureEvcMode_Task('intel-haswell'))
+    assert isinstance(result.error, vim.fault.EVCModeUnsupportedByHosts)
+    assert result.evcModeKey == 'intel-haswell' and set(result.host) == set(cluster.host)
+    assert task_result(manager.CheckConfigureEvcMode_Task('intel-ivybridge')) == []
+    # the hosts' own mode works; summary and evcState follow, a watcher sees it
+    watcher = Watcher(other, cluster, vim.ClusterComputeResource,
+                      ['summary.currentEVCModeKey'])
+    task = manager.ConfigureEvcMode_Task('intel-ivybridge')
+    WaitForTask(task)
+    assert cluster.summary.currentEVCModeKey == 'intel-ivybridge'
+    assert manager.evcState.currentEVCModeKey == 'intel-ivybridge'
+    seen = watcher.changes()
+    assert ('summary.currentEVCModeKey', 'intel-ivybridge') in [(p, v) for _, _, p, _, v in seen]
+    [event] = events_of(si, cluster, task.info.eventChainId, ['ClusterReconfiguredEvent'])
+    assert 'intel-ivybridge' in event.configChanges.modified
+    # a host like these would be admitted
+    assert task_result(manager.CheckAddHostEvc_Task(vim.host.ConnectSpec(
+        hostName='esx-new.example.com'))) == []
+    WaitForTask(manager.DisableEvcMode_Task())
+    assert cluster.summary.currentEVCModeKey is None

@@ -9,6 +9,7 @@ from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.host import host_system as host_module
 from vimsim.managed.inventory.cluster_config import (ClusterSettings, ComputeResourceSettings,
                                                      cluster_vms)
+from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
 from vimsim.managed.monitoring.task import run_task
 from vimsim.soap.fault import fault
 
@@ -152,6 +153,20 @@ class ClusterComputeResource(ComputeResource):
 
     settings_class = ClusterSettings
     CONFIGURATION_PROPERTIES = ('configurationEx', 'configuration', 'summary')
+    evc_mode_key = None      # the EVC mode (ClusterEVCManager sets it)
+    _evc_manager = None
+
+    def EvcManager(self, ctx):
+        """The cluster's one ClusterEVCManager, made on first use."""
+        if self._evc_manager is None:
+            self._evc_manager = ClusterEVCManager(
+                self.server, self.server.objects.next_id('evcmanager-'), self)
+        return self._evc_manager
+
+    def destroy(self):
+        if self._evc_manager is not None:
+            self._evc_manager.destroy()
+        super().destroy()
 
     @property
     def configuration(self):
@@ -201,7 +216,8 @@ class ClusterComputeResource(ComputeResource):
                 statsGenNumber=0, cpuEntitledMhz=cpu_demand, memEntitledMB=mem_demand,
                 poweredOffVmCount=len(vms) - len(powered_on), totalVmCount=len(vms)),
             clusterMaintenanceModeStatus='notInMaintenanceMode', vcsHealthStatus='healthy',
-            admissionControlInfo=self._admission_control_info(), **totals)
+            admissionControlInfo=self._admission_control_info(),
+            currentEVCModeKey=self.evc_mode_key, **totals)
 
     def _admission_control_info(self):
         """What HA admission control holds back, for the policy configured
