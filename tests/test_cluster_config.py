@@ -195,6 +195,9 @@ def test_groups_and_group_rules(si, cluster):
     assert groups['rack1'].host == [host0] and groups['web'].vm == [vm0]
     kinds = {type(r) for r in cluster.configurationEx.rule}
     assert kinds == {vim.cluster.VmHostRuleInfo, vim.cluster.DependencyRuleInfo}
+    # FindRulesForVm: the rules naming a VM through its groups
+    assert {r.name for r in cluster.FindRulesForVm(vm0)} == {'web-on-rack1', 'web-after-db'}
+    assert {r.name for r in cluster.FindRulesForVm(vm1)} == {'web-after-db'}
     # edit a group by name: its members are replaced
     reconfigure(cluster, Spec(groupSpec=[group_spec(Op.edit, vim.cluster.HostGroup(
         name='rack1', host=[host0, host1]))]))

@@ -327,6 +327,17 @@ def test_child_vapp_and_unregister(si, cluster):
     root.MoveIntoResourcePool([vm])
     assert vm.parentVApp is None and vm.parent == datacenter.vmFolder
     inner.MoveIntoResourcePool([vm])
+    # linked children: entities that are not its children, by key
+    [linked] = vapp_vms(si, cluster, 'linked-vm')
+    outer.UpdateLinkedChildren(addChangeSet=[vim.VirtualApp.LinkInfo(
+        key=linked, destroyWithParent=False)])
+    assert [(l.key, l.destroyWithParent) for l in outer.childLink] == [(linked, False)]
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        outer.UpdateLinkedChildren(addChangeSet=[vim.VirtualApp.LinkInfo(key=inner)])
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        outer.UpdateLinkedChildren(removeSet=[vm])
+    outer.UpdateLinkedChildren(removeSet=[linked])
+    assert outer.childLink == []
     path = vm.config.files.vmPathName
     WaitForTask(outer.unregisterVApp_Task())
     assert outer not in datacenter.vmFolder.childEntity

@@ -92,11 +92,18 @@ class ComputeResourceSettings:
 
     def reconfigured(self, T, spec, modify, cluster):
         """A copy with `spec` applied; raises a vim fault, leaving this one as it is."""
-        result = type(self)(T) if not modify else copy.deepcopy(self)
-        if not modify:
+        if modify:
+            result = self.copy()
+        else:
+            result = type(self)(T)
             result.keep_identity(self)
         result.apply(T, spec, cluster)
         return result
+
+    def copy(self):
+        """A copy to change: the parts are replaced, never changed in place
+        (`merged` and the array updates make new objects), so sharing them is safe."""
+        return copy.copy(self)
 
     def keep_identity(self, before):
         """What a `modify=false` reset keeps (nothing here)."""
@@ -234,6 +241,12 @@ class ClusterSettings(ComputeResourceSettings):
         self.dpm_host = {}
         self.vm_orchestration = {}
         self.next_rule_key = 1
+
+    def copy(self):
+        result = super().copy()
+        for attr in ARRAYS:
+            setattr(result, attr, dict(getattr(self, attr)))
+        return result
 
     def keep_identity(self, before):
         # rule keys are never reused, even across a modify=false reset
@@ -395,6 +408,15 @@ class ClusterSettings(ComputeResourceSettings):
             out.append(group)
         return out
 
+    def rules_naming(self, cluster, vm_ref):
+        groups = {name for name, group in self.groups.items()
+                  if vm_ref in (getattr(group, 'vm', None) or ())}
+        return [rule for rule in self.rule_list(cluster)
+                if vm_ref in (getattr(rule, 'vm', None) or ())
+                or getattr(rule, 'vmGroupName', None) in groups
+                or getattr(rule, 'vmGroup', None) in groups
+                or getattr(rule, 'dependsOnVmGroup', None) in groups]
+
     def info(self, T, cluster):
         return T.ClusterConfigInfoEx(
             dasConfig=self.das, dasVmConfig=self._present(cluster, self.das_vm, 'key'),
@@ -435,7 +457,7 @@ class ClusterSettings(ComputeResourceSettings):
                 path = 'configurationEx.%s[%s]' % (array.label, key)
                 if key not in old:
                     added.append(path)
-                elif old[key] != new[key]:
+                elif old[key] is not new[key] and old[key] != new[key]:
                     modified.append(path)
             deleted.extend('configurationEx.%s[%s]' % (array.label, key)
                            for key in old if key not in new)

@@ -163,6 +163,11 @@ class ClusterComputeResource(ComputeResource):
                 self.server, self.server.objects.next_id('evcmanager-'), self)
         return self._evc_manager
 
+    def FindRulesForVm(self, ctx, vm):
+        """The rules naming `vm`: directly, or through a VM group a rule names."""
+        target = ctx.server.objects.resolve(vm)
+        return self.settings.rules_naming(self, target.ref)
+
     def destroy(self):
         if self._evc_manager is not None:
             self._evc_manager.destroy()

@@ -68,7 +68,6 @@ UNSUPPORTED_CONFIG = ('ovfSection', 'managedBy')
 
 class VirtualApp(ResourcePool):
     type_name = 'VirtualApp'
-    childLink = ()
 
     def __init__(self, server, moid, name, parent_pool, owner, vm_folder, allocation=None,
                  annotation=ANNOTATION, product=PRODUCT):
@@ -96,6 +95,7 @@ class VirtualApp(ResourcePool):
         self.suspended = False
         self.instance_uuid = str(uuid_module.uuid5(_NAMESPACE, '%s/%s' % (moid, name)))
         self.vm_settings = {}   # member moid -> dict of VAppEntityConfigInfo fields
+        self.links = {}         # linked entity moid -> VirtualAppLinkInfo
 
     def product_from(self, product):
         p = product
@@ -259,6 +259,34 @@ class VirtualApp(ResourcePool):
         self.check_no_member_task()
         self.apply_vapp_config(spec, 'spec')
         self.changed('vAppConfig', 'summary')
+        return None
+
+    # -- UpdateLinkedChildren ----------------------------------------------------------------
+    @property
+    def childLink(self):
+        """The linked VMs and vApps that still exist."""
+        objects = self.server.objects
+        return [link for link in self.links.values() if objects.get(link.key) is not None]
+
+    def UpdateLinkedChildren(self, ctx, addChangeSet=None, removeSet=None):
+        """Link VMs and vApps that are not its children (added or changed by
+        key), unlink others; InvalidArgument for anything else, nothing applied."""
+        links = dict(self.links)
+        for index, link in enumerate(addChangeSet or ()):
+            where = 'addChangeSet[%d].key' % index
+            target = self.server.objects.get(link.key) if link.key is not None else None
+            if target is None or target is self or target.type_name not in (
+                    'VirtualMachine', 'VirtualApp') or target in self.vms \
+                    or target in self.pools:
+                raise invalid_argument(where)
+            links[link.key.value] = self.T.VirtualAppLinkInfo(
+                key=link.key, destroyWithParent=bool(link.destroyWithParent))
+        for index, ref in enumerate(removeSet or ()):
+            if ref.value not in links:
+                raise invalid_argument('removeSet[%d]' % index)
+            del links[ref.value]
+        self.links = links
+        self.changed('childLink')
         return None
 
     # -- power ------------------------------------------------------------------------------
