@@ -210,6 +210,9 @@ def test_groups_and_group_rules(si, cluster):
     fails(cluster, Spec(groupSpec=[group_spec(Op.edit, vim.cluster.VmGroup(name='nope',
                                                                            vm=[vm1]))]))
     fails(cluster, Spec(groupSpec=[group_spec(Op.remove, remove_key='nope')]))
+    fails(cluster, Spec(groupSpec=[group_spec(Op.add, vim.cluster.GroupInfo(name='neither'))]))
+    fails(cluster, Spec(groupSpec=[group_spec(Op.remove)]))
+    fails(cluster, Spec(rulesSpec=[rule_spec(Op.add, vim.cluster.RuleInfo(name='abstract'))]))
     standalone = si.RetrieveContent().searchIndex.FindByInventoryPath('/DC0/host/DC0_H0')
     fails(cluster, Spec(groupSpec=[group_spec(Op.add, vim.cluster.HostGroup(
         name='far', host=list(standalone.host)))]))

@@ -316,6 +316,11 @@ def test_child_vapp_and_unregister(si, cluster):
         outer.CreateVApp('app-inner', pool_spec(), vim.vApp.VAppConfigSpec(),
                          datacenter.vmFolder)
     inner = outer.CreateVApp('app-inner', pool_spec(), vim.vApp.VAppConfigSpec())
+    # a vApp holds no pools, nor vApps but those it creates
+    stray = root.CreateResourcePool('rp-stray', pool_spec())
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        outer.MoveIntoResourcePool([stray])
+    WaitForTask(stray.Destroy_Task())
     assert inner.parentVApp == outer and inner.parentFolder is None
     assert [c.key for c in outer.vAppConfig.entityConfig] == [inner]
     [vm] = vapp_vms(si, cluster, 'inner-vm')

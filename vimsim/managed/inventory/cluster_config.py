@@ -345,8 +345,12 @@ class ClusterSettings(ComputeResourceSettings):
         hosts = {host.ref.value for host in cluster.hosts}
         T = cluster.T
         for name, group in self.groups.items():
-            members, known = ((group.vm, vms) if isinstance(group, T.ClusterVmGroup)
-                              else (getattr(group, 'host', None), hosts))
+            if isinstance(group, T.ClusterVmGroup):
+                members, known = group.vm, vms
+            elif isinstance(group, T.ClusterHostGroup):
+                members, known = group.host, hosts
+            else:   # a group is of VMs or of hosts
+                raise _invalid('spec.groupSpec.info')
             for ref in members or ():
                 if ref.value not in known:
                     raise _invalid('spec.groupSpec.info')

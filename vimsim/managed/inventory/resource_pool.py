@@ -408,6 +408,8 @@ class ResourcePool(ManagedEntity):
         if not (is_a(self.server, obj, 'ResourcePool') or
                 is_a(self.server, obj, 'VirtualMachine')):
             raise invalid_argument('list')
+        if isinstance(obj, ResourcePool) and self.type_name == 'VirtualApp':
+            raise invalid_argument('list')   # a vApp holds VMs; child vApps it creates
         if isinstance(obj, ResourcePool):
             if obj.is_root() or obj.owner_object is not self.owner_object:
                 raise invalid_argument('list')
