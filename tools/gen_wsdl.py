@@ -381,7 +381,12 @@ class Model:
                 return None
             plist.append(dict(name=pname, ref=ref, optional=bool(pflags & V.F_OPTIONAL),
                               since=max(ps, s), privilege=ppriv))
-        rflags, rtype, _mrtype = result
+        rflags, rtype, task_rtype = result
+        if task_rtype and task_rtype != rtype and task_rtype.endswith('[]'):
+            # a task's result array travels in TaskInfo.result as an ArrayOfX
+            task_ref = reg.resolve(task_rtype, rflags)
+            if task_ref is not None:
+                self._use(task_ref)
         res = None
         if rtype != 'void':
             ref = reg.resolve(rtype, rflags)

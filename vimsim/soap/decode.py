@@ -257,7 +257,9 @@ class Decoder:
             value = self.primitive(type_name, element.text or '')
             wrapper = _ANY_PRIMITIVES.get(type_name)
             return wrapper(value) if wrapper else value
-        if type_name == 'ManagedObjectReference':
+        if type_name in ('ManagedObjectReference', 'ManagedObject'):
+            # pyVmomi types a MoRef in an anyType position (an ArrayUpdateSpec's
+            # removeKey) xsi:type="ManagedObject"; vCenter takes it
             return self.reference(element)
         if type_name.startswith('ArrayOf'):
             item = type_name[7:]
