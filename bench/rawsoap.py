@@ -16,11 +16,12 @@ ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?>'
             '<soapenv:Body>%s</soapenv:Body></soapenv:Envelope>')
 
 
-def start_server(*flags):
+def start_server(*flags, stderr=None):
     """Run `python3 -m vimsim -tls=false` on a free port; (process, host, port)."""
     env_file = tempfile.mktemp(prefix='vimsim-env-')
     process = subprocess.Popen([sys.executable, '-m', 'vimsim', '-l', '127.0.0.1:0',
-                                '-tls=false', '-E', env_file] + list(flags), cwd=ROOT)
+                                '-tls=false', '-E', env_file] + list(flags), cwd=ROOT,
+                               stderr=stderr)
     deadline = time.monotonic() + 600
     while not (os.path.exists(env_file) and os.path.getsize(env_file)):
         if time.monotonic() > deadline or process.poll() is not None:

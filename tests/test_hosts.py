@@ -464,21 +464,21 @@ def test_memory_overhead(si, dc):
         host.QueryMemoryOverheadEx(config)
 
 
-def test_reconfigure_for_das(si, dc, sim):
+def test_reconfigure_for_das(si, dc):
     cluster = cluster_of(dc)
     host = cluster.host[0]
     error = task_error(host.ReconfigureHostForDAS_Task())
     assert isinstance(error, vim.fault.DasConfigFault)
 
     def enable_ha(enabled):
-        from vimsim.schema import MoRef
-        model = sim.sim.objects.get(MoRef('ClusterComputeResource', cluster._moId))
-        model.das_enabled = enabled
-    on_reactor(enable_ha, True)
+        WaitForTask(cluster.ReconfigureComputeResource_Task(vim.cluster.ConfigSpecEx(
+            dasConfig=vim.cluster.DasConfigInfo(enabled=enabled)), True))
+    enable_ha(True)
     try:
         WaitForTask(host.ReconfigureHostForDAS_Task())
+        assert host.QueryHostConnectionInfo().inDasCluster
     finally:
-        on_reactor(enable_ha, False)
+        enable_ha(False)
     assert events_of(si, host, 'HostDasEnablingEvent', 'HostDasEnabledEvent')
 
 

@@ -196,8 +196,10 @@ def test_retrieve_properties_ex(s):
     op = s.operations['RetrievePropertiesEx']
     assert op.managed_type == 'PropertyCollector'
     assert [(p.name, p.type, p.array, p.optional) for p in op.params] == [
-        ('specSet', 'PropertyFilterSpec', True, True),  # arrays may be empty
+        ('specSet', 'PropertyFilterSpec', True, False),  # vimsim:required
         ('options', 'RetrieveOptions', False, False)]
+    assert not s.types['PropertyFilterSpec'].field_map['propSet'].optional
+    assert s.types['PropertySpec'].field_map['pathSet'].optional
     assert op.result.name == 'returnval'
     assert op.result.type == 'RetrieveResult' and op.result.optional and not op.result.array
     assert 'InvalidProperty' in op.faults and 'RuntimeFault' in op.faults

@@ -127,6 +127,8 @@ def main(argv=None):
     except Exception as e:  # vcsim: log.Fatal
         sys.stderr.write('%s: %s\n' % (PROG, e))
         return 1
+    if simulator.persistence is not None:
+        _report_replay(opts, simulator.persistence)
 
     status = []
 
@@ -146,6 +148,13 @@ def main(argv=None):
 
     reactor.run()      # SIGINT / SIGTERM stop the reactor
     return status[0] if status else 0
+
+
+def _report_replay(opts, persistence):
+    sys.stderr.write('%s: -state %s: %d records replayed in %.3f s%s\n' % (
+        PROG, opts.state, persistence.replayed, persistence.replay_seconds,
+        ', %d of them differently (see above)' % persistence.divergences
+        if persistence.divergences else ''))
 
 
 def _exit_on_stdin(reactor):

@@ -16,8 +16,8 @@ from vimsim.managed.admin import (authorization_manager, crypto_manager, custom_
                                   option_manager, profile_manager, user_directory)
 from vimsim.managed.host import (advanced_options, config_managers, date_time_system, host_system,
                                  snmp_system, vsan_system)
-from vimsim.managed.inventory import (compute_resource, datacenter, folder, resource_pool,
-                                      storage_pod, virtual_app)
+from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
+                                      folder, resource_pool, storage_pod, virtual_app)
 from vimsim.managed.monitoring import (alarm_manager, event_manager, history_collector,
                                        performance_manager, scheduled_task_manager, task,
                                        task_manager)

@@ -1,8 +1,11 @@
 """The SOAP endpoint: HTTP request -> session, version, decode, dispatch, encode.
 
 The negotiated API version comes from the SOAPAction header
-(`"urn:vim25/8.0.3.0"`); responses are filtered to it. Sessions travel in the
-`vmware_soap_session` cookie exactly as WIRE.md section 4 says.
+(`"urn:vim25/8.0.3.0"`); requests are read and responses filtered at it. A
+version the server does not have (newer than its own, or unknown) is refused
+as vCenter refuses it: a detail-less `VersionMismatchFaultCode` SOAP fault.
+Sessions travel in the `vmware_soap_session` cookie exactly as WIRE.md
+section 4 says.
 """
 import keyword
 import logging
@@ -55,27 +58,39 @@ class SoapEndpoint:
     def __init__(self, server):
         self.server = server
         self.schema = server.schema
-        self.decoder = Decoder(server.schema)
         self.api_version = server.schema.version(server.api_version)
+        self._decoders = {}   # version -> Decoder
 
     def client_version(self, request):
-        """The version index a request negotiated, capped at the server's."""
+        """The version index a request negotiated (none named: the server's),
+        or None for a version this server does not have."""
         name = soap_action_version(request.headers.get('soapaction'))
         if name is None:
             return self.api_version
         try:
-            return min(self.schema.version(name), self.api_version)
+            version = self.schema.version(name)
         except KeyError:
-            return self.api_version
+            return None
+        return version if version <= self.api_version else None
+
+    def decoder(self, version):
+        """The Decoder for clients of `version` (reading references back
+        against this server's objects)."""
+        decoder = self._decoders.get(version)
+        if decoder is None:
+            decoder = self._decoders[version] = Decoder(self.schema, version, self.server.objects)
+        return decoder
 
     def handle(self, request):
         version = self.client_version(request)
+        if version is None:
+            return _unsupported_version(request.headers.get('soapaction'))
         encoder = encode.encoder_for(self.schema, version)
         sessions = self.server.session_manager
         session = sessions.by_cookie(session_cookie(request.headers.get('cookie')))
         ctx = Context(self.server, session, version, request)
         try:
-            call = self.decoder.decode(request.body)
+            call = self.decoder(version).decode(request.body)
             result = self.dispatch(ctx, call)
         except self.schema.types['MethodFault'].cls as error:
             return self._fault(encoder, error)
@@ -121,9 +136,17 @@ class SoapEndpoint:
             if ctx.session is None:
                 raise NotAuthenticated()
             raise ManagedObjectNotFound(call.this)
-        managed = self.schema.managed[obj.type_name]
         if call.name == FETCH:
             return self._delayed(call.name, self._fetch, ctx, obj, call.args['prop'])
+        operation, method, args = self.bind(ctx, obj, call)
+        if self.server.persistence is not None:   # -state: journal what changes (vimsim/state)
+            method = self.server.persistence.journaled(obj, operation, method)
+        return self._delayed(call.name, method, ctx, **args)
+
+    def bind(self, ctx, obj, call):
+        """(operation, handler, keyword arguments) of a call on `obj`, once
+        vCenter's checks of the method and the caller pass."""
+        managed = self.schema.managed[obj.type_name]
         operation = managed.methods.get(call.name)
         if operation is None or operation.since > ctx.version:
             raise fault('MethodNotFound', 'The method %s is not known for %s' % (
@@ -137,7 +160,7 @@ class SoapEndpoint:
             ctx.session.touch()
         args = {(name + '_' if keyword.iskeyword(name) else name): value
                 for name, value in call.args.items()}
-        return self._delayed(call.name, method, ctx, **args)
+        return operation, method, args
 
     def _delayed(self, method_name, function, /, *args, **kwargs):
         """Call a handler now, or after vcsim's -delay / -method-delay (with
@@ -152,6 +175,16 @@ class SoapEndpoint:
         if ctx.session is not None:
             ctx.session.touch()
         return read_path(obj, path, ctx)
+
+
+def _unsupported_version(action):
+    """vCenter's answer to a SOAPAction version it does not have: a SOAP
+    fault about the request's header, so with no detail."""
+    message = 'Unsupported version URI "%s"' % (action or '').strip().strip('"')
+    body = ''.join((encode.ENVELOPE_START, '<soapenv:Fault><faultcode>VersionMismatchFaultCode'
+                    '</faultcode><faultstring>', encode.escape(message),
+                    '</faultstring></soapenv:Fault>', encode.ENVELOPE_END))
+    return HttpResponse(500, body.encode('utf-8'))
 
 
 def _as_refs(result):

@@ -9,8 +9,8 @@ vCenter renames it) and the datacenter's standard "VM Network", which its
 vSwitch0 portgroup of that name backs.
 """
 import uuid as uuid_module
-from datetime import datetime, timezone
 
+from vimsim import clock
 from vimsim.managed.admin.license_manager import EVAL_KEY
 from vimsim.managed.base import Registry
 from vimsim.managed.host.connect_spec import check_host_connect
@@ -125,7 +125,7 @@ def join(task, name, compute_resource, datacenter, connected):
     """Make the host `name` in `compute_resource` of `datacenter` (after
     check_new_host) and post vCenter's events for it."""
     server = compute_resource.server
-    host = create_host(server, name, compute_resource, datetime.now(timezone.utc),
+    host = create_host(server, name, compute_resource, clock.now(),
                        system_uuid=host_uuid(name))
     add_local_datastore(host, datacenter)
     network = vm_network(datacenter)
@@ -187,7 +187,7 @@ def _preview(server, name, datacenter):
     T = datacenter.T
     preview = _Preview(server)
     host = HostSystem(preview, 'host-preview', name, None, getattr(server, 'host_sequence', 0),
-                      host_uuid(name), datetime.now(timezone.utc))
+                      host_uuid(name), clock.now())
     ds = Datastore(preview, 'datastore-preview', LOCAL_DATASTORE, _NoFolder(),
                    vmfs_uuid(name, datacenter.name))
     ds.hosts.append(host)

@@ -9,7 +9,9 @@ description, identical for every simulated host but its uuid, is shared.
 """
 from datetime import datetime, timezone
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer
+
+from vimsim import clock
 
 from vimsim.managed.entity import ManagedEntity, data_types, refs
 from vimsim.managed.host.advanced_options import HostAdvancedOptions
@@ -47,7 +49,7 @@ SYSTEM_RESOURCES_KEY = 'host/'
 OVERHEAD_BASE_MB = 18.4
 OVERHEAD_PER_MB = 0.0074
 OVERHEAD_PER_EXTRA_VCPU_MB = 3.98
-MAINTENANCE_POLL = 0.2            # seconds between two looks at a host's VMs while entering
+MAINTENANCE_POLL = 1.0            # seconds between two looks at a host's VMs while entering
 
 
 def mgmt_ip(index):
@@ -64,6 +66,12 @@ def host_mac(index, nic):
 
 def _description(T, key, label, summary):
     return T.ElementDescription(key=key, label=label, summary=summary)
+
+
+def ha_enabled(compute_resource):
+    """Whether vSphere HA is enabled on a host's cluster (its dasConfig)."""
+    das = getattr(getattr(compute_resource, 'settings', None), 'das', None)
+    return bool(das is not None and das.enabled)
 
 
 def invalid_state(message='The operation is not allowed in the current state.'):
@@ -589,7 +597,7 @@ class HostSystem(ManagedEntity):
         maintenance and standby tasks wait for VMs to be moved or powered
         off: Timedout after `timeout` seconds (none when <= 0); cancelling it
         (CancelTask) stops the wait."""
-        deadline = reactor.seconds() + timeout if timeout and timeout > 0 else None
+        deadline = clock.seconds() + timeout if timeout and timeout > 0 else None
         pending = []
 
         def stop(_):
@@ -607,12 +615,12 @@ class HostSystem(ManagedEntity):
                     waiting.callback(then())
                 except Exception as error:       # a vim fault of then() fails the task
                     waiting.errback(error)
-            elif deadline is not None and reactor.seconds() >= deadline:
+            elif deadline is not None and clock.seconds() >= deadline:
                 waiting.errback(fault('Timedout', 'Operation timed out.'))
             else:
                 wait = MAINTENANCE_POLL if deadline is None else \
-                    min(MAINTENANCE_POLL, max(deadline - reactor.seconds(), 0))
-                pending.append(reactor.callLater(wait, look))
+                    min(MAINTENANCE_POLL, max(deadline - clock.seconds(), 0))
+                pending.append(self.server.time.callLater(wait, look))
         look()
         return waiting
 
@@ -713,7 +721,7 @@ class HostSystem(ManagedEntity):
         def work(task):
             self._check_power_operation(force)
             self._power_off_vms(task)
-            self.boot_time = datetime.now(timezone.utc)
+            self.boot_time = clock.now()
             self.state_changed(vms_too=True)
         return run_task(ctx, self, 'RebootHost_Task', work)
 
@@ -757,7 +765,7 @@ class HostSystem(ManagedEntity):
                 raise invalid_state()
             task.post_event('ExitingStandbyModeEvent', self)
             self.power_state = 'poweredOn'
-            self.boot_time = datetime.now(timezone.utc)
+            self.boot_time = clock.now()
             self.state_changed(vms_too=True)
             task.post_event('ExitedStandbyModeEvent', self)
         return run_task(ctx, self, 'PowerUpHostFromStandBy_Task', work)
@@ -771,7 +779,7 @@ class HostSystem(ManagedEntity):
     def RetrieveHardwareUptime(self, ctx):
         """Seconds since the host last booted."""
         self._require_connected()
-        return Long(int((datetime.now(timezone.utc) - self.boot_time).total_seconds()))
+        return Long(int((clock.now() - self.boot_time).total_seconds()))
 
     def QueryMemoryOverheadEx(self, ctx, vmConfigInfo):
         """The memory this host would reserve beyond a VM's own (bytes):
@@ -795,7 +803,7 @@ class HostSystem(ManagedEntity):
 
         def work(task):
             self._require_connected()
-            if not getattr(self.compute_resource, 'das_enabled', False):
+            if not ha_enabled(self.compute_resource):
                 raise fault('DasConfigFault', 'vSphere HA is not enabled on the cluster of '
                             'host %s.' % self.name, reason='HostMisconfiguration',
                             output='vSphere HA is not enabled on this host\'s cluster')
@@ -832,7 +840,7 @@ class HostSystem(ManagedEntity):
         T = self.T
         compute = self.compute_resource
         return T.HostConnectInfo(
-            serverIp=self.ip, inDasCluster=bool(getattr(compute, 'das_enabled', False)),
+            serverIp=self.ip, inDasCluster=ha_enabled(compute),
             host=self.summary, vm=[vm.summary for vm in self.vms],
             vimAccountNameRequired=False, clusterSupported=True,
             network=[T.HostConnectInfoNetworkInfo(summary=net.summary)

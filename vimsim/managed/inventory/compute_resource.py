@@ -1,13 +1,16 @@
 """ComputeResource, ClusterComputeResource and EnvironmentBrowser.
 
-Primary state: the hosts, the root resource pool, the configuration flags.
-`summary` (totals rolled up from the hosts), `datastore`, `network` (the
-union over the hosts) are computed on read.
+Primary state: the hosts, the root resource pool, the configuration
+(`settings`, inventory/cluster_config.py). `summary` (totals rolled up from the
+hosts), `datastore`, `network` (the union over the hosts) are computed on read.
 """
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.host import host_system as host_module
 from vimsim.managed.host.host_joining import check_new_host, join
+from vimsim.managed.inventory.cluster_config import (ClusterSettings, ComputeResourceSettings,
+                                                     cluster_vms)
+from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.vm.provisioning import invalid_argument, resolve_argument
@@ -42,6 +45,7 @@ class ComputeResource(ManagedEntity):
     type_name = 'ComputeResource'
     lifecycleManaged = False
     configManagerEnabled = False
+    settings_class = ComputeResourceSettings
 
     def __init__(self, server, moid, name, folder, envbrowser_moid=None):
         super().__init__(server, moid, name, folder)
@@ -51,6 +55,7 @@ class ComputeResource(ManagedEntity):
         self._env = EnvironmentBrowser(
             server, envbrowser_moid or 'envbrowser-%s' % moid.rsplit('-', 1)[-1].lstrip('cs'),
             self)
+        self.settings = self.settings_class(self.T)
 
     def add_host(self, host):
         self.hosts.append(host)
@@ -106,9 +111,39 @@ class ComputeResource(ManagedEntity):
 
     @property
     def configurationEx(self):
-        return self.T.ComputeResourceConfigInfo(vmSwapPlacement='vmDirectory',
-                                                spbmEnabled=True,
-                                                defaultHardwareVersionKey='vmx-21')
+        return self.settings.info(self.T, self)
+
+    # -- ReconfigureComputeResource_Task -----------------------------------------------
+    CONFIGURATION_PROPERTIES = ('configurationEx',)
+
+    def ReconfigureComputeResource_Task(self, ctx, spec, modify):
+        if not self.takes_spec(spec):
+            raise fault('InvalidArgument', 'A specified parameter was not correct: spec',
+                        invalidProperty='spec')
+        return run_task(ctx, self, 'ReconfigureComputeResource_Task',
+                        lambda task: self.reconfigure(task, spec, modify))
+
+    def takes_spec(self, spec):
+        """A standalone host's compute resource has no cluster configuration."""
+        return not isinstance(spec, self.T.ClusterConfigSpecEx)
+
+    def reconfigure(self, task, spec, modify):
+        """Apply `spec` as a whole or not at all, report what changed and post
+        vCenter's events for it."""
+        T = self.T
+        before = self.settings
+        after = before.reconfigured(T, spec, modify, self)
+        self.settings = after
+        self.changed(*self.CONFIGURATION_PROPERTIES)
+        self.post_reconfigured(task, before, after)
+        return None
+
+    def post_reconfigured(self, task, before, after):
+        modified, added, deleted = after.changes(self.T, before, self)
+        task.post_event('ClusterReconfiguredEvent', self,
+                        configChanges=self.T.ChangesInfoEventArgument(
+                            modified='\n'.join(modified), added='\n'.join(added),
+                            deleted='\n'.join(deleted)))
 
 
 class ClusterComputeResource(ComputeResource):
@@ -119,87 +154,108 @@ class ClusterComputeResource(ComputeResource):
     actionHistory = ()
     drsFault = ()
 
-    def __init__(self, server, moid, name, folder):
-        super().__init__(server, moid, name, folder)
-        self.drs_enabled = False
-        self.das_enabled = False
+    settings_class = ClusterSettings
+    CONFIGURATION_PROPERTIES = ('configurationEx', 'configuration', 'summary')
+    evc_mode_key = None      # the EVC mode (ClusterEVCManager sets it)
+    _evc_manager = None
 
-    def _drs(self):
-        return self.T.ClusterDrsConfigInfo(enabled=self.drs_enabled,
-                                           enableVmBehaviorOverrides=True,
-                                           defaultVmBehavior='fullyAutomated', vmotionRate=3,
-                                           scaleDescendantsShares='disabled', option=[])
+    def EvcManager(self, ctx):
+        """The cluster's one ClusterEVCManager, made on first use."""
+        if self._evc_manager is None:
+            self._evc_manager = ClusterEVCManager(
+                self.server, self.server.objects.next_id('evcmanager-'), self)
+        return self._evc_manager
 
-    def _das(self):
-        T = self.T
-        return T.ClusterDasConfigInfo(
-            enabled=self.das_enabled, vmMonitoring='vmMonitoringDisabled',
-            hostMonitoring='enabled', vmComponentProtecting='disabled', failoverLevel=1,
-            admissionControlPolicy=T.ClusterFailoverResourcesAdmissionControlPolicy(
-                cpuFailoverResourcesPercent=50, memoryFailoverResourcesPercent=50,
-                failoverLevel=1, autoComputePercentages=True,
-                resourceReductionToToleratePercent=100),
-            admissionControlEnabled=True,
-            defaultVmSettings=T.ClusterDasVmSettings(
-                restartPriority='medium', restartPriorityTimeout=600,
-                isolationResponse='none',
-                vmToolsMonitoringSettings=T.ClusterVmToolsMonitoringSettings(
-                    enabled=False, vmMonitoring='vmMonitoringDisabled', clusterSettings=True,
-                    failureInterval=30, minUpTime=120, maxFailures=3,
-                    maxFailureWindow=3600)),
-            option=[], heartbeatDatastore=[],
-            hBDatastoreCandidatePolicy='allFeasibleDsWithUserPreference')
+    def FindRulesForVm(self, ctx, vm):
+        """The rules naming `vm`: directly, or through a VM group a rule names."""
+        target = ctx.server.objects.resolve(vm)
+        return self.settings.rules_naming(self, target.ref)
+
+    def destroy(self):
+        if self._evc_manager is not None:
+            self._evc_manager.destroy()
+        super().destroy()
 
     @property
     def configuration(self):
-        return self.T.ClusterConfigInfo(dasConfig=self._das(), dasVmConfig=[],
-                                        drsConfig=self._drs(), drsVmConfig=[], rule=[])
+        return self.settings.legacy_info(self.T, self)
 
-    @property
-    def configurationEx(self):
-        T = self.T
-        return T.ClusterConfigInfoEx(
-            vmSwapPlacement='vmDirectory', spbmEnabled=True,
-            defaultHardwareVersionKey='vmx-21',
-            dasConfig=self._das(), dasVmConfig=[], drsConfig=self._drs(), drsVmConfig=[],
-            rule=[],
-            orchestration=T.ClusterOrchestrationInfo(defaultVmReadiness=T.ClusterVmReadiness(
-                readyCondition='none', postReadyDelay=0)),
-            vmOrchestration=[],
-            dpmConfigInfo=T.ClusterDpmConfigInfo(enabled=False, defaultDpmBehavior='automated',
-                                                 hostPowerActionRate=3, option=[]),
-            dpmHostConfig=[],
-            vsanConfigInfo=T.VsanClusterConfigInfo(
-                enabled=False,
-                defaultConfig=T.VsanClusterConfigInfoHostDefaultInfo(autoClaimStorage=False)),
-            vsanHostConfig=[T.VsanHostConfigInfo(enabled=False, hostSystem=h.ref)
-                            for h in self.hosts],
-            group=[],
-            infraUpdateHaConfig=T.ClusterInfraUpdateHaConfigInfo(
-                enabled=False, behavior='Manual', moderateRemediation='QuarantineMode',
-                severeRemediation='QuarantineMode', providers=[]),
-            proactiveDrsConfig=T.ClusterProactiveDrsConfigInfo(enabled=False),
-            cryptoConfig=T.ClusterCryptoConfigInfo(cryptoMode='onDemand'))
+    def takes_spec(self, spec):
+        return True
+
+    def ReconfigureCluster_Task(self, ctx, spec, modify):
+        """The deprecated form: a ClusterConfigSpec, applied as the Ex one is."""
+        return run_task(ctx, self, 'ReconfigureCluster_Task',
+                        lambda task: self.reconfigure(task, spec, modify))
+
+    def post_reconfigured(self, task, before, after):
+        """DRS and HA being switched on or off have events of their own, before
+        the ClusterReconfiguredEvent."""
+        if after.drs.enabled != before.drs.enabled:
+            if after.drs.enabled:
+                task.post_event('DrsEnabledEvent', self, behavior=after.drs.defaultVmBehavior)
+            else:
+                task.post_event('DrsDisabledEvent', self)
+        if after.das.enabled != before.das.enabled:
+            task.post_event('DasEnabledEvent' if after.das.enabled else 'DasDisabledEvent',
+                            self)
+        super().post_reconfigured(task, before, after)
 
     @property
     def summary(self):
         T = self.T
         totals = self.totals()
-        vms = [vm for h in self.hosts for vm in h.vms]
+        vms = cluster_vms(self)
         powered_on = [vm for vm in vms if vm.power_state == 'poweredOn']
+        powered_off = [vm for vm in vms if vm.power_state != 'poweredOn']
+        pool = self.pool
         cpu_demand = sum(vm.usage_stats()[0] for vm in powered_on)
         mem_demand = sum(vm.usage_stats()[1] for vm in powered_on)
         return T.ClusterComputeResourceSummary(
-            currentFailoverLevel=0, numVmotions=0,
+            currentFailoverLevel=self._current_failover_level(), numVmotions=0,
             usageSummary=T.ClusterUsageSummary(
                 totalCpuCapacityMhz=totals['effectiveCpu'],
                 totalMemCapacityMB=totals['effectiveMemory'],
-                cpuReservationMhz=0, memReservationMB=0, poweredOffCpuReservationMhz=0,
-                poweredOffMemReservationMB=0, cpuDemandMhz=cpu_demand, memDemandMB=mem_demand,
+                cpuReservationMhz=pool.reservation_used('cpu') if pool else 0,
+                memReservationMB=pool.reservation_used('memory') if pool else 0,
+                poweredOffCpuReservationMhz=sum(vm.cpu_reservation for vm in powered_off),
+                poweredOffMemReservationMB=sum(vm.memory_reservation for vm in powered_off),
+                cpuDemandMhz=cpu_demand, memDemandMB=mem_demand,
                 statsGenNumber=0, cpuEntitledMhz=cpu_demand, memEntitledMB=mem_demand,
                 poweredOffVmCount=len(vms) - len(powered_on), totalVmCount=len(vms)),
             clusterMaintenanceModeStatus='notInMaintenanceMode', vcsHealthStatus='healthy',
-            **totals)
+            admissionControlInfo=self._admission_control_info(),
+            currentEVCModeKey=self.evc_mode_key, **totals)
+
+    def _admission_control_info(self):
+        """What HA admission control holds back, for the policy configured
+        (unset while HA or its admission control is off)."""
+        T = self.T
+        das = self.settings.das
+        if not das.enabled or not das.admissionControlEnabled:
+            return None
+        policy = das.admissionControlPolicy
+        if isinstance(policy, T.ClusterFailoverResourcesAdmissionControlPolicy):
+            return T.ClusterFailoverResourcesAdmissionControlInfo(
+                currentCpuFailoverResourcesPercent=100 - (
+                    policy.cpuFailoverResourcesPercent or 0),
+                currentMemoryFailoverResourcesPercent=100 - (
+                    policy.memoryFailoverResourcesPercent or 0))
+        if isinstance(policy, T.ClusterFailoverHostAdmissionControlPolicy):
+            return T.ClusterFailoverHostAdmissionControlInfo(hostStatus=[
+                T.ClusterFailoverHostAdmissionControlInfoHostStatus(
+                    host=h.ref, status='green') for h in self.hosts
+                if h.ref in (policy.failoverHosts or ())])
+        return T.ClusterFailoverLevelAdmissionControlInfo(
+            currentFailoverLevel=self._current_failover_level())
+
+    def _current_failover_level(self):
+        """The host failures the cluster can take now: the configured level,
+        bounded by the hosts beyond the first; 0 without HA."""
+        das = self.settings.das
+        if not das.enabled:
+            return 0
+        return max(0, min(das.failoverLevel or 1, len(self.hosts) - 1))
 
     @property
     def summaryEx(self):
