@@ -38,7 +38,8 @@ def merged(current, change):
     result = copy.deepcopy(current)
     for name in change._type._names:
         value = getattr(change, name)
-        if value is None or name in ('dynamicType', 'dynamicProperty'):
+        # an empty array is an absent one on the wire: it sets nothing
+        if value is None or value == [] or name in ('dynamicType', 'dynamicProperty'):
             continue
         if isinstance(value, DataObject):
             value = merged(getattr(result, name), value)
@@ -110,7 +111,7 @@ class ComputeResourceSettings:
 
     def apply(self, T, spec, cluster):
         for name in self.UNSUPPORTED:
-            if getattr(spec, name, None) is not None:
+            if getattr(spec, name, None) not in (None, []):
                 raise fault('NotSupported', 'The operation is not supported on the object.')
         if getattr(spec, 'enableConfigManager', None):
             raise fault('NotSupported', 'The operation is not supported on the object.')
