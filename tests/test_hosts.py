@@ -9,6 +9,7 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, all_of, on_reactor
+from tests.test_state import _restarted, _start, _stop, _stopped
 
 PC = vmodl.query.PropertyCollector
 WATCHED = ['name', 'parent', 'runtime.connectionState', 'runtime.inMaintenanceMode',
@@ -579,3 +580,29 @@ def test_destroy_default_host_leaves_a_consistent_dvs(si, dc):
         assert host not in pg.host
     for network in all_of(si, vim.Network):
         assert all(h.name for h in network.host)
+
+
+def test_hosts_survive_a_restart_with_state(validator, tmp_path):
+    """-state: hosts added, moved, waited into maintenance mode (the wait's
+    timer journaled), disconnected and removed replay to the same model."""
+    first = _start(validator, tmp_path)
+    si = first.connect()
+    dc = si.RetrieveContent().rootFolder.childEntity[0]
+    added = add_standalone(dc, 'esx-kept.example.com')
+    clustered = result_of(cluster_of(dc).AddHost_Task(spec_for(dc, 'esx-kept-2'), True))
+    WaitForTask(cluster_of(dc).MoveInto_Task([added]))
+    host = default_host(si, 'DC0_H0')
+    vm = vms_of(host)[0]
+    if vm.runtime.powerState != 'poweredOn':
+        WaitForTask(vm.PowerOnVM_Task())
+    waiting = host.EnterMaintenanceMode_Task(0)
+    time.sleep(1.2)
+    for other in vms_of(host):
+        if other.runtime.powerState == 'poweredOn':
+            WaitForTask(other.PowerOffVM_Task())
+    WaitForTask(waiting)
+    WaitForTask(added.DisconnectHost_Task())
+    WaitForTask(clustered.EnterMaintenanceMode_Task(0))
+    WaitForTask(clustered.Destroy_Task())
+    Disconnect(si)
+    _stop(_restarted(validator, tmp_path, _stopped(first)))
