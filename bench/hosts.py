@@ -19,7 +19,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 from vimsim.managed.host.connect_spec import host_thumbprint  # noqa: E402
 
 SPEC = ('<hostName>%s</hostName><sslThumbprint>%s</sslThumbprint><userName>root</userName>'
-        '<password>secret</password>')
+        '<password>secret</password><force>false</force>')
 QUERY = ('<QueryConnectionInfoViaSpec xmlns="urn:vim25"><_this type="Datacenter">%s</_this>'
          '<spec>' + SPEC + '</spec></QueryConnectionInfoViaSpec>')
 ADD_HOST = ('<AddHost_Task xmlns="urn:vim25"><_this type="ClusterComputeResource">%s</_this>'
