@@ -77,3 +77,15 @@ class Connection:
 
     def close(self):
         self.writer.close()
+
+
+def cpu_seconds(pid):
+    """User + system CPU time a process has used (from /proc/PID/stat)."""
+    with open('/proc/%d/stat' % pid) as stat:
+        fields = stat.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def load_average():
+    with open('/proc/loadavg') as loadavg:
+        return ' '.join(loadavg.read().split()[:3])
