@@ -362,7 +362,8 @@ class HttpProtocol(Protocol):
         if self._in_head and self._head_bytes > MAX_HEADER_BYTES:
             self._fail(431, 'Request header block too large')
         elif not self._answering:
-            self._next()
+            if self._queue:
+                self._next()
         elif len(self._queue) >= PIPELINE_DEPTH:
             self.pause_reading('pipeline')
 
@@ -950,7 +951,7 @@ class HttpFactory(Factory):
         if len(self.connections) - self._refused > self._cap:
             oldest = None
             for other in self.connections:
-                since = other.evictable_since()
+                since = other.evictable_since() if other is not protocol else None
                 if since is not None and (oldest is None or since < oldest[0]):
                     oldest = (since, other)
             if oldest is None:
