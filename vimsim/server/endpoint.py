@@ -6,8 +6,9 @@ The negotiated API version comes from the SOAPAction header
 """
 import keyword
 import logging
+import re
 
-from twisted.internet import defer, reactor, task
+from twisted.internet import defer, reactor, task, threads
 
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.paths import read_path
@@ -21,6 +22,10 @@ from vimsim.soap.fault import (ManagedObjectNotFound, NotAuthenticated,
 
 log = logging.getLogger(__name__)
 ANONYMOUS = 'System.Anonymous'
+DECODE_APART = 1024 * 1024    # bodies larger than this are decoded off the reactor thread
+_COOKIE_SEPARATORS = re.compile('[;,]')
+# vCenter sends this on every SOAP answer (recorded traffic)
+NO_CACHE = ('Cache-Control', 'no-cache')
 
 
 def soap_action_version(header):
@@ -34,19 +39,21 @@ def soap_action_version(header):
 
 
 def session_cookie(header):
-    """The session id in a Cookie header; pyVmomi echoes the whole Set-Cookie
-    value back (attributes and all), others send `name=value` or quote it."""
-    if not header:
+    """The session id in a Cookie header: the value of the cookie named
+    exactly `vmware_soap_session` (quoted or not). pyVmomi echoes the whole
+    Set-Cookie value back, attributes and all (WIRE.md section 4); those are
+    pairs of other names, or no pairs, and are passed over. Several Cookie
+    headers arrive joined with ', '."""
+    if not header or COOKIE_NAME not in header:
         return None
-    start = header.find(COOKIE_NAME + '=')
-    if start < 0:
-        return None
-    value = header[start + len(COOKIE_NAME) + 1:].lstrip()
-    if value.startswith('"'):
-        end = value.find('"', 1)
-        return value[1:end] if end > 0 else value[1:]
-    end = value.find(';')
-    return (value if end < 0 else value[:end]).strip()
+    for pair in _COOKIE_SEPARATORS.split(header):
+        name, equals, value = pair.partition('=')
+        if equals and name.strip() == COOKIE_NAME:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            return value
+    return None
 
 
 class SoapEndpoint:
@@ -71,11 +78,26 @@ class SoapEndpoint:
     def handle(self, request):
         version = self.client_version(request)
         encoder = encode.encoder_for(self.schema, version)
+        if len(request.body) > DECODE_APART:
+            decoded = _decode_apart(self.decoder.decode, request.body)
+            decoded.addCallbacks(lambda call: self._call(request, version, encoder, call),
+                                 lambda failure: self._errback(encoder, failure))
+            return decoded
+        try:
+            call = self.decoder.decode(request.body)
+        except self.schema.types['MethodFault'].cls as error:
+            return self._fault(encoder, error)
+        except Exception:
+            log.exception('internal error')
+            return self._fault(encoder, fault('SystemError', 'A general system error occurred.',
+                                              reason='internal error'))
+        return self._call(request, version, encoder, call)
+
+    def _call(self, request, version, encoder, call):
         sessions = self.server.session_manager
         session = sessions.by_cookie(session_cookie(request.headers.get('cookie')))
         ctx = Context(self.server, session, version, request)
         try:
-            call = self.decoder.decode(request.body)
             result = self.dispatch(ctx, call)
         except self.schema.types['MethodFault'].cls as error:
             return self._fault(encoder, error)
@@ -93,9 +115,11 @@ class SoapEndpoint:
         if call.name == FETCH:
             value, field = result
             body = encode.fetch_response(encoder, value, field)
+        elif type(result) is encode.Streamed:
+            body = encode.response_pieces(encoder, call.operation, result.value)
         else:
             body = encode.response(encoder, call.operation, _as_refs(result))
-        headers = []
+        headers = [NO_CACHE]
         if ctx.session is not None and ctx.session is not session_before:
             attributes = '; Path=/; HttpOnly; Secure;' if ctx.request.secure else '; Path=/; HttpOnly;'
             headers.append(('Set-Cookie', '%s="%s"%s' % (COOKIE_NAME, ctx.session.cookie, attributes)))
@@ -112,7 +136,8 @@ class SoapEndpoint:
 
     @staticmethod
     def _fault(encoder, error):
-        return HttpResponse(500, encode.fault_response(encoder, error, message_of(error)))
+        return HttpResponse(500, encode.fault_response(encoder, error, message_of(error)),
+                            [NO_CACHE])
 
     # -- dispatch ------------------------------------------------------------
     def dispatch(self, ctx, call):
@@ -155,6 +180,23 @@ class SoapEndpoint:
         if ctx.session is not None:
             ctx.session.touch()
         return read_path(obj, path, ctx)
+
+
+_decode_pool = []
+
+
+def _decode_apart(decode, body):
+    """Decode a big body on a thread of its own, one body at a time (the
+    parse and typed walk of 30 MB take seconds; the reactor keeps serving
+    meanwhile). Safe: decoding reads the schema and builds new values only,
+    never the model."""
+    if not _decode_pool:
+        from twisted.python.threadpool import ThreadPool
+        pool = ThreadPool(minthreads=0, maxthreads=1, name='vimsim-decode')
+        pool.start()
+        reactor.addSystemEventTrigger('during', 'shutdown', pool.stop)
+        _decode_pool.append(pool)
+    return threads.deferToThreadPool(reactor, _decode_pool[0], decode, body)
 
 
 def _as_refs(result):
