@@ -4,6 +4,7 @@ The negotiated API version comes from the SOAPAction header
 (`"urn:vim25/8.0.3.0"`); responses are filtered to it. Sessions travel in the
 `vmware_soap_session` cookie exactly as WIRE.md section 4 says.
 """
+import gc
 import keyword
 import logging
 import re
@@ -79,9 +80,11 @@ class SoapEndpoint:
         version = self.client_version(request)
         encoder = encode.encoder_for(self.schema, version)
         if len(request.body) > DECODE_APART:
+            _gc_hold.take()
             decoded = _decode_apart(self.decoder.decode, request.body)
             decoded.addCallbacks(lambda call: self._call(request, version, encoder, call),
                                  lambda failure: self._errback(encoder, failure))
+            decoded.addBoth(_gc_hold.give_back)
             return decoded
         try:
             call = self.decoder.decode(request.body)
@@ -182,6 +185,31 @@ class SoapEndpoint:
         return read_path(obj, path, ctx)
 
 
+class _GcHold:
+    """Holds the cyclic garbage collector off while big requests are
+    decoded and planned (hundreds of thousands of fresh objects: each full
+    collection meanwhile would walk them all, a stall of a second for every
+    client); counted, since such requests overlap. Reactor thread only."""
+
+    def __init__(self):
+        self.holders = 0
+        self.disabled = False
+
+    def take(self):
+        if self.holders == 0 and gc.isenabled():
+            gc.disable()
+            self.disabled = True
+        self.holders += 1
+
+    def give_back(self, passing=None):
+        self.holders -= 1
+        if self.holders == 0 and self.disabled:
+            self.disabled = False
+            gc.enable()
+        return passing
+
+
+_gc_hold = _GcHold()
 _decode_pool = []
 
 

@@ -61,6 +61,7 @@ LINGER_IDLE = 0.25       # lingering close: stop once the client is quiet this l
 LINGER_MAX = 5.0         # ... or after this long at most
 PIPELINE_DEPTH = 8       # stop reading while this many requests wait their turn
 STREAM_WRITE = 64 * 1024  # a stream is written in chunks of about this size
+STREAM_TICK = 0.002      # seconds of stream pieces per reactor turn (Twisted's default: 0.01)
 BODY_MIN_RATE = 1024     # bytes/s a body must average over each body-timeout window
 CHUNK_MIN_AVERAGE = 32   # bytes per chunk a chunked body must average (llhttp
 CHUNK_FREE = 512         # ... parses them in C, but each costs a Python call)
@@ -750,6 +751,16 @@ class HttpProtocol(Protocol):
         return None
 
 
+def _tick_ends():
+    """A cooperator tick ends STREAM_TICK after it began: a request arriving
+    meanwhile waits no longer than that for the reactor."""
+    end = time.monotonic() + STREAM_TICK
+    return lambda: time.monotonic() >= end
+
+
+_stream_cooperator = task.Cooperator(terminationPredicateFactory=_tick_ends)
+
+
 @implementer(IPushProducer)
 class _ResponseStream:
     """Writes a streamed response: pieces are pulled one per cooperative
@@ -768,7 +779,7 @@ class _ResponseStream:
         self.started = False     # the head went out: errors can no longer be answered
 
     def start(self):
-        self.task = task.cooperate(self._steps())
+        self.task = _stream_cooperator.cooperate(self._steps())
         self.protocol.transport.registerProducer(self, True)
         self.task.whenDone().addCallbacks(self._done, self._failed)
 

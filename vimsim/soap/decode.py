@@ -6,6 +6,7 @@ request type; anything off answers InvalidRequest, the fault vCenter gives for
 a request it cannot read.
 """
 import base64
+import threading
 from datetime import datetime, timezone
 
 from lxml import etree
@@ -19,9 +20,18 @@ SOAP_ENV = 'http://schemas.xmlsoap.org/soap/envelope/'
 SOAP12_ENV = 'http://www.w3.org/2003/05/soap-envelope'
 VIM25 = 'urn:vim25'
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True,
-                          load_dtd=False, huge_tree=False, remove_comments=True,
-                          remove_pis=True)
+_parsers = threading.local()
+
+
+def _parser():
+    """This thread's hardened parser: an lxml parser serves one thread at a
+    time (a big body decoded on another thread would lock out the reactor's)."""
+    parser = getattr(_parsers, 'parser', None)
+    if parser is None:
+        parser = _parsers.parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+            remove_comments=True, remove_pis=True)
+    return parser
 
 SKIP = object()   # what member_value answers for a value to leave out
 
@@ -45,7 +55,7 @@ def parse_envelope(body):
     if b'<!DOCTYPE' in body or b'<!doctype' in body:
         raise InvalidRequest('DTDs are not allowed in SOAP requests')
     try:
-        root = etree.fromstring(body, _PARSER)
+        root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as error:
         raise InvalidRequest('Malformed XML: %s' % error) from None
     if etree.QName(root).localname != 'Envelope' or \
