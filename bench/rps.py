@@ -6,13 +6,13 @@ only framed, not parsed), so the figure is the server's. Also prints the
 server's CPU time per request (from /proc/PID/stat, so other load on the
 machine does not count) and the load average.
 
-    python3 bench/rps.py [--connections 16] [--seconds 10]
+    python3 bench/rps.py [--connections 16] [--seconds 10] [--root DIR]
 """
 import argparse
 import asyncio
 import time
 
-from rawsoap import Connection, cpu_seconds, load_average, request_bytes, start_server
+from rawsoap import ROOT, Connection, cpu_seconds, load_average, request_bytes, start_server
 
 BODY = ('<RetrieveServiceContent xmlns="urn:vim25">'
         '<_this type="ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>')
@@ -45,8 +45,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--connections', type=int, default=16)
     parser.add_argument('--seconds', type=float, default=10)
+    parser.add_argument('--root', default=ROOT, help="another checkout's simulator")
     args = parser.parse_args()
-    process, host, port = start_server()
+    process, host, port = start_server(root=args.root)
     try:
         rate, cpu = asyncio.run(drive(process.pid, host, port, args.connections, args.seconds))
     finally:

@@ -223,22 +223,21 @@ class BufferBudget:
 
     def end_body(self, protocol):
         """The protocol reads no body any more (complete, failed or gone)."""
-        was_reader = self._readers.pop(protocol, 0) is None
-        if self._paused.pop(protocol, 0) is None:
-            protocol.resume_reading('budget')
-        if was_reader:
+        if self._readers.pop(protocol, 0) is None and self._paused:
+            if self._paused.pop(protocol, 0) is None:
+                protocol.resume_reading('budget')
             self._wake()
 
-    def take(self, protocol, count):
-        self.used += count
-        if self.used > self.limit and protocol not in self._paused \
-                and next(iter(self._readers), None) is not protocol:
+    def over(self, protocol):
+        """`used` went past the limit while `protocol` read a body."""
+        if protocol not in self._paused and next(iter(self._readers), None) is not protocol:
             self._paused[protocol] = None
             protocol.pause_reading('budget')
 
     def release(self, count):
         self.used -= count
-        self._wake()
+        if self._paused:
+            self._wake()
 
     def _wake(self):
         """Resume paused readers while there is room; the oldest reader always
@@ -269,7 +268,7 @@ class HttpProtocol(Protocol):
         self._phase_since = 0.0
         self._pause_reasons = set()
         self.refused = False
-        self._deadline = None
+        self._deadline = None       # HttpFactory.sweep calls timed_out once it passed
         self._handshaking = False
         # the request being parsed
         self._url = b''
@@ -309,14 +308,14 @@ class HttpProtocol(Protocol):
             return
         if self._secure:
             self._handshaking = True
-            self._set_deadline(now + self._limits.tls_handshake_timeout)
+            self._deadline = now + self._limits.tls_handshake_timeout
         else:
-            self._set_deadline(now + self._limits.header_timeout)
+            self._deadline = now + self._limits.header_timeout
 
     def handshakeCompleted(self):
         self._handshaking = False
         if self._phase == _HEAD and not self._in_head:
-            self._set_deadline(reactor.seconds() + self._limits.header_timeout)
+            self._deadline = reactor.seconds() + self._limits.header_timeout
 
     def connectionLost(self, reason=None):
         self._lost = True
@@ -383,11 +382,6 @@ class HttpProtocol(Protocol):
 
     # -- timeouts (checked by HttpFactory.sweep) ----------------------------
 
-    def _set_deadline(self, when):
-        """The factory's sweep calls `timed_out` once ``when`` has passed
-        (setting a deadline costs an assignment: no timer per request)."""
-        self._deadline = when
-
     def timed_out(self, now):
         self._deadline = None
         phase = self._phase
@@ -399,7 +393,7 @@ class HttpProtocol(Protocol):
                 needed = min(needed, self._body_expected - self._body_len)
             if self._body_window >= needed:
                 self._body_window = 0
-                self._set_deadline(now + self._limits.body_timeout)
+                self._deadline = now + self._limits.body_timeout
             else:
                 self._fail(408, 'Request body too slow')
         elif phase == _HEAD and self._in_head:
@@ -414,7 +408,7 @@ class HttpProtocol(Protocol):
         self._phase = _IDLE
         self._phase_since = now = reactor.seconds()
         self._head_bytes = 0
-        self._set_deadline(now + self._limits.idle_timeout)
+        self._deadline = now + self._limits.idle_timeout
 
     # -- parser callbacks ---------------------------------------------------
 
@@ -430,9 +424,9 @@ class HttpProtocol(Protocol):
             self._phase = _HEAD
             self._phase_since = now = reactor.seconds()
             if not self._answering:
-                self._set_deadline(now + self._limits.header_timeout)
+                self._deadline = now + self._limits.header_timeout
         elif self._phase is _HEAD and self._deadline is None:
-            self._set_deadline(reactor.seconds() + self._limits.header_timeout)
+            self._deadline = reactor.seconds() + self._limits.header_timeout
 
     def on_url(self, url):
         self._url += url
@@ -492,7 +486,7 @@ class HttpProtocol(Protocol):
             self._body_window = 0
             self._budget.start_body(self)
             if not self._answering:
-                self._set_deadline(now + self._limits.body_timeout)
+                self._deadline = now + self._limits.body_timeout
             self._wants_continue = headers.get('expect', '').lower() == '100-continue' \
                 and version == '1.1'
             if self._wants_continue and not self._answering and not self._queue:
@@ -512,7 +506,10 @@ class HttpProtocol(Protocol):
         self._body_parts.append(data)
         self._body_window += size
         self._held += size
-        self._budget.take(self, size)
+        budget = self._budget
+        budget.used += size
+        if budget.used > budget.limit:
+            budget.over(self)
 
     def on_message_complete(self):
         req = self._req
@@ -541,22 +538,23 @@ class HttpProtocol(Protocol):
         """Answer queued requests in order, while each answers at once."""
         while not self._answering and not self._lost and self._queue:
             item = self._queue.popleft()
-            if isinstance(item, _Fatal):
+            if item.__class__ is _Fatal:
                 self._write_fatal(item)
                 return
             req, keep = item
             self._dispatch(req, keep)
         if self._answering or self._lost:
             return
-        self.resume_reading('pipeline')
+        if self._pause_reasons:
+            self.resume_reading('pipeline')
         phase = self._phase
         if phase == _QUEUED:
             self._idle()
         elif phase == _HEAD:
-            self._set_deadline(self._phase_since + self._limits.header_timeout)
+            self._deadline = self._phase_since + self._limits.header_timeout
         elif phase == _BODY:
             self._body_window = 0
-            self._set_deadline(reactor.seconds() + self._limits.body_timeout)
+            self._deadline = reactor.seconds() + self._limits.body_timeout
             if self._wants_continue:
                 self._send_continue()
 
@@ -730,7 +728,7 @@ class HttpProtocol(Protocol):
             transport.loseWriteConnection()    # FIN after the response
         self._linger_seen = False
         self._linger_start = reactor.seconds()
-        self._set_deadline(self._linger_start + LINGER_MAX + LINGER_IDLE)
+        self._deadline = self._linger_start + LINGER_MAX + LINGER_IDLE
         self._linger = reactor.callLater(LINGER_IDLE, self._linger_check)
 
     def _linger_check(self):
