@@ -343,6 +343,13 @@ def _sendall_quiet(sock, data):
     b'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
     b'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n',
     b'\x00\x01\x02\x03 / HTTP/1.1\r\n\r\n',
+    # smuggling shapes llhttp refuses: both framings, odd encodings, bare LFs
+    b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n'
+    b'0\r\n\r\n',
+    b'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n',
+    b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd',
+    b'GET / HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n',
+    b'GET / HTTP/1.1\nHost: x\n\n',
 ])
 def test_400_then_server_still_serves(server, garbage):
     s = server.sock()

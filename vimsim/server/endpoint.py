@@ -82,32 +82,31 @@ class SoapEndpoint:
         if len(request.body) > DECODE_APART:
             _gc_hold.take()
             decoded = _decode_apart(self.decoder.decode, request.body)
-            decoded.addCallbacks(lambda call: self._call(request, version, encoder, call),
-                                 lambda failure: self._errback(encoder, failure))
+            decoded.addCallbacks(
+                lambda call: self._answering_faults(encoder, self._call, request, version,
+                                                    encoder, call),
+                lambda failure: self._errback(encoder, failure))
             decoded.addBoth(_gc_hold.give_back)
             return decoded
+        return self._answering_faults(encoder, lambda: self._call(
+            request, version, encoder, self.decoder.decode(request.body)))
+
+    def _answering_faults(self, encoder, work, *args):
+        """work(*args); a vim fault it raises, or an internal error, is
+        answered as a SOAP fault."""
         try:
-            call = self.decoder.decode(request.body)
+            return work(*args)
         except self.schema.types['MethodFault'].cls as error:
             return self._fault(encoder, error)
         except Exception:
             log.exception('internal error')
-            return self._fault(encoder, fault('SystemError', 'A general system error occurred.',
-                                              reason='internal error'))
-        return self._call(request, version, encoder, call)
+            return self._fault(encoder, _internal_error())
 
     def _call(self, request, version, encoder, call):
         sessions = self.server.session_manager
         session = sessions.by_cookie(session_cookie(request.headers.get('cookie')))
         ctx = Context(self.server, session, version, request)
-        try:
-            result = self.dispatch(ctx, call)
-        except self.schema.types['MethodFault'].cls as error:
-            return self._fault(encoder, error)
-        except Exception:
-            log.exception('internal error')
-            return self._fault(encoder, fault('SystemError', 'A general system error occurred.',
-                                              reason='internal error'))
+        result = self.dispatch(ctx, call)
         if isinstance(result, defer.Deferred):
             result.addCallback(lambda value: self._respond(ctx, session, encoder, call, value))
             result.addErrback(lambda failure: self._errback(encoder, failure))
@@ -134,8 +133,7 @@ class SoapEndpoint:
         if failure.check(defer.CancelledError):   # the client went away mid-wait
             return failure
         log.error('internal error: %s', failure.getTraceback())
-        return self._fault(encoder, fault('SystemError', 'A general system error occurred.',
-                                          reason='internal error'))
+        return self._fault(encoder, _internal_error())
 
     @staticmethod
     def _fault(encoder, error):
@@ -183,6 +181,10 @@ class SoapEndpoint:
         if ctx.session is not None:
             ctx.session.touch()
         return read_path(obj, path, ctx)
+
+
+def _internal_error():
+    return fault('SystemError', 'A general system error occurred.', reason='internal error')
 
 
 class _GcHold:
