@@ -490,7 +490,7 @@ def many_sock(many):
 
 def unstreamed(function, *args):
     """Run `function` with streaming switched off (the old, whole answer)."""
-    from vimsim.managed import property_collector
+    from vimsim.managed.service import property_collector
     saved = property_collector.STREAM_MIN
     property_collector.STREAM_MIN = 10 ** 9
     try:

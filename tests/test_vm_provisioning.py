@@ -162,7 +162,7 @@ def test_move_into_folder(si, dc):
 
 
 def test_resource_pool_destroy_moves_vms_to_parent(sim, si, dc):
-    from vimsim.managed.resource_pool import ResourcePool
+    from vimsim.managed.inventory.resource_pool import ResourcePool
     cluster = _cluster(dc)
     root = cluster.resourcePool
     model = sim.sim

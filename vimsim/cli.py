@@ -17,11 +17,14 @@ __all__ = ['main', 'make_app', 'govc_url', 'env_line', 'write_env_line', 'serve'
 PROG = 'vimsim'
 
 
-def govc_url(opts, host, port):
+def govc_url(opts, host, port, login=None):
     """The URL vcsim prints: ``https://USER:PASS@HOST:PORT/sdk``; user ``user``,
-    password ``pass`` unless -username was given (as vcsim does)."""
+    password ``pass`` unless -username was given (as vcsim does) or ``login``
+    (user, password) names an account of the -users file."""
     scheme = 'https' if opts.tls else 'http'
-    if opts.username:
+    if login is not None:
+        user, password = login
+    elif opts.username:
         user, password = opts.username, opts.password
     else:
         user, password = 'user', 'pass'
@@ -33,9 +36,9 @@ def govc_url(opts, host, port):
     return '%s://%s@%s:%d/sdk' % (scheme, userinfo, host, port)
 
 
-def env_line(opts, host, port, pid=None):
+def env_line(opts, host, port, pid=None, login=None):
     return 'export GOVC_URL=%s GOVC_SIM_PID=%d\n' % (
-        govc_url(opts, host, port), os.getpid() if pid is None else pid)
+        govc_url(opts, host, port, login), os.getpid() if pid is None else pid)
 
 
 def write_env_line(opts, line, stdout=None):
@@ -85,15 +88,16 @@ def http_limits(opts):
 def make_app(simulator):
     """The HTTP application of ``simulator``: POST /sdk and /sdk/vimService to
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
-    schemas filtered to ``simulator.api_version``), 404 otherwise."""
+    schemas filtered to ``simulator.api_version``) and /about, 404 otherwise."""
     from vimsim.server import make_app as compose
+    from vimsim.server.about import About
     from vimsim.server.documents import Documents
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:
         from vimsim.server.trace import traced
         handle_soap = traced(handle_soap, simulator.options.trace_file)
-    return compose(handle_soap, docs)
+    return compose(handle_soap, docs, extra=[About(simulator).handle])
 
 
 def serve(opts, simulator, reactor=None):
@@ -142,8 +146,13 @@ def main(argv=None):
 
     from twisted.internet import reactor
     from vimsim.simulator import Simulator
+    from vimsim.users import read_users
 
     try:
+        login = None
+        if opts.users:   # GOVC_URL logs in as the first account (the simulator reads them all)
+            first = read_users(opts.users)[0]
+            login = (first.name, first.password)
         simulator = Simulator(opts)
         lport, host, port = serve(opts, simulator, reactor)
     except Exception as e:  # vcsim: log.Fatal
@@ -162,7 +171,7 @@ def main(argv=None):
         """Print the env line once the reactor runs, so that its SIGINT and
         SIGTERM handlers are in place before anyone can act on the line."""
         try:
-            write_env_line(opts, env_line(opts, host, port))
+            write_env_line(opts, env_line(opts, host, port, login=login))
         except OSError as e:
             sys.stderr.write('%s: %s\n' % (PROG, e))
             status.append(1)

@@ -26,6 +26,7 @@ class Options:
     tlskey: str = ''                 # -tlskey: PEM key file
     username: str = ''               # -username: '' = any user name accepted
     password: str = ''               # -password: '' = any password accepted
+    users: str = ''                  # -users FILE: only its accounts log in (vimsim.users)
     api_version: str = ''            # -api-version: '' = the simulator's newest
     env: str = '-'                   # -E: file/fifo for the env line ('-' = stdout)
     load: str = ''                   # -load DIR: load the model from a directory
@@ -42,6 +43,11 @@ class Options:
     http_max_connections: int = 0        # -http-max-connections: 0 = by the fd limit
     http_max_body: int = 32 * 1024 * 1024     # -http-max-body: bytes of one request body
     http_max_buffer: int = 64 * 1024 * 1024   # -http-max-buffer: request bytes held in all
+    # what one session may hold at once (vCenter bounds these; its values are not published)
+    session_max_views: int = 10000        # -session-max-views: views
+    session_max_filters: int = 10000      # -session-max-filters: property filters
+    session_max_collectors: int = 1000    # -session-max-collectors: extra property collectors
+    session_max_retrievals: int = 1000    # -session-max-retrievals: unfinished paged retrievals
     # -- model (vcsim's VPX() defaults) ----------------------------------------
     esx: bool = False                # -esx: simulate a standalone ESX host
     dc: int = 1                      # -dc: datacenters
@@ -95,6 +101,7 @@ FLAGS = {
                  'Login username for vcsim (any username allowed by default)'),
     'password': ('password', 'str',
                  'Login password for vcsim (any password allowed by default)'),
+    'users': ('users', 'str', 'JSON file of the accounts that may log in (see README)'),
     'api-version': ('api_version', 'str', 'API version'),
     'E': ('env', 'str', 'Output vcsim variables to the given fifo or stdout'),
     'load': ('load', 'str', 'Load model from directory'),
@@ -117,6 +124,14 @@ FLAGS = {
     'http-max-body': ('http_max_body', 'int', 'Bytes of one request body at most (413 past it)'),
     'http-max-buffer': ('http_max_buffer', 'int',
                         'Request bytes held across all connections before reading pauses'),
+    'session-max-views': ('session_max_views', 'int', 'Views one session may hold'),
+    'session-max-filters': ('session_max_filters', 'int',
+                            'Property filters one session may hold'),
+    'session-max-collectors': ('session_max_collectors', 'int',
+                               'Property collectors one session may create'),
+    'session-max-retrievals': ('session_max_retrievals', 'int',
+                               'Unfinished paged retrievals one session may hold '
+                               '(past it the oldest expires)'),
     'esx': ('esx', 'bool', 'Simulate standalone ESX'),
     'dc': ('dc', 'int', 'Number of datacenters'),
     'cluster': ('cluster', 'int', 'Number of clusters'),
@@ -309,6 +324,12 @@ def _check(opts):
         raise UsageError('invalid value %r for flag -l: %s' % (opts.listen, e)) from None
     if opts.tlskey and not opts.tlscert:
         raise UsageError('-tlskey needs -tlscert')
+    for name, (fld, _, _) in FLAGS.items():
+        if name.startswith('session-max-') and getattr(opts, fld) < 1:
+            raise UsageError('invalid value %r for flag -%s: must be at least 1'
+                             % (getattr(opts, fld), name))
+    if opts.users and (opts.username or opts.password):
+        raise UsageError('-users and -username/-password exclude each other')
     _in_range('session-timeout', opts.session_timeout, 1, int(MAX_TIMEOUT))
     _in_range('delay', opts.delay, 0, MAX_DELAY_MS)
     for method, delay in opts.method_delay.items():

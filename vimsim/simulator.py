@@ -10,13 +10,13 @@ from twisted.internet import task
 from vimsim import schema as schema_module
 from vimsim.inventory import build_inventory, recording
 from vimsim.managed.base import Registry
-from vimsim.managed.manager import build_managers
-from vimsim.managed.property_collector import PropertyCollector
-from vimsim.managed.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
-                                             ServiceInstance, about_info)
-from vimsim.managed.session_manager import SessionManager
-from vimsim.managed.updates import ChangeHub
-from vimsim.managed.view import ViewManager
+from vimsim.managed.catalog import build_managers
+from vimsim.managed.service.property_collector import PropertyCollector
+from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
+                                                     ServiceInstance, about_info)
+from vimsim.managed.service.session_manager import SessionManager
+from vimsim.managed.service.updates import ChangeHub
+from vimsim.managed.service.view import ViewManager
 from vimsim.server.endpoint import SoapEndpoint
 
 

@@ -1,8 +1,11 @@
 """The SOAP endpoint: HTTP request -> session, version, decode, dispatch, encode.
 
 The negotiated API version comes from the SOAPAction header
-(`"urn:vim25/8.0.3.0"`); responses are filtered to it. Sessions travel in the
-`vmware_soap_session` cookie exactly as WIRE.md section 4 says.
+(`"urn:vim25/8.0.3.0"`); requests are read and responses filtered at it. A
+version the server does not have (newer than its own, or unknown) is refused
+as vCenter refuses it: a detail-less `VersionMismatchFaultCode` SOAP fault.
+Sessions travel in the `vmware_soap_session` cookie exactly as WIRE.md
+section 4 says.
 """
 import gc
 import keyword
@@ -13,8 +16,9 @@ from twisted.internet import defer, reactor, task, threads
 
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.paths import read_path
-from vimsim.managed.task import sample_delay
-from vimsim.managed.session_manager import COOKIE_NAME
+from vimsim.managed.monitoring.task import sample_delay
+from vimsim.managed.service.property_collector import ANONYMOUS, check_readable
+from vimsim.managed.service.session_manager import COOKIE_NAME
 from vimsim.server.http import HttpResponse
 from vimsim.soap import encode
 from vimsim.soap.decode import FETCH, Decoder
@@ -22,7 +26,6 @@ from vimsim.soap.fault import (ManagedObjectNotFound, NotAuthenticated,
                                NotImplemented_, fault, message_of)
 
 log = logging.getLogger(__name__)
-ANONYMOUS = 'System.Anonymous'
 DECODE_APART = 1024 * 1024    # bodies larger than this are decoded off the reactor thread
 _COOKIE_SEPARATORS = re.compile('[;,]')
 # vCenter sends this on every SOAP answer (recorded traffic)
@@ -63,25 +66,38 @@ class SoapEndpoint:
     def __init__(self, server):
         self.server = server
         self.schema = server.schema
-        self.decoder = Decoder(server.schema)
         self.api_version = server.schema.version(server.api_version)
+        self._decoders = {}   # version -> Decoder
 
     def client_version(self, request):
-        """The version index a request negotiated, capped at the server's."""
+        """The version index a request negotiated (none named: the server's),
+        or None for a version this server does not have."""
         name = soap_action_version(request.headers.get('soapaction'))
         if name is None:
             return self.api_version
         try:
-            return min(self.schema.version(name), self.api_version)
+            version = self.schema.version(name)
         except KeyError:
-            return self.api_version
+            return None
+        return version if version <= self.api_version else None
+
+    def decoder(self, version):
+        """The Decoder for clients of `version` (reading references back
+        against this server's objects)."""
+        decoder = self._decoders.get(version)
+        if decoder is None:
+            decoder = self._decoders[version] = Decoder(self.schema, version, self.server.objects)
+        return decoder
 
     def handle(self, request):
         version = self.client_version(request)
+        if version is None:
+            return _unsupported_version(request.headers.get('soapaction'))
         encoder = encode.encoder_for(self.schema, version)
+        decode = self.decoder(version).decode
         if len(request.body) > DECODE_APART:
             _gc_hold.take()
-            decoded = _decode_apart(self.decoder.decode, request.body)
+            decoded = _decode_apart(decode, request.body)
             decoded.addCallbacks(
                 lambda call: self._answering_faults(encoder, self._call, request, version,
                                                     encoder, call),
@@ -89,7 +105,7 @@ class SoapEndpoint:
             decoded.addBoth(_gc_hold.give_back)
             return decoded
         return self._answering_faults(encoder, lambda: self._call(
-            request, version, encoder, self.decoder.decode(request.body)))
+            request, version, encoder, decode(request.body)))
 
     def _answering_faults(self, encoder, work, *args):
         """work(*args); a vim fault it raises, or an internal error, is
@@ -149,7 +165,7 @@ class SoapEndpoint:
             raise ManagedObjectNotFound(call.this)
         managed = self.schema.managed[obj.type_name]
         if call.name == FETCH:
-            return self._delayed(call.name, self._fetch, ctx, obj, managed, call.args['prop'])
+            return self._delayed(call.name, self._fetch, ctx, obj, call.args['prop'])
         operation = managed.methods.get(call.name)
         if operation is None or operation.since > ctx.version:
             raise fault('MethodNotFound', 'The method %s is not known for %s' % (
@@ -173,11 +189,8 @@ class SoapEndpoint:
             return function(*args, **kwargs)
         return task.deferLater(reactor, delay / 1000.0, function, *args, **kwargs)
 
-    def _fetch(self, ctx, obj, managed, path):
-        head = path.partition('.')[0]
-        field = managed.property_map.get(head)
-        if ctx.session is None and (field is None or field.privilege != ANONYMOUS):
-            raise NotAuthenticated(obj.ref)
+    def _fetch(self, ctx, obj, path):
+        check_readable(ctx, obj, path)
         if ctx.session is not None:
             ctx.session.touch()
         return read_path(obj, path, ctx)
@@ -218,8 +231,8 @@ _decode_pool = []
 def _decode_apart(decode, body):
     """Decode a big body on a thread of its own, one body at a time (the
     parse and typed walk of 30 MB take seconds; the reactor keeps serving
-    meanwhile). Safe: decoding reads the schema and builds new values only,
-    never the model."""
+    meanwhile). Safe: decoding builds new values from the schema and only
+    looks references up in the registry, never changes the model."""
     if not _decode_pool:
         from twisted.python.threadpool import ThreadPool
         pool = ThreadPool(minthreads=0, maxthreads=1, name='vimsim-decode')
@@ -227,6 +240,16 @@ def _decode_apart(decode, body):
         reactor.addSystemEventTrigger('during', 'shutdown', pool.stop)
         _decode_pool.append(pool)
     return threads.deferToThreadPool(reactor, _decode_pool[0], decode, body)
+
+
+def _unsupported_version(action):
+    """vCenter's answer to a SOAPAction version it does not have: a SOAP
+    fault about the request's header, so with no detail."""
+    message = 'Unsupported version URI "%s"' % (action or '').strip().strip('"')
+    body = ''.join((encode.ENVELOPE_START, '<soapenv:Fault><faultcode>VersionMismatchFaultCode'
+                    '</faultcode><faultstring>', encode.escape(message),
+                    '</faultstring></soapenv:Fault>', encode.ENVELOPE_END))
+    return HttpResponse(500, body.encode('utf-8'), [NO_CACHE])
 
 
 def _as_refs(result):
