@@ -283,9 +283,10 @@ class HttpProtocol(Protocol):
         self._body_window = 0
         self._chunks = 0
         self._wants_continue = False
+        self._reading = False       # a body is being read across reads (BufferBudget reader)
         # requests parsed, waiting to be answered, and the one being answered
         self._queue = collections.deque()
-        self._held = 0              # body bytes of parsed requests not yet answered
+        self._held = 0              # body bytes this connection holds (of the budget)
         self._answering = False
         self._in_dispatch = False
         self._pending = None        # the app's Deferred, while pending
@@ -359,6 +360,9 @@ class HttpProtocol(Protocol):
             else:
                 self._fail(400, str(error) or 'Bad request')
             return
+        if self._phase is _BODY and not self._reading:
+            self._reading = True       # a body that spans reads: it counts for the budget
+            self._budget.start_body(self)
         if self._in_head and self._head_bytes > MAX_HEADER_BYTES:
             self._fail(431, 'Request header block too large')
         elif not self._answering:
@@ -484,7 +488,6 @@ class HttpProtocol(Protocol):
             self._phase_since = now = reactor.seconds()
             self._body_parts = []
             self._body_window = 0
-            self._budget.start_body(self)
             if not self._answering:
                 self._deadline = now + self._limits.body_timeout
             self._wants_continue = headers.get('expect', '').lower() == '100-continue' \
@@ -517,8 +520,8 @@ class HttpProtocol(Protocol):
         parts = self._body_parts
         if parts:
             req.body = parts[0] if len(parts) == 1 else b''.join(parts)
-            self._budget.end_body(self)
-        elif parts is not None:
+        if self._reading:
+            self._reading = False
             self._budget.end_body(self)
         self._body_parts = None
         self._wants_continue = False
@@ -562,7 +565,8 @@ class HttpProtocol(Protocol):
         self._answering = True
         self._deadline = None       # the app takes the time it takes
         held = len(req.body)
-        self._current = (req, keep, _wants_gzip(req), held)
+        ae = req.headers.get('accept-encoding')
+        self._current = (req, keep, ae is not None and 'gzip' in ae and _accepts_gzip(ae), held)
         try:
             res = self._app(req)
         except Exception:
@@ -641,7 +645,7 @@ class HttpProtocol(Protocol):
         status = res.status
         parts = [_status_line(status), _date_header()]
         if res.content_type:
-            parts.append(b'Content-Type: ' + res.content_type.encode('latin-1') + b'\r\n')
+            parts.append(_header_line('Content-Type', res.content_type))
         for name, value in res.headers:
             lname = name.lower()
             if lname == 'connection':
@@ -650,7 +654,7 @@ class HttpProtocol(Protocol):
                 continue
             if lname in ('content-length', 'transfer-encoding'):
                 continue
-            parts.append(('%s: %s\r\n' % (name, value)).encode('latin-1'))
+            parts.append(_header_line(name, value))
         compressed = False
         if (streamed or length > GZIP_MIN) and status >= 200 and status not in (204, 304):
             if gzip:
@@ -700,6 +704,7 @@ class HttpProtocol(Protocol):
             return
         self._fatal_queued = True
         self._phase = _CLOSING
+        self._reading = False
         self._budget.end_body(self)
         if self._body_parts is not None:      # the partial body is dropped
             self._body_parts = None
@@ -887,6 +892,16 @@ def _close_pieces(pieces):
 
 
 _HEADER_NAMES = {}      # raw header name -> lower-case str, for the names clients send
+_HEADER_LINES = {}      # (name, value) -> the encoded line, for the headers answers repeat
+
+
+def _header_line(name, value):
+    line = _HEADER_LINES.get((name, value))
+    if line is None:
+        line = ('%s: %s\r\n' % (name, value)).encode('latin-1')
+        if len(_HEADER_LINES) < 256 and name != 'Set-Cookie':
+            _HEADER_LINES[name, value] = line
+    return line
 
 
 def _header_name(raw):
@@ -894,11 +909,6 @@ def _header_name(raw):
     if len(_HEADER_NAMES) < 1024:
         _HEADER_NAMES[raw] = name
     return name
-
-
-def _wants_gzip(req):
-    ae = req.headers.get('accept-encoding')
-    return ae is not None and 'gzip' in ae and _accepts_gzip(ae)
 
 
 def _accepts_gzip(ae):
