@@ -220,6 +220,8 @@ class BufferBudget:
 
     def start_body(self, protocol):
         self._readers[protocol] = None
+        if self._paused:          # it may have been paused before it counted as a reader
+            self._wake()
 
     def end_body(self, protocol):
         """The protocol reads no body any more (complete, failed or gone)."""
