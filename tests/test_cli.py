@@ -273,6 +273,7 @@ FAKE_MAIN = textwrap.dedent('''
         api_version = '8.0.3.0'
         versions = ['4.0', '6.7', '8.0.3.0', '9.1.1.0']
         wsdl_dir = sys.argv[2]
+        persistence = None    # no -state
 
         def __init__(self, options):
             self.options = options

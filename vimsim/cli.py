@@ -159,6 +159,8 @@ def main(argv=None):
         sys.stderr.write('%s: %s\n' % (PROG, e))
         release_env(opts.env)
         return 1
+    if simulator.persistence is not None:
+        _report_replay(opts, simulator.persistence)
     # The inventory lives as long as the process: full garbage collections
     # need not walk it (at 10,000 VMs each took ~150 ms, a stall for every
     # client); and a decode thread yields the GIL to the reactor within 1 ms.
@@ -183,6 +185,13 @@ def main(argv=None):
 
     reactor.run()      # SIGINT / SIGTERM stop the reactor
     return status[0] if status else 0
+
+
+def _report_replay(opts, persistence):
+    sys.stderr.write('%s: -state %s: %d records replayed in %.3f s%s\n' % (
+        PROG, opts.state, persistence.replayed, persistence.replay_seconds,
+        ', %d of them differently (see above)' % persistence.divergences
+        if persistence.divergences else ''))
 
 
 def _exit_on_stdin(reactor):

@@ -30,6 +30,7 @@ class Options:
     api_version: str = ''            # -api-version: '' = the simulator's newest
     env: str = '-'                   # -E: file/fifo for the env line ('-' = stdout)
     load: str = ''                   # -load DIR: load the model from a directory
+    state: str = ''                  # -state DIR: keep the state there across restarts
     tunnel: int = -1                 # -tunnel: SDK tunnel port (-1: none)
     trace: bool = False              # -trace: trace SOAP to -trace-file
     trace_file: str = ''             # -trace-file: trace output ('' = stderr)
@@ -105,6 +106,8 @@ FLAGS = {
     'api-version': ('api_version', 'str', 'API version'),
     'E': ('env', 'str', 'Output vcsim variables to the given fifo or stdout'),
     'load': ('load', 'str', 'Load model from directory'),
+    'state': ('state', 'str', 'Keep the state (inventory, tasks, events) in directory, '
+              'across restarts and crashes'),
     'tunnel': ('tunnel', 'int', 'SDK tunnel port'),
     'trace': ('trace', 'bool', 'Trace SOAP to -trace-file'),
     'trace-file': ('trace_file', 'str', 'Trace output file (defaults to stderr)'),

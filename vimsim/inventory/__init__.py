@@ -24,8 +24,8 @@ ha-host (localhost.localdomain), root pool ha-root-pool, VMs ha-host_VM0/1.
 Same options -> same moids, uuids, MACs and names.
 """
 import uuid as uuid_module
-from datetime import datetime, timezone
 
+from vimsim import clock
 from vimsim.managed.host.host_system import HostSystem
 from vimsim.managed.inventory.compute_resource import ClusterComputeResource, ComputeResource
 from vimsim.managed.inventory.datacenter import Datacenter
@@ -53,7 +53,7 @@ class Builder:
     def __init__(self, server):
         self.server = server
         self.options = server.options
-        self.now = datetime.now(timezone.utc)
+        self.now = clock.now()
         self.host_count = 0
         self.vm_count = 0
         self.pending_vms = []   # (name, folder, pool, host) created once datastores exist

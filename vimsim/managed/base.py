@@ -8,7 +8,6 @@ operation's parameters as keyword arguments.
 """
 import contextlib
 import gc
-import itertools
 
 from vimsim.schema import MoRef
 from vimsim.soap.fault import ManagedObjectNotFound
@@ -81,12 +80,13 @@ class Registry:
 
     def __init__(self, listener):
         self._by_ref = {}
-        self._counter = itertools.count(1)
+        self.last_id = 0        # the number in the last moid handed out
         self.listener = listener
 
     def next_id(self, prefix):
         """A fresh vCenter-style moid: 'vm-42', 'group-v7', 'host-19'."""
-        return '%s%d' % (prefix, next(self._counter))
+        self.last_id += 1
+        return '%s%d' % (prefix, self.last_id)
 
     def add(self, obj):
         self._by_ref[obj.ref] = obj

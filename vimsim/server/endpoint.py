@@ -163,9 +163,17 @@ class SoapEndpoint:
             if ctx.session is None:
                 raise NotAuthenticated()
             raise ManagedObjectNotFound(call.this)
-        managed = self.schema.managed[obj.type_name]
         if call.name == FETCH:
             return self._delayed(call.name, self._fetch, ctx, obj, call.args['prop'])
+        operation, method, args = self.bind(ctx, obj, call)
+        if self.server.persistence is not None:   # -state: journal what changes (vimsim/state)
+            method = self.server.persistence.journaled(obj, operation, method)
+        return self._delayed(call.name, method, ctx, **args)
+
+    def bind(self, ctx, obj, call):
+        """(operation, handler, keyword arguments) of a call on `obj`, once
+        vCenter's checks of the method and the caller pass."""
+        managed = self.schema.managed[obj.type_name]
         operation = managed.methods.get(call.name)
         if operation is None or operation.since > ctx.version:
             raise fault('MethodNotFound', 'The method %s is not known for %s' % (
@@ -179,7 +187,7 @@ class SoapEndpoint:
             ctx.session.touch()
         args = {(name + '_' if keyword.iskeyword(name) else name): value
                 for name, value in call.args.items()}
-        return self._delayed(call.name, method, ctx, **args)
+        return operation, method, args
 
     def _delayed(self, method_name, function, /, *args, **kwargs):
         """Call a handler now, or after vcsim's -delay / -method-delay (with

@@ -3,8 +3,9 @@
 A fresh vCenter or host runs on the evaluation license
 `00000-00000-00000-00000-00000` (60 days), which enables every feature.
 """
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
+from vimsim import clock
 from vimsim.managed.manager import Manager, manager_type
 
 EVAL_KEY = '00000-00000-00000-00000-00000'
@@ -57,7 +58,7 @@ class LicenseManager(_Licensing):
         self.featureInfo = [T['LicenseFeatureInfo'].cls(
             key=key, featureName=name, featureDescription=name, state='enabled',
             costUnit=unit, edition=False) for key, name, unit in features]
-        expires = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(
+        expires = clock.now().replace(microsecond=0) + timedelta(
             hours=EVAL_HOURS)
         self.evaluation = T['LicenseManagerEvaluationInfo'].cls(properties=[
             KeyAnyValue(key='expirationHours', value=EVAL_HOURS),

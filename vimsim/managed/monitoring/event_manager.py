@@ -452,6 +452,8 @@ class EventManager(Manager):
         self.changed('latestEvent')
         for collector in list(self.collectors):
             collector.offer(event)
+        if self.server.persistence is not None:   # -state: journal it (vimsim/state)
+            self.server.persistence.event_posted(event)
         return event
 
     def _fill_arguments(self, event, entity):

@@ -23,10 +23,10 @@ duration (TaskManager.durations; zero by default), with `progress` moving.
 """
 import logging
 import random
-from datetime import datetime, timezone
 
-from twisted.internet import defer, reactor
+from twisted.internet import defer
 
+from vimsim import clock
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.vmodl_names import vmodl_method, vmodl_type
 from vimsim.soap.fault import fault, localized
@@ -40,7 +40,7 @@ MIN_PROGRESS_INTERVAL = 0.1  # seconds between two progress updates, at least
 
 
 def now():
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 def sample_delay(options, method):
@@ -133,7 +133,7 @@ class Task(ManagedObject):
         """Run `work(task)` on the reactor after `duration_ms` of simulated running."""
         self._work = work
         self._duration = duration_ms / 1000.0
-        self._pending = reactor.callLater(0, self._begin)
+        self._pending = self.server.time.callLater(0, self._begin)
 
     def _begin(self):
         self._pending = None
@@ -143,23 +143,24 @@ class Task(ManagedObject):
         if self._duration <= 0:
             self._execute()
             return
-        self._started = reactor.seconds()
+        self._started = clock.seconds()
         self._interval = max(self._duration / PROGRESS_STEPS, MIN_PROGRESS_INTERVAL)
         self._schedule_tick()
 
     def _schedule_tick(self):
-        remaining = self._started + self._duration - reactor.seconds()
+        remaining = self._started + self._duration - clock.seconds()
         if remaining <= 0:
             self._pending = None
             self._execute()
             return
-        self._pending = reactor.callLater(min(self._interval, remaining), self._tick)
+        self._pending = self.server.time.callLater(min(self._interval, remaining),
+                                                     self._tick)
 
     def _tick(self):
         self._pending = None
         if self.done:
             return
-        elapsed = reactor.seconds() - self._started
+        elapsed = clock.seconds() - self._started
         percent = min(int(elapsed * 100 / self._duration), 99)
         if percent != self.info.progress and elapsed < self._duration:
             self._update(progress=percent)
@@ -213,7 +214,7 @@ class Task(ManagedObject):
         running, self._running = self._running, None
         if running is not None:
             running.cancel()   # the work's canceller may stop it; it ends in _fail
-        reactor.callLater(0, self.finish_error, self.manager.canceled_fault())
+        self.server.time.callLater(0, self.finish_error, self.manager.canceled_fault())
 
     # -- API methods ----------------------------------------------------------------------
     def CancelTask(self, ctx):

@@ -17,13 +17,11 @@ task: a finished Task stays readable (its `info`, WaitForTask) for 10 minutes,
 or, past a generous 10,000 finished tasks, for at least vpxd's
 `config.task.minCompletedLifetime` (60 s) whatever the load; then it leaves the
 inventory (ManagedObjectNotFound). The bounds are attributes of the manager and
-run on its `clock` (the reactor). TaskInfos stay longer, in a bounded history
-that task history collectors read.
+run on its `clock` (the model's time, Simulator.time). TaskInfos stay longer,
+in a bounded history that task history collectors read.
 """
 import collections
 import copy
-
-from twisted.internet import reactor
 
 from vimsim.managed.manager import Manager, element, manager_type, words
 from vimsim.managed.monitoring.event_manager import event_manager
@@ -138,7 +136,7 @@ class TaskManager(Manager):
         self.recent_seconds, self.recent_completed = RECENT_SECONDS, RECENT_COMPLETED
         self.keep_seconds, self.keep_completed = KEEP_SECONDS, KEEP_COMPLETED
         self.min_completed_lifetime = MIN_COMPLETED_LIFETIME
-        self.clock = reactor
+        self.clock = server.time
         self._recent_done = collections.deque()   # finished Tasks still recent, oldest first
         self._kept_done = collections.deque()     # finished Tasks still readable, oldest first
         self._sweep = None                        # the DelayedCall of the next expiry

@@ -1,8 +1,7 @@
 """DistributedVirtualSwitch (a VmwareDistributedVirtualSwitch): its hosts,
 uplinks and portgroups, its configuration and the default port setting its
 portgroups start from."""
-from datetime import datetime, timezone
-
+from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.network.network import nsx_transport_zone_uuid
 
@@ -27,7 +26,7 @@ class DistributedVirtualSwitch(ManagedEntity):
         self.portgroups = []   # DistributedVirtualPortgroup objects, uplink first
         self.hosts = []
         self.uplink_portgroup = None
-        self.created = datetime.now(timezone.utc)
+        self.created = clock.now()
         self._next_port = 0
 
     def allocate_ports(self, count):

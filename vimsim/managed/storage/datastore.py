@@ -7,6 +7,7 @@ storage, so they always agree with the VMs' own `storage`.
 """
 from datetime import datetime, timezone
 
+from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types, refs
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
 
@@ -26,7 +27,7 @@ class Datastore(ManagedEntity):
         self.local = local
         self.hosts = []     # HostSystem objects mounting this datastore
         self.vms = []       # VirtualMachine objects with files here
-        self.created = datetime.now(timezone.utc)
+        self.created = clock.now()
         self._browser = HostDatastoreBrowser(server, 'datastoreBrowser-%s' % moid
                                              if not server.esx else 'ha-datastore-browser-%s' % moid,
                                              [self])

@@ -8,8 +8,8 @@ are unique (AlreadyExists) and looked up exactly (NotFound).
 """
 import copy
 import hashlib
-from datetime import datetime, timezone
 
+from vimsim import clock
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.soap.fault import fault
 
@@ -42,7 +42,7 @@ class CustomizationSpecManager(Manager):
     def _stamp(self, item):
         self._version += 1
         item.info.changeVersion = str(self._version)
-        item.info.lastUpdateTime = datetime.now(timezone.utc)
+        item.info.lastUpdateTime = clock.now()
 
     def _get(self, name):
         item = self._items.get(name)

@@ -14,8 +14,8 @@ on the parent delta afterwards); a file two chains still need stays.
 """
 import copy
 import inspect
-from datetime import datetime, timezone
 
+from vimsim import clock
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units
@@ -35,7 +35,7 @@ MAX_SNAPSHOT_LEVELS = 31
 
 
 def _now():
-    return datetime.now(timezone.utc)
+    return clock.now()
 
 
 class _StateView:

@@ -13,8 +13,7 @@ import re
 import uuid as uuid_module
 from datetime import datetime, timezone
 
-from twisted.internet import reactor
-
+from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
@@ -96,7 +95,7 @@ class VirtualMachine(ManagedEntity):
         self.guest_id = guest_id
         self.power_state = power_state
         self.boot_time = None
-        self.created = created or datetime.now(timezone.utc)
+        self.created = created or clock.now()
         self.template = False
         self.file_name = name   # the creation name: files and identities keep it
         server.vm_sequence = max(getattr(server, 'vm_sequence', 0), sequence + 1)
@@ -743,7 +742,7 @@ class VirtualMachine(ManagedEntity):
         self.power_state = state
         if state == 'poweredOn' and before != 'poweredOn':
             if before != 'suspended' or self.boot_time is None:
-                self.boot_time = datetime.now(timezone.utc)
+                self.boot_time = clock.now()
         if state == 'poweredOff':
             self.boot_time = self.boot_time   # the log stays; bootTime is read as unset
         self.report_changed('runtime', 'summary', 'guest', 'guestHeartbeatStatus',
@@ -794,7 +793,7 @@ class VirtualMachine(ManagedEntity):
             if self.power_state != 'poweredOn':
                 raise invalid_power_state('poweredOn', self.power_state)
             task.post_event('VmResettingEvent', self)
-            self.boot_time = datetime.now(timezone.utc)
+            self.boot_time = clock.now()
             self.report_changed('runtime', 'summary', 'guest')
             return None
         return vm_task(ctx, self, 'ResetVM_Task', work)
@@ -814,7 +813,7 @@ class VirtualMachine(ManagedEntity):
         def later():
             if self.server.objects.get(self.ref) is self and self.power_state == 'poweredOn':
                 then()
-        reactor.callLater(GUEST_OPERATION_SECONDS, later)
+        self.server.time.callLater(GUEST_OPERATION_SECONDS, later)
         return None
 
     def ShutdownGuest(self, ctx):
@@ -825,7 +824,7 @@ class VirtualMachine(ManagedEntity):
 
     def RebootGuest(self, ctx):
         def reboot():
-            self.boot_time = datetime.now(timezone.utc)
+            self.boot_time = clock.now()
             self.report_changed('runtime', 'summary', 'guest')
         return self._guest_operation(ctx, 'VmGuestRebootEvent', reboot)
 
@@ -870,7 +869,7 @@ class VirtualMachine(ManagedEntity):
                             'up-to-date.')
             task.post_event('VmUpgradingEvent', self, version=target)
             self.hw_version = target
-            self.change_stamp = datetime.now(timezone.utc)
+            self.change_stamp = clock.now()
             self.report_changed('config', 'summary', 'guest')
             task.post_event('VmUpgradeCompleteEvent', self, version=target)
             return None
@@ -1142,7 +1141,7 @@ class VirtualMachine(ManagedEntity):
                     server, 'VmEventArgument', 'vm', self))
             if spec.powerOn and not clone.template:
                 clone.power_state = 'poweredOn'
-                clone.boot_time = datetime.now(timezone.utc)
+                clone.boot_time = clock.now()
                 task.post_event('VmStartingEvent', clone)
                 task.post_event('VmPoweredOnEvent', clone)
                 clone.report_changed('runtime', 'summary', 'guest', 'config', 'layoutEx',
@@ -2342,7 +2341,7 @@ class _ConfigPlan:
             names.extend(['layout', 'layoutEx', 'storage', 'datastore', 'network', 'guest',
                           'runtime'])
         if not self.creating:
-            vm.change_stamp = datetime.now(timezone.utc)
+            vm.change_stamp = clock.now()
         names = list(dict.fromkeys(names))
         vm.report_changed(*names)
         return names
