@@ -12,7 +12,7 @@ truth.
 """
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.monitoring.task import run_task
-from vimsim.soap.fault import fault
+from vimsim.soap.fault import InvalidArgument, fault
 
 ADMIN_ROLE = -1
 
@@ -57,18 +57,48 @@ class ManagedEntity(ManagedObject):
     permission = ()
     recentTask = ()
     tag = ()
-    value = ()
-    availableField = ()
-    customValue = ()
     declaredAlarmState = ()
     disabledMethod = ()
     triggeredAlarmState = ()
     configIssue = ()
 
+    holds_custom_values = True
+    _custom_values = None   # {field key: value}, made on the first value set
+
     def __init__(self, server, moid, name, parent=None):
         super().__init__(server, moid)
         self.name = name
         self.parent = parent.ref if parent is not None else None
+
+    # -- custom fields (ExtensibleManagedObject) --------------------------------------
+    @property
+    def custom_values(self):
+        if self._custom_values is None:
+            self._custom_values = {}
+        return self._custom_values
+
+    @property
+    def value(self):
+        if not self._custom_values:
+            return []
+        Value = self.T.CustomFieldStringValue
+        return [Value(key=key, value=text) for key, text in sorted(self._custom_values.items())]
+
+    customValue = value
+
+    @property
+    def availableField(self):
+        manager = getattr(self.server, 'custom_fields_manager', None)
+        return manager.fields_of(self.type_name) if manager is not None else []
+
+    def setCustomValue(self, ctx, key, value):
+        """Set the value of the field named `key` valid for this object's type
+        (InvalidArgument when there is none, as the API reference says)."""
+        manager = getattr(self.server, 'custom_fields_manager', None)
+        definition = manager.field_named(key, self.type_name) if manager is not None else None
+        if definition is None:
+            raise InvalidArgument('key')
+        manager.set_value(ctx, self, definition, value)
 
     def read(self, name, ctx):
         if name == 'effectiveRole':

@@ -7,9 +7,10 @@ datastores' own summaries, so it always agrees with them.
 `podStorageDrsEntry` carries vCenter's Storage DRS defaults, enabled as vcsim
 creates it (space threshold 80 %, I/O latency 15 ms, every 8 hours).
 """
-from vimsim.managed.inventory.folder import Folder
+from vimsim.managed.inventory.folder import Folder, container_class
 
 
+@container_class('StoragePod')
 class StoragePod(Folder):
     type_name = 'StoragePod'
 
