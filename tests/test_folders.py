@@ -16,7 +16,7 @@ from tests.conftest import _simulator, all_of
 
 @pytest.fixture(scope='module')
 def sim(validator):
-    return _simulator(validator, tls=False)
+    return _simulator(validator, tls=False, ds=2)
 
 
 def _fault_of(task):
@@ -141,6 +141,8 @@ def test_create_cluster_and_pod(si, watcher):
     assert pod.summary.capacity == 0 and pod.podStorageDrsEntry.storageDrsConfig.podConfig.enabled
     with pytest.raises(vmodl.fault.NotSupported):
         dc.hostFolder.CreateStoragePod('fold-pod2')
+    with pytest.raises(vim.fault.DuplicateName):
+        dc.datastoreFolder.CreateStoragePod('fold-pod')
     # destroying the cluster takes its pool and browser with it
     assert WaitForTask(cluster.Destroy()) == 'success'
     event, = _events(si, dc, 'ClusterDestroyedEvent', 'all')
@@ -182,6 +184,20 @@ def test_move_between_folders_and_rename(si, watcher):
     network = dc.networkFolder.childEntity[0]
     datastore = dc.datastoreFolder.childEntity[0]
     pod = dc.datastoreFolder.CreateStoragePod('fold-pod')
+    watcher.next()
+    # a datastore moved into the pod: the pod's summary (rolled up) follows, both ways
+    PC = vmodl.query.PropertyCollector
+    pod_filter = watcher.collector.CreateFilter(PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=vim.StoragePod(pod._moId, watcher.si._stub))],
+        propSet=[PC.PropertySpec(type=vim.StoragePod, pathSet=['summary'])]), True)
+    assert watcher.next()[(pod._moId, 'enter')]['summary'].capacity == 0
+    spare = next(d for d in dc.datastore if d.name == 'LocalDS_1')
+    assert WaitForTask(pod.MoveIntoFolder_Task([spare])) == 'success'
+    assert watcher.next()[(pod._moId, 'modify')]['summary'].capacity == spare.summary.capacity
+    assert isinstance(_fault_of(pod.MoveIntoFolder_Task([tree])), vmodl.fault.NotSupported)
+    assert WaitForTask(dc.datastoreFolder.MoveIntoFolder_Task([spare])) == 'success'
+    assert watcher.next()[(pod._moId, 'modify')]['summary'].capacity == 0
+    pod_filter.Destroy()
     host = cluster.host[0]
     for entity, new in ((dc, 'DC0-renamed'), (cluster, 'fold-cluster'), (tree, 'fold-tree'),
                         (pod, 'fold-pod2'), (vm, 'fold-vm'), (host, 'fold-host'),
@@ -206,6 +222,15 @@ def test_destroy_with_contents(si, watcher):
     assert isinstance(_fault_of(holder.Destroy()), vim.fault.ResourceInUse)
     assert WaitForTask(dc.datastoreFolder.MoveIntoFolder_Task([datastore])) == 'success'
     assert WaitForTask(holder.Destroy()) == 'success'
+    # a datastore VMs live on is in use; an unused one leaves its hosts and folder
+    assert isinstance(_fault_of(datastore.Destroy()), vim.fault.ResourceInUse)
+    unused = next(d for d in dc.datastore if d.name == 'LocalDS_1')
+    mounting = [mount.key for mount in unused.host]
+    watcher.next()
+    assert WaitForTask(unused.Destroy()) == 'success'
+    watcher.saw(unused, 'leave')
+    assert unused not in dc.datastore and unused not in dc.datastoreFolder.childEntity
+    assert all(unused not in host.datastore for host in mounting)
     cluster = next(c for c in dc.hostFolder.childEntity
                    if isinstance(c, vim.ClusterComputeResource))
     vms = [vm for host in cluster.host for vm in host.vm]

@@ -10,9 +10,10 @@ host, pool and datastore objects); the API's MoRef-valued properties are
 computed from those links on read, so every view of a relation comes from one
 truth.
 """
-from vimsim.managed.base import ManagedObject
+from vimsim.managed.base import ExtensibleManagedObject
+from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
-from vimsim.soap.fault import InvalidArgument, fault
+from vimsim.soap.fault import fault
 
 ADMIN_ROLE = -1
 
@@ -49,7 +50,7 @@ def refs(objects):
     return [obj.ref for obj in objects]
 
 
-class ManagedEntity(ManagedObject):
+class ManagedEntity(ExtensibleManagedObject):
     type_name = 'ManagedEntity'
     overallStatus = 'green'
     configStatus = 'gray'
@@ -62,43 +63,12 @@ class ManagedEntity(ManagedObject):
     triggeredAlarmState = ()
     configIssue = ()
 
-    holds_custom_values = True
-    _custom_values = None   # {field key: value}, made on the first value set
-
     def __init__(self, server, moid, name, parent=None):
         super().__init__(server, moid)
         self.name = name
         self.parent = parent.ref if parent is not None else None
 
-    # -- custom fields (ExtensibleManagedObject) --------------------------------------
-    @property
-    def custom_values(self):
-        if self._custom_values is None:
-            self._custom_values = {}
-        return self._custom_values
-
-    @property
-    def value(self):
-        if not self._custom_values:
-            return []
-        Value = self.T.CustomFieldStringValue
-        return [Value(key=key, value=text) for key, text in sorted(self._custom_values.items())]
-
-    customValue = value
-
-    @property
-    def availableField(self):
-        manager = getattr(self.server, 'custom_fields_manager', None)
-        return manager.fields_of(self.type_name) if manager is not None else []
-
-    def setCustomValue(self, ctx, key, value):
-        """Set the value of the field named `key` valid for this object's type
-        (InvalidArgument when there is none, as the API reference says)."""
-        manager = getattr(self.server, 'custom_fields_manager', None)
-        definition = manager.field_named(key, self.type_name) if manager is not None else None
-        if definition is None:
-            raise InvalidArgument('key')
-        manager.set_value(ctx, self, definition, value)
+    customValue = ExtensibleManagedObject.value
 
     def read(self, name, ctx):
         if name == 'effectiveRole':
@@ -151,6 +121,34 @@ class ManagedEntity(ManagedObject):
         self.name = new_name
         self.changed(*self.NAMED_PROPERTIES)
         return None
+
+    # -- Destroy_Task of what VMs use ------------------------------------------------------
+    def destroy_unused(self, ctx, users):
+        """Destroy_Task of an entity VMs use (a datastore): ResourceInUse while
+        `users()` names any; otherwise it leaves the hosts mounting it, its
+        datacenter's lists and its folder, and goes."""
+        def work(task):
+            if users():
+                raise fault('ResourceInUse', 'The resource %s is in use.' % self.name,
+                            type=self.type_name, name=self.name)
+            for host in getattr(self, 'hosts', ()):
+                for listing in (host.datastores, host.networks):
+                    if self in listing:
+                        listing.remove(self)
+                host.changed('datastore', 'network')
+            datacenter = datacenter_of(self.server, self)
+            for name in ('datastores', 'networks'):
+                listing = getattr(datacenter, name, ())
+                if self in listing:
+                    listing.remove(self)
+                    datacenter.changed(name[:-1])
+            parent = self.parent_object()
+            if parent is not None and hasattr(parent, 'remove_child'):
+                parent.remove_child(self)
+                parent.changed('childEntity', 'summary')
+            self.destroy()
+            return None
+        return run_task(ctx, self, 'Destroy_Task', work)
 
     def inventory_path(self):
         """The inventory path vCenter reports: '/DC0/vm/DC0_H0_VM0' (the root

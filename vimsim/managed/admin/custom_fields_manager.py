@@ -3,8 +3,8 @@ server) and the one path by which an entity's custom values change.
 
 A definition applies to every managed object when it has no
 `managedObjectType`, else to objects of that type (and its subtypes). The
-values live on the entities (`custom_values`, {field key: string}), so they
-go with them; the manager remembers which entities hold a value of each field
+values live on the extensible objects (`base.ExtensibleManagedObject`'s
+`custom_values`, {field key: string}), so they go with them; the manager remembers which entities hold a value of each field
 (weakly), so removing a definition clears its values and reports exactly
 those entities. Each change posts vCenter's event: CustomFieldDefAddedEvent,
 CustomFieldDefRemovedEvent, CustomFieldDefRenamedEvent,
@@ -38,6 +38,13 @@ class CustomFieldsManager(Manager):
     def field(self):
         return sorted(self.definitions.values(), key=lambda d: (d.name, d.key))
 
+    @field.setter
+    def field(self, definitions):
+        """Take definitions as they are (a recorded vCenter's, -load); new
+        keys follow theirs."""
+        self.definitions = {d.key: d for d in definitions or ()}
+        self._next_key = max([FIRST_KEY - 1] + list(self.definitions)) + 1
+
     def applies(self, definition, type_name):
         """Whether `definition` is valid for objects of managed type `type_name`."""
         if not definition.managedObjectType:
@@ -62,13 +69,15 @@ class CustomFieldsManager(Manager):
         return found
 
     def _check_unique(self, name, mo_type, exclude=None):
-        """DuplicateName when a definition of that name applies to some of the
-        same objects (one is global, or the types are the same)."""
+        """DuplicateName (naming this manager as the holder) when a definition
+        of that name applies to some of the same objects (one is global, or the
+        types are the same)."""
         for other in self.definitions.values():
             if other is exclude or other.name != name:
                 continue
             if not other.managedObjectType or not mo_type or other.managedObjectType == mo_type:
-                raise fault('DuplicateName', "The name '%s' already exists." % name, name=name)
+                raise fault('DuplicateName', "The name '%s' already exists." % name, name=name,
+                            object=self.ref)
 
     def _policy(self, policy):
         """The policy as stored: the caller's (each privilege must exist:
@@ -143,14 +152,15 @@ class CustomFieldsManager(Manager):
     def SetField(self, ctx, entity, key, value):
         target = self.server.objects.resolve(entity)
         definition = self._definition(key)
-        if not getattr(target, 'holds_custom_values', False) or \
-                not self.applies(definition, target.type_name):
+        if not self.applies(definition, target.type_name) or \
+                not self.server.schema.managed[target.type_name].is_a('ManagedEntity'):
             raise InvalidArgument('key')
         self.set_value(ctx, target, definition, value)
 
     def set_value(self, ctx, entity, definition, value):
-        """Give `entity` `value` for `definition` (an empty value clears it, as
-        vCenter shows no value), report it and post CustomFieldValueChangedEvent."""
+        """Give `entity` (any extensible object) `value` for `definition` (an
+        empty value clears it), report it, and for a managed entity post
+        CustomFieldValueChangedEvent (its event argument is an entity's)."""
         previous = entity.custom_values.get(definition.key)
         if value:
             entity.custom_values[definition.key] = value
@@ -158,6 +168,8 @@ class CustomFieldsManager(Manager):
         else:
             entity.custom_values.pop(definition.key, None)
         entity.changed('value', 'customValue', 'summary')
+        if not self.server.schema.managed[entity.type_name].is_a('ManagedEntity'):
+            return
         T = self.server.schema.types
         event_manager(self.server).post(
             'CustomFieldValueChangedEvent', entity, ctx=ctx,

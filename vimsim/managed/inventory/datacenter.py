@@ -78,9 +78,6 @@ class Datacenter(ManagedEntity):
                 task.post_event('VmRemovedEvent', obj)
                 unregister_vm(obj)
         for obj in contents + self.networks:
-            browser = getattr(obj, '_browser', None)   # a datastore's own browser
-            if browser is not None:
-                browser.destroy()
             if not isinstance(obj, Folder):
                 obj.destroy()
         for folder in self.folders():
