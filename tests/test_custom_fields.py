@@ -118,10 +118,13 @@ def test_values_on_vm_and_host(si, sim):
             (vm, 'cf-vm-owner', 'alice', owner.key)
         manager.SetField(vm, owner.key, 'bob')
         assert next_vm()['customValue'][0].value == 'bob'
+        assert [(v.key, v.value) for v in vm.summary.customValue] == [(owner.key, 'bob')]
         assert _events(si, 'CustomFieldValueChangedEvent')[0].prevState == 'alice'
         host.setCustomValue('cf-rack', 'r12')
         manager.SetField(host, note.key, 'spare')
         assert sorted((v.key, v.value) for v in host.customValue) == \
+            sorted([(rack.key, 'r12'), (note.key, 'spare')])
+        assert sorted((v.key, v.value) for v in host.summary.customValue) == \
             sorted([(rack.key, 'r12'), (note.key, 'spare')])
         # a field of another type, or none of that name: InvalidArgument
         with pytest.raises(vmodl.fault.InvalidArgument):
