@@ -5,7 +5,8 @@ CreateStoragePod, MoveIntoFolder_Task across kinds, Rename_Task and
 Destroy_Task of each kind with vCenter's faults; a second session's
 WaitForUpdatesEx sees each step, QueryEvents finds each event.
 
-A simulator of its own: these tests change the inventory.
+A simulator of its own (two datastores, two portgroups): these tests change
+the inventory.
 """
 import pytest
 from pyVim.task import WaitForTask
@@ -16,7 +17,7 @@ from tests.conftest import _simulator, all_of
 
 @pytest.fixture(scope='module')
 def sim(validator):
-    return _simulator(validator, tls=False, ds=2)
+    return _simulator(validator, tls=False, ds=2, pg=2)
 
 
 def _fault_of(task):
@@ -143,10 +144,19 @@ def test_create_cluster_and_pod(si, watcher):
         dc.hostFolder.CreateStoragePod('fold-pod2')
     with pytest.raises(vim.fault.DuplicateName):
         dc.datastoreFolder.CreateStoragePod('fold-pod')
-    # destroying the cluster takes its pool and browser with it
+    # a folder's destroy takes the clusters in it, with their pools
+    holder = dc.hostFolder.CreateFolder('fold-holder')
+    inner = holder.CreateClusterEx('fold-inner', vim.cluster.ConfigSpecEx())
+    inner_pool = inner.resourcePool
+    watcher.next()
+    assert WaitForTask(holder.Destroy()) == 'success'
+    seen = watcher.next()
+    assert all((gone._moId, 'leave') in seen for gone in (holder, inner, inner_pool))
+        # destroying the cluster takes its pool and browser with it
     assert WaitForTask(cluster.Destroy()) == 'success'
-    event, = _events(si, dc, 'ClusterDestroyedEvent', 'all')
-    assert event.computeResource.computeResource == cluster
+    destroyed = [e.computeResource.computeResource
+                 for e in _events(si, dc, 'ClusterDestroyedEvent', 'all')]
+    assert destroyed == [cluster, inner]
     watcher.next()
     with pytest.raises(vmodl.fault.ManagedObjectNotFound):
         pool.name
@@ -231,6 +241,24 @@ def test_destroy_with_contents(si, watcher):
     watcher.saw(unused, 'leave')
     assert unused not in dc.datastore and unused not in dc.datastoreFolder.childEntity
     assert all(unused not in host.datastore for host in mounting)
+    # a network hosts or VMs use is in use; so is a portgroup VMs are on; one nobody uses goes
+    network = next(n for n in dc.network if n.name == 'VM Network')
+    assert isinstance(_fault_of(network.Destroy()), vim.fault.ResourceInUse)
+    dvs = next(s for s in dc.networkFolder.childEntity
+               if isinstance(s, vim.DistributedVirtualSwitch))
+    used = next(pg for pg in dvs.portgroup if pg.vm)
+    assert isinstance(_fault_of(used.Destroy()), vim.fault.ResourceInUse)
+    uplink, = dvs.config.uplinkPortgroup
+    with pytest.raises(vmodl.fault.NotSupported):
+        uplink.Destroy()
+    unused = next(pg for pg in dvs.portgroup if pg.name == 'DC0_DVPG1')
+    assert unused.vm == []
+    watcher.next()
+    assert WaitForTask(unused.Destroy()) == 'success'
+    watcher.saw(unused, 'leave')
+    assert unused not in dvs.portgroup and unused not in dc.network
+    event, = _events(si, dc, 'DVPortgroupDestroyedEvent', 'all')
+    assert event.net.network == unused and event.dvs.dvs == dvs
     cluster = next(c for c in dc.hostFolder.childEntity
                    if isinstance(c, vim.ClusterComputeResource))
     vms = [vm for host in cluster.host for vm in host.vm]

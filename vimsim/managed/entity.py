@@ -123,14 +123,17 @@ class ManagedEntity(ExtensibleManagedObject):
         return None
 
     # -- Destroy_Task of what VMs use ------------------------------------------------------
-    def destroy_unused(self, ctx, users):
-        """Destroy_Task of an entity VMs use (a datastore): ResourceInUse while
-        `users()` names any; otherwise it leaves the hosts mounting it, its
-        datacenter's lists and its folder, and goes."""
+    def destroy_unused(self, ctx, users, leave=None):
+        """Destroy_Task of an entity VMs use (a datastore, a network):
+        ResourceInUse while `users()` names any; otherwise `leave(task)` (what
+        else holds it, its events), then it leaves the hosts, its datacenter's
+        lists and its folder, and goes."""
         def work(task):
             if users():
                 raise fault('ResourceInUse', 'The resource %s is in use.' % self.name,
                             type=self.type_name, name=self.name)
+            if leave is not None:
+                leave(task)
             for host in getattr(self, 'hosts', ()):
                 for listing in (host.datastores, host.networks):
                     if self in listing:
