@@ -197,7 +197,8 @@ class HostSystem(ManagedEntity):
                 faultToleranceEnabled=False,
                 sslThumbprint=_thumbprint(self.system_uuid)),
             quickStats=self.quick_stats(), overallStatus=self.overallStatus,
-            rebootRequired=False, managementServerIp=None if self.server.esx else '127.0.0.1')
+            rebootRequired=False, managementServerIp=None if self.server.esx else '127.0.0.1',
+            customValue=self.customValue)
 
     @property
     def capability(self):

@@ -567,7 +567,7 @@ class VirtualMachine(ManagedEntity):
                 installBootRequired=False,
                 tpmPresent=False, numVmiopBackings=0, hwVersion=self.hw_version),
             storage=self.storage_summary(), quickStats=self.quick_stats(),
-            overallStatus=self.overallStatus)
+            overallStatus=self.overallStatus, customValue=self.customValue)
 
     @property
     def num_ethernet_cards(self):
