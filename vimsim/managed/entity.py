@@ -52,7 +52,7 @@ def refs(objects):
 class ManagedEntity(ManagedObject):
     type_name = 'ManagedEntity'
     overallStatus = 'green'
-    configStatus = 'gray'
+    configStatus = 'green'   # healthy; gray is vCenter's "unknown"
     alarmActionsEnabled = True
     permission = ()
     recentTask = ()

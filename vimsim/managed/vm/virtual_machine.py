@@ -22,7 +22,8 @@ from vimsim.managed.vm.guest_os import GUEST_FAMILY, GUEST_NAMES
 from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization, check_name,
                                             check_unique, detach_vm, event_argument,
                                             host_usable, is_a, next_sequence, pick_host,
-                                            post_identity_events, resolve_argument, vm_nics)
+                                            post_identity_events, resolve_argument,
+                                            unregistered, vm_nics)
 from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
 from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, invalid_power_state, invalid_state,
@@ -72,6 +73,7 @@ class VirtualMachine(ManagedEntity):
     cpu_hot_remove = False
     memory_hot_add = False
     tools_installed = True     # False: guest tools never run (ToolsUnavailable)
+    guest_overrides = None     # {'guest.ipAddress': value, ...} given by SET.* extraConfig
     change_stamp = None        # last reconfiguration (config.changeVersion / modified)
     hw_version = HW_VERSION    # config.version ('vmx-21')
     _devices = None            # the mutable device list, once anything changed it
@@ -212,7 +214,21 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def tools_running(self):
-        return self.power_state == 'poweredOn' and self.tools_installed
+        """Powered on with tools installed, or a guest told (SET.guest.*)
+        that its tools run."""
+        if self.power_state != 'poweredOn':
+            return False
+        told = (self.guest_overrides or {}).get('guest.toolsRunningStatus')
+        return told == 'guestToolsRunning' if told is not None else self.tools_installed
+
+    def tools_status(self):
+        """(toolsStatus, toolsVersionStatus, toolsRunningStatus, toolsVersion)
+        as vCenter reports them for this VM's tools."""
+        running = 'guestToolsRunning' if self.tools_running else 'guestToolsNotRunning'
+        if not self.tools_installed:
+            return 'toolsNotInstalled', 'guestToolsNotInstalled', running, '0'
+        return ('toolsOk' if self.tools_running else 'toolsNotRunning', 'guestToolsCurrent',
+                running, TOOLS_VERSION_TEXT)
 
     # -- usage -------------------------------------------------------------------
     def usage_stats(self):
@@ -308,9 +324,9 @@ class VirtualMachine(ManagedEntity):
         shared = _shared(self.server)
         disk_file = self.file_path('.vmdk')
         on = self.power_state == 'poweredOn'
-        label = self.network_object.name if self.network_object is not None else ''
         nic = T.VirtualVmxnet3(
-            key=4000, deviceInfo=T.Description(label='Network adapter 1', summary=label),
+            key=4000, deviceInfo=T.Description(label='Network adapter 1',
+                                               summary=nic_summary(self.network_object)),
             backing=self.network_object.nic_backing(self) if self.network_object else None,
             connectable=T.VirtualDeviceConnectInfo(
                 migrateConnect=None, startConnected=True, allowGuestControl=True,
@@ -467,14 +483,33 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def guest(self):
+        guest = self._guest_info()
+        if self.guest_overrides:
+            self._apply_guest_overrides(guest, 'guest.')
+        return guest
+
+    def _apply_guest_overrides(self, guest, prefix):
+        for path, value in self.guest_overrides.items():
+            if path.startswith(prefix) and '.' not in path[len(prefix):]:
+                setattr(guest, path[len(prefix):], value)
+        address = self.guest_overrides.get(prefix + 'ipAddress')
+        if address is not None and getattr(guest, 'net', None):
+            nic = guest.net[0]
+            nic.ipAddress = [address]
+            nic.ipConfig = self.T.NetIpConfigInfo(ipAddress=[self.T.NetIpConfigInfoIpAddress(
+                ipAddress=address, prefixLength=16, state='preferred')])
+
+    def _guest_info(self):
         T = self.T
         on = self.tools_running
         family = GUEST_FAMILY.get(self.guest_id, 'otherGuestFamily')
+        status, version_status, running, version = self.tools_status()
+        install_type = 'guestToolsTypeOpenVMTools' if self.tools_installed else None
         if not on:
             return T.GuestInfo(
-                toolsStatus='toolsNotRunning', toolsVersionStatus='guestToolsCurrent',
-                toolsVersionStatus2='guestToolsCurrent', toolsRunningStatus='guestToolsNotRunning',
-                toolsVersion=TOOLS_VERSION_TEXT, toolsInstallType='guestToolsTypeOpenVMTools',
+                toolsStatus=status, toolsVersionStatus=version_status,
+                toolsVersionStatus2=version_status, toolsRunningStatus=running,
+                toolsVersion=version, toolsInstallType=install_type,
                 guestId=self.guest_id, guestFamily=family, guestFullName=self.guest_full_name,
                 guestState='notRunning', net=[], ipStack=[], disk=[],
                 appHeartbeatStatus='appStatusGray', guestKernelCrashed=False,
@@ -493,9 +528,9 @@ class VirtualMachine(ManagedEntity):
                     ipAddress=address, prefixLength=16, state='preferred')
                     for address in addresses])))
         return T.GuestInfo(
-            toolsStatus='toolsOk', toolsVersionStatus='guestToolsCurrent',
-            toolsVersionStatus2='guestToolsCurrent', toolsRunningStatus='guestToolsRunning',
-            toolsVersion=TOOLS_VERSION_TEXT, toolsInstallType='guestToolsTypeOpenVMTools',
+            toolsStatus=status, toolsVersionStatus=version_status,
+            toolsVersionStatus2=version_status, toolsRunningStatus=running,
+            toolsVersion=version, toolsInstallType=install_type,
             guestId=self.guest_id, guestFamily=family, guestFullName=self.guest_full_name,
             guestDetailedData=None, hostName=host_name, ipAddress=ip,
             net=nets,
@@ -548,15 +583,17 @@ class VirtualMachine(ManagedEntity):
     def summary(self):
         T = self.T
         tools = self.tools_running
+        status, version_status, running, _ = self.tools_status()
+        guest = T.VirtualMachineGuestSummary(
+            guestId=self.guest_id, guestFullName=self.guest_full_name,
+            toolsStatus=status, toolsVersionStatus=version_status,
+            toolsVersionStatus2=version_status, toolsRunningStatus=running,
+            hostName=self.guest_host_name if tools else None,
+            ipAddress=vm_ip(self.sequence) if tools else None, hwVersion=self.hw_version)
+        if self.guest_overrides:
+            self._apply_guest_overrides(guest, 'summary.guest.')
         return T.VirtualMachineSummary(
-            vm=self.ref, runtime=self.runtime,
-            guest=T.VirtualMachineGuestSummary(
-                guestId=self.guest_id, guestFullName=self.guest_full_name,
-                toolsStatus='toolsOk' if tools else 'toolsNotRunning',
-                toolsVersionStatus='guestToolsCurrent', toolsVersionStatus2='guestToolsCurrent',
-                toolsRunningStatus='guestToolsRunning' if tools else 'guestToolsNotRunning',
-                hostName=self.guest_host_name if tools else None,
-                ipAddress=vm_ip(self.sequence) if tools else None, hwVersion=self.hw_version),
+            vm=self.ref, runtime=self.runtime, guest=guest,
             config=T.VirtualMachineConfigSummary(
                 name=self.name, template=self.template, vmPathName=self.file_path('.vmx'),
                 memorySizeMB=self.memory_mb, cpuReservation=self.cpu_reservation,
@@ -838,6 +875,9 @@ class VirtualMachine(ManagedEntity):
     # -- reconfigure --------------------------------------------------------------------
     def ReconfigVM_Task(self, ctx, spec):
         def work(task):
+            if self.template and set(given_fields(spec)) - TEMPLATE_RECONFIGURABLE:
+                # a template takes a new name or annotation, nothing else
+                raise fault('NotSupported', 'The operation is not supported on the object.')
             old_name = self.name
             self.apply_config_spec(ctx, spec)
             if spec.name is not None and spec.name != old_name:
@@ -885,14 +925,15 @@ class VirtualMachine(ManagedEntity):
         """Take the VM out of the inventory: folder, pool, host, datastores,
         networks, snapshots; `keep_files`: its files stay on the datastores."""
         datastores = self.datastore_objects()
-        if keep_files:
-            for ds in datastores:
-                loose = ds.__dict__.setdefault('loose_files', {})
-                prefix = '[%s] ' % ds.name
-                for name, _, size in self.files():
-                    if name.startswith(prefix) and not name.endswith('.vswp') \
-                            and not name.endswith('.lck'):
-                        loose[name] = size
+        for ds in datastores:
+            loose = ds.__dict__.setdefault('loose_files', {})
+            prefix = '[%s] ' % ds.name
+            for name, _, size in self.files():
+                if not keep_files:   # a registered-again VM's files left loose before
+                    loose.pop(name, None)
+                elif name.startswith(prefix) and not name.endswith('.vswp') \
+                        and not name.endswith('.lck'):
+                    loose[name] = size
         folder = self.parent_object()
         if folder is not None and hasattr(folder, 'remove_child'):
             folder.remove_child(self)
@@ -932,6 +973,8 @@ class VirtualMachine(ManagedEntity):
                         'because the virtual machine has a task in progress.', task=active.ref)
         event_manager(self.server).post('VmRemovedEvent', self, ctx=ctx)
         self.remove_from_inventory(keep_files=True)
+        # its .vmx stays, and RegisterVM_Task brings the VM back from it
+        unregistered(self.server)[self.file_path('.vmx')] = self
         return None
 
     # -- templates ----------------------------------------------------------------------------
@@ -1139,7 +1182,8 @@ class VirtualMachine(ManagedEntity):
                     server, 'VmEventArgument', 'vm', self))
             else:
                 task.post_event('VmClonedEvent', clone, sourceVm=event_argument(
-                    server, 'VmEventArgument', 'vm', self))
+                    server, 'VmEventArgument', 'vm', self), ds=event_argument(
+                    server, 'DatastoreEventArgument', 'datastore', clone.datastore_object))
             if spec.powerOn and not clone.template:
                 clone.power_state = 'poweredOn'
                 clone.boot_time = datetime.now(timezone.utc)
@@ -1182,6 +1226,9 @@ class VirtualMachine(ManagedEntity):
                 setattr(clone, attr, copy.deepcopy(self.__dict__[attr]))
         if self.__dict__.get('extra_config') is not None:
             clone.extra_config = dict(self.extra_config)
+        if self.guest_overrides:   # the same guest OS and tools; not its identity
+            clone.guest_overrides = {path: value for path, value in self.guest_overrides.items()
+                                     if 'tools' in path} or None
         if self.customization is not None:
             clone.customization = dict(self.customization)
             clone.path_readers = clone._custom_path_readers()
@@ -1365,7 +1412,9 @@ class VirtualMachine(ManagedEntity):
         if hot:
             task.post_event('VmEmigratingEvent', self)
         self._move(pool, host, datastore, folder)
-        task.post_event('VmMigratedEvent' if hot else done, self, **source)
+        # the VM's event arguments name where it is now: its host and datastore
+        task.post_event('VmMigratedEvent' if hot else done, self, ds=event_argument(
+            server, 'DatastoreEventArgument', 'datastore', datastore), **source)
 
     def _placement(self):
         """The source* arguments of the migrated / relocated event."""
@@ -1486,11 +1535,10 @@ _runtime_readers = {
 _guest_readers = {
     'guestId': lambda vm: vm.guest_id,
     'guestFullName': lambda vm: vm.guest_full_name,
-    'toolsStatus': lambda vm: 'toolsOk' if vm.tools_running else 'toolsNotRunning',
-    'toolsVersionStatus': _constant('guestToolsCurrent'),
-    'toolsVersionStatus2': _constant('guestToolsCurrent'),
-    'toolsRunningStatus': lambda vm: ('guestToolsRunning' if vm.tools_running
-                                      else 'guestToolsNotRunning'),
+    'toolsStatus': lambda vm: vm.tools_status()[0],
+    'toolsVersionStatus': lambda vm: vm.tools_status()[1],
+    'toolsVersionStatus2': lambda vm: vm.tools_status()[1],
+    'toolsRunningStatus': lambda vm: vm.tools_status()[2],
     'hostName': lambda vm: vm.guest_host_name if vm.tools_running else None,
     'ipAddress': lambda vm: vm_ip(vm.sequence) if vm.tools_running else None,
 }
@@ -1525,7 +1573,7 @@ _VM_PATH_READERS = {
     'config.hardware.numCoresPerSocket': lambda vm: vm.cores_per_socket,
     'config.hardware.memoryMB': lambda vm: vm.memory_mb,
     'guest.guestState': lambda vm: 'running' if vm.tools_running else 'notRunning',
-    'guest.toolsVersion': _constant(TOOLS_VERSION_TEXT),
+    'guest.toolsVersion': lambda vm: vm.tools_status()[3],
     'guest.guestFamily': lambda vm: GUEST_FAMILY.get(vm.guest_id, 'otherGuestFamily'),
 }
 for _name, _reader in _runtime_readers.items():
@@ -1534,6 +1582,21 @@ for _name, _reader in _runtime_readers.items():
 for _name, _reader in _guest_readers.items():
     _VM_PATH_READERS['guest.' + _name] = _reader
     _VM_PATH_READERS['summary.guest.' + _name] = _reader
+
+
+def _told_or(path, reader):
+    """A guest path's reader that answers what SET.<path> told, if it did."""
+    def read(vm):
+        told = vm.guest_overrides
+        if told and path in told:
+            return told[path]
+        return reader(vm)
+    return read
+
+
+for _path, _reader in list(_VM_PATH_READERS.items()):
+    if _path.startswith(('guest.', 'summary.guest.')):
+        _VM_PATH_READERS[_path] = _told_or(_path, _reader)
 VirtualMachine.path_readers = _VM_PATH_READERS
 
 
@@ -1684,6 +1747,19 @@ GUEST_OPERATION_SECONDS = 0.05   # how long a guest takes to act on shutdown / r
 
 # -- VirtualMachineConfigSpec ------------------------------------------------------------------
 
+TEMPLATE_RECONFIGURABLE = frozenset(('name', 'annotation'))
+_SET_PREFIX = 'SET.'
+_TELLABLE = {'guest': 'GuestInfo', 'summary.guest': 'VirtualMachineGuestSummary'}
+
+
+def given_fields(data):
+    """The names of the fields a request's data object sets (an empty array
+    sets nothing: clients cannot tell it from an absent one)."""
+    return [name for name in data._type._names
+            if name not in ('dynamicType', 'dynamicProperty')
+            and getattr(data, name, None) not in (None, [])]
+
+
 _DATASTORE_PATH = re.compile(r'^\[([^\]]+)\]\s*(.*)$')
 _MAC = re.compile(r'^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$')
 _KEY_BASE = (('VirtualDisk', 2000), ('VirtualEthernetCard', 4000), ('VirtualCdrom', 3000),
@@ -1801,16 +1877,23 @@ class _ConfigPlan:
             if spec.version not in HOST_HW_VERSIONS:
                 raise _invalid_argument('version')
             set_['hw_version'] = spec.version
+        if self.creating:
+            set_['tools_installed'] = False   # a new VM's guest has no OS, let alone tools
         if spec.extraConfig:
             extra = dict(vm.extra_config or {})
+            told = dict(vm.guest_overrides or {})
             for option in spec.extraConfig:
                 if not option.key:
                     raise _invalid_argument('extraConfig')
-                if option.value is None or option.value == '':
+                if option.key.startswith(_SET_PREFIX):
+                    self._tell_guest(told, option.key[len(_SET_PREFIX):], option.value)
+                elif option.value is None or option.value == '':
                     extra.pop(option.key, None)
                 else:
                     extra[option.key] = option.value
             set_['extra_config'] = extra or None
+            if told != (vm.guest_overrides or {}):
+                set_['guest_overrides'] = told or None
         for field, attr in (('cpuAllocation', 'cpu_allocation'),
                             ('memoryAllocation', 'memory_allocation')):
             given = getattr(spec, field)
@@ -1835,6 +1918,39 @@ class _ConfigPlan:
             set_['datastore_object'] = parsed[0]
         if spec.deviceChange or self.creating:
             self._validate_devices()
+
+    def _tell_guest(self, told, path, value):
+        """vcsim's convention: extraConfig 'SET.guest.ipAddress' = value sets
+        that guest property (and summary.guest's of the same name); an empty
+        value takes it back. Only guest / summary.guest scalars can be told."""
+        schema = self.vm.server.schema
+        owner, _, name = path.rpartition('.')
+        type_name = _TELLABLE.get(owner)
+        field = schema.types[type_name].field_map.get(name) if type_name else None
+        if field is None or field.name in ('dynamicType',) or \
+                field.type not in ('string', 'boolean') and field.type not in schema.enums:
+            raise _invalid_argument('extraConfig["%s%s"]' % (_SET_PREFIX, path))
+        paths = [path]
+        mirror = 'summary.guest' if owner == 'guest' else None
+        if mirror and name in schema.types[_TELLABLE[mirror]].field_map:
+            paths.append('%s.%s' % (mirror, name))
+        if value is None or value == '':
+            for each in paths:
+                told.pop(each, None)
+            return
+        text = str(value)
+        if field.type == 'boolean':
+            if text.lower() not in ('true', 'false'):
+                raise _invalid_argument('extraConfig["%s%s"]' % (_SET_PREFIX, path))
+            value = text.lower() == 'true'
+        elif field.type in schema.enums:
+            if text not in schema.enums[field.type].values:
+                raise _invalid_argument('extraConfig["%s%s"]' % (_SET_PREFIX, path))
+            value = text
+        else:
+            value = text
+        for each in paths:
+            told[each] = value
 
     # -- devices ------------------------------------------------------------------
     def _validate_devices(self):
@@ -1877,9 +1993,11 @@ class _ConfigPlan:
     def _add(self, index, change, device):
         T = self.T
         asked = device.key
-        if asked is None or asked < 0 or asked in self.used_keys:
+        # vCenter gives every new device a fresh key: a client's key of 0
+        # (pyVmomi's default) or below is a placeholder, as is one in use
+        if asked is None or asked <= 0 or asked in self.used_keys:
             device.key = self._new_key(device)
-        if asked is not None and asked != device.key:
+        if asked is not None and asked != 0 and asked != device.key:
             self.keymap[asked] = device.key
         self.used_keys.add(device.key)
         if device.controllerKey is not None:
@@ -2161,7 +2279,7 @@ class _ConfigPlan:
         count = sum(1 for d in self.devices if isinstance(d, T.VirtualEthernetCard))
         network = vm._nic_network(nic)
         nic.deviceInfo = T.Description(label='Network adapter %d' % (count + 1),
-                                       summary=network.name if network is not None else '')
+                                       summary=nic_summary(network))
         pci = self._find(100)
         if pci is not None:
             pci.device = list(pci.device or []) + [nic.key]
@@ -2280,7 +2398,7 @@ class _ConfigPlan:
                 network = self.vm._nic_network(device)
                 device.deviceInfo = T.Description(
                     label=device.deviceInfo.label if device.deviceInfo else 'Network adapter',
-                    summary=network.name if network is not None else '')
+                    summary=nic_summary(network))
             if given.connectable is not None:
                 device.connectable = copy.deepcopy(given.connectable)
             if given.addressType == 'manual' and given.macAddress:
@@ -2316,6 +2434,8 @@ class _ConfigPlan:
             names.extend(ManagedEntity.NAMED_PROPERTIES)
         if 'num_cpu' in self.scalars or 'memory_mb' in self.scalars:
             names.extend(['runtime', 'layoutEx', 'layout', 'storage'])
+        if 'guest_overrides' in self.scalars:
+            names.append('guest')
         if self.devices is not None:
             for backing, capacity in self.detached_files:
                 ds = vm.server.objects.get(backing.datastore)
@@ -2355,6 +2475,17 @@ class _NicPort:
     def __init__(self, vm, key):
         self.ref = MoRef('VirtualMachine', vm.ref.value if key == 4000 else
                          '%s/%d' % (vm.ref.value, key))
+
+
+def nic_summary(network):
+    """deviceInfo.summary of a NIC as vCenter words it: the network's name,
+    or for a distributed portgroup its switch's uuid."""
+    if network is None:
+        return ''
+    dvs = getattr(network, 'dvs', None)
+    if network.type_name == 'DistributedVirtualPortgroup' and dvs is not None:
+        return 'DVSwitch: %s' % dvs.uuid
+    return network.name
 
 
 def _cdrom_summary(T, backing):
