@@ -12,9 +12,10 @@ the inventory.
 import pytest
 from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
-from pyVmomi import vim, vmodl
+from pyVmomi import VmomiSupport, vim, vmodl
 
 from tests.conftest import _simulator, all_of
+from vimsim.managed.vm.config_settings import ENUM_OF, SPEC_FIELDS
 
 PC = vmodl.query.PropertyCollector
 Device = vim.vm.device
@@ -288,3 +289,178 @@ def test_default_vms_and_their_clones_have_tools(si, dc):
     finally:
         WaitForTask(clone.PowerOffVM_Task())
         WaitForTask(clone.Destroy_Task())
+
+
+# -- every ConfigSpec field is applied and read back (or refused) ------------------------
+
+def _sample(kind, current, name, enums=None):
+    """A value of pyVmomi type `kind` that differs from `current`: what a
+    client would send to change the setting (`enums`: the values of string
+    settings that take an enum's)."""
+    if enums and name in enums:
+        return next(v for v in enums[name] if v != current)
+    if kind is bool:
+        return not current
+    if issubclass(kind, int):
+        return (current or 0) + 2 if name != 'vmOpNotificationTimeout' else 120
+    if issubclass(kind, str):
+        values = getattr(kind, 'values', None)
+        if values:
+            return next(v for v in values if v != current)
+        return 'sample-%s' % name
+    if issubclass(kind, VmomiSupport.Array):
+        item = _sample(kind.Item, None, name)
+        return [item]
+    if issubclass(kind, vmodl.DynamicData):
+        value = kind()
+        changed = False
+        for prop in kind._GetPropertyList():
+            if prop.name in ('dynamicType', 'dynamicProperty'):
+                continue
+            old = getattr(current, prop.name, None) if current is not None else None
+            required = not prop.flags & VmomiSupport.F_OPTIONAL
+            simple = prop.type in (bool, str) or issubclass(prop.type, int) or \
+                getattr(prop.type, 'values', None)
+            if required or (simple and not changed and not issubclass(prop.type,
+                                                                       VmomiSupport.Array)):
+                setattr(value, prop.name, _sample(prop.type, old, prop.name))
+                changed = changed or simple
+        return value
+    raise AssertionError('no sample for %s' % kind)
+
+
+def _config_path(info, path):
+    for step in path.split('.'):
+        info = getattr(info, step, None)
+    return info
+
+
+def _same(sent, read):
+    """Whether what was read back holds everything that was sent."""
+    if isinstance(sent, list):
+        return len(sent) == len(read or []) and all(_same(a, b) for a, b in zip(sent, read))
+    if isinstance(sent, vmodl.DynamicData):
+        return read is not None and all(
+            _same(getattr(sent, p.name), getattr(read, p.name, None))
+            for p in type(sent)._GetPropertyList()
+            if p.name not in ('dynamicType', 'dynamicProperty')
+            and getattr(sent, p.name) not in (None, []))
+    return sent == read
+
+
+def test_every_config_spec_field_is_applied_or_refused(sim, si, dc):
+    """Walk VirtualMachineConfigSpec as the served schema has it: every field
+    has its place in config_settings.SPEC_FIELDS, and each stored setting
+    sent by pyVmomi is read back in `config` (they used to be dropped while
+    the task succeeded); fields of services vimsim does not simulate answer
+    NotSupported rather than being ignored."""
+    schema = sim.sim.schema
+    fields = [f.name for f in schema.types['VirtualMachineConfigSpec'].fields
+              if f.name not in ('dynamicType', 'dynamicProperty')]
+    assert set(fields) == set(SPEC_FIELDS), set(fields) ^ set(SPEC_FIELDS)
+    vm = named(si, vim.VirtualMachine, 'DC0_H0_VM1')
+    props = {p.name: p.type for p in vim.vm.ConfigSpec._GetPropertyList()}
+    numa = {'exposeVnumaOnCpuHotadd': 'vnumaOnCpuHotaddExposed'}
+    enums = {name: sorted(schema.enums[enum].values) for name, enum in ENUM_OF.items()
+             if enum in schema.enums}
+    checked = []
+    for name in fields:
+        how = SPEC_FIELDS[name]
+        kind, path = how if isinstance(how, tuple) else (how, name)
+        if kind not in ('setting', 'merged') or name not in props:
+            continue
+        current = _config_path(vm.config, path)
+        value = _sample(props[name], current, name, enums)
+        WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(**{name: value})))
+        read = _config_path(vm.config, path)
+        if name == 'virtualNuma':
+            value = vim.vm.VirtualNumaInfo(**{numa.get(k, k): getattr(value, k) for k in (
+                'coresPerNumaNode', 'exposeVnumaOnCpuHotadd')
+                if getattr(value, k) is not None})
+        assert _same(value, read), (name, value, read)
+        checked.append(name)
+    assert len(checked) > 50
+    for name, value in (('crypto', vim.encryption.CryptoSpecEncrypt(
+            cryptoKeyId=vim.encryption.CryptoKeyId(keyId='k'))),
+            ('vmProfile', [vim.vm.DefinedProfileSpec(profileId='gold')])):
+        fails_with(vmodl.fault.NotSupported, vm.ReconfigVM_Task(vim.vm.ConfigSpec(
+            **{name: value})))
+    # the no-op forms are fine
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(
+        crypto=vim.encryption.CryptoSpecNoOp(), vmProfile=[vim.vm.EmptyProfileSpec()])))
+
+
+def test_settings_follow_vcenter_rules(sim, si, dc):
+    """Settings a running VM cannot change answer InvalidPowerState, values
+    outside their enum InvalidArgument, a stale changeVersion
+    ConcurrentAccess; a second session sees the change, and clones and
+    CreateVM_Task take the same settings."""
+    vm = named(si, vim.VirtualMachine, 'DC0_H0_VM0')
+    watcher = Watcher(sim, vm, ['config.firmware', 'config.bootOptions.bootDelay',
+                                'config.changeTrackingEnabled'])
+    try:
+        stale = vm.config.changeVersion
+        WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(
+            firmware='efi', changeTrackingEnabled=True, changeVersion=stale,
+            bootOptions=vim.vm.BootOptions(bootDelay=5000))))
+        seen = watcher.changes()
+        assert seen['config.firmware'] == 'efi' and seen['config.bootOptions.bootDelay'] == 5000
+        assert seen['config.changeTrackingEnabled'] is True
+        # the boot options not given kept their values
+        assert vm.config.bootOptions.bootRetryDelay == 10000
+        fails_with(vim.fault.ConcurrentAccess, vm.ReconfigVM_Task(vim.vm.ConfigSpec(
+            firmware='bios', changeVersion=stale)))
+        fails_with(vmodl.fault.InvalidArgument, vm.ReconfigVM_Task(vim.vm.ConfigSpec(
+            firmware='uefi-ish')))
+        WaitForTask(vm.PowerOnVM_Task())
+        try:
+            fails_with(vim.fault.InvalidPowerState, vm.ReconfigVM_Task(vim.vm.ConfigSpec(
+                nestedHVEnabled=True)))
+            WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(changeTrackingEnabled=False)))
+        finally:
+            WaitForTask(vm.PowerOffVM_Task())
+        assert any(event.configSpec.changeTrackingEnabled is False
+                   for event in events_of(si, vm, 'VmReconfiguredEvent'))
+        task = vm.CloneVM_Task(folder=dc.vmFolder, name='fidelity-efi', spec=vim.vm.CloneSpec(
+            location=vim.vm.RelocateSpec(), powerOn=False, template=False,
+            config=vim.vm.ConfigSpec(nestedHVEnabled=True)))
+        WaitForTask(task)
+        clone = task.info.result
+        try:
+            assert clone.config.firmware == 'efi' and clone.config.nestedHVEnabled is True
+            assert vm.config.nestedHVEnabled is False
+        finally:
+            WaitForTask(clone.Destroy_Task())
+    finally:
+        watcher.close()
+
+
+def test_clone_takes_location_device_changes_and_config(si, dc):
+    """CloneVM_Task applies spec.location.deviceChange (a clone can change
+    its network; it used to be ignored) and spec.config's settings; a bad
+    change fails the task and leaves no clone behind."""
+    source = named(si, vim.VirtualMachine, 'DC0_H0_VM0')
+    nic = next(d for d in source.config.hardware.device
+               if isinstance(d, Device.VirtualEthernetCard))
+    nic.backing = Device.VirtualEthernetCard.NetworkBackingInfo(deviceName='VM Network')
+    spec = vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec(deviceChange=[
+            Device.VirtualDeviceSpec(operation='edit', device=nic)]),
+        powerOn=False, template=False,
+        config=vim.vm.ConfigSpec(vPMCEnabled=True, memoryReservationLockedToMax=True))
+    task = source.CloneVM_Task(folder=dc.vmFolder, name='fidelity-renet', spec=spec)
+    WaitForTask(task)
+    clone = task.info.result
+    try:
+        cloned = next(d for d in clone.config.hardware.device if d.key == nic.key)
+        assert cloned.deviceInfo.summary == 'VM Network'
+        assert clone.network[0].name == 'VM Network'   # the first NIC's
+        assert clone.config.vPMCEnabled is True
+        assert clone.config.memoryReservationLockedToMax is True
+        assert source.config.vPMCEnabled is False
+    finally:
+        WaitForTask(clone.Destroy_Task())
+    nic.backing = Device.VirtualEthernetCard.NetworkBackingInfo(deviceName='no such net')
+    fails_with(vim.fault.InvalidDeviceSpec, source.CloneVM_Task(
+        folder=dc.vmFolder, name='fidelity-badnet', spec=spec))
+    assert not [vm for vm in all_of(si, vim.VirtualMachine) if vm.name == 'fidelity-badnet']

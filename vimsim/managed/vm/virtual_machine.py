@@ -17,6 +17,7 @@ from twisted.internet import reactor
 
 from vimsim.managed.entity import ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.vm.config_settings import SettingsPlan, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.guest_os import GUEST_FAMILY, GUEST_NAMES
 from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization, check_name,
@@ -74,6 +75,9 @@ class VirtualMachine(ManagedEntity):
     memory_hot_add = False
     tools_installed = True     # False: guest tools never run (ToolsUnavailable)
     guest_overrides = None     # {'guest.ipAddress': value, ...} given by SET.* extraConfig
+    settings = None            # {config path: value} a ConfigSpec set (config_settings)
+    uuid_override = None       # config.uuid / instanceUuid a ConfigSpec gave
+    instance_uuid_override = None
     change_stamp = None        # last reconfiguration (config.changeVersion / modified)
     hw_version = HW_VERSION    # config.version ('vmx-21')
     _devices = None            # the mutable device list, once anything changed it
@@ -117,11 +121,11 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def uuid(self):
-        return self._uuid('42')
+        return self.uuid_override or self._uuid('42')
 
     @property
     def instance_uuid(self):
-        return self._uuid('50')
+        return self.instance_uuid_override or self._uuid('50')
 
     @property
     def mac(self):
@@ -391,6 +395,10 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def config(self):
+        config = self._computed_config()
+        return lay_over(config, self.settings) if self.settings else config
+
+    def _computed_config(self):
         T = self.T
         shared = _shared(self.server)
         return T.VirtualMachineConfigInfo(
@@ -1165,10 +1173,12 @@ class VirtualMachine(ManagedEntity):
             clone = self._copy_to(ctx, folder_object, vm_name, target_pool, target, target_ds,
                                   snapshot if linked else None, snapshot)
             try:
+                if location is not None and location.deviceChange:
+                    # the clone's devices as placed (a NIC on another network, a disk's mode)
+                    clone.apply_config_spec(ctx, self.T.VirtualMachineConfigSpec(
+                        deviceChange=location.deviceChange))
                 if spec.config is not None:
-                    apply = getattr(clone, 'apply_config_spec', None)
-                    if apply is not None:
-                        apply(ctx, spec.config)
+                    clone.apply_config_spec(ctx, spec.config)
                 if spec.customization is not None:
                     clone.apply_customization(spec.customization)
             except Exception:
@@ -1226,6 +1236,9 @@ class VirtualMachine(ManagedEntity):
                 setattr(clone, attr, copy.deepcopy(self.__dict__[attr]))
         if self.__dict__.get('extra_config') is not None:
             clone.extra_config = dict(self.extra_config)
+        if self.settings:   # the same settings; its own files' directories
+            clone.settings = {path: copy.deepcopy(value) for path, value in self.settings.items()
+                              if not path.startswith('files.')} or None
         if self.guest_overrides:   # the same guest OS and tools; not its identity
             clone.guest_overrides = {path: value for path, value in self.guest_overrides.items()
                                      if 'tools' in path} or None
@@ -1817,6 +1830,8 @@ class _ConfigPlan:
         self.creating = creating
         self.T = vm.T
         self.scalars = {}
+        self.settings = {}        # {config path: value} (config_settings)
+        self.file_dirs = {}       # {'files.logDirectory': path, ...}
         self.devices = None       # new device list when deviceChange is given
         self.created_files = []
         self.destroyed_files = []
@@ -1877,6 +1892,22 @@ class _ConfigPlan:
             if spec.version not in HOST_HW_VERSIONS:
                 raise _invalid_argument('version')
             set_['hw_version'] = spec.version
+        elif spec.version is not None and spec.version != vm.hw_version:
+            raise _invalid_argument('version')   # an existing VM upgrades: UpgradeVM_Task
+        for field, attr in (('uuid', 'uuid_override'),
+                            ('instanceUuid', 'instance_uuid_override')):
+            value = getattr(spec, field)
+            if value is not None:
+                try:
+                    uuid_module.UUID(value)
+                except ValueError:
+                    raise _invalid_argument(field) from None
+                set_[attr] = value.lower()
+        if spec.createDate is not None:
+            set_['created'] = spec.createDate
+        if not self.creating and spec.files is not None:
+            self._file_settings(spec.files)
+        self.settings = SettingsPlan(vm, spec, on).plan()
         if self.creating:
             set_['tools_installed'] = False   # a new VM's guest has no OS, let alone tools
         if spec.extraConfig:
@@ -1918,6 +1949,21 @@ class _ConfigPlan:
             set_['datastore_object'] = parsed[0]
         if spec.deviceChange or self.creating:
             self._validate_devices()
+
+    def _file_settings(self, files):
+        """A reconfiguration may move the snapshot, suspend, log and FT
+        metadata directories; the VM's .vmx stays where it is."""
+        if files.vmPathName and files.vmPathName != self.vm.file_path('.vmx'):
+            raise _invalid_argument('files.vmPathName')
+        for field in ('snapshotDirectory', 'suspendDirectory', 'logDirectory',
+                      'ftMetadataDirectory'):
+            value = getattr(files, field)
+            if value:
+                parsed = parse_datastore_path(self.vm.server, value)
+                if parsed is None or parsed[0] is None:
+                    raise fault('InvalidDatastorePath', "Invalid datastore path '%s'."
+                                % value, datastorePath=value)
+                self.file_dirs['files.' + field] = value
 
     def _tell_guest(self, told, path, value):
         """vcsim's convention: extraConfig 'SET.guest.ipAddress' = value sets
@@ -2430,6 +2476,8 @@ class _ConfigPlan:
         names = ['config', 'summary']
         for attr, value in self.scalars.items():
             setattr(vm, attr, value)
+        if self.settings or self.file_dirs:
+            vm.settings = {**(vm.settings or {}), **self.settings, **self.file_dirs}
         if 'name' in self.scalars:
             names.extend(ManagedEntity.NAMED_PROPERTIES)
         if 'num_cpu' in self.scalars or 'memory_mb' in self.scalars:
