@@ -19,6 +19,8 @@ from vimsim.managed.entity import ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.vm.config_settings import SettingsPlan, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
+from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
+                                                   hw_number)
 from vimsim.managed.vm.guest_os import GUEST_FAMILY, GUEST_NAMES
 from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization, check_name,
                                             check_unique, detach_vm, event_argument,
@@ -36,11 +38,7 @@ from vimsim.soap.fault import fault
 KB = 1024
 MB = 1024 * KB
 GB = 1024 * MB
-HW_VERSION = 'vmx-21'
-# the virtual hardware versions an ESXi 8.0 U3 host runs (newest last)
-HOST_HW_VERSIONS = ('vmx-03', 'vmx-04', 'vmx-07', 'vmx-08', 'vmx-09', 'vmx-10', 'vmx-11',
-                    'vmx-13', 'vmx-14', 'vmx-15', 'vmx-17', 'vmx-18', 'vmx-19', 'vmx-20',
-                    'vmx-21')
+HW_VERSION = 'vmx-21'   # the inventory's VMs (made on ESXi 8.0 U3; newer hosts upgrade them)
 _HW_VERSION = re.compile(r'^vmx-(\d+)$')
 TOOLS_VERSION = 12389
 TOOLS_VERSION_TEXT = str(TOOLS_VERSION)
@@ -909,11 +907,12 @@ class VirtualMachine(ManagedEntity):
                 raise invalid_power_state('poweredOff', self.power_state)
             if self.template or getattr(self.host, 'maintenance', False):
                 raise invalid_state()
-            target = version or HOST_HW_VERSIONS[-1]
-            target = 'vmx-%02d' % int(_HW_VERSION.match(target).group(1))
-            if target not in HOST_HW_VERSIONS:
+            runs = host_hw_versions(self.host)
+            target = version or runs[-1]
+            target = 'vmx-%02d' % hw_number(target)
+            if target not in runs:
                 raise fault('NotSupported', 'The operation is not supported on the object.')
-            if _hw_number(target) <= _hw_number(self.hw_version):
+            if hw_number(target) <= hw_number(self.hw_version):
                 raise fault('AlreadyUpgraded', 'The virtual machine compatibility is already '
                             'up-to-date.')
             task.post_event('VmUpgradingEvent', self, version=target)
@@ -1750,11 +1749,6 @@ def _extent_size(backing, capacity_kb):
     return (capacity_kb or 0) * KB if capacity_kb and is_thick(backing) else 0
 
 
-def _hw_number(version):
-    match = _HW_VERSION.match(version or '')
-    return int(match.group(1)) if match else 0
-
-
 GUEST_OPERATION_SECONDS = 0.05   # how long a guest takes to act on shutdown / reboot / standby
 
 
@@ -1888,10 +1882,13 @@ class _ConfigPlan:
             set_['guest_id'] = spec.guestId
         if spec.annotation is not None:
             set_['annotation'] = spec.annotation
-        if spec.version is not None and self.creating:
-            if spec.version not in HOST_HW_VERSIONS:
+        if self.creating:
+            # a new VM: the version asked for, or the newest its host runs
+            runs = host_hw_versions(vm.host)
+            if spec.version is not None and (spec.version not in runs
+                                             or spec.version in CREATE_UNSUPPORTED):
                 raise _invalid_argument('version')
-            set_['hw_version'] = spec.version
+            set_['hw_version'] = spec.version or runs[-1]
         elif spec.version is not None and spec.version != vm.hw_version:
             raise _invalid_argument('version')   # an existing VM upgrades: UpgradeVM_Task
         for field, attr in (('uuid', 'uuid_override'),
