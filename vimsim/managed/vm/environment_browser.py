@@ -136,7 +136,7 @@ class EnvironmentBrowser(ManagedObject):
         return T.VirtualMachineConfigOption(
             version=key, description=DESCRIPTIONS[key], guestOSDescriptor=guests,
             guestOSDefaultIndex=default, hardwareOptions=_hardware_option(T, number),
-            capabilities=_config_capability(T, number),
+            capabilities=vm_capability(T),
             datastore=T.DatastoreOption(unsupportedVolumes=[]),
             defaultDevice=vm_defaults,
             supportedMonitorType=['release', 'debug', 'stats'],
@@ -258,13 +258,17 @@ def _hardware_option(T, hw):
                                                     memoryAllocationOption=shares))
 
 
-def _config_capability(T, hw):
+def vm_capability(T):
+    """What a VM on these hosts can do: a VM's `capability` and a config
+    option's `capabilities`."""
     cls = T.VirtualMachineCapability
     values = {f.name: True for f in cls._type.fields if f.type == 'boolean'}
-    values.update(recordReplaySupported=False, sevSupported=False, sevSnpSupported=False,
-                  tdxSupported=False, requireSgxAttestationSupported=False,
-                  pmemFailoverSupported=hw >= 17, virtualMmuUsageIgnored=True,
-                  virtualExecUsageIgnored=True)
+    values.update(vmNpivWwnSupported=True, npivWwnOnNonRdmVmSupported=True,
+                  recordReplaySupported=False, sevSupported=False, pmemFailoverSupported=False,
+                  requireSgxAttestationSupported=False, sevSnpSupported=False,
+                  tdxSupported=False, ehvSecureBootSupported=False,
+                  virtualMmuUsageIgnored=True, virtualExecUsageIgnored=True,
+                  perVmEvcSupported=True, vendorDeviceGroupSupported=True)
     return cls(**{k: v for k, v in values.items() if k in cls._type.field_map})
 
 

@@ -20,7 +20,7 @@ from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.vm.config_settings import SettingsPlan, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
-                                                   hw_number)
+                                                   hw_number, vm_capability)
 from vimsim.managed.vm.guest_os import GUEST_FAMILY, GUEST_NAMES
 from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization, check_name,
                                             check_unique, detach_vm, event_argument,
@@ -39,7 +39,6 @@ KB = 1024
 MB = 1024 * KB
 GB = 1024 * MB
 HW_VERSION = 'vmx-21'   # the inventory's VMs (made on ESXi 8.0 U3; newer hosts upgrade them)
-_HW_VERSION = re.compile(r'^vmx-(\d+)$')
 TOOLS_VERSION = 12389
 TOOLS_VERSION_TEXT = str(TOOLS_VERSION)
 VMX_SIZE = 2684
@@ -899,7 +898,7 @@ class VirtualMachine(ManagedEntity):
         the newest the host runs) one the host runs (NotSupported) and newer
         than the VM's (AlreadyUpgraded); a malformed one is InvalidArgument.
         VmUpgradingEvent, then VmUpgradeCompleteEvent."""
-        if version is not None and not _HW_VERSION.match(version):
+        if version is not None and not hw_number(version):
             raise _invalid_argument('version')
 
         def work(task):
@@ -1706,24 +1705,12 @@ def _shared(server):
         'sgx': T.VirtualMachineSgxInfo(epcSize=0, flcMode='unlocked', requireAttestation=False),
         'monitoring': T.VirtualMachineGuestMonitoringModeInfo(),
         'device_groups': T.VirtualMachineVirtualDeviceGroups(),
-        'capability': _vm_capability(T),
+        'capability': vm_capability(T),
     }
     for value in found.values():   # shared and read-only: written once per encoder
         freeze(value)
     _shared_objects[id(server.schema)] = found
     return found
-
-
-def _vm_capability(T):
-    cls = T.VirtualMachineCapability
-    values = {f.name: True for f in cls._type.fields if f.type == 'boolean'}
-    values.update(vmNpivWwnSupported=True, npivWwnOnNonRdmVmSupported=True,
-                  recordReplaySupported=False, sevSupported=False, pmemFailoverSupported=False,
-                  requireSgxAttestationSupported=False, sevSnpSupported=False,
-                  tdxSupported=False, ehvSecureBootSupported=False,
-                  virtualMmuUsageIgnored=True, virtualExecUsageIgnored=True,
-                  perVmEvcSupported=True, vendorDeviceGroupSupported=True)
-    return cls(**{k: v for k, v in values.items() if k in cls._type.field_map})
 
 
 # -- disk files -------------------------------------------------------------------------
