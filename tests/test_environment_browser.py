@@ -3,14 +3,22 @@ the hardware versions a compute resource's hosts run (an ESXi 9.x host up to
 vmx-22, an 8.0 U3 one up to vmx-21), config options with the guest OS
 catalogue, the config target and the hosts' capabilities; UpgradeVM_Task and
 CreateVM_Task follow the same versions. Every answer is validated against
-the served schema (tests/validation.py)."""
+the served schema (tests/validation.py).
+
+A simulator of its own: these tests create and upgrade VMs.
+"""
 import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import all_of, logged_in
+from tests.conftest import _simulator, all_of, logged_in
 
 QuerySpec = vim.EnvironmentBrowser.ConfigOptionQuerySpec
+
+
+@pytest.fixture(scope='module')
+def sim(validator):
+    return _simulator(validator, tls=False)
 
 
 def cluster_of(si):
