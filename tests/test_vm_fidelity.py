@@ -47,7 +47,7 @@ def events_of(si, entity, *types):
         eventTypeId=list(types)))
 
 
-def create_vm(si, dc, name):
+def create_vm(si, dc, name, **settings):
     """A VM made from scratch: one blank disk, one NIC on 'VM Network'."""
     cluster = next(e for e in dc.hostFolder.childEntity
                    if isinstance(e, vim.ClusterComputeResource))
@@ -64,7 +64,7 @@ def create_vm(si, dc, name):
                                              diskMode='persistent', thinProvisioned=True))),
             Device.VirtualDeviceSpec(operation='add', device=Device.VirtualVmxnet3(
                 backing=Device.VirtualEthernetCard.NetworkBackingInfo(
-                    deviceName='VM Network')))])
+                    deviceName='VM Network')))], **settings)
     task = dc.vmFolder.CreateVM_Task(config=config, pool=cluster.resourcePool)
     WaitForTask(task)
     return task.info.result
@@ -431,6 +431,16 @@ def test_settings_follow_vcenter_rules(sim, si, dc):
             assert vm.config.nestedHVEnabled is False
         finally:
             WaitForTask(clone.Destroy_Task())
+        made = create_vm(si, dc, 'fidelity-made', firmware='efi', vPMCEnabled=True,
+                         bootOptions=vim.vm.BootOptions(efiSecureBootEnabled=True),
+                         tools=vim.vm.ToolsConfigInfo(syncTimeWithHost=True))
+        try:
+            config = made.config
+            assert config.firmware == 'efi' and config.vPMCEnabled is True
+            assert config.bootOptions.efiSecureBootEnabled is True
+            assert config.tools.syncTimeWithHost is True
+        finally:
+            WaitForTask(made.Destroy_Task())
     finally:
         watcher.close()
 
@@ -464,3 +474,59 @@ def test_clone_takes_location_device_changes_and_config(si, dc):
     fails_with(vim.fault.InvalidDeviceSpec, source.CloneVM_Task(
         folder=dc.vmFolder, name='fidelity-badnet', spec=spec))
     assert not [vm for vm in all_of(si, vim.VirtualMachine) if vm.name == 'fidelity-badnet']
+
+
+def test_spec_fields_with_rules_of_their_own(si, dc):
+    """vAppConfig's ArrayUpdateSpecs, npiv WWN operations, cpuFeatureMask,
+    uuid / instanceUuid, file directories, and version (an existing VM
+    upgrades through UpgradeVM_Task, so a different one is refused)."""
+    vm = named(si, vim.VirtualMachine, 'DC0_H0_VM1')
+    Prop = vim.vApp.PropertySpec
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(vAppConfig=vim.vApp.VmConfigSpec(
+        property=[Prop(operation='add', info=vim.vApp.PropertyInfo(
+            key=1, id='ip', type='string', value='10.0.0.9'))],
+        product=[vim.vApp.ProductSpec(operation='add', info=vim.vApp.ProductInfo(
+            key=0, name='appliance', version='1.0'))],
+        ovfEnvironmentTransport=['com.vmware.guestInfo']))))
+    app = vm.config.vAppConfig
+    assert [(p.id, p.value) for p in app.property] == [('ip', '10.0.0.9')]
+    assert app.product[0].name == 'appliance'
+    assert app.ovfEnvironmentTransport == ['com.vmware.guestInfo']
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(vAppConfig=vim.vApp.VmConfigSpec(
+        property=[Prop(operation='edit', info=vim.vApp.PropertyInfo(key=1, value='10.0.0.10'))]))))
+    assert vm.config.vAppConfig.property[0].value == '10.0.0.10'
+    assert vm.config.vAppConfig.property[0].id == 'ip'
+    fails_with(vmodl.fault.InvalidArgument, vm.ReconfigVM_Task(vim.vm.ConfigSpec(
+        vAppConfig=vim.vApp.VmConfigSpec(property=[Prop(operation='remove', removeKey=7)]))))
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(vAppConfigRemoved=True)))
+    assert vm.config.vAppConfig is None
+
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(
+        npivWorldWideNameOp='generate', npivDesiredNodeWwns=1, npivDesiredPortWwns=2)))
+    config = vm.config
+    assert len(config.npivNodeWorldWideName) == 1 and len(config.npivPortWorldWideName) == 2
+    assert config.npivWorldWideNameType == 'vc'
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(npivWorldWideNameOp='remove')))
+    assert not vm.config.npivNodeWorldWideName
+
+    mask = vim.host.CpuIdInfo(level=1, vendor='intel', ecx='---- ---- ---- ---- ---- ---- ---- -0--')
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(cpuFeatureMask=[
+        vim.vm.ConfigSpec.CpuIdInfoSpec(operation='add', info=mask)])))
+    assert [(m.level, m.ecx) for m in vm.config.cpuFeatureMask] == [(1, mask.ecx)]
+
+    uuid = '4201aaaa-bbbb-cccc-dddd-eeeeeeeeeeee'
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(uuid=uuid)))
+    assert vm.config.uuid == uuid and vm.summary.config.uuid == uuid
+    fails_with(vmodl.fault.InvalidArgument, vm.ReconfigVM_Task(vim.vm.ConfigSpec(
+        uuid='not-a-uuid')))
+
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(files=vim.vm.FileInfo(
+        logDirectory='[LocalDS_0] logs/'))))
+    assert vm.config.files.logDirectory == '[LocalDS_0] logs/'
+    assert vm.config.files.vmPathName.endswith('DC0_H0_VM1.vmx')
+    fails_with(vmodl.fault.InvalidArgument, vm.ReconfigVM_Task(vim.vm.ConfigSpec(
+        files=vim.vm.FileInfo(vmPathName='[LocalDS_0] elsewhere/x.vmx'))))
+
+    fails_with(vmodl.fault.InvalidArgument, vm.ReconfigVM_Task(vim.vm.ConfigSpec(
+        version='vmx-19')))
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(version=vm.config.version)))

@@ -87,10 +87,12 @@ def invalid_argument(name):
                  invalidProperty=name)
 
 
-def _set_fields(data):
+def given_fields(data):
+    """(name, value) of the fields a request's data object sets (an empty
+    array sets nothing: clients cannot tell it from an absent one)."""
     return [(name, getattr(data, name)) for name in data._type._names
             if name not in ('dynamicType', 'dynamicProperty')
-            and getattr(data, name, None) is not None]
+            and getattr(data, name, None) not in (None, [])]
 
 
 def _read(config, path):
@@ -121,8 +123,8 @@ class SettingsPlan:
 
     def plan(self):
         spec = self.spec
-        given = [(name, value) for name, value in _set_fields(spec)
-                 if SPEC_FIELDS.get(name) != 'vm' and value != []]
+        given = [(name, value) for name, value in given_fields(spec)
+                 if SPEC_FIELDS.get(name) != 'vm']
         if not given:
             return {}
         config = self.vm.config
@@ -142,12 +144,12 @@ class SettingsPlan:
             elif kind == 'merged':
                 out[path] = self._merged(name, _read(config, path), value, path)
             elif kind == 'arrayUpdate':
+                # a CPUID mask is one per (level, vendor); removeKey names a level
                 out[path] = self._array_update(name, _read(config, path) or [], value,
-                                               lambda info: (info.level, info.vendor))
-            elif kind == 'vAppConfig':
-                pass   # below, once: vAppConfig and vAppConfigRemoved go together
-            elif kind == 'npiv':
-                pass
+                                               lambda info: (info.level, info.vendor),
+                                               lambda info: info.level)
+            elif kind in ('vAppConfig', 'npiv'):
+                continue   # their fields go together: applied once, below
             elif kind == 'changeVersion':
                 if value != config.changeVersion:
                     raise fault('ConcurrentAccess', 'The object has already been updated '
@@ -173,7 +175,7 @@ class SettingsPlan:
             target_type = getattr(T, info_field.type) if info_field is not None \
                 else type(given)
         merged = copy.deepcopy(current) if current is not None else target_type()
-        for field, value in _set_fields(given):
+        for field, value in given_fields(given):
             field = _NUMA_NAMES.get(field, field) if name == 'virtualNuma' else field
             if field not in merged._type.field_map:
                 raise invalid_argument('%s.%s' % (name, field))
@@ -187,15 +189,16 @@ class SettingsPlan:
             merged.autoCoresPerNumaNode = given.coresPerNumaNode == 0
         return merged
 
-    def _array_update(self, name, current, updates, key_of):
+    def _array_update(self, name, current, updates, key_of, removed_by=None):
         """ArrayUpdateSpec semantics: add (a new key), edit (an existing one),
-        remove (by removeKey); anything else is InvalidArgument."""
+        remove (the items whose `removed_by` is removeKey); anything else is
+        InvalidArgument."""
+        removed_by = removed_by or key_of
         items = [copy.deepcopy(item) for item in current]
         for index, update in enumerate(updates):
             where = '%s[%d]' % (name, index)
             if update.operation == 'remove':
-                found = [item for item in items if update.removeKey in (key_of(item),
-                                                                        key_of(item)[0])]
+                found = [item for item in items if removed_by(item) == update.removeKey]
                 if not found:
                     raise invalid_argument(where + '.removeKey')
                 items = [item for item in items if item not in found]
@@ -211,7 +214,7 @@ class SettingsPlan:
             else:
                 if existing is None:
                     raise invalid_argument(where + '.info')
-                for field, value in _set_fields(info):
+                for field, value in given_fields(info):
                     setattr(existing, field, copy.deepcopy(value))
         return items
 
@@ -226,8 +229,11 @@ class SettingsPlan:
             return None
         T = self.T
         info = copy.deepcopy(current) if current is not None else T.VmConfigInfo(
-            product=[], property=[], eula=[], ovfSection=[], ovfEnvironmentTransport=[],
-            installBootRequired=False, installBootStopDelay=0)
+            product=[], property=[], ipAssignment=T.VAppIPAssignmentInfo(
+                ipAllocationPolicy='fixedPolicy', supportedIpProtocol=['IPv4'],
+                ipProtocol='IPv4'),
+            eula=[], ovfSection=[], ovfEnvironmentTransport=[], installBootRequired=False,
+            installBootStopDelay=0)
         for field in ('product', 'property', 'ovfSection'):
             if getattr(given, field):
                 setattr(info, field, self._array_update(

@@ -17,7 +17,7 @@ from twisted.internet import reactor
 
 from vimsim.managed.entity import ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
-from vimsim.managed.vm.config_settings import SettingsPlan, lay_over
+from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
                                                    hw_number, vm_capability)
@@ -880,7 +880,8 @@ class VirtualMachine(ManagedEntity):
     # -- reconfigure --------------------------------------------------------------------
     def ReconfigVM_Task(self, ctx, spec):
         def work(task):
-            if self.template and set(given_fields(spec)) - TEMPLATE_RECONFIGURABLE:
+            given = {name for name, _ in given_fields(spec)}
+            if self.template and given - TEMPLATE_RECONFIGURABLE:
                 # a template takes a new name or annotation, nothing else
                 raise fault('NotSupported', 'The operation is not supported on the object.')
             old_name = self.name
@@ -1744,14 +1745,6 @@ GUEST_OPERATION_SECONDS = 0.05   # how long a guest takes to act on shutdown / r
 TEMPLATE_RECONFIGURABLE = frozenset(('name', 'annotation'))
 _SET_PREFIX = 'SET.'
 _TELLABLE = {'guest': 'GuestInfo', 'summary.guest': 'VirtualMachineGuestSummary'}
-
-
-def given_fields(data):
-    """The names of the fields a request's data object sets (an empty array
-    sets nothing: clients cannot tell it from an absent one)."""
-    return [name for name in data._type._names
-            if name not in ('dynamicType', 'dynamicProperty')
-            and getattr(data, name, None) not in (None, [])]
 
 
 _DATASTORE_PATH = re.compile(r'^\[([^\]]+)\]\s*(.*)$')
