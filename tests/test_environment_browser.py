@@ -151,3 +151,19 @@ def test_an_esxi_8_host_runs_up_to_vmx_21(si_803):
     assert 'vmx-22' not in [d.key for d in descriptors]
     assert browser.QueryConfigOption().version == 'vmx-21'
     assert browser.QueryConfigOption(key='vmx-22') is None
+
+
+@pytest.fixture
+def si_esx(esx):
+    yield from logged_in(esx)
+
+
+def test_a_standalone_esxi_answers_for_itself(si_esx):
+    """In ESX mode the host's compute resource has its environment browser
+    (ha-env-browser), naming the one host."""
+    compute = all_of(si_esx, vim.ComputeResource)[0]
+    browser = compute.environmentBrowser
+    descriptors = browser.QueryConfigOptionDescriptor()
+    assert descriptors[-1].key == 'vmx-22'
+    assert descriptors[-1].host == compute.host
+    assert browser.QueryConfigTarget().datastore
