@@ -467,6 +467,9 @@ def test_clone_takes_location_device_changes_and_config(si, dc):
         assert clone.network[0].name == 'VM Network'   # the first NIC's
         assert clone.config.vPMCEnabled is True
         assert clone.config.memoryReservationLockedToMax is True
+        # the reservation is locked to the memory size
+        assert clone.config.memoryAllocation.reservation == clone.config.hardware.memoryMB
+        assert clone.summary.config.memoryReservation == clone.config.hardware.memoryMB
         assert source.config.vPMCEnabled is False
     finally:
         WaitForTask(clone.Destroy_Task())

@@ -418,7 +418,7 @@ class VirtualMachine(ManagedEntity):
                 device=list(self.devices()), motherboardLayout='i440bxHostBridge',
                 simultaneousThreads=1),
             cpuAllocation=self.cpu_allocation or shared['cpu_allocation'],
-            memoryAllocation=self.memory_allocation or shared['memory_allocation'],
+            memoryAllocation=self.effective_memory_allocation(),
             latencySensitivity=shared['latency'], memoryHotAddEnabled=self.memory_hot_add,
             cpuHotAddEnabled=self.cpu_hot_add, cpuHotRemoveEnabled=self.cpu_hot_remove,
             extraConfig=self.extra_config_values(),
@@ -446,7 +446,16 @@ class VirtualMachine(ManagedEntity):
         return self.T.ResourceConfigSpec(
             entity=self.ref, lastModified=None,
             cpuAllocation=self.cpu_allocation or shared['cpu_allocation'],
-            memoryAllocation=self.memory_allocation or shared['memory_allocation'])
+            memoryAllocation=self.effective_memory_allocation())
+
+    def effective_memory_allocation(self):
+        """The memory allocation; with memoryReservationLockedToMax set, its
+        reservation is the VM's memory size, as vCenter keeps it."""
+        allocation = self.memory_allocation or _shared(self.server)['memory_allocation']
+        if (self.settings or {}).get('memoryReservationLockedToMax'):
+            allocation = copy.copy(allocation)
+            allocation.reservation = self.memory_mb
+        return allocation
 
     # -- runtime / guest / summary -------------------------------------------------
     def nic_keys(self):
@@ -630,7 +639,7 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def memory_reservation(self):
-        return (self.memory_allocation.reservation or 0) if self.memory_allocation else 0
+        return self.effective_memory_allocation().reservation or 0
 
     @property
     def storage(self):
