@@ -53,7 +53,7 @@ def refs(objects):
 class ManagedEntity(ExtensibleManagedObject):
     type_name = 'ManagedEntity'
     overallStatus = 'green'
-    configStatus = 'gray'
+    configStatus = 'green'   # healthy; gray is vCenter's "unknown"
     alarmActionsEnabled = True
     permission = ()
     recentTask = ()

@@ -1,35 +1,23 @@
-"""ComputeResource, ClusterComputeResource and EnvironmentBrowser.
+"""ComputeResource and ClusterComputeResource (their EnvironmentBrowser is in
+vm/environment_browser.py).
 
 Primary state: the hosts, the root resource pool, the configuration
 (`settings`, inventory/cluster_config.py). `summary` (totals rolled up from the
 hosts), `datastore`, `network` (the union over the hosts) are computed on read.
 """
-from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.host import host_system as host_module
 from vimsim.managed.inventory.cluster_config import (ClusterSettings, ComputeResourceSettings,
                                                      cluster_vms)
 from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
 from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.vm.environment_browser import EnvironmentBrowser
 from vimsim.managed.vm.provisioning import unregister_vm
 from vimsim.managed.vm.vm_task import invalid_power_state
 from vimsim.soap.fault import fault
 
 # vmkernel and service overhead a real host reserves off its raw capacity
 EFFECTIVE_MEMORY_FRACTION = 0.8
-
-
-class EnvironmentBrowser(ManagedObject):
-    type_name = 'EnvironmentBrowser'
-
-    def __init__(self, server, moid, compute_resource):
-        super().__init__(server, moid)
-        self.compute_resource = compute_resource
-
-    @property
-    def datastoreBrowser(self):
-        hosts = self.compute_resource.hosts
-        return hosts[0].datastoreBrowser if hosts else None
 
 
 def _union(lists):
