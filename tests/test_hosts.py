@@ -8,7 +8,7 @@ from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, on_reactor
+from tests.conftest import _simulator, all_of
 from tests.test_state import _restarted, _start, _stop, _stopped
 
 PC = vmodl.query.PropertyCollector
@@ -258,6 +258,21 @@ def default_host(si, name):
     return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
 
 
+def blocked_entering(host):
+    """EnterMaintenanceMode_Task on `host` with one of its VMs powered on:
+    the task keeps waiting."""
+    vm = vms_of(host)[0]
+    if vm.runtime.powerState != 'poweredOn':
+        WaitForTask(vm.PowerOnVM_Task())
+    return host.EnterMaintenanceMode_Task(0)
+
+
+def power_off_all(host):
+    for vm in vms_of(host):
+        if vm.runtime.powerState == 'poweredOn':
+            WaitForTask(vm.PowerOffVM_Task())
+
+
 def vms_of(host):
     return list(host.vm)
 
@@ -276,9 +291,7 @@ def test_maintenance_waits_for_powered_on_vms(si, dc):
     task = host.EnterMaintenanceMode_Task(0)
     time.sleep(0.5)
     assert task.info.state == 'running' and not host.runtime.inMaintenanceMode
-    for other in vms_of(host):
-        if other.runtime.powerState == 'poweredOn':
-            WaitForTask(other.PowerOffVM_Task())
+    power_off_all(host)
     WaitForTask(task)
     assert host.runtime.inMaintenanceMode
     assert isinstance(task_error(vm.PowerOnVM_Task()), vim.fault.InvalidHostState)
@@ -289,15 +302,12 @@ def test_maintenance_waits_for_powered_on_vms(si, dc):
 
 def test_maintenance_wait_is_cancelable(si, dc):
     host = default_host(si, 'DC0_H0')
-    vm = vms_of(host)[0]
-    if vm.runtime.powerState != 'poweredOn':
-        WaitForTask(vm.PowerOnVM_Task())
-    task = host.EnterMaintenanceMode_Task(0)
+    task = blocked_entering(host)
     time.sleep(0.3)
     task.CancelTask()
     assert isinstance(task_error(task), vmodl.fault.RequestCanceled)
     assert not host.runtime.inMaintenanceMode
-    WaitForTask(vm.PowerOffVM_Task())
+    power_off_all(host)
 
 
 def test_disconnect_follows_to_vms(si, dc):
@@ -371,7 +381,7 @@ def test_destroy_needs_maintenance_and_takes_what_only_it_had(si, dc):
     assert 'esx-gone.example.com' not in [e.name for e in dc.hostFolder.childEntity]
 
 
-def test_move_host_into_pool_and_between_clusters(si, dc, sim):
+def test_move_host_into_pool_and_between_clusters(si, dc):
     cluster = cluster_of(dc)
     compute = next(h for h in dc.hostFolder.childEntity if h.name == 'DC0_H0')
     host = compute.host[0]
@@ -388,28 +398,13 @@ def test_move_host_into_pool_and_between_clusters(si, dc, sim):
     with pytest.raises(vmodl.fault.ManagedObjectNotFound):
         compute.name
     # a clustered host moves to another cluster only in maintenance mode
-    second = vim.ClusterComputeResource(on_reactor(_new_cluster, sim, dc._moId),
-                                        stub=si._stub)
+    second = dc.hostFolder.CreateClusterEx('DC0_C1', vim.cluster.ConfigSpecEx())
     assert isinstance(task_error(second.MoveInto_Task([host])), vim.fault.InvalidState)
     WaitForTask(host.EnterMaintenanceMode_Task(0))
     WaitForTask(second.MoveInto_Task([host]))
     assert host.parent == second and host not in cluster.host
     assert all(v.resourcePool == second.resourcePool for v in vms)
     WaitForTask(host.ExitMaintenanceMode_Task(0))
-
-
-def _new_cluster(sim, dc_moid):
-    """A second cluster, made in the model (CreateClusterEx is another area's)."""
-    from vimsim.managed.inventory.compute_resource import ClusterComputeResource
-    from vimsim.managed.inventory.resource_pool import ResourcePool
-    from vimsim.schema import MoRef
-    datacenter = sim.sim.objects.get(MoRef('Datacenter', dc_moid))
-    folder = datacenter.host_folder
-    cluster = ClusterComputeResource(sim.sim, sim.sim.objects.next_id('domain-c'), 'DC0_C1',
-                                     folder)
-    ResourcePool(sim.sim, sim.sim.objects.next_id('resgroup-'), 'Resources', cluster, cluster)
-    folder.changed('childEntity')
-    return cluster.ref.value
 
 
 def _pool_spec():
@@ -516,9 +511,7 @@ def test_effective_hosts_follow_host_state(si, dc):
 
 def test_standby_host_refuses_power_on(si, dc):
     host = default_host(si, 'DC0_H0')
-    for vm in vms_of(host):
-        if vm.runtime.powerState == 'poweredOn':
-            WaitForTask(vm.PowerOffVM_Task())
+    power_off_all(host)
     WaitForTask(host.PowerDownHostToStandBy_Task(10))
     try:
         error = task_error(vms_of(host)[0].PowerOnVM_Task())
@@ -532,9 +525,7 @@ def test_evacuating_powered_off_vms_waits_for_them(si, dc):
     re-registered elsewhere too (no DRS does it yet), so it times out."""
     host = default_host(si, 'DC0_C0_H1')
     assert vms_of(host)
-    for vm in vms_of(host):
-        if vm.runtime.powerState == 'poweredOn':
-            WaitForTask(vm.PowerOffVM_Task())
+    power_off_all(host)
     error = task_error(host.EnterMaintenanceMode_Task(1, evacuatePoweredOffVms=True))
     assert isinstance(error, vim.fault.Timedout)
     WaitForTask(host.EnterMaintenanceMode_Task(1, evacuatePoweredOffVms=False))
@@ -567,9 +558,7 @@ def test_destroy_default_host_leaves_a_consistent_dvs(si, dc):
     """A default host is a member of DVS0; removing it takes it off the
     switch and its portgroups, and every remaining reference still resolves."""
     host = default_host(si, 'DC0_C0_H2')
-    for vm in vms_of(host):
-        if vm.runtime.powerState == 'poweredOn':
-            WaitForTask(vm.PowerOffVM_Task())
+    power_off_all(host)
     WaitForTask(host.EnterMaintenanceMode_Task(0))
     WaitForTask(host.Destroy_Task())
     [dvs] = all_of(si, vim.DistributedVirtualSwitch)
@@ -592,14 +581,9 @@ def test_hosts_survive_a_restart_with_state(validator, tmp_path):
     clustered = result_of(cluster_of(dc).AddHost_Task(spec_for(dc, 'esx-kept-2'), True))
     WaitForTask(cluster_of(dc).MoveInto_Task([added]))
     host = default_host(si, 'DC0_H0')
-    vm = vms_of(host)[0]
-    if vm.runtime.powerState != 'poweredOn':
-        WaitForTask(vm.PowerOnVM_Task())
-    waiting = host.EnterMaintenanceMode_Task(0)
+    waiting = blocked_entering(host)
     time.sleep(1.2)
-    for other in vms_of(host):
-        if other.runtime.powerState == 'poweredOn':
-            WaitForTask(other.PowerOffVM_Task())
+    power_off_all(host)
     WaitForTask(waiting)
     WaitForTask(added.DisconnectHost_Task())
     WaitForTask(clustered.EnterMaintenanceMode_Task(0))

@@ -63,8 +63,18 @@ class ResponseValidator:
         def check(response):
             if not schema_holder:
                 schema_holder.append(compile_served_schema(app))
-            self.validate(schema_holder[0], response.body)
+            if response.streamed:      # validated whole once its last piece passed
+                response.body = validated_pieces(response.body)
+            else:
+                self.validate(schema_holder[0], response.body)
             return response
+
+        def validated_pieces(pieces):
+            seen = []
+            for piece in pieces:
+                seen.append(piece)
+                yield piece
+            self.validate(schema_holder[0], b''.join(seen))
 
         return validating_app
 

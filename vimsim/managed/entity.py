@@ -10,7 +10,8 @@ host, pool and datastore objects); the API's MoRef-valued properties are
 computed from those links on read, so every view of a relation comes from one
 truth.
 """
-from vimsim.managed.base import ManagedObject
+from vimsim.managed.base import ExtensibleManagedObject
+from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
 from vimsim.soap.fault import fault
 
@@ -49,17 +50,14 @@ def refs(objects):
     return [obj.ref for obj in objects]
 
 
-class ManagedEntity(ManagedObject):
+class ManagedEntity(ExtensibleManagedObject):
     type_name = 'ManagedEntity'
     overallStatus = 'green'
-    configStatus = 'gray'
+    configStatus = 'green'   # healthy; gray is vCenter's "unknown"
     alarmActionsEnabled = True
     permission = ()
     recentTask = ()
     tag = ()
-    value = ()
-    availableField = ()
-    customValue = ()
     declaredAlarmState = ()
     disabledMethod = ()
     triggeredAlarmState = ()
@@ -69,6 +67,8 @@ class ManagedEntity(ManagedObject):
         super().__init__(server, moid)
         self.name = name
         self.parent = parent.ref if parent is not None else None
+
+    customValue = ExtensibleManagedObject.value
 
     def read(self, name, ctx):
         if name == 'effectiveRole':
@@ -121,6 +121,37 @@ class ManagedEntity(ManagedObject):
         self.name = new_name
         self.changed(*self.NAMED_PROPERTIES)
         return None
+
+    # -- Destroy_Task of what VMs use ------------------------------------------------------
+    def destroy_unused(self, ctx, users, leave=None):
+        """Destroy_Task of an entity VMs use (a datastore, a network):
+        ResourceInUse while `users()` names any; otherwise `leave(task)` (what
+        else holds it, its events), then it leaves the hosts, its datacenter's
+        lists and its folder, and goes."""
+        def work(task):
+            if users():
+                raise fault('ResourceInUse', 'The resource %s is in use.' % self.name,
+                            type=self.type_name, name=self.name)
+            if leave is not None:
+                leave(task)
+            for host in getattr(self, 'hosts', ()):
+                for listing in (host.datastores, host.networks):
+                    if self in listing:
+                        listing.remove(self)
+                host.changed('datastore', 'network')
+            datacenter = datacenter_of(self.server, self)
+            for name in ('datastores', 'networks'):
+                listing = getattr(datacenter, name, ())
+                if self in listing:
+                    listing.remove(self)
+                    datacenter.changed(name[:-1])
+            parent = self.parent_object()
+            if parent is not None and hasattr(parent, 'remove_child'):
+                parent.remove_child(self)
+                parent.changed('childEntity', 'summary')
+            self.destroy()
+            return None
+        return run_task(ctx, self, 'Destroy_Task', work)
 
     def inventory_path(self):
         """The inventory path vCenter reports: '/DC0/vm/DC0_H0_VM0' (the root

@@ -12,6 +12,7 @@ import base64
 import math
 import re
 import sys
+import threading
 from datetime import datetime, timedelta, timezone
 
 from lxml import etree
@@ -25,9 +26,18 @@ SOAP_ENV = 'http://schemas.xmlsoap.org/soap/envelope/'
 SOAP12_ENV = 'http://www.w3.org/2003/05/soap-envelope'
 VIM25 = 'urn:vim25'
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True,
-                          load_dtd=False, huge_tree=False, remove_comments=True,
-                          remove_pis=True)
+_parsers = threading.local()
+
+
+def _parser():
+    """This thread's hardened parser: an lxml parser serves one thread at a
+    time (a big body decoded on another thread would lock out the reactor's)."""
+    parser = getattr(_parsers, 'parser', None)
+    if parser is None:
+        parser = _parsers.parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+            remove_comments=True, remove_pis=True)
+    return parser
 
 SKIP = object()   # what member_value answers for a value to leave out
 
@@ -49,7 +59,7 @@ class Request:
 def parse_envelope(body):
     """Bytes -> the operation element inside the SOAP Body."""
     try:
-        root = etree.fromstring(body, _PARSER)
+        root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as error:
         raise InvalidRequest('Malformed XML: %s' % error) from None
     # asked of the parsed document, so that no encoding (UTF-16, UTF-32)

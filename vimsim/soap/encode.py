@@ -425,3 +425,64 @@ def fault_response(encoder, fault, message, faultcode='ServerFaultCode'):
     out.append('</%sFault></detail></soapenv:Fault>' % actual.name)
     out.append(ENVELOPE_END)
     return ''.join(out).encode('utf-8')
+
+
+class Batches:
+    """An array value made lazily, one batch (a list of items) at a time, so
+    that a large answer is never whole in memory: `response_pieces` writes
+    each batch as one piece. Iterating it yields the items."""
+    __slots__ = ('batches',)
+
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __iter__(self):
+        for batch in self.batches:
+            yield from batch
+
+
+class Streamed:
+    """A handler's result to be answered in pieces (`response_pieces`):
+    `value` is a `Batches`, or a data object one of whose arrays is."""
+    __slots__ = ('value',)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def response_pieces(encoder, operation, value):
+    """The envelope `response` would write, as a generator of UTF-8 pieces,
+    one per batch of a `Batches` value (the result itself or an array field
+    of a data object result), so it can be written as it is encoded."""
+    name = operation.name
+    out = [ENVELOPE_START, '<%sResponse xmlns="urn:vim25">' % name]
+    declared = operation.result
+    if isinstance(value, Batches):
+        yield from _batch_pieces(encoder, out, 'returnval', value, declared.type)
+    elif isinstance(value, DataObject):
+        actual = encoder.visible_type(value._type)
+        if actual.name == declared.type:
+            out.append('<returnval>')
+        else:
+            out.append('<returnval xsi:type="%s">' % actual.name)
+        for field_name, field, _ in encoder.plan(actual):
+            item = getattr(value, field_name)
+            if isinstance(item, Batches):
+                yield from _batch_pieces(encoder, out, field_name, item, field.type)
+            else:
+                encoder.field(out, field_name, item, field)
+        out.append('</returnval>')
+    elif value is not None:
+        encoder.field(out, 'returnval', value, declared)
+    out.append('</%sResponse>' % name)
+    out.append(ENVELOPE_END)
+    yield ''.join(out).encode('utf-8')
+
+
+def _batch_pieces(encoder, out, tag, batches, type_name):
+    """Write each batch after what `out` holds; yield it as one piece."""
+    for batch in batches.batches:
+        for item in batch:
+            encoder.single(out, tag, item, type_name)
+        yield ''.join(out).encode('utf-8')
+        out.clear()

@@ -25,7 +25,7 @@ from vimsim.managed.network.network import host_nsx_network_info
 from vimsim.managed.service.service_instance import about_info
 from vimsim.managed.storage.datastore import LOCAL_DISK
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
-from vimsim.managed.vm.provisioning import detach_vm, invalid_argument
+from vimsim.managed.vm.provisioning import invalid_argument, unregister_vm
 from vimsim.schema import MoRef
 from vimsim.soap.encode import Long
 from vimsim.soap.fault import fault
@@ -228,7 +228,8 @@ class HostSystem(ManagedEntity):
                 faultToleranceEnabled=False,
                 sslThumbprint=self.ssl_thumbprint),
             quickStats=self.quick_stats(), overallStatus=self.overallStatus,
-            rebootRequired=False, managementServerIp=None if self.server.esx else '127.0.0.1')
+            rebootRequired=False, managementServerIp=None if self.server.esx else '127.0.0.1',
+            customValue=self.customValue)
 
     @property
     def capability(self):
@@ -860,12 +861,15 @@ class HostSystem(ManagedEntity):
             if self.connection_state == 'connected' and not self.maintenance:
                 raise invalid_state()
             task.post_event('HostRemovedEvent', self)
-            self.remove_from_inventory()
+            self.remove_from_inventory(task)
         return run_task(ctx, self, 'Destroy_Task', work)
 
-    def remove_from_inventory(self):
+    def remove_from_inventory(self, task):
+        """Its VMs leave the inventory as vCenter removes them with a host
+        (VmRemovedEvent, their files kept)."""
         for vm in list(self.vms):
-            detach_vm(vm)
+            task.post_event('VmRemovedEvent', vm)
+            unregister_vm(vm)
         for ds in list(self.datastores):
             ds.hosts.remove(self)
             ds.changed('host', 'summary')
@@ -885,26 +889,12 @@ class HostSystem(ManagedEntity):
         compute.hosts.remove(self)
         compute.changed('host', 'summary', 'summaryEx', 'datastore', 'network')
         if compute.type_name == 'ComputeResource':
-            drop_compute_resource(compute)
+            compute.unlink()
         for manager in self.managers.values():
             if self.server.objects.get(manager.ref) is manager:
                 manager.destroy()
         self._browser.destroy()
         self.destroy()
-
-def drop_compute_resource(compute):
-    """Take a standalone host's ComputeResource, its root pool and its
-    environment browser out of the inventory (the host has left it)."""
-    if compute.pool is not None:
-        _destroy_pool_tree(compute.pool)
-    _destroy_ref(compute.server, compute.environmentBrowser)
-    _drop_entity(compute)
-
-
-def _destroy_pool_tree(pool):
-    for child in pool.pools:
-        _destroy_pool_tree(child)
-    pool.destroy()
 
 
 def _destroy_ref(server, ref):

@@ -1,10 +1,10 @@
-"""ComputeResource, ClusterComputeResource and EnvironmentBrowser.
+"""ComputeResource and ClusterComputeResource (their EnvironmentBrowser is in
+vm/environment_browser.py).
 
 Primary state: the hosts, the root resource pool, the configuration
 (`settings`, inventory/cluster_config.py). `summary` (totals rolled up from the
 hosts), `datastore`, `network` (the union over the hosts) are computed on read.
 """
-from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.host import host_system as host_module
 from vimsim.managed.host.host_joining import check_new_host, join
@@ -13,24 +13,13 @@ from vimsim.managed.inventory.cluster_config import (ClusterSettings, ComputeRes
 from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
-from vimsim.managed.vm.provisioning import invalid_argument, resolve_argument
+from vimsim.managed.vm.environment_browser import EnvironmentBrowser
+from vimsim.managed.vm.provisioning import invalid_argument, resolve_argument, unregister_vm
+from vimsim.managed.vm.vm_task import invalid_power_state
 from vimsim.soap.fault import fault
 
 # vmkernel and service overhead a real host reserves off its raw capacity
 EFFECTIVE_MEMORY_FRACTION = 0.8
-
-
-class EnvironmentBrowser(ManagedObject):
-    type_name = 'EnvironmentBrowser'
-
-    def __init__(self, server, moid, compute_resource):
-        super().__init__(server, moid)
-        self.compute_resource = compute_resource
-
-    @property
-    def datastoreBrowser(self):
-        hosts = self.compute_resource.hosts
-        return hosts[0].datastoreBrowser if hosts else None
 
 
 def _union(lists):
@@ -39,6 +28,25 @@ def _union(lists):
         for item in items:
             seen.setdefault(item.ref, item)
     return list(seen.values())
+
+
+def check_powered_off(vm):
+    """InvalidPowerState for a powered-on VM: what removing it with its
+    container answers."""
+    if vm.power_state == 'poweredOn':
+        raise invalid_power_state('poweredOff', vm.power_state)
+
+
+def _remove_pool_tree(pool):
+    """Take a pool and its child pools and vApps out of the registry (their
+    VMs are gone already); a vApp also leaves the VM folder listing it."""
+    for child in pool.pools:
+        _remove_pool_tree(child)
+    folder = getattr(pool, 'parent_folder', None)
+    if folder is not None:
+        folder.remove_child(pool)
+        folder.changed('childEntity')
+    pool.destroy()
 
 
 class ComputeResource(ManagedEntity):
@@ -65,6 +73,58 @@ class ComputeResource(ManagedEntity):
     @property
     def host(self):
         return refs(self.hosts)
+
+    # -- Destroy_Task ----------------------------------------------------------------
+    def Destroy_Task(self, ctx):
+        """Remove the compute resource with its hosts, pools and VMs from the
+        inventory (the VMs' files stay, as when vCenter removes a host);
+        InvalidPowerState while one of its VMs is powered on."""
+        def work(task):
+            self.check_removable()
+            self.remove_with_contents(task)
+            return None
+        return run_task(ctx, self, 'Destroy_Task', work)
+
+    def check_removable(self):
+        for host in self.hosts:
+            for vm in host.vms:
+                check_powered_off(vm)
+
+    def remove_with_contents(self, task):
+        """Take the compute resource out of the inventory: its VMs (VmRemovedEvent),
+        hosts (HostRemovedEvent, each unmounting its datastores and leaving its
+        networks), pools and the object itself (ClusterDestroyedEvent for a
+        cluster), reporting every holder's change."""
+        for host in list(self.hosts):
+            for vm in list(host.vms):
+                task.post_event('VmRemovedEvent', vm)
+                unregister_vm(vm)
+            task.post_event('HostRemovedEvent', host)
+            switches = [n.dvs for n in host.networks if getattr(n, 'dvs', None) is not None]
+            for holder in host.datastores + host.networks + switches:
+                if host in holder.hosts:
+                    holder.hosts.remove(host)
+                    holder.changed('host', 'summary')
+            for manager in host.managers.values():
+                manager.destroy()
+            host._browser.destroy()
+            host.destroy()
+        self.hosts = []
+        if self.type_name == 'ClusterComputeResource':
+            task.post_event('ClusterDestroyedEvent', self)
+        self.unlink()
+
+    def unlink(self):
+        """Take the compute resource, emptied of hosts, with its pools and
+        environment browser out of the inventory."""
+        if self.pool is not None:
+            _remove_pool_tree(self.pool)
+        parent = self.parent_object()
+        if parent is not None and hasattr(parent, 'remove_child'):
+            parent.remove_child(self)
+            parent.changed('childEntity')
+        self._env.destroy()
+        self.destroy()
 
     @property
     def resourcePool(self):
@@ -165,6 +225,11 @@ class ClusterComputeResource(ComputeResource):
             self._evc_manager = ClusterEVCManager(
                 self.server, self.server.objects.next_id('evcmanager-'), self)
         return self._evc_manager
+
+    def configure_from_spec(self, spec):
+        """Apply a ClusterConfigSpec(Ex) at creation, as a reconfiguration of
+        vCenter's defaults would (a fault leaves the settings unchanged)."""
+        self.settings = self.settings.reconfigured(self.T, spec, True, self)
 
     def FindRulesForVm(self, ctx, vm):
         """The rules naming `vm`: directly, or through a VM group a rule names."""
@@ -343,7 +408,7 @@ class ClusterComputeResource(ComputeResource):
         if standalone:
             for child in list(source.pool.pools):
                 _move_pool(child, target, self)
-            host_module.drop_compute_resource(source)
+            source.unlink()
         else:
             source.changed('host', 'summary', 'summaryEx', 'datastore', 'network')
             source.pool.changed()

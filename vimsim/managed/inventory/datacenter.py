@@ -2,12 +2,15 @@
 network), the datastores and networks in it, and PowerOnMultiVM_Task."""
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.host.host_joining import connection_info
-from vimsim.managed.inventory.folder import Folder
+from vimsim.managed.inventory.compute_resource import check_powered_off
+from vimsim.managed.inventory.folder import Folder, container_class
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.vm.provisioning import is_a, unregister_vm
 from vimsim.soap.fault import fault, localized
 
 
+@container_class('Datacenter')
 class Datacenter(ManagedEntity):
     type_name = 'Datacenter'
 
@@ -46,6 +49,60 @@ class Datacenter(ManagedEntity):
 
     def view_children(self):
         return (self.vmFolder, self.hostFolder, self.datastoreFolder, self.networkFolder)
+
+    def folders(self):
+        return (self.vm_folder, self.host_folder, self.datastore_folder, self.network_folder)
+
+    # -- Destroy_Task --------------------------------------------------------------
+    def contents(self):
+        return [obj for folder in self.folders() for obj in folder.tree()]
+
+    def check_removable(self):
+        """InvalidPowerState while a VM of the datacenter is powered on."""
+        for obj in self.contents():
+            check = getattr(obj, 'check_removable', None)
+            if check is not None:
+                check()
+            elif is_a(self.server, obj, 'VirtualMachine'):
+                check_powered_off(obj)
+
+    def remove_with_contents(self, task):
+        """Take the datacenter and all it holds out of the inventory: compute
+        resources with their hosts and VMs, the VMs left (VmRemovedEvent; their
+        files stay), datastores, networks, switches and folders."""
+        contents = self.contents()
+        for obj in contents:
+            if hasattr(obj, 'remove_with_contents'):
+                obj.remove_with_contents(task)
+        for obj in contents:
+            if is_a(self.server, obj, 'VirtualMachine') and self.server.objects.get(obj.ref):
+                task.post_event('VmRemovedEvent', obj)
+                unregister_vm(obj)
+        for obj in contents + self.networks:
+            if not isinstance(obj, Folder):
+                obj.destroy()
+        for folder in self.folders():
+            folder.destroy_tree()
+        self.datastores, self.networks = [], []
+        parent = self.parent_object()
+        if parent is not None:
+            parent.remove_child(self)
+            parent.changed('childEntity')
+        self.destroy()
+
+    def Destroy_Task(self, ctx):
+        """Remove the datacenter and everything in it, as vCenter does: its
+        compute resources go with their hosts and VMs (Destroy_Task of each),
+        then its datastores, networks, switches and folders;
+        InvalidPowerState while one of its VMs is powered on."""
+        if self.server.esx:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+
+        def work(task):
+            self.check_removable()
+            self.remove_with_contents(task)
+            return None
+        return run_task(ctx, self, 'Destroy_Task', work)
 
     # -- PowerOnMultiVM_Task ---------------------------------------------------------
     def PowerOnMultiVM_Task(self, ctx, vm, option=None):

@@ -1,5 +1,6 @@
 """Folder: the inventory's containers, and what vCenter does through them:
-CreateFolder, CreateVM_Task, RegisterVM_Task, MoveIntoFolder_Task,
+CreateFolder, CreateDatacenter, CreateCluster(Ex), CreateStoragePod,
+CreateVM_Task, RegisterVM_Task, MoveIntoFolder_Task,
 UnregisterAndDestroy_Task and Destroy_Task.
 
 Faults vCenter raises before a task exists (a parameter of the wrong type, a
@@ -10,9 +11,10 @@ import re
 
 from vimsim.managed.entity import ManagedEntity
 from vimsim.managed.host.host_joining import check_new_host, join
-from vimsim.managed.inventory.compute_resource import ComputeResource
+from vimsim.managed.inventory.compute_resource import (ClusterComputeResource, ComputeResource,
+                                                       check_powered_off)
 from vimsim.managed.inventory.resource_pool import ResourcePool
-from vimsim.managed.monitoring.event_manager import datacenter_of
+from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_name, check_unique,
                                             detach_vm, host_usable, invalid_argument, is_a,
@@ -23,6 +25,26 @@ from vimsim.schema import MoRef
 from vimsim.soap.fault import fault
 
 _DS_PATH = re.compile(r'^\[([^\]]*)\]\s*(.*)$')
+
+# the classes Folder's Create* methods make that import this module themselves
+# (Datacenter, StoragePod), registered as they are imported, as managers are
+CONTAINER_CLASSES = {}
+
+# ClusterConfigSpec(Ex) fields that name VMs or hosts: a new cluster has none
+_MEMBER_SPECS = ('dasVmConfigSpec', 'drsVmConfigSpec', 'rulesSpec', 'groupSpec',
+                 'dpmHostConfigSpec', 'vsanHostConfigSpec', 'vmOrchestrationSpec')
+
+
+def container_class(type_name):
+    """Class decorator: the class Folder creates objects of `type_name` with."""
+    def register(cls):
+        CONTAINER_CLASSES[type_name] = cls
+        return cls
+    return register
+
+
+def not_supported():
+    return fault('NotSupported', 'The operation is not supported on the object.')
 
 
 class Folder(ManagedEntity):
@@ -82,6 +104,70 @@ class Folder(ManagedEntity):
         self.add_child(folder)
         self.changed('childEntity')
         return folder
+
+    # -- CreateDatacenter / CreateCluster(Ex) / CreateStoragePod ------------------------
+    def _new_child_name(self, child_type, name):
+        """The checks every Create* of a container makes, as vCenter orders
+        them: NotSupported when this folder cannot hold `child_type` (and on
+        ESX), InvalidName, DuplicateName; returns the stored name."""
+        if self.server.esx or child_type not in self.childType:
+            raise not_supported()
+        name = check_name(name)
+        check_unique(self.server, self, name)
+        return name
+
+    def _folder_argument(self):
+        return self.T.FolderEventArgument(name=self.name, folder=self.ref)
+
+    def CreateDatacenter(self, ctx, name):
+        """A datacenter with its four folders (vm, host, datastore, network);
+        DatacenterCreatedEvent."""
+        name = self._new_child_name('Datacenter', name)
+        server = self.server
+        datacenter = CONTAINER_CLASSES['Datacenter'](
+            server, server.objects.next_id('datacenter-'), name, self)
+        self.add_child(datacenter)
+        self.changed('childEntity')
+        event_manager(server).post('DatacenterCreatedEvent', datacenter, ctx=ctx,
+                                   parent=self._folder_argument())
+        return datacenter
+
+    def CreateClusterEx(self, ctx, name, spec):
+        return self._create_cluster(ctx, name, spec)
+
+    def CreateCluster(self, ctx, name, spec):
+        return self._create_cluster(ctx, name, spec)
+
+    def _create_cluster(self, ctx, name, spec):
+        """A cluster with its root resource pool and environment browser, the
+        spec applied as ReconfigureComputeResource_Task applies one;
+        InvalidArgument for spec parts that name VMs or hosts (a new cluster
+        has none); ClusterCreatedEvent."""
+        name = self._new_child_name('ComputeResource', name)
+        for field in _MEMBER_SPECS:
+            if getattr(spec, field, None):
+                raise fault('InvalidArgument', 'A specified parameter was not correct: '
+                            'spec.%s' % field, invalidProperty='spec.%s' % field)
+        server = self.server
+        cluster = ClusterComputeResource(server, server.objects.next_id('domain-c'), name, self)
+        ResourcePool(server, server.objects.next_id('resgroup-'), 'Resources', cluster, cluster)
+        try:
+            cluster.configure_from_spec(spec)
+        except Exception:
+            cluster.unlink()   # in the same reactor turn: no watcher saw it
+            raise
+        self.changed('childEntity')
+        event_manager(server).post('ClusterCreatedEvent', cluster, ctx=ctx,
+                                   parent=self._folder_argument())
+        return cluster
+
+    def CreateStoragePod(self, ctx, name):
+        """An empty datastore cluster, Storage DRS on as vCenter creates it."""
+        name = self._new_child_name('StoragePod', name)
+        pod = CONTAINER_CLASSES['StoragePod'](
+            self.server, self.server.objects.next_id('group-p'), name, self)
+        self.changed('childEntity')
+        return pod
 
     # -- CreateVM_Task -----------------------------------------------------------------
     def CreateVM_Task(self, ctx, config, pool, host=None):
@@ -256,8 +342,8 @@ class Folder(ManagedEntity):
 
     def _check_move(self, obj):
         server = self.server
-        if not self.accepts(obj):
-            raise fault('NotSupported', 'The operation is not supported on the object.')
+        if not self.accepts(obj) or (isinstance(obj, Folder) and obj._is_special()):
+            raise not_supported()
         # a folder may not go into itself or below itself
         walker = self
         while walker is not None:
@@ -308,30 +394,37 @@ class Folder(ManagedEntity):
             for vm in vms:
                 task.post_event('VmRemovedEvent', vm)
                 unregister_vm(vm)
-            self._destroy_tree()
+            self.destroy_tree()
             return None
         return run_task(ctx, self, 'UnregisterAndDestroy_Task', work)
 
     # -- Destroy_Task ----------------------------------------------------------------------
     def Destroy_Task(self, ctx):
+        """Destroy the folder and its contents, as vCenter does: VMs (deleted),
+        datacenters and compute resources (with their hosts; their VMs leave
+        the inventory); InvalidPowerState while one of those VMs is powered on,
+        ResourceInUse for a datastore, network or switch in it."""
         if self._is_special():
-            raise fault('NotSupported', 'The operation is not supported on the object.')
+            raise not_supported()
 
         def work(task):
-            for child in self._tree():
-                if child is self or is_a(self.server, child, 'Folder'):
-                    continue
-                if not is_a(self.server, child, 'VirtualMachine'):
+            contents = [obj for obj in self.tree() if not isinstance(obj, Folder)]
+            for child in contents:
+                check = getattr(child, 'check_removable', None)
+                if check is not None:
+                    check()
+                elif is_a(self.server, child, 'VirtualMachine'):
+                    check_powered_off(child)
+                else:
                     raise fault('ResourceInUse', 'The resource %s is in use.' % child.name,
                                 type=child.type_name, name=child.name)
-                if child.power_state == 'poweredOn':
-                    raise fault('InvalidPowerState', 'The attempted operation cannot be '
-                                'performed in the current state (Powered on).',
-                                requestedState='poweredOff', existingState=child.power_state)
+            for child in contents:
+                if hasattr(child, 'remove_with_contents'):
+                    child.remove_with_contents(task)
             for vm in self._all_vms():
                 task.post_event('VmRemovedEvent', vm)
                 detach_vm(vm)
-            self._destroy_tree()
+            self.destroy_tree()
             return None
         return run_task(ctx, self, 'Destroy_Task', work)
 
@@ -340,26 +433,26 @@ class Folder(ManagedEntity):
         parent = self.parent_object()
         return parent is None or is_a(self.server, parent, 'Datacenter')
 
-    def _tree(self):
+    def tree(self):
         out = [self]
         for ref in list(self.childEntity):
             child = self.server.objects.get(ref)
             if child is None:
                 continue
             if isinstance(child, Folder):
-                out.extend(child._tree())
+                out.extend(child.tree())
             else:
                 out.append(child)
         return out
 
     def _all_vms(self):
-        return [obj for obj in self._tree() if is_a(self.server, obj, 'VirtualMachine')]
+        return [obj for obj in self.tree() if is_a(self.server, obj, 'VirtualMachine')]
 
-    def _destroy_tree(self):
+    def destroy_tree(self):
         for ref in list(self.childEntity):
             child = self.server.objects.get(ref)
             if isinstance(child, Folder):
-                child._destroy_tree()
+                child.destroy_tree()
         parent = self.parent_object()
         if parent is not None and hasattr(parent, 'remove_child'):
             parent.remove_child(self)

@@ -7,9 +7,10 @@ datastores' own summaries, so it always agrees with them.
 `podStorageDrsEntry` carries vCenter's Storage DRS defaults, enabled as vcsim
 creates it (space threshold 80 %, I/O latency 15 ms, every 8 hours).
 """
-from vimsim.managed.inventory.folder import Folder
+from vimsim.managed.inventory.folder import Folder, container_class
 
 
+@container_class('StoragePod')
 class StoragePod(Folder):
     type_name = 'StoragePod'
 
@@ -27,8 +28,16 @@ class StoragePod(Folder):
     def add_datastore(self, datastore):
         """Move a datastore into the pod (out of its folder), as
         MoveIntoFolder_Task on a pod does."""
-        if self.move_in(datastore):
-            self.changed('summary')
+        self.move_in(datastore)
+
+    # the summary rolls up the members: every move in or out changes it
+    def add_child(self, entity):
+        super().add_child(entity)
+        self.changed('summary')
+
+    def remove_child(self, entity):
+        super().remove_child(entity)
+        self.changed('summary')
 
     # -- properties ------------------------------------------------------------
     @property

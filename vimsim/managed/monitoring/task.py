@@ -27,7 +27,7 @@ import random
 from twisted.internet import defer
 
 from vimsim import clock
-from vimsim.managed.base import ManagedObject
+from vimsim.managed.base import ExtensibleManagedObject, ManagedObject
 from vimsim.managed.vmodl_names import vmodl_method, vmodl_type
 from vimsim.soap.fault import fault, localized
 
@@ -72,12 +72,10 @@ def as_result(value):
     return value
 
 
-class Task(ManagedObject):
+class Task(ExtensibleManagedObject):
     """One task. `info` is the TaskInfo clients read; the model changes it only
     through `_update`, which reports it to property filters."""
     type_name = 'Task'
-    value = ()
-    availableField = ()
 
     def __init__(self, manager, moid, info, entity_object=None):
         super().__init__(manager.server, moid)
@@ -263,10 +261,6 @@ class Task(ManagedObject):
         if self.done:
             raise _invalid_state()
         self._update(description=description)
-
-    def setCustomValue(self, ctx, key, value):
-        raise fault('InvalidArgument', 'A specified parameter was not correct: key',
-                    invalidProperty='key')
 
 
 def _invalid_state():

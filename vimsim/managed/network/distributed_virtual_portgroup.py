@@ -4,6 +4,7 @@ ports and the NIC backings of the VMs on it; NSX-backed when vcsim's
 from vimsim.managed.network.distributed_virtual_switch import port_setting
 from vimsim.managed.network.network import (NSX_TRANSPORT_ZONE_NAME, Network,
                                             nsx_transport_zone_uuid, nsx_uuid)
+from vimsim.soap.fault import fault
 
 
 class DistributedVirtualPortgroup(Network):
@@ -44,6 +45,19 @@ class DistributedVirtualPortgroup(Network):
                 self.port_keys.extend(self.dvs.allocate_ports(needed - len(self.port_keys)))
         if host not in self.hosts:
             self.hosts.append(host)
+
+    def Destroy_Task(self, ctx):
+        """A portgroup no VM is connected to leaves its switch
+        (DVPortgroupDestroyedEvent); the uplink portgroup goes only with the
+        switch."""
+        if self.uplink:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+
+        def leave(task):
+            self.dvs.portgroups.remove(self)
+            self.dvs.changed('portgroup', 'summary', 'config')
+            task.post_event('DVPortgroupDestroyedEvent', self)
+        return self.destroy_unused(ctx, lambda: self.vms, leave)
 
     def port_for(self, vm):
         """The port key a VM's NIC is connected to (auto-expanding)."""

@@ -52,6 +52,10 @@ class Network(ManagedEntity):
     def vm(self):
         return refs(self.vms)
 
+    def Destroy_Task(self, ctx):
+        """DestroyNetwork's rule: only a network no host or VM uses goes."""
+        return self.destroy_unused(ctx, lambda: self.vms or self.hosts)
+
     @property
     def summary(self):
         return self.T.NetworkSummary(network=self.ref, name=self.name, accessible=True,

@@ -6,6 +6,12 @@ property of objects of its type to the objects it names; a plain SelectionSpec
 refers by name to a TraversalSpec defined anywhere in the same filter spec;
 `skip` leaves an object out of the result while still traversing through it.
 
+Large retrievals never hold the reactor for long: a request naming more than
+PLAN_SLICE start objects is planned in slices across reactor turns, and an
+answer of more than STREAM_MIN objects is read and encoded one batch at a
+time while it is written (`encode.Streamed`), so other clients are served in
+between and memory holds about a batch, not the whole answer.
+
 Without a session a caller reads only the System.Anonymous properties
 (`check_readable`), and the unfinished paged retrievals a caller holds are
 bounded (`-session-max-retrievals`).
@@ -13,11 +19,13 @@ bounded (`-session-max-retrievals`).
 import collections
 import itertools
 
+from twisted.internet import defer, task
+
 from vimsim.managed.base import ManagedObject, gc_paused
 from vimsim.managed.paths import check_path, path_reader, read_path
 from vimsim.managed.service.updates import CollectorSession
 from vimsim.schema import MoRef
-from vimsim.soap.encode import Typed
+from vimsim.soap.encode import Batches, Streamed, Typed
 from vimsim.soap.fault import (InvalidArgument, ManagedObjectNotFound,
                                NotAuthenticated, fault, localized)
 
@@ -37,6 +45,10 @@ def check_readable(ctx, obj, path):
     if field is None or field.privilege != ANONYMOUS:
         raise NotAuthenticated(obj.ref, (field.privilege if field is not None else None)
                                or 'System.View')
+
+PLAN_SLICE = 2000     # start objects (ObjectSpecs) selected per reactor turn
+STREAM_MIN = 100      # answers with more objects than this are streamed
+BATCH_VALUES = 128    # property values read per batch of a streamed answer
 
 
 def as_refs(value):
@@ -87,6 +99,10 @@ class PropertyCollector(ManagedObject):
         """The objects a PropertyFilterSpec selects, in traversal order, and
         the references of start objects that do not exist (a fault unless the
         spec reports missing objects, or `tolerate_missing`)."""
+        return _finish(self._select_steps(ctx, spec, tolerate_missing))
+
+    def _select_steps(self, ctx, spec, tolerate_missing=False):
+        """`select` as steps: yields after every PLAN_SLICE start objects."""
         schema = ctx.server.schema
         objects = ctx.server.objects
         named = {}
@@ -126,7 +142,9 @@ class PropertyCollector(ManagedObject):
                     if further:
                         traverse(target, further)
 
-        for object_spec in spec.objectSet:
+        for count, object_spec in enumerate(spec.objectSet, 1):
+            if count % PLAN_SLICE == 0:
+                yield
             start = objects.get(object_spec.obj)
             if start is None:
                 if spec.reportMissingObjectsInResults or tolerate_missing:
@@ -141,6 +159,11 @@ class PropertyCollector(ManagedObject):
     def plan(self, ctx, spec, tolerate_missing=False):
         """[(object, property paths)] for one filter spec, plus missing refs.
         Objects of a type no PropertySpec names are not reported."""
+        with gc_paused():
+            return _finish(self._plan_steps(ctx, spec, tolerate_missing))
+
+    def _plan_steps(self, ctx, spec, tolerate_missing=False):
+        """`plan` as steps (see `_select_steps`)."""
         schema = ctx.server.schema
         for prop_spec in spec.propSet:
             if prop_spec.type not in schema.managed:
@@ -148,16 +171,7 @@ class PropertyCollector(ManagedObject):
                             argument='type')
             for path in prop_spec.pathSet or ():
                 check_path(schema, prop_spec.type, path, ctx.version)
-        with gc_paused():
-            planned, missing = self._plan(ctx, spec, tolerate_missing)
-        if ctx.session is None:
-            for obj, paths in planned:
-                for path in paths:
-                    check_readable(ctx, obj, path)
-        return planned, missing
-
-    def _plan(self, ctx, spec, tolerate_missing):
-        objects, missing = self.select(ctx, spec, tolerate_missing)
+        objects, missing = yield from self._select_steps(ctx, spec, tolerate_missing)
         planned = []
         by_type = {}   # type name -> the paths (one list shared by its objects) or None
         for obj in objects:
@@ -168,6 +182,10 @@ class PropertyCollector(ManagedObject):
                 paths = by_type[type_name] = self._paths_of(ctx, spec, type_name)
             if paths is not None:
                 planned.append((obj, paths))
+        if ctx.session is None:
+            for obj, paths in planned:
+                for path in paths:
+                    check_readable(ctx, obj, path)
         return planned, missing
 
     @staticmethod
@@ -192,9 +210,25 @@ class PropertyCollector(ManagedObject):
     def contents(self, ctx, planned, missing=()):
         """ObjectContent for each planned object, and for missing refs."""
         with gc_paused():
-            return self._contents(ctx, planned, missing)
+            return next(self._content_batches(ctx, planned, missing))
 
-    def _contents(self, ctx, planned, missing):
+    def _streamed_contents(self, ctx, planned, missing):
+        """The ObjectContents as `Batches` read when the answer is written:
+        an object gone by then is left out."""
+        batches = self._content_batches(ctx, planned, missing, BATCH_VALUES, live_only=True)
+
+        def paused():
+            while True:
+                with gc_paused():
+                    batch = next(batches, None)
+                if batch is None:
+                    return
+                yield batch
+        return Batches(paused())
+
+    def _content_batches(self, ctx, planned, missing, batch_values=None, live_only=False):
+        """Lists of ObjectContent: one of everything, or (with `batch_values`)
+        one per that many property values read, the missing refs last."""
         types = ctx.server.schema.types
         object_content = _object_content(types['ObjectContent'].cls)
         dynamic_property = _dynamic_property(types['DynamicProperty'].cls)
@@ -203,7 +237,11 @@ class PropertyCollector(ManagedObject):
         readers = {}   # (class, type name) -> {path: path_reader}
         result = []
         append = result.append
+        values = 0
+        live = ctx.server.objects.getter()
         for obj, paths in planned:
+            if live_only and live(obj.ref) is not obj:
+                continue
             prop_set = []
             missing_set = None
             kind = (type(obj), obj.type_name)
@@ -226,19 +264,26 @@ class PropertyCollector(ManagedObject):
                 if value is not None:
                     prop_set.append(dynamic_property(path, Typed(value, field)))
             append(object_content(obj.ref, prop_set or None, missing_set))
+            if batch_values is not None:
+                values += len(paths)
+                if values >= batch_values:
+                    yield result
+                    result = []
+                    append = result.append
+                    values = 0
         for ref in missing:
             append(object_content(ref, None, [MissingProperty(
                 path='', fault=localized(ManagedObjectNotFound(ref)))]))
-        return result
+        yield result
 
     # -- API methods ---------------------------------------------------------
     def RetrieveProperties(self, ctx, specSet):
-        planned, missing = self._plan_all(ctx, specSet)
-        return self.contents(ctx, planned, missing)
+        return self._planned(ctx, specSet, lambda planned, missing: self._all(
+            ctx, planned, missing))
 
     def RetrievePropertiesEx(self, ctx, specSet, options):
-        planned, missing = self._plan_all(ctx, specSet)
-        return self._page(ctx, planned, missing, options.maxObjects)
+        return self._planned(ctx, specSet, lambda planned, missing: self._page(
+            ctx, planned, missing, options.maxObjects))
 
     def ContinueRetrievePropertiesEx(self, ctx, token):
         planned, missing, page_size = self._take_token(ctx, token)
@@ -283,13 +328,28 @@ class PropertyCollector(ManagedObject):
         self.destroy()
 
     # -- helpers --------------------------------------------------------------
-    def _plan_all(self, ctx, spec_set):
+    def _planned(self, ctx, spec_set, answer):
+        """answer(planned, missing) for the spec set: now, or for many start
+        objects once planned in slices (a Deferred)."""
+        steps = self._plan_all_steps(ctx, spec_set)
+        if sum(len(spec.objectSet) for spec in spec_set) <= PLAN_SLICE:
+            with gc_paused():
+                planned, missing = _finish(steps)
+            return answer(planned, missing)
+        return _cooperate(steps).addCallback(lambda plan: answer(*plan))
+
+    def _plan_all_steps(self, ctx, spec_set):
         planned, missing = [], []
         for spec in spec_set:
-            objects, refs = self.plan(ctx, spec)
+            objects, refs = yield from self._plan_steps(ctx, spec)
             planned.extend(objects)
             missing.extend(refs)
         return planned, missing
+
+    def _all(self, ctx, planned, missing):
+        if len(planned) + len(missing) > STREAM_MIN:
+            return Streamed(self._streamed_contents(ctx, planned, missing))
+        return self.contents(ctx, planned, missing)
 
     def _page(self, ctx, planned, missing, page_size):
         if page_size is not None and page_size <= 0:
@@ -297,13 +357,17 @@ class PropertyCollector(ManagedObject):
         if page_size is not None and len(planned) + len(missing) > page_size:
             head, planned = planned[:page_size], planned[page_size:]
             token = self._hold(ctx, (planned, missing, page_size))
-            objects = self.contents(ctx, head)
+            planned, missing = head, ()
         else:
             token = None
-            objects = self.contents(ctx, planned, missing)
+        RetrieveResult = ctx.server.schema.types['RetrieveResult'].cls
+        if len(planned) + len(missing) > STREAM_MIN:
+            return Streamed(RetrieveResult(
+                token=token, objects=self._streamed_contents(ctx, planned, missing)))
+        objects = self.contents(ctx, planned, missing)
         if not objects:
             return None
-        return ctx.server.schema.types['RetrieveResult'].cls(token=token, objects=objects)
+        return RetrieveResult(token=token, objects=objects)
 
     def _retrievals(self, ctx):
         """(collector, token) -> the rest of a paged retrieval, for the caller."""
@@ -337,6 +401,45 @@ class PropertyCollector(ManagedObject):
             state.close()
         self._sessions.clear()
         super().destroy()
+
+
+def _finish(steps):
+    """Run a generator of steps to its end; its return value."""
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        return done.value
+
+
+def _cooperate(steps):
+    """A Deferred of a generator's return value, its steps run by the reactor's
+    cooperator (a few milliseconds of them per turn, each with the garbage
+    collector paused); cancelling it stops them."""
+    outcome = []
+
+    def paused():
+        while True:
+            with gc_paused():
+                try:
+                    next(steps)
+                except StopIteration as done:
+                    outcome.append(done.value)
+                    return
+            yield
+
+    work = task.cooperate(paused())
+    result = defer.Deferred(lambda _: work.stop())
+
+    def finished(_):
+        if not result.called:
+            result.callback(outcome[0])
+
+    def failed(failure):
+        if not result.called:
+            result.errback(failure)
+    work.whenDone().addCallbacks(finished, failed)
+    return result
 
 
 def _object_content(cls):

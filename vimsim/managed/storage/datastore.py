@@ -68,6 +68,13 @@ class Datastore(ManagedEntity):
         """What VMFS itself uses (metadata, .sf files): about 1.5 GB + 0.1%."""
         return 1536 * 1024 * 1024 + self.capacity // 1000
 
+    def Destroy_Task(self, ctx):
+        return self.destroy_unused(ctx, lambda: self.vms)
+
+    def destroy(self):
+        self._browser.destroy()
+        super().destroy()
+
     # -- properties ------------------------------------------------------------
     @property
     def browser(self):

@@ -16,7 +16,7 @@ import copy
 import inspect
 
 from vimsim import clock
-from vimsim.managed.base import ManagedObject
+from vimsim.managed.base import ExtensibleManagedObject
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units
 from vimsim.managed.vm.vm_task import invalid_state, vm_task
@@ -56,10 +56,8 @@ class _StateView:
         return getattr(vm, name)
 
 
-class VirtualMachineSnapshot(ManagedObject):
+class VirtualMachineSnapshot(ExtensibleManagedObject):
     type_name = 'VirtualMachineSnapshot'
-    value = ()
-    availableField = ()
 
     def __init__(self, tree, moid, sid, name, description, state, quiesced, memory_file,
                  captured):

@@ -16,12 +16,16 @@ from datetime import datetime, timezone
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
+from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
+                                                   hw_number, vm_capability)
 from vimsim.managed.vm.guest_os import GUEST_FAMILY, GUEST_NAMES
 from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization, check_name,
                                             check_unique, detach_vm, event_argument,
                                             host_usable, is_a, next_sequence, pick_host,
-                                            post_identity_events, resolve_argument, vm_nics)
+                                            post_identity_events, resolve_argument,
+                                            unregistered, vm_nics)
 from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
 from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, invalid_power_state, invalid_state,
@@ -33,12 +37,7 @@ from vimsim.soap.fault import fault
 KB = 1024
 MB = 1024 * KB
 GB = 1024 * MB
-HW_VERSION = 'vmx-21'
-# the virtual hardware versions an ESXi 8.0 U3 host runs (newest last)
-HOST_HW_VERSIONS = ('vmx-03', 'vmx-04', 'vmx-07', 'vmx-08', 'vmx-09', 'vmx-10', 'vmx-11',
-                    'vmx-13', 'vmx-14', 'vmx-15', 'vmx-17', 'vmx-18', 'vmx-19', 'vmx-20',
-                    'vmx-21')
-_HW_VERSION = re.compile(r'^vmx-(\d+)$')
+HW_VERSION = 'vmx-21'   # the inventory's VMs (made on ESXi 8.0 U3; newer hosts upgrade them)
 TOOLS_VERSION = 12389
 TOOLS_VERSION_TEXT = str(TOOLS_VERSION)
 VMX_SIZE = 2684
@@ -71,6 +70,10 @@ class VirtualMachine(ManagedEntity):
     cpu_hot_remove = False
     memory_hot_add = False
     tools_installed = True     # False: guest tools never run (ToolsUnavailable)
+    guest_overrides = None     # {'guest.ipAddress': value, ...} given by SET.* extraConfig
+    settings = None            # {config path: value} a ConfigSpec set (config_settings)
+    uuid_override = None       # config.uuid / instanceUuid a ConfigSpec gave
+    instance_uuid_override = None
     change_stamp = None        # last reconfiguration (config.changeVersion / modified)
     hw_version = HW_VERSION    # config.version ('vmx-21')
     _devices = None            # the mutable device list, once anything changed it
@@ -114,11 +117,11 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def uuid(self):
-        return self._uuid('42')
+        return self.uuid_override or self._uuid('42')
 
     @property
     def instance_uuid(self):
-        return self._uuid('50')
+        return self.instance_uuid_override or self._uuid('50')
 
     @property
     def mac(self):
@@ -211,7 +214,21 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def tools_running(self):
-        return self.power_state == 'poweredOn' and self.tools_installed
+        """Powered on with tools installed, or a guest told (SET.guest.*)
+        that its tools run."""
+        if self.power_state != 'poweredOn':
+            return False
+        told = (self.guest_overrides or {}).get('guest.toolsRunningStatus')
+        return told == 'guestToolsRunning' if told is not None else self.tools_installed
+
+    def tools_status(self):
+        """(toolsStatus, toolsVersionStatus, toolsRunningStatus, toolsVersion)
+        as vCenter reports them for this VM's tools."""
+        running = 'guestToolsRunning' if self.tools_running else 'guestToolsNotRunning'
+        if not self.tools_installed:
+            return 'toolsNotInstalled', 'guestToolsNotInstalled', running, '0'
+        return ('toolsOk' if self.tools_running else 'toolsNotRunning', 'guestToolsCurrent',
+                running, TOOLS_VERSION_TEXT)
 
     # -- usage -------------------------------------------------------------------
     def usage_stats(self):
@@ -307,9 +324,9 @@ class VirtualMachine(ManagedEntity):
         shared = _shared(self.server)
         disk_file = self.file_path('.vmdk')
         on = self.power_state == 'poweredOn'
-        label = self.network_object.name if self.network_object is not None else ''
         nic = T.VirtualVmxnet3(
-            key=4000, deviceInfo=T.Description(label='Network adapter 1', summary=label),
+            key=4000, deviceInfo=T.Description(label='Network adapter 1',
+                                               summary=nic_summary(self.network_object)),
             backing=self.network_object.nic_backing(self) if self.network_object else None,
             connectable=T.VirtualDeviceConnectInfo(
                 migrateConnect=None, startConnected=True, allowGuestControl=True,
@@ -374,6 +391,10 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def config(self):
+        config = self._computed_config()
+        return lay_over(config, self.settings) if self.settings else config
+
+    def _computed_config(self):
         T = self.T
         shared = _shared(self.server)
         return T.VirtualMachineConfigInfo(
@@ -396,7 +417,7 @@ class VirtualMachine(ManagedEntity):
                 device=list(self.devices()), motherboardLayout='i440bxHostBridge',
                 simultaneousThreads=1),
             cpuAllocation=self.cpu_allocation or shared['cpu_allocation'],
-            memoryAllocation=self.memory_allocation or shared['memory_allocation'],
+            memoryAllocation=self.effective_memory_allocation(),
             latencySensitivity=shared['latency'], memoryHotAddEnabled=self.memory_hot_add,
             cpuHotAddEnabled=self.cpu_hot_add, cpuHotRemoveEnabled=self.cpu_hot_remove,
             extraConfig=self.extra_config_values(),
@@ -424,7 +445,16 @@ class VirtualMachine(ManagedEntity):
         return self.T.ResourceConfigSpec(
             entity=self.ref, lastModified=None,
             cpuAllocation=self.cpu_allocation or shared['cpu_allocation'],
-            memoryAllocation=self.memory_allocation or shared['memory_allocation'])
+            memoryAllocation=self.effective_memory_allocation())
+
+    def effective_memory_allocation(self):
+        """The memory allocation; with memoryReservationLockedToMax set, its
+        reservation is the VM's memory size, as vCenter keeps it."""
+        allocation = self.memory_allocation or _shared(self.server)['memory_allocation']
+        if (self.settings or {}).get('memoryReservationLockedToMax'):
+            allocation = copy.copy(allocation)
+            allocation.reservation = self.memory_mb
+        return allocation
 
     # -- runtime / guest / summary -------------------------------------------------
     def nic_keys(self):
@@ -472,14 +502,33 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def guest(self):
+        guest = self._guest_info()
+        if self.guest_overrides:
+            self._apply_guest_overrides(guest, 'guest.')
+        return guest
+
+    def _apply_guest_overrides(self, guest, prefix):
+        for path, value in self.guest_overrides.items():
+            if path.startswith(prefix) and '.' not in path[len(prefix):]:
+                setattr(guest, path[len(prefix):], value)
+        address = self.guest_overrides.get(prefix + 'ipAddress')
+        if address is not None and getattr(guest, 'net', None):
+            nic = guest.net[0]
+            nic.ipAddress = [address]
+            nic.ipConfig = self.T.NetIpConfigInfo(ipAddress=[self.T.NetIpConfigInfoIpAddress(
+                ipAddress=address, prefixLength=16, state='preferred')])
+
+    def _guest_info(self):
         T = self.T
         on = self.tools_running
         family = GUEST_FAMILY.get(self.guest_id, 'otherGuestFamily')
+        status, version_status, running, version = self.tools_status()
+        install_type = 'guestToolsTypeOpenVMTools' if self.tools_installed else None
         if not on:
             return T.GuestInfo(
-                toolsStatus='toolsNotRunning', toolsVersionStatus='guestToolsCurrent',
-                toolsVersionStatus2='guestToolsCurrent', toolsRunningStatus='guestToolsNotRunning',
-                toolsVersion=TOOLS_VERSION_TEXT, toolsInstallType='guestToolsTypeOpenVMTools',
+                toolsStatus=status, toolsVersionStatus=version_status,
+                toolsVersionStatus2=version_status, toolsRunningStatus=running,
+                toolsVersion=version, toolsInstallType=install_type,
                 guestId=self.guest_id, guestFamily=family, guestFullName=self.guest_full_name,
                 guestState='notRunning', net=[], ipStack=[], disk=[],
                 appHeartbeatStatus='appStatusGray', guestKernelCrashed=False,
@@ -498,9 +547,9 @@ class VirtualMachine(ManagedEntity):
                     ipAddress=address, prefixLength=16, state='preferred')
                     for address in addresses])))
         return T.GuestInfo(
-            toolsStatus='toolsOk', toolsVersionStatus='guestToolsCurrent',
-            toolsVersionStatus2='guestToolsCurrent', toolsRunningStatus='guestToolsRunning',
-            toolsVersion=TOOLS_VERSION_TEXT, toolsInstallType='guestToolsTypeOpenVMTools',
+            toolsStatus=status, toolsVersionStatus=version_status,
+            toolsVersionStatus2=version_status, toolsRunningStatus=running,
+            toolsVersion=version, toolsInstallType=install_type,
             guestId=self.guest_id, guestFamily=family, guestFullName=self.guest_full_name,
             guestDetailedData=None, hostName=host_name, ipAddress=ip,
             net=nets,
@@ -553,15 +602,17 @@ class VirtualMachine(ManagedEntity):
     def summary(self):
         T = self.T
         tools = self.tools_running
+        status, version_status, running, _ = self.tools_status()
+        guest = T.VirtualMachineGuestSummary(
+            guestId=self.guest_id, guestFullName=self.guest_full_name,
+            toolsStatus=status, toolsVersionStatus=version_status,
+            toolsVersionStatus2=version_status, toolsRunningStatus=running,
+            hostName=self.guest_host_name if tools else None,
+            ipAddress=vm_ip(self.sequence) if tools else None, hwVersion=self.hw_version)
+        if self.guest_overrides:
+            self._apply_guest_overrides(guest, 'summary.guest.')
         return T.VirtualMachineSummary(
-            vm=self.ref, runtime=self.runtime,
-            guest=T.VirtualMachineGuestSummary(
-                guestId=self.guest_id, guestFullName=self.guest_full_name,
-                toolsStatus='toolsOk' if tools else 'toolsNotRunning',
-                toolsVersionStatus='guestToolsCurrent', toolsVersionStatus2='guestToolsCurrent',
-                toolsRunningStatus='guestToolsRunning' if tools else 'guestToolsNotRunning',
-                hostName=self.guest_host_name if tools else None,
-                ipAddress=vm_ip(self.sequence) if tools else None, hwVersion=self.hw_version),
+            vm=self.ref, runtime=self.runtime, guest=guest,
             config=T.VirtualMachineConfigSummary(
                 name=self.name, template=self.template, vmPathName=self.file_path('.vmx'),
                 memorySizeMB=self.memory_mb, cpuReservation=self.cpu_reservation,
@@ -573,7 +624,7 @@ class VirtualMachine(ManagedEntity):
                 installBootRequired=False,
                 tpmPresent=False, numVmiopBackings=0, hwVersion=self.hw_version),
             storage=self.storage_summary(), quickStats=self.quick_stats(),
-            overallStatus=self.overallStatus)
+            overallStatus=self.overallStatus, customValue=self.customValue)
 
     @property
     def num_ethernet_cards(self):
@@ -593,7 +644,7 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def memory_reservation(self):
-        return (self.memory_allocation.reservation or 0) if self.memory_allocation else 0
+        return self.effective_memory_allocation().reservation or 0
 
     @property
     def storage(self):
@@ -839,6 +890,10 @@ class VirtualMachine(ManagedEntity):
     # -- reconfigure --------------------------------------------------------------------
     def ReconfigVM_Task(self, ctx, spec):
         def work(task):
+            given = {name for name, _ in given_fields(spec)}
+            if self.template and given - TEMPLATE_RECONFIGURABLE:
+                # a template takes a new name or annotation, nothing else
+                raise fault('NotSupported', 'The operation is not supported on the object.')
             old_name = self.name
             self.apply_config_spec(ctx, spec)
             if spec.name is not None and spec.name != old_name:
@@ -854,7 +909,7 @@ class VirtualMachine(ManagedEntity):
         the newest the host runs) one the host runs (NotSupported) and newer
         than the VM's (AlreadyUpgraded); a malformed one is InvalidArgument.
         VmUpgradingEvent, then VmUpgradeCompleteEvent."""
-        if version is not None and not _HW_VERSION.match(version):
+        if version is not None and not hw_number(version):
             raise _invalid_argument('version')
 
         def work(task):
@@ -862,11 +917,12 @@ class VirtualMachine(ManagedEntity):
                 raise invalid_power_state('poweredOff', self.power_state)
             if self.template or getattr(self.host, 'maintenance', False):
                 raise invalid_state()
-            target = version or HOST_HW_VERSIONS[-1]
-            target = 'vmx-%02d' % int(_HW_VERSION.match(target).group(1))
-            if target not in HOST_HW_VERSIONS:
+            runs = host_hw_versions(self.host)
+            target = version or runs[-1]
+            target = 'vmx-%02d' % hw_number(target)
+            if target not in runs:
                 raise fault('NotSupported', 'The operation is not supported on the object.')
-            if _hw_number(target) <= _hw_number(self.hw_version):
+            if hw_number(target) <= hw_number(self.hw_version):
                 raise fault('AlreadyUpgraded', 'The virtual machine compatibility is already '
                             'up-to-date.')
             task.post_event('VmUpgradingEvent', self, version=target)
@@ -886,14 +942,15 @@ class VirtualMachine(ManagedEntity):
         """Take the VM out of the inventory: folder, pool, host, datastores,
         networks, snapshots; `keep_files`: its files stay on the datastores."""
         datastores = self.datastore_objects()
-        if keep_files:
-            for ds in datastores:
-                loose = ds.__dict__.setdefault('loose_files', {})
-                prefix = '[%s] ' % ds.name
-                for name, _, size in self.files():
-                    if name.startswith(prefix) and not name.endswith('.vswp') \
-                            and not name.endswith('.lck'):
-                        loose[name] = size
+        for ds in datastores:
+            loose = ds.__dict__.setdefault('loose_files', {})
+            prefix = '[%s] ' % ds.name
+            for name, _, size in self.files():
+                if not keep_files:   # a registered-again VM's files left loose before
+                    loose.pop(name, None)
+                elif name.startswith(prefix) and not name.endswith('.vswp') \
+                        and not name.endswith('.lck'):
+                    loose[name] = size
         folder = self.parent_object()
         if folder is not None and hasattr(folder, 'remove_child'):
             folder.remove_child(self)
@@ -933,6 +990,8 @@ class VirtualMachine(ManagedEntity):
                         'because the virtual machine has a task in progress.', task=active.ref)
         event_manager(self.server).post('VmRemovedEvent', self, ctx=ctx)
         self.remove_from_inventory(keep_files=True)
+        # its .vmx stays, and RegisterVM_Task brings the VM back from it
+        unregistered(self.server)[self.file_path('.vmx')] = self
         return None
 
     # -- templates ----------------------------------------------------------------------------
@@ -1123,10 +1182,12 @@ class VirtualMachine(ManagedEntity):
             clone = self._copy_to(ctx, folder_object, vm_name, target_pool, target, target_ds,
                                   snapshot if linked else None, snapshot)
             try:
+                if location is not None and location.deviceChange:
+                    # the clone's devices as placed (a NIC on another network, a disk's mode)
+                    clone.apply_config_spec(ctx, self.T.VirtualMachineConfigSpec(
+                        deviceChange=location.deviceChange))
                 if spec.config is not None:
-                    apply = getattr(clone, 'apply_config_spec', None)
-                    if apply is not None:
-                        apply(ctx, spec.config)
+                    clone.apply_config_spec(ctx, spec.config)
                 if spec.customization is not None:
                     clone.apply_customization(spec.customization)
             except Exception:
@@ -1140,7 +1201,8 @@ class VirtualMachine(ManagedEntity):
                     server, 'VmEventArgument', 'vm', self))
             else:
                 task.post_event('VmClonedEvent', clone, sourceVm=event_argument(
-                    server, 'VmEventArgument', 'vm', self))
+                    server, 'VmEventArgument', 'vm', self), ds=event_argument(
+                    server, 'DatastoreEventArgument', 'datastore', clone.datastore_object))
             if spec.powerOn and not clone.template:
                 clone.power_state = 'poweredOn'
                 clone.boot_time = clock.now()
@@ -1183,6 +1245,12 @@ class VirtualMachine(ManagedEntity):
                 setattr(clone, attr, copy.deepcopy(self.__dict__[attr]))
         if self.__dict__.get('extra_config') is not None:
             clone.extra_config = dict(self.extra_config)
+        if self.settings:   # the same settings; its own files' directories
+            clone.settings = {path: copy.deepcopy(value) for path, value in self.settings.items()
+                              if not path.startswith('files.')} or None
+        if self.guest_overrides:   # the same guest OS and tools; not its identity
+            clone.guest_overrides = {path: value for path, value in self.guest_overrides.items()
+                                     if 'tools' in path} or None
         if self.customization is not None:
             clone.customization = dict(self.customization)
             clone.path_readers = clone._custom_path_readers()
@@ -1366,7 +1434,9 @@ class VirtualMachine(ManagedEntity):
         if hot:
             task.post_event('VmEmigratingEvent', self)
         self._move(pool, host, datastore, folder)
-        task.post_event('VmMigratedEvent' if hot else done, self, **source)
+        # the VM's event arguments name where it is now: its host and datastore
+        task.post_event('VmMigratedEvent' if hot else done, self, ds=event_argument(
+            server, 'DatastoreEventArgument', 'datastore', datastore), **source)
 
     def _placement(self):
         """The source* arguments of the migrated / relocated event."""
@@ -1487,11 +1557,10 @@ _runtime_readers = {
 _guest_readers = {
     'guestId': lambda vm: vm.guest_id,
     'guestFullName': lambda vm: vm.guest_full_name,
-    'toolsStatus': lambda vm: 'toolsOk' if vm.tools_running else 'toolsNotRunning',
-    'toolsVersionStatus': _constant('guestToolsCurrent'),
-    'toolsVersionStatus2': _constant('guestToolsCurrent'),
-    'toolsRunningStatus': lambda vm: ('guestToolsRunning' if vm.tools_running
-                                      else 'guestToolsNotRunning'),
+    'toolsStatus': lambda vm: vm.tools_status()[0],
+    'toolsVersionStatus': lambda vm: vm.tools_status()[1],
+    'toolsVersionStatus2': lambda vm: vm.tools_status()[1],
+    'toolsRunningStatus': lambda vm: vm.tools_status()[2],
     'hostName': lambda vm: vm.guest_host_name if vm.tools_running else None,
     'ipAddress': lambda vm: vm_ip(vm.sequence) if vm.tools_running else None,
 }
@@ -1526,7 +1595,7 @@ _VM_PATH_READERS = {
     'config.hardware.numCoresPerSocket': lambda vm: vm.cores_per_socket,
     'config.hardware.memoryMB': lambda vm: vm.memory_mb,
     'guest.guestState': lambda vm: 'running' if vm.tools_running else 'notRunning',
-    'guest.toolsVersion': _constant(TOOLS_VERSION_TEXT),
+    'guest.toolsVersion': lambda vm: vm.tools_status()[3],
     'guest.guestFamily': lambda vm: GUEST_FAMILY.get(vm.guest_id, 'otherGuestFamily'),
 }
 for _name, _reader in _runtime_readers.items():
@@ -1535,6 +1604,21 @@ for _name, _reader in _runtime_readers.items():
 for _name, _reader in _guest_readers.items():
     _VM_PATH_READERS['guest.' + _name] = _reader
     _VM_PATH_READERS['summary.guest.' + _name] = _reader
+
+
+def _told_or(path, reader):
+    """A guest path's reader that answers what SET.<path> told, if it did."""
+    def read(vm):
+        told = vm.guest_overrides
+        if told and path in told:
+            return told[path]
+        return reader(vm)
+    return read
+
+
+for _path, _reader in list(_VM_PATH_READERS.items()):
+    if _path.startswith(('guest.', 'summary.guest.')):
+        _VM_PATH_READERS[_path] = _told_or(_path, _reader)
 VirtualMachine.path_readers = _VM_PATH_READERS
 
 
@@ -1632,24 +1716,12 @@ def _shared(server):
         'sgx': T.VirtualMachineSgxInfo(epcSize=0, flcMode='unlocked', requireAttestation=False),
         'monitoring': T.VirtualMachineGuestMonitoringModeInfo(),
         'device_groups': T.VirtualMachineVirtualDeviceGroups(),
-        'capability': _vm_capability(T),
+        'capability': vm_capability(T),
     }
     for value in found.values():   # shared and read-only: written once per encoder
         freeze(value)
     _shared_objects[id(server.schema)] = found
     return found
-
-
-def _vm_capability(T):
-    cls = T.VirtualMachineCapability
-    values = {f.name: True for f in cls._type.fields if f.type == 'boolean'}
-    values.update(vmNpivWwnSupported=True, npivWwnOnNonRdmVmSupported=True,
-                  recordReplaySupported=False, sevSupported=False, pmemFailoverSupported=False,
-                  requireSgxAttestationSupported=False, sevSnpSupported=False,
-                  tdxSupported=False, ehvSecureBootSupported=False,
-                  virtualMmuUsageIgnored=True, virtualExecUsageIgnored=True,
-                  perVmEvcSupported=True, vendorDeviceGroupSupported=True)
-    return cls(**{k: v for k, v in values.items() if k in cls._type.field_map})
 
 
 # -- disk files -------------------------------------------------------------------------
@@ -1675,15 +1747,15 @@ def _extent_size(backing, capacity_kb):
     return (capacity_kb or 0) * KB if capacity_kb and is_thick(backing) else 0
 
 
-def _hw_number(version):
-    match = _HW_VERSION.match(version or '')
-    return int(match.group(1)) if match else 0
-
-
 GUEST_OPERATION_SECONDS = 0.05   # how long a guest takes to act on shutdown / reboot / standby
 
 
 # -- VirtualMachineConfigSpec ------------------------------------------------------------------
+
+TEMPLATE_RECONFIGURABLE = frozenset(('name', 'annotation'))
+_SET_PREFIX = 'SET.'
+_TELLABLE = {'guest': 'GuestInfo', 'summary.guest': 'VirtualMachineGuestSummary'}
+
 
 _DATASTORE_PATH = re.compile(r'^\[([^\]]+)\]\s*(.*)$')
 _MAC = re.compile(r'^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$')
@@ -1742,6 +1814,8 @@ class _ConfigPlan:
         self.creating = creating
         self.T = vm.T
         self.scalars = {}
+        self.settings = {}        # {config path: value} (config_settings)
+        self.file_dirs = {}       # {'files.logDirectory': path, ...}
         self.devices = None       # new device list when deviceChange is given
         self.created_files = []
         self.destroyed_files = []
@@ -1798,20 +1872,46 @@ class _ConfigPlan:
             set_['guest_id'] = spec.guestId
         if spec.annotation is not None:
             set_['annotation'] = spec.annotation
-        if spec.version is not None and self.creating:
-            if spec.version not in HOST_HW_VERSIONS:
+        if self.creating:
+            # a new VM: the version asked for, or the newest its host runs
+            runs = host_hw_versions(vm.host)
+            if spec.version is not None and (spec.version not in runs
+                                             or spec.version in CREATE_UNSUPPORTED):
                 raise _invalid_argument('version')
-            set_['hw_version'] = spec.version
+            set_['hw_version'] = spec.version or runs[-1]
+        elif spec.version is not None and spec.version != vm.hw_version:
+            raise _invalid_argument('version')   # an existing VM upgrades: UpgradeVM_Task
+        for field, attr in (('uuid', 'uuid_override'),
+                            ('instanceUuid', 'instance_uuid_override')):
+            value = getattr(spec, field)
+            if value is not None:
+                try:
+                    uuid_module.UUID(value)
+                except ValueError:
+                    raise _invalid_argument(field) from None
+                set_[attr] = value.lower()
+        if spec.createDate is not None:
+            set_['created'] = spec.createDate
+        if not self.creating and spec.files is not None:
+            self._file_settings(spec.files)
+        self.settings = SettingsPlan(vm, spec, on).plan()
+        if self.creating:
+            set_['tools_installed'] = False   # a new VM's guest has no OS, let alone tools
         if spec.extraConfig:
             extra = dict(vm.extra_config or {})
+            told = dict(vm.guest_overrides or {})
             for option in spec.extraConfig:
                 if not option.key:
                     raise _invalid_argument('extraConfig')
-                if option.value is None or option.value == '':
+                if option.key.startswith(_SET_PREFIX):
+                    self._tell_guest(told, option.key[len(_SET_PREFIX):], option.value)
+                elif option.value is None or option.value == '':
                     extra.pop(option.key, None)
                 else:
                     extra[option.key] = option.value
             set_['extra_config'] = extra or None
+            if told != (vm.guest_overrides or {}):
+                set_['guest_overrides'] = told or None
         for field, attr in (('cpuAllocation', 'cpu_allocation'),
                             ('memoryAllocation', 'memory_allocation')):
             given = getattr(spec, field)
@@ -1836,6 +1936,54 @@ class _ConfigPlan:
             set_['datastore_object'] = parsed[0]
         if spec.deviceChange or self.creating:
             self._validate_devices()
+
+    def _file_settings(self, files):
+        """A reconfiguration may move the snapshot, suspend, log and FT
+        metadata directories; the VM's .vmx stays where it is."""
+        if files.vmPathName and files.vmPathName != self.vm.file_path('.vmx'):
+            raise _invalid_argument('files.vmPathName')
+        for field in ('snapshotDirectory', 'suspendDirectory', 'logDirectory',
+                      'ftMetadataDirectory'):
+            value = getattr(files, field)
+            if value:
+                parsed = parse_datastore_path(self.vm.server, value)
+                if parsed is None or parsed[0] is None:
+                    raise fault('InvalidDatastorePath', "Invalid datastore path '%s'."
+                                % value, datastorePath=value)
+                self.file_dirs['files.' + field] = value
+
+    def _tell_guest(self, told, path, value):
+        """vcsim's convention: extraConfig 'SET.guest.ipAddress' = value sets
+        that guest property (and summary.guest's of the same name); an empty
+        value takes it back. Only guest / summary.guest scalars can be told."""
+        schema = self.vm.server.schema
+        owner, _, name = path.rpartition('.')
+        type_name = _TELLABLE.get(owner)
+        field = schema.types[type_name].field_map.get(name) if type_name else None
+        if field is None or field.name in ('dynamicType',) or \
+                field.type not in ('string', 'boolean') and field.type not in schema.enums:
+            raise _invalid_argument('extraConfig["%s%s"]' % (_SET_PREFIX, path))
+        paths = [path]
+        mirror = 'summary.guest' if owner == 'guest' else None
+        if mirror and name in schema.types[_TELLABLE[mirror]].field_map:
+            paths.append('%s.%s' % (mirror, name))
+        if value is None or value == '':
+            for each in paths:
+                told.pop(each, None)
+            return
+        text = str(value)
+        if field.type == 'boolean':
+            if text.lower() not in ('true', 'false'):
+                raise _invalid_argument('extraConfig["%s%s"]' % (_SET_PREFIX, path))
+            value = text.lower() == 'true'
+        elif field.type in schema.enums:
+            if text not in schema.enums[field.type].values:
+                raise _invalid_argument('extraConfig["%s%s"]' % (_SET_PREFIX, path))
+            value = text
+        else:
+            value = text
+        for each in paths:
+            told[each] = value
 
     # -- devices ------------------------------------------------------------------
     def _validate_devices(self):
@@ -1878,9 +2026,11 @@ class _ConfigPlan:
     def _add(self, index, change, device):
         T = self.T
         asked = device.key
-        if asked is None or asked < 0 or asked in self.used_keys:
+        # vCenter gives every new device a fresh key: a client's key of 0
+        # (pyVmomi's default) or below is a placeholder, as is one in use
+        if asked is None or asked <= 0 or asked in self.used_keys:
             device.key = self._new_key(device)
-        if asked is not None and asked != device.key:
+        if asked is not None and asked != 0 and asked != device.key:
             self.keymap[asked] = device.key
         self.used_keys.add(device.key)
         if device.controllerKey is not None:
@@ -2162,7 +2312,7 @@ class _ConfigPlan:
         count = sum(1 for d in self.devices if isinstance(d, T.VirtualEthernetCard))
         network = vm._nic_network(nic)
         nic.deviceInfo = T.Description(label='Network adapter %d' % (count + 1),
-                                       summary=network.name if network is not None else '')
+                                       summary=nic_summary(network))
         pci = self._find(100)
         if pci is not None:
             pci.device = list(pci.device or []) + [nic.key]
@@ -2281,7 +2431,7 @@ class _ConfigPlan:
                 network = self.vm._nic_network(device)
                 device.deviceInfo = T.Description(
                     label=device.deviceInfo.label if device.deviceInfo else 'Network adapter',
-                    summary=network.name if network is not None else '')
+                    summary=nic_summary(network))
             if given.connectable is not None:
                 device.connectable = copy.deepcopy(given.connectable)
             if given.addressType == 'manual' and given.macAddress:
@@ -2313,10 +2463,14 @@ class _ConfigPlan:
         names = ['config', 'summary']
         for attr, value in self.scalars.items():
             setattr(vm, attr, value)
+        if self.settings or self.file_dirs:
+            vm.settings = {**(vm.settings or {}), **self.settings, **self.file_dirs}
         if 'name' in self.scalars:
             names.extend(ManagedEntity.NAMED_PROPERTIES)
         if 'num_cpu' in self.scalars or 'memory_mb' in self.scalars:
             names.extend(['runtime', 'layoutEx', 'layout', 'storage'])
+        if 'guest_overrides' in self.scalars:
+            names.append('guest')
         if self.devices is not None:
             for backing, capacity in self.detached_files:
                 ds = vm.server.objects.get(backing.datastore)
@@ -2356,6 +2510,17 @@ class _NicPort:
     def __init__(self, vm, key):
         self.ref = MoRef('VirtualMachine', vm.ref.value if key == 4000 else
                          '%s/%d' % (vm.ref.value, key))
+
+
+def nic_summary(network):
+    """deviceInfo.summary of a NIC as vCenter words it: the network's name,
+    or for a distributed portgroup its switch's uuid."""
+    if network is None:
+        return ''
+    dvs = getattr(network, 'dvs', None)
+    if network.type_name == 'DistributedVirtualPortgroup' and dvs is not None:
+        return 'DVSwitch: %s' % dvs.uuid
+    return network.name
 
 
 def _cdrom_summary(T, backing):
