@@ -23,10 +23,8 @@ ha-host (localhost.localdomain), root pool ha-root-pool, VMs ha-host_VM0/1.
 
 Same options -> same moids, uuids, MACs and names.
 """
-import uuid as uuid_module
-
 from vimsim import clock
-from vimsim.managed.host.host_system import HostSystem
+from vimsim.managed.host.host_joining import attach_networks, create_host
 from vimsim.managed.inventory.compute_resource import ClusterComputeResource, ComputeResource
 from vimsim.managed.inventory.datacenter import Datacenter
 from vimsim.managed.inventory.folder import Folder
@@ -36,17 +34,10 @@ from vimsim.managed.inventory.virtual_app import VirtualApp
 from vimsim.managed.network.distributed_virtual_portgroup import DistributedVirtualPortgroup
 from vimsim.managed.network.distributed_virtual_switch import DistributedVirtualSwitch
 from vimsim.managed.network.network import Network, OpaqueNetwork
-from vimsim.managed.storage.datastore import Datastore
+from vimsim.managed.storage.datastore import Datastore, vmfs_uuid
 from vimsim.managed.vm.virtual_machine import VirtualMachine
 
 TiB = 1 << 40
-_NAMESPACE = uuid_module.UUID('6d1c5f2e-7a3b-4c8d-9e0f-a1b2c3d4e5f6')
-
-
-def vmfs_uuid(name, dc_name):
-    """A VMFS volume uuid (8-8-4-12 hex) derived from the names."""
-    h = uuid_module.uuid5(_NAMESPACE, '%s/%s' % (dc_name, name)).hex
-    return '%s-%s-%s-%s' % (h[:8], h[8:16], h[16:20], h[20:32])
 
 
 class Builder:
@@ -54,7 +45,6 @@ class Builder:
         self.server = server
         self.options = server.options
         self.now = clock.now()
-        self.host_count = 0
         self.vm_count = 0
         self.pending_vms = []   # (name, folder, pool, host) created once datastores exist
 
@@ -63,22 +53,8 @@ class Builder:
 
     # -- pieces ------------------------------------------------------------------
     def add_host(self, name, compute_resource, moid=None, browser_moid=None):
-        host = HostSystem(self.server, moid or self.next_id('host-'), name, compute_resource,
-                          self.host_count, self.server.new_uuid(), self.now,
-                          browser_moid=browser_moid)
-        self.host_count += 1
-        compute_resource.add_host(host)
-        return host
-
-    def attach_networks(self, host, networks, dvs):
-        for network in networks:
-            network.hosts.append(host)
-            host.networks.append(network)
-        if dvs is not None:
-            dvs.hosts.append(host)
-            for pg in dvs.portgroups:
-                pg.add_host(host)
-                host.networks.append(pg)
+        return create_host(self.server, name, compute_resource, self.now, moid=moid,
+                           browser_moid=browser_moid)
 
     def add_machines(self, prefix, folder, pool, hosts):
         for i in range(self.options.vm):
@@ -181,7 +157,7 @@ class Builder:
                 name = '%s_H%d' % (dc_name, nhost)
                 cr = ComputeResource(server, self.next_id('domain-s'), name, host_folder)
                 host = self.add_host(name, cr)
-                self.attach_networks(host, host_networks, dvs)
+                attach_networks(host, host_networks, dvs)
                 ResourcePool(server, self.next_id('resgroup-'), 'Resources', cr, cr)
                 hosts.append(host)
                 self.add_machines(name, vm_folder, cr.pool, [host])
@@ -194,7 +170,7 @@ class Builder:
                 cluster_hosts = []
                 for nhost in range(o.host):
                     host = self.add_host('%s_H%d' % (cluster_name, nhost), cluster)
-                    self.attach_networks(host, host_networks, dvs)
+                    attach_networks(host, host_networks, dvs)
                     cluster_hosts.append(host)
                 hosts.extend(cluster_hosts)
                 if not cluster_hosts:
@@ -242,7 +218,7 @@ class Builder:
         host = self.add_host(name, cr, moid='ha-host', browser_moid='ha-host-datastorebrowser')
         network = Network(server, 'HaNetwork-VM Network', 'VM Network', dc.network_folder)
         dc.networks.append(network)
-        self.attach_networks(host, [network], None)
+        attach_networks(host, [network], None)
         ResourcePool(server, 'ha-root-pool', 'Resources', cr, cr)
         datastores = []
         for i in range(o.ds):

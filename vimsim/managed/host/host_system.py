@@ -1,25 +1,34 @@
 """HostSystem: an ESXi host, its hardware, configuration and managers.
 
 Primary state: name, index (from which the management IP and MACs derive),
-system uuid, boot time, its compute resource, and the lists of VMs,
-datastores and networks placed on it. `summary`, `runtime`, `config`,
+system uuid, SSL thumbprint, boot time, connection and power state,
+maintenance mode, its compute resource, and the lists of VMs, datastores and
+networks placed on it. `summary`, `runtime`, `config`,
 `licensableResource` and the quick stats are computed on read; the hardware
 description, identical for every simulated host but its uuid, is shared.
 """
-import hashlib
 from datetime import datetime, timezone
+
+from twisted.internet import defer
+
+from vimsim import clock
 
 from vimsim.managed.entity import ManagedEntity, data_types, refs
 from vimsim.managed.host.advanced_options import HostAdvancedOptions
+from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
 from vimsim.managed.host.config_managers import CONFIG_MANAGERS, HostManagerObject
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
 from vimsim.managed.host.vsan_system import HostVsanSystem
+from vimsim.managed.monitoring.event_manager import datacenter_of
+from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.network.network import host_nsx_network_info
 from vimsim.managed.service.service_instance import about_info
 from vimsim.managed.storage.datastore import LOCAL_DISK
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
+from vimsim.managed.vm.provisioning import invalid_argument, unregister_vm
 from vimsim.schema import MoRef
 from vimsim.soap.encode import Long
+from vimsim.soap.fault import fault
 
 # vcsim's simulated host hardware (govmomi simulator/esx/host_hardware_info.go)
 CPU_MODEL = 'Intel(R) Core(TM) i7-3615QM CPU @ 2.30GHz'
@@ -35,6 +44,12 @@ NUM_HBAS = 3
 ESX_BUILD = '24022510'
 LOCAL_DISK_UUID = '0000000000766d686261303a303a30'
 LOCAL_DISK_BLOCKS = 2147483648    # 1 TiB of 512-byte blocks
+SYSTEM_RESOURCES_KEY = 'host/'
+# vSphere's VM memory overhead table, fitted (MB): base, per MB of VM memory, per extra vCPU
+OVERHEAD_BASE_MB = 18.4
+OVERHEAD_PER_MB = 0.0074
+OVERHEAD_PER_EXTRA_VCPU_MB = 3.98
+MAINTENANCE_POLL = 1.0            # seconds between two looks at a host's VMs while entering
 
 
 def mgmt_ip(index):
@@ -53,6 +68,16 @@ def _description(T, key, label, summary):
     return T.ElementDescription(key=key, label=label, summary=summary)
 
 
+def ha_enabled(compute_resource):
+    """Whether vSphere HA is enabled on a host's cluster (its dasConfig)."""
+    das = getattr(getattr(compute_resource, 'settings', None), 'das', None)
+    return bool(das is not None and das.enabled)
+
+
+def invalid_state(message='The operation is not allowed in the current state.'):
+    return fault('InvalidState', message)
+
+
 class HostSystem(ManagedEntity):
     type_name = 'HostSystem'
     remediationState = None
@@ -63,6 +88,11 @@ class HostSystem(ManagedEntity):
         self.index = index
         self.system_uuid = system_uuid
         self.boot_time = boot_time
+        self.ssl_thumbprint = host_thumbprint(name)
+        self.connection_state = 'connected'      # HostSystemConnectionState
+        self.power_state = 'poweredOn'           # HostSystemPowerState
+        self.background_snapshots = False        # config.flags
+        self.system_allocations = {}             # UpdateSystemResources: field -> allocation
         self.compute_resource = None
         self.vms = []
         self.datastores = []
@@ -140,7 +170,8 @@ class HostSystem(ManagedEntity):
     def runtime(self):
         T = self.T
         return T.HostRuntimeInfo(
-            connectionState='connected', powerState='poweredOn', standbyMode='none',
+            connectionState=self.connection_state, powerState=self.power_state,
+            standbyMode='in' if self.power_state == 'standBy' else 'none',
             inMaintenanceMode=self.maintenance, inQuarantineMode=False,
             bootTime=self.boot_time,
             healthSystemRuntime=self.health_runtime(),
@@ -195,7 +226,7 @@ class HostSystem(ManagedEntity):
             config=T.HostConfigSummary(
                 name=self.name, port=443, product=self.about(), vmotionEnabled=False,
                 faultToleranceEnabled=False,
-                sslThumbprint=_thumbprint(self.system_uuid)),
+                sslThumbprint=self.ssl_thumbprint),
             quickStats=self.quick_stats(), overallStatus=self.overallStatus,
             rebootRequired=False, managementServerIp=None if self.server.esx else '127.0.0.1',
             customValue=self.customValue)
@@ -220,13 +251,15 @@ class HostSystem(ManagedEntity):
     @property
     def systemResources(self):
         T = self.T
-        return T.HostSystemResourceInfo(key='host/', config=T.ResourceConfigSpec(
+        allocations = self.system_allocations
+        return T.HostSystemResourceInfo(key=SYSTEM_RESOURCES_KEY, config=T.ResourceConfigSpec(
             entity=None,
-            cpuAllocation=T.ResourceAllocationInfo(reservation=0, expandableReservation=False,
-                                                   limit=-1, shares=T.SharesInfo(shares=4000, level='normal'),
-                                                   overheadLimit=None),
-            memoryAllocation=T.ResourceAllocationInfo(reservation=0, expandableReservation=False,
-                                                      limit=-1, shares=T.SharesInfo(shares=163840, level='normal'))))
+            cpuAllocation=allocations.get('cpuAllocation') or T.ResourceAllocationInfo(
+                reservation=0, expandableReservation=False, limit=-1,
+                shares=T.SharesInfo(shares=4000, level='normal'), overheadLimit=None),
+            memoryAllocation=allocations.get('memoryAllocation') or T.ResourceAllocationInfo(
+                reservation=0, expandableReservation=False, limit=-1,
+                shares=T.SharesInfo(shares=163840, level='normal'))))
 
     # -- network configuration --------------------------------------------------
     def pnics(self):
@@ -513,13 +546,377 @@ class HostSystem(ManagedEntity):
             datastorePrincipal=principal,
             systemResources=self.systemResources,
             dateTimeInfo=self.date_time_info(),
-            flags=T.HostFlagInfo(backgroundSnapshotsEnabled=False),
+            flags=T.HostFlagInfo(backgroundSnapshotsEnabled=self.background_snapshots),
             adminDisabled=False, lockdownMode='lockdownDisabled',
             featureVersion=[T.HostFeatureVersionInfo(key='faultTolerance',
                                                      value='vFT:7.0;vSMP-FT:7.0')],
             powerSystemCapability=T.PowerSystemCapability(availablePolicy=POWER_POLICIES(T)),
             powerSystemInfo=T.PowerSystemInfo(currentPolicy=POWER_POLICIES(T)[1]),
             wakeOnLanCapable=False, domainList=[], graphicsInfo=[], sharedPassthruGpuTypes=[])
+
+
+    # -- state -------------------------------------------------------------------------
+    @property
+    def overallStatus(self):
+        return 'green' if self.connection_state == 'connected' else 'gray'
+
+    @property
+    def effective(self):
+        """Whether the host adds to its compute resource's effective capacity:
+        connected, powered on and not in maintenance mode."""
+        return (self.connection_state == 'connected' and self.power_state == 'poweredOn'
+                and not self.maintenance)
+
+    def state_changed(self, vms_too=False):
+        """Report a change of connection, power or maintenance state: the
+        host's runtime and summary, its compute resource's roll-ups and root
+        pool, and (`vms_too`) its VMs' runtime, which follows the host's."""
+        self.changed('runtime', 'summary', 'overallStatus', 'config')
+        compute = self.compute_resource
+        if compute is not None:
+            compute.changed('summary', 'summaryEx', 'configurationEx')
+            if compute.pool is not None:
+                compute.pool.changed()
+        if vms_too:
+            for vm in self.vms:
+                vm.changed('runtime', 'summary')
+
+    def _require_connected(self):
+        if self.connection_state != 'connected':
+            raise fault('HostNotConnected', 'Unable to communicate with the remote host, '
+                        'since it is disconnected.')
+
+    def _require_vcenter(self):
+        if self.server.esx:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+
+    def _powered_on_vms(self):
+        return [vm for vm in self.vms if vm.power_state == 'poweredOn']
+
+    def _when_vacated(self, timeout, blockers, then):
+        """A Deferred of `then()` once `blockers()` is empty, as vCenter's
+        maintenance and standby tasks wait for VMs to be moved or powered
+        off: Timedout after `timeout` seconds (none when <= 0); cancelling it
+        (CancelTask) stops the wait."""
+        deadline = clock.seconds() + timeout if timeout and timeout > 0 else None
+        pending = []
+
+        def stop(_):
+            while pending:
+                call = pending.pop()
+                if call.active():
+                    call.cancel()
+
+        waiting = defer.Deferred(canceller=stop)
+
+        def look():
+            pending.clear()
+            if not blockers():
+                try:
+                    waiting.callback(then())
+                except Exception as error:       # a vim fault of then() fails the task
+                    waiting.errback(error)
+            elif deadline is not None and clock.seconds() >= deadline:
+                waiting.errback(fault('Timedout', 'Operation timed out.'))
+            else:
+                wait = MAINTENANCE_POLL if deadline is None else \
+                    min(MAINTENANCE_POLL, max(deadline - clock.seconds(), 0))
+                pending.append(self.server.time.callLater(wait, look))
+        look()
+        return waiting
+
+    # -- maintenance mode ----------------------------------------------------------------
+    def EnterMaintenanceMode_Task(self, ctx, timeout, evacuatePoweredOffVms=False,
+                                  maintenanceSpec=None):
+        """The task runs until no VM on the host is powered on (and, with
+        evacuatePoweredOffVms on a vCenter, until no VM is registered on it:
+        no DRS moves them yet), or fails with Timedout after `timeout`
+        seconds. A host's vSAN is disabled, so maintenanceSpec.vsanMode has
+        no data to move."""
+        evacuate_all = bool(evacuatePoweredOffVms) and not self.server.esx
+
+        def blockers():
+            return list(self.vms) if evacuate_all else self._powered_on_vms()
+
+        def enter(task):
+            if self.maintenance:
+                raise invalid_state()
+            self.maintenance = True
+            self.state_changed()
+            task.post_event('EnteredMaintenanceModeEvent', self)
+
+        def work(task):
+            self._require_connected()
+            if self.maintenance:
+                raise invalid_state()
+            task.post_event('EnteringMaintenanceModeEvent', self)
+            return self._when_vacated(timeout, blockers, lambda: enter(task))
+        return run_task(ctx, self, 'EnterMaintenanceMode_Task', work, cancelable=True)
+
+    def ExitMaintenanceMode_Task(self, ctx, timeout):
+        def work(task):
+            self._require_connected()
+            if not self.maintenance:
+                raise invalid_state()
+            self.maintenance = False
+            self.state_changed()
+            task.post_event('ExitMaintenanceModeEvent', self)
+        return run_task(ctx, self, 'ExitMaintenanceMode_Task', work)
+
+    # -- connection ----------------------------------------------------------------------
+    def set_connection_state(self, state):
+        """Connect or disconnect: the host's VMs' connectionState follows."""
+        self.connection_state = state
+        self.state_changed(vms_too=True)
+
+    def DisconnectHost_Task(self, ctx):
+        """vCenter keeps the host and its VMs in the inventory, disconnected;
+        disconnecting a disconnected host changes nothing."""
+        self._require_vcenter()
+
+        def work(task):
+            if self.connection_state == 'disconnected':
+                return
+            self.set_connection_state('disconnected')
+            task.post_event('HostDisconnectedEvent', self, reason='userRequest')
+        return run_task(ctx, self, 'DisconnectHost_Task', work)
+
+    def ReconnectHost_Task(self, ctx, cnxSpec=None, reconnectSpec=None):
+        """Reconnect with the credentials vCenter keeps, or those of
+        `cnxSpec`, which must name this host (its thumbprint is the one
+        vCenter already trusts unless the spec gives another)."""
+        self._require_vcenter()
+
+        def work(task):
+            if self.power_state != 'poweredOn':
+                raise invalid_state()
+            if cnxSpec is not None:
+                host_name = cnxSpec.hostName or self.name
+                if host_name.lower() != self.name.lower():
+                    raise fault('InvalidName', "The name '%s' is invalid." % host_name,
+                                name=host_name, entity=self.ref)
+                check_host_connect(cnxSpec, host_name, cnxSpec.sslThumbprint or
+                                   self.ssl_thumbprint)
+            if self.connection_state == 'connected':
+                return
+            self.set_connection_state('connected')
+            task.post_event('HostConnectedEvent', self)
+        return run_task(ctx, self, 'ReconnectHost_Task', work)
+
+    # -- power -----------------------------------------------------------------------------
+    def _power_off_vms(self, task):
+        """A host going down takes its running VMs down with it."""
+        for vm in self._powered_on_vms():
+            vm.set_power_state('poweredOff')
+            task.post_event('VmPoweredOffEvent', vm)
+
+    def _check_power_operation(self, force):
+        self._require_connected()
+        if not force and not self.maintenance:
+            raise invalid_state('The operation is not allowed in the current state of the '
+                                'host: it is not in maintenance mode.')
+
+    def RebootHost_Task(self, ctx, force):
+        """Only in maintenance mode unless `force`; the host comes back at
+        once with a new boot time, its running VMs powered off."""
+        def work(task):
+            self._check_power_operation(force)
+            self._power_off_vms(task)
+            self.boot_time = clock.now()
+            self.state_changed(vms_too=True)
+        return run_task(ctx, self, 'RebootHost_Task', work)
+
+    def ShutdownHost_Task(self, ctx, force):
+        """Only in maintenance mode unless `force`. The host stays in the
+        inventory, powered off and not responding, as vCenter shows it."""
+        def work(task):
+            self._check_power_operation(force)
+            self._power_off_vms(task)
+            self.power_state = 'poweredOff'
+            self.connection_state = 'notResponding'
+            self.state_changed(vms_too=True)
+            task.post_event('HostShutdownEvent', self, reason='Requested by the user')
+        return run_task(ctx, self, 'ShutdownHost_Task', work)
+
+    def PowerDownHostToStandBy_Task(self, ctx, timeoutSec, evacuatePoweredOffVms=False):
+        """vCenter's DPM standby: waits like EnterMaintenanceMode until no VM
+        runs here (Timedout after `timeoutSec`), then the host sleeps."""
+        self._require_vcenter()
+
+        def standby(task):
+            task.post_event('EnteringStandbyModeEvent', self)
+            self.power_state = 'standBy'
+            self.state_changed(vms_too=True)
+            task.post_event('EnteredStandbyModeEvent', self)
+
+        def work(task):
+            self._require_connected()
+            if self.power_state != 'poweredOn':
+                raise invalid_state()
+            blockers = (lambda: list(self.vms)) if evacuatePoweredOffVms else \
+                self._powered_on_vms
+            return self._when_vacated(timeoutSec, blockers, lambda: standby(task))
+        return run_task(ctx, self, 'PowerDownHostToStandBy_Task', work, cancelable=True)
+
+    def PowerUpHostFromStandBy_Task(self, ctx, timeoutSec):
+        self._require_vcenter()
+
+        def work(task):
+            if self.power_state != 'standBy':
+                raise invalid_state()
+            task.post_event('ExitingStandbyModeEvent', self)
+            self.power_state = 'poweredOn'
+            self.boot_time = clock.now()
+            self.state_changed(vms_too=True)
+            task.post_event('ExitedStandbyModeEvent', self)
+        return run_task(ctx, self, 'PowerUpHostFromStandBy_Task', work)
+
+    # -- small methods --------------------------------------------------------------------
+    def UpdateFlags(self, ctx, flagInfo):
+        if flagInfo.backgroundSnapshotsEnabled is not None:
+            self.background_snapshots = bool(flagInfo.backgroundSnapshotsEnabled)
+            self.changed('config')
+
+    def RetrieveHardwareUptime(self, ctx):
+        """Seconds since the host last booted."""
+        self._require_connected()
+        return Long(int((clock.now() - self.boot_time).total_seconds()))
+
+    def QueryMemoryOverheadEx(self, ctx, vmConfigInfo):
+        """The memory this host would reserve beyond a VM's own (bytes):
+        vSphere's published overhead table (Resource Management guide),
+        about 18.4 MB, plus 0.74% of the VM's memory and 3.98 MB per extra
+        vCPU, plus its video RAM."""
+        hardware = vmConfigInfo.hardware
+        if hardware is None or not hardware.memoryMB or not hardware.numCPU:
+            raise invalid_argument('vmConfigInfo.hardware')
+        video_kb = sum(getattr(device, 'videoRamSizeInKB', None) or 0
+                       for device in hardware.device or ()
+                       if isinstance(device, self.T.VirtualMachineVideoCard))
+        megabytes = (OVERHEAD_BASE_MB + OVERHEAD_PER_MB * hardware.memoryMB
+                     + OVERHEAD_PER_EXTRA_VCPU_MB * (hardware.numCPU - 1) + video_kb / 1024.0)
+        return Long(int(megabytes * 1024 * 1024))
+
+    def ReconfigureHostForDAS_Task(self, ctx):
+        """Reconfigure the host's vSphere HA agent: only a connected host of a
+        cluster with HA enabled has one (DasConfigFault otherwise)."""
+        self._require_vcenter()
+
+        def work(task):
+            self._require_connected()
+            if not ha_enabled(self.compute_resource):
+                raise fault('DasConfigFault', 'vSphere HA is not enabled on the cluster of '
+                            'host %s.' % self.name, reason='HostMisconfiguration',
+                            output='vSphere HA is not enabled on this host\'s cluster')
+            task.post_event('HostDasEnablingEvent', self)
+            task.post_event('HostDasEnabledEvent', self)
+        return run_task(ctx, self, 'ReconfigureHostForDAS_Task', work)
+
+    def UpdateSystemResources(self, ctx, resourceInfo):
+        """Set the allocation of the host's system resource pool ('host/',
+        the only one the simulated host has: InvalidArgument for another
+        key or for children it does not have)."""
+        if resourceInfo.key != SYSTEM_RESOURCES_KEY:
+            raise invalid_argument('resourceInfo.key')
+        if resourceInfo.child:
+            raise invalid_argument('resourceInfo.child')
+        config = resourceInfo.config
+        if config is not None:
+            for name in ('cpuAllocation', 'memoryAllocation'):
+                allocation = getattr(config, name)
+                if allocation is None:
+                    continue
+                if (allocation.reservation or 0) < 0 or \
+                        (allocation.limit is not None and allocation.limit < -1):
+                    raise invalid_argument('resourceInfo.config.%s' % name)
+                self.system_allocations[name] = allocation
+        self.changed('systemResources', 'config')
+
+    def QueryHostConnectionInfo(self, ctx):
+        return self.connection_info()
+
+    def connection_info(self):
+        """The HostConnectInfo vCenter reads from a host: its summary, VMs,
+        networks, datastores and capability."""
+        T = self.T
+        compute = self.compute_resource
+        return T.HostConnectInfo(
+            serverIp=self.ip, inDasCluster=ha_enabled(compute),
+            host=self.summary, vm=[vm.summary for vm in self.vms],
+            vimAccountNameRequired=False, clusterSupported=True,
+            network=[T.HostConnectInfoNetworkInfo(summary=net.summary)
+                     for net in self.networks],
+            datastore=[T.HostDatastoreConnectInfo(summary=ds.summary) for ds in self.datastores],
+            capability=self.capability)
+
+    # -- leaving the inventory --------------------------------------------------------------
+    def Destroy_Task(self, ctx):
+        """Remove the host from vCenter: a connected host must be in
+        maintenance mode; its VMs leave the inventory with it, and so do
+        datastores and standard networks no other host sees. A standalone
+        host's ComputeResource goes with it."""
+        self._require_vcenter()
+
+        def work(task):
+            if self.connection_state == 'connected' and not self.maintenance:
+                raise invalid_state()
+            task.post_event('HostRemovedEvent', self)
+            self.remove_from_inventory(task)
+        return run_task(ctx, self, 'Destroy_Task', work)
+
+    def remove_from_inventory(self, task):
+        """Its VMs leave the inventory as vCenter removes them with a host
+        (VmRemovedEvent, their files kept)."""
+        for vm in list(self.vms):
+            task.post_event('VmRemovedEvent', vm)
+            unregister_vm(vm)
+        for ds in list(self.datastores):
+            ds.hosts.remove(self)
+            ds.changed('host', 'summary')
+            if not ds.hosts and not ds.vms:
+                _destroy_ref(self.server, ds.browser)
+                _drop_entity(ds)
+        for network in list(self.networks):
+            network.hosts.remove(self)
+            dvs = getattr(network, 'dvs', None)
+            if dvs is not None and self in dvs.hosts:
+                dvs.hosts.remove(self)
+                dvs.changed()
+            network.changed('host', 'summary')
+            if network.type_name == 'Network' and not network.hosts and not network.vms:
+                _drop_entity(network)
+        compute = self.compute_resource
+        compute.hosts.remove(self)
+        compute.changed('host', 'summary', 'summaryEx', 'datastore', 'network')
+        if compute.type_name == 'ComputeResource':
+            compute.unlink()
+        for manager in self.managers.values():
+            if self.server.objects.get(manager.ref) is manager:
+                manager.destroy()
+        self._browser.destroy()
+        self.destroy()
+
+
+def _destroy_ref(server, ref):
+    """Destroy the helper object (a browser) an entity going away holds."""
+    obj = server.objects.get(ref)
+    if obj is not None:
+        obj.destroy()
+
+
+def _drop_entity(entity):
+    """Take an entity out of its folder (and its datacenter's lists) and the registry."""
+    folder = entity.parent_object()
+    if folder is not None and hasattr(folder, 'remove_child'):
+        folder.remove_child(entity)
+        folder.changed('childEntity')
+    datacenter = datacenter_of(entity.server, entity)
+    for name in ('datastores', 'networks'):
+        held = getattr(datacenter, name, [])
+        if entity in held:
+            held.remove(entity)
+            datacenter.changed(name[:-1])
+    entity.destroy()
 
 
 def POWER_POLICIES(T):
@@ -531,11 +928,6 @@ def POWER_POLICIES(T):
                               description='PowerPolicy.low.description'),
             T.HostPowerPolicy(key=4, name='PowerPolicy.custom.name', shortName='custom',
                               description='PowerPolicy.custom.description')]
-
-
-def _thumbprint(text):
-    digest = hashlib.sha1(text.encode()).hexdigest().upper()
-    return ':'.join(digest[i:i + 2] for i in range(0, 40, 2))
 
 
 _capabilities = {}

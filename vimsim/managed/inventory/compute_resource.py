@@ -7,12 +7,14 @@ hosts), `datastore`, `network` (the union over the hosts) are computed on read.
 """
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.host import host_system as host_module
+from vimsim.managed.host.host_joining import check_new_host, join
 from vimsim.managed.inventory.cluster_config import (ClusterSettings, ComputeResourceSettings,
                                                      cluster_vms)
 from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
+from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.vm.environment_browser import EnvironmentBrowser
-from vimsim.managed.vm.provisioning import unregister_vm
+from vimsim.managed.vm.provisioning import invalid_argument, resolve_argument, unregister_vm
 from vimsim.managed.vm.vm_task import invalid_power_state
 from vimsim.soap.fault import fault
 
@@ -150,7 +152,7 @@ class ComputeResource(ManagedEntity):
     def totals(self):
         """dict of the capacity totals over the hosts."""
         hosts = self.hosts
-        effective = [h for h in hosts if not h.maintenance]
+        effective = [h for h in hosts if h.effective]
         total_cpu = len(hosts) * host_module.CPU_MHZ * host_module.NUM_CPU_CORES
         total_memory = len(hosts) * host_module.MEMORY_SIZE
         effective_cpu = len(effective) * host_module.CPU_MHZ * host_module.NUM_CPU_CORES
@@ -339,3 +341,107 @@ class ClusterComputeResource(ComputeResource):
             memCapacityMB=totals['effectiveMemory'],
             storageUsedMB=(capacity - free) // (1024 * 1024),
             storageCapacityMB=capacity // (1024 * 1024))
+
+    # -- hosts joining -----------------------------------------------------------------
+    def AddHost_Task(self, ctx, spec, asConnected, resourcePool=None, license=None):
+        """A new simulated ESXi in this cluster. A new host has no VMs or
+        pools, so `resourcePool` (where its pool tree would go) has nothing
+        to receive, but it must be a pool of this cluster."""
+        if resourcePool is not None:
+            self._own_pool(ctx, resourcePool)
+        server = self.server
+
+        def work(task):
+            name = check_new_host(server, spec, license)
+            return join(task, name, self, datacenter_of(server, self), asConnected)
+        return run_task(ctx, self, 'AddHost_Task', work)
+
+    def MoveInto_Task(self, ctx, host):
+        hosts = [resolve_argument(ctx, ref, 'HostSystem', 'host') for ref in host or ()]
+
+        def work(task):
+            for member in hosts:
+                self._check_move(member)
+            for member in hosts:
+                self._take_host(member, self.pool)
+        return run_task(ctx, self, 'MoveInto_Task', work)
+
+    def MoveHostInto_Task(self, ctx, host, resourcePool=None):
+        member = resolve_argument(ctx, host, 'HostSystem', 'host')
+        pool = self._own_pool(ctx, resourcePool) if resourcePool is not None else self.pool
+
+        def work(task):
+            self._check_move(member)
+            self._take_host(member, pool)
+        return run_task(ctx, self, 'MoveHostInto_Task', work)
+
+    def _own_pool(self, ctx, ref):
+        pool = resolve_argument(ctx, ref, 'ResourcePool', 'resourcePool')
+        if pool.owner_object is not self:
+            raise invalid_argument('resourcePool')
+        return pool
+
+    def _check_move(self, host):
+        """A host of this datacenter; one of another cluster must be in
+        maintenance mode (its VMs stay with that cluster's pools otherwise)."""
+        if datacenter_of(self.server, host) is not datacenter_of(self.server, self):
+            raise invalid_argument('host')
+        source = host.compute_resource
+        if source is not self and source.type_name == 'ClusterComputeResource' \
+                and not host.maintenance:
+            raise fault('InvalidState', 'The operation is not allowed in the current state.')
+
+    def _take_host(self, host, pool):
+        """Move `host` into this cluster. A standalone host's root pool
+        contents (VMs, child pools) go into `pool` and its ComputeResource
+        is removed; a clustered host (in maintenance mode) brings its
+        registered VMs into this cluster's root pool."""
+        source = host.compute_resource
+        if source is self:
+            return
+        source.hosts.remove(host)
+        self.add_host(host)
+        standalone = source.type_name == 'ComputeResource'
+        target = pool if standalone else self.pool
+        for vm in list(host.vms):
+            _move_vm_to_pool(vm, target)
+        if standalone:
+            for child in list(source.pool.pools):
+                _move_pool(child, target, self)
+            source.unlink()
+        else:
+            source.changed('host', 'summary', 'summaryEx', 'datastore', 'network')
+            source.pool.changed()
+        host.changed('parent', 'summary')
+        self.changed('host', 'summary', 'summaryEx', 'datastore', 'network',
+                     'configurationEx')
+        self.pool.changed()
+
+
+def _move_vm_to_pool(vm, pool):
+    old = vm.pool
+    if old is pool:
+        return
+    if old is not None and vm in old.vms:
+        old.vms.remove(vm)
+        old.changed('vm', 'summary', 'runtime')
+    pool.vms.append(vm)
+    vm.pool = pool
+    vm.changed('resourcePool', 'summary', 'runtime')
+    pool.changed('vm', 'summary', 'runtime')
+
+
+def _move_pool(child, parent, owner):
+    """Re-parent a child pool (and its tree) under `parent`, owned by `owner`."""
+    old_parent = child.parent_object()
+    if child in old_parent.pools:
+        old_parent.pools.remove(child)
+    parent.pools.append(child)
+    child.parent = parent.ref
+    stack = [child]
+    while stack:
+        pool = stack.pop()
+        pool.owner_object = owner
+        pool.changed()
+        stack.extend(pool.pools)
+    parent.changed('resourcePool')

@@ -1,6 +1,7 @@
 """Datacenter: the root of a datacenter's four folders (vm, host, datastore,
 network), the datastores and networks in it, and PowerOnMultiVM_Task."""
 from vimsim.managed.entity import ManagedEntity, refs
+from vimsim.managed.host.host_joining import connection_info
 from vimsim.managed.inventory.compute_resource import check_powered_off
 from vimsim.managed.inventory.folder import Folder, container_class
 from vimsim.managed.monitoring.event_manager import datacenter_of
@@ -144,3 +145,16 @@ class Datacenter(ManagedEntity):
             return T.ClusterPowerOnVmResult(attempted=attempted, notAttempted=not_attempted,
                                             recommendations=[])
         return run_task(ctx, self, 'PowerOnMultiVM_Task', work)
+
+    # -- QueryConnectionInfo ------------------------------------------------------------
+    def QueryConnectionInfo(self, ctx, hostname, port, username, password, sslThumbprint=None,
+                            sslCertificate=None):
+        return self.QueryConnectionInfoViaSpec(ctx, self.T.HostConnectSpec(
+            hostName=hostname, port=port, userName=username, password=password,
+            sslThumbprint=sslThumbprint, sslCertificate=sslCertificate))
+
+    def QueryConnectionInfoViaSpec(self, ctx, spec):
+        """The HostConnectInfo of the host `spec` names (host_joining)."""
+        if self.server.esx:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        return connection_info(self.server, spec, self)

@@ -10,7 +10,9 @@ checked in the task's work, as vCenter does, so it becomes `info.error`.
 import re
 
 from vimsim.managed.entity import ManagedEntity
-from vimsim.managed.inventory.compute_resource import ClusterComputeResource, check_powered_off
+from vimsim.managed.host.host_joining import check_new_host, join
+from vimsim.managed.inventory.compute_resource import (ClusterComputeResource, ComputeResource,
+                                                       check_powered_off)
 from vimsim.managed.inventory.resource_pool import ResourcePool
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.monitoring.task import run_task
@@ -355,6 +357,26 @@ class Folder(ManagedEntity):
         if obj.parent_object() is not self:
             check_unique(server, self, obj.name)
 
+    # -- AddStandaloneHost_Task ---------------------------------------------------------------
+    def AddStandaloneHost_Task(self, ctx, spec, addConnected, compResSpec=None, license=None):
+        """A ComputeResource named after the host, with its root pool
+        'Resources', holding a new simulated ESXi (host_joining.join)."""
+        if 'ComputeResource' not in self.childType or self.server.esx:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        _check_compute_resource_spec(compResSpec)
+        server = self.server
+
+        def work(task):
+            name = check_new_host(server, spec, license)
+            check_unique(server, self, name)
+            compute = ComputeResource(server, server.objects.next_id('domain-s'), name, self)
+            ResourcePool(server, server.objects.next_id('resgroup-'), 'Resources', compute,
+                         compute)
+            self.changed('childEntity')
+            join(task, name, compute, datacenter_of(server, self), addConnected)
+            return compute
+        return run_task(ctx, self, 'AddStandaloneHost_Task', work)
+
     # -- UnregisterAndDestroy_Task -----------------------------------------------------------
     def UnregisterAndDestroy_Task(self, ctx):
         if 'VirtualMachine' not in self.childType:
@@ -439,6 +461,27 @@ class Folder(ManagedEntity):
 
 
 # -- where CreateVM_Task puts a VM ----------------------------------------------
+
+# what a new standalone ComputeResource is configured with (its configurationEx)
+_COMPUTE_RESOURCE_DEFAULTS = {'vmSwapPlacement': 'vmDirectory', 'spbmEnabled': True,
+                              'defaultHardwareVersionKey': 'vmx-21'}
+
+
+def _check_compute_resource_spec(spec):
+    """A compResSpec may only ask for what a new ComputeResource has: its
+    other settings are not simulated, and ignoring them would be worse than
+    refusing them."""
+    if spec is None:
+        return
+    for field in spec._type.fields:
+        value = getattr(spec, field.name, None)
+        if field.name in ('dynamicType', 'dynamicProperty') or value in (None, [], ()):
+            continue
+        if field.name not in _COMPUTE_RESOURCE_DEFAULTS \
+                or _COMPUTE_RESOURCE_DEFAULTS[field.name] != value:
+            raise fault('NotSupported', 'The compute resource setting %s is not supported.'
+                        % field.name)
+
 
 def parse_datastore_path(path):
     """('ds', 'rest') of '[ds] rest'; None when malformed."""

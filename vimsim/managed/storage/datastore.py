@@ -5,6 +5,7 @@ hosts that mount it and the VMs that live on it. Free space, uncommitted
 space, `summary`, `info` and `host` are computed on read from the VMs'
 storage, so they always agree with the VMs' own `storage`.
 """
+import uuid as uuid_module
 from datetime import datetime, timezone
 
 from vimsim import clock
@@ -14,6 +15,13 @@ from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
 TiB = 1 << 40
 BLOCK_SIZE_MB = 1
 VMFS_VERSION = '6.82'
+_NAMESPACE = uuid_module.UUID('6d1c5f2e-7a3b-4c8d-9e0f-a1b2c3d4e5f6')
+
+
+def vmfs_uuid(name, dc_name):
+    """A VMFS volume uuid (8-8-4-12 hex) derived from the names."""
+    h = uuid_module.uuid5(_NAMESPACE, '%s/%s' % (dc_name, name)).hex
+    return '%s-%s-%s-%s' % (h[:8], h[8:16], h[16:20], h[20:32])
 
 
 class Datastore(ManagedEntity):

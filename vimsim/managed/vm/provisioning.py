@@ -83,12 +83,14 @@ def event_argument(server, type_name, field, obj):
 
 
 def host_usable(host):
-    """(fault or None) for a host a VM should run on."""
+    """(fault or None) for a host a VM should run on: connected, powered on
+    (not in standby) and out of maintenance mode."""
     state = getattr(host, 'connection_state', 'connected')
     if state != 'connected':
         return fault('HostNotConnected', 'Unable to communicate with the remote host, since '
                      'it is disconnected.')
-    if getattr(host, 'maintenance', False):
+    if getattr(host, 'maintenance', False) \
+            or getattr(host, 'power_state', 'poweredOn') != 'poweredOn':
         return fault('InvalidHostState', 'The operation is not allowed in the current state of '
                      'the host.', host=host.ref)
     return None

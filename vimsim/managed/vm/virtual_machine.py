@@ -463,6 +463,12 @@ class VirtualMachine(ManagedEntity):
         return tuple(nic.key for nic in self.nics())
 
     @property
+    def connection_state(self):
+        """A VM is reachable only through its host: disconnected with it."""
+        state = getattr(self.host, 'connection_state', 'connected')
+        return 'connected' if state == 'connected' else 'disconnected'
+
+    @property
     def runtime(self):
         T = self.T
         on = self.power_state == 'poweredOn'
@@ -471,7 +477,7 @@ class VirtualMachine(ManagedEntity):
                 key=key, runtimeState=T.VirtualMachineDeviceRuntimeInfoVirtualEthernetCardRuntimeState(
                     vmDirectPathGen2Active=False, attachmentStatus='green'))
                 for key in self.nic_keys()] if on else [],
-            host=self.host.ref, connectionState='connected', powerState=self.power_state,
+            host=self.host.ref, connectionState=self.connection_state, powerState=self.power_state,
             vmFailoverInProgress=False, faultToleranceState='notConfigured',
             toolsInstallerMounted=False, bootTime=self.boot_time if on else None,
             suspendInterval=0, memoryOverhead=None,
@@ -779,13 +785,9 @@ class VirtualMachine(ManagedEntity):
 
     # -- power ------------------------------------------------------------------------
     def _check_host_for_power(self):
-        host = self.host
-        if getattr(host, 'connection_state', 'connected') != 'connected':
-            raise fault('HostNotConnected', 'Unable to communicate with the remote host, '
-                        'since it is disconnected.')
-        if host.maintenance:
-            raise fault('InvalidHostState', 'The operation is not allowed in the current '
-                        'state of the host.', host=host.ref)
+        problem = host_usable(self.host)
+        if problem is not None:
+            raise problem
 
     def set_power_state(self, state):
         """Change the power state and report all that follows from it."""
@@ -1545,7 +1547,7 @@ def _constant(value):
 
 _runtime_readers = {
     'powerState': lambda vm: vm.power_state,
-    'connectionState': _constant('connected'),
+    'connectionState': lambda vm: vm.connection_state,
     'host': lambda vm: vm.host.ref,
     'bootTime': _when_on(lambda vm: vm.boot_time),
     'maxCpuUsage': _when_on(lambda vm: vm.num_cpu * 2294),
