@@ -590,3 +590,19 @@ def test_hosts_survive_a_restart_with_state(validator, tmp_path):
     WaitForTask(clustered.Destroy_Task())
     Disconnect(si)
     _stop(_restarted(validator, tmp_path, _stopped(first)))
+
+
+def test_destroying_a_cluster_removes_its_hosts_as_host_removal_does(si, dc):
+    """A cluster's Destroy_Task takes its hosts out the way a host's own
+    Destroy_Task does: a datastore only they saw goes with them."""
+    cluster = dc.hostFolder.CreateClusterEx('C-gone', vim.cluster.ConfigSpecEx())
+    name = 'esx-in-gone-cluster.example.com'
+    error = task_error(cluster.AddHost_Task(host_spec(name), True, None, None))
+    host = result_of(cluster.AddHost_Task(host_spec(name, error.thumbprint), True, None, None))
+    [ds] = host.datastore
+    WaitForTask(cluster.Destroy_Task())
+    for gone in (host, cluster, ds):
+        with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+            gone.name
+    assert ds not in dc.datastore
+    assert name in [e.host.name for e in events_of(si, dc, 'HostRemovedEvent')]

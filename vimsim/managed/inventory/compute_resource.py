@@ -14,7 +14,7 @@ from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.vm.environment_browser import EnvironmentBrowser
-from vimsim.managed.vm.provisioning import invalid_argument, resolve_argument, unregister_vm
+from vimsim.managed.vm.provisioning import invalid_argument, resolve_argument
 from vimsim.managed.vm.vm_task import invalid_power_state
 from vimsim.soap.fault import fault
 
@@ -91,28 +91,18 @@ class ComputeResource(ManagedEntity):
                 check_powered_off(vm)
 
     def remove_with_contents(self, task):
-        """Take the compute resource out of the inventory: its VMs (VmRemovedEvent),
-        hosts (HostRemovedEvent, each unmounting its datastores and leaving its
-        networks), pools and the object itself (ClusterDestroyedEvent for a
-        cluster), reporting every holder's change."""
+        """Take the compute resource out of the inventory: each host as a
+        host's own Destroy_Task removes it (HostRemovedEvent; its VMs with
+        VmRemovedEvent, datastores and standard networks no other host sees),
+        then its pools and the object itself (ClusterDestroyedEvent for a
+        cluster)."""
         for host in list(self.hosts):
-            for vm in list(host.vms):
-                task.post_event('VmRemovedEvent', vm)
-                unregister_vm(vm)
             task.post_event('HostRemovedEvent', host)
-            switches = [n.dvs for n in host.networks if getattr(n, 'dvs', None) is not None]
-            for holder in host.datastores + host.networks + switches:
-                if host in holder.hosts:
-                    holder.hosts.remove(host)
-                    holder.changed('host', 'summary')
-            for manager in host.managers.values():
-                manager.destroy()
-            host._browser.destroy()
-            host.destroy()
-        self.hosts = []
+            host.remove_from_inventory(task)
         if self.type_name == 'ClusterComputeResource':
             task.post_event('ClusterDestroyedEvent', self)
-        self.unlink()
+        if self.server.objects.get(self.ref) is self:   # a standalone host took it along
+            self.unlink()
 
     def unlink(self):
         """Take the compute resource, emptied of hosts, with its pools and

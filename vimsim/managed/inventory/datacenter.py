@@ -79,7 +79,8 @@ class Datacenter(ManagedEntity):
                 task.post_event('VmRemovedEvent', obj)
                 unregister_vm(obj)
         for obj in contents + self.networks:
-            if not isinstance(obj, Folder):
+            # what its hosts took along with them is gone already
+            if not isinstance(obj, Folder) and self.server.objects.get(obj.ref) is obj:
                 obj.destroy()
         for folder in self.folders():
             folder.destroy_tree()
