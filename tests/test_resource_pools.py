@@ -2,7 +2,7 @@
 UpdateChildResourceConfiguration, MoveIntoResourcePool, DestroyChildren,
 Destroy_Task, RefreshRuntime; CreateVApp, UpdateVAppConfig, PowerOnVApp_Task /
 PowerOffVApp_Task / SuspendVApp_Task in start order, Destroy_Task and
-unregisterVApp_Task. Reservations, limits and shares are read back from config,
+unregisterVApp_Task; CreateChildVM_Task, RegisterChildVM_Task, CloneVApp_Task. Reservations, limits and shares are read back from config,
 summary and runtime; a second session's WaitForUpdatesEx sees each step and
 QueryEvents finds the events."""
 import pytest

@@ -1,7 +1,8 @@
 """ResourcePool: the root pool of a compute resource and its child pools;
 CreateResourcePool, UpdateConfig, UpdateChildResourceConfiguration,
 MoveIntoResourcePool, DestroyChildren, RefreshRuntime and Destroy_Task (child
-pools and VMs move to the parent).
+pools and VMs move to the parent); CreateVApp; CreateChildVM_Task and
+RegisterChildVM_Task answer NotSupported but on a vApp.
 
 Primary state: owner (compute resource), child pools, VMs, and the cpu /
 memory allocation of a child pool with its change version. A root pool's

@@ -24,6 +24,10 @@ PowerOnVApp_Task starts the members group by group in ascending `startOrder`
 SuspendVApp_Task go through the groups in the reverse order, by each member's
 `stopAction` unless forced. The start and stop delays are reported as
 configured but not waited for: a task takes no simulated time.
+
+CreateChildVM_Task and RegisterChildVM_Task run Folder's CreateVM_Task and
+RegisterVM_Task work with the vApp as the pool; CloneVApp_Task copies the vApp
+and clones its VMs through VirtualMachine.clone_to.
 """
 import copy
 import uuid as uuid_module
