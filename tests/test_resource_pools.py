@@ -2,7 +2,8 @@
 UpdateChildResourceConfiguration, MoveIntoResourcePool, DestroyChildren,
 Destroy_Task, RefreshRuntime; CreateVApp, UpdateVAppConfig, PowerOnVApp_Task /
 PowerOffVApp_Task / SuspendVApp_Task in start order, Destroy_Task and
-unregisterVApp_Task; CreateChildVM_Task, RegisterChildVM_Task, CloneVApp_Task. Reservations, limits and shares are read back from config,
+unregisterVApp_Task; CreateChildVM_Task, RegisterChildVM_Task and
+CloneVApp_Task. Reservations, limits and shares are read back from config,
 summary and runtime; a second session's WaitForUpdatesEx sees each step and
 QueryEvents finds the events."""
 import pytest
@@ -503,3 +504,19 @@ def test_clone_vapp(si, other, cluster):
             location=datastore, vmFolder=datacenter.vmFolder))
     for vapp in (copy, source):
         WaitForTask(vapp.Destroy_Task())
+
+
+def test_create_vapp_refused_config_leaves_nothing(si, cluster):
+    """A CreateVApp whose configSpec faults leaves no vApp behind (it was
+    left half made, listed in its pool and folder)."""
+    root = cluster.resourcePool
+    datacenter = si.RetrieveContent().rootFolder.childEntity[0]
+    product = vim.vApp.ProductSpec(operation='add', info=vim.vApp.ProductInfo(key=7, name='p'))
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        root.CreateVApp('app-refused', pool_spec(), vim.vApp.VAppConfigSpec(
+            product=[product, product]), datacenter.vmFolder)
+    assert 'app-refused' not in [p.name for p in root.resourcePool]
+    assert 'app-refused' not in [e.name for e in datacenter.vmFolder.childEntity]
+    vapp = root.CreateVApp('app-refused', pool_spec(), vim.vApp.VAppConfigSpec(),
+                           datacenter.vmFolder)
+    WaitForTask(vapp.Destroy_Task())

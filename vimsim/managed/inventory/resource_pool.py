@@ -305,7 +305,11 @@ class ResourcePool(ManagedEntity):
         vapp = self.vapp_class(self.server, self.server.objects.next_id('resgroup-v'), name,
                                self, self.owner_object, folder, allocation=allocation,
                                annotation='', product=None)
-        configure(vapp)
+        try:
+            configure(vapp)
+        except Exception:
+            vapp.forget()   # a refused configuration leaves no vApp behind
+            raise
         self.changed('resourcePool', 'childConfiguration')
         if folder is not None:
             folder.changed('childEntity')
