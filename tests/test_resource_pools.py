@@ -2,7 +2,8 @@
 UpdateChildResourceConfiguration, MoveIntoResourcePool, DestroyChildren,
 Destroy_Task, RefreshRuntime; CreateVApp, UpdateVAppConfig, PowerOnVApp_Task /
 PowerOffVApp_Task / SuspendVApp_Task in start order, Destroy_Task and
-unregisterVApp_Task. Reservations, limits and shares are read back from config,
+unregisterVApp_Task; CreateChildVM_Task, RegisterChildVM_Task and
+CloneVApp_Task. Reservations, limits and shares are read back from config,
 summary and runtime; a second session's WaitForUpdatesEx sees each step and
 QueryEvents finds the events."""
 import pytest
@@ -350,3 +351,172 @@ def test_child_vapp_and_unregister(si, cluster):
     registered = WaitForTask(datacenter.vmFolder.RegisterVM_Task(
         path=path, asTemplate=False, pool=root))
     assert registered
+
+
+def result(task):
+    WaitForTask(task)
+    return task.info.result
+
+
+def child_config(name, datastore='LocalDS_0'):
+    return vim.vm.ConfigSpec(name=name, numCPUs=1, memoryMB=64, guestId='otherGuest64',
+                             files=vim.vm.FileInfo(vmPathName='[%s]' % datastore))
+
+
+def test_create_and_register_child_vms(si, other, cluster):
+    """CreateChildVM_Task and RegisterChildVM_Task put a VM in a vApp (no
+    folder, only parentVApp); a plain pool refuses both."""
+    root = cluster.resourcePool
+    datacenter = si.RetrieveContent().rootFolder.childEntity[0]
+    with pytest.raises(vmodl.fault.NotSupported):
+        root.CreateChildVM_Task(child_config('plain-vm'))
+    with pytest.raises(vmodl.fault.NotSupported):
+        root.RegisterChildVM_Task(path='[LocalDS_0] plain-vm/plain-vm.vmx')
+    vapp = root.CreateVApp('app-children', pool_spec(), vim.vApp.VAppConfigSpec(),
+                           datacenter.vmFolder)
+    watcher = Watcher(other, vapp, vim.VirtualApp, ['vm', 'vAppConfig'])
+    task = vapp.CreateChildVM_Task(child_config('child-1'))
+    WaitForTask(task)
+    vm = task.info.result
+    assert task.info.entity == vapp and task.info.descriptionId == 'ResourcePool.createVm'
+    assert vm.parent is None and vm.parentVApp == vapp and vm.resourcePool == vapp
+    assert vm not in datacenter.vmFolder.childEntity and vapp.vm == [vm]
+    assert [c.key for c in vapp.vAppConfig.entityConfig] == [vm]
+    assert vm in vm.runtime.host.vm
+    seen = watcher.changes(until=lambda seen: 'vAppConfig' in paths_of(seen))
+    assert {'vm', 'vAppConfig'} <= paths_of(seen)
+    chain = si.RetrieveContent().eventManager.QueryEvents(vim.event.EventFilterSpec(
+        eventChainId=task.info.eventChainId))
+    kinds = {type(e).__name__.split('.')[-1] for e in chain}
+    assert {'VmBeingCreatedEvent', 'VmCreatedEvent'} <= kinds
+    # the faults: a name the vApp has, a bad name, a host outside its cluster, no files
+    with pytest.raises(vim.fault.DuplicateName):
+        WaitForTask(vapp.CreateChildVM_Task(child_config('child-1')))
+    with pytest.raises(vim.fault.InvalidName):
+        WaitForTask(vapp.CreateChildVM_Task(child_config('')))
+    with pytest.raises(vim.fault.InvalidDatastorePath):
+        WaitForTask(vapp.CreateChildVM_Task(child_config('child-2', datastore='nowhere')))
+    standalone = si.RetrieveContent().searchIndex.FindByInventoryPath('/DC0/host/DC0_H0')
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        vapp.CreateChildVM_Task(child_config('child-2'), host=standalone.host[0])
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        vapp.CreateChildVM_Task(vim.vm.ConfigSpec(name='child-2'))
+    assert vapp.vm == [vm]
+    # RegisterChildVM_Task: an unregistered VM's files join the vApp under a new name
+    [loose] = vapp_vms(si, cluster, 'loose-vm')
+    path = loose.config.files.vmPathName
+    loose.UnregisterVM()
+    with pytest.raises(vim.fault.DuplicateName):
+        WaitForTask(vapp.RegisterChildVM_Task(path=path, name='child-1'))
+    with pytest.raises(vim.fault.FileNotFound):
+        WaitForTask(vapp.RegisterChildVM_Task(path='[LocalDS_0] none/none.vmx'))
+    task = vapp.RegisterChildVM_Task(path=path, name='child-registered')
+    WaitForTask(task)
+    registered = task.info.result
+    assert registered.name == 'child-registered' and registered.parentVApp == vapp
+    assert registered.parent is None and set(vapp.vm) == {vm, registered}
+    assert registered not in datacenter.vmFolder.childEntity
+    assert events(si, ['VmRegisteredEvent'], entity=registered)
+    # a child vApp's VMs: the same, under the root vApp's datacenter
+    inner = vapp.CreateVApp('app-children-inner', pool_spec(), vim.vApp.VAppConfigSpec())
+    inner_vm = result(inner.CreateChildVM_Task(child_config('inner-child')))
+    assert inner_vm.parentVApp == inner and inner_vm.parent is None
+    WaitForTask(vapp.Destroy_Task())
+
+
+def test_clone_vapp(si, other, cluster):
+    """CloneVApp_Task copies the configuration, the child vApps and each VM
+    (through CloneVM_Task's work) into the target, start order included."""
+    root = cluster.resourcePool
+    content = si.RetrieveContent()
+    datacenter = content.rootFolder.childEntity[0]
+    datastore = datacenter.datastore[0]
+    source = root.CreateVApp('app-source', pool_spec(cpu=allocation(100)),
+                             vim.vApp.VAppConfigSpec(annotation='to copy', product=[
+                                 vim.vApp.ProductSpec(operation='add', info=vim.vApp.ProductInfo(
+                                     key=1, name='shop', version='3.1'))]),
+                             datacenter.vmFolder)
+    web = result(source.CreateChildVM_Task(child_config('web')))
+    db = result(source.CreateChildVM_Task(child_config('db')))
+    inner = source.CreateVApp('app-source-inner', pool_spec(), vim.vApp.VAppConfigSpec())
+    cache = result(inner.CreateChildVM_Task(child_config('cache')))
+    source.UpdateVAppConfig(vim.vApp.VAppConfigSpec(entityConfig=[
+        vim.vApp.EntityConfigInfo(key=db, startOrder=1),
+        vim.vApp.EntityConfigInfo(key=web, startOrder=3, stopAction='suspend'),
+        vim.vApp.EntityConfigInfo(key=inner, startOrder=2)]))
+    spec = vim.vApp.CloneSpec(location=datastore)
+    # faults before a task: a target in its own tree, a bad datastore or folder,
+    # parts not simulated
+    for target in (source, inner):
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            source.CloneVApp_Task('app-copy', target, spec)
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        source.CloneVApp_Task('app-copy', root, vim.vApp.CloneSpec(location=datastore,
+                                                                  vmFolder=datacenter.hostFolder))
+    with pytest.raises(vmodl.fault.NotSupported):
+        source.CloneVApp_Task('app-copy', root, vim.vApp.CloneSpec(
+            location=datastore, provisioning='thin'))
+    with pytest.raises(vim.fault.DuplicateName):
+        WaitForTask(source.CloneVApp_Task('app-source', root, spec))
+    watcher = Watcher(other, datacenter.vmFolder, vim.Folder, ['childEntity'])
+    task = source.CloneVApp_Task('app-copy', root, spec)
+    WaitForTask(task)
+    copy = task.info.result
+    assert isinstance(copy, vim.VirtualApp) and copy.name == 'app-copy'
+    assert copy.parent == root and copy.parentFolder == datacenter.vmFolder
+    seen = watcher.changes(until=lambda seen: any(
+        copy in (value or []) for _, _, path, _, value in seen if path == 'childEntity'))
+    assert any(copy in (value or []) for _, _, _, _, value in seen)
+    assert copy.vAppConfig.annotation == 'to copy'
+    assert [p.name for p in copy.vAppConfig.product] == ['shop']
+    assert copy.config.cpuAllocation.reservation == 100
+    copies = {vm.name: vm for vm in copy.vm}
+    assert set(copies) == {'web', 'db'} and not set(copy.vm) & {web, db}
+    for vm in copy.vm:
+        assert vm.parentVApp == copy and vm.parent is None
+        assert vm.datastore == [datastore]
+    [inner_copy] = copy.resourcePool
+    assert inner_copy.name == 'app-source-inner' and inner_copy.parentVApp == copy
+    assert inner_copy.parentFolder is None and inner_copy != inner
+    assert [vm.name for vm in inner_copy.vm] == ['cache'] and inner_copy.vm[0] != cache
+    order = [(c.key, c.startOrder, c.stopAction) for c in copy.vAppConfig.entityConfig]
+    assert order == [(copies['db'], 1, 'powerOff'), (inner_copy, 2, 'powerOff'),
+                     (copies['web'], 3, 'suspend')]
+    chain = content.eventManager.QueryEvents(vim.event.EventFilterSpec(
+        eventChainId=task.info.eventChainId))
+    cloned = {e.vm.name for e in chain if isinstance(e, vim.event.VmClonedEvent)}
+    assert cloned == {'web', 'db', 'cache'}
+    assert any(isinstance(e, vim.event.ResourcePoolCreatedEvent)
+               and e.resourcePool.resourcePool == copy for e in chain)
+    # the source is untouched; the copy runs on its own
+    assert set(source.vm) == {web, db} and inner.vm == [cache]
+    WaitForTask(copy.PowerOnVApp_Task())
+    assert web.runtime.powerState == 'poweredOff'
+    WaitForTask(copy.PowerOffVApp_Task(force=True))
+    # into a vApp: a child vApp, no folder, its own resource spec
+    task = source.CloneVApp_Task('app-nested-copy', copy, vim.vApp.CloneSpec(
+        location=datastore, resourceSpec=pool_spec(cpu=allocation(50))))
+    nested = result(task)
+    assert nested.parentVApp == copy and nested.parentFolder is None
+    assert nested.config.cpuAllocation.reservation == 50
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        source.CloneVApp_Task('again', copy, vim.vApp.CloneSpec(
+            location=datastore, vmFolder=datacenter.vmFolder))
+    for vapp in (copy, source):
+        WaitForTask(vapp.Destroy_Task())
+
+
+def test_create_vapp_refused_config_leaves_nothing(si, cluster):
+    """A CreateVApp whose configSpec faults leaves no vApp behind (it was
+    left half made, listed in its pool and folder)."""
+    root = cluster.resourcePool
+    datacenter = si.RetrieveContent().rootFolder.childEntity[0]
+    product = vim.vApp.ProductSpec(operation='add', info=vim.vApp.ProductInfo(key=7, name='p'))
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        root.CreateVApp('app-refused', pool_spec(), vim.vApp.VAppConfigSpec(
+            product=[product, product]), datacenter.vmFolder)
+    assert 'app-refused' not in [p.name for p in root.resourcePool]
+    assert 'app-refused' not in [e.name for e in datacenter.vmFolder.childEntity]
+    vapp = root.CreateVApp('app-refused', pool_spec(), vim.vApp.VAppConfigSpec(),
+                           datacenter.vmFolder)
+    WaitForTask(vapp.Destroy_Task())

@@ -172,48 +172,59 @@ class Folder(ManagedEntity):
     # -- CreateVM_Task -----------------------------------------------------------------
     def CreateVM_Task(self, ctx, config, pool, host=None):
         self._require_vm_folder()
-        server = self.server
         pool_object = resolve_argument(ctx, pool, 'ResourcePool', 'pool')
+        host_object = self.check_new_vm(ctx, config, pool_object, host)
+        return run_task(ctx, self, 'CreateVM_Task', lambda task: self.create_vm(
+            ctx, task, config, pool_object, host_object,
+            lambda name: check_unique(self.server, self, name)))
+
+    def check_new_vm(self, ctx, config, pool_object, host):
+        """The checks CreateVM_Task and CreateChildVM_Task make before a task
+        exists; the host object (or None)."""
         host_object = resolve_argument(ctx, host, 'HostSystem', 'host') \
             if host is not None else None
-        compute = pool_object.owner_object
-        if host_object is not None and host_object not in compute.hosts:
+        if host_object is not None and host_object not in pool_object.owner_object.hosts:
             raise invalid_argument('host')
         if not config.files or not config.files.vmPathName:
             raise invalid_argument('config.files')
+        return host_object
 
-        def work(task):
-            name = check_name(config.name)
-            check_unique(server, self, name)
-            datacenter = datacenter_of(server, self)
-            datastore = self._datastore_of_path(datacenter, config.files.vmPathName, name)
-            networks = _spec_networks(server, datacenter, config)
-            target = host_object
+    def create_vm(self, ctx, task, config, pool_object, host_object, check_unique_name):
+        """A task's work for a new VM in `pool_object` (a vApp takes it in),
+        made in this folder's datacenter: `check_unique_name(name)` faults
+        for a name its container already has."""
+        server = self.server
+        compute = pool_object.owner_object
+        name = check_name(config.name)
+        check_unique_name(name)
+        datacenter = datacenter_of(server, self)
+        datastore = self._datastore_of_path(datacenter, config.files.vmPathName, name)
+        networks = _spec_networks(server, datacenter, config)
+        target = host_object
+        if target is None:
+            target = pick_host(compute, datastore)
             if target is None:
-                target = pick_host(compute, datastore)
-                if target is None:
-                    raise fault('NoActiveHostInCluster', 'No host in the cluster is available '
-                                'to run the virtual machine.', computeResource=compute.ref) \
-                        if is_a(server, compute, 'ClusterComputeResource') else \
-                        invalid_argument('host')
-            else:
-                problem = host_usable(target)
-                if problem is not None:
-                    raise problem
-            if datastore not in target.datastores:
-                raise fault('DatastoreNotWritableOnHost', "The datastore '%s' is not "
-                            'accessible on the host.' % datastore.name,
-                            datastore=datastore.ref, name=datastore.name, host=target.ref)
-            for network in networks:
-                if network not in target.networks:
-                    raise fault('InvalidArgument', 'A specified parameter was not correct: '
-                                'config.deviceChange', invalidProperty='config.deviceChange')
-            vm = self._make_vm(ctx, name, pool_object, target, datastore, config)
-            task.post_event('VmBeingCreatedEvent', vm, configSpec=config)
-            post_identity_events(task, vm)
-            task.post_event('VmCreatedEvent', vm)
-            return vm
-        return run_task(ctx, self, 'CreateVM_Task', work)
+                raise fault('NoActiveHostInCluster', 'No host in the cluster is available '
+                            'to run the virtual machine.', computeResource=compute.ref) \
+                    if is_a(server, compute, 'ClusterComputeResource') else \
+                    invalid_argument('host')
+        else:
+            problem = host_usable(target)
+            if problem is not None:
+                raise problem
+        if datastore not in target.datastores:
+            raise fault('DatastoreNotWritableOnHost', "The datastore '%s' is not "
+                        'accessible on the host.' % datastore.name,
+                        datastore=datastore.ref, name=datastore.name, host=target.ref)
+        for network in networks:
+            if network not in target.networks:
+                raise fault('InvalidArgument', 'A specified parameter was not correct: '
+                            'config.deviceChange', invalidProperty='config.deviceChange')
+        vm = self._make_vm(ctx, name, pool_object, target, datastore, config)
+        task.post_event('VmBeingCreatedEvent', vm, configSpec=config)
+        post_identity_events(task, vm)
+        task.post_event('VmCreatedEvent', vm)
+        return vm
 
     def _datastore_of_path(self, datacenter, path, name):
         parsed = parse_datastore_path(path)
@@ -268,7 +279,6 @@ class Folder(ManagedEntity):
     # -- RegisterVM_Task -----------------------------------------------------------------
     def RegisterVM_Task(self, ctx, path, asTemplate, name=None, pool=None, host=None):
         self._require_vm_folder()
-        server = self.server
         pool_object = resolve_argument(ctx, pool, 'ResourcePool', 'pool') \
             if pool is not None else None
         host_object = resolve_argument(ctx, host, 'HostSystem', 'host') \
@@ -280,51 +290,58 @@ class Folder(ManagedEntity):
         if pool_object is not None and host_object is not None \
                 and host_object not in pool_object.owner_object.hosts:
             raise invalid_argument('host')
+        return run_task(ctx, self, 'RegisterVM_Task', lambda task: self.register_vm(
+            task, path, asTemplate, name, pool_object, host_object,
+            lambda vm_name: check_unique(self.server, self, vm_name)))
 
-        def work(task):
-            store = unregistered(server)
-            saved = store.get(path)
-            if saved is None:
-                raise fault('NotFound', 'The object or item referred to could not be found.') \
-                    if parse_datastore_path(path) is None else \
-                    fault('FileNotFound', "File %s was not found" % path, file=path)
-            vm_name = check_name(name or saved.name)
-            check_unique(server, self, vm_name)
-            target_pool = pool_object or host_object.compute_resource.pool
-            target = host_object or pick_host(target_pool.owner_object, saved.datastore_object)
-            if target is None:
-                raise invalid_argument('host')
-            problem = host_usable(target)
-            if problem is not None:
-                raise problem
-            del store[path]
-            vm = saved
-            vm.name = vm_name
-            vm.parent = None
-            server.objects.add(vm)
-            self.add_child(vm)
-            vm.pool, vm.host = target_pool, target
-            target_pool.vms.append(vm)
-            adopt_into_vapp(target_pool, vm)
-            target.vms.append(vm)
-            for ds in getattr(vm, 'datastore_objects', lambda: [vm.datastore_object])():
-                if vm not in ds.vms:
-                    ds.vms.append(vm)
-                ds.changed('vm', 'summary', 'info')
-            for network in getattr(vm, 'network_objects', lambda: [vm.network_object])():
-                if network is not None and vm not in network.vms:
-                    network.vms.append(vm)
-                    network.changed('vm')
-            self.changed('childEntity')
-            target.changed('vm', 'summary')
-            target_pool.changed('vm', 'summary')
-            if asTemplate:
-                vm.become_template()
-            else:
-                vm.template = False
-            task.post_event('VmRegisteredEvent', vm)
-            return vm
-        return run_task(ctx, self, 'RegisterVM_Task', work)
+    def register_vm(self, task, path, as_template, name, pool_object, host_object,
+                    check_unique_name):
+        """A task's work registering the unregistered VM at `path` in
+        `pool_object` (a vApp takes it in) or on `host_object`'s:
+        `check_unique_name(name)` faults for a name its container already has."""
+        server = self.server
+        store = unregistered(server)
+        saved = store.get(path)
+        if saved is None:
+            raise fault('NotFound', 'The object or item referred to could not be found.') \
+                if parse_datastore_path(path) is None else \
+                fault('FileNotFound', "File %s was not found" % path, file=path)
+        vm_name = check_name(name or saved.name)
+        check_unique_name(vm_name)
+        target_pool = pool_object or host_object.compute_resource.pool
+        target = host_object or pick_host(target_pool.owner_object, saved.datastore_object)
+        if target is None:
+            raise invalid_argument('host')
+        problem = host_usable(target)
+        if problem is not None:
+            raise problem
+        del store[path]
+        vm = saved
+        vm.name = vm_name
+        vm.parent = None
+        server.objects.add(vm)
+        self.add_child(vm)
+        vm.pool, vm.host = target_pool, target
+        target_pool.vms.append(vm)
+        adopt_into_vapp(target_pool, vm)
+        target.vms.append(vm)
+        for ds in getattr(vm, 'datastore_objects', lambda: [vm.datastore_object])():
+            if vm not in ds.vms:
+                ds.vms.append(vm)
+            ds.changed('vm', 'summary', 'info')
+        for network in getattr(vm, 'network_objects', lambda: [vm.network_object])():
+            if network is not None and vm not in network.vms:
+                network.vms.append(vm)
+                network.changed('vm')
+        self.changed('childEntity')
+        target.changed('vm', 'summary')
+        target_pool.changed('vm', 'summary')
+        if as_template:
+            vm.become_template()
+        else:
+            vm.template = False
+        task.post_event('VmRegisteredEvent', vm)
+        return vm
 
     # -- MoveIntoFolder_Task ---------------------------------------------------------------
     def MoveIntoFolder_Task(self, ctx, list):

@@ -1,7 +1,8 @@
 """ResourcePool: the root pool of a compute resource and its child pools;
 CreateResourcePool, UpdateConfig, UpdateChildResourceConfiguration,
 MoveIntoResourcePool, DestroyChildren, RefreshRuntime and Destroy_Task (child
-pools and VMs move to the parent).
+pools and VMs move to the parent); CreateVApp; CreateChildVM_Task and
+RegisterChildVM_Task answer NotSupported but on a vApp.
 
 Primary state: owner (compute resource), child pools, VMs, and the cpu /
 memory allocation of a child pool with its change version. A root pool's
@@ -273,32 +274,60 @@ class ResourcePool(ManagedEntity):
         """A vApp in this pool: listed in `vmFolder` (its datacenter's VM folder
         when unset) or, in a vApp, a child vApp, which has no folder."""
         name = check_name(name)
+        folder = self.vapp_folder(vmFolder, 'vmFolder')
+        self.check_vapp_name(name, folder)
+        return self.make_vapp(ctx, name, folder, self.spec_allocations(resSpec),
+                              lambda vapp: vapp.apply_vapp_config(configSpec, 'configSpec'))
+
+    def vapp_folder(self, vm_folder, argument):
+        """The folder a new vApp in this pool is listed in: `vm_folder`, else
+        the datacenter's VM folder; None in a vApp, which names none
+        (InvalidArgument naming `argument` otherwise)."""
         child = self.type_name == 'VirtualApp'
-        folder = None
-        if vmFolder is not None:
-            if child:
-                raise invalid_argument('vmFolder')
-            folder = self.server.objects.resolve(vmFolder)
-            if not is_a(self.server, folder, 'Folder') or 'VirtualApp' not in folder.childType:
-                raise invalid_argument('vmFolder')
-        elif not child:
-            folder = datacenter_of(self.server, self).vm_folder
+        if vm_folder is None:
+            return None if child else datacenter_of(self.server, self).vm_folder
+        folder = self.server.objects.resolve(vm_folder)
+        if child or not is_a(self.server, folder, 'Folder') \
+                or 'VirtualApp' not in folder.childType:
+            raise invalid_argument(argument)
+        return folder
+
+    def check_vapp_name(self, name, folder):
+        """DuplicateName among this pool's children and `folder`'s."""
         self.check_child_name(name)
         if folder is not None:
             check_unique(self.server, folder, name)
+
+    def make_vapp(self, ctx, name, folder, allocation, configure, chain_id=None):
+        """A new vApp in this pool, listed in `folder`, `configure(vapp)`d
+        before it is announced (ResourcePoolCreatedEvent, in the event chain
+        `chain_id` of the task making it)."""
         vapp = self.vapp_class(self.server, self.server.objects.next_id('resgroup-v'), name,
-                               self, self.owner_object, folder,
-                               allocation=self.spec_allocations(resSpec), annotation='',
-                               product=None)
-        vapp.apply_vapp_config(configSpec, 'configSpec')
+                               self, self.owner_object, folder, allocation=allocation,
+                               annotation='', product=None)
+        try:
+            configure(vapp)
+        except Exception:
+            vapp.forget()   # a refused configuration leaves no vApp behind
+            raise
         self.changed('resourcePool', 'childConfiguration')
         if folder is not None:
             folder.changed('childEntity')
         vapp.reservations_changed()
-        vapp.post(ctx, 'ResourcePoolCreatedEvent', parent=self.argument())
+        vapp.post(ctx, 'ResourcePoolCreatedEvent', parent=self.argument(), chain_id=chain_id)
         return vapp
 
-    # -- UpdateConfig / UpdateChildResourceConfiguration ---------------------------------
+    # -- CreateChildVM_Task / RegisterChildVM_Task --------------------------------------
+    def CreateChildVM_Task(self, ctx, config, host=None):
+        """Only a vApp holds VMs without a folder (VirtualApp's); a plain
+        pool's VMs come from Folder.CreateVM_Task: NotSupported."""
+        raise fault('NotSupported', 'The operation is not supported on the object.')
+
+    def RegisterChildVM_Task(self, ctx, path, name=None, host=None):
+        """As CreateChildVM_Task: a plain pool's VMs register through
+        Folder.RegisterVM_Task."""
+        raise fault('NotSupported', 'The operation is not supported on the object.')
+
     def updated_allocations(self, config, path):
         """The allocations `config` gives this pool (checked, not applied)."""
         if self.is_root():

@@ -24,6 +24,10 @@ PowerOnVApp_Task starts the members group by group in ascending `startOrder`
 SuspendVApp_Task go through the groups in the reverse order, by each member's
 `stopAction` unless forced. The start and stop delays are reported as
 configured but not waited for: a task takes no simulated time.
+
+CreateChildVM_Task and RegisterChildVM_Task run Folder's CreateVM_Task and
+RegisterVM_Task work with the vApp as the pool; CloneVApp_Task copies the vApp
+and clones its VMs through VirtualMachine.clone_to.
 """
 import copy
 import uuid as uuid_module
@@ -32,7 +36,8 @@ from vimsim.managed.entity import refs
 from vimsim.managed.inventory.cluster_config import merged
 from vimsim.managed.inventory.resource_pool import ResourcePool
 from vimsim.managed.monitoring.task import run_task
-from vimsim.managed.vm.provisioning import detach_vm, invalid_argument, unregister_vm
+from vimsim.managed.vm.provisioning import (check_name, detach_vm, host_usable, invalid_argument,
+                                            is_a, pick_host, resolve_argument, unregister_vm)
 from vimsim.managed.vm.vm_task import invalid_state
 from vimsim.soap.fault import fault
 
@@ -64,6 +69,13 @@ START_ACTIONS = ('none', 'powerOn')
 STOP_ACTIONS = ('none', 'powerOff', 'guestShutdown', 'suspend')
 # VAppConfigSpec parts this simulator does not model: refused rather than dropped
 UNSUPPORTED_CONFIG = ('ovfSection', 'managedBy')
+# VAppCloneSpec parts not modelled either (the clone keeps its members' networks,
+# property values and disk formats)
+UNSUPPORTED_CLONE = ('networkMapping', 'property', 'resourceMapping', 'provisioning')
+# what CloneVApp_Task copies of the source's configuration (copied, not shared)
+COPIED_CONFIG = ('annotation', 'products', 'properties', 'ip_assignment', 'eula',
+                 'ovf_environment_transport', 'install_boot_required',
+                 'install_boot_stop_delay')
 
 
 class VirtualApp(ResourcePool):
@@ -288,6 +300,114 @@ class VirtualApp(ResourcePool):
         self.links = links
         self.changed('childLink')
         return None
+
+    # -- CreateChildVM_Task / RegisterChildVM_Task ----------------------------------------
+    def member_folder(self):
+        """The VM folder of the root vApp: where its members' datacenter is
+        found and CreateVM_Task / RegisterVM_Task's shared work runs."""
+        return self.root_vapp().parent_folder
+
+    def check_member_name(self, name):
+        """DuplicateName for a VM or child vApp of this vApp so named."""
+        self.check_child_name(name)
+        other = next((vm for vm in self.vms if vm.name == name), None)
+        if other is not None:
+            raise fault('DuplicateName', "The name '%s' already exists." % name, name=name,
+                        object=other.ref)
+
+    def CreateChildVM_Task(self, ctx, config, host=None):
+        """Folder.CreateVM_Task's work with this vApp as the pool: the VM has
+        no folder, only `parentVApp`."""
+        folder = self.member_folder()
+        host_object = folder.check_new_vm(ctx, config, self, host)
+        return run_task(ctx, self, 'CreateChildVM_Task', lambda task: folder.create_vm(
+            ctx, task, config, self, host_object, self.check_member_name))
+
+    def RegisterChildVM_Task(self, ctx, path, name=None, host=None):
+        """Folder.RegisterVM_Task's work with this vApp as the pool (a vApp
+        holds no templates)."""
+        host_object = resolve_argument(ctx, host, 'HostSystem', 'host') \
+            if host is not None else None
+        if host_object is not None and host_object not in self.owner_object.hosts:
+            raise invalid_argument('host')
+        folder = self.member_folder()
+        return run_task(ctx, self, 'RegisterChildVM_Task', lambda task: folder.register_vm(
+            task, path, False, name, self, host_object, self.check_member_name))
+
+    # -- CloneVApp_Task ------------------------------------------------------------------
+    def CloneVApp_Task(self, ctx, name, target, spec):
+        """A copy of this vApp named `name` in `target` (a pool or a vApp, not
+        this vApp's own tree): its configuration, its child vApps, and a
+        clone of each VM (VirtualMachine.clone_to) on `spec.location`, on
+        `spec.host` or the target's host best placed for it."""
+        parent = resolve_argument(ctx, target, 'ResourcePool', 'target')
+        if parent is self or parent in self.descendants():
+            raise invalid_argument('target')
+        datastore = resolve_argument(ctx, spec.location, 'Datastore', 'spec.location')
+        host = resolve_argument(ctx, spec.host, 'HostSystem', 'spec.host') \
+            if spec.host is not None else None
+        compute = parent.owner_object
+        if host is not None and host not in compute.hosts:
+            raise invalid_argument('spec.host')
+        folder = parent.vapp_folder(spec.vmFolder, 'spec.vmFolder')
+        for part in UNSUPPORTED_CLONE:
+            if getattr(spec, part, None):
+                raise fault('NotSupported', 'The operation is not supported on the object.')
+        allocation = parent.spec_allocations(spec.resourceSpec) \
+            if spec.resourceSpec is not None else copy.deepcopy(self.allocation)
+        self.check_no_member_task()
+
+        def work(task):
+            vapp_name = check_name(name)
+            parent.check_vapp_name(vapp_name, folder)
+            hosts = {vm: self.clone_host(vm, compute, host, datastore)
+                     for vm in self.all_vms()}
+            return self.copy_into(ctx, task, parent, vapp_name, folder, allocation, hosts,
+                                  datastore)
+        return run_task(ctx, self, 'CloneVApp_Task', work)
+
+    def descendants(self):
+        """The child vApps below this one, at any depth."""
+        for child in self.pools:
+            yield child
+            yield from child.descendants()
+
+    def clone_host(self, vm, compute, host, datastore):
+        """The host `vm`'s clone runs on: `host`, else the one placement picks
+        (its own when it qualifies); the faults CloneVM_Task gives."""
+        target = host or pick_host(compute, datastore, prefer=vm.host)
+        if target is None:
+            if is_a(self.server, compute, 'ClusterComputeResource'):
+                raise fault('NoActiveHostInCluster', 'No host in the cluster is available '
+                            'to run the virtual machine.', computeResource=compute.ref)
+            raise invalid_argument('spec.host')
+        problem = host_usable(target)
+        if problem is not None:
+            raise problem
+        vm._check_access(target, datastore)
+        return target
+
+    def copy_into(self, ctx, task, parent, name, folder, allocation, hosts, datastore):
+        """This vApp's copy in `parent`, its members cloned into it in start
+        order with their start/stop settings."""
+        members = self.members()
+
+        def configure(vapp):
+            for attr in COPIED_CONFIG:
+                setattr(vapp, attr, copy.deepcopy(getattr(self, attr)))
+        vapp = parent.make_vapp(ctx, name, folder, allocation, configure, task.chain_id)
+        vm_folder = vapp.member_folder()
+        blank = self.T.VirtualMachineCloneSpec(template=False, powerOn=False)
+        for member, settings in members:
+            if isinstance(member, VirtualApp):
+                copied = member.copy_into(ctx, task, vapp, member.name, None,
+                                          copy.deepcopy(member.allocation), hosts, datastore)
+            else:
+                copied = member.clone_to(ctx, task, vm_folder, member.name, vapp,
+                                         hosts[member], datastore, blank)
+            vapp.vm_settings[copied.ref.value] = dict(settings)
+        vapp.changed('vAppConfig', 'summary')
+        return vapp
 
     # -- power ------------------------------------------------------------------------------
     @property

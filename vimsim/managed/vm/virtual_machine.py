@@ -1169,49 +1169,60 @@ class VirtualMachine(ManagedEntity):
             problem = host_usable(target)
             if problem is not None:
                 raise problem
-            self._check_access(target, target_ds)
-            if self.template:
-                task.post_event('VmBeingDeployedEvent', self, srcTemplate=event_argument(
-                    server, 'VmEventArgument', 'vm', self))
-            else:
-                task.post_event('VmBeingClonedEvent', self, destName=vm_name,
-                                destFolder=event_argument(server, 'FolderEventArgument',
-                                                          'folder', folder_object),
-                                destHost=event_argument(server, 'HostEventArgument', 'host',
-                                                        target))
-            clone = self._copy_to(ctx, folder_object, vm_name, target_pool, target, target_ds,
-                                  snapshot if linked else None, snapshot)
-            try:
-                if location is not None and location.deviceChange:
-                    # the clone's devices as placed (a NIC on another network, a disk's mode)
-                    clone.apply_config_spec(ctx, self.T.VirtualMachineConfigSpec(
-                        deviceChange=location.deviceChange))
-                if spec.config is not None:
-                    clone.apply_config_spec(ctx, spec.config)
-                if spec.customization is not None:
-                    clone.apply_customization(spec.customization)
-            except Exception:
-                detach_vm(clone)
-                raise
-            if spec.template:
-                clone.become_template()
-            post_identity_events(task, clone)
-            if self.template:
-                task.post_event('VmDeployedEvent', clone, srcTemplate=event_argument(
-                    server, 'VmEventArgument', 'vm', self))
-            else:
-                task.post_event('VmClonedEvent', clone, sourceVm=event_argument(
-                    server, 'VmEventArgument', 'vm', self), ds=event_argument(
-                    server, 'DatastoreEventArgument', 'datastore', clone.datastore_object))
-            if spec.powerOn and not clone.template:
-                clone.power_state = 'poweredOn'
-                clone.boot_time = clock.now()
-                task.post_event('VmStartingEvent', clone)
-                task.post_event('VmPoweredOnEvent', clone)
-                clone.report_changed('runtime', 'summary', 'guest', 'config', 'layoutEx',
-                                     'layout', 'storage', 'guestHeartbeatStatus')
-            return clone
+            return self.clone_to(ctx, task, folder_object, vm_name, target_pool, target,
+                                 target_ds, spec, snapshot, linked)
         return vm_task(ctx, self, 'CloneVM_Task', work)
+
+    def clone_to(self, ctx, task, folder, name, pool, host, datastore, spec,
+                 snapshot=None, linked=False):
+        """CloneVM_Task's work once the clone is placed (and each VM's of
+        CloneVApp_Task, with an empty `spec`): the copy named `name` in
+        `folder` and `pool` (a vApp takes it in) on `host` and `datastore`,
+        with `spec`'s changes applied, and vCenter's events."""
+        server = self.server
+        self._check_access(host, datastore)
+        if self.template:
+            task.post_event('VmBeingDeployedEvent', self, srcTemplate=event_argument(
+                server, 'VmEventArgument', 'vm', self))
+        else:
+            task.post_event('VmBeingClonedEvent', self, destName=name,
+                            destFolder=event_argument(server, 'FolderEventArgument',
+                                                      'folder', folder),
+                            destHost=event_argument(server, 'HostEventArgument', 'host',
+                                                    host))
+        clone = self._copy_to(ctx, folder, name, pool, host, datastore,
+                              snapshot if linked else None, snapshot)
+        location = spec.location
+        try:
+            if location is not None and location.deviceChange:
+                # the clone's devices as placed (a NIC on another network, a disk's mode)
+                clone.apply_config_spec(ctx, self.T.VirtualMachineConfigSpec(
+                    deviceChange=location.deviceChange))
+            if spec.config is not None:
+                clone.apply_config_spec(ctx, spec.config)
+            if spec.customization is not None:
+                clone.apply_customization(spec.customization)
+        except Exception:
+            detach_vm(clone)
+            raise
+        if spec.template:
+            clone.become_template()
+        post_identity_events(task, clone)
+        if self.template:
+            task.post_event('VmDeployedEvent', clone, srcTemplate=event_argument(
+                server, 'VmEventArgument', 'vm', self))
+        else:
+            task.post_event('VmClonedEvent', clone, sourceVm=event_argument(
+                server, 'VmEventArgument', 'vm', self), ds=event_argument(
+                server, 'DatastoreEventArgument', 'datastore', clone.datastore_object))
+        if spec.powerOn and not clone.template:
+            clone.power_state = 'poweredOn'
+            clone.boot_time = clock.now()
+            task.post_event('VmStartingEvent', clone)
+            task.post_event('VmPoweredOnEvent', clone)
+            clone.report_changed('runtime', 'summary', 'guest', 'config', 'layoutEx',
+                                 'layout', 'storage', 'guestHeartbeatStatus')
+        return clone
 
     def _check_access(self, host, datastore):
         """The fault vCenter gives when `host` cannot run this VM from
