@@ -173,6 +173,21 @@ def test_pyvmomi_sending_a_spec_without_prop_set_gets_invalid_request(
                                     'type PropertyFilterSpec')
 
 
+def test_repeated_single_valued_elements_are_invalid_request(vc_http):
+    """A second _this, or a second element of a field that is not an array,
+    is refused rather than the last one silently winning (found by tools/fuzz)."""
+    cookie = login(vc_http)
+    status, body, _ = post(vc_http, '<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">'
+                                    'ServiceInstance</_this><_this type="ServiceInstance">'
+                                    'ServiceInstance</_this></CurrentTime>', cookie=cookie)
+    assert status == 500 and fault_type(body) == 'InvalidRequest'
+    assert faultstring(body) == 'Element _this repeated in CurrentTime'
+    twice = '<objectSet><obj type="Folder">group-d1</obj><skip>false</skip><skip>true</skip></objectSet>'
+    status, body, _ = _retrieve(vc_http, cookie, twice)
+    assert status == 500 and fault_type(body) == 'InvalidRequest'
+    assert faultstring(body) == 'Element skip repeated in ObjectSpec'
+
+
 def test_missing_required_array_parameter_is_invalid_request(vc_http):
     status, body, _ = post(vc_http, '<RetrievePropertiesEx xmlns="urn:vim25"><_this type='
                                     '"PropertyCollector">propertyCollector</_this><options/>'

@@ -110,6 +110,8 @@ class Decoder:
                 continue
             tag = etree.QName(child).localname
             if tag == '_this':
+                if this is not None:
+                    raise InvalidRequest('Element _this repeated in %s' % name)
                 this = self.reference(child)
                 continue
             field = params.get(tag)
@@ -217,6 +219,8 @@ class Decoder:
                 continue
             if field.array:
                 values.setdefault(tag, []).append(value)
+            elif tag in values:
+                raise InvalidRequest('Element %s repeated in %s' % (tag, data_type.name))
             else:
                 values[tag] = value
         return self.make(data_type, values)
