@@ -17,7 +17,7 @@ import re
 import sys
 import time
 
-from rawsoap import Connection, request_bytes, start_server
+from rawsoap import Connection, request_bytes, rss_mb, start_server
 
 SERVICE_CONTENT = ('<RetrieveServiceContent xmlns="urn:vim25">'
                    '<_this type="ServiceInstance">ServiceInstance</_this>'
@@ -40,14 +40,6 @@ RETRIEVE = ('<RetrievePropertiesEx xmlns="urn:vim25">'
             '</objectSet>'
             '</specSet><options/>'
             '</RetrievePropertiesEx>')
-
-
-def rss_mb(pid):
-    with open('/proc/%d/status' % pid) as status:
-        for line in status:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) / 1024.0
-    return float('nan')
 
 
 async def first_answer(host, port):

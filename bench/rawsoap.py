@@ -16,11 +16,13 @@ ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?>'
             '<soapenv:Body>%s</soapenv:Body></soapenv:Envelope>')
 
 
-def start_server(*flags):
-    """Run `python3 -m vimsim -tls=false` on a free port; (process, host, port)."""
+def start_server(*flags, root=ROOT, preexec_fn=None, stderr=None):
+    """Run `python3 -m vimsim -tls=false` (of the checkout at `root`) on a
+    free port; (process, host, port)."""
     env_file = tempfile.mktemp(prefix='vimsim-env-')
     process = subprocess.Popen([sys.executable, '-m', 'vimsim', '-l', '127.0.0.1:0',
-                                '-tls=false', '-E', env_file] + list(flags), cwd=ROOT)
+                                '-tls=false', '-E', env_file] + list(flags), cwd=root,
+                               preexec_fn=preexec_fn, stderr=stderr)
     deadline = time.monotonic() + 600
     while not (os.path.exists(env_file) and os.path.getsize(env_file)):
         if time.monotonic() > deadline or process.poll() is not None:
@@ -58,8 +60,17 @@ class Connection:
         self.writer.write(payload)
         header = await self.reader.readuntil(b'\r\n\r\n')
         start = header.lower().find(b'content-length:')
-        length = int(header[start + 15:header.find(b'\r\n', start)])
-        body = await self.reader.readexactly(length)
+        if start >= 0:
+            length = int(header[start + 15:header.find(b'\r\n', start)])
+            body = await self.reader.readexactly(length)
+        else:                                   # chunked: a streamed answer
+            parts = []
+            while True:
+                size = int((await self.reader.readuntil(b'\r\n'))[:-2], 16)
+                parts.append(await self.reader.readexactly(size + 2))
+                if size == 0:
+                    break
+            body = b''.join(part[:-2] for part in parts)
         if not header.startswith(b'HTTP/1.1 200'):
             raise RuntimeError(body[:300])
         cookie = re.search(rb'(?i)\r\nset-cookie: ([^\r]+)', header)
@@ -77,3 +88,29 @@ class Connection:
 
     def close(self):
         self.writer.close()
+
+
+def cpu_seconds(pid):
+    """User + system CPU time a process has used (from /proc/PID/stat)."""
+    with open('/proc/%d/stat' % pid) as stat:
+        fields = stat.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def load_average():
+    with open('/proc/loadavg') as loadavg:
+        return ' '.join(loadavg.read().split()[:3])
+
+
+def rss_mb(pid, field='VmRSS'):
+    """A memory figure of a process in MB: VmRSS now, VmHWM its peak."""
+    with open('/proc/%d/status' % pid) as status:
+        for line in status:
+            if line.startswith(field + ':'):
+                return int(line.split()[1]) / 1024.0
+    return float('nan')
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]

@@ -157,6 +157,71 @@ def test_env_line_to_file_and_fifo(tmp_path):
         os.close(fd)
 
 
+def test_env_file_is_readable_by_its_owner_only(tmp_path):
+    """The env line holds the password."""
+    o = Options()
+    o.env = str(tmp_path / 'env')
+    write_env_line(o, 'export X=1\n')
+    assert os.stat(o.env).st_mode & 0o777 == 0o600
+    (tmp_path / 'old').write_text('stale')
+    os.chmod(tmp_path / 'old', 0o644)
+    o.env = str(tmp_path / 'old')
+    write_env_line(o, 'export X=2\n')
+    assert os.stat(o.env).st_mode & 0o777 == 0o600
+    assert (tmp_path / 'old').read_text() == 'export X=2\n'
+
+
+@pytest.mark.parametrize('argv', [
+    ['-session-timeout', '0'], ['-session-timeout', '-5'],
+    ['-delay-jitter', 'inf'], ['-delay-jitter', 'nan'], ['-delay-jitter', '-1'],
+    ['-delay', '100000000000000000000'], ['-delay', '-1'],
+    ['-method-delay', 'PowerOnVM_Task:100000000000'],
+    ['-http-idle-timeout', '0'], ['-http-header-timeout', 'nan'],
+    ['-http-body-timeout', 'inf'], ['-tls-handshake-timeout', '-1'],
+    ['-http-max-body', '0'], ['-http-max-buffer', '-1'], ['-http-max-connections', '-1'],
+])
+def test_bad_values_are_refused_at_start(argv, capsys):
+    """A zero session timeout busy-looped, an infinite jitter made every call
+    a SystemError and a huge delay hung every call: refused with a message."""
+    with pytest.raises(UsageError):
+        parse_args(argv)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert ('-' + argv[0].lstrip('-')) in err and 'must be' in err
+
+
+def test_limit_flags(tmp_path):
+    from vimsim.cli import http_limits
+    o = parse_args(['-http-idle-timeout', '5', '-http-header-timeout=2.5', '-http-body-timeout',
+                    '7', '-tls-handshake-timeout', '3', '-http-max-connections', '50',
+                    '-http-max-body', '1000', '-http-max-buffer', '4000'])
+    limits = http_limits(o)
+    assert (limits.idle_timeout, limits.header_timeout, limits.body_timeout,
+            limits.tls_handshake_timeout) == (5, 2.5, 7, 3)
+    assert (limits.max_connections, limits.max_body, limits.max_buffered) == (50, 1000, 4000)
+    assert http_limits(Options()).header_timeout == 20
+
+
+@pytest.mark.parametrize('argv', [['-delay-jitter', 'inf'], ['-load', '/nonexistent/model']])
+def test_failed_start_releases_the_env_fifo_reader(tmp_path, argv):
+    """A reader waiting on the -E fifo sees EOF instead of hanging."""
+    import threading
+    fifo = str(tmp_path / 'fifo')
+    os.mkfifo(fifo)
+    read = []
+
+    def reader():
+        with open(fifo, 'rb') as f:      # blocks until a writer opens the fifo
+            read.append(f.read())
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    time.sleep(0.2)
+    assert main(argv + ['-E', fifo]) != 0
+    thread.join(5)
+    assert read == [b'']
+
+
 class FakeSimulator:
     api_version = '9.1.1.0'
     versions = ['2.0', '2.5u2server', '4.0', '4.1', '5.0', '6.7', '8.0.3.0', '9.1.1.0']
@@ -208,6 +273,7 @@ FAKE_MAIN = textwrap.dedent('''
         api_version = '8.0.3.0'
         versions = ['4.0', '6.7', '8.0.3.0', '9.1.1.0']
         wsdl_dir = sys.argv[2]
+        persistence = None    # no -state
 
         def __init__(self, options):
             self.options = options

@@ -343,6 +343,13 @@ def _sendall_quiet(sock, data):
     b'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
     b'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabcd\r\n',
     b'\x00\x01\x02\x03 / HTTP/1.1\r\n\r\n',
+    # smuggling shapes llhttp refuses: both framings, odd encodings, bare LFs
+    b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n'
+    b'0\r\n\r\n',
+    b'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n',
+    b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd',
+    b'GET / HTTP/1.1\r\nHost: x\r\nX: a\x01b\r\n\r\n',
+    b'GET / HTTP/1.1\nHost: x\n\n',
 ])
 def test_400_then_server_still_serves(server, garbage):
     s = server.sock()
@@ -415,6 +422,62 @@ def test_repeated_headers_joined():
         s.close()
     finally:
         srv.close()
+
+
+# -- the SOAP endpoint's HTTP: cookies, caching ----------------------------------
+
+@pytest.mark.parametrize('header, expected', [
+    ('vmware_soap_session="abc"; Path=/; HttpOnly; Secure;', 'abc'),   # pyVmomi's echo
+    ('vmware_soap_session=abc', 'abc'),
+    ('a=1; vmware_soap_session = "abc" ; b=2', 'abc'),
+    ('other=1, vmware_soap_session="q"', 'q'),                # two Cookie headers joined
+    ('xvmware_soap_session=abc', None),
+    ('xvmware_soap_session=zz; vmware_soap_session="ok"', 'ok'),
+    ('vmware_soap_session_old=abc', None),
+    ('Path=/; HttpOnly', None),
+    ('', None),
+])
+def test_session_cookie(header, expected):
+    from vimsim.server.endpoint import session_cookie
+    assert session_cookie(header) == expected
+
+
+CURRENT_TIME = (b'<?xml version="1.0"?><soapenv:Envelope xmlns:soapenv='
+                b'"http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body>'
+                b'<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance'
+                b'</_this></CurrentTime></soapenv:Body></soapenv:Envelope>')
+
+
+def _soap_call(port, body, cookie=None):
+    c = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+    headers = {'Content-Type': 'text/xml', 'SOAPAction': '"urn:vim25/8.0.3.0"'}
+    if cookie:
+        headers['Cookie'] = cookie
+    c.request('POST', '/sdk', body=body, headers=headers)
+    r = c.getresponse()
+    answer = (r.status, dict((k.lower(), v) for k, v in r.getheaders()), r.read())
+    c.close()
+    return answer
+
+
+def test_a_prefixed_cookie_name_is_no_session(vc_http):
+    """`xvmware_soap_session=` used to be taken for the session cookie."""
+    si = vc_http.connect()
+    cookie = si._stub.cookie
+    value = cookie.split('=', 1)[1].split(';')[0]
+    status, _, body = _soap_call(vc_http.port, CURRENT_TIME, cookie)
+    assert status == 200
+    status, _, body = _soap_call(vc_http.port, CURRENT_TIME, 'xvmware_soap_session=' + value)
+    assert status == 500 and b'NotAuthenticatedFault' in body
+
+
+def test_soap_answers_say_no_cache(vc_http):
+    """vCenter sends Cache-Control: no-cache on every SOAP answer, faults too."""
+    status, headers, _ = _soap_call(vc_http.port, CURRENT_TIME.replace(
+        b'CurrentTime', b'RetrieveServiceContent'))
+    assert status == 200 and headers['cache-control'] == 'no-cache'
+    status, headers, _ = _soap_call(vc_http.port, CURRENT_TIME)
+    assert status == 500 and headers['cache-control'] == 'no-cache'
 
 
 # -- TLS ----------------------------------------------------------------------

@@ -365,8 +365,8 @@ def _build(**overrides):
 
 
 def _identities(sim):
-    from vimsim.managed.virtual_machine import VirtualMachine
-    from vimsim.managed.host import HostSystem
+    from vimsim.managed.vm.virtual_machine import VirtualMachine
+    from vimsim.managed.host.host_system import HostSystem
     out = []
     for obj in sim.objects:
         row = [obj.ref.type, obj.ref.value, getattr(obj, 'name', None)]

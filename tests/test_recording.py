@@ -339,7 +339,9 @@ SMALL = {
         # required fields missing (the schema would not accept it): left out
         prop('summary', 'VirtualMachineSummary', '<runtime/><config/><quickStats/>'
              '<overallStatus>green</overallStatus>'),
-        prop('overallStatus', 'ManagedEntityStatus', 'green')),
+        prop('overallStatus', 'ManagedEntityStatus', 'green'),
+        # a required array answered empty, so absent: kept, empty
+        prop('snapshot', 'VirtualMachineSnapshotInfo', '')),
     '0005-Folder-group-broken.xml': '<ObjectContent><obj type="Folder">group-broken</obj>'
                                     '<propSet><name>name',
     '0006-Gadget-gadget-1.xml': object_content(
@@ -392,9 +394,10 @@ def test_damaged_recording_is_reported_not_fatal(validator, small_dir, caplog):
         assert vm.runtime.connectionState == 'connected'
         assert vm.guest.guestState == 'running' and vm.guest.toolsStatus is None
         assert vm.summary is None
+        assert vm.snapshot.rootSnapshotList == []
         everything = retrieve_all(si, [vm, content.rootFolder])
         assert set(everything[('VirtualMachine', 'vm-1')]) == {
-            'name', 'parent', 'runtime', 'guest', 'overallStatus'}
+            'name', 'parent', 'runtime', 'guest', 'overallStatus', 'snapshot'}
         # a manager the content names but the recording lacks: the simulator's own
         assert content.taskManager._moId == 'TaskManager'
         assert content.taskManager.description.methodInfo

@@ -12,9 +12,9 @@ import pytest
 
 from tests.conftest import _ensure_reactor, on_reactor
 from vimsim.managed.base import Context
-from vimsim.managed.network import DistributedVirtualPortgroup
+from vimsim.managed.network.distributed_virtual_portgroup import DistributedVirtualPortgroup
 from vimsim.managed.paths import path_reader, read_path
-from vimsim.managed.virtual_machine import VirtualMachine
+from vimsim.managed.vm.virtual_machine import VirtualMachine
 from vimsim.options import Options
 from vimsim.schema import MoRef
 

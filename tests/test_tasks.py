@@ -154,7 +154,7 @@ def test_failing_task_raises_its_fault(si, vms):
 def _cancelable_task(sim, vm_moid, seconds):
     """A cancelable task on a VM, made in-process (no API method makes one yet)."""
     from vimsim.managed.base import Context
-    from vimsim.managed.task import run_task
+    from vimsim.managed.monitoring.task import run_task
     from vimsim.schema import MoRef
     calls = []
 
@@ -193,9 +193,9 @@ def test_cancel_task(sim, si, vms, durations):
     rename_back(vm, old)
 
 
-def test_recent_tasks(sim, si, vms, monkeypatch):
-    from vimsim.managed import task_manager
+def test_recent_tasks(sim, si, vms):
     manager = si.content.taskManager
+    model = sim.sim.task_manager
     vm, other = vms[0], vms[1]
     old = vm.name
     task = vm.Rename('recent')
@@ -203,21 +203,27 @@ def test_recent_tasks(sim, si, vms, monkeypatch):
     assert task in manager.recentTask
     assert task in vm.recentTask and task not in other.recentTask
     assert manager.recentTask.index(task) == len(manager.recentTask) - 1
-    # a completed task leaves the recent lists (and the inventory) after 10 minutes
-    monkeypatch.setattr(task_manager, 'RECENT_SECONDS', 0.2)
-    second = vm.Rename(old)
-    WaitForTask(second)
-    time.sleep(0.6)
-    assert second not in manager.recentTask and second not in vm.recentTask
-    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
-        second.info
-    assert task in manager.recentTask
-    # and only the last 200 completed tasks stay recent
-    monkeypatch.setattr(task_manager, 'RECENT_COMPLETED', 1)
-    third = vm.Rename('recent-again')
-    WaitForTask(third)
-    assert third in manager.recentTask and task not in manager.recentTask
-    rename_back(vm, old)
+    # a completed task leaves the recent lists after 10 minutes (it stays readable)
+    on_reactor(setattr, model, 'recent_seconds', 0.2)
+    try:
+        second = vm.Rename(old)
+        WaitForTask(second)
+        time.sleep(0.6)
+        assert second not in manager.recentTask and second not in vm.recentTask
+        assert second.info.state == 'success' and task.info.state == 'success'
+        # and only the last 200 completed tasks stay recent
+        on_reactor(setattr, model, 'recent_seconds', 600)
+        third = vm.Rename('recent-again')
+        WaitForTask(third)
+        assert third in manager.recentTask
+        on_reactor(setattr, model, 'recent_completed', 1)
+        fourth = vm.Rename(old)
+        WaitForTask(fourth)
+        assert fourth in manager.recentTask and third not in manager.recentTask
+    finally:
+        on_reactor(setattr, model, 'recent_seconds', 600)
+        on_reactor(setattr, model, 'recent_completed', 200)
+        rename_back(vm, old)
 
 
 def test_task_history_collector(sim, si, vms):
@@ -294,7 +300,7 @@ def test_task_collector_limit_is_per_session(sim, si):
 
 def test_extension_tasks(sim, si, vms):
     def register():
-        from vimsim.managed.task import now
+        from vimsim.managed.monitoring.task import now
         T = sim.sim.schema.types
         extensions = next(o for o in sim.sim.objects if o.type_name == 'ExtensionManager')
         extensions.extensionList.append(T['Extension'].cls(
@@ -372,7 +378,7 @@ def test_method_delay_makes_the_call_take_that_long(delayed):
 
 
 def test_delay_sampling_follows_vcsim():
-    from vimsim.managed.task import sample_delay
+    from vimsim.managed.monitoring.task import sample_delay
     from vimsim.options import Options
     options = Options(delay=100, method_delay={'PowerOnVM_Task': 50})
     assert sample_delay(options, 'PowerOnVM_Task') == 150

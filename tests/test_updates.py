@@ -98,7 +98,7 @@ def test_partial_updates_false_reports_every_property(si, vc_http, datacenter):
 
 def add_folders(sim, count, prefix):
     def create():
-        from vimsim.managed.entity import Folder
+        from vimsim.managed.inventory.folder import Folder
         root = sim.root_folder
         made = []
         for index in range(count):

@@ -34,7 +34,7 @@ def test_view_follows_the_inventory(si, vc_http):
     sim = vc_http.sim
 
     def add_folder():
-        from vimsim.managed.entity import Folder
+        from vimsim.managed.inventory.folder import Folder
         root = sim.root_folder
         folder = Folder(sim, sim.objects.next_id('group-d'), 'added', root,
                         ('Folder', 'Datacenter'))

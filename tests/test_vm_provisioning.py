@@ -162,7 +162,7 @@ def test_move_into_folder(si, dc):
 
 
 def test_resource_pool_destroy_moves_vms_to_parent(sim, si, dc):
-    from vimsim.managed.resource_pool import ResourcePool
+    from vimsim.managed.inventory.resource_pool import ResourcePool
     cluster = _cluster(dc)
     root = cluster.resourcePool
     model = sim.sim
@@ -335,8 +335,17 @@ def _linux_spec(ip='192.168.10.20', name='web01'):
                 gateway=['192.168.10.1']))])
 
 
+def _give_tools(vm):
+    """A created VM's guest has no tools until told it has (vcsim's SET.*)."""
+    told = {'SET.guest.toolsStatus': 'toolsOk', 'SET.guest.toolsRunningStatus':
+            'guestToolsRunning'}
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(extraConfig=[
+        vim.option.OptionValue(key=key, value=value) for key, value in told.items()])))
+
+
 def test_customize(si, dc):
     vm = _create(si, dc, 'prov-cust')
+    _give_tools(vm)
     assert WaitForTask(vm.CustomizeVM_Task(_linux_spec())) == 'success'
     assert WaitForTask(vm.PowerOnVM_Task()) == 'success'
     assert vm.guest.hostName == 'web01'
@@ -357,6 +366,7 @@ def test_customize(si, dc):
 
 def test_clone_with_customization(si, dc):
     source = _create(si, dc, 'prov-csrc')
+    _give_tools(source)   # and its clone has them too
     spec = vim.vm.CloneSpec(location=vim.vm.RelocateSpec(), powerOn=True, template=False,
                             customization=_linux_spec('192.168.10.33', 'app02'))
     task = source.CloneVM_Task(folder=dc.vmFolder, name='prov-cclone', spec=spec)

@@ -4,7 +4,9 @@
     export GOVC_URL=https://user:pass@127.0.0.1:40123/sdk GOVC_SIM_PID=4242
 """
 
+import gc
 import os
+import stat
 import sys
 import urllib.parse
 
@@ -15,11 +17,14 @@ __all__ = ['main', 'make_app', 'govc_url', 'env_line', 'write_env_line', 'serve'
 PROG = 'vimsim'
 
 
-def govc_url(opts, host, port):
+def govc_url(opts, host, port, login=None):
     """The URL vcsim prints: ``https://USER:PASS@HOST:PORT/sdk``; user ``user``,
-    password ``pass`` unless -username was given (as vcsim does)."""
+    password ``pass`` unless -username was given (as vcsim does) or ``login``
+    (user, password) names an account of the -users file."""
     scheme = 'https' if opts.tls else 'http'
-    if opts.username:
+    if login is not None:
+        user, password = login
+    elif opts.username:
         user, password = opts.username, opts.password
     else:
         user, password = 'user', 'pass'
@@ -31,21 +36,24 @@ def govc_url(opts, host, port):
     return '%s://%s@%s:%d/sdk' % (scheme, userinfo, host, port)
 
 
-def env_line(opts, host, port, pid=None):
+def env_line(opts, host, port, pid=None, login=None):
     return 'export GOVC_URL=%s GOVC_SIM_PID=%d\n' % (
-        govc_url(opts, host, port), os.getpid() if pid is None else pid)
+        govc_url(opts, host, port, login), os.getpid() if pid is None else pid)
 
 
 def write_env_line(opts, line, stdout=None):
     """Write the env line to -E (a file or fifo, opened for writing; a fifo
-    blocks until its reader is there) or to stdout, flushed."""
+    blocks until its reader is there) or to stdout, flushed. The line holds
+    the password: a file is made readable by its owner only."""
     if opts.env in ('-', ''):
         out = stdout or sys.stdout
         out.write(line)
         out.flush()
         return
-    fd = os.open(opts.env, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fd = os.open(opts.env, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)       # an existing file keeps no wider mode
         data = line.encode('utf-8')
         while data:
             data = data[os.write(fd, data):]
@@ -53,18 +61,43 @@ def write_env_line(opts, line, stdout=None):
         os.close(fd)
 
 
+def release_env(target):
+    """Starting failed: a reader waiting on an -E fifo gets EOF (nothing is
+    written) instead of hanging; a missing reader or a plain file is left be."""
+    if not target or target == '-':
+        return
+    try:
+        if not stat.S_ISFIFO(os.stat(target).st_mode):
+            return
+        os.close(os.open(target, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:
+        pass
+
+
+def http_limits(opts):
+    """The HTTP front's timeouts and caps from the -http-* flags."""
+    from vimsim.server import HttpLimits
+    return HttpLimits(max_body=opts.http_max_body, max_buffered=opts.http_max_buffer,
+                      max_connections=opts.http_max_connections,
+                      idle_timeout=opts.http_idle_timeout,
+                      header_timeout=opts.http_header_timeout,
+                      body_timeout=opts.http_body_timeout,
+                      tls_handshake_timeout=opts.tls_handshake_timeout)
+
+
 def make_app(simulator):
     """The HTTP application of ``simulator``: POST /sdk and /sdk/vimService to
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
-    schemas filtered to ``simulator.api_version``), 404 otherwise."""
+    schemas filtered to ``simulator.api_version``) and /about, 404 otherwise."""
     from vimsim.server import make_app as compose
+    from vimsim.server.about import About
     from vimsim.server.documents import Documents
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:
         from vimsim.server.trace import traced
         handle_soap = traced(handle_soap, simulator.options.trace_file)
-    return compose(handle_soap, docs)
+    return compose(handle_soap, docs, extra=[About(simulator).handle])
 
 
 def serve(opts, simulator, reactor=None):
@@ -78,7 +111,7 @@ def serve(opts, simulator, reactor=None):
     if opts.tls and opts.tlscert:
         cert_pem, key_pem = _tls.load_pair(opts.tlscert, opts.tlskey or None)
     lport = listen(app, host, port, tls=opts.tls, cert_pem=cert_pem, key_pem=key_pem,
-                   reactor=reactor)
+                   reactor=reactor, limits=http_limits(opts))
     bound = lport.getHost()
     return lport, bound.host, bound.port
 
@@ -90,6 +123,8 @@ def main(argv=None):
         opts = parse_args(argv, prog=PROG)
     except UsageError as e:
         sys.stderr.write('%s\n%s' % (e, usage(PROG)))
+        if e.options is not None:
+            release_env(e.options.env)
         return 2
 
     if opts.args:
@@ -111,13 +146,26 @@ def main(argv=None):
 
     from twisted.internet import reactor
     from vimsim.simulator import Simulator
+    from vimsim.users import read_users
 
     try:
+        login = None
+        if opts.users:   # GOVC_URL logs in as the first account (the simulator reads them all)
+            first = read_users(opts.users)[0]
+            login = (first.name, first.password)
         simulator = Simulator(opts)
         lport, host, port = serve(opts, simulator, reactor)
     except Exception as e:  # vcsim: log.Fatal
         sys.stderr.write('%s: %s\n' % (PROG, e))
+        release_env(opts.env)
         return 1
+    if simulator.persistence is not None:
+        _report_replay(opts, simulator.persistence)
+    # The inventory lives as long as the process: full garbage collections
+    # need not walk it (at 10,000 VMs each took ~150 ms, a stall for every
+    # client); and a decode thread yields the GIL to the reactor within 1 ms.
+    gc.freeze()
+    sys.setswitchinterval(0.001)
 
     status = []
 
@@ -125,7 +173,7 @@ def main(argv=None):
         """Print the env line once the reactor runs, so that its SIGINT and
         SIGTERM handlers are in place before anyone can act on the line."""
         try:
-            write_env_line(opts, env_line(opts, host, port))
+            write_env_line(opts, env_line(opts, host, port, login=login))
         except OSError as e:
             sys.stderr.write('%s: %s\n' % (PROG, e))
             status.append(1)
@@ -137,6 +185,13 @@ def main(argv=None):
 
     reactor.run()      # SIGINT / SIGTERM stop the reactor
     return status[0] if status else 0
+
+
+def _report_replay(opts, persistence):
+    sys.stderr.write('%s: -state %s: %d records replayed in %.3f s%s\n' % (
+        PROG, opts.state, persistence.replayed, persistence.replay_seconds,
+        ', %d of them differently (see above)' % persistence.divergences
+        if persistence.divergences else ''))
 
 
 def _exit_on_stdin(reactor):

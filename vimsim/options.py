@@ -8,6 +8,7 @@ at the first non-flag argument or at ``--``; the rest are positional
 arguments (vcsim knows the commands ``version`` and ``uuidgen``).
 """
 
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -25,14 +26,29 @@ class Options:
     tlskey: str = ''                 # -tlskey: PEM key file
     username: str = ''               # -username: '' = any user name accepted
     password: str = ''               # -password: '' = any password accepted
+    users: str = ''                  # -users FILE: only its accounts log in (vimsim.users)
     api_version: str = ''            # -api-version: '' = the simulator's newest
     env: str = '-'                   # -E: file/fifo for the env line ('-' = stdout)
     load: str = ''                   # -load DIR: load the model from a directory
+    state: str = ''                  # -state DIR: keep the state there across restarts
     tunnel: int = -1                 # -tunnel: SDK tunnel port (-1: none)
     trace: bool = False              # -trace: trace SOAP to -trace-file
     trace_file: str = ''             # -trace-file: trace output ('' = stderr)
     stdinexit: bool = False          # -stdinexit: press any key to exit
     session_timeout: int = 1800      # -session-timeout: idle seconds before a session ends
+    # -- HTTP limits (vimsim's own; defaults follow vCenter's reverse proxy) ---
+    http_idle_timeout: float = 300.0     # -http-idle-timeout: idle keep-alive seconds
+    http_header_timeout: float = 20.0    # -http-header-timeout: seconds for a request head
+    http_body_timeout: float = 30.0      # -http-body-timeout: a body's progress window
+    tls_handshake_timeout: float = 10.0  # -tls-handshake-timeout
+    http_max_connections: int = 0        # -http-max-connections: 0 = by the fd limit
+    http_max_body: int = 32 * 1024 * 1024     # -http-max-body: bytes of one request body
+    http_max_buffer: int = 64 * 1024 * 1024   # -http-max-buffer: request bytes held in all
+    # what one session may hold at once (vCenter bounds these; its values are not published)
+    session_max_views: int = 10000        # -session-max-views: views
+    session_max_filters: int = 10000      # -session-max-filters: property filters
+    session_max_collectors: int = 1000    # -session-max-collectors: extra property collectors
+    session_max_retrievals: int = 1000    # -session-max-retrievals: unfinished paged retrievals
     # -- model (vcsim's VPX() defaults) ----------------------------------------
     esx: bool = False                # -esx: simulate a standalone ESX host
     dc: int = 1                      # -dc: datacenters
@@ -71,7 +87,9 @@ class Options:
 
 
 class UsageError(Exception):
-    pass
+    """A bad command line; ``options`` holds what was parsed before the error
+    (the -E target among it, if it came first)."""
+    options = None
 
 
 # flag name -> (Options field, kind, help); kinds: str int float bool delay
@@ -84,15 +102,39 @@ FLAGS = {
                  'Login username for vcsim (any username allowed by default)'),
     'password': ('password', 'str',
                  'Login password for vcsim (any password allowed by default)'),
+    'users': ('users', 'str', 'JSON file of the accounts that may log in (see README)'),
     'api-version': ('api_version', 'str', 'API version'),
     'E': ('env', 'str', 'Output vcsim variables to the given fifo or stdout'),
     'load': ('load', 'str', 'Load model from directory'),
+    'state': ('state', 'str', 'Keep the state (inventory, tasks, events) in directory, '
+              'across restarts and crashes'),
     'tunnel': ('tunnel', 'int', 'SDK tunnel port'),
     'trace': ('trace', 'bool', 'Trace SOAP to -trace-file'),
     'trace-file': ('trace_file', 'str', 'Trace output file (defaults to stderr)'),
     'stdinexit': ('stdinexit', 'bool', 'Press any key to exit'),
     'session-timeout': ('session_timeout', 'int',
                         "Seconds a session may stay idle (vCenter's default: 1800)"),
+    'http-idle-timeout': ('http_idle_timeout', 'float',
+                          'Seconds a keep-alive connection may wait for its next request'),
+    'http-header-timeout': ('http_header_timeout', 'float',
+                            'Seconds from the first byte of a request to its last header'),
+    'http-body-timeout': ('http_body_timeout', 'float',
+                          'Seconds in which a request body must make progress (1 KB/s)'),
+    'tls-handshake-timeout': ('tls_handshake_timeout', 'float',
+                              'Seconds a TLS handshake may take'),
+    'http-max-connections': ('http_max_connections', 'int',
+                             'Open connections at most (0: as the file-descriptor limit allows)'),
+    'http-max-body': ('http_max_body', 'int', 'Bytes of one request body at most (413 past it)'),
+    'http-max-buffer': ('http_max_buffer', 'int',
+                        'Request bytes held across all connections before reading pauses'),
+    'session-max-views': ('session_max_views', 'int', 'Views one session may hold'),
+    'session-max-filters': ('session_max_filters', 'int',
+                            'Property filters one session may hold'),
+    'session-max-collectors': ('session_max_collectors', 'int',
+                               'Property collectors one session may create'),
+    'session-max-retrievals': ('session_max_retrievals', 'int',
+                               'Unfinished paged retrievals one session may hold '
+                               '(past it the oldest expires)'),
     'esx': ('esx', 'bool', 'Simulate standalone ESX'),
     'dc': ('dc', 'int', 'Number of datacenters'),
     'cluster': ('cluster', 'int', 'Number of clusters'),
@@ -203,7 +245,16 @@ def parse_args(argv=None, prog='vimsim'):
     if argv is None:
         argv = sys.argv[1:]
     opts = Options()
-    argv = list(argv)
+    try:
+        _parse_into(opts, list(argv), prog)
+        _check(opts)
+    except UsageError as error:
+        error.options = opts
+        raise
+    return opts
+
+
+def _parse_into(opts, argv, prog):
     i = 0
     n = len(argv)
     while i < n:
@@ -259,11 +310,16 @@ def parse_args(argv=None, prog='vimsim'):
         except ValueError as e:
             raise UsageError('invalid value %r for flag -%s: %s' % (value, name, e)) from None
     opts.args = argv[i:]
-    _check(opts)
-    return opts
+
+
+MAX_DELAY_MS = 3600 * 1000      # an hour: a longer hold is no simulation of anything
+MAX_JITTER = 10.0
+MAX_TIMEOUT = 7 * 24 * 3600.0   # seconds; also keeps timer arithmetic finite
 
 
 def _check(opts):
+    """Refuse values the server cannot run with (a zero session timeout
+    busy-loops, an infinite jitter breaks every call, a huge delay hangs it)."""
     from vimsim.server import split_hostport
     try:
         split_hostport(opts.listen)
@@ -271,3 +327,30 @@ def _check(opts):
         raise UsageError('invalid value %r for flag -l: %s' % (opts.listen, e)) from None
     if opts.tlskey and not opts.tlscert:
         raise UsageError('-tlskey needs -tlscert')
+    for name, (fld, _, _) in FLAGS.items():
+        if name.startswith('session-max-') and getattr(opts, fld) < 1:
+            raise UsageError('invalid value %r for flag -%s: must be at least 1'
+                             % (getattr(opts, fld), name))
+    if opts.users and (opts.username or opts.password):
+        raise UsageError('-users and -username/-password exclude each other')
+    _in_range('session-timeout', opts.session_timeout, 1, int(MAX_TIMEOUT))
+    _in_range('delay', opts.delay, 0, MAX_DELAY_MS)
+    for method, delay in opts.method_delay.items():
+        _in_range('method-delay', delay, 0, MAX_DELAY_MS, ' (%s)' % method)
+    _in_range('delay-jitter', opts.delay_jitter, 0, MAX_JITTER)
+    for flag in ('http-idle-timeout', 'http-header-timeout', 'http-body-timeout',
+                 'tls-handshake-timeout'):
+        value = getattr(opts, FLAGS[flag][0])
+        if not value > 0:
+            raise UsageError('invalid value %s for flag -%s: must be more than 0'
+                             % (value, flag))
+        _in_range(flag, value, 0, MAX_TIMEOUT)
+    _in_range('http-max-connections', opts.http_max_connections, 0, 1 << 20)
+    _in_range('http-max-body', opts.http_max_body, 1, 1 << 40)
+    _in_range('http-max-buffer', opts.http_max_buffer, 1, 1 << 40)
+
+
+def _in_range(flag, value, low, high, what=''):
+    if isinstance(value, float) and not math.isfinite(value) or not low <= value <= high:
+        raise UsageError('invalid value %s for flag -%s%s: must be between %s and %s'
+                         % (value, flag, what, low, high))

@@ -28,6 +28,7 @@ SINCE = '{urn:vimsim}since'
 MO_TYPE = '{urn:vimsim}moType'
 PRIVILEGE = '{urn:vimsim}privilege'
 VMODL = '{urn:vimsim}vmodl'
+REQUIRED = '{urn:vimsim}required'
 VIMSIM = 'urn:vimsim'
 XS = '{http://www.w3.org/2001/XMLSchema}'
 WSDL = '{http://schemas.xmlsoap.org/wsdl/}'
@@ -37,7 +38,7 @@ MESSAGE_FILES = ('query-messagetypes.xsd', 'reflect-messagetypes.xsd', 'vim-mess
 MANAGED_FILE = 'vim-managedtypes.xsd'
 WSDL_FILE = 'vim.wsdl'
 ALL_FILES = TYPE_FILES + MESSAGE_FILES + (MANAGED_FILE, WSDL_FILE)
-_CACHE_FORMAT = 3
+_CACHE_FORMAT = 4
 
 MOREF = 'ManagedObjectReference'
 
@@ -75,7 +76,7 @@ class DataObject:
     __slots__ = ()
     _type = None     # the DataType, set on each generated class
 
-    def __init__(self, **kw):
+    def __init__(self, /, **kw):   # positional-only: a field may be named `self`
         names = self._type._names
         for name in names:
             setattr(self, name, kw.pop(name, None))
@@ -121,7 +122,10 @@ def _reduce_fault(self, protocol=2):
 
 
 class Field:
-    """A data field, managed property, method parameter or method result."""
+    """A data field, managed property, method parameter or method result.
+    `optional` is the VMODL's: a request may leave out an optional field or
+    array, never a required one (an answer may still send a required array
+    empty, as none)."""
     __slots__ = ('name', 'type', 'array', 'optional', 'since', 'mo_type', 'privilege')
 
     def __init__(self, name, type, array=False, optional=False, since=0,
@@ -253,10 +257,13 @@ def _local(qname):
 
 
 def _parse_field(el, vindex, default_since):
-    """<element name type minOccurs maxOccurs vimsim:*> -> plain tuple."""
+    """<element name type minOccurs maxOccurs vimsim:*> -> plain tuple. An
+    array is optional unless marked vimsim:required (its minOccurs is "0"
+    whether or not it is required: see tools/gen_wsdl.py)."""
     s = el.get(SINCE)
     return (el.get('name'), _local(el.get('type')),
-            el.get('maxOccurs') == 'unbounded', el.get('minOccurs') == '0',
+            el.get('maxOccurs') == 'unbounded',
+            el.get('minOccurs') == '0' and el.get(REQUIRED) != 'true',
             vindex[s] if s is not None else default_since,
             el.get(MO_TYPE), el.get(PRIVILEGE))
 

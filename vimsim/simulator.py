@@ -1,23 +1,26 @@
 """The Simulator: one simulated vCenter (or ESXi host) and its inventory.
 
 It owns the schema, the registry of managed objects and the SOAP endpoint;
-the HTTP front (vimsim.server) hands it POST /sdk requests.
+the HTTP front (vimsim.server) hands it POST /sdk requests. With -state DIR it
+also owns the journal its state survives in (vimsim/state).
 """
+import contextlib
 import uuid
 
-from twisted.internet import task
+from twisted.internet import reactor, task
 
-from vimsim import schema as schema_module
+from vimsim import clock, schema as schema_module
 from vimsim.inventory import build_inventory, recording
 from vimsim.managed.base import Registry
-from vimsim.managed.manager import build_managers
-from vimsim.managed.property_collector import PropertyCollector
-from vimsim.managed.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
-                                             ServiceInstance, about_info)
-from vimsim.managed.session_manager import SessionManager
-from vimsim.managed.updates import ChangeHub
-from vimsim.managed.view import ViewManager
+from vimsim.managed.catalog import build_managers
+from vimsim.managed.service.property_collector import PropertyCollector
+from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
+                                                     ServiceInstance, about_info)
+from vimsim.managed.service.session_manager import SessionManager
+from vimsim.managed.service.updates import ChangeHub
+from vimsim.managed.service.view import ViewManager
 from vimsim.server.endpoint import SoapEndpoint
+from vimsim.state.persistence import Persistence
 
 
 class Simulator:
@@ -38,10 +41,17 @@ class Simulator:
         self._uuid_seed = uuid.UUID('5c0ffee0-0000-4000-8000-000000000000')
         self._uuid_counter = 0
         self._esx_vm_counter = 0
-        self.service_instance = self._build_service()
+        self.persistence = None
+        self.time = ModelTime(self)
+        if options.state:   # -state DIR: the journal, replayed once the inventory is built
+            self.persistence = Persistence(self, options.state)
+        with self.persistence.genesis() if self.persistence else contextlib.nullcontext():
+            self.service_instance = self._build_service()
         self._session_reaper = task.LoopingCall(self.session_manager.expire_idle)
         self._session_reaper.start(min(60, self.options.session_timeout), now=False)
         self.endpoint = SoapEndpoint(self)
+        if self.persistence is not None:
+            self.persistence.replay()
 
     def new_vm_moid(self):
         """The moid of a new VM: 'vm-N' on a vCenter; on ESXi a plain number,
@@ -82,4 +92,27 @@ class Simulator:
         return ServiceInstance(self, types['ServiceContent'].cls(**content))
 
     def handle_soap(self, request):
-        return self.endpoint.handle(request)
+        response = self.endpoint.handle(request)
+        if self.persistence is not None:   # -state: nothing is answered before it is durable
+            return self.persistence.acknowledge(response)
+        return response
+
+
+class ModelTime:
+    """The model's time, as Twisted's IReactorTime: `seconds` is the model
+    clock (vimsim/clock.py) and `callLater` sets a model timer (a task's
+    steps, a guest's delayed shutdown, the task sweep). With -state a timer's
+    firing is journaled, so that a restart replays it where it fired."""
+
+    def __init__(self, simulator):
+        self.simulator = simulator
+
+    @staticmethod
+    def seconds():
+        return clock.seconds()
+
+    def callLater(self, delay, function, *args):
+        persistence = self.simulator.persistence
+        if persistence is not None:
+            return persistence.later(delay, function, *args)
+        return reactor.callLater(delay, function, *args)

@@ -24,18 +24,20 @@ ha-host (localhost.localdomain), root pool ha-root-pool, VMs ha-host_VM0/1.
 Same options -> same moids, uuids, MACs and names.
 """
 import uuid as uuid_module
-from datetime import datetime, timezone
 
-from vimsim.managed.compute_resource import ClusterComputeResource, ComputeResource
-from vimsim.managed.datastore import Datastore
-from vimsim.managed.entity import Datacenter, Folder
-from vimsim.managed.host import HostSystem
-from vimsim.managed.network import (DistributedVirtualPortgroup, DistributedVirtualSwitch,
-                                    Network, OpaqueNetwork)
-from vimsim.managed.resource_pool import ResourcePool
-from vimsim.managed.storage_pod import StoragePod
-from vimsim.managed.virtual_app import VirtualApp
-from vimsim.managed.virtual_machine import VirtualMachine
+from vimsim import clock
+from vimsim.managed.host.host_system import HostSystem
+from vimsim.managed.inventory.compute_resource import ClusterComputeResource, ComputeResource
+from vimsim.managed.inventory.datacenter import Datacenter
+from vimsim.managed.inventory.folder import Folder
+from vimsim.managed.inventory.resource_pool import ResourcePool
+from vimsim.managed.inventory.storage_pod import StoragePod
+from vimsim.managed.inventory.virtual_app import VirtualApp
+from vimsim.managed.network.distributed_virtual_portgroup import DistributedVirtualPortgroup
+from vimsim.managed.network.distributed_virtual_switch import DistributedVirtualSwitch
+from vimsim.managed.network.network import Network, OpaqueNetwork
+from vimsim.managed.storage.datastore import Datastore
+from vimsim.managed.vm.virtual_machine import VirtualMachine
 
 TiB = 1 << 40
 _NAMESPACE = uuid_module.UUID('6d1c5f2e-7a3b-4c8d-9e0f-a1b2c3d4e5f6')
@@ -51,7 +53,7 @@ class Builder:
     def __init__(self, server):
         self.server = server
         self.options = server.options
-        self.now = datetime.now(timezone.utc)
+        self.now = clock.now()
         self.host_count = 0
         self.vm_count = 0
         self.pending_vms = []   # (name, folder, pool, host) created once datastores exist

@@ -43,13 +43,13 @@ import os
 from lxml import etree
 
 from vimsim.managed.base import ManagedObject
-from vimsim.managed.entity import Folder
-from vimsim.managed.manager import make_manager
-from vimsim.managed.property_collector import PropertyCollector
-from vimsim.managed.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
-                                             ServiceInstance, about_info)
-from vimsim.managed.session_manager import SessionManager
-from vimsim.managed.view import ViewManager
+from vimsim.managed.catalog import make_manager
+from vimsim.managed.inventory.folder import Folder
+from vimsim.managed.service.property_collector import PropertyCollector
+from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
+                                                     ServiceInstance, about_info)
+from vimsim.managed.service.session_manager import SessionManager
+from vimsim.managed.service.view import ViewManager
 from vimsim.schema import MoRef
 from vimsim.soap.decode import SKIP, Decoder
 from vimsim.soap.fault import message_of
@@ -122,26 +122,22 @@ class _LenientDecoder(Decoder):
     """The SOAP decoder, dropping what the schema does not accept (unknown
     elements, undecodable optional values) and reporting it."""
 
+    requires_arrays = False   # recorded answers: an empty required array is absent
+
     def __init__(self, schema, version, report):
-        super().__init__(schema)
-        self.version = version   # the fields this version requires must be there
+        super().__init__(schema, version)   # the fields this version requires must be there
         self.report = report
         # what decoding raises for a value it cannot read
         self.errors = (schema.types['MethodFault'].cls, ValueError, TypeError)
 
     # govc records xsd:byte values unsigned (`HostPciDevice.bus` 255); the
     # server sent them signed (-1), as the schema requires.
-    def value(self, element, type_name):
-        value = super().value(element, type_name)
-        if type_name == 'byte' and isinstance(value, int) and 127 < value < 256:
-            return value - 256
-        return value
-
-    def any(self, element, type_name, qualified):
-        value = super().any(element, type_name, qualified)
-        if type_name == 'byte' and 127 < value < 256:
-            return type(value)(value - 256)
-        return value
+    def primitive(self, type_name, text):
+        if type_name == 'byte':
+            unsigned = super().primitive('short', text)
+            if 127 < unsigned < 256:
+                text = str(unsigned - 256)
+        return super().primitive(type_name, text)
 
     def unknown_element(self, tag, data_type):
         self.report('unknown element %s in %s left out' % (tag, data_type.name))
@@ -154,14 +150,6 @@ class _LenientDecoder(Decoder):
                 raise
             self.report('%s.%s left out: %s' % (data_type.name, field.name, _text(error)))
             return SKIP
-
-    def make(self, data_type, values):
-        # (an empty array is absent on the wire, as the recorded server sent it)
-        missing = [f.name for f in data_type.fields if not f.optional and not f.array
-                   and f.since <= self.version and f.name not in values]
-        if missing:
-            raise ValueError('%s lacks required %s' % (data_type.name, ', '.join(missing)))
-        return super().make(data_type, values)
 
     def field_value(self, element, field):
         """The value of an element holding `field` (an array: ArrayOfX)."""

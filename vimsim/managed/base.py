@@ -8,10 +8,9 @@ operation's parameters as keyword arguments.
 """
 import contextlib
 import gc
-import itertools
 
 from vimsim.schema import MoRef
-from vimsim.soap.fault import ManagedObjectNotFound
+from vimsim.soap.fault import InvalidArgument, ManagedObjectNotFound
 
 
 @contextlib.contextmanager
@@ -75,18 +74,56 @@ class ManagedObject:
         return '<%s %s>' % (self.type_name, self.ref.value)
 
 
+class ExtensibleManagedObject(ManagedObject):
+    """An object that carries custom field values (entities, tasks,
+    snapshots). The definitions are the server's
+    CustomFieldsManager's (`server.custom_fields_manager`, none on ESX), which
+    makes every change."""
+    type_name = 'ExtensibleManagedObject'
+    holds_custom_values = True
+    _custom_values = None   # {field key: value}, made on the first value set
+
+    @property
+    def custom_values(self):
+        if self._custom_values is None:
+            self._custom_values = {}
+        return self._custom_values
+
+    @property
+    def value(self):
+        if not self._custom_values:
+            return []
+        Value = self.server.schema.types['CustomFieldStringValue'].cls
+        return [Value(key=key, value=text) for key, text in sorted(self._custom_values.items())]
+
+    @property
+    def availableField(self):
+        manager = getattr(self.server, 'custom_fields_manager', None)
+        return manager.fields_of(self.type_name) if manager is not None else []
+
+    def setCustomValue(self, ctx, key, value):
+        """Set the value of the field named `key` valid for this object's type
+        (InvalidArgument when there is none, as the API reference says)."""
+        manager = getattr(self.server, 'custom_fields_manager', None)
+        definition = manager.field_named(key, self.type_name) if manager is not None else None
+        if definition is None:
+            raise InvalidArgument('key')
+        manager.set_value(ctx, self, definition, value)
+
+
 class Registry:
     """Every managed object by reference, plus moid allocation. Additions and
     removals are reported to `listener` (the change hub)."""
 
     def __init__(self, listener):
         self._by_ref = {}
-        self._counter = itertools.count(1)
+        self.last_id = 0        # the number in the last moid handed out
         self.listener = listener
 
     def next_id(self, prefix):
         """A fresh vCenter-style moid: 'vm-42', 'group-v7', 'host-19'."""
-        return '%s%d' % (prefix, next(self._counter))
+        self.last_id += 1
+        return '%s%d' % (prefix, self.last_id)
 
     def add(self, obj):
         self._by_ref[obj.ref] = obj

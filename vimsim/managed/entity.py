@@ -1,4 +1,5 @@
-"""ManagedEntity, Folder and Datacenter: the inventory tree's skeleton.
+"""ManagedEntity: the base of every inventory object (folders, datacenters,
+compute resources, hosts, pools, VMs, datastores, networks).
 
 Every entity knows its parent; containers list their children. Array
 properties that a real vCenter reports even when empty (permission, tag,
@@ -9,8 +10,10 @@ host, pool and datastore objects); the API's MoRef-valued properties are
 computed from those links on read, so every view of a relation comes from one
 truth.
 """
-from vimsim.managed.base import ManagedObject
-from vimsim.managed.vm_provisioning import FolderProvisioning
+from vimsim.managed.base import ExtensibleManagedObject
+from vimsim.managed.monitoring.event_manager import datacenter_of
+from vimsim.managed.monitoring.task import run_task
+from vimsim.soap.fault import fault
 
 ADMIN_ROLE = -1
 
@@ -47,17 +50,14 @@ def refs(objects):
     return [obj.ref for obj in objects]
 
 
-class ManagedEntity(ManagedObject):
+class ManagedEntity(ExtensibleManagedObject):
     type_name = 'ManagedEntity'
     overallStatus = 'green'
-    configStatus = 'gray'
+    configStatus = 'green'   # healthy; gray is vCenter's "unknown"
     alarmActionsEnabled = True
     permission = ()
     recentTask = ()
     tag = ()
-    value = ()
-    availableField = ()
-    customValue = ()
     declaredAlarmState = ()
     disabledMethod = ()
     triggeredAlarmState = ()
@@ -67,6 +67,8 @@ class ManagedEntity(ManagedObject):
         super().__init__(server, moid)
         self.name = name
         self.parent = parent.ref if parent is not None else None
+
+    customValue = ExtensibleManagedObject.value
 
     def read(self, name, ctx):
         if name == 'effectiveRole':
@@ -82,7 +84,6 @@ class ManagedEntity(ManagedObject):
 
     # -- Rename_Task --------------------------------------------------------------
     def Rename_Task(self, ctx, newName):
-        from vimsim.managed.task import run_task
         return run_task(ctx, self, 'Rename_Task', lambda task: self.rename(task, newName))
 
     # vCenter escapes these in entity names; a name is at most 80 characters.
@@ -99,7 +100,6 @@ class ManagedEntity(ManagedObject):
         """Rename_Task's work, as vCenter does it: InvalidName for an empty or
         too long name, DuplicateName when a sibling has it; '%', '/' and '\\'
         are escaped; the entity's renamed-event goes in the task's chain."""
-        from vimsim.soap.fault import fault
         if not new_name or len(new_name) > self.NAME_MAX:
             raise fault('InvalidName', "The name '%s' is invalid." % new_name,
                         name=new_name, entity=self.ref)
@@ -122,6 +122,37 @@ class ManagedEntity(ManagedObject):
         self.changed(*self.NAMED_PROPERTIES)
         return None
 
+    # -- Destroy_Task of what VMs use ------------------------------------------------------
+    def destroy_unused(self, ctx, users, leave=None):
+        """Destroy_Task of an entity VMs use (a datastore, a network):
+        ResourceInUse while `users()` names any; otherwise `leave(task)` (what
+        else holds it, its events), then it leaves the hosts, its datacenter's
+        lists and its folder, and goes."""
+        def work(task):
+            if users():
+                raise fault('ResourceInUse', 'The resource %s is in use.' % self.name,
+                            type=self.type_name, name=self.name)
+            if leave is not None:
+                leave(task)
+            for host in getattr(self, 'hosts', ()):
+                for listing in (host.datastores, host.networks):
+                    if self in listing:
+                        listing.remove(self)
+                host.changed('datastore', 'network')
+            datacenter = datacenter_of(self.server, self)
+            for name in ('datastores', 'networks'):
+                listing = getattr(datacenter, name, ())
+                if self in listing:
+                    listing.remove(self)
+                    datacenter.changed(name[:-1])
+            parent = self.parent_object()
+            if parent is not None and hasattr(parent, 'remove_child'):
+                parent.remove_child(self)
+                parent.changed('childEntity', 'summary')
+            self.destroy()
+            return None
+        return run_task(ctx, self, 'Destroy_Task', work)
+
     def inventory_path(self):
         """The inventory path vCenter reports: '/DC0/vm/DC0_H0_VM0' (the root
         folder is not part of it)."""
@@ -140,122 +171,3 @@ class ManagedEntity(ManagedObject):
         a VM in a vApp (which has none) the vApp."""
         ref = self.parent if self.parent is not None else getattr(self, 'parentVApp', None)
         return self.server.objects.get(ref) if ref is not None else None
-
-
-class Folder(FolderProvisioning, ManagedEntity):
-    type_name = 'Folder'
-
-    def __init__(self, server, moid, name, parent, child_type):
-        super().__init__(server, moid, name, parent)
-        self.childType = list(child_type)
-        self.childEntity = []
-
-    def add_child(self, entity):
-        self.childEntity.append(entity.ref)
-        entity.parent = self.ref
-
-    def remove_child(self, entity):
-        if entity.ref in self.childEntity:
-            self.childEntity.remove(entity.ref)
-
-    def move_in(self, entity):
-        """Move an entity here from the folder holding it, reporting both
-        folders' and the entity's changes; False when it is here already."""
-        old = entity.parent_object()
-        if old is self:
-            return False
-        if old is not None and hasattr(old, 'remove_child'):
-            old.remove_child(entity)
-            old.changed('childEntity')
-        self.add_child(entity)
-        self.changed('childEntity')
-        entity.changed('parent')
-        return True
-
-    def view_children(self):
-        return self.childEntity
-
-
-class Datacenter(ManagedEntity):
-    type_name = 'Datacenter'
-
-    def __init__(self, server, moid, name, parent, folder_ids=None):
-        """`folder_ids`: the moids of the vm, host, datastore and network
-        folders (ESX uses fixed ones); vCenter-style ids otherwise."""
-        super().__init__(server, moid, name, parent)
-        registry = server.objects
-        if folder_ids is None:
-            folder_ids = (registry.next_id('group-v'), registry.next_id('group-h'),
-                          registry.next_id('group-s'), registry.next_id('group-n'))
-        vm_id, host_id, ds_id, net_id = folder_ids
-        self.vm_folder = Folder(server, vm_id, 'vm', self,
-                                ('Folder', 'VirtualMachine', 'VirtualApp'))
-        self.host_folder = Folder(server, host_id, 'host', self,
-                                  ('Folder', 'ComputeResource'))
-        self.datastore_folder = Folder(server, ds_id, 'datastore', self,
-                                       ('Folder', 'Datastore', 'StoragePod'))
-        self.network_folder = Folder(server, net_id, 'network', self,
-                                     ('Folder', 'Network', 'DistributedVirtualSwitch'))
-        self.vmFolder = self.vm_folder.ref
-        self.hostFolder = self.host_folder.ref
-        self.datastoreFolder = self.datastore_folder.ref
-        self.networkFolder = self.network_folder.ref
-        self.datastores = []   # Datastore objects
-        self.networks = []     # Network, DistributedVirtualPortgroup objects
-        self.configuration = server.schema.types['DatacenterConfigInfo'].cls()
-
-    @property
-    def datastore(self):
-        return refs(self.datastores)
-
-    @property
-    def network(self):
-        return refs(self.networks)
-
-    def view_children(self):
-        return (self.vmFolder, self.hostFolder, self.datastoreFolder, self.networkFolder)
-
-    # -- PowerOnMultiVM_Task ---------------------------------------------------------
-    def PowerOnMultiVM_Task(self, ctx, vm, option=None):
-        """Power on several VMs, as vCenter does for VMs DRS does not place:
-        each goes through its own PowerOnVM_Task (a subtask of this one: its
-        parentTaskKey and rootTaskKey), listed in the ClusterPowerOnVmResult's
-        `attempted` with that task; a VM refused before its task exists (a
-        template, a task in progress, not in this datacenter) is in
-        `notAttempted` with the fault. The VMs' events are the power-on
-        path's own (VmStartingEvent, VmPoweredOnEvent)."""
-        from vimsim.managed.task import run_task
-        from vimsim.soap.fault import fault, localized
-        if self.server.esx:
-            raise fault('NotSupported', 'The operation is not supported on the object.')
-        targets = [self.server.objects.resolve(ref) for ref in vm or ()]
-        for target in targets:
-            if target.type_name != 'VirtualMachine':
-                raise fault('InvalidArgument', 'A specified parameter was not correct: vm',
-                            invalidProperty='vm')
-        MethodFault = self.server.schema.types['MethodFault'].cls
-
-        def work(task):
-            from vimsim.managed.event_manager import _datacenter_of
-            T = self.T
-            attempted, not_attempted = [], []
-            for target in targets:
-                try:
-                    if self.server.objects.get(target.ref) is not target:
-                        raise fault('ManagedObjectNotFound', 'The object has already been '
-                                    'deleted or has not been completely created',
-                                    obj=target.ref)
-                    if _datacenter_of(self.server, target) is not self:
-                        raise fault('InvalidArgument', 'A specified parameter was not '
-                                    'correct: vm', invalidProperty='vm')
-                    subtask = target.PowerOnVM_Task(ctx)
-                except MethodFault as error:
-                    not_attempted.append(T.ClusterNotAttemptedVmInfo(
-                        vm=target.ref, fault=localized(error)))
-                    continue
-                subtask.info.parentTaskKey = task.info.key
-                subtask.info.rootTaskKey = task.info.rootTaskKey or task.info.key
-                attempted.append(T.ClusterAttemptedVmInfo(vm=target.ref, task=subtask.ref))
-            return T.ClusterPowerOnVmResult(attempted=attempted, notAttempted=not_attempted,
-                                            recommendations=[])
-        return run_task(ctx, self, 'PowerOnMultiVM_Task', work)

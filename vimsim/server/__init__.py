@@ -1,21 +1,22 @@
 """The HTTP(S) front of vimsim on the Twisted reactor."""
 
-from vimsim.server.http import HttpFactory, HttpRequest, HttpResponse
+from vimsim.server.http import HttpFactory, HttpLimits, HttpRequest, HttpResponse
 
-__all__ = ['listen', 'make_app', 'HttpFactory', 'HttpRequest', 'HttpResponse',
+__all__ = ['listen', 'make_app', 'HttpFactory', 'HttpLimits', 'HttpRequest', 'HttpResponse',
            'split_hostport', 'format_hostport']
 
 
 def listen(app, host='127.0.0.1', port=0, tls=True, cert_pem=None, key_pem=None,
-           max_body=32 * 1024 * 1024, reactor=None, backlog=1024):
+           max_body=None, reactor=None, backlog=1024, limits=None):
     """Serve ``app`` (callable(HttpRequest) -> HttpResponse | Deferred) on
     ``host``:``port`` (port 0: ephemeral; IPv4 or IPv6 literal or name),
-    over TLS unless ``tls`` is false. Without ``cert_pem``/``key_pem`` a
+    over TLS unless ``tls`` is false, with ``limits`` (an HttpLimits;
+    ``max_body`` overrides its field). Without ``cert_pem``/``key_pem`` a
     self-signed certificate for localhost, 127.0.0.1, ::1 and ``host`` is made.
     Returns the IListeningPort (``.getHost().port`` is the bound port)."""
     if reactor is None:
         from twisted.internet import reactor
-    factory = HttpFactory(app, max_body=max_body)
+    factory = HttpFactory(app, max_body=max_body, limits=limits)
     interface = (host or '').strip('[]')
     if tls:
         from vimsim.server import tls as _tls

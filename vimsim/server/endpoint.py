@@ -1,18 +1,24 @@
 """The SOAP endpoint: HTTP request -> session, version, decode, dispatch, encode.
 
 The negotiated API version comes from the SOAPAction header
-(`"urn:vim25/8.0.3.0"`); responses are filtered to it. Sessions travel in the
-`vmware_soap_session` cookie exactly as WIRE.md section 4 says.
+(`"urn:vim25/8.0.3.0"`); requests are read and responses filtered at it. A
+version the server does not have (newer than its own, or unknown) is refused
+as vCenter refuses it: a detail-less `VersionMismatchFaultCode` SOAP fault.
+Sessions travel in the `vmware_soap_session` cookie exactly as WIRE.md
+section 4 says.
 """
+import gc
 import keyword
 import logging
+import re
 
-from twisted.internet import defer, reactor, task
+from twisted.internet import defer, reactor, task, threads
 
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.paths import read_path
-from vimsim.managed.task import sample_delay
-from vimsim.managed.session_manager import COOKIE_NAME
+from vimsim.managed.monitoring.task import sample_delay
+from vimsim.managed.service.property_collector import ANONYMOUS, check_readable
+from vimsim.managed.service.session_manager import COOKIE_NAME
 from vimsim.server.http import HttpResponse
 from vimsim.soap import encode
 from vimsim.soap.decode import FETCH, Decoder
@@ -20,7 +26,10 @@ from vimsim.soap.fault import (ManagedObjectNotFound, NotAuthenticated,
                                NotImplemented_, fault, message_of)
 
 log = logging.getLogger(__name__)
-ANONYMOUS = 'System.Anonymous'
+DECODE_APART = 1024 * 1024    # bodies larger than this are decoded off the reactor thread
+_COOKIE_SEPARATORS = re.compile('[;,]')
+# vCenter sends this on every SOAP answer (recorded traffic)
+NO_CACHE = ('Cache-Control', 'no-cache')
 
 
 def soap_action_version(header):
@@ -34,19 +43,21 @@ def soap_action_version(header):
 
 
 def session_cookie(header):
-    """The session id in a Cookie header; pyVmomi echoes the whole Set-Cookie
-    value back (attributes and all), others send `name=value` or quote it."""
-    if not header:
+    """The session id in a Cookie header: the value of the cookie named
+    exactly `vmware_soap_session` (quoted or not). pyVmomi echoes the whole
+    Set-Cookie value back, attributes and all (WIRE.md section 4); those are
+    pairs of other names, or no pairs, and are passed over. Several Cookie
+    headers arrive joined with ', '."""
+    if not header or COOKIE_NAME not in header:
         return None
-    start = header.find(COOKIE_NAME + '=')
-    if start < 0:
-        return None
-    value = header[start + len(COOKIE_NAME) + 1:].lstrip()
-    if value.startswith('"'):
-        end = value.find('"', 1)
-        return value[1:end] if end > 0 else value[1:]
-    end = value.find(';')
-    return (value if end < 0 else value[:end]).strip()
+    for pair in _COOKIE_SEPARATORS.split(header):
+        name, equals, value = pair.partition('=')
+        if equals and name.strip() == COOKIE_NAME:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            return value
+    return None
 
 
 class SoapEndpoint:
@@ -55,34 +66,63 @@ class SoapEndpoint:
     def __init__(self, server):
         self.server = server
         self.schema = server.schema
-        self.decoder = Decoder(server.schema)
         self.api_version = server.schema.version(server.api_version)
+        self._decoders = {}   # version -> Decoder
 
     def client_version(self, request):
-        """The version index a request negotiated, capped at the server's."""
+        """The version index a request negotiated (none named: the server's),
+        or None for a version this server does not have."""
         name = soap_action_version(request.headers.get('soapaction'))
         if name is None:
             return self.api_version
         try:
-            return min(self.schema.version(name), self.api_version)
+            version = self.schema.version(name)
         except KeyError:
-            return self.api_version
+            return None
+        return version if version <= self.api_version else None
+
+    def decoder(self, version):
+        """The Decoder for clients of `version` (reading references back
+        against this server's objects)."""
+        decoder = self._decoders.get(version)
+        if decoder is None:
+            decoder = self._decoders[version] = Decoder(self.schema, version, self.server.objects)
+        return decoder
 
     def handle(self, request):
         version = self.client_version(request)
+        if version is None:
+            return _unsupported_version(request.headers.get('soapaction'))
         encoder = encode.encoder_for(self.schema, version)
-        sessions = self.server.session_manager
-        session = sessions.by_cookie(session_cookie(request.headers.get('cookie')))
-        ctx = Context(self.server, session, version, request)
+        decode = self.decoder(version).decode
+        if len(request.body) > DECODE_APART:
+            _gc_hold.take()
+            decoded = _decode_apart(decode, request.body)
+            decoded.addCallbacks(
+                lambda call: self._answering_faults(encoder, self._call, request, version,
+                                                    encoder, call),
+                lambda failure: self._errback(encoder, failure))
+            decoded.addBoth(_gc_hold.give_back)
+            return decoded
+        return self._answering_faults(encoder, lambda: self._call(
+            request, version, encoder, decode(request.body)))
+
+    def _answering_faults(self, encoder, work, *args):
+        """work(*args); a vim fault it raises, or an internal error, is
+        answered as a SOAP fault."""
         try:
-            call = self.decoder.decode(request.body)
-            result = self.dispatch(ctx, call)
+            return work(*args)
         except self.schema.types['MethodFault'].cls as error:
             return self._fault(encoder, error)
         except Exception:
             log.exception('internal error')
-            return self._fault(encoder, fault('SystemError', 'A general system error occurred.',
-                                              reason='internal error'))
+            return self._fault(encoder, _internal_error())
+
+    def _call(self, request, version, encoder, call):
+        sessions = self.server.session_manager
+        session = sessions.by_cookie(session_cookie(request.headers.get('cookie')))
+        ctx = Context(self.server, session, version, request)
+        result = self.dispatch(ctx, call)
         if isinstance(result, defer.Deferred):
             result.addCallback(lambda value: self._respond(ctx, session, encoder, call, value))
             result.addErrback(lambda failure: self._errback(encoder, failure))
@@ -93,9 +133,11 @@ class SoapEndpoint:
         if call.name == FETCH:
             value, field = result
             body = encode.fetch_response(encoder, value, field)
+        elif type(result) is encode.Streamed:
+            body = encode.response_pieces(encoder, call.operation, result.value)
         else:
             body = encode.response(encoder, call.operation, _as_refs(result))
-        headers = []
+        headers = [NO_CACHE]
         if ctx.session is not None and ctx.session is not session_before:
             attributes = '; Path=/; HttpOnly; Secure;' if ctx.request.secure else '; Path=/; HttpOnly;'
             headers.append(('Set-Cookie', '%s="%s"%s' % (COOKIE_NAME, ctx.session.cookie, attributes)))
@@ -107,12 +149,12 @@ class SoapEndpoint:
         if failure.check(defer.CancelledError):   # the client went away mid-wait
             return failure
         log.error('internal error: %s', failure.getTraceback())
-        return self._fault(encoder, fault('SystemError', 'A general system error occurred.',
-                                          reason='internal error'))
+        return self._fault(encoder, _internal_error())
 
     @staticmethod
     def _fault(encoder, error):
-        return HttpResponse(500, encode.fault_response(encoder, error, message_of(error)))
+        return HttpResponse(500, encode.fault_response(encoder, error, message_of(error)),
+                            [NO_CACHE])
 
     # -- dispatch ------------------------------------------------------------
     def dispatch(self, ctx, call):
@@ -121,9 +163,17 @@ class SoapEndpoint:
             if ctx.session is None:
                 raise NotAuthenticated()
             raise ManagedObjectNotFound(call.this)
-        managed = self.schema.managed[obj.type_name]
         if call.name == FETCH:
-            return self._delayed(call.name, self._fetch, ctx, obj, managed, call.args['prop'])
+            return self._delayed(call.name, self._fetch, ctx, obj, call.args['prop'])
+        operation, method, args = self.bind(ctx, obj, call)
+        if self.server.persistence is not None:   # -state: journal what changes (vimsim/state)
+            method = self.server.persistence.journaled(obj, operation, method)
+        return self._delayed(call.name, method, ctx, **args)
+
+    def bind(self, ctx, obj, call):
+        """(operation, handler, keyword arguments) of a call on `obj`, once
+        vCenter's checks of the method and the caller pass."""
+        managed = self.schema.managed[obj.type_name]
         operation = managed.methods.get(call.name)
         if operation is None or operation.since > ctx.version:
             raise fault('MethodNotFound', 'The method %s is not known for %s' % (
@@ -137,7 +187,7 @@ class SoapEndpoint:
             ctx.session.touch()
         args = {(name + '_' if keyword.iskeyword(name) else name): value
                 for name, value in call.args.items()}
-        return self._delayed(call.name, method, ctx, **args)
+        return operation, method, args
 
     def _delayed(self, method_name, function, /, *args, **kwargs):
         """Call a handler now, or after vcsim's -delay / -method-delay (with
@@ -147,14 +197,67 @@ class SoapEndpoint:
             return function(*args, **kwargs)
         return task.deferLater(reactor, delay / 1000.0, function, *args, **kwargs)
 
-    def _fetch(self, ctx, obj, managed, path):
-        head = path.partition('.')[0]
-        field = managed.property_map.get(head)
-        if ctx.session is None and (field is None or field.privilege != ANONYMOUS):
-            raise NotAuthenticated(obj.ref)
+    def _fetch(self, ctx, obj, path):
+        check_readable(ctx, obj, path)
         if ctx.session is not None:
             ctx.session.touch()
         return read_path(obj, path, ctx)
+
+
+def _internal_error():
+    return fault('SystemError', 'A general system error occurred.', reason='internal error')
+
+
+class _GcHold:
+    """Holds the cyclic garbage collector off while big requests are
+    decoded and planned (hundreds of thousands of fresh objects: each full
+    collection meanwhile would walk them all, a stall of a second for every
+    client); counted, since such requests overlap. Reactor thread only."""
+
+    def __init__(self):
+        self.holders = 0
+        self.disabled = False
+
+    def take(self):
+        if self.holders == 0 and gc.isenabled():
+            gc.disable()
+            self.disabled = True
+        self.holders += 1
+
+    def give_back(self, passing=None):
+        self.holders -= 1
+        if self.holders == 0 and self.disabled:
+            self.disabled = False
+            gc.enable()
+        return passing
+
+
+_gc_hold = _GcHold()
+_decode_pool = []
+
+
+def _decode_apart(decode, body):
+    """Decode a big body on a thread of its own, one body at a time (the
+    parse and typed walk of 30 MB take seconds; the reactor keeps serving
+    meanwhile). Safe: decoding builds new values from the schema and only
+    looks references up in the registry, never changes the model."""
+    if not _decode_pool:
+        from twisted.python.threadpool import ThreadPool
+        pool = ThreadPool(minthreads=0, maxthreads=1, name='vimsim-decode')
+        pool.start()
+        reactor.addSystemEventTrigger('during', 'shutdown', pool.stop)
+        _decode_pool.append(pool)
+    return threads.deferToThreadPool(reactor, _decode_pool[0], decode, body)
+
+
+def _unsupported_version(action):
+    """vCenter's answer to a SOAPAction version it does not have: a SOAP
+    fault about the request's header, so with no detail."""
+    message = 'Unsupported version URI "%s"' % (action or '').strip().strip('"')
+    body = ''.join((encode.ENVELOPE_START, '<soapenv:Fault><faultcode>VersionMismatchFaultCode'
+                    '</faultcode><faultstring>', encode.escape(message),
+                    '</faultstring></soapenv:Fault>', encode.ENVELOPE_END))
+    return HttpResponse(500, body.encode('utf-8'), [NO_CACHE])
 
 
 def _as_refs(result):

@@ -1,38 +1,55 @@
-"""A lean HTTP/1.1 server as a plain Twisted ``Protocol``.
+"""A lean HTTP/1.1 server: a plain Twisted ``Protocol`` around ``httptools``.
 
 twisted.web is too slow for the SOAP hot path (about 2,700 small requests/s on
-the reference machine); this parser works on whole byte strings with
-``bytes.find``/``split`` and allocates little per request.
+the reference machine). Parsing is llhttp's (through httptools, the binding
+uvicorn uses): a kept parser is the defence against request smuggling and
+malformed framing; this module adds what a server around it must decide.
 
 Behaviour:
 
 - keep-alive by default for HTTP/1.1, for HTTP/1.0 only with
   ``Connection: keep-alive``; the last response on a connection the server
   closes always carries ``Connection: close``;
-- requests on one connection are answered strictly in order: the next
-  (pipelined) request is parsed only after the current response was written;
-  the application may return a Deferred that fires much later (long polls);
-  if the client goes away meanwhile the Deferred is cancelled;
+- pipelined requests are answered strictly in order; the application may
+  return a Deferred that fires much later (long polls); if the client goes
+  away meanwhile the Deferred is cancelled; reading pauses while requests
+  wait behind the one being answered;
 - Content-Length and chunked request bodies; ``Expect: 100-continue``;
 - a body larger than ``max_body`` gets 413 at once (the body is not read into
-  memory), malformed requests 400, a header block over 64 KB 431; each of those
-  closes the connection (after a short lingering close so that the client
-  reads the answer instead of a reset);
-- response bodies over ~1 KB are gzipped when the client accepts gzip;
+  memory), malformed requests 400, a header block over 64 KB 431, a body made
+  of too many tiny chunks 400; each of those closes the connection (after a
+  short lingering close so that the client reads the answer, not a reset);
+- timeouts (:class:`HttpLimits`): a TLS handshake, a request head, a body
+  that stops making progress, an idle keep-alive connection; a cap on open
+  connections (a new one past it evicts the oldest still sending its request
+  head, or gets 503) and a budget of request bytes buffered across all
+  connections (past it, reading pauses; the oldest body keeps going, so
+  every request still completes);
+- a response body is bytes, or an iterable of byte pieces (a stream): pieces
+  are pulled one per cooperative step, so other connections are served in
+  between, and written as they come (chunked unless the whole answer turns
+  out small), pausing while the client does not read;
+- response bodies over ~1 KB are gzipped (streams too) when the client
+  accepts gzip;
 - an exception in the application becomes a plain 500; the connection stays
   usable.
 """
 
+import collections
+import dataclasses
+import resource
 import time
 import zlib
 
-from twisted.internet import reactor
+import httptools
+from twisted.internet import reactor, task
 from twisted.internet.defer import Deferred
-from twisted.internet.interfaces import ISSLTransport
+from twisted.internet.interfaces import IHandshakeListener, IPushProducer, ISSLTransport
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
+from zope.interface import implementer
 
-__all__ = ['HttpRequest', 'HttpResponse', 'HttpFactory', 'HttpProtocol',
+__all__ = ['HttpRequest', 'HttpResponse', 'HttpFactory', 'HttpProtocol', 'HttpLimits',
            'MAX_HEADER_BYTES']
 
 log = Logger()
@@ -42,7 +59,13 @@ GZIP_MIN = 1024
 GZIP_LEVEL = 3          # XML: as small as 6 within a few %, much cheaper
 LINGER_IDLE = 0.25       # lingering close: stop once the client is quiet this long
 LINGER_MAX = 5.0         # ... or after this long at most
-PAUSE_BUFFER = 4 * 1024 * 1024  # stop reading while waiting with this much queued
+PIPELINE_DEPTH = 8       # stop reading while this many requests wait their turn
+STREAM_WRITE = 64 * 1024  # a stream is written in chunks of about this size
+STREAM_TICK = 0.002      # seconds of stream pieces per reactor turn (Twisted's default: 0.01)
+BODY_MIN_RATE = 1024     # bytes/s a body must average over each body-timeout window
+CHUNK_MIN_AVERAGE = 32   # bytes per chunk a chunked body must average (llhttp
+CHUNK_FREE = 512         # ... parses them in C, but each costs a Python call)
+FD_RESERVE = 32          # file descriptors kept free of connections
 
 REASONS = {
     100: 'Continue', 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No Content',
@@ -87,6 +110,32 @@ def _date_header():
     return _date_cache[1]
 
 
+def default_max_connections():
+    """As many connections as the file-descriptor limit leaves room for
+    (a few kept for the listener, logs and files), at most 4096."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 4096
+    return max(1, min(4096, soft - FD_RESERVE))
+
+
+@dataclasses.dataclass
+class HttpLimits:
+    """Timeouts (seconds) and caps of the HTTP front. The timeouts follow
+    vCenter's reverse proxy: a request head must arrive within 20 s (its
+    readTimeoutMs) and a TLS handshake within 10 s."""
+    max_body: int = 32 * 1024 * 1024      # one request's body (413 past it)
+    max_buffered: int = 64 * 1024 * 1024  # request bytes held across all connections
+    max_connections: int = 0              # 0: default_max_connections()
+    idle_timeout: float = 300.0           # a keep-alive connection between requests
+    header_timeout: float = 20.0          # from a request's first byte to its last header
+    body_timeout: float = 30.0            # a window in which a body must make progress
+    tls_handshake_timeout: float = 10.0
+
+    def connection_cap(self):
+        return self.max_connections or default_max_connections()
+
+
 class HttpRequest:
     """One parsed request. ``headers`` has lower-case names; repeated headers
     are joined with ``', '``."""
@@ -112,8 +161,11 @@ class HttpRequest:
 
 
 class HttpResponse:
-    """A response. ``headers`` are extra headers (name, value); Content-Type,
-    Content-Length, Connection and Content-Encoding are set by the server."""
+    """A response. ``body`` is bytes, or an iterable of bytes pieces that is
+    pulled one piece per reactor step (a stream: see the module doc).
+    ``headers`` are extra headers (name, value); Content-Type,
+    Content-Length, Transfer-Encoding, Connection and Content-Encoding are
+    set by the server."""
 
     __slots__ = ('status', 'body', 'headers', 'content_type')
 
@@ -124,7 +176,13 @@ class HttpResponse:
         self.headers = [] if headers is None else headers
         self.content_type = content_type
 
+    @property
+    def streamed(self):
+        return not isinstance(self.body, (bytes, str, bytearray, memoryview))
+
     def __repr__(self):
+        if self.streamed:
+            return '<HttpResponse %d (streamed)>' % self.status
         return '<HttpResponse %d (%d bytes)>' % (self.status, len(self.body))
 
 
@@ -135,38 +193,111 @@ class _BadRequest(Exception):
         self.message = message
 
 
-# parser states
-_HEAD, _BODY, _CHUNK_SIZE, _CHUNK_DATA, _TRAILER, _DISCARD = range(6)
+class _Fatal:
+    """A protocol error waiting its turn in the pipeline: answered, then the
+    connection closes."""
+    __slots__ = ('status', 'message')
+
+    def __init__(self, status, message):
+        self.status = status
+        self.message = message
 
 
+# what a connection is doing, for its timeout and for eviction
+_HEAD, _BODY, _QUEUED, _IDLE, _CLOSING = 'head', 'body', 'queued', 'idle', 'closing'
+
+
+class BufferBudget:
+    """Request bytes held across all connections. Past the limit every body
+    reader but the oldest pauses; released bytes resume them in order, so
+    memory stays near the limit and every request still completes."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.used = 0
+        self._readers = {}     # protocol -> None, in the order their bodies began
+        self._paused = {}      # protocols paused by the budget, in order
+
+    def start_body(self, protocol):
+        self._readers[protocol] = None
+        if self._paused:          # it may have been paused before it counted as a reader
+            self._wake()
+
+    def end_body(self, protocol):
+        """The protocol reads no body any more (complete, failed or gone)."""
+        if self._readers.pop(protocol, 0) is None and self._paused:
+            if self._paused.pop(protocol, 0) is None:
+                protocol.resume_reading('budget')
+            self._wake()
+
+    def over(self, protocol):
+        """`used` went past the limit while `protocol` read a body."""
+        if protocol not in self._paused and next(iter(self._readers), None) is not protocol:
+            self._paused[protocol] = None
+            protocol.pause_reading('budget')
+
+    def release(self, count):
+        self.used -= count
+        if self._paused:
+            self._wake()
+
+    def _wake(self):
+        """Resume paused readers while there is room; the oldest reader always
+        reads."""
+        head = next(iter(self._readers), None)
+        if head is not None and head in self._paused:
+            del self._paused[head]
+            head.resume_reading('budget')
+        while self._paused and self.used <= self.limit:
+            protocol = next(iter(self._paused))
+            del self._paused[protocol]
+            protocol.resume_reading('budget')
+
+
+@implementer(IHandshakeListener)
 class HttpProtocol(Protocol):
 
-    def __init__(self, app, max_body):
-        self._app = app
-        self._max_body = max_body
-        self._parts = []
-        self._plen = 0
-        self._need = 1            # bytes needed before parsing is worthwhile
-        self._state = _HEAD
-        self._busy = False        # a request is being answered
-        self._in_dispatch = False
-        self._pending = None      # the app's Deferred, while pending
-        self._lost = False
-        self._paused = False
-        self._closing = False
-        self._linger = None
-        self._linger_seen = False
+    def __init__(self, factory):
+        self.factory = factory
+        self._app = factory.app
+        self._limits = factory.limits
+        self._budget = factory.budget
+        self._parser = httptools.HttpRequestParser(self)
         self._peer = ''
         self._secure = False
-        # the request being read / answered
+        self._lost = False
+        self._phase = _HEAD
+        self._phase_since = 0.0
+        self._pause_reasons = set()
+        self.refused = False
+        self._deadline = None       # HttpFactory.sweep calls timed_out once it passed
+        self._handshaking = False
+        # the request being parsed
+        self._url = b''
+        self._headers = []
+        self._in_head = False       # between a request's first byte and its last header
+        self._head_bytes = 0
         self._req = None
-        self._keep = True
-        self._gzip = False
-        self._is_head = False
-        self._chunks = None
-        self._chunk_total = 0
-        self._chunk_left = 0
-        self._continue = False
+        self._keep_req = True
+        self._body_parts = None
+        self._body_len = 0
+        self._body_expected = None
+        self._body_window = 0
+        self._chunks = 0
+        self._wants_continue = False
+        self._reading = False       # a body is being read across reads (BufferBudget reader)
+        # requests parsed, waiting to be answered, and the one being answered
+        self._queue = collections.deque()
+        self._held = 0              # body bytes this connection holds (of the budget)
+        self._answering = False
+        self._in_dispatch = False
+        self._pending = None        # the app's Deferred, while pending
+        self._stream = None
+        self._current = None        # (request, keep, gzip, held bytes) being answered
+        self._fatal_queued = False
+        self._linger = None
+        self._linger_seen = False
+        self._linger_start = 0.0
 
     # -- connection ---------------------------------------------------------
 
@@ -174,268 +305,270 @@ class HttpProtocol(Protocol):
         peer = self.transport.getPeer()
         self._peer = getattr(peer, 'host', '') or ''
         self._secure = ISSLTransport.providedBy(self.transport)
+        now = reactor.seconds()
+        self._phase_since = now
+        if not self.factory.admit(self):
+            return
+        if self._secure:
+            self._handshaking = True
+            self._deadline = now + self._limits.tls_handshake_timeout
+        else:
+            self._deadline = now + self._limits.header_timeout
+
+    def handshakeCompleted(self):
+        self._handshaking = False
+        if self._phase == _HEAD and not self._in_head:
+            self._deadline = reactor.seconds() + self._limits.header_timeout
 
     def connectionLost(self, reason=None):
         self._lost = True
-        self._parts = []
+        self.factory.forget(self)
+        self._deadline = None
         if self._linger is not None:
             if self._linger.active():
                 self._linger.cancel()
             self._linger = None
+        self._budget.end_body(self)
+        if self._held:
+            self._budget.release(self._held)
+            self._held = 0
+        self._queue.clear()
+        self._body_parts = None
+        if self._stream is not None:
+            self._stream.stop()
+            self._stream = None
         d = self._pending
         if d is not None:
             self._pending = None
             d.cancel()
 
     def dataReceived(self, data):
-        if self._state == _DISCARD:
+        if self._phase == _CLOSING:
             self._linger_seen = True
             return
-        self._parts.append(data)
-        self._plen += len(data)
-        if self._busy:
-            if self._plen > PAUSE_BUFFER and not self._paused:
-                self._paused = True
-                self.transport.pauseProducing()
-            return
-        if self._plen >= self._need:
-            self._run()
-
-    # -- parsing ------------------------------------------------------------
-
-    def _run(self):
-        parts = self._parts
-        if not parts:
-            return
-        buf = parts[0] if len(parts) == 1 else b''.join(parts)
-        self._parts = []
-        self._plen = 0
+        if self._phase is not _BODY:
+            self._head_bytes += len(data)
         try:
-            buf = self._parse(buf)
-        except _BadRequest as e:
-            self._fatal(e.status, e.message)
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            # no protocol upgrades: answer what was asked, then close
+            if self._queue and not isinstance(self._queue[-1], _Fatal):
+                self._queue[-1] = (self._queue[-1][0], False)
+            self._phase = _CLOSING
+        except httptools.HttpParserError as error:
+            cause = error.__context__
+            if isinstance(cause, _BadRequest):
+                self._fail(cause.status, cause.message)
+            else:
+                self._fail(400, str(error) or 'Bad request')
             return
-        if buf and self._state != _DISCARD and not self._lost:
-            self._parts = [buf]
-            self._plen = len(buf)
+        if self._phase is _BODY and not self._reading:
+            self._reading = True       # a body that spans reads: it counts for the budget
+            self._budget.start_body(self)
+        if self._in_head and self._head_bytes > MAX_HEADER_BYTES:
+            self._fail(431, 'Request header block too large')
+        elif not self._answering:
+            if self._queue:
+                self._next()
+        elif len(self._queue) >= PIPELINE_DEPTH:
+            self.pause_reading('pipeline')
 
-    def _parse(self, buf):
-        """Consume as much of ``buf`` as possible; return the rest."""
-        while not self._busy and not self._lost and buf:
-            state = self._state
-            if state == _HEAD:
-                i = buf.find(b'\r\n\r\n')
-                if i < 0:
-                    if buf[:1] in (b'\r', b'\n'):
-                        buf = buf.lstrip(b'\r\n')   # stray CRLFs between requests
-                        continue
-                    if len(buf) > MAX_HEADER_BYTES:
-                        raise _BadRequest(431, 'Request header block too large')
-                    self._need = len(buf) + 1
-                    return buf
-                if i > MAX_HEADER_BYTES:
-                    raise _BadRequest(431, 'Request header block too large')
-                if i == 0 or buf[:1] in (b'\r', b'\n'):
-                    buf = buf.lstrip(b'\r\n')
-                    continue
-                head = buf[:i]
-                buf = buf[i + 4:]
-                length = self._parse_head(head)
-                if length is None:        # chunked
-                    self._state = _CHUNK_SIZE
-                    self._chunks = []
-                    self._chunk_total = 0
-                    self._need = 1
-                    if not buf:
-                        self._send_continue()
-                elif length:
-                    if length > self._max_body:
-                        raise _BadRequest(413, 'Request body too large')
-                    if len(buf) >= length:
-                        if len(buf) == length:
-                            body, buf = buf, b''
-                        else:
-                            body = buf[:length]
-                            buf = buf[length:]
-                        self._dispatch(body)
-                    else:
-                        self._state = _BODY
-                        self._need = length
-                        self._send_continue()
-                else:
-                    self._dispatch(b'')
-            elif state == _BODY:
-                length = self._need
-                if len(buf) < length:
-                    return buf
-                if len(buf) == length:
-                    body, buf = buf, b''
-                else:
-                    body = buf[:length]
-                    buf = buf[length:]
-                self._state = _HEAD
-                self._dispatch(body)
-            elif state == _CHUNK_SIZE:
-                i = buf.find(b'\r\n')
-                if i < 0:
-                    if len(buf) > 4096:
-                        raise _BadRequest(400, 'Bad chunk size line')
-                    self._need = len(buf) + 1
-                    return buf
-                line = buf[:i]
-                buf = buf[i + 2:]
-                j = line.find(b';')
-                if j >= 0:
-                    line = line[:j]
-                line = line.strip()
-                try:
-                    if not line or line[:1] in (b'-', b'+') or b'_' in line:
-                        raise ValueError
-                    size = int(line, 16)
-                except ValueError:
-                    raise _BadRequest(400, 'Bad chunk size') from None
-                if size == 0:
-                    self._state = _TRAILER
-                    self._need = 1
-                else:
-                    self._chunk_total += size
-                    if self._chunk_total > self._max_body:
-                        raise _BadRequest(413, 'Request body too large')
-                    self._state = _CHUNK_DATA
-                    self._chunk_left = size
-                    self._need = size + 2
-            elif state == _CHUNK_DATA:
-                size = self._chunk_left
-                if len(buf) < size + 2:
-                    self._need = size + 2
-                    return buf
-                if buf[size:size + 2] != b'\r\n':
-                    raise _BadRequest(400, 'Bad chunk terminator')
-                self._chunks.append(buf[:size])
-                buf = buf[size + 2:]
-                self._state = _CHUNK_SIZE
-                self._need = 1
-            elif state == _TRAILER:
-                if buf[:2] == b'\r\n':
-                    buf = buf[2:]
-                    body = b''.join(self._chunks)
-                    self._chunks = None
-                    self._state = _HEAD
-                    self._need = 1
-                    self._dispatch(body)
-                    continue
-                i = buf.find(b'\r\n\r\n')
-                if i < 0:
-                    if len(buf) > MAX_HEADER_BYTES:
-                        raise _BadRequest(431, 'Trailer too large')
-                    self._need = len(buf) + 1
-                    return buf
-                buf = buf[i + 4:]          # trailers are ignored
-                body = b''.join(self._chunks)
-                self._chunks = None
-                self._state = _HEAD
-                self._need = 1
-                self._dispatch(body)
-            else:  # _DISCARD
-                return b''
-        if not self._busy and self._state == _HEAD:
-            self._need = 1
-        return buf
+    # -- flow control -------------------------------------------------------
 
-    def _parse_head(self, head):
-        """Parse request line and headers into ``self._req``; return the body
-        length (0 when none) or None for chunked."""
-        try:
-            text = head.decode('latin-1')
-        except Exception:  # pragma: no cover - latin-1 decodes everything
-            raise _BadRequest(400, 'Bad request') from None
-        lines = text.split('\r\n')
-        if text.count('\n') != len(lines) - 1:
-            raise _BadRequest(400, 'Bad line ending')
-        rl = lines[0].split(' ')
-        if len(rl) != 3:
-            raise _BadRequest(400, 'Bad request line')
-        method, target, version = rl
-        if not method or not target or not method.isalpha():
-            raise _BadRequest(400, 'Bad request line')
-        if version == 'HTTP/1.1':
-            keep = True
-        elif version == 'HTTP/1.0':
-            keep = False
-        else:
-            if version.startswith('HTTP/'):
-                raise _BadRequest(505, 'HTTP version not supported')
-            raise _BadRequest(400, 'Bad request line')
+    def pause_reading(self, reason):
+        if not self._pause_reasons and not self._lost:
+            self.transport.pauseProducing()
+        self._pause_reasons.add(reason)
+
+    def resume_reading(self, reason):
+        if reason in self._pause_reasons:
+            self._pause_reasons.discard(reason)
+            if not self._pause_reasons and not self._lost:
+                self.transport.resumeProducing()
+
+    # -- timeouts (checked by HttpFactory.sweep) ----------------------------
+
+    def timed_out(self, now):
+        self._deadline = None
+        phase = self._phase
+        if self._handshaking:
+            self.transport.abortConnection()
+        elif phase == _BODY:
+            needed = BODY_MIN_RATE * self._limits.body_timeout
+            if self._body_expected is not None:
+                needed = min(needed, self._body_expected - self._body_len)
+            if self._body_window >= needed:
+                self._body_window = 0
+                self._deadline = now + self._limits.body_timeout
+            else:
+                self._fail(408, 'Request body too slow')
+        elif phase == _HEAD and self._in_head:
+            self._fail(408, 'Request header timeout')
+        elif phase in (_HEAD, _IDLE):
+            self.transport.loseConnection()      # idle: nothing asked, nothing to say
+        elif phase == _CLOSING:
+            self.transport.abortConnection()
+
+    def _idle(self):
+        """Between requests: wait for the next one (idle timeout)."""
+        self._phase = _IDLE
+        self._phase_since = now = reactor.seconds()
+        self._head_bytes = 0
+        self._deadline = now + self._limits.idle_timeout
+
+    # -- parser callbacks ---------------------------------------------------
+
+    def on_message_begin(self):
+        self._url = b''
+        self._headers = []
+        self._in_head = True
+        self._body_parts = None
+        self._body_len = 0
+        self._body_expected = None
+        self._chunks = 0
+        if self._phase is _IDLE or self._phase is _QUEUED:
+            self._phase = _HEAD
+            self._phase_since = now = reactor.seconds()
+            if not self._answering:
+                self._deadline = now + self._limits.header_timeout
+        elif self._phase is _HEAD and self._deadline is None:
+            self._deadline = reactor.seconds() + self._limits.header_timeout
+
+    def on_url(self, url):
+        self._url += url
+
+    def on_header(self, name, value):
+        self._headers.append((name, value))
+
+    def on_headers_complete(self):
+        parser = self._parser
+        version = parser.get_http_version()
+        if version not in ('1.1', '1.0'):
+            if version == '0.9':
+                raise _BadRequest(400, 'Bad request line')
+            raise _BadRequest(505, 'HTTP version not supported')
+        raw = self._headers
+        self._headers = []          # trailers of a chunked body land here, unread
+        self._in_head = False
+        if self._head_bytes > MAX_HEADER_BYTES and \
+                len(self._url) + sum(len(n) + len(v) + 4 for n, v in raw) > MAX_HEADER_BYTES:
+            raise _BadRequest(431, 'Request header block too large')
         headers = {}
-        for line in lines[1:]:
-            i = line.find(':')
-            if i <= 0 or line[0] in ' \t' or line[i - 1] in ' \t':
-                raise _BadRequest(400, 'Bad header line')
-            name = line[:i].lower()
-            value = line[i + 1:].strip()
-            old = headers.get(name)
-            headers[name] = value if old is None else old + ', ' + value
-        q = target.find('?')
-        if q >= 0:
-            path = target[:q]
-            query = target[q + 1:]
-        else:
-            path = target
-            query = ''
-        if target[0] != '/':
+        names = _HEADER_NAMES
+        for name, value in raw:
+            key = names.get(name)
+            if key is None:
+                key = _header_name(name)
+            value = value.decode('latin-1').rstrip()
+            if key in headers:
+                headers[key] += ', ' + value
+            else:
+                headers[key] = value
+        self._head_bytes = 0
+        target = self._url.decode('latin-1')
+        path, _, query = target.partition('?')
+        if target[:1] != '/':
             # absolute-form (proxy style) or '*'
             if '://' in path:
                 p = path.find('/', path.find('://') + 3)
                 path = path[p:] if p >= 0 else '/'
             elif target != '*':
                 raise _BadRequest(400, 'Bad request target')
-
-        conn = headers.get('connection')
-        if conn is not None:
-            conn = conn.lower()
-            if 'close' in conn:
-                keep = False
-            elif 'keep-alive' in conn:
-                keep = True
-        self._keep = keep
-        self._is_head = method == 'HEAD'
-        ae = headers.get('accept-encoding')
-        self._gzip = ae is not None and 'gzip' in ae and _accepts_gzip(ae)
-        self._continue = headers.get('expect', '').lower() == '100-continue'
+        method = parser.get_method().decode('ascii')
         self._req = HttpRequest(method, path, query, headers, b'', self._peer,
-                                self._secure, version)
+                                self._secure, 'HTTP/' + version)
+        self._keep_req = parser.should_keep_alive()
+        if 'transfer-encoding' in headers:
+            expected = None
+        else:
+            expected = int(headers.get('content-length', 0))
+            if expected > self._limits.max_body:
+                raise _BadRequest(413, 'Request body too large')
+        self._body_expected = expected
+        if expected != 0:
+            self._phase = _BODY
+            self._phase_since = now = reactor.seconds()
+            self._body_parts = []
+            self._body_window = 0
+            if not self._answering:
+                self._deadline = now + self._limits.body_timeout
+            self._wants_continue = headers.get('expect', '').lower() == '100-continue' \
+                and version == '1.1'
+            if self._wants_continue and not self._answering and not self._queue:
+                self._send_continue()
 
-        te = headers.get('transfer-encoding')
-        if te is not None:
-            te = te.lower()
-            if te.replace(' ', '').split(',')[-1] != 'chunked':
-                raise _BadRequest(400, 'Unsupported transfer encoding')
-            return None
-        cl = headers.get('content-length')
-        if cl is None:
-            return 0
-        if ',' in cl:
-            vals = {v.strip() for v in cl.split(',')}
-            if len(vals) != 1:
-                raise _BadRequest(400, 'Bad Content-Length')
-            cl = vals.pop()
-        if not cl.isdigit():
-            raise _BadRequest(400, 'Bad Content-Length')
-        return int(cl)
+    def on_chunk_header(self):
+        self._chunks += 1
+        if self._chunks > CHUNK_FREE and \
+                self._body_len < CHUNK_MIN_AVERAGE * (self._chunks - CHUNK_FREE):
+            raise _BadRequest(400, 'Too many small chunks')
+
+    def on_body(self, data):
+        size = len(data)
+        self._body_len += size
+        if self._body_len > self._limits.max_body:
+            raise _BadRequest(413, 'Request body too large')
+        self._body_parts.append(data)
+        self._body_window += size
+        self._held += size
+        budget = self._budget
+        budget.used += size
+        if budget.used > budget.limit:
+            budget.over(self)
+
+    def on_message_complete(self):
+        req = self._req
+        self._req = None
+        parts = self._body_parts
+        if parts:
+            req.body = parts[0] if len(parts) == 1 else b''.join(parts)
+        if self._reading:
+            self._reading = False
+            self._budget.end_body(self)
+        self._body_parts = None
+        self._wants_continue = False
+        self._queue.append((req, self._keep_req))
+        self._phase = _QUEUED
+        self._head_bytes = 0
+        if not self._keep_req:
+            self._phase = _CLOSING      # nothing after this request is read
 
     def _send_continue(self):
-        if self._continue and self._req.version == 'HTTP/1.1':
-            self._continue = False
-            self.transport.write(b'HTTP/1.1 100 Continue\r\n\r\n')
+        self._wants_continue = False
+        self.transport.write(b'HTTP/1.1 100 Continue\r\n\r\n')
 
-    # -- dispatch -----------------------------------------------------------
+    # -- answering ----------------------------------------------------------
 
-    def _dispatch(self, body):
-        req = self._req
-        req.body = body
-        self._state = _HEAD
-        self._need = 1
-        self._busy = True
+    def _next(self):
+        """Answer queued requests in order, while each answers at once."""
+        while not self._answering and not self._lost and self._queue:
+            item = self._queue.popleft()
+            if item.__class__ is _Fatal:
+                self._write_fatal(item)
+                return
+            req, keep = item
+            self._dispatch(req, keep)
+        if self._answering or self._lost:
+            return
+        if self._pause_reasons:
+            self.resume_reading('pipeline')
+        phase = self._phase
+        if phase == _QUEUED:
+            self._idle()
+        elif phase == _HEAD:
+            self._deadline = self._phase_since + self._limits.header_timeout
+        elif phase == _BODY:
+            self._body_window = 0
+            self._deadline = reactor.seconds() + self._limits.body_timeout
+            if self._wants_continue:
+                self._send_continue()
+
+    def _dispatch(self, req, keep):
+        self._answering = True
+        self._deadline = None       # the app takes the time it takes
+        held = len(req.body)
+        ae = req.headers.get('accept-encoding')
+        self._current = (req, keep, ae is not None and 'gzip' in ae and _accepts_gzip(ae), held)
         try:
             res = self._app(req)
         except Exception:
@@ -456,8 +589,8 @@ class HttpProtocol(Protocol):
         if self._lost:
             return None
         self._respond(res)
-        if not self._in_dispatch and not self._busy:
-            self._continue_reading()
+        if not self._in_dispatch:
+            self._next()
         return None
 
     def _deferred_failed(self, failure):
@@ -465,20 +598,11 @@ class HttpProtocol(Protocol):
             self._pending = None
             return None
         self._pending = None
-        log.failure('Unhandled error answering {req!r}', failure, req=self._req)
+        log.failure('Unhandled error answering {req!r}', failure, req=self._current[0])
         self._respond(_server_error())
-        if not self._in_dispatch and not self._busy:
-            self._continue_reading()
+        if not self._in_dispatch:
+            self._next()
         return None
-
-    def _continue_reading(self):
-        if self._paused:
-            self._paused = False
-            self.transport.resumeProducing()
-        if self._parts:
-            self._run()
-
-    # -- responses ----------------------------------------------------------
 
     def _respond(self, res):
         if self._lost:
@@ -486,33 +610,44 @@ class HttpProtocol(Protocol):
         if not isinstance(res, HttpResponse):
             log.error('Application returned {res!r}, not an HttpResponse', res=res)
             res = _server_error()
+        req, keep, gzip, _ = self._current
+        if res.body.__class__ is not bytes and res.streamed:
+            if req.method != 'HEAD':
+                self._stream = _ResponseStream(self, res, req, keep, gzip)
+                self._stream.start()
+                return
+            _close_pieces(res.body)
+            res = HttpResponse(res.status, b'', res.headers, res.content_type)
         try:
-            self._write_response(res)
+            keep = self._write_response(res, req, keep, gzip)
         except Exception:
             log.failure('Cannot write response {res!r}', res=res)
-            self._keep = False
-            self._write_response(_server_error())
-        self._req = None
-        if self._keep:
-            self._busy = False
+            keep = self._write_response(_server_error(), req, False, False)
+        self._response_done(keep)
+
+    def _response_done(self, keep):
+        """The current response is written: release its request, then close
+        or go on with the next request."""
+        self._stream = None
+        held = self._current[3]
+        self._current = None
+        if held:
+            self._held -= held
+            self._budget.release(held)
+        if keep:
+            self._answering = False
         else:
-            self._state = _DISCARD
-            self._parts = []
-            self._plen = 0
+            self._answering = True      # nothing more is answered
+            self._phase = _CLOSING
+            self._queue.clear()
             self.transport.loseConnection()
 
-    def _write_response(self, res):
-        body = res.body
-        if body.__class__ is not bytes:
-            if isinstance(body, str):
-                body = body.encode('utf-8')
-            else:
-                body = bytes(body)
+    def _head(self, res, req, keep, gzip, length, streamed=False):
+        """The status line and headers; returns (bytes, keep, compressed)."""
         status = res.status
         parts = [_status_line(status), _date_header()]
         if res.content_type:
-            parts.append(b'Content-Type: ' + res.content_type.encode('latin-1') + b'\r\n')
-        keep = self._keep
+            parts.append(_header_line('Content-Type', res.content_type))
         for name, value in res.headers:
             lname = name.lower()
             if lname == 'connection':
@@ -521,53 +656,86 @@ class HttpProtocol(Protocol):
                 continue
             if lname in ('content-length', 'transfer-encoding'):
                 continue
-            parts.append(('%s: %s\r\n' % (name, value)).encode('latin-1'))
-        if len(body) > GZIP_MIN and status >= 200 and status not in (204, 304):
-            if self._gzip:
-                # compressobj: ~4x cheaper than zlib.compress for small bodies
-                z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
-                body = z.compress(body) + z.flush()
+            parts.append(_header_line(name, value))
+        compressed = False
+        if (streamed or length > GZIP_MIN) and status >= 200 and status not in (204, 304):
+            if gzip:
+                compressed = True
                 parts.append(b'Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n')
             else:
                 parts.append(b'Vary: Accept-Encoding\r\n')
-        parts.append(b'Content-Length: %d\r\n' % len(body))
+        if streamed:
+            if req.version == 'HTTP/1.1':
+                parts.append(b'Transfer-Encoding: chunked\r\n')
+            else:
+                keep = False             # HTTP/1.0: the close delimits the body
         if not keep:
-            self._keep = False
             parts.append(b'Connection: close\r\n\r\n')
-        elif self._req is not None and self._req.version == 'HTTP/1.0':
+        elif req.version == 'HTTP/1.0':
             parts.append(b'Connection: keep-alive\r\n\r\n')
         else:
             parts.append(b'\r\n')
-        if self._is_head:
+        return parts, keep, compressed
+
+    def _write_response(self, res, req, keep, gzip):
+        """Write a whole response; returns whether the connection stays open."""
+        body = res.body
+        if body.__class__ is not bytes:
+            body = body.encode('utf-8') if isinstance(body, str) else bytes(body)
+        parts, keep, compressed = self._head(res, req, keep, gzip, len(body))
+        if compressed:
+            # compressobj: ~4x cheaper than zlib.compress for small bodies
+            z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+            body = z.compress(body) + z.flush()
+        parts[-1] = b'Content-Length: %d\r\n' % len(body) + parts[-1]
+        if req.method == 'HEAD':
             self.transport.write(b''.join(parts))
         elif len(body) < 65536:
             parts.append(body)
             self.transport.write(b''.join(parts))
         else:
             self.transport.writeSequence([b''.join(parts), body])
+        return keep
 
-    def _fatal(self, status, message):
-        """Answer a protocol error, then close (lingering)."""
-        if self._lost or self._closing:
+    # -- protocol errors ----------------------------------------------------
+
+    def _fail(self, status, message):
+        """A protocol error: nothing more is read; the error is answered in
+        its turn, after the requests before it."""
+        if self._lost or self._fatal_queued:
             return
-        self._closing = True
-        self._state = _DISCARD
-        self._parts = []
-        self._plen = 0
-        self._busy = True
-        self._is_head = False
-        self._gzip = False
-        self._keep = False
-        self._req = None
-        res = HttpResponse(status, (message + '\n').encode('utf-8'),
+        self._fatal_queued = True
+        self._phase = _CLOSING
+        self._reading = False
+        self._budget.end_body(self)
+        if self._body_parts is not None:      # the partial body is dropped
+            self._body_parts = None
+            self._held -= self._body_len
+            self._budget.release(self._body_len)
+        self._queue.append(_Fatal(status, message))
+        self.resume_reading('pipeline')
+        if not self._answering:
+            self._next()
+
+    def refuse(self):
+        """Over the connection cap: 503, then close."""
+        self.refused = True
+        self._fail(503, 'Too many connections')
+
+    def _write_fatal(self, fatal):
+        """Answer a protocol error, then close (lingering)."""
+        self._answering = True
+        self._queue.clear()
+        res = HttpResponse(fatal.status, (fatal.message + '\n').encode('utf-8'),
                            content_type='text/plain; charset=utf-8')
-        self._write_response(res)
+        self._write_response(res, HttpRequest(), False, False)
         transport = self.transport
         if not ISSLTransport.providedBy(transport) and \
                 hasattr(transport, 'loseWriteConnection'):
             transport.loseWriteConnection()    # FIN after the response
         self._linger_seen = False
         self._linger_start = reactor.seconds()
+        self._deadline = self._linger_start + LINGER_MAX + LINGER_IDLE
         self._linger = reactor.callLater(LINGER_IDLE, self._linger_check)
 
     def _linger_check(self):
@@ -579,6 +747,170 @@ class HttpProtocol(Protocol):
             self._linger = reactor.callLater(LINGER_IDLE, self._linger_check)
             return
         self.transport.loseConnection()
+
+    def evictable_since(self):
+        """When this connection began waiting for a request head it has not
+        finished (None when it is doing anything else)."""
+        if self._phase is _HEAD and not self._answering and not self._queue:
+            return self._phase_since
+        return None
+
+
+def _tick_ends():
+    """A cooperator tick ends STREAM_TICK after it began: a request arriving
+    meanwhile waits no longer than that for the reactor."""
+    end = time.monotonic() + STREAM_TICK
+    return lambda: time.monotonic() >= end
+
+
+_stream_cooperator = task.Cooperator(terminationPredicateFactory=_tick_ends)
+
+
+@implementer(IPushProducer)
+class _ResponseStream:
+    """Writes a streamed response: pieces are pulled one per cooperative
+    step; the transport pauses the steps while the client is not reading."""
+
+    def __init__(self, protocol, res, req, keep, gzip):
+        self.protocol = protocol
+        self.res = res
+        self.req = req
+        self.keep = keep
+        self.gzip = gzip
+        self.pieces = iter(res.body)
+        self.chunked = False
+        self.compressor = None
+        self.task = None
+        self.started = False     # the head went out: errors can no longer be answered
+
+    def start(self):
+        self.task = _stream_cooperator.cooperate(self._steps())
+        self.protocol.transport.registerProducer(self, True)
+        self.task.whenDone().addCallbacks(self._done, self._failed)
+
+    def _steps(self):
+        buffered = []
+        size = 0
+        for piece in self.pieces:
+            if piece:
+                buffered.append(piece)
+                size += len(piece)
+                if size >= STREAM_WRITE:
+                    self._write(b''.join(buffered))
+                    buffered = []
+                    size = 0
+            yield None
+        if not self.started:             # small after all: one ordinary response
+            self.res.body = b''.join(buffered)
+            self.keep = self.protocol._write_response(self.res, self.req, self.keep, self.gzip)
+            return
+        if buffered:
+            self._write(b''.join(buffered))
+        self._finish()
+
+    def _write(self, data):
+        transport = self.protocol.transport
+        if not self.started:
+            self.started = True
+            parts, self.keep, compressed = self.protocol._head(
+                self.res, self.req, self.keep, self.gzip, 0, streamed=True)
+            self.chunked = self.req.version == 'HTTP/1.1'
+            if compressed:
+                self.compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 31)
+            transport.write(b''.join(parts))
+        if self.compressor is not None:
+            data = self.compressor.compress(data)
+            if not data:
+                return
+        if self.chunked:
+            transport.writeSequence([b'%x\r\n' % len(data), data, b'\r\n'])
+        else:
+            transport.write(data)
+
+    def _finish(self):
+        transport = self.protocol.transport
+        tail = self.compressor.flush() if self.compressor is not None else b''
+        if self.chunked:
+            transport.write((b'%x\r\n%s\r\n' % (len(tail), tail) if tail else b'') + b'0\r\n\r\n')
+        elif tail:
+            transport.write(tail)
+
+    def _done(self, _):
+        protocol = self.protocol
+        if protocol._lost or protocol._stream is not self:
+            return
+        protocol.transport.unregisterProducer()
+        protocol._response_done(self.keep)
+        protocol._next()
+
+    def _failed(self, failure):
+        protocol = self.protocol
+        _close_pieces(self.pieces)
+        if protocol._lost or protocol._stream is not self:
+            return None
+        protocol.transport.unregisterProducer()
+        log.failure('Cannot stream response to {req!r}', failure, req=self.req)
+        if self.started:                 # a truncated answer must not look whole
+            protocol._stream = None
+            protocol._answering = True
+            protocol._phase = _CLOSING
+            protocol.transport.abortConnection()
+            return None
+        keep = protocol._write_response(_server_error(), self.req, self.keep, False)
+        protocol._response_done(keep)
+        protocol._next()
+        return None
+
+    def stop(self):
+        """The client went away."""
+        if self.task is not None:
+            try:
+                self.task.stop()
+            except task.TaskFinished:
+                pass
+        _close_pieces(self.pieces)
+
+    # IPushProducer: the transport's write buffer is full / drained
+    def pauseProducing(self):
+        try:
+            self.task.pause()
+        except task.TaskFinished:
+            pass
+
+    def resumeProducing(self):
+        try:
+            self.task.resume()
+        except (task.TaskFinished, task.NotPaused):
+            pass
+
+    def stopProducing(self):
+        self.stop()
+
+
+def _close_pieces(pieces):
+    close = getattr(pieces, 'close', None)
+    if close is not None:
+        close()
+
+
+_HEADER_NAMES = {}      # raw header name -> lower-case str, for the names clients send
+_HEADER_LINES = {}      # (name, value) -> the encoded line, for the headers answers repeat
+
+
+def _header_line(name, value):
+    line = _HEADER_LINES.get((name, value))
+    if line is None:
+        line = ('%s: %s\r\n' % (name, value)).encode('latin-1')
+        if len(_HEADER_LINES) < 256 and name != 'Set-Cookie':
+            _HEADER_LINES[name, value] = line
+    return line
+
+
+def _header_name(raw):
+    name = raw.decode('latin-1').lower()
+    if len(_HEADER_NAMES) < 1024:
+        _HEADER_NAMES[raw] = name
+    return name
 
 
 def _accepts_gzip(ae):
@@ -604,13 +936,64 @@ def _server_error():
 
 
 class HttpFactory(Factory):
-    """``app``: callable(HttpRequest) -> HttpResponse | Deferred[HttpResponse]."""
+    """``app``: callable(HttpRequest) -> HttpResponse | Deferred[HttpResponse].
+    ``limits``: an :class:`HttpLimits` (``max_body`` overrides its field)."""
 
-    def __init__(self, app, max_body=32 * 1024 * 1024):
+    def __init__(self, app, max_body=None, limits=None):
         self.app = app
-        self.max_body = max_body
+        self.limits = limits if limits is not None else HttpLimits()
+        if max_body is not None:
+            self.limits = dataclasses.replace(self.limits, max_body=max_body)
+        self.budget = BufferBudget(self.limits.max_buffered)
+        self.connections = {}      # protocol -> None, oldest first
+        self._cap = self.limits.connection_cap()
+        self._refused = 0          # connections answered 503, still closing
+        self._sweeper = None       # the LoopingCall of `sweep`, while connections are open
+        limits = self.limits
+        self._sweep_interval = min(1.0, limits.idle_timeout / 4, limits.header_timeout / 4,
+                                   limits.body_timeout / 4, limits.tls_handshake_timeout / 4,
+                                   LINGER_MAX / 4)
+
+    @property
+    def max_body(self):
+        return self.limits.max_body
 
     def buildProtocol(self, addr):
-        p = HttpProtocol(self.app, self.max_body)
-        p.factory = self
-        return p
+        return HttpProtocol(self)
+
+    def admit(self, protocol):
+        """Count a new connection in; past the cap, evict the oldest one still
+        sending its request head, or refuse this one (503). Returns whether
+        the connection was admitted."""
+        self.connections[protocol] = None
+        if self._sweeper is None:
+            self._sweeper = task.LoopingCall(self.sweep)
+            self._sweeper.start(self._sweep_interval, now=False)
+        if len(self.connections) - self._refused > self._cap:
+            oldest = None
+            for other in self.connections:
+                since = other.evictable_since() if other is not protocol else None
+                if since is not None and (oldest is None or since < oldest[0]):
+                    oldest = (since, other)
+            if oldest is None:
+                self._refused += 1
+                protocol.refuse()
+                return False
+            self.forget(oldest[1])
+            oldest[1].transport.abortConnection()
+        return True
+
+    def forget(self, protocol):
+        if self.connections.pop(protocol, 0) is None and protocol.refused:
+            self._refused -= 1
+        if not self.connections and self._sweeper is not None:
+            self._sweeper.stop()
+            self._sweeper = None
+
+    def sweep(self):
+        """Time out the connections whose deadline has passed."""
+        now = reactor.seconds()
+        for protocol in [p for p in self.connections
+                         if p._deadline is not None and p._deadline <= now]:
+            if protocol in self.connections:
+                protocol.timed_out(now)

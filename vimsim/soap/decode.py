@@ -2,26 +2,42 @@
 
 The parse is hardened: no DTDs (so no entity expansion), no network, no huge
 trees. The typed walk then checks every element against the operation's
-request type; anything off answers InvalidRequest, the fault vCenter gives for
-a request it cannot read.
+request type, at the client's API version: required fields present, values
+in the lexical and value space of their xsd type, managed object references
+of managed types. Anything off answers InvalidRequest (InvalidType for a
+reference to an unknown type), the faults vCenter gives for a request it
+cannot read, before any handler sees the request.
 """
 import base64
-from datetime import datetime, timezone
+import math
+import re
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 
 from vimsim.schema import MoRef
-from vimsim.soap.encode import Long, Short, Byte, Float
-from vimsim.soap.fault import InvalidRequest
+from vimsim.soap.encode import Long, Short, Byte, Float, encoder_for
+from vimsim.soap.fault import InvalidRequest, fault
 
 XSI_TYPE = '{http://www.w3.org/2001/XMLSchema-instance}type'
 SOAP_ENV = 'http://schemas.xmlsoap.org/soap/envelope/'
 SOAP12_ENV = 'http://www.w3.org/2003/05/soap-envelope'
 VIM25 = 'urn:vim25'
 
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True,
-                          load_dtd=False, huge_tree=False, remove_comments=True,
-                          remove_pis=True)
+_parsers = threading.local()
+
+
+def _parser():
+    """This thread's hardened parser: an lxml parser serves one thread at a
+    time (a big body decoded on another thread would lock out the reactor's)."""
+    parser = getattr(_parsers, 'parser', None)
+    if parser is None:
+        parser = _parsers.parser = etree.XMLParser(
+            resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+            remove_comments=True, remove_pis=True)
+    return parser
 
 SKIP = object()   # what member_value answers for a value to leave out
 
@@ -42,12 +58,14 @@ class Request:
 
 def parse_envelope(body):
     """Bytes -> the operation element inside the SOAP Body."""
-    if b'<!DOCTYPE' in body or b'<!doctype' in body:
-        raise InvalidRequest('DTDs are not allowed in SOAP requests')
     try:
-        root = etree.fromstring(body, _PARSER)
+        root = etree.fromstring(body, _parser())
     except etree.XMLSyntaxError as error:
         raise InvalidRequest('Malformed XML: %s' % error) from None
+    # asked of the parsed document, so that no encoding (UTF-16, UTF-32)
+    # slips a DTD past; the parser itself never loads or expands one
+    if root.getroottree().docinfo.doctype:
+        raise InvalidRequest('DTDs are not allowed in SOAP requests')
     if etree.QName(root).localname != 'Envelope' or \
             etree.QName(root).namespace not in (SOAP_ENV, SOAP12_ENV):
         raise InvalidRequest('Not a SOAP envelope')
@@ -60,10 +78,21 @@ def parse_envelope(body):
 
 
 class Decoder:
-    """Decodes requests against one Schema."""
+    """Decodes requests against one Schema, for clients of one API version
+    (an index into Schema.versions; the newest by default).
 
-    def __init__(self, schema):
+    The encoder shows an object of a managed type newer than the client as
+    its nearest type the client has, so such a client names the object by
+    that type; given the server's `objects` (a Registry), references are
+    read back as the objects' own."""
+
+    def __init__(self, schema, version=None, objects=None):
         self.schema = schema
+        self.version = schema.newest if version is None else version
+        self.objects = objects
+        self._shapes = {}   # DataType -> (required fields, array fields) at this version
+        self._managed_types = frozenset(schema.managed)
+        self._shown = encoder_for(schema, self.version)   # what this version's clients were shown
 
     def decode(self, body):
         element = parse_envelope(body)
@@ -81,7 +110,7 @@ class Decoder:
                 continue
             tag = etree.QName(child).localname
             if tag == '_this':
-                this = self.moref(child)
+                this = self.reference(child)
                 continue
             field = params.get(tag)
             if field is None:
@@ -98,11 +127,11 @@ class Decoder:
         for field in operation.params:
             if field.name in args:
                 continue
-            if field.array:   # an empty array and an absent one look the same on the wire
-                args[field.name] = []
-            elif not field.optional:
+            if not field.optional and field.since <= self.version:
                 raise InvalidRequest('Required parameter %s of %s is missing' % (
                     field.name, name))
+            if field.array:   # an empty array and an absent one look the same on the wire
+                args[field.name] = []
         return Request(name, operation, this, args)
 
     def _fetch(self, element):
@@ -112,7 +141,7 @@ class Decoder:
                 continue
             tag = etree.QName(child).localname
             if tag == '_this':
-                this = self.moref(child)
+                this = self.reference(child)
             elif tag == 'prop':
                 prop = child.text or ''
             else:
@@ -124,10 +153,27 @@ class Decoder:
     # -- values ------------------------------------------------------------
     @staticmethod
     def moref(element):
+        """The reference an element holds, its type not checked (for readers
+        that check it themselves; requests go through `reference`)."""
         type_name = element.get('type')
         if not type_name:
             raise InvalidRequest('A ManagedObjectReference needs a type attribute')
         return MoRef(type_name, (element.text or '').strip())
+
+    def reference(self, element):
+        """The reference an element holds, whose type must be a managed type:
+        anything else could only fail later, or be stored and sent to others."""
+        ref = self.moref(element)
+        if ref.type not in self._managed_types:
+            raise fault('InvalidType', 'The request refers to an unexpected or unknown type.',
+                        argument=etree.QName(element).localname)
+        newer = self._shown.types_shown_as(ref.type)
+        if newer and self.objects is not None and self.objects.get(ref) is None:
+            for type_name in newer:
+                actual = MoRef(type_name, ref.value)
+                if self.objects.get(actual) is not None:
+                    return actual
+        return ref
 
     def value(self, element, type_name):
         """Decode one element whose static type is `type_name`."""
@@ -139,7 +185,7 @@ class Decoder:
                 raise InvalidRequest('An anyType value needs an xsi:type')
             return self.any(element, xsi_type, element.get(XSI_TYPE))
         if type_name == 'ManagedObjectReference':
-            return self.moref(element)
+            return self.reference(element)
         data_type = self.schema.types.get(type_name)
         if data_type is not None:
             if xsi_type is not None and xsi_type != type_name:
@@ -153,7 +199,7 @@ class Decoder:
             if text not in self.schema.enums[type_name].values:
                 raise InvalidRequest('%r is not a value of %s' % (text, type_name))
             return text
-        return parse_primitive(type_name, element.text or '')
+        return self.primitive(type_name, element.text or '')
 
     def data_object(self, element, data_type):
         fields = data_type.field_map
@@ -183,18 +229,48 @@ class Decoder:
         """The value of one field's element, or SKIP to leave it out."""
         return self.value(element, field.type)
 
+    # Whether a required array must be there. A request must send one (vCenter
+    # refuses a PropertyFilterSpec without propSet), but an answer sends an
+    # empty one as none, so readers of answers say False.
+    requires_arrays = True
+
     def make(self, data_type, values):
+        """The data object, once the fields this version requires are there.
+        An absent array is an empty one, as in vmomi's data model (the wire
+        cannot tell them apart), so handlers never meet an unset array."""
+        shape = self._shapes.get(data_type)
+        if shape is None:
+            shape = self._shapes[data_type] = (
+                frozenset(f.name for f in data_type.fields
+                          if not f.optional and f.since <= self.version
+                          and (self.requires_arrays or not f.array)),
+                tuple(f.name for f in data_type.fields if f.array))
+        required, arrays = shape
+        if not required <= values.keys():
+            missing = next(f.name for f in data_type.fields
+                           if f.name in required and f.name not in values)
+            raise InvalidRequest('Required property %s is missing from data object '
+                                 'of type %s' % (missing, data_type.name))
+        for name in arrays:
+            if name not in values:
+                values[name] = []
         return data_type.cls(**values)
+
+    def primitive(self, type_name, text):
+        """The value of an xsd primitive (a hook for lenient readers)."""
+        return parse_primitive(type_name, text)
 
     def any(self, element, type_name, qualified):
         """An xsi:typed value in an anyType position: xsd primitives,
         ArrayOfX wrappers, MoRefs, enums and data objects."""
         if qualified.startswith(('xsd:', 'xs:')) or type_name in _ANY_PRIMITIVES:
-            value = parse_primitive(type_name, element.text or '')
+            value = self.primitive(type_name, element.text or '')
             wrapper = _ANY_PRIMITIVES.get(type_name)
             return wrapper(value) if wrapper else value
-        if type_name == 'ManagedObjectReference':
-            return self.moref(element)
+        if type_name in ('ManagedObjectReference', 'ManagedObject'):
+            # pyVmomi types a MoRef in an anyType position (an ArrayUpdateSpec's
+            # removeKey) xsi:type="ManagedObject"; vCenter takes it
+            return self.reference(element)
         if type_name.startswith('ArrayOf'):
             item = type_name[7:]
             item_type = _ARRAY_ITEMS.get(item, item)
@@ -215,35 +291,96 @@ _ARRAY_ITEMS = {'String': 'string', 'Int': 'int', 'Long': 'long', 'Short': 'shor
                 'AnyType': 'anyType'}
 
 
+# xsd:dateTime's lexical form (Python's fromisoformat takes others, and not
+# all of this one before 3.11).
+_DATETIME = re.compile(r'(-?[0-9]{4,})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})'
+                       r'(?:\.([0-9]+))?(?:Z|([+-])([0-9]{2}):([0-9]{2}))?\Z')
+# Value spaces: integers by their width; floating point values finite (xsd's
+# INF and NaN have no meaning in any vim25 field, and the encoder could not
+# write them back), float within single precision. Python's int() and float()
+# read more than xsd's forms: other digits than ASCII ones, underscores,
+# 'infinity'; what is not ASCII or has an underscore is refused.
+_INTEGER_LIMITS = {'byte': 2 ** 7, 'short': 2 ** 15, 'int': 2 ** 31, 'long': 2 ** 63}
+_FLOAT_MAX = {'float': 3.4028234663852886e38, 'double': sys.float_info.max}
+_MAX_OFFSET = timedelta(hours=14)
+
+
 def parse_primitive(type_name, text):
-    try:
-        if type_name in ('string', 'anyURI'):
-            return text
-        if type_name in ('int', 'long', 'short', 'byte'):
-            return int(text.strip())
-        if type_name in ('float', 'double'):
-            return float(text.strip())
-        if type_name == 'boolean':
-            text = text.strip()
-            if text in ('true', '1'):
-                return True
-            if text in ('false', '0'):
-                return False
-            raise ValueError(text)
-        if type_name == 'dateTime':
-            return parse_datetime(text.strip())
-        if type_name == 'base64Binary':
-            return base64.b64decode(text, validate=False)
-    except (ValueError, TypeError):
-        raise InvalidRequest('%r is not a valid %s' % (text, type_name)) from None
+    """The value of an xsd primitive written `text`; InvalidRequest for a
+    text outside the type's lexical or value space."""
+    if type_name in ('string', 'anyURI'):
+        return text
+    text = text.strip()
+    if type_name in _INTEGER_LIMITS:
+        if not text.isascii() or '_' in text:
+            raise _invalid(text, type_name)
+        if len(text.lstrip('+-').lstrip('0')) > 19:   # (int() refuses thousands of digits)
+            raise _out_of_range(text, type_name)
+        try:
+            value = int(text)
+        except ValueError:
+            raise _invalid(text, type_name) from None
+        limit = _INTEGER_LIMITS[type_name]
+        if not -limit <= value < limit:
+            raise _out_of_range(text, type_name)
+        return value
+    if type_name in _FLOAT_MAX:
+        if not text.isascii() or '_' in text:
+            raise _invalid(text, type_name)
+        try:
+            value = float(text)
+        except ValueError:
+            raise _invalid(text, type_name) from None
+        if not math.isfinite(value) or abs(value) > _FLOAT_MAX[type_name]:
+            raise _out_of_range(text, type_name)
+        return value
+    if type_name == 'boolean':
+        if text in ('true', '1'):
+            return True
+        if text in ('false', '0'):
+            return False
+        raise _invalid(text, type_name)
+    if type_name == 'dateTime':
+        return parse_datetime(text)
+    if type_name == 'base64Binary':
+        try:
+            return base64.b64decode(''.join(text.split()), validate=True)
+        except ValueError:
+            raise _invalid(text, type_name) from None
     raise InvalidRequest('Unknown type %s' % type_name)
 
 
 def parse_datetime(text):
-    """xsd:dateTime -> an aware UTC datetime (no offset means UTC)."""
-    if text.endswith('Z'):
-        text = text[:-1] + '+00:00'
-    value = datetime.fromisoformat(text)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    """xsd:dateTime -> an aware UTC datetime (no offset means UTC); digits
+    past the microsecond are dropped."""
+    match = _DATETIME.match(text)
+    if match is None:
+        raise _invalid(text, 'dateTime')
+    year, month, day, hour, minute, second, fraction, sign, zone_hours, zone_minutes = \
+        match.groups()
+    zone = timezone.utc
+    if sign is not None:
+        offset = timedelta(hours=int(zone_hours), minutes=int(zone_minutes))
+        if int(zone_minutes) > 59 or offset > _MAX_OFFSET:
+            raise _invalid(text, 'dateTime')
+        zone = timezone(-offset if sign == '-' else offset)
+    try:
+        value = datetime(int(year), int(month), int(day), int(hour), int(minute),
+                         int(second), int(fraction[:6].ljust(6, '0')) if fraction else 0,
+                         tzinfo=zone)
+        return value if zone is timezone.utc else value.astimezone(timezone.utc)
+    except (ValueError, OverflowError):   # a field out of range, or a UTC time past year 1..9999
+        raise _out_of_range(text, 'dateTime') from None
+
+
+def _invalid(text, type_name):
+    return InvalidRequest('%r is not a valid xsd:%s' % (_clipped(text), type_name))
+
+
+def _out_of_range(text, type_name):
+    return InvalidRequest('%r is out of the range of xsd:%s' % (_clipped(text), type_name))
+
+
+def _clipped(text):
+    """Enough of a value to recognise it in a fault message."""
+    return text if len(text) <= 40 else text[:40] + '...'

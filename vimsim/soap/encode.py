@@ -3,7 +3,10 @@
 Strings are appended to a list and joined once, straight from per-(type,
 version) field tables; that is 20-40x faster than building element trees.
 Everything is filtered to the client's negotiated API version: a field, type or
-enum value newer than that version is never written (WIRE.md section 7).
+enum value newer than that version is never written (WIRE.md section 7); a
+data object or a managed object reference of a type newer than the client
+goes out as its nearest ancestor the client knows. Every attribute value is
+escaped: a reference's type may come from a client.
 """
 import base64
 from datetime import datetime, timezone
@@ -117,6 +120,15 @@ class Encoder:
         self._visible_type = {}
         self._declared_primitive = {}
         self._frozen_text = {}   # (id, tag, declared type) -> text of a frozen object
+        self._moref_types = _ReferenceTypes()   # managed type -> its type attribute here
+        self._hidden_types = {}  # a type's name -> the newer managed types shown as it
+        for managed in schema.managed.values():
+            shown = managed
+            while shown.since > version and shown.base is not None:
+                shown = shown.base
+            self._moref_types[managed.name] = escape(shown.name)
+            if shown is not managed:
+                self._hidden_types.setdefault(shown.name, []).append(managed.name)
         # DynamicProperty is written inline when it is what it always is:
         # known to this version with exactly a string `name` and an anyType `val`
         self._dynamic_property = schema.types.get('DynamicProperty')
@@ -137,6 +149,12 @@ class Encoder:
                 found = found.base
             self._visible_type[data_type] = found
         return found
+
+    def types_shown_as(self, type_name):
+        """The managed types newer than this version that it knows as
+        `type_name` (what a reference of that type from such a client may
+        mean)."""
+        return self._hidden_types.get(type_name, ())
 
     def plan(self, data_type):
         """(field name, Field, kind) of a type's fields, filtered to this
@@ -165,7 +183,7 @@ class Encoder:
             self.any(out, tag, value)
         elif type_name == 'ManagedObjectReference':
             out.append('<%s type="%s">%s</%s>' % (
-                tag, value.type, escape(value.value), tag))
+                tag, self._moref_types[value.type], escape(value.value), tag))
         elif isinstance(value, DataObject):
             self.data_object(out, tag, value, type_name)
         elif type_name in XSD_PRIMITIVES:
@@ -200,7 +218,7 @@ class Encoder:
         if actual.name == declared_name:
             out.append('<%s>' % tag)
         else:
-            out.append('<%s xsi:type="%s">' % (tag, actual.name))
+            out.append('<%s xsi:type="%s">' % (tag, escape(actual.name)))
         self.fields(out, value, actual)
         out.append('</%s>' % tag)
 
@@ -213,7 +231,8 @@ class Encoder:
             if kind is None:
                 self.field(out, name, item, field)
             elif kind is _MOREF:
-                append('<%s type="%s">%s</%s>' % (name, item.type, escape(item.value), name))
+                append('<%s type="%s">%s</%s>' % (
+                    name, self._moref_types[item.type], escape(item.value), name))
             elif kind is _STRING and type(item) is str:
                 append('<%s>%s</%s>' % (name, escape(item), name))
             elif kind is _BOOLEAN and (item is True or item is False):
@@ -255,18 +274,18 @@ class Encoder:
                     return
         if isinstance(value, (list, tuple)):
             item_type = self._array_item_type(value, declared)
-            out.append('<%s xsi:type="ArrayOf%s">' % (tag, _capitalized(item_type)))
+            out.append('<%s xsi:type="ArrayOf%s">' % (tag, escape(_capitalized(item_type))))
             for item in value:
                 self.single(out, item_type, item, item_type)
             out.append('</%s>' % tag)
         elif isinstance(value, DataObject):
             actual = self.visible_type(value._type)
-            out.append('<%s xsi:type="%s">' % (tag, actual.name))
+            out.append('<%s xsi:type="%s">' % (tag, escape(actual.name)))
             self.fields(out, value, actual)
             out.append('</%s>' % tag)
         elif isinstance(value, MoRef):
             out.append('<%s xsi:type="ManagedObjectReference" type="%s">%s</%s>' % (
-                tag, value.type, escape(value.value), tag))
+                tag, self._moref_types[value.type], escape(value.value), tag))
         else:
             type_name = self._primitive_type(value, declared)
             if type_name in XSD_PRIMITIVES:
@@ -278,11 +297,12 @@ class Encoder:
 
     def _primitive_type_of(self, declared):
         """The xsi:type of a scalar in a position declared `declared`, when the
-        declaration alone decides it (a primitive or enum type), else None."""
+        declaration alone decides it (a primitive or enum type, escaped), else
+        None."""
         if declared.type not in ('anyType',):
             if declared.type in self.schema.enums:
                 if self.schema.enums[declared.type].since <= self.version:
-                    return declared.type
+                    return escape(declared.type)
                 return 'string'
             if declared.type in XSD_PRIMITIVES:
                 return declared.type
@@ -315,6 +335,14 @@ class Encoder:
         if isinstance(first, DataObject):
             return self.visible_type(first._type).name
         return self._primitive_type(first, None)
+
+
+class _ReferenceTypes(dict):
+    """Managed type name -> the escaped type attribute of references to its
+    objects; a name that is no managed type is written as it is, escaped."""
+
+    def __missing__(self, type_name):
+        return escape(type_name)
 
 
 _MOREF = 'moref'
@@ -392,8 +420,69 @@ def fault_response(encoder, fault, message, faultcode='ServerFaultCode'):
     actual = encoder.visible_type(fault._type)
     out = [ENVELOPE_START, '<soapenv:Fault><faultcode>%s</faultcode>'
            '<faultstring>%s</faultstring><detail>' % (faultcode, escape(message))]
-    out.append('<%sFault xmlns="urn:vim25" xsi:type="%s">' % (actual.name, actual.name))
+    out.append('<%sFault xmlns="urn:vim25" xsi:type="%s">' % (actual.name, escape(actual.name)))
     encoder.fields(out, fault, actual)
     out.append('</%sFault></detail></soapenv:Fault>' % actual.name)
     out.append(ENVELOPE_END)
     return ''.join(out).encode('utf-8')
+
+
+class Batches:
+    """An array value made lazily, one batch (a list of items) at a time, so
+    that a large answer is never whole in memory: `response_pieces` writes
+    each batch as one piece. Iterating it yields the items."""
+    __slots__ = ('batches',)
+
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __iter__(self):
+        for batch in self.batches:
+            yield from batch
+
+
+class Streamed:
+    """A handler's result to be answered in pieces (`response_pieces`):
+    `value` is a `Batches`, or a data object one of whose arrays is."""
+    __slots__ = ('value',)
+
+    def __init__(self, value):
+        self.value = value
+
+
+def response_pieces(encoder, operation, value):
+    """The envelope `response` would write, as a generator of UTF-8 pieces,
+    one per batch of a `Batches` value (the result itself or an array field
+    of a data object result), so it can be written as it is encoded."""
+    name = operation.name
+    out = [ENVELOPE_START, '<%sResponse xmlns="urn:vim25">' % name]
+    declared = operation.result
+    if isinstance(value, Batches):
+        yield from _batch_pieces(encoder, out, 'returnval', value, declared.type)
+    elif isinstance(value, DataObject):
+        actual = encoder.visible_type(value._type)
+        if actual.name == declared.type:
+            out.append('<returnval>')
+        else:
+            out.append('<returnval xsi:type="%s">' % actual.name)
+        for field_name, field, _ in encoder.plan(actual):
+            item = getattr(value, field_name)
+            if isinstance(item, Batches):
+                yield from _batch_pieces(encoder, out, field_name, item, field.type)
+            else:
+                encoder.field(out, field_name, item, field)
+        out.append('</returnval>')
+    elif value is not None:
+        encoder.field(out, 'returnval', value, declared)
+    out.append('</%sResponse>' % name)
+    out.append(ENVELOPE_END)
+    yield ''.join(out).encode('utf-8')
+
+
+def _batch_pieces(encoder, out, tag, batches, type_name):
+    """Write each batch after what `out` holds; yield it as one piece."""
+    for batch in batches.batches:
+        for item in batch:
+            encoder.single(out, tag, item, type_name)
+        yield ''.join(out).encode('utf-8')
+        out.clear()

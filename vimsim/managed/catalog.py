@@ -1,0 +1,74 @@
+"""The catalog of the managed-object model: every module that defines a
+managed class, which classes serve each managed type, and the making of the
+managers a ServiceContent lists.
+
+Manager subclasses register the managed types they serve with
+`@manager_type` as their module is imported; this module imports every module
+of the model, so the registry is complete once it is imported. It sits above
+every area: the simulator, the recording loader and the coverage report use
+it, nothing in the model imports it.
+"""
+import types
+
+from vimsim.managed import base, entity, manager
+from vimsim.managed.admin import (authorization_manager, crypto_manager, custom_fields_manager,
+                                  extension_manager, failover_cluster_manager, license_manager,
+                                  option_manager, profile_manager, user_directory)
+from vimsim.managed.host import (advanced_options, config_managers, date_time_system, host_system,
+                                 snmp_system, vsan_system)
+from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
+                                      folder, resource_pool, storage_pod, virtual_app)
+from vimsim.managed.monitoring import (alarm_manager, event_manager, history_collector,
+                                       performance_manager, scheduled_task_manager, task,
+                                       task_manager)
+from vimsim.managed.network import (distributed_virtual_portgroup, distributed_virtual_switch,
+                                    network)
+from vimsim.managed.service import (localization_manager, property_collector, search_index,
+                                    service_instance, service_manager, session_manager, updates,
+                                    view)
+from vimsim.managed.storage import datastore, datastore_browser, ovf_manager
+from vimsim.managed.vm import (customization_spec_manager, environment_browser,
+                               guest_operations_manager, snapshot, virtual_machine)
+
+# every module of the model that defines managed classes: those imported above
+MODULES = tuple(value for value in list(globals().values())
+                if isinstance(value, types.ModuleType) and value.__name__.startswith(
+                    'vimsim.managed.'))
+
+
+def make_manager(server, type_name, moid):
+    """The manager object of `type_name`: its registered class, else a bare Manager."""
+    cls = manager.MANAGER_TYPES.get(type_name, manager.Manager)
+    return cls(server, type_name, moid)
+
+
+def build_managers(server, table):
+    """Manager objects for a ServiceContent table {field: (type, moid)} that
+    the schema knows, as {field: manager}."""
+    schema = server.schema
+    content_fields = schema.types['ServiceContent'].field_map
+    managers = {}
+    for field_name, (type_name, moid) in sorted(table.items()):
+        if type_name not in schema.managed or field_name not in content_fields:
+            continue
+        managers[field_name] = make_manager(server, type_name, moid)
+    return managers
+
+
+def managed_classes():
+    """Every managed class the model's modules define."""
+    return [value for module in MODULES for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, base.ManagedObject)
+            and value.__module__ == module.__name__]
+
+
+def serving_classes():
+    """{managed type name: the classes whose objects are of that type}: the
+    Manager subclass registered for it, and each class that names its own
+    type (`type_name`)."""
+    served = {type_name: [cls] for type_name, cls in manager.MANAGER_TYPES.items()}
+    for cls in managed_classes():
+        type_name = cls.__dict__.get('type_name')
+        if isinstance(type_name, str) and cls not in served.setdefault(type_name, []):
+            served[type_name].append(cls)
+    return served

@@ -1,0 +1,2 @@
+"""Hosts: HostSystem and the configuration managers it lists
+(HostSystem.configManager), and HostSnmpSystem."""

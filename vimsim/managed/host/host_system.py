@@ -1,0 +1,634 @@
+"""HostSystem: an ESXi host, its hardware, configuration and managers.
+
+Primary state: name, index (from which the management IP and MACs derive),
+system uuid, boot time, its compute resource, and the lists of VMs,
+datastores and networks placed on it. `summary`, `runtime`, `config`,
+`licensableResource` and the quick stats are computed on read; the hardware
+description, identical for every simulated host but its uuid, is shared.
+"""
+import hashlib
+from datetime import datetime, timezone
+
+from vimsim.managed.entity import ManagedEntity, data_types, refs
+from vimsim.managed.host.advanced_options import HostAdvancedOptions
+from vimsim.managed.host.config_managers import CONFIG_MANAGERS, HostManagerObject
+from vimsim.managed.host.date_time_system import HostDateTimeSystem
+from vimsim.managed.host.vsan_system import HostVsanSystem
+from vimsim.managed.network.network import host_nsx_network_info
+from vimsim.managed.service.service_instance import about_info
+from vimsim.managed.storage.datastore import LOCAL_DISK
+from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
+from vimsim.schema import MoRef
+from vimsim.soap.encode import Long
+
+# vcsim's simulated host hardware (govmomi simulator/esx/host_hardware_info.go)
+CPU_MODEL = 'Intel(R) Core(TM) i7-3615QM CPU @ 2.30GHz'
+CPU_HZ = 2294450000
+CPU_MHZ = CPU_HZ // 1000000
+NUM_CPU_PKGS = 2
+NUM_CPU_CORES = 2
+NUM_CPU_THREADS = 2
+MEMORY_SIZE = 4294430720
+BUS_HZ = 66666666
+NUM_NICS = 2
+NUM_HBAS = 3
+ESX_BUILD = '24022510'
+LOCAL_DISK_UUID = '0000000000766d686261303a303a30'
+LOCAL_DISK_BLOCKS = 2147483648    # 1 TiB of 512-byte blocks
+
+
+def mgmt_ip(index):
+    """The vmk0 address of the host with this index: 10.0.x.y from 10.0.0.11."""
+    n = index + 11
+    return '10.0.%d.%d' % (n // 250, n % 250)
+
+
+def host_mac(index, nic):
+    """MACs of a host's physical NICs and vmk0: 00:0c:29 (ESXi in a VM)."""
+    n = (index << 4) | nic
+    return '00:0c:29:%02x:%02x:%02x' % ((n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
+
+
+def _description(T, key, label, summary):
+    return T.ElementDescription(key=key, label=label, summary=summary)
+
+
+class HostSystem(ManagedEntity):
+    type_name = 'HostSystem'
+    remediationState = None
+
+    def __init__(self, server, moid, name, parent, index, system_uuid, boot_time,
+                 browser_moid=None):
+        super().__init__(server, moid, name, parent)
+        self.index = index
+        self.system_uuid = system_uuid
+        self.boot_time = boot_time
+        self.compute_resource = None
+        self.vms = []
+        self.datastores = []
+        self.networks = []
+        self.maintenance = False
+        self._browser = HostDatastoreBrowser(
+            server, browser_moid or 'datastoreBrowser-%s' % moid, self.datastores)
+        self.managers = build_config_managers(self)
+
+    # -- links -----------------------------------------------------------------
+    @property
+    def vm(self):
+        return refs(self.vms)
+
+    @property
+    def datastore(self):
+        return refs(self.datastores)
+
+    @property
+    def network(self):
+        return refs(self.networks)
+
+    @property
+    def datastoreBrowser(self):
+        return self._browser.ref
+
+    def view_children(self):
+        return self.vm
+
+    @property
+    def ip(self):
+        return mgmt_ip(self.index)
+
+    # -- hardware ---------------------------------------------------------------
+    @property
+    def hardware(self):
+        T = self.T
+        pkgs = [T.HostCpuPackage(index=i, vendor='intel', hz=CPU_HZ, busHz=BUS_HZ,
+                                 description=CPU_MODEL, threadId=[i], family=6, model=58,
+                                 stepping=9)
+                for i in range(NUM_CPU_PKGS)]
+        return T.HostHardwareInfo(
+            systemInfo=self._system_info(),
+            cpuPowerManagementInfo=T.HostCpuPowerManagementInfo(
+                currentPolicy='Balanced', hardwareSupport=''),
+            cpuInfo=T.HostCpuInfo(numCpuPackages=NUM_CPU_PKGS, numCpuCores=NUM_CPU_CORES,
+                                  numCpuThreads=NUM_CPU_THREADS, hz=CPU_HZ),
+            cpuPkg=pkgs, memorySize=MEMORY_SIZE,
+            numaInfo=T.HostNumaInfo(type='NUMA', numNodes=1, numaNode=[T.HostNumaNode(
+                typeId=0, cpuID=list(range(NUM_CPU_THREADS)), memoryRangeBegin=0,
+                memoryRangeLength=MEMORY_SIZE)]),
+            smcPresent=False,
+            biosInfo=T.HostBIOSInfo(biosVersion='6.00', vendor='Phoenix Technologies LTD',
+                                    releaseDate=datetime(2020, 11, 12, tzinfo=timezone.utc),
+                                    firmwareType='BIOS'),
+            memoryTieringType='noTiering',
+            memoryTierInfo=[T.HostMemoryTierInfo(name='DRAM', type='DRAM', flags=['memoryTier'],
+                                                 size=MEMORY_SIZE)])
+
+    def _system_info(self):
+        T = self.T
+        return T.HostSystemInfo(
+            vendor='VMware, Inc.', model='VMware Virtual Platform', uuid=self.system_uuid,
+            otherIdentifyingInfo=self._identifying(T),
+            serialNumber='VMware-%s' % self.system_uuid.replace('-', '')[:16])
+
+    def _identifying(self, T):
+        return [T.HostSystemIdentificationInfo(
+            identifierValue='VMware-%s' % self.system_uuid.replace('-', '')[:16],
+            identifierType=_description(T, 'ServiceTag', 'Service tag',
+                                        'Service tag of the system'))]
+
+    # -- summary / runtime -------------------------------------------------------
+    @property
+    def runtime(self):
+        T = self.T
+        return T.HostRuntimeInfo(
+            connectionState='connected', powerState='poweredOn', standbyMode='none',
+            inMaintenanceMode=self.maintenance, inQuarantineMode=False,
+            bootTime=self.boot_time,
+            healthSystemRuntime=self.health_runtime(),
+            networkRuntimeInfo=T.HostRuntimeInfoNetworkRuntimeInfo(
+                netStackInstanceRuntimeInfo=[T.HostRuntimeInfoNetStackInstanceRuntimeInfo(
+                    netStackInstanceKey='defaultTcpipStack', state='active',
+                    vmknicKeys=[vnic.device for vnic in self.vnics()],
+                    maxNumberOfConnections=11000, currentIpV6Enabled=True)]),
+            hostMaxVirtualDiskCapacity=68169720922112, cryptoState='incapable',
+            stateEncryption=T.HostRuntimeInfoStateEncryptionInfo(protectionMode='none'))
+
+    def health_runtime(self):
+        T = self.T
+        ok = _description(T, 'Green', 'Green', 'Sensor is operating under normal conditions')
+        return T.HealthSystemRuntime(
+            systemHealthInfo=T.HostSystemHealthInfo(numericSensorInfo=[
+                T.HostNumericSensorInfo(name='VMware Rollup Health State', healthState=ok,
+                                        currentReading=0, unitModifier=0,
+                                        baseUnits='', sensorType='system')]),
+            hardwareStatusInfo=T.HostHardwareStatusInfo(
+                memoryStatusInfo=[T.HostHardwareElementInfo(name='Memory', status=ok)],
+                cpuStatusInfo=[T.HostHardwareElementInfo(name='CPU socket #%d' % i, status=ok)
+                               for i in range(NUM_CPU_PKGS)]))
+
+    def about(self):
+        return about_info(self.server.schema, self.server.api_version, True, None)
+
+    def quick_stats(self):
+        cpu = memory = 0
+        for vm in self.vms:
+            stats = vm.usage_stats()
+            cpu += stats[0]
+            memory += stats[1]
+        uptime = int((datetime.now(timezone.utc) - self.boot_time).total_seconds())
+        return self.T.HostListSummaryQuickStats(
+            overallCpuUsage=cpu + 67, overallMemoryUsage=memory + 1398,
+            distributedCpuFairness=10000, distributedMemoryFairness=10000,
+            availablePMemCapacity=0, uptime=uptime)
+
+    @property
+    def summary(self):
+        T = self.T
+        return T.HostListSummary(
+            host=self.ref,
+            hardware=T.HostHardwareSummary(
+                vendor='VMware, Inc.', model='VMware Virtual Platform', uuid=self.system_uuid,
+                otherIdentifyingInfo=self._identifying(T), memorySize=MEMORY_SIZE,
+                cpuModel=CPU_MODEL, cpuMhz=CPU_MHZ, numCpuPkgs=NUM_CPU_PKGS,
+                numCpuCores=NUM_CPU_CORES, numCpuThreads=NUM_CPU_THREADS,
+                numNics=NUM_NICS, numHBAs=NUM_HBAS),
+            runtime=self.runtime,
+            config=T.HostConfigSummary(
+                name=self.name, port=443, product=self.about(), vmotionEnabled=False,
+                faultToleranceEnabled=False,
+                sslThumbprint=_thumbprint(self.system_uuid)),
+            quickStats=self.quick_stats(), overallStatus=self.overallStatus,
+            rebootRequired=False, managementServerIp=None if self.server.esx else '127.0.0.1',
+            customValue=self.customValue)
+
+    @property
+    def capability(self):
+        return _host_capability(self.server)
+
+    @property
+    def licensableResource(self):
+        T = self.T
+        started = sum(1 for vm in self.vms if vm.power_state == 'poweredOn')
+        return T.HostLicensableResourceInfo(resource=[
+            T.KeyAnyValue(key='numCpuPackages', value=Long(NUM_CPU_PKGS)),
+            T.KeyAnyValue(key='numCpuCores', value=Long(NUM_CPU_CORES)),
+            T.KeyAnyValue(key='numVmsStarted', value=Long(started))])
+
+    @property
+    def configManager(self):
+        return self.T.HostConfigManager(**{field: obj.ref for field, obj in self.managers.items()})
+
+    @property
+    def systemResources(self):
+        T = self.T
+        return T.HostSystemResourceInfo(key='host/', config=T.ResourceConfigSpec(
+            entity=None,
+            cpuAllocation=T.ResourceAllocationInfo(reservation=0, expandableReservation=False,
+                                                   limit=-1, shares=T.SharesInfo(shares=4000, level='normal'),
+                                                   overheadLimit=None),
+            memoryAllocation=T.ResourceAllocationInfo(reservation=0, expandableReservation=False,
+                                                      limit=-1, shares=T.SharesInfo(shares=163840, level='normal'))))
+
+    # -- network configuration --------------------------------------------------
+    def pnics(self):
+        T = self.T
+        return [T.PhysicalNic(
+            key='key-vim.host.PhysicalNic-vmnic%d' % i, device='vmnic%d' % i,
+            pci='0000:0%d:00.0' % (i + 11), driver='nvmxnet3', driverVersion='2.0.0.30',
+            firmwareVersion='',
+            linkSpeed=T.PhysicalNicLinkInfo(speedMb=10000, duplex=True),
+            validLinkSpecification=[T.PhysicalNicLinkInfo(speedMb=10000, duplex=True)],
+            spec=T.PhysicalNicSpec(linkSpeed=T.PhysicalNicLinkInfo(speedMb=10000, duplex=True),
+                                   enableEnhancedNetworkingStack=False,
+                                   ensInterruptEnabled=False),
+            wakeOnLanSupported=False, mac=host_mac(self.index, i),
+            vmDirectPathGen2Supported=False, resourcePoolSchedulerAllowed=True,
+            autoNegotiateSupported=False, enhancedNetworkingStackSupported=False,
+            ensInterruptSupported=False)
+            for i in range(NUM_NICS)]
+
+    def _policy(self, T, full=True):
+        if not full:
+            return T.HostNetworkPolicy(security=T.HostNetworkSecurityPolicy(),
+                                       nicTeaming=T.HostNicTeamingPolicy(
+                                           failureCriteria=T.HostNicFailureCriteria()),
+                                       offloadPolicy=T.HostNetOffloadCapabilities(),
+                                       shapingPolicy=T.HostNetworkTrafficShapingPolicy())
+        return T.HostNetworkPolicy(
+            security=T.HostNetworkSecurityPolicy(allowPromiscuous=False, macChanges=False,
+                                                 forgedTransmits=False),
+            nicTeaming=T.HostNicTeamingPolicy(
+                policy='loadbalance_srcid', reversePolicy=True, notifySwitches=True,
+                rollingOrder=False,
+                failureCriteria=T.HostNicFailureCriteria(
+                    checkSpeed='minimum', speed=10, checkDuplex=False, fullDuplex=False,
+                    checkErrorPercent=False, percentage=0, checkBeacon=False),
+                nicOrder=T.HostNicOrderPolicy(activeNic=['vmnic0'], standbyNic=[])),
+            offloadPolicy=T.HostNetOffloadCapabilities(csumOffload=True, tcpSegmentation=True,
+                                                       zeroCopyXmit=True),
+            shapingPolicy=T.HostNetworkTrafficShapingPolicy(enabled=False))
+
+    def portgroup_names(self):
+        names = ['VM Network', 'Management Network']
+        return names
+
+    def vnics(self):
+        T = self.T
+        return [T.HostVirtualNic(
+            device='vmk0', key='key-vim.host.VirtualNic-vmk0', portgroup='Management Network',
+            spec=T.HostVirtualNicSpec(
+                ip=T.HostIpConfig(dhcp=False, ipAddress=self.ip, subnetMask='255.255.0.0'),
+                mac=host_mac(self.index, 15), mtu=1500, tsoEnabled=True,
+                netStackInstanceKey='defaultTcpipStack', systemOwned=False),
+            port='key-vim.host.PortGroup.Port-%d' % 33554436)]
+
+    def network_info(self):
+        T = self.T
+        opaque_switches, opaque_networks, nsx_node = host_nsx_network_info(self)
+        names = self.portgroup_names()
+        vswitch = T.HostVirtualSwitch(
+            name='vSwitch0', key='key-vim.host.VirtualSwitch-vSwitch0', numPorts=2560,
+            numPortsAvailable=2560 - 4 - sum(1 for vm in self.vms if vm.power_state == 'poweredOn'),
+            mtu=1500, portgroup=['key-vim.host.PortGroup-%s' % n for n in names],
+            pnic=['key-vim.host.PhysicalNic-vmnic0'],
+            spec=T.HostVirtualSwitchSpec(
+                numPorts=128,
+                bridge=T.HostVirtualSwitchBondBridge(
+                    nicDevice=['vmnic0'],
+                    beacon=T.HostVirtualSwitchBeaconConfig(interval=1),
+                    linkDiscoveryProtocolConfig=T.LinkDiscoveryProtocolConfig(
+                        protocol='cdp', operation='listen')),
+                policy=self._policy(T), mtu=1500))
+        portgroups = []
+        for name in names:
+            ports = []
+            if name == 'Management Network':
+                ports = [T.HostPortGroupPort(key='key-vim.host.PortGroup.Port-33554436',
+                                             mac=[host_mac(self.index, 15)], type='host')]
+            portgroups.append(T.HostPortGroup(
+                key='key-vim.host.PortGroup-%s' % name, port=ports,
+                vswitch='key-vim.host.VirtualSwitch-vSwitch0',
+                computedPolicy=self._policy(T),
+                spec=T.HostPortGroupSpec(name=name, vlanId=0, vswitchName='vSwitch0',
+                                         policy=self._policy(T, full=False))))
+        return T.HostNetworkInfo(
+            vswitch=[vswitch], portgroup=portgroups, pnic=self.pnics(), vnic=self.vnics(),
+            dnsConfig=self.dns_config(), ipRouteConfig=self.ip_route_config(),
+            ipV6Enabled=True, atBootIpV6Enabled=True,
+            netStackInstance=[T.HostNetStackInstance(
+                key='defaultTcpipStack', name='defaultTcpipStack',
+                dnsConfig=self.dns_config(), ipRouteConfig=self.ip_route_config(),
+                requestedMaxNumberOfConnections=11000, congestionControlAlgorithm='newreno',
+                ipV6Enabled=True)],
+            opaqueSwitch=opaque_switches or None, opaqueNetwork=opaque_networks or None,
+            nsxTransportNodeId=nsx_node)
+
+    def dns_config(self):
+        T = self.T
+        host_name = 'localhost' if self.server.esx else self.name.lower().replace('_', '-')
+        return T.HostDnsConfig(dhcp=False, hostName=host_name, domainName='localdomain',
+                               address=['10.0.0.2'], searchDomain=['localdomain'])
+
+    def ip_route_config(self):
+        return self.T.HostIpRouteConfig(defaultGateway='10.0.0.1', gatewayDevice='vmk0')
+
+    def net_capabilities(self):
+        return self.T.HostNetCapabilities(
+            canSetPhysicalNicLinkSpeed=True, supportsNicTeaming=True,
+            nicTeamingPolicy=['loadbalance_ip', 'loadbalance_srcmac', 'loadbalance_srcid',
+                              'failover_explicit'],
+            supportsVlan=True, usesServiceConsoleNic=False, supportsNetworkHints=True,
+            maxPortGroupsPerVswitch=512, vswitchConfigSupported=True, vnicConfigSupported=True,
+            ipRouteConfigSupported=True, dnsConfigSupported=True, dhcpOnVnicSupported=True,
+            ipV6Supported=True, backupNfcNiocSupported=True)
+
+    def offload_capabilities(self):
+        return self.T.HostNetOffloadCapabilities(csumOffload=True, tcpSegmentation=True,
+                                                 zeroCopyXmit=True)
+
+    def virtual_nic_manager_info(self):
+        T = self.T
+        vnic = self.vnics()[0]
+        configs = []
+        for nic_type in ('management', 'vmotion', 'faultToleranceLogging', 'vSphereReplication',
+                         'vSphereReplicationNFC', 'vSphereProvisioning', 'vsan'):
+            selected = ['%s.key-vim.host.VirtualNic-vmk0' % nic_type] \
+                if nic_type == 'management' else []
+            configs.append(T.VirtualNicManagerNetConfig(
+                nicType=nic_type, multiSelectAllowed=True, candidateVnic=[vnic],
+                selectedVnic=selected))
+        return T.HostVirtualNicManagerInfo(netConfig=configs)
+
+    # -- storage configuration --------------------------------------------------
+    def storage_device_info(self):
+        T = self.T
+        hbas = [T.HostBlockHba(key='key-vim.host.BlockHba-vmhba0', device='vmhba0', bus=3,
+                               status='unknown', model='PVSCSI SCSI Controller',
+                               driver='pvscsi', pci='0000:03:00.0', storageProtocol='scsi'),
+                T.HostBlockHba(key='key-vim.host.BlockHba-vmhba1', device='vmhba1', bus=0,
+                               status='unknown', model='PIIX4 for 430TX/440BX/MX IDE Controller',
+                               driver='vmkata', pci='0000:00:07.1', storageProtocol='scsi'),
+                T.HostBlockHba(key='key-vim.host.BlockHba-vmhba64', device='vmhba64', bus=0,
+                               status='unknown', model='PIIX4 for 430TX/440BX/MX IDE Controller',
+                               driver='vmkata', pci='0000:00:07.1', storageProtocol='scsi')]
+        disk = T.HostScsiDisk(
+            deviceName='/vmfs/devices/disks/%s' % LOCAL_DISK, deviceType='disk',
+            key='key-vim.host.ScsiDisk-%s' % LOCAL_DISK_UUID, uuid=LOCAL_DISK_UUID,
+            canonicalName=LOCAL_DISK, displayName='Local VMware Disk (%s)' % LOCAL_DISK,
+            lunType='disk', vendor='VMware  ', model='Virtual disk    ', revision='2.0 ',
+            scsiLevel=6, serialNumber='unavailable', queueDepth=1024,
+            operationalState=['ok'],
+            capabilities=T.ScsiLunCapabilities(updateDisplayNameSupported=True),
+            vStorageSupport='vStorageUnsupported', protocolEndpoint=False,
+            perenniallyReserved=False, clusteredVmdkSupported=False,
+            capacity=T.HostDiskDimensionsLba(blockSize=512, block=LOCAL_DISK_BLOCKS),
+            devicePath='/vmfs/devices/disks/%s' % LOCAL_DISK, ssd=True, localDisk=True,
+            emulatedDIXDIFEnabled=False, scsiDiskType='native512')
+        return T.HostStorageDeviceInfo(hostBusAdapter=hbas, scsiLun=[disk],
+                                       softwareInternetScsiEnabled=False)
+
+    def file_system_volume_info(self):
+        T = self.T
+        return T.HostFileSystemVolumeInfo(
+            volumeTypeList=['VMFS', 'NFS', 'NFS41', 'vsan', 'VVOL', 'VFFS', 'OTHER', 'PMEM'],
+            mountInfo=[T.HostFileSystemMountInfo(
+                mountInfo=T.HostMountInfo(path=ds.path, accessMode='readWrite', mounted=True,
+                                          accessible=True),
+                volume=ds.vmfs_volume(), vStorageSupport='vStorageUnsupported')
+                for ds in self.datastores])
+
+    def datastore_capabilities(self):
+        return self.T.HostDatastoreSystemCapabilities(
+            nfsMountCreationRequired=True, nfsMountCreationSupported=True,
+            localDatastoreSupported=False, vmfsExtentExpansionSupported=True)
+
+    # -- services, firewall, time ----------------------------------------------
+    def service_info(self):
+        T = self.T
+        services = [('DCUI', 'Direct Console UI', True, 'on', []),
+                    ('TSM', 'ESXi Shell', False, 'off', []),
+                    ('TSM-SSH', 'SSH', False, 'off', ['sshServer']),
+                    ('lbtd', 'Load-Based Teaming Daemon', True, 'on', []),
+                    ('ntpd', 'NTP Daemon', False, 'off', ['ntpClient']),
+                    ('sfcbd-watchdog', 'CIM Server', False, 'on', ['CIMHttpServer', 'CIMHttpsServer']),
+                    ('vmsyslogd', 'Syslog Server', True, 'on', []),
+                    ('vpxa', 'VMware vCenter Agent', not self.server.esx, 'on', ['vpxHeartbeats'])]
+        return T.HostServiceInfo(service=[
+            T.HostService(key=key, label=label, required=False, uninstallable=False,
+                          running=running, ruleset=rulesets, policy=policy,
+                          sourcePackage=T.HostServiceSourcePackage(
+                              sourcePackageName='esx-base', description='This VIB contains all of the base functionality of vSphere ESXi.'))
+            for key, label, running, policy, rulesets in services])
+
+    def firewall_info(self):
+        T = self.T
+        rulesets = [('CIMHttpServer', 'CIM Server', 5988, 'inbound', 'sfcbd-watchdog', True),
+                    ('CIMHttpsServer', 'CIM Secure Server', 5989, 'inbound', 'sfcbd-watchdog', True),
+                    ('dhcp', 'DHCP Client', 68, 'inbound', None, True),
+                    ('dns', 'DNS Client', 53, 'outbound', None, True),
+                    ('ntpClient', 'NTP Client', 123, 'outbound', 'ntpd', False),
+                    ('sshServer', 'SSH Server', 22, 'inbound', 'TSM-SSH', False),
+                    ('vSphereClient', 'vSphere Web Client', 443, 'inbound', None, True),
+                    ('vpxHeartbeats', 'VMware vCenter Agent', 902, 'outbound', 'vpxa', True)]
+        return T.HostFirewallInfo(
+            defaultPolicy=T.HostFirewallDefaultPolicy(incomingBlocked=True, outgoingBlocked=True),
+            ruleset=[T.HostFirewallRuleset(
+                key=key, label=label, required=False,
+                rule=[T.HostFirewallRule(port=port, direction=direction, portType='dst',
+                                         protocol='udp' if key in ('dhcp', 'ntpClient') else 'tcp')],
+                service=service, enabled=enabled,
+                allowedHosts=T.HostFirewallRulesetIpList(allIp=True),
+                userControllable=True, ipListUserConfigurable=True)
+                for key, label, port, direction, service, enabled in rulesets])
+
+    def date_time_info(self):
+        T = self.T
+        return T.HostDateTimeInfo(
+            timeZone=T.HostDateTimeSystemTimeZone(key='UTC', name='UTC', description='UTC',
+                                                  gmtOffset=0),
+            systemClockProtocol='ntp', ntpConfig=T.HostNtpConfig(server=[], configFile=[]),
+            enabled=False, disableEvents=False, disableFallback=False, inFallbackState=False,
+            serviceSync=False)
+
+    def autostart_config(self):
+        T = self.T
+        return T.HostAutoStartManagerConfig(
+            defaults=T.AutoStartDefaults(enabled=False, startDelay=120, stopDelay=120,
+                                         waitForHeartbeat=False, stopAction='PowerOff'),
+            powerInfo=[])
+
+    def options(self):
+        T = self.T
+        return [T.OptionValue(key='Annotations.WelcomeMessage', value=''),
+                T.OptionValue(key='Config.HostAgent.log.level', value='info'),
+                T.OptionValue(key='Config.HostAgent.plugins.solo.enableMob', value=False),
+                T.OptionValue(key='Misc.HostName', value=self.dns_config().hostName),
+                T.OptionValue(key='UserVars.SuppressShellWarning', value=Long(0)),
+                T.OptionValue(key='UserVars.HostClientCEIPOptIn', value=Long(2))]
+
+    def option_defs(self):
+        T = self.T
+        return [T.OptionDef(key='Annotations.WelcomeMessage', label='Welcome message',
+                            summary='The welcome message displayed on the DCUI',
+                            optionType=T.StringOption(valueIsReadonly=False, defaultValue='')),
+                T.OptionDef(key='Config.HostAgent.log.level', label='Log level',
+                            summary='Logging level of the host agent',
+                            optionType=T.StringOption(valueIsReadonly=False, defaultValue='info')),
+                T.OptionDef(key='Config.HostAgent.plugins.solo.enableMob', label='Enable MOB',
+                            summary='Enable the managed object browser',
+                            optionType=T.BoolOption(valueIsReadonly=False, supported=True,
+                                                    defaultValue=False)),
+                T.OptionDef(key='Misc.HostName', label='Host name', summary='Host name',
+                            optionType=T.StringOption(valueIsReadonly=True, defaultValue='localhost')),
+                T.OptionDef(key='UserVars.SuppressShellWarning', label='Suppress shell warning',
+                            summary='Do not show warnings for enabled local and remote shell access',
+                            optionType=T.LongOption(valueIsReadonly=False, min=0, max=1,
+                                                    defaultValue=0)),
+                T.OptionDef(key='UserVars.HostClientCEIPOptIn', label='CEIP opt-in',
+                            summary='Whether or not to opt-in for CEIP',
+                            optionType=T.LongOption(valueIsReadonly=False, min=0, max=2,
+                                                    defaultValue=0))]
+
+    # -- config ----------------------------------------------------------------
+    @property
+    def config(self):
+        T = self.T
+        principal = 'root'
+        return T.HostConfigInfo(
+            host=self.ref, product=self.about(),
+            hyperThread=T.HostHyperThreadScheduleInfo(available=False, active=False, config=True),
+            storageDevice=self.storage_device_info(),
+            fileSystemVolume=self.file_system_volume_info(),
+            systemFile=['/var/log/vmware/hostd.log'],
+            network=self.network_info(),
+            vmotion=T.HostVMotionInfo(
+                netConfig=T.HostVMotionNetConfig(candidateVnic=self.vnics()),
+                ipConfig=T.HostIpConfig(dhcp=False, ipAddress=self.ip, subnetMask='255.255.0.0')),
+            virtualNicManagerInfo=self.virtual_nic_manager_info(),
+            capabilities=self.net_capabilities(),
+            datastoreCapabilities=self.datastore_capabilities(),
+            offloadCapabilities=self.offload_capabilities(),
+            service=self.service_info(), firewall=self.firewall_info(),
+            autoStart=self.autostart_config(),
+            option=self.options(), optionDef=self.option_defs(),
+            datastorePrincipal=principal,
+            systemResources=self.systemResources,
+            dateTimeInfo=self.date_time_info(),
+            flags=T.HostFlagInfo(backgroundSnapshotsEnabled=False),
+            adminDisabled=False, lockdownMode='lockdownDisabled',
+            featureVersion=[T.HostFeatureVersionInfo(key='faultTolerance',
+                                                     value='vFT:7.0;vSMP-FT:7.0')],
+            powerSystemCapability=T.PowerSystemCapability(availablePolicy=POWER_POLICIES(T)),
+            powerSystemInfo=T.PowerSystemInfo(currentPolicy=POWER_POLICIES(T)[1]),
+            wakeOnLanCapable=False, domainList=[], graphicsInfo=[], sharedPassthruGpuTypes=[])
+
+
+def POWER_POLICIES(T):
+    return [T.HostPowerPolicy(key=1, name='PowerPolicy.static.name', shortName='static',
+                              description='PowerPolicy.static.description'),
+            T.HostPowerPolicy(key=2, name='PowerPolicy.dynamic.name', shortName='dynamic',
+                              description='PowerPolicy.dynamic.description'),
+            T.HostPowerPolicy(key=3, name='PowerPolicy.low.name', shortName='low',
+                              description='PowerPolicy.low.description'),
+            T.HostPowerPolicy(key=4, name='PowerPolicy.custom.name', shortName='custom',
+                              description='PowerPolicy.custom.description')]
+
+
+def _thumbprint(text):
+    digest = hashlib.sha1(text.encode()).hexdigest().upper()
+    return ':'.join(digest[i:i + 2] for i in range(0, 40, 2))
+
+
+_capabilities = {}
+
+
+def _host_capability(server):
+    found = _capabilities.get(id(server.schema))
+    if found is not None:
+        return found
+    T = data_types(server)
+    cls = T.HostCapability
+    values = {}
+    for field in cls._type.fields:
+        if field.type == 'boolean':
+            values[field.name] = False
+    values.update(
+        recursiveResourcePoolsSupported=True, cpuMemoryResourceConfigurationSupported=True,
+        rebootSupported=True, shutdownSupported=True, vmotionSupported=True,
+        standbySupported=True, ipmiSupported=True, maxSupportedVMs=None, maxRunningVMs=None,
+        maxSupportedVcpus=768, maxRegisteredVMs=1024, sanSupported=True, nfsSupported=True,
+        iscsiSupported=True, vlanTaggingSupported=True, nicTeamingSupported=True,
+        highGuestMemSupported=True, maintenanceModeSupported=True,
+        suspendedRelocateSupported=True, restrictedSnapshotRelocateSupported=True,
+        perVmSwapFiles=True, localSwapDatastoreSupported=True,
+        unsharedSwapVMotionSupported=True, preAssignedPCIUnitNumbersSupported=True,
+        screenshotSupported=True, scaledScreenshotSupported=True,
+        storageVMotionSupported=True, vmotionWithStorageVMotionSupported=True,
+        vmotionAcrossNetworkSupported=True, maxNumDisksSVMotion=256,
+        maxVirtualDiskDescVersionSupported=None,
+        hbrNicSelectionSupported=True, vrNfcNicSelectionSupported=True,
+        replayUnsupportedReason='incompatibleProduct',
+        ftCompatibilityIssues=['haAgentIssue', 'missingFTLoggingNic', 'missingVMotionNic'],
+        smpFtCompatibilityIssues=['haAgentIssue', 'missingFTLoggingNic', 'missingVMotionNic'],
+        maxVcpusPerFtVm=8, loginBySSLThumbprintSupported=True,
+        cloneFromSnapshotSupported=True, deltaDiskBackingsSupported=True,
+        virtualExecUsageSupported=True, storageIORMSupported=True,
+        vmDirectPathGen2Supported=False, supportedVmfsMajorVersion=[5, 6],
+        vStorageCapable=True, snapshotRelayoutSupported=True, firewallIpRulesSupported=True,
+        servicePackageInfoSupported=True, maxHostRunningVms=1024, maxHostSupportedVcpus=4096,
+        vmfsDatastoreMountCapable=True, eightPlusHostVmfsSharedAccessSupported=True,
+        nestedHVSupported=True, scheduledHardwareUpgradeSupported=True,
+        featureCapabilitiesSupported=True, latencySensitivitySupported=True,
+        storagePolicySupported=True, reliableMemoryAware=True,
+        multipleNetworkStackInstanceSupported=True, messageBusProxySupported=True,
+        vsanSupported=True, vFlashSupported=True, hostAccessManagerSupported=True,
+        provisioningNicSelectionSupported=True, nfs41Supported=True,
+        nfs41Krb5iSupported=True, turnDiskLocatorLedSupported=True,
+        virtualVolumeDatastoreSupported=True, markAsSsdSupported=True,
+        markAsLocalSupported=True, smartCardAuthenticationSupported=True, pMemSupported=True,
+        cryptoSupported=True, oneKVolumeAPIsSupported=True, gatewayOnNicSupported=True,
+        cpuHwMmuSupported=True, encryptedVMotionSupported=True,
+        encryptionMemorySaveSupported=True, encryptionHBRSupported=True, ftEfiSupported=True,
+        unmapMethodSupported='dynamic', maxMemMBPerFtVm=131072,
+        virtualMmuUsageIgnored=True, virtualExecUsageIgnored=True,
+        vmCreateDateSupported=True, vmfs3EOLSupported=True, ftVmcpSupported=True,
+        quickBootSupported=True, assignableHardwareSupported=True,
+        useFeatureReqsForOldHWv=True, markPerenniallyReservedSupported=True,
+        hppPspSupported=True, deviceRebindWithoutRebootSupported=True,
+        storagePolicyChangeSupported=True, precisionTimeProtocolSupported=True,
+        remoteDeviceVMotionSupported=True, maxSupportedVmMemory=25149440,
+        maxSupportedSimultaneousThreads=8, timeConfigSupported=True,
+        ptpConfigSupported=True, maxSupportedPtpPorts=32, vmknicBindingSupported=True,
+        uefiSecureBoot=False)
+    values = {k: v for k, v in values.items() if k in cls._type.field_map}
+    found = _capabilities[id(server.schema)] = cls(**values)
+    return found
+
+
+# the config managers that answer methods, by managed type
+MANAGER_CLASSES = {cls.type_name: cls for cls in (HostAdvancedOptions, HostDateTimeSystem,
+                                                 HostVsanSystem)}
+
+
+def build_config_managers(host):
+    """{HostConfigManager field: manager object} for a new host."""
+    server = host.server
+    managed = server.schema.managed
+    field_map = server.schema.types['HostConfigManager'].field_map
+    number = host.ref.value.rsplit('-', 1)[-1]
+    managers = {}
+    for field, type_name, prefix, esx_moid in CONFIG_MANAGERS:
+        if type_name not in managed or field not in field_map:
+            continue
+        if server.esx:
+            moid = esx_moid
+        elif prefix is None:
+            continue
+        else:
+            moid = '%s-%s' % (prefix, number)
+        existing = server.objects.get(MoRef(type_name, moid))
+        if existing is not None:
+            managers[field] = existing
+            continue
+        cls = MANAGER_CLASSES.get(type_name, HostManagerObject)
+        managers[field] = cls(server, type_name, moid, host)
+    return managers

@@ -1,0 +1,341 @@
+"""ComputeResource and ClusterComputeResource (their EnvironmentBrowser is in
+vm/environment_browser.py).
+
+Primary state: the hosts, the root resource pool, the configuration
+(`settings`, inventory/cluster_config.py). `summary` (totals rolled up from the
+hosts), `datastore`, `network` (the union over the hosts) are computed on read.
+"""
+from vimsim.managed.entity import ManagedEntity, refs
+from vimsim.managed.host import host_system as host_module
+from vimsim.managed.inventory.cluster_config import (ClusterSettings, ComputeResourceSettings,
+                                                     cluster_vms)
+from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
+from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.vm.environment_browser import EnvironmentBrowser
+from vimsim.managed.vm.provisioning import unregister_vm
+from vimsim.managed.vm.vm_task import invalid_power_state
+from vimsim.soap.fault import fault
+
+# vmkernel and service overhead a real host reserves off its raw capacity
+EFFECTIVE_MEMORY_FRACTION = 0.8
+
+
+def _union(lists):
+    seen = {}
+    for items in lists:
+        for item in items:
+            seen.setdefault(item.ref, item)
+    return list(seen.values())
+
+
+def check_powered_off(vm):
+    """InvalidPowerState for a powered-on VM: what removing it with its
+    container answers."""
+    if vm.power_state == 'poweredOn':
+        raise invalid_power_state('poweredOff', vm.power_state)
+
+
+def _remove_pool_tree(pool):
+    """Take a pool and its child pools and vApps out of the registry (their
+    VMs are gone already); a vApp also leaves the VM folder listing it."""
+    for child in pool.pools:
+        _remove_pool_tree(child)
+    folder = getattr(pool, 'parent_folder', None)
+    if folder is not None:
+        folder.remove_child(pool)
+        folder.changed('childEntity')
+    pool.destroy()
+
+
+class ComputeResource(ManagedEntity):
+    type_name = 'ComputeResource'
+    lifecycleManaged = False
+    configManagerEnabled = False
+    settings_class = ComputeResourceSettings
+
+    def __init__(self, server, moid, name, folder, envbrowser_moid=None):
+        super().__init__(server, moid, name, folder)
+        folder.add_child(self)
+        self.hosts = []
+        self.pool = None   # the root ResourcePool
+        self._env = EnvironmentBrowser(
+            server, envbrowser_moid or 'envbrowser-%s' % moid.rsplit('-', 1)[-1].lstrip('cs'),
+            self)
+        self.settings = self.settings_class(self.T)
+
+    def add_host(self, host):
+        self.hosts.append(host)
+        host.compute_resource = self
+        host.parent = self.ref
+
+    @property
+    def host(self):
+        return refs(self.hosts)
+
+    # -- Destroy_Task ----------------------------------------------------------------
+    def Destroy_Task(self, ctx):
+        """Remove the compute resource with its hosts, pools and VMs from the
+        inventory (the VMs' files stay, as when vCenter removes a host);
+        InvalidPowerState while one of its VMs is powered on."""
+        def work(task):
+            self.check_removable()
+            self.remove_with_contents(task)
+            return None
+        return run_task(ctx, self, 'Destroy_Task', work)
+
+    def check_removable(self):
+        for host in self.hosts:
+            for vm in host.vms:
+                check_powered_off(vm)
+
+    def remove_with_contents(self, task):
+        """Take the compute resource out of the inventory: its VMs (VmRemovedEvent),
+        hosts (HostRemovedEvent, each unmounting its datastores and leaving its
+        networks), pools and the object itself (ClusterDestroyedEvent for a
+        cluster), reporting every holder's change."""
+        for host in list(self.hosts):
+            for vm in list(host.vms):
+                task.post_event('VmRemovedEvent', vm)
+                unregister_vm(vm)
+            task.post_event('HostRemovedEvent', host)
+            switches = [n.dvs for n in host.networks if getattr(n, 'dvs', None) is not None]
+            for holder in host.datastores + host.networks + switches:
+                if host in holder.hosts:
+                    holder.hosts.remove(host)
+                    holder.changed('host', 'summary')
+            for manager in host.managers.values():
+                manager.destroy()
+            host._browser.destroy()
+            host.destroy()
+        self.hosts = []
+        if self.type_name == 'ClusterComputeResource':
+            task.post_event('ClusterDestroyedEvent', self)
+        self.unlink()
+
+    def unlink(self):
+        """Take the compute resource, emptied of hosts, with its pools and
+        environment browser out of the inventory."""
+        if self.pool is not None:
+            _remove_pool_tree(self.pool)
+        parent = self.parent_object()
+        if parent is not None and hasattr(parent, 'remove_child'):
+            parent.remove_child(self)
+            parent.changed('childEntity')
+        self._env.destroy()
+        self.destroy()
+
+    @property
+    def resourcePool(self):
+        return self.pool.ref if self.pool is not None else None
+
+    @property
+    def datastore(self):
+        return refs(_union(h.datastores for h in self.hosts))
+
+    @property
+    def network(self):
+        return refs(_union(h.networks for h in self.hosts))
+
+    @property
+    def environmentBrowser(self):
+        return self._env.ref
+
+    def view_children(self):
+        children = list(self.host)
+        if self.pool is not None:
+            children.append(self.pool.ref)
+        return children
+
+    # -- roll-ups --------------------------------------------------------------
+    def totals(self):
+        """dict of the capacity totals over the hosts."""
+        hosts = self.hosts
+        effective = [h for h in hosts if not h.maintenance]
+        total_cpu = len(hosts) * host_module.CPU_MHZ * host_module.NUM_CPU_CORES
+        total_memory = len(hosts) * host_module.MEMORY_SIZE
+        effective_cpu = len(effective) * host_module.CPU_MHZ * host_module.NUM_CPU_CORES
+        effective_memory = int(len(effective) * host_module.MEMORY_SIZE
+                               * EFFECTIVE_MEMORY_FRACTION) // (1024 * 1024)
+        return dict(totalCpu=total_cpu, totalMemory=total_memory,
+                    numCpuCores=len(hosts) * host_module.NUM_CPU_CORES,
+                    numCpuThreads=len(hosts) * host_module.NUM_CPU_THREADS,
+                    effectiveCpu=effective_cpu, effectiveMemory=effective_memory,
+                    numHosts=len(hosts), numEffectiveHosts=len(effective),
+                    overallStatus='green')
+
+    @property
+    def summary(self):
+        return self.T.ComputeResourceSummary(**self.totals())
+
+    @property
+    def configurationEx(self):
+        return self.settings.info(self.T, self)
+
+    # -- ReconfigureComputeResource_Task -----------------------------------------------
+    CONFIGURATION_PROPERTIES = ('configurationEx',)
+
+    def ReconfigureComputeResource_Task(self, ctx, spec, modify):
+        if not self.takes_spec(spec):
+            raise fault('InvalidArgument', 'A specified parameter was not correct: spec',
+                        invalidProperty='spec')
+        return run_task(ctx, self, 'ReconfigureComputeResource_Task',
+                        lambda task: self.reconfigure(task, spec, modify))
+
+    def takes_spec(self, spec):
+        """A standalone host's compute resource has no cluster configuration."""
+        return not isinstance(spec, self.T.ClusterConfigSpecEx)
+
+    def reconfigure(self, task, spec, modify):
+        """Apply `spec` as a whole or not at all, report what changed and post
+        vCenter's events for it."""
+        T = self.T
+        before = self.settings
+        after = before.reconfigured(T, spec, modify, self)
+        self.settings = after
+        self.changed(*self.CONFIGURATION_PROPERTIES)
+        self.post_reconfigured(task, before, after)
+        return None
+
+    def post_reconfigured(self, task, before, after):
+        modified, added, deleted = after.changes(self.T, before, self)
+        task.post_event('ClusterReconfiguredEvent', self,
+                        configChanges=self.T.ChangesInfoEventArgument(
+                            modified='\n'.join(modified), added='\n'.join(added),
+                            deleted='\n'.join(deleted)))
+
+
+class ClusterComputeResource(ComputeResource):
+    type_name = 'ClusterComputeResource'
+    recommendation = ()
+    drsRecommendation = ()
+    migrationHistory = ()
+    actionHistory = ()
+    drsFault = ()
+
+    settings_class = ClusterSettings
+    CONFIGURATION_PROPERTIES = ('configurationEx', 'configuration', 'summary')
+    evc_mode_key = None      # the EVC mode (ClusterEVCManager sets it)
+    _evc_manager = None
+
+    def EvcManager(self, ctx):
+        """The cluster's one ClusterEVCManager, made on first use."""
+        if self._evc_manager is None:
+            self._evc_manager = ClusterEVCManager(
+                self.server, self.server.objects.next_id('evcmanager-'), self)
+        return self._evc_manager
+
+    def configure_from_spec(self, spec):
+        """Apply a ClusterConfigSpec(Ex) at creation, as a reconfiguration of
+        vCenter's defaults would (a fault leaves the settings unchanged)."""
+        self.settings = self.settings.reconfigured(self.T, spec, True, self)
+
+    def FindRulesForVm(self, ctx, vm):
+        """The rules naming `vm`: directly, or through a VM group a rule names."""
+        target = ctx.server.objects.resolve(vm)
+        return self.settings.rules_naming(self, target.ref)
+
+    def destroy(self):
+        if self._evc_manager is not None:
+            self._evc_manager.destroy()
+        super().destroy()
+
+    @property
+    def configuration(self):
+        return self.settings.legacy_info(self.T, self)
+
+    def takes_spec(self, spec):
+        return True
+
+    def ReconfigureCluster_Task(self, ctx, spec, modify):
+        """The deprecated form: a ClusterConfigSpec, applied as the Ex one is."""
+        return run_task(ctx, self, 'ReconfigureCluster_Task',
+                        lambda task: self.reconfigure(task, spec, modify))
+
+    def post_reconfigured(self, task, before, after):
+        """DRS and HA being switched on or off have events of their own, before
+        the ClusterReconfiguredEvent."""
+        if after.drs.enabled != before.drs.enabled:
+            if after.drs.enabled:
+                task.post_event('DrsEnabledEvent', self, behavior=after.drs.defaultVmBehavior)
+            else:
+                task.post_event('DrsDisabledEvent', self)
+        if after.das.enabled != before.das.enabled:
+            task.post_event('DasEnabledEvent' if after.das.enabled else 'DasDisabledEvent',
+                            self)
+        super().post_reconfigured(task, before, after)
+
+    @property
+    def summary(self):
+        T = self.T
+        totals = self.totals()
+        vms = cluster_vms(self)
+        powered_on = [vm for vm in vms if vm.power_state == 'poweredOn']
+        powered_off = [vm for vm in vms if vm.power_state != 'poweredOn']
+        pool = self.pool
+        cpu_demand = sum(vm.usage_stats()[0] for vm in powered_on)
+        mem_demand = sum(vm.usage_stats()[1] for vm in powered_on)
+        return T.ClusterComputeResourceSummary(
+            currentFailoverLevel=self._current_failover_level(), numVmotions=0,
+            usageSummary=T.ClusterUsageSummary(
+                totalCpuCapacityMhz=totals['effectiveCpu'],
+                totalMemCapacityMB=totals['effectiveMemory'],
+                cpuReservationMhz=pool.reservation_used('cpu') if pool else 0,
+                memReservationMB=pool.reservation_used('memory') if pool else 0,
+                poweredOffCpuReservationMhz=sum(vm.cpu_reservation for vm in powered_off),
+                poweredOffMemReservationMB=sum(vm.memory_reservation for vm in powered_off),
+                cpuDemandMhz=cpu_demand, memDemandMB=mem_demand,
+                statsGenNumber=0, cpuEntitledMhz=cpu_demand, memEntitledMB=mem_demand,
+                poweredOffVmCount=len(vms) - len(powered_on), totalVmCount=len(vms)),
+            clusterMaintenanceModeStatus='notInMaintenanceMode', vcsHealthStatus='healthy',
+            admissionControlInfo=self._admission_control_info(),
+            currentEVCModeKey=self.evc_mode_key, **totals)
+
+    def _admission_control_info(self):
+        """What HA admission control holds back, for the policy configured
+        (unset while HA or its admission control is off)."""
+        T = self.T
+        das = self.settings.das
+        if not das.enabled or not das.admissionControlEnabled:
+            return None
+        policy = das.admissionControlPolicy
+        if isinstance(policy, T.ClusterFailoverResourcesAdmissionControlPolicy):
+            return T.ClusterFailoverResourcesAdmissionControlInfo(
+                currentCpuFailoverResourcesPercent=100 - (
+                    policy.cpuFailoverResourcesPercent or 0),
+                currentMemoryFailoverResourcesPercent=100 - (
+                    policy.memoryFailoverResourcesPercent or 0))
+        if isinstance(policy, T.ClusterFailoverHostAdmissionControlPolicy):
+            return T.ClusterFailoverHostAdmissionControlInfo(hostStatus=[
+                T.ClusterFailoverHostAdmissionControlInfoHostStatus(
+                    host=h.ref, status='green') for h in self.hosts
+                if h.ref in (policy.failoverHosts or ())])
+        return T.ClusterFailoverLevelAdmissionControlInfo(
+            currentFailoverLevel=self._current_failover_level())
+
+    def _current_failover_level(self):
+        """The host failures the cluster can take now: the configured level,
+        bounded by the hosts beyond the first; 0 without HA."""
+        das = self.settings.das
+        if not das.enabled:
+            return 0
+        return max(0, min(das.failoverLevel or 1, len(self.hosts) - 1))
+
+    @property
+    def summaryEx(self):
+        return self.summary
+
+    # -- methods ---------------------------------------------------------------
+    def GetResourceUsage(self, ctx):
+        """Used and total CPU and memory of the hosts, storage of their datastores."""
+        totals = self.totals()
+        stats = [h.quick_stats() for h in self.hosts]
+        datastores = _union(h.datastores for h in self.hosts)
+        capacity = sum(ds.capacity for ds in datastores)
+        free = sum(ds.free_space for ds in datastores)
+        return self.T.ClusterResourceUsageSummary(
+            cpuUsedMHz=sum(s.overallCpuUsage for s in stats),
+            cpuCapacityMHz=totals['effectiveCpu'],
+            memUsedMB=sum(s.overallMemoryUsage for s in stats),
+            memCapacityMB=totals['effectiveMemory'],
+            storageUsedMB=(capacity - free) // (1024 * 1024),
+            storageCapacityMB=capacity // (1024 * 1024))

@@ -1,0 +1,146 @@
+"""Datacenter: the root of a datacenter's four folders (vm, host, datastore,
+network), the datastores and networks in it, and PowerOnMultiVM_Task."""
+from vimsim.managed.entity import ManagedEntity, refs
+from vimsim.managed.inventory.compute_resource import check_powered_off
+from vimsim.managed.inventory.folder import Folder, container_class
+from vimsim.managed.monitoring.event_manager import datacenter_of
+from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.vm.provisioning import is_a, unregister_vm
+from vimsim.soap.fault import fault, localized
+
+
+@container_class('Datacenter')
+class Datacenter(ManagedEntity):
+    type_name = 'Datacenter'
+
+    def __init__(self, server, moid, name, parent, folder_ids=None):
+        """`folder_ids`: the moids of the vm, host, datastore and network
+        folders (ESX uses fixed ones); vCenter-style ids otherwise."""
+        super().__init__(server, moid, name, parent)
+        registry = server.objects
+        if folder_ids is None:
+            folder_ids = (registry.next_id('group-v'), registry.next_id('group-h'),
+                          registry.next_id('group-s'), registry.next_id('group-n'))
+        vm_id, host_id, ds_id, net_id = folder_ids
+        self.vm_folder = Folder(server, vm_id, 'vm', self,
+                                ('Folder', 'VirtualMachine', 'VirtualApp'))
+        self.host_folder = Folder(server, host_id, 'host', self,
+                                  ('Folder', 'ComputeResource'))
+        self.datastore_folder = Folder(server, ds_id, 'datastore', self,
+                                       ('Folder', 'Datastore', 'StoragePod'))
+        self.network_folder = Folder(server, net_id, 'network', self,
+                                     ('Folder', 'Network', 'DistributedVirtualSwitch'))
+        self.vmFolder = self.vm_folder.ref
+        self.hostFolder = self.host_folder.ref
+        self.datastoreFolder = self.datastore_folder.ref
+        self.networkFolder = self.network_folder.ref
+        self.datastores = []   # Datastore objects
+        self.networks = []     # Network, DistributedVirtualPortgroup objects
+        self.configuration = server.schema.types['DatacenterConfigInfo'].cls()
+
+    @property
+    def datastore(self):
+        return refs(self.datastores)
+
+    @property
+    def network(self):
+        return refs(self.networks)
+
+    def view_children(self):
+        return (self.vmFolder, self.hostFolder, self.datastoreFolder, self.networkFolder)
+
+    def folders(self):
+        return (self.vm_folder, self.host_folder, self.datastore_folder, self.network_folder)
+
+    # -- Destroy_Task --------------------------------------------------------------
+    def contents(self):
+        return [obj for folder in self.folders() for obj in folder.tree()]
+
+    def check_removable(self):
+        """InvalidPowerState while a VM of the datacenter is powered on."""
+        for obj in self.contents():
+            check = getattr(obj, 'check_removable', None)
+            if check is not None:
+                check()
+            elif is_a(self.server, obj, 'VirtualMachine'):
+                check_powered_off(obj)
+
+    def remove_with_contents(self, task):
+        """Take the datacenter and all it holds out of the inventory: compute
+        resources with their hosts and VMs, the VMs left (VmRemovedEvent; their
+        files stay), datastores, networks, switches and folders."""
+        contents = self.contents()
+        for obj in contents:
+            if hasattr(obj, 'remove_with_contents'):
+                obj.remove_with_contents(task)
+        for obj in contents:
+            if is_a(self.server, obj, 'VirtualMachine') and self.server.objects.get(obj.ref):
+                task.post_event('VmRemovedEvent', obj)
+                unregister_vm(obj)
+        for obj in contents + self.networks:
+            if not isinstance(obj, Folder):
+                obj.destroy()
+        for folder in self.folders():
+            folder.destroy_tree()
+        self.datastores, self.networks = [], []
+        parent = self.parent_object()
+        if parent is not None:
+            parent.remove_child(self)
+            parent.changed('childEntity')
+        self.destroy()
+
+    def Destroy_Task(self, ctx):
+        """Remove the datacenter and everything in it, as vCenter does: its
+        compute resources go with their hosts and VMs (Destroy_Task of each),
+        then its datastores, networks, switches and folders;
+        InvalidPowerState while one of its VMs is powered on."""
+        if self.server.esx:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+
+        def work(task):
+            self.check_removable()
+            self.remove_with_contents(task)
+            return None
+        return run_task(ctx, self, 'Destroy_Task', work)
+
+    # -- PowerOnMultiVM_Task ---------------------------------------------------------
+    def PowerOnMultiVM_Task(self, ctx, vm, option=None):
+        """Power on several VMs, as vCenter does for VMs DRS does not place:
+        each goes through its own PowerOnVM_Task (a subtask of this one: its
+        parentTaskKey and rootTaskKey), listed in the ClusterPowerOnVmResult's
+        `attempted` with that task; a VM refused before its task exists (a
+        template, a task in progress, not in this datacenter) is in
+        `notAttempted` with the fault. The VMs' events are the power-on
+        path's own (VmStartingEvent, VmPoweredOnEvent)."""
+        if self.server.esx:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        targets = [self.server.objects.resolve(ref) for ref in vm or ()]
+        for target in targets:
+            if target.type_name != 'VirtualMachine':
+                raise fault('InvalidArgument', 'A specified parameter was not correct: vm',
+                            invalidProperty='vm')
+        MethodFault = self.server.schema.types['MethodFault'].cls
+
+        def work(task):
+            T = self.T
+            attempted, not_attempted = [], []
+            for target in targets:
+                try:
+                    if self.server.objects.get(target.ref) is not target:
+                        raise fault('ManagedObjectNotFound', 'The object has already been '
+                                    'deleted or has not been completely created',
+                                    obj=target.ref)
+                    if datacenter_of(self.server, target) is not self:
+                        raise fault('InvalidArgument', 'A specified parameter was not '
+                                    'correct: vm', invalidProperty='vm')
+                    subtask = target.PowerOnVM_Task(ctx)
+                except MethodFault as error:
+                    not_attempted.append(T.ClusterNotAttemptedVmInfo(
+                        vm=target.ref, fault=localized(error)))
+                    continue
+                subtask.info.parentTaskKey = task.info.key
+                subtask.info.rootTaskKey = task.info.rootTaskKey or task.info.key
+                attempted.append(T.ClusterAttemptedVmInfo(vm=target.ref, task=subtask.ref))
+            return T.ClusterPowerOnVmResult(attempted=attempted, notAttempted=not_attempted,
+                                            recommendations=[])
+        return run_task(ctx, self, 'PowerOnMultiVM_Task', work)

@@ -1,0 +1,480 @@
+"""Folder: the inventory's containers, and what vCenter does through them:
+CreateFolder, CreateDatacenter, CreateCluster(Ex), CreateStoragePod,
+CreateVM_Task, RegisterVM_Task, MoveIntoFolder_Task,
+UnregisterAndDestroy_Task and Destroy_Task.
+
+Faults vCenter raises before a task exists (a parameter of the wrong type, a
+folder that cannot hold VMs) are raised by the handler; everything else is
+checked in the task's work, as vCenter does, so it becomes `info.error`.
+"""
+import re
+
+from vimsim.managed.entity import ManagedEntity
+from vimsim.managed.inventory.compute_resource import ClusterComputeResource, check_powered_off
+from vimsim.managed.inventory.resource_pool import ResourcePool
+from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_name, check_unique,
+                                            detach_vm, host_usable, invalid_argument, is_a,
+                                            next_sequence, pick_host, post_identity_events,
+                                            resolve_argument, unregister_vm, unregistered)
+from vimsim.managed.vm.virtual_machine import VirtualMachine
+from vimsim.schema import MoRef
+from vimsim.soap.fault import fault
+
+_DS_PATH = re.compile(r'^\[([^\]]*)\]\s*(.*)$')
+
+# the classes Folder's Create* methods make that import this module themselves
+# (Datacenter, StoragePod), registered as they are imported, as managers are
+CONTAINER_CLASSES = {}
+
+# ClusterConfigSpec(Ex) fields that name VMs or hosts: a new cluster has none
+_MEMBER_SPECS = ('dasVmConfigSpec', 'drsVmConfigSpec', 'rulesSpec', 'groupSpec',
+                 'dpmHostConfigSpec', 'vsanHostConfigSpec', 'vmOrchestrationSpec')
+
+
+def container_class(type_name):
+    """Class decorator: the class Folder creates objects of `type_name` with."""
+    def register(cls):
+        CONTAINER_CLASSES[type_name] = cls
+        return cls
+    return register
+
+
+def not_supported():
+    return fault('NotSupported', 'The operation is not supported on the object.')
+
+
+class Folder(ManagedEntity):
+    type_name = 'Folder'
+    FOLDER_PREFIXES = (('VirtualMachine', 'group-v'), ('ComputeResource', 'group-h'),
+                       ('Datastore', 'group-s'), ('Network', 'group-n'),
+                       ('Datacenter', 'group-d'))
+
+    def __init__(self, server, moid, name, parent, child_type):
+        super().__init__(server, moid, name, parent)
+        self.childType = list(child_type)
+        self.childEntity = []
+
+    def add_child(self, entity):
+        self.childEntity.append(entity.ref)
+        entity.parent = self.ref
+
+    def remove_child(self, entity):
+        if entity.ref in self.childEntity:
+            self.childEntity.remove(entity.ref)
+
+    def move_in(self, entity):
+        """Move an entity here from the folder holding it, reporting both
+        folders' and the entity's changes; False when it is here already."""
+        old = entity.parent_object()
+        if old is self:
+            return False
+        if old is not None and hasattr(old, 'remove_child'):
+            old.remove_child(entity)
+            old.changed('childEntity')
+        self.add_child(entity)
+        self.changed('childEntity')
+        entity.changed('parent')
+        return True
+
+    def view_children(self):
+        return self.childEntity
+
+    def accepts(self, obj):
+        """Whether `obj` may be a child of this folder (its childType)."""
+        managed = self.server.schema.managed.get(obj.type_name)
+        return managed is not None and any(managed.is_a(t) for t in self.childType)
+
+    def _require_vm_folder(self):
+        if 'VirtualMachine' not in self.childType:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+
+    # -- CreateFolder -------------------------------------------------------------------
+    def CreateFolder(self, ctx, name):
+        if 'Folder' not in self.childType:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        name = check_name(name)
+        check_unique(self.server, self, name)
+        prefix = next((p for t, p in self.FOLDER_PREFIXES if t in self.childType), 'group-v')
+        folder = Folder(self.server, self.server.objects.next_id(prefix), name, self,
+                        tuple(self.childType))
+        self.add_child(folder)
+        self.changed('childEntity')
+        return folder
+
+    # -- CreateDatacenter / CreateCluster(Ex) / CreateStoragePod ------------------------
+    def _new_child_name(self, child_type, name):
+        """The checks every Create* of a container makes, as vCenter orders
+        them: NotSupported when this folder cannot hold `child_type` (and on
+        ESX), InvalidName, DuplicateName; returns the stored name."""
+        if self.server.esx or child_type not in self.childType:
+            raise not_supported()
+        name = check_name(name)
+        check_unique(self.server, self, name)
+        return name
+
+    def _folder_argument(self):
+        return self.T.FolderEventArgument(name=self.name, folder=self.ref)
+
+    def CreateDatacenter(self, ctx, name):
+        """A datacenter with its four folders (vm, host, datastore, network);
+        DatacenterCreatedEvent."""
+        name = self._new_child_name('Datacenter', name)
+        server = self.server
+        datacenter = CONTAINER_CLASSES['Datacenter'](
+            server, server.objects.next_id('datacenter-'), name, self)
+        self.add_child(datacenter)
+        self.changed('childEntity')
+        event_manager(server).post('DatacenterCreatedEvent', datacenter, ctx=ctx,
+                                   parent=self._folder_argument())
+        return datacenter
+
+    def CreateClusterEx(self, ctx, name, spec):
+        return self._create_cluster(ctx, name, spec)
+
+    def CreateCluster(self, ctx, name, spec):
+        return self._create_cluster(ctx, name, spec)
+
+    def _create_cluster(self, ctx, name, spec):
+        """A cluster with its root resource pool and environment browser, the
+        spec applied as ReconfigureComputeResource_Task applies one;
+        InvalidArgument for spec parts that name VMs or hosts (a new cluster
+        has none); ClusterCreatedEvent."""
+        name = self._new_child_name('ComputeResource', name)
+        for field in _MEMBER_SPECS:
+            if getattr(spec, field, None):
+                raise fault('InvalidArgument', 'A specified parameter was not correct: '
+                            'spec.%s' % field, invalidProperty='spec.%s' % field)
+        server = self.server
+        cluster = ClusterComputeResource(server, server.objects.next_id('domain-c'), name, self)
+        ResourcePool(server, server.objects.next_id('resgroup-'), 'Resources', cluster, cluster)
+        try:
+            cluster.configure_from_spec(spec)
+        except Exception:
+            cluster.unlink()   # in the same reactor turn: no watcher saw it
+            raise
+        self.changed('childEntity')
+        event_manager(server).post('ClusterCreatedEvent', cluster, ctx=ctx,
+                                   parent=self._folder_argument())
+        return cluster
+
+    def CreateStoragePod(self, ctx, name):
+        """An empty datastore cluster, Storage DRS on as vCenter creates it."""
+        name = self._new_child_name('StoragePod', name)
+        pod = CONTAINER_CLASSES['StoragePod'](
+            self.server, self.server.objects.next_id('group-p'), name, self)
+        self.changed('childEntity')
+        return pod
+
+    # -- CreateVM_Task -----------------------------------------------------------------
+    def CreateVM_Task(self, ctx, config, pool, host=None):
+        self._require_vm_folder()
+        server = self.server
+        pool_object = resolve_argument(ctx, pool, 'ResourcePool', 'pool')
+        host_object = resolve_argument(ctx, host, 'HostSystem', 'host') \
+            if host is not None else None
+        compute = pool_object.owner_object
+        if host_object is not None and host_object not in compute.hosts:
+            raise invalid_argument('host')
+        if not config.files or not config.files.vmPathName:
+            raise invalid_argument('config.files')
+
+        def work(task):
+            name = check_name(config.name)
+            check_unique(server, self, name)
+            datacenter = datacenter_of(server, self)
+            datastore = self._datastore_of_path(datacenter, config.files.vmPathName, name)
+            networks = _spec_networks(server, datacenter, config)
+            target = host_object
+            if target is None:
+                target = pick_host(compute, datastore)
+                if target is None:
+                    raise fault('NoActiveHostInCluster', 'No host in the cluster is available '
+                                'to run the virtual machine.', computeResource=compute.ref) \
+                        if is_a(server, compute, 'ClusterComputeResource') else \
+                        invalid_argument('host')
+            else:
+                problem = host_usable(target)
+                if problem is not None:
+                    raise problem
+            if datastore not in target.datastores:
+                raise fault('DatastoreNotWritableOnHost', "The datastore '%s' is not "
+                            'accessible on the host.' % datastore.name,
+                            datastore=datastore.ref, name=datastore.name, host=target.ref)
+            for network in networks:
+                if network not in target.networks:
+                    raise fault('InvalidArgument', 'A specified parameter was not correct: '
+                                'config.deviceChange', invalidProperty='config.deviceChange')
+            vm = self._make_vm(ctx, name, pool_object, target, datastore, config)
+            task.post_event('VmBeingCreatedEvent', vm, configSpec=config)
+            post_identity_events(task, vm)
+            task.post_event('VmCreatedEvent', vm)
+            return vm
+        return run_task(ctx, self, 'CreateVM_Task', work)
+
+    def _datastore_of_path(self, datacenter, path, name):
+        parsed = parse_datastore_path(path)
+        if parsed is None:
+            raise fault('InvalidDatastorePath', "Invalid datastore path '%s'." % path,
+                        datastorePath=path)
+        ds_name, rest = parsed
+        datastore = next((ds for ds in (datacenter.datastores if datacenter else ())
+                          if ds.name == ds_name), None)
+        if datastore is None:
+            raise fault('InvalidDatastorePath', "Invalid datastore path '%s'." % path,
+                        name=ds_name, datastorePath=path)
+        if rest:
+            directory = rest.rsplit('/', 1)[0] if '/' in rest else rest
+            if rest.endswith('.vmx') and '/' not in rest:
+                directory = ''
+            taken = '[%s] %s' % (ds_name, directory or name)
+            for vm in datastore.vms:
+                if getattr(vm, 'directory', None) == taken:
+                    raise fault('FileAlreadyExists', "Cannot complete the operation because the "
+                                "file or folder %s already exists" % path, file=path)
+        else:
+            for vm in datastore.vms:
+                if getattr(vm, 'directory', None) == '[%s] %s' % (ds_name, name):
+                    raise fault('FileAlreadyExists', "Cannot complete the operation because the "
+                                "file or folder [%s] %s already exists" % (ds_name, name),
+                                file='[%s] %s' % (ds_name, name))
+        return datastore
+
+    def _make_vm(self, ctx, name, pool, host, datastore, config, template=False):
+        server = self.server
+        vm = VirtualMachine(server, server.new_vm_moid(), name, self, pool, host,
+                            datastore, None, next_sequence(server),
+                            num_cpu=config.numCPUs or 1, memory_mb=config.memoryMB or 32,
+                            guest_id=config.guestId or 'otherGuest64')
+        adopt_into_vapp(pool, vm)
+        try:
+            apply = getattr(vm, 'apply_config_spec', None)
+            if apply is not None:
+                apply(ctx, config, creating=True)
+        except Exception:
+            detach_vm(vm)
+            raise
+        vm.template = template
+        self.changed('childEntity')
+        host.changed('vm', 'summary')
+        pool.changed('vm', 'summary', 'runtime')
+        for ds in getattr(vm, 'datastore_objects', lambda: [datastore])():
+            ds.changed('vm', 'summary', 'info')
+        return vm
+
+    # -- RegisterVM_Task -----------------------------------------------------------------
+    def RegisterVM_Task(self, ctx, path, asTemplate, name=None, pool=None, host=None):
+        self._require_vm_folder()
+        server = self.server
+        pool_object = resolve_argument(ctx, pool, 'ResourcePool', 'pool') \
+            if pool is not None else None
+        host_object = resolve_argument(ctx, host, 'HostSystem', 'host') \
+            if host is not None else None
+        if asTemplate and host_object is None:
+            raise invalid_argument('host')
+        if not asTemplate and pool_object is None:
+            raise invalid_argument('pool')
+        if pool_object is not None and host_object is not None \
+                and host_object not in pool_object.owner_object.hosts:
+            raise invalid_argument('host')
+
+        def work(task):
+            store = unregistered(server)
+            saved = store.get(path)
+            if saved is None:
+                raise fault('NotFound', 'The object or item referred to could not be found.') \
+                    if parse_datastore_path(path) is None else \
+                    fault('FileNotFound', "File %s was not found" % path, file=path)
+            vm_name = check_name(name or saved.name)
+            check_unique(server, self, vm_name)
+            target_pool = pool_object or host_object.compute_resource.pool
+            target = host_object or pick_host(target_pool.owner_object, saved.datastore_object)
+            if target is None:
+                raise invalid_argument('host')
+            problem = host_usable(target)
+            if problem is not None:
+                raise problem
+            del store[path]
+            vm = saved
+            vm.name = vm_name
+            vm.parent = None
+            server.objects.add(vm)
+            self.add_child(vm)
+            vm.pool, vm.host = target_pool, target
+            target_pool.vms.append(vm)
+            adopt_into_vapp(target_pool, vm)
+            target.vms.append(vm)
+            for ds in getattr(vm, 'datastore_objects', lambda: [vm.datastore_object])():
+                if vm not in ds.vms:
+                    ds.vms.append(vm)
+                ds.changed('vm', 'summary', 'info')
+            for network in getattr(vm, 'network_objects', lambda: [vm.network_object])():
+                if network is not None and vm not in network.vms:
+                    network.vms.append(vm)
+                    network.changed('vm')
+            self.changed('childEntity')
+            target.changed('vm', 'summary')
+            target_pool.changed('vm', 'summary')
+            if asTemplate:
+                vm.become_template()
+            else:
+                vm.template = False
+            task.post_event('VmRegisteredEvent', vm)
+            return vm
+        return run_task(ctx, self, 'RegisterVM_Task', work)
+
+    # -- MoveIntoFolder_Task ---------------------------------------------------------------
+    def MoveIntoFolder_Task(self, ctx, list):
+        server = self.server
+        objects = [server.objects.resolve(ref) for ref in list or ()]
+
+        def work(task):
+            for obj in objects:
+                self._check_move(obj)
+            for obj in objects:
+                if self.move_in(obj) and hasattr(obj, 'vm_folder_moved'):
+                    obj.vm_folder_moved()
+            return None
+        return run_task(ctx, self, 'MoveIntoFolder_Task', work)
+
+    def _check_move(self, obj):
+        server = self.server
+        if not self.accepts(obj) or (isinstance(obj, Folder) and obj._is_special()):
+            raise not_supported()
+        # a folder may not go into itself or below itself
+        walker = self
+        while walker is not None:
+            if walker is obj:
+                raise fault('InvalidFolder', 'The request refers to an unexpected or unknown '
+                            'type.', target=obj.ref)
+            walker = walker.parent_object()
+        if datacenter_of(server, obj) is not datacenter_of(server, self) \
+                and not is_a(server, obj, 'Datacenter') and not is_a(server, obj, 'Folder'):
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        if obj.parent_object() is not self:
+            check_unique(server, self, obj.name)
+
+    # -- UnregisterAndDestroy_Task -----------------------------------------------------------
+    def UnregisterAndDestroy_Task(self, ctx):
+        if 'VirtualMachine' not in self.childType:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        if self._is_special():
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+
+        def work(task):
+            vms = self._all_vms()
+            for vm in vms:
+                if vm.power_state == 'poweredOn':
+                    raise fault('InvalidPowerState', 'The attempted operation cannot be '
+                                'performed in the current state (Powered on).',
+                                requestedState='poweredOff', existingState=vm.power_state)
+            for vm in vms:
+                task.post_event('VmRemovedEvent', vm)
+                unregister_vm(vm)
+            self.destroy_tree()
+            return None
+        return run_task(ctx, self, 'UnregisterAndDestroy_Task', work)
+
+    # -- Destroy_Task ----------------------------------------------------------------------
+    def Destroy_Task(self, ctx):
+        """Destroy the folder and its contents, as vCenter does: VMs (deleted),
+        datacenters and compute resources (with their hosts; their VMs leave
+        the inventory); InvalidPowerState while one of those VMs is powered on,
+        ResourceInUse for a datastore, network or switch in it."""
+        if self._is_special():
+            raise not_supported()
+
+        def work(task):
+            contents = [obj for obj in self.tree() if not isinstance(obj, Folder)]
+            for child in contents:
+                check = getattr(child, 'check_removable', None)
+                if check is not None:
+                    check()
+                elif is_a(self.server, child, 'VirtualMachine'):
+                    check_powered_off(child)
+                else:
+                    raise fault('ResourceInUse', 'The resource %s is in use.' % child.name,
+                                type=child.type_name, name=child.name)
+            for child in contents:
+                if hasattr(child, 'remove_with_contents'):
+                    child.remove_with_contents(task)
+            for vm in self._all_vms():
+                task.post_event('VmRemovedEvent', vm)
+                detach_vm(vm)
+            self.destroy_tree()
+            return None
+        return run_task(ctx, self, 'Destroy_Task', work)
+
+    def _is_special(self):
+        """The root folder and a datacenter's vm/host/datastore/network folders."""
+        parent = self.parent_object()
+        return parent is None or is_a(self.server, parent, 'Datacenter')
+
+    def tree(self):
+        out = [self]
+        for ref in list(self.childEntity):
+            child = self.server.objects.get(ref)
+            if child is None:
+                continue
+            if isinstance(child, Folder):
+                out.extend(child.tree())
+            else:
+                out.append(child)
+        return out
+
+    def _all_vms(self):
+        return [obj for obj in self.tree() if is_a(self.server, obj, 'VirtualMachine')]
+
+    def destroy_tree(self):
+        for ref in list(self.childEntity):
+            child = self.server.objects.get(ref)
+            if isinstance(child, Folder):
+                child.destroy_tree()
+        parent = self.parent_object()
+        if parent is not None and hasattr(parent, 'remove_child'):
+            parent.remove_child(self)
+            parent.changed('childEntity')
+        self.destroy()
+
+
+# -- where CreateVM_Task puts a VM ----------------------------------------------
+
+def parse_datastore_path(path):
+    """('ds', 'rest') of '[ds] rest'; None when malformed."""
+    match = _DS_PATH.match(path or '')
+    if match is None or not match.group(1):
+        return None
+    return match.group(1), match.group(2).strip()
+
+
+def _nic_network(server, datacenter, backing):
+    T = server.schema.types
+    if backing is None:
+        return None
+    if isinstance(backing, T['VirtualEthernetCardNetworkBackingInfo'].cls):
+        if backing.network is not None:
+            return server.objects.get(backing.network)
+        if datacenter is not None:
+            return next((n for n in datacenter.networks if n.name == backing.deviceName), None)
+    if isinstance(backing, T['VirtualEthernetCardDistributedVirtualPortBackingInfo'].cls):
+        port = backing.port
+        if port is not None and port.portgroupKey:
+            return server.objects.get(MoRef('DistributedVirtualPortgroup', port.portgroupKey))
+    if isinstance(backing, T['VirtualEthernetCardOpaqueNetworkBackingInfo'].cls) and \
+            datacenter is not None:
+        return next((n for n in datacenter.networks if n.type_name == 'OpaqueNetwork'
+                     and n.opaque_id == backing.opaqueNetworkId), None)
+    return None
+
+
+def _spec_networks(server, datacenter, config):
+    T = server.schema.types
+    found = []
+    for change in (config.deviceChange or ()) if config is not None else ():
+        device = change.device
+        if isinstance(device, T['VirtualEthernetCard'].cls) and change.operation == 'add':
+            network = _nic_network(server, datacenter, device.backing)
+            if network is not None and network not in found:
+                found.append(network)
+    return found

@@ -1,0 +1,498 @@
+"""ResourcePool: the root pool of a compute resource and its child pools;
+CreateResourcePool, UpdateConfig, UpdateChildResourceConfiguration,
+MoveIntoResourcePool, DestroyChildren, RefreshRuntime and Destroy_Task (child
+pools and VMs move to the parent).
+
+Primary state: owner (compute resource), child pools, VMs, and the cpu /
+memory allocation of a child pool with its change version. A root pool's
+allocation and every pool's `runtime` and `summary` are computed on read from
+the owner's capacity, the allocations below it and the VMs: `reservationUsed`
+is what the pool's children hold of it (a child pool its reservation, or what
+its descendants hold when that is more and its reservation is expandable; a
+powered-on VM its reservation), `unreservedForPool` what is left of it plus,
+when expandable, what its parent has left; `maxUsage` its limit, else its
+parent's. Memory figures there are in bytes, as vCenter reports them.
+Admission control (InsufficientResourcesFault) is not simulated yet.
+"""
+import copy
+from datetime import datetime, timezone
+
+from vimsim.managed.entity import ManagedEntity, refs
+from vimsim.managed.inventory.cluster_config import differences
+from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.vm.provisioning import (check_name, check_unique, event_argument,
+                                            invalid_argument, is_a)
+from vimsim.soap.fault import fault
+
+CPU_SHARES_NORMAL = 4000
+MEMORY_SHARES_NORMAL = 163840
+SHARE_LEVELS = {'low': 1, 'normal': 2, 'high': 4}   # relative to 'normal' / 2
+KINDS = (('cpu', 'cpuAllocation'), ('memory', 'memoryAllocation'))
+MB = 1024 * 1024
+
+
+def default_shares(kind):
+    """A pool's 'normal' shares of 'cpu' or 'memory'."""
+    return CPU_SHARES_NORMAL if kind == 'cpu' else MEMORY_SHARES_NORMAL
+
+
+def allocation_from(change, current, kind, path):
+    """The ResourceAllocationInfo a pool stores for `change` (a spec's), over
+    `current` (None: a new pool's defaults): shares filled in from their level,
+    as vCenter stores them; InvalidArgument naming `path` for what vCenter
+    refuses (a negative reservation, a limit below the reservation, custom
+    shares without a value)."""
+    if current is None:
+        if change is None or change.shares is None:
+            raise invalid_argument(path)
+        result = copy.deepcopy(change)
+        for attr, value in (('reservation', 0), ('expandableReservation', True),
+                            ('limit', -1), ('overheadLimit', -1)):
+            if getattr(result, attr) is None:
+                setattr(result, attr, value)
+    else:
+        result = copy.deepcopy(current)
+        for name in change._type._names:
+            value = getattr(change, name)
+            if value is not None and name not in ('dynamicType', 'dynamicProperty'):
+                setattr(result, name, copy.deepcopy(value))
+    shares = result.shares
+    if shares.level == 'custom':
+        if shares.shares is None or shares.shares < 0:
+            raise invalid_argument(path + '.shares')
+    else:
+        shares.shares = default_shares(kind) * SHARE_LEVELS.get(shares.level, 2) // 2
+    if result.reservation < 0:
+        raise invalid_argument(path + '.reservation')
+    if result.limit != -1 and (result.limit < 0 or result.limit < result.reservation):
+        raise invalid_argument(path + '.limit')
+    return result
+
+
+def _now():
+    return datetime.now(timezone.utc)
+
+
+class ResourcePool(ManagedEntity):
+    type_name = 'ResourcePool'
+    namespace = None
+
+    def __init__(self, server, moid, name, parent, owner, allocation=None):
+        """`parent`: the owner (root pool) or the parent pool. `allocation`:
+        (cpu, memory) ResourceAllocationInfo of a child pool; None means the
+        defaults (expandable, unlimited, normal shares)."""
+        super().__init__(server, moid, name, parent)
+        self.owner_object = owner
+        self.pools = []
+        self.vms = []
+        self.allocation = allocation
+        if isinstance(parent, ResourcePool):
+            parent.pools.append(self)
+        else:
+            owner.pool = self
+
+    def is_root(self):
+        return self.owner_object.pool is self
+
+    @property
+    def owner(self):
+        return self.owner_object.ref
+
+    @property
+    def resourcePool(self):
+        return refs(self.pools)
+
+    @property
+    def vm(self):
+        return refs(self.vms)
+
+    def view_children(self):
+        return refs(self.pools) + refs(self.vms)
+
+    # -- configuration -----------------------------------------------------------
+    def capacity(self, kind):
+        """The owner's effective capacity: MHz of cpu or MB of memory."""
+        totals = self.owner_object.totals()
+        return totals['effectiveCpu'] if kind == 'cpu' else totals['effectiveMemory']
+
+    def _allocations(self):
+        T = self.T
+        if self.is_root():
+            return tuple(T.ResourceAllocationInfo(
+                reservation=self.capacity(kind), expandableReservation=False,
+                limit=self.capacity(kind), overheadLimit=-1,
+                shares=T.SharesInfo(shares=default_shares(kind), level='normal'))
+                for kind, _ in KINDS)
+        if self.allocation is not None:
+            return self.allocation
+        return tuple(T.ResourceAllocationInfo(
+            reservation=0, expandableReservation=True, limit=-1, overheadLimit=-1,
+            shares=T.SharesInfo(shares=default_shares(kind), level='normal'))
+            for kind, _ in KINDS)
+
+    def allocation_of(self, kind):
+        return self._allocations()[0 if kind == 'cpu' else 1]
+
+    change_version = 1
+    last_modified = None
+
+    @property
+    def config(self):
+        cpu, memory = self._allocations()
+        return self.T.ResourceConfigSpec(entity=self.ref, changeVersion=str(self.change_version),
+                                         lastModified=self.last_modified,
+                                         cpuAllocation=cpu, memoryAllocation=memory)
+
+    @property
+    def childConfiguration(self):
+        return [child.config for child in self.pools]
+
+    def all_vms(self):
+        found = list(self.vms)
+        for pool in self.pools:
+            found.extend(pool.all_vms())
+        return found
+
+    # -- reservations ------------------------------------------------------------
+    @staticmethod
+    def vm_reservation(vm, kind):
+        return vm.cpu_reservation if kind == 'cpu' else vm.memory_reservation
+
+    def reservation_used_for_vms(self, kind):
+        return sum(self.vm_reservation(vm, kind) for vm in self.vms
+                   if vm.power_state == 'poweredOn')
+
+    def reservation_used(self, kind):
+        return sum(child.held(kind) for child in self.pools) + \
+            self.reservation_used_for_vms(kind)
+
+    def held(self, kind):
+        """What this pool holds of its parent's reservation."""
+        allocation = self.allocation_of(kind)
+        if allocation.expandableReservation:
+            return max(allocation.reservation, self.reservation_used(kind))
+        return allocation.reservation
+
+    def unreserved(self, kind):
+        if self.is_root():
+            return max(self.capacity(kind) - self.reservation_used(kind), 0)
+        allocation = self.allocation_of(kind)
+        left = max(allocation.reservation - self.reservation_used(kind), 0)
+        if allocation.expandableReservation:
+            left += self.parent_object().unreserved(kind)
+        return left
+
+    def max_usage(self, kind):
+        limit = self.allocation_of(kind).limit
+        if self.is_root() or (limit is not None and limit != -1):
+            return limit
+        return self.parent_object().max_usage(kind)
+
+    def usage(self, kind, overall):
+        scale = 1 if kind == 'cpu' else MB
+        return self.T.ResourcePoolResourceUsage(
+            reservationUsed=self.reservation_used(kind) * scale,
+            reservationUsedForVm=self.reservation_used_for_vms(kind) * scale,
+            unreservedForPool=self.unreserved(kind) * scale,
+            unreservedForVm=self.unreserved(kind) * scale,
+            overallUsage=overall * scale, maxUsage=self.max_usage(kind) * scale)
+
+    @property
+    def runtime(self):
+        cpu_used = memory_used = 0
+        for vm in self.all_vms():
+            cpu, memory = vm.usage_stats()
+            cpu_used += cpu
+            memory_used += memory
+        return self.T.ResourcePoolRuntimeInfo(
+            memory=self.usage('memory', memory_used), cpu=self.usage('cpu', cpu_used),
+            overallStatus='green', sharesScalable='notScalable')
+
+    @property
+    def summary(self):
+        T = self.T
+        vms = [vm for vm in self.all_vms() if vm.power_state == 'poweredOn']
+        cpu = sum(vm.usage_stats()[0] for vm in vms)
+        memory = sum(vm.usage_stats()[1] for vm in vms)
+        configured = sum(vm.memory_mb for vm in vms)
+        return T.ResourcePoolSummary(
+            name=self.name, config=self.config, runtime=self.runtime,
+            quickStats=T.ResourcePoolQuickStats(
+                overallCpuUsage=cpu, overallCpuDemand=cpu, guestMemoryUsage=memory,
+                hostMemoryUsage=memory, distributedCpuEntitlement=cpu,
+                distributedMemoryEntitlement=memory, staticCpuEntitlement=0,
+                staticMemoryEntitlement=0, privateMemory=memory, sharedMemory=0,
+                swappedMemory=0, balloonedMemory=0, overheadMemory=0,
+                consumedOverheadMemory=0, compressedMemory=0),
+            configuredMemoryMB=configured)
+
+    def reservations_changed(self):
+        """Report what a change of reservations below a pool changes: its own
+        and its ancestors' runtime and summary, the owner's summary."""
+        pool = self
+        while isinstance(pool, ResourcePool):
+            pool.changed('runtime', 'summary')
+            pool = pool.parent_object()
+        self.owner_object.changed('summary')
+
+    # -- events ------------------------------------------------------------------
+    def argument(self):
+        return event_argument(self.server, 'ResourcePoolEventArgument', 'resourcePool', self)
+
+    def post(self, ctx, type_name, **fields):
+        return event_manager(self.server).post(type_name, self, ctx=ctx,
+                                               resourcePool=self.argument(), **fields)
+
+    # -- CreateResourcePool ----------------------------------------------------------
+    def check_child_name(self, name, exclude=None):
+        other = next((p for p in self.pools if p.name == name and p is not exclude), None)
+        if other is not None:
+            raise fault('DuplicateName', "The name '%s' already exists." % name, name=name,
+                        object=other.ref)
+
+    def spec_allocations(self, spec):
+        return tuple(allocation_from(getattr(spec, field, None), None, kind, 'spec.' + field)
+                     for kind, field in KINDS)
+
+    def CreateResourcePool(self, ctx, name, spec):
+        """A child pool with `spec`'s allocations; DuplicateName among the children."""
+        name = check_name(name)
+        self.check_child_name(name)
+        pool = ResourcePool(self.server, self.server.objects.next_id('resgroup-'), name, self,
+                            self.owner_object, allocation=self.spec_allocations(spec))
+        self.changed('resourcePool', 'childConfiguration')
+        pool.reservations_changed()
+        pool.post(ctx, 'ResourcePoolCreatedEvent', parent=self.argument())
+        return pool
+
+    # -- CreateVApp --------------------------------------------------------------------
+    vapp_class = None   # VirtualApp, which derives from this class: set by its module
+
+    def CreateVApp(self, ctx, name, resSpec, configSpec, vmFolder=None):
+        """A vApp in this pool: listed in `vmFolder` (its datacenter's VM folder
+        when unset) or, in a vApp, a child vApp, which has no folder."""
+        name = check_name(name)
+        child = self.type_name == 'VirtualApp'
+        folder = None
+        if vmFolder is not None:
+            if child:
+                raise invalid_argument('vmFolder')
+            folder = self.server.objects.resolve(vmFolder)
+            if not is_a(self.server, folder, 'Folder') or 'VirtualApp' not in folder.childType:
+                raise invalid_argument('vmFolder')
+        elif not child:
+            folder = datacenter_of(self.server, self).vm_folder
+        self.check_child_name(name)
+        if folder is not None:
+            check_unique(self.server, folder, name)
+        vapp = self.vapp_class(self.server, self.server.objects.next_id('resgroup-v'), name,
+                               self, self.owner_object, folder,
+                               allocation=self.spec_allocations(resSpec), annotation='',
+                               product=None)
+        vapp.apply_vapp_config(configSpec, 'configSpec')
+        self.changed('resourcePool', 'childConfiguration')
+        if folder is not None:
+            folder.changed('childEntity')
+        vapp.reservations_changed()
+        vapp.post(ctx, 'ResourcePoolCreatedEvent', parent=self.argument())
+        return vapp
+
+    # -- UpdateConfig / UpdateChildResourceConfiguration ---------------------------------
+    def updated_allocations(self, config, path):
+        """The allocations `config` gives this pool (checked, not applied)."""
+        if self.is_root():
+            raise invalid_argument(path)
+        if config.changeVersion is not None and config.changeVersion != str(self.change_version):
+            raise fault('ConcurrentAccess', 'Cannot complete operation due to concurrent '
+                        'modification by another operation.')
+        return tuple(allocation_from(getattr(config, field), self.allocation_of(kind), kind,
+                                     '%s.%s' % (path, field)) if getattr(config, field)
+                     is not None else self.allocation_of(kind) for kind, field in KINDS)
+
+    def set_allocations(self, ctx, allocations):
+        changes = []
+        for (kind, field), old, new in zip(KINDS, self._allocations(), allocations):
+            changes.extend(differences('config.' + field, old, new))
+        self.allocation = allocations
+        self.change_version += 1
+        self.last_modified = _now()
+        self.changed('config', 'summary')
+        parent = self.parent_object()
+        if isinstance(parent, ResourcePool):
+            parent.changed('childConfiguration')
+        self.reservations_changed()
+        return changes
+
+    def UpdateConfig(self, ctx, name=None, config=None):
+        """Rename and/or reconfigure; InvalidName, DuplicateName among the
+        siblings, ConcurrentAccess for a stale changeVersion."""
+        new_name = None
+        if name is not None:
+            new_name = check_name(name, self)
+            parent = self.parent_object()
+            if isinstance(parent, ResourcePool):
+                parent.check_child_name(new_name, exclude=self)
+        allocations = self.updated_allocations(config, 'config') if config is not None \
+            else None
+        changes = []
+        if new_name is not None and new_name != self.name:
+            changes.append('name: %s -> %s' % (self.name, new_name))
+            self.name = new_name
+            self.changed('name', 'summary')
+        if allocations is not None:
+            changes.extend(self.set_allocations(ctx, allocations))
+        self.post_reconfigured(ctx, changes)
+        return None
+
+    def post_reconfigured(self, ctx, changes):
+        self.post(ctx, 'ResourcePoolReconfiguredEvent',
+                  configChanges=self.T.ChangesInfoEventArgument(modified='\n'.join(changes)))
+
+    def UpdateChildResourceConfiguration(self, ctx, spec):
+        """Reconfigure child pools and VMs at once: every spec is checked
+        before any is applied; an entity that is not a child is refused."""
+        plans = []
+        for index, item in enumerate(spec or ()):
+            path = 'spec[%d]' % index
+            child = self.server.objects.get(item.entity) if item.entity is not None else None
+            if child is None or (child not in self.pools and child not in self.vms):
+                raise invalid_argument(path + '.entity')
+            if child in self.pools:
+                plans.append((child, child.updated_allocations(item, path)))
+            else:
+                plans.append((child, item))
+        for child, plan in plans:
+            if isinstance(child, ResourcePool):
+                child.post_reconfigured(ctx, child.set_allocations(ctx, plan))
+            else:
+                vm_spec = self.T.VirtualMachineConfigSpec(cpuAllocation=plan.cpuAllocation,
+                                                          memoryAllocation=plan.memoryAllocation)
+                child.apply_config_spec(ctx, vm_spec)
+                child.changed('resourceConfig', 'config', 'summary')
+                event_manager(self.server).post('VmReconfiguredEvent', child, ctx=ctx,
+                                                configSpec=vm_spec)
+        self.changed('childConfiguration')
+        self.reservations_changed()
+        return None
+
+    # -- MoveIntoResourcePool ----------------------------------------------------------
+    def MoveIntoResourcePool(self, ctx, list):
+        """Move pools, vApps and VMs of the same compute resource here."""
+        objects = [self.server.objects.resolve(ref) for ref in list or ()]
+        for obj in objects:
+            self.check_move(obj)
+        for obj in objects:
+            old = obj.parent_object() if isinstance(obj, ResourcePool) else obj.pool
+            if old is self:
+                continue
+            if isinstance(obj, ResourcePool):
+                old.pools.remove(obj)
+                self.pools.append(obj)
+                obj.parent = self.ref
+                obj.changed('parent')
+                old.changed('resourcePool', 'childConfiguration')
+                self.changed('resourcePool', 'childConfiguration')
+                obj.post(ctx, 'ResourcePoolMovedEvent', oldParent=old.argument(),
+                         newParent=self.argument())
+            else:
+                self.take_vm(obj)
+                event_manager(self.server).post('VmResourcePoolMovedEvent', obj, ctx=ctx,
+                                                oldParent=old.argument(),
+                                                newParent=self.argument())
+            old.reservations_changed()
+        self.reservations_changed()
+        return None
+
+    def check_move(self, obj):
+        if not (is_a(self.server, obj, 'ResourcePool') or
+                is_a(self.server, obj, 'VirtualMachine')):
+            raise invalid_argument('list')
+        if isinstance(obj, ResourcePool) and self.type_name == 'VirtualApp':
+            raise invalid_argument('list')   # a vApp holds VMs; child vApps it creates
+        if isinstance(obj, ResourcePool):
+            if obj.is_root() or obj.owner_object is not self.owner_object:
+                raise invalid_argument('list')
+            walker = self
+            while isinstance(walker, ResourcePool):
+                if walker is obj:
+                    raise invalid_argument('list')
+                walker = walker.parent_object()
+            if obj.parent_object() is not self:
+                self.check_child_name(obj.name)
+        elif obj.pool is None or obj.pool.owner_object is not self.owner_object:
+            raise invalid_argument('list')
+
+    def take_vm(self, vm):
+        """Make `vm` (in another pool of the same owner) one of this pool's VMs."""
+        old = vm.pool
+        old.vms.remove(vm)
+        old.changed('vm')
+        old.release_vm(vm)
+        self.vms.append(vm)
+        vm.pool = self
+        self.changed('vm')
+        vm.changed('resourcePool')
+
+    def release_vm(self, vm):
+        """What leaving this pool means for a VM beyond the lists (vApps)."""
+
+    # -- DestroyChildren / Destroy_Task --------------------------------------------------
+    def move_contents_to(self, target, task=None, ctx=None):
+        """Hand this pool's VMs and child pools to `target`, with vCenter's events."""
+        for vm in list(self.vms):
+            target.take_vm(vm)
+            fields = dict(oldParent=self.argument(), newParent=target.argument())
+            if task is not None:
+                task.post_event('VmResourcePoolMovedEvent', vm, **fields)
+            else:
+                event_manager(self.server).post('VmResourcePoolMovedEvent', vm, ctx=ctx,
+                                                **fields)
+        for child in list(self.pools):
+            self.pools.remove(child)
+            target.pools.append(child)
+            child.parent = target.ref
+            child.changed('parent')
+        target.changed('vm', 'resourcePool', 'childConfiguration')
+
+    def destroy_pool(self, post):
+        """Take this (non-root) pool out, its contents moved to its parent;
+        `post(type, entity, **fields)` posts its ResourcePoolDestroyedEvent."""
+        parent = self.parent_object()
+        parent.pools.remove(self)
+        post('ResourcePoolDestroyedEvent', self.owner_object, resourcePool=self.argument())
+        parent.changed('resourcePool', 'childConfiguration')
+        self.destroy()
+
+    def DestroyChildren(self, ctx):
+        """Destroy the child pools (not vApps) and theirs; the VMs and vApps
+        they held come to this pool."""
+        def post(type_name, entity, **fields):
+            event_manager(self.server).post(type_name, entity, ctx=ctx, **fields)
+        for child in list(self.pools):
+            if child.type_name == 'VirtualApp':
+                continue
+            child.DestroyChildren(ctx)
+            child.move_contents_to(self, ctx=ctx)
+            child.destroy_pool(post)
+        self.reservations_changed()
+        return None
+
+    def Destroy_Task(self, ctx):
+        if self.is_root():
+            raise invalid_argument('self')
+
+        def work(task):
+            parent = self.parent_object()
+            self.move_contents_to(parent, task=task)
+            self.destroy_pool(task.post_event)
+            parent.reservations_changed()
+            return None
+        return run_task(ctx, self, 'Destroy_Task', work)
+
+    # -- RefreshRuntime --------------------------------------------------------------------
+    def RefreshRuntime(self, ctx):
+        """The runtime is computed on every read; refreshing tells watchers to re-read it."""
+        self.changed('runtime', 'summary')
+        return None
+

@@ -1,0 +1,2 @@
+"""Networks: Network, OpaqueNetwork, DistributedVirtualSwitch and
+DistributedVirtualPortgroup."""

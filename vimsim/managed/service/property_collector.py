@@ -1,0 +1,488 @@
+"""PropertyCollector: RetrieveProperties(Ex), paging, collectors per session.
+
+Object selection follows the vmodl semantics: each ObjectSpec names a start
+object; its selectSet is applied recursively; a TraversalSpec follows one
+property of objects of its type to the objects it names; a plain SelectionSpec
+refers by name to a TraversalSpec defined anywhere in the same filter spec;
+`skip` leaves an object out of the result while still traversing through it.
+
+Large retrievals never hold the reactor for long: a request naming more than
+PLAN_SLICE start objects is planned in slices across reactor turns, and an
+answer of more than STREAM_MIN objects is read and encoded one batch at a
+time while it is written (`encode.Streamed`), so other clients are served in
+between and memory holds about a batch, not the whole answer.
+
+Without a session a caller reads only the System.Anonymous properties
+(`check_readable`), and the unfinished paged retrievals a caller holds are
+bounded (`-session-max-retrievals`).
+"""
+import collections
+import itertools
+
+from twisted.internet import defer, task
+
+from vimsim.managed.base import ManagedObject, gc_paused
+from vimsim.managed.paths import check_path, path_reader, read_path
+from vimsim.managed.service.updates import CollectorSession
+from vimsim.schema import MoRef
+from vimsim.soap.encode import Batches, Streamed, Typed
+from vimsim.soap.fault import (InvalidArgument, ManagedObjectNotFound,
+                               NotAuthenticated, fault, localized)
+
+ANONYMOUS = 'System.Anonymous'
+
+
+def check_readable(ctx, obj, path):
+    """NotAuthenticated unless the caller may read property `path` of `obj`.
+    A session reads everything; without one only the System.Anonymous
+    properties are readable (ServiceInstance.content,
+    SessionManager.currentSession, the locale lists): vCenter admits
+    RetrieveProperties(Ex) and Fetch before login, but each property read
+    still needs its privilege."""
+    if ctx.session is not None:
+        return
+    field = ctx.server.schema.managed[obj.type_name].property_map.get(path.partition('.')[0])
+    if field is None or field.privilege != ANONYMOUS:
+        raise NotAuthenticated(obj.ref, (field.privilege if field is not None else None)
+                               or 'System.View')
+
+PLAN_SLICE = 2000     # start objects (ObjectSpecs) selected per reactor turn
+STREAM_MIN = 100      # answers with more objects than this are streamed
+BATCH_VALUES = 128    # property values read per batch of a streamed answer
+
+
+def as_refs(value):
+    """The MoRefs a traversal path yields (a single one or an array)."""
+    if value is None:
+        return ()
+    if isinstance(value, MoRef):
+        return (value,)
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if isinstance(v, MoRef)]
+    return ()
+
+
+class PropertyCollector(ManagedObject):
+    type_name = 'PropertyCollector'
+    held_as = 'property collector'
+
+    def __init__(self, server, moid, owner=None):
+        super().__init__(server, moid)
+        self.owner = owner
+        self._tokens = itertools.count(1)
+        self._sessions = {}   # session key -> CollectorSession
+        # the unfinished retrievals of callers without a session, who share one allowance
+        self._anonymous_retrievals = collections.OrderedDict()
+
+    def _state(self, ctx):
+        """This session's filters and update log on this collector (the
+        default collector is one object, but each session sees its own)."""
+        session = ctx.session
+        state = self._sessions.get(session.key)
+        if state is None:
+            state = self._sessions[session.key] = CollectorSession(self, session)
+
+            def close():
+                self._sessions.pop(session.key, None)
+                state.close()
+            session.on_close(close)
+        return state
+
+    def read(self, name, ctx):
+        if name == 'filter':
+            state = self._sessions.get(ctx.session.key) if ctx.session else None
+            return [f.ref for f in state.filters] if state else []
+        return super().read(name, ctx)
+
+    # -- selection ----------------------------------------------------------
+    def select(self, ctx, spec, tolerate_missing=False):
+        """The objects a PropertyFilterSpec selects, in traversal order, and
+        the references of start objects that do not exist (a fault unless the
+        spec reports missing objects, or `tolerate_missing`)."""
+        return _finish(self._select_steps(ctx, spec, tolerate_missing))
+
+    def _select_steps(self, ctx, spec, tolerate_missing=False):
+        """`select` as steps: yields after every PLAN_SLICE start objects."""
+        schema = ctx.server.schema
+        objects = ctx.server.objects
+        named = {}
+        for object_spec in spec.objectSet:
+            _collect_named(object_spec.selectSet, named)
+        selected = {}
+        missing = []
+        visited = set()
+        get = objects.getter()
+        anonymous = ctx.session is None
+
+        def traverse(obj, select_set):
+            for selection in select_set or ():
+                traversal = selection if _is_traversal(selection) else named.get(selection.name)
+                if traversal is None:
+                    raise InvalidArgument('selectSet',
+                                          'Unknown selection spec name %s' % selection.name)
+                key = (obj.ref, id(traversal))
+                if key in visited:
+                    continue
+                visited.add(key)
+                if traversal.type not in schema.managed:
+                    raise fault('InvalidType', 'Unknown type %s' % traversal.type,
+                                argument='type')
+                if not schema.managed[obj.type_name].is_a(traversal.type):
+                    continue
+                if anonymous:
+                    check_readable(ctx, obj, traversal.path)
+                value, _ = read_path(obj, traversal.path, ctx)
+                skip, further = traversal.skip, traversal.selectSet
+                for ref in as_refs(value):
+                    target = get(ref)
+                    if target is None:
+                        continue
+                    if not skip:
+                        selected.setdefault(ref, target)
+                    if further:
+                        traverse(target, further)
+
+        for count, object_spec in enumerate(spec.objectSet, 1):
+            if count % PLAN_SLICE == 0:
+                yield
+            start = objects.get(object_spec.obj)
+            if start is None:
+                if spec.reportMissingObjectsInResults or tolerate_missing:
+                    missing.append(object_spec.obj)
+                    continue
+                raise ManagedObjectNotFound(object_spec.obj)
+            if not object_spec.skip:
+                selected.setdefault(start.ref, start)
+            traverse(start, object_spec.selectSet)
+        return list(selected.values()), missing
+
+    def plan(self, ctx, spec, tolerate_missing=False):
+        """[(object, property paths)] for one filter spec, plus missing refs.
+        Objects of a type no PropertySpec names are not reported."""
+        with gc_paused():
+            return _finish(self._plan_steps(ctx, spec, tolerate_missing))
+
+    def _plan_steps(self, ctx, spec, tolerate_missing=False):
+        """`plan` as steps (see `_select_steps`)."""
+        schema = ctx.server.schema
+        for prop_spec in spec.propSet:
+            if prop_spec.type not in schema.managed:
+                raise fault('InvalidType', 'Unknown type %s' % prop_spec.type,
+                            argument='type')
+            for path in prop_spec.pathSet or ():
+                check_path(schema, prop_spec.type, path, ctx.version)
+        objects, missing = yield from self._select_steps(ctx, spec, tolerate_missing)
+        planned = []
+        by_type = {}   # type name -> the paths (one list shared by its objects) or None
+        for obj in objects:
+            type_name = obj.type_name
+            try:
+                paths = by_type[type_name]
+            except KeyError:
+                paths = by_type[type_name] = self._paths_of(ctx, spec, type_name)
+            if paths is not None:
+                planned.append((obj, paths))
+        if ctx.session is None:
+            for obj, paths in planned:
+                for path in paths:
+                    check_readable(ctx, obj, path)
+        return planned, missing
+
+    @staticmethod
+    def _paths_of(ctx, spec, type_name):
+        """The paths the spec asks of objects of a type; None when no
+        PropertySpec names the type."""
+        managed = ctx.server.schema.managed[type_name]
+        paths = None
+        for prop_spec in spec.propSet:
+            if not managed.is_a(prop_spec.type):
+                continue
+            if paths is None:
+                paths = {}
+            if prop_spec.all:
+                for field in managed.properties:
+                    if field.since <= ctx.version:
+                        paths[field.name] = None
+            for path in prop_spec.pathSet or ():
+                paths[path] = None
+        return list(paths) if paths is not None else None
+
+    def contents(self, ctx, planned, missing=()):
+        """ObjectContent for each planned object, and for missing refs."""
+        with gc_paused():
+            return next(self._content_batches(ctx, planned, missing))
+
+    def _streamed_contents(self, ctx, planned, missing):
+        """The ObjectContents as `Batches` read when the answer is written:
+        an object gone by then is left out."""
+        batches = self._content_batches(ctx, planned, missing, BATCH_VALUES, live_only=True)
+
+        def paused():
+            while True:
+                with gc_paused():
+                    batch = next(batches, None)
+                if batch is None:
+                    return
+                yield batch
+        return Batches(paused())
+
+    def _content_batches(self, ctx, planned, missing, batch_values=None, live_only=False):
+        """Lists of ObjectContent: one of everything, or (with `batch_values`)
+        one per that many property values read, the missing refs last."""
+        types = ctx.server.schema.types
+        object_content = _object_content(types['ObjectContent'].cls)
+        dynamic_property = _dynamic_property(types['DynamicProperty'].cls)
+        MissingProperty = types['MissingProperty'].cls
+        MethodFault = types['MethodFault'].cls
+        readers = {}   # (class, type name) -> {path: path_reader}
+        result = []
+        append = result.append
+        values = 0
+        live = ctx.server.objects.getter()
+        for obj, paths in planned:
+            if live_only and live(obj.ref) is not obj:
+                continue
+            prop_set = []
+            missing_set = None
+            kind = (type(obj), obj.type_name)
+            table = readers.get(kind)
+            if table is None:
+                table = readers[kind] = {}
+            for path in paths:
+                reader = table.get(path)
+                if reader is None:
+                    reader = table[path] = path_reader(obj, path, ctx)
+                try:
+                    value, field = reader(obj)
+                except Exception as error:  # a fault reading one property
+                    if not isinstance(error, MethodFault):
+                        raise
+                    if missing_set is None:
+                        missing_set = []
+                    missing_set.append(MissingProperty(path=path, fault=localized(error)))
+                    continue
+                if value is not None:
+                    prop_set.append(dynamic_property(path, Typed(value, field)))
+            append(object_content(obj.ref, prop_set or None, missing_set))
+            if batch_values is not None:
+                values += len(paths)
+                if values >= batch_values:
+                    yield result
+                    result = []
+                    append = result.append
+                    values = 0
+        for ref in missing:
+            append(object_content(ref, None, [MissingProperty(
+                path='', fault=localized(ManagedObjectNotFound(ref)))]))
+        yield result
+
+    # -- API methods ---------------------------------------------------------
+    def RetrieveProperties(self, ctx, specSet):
+        return self._planned(ctx, specSet, lambda planned, missing: self._all(
+            ctx, planned, missing))
+
+    def RetrievePropertiesEx(self, ctx, specSet, options):
+        return self._planned(ctx, specSet, lambda planned, missing: self._page(
+            ctx, planned, missing, options.maxObjects))
+
+    def ContinueRetrievePropertiesEx(self, ctx, token):
+        planned, missing, page_size = self._take_token(ctx, token)
+        return self._page(ctx, planned, missing, page_size)
+
+    def CancelRetrievePropertiesEx(self, ctx, token):
+        self._take_token(ctx, token)
+
+    def CreateFilter(self, ctx, spec, partialUpdates):
+        return self._state(ctx).add_filter(ctx, spec, partialUpdates).ref
+
+    def WaitForUpdatesEx(self, ctx, version=None, options=None):
+        max_wait = options.maxWaitSeconds if options is not None else None
+        max_updates = options.maxObjectUpdates if options is not None else None
+        if max_wait is not None and max_wait < 0:
+            raise InvalidArgument('maxWaitSeconds')
+        if max_updates is not None and max_updates < 0:
+            raise InvalidArgument('maxObjectUpdates')
+        return self._state(ctx).wait(version or '', max_wait, max_updates)
+
+    def WaitForUpdates(self, ctx, version=None):
+        return self._state(ctx).wait(version or '', None, None)
+
+    def CheckForUpdates(self, ctx, version=None):
+        return self._state(ctx).wait(version or '', 0, None)
+
+    def CancelWaitForUpdates(self, ctx):
+        self._state(ctx).cancel_waits()
+
+    def CreatePropertyCollector(self, ctx):
+        ctx.session.make_room(self.held_as, ctx.server.options.session_max_collectors)
+        collector = PropertyCollector(
+            ctx.server, 'session[%s]%s' % (ctx.session.key, ctx.server.new_uuid()),
+            owner=ctx.session)
+        ctx.session.own(collector)
+        return collector.ref
+
+    def DestroyPropertyCollector(self, ctx):
+        if self.owner is None:
+            raise fault('InvalidRequest', 'The default PropertyCollector cannot be destroyed')
+        self.owner.disown(self)
+        self.destroy()
+
+    # -- helpers --------------------------------------------------------------
+    def _planned(self, ctx, spec_set, answer):
+        """answer(planned, missing) for the spec set: now, or for many start
+        objects once planned in slices (a Deferred)."""
+        steps = self._plan_all_steps(ctx, spec_set)
+        if sum(len(spec.objectSet) for spec in spec_set) <= PLAN_SLICE:
+            with gc_paused():
+                planned, missing = _finish(steps)
+            return answer(planned, missing)
+        return _cooperate(steps).addCallback(lambda plan: answer(*plan))
+
+    def _plan_all_steps(self, ctx, spec_set):
+        planned, missing = [], []
+        for spec in spec_set:
+            objects, refs = yield from self._plan_steps(ctx, spec)
+            planned.extend(objects)
+            missing.extend(refs)
+        return planned, missing
+
+    def _all(self, ctx, planned, missing):
+        if len(planned) + len(missing) > STREAM_MIN:
+            return Streamed(self._streamed_contents(ctx, planned, missing))
+        return self.contents(ctx, planned, missing)
+
+    def _page(self, ctx, planned, missing, page_size):
+        if page_size is not None and page_size <= 0:
+            page_size = None
+        if page_size is not None and len(planned) + len(missing) > page_size:
+            head, planned = planned[:page_size], planned[page_size:]
+            token = self._hold(ctx, (planned, missing, page_size))
+            planned, missing = head, ()
+        else:
+            token = None
+        RetrieveResult = ctx.server.schema.types['RetrieveResult'].cls
+        if len(planned) + len(missing) > STREAM_MIN:
+            return Streamed(RetrieveResult(
+                token=token, objects=self._streamed_contents(ctx, planned, missing)))
+        objects = self.contents(ctx, planned, missing)
+        if not objects:
+            return None
+        return RetrieveResult(token=token, objects=objects)
+
+    def _retrievals(self, ctx):
+        """(collector, token) -> the rest of a paged retrieval, for the caller."""
+        return ctx.session.retrievals if ctx.session is not None else self._anonymous_retrievals
+
+    def _hold(self, ctx, rest):
+        """A token for the rest of a retrieval. Past -session-max-retrievals
+        the caller's oldest unfinished retrieval expires (continuing it answers
+        InvalidArgument, as any expired token does): a client that never
+        finishes its retrievals cannot grow the server, and its new calls are
+        still answered."""
+        held = self._retrievals(ctx)
+        while len(held) >= ctx.server.options.session_max_retrievals:
+            held.popitem(last=False)
+        token = str(next(self._tokens))
+        held[(self, token)] = rest
+        return token
+
+    def _take_token(self, ctx, token):
+        rest = self._retrievals(ctx).pop((self, token), None)
+        if rest is None:
+            raise InvalidArgument('token', 'Unknown or expired token %s' % token)
+        return rest
+
+    def destroy(self):
+        self._anonymous_retrievals.clear()
+        if self.owner is not None:
+            for key in [key for key in self.owner.retrievals if key[0] is self]:
+                del self.owner.retrievals[key]
+        for state in list(self._sessions.values()):
+            state.close()
+        self._sessions.clear()
+        super().destroy()
+
+
+def _finish(steps):
+    """Run a generator of steps to its end; its return value."""
+    try:
+        while True:
+            next(steps)
+    except StopIteration as done:
+        return done.value
+
+
+def _cooperate(steps):
+    """A Deferred of a generator's return value, its steps run by the reactor's
+    cooperator (a few milliseconds of them per turn, each with the garbage
+    collector paused); cancelling it stops them."""
+    outcome = []
+
+    def paused():
+        while True:
+            with gc_paused():
+                try:
+                    next(steps)
+                except StopIteration as done:
+                    outcome.append(done.value)
+                    return
+            yield
+
+    work = task.cooperate(paused())
+    result = defer.Deferred(lambda _: work.stop())
+
+    def finished(_):
+        if not result.called:
+            result.callback(outcome[0])
+
+    def failed(failure):
+        if not result.called:
+            result.errback(failure)
+    work.whenDone().addCallbacks(finished, failed)
+    return result
+
+
+def _object_content(cls):
+    """cls(obj=, propSet=, missingSet=), without the keyword handling."""
+    if cls._type._names != ('dynamicType', 'dynamicProperty', 'obj', 'propSet', 'missingSet'):
+        return lambda obj, prop_set, missing_set: cls(obj=obj, propSet=prop_set,
+                                                      missingSet=missing_set)
+    new = cls.__new__
+
+    def make(obj, prop_set, missing_set):
+        content = new(cls)
+        content.dynamicType = content.dynamicProperty = None
+        content.obj = obj
+        content.propSet = prop_set
+        content.missingSet = missing_set
+        return content
+    return make
+
+
+def _dynamic_property(cls):
+    """cls(name=, val=), without the keyword handling."""
+    if cls._type._names != ('name', 'val'):
+        return lambda name, val: cls(name=name, val=val)
+    new = cls.__new__
+
+    def make(name, val):
+        prop = new(cls)
+        prop.name = name
+        prop.val = val
+        return prop
+    return make
+
+
+def _is_traversal(selection):
+    return selection._type.name == 'TraversalSpec'
+
+
+def _collect_named(select_set, named):
+    """Every named TraversalSpec in a selectSet tree, by name."""
+    for selection in select_set or ():
+        if _is_traversal(selection):
+            if selection.name and selection.name not in named:
+                named[selection.name] = selection
+                _collect_named(selection.selectSet, named)
+            elif not selection.name:
+                _collect_named(selection.selectSet, named)

@@ -1,0 +1,703 @@
+"""Live updates: property filters, the change hub and WaitForUpdates.
+
+Every model change reaches the hub through one call, `changes.changed(obj,
+names)` (ManagedObject.changed), or through the registry when an object is
+added or removed. The hub knows, per object, the filters reporting it, so a
+change costs what its watchers cost; at the end of the reactor turn each
+marked filter re-reads only the changed object's requested paths and diffs
+them against what it last reported. The resulting ObjectUpdates go, numbered,
+into the per-session update log of the filter's collector, and any waiting
+WaitForUpdates call is answered at once: no polling, no re-traversal per
+change (a filter re-runs its traversal only when the inventory's structure
+changes).
+
+Each filter's work runs on its own: a defect in it (an exception other than
+a vim fault, which goes to the update's missingSet) destroys that filter and
+tells its owner, and never reaches another session's call.
+"""
+import bisect
+import copy
+import itertools
+import logging
+from operator import attrgetter, itemgetter
+
+from twisted.internet import defer, reactor, task
+
+from vimsim.managed.base import ManagedObject
+from vimsim.managed.paths import read_path
+from vimsim.managed.service.view import View
+from vimsim.schema import DataObject, MoRef
+from vimsim.soap import encode
+from vimsim.soap.fault import ManagedObjectNotFound, fault, localized
+
+log = logging.getLogger(__name__)
+
+# Properties whose change can change what a traversal or a view reaches.
+STRUCTURE = frozenset(('childEntity', 'vm', 'host', 'resourcePool', 'vmFolder', 'hostFolder',
+                       'datastoreFolder', 'networkFolder', 'view', 'parent', 'datastore',
+                       'network', 'portgroup', 'owner'))
+HISTORY_LIMIT = 200000   # log entries a collector keeps per session at most (oldest go first)
+COMPACT_AT = 1000        # log length from which the log is compacted when it has doubled
+UNWATCH_AT_ONCE = 1000   # a removed filter watching more leaves the index a slice at a time
+_position_of = itemgetter(0)
+_serials = itertools.count(1)
+
+
+class ChangeHub:
+    """Routes model changes to the filters that watch the changed objects."""
+
+    def __init__(self):
+        self.filters = {}        # PropertyFilter -> None, in creation order
+        self._watchers = {}      # ref -> {PropertyFilter: None}: the filters reporting it
+        self._structural = {}    # the filters a change of the inventory's shape concerns
+        self._marked = {}        # the filters with changes to evaluate at the next flush
+        self._reshaped = False   # the inventory's shape changed since the last flush
+        self._pending = False
+
+    # -- the filters ------------------------------------------------------------------
+    def add(self, property_filter):
+        self.filters[property_filter] = None
+        if property_filter.traverses or property_filter.views:
+            self._structural[property_filter] = None
+
+    def remove(self, property_filter):
+        """Stop evaluating a filter now; a filter that watched many objects
+        leaves the per-object index a time slice per reactor turn, so that a
+        logout of many large filters never holds the reactor (meanwhile it is
+        marked, and skipped, like any filter no longer live)."""
+        self.filters.pop(property_filter, None)
+        self._structural.pop(property_filter, None)
+        self._marked.pop(property_filter, None)
+        refs = list(property_filter.baseline)
+        if len(refs) <= UNWATCH_AT_ONCE:
+            for ref in refs:
+                self.unwatch(property_filter, ref)
+        else:
+            task.cooperate(self.unwatch(property_filter, ref) for ref in refs)
+
+    def watch(self, property_filter, ref):
+        self._watchers.setdefault(ref, {})[property_filter] = None
+
+    def unwatch(self, property_filter, ref):
+        watchers = self._watchers.get(ref)
+        if watchers is not None:
+            watchers.pop(property_filter, None)
+            if not watchers:
+                del self._watchers[ref]
+
+    # -- model changes -------------------------------------------------------------------
+    def changed(self, obj, names=None):
+        for property_filter in self._watchers.get(obj.ref, ()):
+            property_filter.mark(obj.ref, names)
+            self._marked[property_filter] = None
+        if names is None or not STRUCTURE.isdisjoint(names):
+            self._reshaped = True
+        self._schedule()
+
+    def object_added(self, obj):
+        self._reshaped = True
+        self._schedule()
+
+    def object_removed(self, obj):
+        for property_filter in self._watchers.get(obj.ref, ()):
+            property_filter.reselect = True
+            self._marked[property_filter] = None
+        self._reshaped = True
+        self._schedule()
+
+    def _schedule(self):
+        if not self._pending and self.filters:
+            self._pending = True
+            reactor.callLater(0, self.flush)
+
+    def flush(self):
+        """Turn every pending change into ObjectUpdates now, filter by filter
+        (in creation order), then answer the waiting calls of the collectors
+        that got any."""
+        self._pending = False
+        if self._reshaped:
+            self._reshaped = False
+            for property_filter in self._structural:
+                property_filter.structure_changed()
+                self._marked[property_filter] = None
+        if not self._marked:
+            return
+        marked, self._marked = self._marked, {}
+        updated = {}
+        for property_filter in sorted(marked, key=attrgetter('serial')):
+            if property_filter.evaluate():
+                updated[property_filter.state] = None
+        for state in updated:
+            state.settle()
+
+
+def _fingerprint(encoder, value, field):
+    """A comparable snapshot of a value (data objects change in place)."""
+    if value is None or isinstance(value, (str, int, float, MoRef)):
+        return value
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, MoRef)) for v in value):
+        return tuple(value)
+    out = []
+    encoder.any(out, 'v', value, field)
+    return ''.join(out)
+
+
+def _keyed(value):
+    """{key: element} when `value` is an array of data objects with keys."""
+    if not isinstance(value, (list, tuple)) or not value:
+        return None
+    if not all(isinstance(v, DataObject) and 'key' in v._type.field_map
+               and getattr(v, 'key') is not None for v in value):
+        return None
+    return {v.key: v for v in value}
+
+
+def _element_path(path, key):
+    return '%s[%s]' % (path, key) if isinstance(key, int) else '%s["%s"]' % (path, key)
+
+
+class PropertyFilter(ManagedObject):
+    """One CreateFilter: its spec, its object set and what it last reported."""
+    type_name = 'PropertyFilter'
+    held_as = 'property filter'
+
+    def __init__(self, ctx, state, spec, partial_updates):
+        super().__init__(ctx.server, 'session[%s]%s' % (ctx.session.key, ctx.server.new_uuid()))
+        self.owner = ctx.session
+        self.state = state
+        self.spec = spec
+        self.partialUpdates = bool(partial_updates)
+        self.ctx = ctx.__class__(ctx.server, ctx.session, ctx.version)
+        self.encoder = encode.encoder_for(ctx.server.schema, ctx.version)
+        self.serial = next(_serials)
+        self.traverses = any(o.selectSet for o in spec.objectSet)
+        self.baseline = {}       # ref -> {path: fingerprint or {key: fingerprint}}
+        self.paths = {}          # ref -> [path]
+        self.missing = []
+        self.views = []          # refs of the views in the object set
+        self.dirty = {}          # ref -> set of names, or None for all
+        self.reselect = False
+        self.live = True         # evaluated on changes (until destroyed or failed)
+        self.delivered = True    # its logged updates still reach the client
+
+    # -- bookkeeping for the hub ------------------------------------------------
+    def structure_changed(self):
+        """The inventory's shape changed: traversals may reach other objects,
+        and views in the filter may list other objects."""
+        if self.traverses:
+            self.reselect = True
+        for ref in self.views:
+            self.mark(ref, ('view',))
+
+    def mark(self, ref, names):
+        if names is None or self.dirty.get(ref, ()) is None:
+            self.dirty[ref] = None
+        else:
+            self.dirty.setdefault(ref, set()).update(names)
+
+    def evaluate(self):
+        """flush(), on its own: True when anything was logged (a failure logs
+        its notice)."""
+        return self.isolated(self.flush) is not False
+
+    def isolated(self, work, *args):
+        """work(*args), or None once a defect in it has ended this filter: the
+        defect is logged and the owner told (`fail`), nobody else sees it."""
+        try:
+            return work(*args)
+        except Exception:   # noqa: BLE001 - whatever this filter's work raised stays its own
+            log.exception('%r failed; it is destroyed and its owner told', self)
+            self.fail()
+            return None
+
+    def flush(self):
+        """Log the updates of pending changes; True when there were any."""
+        if not self.live or (not self.reselect and not self.dirty):
+            return False
+        updates = []
+        objects = self.server.objects
+        if self.reselect:
+            self.reselect = False
+            # a start object gone away is a change like another: what it reached leaves
+            planned, missing = self.state.collector.plan(self.ctx, self.spec,
+                                                         tolerate_missing=True)
+            current = {obj.ref for obj, _ in planned}
+            for ref in list(self.baseline):
+                if ref not in current:
+                    self._forget(ref)
+                    self.dirty.pop(ref, None)
+                    updates.append(self._update('leave', ref, None, None))
+            for obj, paths in planned:
+                if obj.ref not in self.baseline:
+                    self.paths[obj.ref] = paths
+                    updates.append(self._enter(obj))
+                    self.dirty.pop(obj.ref, None)
+            self.missing = missing
+            self._note_views()
+        for ref, names in list(self.dirty.items()):
+            obj = objects.get(ref)
+            if obj is None or ref not in self.baseline:
+                continue
+            update = self._modify(obj, names)
+            if update is not None:
+                updates.append(update)
+        self.dirty.clear()
+        self.state.append(self, updates)
+        return bool(updates)
+
+    def _note_views(self):
+        self.views = [ref for ref in self.baseline if isinstance(self.server.objects.get(ref), View)]
+
+    def _record(self, ref, baseline):
+        if ref not in self.baseline:
+            self.server.changes.watch(self, ref)
+        self.baseline[ref] = baseline
+
+    def _forget(self, ref):
+        del self.baseline[ref]
+        del self.paths[ref]
+        self.server.changes.unwatch(self, ref)
+
+    # -- building updates ----------------------------------------------------------
+    def start(self, planned, missing):
+        """Take the planned objects in: the updates recording them as entering."""
+        self.missing = missing
+        updates = []
+        for obj, paths in planned:
+            self.paths[obj.ref] = paths
+            updates.append(self._enter(obj))
+        self._note_views()
+        return updates
+
+    def current_state(self):
+        """Enter updates for every object now in the filter (version "")."""
+        objects = self.server.objects
+        result = []
+        for ref in self.baseline:
+            obj = objects.get(ref)
+            if obj is not None:
+                changes, missing = self._read(obj, self.paths[ref])
+                result.append(self._update('enter', ref, changes, missing))
+        return result
+
+    def merged(self, ref, updates):
+        """One modification standing for `updates` (modifications of one
+        object, in order): the current values of every path they touched
+        (all of them without partialUpdates); None when the object is gone."""
+        obj = self.server.objects.get(ref)
+        if obj is None or ref not in self.baseline:
+            return None
+        if not self.partialUpdates:
+            changes, missing = self._read(obj, self.paths[ref])
+        else:
+            touched = set()
+            for update in updates:
+                touched.update(c.name.partition('[')[0] for c in update.changeSet or ())
+                touched.update(m.path for m in update.missingSet or ())
+            paths = [path for path in self.paths[ref] if path in touched]
+            changes, missing = self._read(obj, paths, unset=True)
+        return self._update('modify', ref, changes, missing)
+
+    def _enter(self, obj):
+        baseline = {}
+        changes, missing = self._read(obj, self.paths[obj.ref], baseline)
+        self._record(obj.ref, baseline)
+        return self._update('enter', obj.ref, changes, missing)
+
+    def _read(self, obj, paths, baseline=None, unset=False):
+        """(PropertyChanges assigning the paths' current values, MissingProperties
+        of the paths whose read faults); `baseline` (a dict) gets their
+        fingerprints; `unset` reports unset paths too (cleared, or
+        indirectRemove when a parent is unset), else they are left out."""
+        types = self.server.schema.types
+        changes, missing = [], []
+        for path in paths:
+            try:
+                value, field = read_path(obj, path, self.ctx)
+            except types['MethodFault'].cls as error:
+                missing.append(types['MissingProperty'].cls(path=path, fault=localized(error)))
+                continue
+            if baseline is not None:
+                baseline[path] = self._snapshot(value, field)
+            if value is not None:
+                changes.append(self._change(path, 'assign', value, field))
+            elif unset:
+                changes.extend(self._diff(obj, path, None, None, None, field))
+        return changes, missing
+
+    def _snapshot(self, value, field):
+        keyed = _keyed(value)
+        if keyed is not None:
+            return {key: _fingerprint(self.encoder, element, field) for key, element in keyed.items()}
+        return _fingerprint(self.encoder, value, field)
+
+    def _modify(self, obj, names):
+        types = self.server.schema.types
+        baseline = self.baseline[obj.ref]
+        changes, missing = [], []
+        touched = False
+        for path in self.paths[obj.ref]:
+            if names is not None and path.partition('.')[0] not in names:
+                continue
+            try:
+                value, field = read_path(obj, path, self.ctx)
+            except types['MethodFault'].cls as error:
+                missing.append(types['MissingProperty'].cls(path=path, fault=localized(error)))
+                continue
+            before = baseline.get(path)
+            after = self._snapshot(value, field)
+            if after == before:
+                continue
+            touched = True
+            baseline[path] = after
+            changes.extend(self._diff(obj, path, before, after, value, field))
+        if not touched and not missing:
+            return None
+        if not self.partialUpdates:   # report every requested property, as vCenter does
+            baseline = {}
+            changes, missing = self._read(obj, self.paths[obj.ref], baseline)
+            self._record(obj.ref, baseline)
+        return self._update('modify', obj.ref, changes, missing)
+
+    def _diff(self, obj, path, before, after, value, field):
+        if isinstance(before, dict) and isinstance(after, dict):
+            elements = _keyed(value)
+            out = []
+            for key in before:
+                if key not in after:
+                    out.append(self._change(_element_path(path, key), 'remove'))
+            for key, fingerprint in after.items():
+                if key not in before:
+                    out.append(self._change(_element_path(path, key), 'add',
+                                            elements[key], _item(field)))
+                elif before[key] != fingerprint:
+                    out.append(self._change(_element_path(path, key), 'assign',
+                                            elements[key], _item(field)))
+            return out
+        if value is None:
+            op = 'indirectRemove' if self._parent_unset(obj, path) else 'assign'
+            return [self._change(path, op)]
+        return [self._change(path, 'assign', value, field)]
+
+    def _parent_unset(self, obj, path):
+        if '.' not in path:
+            return False
+        parent, _ = read_path(obj, path.rpartition('.')[0], self.ctx)
+        return parent is None
+
+    def _change(self, name, op, value=None, field=None):
+        val = None
+        if value is not None:
+            val = encode.Typed(copy.deepcopy(value) if isinstance(value, (DataObject, list))
+                               else value, field)
+        return self.server.schema.types['PropertyChange'].cls(name=name, op=op, val=val)
+
+    def _update(self, kind, ref, changes, missing):
+        return self.server.schema.types['ObjectUpdate'].cls(
+            kind=kind, obj=ref, changeSet=changes or None, missingSet=missing or None)
+
+    # -- its end ------------------------------------------------------------------------
+    def fail(self):
+        """This filter's evaluation raised: it leaves the server, and its owner
+        gets a last update whose missingSet holds, for each object the filter
+        names, a SystemError, as vCenter reports an object it cannot look up
+        ("SystemError if there was some unknown problem", MissingObject)."""
+        types = self.server.schema.types
+        error = localized(fault('SystemError', 'A general system error occurred.',
+                                reason='internal error'))
+        notices = [types['MissingObject'].cls(obj=spec.obj, fault=error)
+                   for spec in self.spec.objectSet]
+        self._detach()
+        self.state.append(self, notices)
+
+    def destroy(self):
+        """The client destroyed it, or its session or collector went: nothing
+        of it is delivered any more."""
+        self.delivered = False
+        self._detach()
+
+    def _detach(self):
+        if not self.live:
+            return
+        self.live = False
+        self.state.filters.pop(self, None)
+        self.server.changes.remove(self)
+        self.owner.disown(self)
+        self.baseline, self.paths, self.dirty = {}, {}, {}
+        super().destroy()
+
+    # -- API ------------------------------------------------------------------------
+    def DestroyPropertyFilter(self, ctx):
+        self.destroy()
+
+
+def _item(field):
+    """The Field of one element of an array field."""
+    if field is None or not field.array:
+        return field
+    item = copy.copy(field)
+    item.array = False
+    return item
+
+
+class CollectorSession:
+    """What one session sees of one PropertyCollector: its filters, its
+    numbered update log and its waiting calls.
+
+    A version is a position in the log ("N": after update N), or in the
+    initial state a truncated answer to version "" handed out ("N.S.O":
+    offset O of initial state S, taken when the log stood at N). Any version
+    handed out can be resumed from, so the log keeps what brings each of them
+    to the current state and no more (`compact`)."""
+
+    def __init__(self, collector, session):
+        self.collector = collector
+        self.session = session
+        self.filters = {}        # PropertyFilter -> None, in creation order
+        self.log = []            # [(position, filter, ObjectUpdate or MissingObject)]
+        self.seq = 0             # position of the newest update
+        self.oldest = None       # oldest position a version handed out names (None: none yet)
+        self.newest = 0          # newest position a version handed out names
+        self.compacted = 0       # log length after the last compaction
+        self.waiters = []
+        self.snapshot = None     # (id, position, [(filter, ObjectUpdate)]): an initial state
+        self.snapshot_ids = 0    # handed out in parts, good for the next call only
+
+    def add_filter(self, ctx, spec, partial_updates):
+        """CreateFilter: every fault comes before anything is registered."""
+        ctx.session.make_room(PropertyFilter.held_as, ctx.server.options.session_max_filters)
+        planned, missing = self.collector.plan(ctx, spec)
+        property_filter = PropertyFilter(ctx, self, spec, partial_updates)
+        try:
+            updates = property_filter.start(planned, missing)
+        except BaseException:
+            property_filter.destroy()
+            raise
+        self.filters[property_filter] = None
+        ctx.session.own(property_filter)
+        self.collector.server.changes.add(property_filter)
+        self.append(property_filter, updates)
+        self.settle()
+        return property_filter
+
+    def append(self, property_filter, items):
+        """Log a filter's updates (or a failed filter's notices). Before any
+        version is handed out nothing needs keeping: version "" reads the
+        current state."""
+        for item in items:
+            self.seq += 1
+            if self.oldest is not None:
+                self.log.append((self.seq, property_filter, item))
+
+    def settle(self):
+        """After new updates: compact the log once it has doubled, then answer
+        the waiting calls."""
+        if len(self.log) > max(COMPACT_AT, 2 * self.compacted):
+            self.compact()
+        self.wake()
+
+    def compact(self):
+        """Keep what brings every version handed out to the current state:
+        destroyed filters' updates go; an object's modifications since it last
+        entered become one, placed at the newest of them, that assigns the
+        current values of every path they touched (a client resuming from any
+        version before or among them ends in the current state, as vCenter's
+        own collector reports current values rather than each step); an object
+        that entered and left again keeps only its leave. Past HISTORY_LIMIT
+        the oldest entries go, and versions before them are too old."""
+        update_type = self.collector.server.schema.types['ObjectUpdate'].cls
+        kept = []
+        runs = {}      # (filter, ref) -> indexes in `kept` of modifications since the last enter
+        entered = {}   # (filter, ref) -> index in `kept` of the object's last enter
+        for entry in self.log:
+            _, property_filter, item = entry
+            if not property_filter.delivered:
+                continue
+            if type(item) is not update_type:   # a failed filter's notice
+                kept.append(entry)
+                continue
+            key = (property_filter, item.obj)
+            if item.kind == 'modify':
+                runs.setdefault(key, []).append(len(kept))
+            elif item.kind == 'leave':
+                for index in runs.pop(key, ()):
+                    kept[index] = None
+                index = entered.pop(key, None)
+                if index is not None:
+                    kept[index] = None
+            else:
+                runs.pop(key, None)
+                entered[key] = len(kept)
+            kept.append(entry)
+        self.log = kept   # a filter failing below logs its notice here
+        for (property_filter, ref), indexes in runs.items():
+            if len(indexes) < 2 or not property_filter.live:
+                continue
+            merged = property_filter.isolated(property_filter.merged, ref,
+                                              [kept[i][2] for i in indexes])
+            if merged is not None:
+                for index in indexes[:-1]:
+                    kept[index] = None
+                kept[indexes[-1]] = (kept[indexes[-1]][0], property_filter, merged)
+        self.log = [entry for entry in self.log if entry is not None]
+        if len(self.log) > HISTORY_LIMIT:
+            del self.log[:len(self.log) - HISTORY_LIMIT]
+            self.oldest = max(self.oldest, self.log[0][0] - 1)
+        self.compacted = len(self.log)
+
+    def close(self):
+        for property_filter in list(self.filters):
+            property_filter.destroy()
+        self.cancel_waits()
+        self.log, self.snapshot = [], None
+
+    # -- reading the log ----------------------------------------------------------------
+    def collect(self, version, max_updates):
+        """An UpdateSet of everything after `version`, or None."""
+        self.collector.server.changes.flush()
+        types = self.collector.server.schema.types
+        snapshot_id, offset = None, 0
+        if version == '':
+            base = self._hand_out(self.seq)
+            self.snapshot = None
+            initial = [(f, u) for f in list(self.filters) for u in f.isolated(f.current_state) or ()]
+            snapshot_id = self.snapshot_ids + 1
+        else:
+            snapshot_id, offset, base = self._position(version)
+            initial = self.snapshot[2] if snapshot_id is not None else []
+        entries = [(None, f, u) for f, u in initial[offset:] if f.delivered]
+        first = bisect.bisect_right(self.log, base, key=_position_of)
+        entries.extend(e for e in self.log[first:] if e[1].delivered)
+        truncated = max_updates is not None and 0 < max_updates < len(entries)
+        if truncated:
+            entries = entries[:max_updates]
+        if not entries and version != '':
+            return None
+        logged = [e[0] for e in entries if e[0] is not None]
+        if snapshot_id is not None and not logged and truncated:
+            if version == '':
+                self.snapshot_ids = snapshot_id
+                self.snapshot = (snapshot_id, base, initial)
+            new_version = '%d.%d.%d' % (base, snapshot_id, offset + len(entries))
+        else:
+            new_version = str(self._hand_out(logged[-1] if logged else base))
+        return types['UpdateSet'].cls(version=new_version,
+                                      filterSet=self._filter_updates(entries, version == '') or None,
+                                      truncated=truncated or None)
+
+    def _hand_out(self, position):
+        """Note that a version naming `position` is handed out."""
+        self.oldest = position if self.oldest is None else min(self.oldest, position)
+        self.newest = max(self.newest, position)
+        return position
+
+    def _position(self, version):
+        """(snapshot id or None, offset, log position) of a version handed out;
+        InvalidCollectorVersion for any other, or one too old to resume from."""
+        try:
+            numbers = [int(part) for part in version.split('.')]
+        except ValueError:
+            numbers = []
+        if len(numbers) == 3:
+            base, snapshot_id, offset = numbers
+            snapshot = self.snapshot
+            if snapshot is None or snapshot[:2] != (snapshot_id, base) \
+                    or offset > len(snapshot[2]) or base < self.oldest:
+                raise _too_old(version)
+            return snapshot_id, offset, base
+        if len(numbers) != 1 or self.oldest is None or not 0 <= numbers[0] <= self.newest:
+            raise fault('InvalidCollectorVersion',
+                        'The collector version %r is not valid.' % version)
+        if numbers[0] < self.oldest:
+            raise _too_old(version)
+        self.snapshot = None   # a truncated version is good for the next call only
+        return None, 0, numbers[0]
+
+    def _filter_updates(self, entries, initial):
+        """PropertyFilterUpdates of log entries, one per filter; an initial
+        answer also lists each filter's missing start objects."""
+        types = self.collector.server.schema.types
+        update_type = types['ObjectUpdate'].cls
+        by_filter = {}
+        for _, property_filter, item in entries:
+            update = by_filter.get(property_filter)
+            if update is None:
+                update = by_filter[property_filter] = types['PropertyFilterUpdate'].cls(
+                    filter=property_filter.ref, objectSet=[],
+                    missingSet=self._missing_objects(property_filter) if initial else [])
+            if type(item) is update_type:
+                update.objectSet.append(item)
+            else:
+                update.missingSet.append(item)
+        for update in by_filter.values():
+            update.objectSet = update.objectSet or None
+            update.missingSet = update.missingSet or None
+        return list(by_filter.values())
+
+    def _missing_objects(self, property_filter):
+        types = self.collector.server.schema.types
+        return [types['MissingObject'].cls(obj=ref, fault=localized(ManagedObjectNotFound(ref)))
+                for ref in property_filter.missing]
+
+    # -- waiting ----------------------------------------------------------------------------
+    def wait(self, version, max_wait, max_updates):
+        """An UpdateSet, or a Deferred firing with one (None on timeout)."""
+        result = self.collect(version, max_updates)
+        if result is not None or max_wait == 0:
+            return result
+        waiter = _Waiter(self, version, max_updates)
+        if max_wait is not None:
+            waiter.timer = reactor.callLater(max_wait, waiter.finish, None)
+        self.waiters.append(waiter)
+        return waiter.deferred
+
+    def wake(self):
+        """Answer the waiting calls that now have updates, each on its own."""
+        method_fault = self.collector.server.schema.types['MethodFault'].cls
+        for waiter in list(self.waiters):
+            try:
+                result = self.collect(waiter.version, waiter.max_updates)
+            except method_fault as error:   # e.g. its version became too old
+                waiter.fail(error)
+                continue
+            except Exception:   # noqa: BLE001 - a defect answers this call, nobody else's
+                log.exception('answering a WaitForUpdates failed')
+                waiter.fail(fault('SystemError', 'A general system error occurred.',
+                                  reason='internal error'))
+                continue
+            if result is not None:
+                waiter.finish(result)
+
+    def cancel_waits(self):
+        for waiter in list(self.waiters):
+            waiter.fail(fault('RequestCanceled', 'The request was canceled.'))
+
+
+def _too_old(version):
+    return fault('InvalidCollectorVersion',
+                 'The collector version %r is too old to resume from.' % version)
+
+
+class _Waiter:
+    def __init__(self, state, version, max_updates):
+        self.state = state
+        self.version = version
+        self.max_updates = max_updates
+        self.timer = None
+        self.deferred = defer.Deferred(canceller=lambda _: self._forget())
+
+    def _forget(self):
+        if self in self.state.waiters:
+            self.state.waiters.remove(self)
+        if self.timer is not None and self.timer.active():
+            self.timer.cancel()
+
+    def finish(self, result):
+        self._forget()
+        if not self.deferred.called:
+            self.deferred.callback(result)
+
+    def fail(self, error):
+        self._forget()
+        if not self.deferred.called:
+            self.deferred.errback(error)

@@ -1,0 +1,196 @@
+"""ViewManager and its views: container, list and inventory views.
+
+A view's `view` property is computed on read from the inventory, so a view
+always follows the inventory as it changes.
+"""
+from collections import deque
+
+from vimsim.managed.base import ManagedObject
+from vimsim.soap.fault import InvalidArgument, fault
+
+
+class View(ManagedObject):
+    type_name = 'View'
+    held_as = 'view'
+
+    def __init__(self, ctx):
+        ctx.session.make_room(self.held_as, ctx.server.options.session_max_views)
+        super().__init__(ctx.server, 'session[%s]%s' % (ctx.session.key, ctx.server.new_uuid()))
+        self.owner = ctx.session
+        ctx.session.own(self)
+
+    def DestroyView(self, ctx):
+        self.owner.disown(self)
+        self.destroy()
+
+
+class ContainerView(View):
+    type_name = 'ContainerView'
+
+    def __init__(self, ctx, container, type_names, recursive):
+        super().__init__(ctx)
+        self.container = container
+        self.type = type_names
+        self.recursive = recursive
+
+    @property
+    def view(self):
+        objects = self.server.objects
+        managed = self.server.schema.managed
+        root = objects.get(self.container)
+        if root is None:
+            return []
+        wanted = [managed[name] for name in self.type or ()]
+        matches = {}   # type name -> whether objects of that type are in the view
+        get = objects.getter()
+        recursive = self.recursive
+        seen = set()   # ids of the objects found (one object per reference)
+        found = []
+        queue = deque([root])
+        while queue:
+            obj = queue.popleft()
+            for ref in obj.view_children():
+                child = get(ref)
+                if child is None or id(child) in seen:
+                    continue
+                seen.add(id(child))
+                type_name = child.type_name
+                match = matches.get(type_name)
+                if match is None:
+                    match = matches[type_name] = not wanted or any(
+                        managed[type_name].is_a(w.name) for w in wanted)
+                if match:
+                    found.append(ref)
+                if recursive:
+                    queue.append(child)
+        return found
+
+
+class _StoredView(View):
+    """A view whose `view` list is kept, not computed: objects destroyed since
+    they were added drop out on read; every change is reported to filters."""
+
+    def read(self, name, ctx):
+        if name == 'view':
+            return [ref for ref in self.view if self.server.objects.get(ref) is not None]
+        return super().read(name, ctx)
+
+    def _add(self, refs):
+        """Add the refs that exist; return those that do not."""
+        unresolved = []
+        for ref in refs or ():
+            if self.server.objects.get(ref) is None:
+                unresolved.append(ref)
+            elif ref not in self.view:
+                self.view.append(ref)
+        self.changed('view')
+        return unresolved
+
+    def _remove(self, refs):
+        for ref in refs:
+            if ref in self.view:
+                self.view.remove(ref)
+        self.changed('view')
+
+
+class ListView(_StoredView):
+    type_name = 'ListView'
+
+    def __init__(self, ctx, refs):
+        super().__init__(ctx)
+        self.view = []
+        self._add(refs)
+
+    def ModifyListView(self, ctx, add=None, remove=None):
+        unresolved = self._add(add)
+        self._remove(remove or ())
+        return unresolved or None
+
+    def ResetListView(self, ctx, obj=None):
+        self.view = []
+        return self._add(obj) or None
+
+    def ResetListViewFromView(self, ctx, view):
+        source = self.server.objects.resolve(view)
+        if not isinstance(source, View):
+            raise InvalidArgument('view')
+        self.view = []
+        self._add(source.read('view', ctx))
+
+
+class InventoryView(_StoredView):
+    type_name = 'InventoryView'
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self.view = [ctx.server.root_folder.ref]
+
+    def _resolve(self, entity):
+        """(objects found, refs not found) of an entity list."""
+        found, unresolved = [], []
+        for ref in entity:
+            obj = self.server.objects.get(ref)
+            if obj is None:
+                unresolved.append(ref)
+            else:
+                found.append(obj)
+        return found, unresolved
+
+    def OpenInventoryViewFolder(self, ctx, entity):
+        found, unresolved = self._resolve(entity)
+        for obj in found:
+            self._add([obj.ref])
+            self._add(obj.view_children())
+        return unresolved or None
+
+    def CloseInventoryViewFolder(self, ctx, entity):
+        found, unresolved = self._resolve(entity)
+        for obj in found:
+            self._remove(list(_descendants(self.server, obj)))
+        return unresolved or None
+
+
+def _descendants(server, obj):
+    stack = [obj]
+    while stack:
+        for ref in stack.pop().view_children():
+            yield ref
+            child = server.objects.get(ref)
+            if child is not None:
+                stack.append(child)
+
+
+class ViewManager(ManagedObject):
+    type_name = 'ViewManager'
+
+    def read(self, name, ctx):
+        if name == 'viewList':
+            if ctx.session is None:
+                return []
+            return [obj.ref for obj in ctx.session.owned if isinstance(obj, View)]
+        return super().read(name, ctx)
+
+    def CreateContainerView(self, ctx, container, type=None, recursive=False):
+        obj = ctx.server.objects.resolve(container)
+        if obj.type_name not in _CONTAINER_TYPES and not any(
+                ctx.server.schema.managed[obj.type_name].is_a(t) for t in _CONTAINER_TYPES):
+            raise InvalidArgument('container')
+        for name in type or ():
+            if name not in ctx.server.schema.managed:
+                raise fault('InvalidType', 'Unknown type %s' % name, argument='type')
+        return ContainerView(ctx, container, list(type or ()), bool(recursive)).ref
+
+    def CreateListView(self, ctx, obj=None):
+        return ListView(ctx, obj).ref
+
+    def CreateListViewFromView(self, ctx, view):
+        source = ctx.server.objects.resolve(view)
+        if not isinstance(source, View):
+            raise InvalidArgument('view')
+        return ListView(ctx, source.read('view', ctx)).ref
+
+    def CreateInventoryView(self, ctx):
+        return InventoryView(ctx).ref
+
+
+_CONTAINER_TYPES = ('Folder', 'Datacenter', 'ComputeResource', 'ResourcePool', 'HostSystem')

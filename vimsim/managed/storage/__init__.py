@@ -1,0 +1,1 @@
+"""Storage: Datastore, HostDatastoreBrowser and OvfManager."""

@@ -1,0 +1,144 @@
+"""Datastore.
+
+A datastore's primary state is its name, VMFS uuid and capacity plus the
+hosts that mount it and the VMs that live on it. Free space, uncommitted
+space, `summary`, `info` and `host` are computed on read from the VMs'
+storage, so they always agree with the VMs' own `storage`.
+"""
+from datetime import datetime, timezone
+
+from vimsim import clock
+from vimsim.managed.entity import ManagedEntity, data_types, refs
+from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
+
+TiB = 1 << 40
+BLOCK_SIZE_MB = 1
+VMFS_VERSION = '6.82'
+
+
+class Datastore(ManagedEntity):
+    type_name = 'Datastore'
+
+    def __init__(self, server, moid, name, folder, vmfs_uuid, capacity=TiB, local=True):
+        super().__init__(server, moid, name, folder)
+        folder.add_child(self)
+        self.vmfs_uuid = vmfs_uuid
+        self.capacity = capacity
+        self.local = local
+        self.hosts = []     # HostSystem objects mounting this datastore
+        self.vms = []       # VirtualMachine objects with files here
+        self.created = clock.now()
+        self._browser = HostDatastoreBrowser(server, 'datastoreBrowser-%s' % moid
+                                             if not server.esx else 'ha-datastore-browser-%s' % moid,
+                                             [self])
+
+    # -- primary facts ---------------------------------------------------------
+    @property
+    def url(self):
+        return 'ds:///vmfs/volumes/%s/' % self.vmfs_uuid
+
+    @property
+    def path(self):
+        return '/vmfs/volumes/%s' % self.vmfs_uuid
+
+    def usage(self):
+        """(committed, uncommitted) bytes of every VM file on this datastore."""
+        committed = uncommitted = 0
+        for vm in self.vms:
+            c, u = vm.storage_usage(self)
+            committed += c
+            uncommitted += u
+        return committed, uncommitted
+
+    @property
+    def free_space(self):
+        committed, _ = self.usage()
+        return max(self.capacity - committed - self.overhead, 0)
+
+    @property
+    def overhead(self):
+        """What VMFS itself uses (metadata, .sf files): about 1.5 GB + 0.1%."""
+        return 1536 * 1024 * 1024 + self.capacity // 1000
+
+    def Destroy_Task(self, ctx):
+        return self.destroy_unused(ctx, lambda: self.vms)
+
+    def destroy(self):
+        self._browser.destroy()
+        super().destroy()
+
+    # -- properties ------------------------------------------------------------
+    @property
+    def browser(self):
+        return self._browser.ref
+
+    @property
+    def vm(self):
+        return refs(self.vms)
+
+    @property
+    def host(self):
+        T = self.T
+        return [T.DatastoreHostMount(key=host.ref, mountInfo=T.HostMountInfo(
+            path=self.path, accessMode='readWrite', mounted=True, accessible=True))
+            for host in self.hosts]
+
+    @property
+    def summary(self):
+        committed, uncommitted = self.usage()
+        return self.T.DatastoreSummary(
+            datastore=self.ref, name=self.name, url=self.url, capacity=self.capacity,
+            freeSpace=max(self.capacity - committed - self.overhead, 0),
+            uncommitted=uncommitted, accessible=True,
+            multipleHostAccess=len(self.hosts) > 1, type='VMFS',
+            maintenanceMode='normal')
+
+    def vmfs_volume(self):
+        T = self.T
+        return T.HostVmfsVolume(
+            type='VMFS', name=self.name, capacity=self.capacity, blockSizeMb=BLOCK_SIZE_MB,
+            blockSize=BLOCK_SIZE_MB * 1024, unmapGranularity=BLOCK_SIZE_MB * 1024,
+            unmapPriority='low', maxBlocks=63963136, majorVersion=6, version=VMFS_VERSION,
+            uuid=self.vmfs_uuid,
+            extent=[T.HostScsiDiskPartition(diskName=LOCAL_DISK, partition=3)],
+            vmfsUpgradable=False, ssd=True, local=self.local, scsiDiskType='native512')
+
+    @property
+    def info(self):
+        return self.T.VmfsDatastoreInfo(
+            name=self.name, url=self.url, freeSpace=self.free_space,
+            maxFileSize=64 * TiB, maxVirtualDiskCapacity=62 * TiB,
+            maxMemoryFileSize=64 * TiB, timestamp=datetime.now(timezone.utc),
+            supportedVDiskFormats=['thin', 'zeroedthick', 'eagerzeroedthick'],
+            logicalSectorSize=512, physicalSectorSize=512,
+            maxPhysicalRDMFileSize=64 * TiB, maxVirtualRDMFileSize=62 * TiB,
+            vmfs=self.vmfs_volume())
+
+    @property
+    def capability(self):
+        return _capability(self.server)
+
+    @property
+    def iormConfiguration(self):
+        T = self.T
+        return T.StorageIORMInfo(enabled=False, congestionThresholdMode='automatic',
+                                 congestionThreshold=30, percentOfPeakThroughput=90,
+                                 statsCollectionEnabled=False, reservationEnabled=True,
+                                 statsAggregationDisabled=False)
+
+
+LOCAL_DISK = 'mpx.vmhba0:C0:T0:L0'
+
+_capabilities = {}
+
+
+def _capability(server):
+    found = _capabilities.get(id(server.schema))
+    if found is None:
+        found = _capabilities[id(server.schema)] = data_types(server).DatastoreCapability(
+            directoryHierarchySupported=True, rawDiskMappingsSupported=False,
+            perFileThinProvisioningSupported=True, storageIORMSupported=True,
+            nativeSnapshotSupported=False, topLevelDirectoryCreateSupported=True,
+            seSparseSupported=True, vmfsSparseSupported=True, vsanSparseSupported=False,
+            upitSupported=False, vmdkExpandSupported=True, clusteredVmdkSupported=False)
+    return found

@@ -1,0 +1,263 @@
+"""What VM provisioning shares: the checks and placement steps that
+Folder (CreateVM_Task, RegisterVM_Task, Destroy_Task ...), ResourcePool
+(CreateResourcePool) and VirtualMachine (CloneVM_Task, RelocateVM_Task,
+MigrateVM_Task, CustomizeVM_Task) all take, done one way.
+
+Placement keeps every view of a relation in step: a VM's host, pool, folder
+and datastore lists (`vm` of hosts, pools, datastores, networks), the folder's
+`childEntity`, and the change hub (`changed`) so WaitForUpdates sees it.
+"""
+import re
+
+from vimsim.managed.vm.guest_os import GUEST_FAMILY
+from vimsim.soap.fault import fault
+
+NAME_MAX = 80
+NAME_ESCAPES = (('%', '%25'), ('/', '%2f'), ('\\', '%5c'))
+
+# guest families customization supports (vCenter: UncustomizableGuest otherwise)
+LINUX_GUESTS = ('linuxGuest',)
+WINDOWS_GUESTS = ('windowsGuest',)
+
+
+# -- checks and placement -------------------------------------------------------------
+
+def is_a(server, obj, type_name):
+    managed = server.schema.managed.get(obj.type_name)
+    return managed is not None and managed.is_a(type_name)
+
+
+def resolve_argument(ctx, ref, type_name, argument):
+    """The object `ref` names, which must be a `type_name`: InvalidArgument
+    naming `argument` otherwise (ManagedObjectNotFound when it is gone)."""
+    obj = ctx.server.objects.resolve(ref)
+    if not is_a(ctx.server, obj, type_name):
+        raise fault('InvalidArgument', 'A specified parameter was not correct: %s' % argument,
+                    invalidProperty=argument)
+    return obj
+
+
+def invalid_argument(name):
+    return fault('InvalidArgument', 'A specified parameter was not correct: %s' % name,
+                 invalidProperty=name)
+
+
+def check_name(name, entity=None):
+    """vCenter's entity-name rules: InvalidName when empty or longer than 80
+    characters; '%', '/' and '\\' are escaped. Returns the stored name."""
+    if not name or len(name) > NAME_MAX:
+        raise fault('InvalidName', "The name '%s' is invalid." % (name or ''), name=name or '',
+                    entity=entity.ref if entity is not None else None)
+    for char, escaped in NAME_ESCAPES:
+        name = name.replace(char, escaped)
+    return name
+
+
+def _duplicate(server, folder, name, exclude=None):
+    for ref in folder.childEntity:
+        child = server.objects.get(ref)
+        if child is not None and child is not exclude and child.name == name:
+            return child
+    return None
+
+
+def check_unique(server, folder, name, exclude=None):
+    other = _duplicate(server, folder, name, exclude)
+    if other is not None:
+        raise fault('DuplicateName', "The name '%s' already exists." % name, name=name,
+                    object=other.ref)
+
+
+def next_sequence(server):
+    """The next VM sequence number (MAC, IP): one past every VM made so far."""
+    sequence = getattr(server, 'vm_sequence', None)
+    if sequence is None:
+        sequence = 1 + max((getattr(obj, 'sequence', -1) for obj in server.objects
+                            if getattr(obj, 'type_name', '') == 'VirtualMachine'), default=-1)
+    server.vm_sequence = sequence + 1
+    return sequence
+
+
+def event_argument(server, type_name, field, obj):
+    return server.schema.types[type_name].cls(name=obj.name, **{field: obj.ref})
+
+
+def host_usable(host):
+    """(fault or None) for a host a VM should run on."""
+    state = getattr(host, 'connection_state', 'connected')
+    if state != 'connected':
+        return fault('HostNotConnected', 'Unable to communicate with the remote host, since '
+                     'it is disconnected.')
+    if getattr(host, 'maintenance', False):
+        return fault('InvalidHostState', 'The operation is not allowed in the current state of '
+                     'the host.', host=host.ref)
+    return None
+
+
+def pick_host(compute, datastore=None, network=None, prefer=None):
+    """DRS-like initial placement: a connected host, not in maintenance mode,
+    that mounts `datastore` and sees `network`, with the fewest VMs (`prefer`
+    wins when it qualifies)."""
+    candidates = [h for h in compute.hosts if host_usable(h) is None
+                  and (datastore is None or datastore in h.datastores)
+                  and (network is None or network in h.networks)]
+    if not candidates:
+        return None
+    if prefer in candidates:
+        return prefer
+    return min(candidates, key=lambda h: (len(h.vms), compute.hosts.index(h)))
+
+
+def detach_vm(vm):
+    """Take a VM out of the inventory: its folder, pool, host, datastores,
+    networks, then the registry (which reports it gone)."""
+    folder = vm.parent_object()
+    if folder is not None and hasattr(folder, 'remove_child'):
+        folder.remove_child(vm)
+        folder.changed('childEntity')
+    for holder, name in ((vm.pool, 'vm'), (vm.host, 'vm')):
+        if holder is not None and vm in holder.vms:
+            holder.vms.remove(vm)
+            holder.changed(name, 'summary')
+    for ds in list(getattr(vm, 'datastore_objects', lambda: [vm.datastore_object])()):
+        if vm in ds.vms:
+            ds.vms.remove(vm)
+            ds.changed('vm', 'summary', 'info')
+    if vm.datastore_object is not None and vm in vm.datastore_object.vms:
+        vm.datastore_object.vms.remove(vm)
+        vm.datastore_object.changed('vm', 'summary', 'info')
+    networks = getattr(vm, 'network_objects', lambda: [vm.network_object])()
+    for network in list(networks) + [vm.network_object]:
+        if network is not None and vm in network.vms:
+            network.vms.remove(vm)
+            network.changed('vm')
+    tree = getattr(vm, 'snapshot_tree', None)
+    if tree is not None and hasattr(tree, 'destroy'):
+        tree.destroy()
+    vm.destroy()
+
+
+def adopt_into_vapp(pool, vm):
+    adopt = getattr(pool, 'adopt', None)
+    if adopt is not None and getattr(pool, 'type_name', '') == 'VirtualApp':
+        adopt(vm)
+
+
+def post_identity_events(task, vm):
+    task.post_event('VmUuidAssignedEvent', vm, uuid=vm.uuid)
+    task.post_event('VmInstanceUuidAssignedEvent', vm, instanceUuid=vm.instance_uuid)
+    for nic in vm_nics(vm):
+        if nic.macAddress:
+            task.post_event('VmMacAssignedEvent', vm, adapter=nic.deviceInfo.label
+                            if nic.deviceInfo is not None else '', mac=nic.macAddress)
+
+
+def vm_nics(vm):
+    nics = getattr(vm, 'nics', None)
+    if nics is not None:
+        return nics()
+    Card = vm.T.VirtualEthernetCard
+    return [d for d in vm.devices() if isinstance(d, Card)]
+
+
+def unregistered(server):
+    """{vmx path: VirtualMachine} of VMs taken out of the inventory with their
+    files kept (UnregisterVM, UnregisterAndDestroy): RegisterVM_Task's source."""
+    store = getattr(server, 'unregistered_vms', None)
+    if store is None:
+        store = server.unregistered_vms = {}
+    return store
+
+
+def unregister_vm(vm):
+    """Remove a VM from the inventory, keeping its files for RegisterVM_Task."""
+    path = vm.file_path('.vmx')
+    detach_vm(vm)
+    unregistered(vm.server)[path] = vm
+
+
+# -- customization --------------------------------------------------------------------
+
+def check_customization(vm, spec):
+    """{'hostName', 'domain', 'ips'} from a CustomizationSpec valid for `vm`;
+    raise the CustomizationFault subtype vCenter gives otherwise."""
+    T = vm.T
+    identity = spec.identity
+    family = GUEST_FAMILY.get(vm.guest_id)
+    if family is None:
+        family = 'windowsGuest' if vm.guest_id.startswith('win') else \
+            'linuxGuest' if any(word in vm.guest_id for word in (
+                'linux', 'Linux', 'ubuntu', 'rhel', 'centos', 'debian', 'sles', 'oracle',
+                'photon', 'fedora', 'rocky', 'alma', 'amazon')) else 'otherGuestFamily'
+    linux = isinstance(identity, (T.CustomizationLinuxPrep,) + _optional(T, 'CustomizationCloudinitPrep'))
+    windows = isinstance(identity, (T.CustomizationSysprep, T.CustomizationSysprepText))
+    if family not in LINUX_GUESTS + WINDOWS_GUESTS or (linux and family != 'linuxGuest') \
+            or (windows and family != 'windowsGuest'):
+        raise fault('UncustomizableGuest', 'Customization of the guest operating system '
+                    "'%s' is not supported in this configuration." % vm.guest_id,
+                    uncustomizableGuestOS=vm.guest_id)
+    if not (linux or windows):
+        raise fault('CustomizationFault', 'The customization specification has no valid '
+                    'identity settings.')
+    nic_count = len(vm_nics(vm))
+    settings = spec.nicSettingMap or []
+    if len(settings) != nic_count:
+        raise fault('NicSettingMismatch', 'The number of network adapter settings in the '
+                    'customization specification: %d does not match the number of network '
+                    'adapters present in the virtual machine: %d.' % (len(settings), nic_count),
+                    numberOfNicsInSpec=len(settings), numberOfNicsInVM=nic_count)
+    ips = []
+    for index, setting in enumerate(settings):
+        generator = setting.adapter.ip if setting.adapter is not None else None
+        if isinstance(generator, T.CustomizationFixedIp):
+            if not _valid_ipv4(generator.ipAddress):
+                raise fault('CustomizationFault', "Invalid IP address '%s'."
+                            % generator.ipAddress)
+            if setting.adapter.subnetMask is not None and \
+                    not _valid_ipv4(setting.adapter.subnetMask):
+                raise fault('CustomizationFault', "Invalid subnet mask '%s'."
+                            % setting.adapter.subnetMask)
+            ips.append(generator.ipAddress)
+        elif isinstance(generator, (T.CustomizationUnknownIpGenerator,
+                                    T.CustomizationCustomIpGenerator)):
+            raise fault('IpHostnameGeneratorError', 'Error generating the IP address or the '
+                        'host name for the virtual machine.')
+        else:   # DHCP: the guest keeps the address it gets
+            ips.append(None)
+    if linux:
+        name_gen = identity.hostName
+        domain = identity.domain
+        if not domain and isinstance(identity, T.CustomizationLinuxPrep):
+            raise fault('CustomizationFault', 'The domain is required for Linux '
+                        'customization.')
+    elif isinstance(identity, T.CustomizationSysprep):
+        name_gen = identity.userData.computerName if identity.userData is not None else None
+        domain = identity.identification.joinDomain \
+            if identity.identification is not None else None
+    else:
+        name_gen, domain = None, None
+    host_name = None
+    if isinstance(name_gen, T.CustomizationFixedName):
+        host_name = name_gen.name
+        if not re.match(r'^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$', host_name or ''):
+            raise fault('CustomizationFault', "Invalid host name '%s'." % host_name)
+    elif isinstance(name_gen, T.CustomizationVirtualMachineName):
+        host_name = re.sub(r'[^A-Za-z0-9-]', '-', vm.name)[:63]
+    elif isinstance(name_gen, T.CustomizationPrefixName):
+        host_name = '%s-%d' % (name_gen.base, vm.sequence)
+    elif isinstance(name_gen, (T.CustomizationUnknownName, T.CustomizationCustomName)):
+        raise fault('IpHostnameGeneratorError', 'Error generating the IP address or the host '
+                    'name for the virtual machine.')
+    return {'hostName': host_name, 'domain': domain, 'ips': ips}
+
+
+def _optional(T, name):
+    try:
+        return (getattr(T, name),)
+    except AttributeError:
+        return ()
+
+
+def _valid_ipv4(text):
+    parts = (text or '').split('.')
+    return len(parts) == 4 and all(p.isdigit() and 0 <= int(p) <= 255 for p in parts)

@@ -1,0 +1,387 @@
+"""-state DIR: the simulator's state survives restarts and crashes.
+
+A journal (journal.py, `DIR/journal`) records in order whatever changed what
+the simulator keeps; each start builds the inventory the same flags build and
+brings it forward by replaying the journal. Its records:
+
+- start: the inventory flags and the time of the first start. Every later
+  start builds the inventory under that time, and refuses other flags.
+- call: an API call that may change what vCenter keeps, as it was received
+  (the request body as sent), with its API version, the caller's user name
+  and the time.
+- step: a model timer that fired (`Simulator.time`: a task begins, makes
+  progress or ends; a guest finishes shutting down; finished tasks are swept),
+  by its sequence number.
+- event: an event that no journaled call or step posted (logins, logouts,
+  expired sessions), by value.
+
+A record runs under its own time, live and replayed (`clock.frozen`), and
+notes the model's id counters; replay raises each counter past the ids that
+calls it does not replay used up meanwhile (a view's uuid, a faulted call's
+moid). So replay gives the same moids, uuids, keys and times, and a step runs
+exactly where it ran among the calls.
+
+A call is journaled unless it cannot change what vCenter keeps:
+- a read, by the API's own naming (Retrieve*, Query*, Find*, Has*, ...); a
+  *_Task method never is one, since its task stays in the task history;
+- session state, which a restart ends as a vCenter restart does: the
+  PropertyCollector's methods, the SessionManager's (but for
+  UpdateServiceMessage), methods of session-held objects, and calls that
+  answer a new session-held object (CreateContainerView, ...);
+- a call that answered a fault: by vCenter's rule it changed nothing.
+
+No answer leaves before the records it may reflect are on disk
+(`acknowledge`); one sync, in a thread, covers every record appended since
+the last, so concurrent clients share it.
+"""
+import contextlib
+import logging
+import os
+import re
+import time
+
+from lxml import etree
+from twisted.internet import defer, reactor
+
+from vimsim import clock
+from vimsim.managed.base import Context, ManagedObject
+from vimsim.managed.service.session_manager import Session
+from vimsim.soap import encode
+from vimsim.soap.fault import fault
+from vimsim.state.journal import Journal
+
+log = logging.getLogger(__name__)
+
+FORMAT = 1
+JOURNAL_NAME = 'journal'
+READ = re.compile(r'(Retrieve|Query|Find|Has|Fetch|Lookup|Get|Is|Check|Validate|Read|List'
+                  r'|Browse|Estimate|Compute|Recommend|CurrentTime)([A-Z]|$)')
+XSI = 'http://www.w3.org/2001/XMLSchema-instance'
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+REPLAYING = 'replaying'   # the context while the inventory is built or the journal replays
+STEP = 'step'             # the context while a live model timer runs
+MAX_WARNINGS = 20
+
+
+class StateError(RuntimeError):
+    """The -state directory cannot serve this simulator."""
+
+
+def model_flags(options):
+    """The flags that decide the inventory a journal replays against."""
+    flags = dict(options.model_counts())
+    flags.update(esx=bool(options.esx), load=options.load, api_version=options.api_version)
+    return flags
+
+
+class Persistence:
+    """The journal of one Simulator: records live changes, replays them at start."""
+
+    def __init__(self, server, directory):
+        self.server = server
+        os.makedirs(directory, exist_ok=True)
+        self.journal = Journal(os.path.join(directory, JOURNAL_NAME))
+        self._records = self.journal.records()
+        self._context = None       # None, REPLAYING, STEP, or the events a live call posted
+        self._last_step = 0        # sequence number of the last model timer set
+        self._pending = {}         # while replaying: sequence number -> PendingStep
+        self._sessions = {}        # user name -> the Session replayed calls run in
+        self._may_change = {}      # (type, method) -> whether a call may change kept state
+        self.replayed = 0          # records replayed at start
+        self.replay_seconds = 0.0
+        self.divergences = 0       # records that did not replay as they ran
+
+    # -- start ---------------------------------------------------------------------
+    @contextlib.contextmanager
+    def genesis(self):
+        """Build the inventory inside this: under the time of the first start."""
+        try:
+            started = self._start_time()
+            with self._within(REPLAYING), clock.frozen(started):
+                yield
+        except BaseException:
+            self.journal.close()
+            raise
+
+    def _start_time(self):
+        """The time of the first start, from the start record (written now
+        for a new journal), once its inventory flags are found to be ours."""
+        model = model_flags(self.server.options)
+        first = next(self._records, None)
+        if first is None:
+            started = clock.microseconds()
+            self.journal.append({'kind': 'start', 'format': FORMAT, 't': started,
+                                 'model': model})
+            return started
+        header = first[0]
+        if header.get('kind') != 'start' or header.get('format') != FORMAT:
+            raise StateError('%s is not a vimsim journal of format %d' % (
+                self.journal.path, FORMAT))
+        if header['model'] != model:
+            differ = ', '.join('%s %r (now %r)' % (name, value, model.get(name))
+                               for name, value in sorted(header['model'].items())
+                               if model.get(name) != value)
+            raise StateError('%s was written by a simulator started with %s; start with '
+                             'the same inventory flags or use another -state directory'
+                             % (self.journal.path, differ))
+        return header['t']
+
+    def replay(self):
+        """Replay every record after the start one, then set going the model
+        timers that had not fired when the journal ends (a task acknowledged
+        but not yet run completes now)."""
+        began = time.monotonic()
+        with self._within(REPLAYING):
+            for header, body in self._records:
+                self.replayed += 1
+                self._raise_ids(header)
+                with clock.frozen(header['t']):
+                    self._replay(header, body)
+        pending, self._pending = self._pending, {}
+        for seq in sorted(pending):
+            pending[seq].start()
+        self.replay_seconds = time.monotonic() - began
+
+    def _replay(self, header, body):
+        kind = header['kind']
+        try:
+            if kind == 'call':
+                self._replay_call(header, body)
+            elif kind == 'step':
+                step = self._pending.pop(header['seq'], None)
+                if step is None:
+                    self._diverged(header, 'no such timer was set')
+                else:
+                    step.function(*step.args)
+            elif kind == 'event':
+                event = self._decode_event(body)
+                self.server.event_manager.post_event(event, user=event.userName,
+                                                     chain_id=event.chainId)
+            else:
+                self._diverged(header, 'unknown record')
+        except self.server.schema.types['MethodFault'].cls as error:
+            self._diverged(header, 'it answers %s' % error._type.name)
+        except Exception as error:
+            log.exception('replaying %s', header)
+            self._diverged(header, 'internal error %r' % error)
+
+    def _replay_call(self, header, body):
+        endpoint = self.server.endpoint
+        version = self.server.schema.version(header['version'])
+        call = endpoint.decoder(version).decode(body)
+        ctx = Context(self.server, self._session(header['user']), version)
+        target = self.server.objects.resolve(call.this)
+        _, method, args = endpoint.bind(ctx, target, call)
+        method(ctx, **args)
+
+    def _session(self, user):
+        """The session replayed calls of `user` run in (no session: anonymous)."""
+        if user is None:
+            return None
+        session = self._sessions.get(user)
+        if session is None:
+            session = self._sessions[user] = Session(user, None, None, None, self.server)
+        return session
+
+    def _diverged(self, header, reason):
+        self.divergences += 1
+        if self.divergences <= MAX_WARNINGS:
+            log.warning('%s: record %d (%s) does not replay as it ran: %s',
+                        self.journal.path, self.replayed, header['kind'], reason)
+
+    # -- id counters ---------------------------------------------------------------
+    def _counters(self):
+        """(owner, attribute) of each of the model's id counters; each only grows."""
+        server = self.server
+        return ((server.objects, 'last_id'), (server, '_uuid_counter'),
+                (server, '_esx_vm_counter'), (getattr(server, 'event_manager', None), '_last_key'),
+                (getattr(server, 'task_manager', None), '_serial'), (self, '_last_step'))
+
+    def _ids(self):
+        return [getattr(owner, name) if owner is not None else 0
+                for owner, name in self._counters()]
+
+    def _raise_ids(self, header):
+        for (owner, name), recorded in zip(self._counters(), header['ids']):
+            if owner is None:
+                continue
+            current = getattr(owner, name)
+            if current < recorded:
+                setattr(owner, name, recorded)
+            elif current > recorded:
+                self._diverged(header, 'replay used more ids (%s %d, recorded %d)' % (
+                    name, current, recorded))
+
+    # -- live calls -----------------------------------------------------------------
+    def journaled(self, obj, operation, method):
+        """The handler to run for a call of `operation` on `obj`: `method`
+        itself, or, when the call may change what is kept, `method` journaled."""
+        if not self._changes_kept(obj, operation.name):
+            return method
+
+        def journaled_call(ctx, **args):
+            return self._run_call(ctx, method, args)
+        return journaled_call
+
+    def _changes_kept(self, obj, name):
+        if isinstance(getattr(obj, 'owner', None), Session):
+            return False
+        key = (obj.type_name, name)
+        kept = self._may_change.get(key)
+        if kept is None:
+            managed = self.server.schema.managed[obj.type_name]
+            if name.endswith('_Task'):
+                kept = True
+            elif READ.match(name) or managed.is_a('PropertyCollector'):
+                kept = False
+            elif managed.is_a('SessionManager'):
+                kept = name == 'UpdateServiceMessage'
+            else:
+                kept = True
+            self._may_change[key] = kept
+        return kept
+
+    def _run_call(self, ctx, method, args):
+        if self.journal.failure is not None:
+            raise unwritable(self.journal.failure)
+        at = clock.microseconds()
+        ids = self._ids()
+        user = ctx.session.user if ctx.session is not None else None
+        posted = []
+        kept = False
+        try:
+            with self._within(posted), clock.frozen(at):
+                result = method(ctx, **args)
+            if not _session_held(result):
+                try:
+                    self.journal.append(
+                        {'kind': 'call', 't': at, 'ids': ids, 'user': user,
+                         'version': self.server.schema.version_name(ctx.version)},
+                        ctx.request.body)
+                except OSError as error:
+                    raise unwritable(error) from None
+                kept = True
+            return result
+        finally:
+            if not kept:     # its events are kept all the same
+                for event in posted:
+                    self._append_event(event)
+
+    def acknowledge(self, response):
+        """`response` (an HttpResponse, or a Deferred of one), held back until
+        every record it may reflect is on disk."""
+        if isinstance(response, defer.Deferred):
+            response.addCallback(self.journal.when_durable)
+        else:
+            response = self.journal.when_durable(response)
+        if isinstance(response, defer.Deferred):
+            response.addErrback(self._unwritable_answer)
+        return response
+
+    def _unwritable_answer(self, failure):
+        failure.trap(OSError)
+        endpoint = self.server.endpoint
+        return endpoint._fault(encode.encoder_for(self.server.schema, endpoint.api_version),
+                               unwritable(failure.value))
+
+    # -- events --------------------------------------------------------------------
+    def event_posted(self, event):
+        """EventManager's hook: journal an event no journaled record posts."""
+        context = self._context
+        if context is None:
+            self._append_event(event)
+        elif isinstance(context, list):    # a live call: kept with it, or by itself
+            context.append(event)
+
+    def _append_event(self, event):
+        out = ['<journal xmlns="urn:vim25" xmlns:xsi="%s">' % XSI]
+        encoder = encode.encoder_for(self.server.schema, self.server.endpoint.api_version)
+        encoder.data_object(out, 'event', event, 'Event')
+        out.append('</journal>')
+        try:
+            self.journal.append({'kind': 'event', 't': clock.microseconds_of(event.createdTime),
+                                 'ids': self._ids()}, ''.join(out).encode('utf-8'))
+        except OSError:
+            pass     # logged; from now on every answer says the journal cannot be written
+
+    def _decode_event(self, body):
+        element = etree.fromstring(body, _PARSER)[0]
+        endpoint = self.server.endpoint
+        return endpoint.decoder(endpoint.api_version).value(element, 'Event')
+
+    # -- model timers ---------------------------------------------------------------
+    def later(self, seconds, function, *args):
+        """Simulator.time.callLater with -state: a timer whose firing is journaled (and,
+        while replaying, one that fires when its record comes)."""
+        self._last_step += 1
+        seq = self._last_step
+        if self._context is REPLAYING:
+            step = PendingStep(self, seq, function, args,
+                               clock.microseconds() + round(seconds * 1e6))
+            self._pending[seq] = step
+            return step
+        return reactor.callLater(seconds, self._fire, seq, function, args)
+
+    def _fire(self, seq, function, args):
+        at = clock.microseconds()
+        try:
+            self.journal.append({'kind': 'step', 'seq': seq, 't': at, 'ids': self._ids()})
+        except OSError:
+            return   # logged; nothing may change any more
+        with self._within(STEP), clock.frozen(at):
+            function(*args)
+
+    @contextlib.contextmanager
+    def _within(self, context):
+        outer, self._context = self._context, context
+        try:
+            yield
+        finally:
+            self._context = outer
+
+    def close(self):
+        self.journal.close()
+
+
+class PendingStep:
+    """A model timer set while replaying: it fires when its step record comes,
+    or, when the journal ends first, on the reactor once it is due (at once if
+    it was due before the restart). Answers `active`, `cancel` and `getTime`
+    as the DelayedCall it stands for."""
+
+    def __init__(self, owner, seq, function, args, due):
+        self.owner = owner
+        self.seq = seq
+        self.function = function
+        self.args = args
+        self.due = due            # microseconds since the epoch
+        self.delayed = None       # the DelayedCall once started after replay
+
+    def active(self):
+        if self.delayed is not None:
+            return self.delayed.active()
+        return self.seq in self.owner._pending
+
+    def cancel(self):
+        if self.delayed is not None:
+            self.delayed.cancel()
+        else:
+            self.owner._pending.pop(self.seq, None)
+
+    def getTime(self):
+        return self.delayed.getTime() if self.delayed is not None else self.due / 1e6
+
+    def start(self):
+        delay = max(0, self.due - clock.microseconds()) / 1e6
+        self.delayed = reactor.callLater(delay, self.owner._fire, self.seq, self.function,
+                                         self.args)
+
+
+def _session_held(result):
+    return isinstance(result, ManagedObject) and isinstance(getattr(result, 'owner', None),
+                                                            Session)
+
+
+def unwritable(error):
+    return fault('SystemError', 'A general system error occurred: the state journal '
+                 'cannot be written (%s)' % error, reason=str(error))
