@@ -18,14 +18,14 @@ of checks (`link_violations`) serves both:
   compute resource.
 
 In-process only (`model_violations`): no task queued or running for longer
-than its simulated duration allows, recent tasks that exist, and every object
-of the registry reachable from the ServiceInstance through properties or held
-by a live session.
+than its simulated duration allows, recent tasks that exist and every
+unfinished task recent, and every object of the registry reachable from the
+ServiceInstance through properties, held by a live session, or a finished
+task the task manager keeps readable for a while.
 
 Each function returns a list of violations (strings); empty means they hold.
 """
-import datetime
-
+from vimsim import clock
 from vimsim.managed.base import Context
 from vimsim.managed.paths import read_path
 from vimsim.schema import MoRef
@@ -234,12 +234,12 @@ def model_violations(server, slack=TASK_SLACK):
 def task_violations(server, slack=TASK_SLACK):
     """No task queued or running longer than its simulated duration allows
     (tasks of CreateTask excepted: their extension ends them); the recent
-    task lists name live tasks, and every live task is recent."""
+    task lists name live tasks, and every unfinished task is recent."""
     out = []
     manager = getattr(server, 'task_manager', None)
     if manager is None:
         return out
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = clock.now()
     tasks = [obj for obj in server.objects if obj.type_name == 'Task']
     for task in tasks:
         info = task.info
@@ -255,15 +255,16 @@ def task_violations(server, slack=TASK_SLACK):
         if server.objects.get(ref) is None:
             out.append('recentTask lists %s, which does not exist' % ref.value)
     for task in tasks:
-        if task.ref not in recent:
-            out.append('task %s exists but is not recent' % task.ref.value)
+        if not task.done and task.ref not in recent:
+            out.append('task %s is %s but not recent' % (task.ref.value, task.info.state))
     return out
 
 
 def registry_violations(server):
     """Every object of the registry is reachable from the ServiceInstance
-    through property values, or held by a live session (views, collectors,
-    filters); every session-held object's session is alive."""
+    through property values, held by a live session (views, collectors,
+    filters), or a finished task (kept readable after it leaves recentTask);
+    every session-held object's session is alive."""
     schema = server.schema
     ctx = Context(server, None, schema.newest)
     live_sessions = set(map(id, server.session_manager.sessions.values()))
@@ -289,7 +290,7 @@ def registry_violations(server):
             if id(owner) not in live_sessions:
                 out.append('%s:%s is held by a session that ended' % (obj.type_name, obj.ref.value))
             continue
-        if obj.ref not in seen:
+        if obj.ref not in seen and not (obj.type_name == 'Task' and obj.done):
             out.append('%s:%s is neither reachable nor held by a session' % (
                 obj.type_name, obj.ref.value))
     return out

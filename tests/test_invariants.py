@@ -100,7 +100,7 @@ def test_a_host_its_datastore_does_not_mount(fresh):
 
 def test_a_task_stuck_running(fresh):
     from vimsim.managed.base import Context
-    from vimsim.managed.task import run_task
+    from vimsim.managed.monitoring.task import run_task
     vm = first(fresh, 'VirtualMachine')
 
     def start(sim):

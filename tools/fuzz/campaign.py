@@ -135,7 +135,7 @@ class Failure:
             '  ' + shown.decode('utf-8', 'replace')])
 
 
-HUB_FLUSH = 'vimsim/managed/updates.py:flush'
+HUB_FLUSH = 'vimsim/managed/service/updates.py:flush'
 ENDPOINT = 'vimsim/server/endpoint.py:'
 CODEC = ('vimsim/soap/decode.py:', 'vimsim/soap/encode.py:')
 
@@ -177,19 +177,20 @@ class Campaign:
     """A seeded fuzz campaign against the simulator at host:port.
 
     `probes`: callables returning what they saw of the server since the last
-    call (see probes.py). `rss`: a callable giving the server's RSS in bytes,
-    sampled at every tenth of the run. `seconds`: stop then, even before
+    call (see probes.py). `sample(calls)`: what to record of the server (its
+    RSS in bytes, say) at the start, at every tenth of the run and at the
+    end, into `samples` as (calls, value). `seconds`: stop then, even before
     `count` calls."""
 
     def __init__(self, host, port, seed, count, seconds=None, workers=1, probes=(),
-                 rss=None, user='user', password='pass', shrink=True, out=None):
+                 sample=None, user='user', password='pass', shrink=True, out=None):
         self.host, self.port = host, port
         self.seed = seed
         self.count = count
         self.seconds = seconds
         self.workers = workers
         self.probes = list(probes)
-        self.rss = rss
+        self.sample = sample
         self.user, self.password = user, password
         self.shrink_failures = shrink
         self.out = out or sys.stdout
@@ -202,7 +203,7 @@ class Campaign:
         self.failures = {}
         self.outcomes = {}        # fault type (or 'ok', 'no answer') -> count
         self.calls = 0
-        self.rss_samples = []     # (call index, bytes)
+        self.samples = []         # (calls, what `sample` gave)
         self._tasks = {}          # task moid -> (index, request, mode, soap_action)
         self.content = {}         # ServiceContent field -> moid
         self._surveyed = set()    # (type, moid) whose properties the survey read
@@ -214,7 +215,7 @@ class Campaign:
         """Run the campaign; returns self (failures, outcomes, calls)."""
         if self.seconds is not None:
             self._deadline = time.monotonic() + self.seconds
-        self._sample_rss(0)
+        self._sample(0)
         threads = [threading.Thread(target=self._work, args=(w,), daemon=True)
                    for w in range(1, self.workers)]
         for thread in threads:
@@ -222,7 +223,7 @@ class Campaign:
         self._work(0)
         for thread in threads:
             thread.join()
-        self._sample_rss(self.calls)
+        self._sample(self.calls)
         return self
 
     def _work(self, worker):
@@ -246,16 +247,16 @@ class Campaign:
                 if index and index % TASK_CHECK_EVERY == 0:
                     self.check_tasks(client, surveyor, tasks_seen)
                 if worker == 0 and self.count >= 10 and calls % (self.count // 10) == 0:
-                    self._sample_rss(calls)
+                    self._sample(calls)
             self.check_tasks(client, surveyor, tasks_seen, settle=True)
         finally:
             for session in sessions + [surveyor]:
                 self._logout(client, session)
             client.close()
 
-    def _sample_rss(self, index):
-        if self.rss is not None:
-            self.rss_samples.append((index, self.rss()))
+    def _sample(self, calls):
+        if self.sample is not None:
+            self.samples.append((calls, self.sample(calls)))
 
     def pick_operation(self, rng):
         operations = self.generator.operations
@@ -650,13 +651,18 @@ def process_rss(pid):
     raise LookupError('no VmRSS for %d' % pid)
 
 
+def _numbers(value):
+    return [v for v in (value if isinstance(value, tuple) else (value,)) if v is not None]
+
+
 def summary(campaign):
     """A few lines: calls, outcomes, failures by signature, memory."""
     lines = ['%d calls; answers: %s' % (campaign.calls, ', '.join(
         '%s %d' % item for item in sorted(campaign.outcomes.items(), key=lambda i: -i[1])[:15]))]
-    if campaign.rss_samples:
-        lines.append('server RSS (MB) by call: ' + ', '.join(
-            '%d: %.1f' % (i, rss / 2 ** 20) for i, rss in campaign.rss_samples))
+    if campaign.samples:
+        lines.append('server memory (MB) by call: ' + ', '.join(
+            '%d: %s' % (i, '/'.join('%.1f' % (v / 2 ** 20) for v in _numbers(value)))
+            for i, value in campaign.samples))
     lines.append('%d distinct failures' % len(campaign.failures))
     for failure in sorted(campaign.failures.values(), key=lambda f: f.first):
         lines.append('  %s  x%d' % (' | '.join(failure.signature), failure.count))
@@ -679,14 +685,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.server:
         host, port = args.server.rsplit(':', 1)
-        process, probes, rss = None, [], None
+        process, probes, sample = None, [], None
     else:
         process, host, port = start_simulator(args.flags)
         probes = [StderrProbe(process.stderr)]
-        rss = lambda: process_rss(process.pid)  # noqa: E731
+        sample = lambda calls: process_rss(process.pid)  # noqa: E731
     campaign = Campaign(host, int(port), args.seed, args.count,
                         seconds=args.minutes * 60 if args.minutes else None,
-                        workers=args.workers, probes=probes, rss=rss,
+                        workers=args.workers, probes=probes, sample=sample,
                         shrink=not args.no_shrink)
     try:
         campaign.run()

@@ -16,6 +16,7 @@ VIM = '{urn:vim25}'
 XSI_TYPE = '{http://www.w3.org/2001/XMLSchema-instance}type'
 ANONYMOUS = 'System.Anonymous'
 INTERNAL_FAULTS = ('SystemError',)
+HEADER_FAULT = 'VersionMismatchFaultCode'   # vCenter's fault for an unknown SOAPAction version
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
 
 
@@ -83,6 +84,8 @@ def _fault_type(schema, fault, problems):
     if fault.find('faultcode') is None or fault.find('faultstring') is None:
         problems.append(('fault-shape', 'no faultcode or faultstring'))
     detail = fault.find('detail')
+    if fault.findtext('faultcode') == HEADER_FAULT and detail is None:
+        return HEADER_FAULT   # about the request's header (its SOAPAction): no detail
     if detail is None or not len(detail):
         problems.append(('fault-shape', 'a fault without detail'))
         return 'unknown'
