@@ -10,7 +10,8 @@ of checks (`link_violations`) serves both:
   `childEntity`, a datacenter's four folders, a compute resource's hosts and
   root pool, a pool's child pools); a vApp is listed by its parent pool and
   its `parentFolder` too; a VM in a vApp has no parent but its `parentVApp`,
-  whose `vm` lists it; nothing is listed by two parents;
+  whose `vm` lists it; nothing is listed by two parents; a folder holds only
+  what its `childType` names, and folders of its own kind;
 - host <-> VM (`runtime.host`, `vm`), VM <-> datastore, VM <-> network, host
   <-> datastore (`Datastore.host` mounts), host <-> network and pool <-> VM
   (`resourcePool`, `vm`) agree both ways and name only live entities; a VM's
@@ -32,7 +33,8 @@ from vimsim.schema import MoRef
 
 LINKS = ('parent', 'childEntity', 'vmFolder', 'hostFolder', 'datastoreFolder', 'networkFolder',
          'host', 'vm', 'datastore', 'network', 'resourcePool', 'owner', 'parentVApp',
-         'parentFolder')
+         'parentFolder', 'childType')
+NAMES = ('childType',)   # link properties holding type names, not references
 VM_HOST = 'runtime.host'
 TASK_SLACK = 5.0    # seconds a task may take beyond its simulated duration
 
@@ -44,6 +46,13 @@ def link_paths(schema, type_name):
     if managed.is_a('VirtualMachine'):
         paths.append(VM_HOST)
     return paths
+
+
+def link_value(path, value):
+    """A link property's value in a snapshot: its references, or its names."""
+    if path in NAMES:
+        return sorted(value or ())
+    return refs_in(value)
 
 
 def refs_in(value):
@@ -77,7 +86,8 @@ def model_snapshot(server):
         if not schema.managed[obj.type_name].is_a('ManagedEntity'):
             continue
         snapshot[(obj.type_name, obj.ref.value)] = {
-            path: refs_in(read_path(obj, path, ctx)[0]) for path in link_paths(schema, obj.type_name)}
+            path: link_value(path, read_path(obj, path, ctx)[0])
+            for path in link_paths(schema, obj.type_name)}
     return snapshot
 
 
@@ -102,7 +112,7 @@ def api_snapshot(si, schema):
         snapshot = {}
         while result is not None:
             for item in result.objects:
-                props = {p.name: refs_in(p.val) for p in item.propSet}
+                props = {p.name: link_value(p.name, p.val) for p in item.propSet}
                 type_name = item.obj._wsdlName
                 snapshot[(type_name, item.obj._moId)] = {
                     path: props.get(path, []) for path in link_paths(schema, type_name)}
@@ -162,6 +172,9 @@ def link_violations(schema, snapshot):
         missing = [h for h in expected if h not in holders and h != parent]
         if missing:
             out.append('%s: its parentFolder %s does not list it' % (name(ref), name(missing[0])))
+    for ref, props in snapshot.items():
+        if is_a(ref, 'Folder'):
+            out.extend(_kind_violations(schema, snapshot, ref, props))
     if len(roots) != 1 or not is_a(roots[0], 'Folder'):
         out.append('entities without a parent (one root folder expected): %s' % (
             ', '.join(map(name, roots))))
@@ -206,6 +219,25 @@ def link_violations(schema, snapshot):
         if pool is not None and pool in snapshot and one(pool, 'owner') != compute:
             out.append('%s: its pool %s belongs to %s, its host %s to %s' % (
                 name(ref), name(pool), one(pool, 'owner'), name(host), compute))
+    return out
+
+
+def _kind_violations(schema, snapshot, ref, props):
+    """A folder holds what its childType names (a storage pod as itself, not
+    as a Folder), and folders of its own kind."""
+    kinds = props.get('childType', [])
+    out = []
+    for child in props.get('childEntity', []):
+        if child not in snapshot:
+            continue
+        managed = schema.managed[child[0]]
+        names = [k for k in kinds if not (k == 'Folder' and child[0] != 'Folder')]
+        if not any(managed.is_a(k) for k in names):
+            out.append('%s:%s holds %s:%s, which its childType %s does not name' % (
+                ref + child + (kinds,)))
+        elif child[0] == 'Folder' and snapshot[child].get('childType', []) != kinds:
+            out.append('%s:%s holds %s:%s, a folder of another kind %s' % (
+                ref + child + (snapshot[child].get('childType', []),)))
     return out
 
 

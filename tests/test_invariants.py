@@ -131,3 +131,13 @@ def test_an_object_held_by_an_ended_session(fresh):
     session = next(iter(fresh.sim.session_manager.sessions.values()))
     on_reactor(lambda sim: sim.session_manager.sessions.pop(session.key), fresh.sim)
     assert 'ContainerView:%s is held by a session that ended' % view._moId in violations(fresh)
+
+
+def test_a_folder_holding_another_kind(fresh):
+    vm_folder = first(fresh, 'Folder', lambda f: 'VirtualMachine' in f.childType)
+    host_folder = first(fresh, 'Folder', lambda f: 'ComputeResource' in f.childType
+                        and f.parent is not None and f.parent.type == 'Datacenter')
+    in_process, through_api = broken(fresh, lambda sim: vm_folder.move_in(host_folder))
+    for found in (in_process, through_api):
+        assert any('Folder:%s holds Folder:%s, a folder of another kind' % (
+            vm_folder.ref.value, host_folder.ref.value) in v for v in found), found
