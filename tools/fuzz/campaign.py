@@ -398,12 +398,10 @@ class Campaign:
     def survey(self, client, session):
         """Harvest MoRefs and texts from every property of every object not
         surveyed before, until no new object turns up (a few rounds)."""
-        if session.cookie is None:
-            self.login(client, session)
-        if not self.content:
+        if not self.content:   # anonymous: it names the SessionManager to log in to
             outcome = self._plain_call(client, session, (
                 '<RetrieveServiceContent xmlns="urn:vim25"><_this type="ServiceInstance">'
-                'ServiceInstance</_this></RetrieveServiceContent>'))
+                'ServiceInstance</_this></RetrieveServiceContent>'), mode='none')
             for field in outcome.body.find('.//{urn:vim25}returnval'):
                 if field.get('type'):
                     self.content[etree.QName(field).localname] = field.text
@@ -420,16 +418,15 @@ class Campaign:
             if self.pools.generation == generation:
                 break
 
-    def _plain_call(self, client, session, body):
+    def _plain_call(self, client, session, body, mode='session'):
         """A call the campaign makes for itself: judged and harvested too;
         its Outcome (None without an answer)."""
         request = _raw_request(body)
-        outcome, problems = self.call(client, request, 'session', session,
-                                      'urn:vim25/' + self.versions[-1])
+        action = 'urn:vim25/' + self.versions[-1]
+        outcome, problems = self.call(client, request, mode, session, action)
         for kind, detail, traceback in problems:
             self.record(signature(kind, detail, request.operation, traceback), detail,
-                        -1, request, 'session', 'urn:vim25/' + self.versions[-1], client,
-                        session)
+                        -1, request, mode, action, client, session)
         return outcome
 
     # -- tasks ------------------------------------------------------------------------
