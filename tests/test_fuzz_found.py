@@ -4,19 +4,13 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, on_reactor
+from tests.conftest import _simulator, all_of, on_reactor, task_fault
 from tests.invariants import model_violations
 
 
 @pytest.fixture(scope='module')
 def sim(validator):
     return _simulator(validator, tls=False, pod=1, folder=1)
-
-
-def fault_of(task):
-    with pytest.raises(vmodl.MethodFault) as raised:
-        WaitForTask(task)
-    return raised.value
 
 
 @pytest.fixture
@@ -33,7 +27,7 @@ def test_a_folder_moves_only_into_a_folder_of_its_kind(si, sim, dc):
     networks = dc.networkFolder.CreateFolder('fuzz-networks')
     for target, moved in ((dc.vmFolder, hosts), (si.content.rootFolder, networks),
                           (dc.datastoreFolder, networks)):
-        error = fault_of(target.MoveIntoFolder_Task([moved]))
+        error = task_fault(target.MoveIntoFolder_Task([moved]))
         assert isinstance(error, vim.fault.InvalidFolder) and error.target == moved
     assert hosts.parent == dc.hostFolder and networks.parent == dc.networkFolder
     assert on_reactor(model_violations, sim.sim) == []
@@ -44,7 +38,7 @@ def test_a_storage_pod_moves_only_where_pods_may_be(si, dc):
     took one (a VM folder, a host folder)."""
     pod = next(p for p in all_of(si, vim.StoragePod))
     for target in (dc.vmFolder, dc.hostFolder):
-        assert isinstance(fault_of(target.MoveIntoFolder_Task([pod])), vmodl.fault.NotSupported)
+        assert isinstance(task_fault(target.MoveIntoFolder_Task([pod])), vmodl.fault.NotSupported)
     sub = dc.datastoreFolder.CreateFolder('fuzz-pods')
     assert WaitForTask(sub.MoveIntoFolder_Task([pod])) == 'success'
     assert pod.parent == sub

@@ -16,7 +16,8 @@ ended in `SystemError` is an internal error too.
 
 Every problem goes under a signature (`signature`); the first request of each
 signature is shrunk (elements and text taken away while the signature stays)
-and printed as the reproducer.
+and printed as the reproducer. The model's invariants (tests/invariants.py,
+through the API) are checked at the end, and every `--check-every` calls.
 
 Nothing is excluded: every operation is drawn, destructive ones included
 (Destroy_Task of a datacenter, ShutdownHost_Task, Logout, TerminateSession of
@@ -25,25 +26,23 @@ in again when the server says NotAuthenticated.
 """
 import argparse
 import http.client
-import os
 import random
 import re
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from xml.sax.saxutils import escape
 
 from lxml import etree
 
+from bench.rawsoap import start_server
 from vimsim import schema as schema_module
 from tools.fuzz.generator import FETCH, MOREF, Generator, Node, Pools, Request
 from tools.fuzz.probes import StderrProbe
 from tools.fuzz.verdict import judge, traceback_signature
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
 SURVEY_EVERY = 500
 TASK_CHECK_EVERY = 50
 SESSIONS = 3
@@ -183,8 +182,11 @@ class Campaign:
     `count` calls."""
 
     def __init__(self, host, port, seed, count, seconds=None, workers=1, probes=(),
-                 sample=None, user='user', password='pass', shrink=True, out=None):
+                 sample=None, user='user', password='pass', shrink=True, out=None,
+                 invariants=None, check_every=0):
         self.host, self.port = host, port
+        self.invariants = invariants    # () -> violations, checked every `check_every` calls
+        self.check_every = check_every
         self.seed = seed
         self.count = count
         self.seconds = seconds
@@ -246,6 +248,8 @@ class Campaign:
                     self.survey(client, surveyor)
                 if index and index % TASK_CHECK_EVERY == 0:
                     self.check_tasks(client, surveyor, tasks_seen)
+                if worker == 0 and self.check_every and calls % self.check_every == 0:
+                    self.check_invariants(calls, client, surveyor)
                 if worker == 0 and self.count >= 10 and calls % (self.count // 10) == 0:
                     self._sample(calls)
             self.check_tasks(client, surveyor, tasks_seen, settle=True)
@@ -462,6 +466,19 @@ class Campaign:
                 return
             time.sleep(0.2)
 
+    # -- invariants -------------------------------------------------------------------
+    def check_invariants(self, calls, client, session):
+        """Check the invariants now: each kind of violation first seen is a
+        failure of the calls since the last check (no reproducer: the state
+        broke somewhere among them)."""
+        for violation in self.invariants():
+            shape = re.sub(r'\b([A-Za-z]+):\S+', r'\1', violation)
+            self.record(('invariant', shape), '%s (broken in calls %d-%d)' % (
+                violation, calls - self.check_every, calls), calls,
+                _raw_request('<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">'
+                             'ServiceInstance</_this></CurrentTime>'),
+                'session', None, client, session, shrinkable=False)
+
     # -- shrinking --------------------------------------------------------------------
     def shrink(self, client, failure, session):
         """The smallest request (greedy: whole elements first, then long
@@ -623,20 +640,7 @@ _SERVE = 'from tools.fuzz.probes import serve_logging_errors; serve_logging_erro
 def start_simulator(flags):
     """The simulator with `-tls=false FLAGS` on a free port, its errors on
     stderr for StderrProbe (probes.serve_logging_errors); (process, host, port)."""
-    env_file = tempfile.mktemp(prefix='vimsim-fuzz-env-')
-    process = subprocess.Popen(
-        [sys.executable, '-c', _SERVE, '-l', '127.0.0.1:0', '-tls=false', '-E', env_file]
-        + list(flags), cwd=ROOT, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 300
-    while not (os.path.exists(env_file) and os.path.getsize(env_file)):
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError('the simulator did not start')
-        time.sleep(0.05)
-    with open(env_file) as env:
-        line = env.read()
-    os.unlink(env_file)
-    host, port = line.split('@', 1)[1].split('/', 1)[0].rsplit(':', 1)
-    return process, host, int(port)
+    return start_server(*flags, stderr=subprocess.PIPE, command=('-c', _SERVE))
 
 
 def process_rss(pid):
@@ -677,6 +681,8 @@ def main(argv=None):
     parser.add_argument('--server', help='host:port of a running simulator (plain HTTP) '
                                          'instead of starting one; its log is not read')
     parser.add_argument('--no-shrink', action='store_true')
+    parser.add_argument('--check-every', type=int, default=0, metavar='CALLS',
+                        help='check the invariants through the API this often too')
     parser.add_argument('flags', nargs='*', help='flags of the simulator to start '
                                                  '(after --, e.g. -- -vm 4)')
     args = parser.parse_args(argv)
@@ -687,14 +693,15 @@ def main(argv=None):
         process, host, port = start_simulator(args.flags)
         probes = [StderrProbe(process.stderr)]
         sample = lambda calls: process_rss(process.pid)  # noqa: E731
+    from tests.invariants import api_violations_at
     campaign = Campaign(host, int(port), args.seed, args.count,
                         seconds=args.minutes * 60 if args.minutes else None,
                         workers=args.workers, probes=probes, sample=sample,
-                        shrink=not args.no_shrink)
+                        shrink=not args.no_shrink, check_every=args.check_every,
+                        invariants=lambda: api_violations_at(host, int(port)))
     try:
         campaign.run()
         if process is not None:
-            from tests.invariants import api_violations_at
             violations = api_violations_at(host, int(port))
             print('\ninvariants: %s' % ('hold' if not violations else '\n  '.join(
                 ['%d violated:' % len(violations)] + violations)))
