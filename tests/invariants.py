@@ -21,11 +21,14 @@ of checks (`link_violations`) serves both:
 In-process only (`model_violations`): no task queued or running for longer
 than its simulated duration allows, recent tasks that exist and every
 unfinished task recent, and every object of the registry reachable from the
-ServiceInstance through properties, held by a live session, or a finished
-task the task manager keeps readable for a while.
+ServiceInstance through properties, held by a live session, a finished task
+the task manager keeps readable for a while, or handed out by a method of a
+reachable object it names back (a cluster's EVC manager).
 
 Each function returns a list of violations (strings); empty means they hold.
 """
+import functools
+
 from vimsim import clock
 from vimsim.managed.base import Context
 from vimsim.managed.paths import read_path
@@ -295,8 +298,10 @@ def task_violations(server, slack=TASK_SLACK):
 def registry_violations(server):
     """Every object of the registry is reachable from the ServiceInstance
     through property values, held by a live session (views, collectors,
-    filters), or a finished task (kept readable after it leaves recentTask);
-    every session-held object's session is alive."""
+    filters), a finished task (kept readable after it leaves recentTask), or
+    an object a reachable object hands out through a method (a cluster's
+    EvcManager()) that names that object back; every session-held object's
+    session is alive."""
     schema = server.schema
     ctx = Context(server, None, schema.newest)
     live_sessions = set(map(id, server.session_manager.sessions.values()))
@@ -305,17 +310,18 @@ def registry_violations(server):
     todo = [server.service_instance]
     while todo:
         obj = todo.pop()
-        for field in schema.managed[obj.type_name].properties:
-            try:
-                value = obj.read(field.name, ctx)
-            except Exception:     # a property that faults for this reader: nothing to follow
-                continue
-            for ref in _all_refs(value):
-                if ref not in seen:
-                    seen.add(ref)
-                    found = server.objects.get(ref)
-                    if found is not None:
-                        todo.append(found)
+        for ref in _property_refs(schema, obj, ctx):
+            if ref not in seen:
+                seen.add(ref)
+                found = server.objects.get(ref)
+                if found is not None:
+                    todo.append(found)
+    handed_out = _handed_out(schema)
+    for obj in server.objects:
+        if obj.ref not in seen and any(
+                ref in seen and obj.type_name in handed_out.get(ref.type, ())
+                for ref in _property_refs(schema, obj, ctx)):
+            seen.add(obj.ref)
     for obj in server.objects:
         owner = getattr(obj, 'owner', None)
         if owner is not None and not isinstance(owner, MoRef) and hasattr(owner, 'owned'):
@@ -325,6 +331,29 @@ def registry_violations(server):
         if obj.ref not in seen and not (obj.type_name == 'Task' and obj.done):
             out.append('%s:%s is neither reachable nor held by a session' % (
                 obj.type_name, obj.ref.value))
+    return out
+
+
+def _property_refs(schema, obj, ctx):
+    """Every MoRef in an object's property values."""
+    for field in schema.managed[obj.type_name].properties:
+        try:
+            value = obj.read(field.name, ctx)
+        except Exception:     # a property that faults for this reader: nothing to follow
+            continue
+        yield from _all_refs(value)
+
+
+@functools.cache
+def _handed_out(schema):
+    """managed type -> the managed types its methods return."""
+    out = {}
+    for operation in schema.operations.values():
+        result = operation.result
+        if result is not None and result.mo_type:
+            for name, managed in schema.managed.items():
+                if managed.is_a(operation.managed_type):
+                    out.setdefault(name, set()).add(result.mo_type)
     return out
 
 

@@ -141,3 +141,15 @@ def test_a_folder_holding_another_kind(fresh):
     for found in (in_process, through_api):
         assert any('Folder:%s holds Folder:%s, a folder of another kind' % (
             vm_folder.ref.value, host_folder.ref.value) in v for v in found), found
+
+
+def test_an_object_a_method_hands_out(fresh):
+    """A cluster's EVC manager is reached through EvcManager(), not through a
+    property: it counts as held while its cluster is."""
+    from pyVmomi import vim
+    from tests.conftest import all_of
+    si = fresh.connect()
+    cluster = all_of(si, vim.ClusterComputeResource)[0]
+    manager = cluster.EvcManager()
+    assert manager.managedCluster == cluster
+    assert violations(fresh) == []
