@@ -100,10 +100,10 @@ def _fault_type(schema, fault, problems):
 def _unauthenticated(schema, request, answer):
     """Problems of a result given to a call without a session."""
     if request.operation == 'Fetch':
-        this = request.root.children[0]
-        prop = request.root.children[1].text or '' if len(request.root.children) > 1 else ''
-        if not _anonymous_property(schema, this.attrs.get('type'), prop):
-            return [('unauthenticated', 'Fetch of %s.%s' % (this.attrs.get('type'), prop))]
+        this = [c.attrs.get('type') for c in request.root.children if c.tag == '_this']
+        prop = [c.text or '' for c in request.root.children if c.tag == 'prop']
+        if not (this and prop) or not _anonymous_property(schema, this[-1], prop[-1]):
+            return [('unauthenticated', 'Fetch of %s.%s' % (this[-1:], prop[-1:]))]
         return []
     operation = schema.operations.get(request.operation)
     if operation is not None and operation.privilege != ANONYMOUS:
