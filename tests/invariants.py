@@ -18,7 +18,8 @@ of checks (`link_violations`) serves both:
   datastores and networks are its host's; a VM's pool belongs to its host's
   compute resource.
 
-In-process only (`model_violations`): no task queued or running for longer
+In-process only (`model_violations`): every snapshot's VM exists and has it
+in its snapshot tree; no task queued or running for longer
 than its simulated duration allows, recent tasks that exist and every
 unfinished task recent, and every object of the registry reachable from the
 ServiceInstance through properties, held by a live session, a finished task
@@ -262,8 +263,32 @@ def _tree_children(schema, ref, props):
 def model_violations(server, slack=TASK_SLACK):
     """Every invariant, read from the model in-process (call on the reactor
     thread): the links, tasks, the registry."""
-    return (link_violations(server.schema, model_snapshot(server)) + task_violations(server, slack)
-            + registry_violations(server))
+    return (link_violations(server.schema, model_snapshot(server)) + snapshot_violations(server)
+            + task_violations(server, slack) + registry_violations(server))
+
+
+def snapshot_violations(server):
+    """Every VirtualMachineSnapshot names a live VM whose snapshot tree has it."""
+    ctx = Context(server, None, server.schema.newest)
+    out = []
+    for obj in server.objects:
+        if obj.type_name != 'VirtualMachineSnapshot':
+            continue
+        vm = server.objects.get(obj.read('vm', ctx))
+        if vm is None:
+            out.append('VirtualMachineSnapshot:%s: its VM %s does not exist' % (
+                obj.ref.value, obj.read('vm', ctx).value))
+            continue
+        tree = vm.read('snapshot', ctx)
+        stack, found = list(tree.rootSnapshotList if tree is not None else ()), set()
+        while stack:
+            node = stack.pop()
+            found.add(node.snapshot)
+            stack.extend(node.childSnapshotList or ())
+        if obj.ref not in found:
+            out.append('VirtualMachineSnapshot:%s is not in the snapshot tree of its VM %s' % (
+                obj.ref.value, vm.ref.value))
+    return out
 
 
 def task_violations(server, slack=TASK_SLACK):

@@ -153,3 +153,18 @@ def test_an_object_a_method_hands_out(fresh):
     manager = cluster.EvcManager()
     assert manager.managedCluster == cluster
     assert violations(fresh) == []
+
+
+def test_a_snapshot_outliving_its_vm(fresh):
+    from pyVim.task import WaitForTask
+    from pyVmomi import vim
+    from tests.conftest import all_of
+    si = fresh.connect()
+    vm = next(v for v in all_of(si, vim.VirtualMachine) if v.parentVApp is None)
+    WaitForTask(vm.CreateSnapshot_Task('kept', None, False, False))
+    snapshot = vm.snapshot.rootSnapshotList[0].snapshot
+    assert violations(fresh) == []
+    model_vm = first(fresh, 'VirtualMachine', lambda obj: obj.ref.value == vm._moId)
+    on_reactor(lambda sim: sim.objects.remove(model_vm), fresh.sim)
+    assert 'VirtualMachineSnapshot:%s: its VM %s does not exist' % (
+        snapshot._moId, vm._moId) in violations(fresh)
