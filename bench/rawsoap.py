@@ -16,13 +16,13 @@ ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?>'
             '<soapenv:Body>%s</soapenv:Body></soapenv:Envelope>')
 
 
-def start_server(*flags, root=ROOT, preexec_fn=None, stderr=None):
-    """Run `python3 -m vimsim -tls=false` (of the checkout at `root`) on a
-    free port; (process, host, port)."""
+def start_server(*flags, root=ROOT, preexec_fn=None, stderr=None, command=('-m', 'vimsim')):
+    """Run `python3 -m vimsim -tls=false` (of the checkout at `root`; or
+    another `command` taking vimsim's flags) on a free port; (process, host, port)."""
     env_file = tempfile.mktemp(prefix='vimsim-env-')
-    process = subprocess.Popen([sys.executable, '-m', 'vimsim', '-l', '127.0.0.1:0',
-                                '-tls=false', '-E', env_file] + list(flags), cwd=root,
-                               preexec_fn=preexec_fn, stderr=stderr)
+    process = subprocess.Popen([sys.executable] + list(command) + [
+                                '-l', '127.0.0.1:0', '-tls=false', '-E', env_file] + list(flags),
+                               cwd=root, preexec_fn=preexec_fn, stderr=stderr)
     deadline = time.monotonic() + 600
     while not (os.path.exists(env_file) and os.path.getsize(env_file)):
         if time.monotonic() > deadline or process.poll() is not None:

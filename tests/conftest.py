@@ -115,6 +115,15 @@ def logged_in(running):
     Disconnect(instance)
 
 
+def task_fault(task):
+    """The vim fault a task ends in, as pyVim's WaitForTask raises it."""
+    from pyVim.task import WaitForTask
+    from pyVmomi import vmodl
+    with pytest.raises(vmodl.MethodFault) as raised:
+        WaitForTask(task)
+    return raised.value
+
+
 def all_of(si, kind):
     """Every object of a type in the inventory, through a container view."""
     content = si.RetrieveContent()

@@ -12,18 +12,12 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of
+from tests.conftest import _simulator, all_of, task_fault as _fault_of
 
 
 @pytest.fixture(scope='module')
 def sim(validator):
     return _simulator(validator, tls=False, ds=2, pg=2)
-
-
-def _fault_of(task):
-    with pytest.raises(vmodl.MethodFault) as raised:
-        WaitForTask(task)
-    return raised.value
 
 
 def _events(si, entity, kind, recursion='self'):

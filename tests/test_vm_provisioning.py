@@ -15,7 +15,7 @@ from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, on_reactor
+from tests.conftest import _simulator, on_reactor, task_fault as _fault_of
 
 
 @pytest.fixture(scope='module')
@@ -41,12 +41,6 @@ def _events(si, entity, *types):
         entity=vim.event.EventFilterSpec.ByEntity(entity=entity, recursion='self'),
         eventTypeId=list(types))
     return si.content.eventManager.QueryEvents(spec)
-
-
-def _fault_of(task):
-    with pytest.raises(vmodl.MethodFault) as raised:
-        WaitForTask(task)
-    return raised.value
 
 
 def _config(name, ds='LocalDS_0', network=None, guest='ubuntu64Guest'):

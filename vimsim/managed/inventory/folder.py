@@ -47,6 +47,11 @@ def not_supported():
     return fault('NotSupported', 'The operation is not supported on the object.')
 
 
+def invalid_folder(target):
+    return fault('InvalidFolder', 'The request refers to an unexpected or unknown type.',
+                 target=target.ref)
+
+
 class Folder(ManagedEntity):
     type_name = 'Folder'
     FOLDER_PREFIXES = (('VirtualMachine', 'group-v'), ('ComputeResource', 'group-h'),
@@ -84,9 +89,14 @@ class Folder(ManagedEntity):
         return self.childEntity
 
     def accepts(self, obj):
-        """Whether `obj` may be a child of this folder (its childType)."""
+        """Whether `obj` may be a child of this folder (its childType); a
+        folder subtype (a storage pod) only under its own type, not as a Folder."""
         managed = self.server.schema.managed.get(obj.type_name)
-        return managed is not None and any(managed.is_a(t) for t in self.childType)
+        if managed is None:
+            return False
+        if managed.is_a('Folder') and obj.type_name != 'Folder':
+            return any(managed.is_a(t) for t in self.childType if t != 'Folder')
+        return any(managed.is_a(t) for t in self.childType)
 
     def _require_vm_folder(self):
         if 'VirtualMachine' not in self.childType:
@@ -361,12 +371,13 @@ class Folder(ManagedEntity):
         server = self.server
         if not self.accepts(obj) or (isinstance(obj, Folder) and obj._is_special()):
             raise not_supported()
+        if obj.type_name == 'Folder' and set(obj.childType) != set(self.childType):
+            raise invalid_folder(obj)   # a folder of another kind: a wrong kind of container
         # a folder may not go into itself or below itself
         walker = self
         while walker is not None:
             if walker is obj:
-                raise fault('InvalidFolder', 'The request refers to an unexpected or unknown '
-                            'type.', target=obj.ref)
+                raise invalid_folder(obj)
             walker = walker.parent_object()
         if datacenter_of(server, obj) is not datacenter_of(server, self) \
                 and not is_a(server, obj, 'Datacenter') and not is_a(server, obj, 'Folder'):

@@ -1,0 +1,359 @@
+"""Soak: 1,000 concurrent sessions mixing reads, WaitForUpdatesEx and mutations.
+
+Each session has its own keep-alive connection (raw SOAP; the sessions are
+spread over a few client processes, each running asyncio). It logs in and
+watches `name`, `runtime.powerState` and `config.annotation` of every VM
+through a container view and a property filter; then, until the time is up,
+it reads (RetrievePropertiesEx of a VM, Fetch, CurrentTime), follows its
+updates with WaitForUpdatesEx (its view of the VMs changes with them) and
+mutates random VMs (Rename_Task, PowerOnVM_Task / PowerOffVM_Task,
+ReconfigVM_Task of the annotation), without waiting for the tasks.
+
+Afterwards, once the tasks are done: every watcher takes its last updates and
+compares its view with a fresh read through the same view; the inventory's
+invariants are checked through the API (tests/invariants.py); everyone logs
+out. Printed: calls/s, faults by type, internal errors (SystemError answers,
+tracebacks in the server's log), watchers whose view differed, server and
+client CPU, RSS at the start / peak / after logout, load average.
+
+    python3 bench/soak.py [--sessions 1000] [--seconds 120] [--processes 2] [--vm 50]
+"""
+import argparse
+import asyncio
+import multiprocessing
+import os
+import random
+import sys
+import threading
+import time
+
+from lxml import etree
+
+from rawsoap import Connection
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+from tests.invariants import api_violations_at  # noqa: E402
+from tools.fuzz.campaign import process_rss, start_simulator  # noqa: E402
+from tools.fuzz.probes import StderrProbe  # noqa: E402
+
+VIM = '{urn:vim25}'
+XSI_TYPE = '{http://www.w3.org/2001/XMLSchema-instance}type'
+WATCHED = ('name', 'runtime.powerState', 'config.annotation')
+SETTLE_SECONDS = 30      # at most this long for the last tasks to end
+
+VIEW = ('<CreateContainerView xmlns="urn:vim25"><_this type="ViewManager">ViewManager</_this>'
+        '<container type="Folder">group-d1</container><type>VirtualMachine</type>'
+        '<recursive>true</recursive></CreateContainerView>')
+SPEC = ('<propSet><type>VirtualMachine</type>%s</propSet><objectSet><obj type="ContainerView">'
+        '%%s</obj><skip>true</skip><selectSet xsi:type="TraversalSpec"><name>v</name>'
+        '<type>ContainerView</type><path>view</path><skip>false</skip></selectSet></objectSet>'
+        % ''.join('<pathSet>%s</pathSet>' % p for p in WATCHED))
+FILTER = ('<CreateFilter xmlns="urn:vim25"><_this type="PropertyCollector">propertyCollector'
+          '</_this><spec>' + SPEC + '</spec><partialUpdates>true</partialUpdates></CreateFilter>')
+WAIT = ('<WaitForUpdatesEx xmlns="urn:vim25"><_this type="PropertyCollector">propertyCollector'
+        '</_this><version>%s</version><options><maxWaitSeconds>%d</maxWaitSeconds></options>'
+        '</WaitForUpdatesEx>')
+RETRIEVE = ('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+            'propertyCollector</_this><specSet>' + SPEC + '</specSet><options/>'
+            '</RetrievePropertiesEx>')
+CONTINUE = ('<ContinueRetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+            'propertyCollector</_this><token>%s</token></ContinueRetrievePropertiesEx>')
+READ_VM = ('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+           'propertyCollector</_this><specSet><propSet><type>VirtualMachine</type>'
+           '<pathSet>summary.runtime</pathSet><pathSet>config.hardware.numCPU</pathSet></propSet>'
+           '<objectSet><obj type="VirtualMachine">%s</obj></objectSet></specSet><options/>'
+           '</RetrievePropertiesEx>')
+FETCH = '<Fetch xmlns="urn:vim25"><_this type="VirtualMachine">%s</_this><prop>%s</prop></Fetch>'
+TIME = ('<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance</_this>'
+        '</CurrentTime>')
+RENAME = ('<Rename_Task xmlns="urn:vim25"><_this type="VirtualMachine">%s</_this>'
+          '<newName>%s</newName></Rename_Task>')
+POWER = '<%s xmlns="urn:vim25"><_this type="VirtualMachine">%s</_this></%s>'
+ANNOTATE = ('<ReconfigVM_Task xmlns="urn:vim25"><_this type="VirtualMachine">%s</_this>'
+            '<spec><annotation>%s</annotation></spec></ReconfigVM_Task>')
+RUNNING_TASKS = ('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+                 'propertyCollector</_this><specSet><propSet><type>Task</type><pathSet>info.state'
+                 '</pathSet></propSet><objectSet><obj type="TaskManager">TaskManager</obj>'
+                 '<skip>true</skip><selectSet xsi:type="TraversalSpec"><name>t</name>'
+                 '<type>TaskManager</type><path>recentTask</path><skip>false</skip></selectSet>'
+                 '</objectSet></specSet><options/></RetrievePropertiesEx>')
+LOGOUT = ('<Logout xmlns="urn:vim25"><_this type="SessionManager">SessionManager</_this>'
+          '</Logout>')
+
+
+class SoakConnection(Connection):
+    """A raw SOAP connection that answers faults too: `call` returns the
+    parsed Body child, or raises Fault."""
+
+    async def send(self, payload):
+        self.writer.write(payload)
+        header = await self.reader.readuntil(b'\r\n\r\n')
+        start = header.lower().find(b'content-length:')
+        length = int(header[start + 15:header.find(b'\r\n', start)])
+        body = await self.reader.readexactly(length)
+        if b'set-cookie:' in header.lower() and self.cookie is None:
+            line = header[header.lower().find(b'set-cookie:') + 11:]
+            self.cookie = line[:line.find(b'\r\n')].strip().decode()
+        answer = etree.fromstring(body)[0][0]
+        if answer.tag.endswith('}Fault'):
+            detail = answer.find('detail')
+            raise Fault(detail[0].get(XSI_TYPE) if detail is not None and len(detail) else '?')
+        return answer
+
+
+class Fault(Exception):
+    pass
+
+
+def property_values(holder, tag):
+    """{name: text} of the propSet / changeSet children of an element."""
+    values = {}
+    for change in holder.findall(VIM + tag):
+        name = change.findtext(VIM + 'name')
+        if change.findtext(VIM + 'op') in ('remove', 'indirectRemove'):
+            values[name] = None
+        else:
+            values[name] = change.findtext(VIM + 'val')
+    return values
+
+
+class Watcher:
+    """One session: its connection, its view of the VMs, its counters."""
+
+    def __init__(self, index, host, port, stats):
+        self.index, self.host, self.port, self.stats = index, host, port, stats
+        self.rng = random.Random(index)
+        self.view = {}        # moid -> {property: text}
+        self.version = ''
+        self.renames = 0
+
+    async def start(self):
+        self.connection = await (await SoakConnection(self.host, self.port).open()).login()
+        self.container = (await self.call(VIEW)).findtext(VIM + 'returnval')
+        await self.call(FILTER % self.container)
+        await self.follow(0)
+
+    async def call(self, body):
+        started = time.monotonic()
+        try:
+            return await self.connection.call(body)
+        except Fault as fault:
+            name = str(fault)
+            self.stats['faults'][name] = self.stats['faults'].get(name, 0) + 1
+            if name == 'SystemError':
+                self.stats['internal'] += 1
+            raise
+        finally:
+            self.stats['calls'] += 1
+            self.stats['seconds'] += time.monotonic() - started
+
+    async def follow(self, max_wait):
+        """WaitForUpdatesEx once; the view takes the updates. True if any."""
+        answer = await self.call(WAIT % (self.version, max_wait))
+        update = answer.find(VIM + 'returnval')
+        if update is None:
+            return False
+        self.version = update.findtext(VIM + 'version')
+        for object_update in update.iter(VIM + 'objectSet'):
+            moid = object_update.findtext(VIM + 'obj')
+            kind = object_update.findtext(VIM + 'kind')
+            if kind == 'leave':
+                self.view.pop(moid, None)
+                continue
+            values = self.view.setdefault(moid, {})
+            values.update(property_values(object_update, 'changeSet'))
+        if update.findtext(VIM + 'truncated') == 'true':
+            return await self.follow(0) or True
+        return True
+
+    async def fresh_read(self):
+        """Every VM's watched properties, read now through the same view."""
+        found = {}
+        answer = await self.call(RETRIEVE % self.container)
+        while True:
+            result = answer.find(VIM + 'returnval')
+            if result is None:
+                return found
+            for content in result.findall(VIM + 'objects'):
+                found[content.findtext(VIM + 'obj')] = property_values(content, 'propSet')
+            token = result.findtext(VIM + 'token')
+            if not token:
+                return found
+            answer = await self.call(CONTINUE % token)
+
+    async def act(self):
+        draw = self.rng.random()
+        vms = sorted(self.view)
+        vm = self.rng.choice(vms) if vms else None
+        try:
+            if draw < 0.45 or vm is None:
+                choice = self.rng.random()
+                if choice < 0.4 and vm is not None:
+                    await self.call(READ_VM % vm)
+                elif choice < 0.8 and vm is not None:
+                    await self.call(FETCH % (vm, self.rng.choice(WATCHED)))
+                else:
+                    await self.call(TIME)
+            elif draw < 0.8:
+                await self.follow(self.rng.choice((0, 0, 1)))
+            else:
+                await self.mutate(vm)
+        except Fault:
+            pass
+
+    async def mutate(self, vm):
+        choice = self.rng.random()
+        self.stats['mutations'] += 1
+        if choice < 0.4:
+            self.renames += 1
+            await self.call(RENAME % (vm, 'soak-%d-%d' % (self.index, self.renames)))
+        elif choice < 0.7:
+            on = self.view[vm].get('runtime.powerState') == 'poweredOn'
+            method = 'PowerOffVM_Task' if on else 'PowerOnVM_Task'
+            await self.call(POWER % (method, vm, method))
+        else:
+            await self.call(ANNOTATE % (vm, 'soak %d %d' % (self.index, self.rng.randrange(10 ** 6))))
+
+    async def finish(self):
+        """Catch up with every update, then compare with a fresh read."""
+        while await self.follow(0):
+            pass
+        fresh = await self.fresh_read()
+        expected = {moid: {p: values.get(p) for p in WATCHED} for moid, values in fresh.items()}
+        seen = {moid: {p: values.get(p) for p in WATCHED} for moid, values in self.view.items()}
+        return expected == seen
+
+    async def logout(self):
+        try:
+            await self.call(LOGOUT)
+        except Fault:
+            pass
+        self.connection.close()
+
+
+async def run_sessions(indexes, host, port, seconds, barrier, results):
+    stats = {'calls': 0, 'seconds': 0.0, 'faults': {}, 'internal': 0, 'mutations': 0}
+    watchers = [Watcher(i, host, port, stats) for i in indexes]
+    for start in range(0, len(watchers), 50):   # log in in batches: no connect storm
+        await asyncio.gather(*(w.start() for w in watchers[start:start + 50]))
+    await asyncio.get_running_loop().run_in_executor(None, barrier.wait)
+    deadline = time.monotonic() + seconds
+    started_calls = stats['calls']
+
+    async def loop(watcher):
+        while time.monotonic() < deadline:
+            await watcher.act()
+    began = time.monotonic()
+    await asyncio.gather(*(loop(w) for w in watchers))
+    elapsed = time.monotonic() - began
+    mixed_calls = stats['calls'] - started_calls
+    await asyncio.get_running_loop().run_in_executor(None, barrier.wait)   # all stopped
+    await asyncio.get_running_loop().run_in_executor(None, barrier.wait)   # tasks settled
+    agreed = await asyncio.gather(*(w.finish() for w in watchers))
+    await asyncio.get_running_loop().run_in_executor(None, barrier.wait)   # invariants read
+    await asyncio.gather(*(w.logout() for w in watchers))
+    results.put(dict(stats, mixed_calls=mixed_calls, elapsed=elapsed,
+                     differing=agreed.count(False), watchers=len(watchers),
+                     cpu=time.process_time()))
+
+
+def client_process(indexes, host, port, seconds, barrier, results):
+    asyncio.run(run_sessions(indexes, host, port, seconds, barrier, results))
+
+
+async def settle(host, port):
+    """Wait until no recent task is queued or running (SETTLE_SECONDS at most)."""
+    connection = await (await SoakConnection(host, port).open()).login()
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        answer = await connection.call(RUNNING_TASKS)
+        states = [e.text for e in answer.iter(VIM + 'val')]
+        if not any(state in ('queued', 'running') for state in states):
+            break
+        await asyncio.sleep(0.5)
+    await connection.call(LOGOUT)
+    connection.close()
+
+
+def cpu_seconds(pid):
+    with open('/proc/%d/stat' % pid) as stat:
+        fields = stat.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--sessions', type=int, default=1000)
+    parser.add_argument('--seconds', type=float, default=120)
+    parser.add_argument('--processes', type=int, default=2)
+    parser.add_argument('--vm', type=int, default=50, help='VMs per resource pool (-vm)')
+    args = parser.parse_args()
+    process, host, port = start_simulator(['-vm', str(args.vm)])
+    server_log = StderrProbe(process.stderr)
+    peak = [0]
+    sampling = threading.Event()
+
+    def sample():
+        while not sampling.wait(0.5):
+            peak[0] = max(peak[0], process_rss(process.pid))
+    try:
+        time.sleep(1)
+        rss_start = process_rss(process.pid)
+        threading.Thread(target=sample, daemon=True).start()
+        spawn = multiprocessing.get_context('spawn')   # this process has threads: no fork
+        barrier = spawn.Barrier(args.processes + 1)
+        results = spawn.Queue()
+        clients = [spawn.Process(target=client_process, args=(
+            list(range(p, args.sessions, args.processes)), host, port, args.seconds, barrier,
+            results)) for p in range(args.processes)]
+        for client in clients:
+            client.start()
+        barrier.wait()                      # everyone logged in and watching
+        cpu_start, logged_in_rss = cpu_seconds(process.pid), process_rss(process.pid)
+        barrier.wait()                      # the mixed phase is over
+        cpu_mixed = cpu_seconds(process.pid) - cpu_start
+        asyncio.run(settle(host, port))
+        barrier.wait()                      # tasks settled: watchers compare
+        violations = api_violations_at(host, port)
+        barrier.wait()                      # invariants read: everyone logs out
+        parts = [results.get() for _ in clients]
+        for client in clients:
+            client.join()
+        time.sleep(2)
+        rss_end = process_rss(process.pid)
+        sampling.set()
+        log = ''.join(text for _, text in server_log())
+    finally:
+        process.terminate()
+        process.wait()
+    faults = {}
+    for part in parts:
+        for name, count in part['faults'].items():
+            faults[name] = faults.get(name, 0) + count
+    mixed = sum(p['mixed_calls'] for p in parts)
+    elapsed = max(p['elapsed'] for p in parts)
+    print('%d sessions over %d client processes, %d VMs watched each, %.0f s of mixed load' % (
+        args.sessions, args.processes, 2 * args.vm, elapsed))
+    print('calls: %d in the mixed phase = %.0f calls/s (%d mutations); %d in all' % (
+        mixed, mixed / elapsed, sum(p['mutations'] for p in parts), sum(p['calls'] for p in parts)))
+    print('server CPU in the mixed phase: %.1f s = %.2f ms per call; client CPU in all: %.1f s' % (
+        cpu_mixed, cpu_mixed * 1000 / max(mixed, 1), sum(p['cpu'] for p in parts)))
+    print('faults: %s' % (', '.join('%s %d' % i for i in sorted(faults.items(), key=lambda i: -i[1]))
+                          or 'none'))
+    print('internal errors: %d SystemError answers; %d tracebacks in the server log' % (
+        sum(p['internal'] for p in parts), log.count('Traceback (most recent call last)')))
+    print('watchers whose final view differed from a fresh read: %d of %d' % (
+        sum(p['differing'] for p in parts), sum(p['watchers'] for p in parts)))
+    print('invariants: %s' % ('hold' if not violations else '%d violated: %s' % (
+        len(violations), '; '.join(violations[:5]))))
+    print('server RSS: start %.1f MB, all logged in %.1f MB, peak %.1f MB, after logout %.1f MB '
+          '(%+.1f%% of start)' % (rss_start / 2 ** 20, logged_in_rss / 2 ** 20,
+                                  peak[0] / 2 ** 20, rss_end / 2 ** 20,
+                                  (rss_end - rss_start) * 100 / rss_start))
+    print('load average: %s' % ' '.join(open('/proc/loadavg').read().split()[:3]))
+    if log:
+        print('server log:\n' + log[:3000])
+
+
+if __name__ == '__main__':
+    main()
