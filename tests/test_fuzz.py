@@ -9,9 +9,7 @@ success for a request that had to fail), no traceback reached the log, memory
 stayed flat, and the model's invariants hold (tests/invariants.py), read in
 the process and through pyVmomi.
 
-Defects known and being fixed on other branches are listed in KNOWN_DEFECTS
-(signature -> issue 8 item), one exact signature each; a failure whose
-signature is not listed fails the test, with the reproducer printed.
+A failure fails the test with its reproducer printed.
 Long-running: bounded by SECONDS (about 60 s including the checks).
 """
 import ctypes
@@ -32,14 +30,6 @@ SEED = 'suite-1'
 COUNT = 16000        # calls; a seed and a count reproduce the run
 SECONDS = 60         # ... unless a busy machine makes it last longer than this
 HEAP_GROWTH = 48 << 20   # bytes the Python heap may keep of what the second half allocated
-
-# signature -> issue 8 item that fixes it (the lead empties this after merging)
-KNOWN_DEFECTS = {
-    # the decoder takes the last of a repeated _this or single-valued field
-    # (codec; the nearest item: 6, the decoder checks requests)
-    ('accepted-invalid', 'duplicate'): 6,
-}
-
 
 _malloc_trim = getattr(ctypes.CDLL(None), 'malloc_trim', None)   # glibc only
 
@@ -97,10 +87,10 @@ def fuzzed():
     return running, campaign
 
 
-def unknown(campaign, kinds=None, exclude=()):
-    """Failures not in KNOWN_DEFECTS (of `kinds`, if given, and not of `exclude`)."""
-    return [f for f in campaign.failures.values() if f.signature not in KNOWN_DEFECTS
-            and (kinds is None or f.signature[0] in kinds) and f.signature[0] not in exclude]
+def failures_of(campaign, kinds=None, exclude=()):
+    """The campaign's failures (of `kinds`, if given, and not of `exclude`)."""
+    return [f for f in campaign.failures.values()
+            if (kinds is None or f.signature[0] in kinds) and f.signature[0] not in exclude]
 
 
 def report(failures):
@@ -110,13 +100,13 @@ def report(failures):
 def test_every_answer_is_a_result_or_a_fault(fuzzed):
     _, campaign = fuzzed
     assert campaign.calls > 1000
-    failures = unknown(campaign, exclude=('traceback', 'error-log'))
+    failures = failures_of(campaign, exclude=('traceback', 'error-log'))
     assert not failures, report(failures)
 
 
 def test_no_traceback_in_the_log(fuzzed):
     _, campaign = fuzzed
-    failures = unknown(campaign, kinds=('traceback', 'error-log'))
+    failures = failures_of(campaign, kinds=('traceback', 'error-log'))
     assert not failures, report(failures)
 
 

@@ -186,6 +186,9 @@ def test_repeated_single_valued_elements_are_invalid_request(vc_http):
     status, body, _ = _retrieve(vc_http, cookie, twice)
     assert status == 500 and fault_type(body) == 'InvalidRequest'
     assert faultstring(body) == 'Element skip repeated in ObjectSpec'
+    status, body, _ = post(vc_http, '<Fetch xmlns="urn:vim25"><_this type="Folder">group-d1</_this>'
+                                    '<prop>name</prop><prop>name</prop></Fetch>', cookie=cookie)
+    assert status == 500 and faultstring(body) == 'Element prop repeated in Fetch'
 
 
 def test_missing_required_array_parameter_is_invalid_request(vc_http):

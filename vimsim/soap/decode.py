@@ -142,12 +142,14 @@ class Decoder:
             if not isinstance(child.tag, str):
                 continue
             tag = etree.QName(child).localname
+            if tag not in ('_this', 'prop'):
+                raise InvalidRequest('Unexpected element %s in Fetch' % tag)
+            if (this if tag == '_this' else prop) is not None:
+                raise InvalidRequest('Element %s repeated in Fetch' % tag)
             if tag == '_this':
                 this = self.reference(child)
-            elif tag == 'prop':
-                prop = child.text or ''
             else:
-                raise InvalidRequest('Unexpected element %s in Fetch' % tag)
+                prop = child.text or ''
         if this is None or prop is None:
             raise InvalidRequest('Fetch needs _this and prop')
         return Request(FETCH, None, this, {'prop': prop})
