@@ -51,3 +51,20 @@ def test_folders_of_one_kind_still_move(si, dc):
     inner = dc.vmFolder.CreateFolder('fuzz-inner')
     assert WaitForTask(outer.MoveIntoFolder_Task([inner])) == 'success'
     assert inner.parent == outer
+
+
+def test_a_vm_destroyed_with_its_folder_takes_its_snapshots(si, dc):
+    """UnregisterAndDestroy_Task of a folder removes its VMs' snapshots too
+    (they used to stay readable, and revertible onto the removed VM)."""
+    folder = dc.vmFolder.CreateFolder('fuzz-found-snapshots')
+    vm = next(v for v in all_of(si, vim.VirtualMachine) if not v.config.template)
+    clone = vm.Clone(folder, 'fuzz-found-clone', vim.vm.CloneSpec(location=vim.vm.RelocateSpec()))
+    WaitForTask(clone)
+    clone = clone.info.result
+    WaitForTask(clone.CreateSnapshot_Task('s', None, False, False))
+    snapshot = clone.snapshot.currentSnapshot
+    if clone.runtime.powerState == 'poweredOn':
+        WaitForTask(clone.PowerOffVM_Task())
+    WaitForTask(folder.UnregisterAndDestroy_Task())
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        snapshot.config

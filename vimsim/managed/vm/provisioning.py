@@ -134,8 +134,8 @@ def detach_vm(vm):
             network.vms.remove(vm)
             network.changed('vm')
     tree = getattr(vm, 'snapshot_tree', None)
-    if tree is not None and hasattr(tree, 'destroy'):
-        tree.destroy()
+    if tree is not None:
+        tree.destroy_all()
     vm.destroy()
 
 
