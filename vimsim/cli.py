@@ -144,6 +144,7 @@ def main(argv=None):
     opts.username = secret(opts.username)
     opts.password = secret(opts.password)
 
+    start_logging()
     from twisted.internet import reactor
     from vimsim.simulator import Simulator
     from vimsim.users import read_users
@@ -185,6 +186,22 @@ def main(argv=None):
 
     reactor.run()      # SIGINT / SIGTERM stop the reactor
     return status[0] if status else 0
+
+
+def start_logging(stream=None):
+    """Send warnings and errors of both logging systems (Twisted's, which
+    otherwise buffers them unseen, and the standard library's) to stderr, one
+    line each with a time stamp; tracebacks follow their line."""
+    import logging
+
+    from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
+                                globalLogBeginner, textFileLogObserver)
+    stream = stream or sys.stderr
+    logging.basicConfig(stream=stream, level=logging.WARNING,
+                        format='%(asctime)s %(name)s %(levelname)s: %(message)s')
+    observer = FilteringLogObserver(textFileLogObserver(stream), [
+        LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)])
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
 
 
 def _report_replay(opts, persistence):
