@@ -14,7 +14,7 @@ import uuid as uuid_module
 from datetime import datetime, timezone
 
 from vimsim import clock
-from vimsim.managed.entity import ManagedEntity, data_types
+from vimsim.managed.entity import NAME_MAX, ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
@@ -1883,7 +1883,7 @@ class _ConfigPlan:
         on = vm.power_state == 'poweredOn' and not self.creating
         set_ = self.scalars
         if spec.name is not None:
-            if not spec.name or len(spec.name) > ManagedEntity.NAME_MAX:
+            if not spec.name or len(spec.name) > NAME_MAX:
                 raise fault('InvalidName', "The name '%s' is invalid." % spec.name,
                             name=spec.name, entity=vm.ref)
             set_['name'] = spec.name
