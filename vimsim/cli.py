@@ -116,7 +116,9 @@ def serve(opts, simulator, reactor=None):
     return lport, bound.host, bound.port
 
 
-def main(argv=None):
+def main(argv=None, begin_logging=True):
+    """Run the simulator as vcsim's command line does; `begin_logging`: send
+    warnings and errors to stderr (a caller with observers of its own says no)."""
     if argv is None:
         argv = sys.argv[1:]
     try:
@@ -144,7 +146,8 @@ def main(argv=None):
     opts.username = secret(opts.username)
     opts.password = secret(opts.password)
 
-    start_logging()
+    if begin_logging:
+        start_logging()
     from twisted.internet import reactor
     from vimsim.simulator import Simulator
     from vimsim.users import read_users
