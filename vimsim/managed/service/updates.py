@@ -176,10 +176,10 @@ def _traversed(schema, spec):
     pending = [selection for o in spec.objectSet for selection in o.selectSet or ()]
     while pending:
         selection = pending.pop()
-        pending.extend(selection.selectSet or ())
         path = getattr(selection, 'path', None)
         if path is None:        # a SelectionSpec naming a TraversalSpec found elsewhere
             continue
+        pending.extend(selection.selectSet or ())
         names.add(path.partition('.')[0])
         held = _held_type(schema, selection.type, path)
         types.add('ManagedEntity' if held is None and path == 'view' else held or 'ManagedObject')
