@@ -116,7 +116,9 @@ def serve(opts, simulator, reactor=None):
     return lport, bound.host, bound.port
 
 
-def main(argv=None):
+def main(argv=None, begin_logging=True):
+    """Run the simulator as vcsim's command line does; `begin_logging`: send
+    warnings and errors to stderr (a caller with observers of its own says no)."""
     if argv is None:
         argv = sys.argv[1:]
     try:
@@ -144,6 +146,8 @@ def main(argv=None):
     opts.username = secret(opts.username)
     opts.password = secret(opts.password)
 
+    if begin_logging:
+        start_logging()
     from twisted.internet import reactor
     from vimsim.simulator import Simulator
     from vimsim.users import read_users
@@ -185,6 +189,22 @@ def main(argv=None):
 
     reactor.run()      # SIGINT / SIGTERM stop the reactor
     return status[0] if status else 0
+
+
+def start_logging(stream=None):
+    """Send warnings and errors of both logging systems (Twisted's, which
+    otherwise buffers them unseen, and the standard library's) to stderr, one
+    line each with a time stamp; tracebacks follow their line."""
+    import logging
+
+    from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
+                                globalLogBeginner, textFileLogObserver)
+    stream = stream or sys.stderr
+    logging.basicConfig(stream=stream, level=logging.WARNING,
+                        format='%(asctime)s %(name)s %(levelname)s: %(message)s')
+    observer = FilteringLogObserver(textFileLogObserver(stream), [
+        LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)])
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
 
 
 def _report_replay(opts, persistence):

@@ -593,11 +593,12 @@ class HostSystem(ManagedEntity):
     def _powered_on_vms(self):
         return [vm for vm in self.vms if vm.power_state == 'poweredOn']
 
-    def _when_vacated(self, timeout, blockers, then):
+    def _when_vacated(self, task, timeout, blockers, then):
         """A Deferred of `then()` once `blockers()` is empty, as vCenter's
         maintenance and standby tasks wait for VMs to be moved or powered
-        off: Timedout after `timeout` seconds (none when <= 0); cancelling it
-        (CancelTask) stops the wait."""
+        off (the task is `waiting` meanwhile): Timedout after `timeout`
+        seconds (none when <= 0); cancelling it (CancelTask) stops the wait."""
+        task.waiting = True
         deadline = clock.seconds() + timeout if timeout and timeout > 0 else None
         pending = []
 
@@ -650,7 +651,7 @@ class HostSystem(ManagedEntity):
             if self.maintenance:
                 raise invalid_state()
             task.post_event('EnteringMaintenanceModeEvent', self)
-            return self._when_vacated(timeout, blockers, lambda: enter(task))
+            return self._when_vacated(task, timeout, blockers, lambda: enter(task))
         return run_task(ctx, self, 'EnterMaintenanceMode_Task', work, cancelable=True)
 
     def ExitMaintenanceMode_Task(self, ctx, timeout):
@@ -755,7 +756,7 @@ class HostSystem(ManagedEntity):
                 raise invalid_state()
             blockers = (lambda: list(self.vms)) if evacuatePoweredOffVms else \
                 self._powered_on_vms
-            return self._when_vacated(timeoutSec, blockers, lambda: standby(task))
+            return self._when_vacated(task, timeoutSec, blockers, lambda: standby(task))
         return run_task(ctx, self, 'PowerDownHostToStandBy_Task', work, cancelable=True)
 
     def PowerUpHostFromStandBy_Task(self, ctx, timeoutSec):

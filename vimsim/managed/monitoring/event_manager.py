@@ -17,16 +17,17 @@ datacenter / computeResource / host / vm / ds / net / dvs arguments from the
 entity, fullFormattedMessage from the catalog's fullFormat) and keeps the event
 in a bounded store that QueryEvents and the collectors read, newest first.
 """
-import collections
 import re
 
 from vimsim.managed.manager import Manager, element, manager_type, words
+from vimsim.managed.monitoring.bounded_log import BoundedLog, approximate_size
 from vimsim.managed.monitoring.history_collector import (EventHistoryCollector, EventMatcher,
                                                          argument_refs, check_entity_filter)
 from vimsim.managed.monitoring.task import now, task_manager
 from vimsim.soap.fault import InvalidArgument
 
 EVENT_LIMIT = 100000     # events kept (vCenter keeps its event table for event.maxAge days)
+EVENT_BYTES = 200 << 20  # and about this much of them (what clients post has no size of its own)
 QUERY_LIMIT = 1000       # QueryEvents answers at most this many
 _PLACEHOLDER = re.compile(r'\{([^{}]+)\}')
 
@@ -357,7 +358,7 @@ class EventManager(Manager):
         self._described = {}
         self.categories = {d.key: d.category for d in info if d.key != 'EventEx'}
         self.formats = {d.key: d.fullFormat for d in info if d.key != 'EventEx'}
-        self.events = collections.deque(maxlen=EVENT_LIMIT)   # oldest first
+        self.events = BoundedLog(EVENT_LIMIT, EVENT_BYTES)   # oldest first
         self.collectors = set()        # live EventHistoryCollectors
         self._last_key = 0
         server.event_manager = self
@@ -447,7 +448,7 @@ class EventManager(Manager):
             event.template = bool(getattr(vm, 'template', False))
         if not event.fullFormattedMessage:
             event.fullFormattedMessage = self.format_message(event)
-        self.events.append(event)
+        self.events.append(event, approximate_size(event))
         self.latestEvent = event
         self.changed('latestEvent')
         for collector in list(self.collectors):

@@ -174,6 +174,7 @@ class SessionManager(ManagedObject):
         self._by_cookie[session.cookie] = session
         ctx.session = session
         self._post_login(session)
+        self.changed('sessionList')
         return session
 
     def _events(self):
@@ -224,6 +225,7 @@ class SessionManager(ManagedObject):
     def _end(self, session):
         if session.key in self.sessions:
             self._post_logout(session)
+            self.changed('sessionList')
         self.sessions.pop(session.key, None)
         self._by_cookie.pop(session.cookie, None)
         for ticket, (owner, _) in list(self._clone_tickets.items()):

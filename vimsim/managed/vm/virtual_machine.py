@@ -14,7 +14,7 @@ import uuid as uuid_module
 from datetime import datetime, timezone
 
 from vimsim import clock
-from vimsim.managed.entity import ManagedEntity, data_types
+from vimsim.managed.entity import NAME_MAX, ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
@@ -1224,15 +1224,18 @@ class VirtualMachine(ManagedEntity):
                                  'layout', 'storage', 'guestHeartbeatStatus')
         return clone
 
-    def _check_access(self, host, datastore):
+    def _check_access(self, host, datastore, rebacked=()):
         """The fault vCenter gives when `host` cannot run this VM from
         `datastore`: the datastore not mounted there, or a connected NIC's
-        network absent."""
+        network absent (but for the NICs in `rebacked`, whose new backing the
+        request's deviceChange checks)."""
         if datastore not in host.datastores:
             raise fault('DatastoreNotWritableOnHost', "The datastore '%s' is not accessible on "
                         'the host.' % datastore.name, datastore=datastore.ref,
                         name=datastore.name, host=host.ref)
         for nic in vm_nics(self):
+            if nic.key in rebacked:
+                continue
             network = self._nic_network(nic) if hasattr(self, '_nic_network') else \
                 self.network_object
             if network is not None and network not in host.networks:
@@ -1377,16 +1380,58 @@ class VirtualMachine(ManagedEntity):
                 problem = host_usable(target)
                 if problem is not None:
                     raise problem
-            self._check_access(target, target_ds)
+            devices = self.T.VirtualMachineConfigSpec(deviceChange=spec.deviceChange)
+            if spec.deviceChange:
+                # checked against the destination before anything moves
+                _ConfigPlan(self, ctx, devices, False, host=target).validate()
+            self._check_access(target, target_ds, rebacked={
+                c.device.key for c in spec.deviceChange if c.device is not None})
+            disk_homes = self._disk_locators(ctx, spec.disk, target)
             if folder is not None:
-                if 'VirtualMachine' not in folder.childType:
+                if 'VirtualMachine' not in folder.childType or getattr(
+                        target_pool, 'type_name', '') == 'VirtualApp':
                     raise fault('NotSupported', 'The operation is not supported on the object.')
                 check_unique(server, folder, self.name, exclude=self)
             hot = self.power_state == 'poweredOn' and target is not self.host
             self._move_with_events(task, target_pool, target, target_ds, folder, hot,
                                    'VmBeingRelocatedEvent', 'VmRelocatedEvent')
+            for disk, home in disk_homes:
+                self._rehome_disk(disk, self.server.objects.get(disk.backing.datastore), home)
+            if disk_homes:
+                self.devices_changed()
+            if spec.deviceChange:
+                self.apply_config_spec(ctx, devices)
             return None
+        for name in ('service', 'cryptoSpec', 'profile'):
+            if getattr(spec, name, None):
+                raise fault('NotSupported', 'The operation is not supported on the object: '
+                            'spec.%s.' % name)
+        if spec.diskMoveType == 'createNewChildDiskBacking':
+            raise _invalid_argument('spec.diskMoveType')     # a clone's choice only
+        if (spec.diskMoveType or '').startswith('moveAll') and spec.datastore is not None \
+                and self.linked_parent is not None:
+            # copying a linked clone's shared parents is not simulated: say so
+            raise fault('NotSupported', 'The operation is not supported on the object: '
+                        'spec.diskMoveType.')
         return vm_task(ctx, self, 'RelocateVM_Task', work)
+
+    def _disk_locators(self, ctx, locators, host):
+        """RelocateSpec.disk as [(disk, datastore)]: each names one of this
+        VM's disks and a datastore `host` mounts (InvalidArgument otherwise)."""
+        disks = {disk.key: disk for disk in self.disks()}
+        out = []
+        for index, locator in enumerate(locators or ()):
+            disk = disks.get(locator.diskId)
+            if disk is None:
+                raise _invalid_argument('spec.disk[%d].diskId' % index)
+            datastore = resolve_argument(ctx, locator.datastore, 'Datastore',
+                                         'spec.disk[%d].datastore' % index)
+            if datastore not in host.datastores:
+                raise fault('DatastoreNotWritableOnHost', "The datastore '%s' is not accessible "
+                            'on the host.' % datastore.name, datastore=datastore.ref,
+                            name=datastore.name, host=host.ref)
+            out.append((disk, datastore))
+        return out
 
     def MigrateVM_Task(self, ctx, priority, pool=None, host=None, state=None):
         server = self.server
@@ -1465,14 +1510,9 @@ class VirtualMachine(ManagedEntity):
         """Move the VM: pool, host, home datastore (its files and disks follow)."""
         if pool is not self.pool:
             old = self.pool
-            if self in old.vms:
-                old.vms.remove(self)
-            old.changed('vm', 'summary', 'runtime')
-            pool.vms.append(self)
-            self.pool = pool
-            adopt_into_vapp(pool, self)
-            pool.changed('vm', 'summary', 'runtime')
-            self.changed('resourcePool')
+            pool.take_vm(self)     # a vApp left or entered changes parent and parentVApp
+            old.changed('summary', 'runtime')
+            pool.changed('summary', 'runtime')
         if host is not self.host:
             old = self.host
             if self in old.vms:
@@ -1486,21 +1526,11 @@ class VirtualMachine(ManagedEntity):
             self.changed('runtime', 'summary', 'environmentBrowser')
         if datastore is not self.datastore_object:
             old = self.datastore_object
-            old_prefix = '[%s] ' % old.name
-            new_prefix = '[%s] ' % datastore.name
             self.datastore_object = datastore
             devices = getattr(self, '_devices', None)
             if devices is not None:
                 for disk in self.disks():
-                    backing = disk.backing
-                    # the VM's own files move; a linked clone's parents stay
-                    chain = backing_chain(backing)
-                    own = [b for b in chain if (b.fileName or '').startswith(
-                        old_prefix + self.file_name + '/')] or chain[-1:]
-                    for b in own:
-                        if (b.fileName or '').startswith(old_prefix):
-                            b.fileName = new_prefix + b.fileName[len(old_prefix):]
-                        b.datastore = datastore.ref
+                    self._rehome_disk(disk, old, datastore)
                 self.devices_changed()
             else:
                 if self in old.vms:
@@ -1517,6 +1547,20 @@ class VirtualMachine(ManagedEntity):
             folder.add_child(self)
             folder.changed('childEntity')
             self.changed('parent')
+
+    def _rehome_disk(self, disk, old, datastore):
+        """Move one disk's files from datastore `old` to `datastore`: the VM's
+        own files move; a linked clone's parents stay where they are."""
+        if old is datastore or old is None:
+            return
+        old_prefix, new_prefix = '[%s] ' % old.name, '[%s] ' % datastore.name
+        chain = backing_chain(disk.backing)
+        own = [b for b in chain if (b.fileName or '').startswith(
+            old_prefix + self.file_name + '/')] or chain[-1:]
+        for b in own:
+            if (b.fileName or '').startswith(old_prefix):
+                b.fileName = new_prefix + b.fileName[len(old_prefix):]
+            b.datastore = datastore.ref
 
     # -- snapshots --------------------------------------------------------------------------
     def CreateSnapshot_Task(self, ctx, name, description=None, memory=False, quiesce=False):
@@ -1818,8 +1862,9 @@ class _ConfigPlan:
     """One VirtualMachineConfigSpec checked against a VM: validate() builds
     the new state on copies (faulting as vCenter does), commit() installs it."""
 
-    def __init__(self, vm, ctx, spec, creating):
+    def __init__(self, vm, ctx, spec, creating, host=None):
         self.vm = vm
+        self.host = host or vm.host   # where the VM will run: a relocation's destination
         self.ctx = ctx
         self.spec = spec
         self.creating = creating
@@ -1838,7 +1883,7 @@ class _ConfigPlan:
         on = vm.power_state == 'poweredOn' and not self.creating
         set_ = self.scalars
         if spec.name is not None:
-            if not spec.name or len(spec.name) > ManagedEntity.NAME_MAX:
+            if not spec.name or len(spec.name) > NAME_MAX:
                 raise fault('InvalidName', "The name '%s' is invalid." % spec.name,
                             name=spec.name, entity=vm.ref)
             set_['name'] = spec.name
@@ -1885,7 +1930,7 @@ class _ConfigPlan:
             set_['annotation'] = spec.annotation
         if self.creating:
             # a new VM: the version asked for, or the newest its host runs
-            runs = host_hw_versions(vm.host)
+            runs = host_hw_versions(self.host)
             if spec.version is not None and (spec.version not in runs
                                              or spec.version in CREATE_UNSUPPORTED):
                 raise _invalid_argument('version')
@@ -2087,7 +2132,7 @@ class _ConfigPlan:
                 raise fault('InvalidDatastorePath', "Invalid datastore path '%s'." % name,
                             datastorePath=name)
             ds = parsed[0]
-            if ds not in vm.host.datastores:
+            if ds not in self.host.datastores:
                 raise fault('InvalidDatastore', "The datastore '%s' is not accessible from the "
                             'host.' % ds.name, datastore=ds.ref, name=ds.name)
             backing.fileName = '[%s] %s' % (ds.name, parsed[1])
@@ -2209,7 +2254,7 @@ class _ConfigPlan:
         if backing is None or not isinstance(backing, T.VirtualDeviceFileBackingInfo):
             raise _invalid_spec(index, 'device.backing')
         ds = self._disk_datastore(index, backing)
-        if ds not in vm.host.datastores:
+        if ds not in self.host.datastores:
             raise fault('InvalidDatastore', "The datastore '%s' is not accessible from the "
                         'host.' % ds.name, datastore=ds.ref, name=ds.name)
         self._attach(index, disk, default=(T.VirtualSCSIController,))
@@ -2334,7 +2379,7 @@ class _ConfigPlan:
     def _resolve_nic_backing(self, index, nic):
         T, vm = self.T, self.vm
         backing = nic.backing
-        networks = vm.host.networks
+        networks = self.host.networks
         if isinstance(backing, T.VirtualEthernetCardNetworkBackingInfo):
             network = None
             if backing.network is not None:
@@ -2362,7 +2407,7 @@ class _ConfigPlan:
                     switchUuid=pg.dvs.uuid, portgroupKey=pg.key, portKey=port_key,
                     connectionCookie=pg.nic_backing(vm).port.connectionCookie))
         elif isinstance(backing, T.VirtualEthernetCardOpaqueNetworkBackingInfo):
-            network = opaque_network(vm.host, backing)
+            network = opaque_network(self.host, backing)
             if network is None:
                 raise _invalid_spec(index, 'device.backing.opaqueNetworkId')
             nic.backing = network.nic_backing(vm)
