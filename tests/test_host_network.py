@@ -8,6 +8,7 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, all_of, logged_in
+from tests.test_state import _restarted, _start, _stop, _stopped
 from tests.watching import Watcher, paths_of
 
 
@@ -468,3 +469,25 @@ def test_esx_portgroup_makes_a_ha_network(esx_sim):
     assert lab._moId == 'HaNetwork-Lab'
     ns.RemovePortGroup('Lab')
     assert 'Lab' not in [n.name for n in host.network]
+
+
+def test_network_changes_survive_a_restart(validator, tmp_path):
+    """With -state, the journal replays every network change: the same
+    switches, vmknics, selections, Networks and moids after a restart."""
+    first = _start(validator, tmp_path)
+    si = first.connect()
+    host = host_named(si, 'DC0_H0')
+    ns = host.configManager.networkSystem
+    ns.AddVirtualSwitch('vSwitch1', switch_spec('vmnic1'))
+    ns.AddPortGroup(portgroup_spec('Kept', 'vSwitch1', 12))
+    ns.AddPortGroup(portgroup_spec('vmk-pg', 'vSwitch1'))
+    device = ns.AddVirtualNic('vmk-pg', static_nic('192.168.12.5'))
+    host.configManager.virtualNicManager.SelectVnicForNicType('vmotion', device)
+    second = _restarted(validator, tmp_path, _stopped(first))
+    try:
+        si = second.connect()
+        host = host_named(si, 'DC0_H0')
+        assert 'vSwitch1' in [v.name for v in host.config.network.vswitch]
+        assert 'Kept' in [n.name for n in host.network]
+    finally:
+        _stop(second)
