@@ -446,6 +446,21 @@ def test_ipv6_disabled_at_reboot(si):
     assert host.config.network.ipV6Enabled
 
 
+def test_management_address_change_posts_host_ip_changed(si):
+    """vmk0's new address is the host's: HostIpChangedEvent, as vCenter posts it."""
+    host = host_named(si, 'DC0_C0_H2')
+    ns = host.configManager.networkSystem
+    old = [v for v in host.config.network.vnic if v.device == 'vmk0'][0].spec.ip
+    ns.UpdateVirtualNic('vmk0', static_nic('10.0.99.2', '255.255.0.0'))
+    ns.UpdateVirtualNic('vmk0', vim.host.VirtualNic.Specification(mtu=1500))   # no new address
+    events = si.RetrieveContent().eventManager.QueryEvents(vim.event.EventFilterSpec(
+        type=[vim.event.HostIpChangedEvent], entity=vim.event.EventFilterSpec.ByEntity(
+            entity=host, recursion='self')))
+    assert [(e.oldIP, e.newIP) for e in events] == [(old.ipAddress, '10.0.99.2')]
+    assert events[0].host.host == host
+    ns.UpdateVirtualNic('vmk0', static_nic(old.ipAddress, old.subnetMask))
+
+
 def test_disconnected_host_answers_host_not_connected(si):
     host = host_named(si, 'DC0_C0_H2')
     WaitForTask(host.DisconnectHost_Task())

@@ -10,7 +10,7 @@ computed policies, route table, netstack instances) is computed on read.
 
 A change validates everything first and changes nothing on a fault;
 UpdateNetworkConfig works on a copy that replaces the state only once every
-part of the request applied. After a change `commit` re-links the host's
+part of the request applied. After a change `change_network` re-links the host's
 standard Networks: a portgroup without a VMkernel NIC on it is a VM network,
 the datacenter's `Network` of its name (made when the datacenter has none;
 one no host or VM uses any more goes), as hostd lists only those as
@@ -22,7 +22,7 @@ import re
 
 from vimsim.managed.entity import data_types
 from vimsim.managed.host.config_managers import HostManagerObject
-from vimsim.managed.monitoring.event_manager import datacenter_of
+from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.network.network import Network, host_nsx_network_info
 from vimsim.schema import DataObject
 from vimsim.soap.fault import InvalidArgument, fault
@@ -388,6 +388,11 @@ class HostNetworkState:
         return [vm for vm in self.host.vms
                 if any(net.type_name == 'Network' and net.name == portgroup
                        for net in vm.network_objects())]
+
+    def management_ip(self):
+        """The host's address: its management VMkernel NIC's (the first selected)."""
+        devices = [d for d in self.selected.get('management', ()) if d in self.vnics]
+        return self.vnics[devices[0]].spec.ip.ipAddress if devices else None
 
     def vm_portgroups(self):
         """The portgroups that are VM networks: those without a VMkernel NIC."""
@@ -1051,16 +1056,27 @@ def sync_networks(host):
             compute.changed('network')
 
 
-def commit(host, state=None):
-    """Make `state` (default: the host's own, changed in place) the host's
-    network configuration and report it: the host, its managers, its
-    standard Networks."""
-    if state is not None:
-        host.netconfig = state
+def change_network(host, ctx, work, draft=False):
+    """The one way a host's network configuration changes: `work(state)` on
+    the host's state (on a copy swapped in only if `work` returns, when
+    `draft`), then the Networks re-linked and the change reported to the
+    host, its managers and, when the management address changed, in a
+    HostIpChangedEvent. Returns what `work` returns."""
+    if host.connection_state != 'connected':
+        raise host_not_connected()
+    state = host.netconfig
+    address = state.management_ip()
+    target = state.copy() if draft else state
+    result = work(target)
+    host.netconfig = target
     sync_networks(host)
     host.changed('config', 'summary', 'runtime', 'network')
     for manager in host.managers.values():
         manager.changed()
+    if target.management_ip() != address:
+        event_manager(host.server).post('HostIpChangedEvent', host, ctx=ctx,
+                                        oldIP=address or '', newIP=target.management_ip() or '')
+    return result
 
 
 class HostNetworkSystem(HostManagerObject):
@@ -1097,63 +1113,57 @@ class HostNetworkSystem(HostManagerObject):
 
     consoleIpRouteConfig = None        # ESXi has no service console
 
-    def _change(self, change, *args):
-        """Run one change on the host's state and report it."""
-        if self.host.connection_state != 'connected':
-            raise host_not_connected()
-        result = change(*args)
-        commit(self.host)
-        return result
+    def _change(self, ctx, method, *args):
+        """Run one HostNetworkState change on the host's state."""
+        return change_network(self.host, ctx, lambda state: getattr(state, method)(*args))
 
     def AddVirtualSwitch(self, ctx, vswitchName, spec=None):
-        self._change(self.state.add_switch, vswitchName, spec)
+        self._change(ctx, 'add_switch', vswitchName, spec)
 
     def UpdateVirtualSwitch(self, ctx, vswitchName, spec):
-        self._change(self.state.update_switch, vswitchName, spec)
+        self._change(ctx, 'update_switch', vswitchName, spec)
 
     def RemoveVirtualSwitch(self, ctx, vswitchName):
-        self._change(self.state.remove_switch, vswitchName)
+        self._change(ctx, 'remove_switch', vswitchName)
 
     def AddPortGroup(self, ctx, portgrp):
-        self._change(self.state.add_portgroup, portgrp)
+        self._change(ctx, 'add_portgroup', portgrp)
 
     def UpdatePortGroup(self, ctx, pgName, portgrp):
-        self._change(self.state.update_portgroup, pgName, portgrp)
+        self._change(ctx, 'update_portgroup', pgName, portgrp)
 
     def RemovePortGroup(self, ctx, pgName):
-        self._change(self.state.remove_portgroup, pgName)
+        self._change(ctx, 'remove_portgroup', pgName)
 
     def AddVirtualNic(self, ctx, portgroup, nic):
-        return self._change(self.state.add_vnic, portgroup, nic)
+        return self._change(ctx, 'add_vnic', portgroup, nic)
 
     def UpdateVirtualNic(self, ctx, device, nic):
-        self._change(self.state.update_vnic, device, nic)
+        self._change(ctx, 'update_vnic', device, nic)
 
     def RemoveVirtualNic(self, ctx, device):
-        self._change(self.state.remove_vnic, device)
+        self._change(ctx, 'remove_vnic', device)
 
     def UpdateDnsConfig(self, ctx, config):
-        self._change(self.state.set_dns, config)
+        self._change(ctx, 'set_dns', config)
 
     def UpdateIpRouteConfig(self, ctx, config):
-        self._change(self.state.set_gateway, config)
+        self._change(ctx, 'set_gateway', config)
 
     def UpdateIpRouteTableConfig(self, ctx, config):
-        self._change(self.state.update_routes, config)
+        self._change(ctx, 'update_routes', config)
 
     def UpdatePhysicalNicLinkSpeed(self, ctx, device, linkSpeed=None):
-        self._change(self.state.set_link_speed, device, linkSpeed)
+        self._change(ctx, 'set_link_speed', device, linkSpeed)
 
     def UpdateNetworkConfig(self, ctx, config, changeMode):
-        """Apply the whole request to a copy; the copy replaces the state
-        only when all of it applied."""
+        """The whole request applies to a copy, which replaces the state only
+        when all of it applied."""
         if changeMode not in ('modify', 'replace'):
             raise InvalidArgument('changeMode')
-        if self.host.connection_state != 'connected':
-            raise host_not_connected()
-        draft = self.state.copy()
-        added = draft.apply(config, changeMode == 'replace')
-        commit(self.host, draft)
+        added = change_network(self.host, ctx,
+                               lambda state: state.apply(config, changeMode == 'replace'),
+                               draft=True)
         return self.state.T.HostNetworkConfigResult(vnicDevice=added, consoleVnicDevice=[])
 
     def QueryNetworkHint(self, ctx, device=()):

@@ -4,7 +4,8 @@ network state (`HostNetworkState.selected`), so removing a VMkernel NIC
 deselects it everywhere, and the host's vMotion and fault tolerance settings
 (`summary.config`, HostVMotionSystem) follow it."""
 from vimsim.managed.host.config_managers import HostManagerObject
-from vimsim.managed.host.host_network_system import commit, host_not_connected, vnic_key
+from vimsim.managed.host.host_network_system import (change_network, host_not_connected,
+                                                     vnic_key)
 from vimsim.soap.fault import InvalidArgument
 
 
@@ -62,18 +63,14 @@ class HostVirtualNicManager(HostManagerObject):
 
     def SelectVnicForNicType(self, ctx, nicType, device):
         name = self._check(nicType, device)
-        selected = self.host.netconfig.selected.setdefault(nicType, [])
-        if name not in selected:
-            selected.append(name)
-            commit(self.host)
+        if name not in self.host.netconfig.selected.get(nicType, ()):
+            change_network(self.host, ctx, lambda state: state.selected.setdefault(
+                nicType, []).append(name))
 
     def DeselectVnicForNicType(self, ctx, nicType, device):
         name = self._check(nicType, device)
-        selected = self.host.netconfig.selected.get(nicType, [])
-        if name in selected:
-            selected.remove(name)
-            commit(self.host)
-
+        if name in self.host.netconfig.selected.get(nicType, ()):
+            change_network(self.host, ctx, lambda state: state.selected[nicType].remove(name))
 
 def vmotion_info(host):
     """HostVMotionInfo: the VMkernel NICs, the one selected for vMotion and
