@@ -250,6 +250,29 @@ def test_portgroups_share_the_datacenter_network(si, dc):
     assert network_named(dc, 'Shared') is None
 
 
+def test_update_portgroup_renames_and_retags(si, dc):
+    """UpdatePortGroup: a new VLAN and name; the Network and a vmknic follow."""
+    host = host_named(si, 'DC0_H0')
+    ns = host.configManager.networkSystem
+    ns.AddPortGroup(portgroup_spec('Old', 'vSwitch0', 40))
+    assert network_named(dc, 'Old') is not None
+    assert isinstance(fault_of(ns.UpdatePortGroup, 'Old', portgroup_spec('VM Network', 'vSwitch0')),
+                      vim.fault.AlreadyExists)
+    assert isinstance(fault_of(ns.UpdatePortGroup, 'Nope', portgroup_spec('X', 'vSwitch0')),
+                      vim.fault.NotFound)
+    ns.UpdatePortGroup('Old', portgroup_spec('New', 'vSwitch0', 41))
+    assert network_named(dc, 'Old') is None and network_named(dc, 'New') is not None
+    [pg] = [p for p in host.config.network.portgroup if p.spec.name == 'New']
+    assert pg.spec.vlanId == 41 and pg.key == 'key-vim.host.PortGroup-New'
+    device = ns.AddVirtualNic('New', static_nic('10.41.0.2'))
+    ns.UpdatePortGroup('New', portgroup_spec('Newer', 'vSwitch0', 41))
+    [vnic] = [v for v in host.config.network.vnic if v.device == device]
+    assert vnic.portgroup == vnic.spec.portgroup == 'Newer'
+    ns.RemoveVirtualNic(device)
+    ns.RemovePortGroup('Newer')
+    assert network_named(dc, 'Newer') is None
+
+
 def test_vmknic_faults_and_updates(si):
     host = host_named(si, 'DC0_C0_H1')
     ns = host.configManager.networkSystem

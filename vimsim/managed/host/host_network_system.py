@@ -35,6 +35,8 @@ SWITCH_RESERVED_PORTS = 3         # taken by the switch itself
 MAX_SPEC_PORTS = 4088
 MTU_RANGE = (1280, 9000)
 MAX_SWITCH_NAME = 32
+MAX_PORTGROUPS_PER_SWITCH = 512   # HostNetCapabilities.maxPortGroupsPerVswitch
+MAX_VMKNICS = 256                 # vSphere's configuration maximum per host
 FIRST_PORT = 33554436             # hostd's key of vmk0's port
 DEFAULT_STACK = 'defaultTcpipStack'
 SYSTEM_STACKS = (DEFAULT_STACK, 'vmotion', 'vSphereProvisioning')
@@ -94,6 +96,12 @@ def already_exists(name):
 def in_use(type_name, name):
     return fault('ResourceInUse', 'The resource %s is in use.' % name, type=type_name,
                  name=name)
+
+
+def config_fault(text):
+    """hostd's answer to a configuration it cannot apply (a HostConfigFault)."""
+    return fault('PlatformConfigFault', 'An error occurred during host configuration: %s.'
+                 % text, text=text)
 
 
 def not_supported(what):
@@ -342,6 +350,11 @@ class HostNetworkState:
         checked = self._portgroup_spec(spec)
         if checked.name in self.portgroups:
             raise already_exists(checked.name)
+        on_switch = sum(1 for pg in self.portgroups.values()
+                        if pg.vswitchName == checked.vswitchName)
+        if on_switch >= MAX_PORTGROUPS_PER_SWITCH:
+            raise config_fault('virtual switch %s has %d port groups, the most it can have'
+                               % (checked.vswitchName, on_switch))
         self.portgroups[checked.name] = checked
 
     def update_portgroup(self, name, spec):
@@ -351,9 +364,7 @@ class HostNetworkState:
             if checked.name in self.portgroups:
                 raise already_exists(checked.name)
             if self.vms_on(name):
-                raise fault('PlatformConfigFault', 'An error occurred during host '
-                            'configuration: port group %s has virtual machines connected.'
-                            % name, text='port group %s has virtual machines connected' % name)
+                raise config_fault('port group %s has virtual machines connected' % name)
         renamed = {}
         for key, value in self.portgroups.items():
             if key == name:
@@ -363,7 +374,7 @@ class HostNetworkState:
         self.portgroups = renamed
         for vnic in self.vnics.values():
             if vnic.portgroup == name:
-                vnic.portgroup = checked.name
+                vnic.portgroup = vnic.spec.portgroup = checked.name
 
     def remove_portgroup(self, name):
         self._portgroup(name)
@@ -503,12 +514,13 @@ class HostNetworkState:
         if not portgroup:
             raise InvalidArgument('portgroup')
         if portgroup not in self.portgroups:
-            raise fault('PlatformConfigFault', 'An error occurred during host configuration: '
-                        'port group %s not found.' % portgroup,
-                        text='port group %s not found' % portgroup)
+            raise config_fault('port group %s not found' % portgroup)
         return portgroup, None
 
     def add_vnic(self, portgroup, spec, device=None):
+        if len(self.vnics) >= MAX_VMKNICS:
+            raise config_fault('the host has %d VMkernel NICs, the most it can have'
+                               % len(self.vnics))
         device = device or self._next_device()
         if not re.match(r'^vmk\d{1,4}$', device):
             raise InvalidArgument('device')
@@ -941,7 +953,8 @@ class HostNetworkState:
             canSetPhysicalNicLinkSpeed=True, supportsNicTeaming=True,
             nicTeamingPolicy=list(TEAMING_POLICIES),
             supportsVlan=True, usesServiceConsoleNic=False, supportsNetworkHints=True,
-            maxPortGroupsPerVswitch=512, vswitchConfigSupported=True, vnicConfigSupported=True,
+            maxPortGroupsPerVswitch=MAX_PORTGROUPS_PER_SWITCH, vswitchConfigSupported=True,
+            vnicConfigSupported=True,
             ipRouteConfigSupported=True, dnsConfigSupported=True, dhcpOnVnicSupported=True,
             ipV6Supported=True, backupNfcNiocSupported=True)
 
