@@ -219,6 +219,15 @@ def test_switch_and_portgroup_faults(si):
     assert vswitch.spec.policy.shapingPolicy.enabled and len(vswitch.pnic) == 2
     assert [p for p in host.config.network.portgroup
             if p.spec.name == 'VM Network'][0].computedPolicy.shapingPolicy.enabled
+    # a bare bond gets hostd's defaults: beacon probing, CDP listening (so hints show CDP)
+    ns.AddVirtualSwitch('vSwitchB', vim.host.VirtualSwitch.Specification(
+        numPorts=64, bridge=vim.host.VirtualSwitch.BondBridge(nicDevice=['vmnic1'])))
+    [bare] = [v for v in host.config.network.vswitch if v.name == 'vSwitchB']
+    assert bare.spec.bridge.beacon.interval == 1 and bare.mtu == 1500
+    assert bare.spec.bridge.linkDiscoveryProtocolConfig.operation == 'listen'
+    assert bare.spec.policy.nicTeaming.nicOrder.activeNic == ['vmnic1']
+    assert ns.QueryNetworkHint(['vmnic1'])[0].connectedSwitchPort is not None
+    ns.RemoveVirtualSwitch('vSwitchB')
 
 
 def test_portgroups_share_the_datacenter_network(si, dc):

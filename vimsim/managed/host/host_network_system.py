@@ -301,6 +301,13 @@ class HostNetworkState:
                 raise InvalidArgument('spec.bridge.linkDiscoveryProtocolConfig')
         self._check_policy(spec.policy, uplinks, 'spec.policy')
         result = copy.deepcopy(spec)
+        if isinstance(bridge, self.T.HostVirtualSwitchBondBridge):
+            # hostd's defaults for a bond: beacon probing every second, CDP listening
+            result.bridge.beacon = result.bridge.beacon or \
+                self.T.HostVirtualSwitchBeaconConfig(interval=1)
+            result.bridge.linkDiscoveryProtocolConfig = \
+                result.bridge.linkDiscoveryProtocolConfig or \
+                self.T.LinkDiscoveryProtocolConfig(protocol='cdp', operation='listen')
         result.mtu = spec.mtu or (current.mtu if current is not None else 1500)
         result.policy = overlay(self.default_policy(uplinks), spec.policy)
         for pg in self.portgroups.values():
