@@ -78,6 +78,7 @@ CONTENT = {
         'HostStorageDeviceInfo.plugStoreTopology', 'HostStorageDeviceInfo.scsiTopology',
         'HostConfigInfo.multipathState', 'PhysicalNic.fcoeConfiguration',
         'HostIpConfig.ipV6Config', 'HostIpRouteConfig.ipV6DefaultGateway',
+        'HostIpRouteTableInfo.ipv6Route',
         'HostIpRouteConfig.ipV6GatewayDevice', 'HostNtpConfig.server',
         'HostNtpConfig.configFile', 'HostDateTimeInfo.ntpDuration', 'HostDateTimeInfo.ntpRunTime',
         'HostConfigInfo.pciPassthruInfo', 'HostConfigInfo.graphicsConfig',
@@ -95,8 +96,7 @@ GAPS = {
         'HostConfigInfo.vFlashConfigInfo', 'HostDateTimeInfo.ptpConfig',
         'HostDnsConfig.virtualNicDevice', 'HostFirewallRule.endPort',
         'HostNetStackInstance.routeTableConfig', 'HostNetworkInfo.nvdsToVdsMigrationRequired',
-        'HostNetworkInfo.routeTableInfo', 'HostSystemResourceInfo.child',
-        'HostVMotionNetConfig.selectedVnic', 'HostVirtualNicSpec.portgroup',
+        'HostSystemResourceInfo.child', 'HostVMotionNetConfig.selectedVnic',
         'PhysicalNicSpec.ip', 'ResourceAllocationInfo.overheadLimit',
         'StringOption.validCharacters'},
     'HostCapability limits not simulated': {

@@ -14,7 +14,8 @@ from vimsim.managed import base, entity, manager
 from vimsim.managed.admin import (authorization_manager, crypto_manager, custom_fields_manager,
                                   extension_manager, failover_cluster_manager, license_manager,
                                   option_manager, profile_manager, user_directory)
-from vimsim.managed.host import (advanced_options, config_managers, date_time_system, host_system,
+from vimsim.managed.host import (advanced_options, config_managers, date_time_system,
+                                 host_network_system, host_system, host_virtual_nic_manager,
                                  snmp_system, vsan_system)
 from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
                                       folder, resource_pool, storage_pod, virtual_app)

@@ -143,24 +143,29 @@ class ManagedEntity(ExtensibleManagedObject):
                             type=self.type_name, name=self.name)
             if leave is not None:
                 leave(task)
-            for host in getattr(self, 'hosts', ()):
-                for listing in (host.datastores, host.networks):
-                    if self in listing:
-                        listing.remove(self)
-                host.changed('datastore', 'network')
-            datacenter = datacenter_of(self.server, self)
-            for name in ('datastores', 'networks'):
-                listing = getattr(datacenter, name, ())
-                if self in listing:
-                    listing.remove(self)
-                    datacenter.changed(name[:-1])
-            parent = self.parent_object()
-            if parent is not None and hasattr(parent, 'remove_child'):
-                parent.remove_child(self)
-                parent.changed('childEntity', 'summary')
-            self.destroy()
+            self.leave_inventory()
             return None
         return run_task(ctx, self, 'Destroy_Task', work)
+
+    def leave_inventory(self):
+        """A datastore or network goes: out of its hosts' and its
+        datacenter's lists, its folder and the registry."""
+        for host in getattr(self, 'hosts', ()):
+            for listing in (host.datastores, host.networks):
+                if self in listing:
+                    listing.remove(self)
+            host.changed('datastore', 'network')
+        datacenter = datacenter_of(self.server, self)
+        for name in ('datastores', 'networks'):
+            listing = getattr(datacenter, name, ())
+            if self in listing:
+                listing.remove(self)
+                datacenter.changed(name[:-1])
+        parent = self.parent_object()
+        if parent is not None and hasattr(parent, 'remove_child'):
+            parent.remove_child(self)
+            parent.changed('childEntity', 'summary')
+        self.destroy()
 
     def inventory_path(self):
         """The inventory path vCenter reports: '/DC0/vm/DC0_H0_VM0' (the root

@@ -71,13 +71,6 @@ def _props(host):
         'HostDatastoreSystem': {
             'datastore': lambda: refs(host.datastores),
             'capabilities': host.datastore_capabilities},
-        'HostNetworkSystem': {
-            'capabilities': host.net_capabilities,
-            'networkInfo': host.network_info,
-            'offloadCapabilities': host.offload_capabilities,
-            'dnsConfig': host.dns_config,
-            'ipRouteConfig': host.ip_route_config,
-            'consoleIpRouteConfig': lambda: None},
         'HostStorageSystem': {
             'storageDeviceInfo': host.storage_device_info,
             'fileSystemVolumeInfo': host.file_system_volume_info,
@@ -86,14 +79,12 @@ def _props(host):
         'OptionManager': {'setting': host.options, 'supportedOption': host.option_defs},
         'HostServiceSystem': {'serviceInfo': host.service_info},
         'HostDateTimeSystem': {'dateTimeInfo': host.date_time_info},
-        'HostVirtualNicManager': {'info': host.virtual_nic_manager_info},
         'HostCpuSchedulerSystem': {
             'hyperthreadInfo': lambda: T.HostHyperThreadScheduleInfo(
                 available=False, active=False, config=True)},
         'HostVMotionSystem': {
-            'netConfig': lambda: T.HostVMotionNetConfig(candidateVnic=host.vnics()),
-            'ipConfig': lambda: T.HostIpConfig(dhcp=False, ipAddress=host.ip,
-                                               subnetMask='255.255.0.0')},
+            'netConfig': lambda: host.config.vmotion.netConfig,
+            'ipConfig': lambda: host.config.vmotion.ipConfig},
         'HostAutoStartManager': {'config': host.autostart_config},
         'HostSnmpSystem': {
             'configuration': lambda: T.HostSnmpConfigSpec(enabled=False, port=161,
@@ -118,7 +109,7 @@ def _props(host):
         'HostCertificateManager': {
             'certificateInfo': lambda: T.HostCertificateManagerCertificateInfo(
                 kind='Machine', issuer='O=VMware, C=US, CN=vimsim CA', subject=(
-                    'CN=%s' % host.dns_config().hostName), status='good',
+                    'CN=%s' % host.netconfig.dns.hostName), status='good',
                 notBefore=host.boot_time, notAfter=host.boot_time.replace(
                     year=host.boot_time.year + 5))},
         'CryptoManagerHostKMS': {'enabled': lambda: False},

@@ -14,8 +14,8 @@ from vimsim import clock
 from vimsim.managed.admin.license_manager import license_manager
 from vimsim.managed.base import Registry
 from vimsim.managed.host.connect_spec import check_host_connect
+from vimsim.managed.host.host_network_system import standard_network
 from vimsim.managed.host.host_system import NUM_CPU_PKGS, HostSystem
-from vimsim.managed.network.network import Network
 from vimsim.managed.storage.datastore import Datastore, vmfs_uuid
 from vimsim.soap.fault import fault
 
@@ -89,20 +89,6 @@ def add_local_datastore(host, datacenter):
     return ds
 
 
-def vm_network(datacenter):
-    """The datacenter's standard "VM Network", made when it has none."""
-    for network in datacenter.networks:
-        if network.type_name == 'Network' and network.name == VM_NETWORK:
-            return network
-    folder = datacenter.network_folder
-    network = Network(datacenter.server, datacenter.server.objects.next_id('network-'),
-                      VM_NETWORK, folder)
-    folder.changed('childEntity')
-    datacenter.networks.append(network)
-    datacenter.changed('network')
-    return network
-
-
 def check_new_host(server, spec, license=None):
     """A HostConnectSpec for a host to add, checked as vCenter checks it;
     returns the host name. AlreadyConnected when this vCenter has it;
@@ -132,7 +118,7 @@ def join(task, name, compute_resource, datacenter, connected, license=None):
     if license:
         license_manager(server).assignment_manager.assign(host.ref.value, license)
     add_local_datastore(host, datacenter)
-    network = vm_network(datacenter)
+    network = standard_network(datacenter, VM_NETWORK)
     attach_networks(host, [network])
     network.changed('host')
     compute_resource.changed('host', 'summary', 'summaryEx', 'datastore', 'network')

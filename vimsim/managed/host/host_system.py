@@ -3,7 +3,8 @@
 Primary state: name, index (from which the management IP and MACs derive),
 system uuid, SSL thumbprint, boot time, connection and power state,
 maintenance mode, its compute resource, and the lists of VMs, datastores and
-networks placed on it. `summary`, `runtime`, `config`,
+networks placed on it, and its network configuration (`netconfig`,
+host_network_system.py). `summary`, `runtime`, `config`,
 `licensableResource` and the quick stats are computed on read; the hardware
 description, identical for every simulated host but its uuid, is shared.
 """
@@ -18,10 +19,11 @@ from vimsim.managed.host.advanced_options import HostAdvancedOptions
 from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
 from vimsim.managed.host.config_managers import CONFIG_MANAGERS, HostManagerObject
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
+from vimsim.managed.host.host_network_system import HostNetworkState, HostNetworkSystem
+from vimsim.managed.host.host_virtual_nic_manager import (HostVirtualNicManager,
+                                                          manager_info, vmotion_info)
 from vimsim.managed.host.vsan_system import HostVsanSystem
-from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
-from vimsim.managed.network.network import host_nsx_network_info
 from vimsim.managed.service.service_instance import about_info
 from vimsim.managed.storage.datastore import LOCAL_DISK
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
@@ -39,7 +41,6 @@ NUM_CPU_CORES = 2
 NUM_CPU_THREADS = 2
 MEMORY_SIZE = 4294430720
 BUS_HZ = 66666666
-NUM_NICS = 2
 NUM_HBAS = 3
 ESX_BUILD = '24022510'
 LOCAL_DISK_UUID = '0000000000766d686261303a303a30'
@@ -56,12 +57,6 @@ def mgmt_ip(index):
     """The vmk0 address of the host with this index: 10.0.x.y from 10.0.0.11."""
     n = index + 11
     return '10.0.%d.%d' % (n // 250, n % 250)
-
-
-def host_mac(index, nic):
-    """MACs of a host's physical NICs and vmk0: 00:0c:29 (ESXi in a VM)."""
-    n = (index << 4) | nic
-    return '00:0c:29:%02x:%02x:%02x' % ((n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
 
 
 def _description(T, key, label, summary):
@@ -98,6 +93,7 @@ class HostSystem(ManagedEntity):
         self.datastores = []
         self.networks = []
         self.maintenance = False
+        self.netconfig = HostNetworkState(self)
         self._browser = HostDatastoreBrowser(
             server, browser_moid or 'datastoreBrowser-%s' % moid, self.datastores)
         self.managers = build_config_managers(self)
@@ -175,11 +171,7 @@ class HostSystem(ManagedEntity):
             inMaintenanceMode=self.maintenance, inQuarantineMode=False,
             bootTime=self.boot_time,
             healthSystemRuntime=self.health_runtime(),
-            networkRuntimeInfo=T.HostRuntimeInfoNetworkRuntimeInfo(
-                netStackInstanceRuntimeInfo=[T.HostRuntimeInfoNetStackInstanceRuntimeInfo(
-                    netStackInstanceKey='defaultTcpipStack', state='active',
-                    vmknicKeys=[vnic.device for vnic in self.vnics()],
-                    maxNumberOfConnections=11000, currentIpV6Enabled=True)]),
+            networkRuntimeInfo=self.netconfig.runtime_info(),
             hostMaxVirtualDiskCapacity=68169720922112, cryptoState='incapable',
             stateEncryption=T.HostRuntimeInfoStateEncryptionInfo(protectionMode='none'))
 
@@ -221,11 +213,12 @@ class HostSystem(ManagedEntity):
                 otherIdentifyingInfo=self._identifying(T), memorySize=MEMORY_SIZE,
                 cpuModel=CPU_MODEL, cpuMhz=CPU_MHZ, numCpuPkgs=NUM_CPU_PKGS,
                 numCpuCores=NUM_CPU_CORES, numCpuThreads=NUM_CPU_THREADS,
-                numNics=NUM_NICS, numHBAs=NUM_HBAS),
+                numNics=len(self.netconfig.link_speeds), numHBAs=NUM_HBAS),
             runtime=self.runtime,
             config=T.HostConfigSummary(
-                name=self.name, port=443, product=self.about(), vmotionEnabled=False,
-                faultToleranceEnabled=False,
+                name=self.name, port=443, product=self.about(),
+                vmotionEnabled=bool(self.netconfig.selected.get('vmotion')),
+                faultToleranceEnabled=bool(self.netconfig.selected.get('faultToleranceLogging')),
                 sslThumbprint=self.ssl_thumbprint),
             quickStats=self.quick_stats(), overallStatus=self.overallStatus,
             rebootRequired=False, managementServerIp=None if self.server.esx else '127.0.0.1',
@@ -260,136 +253,6 @@ class HostSystem(ManagedEntity):
             memoryAllocation=allocations.get('memoryAllocation') or T.ResourceAllocationInfo(
                 reservation=0, expandableReservation=False, limit=-1,
                 shares=T.SharesInfo(shares=163840, level='normal'))))
-
-    # -- network configuration --------------------------------------------------
-    def pnics(self):
-        T = self.T
-        return [T.PhysicalNic(
-            key='key-vim.host.PhysicalNic-vmnic%d' % i, device='vmnic%d' % i,
-            pci='0000:0%d:00.0' % (i + 11), driver='nvmxnet3', driverVersion='2.0.0.30',
-            firmwareVersion='',
-            linkSpeed=T.PhysicalNicLinkInfo(speedMb=10000, duplex=True),
-            validLinkSpecification=[T.PhysicalNicLinkInfo(speedMb=10000, duplex=True)],
-            spec=T.PhysicalNicSpec(linkSpeed=T.PhysicalNicLinkInfo(speedMb=10000, duplex=True),
-                                   enableEnhancedNetworkingStack=False,
-                                   ensInterruptEnabled=False),
-            wakeOnLanSupported=False, mac=host_mac(self.index, i),
-            vmDirectPathGen2Supported=False, resourcePoolSchedulerAllowed=True,
-            autoNegotiateSupported=False, enhancedNetworkingStackSupported=False,
-            ensInterruptSupported=False)
-            for i in range(NUM_NICS)]
-
-    def _policy(self, T, full=True):
-        if not full:
-            return T.HostNetworkPolicy(security=T.HostNetworkSecurityPolicy(),
-                                       nicTeaming=T.HostNicTeamingPolicy(
-                                           failureCriteria=T.HostNicFailureCriteria()),
-                                       offloadPolicy=T.HostNetOffloadCapabilities(),
-                                       shapingPolicy=T.HostNetworkTrafficShapingPolicy())
-        return T.HostNetworkPolicy(
-            security=T.HostNetworkSecurityPolicy(allowPromiscuous=False, macChanges=False,
-                                                 forgedTransmits=False),
-            nicTeaming=T.HostNicTeamingPolicy(
-                policy='loadbalance_srcid', reversePolicy=True, notifySwitches=True,
-                rollingOrder=False,
-                failureCriteria=T.HostNicFailureCriteria(
-                    checkSpeed='minimum', speed=10, checkDuplex=False, fullDuplex=False,
-                    checkErrorPercent=False, percentage=0, checkBeacon=False),
-                nicOrder=T.HostNicOrderPolicy(activeNic=['vmnic0'], standbyNic=[])),
-            offloadPolicy=T.HostNetOffloadCapabilities(csumOffload=True, tcpSegmentation=True,
-                                                       zeroCopyXmit=True),
-            shapingPolicy=T.HostNetworkTrafficShapingPolicy(enabled=False))
-
-    def portgroup_names(self):
-        names = ['VM Network', 'Management Network']
-        return names
-
-    def vnics(self):
-        T = self.T
-        return [T.HostVirtualNic(
-            device='vmk0', key='key-vim.host.VirtualNic-vmk0', portgroup='Management Network',
-            spec=T.HostVirtualNicSpec(
-                ip=T.HostIpConfig(dhcp=False, ipAddress=self.ip, subnetMask='255.255.0.0'),
-                mac=host_mac(self.index, 15), mtu=1500, tsoEnabled=True,
-                netStackInstanceKey='defaultTcpipStack', systemOwned=False),
-            port='key-vim.host.PortGroup.Port-%d' % 33554436)]
-
-    def network_info(self):
-        T = self.T
-        opaque_switches, opaque_networks, nsx_node = host_nsx_network_info(self)
-        names = self.portgroup_names()
-        vswitch = T.HostVirtualSwitch(
-            name='vSwitch0', key='key-vim.host.VirtualSwitch-vSwitch0', numPorts=2560,
-            numPortsAvailable=2560 - 4 - sum(1 for vm in self.vms if vm.power_state == 'poweredOn'),
-            mtu=1500, portgroup=['key-vim.host.PortGroup-%s' % n for n in names],
-            pnic=['key-vim.host.PhysicalNic-vmnic0'],
-            spec=T.HostVirtualSwitchSpec(
-                numPorts=128,
-                bridge=T.HostVirtualSwitchBondBridge(
-                    nicDevice=['vmnic0'],
-                    beacon=T.HostVirtualSwitchBeaconConfig(interval=1),
-                    linkDiscoveryProtocolConfig=T.LinkDiscoveryProtocolConfig(
-                        protocol='cdp', operation='listen')),
-                policy=self._policy(T), mtu=1500))
-        portgroups = []
-        for name in names:
-            ports = []
-            if name == 'Management Network':
-                ports = [T.HostPortGroupPort(key='key-vim.host.PortGroup.Port-33554436',
-                                             mac=[host_mac(self.index, 15)], type='host')]
-            portgroups.append(T.HostPortGroup(
-                key='key-vim.host.PortGroup-%s' % name, port=ports,
-                vswitch='key-vim.host.VirtualSwitch-vSwitch0',
-                computedPolicy=self._policy(T),
-                spec=T.HostPortGroupSpec(name=name, vlanId=0, vswitchName='vSwitch0',
-                                         policy=self._policy(T, full=False))))
-        return T.HostNetworkInfo(
-            vswitch=[vswitch], portgroup=portgroups, pnic=self.pnics(), vnic=self.vnics(),
-            dnsConfig=self.dns_config(), ipRouteConfig=self.ip_route_config(),
-            ipV6Enabled=True, atBootIpV6Enabled=True,
-            netStackInstance=[T.HostNetStackInstance(
-                key='defaultTcpipStack', name='defaultTcpipStack',
-                dnsConfig=self.dns_config(), ipRouteConfig=self.ip_route_config(),
-                requestedMaxNumberOfConnections=11000, congestionControlAlgorithm='newreno',
-                ipV6Enabled=True)],
-            opaqueSwitch=opaque_switches or None, opaqueNetwork=opaque_networks or None,
-            nsxTransportNodeId=nsx_node)
-
-    def dns_config(self):
-        T = self.T
-        host_name = 'localhost' if self.server.esx else self.name.lower().replace('_', '-')
-        return T.HostDnsConfig(dhcp=False, hostName=host_name, domainName='localdomain',
-                               address=['10.0.0.2'], searchDomain=['localdomain'])
-
-    def ip_route_config(self):
-        return self.T.HostIpRouteConfig(defaultGateway='10.0.0.1', gatewayDevice='vmk0')
-
-    def net_capabilities(self):
-        return self.T.HostNetCapabilities(
-            canSetPhysicalNicLinkSpeed=True, supportsNicTeaming=True,
-            nicTeamingPolicy=['loadbalance_ip', 'loadbalance_srcmac', 'loadbalance_srcid',
-                              'failover_explicit'],
-            supportsVlan=True, usesServiceConsoleNic=False, supportsNetworkHints=True,
-            maxPortGroupsPerVswitch=512, vswitchConfigSupported=True, vnicConfigSupported=True,
-            ipRouteConfigSupported=True, dnsConfigSupported=True, dhcpOnVnicSupported=True,
-            ipV6Supported=True, backupNfcNiocSupported=True)
-
-    def offload_capabilities(self):
-        return self.T.HostNetOffloadCapabilities(csumOffload=True, tcpSegmentation=True,
-                                                 zeroCopyXmit=True)
-
-    def virtual_nic_manager_info(self):
-        T = self.T
-        vnic = self.vnics()[0]
-        configs = []
-        for nic_type in ('management', 'vmotion', 'faultToleranceLogging', 'vSphereReplication',
-                         'vSphereReplicationNFC', 'vSphereProvisioning', 'vsan'):
-            selected = ['%s.key-vim.host.VirtualNic-vmk0' % nic_type] \
-                if nic_type == 'management' else []
-            configs.append(T.VirtualNicManagerNetConfig(
-                nicType=nic_type, multiSelectAllowed=True, candidateVnic=[vnic],
-                selectedVnic=selected))
-        return T.HostVirtualNicManagerInfo(netConfig=configs)
 
     # -- storage configuration --------------------------------------------------
     def storage_device_info(self):
@@ -494,7 +357,7 @@ class HostSystem(ManagedEntity):
         return [T.OptionValue(key='Annotations.WelcomeMessage', value=''),
                 T.OptionValue(key='Config.HostAgent.log.level', value='info'),
                 T.OptionValue(key='Config.HostAgent.plugins.solo.enableMob', value=False),
-                T.OptionValue(key='Misc.HostName', value=self.dns_config().hostName),
+                T.OptionValue(key='Misc.HostName', value=self.netconfig.dns.hostName),
                 T.OptionValue(key='UserVars.SuppressShellWarning', value=Long(0)),
                 T.OptionValue(key='UserVars.HostClientCEIPOptIn', value=Long(2))]
 
@@ -532,14 +395,12 @@ class HostSystem(ManagedEntity):
             storageDevice=self.storage_device_info(),
             fileSystemVolume=self.file_system_volume_info(),
             systemFile=['/var/log/vmware/hostd.log'],
-            network=self.network_info(),
-            vmotion=T.HostVMotionInfo(
-                netConfig=T.HostVMotionNetConfig(candidateVnic=self.vnics()),
-                ipConfig=T.HostIpConfig(dhcp=False, ipAddress=self.ip, subnetMask='255.255.0.0')),
-            virtualNicManagerInfo=self.virtual_nic_manager_info(),
-            capabilities=self.net_capabilities(),
+            network=self.netconfig.info(),
+            vmotion=vmotion_info(self),
+            virtualNicManagerInfo=manager_info(self),
+            capabilities=self.netconfig.capabilities(),
             datastoreCapabilities=self.datastore_capabilities(),
-            offloadCapabilities=self.offload_capabilities(),
+            offloadCapabilities=self.netconfig.offload_capabilities(),
             service=self.service_info(), firewall=self.firewall_info(),
             autoStart=self.autostart_config(),
             option=self.options(), optionDef=self.option_defs(),
@@ -724,6 +585,7 @@ class HostSystem(ManagedEntity):
             self._check_power_operation(force)
             self._power_off_vms(task)
             self.boot_time = clock.now()
+            self.netconfig.ipv6_enabled = self.netconfig.ipv6_at_boot
             self.state_changed(vms_too=True)
         return run_task(ctx, self, 'RebootHost_Task', work)
 
@@ -876,7 +738,7 @@ class HostSystem(ManagedEntity):
             ds.changed('host', 'summary')
             if not ds.hosts and not ds.vms:
                 _destroy_ref(self.server, ds.browser)
-                _drop_entity(ds)
+                ds.leave_inventory()
         for network in list(self.networks):
             network.hosts.remove(self)
             dvs = getattr(network, 'dvs', None)
@@ -885,7 +747,7 @@ class HostSystem(ManagedEntity):
                 dvs.changed()
             network.changed('host', 'summary')
             if network.type_name == 'Network' and not network.hosts and not network.vms:
-                _drop_entity(network)
+                network.leave_inventory()
         compute = self.compute_resource
         compute.hosts.remove(self)
         compute.changed('host', 'summary', 'summaryEx', 'datastore', 'network')
@@ -903,21 +765,6 @@ def _destroy_ref(server, ref):
     obj = server.objects.get(ref)
     if obj is not None:
         obj.destroy()
-
-
-def _drop_entity(entity):
-    """Take an entity out of its folder (and its datacenter's lists) and the registry."""
-    folder = entity.parent_object()
-    if folder is not None and hasattr(folder, 'remove_child'):
-        folder.remove_child(entity)
-        folder.changed('childEntity')
-    datacenter = datacenter_of(entity.server, entity)
-    for name in ('datastores', 'networks'):
-        held = getattr(datacenter, name, [])
-        if entity in held:
-            held.remove(entity)
-            datacenter.changed(name[:-1])
-    entity.destroy()
 
 
 def POWER_POLICIES(T):
@@ -999,6 +846,7 @@ def _host_capability(server):
 
 # the config managers that answer methods, by managed type
 MANAGER_CLASSES = {cls.type_name: cls for cls in (HostAdvancedOptions, HostDateTimeSystem,
+                                                 HostNetworkSystem, HostVirtualNicManager,
                                                  HostVsanSystem)}
 
 
