@@ -12,6 +12,8 @@ that object is the member.
 """
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import refs
+from vimsim.soap.encode import freeze
+from vimsim.soap.fault import fault
 
 # HostConfigManager field -> (managed type, vCenter moid prefix, ESX moid)
 CONFIG_MANAGERS = (
@@ -82,10 +84,6 @@ def _props(host):
             'storageDeviceInfo': host.storage_device_info,
             'fileSystemVolumeInfo': host.file_system_volume_info,
             'systemFile': lambda: ['/var/log/vmware/hostd.log']},
-        'HostFirewallSystem': {'firewallInfo': host.firewall_info},
-        'OptionManager': {'setting': host.options, 'supportedOption': host.option_defs},
-        'HostServiceSystem': {'serviceInfo': host.service_info},
-        'HostDateTimeSystem': {'dateTimeInfo': host.date_time_info},
         'HostVirtualNicManager': {'info': host.virtual_nic_manager_info},
         'HostCpuSchedulerSystem': {
             'hyperthreadInfo': lambda: T.HostHyperThreadScheduleInfo(
@@ -94,7 +92,6 @@ def _props(host):
             'netConfig': lambda: T.HostVMotionNetConfig(candidateVnic=host.vnics()),
             'ipConfig': lambda: T.HostIpConfig(dhcp=False, ipAddress=host.ip,
                                                subnetMask='255.255.0.0')},
-        'HostAutoStartManager': {'config': host.autostart_config},
         'HostSnmpSystem': {
             'configuration': lambda: T.HostSnmpConfigSpec(enabled=False, port=161,
                                                           readOnlyCommunities=[], trapTargets=[]),
@@ -130,6 +127,25 @@ def _props(host):
     }
 
 
+_shared = {}     # id(schema) -> {key: frozen data object}
+
+
+def shared(server, key, build):
+    """A read-only data object every host shows alike (a catalogue entry in
+    one of its few states), built once per schema and frozen, so that
+    encoders write it once: a host's catalogues are most of its `config`."""
+    cache = _shared.setdefault(id(server.schema), {})
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = freeze(build())
+    return found
+
+
+def host_config_fault(message):
+    """HostConfigFault: hostd refuses a configuration change."""
+    return fault('HostConfigFault', message)
+
+
 class HostManagerObject(ManagedObject):
     """One configuration manager of one host."""
     value = ()
@@ -145,3 +161,9 @@ class HostManagerObject(ManagedObject):
         if table is not None and name in table:
             return table[name]()
         return super().read(name, ctx)
+
+    def report(self, *names):
+        """Report a change of this manager's properties `names`, which the
+        host's `config` also shows."""
+        self.changed(*names)
+        self.host.changed('config')

@@ -18,6 +18,10 @@ from vimsim.managed.host.advanced_options import HostAdvancedOptions
 from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
 from vimsim.managed.host.config_managers import CONFIG_MANAGERS, HostManagerObject
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
+from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
+from vimsim.managed.host.host_firewall_system import HostFirewallSystem
+from vimsim.managed.host.host_local_account_manager import HostLocalAccountManager
+from vimsim.managed.host.host_service_system import HostServiceSystem
 from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
@@ -434,98 +438,12 @@ class HostSystem(ManagedEntity):
             nfsMountCreationRequired=True, nfsMountCreationSupported=True,
             localDatastoreSupported=False, vmfsExtentExpansionSupported=True)
 
-    # -- services, firewall, time ----------------------------------------------
-    def service_info(self):
-        T = self.T
-        services = [('DCUI', 'Direct Console UI', True, 'on', []),
-                    ('TSM', 'ESXi Shell', False, 'off', []),
-                    ('TSM-SSH', 'SSH', False, 'off', ['sshServer']),
-                    ('lbtd', 'Load-Based Teaming Daemon', True, 'on', []),
-                    ('ntpd', 'NTP Daemon', False, 'off', ['ntpClient']),
-                    ('sfcbd-watchdog', 'CIM Server', False, 'on', ['CIMHttpServer', 'CIMHttpsServer']),
-                    ('vmsyslogd', 'Syslog Server', True, 'on', []),
-                    ('vpxa', 'VMware vCenter Agent', not self.server.esx, 'on', ['vpxHeartbeats'])]
-        return T.HostServiceInfo(service=[
-            T.HostService(key=key, label=label, required=False, uninstallable=False,
-                          running=running, ruleset=rulesets, policy=policy,
-                          sourcePackage=T.HostServiceSourcePackage(
-                              sourcePackageName='esx-base', description='This VIB contains all of the base functionality of vSphere ESXi.'))
-            for key, label, running, policy, rulesets in services])
-
-    def firewall_info(self):
-        T = self.T
-        rulesets = [('CIMHttpServer', 'CIM Server', 5988, 'inbound', 'sfcbd-watchdog', True),
-                    ('CIMHttpsServer', 'CIM Secure Server', 5989, 'inbound', 'sfcbd-watchdog', True),
-                    ('dhcp', 'DHCP Client', 68, 'inbound', None, True),
-                    ('dns', 'DNS Client', 53, 'outbound', None, True),
-                    ('ntpClient', 'NTP Client', 123, 'outbound', 'ntpd', False),
-                    ('sshServer', 'SSH Server', 22, 'inbound', 'TSM-SSH', False),
-                    ('vSphereClient', 'vSphere Web Client', 443, 'inbound', None, True),
-                    ('vpxHeartbeats', 'VMware vCenter Agent', 902, 'outbound', 'vpxa', True)]
-        return T.HostFirewallInfo(
-            defaultPolicy=T.HostFirewallDefaultPolicy(incomingBlocked=True, outgoingBlocked=True),
-            ruleset=[T.HostFirewallRuleset(
-                key=key, label=label, required=False,
-                rule=[T.HostFirewallRule(port=port, direction=direction, portType='dst',
-                                         protocol='udp' if key in ('dhcp', 'ntpClient') else 'tcp')],
-                service=service, enabled=enabled,
-                allowedHosts=T.HostFirewallRulesetIpList(allIp=True),
-                userControllable=True, ipListUserConfigurable=True)
-                for key, label, port, direction, service, enabled in rulesets])
-
-    def date_time_info(self):
-        T = self.T
-        return T.HostDateTimeInfo(
-            timeZone=T.HostDateTimeSystemTimeZone(key='UTC', name='UTC', description='UTC',
-                                                  gmtOffset=0),
-            systemClockProtocol='ntp', ntpConfig=T.HostNtpConfig(server=[], configFile=[]),
-            enabled=False, disableEvents=False, disableFallback=False, inFallbackState=False,
-            serviceSync=False)
-
-    def autostart_config(self):
-        T = self.T
-        return T.HostAutoStartManagerConfig(
-            defaults=T.AutoStartDefaults(enabled=False, startDelay=120, stopDelay=120,
-                                         waitForHeartbeat=False, stopAction='PowerOff'),
-            powerInfo=[])
-
-    def options(self):
-        T = self.T
-        return [T.OptionValue(key='Annotations.WelcomeMessage', value=''),
-                T.OptionValue(key='Config.HostAgent.log.level', value='info'),
-                T.OptionValue(key='Config.HostAgent.plugins.solo.enableMob', value=False),
-                T.OptionValue(key='Misc.HostName', value=self.dns_config().hostName),
-                T.OptionValue(key='UserVars.SuppressShellWarning', value=Long(0)),
-                T.OptionValue(key='UserVars.HostClientCEIPOptIn', value=Long(2))]
-
-    def option_defs(self):
-        T = self.T
-        return [T.OptionDef(key='Annotations.WelcomeMessage', label='Welcome message',
-                            summary='The welcome message displayed on the DCUI',
-                            optionType=T.StringOption(valueIsReadonly=False, defaultValue='')),
-                T.OptionDef(key='Config.HostAgent.log.level', label='Log level',
-                            summary='Logging level of the host agent',
-                            optionType=T.StringOption(valueIsReadonly=False, defaultValue='info')),
-                T.OptionDef(key='Config.HostAgent.plugins.solo.enableMob', label='Enable MOB',
-                            summary='Enable the managed object browser',
-                            optionType=T.BoolOption(valueIsReadonly=False, supported=True,
-                                                    defaultValue=False)),
-                T.OptionDef(key='Misc.HostName', label='Host name', summary='Host name',
-                            optionType=T.StringOption(valueIsReadonly=True, defaultValue='localhost')),
-                T.OptionDef(key='UserVars.SuppressShellWarning', label='Suppress shell warning',
-                            summary='Do not show warnings for enabled local and remote shell access',
-                            optionType=T.LongOption(valueIsReadonly=False, min=0, max=1,
-                                                    defaultValue=0)),
-                T.OptionDef(key='UserVars.HostClientCEIPOptIn', label='CEIP opt-in',
-                            summary='Whether or not to opt-in for CEIP',
-                            optionType=T.LongOption(valueIsReadonly=False, min=0, max=2,
-                                                    defaultValue=0))]
-
     # -- config ----------------------------------------------------------------
     @property
     def config(self):
         T = self.T
         principal = 'root'
+        managers = self.managers
         return T.HostConfigInfo(
             host=self.ref, product=self.about(),
             hyperThread=T.HostHyperThreadScheduleInfo(available=False, active=False, config=True),
@@ -540,12 +458,14 @@ class HostSystem(ManagedEntity):
             capabilities=self.net_capabilities(),
             datastoreCapabilities=self.datastore_capabilities(),
             offloadCapabilities=self.offload_capabilities(),
-            service=self.service_info(), firewall=self.firewall_info(),
-            autoStart=self.autostart_config(),
-            option=self.options(), optionDef=self.option_defs(),
+            service=managers['serviceSystem'].serviceInfo,
+            firewall=managers['firewallSystem'].firewallInfo,
+            autoStart=managers['autoStartManager'].config,
+            option=managers['advancedOption'].setting,
+            optionDef=managers['advancedOption'].supportedOption,
             datastorePrincipal=principal,
             systemResources=self.systemResources,
-            dateTimeInfo=self.date_time_info(),
+            dateTimeInfo=managers['dateTimeSystem'].dateTimeInfo,
             flags=T.HostFlagInfo(backgroundSnapshotsEnabled=self.background_snapshots),
             adminDisabled=False, lockdownMode='lockdownDisabled',
             featureVersion=[T.HostFeatureVersionInfo(key='faultTolerance',
@@ -997,8 +917,9 @@ def _host_capability(server):
 
 
 # the config managers that answer methods, by managed type
-MANAGER_CLASSES = {cls.type_name: cls for cls in (HostAdvancedOptions, HostDateTimeSystem,
-                                                 HostVsanSystem)}
+MANAGER_CLASSES = {cls.type_name: cls for cls in (
+    HostAdvancedOptions, HostDateTimeSystem, HostVsanSystem, HostFirewallSystem,
+    HostServiceSystem, HostAutoStartManager, HostLocalAccountManager)}
 
 
 def build_config_managers(host):
@@ -1019,6 +940,8 @@ def build_config_managers(host):
             moid = '%s-%s' % (prefix, number)
         existing = server.objects.get(MoRef(type_name, moid))
         if existing is not None:
+            if getattr(existing, 'host', False) is None:   # ESX's own, made before the host
+                existing.host = host
             managers[field] = existing
             continue
         cls = MANAGER_CLASSES.get(type_name, HostManagerObject)
