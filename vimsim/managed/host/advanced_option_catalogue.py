@@ -1,7 +1,7 @@
 """ESXi 8.0's advanced settings that tools commonly read and set (a curated
 part of the 1,200 a real host lists): key, value type, default, label,
 summary and the type's constraint, (min, max) for numbers, the choice keys
-for a choice. The types and ranges are ESXi's: a `long` setting takes an
+for a choice, the values a string may take where hostd allows only some. The types and ranges are ESXi's: a `long` setting takes an
 xsd:long, an `int` one an xsd:int, and nothing else.
 
 A value '{hostname}' is the host's name.
@@ -100,7 +100,8 @@ SETTINGS = (
        'Initial TCP/IP heap in megabytes (needs a reboot).', (0, 128)),
     _s('Net.UseHwTSO', LONG, 1, 'UseHwTSO', 'Use physical NIC TSO offload.', (0, 1)),
     _s('Power.CpuPolicy', STRING, 'Balanced', 'CpuPolicy',
-       'Host power management policy.'),
+       'Host power management policy.',
+       ('High Performance', 'Balanced', 'Low Power', 'Custom')),
     _s('Power.UseCStates', LONG, 1, 'UseCStates',
        'Use ACPI C-states when idle under the custom policy.', (0, 1)),
     _s('ScratchConfig.ConfiguredScratchLocation', STRING, '',

@@ -9,6 +9,7 @@ from vimsim.managed.admin.option_manager import query_options
 from vimsim.managed.host.advanced_option_catalogue import (BOOL, CHOICE, HOST_NAME, INT, LONG,
                                                            SETTINGS, STRING)
 from vimsim.managed.host.config_managers import HostManagerObject, shared
+from vimsim.managed.host.host_power_system import CPU_POLICY_OPTION
 from vimsim.soap.encode import Long
 from vimsim.soap.fault import InvalidArgument, fault
 
@@ -36,7 +37,7 @@ def _fits(setting, value):
         return isinstance(value, bool)
     if kind == CHOICE:
         return isinstance(value, str) and value in setting.constraint
-    return isinstance(value, str)
+    return isinstance(value, str) and (setting.constraint is None or value in setting.constraint)
 
 
 def option_type(T, setting):
@@ -101,4 +102,12 @@ class HostAdvancedOptions(HostManagerObject):
         changed = {key: value for key, value in changes.items() if self.values[key] != value}
         if changed:
             self.values.update(changed)
+            self.report('setting')
+        if CPU_POLICY_OPTION in changed:
+            self.host.managers['powerSystem'].follow_option(changed[CPU_POLICY_OPTION])
+
+    def set_value(self, key, value):
+        """A setting another manager keeps in step (Power.CpuPolicy)."""
+        if self.values[key] != value:
+            self.values[key] = value
             self.report('setting')

@@ -85,24 +85,12 @@ def _props(host):
             'fileSystemVolumeInfo': host.file_system_volume_info,
             'systemFile': lambda: ['/var/log/vmware/hostd.log']},
         'HostVirtualNicManager': {'info': host.virtual_nic_manager_info},
-        'HostCpuSchedulerSystem': {
-            'hyperthreadInfo': lambda: T.HostHyperThreadScheduleInfo(
-                available=False, active=False, config=True)},
         'HostVMotionSystem': {
             'netConfig': lambda: T.HostVMotionNetConfig(candidateVnic=host.vnics()),
             'ipConfig': lambda: T.HostIpConfig(dhcp=False, ipAddress=host.ip,
                                                subnetMask='255.255.0.0')},
-        'HostSnmpSystem': {
-            'configuration': lambda: T.HostSnmpConfigSpec(enabled=False, port=161,
-                                                          readOnlyCommunities=[], trapTargets=[]),
-            'limits': lambda: T.HostSnmpSystemAgentLimits(
-                maxReadOnlyCommunities=10, maxTrapDestinations=10, maxCommunityLength=64,
-                maxBufferSize=1500, capability='COMPLETE')},
         'HostHealthStatusSystem': {'runtime': host.health_runtime},
         'HostPciPassthruSystem': {'pciPassthruInfo': lambda: []},
-        'HostPowerSystem': {
-            'capability': lambda: host.config.powerSystemCapability,
-            'info': lambda: host.config.powerSystemInfo},
         'HostAuthenticationManager': {
             'info': lambda: T.HostAuthenticationManagerInfo(
                 authConfig=[T.HostLocalAuthenticationInfo(enabled=True)]),
@@ -112,12 +100,6 @@ def _props(host):
         'HostVsanSystem': {
             'config': lambda: T.VsanHostConfigInfo(enabled=False, hostSystem=host.ref)},
         'HostAccessManager': {'lockdownMode': lambda: 'lockdownDisabled'},
-        'HostCertificateManager': {
-            'certificateInfo': lambda: T.HostCertificateManagerCertificateInfo(
-                kind='Machine', issuer='O=VMware, C=US, CN=vimsim CA', subject=(
-                    'CN=%s' % host.dns_config().hostName), status='good',
-                notBefore=host.boot_time, notAfter=host.boot_time.replace(
-                    year=host.boot_time.year + 5))},
         'CryptoManagerHostKMS': {'enabled': lambda: False},
         'UserDirectory': {'domainList': lambda: []},
         'HostGraphicsManager': {

@@ -49,7 +49,7 @@ class HostServiceSystem(HostManagerObject):
             raise NotFound('The object or item referred to could not be found.')
         return service
 
-    def _set_running(self, key, running):
+    def set_running(self, key, running):
         if self.running[key] != running:
             self.running[key] = running
             self.report('serviceInfo')
@@ -59,7 +59,7 @@ class HostServiceSystem(HostManagerObject):
     def set_state(self, key, running, policy):
         """Start or stop a service and set its policy (the time service's
         `enabled` does both)."""
-        self._set_running(key, running)
+        self.set_running(key, running)
         self._set_policy(key, policy)
 
     def _set_policy(self, key, policy):
@@ -73,7 +73,7 @@ class HostServiceSystem(HostManagerObject):
         service = self._service(key)
         if self.policy[key] == 'automatic':
             firewall = self.host.managers['firewallSystem']
-            self._set_running(key, firewall.rulesets_open(service.rulesets))
+            self.set_running(key, firewall.rulesets_open(service.rulesets))
 
     def is_running(self, key):
         return self.running[key]
@@ -81,18 +81,18 @@ class HostServiceSystem(HostManagerObject):
     # -- methods ---------------------------------------------------------------
     def StartService(self, ctx, id):
         self._service(id)
-        self._set_running(id, True)
+        self.set_running(id, True)
 
     def StopService(self, ctx, id):
         service = self._service(id)
         if service.required:
             raise host_config_fault('Service %s is required and cannot be stopped.' % id)
-        self._set_running(id, False)
+        self.set_running(id, False)
 
     def RestartService(self, ctx, id):
         """A restart leaves the service running, as it was or not."""
         self._service(id)
-        self._set_running(id, True)
+        self.set_running(id, True)
 
     def UninstallService(self, ctx, id):
         self._service(id)

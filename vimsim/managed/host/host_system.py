@@ -19,9 +19,15 @@ from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
 from vimsim.managed.host.config_managers import CONFIG_MANAGERS, HostManagerObject
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
 from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
+from vimsim.managed.host.host_boot_device_system import HostBootDeviceSystem
+from vimsim.managed.host.host_certificate_manager import HostCertificateManager
+from vimsim.managed.host.host_cpu_scheduler_system import HostCpuSchedulerSystem
 from vimsim.managed.host.host_firewall_system import HostFirewallSystem
+from vimsim.managed.host.host_image_config_manager import HostImageConfigManager
 from vimsim.managed.host.host_local_account_manager import HostLocalAccountManager
+from vimsim.managed.host.host_power_system import HostPowerSystem
 from vimsim.managed.host.host_service_system import HostServiceSystem
+from vimsim.managed.host.snmp_system import HostSnmpAgent
 from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
@@ -141,7 +147,7 @@ class HostSystem(ManagedEntity):
         return T.HostHardwareInfo(
             systemInfo=self._system_info(),
             cpuPowerManagementInfo=T.HostCpuPowerManagementInfo(
-                currentPolicy='Balanced', hardwareSupport=''),
+                currentPolicy=self.managers['powerSystem'].policy.label, hardwareSupport=''),
             cpuInfo=T.HostCpuInfo(numCpuPackages=NUM_CPU_PKGS, numCpuCores=NUM_CPU_CORES,
                                   numCpuThreads=NUM_CPU_THREADS, hz=CPU_HZ),
             cpuPkg=pkgs, memorySize=MEMORY_SIZE,
@@ -446,7 +452,7 @@ class HostSystem(ManagedEntity):
         managers = self.managers
         return T.HostConfigInfo(
             host=self.ref, product=self.about(),
-            hyperThread=T.HostHyperThreadScheduleInfo(available=False, active=False, config=True),
+            hyperThread=managers['cpuScheduler'].hyperthreadInfo,
             storageDevice=self.storage_device_info(),
             fileSystemVolume=self.file_system_volume_info(),
             systemFile=['/var/log/vmware/hostd.log'],
@@ -470,8 +476,8 @@ class HostSystem(ManagedEntity):
             adminDisabled=False, lockdownMode='lockdownDisabled',
             featureVersion=[T.HostFeatureVersionInfo(key='faultTolerance',
                                                      value='vFT:7.0;vSMP-FT:7.0')],
-            powerSystemCapability=T.PowerSystemCapability(availablePolicy=POWER_POLICIES(T)),
-            powerSystemInfo=T.PowerSystemInfo(currentPolicy=POWER_POLICIES(T)[1]),
+            powerSystemCapability=managers['powerSystem'].capability,
+            powerSystemInfo=managers['powerSystem'].info,
             wakeOnLanCapable=False, domainList=[], graphicsInfo=[], sharedPassthruGpuTypes=[])
 
 
@@ -839,17 +845,6 @@ def _drop_entity(entity):
     entity.destroy()
 
 
-def POWER_POLICIES(T):
-    return [T.HostPowerPolicy(key=1, name='PowerPolicy.static.name', shortName='static',
-                              description='PowerPolicy.static.description'),
-            T.HostPowerPolicy(key=2, name='PowerPolicy.dynamic.name', shortName='dynamic',
-                              description='PowerPolicy.dynamic.description'),
-            T.HostPowerPolicy(key=3, name='PowerPolicy.low.name', shortName='low',
-                              description='PowerPolicy.low.description'),
-            T.HostPowerPolicy(key=4, name='PowerPolicy.custom.name', shortName='custom',
-                              description='PowerPolicy.custom.description')]
-
-
 _capabilities = {}
 
 
@@ -919,7 +914,9 @@ def _host_capability(server):
 # the config managers that answer methods, by managed type
 MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostAdvancedOptions, HostDateTimeSystem, HostVsanSystem, HostFirewallSystem,
-    HostServiceSystem, HostAutoStartManager, HostLocalAccountManager)}
+    HostServiceSystem, HostAutoStartManager, HostLocalAccountManager, HostPowerSystem,
+    HostCpuSchedulerSystem, HostBootDeviceSystem, HostImageConfigManager, HostSnmpAgent,
+    HostCertificateManager)}
 
 
 def build_config_managers(host):

@@ -1,0 +1,194 @@
+"""A host's smaller configuration managers through pyVmomi: power policy,
+hyperthreading, boot device, image acceptance level, SNMP agent and SSL
+certificate; each change read back through the manager and `host.config`
+(and another session's WaitForUpdatesEx where it is a property)."""
+import datetime
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from pyVmomi import vim, vmodl
+
+from tests.conftest import _simulator, all_of, logged_in
+from tests.watching import Watcher, paths_of
+
+
+@pytest.fixture(scope='module')
+def sim(validator):
+    return _simulator(validator, tls=False)
+
+
+@pytest.fixture
+def other(sim):
+    yield from logged_in(sim)
+
+
+def _host(si, name='DC0_C0_H0'):
+    return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
+
+
+def _option(host, key):
+    return host.configManager.advancedOption.QueryOptions(key)[0].value
+
+
+# -- power ------------------------------------------------------------------------
+def test_power_policy_as_vmware_host_powermgmt_policy(si, other):
+    host = _host(si)
+    power = host.configManager.powerSystem
+    assert [p.shortName for p in power.capability.availablePolicy] == [
+        'static', 'dynamic', 'low', 'custom']
+    assert power.info.currentPolicy.shortName == 'dynamic'
+    watcher = Watcher(other, power, vim.host.PowerSystem, ['info'])
+    power.ConfigurePowerPolicy(key=1)
+    assert power.info.currentPolicy.shortName == 'static'
+    assert host.config.powerSystemInfo.currentPolicy.key == 1
+    assert host.hardware.cpuPowerManagementInfo.currentPolicy == 'High Performance'
+    assert _option(host, 'Power.CpuPolicy') == 'High Performance'
+    assert paths_of(watcher.changes()) == {'info'}
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        power.ConfigurePowerPolicy(key=7)
+    # the advanced setting is the same policy
+    host.configManager.advancedOption.UpdateOptions(changedValue=[
+        vim.option.OptionValue(key='Power.CpuPolicy', value='Low Power')])
+    assert power.info.currentPolicy.shortName == 'low'
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        host.configManager.advancedOption.UpdateOptions(changedValue=[
+            vim.option.OptionValue(key='Power.CpuPolicy', value='Turbo')])
+    power.ConfigurePowerPolicy(key=2)
+    assert _option(host, 'Power.CpuPolicy') == 'Balanced'
+
+
+# -- hyperthreading, boot device ----------------------------------------------------------
+def test_hyperthreading_setting(si):
+    host = _host(si, 'DC0_C0_H1')
+    scheduler = host.configManager.cpuScheduler
+    info = scheduler.hyperthreadInfo
+    assert (info.available, info.active, info.config) == (False, False, True)
+    scheduler.DisableHyperThreading()
+    assert not scheduler.hyperthreadInfo.config and not host.config.hyperThread.config
+    scheduler.EnableHyperThreading()
+    info = host.config.hyperThread
+    assert info.config and not info.active       # the simulated CPU has no hyperthreads
+
+
+def test_boot_device(si):
+    boot = _host(si).configManager.bootDeviceSystem
+    devices = boot.QueryBootDevices()
+    assert devices.currentBootDeviceKey == 'disk'
+    assert {d.key for d in devices.bootDevices} >= {'cdrom', 'disk', 'network'}
+    boot.UpdateBootDevice('network')
+    assert boot.QueryBootDevices().currentBootDeviceKey == 'network'
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        boot.UpdateBootDevice('tape')
+    boot.UpdateBootDevice('disk')
+
+
+# -- image ----------------------------------------------------------------------------------
+def test_acceptance_level_as_vmware_host_acceptance(si):
+    image = _host(si).configManager.imageConfigManager
+    assert image.HostImageConfigGetAcceptance() == 'partner'
+    assert image.HostImageConfigGetProfile().vendor == 'VMware, Inc.'
+    packages = image.fetchSoftwarePackages()
+    assert 'esx-base' in {p.name for p in packages}
+    assert isinstance(image.installDate(), datetime.datetime)
+    image.UpdateHostImageAcceptanceLevel('community')
+    assert image.HostImageConfigGetAcceptance() == 'community'
+    with pytest.raises(vim.fault.HostConfigFault):        # a VMwareAccepted VIB is installed
+        image.UpdateHostImageAcceptanceLevel('vmware_certified')
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        image.UpdateHostImageAcceptanceLevel('anyone')
+    image.UpdateHostImageAcceptanceLevel('vmware_accepted')
+    assert image.HostImageConfigGetAcceptance() == 'vmware_accepted'
+
+
+# -- SNMP -------------------------------------------------------------------------------------
+def _services(host):
+    return {s.key: s for s in host.configManager.serviceSystem.serviceInfo.service}
+
+
+def test_snmp_agent_as_vmware_host_snmp(si, other):
+    host = _host(si)
+    snmp = host.configManager.snmpSystem
+    assert not snmp.configuration.enabled and snmp.limits.maxReadOnlyCommunities == 10
+    with pytest.raises(vim.fault.NotFound):
+        snmp.SendTestNotification()
+    watcher = Watcher(other, snmp, vim.host.SnmpSystem, ['configuration'])
+    snmp.ReconfigureSnmpAgent(vim.host.SnmpSystem.SnmpConfigSpec(
+        enabled=True, port=161, readOnlyCommunities=['public'],
+        trapTargets=[vim.host.SnmpSystem.SnmpConfigSpec.Destination(
+            hostName='10.0.0.50', port=162, community='public')]))
+    assert snmp.configuration.enabled and snmp.configuration.readOnlyCommunities == ['public']
+    assert _services(host)['snmpd'].running
+    assert paths_of(watcher.changes()) == {'configuration'}
+    snmp.SendTestNotification()
+    for spec in (vim.host.SnmpSystem.SnmpConfigSpec(port=70000),
+                 vim.host.SnmpSystem.SnmpConfigSpec(readOnlyCommunities=['x' * 65])):
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            snmp.ReconfigureSnmpAgent(spec)
+    with pytest.raises(vim.fault.InsufficientResourcesFault):
+        snmp.ReconfigureSnmpAgent(vim.host.SnmpSystem.SnmpConfigSpec(
+            readOnlyCommunities=['c%d' % i for i in range(11)]))
+    assert snmp.configuration.trapTargets[0].hostName == '10.0.0.50'
+    snmp.ReconfigureSnmpAgent(vim.host.SnmpSystem.SnmpConfigSpec(enabled=False))
+    assert not _services(host)['snmpd'].running
+
+
+def test_vcenter_snmp_agent(si):
+    snmp = si.content.snmpSystem
+    snmp.ReconfigureSnmpAgent(vim.host.SnmpSystem.SnmpConfigSpec(
+        enabled=True, trapTargets=[vim.host.SnmpSystem.SnmpConfigSpec.Destination(
+            hostName='nms.example.com', port=162, community='ops')]))
+    assert snmp.configuration.enabled and snmp.configuration.port == 161
+    snmp.SendTestNotification()
+
+
+# -- certificates ----------------------------------------------------------------------------
+def _sign(csr_pem, ca_key, ca_name):
+    csr = x509.load_pem_x509_csr(csr_pem.encode())
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return x509.CertificateBuilder().subject_name(csr.subject).issuer_name(ca_name).public_key(
+        csr.public_key()).serial_number(x509.random_serial_number()).not_valid_before(
+        now).not_valid_after(now + datetime.timedelta(days=365)).sign(
+        ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_certificate_replacement_as_vcenter_does_it(si):
+    """A CSR, signed by a CA, installed: the host's certificate info and SSL
+    thumbprint follow; a certificate for another key is refused."""
+    host = _host(si, 'DC0_C0_H2')
+    certificates = host.configManager.certificateManager
+    assert certificates.certificateInfo.status == 'good'
+    csr = certificates.GenerateCertificateSigningRequest(useIpAddressAsCommonName=False)
+    request = x509.load_pem_x509_csr(csr.encode())
+    assert request.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == \
+        host.config.network.dnsConfig.hostName
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Test CA')])
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    foreign = x509.CertificateSigningRequestBuilder().subject_name(ca_name).sign(
+        other_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+    with pytest.raises(vim.fault.HostConfigFault):
+        certificates.InstallServerCertificate(cert=_sign(foreign, ca_key, ca_name))
+    with pytest.raises(vim.fault.HostConfigFault):
+        certificates.InstallServerCertificate(cert='not a certificate')
+    before = host.summary.config.sslThumbprint
+    signed = _sign(csr, ca_key, ca_name)
+    certificates.InstallServerCertificate(cert=signed)
+    assert certificates.certificateInfo.issuer == 'CN=Test CA'
+    thumbprint = host.summary.config.sslThumbprint
+    assert thumbprint != before and len(thumbprint.split(':')) == 20
+    certificates.ReplaceCACertificatesAndCRLs(caCert=[signed])
+    assert certificates.ListCACertificates() == [signed]
+    assert certificates.ListCACertificateRevocationLists() == []
+    with pytest.raises(vim.fault.HostConfigFault):
+        certificates.ReplaceCACertificatesAndCRLs(caCert=['-----BEGIN CERTIFICATE-----'])
+    assert certificates.ListCACertificates() == [signed]
+    by_dn = certificates.GenerateCertificateSigningRequestByDn(
+        distinguishedName='CN=esx.example.com,O=Example')
+    assert x509.load_pem_x509_csr(by_dn.encode()).subject.rfc4514_string() == \
+        'CN=esx.example.com,O=Example'
+    with pytest.raises(vim.fault.HostConfigFault):
+        certificates.GenerateCertificateSigningRequestByDn(distinguishedName='no equals sign')
+    certificates.NotifyAffectedServices(services=['hostd'])
