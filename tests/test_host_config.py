@@ -151,6 +151,13 @@ def test_start_ssh_reaches_watchers(si, other):
     services.StopService('TSM-SSH')
     assert not _service(services.serviceInfo, 'TSM-SSH').running
     services.RefreshServices()
+    events = si.content.eventManager.QueryEvents(vim.event.EventFilterSpec(
+        entity=vim.event.EventFilterSpec.ByEntity(entity=host, recursion='self'),
+        eventTypeId=['esx.audit.ssh.enabled', 'esx.audit.ssh.disabled']))
+    assert sorted(e.eventTypeId for e in events) == ['esx.audit.ssh.disabled',
+                                                     'esx.audit.ssh.enabled']
+    assert events[0].fullFormattedMessage in ('SSH access has been enabled.',
+                                              'SSH access has been disabled.')
 
 
 def test_service_faults(si):
@@ -479,7 +486,8 @@ def test_root_password(esx_host):
     (vim.host.LocalAccountManager.AccountSpecification(id='colon', password='Val1d-pass',
                                               description='a:b'),
      vmodl.fault.InvalidArgument),
-    (vim.host.LocalAccountManager.PosixAccountSpecification(id='uid', password='Val1d-pass', posixId=0),
+    (vim.host.LocalAccountManager.PosixAccountSpecification(id='uid', password='Val1d-pass',
+                                                            posixId=0),
      vmodl.fault.InvalidArgument),                          # root's uid
 ])
 def test_create_user_faults(si, spec, fault):
@@ -504,5 +512,6 @@ def test_password_policy_follows_the_advanced_setting(si):
     accounts = host.configManager.accountManager
     host.configManager.advancedOption.UpdateOptions(changedValue=[vim.option.OptionValue(
         key='Security.PasswordQualityControl', value='retry=3 min=8,8,8,7,6')])
-    accounts.CreateUser(vim.host.LocalAccountManager.AccountSpecification(id='lax', password='lowercase'))
+    accounts.CreateUser(vim.host.LocalAccountManager.AccountSpecification(
+        id='lax', password='lowercase'))
     accounts.RemoveUser('lax')

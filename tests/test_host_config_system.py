@@ -192,3 +192,96 @@ def test_certificate_replacement_as_vcenter_does_it(si):
     with pytest.raises(vim.fault.HostConfigFault):
         certificates.GenerateCertificateSigningRequestByDn(distinguishedName='no equals sign')
     certificates.NotifyAffectedServices(services=['hostd'])
+
+
+def test_provisioned_private_key(si):
+    """A certificate made for a key given with ProvisionServerPrivateKey installs."""
+    certificates = _host(si, 'DC0_C0_H1').configManager.certificateManager
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with pytest.raises(vim.fault.HostConfigFault):
+        certificates.ProvisionServerPrivateKey(key='-----BEGIN PRIVATE KEY-----')
+    certificates.ProvisionServerPrivateKey(key=key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'esx-h1')])
+    csr = x509.CertificateSigningRequestBuilder().subject_name(name).sign(
+        key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM).decode()
+    certificates.InstallServerCertificate(cert=_sign(csr, key, name))
+    assert certificates.RetrieveCertificateInfoList()[0].subject == 'CN=esx-h1'
+
+
+# -- storage ------------------------------------------------------------------------------------
+def test_storage_device_info_is_one_consistent_picture(si):
+    """What vmware_host_disk_info, vmware_host_lun_info and govc host.storage.info
+    read: the LUN, its paths and topology name each other, and the datastores'
+    extents are on it."""
+    host = _host(si)
+    info = host.configManager.storageSystem.storageDeviceInfo
+    disk, = info.scsiLun
+    adapters = {a.key: a for a in info.hostBusAdapter}
+    unit, = info.multipathInfo.lun
+    assert unit.lun == disk.key and unit.id == disk.uuid
+    assert unit.policy.policy == 'VMW_PSP_FIXED' and unit.policy.prefer == unit.path[0].name
+    assert unit.storageArrayTypePolicy.policy == 'VMW_SATP_LOCAL'
+    assert unit.path[0].adapter in adapters and unit.path[0].pathState == 'active'
+    topology = [lun for interface in info.scsiTopology.adapter
+                for target in interface.target for lun in target.lun]
+    assert [lun.scsiLun for lun in topology] == [disk.key]
+    store = info.plugStoreTopology
+    assert [d.lun for d in store.device] == [disk.key]
+    assert store.plugin[0].name == 'NMP' and store.plugin[0].claimedPath == store.device[0].path
+    assert {p.key for p in store.path} == set(store.device[0].path)
+    extents = {e.diskName for m in host.config.fileSystemVolume.mountInfo
+               for e in m.volume.extent}
+    assert extents == {disk.canonicalName}
+    assert host.config.storageDevice.multipathInfo.lun[0].id == disk.uuid
+
+
+def test_storage_changes(si, other):
+    from pyVim.task import WaitForTask
+    host = _host(si, 'DC0_C0_H1')
+    storage = host.configManager.storageSystem
+    disk = storage.storageDeviceInfo.scsiLun[0]
+    watcher = Watcher(other, storage, vim.host.StorageSystem, ['storageDeviceInfo'])
+    storage.SetMultipathLunPolicy(lunId=disk.uuid, policy=vim.host.MultipathInfo.
+                                  LogicalUnitPolicy(policy='VMW_PSP_RR'))
+    assert storage.storageDeviceInfo.multipathInfo.lun[0].policy.policy == 'VMW_PSP_RR'
+    assert paths_of(watcher.changes()) == {'storageDeviceInfo'}
+    assert {o.policy.key for o in storage.QueryPathSelectionPolicyOptions()} == {
+        'VMW_PSP_MRU', 'VMW_PSP_RR', 'VMW_PSP_FIXED'}
+    assert 'VMW_SATP_LOCAL' in {o.policy.key for o in
+                                storage.QueryStorageArrayTypePolicyOptions()}
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        storage.SetMultipathLunPolicy(lunId=disk.uuid, policy=vim.host.MultipathInfo.
+                                      LogicalUnitPolicy(policy='VMW_PSP_BEST'))
+    with pytest.raises(vim.fault.NotFound):
+        storage.SetMultipathLunPolicy(lunId='nope', policy=vim.host.MultipathInfo.
+                                      LogicalUnitPolicy(policy='VMW_PSP_RR'))
+    WaitForTask(storage.MarkAsNonSsd_Task(scsiDiskUuid=disk.uuid))
+    assert not storage.storageDeviceInfo.scsiLun[0].ssd
+    WaitForTask(storage.MarkAsSsd_Task(scsiDiskUuid=disk.uuid))
+    WaitForTask(storage.MarkAsNonLocal_Task(scsiDiskUuid=disk.uuid))
+    assert not host.config.storageDevice.scsiLun[0].localDisk
+    WaitForTask(storage.MarkAsLocal_Task(scsiDiskUuid=disk.uuid))
+    with pytest.raises(vim.fault.NotFound):
+        WaitForTask(storage.MarkAsSsd_Task(scsiDiskUuid='nope'))
+    storage.UpdateScsiLunDisplayName(lunUuid=disk.uuid, displayName='boot disk')
+    assert storage.storageDeviceInfo.scsiLun[0].displayName == 'boot disk'
+    with pytest.raises(vim.fault.InvalidName):
+        storage.UpdateScsiLunDisplayName(lunUuid=disk.uuid, displayName=' ')
+    with pytest.raises(vim.fault.ResourceInUse):
+        storage.DetachScsiLun(lunUuid=disk.uuid)       # it holds the datastores
+    with pytest.raises(vim.fault.InvalidState):
+        storage.AttachScsiLun(lunUuid=disk.uuid)
+    with pytest.raises(vim.fault.HostConfigFault):
+        storage.DisableMultipathPath(pathName='vmhba0:C0:T0:L0')
+    storage.EnableMultipathPath(pathName='vmhba0:C0:T0:L0')
+    with pytest.raises(vim.fault.NotFound):
+        storage.EnableMultipathPath(pathName='vmhba9:C0:T0:L0')
+    storage.RescanAllHba()
+    storage.RescanHba(hbaDevice='vmhba1')
+    with pytest.raises(vim.fault.NotFound):
+        storage.RescanHba(hbaDevice='vmhba9')
+    storage.RescanVmfs()
+    storage.RefreshStorageSystem()
+    assert storage.storageDeviceInfo.scsiLun[0].operationalState == ['ok']

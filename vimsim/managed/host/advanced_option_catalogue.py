@@ -1,8 +1,9 @@
 """ESXi 8.0's advanced settings that tools commonly read and set (a curated
 part of the 1,200 a real host lists): key, value type, default, label,
-summary and the type's constraint, (min, max) for numbers, the choice keys
-for a choice, the values a string may take where hostd allows only some. The types and ranges are ESXi's: a `long` setting takes an
-xsd:long, an `int` one an xsd:int, and nothing else.
+summary and the type's constraint: (min, max) for numbers, the choice keys
+for a choice, the values a string may take where hostd allows only some.
+The types and ranges are ESXi's: a `long` setting takes an xsd:long, an
+`int` one an xsd:int, and nothing else.
 
 A value '{hostname}' is the host's name.
 """

@@ -7,7 +7,7 @@ range, not one of its choices, or for a read-only setting InvalidArgument.
 """
 from vimsim.managed.admin.option_manager import query_options
 from vimsim.managed.host.advanced_option_catalogue import (BOOL, CHOICE, HOST_NAME, INT, LONG,
-                                                           SETTINGS, STRING)
+                                                           SETTINGS)
 from vimsim.managed.host.config_managers import HostManagerObject, shared
 from vimsim.managed.host.host_power_system import CPU_POLICY_OPTION
 from vimsim.soap.encode import Long

@@ -13,7 +13,7 @@ that object is the member.
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import refs
 from vimsim.soap.encode import freeze
-from vimsim.soap.fault import fault
+from vimsim.soap.fault import NotFound, fault
 
 # HostConfigManager field -> (managed type, vCenter moid prefix, ESX moid)
 CONFIG_MANAGERS = (
@@ -80,10 +80,6 @@ def _props(host):
             'dnsConfig': host.dns_config,
             'ipRouteConfig': host.ip_route_config,
             'consoleIpRouteConfig': lambda: None},
-        'HostStorageSystem': {
-            'storageDeviceInfo': host.storage_device_info,
-            'fileSystemVolumeInfo': host.file_system_volume_info,
-            'systemFile': lambda: ['/var/log/vmware/hostd.log']},
         'HostVirtualNicManager': {'info': host.virtual_nic_manager_info},
         'HostVMotionSystem': {
             'netConfig': lambda: T.HostVMotionNetConfig(candidateVnic=host.vnics()),
@@ -121,6 +117,15 @@ def shared(server, key, build):
     if found is None:
         found = cache[key] = freeze(build())
     return found
+
+
+def catalogue_entry(catalogue, key):
+    """The entry of a host catalogue (a ruleset, a service) that a method
+    names by key: NotFound for a key the host does not have."""
+    entry = catalogue.get(key)
+    if entry is None:
+        raise NotFound('The object or item referred to could not be found.')
+    return entry
 
 
 def host_config_fault(message):

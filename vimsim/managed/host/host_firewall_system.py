@@ -11,9 +11,10 @@ reference's rule).
 """
 import ipaddress
 
-from vimsim.managed.host.config_managers import HostManagerObject, host_config_fault, shared
+from vimsim.managed.host.config_managers import (HostManagerObject, catalogue_entry,
+                                                 host_config_fault, shared)
 from vimsim.managed.host.firewall_catalogue import RULESETS
-from vimsim.soap.fault import InvalidArgument, NotFound
+from vimsim.soap.fault import InvalidArgument
 
 CATALOGUE = {ruleset.key: ruleset for ruleset in RULESETS}
 
@@ -69,10 +70,7 @@ class HostFirewallSystem(HostManagerObject):
         return build()
 
     def _ruleset(self, key):
-        ruleset = CATALOGUE.get(key)
-        if ruleset is None:
-            raise NotFound('The object or item referred to could not be found.')
-        return ruleset
+        return catalogue_entry(CATALOGUE, key)
 
     def _set_enabled(self, key, enabled):
         ruleset = self._ruleset(key)

@@ -5,16 +5,24 @@ Each service keeps whether it runs and its startup policy. Starting a
 running service or stopping a stopped one changes nothing and is no fault
 (hosts since ESXi 5.0 answer so); a required service cannot be stopped and
 no built-in service can be uninstalled (HostConfigFault). The vCenter agent
-runs when a vCenter manages the host.
+runs when a vCenter manages the host. Starting or stopping SSH or the ESXi
+Shell posts ESXi's audit event (esx.audit.ssh.enabled ...), as vCenter shows it.
 """
-from vimsim.managed.host.config_managers import HostManagerObject, host_config_fault, shared
+from vimsim.managed.host.config_managers import (HostManagerObject, catalogue_entry,
+                                                 host_config_fault, shared)
 from vimsim.managed.host.date_time_system import DAEMONS
 from vimsim.managed.host.service_catalogue import PACKAGES, SERVICES, VCENTER_AGENT
-from vimsim.soap.fault import InvalidArgument, NotFound
+from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.soap.fault import InvalidArgument
 
 CATALOGUE = {service.key: service for service in SERVICES}
 POLICIES = ('on', 'off', 'automatic')     # HostServicePolicy
 TIME_DAEMONS = frozenset(DAEMONS.values())
+# what ESXi's audit log tells vCenter when remote or local shell access opens or closes
+AUDIT_EVENTS = {('TSM-SSH', True): 'esx.audit.ssh.enabled',
+                ('TSM-SSH', False): 'esx.audit.ssh.disabled',
+                ('TSM', True): 'esx.audit.shell.enabled',
+                ('TSM', False): 'esx.audit.shell.disabled'}
 
 
 class HostServiceSystem(HostManagerObject):
@@ -44,15 +52,16 @@ class HostServiceSystem(HostManagerObject):
                               description=PACKAGES[service.package])))
 
     def _service(self, key):
-        service = CATALOGUE.get(key)
-        if service is None:
-            raise NotFound('The object or item referred to could not be found.')
-        return service
+        return catalogue_entry(CATALOGUE, key)
 
     def set_running(self, key, running):
         if self.running[key] != running:
             self.running[key] = running
             self.report('serviceInfo')
+            audit = AUDIT_EVENTS.get((key, running))
+            if audit is not None:
+                event_manager(self.server).post('EventEx', self.host, eventTypeId=audit,
+                                                severity='info')
             if key in TIME_DAEMONS:     # dateTimeInfo tells whether time service runs
                 self.host.managers['dateTimeSystem'].changed('dateTimeInfo')
 

@@ -27,13 +27,13 @@ from vimsim.managed.host.host_image_config_manager import HostImageConfigManager
 from vimsim.managed.host.host_local_account_manager import HostLocalAccountManager
 from vimsim.managed.host.host_power_system import HostPowerSystem
 from vimsim.managed.host.host_service_system import HostServiceSystem
+from vimsim.managed.host.host_storage_system import HostStorageSystem
 from vimsim.managed.host.snmp_system import HostSnmpAgent
 from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.network.network import host_nsx_network_info
 from vimsim.managed.service.service_instance import about_info
-from vimsim.managed.storage.datastore import LOCAL_DISK
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
 from vimsim.managed.vm.provisioning import invalid_argument, unregister_vm
 from vimsim.schema import MoRef
@@ -52,8 +52,6 @@ BUS_HZ = 66666666
 NUM_NICS = 2
 NUM_HBAS = 3
 ESX_BUILD = '24022510'
-LOCAL_DISK_UUID = '0000000000766d686261303a303a30'
-LOCAL_DISK_BLOCKS = 2147483648    # 1 TiB of 512-byte blocks
 SYSTEM_RESOURCES_KEY = 'host/'
 # vSphere's VM memory overhead table, fitted (MB): base, per MB of VM memory, per extra vCPU
 OVERHEAD_BASE_MB = 18.4
@@ -402,33 +400,6 @@ class HostSystem(ManagedEntity):
         return T.HostVirtualNicManagerInfo(netConfig=configs)
 
     # -- storage configuration --------------------------------------------------
-    def storage_device_info(self):
-        T = self.T
-        hbas = [T.HostBlockHba(key='key-vim.host.BlockHba-vmhba0', device='vmhba0', bus=3,
-                               status='unknown', model='PVSCSI SCSI Controller',
-                               driver='pvscsi', pci='0000:03:00.0', storageProtocol='scsi'),
-                T.HostBlockHba(key='key-vim.host.BlockHba-vmhba1', device='vmhba1', bus=0,
-                               status='unknown', model='PIIX4 for 430TX/440BX/MX IDE Controller',
-                               driver='vmkata', pci='0000:00:07.1', storageProtocol='scsi'),
-                T.HostBlockHba(key='key-vim.host.BlockHba-vmhba64', device='vmhba64', bus=0,
-                               status='unknown', model='PIIX4 for 430TX/440BX/MX IDE Controller',
-                               driver='vmkata', pci='0000:00:07.1', storageProtocol='scsi')]
-        disk = T.HostScsiDisk(
-            deviceName='/vmfs/devices/disks/%s' % LOCAL_DISK, deviceType='disk',
-            key='key-vim.host.ScsiDisk-%s' % LOCAL_DISK_UUID, uuid=LOCAL_DISK_UUID,
-            canonicalName=LOCAL_DISK, displayName='Local VMware Disk (%s)' % LOCAL_DISK,
-            lunType='disk', vendor='VMware  ', model='Virtual disk    ', revision='2.0 ',
-            scsiLevel=6, serialNumber='unavailable', queueDepth=1024,
-            operationalState=['ok'],
-            capabilities=T.ScsiLunCapabilities(updateDisplayNameSupported=True),
-            vStorageSupport='vStorageUnsupported', protocolEndpoint=False,
-            perenniallyReserved=False, clusteredVmdkSupported=False,
-            capacity=T.HostDiskDimensionsLba(blockSize=512, block=LOCAL_DISK_BLOCKS),
-            devicePath='/vmfs/devices/disks/%s' % LOCAL_DISK, ssd=True, localDisk=True,
-            emulatedDIXDIFEnabled=False, scsiDiskType='native512')
-        return T.HostStorageDeviceInfo(hostBusAdapter=hbas, scsiLun=[disk],
-                                       softwareInternetScsiEnabled=False)
-
     def file_system_volume_info(self):
         T = self.T
         return T.HostFileSystemVolumeInfo(
@@ -453,7 +424,7 @@ class HostSystem(ManagedEntity):
         return T.HostConfigInfo(
             host=self.ref, product=self.about(),
             hyperThread=managers['cpuScheduler'].hyperthreadInfo,
-            storageDevice=self.storage_device_info(),
+            storageDevice=managers['storageSystem'].storageDeviceInfo,
             fileSystemVolume=self.file_system_volume_info(),
             systemFile=['/var/log/vmware/hostd.log'],
             network=self.network_info(),
@@ -916,7 +887,7 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostAdvancedOptions, HostDateTimeSystem, HostVsanSystem, HostFirewallSystem,
     HostServiceSystem, HostAutoStartManager, HostLocalAccountManager, HostPowerSystem,
     HostCpuSchedulerSystem, HostBootDeviceSystem, HostImageConfigManager, HostSnmpAgent,
-    HostCertificateManager)}
+    HostCertificateManager, HostStorageSystem)}
 
 
 def build_config_managers(host):
