@@ -285,3 +285,49 @@ def test_storage_changes(si, other):
     storage.RescanVmfs()
     storage.RefreshStorageSystem()
     assert storage.storageDeviceInfo.scsiLun[0].operationalState == ['ok']
+
+
+# -- restarts ------------------------------------------------------------------------------------
+def test_host_configuration_survives_a_restart(validator, tmp_path):
+    """Under -state every change replays into the same host: the model, the
+    local account's login and the installed certificate (the host's key is
+    derived, so the replayed CSR has the key the certificate was signed for)."""
+    from pyVim.connect import Disconnect
+    from pyVim.task import WaitForTask
+    from tests.test_state import _restarted, _start, _stop, _stopped
+    first = _start(validator, tmp_path, esx=True)
+    si = first.connect(user='root', pwd='any')
+    host = all_of(si, vim.HostSystem)[0]
+    managers = host.configManager
+    managers.firewallSystem.EnableRuleset('syslog')
+    managers.serviceSystem.StartService('TSM-SSH')
+    managers.advancedOption.UpdateOptions(changedValue=[vim.option.OptionValue(
+        key='Syslog.global.logHost', value='udp://10.0.0.9:514')])
+    managers.dateTimeSystem.UpdateDateTimeConfig(vim.host.DateTimeConfig(
+        ntpConfig=vim.host.NtpConfig(server=['10.0.0.1']), enabled=True))
+    managers.powerSystem.ConfigurePowerPolicy(key=3)
+    managers.autoStartManager.ReconfigureAutostart(vim.host.AutoStartManager.Config(
+        defaults=vim.host.AutoStartManager.SystemDefaults(enabled=True)))
+    si.content.accountManager.CreateUser(vim.host.LocalAccountManager.AccountSpecification(
+        id='ops', password='Op3rator-pass'))
+    certificates = managers.certificateManager
+    ca_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'Restart CA')])
+    certificates.InstallServerCertificate(cert=_sign(
+        certificates.GenerateCertificateSigningRequest(useIpAddressAsCommonName=True),
+        ca_key, ca_name))
+    storage = managers.storageSystem
+    WaitForTask(storage.MarkAsNonSsd_Task(
+        scsiDiskUuid=storage.storageDeviceInfo.scsiLun[0].uuid))
+    Disconnect(si)
+    second = _restarted(validator, tmp_path, _stopped(first), esx=True)
+    try:
+        si = second.connect(user='ops', pwd='Op3rator-pass')
+        host = all_of(si, vim.HostSystem)[0]
+        assert host.configManager.certificateManager.certificateInfo.issuer == 'CN=Restart CA'
+        assert host.config.powerSystemInfo.currentPolicy.shortName == 'low'
+        Disconnect(si)
+        with pytest.raises(vim.fault.InvalidLogin):
+            second.connect(user='ops', pwd='wrong-Pass1')
+    finally:
+        _stop(second)

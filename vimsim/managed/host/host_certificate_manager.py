@@ -8,18 +8,22 @@ PEM: what does not parse, or a certificate for another key, answers
 HostConfigFault, as hostd refuses it.
 
 Until a certificate is installed the host shows the simulator's identity
-for it (`connect_spec.host_thumbprint`), issued by the simulated VMCA.
+for it (`connect_spec.host_thumbprint`), issued by the simulated VMCA. The
+key the host makes is an ECDSA P-256 key derived from its system uuid, so
+that a -state journal replays a CSR into the same key (the certificate
+signed for it then installs again).
 """
 import hashlib
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from vimsim.managed.host.config_managers import HostManagerObject, host_config_fault
 
-KEY_SIZE = 2048
+CURVE = ec.SECP256R1()
+CURVE_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 ISSUER = 'O=VMware, C=US, CN=vimsim CA'
 VALID_YEARS = 5
 
@@ -63,7 +67,9 @@ class HostCertificateManager(HostManagerObject):
 
     def _host_key(self):
         if self.key is None:
-            self.key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
+            seed = hashlib.sha256(('host key of %s' % self.host.system_uuid).encode()).digest()
+            secret = int.from_bytes(seed, 'big') % (CURVE_ORDER - 1) + 1
+            self.key = ec.derive_private_key(secret, CURVE)
         return self.key
 
     def _csr(self, subject):
@@ -95,8 +101,8 @@ class HostCertificateManager(HostManagerObject):
             provisioned = serialization.load_pem_private_key(key.encode(), password=None)
         except (ValueError, TypeError):
             raise host_config_fault('The key is not an unencrypted PEM private key.') from None
-        if not isinstance(provisioned, rsa.RSAPrivateKey):
-            raise host_config_fault('The key is not an RSA key.')
+        if not isinstance(provisioned, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
+            raise host_config_fault('The key is neither an RSA nor an ECDSA key.')
         self.key = provisioned
 
     def InstallServerCertificate(self, ctx, cert):
