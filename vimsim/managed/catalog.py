@@ -15,7 +15,12 @@ from vimsim.managed.admin import (authorization_manager, crypto_manager, custom_
                                   extension_manager, failover_cluster_manager, license_manager,
                                   option_manager, profile_manager, user_directory)
 from vimsim.managed.host import (advanced_options, config_managers, date_time_system,
-                                 host_network_system, host_system, host_virtual_nic_manager,
+                                 host_auto_start_manager, host_boot_device_system,
+                                 host_certificate_manager, host_cpu_scheduler_system,
+                                 host_firewall_system, host_image_config_manager,
+                                 host_local_account_manager, host_network_system,
+                                 host_power_system, host_service_system, host_storage_system,
+                                 host_system, host_virtual_nic_manager,
                                  snmp_system, vsan_system)
 from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
                                       folder, resource_pool, storage_pod, virtual_app)

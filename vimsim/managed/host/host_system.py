@@ -19,13 +19,23 @@ from vimsim.managed.host.advanced_options import HostAdvancedOptions
 from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
 from vimsim.managed.host.config_managers import CONFIG_MANAGERS, HostManagerObject
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
+from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
+from vimsim.managed.host.host_boot_device_system import HostBootDeviceSystem
+from vimsim.managed.host.host_certificate_manager import HostCertificateManager
+from vimsim.managed.host.host_cpu_scheduler_system import HostCpuSchedulerSystem
+from vimsim.managed.host.host_firewall_system import HostFirewallSystem
+from vimsim.managed.host.host_image_config_manager import HostImageConfigManager
+from vimsim.managed.host.host_local_account_manager import HostLocalAccountManager
 from vimsim.managed.host.host_network_system import HostNetworkState, HostNetworkSystem
+from vimsim.managed.host.host_power_system import HostPowerSystem
+from vimsim.managed.host.host_service_system import HostServiceSystem
+from vimsim.managed.host.host_storage_system import HostStorageSystem
 from vimsim.managed.host.host_virtual_nic_manager import (HostVirtualNicManager,
                                                           manager_info, vmotion_info)
+from vimsim.managed.host.snmp_system import HostSnmpAgent
 from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.service.service_instance import about_info
-from vimsim.managed.storage.datastore import LOCAL_DISK
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
 from vimsim.managed.vm.provisioning import invalid_argument, unregister_vm
 from vimsim.schema import MoRef
@@ -43,8 +53,6 @@ MEMORY_SIZE = 4294430720
 BUS_HZ = 66666666
 NUM_HBAS = 3
 ESX_BUILD = '24022510'
-LOCAL_DISK_UUID = '0000000000766d686261303a303a30'
-LOCAL_DISK_BLOCKS = 2147483648    # 1 TiB of 512-byte blocks
 SYSTEM_RESOURCES_KEY = 'host/'
 # vSphere's VM memory overhead table, fitted (MB): base, per MB of VM memory, per extra vCPU
 OVERHEAD_BASE_MB = 18.4
@@ -133,7 +141,7 @@ class HostSystem(ManagedEntity):
         return T.HostHardwareInfo(
             systemInfo=self._system_info(),
             cpuPowerManagementInfo=T.HostCpuPowerManagementInfo(
-                currentPolicy='Balanced', hardwareSupport=''),
+                currentPolicy=self.managers['powerSystem'].policy.label, hardwareSupport=''),
             cpuInfo=T.HostCpuInfo(numCpuPackages=NUM_CPU_PKGS, numCpuCores=NUM_CPU_CORES,
                                   numCpuThreads=NUM_CPU_THREADS, hz=CPU_HZ),
             cpuPkg=pkgs, memorySize=MEMORY_SIZE,
@@ -255,33 +263,6 @@ class HostSystem(ManagedEntity):
                 shares=T.SharesInfo(shares=163840, level='normal'))))
 
     # -- storage configuration --------------------------------------------------
-    def storage_device_info(self):
-        T = self.T
-        hbas = [T.HostBlockHba(key='key-vim.host.BlockHba-vmhba0', device='vmhba0', bus=3,
-                               status='unknown', model='PVSCSI SCSI Controller',
-                               driver='pvscsi', pci='0000:03:00.0', storageProtocol='scsi'),
-                T.HostBlockHba(key='key-vim.host.BlockHba-vmhba1', device='vmhba1', bus=0,
-                               status='unknown', model='PIIX4 for 430TX/440BX/MX IDE Controller',
-                               driver='vmkata', pci='0000:00:07.1', storageProtocol='scsi'),
-                T.HostBlockHba(key='key-vim.host.BlockHba-vmhba64', device='vmhba64', bus=0,
-                               status='unknown', model='PIIX4 for 430TX/440BX/MX IDE Controller',
-                               driver='vmkata', pci='0000:00:07.1', storageProtocol='scsi')]
-        disk = T.HostScsiDisk(
-            deviceName='/vmfs/devices/disks/%s' % LOCAL_DISK, deviceType='disk',
-            key='key-vim.host.ScsiDisk-%s' % LOCAL_DISK_UUID, uuid=LOCAL_DISK_UUID,
-            canonicalName=LOCAL_DISK, displayName='Local VMware Disk (%s)' % LOCAL_DISK,
-            lunType='disk', vendor='VMware  ', model='Virtual disk    ', revision='2.0 ',
-            scsiLevel=6, serialNumber='unavailable', queueDepth=1024,
-            operationalState=['ok'],
-            capabilities=T.ScsiLunCapabilities(updateDisplayNameSupported=True),
-            vStorageSupport='vStorageUnsupported', protocolEndpoint=False,
-            perenniallyReserved=False, clusteredVmdkSupported=False,
-            capacity=T.HostDiskDimensionsLba(blockSize=512, block=LOCAL_DISK_BLOCKS),
-            devicePath='/vmfs/devices/disks/%s' % LOCAL_DISK, ssd=True, localDisk=True,
-            emulatedDIXDIFEnabled=False, scsiDiskType='native512')
-        return T.HostStorageDeviceInfo(hostBusAdapter=hbas, scsiLun=[disk],
-                                       softwareInternetScsiEnabled=False)
-
     def file_system_volume_info(self):
         T = self.T
         return T.HostFileSystemVolumeInfo(
@@ -297,102 +278,16 @@ class HostSystem(ManagedEntity):
             nfsMountCreationRequired=True, nfsMountCreationSupported=True,
             localDatastoreSupported=False, vmfsExtentExpansionSupported=True)
 
-    # -- services, firewall, time ----------------------------------------------
-    def service_info(self):
-        T = self.T
-        services = [('DCUI', 'Direct Console UI', True, 'on', []),
-                    ('TSM', 'ESXi Shell', False, 'off', []),
-                    ('TSM-SSH', 'SSH', False, 'off', ['sshServer']),
-                    ('lbtd', 'Load-Based Teaming Daemon', True, 'on', []),
-                    ('ntpd', 'NTP Daemon', False, 'off', ['ntpClient']),
-                    ('sfcbd-watchdog', 'CIM Server', False, 'on', ['CIMHttpServer', 'CIMHttpsServer']),
-                    ('vmsyslogd', 'Syslog Server', True, 'on', []),
-                    ('vpxa', 'VMware vCenter Agent', not self.server.esx, 'on', ['vpxHeartbeats'])]
-        return T.HostServiceInfo(service=[
-            T.HostService(key=key, label=label, required=False, uninstallable=False,
-                          running=running, ruleset=rulesets, policy=policy,
-                          sourcePackage=T.HostServiceSourcePackage(
-                              sourcePackageName='esx-base', description='This VIB contains all of the base functionality of vSphere ESXi.'))
-            for key, label, running, policy, rulesets in services])
-
-    def firewall_info(self):
-        T = self.T
-        rulesets = [('CIMHttpServer', 'CIM Server', 5988, 'inbound', 'sfcbd-watchdog', True),
-                    ('CIMHttpsServer', 'CIM Secure Server', 5989, 'inbound', 'sfcbd-watchdog', True),
-                    ('dhcp', 'DHCP Client', 68, 'inbound', None, True),
-                    ('dns', 'DNS Client', 53, 'outbound', None, True),
-                    ('ntpClient', 'NTP Client', 123, 'outbound', 'ntpd', False),
-                    ('sshServer', 'SSH Server', 22, 'inbound', 'TSM-SSH', False),
-                    ('vSphereClient', 'vSphere Web Client', 443, 'inbound', None, True),
-                    ('vpxHeartbeats', 'VMware vCenter Agent', 902, 'outbound', 'vpxa', True)]
-        return T.HostFirewallInfo(
-            defaultPolicy=T.HostFirewallDefaultPolicy(incomingBlocked=True, outgoingBlocked=True),
-            ruleset=[T.HostFirewallRuleset(
-                key=key, label=label, required=False,
-                rule=[T.HostFirewallRule(port=port, direction=direction, portType='dst',
-                                         protocol='udp' if key in ('dhcp', 'ntpClient') else 'tcp')],
-                service=service, enabled=enabled,
-                allowedHosts=T.HostFirewallRulesetIpList(allIp=True),
-                userControllable=True, ipListUserConfigurable=True)
-                for key, label, port, direction, service, enabled in rulesets])
-
-    def date_time_info(self):
-        T = self.T
-        return T.HostDateTimeInfo(
-            timeZone=T.HostDateTimeSystemTimeZone(key='UTC', name='UTC', description='UTC',
-                                                  gmtOffset=0),
-            systemClockProtocol='ntp', ntpConfig=T.HostNtpConfig(server=[], configFile=[]),
-            enabled=False, disableEvents=False, disableFallback=False, inFallbackState=False,
-            serviceSync=False)
-
-    def autostart_config(self):
-        T = self.T
-        return T.HostAutoStartManagerConfig(
-            defaults=T.AutoStartDefaults(enabled=False, startDelay=120, stopDelay=120,
-                                         waitForHeartbeat=False, stopAction='PowerOff'),
-            powerInfo=[])
-
-    def options(self):
-        T = self.T
-        return [T.OptionValue(key='Annotations.WelcomeMessage', value=''),
-                T.OptionValue(key='Config.HostAgent.log.level', value='info'),
-                T.OptionValue(key='Config.HostAgent.plugins.solo.enableMob', value=False),
-                T.OptionValue(key='Misc.HostName', value=self.netconfig.dns.hostName),
-                T.OptionValue(key='UserVars.SuppressShellWarning', value=Long(0)),
-                T.OptionValue(key='UserVars.HostClientCEIPOptIn', value=Long(2))]
-
-    def option_defs(self):
-        T = self.T
-        return [T.OptionDef(key='Annotations.WelcomeMessage', label='Welcome message',
-                            summary='The welcome message displayed on the DCUI',
-                            optionType=T.StringOption(valueIsReadonly=False, defaultValue='')),
-                T.OptionDef(key='Config.HostAgent.log.level', label='Log level',
-                            summary='Logging level of the host agent',
-                            optionType=T.StringOption(valueIsReadonly=False, defaultValue='info')),
-                T.OptionDef(key='Config.HostAgent.plugins.solo.enableMob', label='Enable MOB',
-                            summary='Enable the managed object browser',
-                            optionType=T.BoolOption(valueIsReadonly=False, supported=True,
-                                                    defaultValue=False)),
-                T.OptionDef(key='Misc.HostName', label='Host name', summary='Host name',
-                            optionType=T.StringOption(valueIsReadonly=True, defaultValue='localhost')),
-                T.OptionDef(key='UserVars.SuppressShellWarning', label='Suppress shell warning',
-                            summary='Do not show warnings for enabled local and remote shell access',
-                            optionType=T.LongOption(valueIsReadonly=False, min=0, max=1,
-                                                    defaultValue=0)),
-                T.OptionDef(key='UserVars.HostClientCEIPOptIn', label='CEIP opt-in',
-                            summary='Whether or not to opt-in for CEIP',
-                            optionType=T.LongOption(valueIsReadonly=False, min=0, max=2,
-                                                    defaultValue=0))]
-
     # -- config ----------------------------------------------------------------
     @property
     def config(self):
         T = self.T
         principal = 'root'
+        managers = self.managers
         return T.HostConfigInfo(
             host=self.ref, product=self.about(),
-            hyperThread=T.HostHyperThreadScheduleInfo(available=False, active=False, config=True),
-            storageDevice=self.storage_device_info(),
+            hyperThread=managers['cpuScheduler'].hyperthreadInfo,
+            storageDevice=managers['storageSystem'].storageDeviceInfo,
             fileSystemVolume=self.file_system_volume_info(),
             systemFile=['/var/log/vmware/hostd.log'],
             network=self.netconfig.info(),
@@ -401,18 +296,20 @@ class HostSystem(ManagedEntity):
             capabilities=self.netconfig.capabilities(),
             datastoreCapabilities=self.datastore_capabilities(),
             offloadCapabilities=self.netconfig.offload_capabilities(),
-            service=self.service_info(), firewall=self.firewall_info(),
-            autoStart=self.autostart_config(),
-            option=self.options(), optionDef=self.option_defs(),
+            service=managers['serviceSystem'].serviceInfo,
+            firewall=managers['firewallSystem'].firewallInfo,
+            autoStart=managers['autoStartManager'].config,
+            option=managers['advancedOption'].setting,
+            optionDef=managers['advancedOption'].supportedOption,
             datastorePrincipal=principal,
             systemResources=self.systemResources,
-            dateTimeInfo=self.date_time_info(),
+            dateTimeInfo=managers['dateTimeSystem'].dateTimeInfo,
             flags=T.HostFlagInfo(backgroundSnapshotsEnabled=self.background_snapshots),
             adminDisabled=False, lockdownMode='lockdownDisabled',
             featureVersion=[T.HostFeatureVersionInfo(key='faultTolerance',
                                                      value='vFT:7.0;vSMP-FT:7.0')],
-            powerSystemCapability=T.PowerSystemCapability(availablePolicy=POWER_POLICIES(T)),
-            powerSystemInfo=T.PowerSystemInfo(currentPolicy=POWER_POLICIES(T)[1]),
+            powerSystemCapability=managers['powerSystem'].capability,
+            powerSystemInfo=managers['powerSystem'].info,
             wakeOnLanCapable=False, domainList=[], graphicsInfo=[], sharedPassthruGpuTypes=[])
 
 
@@ -767,15 +664,6 @@ def _destroy_ref(server, ref):
         obj.destroy()
 
 
-def POWER_POLICIES(T):
-    return [T.HostPowerPolicy(key=1, name='PowerPolicy.static.name', shortName='static',
-                              description='PowerPolicy.static.description'),
-            T.HostPowerPolicy(key=2, name='PowerPolicy.dynamic.name', shortName='dynamic',
-                              description='PowerPolicy.dynamic.description'),
-            T.HostPowerPolicy(key=3, name='PowerPolicy.low.name', shortName='low',
-                              description='PowerPolicy.low.description'),
-            T.HostPowerPolicy(key=4, name='PowerPolicy.custom.name', shortName='custom',
-                              description='PowerPolicy.custom.description')]
 
 
 _capabilities = {}
@@ -845,9 +733,11 @@ def _host_capability(server):
 
 
 # the config managers that answer methods, by managed type
-MANAGER_CLASSES = {cls.type_name: cls for cls in (HostAdvancedOptions, HostDateTimeSystem,
-                                                 HostNetworkSystem, HostVirtualNicManager,
-                                                 HostVsanSystem)}
+MANAGER_CLASSES = {cls.type_name: cls for cls in (
+    HostAdvancedOptions, HostDateTimeSystem, HostVsanSystem, HostFirewallSystem,
+    HostServiceSystem, HostAutoStartManager, HostLocalAccountManager, HostPowerSystem,
+    HostCpuSchedulerSystem, HostBootDeviceSystem, HostImageConfigManager, HostSnmpAgent,
+    HostCertificateManager, HostStorageSystem, HostNetworkSystem, HostVirtualNicManager)}
 
 
 def build_config_managers(host):
@@ -868,6 +758,8 @@ def build_config_managers(host):
             moid = '%s-%s' % (prefix, number)
         existing = server.objects.get(MoRef(type_name, moid))
         if existing is not None:
+            if getattr(existing, 'host', False) is None:   # ESX's own, made before the host
+                existing.host = host
             managers[field] = existing
             continue
         cls = MANAGER_CLASSES.get(type_name, HostManagerObject)

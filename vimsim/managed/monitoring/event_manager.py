@@ -247,6 +247,12 @@ EXTENDED = {
         'Virtual machine restarted by vSphere HA', 'warning',
         'vSphere HA restarted virtual machine {vm.name} on host {host.name} in cluster '
         '{computeResource.name}'),
+    'esx.audit.ssh.enabled': ('SSH enabled', 'info', 'SSH access has been enabled.'),
+    'esx.audit.ssh.disabled': ('SSH disabled', 'info', 'SSH access has been disabled.'),
+    'esx.audit.shell.enabled': ('ESXi Shell enabled', 'info',
+                                'The ESXi command line shell has been enabled.'),
+    'esx.audit.shell.disabled': ('ESXi Shell disabled', 'info',
+                                 'The ESXi command line shell has been disabled.'),
     'com.vmware.sso.LoginSuccess': (
         'Login success', 'info', 'Successful login {userName} from {client} at {timestamp} '
         'in SSO'),

@@ -255,10 +255,14 @@ class SessionManager(ManagedObject):
         anyone with a non-empty name and password (vcsim's default), the
         -username/-password pair, or an account of the -users file. A locked
         account is refused whatever the password (vCenter answers the same
-        InvalidLogin); only failures of the file's accounts count."""
-        if self.accounts is None:
+        InvalidLogin); only failures of the file's accounts count. On ESX a
+        local account with a password (HostLocalAccountManager) must give it."""
+        local = getattr(self.server, 'local_accounts', None)
+        account = local.login_account(user) if local is not None else None
+        if account is None and self.accounts is None:
             return user if self._credentials_ok(user, password) else None
-        account = self.accounts.get((user or '').casefold())
+        if account is None:
+            account = self.accounts.get((user or '').casefold())
         if account is None or self.lockout.locked(account.key):
             return None
         if password != account.password:
