@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types, refs
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
+from vimsim.managed.storage.datastore_files import loose_usage
 
 TiB = 1 << 40
 BLOCK_SIZE_MB = 1
@@ -50,8 +51,9 @@ class Datastore(ManagedEntity):
         return '/vmfs/volumes/%s' % self.vmfs_uuid
 
     def usage(self):
-        """(committed, uncommitted) bytes of every VM file on this datastore."""
-        committed = uncommitted = 0
+        """(committed, uncommitted) bytes of every file on this datastore:
+        its VMs' (as the model has them) and the others' (as on disk)."""
+        committed, uncommitted = loose_usage(self)
         for vm in self.vms:
             c, u = vm.storage_usage(self)
             committed += c

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.storage.datastore_files import touched
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
@@ -28,6 +29,7 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization
                                             unregistered, vm_nics)
 from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
+from vimsim.managed.vm.vm_files import sync_files
 from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, invalid_power_state, invalid_state,
                                        vm_task)
 from vimsim.schema import MoRef
@@ -136,6 +138,10 @@ class VirtualMachine(ManagedEntity):
 
     def view_children(self):
         return ()
+
+    def sync_files(self):
+        """Write the VM's files to its datastores (the namespace's hook)."""
+        sync_files(self)
 
     # -- links -------------------------------------------------------------------
     @property
@@ -770,6 +776,7 @@ class VirtualMachine(ManagedEntity):
         """Report the VM's properties `names` and what rolls up from it (host,
         pool, cluster quick stats; datastore usage)."""
         self.changed(*names)
+        sync_files(self)
         self.host.changed('summary', 'licensableResource')
         compute = self.host.compute_resource
         if compute is not None:
@@ -973,6 +980,9 @@ class VirtualMachine(ManagedEntity):
         if self.snapshot_tree is not None:
             self.snapshot_tree.destroy_all()
         self.destroy()
+        sync_files(self, gone=not keep_files)
+        for ds in datastores:      # kept files now count as the datastore's own
+            touched(ds)
 
     def Destroy_Task(self, ctx):
         def work(task):
