@@ -152,11 +152,9 @@ class HostDatastoreBrowser(ManagedObject):
                 if is_dir or not any(type(q).__name__ == 'FileQuery' for q in queries):
                     return None
                 kind = None
-        details = spec.details
-        typed = kind is not None and (details is None or details.fileType)
+        details = spec.details         # without it, or its fileType, every file is a FileInfo
+        typed = kind is not None and details is not None and details.fileType
         info_type = kind[:-len('Query')] + 'Info' if typed else 'FileInfo'
-        if info_type == 'FolderFileInfo' or is_dir:
-            info_type = 'FolderFileInfo'
         fields = {'path': name}
         try:
             st = os.stat(path)
@@ -169,17 +167,18 @@ class HostDatastoreBrowser(ManagedObject):
                 fields['modification'] = datetime.fromtimestamp(st.st_mtime, timezone.utc)
             if details.fileOwner:
                 fields['owner'] = OWNER
-        if info_type == 'VmDiskFileInfo':
+        if kind == 'VmDiskFileQuery':
             disk = _disk_fields(path, getattr(query, 'details', None))
             if disk is None or not _disk_matches(disk[1], getattr(query, 'filter', None)):
                 return None
-            fields.update(disk[0])
-        elif info_type in ('VmConfigFileInfo', 'TemplateConfigFileInfo'):
+            if typed:
+                fields.update(disk[0])
+        elif kind in ('VmConfigFileQuery', 'TemplateConfigFileQuery'):
             version = _config_version(path)
             wanted = getattr(getattr(query, 'filter', None), 'matchConfigVersion', None)
             if wanted and version not in wanted:
                 return None
-            if getattr(getattr(query, 'details', None), 'configVersion', False):
+            if typed and getattr(getattr(query, 'details', None), 'configVersion', False):
                 fields['configVersion'] = version
         return getattr(data_types(self.server), info_type)(**fields)
 
