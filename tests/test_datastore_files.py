@@ -6,11 +6,13 @@ HostDatastoreBrowser searches them; and the acceptance path: upload over
 import os
 
 import pytest
+from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, logged_in, task_fault
 from tests.test_folder_http import DS, cookie, request
+from tests.test_state import _restarted, _start, _stop, _stopped
 from tests.test_vm_provisioning import _config
 
 Browser = vim.host.DatastoreBrowser
@@ -254,3 +256,39 @@ def test_datastore_dir_keeps_the_contents(validator, tmp_path):
     kept = [os.path.join(top, name) for top, _, names in os.walk(tmp_path / 'ds')
             for name in names if name == 'kept.txt']
     assert len(kept) == 1 and open(kept[0], 'rb').read() == b'kept'
+
+
+def test_state_keeps_the_datastore_files(validator, tmp_path):
+    """-state DIR: the files live in DIR/datastores and a restart rebuilds
+    them by the replay: uploads (kept under DIR/uploads), /folder deletions
+    and FileManager and VirtualDiskManager work, with no divergence."""
+    first = _start(validator, tmp_path)
+    si = first.connect()
+    dc = si.RetrieveContent().rootFolder.childEntity[0]
+    fm = si.content.fileManager
+    data = os.urandom(200000)
+    fm.MakeDirectory(name='[LocalDS_0] kept', datacenter=dc)
+    assert request(first, 'PUT', '/folder/kept/data.bin?' + DS, data, cookie(si))[0] == 201
+    assert request(first, 'PUT', '/folder/kept/gone.bin?' + DS, b'x', cookie(si))[0] == 201
+    assert request(first, 'DELETE', '/folder/kept/gone.bin?' + DS, headers=cookie(si))[0] == 204
+    WaitForTask(fm.MoveDatastoreFile_Task(
+        sourceName='[LocalDS_0] kept/data.bin', sourceDatacenter=dc,
+        destinationName='[LocalDS_0] kept/moved.bin', destinationDatacenter=dc))
+    WaitForTask(si.content.virtualDiskManager.CreateVirtualDisk_Task(
+        name='[LocalDS_0] kept/disk.vmdk', datacenter=dc,
+        spec=vim.VirtualDiskManager.FileBackedVirtualDiskSpec(
+            diskType='thin', adapterType='lsiLogic', capacityKb=1024)))
+    Disconnect(si)
+    model = _stopped(first)
+
+    second = _restarted(validator, tmp_path, model)
+    si = second.connect()
+    assert request(second, 'GET', '/folder/kept/moved.bin?' + DS, headers=cookie(si))[2] == data
+    for gone in ('gone.bin', 'data.bin'):
+        assert request(second, 'GET', '/folder/kept/%s?%s' % (gone, DS),
+                       headers=cookie(si))[0] == 404
+    assert request(second, 'GET', '/folder/kept/disk.vmdk?' + DS,
+                   headers=cookie(si))[2].startswith(b'# Disk DescriptorFile')
+    assert second.sim.datastore_namespace.root == str(tmp_path / 'datastores')
+    Disconnect(si)
+    _stop(second)

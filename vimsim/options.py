@@ -336,6 +336,9 @@ def _check(opts):
                              % (getattr(opts, fld), name))
     if opts.users and (opts.username or opts.password):
         raise UsageError('-users and -username/-password exclude each other')
+    if opts.state and opts.datastore_dir:
+        raise UsageError('-state keeps the datastores in its own datastores/: '
+                         '-datastore-dir excludes it')
     _in_range('session-timeout', opts.session_timeout, 1, int(MAX_TIMEOUT))
     _in_range('delay', opts.delay, 0, MAX_DELAY_MS)
     for method, delay in opts.method_delay.items():

@@ -124,10 +124,10 @@ class Folder:
             return target
         ds, relative, path = target
         if request.method == 'PUT':       # an empty body: no sink was asked for
-            sink = Upload(ds, relative, path, 0)
+            sink = Upload(self, ds, relative, path, 0)
             return sink.problem or sink.finish()
         if request.method == 'DELETE':
-            return self._delete(ds, path)
+            return self._delete(ds, relative, path)
         if os.path.isdir(path):
             return self._listing(request, ds, relative, path)
         return self._download(request, path)
@@ -143,17 +143,24 @@ class Folder:
         if isinstance(target, HttpResponse):
             return Refused(target)
         length = request.headers.get('content-length')
-        upload = Upload(*target, int(length) if length else 0)
+        upload = Upload(self, *target, int(length) if length else 0)
         return Refused(upload.problem) if upload.problem is not None else upload
 
-    def _delete(self, ds, path):
+    def journaled(self, response, ds, relative, uploaded=None):
+        """`response` to a change of the files, once -state has it on disk."""
+        persistence = self.simulator.persistence
+        if persistence is None:
+            return response
+        return persistence.file_changed(response, ds, relative, uploaded)
+
+    def _delete(self, ds, relative, path):
         if not os.path.lexists(path):
             return _text(404, 'Not Found')
         if os.path.isdir(path):
             return _text(405, 'Method Not Allowed', headers=[('Allow', 'GET, HEAD')])
         os.unlink(path)
         files.touched(ds)
-        return HttpResponse(204, b'', content_type=None)
+        return self.journaled(HttpResponse(204, b'', content_type=None), ds, relative)
 
     def _download(self, request, path):
         try:
@@ -227,8 +234,10 @@ class Upload:
     renamed into place when whole (so a reader never sees half a file and a
     broken upload leaves nothing); the datastore's free space must hold it."""
 
-    def __init__(self, ds, relative, path, length):
+    def __init__(self, folder, ds, relative, path, length):
+        self.folder = folder
         self.ds = ds
+        self.relative = relative
         self.path = path
         self.problem = None
         self.file = None
@@ -258,9 +267,8 @@ class Upload:
         os.chmod(self.file.name, 0o644)
         os.replace(self.file.name, self.path)
         files.touched(self.ds)
-        if existed:
-            return _text(200, 'OK')
-        return _text(201, 'Created')
+        response = _text(200, 'OK') if existed else _text(201, 'Created')
+        return self.folder.journaled(response, self.ds, self.relative, self.path)
 
     def abort(self):
         if self.file is not None:

@@ -3,8 +3,10 @@ directory (`<root>/<vmfs uuid>`, as ESXi mounts it at /vmfs/volumes/<uuid>),
 so /folder, the datastore browser, FileManager, VirtualDiskManager and the
 VMs' own files share one truth.
 
-The root is `-datastore-dir DIR`, else `DIR/datastores` with `-state DIR`,
-else a temporary directory removed with the simulator. Virtual disk extents
+The root is `-datastore-dir DIR`, or `DIR/datastores` with `-state DIR`
+(emptied at start: the journal's replay rebuilds it, /folder uploads and
+deletions included, `apply_recorded`), else a temporary directory removed
+with the simulator. Virtual disk extents
 are sparse files of the disk's size: capacity costs no disk space.
 
 The VMs the model holds are written out lazily: the first use of the
@@ -33,6 +35,7 @@ _DATASTORE_PATH = re.compile(r'^\[([^\]]*)\]\s*(.*)$', re.S)
 DESCRIPTOR_MAX = 64 * 1024       # a descriptor is a few hundred bytes; bigger is data
 UPLOAD_PREFIX = '.vimsim-upload-'  # an upload in progress, renamed into place when whole
 COPY_CHUNK = 1 << 20
+STATE_DIRECTORY = 'datastores'   # the namespace's place in a -state directory
 
 
 class PathError(ValueError):
@@ -67,10 +70,12 @@ class Namespace:
     def __init__(self, server):
         self.server = server
         options = server.options
-        directory = getattr(options, 'datastore_dir', '') or (
-            os.path.join(options.state, 'datastores') if options.state else '')
-        if directory:
-            self.root = os.path.abspath(directory)
+        if options.state:     # rebuilt by the journal's replay (uploads are journaled)
+            self.root = os.path.abspath(os.path.join(options.state, STATE_DIRECTORY))
+            shutil.rmtree(self.root, ignore_errors=True)
+            os.makedirs(self.root)
+        elif options.datastore_dir:
+            self.root = os.path.abspath(options.datastore_dir)
             os.makedirs(self.root, exist_ok=True)
         else:
             self.root = tempfile.mkdtemp(prefix='vimsim-datastores-')
@@ -419,16 +424,16 @@ def copy(source, target):
         dst.truncate(size)
 
 
-def entry_size(path):
-    """Bytes a file or directory tree holds on disk (st_blocks), for moves
-    and copies that must fit."""
-    if os.path.isdir(path):
-        total = 0
-        for top, _, files in os.walk(path):
-            for name in files:
-                total += entry_size(os.path.join(top, name))
-        return total
-    try:
-        return os.stat(path).st_blocks * 512
-    except OSError:
-        return 0
+def apply_recorded(server, datastore_moid, relative, content=None):
+    """Replay a journaled /folder change: put `content` (a kept file, linked
+    into place, not copied) at `relative` on the datastore, or remove what
+    is there when there is no content."""
+    ds = next(d for d in datastores(server) if d.ref.value == datastore_moid)
+    target = on_datastore(ds, relative, relative)
+    if content is None:
+        os.unlink(target.path)
+    else:
+        temporary = target.path + '.vimsim-tmp'
+        os.link(content, temporary)
+        os.replace(temporary, target.path)
+    touched(ds)
