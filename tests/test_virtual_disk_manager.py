@@ -203,3 +203,21 @@ def test_a_disk_made_here_is_downloadable(running, env, si):
     status, headers, body = request(running, 'GET', '/folder/%s?%s' % (
         relative.replace('dl.vmdk', 'dl-flat.vmdk'), DS), headers=cookie(si))
     assert status == 200 and body == b'\0' * 64 * 1024
+
+
+def test_zero_fill_wipes_and_eager_zero_needs_a_thick_disk(running, env, si):
+    vdm, dc, _, ds_object, folder = env
+    name = folder + '/z.vmdk'
+    WaitForTask(vdm.CreateVirtualDisk_Task(name=name, datacenter=dc, spec=spec(capacity_kb=64)))
+    flat = folder.split('] ', 1)[1] + '/z-flat.vmdk'
+    assert request(running, 'PUT', '/folder/%s?%s' % (flat, DS), b'\1' * 65536,
+                   cookie(si))[0] == 200
+    WaitForTask(vdm.ZeroFillVirtualDisk_Task(name=name, datacenter=dc))
+    assert request(running, 'GET', '/folder/%s?%s' % (flat, DS),
+                   headers=cookie(si))[2] == b'\0' * 65536
+    fault = task_fault(vdm.EagerZeroVirtualDisk_Task(name=name, datacenter=dc))
+    assert isinstance(fault, vmodl.fault.NotSupported)
+    WaitForTask(vdm.InflateVirtualDisk_Task(name=name, datacenter=dc))
+    WaitForTask(vdm.EagerZeroVirtualDisk_Task(name=name, datacenter=dc))
+    fault = task_fault(vdm.InflateVirtualDisk_Task(name=name, datacenter=dc))
+    assert isinstance(fault, vmodl.fault.NotSupported)

@@ -131,18 +131,12 @@ class VirtualDiskManager(Manager):
         return spec.diskType, adapter
 
     def DeleteVirtualDisk_Task(self, ctx, name, datacenter=None):
-        disk = self._disk(ctx, name, datacenter)
-
-        def work(task):
-            disk.read()
-            check_unlocked(disk.target)
+        def delete(disk):
             for path in disk.extent_paths():
                 if os.path.exists(path):
                     os.unlink(path)
             os.unlink(disk.target.path)
-            files.touched(disk.target.ds)
-            return None
-        return run_task(ctx, None, 'DeleteVirtualDisk_Task', work, this=self)
+        return self._changed(ctx, name, datacenter, 'DeleteVirtualDisk_Task', delete)
 
     def CopyVirtualDisk_Task(self, ctx, sourceName, destName, sourceDatacenter=None,
                              destDatacenter=None, destSpec=None, force=False):
@@ -223,12 +217,20 @@ class VirtualDiskManager(Manager):
                     os.unlink(path)
 
     # -- changing ----------------------------------------------------------------------
-    def ExtendVirtualDisk_Task(self, ctx, name, newCapacityKb, datacenter=None, eagerZero=None):
+    def _changed(self, ctx, name, datacenter, method, change):
+        """Run `change(disk)` on a disk no running VM holds, as the task of `method`."""
         disk = self._disk(ctx, name, datacenter)
 
         def work(task):
             disk.read()
             check_unlocked(disk.target)
+            change(disk)
+            files.touched(disk.target.ds)
+            return None
+        return run_task(ctx, None, method, work, this=self)
+
+    def ExtendVirtualDisk_Task(self, ctx, name, newCapacityKb, datacenter=None, eagerZero=None):
+        def extend(disk):
             descriptor = disk.descriptor
             new = newCapacityKb * KB
             if new <= descriptor.capacity_bytes:
@@ -240,51 +242,33 @@ class VirtualDiskManager(Manager):
             descriptor.resized(new)
             files.sparse_file(disk.extent_paths()[0], new)
             disk.write()
-            files.touched(disk.target.ds)
-            return None
-        return run_task(ctx, None, 'ExtendVirtualDisk_Task', work, this=self)
+        return self._changed(ctx, name, datacenter, 'ExtendVirtualDisk_Task', extend)
 
     def InflateVirtualDisk_Task(self, ctx, name, datacenter=None):
-        disk = self._disk(ctx, name, datacenter)
-
-        def work(task):
-            disk.read()
-            check_unlocked(disk.target)
+        def inflate(disk):
             descriptor = disk.descriptor
             if not descriptor.thin or descriptor.create_type != 'vmfs':
                 raise not_supported()      # only a thin flat disk has room to inflate
             check_room(disk.target.ds, descriptor.capacity_bytes - disk.committed(), disk.name)
             del descriptor.ddb['ddb.thinProvisioned']
             disk.write()
-            files.touched(disk.target.ds)
-            return None
-        return run_task(ctx, None, 'InflateVirtualDisk_Task', work, this=self)
+        return self._changed(ctx, name, datacenter, 'InflateVirtualDisk_Task', inflate)
 
     def EagerZeroVirtualDisk_Task(self, ctx, name, datacenter=None):
-        disk = self._disk(ctx, name, datacenter)
-
-        def work(task):
-            disk.read()
-            check_unlocked(disk.target)
+        def eager_zero(disk):
             if disk.descriptor.thin or disk.descriptor.create_type != 'vmfs':
                 raise not_supported()      # only a (zeroed) thick disk is eagerly zeroed
-            return None                   # its unwritten blocks already read as zeros
-        return run_task(ctx, None, 'EagerZeroVirtualDisk_Task', work, this=self)
+            # its unwritten blocks already read as zeros: nothing is left to write
+        return self._changed(ctx, name, datacenter, 'EagerZeroVirtualDisk_Task', eager_zero)
 
     def ZeroFillVirtualDisk_Task(self, ctx, name, datacenter=None):
-        disk = self._disk(ctx, name, datacenter)
-
-        def work(task):
-            disk.read()
-            check_unlocked(disk.target)
-            for path in disk.extent_paths():      # every block reads as zero: no data left
+        def zero_fill(disk):
+            for path in disk.extent_paths():      # a new extent of holes: no data left
                 size = os.path.getsize(path)
-                with open(path, 'r+b') as extent:
-                    extent.truncate(0)
-                    extent.truncate(size)
-            files.touched(disk.target.ds)
-            return None
-        return run_task(ctx, None, 'ZeroFillVirtualDisk_Task', work, this=self)
+                fresh = path + '.vimsim-tmp'
+                files.sparse_file(fresh, size)
+                os.replace(fresh, path)
+        return self._changed(ctx, name, datacenter, 'ZeroFillVirtualDisk_Task', zero_fill)
 
     # -- reading and setting facts -----------------------------------------------------
     def QueryVirtualDiskUuid(self, ctx, name, datacenter=None):
