@@ -292,3 +292,38 @@ def test_state_keeps_the_datastore_files(validator, tmp_path):
     assert second.sim.datastore_namespace.root == str(tmp_path / 'datastores')
     Disconnect(si)
     _stop(second)
+
+
+def test_renaming_a_datastore_keeps_its_vms_files(running, si, dc):
+    """The VMs' own file names follow a datastore's new name (they kept the
+    old one, and the next change of such a VM took its files away)."""
+    ds = named(dc, 'LocalDS_1')
+    search(ds, '[LocalDS_1]')
+    pool = dc.hostFolder.childEntity[0].resourcePool
+    task = dc.vmFolder.CreateVM_Task(config=_config('renamed-vm', ds='LocalDS_1'), pool=pool)
+    WaitForTask(task)
+    vm = task.info.result
+    home = on_disk(running, ds, 'renamed-vm')
+    ds.RenameDatastore('Renamed_DS')
+    try:
+        assert ds.name == 'Renamed_DS'
+        disk = next(d for d in vm.config.hardware.device
+                    if isinstance(d, vim.vm.device.VirtualDisk))
+        assert disk.backing.fileName == '[Renamed_DS] renamed-vm/renamed-vm.vmdk'
+        assert vm.config.files.vmPathName.startswith('[Renamed_DS] renamed-vm/')
+        WaitForTask(vm.PowerOnVM_Task())
+        WaitForTask(vm.PowerOffVM_Task())
+        assert {'renamed-vm.vmdk', 'renamed-vm-flat.vmdk', 'renamed-vm.vmx'} <= set(
+            os.listdir(home))
+        status, _, body = request(running, 'GET', '/folder/renamed-vm/renamed-vm.vmdk?'
+                                  'dcPath=DC0&dsName=Renamed_DS', headers=cookie(si))
+        assert status == 200 and body.startswith(b'# Disk DescriptorFile')
+        events = si.content.eventManager.QueryEvents(vim.event.EventFilterSpec(
+            eventTypeId=['DatastoreRenamedEvent']))
+        assert any(e.oldName == 'LocalDS_1' and e.newName == 'Renamed_DS' for e in events)
+        ds.RefreshDatastore()
+        ds.RefreshDatastoreStorageInfo()
+    finally:
+        WaitForTask(ds.Rename_Task('LocalDS_1'))
+    WaitForTask(vm.Destroy_Task())
+    assert not os.path.exists(home)

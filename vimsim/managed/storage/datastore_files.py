@@ -216,6 +216,15 @@ def invalid_path(text):
                  datastorePath=text)
 
 
+def renamed_path(name, old, new):
+    """`name` with datastore `old` called `new` ('[old] a' -> '[new] a'),
+    other names as they are."""
+    prefix = '[%s]' % old
+    if isinstance(name, str) and name.startswith(prefix):
+        return '[%s]%s' % (new, name[len(prefix):])
+    return name
+
+
 def datastore_path(ds, relative):
     return '[%s] %s' % (ds.name, relative)
 

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
-from vimsim.managed.storage.datastore_files import touched
+from vimsim.managed.storage.datastore_files import renamed_path, touched
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
@@ -142,6 +142,23 @@ class VirtualMachine(ManagedEntity):
     def sync_files(self):
         """Write the VM's files to its datastores (the namespace's hook)."""
         sync_files(self)
+
+    def datastore_renamed(self, old, new):
+        """Datastore `old` is called `new` now: the VM's file names that name
+        it (its and its snapshots' device backings, file settings) follow."""
+        lists = [self._devices or ()] + [snap.devices() or () for snap in
+                                         (self.snapshot_tree.all() if self.snapshot_tree else ())]
+        for devices in lists:
+            for device in devices:
+                backing = getattr(device, 'backing', None)
+                while backing is not None:
+                    if getattr(backing, 'fileName', None):
+                        backing.fileName = renamed_path(backing.fileName, old, new)
+                    backing = getattr(backing, 'parent', None)
+        if self.settings:
+            self.settings = {key: renamed_path(value, old, new)
+                             for key, value in self.settings.items()}
+        self.report_changed('config', 'layout', 'layoutEx', 'storage', 'summary')
 
     # -- links -------------------------------------------------------------------
     @property
