@@ -179,6 +179,13 @@ def test_faults_of_bad_names_and_specs(env, si):
     assert isinstance(fault, vim.fault.FileNotFound)
     with pytest.raises(vim.fault.FileNotFound):
         vdm.QueryVirtualDiskUuid(name=folder + '/missing.vmdk', datacenter=dc)
+    fault = task_fault(vdm.CreateVirtualDisk_Task(name=folder + '/huge.vmdk', datacenter=dc,
+                                                  spec=spec(capacity_kb=63 << 30)))
+    assert isinstance(fault, vim.fault.FileTooLarge) and fault.maxFileSize == 62 << 40
+    with pytest.raises(vim.fault.InvalidDatastorePath):     # a name past VMFS's 255 bytes
+        vdm.CreateVirtualDisk_Task(name=folder + '/' + 'n' * 300 + '.vmdk', datacenter=dc,
+                                   spec=spec())
+
 
 
 def test_a_running_vms_disk_is_locked(env, si):

@@ -66,8 +66,8 @@ class HostDatastoreBrowser(ManagedObject):
     # -- searches ---------------------------------------------------------------------
     def SearchDatastore_Task(self, ctx, datastorePath, searchSpec=None):
         folder = self._folder(datastorePath)
-        return run_task(ctx, None, 'SearchDatastore_Task',
-                        lambda task: self._search(folder, searchSpec), this=self)
+        return run_task(ctx, None, 'SearchDatastore_Task', files.guarded(
+            folder.name, lambda task: self._search(folder, searchSpec)), this=self)
 
     def SearchDatastoreSubFolders_Task(self, ctx, datastorePath, searchSpec=None):
         folder = self._folder(datastorePath)
@@ -83,7 +83,8 @@ class HostDatastoreBrowser(ManagedObject):
                     results.append(self._search(files.DatastoreFile(folder.ds, relative),
                                                 searchSpec))
             return results
-        return run_task(ctx, None, 'SearchDatastoreSubFolders_Task', work, this=self)
+        return run_task(ctx, None, 'SearchDatastoreSubFolders_Task',
+                        files.guarded(folder.name, work), this=self)
 
     def DeleteFile(self, ctx, datastorePath):
         """Delete a file (a disk with its extents) or folder of the datastore."""
@@ -93,6 +94,11 @@ class HostDatastoreBrowser(ManagedObject):
         if files.locked(target) is not None:
             raise fault('CannotDeleteFile', 'Cannot delete file %s' % target.name,
                         file=target.name)
+        with files.os_faults(target.name):
+            self._delete(target)
+
+    @staticmethod
+    def _delete(target):
         descriptor = files.read_descriptor(target.path) if not target.is_dir() else None
         if descriptor is not None:
             for _, _, _, extent in descriptor.extents:

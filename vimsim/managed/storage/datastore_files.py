@@ -21,6 +21,7 @@ Paths: 'relative' paths are POSIX paths inside a datastore ('dir/file');
 `local_path` refuses any that would leave the datastore's directory.
 """
 import atexit
+import contextlib
 import errno
 import os
 import re
@@ -36,6 +37,8 @@ DESCRIPTOR_MAX = 64 * 1024       # a descriptor is a few hundred bytes; bigger i
 UPLOAD_PREFIX = '.vimsim-upload-'  # an upload in progress, renamed into place when whole
 COPY_CHUNK = 1 << 20
 STATE_DIRECTORY = 'datastores'   # the namespace's place in a -state directory
+NAME_MAX = 255                   # bytes of one name in a path (VMFS, ext4)
+PATH_MAX = 2048                  # bytes of a whole path inside a datastore (VMFS)
 
 
 class PathError(ValueError):
@@ -230,13 +233,35 @@ def datastore_path(ds, relative):
 
 
 def normalize(relative):
-    """'a//b/./c/' -> 'a/b/c'; PathError for '..', NUL or a path of nothing."""
-    if '\x00' in relative:
+    """'a//b/./c/' -> 'a/b/c'; PathError for '..', NUL, or names or a path
+    longer than VMFS takes."""
+    if '\x00' in relative or len(relative.encode('utf-8', 'surrogatepass')) > PATH_MAX:
         raise PathError(relative)
     parts = [p for p in relative.replace('\\', '/').split('/') if p not in ('', '.')]
-    if any(p == '..' for p in parts):
+    if any(p == '..' or len(p.encode('utf-8', 'surrogatepass')) > NAME_MAX for p in parts):
         raise PathError(relative)
     return '/'.join(parts)
+
+
+@contextlib.contextmanager
+def os_faults(name):
+    """Answer what the file system refuses while working on `name` as
+    vCenter's FileFault (FileNotFound for what is not there)."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise fault('FileNotFound', 'File %s was not found' % name, file=name) from None
+    except OSError as error:
+        raise fault('FileFault', 'Cannot complete the operation on %s: %s' % (
+            name, error.strerror or error), file=name) from None
+
+
+def guarded(name, work):
+    """A task's `work(task)` with `os_faults(name)` around it."""
+    def run(task):
+        with os_faults(name):
+            return work(task)
+    return run
 
 
 def directory(ds):

@@ -63,7 +63,8 @@ class FileManager(Manager):
         if not target.parent_exists() and not createParentDirectories:
             raise file_not_found(files.datastore_path(
                 target.ds, os.path.dirname(target.relative)))
-        os.makedirs(target.path, exist_ok=True)
+        with files.os_faults(target.name):
+            os.makedirs(target.path, exist_ok=True)
         return None
 
     def DeleteDatastoreFile_Task(self, ctx, name, datacenter=None):
@@ -79,7 +80,8 @@ class FileManager(Manager):
             files.remove(target.path)
             files.touched(target.ds)
             return None
-        return run_task(ctx, None, 'DeleteDatastoreFile_Task', work, this=self)
+        return run_task(ctx, None, 'DeleteDatastoreFile_Task', files.guarded(target.name, work),
+                        this=self)
 
     def MoveDatastoreFile_Task(self, ctx, sourceName, destinationName, sourceDatacenter=None,
                                destinationDatacenter=None, force=False):
@@ -97,7 +99,8 @@ class FileManager(Manager):
             files.touched(source.ds)
             files.touched(target.ds)
             return None
-        return run_task(ctx, None, 'MoveDatastoreFile_Task', work, this=self)
+        return run_task(ctx, None, 'MoveDatastoreFile_Task', files.guarded(target.name, work),
+                        this=self)
 
     def CopyDatastoreFile_Task(self, ctx, sourceName, destinationName, sourceDatacenter=None,
                                destinationDatacenter=None, force=False):
@@ -110,7 +113,8 @@ class FileManager(Manager):
             files.copy(source.path, target.path)
             files.touched(target.ds)
             return None
-        return run_task(ctx, None, 'CopyDatastoreFile_Task', work, this=self)
+        return run_task(ctx, None, 'CopyDatastoreFile_Task', files.guarded(target.name, work),
+                        this=self)
 
     @staticmethod
     def _check_transfer(source, target, force, merge=False):

@@ -21,6 +21,7 @@ from vimsim.managed.storage.vmdk import Descriptor, uuid_text
 from vimsim.soap.fault import InvalidArgument, fault
 
 KB = 1024
+MAX_DISK = 62 << 40       # a VMFS 6 datastore's maxVirtualDiskCapacity
 FLAT_TYPES = {'thin': True, 'preallocated': False, 'thick': False, 'eagerZeroedThick': False}
 ADAPTERS = {'ide': 'ide', 'busLogic': 'buslogic', 'lsiLogic': 'lsilogic'}
 _UUID = re.compile(r'^[0-9a-fA-F]{2}( [0-9a-fA-F]{2}){7}-[0-9a-fA-F]{2}( [0-9a-fA-F]{2}){7}$')
@@ -65,6 +66,14 @@ class Disk:
         return sum(files.file_usage(path)[0] for path in self.extent_paths())
 
 
+def check_size(ds, capacity, name):
+    """FileTooLarge past what a VMFS datastore holds in one disk."""
+    if capacity > MAX_DISK:
+        raise fault('FileTooLarge', 'The file %s is larger than the maximum size supported '
+                    'by datastore %s' % (name, ds.name), file=name, datastore=ds.name, fileSize=capacity,
+                    maxFileSize=MAX_DISK)
+
+
 def _disk_name(name):
     if not (name or '').endswith('.vmdk'):
         raise files.invalid_path(name or '')
@@ -95,6 +104,7 @@ class VirtualDiskManager(Manager):
             if not target.parent_exists():
                 raise file_not_found(files.datastore_path(
                     target.ds, os.path.dirname(target.relative)))
+            check_size(target.ds, capacity, target.name)
             thin = FLAT_TYPES.get(disk_type, True)
             if not thin:
                 check_room(target.ds, capacity, target.name)
@@ -107,7 +117,8 @@ class VirtualDiskManager(Manager):
             disk.write()
             files.touched(target.ds)
             return target.name
-        return run_task(ctx, None, 'CreateVirtualDisk_Task', work, this=self)
+        return run_task(ctx, None, 'CreateVirtualDisk_Task', files.guarded(disk.name, work),
+                        this=self)
 
     def _spec(self, spec, creating=False):
         """(diskType, descriptor adapter) of a VirtualDiskSpec, or vCenter's fault."""
@@ -164,7 +175,8 @@ class VirtualDiskManager(Manager):
             target.write()
             files.touched(target.target.ds)
             return None
-        return run_task(ctx, None, 'CopyVirtualDisk_Task', work, this=self)
+        return run_task(ctx, None, 'CopyVirtualDisk_Task', files.guarded(target.name, work),
+                        this=self)
 
     def MoveVirtualDisk_Task(self, ctx, sourceName, destName, sourceDatacenter=None,
                              destDatacenter=None, force=False, profile=()):
@@ -191,7 +203,8 @@ class VirtualDiskManager(Manager):
             files.touched(source.target.ds)
             files.touched(target.target.ds)
             return None
-        return run_task(ctx, None, 'MoveVirtualDisk_Task', work, this=self)
+        return run_task(ctx, None, 'MoveVirtualDisk_Task', files.guarded(target.name, work),
+                        this=self)
 
     @staticmethod
     def _check_target(source, target, force):
@@ -227,7 +240,7 @@ class VirtualDiskManager(Manager):
             change(disk)
             files.touched(disk.target.ds)
             return None
-        return run_task(ctx, None, method, work, this=self)
+        return run_task(ctx, None, method, files.guarded(disk.name, work), this=self)
 
     def ExtendVirtualDisk_Task(self, ctx, name, newCapacityKb, datacenter=None, eagerZero=None):
         def extend(disk):
@@ -237,6 +250,7 @@ class VirtualDiskManager(Manager):
                 raise InvalidArgument('newCapacityKb')
             if descriptor.create_type != 'vmfs':
                 raise not_supported()       # a delta grows with its parent
+            check_size(disk.target.ds, new, disk.name)
             if not descriptor.thin:
                 check_room(disk.target.ds, new - descriptor.capacity_bytes, disk.name)
             descriptor.resized(new)
@@ -281,7 +295,8 @@ class VirtualDiskManager(Manager):
         disk = self._disk(ctx, name, datacenter).read()
         check_unlocked(disk.target)
         disk.descriptor.ddb['ddb.uuid'] = uuid_text(uuid.replace(' ', '').replace('-', ''))
-        disk.write()
+        with files.os_faults(disk.name):
+            disk.write()
         return None
 
     def QueryVirtualDiskGeometry(self, ctx, name, datacenter=None):

@@ -55,7 +55,7 @@ def sync_files(vm, gone=False):
         if not os.path.exists(path):
             try:
                 write(path)
-            except OSError as error:     # past what the file system holds (EFBIG, ENOSPC)
+            except (OSError, OverflowError) as error:   # past what the file system holds
                 log.debug('cannot write %s: %s', path, error)
             changed.add(ds)
     vm.files_on_disk = {path: (ds, relative, None) for path, (ds, relative, _) in wanted.items()}
