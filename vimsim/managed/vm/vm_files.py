@@ -36,30 +36,34 @@ def sync_files(vm, gone=False):
         return
     before = vm.__dict__.get('files_on_disk') or {}
     wanted = {} if gone else _wanted(vm)
-    if wanted == before:
+    if wanted.keys() == before.keys():
         return
-    changed = set()
+    loose_changed = set()    # datastores whose files no VM holds changed (space)
     by_relative = {relative: path for path, (_, relative, _) in wanted.items()}
     for path, (ds, relative, _) in before.items():
         if path in wanted:
             continue
-        changed.add(ds)
         target = by_relative.get(relative)
         if target is not None and target not in before and os.path.exists(path) \
                 and not os.path.exists(target):
             files_on_disk.move(path, target)          # storage migration
-        elif not _kept(vm, ds, relative):
+        elif _kept(vm, ds, relative):
+            loose_changed.add(ds)
+        else:
             _remove(path)
         files_on_disk.remove_empty_dirs(os.path.dirname(path), files_on_disk.directory(ds))
     for path, (ds, relative, write) in wanted.items():
-        if not os.path.exists(path):
-            try:
-                write(path)
-            except (OSError, OverflowError) as error:   # past what the file system holds
-                log.debug('cannot write %s: %s', path, error)
-            changed.add(ds)
+        if path in before:
+            continue
+        if os.path.exists(path):                      # a loose file the VM takes back
+            loose_changed.add(ds)
+            continue
+        try:
+            write(path)
+        except (OSError, OverflowError) as error:     # past what the file system holds
+            log.debug('cannot write %s: %s', path, error)
     vm.files_on_disk = {path: (ds, relative, None) for path, (ds, relative, _) in wanted.items()}
-    for ds in changed:
+    for ds in loose_changed:
         files_on_disk.touched(ds)
 
 
