@@ -6,6 +6,7 @@ import base64
 import http.client
 import os
 import socket
+import ssl
 import time
 
 import pytest
@@ -205,3 +206,22 @@ def test_a_broken_upload_leaves_nothing(running, si):
             break
         time.sleep(0.05)
     assert leftovers == []
+
+
+def test_over_https_on_an_esxi(validator):
+    """TLS both ways (the file is produced into the TLS transport), ESXi's
+    datacenter path, a root login by Basic credentials."""
+    running = _simulator(validator, tls=True, esx=True)
+    connection = http.client.HTTPSConnection(running.host, running.port, timeout=30,
+                                             context=ssl._create_unverified_context())
+    url = '/folder/tls.bin?dcPath=ha-datacenter&dsName=LocalDS_0'
+    data = os.urandom(3 << 20)
+    try:
+        connection.request('PUT', url, body=data, headers=basic('root', 'secret'))
+        response = connection.getresponse()
+        assert (response.status, response.read()) == (201, b'Created\n')
+        connection.request('GET', url, headers=basic('root', 'secret'))
+        response = connection.getresponse()
+        assert response.status == 200 and response.read() == data
+    finally:
+        connection.close()
