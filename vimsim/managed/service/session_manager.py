@@ -22,6 +22,7 @@ from vimsim.users import read_users
 
 COOKIE_NAME = 'vmware_soap_session'
 CLONE_TICKET_SECONDS = 300
+MAX_SERVICE_TICKETS = 10000   # generic service tickets alive at once (oldest go first)
 # SessionManagerHttpServiceRequestSpecMethod -> the HTTP method a service ticket allows
 HTTP_METHODS = {'httpOptions': 'OPTIONS', 'httpGet': 'GET', 'httpHead': 'HEAD',
                 'httpPost': 'POST', 'httpPut': 'PUT', 'httpDelete': 'DELETE',
@@ -323,13 +324,19 @@ class SessionManager(ManagedObject):
         types = self.server.schema.types
         if not isinstance(spec, types['SessionManagerHttpServiceRequestSpec'].cls):
             raise fault('NotSupported', 'The operation is not supported on the object.')
-        parsed = urllib.parse.urlsplit(spec.url or '')
+        try:
+            parsed = urllib.parse.urlsplit(spec.url or '')
+        except ValueError:
+            raise InvalidArgument('spec.url') from None
         if not parsed.path.startswith('/'):
             raise InvalidArgument('spec.url')
         now = time.monotonic()
-        for ticket, (_, _, _, expiry) in list(self._service_tickets.items()):
-            if expiry < now:
-                del self._service_tickets[ticket]
+        tickets = self._service_tickets
+        while tickets:          # oldest first: drop the expired, and past the cap the oldest
+            oldest = next(iter(tickets))
+            if tickets[oldest][3] >= now and len(tickets) < MAX_SERVICE_TICKETS:
+                break
+            del tickets[oldest]
         ticket = hashlib.sha1(os.urandom(32)).hexdigest()
         method = HTTP_METHODS.get(spec.method) if spec.method else None
         if spec.method and method is None:

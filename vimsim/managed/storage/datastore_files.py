@@ -168,7 +168,10 @@ def resolve(server, name, datacenter=None, argument='name'):
     for a missing or wrong datacenter."""
     text = name or ''
     if '://' in text:
-        url = urllib.parse.urlsplit(text)
+        try:
+            url = urllib.parse.urlsplit(text)
+        except ValueError:
+            raise invalid_path(text) from None
         parts = folder_url_parts(url.path, url.query)
         if parts is None or parts[0] is None or parts[1] is None:
             raise invalid_path(text)
