@@ -225,3 +225,18 @@ def test_over_https_on_an_esxi(validator):
         assert response.status == 200 and response.read() == data
     finally:
         connection.close()
+
+
+def test_a_chunked_upload_with_expect_continue(running, si):
+    """No Content-Length (chunked), and the client waits for 100 Continue."""
+    pieces = [os.urandom(100000) for _ in range(5)]
+    url = '/folder/chunked.bin?%s' % DS
+    connection = http.client.HTTPConnection(running.host, running.port, timeout=30)
+    try:
+        connection.request('PUT', url, body=iter(pieces), encode_chunked=True,
+                           headers={**cookie(si), 'Expect': '100-continue'})
+        assert connection.getresponse().status == 201
+    finally:
+        connection.close()
+    assert request(running, 'GET', url, headers=cookie(si))[2] == b''.join(pieces)
+    assert request(running, 'DELETE', url, headers=cookie(si))[0] == 204

@@ -148,17 +148,22 @@ class VirtualMachine(ManagedEntity):
         it (its and its snapshots' device backings, file settings) follow."""
         lists = [self._devices or ()] + [snap.devices() or () for snap in
                                          (self.snapshot_tree.all() if self.snapshot_tree else ())]
+        followed = False
         for devices in lists:
             for device in devices:
                 backing = getattr(device, 'backing', None)
                 while backing is not None:
-                    if getattr(backing, 'fileName', None):
-                        backing.fileName = renamed_path(backing.fileName, old, new)
+                    name = getattr(backing, 'fileName', None)
+                    if name and renamed_path(name, old, new) != name:
+                        backing.fileName = renamed_path(name, old, new)
+                        followed = True
                     backing = getattr(backing, 'parent', None)
-        if self.settings:
-            self.settings = {key: renamed_path(value, old, new)
-                             for key, value in self.settings.items()}
-        self.report_changed('config', 'layout', 'layoutEx', 'storage', 'summary')
+        for key, value in (self.settings or {}).items():
+            if renamed_path(value, old, new) != value:
+                self.settings[key] = renamed_path(value, old, new)
+                followed = True
+        if followed or self.datastore_object.name == new:
+            self.report_changed('config', 'layout', 'layoutEx', 'storage', 'summary')
 
     # -- links -------------------------------------------------------------------
     @property
