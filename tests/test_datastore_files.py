@@ -270,6 +270,8 @@ def test_state_keeps_the_datastore_files(validator, tmp_path):
     fm.MakeDirectory(name='[LocalDS_0] kept', datacenter=dc)
     assert request(first, 'PUT', '/folder/kept/data.bin?' + DS, data, cookie(si))[0] == 201
     assert request(first, 'PUT', '/folder/kept/gone.bin?' + DS, b'x', cookie(si))[0] == 201
+    assert request(first, 'PUT', '/folder/kept/new/deep.bin?' + DS, b'deep',
+                   cookie(si))[0] == 201            # its folder made by the upload
     assert request(first, 'DELETE', '/folder/kept/gone.bin?' + DS, headers=cookie(si))[0] == 204
     WaitForTask(fm.MoveDatastoreFile_Task(
         sourceName='[LocalDS_0] kept/data.bin', sourceDatacenter=dc,
@@ -287,6 +289,8 @@ def test_state_keeps_the_datastore_files(validator, tmp_path):
     for gone in ('gone.bin', 'data.bin'):
         assert request(second, 'GET', '/folder/kept/%s?%s' % (gone, DS),
                        headers=cookie(si))[0] == 404
+    assert request(second, 'GET', '/folder/kept/new/deep.bin?' + DS,
+                   headers=cookie(si))[2] == b'deep'
     assert request(second, 'GET', '/folder/kept/disk.vmdk?' + DS,
                    headers=cookie(si))[2].startswith(b'# Disk DescriptorFile')
     assert second.sim.datastore_namespace.root == str(tmp_path / 'datastores')

@@ -143,8 +143,9 @@ def test_index_pages_and_missing_things(running, si):
                 '/folder/x?dcPath=DC0&dsName=nope', '/folder/../../etc/passwd?' + DS,
                 '/folder/%2e%2e/%2e%2e/etc/passwd?' + DS):
         assert request(running, 'GET', url, headers=cookie(si))[0] == 404, url
-    assert request(running, 'PUT', '/folder/no-such-dir/f.txt?' + DS, b'x',
-                   cookie(si))[0] == 404
+    assert request(running, 'PUT', '/folder/hello-dir/x?' + DS, b'x', cookie(si))[0] == 201
+    assert request(running, 'PUT', '/folder/hello-dir/x/f.txt?' + DS, b'x',
+                   cookie(si))[0] == 404          # a file where a folder would be
     assert request(running, 'POST', '/folder/f.txt?' + DS, b'x', cookie(si))[0] == 405
 
 
@@ -240,3 +241,18 @@ def test_a_chunked_upload_with_expect_continue(running, si):
         connection.close()
     assert request(running, 'GET', url, headers=cookie(si))[2] == b''.join(pieces)
     assert request(running, 'DELETE', url, headers=cookie(si))[0] == 204
+
+
+def test_ansible_vsphere_file_makes_a_folder_by_a_file(running):
+    """vsphere_file's state=directory: HEAD (404), PUT a temporary file in
+    the missing folder (201, the folder is made), DELETE it (204); then HEAD
+    of the folder answers 200 with a Content-Length, and DELETE of a folder 405."""
+    auth = basic('user', 'pass')
+    folder = '/folder/ansible/made?dcPath=DC0&dsName=LocalDS_0'
+    temporary = '/folder/ansible/made/foobar.tmp?dcPath=DC0&dsName=LocalDS_0'
+    assert request(running, 'HEAD', folder, headers=auth)[0] == 404
+    assert request(running, 'PUT', temporary, headers=auth)[0] == 201
+    assert request(running, 'DELETE', temporary, headers=auth)[0] == 204
+    status, headers, _ = request(running, 'HEAD', folder, headers=auth)
+    assert status == 200 and int(headers['content-length']) > 0
+    assert request(running, 'DELETE', folder, headers=auth)[0] == 405

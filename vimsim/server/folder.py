@@ -7,10 +7,11 @@ A file is answered as it is read from disk (`FileBody`: a chunk whenever
 the connection drains, so memory stays flat for a file of any size), with
 a single byte range when asked (206, or 416 past the end); a directory, a
 datastore's root, a datacenter's datastores and the datacenters are HTML
-index pages. PUT writes the body to a temporary file beside the target as
-it arrives (the HTTP front's body sink: never held in memory) and renames
-it into place once complete: 201 for a new file, 200 for a replaced one;
-the target's directory must exist (404). DELETE removes a file (204).
+index pages. PUT writes the body to a temporary file as it arrives (the
+HTTP front's body sink: never held in memory) and renames it into place
+once complete, making the folders it goes in as vSphere does (Ansible's
+vsphere_file makes folders that way): 201 for a new file, 200 for a
+replaced one. DELETE removes a file (204; 405 for a folder).
 
 Who may: the SOAP session's cookie (`vmware_soap_session`), a one-use
 `vmware_cgi_ticket` cookie from SessionManager.AcquireGenericServiceTicket
@@ -241,16 +242,15 @@ class Upload:
         self.path = path
         self.problem = None
         self.file = None
-        directory = os.path.dirname(self.path)
         if not relative or os.path.isdir(path):
             self.problem = _text(405, 'Method Not Allowed', headers=[('Allow', 'GET, HEAD')])
-        elif not os.path.isdir(directory):
+        elif _file_on_the_way(path, files.directory(ds)):
             self.problem = _text(404, 'Not Found')
         elif length > ds.free_space:
             self.problem = _no_space(ds)
-        else:
-            self.file = tempfile.NamedTemporaryFile(dir=directory, prefix=files.UPLOAD_PREFIX,
-                                                    delete=False)
+        else:        # beside the datastore's root until whole: a broken upload leaves nothing
+            self.file = tempfile.NamedTemporaryFile(dir=files.directory(ds),
+                                                    prefix=files.UPLOAD_PREFIX, delete=False)
 
     def write(self, data):
         self.file.write(data)
@@ -265,6 +265,7 @@ class Upload:
             os.unlink(self.file.name)
             return _no_space(self.ds)
         os.chmod(self.file.name, 0o644)
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)   # as vSphere makes them
         os.replace(self.file.name, self.path)
         files.touched(self.ds)
         response = _text(200, 'OK') if existed else _text(201, 'Created')
@@ -277,6 +278,16 @@ class Upload:
                 os.unlink(self.file.name)
             except FileNotFoundError:
                 pass
+
+
+def _file_on_the_way(path, root):
+    """Whether a folder `path` would be in is a file (nothing can go there)."""
+    parent = os.path.dirname(path)
+    while parent != root and parent.startswith(root):
+        if os.path.lexists(parent):
+            return not os.path.isdir(parent)
+        parent = os.path.dirname(parent)
+    return False
 
 
 def _no_space(ds):

@@ -471,6 +471,7 @@ def apply_recorded(server, datastore_moid, relative, content=None):
         os.unlink(target.path)
     else:
         temporary = target.path + '.vimsim-tmp'
+        os.makedirs(os.path.dirname(target.path), exist_ok=True)
         os.link(content, temporary)
         os.replace(temporary, target.path)
     touched(ds)
