@@ -228,3 +228,37 @@ def test_zero_fill_wipes_and_eager_zero_needs_a_thick_disk(running, env, si):
     WaitForTask(vdm.EagerZeroVirtualDisk_Task(name=name, datacenter=dc))
     fault = task_fault(vdm.InflateVirtualDisk_Task(name=name, datacenter=dc))
     assert isinstance(fault, vmodl.fault.NotSupported)
+
+
+def test_a_vm_attaches_a_disk_made_here(running, env, si):
+    """A VM's disk backing reads the descriptor VirtualDiskManager wrote:
+    its capacity and provisioning; the space it commits stays counted once
+    (before, attaching a disk the model had not made answered FileNotFound)."""
+    vdm, dc, ds, _, folder = env
+    name = folder + '/attach.vmdk'
+    WaitForTask(vdm.CreateVirtualDisk_Task(name=name, datacenter=dc,
+                                           spec=spec('preallocated', 2 * 1024)))
+    free = ds.summary.freeSpace
+    vm = next(v for v in ds.vm if v.name == 'DC0_H0_VM1')
+    attach = vim.vm.device.VirtualDeviceSpec(
+        operation='add', device=vim.vm.device.VirtualDisk(
+            controllerKey=1000, unitNumber=5,
+            backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
+                diskMode='persistent', fileName=name)))
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(deviceChange=[attach])))
+    disk = next(d for d in vm.config.hardware.device
+                if isinstance(d, vim.vm.device.VirtualDisk) and d.backing.fileName == name)
+    assert disk.capacityInKB == 2 * 1024 and disk.backing.thinProvisioned is False
+    # the model counts a descriptor as 533 bytes, the datastore what it holds
+    assert abs(ds.summary.freeSpace - free) < 1024
+    taken = vim.vm.device.VirtualDeviceSpec(
+        operation='add', fileOperation='create', device=vim.vm.device.VirtualDisk(
+            controllerKey=1000, unitNumber=6, capacityInKB=1024,
+            backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
+                diskMode='persistent', thinProvisioned=True, fileName=name)))
+    fault = task_fault(vm.ReconfigVM_Task(vim.vm.ConfigSpec(deviceChange=[taken])))
+    assert isinstance(fault, vim.fault.FileAlreadyExists)
+    detach = vim.vm.device.VirtualDeviceSpec(operation='remove', device=disk)
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(deviceChange=[detach])))
+    assert vdm.QueryVirtualDiskUuid(name=name, datacenter=dc)      # the disk stays
+    WaitForTask(vdm.DeleteVirtualDisk_Task(name=name, datacenter=dc))

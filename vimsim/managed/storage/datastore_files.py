@@ -222,6 +222,29 @@ def invalid_path(text):
                  datastorePath=text)
 
 
+def files_in(ds, folder):
+    """The datastore paths of the files in `folder` of `ds` on disk (none
+    before the namespace is in use: then every file is a VM's the model has)."""
+    if not namespace(ds.server).materialized:
+        return set()
+    try:
+        folder = normalize(folder)
+        names = os.listdir(local_path(ds, folder))
+    except (PathError, OSError):
+        return set()
+    prefix = datastore_path(ds, folder + '/' if folder else '')
+    return {prefix + name for name in names if not name.startswith(UPLOAD_PREFIX)}
+
+
+def descriptor_named(ds, name):
+    """The VMDK descriptor that datastore path `name` on `ds` holds, or None."""
+    parsed = split_path(name)
+    try:
+        return read_descriptor(local_path(ds, parsed[1])) if parsed else None
+    except PathError:
+        return None
+
+
 def renamed_path(name, old, new):
     """`name` with datastore `old` called `new` ('[old] a' -> '[new] a'),
     other names as they are."""

@@ -9,6 +9,7 @@ VMs (flags, power ops, controllers, capability) are built once and shared;
 treat them as read-only.
 """
 import copy
+import posixpath
 import re
 import uuid as uuid_module
 from datetime import datetime, timezone
@@ -16,7 +17,8 @@ from datetime import datetime, timezone
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
-from vimsim.managed.storage.datastore_files import renamed_path, touched
+from vimsim.managed.storage.datastore_files import (descriptor_named, files_in, renamed_path,
+                                                    touched)
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
@@ -2249,9 +2251,13 @@ class _ConfigPlan:
         if disk.capacityInBytes:
             capacity_kb = disk.capacityInBytes // KB
         # a VM being created has no files yet (not even its placeholder's disk)
-        existing = datastore_files(ds, besides=vm if self.creating else None) | set(
-            self.created_files)
         parsed = parse_datastore_path(vm.server, backing.fileName or '')
+        # the model's files, and those only the datastore has (uploads, disks made by
+        # VirtualDiskManager) in the folders the disk may go in
+        existing = datastore_files(ds, besides=vm if self.creating else None) | set(
+            self.created_files) | files_in(ds, self.scalars.get('file_name', vm.file_name))
+        if parsed and parsed[1]:
+            existing |= files_in(ds, posixpath.dirname(parsed[1]))
         if not parsed or not parsed[1]:
             backing.fileName = self._free_disk_name(ds, existing)
         elif backing.fileName.endswith('.vmdk') is False:
@@ -2274,7 +2280,13 @@ class _ConfigPlan:
                 raise fault('FileNotFound', "File %s was not found" % backing.fileName,
                             file=backing.fileName)
             loose = getattr(ds, 'loose_files', {})
-            capacity_kb = capacity_kb or loose.get(backing.fileName) or vm.disk_kb
+            descriptor = None if backing.fileName in loose else \
+                descriptor_named(ds, backing.fileName)
+            capacity_kb = capacity_kb or loose.get(backing.fileName) or (
+                descriptor.capacity_bytes // KB if descriptor else None) or vm.disk_kb
+            if descriptor is not None and isinstance(backing, T.VirtualDiskFlatVer2BackingInfo) \
+                    and backing.thinProvisioned is None:
+                backing.thinProvisioned = descriptor.thin
             owner = next((other for other in ds.vms if other is not vm and
                           backing.fileName in {n for n, _, _ in other.disk_files()}), None)
             if owner is not None:
