@@ -112,8 +112,8 @@ def _writer(vm, name, kind, size, disks):
     if kind == 'diskExtent':
         stem = _descriptor_of_extent(name)
         facts = disks.get(stem)
-        if facts is not None and not facts[0].parent_backing:
-            size = facts[1] * KB
+        if facts is not None and facts[1] is None:       # a base disk: its capacity
+            size = facts[2] * KB
     return lambda path: files_on_disk.sparse_file(path, size)
 
 
@@ -124,17 +124,10 @@ def _descriptor_of_extent(name):
     return name
 
 
-class _Backing:
-    __slots__ = ('backing', 'parent_backing')
-
-    def __init__(self, backing, parent_backing):
-        self.backing = backing
-        self.parent_backing = parent_backing
-
-
 def _disk_facts(vm):
-    """{descriptor name: (_Backing, capacity KB, adapter)} of every disk
-    file of the VM's running disks and its snapshots' chains."""
+    """{descriptor name: (backing, its parent backing or None, capacity KB,
+    adapter)} of every disk file of the VM's running disks and its
+    snapshots' chains."""
     devices = vm.devices()
     controllers = {device.key: ADAPTERS.get(type(device).__name__, 'lsilogic')
                    for device in devices if getattr(device, 'device', None) is not None}
@@ -148,15 +141,14 @@ def _disk_facts(vm):
         parent = None
         for backing in chain:
             if backing.fileName and backing.fileName not in out:
-                out[backing.fileName] = (_Backing(backing, parent), capacity, adapter)
+                out[backing.fileName] = (backing, parent, capacity, adapter)
             parent = backing
     return out
 
 
 def descriptor_for(vm, name, disks):
     """The VMDK descriptor of disk file `name` of `vm`."""
-    facts, capacity_kb, adapter = disks[name]
-    backing, parent = facts.backing, facts.parent_backing
+    backing, parent, capacity_kb, adapter = disks[name]
     extent = os.path.basename(extent_name(name, parent is not None))
     uuid_hex = (getattr(backing, 'uuid', None) or vm._uuid('6000C29')).replace('-', '')
     hint = None
@@ -175,6 +167,7 @@ def descriptor_for(vm, name, disks):
 
 def vmx_text(vm):
     """The VM's configuration file, as ESXi writes one."""
+    devices = {device.key: device for device in vm.devices()}
     disks = [(disk, backing_chain(disk.backing)[-1]) for disk in vm.disks()]
     lines = [('.encoding', 'UTF-8'), ('config.version', '8'),
              ('virtualHW.version', vm.hw_version.split('-')[-1]),
@@ -183,7 +176,9 @@ def vmx_text(vm):
              ('nvram', '%s.nvram' % vm.file_name), ('uuid.bios', uuid_text(vm.uuid)),
              ('vc.uuid', uuid_text(vm.instance_uuid))]
     for disk, top in disks:
-        slot = 'scsi0:%d' % (disk.unitNumber or 0)
+        controller = devices.get(disk.controllerKey)
+        slot = '%s%d:%d' % (_bus(controller), getattr(controller, 'busNumber', 0) or 0,
+                            disk.unitNumber or 0)
         parsed = files_on_disk.split_path(top.fileName or '')
         own = files_on_disk.split_path(vm.directory + '/')
         relative = parsed[1] if parsed else ''
@@ -194,3 +189,14 @@ def vmx_text(vm):
         lines += [(slot + '.present', 'TRUE'), (slot + '.fileName', relative)]
     return ''.join('%s = "%s"\n' % (key, value.replace('"', '|22')) for key, value in lines)
 
+
+def _bus(controller):
+    """The .vmx device prefix of a controller ('scsi', 'ide', 'sata', 'nvme')."""
+    kind = type(controller).__name__
+    if 'IDE' in kind:
+        return 'ide'
+    if 'SATA' in kind or 'AHCI' in kind:
+        return 'sata'
+    if 'NVME' in kind:
+        return 'nvme'
+    return 'scsi'
