@@ -107,8 +107,9 @@ class Folder:
         return ds, files.normalize(relative), path
 
     def _datacenter_paths(self):
-        return sorted(files.inventory_path(obj) for obj in list(self.simulator.objects)
-                      if getattr(obj, 'type_name', None) == 'Datacenter')
+        return sorted(obj.inventory_path().strip('/') for obj in list(self.simulator.objects)
+                      if getattr(obj, 'type_name', None) == 'Datacenter'
+                      and hasattr(obj, 'datastores'))
 
     # -- requests ------------------------------------------------------------------
     def handle(self, request):

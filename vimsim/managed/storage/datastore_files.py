@@ -133,22 +133,13 @@ def folder_url_parts(path, query):
     return dc_path, ds_name, urllib.parse.unquote(path[len('/folder/'):])
 
 
-def inventory_path(entity):
-    """An entity's inventory path below the root folder ('F0/DC0')."""
-    names = []
-    while entity is not None and entity.parent_object() is not None:
-        names.append(entity.name)
-        entity = entity.parent_object()
-    return '/'.join(reversed(names))
-
-
 def datacenter_by_path(server, dc_path):
     """The Datacenter at inventory path `dc_path` ('DC0', 'F0/DC0'; on ESXi
     'ha-datacenter'), None when there is none."""
     wanted = (dc_path or '').strip('/')
     for obj in list(server.objects):
         if getattr(obj, 'type_name', None) == 'Datacenter' and hasattr(obj, 'datastores') \
-                and inventory_path(obj) == wanted:
+                and obj.inventory_path().strip('/') == wanted:
             return obj
     return None
 
