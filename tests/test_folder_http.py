@@ -256,3 +256,30 @@ def test_ansible_vsphere_file_makes_a_folder_by_a_file(running):
     status, headers, _ = request(running, 'HEAD', folder, headers=auth)
     assert status == 200 and int(headers['content-length']) > 0
     assert request(running, 'DELETE', folder, headers=auth)[0] == 405
+
+
+def test_a_full_file_system_answers_507(running, si, monkeypatch):
+    """The disk under the datastore fills while an upload is written."""
+    import errno
+    import tempfile
+    from vimsim.server import folder
+
+    original = tempfile.NamedTemporaryFile
+
+    class FillingFile:
+        def __init__(self, **kwargs):
+            self.inner = original(**kwargs)
+            self.name = self.inner.name
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, 'No space left on device')
+
+        def close(self):
+            self.inner.close()
+
+    monkeypatch.setattr(folder.tempfile, 'NamedTemporaryFile', FillingFile)
+    status, _, body = request(running, 'PUT', '/folder/filling.bin?' + DS, b'x' * 10000,
+                              cookie(si))
+    assert status == 507 and b'Insufficient disk space' in body
+    monkeypatch.undo()
+    assert request(running, 'GET', '/folder/filling.bin?' + DS, headers=cookie(si))[0] == 404

@@ -20,6 +20,7 @@ anything else is 401 with a Basic challenge.
 """
 import base64
 import binascii
+import errno
 import html
 import os
 import re
@@ -243,6 +244,7 @@ class Upload:
         self.path = path
         self.problem = None
         self.file = None
+        self.failure = None        # what the file system refused while writing
         if not relative or os.path.isdir(path):
             self.problem = _text(405, 'Method Not Allowed', headers=[('Allow', 'GET, HEAD')])
         elif _file_on_the_way(path, files.directory(ds)):
@@ -254,11 +256,23 @@ class Upload:
                                                     prefix=files.UPLOAD_PREFIX, delete=False)
 
     def write(self, data):
-        self.file.write(data)
+        if self.failure is None:
+            try:
+                self.file.write(data)
+            except OSError as error:      # the rest of the body is read and dropped
+                self.failure = error
 
     def finish(self):
         """Put the file in place; the answer."""
-        self.file.close()
+        try:
+            self.file.close()
+        except OSError as error:
+            self.failure = self.failure or error
+        if self.failure is not None:
+            os.unlink(self.file.name)
+            if self.failure.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                return _no_space(self.ds)
+            return _text(500, 'Internal Server Error')
         size = os.path.getsize(self.file.name)
         existed = os.path.exists(self.path)
         replaced = files.file_usage(self.path)[0] if existed else 0
