@@ -331,3 +331,27 @@ def test_renaming_a_datastore_keeps_its_vms_files(running, si, dc):
         WaitForTask(ds.Rename_Task('LocalDS_1'))
     WaitForTask(vm.Destroy_Task())
     assert not os.path.exists(home)
+
+
+def test_a_full_clone_of_a_vm_with_snapshots_has_a_whole_disk(running, si, dc):
+    """Its disk is flat (before, the clone kept the source's delta format
+    with no parent: a '-sesparse' extent with nothing under it)."""
+    ds = named(dc, 'LocalDS_0')
+    search(ds, '[LocalDS_0]')
+    pool = dc.hostFolder.childEntity[0].resourcePool
+    task = dc.vmFolder.CreateVM_Task(config=_config('snapped'), pool=pool)
+    WaitForTask(task)
+    source = task.info.result
+    WaitForTask(source.CreateSnapshot_Task(name='s', memory=False, quiesce=False))
+    task = source.CloneVM_Task(folder=dc.vmFolder, name='whole-clone',
+                               spec=vim.vm.CloneSpec(location=vim.vm.RelocateSpec()))
+    WaitForTask(task)
+    clone = task.info.result
+    disk = next(d for d in clone.config.hardware.device
+                if isinstance(d, vim.vm.device.VirtualDisk))
+    assert disk.backing.deltaDiskFormat is None and disk.backing.parent is None
+    names = [f.name for f in clone.layoutEx.file]
+    assert '[LocalDS_0] whole-clone/whole-clone-flat.vmdk' in names
+    assert 'whole-clone-flat.vmdk' in os.listdir(on_disk(running, ds, 'whole-clone'))
+    for vm in (clone, source):
+        WaitForTask(vm.Destroy_Task())

@@ -1352,8 +1352,10 @@ class VirtualMachine(ManagedEntity):
                 elif backing is not None and hasattr(backing, 'fileName'):
                     backing.fileName = new_file
                     backing.datastore = datastore.ref
-                    if hasattr(backing, 'parent'):
+                    if hasattr(backing, 'parent'):      # a full clone's disk is whole
                         backing.parent = None
+                    if getattr(backing, 'deltaDiskFormat', None):
+                        backing.deltaDiskFormat = None
                     if hasattr(backing, 'uuid'):
                         backing.uuid = clone._uuid('6000C29%d' % disk_index)
                 if hasattr(device, 'diskObjectId'):
