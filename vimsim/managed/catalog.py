@@ -32,7 +32,8 @@ from vimsim.managed.network import (distributed_virtual_portgroup, distributed_v
 from vimsim.managed.service import (localization_manager, property_collector, search_index,
                                     service_instance, service_manager, session_manager, updates,
                                     view)
-from vimsim.managed.storage import datastore, datastore_browser, ovf_manager
+from vimsim.managed.storage import (datastore, datastore_browser, file_manager, ovf_manager,
+                                    virtual_disk_manager)
 from vimsim.managed.vm import (customization_spec_manager, environment_browser,
                                guest_operations_manager, snapshot, virtual_machine)
 

@@ -9,6 +9,7 @@ VMs (flags, power ops, controllers, capability) are built once and shared;
 treat them as read-only.
 """
 import copy
+import posixpath
 import re
 import uuid as uuid_module
 from datetime import datetime, timezone
@@ -16,6 +17,8 @@ from datetime import datetime, timezone
 from vimsim import clock
 from vimsim.managed.entity import NAME_MAX, ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.storage.datastore_files import (descriptor_named, files_in, renamed_path,
+                                                    touched)
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
@@ -28,6 +31,7 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization
                                             unregistered, vm_nics)
 from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
+from vimsim.managed.vm.vm_files import sync_files
 from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, invalid_power_state, invalid_state,
                                        vm_task)
 from vimsim.schema import MoRef
@@ -136,6 +140,32 @@ class VirtualMachine(ManagedEntity):
 
     def view_children(self):
         return ()
+
+    def sync_files(self):
+        """Write the VM's files to its datastores (the namespace's hook)."""
+        sync_files(self)
+
+    def datastore_renamed(self, old, new):
+        """Datastore `old` is called `new` now: the VM's file names that name
+        it (its and its snapshots' device backings, file settings) follow."""
+        lists = [self._devices or ()] + [snap.devices() or () for snap in
+                                         (self.snapshot_tree.all() if self.snapshot_tree else ())]
+        followed = False
+        for devices in lists:
+            for device in devices:
+                backing = getattr(device, 'backing', None)
+                while backing is not None:
+                    name = getattr(backing, 'fileName', None)
+                    if name and renamed_path(name, old, new) != name:
+                        backing.fileName = renamed_path(name, old, new)
+                        followed = True
+                    backing = getattr(backing, 'parent', None)
+        for key, value in (self.settings or {}).items():
+            if renamed_path(value, old, new) != value:
+                self.settings[key] = renamed_path(value, old, new)
+                followed = True
+        if followed or self.datastore_object.name == new:
+            self.report_changed('config', 'layout', 'layoutEx', 'storage', 'summary')
 
     # -- links -------------------------------------------------------------------
     @property
@@ -770,6 +800,7 @@ class VirtualMachine(ManagedEntity):
         """Report the VM's properties `names` and what rolls up from it (host,
         pool, cluster quick stats; datastore usage)."""
         self.changed(*names)
+        sync_files(self)
         self.host.changed('summary', 'licensableResource')
         compute = self.host.compute_resource
         if compute is not None:
@@ -973,6 +1004,9 @@ class VirtualMachine(ManagedEntity):
         if self.snapshot_tree is not None:
             self.snapshot_tree.destroy_all()
         self.destroy()
+        sync_files(self, gone=not keep_files)
+        for ds in datastores:      # kept files now count as the datastore's own
+            touched(ds)
 
     def Destroy_Task(self, ctx):
         def work(task):
@@ -1321,8 +1355,10 @@ class VirtualMachine(ManagedEntity):
                 elif backing is not None and hasattr(backing, 'fileName'):
                     backing.fileName = new_file
                     backing.datastore = datastore.ref
-                    if hasattr(backing, 'parent'):
+                    if hasattr(backing, 'parent'):      # a full clone's disk is whole
                         backing.parent = None
+                    if getattr(backing, 'deltaDiskFormat', None):
+                        backing.deltaDiskFormat = None
                     if hasattr(backing, 'uuid'):
                         backing.uuid = clone._uuid('6000C29%d' % disk_index)
                 if hasattr(device, 'diskObjectId'):
@@ -2262,9 +2298,13 @@ class _ConfigPlan:
         if disk.capacityInBytes:
             capacity_kb = disk.capacityInBytes // KB
         # a VM being created has no files yet (not even its placeholder's disk)
-        existing = datastore_files(ds, besides=vm if self.creating else None) | set(
-            self.created_files)
         parsed = parse_datastore_path(vm.server, backing.fileName or '')
+        # the model's files, and those only the datastore has (uploads, disks made by
+        # VirtualDiskManager) in the folders the disk may go in
+        existing = datastore_files(ds, besides=vm if self.creating else None) | set(
+            self.created_files) | files_in(ds, self.scalars.get('file_name', vm.file_name))
+        if parsed and parsed[1]:
+            existing |= files_in(ds, posixpath.dirname(parsed[1]))
         if not parsed or not parsed[1]:
             backing.fileName = self._free_disk_name(ds, existing)
         elif backing.fileName.endswith('.vmdk') is False:
@@ -2287,7 +2327,13 @@ class _ConfigPlan:
                 raise fault('FileNotFound', "File %s was not found" % backing.fileName,
                             file=backing.fileName)
             loose = getattr(ds, 'loose_files', {})
-            capacity_kb = capacity_kb or loose.get(backing.fileName) or vm.disk_kb
+            descriptor = None if backing.fileName in loose else \
+                descriptor_named(ds, backing.fileName)
+            capacity_kb = capacity_kb or loose.get(backing.fileName) or (
+                descriptor.capacity_bytes // KB if descriptor else None) or vm.disk_kb
+            if descriptor is not None and isinstance(backing, T.VirtualDiskFlatVer2BackingInfo) \
+                    and backing.thinProvisioned is None:
+                backing.thinProvisioned = descriptor.thin
             owner = next((other for other in ds.vms if other is not vm and
                           backing.fileName in {n for n, _, _ in other.disk_files()}), None)
             if owner is not None:
