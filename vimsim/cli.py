@@ -11,8 +11,9 @@ import sys
 import urllib.parse
 
 from vimsim.options import UsageError, parse_args, secret, usage
+from vimsim.users import read_users
 
-__all__ = ['main', 'make_app', 'govc_url', 'env_line', 'write_env_line', 'serve']
+__all__ = ['main', 'make_app', 'govc_url', 'env_line', 'write_env_line', 'serve', 'login_of']
 
 PROG = 'vimsim'
 
@@ -34,6 +35,15 @@ def govc_url(opts, host, port, login=None):
     if ':' in host and not host.startswith('['):
         host = '[%s]' % host
     return '%s://%s@%s:%d/sdk' % (scheme, userinfo, host, port)
+
+
+def login_of(opts):
+    """The account GOVC_URL names with -users: the file's first, as
+    (user, password); None without -users."""
+    if not opts.users:
+        return None
+    first = read_users(opts.users)[0]
+    return first.name, first.password
 
 
 def env_line(opts, host, port, pid=None, login=None):
@@ -146,13 +156,9 @@ def main(argv=None):
 
     from twisted.internet import reactor
     from vimsim.simulator import Simulator
-    from vimsim.users import read_users
 
     try:
-        login = None
-        if opts.users:   # GOVC_URL logs in as the first account (the simulator reads them all)
-            first = read_users(opts.users)[0]
-            login = (first.name, first.password)
+        login = login_of(opts)
         simulator = Simulator(opts)
         lport, host, port = serve(opts, simulator, reactor)
     except Exception as e:  # vcsim: log.Fatal
