@@ -8,7 +8,10 @@ What the model builds (the registry, the change hub, the inventory, every
 manager and whatever model code hangs on the simulator) is the model; the
 rest (options, schema, journal, clock) is the frame that a `reset` keeps.
 """
+import collections
 import contextlib
+import os
+import time
 import uuid
 import weakref
 
@@ -35,10 +38,14 @@ class Simulator:
         self.versions = list(self.schema.versions)
         # -load DIR: a recorded vCenter (or host), served at its recorded API version
         self.recording = recording.read(options.load, self.schema) if options.load else None
+        newest = self.schema.version_name(self.schema.newest)
+        # what about.apiVersion, the versions document and /about say: as vcsim, any
+        # string -api-version gives; the API served is that version if vimsim knows it,
+        # else its newest (`reports_unknown_version`)
         self.api_version = (options.api_version
                             or (self.recording and self.recording.api_version(self.schema))
-                            or self.schema.version_name(self.schema.newest))
-        self.schema.version(self.api_version)  # KeyError for an unknown version
+                            or newest)
+        self.served_version = self.api_version if self.api_version in self.versions else newest
         self.wsdl_dir = schema_module.default_wsdl_dir()
         self.esx = bool(options.esx) or bool(self.recording and self.recording.esx)
         self._uuid_seed = uuid.UUID('5c0ffee0-0000-4000-8000-000000000000')
@@ -47,12 +54,20 @@ class Simulator:
         if options.state:   # -state DIR: the journal, replayed once the inventory is built
             self.persistence = Persistence(self, options.state)
         self._session_reaper = task.LoopingCall(self._expire_idle_sessions)
+        self.started = time.monotonic()
+        self.requests = collections.Counter()   # SOAP calls answered, by method (/debug/vars)
+        self.resets = 0
+        self.secure_cookies = secure_cookies(os.environ)
         self._frame = frozenset(vars(self)) | {'_frame'}
         with self.persistence.genesis() if self.persistence else contextlib.nullcontext():
             self._build_model()
         self._session_reaper.start(min(60, self.options.session_timeout), now=False)
         if self.persistence is not None:
             self.persistence.replay()
+
+    @property
+    def reports_unknown_version(self):
+        return self.served_version != self.api_version
 
     def reset(self):
         """Bring the simulator back to the inventory it started with, as a
@@ -69,6 +84,7 @@ class Simulator:
             self.persistence.reset(self._build_model)
         else:
             self._build_model()
+        self.resets += 1
 
     def close(self):
         """Stop: no more session expiry or model timers; -state's journal closes."""
@@ -135,6 +151,14 @@ class Simulator:
         if self.persistence is not None:   # -state: nothing is answered before it is durable
             return self.persistence.acknowledge(response)
         return response
+
+
+def secure_cookies(environ):
+    """Whether session cookies say Secure: VCSIM_SECURE_COOKIES as vcsim reads
+    it ('true': always, plain HTTP too; another value: never); unset (None),
+    over TLS only, as a vCenter's always do."""
+    setting = environ.get('VCSIM_SECURE_COOKIES')
+    return None if setting is None else setting == 'true'
 
 
 class ModelTime:

@@ -64,8 +64,9 @@ class SimulatorServer:
             kwargs['disableSslCertValidation'] = True
         else:
             kwargs['protocol'] = 'http'
-        return SmartConnect(host=self.host, port=self.port, user=user or self.username,
-                            pwd=pwd or self.password, **kwargs)
+        return SmartConnect(host=self.host, port=self.port,
+                            user=self.username if user is None else user,
+                            pwd=self.password if pwd is None else pwd, **kwargs)
 
     def govc_env(self):
         """The environment govc (GOVC_*) and Ansible's community.vmware
