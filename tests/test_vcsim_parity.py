@@ -22,7 +22,7 @@ import uuid
 
 import pytest
 from pyVim.connect import Disconnect
-from pyVmomi import vmodl
+from pyVmomi import vim, vmodl
 
 from tests.conftest import RunningSimulator, _simulator
 from vimsim.cli import main
@@ -196,3 +196,18 @@ def test_debug_vars(validator):
     after = _debug_vars(running)
     assert (after['sessions'], after['filters'], after['waits'], after['resets']) == (0, 0, 0, 1)
     assert after['requests']['Logout'] == 1
+
+
+@pytest.mark.parametrize('flags, admitted, refused', [
+    ({'username': 'admin', 'password': 's3cret'}, [('admin', 's3cret')],
+     [('admin', 'other'), ('Admin', 's3cret'), ('user', 'pass')]),
+    ({'username': 'admin'}, [('admin', '')], [('admin', 'anything'), ('user', 'pass')]),
+    ({'password': 'ignored'}, [('anyone', 'anything'), ('user', 'pass')], [('user', '')]),
+    ({}, [('anyone', 'anything')], [('user', ''), ('', 'pass')])])
+def test_username_and_password_as_vcsim(validator, flags, admitted, refused):
+    running = _simulator(validator, tls=False, **flags)
+    for user, password in admitted:
+        Disconnect(running.connect(user=user, pwd=password))
+    for user, password in refused:
+        with pytest.raises(vim.fault.InvalidLogin):
+            running.connect(user=user, pwd=password)
