@@ -8,12 +8,14 @@
   SOAP answers, gzipped or not;
 - its Simulator is there for setup; as a decorator each call gets a fresh
   one; nested mocks serve the innermost; leaving restores http.client; a
-  closed connection, a bad request and a timeout behave as a socket's.
+  closed connection, a bad request and a timeout behave as a socket's;
+  requests (urllib3) lands there too.
 """
 import gzip
 import http.client
 import socket
 import threading
+import time
 
 import pytest
 from pyVim.connect import Disconnect, SmartConnect
@@ -167,3 +169,20 @@ def test_a_read_times_out_as_a_socket_does():
         connection.sock.sendall(b'GET /about HTTP/1.1\r\nHost: vc\r\n')   # head unfinished
         with pytest.raises(socket.timeout):
             connection.sock.makefile('rb').read(1)
+
+
+@pytest.mark.filterwarnings('ignore::urllib3.exceptions.InsecureRequestWarning')
+def test_requests_lands_there_too(no_sockets):
+    """urllib3 (requests) makes its own sockets: its connections land on the
+    simulator as well, keep-alive included, and a connection the server
+    dropped while idle is told apart and replaced, as over a socket."""
+    requests = pytest.importorskip('requests')
+    with vimsim.mock(http_idle_timeout=0.2):
+        session = requests.Session()
+        about = session.get('https://vc.example.com/about', verify=False)
+        assert about.status_code == 200 and about.json()['apiVersion']
+        assert session.get('https://vc.example.com/debug/vars', verify=False).json()[
+            'objects']['VirtualMachine'] == 4
+        time.sleep(0.5)                       # the server closes the idle connection
+        assert session.get('http://vc.example.com/nothing').status_code == 404
+        assert session.get('https://vc.example.com/about', verify=False).status_code == 200

@@ -1,7 +1,8 @@
 """The in-process mode: ``with vimsim.mock():`` (or ``@vimsim.mock()``)
 lands every http.client connection, so every pyVmomi ``SmartConnect`` and
-``SoapStubAdapter`` to any host and port, on an in-process simulator, with
-no socket and no network, as moto's ``mock_aws`` does for boto3.
+``SoapStubAdapter`` to any host and port, and every urllib3 (``requests``)
+one, on an in-process simulator, with no socket and no network, as moto's
+``mock_aws`` does for boto3.
 
 Only the socket is replaced. A connection's bytes go to the HTTP front's
 own protocol (vimsim.server.http.HttpProtocol, on an in-memory transport) on
@@ -15,8 +16,10 @@ The caller must not be the reactor thread (it would wait on itself).
 import functools
 import http.client
 import io
+import os
 import socket
 import threading
+import weakref
 
 from twisted.internet import reactor
 from twisted.internet.address import IPv4Address
@@ -30,6 +33,11 @@ from vimsim.server.http import HttpFactory
 from vimsim.simulator import Simulator
 from vimsim.testing.server import options_for
 from vimsim.testing.threaded import on_reactor
+
+try:
+    import urllib3.connection as urllib3_connection
+except ImportError:       # requests is no dependency of vimsim
+    urllib3_connection = None
 
 _active = []        # the Mocks started, innermost last: it serves new connections
 _patched = {}       # connection class -> its own connect, while any Mock is active
@@ -56,7 +64,7 @@ class Mock:
         self.factory = HttpFactory(make_app(self.simulator), limits=http_limits(options))
         with _lock:
             if not _active:
-                for cls in (http.client.HTTPConnection, http.client.HTTPSConnection):
+                for cls in _connection_classes():
                     _patched[cls] = cls.__dict__['connect']
                     cls.connect = _connect_in_process
             _active.append(self)
@@ -85,10 +93,21 @@ class Mock:
         return mocked
 
 
+def _connection_classes():
+    """The classes whose `connect` opens a socket: http.client's, and
+    urllib3's, which make their own."""
+    classes = [http.client.HTTPConnection, http.client.HTTPSConnection]
+    if urllib3_connection is not None:
+        classes += [urllib3_connection.HTTPConnection, urllib3_connection.HTTPSConnection]
+    return classes
+
+
 def _connect_in_process(connection):
     """HTTPConnection.connect while a Mock is active: the innermost one's
     simulator at the other end, whatever the host."""
-    secure = isinstance(connection, http.client.HTTPSConnection)
+    secure = isinstance(connection, http.client.HTTPSConnection) or (
+        urllib3_connection is not None
+        and isinstance(connection, urllib3_connection.HTTPSConnection))
     timeout = connection.timeout
     if timeout is socket._GLOBAL_DEFAULT_TIMEOUT:
         timeout = socket.getdefaulttimeout()
@@ -97,13 +116,17 @@ def _connect_in_process(connection):
 
 class InProcessSocket:
     """The client's end of an in-process connection: what http.client uses
-    of a socket (sendall, makefile, close, timeouts). Caller's thread."""
+    of a socket (sendall, makefile, close, timeouts), and a file descriptor
+    (a pipe's) that turns readable once the server closed its end, which is
+    how urllib3 tells a dropped idle connection. Caller's thread."""
 
     def __init__(self, factory, secure, timeout=None):
         self._timeout = timeout
         self._incoming = bytearray()
         self._ended = False           # the server closed its end
         self._closed = False
+        self._ended_signal = os.pipe()
+        self._close_signal = weakref.finalize(self, _close_all, self._ended_signal)
         self._ready = threading.Condition()
         self._transport = InProcessTransport(self, secure)
         on_reactor(self._transport.open, factory)
@@ -118,9 +141,15 @@ class InProcessSocket:
         return io.BufferedReader(_Reader(self))
 
     def close(self):
-        if not self._closed:
+        with self._ready:
+            if self._closed:
+                return
             self._closed = True
-            reactor.callFromThread(self._transport.client_closed)
+            self._close_signal()
+        reactor.callFromThread(self._transport.client_closed)
+
+    def fileno(self):
+        return self._ended_signal[0]
 
     def settimeout(self, timeout):
         self._timeout = timeout
@@ -149,8 +178,15 @@ class InProcessSocket:
 
     def ended(self):
         with self._ready:
+            if not self._ended and not self._closed:
+                os.write(self._ended_signal[1], b'.')
             self._ended = True
             self._ready.notify_all()
+
+
+def _close_all(fds):
+    for fd in fds:
+        os.close(fd)
 
 
 class _Reader(io.RawIOBase):
