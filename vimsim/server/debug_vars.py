@@ -2,12 +2,11 @@
 Go's expvar: the command line, uptime, objects per managed type, sessions,
 property filters, waiting WaitForUpdates calls, SOAP calls by method, resets
 and the process's memory."""
-import json
 import resource
 import sys
 import time
 
-from vimsim.server.http import HttpResponse
+from vimsim.server.json_page import JsonPage
 
 PATH = '/debug/vars'
 
@@ -44,15 +43,6 @@ def _memory():
     return {'rss': resident, 'max_rss': peak}
 
 
-class DebugVars:
-    """GET/HEAD handler of /debug/vars for one simulator (None for other requests)."""
-
-    def __init__(self, simulator):
-        self.simulator = simulator
-
-    def handle(self, request):
-        if request.method not in ('GET', 'HEAD') or request.path != PATH:
-            return None
-        body = json.dumps(debug_vars(self.simulator), indent=2, sort_keys=True) + '\n'
-        return HttpResponse(200, body.encode('utf-8'),
-                            content_type='application/json; charset=utf-8')
+class DebugVars(JsonPage):
+    path = PATH
+    document = staticmethod(debug_vars)
