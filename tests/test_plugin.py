@@ -229,3 +229,16 @@ def test_a_reset_simulator_stays_whole(flags):
     assert {obj.ref.value: obj.type_name for obj in sim.objects} == before
     assert set(vars(sim)) - sim._frame == model_attributes
     on_reactor(sim.close)
+
+
+def test_a_users_file_gives_the_first_account(validator, tmp_path):
+    users = tmp_path / 'users.json'
+    users.write_text('[{"user": "alice", "password": "a-secret"}, '
+                     '{"user": "bob", "password": "b-secret"}]')
+    running = _simulator(validator, tls=False, users=str(users))
+    assert (running.username, running.password) == ('alice', 'a-secret')
+    assert running.govc_env()['GOVC_URL'] == 'http://alice:a-secret@127.0.0.1:%d/sdk' % (
+        running.port)
+    Disconnect(running.connect())
+    with pytest.raises(vim.fault.InvalidLogin):
+        running.connect(user='user', pwd='pass')

@@ -67,6 +67,7 @@ class Simulator:
 
     @property
     def reports_unknown_version(self):
+        """-api-version named a version vimsim does not know (the newest is served)."""
         return self.served_version != self.api_version
 
     def reset(self):
