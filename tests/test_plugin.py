@@ -9,7 +9,8 @@
 - `Simulator.reset` rebuilds exactly what a fresh start builds (every
   property of every object, under the same clock); sessions end with it,
   their waits are answered, model timers of the old model never fire into
-  the new one; with -state a reset is journaled and a restart replays it.
+  the new one; with -state a reset is journaled and a restart replays it;
+  a recorded inventory (-load) resets to the recording.
 """
 import configparser
 import os
@@ -22,6 +23,7 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, all_of, on_reactor
+from tests.test_recording import RECORDING, needs_recording
 from tests.test_state import _differences, _model, _mutations, _settled, _start, _stop
 from vimsim import clock
 from vimsim.options import Options
@@ -241,3 +243,19 @@ def test_a_users_file_gives_the_first_account(validator, tmp_path):
     Disconnect(running.connect())
     with pytest.raises(vim.fault.InvalidLogin):
         running.connect(user='user', pwd='pass')
+
+
+@needs_recording
+def test_a_recorded_inventory_resets_to_the_recording(validator):
+    running = _simulator(validator, tls=False, load=RECORDING)
+    before = on_reactor(lambda: sorted((obj.ref.value, obj.type_name)
+                                       for obj in running.sim.objects))
+    si = running.connect()
+    version = si.content.about.apiVersion
+    si.content.viewManager.CreateContainerView(si.content.rootFolder, [], True)
+    running.reset()
+    assert on_reactor(lambda: sorted((obj.ref.value, obj.type_name)
+                                     for obj in running.sim.objects)) == before
+    si = running.connect()
+    assert si.content.about.apiVersion == version
+    Disconnect(si)
