@@ -24,6 +24,7 @@ from pyVmomi import vim, vmodl
 
 import vimsim.mock
 from tests.conftest import _simulator, on_reactor
+import vimsim.testing.mock
 from vimsim.testing.mock import InProcessSocket
 
 RETRIEVE = (b'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv='
@@ -186,3 +187,18 @@ def test_requests_lands_there_too(no_sockets):
         time.sleep(0.5)                       # the server closes the idle connection
         assert session.get('http://vc.example.com/nothing').status_code == 404
         assert session.get('https://vc.example.com/about', verify=False).status_code == 200
+
+
+def test_leaving_closes_its_connections():
+    with vimsim.mock() as simulator:
+        connection = http.client.HTTPConnection('vc')
+        connection.request('GET', '/about')
+        connection.getresponse().read()
+        mock = vimsim.testing.mock._active[-1]
+        assert len(mock.factory.connections) == 1
+    assert connection.sock.makefile('rb').read() == b''      # the server's end closed
+    deadline = time.monotonic() + 5
+    while on_reactor(lambda: len(mock.factory.connections)) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert on_reactor(lambda: len(mock.factory.connections)) == 0
+    assert not simulator._session_reaper.running

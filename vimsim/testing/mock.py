@@ -45,8 +45,8 @@ _lock = threading.Lock()
 
 
 class Mock:
-    """An in-process simulator that http.client connections land on while
-    it is active. The inventory comes from vcsim's command-line words
+    """An in-process simulator that http.client and urllib3 connections
+    land on while it is active. The inventory comes from vcsim's command-line words
     (``Mock('-esx')``) and Options fields (``Mock(vm=10)``). As a context
     manager it gives its Simulator, for setup and assertions (change it on
     the reactor thread: vimsim.testing.threaded.on_reactor). As a
@@ -77,7 +77,13 @@ class Mock:
                 for cls, connect in _patched.items():
                     cls.connect = connect
                 _patched.clear()
-        on_reactor(self.simulator.close)
+        on_reactor(self._shut_down)
+
+    def _shut_down(self):
+        """As a server going away: its connections close, its simulator stops."""
+        for protocol in list(self.factory.connections):
+            protocol.transport.loseConnection()
+        self.simulator.close()
 
     def __enter__(self):
         return self.start()
