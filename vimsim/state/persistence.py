@@ -18,6 +18,8 @@ brings it forward by replaying the journal. Its records:
   content is kept as DIR/uploads/N, a hard link of the uploaded file, or a
   deletion); the datastores' files themselves (DIR/datastores) are rebuilt
   by the replay at every start.
+- reset: `Simulator.reset` (the pytest plugin's per-test reset) brought the
+  inventory back to what the flags build; replay does the same there.
 
 A record runs under its own time, live and replayed (`clock.frozen`), and
 notes the model's id counters; replay raises each counter past the ids that
@@ -168,6 +170,9 @@ class Persistence:
                 event = self._decode_event(body)
                 self.server.event_manager.post_event(event, user=event.userName,
                                                      chain_id=event.chainId)
+            elif kind == 'reset':
+                self._forget_model()
+                self.server._build_model()
             else:
                 self._diverged(header, 'unknown record')
         except self.server.schema.types['MethodFault'].cls as error:
@@ -333,6 +338,25 @@ class Persistence:
         element = etree.fromstring(body, _PARSER)[0]
         endpoint = self.server.endpoint
         return endpoint.decoder(endpoint.api_version).value(element, 'Event')
+
+    # -- reset ---------------------------------------------------------------------
+    def reset(self, rebuild):
+        """Simulator.reset with -state: journaled, then `rebuild()` under the
+        record's time, as replay runs it; what the inventory build posts or
+        sets is the build's, so not journaled apart (its timers are steps)."""
+        at = clock.microseconds()
+        try:
+            self.journal.append({'kind': 'reset', 't': at, 'ids': self._ids()})
+        except OSError as error:
+            raise unwritable(error) from None
+        self._forget_model()
+        with self._within(STEP), clock.frozen(at):
+            rebuild()
+
+    def _forget_model(self):
+        """What replay holds of the model a reset drops: its timers and sessions."""
+        self._pending.clear()
+        self._sessions.clear()
 
     # -- model timers ---------------------------------------------------------------
     def later(self, seconds, function, *args):

@@ -88,6 +88,10 @@ class PropertyCollector(ManagedObject):
             session.on_close(close)
         return state
 
+    def waiting(self):
+        """How many WaitForUpdates(Ex) calls wait on this collector (/debug/vars)."""
+        return sum(len(state.waiters) for state in self._sessions.values())
+
     def read(self, name, ctx):
         if name == 'filter':
             state = self._sessions.get(ctx.session.key) if ctx.session else None

@@ -279,13 +279,12 @@ class SessionManager(ManagedObject):
         return account.name
 
     def _credentials_ok(self, user, password):
-        if not user or not password:
-            return False
-        if self.username is not None and user != self.username:
-            return False
-        if self.password is not None and password != self.password:
-            return False
-        return True
+        """vcsim's rule: -username (with -password, '' when not given) admits
+        that pair exactly; without it any non-empty pair (-password alone
+        changes nothing)."""
+        if self.username is not None:
+            return user == self.username and password == (self.password or '')
+        return bool(user) and bool(password)
 
     def Logout(self, ctx):
         self._end(ctx.session)
