@@ -88,7 +88,9 @@ def http_limits(opts):
 def make_app(simulator):
     """The HTTP application of ``simulator``: POST /sdk and /sdk/vimService to
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
-    schemas filtered to ``simulator.api_version``) and /about, 404 otherwise."""
+    schemas filtered to ``simulator.api_version``), /about, the vAPI services
+    under /api and /rest, 404 otherwise."""
+    from vimsim.rest.protocol import RestApi
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
     from vimsim.server.documents import Documents
@@ -97,7 +99,7 @@ def make_app(simulator):
     if simulator.options.trace:
         from vimsim.server.trace import traced
         handle_soap = traced(handle_soap, simulator.options.trace_file)
-    return compose(handle_soap, docs, extra=[About(simulator).handle])
+    return compose(handle_soap, docs, extra=[About(simulator).handle, RestApi(simulator).handle])
 
 
 def serve(opts, simulator, reactor=None):

@@ -19,6 +19,7 @@ from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAG
 from vimsim.managed.service.session_manager import SessionManager
 from vimsim.managed.service.updates import ChangeHub
 from vimsim.managed.service.view import ViewManager
+from vimsim.rest.tagging_model import Tagging
 from vimsim.server.endpoint import SoapEndpoint
 from vimsim.state.persistence import Persistence
 
@@ -43,6 +44,8 @@ class Simulator:
         self._esx_vm_counter = 0
         self.persistence = None
         self.time = ModelTime(self)
+        self.started = clock.now()      # the appliance's install time (vimsim/rest/appliance.py)
+        self.tagging = Tagging(self)    # the vAPI tagging service's categories, tags, attachments
         if options.state:   # -state DIR: the journal, replayed once the inventory is built
             self.persistence = Persistence(self, options.state)
         with self.persistence.genesis() if self.persistence else contextlib.nullcontext():

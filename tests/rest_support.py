@@ -1,0 +1,69 @@
+"""Clients of the vAPI doors for the REST tests: plain HTTP (requests) for
+/api and /rest, the vSphere Automation SDK (PyPI's vmware-vcenter) for
+JSON-RPC, and the SDK's own REST deserializer and type converter, which
+read a raw /api or /rest answer exactly as the SDK's bindings expect it."""
+import requests
+import urllib3
+from vmware.vapi.bindings.converter import RestConverter, TypeConverter
+from vmware.vapi.data.serializers.rest import RestSerializer
+from vmware.vapi.protocol.client.http_lib import HTTPResponse
+from vmware.vapi.vsphere.client import create_vsphere_client
+
+SESSION_HEADER = 'vmware-api-session-id'
+urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)   # loopback, self-signed
+
+
+class Door:
+    """Plain HTTP to one simulator's /api and /rest (no proxies, no
+    certificate checks: loopback only)."""
+
+    def __init__(self, running):
+        self.base = '%s://%s:%d' % (running.scheme, running.host, running.port)
+        self.http = requests.Session()
+        self.http.trust_env = False
+        self.http.verify = False
+
+    def request(self, method, path, token=None, **kwargs):
+        headers = dict(kwargs.pop('headers', {}))
+        if token is not None:
+            headers[SESSION_HEADER] = token
+        return self.http.request(method, self.base + path, headers=headers, **kwargs)
+
+    def login(self, user='user', password='pass', form='api'):
+        path = '/api/session' if form == 'api' else '/rest/com/vmware/cis/session'
+        answer = self.request('POST', path, auth=(user, password))
+        assert answer.status_code == (201 if form == 'api' else 200), answer.text
+        return answer.json() if form == 'api' else answer.json()['value']
+
+
+def sdk_client(running, user='user', password='pass'):
+    """A logged-in Automation SDK client (JSON-RPC to POST /api over HTTPS)."""
+    http = requests.Session()
+    http.trust_env = False
+    http.verify = False
+    return create_vsphere_client(server='%s:%d' % (running.host, running.port),
+                                 username=user, password=password, session=http)
+
+
+def sdk_reads(answer, binding_type, form):
+    """What the SDK's bindings read from a raw /api (form 'api') or /rest
+    answer: the output as the binding's Python value, or the standard error
+    it raises. Fails (as the SDK would) on any shape the binding does not
+    expect."""
+    vapi_rest = form == 'rest'
+    response = HTTPResponse(answer.status_code, dict(answer.headers), answer.text)
+    result = RestSerializer.deserialize_response(response, vapi_rest)
+    mode = RestConverter.VAPI_REST if vapi_rest else RestConverter.SWAGGER_REST
+    if result.error is not None:
+        return result.error
+    return TypeConverter.convert_to_python(result.output, binding_type,
+                                           rest_converter_mode=mode)
+
+
+def error_of(answer, form):
+    """The standard error a failed /api or /rest answer carries: (name or
+    error type, default messages)."""
+    body = answer.json()
+    if form == 'rest':
+        return body['type'], [m['default_message'] for m in body['value']['messages']]
+    return body['error_type'], [m['default_message'] for m in body['messages']]
