@@ -1,13 +1,19 @@
 """Clients of the vAPI doors for the REST tests: plain HTTP (requests) for
 /api and /rest, the vSphere Automation SDK (PyPI's vmware-vcenter) for
 JSON-RPC, and the SDK's own REST deserializer and type converter, which
-read a raw /api or /rest answer exactly as the SDK's bindings expect it."""
+read a raw /api or /rest answer exactly as the SDK's bindings expect it.
+
+A test module imports the module-scoped fixtures it uses (`client`, `si`,
+`door`, `token`) over its own `sim`."""
+import pytest
 import requests
 import urllib3
 from vmware.vapi.bindings.converter import RestConverter, TypeConverter
 from vmware.vapi.data.serializers.rest import RestSerializer
 from vmware.vapi.protocol.client.http_lib import HTTPResponse
 from vmware.vapi.vsphere.client import create_vsphere_client
+
+from tests.conftest import logged_in
 
 SESSION_HEADER = 'vmware-api-session-id'
 urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)   # loopback, self-signed
@@ -67,3 +73,26 @@ def error_of(answer, form):
     if form == 'rest':
         return body['type'], [m['default_message'] for m in body['value']['messages']]
     return body['error_type'], [m['default_message'] for m in body['messages']]
+
+
+@pytest.fixture(scope='module')
+def client(sim):
+    """The module's Automation SDK client."""
+    return sdk_client(sim)
+
+
+@pytest.fixture(scope='module')
+def si(sim):
+    """The module's pyVmomi connection (for what /sdk says)."""
+    yield from logged_in(sim)
+
+
+@pytest.fixture(scope='module')
+def door(sim):
+    return Door(sim)
+
+
+@pytest.fixture(scope='module')
+def token(door):
+    """A REST session's token for `door`."""
+    return door.login()

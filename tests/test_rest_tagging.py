@@ -9,8 +9,8 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim
 from vmware.vapi.bindings import type as binding
 
-from tests.conftest import _simulator, all_of, logged_in
-from tests.rest_support import Door, error_of, sdk_client, sdk_reads
+from tests.conftest import _simulator, all_of
+from tests.rest_support import client, door, error_of, sdk_reads, si, token  # noqa: F401
 
 SINGLE = CategoryModel.Cardinality.SINGLE
 MULTIPLE = CategoryModel.Cardinality.MULTIPLE
@@ -20,26 +20,6 @@ MULTIPLE = CategoryModel.Cardinality.MULTIPLE
 def sim(validator):
     """HTTPS, a simulator of its own (8 VMs per pool): the tests create tags."""
     return _simulator(validator, vm=8)
-
-
-@pytest.fixture(scope='module')
-def client(sim):
-    return sdk_client(sim)
-
-
-@pytest.fixture(scope='module')
-def si(sim):
-    yield from logged_in(sim)
-
-
-@pytest.fixture(scope='module')
-def door(sim):
-    return Door(sim)
-
-
-@pytest.fixture(scope='module')
-def token(door):
-    return door.login()
 
 
 def _vm(si, index=0):

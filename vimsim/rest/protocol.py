@@ -28,7 +28,7 @@ from vimsim.managed.base import Context
 from vimsim.rest import appliance, session as session_service, tagging, vcenter
 from vimsim.rest.errors import VapiError, invalid_argument, unauthenticated
 from vimsim.rest.service import OPERATIONS
-from vimsim.rest.types import BadValue, Boolean, Integer, List, Optional, Struct
+from vimsim.rest.types import BadValue, Boolean, Integer, List, Optional
 from vimsim.server.endpoint import session_cookie
 from vimsim.server.http import HttpResponse
 

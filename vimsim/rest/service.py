@@ -40,13 +40,8 @@ class Operation:
     body: str = None     # /api: the parameter that is the whole body
     anonymous: bool = False   # may be called without a session (session create)
 
-    @property
-    def input(self):
-        """The JSON-RPC input structure."""
-        return Struct('operation-input', self.params)
-
-    def path_params(self, template):
-        return [name for name in self.params if '{%s}' % name in template]
+    def __post_init__(self):
+        self.input = Struct('operation-input', self.params)   # all parameters, as JSON-RPC has them
 
 
 class Service:

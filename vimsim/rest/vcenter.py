@@ -114,12 +114,16 @@ def _matches(value, wanted):
     return value in wanted
 
 
-def _filter_spec(service_id, fields):
-    return Optional(Struct(service_id + '.filter_spec', fields))
-
-
-def _list(service, summary_type, listing, filter_fields):
-    service.operation('list', 'GET', params={'filter': _filter_spec(service.id, filter_fields)},
+def _list(service, types, id_filter, summary_type, summarize, filters):
+    """Register `service`'s list of the objects of `types`: its filter has
+    the identifiers (`id_filter`), the names, and `filters` (field ->
+    (vAPI type, reader)); `summarize(call, obj)` answers each object kept."""
+    fields = {id_filter: (IDS, lambda call, obj: obj.ref.value),
+              'names': (NAMES, lambda call, obj: obj.name), **filters}
+    spec = Struct(service.id + '.filter_spec',
+                  {name: vapi_type for name, (vapi_type, _) in fields.items()})
+    listing = Listing(types, {name: reader for name, (_, reader) in fields.items()}, summarize)
+    service.operation('list', 'GET', params={'filter': Optional(spec)},
                       output=List(summary_type))(listing)
 
 
@@ -138,25 +142,18 @@ def _vm_host(call, obj):
     return _moid(_read(call, obj, 'runtime.host'))
 
 
-_list(vm, VM_SUMMARY, Listing(
-    ['VirtualMachine'],
-    {'vms': lambda call, obj: obj.ref.value,
-     'names': lambda call, obj: obj.name,
-     'folders': _parent,
-     'datacenters': _datacenter,
-     'hosts': _vm_host,
-     'clusters': lambda call, obj: _cluster_of_host(
-         call, call.server.objects.get(_read(call, obj, 'runtime.host'))),
-     'resource_pools': lambda call, obj: _moid(_read(call, obj, 'resourcePool')),
-     'power_states': _vm_power},
-    lambda call, obj: {'vm': obj.ref.value, 'name': obj.name,
-                       'power_state': _vm_power(call, obj),
-                       'cpu_count': _read(call, obj, 'config.hardware.numCPU'),
-                       'memory_size_MiB': _read(call, obj, 'config.hardware.memoryMB')}),
-      {'vms': IDS, 'names': NAMES, 'folders': IDS,
-       'datacenters': IDS, 'hosts': IDS,
-       'clusters': IDS, 'resource_pools': IDS,
-       'power_states': Optional(Set(POWER_STATE))})
+_list(vm, ['VirtualMachine'], 'vms', VM_SUMMARY,
+      lambda call, obj: {'vm': obj.ref.value, 'name': obj.name,
+                         'power_state': _vm_power(call, obj),
+                         'cpu_count': _read(call, obj, 'config.hardware.numCPU'),
+                         'memory_size_MiB': _read(call, obj, 'config.hardware.memoryMB')},
+      {'folders': (IDS, _parent),
+       'datacenters': (IDS, _datacenter),
+       'hosts': (IDS, _vm_host),
+       'clusters': (IDS, lambda call, obj: _cluster_of_host(
+           call, call.server.objects.get(_read(call, obj, 'runtime.host')))),
+       'resource_pools': (IDS, lambda call, obj: _moid(_read(call, obj, 'resourcePool'))),
+       'power_states': (Optional(Set(POWER_STATE)), _vm_power)})
 
 # -- VM power ---------------------------------------------------------------------------
 power = Service('com.vmware.vcenter.vm.power', '/vcenter/vm/{vm}/power')
@@ -263,29 +260,22 @@ def _host_uuid(call, obj):
     return _read(call, obj, 'hardware.systemInfo.uuid')
 
 
-_list(host, HOST_SUMMARY, Listing(
-    ['HostSystem'],
-    {'hosts': lambda call, obj: obj.ref.value,
-     'names': lambda call, obj: obj.name,
-     'folders': lambda call, obj: _parent(call, call.server.objects.get(
-         _read(call, obj, 'parent'))),
-     'datacenters': _datacenter,
-     'standalone': lambda call, obj: _cluster_of_host(call, obj) is None,
-     'clusters': _cluster_of_host,
-     'connection_states': _host_connection,
-     'host_uuids': _host_uuid},
-    lambda call, obj: {
-        'host': obj.ref.value, 'name': obj.name,
-        'connection_state': _host_connection(call, obj),
-        # vCenter reports power and uuid of connected hosts only
-        'power_state': VIM_HOST_POWER_STATES[_read(call, obj, 'runtime.powerState')]
-        if _host_connection(call, obj) == 'CONNECTED' else None,
-        'host_uuid': _host_uuid(call, obj)
-        if _host_connection(call, obj) == 'CONNECTED' else None}),
-      {'hosts': IDS, 'names': NAMES, 'folders': IDS,
-       'datacenters': IDS, 'standalone': Optional(Boolean),
-       'clusters': IDS, 'connection_states': Optional(Set(CONNECTION_STATE)),
-       'host_uuids': NAMES})
+_list(host, ['HostSystem'], 'hosts', HOST_SUMMARY,
+      lambda call, obj: {
+          'host': obj.ref.value, 'name': obj.name,
+          'connection_state': _host_connection(call, obj),
+          # vCenter reports power and uuid of connected hosts only
+          'power_state': VIM_HOST_POWER_STATES[_read(call, obj, 'runtime.powerState')]
+          if _host_connection(call, obj) == 'CONNECTED' else None,
+          'host_uuid': _host_uuid(call, obj)
+          if _host_connection(call, obj) == 'CONNECTED' else None},
+      {'folders': (IDS, lambda call, obj: _parent(call, call.server.objects.get(
+          _read(call, obj, 'parent')))),
+       'datacenters': (IDS, _datacenter),
+       'standalone': (Optional(Boolean), lambda call, obj: _cluster_of_host(call, obj) is None),
+       'clusters': (IDS, _cluster_of_host),
+       'connection_states': (Optional(Set(CONNECTION_STATE)), _host_connection),
+       'host_uuids': (NAMES, _host_uuid)})
 
 # -- datastores -------------------------------------------------------------------------
 datastore = Service('com.vmware.vcenter.datastore', '/vcenter/datastore')
@@ -302,20 +292,14 @@ def _datastore_type(call, obj):
     return _read(call, obj, 'summary.type').upper()
 
 
-_list(datastore, DATASTORE_SUMMARY, Listing(
-    ['Datastore'],
-    {'datastores': lambda call, obj: obj.ref.value,
-     'names': lambda call, obj: obj.name,
-     'types': _datastore_type,
-     'folders': _parent,
-     'datacenters': _datacenter},
-    lambda call, obj: {'datastore': obj.ref.value, 'name': obj.name,
-                       'type': _datastore_type(call, obj),
-                       'free_space': _read(call, obj, 'summary.freeSpace'),
-                       'capacity': _read(call, obj, 'summary.capacity')}),
-      {'datastores': IDS, 'names': NAMES,
-       'types': Optional(Set(DATASTORE_TYPE)), 'folders': IDS,
-       'datacenters': IDS})
+_list(datastore, ['Datastore'], 'datastores', DATASTORE_SUMMARY,
+      lambda call, obj: {'datastore': obj.ref.value, 'name': obj.name,
+                         'type': _datastore_type(call, obj),
+                         'free_space': _read(call, obj, 'summary.freeSpace'),
+                         'capacity': _read(call, obj, 'summary.capacity')},
+      {'types': (Optional(Set(DATASTORE_TYPE)), _datastore_type),
+       'folders': (IDS, _parent),
+       'datacenters': (IDS, _datacenter)})
 
 
 @datastore.operation('get', 'GET', '/{datastore}', params={'datastore': Id},
@@ -335,18 +319,12 @@ network = Service('com.vmware.vcenter.network', '/vcenter/network')
 NETWORK_SUMMARY = Struct('com.vmware.vcenter.network.summary', {
     'network': Id, 'name': String, 'type': NETWORK_TYPE})
 
-_list(network, NETWORK_SUMMARY, Listing(
-    list(NETWORK_TYPES),
-    {'networks': lambda call, obj: obj.ref.value,
-     'names': lambda call, obj: obj.name,
-     'types': lambda call, obj: NETWORK_TYPES[obj.type_name],
-     'folders': _parent,
-     'datacenters': _datacenter},
-    lambda call, obj: {'network': obj.ref.value, 'name': obj.name,
-                       'type': NETWORK_TYPES[obj.type_name]}),
-      {'networks': IDS, 'names': NAMES,
-       'types': Optional(Set(NETWORK_TYPE)), 'folders': IDS,
-       'datacenters': IDS})
+_list(network, list(NETWORK_TYPES), 'networks', NETWORK_SUMMARY,
+      lambda call, obj: {'network': obj.ref.value, 'name': obj.name,
+                         'type': NETWORK_TYPES[obj.type_name]},
+      {'types': (Optional(Set(NETWORK_TYPE)), lambda call, obj: NETWORK_TYPES[obj.type_name]),
+       'folders': (IDS, _parent),
+       'datacenters': (IDS, _datacenter)})
 
 # -- clusters ---------------------------------------------------------------------------
 cluster = Service('com.vmware.vcenter.cluster', '/vcenter/cluster')
@@ -354,18 +332,13 @@ CLUSTER_SUMMARY = Struct('com.vmware.vcenter.cluster.summary', {
     'cluster': Id, 'name': String, 'ha_enabled': Boolean, 'drs_enabled': Boolean})
 CLUSTER_INFO = Struct('com.vmware.vcenter.cluster.info', {'name': String, 'resource_pool': Id})
 
-_list(cluster, CLUSTER_SUMMARY, Listing(
-    ['ClusterComputeResource'],
-    {'clusters': lambda call, obj: obj.ref.value,
-     'names': lambda call, obj: obj.name,
-     'folders': _parent,
-     'datacenters': _datacenter},
-    lambda call, obj: {
-        'cluster': obj.ref.value, 'name': obj.name,
-        'ha_enabled': bool(_read(call, obj, 'configurationEx.dasConfig.enabled')),
-        'drs_enabled': bool(_read(call, obj, 'configurationEx.drsConfig.enabled'))}),
-      {'clusters': IDS, 'names': NAMES,
-       'folders': IDS, 'datacenters': IDS})
+_list(cluster, ['ClusterComputeResource'], 'clusters', CLUSTER_SUMMARY,
+      lambda call, obj: {
+          'cluster': obj.ref.value, 'name': obj.name,
+          'ha_enabled': bool(_read(call, obj, 'configurationEx.dasConfig.enabled')),
+          'drs_enabled': bool(_read(call, obj, 'configurationEx.drsConfig.enabled'))},
+      {'folders': (IDS, _parent),
+       'datacenters': (IDS, _datacenter)})
 
 
 @cluster.operation('get', 'GET', '/{cluster}', params={'cluster': Id}, output=CLUSTER_INFO)
@@ -382,14 +355,9 @@ DATACENTER_INFO = Struct('com.vmware.vcenter.datacenter.info', {
     'name': String, 'datastore_folder': Id, 'host_folder': Id, 'network_folder': Id,
     'vm_folder': Id})
 
-_list(datacenter, DATACENTER_SUMMARY, Listing(
-    ['Datacenter'],
-    {'datacenters': lambda call, obj: obj.ref.value,
-     'names': lambda call, obj: obj.name,
-     'folders': _parent},
-    lambda call, obj: {'datacenter': obj.ref.value, 'name': obj.name}),
-      {'datacenters': IDS, 'names': NAMES,
-       'folders': IDS})
+_list(datacenter, ['Datacenter'], 'datacenters', DATACENTER_SUMMARY,
+      lambda call, obj: {'datacenter': obj.ref.value, 'name': obj.name},
+      {'folders': (IDS, _parent)})
 
 
 @datacenter.operation('get', 'GET', '/{datacenter}', params={'datacenter': Id},
@@ -416,18 +384,12 @@ def _folder_type(call, obj):
     return None
 
 
-_list(folder, FOLDER_SUMMARY, Listing(
-    ['Folder'],
-    {'folders': lambda call, obj: obj.ref.value,
-     'names': lambda call, obj: obj.name,
-     'type': _folder_type,
-     'parent_folders': _parent,
-     'datacenters': _datacenter},
-    lambda call, obj: {'folder': obj.ref.value, 'name': obj.name,
-                       'type': _folder_type(call, obj)}),
-      {'folders': IDS, 'names': NAMES,
-       'type': Optional(FOLDER_TYPE), 'parent_folders': IDS,
-       'datacenters': IDS})
+_list(folder, ['Folder'], 'folders', FOLDER_SUMMARY,
+      lambda call, obj: {'folder': obj.ref.value, 'name': obj.name,
+                         'type': _folder_type(call, obj)},
+      {'type': (Optional(FOLDER_TYPE), _folder_type),
+       'parent_folders': (IDS, _parent),
+       'datacenters': (IDS, _datacenter)})
 
 # -- resource pools ---------------------------------------------------------------------
 resource_pool = Service('com.vmware.vcenter.resource_pool', '/vcenter/resource-pool')
@@ -460,19 +422,12 @@ def _parent_pool(call, obj):
         'ResourcePool', 'VirtualApp') else None
 
 
-_list(resource_pool, RESOURCE_POOL_SUMMARY, Listing(
-    ['ResourcePool'],
-    {'resource_pools': lambda call, obj: obj.ref.value,
-     'names': lambda call, obj: obj.name,
-     'parent_resource_pools': _parent_pool,
-     'datacenters': _datacenter,
-     'hosts': _owner_hosts,
-     'clusters': _owner_cluster},
-    lambda call, obj: {'resource_pool': obj.ref.value, 'name': obj.name}),
-      {'resource_pools': IDS, 'names': NAMES,
-       'parent_resource_pools': IDS,
-       'datacenters': IDS, 'hosts': IDS,
-       'clusters': IDS})
+_list(resource_pool, ['ResourcePool'], 'resource_pools', RESOURCE_POOL_SUMMARY,
+      lambda call, obj: {'resource_pool': obj.ref.value, 'name': obj.name},
+      {'parent_resource_pools': (IDS, _parent_pool),
+       'datacenters': (IDS, _datacenter),
+       'hosts': (IDS, _owner_hosts),
+       'clusters': (IDS, _owner_cluster)})
 
 
 def _allocation(allocation):
