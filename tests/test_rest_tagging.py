@@ -10,7 +10,7 @@ from pyVmomi import vim
 from vmware.vapi.bindings import type as binding
 
 from tests.conftest import _simulator, all_of
-from tests.rest_support import client, door, error_of, sdk_reads, si, token  # noqa: F401
+from tests.rest_support import Door, client, door, error_of, sdk_reads, si, token  # noqa: F401
 
 SINGLE = CategoryModel.Cardinality.SINGLE
 MULTIPLE = CategoryModel.Cardinality.MULTIPLE
@@ -259,3 +259,34 @@ def test_http_errors(door, token, form):
     unknown_action = door.request('POST', prefix + '/tag-association?%saction=nope'
                                   % ('' if form == 'api' else '~'), token, json={})
     assert unknown_action.status_code == 404
+
+
+def test_state_keeps_what_rest_changed(validator, tmp_path):
+    """With -state, tags, attachments and a power change made through REST
+    are journaled and replayed: the restarted simulator serves the same
+    model (same ids), as /sdk and REST both read it."""
+    from tests.test_state import _restarted, _start, _stop, _stopped
+    first = _start(validator, tmp_path)
+    door = Door(first)
+    token = door.login()
+    category_id = door.request('POST', '/api/cis/tagging/category', token, json={
+        'name': 'kept', 'description': '', 'cardinality': 'SINGLE',
+        'associable_types': ['VirtualMachine']}).json()
+    tag_id = door.request('POST', '/api/cis/tagging/tag', token, json={
+        'name': 'kept-tag', 'description': '', 'category_id': category_id}).json()
+    vm = door.request('GET', '/api/vcenter/vm?power_states=POWERED_ON', token).json()[0]['vm']
+    target = {'object_id': {'type': 'VirtualMachine', 'id': vm}}
+    association = '/api/cis/tagging/tag-association/%s?action=' % tag_id
+    assert door.request('POST', association + 'attach', token, json=target).status_code == 204
+    assert door.request('POST', '/api/vcenter/vm/%s/power/stop' % vm, token).status_code == 204
+    second = _restarted(validator, tmp_path, _stopped(first))
+    door = Door(second)
+    token = door.login()
+    listed = door.request('POST', '/api/cis/tagging/tag-association?action=list-attached-tags',
+                          token, json=target).json()
+    assert listed == [tag_id]
+    assert door.request('GET', '/api/cis/tagging/category/' + category_id, token).json()[
+        'name'] == 'kept'
+    assert door.request('GET', '/api/vcenter/vm/%s/power' % vm, token).json()['state'] == \
+        'POWERED_OFF'
+    _stop(second)

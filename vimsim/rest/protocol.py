@@ -13,6 +13,10 @@
 A REST session is a vCenter session (the SessionManager's): its token is
 the session's cookie, so it also serves as `vmware_soap_session` on /sdk,
 and a SOAP session's cookie serves as `vmware-api-session-id` here.
+
+With -state, a call that may change the model is journaled as a `rest`
+record (`journal_body`) and `replay` runs it again at the next start; no
+answer leaves before the records it may reflect are on disk.
 """
 import base64
 import binascii
@@ -32,7 +36,7 @@ from vimsim.rest.types import BadValue, Boolean, Integer, List, Optional
 from vimsim.server.endpoint import session_cookie
 from vimsim.server.http import HttpResponse
 
-__all__ = ['RestApi', 'SESSION_HEADER']
+__all__ = ['RestApi', 'SESSION_HEADER', 'replay', 'journal_body']
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +110,22 @@ class RestApi:
     def handle(self, request):
         path = request.path
         if path in ('/api', '/api/') and request.method == 'POST':
-            return self._jsonrpc(request)
-        if path.startswith('/api/'):
-            return self._http(request, 'api')
-        if path.startswith('/rest/'):
-            return self._http(request, 'rest')
-        return None
+            response = self._jsonrpc(request)
+        elif path.startswith('/api/'):
+            response = self._http(request, 'api')
+        elif path.startswith('/rest/'):
+            response = self._http(request, 'rest')
+        else:
+            return None
+        persistence = self.server.persistence
+        if persistence is None:
+            return response
+        durable = defer.maybeDeferred(lambda: response).addCallback(
+            persistence.journal.when_durable)
+        return durable.addErrback(lambda failure: _json_response(500, {
+            'error_type': 'INTERNAL_SERVER_ERROR', 'messages': [{
+                'id': 'vimsim.state.unwritable', 'args': [],
+                'default_message': 'The state journal cannot be written.'}]}))
 
     # -- sessions and credentials -------------------------------------------------
     def _session(self, token):
@@ -175,7 +189,12 @@ class RestApi:
     def _call(self, operation, session, credentials, request, params):
         if session is not None:
             session.touch()
-        return operation.handler(Call(self.server, session, credentials, request), **params)
+        call = Call(self.server, session, credentials, request)
+        persistence = self.server.persistence
+        if persistence is None or not operation.changes_model:
+            return operation.handler(call, **params)
+        return persistence.run_journaled(call.ctx, lambda: operation.handler(call, **params),
+                                         'rest', journal_body(operation, params))
 
     # -- /api and /rest -----------------------------------------------------------------
     def _http(self, request, form):
@@ -220,6 +239,21 @@ class RestApi:
             result.addCallbacks(success, lambda f: failed(f.value))
             return result
         return success(result)
+
+
+def journal_body(operation, params):
+    """A journaled call: its operation and its arguments in JSON-RPC form
+    (which keeps every vAPI type)."""
+    return json.dumps({'service': operation.service, 'operation': operation.name,
+                       'input': operation.input.to_jsonrpc(params)}).encode('utf-8')
+
+
+def replay(server, session, body):
+    """Run a journaled call again (vimsim/state), in `session`."""
+    record = json.loads(body)
+    operation = OPERATIONS[record['service'], record['operation']]
+    params = operation.input.from_jsonrpc(record['input'])
+    return operation.handler(Call(server, session, None, None), **params)
 
 
 def _typed(result, encode):

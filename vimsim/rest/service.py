@@ -42,6 +42,9 @@ class Operation:
 
     def __post_init__(self):
         self.input = Struct('operation-input', self.params)   # all parameters, as JSON-RPC has them
+        # -state journals what may change the model: not reads, not sessions (a restart ends them)
+        self.changes_model = not (self.name.startswith(('get', 'list'))
+                                  or self.service == 'com.vmware.cis.session')
 
 
 class Service:

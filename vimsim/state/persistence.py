@@ -14,6 +14,8 @@ brings it forward by replaying the journal. Its records:
   by its sequence number.
 - event: an event that no journaled call or step posted (logins, logouts,
   expired sessions), by value.
+- rest: a vAPI call (vimsim/rest) that may change what is kept: its service,
+  operation and arguments (`protocol.journal_body`), the user and the time.
 
 A record runs under its own time, live and replayed (`clock.frozen`), and
 notes the model's id counters; replay raises each counter past the ids that
@@ -46,6 +48,8 @@ from twisted.internet import defer, reactor
 from vimsim import clock
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.service.session_manager import Session
+from vimsim.rest.errors import VapiError
+from vimsim.rest.protocol import replay as replay_rest
 from vimsim.soap import encode
 from vimsim.soap.fault import fault
 from vimsim.state.journal import Journal
@@ -153,6 +157,8 @@ class Persistence:
                     self._diverged(header, 'no such timer was set')
                 else:
                     step.function(*step.args)
+            elif kind == 'rest':
+                replay_rest(self.server, self._session(header['user']), body)
             elif kind == 'event':
                 event = self._decode_event(body)
                 self.server.event_manager.post_event(event, user=event.userName,
@@ -161,6 +167,8 @@ class Persistence:
                 self._diverged(header, 'unknown record')
         except self.server.schema.types['MethodFault'].cls as error:
             self._diverged(header, 'it answers %s' % error._type.name)
+        except VapiError as error:
+            self._diverged(header, 'it answers %s' % error.name)
         except Exception as error:
             log.exception('replaying %s', header)
             self._diverged(header, 'internal error %r' % error)
@@ -242,6 +250,11 @@ class Persistence:
         return kept
 
     def _run_call(self, ctx, method, args):
+        return self.run_journaled(ctx, lambda: method(ctx, **args), 'call', ctx.request.body)
+
+    def run_journaled(self, ctx, run, kind, body):
+        """run(), journaled as a record of `kind` holding `body` (bytes) once
+        it has answered (a vim fault or a vAPI error: nothing is kept)."""
         if self.journal.failure is not None:
             raise unwritable(self.journal.failure)
         at = clock.microseconds()
@@ -251,13 +264,12 @@ class Persistence:
         kept = False
         try:
             with self._within(posted), clock.frozen(at):
-                result = method(ctx, **args)
+                result = run()
             if not _session_held(result):
                 try:
                     self.journal.append(
-                        {'kind': 'call', 't': at, 'ids': ids, 'user': user,
-                         'version': self.server.schema.version_name(ctx.version)},
-                        ctx.request.body)
+                        {'kind': kind, 't': at, 'ids': ids, 'user': user,
+                         'version': self.server.schema.version_name(ctx.version)}, body)
                 except OSError as error:
                     raise unwritable(error) from None
                 kept = True
