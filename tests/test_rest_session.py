@@ -183,3 +183,11 @@ def test_junk_never_answers_internal_errors(sim, door):
                 assert error is None or 'com.vmware.vapi.std.errors.internal_server_error' \
                     not in error['ERROR'], (operation.service, operation.name, arguments)
     assert door.request('GET', '/api/session', token).status_code == 200
+
+
+def test_esx_has_no_vapi_services(esx):
+    """A standalone ESXi serves no vAPI: /api and /rest are not there."""
+    door = Door(esx)
+    assert door.request('POST', '/api/session', auth=('root', 'pass')).status_code == 404
+    assert door.request('POST', '/rest/com/vmware/cis/session',
+                        auth=('root', 'pass')).status_code == 404

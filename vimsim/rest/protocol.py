@@ -101,7 +101,8 @@ def _not_found(path):
 
 class RestApi:
     """The /api and /rest handler of one simulator: `handle` answers their
-    requests and returns None for any other path."""
+    requests and returns None for any other path, and for every path on a
+    simulated ESXi, which has no vAPI services."""
 
     def __init__(self, server):
         self.server = server
@@ -109,6 +110,8 @@ class RestApi:
 
     def handle(self, request):
         path = request.path
+        if self.server.esx:
+            return None
         if path in ('/api', '/api/') and request.method == 'POST':
             response = self._jsonrpc(request)
         elif path.startswith('/api/'):
@@ -176,13 +179,8 @@ class RestApi:
             session = self._session(_secret_text(security.get('sessionId')))
         elif security.get('schemeId') == USER_PASS_SCHEME:
             credentials = (security.get('userName'), _secret_text(security.get('password')))
-        if session is None and not operation.anonymous:
-            raise unauthenticated()
-        try:
-            arguments = operation.input.from_jsonrpc(params.get('input'))
-        except BadValue as bad:
-            raise invalid_argument('Invalid argument %s: %s' % (bad.where, bad.problem),
-                                   bad.where) from None
+        arguments = _arguments(operation, session, operation.input.from_jsonrpc,
+                               lambda: params.get('input'))
         result = self._call(operation, session, credentials, request, arguments)
         return _typed(result, lambda value: operation.output.to_jsonrpc(value))
 
@@ -206,14 +204,9 @@ class RestApi:
             operation, arguments = self.routes[form].match(request.method, request.path, action)
             session = self._http_session(request, form)
             credentials = _basic_credentials(request.headers.get('authorization'))
-            params = _http_arguments(operation, form, arguments, query, request.body)
-            if session is None and not operation.anonymous:
-                raise unauthenticated()
-            try:
-                decoded = operation.input.from_rest(params)
-            except BadValue as bad:
-                raise invalid_argument('Invalid argument %s: %s' % (bad.where, bad.problem),
-                                       bad.where) from None
+            decoded = _arguments(operation, session, operation.input.from_rest,
+                                 lambda: _http_arguments(operation, form, arguments, query,
+                                                         request.body))
             result = self._call(operation, session, credentials, request, decoded)
             return _typed(result, lambda value: (operation, value))
 
@@ -239,6 +232,19 @@ class RestApi:
             result.addCallbacks(success, lambda f: failed(f.value))
             return result
         return success(result)
+
+
+def _arguments(operation, session, decode, given):
+    """The decoded arguments of a call, `decode(given())`, once the call
+    may be made: unauthenticated without a session (before anything of the
+    request is read), invalid_argument for what does not fit the types."""
+    if session is None and not operation.anonymous:
+        raise unauthenticated()
+    try:
+        return decode(given())
+    except BadValue as bad:
+        raise invalid_argument('Invalid argument %s: %s' % (bad.where, bad.problem),
+                               bad.where) from None
 
 
 def journal_body(operation, params):
