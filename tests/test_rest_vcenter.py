@@ -7,7 +7,8 @@ from com.vmware.appliance.system_client import Version
 from com.vmware.vapi.std.errors_client import (AlreadyInDesiredState, NotAllowedInCurrentState,
                                                NotFound)
 from com.vmware.vcenter.vm_client import Power
-from com.vmware.vcenter_client import VM, Folder, Host, Network, ResourcePool
+from com.vmware.vcenter_client import (VM, Cluster, Datacenter, Datastore, Folder, Host,
+                                       Network, ResourcePool)
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 from vmware.vapi.bindings import type as binding
@@ -207,3 +208,20 @@ def test_missing_session_and_unknown_paths(door, token):
     assert door.request('GET', '/api/vcenter/no-such-thing', token).status_code == 404
     assert door.request('DELETE', '/api/vcenter/vm', token).status_code == 404
     assert door.request('GET', '/rest/vcenter/vm/vm-1/power/start', token).status_code == 404
+
+
+LISTS = [('vm', VM), ('host', Host), ('datastore', Datastore), ('network', Network),
+         ('cluster', Cluster), ('datacenter', Datacenter), ('folder', Folder),
+         ('resource-pool', ResourcePool)]
+
+
+@pytest.mark.parametrize('form', ['api', 'rest'])
+@pytest.mark.parametrize('path, service', LISTS, ids=[path for path, _ in LISTS])
+def test_every_list_reads_as_the_bindings_expect(client, door, token, form, path, service):
+    """Each /api and /rest list answer, read by the SDK's REST deserializer
+    with the bindings' summary type, is what the SDK's JSON-RPC list says."""
+    answer = door.request('GET', '/%s/vcenter/%s' % (form, path), token)
+    assert answer.status_code == 200
+    read = sdk_reads(answer, binding.ListType(service.Summary.get_binding_type()), form)
+    stub_name = {'vm': 'VM', 'resource-pool': 'ResourcePool'}.get(path, path.capitalize())
+    assert read == getattr(client.vcenter, stub_name).list()
