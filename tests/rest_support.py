@@ -11,7 +11,7 @@ import urllib3
 from vmware.vapi.bindings.converter import RestConverter, TypeConverter
 from vmware.vapi.data.serializers.rest import RestSerializer
 from vmware.vapi.protocol.client.http_lib import HTTPResponse
-from vmware.vapi.vsphere.client import create_vsphere_client
+from vmware.vapi.vsphere.client import VsphereClient
 
 from tests.conftest import logged_in
 
@@ -42,13 +42,24 @@ class Door:
         return answer.json() if form == 'api' else answer.json()['value']
 
 
+class _Client(VsphereClient):
+    """The SDK's client without its __del__, which logs out over HTTP: run
+    by a garbage collection on the reactor thread, that request would wait
+    forever for the server it blocks. Sessions left open simply expire."""
+
+    def __del__(self):
+        pass
+
+
 def sdk_client(running, user='user', password='pass'):
-    """A logged-in Automation SDK client (JSON-RPC to POST /api over HTTPS)."""
+    """A logged-in Automation SDK client (JSON-RPC to POST /api over HTTPS),
+    as `create_vsphere_client` makes it."""
     http = requests.Session()
     http.trust_env = False
     http.verify = False
-    return create_vsphere_client(server='%s:%d' % (running.host, running.port),
-                                 username=user, password=password, session=http)
+    return _Client(session=http, server='%s:%d' % (running.host, running.port),
+                   username=user, password=password, bearer_token=None, hok_token=None,
+                   private_key=None)
 
 
 def sdk_reads(answer, binding_type, form):
