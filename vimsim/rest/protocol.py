@@ -110,16 +110,17 @@ class RestApi:
 
     def handle(self, request):
         path = request.path
-        if self.server.esx:
-            return None
         if path in ('/api', '/api/') and request.method == 'POST':
-            response = self._jsonrpc(request)
+            form = 'jsonrpc'
         elif path.startswith('/api/'):
-            response = self._http(request, 'api')
+            form = 'api'
         elif path.startswith('/rest/'):
-            response = self._http(request, 'rest')
+            form = 'rest'
         else:
             return None
+        if self.server.esx:
+            return None
+        response = self._jsonrpc(request) if form == 'jsonrpc' else self._http(request, form)
         persistence = self.server.persistence
         if persistence is None:
             return response
