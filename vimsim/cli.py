@@ -119,8 +119,10 @@ def http_limits(opts):
 def make_app(simulator):
     """The HTTP application of ``simulator``: POST /sdk and /sdk/vimService to
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
-    schemas filtered to ``simulator.api_version``), /about, /debug/vars and
-    /folder (datastore files), 404 otherwise."""
+    schemas filtered to ``simulator.api_version``), /about, /debug/vars,
+    /folder (datastore files), the vAPI services under /api and /rest, 404
+    otherwise."""
+    from vimsim.rest.protocol import RestApi
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
     from vimsim.server.debug_vars import DebugVars
@@ -133,7 +135,8 @@ def make_app(simulator):
         handle_soap = traced(handle_soap, simulator.options.trace_file)
     folder = Folder(simulator)
     return compose(handle_soap, docs,
-                   extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle],
+                   extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
+                          RestApi(simulator).handle],
                    body_sink=folder.body_sink)
 
 

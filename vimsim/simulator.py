@@ -27,6 +27,7 @@ from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAG
 from vimsim.managed.service.session_manager import SessionManager
 from vimsim.managed.service.updates import ChangeHub
 from vimsim.managed.service.view import ViewManager
+from vimsim.rest.tagging_model import Tagging
 from vimsim.server.endpoint import SoapEndpoint
 from vimsim.state.persistence import Persistence
 
@@ -51,6 +52,7 @@ class Simulator:
         self._uuid_seed = uuid.UUID('5c0ffee0-0000-4000-8000-000000000000')
         self.persistence = None
         self.time = ModelTime(self)
+        self.install_time = clock.now()   # the appliance's (vimsim/rest/appliance.py)
         if options.state:   # -state DIR: the journal, replayed once the inventory is built
             self.persistence = Persistence(self, options.state)
         self._session_reaper = task.LoopingCall(self._expire_idle_sessions)
@@ -104,6 +106,7 @@ class Simulator:
             delattr(self, name)
         self.changes = ChangeHub()
         self.objects = Registry(self.changes)
+        self.tagging = Tagging(self)    # the vAPI tagging service's categories, tags, attachments
         self._uuid_counter = 0
         self._esx_vm_counter = 0
         self.service_instance = self._build_service()

@@ -73,7 +73,6 @@ class ManagedEntity(ExtensibleManagedObject):
     alarmActionsEnabled = True
     permission = ()
     recentTask = ()
-    tag = ()
     declaredAlarmState = ()
     disabledMethod = ()
     triggeredAlarmState = ()
@@ -85,6 +84,11 @@ class ManagedEntity(ExtensibleManagedObject):
         self.parent = parent.ref if parent is not None else None
 
     customValue = ExtensibleManagedObject.value
+
+    @property
+    def tag(self):
+        """The vAPI tags attached to this entity (the simulator's tagging model)."""
+        return self.server.tagging.entity_tags(self)
 
     def read(self, name, ctx):
         if name == 'effectiveRole':

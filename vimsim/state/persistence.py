@@ -20,6 +20,8 @@ brings it forward by replaying the journal. Its records:
   by the replay at every start.
 - reset: `Simulator.reset` (the pytest plugin's per-test reset) brought the
   inventory back to what the flags build; replay does the same there.
+- rest: a vAPI call (vimsim/rest) that may change what is kept: its service,
+  operation and arguments (`protocol.journal_body`), the user and the time.
 
 A record runs under its own time, live and replayed (`clock.frozen`), and
 notes the model's id counters; replay raises each counter past the ids that
@@ -53,6 +55,8 @@ from vimsim import clock
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.service.session_manager import Session
 from vimsim.managed.storage.datastore_files import apply_recorded
+from vimsim.rest.errors import VapiError
+from vimsim.rest.protocol import replay as replay_rest
 from vimsim.soap import encode
 from vimsim.soap.fault import fault
 from vimsim.state.journal import Journal
@@ -166,6 +170,8 @@ class Persistence:
                 content = header.get('content')
                 apply_recorded(self.server, header['datastore'], header['path'],
                                os.path.join(self.uploads, content) if content else None)
+            elif kind == 'rest':
+                replay_rest(self.server, self._session(header['user']), body)
             elif kind == 'event':
                 event = self._decode_event(body)
                 self.server.event_manager.post_event(event, user=event.userName,
@@ -177,6 +183,8 @@ class Persistence:
                 self._diverged(header, 'unknown record')
         except self.server.schema.types['MethodFault'].cls as error:
             self._diverged(header, 'it answers %s' % error._type.name)
+        except VapiError as error:
+            self._diverged(header, 'it answers %s' % error.name)
         except Exception as error:
             log.exception('replaying %s', header)
             self._diverged(header, 'internal error %r' % error)
@@ -258,6 +266,11 @@ class Persistence:
         return kept
 
     def _run_call(self, ctx, method, args):
+        return self.run_journaled(ctx, lambda: method(ctx, **args), 'call', ctx.request.body)
+
+    def run_journaled(self, ctx, run, kind, body):
+        """run(), journaled as a record of `kind` holding `body` (bytes) once
+        it has answered (a vim fault or a vAPI error: nothing is kept)."""
         if self.journal.failure is not None:
             raise unwritable(self.journal.failure)
         at = clock.microseconds()
@@ -267,13 +280,12 @@ class Persistence:
         kept = False
         try:
             with self._within(posted), clock.frozen(at):
-                result = method(ctx, **args)
+                result = run()
             if not _session_held(result):
                 try:
                     self.journal.append(
-                        {'kind': 'call', 't': at, 'ids': ids, 'user': user,
-                         'version': self.server.schema.version_name(ctx.version)},
-                        ctx.request.body)
+                        {'kind': kind, 't': at, 'ids': ids, 'user': user,
+                         'version': self.server.schema.version_name(ctx.version)}, body)
                 except OSError as error:
                     raise unwritable(error) from None
                 kept = True
