@@ -208,3 +208,409 @@ def test_acceptance_switch_over_the_cluster(sim, si):
     destroyed = si.content.eventManager.QueryEvents(vim.event.EventFilterSpec(
         eventTypeId=['DvsDestroyedEvent']))
     assert [e.dvs.name for e in destroyed] == ['DSwitch-A']
+
+
+def test_default_switch_reads_as_before_with_a_trunk_uplink_portgroup(si):
+    """DVS0 over every host: four uplink ports per member, configVersion one
+    per joined host, and the uplink portgroup a VLAN trunk 0-4094 (it
+    reported VLAN 0)."""
+    dvs = _named(si, Dvs, 'DVS0')
+    config = dvs.config
+    hosts = [h for h in all_of(si, vim.HostSystem)]
+    assert config.configVersion == str(len(hosts))
+    assert all(len(m.uplinkPortKey) == 4 for m in config.host)
+    assert config.uplinkPortPolicy.uplinkPortName == ['uplink1', 'uplink2', 'uplink3', 'uplink4']
+    [uplink] = config.uplinkPortgroup
+    vlan = uplink.config.defaultPortConfig.vlan
+    assert isinstance(vlan, Dvs.TrunkVlanSpec)
+    assert [(r.start, r.end) for r in vlan.vlanId] == [(0, 4094)]
+    assert uplink.config.uplink is True
+    pg = _named(si, vim.dvs.DistributedVirtualPortgroup, 'DC0_DVPG0')
+    assert pg.config.defaultPortConfig.vlan.vlanId == 0
+
+
+def test_default_vms_hold_the_ports_fetch_reports(si):
+    dvs = _named(si, Dvs, 'DVS0')
+    pg = _named(si, vim.dvs.DistributedVirtualPortgroup, 'DC0_DVPG0')
+    ports = {p.key: p for p in dvs.FetchDVPorts(vim.dvs.PortCriteria(
+        connected=True, portgroupKey=[pg.key], inside=True))}
+    for vm in pg.vm:
+        backing = _nic(vm).backing
+        port = ports[backing.port.portKey]
+        assert port.connectee.connectedEntity._moId == vm._moId
+        assert port.connectionCookie == backing.port.connectionCookie
+    assert len(ports) == len(pg.vm)
+    uplinks = dvs.FetchDVPortKeys(vim.dvs.PortCriteria(uplinkPort=True))
+    assert sorted(uplinks) == sorted(k for m in dvs.config.host for k in m.uplinkPortKey)
+
+
+def test_create_faults(si):
+    datacenter = si.content.rootFolder.childEntity[0]
+
+    def create(folder, **fields):
+        spec = vim.DistributedVirtualSwitch.CreateSpec(configSpec=Dvs.ConfigSpec(**fields))
+        return folder.CreateDVS_Task(spec)
+
+    with pytest.raises(vmodl.fault.NotSupported):
+        create(datacenter.vmFolder, name='x')
+    folder = datacenter.networkFolder
+    assert isinstance(task_fault(create(folder, name='DVS0')), vim.fault.DuplicateName)
+    assert isinstance(task_fault(create(folder, name='')), vim.fault.InvalidName)
+    error = task_fault(create(folder, name='bad-vlan', defaultPortConfig=Dvs.VmwarePortConfigPolicy(
+        vlan=Dvs.VlanIdSpec(inherited=False, vlanId=4095))))
+    assert isinstance(error, vmodl.fault.InvalidArgument)
+    assert error.invalidProperty == 'spec.defaultPortConfig.vlan.vlanId'
+    host = _cluster_hosts(si)[0]
+    error = task_fault(create(folder, name='bad-pnic', host=[_member(host, pnics=('vmnic9',))]))
+    assert isinstance(error, vmodl.fault.InvalidArgument)
+    task = folder.CreateDVS_Task(vim.DistributedVirtualSwitch.CreateSpec(
+        configSpec=Dvs.ConfigSpec(name='old'),
+        productInfo=vim.dvs.ProductSpec(version='6.5.0')))
+    assert isinstance(task_fault(task), vmodl.fault.InvalidArgument)
+    names = {s.name for s in all_of(si, vim.DistributedVirtualSwitch)}
+    assert not names & {'bad-vlan', 'bad-pnic', 'old'}
+
+
+def test_pnic_of_one_switch_is_not_anothers(si):
+    host = _cluster_hosts(si)[0]
+    first = _create(si, 'DSwitch-P1', [host])
+    try:
+        folder = si.content.rootFolder.childEntity[0].networkFolder
+        error = task_fault(folder.CreateDVS_Task(vim.DistributedVirtualSwitch.CreateSpec(
+            configSpec=Dvs.ConfigSpec(name='DSwitch-P2', host=[_member(host)]))))
+        assert isinstance(error, vim.fault.ResourceInUse)
+        compatible = si.content.dvSwitchManager.QueryCompatibleVmnicsFromHosts([host], first)
+        assert [p.device for p in compatible[0].physicalNics] == ['vmnic0']
+    finally:
+        WaitForTask(first.Destroy_Task())
+
+
+def test_reconfigure_checks_all_before_changing_anything(sim, si):
+    hosts = _cluster_hosts(si)
+    dvs = _create(si, 'DSwitch-R', hosts[:1])
+    try:
+        version = dvs.config.configVersion
+        error = task_fault(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(configVersion='999',
+                                                                  description='x')))
+        assert isinstance(error, vim.fault.ConcurrentAccess)
+        error = task_fault(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=version, name='renamed', defaultPortConfig=Dvs.VmwarePortConfigPolicy(
+                vlan=_trunk([(300, 100)])))))
+        assert isinstance(error, vmodl.fault.InvalidArgument)
+        assert dvs.name == 'DSwitch-R' and dvs.config.configVersion == version
+        error = task_fault(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=version, host=[_member(hosts[0])])))
+        assert isinstance(error, vim.fault.AlreadyExists)
+        error = task_fault(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=version, host=[_member(hosts[1], 'edit')])))
+        assert isinstance(error, vim.fault.NotFound)
+        error = task_fault(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=version, vspanConfigSpec=[Dvs.VspanConfigSpec(
+                operation='add', vspanSession=Dvs.VspanSession(name='s'))])))
+        assert isinstance(error, vmodl.fault.NotSupported)
+
+        watch = Watcher(sim.connect(), dvs, Dvs, ['config.configVersion', 'name'])
+        WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=version, name='DSwitch-R2', description='for tests', maxMtu=9000,
+            uplinkPortPolicy=vim.DistributedVirtualSwitch.NameArrayUplinkPortPolicy(
+                uplinkPortName=['up-a', 'up-b', 'up-c']),
+            defaultPortConfig=Dvs.VmwarePortConfigPolicy(
+                vlan=Dvs.VlanIdSpec(inherited=False, vlanId=12)),
+            host=[_member(hosts[1])])))
+        seen = paths_of(watch.changes(lambda seen: {'config.configVersion', 'name'} <=
+                                      paths_of(seen)))
+        assert {'config.configVersion', 'name'} <= seen
+        config = dvs.config
+        assert config.name == 'DSwitch-R2' and config.description == 'for tests'
+        assert config.maxMtu == 9000 and int(config.configVersion) > int(version)
+        assert config.uplinkPortPolicy.uplinkPortName == ['up-a', 'up-b', 'up-c']
+        assert all(len(m.uplinkPortKey) == 3 for m in config.host)
+        assert config.defaultPortConfig.uplinkTeamingPolicy.uplinkPortOrder.activeUplinkPort == \
+            ['up-a', 'up-b', 'up-c']
+        names = {p.config.name for p in dvs.FetchDVPorts(vim.dvs.PortCriteria(uplinkPort=True))}
+        assert names == {'up-a', 'up-b', 'up-c'}
+        assert len(_events(si, dvs, 'DvsRenamedEvent')) == 1
+        assert len(_events(si, dvs, 'DvsReconfiguredEvent')) == 1
+        # a portgroup takes the switch's default until it sets its own
+        pg = _add_portgroup(dvs, 'inherits')
+        assert pg.config.defaultPortConfig.vlan.vlanId == 12
+        rollback = dvs.DVSRollback_Task()
+        WaitForTask(rollback)
+        assert rollback.info.result.name == 'DSwitch-R'
+        assert rollback.info.result.uplinkPortPolicy.uplinkPortName == \
+            ['uplink1', 'uplink2']
+    finally:
+        WaitForTask(dvs.Destroy_Task())
+
+
+def test_private_vlans(si):
+    dvs = _create(si, 'DSwitch-PV', [])
+    try:
+        def entry(primary, secondary, kind):
+            return Dvs.PvlanConfigSpec(operation='add', pvlanEntry=Dvs.PvlanMapEntry(
+                primaryVlanId=primary, secondaryVlanId=secondary, pvlanType=kind))
+        error = task_fault(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=dvs.config.configVersion, pvlanConfigSpec=[
+                entry(10, 11, 'isolated')])))
+        assert isinstance(error, vmodl.fault.InvalidArgument)   # no primary 10
+        WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=dvs.config.configVersion, pvlanConfigSpec=[
+                entry(10, 10, 'promiscuous'), entry(10, 11, 'isolated')])))
+        assert {(e.primaryVlanId, e.secondaryVlanId) for e in dvs.config.pvlanConfig} == \
+            {(10, 10), (10, 11)}
+        pg = _add_portgroup(dvs, 'isolated', defaultPortConfig=Dvs.VmwarePortConfigPolicy(
+            vlan=Dvs.PvlanSpec(inherited=False, pvlanId=11)))
+        assert pg.config.defaultPortConfig.vlan.pvlanId == 11
+        assert 11 in dvs.QueryUsedVlanIdInDvs()
+        error = task_fault(dvs.AddDVPortgroup_Task([vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
+            name='nope', type='earlyBinding', defaultPortConfig=Dvs.VmwarePortConfigPolicy(
+                vlan=Dvs.PvlanSpec(inherited=False, pvlanId=77)))]))
+        assert isinstance(error, vmodl.fault.InvalidArgument)
+        remove = Dvs.PvlanConfigSpec(operation='remove', pvlanEntry=Dvs.PvlanMapEntry(
+            primaryVlanId=10, secondaryVlanId=11, pvlanType='isolated'))
+        error = task_fault(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=dvs.config.configVersion, pvlanConfigSpec=[remove])))
+        assert isinstance(error, vim.fault.ResourceInUse)
+    finally:
+        WaitForTask(dvs.Destroy_Task())
+
+
+def test_portgroup_bindings_and_reconfiguration(sim, si):
+    hosts = _cluster_hosts(si)
+    dvs = _create(si, 'DSwitch-G', hosts)
+    vms = [v for v in all_of(si, vim.VirtualMachine) if v.runtime.host._moId in
+           {h._moId for h in hosts} and not v.config.template][:2]
+    try:
+        ephemeral = _add_portgroup(dvs, 'eph', type='ephemeral')
+        assert ephemeral.portKeys == []
+        WaitForTask(_on_portgroup(vms[0], ephemeral))
+        key = _nic(vms[0]).backing.port.portKey
+        assert ephemeral.portKeys == [key]
+        _on_network(vms[0], _named(si, vim.Network, 'VM Network'))
+        assert ephemeral.portKeys == []
+
+        single = _add_portgroup(dvs, 'single', numPorts=1, autoExpand=False)
+        WaitForTask(_on_portgroup(vms[0], single))
+        assert isinstance(task_fault(_on_portgroup(vms[1], single)), vim.fault.DvsFault)
+        taken = _nic(vms[0]).backing.port.portKey
+        grow = _add_portgroup(dvs, 'grow', numPorts=1, autoExpand=True)
+        error = task_fault(_on_portgroup(vms[1], single, port_key=taken))
+        assert isinstance(error, vim.fault.ResourceInUse)
+        WaitForTask(_on_portgroup(vms[1], grow))
+        WaitForTask(_on_portgroup(vms[0], grow))
+        assert grow.config.numPorts == 9      # grown by 8
+        assert single.vm == [] and len(grow.vm) == 2
+
+        watch = Watcher(sim.connect(), single, vim.dvs.DistributedVirtualPortgroup,
+                        ['config.numPorts', 'name'])
+        error = task_fault(single.ReconfigureDVPortgroup_Task(
+            vim.dvs.DistributedVirtualPortgroup.ConfigSpec(configVersion='7', numPorts=4)))
+        assert isinstance(error, vim.fault.ConcurrentAccess)
+        WaitForTask(single.ReconfigureDVPortgroup_Task(
+            vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
+                configVersion=single.config.configVersion, numPorts=4, name='four',
+                defaultPortConfig=Dvs.VmwarePortConfigPolicy(
+                    vlan=Dvs.VlanIdSpec(inherited=False, vlanId=44)))))
+        assert {'config.numPorts', 'name'} <= paths_of(watch.changes(
+            lambda seen: {'config.numPorts', 'name'} <= paths_of(seen)))
+        assert single.name == 'four' and single.config.numPorts == 4
+        assert single.config.configVersion == '1'
+        assert 44 in dvs.QueryUsedVlanIdInDvs()
+        assert len(_events(si, single, 'DVPortgroupReconfiguredEvent')) == 1
+        rollback = single.DVPortgroupRollback_Task()
+        WaitForTask(rollback)
+        assert rollback.info.result.name == 'single' and rollback.info.result.numPorts == 1
+
+        uplink = dvs.config.uplinkPortgroup[0]
+        with pytest.raises(vmodl.fault.NotSupported):
+            uplink.Destroy_Task()
+        error = task_fault(dvs.AddDVPortgroup_Task([
+            vim.dvs.DistributedVirtualPortgroup.ConfigSpec(name='grow', type='earlyBinding')]))
+        assert isinstance(error, vim.fault.DuplicateName)
+        WaitForTask(single.Destroy_Task())
+        assert 'four' not in dvs.summary.portgroupName
+    finally:
+        for vm in vms:
+            _on_network(vm, _named(si, vim.Network, 'VM Network'))
+        WaitForTask(dvs.Destroy_Task())
+
+
+def test_port_reconfiguration_and_moves(si):
+    dvs = _create(si, 'DSwitch-M', [])
+    try:
+        first = _add_portgroup(dvs, 'first', numPorts=2)
+        second = _add_portgroup(dvs, 'second', numPorts=0)
+        key = first.portKeys[0]
+        [port] = dvs.FetchDVPorts(vim.dvs.PortCriteria(portKey=[key]))
+        error = task_fault(dvs.ReconfigureDVPort_Task([vim.dvs.DistributedVirtualPort.ConfigSpec(
+            operation='edit', key=key, configVersion='5')]))
+        assert isinstance(error, vim.fault.ConcurrentAccess)
+        WaitForTask(dvs.ReconfigureDVPort_Task([vim.dvs.DistributedVirtualPort.ConfigSpec(
+            operation='edit', key=key, name='web', configVersion=port.config.configVersion,
+            setting=Dvs.VmwarePortConfigPolicy(vlan=Dvs.VlanIdSpec(inherited=False,
+                                                                   vlanId=42)))]))
+        [port] = dvs.FetchDVPorts(vim.dvs.PortCriteria(portKey=[key]))
+        assert port.config.name == 'web' and port.config.setting.vlan.vlanId == 42
+        assert port.config.configVersion == '1'
+        assert 42 in dvs.QueryUsedVlanIdInDvs()
+        error = task_fault(dvs.ReconfigureDVPort_Task([vim.dvs.DistributedVirtualPort.ConfigSpec(
+            operation='edit', key='nosuch')]))
+        assert isinstance(error, vim.fault.NotFound)
+        dvs.RefreshDVPortState([key])
+        with pytest.raises(vim.fault.NotFound):
+            dvs.RefreshDVPortState(['nosuch'])
+
+        WaitForTask(dvs.MoveDVPort_Task([key], second.key))
+        assert key in second.portKeys and key not in first.portKeys
+        assert dvs.FetchDVPorts(vim.dvs.PortCriteria(portKey=[key]))[0].portgroupKey == \
+            second.key
+        error = task_fault(dvs.MoveDVPort_Task([key], 'dvportgroup-nosuch'))
+        assert isinstance(error, vim.fault.NotFound)
+        WaitForTask(dvs.MoveDVPort_Task([key], None))   # a standalone port now
+        assert dvs.config.numStandalonePorts == 1
+        assert dvs.FetchDVPortKeys(vim.dvs.PortCriteria(inside=False)) == [key]
+        assert dvs.LookupDvPortGroup(first.key)._moId == first._moId
+        with pytest.raises(vim.fault.NotFound):
+            dvs.LookupDvPortGroup('nosuch')
+    finally:
+        WaitForTask(dvs.Destroy_Task())
+
+
+def test_a_clone_gets_a_port_of_its_own(si):
+    pg = _named(si, vim.dvs.DistributedVirtualPortgroup, 'DC0_DVPG0')
+    vm = pg.vm[0]
+    task = vm.CloneVM_Task(folder=vm.parent, name='dvs-clone', spec=vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec()))
+    WaitForTask(task)
+    clone = task.info.result
+    try:
+        assert _nic(clone).backing.port.portKey != _nic(vm).backing.port.portKey
+        [port] = pg.config.distributedVirtualSwitch.FetchDVPorts(vim.dvs.PortCriteria(
+            portKey=[_nic(clone).backing.port.portKey]))
+        assert port.connectee.connectedEntity._moId == clone._moId
+    finally:
+        WaitForTask(clone.Destroy_Task())
+    dvs = pg.config.distributedVirtualSwitch
+    assert not [p for p in dvs.FetchDVPorts(vim.dvs.PortCriteria(connected=True))
+                if p.connectee.connectedEntity._moId == clone._moId]
+
+
+def test_lacp_health_checks_capability_and_upgrade(si):
+    folder = si.content.rootFolder.childEntity[0].networkFolder
+    task = folder.CreateDVS_Task(vim.DistributedVirtualSwitch.CreateSpec(
+        configSpec=Dvs.ConfigSpec(name='DSwitch-L'),
+        productInfo=vim.dvs.ProductSpec(version='7.0.3')))
+    WaitForTask(task)
+    dvs = task.info.result
+    try:
+        assert dvs.config.productInfo.version == '7.0.3'
+        Lacp = Dvs.LacpGroupConfig
+        WaitForTask(dvs.UpdateDVSLacpGroupConfig_Task([Dvs.LacpGroupSpec(
+            operation='add', lacpGroupConfig=Lacp(name='lag1', mode='active', uplinkNum=2))]))
+        [group] = dvs.config.lacpGroupConfig
+        assert group.name == 'lag1' and group.uplinkName == ['lag1-0', 'lag1-1']
+        WaitForTask(dvs.UpdateDVSLacpGroupConfig_Task([Dvs.LacpGroupSpec(
+            operation='edit', lacpGroupConfig=Lacp(key=group.key, uplinkNum=4))]))
+        assert dvs.config.lacpGroupConfig[0].uplinkNum == 4
+        error = task_fault(dvs.UpdateDVSLacpGroupConfig_Task([Dvs.LacpGroupSpec(
+            operation='remove', lacpGroupConfig=Lacp(key='nosuch'))]))
+        assert isinstance(error, vim.fault.NotFound)
+        WaitForTask(dvs.UpdateDVSLacpGroupConfig_Task([Dvs.LacpGroupSpec(
+            operation='remove', lacpGroupConfig=Lacp(key=group.key))]))
+        assert not dvs.config.lacpGroupConfig
+
+        WaitForTask(dvs.UpdateDVSHealthCheckConfig_Task([
+            Dvs.VlanMtuHealthCheckConfig(enable=True, interval=2)]))
+        check = next(c for c in dvs.config.healthCheckConfig
+                     if isinstance(c, Dvs.VlanMtuHealthCheckConfig))
+        assert check.enable is True and check.interval == 2
+        dvs.EnableNetworkResourceManagement(False)
+        assert dvs.config.networkResourceManagementEnabled is False
+        dvs.UpdateDvsCapability(vim.DistributedVirtualSwitch.Capability(
+            dvPortOperationSupported=False))
+        assert dvs.capability.dvPortOperationSupported is False
+        assert dvs.capability.dvsOperationSupported is True
+
+        WaitForTask(dvs.DvsReconfigureVmVnicNetworkResourcePool_Task([
+            vim.dvs.VmVnicNetworkResourcePool.ConfigSpec(
+                operation='add', name='gold', allocationInfo=vim.dvs.VmVnicNetworkResourcePool
+                .ResourceAllocation(reservationQuota=100))]))
+        [pool] = dvs.config.vmVnicNetworkResourcePool
+        assert pool.name == 'gold' and pool.allocationInfo.reservationQuota == 100
+        pg = _add_portgroup(dvs, 'gold-pg', vmVnicNetworkResourcePoolKey=pool.key)
+        error = task_fault(dvs.DvsReconfigureVmVnicNetworkResourcePool_Task([
+            vim.dvs.VmVnicNetworkResourcePool.ConfigSpec(operation='remove', key=pool.key)]))
+        assert isinstance(error, vim.fault.ResourceInUse)
+        assert pg.config.vmVnicNetworkResourcePoolKey == pool.key
+
+        operation = vim.DistributedVirtualSwitch.ProductSpecOperationType
+        WaitForTask(dvs.PerformDvsProductSpecOperation_Task(
+            operation.upgrade, vim.dvs.ProductSpec(version='8.0.3')))
+        assert dvs.config.productInfo.version == '8.0.3'
+        assert len(_events(si, dvs, 'DvsUpgradedEvent')) == 1
+        error = task_fault(dvs.PerformDvsProductSpecOperation_Task(
+            operation.upgrade, vim.dvs.ProductSpec(version='7.0.0')))
+        assert isinstance(error, vmodl.fault.InvalidArgument)
+        WaitForTask(dvs.RectifyDvsHost_Task())
+    finally:
+        WaitForTask(dvs.Destroy_Task())
+
+
+def test_switch_manager_queries(si):
+    manager = si.content.dvSwitchManager
+    dvs = _named(si, Dvs, 'DVS0')
+    pg = _named(si, vim.dvs.DistributedVirtualPortgroup, 'DC0_DVPG0')
+    assert manager.QueryDvsByUuid(dvs.uuid)._moId == dvs._moId
+    with pytest.raises(vim.fault.NotFound):
+        manager.QueryDvsByUuid('00 00-00')
+    assert manager.DVSManagerLookupDvPortGroup(dvs.uuid, pg.key)._moId == pg._moId
+    with pytest.raises(vim.fault.NotFound):
+        manager.DVSManagerLookupDvPortGroup(dvs.uuid, 'nosuch')
+    versions = [spec.version for spec in manager.QueryAvailableDvsSpec()]
+    assert versions[-1] == '8.0.3' and '7.0.3' in versions
+    assert [s.version for s in manager.QueryAvailableDvsSpec(recommended=True)] == ['8.0.3']
+    datacenter = si.content.rootFolder.childEntity[0]
+    hosts = {h._moId for h in all_of(si, vim.HostSystem)}
+    found = manager.QueryCompatibleHostForNewDvs(datacenter.hostFolder, True)
+    assert {h._moId for h in found} == hosts
+    cluster = _named(si, vim.ClusterComputeResource, 'DC0_C0')
+    assert {h._moId for h in manager.QueryCompatibleHostForNewDvs(cluster, False)} == \
+        {h._moId for h in cluster.host}
+    assert manager.QueryCompatibleHostForExistingDvs(datacenter.hostFolder, True, dvs) == []
+    results = manager.QueryDvsCheckCompatibility(
+        vim.dvs.DistributedVirtualSwitchManager.HostContainer(container=datacenter.hostFolder,
+                                                              recursive=True))
+    assert {r.host._moId for r in results} == hosts and all(not r.error for r in results)
+    outside = manager.QueryDvsCheckCompatibility(
+        vim.dvs.DistributedVirtualSwitchManager.HostContainer(container=datacenter.hostFolder,
+                                                              recursive=True),
+        hostFilterSpec=[vim.dvs.DistributedVirtualSwitchManager.HostDvsMembershipFilter(
+            inclusive=False, distributedVirtualSwitch=dvs)])
+    assert outside == []
+    target = manager.QueryDvsConfigTarget(host=cluster.host[0])
+    assert dvs.uuid in {s.switchUuid for s in target.distributedVirtualSwitch}
+    assert pg.key in {p.portgroupKey for p in target.distributedVirtualPortgroup}
+    assert manager.QueryDvsFeatureCapability().networkResourceManagementSupported is True
+    [spec] = manager.QueryDvsCompatibleHostSpec()
+    assert spec.productLineId == 'embeddedEsx'
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        manager.QueryDvsCompatibleHostSpec(vim.dvs.ProductSpec(version='5.0.0'))
+    assert manager.QuerySupportedNetworkOffloadSpec(vim.dvs.ProductSpec(version='8.0.3')) == []
+    WaitForTask(manager.RectifyDvsOnHost_Task(list(cluster.host)))
+
+
+def test_every_config_spec_field_has_a_place(sim):
+    """A field the WSDL adds to VMwareDVSConfigSpec is refused until the
+    switch's table names it: none is silently dropped."""
+    from vimsim.managed.network.distributed_virtual_switch import SPEC_FIELDS
+    served = sim.sim.schema.types['VMwareDVSConfigSpec']._names
+    missing = [n for n in served if n not in SPEC_FIELDS
+               and n not in ('dynamicType', 'dynamicProperty')]
+    assert missing == []
+
+
+def test_the_model_invariants_hold_after_these_tests(sim):
+    """Every NIC's port held, every port in its tables (tests/invariants.py),
+    after the switches, portgroups and ports above came and went."""
+    from tests.invariants import model_violations
+    assert on_reactor(model_violations, sim.sim) == []

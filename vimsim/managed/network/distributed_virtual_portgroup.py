@@ -154,6 +154,13 @@ class DistributedVirtualPortgroup(Network):
             vmVnicNetworkResourcePoolKey=self.vnic_pool_key, uplink=self.uplink,
             **self.nsx_fields())
 
+    def portgroup_info(self):
+        """This portgroup as a config target lists it (DistributedVirtualPortgroupInfo)."""
+        return self.T.DistributedVirtualPortgroupInfo(
+            switchName=self.dvs.name, switchUuid=self.dvs.uuid, portgroupName=self.name,
+            portgroupKey=self.key, portgroupType=self.pg_type, uplinkPortgroup=bool(self.uplink),
+            portgroup=self.ref)
+
     def nsx_fields(self):
         """DVPortgroupConfigInfo's NSX fields: set for an NSX backed portgroup
         (a segment in the overlay transport zone), absent otherwise."""

@@ -18,7 +18,8 @@ from vimsim.managed.network.distributed_virtual_portgroup import DistributedVirt
 from vimsim.managed.network.dv_port import (DvPort, connect, connection_cookie, matches,
                                             port_host, port_in_use, release_entity,
                                             release_port)
-from vimsim.managed.network.dv_port_setting import (check_setting, invalid, merge_setting,
+from vimsim.managed.network.dv_port_setting import (TEAMING_POLICIES, check_setting, invalid,
+                                                    merge_setting,
                                                     overlay_setting, port_setting,
                                                     vlan_ranges)
 from vimsim.managed.network.network import nsx_transport_zone_uuid
@@ -116,7 +117,7 @@ class DistributedVirtualSwitch(ManagedEntity):
                                                samplingRate=4096, internalFlowsOnly=False),
             'lacpApiVersion': 'multipleLag', 'multicastFilteringMode': 'legacyFiltering',
             'networkResourceControlVersion': 'version3'}
-        self.history = None      # (config spec, setting) before the last reconfiguration
+        self.history = None      # the configuration before the last reconfiguration, as a spec
 
     # -- ports --------------------------------------------------------------------------
     _next_port = 0
@@ -294,16 +295,6 @@ class DistributedVirtualSwitch(ManagedEntity):
             portgroupName=[pg.name for pg in self.portgroups],
             description=self.settings['description'] or '', numHosts=len(self.hosts))
 
-    def feature_capability(self):
-        T = self.T
-        return T.VMwareDVSFeatureCapability(
-            networkResourceManagementSupported=True, vmDirectPathGen2Supported=False,
-            nicTeamingPolicy=['loadbalance_ip', 'loadbalance_srcmac', 'loadbalance_srcid',
-                              'failover_explicit', 'loadbalance_loadbased'],
-            networkResourcePoolHighShareValue=100, networkFilterSupported=True,
-            macLearningSupported=True, vspanSupported=True, lldpSupported=True,
-            ipfixSupported=True, multicastSnoopingSupported=True)
-
     @property
     def capability(self):
         if self.capability_set is not None:
@@ -311,7 +302,12 @@ class DistributedVirtualSwitch(ManagedEntity):
         T = self.T
         return T.DVSCapability(
             dvsOperationSupported=True, dvPortGroupOperationSupported=True,
-            dvPortOperationSupported=True, featuresSupported=self.feature_capability())
+            dvPortOperationSupported=True, featuresSupported=feature_capability(T))
+
+    def switch_info(self):
+        """This switch as a config target lists it (DistributedVirtualSwitchInfo)."""
+        return self.T.DistributedVirtualSwitchInfo(
+            switchName=self.name, switchUuid=self.uuid, distributedVirtualSwitch=self.ref)
 
     @property
     def runtime(self):
@@ -328,6 +324,7 @@ class DistributedVirtualSwitch(ManagedEntity):
         def work(task):
             self.check_version(spec.configVersion)
             plan = self.check_spec(spec, creating=False)
+            self.history = self.snapshot()
             self.apply_spec(task, spec, plan)
             self.config_version += 1
             task.post_event('DvsReconfiguredEvent', self, configSpec=spec)
@@ -428,7 +425,7 @@ class DistributedVirtualSwitch(ManagedEntity):
             elif change.operation == 'remove':
                 if pair[1] in self.used_vlan_ids():
                     raise fault('ResourceInUse', 'The private VLAN %d is in use.' % pair[1],
-                                type='pvlan', name=str(pair[1]))
+                                type='VMwareDVSPvlanMapEntry', name=str(pair[1]))
                 del entries[pair]
             else:
                 entries[pair] = entry
@@ -903,6 +900,91 @@ class DistributedVirtualSwitch(ManagedEntity):
                     self.changed('config', 'summary')
         return run_task(ctx, self, 'PerformDvsProductSpecOperation_Task', work)
 
+    # -- RectifyDvsHost_Task / DVSRollback_Task -----------------------------------------
+    def RectifyDvsHost_Task(self, ctx, hosts=()):
+        """Bring members' proxy switches in line with the switch: the
+        simulator keeps them so, so the task checks that each named host
+        is a member (all of them when none is named) and succeeds."""
+        for ref in hosts:
+            host = self.server.objects.get(ref)
+            if host is None or host not in self.hosts:
+                raise fault('NotFound', "The host '%s' is not a member of the switch '%s'."
+                            % (ref.value, self.name))
+        return run_task(ctx, self, 'RectifyDvsHost_Task', lambda task: None)
+
+    def snapshot(self):
+        """The switch's configuration as a spec (what DVSRollback_Task
+        answers for the configuration before the last reconfiguration)."""
+        T = self.T
+        spec = T.VMwareDVSConfigSpec(
+            configVersion=str(self.config_version), name=self.name,
+            numStandalonePorts=len(self.standalone_ports()),
+            uplinkPortPolicy=T.DVSNameArrayUplinkPortPolicy(uplinkPortName=list(self.uplink_names)),
+            defaultPortConfig=copy.deepcopy(self.default_port),
+            infrastructureTrafficResourceConfig=copy.deepcopy(list(self.traffic.values())))
+        for name in _STORED:
+            setattr(spec, name, copy.deepcopy(self.settings[name]))
+        return spec
+
+    def DVSRollback_Task(self, ctx, entityBackup=None):
+        """The configuration before the last ReconfigureDvs_Task as a spec
+        to reconfigure with (RollbackFailure when there is none)."""
+        def work(task):
+            if entityBackup is not None:
+                raise not_supported('entityBackup')
+            if self.history is None:
+                raise fault('RollbackFailure', 'There is no configuration to roll back to.',
+                            entityName=self.name, entityType='DistributedVirtualSwitch')
+            spec = copy.deepcopy(self.history)
+            spec.configVersion = str(self.config_version)
+            return spec
+        return run_task(ctx, self, 'DVSRollback_Task', work)
+
+    # -- network resource pools ------------------------------------------------------------
+    def DvsReconfigureVmVnicNetworkResourcePool_Task(self, ctx, configSpec):
+        """Add, edit and remove the switch's VM vNIC network resource pools
+        (NIOC version 3); a pool a portgroup names cannot go."""
+        def work(task):
+            T = self.T
+            pools = dict(self.vnic_pools)
+            for index, spec in enumerate(configSpec):
+                path = 'configSpec[%d]' % index
+                if spec.operation == 'add':
+                    if not spec.name or any(p.name == spec.name for p in pools.values()):
+                        raise invalid(path + '.name')
+                    key = self.server.new_uuid()
+                    pools[key] = T.DVSVmVnicNetworkResourcePool(
+                        key=key, name=spec.name, description=spec.description,
+                        configVersion='0', allocationInfo=copy.deepcopy(spec.allocationInfo)
+                        or T.DvsVmVnicResourceAllocation(reservationQuota=0))
+                    continue
+                pool = pools.get(spec.key)
+                if spec.operation not in ('edit', 'remove'):
+                    raise invalid(path + '.operation')
+                if pool is None:
+                    raise fault('NotFound', "The network resource pool '%s' was not found."
+                                % spec.key)
+                if spec.configVersion is not None and spec.configVersion != pool.configVersion:
+                    raise fault('ConcurrentAccess', 'Cannot complete operation due to '
+                                'concurrent modification by another operation.')
+                if spec.operation == 'remove':
+                    if any(pg.vnic_pool_key == spec.key for pg in self.portgroups):
+                        raise fault('ResourceInUse', "The network resource pool '%s' is in "
+                                    'use.' % pool.name, type='DVSVmVnicNetworkResourcePool',
+                                    name=pool.name)
+                    del pools[spec.key]
+                    continue
+                pool = copy.deepcopy(pool)
+                for name in ('name', 'description', 'allocationInfo'):
+                    value = getattr(spec, name, None)
+                    if value is not None:
+                        setattr(pool, name, copy.deepcopy(value))
+                pool.configVersion = str(int(pool.configVersion) + 1)
+                pools[spec.key] = pool
+            self.vnic_pools = pools
+            self.changed('config')
+        return run_task(ctx, self, 'DvsReconfigureVmVnicNetworkResourcePool_Task', work)
+
     # -- Destroy_Task ---------------------------------------------------------------------
     def Destroy_Task(self, ctx):
         """A switch goes with its portgroups, once no VM and no vmknic uses it
@@ -982,6 +1064,15 @@ class VmwareDistributedVirtualSwitch(DistributedVirtualSwitch):
         group.uplinkName = ['%s-%d' % (group.name, i) for i in range(group.uplinkNum)]
         group.uplinkPortKey = []
         return group
+
+
+def feature_capability(T):
+    """What a VMware switch supports (DVSCapability.featuresSupported)."""
+    return T.VMwareDVSFeatureCapability(
+        networkResourceManagementSupported=True, vmDirectPathGen2Supported=False,
+        nicTeamingPolicy=list(TEAMING_POLICIES), networkResourcePoolHighShareValue=100,
+        networkFilterSupported=True, macLearningSupported=True, vspanSupported=True,
+        lldpSupported=True, ipfixSupported=True, multicastSnoopingSupported=True)
 
 
 def _datacenter(entity):

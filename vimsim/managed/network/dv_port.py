@@ -135,12 +135,10 @@ def release_port(port):
 
 
 def release_entity(dvs, entity, keep=()):
-    """Release every port of `dvs` that `entity` holds but for NIC keys in
-    `keep`."""
+    """Release every port of `dvs` that `entity` holds but those in `keep`."""
     for port in list(dvs.ports.values()):
         connectee = port.connectee
-        if connectee is not None and connectee.entity is entity \
-                and connectee.nic_key not in keep:
+        if connectee is not None and connectee.entity is entity and port not in keep:
             release_port(port)
 
 
@@ -166,7 +164,7 @@ def sync_vm_ports(vm, previous_networks):
         connection.portKey = port.key
         connection.connectionCookie = connection_cookie(port)
         switches.add(pg.dvs)
-        kept.setdefault(pg.dvs, set()).add(nic_key)
+        kept.setdefault(pg.dvs, []).append(port)
     for dvs in switches:
         release_entity(dvs, vm, kept.get(dvs, ()))
         dvs.changed('summary')
