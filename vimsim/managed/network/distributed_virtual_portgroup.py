@@ -55,7 +55,7 @@ class DistributedVirtualPortgroup(Network):
             trafficFilterOverrideAllowed=False, vlanOverrideAllowed=False,
             uplinkTeamingOverrideAllowed=False, securityPolicyOverrideAllowed=False,
             ipfixOverrideAllowed=False, macManagementOverrideAllowed=False)
-        self.previous = None     # (config spec, overrides) before the last reconfiguration
+        self.previous_config = None   # the configuration before the last change, as a spec
         self._settled = False
         if pg_type != 'ephemeral':
             self.add_ports(num_ports)
@@ -174,7 +174,8 @@ class DistributedVirtualPortgroup(Network):
 
     # -- configuration --------------------------------------------------------------
     def apply_spec(self, task, spec):
-        """Install a checked DVPortgroupConfigSpec."""
+        """Install a checked DVPortgroupConfigSpec (a new name first: its
+        faults come before anything changed)."""
         T = self.T
         if spec.name is not None and spec.name != self.name:
             self.rename(task, spec.name)
@@ -240,28 +241,16 @@ class DistributedVirtualPortgroup(Network):
                 raise fault('ConcurrentAccess', 'Cannot complete operation due to concurrent '
                             'modification by another operation.')
             self.check_spec(spec, 'spec')
-            self.previous = self.snapshot()
+            previous = self.snapshot()
             self.apply_spec(task, spec)
+            self.previous_config = previous
             task.post_event('DVPortgroupReconfiguredEvent', self, configSpec=spec)
             self.changed('config', 'portKeys', 'name', 'summary')
             self.dvs.changed('summary', 'config')
         return run_task(ctx, self, 'ReconfigureDVPortgroup_Task', work)
 
     def DVPortgroupRollback_Task(self, ctx, entityBackup=None):
-        """The configuration before the last reconfiguration as a spec (none
-        answers RollbackFailure); with `entityBackup`, that configuration
-        is applied."""
-        def work(task):
-            if entityBackup is not None:
-                raise fault('NotSupported', 'The operation is not supported on the object: '
-                            'entityBackup')
-            if self.previous is None:
-                raise fault('RollbackFailure', 'There is no configuration to roll back to.',
-                            entityName=self.name, entityType='DistributedVirtualPortgroup')
-            spec = copy.deepcopy(self.previous)
-            spec.configVersion = str(self.config_version)
-            return spec
-        return run_task(ctx, self, 'DVPortgroupRollback_Task', work)
+        return rollback_task(ctx, self, 'DVPortgroupRollback_Task', entityBackup)
 
     # -- Destroy_Task ---------------------------------------------------------------------
     def Destroy_Task(self, ctx):
@@ -298,3 +287,21 @@ class DistributedVirtualPortgroup(Network):
             parent.remove_child(self)
             parent.changed('childEntity')
         self.destroy()
+
+
+def rollback_task(ctx, entity, method, backup):
+    """DVSRollback_Task and DVPortgroupRollback_Task: the entity's
+    configuration before its last reconfiguration, as a spec to reconfigure
+    with (RollbackFailure when it has none); restoring a backup blob is not
+    simulated (NotSupported)."""
+    def work(task):
+        if backup is not None:
+            raise fault('NotSupported', 'The operation is not supported on the object: '
+                        'entityBackup')
+        if entity.previous_config is None:
+            raise fault('RollbackFailure', 'There is no configuration to roll back to.',
+                        entityName=entity.name, entityType=entity.type_name)
+        spec = copy.deepcopy(entity.previous_config)
+        spec.configVersion = str(entity.config_version)
+        return spec
+    return run_task(ctx, entity, method, work)

@@ -14,7 +14,8 @@ import copy
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.monitoring.task import run_task
-from vimsim.managed.network.distributed_virtual_portgroup import DistributedVirtualPortgroup
+from vimsim.managed.network.distributed_virtual_portgroup import (DistributedVirtualPortgroup,
+                                                                  rollback_task)
 from vimsim.managed.network.dv_port import (DvPort, connect, connection_cookie, matches,
                                             port_host, port_in_use, release_entity,
                                             release_port)
@@ -117,7 +118,7 @@ class DistributedVirtualSwitch(ManagedEntity):
                                                samplingRate=4096, internalFlowsOnly=False),
             'lacpApiVersion': 'multipleLag', 'multicastFilteringMode': 'legacyFiltering',
             'networkResourceControlVersion': 'version3'}
-        self.history = None      # the configuration before the last reconfiguration, as a spec
+        self.previous_config = None   # the configuration before the last change, as a spec
 
     # -- ports --------------------------------------------------------------------------
     _next_port = 0
@@ -323,9 +324,11 @@ class DistributedVirtualSwitch(ManagedEntity):
     def ReconfigureDvs_Task(self, ctx, spec):
         def work(task):
             self.check_version(spec.configVersion)
-            plan = self.check_spec(spec, creating=False)
-            self.history = self.snapshot()
-            self.apply_spec(task, spec, plan)
+            full = as_vmware_spec(self.T, spec)
+            plan = self.check_spec(full, creating=False)
+            previous = self.snapshot()
+            self.apply_spec(task, full, plan)
+            self.previous_config = previous
             self.config_version += 1
             task.post_event('DvsReconfiguredEvent', self, configSpec=spec)
             self.changed('config', 'summary', 'runtime', 'name')
@@ -359,8 +362,8 @@ class DistributedVirtualSwitch(ManagedEntity):
             if not names or len(set(names)) != len(names) or any(not n for n in names):
                 raise invalid('spec.uplinkPortPolicy.uplinkPortName')
             uplinks = list(names)
-        if spec.uplinkPortgroup and not creating and \
-                [r.value for r in spec.uplinkPortgroup] != [self.uplink_portgroup.key]:
+        if spec.uplinkPortgroup and (creating or [r.value for r in spec.uplinkPortgroup]
+                                     != [self.uplink_portgroup.key]):
             raise not_supported('spec.uplinkPortgroup')
         pvlan = self._check_pvlan(spec.pvlanConfigSpec)
         check_setting(T, spec.defaultPortConfig, uplinks, {e.secondaryVlanId for e in pvlan},
@@ -502,14 +505,15 @@ class DistributedVirtualSwitch(ManagedEntity):
         return found
 
     def apply_spec(self, task, spec, plan):
-        """Install a checked spec."""
+        """Install a checked spec (a new name first: its faults, InvalidName
+        and DuplicateName, come before anything changed)."""
         T = self.T
+        if spec.name is not None and spec.name != self.name:
+            self.rename(task, spec.name)
         for name in _STORED:
             value = getattr(spec, name, None)
             if value is not None and value != []:
                 self.settings[name] = copy.deepcopy(value)
-        if spec.name is not None and spec.name != self.name:
-            self.rename(task, spec.name)
         if spec.uplinkPortPolicy is not None:
             self._set_uplinks(list(spec.uplinkPortPolicy.uplinkPortName))
         if spec.defaultPortConfig is not None:
@@ -778,6 +782,8 @@ class DistributedVirtualSwitch(ManagedEntity):
         return None
 
     def MoveDVPort_Task(self, ctx, portKey, destinationPortgroupKey=None):
+        portKeys = list(portKey)
+
         def work(task):
             target_pg = None
             if destinationPortgroupKey:
@@ -816,7 +822,6 @@ class DistributedVirtualSwitch(ManagedEntity):
                     task.post_event('DvsPortJoinPortgroupEvent', self, portKey=port.key,
                                     portgroupKey=target_pg.key, portgroupName=target_pg.name)
             self.changed('config', 'summary')
-        portKeys = list(portKey)
         return run_task(ctx, self, 'MoveDVPort_Task', work)
 
     # -- QueryUsedVlanIdInDvs / LookupDvPortGroup ---------------------------------------
@@ -913,8 +918,8 @@ class DistributedVirtualSwitch(ManagedEntity):
         return run_task(ctx, self, 'RectifyDvsHost_Task', lambda task: None)
 
     def snapshot(self):
-        """The switch's configuration as a spec (what DVSRollback_Task
-        answers for the configuration before the last reconfiguration)."""
+        """The switch's configuration as a spec (DVSRollback_Task answers
+        the one before the last reconfiguration)."""
         T = self.T
         spec = T.VMwareDVSConfigSpec(
             configVersion=str(self.config_version), name=self.name,
@@ -927,18 +932,7 @@ class DistributedVirtualSwitch(ManagedEntity):
         return spec
 
     def DVSRollback_Task(self, ctx, entityBackup=None):
-        """The configuration before the last ReconfigureDvs_Task as a spec
-        to reconfigure with (RollbackFailure when there is none)."""
-        def work(task):
-            if entityBackup is not None:
-                raise not_supported('entityBackup')
-            if self.history is None:
-                raise fault('RollbackFailure', 'There is no configuration to roll back to.',
-                            entityName=self.name, entityType='DistributedVirtualSwitch')
-            spec = copy.deepcopy(self.history)
-            spec.configVersion = str(self.config_version)
-            return spec
-        return run_task(ctx, self, 'DVSRollback_Task', work)
+        return rollback_task(ctx, self, 'DVSRollback_Task', entityBackup)
 
     # -- network resource pools ------------------------------------------------------------
     def DvsReconfigureVmVnicNetworkResourcePool_Task(self, ctx, configSpec):
@@ -1066,6 +1060,14 @@ class VmwareDistributedVirtualSwitch(DistributedVirtualSwitch):
         return group
 
 
+def as_vmware_spec(T, spec):
+    """A DVSConfigSpec as the VMwareDVSConfigSpec it is a part of (so every
+    field reads, unset where the client's type has none)."""
+    if isinstance(spec, T.VMwareDVSConfigSpec):
+        return spec
+    return T.VMwareDVSConfigSpec(**{name: getattr(spec, name) for name in spec._type._names})
+
+
 def feature_capability(T):
     """What a VMware switch supports (DVSCapability.featuresSupported)."""
     return T.VMwareDVSFeatureCapability(
@@ -1094,7 +1096,7 @@ def create_dvs(task, folder, name, spec):
     (DvsCreatedEvent, DvsHostJoinedEvent). A spec that faults leaves
     nothing (made and gone in one reactor turn, so no watcher saw it)."""
     server = folder.server
-    config = spec.configSpec
+    config = as_vmware_spec(folder.T, spec.configSpec)
     product = spec.productInfo
     version = product.version if product is not None and product.version else DVS_VERSION
     if version not in DVS_VERSIONS:
