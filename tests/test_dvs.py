@@ -12,7 +12,7 @@ inventory.
 """
 import pytest
 from pyVim.task import WaitForTask
-from pyVmomi import vim, vmodl
+from pyVmomi import VmomiSupport, vim, vmodl
 
 from tests.conftest import _simulator, all_of, on_reactor, task_fault
 from tests.watching import Watcher, paths_of
@@ -476,7 +476,7 @@ def test_port_reconfiguration_and_moves(si):
         WaitForTask(dvs.Destroy_Task())
 
 
-def test_a_clone_gets_a_port_of_its_own(si):
+def test_a_clone_gets_a_port_of_its_own(sim, si):
     pg = _named(si, vim.dvs.DistributedVirtualPortgroup, 'DC0_DVPG0')
     vm = pg.vm[0]
     task = vm.CloneVM_Task(folder=vm.parent, name='dvs-clone', spec=vim.vm.CloneSpec(
@@ -488,8 +488,11 @@ def test_a_clone_gets_a_port_of_its_own(si):
         [port] = pg.config.distributedVirtualSwitch.FetchDVPorts(vim.dvs.PortCriteria(
             portKey=[_nic(clone).backing.port.portKey]))
         assert port.connectee.connectedEntity._moId == clone._moId
+        watch = Watcher(sim.connect(), pg.config.distributedVirtualSwitch, Dvs, ['summary.vm'])
     finally:
         WaitForTask(clone.Destroy_Task())
+    # the switch's summary follows a VM that left with its portgroup's `vm`
+    assert 'summary.vm' in paths_of(watch.changes())
     dvs = pg.config.distributedVirtualSwitch
     assert not [p for p in dvs.FetchDVPorts(vim.dvs.PortCriteria(connected=True))
                 if p.connectee.connectedEntity._moId == clone._moId]
@@ -607,6 +610,123 @@ def test_every_config_spec_field_has_a_place(sim):
     missing = [n for n in served if n not in SPEC_FIELDS
                and n not in ('dynamicType', 'dynamicProperty')]
     assert missing == []
+
+
+def test_members_pnics_uplinks_and_standalone_ports(si):
+    hosts = _cluster_hosts(si)
+    dvs = _create(si, 'DSwitch-U', hosts[:1])
+    try:
+        uplinks = {p.key: p for p in dvs.FetchDVPorts(vim.dvs.PortCriteria(uplinkPort=True))}
+        [pnic_port] = [p for p in uplinks.values() if p.connectee is not None]
+        assert pnic_port.connectee.type == 'pnic' and pnic_port.connectee.nicKey == 'vmnic1'
+        assert pnic_port.proxyHost._moId == hosts[0]._moId
+        second = [k for k in dvs.config.host[0].uplinkPortKey if k != pnic_port.key][0]
+        member = _member(hosts[0], 'edit')
+        member.backing.pnicSpec[0].uplinkPortKey = second
+        member.maxProxySwitchPorts = 1024
+        WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=dvs.config.configVersion, host=[member])))
+        [info] = dvs.config.host
+        assert info.config.backing.pnicSpec[0].uplinkPortKey == second
+        assert info.config.maxProxySwitchPorts == 1024
+        [moved] = dvs.FetchDVPorts(vim.dvs.PortCriteria(connected=True, uplinkPort=True))
+        assert moved.key == second
+        member.backing.pnicSpec[0].uplinkPortKey = 'nosuch'
+        error = task_fault(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=dvs.config.configVersion, host=[member])))
+        assert isinstance(error, vmodl.fault.InvalidArgument)
+
+        WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=dvs.config.configVersion, numStandalonePorts=3)))
+        assert dvs.config.numStandalonePorts == 3
+        assert len(dvs.FetchDVPortKeys(vim.dvs.PortCriteria(inside=False))) == 3
+        WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=dvs.config.configVersion, numStandalonePorts=1)))
+        assert dvs.config.numStandalonePorts == 1
+
+        error = task_fault(dvs.AddDVPortgroup_Task([
+            vim.dvs.DistributedVirtualPortgroup.ConfigSpec(name='late', type='lateBinding')]))
+        assert isinstance(error, vmodl.fault.NotSupported)
+        uplink = dvs.config.uplinkPortgroup[0]
+        error = task_fault(uplink.ReconfigureDVPortgroup_Task(
+            vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
+                configVersion=uplink.config.configVersion, numPorts=2)))
+        assert isinstance(error, vmodl.fault.NotSupported)
+        fresh = _add_portgroup(dvs, 'fresh')
+        assert isinstance(task_fault(fresh.DVPortgroupRollback_Task()), vim.fault.RollbackFailure)
+    finally:
+        WaitForTask(dvs.Destroy_Task())
+
+
+def test_export_and_import(si):
+    """A switch and its portgroup backed up, changed, restored from the
+    backup, then imported as a new switch with its portgroup."""
+    manager = si.content.dvSwitchManager
+    dvs = _create(si, 'DSwitch-B', [])
+    try:
+        WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=dvs.config.configVersion, description='before')))
+        pg = _add_portgroup(dvs, 'backed', numPorts=3, defaultPortConfig=Dvs.VmwarePortConfigPolicy(
+            vlan=Dvs.VlanIdSpec(inherited=False, vlanId=55)))
+        task = manager.DVSManagerExportEntity_Task([
+            vim.dvs.DistributedVirtualSwitchSelection(dvsUuid=dvs.uuid),
+            vim.dvs.DistributedVirtualPortgroupSelection(
+                dvsUuid=dvs.uuid, portgroupKey=[pg.key])])
+        WaitForTask(task)
+        backups = task.info.result
+        assert [b.entityType for b in backups] == ['distributedVirtualSwitch',
+                                                   'distributedVirtualPortgroup']
+        assert backups[0].key == dvs.uuid and backups[1].key == pg.key
+        WaitForTask(pg.ReconfigureDVPortgroup_Task(vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
+            configVersion=pg.config.configVersion, numPorts=7, description='changed')))
+        WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=dvs.config.configVersion, description='changed')))
+
+        task = manager.DVSManagerImportEntity_Task(backups, 'applyToEntitySpecified')
+        WaitForTask(task)
+        assert task.info.result.importFault == []
+        assert pg.config.numPorts == 3 and pg.config.description == ''
+        assert pg.config.defaultPortConfig.vlan.vlanId == 55
+        assert dvs.config.description == 'before'
+
+        WaitForTask(dvs.Rename_Task('DSwitch-B-old'))
+        WaitForTask(pg.Rename_Task('backed-old'))
+        task = manager.DVSManagerImportEntity_Task(backups, 'createEntityWithNewIdentifier')
+        WaitForTask(task)
+        result = task.info.result
+        assert result.importFault == []
+        [copy] = result.distributedVirtualSwitch
+        [copied_pg] = result.distributedVirtualPortgroup
+        try:
+            assert copy.name == 'DSwitch-B' and copy.uuid != dvs.uuid
+            assert copied_pg.name == 'backed' and copied_pg.config.numPorts == 3
+            assert copied_pg.config.distributedVirtualSwitch._moId == copy._moId
+            assert copied_pg.config.defaultPortConfig.vlan.vlanId == 55
+            assert len(_events(si, copy, 'DvsImportEvent')) == 2
+            # the original identifiers are taken: each backup's fault is reported
+            task = manager.DVSManagerImportEntity_Task(backups,
+                                                       'createEntityWithOriginalIdentifier')
+            WaitForTask(task)
+            faults = task.info.result.importFault
+            assert [f.entityType for f in faults] == ['distributedVirtualSwitch',
+                                                      'distributedVirtualPortgroup']
+            assert all(isinstance(f.fault, vim.fault.DvsFault) for f in faults)
+        finally:
+            WaitForTask(copy.Destroy_Task())
+        junk = vim.dvs.EntityBackup.Config(entityType='distributedVirtualSwitch',
+                                           configBlob=VmomiSupport.binary(b'<not a request/>'),
+                                           key=dvs.uuid)
+        task = manager.DVSManagerImportEntity_Task([junk], 'applyToEntitySpecified')
+        WaitForTask(task)
+        [junk_fault] = task.info.result.importFault
+        assert isinstance(junk_fault.fault, vmodl.fault.InvalidRequest)
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            manager.DVSManagerImportEntity_Task(backups, 'sideways')
+        error = task_fault(manager.DVSManagerExportEntity_Task([
+            vim.dvs.DistributedVirtualSwitchSelection(dvsUuid='nosuch')]))
+        assert isinstance(error, vim.fault.NotFound)
+    finally:
+        WaitForTask(dvs.Destroy_Task())
 
 
 def test_the_model_invariants_hold_after_these_tests(sim):

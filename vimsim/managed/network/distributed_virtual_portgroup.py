@@ -40,7 +40,7 @@ class DistributedVirtualPortgroup(Network):
         self.pg_type = pg_type
         self.backing_type = backing_type
         self.ports = []          # DvPort objects of dvs.ports, in key order
-        self.claims = {}         # (entity moid, nic key) -> DvPort
+        self.free_from = 0       # where free_port's search starts
         self.auto_expand = not uplink
         self.description = ''
         self.port_name_format = None
@@ -62,6 +62,14 @@ class DistributedVirtualPortgroup(Network):
         dvs.portgroups.append(self)
         if uplink:
             dvs.uplink_portgroup = self
+
+    def changed(self, *names):
+        """The switch's summary lists this portgroup's name and VMs: a change
+        of either is the switch's too, whichever path made it (a VM leaving
+        the inventory reports only its networks' `vm`)."""
+        super().changed(*names)
+        if not names or 'vm' in names or 'name' in names:
+            self.dvs.changed('summary')
 
     # -- ports ----------------------------------------------------------------------------
     def add_ports(self, count, uplink_host=None, names=()):
@@ -240,14 +248,19 @@ class DistributedVirtualPortgroup(Network):
             if spec.configVersion != str(self.config_version):
                 raise fault('ConcurrentAccess', 'Cannot complete operation due to concurrent '
                             'modification by another operation.')
-            self.check_spec(spec, 'spec')
-            previous = self.snapshot()
-            self.apply_spec(task, spec)
-            self.previous_config = previous
+            self.reconfigure(task, spec)
             task.post_event('DVPortgroupReconfiguredEvent', self, configSpec=spec)
-            self.changed('config', 'portKeys', 'name', 'summary')
-            self.dvs.changed('summary', 'config')
         return run_task(ctx, self, 'ReconfigureDVPortgroup_Task', work)
+
+    def reconfigure(self, task, spec):
+        """Check a whole spec, then apply it (ReconfigureDVPortgroup_Task's
+        work once its configVersion is checked; an import's)."""
+        self.check_spec(spec, 'spec')
+        previous = self.snapshot()
+        self.apply_spec(task, spec)
+        self.previous_config = previous
+        self.changed('config', 'portKeys', 'name', 'summary')
+        self.dvs.changed('summary', 'config')
 
     def DVPortgroupRollback_Task(self, ctx, entityBackup=None):
         return rollback_task(ctx, self, 'DVPortgroupRollback_Task', entityBackup)

@@ -90,6 +90,7 @@ class DistributedVirtualSwitch(ManagedEntity):
         self.members = {}      # host -> HostMember
         self.uplink_portgroup = None
         self.ports = {}        # port key -> DvPort, in creation order
+        self.claims = {}       # connectee moid -> {NIC key: the DvPort it holds}
         self.uplink_names = list(DEFAULT_UPLINKS)
         self.default_port = port_setting(T, self.uplink_names)
         self.created = clock.now()
@@ -127,7 +128,7 @@ class DistributedVirtualSwitch(ManagedEntity):
         """`count` new ports (of `portgroup`, None for standalone ones)."""
         made = []
         for i in range(count):
-            port = DvPort(str(self._next_port), portgroup, uplink_host)
+            port = DvPort(str(self._next_port), self, portgroup, uplink_host)
             if i < len(names):
                 port.name = names[i]
             self._next_port += 1
@@ -162,13 +163,8 @@ class DistributedVirtualSwitch(ManagedEntity):
         return member
 
     def member(self, host):
-        """The membership of a host member (one the builder's hosts made
-        through attach_networks gets on first use)."""
-        found = self.members.get(host)
-        if found is None:
-            found = self.members[host] = HostMember(
-                host, self.settings['defaultProxySwitchMaxNumPorts'])
-        return found
+        """The membership of a host member."""
+        return self.members[host]
 
     def remove_member(self, host):
         """`host` leaves: its uplink ports go, the portgroups leave it, and
@@ -324,15 +320,20 @@ class DistributedVirtualSwitch(ManagedEntity):
     def ReconfigureDvs_Task(self, ctx, spec):
         def work(task):
             self.check_version(spec.configVersion)
-            full = as_vmware_spec(self.T, spec)
-            plan = self.check_spec(full, creating=False)
-            previous = self.snapshot()
-            self.apply_spec(task, full, plan)
-            self.previous_config = previous
-            self.config_version += 1
+            self.reconfigure(task, spec)
             task.post_event('DvsReconfiguredEvent', self, configSpec=spec)
-            self.changed('config', 'summary', 'runtime', 'name')
         return run_task(ctx, self, 'ReconfigureDvs_Task', work)
+
+    def reconfigure(self, task, spec):
+        """Check a whole spec, then apply it (ReconfigureDvs_Task's work once
+        its configVersion is checked; an import's)."""
+        full = as_vmware_spec(self.T, spec)
+        plan = self.check_spec(full, creating=False)
+        previous = self.snapshot()
+        self.apply_spec(task, full, plan)
+        self.previous_config = previous
+        self.config_version += 1
+        self.changed('config', 'summary', 'runtime', 'name')
 
     def check_version(self, given):
         current = str(self.config_version)
@@ -617,12 +618,12 @@ class DistributedVirtualSwitch(ManagedEntity):
             return made[0] if method == 'CreateDVPortgroup_Task' else None
         return run_task(ctx, self, method, work)
 
-    def make_portgroup(self, task, spec):
+    def make_portgroup(self, task, spec, moid=None):
         """A new portgroup from a checked spec, on every host member."""
         server = self.server
         folder = self.parent_object()
         pg = DistributedVirtualPortgroup(
-            server, server.objects.next_id('dvportgroup-'), spec.name, folder, self,
+            server, moid or server.objects.next_id('dvportgroup-'), spec.name, folder, self,
             num_ports=spec.numPorts if spec.numPorts is not None else 8,
             pg_type=spec.type or 'earlyBinding',
             backing_type=spec.backingType or 'standard')
@@ -702,24 +703,23 @@ class DistributedVirtualSwitch(ManagedEntity):
         connectee = port.live_connectee(server)
         host = port_host(port, server)
         pg = port.portgroup
+        setting = self.port_effective_setting(port)
         return T.DistributedVirtualPort(
             key=port.key, dvsUuid=self.uuid, portgroupKey=pg.key if pg is not None else None,
             config=T.DVPortConfigInfo(
-                name=port.name, description=port.description,
-                setting=self.port_effective_setting(port),
+                name=port.name, description=port.description, setting=setting,
                 configVersion=str(port.version)),
             proxyHost=host.ref if host is not None else None,
             connectee=T.DistributedVirtualSwitchPortConnectee(
                 connectedEntity=connectee.entity.ref, nicKey=connectee.nic_key,
                 type=connectee.kind, addressHint=connectee.address)
             if connectee is not None else None,
-            conflict=False, state=self.port_state(port, connectee),
+            conflict=False, state=self.port_state(setting, connectee),
             connectionCookie=connection_cookie(port) if connectee is not None else None,
             lastStatusChange=port.status_change, hostLocalPort=False)
 
-    def port_state(self, port, connectee):
+    def port_state(self, setting, connectee):
         T = self.T
-        setting = self.port_effective_setting(port)
         vlan = setting.vlan
         up = connectee is not None and (connectee.kind != 'vmVnic' or getattr(
             connectee.entity, 'power_state', '') == 'poweredOn')

@@ -14,8 +14,13 @@ from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.network.distributed_virtual_switch import (DVS_BUILD, DVS_VERSIONS,
                                                                DistributedVirtualSwitch,
-                                                               feature_capability)
-from vimsim.soap.fault import fault
+                                                               create_dvs, feature_capability)
+from vimsim.managed.network.entity_backup import PORTGROUP, SWITCH, blob_of, read_backup
+from vimsim.schema import MoRef
+from vimsim.soap.fault import fault, localized
+
+IMPORT_TYPES = ('createEntityWithNewIdentifier', 'createEntityWithOriginalIdentifier',
+                'applyToEntitySpecified')
 
 
 
@@ -157,6 +162,109 @@ class DistributedVirtualSwitchManager(Manager):
             return set(self._switch(spec.distributedVirtualSwitch).hosts)
         raise fault('InvalidArgument', 'A specified parameter was not correct: hostFilterSpec',
                     invalidProperty='hostFilterSpec')
+
+    # -- backups ----------------------------------------------------------------------------
+    def DVSManagerExportEntity_Task(self, ctx, selectionSet):
+        """Backups of the selected switches and portgroups."""
+        def work(task):
+            T = self.T
+            out = []
+            for selection in selectionSet:
+                if isinstance(selection, T.DVPortgroupSelection):
+                    switch = self.QueryDvsByUuid(ctx, selection.dvsUuid)
+                    for key in selection.portgroupKey:
+                        pg = switch.LookupDvPortGroup(ctx, key)
+                        out.append(self._backup(pg, PORTGROUP, pg.key, switch.ref))
+                elif isinstance(selection, T.DVSSelection):
+                    switch = self.QueryDvsByUuid(ctx, selection.dvsUuid)
+                    out.append(self._backup(switch, SWITCH, switch.uuid, switch.parent))
+                else:
+                    raise fault('InvalidArgument', 'A specified parameter was not correct: '
+                                'selectionSet', invalidProperty='selectionSet')
+            return out
+        return run_task(ctx, None, 'DVSManagerExportEntity_Task', work, this=self)
+
+    def _backup(self, entity, kind, key, container):
+        return self.T.EntityBackupConfig(
+            entityType=kind, configBlob=blob_of(entity, kind), key=key, name=entity.name,
+            container=container, configVersion=str(entity.config_version))
+
+    def DVSManagerImportEntity_Task(self, ctx, entityBackup, importType):
+        """Apply backups to the entities they name, or create entities from
+        them (with new identifiers, or their original uuid and keys): the
+        switches first, so a portgroup backed up with its switch goes to the
+        switch made for it. What one backup faults is in `importFault`; the
+        others go on (DvsImportEvent for each)."""
+        if importType not in IMPORT_TYPES:
+            raise fault('InvalidArgument', 'A specified parameter was not correct: importType',
+                        invalidProperty='importType')
+
+        def work(task):
+            T = self.T
+            result = T.DistributedVirtualSwitchManagerImportResult(
+                distributedVirtualSwitch=[], distributedVirtualPortgroup=[], importFault=[])
+            made = {}   # backed-up switch moid -> the switch made for it
+            for backup in sorted(entityBackup, key=lambda b: b.entityType != SWITCH):
+                try:
+                    source, spec = read_backup(self.server, backup)
+                    if backup.entityType == SWITCH:
+                        entity = self._import_switch(task, backup, spec, importType)
+                        made[source.value] = entity
+                        result.distributedVirtualSwitch.append(entity.ref)
+                    else:
+                        entity = self._import_portgroup(task, backup, spec, importType, made)
+                        result.distributedVirtualPortgroup.append(entity.ref)
+                    task.post_event('DvsImportEvent', entity.dvs if backup.entityType ==
+                                    PORTGROUP else entity, importType=importType)
+                except T.MethodFault as error:
+                    result.importFault.append(T.ImportOperationBulkFaultFaultOnImport(
+                        entityType=backup.entityType, key=backup.key, fault=localized(error)))
+            return result
+        return run_task(ctx, None, 'DVSManagerImportEntity_Task', work, this=self)
+
+    def _import_switch(self, task, backup, spec, import_type):
+        if import_type == 'applyToEntitySpecified':
+            switch = self.QueryDvsByUuid(None, backup.key)
+            switch.reconfigure(task, spec)
+            return switch
+        folder = self.server.objects.get(backup.container) if backup.container else None
+        if folder is None or 'DistributedVirtualSwitch' not in getattr(folder, 'childType', ()):
+            raise fault('NotFound', 'The folder to import the switch into was not found.')
+        original = import_type == 'createEntityWithOriginalIdentifier'
+        if original and any(s.uuid == backup.key for s in self._switches()):
+            raise fault('DvsFault', "A switch with uuid '%s' exists." % backup.key)
+        if any(getattr(self.server.objects.get(r), 'name', None) == spec.name
+               for r in folder.childEntity):
+            raise fault('DuplicateName', "The name '%s' already exists." % spec.name,
+                        name=spec.name, object=folder.ref)
+        switch = create_dvs(task, folder, spec.name, self.T.DVSCreateSpec(configSpec=spec))
+        if original:
+            switch.uuid = backup.key
+        return switch
+
+    def _import_portgroup(self, task, backup, spec, import_type, made):
+        server = self.server
+        if import_type == 'applyToEntitySpecified':
+            pg = server.objects.get(MoRef('DistributedVirtualPortgroup', backup.key or ''))
+            if pg is None:
+                raise fault('NotFound', "The portgroup '%s' was not found." % backup.key)
+            pg.reconfigure(task, spec)
+            return pg
+        switch = None
+        if backup.container is not None:
+            switch = made.get(backup.container.value) or server.objects.get(backup.container)
+        if not isinstance(switch, DistributedVirtualSwitch):
+            raise fault('NotFound', 'The switch to import the portgroup into was not found.')
+        moid = None
+        if import_type == 'createEntityWithOriginalIdentifier':
+            if server.objects.get(MoRef('DistributedVirtualPortgroup', backup.key or '')):
+                raise fault('DvsFault', "A portgroup with key '%s' exists." % backup.key)
+            moid = backup.key
+        spec.configVersion = None
+        switch.check_portgroup_spec(spec, 'spec', None)
+        pg = switch.make_portgroup(task, spec, moid)
+        switch.changed('portgroup', 'summary', 'config')
+        return pg
 
     # -- lookups --------------------------------------------------------------------------
     def _switch(self, ref):

@@ -16,6 +16,7 @@ ephemeral portgroup exist while connected; an early-binding portgroup has
 `spec.distributedVirtualPort`) use: it validates a named port or picks a
 free one by the portgroup's binding, and returns the port.
 """
+import itertools
 from collections import namedtuple
 
 from vimsim import clock
@@ -31,11 +32,12 @@ AUTO_EXPAND_STEP = 8
 
 class DvPort:
     """One DistributedVirtualPort of a switch."""
-    __slots__ = ('key', 'portgroup', 'connectee', 'setting', 'name', 'description',
+    __slots__ = ('key', 'dvs', 'portgroup', 'connectee', 'setting', 'name', 'description',
                  'version', 'status_change', 'uplink_host')
 
-    def __init__(self, key, portgroup, uplink_host=None):
+    def __init__(self, key, dvs, portgroup, uplink_host=None):
         self.key = key
+        self.dvs = dvs
         self.portgroup = portgroup
         self.connectee = None
         self.setting = None      # the port's own setting over its portgroup's
@@ -61,6 +63,7 @@ def check_connectable(pg, entity, nic_key, kind, port_key=None):
     """The faults `connect` would raise, nothing changed: an uplink
     portgroup for anything but a pNIC, a named port not of `pg` or held by
     another connectee, a full portgroup that cannot grow."""
+    pg.settle()
     server = pg.server
     if pg.uplink and kind != 'pnic':
         raise fault('InvalidArgument', 'A specified parameter was not correct: portgroupKey',
@@ -85,38 +88,53 @@ def connect(pg, entity, nic_key, kind, port_key=None, address=None):
     """The port of portgroup `pg` that `entity`'s NIC `nic_key` connects to:
     `port_key` when given (it must be a free port of `pg`), else the port
     it already holds there, else a free one (ephemeral: a new port; early
-    binding: the first free, growing the portgroup by `autoExpand`)."""
-    held = held_port(pg, entity, nic_key)
+    binding: the first free, growing the portgroup by `autoExpand`). A NIC
+    holds one port of a switch: one it held elsewhere on it is free again."""
+    pg.settle()   # the builder's VMs first, so keys never depend on what was read
+    claims = pg.dvs.claims.setdefault(entity.ref.value, {})
+    before = claims.get(nic_key)
     port = check_connectable(pg, entity, nic_key, kind, port_key) or free_port(pg)
-    if held is not None and held is not port:
-        release_port(held)
-    if port.connectee is None or port.connectee.entity is not entity \
-            or port.connectee.nic_key != nic_key:
+    if before is not None and before is not port and _holds(before, entity, nic_key):
+        release_port(before)
+    old = port.connectee
+    if old is None or old.entity is not entity or old.nic_key != nic_key:
         port.status_change = clock.now()
+        if old is not None:   # a connectee that left the inventory
+            pg.dvs.claims.get(old.entity.ref.value, {}).pop(old.nic_key, None)
     port.connectee = Connectee(entity, nic_key, kind, address)
-    pg.claims[(entity.ref.value, nic_key)] = port
+    claims[nic_key] = port
     return port
+
+
+def _holds(port, entity, nic_key):
+    connectee = port.connectee
+    return connectee is not None and connectee.entity is entity \
+        and connectee.nic_key == nic_key and port.dvs.ports.get(port.key) is port
 
 
 def held_port(pg, entity, nic_key):
     """The port of `pg` this NIC holds, if it still does."""
-    port = pg.claims.get((entity.ref.value, nic_key))
-    if port is not None and port.connectee is not None \
-            and port.connectee.entity is entity and port.connectee.nic_key == nic_key \
-            and port.key in pg.dvs.ports:
+    port = pg.dvs.claims.get(entity.ref.value, {}).get(nic_key)
+    if port is not None and port.portgroup is pg and _holds(port, entity, nic_key):
         return port
     return None
 
 
 def free_port(pg):
     """A free port of `pg` by its binding (see `connect`, which checked that
-    a full one may grow)."""
+    a full one may grow): the first free in key order. The search starts
+    where the last one ended and wraps around once, so connecting many NICs
+    costs each O(1), and a port freed by its VM's removal is found again."""
     server = pg.server
     if pg.pg_type == 'ephemeral':
         return pg.add_ports(1)[0]
-    for port in pg.ports:
-        if not port_in_use(server, port):
-            return port
+    ports = pg.ports
+    start = min(pg.free_from, len(ports))
+    for index in itertools.chain(range(start, len(ports)), range(start)):
+        if not port_in_use(server, ports[index]):
+            pg.free_from = index + 1
+            return ports[index]
+    pg.free_from = len(ports) + 1
     return pg.add_ports(AUTO_EXPAND_STEP)[0]
 
 
@@ -127,19 +145,24 @@ def release_port(port):
         return
     port.connectee = None
     port.status_change = clock.now()
+    claims = port.dvs.claims.get(connectee.entity.ref.value, {})
+    if claims.get(connectee.nic_key) is port:
+        del claims[connectee.nic_key]
     pg = port.portgroup
     if pg is not None:
-        pg.claims.pop((connectee.entity.ref.value, connectee.nic_key), None)
         if pg.pg_type == 'ephemeral':
             pg.remove_port(port)
+        elif port in pg.ports:
+            pg.free_from = min(pg.free_from, pg.ports.index(port))
 
 
 def release_entity(dvs, entity, keep=()):
     """Release every port of `dvs` that `entity` holds but those in `keep`."""
-    for port in list(dvs.ports.values()):
-        connectee = port.connectee
-        if connectee is not None and connectee.entity is entity and port not in keep:
+    for nic_key, port in list(dvs.claims.get(entity.ref.value, {}).items()):
+        if port not in keep and _holds(port, entity, nic_key):
             release_port(port)
+    if not dvs.claims.get(entity.ref.value, True):
+        del dvs.claims[entity.ref.value]
 
 
 def sync_vm_ports(vm, previous_networks):
