@@ -421,6 +421,23 @@ def test_portgroup_bindings_and_reconfiguration(sim, si):
         WaitForTask(rollback)
         assert rollback.info.result.name == 'single' and rollback.info.result.numPorts == 1
 
+        # a connected port moves only between portgroups allowing it, the NIC following
+        moving = _nic(vms[0]).backing.port.portKey
+        error = task_fault(dvs.MoveDVPort_Task([moving], single.key))
+        assert isinstance(error, vim.fault.ResourceInUse)
+        for live in (single, grow):
+            policy = live.config.policy
+            policy.livePortMovingAllowed = True
+            WaitForTask(live.ReconfigureDVPortgroup_Task(
+                vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
+                    configVersion=live.config.configVersion, policy=policy)))
+        WaitForTask(dvs.MoveDVPort_Task([moving], single.key))
+        assert _nic(vms[0]).backing.port.portgroupKey == single.key
+        assert _nic(vms[0]).backing.port.portKey == moving
+        assert vms[0]._moId in {v._moId for v in single.vm}
+        WaitForTask(dvs.MoveDVPort_Task([moving], grow.key))
+        assert _nic(vms[0]).backing.port.portgroupKey == grow.key
+
         uplink = dvs.config.uplinkPortgroup[0]
         with pytest.raises(vmodl.fault.NotSupported):
             uplink.Destroy_Task()
@@ -727,6 +744,35 @@ def test_export_and_import(si):
         assert isinstance(error, vim.fault.NotFound)
     finally:
         WaitForTask(dvs.Destroy_Task())
+
+
+def test_merge(si):
+    """MergeDvs_Task: the other switch's hosts join, its portgroup moves here
+    with its ports and the VM on it, and it goes."""
+    hosts = _cluster_hosts(si)
+    target = _create(si, 'DSwitch-T', hosts[:1])
+    source = _create(si, 'DSwitch-S', hosts[1:2])
+    vm = next(v for v in all_of(si, vim.VirtualMachine)
+              if v.runtime.host._moId == hosts[1]._moId and not v.config.template)
+    try:
+        pg = _add_portgroup(source, 'merged-pg')
+        WaitForTask(_on_portgroup(vm, pg))
+        WaitForTask(target.MergeDvs_Task(source))
+        assert 'DSwitch-S' not in {s.name for s in all_of(si, vim.DistributedVirtualSwitch)}
+        assert {h._moId for h in target.summary.hostMember} == {h._moId for h in hosts[:2]}
+        assert pg.config.distributedVirtualSwitch._moId == target._moId
+        port = _nic(vm).backing.port
+        assert port.switchUuid == target.uuid and port.portKey in pg.portKeys
+        [fetched] = target.FetchDVPorts(vim.dvs.PortCriteria(portKey=[port.portKey]))
+        assert fetched.connectee.connectedEntity._moId == vm._moId
+        merged = si.content.eventManager.QueryEvents(vim.event.EventFilterSpec(
+            eventTypeId=['DvsMergedEvent']))
+        assert [e.sourceDvs.name for e in merged] == ['DSwitch-S']
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            target.MergeDvs_Task(target)
+    finally:
+        _on_network(vm, _named(si, vim.Network, 'VM Network'))
+        WaitForTask(target.Destroy_Task())
 
 
 def test_the_model_invariants_hold_after_these_tests(sim):

@@ -782,6 +782,9 @@ class DistributedVirtualSwitch(ManagedEntity):
         return None
 
     def MoveDVPort_Task(self, ctx, portKey, destinationPortgroupKey=None):
+        """Ports into a portgroup (or out of any, standalone); a connected
+        port only between portgroups that both allow live port moving, and
+        its VM's NIC follows (vmknics' ports stay)."""
         portKeys = list(portKey)
 
         def work(task):
@@ -801,12 +804,16 @@ class DistributedVirtualSwitch(ManagedEntity):
                     raise fault('NotFound', "The port '%s' was not found." % key)
                 if port.uplink_host is not None:
                     raise invalid('portKey')
-                if port.portgroup is not None and port_in_use(self.server, port) and \
-                        not port.portgroup.policy.livePortMovingAllowed:
+                connectee = port.live_connectee(self.server)
+                if connectee is not None and port.portgroup is not target_pg and not (
+                        connectee.kind == 'vmVnic' and target_pg is not None
+                        and port.portgroup is not None
+                        and port.portgroup.policy.livePortMovingAllowed
+                        and target_pg.policy.livePortMovingAllowed):
                     raise fault('ResourceInUse', "The port '%s' is in use." % key,
                                 type='DistributedVirtualPort', name=key)
-                ports.append(port)
-            for port in ports:
+                ports.append((port, connectee))
+            for port, connectee in ports:
                 source = port.portgroup
                 if source is target_pg:
                     continue
@@ -821,6 +828,8 @@ class DistributedVirtualSwitch(ManagedEntity):
                     target_pg.changed('portKeys', 'config')
                     task.post_event('DvsPortJoinPortgroupEvent', self, portKey=port.key,
                                     portgroupKey=target_pg.key, portgroupName=target_pg.name)
+                if connectee is not None:
+                    _follow_port(connectee, port)
             self.changed('config', 'summary')
         return run_task(ctx, self, 'MoveDVPort_Task', work)
 
@@ -979,6 +988,71 @@ class DistributedVirtualSwitch(ManagedEntity):
             self.changed('config')
         return run_task(ctx, self, 'DvsReconfigureVmVnicNetworkResourcePool_Task', work)
 
+    # -- MergeDvs_Task ------------------------------------------------------------------
+    def MergeDvs_Task(self, ctx, dvs):
+        """Another switch of the datacenter merged into this one: its hosts
+        join, its portgroups move here with their ports (new keys; the VMs'
+        NICs follow), and it goes (DvsMergedEvent). Refused for a switch
+        newer than this one and for vmknics on the other switch (their
+        host's configuration names it). Portgroup names are unique in the
+        datacenter already."""
+        source = self.server.objects.get(dvs)
+        if not isinstance(source, DistributedVirtualSwitch) or source is self:
+            raise invalid('dvs')
+
+        def work(task):
+            server = self.server
+            if source.datacenter() is not self.datacenter():
+                raise invalid('dvs')
+            if DVS_VERSIONS.index(source.version) > DVS_VERSIONS.index(self.version):
+                raise fault('DvsFault', "The switch '%s' is newer than '%s'."
+                            % (source.name, self.name))
+            moving = [pg for pg in source.portgroups if not pg.uplink]
+            for port in source.ports.values():
+                connectee = port.live_connectee(server)
+                if connectee is not None and connectee.kind == 'hostVmkVnic':
+                    raise fault('ResourceInUse', "The switch '%s' is in use." % source.name,
+                                type=source.type_name, name=source.name)
+            task.post_event('DvsMergedEvent', self, sourceDvs=self.T.DvsEventArgument(
+                name=source.name, dvs=source.ref), destinationDvs=self.T.DvsEventArgument(
+                name=self.name, dvs=self.ref))
+            for pg in moving:
+                self._adopt(pg, source)
+            for host in list(source.hosts):
+                if host not in self.hosts:
+                    self.add_member(host)
+                    host.changed('network', 'config')
+            source.leave_inventory()
+            self.changed('portgroup', 'summary', 'config')
+        return run_task(ctx, self, 'MergeDvs_Task', work)
+
+    def _adopt(self, pg, source):
+        """A portgroup of `source` becomes this switch's, its ports re-keyed
+        here and its VMs' NICs naming them."""
+        source.portgroups.remove(pg)
+        pg.dvs = self
+        self.portgroups.append(pg)
+        for port in list(pg.ports):
+            del source.ports[port.key]
+            old_key = port.key
+            port.key, port.dvs = str(self._next_port), self
+            self._next_port += 1
+            self.ports[port.key] = port
+            connectee = port.connectee
+            if connectee is None:
+                continue
+            source.claims.get(connectee.entity.ref.value, {}).pop(connectee.nic_key, None)
+            self.claims.setdefault(connectee.entity.ref.value, {})[connectee.nic_key] = port
+            vm = connectee.entity
+            if connectee.kind == 'vmVnic' and getattr(vm, '_devices', None) is not None:
+                for nic in vm.nics():
+                    backing_port = getattr(nic.backing, 'port', None)
+                    if backing_port is not None and backing_port.portKey == old_key \
+                            and backing_port.switchUuid == source.uuid:
+                        backing_port.switchUuid, backing_port.portKey = self.uuid, port.key
+                vm.report_changed('config', 'network')
+        pg.changed('config', 'portKeys')
+
     # -- Destroy_Task ---------------------------------------------------------------------
     def Destroy_Task(self, ctx):
         """A switch goes with its portgroups, once no VM and no vmknic uses it
@@ -991,16 +1065,20 @@ class DistributedVirtualSwitch(ManagedEntity):
                     raise fault('ResourceInUse', "The switch '%s' is in use." % self.name,
                                 type=self.type_name, name=self.name)
             task.post_event('DvsDestroyedEvent', self)
-            for host in list(self.hosts):
-                self.remove_member(host)
-            for pg in list(self.portgroups):
-                pg.leave_inventory()
-            parent = self.parent_object()
-            if parent is not None:
-                parent.remove_child(self)
-                parent.changed('childEntity')
-            self.destroy()
+            self.leave_inventory()
         return run_task(ctx, self, 'Destroy_Task', work)
+
+    def leave_inventory(self):
+        """The switch goes: its members leave it, its portgroups go."""
+        for host in list(self.hosts):
+            self.remove_member(host)
+        for pg in list(self.portgroups):
+            pg.leave_inventory()
+        parent = self.parent_object()
+        if parent is not None:
+            parent.remove_child(self)
+            parent.changed('childEntity')
+        self.destroy()
 
 
 class VmwareDistributedVirtualSwitch(DistributedVirtualSwitch):
@@ -1058,6 +1136,16 @@ class VmwareDistributedVirtualSwitch(DistributedVirtualSwitch):
         group.uplinkName = ['%s-%d' % (group.name, i) for i in range(group.uplinkNum)]
         group.uplinkPortKey = []
         return group
+
+
+def _follow_port(connectee, port):
+    """A VM NIC whose port moved (live, MoveDVPort_Task) names its new
+    portgroup."""
+    vm = connectee.entity
+    for nic in vm.device_list():
+        if str(nic.key) == connectee.nic_key:
+            nic.backing.port.portgroupKey = port.portgroup.key
+    vm.devices_changed()
 
 
 def as_vmware_spec(T, spec):
