@@ -485,7 +485,9 @@ def test_port_reconfiguration_and_moves(si):
         assert isinstance(error, vim.fault.NotFound)
         WaitForTask(dvs.MoveDVPort_Task([key], None))   # a standalone port now
         assert dvs.config.numStandalonePorts == 1
-        assert dvs.FetchDVPortKeys(vim.dvs.PortCriteria(inside=False)) == [key]
+        everywhere = [p.key for p in dvs.portgroup]
+        assert dvs.FetchDVPortKeys(vim.dvs.PortCriteria(portgroupKey=everywhere,
+                                                        inside=False)) == [key]
         assert dvs.LookupDvPortGroup(first.key)._moId == first._moId
         with pytest.raises(vim.fault.NotFound):
             dvs.LookupDvPortGroup('nosuch')
@@ -656,7 +658,9 @@ def test_members_pnics_uplinks_and_standalone_ports(si):
         WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
             configVersion=dvs.config.configVersion, numStandalonePorts=3)))
         assert dvs.config.numStandalonePorts == 3
-        assert len(dvs.FetchDVPortKeys(vim.dvs.PortCriteria(inside=False))) == 3
+        everywhere = [p.key for p in dvs.portgroup]
+        assert len(dvs.FetchDVPortKeys(vim.dvs.PortCriteria(portgroupKey=everywhere,
+                                                            inside=False))) == 3
         WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
             configVersion=dvs.config.configVersion, numStandalonePorts=1)))
         assert dvs.config.numStandalonePorts == 1

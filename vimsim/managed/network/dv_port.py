@@ -223,12 +223,10 @@ def matches(port, criteria, server):
     if criteria.nsxPort is not None and criteria.nsxPort != bool(
             pg and pg.backing_type == 'nsx'):
         return False
-    if criteria.portgroupKey:
+    if criteria.portgroupKey:   # `inside` false: the ports outside them (standalone too)
         inside = pg is not None and pg.key in criteria.portgroupKey
         if inside != (criteria.inside is not False):
             return False
-    elif criteria.inside is not None and criteria.inside != (pg is not None):
-        return False
     if criteria.portKey and port.key not in criteria.portKey:
         return False
     if criteria.host:
