@@ -101,10 +101,6 @@ class DistributedVirtualPortgroup(Network):
     def port_keys(self):
         return self.portKeys
 
-    def host_uplink_ports(self, host):
-        """The uplink port keys of a host member."""
-        return [port.key for port in self.ports if port.uplink_host is host]
-
     def add_host(self, host):
         if host not in self.hosts:
             self.hosts.append(host)

@@ -220,9 +220,6 @@ class DistributedVirtualSwitch(ManagedEntity):
     def numPorts(self):
         return len(self.ports)
 
-    def member_refs(self):
-        return refs(self.hosts)
-
     def _member_info(self, host, nsx, zones, nsx_uplinks):
         T = self.T
         member = self.member(host)
