@@ -278,7 +278,8 @@ def port_violations(server):
         if obj.type_name == 'VmwareDistributedVirtualSwitch':
             for key, port in obj.ports.items():
                 pg = port.portgroup
-                if key != port.key or pg is not None and (pg.dvs is not obj or port not in pg.ports):
+                if key != port.key or pg is not None and (
+                        pg.dvs is not obj or port not in pg.ports):
                     out.append('%s:%s: port %s is not its portgroup\'s' % (
                         obj.type_name, obj.ref.value, key))
         if obj.type_name != 'VirtualMachine':

@@ -99,7 +99,8 @@ class DistributedVirtualSwitch(ManagedEntity):
         self.pvlan = []        # VMwareDVSPvlanMapEntry
         self.lacp_groups = []  # VMwareDvsLacpGroupConfig
         self.traffic = {key: T.DvsHostInfrastructureTrafficResource(
-            key=key, description=key, allocationInfo=T.DvsHostInfrastructureTrafficResourceAllocation(
+            key=key, description=key,
+            allocationInfo=T.DvsHostInfrastructureTrafficResourceAllocation(
                 limit=-1, reservation=0, shares=T.SharesInfo(shares=shares, level='normal')))
             for key, shares in TRAFFIC_CLASSES}
         self.vnic_pools = {}   # key -> DVSVmVnicNetworkResourcePool
