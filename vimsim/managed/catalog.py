@@ -28,7 +28,7 @@ from vimsim.managed.monitoring import (alarm_manager, event_manager, history_col
                                        performance_manager, scheduled_task_manager, task,
                                        task_manager)
 from vimsim.managed.network import (distributed_virtual_portgroup, distributed_virtual_switch,
-                                    network)
+                                    distributed_virtual_switch_manager, network)
 from vimsim.managed.service import (localization_manager, property_collector, search_index,
                                     service_instance, service_manager, session_manager, updates,
                                     view)

@@ -637,10 +637,11 @@ class HostSystem(ManagedEntity):
                 _destroy_ref(self.server, ds.browser)
                 ds.leave_inventory()
         for network in list(self.networks):
-            network.hosts.remove(self)
+            if self in network.hosts:
+                network.hosts.remove(self)
             dvs = getattr(network, 'dvs', None)
             if dvs is not None and self in dvs.hosts:
-                dvs.hosts.remove(self)
+                dvs.remove_member(self)
                 dvs.changed()
             network.changed('host', 'summary')
             if network.type_name == 'Network' and not network.hosts and not network.vms:
