@@ -280,7 +280,7 @@ def test_pnic_of_one_switch_is_not_anothers(si):
             configSpec=Dvs.ConfigSpec(name='DSwitch-P2', host=[_member(host)]))))
         assert isinstance(error, vim.fault.ResourceInUse)
         compatible = si.content.dvSwitchManager.QueryCompatibleVmnicsFromHosts([host], first)
-        assert [p.device for p in compatible[0].physicalNics] == ['vmnic0']
+        assert [p.device for p in compatible[0].physicalNics] == ['vmnic2', 'vmnic3']
     finally:
         WaitForTask(first.Destroy_Task())
 

@@ -269,9 +269,8 @@ class DistributedVirtualPortgroup(Network):
         if self.uplink:
             raise fault('NotSupported', 'The operation is not supported on the object.')
 
-        def leave(task):
+        def leave(task):   # then destroy_unused's leave_inventory (below) drops the ports
             task.post_event('DVPortgroupDestroyedEvent', self)
-            self.drop_ports()
         return self.destroy_unused(ctx, lambda: self.vms or self.ports_in_use(), leave)
 
     def drop_ports(self):

@@ -12,7 +12,7 @@ changing anything, then applies it and bumps `configVersion`.
 import copy
 
 from vimsim import clock
-from vimsim.managed.entity import ManagedEntity, refs
+from vimsim.managed.entity import NAME_MAX, ManagedEntity, refs
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.network.distributed_virtual_portgroup import (DistributedVirtualPortgroup,
                                                                   rollback_task)
@@ -479,7 +479,7 @@ class DistributedVirtualSwitch(ManagedEntity):
         T = self.T
         if not isinstance(backing, T.DistributedVirtualSwitchHostMemberPnicBacking):
             raise not_supported(path + '.backing')
-        devices = {p.device for p in host.pnics()}
+        devices = {p.device for p in host.netconfig.pnics()} - host.netconfig.standard_uplinks()
         taken = {device for switch in _switches(self.server) if switch is not self
                  and host in switch.hosts for device, _ in switch.member(host).pnics}
         own_ports = {p.key for p in self.uplink_ports_of(host)}
@@ -648,7 +648,7 @@ class DistributedVirtualSwitch(ManagedEntity):
         reconfigures, None for a new one)."""
         T = self.T
         if spec.name is not None:
-            if not spec.name or len(spec.name) > self.NAME_MAX:
+            if not spec.name or len(spec.name) > NAME_MAX:
                 raise fault('InvalidName', "The name '%s' is invalid." % spec.name,
                             name=spec.name)
             clash = next((other for other in self.datacenter().networks if other is not pg

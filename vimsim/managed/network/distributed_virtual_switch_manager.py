@@ -136,9 +136,9 @@ class DistributedVirtualSwitchManager(Manager):
                 raise fault('ManagedObjectNotFound', 'The object has already been deleted or '
                             'has not been completely created', obj=ref)
             used = {device for s in self._switches() if host in s.hosts
-                    for device, _ in s.member(host).pnics}
+                    for device, _ in s.member(host).pnics} | host.netconfig.standard_uplinks()
             out.append(T.DVSManagerPhysicalNicsList(host=host.ref, physicalNics=[
-                p for p in host.pnics() if p.device not in used]))
+                p for p in host.netconfig.pnics() if p.device not in used]))
         return out
 
     def RectifyDvsOnHost_Task(self, ctx, hosts):
