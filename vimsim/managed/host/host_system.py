@@ -16,7 +16,8 @@ from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types, refs
 from vimsim.managed.host.advanced_options import HostAdvancedOptions
 from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
-from vimsim.managed.host.config_managers import CONFIG_MANAGERS, HostManagerObject
+from vimsim.managed.host.config_managers import (CONFIG_MANAGERS, HostManagerObject,
+                                                 HostUserDirectory)
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
 from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.monitoring.event_manager import datacenter_of
@@ -998,7 +999,7 @@ def _host_capability(server):
 
 # the config managers that answer methods, by managed type
 MANAGER_CLASSES = {cls.type_name: cls for cls in (HostAdvancedOptions, HostDateTimeSystem,
-                                                 HostVsanSystem)}
+                                                 HostVsanSystem, HostUserDirectory)}
 
 
 def build_config_managers(host):

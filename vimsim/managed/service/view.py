@@ -1,10 +1,12 @@
 """ViewManager and its views: container, list and inventory views.
 
 A view's `view` property is computed on read from the inventory, so a view
-always follows the inventory as it changes.
+always follows the inventory as it changes; it lists only the objects the
+reader sees (System.View).
 """
 from collections import deque
 
+from vimsim.managed.admin.permissions import access_of
 from vimsim.managed.base import ManagedObject
 from vimsim.soap.fault import InvalidArgument, fault
 
@@ -19,9 +21,24 @@ class View(ManagedObject):
         self.owner = ctx.session
         ctx.session.own(self)
 
+    def read(self, name, ctx):
+        if name == 'view':
+            return visible(ctx, self.listed())
+        return super().read(name, ctx)
+
+    def listed(self):
+        """The references the view holds, whoever reads them."""
+        return self.view
+
     def DestroyView(self, ctx):
         self.owner.disown(self)
         self.destroy()
+
+
+def visible(ctx, refs):
+    """The references among `refs` the caller sees."""
+    access = access_of(ctx)
+    return refs if access is None else access.visible(refs)
 
 
 class ContainerView(View):
@@ -70,10 +87,8 @@ class _StoredView(View):
     """A view whose `view` list is kept, not computed: objects destroyed since
     they were added drop out on read; every change is reported to filters."""
 
-    def read(self, name, ctx):
-        if name == 'view':
-            return [ref for ref in self.view if self.server.objects.get(ref) is not None]
-        return super().read(name, ctx)
+    def listed(self):
+        return [ref for ref in self.view if self.server.objects.get(ref) is not None]
 
     def _add(self, refs):
         """Add the refs that exist; return those that do not."""
