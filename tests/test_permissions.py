@@ -64,8 +64,9 @@ def admin(login, users_vc):
 
 
 def grant(si, entity, principal, role_id, group=False, propagate=True):
-    si.content.authorizationManager.SetEntityPermissions(entity, [vim.AuthorizationManager.Permission(
-        principal=principal, group=group, roleId=role_id, propagate=propagate)])
+    permission = vim.AuthorizationManager.Permission(
+        principal=principal, group=group, roleId=role_id, propagate=propagate)
+    si.content.authorizationManager.SetEntityPermissions(entity, [permission])
 
 
 def first_vm(si):
@@ -224,8 +225,8 @@ def test_roles(admin):
     manager.RemoveAuthorizationRole(other, False)      # and its permissions go with it
     assert vm.permission == []
     events = admin.content.eventManager.QueryEvents(vim.event.EventFilterSpec(
-        eventTypeId=['RoleAddedEvent', 'RoleUpdatedEvent', 'RoleRemovedEvent', 'PermissionAddedEvent',
-              'PermissionUpdatedEvent', 'PermissionRemovedEvent']))
+        eventTypeId=['RoleAddedEvent', 'RoleUpdatedEvent', 'RoleRemovedEvent',
+                     'PermissionAddedEvent', 'PermissionUpdatedEvent', 'PermissionRemovedEvent']))
     kinds = [type(e).__name__.rsplit('.', 1)[-1] for e in reversed(events)][-7:]
     assert kinds == ['RoleAddedEvent', 'RoleUpdatedEvent', 'PermissionAddedEvent',
                      'RoleAddedEvent', 'PermissionUpdatedEvent', 'PermissionRemovedEvent',
@@ -383,3 +384,17 @@ def test_a_hosts_user_directory_lists_its_local_users(si):
     with pytest.raises(vim.fault.NotFound):
         directory.RetrieveUserGroups(domain='VSPHERE.LOCAL', searchStr='', exactMatch=False,
                                      findUsers=True, findGroups=True)
+
+
+def test_a_permission_on_the_root_folder_taken_away_is_gone_at_the_next_call(admin, login):
+    """Privileges the same everywhere are checked once and kept for the
+    session's calls, until any permission changes."""
+    root = admin.content.rootFolder
+    grant(admin, root, 'reader@vsphere.local', READ_ONLY)
+    reader = login('reader')
+    vm = same_vm(reader, first_vm(admin))
+    assert vm.name and vm.summary.config.name
+    admin.content.authorizationManager.RemoveEntityPermission(root, 'reader@vsphere.local',
+                                                             False)
+    with pytest.raises(vim.fault.NoPermission):
+        vm.name

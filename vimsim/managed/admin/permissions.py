@@ -31,6 +31,7 @@ VIEW = 'System.View'
 READ = 'System.Read'
 SERVICE_PRIVILEGES = frozenset((ANONYMOUS, VIEW))
 VIEW_ROLE = -3
+MEMO_LIMIT = 256      # path lists an Access remembers the needs of
 OWNED = object()   # Access.governing of an object the session owns: it may do anything
 
 # Privileges checked on the parent of the object the call is made on.
@@ -199,15 +200,21 @@ class Access:
                 table, Principal(user, directory.esx).key, directory.groups_of(user)))
             if session is not None:
                 session.grants = cached
-        self._grants = cached[1]
+        self.version, self._grants = cached
         self._root = server.root_folder
-        # memos of this call
-        self._held = {}          # entity ref -> its Held
-        self._inherited = {}     # entity ref -> the Held it passes down
+        # memos, by id() of the entity (a MoRef hashes slowly), of one call
+        # (a uniform Access, which uses none of them, serves many: access_of);
+        # `_pinned` keeps the entities alive, so their ids stay theirs
+        self._pinned = []
+        self._granted = None     # id(entity) -> _Resolved, made on first use
+        self._from_parent = {}   # id(parent MoRef) -> the Held its entity passes down
+        self._seen = {}          # id(object) -> whether the user sees it
+        self._inherited = {}     # id(entity) -> the Held it passes down
         self._viewable = None    # refs seen through implicit System.View, made on use
         self._entity_types = {}  # type name -> whether it is a ManagedEntity
-        self._needs = {}         # id(paths) -> {privilege: [paths]}
-        self._missing = {}       # (id(paths), id(Held)) -> the privileges it lacks for them
+        # these two hold what their ids are of, and are checked against it
+        self._needs = {}         # id(paths) -> (paths, {privilege: [paths]})
+        self._missing = {}       # (id(paths), id(Held)) -> (paths, Held, privileges it lacks)
         self.uniform = self._uniform()
 
     def _uniform(self):
@@ -229,33 +236,53 @@ class Access:
         """The Held of the user on an entity."""
         if self.uniform is not None:
             return self.uniform
-        ref = entity.ref
-        found = self._held.get(ref)
+        resolved = self._granted_by_id().get(id(entity))
+        if resolved is not None:
+            return resolved.own
+        # what the parent passes down, looked up once per parent (the
+        # children of one folder share its MoRef object)
+        ref = parent_ref(entity)
+        if ref is None:
+            return NOTHING
+        found = self._from_parent.get(id(ref))
         if found is None:
-            resolved = self._grants.get(ref)
-            found = self._held[ref] = resolved.own if resolved is not None \
-                else self._passed_down_from(above(entity))
+            found = self._from_parent[id(ref)] = self._passed_down_from(
+                entity.server.objects.get(ref))
+            self._pinned.append(ref)
         return found
+
+    def _granted_by_id(self):
+        granted = self._granted
+        if granted is None:
+            granted = self._granted = {}
+            get = self.server.objects.get
+            for ref, resolved in self._grants.items():
+                entity = get(ref)
+                if entity is not None:
+                    granted[id(entity)] = resolved
+                    self._pinned.append(entity)
+        return granted
 
     def _passed_down_from(self, entity):
         memo = self._inherited
-        grants = self._grants
+        granted = self._granted_by_id()
         below = []
         found = NOTHING
         while entity is not None:
-            ref = entity.ref
-            known = memo.get(ref)
+            key = id(entity)
+            known = memo.get(key)
             if known is not None:
                 found = known
                 break
-            below.append(ref)
-            resolved = grants.get(ref)
+            below.append(entity)
+            resolved = granted.get(key)
             if resolved is not None and resolved.passed is not None:
                 found = resolved.passed
                 break
             entity = above(entity)
-        for ref in below:
-            memo[ref] = found
+        for entity in below:
+            memo[id(entity)] = found
+        self._pinned += below
         return found
 
     def sees(self, entity):
@@ -352,10 +379,19 @@ class Access:
         if not self.may(obj, privilege, on_parent):
             raise no_permission(self.checked_entity(obj, on_parent), privilege)
 
-
     # -- reading -------------------------------------------------------------------
     def sees_everything(self):
         return self.uniform is not None and VIEW in self.uniform.privileges
+
+    def sees_object(self, obj):
+        """may(obj, System.View), memoized for the call: a view, the
+        traversal through it and the reads each ask it of every object."""
+        key = id(obj)
+        seen = self._seen.get(key)
+        if seen is None:
+            seen = self._seen[key] = self.may(obj, VIEW)
+            self._pinned.append(obj)
+        return seen
 
     def reads_everything(self):
         uniform = self.uniform
@@ -367,10 +403,11 @@ class Access:
         if self.sees_everything():
             return list(refs)
         get = self.server.objects.get
+        sees = self.sees_object
         seen = []
         for ref in refs:
             obj = get(ref)
-            if obj is not None and self.may(obj, VIEW):
+            if obj is not None and sees(obj):
                 seen.append(ref)
         return seen
 
@@ -378,17 +415,24 @@ class Access:
         """{path: NoPermission} for the property paths of `obj` (a list
         shared by the objects of its type) that the user may not read; None
         when it may read them all."""
-        needs = self._needs.get(id(paths))
-        if needs is None:
-            needs = self._needs[id(paths)] = _privileges_needed(self.server.schema, obj, paths)
+        known = self._needs.get(id(paths))
+        if known is None or known[0] is not paths:
+            if len(self._needs) > MEMO_LIMIT:
+                self._needs.clear()
+                self._missing.clear()
+            known = self._needs[id(paths)] = (paths, _privileges_needed(
+                self.server.schema, obj, paths))
+        needs = known[1]
         if not needs:
             return None
         if self.is_entity(obj):
             held = self.held(obj)
             key = (id(paths), id(held))
-            missing = self._missing.get(key)
-            if missing is None:
-                missing = self._missing[key] = [p for p in needs if p not in held.privileges]
+            known = self._missing.get(key)
+            if known is None or known[0] is not paths or known[1] is not held:
+                known = self._missing[key] = (paths, held, [
+                    p for p in needs if p not in held.privileges])
+            missing = known[2]
         else:
             missing = [p for p in needs if not self.may(obj, p)]
         if not missing:
@@ -414,13 +458,22 @@ def _privileges_needed(schema, obj, paths):
 
 
 def access_of(ctx):
-    """The Access of a call's session; None without a session or on a
-    simulator that keeps no permissions."""
+    """The Access of a call's session: one per call, whose memos serve the
+    view, the traversal and the reads alike, or one for every call while the
+    user's privileges are uniform and no permission changes; None without a
+    session or on a simulator that keeps no permissions."""
     server = ctx.server
-    if ctx.session is None or getattr(server, 'authorization_manager', None) is None \
-            or getattr(server, 'root_folder', None) is None:
+    session = ctx.session
+    manager = getattr(server, 'authorization_manager', None)
+    if session is None or manager is None or getattr(server, 'root_folder', None) is None:
         return None
-    return Access(server, ctx.session.user, ctx.session)
+    cached = session.call_access
+    if cached is not None and cached[1].version == manager.table.version and (
+            cached[0] is ctx or cached[1].uniform is not None):
+        return cached[1]
+    access = Access(server, session.user, session)
+    session.call_access = (ctx, access)
+    return access
 
 
 def typed_privilege(schema, operation, type_name):
@@ -452,11 +505,17 @@ def authorize(ctx, obj, operation, args):
             access.demand(target, needed)
 
 
+def parent_ref(entity):
+    """The reference of the entity whose permissions an entity inherits:
+    its parent, or for a VM in a vApp the vApp (as path_parent)."""
+    ref = getattr(entity, 'parent', None)
+    return ref if ref is not None else getattr(entity, 'parentVApp', None)
+
+
 def above(entity):
-    """The entity whose permissions an entity inherits (a recorded object
-    knows none)."""
-    parent = getattr(entity, 'path_parent', None)
-    return parent() if parent is not None else None
+    """The entity whose permissions an entity inherits."""
+    ref = parent_ref(entity)
+    return entity.server.objects.get(ref) if ref is not None else None
 
 
 def no_permission(ref, privilege):

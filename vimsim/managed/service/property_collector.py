@@ -144,7 +144,7 @@ class PropertyCollector(ManagedObject):
                 skip, further = traversal.skip, traversal.selectSet
                 for ref in as_refs(value):
                     target = get(ref)
-                    if target is None or hides and not access.may(target, VIEW):
+                    if target is None or hides and not access.sees_object(target):
                         continue
                     if not skip:
                         selected.setdefault(ref, target)
@@ -161,7 +161,7 @@ class PropertyCollector(ManagedObject):
                     continue
                 raise ManagedObjectNotFound(object_spec.obj)
             if not object_spec.skip:
-                if hides and not access.may(start, VIEW):
+                if hides and not access.sees_object(start):
                     raise no_permission(access.checked_entity(start), VIEW)
                 selected.setdefault(start.ref, start)
             traverse(start, object_spec.selectSet)

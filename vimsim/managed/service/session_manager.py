@@ -31,7 +31,8 @@ class Session:
         self.key = str(uuid.UUID(bytes=os.urandom(16)))
         self.cookie = hashlib.sha1(os.urandom(32)).hexdigest()
         self.user = user
-        self.grants = None                # (permission version, the user's grants): permissions.Access
+        self.grants = None        # (permission version, the user's grants), permissions.Access's
+        self.call_access = None   # (Context, its permissions.Access)
         self.owned = {}                   # session-scoped object -> None, oldest first
         self.held = collections.Counter()  # held_as kind -> how many owned
         self.retrievals = collections.OrderedDict()   # (collector, token) -> rest, oldest first
@@ -284,7 +285,7 @@ class SessionManager(ManagedObject):
                                         'user name or password.')
         session = ctx.session
         session.user = session.info.userName = session.info.fullName = user
-        session.grants = None
+        session.grants = session.call_access = None
         if locale:
             session.info.locale = session.info.messageLocale = locale
         return session.info

@@ -21,24 +21,9 @@ class View(ManagedObject):
         self.owner = ctx.session
         ctx.session.own(self)
 
-    def read(self, name, ctx):
-        if name == 'view':
-            return visible(ctx, self.listed())
-        return super().read(name, ctx)
-
-    def listed(self):
-        """The references the view holds, whoever reads them."""
-        return self.view
-
     def DestroyView(self, ctx):
         self.owner.disown(self)
         self.destroy()
-
-
-def visible(ctx, refs):
-    """The references among `refs` the caller sees."""
-    access = access_of(ctx)
-    return refs if access is None else access.visible(refs)
 
 
 class ContainerView(View):
@@ -52,6 +37,18 @@ class ContainerView(View):
 
     @property
     def view(self):
+        return self.collect()
+
+    def read(self, name, ctx):
+        if name == 'view':
+            access = access_of(ctx)
+            if access is not None and not access.sees_everything():
+                return self.collect(access.sees_object)
+            return self.collect()
+        return super().read(name, ctx)
+
+    def collect(self, sees=None):
+        """The objects in the view; only those `sees(object)` when given."""
         objects = self.server.objects
         managed = self.server.schema.managed
         root = objects.get(self.container)
@@ -76,7 +73,7 @@ class ContainerView(View):
                 if match is None:
                     match = matches[type_name] = not wanted or any(
                         managed[type_name].is_a(w.name) for w in wanted)
-                if match:
+                if match and (sees is None or sees(child)):
                     found.append(ref)
                 if recursive:
                     queue.append(child)
@@ -85,10 +82,15 @@ class ContainerView(View):
 
 class _StoredView(View):
     """A view whose `view` list is kept, not computed: objects destroyed since
-    they were added drop out on read; every change is reported to filters."""
+    they were added, and those the reader does not see, drop out on read;
+    every change is reported to filters."""
 
-    def listed(self):
-        return [ref for ref in self.view if self.server.objects.get(ref) is not None]
+    def read(self, name, ctx):
+        if name == 'view':
+            access = access_of(ctx)
+            live = [ref for ref in self.view if self.server.objects.get(ref) is not None]
+            return live if access is None else access.visible(live)
+        return super().read(name, ctx)
 
     def _add(self, refs):
         """Add the refs that exist; return those that do not."""
