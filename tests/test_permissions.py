@@ -398,3 +398,49 @@ def test_a_permission_on_the_root_folder_taken_away_is_gone_at_the_next_call(adm
                                                              False)
     with pytest.raises(vim.fault.NoPermission):
         vm.name
+
+
+def test_every_privilege_a_check_needs_is_in_the_catalogue():
+    """Else not even the Admin role, which holds the whole catalogue, would
+    pass the check."""
+    from vimsim import schema
+    from vimsim.managed.admin import permissions
+    from vimsim.managed.admin.authorization_manager import privilege_ids
+    known = set(privilege_ids(schema.load()))
+    needed = {p for _, p in permissions.RENAME_PRIVILEGES + permissions.DESTROY_PRIVILEGES}
+    needed |= {p for checks in permissions.ARGUMENT_PRIVILEGES.values() for _, p in checks}
+    assert needed <= known, sorted(needed - known)
+
+
+def test_a_property_filter_reports_only_what_the_user_sees(admin, login):
+    """CreateFilter over a container view: the VMs of the folder the user
+    may read enter, the others never do."""
+    vm = first_vm(admin)
+    grant(admin, vm.parent, 'reader@vsphere.local', READ_ONLY, propagate=False)
+    grant(admin, vm, 'reader@vsphere.local', READ_ONLY)
+    reader = login('reader')
+    content = reader.content
+    PC = vmodl.query.PropertyCollector
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    spec = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[PC.TraversalSpec(
+            name='v', type=vim.view.ContainerView, path='view', skip=False)])],
+        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=['name'])])
+    collector = content.propertyCollector.CreatePropertyCollector()
+    collector.CreateFilter(spec, True)
+    update = collector.WaitForUpdatesEx('', PC.WaitOptions(maxWaitSeconds=0))
+    entered = [o.obj._moId for f in update.filterSet for o in f.objectSet if o.kind == 'enter']
+    assert entered == [vm._moId]
+    collector.DestroyPropertyCollector()
+
+
+def test_an_esx_host_starts_with_root_as_admin(esx):
+    si = esx.connect(user='root', pwd='pass')
+    try:
+        manager = si.content.authorizationManager
+        found = [(p.principal, p.group, p.roleId) for p in manager.RetrieveAllPermissions()]
+        assert found == [('root', False, ADMIN), ('Administrators', True, ADMIN)]
+        assert si.content.rootFolder.effectiveRole == [ADMIN]
+        assert si.content.userDirectory.domainList == []
+    finally:
+        Disconnect(si)

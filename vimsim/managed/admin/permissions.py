@@ -19,7 +19,9 @@ permissions are kept per session until a permission or role changes
 (`PermissionTable.version`); what entities inherit is memoized for one call
 only, since the inventory may change between calls. A user whose
 permissions are all on the root folder and propagate has the same
-privileges everywhere (`Access.uniform`), checked once for a whole call.
+privileges everywhere (`Access.uniform`): no object needs a check of its
+own, and one Access serves all the session's calls until a permission
+changes.
 """
 from vimsim import schema as _schema
 from vimsim.schema import MoRef
@@ -131,11 +133,6 @@ class PermissionTable:
         self.changed()
         return grant
 
-    def forget(self, ref):
-        """Drop the permissions of an entity that has gone."""
-        if self.on_entity.pop(ref, None) is not None:
-            self.changed()
-
 
 class _Resolved:
     """What one entity's permissions give one user: on the entity itself,
@@ -213,7 +210,7 @@ class Access:
         self._viewable = None    # refs seen through implicit System.View, made on use
         self._entity_types = {}  # type name -> whether it is a ManagedEntity
         # these two hold what their ids are of, and are checked against it
-        self._needs = {}         # id(paths) -> (paths, {privilege: [paths]})
+        self._needs = {}         # id(paths) -> (paths, {privilege: [paths]}, uniform lacks)
         self._missing = {}       # (id(paths), id(Held)) -> (paths, Held, privileges it lacks)
         self.uniform = self._uniform()
 
@@ -420,12 +417,17 @@ class Access:
             if len(self._needs) > MEMO_LIMIT:
                 self._needs.clear()
                 self._missing.clear()
-            known = self._needs[id(paths)] = (paths, _privileges_needed(
-                self.server.schema, obj, paths))
+            needs = _privileges_needed(self.server.schema, obj, paths)
+            # uniform privileges: what an entity of this type lacks, any entity lacks
+            uniform = self.uniform if self.is_entity(obj) else None
+            known = self._needs[id(paths)] = (paths, needs, None if uniform is None else [
+                p for p in needs if p not in uniform.privileges])
         needs = known[1]
         if not needs:
             return None
-        if self.is_entity(obj):
+        if known[2] is not None:
+            missing = known[2]
+        elif self.is_entity(obj):
             held = self.held(obj)
             key = (id(paths), id(held))
             known = self._missing.get(key)
