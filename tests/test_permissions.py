@@ -444,3 +444,36 @@ def test_an_esx_host_starts_with_root_as_admin(esx):
         assert si.content.userDirectory.domainList == []
     finally:
         Disconnect(si)
+
+
+def test_a_filter_follows_a_vm_moved_out_of_sight(admin, login):
+    """A property filter's reads are not answered from an earlier flush's
+    view of the inventory: a VM moved to a folder the user may not see leaves."""
+    vm = powered_off(admin, first_vm(admin))
+    home = vm.parent
+    hidden = home.CreateFolder('hidden')
+    seen = home.CreateFolder('seen')
+    WaitForTask(seen.MoveIntoFolder_Task([vm]))
+    grant(admin, seen, 'reader@vsphere.local', READ_ONLY)
+    reader = login('reader')
+    content = reader.content
+    PC = vmodl.query.PropertyCollector
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    spec = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[PC.TraversalSpec(
+            name='v', type=vim.view.ContainerView, path='view', skip=False)])],
+        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=['name'])])
+    collector = content.propertyCollector.CreatePropertyCollector()
+    try:
+        collector.CreateFilter(spec, True)
+        update = collector.WaitForUpdatesEx('', PC.WaitOptions(maxWaitSeconds=0))
+        assert [o.obj._moId for f in update.filterSet for o in f.objectSet] == [vm._moId]
+        WaitForTask(hidden.MoveIntoFolder_Task([vm]))
+        update = collector.WaitForUpdatesEx(update.version, PC.WaitOptions(maxWaitSeconds=5))
+        assert [(o.obj._moId, o.kind) for f in update.filterSet for o in f.objectSet] == [
+            (vm._moId, 'leave')]
+    finally:
+        collector.DestroyPropertyCollector()
+        WaitForTask(home.MoveIntoFolder_Task([vm]))
+        for folder in (hidden, seen):
+            WaitForTask(folder.Destroy_Task())

@@ -460,10 +460,11 @@ def _privileges_needed(schema, obj, paths):
 
 
 def access_of(ctx):
-    """The Access of a call's session: one per call, whose memos serve the
-    view, the traversal and the reads alike, or one for every call while the
-    user's privileges are uniform and no permission changes; None without a
-    session or on a simulator that keeps no permissions."""
+    """The Access of a call's session: one per request, whose memos serve
+    the view, the traversal and the reads alike (a property filter's
+    context, which lives on, gets a new one each time), or one for every
+    call while the user's privileges are uniform and no permission changes;
+    None without a session or on a simulator that keeps no permissions."""
     server = ctx.server
     session = ctx.session
     manager = getattr(server, 'authorization_manager', None)
@@ -471,7 +472,7 @@ def access_of(ctx):
         return None
     cached = session.call_access
     if cached is not None and cached[1].version == manager.table.version and (
-            cached[0] is ctx or cached[1].uniform is not None):
+            cached[1].uniform is not None or cached[0] is ctx and ctx.request is not None):
         return cached[1]
     access = Access(server, session.user, session)
     session.call_access = (ctx, access)
