@@ -382,7 +382,10 @@ class Access:
 
     def sees_object(self, obj):
         """may(obj, System.View), memoized for the call: a view, the
-        traversal through it and the reads each ask it of every object."""
+        traversal through it and the reads each ask it of every object (a
+        uniform Access, which outlives calls, keeps no memo of objects)."""
+        if self.uniform is not None:
+            return self.may(obj, VIEW)
         key = id(obj)
         seen = self._seen.get(key)
         if seen is None:
