@@ -10,7 +10,7 @@ from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, on_reactor
+from tests.conftest import _simulator, all_of
 
 USERS = [{'user': 'admin@vsphere.local', 'password': 'adm1n', 'groups': ['Administrators']},
          {'user': 'reader@vsphere.local', 'password': 'r3ad', 'groups': ['Readers']},
