@@ -14,6 +14,7 @@ import re
 
 from twisted.internet import defer, reactor, task, threads
 
+from vimsim.managed.admin.permissions import authorize
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.paths import read_path
 from vimsim.managed.monitoring.task import sample_delay
@@ -188,6 +189,7 @@ class SoapEndpoint:
         if method is None:
             raise NotImplemented_(operation.name)
         if ctx.session is not None:
+            authorize(ctx, obj, operation, call.args)
             ctx.session.touch()
         args = {(name + '_' if keyword.iskeyword(name) else name): value
                 for name, value in call.args.items()}

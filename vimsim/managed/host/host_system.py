@@ -17,7 +17,8 @@ from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types, refs
 from vimsim.managed.host.advanced_options import HostAdvancedOptions
 from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
-from vimsim.managed.host.config_managers import CONFIG_MANAGERS, HostManagerObject
+from vimsim.managed.host.config_managers import (CONFIG_MANAGERS, HostManagerObject,
+                                                 HostUserDirectory)
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
 from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
 from vimsim.managed.host.host_boot_device_system import HostBootDeviceSystem
@@ -738,7 +739,8 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostAdvancedOptions, HostDateTimeSystem, HostVsanSystem, HostFirewallSystem,
     HostServiceSystem, HostAutoStartManager, HostLocalAccountManager, HostPowerSystem,
     HostCpuSchedulerSystem, HostBootDeviceSystem, HostImageConfigManager, HostSnmpAgent,
-    HostCertificateManager, HostStorageSystem, HostNetworkSystem, HostVirtualNicManager)}
+    HostCertificateManager, HostStorageSystem, HostNetworkSystem, HostVirtualNicManager,
+    HostUserDirectory)}
 
 
 def build_config_managers(host):
