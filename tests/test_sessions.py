@@ -83,3 +83,15 @@ def test_session_list_changes_reach_filters(vc_http, si):
     assert seen('add')(watch.changes(until=seen('add')))
     Disconnect(other)
     assert seen('remove')(watch.changes(until=seen('remove')))
+
+
+def test_tickets_need_a_session(vc_http):
+    """A clone or service ticket acts for a session: without one,
+    NotAuthenticated (not an internal error; found by the fuzzer)."""
+    stub = SoapStubAdapter(host=vc_http.host, port=-vc_http.port, version='vim.version.v9_1_1_0')
+    manager = vim.SessionManager('SessionManager', stub)
+    with pytest.raises(vim.fault.NotAuthenticated):
+        manager.AcquireCloneTicket()
+    with pytest.raises(vim.fault.NotAuthenticated):
+        manager.AcquireGenericServiceTicket(vim.SessionManager.HttpServiceRequestSpec(
+            url='/folder/x?dsName=LocalDS_0'))

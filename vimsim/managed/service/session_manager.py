@@ -17,7 +17,7 @@ from twisted.internet import reactor, task
 
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.monitoring.event_manager import event_manager
-from vimsim.soap.fault import InvalidArgument, NotFound, fault
+from vimsim.soap.fault import InvalidArgument, NotAuthenticated, NotFound, fault
 from vimsim.users import read_users
 
 COOKIE_NAME = 'vmware_soap_session'
@@ -350,6 +350,8 @@ class SessionManager(ManagedObject):
             self._end(session)
 
     def AcquireCloneTicket(self, ctx):
+        if ctx.session is None:            # a ticket acts for a session
+            raise NotAuthenticated(self.ref)
         ticket = 'cst-VCT-%s' % hashlib.sha1(os.urandom(32)).hexdigest()
         self._clone_tickets[ticket] = (ctx.session, time.monotonic() + CLONE_TICKET_SECONDS)
         return ticket
@@ -363,6 +365,8 @@ class SessionManager(ManagedObject):
     def AcquireGenericServiceTicket(self, ctx, spec):
         """A one-use ticket for one HTTP request (the `vmware_cgi_ticket`
         cookie): that method (any when unset) on that URL's path and query."""
+        if ctx.session is None:            # a ticket acts for a session
+            raise NotAuthenticated(self.ref)
         types = self.server.schema.types
         if not isinstance(spec, types['SessionManagerHttpServiceRequestSpec'].cls):
             raise fault('NotSupported', 'The operation is not supported on the object.')
