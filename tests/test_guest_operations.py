@@ -304,3 +304,18 @@ def test_windows_guest(si, gom):
         files.ListFilesInGuest(machine, auth, '/etc')
     assert gom.processManager.ReadEnvironmentVariableInGuest(machine, auth, ['username']) == \
         ['USERNAME=Administrator']
+
+
+def test_path_limits(gom, vm):
+    """Paths past PATH_MAX or names past NAME_MAX are refused before the
+    tree grows (a deep tree is also walked without recursion)."""
+    auth, files = creds(), gom.fileManager
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        files.MakeDirectoryInGuest(vm, auth, '/tmp/' + 'a/' * 2100, True)
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        files.MakeDirectoryInGuest(vm, auth, '/tmp/' + 'n' * 256, False)
+    deep = '/tmp/deep/' + 'd/' * 1500
+    files.MakeDirectoryInGuest(vm, auth, deep, True)
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        files.MoveDirectoryInGuest(vm, auth, '/tmp/deep', deep + 'inside')
+    files.DeleteDirectoryInGuest(vm, auth, '/tmp/deep', True)

@@ -46,7 +46,8 @@ class GuestFile:
             return _text(404, 'Not Found')
         vm = transfer.vm
         guest = store.guest_of(vm)
-        if guest is None or not vm.tools_running or guest.boot_time != vm.boot_time:
+        if (guest is None or vm.server.objects.get(vm.ref) is not vm or not vm.tools_running
+                or guest.boot_time != vm.boot_time):
             return _text(404, 'Not Found')
         if request.method == 'GET':
             return self._download(guest, transfer)

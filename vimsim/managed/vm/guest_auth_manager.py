@@ -13,9 +13,10 @@ class GuestAuthManager(Manager):
 
     def AcquireCredentialsInGuest(self, ctx, vm, requestedAuth, sessionID=None):
         """A ticket standing for `requestedAuth` until released or the
-        guest's next boot."""
+        guest's next boot. It is a model id (replayed by -state like any):
+        the guest's password is no secret either (simulated_guest)."""
         guest = self.guests.enter(ctx, vm, requestedAuth)
-        ticket = self.guests.new_token()
+        ticket = self.server.new_uuid()
         guest.tickets.add(ticket)
         return self.server.schema.types['TicketedSessionAuthentication'].cls(
             interactiveSession=False, ticket=ticket)

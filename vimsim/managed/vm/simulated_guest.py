@@ -24,6 +24,7 @@ from vimsim.soap.fault import InvalidArgument, fault
 GUEST_PASSWORD = 'vmware'
 EXITED_PROCESS_LIFETIME = 300   # s an exited process stays listed (the API reference's ~5 min)
 TERMINATED_EXIT_CODE = {False: 143, True: 1}   # SIGTERM's shell status; TerminateProcess's code
+PATH_MAX, NAME_MAX = 4096, 255   # longer paths and names are refused (InvalidArgument)
 
 
 def file_not_found(path):
@@ -85,7 +86,7 @@ class FileSystem:
     def parse(self, path):
         """The components of absolute `path`, or None for a relative or
         malformed one."""
-        if not isinstance(path, str) or not path or '\0' in path:
+        if not isinstance(path, str) or not path or '\0' in path or len(path) > PATH_MAX:
             return None
         if self.windows:
             if not re.match(r'^[Cc]:([\\/]|$)', path):
@@ -97,6 +98,8 @@ class FileSystem:
             raw = path.split('/')
         out = []
         for part in raw:
+            if len(part) > NAME_MAX:
+                return None
             if part in ('', '.'):
                 continue
             if part == '..':
@@ -175,11 +178,17 @@ class FileSystem:
         node.modified = clock.now()
         return node
 
-    def contains(self, ancestor, node):
-        if ancestor is node:
-            return True
-        return ancestor.is_dir and any(self.contains(child, node)
-                                       for child in ancestor.children.values())
+    @staticmethod
+    def contains(ancestor, node):
+        """Whether `node` is `ancestor` or inside it."""
+        pending = [ancestor]
+        while pending:
+            current = pending.pop()
+            if current is node:
+                return True
+            if current.is_dir:
+                pending.extend(current.children.values())
+        return False
 
 
 class Process:
@@ -325,7 +334,9 @@ class GuestStore:
         """The guest of `vm` if it ever had one (for transfers already granted)."""
         return self._guests.get(vm)
 
-    def new_token(self):
+    @staticmethod
+    def new_token():
+        """A transfer URL's secret: anyone holding the URL may use it."""
         return secrets.token_hex(16)
 
 
