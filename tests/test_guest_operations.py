@@ -277,12 +277,19 @@ def test_power_cycle_ends_processes_and_tickets(gom, vm):
     assert gom.fileManager.ListFilesInGuest(vm, auth, '/etc/hostname').files
 
 
-def test_windows_guest(si, gom):
+@pytest.fixture
+def windows_vm(si):
+    """The second VM, made a Windows 10 guest and powered on."""
     machine = vms(si)[1]
     if machine.runtime.powerState == 'poweredOn':
         WaitForTask(machine.PowerOffVM_Task())
     WaitForTask(machine.ReconfigVM_Task(vim.vm.ConfigSpec(guestId='windows9_64Guest')))
     WaitForTask(machine.PowerOnVM_Task())
+    return machine
+
+
+def test_windows_guest(gom, windows_vm):
+    machine = windows_vm
     auth = creds(user='administrator')
     files = gom.fileManager
     with pytest.raises(vim.fault.InvalidGuestLogin):
@@ -319,3 +326,72 @@ def test_path_limits(gom, vm):
     with pytest.raises(vmodl.fault.InvalidArgument):
         files.MoveDirectoryInGuest(vm, auth, '/tmp/deep', deep + 'inside')
     files.DeleteDirectoryInGuest(vm, auth, '/tmp/deep', True)
+
+
+def reg_key(path, wow='WOWNative'):
+    return vim.vm.guest.WindowsRegistryManager.RegistryKeyName(registryPath=path, wowBitness=wow)
+
+
+def test_windows_registry(gom, windows_vm, vm):
+    auth, reg = creds(user='Administrator'), gom.guestWindowsRegistryManager
+    Registry = vim.vm.guest.WindowsRegistryManager
+    with pytest.raises(vim.fault.OperationNotSupportedByGuest):
+        reg.ListRegistryKeysInGuest(vm, creds(), reg_key('HKEY_LOCAL_MACHINE'), False)
+    current = 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion'
+    [product] = reg.ListRegistryValuesInGuest(windows_vm, auth, reg_key(current), False,
+                                              'ProductName')
+    assert product.data.value == 'Microsoft Windows 10 (64-bit)'
+    with pytest.raises(vim.fault.GuestRegistryKeyInvalid):
+        reg.CreateRegistryKeyInGuest(windows_vm, auth, reg_key('HKEY_LOCAL_MACHINE\\SOFTWARE\\'
+                                                               'Acme\\App'), False, None)
+    reg.CreateRegistryKeyInGuest(windows_vm, auth, reg_key('HKEY_LOCAL_MACHINE\\SOFTWARE\\Acme'),
+                                 False, None)
+    reg.CreateRegistryKeyInGuest(windows_vm, auth, reg_key('HKEY_LOCAL_MACHINE\\software\\acme\\'
+                                                           'App'), False, 'cls')
+    with pytest.raises(vim.fault.GuestRegistryKeyAlreadyExists):
+        reg.CreateRegistryKeyInGuest(windows_vm, auth, reg_key('HKEY_LOCAL_MACHINE\\SOFTWARE\\'
+                                                               'ACME'), False, None)
+    reg.CreateRegistryKeyInGuest(windows_vm, auth, reg_key('HKEY_CURRENT_USER\\Temp'), True, None)
+    with pytest.raises(vim.fault.GuestRegistryKeyParentVolatile):
+        reg.CreateRegistryKeyInGuest(windows_vm, auth, reg_key('HKEY_CURRENT_USER\\Temp\\X'),
+                                     False, None)
+    keys = reg.ListRegistryKeysInGuest(windows_vm, auth, reg_key('HKEY_LOCAL_MACHINE\\SOFTWARE'),
+                                       True, '^(Acme|App)$')
+    assert [record.key.keyName.registryPath for record in keys] == [
+        'HKEY_LOCAL_MACHINE\\SOFTWARE\\Acme', 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Acme\\App']
+    assert keys[1].key.classType == 'cls'
+    app = reg_key('HKEY_LOCAL_MACHINE\\SOFTWARE\\Acme\\App')
+    reg.SetRegistryValueInGuest(windows_vm, auth, Registry.RegistryValue(
+        name=Registry.RegistryValueName(keyName=app, name='Count'),
+        data=Registry.RegistryValueDword(value=7)))
+    reg.SetRegistryValueInGuest(windows_vm, auth, Registry.RegistryValue(
+        name=Registry.RegistryValueName(keyName=app, name='Home'),
+        data=Registry.RegistryValueExpandString(value='%USERPROFILE%\\acme')))
+    values = {value.name.name: value.data for value in
+              reg.ListRegistryValuesInGuest(windows_vm, auth, app, True)}
+    assert values['Count'].value == 7
+    assert values['Home'].value == 'C:\\Users\\Administrator\\acme'
+    reg.DeleteRegistryValueInGuest(windows_vm, auth, Registry.RegistryValueName(keyName=app,
+                                                                                name='count'))
+    with pytest.raises(vim.fault.GuestRegistryValueNotFound):
+        reg.DeleteRegistryValueInGuest(windows_vm, auth, Registry.RegistryValueName(
+            keyName=app, name='Count'))
+    with pytest.raises(vim.fault.GuestRegistryKeyHasSubkeys):
+        reg.DeleteRegistryKeyInGuest(windows_vm, auth, reg_key('HKEY_LOCAL_MACHINE\\SOFTWARE\\'
+                                                               'Acme'), False)
+    reg.DeleteRegistryKeyInGuest(windows_vm, auth, reg_key('HKEY_LOCAL_MACHINE\\SOFTWARE\\Acme'),
+                                 True)
+    with pytest.raises(vim.fault.GuestRegistryKeyInvalid):
+        reg.ListRegistryValuesInGuest(windows_vm, auth, app, False)
+    # a 32-bit view of HKLM\SOFTWARE is Wow6432Node
+    old = reg_key('HKEY_LOCAL_MACHINE\\SOFTWARE\\Old', 'WOW32')
+    reg.CreateRegistryKeyInGuest(windows_vm, auth, old, False, None)
+    assert reg.ListRegistryKeysInGuest(
+        windows_vm, auth, reg_key('HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node'), False, 'Old')
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        reg.ListRegistryKeysInGuest(windows_vm, auth, reg_key('HKEY_USERS', 'WOW99'), False)
+    # a boot loses the volatile keys
+    WaitForTask(windows_vm.PowerOffVM_Task())
+    WaitForTask(windows_vm.PowerOnVM_Task())
+    assert not reg.ListRegistryKeysInGuest(windows_vm, auth, reg_key('HKEY_CURRENT_USER'),
+                                           False, '^Temp$')

@@ -7,10 +7,11 @@ from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.vm.guest_auth_manager import GuestAuthManager
 from vimsim.managed.vm.guest_file_manager import GuestFileManager
 from vimsim.managed.vm.guest_process_manager import GuestProcessManager
+from vimsim.managed.vm.guest_windows_registry_manager import GuestWindowsRegistryManager
 from vimsim.managed.vm.simulated_guest import GuestStore
 
 IMPLEMENTED = {cls.__name__: cls for cls in (GuestAuthManager, GuestFileManager,
-                                             GuestProcessManager)}
+                                             GuestProcessManager, GuestWindowsRegistryManager)}
 
 # property -> (managed type, vCenter moid, ESXi moid)
 SUB_MANAGERS = (

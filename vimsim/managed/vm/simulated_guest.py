@@ -15,7 +15,9 @@ import shlex
 import weakref
 
 from vimsim import clock
+from vimsim.managed.entity import data_types
 from vimsim.managed.vm.guest_os import GUEST_FAMILY
+from vimsim.managed.vm.guest_registry import Registry
 from vimsim.managed.vm.virtual_machine import VirtualMachine
 from vimsim.soap.fault import InvalidArgument, fault
 
@@ -219,6 +221,7 @@ class SimulatedGuest:
         self.windows = GUEST_FAMILY.get(vm.guest_id) == 'windowsGuest'
         self.user = 'Administrator' if self.windows else 'root'
         self.files = FileSystem(self.windows)
+        self.registry = None   # a Windows guest's Registry
         self.boot_time = None
         self.processes = {}
         self.tickets = set()
@@ -235,6 +238,15 @@ class SimulatedGuest:
             for program in ('cmd.exe', 'hostname.exe', 'whoami.exe'):
                 fs.write('C:\\Windows\\System32\\' + program, b'MZ')
             self.temp_dir = 'C:\\Windows\\Temp'
+            text = data_types(self.vm.server).GuestRegValueStringSpec
+            self.registry = Registry({
+                'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion':
+                    {'ProductName': text(value=self.vm.guest_full_name)},
+                'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\'
+                'ComputerName': {'ComputerName': text(value=self.vm.guest_host_name.upper())},
+                'HKEY_LOCAL_MACHINE\\SOFTWARE\\VMware, Inc.\\VMware Tools': {},
+                'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node': {},
+                'HKEY_CURRENT_USER\\Environment': {'TEMP': text(value=self.temp_dir)}})
             self.environment = {
                 'COMPUTERNAME': self.vm.guest_host_name.upper(), 'USERNAME': self.user,
                 'USERPROFILE': 'C:\\Users\\Administrator', 'SystemRoot': 'C:\\Windows',
@@ -259,6 +271,8 @@ class SimulatedGuest:
                 if process.pending is not None and process.pending.active():
                     process.pending.cancel()
             self.boot_time = self.vm.boot_time
+            if self.registry is not None:
+                self.registry.volatile_boot()
             self.processes = {}
             self.tickets = set()
             start = self.boot_time or clock.now()
@@ -415,8 +429,14 @@ CMD_COMMANDS = {'echo': _echo, 'type': _cat, 'dir': _ls, 'exit': _exit,
 
 
 _CONNECTORS = (';', '&&', '||', '&')
-_VARIABLE = {False: re.compile(r"'[^']*'|\$\{(\w+)\}|\$(\w+)"),
-             True: re.compile(r'%(\w+)%')}
+_SHELL_VARIABLE = re.compile(r"'[^']*'|\$\{(\w+)\}|\$(\w+)")
+
+
+def expand_percent(text, env):
+    """Windows' %NAME% expansion (names ignore case; unknown ones stay)."""
+    folded = {name.lower(): value for name, value in env.items()}
+    return re.sub(r'%(\w+)%', lambda match: folded.get(match.group(1).lower(), match.group(0)),
+                  text)
 
 
 class Run:
@@ -437,12 +457,14 @@ class Run:
 
     # -- parsing ------------------------------------------------------------------
     def expand(self, text):
+        if self.guest.windows:
+            return expand_percent(text, self.env)
+
         def value(match):
             if match.group(0).startswith("'"):
                 return match.group(0)
-            name = next(group for group in match.groups() if group)
-            return self.env.get(name, '' if not self.guest.windows else match.group(0))
-        return _VARIABLE[self.guest.windows].sub(value, text)
+            return self.env.get(match.group(1) or match.group(2), '')
+        return _SHELL_VARIABLE.sub(value, text)
 
     def parse(self, script):
         """[(connector, words)] of `script`, line by line (a line ends a
