@@ -7,6 +7,8 @@ exit codes, termination, the environment; and vCenter's faults.
 
 A simulator of its own: these tests power VMs off and change guest ids.
 """
+import base64
+import ssl
 import time
 import urllib.request
 
@@ -17,6 +19,7 @@ from pyVmomi import vim, vmodl
 from tests.conftest import _simulator, on_reactor
 from vimsim.managed.vm.simulated_guest import GUEST_PASSWORD
 from vimsim.schema import MoRef
+from vimsim.server.tls import self_signed
 
 
 @pytest.fixture(scope='module')
@@ -395,3 +398,32 @@ def test_windows_registry(gom, windows_vm, vm):
     WaitForTask(windows_vm.PowerOnVM_Task())
     assert not reg.ListRegistryKeysInGuest(windows_vm, auth, reg_key('HKEY_CURRENT_USER'),
                                            False, '^Temp$')
+
+
+def test_aliases(gom, vm):
+    """VGAuth aliases as govc guest.* and the SAML flows set them up."""
+    auth, aliases = creds(), gom.aliasManager
+    pem = self_signed(['guest.example'])[0]
+    pem = pem.decode() if isinstance(pem, bytes) else pem
+    cert = base64.b64encode(ssl.PEM_cert_to_DER_cert(pem)).decode()
+    Alias = vim.vm.guest.AliasManager
+    alice_subject = Alias.GuestAuthNamedSubject(name='alice@vsphere.local')
+    alice = Alias.GuestAuthAliasInfo(subject=alice_subject, comment='a')
+    anyone = Alias.GuestAuthAliasInfo(subject=Alias.GuestAuthAnySubject(), comment='any')
+    aliases.AddGuestAlias(vm, auth, 'root', True, cert, alice)
+    aliases.AddGuestAlias(vm, auth, 'root', False, cert, anyone)
+    [listed] = aliases.ListGuestAliases(vm, auth, 'root')
+    assert listed.base64Cert == cert and len(listed.aliases) == 2
+    [mapped] = aliases.ListGuestMappedAliases(vm, auth)
+    assert mapped.username == 'root' and [s.name for s in mapped.subjects] == [
+        'alice@vsphere.local']
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        aliases.AddGuestAlias(vm, auth, 'nobody', False, cert, alice)
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        aliases.AddGuestAlias(vm, auth, 'root', False, 'not base64!', alice)
+    aliases.RemoveGuestAlias(vm, auth, 'root', cert, alice_subject)
+    assert aliases.ListGuestMappedAliases(vm, auth) == []
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        aliases.RemoveGuestAlias(vm, auth, 'root', cert, alice_subject)
+    aliases.RemoveGuestAliasByCert(vm, auth, 'root', cert)
+    assert aliases.ListGuestAliases(vm, auth, 'root') == []

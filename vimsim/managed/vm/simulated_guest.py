@@ -222,6 +222,8 @@ class SimulatedGuest:
         self.user = 'Administrator' if self.windows else 'root'
         self.files = FileSystem(self.windows)
         self.registry = None   # a Windows guest's Registry
+        self.aliases = {}      # user -> [GuestAuthAliasInfo with its cert]: (cert, info)
+        self.mapped = []       # [(cert, user, [GuestAuthSubject])]: the mapped certificates
         self.boot_time = None
         self.processes = {}
         self.tickets = set()
