@@ -427,3 +427,21 @@ def test_aliases(gom, vm):
         aliases.RemoveGuestAlias(vm, auth, 'root', cert, alice_subject)
     aliases.RemoveGuestAliasByCert(vm, auth, 'root', cert)
     assert aliases.ListGuestAliases(vm, auth, 'root') == []
+
+
+def test_guest_file_http_refusals(sim, gom, vm):
+    """The /guestFile door answers HTTP errors, never the model's faults."""
+    auth, files = creds(), gom.fileManager
+    base = 'http://%s:%d/guestFile' % (sim.host, sim.port)
+    assert http_status(base) == 404
+    assert http_status(base + '?id=&token=') == 404
+    assert http_status(base + '?id=x', 'DELETE') == 405
+    files.MakeDirectoryInGuest(vm, auth, '/tmp/gone', False)
+    attrs = vim.vm.guest.FileManager.FileAttributes()
+    url = files.InitiateFileTransferToGuest(vm, auth, '/tmp/gone/f', attrs, 2, False)
+    files.DeleteDirectoryInGuest(vm, auth, '/tmp/gone', False)
+    assert http_status(url, 'PUT', b'ab') == 404     # its directory went meanwhile
+    url = files.InitiateFileTransferToGuest(vm, auth, '/tmp/twice', attrs, 2, False)
+    other = files.InitiateFileTransferToGuest(vm, auth, '/tmp/twice', attrs, 2, False)
+    assert upload(url, b'ab') == 200
+    assert http_status(other, 'PUT', b'cd') == 409   # the file came meanwhile

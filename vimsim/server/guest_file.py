@@ -8,7 +8,7 @@ import hmac
 from urllib.parse import parse_qs
 
 from vimsim import clock
-from vimsim.managed.vm.guest_file_manager import GuestFileManager, apply_attributes
+from vimsim.managed.vm.guest_file_manager import apply_attributes, file_target
 from vimsim.server.http import HttpResponse
 
 PATH = '/guestFile'
@@ -83,7 +83,7 @@ class GuestFile:
                                                                          transfer.size))
         method_fault = guest.vm.server.schema.types['MethodFault'].cls
         try:
-            GuestFileManager.check_upload(guest, transfer.path, transfer.overwrite)
+            file_target(guest, transfer.path, 'guestFilePath', transfer.overwrite)
         except method_fault as refusal:
             return _text(UPLOAD_REFUSALS.get(type(refusal).__name__, 409), str(refusal))
         node = guest.files.write(transfer.path, bytes(body), owner_id=0)

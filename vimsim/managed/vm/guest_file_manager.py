@@ -43,6 +43,22 @@ def check_writable(guest, node):
         raise permission_denied()
 
 
+def file_target(guest, path, param, overwrite):
+    """(directory, name, the file there or None) of a file to be written at
+    `path`, after the faults that meets: a missing directory, a directory
+    there, a file there without `overwrite`, a read-only one. An upload
+    meets them at its start and again when its bytes come."""
+    parent, name = guest.files.parent(path, param)
+    existing = parent.children.get(guest.files.key(name))
+    if existing is not None:
+        if existing.is_dir:
+            raise not_a_file(path)
+        if not overwrite:
+            raise file_exists(path)
+        check_writable(guest, existing)
+    return parent, name, existing
+
+
 def attributes_of(T, guest, node):
     if guest.windows:
         return T.GuestWindowsFileAttributes(
@@ -151,16 +167,10 @@ class GuestFileManager(Manager):
         if node.is_dir:
             raise not_a_file(srcFilePath)
         source_parent, source_name = fs.parent(srcFilePath, 'srcFilePath')
-        target_parent, target_name = fs.parent(dstFilePath, 'dstFilePath')
-        existing = target_parent.children.get(fs.key(target_name))
+        target_parent, target_name, existing = file_target(guest, dstFilePath, 'dstFilePath',
+                                                           overwrite)
         if existing is node:
             return
-        if existing is not None:
-            if existing.is_dir:
-                raise not_a_file(dstFilePath)
-            if not overwrite:
-                raise file_exists(dstFilePath)
-            check_writable(guest, existing)
         self._move(fs, node, source_parent, source_name, target_parent, target_name)
 
     def CreateTemporaryFileInGuest(self, ctx, vm, auth, prefix, suffix, directoryPath=None):
@@ -219,23 +229,9 @@ class GuestFileManager(Manager):
         if fileSize < 0:
             raise InvalidArgument('fileSize')
         check_attributes(self.T, guest, fileAttributes)
-        self.check_upload(guest, guestFilePath, overwrite)
+        file_target(guest, guestFilePath, 'guestFilePath', overwrite)
         transfer = self._grant(guest, guestFilePath, fileSize, fileAttributes, overwrite)
         return self._url(ctx, transfer)
-
-    @staticmethod
-    def check_upload(guest, path, overwrite):
-        """The faults an upload to `path` meets, at its start and again when
-        the bytes come: a missing directory, a directory there, a file there
-        without `overwrite`."""
-        parent, name = guest.files.parent(path, 'guestFilePath')
-        existing = parent.children.get(guest.files.key(name))
-        if existing is not None:
-            if existing.is_dir:
-                raise not_a_file(path)
-            if not overwrite:
-                raise file_exists(path)
-            check_writable(guest, existing)
 
     # -- helpers -----------------------------------------------------------------------
     @staticmethod
