@@ -445,3 +445,14 @@ def test_guest_file_http_refusals(sim, gom, vm):
     other = files.InitiateFileTransferToGuest(vm, auth, '/tmp/twice', attrs, 2, False)
     assert upload(url, b'ab') == 200
     assert http_status(other, 'PUT', b'cd') == 409   # the file came meanwhile
+
+
+def test_runaway_script_is_killed(gom, vm):
+    """A script that runs itself ends after MAX_STEPS commands instead of
+    holding the reactor."""
+    auth = creds()
+    script = b'/tmp/loop.sh\n'
+    url = gom.fileManager.InitiateFileTransferToGuest(
+        vm, auth, '/tmp/loop.sh', vim.vm.guest.FileManager.FileAttributes(), len(script), True)
+    upload(url, script)
+    assert run(gom, vm, '/tmp/loop.sh', '').exitCode == 137

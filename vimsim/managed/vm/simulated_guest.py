@@ -27,6 +27,8 @@ GUEST_PASSWORD = 'vmware'
 EXITED_PROCESS_LIFETIME = 300   # s an exited process stays listed (the API reference's ~5 min)
 TERMINATED_EXIT_CODE = {False: 143, True: 1}   # SIGTERM's shell status; TerminateProcess's code
 PATH_MAX, NAME_MAX = 4096, 255   # longer paths and names are refused (InvalidArgument)
+MAX_STEPS = 10000         # commands one program may run; past it the guest kills it
+KILLED_EXIT_CODE = 137    # SIGKILL's shell status
 
 
 def file_not_found(path):
@@ -453,6 +455,7 @@ class Run:
         self.cwd = cwd
         self.env = env
         self.queue = []          # [(connector, words)] still to run
+        self.steps = 0
         self.status = 0
         self.out = self.err = None
         self._redirect = None
@@ -494,6 +497,9 @@ class Run:
     # -- running ------------------------------------------------------------------
     def proceed(self):
         while self.queue:
+            self.steps += 1
+            if self.steps > MAX_STEPS:   # a script that runs itself: killed, as by the OOM killer
+                return self.finish(KILLED_EXIT_CODE)
             connector, words = self.queue.pop(0)
             if (connector == '&&' and self.status) or (connector == '||' and not self.status):
                 continue
