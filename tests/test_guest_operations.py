@@ -241,6 +241,8 @@ def test_programs_and_processes(gom, vm):
     assert ended.exitCode == 143 and ended.endTime is not None
     with pytest.raises(vim.fault.GuestProcessNotFound):
         procs.TerminateProcessInGuest(vm, auth, sleeper)
+    with pytest.raises(vim.fault.GuestPermissionDenied):
+        procs.TerminateProcessInGuest(vm, auth, 1)
     short = procs.StartProgramInGuest(vm, auth, vim.vm.guest.ProcessManager.ProgramSpec(
         programPath='/bin/sh', arguments='-c "sleep 0.2 && echo done > /tmp/slept"'))
     assert wait_exit(gom, vm, auth, short).exitCode == 0

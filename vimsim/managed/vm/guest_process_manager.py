@@ -11,9 +11,6 @@ from vimsim.managed.vm.simulated_guest import (TERMINATED_EXIT_CODE, Process, Ru
                                                file_not_found, not_a_directory, not_a_file)
 from vimsim.soap.fault import InvalidArgument, fault
 
-SYSTEM_PIDS = (1, 4, 612)   # the guest's own processes (init/System, vmtoolsd)
-
-
 def process_not_found(pid):
     return fault('GuestProcessNotFound', 'The guest process %d was not found.' % pid, pid=pid)
 
@@ -69,7 +66,7 @@ class GuestProcessManager(Manager):
         process = guest.processes.get(pid)
         if process is None or process.end is not None:
             raise process_not_found(pid)
-        if pid in SYSTEM_PIDS:
+        if process.system:
             raise fault('GuestPermissionDenied',
                         'Insufficient permissions in guest operating system.')
         if process.pending is not None and process.pending.active():

@@ -26,6 +26,13 @@ from vimsim.soap.fault import InvalidArgument, fault
 GUEST_PASSWORD = 'vmware'
 EXITED_PROCESS_LIFETIME = 300   # s an exited process stays listed (the API reference's ~5 min)
 TERMINATED_EXIT_CODE = {False: 143, True: 1}   # SIGTERM's shell status; TerminateProcess's code
+# the processes every boot starts: (pid, name, owner, command line), by windows
+SYSTEM_PROCESSES = {
+    False: ((1, 'systemd', 'root', '/sbin/init'),
+            (612, 'vmtoolsd', 'root', '/usr/bin/vmtoolsd')),
+    True: ((4, 'System', 'NT AUTHORITY\\SYSTEM', 'System'),
+           (612, 'vmtoolsd.exe', 'NT AUTHORITY\\SYSTEM',
+            '"C:\\Program Files\\VMware\\VMware Tools\\vmtoolsd.exe"'))}
 PATH_MAX, NAME_MAX = 4096, 255   # longer paths and names are refused (InvalidArgument)
 MAX_STEPS = 10000         # commands one program may run; past it the guest kills it
 KILLED_EXIT_CODE = 137    # SIGKILL's shell status
@@ -197,9 +204,11 @@ class FileSystem:
 
 class Process:
     """A process the guest runs or ran."""
-    __slots__ = ('pid', 'name', 'owner', 'cmd_line', 'start', 'end', 'exit_code', 'pending')
+    __slots__ = ('pid', 'name', 'owner', 'cmd_line', 'start', 'end', 'exit_code', 'pending',
+                 'system')
 
-    def __init__(self, pid, name, owner, cmd_line, start):
+    def __init__(self, pid, name, owner, cmd_line, start, system=False):
+        self.system = system  # the guest's own (init, the tools): not the user's to end
         self.pid = pid
         self.name = name
         self.owner = owner
@@ -261,7 +270,8 @@ class SimulatedGuest:
                 fs.make_dirs(fs.parts(path, 'path'))
             fs.write('/etc/hostname', (self.vm.guest_host_name + '\n').encode())
             for program in SHELL_COMMANDS:
-                fs.write('/bin/' + program, b'\x7fELF').permissions = 0o755
+                if program != 'exit':   # a shell built-in, no program
+                    fs.write('/bin/' + program, b'\x7fELF').permissions = 0o755
             self.temp_dir = '/tmp'
             self.environment = {
                 'HOME': '/root', 'USER': self.user, 'LOGNAME': self.user, 'SHELL': '/bin/sh',
@@ -280,12 +290,8 @@ class SimulatedGuest:
             self.processes = {}
             self.tickets = set()
             start = self.boot_time or clock.now()
-            names = (('System', 'System'), ('vmtoolsd.exe', 'C:\\Program Files\\VMware\\'
-                     'VMware Tools\\vmtoolsd.exe')) if self.windows else (
-                     ('systemd', '/sbin/init'), ('vmtoolsd', '/usr/bin/vmtoolsd'))
-            for pid, (name, cmd_line) in zip((1 if not self.windows else 4, 612), names):
-                self.processes[pid] = Process(pid, name, self.user if not self.windows
-                                              else 'NT AUTHORITY\\SYSTEM', cmd_line, start)
+            for pid, name, owner, cmd_line in SYSTEM_PROCESSES[self.windows]:
+                self.processes[pid] = Process(pid, name, owner, cmd_line, start, system=True)
 
     def new_pid(self):
         return next(self._pids)
