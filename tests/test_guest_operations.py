@@ -458,3 +458,27 @@ def test_runaway_script_is_killed(gom, vm):
         vm, auth, '/tmp/loop.sh', vim.vm.guest.FileManager.FileAttributes(), len(script), True)
     upload(url, script)
     assert run(gom, vm, '/tmp/loop.sh', '').exitCode == 137
+
+
+def test_guest_state_replays_under_state(validator, tmp_path):
+    """With -state, the guest's changes by SOAP calls (tickets included, as
+    they are model ids) replay at a restart without divergence."""
+    from pyVim.connect import Disconnect
+    from tests.test_state import _restarted, _start, _stop, _stopped
+    first = _start(validator, tmp_path)
+    si = first.connect()
+    gom = si.RetrieveContent().guestOperationsManager
+    machine = si.content.searchIndex.FindByInventoryPath('DC0/vm/DC0_H0_VM0')
+    ticket = gom.authManager.AcquireCredentialsInGuest(machine, creds())
+    gom.fileManager.MakeDirectoryInGuest(machine, ticket, '/srv/data', True)
+    info = run(gom, machine, '/bin/sh', '-c "hostname > /srv/data/name"', auth=ticket)
+    assert info.exitCode == 0
+    Disconnect(si)
+    second = _restarted(validator, tmp_path, _stopped(first))
+    si = second.connect()
+    gom = si.RetrieveContent().guestOperationsManager
+    machine = si.content.searchIndex.FindByInventoryPath('DC0/vm/DC0_H0_VM0')
+    [entry] = gom.fileManager.ListFilesInGuest(machine, creds(), '/srv/data/name').files
+    assert entry.size == len(machine.guest.hostName) + 1
+    Disconnect(si)
+    _stop(second)
