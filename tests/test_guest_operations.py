@@ -482,3 +482,17 @@ def test_guest_state_replays_under_state(validator, tmp_path):
     assert entry.size == len(machine.guest.hostName) + 1
     Disconnect(si)
     _stop(second)
+
+
+def test_esx_guest_operations(esx):
+    """An ESXi serves the same guest operations under its ha- managers."""
+    from pyVim.connect import Disconnect
+    si = esx.connect()
+    try:
+        gom = si.RetrieveContent().guestOperationsManager
+        assert gom.processManager._moId == 'ha-guest-process-manager'
+        machine = next(vm for vm in vms(si) if vm.runtime.powerState == 'poweredOn')
+        gom.authManager.ValidateCredentialsInGuest(machine, creds())
+        assert run(gom, machine, '/bin/echo', 'hi > /tmp/esx').exitCode == 0
+    finally:
+        Disconnect(si)
