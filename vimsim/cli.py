@@ -120,14 +120,15 @@ def make_app(simulator):
     """The HTTP application of ``simulator``: POST /sdk and /sdk/vimService to
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
     schemas filtered to ``simulator.api_version``), /about, /debug/vars,
-    /folder (datastore files), the vAPI services under /api and /rest, 404
-    otherwise."""
+    /folder (datastore files), /guestFile (guest file transfers), the vAPI
+    services under /api and /rest, 404 otherwise."""
     from vimsim.rest.protocol import RestApi
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
     from vimsim.server.debug_vars import DebugVars
     from vimsim.server.documents import Documents
     from vimsim.server.folder import Folder
+    from vimsim.server.guest_file import GuestFile
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:
@@ -136,7 +137,7 @@ def make_app(simulator):
     folder = Folder(simulator)
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
-                          RestApi(simulator).handle],
+                          GuestFile(simulator).handle, RestApi(simulator).handle],
                    body_sink=folder.body_sink)
 
 
