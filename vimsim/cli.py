@@ -88,16 +88,19 @@ def http_limits(opts):
 def make_app(simulator):
     """The HTTP application of ``simulator``: POST /sdk and /sdk/vimService to
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
-    schemas filtered to ``simulator.api_version``) and /about, 404 otherwise."""
+    schemas filtered to ``simulator.api_version``), /about and the control
+    surface (/vimsim/control/), 404 otherwise."""
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
+    from vimsim.server.control import ControlApi
     from vimsim.server.documents import Documents
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:
         from vimsim.server.trace import traced
         handle_soap = traced(handle_soap, simulator.options.trace_file)
-    return compose(handle_soap, docs, extra=[About(simulator).handle])
+    return compose(handle_soap, docs,
+                   extra=[About(simulator).handle, ControlApi(simulator).handle])
 
 
 def serve(opts, simulator, reactor=None):

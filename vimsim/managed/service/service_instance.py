@@ -6,6 +6,7 @@ and ESXi's `ha-*` objects).
 """
 from datetime import datetime, timezone
 
+from vimsim import clock
 from vimsim.managed.base import ManagedObject
 
 # ServiceContent field -> (managed type, moid) of a vCenter.
@@ -130,10 +131,10 @@ class ServiceInstance(ManagedObject):
 
     @property
     def serverClock(self):
-        return datetime.now(timezone.utc)
+        return clock.now()
 
     def RetrieveServiceContent(self, ctx):
         return self.content
 
     def CurrentTime(self, ctx):
-        return datetime.now(timezone.utc)
+        return clock.now()

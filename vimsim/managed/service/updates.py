@@ -53,6 +53,7 @@ class ChangeHub:
         self._marked = {}        # the filters with changes to evaluate at the next flush
         self._reshaped = False   # the inventory's shape changed since the last flush
         self._pending = False
+        self.generation = 0      # counts changes: caches of derived figures key on it
 
     # -- the filters ------------------------------------------------------------------
     def add(self, property_filter):
@@ -87,6 +88,7 @@ class ChangeHub:
 
     # -- model changes -------------------------------------------------------------------
     def changed(self, obj, names=None):
+        self.generation += 1
         for property_filter in self._watchers.get(obj.ref, ()):
             property_filter.mark(obj.ref, names)
             self._marked[property_filter] = None
@@ -95,10 +97,12 @@ class ChangeHub:
         self._schedule()
 
     def object_added(self, obj):
+        self.generation += 1
         self._reshaped = True
         self._schedule()
 
     def object_removed(self, obj):
+        self.generation += 1
         for property_filter in self._watchers.get(obj.ref, ()):
             property_filter.reselect = True
             self._marked[property_filter] = None
