@@ -226,8 +226,8 @@ class AlarmManager(Manager):
         self._actions_off = set()  # entity moids whose alarm actions are disabled
         self._defaults_made = False
         self._history = {}         # sample index -> {entity moid: counter values}
-        if server.persistence is None:
-            server.time.callLater(0, self._tick)
+        if server.persistence is None and getattr(server, 'recording', None) is None:
+            server.time.callLater(0, self._tick)   # a recording keeps its recorded states
 
     @staticmethod
     def now():
@@ -525,9 +525,10 @@ class AlarmManager(Manager):
             del self._history[index]
         self._history[latest] = {}   # the newest sample is read afresh
         walks = {}
-        for alarms in list(self._alarms.values()):
-            for alarm in list(alarms):
-                self._evaluate_alarm(alarm, walks)
+        with load_model(self.server).holding():
+            for alarms in list(self._alarms.values()):
+                for alarm in list(alarms):
+                    self._evaluate_alarm(alarm, walks)
 
     def _scope(self, alarm, walks):
         """The entities an alarm applies to: its entity and those below it

@@ -21,6 +21,7 @@ Later services (admission control, DRS, HA) read `vm_sample` and
 `host_sample` for any moment; nothing here changes the model.
 """
 import bisect
+import contextlib
 import math
 import zlib
 from collections import namedtuple
@@ -145,6 +146,7 @@ class LoadModel:
         self._settings = {}    # moid -> Settings
         self._hosts = {}       # (host moid, sample index) -> HostSample
         self._generation = None
+        self._holding = 0      # within holding(): the cache outlives changes
 
     # -- settings --------------------------------------------------------------
     def set_vm_load(self, vm, cpu=None, memory=None):
@@ -223,7 +225,7 @@ class LoadModel:
         if index is None:
             index = latest_index()
         generation = self.server.changes.generation
-        if generation != self._generation or len(self._hosts) > 4096:
+        if (generation != self._generation and not self._holding) or len(self._hosts) > 4096:
             self._hosts.clear()
             self._generation = generation
         key = (host.ref.value, index)
@@ -231,6 +233,17 @@ class LoadModel:
         if found is None:
             found = self._hosts[key] = self._host_sample(host, index)
         return found
+
+    @contextlib.contextmanager
+    def holding(self):
+        """Keep host samples while a reader that reports as it goes (alarm
+        evaluation posts events, each a change) reads many: what it changes
+        does not move load."""
+        self._holding += 1
+        try:
+            yield
+        finally:
+            self._holding -= 1
 
     def _host_sample(self, host, index):
         cpu_capacity = host.cpu_capacity_mhz
