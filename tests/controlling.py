@@ -1,13 +1,15 @@
 """For tests that drive the control surface (/vimsim/control/): the JSON
 call itself, and a module fixture that takes advanced time back once the
 module is done (the model clock is the process's: every simulator of the
-session reads it; within a module time only goes forward). A test module
-uses them with `from tests.controlling import control, model_time`."""
+session reads it; within a module time only goes forward), and the
+fixtures those modules share. A test module imports the fixtures it uses:
+`from tests.controlling import control, model_time`."""
 import base64
 import http.client
 import json
 
 import pytest
+from pyVim.task import WaitForTask
 
 from tests.conftest import on_reactor
 from vimsim import clock
@@ -42,3 +44,17 @@ def model_time(sim):
     ahead = clock.ahead()
     yield
     on_reactor(sim.sim.time.take_back, clock.ahead() - ahead)
+
+
+@pytest.fixture
+def content(si):
+    return si.RetrieveContent()
+
+
+@pytest.fixture
+def vm(content):
+    """DC0_H0_VM0, powered on."""
+    vm = content.searchIndex.FindByInventoryPath('/DC0/vm/DC0_H0_VM0')
+    if vm.runtime.powerState != 'poweredOn':
+        WaitForTask(vm.PowerOnVM_Task())
+    return vm

@@ -8,7 +8,7 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator
-from tests.controlling import act, model_time  # noqa: F401 (model_time: a fixture)
+from tests.controlling import act, content, model_time, vm  # noqa: F401 (fixtures)
 
 CPU_USAGE = 2
 PM = vim.PerformanceManager
@@ -17,19 +17,6 @@ PM = vim.PerformanceManager
 @pytest.fixture(scope='module')
 def sim(validator):
     return _simulator(validator, tls=False)
-
-
-@pytest.fixture
-def content(si):
-    return si.RetrieveContent()
-
-
-@pytest.fixture
-def vm(content):
-    vm = content.searchIndex.FindByInventoryPath('/DC0/vm/DC0_H0_VM0')
-    if vm.runtime.powerState != 'poweredOn':
-        WaitForTask(vm.PowerOnVM_Task())
-    return vm
 
 
 @pytest.fixture

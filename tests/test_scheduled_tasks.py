@@ -10,7 +10,7 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator
-from tests.controlling import act, model_time  # noqa: F401 (model_time: a fixture)
+from tests.controlling import act, content, model_time, vm  # noqa: F401 (fixtures)
 
 S = vim.scheduler
 
@@ -18,19 +18,6 @@ S = vim.scheduler
 @pytest.fixture(scope='module')
 def sim(validator):
     return _simulator(validator, tls=False)
-
-
-@pytest.fixture
-def content(si):
-    return si.RetrieveContent()
-
-
-@pytest.fixture
-def vm(content):
-    vm = content.searchIndex.FindByInventoryPath('/DC0/vm/DC0_H0_VM0')
-    if vm.runtime.powerState != 'poweredOn':
-        WaitForTask(vm.PowerOnVM_Task())
-    return vm
 
 
 @pytest.fixture
@@ -186,7 +173,9 @@ def test_faults(si, content, vm, made):
                       S.WeeklyTaskScheduler(hour=1, minute=0, interval=1, sunday=False,
                                             monday=False, tuesday=False, wednesday=False,
                                             thursday=False, friday=False, saturday=False),
-                      S.MonthlyByDayTaskScheduler(day=32, hour=1, minute=0, interval=1)):
+                      S.MonthlyByDayTaskScheduler(day=32, hour=1, minute=0, interval=1),
+                      S.DailyTaskScheduler(hour=1, minute=0, interval=1,
+                                           activeTime=si.CurrentTime().replace(year=9998))):
         with pytest.raises(vmodl.fault.InvalidArgument):
             manager.CreateScheduledTask(vm, power_off('bad', scheduler))
     missing = S.ScheduledTaskSpec(name='no name given', description='', enabled=True,

@@ -15,6 +15,7 @@ WEEKDAYS = ('monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 
 WEEK_OFFSETS = ('first', 'second', 'third', 'fourth', 'last')
 HOUR, DAY, WEEK = timedelta(hours=1), timedelta(days=1), timedelta(weeks=1)
 MINUTE = timedelta(minutes=1)
+LAST_YEAR = 9000   # schedules end before it: a datetime ends with 9999
 
 
 def check_scheduler(scheduler, argument='spec.scheduler'):
@@ -46,6 +47,10 @@ def check_scheduler(scheduler, argument='spec.scheduler'):
             raise InvalidArgument(argument)
     elif not kind.is_a('OnceTaskScheduler'):
         raise InvalidArgument(argument)
+    for field in ('activeTime', 'expireTime', 'runAt'):   # room for the next runs
+        moment = getattr(scheduler, field, None)
+        if moment is not None and moment.year >= LAST_YEAR:
+            raise InvalidArgument('%s.%s' % (argument, field))
     if scheduler.activeTime and scheduler.expireTime and \
             scheduler.expireTime <= scheduler.activeTime:
         raise InvalidArgument(argument + '.expireTime')
@@ -77,7 +82,7 @@ def _recurrent(scheduler, kind, after, anchor):
     first = moment = _slot_after(scheduler, kind, anchor - timedelta(microseconds=1))
     while moment <= after or _units_between(kind, first, moment) % scheduler.interval:
         moment = _slot_after(scheduler, kind, moment)
-        if moment.year > 9000:
+        if moment.year >= LAST_YEAR:
             return None
     return moment
 

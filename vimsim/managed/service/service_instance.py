@@ -4,7 +4,6 @@ vCenter and ESX modes list different managers under different moids; the
 tables below are read off real servers (a vCenter 8.0.3 and 7.0 ServiceContent,
 and ESXi's `ha-*` objects).
 """
-from datetime import datetime, timezone
 
 from vimsim import clock
 from vimsim.managed.base import ManagedObject
