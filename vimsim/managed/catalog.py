@@ -19,8 +19,8 @@ from vimsim.managed.host import (advanced_options, config_managers, date_time_sy
 from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
                                       folder, resource_pool, storage_pod, virtual_app)
 from vimsim.managed.monitoring import (alarm, alarm_manager, event_manager, history_collector,
-                                       performance_manager, scheduled_task_manager, task,
-                                       task_manager)
+                                       performance_manager, scheduled_task,
+                                       scheduled_task_manager, task, task_manager)
 from vimsim.managed.network import (distributed_virtual_portgroup, distributed_virtual_switch,
                                     network)
 from vimsim.managed.service import (localization_manager, property_collector, search_index,
