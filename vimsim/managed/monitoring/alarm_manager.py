@@ -465,9 +465,10 @@ class AlarmManager(Manager):
     def triggered_states(self, entity):
         """Triggered alarm states of the entity and the entities below it."""
         out = []
-        for key in self._triggered:
-            state = self._states[key]
-            if state.entity == entity.ref or self._below(state.entity, entity.ref):
+        for key in list(self._triggered):   # a copy: tests read from their own thread
+            state = self._states.get(key)
+            if state is not None and (state.entity == entity.ref
+                                      or self._below(state.entity, entity.ref)):
                 out.append(state)
         return out
 
@@ -486,9 +487,9 @@ class AlarmManager(Manager):
 
     def status_of(self, entity):
         """The worst status of the alarms triggered on the entity itself."""
-        keys = self._of_entity.get(entity.ref.value, ())
-        return worst('green', *(self._states[key].overallStatus for key in keys
-                                if key in self._triggered))
+        keys = tuple(self._of_entity.get(entity.ref.value, ()))
+        states = [self._states.get(key) for key in keys if key in self._triggered]
+        return worst('green', *(state.overallStatus for state in states if state is not None))
 
     def applying(self, entity):
         """The alarms defined on the entity or above it whose expression is
