@@ -61,7 +61,8 @@ def short(type_name):
 def render(si, event):
     """An event's message as a client renders it from the catalog: its
     class's fullFormat (an EventEx's after 'id|'), each {path} read from the
-    event (an EventEx's own {names} from its arguments)."""
+    event (an EventEx's own {names} from its arguments, an {path.@enum.Type}
+    as the label the catalog's enumeratedTypes give)."""
     name = short(type(event))
     text = None
     for detail in si.RetrieveContent().eventManager.description.eventInfo:
@@ -72,17 +73,20 @@ def render(si, event):
         elif key == name and name != 'EventEx':
             text = detail.fullFormat
     arguments = {a.key: a.value for a in getattr(event, 'arguments', None) or ()}
+    labels = {(getattr(enum.key, '_wsdlName', enum.key), tag.key): tag.label for enum in
+              si.RetrieveContent().eventManager.description.enumeratedTypes for tag in enum.tags}
 
     def value(match):
         path = match.group(1)
         if path in arguments:
             return str(arguments[path])
+        path, _, enum = path.partition('.@enum.')   # an enum value's label from the catalog
         found = event
         for step in path.split('.'):
             found = getattr(found, step, None)
             if found is None:
                 return ''
-        return str(found)
+        return labels.get((enum.replace('.', ''), found), str(found)) if enum else str(found)
     return re.sub(r'\{([^{}]+)\}', value, text)
 
 

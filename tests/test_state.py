@@ -31,6 +31,7 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import RunningSimulator, _ensure_reactor, on_reactor
+from vimsim import clock
 from vimsim.managed.base import Context
 from vimsim.managed.paths import read_path
 from vimsim.managed.service.session_manager import Session
@@ -73,7 +74,8 @@ def _settled(running):
 def _model(running):
     """Every property of every object but the session-held ones, as the
     server's encoder writes it; the task history; every event; when each task
-    finished."""
+    finished. Read at one model time (READ_AT) whenever it is taken, since
+    usage figures follow the load model's samples of the moment."""
     def dump():
         sim = running.sim
         version = sim.schema.version(sim.api_version)
@@ -104,10 +106,15 @@ def _model(running):
         out['finished'] = sorted((obj.ref.value, obj.finished_at) for obj in sim.objects
                                  if obj.type_name == 'Task')
         return out
-    return on_reactor(dump)
+
+    def dump_at_one_time():
+        with clock.frozen(READ_AT):
+            return dump()
+    return on_reactor(dump_at_one_time)
 
 
 # read-time values: the session list, clocks, and uptimes and usage stamped on read
+READ_AT = clock.microseconds()   # the model time every _model reads at
 VOLATILE = {('SessionManager', 'sessionList'), ('SessionManager', 'currentSession'),
             ('ServiceInstance', 'serverClock')}
 READ_TIMES = re.compile(r'<(timestamp|uptime|uptimeSeconds|overallCpuUsage|overallMemoryUsage)>'

@@ -121,10 +121,12 @@ def make_app(simulator):
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
     schemas filtered to ``simulator.api_version``), /about, /debug/vars,
     /folder (datastore files), /guestFile (guest file transfers), the vAPI
-    services under /api and /rest, 404 otherwise."""
+    services under /api and /rest, the control surface (/vimsim/control/),
+    404 otherwise."""
     from vimsim.rest.protocol import RestApi
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
+    from vimsim.server.control import ControlApi
     from vimsim.server.debug_vars import DebugVars
     from vimsim.server.documents import Documents
     from vimsim.server.folder import Folder
@@ -137,7 +139,8 @@ def make_app(simulator):
     folder = Folder(simulator)
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
-                          GuestFile(simulator).handle, RestApi(simulator).handle],
+                          GuestFile(simulator).handle, RestApi(simulator).handle,
+                          ControlApi(simulator).handle],
                    body_sink=folder.body_sink)
 
 

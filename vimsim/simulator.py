@@ -10,6 +10,9 @@ rest (options, schema, journal, clock) is the frame that a `reset` keeps.
 """
 import collections
 import contextlib
+import heapq
+import itertools
+import logging
 import os
 import time
 import uuid
@@ -30,6 +33,8 @@ from vimsim.managed.service.view import ViewManager
 from vimsim.rest.tagging_model import Tagging
 from vimsim.server.endpoint import SoapEndpoint
 from vimsim.state.persistence import Persistence
+
+log = logging.getLogger(__name__)
 
 
 class Simulator:
@@ -171,12 +176,16 @@ def secure_cookies(environ):
 class ModelTime:
     """The model's time, as Twisted's IReactorTime: `seconds` is the model
     clock (vimsim/clock.py) and `callLater` sets a model timer (a task's
-    steps, a guest's delayed shutdown, the task sweep). With -state a timer's
-    firing is journaled, so that a restart replays it where it fired."""
+    steps, a guest's delayed shutdown, the task sweep, scheduled tasks and
+    alarm checks). With -state a timer's firing is journaled, so that a
+    restart replays it where it fired. `advance` lets simulated time pass at
+    once: the timers due meanwhile fire in order, each at its own time."""
 
     def __init__(self, simulator):
         self.simulator = simulator
-        self._timers = weakref.WeakSet()   # the timers set and not yet fired or cancelled
+        self._timers = []    # heap of (due microseconds, number, DelayedCall, function, args)
+        self._numbers = itertools.count()
+        self._journaled = weakref.WeakSet()   # -state's timers not yet fired or cancelled
 
     @staticmethod
     def seconds():
@@ -186,15 +195,80 @@ class ModelTime:
         persistence = self.simulator.persistence
         if persistence is not None:
             timer = persistence.later(delay, function, *args)
-        else:
-            timer = reactor.callLater(delay, function, *args)
-        self._timers.add(timer)
+            self._journaled.add(timer)
+            return timer
+        if len(self._timers) > 1000:   # drop the timers that fired or were cancelled
+            self._timers = [timer for timer in self._timers if timer[2].active()]
+            heapq.heapify(self._timers)
+        timer = ModelTimer(clock.microseconds() + round(delay * 1e6),
+                           reactor.callLater(delay, function, *args))
+        heapq.heappush(self._timers, (timer.due, next(self._numbers), timer, function, args))
         return timer
 
     def cancel_all(self):
         """Cancel every model timer still to fire (a reset: the model they
         would act on is gone)."""
-        for timer in list(self._timers):
+        for timer in list(self._journaled):
             if timer.active():
                 timer.cancel()
-        self._timers.clear()
+        self._journaled.clear()
+        for entry in self._timers:
+            if entry[2].active():
+                entry[2].cancel()
+        self._timers = []
+
+    def advance(self, seconds):
+        """Let `seconds` of model time pass now. Refused with -state: the
+        journal would have to record the jump for a replay to follow it."""
+        if self.simulator.persistence is not None:
+            raise ValueError('time cannot be advanced with -state')
+        if seconds < 0:
+            raise ValueError('time never goes back')
+        target = clock.microseconds() + round(seconds * 1e6)
+        while self._timers and self._timers[0][0] <= target:
+            due, _, timer, function, args = heapq.heappop(self._timers)
+            if not timer.active():
+                continue
+            timer.cancel()
+            clock.advance(max(0, due - clock.microseconds()))
+            try:
+                function(*args)
+            except Exception:   # as the reactor would: logged, the others still fire
+                log.exception('model timer %r failed', function)
+        clock.advance(max(0, target - clock.microseconds()))
+        for timer in self._timers:   # the reactor's delays follow the clock
+            timer[2].follow_clock()
+
+    def take_back(self, microseconds):
+        """Undo advances for a test: the clock and this simulator's timers go
+        back together, so what was due in a minute still is (the heap keeps
+        its order: every entry moves by the same)."""
+        clock.take_back(microseconds)
+        self._timers = [(due - microseconds, number, timer, function, args)
+                        for due, number, timer, function, args in self._timers]
+        for entry in self._timers:
+            entry[2].due -= microseconds
+
+
+class ModelTimer:
+    """A model timer: the reactor's DelayedCall, answering `getTime` in model
+    time (as -state's PendingStep does), so deadlines compare with
+    `ModelTime.seconds` however far time was advanced."""
+    __slots__ = ('due', 'call')
+
+    def __init__(self, due, call):
+        self.due = due      # microseconds, model time
+        self.call = call
+
+    def active(self):
+        return self.call.active()
+
+    def cancel(self):
+        self.call.cancel()
+
+    def getTime(self):
+        return self.due / 1e6
+
+    def follow_clock(self):
+        if self.call.active():
+            self.call.reset(max(0, self.due - clock.microseconds()) / 1e6)

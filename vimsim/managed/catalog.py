@@ -24,9 +24,9 @@ from vimsim.managed.host import (advanced_options, config_managers, date_time_sy
                                  snmp_system, vsan_system)
 from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
                                       folder, resource_pool, storage_pod, virtual_app)
-from vimsim.managed.monitoring import (alarm_manager, event_manager, history_collector,
-                                       performance_manager, scheduled_task_manager, task,
-                                       task_manager)
+from vimsim.managed.monitoring import (alarm, alarm_manager, event_manager, history_collector,
+                                       performance_manager, scheduled_task,
+                                       scheduled_task_manager, task, task_manager)
 from vimsim.managed.network import (distributed_virtual_portgroup, distributed_virtual_switch,
                                     distributed_virtual_switch_manager, network)
 from vimsim.managed.service import (localization_manager, property_collector, search_index,

@@ -12,6 +12,7 @@ truth.
 """
 from vimsim.managed.admin.permissions import access_of
 from vimsim.managed.base import ExtensibleManagedObject
+from vimsim.managed.monitoring.alarm_manager import alarm_manager, worst
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
 from vimsim.soap.fault import fault
@@ -67,14 +68,38 @@ def refs(objects):
 
 class ManagedEntity(ExtensibleManagedObject):
     type_name = 'ManagedEntity'
-    overallStatus = 'green'
+    own_status = 'green'     # the entity's health before alarms (overallStatus adds them)
     configStatus = 'green'   # healthy; gray is vCenter's "unknown"
     alarmActionsEnabled = True
-    recentTask = ()
     declaredAlarmState = ()
+    permission = ()
+    recentTask = ()
+    tag = ()
     disabledMethod = ()
-    triggeredAlarmState = ()
     configIssue = ()
+
+    # -- alarms (the AlarmManager's; an ESX host has none) -------------------------
+    @property
+    def overallStatus(self):
+        alarms = alarm_manager(self.server)
+        own = self.own_status
+        return worst(own, alarms.status_of(self)) if alarms is not None and own != 'gray' \
+            else own
+
+    @property
+    def triggeredAlarmState(self):
+        alarms = alarm_manager(self.server)
+        return alarms.triggered_states(self) if alarms is not None else []
+
+    @property
+    def declaredAlarmState(self):
+        alarms = alarm_manager(self.server)
+        return alarms.declared_states(self) if alarms is not None else []
+
+    @property
+    def alarmActionsEnabled(self):
+        alarms = alarm_manager(self.server)
+        return alarms.actions_enabled(self) if alarms is not None else True
 
     def __init__(self, server, moid, name, parent=None):
         super().__init__(server, moid)

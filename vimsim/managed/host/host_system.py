@@ -35,6 +35,7 @@ from vimsim.managed.host.host_virtual_nic_manager import (HostVirtualNicManager,
                                                           manager_info, vmotion_info)
 from vimsim.managed.host.snmp_system import HostSnmpAgent
 from vimsim.managed.host.vsan_system import HostVsanSystem
+from vimsim.managed.monitoring.load_model import load_model
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.service.service_instance import about_info
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
@@ -85,6 +86,9 @@ def invalid_state(message='The operation is not allowed in the current state.'):
 class HostSystem(ManagedEntity):
     type_name = 'HostSystem'
     remediationState = None
+    cpu_core_mhz = CPU_MHZ                        # what the load model schedules on
+    cpu_capacity_mhz = CPU_MHZ * NUM_CPU_CORES
+    memory_capacity_mb = MEMORY_SIZE // (1024 * 1024)
 
     def __init__(self, server, moid, name, parent, index, system_uuid, boot_time,
                  browser_moid=None):
@@ -201,14 +205,10 @@ class HostSystem(ManagedEntity):
         return about_info(self.server.schema, self.server.api_version, True, None)
 
     def quick_stats(self):
-        cpu = memory = 0
-        for vm in self.vms:
-            stats = vm.usage_stats()
-            cpu += stats[0]
-            memory += stats[1]
-        uptime = int((datetime.now(timezone.utc) - self.boot_time).total_seconds())
+        sample = load_model(self.server).host_sample(self)
+        uptime = int((clock.now() - self.boot_time).total_seconds())
         return self.T.HostListSummaryQuickStats(
-            overallCpuUsage=cpu + 67, overallMemoryUsage=memory + 1398,
+            overallCpuUsage=sample.cpu_usage, overallMemoryUsage=sample.memory_usage,
             distributedCpuFairness=10000, distributedMemoryFairness=10000,
             availablePMemCapacity=0, uptime=uptime)
 
@@ -316,7 +316,7 @@ class HostSystem(ManagedEntity):
 
     # -- state -------------------------------------------------------------------------
     @property
-    def overallStatus(self):
+    def own_status(self):
         return 'green' if self.connection_state == 'connected' else 'gray'
 
     @property

@@ -1,5 +1,35 @@
-"""AlarmManager: the default alarm expressions and the alarm catalog."""
+"""AlarmManager: the alarm catalog, vCenter's default alarms on the root
+folder, and the evaluation of every alarm.
+
+An alarm applies to its entity and the entities below it (down the
+inventory, as a ContainerView sees it) of its expression's type. Every 20 s
+on the model clock (so advancing simulated time evaluates each step) every
+enabled alarm is evaluated on each entity it applies to: a metric
+expression against the load model's last samples (the condition must hold
+for its yellowInterval / redInterval; the setting's toleranceRange, in
+hundredths of a percent of the threshold, must be passed to trigger and
+fallen back under to clear), a state expression against the property path
+read now, an event expression when a matching event is posted (it stays
+triggered until cleared), And / Or as the least / worst of their parts. A
+change of status is an AlarmState of the entity (triggeredAlarmState here
+and on every entity above it, declaredAlarmState, overallStatus), an
+AlarmStatusChangedEvent, and the actions whose transitions match, when the
+entity's alarm actions are enabled. Not with -state: its journal would
+record every evaluation.
+"""
+import math
+
+from vimsim.managed.base import Context
 from vimsim.managed.manager import Manager, element, manager_type
+from vimsim.managed.monitoring import perf_metrics
+from vimsim.managed.monitoring.alarm import Alarm
+from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.monitoring.load_model import SAMPLE_SECONDS, latest_index, load_model
+from vimsim.managed.monitoring.method_action import operation_of, run_method_action
+from vimsim.managed.monitoring.performance_manager import counters_of
+from vimsim.managed.monitoring.task import now
+from vimsim.managed.paths import read_path
+from vimsim.soap.fault import InvalidArgument, fault, localized
 
 EXPRESSIONS = (
     ('StateAlarmExpression', 'Entity state', 'Alarm expression defined on the connection '
@@ -100,6 +130,78 @@ def default_expressions(schema):
     return out
 
 
+STATUS_ORDER = {'gray': 0, 'green': 1, 'yellow': 2, 'red': 3}
+LEGACY_TRANSITIONS = {('green', 'yellow'): 'green2yellow', ('yellow', 'red'): 'yellow2red',
+                      ('red', 'yellow'): 'red2yellow', ('yellow', 'green'): 'yellow2green'}
+EVENT_ACTIONS = {'SendEmailAction': 'AlarmEmailCompletedEvent',
+                 'SendSNMPAction': 'AlarmSnmpCompletedEvent',
+                 'RunScriptAction': 'AlarmScriptCompleteEvent'}
+MAX_NAME = 80   # vCenter's longest alarm name
+# event argument fields, most specific first: which entity an event is about
+EVENT_ENTITIES = (('vm', 'vm', 'VirtualMachine'), ('host', 'host', 'HostSystem'),
+                  ('ds', 'datastore', 'Datastore'), ('net', 'network', 'Network'),
+                  ('dvs', 'dvs', 'DistributedVirtualSwitch'),
+                  ('computeResource', 'computeResource', 'ComputeResource'),
+                  ('datacenter', 'datacenter', 'Datacenter'))
+
+
+def worst(*statuses):
+    """The worst of some ManagedEntityStatus values ('gray' when none)."""
+    return max(statuses, key=STATUS_ORDER.__getitem__, default='gray')
+
+
+def default_alarms(schema):
+    """(name, systemName, description, expression) of vCenter's default alarms."""
+    T = schema.types
+    State, Metric = T['StateAlarmExpression'].cls, T['MetricAlarmExpression'].cls
+    Event, Or = T['EventAlarmExpression'].cls, T['OrAlarmExpression'].cls
+    MetricId = T['PerfMetricId'].cls
+
+    def metric(kind, counter, yellow, red):
+        return Metric(operator='isAbove', type=kind, metric=MetricId(counterId=counter,
+                                                                     instance=''),
+                      yellow=yellow, yellowInterval=300, red=red, redInterval=300)
+
+    def event(kind, name, status='red'):
+        return Event(eventType=name, objectType=kind, status=status)
+    return (
+        ('Host connection and power state', 'alarm.HostConnectionStateAlarm',
+         'Default alarm to monitor host connection and power state', Or(expression=[
+             State(operator='isEqual', type='HostSystem',
+                   statePath='runtime.connectionState', red='notResponding'),
+             State(operator='isEqual', type='HostSystem', statePath='runtime.powerState',
+                   yellow='standBy')])),
+        ('Host CPU usage', 'alarm.HostCPUUsageAlarm', 'Default alarm to monitor host CPU usage',
+         metric('HostSystem', CPU_USAGE, 7500, 9000)),
+        ('Host memory usage', 'alarm.HostMemoryUsageAlarm',
+         'Default alarm to monitor host memory usage', metric('HostSystem', MEM_USAGE, 9000, 9500)),
+        ('Virtual machine CPU usage', 'alarm.VmCPUUsageAlarm',
+         'Default alarm to monitor virtual machine CPU usage',
+         metric('VirtualMachine', CPU_USAGE, 7500, 9000)),
+        ('Virtual machine memory usage', 'alarm.VmMemoryUsageAlarm',
+         'Default alarm to monitor virtual machine memory usage',
+         metric('VirtualMachine', MEM_USAGE, 8500, 9500)),
+        ('Host connection failure', 'alarm.HostConnectivityAlarm',
+         'Default alarm to monitor host connection failure',
+         event('HostSystem', 'HostConnectionLostEvent')),
+        ('vSphere HA host status', 'alarm.HostErrorAlarm',
+         'Default alarm to monitor the vSphere HA host status',
+         event('HostSystem', 'DasHostFailedEvent')),
+        ('Insufficient vSphere HA failover resources', 'alarm.DasInsufficientResourcesAlarm',
+         'Default alarm to alert when there are insufficient cluster resources for vSphere HA '
+         'to guarantee failover', event('ClusterComputeResource',
+                                        'InsufficientFailoverResourcesEvent')),
+        ('Cannot complete DRS resource configuration', 'alarm.DrsResourceConfigureFailedAlarm',
+         'Default alarm to alert when DRS cannot complete a resource configuration',
+         event('HostSystem', 'DrsResourceConfigureFailedEvent')),
+    )
+
+
+def alarm_manager(server):
+    """The AlarmManager of a simulator, or None (ESX hosts have none)."""
+    return getattr(server, 'alarm_manager', None)
+
+
 @manager_type('AlarmManager')
 class AlarmManager(Manager):
 
@@ -114,3 +216,638 @@ class AlarmManager(Manager):
             action=[element(schema, k, l, s, 'TypeDescription') for k, l, s in ACTIONS],
             **fields)
         self.defaultExpression = default_expressions(schema)
+        server.alarm_manager = self
+        self._alarms = {}          # entity moid -> [Alarm] defined on it
+        self._states = {}          # (alarm moid, entity moid) -> AlarmState
+        self._triggered = set()    # the keys of _states that are yellow or red
+        self._of_entity = {}       # entity moid -> the keys of its states
+        self._event_status = {}    # (alarm moid, entity moid) -> status an event set
+        self._disabled = set()     # (alarm moid, entity moid): DisableAlarm
+        self._actions_off = set()  # entity moids whose alarm actions are disabled
+        self._defaults_made = False
+        self._history = {}         # sample index -> {entity moid: counter values}
+        if server.persistence is None and getattr(server, 'recording', None) is None:
+            server.time.callLater(0, self._tick)   # a recording keeps its recorded states
+
+    @staticmethod
+    def now():
+        return now()
+
+    def _T(self, name):
+        return self.server.schema.types[name].cls
+
+    # -- definitions -----------------------------------------------------------------
+    def _make_defaults(self):
+        """vCenter's default alarms on the root folder, once the inventory is there."""
+        self._defaults_made = True
+        root = getattr(self.server, 'root_folder', None)
+        if root is None:
+            return
+        Spec = self._T('AlarmSpec')
+        for name, system_name, description, expression in default_alarms(self.server.schema):
+            spec = Spec(name=name, systemName=system_name, description=description,
+                        enabled=True, expression=expression, actionFrequency=0)
+            self._add(None, root, spec, 'system')
+
+    def check_spec(self, ctx, entity, spec, renaming=None):
+        """vCenter's checks of an AlarmSpec for `entity` (InvalidName,
+        DuplicateName, InvalidArgument), before anything changes."""
+        name = spec.name or ''
+        if not name.strip() or len(name) > MAX_NAME:
+            raise fault('InvalidName', 'The name "%s" is not valid.' % name, name=name,
+                        entity=entity.ref)
+        for alarm in self._alarms.get(entity.ref.value, ()):
+            if alarm is not renaming and alarm.info.name == name:
+                raise fault('DuplicateName', 'The name "%s" already exists.' % name,
+                            name=name, object=entity.ref)
+        if spec.expression is None:
+            raise InvalidArgument('expression')
+        self._check_expression(spec.expression, 'expression')
+        for n, action in enumerate(_triggering_actions(spec.action)):
+            self._check_action(action, spec.expression, 'action.action[%d]' % n)
+        setting = spec.setting
+        if setting is not None and ((setting.toleranceRange or 0) < 0
+                                    or (setting.reportingFrequency or 0) < 0):
+            raise InvalidArgument('setting')
+        if (spec.actionFrequency or 0) < 0:
+            raise InvalidArgument('actionFrequency')
+
+    def _check_expression(self, expression, argument):
+        T = self.server.schema.types
+        kind = expression._type
+        if kind.is_a('AndAlarmExpression') or kind.is_a('OrAlarmExpression'):
+            if not expression.expression:
+                raise InvalidArgument(argument + '.expression')
+            for n, part in enumerate(expression.expression):
+                self._check_expression(part, '%s.expression[%d]' % (argument, n))
+        elif kind.is_a('MetricAlarmExpression'):
+            self._check_type(expression.type, argument + '.type')
+            if expression.metric.counterId not in counters_of(self.server):
+                raise InvalidArgument(argument + '.metric.counterId')
+            if expression.red is None and expression.yellow is None:
+                raise InvalidArgument(argument + '.red')
+            for field in ('yellowInterval', 'redInterval'):
+                if (getattr(expression, field) or 0) < 0:
+                    raise InvalidArgument('%s.%s' % (argument, field))
+        elif kind.is_a('StateAlarmExpression'):
+            self._check_type(expression.type, argument + '.type')
+            managed = self.server.schema.managed[expression.type]
+            first = expression.statePath.split('.', 1)[0]
+            if first not in managed.property_map:
+                raise InvalidArgument(argument + '.statePath')
+            if expression.red is None and expression.yellow is None:
+                raise InvalidArgument(argument + '.red')
+        elif kind.is_a('EventAlarmExpression'):
+            event_type = T.get(expression.eventType)
+            if event_type is None or not event_type.is_a('Event'):
+                raise InvalidArgument(argument + '.eventType')
+            if expression.objectType is not None:
+                self._check_type(expression.objectType, argument + '.objectType')
+            for comparison in expression.comparisons:
+                if comparison.operator not in COMPARISONS:
+                    raise InvalidArgument(argument + '.comparisons.operator')
+        else:   # DisableAlarmExpression and the like: nothing vimsim evaluates
+            raise fault('NotSupported', '%s is not supported.' % kind.name)
+
+    def _check_type(self, type_name, argument):
+        managed = self.server.schema.managed.get(type_name)
+        if managed is None or not managed.is_a('ManagedEntity'):
+            raise InvalidArgument(argument)
+
+    def _check_action(self, action, expression, argument):
+        inner = action.action
+        if inner is None:
+            raise InvalidArgument(argument + '.action')
+        kind = inner._type
+        if kind.is_a('MethodAction'):
+            for type_name in _types_of(expression):
+                operation_of(self.server, type_name, inner, argument + '.action')
+        elif kind.name not in EVENT_ACTIONS:
+            raise fault('NotSupported', '%s is not supported.' % kind.name)
+        for spec in action.transitionSpecs:
+            if spec.startState == spec.finalState:
+                raise InvalidArgument(argument + '.transitionSpecs')
+
+    def _add(self, ctx, entity, spec, user):
+        events = event_manager(self.server)
+        key = events.reserve_key()
+        alarm = Alarm(self.server, self.server.objects.next_id('alarm-'), self, entity, spec,
+                      user, key)
+        self.server.objects.add(alarm)
+        self._alarms.setdefault(entity.ref.value, []).append(alarm)
+        events.post('AlarmCreatedEvent', entity, ctx=ctx, key=key,
+                    alarm=self._alarm_argument(alarm), entity=self._entity_argument(entity))
+        return alarm
+
+    def CreateAlarm(self, ctx, entity, spec):
+        target = self.server.objects.resolve(entity)
+        if not self.server.schema.managed[target.type_name].is_a('ManagedEntity'):
+            raise InvalidArgument('entity')
+        self._defaults()
+        self.check_spec(ctx, target, spec)
+        alarm = self._add(ctx, target, spec, ctx.session.user if ctx.session else '')
+        self._evaluate_alarm(alarm)
+        return alarm.ref
+
+    def GetAlarm(self, ctx, entity=None):
+        """The alarms defined on `entity`, or on any entity when unset."""
+        self._defaults()
+        if entity is None:
+            return [alarm.ref for alarms in self._alarms.values() for alarm in alarms]
+        target = self.server.objects.resolve(entity)
+        return [alarm.ref for alarm in self._alarms.get(target.ref.value, ())]
+
+    def reconfigured(self, ctx, alarm, before):
+        T = self.server.schema.types
+        changes = [name for name in ('name', 'description', 'enabled', 'expression', 'action',
+                                     'actionFrequency', 'setting')
+                   if getattr(before, name) != getattr(alarm.info, name)]
+        event_manager(self.server).post(
+            'AlarmReconfiguredEvent', alarm.entity_object, ctx=ctx,
+            alarm=self._alarm_argument(alarm), entity=self._entity_argument(alarm.entity_object),
+            configChanges=T['ChangesInfoEventArgument'].cls(modified=', '.join(changes)))
+        for key in [k for k in self._event_status if k[0] == alarm.ref.value]:
+            del self._event_status[key]
+        self._evaluate_alarm(alarm)
+
+    def remove(self, ctx, alarm):
+        entity = alarm.entity_object
+        self._alarms[entity.ref.value].remove(alarm)
+        for key in [k for k in self._states if k[0] == alarm.ref.value]:
+            self._forget_state(key)
+        self._disabled = {k for k in self._disabled if k[0] != alarm.ref.value}
+        self.server.objects.remove(alarm)
+        event_manager(self.server).post(
+            'AlarmRemovedEvent', entity, ctx=ctx, alarm=self._alarm_argument(alarm),
+            entity=self._entity_argument(entity))
+
+    # -- per entity ------------------------------------------------------------------
+    def _entity(self, ref):
+        target = self.server.objects.resolve(ref)
+        if not self.server.schema.managed[target.type_name].is_a('ManagedEntity'):
+            raise InvalidArgument('entity')
+        return target
+
+    def _alarm(self, ref):
+        alarm = self.server.objects.resolve(ref)
+        if not isinstance(alarm, Alarm):
+            raise InvalidArgument('alarm')
+        return alarm
+
+    def GetAlarmState(self, ctx, entity):
+        """The state of every alarm that applies to the entity."""
+        return self.declared_states(self._entity(entity))
+
+    def AcknowledgeAlarm(self, ctx, alarm, entity):
+        found, target = self._alarm(alarm), self._entity(entity)
+        key = (found.ref.value, target.ref.value)
+        state = self._states.get(key)
+        if state is None or state.overallStatus in ('green', 'gray') or state.acknowledged:
+            return
+        state.acknowledged = True
+        state.acknowledgedByUser = ctx.session.user if ctx.session is not None else ''
+        state.acknowledgedTime = now()
+        self._states_changed(target)
+        event_manager(self.server).post(
+            'AlarmAcknowledgedEvent', target, ctx=ctx, alarm=self._alarm_argument(found),
+            source=self._entity_argument(found.entity_object),
+            entity=self._entity_argument(target))
+
+    def ClearTriggeredAlarms(self, ctx, filter):
+        """Reset the triggered alarms the filter selects to green."""
+        if filter.status and any(s not in STATUS_ORDER for s in filter.status):
+            raise InvalidArgument('filter.status')
+        for key in list(self._triggered):
+            state = self._states[key]
+            alarm, target = self.server.objects.get(state.alarm), \
+                self.server.objects.get(state.entity)
+            if alarm is None or target is None or not _selected(filter, alarm, target, state):
+                continue
+            self._event_status.pop(key, None)
+            before = state.overallStatus
+            self._set_state(alarm, target, 'green', post=False)
+            event_manager(self.server).post(
+                'AlarmClearedEvent', target, ctx=ctx, alarm=self._alarm_argument(alarm),
+                source=self._entity_argument(alarm.entity_object),
+                entity=self._entity_argument(target), **{'from': before})
+
+    def EnableAlarmActions(self, ctx, entity, enabled):
+        target = self._entity(entity)
+        if enabled:
+            self._actions_off.discard(target.ref.value)
+        else:
+            self._actions_off.add(target.ref.value)
+        target.changed('alarmActionsEnabled')
+
+    def AreAlarmActionsEnabled(self, ctx, entity):
+        return self.actions_enabled(self._entity(entity))
+
+    def actions_enabled(self, entity):
+        return entity.ref.value not in self._actions_off
+
+    def DisableAlarm(self, ctx, alarm, entity):
+        """Stop evaluating an alarm on an entity (its state reads disabled, green)."""
+        found, target = self._alarm(alarm), self._entity(entity)
+        self._disabled.add((found.ref.value, target.ref.value))
+        self._set_state(found, target, 'green', post=False)
+
+    def EnableAlarm(self, ctx, alarm, entity):
+        found, target = self._alarm(alarm), self._entity(entity)
+        self._disabled.discard((found.ref.value, target.ref.value))
+        self._states_changed(target)
+        self._evaluate_alarm(found)
+
+    # -- states as entities show them -------------------------------------------------
+    def _defaults(self):
+        if not self._defaults_made:
+            self._make_defaults()
+
+    def triggered_states(self, entity):
+        """Triggered alarm states of the entity and the entities below it."""
+        out = []
+        for key in list(self._triggered):   # a copy: tests read from their own thread
+            state = self._states.get(key)
+            if state is not None and (state.entity == entity.ref
+                                      or self._below(state.entity, entity.ref)):
+                out.append(state)
+        return out
+
+    def declared_states(self, entity):
+        """A state for every alarm that applies to the entity (gray before
+        its first evaluation)."""
+        out = []
+        AlarmState = self._T('AlarmState')
+        for alarm in self.applying(entity):
+            key = (alarm.ref.value, entity.ref.value)
+            state = self._states.get(key)
+            out.append(state or AlarmState(
+                key=_state_key(key), entity=entity.ref, alarm=alarm.ref, overallStatus='gray',
+                time=alarm.info.lastModifiedTime, acknowledged=False))
+        return out
+
+    def status_of(self, entity):
+        """The worst status of the alarms triggered on the entity itself."""
+        keys = tuple(self._of_entity.get(entity.ref.value, ()))
+        states = [self._states.get(key) for key in keys if key in self._triggered]
+        return worst('green', *(state.overallStatus for state in states if state is not None))
+
+    def applying(self, entity):
+        """The alarms defined on the entity or above it whose expression is
+        about its type."""
+        out = []
+        managed = self.server.schema.managed[entity.type_name]
+        for owner in self._path_up(entity):
+            for alarm in self._alarms.get(owner.ref.value, ()):
+                if any(managed.is_a(kind) for kind in _types_of(alarm.info.expression)):
+                    out.append(alarm)
+        return out
+
+    def _path_up(self, entity):
+        get = self.server.objects.get
+        while entity is not None:
+            yield entity
+            entity = get(entity.parent) if getattr(entity, 'parent', None) else None
+
+    def _below(self, ref, ancestor):
+        entity = self.server.objects.get(ref)
+        return any(up.ref == ancestor for up in self._path_up(entity)) if entity else False
+
+    # -- evaluation --------------------------------------------------------------------
+    def _tick(self):
+        """Evaluate every alarm, then again in 20 s of model time."""
+        self.server.time.callLater(SAMPLE_SECONDS, self._tick)
+        if not self._defaults_made:
+            self._make_defaults()
+            event_manager(self.server).listeners.append(self.event_posted)
+        latest = latest_index()
+        keep = max((_samples(e) for alarms in self._alarms.values() for alarm in alarms
+                    for e in _leaves(alarm.info.expression)), default=1)
+        for index in [i for i in self._history if i <= latest - keep]:
+            del self._history[index]
+        self._history[latest] = {}   # the newest sample is read afresh
+        walks = {}
+        with load_model(self.server).holding():
+            for alarms in list(self._alarms.values()):
+                for alarm in list(alarms):
+                    self._evaluate_alarm(alarm, walks)
+
+    def _scope(self, alarm, walks):
+        """The entities an alarm applies to: its entity and those below it
+        of its expression's types. `walks`: the walks down done this time."""
+        kinds = _types_of(alarm.info.expression)
+        managed = self.server.schema.managed
+        top = alarm.entity_object
+        below = walks.get(top.ref)
+        if below is None:
+            get = self.server.objects.get
+            seen, pending, below = set(), [top], []
+            while pending:
+                entity = pending.pop()
+                if entity is None or entity.ref in seen:
+                    continue
+                seen.add(entity.ref)
+                below.append(entity)
+                pending.extend(get(ref) for ref in entity.view_children())
+            walks[top.ref] = below
+        return [entity for entity in below
+                if any(managed[entity.type_name].is_a(kind) for kind in kinds)]
+
+    def _evaluate_alarm(self, alarm, walks=None):
+        if not alarm.info.enabled:
+            return
+        cache = self._history
+        for entity in self._scope(alarm, {} if walks is None else walks):
+            key = (alarm.ref.value, entity.ref.value)
+            if key in self._disabled:
+                continue
+            state = self._states.get(key)
+            current = state.overallStatus if state is not None else 'gray'
+            status = self._status(alarm, alarm.info.expression, entity, current, cache)
+            if status is not None and status != current:
+                self._set_state(alarm, entity, status)
+
+    def _status(self, alarm, expression, entity, current, cache):
+        """An expression's status on an entity, None where it does not apply."""
+        kind = expression._type
+        if kind.is_a('OrAlarmExpression') or kind.is_a('AndAlarmExpression'):
+            parts = [self._status(alarm, part, entity, current, cache)
+                     for part in expression.expression]
+            parts = [p for p in parts if p is not None]
+            if not parts:
+                return None
+            if kind.is_a('OrAlarmExpression'):
+                return worst(*parts)
+            return min(parts, key=STATUS_ORDER.__getitem__)
+        managed = self.server.schema.managed[entity.type_name]
+        if kind.is_a('EventAlarmExpression'):
+            if expression.objectType and not managed.is_a(expression.objectType):
+                return None
+            return self._event_status.get((alarm.ref.value, entity.ref.value), 'green')
+        if not managed.is_a(expression.type):
+            return None
+        if kind.is_a('StateAlarmExpression'):
+            return self._state_status(expression, entity)
+        return self._metric_status(alarm, expression, entity, current, cache)
+
+    def _state_status(self, expression, entity):
+        try:
+            value, _ = read_path(entity, expression.statePath, self._context())
+        except self.server.schema.types['MethodFault'].cls:
+            return None
+        text = _text(value)
+        equal = expression.operator == 'isEqual'
+        for status in ('red', 'yellow'):
+            wanted = getattr(expression, status)
+            if wanted is not None and (text == wanted) == equal:
+                return status
+        return 'green'
+
+    def _context(self):
+        return Context(self.server, None, self.server.schema.version(self.server.api_version))
+
+    def _metric_status(self, alarm, expression, entity, current, cache):
+        provider = perf_metrics.provider(entity)
+        counter = counters_of(self.server).get(expression.metric.counterId)
+        if provider is None or counter is None:
+            return None
+        name = '%s.%s' % (counter.groupInfo.key, counter.nameInfo.key)
+        if name not in perf_metrics.names(entity):
+            return None
+        model = load_model(self.server)
+        latest = latest_index()
+        tolerance = (alarm.info.setting.toleranceRange or 0) / 10000
+
+        def values(count):
+            out = []
+            for index in range(latest, latest - count, -1):
+                held = cache.setdefault(index, {})
+                sample = held.get(entity.ref.value)
+                if sample is None:
+                    sample = held[entity.ref.value] = provider[0](model, entity, index)
+                out.append(sample[name])
+            return out
+
+        above = expression.operator == 'isAbove'
+        for status in ('red', 'yellow'):
+            threshold = getattr(expression, status)
+            if threshold is None:
+                continue
+            holding = STATUS_ORDER[current] >= STATUS_ORDER[status]
+            # past the threshold by the tolerance to trigger; back by it to clear
+            margin = threshold * tolerance * (-1 if holding else 1)
+            limit = threshold + margin if above else threshold - margin
+            count = _samples(expression, status)
+            if all((v > limit) if above else (v < limit) for v in values(count)):
+                return status
+        return 'green'
+
+    def event_posted(self, event):
+        """Event expressions: an event that matches triggers its alarm on the
+        entity it is about."""
+        T = self.server.schema.types
+        for alarms in list(self._alarms.values()):
+            for alarm in alarms:
+                if not alarm.info.enabled:
+                    continue
+                for expression in _event_expressions(alarm.info.expression):
+                    entity = self._event_entity(event, expression.objectType)
+                    if entity is None or not _matches(T, expression, event):
+                        continue
+                    if not self._below(entity.ref, alarm.entity_object.ref):
+                        continue
+                    key = (alarm.ref.value, entity.ref.value)
+                    if key in self._disabled:
+                        continue
+                    self._event_status[key] = expression.status or 'red'
+                    self._evaluate_one(alarm, entity)
+
+    def _evaluate_one(self, alarm, entity):
+        key = (alarm.ref.value, entity.ref.value)
+        state = self._states.get(key)
+        current = state.overallStatus if state is not None else 'gray'
+        status = self._status(alarm, alarm.info.expression, entity, current, self._history)
+        if status is not None and status != current:
+            self._set_state(alarm, entity, status)
+
+    def _event_entity(self, event, object_type):
+        managed = self.server.schema.managed
+        for field, attribute, kind in EVENT_ENTITIES:
+            argument = getattr(event, field, None)
+            ref = getattr(argument, attribute, None) if argument is not None else None
+            if ref is None:
+                continue
+            if object_type and not managed[ref.type].is_a(object_type):
+                continue
+            return self.server.objects.get(ref)
+        return None
+
+    def _set_state(self, alarm, entity, status, post=True):
+        key = (alarm.ref.value, entity.ref.value)
+        before = self._states.get(key)
+        from_status = before.overallStatus if before is not None else 'gray'
+        event = None
+        if post:
+            event = event_manager(self.server).post(
+                'AlarmStatusChangedEvent', entity, alarm=self._alarm_argument(alarm),
+                source=self._entity_argument(alarm.entity_object),
+                entity=self._entity_argument(entity), **{'from': from_status, 'to': status})
+        self._of_entity.setdefault(key[1], set()).add(key)
+        if status in ('yellow', 'red'):
+            self._triggered.add(key)
+        else:
+            self._triggered.discard(key)
+        self._states[key] = self._T('AlarmState')(
+            key=_state_key(key), entity=entity.ref, alarm=alarm.ref, overallStatus=status,
+            time=now(), acknowledged=False, eventKey=event.key if event is not None else None,
+            disabled=True if key in self._disabled else None)
+        self._states_changed(entity)
+        if event is not None and from_status != 'gray' and self.actions_enabled(entity):
+            self._run_actions(alarm, entity, from_status, status)
+
+    def _forget_state(self, key):
+        state = self._states.pop(key)
+        self._triggered.discard(key)
+        self._of_entity[key[1]].discard(key)
+        self._event_status.pop(key, None)
+        entity = self.server.objects.get(state.entity)
+        if entity is not None:
+            self._states_changed(entity)
+
+    def _states_changed(self, entity):
+        entity.changed('triggeredAlarmState', 'declaredAlarmState', 'overallStatus', 'summary')
+        for above in list(self._path_up(entity))[1:]:
+            above.changed('triggeredAlarmState')
+
+    def _run_actions(self, alarm, entity, from_status, to_status):
+        events = event_manager(self.server)
+        for action in _triggering_actions(alarm.info.action):
+            if not _fires(action, from_status, to_status):
+                continue
+            inner = action.action
+            kind = inner._type.name
+            common = dict(alarm=self._alarm_argument(alarm),
+                          entity=self._entity_argument(entity))
+            events.post('AlarmActionTriggeredEvent', entity,
+                        source=self._entity_argument(alarm.entity_object), **common)
+            if kind in EVENT_ACTIONS:
+                extra = {'to': inner.toList} if kind == 'SendEmailAction' else \
+                    {'script': inner.script} if kind == 'RunScriptAction' else {}
+                events.post(EVENT_ACTIONS[kind], entity, **common, **extra)
+                continue
+            reason = self._T('TaskReasonAlarm')(alarmName=alarm.info.name, alarm=alarm.ref,
+                                                entityName=entity.name, entity=entity.ref)
+            try:
+                run_method_action(self.server, entity, inner, reason)
+            except self.server.schema.types['MethodFault'].cls as failed:
+                events.post('AlarmScriptFailedEvent', entity, script=inner.name,
+                            reason=localized(failed), **common)
+
+    def _alarm_argument(self, alarm):
+        return self._T('AlarmEventArgument')(name=alarm.info.name, alarm=alarm.ref)
+
+    def _entity_argument(self, entity):
+        return self._T('ManagedEntityEventArgument')(name=entity.name, entity=entity.ref)
+
+
+COMPARISONS = {
+    'equals': lambda a, b: a == b, 'notEqualTo': lambda a, b: a != b,
+    'startsWith': lambda a, b: a.startswith(b), 'doesNotStartWith': lambda a, b: not
+    a.startswith(b), 'endsWith': lambda a, b: a.endswith(b),
+    'doesNotEndWith': lambda a, b: not a.endswith(b)}
+
+
+def _state_key(key):
+    """vCenter's AlarmState key: the alarm's number and the entity's
+    ('85.14' for alarm-85 on host-14)."""
+    return '.'.join(moid.rpartition('-')[2] for moid in key)
+
+
+def _text(value):
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return None if value is None else str(value)
+
+
+def _matches(T, expression, event):
+    event_type = event._type
+    if not (event_type.is_a(expression.eventType) or (
+            expression.eventTypeId and expression.eventTypeId in (
+                event_type.name, getattr(event, 'eventTypeId', None)))):
+        return False
+    for comparison in expression.comparisons:
+        value = event
+        for step in comparison.attributeName.split('.'):
+            value = getattr(value, step, None)
+        text = _text(value)
+        if text is None or not COMPARISONS[comparison.operator](text, comparison.value):
+            return False
+    return True
+
+
+def _types_of(expression):
+    """The entity types an expression is about."""
+    kind = expression._type
+    if kind.is_a('OrAlarmExpression') or kind.is_a('AndAlarmExpression'):
+        return {t for part in expression.expression for t in _types_of(part)}
+    if kind.is_a('EventAlarmExpression'):
+        return {expression.objectType or 'ManagedEntity'}
+    return {expression.type}
+
+
+def _event_expressions(expression):
+    kind = expression._type
+    if kind.is_a('OrAlarmExpression') or kind.is_a('AndAlarmExpression'):
+        return [e for part in expression.expression for e in _event_expressions(part)]
+    return [expression] if kind.is_a('EventAlarmExpression') else []
+
+
+def _triggering_actions(action):
+    """The AlarmTriggeringActions of a spec's action (one, a group, or none)."""
+    if action is None:
+        return []
+    if action._type.is_a('GroupAlarmAction'):
+        return [a for part in action.action for a in _triggering_actions(part)]
+    return [action]
+
+
+def _fires(action, from_status, to_status):
+    if action.transitionSpecs:
+        return any(spec.startState == from_status and spec.finalState == to_status
+                   for spec in action.transitionSpecs)
+    flag = LEGACY_TRANSITIONS.get((from_status, to_status))
+    return bool(flag and getattr(action, flag))
+
+
+def _selected(filter, alarm, entity, state):
+    if filter.status and state.overallStatus not in filter.status:
+        return False
+    kinds = {'entityTypeAll': None, 'entityTypeHost': 'HostSystem',
+             'entityTypeVm': 'VirtualMachine'}
+    wanted = kinds.get(filter.typeEntity)
+    if wanted is not None and entity.type_name != wanted:
+        return False
+    trigger = filter.typeTrigger
+    if trigger and trigger != 'triggerTypeAll':
+        metric = any(e._type.is_a('MetricAlarmExpression') for e in _leaves(alarm.info.expression))
+        event = any(e._type.is_a('EventAlarmExpression') for e in _leaves(alarm.info.expression))
+        if trigger == 'triggerTypeMetric' and not metric or trigger == 'triggerTypeEvent' \
+                and not event or trigger == 'triggerTypeState' and (metric or event):
+            return False
+    return True
+
+
+def _samples(expression, status=None):
+    """The 20 s samples a metric expression's condition must hold for (for
+    `status`, else the longer of its two intervals); 1 for other kinds."""
+    if not expression._type.is_a('MetricAlarmExpression'):
+        return 1
+    seconds = max((getattr(expression, name + 'Interval') or 0)
+                  for name in ((status,) if status else ('yellow', 'red')))
+    return max(1, math.ceil(seconds / SAMPLE_SECONDS))
+
+
+def _leaves(expression):
+    kind = expression._type
+    if kind.is_a('OrAlarmExpression') or kind.is_a('AndAlarmExpression'):
+        return [leaf for part in expression.expression for leaf in _leaves(part)]
+    return [expression]

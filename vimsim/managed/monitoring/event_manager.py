@@ -368,6 +368,7 @@ class EventManager(Manager):
         self.collectors = set()        # live EventHistoryCollectors
         self._last_key = 0
         server.event_manager = self
+        self.listeners = []   # callables told of every event posted
 
     def read(self, name, ctx):
         """`description` as a client of ctx's version knows it: eventInfo and
@@ -459,6 +460,8 @@ class EventManager(Manager):
         self.changed('latestEvent')
         for collector in list(self.collectors):
             collector.offer(event)
+        for listener in self.listeners:   # the alarm manager's event expressions
+            listener(event)
         if self.server.persistence is not None:   # -state: journal it (vimsim/state)
             self.server.persistence.event_posted(event)
         return event

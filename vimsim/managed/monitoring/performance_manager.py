@@ -1,10 +1,24 @@
-"""PerformanceManager: counter catalog, historical intervals, descriptions.
+"""PerformanceManager: counter catalog, historical intervals, descriptions,
+and the statistics themselves.
 
 The counters are the commonly used ones of a vCenter 7/8, with vCenter's own
 keys, rollups, stats types, units and collection levels (cpu.usage.average is
-key 2 everywhere, as scripts and alarm definitions assume).
+key 2 everywhere, as scripts and alarm definitions assume). Values come from
+the load model (perf_metrics): a real-time sample is the model's 20 s sample;
+a historical sample of period P rolls up (average, minimum, maximum, latest,
+summation) the 20 s samples of its period, of which it reads at most
+ROLLUP_READS evenly spaced ones. Samples are there for the interval's length
+(an hour of real-time ones; a VM reads idle before it ran), for counters the
+interval's level collects.
 """
+import copy
+from datetime import datetime, timezone
+
+from vimsim import clock
 from vimsim.managed.manager import Manager, element, manager_type
+from vimsim.managed.monitoring import perf_metrics
+from vimsim.managed.monitoring.load_model import SAMPLE_SECONDS, latest_index, load_model
+from vimsim.soap.fault import InvalidArgument, fault
 
 GROUPS = {
     'cpu': 'CPU', 'mem': 'Memory', 'disk': 'Disk', 'net': 'Network', 'sys': 'System',
@@ -390,6 +404,14 @@ VCENTER_COUNTERS = tuple(
 
 INTERVALS = ((1, 300, 'Past day', 86400), (2, 1800, 'Past week', 604800),
              (3, 7200, 'Past month', 2592000), (4, 86400, 'Past year', 31536000))
+# what UpdatePerfInterval may set, per interval key: (sampling periods, lengths),
+# as vCenter's statistics settings offer them
+INTERVAL_CHOICES = {
+    1: ((60, 120, 180, 240, 300), (86400, 172800, 259200, 345600, 432000)),
+    2: ((1800,), (604800,)),
+    3: ((7200,), (2592000,)),
+    4: ((86400,), tuple(365 * 86400 * years for years in (1, 2, 3, 4, 5)))}
+ROLLUP_READS = 15        # 20 s samples a historical sample reads at most
 
 
 def perf_counters(schema, esx=False):
@@ -452,3 +474,296 @@ class PerformanceManager(Manager):
                 Interval(key=key, samplingPeriod=period, name=name, length=length, level=1,
                          enabled=True) for key, period, name, length in INTERVALS]
         self.perfCounter = perf_counters(schema, server.esx)
+        self._defaults = {c.key: (c.level, c.perDeviceLevel) for c in self.perfCounter}
+        server.performance_manager = self
+        self._map, self._map_of = None, None
+
+    def _cls(self, name):
+        return self.server.schema.types[name].cls
+
+    # -- the catalog -----------------------------------------------------------------
+    def counter_map(self):
+        """{key: PerfCounterInfo}, built again only when a level changed."""
+        if self._map_of is not self.perfCounter:
+            self._map = {counter.key: counter for counter in self.perfCounter}
+            self._map_of = self.perfCounter
+        return self._map
+
+    def QueryPerfCounter(self, ctx, counterId):
+        counters = self.counter_map()
+        unknown = [key for key in counterId if key not in counters]
+        if unknown:
+            raise InvalidArgument('counterId')
+        return [counters[key] for key in counterId]
+
+    def QueryPerfCounterByLevel(self, ctx, level):
+        """The counters collected at `level`: those of that level or below."""
+        if not 1 <= level <= 4:
+            raise InvalidArgument('level')
+        return [counter for counter in self.perfCounter if counter.level <= level]
+
+    def UpdateCounterLevelMapping(self, ctx, counterLevelMap):
+        """Set the levels counters are collected at; all or nothing."""
+        counters = self.counter_map()
+        for mapping in counterLevelMap:
+            if mapping.counterId not in counters:
+                raise InvalidArgument('counterLevelMap.counterId')
+            for level in (mapping.aggregateLevel, mapping.perDeviceLevel):
+                if level is not None and not 1 <= level <= 4:
+                    raise InvalidArgument('counterLevelMap.aggregateLevel'
+                                          if level == mapping.aggregateLevel
+                                          else 'counterLevelMap.perDeviceLevel')
+        for mapping in counterLevelMap:
+            counter = counters[mapping.counterId]
+            self._set_levels(counter, mapping.aggregateLevel, mapping.perDeviceLevel)
+
+    def ResetCounterLevelMapping(self, ctx, counters):
+        known = self.counter_map()
+        if any(key not in known for key in counters):
+            raise InvalidArgument('counters')
+        for key in counters:
+            self._set_levels(known[key], *self._defaults[key])
+
+    def _set_levels(self, counter, level, per_device):
+        """Replace a counter's entry (entries handed out stay as they were)."""
+        changed = copy.copy(counter)
+        if level is not None:
+            changed.level = level
+        if per_device is not None:
+            changed.perDeviceLevel = per_device
+        self.perfCounter = [changed if c is counter else c for c in self.perfCounter]
+        self.changed('perfCounter')
+
+    # -- historical intervals -------------------------------------------------------
+    def CreatePerfInterval(self, ctx, intervalId):
+        raise fault('NotSupported', 'Historical intervals cannot be created; '
+                                    'update the existing ones instead.')
+
+    def RemovePerfInterval(self, ctx, samplePeriod):
+        raise fault('NotSupported', 'Historical intervals cannot be removed; '
+                                    'disable them instead.')
+
+    def UpdatePerfInterval(self, ctx, interval):
+        """Change a historical interval as vCenter's statistics settings do:
+        its sampling period and length among the offered ones, its level no
+        higher than the shorter interval's and no lower than the longer's,
+        enabled only after the shorter one (disabling it disables longer
+        ones)."""
+        if self.server.esx:
+            raise fault('NotSupported', 'The host keeps its one interval.')
+        intervals = self.historicalInterval
+        position = next((n for n, i in enumerate(intervals) if i.key == interval.key), None)
+        if position is None:
+            raise InvalidArgument('interval.key')
+        periods, lengths = INTERVAL_CHOICES[interval.key]
+        if interval.samplingPeriod not in periods:
+            raise InvalidArgument('interval.samplingPeriod')
+        if interval.length not in lengths:
+            raise InvalidArgument('interval.length')
+        if interval.level is None or not 1 <= interval.level <= 4:
+            raise InvalidArgument('interval.level')
+        shorter = intervals[position - 1] if position else None
+        longer = intervals[position + 1] if position + 1 < len(intervals) else None
+        if shorter is not None and interval.level > shorter.level:
+            raise InvalidArgument('interval.level')
+        if longer is not None and longer.enabled and interval.level < longer.level:
+            raise InvalidArgument('interval.level')
+        enabled = bool(interval.enabled)
+        if enabled and shorter is not None and not shorter.enabled:
+            raise InvalidArgument('interval.enabled')
+        updated = []
+        for n, current in enumerate(intervals):
+            if n == position:
+                current = self._cls('PerfInterval')(
+                    key=current.key, samplingPeriod=interval.samplingPeriod,
+                    name=interval.name or current.name, length=interval.length,
+                    level=interval.level, enabled=enabled)
+            elif n > position and not enabled and current.enabled:
+                current = copy.copy(current)
+                current.enabled = False
+            updated.append(current)
+        self.historicalInterval = updated
+        self.changed('historicalInterval')
+
+    # -- what entities offer -------------------------------------------------------
+    def _entity(self, ref, argument='entity'):
+        entity = self.server.objects.resolve(ref)
+        if perf_metrics.provider(entity) is None:
+            raise InvalidArgument(argument)
+        return entity
+
+    def QueryPerfProviderSummary(self, ctx, entity):
+        provider = perf_metrics.provider(self._entity(entity))
+        realtime = provider[2]
+        return self._cls('PerfProviderSummary')(
+            entity=entity, currentSupported=realtime,
+            summarySupported=not self.server.esx or realtime,
+            refreshRate=perf_metrics.REALTIME if realtime else -1)
+
+    def _interval(self, entity, interval_id, argument):
+        """(sampling period, samples kept, level or None for all) of the
+        interval `interval_id` names for `entity` (None: its finest)."""
+        realtime = perf_metrics.provider(entity)[2]
+        if interval_id is None:
+            interval_id = perf_metrics.REALTIME if realtime else None
+        if interval_id == perf_metrics.REALTIME and realtime:
+            return perf_metrics.REALTIME, perf_metrics.REALTIME_SECONDS, None
+        for interval in self.historicalInterval:
+            if interval.enabled and (interval.samplingPeriod == interval_id
+                                     or interval_id is None):
+                return interval.samplingPeriod, interval.length, interval.level
+        raise InvalidArgument(argument)
+
+    def _available(self, entity, level):
+        """[(counter, instance)] an entity reports at a collection level
+        (None: every counter, as in real time)."""
+        names = perf_metrics.names(entity)
+        instances = perf_metrics.provider(entity)[1]
+        devices = instances(entity) if instances else ()
+        out = []
+        for counter in self.perfCounter:
+            name = '%s.%s' % (counter.groupInfo.key, counter.nameInfo.key)
+            if name not in names:
+                continue
+            if level is None or counter.level <= level:
+                out.append((counter, ''))
+            if devices and name in perf_metrics.PER_DEVICE and (
+                    level is None or counter.perDeviceLevel <= level):
+                out.extend((counter, device) for device in devices)
+        return out
+
+    def QueryAvailablePerfMetric(self, ctx, entity, beginTime=None, endTime=None,
+                                 intervalId=None):
+        target = self._entity(entity)
+        _, _, level = self._interval(target, intervalId, 'intervalId')
+        MetricId = self._cls('PerfMetricId')
+        return [MetricId(counterId=counter.key, instance=instance)
+                for counter, instance in self._available(target, level)]
+
+    # -- statistics -----------------------------------------------------------------
+    def QueryPerf(self, ctx, querySpec):
+        plans = [self._plan(spec, 'querySpec') for spec in querySpec]
+        return [self._answer(*plan) for plan in plans]
+
+    def QueryPerfComposite(self, ctx, querySpec):
+        """A host's statistics and its VMs' (the host's children), for one
+        spec; vCenter answers this for hosts only."""
+        host = self._entity(querySpec.entity, 'querySpec.entity')
+        if host.type_name != 'HostSystem':
+            raise InvalidArgument('querySpec.entity')
+        plan = self._plan(querySpec, 'querySpec')
+        children = []
+        for vm in host.vms:
+            child = copy.copy(querySpec)
+            child.entity = vm.ref
+            children.append(self._answer(*self._plan(child, 'querySpec')))
+        return self._cls('PerfCompositeMetric')(entity=self._answer(*plan), childEntity=children)
+
+    def _plan(self, spec, argument):
+        """Check one PerfQuerySpec: (entity, format, sample ends, period,
+        [(counter, instance)])."""
+        entity = self._entity(spec.entity, argument + '.entity')
+        period, kept, level = self._interval(entity, spec.intervalId, argument + '.intervalId')
+        if spec.format not in (None, 'normal', 'csv'):
+            raise InvalidArgument(argument + '.format')
+        if spec.maxSample is not None and spec.maxSample < 1:
+            raise InvalidArgument(argument + '.maxSample')
+        available = self._available(entity, level)
+        if spec.metricId:
+            counters = self.counter_map()
+            wanted = []
+            for metric in spec.metricId:
+                if metric.counterId not in counters:
+                    raise InvalidArgument(argument + '.metricId.counterId')
+                wanted.append((metric.counterId, metric.instance or ''))
+            metrics = [(counter, instance) for counter, instance in available
+                       if any(key == counter.key and (want in ('*', instance))
+                              for key, want in wanted)]
+        else:
+            metrics = [m for m in available if m[1] == '']
+        return entity, spec.format or 'normal', self._sample_ends(
+            entity, spec, period, kept), period, metrics
+
+    def _sample_ends(self, entity, spec, period, kept):
+        """The end times (seconds) of the samples a spec asks for, oldest first."""
+        newest = (latest_index() + 1) * SAMPLE_SECONDS
+        newest -= newest % period
+        oldest = newest - kept + period
+        if spec.startTime is not None:   # exclusive
+            start = _seconds(spec.startTime)
+            oldest = max(oldest, start - start % period + period)
+        if spec.endTime is not None:     # inclusive
+            end = _seconds(spec.endTime)
+            newest = min(newest, end - end % period)
+        if newest < oldest:
+            return []
+        count = (newest - oldest) // period + 1
+        if spec.maxSample is not None and spec.startTime is None:
+            count = min(count, spec.maxSample)   # maxSample counts back from the newest
+        return [newest - period * n for n in range(count - 1, -1, -1)]
+
+    def _answer(self, entity, form, ends, period, metrics):
+        values_of, _, _ = perf_metrics.provider(entity)
+        model = load_model(self.server)
+        reads = min(ROLLUP_READS, period // SAMPLE_SECONDS)
+        step = period // SAMPLE_SECONDS // reads
+        series = [[] for _ in metrics]
+        for end in ends:
+            last = end // SAMPLE_SECONDS - 1
+            samples = [values_of(model, entity, last - step * n) for n in range(reads)]
+            for out, (counter, instance) in zip(series, metrics):
+                out.append(_rollup(counter, instance, samples, entity, period))
+        T = self._cls
+        MetricId = T('PerfMetricId')
+        ids = [MetricId(counterId=counter.key, instance=instance)
+               for counter, instance in metrics]
+        if form == 'csv':
+            return T('PerfEntityMetricCSV')(
+                entity=entity.ref,
+                sampleInfoCSV=','.join('%d,%s' % (period, _timestamp(end)) for end in ends),
+                value=[T('PerfMetricSeriesCSV')(id=metric_id, value=','.join(map(str, values)))
+                       for metric_id, values in zip(ids, series)])
+        return T('PerfEntityMetric')(
+            entity=entity.ref,
+            sampleInfo=[T('PerfSampleInfo')(timestamp=_datetime(end), interval=period)
+                        for end in ends],
+            value=[T('PerfMetricIntSeries')(id=metric_id, value=values)
+                   for metric_id, values in zip(ids, series)])
+
+
+def counters_of(server):
+    """{key: PerfCounterInfo} of a simulator's counters now."""
+    return server.performance_manager.counter_map()
+
+
+def _rollup(counter, instance, samples, entity, period):
+    """A counter's value over the samples read (newest first) of one period."""
+    name = '%s.%s' % (counter.groupInfo.key, counter.nameInfo.key)
+    values = [sample[name] for sample in samples]
+    if instance:
+        devices = perf_metrics.provider(entity)[1](entity)
+        if name in perf_metrics.SPLIT:
+            values = [v // len(devices) for v in values]
+    rollup = counter.rollupType
+    if rollup == 'latest':
+        return values[0]
+    if rollup == 'maximum':
+        return max(values)
+    if rollup == 'minimum':
+        return min(values)
+    mean = sum(values) / len(values)
+    if rollup == 'summation':
+        return round(mean * period / SAMPLE_SECONDS)
+    return round(mean)
+
+
+def _seconds(moment):
+    return clock.microseconds_of(moment) // 1000000
+
+
+def _datetime(seconds):
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+def _timestamp(seconds):
+    return datetime.fromtimestamp(seconds, timezone.utc).strftime('%Y-%m-%dT%H:%M:%SZ')

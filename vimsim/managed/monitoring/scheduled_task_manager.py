@@ -1,11 +1,20 @@
-"""ScheduledTaskManager: the scheduled tasks (none yet) and the catalog of
-their actions and schedulers."""
+"""ScheduledTaskManager: the scheduled tasks (vimsim/managed/monitoring/
+scheduled_task.py runs them) and the catalog of their actions and
+schedulers."""
+from vimsim import clock
 from vimsim.managed.manager import Manager, element, manager_type
+from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.monitoring.method_action import operation_of
+from vimsim.managed.monitoring.scheduled_task import ScheduledTask
+from vimsim.managed.monitoring.task_schedule import check_scheduler
+from vimsim.soap.fault import InvalidArgument, fault
+
+MAX_NAME = 80
 
 
 @manager_type('ScheduledTaskManager')
 class ScheduledTaskManager(Manager):
-    """ScheduledTaskManager: no scheduled tasks yet, the catalog of actions and schedulers."""
+    """ScheduledTaskManager: the scheduled tasks, the catalog of actions and schedulers."""
 
     ACTIONS = (
         ('MethodAction', 'Method action', 'Action invoked by standard entity APIs'),
@@ -47,6 +56,7 @@ class ScheduledTaskManager(Manager):
         schema = server.schema
         T = schema.types
         self.scheduledTask = []
+        self.started = clock.now()   # what AfterStartupTaskScheduler counts from
         self.description = T['ScheduledTaskDescription'].cls(
             action=[element(schema, k, l, s, 'TypeDescription') for k, l, s in self.ACTIONS],
             schedulerInfo=[T['ScheduledTaskDetail'].cls(key=k, label=l, summary=s, frequency=f)
@@ -56,3 +66,68 @@ class ScheduledTaskManager(Manager):
                 'Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday')],
             weekOfMonth=[element(schema, k, l, '%s week of the month' % l)
                          for k, l in self.WEEKS])
+
+    # -- the tasks -------------------------------------------------------------------
+    def event_manager(self):
+        return event_manager(self.server)
+
+    def is_entity(self, obj):
+        return self.server.schema.managed[obj.type_name].is_a('ManagedEntity')
+
+    def check_spec(self, target, spec, renaming=None):
+        """vCenter's checks of a ScheduledTaskSpec for `target`, before
+        anything changes: InvalidName, DuplicateName (a name is unique among
+        the object's scheduled tasks), InvalidArgument."""
+        name = spec.name or ''
+        if not name.strip() or len(name) > MAX_NAME:
+            raise fault('InvalidName', 'The name "%s" is not valid.' % name, name=name,
+                        entity=target.ref if self.is_entity(target) else None)
+        for ref in self.scheduledTask:
+            other = self.server.objects.get(ref)
+            if other is not renaming and other.target is target and other.info.name == name:
+                raise fault('DuplicateName', 'The name "%s" already exists.' % name,
+                            name=name, object=target.ref)
+        if spec.scheduler is None:
+            raise InvalidArgument('spec.scheduler')
+        check_scheduler(spec.scheduler)
+        action = spec.action
+        if action is None or not action._type.is_a('MethodAction'):
+            raise fault('NotSupported', 'Only a MethodAction can be scheduled.')
+        operation_of(self.server, target.type_name, action, 'spec.action')
+
+    def _create(self, ctx, obj, spec, entities_only):
+        target = self.server.objects.resolve(obj)
+        if entities_only and not self.is_entity(target):
+            raise InvalidArgument('entity')
+        self.check_spec(target, spec)
+        user = ctx.session.user if ctx.session is not None else ''
+        task = ScheduledTask(self.server, self.server.objects.next_id('schedule-'), self,
+                             target, spec, user)
+        self.server.objects.add(task)
+        self.scheduledTask = self.scheduledTask + [task.ref]
+        self.changed('scheduledTask')
+        task._post('ScheduledTaskCreatedEvent')
+        return task.ref
+
+    def CreateScheduledTask(self, ctx, entity, spec):
+        return self._create(ctx, entity, spec, entities_only=True)
+
+    def CreateObjectScheduledTask(self, ctx, obj, spec):
+        return self._create(ctx, obj, spec, entities_only=False)
+
+    def removed(self, task):
+        self.scheduledTask = [ref for ref in self.scheduledTask if ref != task.ref]
+        self.changed('scheduledTask')
+        self.server.objects.remove(task)
+
+    def RetrieveEntityScheduledTask(self, ctx, entity=None):
+        """The scheduled tasks of an entity (all of them when unset)."""
+        if entity is None:
+            return list(self.scheduledTask)
+        target = self.server.objects.resolve(entity)
+        return [ref for ref in self.scheduledTask
+                if self.server.objects.get(ref).target is target]
+
+    def RetrieveObjectScheduledTask(self, ctx, obj=None):
+        """The scheduled tasks of any managed object (all when unset)."""
+        return self.RetrieveEntityScheduledTask(ctx, obj)

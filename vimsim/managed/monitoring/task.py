@@ -92,6 +92,7 @@ class Task(ExtensibleManagedObject):
         self.waiting = False
         self.finished_at = None   # the manager's clock when it finished
         self.external = False     # made by CreateTask: an extension drives it
+        self.followers = []       # callables told (with the task) when it ends
 
     # -- reading ------------------------------------------------------------------
     @property

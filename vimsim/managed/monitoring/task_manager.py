@@ -224,6 +224,9 @@ class TaskManager(Manager):
         self._recent_done.append(task)
         self._kept_done.append(task)
         self.sweep()
+        followers, task.followers = task.followers, []
+        for follower in followers:
+            follower(task)
 
     def sweep(self):
         """Unlist the finished tasks past the recent bounds and forget those

@@ -4,8 +4,8 @@ vCenter and ESX modes list different managers under different moids; the
 tables below are read off real servers (a vCenter 8.0.3 and 7.0 ServiceContent,
 and ESXi's `ha-*` objects).
 """
-from datetime import datetime, timezone
 
+from vimsim import clock
 from vimsim.managed.base import ManagedObject
 
 # ServiceContent field -> (managed type, moid) of a vCenter.
@@ -130,10 +130,10 @@ class ServiceInstance(ManagedObject):
 
     @property
     def serverClock(self):
-        return datetime.now(timezone.utc)
+        return clock.now()
 
     def RetrieveServiceContent(self, ctx):
         return self.content
 
     def CurrentTime(self, ctx):
-        return datetime.now(timezone.utc)
+        return clock.now()

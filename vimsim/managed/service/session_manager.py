@@ -259,6 +259,11 @@ class SessionManager(ManagedObject):
                                         'user name or password.')
         return self._start(ctx, user, locale).info
 
+    def authenticate(self, user, password):
+        """The user name these credentials log in as, or None (another door
+        than Login, such as the control surface's Basic authentication)."""
+        return self._authenticate(user, password)
+
     def _authenticate(self, user, password):
         """The session's user name for these credentials, None to refuse them:
         anyone with a non-empty name and password (vcsim's default), the

@@ -60,6 +60,7 @@ class ChangeHub:
         self._marked = {}        # the filters with changes to evaluate at the next flush
         self._reshaped = False   # the inventory's shape changed since the last flush
         self._pending = False
+        self.generation = 0      # counts changes: caches of derived figures key on it
 
     # -- the filters ------------------------------------------------------------------
     def add(self, property_filter):
@@ -107,6 +108,7 @@ class ChangeHub:
 
     # -- model changes -------------------------------------------------------------------
     def changed(self, obj, names=None):
+        self.generation += 1
         for property_filter in self._watchers.get(obj.ref, ()):
             property_filter.mark(obj.ref, names)
             self._marked[property_filter] = None
@@ -120,11 +122,13 @@ class ChangeHub:
         or a traversal may reach it directly. Anything else (a task, a
         collector, a view) is reached only through a property of an object
         already there, whose change is reported as such."""
+        self.generation += 1
         if self._reachable(obj):
             self._reshaped = True
             self._schedule()
 
     def object_removed(self, obj):
+        self.generation += 1
         for property_filter in self._watchers.get(obj.ref, ()):
             property_filter.reselect = True
             self._marked[property_filter] = None

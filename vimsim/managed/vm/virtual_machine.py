@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from vimsim import clock
 from vimsim.managed.entity import NAME_MAX, ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.monitoring.load_model import load_model, readiness
 from vimsim.managed.network.dv_port import check_connectable, sync_vm_ports
 from vimsim.managed.storage.datastore_files import (descriptor_named, files_in, renamed_path,
                                                     touched)
@@ -263,11 +264,9 @@ class VirtualMachine(ManagedEntity):
 
     # -- usage -------------------------------------------------------------------
     def usage_stats(self):
-        """(cpu MHz, host memory MB) the VM consumes: a deterministic trickle
-        when powered on, nothing otherwise."""
-        if self.power_state != 'poweredOn':
-            return 0, 0
-        return 10 + self.sequence % 7 * 3, max(self.memory_mb // 4, 1) + 20
+        """(cpu MHz, host memory MB) the VM consumes now (the load model's)."""
+        sample = load_model(self.server).vm_sample(self)
+        return sample.cpu_usage, sample.memory_consumed + sample.memory_overhead
 
     def disk_files(self):
         """[(name, type, size)] of every disk file: each running disk's chain,
@@ -603,21 +602,25 @@ class VirtualMachine(ManagedEntity):
 
     def quick_stats(self):
         T = self.T
-        cpu, memory = self.usage_stats()
+        sample = load_model(self.server).vm_sample(self)
         on = self.power_state == 'poweredOn'
-        uptime = int((datetime.now(timezone.utc) - self.boot_time).total_seconds()) \
+        uptime = int((clock.now() - self.boot_time).total_seconds()) \
             if on and self.boot_time else None
+        cpu, consumed = sample.cpu_usage, sample.memory_consumed
+        host_memory = consumed + sample.memory_overhead if on else 0
         return T.VirtualMachineQuickStats(
-            overallCpuUsage=cpu, overallCpuDemand=cpu, overallCpuReadiness=0,
-            guestMemoryUsage=memory // 2 if on else 0, hostMemoryUsage=memory,
+            overallCpuUsage=cpu, overallCpuDemand=sample.cpu_demand,
+            overallCpuReadiness=readiness(sample, self.num_cpu),
+            guestMemoryUsage=sample.memory_active, hostMemoryUsage=host_memory,
             guestHeartbeatStatus=self.guestHeartbeatStatus,
-            distributedCpuEntitlement=cpu, distributedMemoryEntitlement=memory,
-            staticCpuEntitlement=self.num_cpu * 2294 if on else 0,
+            distributedCpuEntitlement=sample.cpu_demand, distributedMemoryEntitlement=consumed,
+            staticCpuEntitlement=sample.cpu_capacity,
             staticMemoryEntitlement=self.memory_mb + 31 if on else 0,
-            grantedMemory=memory, privateMemory=memory, sharedMemory=0, swappedMemory=0,
-            balloonedMemory=0, consumedOverheadMemory=18 if on else 0, ftLogBandwidth=-1,
-            ftSecondaryLatency=-1, ftLatencyStatus='gray', compressedMemory=0,
-            uptimeSeconds=uptime, ssdSwappedMemory=0, activeMemory=memory // 4)
+            grantedMemory=consumed, privateMemory=consumed, sharedMemory=0, swappedMemory=0,
+            balloonedMemory=0, consumedOverheadMemory=sample.memory_overhead if on else 0,
+            ftLogBandwidth=-1, ftSecondaryLatency=-1, ftLatencyStatus='gray',
+            compressedMemory=0, uptimeSeconds=uptime, ssdSwappedMemory=0,
+            activeMemory=sample.memory_active)
 
     def storage_summary(self):
         committed, uncommitted = self.storage_usage()

@@ -1,0 +1,289 @@
+"""Alarms with pyVmomi: vCenter's default alarms, CreateAlarm / ReconfigureAlarm
+/ RemoveAlarm / GetAlarm / GetAlarmState, metric, state and event expressions
+evaluated on the model clock against the load model, the control surface
+driving them, states on entities, acknowledging, clearing, disabling, and
+actions (a MethodAction powering a VM off, a notification event)."""
+import pytest
+from pyVim.task import WaitForTask
+from pyVmomi import vim, vmodl
+
+from tests.conftest import _simulator
+from tests.controlling import act, content, model_time, vm  # noqa: F401 (fixtures)
+
+CPU_USAGE = 2
+PM = vim.PerformanceManager
+
+
+@pytest.fixture(scope='module')
+def sim(validator):
+    return _simulator(validator, tls=False)
+
+
+@pytest.fixture
+def made(sim, content):
+    """Alarms a test makes, removed after it, with the loads it set reset."""
+    alarms, loaded = [], []
+    yield alarms, loaded
+    for alarm in alarms:
+        try:
+            alarm.RemoveAlarm()
+        except vmodl.fault.ManagedObjectNotFound:
+            pass
+    for entity in loaded:
+        act(sim, 'load', {'entity': entity._moId})
+
+
+def cpu_alarm(name='VM CPU hot', yellow=5000, red=9000, interval=60, action=None, setting=None):
+    return vim.alarm.AlarmSpec(
+        name=name, description='CPU of a VM', enabled=True, action=action, setting=setting,
+        expression=vim.alarm.MetricAlarmExpression(
+            operator='isAbove', type=vim.VirtualMachine,
+            metric=PM.MetricId(counterId=CPU_USAGE, instance=''), yellow=yellow,
+            yellowInterval=interval, red=red, redInterval=interval))
+
+
+def status_of(entity, alarm):
+    for state in entity.triggeredAlarmState:
+        if state.alarm == alarm:
+            return state.overallStatus
+    return 'green'
+
+
+def events(content, types, entity=None):
+    found = content.eventManager.QueryEvents(vim.event.EventFilterSpec(eventTypeId=types))
+    if entity is None:
+        return found
+    return [e for e in found if getattr(e, 'entity', None) is not None
+            and e.entity.entity == entity]
+
+
+def test_default_alarms_on_the_root_folder(content, vm):
+    names = {a.info.name for a in content.alarmManager.GetAlarm(content.rootFolder)}
+    assert {'Host CPU usage', 'Host memory usage', 'Virtual machine CPU usage',
+            'Virtual machine memory usage', 'Host connection and power state'} <= names
+    assert set(content.alarmManager.GetAlarm()) >= set(
+        content.alarmManager.GetAlarm(content.rootFolder))
+    declared = vm.declaredAlarmState
+    assert {s.alarm.info.name for s in declared} >= {'Virtual machine CPU usage',
+                                                      'Virtual machine memory usage'}
+    assert 'Host CPU usage' not in {s.alarm.info.name for s in declared}
+    for state in declared:
+        assert state.entity == vm
+        assert state.key == '%s.%s' % (state.alarm._moId.split('-')[1], vm._moId.split('-')[1])
+    assert {s.key for s in content.alarmManager.GetAlarmState(vm)} == {s.key for s in declared}
+
+
+def test_cpu_alarm_follows_the_load_the_control_surface_sets(sim, content, vm, made):
+    """Acceptance: red when the VM's load goes up, green again after."""
+    alarms, loaded = made
+    alarm = content.alarmManager.CreateAlarm(vm, cpu_alarm())
+    alarms.append(alarm)
+    assert alarm.info.entity == vm and alarm.info.name == 'VM CPU hot'
+    assert status_of(vm, alarm) == 'green'
+    act(sim, 'load', {'entity': vm._moId, 'cpu': 1})
+    loaded.append(vm)
+    act(sim, 'time/advance', {'seconds': 20})
+    assert status_of(vm, alarm) == 'green', 'the condition must hold for redInterval'
+    act(sim, 'time/advance', {'seconds': 60})
+    assert status_of(vm, alarm) == 'red'
+    assert vm.overallStatus == 'red'
+    datacenter = content.rootFolder.childEntity[0]
+    for above in (vm.parent, datacenter, content.rootFolder):
+        assert alarm in [s.alarm for s in above.triggeredAlarmState]
+    act(sim, 'load', {'entity': vm._moId, 'cpu': 0.6})
+    act(sim, 'time/advance', {'seconds': 80})
+    assert status_of(vm, alarm) == 'yellow'
+    act(sim, 'load', {'entity': vm._moId, 'cpu': 0.1})
+    act(sim, 'time/advance', {'seconds': 40})
+    assert status_of(vm, alarm) == 'green' and vm.overallStatus == 'green'
+    changes = [(e.__getattribute__('from'), e.to)
+               for e in events(content, ['AlarmStatusChangedEvent'], vm)
+               if e.alarm.alarm == alarm]
+    assert changes[::-1] == [('gray', 'green'), ('green', 'red'), ('red', 'yellow'),
+                             ('yellow', 'green')]
+    created = events(content, ['AlarmCreatedEvent'], vm)
+    assert created and created[0].alarm.alarm == alarm
+
+
+def test_tolerance_range(sim, content, vm, made):
+    """Past the threshold by the tolerance to trigger."""
+    alarms, loaded = made
+    loaded.append(vm)
+    act(sim, 'load', {'entity': vm._moId, 'cpu': 0.45})   # above 40 %, within 20 % of it
+    alarm = content.alarmManager.CreateAlarm(vm, cpu_alarm(
+        yellow=None, red=4000, interval=0,
+        setting=vim.alarm.AlarmSetting(toleranceRange=2000, reportingFrequency=0)))
+    alarms.append(alarm)
+    act(sim, 'time/advance', {'seconds': 20})
+    assert status_of(vm, alarm) == 'green'
+    act(sim, 'load', {'entity': vm._moId, 'cpu': 0.5})    # past 48 %
+    act(sim, 'time/advance', {'seconds': 20})
+    assert status_of(vm, alarm) == 'red'
+    act(sim, 'load', {'entity': vm._moId, 'cpu': 0.35})   # not yet under 32 %
+    act(sim, 'time/advance', {'seconds': 20})
+    assert status_of(vm, alarm) == 'red'
+    act(sim, 'load', {'entity': vm._moId, 'cpu': 0.3})
+    act(sim, 'time/advance', {'seconds': 20})
+    assert status_of(vm, alarm) == 'green'
+
+
+def test_state_alarm(sim, content, vm, made):
+    alarms, _ = made
+    spec = vim.alarm.AlarmSpec(
+        name='VM off', description='', enabled=True,
+        expression=vim.alarm.StateAlarmExpression(
+            operator='isEqual', type=vim.VirtualMachine, statePath='runtime.powerState',
+            red='poweredOff'))
+    alarm = content.alarmManager.CreateAlarm(content.rootFolder, spec)
+    alarms.append(alarm)
+    WaitForTask(vm.PowerOffVM_Task())
+    try:
+        act(sim, 'time/advance', {'seconds': 20})
+        assert status_of(vm, alarm) == 'red'
+    finally:
+        WaitForTask(vm.PowerOnVM_Task())
+    act(sim, 'time/advance', {'seconds': 20})
+    assert status_of(vm, alarm) == 'green'
+
+
+def test_event_alarm_clear_and_acknowledge(sim, content, vm, made):
+    alarms, _ = made
+    spec = vim.alarm.AlarmSpec(
+        name='VM powered off', description='', enabled=True,
+        expression=vim.alarm.EventAlarmExpression(
+            eventType=vim.event.VmPoweredOffEvent, objectType=vim.VirtualMachine,
+            status='yellow'))
+    manager = content.alarmManager
+    alarm = manager.CreateAlarm(content.rootFolder, spec)
+    alarms.append(alarm)
+    WaitForTask(vm.PowerOffVM_Task())
+    WaitForTask(vm.PowerOnVM_Task())
+    assert status_of(vm, alarm) == 'yellow', 'an event alarm stays triggered'
+    manager.AcknowledgeAlarm(alarm, vm)
+    state = [s for s in vm.triggeredAlarmState if s.alarm == alarm][0]
+    assert state.acknowledged and state.acknowledgedByUser == 'user'
+    assert events(content, ['AlarmAcknowledgedEvent'], vm)
+    manager.ClearTriggeredAlarms(vim.alarm.AlarmFilterSpec(
+        status=['yellow'], typeEntity='entityTypeVm', typeTrigger='triggerTypeEvent'))
+    assert status_of(vm, alarm) == 'green'
+    cleared = events(content, ['AlarmClearedEvent'], vm)
+    assert cleared and cleared[0].alarm.alarm == alarm
+
+
+def test_method_action_and_notification(sim, content, vm, made):
+    alarms, loaded = made
+    power_off = vim.alarm.AlarmTriggeringAction(
+        action=vim.action.MethodAction(name=vim.VirtualMachine.PowerOff, argument=[]),
+        transitionSpecs=[vim.alarm.AlarmTriggeringAction.TransitionSpec(
+            startState='green', finalState='red', repeats=False)])
+    mail = vim.alarm.AlarmTriggeringAction(
+        action=vim.action.SendEmailAction(toList='ops@example.com', ccList='', subject='hot',
+                                          body=''),
+        transitionSpecs=[vim.alarm.AlarmTriggeringAction.TransitionSpec(
+            startState='green', finalState='red', repeats=False)])
+    action = vim.alarm.GroupAlarmAction(action=[power_off, mail])
+    alarm = content.alarmManager.CreateAlarm(vm, cpu_alarm(
+        name='Power off hot VMs', yellow=None, interval=20, action=action))
+    alarms.append(alarm)
+    loaded.append(vm)
+    act(sim, 'load', {'entity': vm._moId, 'cpu': 1})
+    try:
+        act(sim, 'time/advance', {'seconds': 40})
+        assert vm.runtime.powerState == 'poweredOff'
+        tasks = [t for t in content.taskManager.recentTask
+                 if t.info.descriptionId == 'VirtualMachine.powerOff' and t.info.entity == vm]
+        assert isinstance(tasks[-1].info.reason, vim.TaskReasonAlarm)
+        assert tasks[-1].info.reason.alarm == alarm
+        assert events(content, ['AlarmActionTriggeredEvent'], vm)
+        mailed = events(content, ['AlarmEmailCompletedEvent'], vm)
+        assert mailed and mailed[0].to == 'ops@example.com'
+    finally:
+        act(sim, 'load', {'entity': vm._moId})
+        if vm.runtime.powerState != 'poweredOn':
+            WaitForTask(vm.PowerOnVM_Task())
+
+
+def test_alarm_actions_can_be_disabled(sim, content, vm, made):
+    alarms, loaded = made
+    manager = content.alarmManager
+    manager.EnableAlarmActions(vm, False)
+    try:
+        assert manager.AreAlarmActionsEnabled(vm) is False
+        assert vm.alarmActionsEnabled is False
+        action = vim.alarm.AlarmTriggeringAction(
+            action=vim.action.MethodAction(name=vim.VirtualMachine.PowerOff, argument=[]),
+            green2yellow=False, yellow2red=False, red2yellow=False, yellow2green=False,
+            transitionSpecs=[vim.alarm.AlarmTriggeringAction.TransitionSpec(
+                startState='green', finalState='red', repeats=False)])
+        alarm = manager.CreateAlarm(vm, cpu_alarm(name='quiet', yellow=None, interval=20,
+                                                  action=action))
+        alarms.append(alarm)
+        loaded.append(vm)
+        act(sim, 'load', {'entity': vm._moId, 'cpu': 1})
+        act(sim, 'time/advance', {'seconds': 40})
+        assert status_of(vm, alarm) == 'red'
+        assert vm.runtime.powerState == 'poweredOn'
+    finally:
+        manager.EnableAlarmActions(vm, True)
+    assert manager.AreAlarmActionsEnabled(vm) is True
+
+
+def test_disable_enable_reconfigure_remove(sim, content, vm, made):
+    alarms, loaded = made
+    manager = content.alarmManager
+    alarm = manager.CreateAlarm(vm, cpu_alarm(name='to change', yellow=None, interval=0))
+    alarms.append(alarm)
+    loaded.append(vm)
+    act(sim, 'load', {'entity': vm._moId, 'cpu': 1})
+    act(sim, 'time/advance', {'seconds': 20})
+    assert status_of(vm, alarm) == 'red'
+    manager.DisableAlarm(alarm, vm)
+    assert status_of(vm, alarm) == 'green'
+    act(sim, 'time/advance', {'seconds': 20})
+    assert status_of(vm, alarm) == 'green'
+    manager.EnableAlarm(alarm, vm)
+    assert status_of(vm, alarm) == 'red'
+    alarm.ReconfigureAlarm(cpu_alarm(name='changed', yellow=None, red=10001, interval=0))
+    assert alarm.info.name == 'changed'
+    act(sim, 'time/advance', {'seconds': 20})
+    assert status_of(vm, alarm) == 'green'
+    assert events(content, ['AlarmReconfiguredEvent'], vm)
+    alarm.RemoveAlarm()
+    assert alarm not in manager.GetAlarm(vm)
+    assert alarm not in [s.alarm for s in vm.declaredAlarmState]
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        alarm.info
+    assert events(content, ['AlarmRemovedEvent'], vm)
+
+
+def test_faults(content, vm, made):
+    alarms, _ = made
+    manager = content.alarmManager
+    alarms.append(manager.CreateAlarm(vm, cpu_alarm(name='taken')))
+    with pytest.raises(vim.fault.DuplicateName):
+        manager.CreateAlarm(vm, cpu_alarm(name='taken'))
+    with pytest.raises(vim.fault.InvalidName):
+        manager.CreateAlarm(vm, cpu_alarm(name=''))
+    with pytest.raises(vim.fault.InvalidName):
+        manager.CreateAlarm(vm, cpu_alarm(name='x' * 81))
+    bad_counter = cpu_alarm(name='bad counter')
+    bad_counter.expression.metric.counterId = 999999
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        manager.CreateAlarm(vm, bad_counter)
+    bad_path = vim.alarm.AlarmSpec(name='bad path', description='', enabled=True,
+                                   expression=vim.alarm.StateAlarmExpression(
+                                       operator='isEqual', type=vim.VirtualMachine,
+                                       statePath='nothing.here', red='x'))
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        manager.CreateAlarm(vm, bad_path)
+    bad_method = cpu_alarm(name='bad method', action=vim.alarm.AlarmTriggeringAction(
+        action=vim.action.MethodAction(name=vim.VirtualMachine.Rename, argument=[]),
+        green2yellow=True))
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        manager.CreateAlarm(vm, bad_method)
+    task_action = cpu_alarm(name='task action', action=vim.alarm.AlarmTriggeringAction(
+        action=vim.action.CreateTaskAction(taskTypeId='x', cancelable=False),
+        green2yellow=True))
+    with pytest.raises(vmodl.fault.NotSupported):
+        manager.CreateAlarm(vm, task_action)
+    assert {a.info.name for a in manager.GetAlarm(vm)} == {'taken'}

@@ -1,0 +1,218 @@
+"""The load model and the control surface, with pyVmomi and raw HTTP: VMs'
+quick stats come from deterministic demand patterns, hosts, pools and
+clusters add their VMs' up (capped at capacity, contention as ready time),
+the JSON API at /vimsim/control/ sets loads and advances simulated time, and
+everything agrees afterwards."""
+import pytest
+from pyVim.task import WaitForTask
+from pyVmomi import vim
+
+from tests.conftest import _simulator, all_of, on_reactor
+from tests.controlling import control, model_time  # noqa: F401 (model_time: a fixture)
+from vimsim.managed.monitoring.load_model import (HOST_CPU_OVERHEAD_MHZ,
+                                                  HOST_MEMORY_OVERHEAD_MB, latest_index,
+                                                  load_model)
+from vimsim.schema import MoRef
+
+
+@pytest.fixture(scope='module')
+def sim(validator):
+    return _simulator(validator, tls=False)
+
+
+VM = object()   # stands for a VM's moid in parameters
+
+
+def reset_loads(sim, entities):
+    for entity in entities:
+        status, _ = control(sim, 'POST', 'load', {'entity': entity._moId})
+        assert status == 200
+
+
+def test_quick_stats_come_from_demand_patterns(si):
+    vms = [vm for vm in all_of(si, vim.VirtualMachine)
+           if vm.runtime.powerState == 'poweredOn']
+    stats = [vm.summary.quickStats for vm in vms]
+    usages = [s.overallCpuUsage for s in stats]
+    assert all(u > 0 for u in usages)
+    assert len(set(usages)) > 1, 'VMs of different identities load differently'
+    for vm, quick in zip(vms, stats):
+        capacity = vm.summary.config.numCpu * vm.runtime.host.summary.hardware.cpuMhz
+        assert quick.overallCpuUsage <= quick.overallCpuDemand <= capacity
+        assert 0 < quick.guestMemoryUsage <= vm.summary.config.memorySizeMB
+        assert quick.hostMemoryUsage == quick.grantedMemory + quick.consumedOverheadMemory
+
+
+def test_a_sample_is_the_same_whenever_read(sim, si):
+    """Demand is a function of identity, size and time: a past sample reads
+    the same however often and whenever asked."""
+    model = on_reactor(load_model, sim.sim)
+    vms = [on_reactor(sim.sim.objects.get, MoRef('VirtualMachine', vm._moId))
+           for vm in all_of(si, vim.VirtualMachine)]
+    index = on_reactor(latest_index) - 3
+    first = on_reactor(lambda: [model.vm_sample(vm, index) for vm in vms])
+    control(sim, 'POST', 'time/advance', {'seconds': 40})
+    assert on_reactor(lambda: [model.vm_sample(vm, index) for vm in vms]) == first
+
+
+def test_a_powered_off_vm_uses_nothing(si):
+    vm = si.RetrieveContent().searchIndex.FindByInventoryPath('/DC0/vm/DC0_H0_VM0')
+    WaitForTask(vm.PowerOffVM_Task())
+    try:
+        quick = vm.summary.quickStats
+        assert (quick.overallCpuUsage, quick.guestMemoryUsage, quick.hostMemoryUsage) == (0, 0, 0)
+    finally:
+        WaitForTask(vm.PowerOnVM_Task())
+
+
+def test_hosts_pools_and_clusters_add_their_vms_up(si):
+    for host in all_of(si, vim.HostSystem):
+        vms = [vm for vm in host.vm if vm.runtime.powerState == 'poweredOn']
+        quick = host.summary.quickStats
+        assert quick.overallCpuUsage == HOST_CPU_OVERHEAD_MHZ + sum(
+            vm.summary.quickStats.overallCpuUsage for vm in vms)
+        assert quick.overallMemoryUsage == HOST_MEMORY_OVERHEAD_MB + sum(
+            vm.summary.quickStats.hostMemoryUsage for vm in vms)
+    cluster = si.RetrieveContent().searchIndex.FindByInventoryPath('/DC0/host/DC0_C0')
+    vms = [vm for vm in cluster.resourcePool.vm if vm.runtime.powerState == 'poweredOn']
+    assert cluster.summary.usageSummary.cpuDemandMhz == sum(
+        vm.summary.quickStats.overallCpuUsage for vm in vms)
+    assert cluster.resourcePool.summary.quickStats.overallCpuUsage == sum(
+        vm.summary.quickStats.overallCpuUsage for vm in vms)
+    assert cluster.GetResourceUsage().cpuUsedMHz == sum(
+        h.summary.quickStats.overallCpuUsage for h in cluster.host)
+
+
+def test_control_surface_sets_a_vms_load(sim, si):
+    vm = si.RetrieveContent().searchIndex.FindByInventoryPath('/DC0/vm/DC0_H0_VM1')
+    capacity = vm.summary.config.numCpu * vm.runtime.host.summary.hardware.cpuMhz
+    try:
+        status, answer = control(sim, 'POST', 'load',
+                                 {'entity': vm._moId, 'cpu': 0.5, 'memory': 1})
+        assert status == 200
+        assert (answer['cpu'], answer['memory']) == (0.5, 1)
+        quick = vm.summary.quickStats
+        assert quick.overallCpuDemand == round(capacity * 0.5)
+        assert quick.guestMemoryUsage == vm.summary.config.memorySizeMB
+        assert answer['sample']['cpuUsageMHz'] == quick.overallCpuUsage
+        status, answer = control(sim, 'GET', 'load?entity=' + vm._moId)
+        assert status == 200 and answer['cpu'] == 0.5
+    finally:
+        reset_loads(sim, [vm])
+    assert control(sim, 'GET', 'load?entity=' + vm._moId)[1]['cpu'] is None
+
+
+def test_contention_caps_the_host_and_shows_as_ready_time(sim, si):
+    host = all_of(si, vim.HostSystem)[0]
+    vms = [vm for vm in host.vm if vm.runtime.powerState == 'poweredOn']
+    capacity = host.summary.hardware.cpuMhz * host.summary.hardware.numCpuCores
+    try:
+        status, _ = control(sim, 'POST', 'load', {
+            'entity': {'type': 'HostSystem', 'value': host._moId}, 'cpu': 0.6})
+        assert status == 200
+        for vm in vms:
+            assert control(sim, 'POST', 'load', {'entity': vm._moId, 'cpu': 1})[0] == 200
+        assert host.summary.quickStats.overallCpuUsage == capacity
+        for vm in vms:
+            quick = vm.summary.quickStats
+            assert quick.overallCpuUsage < quick.overallCpuDemand
+            assert quick.overallCpuReadiness > 0
+    finally:
+        reset_loads(sim, [host] + vms)
+    assert host.summary.quickStats.overallCpuUsage < capacity
+
+
+def test_control_surface_advances_simulated_time(sim, si):
+    vm = si.RetrieveContent().searchIndex.FindByInventoryPath('/DC0/vm/DC0_H0_VM1')
+    uptime = vm.summary.quickStats.uptimeSeconds
+    server_time = si.CurrentTime()
+    status, before = control(sim, 'GET', 'time')
+    assert status == 200
+    status, after = control(sim, 'POST', 'time/advance', {'seconds': 7200})
+    assert status == 200 and after['time'] > before['time']
+    assert vm.summary.quickStats.uptimeSeconds >= uptime + 7200
+    assert (si.CurrentTime() - server_time).total_seconds() >= 7200
+
+
+def test_a_task_finishes_when_time_passes(sim, si):
+    """A task's steps are model timers: advancing time runs them at once."""
+    vm = si.RetrieveContent().searchIndex.FindByInventoryPath('/DC0/vm/DC0_H0_VM1')
+    manager = on_reactor(lambda: sim.sim.managers['taskManager'])
+    durations = manager.durations
+    on_reactor(durations.__setitem__, 'PowerOffVM_Task', 600 * 1000)   # ms
+    try:
+        task = vm.PowerOffVM_Task()
+        assert task.info.state in ('queued', 'running')
+        assert control(sim, 'POST', 'time/advance', {'seconds': 601})[0] == 200
+        assert task.info.state == 'success'
+        assert vm.runtime.powerState == 'poweredOff'
+    finally:
+        on_reactor(durations.pop, 'PowerOffVM_Task')
+        WaitForTask(vm.PowerOnVM_Task())
+
+
+def test_a_setting_holds_from_the_latest_sample_on(sim, si):
+    vm = si.RetrieveContent().searchIndex.FindByInventoryPath('/DC0/vm/DC0_H0_VM1')
+    model = on_reactor(load_model, sim.sim)
+    raw = on_reactor(sim.sim.objects.get, MoRef('VirtualMachine', vm._moId))
+    control(sim, 'POST', 'time/advance', {'seconds': 40})
+    index = on_reactor(latest_index) - 1
+    before = on_reactor(model.vm_sample, raw, index).cpu_demand
+    try:
+        control(sim, 'POST', 'load', {'entity': vm._moId, 'cpu': 1})
+        control(sim, 'POST', 'time/advance', {'seconds': 60})
+        latest = on_reactor(model.vm_sample, raw)
+        assert latest.cpu_demand == latest.cpu_capacity
+        assert on_reactor(model.vm_sample, raw, index).cpu_demand == before
+    finally:
+        reset_loads(sim, [vm])
+
+
+def test_control_surface_authenticates(sim, si):
+    assert control(sim, 'GET', 'time', auth=None)[0] == 401
+    assert control(sim, 'GET', 'time', auth=('user', ''))[0] == 401
+    cookie = si._stub.cookie
+    assert control(sim, 'GET', 'time', auth=None, headers={'Cookie': cookie})[0] == 200
+    status, _ = control(sim, 'GET', 'time', auth=None,
+                        headers={'Authorization': 'Basic !!!'})
+    assert status == 401
+
+
+@pytest.mark.parametrize('method, path, document, status', [
+    ('POST', 'load', {'entity': 'vm-999999', 'cpu': 0.5}, 404),
+    ('POST', 'load', {'entity': 'group-d1', 'cpu': 0.5}, 404),
+    ('POST', 'load', {'entity': {'type': 'Folder', 'value': 'group-d1'}}, 400),
+    ('POST', 'load', {'entity': 42}, 400),
+    ('POST', 'load', {'entity': VM, 'cpu': 1.5}, 400),
+    ('POST', 'load', {'entity': VM, 'cpu': 'high'}, 400),
+    ('POST', 'load', {'entity': VM, 'disk': 1}, 400),
+    ('POST', 'load', [1, 2], 400),
+    ('POST', 'time/advance', {'seconds': -5}, 400),
+    ('POST', 'time/advance', {'seconds': 'soon'}, 400),
+    ('POST', 'time/advance', {}, 400),
+    ('GET', 'time/advance', None, 405),
+    ('GET', 'nothing', None, 404),
+])
+def test_control_surface_refuses_junk(sim, si, method, path, document, status):
+    if isinstance(document, dict) and document.get('entity') is VM:
+        document = dict(document, entity=all_of(si, vim.VirtualMachine)[0]._moId)
+    found, answer = control(sim, method, path, document)
+    assert found == status
+    assert answer['error']
+
+
+def test_python_api(sim, si):
+    """The same actions in-process, on the reactor thread."""
+    from vimsim.control import Control
+    vm = si.RetrieveContent().searchIndex.FindByInventoryPath('/DC0/vm/DC0_H0_VM1')
+    api = Control(sim.sim)
+
+    def act():
+        entity = api.entity(vm._moId)
+        return api.set_load(entity, cpu=0.25)
+    try:
+        answer = on_reactor(act)
+        assert answer['cpu'] == 0.25
+        assert vm.summary.quickStats.overallCpuDemand == answer['sample']['cpuDemandMHz']
+    finally:
+        reset_loads(sim, [vm])
