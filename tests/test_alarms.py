@@ -286,4 +286,7 @@ def test_faults(content, vm, made):
         green2yellow=True))
     with pytest.raises(vmodl.fault.NotSupported):
         manager.CreateAlarm(vm, task_action)
+    abstract = cpu_alarm(name='abstract action', action=vim.alarm.AlarmAction())
+    with pytest.raises(vmodl.fault.InvalidArgument):       # an internal error, once
+        manager.CreateAlarm(vm, abstract)
     assert {a.info.name for a in manager.GetAlarm(vm)} == {'taken'}

@@ -315,6 +315,8 @@ class AlarmManager(Manager):
             raise InvalidArgument(argument)
 
     def _check_action(self, action, expression, argument):
+        if not action._type.is_a('AlarmTriggeringAction'):   # the abstract AlarmAction itself
+            raise InvalidArgument(argument)
         inner = action.action
         if inner is None:
             raise InvalidArgument(argument + '.action')
