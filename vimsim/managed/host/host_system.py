@@ -81,6 +81,7 @@ def invalid_state(message='The operation is not allowed in the current state.'):
 class HostSystem(ManagedEntity):
     type_name = 'HostSystem'
     remediationState = None
+    num_cpu_threads = NUM_CPU_THREADS   # admission control's NotEnoughCpus
 
     def __init__(self, server, moid, name, parent, index, system_uuid, boot_time,
                  browser_moid=None):

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.vm.admission import check_power_on, check_reservation_change
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
@@ -715,6 +716,8 @@ class VirtualMachine(ManagedEntity):
         through `changed`)."""
         plan = _ConfigPlan(self, ctx, spec, creating)
         plan.validate()
+        if not creating:
+            check_reservation_change(self, plan.reservations())
         return plan.commit()
 
     def devices_changed(self):
@@ -785,9 +788,8 @@ class VirtualMachine(ManagedEntity):
 
     # -- power ------------------------------------------------------------------------
     def _check_host_for_power(self):
-        problem = host_usable(self.host)
-        if problem is not None:
-            raise problem
+        """Admission control for a power-on here (vm/admission.py)."""
+        check_power_on(self)
 
     def set_power_state(self, state):
         """Change the power state and report all that follows from it."""
@@ -2469,6 +2471,17 @@ class _ConfigPlan:
                 setattr(device, name, copy.deepcopy(value))
 
     # -- installing ---------------------------------------------------------------
+    def reservations(self):
+        """{'cpu': MHz, 'memory': MB} the VM reserves once the plan is committed."""
+        vm = self.vm
+        cpu = self.scalars.get('cpu_allocation', vm.cpu_allocation)
+        memory = self.scalars.get('memory_allocation', vm.effective_memory_allocation())
+        settings = {**(vm.settings or {}), **self.settings}
+        memory_mb = self.scalars.get('memory_mb', vm.memory_mb)
+        locked = settings.get('memoryReservationLockedToMax')
+        return {'cpu': (cpu.reservation or 0) if cpu is not None else 0,
+                'memory': memory_mb if locked else memory.reservation or 0}
+
     def commit(self):
         vm = self.vm
         names = ['config', 'summary']

@@ -1,0 +1,152 @@
+"""Admission control: vCenter's rules for whether a VM may run on a host in a
+resource pool, and whether a pool can grant a reservation.
+
+One rule set with two users: the operations (PowerOnVM_Task, a vApp's power-on,
+ReconfigVM_Task of a running VM, CreateResourcePool, UpdateConfig...) raise the
+first problem these functions find, and the compatibility and provisioning
+checkers report all of them in a CheckResult. It sits below the inventory
+(pools, compute resources) and works on their objects through the methods the
+pools define: `unreserved(kind)` is what a pool can still grant, its own
+unreserved part plus, when its reservation is expandable, what its parent
+can grant (ResourcePool in inventory/resource_pool.py).
+
+Figures are vCenter's units: CPU in MHz, memory in MB in the model; the faults
+give memory in bytes, as the API reference says.
+"""
+from vimsim.managed.vm.provisioning import host_usable
+from vimsim.managed.vm.vm_task import invalid_power_state
+from vimsim.soap.fault import fault
+
+MB = 1024 * 1024
+KINDS = ('cpu', 'memory')
+# CheckTestType: the groups of tests a checker call may ask for
+SOURCE_TESTS, HOST_TESTS, POOL_TESTS, DATASTORE_TESTS, NETWORK_TESTS = (
+    'sourceTests', 'hostTests', 'resourcePoolTests', 'datastoreTests', 'networkTests')
+TEST_TYPES = (SOURCE_TESTS, HOST_TESTS, POOL_TESTS, DATASTORE_TESTS, NETWORK_TESTS)
+POWER_ON_TESTS = (HOST_TESTS, POOL_TESTS)
+
+
+def vm_reservation(vm, kind):
+    """A VM's reservation of 'cpu' (MHz) or 'memory' (MB)."""
+    return vm.cpu_reservation if kind == 'cpu' else vm.memory_reservation
+
+
+def insufficient(kind, unreserved, requested):
+    """vCenter's admission fault for a pool that cannot grant `requested`
+    (model units) with only `unreserved` left."""
+    if kind == 'cpu':
+        return fault('InsufficientCpuResourcesFault', 'The available CPU resources in the '
+                     'parent resource pool are insufficient for the operation.',
+                     unreserved=unreserved, requested=requested)
+    return fault('InsufficientMemoryResourcesFault', 'The available Memory resources in the '
+                 'parent resource pool are insufficient for the operation.',
+                 unreserved=unreserved * MB, requested=requested * MB)
+
+
+def grant_problem(pool, kind, requested):
+    """The fault (or None) for `pool` granting `requested` more of `kind`."""
+    if requested <= 0:
+        return None
+    unreserved = pool.unreserved(kind)
+    if requested > unreserved:
+        return insufficient(kind, unreserved, requested)
+    return None
+
+
+def grant_problems(pool, requests):
+    """Faults for `pool` granting {kind: amount}, CPU first."""
+    found = (grant_problem(pool, kind, requests.get(kind, 0)) for kind in KINDS)
+    return [problem for problem in found if problem is not None]
+
+
+def host_problems(vm, host):
+    """Why `vm` cannot run on `host`: its state (HostNotConnected,
+    InvalidHostState), more virtual CPUs than it has logical ones (NotEnoughCpus)."""
+    found = []
+    state = host_usable(host)
+    if state is not None:
+        found.append(state)
+    if vm.num_cpu > host.num_cpu_threads:
+        found.append(fault('NotEnoughCpus', 'The number of virtual CPUs (%d) is greater than '
+                           'the number of logical CPUs available on the host (%d).'
+                           % (vm.num_cpu, host.num_cpu_threads),
+                           numCpuDest=host.num_cpu_threads, numCpuVm=vm.num_cpu))
+    return found
+
+
+def pool_problems(vm, pool):
+    """Why `pool` cannot take `vm` running: its reservations do not fit (a
+    VM already running in the pool holds them already)."""
+    if vm.power_state == 'poweredOn' and vm.pool is pool:
+        return []
+    return grant_problems(pool, {kind: vm_reservation(vm, kind) for kind in KINDS})
+
+
+def datastore_problems(vm, host):
+    """The VM's datastores `host` does not mount."""
+    return [fault('DatastoreNotWritableOnHost', "The datastore '%s' is not accessible on the "
+                  "host." % ds.name, datastore=ds.ref, name=ds.name, host=host.ref)
+            for ds in vm.datastore_objects() if ds is not None and ds not in host.datastores]
+
+
+def network_problems(vm, host):
+    """The VM's networks `host` does not see."""
+    return [fault('CannotAccessNetwork', "The network '%s' is not accessible on the host."
+                  % network.name, network=network.ref)
+            for network in vm.network_objects() if network not in host.networks]
+
+
+def source_problems(vm):
+    """Why the VM cannot leave where it is: its own host's state."""
+    if vm.host is None:
+        return []
+    state = getattr(vm.host, 'connection_state', 'connected')
+    if state != 'connected':
+        return [fault('HostNotConnected', 'Unable to communicate with the remote host, since '
+                      'it is disconnected.')]
+    return []
+
+
+def placement_problems(vm, host, pool, tests):
+    """Every fault of the `tests` groups (CheckTestType values) for running
+    `vm` on `host` in `pool`, in vCenter's order of checking."""
+    found = []
+    if SOURCE_TESTS in tests:
+        found.extend(source_problems(vm))
+    if HOST_TESTS in tests and host is not None:
+        found.extend(host_problems(vm, host))
+    if POOL_TESTS in tests and pool is not None:
+        found.extend(pool_problems(vm, pool))
+    if DATASTORE_TESTS in tests and host is not None:
+        found.extend(datastore_problems(vm, host))
+    if NETWORK_TESTS in tests and host is not None:
+        found.extend(network_problems(vm, host))
+    return found
+
+
+def power_on_problems(vm, host, pool):
+    """What refuses a power-on of `vm` on `host` in `pool`: the state first,
+    then host and pool admission."""
+    if vm.template:
+        return [fault('InvalidState', 'The operation is not allowed in the current state.')]
+    if vm.power_state == 'poweredOn':
+        return [invalid_power_state('poweredOn', 'poweredOn')]
+    return placement_problems(vm, host, pool, POWER_ON_TESTS)
+
+
+def check_power_on(vm):
+    """Raise the first reason `vm` cannot power on where it is."""
+    problems = power_on_problems(vm, vm.host, vm.pool)
+    if problems:
+        raise problems[0]
+
+
+def check_reservation_change(vm, reservations):
+    """Raise the fault for a running `vm` taking the new {kind: reservation}:
+    its pool must grant the increase."""
+    if vm.power_state != 'poweredOn' or vm.pool is None:
+        return
+    problems = grant_problems(vm.pool, {kind: reservations[kind] - vm_reservation(vm, kind)
+                                        for kind in KINDS})
+    if problems:
+        raise problems[0]
