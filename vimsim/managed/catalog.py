@@ -27,8 +27,9 @@ from vimsim.managed.service import (localization_manager, property_collector, se
                                     service_instance, service_manager, session_manager, updates,
                                     view)
 from vimsim.managed.storage import datastore, datastore_browser, ovf_manager
-from vimsim.managed.vm import (customization_spec_manager, environment_browser,
-                               guest_operations_manager, snapshot, virtual_machine)
+from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
+                               environment_browser, guest_operations_manager,
+                               provisioning_checker, snapshot, virtual_machine)
 
 # every module of the model that defines managed classes: those imported above
 MODULES = tuple(value for value in list(globals().values())

@@ -13,7 +13,7 @@ can grant (ResourcePool in inventory/resource_pool.py).
 Figures are vCenter's units: CPU in MHz, memory in MB in the model; the faults
 give memory in bytes, as the API reference says.
 """
-from vimsim.managed.vm.provisioning import host_usable
+from vimsim.managed.vm.provisioning import host_usable, vm_nics
 from vimsim.managed.vm.vm_task import invalid_power_state
 from vimsim.soap.fault import fault
 
@@ -59,14 +59,15 @@ def grant_problems(pool, requests):
     return [problem for problem in found if problem is not None]
 
 
-def host_problems(vm, host):
-    """Why `vm` cannot run on `host`: its state (HostNotConnected,
-    InvalidHostState), more virtual CPUs than it has logical ones (NotEnoughCpus)."""
+def host_problems(vm, host, running=True):
+    """Why `vm` cannot be on `host`: its state (HostNotConnected,
+    InvalidHostState); and, `running` there, more virtual CPUs than it has
+    logical ones (NotEnoughCpus)."""
     found = []
     state = host_usable(host)
     if state is not None:
         found.append(state)
-    if vm.num_cpu > host.num_cpu_threads:
+    if running and vm.num_cpu > host.num_cpu_threads:
         found.append(fault('NotEnoughCpus', 'The number of virtual CPUs (%d) is greater than '
                            'the number of logical CPUs available on the host (%d).'
                            % (vm.num_cpu, host.num_cpu_threads),
@@ -82,56 +83,83 @@ def pool_problems(vm, pool):
     return grant_problems(pool, {kind: vm_reservation(vm, kind) for kind in KINDS})
 
 
-def datastore_problems(vm, host):
-    """The VM's datastores `host` does not mount."""
+def datastore_problems(host, datastores):
+    """The `datastores` (a VM's files) that `host` does not mount."""
     return [fault('DatastoreNotWritableOnHost', "The datastore '%s' is not accessible on the "
-                  "host." % ds.name, datastore=ds.ref, name=ds.name, host=host.ref)
-            for ds in vm.datastore_objects() if ds is not None and ds not in host.datastores]
+                  'host.' % ds.name, datastore=ds.ref, name=ds.name, host=host.ref)
+            for ds in datastores if ds is not None and ds not in host.datastores]
 
 
 def network_problems(vm, host):
-    """The VM's networks `host` does not see."""
-    return [fault('CannotAccessNetwork', "The network '%s' is not accessible on the host."
-                  % network.name, network=network.ref)
-            for network in vm.network_objects() if network not in host.networks]
+    """The VM's NICs whose network `host` does not see."""
+    found = []
+    for nic in vm_nics(vm):
+        network = vm._nic_network(nic)
+        if network is not None and network not in host.networks:
+            label = nic.deviceInfo.label if nic.deviceInfo is not None else ''
+            found.append(fault('CannotAccessNetwork', "Currently connected network interface "
+                               "'%s' uses network '%s', which is not accessible."
+                               % (label, network.name), device=label, backing=network.name,
+                               connected=True, network=network.ref))
+    return found
 
 
 def source_problems(vm):
-    """Why the VM cannot leave where it is: its own host's state."""
-    if vm.host is None:
+    """Why the VM cannot leave where it is: its host not connected."""
+    if vm.host is None or vm.host.connection_state == 'connected':
         return []
-    state = getattr(vm.host, 'connection_state', 'connected')
-    if state != 'connected':
-        return [fault('HostNotConnected', 'Unable to communicate with the remote host, since '
-                      'it is disconnected.')]
-    return []
+    return [host_usable(vm.host)]
 
 
-def placement_problems(vm, host, pool, tests):
-    """Every fault of the `tests` groups (CheckTestType values) for running
-    `vm` on `host` in `pool`, in vCenter's order of checking."""
+def placement_problems(vm, host, pool, tests, datastores=None, running=True):
+    """Every fault of the `tests` groups (CheckTestType values) for `vm` on
+    `host` in `pool` with its files on `datastores` (default: where they
+    are), `running` there or not, in vCenter's order of checking."""
     found = []
     if SOURCE_TESTS in tests:
         found.extend(source_problems(vm))
     if HOST_TESTS in tests and host is not None:
-        found.extend(host_problems(vm, host))
-    if POOL_TESTS in tests and pool is not None:
+        found.extend(host_problems(vm, host, running))
+    if POOL_TESTS in tests and pool is not None and running:
         found.extend(pool_problems(vm, pool))
     if DATASTORE_TESTS in tests and host is not None:
-        found.extend(datastore_problems(vm, host))
+        found.extend(datastore_problems(host, datastores or vm.datastore_objects()))
     if NETWORK_TESTS in tests and host is not None:
         found.extend(network_problems(vm, host))
     return found
 
 
-def power_on_problems(vm, host, pool):
-    """What refuses a power-on of `vm` on `host` in `pool`: the state first,
-    then host and pool admission."""
+def migration_problems(vm, host, pool, datastores=None, tests=TEST_TYPES):
+    """What refuses moving `vm` to `host` and `pool` (MigrateVM_Task,
+    RelocateVM_Task): a running VM needs host and pool admission there; a
+    powered-off one only a usable host; the host it is already on is not
+    tested again."""
+    if host is vm.host:
+        tests = [test for test in tests if test != HOST_TESTS]
+    return placement_problems(vm, host, pool, tests, datastores,
+                              running=vm.power_state == 'poweredOn')
+
+
+def check_migration(vm, host, pool, datastores):
+    """Raise the first reason `vm` cannot move to `host`, `pool`, `datastores`."""
+    problems = migration_problems(vm, host, pool, datastores)
+    if problems:
+        raise problems[0]
+
+
+def power_state_problems(vm):
+    """Why `vm` cannot be powered on at all: a template, or already on."""
     if vm.template:
         return [fault('InvalidState', 'The operation is not allowed in the current state.')]
     if vm.power_state == 'poweredOn':
         return [invalid_power_state('poweredOn', 'poweredOn')]
-    return placement_problems(vm, host, pool, POWER_ON_TESTS)
+    return []
+
+
+def power_on_problems(vm, host, pool, tests=POWER_ON_TESTS):
+    """What refuses a power-on of `vm` on `host` in `pool`: its state, then
+    the `tests` (host and pool admission for the operation itself)."""
+    return power_state_problems(vm) or placement_problems(vm, host, pool, tests)
 
 
 def check_power_on(vm):

@@ -16,7 +16,9 @@ from datetime import datetime, timezone
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
-from vimsim.managed.vm.admission import check_power_on, check_reservation_change
+from vimsim.managed.vm.admission import (check_migration, check_power_on,
+                                         check_reservation_change, datastore_problems,
+                                         network_problems)
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
@@ -26,7 +28,7 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization
                                             check_unique, detach_vm, event_argument,
                                             host_usable, is_a, next_sequence, pick_host,
                                             post_identity_events, resolve_argument,
-                                            unregistered, vm_nics)
+                                            unregistered)
 from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
 from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, invalid_power_state, invalid_state,
@@ -1229,20 +1231,10 @@ class VirtualMachine(ManagedEntity):
     def _check_access(self, host, datastore):
         """The fault vCenter gives when `host` cannot run this VM from
         `datastore`: the datastore not mounted there, or a connected NIC's
-        network absent."""
-        if datastore not in host.datastores:
-            raise fault('DatastoreNotWritableOnHost', "The datastore '%s' is not accessible on "
-                        'the host.' % datastore.name, datastore=datastore.ref,
-                        name=datastore.name, host=host.ref)
-        for nic in vm_nics(self):
-            network = self._nic_network(nic) if hasattr(self, '_nic_network') else \
-                self.network_object
-            if network is not None and network not in host.networks:
-                label = nic.deviceInfo.label if nic.deviceInfo is not None else ''
-                raise fault('CannotAccessNetwork', "Currently connected network interface '%s' "
-                            "uses network '%s', which is not accessible." % (label, network.name),
-                            device=label, backing=network.name, connected=True,
-                            network=network.ref)
+        network absent (vm/admission.py's rules)."""
+        problems = datastore_problems(host, [datastore]) + network_problems(self, host)
+        if problems:
+            raise problems[0]
 
     def _copy_to(self, ctx, folder, name, pool, host, datastore, link_snapshot, snapshot):
         server = self.server
@@ -1375,11 +1367,7 @@ class VirtualMachine(ManagedEntity):
                     raise _invalid_argument('spec.pool')
                 bound = target.compute_resource.pool
             target_pool = None if self.template else bound
-            if target is not self.host:
-                problem = host_usable(target)
-                if problem is not None:
-                    raise problem
-            self._check_access(target, target_ds)
+            check_migration(self, target, target_pool, [target_ds])
             if folder is not None:
                 if 'VirtualMachine' not in folder.childType:
                     raise fault('NotSupported', 'The operation is not supported on the object.')
@@ -1421,10 +1409,7 @@ class VirtualMachine(ManagedEntity):
                 if pool_object is not None:
                     raise _invalid_argument('pool')
                 target_pool = target.compute_resource.pool
-            problem = host_usable(target) if target is not self.host else None
-            if problem is not None:
-                raise problem
-            self._check_access(target, self.datastore_object)
+            check_migration(self, target, target_pool, [self.datastore_object])
             self._move_with_events(task, target_pool, target, self.datastore_object, None,
                                    self.power_state == 'poweredOn',
                                    'VmBeingMigratedEvent', 'VmMigratedEvent')
