@@ -198,3 +198,29 @@ def test_vapp_power_on_stops_at_the_member_that_does_not_fit(si, cluster):
     assert isinstance(error, vim.fault.InsufficientCpuResourcesFault)
     assert first.runtime.powerState == 'poweredOn'
     assert second.runtime.powerState == 'poweredOff'
+
+
+def test_a_host_holds_no_more_reservations_than_its_capacity(si, cluster):
+    """The cluster's root pool has room; the one host the VMs run on does not."""
+    host = cluster.host[0]
+    folder = si.RetrieveContent().rootFolder.childEntity[0].vmFolder
+    capacity = host.summary.hardware.cpuMhz * host.summary.hardware.numCpuCores
+    held = sum(vm.config.cpuAllocation.reservation for vm in host.vm
+               if vm.runtime.powerState == 'poweredOn')
+    first_reservation = (capacity - held) // 2 + 100
+    vms = []
+    for index in range(2):
+        task = folder.CreateVM_Task(vim.vm.ConfigSpec(
+            name='host-bound-%d' % index, numCPUs=1, memoryMB=64, guestId='otherGuest64',
+            files=vim.vm.FileInfo(vmPathName='[LocalDS_0]'),
+            cpuAllocation=vim.ResourceAllocationInfo(reservation=first_reservation)),
+            pool=cluster.resourcePool, host=host)
+        WaitForTask(task)
+        vms.append(task.info.result)
+    WaitForTask(vms[0].PowerOnVM_Task())
+    error = task_fault(vms[1].PowerOnVM_Task())
+    assert isinstance(error, vim.fault.InsufficientHostCpuCapacityFault)
+    assert error.host == host
+    assert (error.unreserved, error.requested) == (capacity - held - first_reservation,
+                                                   first_reservation)
+    assert cluster.resourcePool.runtime.cpu.unreservedForVm > first_reservation

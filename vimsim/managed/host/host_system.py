@@ -81,7 +81,9 @@ def invalid_state(message='The operation is not allowed in the current state.'):
 class HostSystem(ManagedEntity):
     type_name = 'HostSystem'
     remediationState = None
-    num_cpu_threads = NUM_CPU_THREADS   # admission control's NotEnoughCpus
+    # what admission control reads: logical CPUs, MHz and MB VMs may reserve
+    num_cpu_threads = NUM_CPU_THREADS
+    reservable = {'cpu': CPU_MHZ * NUM_CPU_CORES, 'memory': MEMORY_SIZE // (1024 * 1024)}
 
     def __init__(self, server, moid, name, parent, index, system_uuid, boot_time,
                  browser_moid=None):

@@ -24,6 +24,9 @@ SOURCE_TESTS, HOST_TESTS, POOL_TESTS, DATASTORE_TESTS, NETWORK_TESTS = (
     'sourceTests', 'hostTests', 'resourcePoolTests', 'datastoreTests', 'networkTests')
 TEST_TYPES = (SOURCE_TESTS, HOST_TESTS, POOL_TESTS, DATASTORE_TESTS, NETWORK_TESTS)
 POWER_ON_TESTS = (HOST_TESTS, POOL_TESTS)
+# kind -> (fault, what its message calls the resource, bytes per model unit)
+HOST_CAPACITY_FAULTS = {'cpu': ('InsufficientHostCpuCapacityFault', 'CPU', 1),
+                        'memory': ('InsufficientHostMemoryCapacityFault', 'memory', MB)}
 
 
 def vm_reservation(vm, kind):
@@ -75,6 +78,25 @@ def host_problems(vm, host, running=True):
     return found
 
 
+def host_capacity_problems(vm, host):
+    """Why `host` cannot hold `vm`'s reservations besides those of the VMs
+    running there (InsufficientHostCpuCapacityFault / ...MemoryCapacityFault)."""
+    found = []
+    for kind in KINDS:
+        requested = vm_reservation(vm, kind)
+        if requested <= 0:
+            continue
+        used = sum(vm_reservation(other, kind) for other in host.vms
+                   if other.power_state == 'poweredOn' and other is not vm)
+        unreserved = max(host.reservable[kind] - used, 0)
+        if requested > unreserved:
+            type_name, label, scale = HOST_CAPACITY_FAULTS[kind]
+            found.append(fault(type_name, 'The host does not have sufficient %s resources to '
+                               'satisfy the reservation.' % label, host=host.ref,
+                               unreserved=unreserved * scale, requested=requested * scale))
+    return found
+
+
 def pool_problems(vm, pool):
     """Why `pool` cannot take `vm` running: its reservations do not fit (a
     VM already running in the pool holds them already)."""
@@ -122,6 +144,9 @@ def placement_problems(vm, host, pool, tests, datastores=None, running=True):
         found.extend(host_problems(vm, host, running))
     if POOL_TESTS in tests and pool is not None and running:
         found.extend(pool_problems(vm, pool))
+    if HOST_TESTS in tests and host is not None and running \
+            and not (vm.power_state == 'poweredOn' and vm.host is host):
+        found.extend(host_capacity_problems(vm, host))
     if DATASTORE_TESTS in tests and host is not None:
         found.extend(datastore_problems(host, datastores or vm.datastore_objects()))
     if NETWORK_TESTS in tests and host is not None:

@@ -1,7 +1,8 @@
 """VirtualMachineCompatibilityChecker: CheckCompatibility_Task and
 CheckPowerOn_Task answer, per target host, a CheckResult whose errors are the
 faults the operations themselves would raise (vm/admission.py's rules: host
-state and logical CPUs, pool reservations, datastore and network access).
+state, logical CPUs and capacity, pool reservations, datastore and network
+access).
 CheckVmConfig_Task is not simulated.
 
 `PlacementChecker` is what this checker and VirtualMachineProvisioningChecker
