@@ -68,11 +68,12 @@ class PlacementChecker(Manager):
 
     def check_task(self, ctx, method, vm, hosts, problems_on):
         """Run `method` as a task answering a CheckResult per host, its
-        errors `problems_on(host)`."""
+        errors `problems_on(host)` (no result when no host qualifies)."""
         def work(task):
-            return [data_types(self.server).CheckResult(vm=vm.ref, host=host.ref, warning=[],
-                                       error=[localized(p) for p in problems_on(host)])
-                    for host in hosts]
+            CheckResult = data_types(self.server).CheckResult
+            return [CheckResult(vm=vm.ref, host=host.ref, warning=[],
+                                error=[localized(p) for p in problems_on(host)])
+                    for host in hosts] or None
         return run_task(ctx, None, method, work, this=self)
 
 
