@@ -224,3 +224,28 @@ def test_a_host_holds_no_more_reservations_than_its_capacity(si, cluster):
     assert (error.unreserved, error.requested) == (capacity - held - first_reservation,
                                                    first_reservation)
     assert cluster.resourcePool.runtime.cpu.unreservedForVm > first_reservation
+
+
+def test_moving_running_vms_and_pools_into_a_pool_is_admitted(si, cluster):
+    root = cluster.resourcePool
+    target = root.CreateResourcePool('move-target', pool_spec(
+        cpu=allocation(500, expandable=False)))
+    running = new_vms(si, root, 'move', 2, cpu=300)
+    for vm in running:
+        WaitForTask(vm.PowerOnVM_Task())
+    target.MoveIntoResourcePool([running[0]])
+    with pytest.raises(vim.fault.InsufficientCpuResourcesFault) as raised:
+        target.MoveIntoResourcePool([running[1]])
+    assert (raised.value.unreserved, raised.value.requested) == (200, 300)
+    assert running[1].resourcePool == root and target.vm == [running[0]]
+    # a powered-off VM holds nothing: it moves; a pool holding 300 does not fit
+    WaitForTask(running[1].PowerOffVM_Task())
+    target.MoveIntoResourcePool([running[1]])
+    holder = root.CreateResourcePool('holder', pool_spec(cpu=allocation(300)))
+    with pytest.raises(vim.fault.InsufficientCpuResourcesFault):
+        target.MoveIntoResourcePool([holder])
+    assert holder.parent == root and target.resourcePool == []
+    assert target.runtime.cpu.reservationUsed == 300
+    # back to the root, which has room: admitted, and the pool's hold goes
+    root.MoveIntoResourcePool([running[0]])
+    assert target.runtime.cpu.reservationUsed == 0

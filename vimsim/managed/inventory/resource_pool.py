@@ -18,7 +18,9 @@ An expandable pool can grant no more than its limit lets it use.
 Admission control (vm/admission.py's rules): a new pool's reservation, and a
 pool's change of what it holds, must be granted by its parent; a fixed
 reservation or a limit below what the children already hold is refused too
-(InsufficientCpuResourcesFault / InsufficientMemoryResourcesFault).
+(InsufficientCpuResourcesFault / InsufficientMemoryResourcesFault), and so is
+a MoveIntoResourcePool that leaves the target or an ancestor holding more than
+it may.
 """
 import copy
 from datetime import datetime, timezone
@@ -445,6 +447,7 @@ class ResourcePool(ManagedEntity):
         objects = [self.server.objects.resolve(ref) for ref in list or ()]
         for obj in objects:
             self.check_move(obj)
+        self.check_move_admitted(objects)
         for obj in objects:
             old = obj.parent_object() if isinstance(obj, ResourcePool) else obj.pool
             if old is self:
@@ -466,6 +469,45 @@ class ResourcePool(ManagedEntity):
             old.reservations_changed()
         self.reservations_changed()
         return None
+
+    def holding_cap(self, kind):
+        """The most this pool's children may hold: a root's capacity, a fixed
+        reservation, an expandable pool's limit (None: no bound of its own)."""
+        if self.is_root():
+            return self.capacity(kind)
+        allocation = self.allocation_of(kind)
+        if not allocation.expandableReservation:
+            return allocation.reservation
+        return None if allocation.limit == -1 else allocation.limit
+
+    def check_move_admitted(self, objects):
+        """Raise vCenter's admission fault when moving `objects` (checked)
+        here leaves this pool or an ancestor holding more than it may: the
+        moves are made on the child lists alone, each pool whose use grew is
+        checked against its cap, and the lists are put back."""
+        chain, pool = [], self
+        while isinstance(pool, ResourcePool):
+            chain.append(pool)
+            pool = pool.parent_object()
+        before = {(pool, kind): pool.reservation_used(kind) for pool in chain
+                  for kind, _ in KINDS}
+        moved = []   # (list moved from, index there, list moved to)
+        for obj in objects:
+            pool = isinstance(obj, ResourcePool)
+            old = obj.parent_object() if pool else obj.pool
+            source, target = (old.pools, self.pools) if pool else (old.vms, self.vms)
+            if old is not self and obj in source:   # (listed twice: moved once)
+                index = source.index(obj)
+                target.append(source.pop(index))
+                moved.append((source, index, target))
+        try:
+            for (pool, kind), used_before in before.items():
+                used, cap = pool.reservation_used(kind), pool.holding_cap(kind)
+                if used > used_before and cap is not None and used > cap:
+                    raise insufficient(kind, max(cap - used_before, 0), used - used_before)
+        finally:
+            for source, index, target in reversed(moved):
+                source.insert(index, target.pop())
 
     def check_move(self, obj):
         if not (is_a(self.server, obj, 'ResourcePool') or
