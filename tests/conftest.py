@@ -30,6 +30,20 @@ def on_reactor(function, *args, **kwargs):
     return threads.blockingCallFromThread(reactor, function, *args, **kwargs)
 
 
+def register_extension_task(sim, extension, task_id):
+    """Register extension `extension` with task type `task_id` in `sim`'s
+    ExtensionManager, so that TaskManager.CreateTask takes that type."""
+    def register():
+        from vimsim.managed.monitoring.task import now
+        T = sim.sim.schema.types
+        extensions = next(o for o in sim.sim.objects if o.type_name == 'ExtensionManager')
+        extensions.extensionList.append(T['Extension'].cls(
+            key=extension, version='1.0', lastHeartbeatTime=now(),
+            description=T['Description'].cls(label=extension, summary=extension),
+            taskList=[T['ExtensionTaskTypeInfo'].cls(taskID=task_id)]))
+    on_reactor(register)
+
+
 class RunningSimulator:
     """A simulator listening on an ephemeral port, with its connection facts."""
 

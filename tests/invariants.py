@@ -293,8 +293,10 @@ def snapshot_violations(server):
 
 def task_violations(server, slack=TASK_SLACK):
     """No task queued or running longer than its simulated duration allows
-    (tasks of CreateTask excepted: their extension ends them); the recent
-    task lists name live tasks, and every unfinished task is recent."""
+    (tasks of CreateTask excepted: their extension ends them; and those
+    waiting on the model, as EnterMaintenanceMode_Task waits for VMs to
+    leave); the recent task lists name live tasks, and every unfinished task
+    is recent."""
     out = []
     manager = getattr(server, 'task_manager', None)
     if manager is None:
@@ -303,7 +305,7 @@ def task_violations(server, slack=TASK_SLACK):
     tasks = [obj for obj in server.objects if obj.type_name == 'Task']
     for task in tasks:
         info = task.info
-        if info.state not in ('queued', 'running') or task.external:
+        if info.state not in ('queued', 'running') or task.external or task.waiting:
             continue
         allowed = manager.duration_of(info.name) / 1000.0 + slack
         age = (now - info.queueTime).total_seconds()

@@ -2,6 +2,7 @@
 and the whole `vimsim` program with a fake Simulator."""
 import http.client
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -279,6 +280,8 @@ FAKE_MAIN = textwrap.dedent('''
             self.options = options
 
         def handle_soap(self, request):
+            if request.body == b'<boom/>':
+                raise RuntimeError('boom in handle_soap')
             return HttpResponse(200, ('<soap user="%s"/>' % self.options.username).encode())
 
     module = types.ModuleType('vimsim.simulator')
@@ -354,6 +357,34 @@ def test_program_env_line_on_stdout(tmp_path):
         assert line.endswith(' GOVC_SIM_PID=%d\n' % proc.pid)
         proc.send_signal(signal.SIGINT)
         assert proc.wait(20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def test_program_logs_errors_to_stderr(tmp_path):
+    """An unhandled error in the HTTP layer reaches stderr as a time-stamped
+    line naming its source, with its traceback (Twisted's log was never
+    begun: its start-up buffer printed errors bare and kept the rest
+    unseen); start-up chatter does not."""
+    proc = subprocess.Popen([sys.executable, '-c', FAKE_MAIN, ROOT, str(tmp_path),
+                             '-l', '127.0.0.1:0', '-tls=false'],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        line = proc.stdout.readline().decode()
+        port = int(line.split('@127.0.0.1:')[1].split('/')[0])
+        c = http.client.HTTPConnection('127.0.0.1', port, timeout=10)
+        c.request('POST', '/sdk', body=b'<boom/>')
+        assert c.getresponse().status == 500
+        c.close()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+        err = proc.stderr.read().decode()
+        assert re.search(r'^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* \[vimsim\.server\.http#\w+\] '
+                         r'Unhandled error answering', err, re.M), err
+        assert 'boom in handle_soap' in err
+        assert 'Traceback' in err and 'Starting factory' not in err
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -55,6 +55,7 @@ def test_host_advanced_options(si):
     assert options == {o.key: o.value for o in manager.setting}
     assert [o.key for o in manager.QueryOptions('Misc.HostName')] == ['Misc.HostName']
     assert {o.key for o in manager.QueryOptions('UserVars.')} == {
+        key for key in options if key.startswith('UserVars.')} > {
         'UserVars.SuppressShellWarning', 'UserVars.HostClientCEIPOptIn'}
     with pytest.raises(vim.fault.InvalidName):
         manager.QueryOptions('No.Such.Option')

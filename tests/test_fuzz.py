@@ -15,6 +15,7 @@ Long-running: bounded by SECONDS (about 60 s including the checks).
 import ctypes
 import gc
 import os
+import time
 import tracemalloc
 
 import pytest
@@ -37,16 +38,19 @@ _malloc_trim = getattr(ctypes.CDLL(None), 'malloc_trim', None)   # glibc only
 class MemoryWatch:
     """The campaign's samples: this process's RSS once freed memory went
     back to the system (a collection, then glibc's malloc_trim), and from the
-    middle of the run on, the Python heap allocated since then and still
+    middle of the run (in calls, or in time) on, the Python heap allocated since then and still
     alive (tracemalloc, started there: the second half runs slower). RSS
     alone keeps the allocator's high-water marks of big answers (a
     QueryEvents of 1,000 events holding 1 MB names), so the heap decides."""
 
-    def __init__(self, count):
+    def __init__(self, count, seconds):
         self.middle = count // 2
+        # a busy machine may end the run at its time limit, before half the calls
+        self.half_time = time.monotonic() + seconds / 2
 
     def __call__(self, calls):
-        if calls >= self.middle and not tracemalloc.is_tracing():
+        middle = calls >= self.middle or time.monotonic() >= self.half_time
+        if middle and not tracemalloc.is_tracing():
             tracemalloc.start()
         gc.collect()
         if _malloc_trim is not None:
@@ -77,7 +81,7 @@ def fuzzed():
     log = LogProbe().start()
     campaign = Campaign(running.host, running.port, SEED, COUNT, seconds=SECONDS,
                         probes=[log, validation_probe(validator)],
-                        sample=MemoryWatch(COUNT))
+                        sample=MemoryWatch(COUNT, SECONDS))
     try:
         campaign.run()
     finally:

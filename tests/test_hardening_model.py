@@ -15,7 +15,7 @@ from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, on_reactor
+from tests.conftest import _simulator, all_of, on_reactor, register_extension_task
 
 
 @pytest.fixture(scope='module')
@@ -41,6 +41,55 @@ def model_of(sim, obj):
     """The model object behind a pyVmomi managed object."""
     from vimsim.schema import MoRef
     return sim.sim.objects.get(MoRef(obj._wsdlName, obj._moId))
+
+
+# -- what clients store is bounded by size --------------------------------------------------
+
+MEGABYTE = 1 << 20
+
+
+def test_event_store_is_bounded_by_size(sim, si, dc):
+    """Events clients post carry what they like: the store keeps about
+    EVENT_BYTES of them (here 4 MB), dropping the oldest, and so does a
+    collector made before (it held them too)."""
+    manager = sim.sim.event_manager
+    old = manager.events.max_bytes
+    on_reactor(setattr, manager.events, 'max_bytes', 4 * MEGABYTE)
+    try:
+        events = si.content.eventManager
+        collector = events.CreateCollectorForEvents(vim.event.EventFilterSpec(
+            eventTypeId=['GeneralUserEvent']))
+        for number in range(10):
+            events.LogUserEvent(dc, '%d:%s' % (number, 'x' * MEGABYTE))
+        assert on_reactor(lambda: manager.events.bytes) <= 4 * MEGABYTE
+        kept = events.QueryEvents(vim.event.EventFilterSpec(eventTypeId=['GeneralUserEvent']))
+        numbers = sorted(int(event.message.split(':')[0]) for event in kept)
+        assert numbers and numbers[-1] == 9 and numbers[0] > 0 and len(numbers) <= 4
+        held = on_reactor(lambda: [int(e.message.split(':')[0]) for _, e in model_of(
+            sim, collector)._items])
+        assert held == numbers
+        collector.DestroyCollector()
+    finally:
+        on_reactor(setattr, manager.events, 'max_bytes', old)
+
+
+def test_task_history_is_bounded_by_size(sim, si, dc):
+    """A task's result is what its extension sets: the history keeps about
+    HISTORY_BYTES of finished tasks' infos, weighed with their results."""
+    register_extension_task(sim, 'com.example.big', 'com.example.big.run')
+    manager = sim.sim.task_manager
+    old = manager.history.max_bytes
+    on_reactor(setattr, manager.history, 'max_bytes', 4 * MEGABYTE)
+    try:
+        for number in range(10):
+            info = si.content.taskManager.CreateTask(dc, 'com.example.big.run', None, False)
+            info.task.SetTaskState('success', result='%d:%s' % (number, 'y' * MEGABYTE))
+        assert on_reactor(lambda: manager.history.bytes) <= 4 * MEGABYTE
+        big = on_reactor(lambda: [info.result for _, info in manager.history
+                                  if info.descriptionId == 'com.example.big.run'])
+        assert 0 < len(big) <= 4 and big[-1].startswith('9:')
+    finally:
+        on_reactor(setattr, manager.history, 'max_bytes', old)
 
 
 # -- finished tasks stay readable ---------------------------------------------------------

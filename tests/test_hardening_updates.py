@@ -199,6 +199,80 @@ def test_filter_whose_start_object_goes_away_reports_it_leaving(sim):
         Disconnect(user)
 
 
+def count_reshapes(running):
+    """Count, from now, how often live filters are told the inventory's
+    shape changed (each then re-plans its traversal); returns (counts, restore)."""
+    from vimsim.managed.service.updates import PropertyFilter
+    counts = []
+    original = PropertyFilter.structure_changed
+
+    def counting(self):
+        counts.append(self)
+        return original(self)
+    on_reactor(setattr, PropertyFilter, 'structure_changed', counting)
+    return counts, lambda: on_reactor(setattr, PropertyFilter, 'structure_changed', original)
+
+
+def test_tasks_do_not_replan_traversals_that_cannot_reach_them(sim):
+    """A session watching every VM through a container view: another
+    session's tasks (each a Task object coming, and going later) re-plan
+    nothing; a new VM does (views list entities)."""
+    watcher, user = sim.connect(), sim.connect()
+    counts, restore = count_reshapes(sim)
+    try:
+        collector = watcher.RetrieveContent().propertyCollector
+        collector.CreateFilter(view_spec(container_view(watcher, vim.VirtualMachine),
+                                         vim.VirtualMachine, ['name']), True)
+        version = wait(collector, '').version
+        del counts[:]
+        vm = vms_of(user)[0]
+        old = vm.name
+        for number in range(3):
+            assert WaitForTask(vm.Rename_Task('%s-r%d' % (old, number))) == 'success'
+        update = wait(collector, version, seconds=5)
+        assert any(c.name == 'name' for f in update.filterSet for o in f.objectSet
+                   for c in o.changeSet)
+        assert counts == []
+        WaitForTask(vm.Rename_Task(old))
+        folder = watcher.RetrieveContent().rootFolder.childEntity[0].vmFolder
+        made = folder.CreateFolder('replan-probe')
+        user.CurrentTime()        # a reactor turn later: the change was flushed
+        assert counts            # an entity came: views may list it
+        WaitForTask(made.Destroy_Task())
+    finally:
+        restore()
+        Disconnect(watcher)
+        Disconnect(user)
+
+
+def test_a_traversal_following_tasks_sees_them_come(sim):
+    """A filter traversing TaskManager.recentTask reports each new task
+    entering (a Task is reachable through a property that holds tasks)."""
+    watcher, user = sim.connect(), sim.connect()
+    try:
+        content = watcher.RetrieveContent()
+        collector = content.propertyCollector.CreatePropertyCollector()
+        collector.CreateFilter(PC.FilterSpec(
+            objectSet=[PC.ObjectSpec(obj=content.taskManager, skip=True, selectSet=[
+                PC.TraversalSpec(type=vim.TaskManager, path='recentTask', skip=False)])],
+            propSet=[PC.PropertySpec(type=vim.Task, pathSet=['info.descriptionId'])]), True)
+        version = wait(collector, '').version
+        vm = vms_of(user)[0]
+        task = vm.Rename_Task(vm.name)
+        WaitForTask(task)
+        entered = set()
+        while task._moId not in entered:
+            update = wait(collector, version, seconds=5)
+            assert update is not None, 'the new task never entered'
+            version = update.version
+            entered |= {o.obj._moId for f in update.filterSet for o in f.objectSet
+                        if o.kind == 'enter'}
+        collector.DestroyPropertyCollector()
+    finally:
+        Disconnect(watcher)
+        Disconnect(user)
+
+
 # -- item 2: anonymous callers read the anonymous properties only -------------------------
 
 def anonymous(running):

@@ -118,6 +118,25 @@ def test_a_task_stuck_running(fresh):
                for v in found), found
 
 
+def test_a_task_waiting_on_the_model_is_not_stuck(fresh):
+    """EnterMaintenanceMode_Task on a host with a running VM waits (here with
+    no timeout) for the VM to leave, as vCenter's does: however old, that is
+    not a stuck task."""
+    from vimsim.managed.base import Context
+    host = next(h for h in fresh.sim.objects if h.type_name == 'HostSystem' and any(
+        vm.power_state == 'poweredOn' for vm in h.vms))
+
+    def start(sim):
+        return host.EnterMaintenanceMode_Task(Context(sim, None, sim.schema.newest), 0)
+    task = on_reactor(start, fresh.sim)
+
+    def age(sim):
+        task.info.queueTime -= datetime.timedelta(seconds=600)
+    on_reactor(age, fresh.sim)
+    assert task.waiting and not [v for v in violations(fresh) if task.ref.value in v]
+    on_reactor(task.cancel)
+
+
 def test_an_object_nothing_reaches(fresh):
     from vimsim.managed.base import ManagedObject
     on_reactor(lambda sim: ManagedObject(sim, 'lost-1'), fresh.sim)

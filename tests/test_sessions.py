@@ -68,3 +68,18 @@ def test_idle_sessions_expire(validator):
     time.sleep(1.5)
     with pytest.raises(vim.fault.NotAuthenticated):
         content.viewManager.CreateListView([])
+
+
+def test_session_list_changes_reach_filters(vc_http, si):
+    """A filter on SessionManager.sessionList hears of another session's
+    login and logout (it used to hear of neither), element by element."""
+    from tests.watching import Watcher
+    watch = Watcher(si, si.content.sessionManager, vim.SessionManager, ['sessionList'])
+    other = vc_http.connect(user='newcomer')
+    path = 'sessionList["%s"]' % other.content.sessionManager.currentSession.key
+
+    def seen(op):
+        return lambda changes: any(p == path and o == op for _, _, p, o, _ in changes)
+    assert seen('add')(watch.changes(until=seen('add')))
+    Disconnect(other)
+    assert seen('remove')(watch.changes(until=seen('remove')))

@@ -14,7 +14,7 @@ from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, on_reactor
+from tests.conftest import _simulator, on_reactor, register_extension_task
 
 PC = vmodl.query.PropertyCollector
 
@@ -299,15 +299,7 @@ def test_task_collector_limit_is_per_session(sim, si):
 
 
 def test_extension_tasks(sim, si, vms):
-    def register():
-        from vimsim.managed.monitoring.task import now
-        T = sim.sim.schema.types
-        extensions = next(o for o in sim.sim.objects if o.type_name == 'ExtensionManager')
-        extensions.extensionList.append(T['Extension'].cls(
-            key='com.example.ext', version='1.0', lastHeartbeatTime=now(),
-            description=T['Description'].cls(label='Example', summary='Example'),
-            taskList=[T['ExtensionTaskTypeInfo'].cls(taskID='com.example.ext.sync')]))
-    on_reactor(register)
+    register_extension_task(sim, 'com.example.ext', 'com.example.ext.sync')
     manager = si.content.taskManager
     with pytest.raises(vmodl.fault.InvalidArgument):
         manager.CreateTask(vms[0], 'com.example.unknown', None, False)

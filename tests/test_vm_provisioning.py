@@ -446,3 +446,109 @@ def test_container_view_sees_new_vm_enter(sim, si, dc):
         assert 'prov-watched' in seen
     finally:
         Disconnect(watcher)
+
+
+# -- RelocateSpec beyond host, pool and datastore --------------------------------------
+
+def _device(vm, kind):
+    return next(d for d in vm.config.hardware.device if isinstance(d, kind))
+
+
+def test_relocate_moves_one_disk_by_its_locator(si, dc):
+    """RelocateSpec.disk: the named disk goes to its datastore, the VM's home
+    stays; a locator naming no disk of the VM is InvalidArgument."""
+    vm = _create(si, dc, 'prov-locator')
+    ds1 = _find(dc.datastoreFolder, 'LocalDS_1')
+    disk = _device(vm, vim.vm.device.VirtualDisk)
+    error = _fault_of(vm.RelocateVM_Task(spec=vim.vm.RelocateSpec(disk=[
+        vim.vm.RelocateSpec.DiskLocator(diskId=disk.key + 1000, datastore=ds1)])))
+    assert isinstance(error, vmodl.fault.InvalidArgument)
+    assert WaitForTask(vm.RelocateVM_Task(spec=vim.vm.RelocateSpec(disk=[
+        vim.vm.RelocateSpec.DiskLocator(diskId=disk.key, datastore=ds1)]))) == 'success'
+    disk = _device(vm, vim.vm.device.VirtualDisk)
+    assert disk.backing.fileName.startswith('[LocalDS_1] prov-locator/')
+    assert disk.backing.datastore == ds1
+    assert vm.config.files.vmPathName.startswith('[LocalDS_0] ')
+    assert set(vm.datastore) == {ds1, _find(dc.datastoreFolder, 'LocalDS_0')}
+    assert vm in ds1.vm
+
+
+def test_relocate_applies_its_device_change(si, dc):
+    """RelocateSpec.deviceChange: a NIC moved onto a distributed portgroup
+    with the relocation gets a port there; a bad change moves nothing."""
+    vm = _create(si, dc, 'prov-rebacked')
+    portgroup = next(n for n in dc.network if isinstance(n, vim.dvs.DistributedVirtualPortgroup)
+                     and not n.config.uplink)
+    nic = _device(vm, vim.vm.device.VirtualEthernetCard)
+    home = vm.config.files.vmPathName
+    nic.backing = vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(deviceName='no-such-net')
+    change = vim.vm.device.VirtualDeviceSpec(operation='edit', device=nic)
+    ds1 = _find(dc.datastoreFolder, 'LocalDS_1')
+    error = _fault_of(vm.RelocateVM_Task(spec=vim.vm.RelocateSpec(datastore=ds1,
+                                                                  deviceChange=[change])))
+    assert isinstance(error, vim.fault.InvalidDeviceSpec)
+    assert vm.config.files.vmPathName == home
+    nic.backing = vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo(
+        port=vim.dvs.PortConnection(portgroupKey=portgroup.key,
+                                    switchUuid=portgroup.config.distributedVirtualSwitch.uuid))
+    assert WaitForTask(vm.RelocateVM_Task(spec=vim.vm.RelocateSpec(
+        datastore=ds1, deviceChange=[change]))) == 'success'
+    nic = _device(vm, vim.vm.device.VirtualEthernetCard)
+    assert nic.backing.port.portgroupKey == portgroup.key and nic.backing.port.portKey
+    assert vm.config.files.vmPathName.startswith('[LocalDS_1] ')
+    assert portgroup in vm.network
+
+
+def test_relocate_refuses_what_it_cannot_do(si, dc):
+    """A cross-vCenter `service`, a `cryptoSpec` or a storage `profile` is
+    NotSupported, not silently dropped."""
+    vm = _create(si, dc, 'prov-service')
+    with pytest.raises(vmodl.fault.NotSupported):
+        vm.RelocateVM_Task(spec=vim.vm.RelocateSpec(service=vim.ServiceLocator(
+            instanceUuid='x', url='https://other/sdk', credential=vim.ServiceLocator.
+            NamePassword(username='u', password='p'))))
+
+
+def test_relocate_out_of_a_vapp(si, dc):
+    """A VM relocated from a vApp into a plain pool leaves the vApp as
+    MoveIntoResourcePool does: parentVApp unset, back in the VM folder."""
+    root = _cluster(dc).resourcePool
+    allocation = vim.ResourceAllocationInfo(reservation=0, limit=-1, expandableReservation=True,
+                                            shares=vim.SharesInfo(level='normal', shares=0))
+    vapp = root.CreateVApp('prov-vapp', vim.ResourceConfigSpec(
+        cpuAllocation=allocation, memoryAllocation=allocation), vim.vApp.VAppConfigSpec(),
+        dc.vmFolder)
+    vm = _create(si, dc, 'prov-vapp-vm')
+    vapp.MoveIntoResourcePool([vm])
+    assert vm.parentVApp == vapp and vm.parent is None
+    assert WaitForTask(vm.RelocateVM_Task(spec=vim.vm.RelocateSpec(pool=root))) == 'success'
+    assert vm.parentVApp is None and vm.parent == dc.vmFolder and vm.resourcePool == root
+    assert vm in dc.vmFolder.childEntity and vm not in vapp.vm
+    with pytest.raises(vmodl.fault.NotSupported):
+        WaitForTask(vm.RelocateVM_Task(spec=vim.vm.RelocateSpec(pool=vapp, folder=dc.vmFolder)))
+    assert WaitForTask(vm.RelocateVM_Task(spec=vim.vm.RelocateSpec(pool=vapp))) == 'success'
+    assert vm.parentVApp == vapp and vm.parent is None
+
+
+def test_relocate_disk_move_types(si, dc):
+    """createNewChildDiskBacking is a clone's choice (InvalidArgument); a
+    linked clone asked to take its shared parents along is NotSupported; it
+    may move its own delta (moveChildMostDiskBacking)."""
+    source = _create(si, dc, 'prov-mt-src')
+    WaitForTask(source.CreateSnapshot_Task('base', memory=False, quiesce=False))
+    task = source.CloneVM_Task(folder=dc.vmFolder, name='prov-mt-linked', spec=vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec(diskMoveType='createNewChildDiskBacking'),
+        snapshot=source.snapshot.currentSnapshot, powerOn=False, template=False))
+    assert WaitForTask(task) == 'success'
+    linked = task.info.result
+    ds1 = _find(dc.datastoreFolder, 'LocalDS_1')
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        linked.RelocateVM_Task(spec=vim.vm.RelocateSpec(diskMoveType='createNewChildDiskBacking'))
+    with pytest.raises(vmodl.fault.NotSupported):
+        linked.RelocateVM_Task(spec=vim.vm.RelocateSpec(
+            datastore=ds1, diskMoveType='moveAllDiskBackingsAndDisallowSharing'))
+    assert WaitForTask(linked.RelocateVM_Task(spec=vim.vm.RelocateSpec(
+        datastore=ds1, diskMoveType='moveChildMostDiskBacking'))) == 'success'
+    disk = _device(linked, vim.vm.device.VirtualDisk)
+    assert disk.backing.fileName.startswith('[LocalDS_1] prov-mt-linked/')
+    assert disk.backing.parent.fileName.startswith('[LocalDS_0] prov-mt-src/')

@@ -54,11 +54,13 @@ class ResponseValidator:
 
         def validating_app(request):
             response = app(request)
-            if request.method != 'POST':
+            if request.method != 'POST' or not request.path.startswith('/sdk'):
                 return response
             if isinstance(response, defer.Deferred):
                 return response.addCallback(check)
             return check(response)
+
+        validating_app.body_sink = getattr(app, 'body_sink', None)
 
         def check(response):
             if not schema_holder:

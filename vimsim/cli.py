@@ -88,16 +88,20 @@ def http_limits(opts):
 def make_app(simulator):
     """The HTTP application of ``simulator``: POST /sdk and /sdk/vimService to
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
-    schemas filtered to ``simulator.api_version``) and /about, 404 otherwise."""
+    schemas filtered to ``simulator.api_version``), /about, and /folder
+    (datastore files), 404 otherwise."""
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
     from vimsim.server.documents import Documents
+    from vimsim.server.folder import Folder
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:
         from vimsim.server.trace import traced
         handle_soap = traced(handle_soap, simulator.options.trace_file)
-    return compose(handle_soap, docs, extra=[About(simulator).handle])
+    folder = Folder(simulator)
+    return compose(handle_soap, docs, extra=[About(simulator).handle, folder.handle],
+                   body_sink=folder.body_sink)
 
 
 def serve(opts, simulator, reactor=None):
@@ -116,7 +120,9 @@ def serve(opts, simulator, reactor=None):
     return lport, bound.host, bound.port
 
 
-def main(argv=None):
+def main(argv=None, begin_logging=True):
+    """Run the simulator as vcsim's command line does; `begin_logging`: send
+    warnings and errors to stderr (a caller with observers of its own says no)."""
     if argv is None:
         argv = sys.argv[1:]
     try:
@@ -144,6 +150,8 @@ def main(argv=None):
     opts.username = secret(opts.username)
     opts.password = secret(opts.password)
 
+    if begin_logging:
+        start_logging()
     from twisted.internet import reactor
     from vimsim.simulator import Simulator
     from vimsim.users import read_users
@@ -185,6 +193,22 @@ def main(argv=None):
 
     reactor.run()      # SIGINT / SIGTERM stop the reactor
     return status[0] if status else 0
+
+
+def start_logging(stream=None):
+    """Send warnings and errors of both logging systems (Twisted's, which
+    otherwise buffers them unseen, and the standard library's) to stderr, one
+    line each with a time stamp; tracebacks follow their line."""
+    import logging
+
+    from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
+                                globalLogBeginner, textFileLogObserver)
+    stream = stream or sys.stderr
+    logging.basicConfig(stream=stream, level=logging.WARNING,
+                        format='%(asctime)s %(name)s %(levelname)s: %(message)s')
+    observer = FilteringLogObserver(textFileLogObserver(stream), [
+        LogLevelFilterPredicate(defaultLogLevel=LogLevel.warn)])
+    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
 
 
 def _report_replay(opts, persistence):

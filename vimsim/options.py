@@ -31,6 +31,7 @@ class Options:
     env: str = '-'                   # -E: file/fifo for the env line ('-' = stdout)
     load: str = ''                   # -load DIR: load the model from a directory
     state: str = ''                  # -state DIR: keep the state there across restarts
+    datastore_dir: str = ''          # -datastore-dir DIR: datastore contents ('' = temporary)
     tunnel: int = -1                 # -tunnel: SDK tunnel port (-1: none)
     trace: bool = False              # -trace: trace SOAP to -trace-file
     trace_file: str = ''             # -trace-file: trace output ('' = stderr)
@@ -108,6 +109,8 @@ FLAGS = {
     'load': ('load', 'str', 'Load model from directory'),
     'state': ('state', 'str', 'Keep the state (inventory, tasks, events) in directory, '
               'across restarts and crashes'),
+    'datastore-dir': ('datastore_dir', 'str', 'Keep the datastores\' contents in directory '
+                      '(default: a temporary one; with -state, in its datastores/)'),
     'tunnel': ('tunnel', 'int', 'SDK tunnel port'),
     'trace': ('trace', 'bool', 'Trace SOAP to -trace-file'),
     'trace-file': ('trace_file', 'str', 'Trace output file (defaults to stderr)'),
@@ -333,6 +336,9 @@ def _check(opts):
                              % (getattr(opts, fld), name))
     if opts.users and (opts.username or opts.password):
         raise UsageError('-users and -username/-password exclude each other')
+    if opts.state and opts.datastore_dir:
+        raise UsageError('-state keeps the datastores in its own datastores/: '
+                         '-datastore-dir excludes it')
     _in_range('session-timeout', opts.session_timeout, 1, int(MAX_TIMEOUT))
     _in_range('delay', opts.delay, 0, MAX_DELAY_MS)
     for method, delay in opts.method_delay.items():

@@ -593,8 +593,11 @@ def _at(node, path):
 
 
 def _task_refs(outcome):
+    """The tasks an answer names; not an empty reference, which is no task
+    (ModifyListView hands back the references it could not add, as given)."""
     answer = outcome.body.find('{http://schemas.xmlsoap.org/soap/envelope/}Body')[0]
-    return [e.text for e in answer.iter('{urn:vim25}returnval') if e.get('type') == 'Task']
+    return [e.text for e in answer.iter('{urn:vim25}returnval')
+            if e.get('type') == 'Task' and e.text]
 
 
 def _envelope(body):

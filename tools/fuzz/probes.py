@@ -68,9 +68,8 @@ NEWLINE = '\x1f'   # stands for a newline inside one stderr record
 
 def serve_logging_errors():
     """Run the simulator's command line (sys.argv) with every error logged
-    to stderr one record a line (stdlib logging records and Twisted events:
-    the CLI does not start Twisted logging, so errors in Deferreds and
-    timers would stay unseen), for StderrProbe."""
+    to stderr one record a line (stdlib logging records and Twisted events,
+    instead of the CLI's own logging), for StderrProbe."""
     import sys
     from twisted.logger import globalLogBeginner
 
@@ -89,7 +88,7 @@ def serve_logging_errors():
             sys.stderr.flush()
     globalLogBeginner.beginLoggingTo([observe], redirectStandardIO=False)
     from vimsim.cli import main
-    sys.exit(main())
+    sys.exit(main(begin_logging=False))
 
 
 class StderrProbe:

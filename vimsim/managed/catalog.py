@@ -14,7 +14,13 @@ from vimsim.managed import base, entity, manager
 from vimsim.managed.admin import (authorization_manager, crypto_manager, custom_fields_manager,
                                   extension_manager, failover_cluster_manager, license_manager,
                                   option_manager, profile_manager, user_directory)
-from vimsim.managed.host import (advanced_options, config_managers, date_time_system, host_system,
+from vimsim.managed.host import (advanced_options, config_managers, date_time_system,
+                                 host_auto_start_manager, host_boot_device_system,
+                                 host_certificate_manager, host_cpu_scheduler_system,
+                                 host_firewall_system, host_image_config_manager,
+                                 host_local_account_manager, host_network_system,
+                                 host_power_system, host_service_system, host_storage_system,
+                                 host_system, host_virtual_nic_manager,
                                  snmp_system, vsan_system)
 from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
                                       folder, resource_pool, storage_pod, virtual_app)
@@ -26,7 +32,8 @@ from vimsim.managed.network import (distributed_virtual_portgroup, distributed_v
 from vimsim.managed.service import (localization_manager, property_collector, search_index,
                                     service_instance, service_manager, session_manager, updates,
                                     view)
-from vimsim.managed.storage import datastore, datastore_browser, ovf_manager
+from vimsim.managed.storage import (datastore, datastore_browser, file_manager, ovf_manager,
+                                    virtual_disk_manager)
 from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
                                environment_browser, guest_operations_manager,
                                provisioning_checker, snapshot, virtual_machine)

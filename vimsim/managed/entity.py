@@ -18,6 +18,22 @@ from vimsim.soap.fault import fault
 ADMIN_ROLE = -1
 
 
+
+# vCenter escapes these in entity names; a name is at most 80 characters.
+NAME_MAX = 80
+NAME_ESCAPES = (('%', '%25'), ('/', '%2f'), ('\\', '%5c'))
+
+
+def check_name(name, entity=None):
+    """vCenter's entity-name rules: InvalidName when empty or longer than 80
+    characters; '%', '/' and '\\' are escaped. Returns the stored name."""
+    if not name or len(name) > NAME_MAX:
+        raise fault('InvalidName', "The name '%s' is invalid." % (name or ''), name=name or '',
+                    entity=entity.ref if entity is not None else None)
+    for char, escaped in NAME_ESCAPES:
+        name = name.replace(char, escaped)
+    return name
+
 class DataTypes:
     """Attribute access to the schema's data classes: `T.VirtualDisk(key=2000)`."""
 
@@ -86,9 +102,6 @@ class ManagedEntity(ExtensibleManagedObject):
     def Rename_Task(self, ctx, newName):
         return run_task(ctx, self, 'Rename_Task', lambda task: self.rename(task, newName))
 
-    # vCenter escapes these in entity names; a name is at most 80 characters.
-    NAME_ESCAPES = (('%', '%25'), ('/', '%2f'), ('\\', '%5c'))
-    NAME_MAX = 80
     RENAMED_EVENTS = {'VirtualMachine': 'VmRenamedEvent', 'Datacenter': 'DatacenterRenamedEvent',
                       'Datastore': 'DatastoreRenamedEvent',
                       'DistributedVirtualSwitch': 'DvsRenamedEvent',
@@ -100,11 +113,7 @@ class ManagedEntity(ExtensibleManagedObject):
         """Rename_Task's work, as vCenter does it: InvalidName for an empty or
         too long name, DuplicateName when a sibling has it; '%', '/' and '\\'
         are escaped; the entity's renamed-event goes in the task's chain."""
-        if not new_name or len(new_name) > self.NAME_MAX:
-            raise fault('InvalidName', "The name '%s' is invalid." % new_name,
-                        name=new_name, entity=self.ref)
-        for char, escaped in self.NAME_ESCAPES:
-            new_name = new_name.replace(char, escaped)
+        new_name = check_name(new_name, self)
         old_name = self.name
         if new_name == old_name:
             return None
@@ -134,24 +143,29 @@ class ManagedEntity(ExtensibleManagedObject):
                             type=self.type_name, name=self.name)
             if leave is not None:
                 leave(task)
-            for host in getattr(self, 'hosts', ()):
-                for listing in (host.datastores, host.networks):
-                    if self in listing:
-                        listing.remove(self)
-                host.changed('datastore', 'network')
-            datacenter = datacenter_of(self.server, self)
-            for name in ('datastores', 'networks'):
-                listing = getattr(datacenter, name, ())
-                if self in listing:
-                    listing.remove(self)
-                    datacenter.changed(name[:-1])
-            parent = self.parent_object()
-            if parent is not None and hasattr(parent, 'remove_child'):
-                parent.remove_child(self)
-                parent.changed('childEntity', 'summary')
-            self.destroy()
+            self.leave_inventory()
             return None
         return run_task(ctx, self, 'Destroy_Task', work)
+
+    def leave_inventory(self):
+        """A datastore or network goes: out of its hosts' and its
+        datacenter's lists, its folder and the registry."""
+        for host in getattr(self, 'hosts', ()):
+            for listing in (host.datastores, host.networks):
+                if self in listing:
+                    listing.remove(self)
+            host.changed('datastore', 'network')
+        datacenter = datacenter_of(self.server, self)
+        for name in ('datastores', 'networks'):
+            listing = getattr(datacenter, name, ())
+            if self in listing:
+                listing.remove(self)
+                datacenter.changed(name[:-1])
+        parent = self.parent_object()
+        if parent is not None and hasattr(parent, 'remove_child'):
+            parent.remove_child(self)
+            parent.changed('childEntity', 'summary')
+        self.destroy()
 
     def inventory_path(self):
         """The inventory path vCenter reports: '/DC0/vm/DC0_H0_VM0' (the root

@@ -1,8 +1,8 @@
 """The HTTP(S) front of vimsim on the Twisted reactor."""
 
-from vimsim.server.http import HttpFactory, HttpLimits, HttpRequest, HttpResponse
+from vimsim.server.http import FileBody, HttpFactory, HttpLimits, HttpRequest, HttpResponse
 
-__all__ = ['listen', 'make_app', 'HttpFactory', 'HttpLimits', 'HttpRequest', 'HttpResponse',
+__all__ = ['listen', 'make_app', 'FileBody', 'HttpFactory', 'HttpLimits', 'HttpRequest', 'HttpResponse',
            'split_hostport', 'format_hostport']
 
 
@@ -76,11 +76,12 @@ def not_found(request=None):
                         content_type='text/plain; charset=utf-8')
 
 
-def make_app(handle_soap, documents=None, extra=()):
+def make_app(handle_soap, documents=None, extra=(), body_sink=None):
     """Compose the simulator's HTTP application: POST ``/sdk`` and
-    ``/sdk/vimService`` go to ``handle_soap``; GET/HEAD to ``documents.handle``
-    then to each of ``extra`` (callables returning a response or None);
-    anything else is 404."""
+    ``/sdk/vimService`` go to ``handle_soap``; other requests to
+    ``documents.handle`` then to each of ``extra`` (callables returning a
+    response or None); anything else is 404. ``body_sink``: the app's
+    (see vimsim.server.http)."""
     handlers = ([documents.handle] if documents is not None else []) + list(extra)
 
     def app(request):
@@ -92,4 +93,5 @@ def make_app(handle_soap, documents=None, extra=()):
                 return res
         return not_found(request)
 
+    app.body_sink = body_sink
     return app

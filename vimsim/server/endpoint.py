@@ -42,17 +42,17 @@ def soap_action_version(header):
     return None
 
 
-def session_cookie(header):
+def session_cookie(header, name=COOKIE_NAME):
     """The session id in a Cookie header: the value of the cookie named
-    exactly `vmware_soap_session` (quoted or not). pyVmomi echoes the whole
-    Set-Cookie value back, attributes and all (WIRE.md section 4); those are
-    pairs of other names, or no pairs, and are passed over. Several Cookie
-    headers arrive joined with ', '."""
-    if not header or COOKIE_NAME not in header:
+    exactly `vmware_soap_session` (or `name`; quoted or not). pyVmomi echoes
+    the whole Set-Cookie value back, attributes and all (WIRE.md section 4);
+    those are pairs of other names, or no pairs, and are passed over. Several
+    Cookie headers arrive joined with ', '."""
+    if not header or name not in header:
         return None
     for pair in _COOKIE_SEPARATORS.split(header):
-        name, equals, value = pair.partition('=')
-        if equals and name.strip() == COOKIE_NAME:
+        key, equals, value = pair.partition('=')
+        if equals and key.strip() == name:
             value = value.strip()
             if len(value) >= 2 and value[0] == value[-1] == '"':
                 value = value[1:-1]

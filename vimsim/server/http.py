@@ -31,6 +31,12 @@ Behaviour:
   out small), pausing while the client does not read;
 - response bodies over ~1 KB are gzipped (streams too) when the client
   accepts gzip;
+- a file (:class:`FileBody`) is sent as it is read, a chunk each time the
+  transport drains (Twisted's ``FileSender``), with its Content-Length and
+  uncompressed; a request body may go to a sink instead of memory: an app
+  with a ``body_sink(request)`` attribute is asked for one when a request's
+  head is complete (``request.sink``; unbounded by ``max_body`` and the
+  buffer budget, its ``abort()`` called if the request never completes);
 - an exception in the application becomes a plain 500; the connection stays
   usable.
 """
@@ -47,6 +53,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IHandshakeListener, IPushProducer, ISSLTransport
 from twisted.internet.protocol import Factory, Protocol
 from twisted.logger import Logger
+from twisted.protocols.basic import FileSender
 from zope.interface import implementer
 
 __all__ = ['HttpRequest', 'HttpResponse', 'HttpFactory', 'HttpProtocol', 'HttpLimits',
@@ -80,7 +87,7 @@ REASONS = {
     417: 'Expectation Failed', 429: 'Too Many Requests',
     431: 'Request Header Fields Too Large', 500: 'Internal Server Error',
     501: 'Not Implemented', 502: 'Bad Gateway', 503: 'Service Unavailable',
-    505: 'HTTP Version Not Supported',
+    505: 'HTTP Version Not Supported', 507: 'Insufficient Storage',
 }
 _STATUS_LINES = {code: ('HTTP/1.1 %d %s\r\n' % (code, reason)).encode('ascii')
                  for code, reason in REASONS.items()}
@@ -141,7 +148,7 @@ class HttpRequest:
     are joined with ``', '``."""
 
     __slots__ = ('method', 'path', 'query', 'headers', 'body', 'peer', 'secure',
-                 'version')
+                 'version', 'sink')
 
     def __init__(self, method='GET', path='/', query='', headers=None, body=b'',
                  peer='', secure=False, version='HTTP/1.1'):
@@ -153,6 +160,7 @@ class HttpRequest:
         self.peer = peer
         self.secure = secure
         self.version = version
+        self.sink = None      # what took the body instead of `body` (HttpProtocol)
 
     def __repr__(self):
         return '<HttpRequest %s %s%s (%d bytes)>' % (
@@ -184,6 +192,33 @@ class HttpResponse:
         if self.streamed:
             return '<HttpResponse %d (streamed)>' % self.status
         return '<HttpResponse %d (%d bytes)>' % (self.status, len(self.body))
+
+
+class FileBody:
+    """A response body of `length` bytes read from `file` (an open binary
+    file, at the first byte to send), which it closes when done."""
+
+    __slots__ = ('file', 'length', 'left')
+
+    def __init__(self, file, length):
+        self.file = file
+        self.length = length
+        self.left = length
+
+    def read(self, size):
+        size = min(size, self.left)
+        if size <= 0:
+            return b''
+        data = self.file.read(size)
+        self.left -= len(data)
+        return data
+
+    def close(self):
+        self.file.close()
+
+
+class _FileSender(FileSender):
+    CHUNK_SIZE = 256 * 1024
 
 
 class _BadRequest(Exception):
@@ -260,6 +295,7 @@ class HttpProtocol(Protocol):
     def __init__(self, factory):
         self.factory = factory
         self._app = factory.app
+        self._body_sink = getattr(factory.app, 'body_sink', None)
         self._limits = factory.limits
         self._budget = factory.budget
         self._parser = httptools.HttpRequestParser(self)
@@ -332,6 +368,7 @@ class HttpProtocol(Protocol):
         if self._held:
             self._budget.release(self._held)
             self._held = 0
+        self._abort_sinks()
         self._queue.clear()
         self._body_parts = None
         if self._stream is not None:
@@ -482,8 +519,10 @@ class HttpProtocol(Protocol):
             expected = None
         else:
             expected = int(headers.get('content-length', 0))
-            if expected > self._limits.max_body:
-                raise _BadRequest(413, 'Request body too large')
+        if expected != 0 and self._body_sink is not None:
+            self._req.sink = self._body_sink(self._req)
+        if expected is not None and expected > self._limits.max_body and self._req.sink is None:
+            raise _BadRequest(413, 'Request body too large')
         self._body_expected = expected
         if expected != 0:
             self._phase = _BODY
@@ -506,6 +545,11 @@ class HttpProtocol(Protocol):
     def on_body(self, data):
         size = len(data)
         self._body_len += size
+        sink = self._req.sink
+        if sink is not None:
+            sink.write(data)
+            self._body_window += size
+            return
         if self._body_len > self._limits.max_body:
             raise _BadRequest(413, 'Request body too large')
         self._body_parts.append(data)
@@ -611,6 +655,9 @@ class HttpProtocol(Protocol):
             log.error('Application returned {res!r}, not an HttpResponse', res=res)
             res = _server_error()
         req, keep, gzip, _ = self._current
+        if res.body.__class__ is FileBody:
+            self._send_file(res, req, keep)
+            return
         if res.body.__class__ is not bytes and res.streamed:
             if req.method != 'HEAD':
                 self._stream = _ResponseStream(self, res, req, keep, gzip)
@@ -641,6 +688,34 @@ class HttpProtocol(Protocol):
             self._phase = _CLOSING
             self._queue.clear()
             self.transport.loseConnection()
+
+    def _send_file(self, res, req, keep):
+        """Write a FileBody response: its head, then the file as the
+        transport drains; a file that ends short closes the connection."""
+        body = res.body
+        parts, keep, _ = self._head(res, req, keep, False, 0)
+        parts[-1] = b'Content-Length: %d\r\n' % body.length + parts[-1]
+        self.transport.write(b''.join(parts))
+        if req.method == 'HEAD' or not body.length:
+            body.close()
+            self._response_done(keep)
+            return
+        sender = self._stream = _FileStream(body)
+
+        def sent(_):
+            body.close()
+            if self._lost or self._stream is not sender:
+                return None
+            if body.left:                     # the file shrank meanwhile
+                self._stream = None
+                self._answering = True
+                self._phase = _CLOSING
+                self.transport.abortConnection()
+                return None
+            self._response_done(keep)
+            self._next()
+            return None
+        sender.sender.beginFileTransfer(body, self.transport).addBoth(sent)
 
     def _head(self, res, req, keep, gzip, length, streamed=False):
         """The status line and headers; returns (bytes, keep, compressed)."""
@@ -706,6 +781,7 @@ class HttpProtocol(Protocol):
             return
         self._fatal_queued = True
         self._phase = _CLOSING
+        self._abort_sinks()
         self._reading = False
         self._budget.end_body(self)
         if self._body_parts is not None:      # the partial body is dropped
@@ -716,6 +792,17 @@ class HttpProtocol(Protocol):
         self.resume_reading('pipeline')
         if not self._answering:
             self._next()
+
+    def _abort_sinks(self):
+        """The bodies sinks took will not be answered: tell them."""
+        requests = [item[0] for item in self._queue if item.__class__ is not _Fatal]
+        if self._req is not None:
+            requests.append(self._req)
+            self._req = None
+        for req in requests:
+            if req.sink is not None:
+                req.sink.abort()
+                req.sink = None
 
     def refuse(self):
         """Over the connection cap: 503, then close."""
@@ -885,6 +972,17 @@ class _ResponseStream:
 
     def stopProducing(self):
         self.stop()
+
+
+class _FileStream:
+    """The FileSender of a FileBody being written (stopped if the client goes)."""
+
+    def __init__(self, body):
+        self.body = body
+        self.sender = _FileSender()
+
+    def stop(self):
+        self.body.close()
 
 
 def _close_pieces(pieces):

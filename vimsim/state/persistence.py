@@ -14,6 +14,10 @@ brings it forward by replaying the journal. Its records:
   by its sequence number.
 - event: an event that no journaled call or step posted (logins, logouts,
   expired sessions), by value.
+- file: a change /folder made to a datastore's files (an upload, whose
+  content is kept as DIR/uploads/N, a hard link of the uploaded file, or a
+  deletion); the datastores' files themselves (DIR/datastores) are rebuilt
+  by the replay at every start.
 
 A record runs under its own time, live and replayed (`clock.frozen`), and
 notes the model's id counters; replay raises each counter past the ids that
@@ -46,6 +50,7 @@ from twisted.internet import defer, reactor
 from vimsim import clock
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.service.session_manager import Session
+from vimsim.managed.storage.datastore_files import apply_recorded
 from vimsim.soap import encode
 from vimsim.soap.fault import fault
 from vimsim.state.journal import Journal
@@ -54,6 +59,7 @@ log = logging.getLogger(__name__)
 
 FORMAT = 1
 JOURNAL_NAME = 'journal'
+UPLOADS = 'uploads'       # DIR/uploads/N: the content of upload N
 READ = re.compile(r'(Retrieve|Query|Find|Has|Fetch|Lookup|Get|Is|Check|Validate|Read|List'
                   r'|Browse|Estimate|Compute|Recommend|CurrentTime)([A-Z]|$)')
 XSI = 'http://www.w3.org/2001/XMLSchema-instance'
@@ -81,6 +87,7 @@ class Persistence:
         self.server = server
         os.makedirs(directory, exist_ok=True)
         self.journal = Journal(os.path.join(directory, JOURNAL_NAME))
+        self.uploads = os.path.join(directory, UPLOADS)
         self._records = self.journal.records()
         self._context = None       # None, REPLAYING, STEP, or the events a live call posted
         self._last_step = 0        # sequence number of the last model timer set
@@ -153,6 +160,10 @@ class Persistence:
                     self._diverged(header, 'no such timer was set')
                 else:
                     step.function(*step.args)
+            elif kind == 'file':
+                content = header.get('content')
+                apply_recorded(self.server, header['datastore'], header['path'],
+                               os.path.join(self.uploads, content) if content else None)
             elif kind == 'event':
                 event = self._decode_event(body)
                 self.server.event_manager.post_event(event, user=event.userName,
@@ -283,6 +294,20 @@ class Persistence:
         endpoint = self.server.endpoint
         return endpoint._fault(encode.encoder_for(self.server.schema, endpoint.api_version),
                                unwritable(failure.value))
+
+    # -- datastore files -----------------------------------------------------------
+    def file_changed(self, response, ds, relative, uploaded=None):
+        """Journal a /folder change: `uploaded` (the file now at `relative`
+        on `ds`, kept by a hard link) or, without it, a deletion. Returns
+        `response` once the record is durable (a Deferred until then)."""
+        header = {'kind': 'file', 't': clock.microseconds(), 'ids': self._ids(),
+                  'datastore': ds.ref.value, 'path': relative}
+        if uploaded is not None:
+            os.makedirs(self.uploads, exist_ok=True)
+            header['content'] = '%d-%s' % (header['t'], os.urandom(4).hex())
+            os.link(uploaded, os.path.join(self.uploads, header['content']))
+        self.journal.append(header)
+        return self.journal.when_durable(response)
 
     # -- events --------------------------------------------------------------------
     def event_posted(self, event):

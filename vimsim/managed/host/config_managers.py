@@ -12,6 +12,8 @@ that object is the member.
 """
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import refs
+from vimsim.soap.encode import freeze
+from vimsim.soap.fault import NotFound, fault
 
 # HostConfigManager field -> (managed type, vCenter moid prefix, ESX moid)
 CONFIG_MANAGERS = (
@@ -71,41 +73,11 @@ def _props(host):
         'HostDatastoreSystem': {
             'datastore': lambda: refs(host.datastores),
             'capabilities': host.datastore_capabilities},
-        'HostNetworkSystem': {
-            'capabilities': host.net_capabilities,
-            'networkInfo': host.network_info,
-            'offloadCapabilities': host.offload_capabilities,
-            'dnsConfig': host.dns_config,
-            'ipRouteConfig': host.ip_route_config,
-            'consoleIpRouteConfig': lambda: None},
-        'HostStorageSystem': {
-            'storageDeviceInfo': host.storage_device_info,
-            'fileSystemVolumeInfo': host.file_system_volume_info,
-            'systemFile': lambda: ['/var/log/vmware/hostd.log']},
-        'HostFirewallSystem': {'firewallInfo': host.firewall_info},
-        'OptionManager': {'setting': host.options, 'supportedOption': host.option_defs},
-        'HostServiceSystem': {'serviceInfo': host.service_info},
-        'HostDateTimeSystem': {'dateTimeInfo': host.date_time_info},
-        'HostVirtualNicManager': {'info': host.virtual_nic_manager_info},
-        'HostCpuSchedulerSystem': {
-            'hyperthreadInfo': lambda: T.HostHyperThreadScheduleInfo(
-                available=False, active=False, config=True)},
         'HostVMotionSystem': {
-            'netConfig': lambda: T.HostVMotionNetConfig(candidateVnic=host.vnics()),
-            'ipConfig': lambda: T.HostIpConfig(dhcp=False, ipAddress=host.ip,
-                                               subnetMask='255.255.0.0')},
-        'HostAutoStartManager': {'config': host.autostart_config},
-        'HostSnmpSystem': {
-            'configuration': lambda: T.HostSnmpConfigSpec(enabled=False, port=161,
-                                                          readOnlyCommunities=[], trapTargets=[]),
-            'limits': lambda: T.HostSnmpSystemAgentLimits(
-                maxReadOnlyCommunities=10, maxTrapDestinations=10, maxCommunityLength=64,
-                maxBufferSize=1500, capability='COMPLETE')},
+            'netConfig': lambda: host.config.vmotion.netConfig,
+            'ipConfig': lambda: host.config.vmotion.ipConfig},
         'HostHealthStatusSystem': {'runtime': host.health_runtime},
         'HostPciPassthruSystem': {'pciPassthruInfo': lambda: []},
-        'HostPowerSystem': {
-            'capability': lambda: host.config.powerSystemCapability,
-            'info': lambda: host.config.powerSystemInfo},
         'HostAuthenticationManager': {
             'info': lambda: T.HostAuthenticationManagerInfo(
                 authConfig=[T.HostLocalAuthenticationInfo(enabled=True)]),
@@ -115,12 +87,6 @@ def _props(host):
         'HostVsanSystem': {
             'config': lambda: T.VsanHostConfigInfo(enabled=False, hostSystem=host.ref)},
         'HostAccessManager': {'lockdownMode': lambda: 'lockdownDisabled'},
-        'HostCertificateManager': {
-            'certificateInfo': lambda: T.HostCertificateManagerCertificateInfo(
-                kind='Machine', issuer='O=VMware, C=US, CN=vimsim CA', subject=(
-                    'CN=%s' % host.dns_config().hostName), status='good',
-                notBefore=host.boot_time, notAfter=host.boot_time.replace(
-                    year=host.boot_time.year + 5))},
         'CryptoManagerHostKMS': {'enabled': lambda: False},
         'UserDirectory': {'domainList': lambda: []},
         'HostGraphicsManager': {
@@ -128,6 +94,34 @@ def _props(host):
         'HostCacheConfigurationManager': {'cacheConfigurationInfo': lambda: [
             T.HostCacheConfigurationInfo(key=ds.ref, swapSize=0) for ds in host.datastores]},
     }
+
+
+_shared = {}     # id(schema) -> {key: frozen data object}
+
+
+def shared(server, key, build):
+    """A read-only data object every host shows alike (a catalogue entry in
+    one of its few states), built once per schema and frozen, so that
+    encoders write it once: a host's catalogues are most of its `config`."""
+    cache = _shared.setdefault(id(server.schema), {})
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = freeze(build())
+    return found
+
+
+def catalogue_entry(catalogue, key):
+    """The entry of a host catalogue (a ruleset, a service) that a method
+    names by key: NotFound for a key the host does not have."""
+    entry = catalogue.get(key)
+    if entry is None:
+        raise NotFound('The object or item referred to could not be found.')
+    return entry
+
+
+def host_config_fault(message):
+    """HostConfigFault: hostd refuses a configuration change."""
+    return fault('HostConfigFault', message)
 
 
 class HostManagerObject(ManagedObject):
@@ -145,3 +139,9 @@ class HostManagerObject(ManagedObject):
         if table is not None and name in table:
             return table[name]()
         return super().read(name, ctx)
+
+    def report(self, *names):
+        """Report a change of this manager's properties `names`, which the
+        host's `config` also shows."""
+        self.changed(*names)
+        self.host.changed('config')

@@ -11,11 +11,11 @@ vSwitch0 portgroup of that name backs.
 import uuid as uuid_module
 
 from vimsim import clock
-from vimsim.managed.admin.license_manager import EVAL_KEY
+from vimsim.managed.admin.license_manager import license_manager
 from vimsim.managed.base import Registry
 from vimsim.managed.host.connect_spec import check_host_connect
-from vimsim.managed.host.host_system import HostSystem
-from vimsim.managed.network.network import Network
+from vimsim.managed.host.host_network_system import standard_network
+from vimsim.managed.host.host_system import NUM_CPU_PKGS, HostSystem
 from vimsim.managed.storage.datastore import Datastore, vmfs_uuid
 from vimsim.soap.fault import fault
 
@@ -89,29 +89,16 @@ def add_local_datastore(host, datacenter):
     return ds
 
 
-def vm_network(datacenter):
-    """The datacenter's standard "VM Network", made when it has none."""
-    for network in datacenter.networks:
-        if network.type_name == 'Network' and network.name == VM_NETWORK:
-            return network
-    folder = datacenter.network_folder
-    network = Network(datacenter.server, datacenter.server.objects.next_id('network-'),
-                      VM_NETWORK, folder)
-    folder.changed('childEntity')
-    datacenter.networks.append(network)
-    datacenter.changed('network')
-    return network
-
-
 def check_new_host(server, spec, license=None):
     """A HostConnectSpec for a host to add, checked as vCenter checks it;
-    returns the host name. AlreadyConnected when this vCenter has it; a
-    license key other than the evaluation one is none this vCenter holds."""
+    returns the host name. AlreadyConnected when this vCenter has it;
+    InvalidArgument when `license` is not a key this vCenter holds that the
+    new host may be given (LicenseAssignmentManager's rules)."""
     name = spec.hostName
     check_host_connect(spec, name, spec.sslThumbprint)
-    if license and license != EVAL_KEY:
-        raise fault('InvalidArgument', 'A specified parameter was not correct: license',
-                    invalidProperty='license')
+    if license:
+        license_manager(server).assignment_manager.check_assignment(
+            None, 'HostSystem', name, NUM_CPU_PKGS, license, argument='license')
     if host_named(server, name) is not None:
         raise fault('AlreadyConnected', "The host '%s' is already managed by this vCenter "
                     'Server.' % name, name=name)
@@ -121,14 +108,17 @@ def check_new_host(server, spec, license=None):
     return name
 
 
-def join(task, name, compute_resource, datacenter, connected):
+def join(task, name, compute_resource, datacenter, connected, license=None):
     """Make the host `name` in `compute_resource` of `datacenter` (after
-    check_new_host) and post vCenter's events for it."""
+    check_new_host), licensed with `license` if given, and post vCenter's
+    events for it."""
     server = compute_resource.server
     host = create_host(server, name, compute_resource, clock.now(),
                        system_uuid=host_uuid(name))
+    if license:
+        license_manager(server).assignment_manager.assign(host.ref.value, license)
     add_local_datastore(host, datacenter)
-    network = vm_network(datacenter)
+    network = standard_network(datacenter, VM_NETWORK)
     attach_networks(host, [network])
     network.changed('host')
     compute_resource.changed('host', 'summary', 'summaryEx', 'datastore', 'network')

@@ -3,7 +3,8 @@
 Primary state: name, index (from which the management IP and MACs derive),
 system uuid, SSL thumbprint, boot time, connection and power state,
 maintenance mode, its compute resource, and the lists of VMs, datastores and
-networks placed on it. `summary`, `runtime`, `config`,
+networks placed on it, and its network configuration (`netconfig`,
+host_network_system.py). `summary`, `runtime`, `config`,
 `licensableResource` and the quick stats are computed on read; the hardware
 description, identical for every simulated host but its uuid, is shared.
 """
@@ -18,12 +19,23 @@ from vimsim.managed.host.advanced_options import HostAdvancedOptions
 from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
 from vimsim.managed.host.config_managers import CONFIG_MANAGERS, HostManagerObject
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
+from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
+from vimsim.managed.host.host_boot_device_system import HostBootDeviceSystem
+from vimsim.managed.host.host_certificate_manager import HostCertificateManager
+from vimsim.managed.host.host_cpu_scheduler_system import HostCpuSchedulerSystem
+from vimsim.managed.host.host_firewall_system import HostFirewallSystem
+from vimsim.managed.host.host_image_config_manager import HostImageConfigManager
+from vimsim.managed.host.host_local_account_manager import HostLocalAccountManager
+from vimsim.managed.host.host_network_system import HostNetworkState, HostNetworkSystem
+from vimsim.managed.host.host_power_system import HostPowerSystem
+from vimsim.managed.host.host_service_system import HostServiceSystem
+from vimsim.managed.host.host_storage_system import HostStorageSystem
+from vimsim.managed.host.host_virtual_nic_manager import (HostVirtualNicManager,
+                                                          manager_info, vmotion_info)
+from vimsim.managed.host.snmp_system import HostSnmpAgent
 from vimsim.managed.host.vsan_system import HostVsanSystem
-from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
-from vimsim.managed.network.network import host_nsx_network_info
 from vimsim.managed.service.service_instance import about_info
-from vimsim.managed.storage.datastore import LOCAL_DISK
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
 from vimsim.managed.vm.provisioning import invalid_argument, unregister_vm
 from vimsim.schema import MoRef
@@ -39,11 +51,8 @@ NUM_CPU_CORES = 2
 NUM_CPU_THREADS = 2
 MEMORY_SIZE = 4294430720
 BUS_HZ = 66666666
-NUM_NICS = 2
 NUM_HBAS = 3
 ESX_BUILD = '24022510'
-LOCAL_DISK_UUID = '0000000000766d686261303a303a30'
-LOCAL_DISK_BLOCKS = 2147483648    # 1 TiB of 512-byte blocks
 SYSTEM_RESOURCES_KEY = 'host/'
 # vSphere's VM memory overhead table, fitted (MB): base, per MB of VM memory, per extra vCPU
 OVERHEAD_BASE_MB = 18.4
@@ -56,12 +65,6 @@ def mgmt_ip(index):
     """The vmk0 address of the host with this index: 10.0.x.y from 10.0.0.11."""
     n = index + 11
     return '10.0.%d.%d' % (n // 250, n % 250)
-
-
-def host_mac(index, nic):
-    """MACs of a host's physical NICs and vmk0: 00:0c:29 (ESXi in a VM)."""
-    n = (index << 4) | nic
-    return '00:0c:29:%02x:%02x:%02x' % ((n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff)
 
 
 def _description(T, key, label, summary):
@@ -101,6 +104,7 @@ class HostSystem(ManagedEntity):
         self.datastores = []
         self.networks = []
         self.maintenance = False
+        self.netconfig = HostNetworkState(self)
         self._browser = HostDatastoreBrowser(
             server, browser_moid or 'datastoreBrowser-%s' % moid, self.datastores)
         self.managers = build_config_managers(self)
@@ -140,7 +144,7 @@ class HostSystem(ManagedEntity):
         return T.HostHardwareInfo(
             systemInfo=self._system_info(),
             cpuPowerManagementInfo=T.HostCpuPowerManagementInfo(
-                currentPolicy='Balanced', hardwareSupport=''),
+                currentPolicy=self.managers['powerSystem'].policy.label, hardwareSupport=''),
             cpuInfo=T.HostCpuInfo(numCpuPackages=NUM_CPU_PKGS, numCpuCores=NUM_CPU_CORES,
                                   numCpuThreads=NUM_CPU_THREADS, hz=CPU_HZ),
             cpuPkg=pkgs, memorySize=MEMORY_SIZE,
@@ -178,11 +182,7 @@ class HostSystem(ManagedEntity):
             inMaintenanceMode=self.maintenance, inQuarantineMode=False,
             bootTime=self.boot_time,
             healthSystemRuntime=self.health_runtime(),
-            networkRuntimeInfo=T.HostRuntimeInfoNetworkRuntimeInfo(
-                netStackInstanceRuntimeInfo=[T.HostRuntimeInfoNetStackInstanceRuntimeInfo(
-                    netStackInstanceKey='defaultTcpipStack', state='active',
-                    vmknicKeys=[vnic.device for vnic in self.vnics()],
-                    maxNumberOfConnections=11000, currentIpV6Enabled=True)]),
+            networkRuntimeInfo=self.netconfig.runtime_info(),
             hostMaxVirtualDiskCapacity=68169720922112, cryptoState='incapable',
             stateEncryption=T.HostRuntimeInfoStateEncryptionInfo(protectionMode='none'))
 
@@ -224,11 +224,12 @@ class HostSystem(ManagedEntity):
                 otherIdentifyingInfo=self._identifying(T), memorySize=MEMORY_SIZE,
                 cpuModel=CPU_MODEL, cpuMhz=CPU_MHZ, numCpuPkgs=NUM_CPU_PKGS,
                 numCpuCores=NUM_CPU_CORES, numCpuThreads=NUM_CPU_THREADS,
-                numNics=NUM_NICS, numHBAs=NUM_HBAS),
+                numNics=len(self.netconfig.link_speeds), numHBAs=NUM_HBAS),
             runtime=self.runtime,
             config=T.HostConfigSummary(
-                name=self.name, port=443, product=self.about(), vmotionEnabled=False,
-                faultToleranceEnabled=False,
+                name=self.name, port=443, product=self.about(),
+                vmotionEnabled=bool(self.netconfig.selected.get('vmotion')),
+                faultToleranceEnabled=bool(self.netconfig.selected.get('faultToleranceLogging')),
                 sslThumbprint=self.ssl_thumbprint),
             quickStats=self.quick_stats(), overallStatus=self.overallStatus,
             rebootRequired=False, managementServerIp=None if self.server.esx else '127.0.0.1',
@@ -264,164 +265,7 @@ class HostSystem(ManagedEntity):
                 reservation=0, expandableReservation=False, limit=-1,
                 shares=T.SharesInfo(shares=163840, level='normal'))))
 
-    # -- network configuration --------------------------------------------------
-    def pnics(self):
-        T = self.T
-        return [T.PhysicalNic(
-            key='key-vim.host.PhysicalNic-vmnic%d' % i, device='vmnic%d' % i,
-            pci='0000:0%d:00.0' % (i + 11), driver='nvmxnet3', driverVersion='2.0.0.30',
-            firmwareVersion='',
-            linkSpeed=T.PhysicalNicLinkInfo(speedMb=10000, duplex=True),
-            validLinkSpecification=[T.PhysicalNicLinkInfo(speedMb=10000, duplex=True)],
-            spec=T.PhysicalNicSpec(linkSpeed=T.PhysicalNicLinkInfo(speedMb=10000, duplex=True),
-                                   enableEnhancedNetworkingStack=False,
-                                   ensInterruptEnabled=False),
-            wakeOnLanSupported=False, mac=host_mac(self.index, i),
-            vmDirectPathGen2Supported=False, resourcePoolSchedulerAllowed=True,
-            autoNegotiateSupported=False, enhancedNetworkingStackSupported=False,
-            ensInterruptSupported=False)
-            for i in range(NUM_NICS)]
-
-    def _policy(self, T, full=True):
-        if not full:
-            return T.HostNetworkPolicy(security=T.HostNetworkSecurityPolicy(),
-                                       nicTeaming=T.HostNicTeamingPolicy(
-                                           failureCriteria=T.HostNicFailureCriteria()),
-                                       offloadPolicy=T.HostNetOffloadCapabilities(),
-                                       shapingPolicy=T.HostNetworkTrafficShapingPolicy())
-        return T.HostNetworkPolicy(
-            security=T.HostNetworkSecurityPolicy(allowPromiscuous=False, macChanges=False,
-                                                 forgedTransmits=False),
-            nicTeaming=T.HostNicTeamingPolicy(
-                policy='loadbalance_srcid', reversePolicy=True, notifySwitches=True,
-                rollingOrder=False,
-                failureCriteria=T.HostNicFailureCriteria(
-                    checkSpeed='minimum', speed=10, checkDuplex=False, fullDuplex=False,
-                    checkErrorPercent=False, percentage=0, checkBeacon=False),
-                nicOrder=T.HostNicOrderPolicy(activeNic=['vmnic0'], standbyNic=[])),
-            offloadPolicy=T.HostNetOffloadCapabilities(csumOffload=True, tcpSegmentation=True,
-                                                       zeroCopyXmit=True),
-            shapingPolicy=T.HostNetworkTrafficShapingPolicy(enabled=False))
-
-    def portgroup_names(self):
-        names = ['VM Network', 'Management Network']
-        return names
-
-    def vnics(self):
-        T = self.T
-        return [T.HostVirtualNic(
-            device='vmk0', key='key-vim.host.VirtualNic-vmk0', portgroup='Management Network',
-            spec=T.HostVirtualNicSpec(
-                ip=T.HostIpConfig(dhcp=False, ipAddress=self.ip, subnetMask='255.255.0.0'),
-                mac=host_mac(self.index, 15), mtu=1500, tsoEnabled=True,
-                netStackInstanceKey='defaultTcpipStack', systemOwned=False),
-            port='key-vim.host.PortGroup.Port-%d' % 33554436)]
-
-    def network_info(self):
-        T = self.T
-        opaque_switches, opaque_networks, nsx_node = host_nsx_network_info(self)
-        names = self.portgroup_names()
-        vswitch = T.HostVirtualSwitch(
-            name='vSwitch0', key='key-vim.host.VirtualSwitch-vSwitch0', numPorts=2560,
-            numPortsAvailable=2560 - 4 - sum(1 for vm in self.vms if vm.power_state == 'poweredOn'),
-            mtu=1500, portgroup=['key-vim.host.PortGroup-%s' % n for n in names],
-            pnic=['key-vim.host.PhysicalNic-vmnic0'],
-            spec=T.HostVirtualSwitchSpec(
-                numPorts=128,
-                bridge=T.HostVirtualSwitchBondBridge(
-                    nicDevice=['vmnic0'],
-                    beacon=T.HostVirtualSwitchBeaconConfig(interval=1),
-                    linkDiscoveryProtocolConfig=T.LinkDiscoveryProtocolConfig(
-                        protocol='cdp', operation='listen')),
-                policy=self._policy(T), mtu=1500))
-        portgroups = []
-        for name in names:
-            ports = []
-            if name == 'Management Network':
-                ports = [T.HostPortGroupPort(key='key-vim.host.PortGroup.Port-33554436',
-                                             mac=[host_mac(self.index, 15)], type='host')]
-            portgroups.append(T.HostPortGroup(
-                key='key-vim.host.PortGroup-%s' % name, port=ports,
-                vswitch='key-vim.host.VirtualSwitch-vSwitch0',
-                computedPolicy=self._policy(T),
-                spec=T.HostPortGroupSpec(name=name, vlanId=0, vswitchName='vSwitch0',
-                                         policy=self._policy(T, full=False))))
-        return T.HostNetworkInfo(
-            vswitch=[vswitch], portgroup=portgroups, pnic=self.pnics(), vnic=self.vnics(),
-            dnsConfig=self.dns_config(), ipRouteConfig=self.ip_route_config(),
-            ipV6Enabled=True, atBootIpV6Enabled=True,
-            netStackInstance=[T.HostNetStackInstance(
-                key='defaultTcpipStack', name='defaultTcpipStack',
-                dnsConfig=self.dns_config(), ipRouteConfig=self.ip_route_config(),
-                requestedMaxNumberOfConnections=11000, congestionControlAlgorithm='newreno',
-                ipV6Enabled=True)],
-            opaqueSwitch=opaque_switches or None, opaqueNetwork=opaque_networks or None,
-            nsxTransportNodeId=nsx_node)
-
-    def dns_config(self):
-        T = self.T
-        host_name = 'localhost' if self.server.esx else self.name.lower().replace('_', '-')
-        return T.HostDnsConfig(dhcp=False, hostName=host_name, domainName='localdomain',
-                               address=['10.0.0.2'], searchDomain=['localdomain'])
-
-    def ip_route_config(self):
-        return self.T.HostIpRouteConfig(defaultGateway='10.0.0.1', gatewayDevice='vmk0')
-
-    def net_capabilities(self):
-        return self.T.HostNetCapabilities(
-            canSetPhysicalNicLinkSpeed=True, supportsNicTeaming=True,
-            nicTeamingPolicy=['loadbalance_ip', 'loadbalance_srcmac', 'loadbalance_srcid',
-                              'failover_explicit'],
-            supportsVlan=True, usesServiceConsoleNic=False, supportsNetworkHints=True,
-            maxPortGroupsPerVswitch=512, vswitchConfigSupported=True, vnicConfigSupported=True,
-            ipRouteConfigSupported=True, dnsConfigSupported=True, dhcpOnVnicSupported=True,
-            ipV6Supported=True, backupNfcNiocSupported=True)
-
-    def offload_capabilities(self):
-        return self.T.HostNetOffloadCapabilities(csumOffload=True, tcpSegmentation=True,
-                                                 zeroCopyXmit=True)
-
-    def virtual_nic_manager_info(self):
-        T = self.T
-        vnic = self.vnics()[0]
-        configs = []
-        for nic_type in ('management', 'vmotion', 'faultToleranceLogging', 'vSphereReplication',
-                         'vSphereReplicationNFC', 'vSphereProvisioning', 'vsan'):
-            selected = ['%s.key-vim.host.VirtualNic-vmk0' % nic_type] \
-                if nic_type == 'management' else []
-            configs.append(T.VirtualNicManagerNetConfig(
-                nicType=nic_type, multiSelectAllowed=True, candidateVnic=[vnic],
-                selectedVnic=selected))
-        return T.HostVirtualNicManagerInfo(netConfig=configs)
-
     # -- storage configuration --------------------------------------------------
-    def storage_device_info(self):
-        T = self.T
-        hbas = [T.HostBlockHba(key='key-vim.host.BlockHba-vmhba0', device='vmhba0', bus=3,
-                               status='unknown', model='PVSCSI SCSI Controller',
-                               driver='pvscsi', pci='0000:03:00.0', storageProtocol='scsi'),
-                T.HostBlockHba(key='key-vim.host.BlockHba-vmhba1', device='vmhba1', bus=0,
-                               status='unknown', model='PIIX4 for 430TX/440BX/MX IDE Controller',
-                               driver='vmkata', pci='0000:00:07.1', storageProtocol='scsi'),
-                T.HostBlockHba(key='key-vim.host.BlockHba-vmhba64', device='vmhba64', bus=0,
-                               status='unknown', model='PIIX4 for 430TX/440BX/MX IDE Controller',
-                               driver='vmkata', pci='0000:00:07.1', storageProtocol='scsi')]
-        disk = T.HostScsiDisk(
-            deviceName='/vmfs/devices/disks/%s' % LOCAL_DISK, deviceType='disk',
-            key='key-vim.host.ScsiDisk-%s' % LOCAL_DISK_UUID, uuid=LOCAL_DISK_UUID,
-            canonicalName=LOCAL_DISK, displayName='Local VMware Disk (%s)' % LOCAL_DISK,
-            lunType='disk', vendor='VMware  ', model='Virtual disk    ', revision='2.0 ',
-            scsiLevel=6, serialNumber='unavailable', queueDepth=1024,
-            operationalState=['ok'],
-            capabilities=T.ScsiLunCapabilities(updateDisplayNameSupported=True),
-            vStorageSupport='vStorageUnsupported', protocolEndpoint=False,
-            perenniallyReserved=False, clusteredVmdkSupported=False,
-            capacity=T.HostDiskDimensionsLba(blockSize=512, block=LOCAL_DISK_BLOCKS),
-            devicePath='/vmfs/devices/disks/%s' % LOCAL_DISK, ssd=True, localDisk=True,
-            emulatedDIXDIFEnabled=False, scsiDiskType='native512')
-        return T.HostStorageDeviceInfo(hostBusAdapter=hbas, scsiLun=[disk],
-                                       softwareInternetScsiEnabled=False)
-
     def file_system_volume_info(self):
         T = self.T
         return T.HostFileSystemVolumeInfo(
@@ -437,124 +281,38 @@ class HostSystem(ManagedEntity):
             nfsMountCreationRequired=True, nfsMountCreationSupported=True,
             localDatastoreSupported=False, vmfsExtentExpansionSupported=True)
 
-    # -- services, firewall, time ----------------------------------------------
-    def service_info(self):
-        T = self.T
-        services = [('DCUI', 'Direct Console UI', True, 'on', []),
-                    ('TSM', 'ESXi Shell', False, 'off', []),
-                    ('TSM-SSH', 'SSH', False, 'off', ['sshServer']),
-                    ('lbtd', 'Load-Based Teaming Daemon', True, 'on', []),
-                    ('ntpd', 'NTP Daemon', False, 'off', ['ntpClient']),
-                    ('sfcbd-watchdog', 'CIM Server', False, 'on', ['CIMHttpServer', 'CIMHttpsServer']),
-                    ('vmsyslogd', 'Syslog Server', True, 'on', []),
-                    ('vpxa', 'VMware vCenter Agent', not self.server.esx, 'on', ['vpxHeartbeats'])]
-        return T.HostServiceInfo(service=[
-            T.HostService(key=key, label=label, required=False, uninstallable=False,
-                          running=running, ruleset=rulesets, policy=policy,
-                          sourcePackage=T.HostServiceSourcePackage(
-                              sourcePackageName='esx-base', description='This VIB contains all of the base functionality of vSphere ESXi.'))
-            for key, label, running, policy, rulesets in services])
-
-    def firewall_info(self):
-        T = self.T
-        rulesets = [('CIMHttpServer', 'CIM Server', 5988, 'inbound', 'sfcbd-watchdog', True),
-                    ('CIMHttpsServer', 'CIM Secure Server', 5989, 'inbound', 'sfcbd-watchdog', True),
-                    ('dhcp', 'DHCP Client', 68, 'inbound', None, True),
-                    ('dns', 'DNS Client', 53, 'outbound', None, True),
-                    ('ntpClient', 'NTP Client', 123, 'outbound', 'ntpd', False),
-                    ('sshServer', 'SSH Server', 22, 'inbound', 'TSM-SSH', False),
-                    ('vSphereClient', 'vSphere Web Client', 443, 'inbound', None, True),
-                    ('vpxHeartbeats', 'VMware vCenter Agent', 902, 'outbound', 'vpxa', True)]
-        return T.HostFirewallInfo(
-            defaultPolicy=T.HostFirewallDefaultPolicy(incomingBlocked=True, outgoingBlocked=True),
-            ruleset=[T.HostFirewallRuleset(
-                key=key, label=label, required=False,
-                rule=[T.HostFirewallRule(port=port, direction=direction, portType='dst',
-                                         protocol='udp' if key in ('dhcp', 'ntpClient') else 'tcp')],
-                service=service, enabled=enabled,
-                allowedHosts=T.HostFirewallRulesetIpList(allIp=True),
-                userControllable=True, ipListUserConfigurable=True)
-                for key, label, port, direction, service, enabled in rulesets])
-
-    def date_time_info(self):
-        T = self.T
-        return T.HostDateTimeInfo(
-            timeZone=T.HostDateTimeSystemTimeZone(key='UTC', name='UTC', description='UTC',
-                                                  gmtOffset=0),
-            systemClockProtocol='ntp', ntpConfig=T.HostNtpConfig(server=[], configFile=[]),
-            enabled=False, disableEvents=False, disableFallback=False, inFallbackState=False,
-            serviceSync=False)
-
-    def autostart_config(self):
-        T = self.T
-        return T.HostAutoStartManagerConfig(
-            defaults=T.AutoStartDefaults(enabled=False, startDelay=120, stopDelay=120,
-                                         waitForHeartbeat=False, stopAction='PowerOff'),
-            powerInfo=[])
-
-    def options(self):
-        T = self.T
-        return [T.OptionValue(key='Annotations.WelcomeMessage', value=''),
-                T.OptionValue(key='Config.HostAgent.log.level', value='info'),
-                T.OptionValue(key='Config.HostAgent.plugins.solo.enableMob', value=False),
-                T.OptionValue(key='Misc.HostName', value=self.dns_config().hostName),
-                T.OptionValue(key='UserVars.SuppressShellWarning', value=Long(0)),
-                T.OptionValue(key='UserVars.HostClientCEIPOptIn', value=Long(2))]
-
-    def option_defs(self):
-        T = self.T
-        return [T.OptionDef(key='Annotations.WelcomeMessage', label='Welcome message',
-                            summary='The welcome message displayed on the DCUI',
-                            optionType=T.StringOption(valueIsReadonly=False, defaultValue='')),
-                T.OptionDef(key='Config.HostAgent.log.level', label='Log level',
-                            summary='Logging level of the host agent',
-                            optionType=T.StringOption(valueIsReadonly=False, defaultValue='info')),
-                T.OptionDef(key='Config.HostAgent.plugins.solo.enableMob', label='Enable MOB',
-                            summary='Enable the managed object browser',
-                            optionType=T.BoolOption(valueIsReadonly=False, supported=True,
-                                                    defaultValue=False)),
-                T.OptionDef(key='Misc.HostName', label='Host name', summary='Host name',
-                            optionType=T.StringOption(valueIsReadonly=True, defaultValue='localhost')),
-                T.OptionDef(key='UserVars.SuppressShellWarning', label='Suppress shell warning',
-                            summary='Do not show warnings for enabled local and remote shell access',
-                            optionType=T.LongOption(valueIsReadonly=False, min=0, max=1,
-                                                    defaultValue=0)),
-                T.OptionDef(key='UserVars.HostClientCEIPOptIn', label='CEIP opt-in',
-                            summary='Whether or not to opt-in for CEIP',
-                            optionType=T.LongOption(valueIsReadonly=False, min=0, max=2,
-                                                    defaultValue=0))]
-
     # -- config ----------------------------------------------------------------
     @property
     def config(self):
         T = self.T
         principal = 'root'
+        managers = self.managers
         return T.HostConfigInfo(
             host=self.ref, product=self.about(),
-            hyperThread=T.HostHyperThreadScheduleInfo(available=False, active=False, config=True),
-            storageDevice=self.storage_device_info(),
+            hyperThread=managers['cpuScheduler'].hyperthreadInfo,
+            storageDevice=managers['storageSystem'].storageDeviceInfo,
             fileSystemVolume=self.file_system_volume_info(),
             systemFile=['/var/log/vmware/hostd.log'],
-            network=self.network_info(),
-            vmotion=T.HostVMotionInfo(
-                netConfig=T.HostVMotionNetConfig(candidateVnic=self.vnics()),
-                ipConfig=T.HostIpConfig(dhcp=False, ipAddress=self.ip, subnetMask='255.255.0.0')),
-            virtualNicManagerInfo=self.virtual_nic_manager_info(),
-            capabilities=self.net_capabilities(),
+            network=self.netconfig.info(),
+            vmotion=vmotion_info(self),
+            virtualNicManagerInfo=manager_info(self),
+            capabilities=self.netconfig.capabilities(),
             datastoreCapabilities=self.datastore_capabilities(),
-            offloadCapabilities=self.offload_capabilities(),
-            service=self.service_info(), firewall=self.firewall_info(),
-            autoStart=self.autostart_config(),
-            option=self.options(), optionDef=self.option_defs(),
+            offloadCapabilities=self.netconfig.offload_capabilities(),
+            service=managers['serviceSystem'].serviceInfo,
+            firewall=managers['firewallSystem'].firewallInfo,
+            autoStart=managers['autoStartManager'].config,
+            option=managers['advancedOption'].setting,
+            optionDef=managers['advancedOption'].supportedOption,
             datastorePrincipal=principal,
             systemResources=self.systemResources,
-            dateTimeInfo=self.date_time_info(),
+            dateTimeInfo=managers['dateTimeSystem'].dateTimeInfo,
             flags=T.HostFlagInfo(backgroundSnapshotsEnabled=self.background_snapshots),
             adminDisabled=False, lockdownMode='lockdownDisabled',
             featureVersion=[T.HostFeatureVersionInfo(key='faultTolerance',
                                                      value='vFT:7.0;vSMP-FT:7.0')],
-            powerSystemCapability=T.PowerSystemCapability(availablePolicy=POWER_POLICIES(T)),
-            powerSystemInfo=T.PowerSystemInfo(currentPolicy=POWER_POLICIES(T)[1]),
+            powerSystemCapability=managers['powerSystem'].capability,
+            powerSystemInfo=managers['powerSystem'].info,
             wakeOnLanCapable=False, domainList=[], graphicsInfo=[], sharedPassthruGpuTypes=[])
 
 
@@ -596,11 +354,12 @@ class HostSystem(ManagedEntity):
     def _powered_on_vms(self):
         return [vm for vm in self.vms if vm.power_state == 'poweredOn']
 
-    def _when_vacated(self, timeout, blockers, then):
+    def _when_vacated(self, task, timeout, blockers, then):
         """A Deferred of `then()` once `blockers()` is empty, as vCenter's
         maintenance and standby tasks wait for VMs to be moved or powered
-        off: Timedout after `timeout` seconds (none when <= 0); cancelling it
-        (CancelTask) stops the wait."""
+        off (the task is `waiting` meanwhile): Timedout after `timeout`
+        seconds (none when <= 0); cancelling it (CancelTask) stops the wait."""
+        task.waiting = True
         deadline = clock.seconds() + timeout if timeout and timeout > 0 else None
         pending = []
 
@@ -653,7 +412,7 @@ class HostSystem(ManagedEntity):
             if self.maintenance:
                 raise invalid_state()
             task.post_event('EnteringMaintenanceModeEvent', self)
-            return self._when_vacated(timeout, blockers, lambda: enter(task))
+            return self._when_vacated(task, timeout, blockers, lambda: enter(task))
         return run_task(ctx, self, 'EnterMaintenanceMode_Task', work, cancelable=True)
 
     def ExitMaintenanceMode_Task(self, ctx, timeout):
@@ -726,6 +485,7 @@ class HostSystem(ManagedEntity):
             self._check_power_operation(force)
             self._power_off_vms(task)
             self.boot_time = clock.now()
+            self.netconfig.ipv6_enabled = self.netconfig.ipv6_at_boot
             self.state_changed(vms_too=True)
         return run_task(ctx, self, 'RebootHost_Task', work)
 
@@ -758,7 +518,7 @@ class HostSystem(ManagedEntity):
                 raise invalid_state()
             blockers = (lambda: list(self.vms)) if evacuatePoweredOffVms else \
                 self._powered_on_vms
-            return self._when_vacated(timeoutSec, blockers, lambda: standby(task))
+            return self._when_vacated(task, timeoutSec, blockers, lambda: standby(task))
         return run_task(ctx, self, 'PowerDownHostToStandBy_Task', work, cancelable=True)
 
     def PowerUpHostFromStandBy_Task(self, ctx, timeoutSec):
@@ -878,7 +638,7 @@ class HostSystem(ManagedEntity):
             ds.changed('host', 'summary')
             if not ds.hosts and not ds.vms:
                 _destroy_ref(self.server, ds.browser)
-                _drop_entity(ds)
+                ds.leave_inventory()
         for network in list(self.networks):
             network.hosts.remove(self)
             dvs = getattr(network, 'dvs', None)
@@ -887,7 +647,7 @@ class HostSystem(ManagedEntity):
                 dvs.changed()
             network.changed('host', 'summary')
             if network.type_name == 'Network' and not network.hosts and not network.vms:
-                _drop_entity(network)
+                network.leave_inventory()
         compute = self.compute_resource
         compute.hosts.remove(self)
         compute.changed('host', 'summary', 'summaryEx', 'datastore', 'network')
@@ -907,30 +667,6 @@ def _destroy_ref(server, ref):
         obj.destroy()
 
 
-def _drop_entity(entity):
-    """Take an entity out of its folder (and its datacenter's lists) and the registry."""
-    folder = entity.parent_object()
-    if folder is not None and hasattr(folder, 'remove_child'):
-        folder.remove_child(entity)
-        folder.changed('childEntity')
-    datacenter = datacenter_of(entity.server, entity)
-    for name in ('datastores', 'networks'):
-        held = getattr(datacenter, name, [])
-        if entity in held:
-            held.remove(entity)
-            datacenter.changed(name[:-1])
-    entity.destroy()
-
-
-def POWER_POLICIES(T):
-    return [T.HostPowerPolicy(key=1, name='PowerPolicy.static.name', shortName='static',
-                              description='PowerPolicy.static.description'),
-            T.HostPowerPolicy(key=2, name='PowerPolicy.dynamic.name', shortName='dynamic',
-                              description='PowerPolicy.dynamic.description'),
-            T.HostPowerPolicy(key=3, name='PowerPolicy.low.name', shortName='low',
-                              description='PowerPolicy.low.description'),
-            T.HostPowerPolicy(key=4, name='PowerPolicy.custom.name', shortName='custom',
-                              description='PowerPolicy.custom.description')]
 
 
 _capabilities = {}
@@ -1000,8 +736,11 @@ def _host_capability(server):
 
 
 # the config managers that answer methods, by managed type
-MANAGER_CLASSES = {cls.type_name: cls for cls in (HostAdvancedOptions, HostDateTimeSystem,
-                                                 HostVsanSystem)}
+MANAGER_CLASSES = {cls.type_name: cls for cls in (
+    HostAdvancedOptions, HostDateTimeSystem, HostVsanSystem, HostFirewallSystem,
+    HostServiceSystem, HostAutoStartManager, HostLocalAccountManager, HostPowerSystem,
+    HostCpuSchedulerSystem, HostBootDeviceSystem, HostImageConfigManager, HostSnmpAgent,
+    HostCertificateManager, HostStorageSystem, HostNetworkSystem, HostVirtualNicManager)}
 
 
 def build_config_managers(host):
@@ -1022,6 +761,8 @@ def build_config_managers(host):
             moid = '%s-%s' % (prefix, number)
         existing = server.objects.get(MoRef(type_name, moid))
         if existing is not None:
+            if getattr(existing, 'host', False) is None:   # ESX's own, made before the host
+                existing.host = host
             managers[field] = existing
             continue
         cls = MANAGER_CLASSES.get(type_name, HostManagerObject)

@@ -343,7 +343,7 @@ class ClusterComputeResource(ComputeResource):
 
         def work(task):
             name = check_new_host(server, spec, license)
-            return join(task, name, self, datacenter_of(server, self), asConnected)
+            return join(task, name, self, datacenter_of(server, self), asConnected, license)
         return run_task(ctx, self, 'AddHost_Task', work)
 
     def MoveInto_Task(self, ctx, host):

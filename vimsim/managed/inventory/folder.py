@@ -401,7 +401,7 @@ class Folder(ManagedEntity):
             ResourcePool(server, server.objects.next_id('resgroup-'), 'Resources', compute,
                          compute)
             self.changed('childEntity')
-            join(task, name, compute, datacenter_of(server, self), addConnected)
+            join(task, name, compute, datacenter_of(server, self), addConnected, license)
             return compute
         return run_task(ctx, self, 'AddStandaloneHost_Task', work)
 

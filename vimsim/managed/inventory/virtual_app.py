@@ -36,6 +36,7 @@ from vimsim.managed.entity import refs
 from vimsim.managed.inventory.cluster_config import merged
 from vimsim.managed.inventory.resource_pool import ResourcePool
 from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.vm.power_sequence import start_vm, stop_vm
 from vimsim.managed.vm.provisioning import (check_name, detach_vm, host_usable, invalid_argument,
                                             is_a, pick_host, resolve_argument, unregister_vm)
 from vimsim.managed.vm.vm_task import invalid_state
@@ -441,13 +442,8 @@ class VirtualApp(ResourcePool):
                     continue
                 if isinstance(member, VirtualApp):
                     member.start(task)
-                elif member.power_state != 'poweredOn':
-                    member._check_host_for_power()
-                    resuming = member.power_state == 'suspended'
-                    task.post_event('VmResumingEvent' if resuming else 'VmStartingEvent',
-                                    member)
-                    member.set_power_state('poweredOn')
-                    task.post_event('VmPoweredOnEvent', member)
+                else:
+                    start_vm(member, task.post_event)
         self.suspended = False
         self.changed('summary')
 
@@ -460,17 +456,7 @@ class VirtualApp(ResourcePool):
                     if action != 'none':
                         member.stop(task, force, suspend)
                     continue
-                if member.power_state != 'poweredOn' or action == 'none':
-                    continue
-                if action == 'suspend':
-                    task.post_event('VmSuspendingEvent', member)
-                    member.set_power_state('suspended')
-                    task.post_event('VmSuspendedEvent', member)
-                else:
-                    task.post_event('VmGuestShutdownEvent' if action == 'guestShutdown'
-                                    else 'VmStoppingEvent', member)
-                    member.set_power_state('poweredOff')
-                    task.post_event('VmPoweredOffEvent', member)
+                stop_vm(member, action, task.post_event)
         self.suspended = suspend
         self.changed('summary')
 

@@ -17,16 +17,17 @@ datacenter / computeResource / host / vm / ds / net / dvs arguments from the
 entity, fullFormattedMessage from the catalog's fullFormat) and keeps the event
 in a bounded store that QueryEvents and the collectors read, newest first.
 """
-import collections
 import re
 
 from vimsim.managed.manager import Manager, element, manager_type, words
+from vimsim.managed.monitoring.bounded_log import BoundedLog, approximate_size
 from vimsim.managed.monitoring.history_collector import (EventHistoryCollector, EventMatcher,
                                                          argument_refs, check_entity_filter)
 from vimsim.managed.monitoring.task import now, task_manager
 from vimsim.soap.fault import InvalidArgument
 
 EVENT_LIMIT = 100000     # events kept (vCenter keeps its event table for event.maxAge days)
+EVENT_BYTES = 200 << 20  # and about this much of them (what clients post has no size of its own)
 QUERY_LIMIT = 1000       # QueryEvents answers at most this many
 _PLACEHOLDER = re.compile(r'\{([^{}]+)\}')
 
@@ -246,6 +247,12 @@ EXTENDED = {
         'Virtual machine restarted by vSphere HA', 'warning',
         'vSphere HA restarted virtual machine {vm.name} on host {host.name} in cluster '
         '{computeResource.name}'),
+    'esx.audit.ssh.enabled': ('SSH enabled', 'info', 'SSH access has been enabled.'),
+    'esx.audit.ssh.disabled': ('SSH disabled', 'info', 'SSH access has been disabled.'),
+    'esx.audit.shell.enabled': ('ESXi Shell enabled', 'info',
+                                'The ESXi command line shell has been enabled.'),
+    'esx.audit.shell.disabled': ('ESXi Shell disabled', 'info',
+                                 'The ESXi command line shell has been disabled.'),
     'com.vmware.sso.LoginSuccess': (
         'Login success', 'info', 'Successful login {userName} from {client} at {timestamp} '
         'in SSO'),
@@ -357,7 +364,7 @@ class EventManager(Manager):
         self._described = {}
         self.categories = {d.key: d.category for d in info if d.key != 'EventEx'}
         self.formats = {d.key: d.fullFormat for d in info if d.key != 'EventEx'}
-        self.events = collections.deque(maxlen=EVENT_LIMIT)   # oldest first
+        self.events = BoundedLog(EVENT_LIMIT, EVENT_BYTES)   # oldest first
         self.collectors = set()        # live EventHistoryCollectors
         self._last_key = 0
         server.event_manager = self
@@ -447,7 +454,7 @@ class EventManager(Manager):
             event.template = bool(getattr(vm, 'template', False))
         if not event.fullFormattedMessage:
             event.fullFormattedMessage = self.format_message(event)
-        self.events.append(event)
+        self.events.append(event, approximate_size(event))
         self.latestEvent = event
         self.changed('latestEvent')
         for collector in list(self.collectors):

@@ -394,8 +394,13 @@ class EventHistoryCollector(HistoryCollector):
         super().__init__(ctx, manager, spec, page)
 
     def offer(self, event):
-        """A new event was posted: keep it if it matches."""
+        """A new event was posted: keep it if it matches, and let go of what
+        the manager's store no longer holds (its bounds apply here too)."""
         self.matcher.scope.forget()
+        oldest = self.manager.events.oldest()
+        items = self._items
+        while items and items[0][0] < oldest.key:
+            items.popleft()
         if self.matcher.matches(event):
             self._items.append((event.key, event))
             self.changed('latestPage')

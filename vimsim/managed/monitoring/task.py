@@ -87,6 +87,9 @@ class Task(ExtensibleManagedObject):
         self._work = None
         self._pending = None      # the DelayedCall of the next step
         self._running = None      # the Deferred of work in progress
+        # its work waits on the model (VMs to leave a host, say), as long as
+        # other calls or its own timeout decide
+        self.waiting = False
         self.finished_at = None   # the manager's clock when it finished
         self.external = False     # made by CreateTask: an extension drives it
 

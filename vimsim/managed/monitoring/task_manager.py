@@ -24,6 +24,7 @@ import collections
 import copy
 
 from vimsim.managed.manager import Manager, element, manager_type, words
+from vimsim.managed.monitoring.bounded_log import BoundedLog, approximate_size
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.monitoring.history_collector import TaskHistoryCollector, check_entity_filter
 from vimsim.managed.monitoring.task import QUEUED, Task, esx_task_id, now
@@ -36,6 +37,7 @@ KEEP_SECONDS = 600          # a finished Task stays readable this long
 KEEP_COMPLETED = 10000      # ... unless more finished Tasks than this are kept,
 MIN_COMPLETED_LIFETIME = 60  # ... and never less than this (config.task.minCompletedLifetime)
 HISTORY_LIMIT = 10000       # TaskInfos kept for task history collectors
+HISTORY_BYTES = 100 << 20   # and about this much of them (results clients set have no size)
 
 # Entity task methods every ManagedEntity type inherits, and how vCenter
 # names the type in their labels.
@@ -130,7 +132,7 @@ class TaskManager(Manager):
         self.recentTask = []
         # simulated running time per method, milliseconds ('*': every task)
         self.durations = dict(getattr(server.options, 'task_duration', None) or {})
-        self.history = collections.deque(maxlen=HISTORY_LIMIT)   # (serial, TaskInfo)
+        self.history = BoundedLog(HISTORY_LIMIT, HISTORY_BYTES)   # (serial, TaskInfo)
         self.collectors = set()            # live TaskHistoryCollectors
         # how long finished tasks stay recent, and readable (see the module's notes)
         self.recent_seconds, self.recent_completed = RECENT_SECONDS, RECENT_COMPLETED
@@ -197,7 +199,7 @@ class TaskManager(Manager):
         task = Task(self, moid, info, entity if _is_entity(self.server, entity) else None)
         info.task = task.ref
         task.serial = self._serial
-        self.history.append((task.serial, info))
+        task.history_cell = self.history.append((task.serial, info), approximate_size(info))
         self.recentTask.append(task.ref)
         self.changed('recentTask')
         if task.entity_object is not None:
@@ -218,6 +220,7 @@ class TaskManager(Manager):
         if task.finished_at is not None:
             return
         task.finished_at = self.clock.seconds()
+        self.history.resize(task.history_cell, approximate_size(task.info))   # with its result
         self._recent_done.append(task)
         self._kept_done.append(task)
         self.sweep()

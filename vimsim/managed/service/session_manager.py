@@ -9,6 +9,7 @@ import collections
 import hashlib
 import os
 import time
+import urllib.parse
 import uuid
 from datetime import datetime, timezone
 
@@ -21,6 +22,11 @@ from vimsim.users import read_users
 
 COOKIE_NAME = 'vmware_soap_session'
 CLONE_TICKET_SECONDS = 300
+MAX_SERVICE_TICKETS = 10000   # generic service tickets alive at once (oldest go first)
+# SessionManagerHttpServiceRequestSpecMethod -> the HTTP method a service ticket allows
+HTTP_METHODS = {'httpOptions': 'OPTIONS', 'httpGet': 'GET', 'httpHead': 'HEAD',
+                'httpPost': 'POST', 'httpPut': 'PUT', 'httpDelete': 'DELETE',
+                'httpTrace': 'TRACE', 'httpConnect': 'CONNECT'}
 _NOT_OWNED = object()
 
 
@@ -140,6 +146,7 @@ class SessionManager(ManagedObject):
         self.sessions = {}          # key -> Session
         self._by_cookie = {}        # cookie -> Session
         self._clone_tickets = {}    # ticket -> (Session, expiry)
+        self._service_tickets = {}  # ticket -> (user, HTTP method or None, path?query, expiry)
         self.defaultLocale = 'en'
         self.supportedLocaleList = ['en', 'de', 'es', 'fr', 'ja', 'ko', 'zh_CN', 'zh_TW']
         self.messageLocaleList = list(self.supportedLocaleList)
@@ -174,6 +181,7 @@ class SessionManager(ManagedObject):
         self._by_cookie[session.cookie] = session
         ctx.session = session
         self._post_login(session)
+        self.changed('sessionList')
         return session
 
     def _events(self):
@@ -224,6 +232,7 @@ class SessionManager(ManagedObject):
     def _end(self, session):
         if session.key in self.sessions:
             self._post_logout(session)
+            self.changed('sessionList')
         self.sessions.pop(session.key, None)
         self._by_cookie.pop(session.cookie, None)
         for ticket, (owner, _) in list(self._clone_tickets.items()):
@@ -253,10 +262,14 @@ class SessionManager(ManagedObject):
         anyone with a non-empty name and password (vcsim's default), the
         -username/-password pair, or an account of the -users file. A locked
         account is refused whatever the password (vCenter answers the same
-        InvalidLogin); only failures of the file's accounts count."""
-        if self.accounts is None:
+        InvalidLogin); only failures of the file's accounts count. On ESX a
+        local account with a password (HostLocalAccountManager) must give it."""
+        local = getattr(self.server, 'local_accounts', None)
+        account = local.login_account(user) if local is not None else None
+        if account is None and self.accounts is None:
             return user if self._credentials_ok(user, password) else None
-        account = self.accounts.get((user or '').casefold())
+        if account is None:
+            account = self.accounts.get((user or '').casefold())
         if account is None or self.lockout.locked(account.key):
             return None
         if password != account.password:
@@ -310,6 +323,51 @@ class SessionManager(ManagedObject):
         if source is None or time.monotonic() > expiry or source.key not in self.sessions:
             raise fault('InvalidLogin', 'Cannot complete login due to an invalid clone ticket.')
         return self._start(ctx, source.user, source.info.locale).info
+
+    def AcquireGenericServiceTicket(self, ctx, spec):
+        """A one-use ticket for one HTTP request (the `vmware_cgi_ticket`
+        cookie): that method (any when unset) on that URL's path and query."""
+        types = self.server.schema.types
+        if not isinstance(spec, types['SessionManagerHttpServiceRequestSpec'].cls):
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        try:
+            parsed = urllib.parse.urlsplit(spec.url or '')
+        except ValueError:
+            raise InvalidArgument('spec.url') from None
+        if not parsed.path.startswith('/'):
+            raise InvalidArgument('spec.url')
+        now = time.monotonic()
+        tickets = self._service_tickets
+        while tickets:          # oldest first: drop the expired, and past the cap the oldest
+            oldest = next(iter(tickets))
+            if tickets[oldest][3] >= now and len(tickets) < MAX_SERVICE_TICKETS:
+                break
+            del tickets[oldest]
+        ticket = hashlib.sha1(os.urandom(32)).hexdigest()
+        method = HTTP_METHODS.get(spec.method) if spec.method else None
+        if spec.method and method is None:
+            raise InvalidArgument('spec.method')
+        target = parsed.path + ('?' + parsed.query if parsed.query else '')
+        self._service_tickets[ticket] = (ctx.session.user, method, target,
+                                         now + CLONE_TICKET_SECONDS)
+        return types['SessionManagerGenericServiceTicket'].cls(id=ticket)
+
+    def use_service_ticket(self, ticket, method, target):
+        """The user of a ticket good for this HTTP request (it is used up),
+        None when there is no such ticket."""
+        found = self._service_tickets.get(ticket)
+        if found is None:
+            return None
+        user, allowed, granted, expiry = found
+        if expiry < time.monotonic() or (allowed is not None and allowed != method) \
+                or granted != target:
+            return None
+        del self._service_tickets[ticket]
+        return user
+
+    def check_credentials(self, user, password):
+        """The user name these credentials log in as (HTTP Basic), None to refuse."""
+        return self._authenticate(user, password)
 
     def SetLocale(self, ctx, locale):
         if locale not in self.supportedLocaleList:

@@ -16,6 +16,7 @@ a vim fault, which goes to the update's missingSet) destroys that filter and
 tells its owner, and never reaches another session's call.
 """
 import bisect
+import collections
 import copy
 import itertools
 import logging
@@ -50,6 +51,12 @@ class ChangeHub:
         self.filters = {}        # PropertyFilter -> None, in creation order
         self._watchers = {}      # ref -> {PropertyFilter: None}: the filters reporting it
         self._structural = {}    # the filters a change of the inventory's shape concerns
+        # what the live traversals follow: property name -> filters, and the
+        # managed types of what those properties hold -> filters (see object_added)
+        self._traversed_names = collections.Counter()
+        self._traversed_types = collections.Counter()
+        self._starts = collections.Counter()     # refs filters start from
+        self._reaches = {}       # type name -> whether some traversal can reach it
         self._marked = {}        # the filters with changes to evaluate at the next flush
         self._reshaped = False   # the inventory's shape changed since the last flush
         self._pending = False
@@ -59,13 +66,26 @@ class ChangeHub:
         self.filters[property_filter] = None
         if property_filter.traverses or property_filter.views:
             self._structural[property_filter] = None
+        self._count(property_filter, 1)
+
+    def _count(self, property_filter, step):
+        """Add (step 1) or take away (-1) what a filter's traversal follows."""
+        for counter, keys in ((self._traversed_names, property_filter.traversed_names),
+                              (self._traversed_types, property_filter.traversed_types),
+                              (self._starts, property_filter.start_refs)):
+            for key in keys:
+                counter[key] += step
+                if counter[key] <= 0:
+                    del counter[key]
+        self._reaches.clear()
 
     def remove(self, property_filter):
         """Stop evaluating a filter now; a filter that watched many objects
         leaves the per-object index a time slice per reactor turn, so that a
         logout of many large filters never holds the reactor (meanwhile it is
         marked, and skipped, like any filter no longer live)."""
-        self.filters.pop(property_filter, None)
+        if self.filters.pop(property_filter, False) is not False:
+            self._count(property_filter, -1)
         self._structural.pop(property_filter, None)
         self._marked.pop(property_filter, None)
         refs = list(property_filter.baseline)
@@ -90,20 +110,36 @@ class ChangeHub:
         for property_filter in self._watchers.get(obj.ref, ()):
             property_filter.mark(obj.ref, names)
             self._marked[property_filter] = None
-        if names is None or not STRUCTURE.isdisjoint(names):
+        if names is None or not STRUCTURE.isdisjoint(names) or (
+                self._traversed_names and not self._traversed_names.keys().isdisjoint(names)):
             self._reshaped = True
         self._schedule()
 
     def object_added(self, obj):
-        self._reshaped = True
-        self._schedule()
+        """An object came: the shape changed if views may list it (an entity)
+        or a traversal may reach it directly. Anything else (a task, a
+        collector, a view) is reached only through a property of an object
+        already there, whose change is reported as such."""
+        if self._reachable(obj):
+            self._reshaped = True
+            self._schedule()
 
     def object_removed(self, obj):
         for property_filter in self._watchers.get(obj.ref, ()):
             property_filter.reselect = True
             self._marked[property_filter] = None
-        self._reshaped = True
+        if obj.ref in self._starts or self._reachable(obj):
+            self._reshaped = True
         self._schedule()
+
+    def _reachable(self, obj):
+        type_name = obj.type_name
+        known = self._reaches.get(type_name)
+        if known is None:
+            managed = obj.server.schema.managed[type_name]
+            known = self._reaches[type_name] = managed.is_a('ManagedEntity') or any(
+                managed.is_a(held) for held in self._traversed_types)
+        return known
 
     def _schedule(self):
         if not self._pending and self.filters:
@@ -129,6 +165,41 @@ class ChangeHub:
                 updated[property_filter.state] = None
         for state in updated:
             state.settle()
+
+
+def _traversed(schema, spec):
+    """The property names a spec's TraversalSpecs follow, and the managed
+    types what those properties hold may be. A container or inventory view's
+    `view` lists entities (what ManagedEntity covers); an unknown path may hold
+    anything."""
+    names, types = set(), set()
+    pending = [selection for o in spec.objectSet for selection in o.selectSet or ()]
+    while pending:
+        selection = pending.pop()
+        path = getattr(selection, 'path', None)
+        if path is None:        # a SelectionSpec naming a TraversalSpec found elsewhere
+            continue
+        pending.extend(selection.selectSet or ())
+        names.add(path.partition('.')[0])
+        held = _held_type(schema, selection.type, path)
+        types.add('ManagedEntity' if held is None and path == 'view' else held or 'ManagedObject')
+    return names, types
+
+
+def _held_type(schema, type_name, path):
+    """The managed type a property path's references are declared to hold:
+    None for `view` (whose declared type is ManagedObject) and for paths the
+    schema does not know."""
+    managed = schema.managed.get(type_name)
+    if managed is None or path == 'view':
+        return None
+    head, _, rest = path.partition('.')
+    field = managed.property_map.get(head)
+    while field is not None and rest:
+        data_type = schema.types.get(field.type)
+        head, _, rest = rest.partition('.')
+        field = data_type.field_map.get(head) if data_type is not None else None
+    return field.mo_type if field is not None else None
 
 
 def _fingerprint(encoder, value, field):
@@ -171,6 +242,8 @@ class PropertyFilter(ManagedObject):
         self.encoder = encode.encoder_for(ctx.server.schema, ctx.version)
         self.serial = next(_serials)
         self.traverses = any(o.selectSet for o in spec.objectSet)
+        self.start_refs = {o.obj for o in spec.objectSet} if self.traverses else set()
+        self.traversed_names, self.traversed_types = _traversed(ctx.server.schema, spec)
         self.baseline = {}       # ref -> {path: fingerprint or {key: fingerprint}}
         self.paths = {}          # ref -> [path]
         self.missing = []

@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types, refs
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
+from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.storage.datastore_files import loose_usage, renamed_path, touched
 
 TiB = 1 << 40
 BLOCK_SIZE_MB = 1
@@ -50,8 +52,9 @@ class Datastore(ManagedEntity):
         return '/vmfs/volumes/%s' % self.vmfs_uuid
 
     def usage(self):
-        """(committed, uncommitted) bytes of every VM file on this datastore."""
-        committed = uncommitted = 0
+        """(committed, uncommitted) bytes of every file on this datastore:
+        its VMs' (as the model has them) and the others' (as on disk)."""
+        committed, uncommitted = loose_usage(self)
         for vm in self.vms:
             c, u = vm.storage_usage(self)
             committed += c
@@ -67,6 +70,37 @@ class Datastore(ManagedEntity):
     def overhead(self):
         """What VMFS itself uses (metadata, .sf files): about 1.5 GB + 0.1%."""
         return 1536 * 1024 * 1024 + self.capacity // 1000
+
+    def rename(self, task, new_name):
+        """Rename_Task's work; every file name that names the datastore follows
+        (VMs' backings and settings, unregistered VMs, files kept loose)."""
+        old = self.name
+        result = super().rename(task, new_name)
+        if self.name != old:
+            store = getattr(self.server, 'unregistered_vms', {})
+            for path in [p for p in store if renamed_path(p, old, self.name) != p]:
+                store[renamed_path(path, old, self.name)] = store.pop(path)
+            loose = self.__dict__.get('loose_files') or {}
+            self.loose_files = {renamed_path(k, old, self.name): v for k, v in loose.items()}
+            for obj in list(self.server.objects) + list(store.values()):
+                follow = getattr(obj, 'datastore_renamed', None)
+                if follow is not None:
+                    follow(old, self.name)
+        return result
+
+    def RenameDatastore(self, ctx, newName):
+        """Rename_Task's rename, as a plain call (its event outside any task chain)."""
+        self.rename(_CallEvents(ctx), newName)
+
+    def RefreshDatastore(self, ctx):
+        """Count the free space again from the files."""
+        touched(self)
+
+    def RefreshDatastoreStorageInfo(self, ctx):
+        """Count the free space and each VM's usage here again."""
+        touched(self)
+        for vm in self.vms:
+            vm.changed('storage', 'layoutEx', 'summary')
 
     def Destroy_Task(self, ctx):
         return self.destroy_unused(ctx, lambda: self.vms)
@@ -133,6 +167,16 @@ class Datastore(ManagedEntity):
                                  congestionThreshold=30, percentOfPeakThroughput=90,
                                  statsCollectionEnabled=False, reservationEnabled=True,
                                  statsAggregationDisabled=False)
+
+
+class _CallEvents:
+    """What `rename` posts its event through when no task runs it."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+
+    def post_event(self, type_name, entity, **fields):
+        return event_manager(self.ctx.server).post(type_name, entity, ctx=self.ctx, **fields)
 
 
 LOCAL_DISK = 'mpx.vmhba0:C0:T0:L0'

@@ -112,10 +112,13 @@ def datastore_problems(host, datastores):
             for ds in datastores if ds is not None and ds not in host.datastores]
 
 
-def network_problems(vm, host):
-    """The VM's NICs whose network `host` does not see."""
+def network_problems(vm, host, rebacked=()):
+    """The VM's NICs whose network `host` does not see (but for the NIC keys
+    in `rebacked`, which a request gives new backings)."""
     found = []
     for nic in vm_nics(vm):
+        if nic.key in rebacked:
+            continue
         network = vm._nic_network(nic)
         if network is not None and network not in host.networks:
             label = nic.deviceInfo.label if nic.deviceInfo is not None else ''
@@ -133,7 +136,7 @@ def source_problems(vm):
     return [host_usable(vm.host)]
 
 
-def placement_problems(vm, host, pool, tests, datastores=None, running=True):
+def placement_problems(vm, host, pool, tests, datastores=None, running=True, rebacked=()):
     """Every fault of the `tests` groups (CheckTestType values) for `vm` on
     `host` in `pool` with its files on `datastores` (default: where they
     are), `running` there or not, in vCenter's order of checking."""
@@ -150,11 +153,11 @@ def placement_problems(vm, host, pool, tests, datastores=None, running=True):
     if DATASTORE_TESTS in tests and host is not None:
         found.extend(datastore_problems(host, datastores or vm.datastore_objects()))
     if NETWORK_TESTS in tests and host is not None:
-        found.extend(network_problems(vm, host))
+        found.extend(network_problems(vm, host, rebacked))
     return found
 
 
-def migration_problems(vm, host, pool, datastores=None, tests=TEST_TYPES):
+def migration_problems(vm, host, pool, datastores=None, tests=TEST_TYPES, rebacked=()):
     """What refuses moving `vm` to `host` and `pool` (MigrateVM_Task,
     RelocateVM_Task): a running VM needs host and pool admission there; a
     powered-off one only a usable host; the host it is already on is not
@@ -162,12 +165,13 @@ def migration_problems(vm, host, pool, datastores=None, tests=TEST_TYPES):
     if host is vm.host:
         tests = [test for test in tests if test != HOST_TESTS]
     return placement_problems(vm, host, pool, tests, datastores,
-                              running=vm.power_state == 'poweredOn')
+                              running=vm.power_state == 'poweredOn', rebacked=rebacked)
 
 
-def check_migration(vm, host, pool, datastores):
-    """Raise the first reason `vm` cannot move to `host`, `pool`, `datastores`."""
-    problems = migration_problems(vm, host, pool, datastores)
+def check_migration(vm, host, pool, datastores, rebacked=()):
+    """Raise the first reason `vm` cannot move to `host`, `pool`, `datastores`
+    (the NICs of `rebacked` get new backings)."""
+    problems = migration_problems(vm, host, pool, datastores, rebacked=rebacked)
     if problems:
         raise problems[0]
 

@@ -9,11 +9,10 @@ and datastore lists (`vm` of hosts, pools, datastores, networks), the folder's
 """
 import re
 
+from vimsim.managed.entity import check_name  # noqa: F401 (provisioning's checks include it)
 from vimsim.managed.vm.guest_os import GUEST_FAMILY
 from vimsim.soap.fault import fault
 
-NAME_MAX = 80
-NAME_ESCAPES = (('%', '%25'), ('/', '%2f'), ('\\', '%5c'))
 
 # guest families customization supports (vCenter: UncustomizableGuest otherwise)
 LINUX_GUESTS = ('linuxGuest',)
@@ -40,17 +39,6 @@ def resolve_argument(ctx, ref, type_name, argument):
 def invalid_argument(name):
     return fault('InvalidArgument', 'A specified parameter was not correct: %s' % name,
                  invalidProperty=name)
-
-
-def check_name(name, entity=None):
-    """vCenter's entity-name rules: InvalidName when empty or longer than 80
-    characters; '%', '/' and '\\' are escaped. Returns the stored name."""
-    if not name or len(name) > NAME_MAX:
-        raise fault('InvalidName', "The name '%s' is invalid." % (name or ''), name=name or '',
-                    entity=entity.ref if entity is not None else None)
-    for char, escaped in NAME_ESCAPES:
-        name = name.replace(char, escaped)
-    return name
 
 
 def _duplicate(server, folder, name, exclude=None):

@@ -9,13 +9,16 @@ VMs (flags, power ops, controllers, capability) are built once and shared;
 treat them as read-only.
 """
 import copy
+import posixpath
 import re
 import uuid as uuid_module
 from datetime import datetime, timezone
 
 from vimsim import clock
-from vimsim.managed.entity import ManagedEntity, data_types
+from vimsim.managed.entity import NAME_MAX, ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.storage.datastore_files import (descriptor_named, files_in, renamed_path,
+                                                    touched)
 from vimsim.managed.vm.admission import (check_migration, check_power_on,
                                          check_reservation_change, datastore_problems,
                                          network_problems)
@@ -31,6 +34,7 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization
                                             unregistered)
 from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
+from vimsim.managed.vm.vm_files import sync_files
 from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, invalid_power_state, invalid_state,
                                        vm_task)
 from vimsim.schema import MoRef
@@ -139,6 +143,32 @@ class VirtualMachine(ManagedEntity):
 
     def view_children(self):
         return ()
+
+    def sync_files(self):
+        """Write the VM's files to its datastores (the namespace's hook)."""
+        sync_files(self)
+
+    def datastore_renamed(self, old, new):
+        """Datastore `old` is called `new` now: the VM's file names that name
+        it (its and its snapshots' device backings, file settings) follow."""
+        lists = [self._devices or ()] + [snap.devices() or () for snap in
+                                         (self.snapshot_tree.all() if self.snapshot_tree else ())]
+        followed = False
+        for devices in lists:
+            for device in devices:
+                backing = getattr(device, 'backing', None)
+                while backing is not None:
+                    name = getattr(backing, 'fileName', None)
+                    if name and renamed_path(name, old, new) != name:
+                        backing.fileName = renamed_path(name, old, new)
+                        followed = True
+                    backing = getattr(backing, 'parent', None)
+        for key, value in (self.settings or {}).items():
+            if renamed_path(value, old, new) != value:
+                self.settings[key] = renamed_path(value, old, new)
+                followed = True
+        if followed or self.datastore_object.name == new:
+            self.report_changed('config', 'layout', 'layoutEx', 'storage', 'summary')
 
     # -- links -------------------------------------------------------------------
     @property
@@ -775,6 +805,7 @@ class VirtualMachine(ManagedEntity):
         """Report the VM's properties `names` and what rolls up from it (host,
         pool, cluster quick stats; datastore usage)."""
         self.changed(*names)
+        sync_files(self)
         self.host.changed('summary', 'licensableResource')
         compute = self.host.compute_resource
         if compute is not None:
@@ -977,6 +1008,9 @@ class VirtualMachine(ManagedEntity):
         if self.snapshot_tree is not None:
             self.snapshot_tree.destroy_all()
         self.destroy()
+        sync_files(self, gone=not keep_files)
+        for ds in datastores:      # kept files now count as the datastore's own
+            touched(ds)
 
     def Destroy_Task(self, ctx):
         def work(task):
@@ -1228,11 +1262,13 @@ class VirtualMachine(ManagedEntity):
                                  'layout', 'storage', 'guestHeartbeatStatus')
         return clone
 
-    def _check_access(self, host, datastore):
+    def _check_access(self, host, datastore, rebacked=()):
         """The fault vCenter gives when `host` cannot run this VM from
         `datastore`: the datastore not mounted there, or a connected NIC's
-        network absent (vm/admission.py's rules)."""
-        problems = datastore_problems(host, [datastore]) + network_problems(self, host)
+        network absent (but for the NICs in `rebacked`, whose new backing the
+        request's deviceChange checks): vm/admission.py's rules."""
+        problems = datastore_problems(host, [datastore]) + \
+            network_problems(self, host, rebacked)
         if problems:
             raise problems[0]
 
@@ -1312,8 +1348,10 @@ class VirtualMachine(ManagedEntity):
                 elif backing is not None and hasattr(backing, 'fileName'):
                     backing.fileName = new_file
                     backing.datastore = datastore.ref
-                    if hasattr(backing, 'parent'):
+                    if hasattr(backing, 'parent'):      # a full clone's disk is whole
                         backing.parent = None
+                    if getattr(backing, 'deltaDiskFormat', None):
+                        backing.deltaDiskFormat = None
                     if hasattr(backing, 'uuid'):
                         backing.uuid = clone._uuid('6000C29%d' % disk_index)
                 if hasattr(device, 'diskObjectId'):
@@ -1367,16 +1405,58 @@ class VirtualMachine(ManagedEntity):
                     raise _invalid_argument('spec.pool')
                 bound = target.compute_resource.pool
             target_pool = None if self.template else bound
-            check_migration(self, target, target_pool, [target_ds])
+            check_migration(self, target, target_pool, [target_ds], rebacked={
+                c.device.key for c in spec.deviceChange if c.device is not None})
+            devices = self.T.VirtualMachineConfigSpec(deviceChange=spec.deviceChange)
+            if spec.deviceChange:
+                # checked against the destination before anything moves
+                _ConfigPlan(self, ctx, devices, False, host=target).validate()
+            disk_homes = self._disk_locators(ctx, spec.disk, target)
             if folder is not None:
-                if 'VirtualMachine' not in folder.childType:
+                if 'VirtualMachine' not in folder.childType or getattr(
+                        target_pool, 'type_name', '') == 'VirtualApp':
                     raise fault('NotSupported', 'The operation is not supported on the object.')
                 check_unique(server, folder, self.name, exclude=self)
             hot = self.power_state == 'poweredOn' and target is not self.host
             self._move_with_events(task, target_pool, target, target_ds, folder, hot,
                                    'VmBeingRelocatedEvent', 'VmRelocatedEvent')
+            for disk, home in disk_homes:
+                self._rehome_disk(disk, self.server.objects.get(disk.backing.datastore), home)
+            if disk_homes:
+                self.devices_changed()
+            if spec.deviceChange:
+                self.apply_config_spec(ctx, devices)
             return None
+        for name in ('service', 'cryptoSpec', 'profile'):
+            if getattr(spec, name, None):
+                raise fault('NotSupported', 'The operation is not supported on the object: '
+                            'spec.%s.' % name)
+        if spec.diskMoveType == 'createNewChildDiskBacking':
+            raise _invalid_argument('spec.diskMoveType')     # a clone's choice only
+        if (spec.diskMoveType or '').startswith('moveAll') and spec.datastore is not None \
+                and self.linked_parent is not None:
+            # copying a linked clone's shared parents is not simulated: say so
+            raise fault('NotSupported', 'The operation is not supported on the object: '
+                        'spec.diskMoveType.')
         return vm_task(ctx, self, 'RelocateVM_Task', work)
+
+    def _disk_locators(self, ctx, locators, host):
+        """RelocateSpec.disk as [(disk, datastore)]: each names one of this
+        VM's disks and a datastore `host` mounts (InvalidArgument otherwise)."""
+        disks = {disk.key: disk for disk in self.disks()}
+        out = []
+        for index, locator in enumerate(locators or ()):
+            disk = disks.get(locator.diskId)
+            if disk is None:
+                raise _invalid_argument('spec.disk[%d].diskId' % index)
+            datastore = resolve_argument(ctx, locator.datastore, 'Datastore',
+                                         'spec.disk[%d].datastore' % index)
+            if datastore not in host.datastores:
+                raise fault('DatastoreNotWritableOnHost', "The datastore '%s' is not accessible "
+                            'on the host.' % datastore.name, datastore=datastore.ref,
+                            name=datastore.name, host=host.ref)
+            out.append((disk, datastore))
+        return out
 
     def MigrateVM_Task(self, ctx, priority, pool=None, host=None, state=None):
         server = self.server
@@ -1452,14 +1532,9 @@ class VirtualMachine(ManagedEntity):
         """Move the VM: pool, host, home datastore (its files and disks follow)."""
         if pool is not self.pool:
             old = self.pool
-            if self in old.vms:
-                old.vms.remove(self)
-            old.changed('vm', 'summary', 'runtime')
-            pool.vms.append(self)
-            self.pool = pool
-            adopt_into_vapp(pool, self)
-            pool.changed('vm', 'summary', 'runtime')
-            self.changed('resourcePool')
+            pool.take_vm(self)     # a vApp left or entered changes parent and parentVApp
+            old.changed('summary', 'runtime')
+            pool.changed('summary', 'runtime')
         if host is not self.host:
             old = self.host
             if self in old.vms:
@@ -1473,21 +1548,11 @@ class VirtualMachine(ManagedEntity):
             self.changed('runtime', 'summary', 'environmentBrowser')
         if datastore is not self.datastore_object:
             old = self.datastore_object
-            old_prefix = '[%s] ' % old.name
-            new_prefix = '[%s] ' % datastore.name
             self.datastore_object = datastore
             devices = getattr(self, '_devices', None)
             if devices is not None:
                 for disk in self.disks():
-                    backing = disk.backing
-                    # the VM's own files move; a linked clone's parents stay
-                    chain = backing_chain(backing)
-                    own = [b for b in chain if (b.fileName or '').startswith(
-                        old_prefix + self.file_name + '/')] or chain[-1:]
-                    for b in own:
-                        if (b.fileName or '').startswith(old_prefix):
-                            b.fileName = new_prefix + b.fileName[len(old_prefix):]
-                        b.datastore = datastore.ref
+                    self._rehome_disk(disk, old, datastore)
                 self.devices_changed()
             else:
                 if self in old.vms:
@@ -1504,6 +1569,20 @@ class VirtualMachine(ManagedEntity):
             folder.add_child(self)
             folder.changed('childEntity')
             self.changed('parent')
+
+    def _rehome_disk(self, disk, old, datastore):
+        """Move one disk's files from datastore `old` to `datastore`: the VM's
+        own files move; a linked clone's parents stay where they are."""
+        if old is datastore or old is None:
+            return
+        old_prefix, new_prefix = '[%s] ' % old.name, '[%s] ' % datastore.name
+        chain = backing_chain(disk.backing)
+        own = [b for b in chain if (b.fileName or '').startswith(
+            old_prefix + self.file_name + '/')] or chain[-1:]
+        for b in own:
+            if (b.fileName or '').startswith(old_prefix):
+                b.fileName = new_prefix + b.fileName[len(old_prefix):]
+            b.datastore = datastore.ref
 
     # -- snapshots --------------------------------------------------------------------------
     def CreateSnapshot_Task(self, ctx, name, description=None, memory=False, quiesce=False):
@@ -1805,8 +1884,9 @@ class _ConfigPlan:
     """One VirtualMachineConfigSpec checked against a VM: validate() builds
     the new state on copies (faulting as vCenter does), commit() installs it."""
 
-    def __init__(self, vm, ctx, spec, creating):
+    def __init__(self, vm, ctx, spec, creating, host=None):
         self.vm = vm
+        self.host = host or vm.host   # where the VM will run: a relocation's destination
         self.ctx = ctx
         self.spec = spec
         self.creating = creating
@@ -1825,7 +1905,7 @@ class _ConfigPlan:
         on = vm.power_state == 'poweredOn' and not self.creating
         set_ = self.scalars
         if spec.name is not None:
-            if not spec.name or len(spec.name) > ManagedEntity.NAME_MAX:
+            if not spec.name or len(spec.name) > NAME_MAX:
                 raise fault('InvalidName', "The name '%s' is invalid." % spec.name,
                             name=spec.name, entity=vm.ref)
             set_['name'] = spec.name
@@ -1872,7 +1952,7 @@ class _ConfigPlan:
             set_['annotation'] = spec.annotation
         if self.creating:
             # a new VM: the version asked for, or the newest its host runs
-            runs = host_hw_versions(vm.host)
+            runs = host_hw_versions(self.host)
             if spec.version is not None and (spec.version not in runs
                                              or spec.version in CREATE_UNSUPPORTED):
                 raise _invalid_argument('version')
@@ -2074,7 +2154,7 @@ class _ConfigPlan:
                 raise fault('InvalidDatastorePath', "Invalid datastore path '%s'." % name,
                             datastorePath=name)
             ds = parsed[0]
-            if ds not in vm.host.datastores:
+            if ds not in self.host.datastores:
                 raise fault('InvalidDatastore', "The datastore '%s' is not accessible from the "
                             'host.' % ds.name, datastore=ds.ref, name=ds.name)
             backing.fileName = '[%s] %s' % (ds.name, parsed[1])
@@ -2196,7 +2276,7 @@ class _ConfigPlan:
         if backing is None or not isinstance(backing, T.VirtualDeviceFileBackingInfo):
             raise _invalid_spec(index, 'device.backing')
         ds = self._disk_datastore(index, backing)
-        if ds not in vm.host.datastores:
+        if ds not in self.host.datastores:
             raise fault('InvalidDatastore', "The datastore '%s' is not accessible from the "
                         'host.' % ds.name, datastore=ds.ref, name=ds.name)
         self._attach(index, disk, default=(T.VirtualSCSIController,))
@@ -2204,9 +2284,13 @@ class _ConfigPlan:
         if disk.capacityInBytes:
             capacity_kb = disk.capacityInBytes // KB
         # a VM being created has no files yet (not even its placeholder's disk)
-        existing = datastore_files(ds, besides=vm if self.creating else None) | set(
-            self.created_files)
         parsed = parse_datastore_path(vm.server, backing.fileName or '')
+        # the model's files, and those only the datastore has (uploads, disks made by
+        # VirtualDiskManager) in the folders the disk may go in
+        existing = datastore_files(ds, besides=vm if self.creating else None) | set(
+            self.created_files) | files_in(ds, self.scalars.get('file_name', vm.file_name))
+        if parsed and parsed[1]:
+            existing |= files_in(ds, posixpath.dirname(parsed[1]))
         if not parsed or not parsed[1]:
             backing.fileName = self._free_disk_name(ds, existing)
         elif backing.fileName.endswith('.vmdk') is False:
@@ -2229,7 +2313,13 @@ class _ConfigPlan:
                 raise fault('FileNotFound', "File %s was not found" % backing.fileName,
                             file=backing.fileName)
             loose = getattr(ds, 'loose_files', {})
-            capacity_kb = capacity_kb or loose.get(backing.fileName) or vm.disk_kb
+            descriptor = None if backing.fileName in loose else \
+                descriptor_named(ds, backing.fileName)
+            capacity_kb = capacity_kb or loose.get(backing.fileName) or (
+                descriptor.capacity_bytes // KB if descriptor else None) or vm.disk_kb
+            if descriptor is not None and isinstance(backing, T.VirtualDiskFlatVer2BackingInfo) \
+                    and backing.thinProvisioned is None:
+                backing.thinProvisioned = descriptor.thin
             owner = next((other for other in ds.vms if other is not vm and
                           backing.fileName in {n for n, _, _ in other.disk_files()}), None)
             if owner is not None:
@@ -2321,7 +2411,7 @@ class _ConfigPlan:
     def _resolve_nic_backing(self, index, nic):
         T, vm = self.T, self.vm
         backing = nic.backing
-        networks = vm.host.networks
+        networks = self.host.networks
         if isinstance(backing, T.VirtualEthernetCardNetworkBackingInfo):
             network = None
             if backing.network is not None:
@@ -2349,7 +2439,7 @@ class _ConfigPlan:
                     switchUuid=pg.dvs.uuid, portgroupKey=pg.key, portKey=port_key,
                     connectionCookie=pg.nic_backing(vm).port.connectionCookie))
         elif isinstance(backing, T.VirtualEthernetCardOpaqueNetworkBackingInfo):
-            network = opaque_network(vm.host, backing)
+            network = opaque_network(self.host, backing)
             if network is None:
                 raise _invalid_spec(index, 'device.backing.opaqueNetworkId')
             nic.backing = network.nic_backing(vm)

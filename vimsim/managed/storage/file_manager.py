@@ -1,0 +1,148 @@
+"""FileManager: make directories, and delete, move and copy datastore files
+and folders (across datastores too), on the datastore namespace on disk
+(datastore_files.py). Names are datastore paths with a datacenter, or
+/folder URLs.
+
+vCenter's faults: FileNotFound for a source that is not there (or a
+destination whose folder is missing), FileAlreadyExists for a destination
+that is, unless `force`; FileLocked for files a powered-on VM holds;
+NoDiskSpace when a copy, or a move to another datastore, does not fit.
+"""
+import os
+
+from vimsim.managed.manager import Manager, manager_type
+from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.storage import datastore_files as files
+from vimsim.soap.fault import fault
+
+
+def file_not_found(name):
+    return fault('FileNotFound', 'File %s was not found' % name, file=name)
+
+
+def file_exists(name):
+    return fault('FileAlreadyExists', 'Cannot complete the operation because the file or '
+                 'folder %s already exists' % name, file=name)
+
+
+def file_locked(name):
+    return fault('FileLocked', 'Unable to access file %s since it is locked' % name, file=name)
+
+
+def check_unlocked(target):
+    held = files.locked(target)
+    if held is not None:
+        raise file_locked(held)
+
+
+def check_room(ds, needed, name):
+    """NoDiskSpace when `ds` has not `needed` bytes free."""
+    if needed > ds.free_space:
+        raise fault('NoDiskSpace', "Insufficient disk space on datastore '%s'." % ds.name,
+                    file=name, datastore=ds.name)
+
+
+def tree_usage(path):
+    """Bytes the file or tree at `path` commits (as `file_usage` counts them)."""
+    if not os.path.isdir(path):
+        return files.file_usage(path)[0]
+    return sum(files.file_usage(os.path.join(top, name))[0]
+               for top, _, names in os.walk(path) for name in names)
+
+
+@manager_type('FileManager')
+class FileManager(Manager):
+
+    def _file(self, ctx, name, datacenter, argument='name'):
+        return files.resolve(ctx.server, name, datacenter, argument)
+
+    def MakeDirectory(self, ctx, name, datacenter=None, createParentDirectories=False):
+        target = self._file(ctx, name, datacenter)
+        if target.exists() or not target.relative:
+            raise file_exists(target.name)
+        if not target.parent_exists() and not createParentDirectories:
+            raise file_not_found(files.datastore_path(
+                target.ds, os.path.dirname(target.relative)))
+        with files.os_faults(target.name):
+            os.makedirs(target.path, exist_ok=True)
+        return None
+
+    def DeleteDatastoreFile_Task(self, ctx, name, datacenter=None):
+        target = self._file(ctx, name, datacenter)
+
+        def work(task):
+            if not target.exists():
+                raise file_not_found(target.name)
+            if not target.relative:
+                raise fault('InvalidDatastorePath', "Invalid datastore path '%s'." % name,
+                            datastorePath=name)
+            check_unlocked(target)
+            files.remove(target.path)
+            files.touched(target.ds)
+            return None
+        return run_task(ctx, None, 'DeleteDatastoreFile_Task', files.guarded(target.name, work),
+                        this=self)
+
+    def MoveDatastoreFile_Task(self, ctx, sourceName, destinationName, sourceDatacenter=None,
+                               destinationDatacenter=None, force=False):
+        source = self._file(ctx, sourceName, sourceDatacenter, 'sourceName')
+        target = self._file(ctx, destinationName, destinationDatacenter, 'destinationName')
+
+        def work(task):
+            self._check_transfer(source, target, force)
+            check_unlocked(source)
+            if target.ds is not source.ds:
+                check_room(target.ds, tree_usage(source.path), target.name)
+            if target.exists():
+                files.remove(target.path)
+            files.move(source.path, target.path)
+            files.touched(source.ds)
+            files.touched(target.ds)
+            return None
+        return run_task(ctx, None, 'MoveDatastoreFile_Task', files.guarded(target.name, work),
+                        this=self)
+
+    def CopyDatastoreFile_Task(self, ctx, sourceName, destinationName, sourceDatacenter=None,
+                               destinationDatacenter=None, force=False):
+        source = self._file(ctx, sourceName, sourceDatacenter, 'sourceName')
+        target = self._file(ctx, destinationName, destinationDatacenter, 'destinationName')
+
+        def work(task):
+            self._check_transfer(source, target, force, merge=True)
+            check_room(target.ds, tree_usage(source.path), target.name)
+            files.copy(source.path, target.path)
+            files.touched(target.ds)
+            return None
+        return run_task(ctx, None, 'CopyDatastoreFile_Task', files.guarded(target.name, work),
+                        this=self)
+
+    @staticmethod
+    def _check_transfer(source, target, force, merge=False):
+        """The checks a move or copy makes before it changes anything; a
+        copy (`merge`) of a folder into an existing folder conflicts only
+        where a file exists on both sides."""
+        if not source.exists() or not source.relative:
+            raise file_not_found(source.name)
+        if not target.relative or target.path == source.path \
+                or target.path.startswith(source.path + os.sep):
+            raise fault('FileFault', 'Cannot move or copy %s onto %s.' % (
+                source.name, target.name), file=target.name)
+        if not target.parent_exists():
+            raise file_not_found(files.datastore_path(target.ds,
+                                                      os.path.dirname(target.relative)))
+        if not target.exists() or force:
+            if target.exists() and source.is_dir() != target.is_dir():
+                raise file_exists(target.name)
+            return
+        if not (merge and source.is_dir() and target.is_dir()):
+            raise file_exists(target.name)
+        for top, _, names in os.walk(source.path):
+            for name in names:
+                inside = os.path.relpath(os.path.join(top, name), source.path)
+                if os.path.lexists(os.path.join(target.path, inside)):
+                    raise file_exists(files.datastore_path(
+                        target.ds, '%s/%s' % (target.relative, inside)))
+
+    def ChangeOwner(self, ctx, name, owner, datacenter=None):
+        # "This method is currently not supported." (the API reference)
+        raise fault('NotSupported', 'The operation is not supported on the object.')
