@@ -2,8 +2,9 @@
 resource pool, and whether a pool can grant a reservation.
 
 One rule set with two users: the operations (PowerOnVM_Task, a vApp's power-on,
-ReconfigVM_Task of a running VM, CreateResourcePool, UpdateConfig...) raise the
-first problem these functions find, and the compatibility and provisioning
+ReconfigVM_Task of a running VM, MigrateVM_Task and RelocateVM_Task,
+CreateResourcePool, UpdateConfig, MoveIntoResourcePool) raise the first
+problem these functions find, and the compatibility and provisioning
 checkers report all of them in a CheckResult. It sits below the inventory
 (pools, compute resources) and works on their objects through the methods the
 pools define: `unreserved(kind)` is what a pool can still grant, its own
@@ -24,7 +25,7 @@ SOURCE_TESTS, HOST_TESTS, POOL_TESTS, DATASTORE_TESTS, NETWORK_TESTS = (
     'sourceTests', 'hostTests', 'resourcePoolTests', 'datastoreTests', 'networkTests')
 TEST_TYPES = (SOURCE_TESTS, HOST_TESTS, POOL_TESTS, DATASTORE_TESTS, NETWORK_TESTS)
 POWER_ON_TESTS = (HOST_TESTS, POOL_TESTS)
-# kind -> (fault, what its message calls the resource, bytes per model unit)
+# kind -> (fault, what its message calls the resource, wire units per model unit)
 HOST_CAPACITY_FAULTS = {'cpu': ('InsufficientHostCpuCapacityFault', 'CPU', 1),
                         'memory': ('InsufficientHostMemoryCapacityFault', 'memory', MB)}
 
