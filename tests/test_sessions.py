@@ -40,6 +40,17 @@ def test_clone_session(vc_http, si):
     manager.Logout()
 
 
+def test_generic_service_ticket_needs_a_session(vc_http):
+    """It is callable anonymously (System.Anonymous), but a ticket is the
+    caller's user's: without a session it used to answer an internal error
+    (found by the fuzzer)."""
+    stub = SoapStubAdapter(host=vc_http.host, port=-vc_http.port, version='vim.version.v9_1_1_0')
+    manager = vim.ServiceInstance('ServiceInstance', stub).RetrieveContent().sessionManager
+    with pytest.raises(vim.fault.NotAuthenticated):
+        manager.AcquireGenericServiceTicket(vim.SessionManager.HttpServiceRequestSpec(
+            url='/folder/x'))
+
+
 def test_terminate_session(vc_http, si):
     other = vc_http.connect()
     other_key = other.RetrieveContent().sessionManager.currentSession.key

@@ -17,7 +17,7 @@ from twisted.internet import reactor, task
 
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.monitoring.event_manager import event_manager
-from vimsim.soap.fault import InvalidArgument, NotFound, fault
+from vimsim.soap.fault import InvalidArgument, NotAuthenticated, NotFound, fault
 from vimsim.users import read_users
 
 COOKIE_NAME = 'vmware_soap_session'
@@ -326,7 +326,10 @@ class SessionManager(ManagedObject):
 
     def AcquireGenericServiceTicket(self, ctx, spec):
         """A one-use ticket for one HTTP request (the `vmware_cgi_ticket`
-        cookie): that method (any when unset) on that URL's path and query."""
+        cookie): that method (any when unset) on that URL's path and query,
+        for the caller's user, so an anonymous caller has none to have."""
+        if ctx.session is None:
+            raise NotAuthenticated(self.ref)
         types = self.server.schema.types
         if not isinstance(spec, types['SessionManagerHttpServiceRequestSpec'].cls):
             raise fault('NotSupported', 'The operation is not supported on the object.')
