@@ -1,33 +1,30 @@
 """Test fixtures: real simulators on real sockets, driven by real clients.
 
-Each simulator runs in this process on a Twisted reactor in a background
-thread, so tests can also change the model directly (`on_reactor`). Every SOAP
-response any test receives is validated against the served schema by a
-recording wrapper around the app; the session fails at the end if any did
-not validate.
+The simulators are the pytest plugin's (vimsim.testing: a Simulator on a
+Twisted reactor in a background thread), so tests can also change the model
+directly (`on_reactor`). Every SOAP response any test receives is validated
+against the served schema by a recording wrapper around the app; the session
+fails at the end if any did not validate. The plugin's own fixtures
+(`vimsim`, `vimsim_si`, ...) validate the same way (`vimsim_wrap_app`).
 """
-import threading
-
 import pytest
-from twisted.internet import reactor, threads
 
-from vimsim.options import Options
+from vimsim.testing.server import SimulatorServer, options_for
+from vimsim.testing.threaded import on_reactor, start_reactor as _ensure_reactor
 from tests.validation import ResponseValidator
 
-_reactor_thread = None
+__all__ = ['on_reactor', '_ensure_reactor', 'RunningSimulator', 'logged_in', 'task_fault',
+           'all_of', 'register_extension_task']
 
 
-def _ensure_reactor():
-    global _reactor_thread
-    if _reactor_thread is None:
-        _reactor_thread = threading.Thread(
-            target=reactor.run, kwargs={'installSignalHandlers': False}, daemon=True)
-        _reactor_thread.start()
-
-
-def on_reactor(function, *args, **kwargs):
-    """Run `function` on the reactor thread and return its result."""
-    return threads.blockingCallFromThread(reactor, function, *args, **kwargs)
+def pytest_configure(config):
+    """The plugin, unless vimsim is installed with its entry point; pytester
+    (tests/test_plugin.py)."""
+    plugins = config.pluginmanager
+    if not plugins.has_plugin('vimsim'):
+        plugins.import_plugin('vimsim.testing.plugin')
+    if not plugins.has_plugin('pytester'):
+        plugins.import_plugin('pytester')
 
 
 def register_extension_task(sim, extension, task_id):
@@ -44,32 +41,11 @@ def register_extension_task(sim, extension, task_id):
     on_reactor(register)
 
 
-class RunningSimulator:
-    """A simulator listening on an ephemeral port, with its connection facts."""
+class RunningSimulator(SimulatorServer):
+    """A simulator on an ephemeral port whose every answer `validator` checks."""
 
     def __init__(self, options, validator):
-        from vimsim.cli import make_app
-        from vimsim.server import listen
-        from vimsim.simulator import Simulator
-        self.sim = on_reactor(Simulator, options)
-        app = validator.wrap(make_app(self.sim))
-        self.tls = options.tls
-        self.port = on_reactor(listen, app, '127.0.0.1', 0, options.tls).getHost().port
-        self.host = '127.0.0.1'
-        self.scheme = 'https' if options.tls else 'http'
-        self.url = '%s://%s:%d/sdk' % (self.scheme, self.host, self.port)
-
-    def connect(self, user='user', pwd='pass', version=None):
-        """An unmodified pyVmomi SmartConnect to this simulator."""
-        from pyVim.connect import SmartConnect
-        kwargs = {}
-        if version:
-            kwargs['version'] = version
-        if self.tls:
-            return SmartConnect(host=self.host, port=self.port, user=user, pwd=pwd,
-                                disableSslCertValidation=True, **kwargs)
-        return SmartConnect(protocol='http', host=self.host, port=self.port,
-                            user=user, pwd=pwd, **kwargs)
+        super().__init__(options, validator.wrap)
 
 
 @pytest.fixture(scope='session')
@@ -81,12 +57,13 @@ def validator():
 
 
 def _simulator(validator, **overrides):
-    _ensure_reactor()
-    options = Options()
-    options.listen = '127.0.0.1:0'
-    for name, value in overrides.items():
-        setattr(options, name, value)
-    return RunningSimulator(options, validator)
+    """A simulator of the default options but `overrides` (Options fields)."""
+    return RunningSimulator(options_for(**overrides), validator)
+
+
+@pytest.fixture(scope='session')
+def vimsim_wrap_app(validator):
+    return validator.wrap
 
 
 @pytest.fixture(scope='session')

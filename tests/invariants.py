@@ -264,7 +264,39 @@ def model_violations(server, slack=TASK_SLACK):
     """Every invariant, read from the model in-process (call on the reactor
     thread): the links, tasks, the registry."""
     return (link_violations(server.schema, model_snapshot(server)) + snapshot_violations(server)
-            + task_violations(server, slack) + registry_violations(server))
+            + task_violations(server, slack) + registry_violations(server)
+            + port_violations(server))
+
+
+def port_violations(server):
+    """Every VM NIC on a distributed portgroup holds the port its backing
+    names, of that portgroup, with that VM and NIC as its connectee; every
+    port is in its switch's table and its portgroup's list."""
+    ctx = Context(server, None, server.schema.newest)
+    out = []
+    for obj in server.objects:
+        if obj.type_name == 'VmwareDistributedVirtualSwitch':
+            for key, port in obj.ports.items():
+                pg = port.portgroup
+                if key != port.key or pg is not None and (
+                        pg.dvs is not obj or port not in pg.ports):
+                    out.append('%s:%s: port %s is not its portgroup\'s' % (
+                        obj.type_name, obj.ref.value, key))
+        if obj.type_name != 'VirtualMachine':
+            continue
+        config = obj.read('config', ctx)
+        for nic in (config.hardware.device if config is not None else ()):
+            port = getattr(getattr(nic, 'backing', None), 'port', None)
+            if port is None or not getattr(port, 'portgroupKey', None):
+                continue
+            pg = server.objects.get(MoRef('DistributedVirtualPortgroup', port.portgroupKey))
+            held = pg.dvs.ports.get(port.portKey) if pg is not None else None
+            connectee = held.connectee if held is not None else None
+            if held is None or held.portgroup is not pg or connectee is None or \
+                    connectee.entity is not obj or connectee.nic_key != str(nic.key):
+                out.append('VirtualMachine:%s: NIC %d names port %s of %s, which it does not '
+                           'hold' % (obj.ref.value, nic.key, port.portKey, port.portgroupKey))
+    return out
 
 
 def snapshot_violations(server):

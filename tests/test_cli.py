@@ -205,7 +205,8 @@ def test_limit_flags(tmp_path):
 
 @pytest.mark.parametrize('argv', [['-delay-jitter', 'inf'], ['-load', '/nonexistent/model']])
 def test_failed_start_releases_the_env_fifo_reader(tmp_path, argv):
-    """A reader waiting on the -E fifo sees EOF instead of hanging."""
+    """A reader waiting on the -E fifo gets the error as a shell line that
+    prints it and fails, then EOF, instead of hanging."""
     import threading
     fifo = str(tmp_path / 'fifo')
     os.mkfifo(fifo)
@@ -220,11 +221,12 @@ def test_failed_start_releases_the_env_fifo_reader(tmp_path, argv):
     time.sleep(0.2)
     assert main(argv + ['-E', fifo]) != 0
     thread.join(5)
-    assert read == [b'']
+    assert re.fullmatch(rb"echo 'vimsim: [^']+' >&2; false\n", read[0]), read
 
 
 class FakeSimulator:
     api_version = '9.1.1.0'
+    reports_unknown_version = False
     versions = ['2.0', '2.5u2server', '4.0', '4.1', '5.0', '6.7', '8.0.3.0', '9.1.1.0']
 
     def __init__(self, options, wsdl_dir):
@@ -275,6 +277,7 @@ FAKE_MAIN = textwrap.dedent('''
         versions = ['4.0', '6.7', '8.0.3.0', '9.1.1.0']
         wsdl_dir = sys.argv[2]
         persistence = None    # no -state
+        reports_unknown_version = False
 
         def __init__(self, options):
             self.options = options

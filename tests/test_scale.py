@@ -6,17 +6,16 @@
 - a portgroup hands out its port keys in order and grows by 8 when full;
 - a retrieve of many VMs over a container view gives each VM's own values.
 """
-from types import SimpleNamespace
 
 import pytest
 
 from tests.conftest import _ensure_reactor, on_reactor
 from vimsim.managed.base import Context
 from vimsim.managed.network.distributed_virtual_portgroup import DistributedVirtualPortgroup
+from vimsim.managed.network.dv_port import connect, release_entity
 from vimsim.managed.paths import path_reader, read_path
 from vimsim.managed.vm.virtual_machine import VirtualMachine
 from vimsim.options import Options
-from vimsim.schema import MoRef
 
 
 def _simulator(**overrides):
@@ -112,18 +111,19 @@ def test_path_reader_faults_like_read_path(vcenter):
 def test_portgroup_ports_in_order_and_growing(vcenter):
     pg = next(obj for obj in vcenter.objects
               if isinstance(obj, DistributedVirtualPortgroup) and not obj.uplink)
-    used = dict(pg._used)
+    pg.settle()
     before = list(pg.port_keys)
-    free = [key for key in before if key not in used.values()]
-    vms = [SimpleNamespace(ref=MoRef('VirtualMachine', 'vm-test-%d' % i))
-           for i in range(len(free) + 9)]
-    keys = [pg.port_for(vm) for vm in vms]
+    free = [port.key for port in pg.ports if port.connectee is None]
+    host = pg.hosts[0]
+    nics = ['vmk%d' % (i + 10) for i in range(len(free) + 9)]
+    keys = [connect(pg, host, nic, 'hostVmkVnic').key for nic in nics]
     assert keys[:len(free)] == free
     assert len(set(keys)) == len(keys)
     assert pg.port_keys[:len(before)] == before
     assert pg.numPorts == len(before) + 16     # two expansions of 8
     assert keys[len(free):] == pg.port_keys[len(before):len(before) + 9]
-    assert [pg.port_for(vm) for vm in vms] == keys   # a VM keeps its port
+    assert [connect(pg, host, nic, 'hostVmkVnic').key for nic in nics] == keys   # kept
+    release_entity(pg.dvs, host)
 
 
 def test_retrieve_over_view_many_vms(vc_http):

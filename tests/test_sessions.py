@@ -40,17 +40,6 @@ def test_clone_session(vc_http, si):
     manager.Logout()
 
 
-def test_generic_service_ticket_needs_a_session(vc_http):
-    """It is callable anonymously (System.Anonymous), but a ticket is the
-    caller's user's: without a session it used to answer an internal error
-    (found by the fuzzer)."""
-    stub = SoapStubAdapter(host=vc_http.host, port=-vc_http.port, version='vim.version.v9_1_1_0')
-    manager = vim.ServiceInstance('ServiceInstance', stub).RetrieveContent().sessionManager
-    with pytest.raises(vim.fault.NotAuthenticated):
-        manager.AcquireGenericServiceTicket(vim.SessionManager.HttpServiceRequestSpec(
-            url='/folder/x'))
-
-
 def test_terminate_session(vc_http, si):
     other = vc_http.connect()
     other_key = other.RetrieveContent().sessionManager.currentSession.key
@@ -94,3 +83,15 @@ def test_session_list_changes_reach_filters(vc_http, si):
     assert seen('add')(watch.changes(until=seen('add')))
     Disconnect(other)
     assert seen('remove')(watch.changes(until=seen('remove')))
+
+
+def test_tickets_need_a_session(vc_http):
+    """A clone or service ticket acts for a session: without one,
+    NotAuthenticated (not an internal error; found by the fuzzer)."""
+    stub = SoapStubAdapter(host=vc_http.host, port=-vc_http.port, version='vim.version.v9_1_1_0')
+    manager = vim.SessionManager('SessionManager', stub)
+    with pytest.raises(vim.fault.NotAuthenticated):
+        manager.AcquireCloneTicket()
+    with pytest.raises(vim.fault.NotAuthenticated):
+        manager.AcquireGenericServiceTicket(vim.SessionManager.HttpServiceRequestSpec(
+            url='/folder/x?dsName=LocalDS_0'))

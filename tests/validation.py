@@ -12,6 +12,7 @@ import tempfile
 from lxml import etree
 from twisted.internet import defer
 
+from vimsim.server import SOAP_PATHS
 from vimsim.server.http import HttpRequest
 
 XS = 'http://www.w3.org/2001/XMLSchema'
@@ -54,7 +55,7 @@ class ResponseValidator:
 
         def validating_app(request):
             response = app(request)
-            if request.method != 'POST' or not request.path.startswith('/sdk'):
+            if request.method != 'POST' or request.path not in SOAP_PATHS:
                 return response
             if isinstance(response, defer.Deferred):
                 return response.addCallback(check)

@@ -4,17 +4,22 @@
     export GOVC_URL=https://user:pass@127.0.0.1:40123/sdk GOVC_SIM_PID=4242
 """
 
+import errno
 import gc
 import os
+import shlex
 import stat
 import sys
+import time
 import urllib.parse
 
 from vimsim.options import UsageError, parse_args, secret, usage
+from vimsim.users import read_users
 
-__all__ = ['main', 'make_app', 'govc_url', 'env_line', 'write_env_line', 'serve']
+__all__ = ['main', 'make_app', 'govc_url', 'env_line', 'write_env_line', 'serve', 'login_of']
 
 PROG = 'vimsim'
+FIFO_READER_WAIT = 2.0   # seconds a failed start waits for the reader of an -E fifo
 
 
 def govc_url(opts, host, port, login=None):
@@ -34,6 +39,15 @@ def govc_url(opts, host, port, login=None):
     if ':' in host and not host.startswith('['):
         host = '[%s]' % host
     return '%s://%s@%s:%d/sdk' % (scheme, userinfo, host, port)
+
+
+def login_of(opts):
+    """The account GOVC_URL names with -users: the file's first, as
+    (user, password); None without -users."""
+    if not opts.users:
+        return None
+    first = read_users(opts.users)[0]
+    return first.name, first.password
 
 
 def env_line(opts, host, port, pid=None, login=None):
@@ -61,17 +75,34 @@ def write_env_line(opts, line, stdout=None):
         os.close(fd)
 
 
-def release_env(target):
-    """Starting failed: a reader waiting on an -E fifo gets EOF (nothing is
-    written) instead of hanging; a missing reader or a plain file is left be."""
+def release_env(target, message):
+    """Starting failed: a reader of an -E fifo gets `message` instead of the
+    env line, as a shell line that prints it and fails (so that
+    `eval "$(cat FIFO)"` says why, and `set -e` stops there), then EOF; never
+    a hang. A reader not there yet is waited for a moment (FIFO_READER_WAIT):
+    it may be on its way. A plain file is left be."""
     if not target or target == '-':
         return
     try:
         if not stat.S_ISFIFO(os.stat(target).st_mode):
             return
-        os.close(os.open(target, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:
+        return
+    deadline = time.monotonic() + FIFO_READER_WAIT
+    while True:
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError as error:
+            if error.errno != errno.ENXIO or time.monotonic() > deadline:
+                return       # ENXIO: no reader yet
+            time.sleep(0.05)
+    try:
+        os.write(fd, ('echo %s >&2; false\n' % shlex.quote(message)).encode('utf-8'))
     except OSError:
         pass
+    finally:
+        os.close(fd)
 
 
 def http_limits(opts):
@@ -88,19 +119,25 @@ def http_limits(opts):
 def make_app(simulator):
     """The HTTP application of ``simulator``: POST /sdk and /sdk/vimService to
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
-    schemas filtered to ``simulator.api_version``), /about, and /folder
-    (datastore files), 404 otherwise."""
+    schemas filtered to ``simulator.api_version``), /about, /debug/vars,
+    /folder (datastore files), /guestFile (guest file transfers), the vAPI
+    services under /api and /rest, 404 otherwise."""
+    from vimsim.rest.protocol import RestApi
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
+    from vimsim.server.debug_vars import DebugVars
     from vimsim.server.documents import Documents
     from vimsim.server.folder import Folder
+    from vimsim.server.guest_file import GuestFile
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:
         from vimsim.server.trace import traced
         handle_soap = traced(handle_soap, simulator.options.trace_file)
     folder = Folder(simulator)
-    return compose(handle_soap, docs, extra=[About(simulator).handle, folder.handle],
+    return compose(handle_soap, docs,
+                   extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
+                          GuestFile(simulator).handle, RestApi(simulator).handle],
                    body_sink=folder.body_sink)
 
 
@@ -130,7 +167,7 @@ def main(argv=None, begin_logging=True):
     except UsageError as e:
         sys.stderr.write('%s\n%s' % (e, usage(PROG)))
         if e.options is not None:
-            release_env(e.options.env)
+            release_env(e.options.env, '%s: %s' % (PROG, e))
         return 2
 
     if opts.args:
@@ -154,19 +191,20 @@ def main(argv=None, begin_logging=True):
         start_logging()
     from twisted.internet import reactor
     from vimsim.simulator import Simulator
-    from vimsim.users import read_users
 
     try:
-        login = None
-        if opts.users:   # GOVC_URL logs in as the first account (the simulator reads them all)
-            first = read_users(opts.users)[0]
-            login = (first.name, first.password)
+        login = login_of(opts)
         simulator = Simulator(opts)
         lport, host, port = serve(opts, simulator, reactor)
     except Exception as e:  # vcsim: log.Fatal
-        sys.stderr.write('%s: %s\n' % (PROG, e))
-        release_env(opts.env)
+        message = '%s: %s' % (PROG, e)
+        sys.stderr.write(message + '\n')
+        release_env(opts.env, message)
         return 1
+    if simulator.reports_unknown_version:
+        sys.stderr.write('%s: -api-version %s is not a version vimsim knows: serving API %s, '
+                         'reporting %s\n' % (PROG, simulator.api_version,
+                                              simulator.served_version, simulator.api_version))
     if simulator.persistence is not None:
         _report_replay(opts, simulator.persistence)
     # The inventory lives as long as the process: full garbage collections

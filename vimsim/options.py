@@ -250,6 +250,8 @@ def parse_args(argv=None, prog='vimsim'):
     opts = Options()
     try:
         _parse_into(opts, list(argv), prog)
+        if opts.trace_file:     # as vcsim: -trace-file F alone turns tracing on
+            opts.trace = True
         _check(opts)
     except UsageError as error:
         error.options = opts

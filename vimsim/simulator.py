@@ -3,9 +3,17 @@
 It owns the schema, the registry of managed objects and the SOAP endpoint;
 the HTTP front (vimsim.server) hands it POST /sdk requests. With -state DIR it
 also owns the journal its state survives in (vimsim/state).
+
+What the model builds (the registry, the change hub, the inventory, every
+manager and whatever model code hangs on the simulator) is the model; the
+rest (options, schema, journal, clock) is the frame that a `reset` keeps.
 """
+import collections
 import contextlib
+import os
+import time
 import uuid
+import weakref
 
 from twisted.internet import reactor, task
 
@@ -19,6 +27,7 @@ from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAG
 from vimsim.managed.service.session_manager import SessionManager
 from vimsim.managed.service.updates import ChangeHub
 from vimsim.managed.service.view import ViewManager
+from vimsim.rest.tagging_model import Tagging
 from vimsim.server.endpoint import SoapEndpoint
 from vimsim.state.persistence import Persistence
 
@@ -30,28 +39,81 @@ class Simulator:
         self.versions = list(self.schema.versions)
         # -load DIR: a recorded vCenter (or host), served at its recorded API version
         self.recording = recording.read(options.load, self.schema) if options.load else None
+        newest = self.schema.version_name(self.schema.newest)
+        # what about.apiVersion, the versions document and /about say: as vcsim, any
+        # string -api-version gives; the API served is that version if vimsim knows it,
+        # else its newest (`reports_unknown_version`)
         self.api_version = (options.api_version
                             or (self.recording and self.recording.api_version(self.schema))
-                            or self.schema.version_name(self.schema.newest))
-        self.schema.version(self.api_version)  # KeyError for an unknown version
+                            or newest)
+        self.served_version = self.api_version if self.api_version in self.versions else newest
         self.wsdl_dir = schema_module.default_wsdl_dir()
         self.esx = bool(options.esx) or bool(self.recording and self.recording.esx)
-        self.changes = ChangeHub()
-        self.objects = Registry(self.changes)
         self._uuid_seed = uuid.UUID('5c0ffee0-0000-4000-8000-000000000000')
-        self._uuid_counter = 0
-        self._esx_vm_counter = 0
         self.persistence = None
         self.time = ModelTime(self)
+        self.install_time = clock.now()   # the appliance's (vimsim/rest/appliance.py)
         if options.state:   # -state DIR: the journal, replayed once the inventory is built
             self.persistence = Persistence(self, options.state)
+        self._session_reaper = task.LoopingCall(self._expire_idle_sessions)
+        self.started = time.monotonic()
+        self.requests = collections.Counter()   # SOAP calls answered, by method (/debug/vars)
+        self.resets = 0
+        self.secure_cookies = secure_cookies(os.environ)
+        self._frame = frozenset(vars(self)) | {'_frame'}
         with self.persistence.genesis() if self.persistence else contextlib.nullcontext():
-            self.service_instance = self._build_service()
-        self._session_reaper = task.LoopingCall(self.session_manager.expire_idle)
+            self._build_model()
         self._session_reaper.start(min(60, self.options.session_timeout), now=False)
-        self.endpoint = SoapEndpoint(self)
         if self.persistence is not None:
             self.persistence.replay()
+
+    @property
+    def reports_unknown_version(self):
+        """-api-version named a version vimsim does not know (the newest is served)."""
+        return self.served_version != self.api_version
+
+    def reset(self):
+        """Bring the simulator back to the inventory it started with, as a
+        fresh start would build it (same moids, uuids and names), without
+        restarting anything: every session ends (its clients log in again),
+        and filters, views, tasks, events and model timers go with the old
+        model. The clock goes on; with -state the reset is journaled, so a
+        restart comes back to the same state. Reactor thread only."""
+        for session in list(self.session_manager.sessions.values()):
+            session.owned.clear()   # they go with the old model, not one by one from the new
+            session.close()
+        self.time.cancel_all()
+        files = getattr(self, 'datastore_namespace', None)
+        if self.persistence is not None:
+            self.persistence.reset(self._build_model)
+        else:
+            self._build_model()
+        if files is not None:
+            files.discard()
+        self.resets += 1
+
+    def close(self):
+        """Stop: no more session expiry or model timers; -state's journal closes."""
+        if self._session_reaper.running:
+            self._session_reaper.stop()
+        self.time.cancel_all()
+        if self.persistence is not None:
+            self.persistence.close()
+
+    def _build_model(self):
+        """Drop the model (everything not in the frame) and build it anew."""
+        for name in set(vars(self)) - self._frame:
+            delattr(self, name)
+        self.changes = ChangeHub()
+        self.objects = Registry(self.changes)
+        self.tagging = Tagging(self)    # the vAPI tagging service's categories, tags, attachments
+        self._uuid_counter = 0
+        self._esx_vm_counter = 0
+        self.service_instance = self._build_service()
+        self.endpoint = SoapEndpoint(self)
+
+    def _expire_idle_sessions(self):
+        self.session_manager.expire_idle()
 
     def new_vm_moid(self):
         """The moid of a new VM: 'vm-N' on a vCenter; on ESXi a plain number,
@@ -98,6 +160,14 @@ class Simulator:
         return response
 
 
+def secure_cookies(environ):
+    """Whether session cookies say Secure: VCSIM_SECURE_COOKIES as vcsim reads
+    it ('true': always, plain HTTP too; another value: never); unset (None),
+    over TLS only, as a vCenter's always do."""
+    setting = environ.get('VCSIM_SECURE_COOKIES')
+    return None if setting is None else setting == 'true'
+
+
 class ModelTime:
     """The model's time, as Twisted's IReactorTime: `seconds` is the model
     clock (vimsim/clock.py) and `callLater` sets a model timer (a task's
@@ -106,6 +176,7 @@ class ModelTime:
 
     def __init__(self, simulator):
         self.simulator = simulator
+        self._timers = weakref.WeakSet()   # the timers set and not yet fired or cancelled
 
     @staticmethod
     def seconds():
@@ -114,5 +185,16 @@ class ModelTime:
     def callLater(self, delay, function, *args):
         persistence = self.simulator.persistence
         if persistence is not None:
-            return persistence.later(delay, function, *args)
-        return reactor.callLater(delay, function, *args)
+            timer = persistence.later(delay, function, *args)
+        else:
+            timer = reactor.callLater(delay, function, *args)
+        self._timers.add(timer)
+        return timer
+
+    def cancel_all(self):
+        """Cancel every model timer still to fire (a reset: the model they
+        would act on is gone)."""
+        for timer in list(self._timers):
+            if timer.active():
+                timer.cancel()
+        self._timers.clear()

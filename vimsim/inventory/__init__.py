@@ -32,7 +32,7 @@ from vimsim.managed.inventory.resource_pool import ResourcePool
 from vimsim.managed.inventory.storage_pod import StoragePod
 from vimsim.managed.inventory.virtual_app import VirtualApp
 from vimsim.managed.network.distributed_virtual_portgroup import DistributedVirtualPortgroup
-from vimsim.managed.network.distributed_virtual_switch import DistributedVirtualSwitch
+from vimsim.managed.network.distributed_virtual_switch import VmwareDistributedVirtualSwitch
 from vimsim.managed.network.network import Network, OpaqueNetwork
 from vimsim.managed.storage.datastore import Datastore, vmfs_uuid
 from vimsim.managed.vm.virtual_machine import VirtualMachine
@@ -122,8 +122,8 @@ class Builder:
             vm_network = None
             if o.pg > 0 or o.pg_nsx > 0:
                 dvs_moid = self.next_id('dvs-')
-                dvs = DistributedVirtualSwitch(server, dvs_moid, 'DVS0', net_folder,
-                                               server.new_uuid())
+                dvs = VmwareDistributedVirtualSwitch(server, dvs_moid, 'DVS0', net_folder,
+                                                     server.new_uuid())
                 uplink = DistributedVirtualPortgroup(
                     server, self.next_id('dvportgroup-'),
                     'DVS0-DVUplinks-%s' % dvs_moid.rsplit('-', 1)[-1], net_folder, dvs,

@@ -28,14 +28,16 @@ from vimsim.managed.monitoring import (alarm_manager, event_manager, history_col
                                        performance_manager, scheduled_task_manager, task,
                                        task_manager)
 from vimsim.managed.network import (distributed_virtual_portgroup, distributed_virtual_switch,
-                                    network)
+                                    distributed_virtual_switch_manager, network)
 from vimsim.managed.service import (localization_manager, property_collector, search_index,
                                     service_instance, service_manager, session_manager, updates,
                                     view)
 from vimsim.managed.storage import (datastore, datastore_browser, file_manager, ovf_manager,
                                     virtual_disk_manager)
 from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
-                               environment_browser, guest_operations_manager,
+                               environment_browser, guest_alias_manager, guest_auth_manager,
+                               guest_file_manager, guest_operations_manager,
+                               guest_process_manager, guest_windows_registry_manager,
                                provisioning_checker, snapshot, virtual_machine)
 
 # every module of the model that defines managed classes: those imported above

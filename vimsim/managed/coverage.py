@@ -79,7 +79,7 @@ def about(server):
     types of the objects it holds), the totals, and per managed type its
     implemented, partly implemented and not implemented methods."""
     schema = server.schema
-    report = coverage(schema, schema.version(server.api_version))
+    report = coverage(schema, schema.version(server.served_version))
     implemented, total = totals(report)
     return {
         'methods': sorted({m for t in report.values() for m in t.implemented | t.partly}),

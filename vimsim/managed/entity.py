@@ -10,14 +10,13 @@ host, pool and datastore objects); the API's MoRef-valued properties are
 computed from those links on read, so every view of a relation comes from one
 truth.
 """
+from vimsim.managed.admin.permissions import access_of
 from vimsim.managed.base import ExtensibleManagedObject
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
 from vimsim.soap.fault import fault
 
 ADMIN_ROLE = -1
-
-
 
 # vCenter escapes these in entity names; a name is at most 80 characters.
 NAME_MAX = 80
@@ -71,9 +70,7 @@ class ManagedEntity(ExtensibleManagedObject):
     overallStatus = 'green'
     configStatus = 'green'   # healthy; gray is vCenter's "unknown"
     alarmActionsEnabled = True
-    permission = ()
     recentTask = ()
-    tag = ()
     declaredAlarmState = ()
     disabledMethod = ()
     triggeredAlarmState = ()
@@ -86,10 +83,23 @@ class ManagedEntity(ExtensibleManagedObject):
 
     customValue = ExtensibleManagedObject.value
 
+    @property
+    def tag(self):
+        """The vAPI tags attached to this entity (the simulator's tagging model)."""
+        return self.server.tagging.entity_tags(self)
+
     def read(self, name, ctx):
+        """`effectiveRole` is the caller's roles on the entity."""
         if name == 'effectiveRole':
-            return [ADMIN_ROLE]
+            access = access_of(ctx)
+            return access.roles(self) if access is not None else []
         return super().read(name, ctx)
+
+    @property
+    def permission(self):
+        """The permissions set on this entity (not those it inherits)."""
+        manager = getattr(self.server, 'authorization_manager', None)
+        return manager.permission_objects(self.ref) if manager is not None else []
 
     @property
     def T(self):

@@ -14,6 +14,7 @@ import re
 
 from twisted.internet import defer, reactor, task, threads
 
+from vimsim.managed.admin.permissions import authorize
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.paths import read_path
 from vimsim.managed.monitoring.task import sample_delay
@@ -66,14 +67,14 @@ class SoapEndpoint:
     def __init__(self, server):
         self.server = server
         self.schema = server.schema
-        self.api_version = server.schema.version(server.api_version)
+        self.api_version = server.schema.version(server.served_version)
         self._decoders = {}   # version -> Decoder
 
     def client_version(self, request):
         """The version index a request negotiated (none named: the server's),
         or None for a version this server does not have."""
         name = soap_action_version(request.headers.get('soapaction'))
-        if name is None:
+        if name is None or name == self.server.api_version:   # -api-version's own string too
             return self.api_version
         try:
             version = self.schema.version(name)
@@ -122,6 +123,7 @@ class SoapEndpoint:
         sessions = self.server.session_manager
         session = sessions.by_cookie(session_cookie(request.headers.get('cookie')))
         ctx = Context(self.server, session, version, request)
+        self.server.requests[call.name] += 1
         result = self.dispatch(ctx, call)
         if isinstance(result, defer.Deferred):
             result.addCallback(lambda value: self._respond(ctx, session, encoder, call, value))
@@ -139,7 +141,10 @@ class SoapEndpoint:
             body = encode.response(encoder, call.operation, _as_refs(result))
         headers = [NO_CACHE]
         if ctx.session is not None and ctx.session is not session_before:
-            attributes = '; Path=/; HttpOnly; Secure;' if ctx.request.secure else '; Path=/; HttpOnly;'
+            secure = self.server.secure_cookies   # VCSIM_SECURE_COOKIES, else the transport's
+            if secure is None:
+                secure = ctx.request.secure
+            attributes = '; Path=/; HttpOnly; Secure;' if secure else '; Path=/; HttpOnly;'
             headers.append(('Set-Cookie', '%s="%s"%s' % (COOKIE_NAME, ctx.session.cookie, attributes)))
         return HttpResponse(200, body, headers)
 
@@ -184,6 +189,7 @@ class SoapEndpoint:
         if method is None:
             raise NotImplemented_(operation.name)
         if ctx.session is not None:
+            authorize(ctx, obj, operation, call.args)
             ctx.session.touch()
         args = {(name + '_' if keyword.iskeyword(name) else name): value
                 for name, value in call.args.items()}

@@ -18,6 +18,10 @@ brings it forward by replaying the journal. Its records:
   content is kept as DIR/uploads/N, a hard link of the uploaded file, or a
   deletion); the datastores' files themselves (DIR/datastores) are rebuilt
   by the replay at every start.
+- reset: `Simulator.reset` (the pytest plugin's per-test reset) brought the
+  inventory back to what the flags build; replay does the same there.
+- rest: a vAPI call (vimsim/rest) that may change what is kept: its service,
+  operation and arguments (`protocol.journal_body`), the user and the time.
 
 A record runs under its own time, live and replayed (`clock.frozen`), and
 notes the model's id counters; replay raises each counter past the ids that
@@ -51,6 +55,8 @@ from vimsim import clock
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.service.session_manager import Session
 from vimsim.managed.storage.datastore_files import apply_recorded
+from vimsim.rest.errors import VapiError
+from vimsim.rest.protocol import replay as replay_rest
 from vimsim.soap import encode
 from vimsim.soap.fault import fault
 from vimsim.state.journal import Journal
@@ -164,14 +170,21 @@ class Persistence:
                 content = header.get('content')
                 apply_recorded(self.server, header['datastore'], header['path'],
                                os.path.join(self.uploads, content) if content else None)
+            elif kind == 'rest':
+                replay_rest(self.server, self._session(header['user']), body)
             elif kind == 'event':
                 event = self._decode_event(body)
                 self.server.event_manager.post_event(event, user=event.userName,
                                                      chain_id=event.chainId)
+            elif kind == 'reset':
+                self._forget_model()
+                self.server._build_model()
             else:
                 self._diverged(header, 'unknown record')
         except self.server.schema.types['MethodFault'].cls as error:
             self._diverged(header, 'it answers %s' % error._type.name)
+        except VapiError as error:
+            self._diverged(header, 'it answers %s' % error.name)
         except Exception as error:
             log.exception('replaying %s', header)
             self._diverged(header, 'internal error %r' % error)
@@ -253,6 +266,11 @@ class Persistence:
         return kept
 
     def _run_call(self, ctx, method, args):
+        return self.run_journaled(ctx, lambda: method(ctx, **args), 'call', ctx.request.body)
+
+    def run_journaled(self, ctx, run, kind, body):
+        """run(), journaled as a record of `kind` holding `body` (bytes) once
+        it has answered (a vim fault or a vAPI error: nothing is kept)."""
         if self.journal.failure is not None:
             raise unwritable(self.journal.failure)
         at = clock.microseconds()
@@ -262,13 +280,12 @@ class Persistence:
         kept = False
         try:
             with self._within(posted), clock.frozen(at):
-                result = method(ctx, **args)
+                result = run()
             if not _session_held(result):
                 try:
                     self.journal.append(
-                        {'kind': 'call', 't': at, 'ids': ids, 'user': user,
-                         'version': self.server.schema.version_name(ctx.version)},
-                        ctx.request.body)
+                        {'kind': kind, 't': at, 'ids': ids, 'user': user,
+                         'version': self.server.schema.version_name(ctx.version)}, body)
                 except OSError as error:
                     raise unwritable(error) from None
                 kept = True
@@ -333,6 +350,25 @@ class Persistence:
         element = etree.fromstring(body, _PARSER)[0]
         endpoint = self.server.endpoint
         return endpoint.decoder(endpoint.api_version).value(element, 'Event')
+
+    # -- reset ---------------------------------------------------------------------
+    def reset(self, rebuild):
+        """Simulator.reset with -state: journaled, then `rebuild()` under the
+        record's time, as replay runs it; what the inventory build posts or
+        sets is the build's, so not journaled apart (its timers are steps)."""
+        at = clock.microseconds()
+        try:
+            self.journal.append({'kind': 'reset', 't': at, 'ids': self._ids()})
+        except OSError as error:
+            raise unwritable(error) from None
+        self._forget_model()
+        with self._within(STEP), clock.frozen(at):
+            rebuild()
+
+    def _forget_model(self):
+        """What replay holds of the model a reset drops: its timers and sessions."""
+        self._pending.clear()
+        self._sessions.clear()
 
     # -- model timers ---------------------------------------------------------------
     def later(self, seconds, function, *args):

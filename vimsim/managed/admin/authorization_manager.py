@@ -1,13 +1,25 @@
-"""AuthorizationManager: privileges, roles and their descriptions.
+"""AuthorizationManager: privileges, roles, permissions.
 
 The privilege catalog is derived from the API itself: every privilege id that
 a managed property or method of the schema requires, plus the ones the
 built-in roles grant. Roles are vCenter's system roles (negative ids) and the
 sample roles it ships; an ESXi host has only the system roles.
+
+Permissions live in a `permissions.PermissionTable`, which also resolves
+them; a vCenter starts with the Administrators group (every user, without a
+users file) as Admin on the root folder, an ESXi host with root too. No
+change may leave the root folder without a propagating Admin permission
+(AuthMinimumAdminPermission).
 """
+from vimsim.managed.admin.permissions import (ON_PARENT, READ, VIEW_ROLE, Access, Grant,
+                                              PermissionTable, above, access_of)
 from vimsim.managed.manager import Manager, element, manager_type, words
+from vimsim.soap.fault import InvalidArgument, NotFound, fault
+from vimsim.users import ADMINISTRATORS, Directory, Principal
 
 SYSTEM_PRIVILEGES = ('System.Anonymous', 'System.View', 'System.Read')
+ADMIN_ROLE = -1
+ANONYMOUS_ROLE = -4
 
 SYSTEM_PRIVILEGE_TEXT = {
     'System.Anonymous': ('Anonymous',
@@ -141,19 +153,6 @@ EXTRA_PRIVILEGES = (
     'InventoryService.Tagging.EditTag',
 ) + TRUSTED_ADMIN
 
-# Privileges checked on the parent of the object the call is made on.
-ON_PARENT = frozenset((
-    'Folder.Delete', 'Datacenter.Delete', 'Datastore.Delete', 'Network.Delete',
-    'DVSwitch.Delete', 'DVPortgroup.Delete', 'Host.Inventory.RemoveHostFromCluster',
-    'Host.Inventory.DeleteCluster', 'VirtualMachine.Inventory.Delete',
-    'VirtualMachine.Inventory.Unregister', 'Resource.EditPool', 'Resource.DeletePool',
-    'VApp.ResourceConfig', 'VApp.Delete', 'VApp.Unregister',
-    'InventoryService.Tagging.AttachTag', 'InventoryService.Tagging.ModifyUsedByForCategory',
-    'InventoryService.Tagging.DeleteCategory', 'InventoryService.Tagging.EditTag',
-    'InventoryService.Tagging.ModifyUsedByForTag', 'InventoryService.Tagging.CreateTag',
-    'InventoryService.Tagging.DeleteTag', 'InventoryService.Tagging.EditCategory',
-    'InventoryService.Tagging.CreateCategory'))
-
 GROUP_LABELS = {
     'System': ('System', 'System'),
     'Global': ('Global', 'Global'),
@@ -252,6 +251,15 @@ class AuthorizationManager(Manager):
         self.description = T['AuthorizationDescription'].cls(
             privilege=privilege_text, privilegeGroup=group_text)
         self.roleList = self._roles(schema, ids, server.esx)
+        self.privilege_ids = frozenset(ids)
+        sessions = server.session_manager
+        self.directory = Directory(None if sessions.accounts is None
+                                   else list(sessions.accounts.values()),
+                                   server.esx, sessions.username)
+        self._table = PermissionTable()
+        self._table.roles = {role.roleId: frozenset(role.privilege) for role in self.roleList}
+        self._seeded = False
+        server.authorization_manager = self
 
     @staticmethod
     def _roles(schema, ids, esx):
@@ -292,3 +300,296 @@ class AuthorizationManager(Manager):
             for role_id, name, label, summary, privileges in SAMPLE_ROLES:
                 roles.append(role(role_id, name, label, summary, privileges, False))
         return roles
+
+
+    # -- the permission table ----------------------------------------------------
+    @property
+    def table(self):
+        """The permissions; the default ones are given to the root folder
+        once it exists (it is built after the managers)."""
+        if not self._seeded:
+            root = getattr(self.server, 'root_folder', None)
+            if root is not None:
+                self._seeded = True
+                esx = self.server.esx
+                defaults = [Grant(Principal(ADMINISTRATORS, esx), True, ADMIN_ROLE, True)]
+                if esx:
+                    defaults.insert(0, Grant(Principal('root', esx), False, ADMIN_ROLE, True))
+                self._table.on_entity[root.ref] = {g.key: g for g in defaults}
+        return self._table
+
+    def permission_objects(self, ref, grants=None):
+        """Permission data objects of an entity's grants."""
+        Permission = self.server.schema.types['Permission'].cls
+        return [Permission(entity=ref, principal=str(g.principal), group=g.group,
+                           roleId=g.role_id, propagate=g.propagate)
+                for g in (self.table.grants(ref) if grants is None else grants)]
+
+    def _role(self, role_id):
+        for role in self.roleList:
+            if role.roleId == role_id:
+                return role
+        raise NotFound('The role %s was not found.' % role_id)
+
+    def _entity(self, ref):
+        """The live entity a MoRef argument names."""
+        obj = self.server.objects.resolve(ref)
+        if not self.server.schema.managed[obj.type_name].is_a('ManagedEntity'):
+            raise InvalidArgument('entity')
+        return obj
+
+    def _keeps_an_administrator(self, root_grants):
+        if not any(g.role_id == ADMIN_ROLE and g.propagate for g in root_grants):
+            raise fault('AuthMinimumAdminPermission', 'The requested change would leave no '
+                        'user or group with full administrative privileges.')
+
+    def _events(self):
+        return getattr(self.server, 'event_manager', None)
+
+    def _role_argument(self, role):
+        return self.server.schema.types['RoleEventArgument'].cls(
+            roleId=role.roleId, name=role.name)
+
+    def _roles_changed(self):
+        table = self.table
+        table.roles = {r.roleId: frozenset(r.privilege) for r in self.roleList}
+        table.changed()
+        self.changed('roleList')
+
+    # -- roles --------------------------------------------------------------------
+    def _checked_privileges(self, privileges):
+        unknown = [p for p in privileges if p not in self.privilege_ids]
+        if unknown:
+            raise InvalidArgument('privIds', 'Unknown privilege %s' % unknown[0])
+        return sorted(set(privileges) | set(SYSTEM_PRIVILEGES))
+
+    def _check_role_name(self, name, role_id=None):
+        if not name or not name.strip():
+            raise fault('InvalidName', "The name '%s' is invalid." % (name or ''),
+                        name=name or '')
+        for role in self.roleList:
+            if role.roleId != role_id and role.name.casefold() == name.casefold():
+                raise fault('AlreadyExists', "The role '%s' already exists." % name,
+                            name=name)
+
+    def _modifiable(self, role_id):
+        role = self._role(role_id)
+        if role.system:
+            raise InvalidArgument('roleId', 'The system role %s cannot be changed.' % role.name)
+        return role
+
+    def AddAuthorizationRole(self, ctx, name, privIds):
+        self._check_role_name(name)
+        privileges = self._checked_privileges(privIds)
+        T = self.server.schema.types
+        role = T['AuthorizationRole'].cls(
+            roleId=max(r.roleId for r in self.roleList) + 1, system=False, name=name,
+            info=T['Description'].cls(label=name, summary=name), privilege=privileges)
+        self.roleList.append(role)
+        self._roles_changed()
+        events = self._events()
+        if events is not None:
+            events.post('RoleAddedEvent', ctx=ctx, role=self._role_argument(role),
+                        privilegeList=privileges)
+        return role.roleId
+
+    def UpdateAuthorizationRole(self, ctx, roleId, newName, privIds):
+        role = self._modifiable(roleId)
+        self._check_role_name(newName, roleId)
+        privileges = self._checked_privileges(privIds)
+        before_name, before = role.name, set(role.privilege)
+        role.name = newName
+        role.info = self.server.schema.types['Description'].cls(label=newName, summary=newName)
+        role.privilege = privileges
+        self._roles_changed()
+        events = self._events()
+        if events is not None:
+            events.post('RoleUpdatedEvent', ctx=ctx, role=self._role_argument(role),
+                        privilegeList=privileges, prevRoleName=before_name,
+                        privilegesAdded=sorted(set(privileges) - before),
+                        privilegesRemoved=sorted(before - set(privileges)))
+
+    def RemoveAuthorizationRole(self, ctx, roleId, failIfUsed):
+        role = self._modifiable(roleId)
+        table = self.table
+        used = [(ref, grant) for ref, grants in table.on_entity.items()
+                for grant in grants.values() if grant.role_id == roleId]
+        if used and failIfUsed:
+            raise fault('RemoveFailed', 'The role %s is used by %d permissions.' % (
+                role.name, len(used)))
+        for ref, grant in used:
+            self._remove_grant(ctx, ref, grant)
+        self.roleList.remove(role)
+        self._roles_changed()
+        events = self._events()
+        if events is not None:
+            events.post('RoleRemovedEvent', ctx=ctx, role=self._role_argument(role))
+
+    def MergePermissions(self, ctx, srcRoleId, dstRoleId):
+        source, target = self._role(srcRoleId), self._role(dstRoleId)
+        if source is target:
+            raise InvalidArgument('dstRoleId', 'A role cannot be merged into itself.')
+        if source.roleId == ADMIN_ROLE:
+            raise fault('AuthMinimumAdminPermission', 'The permissions of the Admin role '
+                        'cannot be reassigned.')
+        if source.system:
+            raise InvalidArgument('srcRoleId')
+        for ref, grants in list(self.table.on_entity.items()):
+            for grant in list(grants.values()):
+                if grant.role_id == srcRoleId:
+                    self._put_grant(ctx, ref, Grant(grant.principal, grant.group, dstRoleId,
+                                                    grant.propagate))
+
+    def RetrieveRolePermissions(self, ctx, roleId):
+        self._role(roleId)
+        return self._permissions_where(lambda grant: grant.role_id == roleId)
+
+    # -- permissions --------------------------------------------------------------
+    def RetrieveAllPermissions(self, ctx):
+        return self._permissions_where(lambda grant: True)
+
+    def _permissions_where(self, wanted):
+        """The permissions of the entities that exist whose grants are `wanted`."""
+        found = []
+        live = self.server.objects.get
+        for ref, grants in list(self.table.on_entity.items()):
+            if live(ref) is not None:
+                found += self.permission_objects(ref, [g for g in grants.values() if wanted(g)])
+        return found
+
+    def RetrieveEntityPermissions(self, ctx, entity, inherited):
+        obj = self._entity(entity)
+        access_of(ctx).demand(obj, READ)
+        found = self.permission_objects(obj.ref)
+        if inherited:
+            parent = above(obj)
+            while parent is not None:
+                found += self.permission_objects(
+                    parent.ref, [g for g in self.table.grants(parent.ref) if g.propagate])
+                parent = above(parent)
+        return found
+
+    def _new_grants(self, ctx, obj, permissions, start):
+        """The grants an entity would have with `permissions` set over
+        `start` ({key: Grant}); faults for an unknown role or principal."""
+        grants = dict(start)
+        directory = self.directory
+        for permission in permissions:
+            role = self._role(permission.roleId)
+            if role.roleId in (ANONYMOUS_ROLE, VIEW_ROLE):
+                raise InvalidArgument('roleId', 'The role %s cannot be granted.' % role.name)
+            if not directory.exists(permission.principal, permission.group):
+                raise fault('UserNotFound', 'The user or group %s was not found.' %
+                            permission.principal, principal=permission.principal,
+                            unresolved=False)
+            grant = Grant(Principal(permission.principal, directory.esx), permission.group,
+                          permission.roleId, permission.propagate)
+            grants[grant.key] = grant
+        if obj is self.server.root_folder:
+            self._keeps_an_administrator(grants.values())
+        return grants
+
+    def _assign(self, ctx, obj, grants):
+        """Make `grants` the entity's permissions, with vCenter's events."""
+        table = self.table
+        before = dict(table.on_entity.get(obj.ref, {}))
+        for key, grant in before.items():
+            if key not in grants:
+                self._remove_grant(ctx, obj.ref, grant)
+        for grant in grants.values():
+            if before.get(grant.key) is not grant:
+                self._put_grant(ctx, obj.ref, grant)
+
+    def _put_grant(self, ctx, ref, grant):
+        before = self.table.put(ref, grant)
+        events = self._events()
+        obj = self.server.objects.get(ref)
+        if obj is not None:
+            obj.changed('permission', 'effectiveRole')
+        if events is None or obj is None:
+            return
+        arguments = dict(entity=self._entity_argument(obj), principal=str(grant.principal),
+                         group=grant.group, role=self._role_argument(self._role(grant.role_id)),
+                         propagate=grant.propagate)
+        if before is None:
+            events.post('PermissionAddedEvent', ctx=ctx, **arguments)
+        else:
+            events.post('PermissionUpdatedEvent', ctx=ctx, prevPropagate=before.propagate,
+                        prevRole=self._role_argument(self._role(before.role_id)), **arguments)
+
+    def _remove_grant(self, ctx, ref, grant):
+        self.table.take(ref, grant.key)
+        obj = self.server.objects.get(ref)
+        if obj is None:
+            return
+        obj.changed('permission', 'effectiveRole')
+        events = self._events()
+        if events is not None:
+            events.post('PermissionRemovedEvent', ctx=ctx, entity=self._entity_argument(obj),
+                        principal=str(grant.principal), group=grant.group)
+
+    def _entity_argument(self, obj):
+        return self.server.schema.types['ManagedEntityEventArgument'].cls(
+            entity=obj.ref, name=obj.name)
+
+    def _modifying(self, ctx, entity):
+        obj = self._entity(entity)
+        access_of(ctx).demand(
+            obj, 'Authorization.ModifyPermissions')
+        return obj
+
+    def SetEntityPermissions(self, ctx, entity, permission):
+        obj = self._modifying(ctx, entity)
+        start = self.table.on_entity.get(obj.ref, {})
+        self._assign(ctx, obj, self._new_grants(ctx, obj, permission, start))
+
+    def ResetEntityPermissions(self, ctx, entity, permission):
+        obj = self._modifying(ctx, entity)
+        self._assign(ctx, obj, self._new_grants(ctx, obj, permission, {}))
+
+    def RemoveEntityPermission(self, ctx, entity, user, isGroup):
+        obj = self._modifying(ctx, entity)
+        key = (Principal(user, self.directory.esx).key, bool(isGroup))
+        grants = dict(self.table.on_entity.get(obj.ref, {}))
+        grant = grants.pop(key, None)
+        if grant is None:
+            raise NotFound('No permission of %s is set on %s.' % (user, obj.name))
+        if obj is self.server.root_folder:
+            self._keeps_an_administrator(grants.values())
+        self._remove_grant(ctx, obj.ref, grant)
+
+    # -- privilege checks -----------------------------------------------------------
+    def _entities(self, refs):
+        return [self._entity(ref) for ref in refs]
+
+    def _session_access(self, session_id):
+        session = self.server.session_manager.sessions.get(session_id)
+        if session is None:
+            raise InvalidArgument('sessionId', 'No session %s' % session_id)
+        return Access(self.server, session.user, session)
+
+    def _availability(self, access, obj, privileges):
+        T = self.server.schema.types
+        return T['EntityPrivilege'].cls(entity=obj.ref, privAvailability=[
+            T['PrivilegeAvailability'].cls(privId=p, isGranted=access.may(obj, p))
+            for p in privileges])
+
+    def HasPrivilegeOnEntity(self, ctx, entity, sessionId, privId):
+        obj = self._entity(entity)
+        access = self._session_access(sessionId)
+        return [access.may(obj, p) for p in privId]
+
+    def HasPrivilegeOnEntities(self, ctx, entity, sessionId, privId):
+        access = self._session_access(sessionId)
+        return [self._availability(access, obj, privId) for obj in self._entities(entity)]
+
+    def HasUserPrivilegeOnEntities(self, ctx, entities, userName, privId):
+        access = Access(self.server, userName)
+        return [self._availability(access, obj, privId) for obj in self._entities(entities)]
+
+    def FetchUserPrivilegeOnEntities(self, ctx, entities, userName):
+        access = Access(self.server, userName)
+        Result = self.server.schema.types['UserPrivilegeResult'].cls
+        return [Result(entity=obj.ref, privileges=access.privileges(obj))
+                for obj in self._entities(entities)]
+

@@ -10,10 +10,12 @@ the fixed `ha-*` names hostd uses. Where ESX's ServiceContent already holds an
 object of the same type and moid (ha-user-directory, ha-license-manager ...),
 that object is the member.
 """
+from vimsim.managed.admin.user_directory import retrieve_user_groups
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import refs
 from vimsim.soap.encode import freeze
 from vimsim.soap.fault import NotFound, fault
+from vimsim.users import Directory
 
 # HostConfigManager field -> (managed type, vCenter moid prefix, ESX moid)
 CONFIG_MANAGERS = (
@@ -145,3 +147,13 @@ class HostManagerObject(ManagedObject):
         host's `config` also shows."""
         self.changed(*names)
         self.host.changed('config')
+
+class HostUserDirectory(HostManagerObject):
+    """A host's own UserDirectory (on a vCenter): the host's local users."""
+    type_name = 'UserDirectory'
+
+    def RetrieveUserGroups(self, ctx, searchStr, exactMatch, findUsers, findGroups,
+                           domain=None, belongsToGroup=None, belongsToUser=None):
+        return retrieve_user_groups(self.server, Directory([], esx=True), [], domain,
+                                    searchStr, exactMatch, findUsers, findGroups,
+                                    belongsToGroup, belongsToUser)

@@ -53,10 +53,7 @@ def attach_networks(host, networks, dvs=None):
         network.hosts.append(host)
         host.networks.append(network)
     if dvs is not None:
-        dvs.hosts.append(host)
-        for pg in dvs.portgroups:
-            pg.add_host(host)
-            host.networks.append(pg)
+        dvs.add_member(host)
 
 
 def host_named(server, name):

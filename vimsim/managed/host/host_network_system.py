@@ -810,6 +810,10 @@ class HostNetworkState:
             self.remove_switch(name)
 
     # -- reading -----------------------------------------------------------------------
+    def standard_uplinks(self):
+        """The pNIC devices standard switches hold (a DVS may take only others)."""
+        return {nic for spec in self.switches.values() for nic in self.uplinks(spec)}
+
     def pnics(self):
         T = self.T
         index = self.host.index

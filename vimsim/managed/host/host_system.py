@@ -17,7 +17,8 @@ from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types, refs
 from vimsim.managed.host.advanced_options import HostAdvancedOptions
 from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
-from vimsim.managed.host.config_managers import CONFIG_MANAGERS, HostManagerObject
+from vimsim.managed.host.config_managers import (CONFIG_MANAGERS, HostManagerObject,
+                                                 HostUserDirectory)
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
 from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
 from vimsim.managed.host.host_boot_device_system import HostBootDeviceSystem
@@ -640,10 +641,11 @@ class HostSystem(ManagedEntity):
                 _destroy_ref(self.server, ds.browser)
                 ds.leave_inventory()
         for network in list(self.networks):
-            network.hosts.remove(self)
+            if self in network.hosts:
+                network.hosts.remove(self)
             dvs = getattr(network, 'dvs', None)
             if dvs is not None and self in dvs.hosts:
-                dvs.hosts.remove(self)
+                dvs.remove_member(self)
                 dvs.changed()
             network.changed('host', 'summary')
             if network.type_name == 'Network' and not network.hosts and not network.vms:
@@ -740,7 +742,8 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostAdvancedOptions, HostDateTimeSystem, HostVsanSystem, HostFirewallSystem,
     HostServiceSystem, HostAutoStartManager, HostLocalAccountManager, HostPowerSystem,
     HostCpuSchedulerSystem, HostBootDeviceSystem, HostImageConfigManager, HostSnmpAgent,
-    HostCertificateManager, HostStorageSystem, HostNetworkSystem, HostVirtualNicManager)}
+    HostCertificateManager, HostStorageSystem, HostNetworkSystem, HostVirtualNicManager,
+    HostUserDirectory)}
 
 
 def build_config_managers(host):

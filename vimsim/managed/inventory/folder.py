@@ -1,5 +1,5 @@
 """Folder: the inventory's containers, and what vCenter does through them:
-CreateFolder, CreateDatacenter, CreateCluster(Ex), CreateStoragePod,
+CreateFolder, CreateDatacenter, CreateCluster(Ex), CreateStoragePod, CreateDVS_Task,
 CreateVM_Task, RegisterVM_Task, MoveIntoFolder_Task,
 UnregisterAndDestroy_Task and Destroy_Task.
 
@@ -16,6 +16,7 @@ from vimsim.managed.inventory.compute_resource import (ClusterComputeResource, C
 from vimsim.managed.inventory.resource_pool import ResourcePool
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.network.distributed_virtual_switch import create_dvs
 from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_name, check_unique,
                                             detach_vm, host_usable, invalid_argument, is_a,
                                             next_sequence, pick_host, post_identity_events,
@@ -404,6 +405,19 @@ class Folder(ManagedEntity):
             join(task, name, compute, datacenter_of(server, self), addConnected, license)
             return compute
         return run_task(ctx, self, 'AddStandaloneHost_Task', work)
+
+    # -- CreateDVS_Task ---------------------------------------------------------------------
+    def CreateDVS_Task(self, ctx, spec):
+        """A distributed switch in this network folder (network/
+        distributed_virtual_switch.py's create_dvs does the work)."""
+        if 'DistributedVirtualSwitch' not in self.childType or self.server.esx:
+            raise not_supported()
+
+        def work(task):
+            name = check_name(spec.configSpec.name)
+            check_unique(self.server, self, name)
+            return create_dvs(task, self, name, spec)
+        return run_task(ctx, self, 'CreateDVS_Task', work)
 
     # -- UnregisterAndDestroy_Task -----------------------------------------------------------
     def UnregisterAndDestroy_Task(self, ctx):

@@ -1,10 +1,30 @@
 """DistributedVirtualPortgroup: a portgroup of a distributed switch, its
-ports and the NIC backings of the VMs on it; NSX-backed when vcsim's
--pg-nsx builds it."""
-from vimsim.managed.network.distributed_virtual_switch import port_setting
+ports (in the switch's port table, dv_port.py) and its configuration;
+NSX-backed when vcsim's -pg-nsx builds it.
+
+Primary state: the binding type, the port list, the portgroup's own port
+setting over the switch's default (`overrides`; an uplink portgroup's is a
+VLAN trunk 0-4094), its policy and the previous configuration
+(DVPortgroupRollback_Task). `config` is computed on read.
+"""
+import copy
+
+from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.network.dv_port import (connect, connection_cookie, held_port, port_in_use,
+                                            release_port)
+from vimsim.managed.network.dv_port_setting import (invalid, merge_setting, overlay_setting,
+                                                    trunk_vlan)
 from vimsim.managed.network.network import (NSX_TRANSPORT_ZONE_NAME, Network,
                                             nsx_transport_zone_uuid, nsx_uuid)
 from vimsim.soap.fault import fault
+
+# DVPortgroupConfigSpec fields the portgroup takes (others answer NotSupported)
+PORTGROUP_SPEC_FIELDS = ('configVersion', 'name', 'numPorts', 'portNameFormat',
+                         'defaultPortConfig', 'description', 'type', 'backingType', 'scope',
+                         'policy', 'vendorSpecificConfig', 'autoExpand',
+                         'vmVnicNetworkResourcePoolKey', 'transportZoneUuid',
+                         'transportZoneName', 'logicalSwitchUuid', 'segmentId', 'subnetId',
+                         'nsxConfig')
 
 
 class DistributedVirtualPortgroup(Network):
@@ -13,70 +33,112 @@ class DistributedVirtualPortgroup(Network):
     def __init__(self, server, moid, name, folder, dvs, num_ports=8, uplink=False,
                  pg_type='earlyBinding', backing_type='standard'):
         super().__init__(server, moid, name, folder)
+        T = self.T
         self.dvs = dvs
         self.key = moid
         self.uplink = uplink
         self.pg_type = pg_type
         self.backing_type = backing_type
-        self.port_keys = dvs.allocate_ports(num_ports)
-        self._used = {}     # vm moid -> port key
-        self._next_free = 0  # keys are taken in port_keys order and never freed
+        self.ports = []          # DvPort objects of dvs.ports, in key order
+        self.free_from = 0       # where free_port's search starts
+        self.auto_expand = not uplink
+        self.description = ''
+        self.port_name_format = None
+        self.vendor_config = []
+        self.vnic_pool_key = '-1'
+        self.config_version = 0
+        self.overrides = T.VMwareDVSPortSetting(vlan=trunk_vlan(T)) if uplink else None
+        self.policy = T.VMwareDVSPortgroupPolicy(
+            blockOverrideAllowed=True, shapingOverrideAllowed=False,
+            vendorConfigOverrideAllowed=False, livePortMovingAllowed=False,
+            portConfigResetAtDisconnect=True, networkResourcePoolOverrideAllowed=False,
+            trafficFilterOverrideAllowed=False, vlanOverrideAllowed=False,
+            uplinkTeamingOverrideAllowed=False, securityPolicyOverrideAllowed=False,
+            ipfixOverrideAllowed=False, macManagementOverrideAllowed=False)
+        self.previous_config = None   # the configuration before the last change, as a spec
+        self._settled = False
+        if pg_type != 'ephemeral':
+            self.add_ports(num_ports)
         dvs.portgroups.append(self)
         if uplink:
             dvs.uplink_portgroup = self
 
+    def changed(self, *names):
+        """The switch's summary lists this portgroup's name and VMs: a change
+        of either is the switch's too, whichever path made it (a VM leaving
+        the inventory reports only its networks' `vm`)."""
+        super().changed(*names)
+        if not names or 'vm' in names or 'name' in names:
+            self.dvs.changed('summary')
+
+    # -- ports ----------------------------------------------------------------------------
+    def add_ports(self, count, uplink_host=None, names=()):
+        made = self.dvs.allocate_ports(self, count, uplink_host, names)
+        self.ports.extend(made)
+        self.changed('portKeys', 'config')
+        return made
+
+    def remove_port(self, port):
+        release_port(port)
+        if port in self.ports:
+            self.ports.remove(port)
+        self.dvs.ports.pop(port.key, None)
+        self.changed('portKeys', 'config')
+
+    def ports_in_use(self):
+        server = self.server
+        return [port for port in self.ports if port_in_use(server, port)]
+
     @property
     def numPorts(self):
-        return len(self.port_keys)
+        return len(self.ports)
 
     @property
     def portKeys(self):
-        return list(self.port_keys)
+        return [port.key for port in self.ports]
 
-    def host_uplink_ports(self, host):
-        """The uplink port keys of a host member (4 per host, uplink1-4)."""
-        index = self.dvs.hosts.index(host)
-        return self.port_keys[index * 4:index * 4 + 4]
+    @property
+    def port_keys(self):
+        return self.portKeys
 
     def add_host(self, host):
-        if self.uplink:
-            needed = (len(self.dvs.hosts)) * 4
-            if len(self.port_keys) < needed:
-                self.port_keys.extend(self.dvs.allocate_ports(needed - len(self.port_keys)))
         if host not in self.hosts:
             self.hosts.append(host)
 
-    def Destroy_Task(self, ctx):
-        """A portgroup no VM is connected to leaves its switch
-        (DVPortgroupDestroyedEvent); the uplink portgroup goes only with the
-        switch."""
-        if self.uplink:
-            raise fault('NotSupported', 'The operation is not supported on the object.')
+    def settle(self):
+        """Give the VMs still on the computed default devices (the builder's)
+        their ports, in the order they joined, once: so every read sees the
+        same keys, whichever VM is read first."""
+        if self._settled:
+            return
+        self._settled = True
+        for vm in list(self.vms):
+            if getattr(vm, '_devices', True) is None and vm.network_object is self:
+                self.default_port(vm)
 
-        def leave(task):
-            self.dvs.portgroups.remove(self)
-            self.dvs.changed('portgroup', 'summary', 'config')
-            task.post_event('DVPortgroupDestroyedEvent', self)
-        return self.destroy_unused(ctx, lambda: self.vms, leave)
-
-    def port_for(self, vm):
-        """The port key a VM's NIC is connected to (auto-expanding)."""
-        key = self._used.get(vm.ref.value)
-        if key is None:
-            # the first key not in use: the used keys are a prefix of port_keys
-            if self._next_free >= len(self.port_keys):
-                self.port_keys.extend(self.dvs.allocate_ports(8))
-            key = self._used[vm.ref.value] = self.port_keys[self._next_free]
-            self._next_free += 1
-        return key
+    def default_port(self, vm):
+        """The port of a VM's first NIC on its computed default devices."""
+        self.settle()
+        port = held_port(self, vm, '4000')
+        return port if port is not None else connect(self, vm, '4000', 'vmVnic', None,
+                                                      vm.mac)
 
     def nic_backing(self, vm):
+        """The backing of a VM's default NIC on this portgroup."""
         T = self.T
+        port = self.default_port(vm)
         return T.VirtualEthernetCardDistributedVirtualPortBackingInfo(
             port=T.DistributedVirtualSwitchPortConnection(
-                switchUuid=self.dvs.uuid, portgroupKey=self.key, portKey=self.port_for(vm),
-                connectionCookie=_cookie(vm.ref.value)))
+                switchUuid=self.dvs.uuid, portgroupKey=self.key, portKey=port.key,
+                connectionCookie=connection_cookie(port)))
 
+    def effective_setting(self):
+        """This portgroup's default port setting: its own over the switch's."""
+        base = self.dvs.default_port
+        return merge_setting(self.T, base, self.overrides) if self.overrides is not None \
+            else base
+
+    # -- reads ----------------------------------------------------------------------------
     @property
     def summary(self):
         return self.T.NetworkSummary(network=self.ref, name=self.name, accessible=True,
@@ -85,22 +147,23 @@ class DistributedVirtualPortgroup(Network):
     @property
     def config(self):
         T = self.T
-        uplinks = ['uplink%d' % (i + 1) for i in range(4)]
         return T.DVPortgroupConfigInfo(
             key=self.key, name=self.name, numPorts=self.numPorts,
             distributedVirtualSwitch=self.dvs.ref,
-            defaultPortConfig=port_setting(T, uplinks, vlan_id=0),
-            description='', type=self.pg_type, backingType=self.backing_type,
-            policy=T.VMwareDVSPortgroupPolicy(
-                blockOverrideAllowed=True, shapingOverrideAllowed=False,
-                vendorConfigOverrideAllowed=False, livePortMovingAllowed=False,
-                portConfigResetAtDisconnect=True, networkResourcePoolOverrideAllowed=False,
-                trafficFilterOverrideAllowed=False, vlanOverrideAllowed=False,
-                uplinkTeamingOverrideAllowed=False, securityPolicyOverrideAllowed=False,
-                ipfixOverrideAllowed=False, macManagementOverrideAllowed=False),
-            configVersion='0', autoExpand=not self.uplink,
-            vmVnicNetworkResourcePoolKey='-1', uplink=self.uplink,
+            defaultPortConfig=self.effective_setting(),
+            description=self.description, type=self.pg_type, backingType=self.backing_type,
+            policy=self.policy, portNameFormat=self.port_name_format,
+            vendorSpecificConfig=self.vendor_config,
+            configVersion=str(self.config_version), autoExpand=self.auto_expand,
+            vmVnicNetworkResourcePoolKey=self.vnic_pool_key, uplink=self.uplink,
             **self.nsx_fields())
+
+    def portgroup_info(self):
+        """This portgroup as a config target lists it (DistributedVirtualPortgroupInfo)."""
+        return self.T.DistributedVirtualPortgroupInfo(
+            switchName=self.dvs.name, switchUuid=self.dvs.uuid, portgroupName=self.name,
+            portgroupKey=self.key, portgroupType=self.pg_type, uplinkPortgroup=bool(self.uplink),
+            portgroup=self.ref)
 
     def nsx_fields(self):
         """DVPortgroupConfigInfo's NSX fields: set for an NSX backed portgroup
@@ -113,9 +176,140 @@ class DistributedVirtualPortgroup(Network):
                     segmentId='/infra/segments/vnet_%s' % nsx_uuid('segment', self.dvs.uuid,
                                                                    self.name))
 
+    # -- configuration --------------------------------------------------------------
+    def apply_spec(self, task, spec):
+        """Install a checked DVPortgroupConfigSpec (a new name first: its
+        faults come before anything changed)."""
+        T = self.T
+        if spec.name is not None and spec.name != self.name:
+            self.rename(task, spec.name)
+        if spec.type is not None and spec.type != self.pg_type:
+            self.pg_type = spec.type
+            if spec.type == 'ephemeral':
+                for port in list(self.ports):
+                    self.remove_port(port)
+        if spec.numPorts is not None and self.pg_type != 'ephemeral':
+            if spec.numPorts > len(self.ports):
+                self.add_ports(spec.numPorts - len(self.ports))
+            for port in self.ports[spec.numPorts:]:
+                self.remove_port(port)
+        if spec.defaultPortConfig is not None:
+            self.overrides = overlay_setting(T, self.overrides, spec.defaultPortConfig)
+        if spec.policy is not None:
+            policy = copy.deepcopy(self.policy)
+            for name in spec.policy._type._names:
+                value = getattr(spec.policy, name, None)
+                if value is not None and name in policy._type.field_map:
+                    setattr(policy, name, value)
+            self.policy = policy
+        for field, attr in (('description', 'description'), ('autoExpand', 'auto_expand'),
+                            ('portNameFormat', 'port_name_format'),
+                            ('vmVnicNetworkResourcePoolKey', 'vnic_pool_key'),
+                            ('backingType', 'backing_type')):
+            value = getattr(spec, field, None)
+            if value is not None:
+                setattr(self, attr, value)
+        if spec.vendorSpecificConfig:
+            self.vendor_config = copy.deepcopy(spec.vendorSpecificConfig)
+        self.config_version += 1
 
-def _cookie(text):
-    value = 0
-    for char in text:
-        value = (value * 131 + ord(char)) % 2000000000
-    return value
+    def snapshot(self):
+        """This portgroup's configuration as a spec (DVPortgroupRollback_Task
+        returns the one before the last change)."""
+        T = self.T
+        return T.DVPortgroupConfigSpec(
+            configVersion=str(self.config_version), name=self.name, numPorts=self.numPorts,
+            portNameFormat=self.port_name_format,
+            defaultPortConfig=copy.deepcopy(self.overrides) or T.VMwareDVSPortSetting(),
+            description=self.description, type=self.pg_type, backingType=self.backing_type,
+            policy=copy.deepcopy(self.policy), vendorSpecificConfig=list(self.vendor_config),
+            autoExpand=self.auto_expand, vmVnicNetworkResourcePoolKey=self.vnic_pool_key)
+
+    def check_spec(self, spec, path):
+        for name in spec._type._names:
+            value = getattr(spec, name, None)
+            if name not in ('dynamicType', 'dynamicProperty') and value not in (None, []) \
+                    and name not in PORTGROUP_SPEC_FIELDS:
+                raise fault('NotSupported', 'The operation is not supported on the object: '
+                            '%s.%s' % (path, name))
+        if self.uplink and any(getattr(spec, n, None) is not None for n in (
+                'type', 'numPorts', 'autoExpand', 'backingType')):
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        self.dvs.check_portgroup_spec(spec, path, self)
+
+    def ReconfigureDVPortgroup_Task(self, ctx, spec):
+        def work(task):
+            if spec.configVersion is None:
+                raise invalid('spec.configVersion')
+            if spec.configVersion != str(self.config_version):
+                raise fault('ConcurrentAccess', 'Cannot complete operation due to concurrent '
+                            'modification by another operation.')
+            self.reconfigure(task, spec)
+            task.post_event('DVPortgroupReconfiguredEvent', self, configSpec=spec)
+        return run_task(ctx, self, 'ReconfigureDVPortgroup_Task', work)
+
+    def reconfigure(self, task, spec):
+        """Check a whole spec, then apply it (ReconfigureDVPortgroup_Task's
+        work once its configVersion is checked; an import's)."""
+        self.check_spec(spec, 'spec')
+        previous = self.snapshot()
+        self.apply_spec(task, spec)
+        self.previous_config = previous
+        self.changed('config', 'portKeys', 'name', 'summary')
+        self.dvs.changed('summary', 'config')
+
+    def DVPortgroupRollback_Task(self, ctx, entityBackup=None):
+        return rollback_task(ctx, self, 'DVPortgroupRollback_Task', entityBackup)
+
+    # -- Destroy_Task ---------------------------------------------------------------------
+    def Destroy_Task(self, ctx):
+        """A portgroup no VM or vmknic is connected to leaves its switch
+        (DVPortgroupDestroyedEvent); the uplink portgroup goes only with the
+        switch."""
+        if self.uplink:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+
+        def leave(task):   # then destroy_unused's leave_inventory (below) drops the ports
+            task.post_event('DVPortgroupDestroyedEvent', self)
+        return self.destroy_unused(ctx, lambda: self.vms or self.ports_in_use(), leave)
+
+    def drop_ports(self):
+        for port in list(self.ports):
+            self.remove_port(port)
+        self.dvs.portgroups.remove(self)
+        self.dvs.changed('portgroup', 'summary', 'config')
+
+    def leave_inventory(self):
+        """Go with the switch: out of the hosts, the datacenter and the folder."""
+        self.drop_ports()
+        for host in list(self.hosts):
+            if self in host.networks:
+                host.networks.remove(self)
+                host.changed('network')
+        datacenter = self.dvs.datacenter()
+        if datacenter is not None and self in datacenter.networks:
+            datacenter.networks.remove(self)
+            datacenter.changed('network')
+        parent = self.parent_object()
+        if parent is not None:
+            parent.remove_child(self)
+            parent.changed('childEntity')
+        self.destroy()
+
+
+def rollback_task(ctx, entity, method, backup):
+    """DVSRollback_Task and DVPortgroupRollback_Task: the entity's
+    configuration before its last reconfiguration, as a spec to reconfigure
+    with (RollbackFailure when it has none); restoring a backup blob is not
+    simulated (NotSupported)."""
+    def work(task):
+        if backup is not None:
+            raise fault('NotSupported', 'The operation is not supported on the object: '
+                        'entityBackup')
+        if entity.previous_config is None:
+            raise fault('RollbackFailure', 'There is no configuration to roll back to.',
+                        entityName=entity.name, entityType=entity.type_name)
+        spec = copy.deepcopy(entity.previous_config)
+        spec.configVersion = str(entity.config_version)
+        return spec
+    return run_task(ctx, entity, method, work)

@@ -14,13 +14,17 @@ between and memory holds about a batch, not the whole answer.
 
 Without a session a caller reads only the System.Anonymous properties
 (`check_readable`), and the unfinished paged retrievals a caller holds are
-bounded (`-session-max-retrievals`).
+bounded (`-session-max-retrievals`). With one, objects the caller does not
+see (System.View, admin/permissions.py) are left out of traversals, a start
+object it does not see faults NoPermission, and a property needing a
+privilege it lacks on the object goes to missingSet with NoPermission.
 """
 import collections
 import itertools
 
 from twisted.internet import defer, task
 
+from vimsim.managed.admin.permissions import VIEW, access_of, no_permission
 from vimsim.managed.base import ManagedObject, gc_paused
 from vimsim.managed.paths import check_path, path_reader, read_path
 from vimsim.managed.service.updates import CollectorSession
@@ -33,15 +37,18 @@ ANONYMOUS = 'System.Anonymous'
 
 
 def check_readable(ctx, obj, path):
-    """NotAuthenticated unless the caller may read property `path` of `obj`.
-    A session reads everything; without one only the System.Anonymous
-    properties are readable (ServiceInstance.content,
-    SessionManager.currentSession, the locale lists): vCenter admits
-    RetrieveProperties(Ex) and Fetch before login, but each property read
-    still needs its privilege."""
-    if ctx.session is not None:
-        return
+    """NotAuthenticated unless the caller may read property `path` of `obj`,
+    NoPermission when a session lacks the property's privilege on it.
+    Without a session only the System.Anonymous properties are readable
+    (ServiceInstance.content, SessionManager.currentSession, the locale
+    lists): vCenter admits RetrieveProperties(Ex) and Fetch before login,
+    but each property read still needs its privilege."""
     field = ctx.server.schema.managed[obj.type_name].property_map.get(path.partition('.')[0])
+    if ctx.session is not None:
+        access = access_of(ctx)
+        if access is not None:
+            access.demand(obj, (field.privilege if field is not None else None) or VIEW)
+        return
     if field is None or field.privilege != ANONYMOUS:
         raise NotAuthenticated(obj.ref, (field.privilege if field is not None else None)
                                or 'System.View')
@@ -88,6 +95,10 @@ class PropertyCollector(ManagedObject):
             session.on_close(close)
         return state
 
+    def waiting(self):
+        """How many WaitForUpdates(Ex) calls wait on this collector (/debug/vars)."""
+        return sum(len(state.waiters) for state in self._sessions.values())
+
     def read(self, name, ctx):
         if name == 'filter':
             state = self._sessions.get(ctx.session.key) if ctx.session else None
@@ -113,6 +124,8 @@ class PropertyCollector(ManagedObject):
         visited = set()
         get = objects.getter()
         anonymous = ctx.session is None
+        access = access_of(ctx)
+        hides = access is not None and not access.sees_everything()
 
         def traverse(obj, select_set):
             for selection in select_set or ():
@@ -135,7 +148,7 @@ class PropertyCollector(ManagedObject):
                 skip, further = traversal.skip, traversal.selectSet
                 for ref in as_refs(value):
                     target = get(ref)
-                    if target is None:
+                    if target is None or hides and not access.sees_object(target):
                         continue
                     if not skip:
                         selected.setdefault(ref, target)
@@ -152,6 +165,8 @@ class PropertyCollector(ManagedObject):
                     continue
                 raise ManagedObjectNotFound(object_spec.obj)
             if not object_spec.skip:
+                if hides and not access.sees_object(start):
+                    raise no_permission(access.checked_entity(start), VIEW)
                 selected.setdefault(start.ref, start)
             traverse(start, object_spec.selectSet)
         return list(selected.values()), missing
@@ -239,11 +254,14 @@ class PropertyCollector(ManagedObject):
         append = result.append
         values = 0
         live = ctx.server.objects.getter()
+        access = access_of(ctx)
+        denials = None if access is None or access.reads_everything() else access.denied_paths
         for obj, paths in planned:
             if live_only and live(obj.ref) is not obj:
                 continue
             prop_set = []
             missing_set = None
+            denied = denials(obj, paths) if denials is not None else None
             kind = (type(obj), obj.type_name)
             table = readers.get(kind)
             if table is None:
@@ -253,6 +271,8 @@ class PropertyCollector(ManagedObject):
                 if reader is None:
                     reader = table[path] = path_reader(obj, path, ctx)
                 try:
+                    if denied is not None and path in denied:
+                        raise denied[path]
                     value, field = reader(obj)
                 except Exception as error:  # a fault reading one property
                     if not isinstance(error, MethodFault):

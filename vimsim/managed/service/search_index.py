@@ -96,7 +96,7 @@ class SearchIndex(Manager):
         """A context for the model reads a search makes: the caller's session,
         the server's API version."""
         server = ctx.server
-        return Context(server, ctx.session, server.schema.version(server.api_version),
+        return Context(server, ctx.session, server.schema.version(server.served_version),
                        ctx.request)
 
     def _value(self, obj, path, rctx):

@@ -37,6 +37,8 @@ class Session:
         self.key = str(uuid.UUID(bytes=os.urandom(16)))
         self.cookie = hashlib.sha1(os.urandom(32)).hexdigest()
         self.user = user
+        self.grants = None        # (permission version, the user's grants), permissions.Access's
+        self.call_access = None   # (Context, its permissions.Access)
         self.owned = {}                   # session-scoped object -> None, oldest first
         self.held = collections.Counter()  # held_as kind -> how many owned
         self.retrievals = collections.OrderedDict()   # (collector, token) -> rest, oldest first
@@ -279,13 +281,47 @@ class SessionManager(ManagedObject):
         return account.name
 
     def _credentials_ok(self, user, password):
-        if not user or not password:
-            return False
-        if self.username is not None and user != self.username:
-            return False
-        if self.password is not None and password != self.password:
-            return False
-        return True
+        """vcsim's rule: -username (with -password, '' when not given) admits
+        that pair exactly; without it any non-empty pair (-password alone
+        changes nothing)."""
+        if self.username is not None:
+            return user == self.username and password == (self.password or '')
+        return bool(user) and bool(password)
+
+    def ImpersonateUser(self, ctx, userName, locale=None):
+        """The session takes on another user's identity (its privileges
+        with it); InvalidLogin for a user who could not log in."""
+        user = self._known_user(userName)
+        if user is None:
+            raise fault('InvalidLogin', 'Cannot complete login due to an incorrect '
+                                        'user name or password.')
+        session = ctx.session
+        session.user = session.info.userName = session.info.fullName = user
+        session.grants = session.call_access = None
+        if locale:
+            session.info.locale = session.info.messageLocale = locale
+        return session.info
+
+    def _known_user(self, user):
+        """The account name of a user who may log in, or None."""
+        if self.accounts is None:
+            ok = bool(user) and (self.username is None or user == self.username)
+            return user if ok else None
+        account = self.accounts.get((user or '').casefold())
+        return account.name if account is not None else None
+
+    def LoginExtensionByCertificate(self, ctx, extensionKey, locale=None):
+        raise _no_client_certificate()
+
+    def LoginExtensionBySubjectName(self, ctx, extensionKey, locale=None):
+        raise _no_client_certificate()
+
+    def LoginBySSPI(self, ctx, base64Token, locale=None):
+        """vCenter's appliance (and ESXi) accept no SSPI token: there is no
+        Windows domain to validate one against."""
+        self._post_failed_login(ctx, '')
+        raise fault('InvalidLogin', 'Cannot complete login due to an incorrect '
+                                    'user name or password.')
 
     def Logout(self, ctx):
         self._end(ctx.session)
@@ -314,6 +350,8 @@ class SessionManager(ManagedObject):
             self._end(session)
 
     def AcquireCloneTicket(self, ctx):
+        if ctx.session is None:            # a ticket acts for a session
+            raise NotAuthenticated(self.ref)
         ticket = 'cst-VCT-%s' % hashlib.sha1(os.urandom(32)).hexdigest()
         self._clone_tickets[ticket] = (ctx.session, time.monotonic() + CLONE_TICKET_SECONDS)
         return ticket
@@ -326,9 +364,8 @@ class SessionManager(ManagedObject):
 
     def AcquireGenericServiceTicket(self, ctx, spec):
         """A one-use ticket for one HTTP request (the `vmware_cgi_ticket`
-        cookie): that method (any when unset) on that URL's path and query,
-        for the caller's user, so an anonymous caller has none to have."""
-        if ctx.session is None:
+        cookie): that method (any when unset) on that URL's path and query."""
+        if ctx.session is None:            # a ticket acts for a session
             raise NotAuthenticated(self.ref)
         types = self.server.schema.types
         if not isinstance(spec, types['SessionManagerHttpServiceRequestSpec'].cls):
@@ -381,3 +418,9 @@ class SessionManager(ManagedObject):
     def UpdateServiceMessage(self, ctx, message):
         self.message = message or None
         self.changed('message')
+
+
+def _no_client_certificate():
+    """An extension logs in by the certificate of its TLS connection; the
+    simulator asks clients for none, so no connection presents one."""
+    return fault('NoClientCertificate', 'The connection has no client certificate.')

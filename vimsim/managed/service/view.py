@@ -1,10 +1,12 @@
 """ViewManager and its views: container, list and inventory views.
 
 A view's `view` property is computed on read from the inventory, so a view
-always follows the inventory as it changes.
+always follows the inventory as it changes; it lists only the objects the
+reader sees (System.View).
 """
 from collections import deque
 
+from vimsim.managed.admin.permissions import access_of
 from vimsim.managed.base import ManagedObject
 from vimsim.soap.fault import InvalidArgument, fault
 
@@ -35,6 +37,18 @@ class ContainerView(View):
 
     @property
     def view(self):
+        return self.collect()
+
+    def read(self, name, ctx):
+        if name == 'view':
+            access = access_of(ctx)
+            if access is not None and not access.sees_everything():
+                return self.collect(access.sees_object)
+            return self.collect()
+        return super().read(name, ctx)
+
+    def collect(self, sees=None):
+        """The objects in the view; only those `sees(object)` when given."""
         objects = self.server.objects
         managed = self.server.schema.managed
         root = objects.get(self.container)
@@ -59,7 +73,7 @@ class ContainerView(View):
                 if match is None:
                     match = matches[type_name] = not wanted or any(
                         managed[type_name].is_a(w.name) for w in wanted)
-                if match:
+                if match and (sees is None or sees(child)):
                     found.append(ref)
                 if recursive:
                     queue.append(child)
@@ -68,11 +82,14 @@ class ContainerView(View):
 
 class _StoredView(View):
     """A view whose `view` list is kept, not computed: objects destroyed since
-    they were added drop out on read; every change is reported to filters."""
+    they were added, and those the reader does not see, drop out on read;
+    every change is reported to filters."""
 
     def read(self, name, ctx):
         if name == 'view':
-            return [ref for ref in self.view if self.server.objects.get(ref) is not None]
+            access = access_of(ctx)
+            live = [ref for ref in self.view if self.server.objects.get(ref) is not None]
+            return live if access is None else access.visible(live)
         return super().read(name, ctx)
 
     def _add(self, refs):

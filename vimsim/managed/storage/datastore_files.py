@@ -83,7 +83,15 @@ class Namespace:
         else:
             self.root = tempfile.mkdtemp(prefix='vimsim-datastores-')
             atexit.register(shutil.rmtree, self.root, True)
+        self.temporary = not options.state and not options.datastore_dir
         self.materialized = False
+
+    def discard(self):
+        """The model these files belong to is gone (Simulator.reset): a
+        temporary namespace goes with it; -datastore-dir's directory is the
+        operator's and stays; -state's is rebuilt when the next model needs it."""
+        if self.temporary:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def materialize(self):
         """Have every VM of the model write its files (once)."""

@@ -175,13 +175,8 @@ class EnvironmentBrowser(ManagedObject):
                 for ds in datastores],
             network=[T.VirtualMachineNetworkInfo(name=n.name, network=n.read('summary', None))
                      for n in standard],
-            distributedVirtualPortgroup=[T.DistributedVirtualPortgroupInfo(
-                switchName=pg.dvs.name, switchUuid=pg.dvs.uuid, portgroupName=pg.name,
-                portgroupKey=pg.key, portgroupType='earlyBinding',
-                uplinkPortgroup=bool(pg.uplink), portgroup=pg.ref) for pg in portgroups],
-            distributedVirtualSwitch=[T.DistributedVirtualSwitchInfo(
-                switchName=dvs.name, switchUuid=dvs.uuid, distributedVirtualSwitch=dvs.ref)
-                for dvs in switches],
+            distributedVirtualPortgroup=[pg.portgroup_info() for pg in portgroups],
+            distributedVirtualSwitch=[dvs.switch_info() for dvs in switches],
             maxMemMBOptimalPerf=memory_mb, supportedMaxMemMB=memory_mb,
             resourcePool=self.compute_resource.pool.read('runtime', None)
             if self.compute_resource.pool is not None else None,

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from vimsim import clock
 from vimsim.managed.entity import NAME_MAX, ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.network.dv_port import check_connectable, sync_vm_ports
 from vimsim.managed.storage.datastore_files import (descriptor_named, files_in, renamed_path,
                                                     touched)
 from vimsim.managed.vm.admission import (check_migration, check_power_on,
@@ -770,12 +771,14 @@ class VirtualMachine(ManagedEntity):
                 ds.vms.append(self)
                 ds.changed('vm')
             ds.changed('summary', 'info')
+        previous = self._linked_networks()
+        sync_vm_ports(self, previous)
         networks = self.network_objects()
         if networks:
             self.network_object = networks[0]
         elif self._devices is not None:
             self.network_object = None
-        for network in self._linked_networks():
+        for network in previous:
             if network not in networks:
                 network.vms.remove(self)
                 network.changed('vm')
@@ -1362,10 +1365,9 @@ class VirtualMachine(ManagedEntity):
                     if nic_index else clone.mac
                 device.addressType = 'assigned'
                 backing = device.backing
-                if isinstance(backing, T.VirtualEthernetCardDistributedVirtualPortBackingInfo):
-                    network = self._nic_network(device) if hasattr(self, '_nic_network') else None
-                    if network is not None and hasattr(network, 'port_for'):
-                        device.backing = network.nic_backing(clone)
+                if isinstance(backing, T.VirtualEthernetCardDistributedVirtualPortBackingInfo) \
+                        and backing.port is not None:
+                    backing.port.portKey = None   # the clone's own port, given at its sync
                 nic_index += 1
             elif isinstance(device, T.VirtualMachineVMCIDevice):
                 device.id = int(clone.uuid.replace('-', '')[-8:], 16) & 0x7fffffff
@@ -2433,11 +2435,11 @@ class _ConfigPlan:
                            and (not port.switchUuid or n.dvs.uuid == port.switchUuid)), None)
             if pg is None or pg.uplink:
                 raise _invalid_spec(index, 'device.backing.port')
-            port_key = port.portKey or pg.port_for(_NicPort(vm, nic.key))
+            check_connectable(pg, vm, str(nic.key), 'vmVnic', port.portKey)
+            # the port itself is taken when the change is installed (sync_vm_ports)
             nic.backing = T.VirtualEthernetCardDistributedVirtualPortBackingInfo(
                 port=T.DistributedVirtualSwitchPortConnection(
-                    switchUuid=pg.dvs.uuid, portgroupKey=pg.key, portKey=port_key,
-                    connectionCookie=pg.nic_backing(vm).port.connectionCookie))
+                    switchUuid=pg.dvs.uuid, portgroupKey=pg.key, portKey=port.portKey or None))
         elif isinstance(backing, T.VirtualEthernetCardOpaqueNetworkBackingInfo):
             network = opaque_network(self.host, backing)
             if network is None:
@@ -2600,15 +2602,6 @@ class _ConfigPlan:
         names = list(dict.fromkeys(names))
         vm.report_changed(*names)
         return names
-
-
-class _NicPort:
-    """What DistributedVirtualPortgroup.port_for keys a port by: one per NIC
-    (the VM's first NIC keeps the VM's own port)."""
-
-    def __init__(self, vm, key):
-        self.ref = MoRef('VirtualMachine', vm.ref.value if key == 4000 else
-                         '%s/%d' % (vm.ref.value, key))
 
 
 def nic_summary(network):
