@@ -298,6 +298,14 @@ def test_task_collector_limit_is_per_session(sim, si):
         on_reactor(setattr, manager, 'maxCollector', 1000)
 
 
+def test_extension_task_type_may_be_empty(sim, si, vms):
+    """An extension's task type '' is a registered type like any other: its
+    task used to fail with an internal error (found by the fuzzer)."""
+    register_extension_task(sim, 'com.example.empty', '')
+    info = si.content.taskManager.CreateTask(vms[0], '', None, False)
+    assert info.descriptionId == '' and info.state == 'queued'
+
+
 def test_extension_tasks(sim, si, vms):
     register_extension_task(sim, 'com.example.ext', 'com.example.ext.sync')
     manager = si.content.taskManager

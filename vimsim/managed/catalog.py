@@ -34,10 +34,11 @@ from vimsim.managed.service import (localization_manager, property_collector, se
                                     view)
 from vimsim.managed.storage import (datastore, datastore_browser, file_manager, ovf_manager,
                                     virtual_disk_manager)
-from vimsim.managed.vm import (customization_spec_manager, environment_browser,
-                               guest_alias_manager, guest_auth_manager, guest_file_manager,
-                               guest_operations_manager, guest_process_manager,
-                               guest_windows_registry_manager, snapshot, virtual_machine)
+from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
+                               environment_browser, guest_alias_manager, guest_auth_manager,
+                               guest_file_manager, guest_operations_manager,
+                               guest_process_manager, guest_windows_registry_manager,
+                               provisioning_checker, snapshot, virtual_machine)
 
 # every module of the model that defines managed classes: those imported above
 MODULES = tuple(value for value in list(globals().values())

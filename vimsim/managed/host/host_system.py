@@ -86,9 +86,16 @@ def invalid_state(message='The operation is not allowed in the current state.'):
 class HostSystem(ManagedEntity):
     type_name = 'HostSystem'
     remediationState = None
-    cpu_core_mhz = CPU_MHZ                        # what the load model schedules on
+    # capacity: what the load model schedules on and admission control reserves from
+    cpu_core_mhz = CPU_MHZ
     cpu_capacity_mhz = CPU_MHZ * NUM_CPU_CORES
     memory_capacity_mb = MEMORY_SIZE // (1024 * 1024)
+    num_cpu_threads = NUM_CPU_THREADS     # logical CPUs a VM's vCPUs must fit in
+
+    @property
+    def reservable(self):
+        """MHz and MB VMs may reserve here (admission control's view)."""
+        return {'cpu': self.cpu_capacity_mhz, 'memory': self.memory_capacity_mb}
 
     def __init__(self, server, moid, name, parent, index, system_uuid, boot_time,
                  browser_moid=None):

@@ -13,7 +13,14 @@ its descendants hold when that is more and its reservation is expandable; a
 powered-on VM its reservation), `unreservedForPool` what is left of it plus,
 when expandable, what its parent has left; `maxUsage` its limit, else its
 parent's. Memory figures there are in bytes, as vCenter reports them.
-Admission control (InsufficientResourcesFault) is not simulated yet.
+An expandable pool can grant no more than its limit lets it use.
+
+Admission control (vm/admission.py's rules): a new pool's reservation, and a
+pool's change of what it holds, must be granted by its parent; a fixed
+reservation or a limit below what the children already hold is refused too
+(InsufficientCpuResourcesFault / InsufficientMemoryResourcesFault), and so is
+a MoveIntoResourcePool that leaves the target or an ancestor holding more than
+it may.
 """
 import copy
 from datetime import datetime, timezone
@@ -22,6 +29,7 @@ from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.inventory.cluster_config import differences
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.vm.admission import grant_problem, insufficient, vm_reservation
 from vimsim.managed.vm.provisioning import (check_name, check_unique, event_argument,
                                             invalid_argument, is_a)
 from vimsim.soap.fault import fault
@@ -156,33 +164,55 @@ class ResourcePool(ManagedEntity):
         return found
 
     # -- reservations ------------------------------------------------------------
-    @staticmethod
-    def vm_reservation(vm, kind):
-        return vm.cpu_reservation if kind == 'cpu' else vm.memory_reservation
-
     def reservation_used_for_vms(self, kind):
-        return sum(self.vm_reservation(vm, kind) for vm in self.vms
+        return sum(vm_reservation(vm, kind) for vm in self.vms
                    if vm.power_state == 'poweredOn')
 
     def reservation_used(self, kind):
         return sum(child.held(kind) for child in self.pools) + \
             self.reservation_used_for_vms(kind)
 
-    def held(self, kind):
-        """What this pool holds of its parent's reservation."""
-        allocation = self.allocation_of(kind)
+    @staticmethod
+    def held_under(allocation, used):
+        """What a pool with `allocation`, its children using `used`, holds of
+        its parent's reservation."""
         if allocation.expandableReservation:
-            return max(allocation.reservation, self.reservation_used(kind))
+            return max(allocation.reservation, used)
         return allocation.reservation
 
+    def held(self, kind):
+        """What this pool holds of its parent's reservation."""
+        return self.held_under(self.allocation_of(kind), self.reservation_used(kind))
+
     def unreserved(self, kind):
+        """What this pool can still grant: its own unreserved part, plus what
+        its parent can grant when expandable, within its limit."""
+        used = self.reservation_used(kind)
         if self.is_root():
-            return max(self.capacity(kind) - self.reservation_used(kind), 0)
+            return max(self.capacity(kind) - used, 0)
         allocation = self.allocation_of(kind)
-        left = max(allocation.reservation - self.reservation_used(kind), 0)
+        left = max(allocation.reservation - used, 0)
         if allocation.expandableReservation:
             left += self.parent_object().unreserved(kind)
+            if allocation.limit != -1:
+                left = min(left, max(allocation.limit - used, 0))
         return left
+
+    def check_grant(self, allocations, child=None):
+        """Raise vCenter's admission fault for `child` (None: a new child
+        pool) taking `allocations`, ((cpu, memory) ResourceAllocationInfo): a
+        fixed reservation or a limit must cover what its children already
+        hold, and this pool must grant what it would hold more."""
+        for (kind, _), allocation in zip(KINDS, allocations):
+            used = child.reservation_used(kind) if child is not None else 0
+            cap = allocation.limit if allocation.expandableReservation \
+                else allocation.reservation
+            if cap != -1 and used > cap:
+                raise insufficient(kind, cap, used)
+            before = child.held(kind) if child is not None else 0
+            problem = grant_problem(self, kind, self.held_under(allocation, used) - before)
+            if problem is not None:
+                raise problem
 
     def max_usage(self, kind):
         limit = self.allocation_of(kind).limit
@@ -253,8 +283,11 @@ class ResourcePool(ManagedEntity):
                         object=other.ref)
 
     def spec_allocations(self, spec):
-        return tuple(allocation_from(getattr(spec, field, None), None, kind, 'spec.' + field)
-                     for kind, field in KINDS)
+        """The allocations `spec` gives a new child, which this pool must grant."""
+        allocations = tuple(allocation_from(getattr(spec, field, None), None, kind,
+                                            'spec.' + field) for kind, field in KINDS)
+        self.check_grant(allocations)
+        return allocations
 
     def CreateResourcePool(self, ctx, name, spec):
         """A child pool with `spec`'s allocations; DuplicateName among the children."""
@@ -335,9 +368,12 @@ class ResourcePool(ManagedEntity):
         if config.changeVersion is not None and config.changeVersion != str(self.change_version):
             raise fault('ConcurrentAccess', 'Cannot complete operation due to concurrent '
                         'modification by another operation.')
-        return tuple(allocation_from(getattr(config, field), self.allocation_of(kind), kind,
-                                     '%s.%s' % (path, field)) if getattr(config, field)
-                     is not None else self.allocation_of(kind) for kind, field in KINDS)
+        allocations = tuple(
+            allocation_from(getattr(config, field), self.allocation_of(kind), kind,
+                            '%s.%s' % (path, field)) if getattr(config, field) is not None
+            else self.allocation_of(kind) for kind, field in KINDS)
+        self.parent_object().check_grant(allocations, child=self)
+        return allocations
 
     def set_allocations(self, ctx, allocations):
         changes = []
@@ -411,6 +447,7 @@ class ResourcePool(ManagedEntity):
         objects = [self.server.objects.resolve(ref) for ref in list or ()]
         for obj in objects:
             self.check_move(obj)
+        self.check_move_admitted(objects)
         for obj in objects:
             old = obj.parent_object() if isinstance(obj, ResourcePool) else obj.pool
             if old is self:
@@ -432,6 +469,45 @@ class ResourcePool(ManagedEntity):
             old.reservations_changed()
         self.reservations_changed()
         return None
+
+    def holding_cap(self, kind):
+        """The most this pool's children may hold: a root's capacity, a fixed
+        reservation, an expandable pool's limit (None: no bound of its own)."""
+        if self.is_root():
+            return self.capacity(kind)
+        allocation = self.allocation_of(kind)
+        if not allocation.expandableReservation:
+            return allocation.reservation
+        return None if allocation.limit == -1 else allocation.limit
+
+    def check_move_admitted(self, objects):
+        """Raise vCenter's admission fault when moving `objects` (checked)
+        here leaves this pool or an ancestor holding more than it may: the
+        moves are made on the child lists alone, each pool whose use grew is
+        checked against its cap, and the lists are put back."""
+        chain, pool = [], self
+        while isinstance(pool, ResourcePool):
+            chain.append(pool)
+            pool = pool.parent_object()
+        before = {(pool, kind): pool.reservation_used(kind) for pool in chain
+                  for kind, _ in KINDS}
+        moved = []   # (list moved from, index there, list moved to)
+        for obj in objects:
+            pool = isinstance(obj, ResourcePool)
+            old = obj.parent_object() if pool else obj.pool
+            source, target = (old.pools, self.pools) if pool else (old.vms, self.vms)
+            if old is not self and obj in source:   # (listed twice: moved once)
+                index = source.index(obj)
+                target.append(source.pop(index))
+                moved.append((source, index, target))
+        try:
+            for (pool, kind), used_before in before.items():
+                used, cap = pool.reservation_used(kind), pool.holding_cap(kind)
+                if used > used_before and cap is not None and used > cap:
+                    raise insufficient(kind, max(cap - used_before, 0), used - used_before)
+        finally:
+            for source, index, target in reversed(moved):
+                source.insert(index, target.pop())
 
     def check_move(self, obj):
         if not (is_a(self.server, obj, 'ResourcePool') or

@@ -192,7 +192,8 @@ class TaskManager(Manager):
         chain = events.reserve_key()
         info = T['TaskInfo'].cls(
             key=moid, task=None, name=method,
-            descriptionId=description_id or self.description_id(receiver_type, method),
+            descriptionId=description_id if description_id is not None
+            else self.description_id(receiver_type, method),
             entity=entity_ref, entityName=getattr(entity, 'name', None),
             state=QUEUED, cancelled=False, cancelable=bool(cancelable), reason=reason,
             queueTime=now(), eventChainId=chain, **info_fields)

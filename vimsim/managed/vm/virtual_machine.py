@@ -21,6 +21,9 @@ from vimsim.managed.monitoring.load_model import load_model, readiness
 from vimsim.managed.network.dv_port import check_connectable, sync_vm_ports
 from vimsim.managed.storage.datastore_files import (descriptor_named, files_in, renamed_path,
                                                     touched)
+from vimsim.managed.vm.admission import (check_migration, check_power_on,
+                                         check_reservation_change, datastore_problems,
+                                         network_problems)
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
@@ -30,7 +33,7 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization
                                             check_unique, detach_vm, event_argument,
                                             host_usable, is_a, next_sequence, pick_host,
                                             post_identity_events, resolve_argument,
-                                            unregistered, vm_nics)
+                                            unregistered)
 from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
 from vimsim.managed.vm.vm_files import sync_files
@@ -749,6 +752,8 @@ class VirtualMachine(ManagedEntity):
         through `changed`)."""
         plan = _ConfigPlan(self, ctx, spec, creating)
         plan.validate()
+        if not creating:
+            check_reservation_change(self, plan.reservations())
         return plan.commit()
 
     def devices_changed(self):
@@ -822,9 +827,8 @@ class VirtualMachine(ManagedEntity):
 
     # -- power ------------------------------------------------------------------------
     def _check_host_for_power(self):
-        problem = host_usable(self.host)
-        if problem is not None:
-            raise problem
+        """Admission control for a power-on here (vm/admission.py)."""
+        check_power_on(self)
 
     def set_power_state(self, state):
         """Change the power state and report all that follows from it."""
@@ -1268,22 +1272,11 @@ class VirtualMachine(ManagedEntity):
         """The fault vCenter gives when `host` cannot run this VM from
         `datastore`: the datastore not mounted there, or a connected NIC's
         network absent (but for the NICs in `rebacked`, whose new backing the
-        request's deviceChange checks)."""
-        if datastore not in host.datastores:
-            raise fault('DatastoreNotWritableOnHost', "The datastore '%s' is not accessible on "
-                        'the host.' % datastore.name, datastore=datastore.ref,
-                        name=datastore.name, host=host.ref)
-        for nic in vm_nics(self):
-            if nic.key in rebacked:
-                continue
-            network = self._nic_network(nic) if hasattr(self, '_nic_network') else \
-                self.network_object
-            if network is not None and network not in host.networks:
-                label = nic.deviceInfo.label if nic.deviceInfo is not None else ''
-                raise fault('CannotAccessNetwork', "Currently connected network interface '%s' "
-                            "uses network '%s', which is not accessible." % (label, network.name),
-                            device=label, backing=network.name, connected=True,
-                            network=network.ref)
+        request's deviceChange checks): vm/admission.py's rules."""
+        problems = datastore_problems(host, [datastore]) + \
+            network_problems(self, host, rebacked)
+        if problems:
+            raise problems[0]
 
     def _copy_to(self, ctx, folder, name, pool, host, datastore, link_snapshot, snapshot):
         server = self.server
@@ -1417,16 +1410,12 @@ class VirtualMachine(ManagedEntity):
                     raise _invalid_argument('spec.pool')
                 bound = target.compute_resource.pool
             target_pool = None if self.template else bound
-            if target is not self.host:
-                problem = host_usable(target)
-                if problem is not None:
-                    raise problem
+            check_migration(self, target, target_pool, [target_ds], rebacked={
+                c.device.key for c in spec.deviceChange if c.device is not None})
             devices = self.T.VirtualMachineConfigSpec(deviceChange=spec.deviceChange)
             if spec.deviceChange:
                 # checked against the destination before anything moves
                 _ConfigPlan(self, ctx, devices, False, host=target).validate()
-            self._check_access(target, target_ds, rebacked={
-                c.device.key for c in spec.deviceChange if c.device is not None})
             disk_homes = self._disk_locators(ctx, spec.disk, target)
             if folder is not None:
                 if 'VirtualMachine' not in folder.childType or getattr(
@@ -1505,10 +1494,7 @@ class VirtualMachine(ManagedEntity):
                 if pool_object is not None:
                     raise _invalid_argument('pool')
                 target_pool = target.compute_resource.pool
-            problem = host_usable(target) if target is not self.host else None
-            if problem is not None:
-                raise problem
-            self._check_access(target, self.datastore_object)
+            check_migration(self, target, target_pool, [self.datastore_object])
             self._move_with_events(task, target_pool, target, self.datastore_object, None,
                                    self.power_state == 'poweredOn',
                                    'VmBeingMigratedEvent', 'VmMigratedEvent')
@@ -2565,6 +2551,17 @@ class _ConfigPlan:
                 setattr(device, name, copy.deepcopy(value))
 
     # -- installing ---------------------------------------------------------------
+    def reservations(self):
+        """{'cpu': MHz, 'memory': MB} the VM reserves once the plan is committed."""
+        vm = self.vm
+        cpu = self.scalars.get('cpu_allocation', vm.cpu_allocation)
+        memory = self.scalars.get('memory_allocation', vm.effective_memory_allocation())
+        settings = {**(vm.settings or {}), **self.settings}
+        memory_mb = self.scalars.get('memory_mb', vm.memory_mb)
+        locked = settings.get('memoryReservationLockedToMax')
+        return {'cpu': (cpu.reservation or 0) if cpu is not None else 0,
+                'memory': memory_mb if locked else memory.reservation or 0}
+
     def commit(self):
         vm = self.vm
         names = ['config', 'summary']

@@ -1,0 +1,51 @@
+"""VirtualMachineProvisioningChecker: CheckMigrate_Task and CheckRelocate_Task
+answer, per target host, a CheckResult whose errors are what MigrateVM_Task
+and RelocateVM_Task would refuse the move with (vm/admission.py's
+`migration_problems`: the source host connected, the target host usable and,
+for a running VM, with enough logical CPUs, the target pool's admission, the
+datastores and networks reachable from the target), plus a `state` the VM is
+not in. The targets are read as the compatibility checker reads them
+(`PlacementChecker`). QueryVMotionCompatibilityEx_Task, CheckClone_Task and
+CheckInstantClone_Task are not simulated.
+"""
+from vimsim.managed.manager import manager_type
+from vimsim.managed.vm.admission import SOURCE_TESTS, migration_problems
+from vimsim.managed.vm.compatibility_checker import PlacementChecker
+from vimsim.managed.vm.vm_task import invalid_power_state
+from vimsim.soap.fault import fault
+
+
+@manager_type('VirtualMachineProvisioningChecker')
+class VirtualMachineProvisioningChecker(PlacementChecker):
+
+    def CheckMigrate_Task(self, ctx, vm, host=None, pool=None, state=None, testType=()):
+        """Would MigrateVM_Task of `vm` to each target host in the pool succeed."""
+        tests = self.tests_of(testType)
+        vm, hosts, pool = self.targets(vm, host, pool)
+
+        def problems_on(target):
+            found = []
+            if vm.template:
+                found.append(fault('NotSupported', 'The operation is not supported on the '
+                                   'object.'))
+            if SOURCE_TESTS in tests and state is not None and state != vm.power_state:
+                found.append(invalid_power_state(state, vm.power_state))
+            return found + migration_problems(vm, target, pool, tests=tests)
+        return self.check_task(ctx, 'CheckMigrate_Task', vm, hosts, problems_on)
+
+    def CheckRelocate_Task(self, ctx, vm, spec, testType=()):
+        """Would RelocateVM_Task of `vm` with `spec` (host, pool, datastore)
+        succeed on each target host. As the operation does, an unset host is
+        the VM's own when the target pool's compute resource holds it."""
+        tests = self.tests_of(testType)
+        datastore = self.resolve_of(spec.datastore, 'Datastore', 'spec.datastore')
+        pool = self.resolve_of(spec.pool, 'ResourcePool', 'spec.pool')
+        host = spec.host
+        source = self.resolve_of(vm, 'VirtualMachine', 'vm').host
+        if host is None and source is not None and (
+                pool is None or source in pool.owner_object.hosts):
+            host = source.ref
+        vm, hosts, pool = self.targets(vm, host, spec.pool)
+        datastores = [datastore] if datastore is not None else None
+        return self.check_task(ctx, 'CheckRelocate_Task', vm, hosts, lambda target:
+                               migration_problems(vm, target, pool, datastores, tests))
