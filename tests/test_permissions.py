@@ -18,6 +18,7 @@ USERS = [{'user': 'admin@vsphere.local', 'password': 'adm1n', 'groups': ['Admini
          {'user': 'nobody@vsphere.local', 'password': 'n0ne'}]
 PASSWORDS = {u['user'].split('@')[0]: (u['user'], u['password']) for u in USERS}
 READ_ONLY, NO_ACCESS, ADMIN = -2, -5, -1
+PC = vmodl.query.PropertyCollector
 
 
 @pytest.fixture(scope='module')
@@ -82,6 +83,15 @@ def powered_off(si, vm):
         WaitForTask(vm.PowerOffVM_Task())
     return vm
 
+
+
+def vm_names_spec(content):
+    """A filter spec for the names of the VMs a container view of everything lists."""
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    return PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[PC.TraversalSpec(
+            name='v', type=vim.view.ContainerView, path='view', skip=False)])],
+        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=['name'])])
 
 def test_a_vcenter_starts_with_its_administrators_as_admin(admin):
     manager = admin.content.authorizationManager
@@ -420,12 +430,7 @@ def test_a_property_filter_reports_only_what_the_user_sees(admin, login):
     grant(admin, vm, 'reader@vsphere.local', READ_ONLY)
     reader = login('reader')
     content = reader.content
-    PC = vmodl.query.PropertyCollector
-    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
-    spec = PC.FilterSpec(
-        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[PC.TraversalSpec(
-            name='v', type=vim.view.ContainerView, path='view', skip=False)])],
-        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=['name'])])
+    spec = vm_names_spec(content)
     collector = content.propertyCollector.CreatePropertyCollector()
     collector.CreateFilter(spec, True)
     update = collector.WaitForUpdatesEx('', PC.WaitOptions(maxWaitSeconds=0))
@@ -457,12 +462,7 @@ def test_a_filter_follows_a_vm_moved_out_of_sight(admin, login):
     grant(admin, seen, 'reader@vsphere.local', READ_ONLY)
     reader = login('reader')
     content = reader.content
-    PC = vmodl.query.PropertyCollector
-    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
-    spec = PC.FilterSpec(
-        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[PC.TraversalSpec(
-            name='v', type=vim.view.ContainerView, path='view', skip=False)])],
-        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=['name'])])
+    spec = vm_names_spec(content)
     collector = content.propertyCollector.CreatePropertyCollector()
     try:
         collector.CreateFilter(spec, True)

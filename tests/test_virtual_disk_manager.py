@@ -2,6 +2,7 @@
 extents on the datastore namespace; create, extend, copy, move, inflate,
 zero and delete them, read back uuid and geometry; space follows, and a
 thick disk that does not fit is refused with NoDiskSpace."""
+import itertools
 import os
 
 import pytest
@@ -23,6 +24,8 @@ def running(validator):
 def si(running):
     yield from logged_in(running)
 
+FOLDERS = itertools.count(1)
+
 
 @pytest.fixture
 def env(si, running):
@@ -30,9 +33,9 @@ def env(si, running):
     dc = content.rootFolder.childEntity[0]
     ds = dc.datastore[0]
     ds_object = next(o for o in running.sim.objects if o.ref.value == ds._moId)
-    content.fileManager.MakeDirectory(name='[LocalDS_0] disks-%d' % id(si), datacenter=dc,
-                                      createParentDirectories=True)
-    return content.virtualDiskManager, dc, ds, ds_object, '[LocalDS_0] disks-%d' % id(si)
+    folder = '[LocalDS_0] disks-%d' % next(FOLDERS)     # each test's own
+    content.fileManager.MakeDirectory(name=folder, datacenter=dc, createParentDirectories=True)
+    return content.virtualDiskManager, dc, ds, ds_object, folder
 
 
 def spec(kind='thin', capacity_kb=GB_KB, adapter='lsiLogic'):
