@@ -38,7 +38,7 @@ STRUCTURE = frozenset(('childEntity', 'vm', 'host', 'resourcePool', 'vmFolder', 
                        'datastoreFolder', 'networkFolder', 'view', 'parent', 'datastore',
                        'network', 'portgroup', 'owner'))
 HISTORY_LIMIT = 200000   # log entries a collector keeps per session at most (oldest go first)
-COMPACT_AT = 1000        # log length from which the log is compacted when it has doubled
+COMPACT_AT = 64          # log length from which the log is compacted when it has doubled
 UNWATCH_AT_ONCE = 1000   # a removed filter watching more leaves the index a slice at a time
 _position_of = itemgetter(0)
 _serials = itertools.count(1)
