@@ -384,6 +384,20 @@ def test_impersonation_and_the_logins_vimsim_cannot_accept(admin, login):
         manager.LoginBySSPI('TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAGAbEdAAAADw==')
 
 
+def test_a_hosts_user_directory_lists_accounts_it_creates(si):
+    """HostLocalAccountManager.CreateUser's account is one of the host's
+    users for its UserDirectory (it listed only the built-in ones)."""
+    host = all_of(si, vim.HostSystem)[0]
+    host.configManager.accountManager.CreateUser(vim.host.LocalAccountManager.AccountSpecification(
+        id='operator', password='Oper4tor!pass', description='ops'))
+    try:
+        found = host.configManager.userDirectory.RetrieveUserGroups(
+            searchStr='operator', exactMatch=True, findUsers=True, findGroups=False)
+        assert [f.principal for f in found] == ['operator']
+    finally:
+        host.configManager.accountManager.RemoveUser('operator')
+
+
 def test_a_hosts_user_directory_lists_its_local_users(si):
     host = all_of(si, vim.HostSystem)[0]
     directory = host.configManager.userDirectory

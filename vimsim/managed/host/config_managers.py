@@ -15,7 +15,7 @@ from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import refs
 from vimsim.soap.encode import freeze
 from vimsim.soap.fault import NotFound, fault
-from vimsim.users import Directory
+from vimsim.users import Directory, User
 
 # HostConfigManager field -> (managed type, vCenter moid prefix, ESX moid)
 CONFIG_MANAGERS = (
@@ -154,6 +154,7 @@ class HostUserDirectory(HostManagerObject):
 
     def RetrieveUserGroups(self, ctx, searchStr, exactMatch, findUsers, findGroups,
                            domain=None, belongsToGroup=None, belongsToUser=None):
-        return retrieve_user_groups(self.server, Directory([], esx=True), [], domain,
-                                    searchStr, exactMatch, findUsers, findGroups,
-                                    belongsToGroup, belongsToUser)
+        local = self.host.managers['accountManager'].accounts    # CreateUser's too
+        directory = Directory([User(name, '') for name in local], esx=True)
+        return retrieve_user_groups(self.server, directory, [], domain, searchStr, exactMatch,
+                                    findUsers, findGroups, belongsToGroup, belongsToUser)
