@@ -6,14 +6,17 @@ another connection (from a process of its own)
 
   (a) sends a 30 MB RetrievePropertiesEx (ObjectSpecs naming the VMs over
       and over, one property) and reads its answer;
-  (b) retrieves all properties of the 10,000 VMs (about 260 MB of XML).
+  (b) retrieves all properties of the 10,000 VMs (about 260 MB of XML);
+
+and, first, for the 45 s after start with no other client, while the alarm
+manager evaluates its alarms over the inventory (on start, then every 20 s).
 
 Prints p50/p99/max of the CurrentTime round trips during each, the big
 call's duration, the server's peak resident memory (VmHWM) and CPU time, and
 the load average. `--root DIR` runs the simulator of another checkout (for
 before/after figures).
 
-    python3 bench/latency.py [--vm 5000] [--root DIR]
+    python3 bench/latency.py [--vm 5000] [--idle SECONDS] [--root DIR]
 """
 import argparse
 import asyncio
@@ -97,6 +100,23 @@ def report(name, samples, duration, size):
              percentile(samples, 0.99) * 1e3, max(samples) * 1e3))
 
 
+async def idle(host, port, pid, seconds):
+    """Round trips of CurrentTime for `seconds` with no other client: what
+    the simulator's own work (the alarm passes) costs everyone else."""
+    small = await Connection(host, port).open()
+    await small.login()
+    stop = asyncio.Event()
+    samples = []
+    cpu = cpu_seconds(pid)
+    tick = asyncio.ensure_future(ticker(small, stop, samples))
+    await asyncio.sleep(seconds)
+    stop.set()
+    await tick
+    small.close()
+    report('(0) %.0f s after start, alarm passes' % seconds, samples, seconds, 0)
+    print('    server CPU %.1f s, peak RSS %.0f MB' % (cpu_seconds(pid) - cpu, rss_mb(pid, 'VmHWM')))
+
+
 async def scenarios(host, port, pid, megabytes):
     setup = await Connection(host, port).open()
     await setup.login()
@@ -128,11 +148,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--vm', type=int, default=5000)
     parser.add_argument('--megabytes', type=float, default=30)
+    parser.add_argument('--idle', type=float, default=45)
     parser.add_argument('--root', default=ROOT)
     args = parser.parse_args()
     process, host, port = start_server('-vm', str(args.vm), root=args.root)
     try:
         print('serving, RSS %.0f MB' % rss_mb(process.pid))
+        asyncio.run(idle(host, port, process.pid, args.idle))
         asyncio.run(scenarios(host, port, process.pid, args.megabytes))
     finally:
         process.terminate()

@@ -179,13 +179,17 @@ class ModelTime:
     steps, a guest's delayed shutdown, the task sweep, scheduled tasks and
     alarm checks). With -state a timer's firing is journaled, so that a
     restart replays it where it fired. `advance` lets simulated time pass at
-    once: the timers due meanwhile fire in order, each at its own time."""
+    once: the timers due meanwhile fire in order, each at its own time.
+    `cooperate` runs long model work (an alarm pass) a step per turn of the
+    reactor's cooperator."""
 
     def __init__(self, simulator):
         self.simulator = simulator
         self._timers = []    # heap of (due microseconds, number, DelayedCall, function, args)
         self._numbers = itertools.count()
         self._journaled = weakref.WeakSet()   # -state's timers not yet fired or cancelled
+        self._work = {}      # cooperative task of model work still running -> its steps
+        self._advancing = False
 
     @staticmethod
     def seconds():
@@ -205,9 +209,33 @@ class ModelTime:
         heapq.heappush(self._timers, (timer.due, next(self._numbers), timer, function, args))
         return timer
 
+    def cooperate(self, steps):
+        """Run the iterator `steps` of model work, a few milliseconds of
+        steps per reactor turn, so that clients are answered meanwhile. While
+        `advance` fires timers, the work runs to its end at once: at the
+        model time it was started."""
+        if self._advancing:
+            for _ in steps:
+                pass
+            return
+        steps = iter(steps)
+        work = task.cooperate(steps)
+        self._work[work] = steps
+        work.whenDone().addBoth(lambda _: self._work.pop(work, None))
+
+    def settled(self):
+        """No model work under way and no model timer overdue (for tests
+        that compare the model once what start-up began has run)."""
+        now = clock.microseconds()
+        return not self._work and not any(entry[2].active() and entry[0] <= now
+                                          for entry in self._timers)
+
     def cancel_all(self):
-        """Cancel every model timer still to fire (a reset: the model they
-        would act on is gone)."""
+        """Cancel every model timer still to fire and stop the model work
+        under way (a reset: the model they would act on is gone)."""
+        for work in list(self._work):
+            work.stop()
+        self._work.clear()
         for timer in list(self._journaled):
             if timer.active():
                 timer.cancel()
@@ -225,6 +253,20 @@ class ModelTime:
         if seconds < 0:
             raise ValueError('time never goes back')
         target = clock.microseconds() + round(seconds * 1e6)
+        self._advancing = True
+        try:
+            self._fire_until(target)
+        finally:
+            self._advancing = False
+        clock.advance(max(0, target - clock.microseconds()))
+        for timer in self._timers:   # the reactor's delays follow the clock
+            timer[2].follow_clock()
+
+    def _fire_until(self, target):
+        """Fire the timers due by `target` in order, the clock at each one's time."""
+        for steps in list(self._work.values()):   # work started before the jump ends first
+            for _ in steps:
+                pass
         while self._timers and self._timers[0][0] <= target:
             due, _, timer, function, args = heapq.heappop(self._timers)
             if not timer.active():
@@ -235,9 +277,6 @@ class ModelTime:
                 function(*args)
             except Exception:   # as the reactor would: logged, the others still fire
                 log.exception('model timer %r failed', function)
-        clock.advance(max(0, target - clock.microseconds()))
-        for timer in self._timers:   # the reactor's delays follow the clock
-            timer[2].follow_clock()
 
     def take_back(self, microseconds):
         """Undo advances for a test: the clock and this simulator's timers go

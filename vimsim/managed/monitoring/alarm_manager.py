@@ -225,7 +225,8 @@ class AlarmManager(Manager):
         self._disabled = set()     # (alarm moid, entity moid): DisableAlarm
         self._actions_off = set()  # entity moids whose alarm actions are disabled
         self._defaults_made = False
-        self._history = {}         # sample index -> {entity moid: counter values}
+        self._history = {}         # sample index -> {entity moid: watched counter values}
+        self._passing = False      # an evaluation pass is under way
         if server.persistence is None and getattr(server, 'recording', None) is None:
             server.time.callLater(0, self._tick)   # a recording keeps its recorded states
 
@@ -516,22 +517,47 @@ class AlarmManager(Manager):
 
     # -- evaluation --------------------------------------------------------------------
     def _tick(self):
-        """Evaluate every alarm, then again in 20 s of model time."""
+        """Evaluate every alarm, then again in 20 s of model time. The pass is
+        model work, an entity a step (ModelTime.cooperate: other clients are
+        answered between steps; under `advance` it runs at once, at its own
+        time). A pass still running when the next is due lets that one go by."""
         self.server.time.callLater(SAMPLE_SECONDS, self._tick)
         if not self._defaults_made:
             self._make_defaults()
             event_manager(self.server).listeners.append(self.event_posted)
-        latest = latest_index()
-        keep = max((_samples(e) for alarms in self._alarms.values() for alarm in alarms
-                    for e in _leaves(alarm.info.expression)), default=1)
-        for index in [i for i in self._history if i <= latest - keep]:
-            del self._history[index]
-        self._history[latest] = {}   # the newest sample is read afresh
-        walks = {}
-        with load_model(self.server).holding():
-            for alarms in list(self._alarms.values()):
-                for alarm in list(alarms):
-                    self._evaluate_alarm(alarm, walks)
+        if not self._passing:
+            self.server.time.cooperate(self._pass())
+
+    def _pass(self):
+        self._passing = True
+        try:
+            reading = self._reading()
+            keep = max((_samples(e) for alarms in self._alarms.values() for alarm in alarms
+                        for e in _leaves(alarm.info.expression)), default=1)
+            for index in [i for i in self._history if i <= reading.latest - keep]:
+                del self._history[index]
+            self._history[reading.latest] = {}   # the newest sample is read afresh
+            walks = {}
+            for alarm in [alarm for alarms in self._alarms.values() for alarm in alarms]:
+                yield from self._evaluation(alarm, reading, walks)
+        finally:
+            self._passing = False
+
+    def _reading(self):
+        """What an evaluation reads: the load model as it is now (its host
+        samples kept while the evaluation changes the model, see
+        LoadModel.frozen), the newest sample, the counters metric alarms
+        watch, and the samples read before (self._history)."""
+        wanted = set()
+        counters = counters_of(self.server)
+        for alarms in self._alarms.values():
+            for alarm in alarms:
+                for leaf in _leaves(alarm.info.expression):
+                    if leaf._type.is_a('MetricAlarmExpression'):
+                        counter = counters.get(leaf.metric.counterId)
+                        if counter is not None:
+                            wanted.add('%s.%s' % (counter.groupInfo.key, counter.nameInfo.key))
+        return _Reading(load_model(self.server).frozen(), latest_index(), wanted, self._history)
 
     def _scope(self, alarm, walks):
         """The entities an alarm applies to: its entity and those below it
@@ -554,25 +580,40 @@ class AlarmManager(Manager):
         return [entity for entity in below
                 if any(managed[entity.type_name].is_a(kind) for kind in kinds)]
 
-    def _evaluate_alarm(self, alarm, walks=None):
+    def _evaluate_alarm(self, alarm):
+        """Evaluate `alarm` now, on everything it applies to."""
+        for _ in self._evaluation(alarm, self._reading(), {}):
+            pass
+
+    def _evaluation(self, alarm, reading, walks):
+        """Steps evaluating `alarm`, an entity each; between steps the model
+        may change: an alarm removed or disabled meanwhile stops, an entity
+        gone is passed by."""
         if not alarm.info.enabled:
             return
-        cache = self._history
-        for entity in self._scope(alarm, {} if walks is None else walks):
-            key = (alarm.ref.value, entity.ref.value)
-            if key in self._disabled:
-                continue
-            state = self._states.get(key)
-            current = state.overallStatus if state is not None else 'gray'
-            status = self._status(alarm, alarm.info.expression, entity, current, cache)
-            if status is not None and status != current:
-                self._set_state(alarm, entity, status)
+        get = self.server.objects.get
+        for entity in self._scope(alarm, walks):
+            if get(alarm.ref) is not alarm or not alarm.info.enabled:
+                return
+            if get(entity.ref) is entity:
+                self._evaluate_on(alarm, entity, reading)
+            yield
 
-    def _status(self, alarm, expression, entity, current, cache):
+    def _evaluate_on(self, alarm, entity, reading):
+        key = (alarm.ref.value, entity.ref.value)
+        if key in self._disabled:
+            return
+        state = self._states.get(key)
+        current = state.overallStatus if state is not None else 'gray'
+        status = self._status(alarm, alarm.info.expression, entity, current, reading)
+        if status is not None and status != current:
+            self._set_state(alarm, entity, status)
+
+    def _status(self, alarm, expression, entity, current, reading):
         """An expression's status on an entity, None where it does not apply."""
         kind = expression._type
         if kind.is_a('OrAlarmExpression') or kind.is_a('AndAlarmExpression'):
-            parts = [self._status(alarm, part, entity, current, cache)
+            parts = [self._status(alarm, part, entity, current, reading)
                      for part in expression.expression]
             parts = [p for p in parts if p is not None]
             if not parts:
@@ -589,7 +630,7 @@ class AlarmManager(Manager):
             return None
         if kind.is_a('StateAlarmExpression'):
             return self._state_status(expression, entity)
-        return self._metric_status(alarm, expression, entity, current, cache)
+        return self._metric_status(alarm, expression, entity, current, reading)
 
     def _state_status(self, expression, entity):
         try:
@@ -607,7 +648,7 @@ class AlarmManager(Manager):
     def _context(self):
         return Context(self.server, None, self.server.schema.version(self.server.api_version))
 
-    def _metric_status(self, alarm, expression, entity, current, cache):
+    def _metric_status(self, alarm, expression, entity, current, reading):
         provider = perf_metrics.provider(entity)
         counter = counters_of(self.server).get(expression.metric.counterId)
         if provider is None or counter is None:
@@ -615,19 +656,20 @@ class AlarmManager(Manager):
         name = '%s.%s' % (counter.groupInfo.key, counter.nameInfo.key)
         if name not in perf_metrics.names(entity):
             return None
-        model = load_model(self.server)
-        latest = latest_index()
         tolerance = (alarm.info.setting.toleranceRange or 0) / 10000
 
         def values(count):
-            out = []
-            for index in range(latest, latest - count, -1):
-                held = cache.setdefault(index, {})
+            """The newest `count` samples, newest first, each read once a pass
+            and kept (only the watched counters) for the passes after."""
+            for index in range(reading.latest, reading.latest - count, -1):
+                held = reading.history.setdefault(index, {})
                 sample = held.get(entity.ref.value)
-                if sample is None:
-                    sample = held[entity.ref.value] = provider[0](model, entity, index)
-                out.append(sample[name])
-            return out
+                if sample is None or name not in sample:
+                    values = provider[0](reading.model, entity, index)
+                    sample = held[entity.ref.value] = {watched: values[watched]
+                                                       for watched in reading.wanted | {name}
+                                                       if watched in values}
+                yield sample[name]
 
         above = expression.operator == 'isAbove'
         for status in ('red', 'yellow'):
@@ -661,15 +703,7 @@ class AlarmManager(Manager):
                     if key in self._disabled:
                         continue
                     self._event_status[key] = expression.status or 'red'
-                    self._evaluate_one(alarm, entity)
-
-    def _evaluate_one(self, alarm, entity):
-        key = (alarm.ref.value, entity.ref.value)
-        state = self._states.get(key)
-        current = state.overallStatus if state is not None else 'gray'
-        status = self._status(alarm, alarm.info.expression, entity, current, self._history)
-        if status is not None and status != current:
-            self._set_state(alarm, entity, status)
+                    self._evaluate_on(alarm, entity, self._reading())
 
     def _event_entity(self, event, object_type):
         managed = self.server.schema.managed
@@ -853,3 +887,11 @@ def _leaves(expression):
     if kind.is_a('OrAlarmExpression') or kind.is_a('AndAlarmExpression'):
         return [leaf for part in expression.expression for leaf in _leaves(part)]
     return [expression]
+
+
+class _Reading:
+    """What one evaluation reads (AlarmManager._reading)."""
+    __slots__ = ('model', 'latest', 'wanted', 'history')
+
+    def __init__(self, model, latest, wanted, history):
+        self.model, self.latest, self.wanted, self.history = model, latest, wanted, history

@@ -21,7 +21,7 @@ Later services (admission control, DRS, HA) read `vm_sample` and
 `host_sample` for any moment; nothing here changes the model.
 """
 import bisect
-import contextlib
+import copy
 import math
 import zlib
 from collections import namedtuple
@@ -146,7 +146,8 @@ class LoadModel:
         self._settings = {}    # moid -> Settings
         self._hosts = {}       # (host moid, sample index) -> HostSample
         self._generation = None
-        self._holding = 0      # within holding(): the cache outlives changes
+        self._frozen = False   # a frozen() view: the cache outlives changes
+        self._vms = None       # a frozen() view's VM samples: (vm moid, index) -> VmSample
 
     # -- settings --------------------------------------------------------------
     def set_vm_load(self, vm, cpu=None, memory=None):
@@ -183,6 +184,15 @@ class LoadModel:
         """A VmSample of `vm` in sample `index` (default: now)."""
         if index is None:
             index = latest_index()
+        if self._vms is None:
+            return self._vm_sample(vm, index)
+        key = (vm.ref.value, index)
+        found = self._vms.get(key)
+        if found is None:
+            found = self._vms[key] = self._vm_sample(vm, index)
+        return found
+
+    def _vm_sample(self, vm, index):
         host = vm.host
         demand, active, capacity = self._vm_demand(vm, index)
         if capacity == 0:
@@ -225,7 +235,7 @@ class LoadModel:
         if index is None:
             index = latest_index()
         generation = self.server.changes.generation
-        if (generation != self._generation and not self._holding) or len(self._hosts) > 4096:
+        if (generation != self._generation and not self._frozen) or len(self._hosts) > 4096:
             self._hosts.clear()
             self._generation = generation
         key = (host.ref.value, index)
@@ -234,16 +244,16 @@ class LoadModel:
             found = self._hosts[key] = self._host_sample(host, index)
         return found
 
-    @contextlib.contextmanager
-    def holding(self):
-        """Keep host samples while a reader that reports as it goes (alarm
-        evaluation posts events, each a change) reads many: what it changes
-        does not move load."""
-        self._holding += 1
-        try:
-            yield
-        finally:
-            self._holding -= 1
+    def frozen(self):
+        """This model as a reader that reads many samples and changes the
+        model as it goes sees it (alarm evaluation: each event it posts is a
+        change, and its pass spans reactor turns): host samples, once read,
+        stay as they were read, and so do VM samples; settings are shared."""
+        view = copy.copy(self)
+        view._hosts = {}
+        view._vms = {}
+        view._frozen = True
+        return view
 
     def _host_sample(self, host, index):
         cpu_capacity = host.cpu_capacity_mhz
