@@ -1,0 +1,90 @@
+"""Big answers (issue 16, section 4): `config` of every VM in one page, and
+the roll-ups read on each datastore and cluster read.
+
+Starts `python3 -m vimsim -vm VM` (10,000 VMs by default) and measures
+
+  (1) RetrievePropertiesEx of `config` of all VMs through a container view,
+      maxObjects = the number of VMs (one page): wall time, server CPU, the
+      answer's size, and the server's RSS growth (peak during it less before);
+  (2) RetrievePropertiesEx of `summary` of every datastore, and of every
+      cluster: server CPU per read (median of --reads), which sums over the
+      VMs today.
+
+    python3 bench/big_answers.py [--vm 5000] [--reads 20]
+"""
+import argparse
+import asyncio
+import re
+import statistics
+import time
+
+from latency import VIEW_SPEC, vm_refs
+from rawsoap import Connection, cpu_seconds, load_average, rss_mb, start_server
+
+ONE_PAGE = ('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+            'propertyCollector</_this><specSet><propSet><type>VirtualMachine</type>'
+            '<pathSet>config</pathSet></propSet>%s</specSet><options><maxObjects>%d</maxObjects>'
+            '</options></RetrievePropertiesEx>')
+SUMMARIES = ('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+             'propertyCollector</_this><specSet><propSet><type>%s</type><pathSet>summary</pathSet>'
+             '</propSet>%s</specSet><options/></RetrievePropertiesEx>')
+NAMES = SUMMARIES.replace('summary', 'name')
+ALL_OF = ('<objectSet><obj type="%s">%s</obj></objectSet>')
+
+
+async def measure(host, port, pid, reads):
+    connection = await (await Connection(host, port).open()).login()
+    view, vms = await vm_refs(connection)
+    rss, cpu, start = rss_mb(pid), cpu_seconds(pid), time.perf_counter()
+    answer = await connection.call(ONE_PAGE % (VIEW_SPEC % view, len(vms)))
+    elapsed, used = time.perf_counter() - start, cpu_seconds(pid) - cpu
+    growth = rss_mb(pid, 'VmHWM') - rss
+    print('(1) config of %d VMs in one page: %.2f s, server CPU %.2f s, %.0f MB answered, '
+          'RSS +%.0f MB (peak %.0f MB)' % (answer.count(b'<obj type="VirtualMachine">'), elapsed,
+                                          used, len(answer) / 1e6, growth,
+                                          rss_mb(pid, 'VmHWM')))
+    for kind in ('Datastore', 'ClusterComputeResource'):
+        refs = await refs_of(connection, kind)
+        spec = ''.join(ALL_OF % (kind, ref) for ref in refs)
+        costs = []
+        for _ in range(reads):
+            cpu = cpu_seconds(pid)
+            await connection.call(SUMMARIES % (kind, spec))
+            costs.append(cpu_seconds(pid) - cpu)
+        print('(2) summary of %d %s: %.1f ms of server CPU per read (median of %d)'
+              % (len(refs), kind, statistics.median(costs) * 1e3, reads))
+    connection.close()
+
+
+async def refs_of(connection, kind):
+    """The moids of every `kind` (a container view of the root folder)."""
+    content = (await connection.call(
+        '<RetrieveServiceContent xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance'
+        '</_this></RetrieveServiceContent>')).decode()
+    root = re.search(r'<rootFolder type="Folder">([^<]+)</rootFolder>', content).group(1)
+    view = re.search(r'<returnval type="ContainerView">([^<]+)</returnval>', (await connection.call(
+        '<CreateContainerView xmlns="urn:vim25"><_this type="ViewManager">ViewManager</_this>'
+        '<container type="Folder">%s</container><type>%s</type><recursive>true</recursive>'
+        '</CreateContainerView>' % (root, kind))).decode()).group(1)
+    body = await connection.call(NAMES % (kind, VIEW_SPEC % view))
+    return [m.decode() for m in re.findall(rb'<obj type="%s">([^<]+)</obj>' % kind.encode(), body)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--vm', type=int, default=5000)
+    parser.add_argument('--reads', type=int, default=20)
+    args = parser.parse_args()
+    print('load average %s' % load_average())
+    process, host, port = start_server('-vm', str(args.vm))
+    try:
+        time.sleep(5)     # the first alarm pass
+        asyncio.run(measure(host, port, process.pid, args.reads))
+    finally:
+        process.terminate()
+        process.wait()
+    print('load average %s' % load_average())
+
+
+if __name__ == '__main__':
+    main()
