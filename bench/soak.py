@@ -17,6 +17,11 @@ tracebacks in the server's log), watchers whose view differed, server and
 client CPU, RSS at the start / peak / after logout, load average.
 
     python3 bench/soak.py [--sessions 1000] [--seconds 120] [--processes 2] [--vm 50]
+                          [--rounds 1]
+
+With --rounds N the same server takes N rounds: the RSS after each round's
+logout tells retained memory (what the allocator keeps for reuse) from
+growth (what a leak would add round after round).
 """
 import argparse
 import asyncio
@@ -281,51 +286,35 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--sessions', type=int, default=1000)
-    parser.add_argument('--seconds', type=float, default=120)
-    parser.add_argument('--processes', type=int, default=2)
-    parser.add_argument('--vm', type=int, default=50, help='VMs per resource pool (-vm)')
-    args = parser.parse_args()
-    process, host, port = start_simulator(['-vm', str(args.vm)])
-    server_log = StderrProbe(process.stderr)
-    peak = [0]
-    sampling = threading.Event()
+def run_round(args, host, port, pid):
+    """One soak round: client processes log in, mix, settle, compare, check
+    the invariants and log out. A dict of what was measured."""
+    spawn = multiprocessing.get_context('spawn')   # this process has threads: no fork
+    barrier = spawn.Barrier(args.processes + 1)
+    results = spawn.Queue()
+    clients = [spawn.Process(target=client_process, args=(
+        list(range(p, args.sessions, args.processes)), host, port, args.seconds, barrier,
+        results)) for p in range(args.processes)]
+    for client in clients:
+        client.start()
+    barrier.wait()                      # everyone logged in and watching
+    cpu_start, logged_in_rss = cpu_seconds(pid), process_rss(pid)
+    barrier.wait()                      # the mixed phase is over
+    cpu_mixed = cpu_seconds(pid) - cpu_start
+    asyncio.run(settle(host, port))
+    barrier.wait()                      # tasks settled: watchers compare
+    violations = api_violations_at(host, port)
+    barrier.wait()                      # invariants read: everyone logs out
+    parts = [results.get() for _ in clients]
+    for client in clients:
+        client.join()
+    time.sleep(2)
+    return dict(parts=parts, cpu_mixed=cpu_mixed, logged_in_rss=logged_in_rss,
+                violations=violations, rss_end=process_rss(pid))
 
-    def sample():
-        while not sampling.wait(0.5):
-            peak[0] = max(peak[0], process_rss(process.pid))
-    try:
-        time.sleep(1)
-        rss_start = process_rss(process.pid)
-        threading.Thread(target=sample, daemon=True).start()
-        spawn = multiprocessing.get_context('spawn')   # this process has threads: no fork
-        barrier = spawn.Barrier(args.processes + 1)
-        results = spawn.Queue()
-        clients = [spawn.Process(target=client_process, args=(
-            list(range(p, args.sessions, args.processes)), host, port, args.seconds, barrier,
-            results)) for p in range(args.processes)]
-        for client in clients:
-            client.start()
-        barrier.wait()                      # everyone logged in and watching
-        cpu_start, logged_in_rss = cpu_seconds(process.pid), process_rss(process.pid)
-        barrier.wait()                      # the mixed phase is over
-        cpu_mixed = cpu_seconds(process.pid) - cpu_start
-        asyncio.run(settle(host, port))
-        barrier.wait()                      # tasks settled: watchers compare
-        violations = api_violations_at(host, port)
-        barrier.wait()                      # invariants read: everyone logs out
-        parts = [results.get() for _ in clients]
-        for client in clients:
-            client.join()
-        time.sleep(2)
-        rss_end = process_rss(process.pid)
-        sampling.set()
-        log = ''.join(text for _, text in server_log())
-    finally:
-        process.terminate()
-        process.wait()
+
+def report(args, measured, log):
+    parts, cpu_mixed, violations = measured['parts'], measured['cpu_mixed'], measured['violations']
     faults = {}
     for part in parts:
         for name, count in part['faults'].items():
@@ -346,10 +335,46 @@ def main():
         sum(p['differing'] for p in parts), sum(p['watchers'] for p in parts)))
     print('invariants: %s' % ('hold' if not violations else '%d violated: %s' % (
         len(violations), '; '.join(violations[:5]))))
-    print('server RSS: start %.1f MB, all logged in %.1f MB, peak %.1f MB, after logout %.1f MB '
-          '(%+.1f%% of start)' % (rss_start / 2 ** 20, logged_in_rss / 2 ** 20,
-                                  peak[0] / 2 ** 20, rss_end / 2 ** 20,
-                                  (rss_end - rss_start) * 100 / rss_start))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--sessions', type=int, default=1000)
+    parser.add_argument('--seconds', type=float, default=120)
+    parser.add_argument('--processes', type=int, default=2)
+    parser.add_argument('--vm', type=int, default=50, help='VMs per resource pool (-vm)')
+    parser.add_argument('--rounds', type=int, default=1,
+                        help='soak rounds on one server (memory after each logout)')
+    args = parser.parse_args()
+    process, host, port = start_simulator(['-vm', str(args.vm)])
+    server_log = StderrProbe(process.stderr)
+    peak = [0]
+    sampling = threading.Event()
+
+    def sample():
+        while not sampling.wait(0.5):
+            peak[0] = max(peak[0], process_rss(process.pid))
+    rounds = []
+    try:
+        time.sleep(1)
+        rss_start = process_rss(process.pid)
+        threading.Thread(target=sample, daemon=True).start()
+        for _ in range(args.rounds):
+            rounds.append(run_round(args, host, port, process.pid))
+            rounds[-1]['peak'] = peak[0]
+        sampling.set()
+        log = ''.join(text for _, text in server_log())
+    finally:
+        process.terminate()
+        process.wait()
+    for number, measured in enumerate(rounds, 1):
+        print('-- round %d' % number)
+        report(args, measured, log if number == len(rounds) else '')
+        print('server RSS: start %.1f MB, all logged in %.1f MB, peak so far %.1f MB, after '
+              'logout %.1f MB (%+.1f%% of start)' % (
+                  rss_start / 2 ** 20, measured['logged_in_rss'] / 2 ** 20,
+                  measured['peak'] / 2 ** 20, measured['rss_end'] / 2 ** 20,
+                  (measured['rss_end'] - rss_start) * 100 / rss_start))
     print('load average: %s' % ' '.join(open('/proc/loadavg').read().split()[:3]))
     if log:
         print('server log:\n' + log[:3000])
