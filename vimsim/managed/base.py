@@ -118,6 +118,7 @@ class Registry:
     def __init__(self, listener):
         self._by_ref = {}
         self.last_id = 0        # the number in the last moid handed out
+        self.removals = 0       # objects removed so far (what held them may be free again)
         self.listener = listener
 
     def next_id(self, prefix):
@@ -131,6 +132,7 @@ class Registry:
 
     def remove(self, obj):
         if self._by_ref.pop(obj.ref, None) is not None:
+            self.removals += 1
             self.listener.object_removed(obj)
 
     def get(self, ref):

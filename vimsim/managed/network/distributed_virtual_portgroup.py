@@ -41,6 +41,9 @@ class DistributedVirtualPortgroup(Network):
         self.backing_type = backing_type
         self.ports = []          # DvPort objects of dvs.ports, in key order
         self.free_from = 0       # where free_port's search starts
+        # (registry removals, n): ports[:n] were all in use then; reset when a
+        # port leaves `ports` (the indexes move) or is released
+        self.full_below = (-1, 0)
         self.auto_expand = not uplink
         self.description = ''
         self.port_name_format = None
@@ -82,6 +85,7 @@ class DistributedVirtualPortgroup(Network):
         release_port(port)
         if port in self.ports:
             self.ports.remove(port)
+            self.full_below = (-1, 0)
         self.dvs.ports.pop(port.key, None)
         self.changed('portKeys', 'config')
 

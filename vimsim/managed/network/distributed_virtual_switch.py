@@ -817,6 +817,7 @@ class DistributedVirtualSwitch(ManagedEntity):
                     continue
                 if source is not None:
                     source.ports.remove(port)
+                    source.full_below = (-1, 0)
                     source.changed('portKeys', 'config')
                     task.post_event('DvsPortLeavePortgroupEvent', self, portKey=port.key,
                                     portgroupKey=source.key, portgroupName=source.name)

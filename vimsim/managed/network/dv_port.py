@@ -78,8 +78,8 @@ def check_connectable(pg, entity, nic_key, kind, port_key=None):
             raise fault('ResourceInUse', "The port '%s' is in use." % port_key,
                         type='DistributedVirtualPort', name=port_key)
         return port
-    if held is None and pg.pg_type != 'ephemeral' and not pg.auto_expand and all(
-            port_in_use(server, port) for port in pg.ports):
+    if held is None and pg.pg_type != 'ephemeral' and not pg.auto_expand and \
+            _first_free(pg) is None:
         raise fault('DvsFault', "No free port is available in the portgroup '%s'." % pg.name)
     return held
 
@@ -125,17 +125,35 @@ def free_port(pg):
     a full one may grow): the first free in key order. The search starts
     where the last one ended and wraps around once, so connecting many NICs
     costs each O(1), and a port freed by its VM's removal is found again."""
-    server = pg.server
     if pg.pg_type == 'ephemeral':
         return pg.add_ports(1)[0]
-    ports = pg.ports
-    start = min(pg.free_from, len(ports))
-    for index in itertools.chain(range(start, len(ports)), range(start)):
-        if not port_in_use(server, ports[index]):
-            pg.free_from = index + 1
-            return ports[index]
-    pg.free_from = len(ports) + 1
+    index = _first_free(pg)
+    if index is not None:
+        pg.free_from = index + 1
+        return pg.ports[index]
+    pg.free_from = len(pg.ports) + 1
     return pg.add_ports(AUTO_EXPAND_STEP)[0]
+
+
+def _first_free(pg):
+    """The index of `pg`'s first free port from where the last search ended,
+    None when every port is in use. The search wraps around to the ports
+    before it only when an object left the inventory since it last found
+    them all in use (a port released by name moves `free_from` back; one
+    whose connectee left is free without being told): so filling a
+    portgroup NIC by NIC costs each O(1)."""
+    server, ports = pg.server, pg.ports
+    start = min(pg.free_from, len(ports))
+    for index in range(start, len(ports)):
+        if not port_in_use(server, ports[index]):
+            return index
+    removals = server.objects.removals
+    known = pg.full_below[1] if pg.full_below[0] == removals else 0
+    for index in range(min(known, start), start):
+        if not port_in_use(server, ports[index]):
+            return index
+    pg.full_below = (removals, max(known, start))
+    return None
 
 
 def release_port(port):
@@ -154,6 +172,7 @@ def release_port(port):
             pg.remove_port(port)
         elif port in pg.ports:
             pg.free_from = min(pg.free_from, pg.ports.index(port))
+            pg.full_below = (-1, 0)
 
 
 def release_entity(dvs, entity, keep=()):
