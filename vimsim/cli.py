@@ -131,7 +131,7 @@ def make_app(simulator):
     from vimsim.server.documents import Documents
     from vimsim.server.folder import Folder
     from vimsim.server.guest_file import GuestFile
-    from vimsim.web import pages
+    from vimsim.web.pages import pages
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:

@@ -21,7 +21,7 @@ from twisted.internet import defer
 from vimsim.server.endpoint import as_refs
 from vimsim.soap import encode
 from vimsim.soap.fault import message_of
-from vimsim.web import render as templates
+from vimsim.web.render import mob_url, render
 from vimsim.web.session import (NONCE_FIELD, WebSessions, form_fields, html, query_fields,
                                 redirect)
 from vimsim.web.values import is_primitive, read_data_path, read_property, type_label
@@ -53,7 +53,7 @@ class Mob:
         if session is None:
             session, cookie = self.sessions.basic_login(request)
             if session is None:
-                return html(templates.render('mob_login.html'), 401,
+                return html(render('mob_login.html'), 401,
                             [('WWW-Authenticate', 'Basic realm="%s"' % REALM)])
         headers = [cookie] if cookie else []
         if path == PATH + '/logout':
@@ -63,7 +63,7 @@ class Mob:
             page = self._page(request, self.sessions.context(request, session),
                               query_fields(request))
         except PageError as error:
-            return html(templates.render('mob_error.html', title=error.title,
+            return html(render('mob_error.html', title=error.title,
                                          message=error.message), error.status, headers)
         if isinstance(page, defer.Deferred):
             return page.addCallback(lambda body: html(body, 200, headers))
@@ -151,7 +151,7 @@ class Mob:
         return self._method_page(ctx, obj, operation, ('value', as_refs(value)))
 
     def _render(self, template, **values):
-        return templates.render(template, name_of=self._name_of, **values)
+        return render(template, name_of=self._name_of, **values)
 
     def _decode(self, ctx, obj, operation, form):
         """The form's arguments as the /sdk decoder reads a SOAP call."""
@@ -176,7 +176,7 @@ class Mob:
     @staticmethod
     def _link(moid):
         """The URL of a data object at a path of the object `moid`."""
-        return lambda path: templates.mob_url(moid, path)
+        return lambda path: mob_url(moid, path)
 
     def _name_of(self, ref):
         """The name of the object a reference names, shown beside it."""

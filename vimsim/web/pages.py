@@ -1,0 +1,9 @@
+"""The web pages' request handlers, as the HTTP application mounts them."""
+from vimsim.web.mob import Mob
+from vimsim.web.session import WebSessions
+
+
+def pages(simulator):
+    """The handlers of /mob and /ui, sharing their sessions' nonces."""
+    sessions = WebSessions(simulator)
+    return [Mob(simulator, sessions).handle]
