@@ -944,8 +944,8 @@ class _ResponseStream:
     def _failed(self, failure):
         protocol = self.protocol
         _close_pieces(self.pieces)
-        if protocol._lost or protocol._stream is not self:
-            return None
+        if protocol._lost or protocol._stream is not self or failure.check(task.TaskStopped):
+            return None     # the client went away (the transport stops its producer first)
         protocol.transport.unregisterProducer()
         log.failure('Cannot stream response to {req!r}', failure, req=self.req)
         if self.started:                 # a truncated answer must not look whole

@@ -18,7 +18,6 @@ SOAP login; properties are read with the session's privileges.
 """
 from twisted.internet import defer
 
-from vimsim.server.endpoint import as_refs
 from vimsim.soap import encode
 from vimsim.soap.fault import message_of
 from vimsim.web.render import mob_url, render
@@ -28,11 +27,6 @@ from vimsim.web.values import is_primitive, read_data_path, read_property, type_
 
 PATH = '/mob'
 REALM = 'VMware HTTP server'
-ENVELOPE = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
-            'xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
-            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>'
-            '<%s xmlns="urn:vim25"><_this type="%s">%s</_this>%s</%s></soapenv:Body>'
-            '</soapenv:Envelope>')
 
 
 class Mob:
@@ -137,8 +131,8 @@ class Mob:
                             'The form carries no valid %s.' % NONCE_FIELD)
         MethodFault = self.simulator.schema.types['MethodFault'].cls
         try:
-            call = self._decode(ctx, obj, operation, form)
-            value = self.simulator.endpoint.dispatch(ctx, call)
+            value = self.sessions.call(ctx, obj, operation.name,
+                                       self._arguments(ctx, operation, form))
         except MethodFault as error:
             return self._method_page(ctx, obj, operation, ('fault', error))
         if isinstance(value, defer.Deferred):
@@ -146,15 +140,15 @@ class Mob:
                 failure.trap(MethodFault)
                 return self._method_page(ctx, obj, operation, ('fault', failure.value))
             return value.addCallbacks(
-                lambda done: self._method_page(ctx, obj, operation, ('value', as_refs(done))),
-                failed)
-        return self._method_page(ctx, obj, operation, ('value', as_refs(value)))
+                lambda done: self._method_page(ctx, obj, operation, ('value', done)), failed)
+        return self._method_page(ctx, obj, operation, ('value', value))
 
     def _render(self, template, **values):
         return render(template, name_of=self._name_of, **values)
 
-    def _decode(self, ctx, obj, operation, form):
-        """The form's arguments as the /sdk decoder reads a SOAP call."""
+    def _arguments(self, ctx, operation, form):
+        """The form's values as the XML of the call's parameter elements:
+        a primitive's plain text escaped, anything else as typed."""
         schema = self.simulator.schema
         parts = []
         for field in operation.params:
@@ -165,9 +159,7 @@ class Mob:
                 parts.append('<%s>%s</%s>' % (field.name, encode.escape(given), field.name))
             else:
                 parts.append(given)
-        body = ENVELOPE % (operation.name, encode.escape(obj.type_name),
-                           encode.escape(obj.ref.value), ''.join(parts), operation.name)
-        return self.simulator.endpoint.decoder(ctx.version).decode(body.encode('utf-8'))
+        return ''.join(parts)
 
     def _operation(self, ctx, obj, name):
         operation = self.simulator.schema.managed[obj.type_name].methods.get(name)

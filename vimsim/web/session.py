@@ -19,14 +19,21 @@ import os
 import urllib.parse
 import weakref
 
+from twisted.internet import defer
+
 from vimsim.managed.base import Context
-from vimsim.server.endpoint import session_cookie, set_cookie
+from vimsim.server.endpoint import as_refs, session_cookie, set_cookie
 from vimsim.server.http import HttpResponse
-from vimsim.soap.decode import Request
+from vimsim.soap.encode import escape
 
 NONCE_FIELD = 'vmware-session-nonce'
 HTML = 'text/html; charset=utf-8'
 REMEMBERED_MOIDS = 10000
+ENVELOPE = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+            'xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>'
+            '<%s xmlns="urn:vim25"><_this type="%s">%s</_this>%s</%s></soapenv:Body>'
+            '</soapenv:Envelope>')
 
 
 class WebSessions:
@@ -80,14 +87,21 @@ class WebSessions:
         given = form.get(NONCE_FIELD, '')
         return nonce is not None and hmac.compare_digest(nonce, given)
 
-    def call(self, ctx, this, name, **args):
-        """Call vim operation `name` on the object `this` (a MoRef) as /sdk
-        would: its value, or a Deferred of it; the fault it raises."""
-        operation = self.simulator.schema.operations[name]
-        for param in operation.params:
-            if param.array and param.name not in args:
-                args[param.name] = []
-        return self.simulator.endpoint.dispatch(ctx, Request(name, operation, this, args))
+    def decode_call(self, ctx, obj, name, arguments=''):
+        """A call of operation `name` on `obj` whose arguments are the XML
+        of its parameter elements, read by the decoder /sdk reads SOAP
+        with (so absent arrays are empty and bad values its faults)."""
+        body = ENVELOPE % (name, escape(obj.type_name), escape(obj.ref.value), arguments, name)
+        return self.simulator.endpoint.decoder(ctx.version).decode(body.encode('utf-8'))
+
+    def call(self, ctx, obj, name, arguments=''):
+        """Call operation `name` on `obj` as /sdk would, its arguments as
+        XML elements: its value (references for objects), or a Deferred
+        of it; the fault it raises."""
+        result = self.simulator.endpoint.dispatch(ctx, self.decode_call(ctx, obj, name, arguments))
+        if isinstance(result, defer.Deferred):
+            return result.addCallback(as_refs)
+        return as_refs(result)
 
     def find(self, moid):
         """The managed object of a moid, or None. vCenter's moids are unique

@@ -14,11 +14,11 @@ from vimsim.soap.fault import InvalidProperty
 _STEP = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)(?:\[([^\]]*)\])?(?:\.|$)')
 
 
-def read_property(ctx, obj, name):
-    """(value, Field) of managed property `name`, as Fetch reads it: the
-    caller's privilege checked (NoPermission / NotAuthenticated raised)."""
-    check_readable(ctx, obj, name)
-    return read_path(obj, name, ctx)
+def read_property(ctx, obj, path):
+    """(value, Field) of a property path, as Fetch reads it: the caller's
+    privilege checked (NoPermission / NotAuthenticated raised)."""
+    check_readable(ctx, obj, path)
+    return read_path(obj, path, ctx)
 
 
 def read_data_path(ctx, obj, path):
