@@ -219,3 +219,49 @@ def test_logout_ends_the_session(mob_vc):
     session.get(base(mob_vc) + 'logout', allow_redirects=False)
     stale = requests.get(base(mob_vc), headers={'Cookie': 'vmware_soap_session=%s' % cookie})
     assert stale.status_code == 401
+
+
+JUNK_QUERIES = ['?moid=', '?moid=%00', '?moid=vm-20&doPath=', '?moid=vm-20&doPath=config..hardware',
+                '?moid=vm-20&doPath=config.hardware.device[', '?moid=vm-20&doPath=[1]',
+                '?moid=vm-20&doPath=name.length', '?moid=vm-20&doPath=config.hardware.device[x]',
+                '?moid=vm-20&doPath=datastore[0]', '?moid=vm-20&method=',
+                '?moid=vm-20&method=NoSuchMethod', '?moid=vm-20&method=PowerOffVM_Task&method=x',
+                '?moid=group-d1&doPath=childEntity', '?moid=SessionManager&doPath=sessionList[0]']
+
+
+def test_junk_urls_and_forms_answer_pages_never_internal_errors(mob_vc, admin_si):
+    session = browser(mob_vc)
+    for query in JUNK_QUERIES:
+        answer = session.get(base(mob_vc) + query)
+        assert answer.status_code in (200, 404), (query, answer.status_code)
+        assert 'Traceback' not in answer.text
+    url = base(mob_vc) + '?moid=ServiceInstance&method=CurrentTime'
+    nonce = NONCE.search(session.get(url).text).group(1)
+    for fields in ({'vmware-session-nonce': nonce, 'extra': '<x/>'},
+                   {'vmware-session-nonce': nonce + nonce}):
+        answer = session.post(url, data=fields)
+        assert answer.status_code in (200, 403) and 'Traceback' not in answer.text
+    vm = a_vm(admin_si, 'poweredOn')
+    form = base(mob_vc) + '?moid=%s&method=ReconfigVM_Task' % vm._moId
+    for spec in ('<!DOCTYPE x [<!ENTITY e "e">]><spec/>', '<spec><numCPUs>many</numCPUs></spec>',
+                 '</ReconfigVM_Task><Destroy_Task>', '<spec xsi:type="NoSuchType"/>', '\x00'):
+        answer = session.post(form, data={'vmware-session-nonce': nonce, 'spec': spec})
+        assert answer.status_code == 200, spec
+        assert '<span id="result-type">' in answer.text and 'Task' not in re.search(
+            r'<span id="result-type">([^<]*)<', answer.text).group(1), spec
+    assert vm.runtime.powerState == 'poweredOn' and vm.config is not None
+    assert session.put(base(mob_vc)).status_code == 405
+
+
+def test_an_esx_host_has_its_mob(esx):
+    si = esx.connect()
+    root = si.content.rootFolder._moId
+    Disconnect(si)
+    session = browser(esx, auth=('root', 'pass'))
+    home = session.get(base(esx))
+    assert home.status_code == 200
+    content = session.get(base(esx) + '?moid=ServiceInstance&doPath=content').text
+    assert 'Data Object Type: ServiceContent' in content
+    assert 'href="/mob/?moid=%s"' % root in content
+    folder = session.get(base(esx) + '?moid=' + root)
+    assert folder.status_code == 200 and 'ManagedObjectReference:Folder' in folder.text

@@ -278,3 +278,25 @@ def test_a_live_stream_leaves_nothing_behind(ui_vc, ui_si):
         time.sleep(0.05)
     assert held() == before
     WaitForTask(vm.PowerOnVM_Task())
+
+
+def test_junk_requests_answer_errors_never_internal_ones(ui_vc):
+    session = ui_session(ui_vc)
+    for path, status in (('/ui/tree?view=nowhere', 400), ('/ui/tree?view=vms&offset=x', 200),
+                         ('/ui/tree?view=hosts&moid=nothing', 200),
+                         ('/ui/tree?view=hosts&moid=vm-20', 200),
+                         ('/ui/summary?moid=nothing', 404), ('/ui/summary?moid=group-d1', 200),
+                         ('/ui/summary?moid=datastore-19', 200),
+                         ('/ui/summary?moid=SessionManager', 200),
+                         ('/ui/perf?moid=datastore-19', 400), ('/ui/perf', 400),
+                         ('/ui/static/../ui.py', 404), ('/ui/static/nothing.js', 404),
+                         ('/ui/nothing', 404), ('/ui/action', 405)):
+        answer = session.get(origin(ui_vc) + path)
+        assert answer.status_code == status, (path, answer.status_code, answer.text[:200])
+    fields = {'vmware-session-nonce': session.nonce}
+    for junk in ({'action': 'powerOn', 'moid': 'nothing'}, {'action': 'powerOn'},
+                 {'action': 'createSnapshot', 'moid': 'group-d1'},
+                 {'action': 'removeSnapshot', 'moid': 'vm-20'}):
+        answer = session.post(origin(ui_vc) + '/ui/action', data=dict(fields, **junk))
+        assert answer.status_code == 400 and 'error' in answer.json(), junk
+    assert session.put(origin(ui_vc) + '/ui/').status_code == 405

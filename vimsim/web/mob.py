@@ -21,7 +21,7 @@ from twisted.internet import defer
 from vimsim.soap import encode
 from vimsim.soap.fault import message_of
 from vimsim.web.render import mob_url, render
-from vimsim.web.session import (NONCE_FIELD, WebSessions, form_fields, html, query_fields,
+from vimsim.web.session import (NONCE_FIELD, PageSet, form_fields, html, query_fields,
                                 redirect)
 from vimsim.web.values import is_primitive, read_data_path, read_property, type_label
 
@@ -29,19 +29,12 @@ PATH = '/mob'
 REALM = 'VMware HTTP server'
 
 
-class Mob:
+class Mob(PageSet):
     """Serves /mob for one simulator."""
+    prefix = PATH
 
-    def __init__(self, simulator, sessions=None):
-        self.simulator = simulator
-        self.sessions = sessions or WebSessions(simulator)
-
-    def handle(self, request):
+    def serve(self, request):
         path = request.path
-        if path != PATH and not path.startswith(PATH + '/'):
-            return None
-        if request.method not in ('GET', 'HEAD', 'POST'):
-            return html('Method not allowed\n', 405, [('Allow', 'GET, HEAD, POST')])
         session = self.sessions.session(request)
         cookie = None
         if session is None:

@@ -119,6 +119,27 @@ class WebSessions:
         return obj
 
 
+class PageSet:
+    """The pages under one path (`prefix`) of one simulator: GET, HEAD and
+    POST reach `serve`, other methods answer 405."""
+    prefix = None
+
+    def __init__(self, simulator, sessions):
+        self.simulator = simulator
+        self.sessions = sessions
+
+    def handle(self, request):
+        path = request.path
+        if path != self.prefix and not path.startswith(self.prefix + '/'):
+            return None
+        if request.method not in ('GET', 'HEAD', 'POST'):
+            return html('Method not allowed\n', 405, [('Allow', 'GET, HEAD, POST')])
+        return self.serve(request)
+
+    def serve(self, request):
+        raise NotImplementedError
+
+
 def basic_credentials(header):
     """(user, password) of an `Authorization: Basic` header, or None."""
     if not header or not header[:6].lower() == 'basic ':

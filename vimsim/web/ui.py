@@ -27,7 +27,7 @@ from vimsim.server.http import HttpResponse
 from vimsim.soap.encode import escape
 from vimsim.soap.fault import message_of
 from vimsim.web.render import render
-from vimsim.web.session import (NONCE_FIELD, WebSessions, form_fields, html, query_fields,
+from vimsim.web.session import (NONCE_FIELD, PageSet, form_fields, html, query_fields,
                                 redirect)
 from vimsim.web.values import read_property
 
@@ -69,24 +69,20 @@ ACTIONS = {
         '<quiesce>false</quiesce>' % (escape(form.get('name') or 'Snapshot'),
                                       escape(form.get('description', ''))))),
     'revertSnapshot': ('RevertToSnapshot_Task', lambda form: ''),
-    'removeSnapshot': ('RemoveSnapshot_Task', lambda form: '<removeChildren>false</removeChildren>'),
+    'removeSnapshot': ('RemoveSnapshot_Task',
+                       lambda form: '<removeChildren>false</removeChildren>'),
     'enterMaintenance': ('EnterMaintenanceMode_Task', lambda form: '<timeout>0</timeout>'),
     'exitMaintenance': ('ExitMaintenanceMode_Task', lambda form: '<timeout>0</timeout>'),
 }
 CHARTS = (('cpu', 'usage', 'CPU usage (%)'), ('mem', 'usage', 'Memory usage (%)'))
 
 
-class Ui:
+class Ui(PageSet):
     """Serves /ui for one simulator."""
+    prefix = PATH
 
-    def __init__(self, simulator, sessions=None):
-        self.simulator = simulator
-        self.sessions = sessions or WebSessions(simulator)
-
-    def handle(self, request):
+    def serve(self, request):
         path = request.path
-        if path != PATH and not path.startswith(PATH + '/'):
-            return None
         if path == PATH:
             return redirect(PATH + '/')
         if path.startswith(PATH + '/static/'):
@@ -361,14 +357,15 @@ class LiveStream:
             '<propSet><type>TaskHistoryCollector</type><pathSet>latestPage</pathSet></propSet>',
             '<propSet><type>EventHistoryCollector</type><pathSet>latestPage</pathSet></propSet>',
             ''.join('<objectSet><obj type="%s">%s</obj></objectSet>' % (
-                escape(o.type_name), escape(o.ref.value)) for o in (self.obj, self.tasks, self.events)),
+                escape(o.type_name), escape(o.ref.value))
+                for o in (self.obj, self.tasks, self.events)),
             '</spec><partialUpdates>false</partialUpdates>'))
         call(self.ctx, self.collector, 'CreateFilter', spec)
 
     def _next(self):
         """The next events: bytes now, or a Deferred of them."""
-        arguments = '<version>%s</version><options><maxWaitSeconds>%d</maxWaitSeconds></options>' % (
-            escape(self.version), LIVE_WAIT)
+        arguments = ('<version>%s</version><options><maxWaitSeconds>%d</maxWaitSeconds>'
+                     '</options>' % (escape(self.version), LIVE_WAIT))
         MethodFault = self.ui.simulator.schema.types['MethodFault'].cls
         try:
             result = self.sessions.call(self.ctx, self.collector, 'WaitForUpdatesEx', arguments)
