@@ -300,3 +300,24 @@ def test_junk_requests_answer_errors_never_internal_ones(ui_vc):
         answer = session.post(origin(ui_vc) + '/ui/action', data=dict(fields, **junk))
         assert answer.status_code == 400 and 'error' in answer.json(), junk
     assert session.put(origin(ui_vc) + '/ui/').status_code == 405
+
+
+def test_a_user_sees_and_does_only_what_the_permissions_allow(validator, tmp_path):
+    users = tmp_path / 'users.json'
+    users.write_text('[{"user": "admin@vsphere.local", "password": "adm1n", '
+                     '"groups": ["Administrators"]}, '
+                     '{"user": "nobody@vsphere.local", "password": "n0ne"}]')
+    guarded = _simulator(validator, tls=False, users=str(users))
+    try:
+        admin = ui_session(guarded, 'admin@vsphere.local', 'adm1n')
+        nobody = ui_session(guarded, 'nobody@vsphere.local', 'n0ne')
+        tree = origin(guarded) + '/ui/tree?view=vms'
+        assert [n['name'] for n in admin.get(tree).json()['nodes']] == ['DC0']
+        assert nobody.get(tree).json()['nodes'] == []
+        refused = nobody.post(origin(guarded) + '/ui/action', data={
+            'vmware-session-nonce': nobody.nonce, 'action': 'powerOff', 'moid': 'vm-20'})
+        assert refused.status_code == 403 and refused.json()['error'] == 'NoPermission'
+        summary = nobody.get(origin(guarded) + '/ui/summary?moid=vm-20').text
+        assert 'DC0_H0_VM0' not in summary
+    finally:
+        guarded.stop()
