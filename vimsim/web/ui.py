@@ -268,7 +268,9 @@ class Ui(PageSet):
     def summary_values(self, ctx, obj):
         """What the summary templates show of an object."""
         get = self.simulator.objects.get
-        read = lambda path: self.read(ctx, obj, path)   # noqa: E731 (a template helper)
+
+        def read(path):
+            return self.read(ctx, obj, path)
 
         def related(refs):
             refs = refs if isinstance(refs, list) else [refs] if refs else []
