@@ -131,7 +131,7 @@ def make_app(simulator):
     from vimsim.server.documents import Documents
     from vimsim.server.folder import Folder
     from vimsim.server.guest_file import GuestFile
-    from vimsim.web.pages import pages
+    from vimsim.web.mount import WebPages
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:
@@ -141,7 +141,7 @@ def make_app(simulator):
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
                           GuestFile(simulator).handle, RestApi(simulator).handle,
-                          ControlApi(simulator).handle] + pages(simulator),
+                          ControlApi(simulator).handle, WebPages(simulator).handle],
                    body_sink=folder.body_sink)
 
 
