@@ -216,6 +216,91 @@ def test_disconnect_cancels_pending_deferred():
         srv.close()
 
 
+def test_a_stream_piece_may_come_later():
+    """A Deferred piece: what came before goes out at once, the piece when
+    it fires (server-sent events), gzipped or not."""
+    later = []
+
+    def app(request):
+        def pieces():
+            yield b'first\n'
+            fired = defer.Deferred()
+            later.append(fired)
+            yield fired
+            yield b'third\n'
+        return HttpResponse(200, pieces(), content_type='text/event-stream')
+
+    srv = Server(app)
+    try:
+        for encoding in ('identity', 'gzip'):
+            del later[:]
+            s = srv.sock()
+            s.sendall(b'GET /events HTTP/1.1\r\nHost: x\r\nAccept-Encoding: %s\r\n\r\n'
+                      % encoding.encode())
+            seen = b''
+            while b'first' not in _stream_data(seen, encoding):
+                seen += s.recv(65536)
+            assert later and not later[0].called
+            on_reactor(later[0].callback, b'second\n')
+            while not seen.endswith(b'0\r\n\r\n'):
+                seen += s.recv(65536)
+            assert b'Transfer-Encoding: chunked' in seen.partition(b'\r\n\r\n')[0]
+            data = _stream_data(seen, encoding)
+            assert data == b'first\nsecond\nthird\n'
+            s.close()
+    finally:
+        srv.close()
+
+
+def _stream_data(raw, encoding):
+    """The body bytes of the complete chunks of a raw chunked response so far."""
+    body = raw.partition(b'\r\n\r\n')[2]
+    data = b''
+    while b'\r\n' in body:
+        size, _, rest = body.partition(b'\r\n')
+        size = int(size, 16)
+        if size == 0 or len(rest) < size + 2:
+            break
+        data += rest[:size]
+        body = rest[size + 2:]
+    return zlib.decompressobj(31).decompress(data) if encoding == 'gzip' else data
+
+
+def test_a_client_leaving_a_stream_is_no_server_error():
+    """The transport stops a stream's producer before the connection is
+    lost: that is the client going away, not a failed stream (which used to
+    be logged as 'Cannot stream response')."""
+    from twisted.logger import globalLogPublisher
+    closed = threading.Event()
+    failures = []
+
+    def app(request):
+        def pieces():
+            try:
+                while True:
+                    yield b'x' * 65536
+            finally:
+                closed.set()
+        return HttpResponse(200, pieces(), content_type='application/octet-stream')
+
+    def observe(event):
+        if 'Cannot stream' in str(event.get('log_format', '')):
+            failures.append(event)
+    globalLogPublisher.addObserver(observe)
+    srv = Server(app)
+    try:
+        s = srv.sock()
+        s.sendall(b'GET /forever HTTP/1.1\r\nHost: x\r\n\r\n')
+        s.recv(65536)
+        s.close()
+        assert closed.wait(5)
+        time.sleep(0.2)
+        assert not failures
+    finally:
+        globalLogPublisher.removeObserver(observe)
+        srv.close()
+
+
 def test_chunked_body(server):
     c = server.conn()
     payload = os.urandom(200000)

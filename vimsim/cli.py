@@ -122,7 +122,7 @@ def make_app(simulator):
     schemas filtered to ``simulator.api_version``), /about, /debug/vars,
     /folder (datastore files), /guestFile (guest file transfers), the vAPI
     services under /api and /rest, the control surface (/vimsim/control/),
-    404 otherwise."""
+    the web pages (/mob, /ui), 404 otherwise."""
     from vimsim.rest.protocol import RestApi
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
@@ -131,6 +131,7 @@ def make_app(simulator):
     from vimsim.server.documents import Documents
     from vimsim.server.folder import Folder
     from vimsim.server.guest_file import GuestFile
+    from vimsim.web.mount import WebPages
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:
@@ -140,7 +141,7 @@ def make_app(simulator):
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
                           GuestFile(simulator).handle, RestApi(simulator).handle,
-                          ControlApi(simulator).handle],
+                          ControlApi(simulator).handle, WebPages(simulator).handle],
                    body_sink=folder.body_sink)
 
 

@@ -61,6 +61,17 @@ def session_cookie(header, name=COOKIE_NAME):
     return None
 
 
+def set_cookie(server, request, session):
+    """The Set-Cookie header that hands a new session's cookie to its client
+    (/sdk and the web pages alike): Secure as VCSIM_SECURE_COOKIES says, else
+    over TLS only."""
+    secure = server.secure_cookies
+    if secure is None:
+        secure = request.secure
+    attributes = '; Path=/; HttpOnly; Secure;' if secure else '; Path=/; HttpOnly;'
+    return ('Set-Cookie', '%s="%s"%s' % (COOKIE_NAME, session.cookie, attributes))
+
+
 class SoapEndpoint:
     """Serves POST /sdk for one Simulator."""
 
@@ -138,14 +149,10 @@ class SoapEndpoint:
         elif type(result) is encode.Streamed:
             body = encode.response_pieces(encoder, call.operation, result.value)
         else:
-            body = encode.response(encoder, call.operation, _as_refs(result))
+            body = encode.response(encoder, call.operation, as_refs(result))
         headers = [NO_CACHE]
         if ctx.session is not None and ctx.session is not session_before:
-            secure = self.server.secure_cookies   # VCSIM_SECURE_COOKIES, else the transport's
-            if secure is None:
-                secure = ctx.request.secure
-            attributes = '; Path=/; HttpOnly; Secure;' if secure else '; Path=/; HttpOnly;'
-            headers.append(('Set-Cookie', '%s="%s"%s' % (COOKIE_NAME, ctx.session.cookie, attributes)))
+            headers.append(set_cookie(self.server, ctx.request, ctx.session))
         return HttpResponse(200, body, headers)
 
     def _errback(self, encoder, failure):
@@ -266,7 +273,7 @@ def _unsupported_version(action):
     return HttpResponse(500, body.encode('utf-8'), [NO_CACHE])
 
 
-def _as_refs(result):
+def as_refs(result):
     """Handlers may return managed objects; the wire carries references."""
     if isinstance(result, ManagedObject):
         return result.ref

@@ -28,7 +28,9 @@ Behaviour:
 - a response body is bytes, or an iterable of byte pieces (a stream): pieces
   are pulled one per cooperative step, so other connections are served in
   between, and written as they come (chunked unless the whole answer turns
-  out small), pausing while the client does not read;
+  out small), pausing while the client does not read; a piece may be a
+  Deferred of bytes, a piece to come: what is held goes out at once, and
+  the piece as soon as it fires (a stream of server-sent events);
 - response bodies over ~1 KB are gzipped (streams too) when the client
   accepts gzip;
 - a file (:class:`FileBody`) is sent as it is read, a chunk each time the
@@ -879,6 +881,13 @@ class _ResponseStream:
         buffered = []
         size = 0
         for piece in self.pieces:
+            if piece.__class__ is Deferred:   # a piece to come (server-sent events)
+                self._write(b''.join(buffered), flush=True)   # the head and what is held go now
+                buffered, size, later = [], 0, []
+                piece.addCallback(later.append)
+                yield piece
+                self._write(later[0], flush=True)
+                continue
             if piece:
                 buffered.append(piece)
                 size += len(piece)
@@ -895,7 +904,7 @@ class _ResponseStream:
             self._write(b''.join(buffered))
         self._finish()
 
-    def _write(self, data):
+    def _write(self, data, flush=False):
         transport = self.protocol.transport
         if not self.started:
             self.started = True
@@ -907,8 +916,10 @@ class _ResponseStream:
             transport.write(b''.join(parts))
         if self.compressor is not None:
             data = self.compressor.compress(data)
-            if not data:
-                return
+            if flush:
+                data += self.compressor.flush(zlib.Z_SYNC_FLUSH)
+        if not data:
+            return
         if self.chunked:
             transport.writeSequence([b'%x\r\n' % len(data), data, b'\r\n'])
         else:
@@ -933,8 +944,8 @@ class _ResponseStream:
     def _failed(self, failure):
         protocol = self.protocol
         _close_pieces(self.pieces)
-        if protocol._lost or protocol._stream is not self:
-            return None
+        if protocol._lost or protocol._stream is not self or failure.check(task.TaskStopped):
+            return None     # the client went away (the transport stops its producer first)
         protocol.transport.unregisterProducer()
         log.failure('Cannot stream response to {req!r}', failure, req=self.req)
         if self.started:                 # a truncated answer must not look whole
