@@ -396,10 +396,10 @@ class HostSystem(ManagedEntity):
     def EnterMaintenanceMode_Task(self, ctx, timeout, evacuatePoweredOffVms=False,
                                   maintenanceSpec=None):
         """The task runs until no VM on the host is powered on (and, with
-        evacuatePoweredOffVms on a vCenter, until no VM is registered on it:
-        no DRS moves them yet), or fails with Timedout after `timeout`
-        seconds. A host's vSAN is disabled, so maintenanceSpec.vsanMode has
-        no data to move."""
+        evacuatePoweredOffVms on a vCenter, until no VM is registered on it),
+        or fails with Timedout after `timeout`
+        seconds. In a DRS cluster DRS moves them (inventory/drs.py). A host's
+        vSAN is disabled, so maintenanceSpec.vsanMode has no data to move."""
         evacuate_all = bool(evacuatePoweredOffVms) and not self.server.esx
 
         def blockers():
@@ -417,6 +417,9 @@ class HostSystem(ManagedEntity):
             if self.maintenance:
                 raise invalid_state()
             task.post_event('EnteringMaintenanceModeEvent', self)
+            evacuate = getattr(self.compute_resource, 'evacuate', None)   # DRS moves its VMs
+            if evacuate is not None:
+                evacuate(self, evacuate_all)
             return self._when_vacated(task, timeout, blockers, lambda: enter(task))
         return run_task(ctx, self, 'EnterMaintenanceMode_Task', work, cancelable=True)
 
