@@ -189,11 +189,16 @@ class HostSystem(ManagedEntity):
             connectionState=self.connection_state, powerState=self.power_state,
             standbyMode='in' if self.power_state == 'standBy' else 'none',
             inMaintenanceMode=self.maintenance, inQuarantineMode=False,
-            bootTime=self.boot_time,
+            bootTime=self.boot_time, dasHostState=self._das_host_state(),
             healthSystemRuntime=self.health_runtime(),
             networkRuntimeInfo=self.netconfig.runtime_info(),
             hostMaxVirtualDiskCapacity=68169720922112, cryptoState='incapable',
             stateEncryption=T.HostRuntimeInfoStateEncryptionInfo(protectionMode='none'))
+
+    def _das_host_state(self):
+        """The HA agent's state, from the host's cluster (inventory/ha.py)."""
+        state = getattr(self.compute_resource, 'das_host_state', None)
+        return state(self) if state is not None else None
 
     def health_runtime(self):
         T = self.T

@@ -13,6 +13,7 @@ from vimsim.managed.inventory.cluster_config import (ClusterSettings, ComputeRes
                                                      cluster_vms)
 from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
 from vimsim.managed.inventory.drs import drs_of
+from vimsim.managed.inventory.ha import ha_of
 from vimsim.managed.inventory.placement import Candidates, rating
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
@@ -285,33 +286,41 @@ class ClusterComputeResource(ComputeResource):
 
     def _admission_control_info(self):
         """What HA admission control holds back, for the policy configured
-        (unset while HA or its admission control is off)."""
+        (unset while HA or its admission control is off; inventory/ha.py)."""
         T = self.T
         das = self.settings.das
         if not das.enabled or not das.admissionControlEnabled:
             return None
+        ha = ha_of(self)
         policy = das.admissionControlPolicy
         if isinstance(policy, T.ClusterFailoverResourcesAdmissionControlPolicy):
+            cpu, memory = ha.percentages()
             return T.ClusterFailoverResourcesAdmissionControlInfo(
-                currentCpuFailoverResourcesPercent=100 - (
-                    policy.cpuFailoverResourcesPercent or 0),
-                currentMemoryFailoverResourcesPercent=100 - (
-                    policy.memoryFailoverResourcesPercent or 0))
+                currentCpuFailoverResourcesPercent=cpu,
+                currentMemoryFailoverResourcesPercent=memory)
         if isinstance(policy, T.ClusterFailoverHostAdmissionControlPolicy):
             return T.ClusterFailoverHostAdmissionControlInfo(hostStatus=[
                 T.ClusterFailoverHostAdmissionControlInfoHostStatus(
-                    host=h.ref, status='green') for h in self.hosts
-                if h.ref in (policy.failoverHosts or ())])
+                    host=h.ref, status='green' if h.effective else 'red')
+                for h in ha.failover_hosts()])
         return T.ClusterFailoverLevelAdmissionControlInfo(
             currentFailoverLevel=self._current_failover_level())
 
     def _current_failover_level(self):
-        """The host failures the cluster can take now: the configured level,
-        bounded by the hosts beyond the first; 0 without HA."""
-        das = self.settings.das
-        if not das.enabled:
+        """The host failures the running VMs' HA slots survive; 0 without HA."""
+        if not self.settings.das.enabled:
             return 0
-        return max(0, min(das.failoverLevel or 1, len(self.hosts) - 1))
+        return ha_of(self).failover_level()
+
+    def RetrieveDasAdvancedRuntimeInfo(self, ctx):
+        """HA's runtime view (None while HA is off)."""
+        if not self.settings.das.enabled:
+            return None
+        return ha_of(self).advanced_runtime_info()
+
+    def das_host_state(self, host):
+        """A member host's HA agent state (runtime.dasHostState)."""
+        return ha_of(self).host_state(host)
 
     @property
     def summaryEx(self):
@@ -409,10 +418,16 @@ class ClusterComputeResource(ComputeResource):
                                       targetHost=found.best.ref, relocateSpec=relocate)])])
 
     def admit_power_on(self, vm, requested=None):
-        """Where `vm` powers on (DRS initial placement; the VM's registration
-        moves there) and whether DRS chose it."""
+        """Where `vm` powers on (DRS initial placement, never on HA's
+        dedicated failover hosts; the VM's registration moves there) and
+        whether DRS chose it; InsufficientFailoverResourcesFault when HA
+        admission control refuses it."""
         drs = drs_of(self)
-        host = drs.placement_host(vm, requested)
+        ha = ha_of(self)
+        host = drs.placement_host(vm, requested, excluded=ha.failover_hosts())
+        problem = ha.power_on_problem(vm, host)
+        if problem is not None:
+            raise problem
         if host is not None and host is not vm.host:
             vm.register_on(host)
         return drs.enabled and requested is None and drs.behavior(vm) not in (

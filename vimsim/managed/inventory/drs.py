@@ -81,8 +81,9 @@ class Move:
 
 class Projection:
     """The cluster's usable hosts as a pass sees them, with the moves it
-    planned applied: load (CPU MHz, memory MB), reservations, where VMs run;
-    the sums of the load shares and their squares give the imbalance in O(1)."""
+    planned applied: load shares of CPU and memory, reservations, where VMs
+    run; the sums of the shares and of their squares give the imbalance in O(1)."""
+    KINDS = ('cpu', 'memory')
 
     def __init__(self, cluster, hosts):
         model = load_model(cluster.server)
@@ -91,52 +92,50 @@ class Projection:
         self.where = running_where(cluster)
         self.vms = {h: [vm for vm in h.vms if vm.power_state == 'poweredOn'] for h in hosts}
         self.demand = {}
-        self.cpu, self.memory, self.reserved = {}, {}, {}
+        self.share = {kind: {} for kind in self.KINDS}      # kind -> host -> share
+        self.capacity = {'cpu': {h: h.cpu_capacity_mhz for h in hosts},
+                         'memory': {h: h.memory_capacity_mb for h in hosts}}
+        self.reserved = {}
         for host in hosts:
             sample = model.host_sample(host)
-            self.cpu[host], self.memory[host] = sample.cpu_demand, sample.memory_usage
+            self.share['cpu'][host] = sample.cpu_demand / host.cpu_capacity_mhz
+            self.share['memory'][host] = sample.memory_usage / host.memory_capacity_mb
             self.reserved[host] = {kind: sum(vm_reservation(vm, kind) for vm in self.vms[host])
-                                   for kind in ('cpu', 'memory')}
+                                   for kind in self.KINDS}
             for vm in self.vms[host]:
                 self.demand[vm] = expected_demand(vm, model)
-        self.sums = {kind: [0.0, 0.0] for kind in ('cpu', 'memory')}
-        for host in hosts:
-            self._account(host, 1)
-
-    def shares(self, host, cpu=0, memory=0):
-        return ((self.cpu[host] + cpu) / host.cpu_capacity_mhz,
-                (self.memory[host] + memory) / host.memory_capacity_mb)
+        self.sums = {kind: [sum(shares.values()), sum(x * x for x in shares.values())]
+                     for kind, shares in self.share.items()}
 
     def load(self, host):
-        return max(self.shares(host))
+        return max(self.share['cpu'][host], self.share['memory'][host])
 
-    def _account(self, host, sign):
-        for kind, share in zip(('cpu', 'memory'), self.shares(host)):
-            self.sums[kind][0] += sign * share
-            self.sums[kind][1] += sign * share * share
-
-    def imbalance(self, sums=None):
+    def imbalance(self):
         """(standard deviation, 'cpu' or 'memory': the larger one)."""
         n = len(self.hosts)
         if n < 2:
             return 0.0, 'cpu'
-        sums = sums or self.sums
-        found = []
-        for kind in ('cpu', 'memory'):
-            total, squares = sums[kind]
-            found.append((math.sqrt(max(squares / n - (total / n) ** 2, 0.0)), kind))
-        return max(found)
+        return max((math.sqrt(max(squares / n - (total / n) ** 2, 0.0)), kind)
+                   for kind, (total, squares) in self.sums.items())
 
-    def imbalance_after(self, vm, source, destination):
-        cpu, memory = self.demand[vm]
-        sums = {kind: list(value) for kind, value in self.sums.items()}
-        for host, sign in ((source, -1), (destination, 1)):
-            before = self.shares(host)
-            after = self.shares(host, sign * cpu, sign * memory)
-            for index, kind in enumerate(('cpu', 'memory')):
-                sums[kind][0] += after[index] - before[index]
-                sums[kind][1] += after[index] ** 2 - before[index] ** 2
-        return self.imbalance(sums)[0]
+    def imbalance_after(self, demand, source, destination):
+        """The imbalance once a VM demanding `demand` moved."""
+        n = len(self.hosts)
+        worst = 0.0
+        for kind, amount in zip(self.KINDS, demand):
+            shares, capacity = self.share[kind], self.capacity[kind]
+            total, squares = self.sums[kind]
+            before_source, before_destination = shares[source], shares[destination]
+            after_source = before_source - amount / capacity[source]
+            after_destination = before_destination + amount / capacity[destination]
+            total += after_source - before_source + after_destination - before_destination
+            squares += (after_source * after_source - before_source * before_source
+                        + after_destination * after_destination
+                        - before_destination * before_destination)
+            variance = squares / n - (total / n) ** 2
+            if variance > worst * worst:
+                worst = math.sqrt(variance)
+        return worst
 
     def refusal(self, vm, host, soft=True):
         """The fault (or None) for `vm` running on `host` as planned so far."""
@@ -144,7 +143,7 @@ class Projection:
             host, vm.datastore_objects()) or network_problems(vm, host)
         if problems:
             return problems[0]
-        for kind in ('cpu', 'memory'):
+        for kind in self.KINDS:
             wanted = vm_reservation(vm, kind)
             if wanted > 0 and self.reserved[host][kind] + wanted > host.reservable[kind]:
                 return fault('InsufficientHostCapacityFault', 'The host does not have '
@@ -153,27 +152,41 @@ class Projection:
         rule = self.rules.broken(vm.ref.value, host.ref.value, self.where, soft)
         return rule_fault(vm, host, rule) if rule is not None else None
 
+    def _shift(self, vm, host, sign):
+        """Add (sign 1) or take away (-1) `vm` on `host`."""
+        for kind, amount in zip(self.KINDS, self.demand[vm]):
+            shares = self.share[kind]
+            before = shares[host]
+            after = shares[host] = before + sign * amount / self.capacity[kind][host]
+            self.sums[kind][0] += after - before
+            self.sums[kind][1] += after * after - before * before
+            self.reserved[host][kind] += sign * vm_reservation(vm, kind)
+        if sign > 0:
+            self.vms[host].append(vm)
+            self.where[vm.ref.value] = host.ref.value
+        else:
+            self.vms[host].remove(vm)
+
+    def place(self, vm, host):
+        """Plan `vm`, running nowhere yet in the projection, on `host`."""
+        self.demand.setdefault(vm, expected_demand(vm, load_model(vm.server)))
+        self._shift(vm, host, 1)
+
     def move(self, vm, source, destination):
-        cpu, memory = self.demand.setdefault(vm, expected_demand(vm, load_model(vm.server)))
-        self._account(source, -1)
-        self._account(destination, -1)
-        self.cpu[source] -= cpu
-        self.memory[source] -= memory
-        self.cpu[destination] += cpu
-        self.memory[destination] += memory
-        self._account(source, 1)
-        self._account(destination, 1)
-        for kind in ('cpu', 'memory'):
-            self.reserved[source][kind] -= vm_reservation(vm, kind)
-            self.reserved[destination][kind] += vm_reservation(vm, kind)
-        self.vms[source].remove(vm)
-        self.vms[destination].append(vm)
-        self.where[vm.ref.value] = destination.ref.value
+        self._shift(vm, source, -1)
+        self._shift(vm, destination, 1)
 
     def loads(self, vm, source, destination):
+        """(VM CPU MHz, memory MB, then the source's and destination's, as planned)."""
         cpu, memory = self.demand[vm]
-        return (cpu, memory, self.cpu[source], self.memory[source], self.cpu[destination],
-                self.memory[destination])
+        figures = [cpu, memory]
+        for host in (source, destination):
+            if host in self.share['cpu']:
+                figures += [round(self.share['cpu'][host] * self.capacity['cpu'][host]),
+                            round(self.share['memory'][host] * self.capacity['memory'][host])]
+            else:
+                figures += [0, 0]
+        return tuple(figures)
 
 
 class Drs:
@@ -211,7 +224,7 @@ class Drs:
         return TARGET_BALANCE.get(self.cluster.settings.drs.vmotionRate or 3)
 
     # -- initial placement ----------------------------------------------------------------
-    def placement_host(self, vm, requested=None):
+    def placement_host(self, vm, requested=None, excluded=()):
         """The host `vm` powers on at: `requested` when it can take it, else
         DRS's best when the VM's behaviour places it, else where it is.
         When no host can, the fault is its own host's refusal (what the
@@ -219,7 +232,7 @@ class Drs:
         behavior = self.behavior(vm)
         if not self.enabled or behavior in ('manual', 'disabled'):
             return requested or vm.host
-        found = Candidates(self.cluster, vm)
+        found = Candidates(self.cluster, vm, excluded=excluded)
         if requested is not None and requested not in found.refused:
             return requested
         if found.best is None:
@@ -341,26 +354,28 @@ class Drs:
 
     def _best_move(self, projection, current, moved):
         """(gain, vm, source, destination) of the move off the most loaded
-        host that lowers the imbalance most and is allowed; None if none does."""
-        by_load = sorted(projection.hosts, key=lambda h: (projection.load(h),
-                                                          self.cluster.hosts.index(h)))
+        host that lowers the imbalance most and is allowed; None if none
+        does. VMs of equal demand give equal gains: one is scored for all."""
+        order = {host: index for index, host in enumerate(self.cluster.hosts)}
+        by_load = sorted(projection.hosts, key=lambda h: (projection.load(h), order[h]))
         source = by_load[-1]
-        destinations = by_load[:DESTINATIONS_TRIED]
+        destinations = [h for h in by_load[:DESTINATIONS_TRIED] if h is not source]
+        alike = {}
+        for vm in sorted(projection.vms[source], key=lambda vm: vm.ref.value):
+            if vm not in moved and not vm.template and self.behavior(vm) != 'disabled':
+                alike.setdefault(projection.demand[vm], []).append(vm)
         scored = []
-        for vm in projection.vms[source]:
-            if vm in moved or self.behavior(vm) == 'disabled' or vm.template:
-                continue
+        for demand, vms in alike.items():
             for destination in destinations:
-                if destination is source:
-                    continue
-                gain = current - projection.imbalance_after(vm, source, destination)
+                gain = current - projection.imbalance_after(demand, source, destination)
                 if gain > 1e-9:
-                    scored.append((-gain, self.cluster.hosts.index(destination),
-                                   vm.ref.value, vm, destination))
+                    scored.append((-gain, order[destination], vms[0].ref.value, vms,
+                                   destination))
         scored.sort(key=lambda entry: entry[:3])
-        for negative_gain, _, _, vm, destination in scored:
-            if projection.refusal(vm, destination) is None:
-                return -negative_gain, vm, source, destination
+        for negative_gain, _, _, vms, destination in scored:
+            for vm in vms:
+                if projection.refusal(vm, destination) is None:
+                    return -negative_gain, vm, source, destination
         return None
 
     # -- carrying moves out ------------------------------------------------------------------
