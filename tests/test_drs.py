@@ -16,6 +16,7 @@ BUSY = 0.9   # a busy VM's CPU load: four of them need 1.8 hosts' CPU
 
 @pytest.fixture(scope='module')
 def sim(validator):
+    """Eight clusters of three hosts, no VMs: one cluster per test (test_ha too)."""
     return _simulator(validator, tls=False, autostart=False, cluster=8, vm=0)
 
 
@@ -157,6 +158,14 @@ def test_initial_placement_at_power_on(si, sim, cluster):
     # a host asked for is kept when it can take the VM
     WaitForTask(fresh[1].PowerOnVM_Task(host=cluster.host[0]))
     assert fresh[1].runtime.host == cluster.host[0]
+    # one that cannot is not: DRS places the VM, which stays registered where it lands
+    third = new_vms(si, cluster, cluster.host[0], 'third', 1, power_on=False)[0]
+    WaitForTask(cluster.host[2].DisconnectHost_Task())
+    try:
+        WaitForTask(third.PowerOnVM_Task(host=cluster.host[2]))
+    finally:
+        WaitForTask(cluster.host[2].ReconnectHost_Task())
+    assert third.runtime.host == cluster.host[1]
     assert placement(busy) == {vm.name: cluster.host[0].name for vm in busy}  # rate 5
 
 
@@ -179,6 +188,11 @@ def test_power_on_multi_vm_recommends_for_manual_vms(si, sim, cluster):
     assert vm.runtime.powerState == 'poweredOn' and vm.runtime.host == action.targetHost
     cluster.CancelRecommendation(result.recommendations[1].key)
     assert not cluster.recommendation
+    # PowerOnVM_Task of a manual VM: on the host asked for, else where it is
+    [asked] = new_vms(si, cluster, cluster.host[0], 'asked', 1, power_on=False)
+    WaitForTask(asked.PowerOnVM_Task(host=cluster.host[1]))
+    assert asked.runtime.host == cluster.host[1]
+    assert events_of(si, 'VmPoweredOnEvent', [asked])
     with pytest.raises(vmodl.fault.InvalidArgument):
         cluster.CancelRecommendation('no-such-key')
 

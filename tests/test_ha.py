@@ -4,31 +4,14 @@ then refuses a power-on that would break the failover level; capacity gone
 gives NotEnoughResourcesToStartVmEvent, retried at recovery; isolation
 responses; the percentage and failover-host policies; datastore APD with
 VM component protection; dasHostState and RetrieveDasAdvancedRuntimeInfo."""
-import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from tests.conftest import _simulator, task_fault
+from tests.conftest import task_fault
 from tests.controlling import act, control, model_time  # noqa: F401 (module fixture)
+from tests.test_drs import cluster, clusters, sim  # noqa: F401 (a cluster per test)
 
 GB = 1024
-
-
-@pytest.fixture(scope='module')
-def sim(validator):
-    return _simulator(validator, tls=False, autostart=False, cluster=7, vm=0)
-
-
-@pytest.fixture(scope='module')
-def clusters(sim):
-    return iter(range(7))
-
-
-@pytest.fixture
-def cluster(clusters, si):
-    """A cluster of its own for each test: three hosts, no VMs."""
-    return si.RetrieveContent().searchIndex.FindByInventoryPath(
-        '/DC0/host/DC0_C%d' % next(clusters))
 
 
 def enable_ha(cluster, policy=None, admission=True, isolation='none', vmcp='disabled',

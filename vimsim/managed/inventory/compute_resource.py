@@ -430,7 +430,7 @@ class ClusterComputeResource(ComputeResource):
             raise problem
         if host is not None and host is not vm.host:
             vm.register_on(host)
-        return drs.enabled and requested is None and drs.behavior(vm) not in (
+        return drs.enabled and host is not requested and drs.behavior(vm) not in (
             'manual', 'disabled')
 
     def evacuate(self, host, everything):

@@ -31,11 +31,12 @@ import math
 
 from vimsim import clock
 from vimsim.managed.base import Context
-from vimsim.managed.inventory.placement import (Candidates, Rules, expected_demand,
-                                                rule_fault, running_where)
+from vimsim.managed.inventory.placement import (PLACEMENT_TESTS, Candidates, Rules,
+                                                expected_demand, rule_fault, running_where)
 from vimsim.managed.monitoring.load_model import load_model
 from vimsim.managed.vm.admission import (datastore_problems, host_problems,
-                                         network_problems, vm_reservation)
+                                         network_problems, placement_problems,
+                                         vm_reservation)
 from vimsim.soap.fault import fault, localized
 
 DEFAULT_INTERVAL = 300        # seconds between two passes: vCenter's five minutes
@@ -225,16 +226,23 @@ class Drs:
 
     # -- initial placement ----------------------------------------------------------------
     def placement_host(self, vm, requested=None, excluded=()):
-        """The host `vm` powers on at: `requested` when it can take it, else
-        DRS's best when the VM's behaviour places it, else where it is.
-        When no host can, the fault is its own host's refusal (what the
-        power-on there answers), else NoCompatibleHost."""
-        behavior = self.behavior(vm)
-        if not self.enabled or behavior in ('manual', 'disabled'):
-            return requested or vm.host
+        """The host `vm` powers on at: `requested` when it can take it (as
+        PowerOnVM_Task's `host` reads: "if this host is not compatible, the
+        current host association is used"), else DRS's best when the VM's
+        behaviour places it, else where it is. When DRS finds no host, the
+        fault is the VM's own host's refusal (what the power-on there
+        answers), else NoCompatibleHost. `excluded`: hosts nothing powers on at."""
+        placing = self.enabled and self.behavior(vm) not in ('manual', 'disabled')
+        if requested is not None and requested not in excluded:
+            if self.enabled:
+                fits = not Candidates(self.cluster, vm, hosts=[requested]).refused
+            else:   # rules are DRS's: admission control alone decides
+                fits = not placement_problems(vm, requested, vm.pool, PLACEMENT_TESTS)
+            if fits:
+                return requested
+        if not placing:
+            return vm.host
         found = Candidates(self.cluster, vm, excluded=excluded)
-        if requested is not None and requested not in found.refused:
-            return requested
         if found.best is None:
             raise found.refused.get(vm.host) or found.no_host(vm)
         return found.best
