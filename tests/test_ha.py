@@ -7,7 +7,7 @@ VM component protection; dasHostState and RetrieveDasAdvancedRuntimeInfo."""
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from tests.conftest import task_fault
+from tests.conftest import on_reactor, task_fault
 from tests.controlling import act, control, model_time  # noqa: F401 (module fixture)
 from tests.test_drs import cluster, clusters, sim  # noqa: F401 (a cluster per test)
 
@@ -207,3 +207,22 @@ def test_control_refusals(sim, cluster):
                                               'extra': 1})[0] == 400
     assert control(sim, 'POST', 'datastore/apd', {'datastore': 'nope'})[0] == 404
     assert control(sim, 'POST', 'drs/pass', {'cluster': host})[0] == 404
+
+
+def test_failures_are_refused_with_state(validator, tmp_path):
+    """-state journals calls, not control actions: failures and DRS passes
+    answer 409, as advancing time does."""
+    from tests.test_state import _start, _stop
+    running = _start(validator, tmp_path)
+    try:
+        cluster = on_reactor(lambda: next(o for o in running.sim.objects
+                                          if o.type_name == 'ClusterComputeResource'))
+        host = cluster.hosts[0].ref.value
+        for path, document in (('host/fail', {'host': host, 'failure': 'power'}),
+                               ('host/recover', {'host': host}),
+                               ('drs/pass', {'cluster': cluster.ref.value})):
+            status, answer = control(running, 'POST', path, document)
+            assert status == 409 and '-state' in answer['error'], answer
+        assert cluster.hosts[0].connection_state == 'connected'
+    finally:
+        _stop(running)

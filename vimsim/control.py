@@ -114,6 +114,13 @@ class Control:
             raise ControlError('no %s %r' % (type_name, moid), 404)
         return found
 
+    def _journal_free(self):
+        """Failures and DRS passes change the model outside any call, which
+        -state's journal records; refused there, as advancing time is."""
+        if self.simulator.persistence is not None:
+            raise ControlError('failures and DRS passes are not journaled: not with -state',
+                               409)
+
     def _cluster_of(self, host):
         cluster = host.compute_resource
         if cluster is None or cluster.type_name != 'ClusterComputeResource':
@@ -123,6 +130,7 @@ class Control:
     def fail_host(self, host, failure):
         """Host `failure` ('power' or 'isolation'): HA takes over (inventory/ha.py).
         Returns `host_state(host)`."""
+        self._journal_free()
         if failure not in ('power', 'isolation'):
             raise ControlError('failure is "power" or "isolation"')
         cluster = self._cluster_of(host)
@@ -135,6 +143,7 @@ class Control:
 
     def recover_host(self, host):
         """The failed host is back. Returns `host_state(host)`."""
+        self._journal_free()
         vms = list(host.vms)
         try:
             ha_of(self._cluster_of(host)).recover_host(host)
@@ -153,6 +162,7 @@ class Control:
     def lose_datastore(self, datastore, hosts=None):
         """All paths down to `datastore` from `hosts` (default: every
         clustered host mounting it), per cluster. Returns the hosts affected."""
+        self._journal_free()
         if hosts is None:
             hosts = [h for h in self._clustered(datastore)]
         for host in hosts:
@@ -166,6 +176,7 @@ class Control:
 
     def restore_datastore(self, datastore):
         """The paths to `datastore` are back everywhere."""
+        self._journal_free()
         for cluster in self._by_cluster(self._clustered(datastore)):
             ha_of(cluster).restore_datastore(datastore)
         return {'datastore': datastore.ref.value, 'hosts': []}
@@ -184,6 +195,7 @@ class Control:
 
     def drs_pass(self, cluster):
         """Run a DRS pass on `cluster` now: the moves it made or recommends."""
+        self._journal_free()
         moves = drs_of(cluster).run_pass()
         return {'cluster': cluster.ref.value, 'moves': [
             {'vm': m.vm.ref.value, 'source': m.source.ref.value,

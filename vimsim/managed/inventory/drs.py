@@ -407,10 +407,10 @@ class Drs:
             reason=reason, reasonText=text, prerequisite=[], action=[action],
             target=self.cluster.ref)
 
-    def _migration(self, move, key=None):
+    def _migration(self, move):
         vm_cpu, vm_memory, source_cpu, source_memory, dest_cpu, dest_memory = move.loads
         return self.cluster.T.ClusterDrsMigration(
-            key=key or str(next(self._keys)), time=clock.now(), vm=move.vm.ref,
+            key=str(next(self._keys)), time=clock.now(), vm=move.vm.ref,
             cpuLoad=vm_cpu, memoryLoad=vm_memory, source=move.source.ref,
             sourceCpuLoad=source_cpu, sourceMemoryLoad=source_memory,
             destination=move.destination.ref, destinationCpuLoad=dest_cpu,
@@ -494,15 +494,11 @@ class Drs:
                     (host_problems(vm, candidate, running=False)
                      or datastore_problems(candidate, vm.datastore_objects()) or [None])[0]
                 if refused is None:
+                    loads = projection.loads(vm, host, candidate) if running else (0,) * 6
+                    moves.append(Move(vm, host, candidate, 5, 'hostMaint',
+                                      'Host is entering maintenance mode.', loads))
                     if running:
-                        moves.append(Move(vm, host, candidate, 5, 'hostMaint',
-                                          'Host is entering maintenance mode.',
-                                          projection.loads(vm, host, candidate)))
                         projection.move(vm, host, candidate)
-                    else:
-                        moves.append(Move(vm, host, candidate, 5, 'hostMaint',
-                                          'Host is entering maintenance mode.',
-                                          (0, 0, 0, 0, 0, 0)))
                     break
                 refusals[candidate] = refused
             else:
