@@ -357,9 +357,10 @@ def task_violations(server, slack=TASK_SLACK):
 def registry_violations(server):
     """Every object of the registry is reachable from the ServiceInstance
     through property values, held by a live session (views, collectors,
-    filters), a finished task (kept readable after it leaves recentTask), or
-    an object a reachable object hands out through a method (a cluster's
-    EvcManager()) that names that object back; every session-held object's
+    filters), a finished task (kept readable after it leaves recentTask), an
+    alarm defined on a reachable entity, or an object a reachable object
+    hands out through a method (a cluster's EvcManager()) that names that
+    object back; every session-held object's
     session is alive."""
     schema = server.schema
     ctx = Context(server, None, schema.newest)
@@ -380,6 +381,10 @@ def registry_violations(server):
         if obj.ref not in seen and any(
                 ref in seen and obj.type_name in handed_out.get(ref.type, ())
                 for ref in _property_refs(schema, obj, ctx)):
+            seen.add(obj.ref)
+        elif obj.type_name == 'Alarm' and obj.info.entity in seen:
+            # AlarmManager.GetAlarm(entity) lists it, though no entity it
+            # applies to may be left to declare it (a cluster alarm, no cluster)
             seen.add(obj.ref)
     for obj in server.objects:
         owner = getattr(obj, 'owner', None)

@@ -128,3 +128,21 @@ def test_migrate_check_gives_the_fault_migrate_then_answers(si, content, cluster
     assert result.error == [] and result.host == target
     WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(host=target)))
     assert vm.runtime.host == target
+
+
+def test_vmotion_compatibility_per_vm_and_host(si, content, cluster):
+    """Every (VM, host) pair, whatever their states: a 4-vCPU VM fits no
+    2-thread host, a 1-vCPU one every host, a disconnected one included."""
+    [narrow] = new_vms(si, cluster.resourcePool, 'vmo-narrow', 1)
+    [wide] = new_vms(si, cluster.resourcePool, 'vmo-wide', 1, num_cpu=4)
+    hosts = list(cluster.host)
+    WaitForTask(hosts[1].DisconnectHost_Task())
+    try:
+        found = results(content.vmProvisioningChecker.QueryVMotionCompatibilityEx_Task(
+            [narrow, wide], hosts))
+    finally:
+        WaitForTask(hosts[1].ReconnectHost_Task())
+    assert [(r.vm, r.host) for r in found] == [(vm, h) for vm in (narrow, wide) for h in hosts]
+    assert all(r.error == [] for r in found[:3])
+    assert all([type(e) for e in r.error] == [vim.fault.NotEnoughCpus] for r in found[3:])
+    assert isinstance(task_fault(wide.PowerOnVM_Task()), vim.fault.NotEnoughCpus)

@@ -1,10 +1,16 @@
-"""The control surface's actions, for tests: set a VM's or a host's load and
-let simulated time pass. Python callers use `Control(simulator)` on the
-reactor thread; the JSON HTTP API (vimsim/server/control.py) and the
-command line call the same methods.
+"""The control surface's actions, for tests: set a VM's or a host's load,
+let simulated time pass, fail and recover hosts (power, network isolation)
+and datastores (all paths down), run a DRS pass, and inject faults into
+SOAP calls. Python callers use `Control(simulator)` on the reactor thread;
+the JSON HTTP API (vimsim/server/control.py) and the command line call the
+same methods. Each failure is recorded with the events vCenter posts for
+the real one (inventory/ha.py).
 """
 from vimsim import clock
+from vimsim.fault_injection import RuleError, fault_rules
 from vimsim.managed.host.host_system import HostSystem
+from vimsim.managed.inventory.drs import drs_of
+from vimsim.managed.inventory.ha import ha_of
 from vimsim.managed.monitoring.load_model import load_model
 from vimsim.managed.vm.virtual_machine import VirtualMachine
 from vimsim.schema import MoRef
@@ -98,3 +104,119 @@ class Control:
     def time():
         """The model time, as vCenter writes times."""
         return {'time': clock.now().strftime('%Y-%m-%dT%H:%M:%S.%fZ')}
+
+    # -- failures ---------------------------------------------------------------------
+    def managed(self, moid, type_name):
+        """The object of `type_name` with `moid` (404 when there is none)."""
+        found = self.simulator.objects.get(MoRef(type_name, moid)) \
+            if isinstance(moid, str) else None
+        if found is None or found.type_name != type_name:
+            raise ControlError('no %s %r' % (type_name, moid), 404)
+        return found
+
+    def _journal_free(self):
+        """Failures and DRS passes change the model outside any call, which
+        -state's journal records; refused there, as advancing time is."""
+        if self.simulator.persistence is not None:
+            raise ControlError('failures and DRS passes are not journaled: not with -state',
+                               409)
+
+    def _cluster_of(self, host):
+        cluster = host.compute_resource
+        if cluster is None or cluster.type_name != 'ClusterComputeResource':
+            raise ControlError('host %s is not in a cluster' % host.name, 409)
+        return cluster
+
+    def fail_host(self, host, failure):
+        """Host `failure` ('power' or 'isolation'): HA takes over (inventory/ha.py).
+        Returns `host_state(host)`."""
+        self._journal_free()
+        if failure not in ('power', 'isolation'):
+            raise ControlError('failure is "power" or "isolation"')
+        cluster = self._cluster_of(host)
+        vms = list(host.vms)
+        try:
+            ha_of(cluster).fail_host(host, failure)
+        except ValueError as refused:
+            raise ControlError(str(refused), 409) from None
+        return self.host_state(host, vms)
+
+    def recover_host(self, host):
+        """The failed host is back. Returns `host_state(host)`."""
+        self._journal_free()
+        vms = list(host.vms)
+        try:
+            ha_of(self._cluster_of(host)).recover_host(host)
+        except ValueError as refused:
+            raise ControlError(str(refused), 409) from None
+        return self.host_state(host, vms)
+
+    @staticmethod
+    def host_state(host, vms):
+        """The host's states and where its VMs (`vms`, those it had) are now."""
+        return {'host': host.ref.value, 'connectionState': host.connection_state,
+                'powerState': host.power_state,
+                'vms': [{'vm': vm.ref.value, 'host': vm.host.ref.value if vm.host else None,
+                         'powerState': vm.power_state} for vm in vms]}
+
+    def lose_datastore(self, datastore, hosts=None):
+        """All paths down to `datastore` from `hosts` (default: every
+        clustered host mounting it), per cluster. Returns the hosts affected."""
+        self._journal_free()
+        if hosts is None:
+            hosts = [h for h in self._clustered(datastore)]
+        for host in hosts:
+            self._cluster_of(host)
+            if datastore not in host.datastores:
+                raise ControlError('host %s does not mount %s' % (host.name, datastore.name),
+                                   409)
+        for cluster, members in self._by_cluster(hosts).items():
+            ha_of(cluster).lose_datastore(datastore, members)
+        return {'datastore': datastore.ref.value, 'hosts': [h.ref.value for h in hosts]}
+
+    def restore_datastore(self, datastore):
+        """The paths to `datastore` are back everywhere."""
+        self._journal_free()
+        for cluster in self._by_cluster(self._clustered(datastore)):
+            ha_of(cluster).restore_datastore(datastore)
+        return {'datastore': datastore.ref.value, 'hosts': []}
+
+    @staticmethod
+    def _clustered(datastore):
+        """The hosts of clusters that mount `datastore`."""
+        return [h for h in datastore.hosts if h.compute_resource is not None
+                and h.compute_resource.type_name == 'ClusterComputeResource']
+
+    def _by_cluster(self, hosts):
+        found = {}
+        for host in hosts:
+            found.setdefault(host.compute_resource, []).append(host)
+        return found
+
+    def drs_pass(self, cluster):
+        """Run a DRS pass on `cluster` now: the moves it made or recommends."""
+        self._journal_free()
+        moves = drs_of(cluster).run_pass()
+        return {'cluster': cluster.ref.value, 'moves': [
+            {'vm': m.vm.ref.value, 'source': m.source.ref.value,
+             'destination': m.destination.ref.value, 'rating': m.rating, 'reason': m.reason}
+            for m in moves]}
+
+    # -- fault injection ---------------------------------------------------------------------
+    def add_fault(self, rule):
+        """Add a fault injection rule (vimsim/fault_injection.py); its description."""
+        try:
+            return fault_rules(self.simulator).add(rule).describe()
+        except RuleError as refused:
+            raise ControlError(str(refused)) from None
+
+    def faults(self):
+        return {'rules': [rule.describe() for rule in fault_rules(self.simulator).rules]}
+
+    def clear_faults(self, key=None):
+        """Drop one rule (`key`) or all of them."""
+        if key is not None and (isinstance(key, bool) or not isinstance(key, int)):
+            raise ControlError('id is a rule\'s number')
+        if not fault_rules(self.simulator).remove(key) and key is not None:
+            raise ControlError('no rule %r' % key, 404)
+        return self.faults()

@@ -70,6 +70,8 @@ class Options:
     delay: int = 0                   # -delay: ms delay of every method response
     method_delay: dict = field(default_factory=dict)  # -method-delay 'M1:ms,M2:ms'
     delay_jitter: float = 0.0        # -delay-jitter: coefficient of variation
+    # -- distributed services (vimsim's own) ----------------------------------------
+    drs_interval: float = 300.0      # -drs-interval: model seconds between DRS passes
     # -- positional arguments (vcsim commands: "version", "uuidgen") ----------
     args: list = field(default_factory=list)
 
@@ -158,6 +160,8 @@ FLAGS = {
                      "Delay per method on the form 'method1:delay1,method2:delay2...'"),
     'delay-jitter': ('delay_jitter', 'float',
                      'Delay jitter coefficient of variation (tip: 0.5 is a good starting value)'),
+    'drs-interval': ('drs_interval', 'float',
+                     "Seconds of model time between two DRS passes (vCenter's default: 300)"),
 }
 
 # ordinary long spellings -> Go flag name
@@ -346,6 +350,7 @@ def _check(opts):
     for method, delay in opts.method_delay.items():
         _in_range('method-delay', delay, 0, MAX_DELAY_MS, ' (%s)' % method)
     _in_range('delay-jitter', opts.delay_jitter, 0, MAX_JITTER)
+    _in_range('drs-interval', opts.drs_interval, 1, MAX_TIMEOUT)
     for flag in ('http-idle-timeout', 'http-header-timeout', 'http-body-timeout',
                  'tls-handshake-timeout'):
         value = getattr(opts, FLAGS[flag][0])

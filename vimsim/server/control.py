@@ -5,6 +5,14 @@ simulator's own port (vimsim/control.py does the work).
     POST /vimsim/control/time/advance         {"seconds": 3600}
     GET  /vimsim/control/load?entity=vm-42    what is set and the latest sample
     POST /vimsim/control/load                 {"entity": "vm-42", "cpu": 0.9, "memory": null}
+    POST /vimsim/control/host/fail            {"host": "host-21", "failure": "power"}
+    POST /vimsim/control/host/recover         {"host": "host-21"}
+    POST /vimsim/control/datastore/apd        {"datastore": "datastore-15", "hosts": [...]}
+    POST /vimsim/control/datastore/recover    {"datastore": "datastore-15"}
+    POST /vimsim/control/drs/pass             {"cluster": "domain-c7"}
+    GET  /vimsim/control/faults               the fault injection rules
+    POST /vimsim/control/faults               {"method": "PowerOnVM_Task", "fault": ...}
+    POST /vimsim/control/faults/clear         {"id": 1} (or {} for all)
 
 A caller authenticates as at /sdk: the `vmware_soap_session` cookie of a
 live session, or HTTP Basic credentials the session manager accepts (a
@@ -37,7 +45,16 @@ class ControlApi:
         self.simulator = simulator
         self.control = Control(simulator)
         self.routes = {('GET', 'time'): self._time, ('POST', 'time/advance'): self._advance,
-                       ('GET', 'load'): self._load, ('POST', 'load'): self._set_load}
+                       ('GET', 'load'): self._load, ('POST', 'load'): self._set_load,
+                       ('POST', 'host/fail'): self._fail_host,
+                       ('POST', 'host/recover'): self._recover_host,
+                       ('POST', 'datastore/apd'): self._lose_datastore,
+                       ('POST', 'datastore/recover'): self._restore_datastore,
+                       ('POST', 'drs/pass'): self._drs_pass,
+                       ('GET', 'faults'): lambda request: self.control.faults(),
+                       ('POST', 'faults'): lambda request: self.control.add_fault(
+                           self._body(request)),
+                       ('POST', 'faults/clear'): self._clear_faults}
 
     def handle(self, request):
         if not request.path.startswith(PREFIX):
@@ -107,3 +124,44 @@ class ControlApi:
             raise ControlError('unknown fields: %s' % ', '.join(sorted(unknown)))
         return self.control.set_load(self._entity(document.get('entity')),
                                      document.get('cpu'), document.get('memory'))
+
+    def _fields(self, request, allowed, required):
+        document = self._body(request)
+        unknown = set(document) - set(allowed)
+        if unknown:
+            raise ControlError('unknown fields: %s' % ', '.join(sorted(unknown)))
+        missing = [name for name in required if name not in document]
+        if missing:
+            raise ControlError('missing fields: %s' % ', '.join(missing))
+        return document
+
+    def _fail_host(self, request):
+        document = self._fields(request, ('host', 'failure'), ('host', 'failure'))
+        return self.control.fail_host(self.control.managed(document['host'], 'HostSystem'),
+                                      document['failure'])
+
+    def _recover_host(self, request):
+        document = self._fields(request, ('host',), ('host',))
+        return self.control.recover_host(self.control.managed(document['host'], 'HostSystem'))
+
+    def _lose_datastore(self, request):
+        document = self._fields(request, ('datastore', 'hosts'), ('datastore',))
+        hosts = document.get('hosts')
+        if hosts is not None and not isinstance(hosts, list):
+            raise ControlError('hosts is a list of host moids')
+        return self.control.lose_datastore(
+            self.control.managed(document['datastore'], 'Datastore'),
+            None if hosts is None else [self.control.managed(h, 'HostSystem') for h in hosts])
+
+    def _restore_datastore(self, request):
+        document = self._fields(request, ('datastore',), ('datastore',))
+        return self.control.restore_datastore(
+            self.control.managed(document['datastore'], 'Datastore'))
+
+    def _drs_pass(self, request):
+        document = self._fields(request, ('cluster',), ('cluster',))
+        return self.control.drs_pass(
+            self.control.managed(document['cluster'], 'ClusterComputeResource'))
+
+    def _clear_faults(self, request):
+        return self.control.clear_faults(self._fields(request, ('id',), ()).get('id'))

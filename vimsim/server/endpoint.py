@@ -14,6 +14,7 @@ import re
 
 from twisted.internet import defer, reactor, task, threads
 
+from vimsim.fault_injection import injected
 from vimsim.managed.admin.permissions import authorize
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.paths import read_path
@@ -180,6 +181,7 @@ class SoapEndpoint:
         operation, method, args = self.bind(ctx, obj, call)
         if self.server.persistence is not None:   # -state: journal what changes (vimsim/state)
             method = self.server.persistence.journaled(obj, operation, method)
+        method = injected(self.server, ctx, obj, call.name, method)   # the control surface's
         return self._delayed(call.name, method, ctx, **args)
 
     def bind(self, ctx, obj, call):

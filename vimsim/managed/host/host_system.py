@@ -189,11 +189,16 @@ class HostSystem(ManagedEntity):
             connectionState=self.connection_state, powerState=self.power_state,
             standbyMode='in' if self.power_state == 'standBy' else 'none',
             inMaintenanceMode=self.maintenance, inQuarantineMode=False,
-            bootTime=self.boot_time,
+            bootTime=self.boot_time, dasHostState=self._das_host_state(),
             healthSystemRuntime=self.health_runtime(),
             networkRuntimeInfo=self.netconfig.runtime_info(),
             hostMaxVirtualDiskCapacity=68169720922112, cryptoState='incapable',
             stateEncryption=T.HostRuntimeInfoStateEncryptionInfo(protectionMode='none'))
+
+    def _das_host_state(self):
+        """The HA agent's state, from the host's cluster (inventory/ha.py)."""
+        state = getattr(self.compute_resource, 'das_host_state', None)
+        return state(self) if state is not None else None
 
     def health_runtime(self):
         T = self.T
@@ -396,10 +401,10 @@ class HostSystem(ManagedEntity):
     def EnterMaintenanceMode_Task(self, ctx, timeout, evacuatePoweredOffVms=False,
                                   maintenanceSpec=None):
         """The task runs until no VM on the host is powered on (and, with
-        evacuatePoweredOffVms on a vCenter, until no VM is registered on it:
-        no DRS moves them yet), or fails with Timedout after `timeout`
-        seconds. A host's vSAN is disabled, so maintenanceSpec.vsanMode has
-        no data to move."""
+        evacuatePoweredOffVms on a vCenter, until no VM is registered on it),
+        or fails with Timedout after `timeout`
+        seconds. In a DRS cluster DRS moves them (inventory/drs.py). A host's
+        vSAN is disabled, so maintenanceSpec.vsanMode has no data to move."""
         evacuate_all = bool(evacuatePoweredOffVms) and not self.server.esx
 
         def blockers():
@@ -417,6 +422,9 @@ class HostSystem(ManagedEntity):
             if self.maintenance:
                 raise invalid_state()
             task.post_event('EnteringMaintenanceModeEvent', self)
+            evacuate = getattr(self.compute_resource, 'evacuate', None)   # DRS moves its VMs
+            if evacuate is not None:
+                evacuate(self, evacuate_all)
             return self._when_vacated(task, timeout, blockers, lambda: enter(task))
         return run_task(ctx, self, 'EnterMaintenanceMode_Task', work, cancelable=True)
 

@@ -5,18 +5,22 @@ Primary state: the hosts, the root resource pool, the configuration
 (`settings`, inventory/cluster_config.py). `summary` (totals rolled up from the
 hosts), `datastore`, `network` (the union over the hosts) are computed on read.
 """
+from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.host import host_system as host_module
 from vimsim.managed.host.host_joining import check_new_host, join
 from vimsim.managed.inventory.cluster_config import (ClusterSettings, ComputeResourceSettings,
                                                      cluster_vms)
 from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
+from vimsim.managed.inventory.drs import drs_of
+from vimsim.managed.inventory.ha import ha_of
+from vimsim.managed.inventory.placement import Candidates, rating
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.vm.environment_browser import EnvironmentBrowser
 from vimsim.managed.vm.provisioning import invalid_argument, resolve_argument
 from vimsim.managed.vm.vm_task import invalid_power_state
-from vimsim.soap.fault import fault
+from vimsim.soap.fault import fault, localized
 
 # vmkernel and service overhead a real host reserves off its raw capacity
 EFFECTIVE_MEMORY_FRACTION = 0.8
@@ -198,11 +202,7 @@ class ComputeResource(ManagedEntity):
 
 class ClusterComputeResource(ComputeResource):
     type_name = 'ClusterComputeResource'
-    recommendation = ()
-    drsRecommendation = ()
-    migrationHistory = ()
     actionHistory = ()
-    drsFault = ()
 
     settings_class = ClusterSettings
     CONFIGURATION_PROPERTIES = ('configurationEx', 'configuration', 'summary')
@@ -220,6 +220,7 @@ class ClusterComputeResource(ComputeResource):
         """Apply a ClusterConfigSpec(Ex) at creation, as a reconfiguration of
         vCenter's defaults would (a fault leaves the settings unchanged)."""
         self.settings = self.settings.reconfigured(self.T, spec, True, self)
+        drs_of(self).schedule()
 
     def FindRulesForVm(self, ctx, vm):
         """The rules naming `vm`: directly, or through a VM group a rule names."""
@@ -251,6 +252,7 @@ class ClusterComputeResource(ComputeResource):
                 task.post_event('DrsEnabledEvent', self, behavior=after.drs.defaultVmBehavior)
             else:
                 task.post_event('DrsDisabledEvent', self)
+            drs_of(self).schedule()
         if after.das.enabled != before.das.enabled:
             task.post_event('DasEnabledEvent' if after.das.enabled else 'DasDisabledEvent',
                             self)
@@ -267,7 +269,7 @@ class ClusterComputeResource(ComputeResource):
         cpu_demand = sum(vm.usage_stats()[0] for vm in powered_on)
         mem_demand = sum(vm.usage_stats()[1] for vm in powered_on)
         return T.ClusterComputeResourceSummary(
-            currentFailoverLevel=self._current_failover_level(), numVmotions=0,
+            currentFailoverLevel=self._current_failover_level(), **self._drs_figures(),
             usageSummary=T.ClusterUsageSummary(
                 totalCpuCapacityMhz=totals['effectiveCpu'],
                 totalMemCapacityMB=totals['effectiveMemory'],
@@ -284,37 +286,166 @@ class ClusterComputeResource(ComputeResource):
 
     def _admission_control_info(self):
         """What HA admission control holds back, for the policy configured
-        (unset while HA or its admission control is off)."""
+        (unset while HA or its admission control is off; inventory/ha.py)."""
         T = self.T
         das = self.settings.das
         if not das.enabled or not das.admissionControlEnabled:
             return None
+        ha = ha_of(self)
         policy = das.admissionControlPolicy
         if isinstance(policy, T.ClusterFailoverResourcesAdmissionControlPolicy):
+            cpu, memory = ha.percentages()
             return T.ClusterFailoverResourcesAdmissionControlInfo(
-                currentCpuFailoverResourcesPercent=100 - (
-                    policy.cpuFailoverResourcesPercent or 0),
-                currentMemoryFailoverResourcesPercent=100 - (
-                    policy.memoryFailoverResourcesPercent or 0))
+                currentCpuFailoverResourcesPercent=cpu,
+                currentMemoryFailoverResourcesPercent=memory)
         if isinstance(policy, T.ClusterFailoverHostAdmissionControlPolicy):
             return T.ClusterFailoverHostAdmissionControlInfo(hostStatus=[
                 T.ClusterFailoverHostAdmissionControlInfoHostStatus(
-                    host=h.ref, status='green') for h in self.hosts
-                if h.ref in (policy.failoverHosts or ())])
+                    host=h.ref, status='green' if h.effective else 'red')
+                for h in ha.failover_hosts()])
         return T.ClusterFailoverLevelAdmissionControlInfo(
             currentFailoverLevel=self._current_failover_level())
 
     def _current_failover_level(self):
-        """The host failures the cluster can take now: the configured level,
-        bounded by the hosts beyond the first; 0 without HA."""
-        das = self.settings.das
-        if not das.enabled:
+        """The host failures the running VMs' HA slots survive; 0 without HA."""
+        if not self.settings.das.enabled:
             return 0
-        return max(0, min(das.failoverLevel or 1, len(self.hosts) - 1))
+        return ha_of(self).failover_level()
+
+    def RetrieveDasAdvancedRuntimeInfo(self, ctx):
+        """HA's runtime view (None while HA is off)."""
+        if not self.settings.das.enabled:
+            return None
+        return ha_of(self).advanced_runtime_info()
+
+    def das_host_state(self, host):
+        """A member host's HA agent state (runtime.dasHostState)."""
+        return ha_of(self).host_state(host)
 
     @property
     def summaryEx(self):
         return self.summary
+
+    # -- DRS (inventory/drs.py) ------------------------------------------------------
+    def _drs_figures(self):
+        """numVmotions, and with DRS on the latest pass's balance and the scores."""
+        drs = drs_of(self)
+        figures = dict(numVmotions=drs.vmotions)
+        if drs.enabled:
+            score, buckets = drs.scores()
+            current, target = drs.balance
+            figures.update(currentBalance=current, targetBalance=target, drsScore=score,
+                           numVmsPerDrsScoreBucket=buckets)
+        return figures
+
+    @property
+    def recommendation(self):
+        return drs_of(self).recommendations()
+
+    @property
+    def drsRecommendation(self):
+        return drs_of(self).drs_recommendations()
+
+    @property
+    def migrationHistory(self):
+        return list(drs_of(self).history)
+
+    @property
+    def drsFault(self):
+        return list(drs_of(self).faults)
+
+    def RefreshRecommendation(self, ctx):
+        """Run a DRS pass now."""
+        drs_of(self).run_pass()
+
+    def ApplyRecommendation(self, ctx, key):
+        drs_of(self).apply(ctx, key)
+
+    def CancelRecommendation(self, ctx, key):
+        drs_of(self).take(key)
+
+    def RecommendHostsForVm(self, ctx, vm, pool=None):
+        """The hosts of the cluster where `vm` could power on (or move, when
+        it runs), best first, rated 1..5 by the load they would carry."""
+        target = resolve_argument(ctx, vm, 'VirtualMachine', 'vm')
+        chosen = self._own_pool(ctx, pool) if pool is not None else None
+        if chosen is None and target.pool is not None \
+                and target.pool.owner_object is self:
+            chosen = target.pool
+        found = Candidates(self, target, chosen or self.pool)
+        return [self.T.ClusterHostRecommendation(host=host.ref, rating=rating(share))
+                for share, _, host in found.ranked]
+
+    PLACEMENT_REASONS = {'relocate': 'xvmotionPlacement', 'clone': 'powerOnVm',
+                         'reconfigure': 'checkResource'}
+
+    def PlaceVm(self, ctx, placementSpec):
+        """A placement recommendation for an existing VM (relocate, clone,
+        reconfigure into this cluster): DRS's best host among
+        `placementSpec.hosts` (default: all), or the drsFault naming each
+        host's refusal. A 'create' placement has no VM to judge: NotSupported."""
+        spec = placementSpec
+        kind = spec.placementType or 'relocate'
+        if kind not in self.PLACEMENT_REASONS:
+            if kind == 'create':
+                raise fault('NotSupported', 'The operation is not supported on the object.')
+            raise invalid_argument('placementSpec.placementType')
+        if spec.vm is None:
+            raise invalid_argument('placementSpec.vm')
+        target = resolve_argument(ctx, spec.vm, 'VirtualMachine', 'placementSpec.vm')
+        hosts = [resolve_argument(ctx, ref, 'HostSystem', 'placementSpec.hosts')
+                 for ref in spec.hosts]
+        if any(host not in self.hosts for host in hosts):
+            raise invalid_argument('placementSpec.hosts')
+        pool = self.pool if target.pool is None or target.pool.owner_object is not self \
+            else target.pool
+        found = Candidates(self, target, pool, hosts=hosts or None)
+        T = self.T
+        if found.best is None:
+            error = found.no_host(target)
+            return T.PlacementResult(recommendations=[], drsFault=T.ClusterDrsFaults(
+                reason=kind, faultsByVm=[T.ClusterDrsFaultsFaultsByVm(
+                    vm=target.ref, fault=[localized(error)])]))
+        datastore = target.datastore_object
+        relocate = T.VirtualMachineRelocateSpec(
+            host=found.best.ref, pool=pool.ref,
+            datastore=datastore.ref if datastore is not None else None)
+        return T.PlacementResult(recommendations=[T.ClusterRecommendation(
+            key=spec.key or '1', type='V1', time=clock.now(),
+            rating=rating(found.ranked[0][0]), reason=self.PLACEMENT_REASONS[kind],
+            reasonText='Place the virtual machine.', prerequisite=[], target=self.ref,
+            action=[T.PlacementAction(type='PlacementV1', target=target.ref, vm=target.ref,
+                                      targetHost=found.best.ref, relocateSpec=relocate)])])
+
+    def admit_power_on(self, vm, requested=None):
+        """Where `vm` powers on (DRS initial placement, never on HA's
+        dedicated failover hosts; the VM's registration moves there) and
+        whether DRS chose it; InsufficientFailoverResourcesFault when HA
+        admission control refuses it."""
+        drs = drs_of(self)
+        ha = ha_of(self)
+        host = drs.placement_host(vm, requested, excluded=ha.failover_hosts())
+        problem = ha.power_on_problem(vm, host)
+        if problem is not None:
+            raise problem
+        if host is not None and host is not vm.host:
+            vm.register_on(host)
+        return drs.enabled and host is not requested and drs.behavior(vm) not in (
+            'manual', 'disabled')
+
+    def evacuate(self, host, everything):
+        """A host of this cluster enters maintenance mode: DRS moves its VMs."""
+        if drs_of(self).enabled:
+            drs_of(self).evacuate(host, everything)
+
+    def power_on_recommendation(self, vm):
+        """PowerOnMultiVM_Task of a VM DRS does not place on its own (manual
+        behaviour): the ClusterRecommendation to approve; None for the others."""
+        drs = drs_of(self)
+        if not drs.enabled or drs.behavior(vm) != 'manual' or vm.template \
+                or vm.power_state == 'poweredOn':
+            return None
+        return drs.recommend_power_on(vm)
 
     # -- methods ---------------------------------------------------------------
     def GetResourceUsage(self, ctx):

@@ -107,9 +107,11 @@ class Datacenter(ManagedEntity):
 
     # -- PowerOnMultiVM_Task ---------------------------------------------------------
     def PowerOnMultiVM_Task(self, ctx, vm, option=None):
-        """Power on several VMs, as vCenter does for VMs DRS does not place:
-        each goes through its own PowerOnVM_Task (a subtask of this one: its
-        parentTaskKey and rootTaskKey), listed in the ClusterPowerOnVmResult's
+        """Power on several VMs: a VM of a DRS cluster whose behaviour is
+        manual is not powered on but recommended (`recommendations`, which
+        ApplyRecommendation carries out); each other VM goes through its
+        own PowerOnVM_Task (a subtask of this one: its parentTaskKey and
+        rootTaskKey), listed in the ClusterPowerOnVmResult's
         `attempted` with that task; a VM refused before its task exists (a
         template, a task in progress, not in this datacenter) is in
         `notAttempted` with the fault. The VMs' events are the power-on
@@ -125,7 +127,7 @@ class Datacenter(ManagedEntity):
 
         def work(task):
             T = self.T
-            attempted, not_attempted = [], []
+            attempted, not_attempted, recommendations = [], [], []
             for target in targets:
                 try:
                     if self.server.objects.get(target.ref) is not target:
@@ -135,6 +137,12 @@ class Datacenter(ManagedEntity):
                     if datacenter_of(self.server, target) is not self:
                         raise fault('InvalidArgument', 'A specified parameter was not '
                                     'correct: vm', invalidProperty='vm')
+                    compute = target.host.compute_resource if target.host else None
+                    recommend = getattr(compute, 'power_on_recommendation', None)
+                    recommendation = recommend(target) if recommend is not None else None
+                    if recommendation is not None:   # a manual VM in a DRS cluster
+                        recommendations.append(recommendation)
+                        continue
                     subtask = target.PowerOnVM_Task(ctx)
                 except MethodFault as error:
                     not_attempted.append(T.ClusterNotAttemptedVmInfo(
@@ -144,7 +152,7 @@ class Datacenter(ManagedEntity):
                 subtask.info.rootTaskKey = task.info.rootTaskKey or task.info.key
                 attempted.append(T.ClusterAttemptedVmInfo(vm=target.ref, task=subtask.ref))
             return T.ClusterPowerOnVmResult(attempted=attempted, notAttempted=not_attempted,
-                                            recommendations=[])
+                                            recommendations=recommendations)
         return run_task(ctx, self, 'PowerOnMultiVM_Task', work)
 
     # -- QueryConnectionInfo ------------------------------------------------------------

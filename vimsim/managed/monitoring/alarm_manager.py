@@ -810,7 +810,7 @@ def _matches(T, expression, event):
             expression.eventTypeId and expression.eventTypeId in (
                 event_type.name, getattr(event, 'eventTypeId', None)))):
         return False
-    for comparison in expression.comparisons:
+    for comparison in expression.comparisons or ():   # unset: none to compare
         value = event
         for step in comparison.attributeName.split('.'):
             value = getattr(value, step, None)

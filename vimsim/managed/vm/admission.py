@@ -71,12 +71,20 @@ def host_problems(vm, host, running=True):
     state = host_usable(host)
     if state is not None:
         found.append(state)
-    if running and vm.num_cpu > host.num_cpu_threads:
-        found.append(fault('NotEnoughCpus', 'The number of virtual CPUs (%d) is greater than '
-                           'the number of logical CPUs available on the host (%d).'
-                           % (vm.num_cpu, host.num_cpu_threads),
-                           numCpuDest=host.num_cpu_threads, numCpuVm=vm.num_cpu))
+    if running:
+        found.extend(cpu_problems(vm, host))
     return found
+
+
+def cpu_problems(vm, host):
+    """Why `vm` could not run on `host` whatever its state: more virtual
+    CPUs than the host has logical ones (NotEnoughCpus)."""
+    if vm.num_cpu <= host.num_cpu_threads:
+        return []
+    return [fault('NotEnoughCpus', 'The number of virtual CPUs (%d) is greater than the '
+                  'number of logical CPUs available on the host (%d).'
+                  % (vm.num_cpu, host.num_cpu_threads),
+                  numCpuDest=host.num_cpu_threads, numCpuVm=vm.num_cpu)]
 
 
 def host_capacity_problems(vm, host):

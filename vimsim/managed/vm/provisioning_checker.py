@@ -5,14 +5,18 @@ and RelocateVM_Task would refuse the move with (vm/admission.py's
 for a running VM, with enough logical CPUs, the target pool's admission, the
 datastores and networks reachable from the target), plus a `state` the VM is
 not in. The targets are read as the compatibility checker reads them
-(`PlacementChecker`). QueryVMotionCompatibilityEx_Task, CheckClone_Task and
-CheckInstantClone_Task are not simulated.
+(`PlacementChecker`). QueryVMotionCompatibilityEx_Task answers, per VM and
+host, what would keep the VM from running there whatever the states of
+either (the simulated hosts share one CPU model, so that is the count of
+logical CPUs). CheckClone_Task and CheckInstantClone_Task are not simulated.
 """
 from vimsim.managed.manager import manager_type
-from vimsim.managed.vm.admission import SOURCE_TESTS, migration_problems
+from vimsim.managed.entity import data_types
+from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.vm.admission import SOURCE_TESTS, cpu_problems, migration_problems
 from vimsim.managed.vm.compatibility_checker import PlacementChecker
 from vimsim.managed.vm.vm_task import invalid_power_state
-from vimsim.soap.fault import fault
+from vimsim.soap.fault import fault, localized
 
 
 @manager_type('VirtualMachineProvisioningChecker')
@@ -49,3 +53,16 @@ class VirtualMachineProvisioningChecker(PlacementChecker):
         datastores = [datastore] if datastore is not None else None
         return self.check_task(ctx, 'CheckRelocate_Task', vm, hosts, lambda target:
                                migration_problems(vm, target, pool, datastores, tests))
+
+    def QueryVMotionCompatibilityEx_Task(self, ctx, vm, host):
+        """A CheckResult per (VM, host) pair, VMs first: VMs in any power
+        state, hosts in any connection state or maintenance mode."""
+        vms = [self.resolve_of(ref, 'VirtualMachine', 'vm') for ref in vm]
+        hosts = [self.resolve_of(ref, 'HostSystem', 'host') for ref in host]
+
+        def work(task):
+            CheckResult = data_types(self.server).CheckResult
+            return [CheckResult(vm=one.ref, host=target.ref, warning=[],
+                                error=[localized(p) for p in cpu_problems(one, target)])
+                    for one in vms for target in hosts]
+        return run_task(ctx, None, 'QueryVMotionCompatibilityEx_Task', work, this=self)

@@ -826,9 +826,20 @@ class VirtualMachine(ManagedEntity):
             ds.changed('summary', 'info')
 
     # -- power ------------------------------------------------------------------------
-    def _check_host_for_power(self):
-        """Admission control for a power-on here (vm/admission.py)."""
+    def _check_host_for_power(self, requested=None):
+        """Admission control for a power-on (vm/admission.py), after the
+        VM's cluster chose its host (DRS initial placement, HA admission
+        control: `admit_power_on`); True when DRS placed it."""
+        admit = getattr(self.host.compute_resource, 'admit_power_on', None) \
+            if self.host is not None else None
+        placed = admit(self, requested) if admit is not None else False
         check_power_on(self)
+        return placed
+
+    def register_on(self, host):
+        """Move the VM's registration to another host of its compute
+        resource (placement before a power-on: no migration, no events)."""
+        self._move(self.pool, host, self.datastore_object, None)
 
     def set_power_state(self, state):
         """Change the power state and report all that follows from it."""
@@ -846,19 +857,26 @@ class VirtualMachine(ManagedEntity):
         self.host.changed('config', 'vm')
 
     def PowerOnVM_Task(self, ctx, host=None):
+        """`host`, a host of the VM's compute resource, is where it powers
+        on when that host can take it; in a DRS cluster DRS places it."""
         if self.template:
             raise invalid_state()
+        requested = resolve_argument(ctx, host, 'HostSystem', 'host') \
+            if host is not None else None
+        if requested is not None and (self.host is None or requested
+                                      not in self.host.compute_resource.hosts):
+            raise _invalid_argument('host')
 
         def work(task):
             if self.template:
                 raise invalid_state()
             if self.power_state == 'poweredOn':
                 raise invalid_power_state('poweredOn', 'poweredOn')
-            self._check_host_for_power()
+            placed = self._check_host_for_power(requested)
             resuming = self.power_state == 'suspended'
             task.post_event('VmResumingEvent' if resuming else 'VmStartingEvent', self)
             self.set_power_state('poweredOn')
-            task.post_event('VmPoweredOnEvent', self)
+            task.post_event('DrsVmPoweredOnEvent' if placed else 'VmPoweredOnEvent', self)
             return None
         return vm_task(ctx, self, 'PowerOnVM_Task', work)
 
@@ -1518,7 +1536,8 @@ class VirtualMachine(ManagedEntity):
             task.post_event('VmEmigratingEvent', self)
         self._move(pool, host, datastore, folder)
         # the VM's event arguments name where it is now: its host and datastore
-        task.post_event('VmMigratedEvent' if hot else done, self, ds=event_argument(
+        migrated = getattr(task, 'migrated_event', 'VmMigratedEvent')   # DRS: its own
+        task.post_event(migrated if hot else done, self, ds=event_argument(
             server, 'DatastoreEventArgument', 'datastore', datastore), **source)
 
     def _placement(self):

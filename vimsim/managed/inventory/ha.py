@@ -1,0 +1,394 @@
+"""vSphere HA of one cluster: host failures and what follows them (restarts
+by priority, the isolation response, datastore all-paths-down), recovery,
+admission control of power-ons against the failover capacity, and the FDM
+agents' states.
+
+Failures come from the control surface (vimsim/control.py). A host that
+loses power or its network stops responding (connectionState notResponding,
+HostConnectionLostEvent); with HA enabled and host monitoring on,
+DasHostFailedEvent (or DasHostIsolatedEvent) follows and the host's
+protected VMs (restart priority not disabled) restart on the surviving hosts,
+highest priority first (then by name), each where DRS placement would put it
+(inventory/placement.py: admission control's host and pool checks, the
+rules, the load): VmRestartedOnAlternateHostEvent, or
+NotEnoughResourcesToStartVmEvent when capacity is gone (VmFailoverFailed
+for another reason); the VMs that could not restart are retried when a host
+recovers. An isolated host's VMs follow their isolation response: 'none'
+keeps them running there, 'powerOff' and 'shutdown' stop them and HA restarts
+them elsewhere. A datastore all-paths-down on some hosts terminates and
+restarts the VMs with files on it when VM component protection is on and
+their APD response restarts them. Recovery reconnects the host (HostConnectedEvent)
+and runs a DRS pass, which rebalances.
+
+Admission control (ClusterDasConfigInfo.admissionControlEnabled) refuses a
+power-on that would leave too little for the configured failures with
+InsufficientFailoverResourcesFault: slots (ClusterFailoverLevelAdmissionControlPolicy:
+slot size the largest CPU and memory reservation of the running VMs, at
+least 32 MHz and their overhead; the hosts' slots less those of the
+`failoverLevel` largest hosts must hold every running VM), percentages of
+the cluster's CPU and memory (ClusterFailoverResourcesAdmissionControlPolicy;
+with autoComputePercentages, failoverLevel / hosts), or dedicated failover
+hosts (ClusterFailoverHostAdmissionControlPolicy: no VM powers on there).
+The master is the first connected host of the cluster in its order.
+"""
+from vimsim.managed.inventory.drs import Projection, drs_of
+from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.monitoring.load_model import VM_MEMORY_OVERHEAD_MB
+from vimsim.managed.vm.admission import pool_problems
+from vimsim.managed.vm.provisioning import event_argument
+from vimsim.soap.fault import fault, localized
+
+PRIORITIES = ('highest', 'high', 'medium', 'low', 'lowest')
+FAILURES = ('power', 'isolation')
+MIN_SLOT_CPU_MHZ = 32     # vCenter's slot CPU when no VM reserves CPU
+
+
+def ha_of(cluster):
+    """The Ha of a cluster, made on first use."""
+    found = cluster.__dict__.get('_ha')
+    if found is None:
+        found = cluster._ha = Ha(cluster)
+    return found
+
+
+def failover_fault():
+    return fault('InsufficientFailoverResourcesFault', 'Insufficient resources to satisfy '
+                 'configured failover level for vSphere HA.')
+
+
+def _inaccessible(host, datastore):
+    """The fault of a datastore `host` lost all paths to."""
+    return fault('DatastoreNotWritableOnHost', "The datastore '%s' is not accessible on the "
+                 'host.' % datastore.name, datastore=datastore.ref, name=datastore.name,
+                 host=host.ref)
+
+
+class Ha:
+    """What HA keeps for one cluster (see the module doc)."""
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.server = cluster.server
+        self.failed = {}      # host -> 'power' or 'isolation'
+        self.apd = {}         # datastore -> hosts that lost all paths to it
+        self.unrestarted = []   # VMs HA could not restart yet, with the host they failed on
+
+    @property
+    def das(self):
+        return self.cluster.settings.das
+
+    @property
+    def protecting(self):
+        return bool(self.das.enabled) and self.das.hostMonitoring != 'disabled'
+
+    def _vm_setting(self, vm, name):
+        """A VM's HA setting: its override's, unless it defers to the cluster's."""
+        override = self.cluster.settings.das_vm.get(vm.ref.value)
+        own = getattr(override.dasSettings, name, None) \
+            if override is not None and override.dasSettings is not None else None
+        if name == 'restartPriority' and own is None and override is not None:
+            own = override.restartPriority
+        if own is None or own.startswith('cluster'):
+            own = getattr(self.das.defaultVmSettings, name, None) \
+                if self.das.defaultVmSettings is not None else None
+        return own
+
+    def restart_priority(self, vm):
+        return self._vm_setting(vm, 'restartPriority') or 'medium'
+
+    def isolation_response(self, vm):
+        return self._vm_setting(vm, 'isolationResponse') or 'none'
+
+    def _post(self, type_name, entity, **fields):
+        return event_manager(self.server).post(type_name, entity, **fields)
+
+    def _host_argument(self, host):
+        return event_argument(self.server, 'HostEventArgument', 'host', host)
+
+    # -- failures --------------------------------------------------------------------------
+    def fail_host(self, host, failure):
+        """A host loses power or its network (see the module doc)."""
+        if failure not in FAILURES:
+            raise ValueError('failure is one of %s' % ', '.join(FAILURES))
+        if host in self.failed or host.connection_state != 'connected':
+            raise ValueError('host %s is not connected' % host.name)
+        self.failed[host] = failure
+        vms = [vm for vm in host.vms if vm.power_state == 'poweredOn']
+        if failure == 'power':
+            host.power_state = 'unknown'
+        host.set_connection_state('notResponding')
+        self._post('HostConnectionLostEvent', host)
+        self._agents_changed()
+        if not self.protecting:
+            return
+        if failure == 'power':
+            self._post('DasHostFailedEvent', self.cluster, failedHost=self._host_argument(host))
+            for vm in vms:   # they died with the host
+                vm.set_power_state('poweredOff')
+            self.restart(vms, host)
+            return
+        self._post('DasHostIsolatedEvent', self.cluster, isolatedHost=self._host_argument(host))
+        stopped = []
+        for vm in vms:
+            response = self.isolation_response(vm)
+            if response == 'none':
+                continue
+            self._post('VmGuestShutdownEvent' if response == 'shutdown' else 'VmStoppingEvent',
+                       vm)
+            vm.set_power_state('poweredOff')
+            self._post('VmPoweredOffEvent', vm)
+            stopped.append(vm)
+        self.restart(stopped, host)
+
+    def lose_datastore(self, datastore, hosts):
+        """All paths down to `datastore` from `hosts`: with VM component
+        protection, its VMs there restart where the datastore is reachable."""
+        lost = self.apd.setdefault(datastore, set())
+        lost.update(hosts)
+        for host in hosts:
+            self._post('EventEx', host, eventTypeId='esx.problem.storage.apd.start',
+                       severity='warning', message='Device or filesystem %s has entered the '
+                       'All Paths Down state.' % datastore.name,
+                       ds=event_argument(self.server, 'DatastoreEventArgument', 'datastore',
+                                         datastore))
+        if not self.das.enabled or self.das.vmComponentProtecting != 'enabled':
+            return
+        for host in hosts:
+            victims = [vm for vm in host.vms if vm.power_state == 'poweredOn'
+                       and datastore in vm.datastore_objects()
+                       and self._apd_response(vm) in ('restartConservative', 'restartAggressive')]
+            for vm in victims:
+                self._post('VmPoweredOffEvent', vm)
+                vm.set_power_state('poweredOff')
+            self.restart(victims, host)
+
+    def _apd_response(self, vm):
+        settings = self._vm_setting(vm, 'vmComponentProtectionSettings')
+        return getattr(settings, 'vmStorageProtectionForAPD', None) or 'disabled'
+
+    def restore_datastore(self, datastore):
+        self.apd.pop(datastore, None)
+        self._retry()
+
+    def recover_host(self, host):
+        """The host is back: connected and powered on; VMs that died with it
+        are off; HA restarts what it could not; DRS rebalances."""
+        failure = self.failed.pop(host, None)
+        if failure is None:
+            raise ValueError('host %s has not failed' % host.name)
+        if failure == 'power':
+            host.power_state = 'poweredOn'
+            for vm in host.vms:
+                if vm.power_state == 'poweredOn':   # not protected: it died all the same
+                    vm.set_power_state('poweredOff')
+        host.set_connection_state('connected')
+        self._post('HostConnectedEvent', host)
+        self._agents_changed()
+        self._retry()
+        drs_of(self.cluster).run_pass()
+
+    # -- restarts --------------------------------------------------------------------------------
+    def restart(self, vms, source):
+        """Restart `vms` (powered off now) elsewhere, by priority, each on
+        the host DRS placement ranks best as the restarts before it left
+        the cluster (admission control's host and pool checks, the rules;
+        should rules give way when nothing else fits)."""
+        protected = [vm for vm in vms if self.restart_priority(vm) != 'disabled']
+        protected.sort(key=lambda vm: (PRIORITIES.index(self.restart_priority(vm))
+                                       if self.restart_priority(vm) in PRIORITIES
+                                       else len(PRIORITIES), vm.name, vm.ref.value))
+        if not protected:
+            return
+        projection = Projection(self.cluster, [h for h in self.cluster.hosts if h.effective])
+        order = {host: index for index, host in enumerate(self.cluster.hosts)}
+        for vm in protected:
+            self._restart_one(vm, source, projection, order)
+
+    def _restart_one(self, vm, source, projection, order):
+        refused = {}
+        lost = {host: ds for ds, hosts in self.apd.items() if ds in vm.datastore_objects()
+                for host in hosts}
+        ranked = sorted(projection.hosts, key=lambda h: (projection.load(h), order[h]))
+        for soft in (True, False):
+            for host in ranked:
+                problem = (_inaccessible(host, lost[host]) if host in lost else None) \
+                    or projection.refusal(vm, host, soft) \
+                    or next(iter(pool_problems(vm, vm.pool)), None)
+                if problem is None:
+                    projection.place(vm, host)
+                    vm.register_on(host)
+                    vm.set_power_state('poweredOn')
+                    self._post('VmRestartedOnAlternateHostEvent', vm,
+                               sourceHost=self._host_argument(source))
+                    return True
+                refused[host] = problem
+        self._not_restarted(vm, source, refused)
+        return False
+
+    def _not_restarted(self, vm, source, refused):
+        errors = list(refused.values())
+        if (vm, source) not in self.unrestarted:
+            self.unrestarted.append((vm, source))
+        resources = self.server.schema.types['InsufficientResourcesFault'].cls
+        if not errors or any(isinstance(error, resources) for error in errors):
+            self._post('NotEnoughResourcesToStartVmEvent', vm,
+                       reason='Insufficient resources to fail over this virtual machine.')
+        else:
+            self._post('VmFailoverFailed', vm, reason=localized(fault(
+                'NoCompatibleHost', "No host is compatible with the virtual machine '%s'."
+                % vm.name, host=[h.ref for h in refused],
+                error=[localized(error) for error in errors])))
+
+    def _retry(self):
+        waiting, self.unrestarted = self.unrestarted, []
+        waiting = [(vm, source) for vm, source in waiting
+                   if self.server.objects.get(vm.ref) is vm and vm.power_state != 'poweredOn']
+        if not waiting:
+            return
+        projection = Projection(self.cluster, [h for h in self.cluster.hosts if h.effective])
+        order = {host: index for index, host in enumerate(self.cluster.hosts)}
+        for vm, source in waiting:
+            self._restart_one(vm, source, projection, order)
+
+    # -- agents ------------------------------------------------------------------------------
+    def master(self):
+        for host in self.cluster.hosts:
+            if host.connection_state == 'connected' and host.power_state == 'poweredOn':
+                return host
+        return None
+
+    def host_state(self, host):
+        """The host's ClusterDasFdmHostState (None without HA)."""
+        if not self.das.enabled:
+            return None
+        master = self.master()
+        failure = self.failed.get(host)
+        if failure == 'power' or host.power_state != 'poweredOn':
+            state = 'hostDown'
+        elif failure == 'isolation':
+            state = 'networkIsolated'
+        elif host.connection_state != 'connected':
+            state = 'fdmUnreachable'
+        else:
+            state = 'master' if host is master else 'connectedToMaster'
+        return self.cluster.T.ClusterDasFdmHostState(
+            state=state, stateReporter=master.ref if master is not None else None)
+
+    def _agents_changed(self):
+        for host in self.cluster.hosts:
+            host.changed('runtime')
+        self.cluster.changed('summary', 'summaryEx')
+
+    # -- admission control -------------------------------------------------------------------
+    def good_hosts(self):
+        return [h for h in self.cluster.hosts if h.effective]
+
+    def slot(self, extra=None):
+        """(CPU MHz, memory MB) of a slot: the largest reservations of the
+        running VMs (and `extra`)."""
+        vms = self._running() + ([extra] if extra is not None else [])
+        cpu = max([vm.cpu_reservation for vm in vms] + [MIN_SLOT_CPU_MHZ])
+        memory = max([vm.memory_reservation for vm in vms] + [0]) + VM_MEMORY_OVERHEAD_MB
+        return cpu, memory
+
+    def _running(self):
+        return [vm for h in self.cluster.hosts for vm in h.vms if vm.power_state == 'poweredOn']
+
+    def host_slots(self, slot):
+        cpu, memory = slot
+        return [(h, min(h.cpu_capacity_mhz // cpu, h.memory_capacity_mb // memory))
+                for h in self.good_hosts()]
+
+    def failover_level(self):
+        """The host failures the running VMs' slots survive now, up to the
+        configured level (summary.currentFailoverLevel)."""
+        slots = sorted((count for _, count in self.host_slots(self.slot())), reverse=True)
+        used = len(self._running())
+        level = 0
+        while level < min(len(slots) - 1, self._configured_level()) \
+                and sum(slots[level + 1:]) >= used:
+            level += 1
+        return level
+
+    def _configured_level(self):
+        policy = self.das.admissionControlPolicy
+        return getattr(policy, 'failoverLevel', None) or self.das.failoverLevel or 1
+
+    def percentages(self, extra=None):
+        """(CPU, memory) percent of the good hosts' capacity left unreserved
+        (with `extra` running too)."""
+        hosts = self.good_hosts()
+        cpu_capacity = sum(h.cpu_capacity_mhz for h in hosts)
+        memory_capacity = sum(h.memory_capacity_mb for h in hosts)
+        vms = self._running() + ([extra] if extra is not None else [])
+        cpu = sum(max(vm.cpu_reservation, MIN_SLOT_CPU_MHZ) for vm in vms)
+        memory = sum(vm.memory_reservation + VM_MEMORY_OVERHEAD_MB for vm in vms)
+        if not cpu_capacity or not memory_capacity:
+            return 0, 0
+        return (100 - min(100, cpu * 100 // cpu_capacity),
+                100 - min(100, memory * 100 // memory_capacity))
+
+    def required_percentages(self):
+        policy = self.das.admissionControlPolicy
+        if policy.autoComputePercentages:
+            hosts = max(len(self.cluster.hosts), 1)
+            share = min(100, -(-100 * self._configured_level() // hosts))
+            return share, share
+        return policy.cpuFailoverResourcesPercent or 0, policy.memoryFailoverResourcesPercent or 0
+
+    def power_on_problem(self, vm, host):
+        """InsufficientFailoverResourcesFault when `vm` running on `host`
+        breaks the failover capacity; None otherwise or without HA admission."""
+        das = self.das
+        if not das.enabled or not das.admissionControlEnabled:
+            return None
+        T = self.cluster.T
+        policy = das.admissionControlPolicy
+        if isinstance(policy, T.ClusterFailoverHostAdmissionControlPolicy):
+            if host is not None and host.ref in (policy.failoverHosts or ()):
+                return failover_fault()
+            return None
+        if isinstance(policy, T.ClusterFailoverResourcesAdmissionControlPolicy):
+            left = self.percentages(vm)
+            if any(have < need for have, need in zip(left, self.required_percentages())):
+                return failover_fault()
+            return None
+        slots = sorted((count for _, count in self.host_slots(self.slot(vm))), reverse=True)
+        if sum(slots[self._configured_level():]) < len(self._running()) + 1:
+            return failover_fault()
+        return None
+
+    def failover_hosts(self):
+        policy = self.das.admissionControlPolicy
+        T = self.cluster.T
+        if self.das.enabled and isinstance(policy, T.ClusterFailoverHostAdmissionControlPolicy):
+            return [h for h in self.cluster.hosts if h.ref in (policy.failoverHosts or ())]
+        return []
+
+    def advanced_runtime_info(self):
+        """RetrieveDasAdvancedRuntimeInfo: slots under the failover-level
+        policy; the heartbeat datastores (those the good hosts share)."""
+        T = self.cluster.T
+        hosts = self.good_hosts()
+        shared = [ds for ds in (hosts[0].datastores if hosts else [])
+                  if all(ds in h.datastores for h in hosts)]
+        heartbeat = [T.DasHeartbeatDatastoreInfo(datastore=ds.ref, hosts=[h.ref for h in hosts])
+                     for ds in shared[:2]]
+        policy = self.das.admissionControlPolicy
+        if not isinstance(policy, T.ClusterFailoverLevelAdmissionControlPolicy):
+            return T.ClusterDasAdvancedRuntimeInfo(heartbeatDatastoreInfo=heartbeat)
+        slot = self.slot()
+        host_slots = self.host_slots(slot)
+        total = sum(count for _, count in host_slots)
+        used = len(self._running())
+        reserved = sum(sorted((c for _, c in host_slots), reverse=True)[
+            :self._configured_level()])
+        return T.ClusterDasFailoverLevelAdvancedRuntimeInfo(
+            heartbeatDatastoreInfo=heartbeat,
+            slotInfo=T.ClusterDasFailoverLevelAdvancedRuntimeInfoSlotInfo(
+                numVcpus=max([vm.num_cpu for vm in self._running()] + [1]),
+                cpuMHz=slot[0], memoryMB=slot[1]),
+            totalSlots=total, usedSlots=used, unreservedSlots=max(total - used - reserved, 0),
+            totalVms=used, totalHosts=len(self.cluster.hosts), totalGoodHosts=len(hosts),
+            hostSlots=[T.ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots(
+                host=h.ref, slots=count) for h, count in host_slots])

@@ -1,0 +1,158 @@
+"""Where a VM may run in a cluster, and how well: what DRS initial placement
+(PowerOnVM_Task, PowerOnMultiVM_Task, PlaceVm, RecommendHostsForVm), its
+balancing pass, maintenance-mode evacuation and HA restarts all decide by.
+
+A host can take a VM when admission control admits it there
+(vm/admission.py: host state, virtual CPUs, host and pool reservations,
+datastores, networks) and no enabled rule of the cluster forbids it: a VM-VM
+affinity rule wants the VM with its partners that run, an anti-affinity rule
+away from them, a VM-host rule on (or off) its host group; a `mandatory`
+VM-host rule ("must") is never broken, a "should" one only where nothing
+else fits (HA restarts). Candidates rank by the load the host would carry
+with the VM (the larger of its CPU and memory shares, from the load model),
+then by their order in the cluster, so every decision is deterministic.
+"""
+from vimsim.managed.monitoring.load_model import VM_MEMORY_OVERHEAD_MB, load_model
+from vimsim.managed.vm.admission import (DATASTORE_TESTS, HOST_TESTS, NETWORK_TESTS,
+                                         POOL_TESTS, placement_problems)
+from vimsim.soap.fault import fault, localized
+
+PLACEMENT_TESTS = (HOST_TESTS, POOL_TESTS, DATASTORE_TESTS, NETWORK_TESTS)
+
+
+class Rules:
+    """A cluster's enabled rules, by VM moid: the partners it must share a
+    host with, those it must not, and the host groups it is bound to."""
+
+    def __init__(self, cluster):
+        T = cluster.T
+        settings = cluster.settings
+        self.together = {}   # vm moid -> [(rule, partner moids)]
+        self.apart = {}
+        self.bound = {}      # vm moid -> [(rule, host moids, affine)]
+        for rule in settings.rules.values():
+            if not rule.enabled:
+                continue
+            if isinstance(rule, (T.ClusterAffinityRuleSpec, T.ClusterAntiAffinityRuleSpec)):
+                members = {ref.value for ref in rule.vm or ()}
+                into = self.together if isinstance(rule, T.ClusterAffinityRuleSpec) \
+                    else self.apart
+                for moid in members:
+                    into.setdefault(moid, []).append((rule, members - {moid}))
+            elif isinstance(rule, T.ClusterVmHostRuleInfo):
+                vm_group = settings.groups.get(rule.vmGroupName)
+                host_group = settings.groups.get(rule.affineHostGroupName
+                                                 or rule.antiAffineHostGroupName)
+                if vm_group is None or host_group is None:
+                    continue
+                hosts = {ref.value for ref in host_group.host or ()}
+                for ref in vm_group.vm or ():
+                    self.bound.setdefault(ref.value, []).append(
+                        (rule, hosts, rule.affineHostGroupName is not None))
+
+    def constrains(self, vm_moid):
+        return vm_moid in self.together or vm_moid in self.apart or vm_moid in self.bound
+
+    def broken(self, vm_moid, host_moid, where, soft=True):
+        """The first rule `vm_moid` running on `host_moid` breaks, with the
+        other running VMs where `where` (vm moid -> host moid) says; should
+        VM-host rules count unless `soft` is false. None when none does."""
+        for rule, partners in self.together.get(vm_moid, ()):
+            for partner in partners:
+                found = where.get(partner)
+                if found is not None and found != host_moid:
+                    return rule
+        for rule, partners in self.apart.get(vm_moid, ()):
+            for partner in partners:
+                if where.get(partner) == host_moid:
+                    return rule
+        for rule, hosts, affine in self.bound.get(vm_moid, ()):
+            if (soft or rule.mandatory) and (host_moid in hosts) != affine:
+                return rule
+        return None
+
+
+def running_where(cluster):
+    """vm moid -> host moid of the cluster's powered-on VMs."""
+    return {vm.ref.value: host.ref.value for host in cluster.hosts for vm in host.vms
+            if vm.power_state == 'poweredOn'}
+
+
+def rule_fault(vm, host, rule):
+    """vCenter's fault for `vm` on `host` against `rule`."""
+    if isinstance(rule, vm.T.ClusterVmHostRuleInfo):
+        return fault('VmHostAffinityRuleViolation', "The virtual machine '%s' violates "
+                     "VM-host rule '%s' on host '%s'." % (vm.name, rule.name, host.name),
+                     vmName=vm.name, hostName=host.name)
+    return fault('RuleViolation', "The virtual machine '%s' violates rule '%s' on host '%s'."
+                 % (vm.name, rule.name, host.name), host=host.ref, rule=rule)
+
+
+def expected_demand(vm, model):
+    """(CPU MHz, memory MB) `vm` brings to a host: what it uses now when it
+    runs; otherwise its CPU reservation and the memory a guest touches at
+    boot (the load model's 60 %) with its overhead."""
+    if vm.power_state == 'poweredOn' and vm.host is not None:
+        sample = model.vm_sample(vm)
+        return sample.cpu_demand, sample.memory_consumed + sample.memory_overhead
+    return vm.cpu_reservation, round(vm.memory_mb * 0.6) + VM_MEMORY_OVERHEAD_MB
+
+
+def host_load(host, model):
+    """(CPU MHz demanded, memory MB used) on a host now."""
+    sample = model.host_sample(host)
+    return sample.cpu_demand, sample.memory_usage
+
+
+def load_share(host, cpu, memory):
+    """The larger of the CPU and memory shares of a host's capacity."""
+    return max(cpu / host.cpu_capacity_mhz, memory / host.memory_capacity_mb)
+
+
+def rating(share):
+    """A ClusterHostRecommendation rating (5 best) for the load share a host
+    would carry."""
+    return max(1, min(5, 5 - int(share * 5)))
+
+
+class Candidates:
+    """The hosts of a cluster that can run `vm` in `pool`, ranked, and why
+    the others cannot (`refused`: host -> fault)."""
+
+    def __init__(self, cluster, vm, pool=None, hosts=None, where=None, soft=True,
+                 excluded=()):
+        model = load_model(cluster.server)
+        rules = Rules(cluster)
+        where = running_where(cluster) if where is None else where
+        pool = pool or vm.pool
+        cpu, memory = expected_demand(vm, model)
+        self.ranked = []   # (share with the VM, index, host)
+        self.refused = {}
+        for index, host in enumerate(hosts if hosts is not None else cluster.hosts):
+            if host in excluded:
+                self.refused[host] = fault('InvalidHostState', 'The operation is not allowed '
+                                           'in the current state of the host.', host=host.ref)
+                continue
+            problems = placement_problems(vm, host, pool, PLACEMENT_TESTS)
+            if problems:
+                self.refused[host] = problems[0]
+                continue
+            rule = rules.broken(vm.ref.value, host.ref.value, where, soft)
+            if rule is not None:
+                self.refused[host] = rule_fault(vm, host, rule)
+                continue
+            used_cpu, used_memory = host_load(host, model)
+            if vm.host is not host or vm.power_state != 'poweredOn':
+                used_cpu, used_memory = used_cpu + cpu, used_memory + memory
+            self.ranked.append((load_share(host, used_cpu, used_memory), index, host))
+        self.ranked.sort(key=lambda entry: entry[:2])
+
+    @property
+    def best(self):
+        return self.ranked[0][2] if self.ranked else None
+
+    def no_host(self, vm):
+        """NoCompatibleHost naming every host refused, with each one's fault."""
+        return fault('NoCompatibleHost', "No host is compatible with the virtual machine "
+                     "'%s'." % vm.name, host=[host.ref for host in self.refused],
+                     error=[localized(error) for error in self.refused.values()])
