@@ -467,9 +467,15 @@ def copy_without_zeros(source, target, block):
     _copy_data(source, target, block)
 
 
-def _copy_data(source, target, block):
+def overlay(source, target):
+    """Write the data of file `source` (its holes skipped) over file
+    `target` at the same offsets: a delta consolidated into its parent."""
+    _copy_data(source, target, None, 'r+b')
+
+
+def _copy_data(source, target, block, mode='wb'):
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    with open(source, 'rb') as src, open(target, 'wb') as dst:
+    with open(source, 'rb') as src, open(target, mode) as dst:
         size = os.fstat(src.fileno()).st_size
         for start, end in _data_ranges(src.fileno(), size):
             src.seek(start)
@@ -482,7 +488,8 @@ def _copy_data(source, target, block):
                     dst.seek(offset)
                     dst.write(chunk)
                 offset += len(chunk)
-        dst.truncate(size)
+        if mode == 'wb':
+            dst.truncate(size)
 
 
 def _data_ranges(fd, size):
