@@ -34,7 +34,8 @@ from vimsim.managed.service import (localization_manager, property_collector, se
                                     view)
 from vimsim.managed.storage import (datastore, datastore_browser, file_manager,
                                     host_vstorage_object_manager, ovf_manager,
-                                    vcenter_vstorage_object_manager, virtual_disk_manager)
+                                    storage_resource_manager, vcenter_vstorage_object_manager,
+                                    virtual_disk_manager)
 from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
                                environment_browser, guest_alias_manager, guest_auth_manager,
                                guest_file_manager, guest_operations_manager,
