@@ -305,10 +305,10 @@ class StorageResourceManager(Manager):
             group, start(ds)) for index, ds in enumerate(found)]
         if not pending:
             lacking = fault('NoDiskSpace', "Insufficient disk space on datastore cluster '%s'."
-                            % pod.name, datastore=pod.name)
-            return T.StoragePlacementResult(drsFault=[T.ClusterDrsFaults(
+                            % pod.name, file='[%s]' % pod.name, datastore=pod.name)
+            return T.StoragePlacementResult(drsFault=T.ClusterDrsFaults(
                 reason='storagePlacement', faultsByVm=[T.ClusterDrsFaultsFaultsByVm(
-                    vm=vm.ref if vm else None, fault=[localized(lacking)])])])
+                    vm=vm.ref if vm else None, fault=[localized(lacking)])]))
         keep(pod, pending)
         return T.StoragePlacementResult(recommendations=[p.recommendation for p in pending])
 
