@@ -301,9 +301,16 @@ def test_esx_serves_the_same_disks(validator):
         disk_id = task.info.result.config.id
         assert task.info.descriptionId.endswith('createDisk')
         assert disk_id.id in [i.id for i in vsom.HostListVStorageObject(ds)]
-        WaitForTask(vsom.HostVStorageObjectCreateSnapshot_Task(disk_id, ds, 's'))
+        task = vsom.HostVStorageObjectCreateSnapshot_Task(disk_id, ds, 's')
+        WaitForTask(task)
         assert len(vsom.HostVStorageObjectRetrieveSnapshotInfo(disk_id, ds).snapshots) == 1
-        WaitForTask(vsom.HostDeleteVStorageObject_Task(disk_id, ds))
+        made = vsom.HostVStorageObjectCreateDiskFromSnapshot_Task(
+            disk_id, ds, task.info.result, 'thick-copy', provisioningType='eagerZeroedThick')
+        WaitForTask(made)
+        copy = made.info.result.config
+        assert copy.backing.provisioningType == 'eagerZeroedThick'
+        for gone in (disk_id, copy.id):
+            WaitForTask(vsom.HostDeleteVStorageObject_Task(gone, ds))
         assert not vsom.HostListVStorageObject(ds)
     finally:
         running.stop()

@@ -8,6 +8,7 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, logged_in, on_reactor
+from tests.test_datastore_lifecycle import model
 from tests.test_folder_http import leave_free
 
 MB = 1 << 20
@@ -34,10 +35,6 @@ def env(si):
     if outside:
         WaitForTask(pod.MoveIntoFolder_Task(outside))
     return content.storageResourceManager, dc, pod, sorted(members, key=lambda d: d.name)
-
-
-def model(running, managed):
-    return next(o for o in running.sim.objects if o.ref.value == managed._moId)
 
 
 def pod_config(spec=None, **fields):

@@ -3,7 +3,6 @@ same disks and catalog as vCenter's manager (vstorage_object.py), under
 the host API's names. The host has no tagging service, so no tag calls."""
 from vimsim.managed.manager import manager_type
 from vimsim.managed.storage.vcenter_vstorage_object_manager import VcenterVStorageObjectManager
-from vimsim.soap.fault import fault
 
 
 @manager_type('HostVStorageObjectManager')
@@ -74,8 +73,6 @@ class HostVStorageObjectManager(VcenterVStorageObjectManager):
     def HostVStorageObjectCreateDiskFromSnapshot_Task(
             self, ctx, id, datastore, snapshotId, name, profile=(), crypto=None, path=None,
             provisioningType=None, isLinkedClone=None, targetId=None, targetDatastore=None):
-        if provisioningType is not None:
-            raise fault('NotSupported', 'The operation is not supported on the object.')
-        return self.CreateDiskFromSnapshot_Task(ctx, id, datastore, snapshotId, name, profile,
-                                                crypto, path, isLinkedClone, targetId,
-                                                targetDatastore)
+        return self._disk_from_snapshot(ctx, id, datastore, snapshotId, name, profile, crypto,
+                                        path, provisioningType, isLinkedClone, targetId,
+                                        targetDatastore)

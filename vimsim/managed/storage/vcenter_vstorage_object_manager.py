@@ -179,25 +179,34 @@ class VcenterVStorageObjectManager(Manager):
     def CreateDiskFromSnapshot_Task(self, ctx, id, datastore, snapshotId, name, profile=(),
                                     crypto=None, path=None, isLinkedClone=None,
                                     targetId=None, targetDatastore=None):
+        return self._disk_from_snapshot(ctx, id, datastore, snapshotId, name, profile, crypto,
+                                        path, None, isLinkedClone, targetId, targetDatastore)
+
+    def _disk_from_snapshot(self, ctx, id, datastore, snapshotId, name, profile, crypto, path,
+                            provisioning, linked, target_id, target_datastore):
+        """A new disk holding what the snapshot holds (provisioned as the
+        source unless `provisioning` says otherwise)."""
         if not name:
             raise InvalidArgument('name')
-        self._unsupported_parts(profile, crypto, isLinkedClone)
+        if provisioning is not None and provisioning not in PROVISIONING:
+            raise InvalidArgument('provisioningType')
+        self._unsupported_parts(profile, crypto, linked)
         if path:
             try:
                 files.normalize(path)
             except files.PathError:
                 raise files.invalid_path(path) from None
-        target = datastore_of(ctx.server, targetDatastore) if targetDatastore is not None \
+        target = datastore_of(ctx.server, target_datastore) if target_datastore is not None \
             else None
         files.namespace(ctx.server).materialize()
-        identifier = catalog.check_new_id(ctx.server, self.T.ID(id=targetId)) \
-            if targetId is not None else None
+        identifier = catalog.check_new_id(ctx.server, self.T.ID(id=target_id)) \
+            if target_id is not None else None
 
         def from_snapshot(disk):
             frozen = disk.entry['snapshots'][disk.snapshot(snapshotId)]['path']
             return catalog.copy_state(ctx.server, disk, frozen, target or disk.ds, name,
-                                      disk.provisioning, path, identifier).vstorage_object(
-                                          self.T)
+                                      provisioning or disk.provisioning, path,
+                                      identifier).vstorage_object(self.T)
         return self._on_disk(ctx, 'CreateDiskFromSnapshot_Task', id, datastore, from_snapshot)
 
     # -- tags ---------------------------------------------------------------------------------
