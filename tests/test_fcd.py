@@ -286,6 +286,16 @@ def test_faults_of_bad_arguments(env, si):
     assert isinstance(fault, vim.fault.FileNotFound)
     with pytest.raises(vim.fault.InvalidDatastorePath):
         vsom.CreateDisk_Task(create_spec(ds, path='../escape'))
+    spec = create_spec(ds)
+    spec.id = vim.vslm.ID(id='../../outside')        # an id names the catalog entry's file
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        vsom.CreateDisk_Task(spec)
+    spec.id = vim.vslm.ID(id='chosen-id')
+    WaitForTask(vsom.CreateDisk_Task(spec))
+    with pytest.raises(vim.fault.AlreadyExists):
+        vsom.CreateDisk_Task(spec)
+    assert vsom.RetrieveVStorageObject(spec.id, ds).config.id.id == 'chosen-id'
+    WaitForTask(vsom.DeleteVStorageObject_Task(spec.id, ds))
 
 
 def test_esx_serves_the_same_disks(validator):

@@ -37,6 +37,7 @@ MB = 1 << 20
 DISK_FOLDER = 'fcd'
 CATALOG_FOLDER = 'catalog'
 PROVISIONING = ('thin', 'lazyZeroedThick', 'eagerZeroedThick')
+_ID = re.compile(r'^[A-Za-z0-9_:-][A-Za-z0-9_.:-]{0,127}$')   # an id a client chooses names a file
 _SNAPSHOT_NUMBERS = re.compile(r'(-\d{6})+$')    # 'x-000001' is a delta of 'x'
 
 
@@ -228,10 +229,27 @@ def _read_entry(path):
 def find(ds, identifier):
     """The disk `identifier` (an ID) of `ds`'s catalog (NotFound)."""
     wanted = getattr(identifier, 'id', None)
-    for disk in disks_on(ds):
-        if disk.id == wanted:
-            return disk
-    raise not_found(wanted)
+    found = _entry_of(ds, wanted)
+    if found is None:
+        raise not_found(wanted)
+    return found
+
+
+def _usable_id(identifier):
+    """Whether `identifier` can name a catalog entry file (a uuid can)."""
+    return isinstance(identifier, str) and _ID.match(identifier) is not None
+
+
+def _entry_of(ds, wanted):
+    """The disk of `ds`'s catalog whose entry file is named after `wanted`, or None."""
+    if not _usable_id(wanted):
+        return None
+    try:
+        path = files.local_path(ds, '%s/%s.json' % (CATALOG_FOLDER, wanted))
+    except files.PathError:
+        return None
+    entry = _read_entry(path)
+    return FirstClassDisk(ds, entry) if entry is not None and entry['id'] == wanted else None
 
 
 def find_anywhere(server, identifier):
@@ -245,9 +263,9 @@ def find_anywhere(server, identifier):
 def _lookup(server, wanted):
     files.namespace(server).materialize()
     for ds in files.datastores(server):
-        for disk in disks_on(ds):
-            if disk.id == wanted:
-                return disk
+        found = _entry_of(ds, wanted)
+        if found is not None:
+            return found
     return None
 
 
@@ -295,7 +313,7 @@ def check_new_id(server, identifier):
     """AlreadyExists when a disk of any datastore has id `identifier`."""
     if identifier is None:
         return None
-    if not identifier.id:
+    if not _usable_id(identifier.id):
         raise InvalidArgument('id')
     if _lookup(server, identifier.id) is not None:
         raise fault('AlreadyExists', "The specified key, name, or identifier '%s' already "
