@@ -189,6 +189,18 @@ def test_attach_to_a_vm_and_detach(running, env, si):
     fault = task_fault(vm.AttachDisk_Task(disk_id, ds))
     assert isinstance(fault, vim.fault.InvalidState)
 
+    WaitForTask(vm.CreateSnapshot_Task('over the disk', memory=False, quiesce=False))
+    device = next(d for d in vm.config.hardware.device
+                  if isinstance(d, vim.vm.device.VirtualDisk) and d.vDiskId is not None)
+    names = []
+    backing = device.backing
+    while backing is not None:
+        names.append(backing.fileName)
+        backing = backing.parent
+    assert len(set(names)) == 3 and names[1:] == [top.backing.filePath,
+                                                  top.backing.parent.filePath]
+    WaitForTask(vm.RemoveAllSnapshots_Task())
+
     WaitForTask(vm.DetachDisk_Task(disk_id))
     assert not [d for d in vm.config.hardware.device
                 if isinstance(d, vim.vm.device.VirtualDisk) and d.vDiskId is not None]

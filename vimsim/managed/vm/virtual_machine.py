@@ -55,6 +55,7 @@ NVRAM_SIZE = 8684
 DESCRIPTOR_SIZE = 533
 LOG_SIZE = 201433
 _NAMESPACE = uuid_module.UUID('9a1b2c3d-4e5f-4061-8273-849500000042')
+_DELTA_NUMBER = re.compile(r'-(\d{6})\.vmdk$')     # a snapshot delta's number
 
 def vm_mac(sequence):
     """vCenter-assigned MACs: 00:50:56:80:00:00 - 00:50:56:bf:ff:ff."""
@@ -954,6 +955,10 @@ class VirtualMachine(ManagedEntity):
             disk = vstorage_object.find(ds, diskId)
             if disk.consumer() is not None:
                 raise vstorage_object.in_use(disk)
+            # the VM's snapshot deltas over this disk are numbered past the disk's own
+            numbers = [int(found.group(1)) for found in map(_DELTA_NUMBER.search, disk.chain())
+                       if found]
+            self.delta_counter = max([getattr(self, 'delta_counter', 0)] + numbers)
             T = self.T
             device = T.VirtualDisk(key=-1, controllerKey=controllerKey, unitNumber=unitNumber,
                                    capacityInKB=disk.capacity // KB, vDiskId=T.ID(id=disk.id),
