@@ -336,3 +336,18 @@ def test_esx_serves_the_same_disks(validator):
         assert not vsom.HostListVStorageObject(ds)
     finally:
         running.stop()
+
+
+def test_a_catalog_file_that_is_no_entry_is_passed_over(running, env):
+    vsom, _, ds, ds_object = env
+    disk = create(vsom, ds, mb=1)
+    folder = os.path.join(running.sim.datastore_namespace.root, ds_object.vmfs_uuid, 'catalog')
+    for name, text in (('junk.json', 'not json'), ('list.json', '[1]'),
+                       ('bad-snapshot.json', '{"id": "bad-snapshot", "name": "x", "path": '
+                        '"fcd/x.vmdk", "createTime": "2026-01-01T00:00:00", "snapshots": [7]}')):
+        with open(os.path.join(folder, name), 'w') as f:
+            f.write(text)
+    assert [i.id for i in vsom.ListVStorageObject(ds)] == [disk.config.id.id]
+    with pytest.raises(vim.fault.NotFound):
+        vsom.RetrieveVStorageObject(vim.vslm.ID(id='bad-snapshot'), ds)
+    WaitForTask(vsom.DeleteVStorageObject_Task(disk.config.id, ds))

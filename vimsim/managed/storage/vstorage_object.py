@@ -215,15 +215,29 @@ def _read_entry(path):
     except (OSError, ValueError):
         return None
     needed = {'id': str, 'name': str, 'path': str, 'createTime': str, 'snapshots': list}
-    if not isinstance(entry, dict) or any(not isinstance(entry.get(k), t)
-                                          for k, t in needed.items()):
+    if not _shaped(entry, needed) or not all(
+            _shaped(s, {'id': str, 'description': str, 'createTime': str, 'path': str})
+            for s in entry['snapshots']):
+        return None
+    if not all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
+               for pair in entry.get('metadata', [])) or not isinstance(entry.get('tags', []), list) \
+            or entry.get('provisioningType', 'thin') not in PROVISIONING \
+            or not isinstance(entry.get('keepAfterDeleteVm', True), bool) \
+            or not isinstance(entry.get('backingObjectId', ''), str):
         return None
     try:
-        files.normalize(entry['path'])
-        _time(entry['createTime'])
-    except (files.PathError, ValueError):
+        for path in [entry['path']] + [s['path'] for s in entry['snapshots']]:
+            files.normalize(path)
+        for when in [entry['createTime']] + [s['createTime'] for s in entry['snapshots']]:
+            _time(when)
+    except (files.PathError, ValueError, TypeError):
         return None
     return entry
+
+
+def _shaped(value, fields):
+    """Whether `value` is a dict with each of `fields` of its type."""
+    return isinstance(value, dict) and all(isinstance(value.get(k), t) for k, t in fields.items())
 
 
 def find(ds, identifier):
