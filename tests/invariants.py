@@ -357,10 +357,10 @@ def task_violations(server, slack=TASK_SLACK):
 def registry_violations(server):
     """Every object of the registry is reachable from the ServiceInstance
     through property values, held by a live session (views, collectors,
-    filters), a finished task (kept readable after it leaves recentTask), an
-    alarm defined on a reachable entity, or an object a reachable object
-    hands out through a method (a cluster's EvcManager()) that names that
-    object back; every session-held object's
+    filters), a finished task (kept readable after it leaves recentTask), or
+    an object a reachable object hands out through a method (a cluster's
+    EvcManager()) that names that object back, or for an argument the object
+    names (GetAlarm(entity)); every session-held object's
     session is alive."""
     schema = server.schema
     ctx = Context(server, None, schema.newest)
@@ -377,14 +377,12 @@ def registry_violations(server):
                 if found is not None:
                     todo.append(found)
     handed_out = _handed_out(schema)
+    handed_out_for = _handed_out_for(schema)
     for obj in server.objects:
         if obj.ref not in seen and any(
-                ref in seen and obj.type_name in handed_out.get(ref.type, ())
+                ref in seen and (obj.type_name in handed_out.get(ref.type, ())
+                                 or obj.type_name in handed_out_for.get(ref.type, ()))
                 for ref in _property_refs(schema, obj, ctx)):
-            seen.add(obj.ref)
-        elif obj.type_name == 'Alarm' and obj.info.entity in seen:
-            # AlarmManager.GetAlarm(entity) lists it, though no entity it
-            # applies to may be left to declare it (a cluster alarm, no cluster)
             seen.add(obj.ref)
     for obj in server.objects:
         owner = getattr(obj, 'owner', None)
@@ -418,6 +416,24 @@ def _handed_out(schema):
             for name, managed in schema.managed.items():
                 if managed.is_a(operation.managed_type):
                     out.setdefault(name, set()).add(result.mo_type)
+    return out
+
+
+@functools.cache
+def _handed_out_for(schema):
+    """managed type -> the managed types (but Task) methods return for an
+    argument of it: AlarmManager.GetAlarm(entity) hands out the alarms of an
+    entity even when no entity they apply to is left to declare them."""
+    out = {}
+    for operation in schema.operations.values():
+        result = operation.result
+        if result is None or not result.mo_type or result.mo_type == 'Task':
+            continue
+        for param in operation.params:
+            if getattr(param, 'mo_type', None):
+                for name, managed in schema.managed.items():
+                    if managed.is_a(param.mo_type):
+                        out.setdefault(name, set()).add(result.mo_type)
     return out
 
 

@@ -11,6 +11,7 @@ from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, logged_in, on_reactor, task_fault
 from tests.test_folder_http import DS, cookie, leave_free, request
+from vimsim.managed.storage.datastore_files import touched
 
 GB_KB = 1024 * 1024
 
@@ -265,3 +266,48 @@ def test_a_vm_attaches_a_disk_made_here(running, env, si):
     WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(deviceChange=[detach])))
     assert vdm.QueryVirtualDiskUuid(name=name, datacenter=dc)      # the disk stays
     WaitForTask(vdm.DeleteVirtualDisk_Task(name=name, datacenter=dc))
+
+
+def test_shrink_gives_back_zeroed_blocks_of_a_sparse_disk(running, env, si):
+    vdm, dc, ds, ds_object, folder = env
+    name = folder + '/sparse.vmdk'
+    WaitForTask(vdm.CreateVirtualDisk_Task(name=name, datacenter=dc, spec=spec('thin')))
+    flat = local(running, ds_object, name)[:-5] + '-flat.vmdk'
+    data = os.urandom(1024 * 1024)
+    with open(flat, 'r+b') as f:          # the guest wrote 8 MB of zeros and 1 MB of data
+        f.write(b'\0' * (8 << 20))
+        f.write(data)
+    on_reactor(touched, ds_object)
+    before = ds.summary.freeSpace
+    assert vdm.QueryVirtualDiskFragmentation(name=name, datacenter=dc) == 0
+    WaitForTask(vdm.DefragmentVirtualDisk_Task(name=name, datacenter=dc))
+    WaitForTask(vdm.ShrinkVirtualDisk_Task(name=name, datacenter=dc, copy=False))
+    assert ds.summary.freeSpace == before + (8 << 20)
+    with open(flat, 'rb') as f:
+        assert f.read(8 << 20) == b'\0' * (8 << 20) and f.read(1 << 20) == data
+    assert os.path.getsize(flat) == GB_KB * 1024
+    WaitForTask(vdm.ShrinkVirtualDisk_Task(name=name, datacenter=dc))   # copy mode
+    assert ds.summary.freeSpace == before + (8 << 20)
+
+    thick = folder + '/thick-shrink.vmdk'
+    WaitForTask(vdm.CreateVirtualDisk_Task(name=thick, datacenter=dc,
+                                           spec=spec('preallocated', 1024)))
+    for task in (vdm.ShrinkVirtualDisk_Task(name=thick, datacenter=dc),
+                 vdm.DefragmentVirtualDisk_Task(name=thick, datacenter=dc)):
+        assert isinstance(task_fault(task), vmodl.fault.NotSupported)
+    with pytest.raises(vmodl.fault.NotSupported):
+        vdm.QueryVirtualDiskFragmentation(name=thick, datacenter=dc)
+    fault = task_fault(vdm.ShrinkVirtualDisk_Task(name=folder + '/none.vmdk', datacenter=dc))
+    assert isinstance(fault, vim.fault.FileNotFound)
+
+
+def test_unmanaged_snapshots_are_a_vvol_arrays(env, si):
+    vdm, dc, _, _, folder = env
+    name = folder + '/vvol.vmdk'
+    WaitForTask(vdm.CreateVirtualDisk_Task(name=name, datacenter=dc, spec=spec()))
+    with pytest.raises(vmodl.fault.NotSupported):
+        vdm.ImportUnmanagedSnapshot(vdisk=name, datacenter=dc, vvolId='naa.1')
+    with pytest.raises(vmodl.fault.NotSupported):
+        vdm.ReleaseManagedSnapshot(vdisk=name, datacenter=dc)
+    with pytest.raises(vim.fault.FileNotFound):
+        vdm.ReleaseManagedSnapshot(vdisk=folder + '/gone.vmdk', datacenter=dc)

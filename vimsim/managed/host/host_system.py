@@ -10,8 +10,6 @@ description, identical for every simulated host but its uuid, is shared.
 """
 from datetime import datetime, timezone
 
-from twisted.internet import defer
-
 from vimsim import clock
 
 from vimsim.managed.entity import ManagedEntity, data_types, refs
@@ -36,7 +34,7 @@ from vimsim.managed.host.host_virtual_nic_manager import (HostVirtualNicManager,
 from vimsim.managed.host.snmp_system import HostSnmpAgent
 from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.monitoring.load_model import load_model
-from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.monitoring.task import run_task, when_vacated
 from vimsim.managed.service.service_instance import about_info
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
 from vimsim.managed.vm.provisioning import invalid_argument, unregister_vm
@@ -60,7 +58,6 @@ SYSTEM_RESOURCES_KEY = 'host/'
 OVERHEAD_BASE_MB = 18.4
 OVERHEAD_PER_MB = 0.0074
 OVERHEAD_PER_EXTRA_VCPU_MB = 3.98
-MAINTENANCE_POLL = 1.0            # seconds between two looks at a host's VMs while entering
 
 
 def mgmt_ip(index):
@@ -365,37 +362,7 @@ class HostSystem(ManagedEntity):
         return [vm for vm in self.vms if vm.power_state == 'poweredOn']
 
     def _when_vacated(self, task, timeout, blockers, then):
-        """A Deferred of `then()` once `blockers()` is empty, as vCenter's
-        maintenance and standby tasks wait for VMs to be moved or powered
-        off (the task is `waiting` meanwhile): Timedout after `timeout`
-        seconds (none when <= 0); cancelling it (CancelTask) stops the wait."""
-        task.waiting = True
-        deadline = clock.seconds() + timeout if timeout and timeout > 0 else None
-        pending = []
-
-        def stop(_):
-            while pending:
-                call = pending.pop()
-                if call.active():
-                    call.cancel()
-
-        waiting = defer.Deferred(canceller=stop)
-
-        def look():
-            pending.clear()
-            if not blockers():
-                try:
-                    waiting.callback(then())
-                except Exception as error:       # a vim fault of then() fails the task
-                    waiting.errback(error)
-            elif deadline is not None and clock.seconds() >= deadline:
-                waiting.errback(fault('Timedout', 'Operation timed out.'))
-            else:
-                wait = MAINTENANCE_POLL if deadline is None else \
-                    min(MAINTENANCE_POLL, max(deadline - clock.seconds(), 0))
-                pending.append(self.server.time.callLater(wait, look))
-        look()
-        return waiting
+        return when_vacated(self.server, task, timeout, blockers, then)
 
     # -- maintenance mode ----------------------------------------------------------------
     def EnterMaintenanceMode_Task(self, ctx, timeout, evacuatePoweredOffVms=False,

@@ -4,10 +4,14 @@ A pod holds datastores only (`childType` ['Datastore']); a datastore moved in
 has the pod as its parent and stays in its datacenter's `datastore` list.
 `summary` (capacity and free space) is rolled up on read from the member
 datastores' own summaries, so it always agrees with them.
-`podStorageDrsEntry` carries vCenter's Storage DRS defaults, enabled as vcsim
-creates it (space threshold 80 %, I/O latency 15 ms, every 8 hours).
+`podStorageDrsEntry` reads the pod's Storage DRS configuration and pending
+recommendations, which the StorageResourceManager keeps
+(storage/storage_resource_manager.py); a new pod has vCenter's defaults,
+enabled as vcsim creates it.
 """
+from vimsim.managed.entity import data_types
 from vimsim.managed.inventory.folder import Folder, container_class
+from vimsim.managed.storage.storage_resource_manager import default_pod_config
 
 
 @container_class('StoragePod')
@@ -17,9 +21,9 @@ class StoragePod(Folder):
     def __init__(self, server, moid, name, folder):
         super().__init__(server, moid, name, folder, ('Datastore',))
         folder.add_child(self)
-        self.sdrs_enabled = True
-        self.io_load_balance_enabled = True
-        self.default_vm_behavior = 'manual'
+        self.pod_config = default_pod_config(data_types(server))
+        self.vm_configs = []
+        self.recommendations = {}      # key -> storage_resource_manager.Pending
 
     def datastores(self):
         get = self.server.objects.get
@@ -52,18 +56,8 @@ class StoragePod(Folder):
     @property
     def podStorageDrsEntry(self):
         T = self.T
-        pod_config = T.StorageDrsPodConfigInfo(
-            enabled=self.sdrs_enabled, ioLoadBalanceEnabled=self.io_load_balance_enabled,
-            defaultVmBehavior=self.default_vm_behavior, loadBalanceInterval=480,
-            defaultIntraVmAffinity=True,
-            spaceLoadBalanceConfig=T.StorageDrsSpaceLoadBalanceConfig(
-                spaceThresholdMode='utilization', spaceUtilizationThreshold=80,
-                freeSpaceThresholdGB=50, minSpaceUtilizationDifference=5),
-            ioLoadBalanceConfig=T.StorageDrsIoLoadBalanceConfig(
-                reservablePercentThreshold=60, reservableThresholdMode='automatic',
-                ioLatencyThreshold=15, ioLoadImbalanceThreshold=5),
-            automationOverrides=T.StorageDrsAutomationConfig(),
-            rule=[], option=[])
         return T.PodStorageDrsEntry(
-            storageDrsConfig=T.StorageDrsConfigInfo(podConfig=pod_config, vmConfig=[]),
-            recommendation=[], drsFault=[], actionHistory=[])
+            storageDrsConfig=T.StorageDrsConfigInfo(podConfig=self.pod_config,
+                                                    vmConfig=list(self.vm_configs)),
+            recommendation=[p.recommendation for p in self.recommendations.values()],
+            drsFault=[], actionHistory=[])

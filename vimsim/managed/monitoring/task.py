@@ -37,6 +37,7 @@ QUEUED, RUNNING, SUCCESS, ERROR = 'queued', 'running', 'success', 'error'
 DONE = (SUCCESS, ERROR)
 PROGRESS_STEPS = 10          # progress updates during a simulated duration
 MIN_PROGRESS_INTERVAL = 0.1  # seconds between two progress updates, at least
+VACATE_POLL = 1.0            # seconds between two looks at what a maintenance task waits for
 
 
 def now():
@@ -302,6 +303,40 @@ def run_task(ctx, entity, method, work, cancelable=False, this=None, duration=No
         duration = manager.duration_of(method)
     task.start(work, jittered(ctx.server.options, duration))
     return task
+
+
+def when_vacated(server, task, timeout, blockers, then):
+    """A Deferred of `then()` once `blockers()` is empty, as vCenter's
+    maintenance and standby tasks wait for VMs to be moved or powered
+    off (the task is `waiting` meanwhile): Timedout after `timeout`
+    seconds (none when unset or <= 0); cancelling it (CancelTask) stops the wait."""
+    task.waiting = True
+    deadline = clock.seconds() + timeout if timeout and timeout > 0 else None
+    pending = []
+
+    def stop(_):
+        while pending:
+            call = pending.pop()
+            if call.active():
+                call.cancel()
+
+    waiting = defer.Deferred(canceller=stop)
+
+    def look():
+        pending.clear()
+        if not blockers():
+            try:
+                waiting.callback(then())
+            except Exception as error:       # a vim fault of then() fails the task
+                waiting.errback(error)
+        elif deadline is not None and clock.seconds() >= deadline:
+            waiting.errback(fault('Timedout', 'Operation timed out.'))
+        else:
+            wait = VACATE_POLL if deadline is None else \
+                min(VACATE_POLL, max(deadline - clock.seconds(), 0))
+            pending.append(server.time.callLater(wait, look))
+    look()
+    return waiting
 
 
 def task_manager(server):

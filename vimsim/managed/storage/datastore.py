@@ -4,7 +4,16 @@ A datastore's primary state is its name, VMFS uuid and capacity plus the
 hosts that mount it and the VMs that live on it. Free space, uncommitted
 space, `summary`, `info` and `host` are computed on read from the VMs'
 storage, so they always agree with the VMs' own `storage`.
+
+Lifecycle: a datastore VMs or first-class disks use cannot be destroyed
+(ResourceInUse). Maintenance mode is entered by a task that waits until no
+VM is registered on the datastore; in a pod with Storage DRS the VMs get
+moves to the pod's other datastores (started at once when the pod is
+automated, else returned as recommendations), and entering is refused when
+a VM has nowhere to go. What vCenter also refuses on a datastore in
+maintenance (power-ons and provisioning there) is not enforced.
 """
+import os
 import uuid as uuid_module
 from datetime import datetime, timezone
 
@@ -12,7 +21,14 @@ from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types, refs
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
 from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.monitoring.task import run_task, when_vacated
+from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.storage.datastore_files import loose_usage, renamed_path, touched
+from vimsim.managed.storage.storage_resource_manager import (carry_out, evacuation, keep,
+                                                             pod_of, sdrs_enabled)
+from vimsim.managed.storage.vstorage_object import disks_on
+from vimsim.managed.storage.file_manager import file_locked
+from vimsim.soap.fault import InvalidArgument, fault, localized
 
 TiB = 1 << 40
 BLOCK_SIZE_MB = 1
@@ -38,6 +54,8 @@ class Datastore(ManagedEntity):
         self.hosts = []     # HostSystem objects mounting this datastore
         self.vms = []       # VirtualMachine objects with files here
         self.created = clock.now()
+        self.maintenance_mode = 'normal'    # enteringMaintenance, inMaintenance
+        self.iorm = None                    # ConfigureDatastoreIORM_Task's StorageIORMInfo
         self._browser = HostDatastoreBrowser(server, 'datastoreBrowser-%s' % moid
                                              if not server.esx else 'ha-datastore-browser-%s' % moid,
                                              [self])
@@ -102,8 +120,108 @@ class Datastore(ManagedEntity):
         for vm in self.vms:
             vm.changed('storage', 'layoutEx', 'summary')
 
+    def users(self):
+        """The VMs and first-class disks that keep the datastore in use."""
+        return list(self.vms) + disks_on(self)
+
     def Destroy_Task(self, ctx):
-        return self.destroy_unused(ctx, lambda: self.vms)
+        return self.destroy_unused(ctx, self.users)
+
+    def DestroyDatastore(self, ctx):
+        """Destroy_Task's removal, as a plain call (vCenter's event with it)."""
+        if self.users():
+            raise fault('ResourceInUse', 'The resource %s is in use.' % self.name,
+                        type=self.type_name, name=self.name)
+        event_manager(ctx.server).post('DatastoreDestroyedEvent', self, ctx=ctx)
+        self.leave_inventory()
+
+    # -- maintenance mode -----------------------------------------------------------------
+    def DatastoreEnterMaintenanceMode(self, ctx):
+        T = self.T
+        if self.maintenance_mode != 'normal':
+            raise fault('InvalidState', 'The operation is not allowed in the current state.')
+        pod = pod_of(self)
+        moves = evacuation(self) if sdrs_enabled(pod) and self.vms else []
+        self.maintenance_mode = 'enteringMaintenance'
+        self.changed('summary')
+
+        def entered():
+            if self.maintenance_mode != 'enteringMaintenance':     # exited meanwhile
+                raise fault('RequestCanceled', 'The task was canceled by a user.')
+            self.maintenance_mode = 'inMaintenance'
+            self.changed('summary')
+
+        def work(task):
+            return when_vacated(ctx.server, task, None, self._maintenance_blockers, entered)
+        task = run_task(ctx, self, 'DatastoreEnterMaintenanceMode', work, cancelable=True)
+        task.followers.append(self._entering_ended)
+        if moves and pod.pod_config.defaultVmBehavior == 'automated':
+            carry_out(ctx, moves)
+            return T.StoragePlacementResult(task=task.ref)
+        if moves:
+            keep(pod, moves)
+        return T.StoragePlacementResult(recommendations=[m.recommendation for m in moves],
+                                        task=task.ref)
+
+    def _maintenance_blockers(self):
+        """What entering maintenance waits for: the VMs registered here
+        (none once an exit ended the wait)."""
+        return list(self.vms) if self.maintenance_mode == 'enteringMaintenance' else []
+
+    def _entering_ended(self, task):
+        if task.info.state == 'error' and self.maintenance_mode == 'enteringMaintenance':
+            self.maintenance_mode = 'normal'      # cancelled or failed: back in service
+            self.changed('summary')
+
+    def DatastoreExitMaintenanceMode_Task(self, ctx):
+        def work(task):
+            if self.maintenance_mode == 'normal':
+                raise fault('InvalidState', 'The operation is not allowed in the current '
+                            'state.')
+            self.maintenance_mode = 'normal'
+            self.changed('summary')
+            return self.T.StoragePlacementResult()
+        return run_task(ctx, self, 'DatastoreExitMaintenanceMode_Task', work)
+
+    # -- resignatured volumes ---------------------------------------------------------------
+    def UpdateVirtualMachineFiles_Task(self, ctx, mountPathDatastoreMapping):
+        """After a resignature, the VM files (.vmx, disk descriptors) here
+        that name an old mount path name the mapped datastore's instead. A
+        file a powered-on VM holds is not changed (FileLocked in the result)."""
+        mapping = []
+        for index, pair in enumerate(mountPathDatastoreMapping):
+            target = ctx.server.objects.get(pair.datastore)
+            if getattr(target, 'type_name', None) != 'Datastore' or \
+                    not hasattr(target, 'vmfs_uuid'):
+                raise fault('InvalidDatastore', 'The datastore is not valid.',
+                            datastore=pair.datastore)
+            old = (pair.oldMountPath or '').rstrip('/')
+            if not old.startswith('/vmfs/volumes/'):
+                raise InvalidArgument('mountPathDatastoreMapping[%d].oldMountPath' % index)
+            mapping.append((old, target.path))
+
+        def work(task):
+            T = self.T
+            failed = []
+            files.namespace(ctx.server).materialize()
+            for name in _vm_files(self):
+                target = files.on_datastore(self, files.split_path(name)[1], name)
+                with files.os_faults(name):
+                    with open(target.path, 'rb') as f:
+                        text = f.read(files.DESCRIPTOR_MAX).decode('utf-8', 'replace')
+                    updated = text
+                    for old, new in mapping:
+                        updated = updated.replace(old + '/', new + '/')
+                    if updated == text:
+                        continue
+                    if files.locked(target) is not None:
+                        failed.append(T.UpdateVirtualMachineFilesResultFailedVmFileInfo(
+                            vmFile=name, fault=localized(file_locked(name))))
+                        continue
+                    files.write_file(target.path, updated.encode('utf-8'))
+            touched(self)
+            return T.UpdateVirtualMachineFilesResult(failedVmFile=failed)
+        return run_task(ctx, self, 'UpdateVirtualMachineFiles_Task', work)
 
     def destroy(self):
         self._browser.destroy()
@@ -133,7 +251,7 @@ class Datastore(ManagedEntity):
             freeSpace=max(self.capacity - committed - self.overhead, 0),
             uncommitted=uncommitted, accessible=True,
             multipleHostAccess=len(self.hosts) > 1, type='VMFS',
-            maintenanceMode='normal')
+            maintenanceMode=self.maintenance_mode)
 
     def vmfs_volume(self):
         T = self.T
@@ -163,7 +281,7 @@ class Datastore(ManagedEntity):
     @property
     def iormConfiguration(self):
         T = self.T
-        return T.StorageIORMInfo(enabled=False, congestionThresholdMode='automatic',
+        return self.iorm or T.StorageIORMInfo(enabled=False, congestionThresholdMode='automatic',
                                  congestionThreshold=30, percentOfPeakThroughput=90,
                                  statsCollectionEnabled=False, reservationEnabled=True,
                                  statsAggregationDisabled=False)
@@ -180,6 +298,19 @@ class _CallEvents:
 
 
 LOCAL_DISK = 'mpx.vmhba0:C0:T0:L0'
+
+
+def _vm_files(ds):
+    """The datastore paths of the .vmx files and disk descriptors on `ds`."""
+    found = []
+    root = files.directory(ds)
+    for top, _, names in os.walk(root):
+        for name in sorted(names):
+            path = os.path.join(top, name)
+            if name.endswith('.vmx') or (name.endswith('.vmdk') and
+                                         files.read_descriptor(path) is not None):
+                found.append(files.datastore_path(ds, os.path.relpath(path, root)))
+    return sorted(found)
 
 _capabilities = {}
 

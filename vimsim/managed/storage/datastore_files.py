@@ -458,29 +458,53 @@ def copy(source, target):
         for name in os.listdir(source):
             copy(os.path.join(source, name), os.path.join(target, name))
         return
+    _copy_data(source, target, None)
+
+
+def copy_without_zeros(source, target, block):
+    """Copy file `source` to `target` leaving a hole for each `block`-sized
+    piece that holds only zeros (what shrinking a sparse disk gives back)."""
+    _copy_data(source, target, block)
+
+
+def overlay(source, target):
+    """Write the data of file `source` (its holes skipped) over file
+    `target` at the same offsets: a delta consolidated into its parent."""
+    _copy_data(source, target, None, 'r+b')
+
+
+def _copy_data(source, target, block, mode='wb'):
     os.makedirs(os.path.dirname(target), exist_ok=True)
-    with open(source, 'rb') as src, open(target, 'wb') as dst:
+    with open(source, 'rb') as src, open(target, mode) as dst:
         size = os.fstat(src.fileno()).st_size
-        offset = 0
-        while offset < size:
-            try:
-                data_at = os.lseek(src.fileno(), offset, os.SEEK_DATA)
-            except OSError as error:
-                if error.errno != errno.ENXIO:    # ENXIO: nothing but a hole to the end
-                    raise
-                break
-            hole_at = os.lseek(src.fileno(), data_at, os.SEEK_HOLE)
-            src.seek(data_at)
-            dst.seek(data_at)
-            left = hole_at - data_at
-            while left > 0:
-                chunk = src.read(min(left, COPY_CHUNK))
+        for start, end in _data_ranges(src.fileno(), size):
+            src.seek(start)
+            offset = start
+            while offset < end:
+                chunk = src.read(min(end - offset, block or COPY_CHUNK))
                 if not chunk:
                     break
-                dst.write(chunk)
-                left -= len(chunk)
-            offset = hole_at
-        dst.truncate(size)
+                if block is None or chunk.count(0) != len(chunk):
+                    dst.seek(offset)
+                    dst.write(chunk)
+                offset += len(chunk)
+        if mode == 'wb':
+            dst.truncate(size)
+
+
+def _data_ranges(fd, size):
+    """(start, end) of each run of data in open file `fd`, its holes skipped."""
+    offset = 0
+    while offset < size:
+        try:
+            data_at = os.lseek(fd, offset, os.SEEK_DATA)
+        except OSError as error:
+            if error.errno != errno.ENXIO:    # ENXIO: nothing but a hole to the end
+                raise
+            return
+        hole_at = os.lseek(fd, data_at, os.SEEK_HOLE)
+        yield data_at, hole_at
+        offset = hole_at
 
 
 def apply_recorded(server, datastore_moid, relative, content=None):

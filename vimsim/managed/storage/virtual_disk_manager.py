@@ -8,6 +8,15 @@ eagerZeroedThick (flat extents; thick ones commit their capacity, which
 must fit: NoDiskSpace), and seSparse. The hosted formats (sparse2Gb,
 thick2Gb, sparseMonolithic, flatMonolithic), raw and device-backed disks
 and deltas without a parent answer NotSupported, as on a VMFS datastore.
+
+The sparse-disk operations take the disks that grow as written (thin
+flat disks and seSparse deltas); a thick disk answers NotSupported.
+An extent keeps each disk offset at the same file offset, so its grains
+are always in disk order: fragmentation is 0 and defragmenting has nothing
+to move. Shrinking gives back the blocks that hold only zeros (the copy
+mode, the default, needs room for the copy while it runs). Unmanaged
+snapshots are a VVol array's: on these VMFS datastores both calls answer
+NotSupported for a disk that exists.
 """
 import os
 import re
@@ -24,6 +33,7 @@ KB = 1024
 MAX_DISK = 62 << 40       # a VMFS 6 datastore's maxVirtualDiskCapacity
 FLAT_TYPES = {'thin': True, 'preallocated': False, 'thick': False, 'eagerZeroedThick': False}
 ADAPTERS = {'ide': 'ide', 'busLogic': 'buslogic', 'lsiLogic': 'lsilogic'}
+SHRINK_BLOCK = 1 << 20     # VMFS 6's block: what a thin disk allocates and gives back
 _UUID = re.compile(r'^[0-9a-fA-F]{2}( [0-9a-fA-F]{2}){7}-[0-9a-fA-F]{2}( [0-9a-fA-F]{2}){7}$')
 
 
@@ -284,6 +294,36 @@ class VirtualDiskManager(Manager):
                 os.replace(fresh, path)
         return self._changed(ctx, name, datacenter, 'ZeroFillVirtualDisk_Task', zero_fill)
 
+    # -- sparse disks ------------------------------------------------------------------
+    def ShrinkVirtualDisk_Task(self, ctx, name, datacenter=None, copy=None):
+        copy_mode = copy is None or copy
+
+        def shrink(disk):
+            _check_sparse(disk)
+            for path in disk.extent_paths():
+                if copy_mode:       # the shrunk copy exists beside the disk until it replaces it
+                    check_room(disk.target.ds, files.file_usage(path)[0], disk.name)
+                fresh = path + '.vimsim-tmp'
+                files.copy_without_zeros(path, fresh, SHRINK_BLOCK)
+                os.replace(fresh, path)
+        return self._changed(ctx, name, datacenter, 'ShrinkVirtualDisk_Task', shrink)
+
+    def DefragmentVirtualDisk_Task(self, ctx, name, datacenter=None):
+        return self._changed(ctx, name, datacenter, 'DefragmentVirtualDisk_Task', _check_sparse)
+
+    def QueryVirtualDiskFragmentation(self, ctx, name, datacenter=None):
+        _check_sparse(self._disk(ctx, name, datacenter).read())
+        return 0
+
+    # -- VVol snapshots --------------------------------------------------------------------
+    def ImportUnmanagedSnapshot(self, ctx, vdisk, vvolId, datacenter=None):
+        self._disk(ctx, vdisk, datacenter, 'vdisk').read()
+        raise not_supported()         # a VMFS datastore has no array snapshots to import
+
+    def ReleaseManagedSnapshot(self, ctx, vdisk, datacenter=None):
+        self._disk(ctx, vdisk, datacenter, 'vdisk').read()
+        raise not_supported()
+
     # -- reading and setting facts -----------------------------------------------------
     def QueryVirtualDiskUuid(self, ctx, name, datacenter=None):
         disk = self._disk(ctx, name, datacenter).read()
@@ -304,6 +344,12 @@ class VirtualDiskManager(Manager):
         cylinders, heads, sectors = disk.descriptor.chs()
         return self.server.schema.types['HostDiskDimensionsChs'].cls(
             cylinder=cylinders, head=heads, sector=sectors)
+
+
+def _check_sparse(disk):
+    """NotSupported unless the disk grows as written (thin, or a delta)."""
+    if not disk.descriptor.thin and disk.descriptor.create_type == 'vmfs':
+        raise not_supported()
 
 
 def _convert(descriptor, disk_type, adapter):

@@ -19,6 +19,7 @@ from vimsim.managed.entity import NAME_MAX, ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.monitoring.load_model import load_model, readiness
 from vimsim.managed.network.dv_port import check_connectable, sync_vm_ports
+from vimsim.managed.storage import vstorage_object
 from vimsim.managed.storage.datastore_files import (descriptor_named, files_in, renamed_path,
                                                     touched)
 from vimsim.managed.vm.admission import (check_migration, check_power_on,
@@ -54,6 +55,7 @@ NVRAM_SIZE = 8684
 DESCRIPTOR_SIZE = 533
 LOG_SIZE = 201433
 _NAMESPACE = uuid_module.UUID('9a1b2c3d-4e5f-4061-8273-849500000042')
+_DELTA_NUMBER = re.compile(r'-(\d{6})\.vmdk$')     # a snapshot delta's number
 
 def vm_mac(sequence):
     """vCenter-assigned MACs: 00:50:56:80:00:00 - 00:50:56:bf:ff:ff."""
@@ -961,6 +963,46 @@ class VirtualMachine(ManagedEntity):
             return None
         return vm_task(ctx, self, 'ReconfigVM_Task', work)
 
+    # -- first-class disks (storage/vstorage_object.py) ------------------------------------
+    def AttachDisk_Task(self, ctx, diskId, datastore, controllerKey=None, unitNumber=None):
+        """The disk becomes a VirtualDisk device of the VM (its `vDiskId` the
+        disk's id), added as ReconfigVM_Task adds an existing disk."""
+        ds = vstorage_object.datastore_of(ctx.server, datastore)
+
+        def work(task):
+            disk = vstorage_object.find(ds, diskId)
+            if disk.consumer() is not None:
+                raise vstorage_object.in_use(disk)
+            # the VM's snapshot deltas over this disk are numbered past the disk's own
+            numbers = [int(found.group(1)) for found in map(_DELTA_NUMBER.search, disk.chain())
+                       if found]
+            self.delta_counter = max([getattr(self, 'delta_counter', 0)] + numbers)
+            T = self.T
+            device = T.VirtualDisk(key=-1, controllerKey=controllerKey, unitNumber=unitNumber,
+                                   capacityInKB=disk.capacity // KB, vDiskId=T.ID(id=disk.id),
+                                   backing=_first_class_backing(T, disk))
+            spec = T.VirtualMachineConfigSpec(deviceChange=[
+                T.VirtualDeviceConfigSpec(operation='add', device=device)])
+            self.apply_config_spec(ctx, spec)
+            task.post_event('VmReconfiguredEvent', self, configSpec=spec)
+            return None
+        return vm_task(ctx, self, 'AttachDisk_Task', work)
+
+    def DetachDisk_Task(self, ctx, diskId):
+        """The disk's device leaves the VM; its files stay, the disk's own."""
+        def work(task):
+            T = self.T
+            device = next((d for d in self.disks()
+                           if getattr(d.vDiskId, 'id', None) == diskId.id), None)
+            if device is None:
+                raise vstorage_object.not_found(diskId.id)
+            spec = T.VirtualMachineConfigSpec(deviceChange=[
+                T.VirtualDeviceConfigSpec(operation='remove', device=device)])
+            self.apply_config_spec(ctx, spec)
+            task.post_event('VmReconfiguredEvent', self, configSpec=spec)
+            return None
+        return vm_task(ctx, self, 'DetachDisk_Task', work)
+
     # -- virtual hardware upgrade ---------------------------------------------------------
     def UpgradeVM_Task(self, ctx, version=None):
         """vCenter's upgrade of the virtual hardware: the VM powered off and
@@ -1834,6 +1876,21 @@ def _disk_file_entries(backing, capacity_kb=None):
     delta = bool(getattr(backing, 'deltaDiskFormat', None))
     return [(name, 'diskDescriptor', DESCRIPTOR_SIZE),
             (extent_name(name, delta), 'diskExtent', _extent_size(backing, capacity_kb))]
+
+
+def _first_class_backing(T, disk):
+    """The backing chain (top returned) a VM's device of first-class disk
+    `disk` gets: its base file, then a seSparse delta per snapshot."""
+    backing = None
+    thin = disk.base().descriptor.thin
+    for relative in disk.chain():
+        uuid_hex = disk.disk(relative).descriptor.uuid
+        backing = T.VirtualDiskFlatVer2BackingInfo(
+            fileName='[%s] %s' % (disk.ds.name, relative), datastore=disk.ds.ref,
+            diskMode='persistent', thinProvisioned=thin, parent=backing,
+            uuid=str(uuid_module.UUID(uuid_hex)) if len(uuid_hex) == 32 else None,
+            deltaDiskFormat='seSparseFormat' if backing is not None else None)
+    return backing
 
 
 def is_thick(backing):

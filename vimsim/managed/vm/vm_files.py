@@ -18,6 +18,7 @@ import logging
 import os
 
 from vimsim.managed.storage import datastore_files as files_on_disk
+from vimsim.managed.storage.vstorage_object import released_by_vm
 from vimsim.managed.storage.vmdk import CONTROLLERS, Descriptor, uuid_text
 from vimsim.managed.vm.disk_chain import backing_chain, extent_name
 
@@ -68,13 +69,13 @@ def sync_files(vm, gone=False):
 
 
 def _kept(vm, ds, relative):
-    """Whether a file the VM let go stays: the model keeps it loose, or
-    another VM of the datastore has it."""
+    """Whether a file the VM let go stays: the model keeps it loose,
+    another VM of the datastore has it, or it is a first-class disk's."""
     name = files_on_disk.datastore_path(ds, relative)
     if name in (getattr(ds, 'loose_files', None) or {}):
         return True
     return any(other is not vm and name in {n for n, _, _ in other.files()}
-               for other in ds.vms if hasattr(other, 'files'))
+               for other in ds.vms if hasattr(other, 'files')) or released_by_vm(ds, relative)
 
 
 def _remove(path):

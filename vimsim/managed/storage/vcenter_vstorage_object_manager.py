@@ -1,0 +1,275 @@
+"""VcenterVStorageObjectManager: vCenter's first-class disks (the model is
+vstorage_object.py): create, register, list, read, rename, grow, inflate,
+clone, relocate and delete them, their snapshots, and their tags (the
+categories and tags of the REST tagging model, `Simulator.tagging`; which
+disk carries which tag is kept in the disk's catalog entry, so it lives as
+long as the disk, and a tag deleted from the tagging service is gone from
+every disk).
+
+Faults as vCenter's: NotFound for an id (or snapshot id, tag, category)
+that names nothing, InvalidDatastore for a datastore argument that is none,
+InvalidArgument for a bad spec, NoDiskSpace when a thick disk or a copy does
+not fit, InvalidState for file changes to a disk attached to a VM;
+storage policies and encryption, which vimsim does not simulate, answer
+NotSupported. Calls that change files run as tasks and check there.
+"""
+from vimsim.managed.entity import data_types
+from vimsim.managed.manager import Manager, manager_type
+from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.storage import datastore_files as files
+from vimsim.managed.storage import vstorage_object as catalog
+from vimsim.managed.storage.vstorage_object import MB, PROVISIONING, datastore_of
+from vimsim.soap.fault import InvalidArgument, fault
+
+
+def not_supported():
+    return fault('NotSupported', 'The operation is not supported on the object.')
+
+
+@manager_type('VcenterVStorageObjectManager')
+class VcenterVStorageObjectManager(Manager):
+    # the task names of the calls; the ESXi manager's differ
+    TASK_NAMES = {}
+
+    @property
+    def T(self):
+        return data_types(self.server)
+
+    def _run(self, ctx, method, work):
+        """Run `work(task)` as the task of `method` (under this manager's name for it)."""
+        return run_task(ctx, None, self.TASK_NAMES.get(method, method), work, this=self)
+
+    def _on_disk(self, ctx, method, identifier, datastore, change):
+        """A task running `change(disk)` on disk `identifier` of `datastore`."""
+        ds = datastore_of(ctx.server, datastore)
+
+        def work(task):
+            with files.os_faults(files.datastore_path(ds, catalog.DISK_FOLDER)):
+                return change(catalog.find(ds, identifier))
+        return self._run(ctx, method, work)
+
+    def _read(self, ctx, identifier, datastore):
+        ds = datastore_of(ctx.server, datastore)
+        files.namespace(ctx.server).materialize()
+        return catalog.find(ds, identifier)
+
+    def _backing_spec(self, ctx, spec, argument):
+        """(datastore, folder, provisioning type) of a VslmCreateSpecBackingSpec."""
+        T = self.T
+        backing = getattr(spec, 'backingSpec', None)
+        if not isinstance(backing, T.VslmCreateSpecDiskFileBackingSpec):
+            raise not_supported()       # raw disk mappings: no LUNs here
+        provisioning = backing.provisioningType or 'thin'
+        if provisioning not in PROVISIONING:
+            raise InvalidArgument(argument + '.backingSpec.provisioningType')
+        ds = datastore_of(ctx.server, backing.datastore, argument + '.backingSpec.datastore')
+        if backing.path:
+            try:
+                files.normalize(backing.path)
+            except files.PathError:
+                raise files.invalid_path(backing.path) from None
+        return ds, backing.path, provisioning
+
+    @staticmethod
+    def _unsupported_parts(*parts):
+        if any(parts):
+            raise not_supported()       # storage policies and encryption are not simulated
+
+    # -- making and removing -------------------------------------------------------------
+    def CreateDisk_Task(self, ctx, spec):
+        ds, folder, provisioning = self._backing_spec(ctx, spec, 'spec')
+        if not spec.name:
+            raise InvalidArgument('spec.name')
+        if spec.capacityInMB is None or spec.capacityInMB <= 0:
+            raise InvalidArgument('spec.capacityInMB')
+        self._unsupported_parts(spec.profile, spec.crypto)
+        files.namespace(ctx.server).materialize()
+        identifier = catalog.check_new_id(ctx.server, spec.id)
+
+        def work(task):
+            return catalog.create(ctx.server, ds, spec.name, spec.capacityInMB * MB,
+                                  provisioning, folder, identifier, spec.keepAfterDeleteVm,
+                                  spec.metadata).vstorage_object(self.T)
+        return self._run(ctx, 'CreateDisk_Task', files.guarded(files.datastore_path(
+            ds, folder or catalog.DISK_FOLDER), work))
+
+    def RegisterDisk(self, ctx, path, name=None, id=None):
+        if not (path or '').endswith('.vmdk'):
+            raise files.invalid_path(path or '')
+        target = _disk_file(ctx.server, path)
+        identifier = catalog.check_new_id(ctx.server, id)
+        with files.os_faults(target.name):
+            return catalog.register(ctx.server, target, name, identifier).vstorage_object(self.T)
+
+    def DeleteVStorageObject_Task(self, ctx, id, datastore):
+        return self._on_disk(ctx, 'DeleteVStorageObject_Task', id, datastore, catalog.delete)
+
+    def ReconcileDatastoreInventory_Task(self, ctx, datastore, deepCleansing=None):
+        ds = datastore_of(ctx.server, datastore)
+        files.namespace(ctx.server).materialize()
+        return self._run(ctx, 'ReconcileDatastoreInventory_Task',
+                         lambda task: catalog.reconcile(ds))
+
+    # -- reading --------------------------------------------------------------------------
+    def ListVStorageObject(self, ctx, datastore):
+        ds = datastore_of(ctx.server, datastore)
+        files.namespace(ctx.server).materialize()
+        return [self.T.ID(id=disk.id) for disk in catalog.disks_on(ds)]
+
+    def RetrieveVStorageObject(self, ctx, id, datastore, diskInfoFlags=()):
+        disk = self._read(ctx, id, datastore)
+        with files.os_faults(disk.file_name):
+            return disk.vstorage_object(self.T)
+
+    def RetrieveVStorageObjectState(self, ctx, id, datastore):
+        self._read(ctx, id, datastore)
+        return self.T.VStorageObjectStateInfo(tentative=False)
+
+    def RetrieveSnapshotInfo(self, ctx, id, datastore):
+        return self._read(ctx, id, datastore).snapshot_info(self.T)
+
+    # -- changing -------------------------------------------------------------------------
+    def RenameVStorageObject(self, ctx, id, datastore, name):
+        if not name:
+            raise InvalidArgument('name')
+        catalog.rename(self._read(ctx, id, datastore), name)
+
+    def ExtendDisk_Task(self, ctx, id, datastore, newCapacityInMB):
+        if newCapacityInMB <= 0:
+            raise InvalidArgument('newCapacityInMB')
+        return self._on_disk(ctx, 'ExtendDisk_Task', id, datastore,
+                             lambda disk: catalog.extend(disk, newCapacityInMB * MB))
+
+    def InflateDisk_Task(self, ctx, id, datastore):
+        return self._on_disk(ctx, 'InflateDisk_Task', id, datastore, catalog.inflate)
+
+    def CloneVStorageObject_Task(self, ctx, id, datastore, spec):
+        target, folder, provisioning = self._backing_spec(ctx, spec, 'spec')
+        if not spec.name:
+            raise InvalidArgument('spec.name')
+        self._unsupported_parts(spec.profile, spec.disksCrypto, spec.service)
+
+        def clone(disk):
+            return catalog.copy_state(ctx.server, disk, disk.path, target, spec.name,
+                                      provisioning, folder, keep=spec.keepAfterDeleteVm,
+                                      metadata=spec.metadata).vstorage_object(self.T)
+        return self._on_disk(ctx, 'CloneVStorageObject_Task', id, datastore, clone)
+
+    def RelocateVStorageObject_Task(self, ctx, id, datastore, spec):
+        target, folder, _ = self._backing_spec(ctx, spec, 'spec')
+        self._unsupported_parts(spec.profile, spec.disksCrypto, spec.service)
+        return self._on_disk(ctx, 'RelocateVStorageObject_Task', id, datastore, lambda disk:
+                             catalog.relocate(ctx.server, disk, target, folder)
+                             .vstorage_object(self.T))
+
+    # -- snapshots ------------------------------------------------------------------------
+    def VStorageObjectCreateSnapshot_Task(self, ctx, id, datastore, description):
+        return self._on_disk(ctx, 'VStorageObjectCreateSnapshot_Task', id, datastore,
+                             lambda disk: self.T.ID(id=catalog.create_snapshot(
+                                 ctx.server, disk, description)))
+
+    def DeleteSnapshot_Task(self, ctx, id, datastore, snapshotId):
+        return self._on_disk(ctx, 'DeleteSnapshot_Task', id, datastore,
+                             lambda disk: catalog.delete_snapshot(disk, snapshotId))
+
+    def RevertVStorageObject_Task(self, ctx, id, datastore, snapshotId):
+        return self._on_disk(ctx, 'RevertVStorageObject_Task', id, datastore,
+                             lambda disk: catalog.revert(ctx.server, disk, snapshotId))
+
+    def CreateDiskFromSnapshot_Task(self, ctx, id, datastore, snapshotId, name, profile=(),
+                                    crypto=None, path=None, isLinkedClone=None,
+                                    targetId=None, targetDatastore=None):
+        return self._disk_from_snapshot(ctx, id, datastore, snapshotId, name, profile, crypto,
+                                        path, None, isLinkedClone, targetId, targetDatastore)
+
+    def _disk_from_snapshot(self, ctx, id, datastore, snapshotId, name, profile, crypto, path,
+                            provisioning, linked, target_id, target_datastore):
+        """A new disk holding what the snapshot holds (provisioned as the
+        source unless `provisioning` says otherwise)."""
+        if not name:
+            raise InvalidArgument('name')
+        if provisioning is not None and provisioning not in PROVISIONING:
+            raise InvalidArgument('provisioningType')
+        self._unsupported_parts(profile, crypto, linked)
+        if path:
+            try:
+                files.normalize(path)
+            except files.PathError:
+                raise files.invalid_path(path) from None
+        target = datastore_of(ctx.server, target_datastore) if target_datastore is not None \
+            else None
+        files.namespace(ctx.server).materialize()
+        identifier = catalog.check_new_id(ctx.server, self.T.ID(id=target_id)) \
+            if target_id is not None else None
+
+        def from_snapshot(disk):
+            frozen = disk.entry['snapshots'][disk.snapshot(snapshotId)]['path']
+            return catalog.copy_state(ctx.server, disk, frozen, target or disk.ds, name,
+                                      provisioning or disk.provisioning, path,
+                                      identifier).vstorage_object(self.T)
+        return self._on_disk(ctx, 'CreateDiskFromSnapshot_Task', id, datastore, from_snapshot)
+
+    # -- tags ---------------------------------------------------------------------------------
+    def _tag(self, ctx, category, tag):
+        """The tagging model's tag named `tag` in the category named `category`."""
+        tagging = ctx.server.tagging
+        for found in tagging.tags.values():
+            if found.name == tag and found.category.name == category:
+                return found
+        raise catalog.not_found('%s:%s' % (category, tag))
+
+    def AttachTagToVStorageObject(self, ctx, id, category, tag):
+        found = self._tag(ctx, category, tag)
+        disk = catalog.find_anywhere(ctx.server, id)
+        tags = self._live_tags(ctx, disk)
+        if found.id in tags:
+            return
+        if found.category.cardinality == 'SINGLE' and any(
+                ctx.server.tagging.tags[other].category is found.category for other in tags):
+            raise InvalidArgument('tag', 'The disk %s already carries a tag of the single '
+                                  'cardinality category %s.' % (disk.id, category))
+        disk.entry['tags'] = tags + [found.id]
+        disk.save()
+
+    def DetachTagFromVStorageObject(self, ctx, id, category, tag):
+        found = self._tag(ctx, category, tag)
+        disk = catalog.find_anywhere(ctx.server, id)
+        tags = self._live_tags(ctx, disk)
+        if found.id not in tags:
+            raise catalog.not_found('%s:%s' % (category, tag))
+        disk.entry['tags'] = [t for t in tags if t != found.id]
+        disk.save()
+
+    def ListVStorageObjectsAttachedToTag(self, ctx, category, tag):
+        found = self._tag(ctx, category, tag)
+        files.namespace(ctx.server).materialize()
+        return [self.T.ID(id=disk.id) for ds in files.datastores(ctx.server)
+                for disk in catalog.disks_on(ds) if found.id in disk.entry.get('tags', ())]
+
+    def ListTagsAttachedToVStorageObject(self, ctx, id):
+        disk = catalog.find_anywhere(ctx.server, id)
+        tags = ctx.server.tagging.tags
+        return [self.T.VslmTagEntry(tagName=tags[t].name,
+                                    parentCategoryName=tags[t].category.name)
+                for t in self._live_tags(ctx, disk)]
+
+    @staticmethod
+    def _live_tags(ctx, disk):
+        """The disk's tags the tagging service still has."""
+        tags = ctx.server.tagging.tags
+        return [t for t in disk.entry.get('tags', ()) if isinstance(t, str) and t in tags]
+
+
+def _disk_file(server, path):
+    """The DatastoreFile RegisterDisk's `path` names: a /folder URL, or a
+    datastore path '[ds] dir/x.vmdk' (the call takes no datacenter: the
+    first datastore of that name)."""
+    if '://' in path:
+        return files.resolve(server, path, None, 'path')
+    parsed = files.split_path(path)
+    if parsed is None:
+        raise files.invalid_path(path)
+    ds = next((d for d in files.datastores(server) if d.name == parsed[0]), None)
+    if ds is None:
+        raise fault('InvalidDatastore', "Invalid datastore '%s'." % parsed[0], name=parsed[0])
+    return files.on_datastore(ds, parsed[1], path)
