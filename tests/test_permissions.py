@@ -424,6 +424,34 @@ def test_a_permission_on_the_root_folder_taken_away_is_gone_at_the_next_call(adm
         vm.name
 
 
+def test_ip_pools_take_the_datacenter_privileges(admin, login):
+    """Reading a datacenter's IP pools takes System.Read on it, changing
+    them Datacenter.IpPoolConfig, reading allocations
+    Datacenter.IpPoolQueryAllocations."""
+    datacenter = admin.content.rootFolder.childEntity[0]
+    grant(admin, datacenter, 'reader@vsphere.local', READ_ONLY)
+    reader = login('reader')
+    theirs = reader.content.ipPoolManager
+    their_dc = vim.Datacenter(datacenter._moId, reader._stub)
+    assert theirs.QueryIpPools(their_dc) == []
+    with pytest.raises(vim.fault.NoPermission) as refused:
+        theirs.CreateIpPool(their_dc, vim.vApp.IpPool(name='pool'))
+    assert (refused.value.privilegeId, refused.value.object) == (
+        'Datacenter.IpPoolConfig', datacenter)
+    pool_id = admin.content.ipPoolManager.CreateIpPool(datacenter, vim.vApp.IpPool(name='p'))
+    try:
+        with pytest.raises(vim.fault.NoPermission) as refused:
+            theirs.QueryIPAllocations(their_dc, pool_id, 'com.example')
+        assert refused.value.privilegeId == 'Datacenter.IpPoolQueryAllocations'
+        nobody = login('nobody')
+        with pytest.raises(vim.fault.NoPermission) as refused:
+            nobody.content.ipPoolManager.QueryIpPools(
+                vim.Datacenter(datacenter._moId, nobody._stub))
+        assert refused.value.privilegeId == 'System.Read'
+    finally:
+        admin.content.ipPoolManager.DestroyIpPool(datacenter, pool_id, True)
+
+
 def test_every_privilege_a_check_needs_is_in_the_catalogue():
     """Else not even the Admin role, which holds the whole catalogue, would
     pass the check."""

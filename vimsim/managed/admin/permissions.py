@@ -82,6 +82,12 @@ ARGUMENT_PRIVILEGES = {
     'CreateVM_Task': (('pool', 'Resource.AssignVMToPool'),),
     'RegisterVM_Task': (('pool', 'Resource.AssignVMToPool'),),
     'MigrateVM_Task': (('pool', 'Resource.AssignVMToPool'),),
+    'QueryIpPools': (('dc', READ),),
+    'CreateIpPool': (('dc', 'Datacenter.IpPoolConfig'),),
+    'UpdateIpPool': (('dc', 'Datacenter.IpPoolConfig'),),
+    'DestroyIpPool': (('dc', 'Datacenter.IpPoolConfig'),),
+    'ReleaseIpAllocation': (('dc', 'Datacenter.IpPoolReleaseIp'),),
+    'QueryIPAllocations': (('dc', 'Datacenter.IpPoolQueryAllocations'),),
 }
 
 
