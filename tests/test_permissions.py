@@ -452,6 +452,38 @@ def test_ip_pools_take_the_datacenter_privileges(admin, login):
         admin.content.ipPoolManager.DestroyIpPool(datacenter, pool_id, True)
 
 
+def test_events_and_tasks_show_only_what_the_user_may_read(admin, login):
+    """A user who may read one VM sees its events and tasks, in QueryEvents,
+    event and task collectors and TaskManager.recentTask, and nothing about
+    another VM (nor events about no entity, which are the root folder's)."""
+    mine, other = all_of(admin, vim.VirtualMachine)[:2]
+    for vm in (mine, other):
+        powered_off(admin, vm)
+        WaitForTask(vm.PowerOnVM_Task())
+    grant(admin, mine, 'reader@vsphere.local', READ_ONLY)
+    reader = login('reader')
+    events = reader.content.eventManager
+
+    def about(event):    # the VM an event is about (an alarm's or permission's entity)
+        argument = event.vm or getattr(event, 'entity', None)
+        return getattr(argument, 'vm', None) or getattr(argument, 'entity', None)
+    seen = events.QueryEvents(vim.event.EventFilterSpec())
+    assert seen and {about(e) for e in seen} == {mine}
+    assert any(isinstance(e, vim.event.VmPoweredOnEvent) for e in seen)
+    everything = admin.content.eventManager.QueryEvents(vim.event.EventFilterSpec())
+    assert {about(e) for e in everything} >= {mine, other, None}
+    collector = events.CreateCollectorForEvents(vim.event.EventFilterSpec())
+    page = collector.latestPage
+    assert page and {about(e) for e in page} == {mine}
+    collector.RewindCollector()
+    assert {about(e) for e in collector.ReadNextEvents(1000)} == {mine}
+    tasks = reader.content.taskManager
+    assert {t.info.entity for t in tasks.recentTask} == {mine}
+    assert len(admin.content.taskManager.recentTask) > len(tasks.recentTask)
+    task_collector = tasks.CreateCollectorForTasks(vim.TaskFilterSpec())
+    assert {t.entity for t in task_collector.latestPage} == {mine}
+
+
 def test_every_privilege_a_check_needs_is_in_the_catalogue():
     """Else not even the Admin role, which holds the whole catalogue, would
     pass the check."""

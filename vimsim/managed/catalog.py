@@ -11,8 +11,8 @@ it, nothing in the model imports it.
 import types
 
 from vimsim.managed import base, entity, manager
-from vimsim.managed.admin import (authorization_manager, crypto_manager, custom_fields_manager,
-                                  diagnostic_manager, extension_manager,
+from vimsim.managed.admin import (authorization_manager, certificate_manager, crypto_manager,
+                                  custom_fields_manager, diagnostic_manager, extension_manager,
                                   failover_cluster_manager, ip_pool_manager, license_manager,
                                   option_manager, profile_manager, user_directory)
 from vimsim.managed.host import (advanced_options, config_managers, date_time_system,

@@ -488,6 +488,26 @@ def access_of(ctx):
     return access
 
 
+def read_filter(ctx):
+    """For events and tasks: a test of whether the caller may read
+    (System.Read) the entity an item is about (a MoRef; None, or an entity
+    gone from the inventory, stands for the root folder); None when the
+    caller reads everything alike, so the caller filters nothing."""
+    access = access_of(ctx)
+    if access is None:
+        return None
+    if access.uniform is not None:
+        return None if READ in access.uniform.privileges else (lambda ref: False)
+    get = ctx.server.objects.get
+    root = ctx.server.root_folder
+    may = access.may
+
+    def readable(ref):
+        entity = get(ref) if ref is not None else None
+        return may(entity if entity is not None else root, READ)
+    return readable
+
+
 def typed_privilege(schema, operation, type_name):
     """The privilege of Rename_Task / Destroy_Task for an entity type."""
     managed = schema.managed[type_name]
