@@ -130,7 +130,9 @@ def test_a_read_only_user_reads_but_may_not_power_on(admin, login):
     role = manager.AddAuthorizationRole('PowerOnly', ['VirtualMachine.Interact.PowerOn'])
     grant(admin, vm.parent, 'reader@vsphere.local', role)
     WaitForTask(mine.PowerOnVM_Task())
-    assert mine.effectiveRole == [role]
+    # the folder's role overrides the datacenter's ReadOnly down that chain;
+    # the ReadOnly still reaches the VM through its resource pool
+    assert sorted(mine.effectiveRole) == sorted([role, READ_ONLY])
     task = admin.content.taskManager.recentTask[-1]
     assert task.info.reason.userName == 'reader@vsphere.local'
     # taken away: the same session's next call is refused
@@ -177,6 +179,28 @@ def test_permissions_propagate_and_the_nearest_wins(admin, login):
     assert root.effectiveRole == [-3]          # the View role, implicitly
     with pytest.raises(vim.fault.NoPermission):
         same_vm(reader, vm).name
+
+
+def test_a_vm_inherits_from_its_pool_and_its_folder(admin, login):
+    """A role on a VM's resource pool reaches the VM, as one on its folder
+    does, and what both give adds up."""
+    vm = powered_off(admin, first_vm(admin))
+    manager = admin.content.authorizationManager
+    starters = manager.AddAuthorizationRole('Starters', ['VirtualMachine.Interact.PowerOn'])
+    snapshots = manager.AddAuthorizationRole('Snapshots',
+                                             ['VirtualMachine.State.CreateSnapshot'])
+    grant(admin, vm.resourcePool, 'operator@vsphere.local', starters)
+    operator = login('operator')
+    mine = same_vm(operator, vm)
+    assert mine.effectiveRole == [starters]
+    WaitForTask(mine.PowerOnVM_Task())
+    assert vm.runtime.powerState == 'poweredOn'
+    with pytest.raises(vim.fault.NoPermission) as refused:
+        mine.CreateSnapshot_Task('s1', '', False, False)
+    assert refused.value.privilegeId == 'VirtualMachine.State.CreateSnapshot'
+    grant(admin, vm.parent, 'operator@vsphere.local', snapshots)
+    assert sorted(mine.effectiveRole) == sorted([starters, snapshots])
+    WaitForTask(mine.CreateSnapshot_Task('s1', '', False, False))
 
 
 def test_the_privilege_is_checked_on_arguments_and_parents(admin, login):
