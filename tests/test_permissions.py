@@ -3,7 +3,11 @@ privilege check of every call and the filtering of reads, with a users file
 (only its accounts log in, and only administrators may do everything) and
 without one (anyone logs in as an administrator, as before).
 """
+import base64
+import http.client
 import json
+import urllib.error
+import urllib.request
 
 import pytest
 from pyVim.connect import Disconnect
@@ -11,6 +15,7 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, all_of
+from vimsim.managed.vm.simulated_guest import GUEST_PASSWORD
 
 USERS = [{'user': 'admin@vsphere.local', 'password': 'adm1n', 'groups': ['Administrators']},
          {'user': 'reader@vsphere.local', 'password': 'r3ad', 'groups': ['Readers']},
@@ -506,6 +511,72 @@ def test_events_and_tasks_show_only_what_the_user_may_read(admin, login):
     assert len(admin.content.taskManager.recentTask) > len(tasks.recentTask)
     task_collector = tasks.CreateCollectorForTasks(vim.TaskFilterSpec())
     assert {t.entity for t in task_collector.latestPage} == {mine}
+
+
+def folder_status(sim, method, name, user, body=None):
+    """The status of a /folder request on DC0's LocalDS_0 by Basic credentials."""
+    user, password = PASSWORDS[user]
+    token = base64.b64encode(('%s:%s' % (user, password)).encode()).decode()
+    connection = http.client.HTTPConnection(sim.host, sim.port, timeout=30)
+    try:
+        connection.request(method, '/folder/%s?dcPath=DC0&dsName=LocalDS_0' % name, body=body,
+                           headers={'Authorization': 'Basic ' + token})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_folder_takes_the_datastore_privileges(admin, users_vc):
+    """/folder reads need Datastore.Browse on the datastore, writes and
+    deletions Datastore.FileManagement; an administrator has both."""
+    assert folder_status(users_vc, 'PUT', 'authz.txt', 'admin', b'data') in (200, 201)
+    datastore = next(ds for ds in all_of(admin, vim.Datastore) if ds.name == 'LocalDS_0')
+    grant(admin, datastore, 'reader@vsphere.local', READ_ONLY)
+    assert folder_status(users_vc, 'GET', 'authz.txt', 'reader') == 403
+    manager = admin.content.authorizationManager
+    browse = manager.AddAuthorizationRole('Browsers', ['Datastore.Browse'])
+    grant(admin, datastore, 'reader@vsphere.local', browse)
+    assert folder_status(users_vc, 'GET', 'authz.txt', 'reader') == 200
+    assert folder_status(users_vc, 'HEAD', 'authz.txt', 'reader') == 200
+    assert folder_status(users_vc, 'PUT', 'authz.txt', 'reader', b'mine') == 403
+    assert folder_status(users_vc, 'DELETE', 'authz.txt', 'reader') == 403
+    files = manager.AddAuthorizationRole('Filers', ['Datastore.Browse',
+                                                    'Datastore.FileManagement'])
+    grant(admin, datastore, 'reader@vsphere.local', files)
+    assert folder_status(users_vc, 'PUT', 'authz.txt', 'reader', b'mine') == 200
+    assert folder_status(users_vc, 'DELETE', 'authz.txt', 'reader') == 204
+    assert folder_status(users_vc, 'GET', 'authz.txt', 'nobody') == 403
+
+
+def test_guest_file_urls_need_the_privilege_when_used(admin, login):
+    """A /guestFile URL is refused (403) once its user has lost the
+    guest-operation privilege on the VM."""
+    vm = first_vm(admin)
+    if vm.runtime.powerState != 'poweredOn':
+        WaitForTask(vm.PowerOnVM_Task())
+    manager = admin.content.authorizationManager
+    guests = manager.AddAuthorizationRole('Guests', ['VirtualMachine.GuestOperations.Query',
+                                                     'VirtualMachine.GuestOperations.Modify'])
+    grant(admin, vm, 'operator@vsphere.local', guests)
+    operator = login('operator')
+    files = operator.content.guestOperationsManager.fileManager
+    auth = vim.vm.guest.NamePasswordAuthentication(username='root', password=GUEST_PASSWORD)
+    mine = same_vm(operator, vm)
+    url = files.InitiateFileTransferToGuest(mine, auth, '/tmp/authz.txt',
+                                            vim.vm.guest.FileManager.FileAttributes(), 2, True)
+    manager.RemoveEntityPermission(vm, 'operator@vsphere.local', False)
+    request = urllib.request.Request(url, data=b'hi', method='PUT')
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 403
+    grant(admin, vm, 'operator@vsphere.local', guests)
+    url = files.InitiateFileTransferToGuest(mine, auth, '/tmp/authz.txt',
+                                            vim.vm.guest.FileManager.FileAttributes(), 2, True)
+    with urllib.request.urlopen(urllib.request.Request(url, data=b'hi', method='PUT'),
+                                timeout=30) as response:
+        assert response.status == 200
 
 
 def test_every_privilege_a_check_needs_is_in_the_catalogue():

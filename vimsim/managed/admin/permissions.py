@@ -529,6 +529,17 @@ def read_filter(ctx):
     return readable
 
 
+def user_may(server, user, obj, privilege):
+    """For the HTTP doors (/folder, /guestFile, the REST API): whether
+    `user` holds `privilege` on `obj` now (resolved afresh: these requests
+    carry no Access of their own); True on a simulator that keeps no
+    permissions."""
+    if getattr(server, 'authorization_manager', None) is None or \
+            getattr(server, 'root_folder', None) is None:
+        return True
+    return Access(server, user).may(obj, privilege)
+
+
 def typed_privilege(schema, operation, type_name):
     """The privilege of Rename_Task / Destroy_Task for an entity type."""
     managed = schema.managed[type_name]
@@ -571,7 +582,7 @@ def pool_parent(entity):
     if entity.type_name != 'VirtualMachine':
         return None
     pool = getattr(entity, 'pool', None)
-    if pool is None or pool.ref == parent_ref(entity):
+    if pool is None or pool.ref is parent_ref(entity):    # a vApp's VM: its one parent
         return None
     return pool
 
