@@ -15,6 +15,7 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, all_of
+from tests.rest_support import Door
 from vimsim.managed.vm.simulated_guest import GUEST_PASSWORD
 
 USERS = [{'user': 'admin@vsphere.local', 'password': 'adm1n', 'groups': ['Administrators']},
@@ -579,15 +580,49 @@ def test_guest_file_urls_need_the_privilege_when_used(admin, login):
         assert response.status == 200
 
 
+def test_rest_tagging_takes_the_tagging_privileges(admin, users_vc):
+    """A ReadOnly user may not create a category (unauthorized, 403) until
+    it holds InventoryService.Tagging.CreateCategory on the root folder;
+    attaching a tag takes AttachTag on the object tagged."""
+    door = Door(users_vc)
+    token = door.login(*PASSWORDS['reader'])
+    grant(admin, admin.content.rootFolder, 'reader@vsphere.local', READ_ONLY)
+    spec = {'name': 'authz', 'description': '', 'cardinality': 'MULTIPLE',
+            'associable_types': []}
+    refused = door.request('POST', '/api/cis/tagging/category', token, json=spec)
+    assert refused.status_code == 403 and refused.json()['error_type'] == 'UNAUTHORIZED'
+    manager = admin.content.authorizationManager
+    taggers = manager.AddAuthorizationRole('Taggers', [
+        'InventoryService.Tagging.CreateCategory', 'InventoryService.Tagging.CreateTag',
+        'InventoryService.Tagging.DeleteCategory'])
+    grant(admin, admin.content.rootFolder, 'reader@vsphere.local', taggers)
+    category = door.request('POST', '/api/cis/tagging/category', token, json=spec).json()
+    tag = door.request('POST', '/api/cis/tagging/tag', token, json={
+        'name': 't', 'description': '', 'category_id': category}).json()
+    vm = first_vm(admin)
+    attach = {'object_id': {'type': 'VirtualMachine', 'id': vm._moId}}
+    path = '/api/cis/tagging/tag-association/%s?action=attach' % tag
+    assert door.request('POST', path, token, json=attach).status_code == 403
+    attachers = manager.AddAuthorizationRole('Attachers', ['InventoryService.Tagging.AttachTag'])
+    grant(admin, vm, 'reader@vsphere.local', attachers)
+    assert door.request('POST', path, token, json=attach).status_code == 204
+    assert [t.key for t in vm.tag] == ['t']
+    assert door.request('DELETE', '/api/cis/tagging/category/' + category,
+                        token).status_code == 204
+
+
 def test_every_privilege_a_check_needs_is_in_the_catalogue():
     """Else not even the Admin role, which holds the whole catalogue, would
     pass the check."""
     from vimsim import schema
     from vimsim.managed.admin import permissions
     from vimsim.managed.admin.authorization_manager import privilege_ids
+    from vimsim.server import folder, guest_file
     known = set(privilege_ids(schema.load()))
     needed = {p for _, p in permissions.RENAME_PRIVILEGES + permissions.DESTROY_PRIVILEGES}
     needed |= {p for checks in permissions.ARGUMENT_PRIVILEGES.values() for _, p in checks}
+    needed |= set(permissions.ON_PARENT)       # the tagging privileges among them
+    needed |= set(folder.PRIVILEGES.values()) | set(guest_file.TRANSFER_PRIVILEGES.values())
     assert needed <= known, sorted(needed - known)
 
 

@@ -150,7 +150,8 @@ EXTRA_PRIVILEGES = (
     'InventoryService.Tagging.AttachTag', 'InventoryService.Tagging.CreateCategory',
     'InventoryService.Tagging.CreateTag', 'InventoryService.Tagging.DeleteCategory',
     'InventoryService.Tagging.DeleteTag', 'InventoryService.Tagging.EditCategory',
-    'InventoryService.Tagging.EditTag',
+    'InventoryService.Tagging.EditTag', 'InventoryService.Tagging.ModifyUsedByForCategory',
+    'InventoryService.Tagging.ModifyUsedByForTag',
 ) + TRUSTED_ADMIN
 
 GROUP_LABELS = {
