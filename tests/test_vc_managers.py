@@ -113,3 +113,84 @@ def test_read_next_tasks_by_view_spec(si):
     assert page('', -3) == []
     with pytest.raises(vmodl.fault.InvalidArgument):
         page('vm-42', 3)
+
+
+def test_health_update_providers(si):
+    """Proactive HA's providers: register with update kinds, monitor hosts,
+    post updates (a green one clears), filters; a provider an enabled
+    cluster uses stays, and so does its monitoring of that cluster's hosts."""
+    manager = si.content.healthUpdateManager
+    cluster = all_of(si, vim.ClusterComputeResource)[0]
+    host, other = cluster.host[0], cluster.host[1]
+    infos = [vim.HealthUpdateInfo(id='fan-1', componentType='Fan', description='fan'),
+             vim.HealthUpdateInfo(id='psu-1', componentType='Power', description='psu')]
+    provider = manager.RegisterHealthUpdateProvider('com.example.health', infos)
+    assert manager.QueryProviderList() == [provider] and manager.HasProvider(provider)
+    assert manager.QueryProviderName(provider) == 'com.example.health'
+    assert [i.id for i in manager.QueryHealthUpdateInfos(provider)] == ['fan-1', 'psu-1']
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        manager.RegisterHealthUpdateProvider('com.example.health', [])
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        manager.RegisterHealthUpdateProvider('other', [vim.HealthUpdateInfo(
+            id='x', componentType='Toaster', description='')])
+    with pytest.raises(vim.fault.NotFound):
+        manager.QueryProviderName('provider-none')
+    manager.AddMonitoredEntities(provider, [host])
+    assert manager.QueryMonitoredEntities(provider) == [host]
+    assert manager.HasMonitoredEntity(provider, host)
+    assert not manager.HasMonitoredEntity(provider, other)
+    assert other in manager.QueryUnmonitoredHosts(provider, cluster)
+    assert host not in manager.QueryUnmonitoredHosts(provider, cluster)
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        manager.AddMonitoredEntities(provider, [cluster])
+
+    def update(entity, info, status, key):
+        return vim.HealthUpdate(entity=entity, healthUpdateInfoId=info, id=key, status=status,
+                                remediation='Replace fan 1' if status != 'green' else '')
+    manager.PostHealthUpdates(provider, [update(host, 'fan-1', 'red', 'u1'),
+                                         update(host, 'psu-1', 'yellow', 'u2')])
+    assert sorted(u.id for u in manager.QueryHealthUpdates(provider)) == ['u1', 'u2']
+    with pytest.raises(vmodl.fault.InvalidArgument):    # nothing taken: other is unmonitored
+        manager.PostHealthUpdates(provider, [update(host, 'fan-1', 'green', 'u3'),
+                                             update(other, 'fan-1', 'red', 'u4')])
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        manager.PostHealthUpdates(provider, [update(host, 'disk-9', 'red', 'u5')])
+    manager.PostHealthUpdates(provider, [update(host, 'fan-1', 'green', 'u3')])
+    assert [u.id for u in manager.QueryHealthUpdates(provider)] == ['u2']
+    # filters
+    key = manager.AddFilter(provider, 'ignore-psu', ['psu-1'])
+    assert manager.QueryFilterList(provider) == [key]
+    assert manager.QueryFilterName(key) == 'ignore-psu'
+    assert manager.QueryFilterInfoIds(key) == ['psu-1']
+    manager.AddFilterEntities(key, [host, cluster])
+    assert manager.QueryFilterEntities(key) == [host, cluster]
+    manager.RemoveFilterEntities(key, [host])
+    assert manager.QueryFilterEntities(key) == [cluster]
+    for name, ids in (('ignore-psu', []), ('x' * 57, []), ('dup', ['fan-1', 'fan-1']),
+                      ('unknown', ['disk-9'])):
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            manager.AddFilter(provider, name, ids)
+    manager.RemoveFilter(key)
+    with pytest.raises(vim.fault.NotFound):
+        manager.QueryFilterName(key)
+    # in use by a cluster with Proactive HA enabled
+    WaitForTask(cluster.ReconfigureComputeResource_Task(vim.cluster.ConfigSpecEx(
+        infraUpdateHaConfig=vim.cluster.InfraUpdateHaConfigInfo(
+            enabled=True, behavior='Manual', moderateRemediation='QuarantineMode',
+            severeRemediation='QuarantineMode', providers=[provider])), True))
+    try:
+        with pytest.raises(vim.fault.InvalidState):
+            manager.RemoveMonitoredEntities(provider, [host])
+        with pytest.raises(vim.fault.InvalidState):
+            manager.UnregisterHealthUpdateProvider(provider)
+    finally:
+        WaitForTask(cluster.ReconfigureComputeResource_Task(vim.cluster.ConfigSpecEx(
+            infraUpdateHaConfig=vim.cluster.InfraUpdateHaConfigInfo(
+                enabled=False, providers=[])), True))
+    manager.RemoveMonitoredEntities(provider, [host])
+    assert manager.QueryMonitoredEntities(provider) == []
+    assert manager.QueryHealthUpdates(provider) == []
+    manager.UnregisterHealthUpdateProvider(provider)
+    assert manager.QueryProviderList() == []
+    with pytest.raises(vim.fault.NotFound):
+        manager.UnregisterHealthUpdateProvider(provider)
