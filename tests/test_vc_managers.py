@@ -1,10 +1,15 @@
 """The smaller vCenter managers through unmodified pyVmomi: ServiceManager's
 QueryServiceList, CertificateManager's VMCA acting on hosts' certificates
 (a renewed certificate, the CA and CRL pushed to hosts, a revocation) and
-TaskManager.ReadNextTasksByViewSpec's pages of the task history.
+TaskManager.ReadNextTasksByViewSpec's pages of the task history, Proactive
+HA's HealthUpdateManager and LocalizationManager's downloadable catalogs.
 
 A simulator of its own: these tests replace host certificates and run tasks.
 """
+import hashlib
+import urllib.error
+import urllib.request
+
 import pytest
 from cryptography import x509
 from pyVim.task import WaitForTask
@@ -194,3 +199,28 @@ def test_health_update_providers(si):
     assert manager.QueryProviderList() == []
     with pytest.raises(vim.fault.NotFound):
         manager.UnregisterHealthUpdateProvider(provider)
+
+
+def test_message_catalogs_download(sim, si):
+    """Each catalog LocalizationManager lists downloads at its URI, with
+    the md5sum it lists, and holds the texts the API answers with."""
+    catalogs = {c.catalogName: c for c in si.content.localizationManager.catalog}
+    assert sorted(catalogs) == ['event', 'perf', 'task']
+    base = 'http://%s:%d' % (sim.host, sim.port)
+    texts = {}
+    for name, catalog in catalogs.items():
+        assert catalog.locale == 'en' and catalog.moduleName == 'VirtualCenter'
+        with urllib.request.urlopen(base + catalog.catalogUri, timeout=30) as response:
+            body = response.read()
+        assert hashlib.md5(body).hexdigest() == catalog.md5sum
+        texts[name] = body.decode()
+    powered_on = next(d for d in si.content.eventManager.description.eventInfo
+                      if d.key is vim.event.VmPoweredOnEvent)   # pyVmomi reads keys as types
+    assert 'vim.event.VmPoweredOnEvent.fullFormat = "%s"' % powered_on.fullFormat \
+        in texts['event'].splitlines()
+    assert 'vim.VirtualMachine.powerOn.label = "Power On virtual machine"' in \
+        texts['task'].splitlines()
+    assert any(line.startswith('cpu.usage.label = ') for line in texts['perf'].splitlines())
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(base + '/catalog/de/event.vmsg', timeout=30)
+    assert missing.value.code == 404

@@ -121,11 +121,12 @@ def make_app(simulator):
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
     schemas filtered to ``simulator.api_version``), /about, /debug/vars,
     /folder (datastore files), /guestFile (guest file transfers), /diagnostics
-    (support bundles), the vAPI services under /api and /rest, the control
-    surface (/vimsim/control/), 404 otherwise."""
+    (support bundles), /catalog (message catalogs), the vAPI services under
+    /api and /rest, the control surface (/vimsim/control/), 404 otherwise."""
     from vimsim.rest.protocol import RestApi
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
+    from vimsim.server.catalog import Catalogs
     from vimsim.server.control import ControlApi
     from vimsim.server.debug_vars import DebugVars
     from vimsim.server.diagnostics import Diagnostics
@@ -142,7 +143,8 @@ def make_app(simulator):
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
                           GuestFile(simulator).handle, RestApi(simulator).handle,
                           ControlApi(simulator).handle,
-                          Diagnostics(simulator, folder.user).handle],
+                          Diagnostics(simulator, folder.user).handle,
+                          Catalogs(simulator).handle],
                    body_sink=folder.body_sink)
 
 
