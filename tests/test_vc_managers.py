@@ -224,3 +224,35 @@ def test_message_catalogs_download(sim, si):
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(base + '/catalog/de/event.vmsg', timeout=30)
     assert missing.value.code == 404
+
+
+def test_pools_and_certificates_replay_under_state(validator, tmp_path):
+    """-state: IP pools, an extension's allocations and a VMCA-renewed host
+    certificate come back the same after a restart (every property of every
+    object, the pools and allocations as queried)."""
+    from tests.test_extensions import extension
+    from tests.test_state import _restarted, _start, _stop, _stopped
+    first = _start(validator, tmp_path)
+    si = first.connect()
+    dc = si.content.rootFolder.childEntity[0]
+    pools = si.content.ipPoolManager
+    subnet = vim.vApp.IpPool.IpPoolConfigInfo(subnetAddress='10.1.0.0', netmask='255.255.0.0',
+                                              range='10.1.0.10#4', ipPoolEnabled=True)
+    pool_id = pools.CreateIpPool(dc, vim.vApp.IpPool(name='kept', ipv4Config=subnet))
+    si.content.extensionManager.RegisterExtension(extension(key='com.example.kept'))
+    si.content.extensionManager.SetServiceAccount('com.example.kept', 'svc-kept')
+    deployer = first.connect(user='svc-kept', pwd='x')
+    their_dc = vim.Datacenter(dc._moId, deployer._stub)
+    address = deployer.content.ipPoolManager.AllocateIpv4Address(their_dc, pool_id, 'a1')
+    host = all_of(si, vim.HostSystem)[0]
+    WaitForTask(si.content.certificateManager.CertMgrRefreshCertificates_Task([host]))
+    thumbprint = host.summary.config.sslThumbprint
+    second = _restarted(validator, tmp_path, _stopped(first))
+    si = second.connect()
+    dc = si.content.rootFolder.childEntity[0]
+    [pool] = si.content.ipPoolManager.QueryIpPools(dc)
+    assert (pool.name, pool.allocatedIpv4Addresses) == ('kept', 1)
+    [allocation] = si.content.ipPoolManager.QueryIPAllocations(dc, pool_id, 'com.example.kept')
+    assert allocation.ipAddress == address
+    assert vim.HostSystem(host._moId, si._stub).summary.config.sslThumbprint == thumbprint
+    _stop(second)

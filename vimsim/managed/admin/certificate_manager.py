@@ -1,9 +1,10 @@
 """CertificateManager: vCenter's certificate authority (VMCA) acting on its
 hosts' certificates through each host's HostCertificateManager.
 
-The VMCA is an ECDSA P-256 key derived from the vCenter's instance uuid (so
-a -state journal replays into the same CA) and a self-signed CA
-certificate, made on first use. For each host given:
+The VMCA is an Ed25519 key derived from the vCenter's instance uuid and a
+self-signed CA certificate, made on first use; Ed25519 signatures are
+deterministic and serial numbers follow from what is signed and when, so a
+-state journal replays into the same certificates. For each host given:
 - CertMgrRefreshCertificates_Task asks the host for a CSR, signs it and
   installs the certificate, as vCenter renews a host's certificate (the
   host's thumbprint follows);
@@ -19,8 +20,8 @@ import hashlib
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import NameOID
 
 from vimsim import clock
@@ -29,11 +30,11 @@ from vimsim.managed.monitoring.event_manager import EXTENDED
 from vimsim.managed.monitoring.task import run_task
 from vimsim.soap.fault import InvalidArgument, fault
 
-CURVE_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 CA_YEARS = 10
 HOST_YEARS = 5
 CRL_DAYS = 7
 PEM = serialization.Encoding.PEM
+SPKI = serialization.PublicFormat.SubjectPublicKeyInfo
 
 
 @manager_type('CertificateManager')
@@ -50,8 +51,7 @@ class CertificateManager(Manager):
         if self._key is None:
             seed = hashlib.sha256(('VMCA of %s' % self.server.service_instance.content.about
                                    .instanceUuid).encode()).digest()
-            self._key = ec.derive_private_key(
-                int.from_bytes(seed, 'big') % (CURVE_ORDER - 1) + 1, ec.SECP256R1())
+            self._key = ed25519.Ed25519PrivateKey.from_private_bytes(seed)
             name = x509.Name([
                 x509.NameAttribute(NameOID.COMMON_NAME, 'CA'),
                 x509.NameAttribute(NameOID.DOMAIN_COMPONENT, 'vsphere'),
@@ -65,20 +65,25 @@ class CertificateManager(Manager):
                 int.from_bytes(seed[:8], 'big')).not_valid_before(start).not_valid_after(
                 start.replace(year=start.year + CA_YEARS)).add_extension(
                 x509.BasicConstraints(ca=True, path_length=0), critical=True).sign(
-                self._key, hashes.SHA256())
+                self._key, None)
         return self._key, self._certificate
 
     def _sign(self, csr_pem):
         key, ca = self.authority()
         request = x509.load_pem_x509_csr(csr_pem.encode())
         start = clock.now()
+        # serial and signature follow from what is signed and when, so a
+        # -state journal replays into the same certificate
+        signed = request.subject.public_bytes() + request.public_key().public_bytes(
+            serialization.Encoding.DER, SPKI) + start.isoformat().encode()
+        serial = int.from_bytes(hashlib.sha256(signed).digest()[:16], 'big') >> 1
         builder = x509.CertificateBuilder().subject_name(request.subject).issuer_name(
             ca.subject).public_key(request.public_key()).serial_number(
-            x509.random_serial_number()).not_valid_before(start).not_valid_after(
+            serial).not_valid_before(start).not_valid_after(
             start.replace(year=start.year + HOST_YEARS))
         for extension in request.extensions:
             builder = builder.add_extension(extension.value, extension.critical)
-        return builder.sign(key, hashes.SHA256()).public_bytes(PEM).decode()
+        return builder.sign(key, None).public_bytes(PEM).decode()
 
     def crl(self):
         """VMCA's certificate revocation list now (PEM)."""
@@ -90,7 +95,7 @@ class CertificateManager(Manager):
             builder = builder.add_revoked_certificate(
                 x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(
                     when).build())
-        return builder.sign(key, hashes.SHA256()).public_bytes(PEM).decode()
+        return builder.sign(key, None).public_bytes(PEM).decode()
 
     def _issued(self, certificate):
         """Whether VMCA issued `certificate` (its signature verifies)."""

@@ -23,7 +23,6 @@ import os
 import shutil
 import tarfile
 import tempfile
-import uuid
 import weakref
 
 from twisted.internet import threads
@@ -195,10 +194,10 @@ class DiagnosticManager(Manager):
         """(bundle name, [(member path, text)]) of one system's bundle."""
         events = list(event_manager(self.server).events)
         if system is None and not self.server.esx:
-            prefix = 'vc-%s-%s' % (server_fqdn(self.server), uuid.uuid4().hex[:8])
+            prefix = 'vc-%s-%s' % (server_fqdn(self.server), self.server.new_uuid()[:8])
         else:
             name = system.name if system is not None else server_fqdn(self.server)
-            prefix = 'esx-%s-%s' % (name, uuid.uuid4().hex[:8])
+            prefix = 'esx-%s-%s' % (name, self.server.new_uuid()[:8])
         members = []
         for key, (file_name, _, _) in self._catalog(system).items():
             text = '\n'.join(self._log(system, key).lines(events)) + '\n'

@@ -108,10 +108,8 @@ def check_subnet(config, family_class, where):
             continue
         start, hash_sign, length = part.partition('#')
         first = _address(start, family_class, where + '.range')
-        try:
-            count = int(length.strip()) if hash_sign else 0
-        except ValueError:
-            count = 0
+        length = length.strip()
+        count = int(length) if hash_sign and length.isdigit() and length.isascii() else 0
         last_number = int(first) + count - 1
         if count < 1 or last_number > int(network.broadcast_address) or \
                 not _usable(network, first) or \
