@@ -7,7 +7,9 @@ EventManager's eventInfo (category, description and every format of each
 event type), `task` from the TaskManager's methodInfo, `perf` from the
 PerformanceManager's counters. vimsim carries English texts only, so the
 catalogs are the `en` locale's; `md5sum` is of each catalog's content,
-served at its `catalogUri` by server/catalog.py.
+served at its `catalogUri` by server/catalog.py. A recorded vCenter's
+catalog list (-load) is served as recorded; its files were not recorded, so
+none downloads.
 """
 import hashlib
 
@@ -31,6 +33,7 @@ class LocalizationManager(Manager):
     def __init__(self, server, type_name, moid):
         super().__init__(server, type_name, moid)
         self.built = clock.now()
+        self.recorded = None     # a recording's catalog list, which replaces ours
 
     # -- the catalogs' content -------------------------------------------------------------
     def _event_lines(self):
@@ -61,7 +64,8 @@ class LocalizationManager(Manager):
     def catalog_text(self, locale, name):
         """The text of catalog `name` of `locale`, or None when there is none."""
         lines = {'event': self._event_lines, 'task': self._task_lines,
-                 'perf': self._perf_lines}.get(name) if locale == LOCALE else None
+                 'perf': self._perf_lines}.get(name) \
+            if locale == LOCALE and self.recorded is None else None
         if lines is None:
             return None
         return '\n'.join(lines()) + '\n'
@@ -69,6 +73,8 @@ class LocalizationManager(Manager):
     # -- the property --------------------------------------------------------------------
     @property
     def catalog(self):
+        if self.recorded is not None:
+            return self.recorded
         Catalog = self.server.schema.types['LocalizationManagerMessageCatalog'].cls
         module = 'esx' if self.server.esx else 'VirtualCenter'
         out = []
@@ -79,3 +85,7 @@ class LocalizationManager(Manager):
                 catalogUri='/catalog/%s/%s.vmsg' % (LOCALE, name), lastModified=self.built,
                 md5sum=hashlib.md5(text.encode('utf-8')).hexdigest()))
         return out
+
+    @catalog.setter
+    def catalog(self, recorded):
+        self.recorded = recorded
