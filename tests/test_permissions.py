@@ -3,7 +3,11 @@ privilege check of every call and the filtering of reads, with a users file
 (only its accounts log in, and only administrators may do everything) and
 without one (anyone logs in as an administrator, as before).
 """
+import base64
+import http.client
 import json
+import urllib.error
+import urllib.request
 
 import pytest
 from pyVim.connect import Disconnect
@@ -11,6 +15,8 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, all_of
+from tests.rest_support import Door
+from vimsim.managed.vm.simulated_guest import GUEST_PASSWORD
 
 USERS = [{'user': 'admin@vsphere.local', 'password': 'adm1n', 'groups': ['Administrators']},
          {'user': 'reader@vsphere.local', 'password': 'r3ad', 'groups': ['Readers']},
@@ -130,7 +136,9 @@ def test_a_read_only_user_reads_but_may_not_power_on(admin, login):
     role = manager.AddAuthorizationRole('PowerOnly', ['VirtualMachine.Interact.PowerOn'])
     grant(admin, vm.parent, 'reader@vsphere.local', role)
     WaitForTask(mine.PowerOnVM_Task())
-    assert mine.effectiveRole == [role]
+    # the folder's role overrides the datacenter's ReadOnly down that chain;
+    # the ReadOnly still reaches the VM through its resource pool
+    assert sorted(mine.effectiveRole) == sorted([role, READ_ONLY])
     task = admin.content.taskManager.recentTask[-1]
     assert task.info.reason.userName == 'reader@vsphere.local'
     # taken away: the same session's next call is refused
@@ -177,6 +185,28 @@ def test_permissions_propagate_and_the_nearest_wins(admin, login):
     assert root.effectiveRole == [-3]          # the View role, implicitly
     with pytest.raises(vim.fault.NoPermission):
         same_vm(reader, vm).name
+
+
+def test_a_vm_inherits_from_its_pool_and_its_folder(admin, login):
+    """A role on a VM's resource pool reaches the VM, as one on its folder
+    does, and what both give adds up."""
+    vm = powered_off(admin, first_vm(admin))
+    manager = admin.content.authorizationManager
+    starters = manager.AddAuthorizationRole('Starters', ['VirtualMachine.Interact.PowerOn'])
+    snapshots = manager.AddAuthorizationRole('Snapshots',
+                                             ['VirtualMachine.State.CreateSnapshot'])
+    grant(admin, vm.resourcePool, 'operator@vsphere.local', starters)
+    operator = login('operator')
+    mine = same_vm(operator, vm)
+    assert mine.effectiveRole == [starters]
+    WaitForTask(mine.PowerOnVM_Task())
+    assert vm.runtime.powerState == 'poweredOn'
+    with pytest.raises(vim.fault.NoPermission) as refused:
+        mine.CreateSnapshot_Task('s1', '', False, False)
+    assert refused.value.privilegeId == 'VirtualMachine.State.CreateSnapshot'
+    grant(admin, vm.parent, 'operator@vsphere.local', snapshots)
+    assert sorted(mine.effectiveRole) == sorted([starters, snapshots])
+    WaitForTask(mine.CreateSnapshot_Task('s1', '', False, False))
 
 
 def test_the_privilege_is_checked_on_arguments_and_parents(admin, login):
@@ -424,15 +454,175 @@ def test_a_permission_on_the_root_folder_taken_away_is_gone_at_the_next_call(adm
         vm.name
 
 
+def test_ip_pools_take_the_datacenter_privileges(admin, login):
+    """Reading a datacenter's IP pools takes System.Read on it, changing
+    them Datacenter.IpPoolConfig, reading allocations
+    Datacenter.IpPoolQueryAllocations."""
+    datacenter = admin.content.rootFolder.childEntity[0]
+    grant(admin, datacenter, 'reader@vsphere.local', READ_ONLY)
+    reader = login('reader')
+    theirs = reader.content.ipPoolManager
+    their_dc = vim.Datacenter(datacenter._moId, reader._stub)
+    assert theirs.QueryIpPools(their_dc) == []
+    with pytest.raises(vim.fault.NoPermission) as refused:
+        theirs.CreateIpPool(their_dc, vim.vApp.IpPool(name='pool'))
+    assert (refused.value.privilegeId, refused.value.object) == (
+        'Datacenter.IpPoolConfig', datacenter)
+    pool_id = admin.content.ipPoolManager.CreateIpPool(datacenter, vim.vApp.IpPool(name='p'))
+    try:
+        with pytest.raises(vim.fault.NoPermission) as refused:
+            theirs.QueryIPAllocations(their_dc, pool_id, 'com.example')
+        assert refused.value.privilegeId == 'Datacenter.IpPoolQueryAllocations'
+        nobody = login('nobody')
+        with pytest.raises(vim.fault.NoPermission) as refused:
+            nobody.content.ipPoolManager.QueryIpPools(
+                vim.Datacenter(datacenter._moId, nobody._stub))
+        assert refused.value.privilegeId == 'System.Read'
+    finally:
+        admin.content.ipPoolManager.DestroyIpPool(datacenter, pool_id, True)
+
+
+def test_events_and_tasks_show_only_what_the_user_may_read(admin, login):
+    """A user who may read one VM sees its events and tasks, in QueryEvents,
+    event and task collectors and TaskManager.recentTask, and nothing about
+    another VM (nor events about no entity, which are the root folder's)."""
+    mine, other = all_of(admin, vim.VirtualMachine)[:2]
+    for vm in (mine, other):
+        powered_off(admin, vm)
+        WaitForTask(vm.PowerOnVM_Task())
+    grant(admin, mine, 'reader@vsphere.local', READ_ONLY)
+    reader = login('reader')
+    events = reader.content.eventManager
+
+    def about(event):    # the VM an event is about (an alarm's or permission's entity)
+        argument = event.vm or getattr(event, 'entity', None)
+        return getattr(argument, 'vm', None) or getattr(argument, 'entity', None)
+    seen = events.QueryEvents(vim.event.EventFilterSpec())
+    assert seen and {about(e) for e in seen} == {mine}
+    assert any(isinstance(e, vim.event.VmPoweredOnEvent) for e in seen)
+    everything = admin.content.eventManager.QueryEvents(vim.event.EventFilterSpec())
+    assert {about(e) for e in everything} >= {mine, other, None}
+    collector = events.CreateCollectorForEvents(vim.event.EventFilterSpec())
+    page = collector.latestPage
+    assert page and {about(e) for e in page} == {mine}
+    collector.RewindCollector()
+    assert {about(e) for e in collector.ReadNextEvents(1000)} == {mine}
+    tasks = reader.content.taskManager
+    assert {t.info.entity for t in tasks.recentTask} == {mine}
+    assert len(admin.content.taskManager.recentTask) > len(tasks.recentTask)
+    task_collector = tasks.CreateCollectorForTasks(vim.TaskFilterSpec())
+    assert {t.entity for t in task_collector.latestPage} == {mine}
+
+
+def folder_status(sim, method, name, user, body=None):
+    """The status of a /folder request on DC0's LocalDS_0 by Basic credentials."""
+    user, password = PASSWORDS[user]
+    token = base64.b64encode(('%s:%s' % (user, password)).encode()).decode()
+    connection = http.client.HTTPConnection(sim.host, sim.port, timeout=30)
+    try:
+        connection.request(method, '/folder/%s?dcPath=DC0&dsName=LocalDS_0' % name, body=body,
+                           headers={'Authorization': 'Basic ' + token})
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_folder_takes_the_datastore_privileges(admin, users_vc):
+    """/folder reads need Datastore.Browse on the datastore, writes and
+    deletions Datastore.FileManagement; an administrator has both."""
+    assert folder_status(users_vc, 'PUT', 'authz.txt', 'admin', b'data') in (200, 201)
+    datastore = next(ds for ds in all_of(admin, vim.Datastore) if ds.name == 'LocalDS_0')
+    grant(admin, datastore, 'reader@vsphere.local', READ_ONLY)
+    assert folder_status(users_vc, 'GET', 'authz.txt', 'reader') == 403
+    manager = admin.content.authorizationManager
+    browse = manager.AddAuthorizationRole('Browsers', ['Datastore.Browse'])
+    grant(admin, datastore, 'reader@vsphere.local', browse)
+    assert folder_status(users_vc, 'GET', 'authz.txt', 'reader') == 200
+    assert folder_status(users_vc, 'HEAD', 'authz.txt', 'reader') == 200
+    assert folder_status(users_vc, 'PUT', 'authz.txt', 'reader', b'mine') == 403
+    assert folder_status(users_vc, 'DELETE', 'authz.txt', 'reader') == 403
+    files = manager.AddAuthorizationRole('Filers', ['Datastore.Browse',
+                                                    'Datastore.FileManagement'])
+    grant(admin, datastore, 'reader@vsphere.local', files)
+    assert folder_status(users_vc, 'PUT', 'authz.txt', 'reader', b'mine') == 200
+    assert folder_status(users_vc, 'DELETE', 'authz.txt', 'reader') == 204
+    assert folder_status(users_vc, 'GET', 'authz.txt', 'nobody') == 403
+
+
+def test_guest_file_urls_need_the_privilege_when_used(admin, login):
+    """A /guestFile URL is refused (403) once its user has lost the
+    guest-operation privilege on the VM."""
+    vm = first_vm(admin)
+    if vm.runtime.powerState != 'poweredOn':
+        WaitForTask(vm.PowerOnVM_Task())
+    manager = admin.content.authorizationManager
+    guests = manager.AddAuthorizationRole('Guests', ['VirtualMachine.GuestOperations.Query',
+                                                     'VirtualMachine.GuestOperations.Modify'])
+    grant(admin, vm, 'operator@vsphere.local', guests)
+    operator = login('operator')
+    files = operator.content.guestOperationsManager.fileManager
+    auth = vim.vm.guest.NamePasswordAuthentication(username='root', password=GUEST_PASSWORD)
+    mine = same_vm(operator, vm)
+    url = files.InitiateFileTransferToGuest(mine, auth, '/tmp/authz.txt',
+                                            vim.vm.guest.FileManager.FileAttributes(), 2, True)
+    manager.RemoveEntityPermission(vm, 'operator@vsphere.local', False)
+    request = urllib.request.Request(url, data=b'hi', method='PUT')
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 403
+    grant(admin, vm, 'operator@vsphere.local', guests)
+    url = files.InitiateFileTransferToGuest(mine, auth, '/tmp/authz.txt',
+                                            vim.vm.guest.FileManager.FileAttributes(), 2, True)
+    with urllib.request.urlopen(urllib.request.Request(url, data=b'hi', method='PUT'),
+                                timeout=30) as response:
+        assert response.status == 200
+
+
+def test_rest_tagging_takes_the_tagging_privileges(admin, users_vc):
+    """A ReadOnly user may not create a category (unauthorized, 403) until
+    it holds InventoryService.Tagging.CreateCategory on the root folder;
+    attaching a tag takes AttachTag on the object tagged."""
+    door = Door(users_vc)
+    token = door.login(*PASSWORDS['reader'])
+    grant(admin, admin.content.rootFolder, 'reader@vsphere.local', READ_ONLY)
+    spec = {'name': 'authz', 'description': '', 'cardinality': 'MULTIPLE',
+            'associable_types': []}
+    refused = door.request('POST', '/api/cis/tagging/category', token, json=spec)
+    assert refused.status_code == 403 and refused.json()['error_type'] == 'UNAUTHORIZED'
+    manager = admin.content.authorizationManager
+    taggers = manager.AddAuthorizationRole('Taggers', [
+        'InventoryService.Tagging.CreateCategory', 'InventoryService.Tagging.CreateTag',
+        'InventoryService.Tagging.DeleteCategory'])
+    grant(admin, admin.content.rootFolder, 'reader@vsphere.local', taggers)
+    category = door.request('POST', '/api/cis/tagging/category', token, json=spec).json()
+    tag = door.request('POST', '/api/cis/tagging/tag', token, json={
+        'name': 't', 'description': '', 'category_id': category}).json()
+    vm = first_vm(admin)
+    attach = {'object_id': {'type': 'VirtualMachine', 'id': vm._moId}}
+    path = '/api/cis/tagging/tag-association/%s?action=attach' % tag
+    assert door.request('POST', path, token, json=attach).status_code == 403
+    attachers = manager.AddAuthorizationRole('Attachers', ['InventoryService.Tagging.AttachTag'])
+    grant(admin, vm, 'reader@vsphere.local', attachers)
+    assert door.request('POST', path, token, json=attach).status_code == 204
+    assert [t.key for t in vm.tag] == ['t']
+    assert door.request('DELETE', '/api/cis/tagging/category/' + category,
+                        token).status_code == 204
+
+
 def test_every_privilege_a_check_needs_is_in_the_catalogue():
     """Else not even the Admin role, which holds the whole catalogue, would
     pass the check."""
     from vimsim import schema
     from vimsim.managed.admin import permissions
     from vimsim.managed.admin.authorization_manager import privilege_ids
+    from vimsim.server import folder, guest_file
     known = set(privilege_ids(schema.load()))
     needed = {p for _, p in permissions.RENAME_PRIVILEGES + permissions.DESTROY_PRIVILEGES}
     needed |= {p for checks in permissions.ARGUMENT_PRIVILEGES.values() for _, p in checks}
+    needed |= set(permissions.ON_PARENT)       # the tagging privileges among them
+    needed |= set(folder.PRIVILEGES.values()) | set(guest_file.TRANSFER_PRIVILEGES.values())
     assert needed <= known, sorted(needed - known)
 
 

@@ -120,14 +120,17 @@ def make_app(simulator):
     """The HTTP application of ``simulator``: POST /sdk and /sdk/vimService to
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
     schemas filtered to ``simulator.api_version``), /about, /debug/vars,
-    /folder (datastore files), /guestFile (guest file transfers), the vAPI
-    services under /api and /rest, the control surface (/vimsim/control/),
-    the web pages (/mob, /ui), 404 otherwise."""
+    /folder (datastore files), /guestFile (guest file transfers), /diagnostics
+    (support bundles), /catalog (message catalogs), the vAPI services under
+    /api and /rest, the control surface (/vimsim/control/), the web pages
+    (/mob, /ui), 404 otherwise."""
     from vimsim.rest.protocol import RestApi
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
+    from vimsim.server.catalog import Catalogs
     from vimsim.server.control import ControlApi
     from vimsim.server.debug_vars import DebugVars
+    from vimsim.server.diagnostics import Diagnostics
     from vimsim.server.documents import Documents
     from vimsim.server.folder import Folder
     from vimsim.server.guest_file import GuestFile
@@ -141,7 +144,9 @@ def make_app(simulator):
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
                           GuestFile(simulator).handle, RestApi(simulator).handle,
-                          ControlApi(simulator).handle, WebPages(simulator).handle],
+                          ControlApi(simulator).handle,
+                          Diagnostics(simulator, folder.user).handle,
+                          Catalogs(simulator).handle, WebPages(simulator).handle],
                    body_sink=folder.body_sink)
 
 

@@ -11,9 +11,11 @@ it, nothing in the model imports it.
 import types
 
 from vimsim.managed import base, entity, manager
-from vimsim.managed.admin import (authorization_manager, crypto_manager, custom_fields_manager,
-                                  extension_manager, failover_cluster_manager, license_manager,
-                                  option_manager, profile_manager, user_directory)
+from vimsim.managed.admin import (authorization_manager, certificate_manager, crypto_manager,
+                                  custom_fields_manager, diagnostic_manager, extension_manager,
+                                  failover_cluster_manager, health_update_manager,
+                                  ip_pool_manager, license_manager, option_manager,
+                                  profile_manager, user_directory)
 from vimsim.managed.host import (advanced_options, config_managers, date_time_system,
                                  host_auto_start_manager, host_boot_device_system,
                                  host_certificate_manager, host_cpu_scheduler_system,

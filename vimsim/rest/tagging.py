@@ -1,12 +1,21 @@
 """com.vmware.cis.tagging: the category, tag and tag_association services
 over the tagging model (vimsim/rest/tagging_model.py), with the types and
 errors the Automation SDK's bindings describe. Batch operations answer a
-BatchResult with a message per failure rather than failing."""
+BatchResult with a message per failure rather than failing.
+
+Changes take vCenter's tagging privileges (`requires`): those of
+categories and tags on the root folder (vimsim keeps no permissions on
+tagging objects), InventoryService.Tagging.AttachTag on each object tagged
+or untagged; a user without one gets `unauthorized` (403)."""
+import functools
+
+from vimsim.managed.admin.permissions import user_may
 from vimsim.rest.errors import VapiError
 from vimsim.rest.service import Service
 from vimsim.rest.tagging_model import CARDINALITIES
 from vimsim.rest.types import (DYNAMIC_ID, LOCALIZABLE_MESSAGE, Boolean, Enum, Id, List,
                                Optional, Set, String, Struct)
+from vimsim.schema import MoRef
 
 __all__ = ['category', 'tag', 'tag_association']
 
@@ -48,6 +57,45 @@ def _tagging(call):
     return call.server.tagging
 
 
+ATTACH = 'InventoryService.Tagging.AttachTag'
+
+
+def _demand(call, privilege, object_id=None):
+    """unauthorized unless the caller holds `privilege` on the object named
+    (the root folder when none; an object that does not exist is left to
+    the model, which answers not_found)."""
+    server = call.server
+    target = server.root_folder
+    if object_id is not None:
+        target = server.objects.get(MoRef(object_id['type'], object_id['id']))
+        if target is None:
+            return
+    user = call.session.user if call.session is not None else ''
+    if not user_may(server, user, target, privilege):
+        raise VapiError('unauthorized', 'vapi.security.authorization.invalid',
+                        'Unable to authorize user', privilege)
+
+
+def requires(privilege):
+    """Decorator: the operation needs `privilege` on the root folder."""
+    def wrap(handler):
+        @functools.wraps(handler)
+        def checked(call, **params):
+            _demand(call, privilege)
+            return handler(call, **params)
+        return checked
+    return wrap
+
+
+def _attaching(call, change):
+    """`change` (the model's attach or detach) once AttachTag on the object
+    is checked."""
+    def checked(tag, type_name, moid):
+        _demand(call, ATTACH, {'type': type_name, 'id': moid})
+        return change(tag, type_name, moid)
+    return checked
+
+
 def _dynamic_id(ref):
     return {'type': ref.type, 'id': ref.value}
 
@@ -76,6 +124,7 @@ def _remove_used_by(item, entity):
 # -- categories ------------------------------------------------------------------------
 @category.operation('create', 'POST', params={'create_spec': CATEGORY_CREATE_SPEC},
                     output=Id, body='create_spec')
+@requires('InventoryService.Tagging.CreateCategory')
 def create_category(call, create_spec):
     return _tagging(call).create_category(
         create_spec['name'], create_spec['description'], create_spec['cardinality'],
@@ -89,12 +138,14 @@ def get_category(call, category_id):
 
 @category.operation('update', 'PATCH', '/{category_id}', body='update_spec',
                     params={**CATEGORY_ID, 'update_spec': CATEGORY_UPDATE_SPEC})
+@requires('InventoryService.Tagging.EditCategory')
 def update_category(call, category_id, update_spec):
     tagging = _tagging(call)
     tagging.update_category(tagging.category(category_id), **update_spec)
 
 
 @category.operation('delete', 'DELETE', '/{category_id}', params=CATEGORY_ID)
+@requires('InventoryService.Tagging.DeleteCategory')
 def delete_category(call, category_id):
     tagging = _tagging(call)
     tagging.delete_category(tagging.category(category_id))
@@ -114,12 +165,14 @@ def list_used_categories(call, used_by_entity):
 
 @category.operation('add_to_used_by', 'POST', '/{category_id}', action='add-to-used-by',
                     params={**CATEGORY_ID, **USED_BY})
+@requires('InventoryService.Tagging.ModifyUsedByForCategory')
 def add_category_user(call, category_id, used_by_entity):
     _add_used_by(_tagging(call).category(category_id), used_by_entity)
 
 
 @category.operation('remove_from_used_by', 'POST', '/{category_id}',
                     action='remove-from-used-by', params={**CATEGORY_ID, **USED_BY})
+@requires('InventoryService.Tagging.ModifyUsedByForCategory')
 def remove_category_user(call, category_id, used_by_entity):
     _remove_used_by(_tagging(call).category(category_id), used_by_entity)
 
@@ -135,6 +188,7 @@ def revoke_category_permissions(call, category_id):
 # -- tags --------------------------------------------------------------------------------
 @tag.operation('create', 'POST', params={'create_spec': TAG_CREATE_SPEC}, output=Id,
                body='create_spec')
+@requires('InventoryService.Tagging.CreateTag')
 def create_tag(call, create_spec):
     tagging = _tagging(call)
     return tagging.create_tag(tagging.category(create_spec['category_id']),
@@ -149,12 +203,14 @@ def get_tag(call, tag_id):
 
 @tag.operation('update', 'PATCH', '/{tag_id}', body='update_spec',
                params={**TAG_ID, 'update_spec': TAG_UPDATE_SPEC})
+@requires('InventoryService.Tagging.EditTag')
 def update_tag(call, tag_id, update_spec):
     tagging = _tagging(call)
     tagging.update_tag(tagging.tag(tag_id), **update_spec)
 
 
 @tag.operation('delete', 'DELETE', '/{tag_id}', params=TAG_ID)
+@requires('InventoryService.Tagging.DeleteTag')
 def delete_tag(call, tag_id):
     tagging = _tagging(call)
     tagging.delete_tag(tagging.tag(tag_id))
@@ -182,12 +238,14 @@ def list_tags_for_category(call, category_id):
 
 @tag.operation('add_to_used_by', 'POST', '/{tag_id}', action='add-to-used-by',
                params={**TAG_ID, **USED_BY})
+@requires('InventoryService.Tagging.ModifyUsedByForTag')
 def add_tag_user(call, tag_id, used_by_entity):
     _add_used_by(_tagging(call).tag(tag_id), used_by_entity)
 
 
 @tag.operation('remove_from_used_by', 'POST', '/{tag_id}', action='remove-from-used-by',
                params={**TAG_ID, **USED_BY})
+@requires('InventoryService.Tagging.ModifyUsedByForTag')
 def remove_tag_user(call, tag_id, used_by_entity):
     _remove_used_by(_tagging(call).tag(tag_id), used_by_entity)
 
@@ -209,14 +267,14 @@ TAG_IDS = {'tag_ids': List(Id)}
                            params={**TAG_ID, **OBJECT})
 def attach(call, tag_id, object_id):
     tagging = _tagging(call)
-    tagging.attach(tagging.tag(tag_id), object_id['type'], object_id['id'])
+    _attaching(call, tagging.attach)(tagging.tag(tag_id), object_id['type'], object_id['id'])
 
 
 @tag_association.operation('detach', 'POST', '/{tag_id}', action='detach',
                            params={**TAG_ID, **OBJECT})
 def detach(call, tag_id, object_id):
     tagging = _tagging(call)
-    tagging.detach(tagging.tag(tag_id), object_id['type'], object_id['id'])
+    _attaching(call, tagging.detach)(tagging.tag(tag_id), object_id['type'], object_id['id'])
 
 
 def _batch(steps):
@@ -248,28 +306,28 @@ def _each_object(call, tag_id, change, object_ids):
                            action='attach-multiple-tags-to-object',
                            params={**OBJECT, **TAG_IDS}, output=BATCH_RESULT)
 def attach_multiple_tags_to_object(call, object_id, tag_ids):
-    return _each_tag(call, tag_ids, _tagging(call).attach, object_id)
+    return _each_tag(call, tag_ids, _attaching(call, _tagging(call).attach), object_id)
 
 
 @tag_association.operation('detach_multiple_tags_from_object', 'POST',
                            action='detach-multiple-tags-from-object',
                            params={**OBJECT, **TAG_IDS}, output=BATCH_RESULT)
 def detach_multiple_tags_from_object(call, object_id, tag_ids):
-    return _each_tag(call, tag_ids, _tagging(call).detach, object_id)
+    return _each_tag(call, tag_ids, _attaching(call, _tagging(call).detach), object_id)
 
 
 @tag_association.operation('attach_tag_to_multiple_objects', 'POST', '/{tag_id}',
                            action='attach-tag-to-multiple-objects',
                            params={**TAG_ID, **OBJECTS}, output=BATCH_RESULT)
 def attach_tag_to_multiple_objects(call, tag_id, object_ids):
-    return _each_object(call, tag_id, _tagging(call).attach, object_ids)
+    return _each_object(call, tag_id, _attaching(call, _tagging(call).attach), object_ids)
 
 
 @tag_association.operation('detach_tag_from_multiple_objects', 'POST', '/{tag_id}',
                            action='detach-tag-from-multiple-objects',
                            params={**TAG_ID, **OBJECTS}, output=BATCH_RESULT)
 def detach_tag_from_multiple_objects(call, tag_id, object_ids):
-    return _each_object(call, tag_id, _tagging(call).detach, object_ids)
+    return _each_object(call, tag_id, _attaching(call, _tagging(call).detach), object_ids)
 
 
 @tag_association.operation('list_attached_objects', 'POST', '/{tag_id}',

@@ -16,7 +16,9 @@ replaced one. DELETE removes a file (204; 405 for a folder).
 Who may: the SOAP session's cookie (`vmware_soap_session`), a one-use
 `vmware_cgi_ticket` cookie from SessionManager.AcquireGenericServiceTicket
 for this method and URL, or HTTP Basic credentials that would log in;
-anything else is 401 with a Basic challenge.
+anything else is 401 with a Basic challenge. That user needs
+Datastore.Browse on the datastore to read and Datastore.FileManagement to
+write or delete (403 otherwise).
 """
 import base64
 import binascii
@@ -28,11 +30,15 @@ import tempfile
 import time
 import urllib.parse
 
+from vimsim.managed.admin.permissions import user_may
 from vimsim.managed.storage import datastore_files as files
 from vimsim.server.endpoint import session_cookie
 from vimsim.server.http import FileBody, HttpResponse
 
 TICKET_COOKIE = 'vmware_cgi_ticket'
+# the privilege each method needs on the datastore, as vCenter's datastore browser
+PRIVILEGES = {'GET': 'Datastore.Browse', 'HEAD': 'Datastore.Browse',
+              'PUT': 'Datastore.FileManagement', 'DELETE': 'Datastore.FileManagement'}
 REALM = 'VMware HTTP server'
 _RANGE = re.compile(r'^bytes=(\d*)-(\d*)$')
 
@@ -78,9 +84,10 @@ class Folder:
             return sessions.check_credentials(name, password)
         return None
 
-    def _target(self, request):
+    def _target(self, request, user):
         """(datastore, relative path, local path) the request names, or the HttpResponse
-        answering it (a listing above the datastores, or an error)."""
+        answering it (a listing above the datastores, or an error: 403 when
+        `user` lacks the method's privilege on the datastore)."""
         parts = files.folder_url_parts(request.path, request.query)
         dc_path, ds_name, relative = parts
         if dc_path is None:
@@ -100,6 +107,8 @@ class Folder:
         ds = files.datastore_named(datacenter, ds_name)
         if ds is None:
             return _text(404, 'Not Found')
+        if not user_may(self.simulator, user, ds, PRIVILEGES[request.method]):
+            return _text(403, 'Forbidden')
         try:
             path = files.local_path(ds, relative)
         except files.PathError:
@@ -120,9 +129,10 @@ class Folder:
             return request.sink.finish()
         if request.method not in ('GET', 'HEAD', 'PUT', 'DELETE'):
             return _text(405, 'Method Not Allowed', headers=[('Allow', 'GET, HEAD, PUT, DELETE')])
-        if self.user(request) is None:
+        user = self.user(request)
+        if user is None:
             return _unauthorized()
-        target = self._target(request)
+        target = self._target(request, user)
         if isinstance(target, HttpResponse):
             return target
         ds, relative, path = target
@@ -140,9 +150,10 @@ class Folder:
         drops the bytes and answers why, when the request may not write)."""
         if request.method != 'PUT' or files.folder_url_parts(request.path, request.query) is None:
             return None
-        if self.user(request) is None:
+        user = self.user(request)
+        if user is None:
             return Refused(_unauthorized())
-        target = self._target(request)
+        target = self._target(request, user)
         if isinstance(target, HttpResponse):
             return Refused(target)
         length = request.headers.get('content-length')

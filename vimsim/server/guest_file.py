@@ -3,16 +3,22 @@ GET of a download URL streams the guest file's bytes; PUT of an upload URL
 writes the body as the file, with the attributes the upload was granted
 with. A URL serves once and expires (guest_file_manager.TRANSFER_LIFETIME);
 an unknown, used or expired one answers 404, as does one whose guest has
-since powered off."""
+since powered off; one whose user has since lost the guest-operation
+privilege on the VM answers 403."""
 import hmac
 from urllib.parse import parse_qs
 
 from vimsim import clock
+from vimsim.managed.admin.permissions import user_may
 from vimsim.managed.vm.guest_file_manager import apply_attributes, file_target
 from vimsim.server.http import HttpResponse
 
 PATH = '/guestFile'
 PIECE = 64 * 1024
+# what the granting user must still hold on the VM when the URL is used:
+# the privileges of InitiateFileTransferFromGuest / ToGuest
+TRANSFER_PRIVILEGES = {'GET': 'VirtualMachine.GuestOperations.Query',
+                       'PUT': 'VirtualMachine.GuestOperations.Modify'}
 # the guest's refusal of an upload, by fault type, as HTTP statuses
 UPLOAD_REFUSALS = {'FileNotFound': 404, 'GuestPermissionDenied': 403}
 
@@ -49,6 +55,8 @@ class GuestFile:
         if (guest is None or vm.server.objects.get(vm.ref) is not vm or not vm.tools_running
                 or guest.boot_time != vm.boot_time):
             return _text(404, 'Not Found')
+        if not user_may(self.simulator, transfer.user, vm, TRANSFER_PRIVILEGES[request.method]):
+            return _text(403, 'Forbidden')
         if request.method == 'GET':
             return self._download(guest, transfer)
         return self._upload(guest, transfer, request.body)

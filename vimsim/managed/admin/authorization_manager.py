@@ -12,7 +12,7 @@ change may leave the root folder without a propagating Admin permission
 (AuthMinimumAdminPermission).
 """
 from vimsim.managed.admin.permissions import (ON_PARENT, READ, VIEW_ROLE, Access, Grant,
-                                              PermissionTable, above, access_of)
+                                              PermissionTable, above, access_of, read_filter)
 from vimsim.managed.manager import Manager, element, manager_type, words
 from vimsim.soap.fault import InvalidArgument, NotFound, fault
 from vimsim.users import ADMINISTRATORS, Directory, Principal
@@ -150,7 +150,8 @@ EXTRA_PRIVILEGES = (
     'InventoryService.Tagging.AttachTag', 'InventoryService.Tagging.CreateCategory',
     'InventoryService.Tagging.CreateTag', 'InventoryService.Tagging.DeleteCategory',
     'InventoryService.Tagging.DeleteTag', 'InventoryService.Tagging.EditCategory',
-    'InventoryService.Tagging.EditTag',
+    'InventoryService.Tagging.EditTag', 'InventoryService.Tagging.ModifyUsedByForCategory',
+    'InventoryService.Tagging.ModifyUsedByForTag',
 ) + TRUSTED_ADMIN
 
 GROUP_LABELS = {
@@ -317,6 +318,11 @@ class AuthorizationManager(Manager):
                     defaults.insert(0, Grant(Principal('root', esx), False, ADMIN_ROLE, True))
                 self._table.on_entity[root.ref] = {g.key: g for g in defaults}
         return self._table
+
+    def read_filter(self, ctx):
+        """permissions.read_filter, for the event and task stores (which
+        sit below this package)."""
+        return read_filter(ctx)
 
     def permission_objects(self, ref, grants=None):
         """Permission data objects of an entity's grants."""

@@ -8,7 +8,10 @@ Extension object does not show: the certificate it logs in with
 (SetExtensionCertificate, for SessionManager.LoginExtensionByCertificate),
 its public key and its service account. Entities an extension manages name
 it in their `config.managedBy` (set through ReconfigVM_Task), which is what
-QueryManagedBy finds.
+QueryManagedBy finds. A session acts for an extension (IpPoolManager's
+allocations are its) when it logged in as the extension's service account,
+as a solution user logs in to SSO; vimsim's TLS asks for no client
+certificate, so no session logs in by one.
 """
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -16,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.soap.fault import InvalidArgument, fault
+from vimsim.users import Principal
 
 
 def _not_found(key):
@@ -35,6 +39,16 @@ class ExtensionManager(Manager):
     def find(self, key):
         """The registered Extension of `key`, or None."""
         return next((e for e in self.extensionList if e.key == key), None)
+
+    def extension_of(self, session):
+        """The key of the extension a session acts for, or None."""
+        if session is None:
+            return None
+        esx = self.server.esx
+        user = Principal(session.user, esx).key
+        return next((key for key, account in self.service_accounts.items()
+                     if Principal(account, esx).key == user and self.find(key) is not None),
+                    None)
 
     def _registered(self, key):
         extension = self.find(key)
@@ -118,7 +132,10 @@ class ExtensionManager(Manager):
         return out
 
     def QueryExtensionIpAllocationUsage(self, ctx, extensionKeys=()):
-        """IP addresses extensions hold in IP pools. vimsim's IpPoolManager
-        allocates none (its allocation methods answer NotImplemented), so no
-        extension holds any."""
-        return []
+        """How many IP pool addresses each extension holds (of the keys
+        given; of every extension holding any when none are)."""
+        pools = self.server.managers.get('ipPoolManager')
+        usage = pools.allocation_usage(set(extensionKeys)) if pools is not None else {}
+        Usage = self.server.schema.types['ExtensionManagerIpAllocationUsage'].cls
+        return [Usage(extensionKey=key, numAddresses=count)
+                for key, count in sorted(usage.items())]

@@ -5,7 +5,9 @@ propagating to the entities below it or not. For a user on an entity the
 nearest entity up the inventory (the entity itself, then its parents) with a
 permission that applies decides: there the user's own permission wins over
 its groups', whose roles add up; a permission on an ancestor applies only if
-it propagates. A user who holds System.View somewhere also sees, implicitly,
+it propagates. A VM without a permission of its own inherits from both its
+folder and its resource pool (or vApp), their privileges added up, as
+vCenter's do. A user who holds System.View somewhere also sees, implicitly,
 every entity above it, so that it can find what it was granted.
 
 Objects that are not entities are governed by an entity: a host's managers by
@@ -82,6 +84,12 @@ ARGUMENT_PRIVILEGES = {
     'CreateVM_Task': (('pool', 'Resource.AssignVMToPool'),),
     'RegisterVM_Task': (('pool', 'Resource.AssignVMToPool'),),
     'MigrateVM_Task': (('pool', 'Resource.AssignVMToPool'),),
+    'QueryIpPools': (('dc', READ),),
+    'CreateIpPool': (('dc', 'Datacenter.IpPoolConfig'),),
+    'UpdateIpPool': (('dc', 'Datacenter.IpPoolConfig'),),
+    'DestroyIpPool': (('dc', 'Datacenter.IpPoolConfig'),),
+    'ReleaseIpAllocation': (('dc', 'Datacenter.IpPoolReleaseIp'),),
+    'QueryIPAllocations': (('dc', 'Datacenter.IpPoolQueryAllocations'),),
 }
 
 
@@ -156,6 +164,15 @@ class Held:
 NOTHING = Held(frozenset(), ())
 
 
+def joined(one, other):
+    """What two parents pass down together: their privileges added up."""
+    if one is NOTHING or one is other:
+        return other
+    if other is NOTHING:
+        return one
+    return Held(one.privileges | other.privileges, tuple(sorted({*one.roles, *other.roles})))
+
+
 def user_grants(table, user, groups):
     """{entity ref: _Resolved} for a user (a users.Principal key) and the
     keys of its groups: what each entity's permissions give the user."""
@@ -207,6 +224,7 @@ class Access:
         self._from_parent = {}   # id(parent MoRef) -> the Held its entity passes down
         self._seen = {}          # id(object) -> whether the user sees it
         self._inherited = {}     # id(entity) -> the Held it passes down
+        self._from_both = {}     # (id(parent MoRef), id(pool)) -> a VM's Held from both
         self._viewable = None    # refs seen through implicit System.View, made on use
         self._entity_types = {}  # type name -> whether it is a ManagedEntity
         # these two hold what their ids are of, and are checked against it
@@ -239,14 +257,23 @@ class Access:
         # what the parent passes down, looked up once per parent (the
         # children of one folder share its MoRef object)
         ref = parent_ref(entity)
-        if ref is None:
-            return NOTHING
-        found = self._from_parent.get(id(ref))
-        if found is None:
-            found = self._from_parent[id(ref)] = self._passed_down_from(
-                entity.server.objects.get(ref))
-            self._pinned.append(ref)
-        return found
+        found = NOTHING
+        if ref is not None:
+            found = self._from_parent.get(id(ref))
+            if found is None:
+                found = self._from_parent[id(ref)] = self._passed_down_from(
+                    entity.server.objects.get(ref))
+                self._pinned.append(ref)
+        pool = pool_parent(entity)
+        if pool is None:
+            return found
+        # a VM inherits from its folder and its resource pool (or vApp) alike
+        key = (id(ref), id(pool))
+        both = self._from_both.get(key)
+        if both is None:
+            both = self._from_both[key] = joined(found, self._passed_down_from(pool))
+            self._pinned += [ref, pool]
+        return both
 
     def _granted_by_id(self):
         granted = self._granted
@@ -482,6 +509,37 @@ def access_of(ctx):
     return access
 
 
+def read_filter(ctx):
+    """For events and tasks: a test of whether the caller may read
+    (System.Read) the entity an item is about (a MoRef; None, or an entity
+    gone from the inventory, stands for the root folder); None when the
+    caller reads everything alike, so the caller filters nothing."""
+    access = access_of(ctx)
+    if access is None:
+        return None
+    if access.uniform is not None:
+        return None if READ in access.uniform.privileges else (lambda ref: False)
+    get = ctx.server.objects.get
+    root = ctx.server.root_folder
+    may = access.may
+
+    def readable(ref):
+        entity = get(ref) if ref is not None else None
+        return may(entity if entity is not None else root, READ)
+    return readable
+
+
+def user_may(server, user, obj, privilege):
+    """For the HTTP doors (/folder, /guestFile, the REST API): whether
+    `user` holds `privilege` on `obj` now (resolved afresh: these requests
+    carry no Access of their own); True on a simulator that keeps no
+    permissions."""
+    if getattr(server, 'authorization_manager', None) is None or \
+            getattr(server, 'root_folder', None) is None:
+        return True
+    return Access(server, user).may(obj, privilege)
+
+
 def typed_privilege(schema, operation, type_name):
     """The privilege of Rename_Task / Destroy_Task for an entity type."""
     managed = schema.managed[type_name]
@@ -516,6 +574,17 @@ def parent_ref(entity):
     its parent, or for a VM in a vApp the vApp (as path_parent)."""
     ref = getattr(entity, 'parent', None)
     return ref if ref is not None else getattr(entity, 'parentVApp', None)
+
+
+def pool_parent(entity):
+    """The resource pool (or vApp) a VM inherits permissions from beside its
+    folder, when it is not already the parent `above` gives; else None."""
+    if entity.type_name != 'VirtualMachine':
+        return None
+    pool = getattr(entity, 'pool', None)
+    if pool is None or pool.ref is parent_ref(entity):    # a vApp's VM: its one parent
+        return None
+    return pool
 
 
 def above(entity):

@@ -22,7 +22,8 @@ import re
 from vimsim.managed.manager import Manager, element, manager_type, words
 from vimsim.managed.monitoring.bounded_log import BoundedLog, approximate_size
 from vimsim.managed.monitoring.history_collector import (EventHistoryCollector, EventMatcher,
-                                                         argument_refs, check_entity_filter)
+                                                         argument_refs, check_entity_filter,
+                                                         event_about, read_filter)
 from vimsim.managed.monitoring.task import now, task_manager
 from vimsim.soap.fault import InvalidArgument
 
@@ -247,6 +248,13 @@ EXTENDED = {
         'Virtual machine restarted by vSphere HA', 'warning',
         'vSphere HA restarted virtual machine {vm.name} on host {host.name} in cluster '
         '{computeResource.name}'),
+    'com.vmware.vc.certmgr.HostCertUpdatedEvent': (
+        'Host Certificate Updated', 'info', 'Host Certificate for {host.name} is replaced'),
+    'com.vmware.vc.certmgr.HostCaCertsAndCrlsUpdatedEvent': (
+        'Host CA Certificates and CRLs Updated', 'info',
+        'CA Certificates were updated on {host.name}'),
+    'com.vmware.vc.certmgr.HostCertRevokedEvent': (
+        'Host Certificate revoked', 'warning', 'Host Certificate for {host.name} is revoked'),
     'esx.audit.ssh.enabled': ('SSH enabled', 'info', 'SSH access has been enabled.'),
     'esx.audit.ssh.disabled': ('SSH disabled', 'info', 'SSH access has been disabled.'),
     'esx.audit.shell.enabled': ('ESXi Shell enabled', 'info',
@@ -623,9 +631,10 @@ class EventManager(Manager):
         if limit < 0:
             raise InvalidArgument('maxCount')
         matcher = EventMatcher(self, filter)
+        readable = read_filter(ctx)
         out = []
         for event in reversed(self.events):
-            if matcher.matches(event):
+            if matcher.matches(event) and (readable is None or readable(event_about(event))):
                 out.append(matcher.present(event))
                 if len(out) >= limit:
                     break

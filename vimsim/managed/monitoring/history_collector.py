@@ -243,6 +243,19 @@ class TaskMatcher:
         return True
 
 
+def read_filter(ctx):
+    """The caller's test of whether it may read the entity an event or task
+    is about (AuthorizationManager.read_filter), or None: everything."""
+    manager = getattr(ctx.server, 'authorization_manager', None) if ctx is not None else None
+    return manager.read_filter(ctx) if manager is not None else None
+
+
+def event_about(event):
+    """The entity an event is about: its most specific entity argument."""
+    refs = argument_refs(event)
+    return refs[0] if refs else None
+
+
 # ----------------------------------------------------------------------------
 # collectors
 
@@ -276,24 +289,42 @@ class HistoryCollector(ManagedObject):
     def items(self):
         raise NotImplementedError
 
+    def about(self, item):
+        """The entity (MoRef or None) an item is about."""
+        raise NotImplementedError
+
     def present(self, item):
         return item
 
-    @property
-    def latestPage(self):
+    def readable_items(self, ctx):
+        """items() the caller may read: those about entities it has
+        System.Read on, as vCenter shows a user's collectors."""
+        items = self.items()
+        readable = read_filter(ctx)
+        if readable is None:
+            return items
+        about = self.about
+        return [(key, item) for key, item in items if readable(about(item))]
+
+    def read(self, name, ctx):
+        if name == 'latestPage':
+            return self.latest_page(ctx)
+        return super().read(name, ctx)
+
+    def latest_page(self, ctx):
         if self.page_size <= 0:
             return []
         out = []
-        for _, item in reversed(self.items()):
+        for _, item in reversed(self.readable_items(ctx)):
             out.append(self.present(item))
             if len(out) >= self.page_size:
                 break
         return out
 
-    def _read_next(self, count):
+    def _read_next(self, ctx, count):
         count = _read_count(count)
         out = []
-        for key, item in self.items():
+        for key, item in self.readable_items(ctx):
             if key >= self.position:
                 out.append(self.present(item))
                 self.position = key + 1
@@ -301,10 +332,10 @@ class HistoryCollector(ManagedObject):
                     break
         return out
 
-    def _read_previous(self, count):
+    def _read_previous(self, ctx, count):
         count = _read_count(count)
         out = []
-        for key, item in reversed(self.items()):
+        for key, item in reversed(self.readable_items(ctx)):
             if key < self.position:
                 out.append(self.present(item))
                 self.position = key
@@ -320,7 +351,7 @@ class HistoryCollector(ManagedObject):
         self.changed('latestPage')
 
     def ResetCollector(self, ctx):
-        items = self.items()
+        items = self.readable_items(ctx)
         page = min(self.page_size, len(items))
         if page:
             self.position = items[len(items) - page][0]
@@ -350,6 +381,16 @@ def _drops_result(results, info):
     return not listed if results.filterIn else listed
 
 
+def task_presented(info, info_filter):
+    """A TaskInfo as a TaskInfoFilterSpec shows it (its result left out
+    when the spec drops it)."""
+    results = info_filter.filterTaskResults if info_filter is not None else None
+    if results is not None and info.result is not None and _drops_result(results, info):
+        info = copy.copy(info)
+        info.result = None
+    return info
+
+
 class TaskHistoryCollector(HistoryCollector):
     type_name = 'TaskHistoryCollector'
     held_as = 'task collector'
@@ -365,17 +406,16 @@ class TaskHistoryCollector(HistoryCollector):
         return [(serial, info) for serial, info in self.manager.tasks() if matches(info)]
 
     def present(self, info):
-        results = self.info_filter.filterTaskResults if self.info_filter is not None else None
-        if results is not None and info.result is not None and _drops_result(results, info):
-            info = copy.copy(info)
-            info.result = None
-        return info
+        return task_presented(info, self.info_filter)
+
+    def about(self, info):
+        return info.entity
 
     def ReadNextTasks(self, ctx, maxCount):
-        return self._read_next(maxCount)
+        return self._read_next(ctx, maxCount)
 
     def ReadPreviousTasks(self, ctx, maxCount):
-        return self._read_previous(maxCount)
+        return self._read_previous(ctx, maxCount)
 
 
 class EventHistoryCollector(HistoryCollector):
@@ -411,8 +451,11 @@ class EventHistoryCollector(HistoryCollector):
     def present(self, event):
         return self.matcher.present(event)
 
+    def about(self, event):
+        return event_about(event)
+
     def ReadNextEvents(self, ctx, maxCount):
-        return self._read_next(maxCount)
+        return self._read_next(ctx, maxCount)
 
     def ReadPreviousEvents(self, ctx, maxCount):
-        return self._read_previous(maxCount)
+        return self._read_previous(ctx, maxCount)

@@ -26,7 +26,9 @@ import copy
 from vimsim.managed.manager import Manager, element, manager_type, words
 from vimsim.managed.monitoring.bounded_log import BoundedLog, approximate_size
 from vimsim.managed.monitoring.event_manager import event_manager
-from vimsim.managed.monitoring.history_collector import TaskHistoryCollector, check_entity_filter
+from vimsim.managed.monitoring.history_collector import (TaskHistoryCollector, TaskMatcher,
+                                                         check_entity_filter, read_filter,
+                                                         task_presented)
 from vimsim.managed.monitoring.task import QUEUED, Task, esx_task_id, now
 from vimsim.managed.vmodl_names import method_key, vmodl_method, vmodl_type
 from vimsim.soap.fault import InvalidArgument, fault
@@ -144,6 +146,16 @@ class TaskManager(Manager):
         self._sweep = None                        # the DelayedCall of the next expiry
         self._serial = 0
         server.task_manager = self
+
+    def read(self, name, ctx):
+        """`recentTask` lists only the tasks the caller may read the entity of."""
+        if name == 'recentTask':
+            readable = read_filter(ctx)
+            if readable is not None:
+                get = self.server.objects.get
+                return [ref for ref in self.recentTask
+                        if get(ref) is not None and readable(get(ref).info.entity)]
+        return super().read(name, ctx)
 
     # -- model ---------------------------------------------------------------------
     def event_manager(self):
@@ -325,6 +337,40 @@ class TaskManager(Manager):
 
     def CreateCollectorWithInfoFilterForTasks(self, ctx, filter, infoFilter=None):
         return self._collector(ctx, filter, infoFilter)
+
+    def ReadNextTasksByViewSpec(self, ctx, viewSpec, filterSpec, infoFilterSpec=None):
+        """A page of the task history matching `filterSpec`, newest first:
+        `count` tasks older than `startId` (the newest when it is empty),
+        or, for a negative count, that many newer than it ("task-0": the
+        oldest tasks)."""
+        if self.server.esx:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        if viewSpec._type.name != 'TaskManagerViewByStartId':
+            raise InvalidArgument('viewSpec')
+        check_entity_filter(self.server, filterSpec.entity)
+        count, start = viewSpec.count, viewSpec.startId
+        if start:
+            prefix, _, number = start.rpartition('-')
+            if prefix != 'task' or not number.isdigit():
+                raise InvalidArgument('viewSpec.startId')
+            pivot = int(number)
+        elif count > 0:
+            pivot = None
+        else:
+            return []
+        matches = TaskMatcher(self.server, filterSpec).matches
+        readable = read_filter(ctx)
+        page = []
+        infos = (info for _, info in (reversed(self.history) if count > 0 else self.history))
+        for info in infos:
+            order = int(info.key.rpartition('-')[2])
+            if pivot is not None and (order >= pivot if count > 0 else order <= pivot):
+                continue
+            if matches(info) and (readable is None or readable(info.entity)):
+                page.append(task_presented(info, infoFilterSpec))
+                if len(page) >= abs(count):
+                    break
+        return page if count > 0 else page[::-1]
 
     def _collector(self, ctx, spec, info_filter=None):
         if self.server.esx:

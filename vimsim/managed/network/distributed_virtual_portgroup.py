@@ -9,6 +9,7 @@ VLAN trunk 0-4094), its policy and the previous configuration
 """
 import copy
 
+from vimsim.managed.admin.ip_pool_manager import pool_fields
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.network.dv_port import (connect, connection_cookie, held_port, port_in_use,
                                             release_port)
@@ -146,7 +147,7 @@ class DistributedVirtualPortgroup(Network):
     @property
     def summary(self):
         return self.T.NetworkSummary(network=self.ref, name=self.name, accessible=True,
-                                     ipPoolName='')
+                                     **pool_fields(self))
 
     @property
     def config(self):

@@ -17,6 +17,7 @@ options give the same ids.
 """
 import uuid as uuid_module
 
+from vimsim.managed.admin.ip_pool_manager import pool_fields
 from vimsim.managed.entity import ManagedEntity, data_types, refs
 
 # NSX: ids derived from names; the default overlay transport zone of NSX 4
@@ -59,7 +60,7 @@ class Network(ManagedEntity):
     @property
     def summary(self):
         return self.T.NetworkSummary(network=self.ref, name=self.name, accessible=True,
-                                     ipPoolName='')
+                                     **pool_fields(self))
 
     def nic_backing(self, vm):
         """The backing of a VM NIC on this network."""
@@ -84,7 +85,7 @@ class OpaqueNetwork(Network):
     @property
     def summary(self):
         return self.T.OpaqueNetworkSummary(
-            network=self.ref, name=self.name, accessible=True, ipPoolName='',
+            network=self.ref, name=self.name, accessible=True, **pool_fields(self),
             opaqueNetworkId=self.opaque_id, opaqueNetworkType=self.opaque_type)
 
     @property

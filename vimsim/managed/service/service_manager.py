@@ -10,3 +10,9 @@ class ServiceManager(Manager):
     def __init__(self, server, type_name, moid):
         super().__init__(server, type_name, moid)
         self.service = []
+
+    def QueryServiceList(self, ctx, serviceName=None, location=()):
+        """The services of that name (any, unset) found at every location given."""
+        return [info for info in self.service
+                if (serviceName is None or info.serviceName == serviceName)
+                and all(place in info.location for place in location)]

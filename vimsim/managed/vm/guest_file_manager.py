@@ -15,12 +15,16 @@ TRANSFER_LIFETIME = 600   # s a transfer URL stays good for its one use
 
 class Transfer:
     """A granted file transfer: into the guest (`size` bytes, `attributes`,
-    `overwrite`) or out of it (`size` None)."""
-    __slots__ = ('id', 'token', 'vm', 'path', 'size', 'attributes', 'overwrite', 'expires')
+    `overwrite`) or out of it (`size` None), for `user` (whose privileges
+    the transfer needs when it happens too)."""
+    __slots__ = ('id', 'token', 'user', 'vm', 'path', 'size', 'attributes', 'overwrite',
+                 'expires')
 
-    def __init__(self, id_, token, vm, path, size=None, attributes=None, overwrite=False):
+    def __init__(self, id_, token, user, vm, path, size=None, attributes=None,
+                 overwrite=False):
         self.id = id_
         self.token = token
+        self.user = user
         self.vm = vm
         self.path = path
         self.size = size
@@ -218,7 +222,7 @@ class GuestFileManager(Manager):
         node = guest.files.node(guestFilePath, 'guestFilePath')
         if node.is_dir:
             raise not_a_file(guestFilePath)
-        transfer = self._grant(guest, guestFilePath)
+        transfer = self._grant(ctx, guest, guestFilePath)
         return self.T.FileTransferInformation(
             attributes=attributes_of(self.T, guest, node), size=node.size,
             url=self._url(ctx, transfer))
@@ -230,7 +234,7 @@ class GuestFileManager(Manager):
             raise InvalidArgument('fileSize')
         check_attributes(self.T, guest, fileAttributes)
         file_target(guest, guestFilePath, 'guestFilePath', overwrite)
-        transfer = self._grant(guest, guestFilePath, fileSize, fileAttributes, overwrite)
+        transfer = self._grant(ctx, guest, guestFilePath, fileSize, fileAttributes, overwrite)
         return self._url(ctx, transfer)
 
     # -- helpers -----------------------------------------------------------------------
@@ -256,13 +260,13 @@ class GuestFileManager(Manager):
         fs.add(parent, Node(name, directory))
         return fs.display(fs.parts(path, 'directoryPath') + [name])
 
-    def _grant(self, guest, path, size=None, attributes=None, overwrite=False):
+    def _grant(self, ctx, guest, path, size=None, attributes=None, overwrite=False):
         transfers = self.guests.transfers
         now = clock.seconds()
         for key in [key for key, granted in transfers.items() if granted.expires < now]:
             del transfers[key]
-        transfer = Transfer(self.guests.new_token()[:12], self.guests.new_token(), guest.vm,
-                            path, size, attributes, overwrite)
+        transfer = Transfer(self.guests.new_token()[:12], self.guests.new_token(),
+                            ctx.session.user, guest.vm, path, size, attributes, overwrite)
         transfers[transfer.id] = transfer
         return transfer
 
