@@ -121,8 +121,9 @@ def make_app(simulator):
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
     schemas filtered to ``simulator.api_version``), /about, /debug/vars,
     /folder (datastore files), /guestFile (guest file transfers), the vAPI
-    services under /api and /rest, the control surface (/vimsim/control/),
+    services under /api and /rest, PBM at /pbm/sdk, the control surface (/vimsim/control/),
     404 otherwise."""
+    from vimsim.pbm.endpoint import PbmApi
     from vimsim.rest.protocol import RestApi
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
@@ -140,7 +141,7 @@ def make_app(simulator):
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
                           GuestFile(simulator).handle, RestApi(simulator).handle,
-                          ControlApi(simulator).handle],
+                          PbmApi(simulator).handle, ControlApi(simulator).handle],
                    body_sink=folder.body_sink)
 
 

@@ -30,6 +30,7 @@ from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAG
 from vimsim.managed.service.session_manager import SessionManager
 from vimsim.managed.service.updates import ChangeHub
 from vimsim.managed.service.view import ViewManager
+from vimsim.pbm.policies import StoragePolicies
 from vimsim.rest.tagging_model import Tagging
 from vimsim.server.endpoint import SoapEndpoint
 from vimsim.state.persistence import Persistence
@@ -112,6 +113,7 @@ class Simulator:
         self.changes = ChangeHub()
         self.objects = Registry(self.changes)
         self.tagging = Tagging(self)    # the vAPI tagging service's categories, tags, attachments
+        self.storage_policies = StoragePolicies(self)   # PBM's profiles (vimsim/pbm)
         self._uuid_counter = 0
         self._esx_vm_counter = 0
         self.service_instance = self._build_service()
