@@ -121,10 +121,12 @@ def make_app(simulator):
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
     schemas filtered to ``simulator.api_version``), /about, /debug/vars,
     /folder (datastore files), /guestFile (guest file transfers), the vAPI
-    services under /api and /rest, PBM at /pbm/sdk, the control surface (/vimsim/control/),
+    services under /api and /rest, PBM at /pbm/sdk, the STS at /sts/STSService,
+    the control surface (/vimsim/control/),
     404 otherwise."""
     from vimsim.pbm.endpoint import PbmApi
     from vimsim.rest.protocol import RestApi
+    from vimsim.sts.service import StsService
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
     from vimsim.server.control import ControlApi
@@ -141,7 +143,8 @@ def make_app(simulator):
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
                           GuestFile(simulator).handle, RestApi(simulator).handle,
-                          PbmApi(simulator).handle, ControlApi(simulator).handle],
+                          PbmApi(simulator).handle, StsService(simulator).handle,
+                          ControlApi(simulator).handle],
                    body_sink=folder.body_sink)
 
 

@@ -34,6 +34,7 @@ from vimsim.pbm.policies import StoragePolicies
 from vimsim.rest.tagging_model import Tagging
 from vimsim.server.endpoint import SoapEndpoint
 from vimsim.state.persistence import Persistence
+from vimsim.sts.tokens import TokenService
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class Simulator:
         self.requests = collections.Counter()   # SOAP calls answered, by method (/debug/vars)
         self.resets = 0
         self.secure_cookies = secure_cookies(os.environ)
+        self.token_service = TokenService(self)   # the STS's tokens outlive a reset (vimsim/sts)
         self._frame = frozenset(vars(self)) | {'_frame'}
         with self.persistence.genesis() if self.persistence else contextlib.nullcontext():
             self._build_model()
