@@ -5,8 +5,11 @@ policies assigned to a VM and its disks by ReconfigVM_Task, compliance."""
 import ssl
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 
 import pytest
+from lxml import etree
 from pyVim.task import WaitForTask
 from pyVmomi import SoapStubAdapter, VmomiSupport, pbm, vim, vmodl
 
@@ -82,9 +85,10 @@ def _rules(*capabilities, name='Rule-set 1'):
 
 
 def _create(content, name, constraints, category='REQUIREMENT'):
-    return content.profileManager.PbmCreate(createSpec=pbm.profile.CapabilityBasedProfileCreateSpec(
+    spec = pbm.profile.CapabilityBasedProfileCreateSpec(
         name=name, description='made by a test', category=category, resourceType=STORAGE,
-        constraints=constraints))
+        constraints=constraints)
+    return content.profileManager.PbmCreate(createSpec=spec)
 
 
 def _vm_ref(vm):
@@ -320,3 +324,43 @@ def test_schema_loads_on_first_use():
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.split() == ['1']
+
+
+JUNK = [  # (operation element, the fault's xsi:type)
+    ('<PbmQueryProfile xmlns="urn:pbm"><_this type="PbmProfileProfileManager">ProfileManager'
+     '</_this></PbmQueryProfile>', 'vim25:InvalidRequest'),
+    ('<PbmQueryProfile xmlns="urn:pbm"><_this type="VirtualMachine">vm-1</_this><resourceType>'
+     '<resourceType>STORAGE</resourceType></resourceType></PbmQueryProfile>', 'vim25:InvalidType'),
+    ('<PbmCheckCompliance xmlns="urn:pbm"><_this type="PbmProfileProfileManager">ProfileManager'
+     '</_this><entities><objectType>virtualMachine</objectType><key>vm-1</key></entities>'
+     '</PbmCheckCompliance>', 'vim25:MethodNotFound'),
+    ('<PbmCheckCompliance xmlns="urn:pbm"><_this type="PbmComplianceManager">complianceManager'
+     '</_this><entities><objectType>host</objectType><key>x</key></entities>'
+     '</PbmCheckCompliance>', 'vim25:InvalidArgument'),
+    ('<PbmQueryAssociatedProfile xmlns="urn:pbm"><_this type="PbmProfileProfileManager">'
+     'ProfileManager</_this><entity><objectType>virtualDiskId</objectType><key>:</key></entity>'
+     '</PbmQueryAssociatedProfile>', 'PbmFaultNotFound'),
+    ('<PbmFetchVendorInfo xmlns="urn:pbm"><_this type="PbmProfileProfileManager">'
+     'ProfileManager</_this></PbmFetchVendorInfo>', 'vim25:NotImplemented'),
+]
+
+
+def test_requests_pbm_cannot_take_answer_faults(sim, si):
+    """Raw SOAP: a missing parameter, a reference of another API's type, a
+    method of another manager, an unknown kind of object or key, a method
+    vimsim lacks, malformed XML: each a fault of PBM's schema (validated),
+    never an internal error."""
+    cookie = si._stub.cookie.split('"')[1]
+    envelope = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+                '<soapenv:Header><vcSessionCookie>%s</vcSessionCookie></soapenv:Header>'
+                '<soapenv:Body>%s</soapenv:Body></soapenv:Envelope>')
+    for body, expected in JUNK + [(None, 'vim25:InvalidRequest')]:
+        data = b'<<<' if body is None else (envelope % (cookie, body)).encode()
+        request = urllib.request.Request(
+            'https://%s:%d/pbm/sdk' % (sim.host, sim.port), data=data, method='POST',
+            headers={'SOAPAction': 'urn:pbm/9.1.1.0', 'Content-Type': 'text/xml'})
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(request, context=ssl._create_unverified_context())
+        assert raised.value.code == 500
+        detail = etree.fromstring(raised.value.read()).find('.//detail')[0]
+        assert detail.get('{http://www.w3.org/2001/XMLSchema-instance}type') == expected, body

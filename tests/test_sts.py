@@ -166,8 +166,10 @@ def _post(sim, body):
 
 
 RENEW = '''<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"><S:Header>
-<wsse:Security xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"/>
-</S:Header><S:Body><wst:RequestSecurityToken xmlns:wst="http://docs.oasis-open.org/ws-sx/ws-trust/200512">
+<wsse:Security xmlns:wsse=
+ "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"/>
+</S:Header><S:Body><wst:RequestSecurityToken
+ xmlns:wst="http://docs.oasis-open.org/ws-sx/ws-trust/200512">
 <wst:TokenType>urn:oasis:names:tc:SAML:2.0:assertion</wst:TokenType>
 <wst:RequestType>http://docs.oasis-open.org/ws-sx/ws-trust/200512/Renew</wst:RequestType>
 <wst:RenewTarget>%s</wst:RenewTarget></wst:RequestSecurityToken></S:Body></S:Envelope>'''

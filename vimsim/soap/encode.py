@@ -291,7 +291,8 @@ class Encoder:
                     return
         if isinstance(value, (list, tuple)):
             item_type = self._array_item_type(value, declared)
-            out.append('<%s xsi:type="%s">' % (tag, self._xsi['ArrayOf' + _capitalized(item_type)]))
+            array_type = self._xsi['ArrayOf' + _capitalized(item_type)]
+            out.append('<%s xsi:type="%s">' % (tag, array_type))
             for item in value:
                 self.single(out, item_type, item, item_type)
             out.append('</%s>' % tag)
