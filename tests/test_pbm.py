@@ -364,3 +364,13 @@ def test_requests_pbm_cannot_take_answer_faults(sim, si):
         assert raised.value.code == 500
         detail = etree.fromstring(raised.value.read()).find('.//detail')[0]
         assert detail.get('{http://www.w3.org/2001/XMLSchema-instance}type') == expected, body
+
+
+def test_an_esx_host_has_no_pbm_or_sts(esx):
+    """ESXi serves neither PBM nor the STS: 404, as for any unknown path."""
+    for path in ('/pbm/sdk', '/sts/STSService'):
+        request = urllib.request.Request('http://%s:%d%s' % (esx.host, esx.port, path),
+                                         data=b'<x/>', method='POST')
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(request)
+        assert raised.value.code == 404

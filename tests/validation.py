@@ -76,6 +76,8 @@ class ResponseValidator:
         validating_app.body_sink = getattr(app, 'body_sink', None)
 
         def check(response, endpoint):
+            if response.status == 404:   # no such endpoint here (PBM on ESX)
+                return response
             if endpoint not in schemas:
                 schemas[endpoint] = compile_served_schema(app, *ENDPOINTS[endpoint][1:])
             if response.streamed:      # validated whole once its last piece passed

@@ -92,13 +92,17 @@ class PbmEndpoint(SoapEndpoint):
 
 class PbmApi:
     """The HTTP side of /pbm/sdk: SOAP POSTs to the model's PBM endpoint
-    (made on the first one, and again after a reset), GETs of the WSDL."""
+    (made on the first one, and again after a reset), GETs of the WSDL. A
+    vCenter's only: an ESXi host has no PBM (404), and neither has a
+    recorded inventory here (its objects are recorded values, not VMs)."""
 
     def __init__(self, simulator):
         self.simulator = simulator
         self.directory = os.path.join(simulator.wsdl_dir, schema_module.PBM.subdir)
 
     def handle(self, request):
+        if self.simulator.esx or self.simulator.recording is not None:
+            return None
         path = request.path
         if request.method == 'POST' and path in PATHS:
             simulator = self.simulator

@@ -50,7 +50,8 @@ class StsService:
         self.simulator = simulator
 
     def handle(self, request):
-        if request.method != 'POST' or request.path not in PATHS:
+        """A vCenter's SSO only: an ESXi host has no STS (404)."""
+        if request.method != 'POST' or request.path not in PATHS or self.simulator.esx:
             return None
         try:
             body = self.answer(request.body)

@@ -81,7 +81,8 @@ class TokenService:
     @property
     def audience(self):
         """Whom its tokens are for: this vCenter."""
-        return 'urn:vimsim:vcenter:%s' % self.server.service_instance.content.about.instanceUuid
+        about = self.server.service_instance.content.about
+        return 'urn:vimsim:vcenter:%s' % (about.instanceUuid if about is not None else '')
 
     @property
     def issuer(self):
