@@ -10,6 +10,7 @@ import urllib.request
 
 import pytest
 from lxml import etree
+from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import SoapStubAdapter, VmomiSupport, pbm, vim, vmodl
 
@@ -374,3 +375,35 @@ def test_an_esx_host_has_no_pbm_or_sts(esx):
         with pytest.raises(urllib.error.HTTPError) as raised:
             urllib.request.urlopen(request)
         assert raised.value.code == 404
+
+
+def test_zeep_loads_the_pbm_wsdl(vc_http):
+    """A WSDL-driven client (zeep) reads /pbm/sdk/pbmService.wsdl and calls
+    PBM with it, in the session of a vim25 cookie."""
+    zeep = pytest.importorskip('zeep')
+    import requests
+    from zeep.transports import Transport
+    si = vc_http.connect()
+    http = requests.Session()
+    http.trust_env = False
+    http.cookies.set('vmware_soap_session', si._stub.cookie.split('"')[1])
+    try:
+        _zeep_calls(zeep, Transport, http, vc_http)
+    finally:
+        Disconnect(si)
+
+
+def _zeep_calls(zeep, Transport, http, vc_http):
+    base = 'http://%s:%d' % (vc_http.host, vc_http.port)
+    client = zeep.Client(base + '/pbm/sdk/pbmService.wsdl', transport=Transport(session=http))
+    port = client.wsdl.services['PbmService'].ports['PbmPort']
+    service = zeep.proxy.ServiceProxy(client, port.binding, address=base + '/pbm/sdk')
+    reference = client.get_type('{urn:vim25}ManagedObjectReference')
+    content = service.PbmRetrieveServiceContent(
+        _this=reference('ServiceInstance', type='PbmServiceInstance'))
+    assert content.aboutInfo.name == 'PBM'
+    ids = service.PbmQueryProfile(_this=content.profileManager, resourceType=client.get_type(
+        '{urn:pbm}PbmProfileResourceType')(resourceType='STORAGE'))
+    names = [p.name for p in service.PbmRetrieveContent(_this=content.profileManager,
+                                                         profileIds=ids)]
+    assert 'vSAN Default Storage Policy' in names
