@@ -37,8 +37,8 @@ def pbm_content(sim, cookie):
     """PbmServiceInstanceContent over a stub sending `cookie` as the
     vcSessionCookie header (pyVmomi's request context, as its samples do)."""
     VmomiSupport.GetRequestContext()['vcSessionCookie'] = cookie
-    stub = SoapStubAdapter(host=sim.host, port=sim.port, version='pbm.version.version11',
-                           path='/pbm/sdk', poolSize=0,
+    stub = SoapStubAdapter(host=sim.host, port=sim.port if sim.tls else -sim.port,
+                           version='pbm.version.version11', path='/pbm/sdk', poolSize=0,
                            sslContext=ssl._create_unverified_context())
     return pbm.ServiceInstance('ServiceInstance', stub).RetrieveContent()
 
@@ -407,3 +407,41 @@ def _zeep_calls(zeep, Transport, http, vc_http):
     names = [p.name for p in service.PbmRetrieveContent(_this=content.profileManager,
                                                          profileIds=ids)]
     assert 'vSAN Default Storage Policy' in names
+
+
+def test_policies_survive_a_restart_with_state(validator, tmp_path):
+    """With -state, profiles made through PBM, their association set by
+    ReconfigVM_Task and the compliance last checked are there after a
+    restart, with the same ids."""
+    from tests.test_state import _start, _stop
+    first = _start(validator, tmp_path)
+    si = first.connect()
+    content = pbm_content(first, si._stub.cookie.split('"')[1])
+    try:
+        rule = pbm.capability.CapabilityInstance(
+            id=pbm.capability.CapabilityMetadata.UniqueId(
+                namespace='com.vmware.storage.volumeallocation', id='VolumeAllocationType'),
+            constraint=[pbm.capability.ConstraintInstance(propertyInstance=[
+                pbm.capability.PropertyInstance(id='VolumeAllocationType',
+                                                value='Conserve space when possible')])])
+        made = _create(content, 'thin', _rules(rule))
+        vm = _vm(si)
+        _assign(vm, made.uniqueId)
+        (checked,) = content.complianceManager.PbmCheckCompliance(entities=[_vm_ref(vm)])
+    finally:
+        VmomiSupport.GetRequestContext().pop('vcSessionCookie', None)
+    _stop(first)
+    second = _start(validator, tmp_path)
+    si = second.connect()
+    content = pbm_content(second, si._stub.cookie.split('"')[1])
+    try:
+        (profile,) = content.profileManager.PbmRetrieveContent(profileIds=[made])
+        assert profile.name == 'thin'
+        assert [p.uniqueId for p in content.profileManager.PbmQueryAssociatedProfile(
+            entity=_vm_ref(_vm(si)))] == [made.uniqueId]
+        (fetched,) = content.complianceManager.PbmFetchComplianceResult(entities=[_vm_ref(vm)])
+        assert (fetched.complianceStatus, fetched.checkTime) == \
+            (checked.complianceStatus, checked.checkTime)
+    finally:
+        VmomiSupport.GetRequestContext().pop('vcSessionCookie', None)
+        _stop(second)

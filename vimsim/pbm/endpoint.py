@@ -8,14 +8,17 @@ session's user needs the method's privilege (StorageProfile.View or
 .Update) on the root folder. Faults the shared machinery raises in vim25's
 types go out as PBM's own type of the same name (vmodl's core faults), a
 NotAuthenticated as SecurityError, a NoPermission as PbmFaultNoPermission.
-With -state, PBM calls are not journaled (see docs/DESIGN.md).
+With -state, calls that may change what PBM keeps are journaled (`pbm`
+records, vimsim/state) and replayed at the next start (`replay`).
 """
 import os
+import re
 
 from lxml import etree
 
 from vimsim import schema as schema_module
 from vimsim.managed.admin.permissions import access_of
+from vimsim.managed.base import Context
 from vimsim.managed.service.property_collector import ANONYMOUS
 from vimsim.pbm.service import (PbmCapabilityMetadataManager, PbmComplianceManager,
                                 PbmPlacementSolver, PbmProfileProfileManager,
@@ -26,13 +29,13 @@ from vimsim.server.http import HttpResponse
 
 PATHS = ('/pbm/sdk', '/pbm')
 DOCUMENTS = '/pbm/sdk/'
+READS = re.compile('Pbm(Query|Retrieve|Fetch|CheckCompatibility|CheckRequirements)')
 # vim25 faults of the shared machinery that PBM's schema has no type of
 STAND_INS = {'NotAuthenticated': 'SecurityError', 'NoPermission': 'PbmFaultNoPermission'}
 
 
 class PbmEndpoint(SoapEndpoint):
     """POST /pbm/sdk of one simulator's model."""
-    journaled = False
 
     def __init__(self, server):
         schema = schema_module.load_api('pbm')
@@ -73,6 +76,20 @@ class PbmEndpoint(SoapEndpoint):
                 missingPrivileges=[T['PbmFaultNoPermissionEntityPrivileges'].cls(
                     profileId=None, privilegeIds=[privilege])])
 
+    def journaled(self, obj, operation, method):
+        """With -state, a call that may change what is kept (profiles, the
+        compliance last checked) is journaled as a `pbm` record; reads by
+        PBM's naming (PbmQuery*, PbmRetrieve*, PbmFetch*) and the placement
+        checks are not."""
+        if READS.match(operation.name):
+            return method
+        persistence = self.server.persistence
+
+        def journaled_call(ctx, **args):
+            return persistence.run_journaled(ctx, lambda: method(ctx, **args), 'pbm',
+                                             ctx.request.body, self.schema)
+        return journaled_call
+
     def own_fault(self, error):
         """A vim25 fault as PBM's type of the same name, with its plain fields."""
         own_types = self.schema.types
@@ -105,11 +122,10 @@ class PbmApi:
             return None
         path = request.path
         if request.method == 'POST' and path in PATHS:
-            simulator = self.simulator
-            endpoint = getattr(simulator, 'pbm_endpoint', None)
-            if endpoint is None:
-                endpoint = simulator.pbm_endpoint = PbmEndpoint(simulator)
-            return endpoint.handle(request)
+            response = endpoint_of(self.simulator).handle(request)
+            if self.simulator.persistence is not None:   # answered once durable
+                return self.simulator.persistence.acknowledge(response)
+            return response
         if request.method in ('GET', 'HEAD') and path.startswith(DOCUMENTS):
             name = path[len(DOCUMENTS):]
             if name in schema_module.PBM.all_files + ('pbmService.wsdl',) and \
@@ -118,3 +134,22 @@ class PbmApi:
                     return HttpResponse(200, document.read(),
                                         content_type='text/xml; charset=utf-8')
         return None
+
+
+def endpoint_of(simulator):
+    """The PBM endpoint of the simulator's model (made on first use)."""
+    endpoint = getattr(simulator, 'pbm_endpoint', None)
+    if endpoint is None:
+        endpoint = simulator.pbm_endpoint = PbmEndpoint(simulator)
+    return endpoint
+
+
+def replay(simulator, session, version_name, body):
+    """Run a journaled PBM call again (vimsim/state), in `session`."""
+    endpoint = endpoint_of(simulator)
+    version = endpoint.schema.version(version_name)
+    call = endpoint.decoder(version).decode(body)
+    ctx = Context(simulator, session, version)
+    target = endpoint.objects.get(call.this)
+    _, method, args = endpoint.bind(ctx, target, call)
+    method(ctx, **args)

@@ -177,7 +177,7 @@ class PbmProfileProfileManager(PbmObject):
             raise self.fault('PbmDuplicateName', 'A profile with the name %s already exists.'
                              % spec.name, name=spec.name)
         self._check_rules(spec.constraints, 'createSpec.constraints')
-        profile = self.policies.add(str(uuid.UUID(int=uuid.uuid4().int)), spec.name,
+        profile = self.policies.add(self.server.new_uuid(), spec.name,
                                     spec.description or '', spec.constraints,
                                     ctx.session.info.userName, category=category)
         return profile.profileId

@@ -66,8 +66,8 @@ class SoapEndpoint:
     """Serves POST /sdk for one Simulator. Another API's endpoint (PBM's)
     is a subclass with its `schema` and `objects`, serving that API's newest
     version; it says how its calls are authenticated (`session_of`) and
-    authorized (`authorize`) and turns the faults it meets into its own
-    (`own_fault`)."""
+    authorized (`authorize`) and journaled (`journaled`) and turns the faults
+    it meets into its own (`own_fault`)."""
 
     def __init__(self, server, schema=None, objects=None):
         self.server = server
@@ -190,8 +190,8 @@ class SoapEndpoint:
         if call.name == FETCH:
             return self._delayed(call.name, self._fetch, ctx, obj, call.args['prop'])
         operation, method, args = self.bind(ctx, obj, call)
-        if self.server.persistence is not None and self.journaled:   # -state: journal what changes (vimsim/state)
-            method = self.server.persistence.journaled(obj, operation, method)
+        if self.server.persistence is not None:   # -state: journal what changes (vimsim/state)
+            method = self.journaled(obj, operation, method)
         return self._delayed(call.name, method, ctx, **args)
 
     def bind(self, ctx, obj, call):
@@ -215,7 +215,10 @@ class SoapEndpoint:
         return operation, method, args
 
     authorize = staticmethod(authorize)   # NoPermission unless the caller may
-    journaled = True   # with -state, calls that change the model are journaled
+
+    def journaled(self, obj, operation, method):
+        """The handler, journaled when the call may change what is kept."""
+        return self.server.persistence.journaled(obj, operation, method)
 
     def _delayed(self, method_name, function, /, *args, **kwargs):
         """Call a handler now, or after vcsim's -delay / -method-delay (with
