@@ -109,7 +109,7 @@ class PbmObject:
         if place == HOME:
             return vm.datastore_object
         disk = next(d for d in vm.disks() if d.key == place)
-        return self.server.objects.get(disk.backing.datastore)
+        return self.server.objects.get(getattr(disk.backing, 'datastore', None))
 
     def __repr__(self):
         return '<%s %s>' % (self.type_name, self.ref.value)

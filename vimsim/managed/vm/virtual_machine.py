@@ -2109,7 +2109,7 @@ class _ConfigPlan:
             raise _invalid_spec(index, 'profile')
         self.profiles[disk.key] = chosen_profile(
             self.vm, change.profile, 'deviceChange[%d].profile' % index,
-            self.vm.server.objects.get(disk.backing.datastore))
+            self.vm.server.objects.get(getattr(disk.backing, 'datastore', None)))
 
     def _find(self, key):
         key = self.keymap.get(key, key)
