@@ -191,6 +191,26 @@ def test_renew_issues_a_renewable_token_again(sim):
                                                           ssl_context=_context())
     status, answer = _post(sim, RENEW % fixed)
     assert status == 500 and answer.findtext('.//faultcode') == 'wst:InvalidRequest'
+    assert _issue_for(sim, '2020-01-01T00:00:00Z', '9999-12-31T23:59:59Z') == \
+        'wst:InvalidTimeRange'   # capped at 30 days from its start: long over
     for junk in ('not xml', '<a/>', RENEW % '<x/>'):
         status, answer = _post(sim, junk)
         assert status == 500 and answer.findtext('.//faultcode') == 'wst:InvalidRequest'
+
+
+ISSUE = '''<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"
+ xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd">
+<S:Header><wsse:Security xmlns:wsse=
+ "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd">
+<wsse:UsernameToken><wsse:Username>%s</wsse:Username><wsse:Password>%s</wsse:Password>
+</wsse:UsernameToken></wsse:Security></S:Header><S:Body><wst:RequestSecurityToken
+ xmlns:wst="http://docs.oasis-open.org/ws-sx/ws-trust/200512">
+<wst:RequestType>http://docs.oasis-open.org/ws-sx/ws-trust/200512/Issue</wst:RequestType>
+<wst:Lifetime><wsu:Created>%s</wsu:Created><wsu:Expires>%s</wsu:Expires></wst:Lifetime>
+</wst:RequestSecurityToken></S:Body></S:Envelope>'''
+
+
+def _issue_for(sim, created, expires):
+    """The fault code of an Issue asking for that lifetime (None: issued)."""
+    status, answer = _post(sim, ISSUE % (USER, PASSWORD, created, expires))
+    return None if status == 200 else answer.findtext('.//faultcode')

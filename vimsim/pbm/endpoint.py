@@ -118,9 +118,10 @@ class PbmApi:
         self.directory = os.path.join(simulator.wsdl_dir, schema_module.PBM.subdir)
 
     def handle(self, request):
-        if self.simulator.esx or self.simulator.recording is not None:
-            return None
         path = request.path
+        if not path.startswith(PATHS[1]) or self.simulator.esx \
+                or self.simulator.recording is not None:
+            return None
         if request.method == 'POST' and path in PATHS:
             response = endpoint_of(self.simulator).handle(request)
             if self.simulator.persistence is not None:   # answered once durable

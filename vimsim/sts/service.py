@@ -184,9 +184,11 @@ def _lifetime(rst):
         return now, now + DEFAULT_LIFETIME
     created = parse_time(lifetime.findtext('{%s}Created' % WSU)) or now
     expires = parse_time(lifetime.findtext('{%s}Expires' % WSU))
+    if expires is not None:
+        expires = min(expires, created + MAX_LIFETIME)
     if expires is None or expires <= created or expires <= now:
         raise StsFault('wst:InvalidTimeRange', 'The requested lifetime is not valid')
-    return created, min(expires, created + MAX_LIFETIME)
+    return created, expires
 
 
 def _response(rst, assertion):
