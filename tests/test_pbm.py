@@ -79,6 +79,15 @@ def _tag_rule(category, *names, operator=None):
                 value=pbm.capability.types.DiscreteSet(values=list(names)))])])
 
 
+def _vmfs_rule(allocation):
+    """A VMFS space-allocation rule."""
+    return pbm.capability.CapabilityInstance(
+        id=pbm.capability.CapabilityMetadata.UniqueId(
+            namespace='com.vmware.storage.volumeallocation', id='VolumeAllocationType'),
+        constraint=[pbm.capability.ConstraintInstance(propertyInstance=[
+            pbm.capability.PropertyInstance(id='VolumeAllocationType', value=allocation)])])
+
+
 def _rules(*capabilities, name='Rule-set 1'):
     return pbm.profile.SubProfileCapabilityConstraints(subProfiles=[
         pbm.profile.SubProfileCapabilityConstraints.SubProfile(
@@ -251,13 +260,8 @@ def test_profile_rules_and_lifecycle(sim, si, content):
 def test_vmfs_rule_follows_disk_provisioning(si, content):
     """A VMFS space-allocation rule: every VMFS datastore is compatible, a
     disk complies only with the provisioning the rule asks for."""
-    rule = pbm.capability.CapabilityInstance(
-        id=pbm.capability.CapabilityMetadata.UniqueId(
-            namespace='com.vmware.storage.volumeallocation', id='VolumeAllocationType'),
-        constraint=[pbm.capability.ConstraintInstance(propertyInstance=[
-            pbm.capability.PropertyInstance(id='VolumeAllocationType',
-                                            value='Fully initialized')])])
-    eager = _create(content, 'eager-zeroed', _rules(rule, name='VMFS rules'))
+    eager = _create(content, 'eager-zeroed', _rules(_vmfs_rule('Fully initialized'),
+                                                    name='VMFS rules'))
     assert not any(r.error for r in content.placementSolver.PbmCheckCompatibility(
         profile=eager))
     vm = _vm(si, 'DC0_H0_VM1')
@@ -418,13 +422,7 @@ def test_policies_survive_a_restart_with_state(validator, tmp_path):
     si = first.connect()
     content = pbm_content(first, si._stub.cookie.split('"')[1])
     try:
-        rule = pbm.capability.CapabilityInstance(
-            id=pbm.capability.CapabilityMetadata.UniqueId(
-                namespace='com.vmware.storage.volumeallocation', id='VolumeAllocationType'),
-            constraint=[pbm.capability.ConstraintInstance(propertyInstance=[
-                pbm.capability.PropertyInstance(id='VolumeAllocationType',
-                                                value='Conserve space when possible')])])
-        made = _create(content, 'thin', _rules(rule))
+        made = _create(content, 'thin', _rules(_vmfs_rule('Conserve space when possible')))
         vm = _vm(si)
         _assign(vm, made.uniqueId)
         (checked,) = content.complianceManager.PbmCheckCompliance(entities=[_vm_ref(vm)])
