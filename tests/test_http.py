@@ -871,7 +871,7 @@ def test_make_app_routes():
     srv = Server(make_app(soap, Docs()))
     try:
         c = srv.conn()
-        for path in ('/sdk', '/sdk/vimService'):
+        for path in ('/sdk', '/sdk/vimService', '/sdk/vimService.wsdl'):
             c.request('POST', path, body=b'<x/>')
             assert c.getresponse().read() == b'<soap/>'
         c.request('GET', '/sdk/vimServiceVersions.xml')
@@ -884,7 +884,7 @@ def test_make_app_routes():
         r = c.getresponse()
         assert r.status == 404
         r.read()
-        assert calls == ['/sdk', '/sdk/vimService']
+        assert calls == ['/sdk', '/sdk/vimService', '/sdk/vimService.wsdl']
         c.close()
     finally:
         srv.close()

@@ -18,6 +18,8 @@ EXPECTED_FILES = {
     'query-messagetypes.xsd', 'reflect-types.xsd', 'reflect-messagetypes.xsd',
     'vim-types.xsd', 'vim-messagetypes.xsd', 'vim-managedtypes.xsd',
 }
+PBM_FILES = {'pbmService.wsdl', 'pbm.wsdl', 'core-types.xsd', 'pbm-types.xsd',
+             'pbm-messagetypes.xsd', 'pbm-managedtypes.xsd'}
 
 
 @pytest.fixture(scope='module')
@@ -44,8 +46,9 @@ def test_regenerate_is_byte_identical(tmp_path):
     subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'gen_wsdl.py'), '--out', str(out)],
                    check=True, capture_output=True)
     generated = sorted(os.listdir(out))
-    assert set(generated) == EXPECTED_FILES
-    for name in generated:
+    assert set(generated) == EXPECTED_FILES | {'pbm'}
+    assert set(os.listdir(out / 'pbm')) == PBM_FILES
+    for name in [n for n in generated if n != 'pbm'] + ['pbm/' + n for n in PBM_FILES]:
         with open(os.path.join(WSDL_DIR, name), 'rb') as a, open(out / name, 'rb') as b:
             assert a.read() == b.read(), '%s differs from a fresh generation' % name
 

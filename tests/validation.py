@@ -1,7 +1,8 @@
 """Validation of every SOAP response against the schema the server serves.
 
 The validator asks the app itself for its served vim.wsdl and schemas (the
-very bytes a client downloads, filtered to the server's API version), compiles
+very bytes a client downloads, filtered to the server's API version; for
+/pbm/sdk, PBM's pbm.wsdl and schemas), compiles
 the WSDL's inline schema plus a `FetchResponse` element (Fetch is in no WSDL;
 its returnval is an xsi:typed anyType), and validates the operation element
 of each response, or the `<XFault>` element of a fault's detail.
@@ -12,6 +13,7 @@ import tempfile
 from lxml import etree
 from twisted.internet import defer
 
+from vimsim.pbm.endpoint import PATHS as PBM_PATHS
 from vimsim.server import SOAP_PATHS
 from vimsim.server.http import HttpRequest
 
@@ -23,15 +25,21 @@ SCHEMA_FILES = ('core-types.xsd', 'query-types.xsd', 'query-messagetypes.xsd',
                 'vim-messagetypes.xsd')
 
 
-def compile_served_schema(app):
-    """An lxml XMLSchema of the documents `app` serves under /sdk/."""
+# each SOAP endpoint: its paths, where its documents are, its schema files and WSDL
+ENDPOINTS = [(SOAP_PATHS, '/sdk/', SCHEMA_FILES, 'vim.wsdl'),
+             (PBM_PATHS, '/pbm/sdk/', ('core-types.xsd', 'pbm-types.xsd',
+                                       'pbm-messagetypes.xsd'), 'pbm.wsdl')]
+
+
+def compile_served_schema(app, where='/sdk/', files=SCHEMA_FILES, wsdl_name='vim.wsdl'):
+    """An lxml XMLSchema of the documents `app` serves under `where`."""
     directory = tempfile.mkdtemp(prefix='vimsim-schema-')
-    for name in SCHEMA_FILES + ('vim.wsdl',):
-        response = app(HttpRequest('GET', '/sdk/' + name))
+    for name in files + (wsdl_name,):
+        response = app(HttpRequest('GET', where + name))
         assert response.status == 200, name
         with open(os.path.join(directory, name), 'wb') as out:
             out.write(response.body)
-    wsdl = etree.parse(os.path.join(directory, 'vim.wsdl'))
+    wsdl = etree.parse(os.path.join(directory, wsdl_name))
     inline = wsdl.find('{%s}types/{%s}schema' % (WSDL, XS))
     fetch = etree.SubElement(inline, '{%s}element' % XS, name='FetchResponse')
     sequence = etree.SubElement(etree.SubElement(fetch, '{%s}complexType' % XS),
@@ -51,33 +59,39 @@ class ResponseValidator:
         self.checked = 0
 
     def wrap(self, app):
-        schema_holder = []
+        schemas = {}   # endpoint index -> its compiled schema
 
         def validating_app(request):
             response = app(request)
-            if request.method != 'POST' or request.path not in SOAP_PATHS:
+            if request.method != 'POST':
+                return response
+            endpoint = next((index for index, (paths, *_) in enumerate(ENDPOINTS)
+                             if request.path in paths), None)
+            if endpoint is None:
                 return response
             if isinstance(response, defer.Deferred):
-                return response.addCallback(check)
-            return check(response)
+                return response.addCallback(check, endpoint)
+            return check(response, endpoint)
 
         validating_app.body_sink = getattr(app, 'body_sink', None)
 
-        def check(response):
-            if not schema_holder:
-                schema_holder.append(compile_served_schema(app))
+        def check(response, endpoint):
+            if response.status == 404:   # no such endpoint here (PBM on ESX)
+                return response
+            if endpoint not in schemas:
+                schemas[endpoint] = compile_served_schema(app, *ENDPOINTS[endpoint][1:])
             if response.streamed:      # validated whole once its last piece passed
-                response.body = validated_pieces(response.body)
+                response.body = validated_pieces(response.body, schemas[endpoint])
             else:
-                self.validate(schema_holder[0], response.body)
+                self.validate(schemas[endpoint], response.body)
             return response
 
-        def validated_pieces(pieces):
+        def validated_pieces(pieces, schema):
             seen = []
             for piece in pieces:
                 seen.append(piece)
                 yield piece
-            self.validate(schema_holder[0], b''.join(seen))
+            self.validate(schema, b''.join(seen))
 
         return validating_app
 

@@ -7,15 +7,17 @@ Usage::
 
 Input is pyVmomi's lazy type tables (``VmomiSupport._dataDefMap``,
 ``_managedDefMap``, ``_enumDefMap``) and its version graph (``parentMap``,
-``versionIdMap``, ``serviceNsMap``).  Only the vim25 API is emitted: types,
-fields, methods and parameters whose version is a ``vim.version.*`` version of
-the ``vim25`` service, or a core/query/reflect vmodl version
-(``vmodl.version.*``, ``vmodl.query.version.*``, ``vmodl.reflect.version.*``).
-Everything of eam, pbm, sms, vslm and vsan is left out, and so is anything that
-refers to something left out (a field or optional parameter is dropped; a method
-with a required parameter or a result of an excluded type is dropped; an
-excluded declared fault is dropped from the method's fault list), so the schema
-is closed.
+``versionIdMap``, ``serviceNsMap``).  Two APIs are emitted, each from its own
+versions: vim25 (types, fields, methods and parameters whose version is a
+``vim.version.*`` version of the ``vim25`` service, or a core/query/reflect
+vmodl version) and PBM (``pbm.version.*`` of the ``pbm`` service, or a core
+vmodl version). Everything of eam, sms, vslm and vsan is left out, and so is
+anything that refers to something left out (a field or optional parameter is
+dropped; a method with a required parameter or a result of an excluded type
+is dropped; an excluded declared fault is dropped from the method's fault
+list), so each schema is closed. PBM types referring to vim25 types (only
+``PbmQueryReplicationGroupResult.replicationGroupId`` and
+``PbmPlacementMatchingReplicationResources.replicationGroup``) lose those fields.
 
 Output (the file names and include graph of a real vCenter)::
 
@@ -28,6 +30,10 @@ Output (the file names and include graph of a real vCenter)::
     vim-managedtypes.xsd (vimsim only, included by no public file) includes
                      vim-types.xsd: managed object types, their properties,
                      their methods and the ordered list of API versions.
+    pbm/             the same for PBM (urn:pbm): pbmService.wsdl -> pbm.wsdl ->
+                     pbm-messagetypes.xsd -> pbm-types.xsd, pbm-managedtypes.xsd;
+                     each imports its own core-types.xsd (vmodl's core types,
+                     urn:vim25, at PBM's versions), as /pbm/sdk serves them.
 
 Annotations live in the ``urn:vimsim`` namespace: ``vimsim:since`` (API version
 that introduced a type/field/enum/value/parameter/operation/message),
@@ -94,8 +100,38 @@ PRIMITIVES = {
 # Arrays of primitives a real core-types.xsd always declares.
 CORE_ARRAYS = ['string', 'int', 'long', 'short', 'byte', 'boolean', 'float',
                'double', 'dateTime', 'base64Binary', 'anyType', 'anyURI']
-FILES = ('core', 'query', 'reflect', 'vim')
 MOREF = 'ManagedObjectReference'
+
+
+class Api:
+    """One API namespace of pyVmomi's registry and the files it is served as.
+    `files`: its *-types.xsd files, each in the namespace `PREFIX` gives it
+    (vmodl's core types are urn:vim25's in every API, as vCenter serves
+    them); `main`: the file of its own types, messages and managed types."""
+
+    def __init__(self, ns, version_prefix, core_prefixes, files, port, location, subdir=''):
+        self.ns = ns                        # 'vim25': urn:vim25, the vim25: prefix
+        self.version_prefix = version_prefix
+        self.core_prefixes = core_prefixes  # vmodl versions whose types it holds
+        self.files = files
+        self.main = files[-1]
+        self.port = port                    # VimPortType, VimBinding, VimService
+        self.location = location
+        self.subdir = subdir                # of the output directory
+
+    @property
+    def message_files(self):
+        return tuple(f for f in self.files if f != 'core')
+
+
+VIM25 = Api('vim25', 'vim.version.', ('vmodl.version.', 'vmodl.query.version.',
+                                      'vmodl.reflect.version.'),
+            ('core', 'query', 'reflect', 'vim'), 'Vim', '/sdk')
+PBM = Api('pbm', 'pbm.version.', ('vmodl.version.',), ('core', 'pbm'), 'Pbm', '/pbm/sdk',
+          subdir='pbm')
+APIS = {'vim25': VIM25, 'pbm': PBM}
+# the XML namespace prefix of each file's types
+PREFIX = {'core': 'vim25', 'query': 'vim25', 'reflect': 'vim25', 'vim': 'vim25', 'pbm': 'pbm'}
 
 
 def cap(s):
@@ -134,9 +170,10 @@ class Ref:
 
 
 class Registry:
-    def __init__(self):
+    def __init__(self, api=VIM25):
         from pyVmomi import VmomiSupport as V  # noqa: the generator's input
         self.V = V
+        self.api = api
         self._versions()
         self.data = {d[0]: d for d in V._dataDefMap.values()}
         self.managed = {d[0]: d for d in V._managedDefMap.values()}
@@ -147,21 +184,21 @@ class Registry:
     # -- versions --------------------------------------------------------
     def _versions(self):
         V = self.V
+        api = self.api
         vim = [v for v in V.parentMap
-               if v.startswith('vim.version.') and V.serviceNsMap.get(v) == 'vim25']
+               if v.startswith(api.version_prefix) and V.serviceNsMap.get(v) == api.ns]
         vim.sort(key=lambda v: (len(V.parentMap[v]), v))
         self.vim_versions = vim
         self.version_ids = [V.versionIdMap[v] for v in vim]
         assert len(set(self.version_ids)) == len(vim), self.version_ids
         self.vindex = {v: i for i, v in enumerate(vim)}
         for v in V.parentMap:
-            if v.startswith(('vmodl.version.', 'vmodl.query.version.',
-                             'vmodl.reflect.version.')):
+            if v.startswith(api.core_prefixes):
                 users = [i for i, w in enumerate(vim) if v in V.parentMap[w]]
                 self.vindex[v] = min(users) if users else 0
 
     def since(self, version):
-        """Index into vim_versions, or None if the version is not vim25."""
+        """Index into vim_versions, or None if the version is not this API's."""
         return self.vindex.get(version)
 
     # -- selection -------------------------------------------------------
@@ -229,11 +266,11 @@ class Registry:
         if base in self.inc_managed:
             return Ref('vim25:' + MOREF, array, self.inc_managed[base][1])
         if base in self.inc_enum:
-            return Ref('vim25:' + self.inc_enum[base][1], array)
+            return Ref(qualified(base, self.inc_enum[base][1]), array)
         if base in self.inc_data:
             if not raw_fault and self.is_fault(base):
                 return Ref('vim25:LocalizedMethodFault', array)
-            return Ref('vim25:' + self.inc_data[base][1], array)
+            return Ref(qualified(base, self.inc_data[base][1]), array)
         return None
 
 
@@ -244,14 +281,22 @@ def file_of(vmodl_name):
         return 'reflect'
     if vmodl_name.startswith('vmodl.'):
         return 'core'
+    if vmodl_name.startswith('pbm.'):
+        return 'pbm'
     return 'vim'
 
 
+def qualified(vmodl_name, wsdl_name):
+    """'vim25:Foo' or 'pbm:PbmFoo': a type's name in its file's namespace."""
+    return '%s:%s' % (PREFIX[file_of(vmodl_name)], wsdl_name)
+
+
 class Model:
-    """The vim25 API as plain records, ready to be written."""
+    """One API as plain records, ready to be written."""
 
     def __init__(self, reg):
         self.reg = reg
+        self.api = reg.api
         V = reg.V
         self.versions = reg.version_ids
         self.newest = len(self.versions) - 1
@@ -411,15 +456,34 @@ class Model:
     def sv(self, i):
         return self.versions[i]
 
+    def qualified(self, name):
+        """A data or enum type's name with its namespace's prefix."""
+        found = self.types.get(name) or self.enums[name]
+        return '%s:%s' % (PREFIX[found['file']], name)
+
 
 # ----------------------------------------------------------------------------
 # writers
 
-SCHEMA_OPEN = ('<schema targetNamespace="urn:vim25" xmlns="http://www.w3.org/2001/XMLSchema"'
-               ' xmlns:vim25="urn:vim25" xmlns:xsd="http://www.w3.org/2001/XMLSchema"'
-               ' xmlns:vimsim="urn:vimsim" elementFormDefault="qualified">\n')
 HEADER = '<?xml version="1.0" encoding="UTF-8"?>\n'
 NOTE = '<!-- Generated by tools/gen_wsdl.py from pyVmomi %s. Do not edit. -->\n'
+
+
+def schema_open(ns):
+    """A <schema> of target namespace urn:`ns`; another API's own
+    namespace gets its prefix declared too."""
+    own = '' if ns == 'vim25' else ' xmlns:%s="urn:%s"' % (ns, ns)
+    return ('<schema targetNamespace="urn:%s" xmlns="http://www.w3.org/2001/XMLSchema"'
+            ' xmlns:vim25="urn:vim25"%s xmlns:xsd="http://www.w3.org/2001/XMLSchema"'
+            ' xmlns:vimsim="urn:vimsim" elementFormDefault="qualified">\n' % (ns, own))
+
+
+def core_import(api, indent='   '):
+    """Another API's schema documents refer to vmodl's urn:vim25 core types:
+    each imports them."""
+    if api.ns == 'vim25':
+        return ''
+    return '%s<import namespace="urn:vim25" schemaLocation="core-types.xsd"/>\n' % indent
 
 
 def element_xml(model, f, indent, extra_since=True):
@@ -443,14 +507,15 @@ def element_xml(model, f, indent, extra_since=True):
 
 
 def complex_type_xml(model, name, base, since, fields, indent='   ', annotation='', vmodl=None):
-    """A complexType; managed types also carry their vmodl name (vimsim:vmodl),
-    which vCenter's task and privilege keys are made of."""
+    """A complexType (`base`: the qualified name of its base); managed types
+    also carry their vmodl name (vimsim:vmodl), which vCenter's task and
+    privilege keys are made of."""
     out = ['%s<complexType%s>\n' % (indent, attrs(name=name, vimsim__since=model.sv(since),
                                                    vimsim__vmodl=vmodl))]
     out.append(annotation)
     i2 = indent + '   '
     if base:
-        out.append('%s<complexContent>\n%s   <extension base="vim25:%s">\n' % (i2, i2, base))
+        out.append('%s<complexContent>\n%s   <extension base="%s">\n' % (i2, i2, base))
         i3 = i2 + '      '
     else:
         i3 = i2
@@ -475,12 +540,14 @@ def array_xml(model, item_local, item_xsd, since):
 
 
 def write_types(model, pyver):
-    """Returns {filename: text} for the four *-types.xsd files."""
-    parts = {f: [] for f in FILES}
+    """Returns {filename: text} for the API's *-types.xsd files."""
+    api = model.api
+    parts = {f: [] for f in api.files}
     # items: (sort name, file, text)
     for name, t in model.types.items():
+        base = t['base'] and model.qualified(t['base'])
         parts[t['file']].append((name, complex_type_xml(
-            model, name, t['base'], t['since'], t['fields'])))
+            model, name, base, t['since'], t['fields'])))
     for name, e in model.enums.items():
         out = ['   <simpleType%s>\n      <restriction base="xsd:string">\n'
                % attrs(name=name, vimsim__since=model.sv(e['since']))]
@@ -503,23 +570,22 @@ def write_types(model, pyver):
             parts['core'].append(('ArrayOf' + MOREF, array_xml(model, MOREF, 'vim25:' + MOREF, 0)))
         elif item in model.types:
             t = model.types[item]
-            parts[t['file']].append(('ArrayOf' + cap(item), array_xml(model, item, 'vim25:' + item, t['since'])))
+            parts[t['file']].append(('ArrayOf' + cap(item), array_xml(
+                model, item, model.qualified(item), t['since'])))
         elif item in model.enums:
             e = model.enums[item]
-            parts[e['file']].append(('ArrayOf' + cap(item), array_xml(model, item, 'vim25:' + item, e['since'])))
+            parts[e['file']].append(('ArrayOf' + cap(item), array_xml(
+                model, item, model.qualified(item), e['since'])))
         else:
             parts['core'].append(('ArrayOf' + cap(item), array_xml(model, item, 'xsd:' + item, 0)))
-    includes = {
-        'core': [],
-        'query': ['core-types.xsd'],
-        'reflect': ['core-types.xsd'],
-        'vim': ['core-types.xsd', 'query-types.xsd', 'reflect-types.xsd'],
-    }
     files = {}
-    for f in FILES:
-        out = [HEADER, NOTE % pyver, SCHEMA_OPEN]
-        for inc in includes[f]:
-            out.append('   <include schemaLocation="%s"/>\n' % inc)
+    for f in api.files:
+        out = [HEADER, NOTE % pyver, schema_open(PREFIX[f])]
+        if f != 'core':   # query and reflect hold core's; the API's own file, all others
+            out.append(core_import(api))
+            for inc in (api.files[:-1] if f == api.main else ('core',)):
+                if PREFIX[inc] == PREFIX[f]:
+                    out.append('   <include schemaLocation="%s-types.xsd"/>\n' % inc)
         for _, text in sorted(parts[f], key=lambda p: p[0]):
             out.append(text)
         out.append('</schema>\n')
@@ -535,13 +601,14 @@ def request_type(opname):
 
 
 def write_messagetypes(model, pyver):
+    api = model.api
     files = {}
-    for f in ('query', 'reflect', 'vim'):
-        out = [HEADER, NOTE % pyver, SCHEMA_OPEN,
+    for f in api.message_files:
+        out = [HEADER, NOTE % pyver, schema_open(PREFIX[f]), core_import(api),
                '   <include schemaLocation="%s-types.xsd"/>\n' % f]
         for name in sorted(model.ops):
             op = model.ops[name]
-            if op['file'] != f and not (f == 'vim' and op['file'] == 'core'):
+            if op['file'] != f and not (f == api.main and op['file'] == 'core'):
                 continue
             this = dict(name='_this', ref=Ref('vim25:' + MOREF, False, op['managed']),
                         optional=False, since=op['since'], privilege=None)
@@ -553,8 +620,9 @@ def write_messagetypes(model, pyver):
 
 
 def write_managed(model, pyver):
-    out = [HEADER, NOTE % pyver, SCHEMA_OPEN,
-           '   <include schemaLocation="vim-types.xsd"/>\n',
+    api = model.api
+    out = [HEADER, NOTE % pyver, schema_open(api.ns), core_import(api),
+           '   <include schemaLocation="%s-types.xsd"/>\n' % api.main,
            '   <annotation>\n      <appinfo>\n         <vimsim:versions>\n']
     for v in model.versions:
         out.append('            <vimsim:version name="%s"/>\n' % esc(v))
@@ -571,33 +639,38 @@ def write_managed(model, pyver):
                     vmodl=op['vmodl']))
             a.append('         </appinfo>\n      </annotation>\n')
             ann = ''.join(a)
-        out.append(complex_type_xml(model, name, m['base'], m['since'], m['props'],
-                                    annotation=ann, vmodl=m['vmodl']))
+        out.append(complex_type_xml(model, name, m['base'] and '%s:%s' % (api.ns, m['base']),
+                                    m['since'], m['props'], annotation=ann, vmodl=m['vmodl']))
     out.append('</schema>\n')
-    return {'vim-managedtypes.xsd': ''.join(out)}
+    return {'%s-managedtypes.xsd' % api.main: ''.join(out)}
 
 
-def write_vim_wsdl(model, pyver):
+def write_wsdl(model, pyver):
+    """vim.wsdl (pbm.wsdl): messages, port type and binding, and the inline
+    schema of the operations' elements and faults' elements."""
+    api = model.api
+    ns = api.ns
     newest = model.sv(model.newest)
+    own = '' if ns == 'vim25' else ' xmlns:%s="urn:%s"' % (ns, ns)
     out = [HEADER, NOTE % pyver,
-           '<definitions targetNamespace="urn:vim25" xmlns="http://schemas.xmlsoap.org/wsdl/"'
-           ' xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:vim25="urn:vim25"'
-           ' xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:vimsim="urn:vimsim">\n',
+           '<definitions targetNamespace="urn:%s" xmlns="http://schemas.xmlsoap.org/wsdl/"'
+           ' xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:vim25="urn:vim25"%s'
+           ' xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:vimsim="urn:vimsim">\n' % (ns, own),
            '   <types>\n']
-    s = SCHEMA_OPEN.replace('<schema ', '      <schema ')
-    out.append(s)
-    for f in ('query', 'reflect', 'vim'):
+    out.append('      ' + schema_open(ns))
+    out.append(core_import(api, '         '))
+    for f in api.message_files:
         out.append('         <include schemaLocation="%s-messagetypes.xsd"/>\n' % f)
     out.append('         <element name="versionURI" type="xsd:string"/>\n')
     for fault in model.fault_types:
         out.append('         <element%s/>\n' % attrs(
-            name=fault + 'Fault', type='vim25:' + fault,
+            name=fault + 'Fault', type=model.qualified(fault),
             vimsim__since=model.sv(model.types[fault]['since'])))
     for name in sorted(model.ops):
         op = model.ops[name]
         sv = model.sv(op['since'])
         out.append('         <element%s/>\n' % attrs(
-            name=name, type='vim25:' + request_type(name), vimsim__since=sv))
+            name=name, type='%s:%s' % (ns, request_type(name)), vimsim__since=sv))
         out.append('         <element%s>\n' % attrs(name=name + 'Response', vimsim__since=sv))
         if op['result'] is None:
             out.append('            <complexType/>\n')
@@ -609,36 +682,38 @@ def write_vim_wsdl(model, pyver):
     out.append('      </schema>\n   </types>\n')
     # messages
     for fault in model.used_faults:
-        out.append('   <message%s>\n      <part name="fault" element="vim25:%sFault"/>\n'
+        out.append('   <message%s>\n      <part name="fault" element="%s:%sFault"/>\n'
                    '   </message>\n' % (attrs(name=fault + 'FaultMsg', vimsim__since=model.sv(
-                       model.types[fault]['since'])), fault))
+                       model.types[fault]['since'])), ns, fault))
     for name in sorted(model.ops):
         sv = model.sv(model.ops[name]['since'])
-        out.append('   <message%s>\n      <part name="parameters" element="vim25:%s"/>\n'
-                   '   </message>\n' % (attrs(name=name + 'RequestMsg', vimsim__since=sv), name))
-        out.append('   <message%s>\n      <part name="parameters" element="vim25:%sResponse"/>\n'
-                   '   </message>\n' % (attrs(name=name + 'ResponseMsg', vimsim__since=sv), name))
+        out.append('   <message%s>\n      <part name="parameters" element="%s:%s"/>\n'
+                   '   </message>\n' % (attrs(name=name + 'RequestMsg', vimsim__since=sv), ns, name))
+        out.append('   <message%s>\n      <part name="parameters" element="%s:%sResponse"/>\n'
+                   '   </message>\n' % (attrs(name=name + 'ResponseMsg', vimsim__since=sv), ns, name))
 
     def fname(fault):   # as in a real vim.wsdl: InvalidStateFault, HostConfigFaultFault,
         return fault if fault == 'RuntimeFault' else fault + 'Fault'   # but RuntimeFault
 
-    out.append('   <portType name="VimPortType">\n')
+    out.append('   <portType name="%sPortType">\n' % api.port)
     for name in sorted(model.ops):
         op = model.ops[name]
         out.append('      <operation%s>\n' % attrs(name=name, vimsim__since=model.sv(op['since'])))
-        out.append('         <input message="vim25:%sRequestMsg"/>\n' % name)
-        out.append('         <output message="vim25:%sResponseMsg"/>\n' % name)
+        out.append('         <input message="%s:%sRequestMsg"/>\n' % (ns, name))
+        out.append('         <output message="%s:%sResponseMsg"/>\n' % (ns, name))
         for fault in op['faults']:
-            out.append('         <fault name="%s" message="vim25:%sFaultMsg"/>\n'
-                       % (fname(fault), fault))
+            out.append('         <fault name="%s" message="%s:%sFaultMsg"/>\n'
+                       % (fname(fault), ns, fault))
         out.append('      </operation>\n')
     out.append('   </portType>\n')
-    out.append('   <binding name="VimBinding" type="vim25:VimPortType">\n'
-               '      <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>\n')
+    out.append('   <binding name="%sBinding" type="%s:%sPortType">\n'
+               '      <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>\n'
+               % (api.port, ns, api.port))
     for name in sorted(model.ops):
         op = model.ops[name]
         out.append('      <operation%s>\n' % attrs(name=name, vimsim__since=model.sv(op['since'])))
-        out.append('         <soap:operation soapAction="urn:vim25/%s" style="document"/>\n' % newest)
+        out.append('         <soap:operation soapAction="urn:%s/%s" style="document"/>\n'
+                   % (ns, newest))
         out.append('         <input>\n            <soap:body use="literal"/>\n         </input>\n')
         out.append('         <output>\n            <soap:body use="literal"/>\n         </output>\n')
         for fault in op['faults']:
@@ -646,23 +721,25 @@ def write_vim_wsdl(model, pyver):
                        '         </fault>\n' % (fname(fault), fname(fault)))
         out.append('      </operation>\n')
     out.append('   </binding>\n</definitions>\n')
-    return {'vim.wsdl': ''.join(out)}
+    return {'%s.wsdl' % api.main: ''.join(out)}
 
 
-def write_service(pyver):
-    return {'vimService.wsdl': HEADER + NOTE % pyver + (
-        '<definitions targetNamespace="urn:vim25Service" xmlns="http://schemas.xmlsoap.org/wsdl/"'
-        ' xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:interface="urn:vim25">\n'
-        '   <import location="vim.wsdl" namespace="urn:vim25"/>\n'
-        '   <service name="VimService">\n'
-        '      <port binding="interface:VimBinding" name="VimPort">\n'
-        '         <soap:address location="https://localhost/sdk"/>\n'
-        '      </port>\n   </service>\n</definitions>\n')}
+def write_service(model, pyver):
+    api = model.api
+    return {'%sService.wsdl' % api.main: HEADER + NOTE % pyver + (
+        '<definitions targetNamespace="urn:%sService" xmlns="http://schemas.xmlsoap.org/wsdl/"'
+        ' xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:interface="urn:%s">\n'
+        '   <import location="%s.wsdl" namespace="urn:%s"/>\n'
+        '   <service name="%sService">\n'
+        '      <port binding="interface:%sBinding" name="%sPort">\n'
+        '         <soap:address location="https://localhost%s"/>\n'
+        '      </port>\n   </service>\n</definitions>\n') % (
+            api.ns, api.ns, api.main, api.ns, api.port, api.port, api.port, api.location)}
 
 
-def generate():
-    """Return ({filename: text}, Model)."""
-    reg = Registry()
+def generate(api=VIM25):
+    """Return ({filename: text}, Model) of one API."""
+    reg = Registry(api)
     model = Model(reg)
     try:
         from importlib.metadata import version
@@ -673,8 +750,8 @@ def generate():
     files.update(write_types(model, pyver))
     files.update(write_messagetypes(model, pyver))
     files.update(write_managed(model, pyver))
-    files.update(write_vim_wsdl(model, pyver))
-    files.update(write_service(pyver))
+    files.update(write_wsdl(model, pyver))
+    files.update(write_service(model, pyver))
     return files, model
 
 
@@ -687,19 +764,21 @@ def main(argv=None):
     ap.add_argument('--out', default=default_out(), help='output directory (default: <repo>/wsdl)')
     ap.add_argument('-v', '--verbose', action='store_true', help='list what was left out')
     args = ap.parse_args(argv)
-    files, model = generate()
-    os.makedirs(args.out, exist_ok=True)
-    for name in sorted(files):
-        with open(os.path.join(args.out, name), 'w', encoding='utf-8', newline='\n') as fh:
-            fh.write(files[name])
-    print('%d data types (%d faults), %d enums, %d managed types, %d operations, '
-          '%d versions (%s..%s) -> %s' % (
-              len(model.types), len(model.fault_types), len(model.enums), len(model.managed),
-              len(model.ops), len(model.versions), model.versions[0], model.versions[-1], args.out),
-          file=sys.stderr)
-    if args.verbose:
-        for d in sorted(set(model.reg.dropped)):
-            print('dropped:', d, file=sys.stderr)
+    for api in APIS.values():
+        files, model = generate(api)
+        out = os.path.join(args.out, api.subdir)
+        os.makedirs(out, exist_ok=True)
+        for name in sorted(files):
+            with open(os.path.join(out, name), 'w', encoding='utf-8', newline='\n') as fh:
+                fh.write(files[name])
+        print('%s: %d data types (%d faults), %d enums, %d managed types, %d operations, '
+              '%d versions (%s..%s) -> %s' % (
+                  api.ns, len(model.types), len(model.fault_types), len(model.enums),
+                  len(model.managed), len(model.ops), len(model.versions), model.versions[0],
+                  model.versions[-1], out), file=sys.stderr)
+        if args.verbose:
+            for d in sorted(set(model.reg.dropped)):
+                print('dropped:', d, file=sys.stderr)
     return 0
 
 

@@ -122,8 +122,9 @@ def make_app(simulator):
     schemas filtered to ``simulator.api_version``), /about, /debug/vars,
     /folder (datastore files), /guestFile (guest file transfers), /diagnostics
     (support bundles), /catalog (message catalogs), the vAPI services under
-    /api and /rest, the control surface (/vimsim/control/), the web pages
-    (/mob, /ui), 404 otherwise."""
+    /api and /rest, PBM at /pbm/sdk, the STS at /sts/STSService, the control
+    surface (/vimsim/control/), the web pages (/mob, /ui), 404 otherwise."""
+    from vimsim.pbm.endpoint import PbmApi
     from vimsim.rest.protocol import RestApi
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
@@ -134,6 +135,7 @@ def make_app(simulator):
     from vimsim.server.documents import Documents
     from vimsim.server.folder import Folder
     from vimsim.server.guest_file import GuestFile
+    from vimsim.sts.service import StsService
     from vimsim.web.mount import WebPages
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
@@ -144,6 +146,7 @@ def make_app(simulator):
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
                           GuestFile(simulator).handle, RestApi(simulator).handle,
+                          PbmApi(simulator).handle, StsService(simulator).handle,
                           ControlApi(simulator).handle,
                           Diagnostics(simulator, folder.user).handle,
                           Catalogs(simulator).handle, WebPages(simulator).handle],

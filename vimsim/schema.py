@@ -1,4 +1,4 @@
-"""The vim25 API as one :class:`Schema` object, loaded from the generated ``wsdl/``.
+"""An API (vim25; PBM) as one :class:`Schema` object, loaded from the generated ``wsdl/``.
 
 Never imports pyVmomi: ``tools/gen_wsdl.py`` writes the WSDL/XSD files from
 pyVmomi once; this module reads them (plus the vimsim-only
@@ -11,7 +11,9 @@ pyVmomi once; this module reads them (plus the vimsim-only
 * the ordered list of API versions; every ``since`` is an index into it.
 
 Where the files are: ``vimsim/wsdl`` (package data, after ``pip install``) if
-it exists, else ``<repo>/wsdl`` (source checkout).
+it exists, else ``<repo>/wsdl`` (source checkout); another API's are in a
+folder of their own there (`Layout`), loaded by `load_api` when first asked for,
+so vim25's start costs nothing more.
 
 Parsing the XSD with lxml takes a few hundred milliseconds, so the parsed form
 (plain tuples, never classes) is pickled into ``$XDG_CACHE_HOME/vimsim`` (or
@@ -33,12 +35,31 @@ VIMSIM = 'urn:vimsim'
 XS = '{http://www.w3.org/2001/XMLSchema}'
 WSDL = '{http://schemas.xmlsoap.org/wsdl/}'
 
-TYPE_FILES = ('core-types.xsd', 'query-types.xsd', 'reflect-types.xsd', 'vim-types.xsd')
-MESSAGE_FILES = ('query-messagetypes.xsd', 'reflect-messagetypes.xsd', 'vim-messagetypes.xsd')
-MANAGED_FILE = 'vim-managedtypes.xsd'
-WSDL_FILE = 'vim.wsdl'
-ALL_FILES = TYPE_FILES + MESSAGE_FILES + (MANAGED_FILE, WSDL_FILE)
-_CACHE_FORMAT = 4
+_CACHE_FORMAT = 5
+
+
+class Layout:
+    """The generated files of one API namespace (tools/gen_wsdl.py's `Api`):
+    `subdir` of the wsdl directory, its types, messages, managed types and
+    WSDL. Types of files in another namespace (vmodl's core types, urn:vim25,
+    in PBM's) are the schema's `foreign_types`."""
+
+    def __init__(self, namespace, subdir, main):
+        self.namespace = namespace
+        self.subdir = subdir
+        others = ('core', 'query', 'reflect') if namespace == 'vim25' else ('core',)
+        self.type_files = tuple('%s-types.xsd' % f for f in others + (main,))
+        self.message_files = tuple('%s-messagetypes.xsd' % f for f in others[1:] + (main,))
+        self.managed_file = '%s-managedtypes.xsd' % main
+        self.wsdl_file = '%s.wsdl' % main
+        self.all_files = self.type_files + self.message_files + (self.managed_file,
+                                                                 self.wsdl_file)
+
+
+VIM25 = Layout('vim25', '', 'vim')
+PBM = Layout('pbm', 'pbm', 'pbm')
+LAYOUTS = {'vim25': VIM25, 'pbm': PBM}
+WSDL_FILE = VIM25.wsdl_file
 
 MOREF = 'ManagedObjectReference'
 
@@ -227,7 +248,9 @@ class ManagedType:
 
 
 class Schema:
-    def __init__(self, versions):
+    def __init__(self, versions, namespace='vim25', foreign_types=()):
+        self.namespace = namespace          # 'vim25': urn:vim25
+        self.foreign_types = frozenset(foreign_types)   # types of urn:vim25 in another API
         self.versions = tuple(versions)
         self.newest = len(self.versions) - 1
         self._vindex = {v: i for i, v in enumerate(self.versions)}
@@ -283,7 +306,7 @@ def _base_of(ct):
     return _local(ext.get('base')) if ext is not None else None
 
 
-def _parse(wsdl_dir):
+def _parse(wsdl_dir, layout):
     from lxml import etree
     parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=True,
                              huge_tree=True)
@@ -291,14 +314,19 @@ def _parse(wsdl_dir):
     def parse(name):
         return etree.parse(os.path.join(wsdl_dir, name), parser).getroot()
 
-    managed_root = parse(MANAGED_FILE)
+    managed_root = parse(layout.managed_file)
     versions = [v.get('name') for v in managed_root.iter('{%s}version' % VIMSIM)]
     vindex = {v: i for i, v in enumerate(versions)}
 
-    types, enums = [], []
-    for fname in TYPE_FILES:
-        for el in parse(fname):
+    types, enums, foreign = [], [], []
+    own_namespace = 'urn:' + layout.namespace
+    for fname in layout.type_files:
+        root = parse(fname)
+        elsewhere = root.get('targetNamespace') != own_namespace
+        for el in root:
             name = el.get('name')
+            if elsewhere and name:
+                foreign.append(name)
             if el.tag == XS + 'complexType':
                 if name.startswith('ArrayOf') or name == MOREF:
                     continue
@@ -321,7 +349,7 @@ def _parse(wsdl_dir):
                         _sequence_fields(el, vindex, since), methods, el.get(VMODL)))
 
     requests = {}
-    for fname in MESSAGE_FILES:
+    for fname in layout.message_files:
         for el in parse(fname):
             if el.tag == XS + 'complexType':
                 name = el.get('name')
@@ -330,7 +358,7 @@ def _parse(wsdl_dir):
                     fields = _sequence_fields(el, vindex, since)
                     requests[name] = [f for f in fields if f[0] != '_this']
 
-    root = parse(WSDL_FILE)
+    root = parse(layout.wsdl_file)
     results = {}
     op_params = {}   # operation -> params, via <element name="PowerOnVM_Task" type="PowerOnVMRequestType">
     schema = root.find(WSDL + 'types/' + XS + 'schema')
@@ -359,7 +387,7 @@ def _parse(wsdl_dir):
     ops = {name: (params, results.get(name), faults.get(name, []))
            for name, params in op_params.items()}
     return dict(format=_CACHE_FORMAT, versions=versions, types=types, enums=enums,
-                managed=managed, ops=ops)
+                managed=managed, ops=ops, namespace=layout.namespace, foreign=foreign)
 
 
 # ----------------------------------------------------------------------------
@@ -370,9 +398,9 @@ def _cache_dir():
     return os.path.join(base, 'vimsim')
 
 
-def _files_hash(wsdl_dir):
+def _files_hash(wsdl_dir, layout):
     h = hashlib.sha256(b'vimsim-schema-%d\0' % _CACHE_FORMAT)
-    for name in ALL_FILES:
+    for name in layout.all_files:
         with open(os.path.join(wsdl_dir, name), 'rb') as fh:
             data = fh.read()
         h.update(name.encode() + b'\0%d\0' % len(data))
@@ -380,8 +408,8 @@ def _files_hash(wsdl_dir):
     return h.hexdigest()
 
 
-def _load_plain(wsdl_dir):
-    key = _files_hash(wsdl_dir)
+def _load_plain(wsdl_dir, layout):
+    key = _files_hash(wsdl_dir, layout)
     path = os.path.join(_cache_dir(), 'schema-%s.pickle' % key[:32])
     try:
         with open(path, 'rb') as fh:
@@ -391,7 +419,7 @@ def _load_plain(wsdl_dir):
             return plain
     except Exception:
         pass
-    plain = _parse(wsdl_dir)
+    plain = _parse(wsdl_dir, layout)
     plain['key'] = key
     try:
         d = os.path.dirname(path)
@@ -420,7 +448,7 @@ def _field(t):
 
 
 def _build(plain):
-    s = Schema(plain['versions'])
+    s = Schema(plain['versions'], plain['namespace'], plain['foreign'])
     # data types, parents first
     raw = {t[0]: t for t in plain['types']}
     types = s.types
@@ -492,8 +520,8 @@ def default_wsdl_dir():
 
 
 @functools.cache
-def _load(wsdl_dir):
-    return _build(_load_plain(wsdl_dir))
+def _load(wsdl_dir, layout=VIM25):
+    return _build(_load_plain(os.path.join(wsdl_dir, layout.subdir), layout))
 
 
 def load(wsdl_dir=None):
@@ -508,3 +536,11 @@ def load(wsdl_dir=None):
 @functools.cache
 def _load_default():
     return _load(os.path.realpath(default_wsdl_dir()))
+
+
+def load_api(namespace):
+    """The Schema of the API `namespace` ('vim25', 'pbm') from the package's
+    wsdl directory, loaded when first asked for."""
+    if namespace == 'vim25':
+        return _load_default()
+    return _load(os.path.realpath(default_wsdl_dir()), LAYOUTS[namespace])

@@ -30,9 +30,11 @@ from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAG
 from vimsim.managed.service.session_manager import SessionManager
 from vimsim.managed.service.updates import ChangeHub
 from vimsim.managed.service.view import ViewManager
+from vimsim.pbm.policies import StoragePolicies
 from vimsim.rest.tagging_model import Tagging
 from vimsim.server.endpoint import SoapEndpoint
 from vimsim.state.persistence import Persistence
+from vimsim.sts.tokens import TokenService
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class Simulator:
         self.requests = collections.Counter()   # SOAP calls answered, by method (/debug/vars)
         self.resets = 0
         self.secure_cookies = secure_cookies(os.environ)
+        self.token_service = TokenService(self)   # the STS's tokens outlive a reset (vimsim/sts)
         self._frame = frozenset(vars(self)) | {'_frame'}
         with self.persistence.genesis() if self.persistence else contextlib.nullcontext():
             self._build_model()
@@ -112,6 +115,7 @@ class Simulator:
         self.changes = ChangeHub()
         self.objects = Registry(self.changes)
         self.tagging = Tagging(self)    # the vAPI tagging service's categories, tags, attachments
+        self.storage_policies = StoragePolicies(self)   # PBM's profiles (vimsim/pbm)
         self._uuid_counter = 0
         self._esx_vm_counter = 0
         self.service_instance = self._build_service()

@@ -68,7 +68,8 @@ def format_hostport(host, port):
     return '%s:%d' % (host, port)
 
 
-SOAP_PATHS = ('/sdk', '/sdk/vimService')
+# vim25 SOAP is POSTed to /sdk; some third-party scripts post to the WSDL's names
+SOAP_PATHS = ('/sdk', '/sdk/vimService', '/sdk/vimService.wsdl')
 
 
 def not_found(request=None):
@@ -77,8 +78,8 @@ def not_found(request=None):
 
 
 def make_app(handle_soap, documents=None, extra=(), body_sink=None):
-    """Compose the simulator's HTTP application: POST ``/sdk`` and
-    ``/sdk/vimService`` go to ``handle_soap``; other requests to
+    """Compose the simulator's HTTP application: POSTs to ``SOAP_PATHS`` go
+    to ``handle_soap``; other requests to
     ``documents.handle`` then to each of ``extra`` (callables returning a
     response or None); anything else is 404. ``body_sink``: the app's
     (see vimsim.server.http)."""

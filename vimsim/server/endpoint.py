@@ -34,13 +34,14 @@ _COOKIE_SEPARATORS = re.compile('[;,]')
 NO_CACHE = ('Cache-Control', 'no-cache')
 
 
-def soap_action_version(header):
-    """'"urn:vim25/8.0.3.0"' -> '8.0.3.0'; None when no version is given."""
+def soap_action_version(header, prefix='urn:vim25/'):
+    """'"urn:vim25/8.0.3.0"' -> '8.0.3.0'; None when no version is given
+    (`prefix`: another API's, 'urn:pbm/')."""
     if not header:
         return None
     value = header.strip().strip('"').strip()
-    if value.startswith('urn:vim25/'):
-        return value[len('urn:vim25/'):] or None
+    if value.startswith(prefix):
+        return value[len(prefix):] or None
     return None
 
 
@@ -74,19 +75,31 @@ def set_cookie(server, request, session):
 
 
 class SoapEndpoint:
-    """Serves POST /sdk for one Simulator."""
+    """Serves POST /sdk for one Simulator. Another API's endpoint (PBM's)
+    is a subclass with its `schema` and `objects`, serving that API's newest
+    version; it says how its calls are authenticated (`session_of`) and
+    authorized (`authorize`) and journaled (`journaled`) and turns the faults
+    it meets into its own (`own_fault`)."""
 
-    def __init__(self, server):
+    def __init__(self, server, schema=None, objects=None):
         self.server = server
-        self.schema = server.schema
-        self.api_version = server.schema.version(server.served_version)
+        self.schema = server.schema if schema is None else schema
+        self.objects = server.objects if objects is None else objects
+        if schema is None:
+            self.api_version = server.schema.version(server.served_version)
+            self.reported_version = server.api_version   # -api-version's own string too
+        else:
+            self.api_version = self.reported_version = schema.newest
+        self._action_prefix = 'urn:%s/' % self.schema.namespace
+        self._fault_classes = (server.schema.types['MethodFault'].cls,
+                               self.schema.types['MethodFault'].cls)
         self._decoders = {}   # version -> Decoder
 
     def client_version(self, request):
         """The version index a request negotiated (none named: the server's),
         or None for a version this server does not have."""
-        name = soap_action_version(request.headers.get('soapaction'))
-        if name is None or name == self.server.api_version:   # -api-version's own string too
+        name = soap_action_version(request.headers.get('soapaction'), self._action_prefix)
+        if name is None or name == self.reported_version:
             return self.api_version
         try:
             version = self.schema.version(name)
@@ -99,7 +112,7 @@ class SoapEndpoint:
         against this server's objects)."""
         decoder = self._decoders.get(version)
         if decoder is None:
-            decoder = self._decoders[version] = Decoder(self.schema, version, self.server.objects)
+            decoder = self._decoders[version] = Decoder(self.schema, version, self.objects)
         return decoder
 
     def handle(self, request):
@@ -125,15 +138,18 @@ class SoapEndpoint:
         answered as a SOAP fault."""
         try:
             return work(*args)
-        except self.schema.types['MethodFault'].cls as error:
+        except self._fault_classes as error:
             return self._fault(encoder, error)
         except Exception:
             log.exception('internal error')
             return self._fault(encoder, _internal_error())
 
+    def session_of(self, request, call):
+        """The session a call is made in: its cookie's."""
+        return self.server.session_manager.by_cookie(session_cookie(request.headers.get('cookie')))
+
     def _call(self, request, version, encoder, call):
-        sessions = self.server.session_manager
-        session = sessions.by_cookie(session_cookie(request.headers.get('cookie')))
+        session = self.session_of(request, call)
         ctx = Context(self.server, session, version, request)
         self.server.requests[call.name] += 1
         result = self.dispatch(ctx, call)
@@ -157,21 +173,24 @@ class SoapEndpoint:
         return HttpResponse(200, body, headers)
 
     def _errback(self, encoder, failure):
-        if isinstance(failure.value, self.schema.types['MethodFault'].cls):
+        if isinstance(failure.value, self._fault_classes):
             return self._fault(encoder, failure.value)
         if failure.check(defer.CancelledError):   # the client went away mid-wait
             return failure
         log.error('internal error: %s', failure.getTraceback())
         return self._fault(encoder, _internal_error())
 
-    @staticmethod
-    def _fault(encoder, error):
-        return HttpResponse(500, encode.fault_response(encoder, error, message_of(error)),
-                            [NO_CACHE])
+    def _fault(self, encoder, error):
+        return HttpResponse(500, encode.fault_response(encoder, self.own_fault(error),
+                                                       message_of(error)), [NO_CACHE])
+
+    def own_fault(self, error):
+        """The fault as this API answers it (vim25's are vim25's)."""
+        return error
 
     # -- dispatch ------------------------------------------------------------
     def dispatch(self, ctx, call):
-        obj = ctx.server.objects.get(call.this)
+        obj = self.objects.get(call.this)
         if obj is None:
             if ctx.session is None:
                 raise NotAuthenticated()
@@ -180,7 +199,7 @@ class SoapEndpoint:
             return self._delayed(call.name, self._fetch, ctx, obj, call.args['prop'])
         operation, method, args = self.bind(ctx, obj, call)
         if self.server.persistence is not None:   # -state: journal what changes (vimsim/state)
-            method = self.server.persistence.journaled(obj, operation, method)
+            method = self.journaled(obj, operation, method)
         method = injected(self.server, ctx, obj, call.name, method)   # the control surface's
         return self._delayed(call.name, method, ctx, **args)
 
@@ -198,11 +217,17 @@ class SoapEndpoint:
         if method is None:
             raise NotImplemented_(operation.name)
         if ctx.session is not None:
-            authorize(ctx, obj, operation, call.args)
+            self.authorize(ctx, obj, operation, call.args)
             ctx.session.touch()
         args = {(name + '_' if keyword.iskeyword(name) else name): value
                 for name, value in call.args.items()}
         return operation, method, args
+
+    authorize = staticmethod(authorize)   # NoPermission unless the caller may
+
+    def journaled(self, obj, operation, method):
+        """The handler, journaled when the call may change what is kept."""
+        return self.server.persistence.journaled(obj, operation, method)
 
     def _delayed(self, method_name, function, /, *args, **kwargs):
         """Call a handler now, or after vcsim's -delay / -method-delay (with

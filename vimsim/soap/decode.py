@@ -46,14 +46,26 @@ FETCH = 'Fetch'
 
 
 class Request:
-    """A decoded call: the operation name, the target and typed arguments."""
-    __slots__ = ('name', 'operation', 'this', 'args')
+    """A decoded call: the operation name, the target and typed arguments;
+    `header`, the envelope's SOAP Header element (None without one): PBM's
+    vcSessionCookie, a token login's WS-Security header."""
+    __slots__ = ('name', 'operation', 'this', 'args', 'header')
 
-    def __init__(self, name, operation, this, args):
+    def __init__(self, name, operation, this, args, header=None):
         self.name = name
         self.operation = operation
         self.this = this
         self.args = args
+        self.header = header
+
+
+def soap_header(operation_element):
+    """The Header element of the envelope holding a Body's operation, or None."""
+    envelope = operation_element.getparent().getparent()
+    first = envelope[0]
+    if isinstance(first.tag, str) and etree.QName(first).localname == 'Header':
+        return first
+    return None
 
 
 def parse_envelope(body):
@@ -134,7 +146,7 @@ class Decoder:
                     field.name, name))
             if field.array:   # an empty array and an absent one look the same on the wire
                 args[field.name] = []
-        return Request(name, operation, this, args)
+        return Request(name, operation, this, args, soap_header(element))
 
     def _fetch(self, element):
         this = prop = None

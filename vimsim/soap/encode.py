@@ -1,4 +1,4 @@
-"""Schema-driven SOAP encoder: Python values -> vim25 XML text.
+"""Schema-driven SOAP encoder: Python values -> vim25 (or PBM) XML text.
 
 Strings are appended to a list and joined once, straight from per-(type,
 version) field tables; that is 20-40x faster than building element trees.
@@ -7,6 +7,10 @@ enum value newer than that version is never written (WIRE.md section 7); a
 data object or a managed object reference of a type newer than the client
 goes out as its nearest ancestor the client knows. Every attribute value is
 escaped: a reference's type may come from a client.
+
+Another API's answers (PBM's) are in its namespace, with vmodl's core types
+(urn:vim25) qualified as vCenter writes them: `xsi:type="vim25:LocalizedMethodFault"`,
+their fields' elements `vim25:fault`, `vim25:localizedMessage`.
 """
 import base64
 from datetime import datetime, timezone
@@ -121,6 +125,10 @@ class Encoder:
         self._declared_primitive = {}
         self._frozen_text = {}   # (id, tag, declared type) -> text of a frozen object
         self._moref_types = _ReferenceTypes()   # managed type -> its type attribute here
+        self._xsi = _XsiNames(schema.foreign_types)   # type name -> its xsi:type text
+        self.xmlns = ('xmlns="urn:vim25"' if schema.namespace == 'vim25' else
+                      'xmlns="urn:{0}" xmlns:{0}="urn:{0}" xmlns:vim25="urn:vim25"'.format(
+                          schema.namespace))
         self._hidden_types = {}  # a type's name -> the newer managed types shown as it
         for managed in schema.managed.values():
             shown = managed
@@ -134,7 +142,7 @@ class Encoder:
         self._dynamic_property = schema.types.get('DynamicProperty')
         if self._dynamic_property is not None and (
                 self.visible_type(self._dynamic_property) is not self._dynamic_property
-                or [(name, f.type, f.array) for name, f, _ in self.plan(self._dynamic_property)]
+                or [(name, f.type, f.array) for name, f, _, _ in self.plan(self._dynamic_property)]
                 != [('name', 'string', False), ('val', 'anyType', False)]):
             self._dynamic_property = None
 
@@ -157,15 +165,24 @@ class Encoder:
         return self._hidden_types.get(type_name, ())
 
     def plan(self, data_type):
-        """(field name, Field, kind) of a type's fields, filtered to this
+        """(field name, Field, kind, tag) of a type's fields, filtered to this
         version; `kind` picks a shortcut in `fields` for the commonest
-        single values (a MoRef, a string), None for the general way."""
+        single values (a MoRef, a string), None for the general way; `tag`
+        is the element's name (qualified when another namespace's type
+        declares the field)."""
         plan = self._plans.get(data_type)
         if plan is None:
-            plan = tuple((f.name, f, _field_kind(f)) for f in data_type.fields
-                         if f.since <= self.version)
+            plan = tuple((f.name, f, _field_kind(f), self._tag(data_type, f))
+                         for f in data_type.fields if f.since <= self.version)
             self._plans[data_type] = plan
         return plan
+
+    def _tag(self, data_type, field):
+        if not self.schema.foreign_types:
+            return field.name
+        while data_type.base is not None and field in data_type.base.fields:
+            data_type = data_type.base
+        return ('vim25:' if data_type.name in self.schema.foreign_types else '') + field.name
 
     # -- typed positions ---------------------------------------------------
     def field(self, out, tag, value, field):
@@ -218,38 +235,38 @@ class Encoder:
         if actual.name == declared_name:
             out.append('<%s>' % tag)
         else:
-            out.append('<%s xsi:type="%s">' % (tag, escape(actual.name)))
+            out.append('<%s xsi:type="%s">' % (tag, self._xsi[actual.name]))
         self.fields(out, value, actual)
         out.append('</%s>' % tag)
 
     def fields(self, out, value, data_type):
         append = out.append
-        for name, field, kind in self.plan(data_type):
+        for name, field, kind, tag in self.plan(data_type):
             item = getattr(value, name)
             if item is None:
                 continue
             if kind is None:
-                self.field(out, name, item, field)
+                self.field(out, tag, item, field)
             elif kind is _MOREF:
                 append('<%s type="%s">%s</%s>' % (
-                    name, self._moref_types[item.type], escape(item.value), name))
+                    tag, self._moref_types[item.type], escape(item.value), tag))
             elif kind is _STRING and type(item) is str:
-                append('<%s>%s</%s>' % (name, escape(item), name))
+                append('<%s>%s</%s>' % (tag, escape(item), tag))
             elif kind is _BOOLEAN and (item is True or item is False):
-                append('<%s>true</%s>' % (name, name) if item else '<%s>false</%s>' % (name, name))
+                append('<%s>true</%s>' % (tag, tag) if item else '<%s>false</%s>' % (tag, tag))
             elif kind is _INTEGER and type(item) is int:
-                append('<%s>%d</%s>' % (name, item, name))
+                append('<%s>%d</%s>' % (tag, item, tag))
             elif kind is _ANY:
-                self.any(out, name, item)
+                self.any(out, tag, item)
             elif kind is _DATA_ARRAY:
                 declared = field.type
                 for element in item:
                     if isinstance(element, DataObject):
-                        self.data_object(out, name, element, declared)
+                        self.data_object(out, tag, element, declared)
                     else:
-                        self.single(out, name, element, declared)
+                        self.single(out, tag, element, declared)
             else:
-                self.field(out, name, item, field)
+                self.field(out, tag, item, field)
 
     # -- anyType positions -------------------------------------------------
     def any(self, out, tag, value, declared=None):
@@ -274,18 +291,20 @@ class Encoder:
                     return
         if isinstance(value, (list, tuple)):
             item_type = self._array_item_type(value, declared)
-            out.append('<%s xsi:type="ArrayOf%s">' % (tag, escape(_capitalized(item_type))))
+            array_type = self._xsi['ArrayOf' + _capitalized(item_type)]
+            out.append('<%s xsi:type="%s">' % (tag, array_type))
             for item in value:
                 self.single(out, item_type, item, item_type)
             out.append('</%s>' % tag)
         elif isinstance(value, DataObject):
             actual = self.visible_type(value._type)
-            out.append('<%s xsi:type="%s">' % (tag, escape(actual.name)))
+            out.append('<%s xsi:type="%s">' % (tag, self._xsi[actual.name]))
             self.fields(out, value, actual)
             out.append('</%s>' % tag)
         elif isinstance(value, MoRef):
-            out.append('<%s xsi:type="ManagedObjectReference" type="%s">%s</%s>' % (
-                tag, self._moref_types[value.type], escape(value.value), tag))
+            out.append('<%s xsi:type="%s" type="%s">%s</%s>' % (
+                tag, self._xsi['ManagedObjectReference'], self._moref_types[value.type],
+                escape(value.value), tag))
         else:
             type_name = self._primitive_type(value, declared)
             if type_name in XSD_PRIMITIVES:
@@ -302,7 +321,7 @@ class Encoder:
         if declared.type not in ('anyType',):
             if declared.type in self.schema.enums:
                 if self.schema.enums[declared.type].since <= self.version:
-                    return escape(declared.type)
+                    return self._xsi[declared.type]
                 return 'string'
             if declared.type in XSD_PRIMITIVES:
                 return declared.type
@@ -335,6 +354,20 @@ class Encoder:
         if isinstance(first, DataObject):
             return self.visible_type(first._type).name
         return self._primitive_type(first, None)
+
+
+class _XsiNames(dict):
+    """Type name -> its escaped xsi:type text: qualified with vim25: when the
+    type is of urn:vim25 in another API's answer (`foreign`)."""
+
+    def __init__(self, foreign):
+        super().__init__()
+        self.foreign = foreign
+
+    def __missing__(self, type_name):
+        text = self[type_name] = ('vim25:' if type_name in self.foreign else '') + \
+            escape(type_name)
+        return text
 
 
 class _ReferenceTypes(dict):
@@ -395,7 +428,7 @@ def encoder_for(schema, version):
 def response(encoder, operation, result):
     """A whole SOAP envelope answering `operation` with `result`."""
     name = operation.name
-    out = [ENVELOPE_START, '<%sResponse xmlns="urn:vim25">' % name]
+    out = [ENVELOPE_START, '<%sResponse %s>' % (name, encoder.xmlns)]
     if operation.result is not None and result is not None:
         encoder.field(out, 'returnval', result, operation.result)
     out.append('</%sResponse>' % name)
@@ -420,7 +453,8 @@ def fault_response(encoder, fault, message, faultcode='ServerFaultCode'):
     actual = encoder.visible_type(fault._type)
     out = [ENVELOPE_START, '<soapenv:Fault><faultcode>%s</faultcode>'
            '<faultstring>%s</faultstring><detail>' % (faultcode, escape(message))]
-    out.append('<%sFault xmlns="urn:vim25" xsi:type="%s">' % (actual.name, escape(actual.name)))
+    out.append('<%sFault %s xsi:type="%s">' % (actual.name, encoder.xmlns,
+                                               encoder._xsi[actual.name]))
     encoder.fields(out, fault, actual)
     out.append('</%sFault></detail></soapenv:Fault>' % actual.name)
     out.append(ENVELOPE_END)
@@ -455,7 +489,7 @@ def response_pieces(encoder, operation, value):
     one per batch of a `Batches` value (the result itself or an array field
     of a data object result), so it can be written as it is encoded."""
     name = operation.name
-    out = [ENVELOPE_START, '<%sResponse xmlns="urn:vim25">' % name]
+    out = [ENVELOPE_START, '<%sResponse %s>' % (name, encoder.xmlns)]
     declared = operation.result
     if isinstance(value, Batches):
         yield from _batch_pieces(encoder, out, 'returnval', value, declared.type)
@@ -464,13 +498,13 @@ def response_pieces(encoder, operation, value):
         if actual.name == declared.type:
             out.append('<returnval>')
         else:
-            out.append('<returnval xsi:type="%s">' % actual.name)
-        for field_name, field, _ in encoder.plan(actual):
+            out.append('<returnval xsi:type="%s">' % encoder._xsi[actual.name])
+        for field_name, field, _, tag in encoder.plan(actual):
             item = getattr(value, field_name)
             if isinstance(item, Batches):
-                yield from _batch_pieces(encoder, out, field_name, item, field.type)
+                yield from _batch_pieces(encoder, out, tag, item, field.type)
             else:
-                encoder.field(out, field_name, item, field)
+                encoder.field(out, tag, item, field)
         out.append('</returnval>')
     elif value is not None:
         encoder.field(out, 'returnval', value, declared)

@@ -22,6 +22,8 @@ brings it forward by replaying the journal. Its records:
   inventory back to what the flags build; replay does the same there.
 - rest: a vAPI call (vimsim/rest) that may change what is kept: its service,
   operation and arguments (`protocol.journal_body`), the user and the time.
+- pbm: a PBM call (vimsim/pbm) that may change what is kept, as a call record
+  (its request body, PBM's API version, the user, the time).
 
 A record runs under its own time, live and replayed (`clock.frozen`), and
 notes the model's id counters; replay raises each counter past the ids that
@@ -56,6 +58,7 @@ from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.service.session_manager import Session
 from vimsim.managed.storage.datastore_files import apply_recorded
 from vimsim.rest.errors import VapiError
+from vimsim.pbm.endpoint import replay as replay_pbm
 from vimsim.rest.protocol import replay as replay_rest
 from vimsim.soap import encode
 from vimsim.soap.fault import fault
@@ -172,6 +175,8 @@ class Persistence:
                                os.path.join(self.uploads, content) if content else None)
             elif kind == 'rest':
                 replay_rest(self.server, self._session(header['user']), body)
+            elif kind == 'pbm':
+                replay_pbm(self.server, self._session(header['user']), header['version'], body)
             elif kind == 'event':
                 event = self._decode_event(body)
                 self.server.event_manager.post_event(event, user=event.userName,
@@ -268,9 +273,10 @@ class Persistence:
     def _run_call(self, ctx, method, args):
         return self.run_journaled(ctx, lambda: method(ctx, **args), 'call', ctx.request.body)
 
-    def run_journaled(self, ctx, run, kind, body):
+    def run_journaled(self, ctx, run, kind, body, schema=None):
         """run(), journaled as a record of `kind` holding `body` (bytes) once
-        it has answered (a vim fault or a vAPI error: nothing is kept)."""
+        it has answered (a vim fault or a vAPI error: nothing is kept);
+        `schema`: the API whose version `ctx.version` is (vim25's by default)."""
         if self.journal.failure is not None:
             raise unwritable(self.journal.failure)
         at = clock.microseconds()
@@ -285,7 +291,8 @@ class Persistence:
                 try:
                     self.journal.append(
                         {'kind': kind, 't': at, 'ids': ids, 'user': user,
-                         'version': self.server.schema.version_name(ctx.version)}, body)
+                         'version': (schema or self.server.schema).version_name(ctx.version)},
+                        body)
                 except OSError as error:
                     raise unwritable(error) from None
                 kept = True

@@ -296,7 +296,7 @@ class SessionManager(ManagedObject):
     def ImpersonateUser(self, ctx, userName, locale=None):
         """The session takes on another user's identity (its privileges
         with it); InvalidLogin for a user who could not log in."""
-        user = self._known_user(userName)
+        user = self.known_user(userName)
         if user is None:
             raise fault('InvalidLogin', 'Cannot complete login due to an incorrect '
                                         'user name or password.')
@@ -307,13 +307,27 @@ class SessionManager(ManagedObject):
             session.info.locale = session.info.messageLocale = locale
         return session.info
 
-    def _known_user(self, user):
+    def known_user(self, user):
         """The account name of a user who may log in, or None."""
         if self.accounts is None:
             ok = bool(user) and (self.username is None or user == self.username)
             return user if ok else None
         account = self.accounts.get((user or '').casefold())
         return account.name if account is not None else None
+
+    def LoginByToken(self, ctx, locale=None):
+        """A token of the simulator's STS (vimsim/sts) in the request's
+        WS-Security header logs its user in, when that user may log in;
+        vCenter's InvalidLogin for no token, or one expired, forged, for
+        another audience, or a holder-of-key token on an unsigned request."""
+        tokens = getattr(self.server, 'token_service', None)
+        user = tokens.user_of(ctx.request.body) if tokens and ctx.request else None
+        user = self.known_user(user) if user else None
+        if user is None:
+            self._post_failed_login(ctx, '')
+            raise fault('InvalidLogin', 'Cannot complete login due to an incorrect '
+                                        'user name or password.')
+        return self._start(ctx, user, locale).info
 
     def LoginExtensionByCertificate(self, ctx, extensionKey, locale=None):
         raise _no_client_certificate()

@@ -26,7 +26,7 @@ SPEC_FIELDS = {
     'files': 'vm', 'numCPUs': 'vm', 'numCoresPerSocket': 'vm', 'memoryMB': 'vm',
     'memoryHotAddEnabled': 'vm', 'cpuHotAddEnabled': 'vm', 'cpuHotRemoveEnabled': 'vm',
     'deviceChange': 'vm', 'cpuAllocation': 'vm', 'memoryAllocation': 'vm',
-    'extraConfig': 'vm',
+    'extraConfig': 'vm', 'vmProfile': 'vm',
     'npivNodeWorldWideName': 'npiv', 'npivPortWorldWideName': 'npiv',
     'npivWorldWideNameType': 'npiv', 'npivDesiredNodeWwns': 'npiv',
     'npivDesiredPortWwns': 'npiv', 'npivWorldWideNameOp': 'npiv',
@@ -57,7 +57,7 @@ SPEC_FIELDS = {
     'cpuFeatureMask': 'arrayUpdate',
     'vAppConfig': 'vAppConfig', 'vAppConfigRemoved': 'vAppConfig',
     # services vimsim does not simulate: refused rather than dropped
-    'vmProfile': 'unsupported', 'crypto': 'unsupported', 'tagSpecs': 'unsupported',
+    'crypto': 'unsupported', 'tagSpecs': 'unsupported',
     'vmPlacementPolicies': 'unsupported',
 }
 
@@ -77,9 +77,7 @@ ENUM_OF = {'firmware': 'GuestOsDescriptorFirmwareType',
 
 # VirtualMachineVirtualNuma's fields under VirtualMachineVirtualNumaInfo's names
 _NUMA_NAMES = {'exposeVnumaOnCpuHotadd': 'vnumaOnCpuHotaddExposed'}
-_UNSUPPORTED_KINDS = {'vmProfile': ('VirtualMachineEmptyProfileSpec',
-                                    'VirtualMachineDefaultProfileSpec'),
-                      'crypto': ('CryptoSpecNoOp',)}
+_UNSUPPORTED_KINDS = {'crypto': ('CryptoSpecNoOp',)}
 
 
 def invalid_argument(name):

@@ -37,6 +37,7 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization
                                             unregistered)
 from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
+from vimsim.managed.vm.storage_profiles import HOME, associated, chosen_profile
 from vimsim.managed.vm.vm_files import sync_files
 from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, invalid_power_state, invalid_state,
                                        vm_task)
@@ -83,6 +84,7 @@ class VirtualMachine(ManagedEntity):
     tools_installed = True     # False: guest tools never run (ToolsUnavailable)
     guest_overrides = None     # {'guest.ipAddress': value, ...} given by SET.* extraConfig
     settings = None            # {config path: value} a ConfigSpec set (config_settings)
+    storage_profiles = None    # {HOME or disk key: storage policy id} (storage_profiles)
     uuid_override = None       # config.uuid / instanceUuid a ConfigSpec gave
     instance_uuid_override = None
     change_stamp = None        # last reconfiguration (config.changeVersion / modified)
@@ -1979,6 +1981,7 @@ class _ConfigPlan:
         self.created_files = []
         self.destroyed_files = []
         self.detached_files = []
+        self.profiles = {}        # {HOME or disk key: storage profile id, None to drop}
 
     # -- scalars ------------------------------------------------------------------
     def validate(self):
@@ -2095,6 +2098,9 @@ class _ConfigPlan:
             set_['datastore_object'] = parsed[0]
         if spec.deviceChange or self.creating:
             self._validate_devices()
+        if spec.vmProfile:
+            self.profiles[HOME] = chosen_profile(
+                vm, spec.vmProfile, 'vmProfile', set_.get('datastore_object', vm.datastore_object))
 
     def _file_settings(self, files):
         """A reconfiguration may move the snapshot, suspend, log and FT
@@ -2161,11 +2167,25 @@ class _ConfigPlan:
             if device is None or change.operation not in ('add', 'remove', 'edit'):
                 raise _invalid_spec(index)
             if change.operation == 'add':
-                self._add(index, change, copy.deepcopy(device))
+                device = copy.deepcopy(device)
+                self._add(index, change, device)
             elif change.operation == 'remove':
                 self._remove(index, change)
+                self.profiles[self.keymap.get(device.key, device.key)] = None
+                continue
             else:
                 self._edit(index, change)
+                device = self._find(device.key)
+            if change.profile:
+                self._disk_profile(index, change, device)
+
+    def _disk_profile(self, index, change, disk):
+        """A device change's storage profile: a disk's only."""
+        if not isinstance(disk, self.T.VirtualDisk):
+            raise _invalid_spec(index, 'profile')
+        self.profiles[disk.key] = chosen_profile(
+            self.vm, change.profile, 'deviceChange[%d].profile' % index,
+            self.vm.server.objects.get(getattr(disk.backing, 'datastore', None)))
 
     def _find(self, key):
         key = self.keymap.get(key, key)
@@ -2676,6 +2696,8 @@ class _ConfigPlan:
             vm._sync_links()
             names.extend(['layout', 'layoutEx', 'storage', 'datastore', 'network', 'guest',
                           'runtime'])
+        if self.profiles:
+            vm.storage_profiles = associated(vm.storage_profiles, self.profiles)
         if not self.creating:
             vm.change_stamp = clock.now()
         names = list(dict.fromkeys(names))
