@@ -161,3 +161,25 @@ def test_a_host_recorded_not_responding_stays_so(loaded, rsi):
     assert WaitForTask(running.PowerOffVM_Task()) == 'success'
     assert running.runtime.powerState == 'poweredOff' == running.summary.runtime.powerState
     assert invariants(loaded, rsi) == []
+
+
+def test_reset_brings_the_recording_back(loaded, rsi):
+    """Last: Simulator.reset rebuilds the recorded inventory as loaded, whatever
+    the calls before changed (the recording itself is never changed)."""
+    loaded.reset()
+    si = loaded.connect()
+    try:
+        vm = ref(si, 'VirtualMachine', 'vm-1053')
+        assert vm.name == 'LinkedCloneVM' and vm.runtime.powerState == 'poweredOff'
+        folder = ref(si, 'Folder', 'group-v1041')
+        assert 'made-on-a-recording' not in {child.name for child in folder.childEntity}
+        nic = next(d for d in ref(si, 'VirtualMachine', 'vm-2069').config.hardware.device
+                   if isinstance(d, vim.vm.device.VirtualEthernetCard))
+        assert nic.backing.port.portgroupKey == 'dvportgroup-54'
+        assert on_reactor(model_violations, loaded.sim) == []
+        # the model changes its own copies of the recorded devices, never the recording's
+        recorded = loaded.sim.recording.objects[MoRef('VirtualMachine', 'vm-16')]['config']
+        model = loaded.sim.objects.get(MoRef('VirtualMachine', 'vm-16'))
+        assert not {id(d) for d in recorded.hardware.device} & {id(d) for d in model._devices}
+    finally:
+        si.content.sessionManager.Logout()

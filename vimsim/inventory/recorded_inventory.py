@@ -25,6 +25,7 @@ chains), distributed port keys (each NIC gets a free port of its recorded
 portgroup), a host's recorded network configuration (hosts start with the
 model's default switches, plus the recorded networks and switches).
 """
+import copy
 import re
 
 from vimsim import clock
@@ -356,12 +357,12 @@ class _Walk:
         told = {'guest.%s' % name: getattr(guest, name) for name in ('hostName', 'ipAddress')
                 if getattr(guest, name, None)}
         vm.guest_overrides = told or None
+        vm._devices = copy.deepcopy(hardware.device)   # the recording stays as read: reset
         DvsBacking = vm.T.VirtualEthernetCardDistributedVirtualPortBackingInfo
-        for device in hardware.device:
+        for device in vm._devices:
             backing = getattr(device, 'backing', None)
             if isinstance(backing, DvsBacking) and backing.port is not None:
                 backing.port.portKey = None   # a free port of its portgroup, below
-        vm._devices = list(hardware.device)
         sync_vm_ports(vm, [])
         self.extra_links(vm)
 

@@ -40,6 +40,7 @@ recorded property values set over the simulator's; one the recording lacks is
 made as the simulator makes it. The simulator serves the recorded API version
 unless -api-version says otherwise.
 """
+import copy
 import logging
 import os
 
@@ -457,7 +458,7 @@ def _recorded_task(server, recording, ref, properties):
                           'not a finished task; its recorded properties are replayed')
         RecordedObject(server, ref.type, ref.value, properties, recording.responses.get(ref))
         return
-    manager.adopt_finished(ref.value, info, server.objects.get(info.entity)
+    manager.adopt_finished(ref.value, copy.deepcopy(info), server.objects.get(info.entity)
                            if info.entity is not None else None)
 
 
