@@ -118,19 +118,27 @@ def test_the_layout_is_govc_object_save(recorded_dir):
     assert 'VirtualMachine: 4' in readme.splitlines()
 
 
-def test_a_recording_loaded_back_is_the_recorded_inventory(validator, source, recorded_dir):
-    loaded = _simulator(validator, tls=False, load=recorded_dir)
+@contextlib.contextmanager
+def loaded_beside(validator, source, directory):
+    """(the simulator serving `directory`, the source's entities, the loaded
+    one's, by (type, moid)); both the same set, and the invariants hold after."""
+    loaded = _simulator(validator, tls=False, load=directory)
     si = source.connect()
     try:
         with contextlib.closing(_Session(loaded)) as copy:
             original, replayed = entities(si), entities(copy.si)
-            assert set(original) == set(replayed)
-            for key, entity in original.items():
-                assert facts(replayed[key]) == facts(entity), key
+            assert set(original) == set(replayed)     # moids unchanged: references resolve
+            yield loaded, original, replayed
             assert api_violations(copy.si, loaded.sim.schema) == []
     finally:
         si.content.sessionManager.Logout()
     assert on_reactor(model_violations, loaded.sim) == []
+
+
+def test_a_recording_loaded_back_is_the_recorded_inventory(validator, source, recorded_dir):
+    with loaded_beside(validator, source, recorded_dir) as (loaded, original, replayed):
+        for key, entity in original.items():
+            assert facts(replayed[key]) == facts(entity), key
     assert loaded.sim.recording.problems == [
         'VmwareDistributedVirtualSwitch-dvs-7: the recorded FetchDVPorts is not replayed: '
         'the simulator answers it']
@@ -191,30 +199,21 @@ def test_an_anonymized_recording_leaves_no_identity(validator, source, recorded_
 
 
 def test_an_anonymized_recording_loads_and_still_resolves(validator, source, anonymized_dir):
-    loaded = _simulator(validator, tls=False, load=anonymized_dir)
-    si = source.connect()
-    try:
-        with contextlib.closing(_Session(loaded)) as copy:
-            original, replayed = entities(si), entities(copy.si)
-            assert set(original) == set(replayed)      # moids unchanged: references resolve
-            for key, entity in original.items():
-                mine, theirs = facts(entity), facts(replayed[key])
-                assert theirs['parent'] == mine['parent']
-                if 'host' in mine:
-                    assert (theirs['host'], theirs['pool'], theirs['datastores'],
-                            theirs['power']) == (mine['host'], mine['pool'],
-                                                 mine['datastores'], mine['power'])
-                    # one name, one replacement: the VM's and its datastore's names
-                    # in its .vmx path are their new names
-                    vm = replayed[key]
-                    assert vm.config.files.vmPathName == '[%s] %s/%s.vmx' % (
-                        vm.datastore[0].name, vm.name, vm.name)
-                    assert theirs['uuid'] != mine['uuid']
-                    assert theirs['macs'] != mine['macs']
-            assert api_violations(copy.si, loaded.sim.schema) == []
-    finally:
-        si.content.sessionManager.Logout()
-    assert on_reactor(model_violations, loaded.sim) == []
+    with loaded_beside(validator, source, anonymized_dir) as (_, original, replayed):
+        for key, entity in original.items():
+            mine, theirs = facts(entity), facts(replayed[key])
+            assert theirs['parent'] == mine['parent']
+            if 'host' in mine:
+                assert (theirs['host'], theirs['pool'], theirs['datastores'],
+                        theirs['power']) == (mine['host'], mine['pool'],
+                                             mine['datastores'], mine['power'])
+                # one name, one replacement: the VM's and its datastore's names
+                # in its .vmx path are their new names
+                vm = replayed[key]
+                assert vm.config.files.vmPathName == '[%s] %s/%s.vmx' % (
+                    vm.datastore[0].name, vm.name, vm.name)
+                assert theirs['uuid'] != mine['uuid']
+                assert theirs['macs'] != mine['macs']
 
 
 def test_the_command_line(source, tmp_path):
