@@ -8,6 +8,7 @@ import os
 import re
 
 import pytest
+from pyVim.task import WaitForTask
 from pyVmomi import vim
 
 from tests.conftest import _simulator, logged_in, on_reactor
@@ -272,3 +273,27 @@ def test_a_real_vcenter_recorded_anonymized(validator, tmp_path):
     assert on_reactor(model_violations, loaded.sim) == []
     assert {obj.ref for obj in loaded.sim.objects if obj.type_name == 'VirtualMachine'} == {
         obj.ref for obj in served.sim.objects if obj.type_name == 'VirtualMachine'}
+
+
+def test_an_esx_host_recorded_and_loaded_takes_new_vms(validator, tmp_path):
+    """hostd numbers VMs 1, 2, ...: one created on the loaded recording is
+    numbered past the recorded ones, and the invariants hold."""
+    host = _simulator(validator, tls=False, esx=True)
+    target = str(tmp_path / 'esx')
+    record(url_of(host), target)
+    loaded = _simulator(validator, tls=False, load=target)
+    assert loaded.sim.esx and loaded.sim.recording.problems == []
+    si = next(logged_in(loaded))
+    try:
+        dc = si.content.rootFolder.childEntity[0]
+        pool = dc.hostFolder.childEntity[0].resourcePool
+        assert sorted(vm._moId for vm in dc.vmFolder.childEntity) == ['1', '2']
+        task = dc.vmFolder.CreateVM_Task(config=vim.vm.ConfigSpec(
+            name='on-the-copy', memoryMB=64, numCPUs=1, guestId='otherGuest64',
+            files=vim.vm.FileInfo(vmPathName='[LocalDS_0]')), pool=pool)
+        assert WaitForTask(task) == 'success'
+        assert task.info.result._moId == '3'
+        assert api_violations(si, loaded.sim.schema) == []
+    finally:
+        si.content.sessionManager.Logout()
+    assert on_reactor(model_violations, loaded.sim) == []

@@ -391,6 +391,10 @@ def _reserve_moids(server, recording):
     numbers = [int(match.group(1)) for match in
                (_MOID_NUMBER.search(ref.value) for ref in recording.objects) if match]
     server.objects.last_id = max([server.objects.last_id] + numbers)
+    # hostd numbers its VMs from 1 (Simulator.new_vm_moid): on past the recorded ones
+    esx_vms = [int(ref.value) for ref in recording.objects
+               if ref.type == 'VirtualMachine' and ref.value.isdigit()]
+    server._esx_vm_counter = max([server._esx_vm_counter] + esx_vms)
 
 
 def replay_unmodelled(obj, properties):
