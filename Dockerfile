@@ -1,5 +1,5 @@
 # vimsim: a simulated vCenter (or ESXi, with -esx) on port 8989, as vcsim's image.
-#   podman build -t vimsim .        (or docker build)
+#   podman build --format docker -t vimsim .   (docker build; the docker format keeps HEALTHCHECK)
 #   podman run --rm -p 8989:8989 vimsim
 #   podman run --rm -p 8989:8989 vimsim -l 0.0.0.0:8989 -cluster 2 -vm 10
 # Arguments are vcsim's flags (the entry point is the vimsim command, as

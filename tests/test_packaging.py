@@ -7,17 +7,16 @@ readiness probe on /sdk/vimServiceVersions.xml) and a Service per vCenter.
 
 Building the image itself needs a runtime and a registry for the base
 image: `VIMSIM_IMAGE_BASE=<local python image> pytest tests/test_packaging.py`
-builds it with podman and runs it (skipped otherwise).
+builds it with podman and checks the built image's configuration (skipped
+otherwise).
 """
 import json
 import os
+import shlex
 import shutil
 import signal
-import ssl
 import subprocess
 import sys
-import time
-import urllib.request
 
 import pytest
 import yaml
@@ -155,27 +154,22 @@ IMAGE_BASE = os.environ.get('VIMSIM_IMAGE_BASE')
 @pytest.mark.skipif(not IMAGE_BASE or not shutil.which('podman'),
                     reason='building the image needs podman and VIMSIM_IMAGE_BASE, a local '
                            'python image (docker.io is out of reach here)')
-def test_the_image_builds_and_becomes_healthy():
-    """Minutes: builds the image with podman (rootful), runs it with its own
-    command line, waits for its HEALTHCHECK to pass and reads the versions
-    document through the published port."""
+def test_the_image_builds_with_its_healthcheck_user_and_entry_point():
+    """Minutes: builds the image with podman (docker format, which keeps
+    HEALTHCHECK; VIMSIM_PODMAN_BUILD_ARGS adds options such as
+    --isolation=chroot --network=host) and reads its configuration back."""
     tag = 'localhost/vimsim:test'
-    subprocess.run(['podman', 'build', '--network=host', '--build-arg',
-                    'PYTHON_IMAGE=' + IMAGE_BASE, '-t', tag, ROOT], check=True, timeout=1800)
-    name = 'vimsim-test-%d' % os.getpid()
-    subprocess.run(['podman', 'run', '-d', '--rm', '--name', name,
-                    '-p', '127.0.0.1:18989:8989', tag], check=True, timeout=120)
-    try:
-        user = subprocess.run(['podman', 'exec', name, 'id', '-u'], capture_output=True,
-                              text=True, timeout=60).stdout.strip()
-        assert user == '10001'
-        deadline = time.time() + 120
-        while subprocess.run(['podman', 'healthcheck', 'run', name],
-                             timeout=60).returncode != 0:
-            assert time.time() < deadline, 'never healthy'
-            time.sleep(2)
-        body = urllib.request.urlopen('https://127.0.0.1:18989' + HEALTH_PATH, timeout=10,
-                                      context=ssl._create_unverified_context()).read()
-        assert b'urn:vim25' in body
-    finally:
-        subprocess.run(['podman', 'rm', '-f', name], timeout=120)
+    extra = shlex.split(os.environ.get('VIMSIM_PODMAN_BUILD_ARGS', ''))
+    subprocess.run(['podman', 'build', '--format', 'docker', '--build-arg',
+                    'PYTHON_IMAGE=' + IMAGE_BASE, '-t', tag] + extra + [ROOT],
+                   check=True, timeout=1800)
+    inspected = subprocess.run(['podman', 'image', 'inspect', tag], check=True,
+                               capture_output=True, text=True, timeout=120).stdout
+    (image,) = json.loads(inspected)
+    config = image['Config']
+    assert config['User'] == '10001'
+    assert config['Entrypoint'] == ['vimsim']
+    assert config['Cmd'] == exec_form(dockerfile()['CMD'][-1])
+    assert '8989/tcp' in config['ExposedPorts']
+    _, command = health_command()
+    assert image['Healthcheck']['Test'] == ['CMD'] + command
