@@ -87,12 +87,14 @@ class _Walk:
         self.recording = recording
         self.objects = recording.objects
         self.made = {}          # MoRef -> model object
+        self.reported = set()   # MoRefs a problem was reported for
         self.vm_sequence = 0
 
     def props(self, ref):
         return self.objects.get(ref, {})
 
     def problem(self, ref, message):
+        self.reported.add(ref)
         self.recording.problem('%s-%s' % (ref.type, ref.value), message)
 
     def children(self, ref, name):
@@ -114,14 +116,17 @@ class _Walk:
         self.folder_contents(root, ref)
         return root
 
+    def sub_folder(self, folder, ref):
+        props = self.props(ref)
+        sub = self.keep(ref, Folder(self.server, ref.value, props.get('name', ''), folder,
+                                    props.get('childType') or folder.childType))
+        folder.add_child(sub)
+        return sub
+
     def folder_contents(self, folder, ref):
         for child in self.children(ref, 'childEntity'):
             if child.type == 'Folder':
-                props = self.props(child)
-                sub = self.keep(child, Folder(self.server, child.value, props.get('name', ''),
-                                              folder, props.get('childType') or ()))
-                folder.add_child(sub)
-                self.folder_contents(sub, child)
+                self.folder_contents(self.sub_folder(folder, child), child)
             elif child.type == 'Datacenter':
                 self.datacenter(folder, child)
             self.keep_listed(folder, child)
@@ -150,11 +155,7 @@ class _Walk:
         entities = []
         for child in self.children(ref, 'childEntity'):
             if child.type == 'Folder':
-                props = self.props(child)
-                sub = self.keep(child, Folder(self.server, child.value, props.get('name', ''),
-                                              folder, props.get('childType') or folder.childType))
-                folder.add_child(sub)
-                self.tree(sub, child, dc, make)
+                self.tree(self.sub_folder(folder, child), child, dc, make)
             else:
                 entities.append(child)
         # a switch before its portgroups, whatever order the folder lists them in
@@ -168,7 +169,8 @@ class _Walk:
         """A child the walk did not make is replayed: the folder still lists it."""
         if child not in self.made:
             folder.childEntity.append(child)
-            self.problem(child, 'not made writable; its recorded properties are replayed')
+            if child not in self.reported:
+                self.problem(child, 'not made writable; its recorded properties are replayed')
 
     # -- networks ---------------------------------------------------------------------
     def network_entity(self, folder, ref, dc):
@@ -258,6 +260,9 @@ class _Walk:
         for child in self.children(ref, 'resourcePool'):
             if child.type == 'ResourcePool':
                 self.pool(pool, child, owner)
+            else:
+                self.problem(child, 'a %s is not made writable: replayed, outside the tree '
+                                    'of its pool' % child.type)
 
     def host(self, cr, ref, dc):
         props = self.props(ref)
