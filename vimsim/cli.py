@@ -174,6 +174,9 @@ def main(argv=None, begin_logging=True):
     warnings and errors to stderr (a caller with observers of its own says no)."""
     if argv is None:
         argv = sys.argv[1:]
+    if argv[:1] == ['record']:   # vimsim record URL DIR: flags of its own
+        from vimsim.inventory.recorder import main as record_main
+        return record_main(argv[1:], prog='%s record' % PROG)
     try:
         opts = parse_args(argv, prog=PROG)
     except UsageError as e:

@@ -25,9 +25,12 @@ the object. Every such problem is also kept in `Recording.problems`. govc
 writes xsd:byte values unsigned (``<bus>255</bus>``); they are read back
 signed, as the server sent them.
 
-`build` makes the model: each recorded object becomes a `RecordedObject` of its
-recorded type and moid, serving the recorded properties on read (Fetch,
-RetrieveProperties, updates) and the inventory links to container views. The
+`build` makes the model: the recorded inventory becomes the model's own
+objects (`recorded_inventory`), so it is writable; any other recorded object
+becomes a `RecordedObject` of its recorded type and moid, serving the
+recorded properties on read (Fetch, RetrieveProperties, updates) and the
+inventory links to container views, and replaying its recorded method
+responses; a recorded finished Task is the TaskManager's. The
 ServiceInstance answers with the recorded ServiceContent, but the
 PropertyCollector, SessionManager and ViewManager it names are the simulator's
 own (under the recorded moids), so login, property collection and views work
@@ -37,11 +40,13 @@ recorded property values set over the simulator's; one the recording lacks is
 made as the simulator makes it. The simulator serves the recorded API version
 unless -api-version says otherwise.
 """
+import copy
 import logging
 import os
 
 from lxml import etree
 
+from vimsim.inventory.recorded_inventory import build_inventory, replay_unmodelled
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.catalog import make_manager
 from vimsim.managed.inventory.folder import Folder
@@ -64,9 +69,12 @@ _LIVE_FIELDS = ('propertyCollector', 'sessionManager', 'viewManager')
 # SessionManager properties taken from the recording (the rest are per session).
 _SESSION_MANAGER_PROPERTIES = ('defaultLocale', 'supportedLocaleList',
                                'messageLocaleList', 'message')
-# Properties of the live objects that depend on the caller: not even decoded.
+# Properties of the live objects that depend on the caller, and the
+# TaskManager's recent tasks (the recorded ones it keeps, and its own): not
+# even decoded.
 _PER_CALLER = {'SessionManager': ('currentSession', 'sessionList'),
-               'PropertyCollector': ('filter',), 'ViewManager': ('viewList',)}
+               'PropertyCollector': ('filter',), 'ViewManager': ('viewList',),
+               'TaskManager': ('recentTask',)}
 
 
 class RecordingError(Exception):
@@ -382,14 +390,14 @@ def build(server, recording):
     live_refs = {obj.ref for obj in live}
     manager_refs = {ref for field, ref in content.items()
                     if isinstance(ref, MoRef) and field != 'rootFolder'}
-    for ref, properties in recording.objects.items():
-        if ref.type == 'ServiceInstance' or ref in live_refs:
+    for ref in manager_refs - live_refs:
+        properties = recording.objects.get(ref)
+        if properties is None:
             continue
-        if ref in manager_refs and ref not in recording.responses:
+        if ref not in recording.responses:
             _recorded_manager(server, recording, ref, properties)
         else:
-            RecordedObject(server, ref.type, ref.value, properties,
-                           recording.responses.get(ref))
+            RecordedObject(server, ref.type, ref.value, properties, recording.responses[ref])
 
     # Managers the content names (or, without a recorded content, the
     # defaults) that the recording lacks: made as the simulator makes them.
@@ -409,7 +417,23 @@ def build(server, recording):
             server.managers[field] = obj
 
     root_ref = content.get('rootFolder') or _parentless_folder(recording)
-    root = server.objects.get(root_ref) if root_ref is not None else None
+    root = None
+    if root_ref is not None and root_ref.type == 'Folder' and root_ref in recording.objects:
+        root, _ = build_inventory(server, recording, root_ref)
+    for ref, properties in recording.objects.items():
+        if ref.type == 'ServiceInstance' or ref in live_refs or ref in manager_refs:
+            continue
+        obj = server.objects.get(ref)
+        if obj is None and ref.type == 'Task':
+            _recorded_task(server, recording, ref, properties)
+        elif obj is None:
+            RecordedObject(server, ref.type, ref.value, properties,
+                           recording.responses.get(ref))
+        elif not isinstance(obj, RecordedObject):   # made by the model (a host's managers)
+            replay_unmodelled(obj, properties)
+            for method in recording.responses.get(ref, ()):
+                recording.problem('%s-%s' % (ref.type, ref.value), 'the recorded %s is not '
+                                  'replayed: the simulator answers it' % method)
     if root is None:
         recording.problem('ServiceInstance', 'the root folder %s is not recorded; serving '
                           'an empty one' % (root_ref.value if root_ref else ''))
@@ -421,6 +445,21 @@ def build(server, recording):
         content['about'] = about_info(schema, server.api_version, server.esx,
                                       None if server.esx else server.new_uuid())
     return ServiceInstance(server, ServiceContent.cls(**content))
+
+
+def _recorded_task(server, recording, ref, properties):
+    """A recorded task is the TaskManager's, as one it ran would be: a
+    finished one stays recent and readable for a while; one recorded
+    unfinished is replayed (its work cannot run here)."""
+    info = properties.get('info')
+    manager = server.managers.get('taskManager')
+    if manager is None or info is None or info.state not in ('success', 'error'):
+        recording.problem('%s-%s' % (ref.type, ref.value),
+                          'not a finished task; its recorded properties are replayed')
+        RecordedObject(server, ref.type, ref.value, properties, recording.responses.get(ref))
+        return
+    manager.adopt_finished(ref.value, copy.deepcopy(info), server.objects.get(info.entity)
+                           if info.entity is not None else None)
 
 
 def _recorded_manager(server, recording, ref, properties):

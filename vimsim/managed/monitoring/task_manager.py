@@ -223,6 +223,22 @@ class TaskManager(Manager):
         self.server.changes.flush()
         return task
 
+    def adopt_finished(self, moid, info, entity):
+        """A Task that finished before this simulator started (a recorded
+        vCenter's), under its own moid: recent, in the history and forgotten
+        in time as the tasks this simulator runs."""
+        task = Task(self, moid, info, entity if _is_entity(self.server, entity) else None)
+        info.task = task.ref
+        self._serial += 1
+        task.serial = self._serial
+        task.history_cell = self.history.append((task.serial, info), approximate_size(info))
+        if task.ref not in self.recentTask:
+            self.recentTask.append(task.ref)
+        if task.entity_object is not None and task.ref not in task.entity_object.recentTask:
+            _add_recent(task.entity_object, task.ref)
+        self.task_finished(task)
+        return task
+
     def task_changed(self, task):
         """A task appeared or changed state: collectors' latest pages may change."""
         for collector in self.collectors:
