@@ -211,3 +211,44 @@ def test_username_and_password_as_vcsim(validator, flags, admitted, refused):
     for user, password in refused:
         with pytest.raises(vim.fault.InvalidLogin):
             running.connect(user=user, pwd=password)
+
+
+def test_vcsim_settings_and_customization_specs(validator):
+    """vcsim's `vcsim.server.url` setting (where it serves, no path) and its
+    four customization specs, applied as govc's vm.customize test applies
+    vcsim-linux-static: a fixed IP given for the spec's unknown one, a
+    pending customization refused, the guest's address and prefix-numbered
+    host name after power-on (on a Linux guest: vCenter refuses to customize
+    the default VMs' otherGuest64, which vcsim lets by). A reset keeps the
+    setting."""
+    from pyVim.task import WaitForTask
+    running = _simulator(validator, tls=False)
+    si = running.connect()
+    try:
+        content = si.RetrieveContent()
+        url = running.url[:-len('/sdk')]
+        assert [o.value for o in content.setting.QueryOptions('vcsim.server.url')] == [url]
+        manager = content.customizationSpecManager
+        assert [i.name for i in manager.info] == [
+            'vcsim-linux', 'vcsim-linux-static', 'vcsim-windows-static', 'vcsim-windows-domain']
+        assert isinstance(manager.GetCustomizationSpec('vcsim-windows-domain').spec.identity,
+                          vim.vm.customization.Sysprep)
+        spec = manager.GetCustomizationSpec('vcsim-linux-static').spec
+        spec.nicSettingMap[0].adapter.ip = vim.vm.customization.FixedIp(ipAddress='10.0.0.42')
+        spec.nicSettingMap[0].adapter.subnetMask = '255.255.0.0'
+        vm = content.searchIndex.FindByInventoryPath('DC0/vm/DC0_H0_VM0')
+        assert WaitForTask(vm.PowerOffVM_Task()) == 'success'
+        assert WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(guestId='ubuntu64Guest'))) \
+            == 'success'
+        assert WaitForTask(vm.CustomizeVM_Task(spec)) == 'success'
+        with pytest.raises(vim.fault.CustomizationPending):
+            WaitForTask(vm.CustomizeVM_Task(spec))
+        assert WaitForTask(vm.PowerOnVM_Task()) == 'success'
+        assert vm.guest.ipAddress == '10.0.0.42'
+        assert vm.guest.hostName.startswith('vcsim-')
+    finally:
+        Disconnect(si)
+    running.reset()
+    si = running.connect()
+    assert [o.value for o in si.content.setting.QueryOptions('vcsim.server.url')] == [url]
+    Disconnect(si)

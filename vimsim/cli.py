@@ -166,6 +166,7 @@ def serve(opts, simulator, reactor=None):
     lport = listen(app, host, port, tls=opts.tls, cert_pem=cert_pem, key_pem=key_pem,
                    reactor=reactor, limits=http_limits(opts))
     bound = lport.getHost()
+    simulator.serving_at('https' if opts.tls else 'http', bound.host, bound.port)
     return lport, bound.host, bound.port
 
 

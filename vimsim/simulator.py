@@ -68,12 +68,23 @@ class Simulator:
         self.resets = 0
         self.secure_cookies = secure_cookies(os.environ)
         self.token_service = TokenService(self)   # the STS's tokens outlive a reset (vimsim/sts)
+        self.served_at = None    # 'https://host:port' once listening (serving_at)
         self._frame = frozenset(vars(self)) | {'_frame'}
         with self.persistence.genesis() if self.persistence else contextlib.nullcontext():
             self._build_model()
         self._session_reaper.start(min(60, self.options.session_timeout), now=False)
         if self.persistence is not None:
             self.persistence.replay()
+
+    def serving_at(self, scheme, host, port):
+        """The simulator listens at scheme://host:port: vcsim's OptionManager
+        setting `vcsim.server.url` says so (suites written for vcsim read it)."""
+        if ':' in host and not host.startswith('['):
+            host = '[%s]' % host
+        self.served_at = '%s://%s:%d' % (scheme, host, port)
+        manager = getattr(self, 'option_manager', None)
+        if manager is not None and not self.esx:
+            manager.vcsim_server_url(self.served_at)
 
     @property
     def reports_unknown_version(self):

@@ -45,6 +45,7 @@ class SimulatorServer:
         self.port = self._port.getHost().port
         self.scheme = 'https' if options.tls else 'http'
         self.url = '%s://%s:%d/sdk' % (self.scheme, self.host, self.port)
+        on_reactor(self.sim.serving_at, self.scheme, self.host, self.port)
         self.username, self.password = login_of(options) or (
             (options.username, options.password) if options.username else ('user', 'pass'))
 

@@ -172,6 +172,9 @@ def query_options(settings, name):
     return found
 
 
+VCSIM_SERVER_URL = 'vcsim.server.url'
+
+
 @manager_type('OptionManager')
 class OptionManager(Manager):
 
@@ -182,6 +185,7 @@ class OptionManager(Manager):
         table = HOST_AGENT_SETTINGS if server.esx else VPX_SETTINGS
         self.setting = []
         self.supportedOption = []
+        server.option_manager = self
         for key, kind, default, label, summary, bounds in table:
             if isinstance(default, str):
                 default = default.replace('{fqdn}', fqdn).replace(
@@ -191,6 +195,22 @@ class OptionManager(Manager):
                 self.supportedOption.append(T['OptionDef'].cls(
                     key=key, label=label, summary=summary,
                     optionType=_option_type(T, kind, default, bounds)))
+        if server.served_at is not None and not server.esx:   # a reset's new model
+            self.setting.append(T['OptionValue'].cls(key=VCSIM_SERVER_URL,
+                                                     value=server.served_at))
+
+    def vcsim_server_url(self, url):
+        """vcsim's own setting of where it serves (scheme://host:port, no
+        path and no credentials), which suites written for vcsim read; a
+        real vCenter has none."""
+        for option in self.setting:
+            if option.key == VCSIM_SERVER_URL:
+                option.value = url
+                break
+        else:
+            self.setting.append(self.server.schema.types['OptionValue'].cls(
+                key=VCSIM_SERVER_URL, value=url))
+        self.changed('setting')
 
     # -- methods ---------------------------------------------------------------
     def QueryOptions(self, ctx, name=None):

@@ -11,6 +11,7 @@ import hashlib
 
 from vimsim import clock
 from vimsim.managed.manager import Manager, manager_type
+from vimsim.managed.vm.vcsim_customization_specs import vcsim_specs
 from vimsim.soap.fault import fault
 
 
@@ -36,6 +37,11 @@ class CustomizationSpecManager(Manager):
         self.encryptionKey = [b - 256 if b > 127 else b for b in digest[:140]]
         self._version = 0
         self.info = []     # the items' CustomizationSpecInfo (a recording may set it)
+        if getattr(server, 'recording', None) is None:
+            for item in vcsim_specs(server.schema.types):
+                self._stamp(item)
+                self._items[item.info.name] = item
+            self.info = [item.info for item in self._items.values()]
 
 
     # -- helpers -------------------------------------------------------------------------

@@ -93,6 +93,7 @@ class VirtualMachine(ManagedEntity):
     _active_task = None        # the VM's running task (vm_task's serialization)
     snapshot_tree = None       # vimsim.managed.vm.snapshot.SnapshotTree, once one was taken
     customization = None   # {'hostName', 'domain', 'ips': [ip or None per NIC]}
+    customization_pending = False   # customized since its last power-on (the guest has yet to run it)
     linked_parent = None   # (source VM, snapshot) of a linked clone
 
     def __init__(self, server, moid, name, folder, pool, host, datastore, network, sequence,
@@ -852,6 +853,11 @@ class VirtualMachine(ManagedEntity):
         if state == 'poweredOn' and before != 'poweredOn':
             if before != 'suspended' or self.boot_time is None:
                 self.boot_time = clock.now()
+            if self.customization_pending:   # the guest runs it as it boots
+                self.customization_pending = False
+                events = event_manager(self.server)
+                events.post('CustomizationStartedEvent', self)
+                events.post('CustomizationSucceeded', self)
         if state == 'poweredOff':
             self.boot_time = self.boot_time   # the log stays; bootTime is read as unset
         self.report_changed('runtime', 'summary', 'guest', 'guestHeartbeatStatus',
@@ -1214,6 +1220,9 @@ class VirtualMachine(ManagedEntity):
         def work(task):
             if self.power_state != 'poweredOff':
                 raise invalid_power_state('poweredOff', self.power_state)
+            if self.customization_pending:
+                raise fault('CustomizationPending', 'A customization of the virtual machine is '
+                            'already pending; it runs at the next power-on.')
             self.apply_customization(spec)
             return None
         return vm_task(ctx, self, 'CustomizeVM_Task', work)
@@ -1223,6 +1232,7 @@ class VirtualMachine(ManagedEntity):
         CustomizationFault subtypes) and record the identity it gives."""
         custom = check_customization(self, spec)
         self.customization = custom
+        self.customization_pending = True
         self.path_readers = self._custom_path_readers()
         self.changed('guest', 'summary')
 
