@@ -185,3 +185,35 @@ def test_update_vm_files_after_a_resignature(running, si):
         ds.UpdateVirtualMachineFiles_Task([
             vim.Datastore.MountPathDatastorePair(oldMountPath='relative',
                                                                      datastore=ds)])
+
+
+def test_nothing_new_goes_to_a_datastore_in_maintenance(running, si):
+    """While a datastore is in maintenance, creating, cloning or relocating a
+    VM onto it and creating a disk there answer InvalidDatastoreState, as
+    vCenter's; once it is back in service they work."""
+    ds = datastore(si, 'LocalDS_2')
+    WaitForTask(ds.DatastoreEnterMaintenanceMode().task)
+    dc = si.RetrieveContent().rootFolder.childEntity[0]
+    vm = vm_named(si, 'DC0_H0_VM0')
+    pool = vm.resourcePool
+    config = vim.vm.ConfigSpec(name='mm-new', guestId='otherGuest64', numCPUs=1, memoryMB=64,
+                               files=vim.vm.FileInfo(vmPathName='[LocalDS_2]'))
+    try:
+        refused = [task_fault(dc.vmFolder.CreateVM_Task(config=config, pool=pool)),
+                   task_fault(vm.CloneVM_Task(folder=dc.vmFolder, name='mm-clone', spec=vim.vm.CloneSpec(
+                       location=vim.vm.RelocateSpec(datastore=ds)))),
+                   task_fault(vm.RelocateVM_Task(vim.vm.RelocateSpec(datastore=ds)))]
+        disk = vim.vm.device.VirtualDeviceSpec(
+            operation='add', fileOperation='create', device=vim.vm.device.VirtualDisk(
+                capacityInKB=1024, controllerKey=1000, unitNumber=5,
+                backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
+                    fileName='[LocalDS_2]', diskMode='persistent', thinProvisioned=True)))
+        refused.append(task_fault(vm.ReconfigVM_Task(vim.vm.ConfigSpec(deviceChange=[disk]))))
+        assert all(isinstance(f, vim.fault.InvalidDatastoreState) for f in refused), refused
+        assert {f.datastoreName for f in refused} == {'LocalDS_2'}
+        assert vm.datastore[0].name == 'LocalDS_0'
+    finally:
+        WaitForTask(ds.DatastoreExitMaintenanceMode_Task())
+    task = dc.vmFolder.CreateVM_Task(config=config, pool=pool)
+    WaitForTask(task)
+    WaitForTask(task.info.result.Destroy_Task())

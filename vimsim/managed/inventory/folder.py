@@ -210,6 +210,7 @@ class Folder(ManagedEntity):
         check_unique_name(name)
         datacenter = datacenter_of(server, self)
         datastore = self._datastore_of_path(datacenter, config.files.vmPathName, name)
+        datastore.refuse_new_files()
         networks = _spec_networks(server, datacenter, config)
         target = host_object
         if target is None:

@@ -10,8 +10,9 @@ Lifecycle: a datastore VMs or first-class disks use cannot be destroyed
 VM is registered on the datastore; in a pod with Storage DRS the VMs get
 moves to the pod's other datastores (started at once when the pod is
 automated, else returned as recommendations), and entering is refused when
-a VM has nowhere to go. What vCenter also refuses on a datastore in
-maintenance (power-ons and provisioning there) is not enforced.
+a VM has nowhere to go. While it is entering or in maintenance, no new
+files go there: creating, cloning or relocating a VM onto it and creating a
+disk there answer InvalidDatastoreState (`refuse_new_files`), as vCenter's.
 """
 import os
 import uuid as uuid_module
@@ -136,6 +137,13 @@ class Datastore(ManagedEntity):
         self.leave_inventory()
 
     # -- maintenance mode -----------------------------------------------------------------
+    def refuse_new_files(self):
+        """InvalidDatastoreState while the datastore is entering or in
+        maintenance: nothing new is placed there."""
+        if self.maintenance_mode != 'normal':
+            raise fault('InvalidDatastoreState', "The operation is not allowed in the current "
+                        "state of the datastore '%s'." % self.name, datastoreName=self.name)
+
     def DatastoreEnterMaintenanceMode(self, ctx):
         T = self.T
         if self.maintenance_mode != 'normal':

@@ -1351,6 +1351,7 @@ class VirtualMachine(ManagedEntity):
             raise problems[0]
 
     def _copy_to(self, ctx, folder, name, pool, host, datastore, link_snapshot, snapshot):
+        datastore.refuse_new_files()
         server = self.server
         clone = VirtualMachine(server, server.new_vm_moid(), name, folder, pool, host,
                                datastore, self.network_object, next_sequence(server),
@@ -1463,6 +1464,8 @@ class VirtualMachine(ManagedEntity):
 
         def work(task):
             target_ds = datastore or self.datastore_object
+            if target_ds is not self.datastore_object:
+                target_ds.refuse_new_files()
             bound = pool or self.pool      # its compute resource holds the target host
             target = host
             if target is None:
@@ -2390,6 +2393,8 @@ class _ConfigPlan:
         if ds not in self.host.datastores:
             raise fault('InvalidDatastore', "The datastore '%s' is not accessible from the "
                         'host.' % ds.name, datastore=ds.ref, name=ds.name)
+        if change.fileOperation == 'create':
+            ds.refuse_new_files()
         self._attach(index, disk, default=(T.VirtualSCSIController,))
         capacity_kb = disk.capacityInKB
         if disk.capacityInBytes:
