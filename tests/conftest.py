@@ -7,6 +7,8 @@ against the served schema by a recording wrapper around the app; the session
 fails at the end if any did not validate. The plugin's own fixtures
 (`vimsim`, `vimsim_si`, ...) validate the same way (`vimsim_wrap_app`).
 """
+import time
+
 import pytest
 
 from vimsim.testing.server import SimulatorServer, options_for
@@ -14,7 +16,16 @@ from vimsim.testing.threaded import on_reactor, start_reactor as _ensure_reactor
 from tests.validation import ResponseValidator
 
 __all__ = ['on_reactor', '_ensure_reactor', 'RunningSimulator', 'logged_in', 'task_fault',
-           'all_of', 'register_extension_task']
+           'all_of', 'register_extension_task', 'settle']
+
+
+def settle(sim, seconds=30):
+    """Wait until what Simulator `sim` began at its start or reset (the
+    default alarms, an alarm pass) has run: for tests that compare models."""
+    deadline = time.monotonic() + seconds
+    while not on_reactor(sim.time.settled):
+        assert time.monotonic() < deadline, 'the model does not settle'
+        time.sleep(0.01)
 
 
 def pytest_configure(config):

@@ -299,7 +299,7 @@ def test_an_alarm_pass_lets_other_work_run_between_its_steps():
     at 10,000 VMs, every client waiting)."""
     from twisted.internet import reactor, task
 
-    from tests.conftest import on_reactor
+    from tests.conftest import on_reactor, settle
     from vimsim.options import Options
     from vimsim.simulator import Simulator
 
@@ -309,17 +309,10 @@ def test_an_alarm_pass_lets_other_work_run_between_its_steps():
             sim.alarm_manager._tick()
             return task.deferLater(reactor, 0, sim.time.settled)
         assert on_reactor(start_a_pass) is False, 'the pass ended before the reactor turned'
-        _wait_until(lambda: on_reactor(sim.time.settled))
+        settle(sim)
         vms = [obj for obj in sim.objects if obj.type_name == 'VirtualMachine']
         declared = on_reactor(lambda: [sim.alarm_manager.declared_states(vm) for vm in vms])
         assert all(state.overallStatus != 'gray' for states in declared for state in states)
     finally:
         on_reactor(sim.close)
 
-
-def _wait_until(condition, seconds=30):
-    import time
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline
-        time.sleep(0.02)

@@ -7,7 +7,7 @@ session-wide validator checks every response against the served schema.
 from pyVmomi import vim, vmodl
 from pyVmomi.VmomiSupport import ManagedObject
 
-from tests.conftest import on_reactor
+from tests.conftest import on_reactor, settle
 from vimsim.options import Options
 
 
@@ -357,11 +357,15 @@ def test_container_view_children(si):
 # -- model-level checks (no SOAP) -------------------------------------------------------
 
 def _build(**overrides):
+    """A Simulator built on the reactor, once what its start began (the
+    default alarms, the first alarm pass) has run: builds compare alike."""
     from vimsim.simulator import Simulator
     options = Options()
     for name, value in overrides.items():
         setattr(options, name, value)
-    return on_reactor(Simulator, options)
+    sim = on_reactor(Simulator, options)
+    settle(sim)
+    return sim
 
 
 def _identities(sim):

@@ -22,7 +22,7 @@ from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, on_reactor
+from tests.conftest import _simulator, all_of, on_reactor, settle
 from tests.test_recording import RECORDING, needs_recording
 from tests.test_state import _differences, _model, _mutations, _settled, _start, _stop
 from vimsim import clock
@@ -245,26 +245,18 @@ def test_a_reset_is_journaled_and_replayed(validator, tmp_path):
     _stop(second)
 
 
-def _settle(sim):
-    """Wait until what the model began at its start (the first alarm pass) has run."""
-    deadline = time.monotonic() + 10
-    while not on_reactor(sim.time.settled):
-        assert time.monotonic() < deadline, 'the model does not settle'
-        time.sleep(0.01)
-
-
 @pytest.mark.parametrize('flags', [{}, {'esx': True}])
 def test_a_reset_simulator_stays_whole(flags):
     """Nothing of the old model is left on the simulator (what the model
     hangs on it is rebuilt), and the inventory identity repeats."""
     options = Options(**flags)
     sim = on_reactor(Simulator, options)
-    _settle(sim)
+    settle(sim)
     before = {obj.ref.value: obj.type_name for obj in sim.objects}
     model_attributes = set(vars(sim)) - sim._frame
     old_objects = sim.objects
     on_reactor(sim.reset)
-    _settle(sim)
+    settle(sim)
     assert sim.objects is not old_objects
     assert {obj.ref.value: obj.type_name for obj in sim.objects} == before
     assert set(vars(sim)) - sim._frame == model_attributes
