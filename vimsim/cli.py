@@ -120,7 +120,8 @@ def make_app(simulator):
     """The HTTP application of ``simulator``: POST /sdk and /sdk/vimService to
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
     schemas filtered to ``simulator.api_version``), /about, /debug/vars,
-    /folder (datastore files), /guestFile (guest file transfers), the vAPI
+    /folder (datastore files), /guestFile (guest file transfers), /nfc (OVF disk
+    transfers of HttpNfcLeases), the vAPI
     services under /api and /rest, the control surface (/vimsim/control/),
     404 otherwise."""
     from vimsim.rest.protocol import RestApi
@@ -131,17 +132,19 @@ def make_app(simulator):
     from vimsim.server.documents import Documents
     from vimsim.server.folder import Folder
     from vimsim.server.guest_file import GuestFile
+    from vimsim.server.nfc import Nfc
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:
         from vimsim.server.trace import traced
         handle_soap = traced(handle_soap, simulator.options.trace_file)
     folder = Folder(simulator)
+    nfc = Nfc(simulator)
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
                           GuestFile(simulator).handle, RestApi(simulator).handle,
-                          ControlApi(simulator).handle],
-                   body_sink=folder.body_sink)
+                          ControlApi(simulator).handle, nfc.handle],
+                   body_sink=lambda request: folder.body_sink(request) or nfc.body_sink(request))
 
 
 def serve(opts, simulator, reactor=None):

@@ -32,8 +32,8 @@ from vimsim.managed.network import (distributed_virtual_portgroup, distributed_v
 from vimsim.managed.service import (localization_manager, property_collector, search_index,
                                     service_instance, service_manager, session_manager, updates,
                                     view)
-from vimsim.managed.storage import (datastore, datastore_browser, file_manager, ovf_manager,
-                                    virtual_disk_manager)
+from vimsim.managed.storage import (datastore, datastore_browser, file_manager, http_nfc_lease,
+                                    ovf_manager, virtual_disk_manager)
 from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
                                environment_browser, guest_alias_manager, guest_auth_manager,
                                guest_file_manager, guest_operations_manager,

@@ -18,6 +18,7 @@ import inspect
 from vimsim import clock
 from vimsim.managed.base import ExtensibleManagedObject
 from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.vm.change_tracking import freeze as freeze_changes
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units
 from vimsim.managed.vm.vm_task import invalid_state, vm_task
 from vimsim.soap.encode import Long
@@ -369,6 +370,7 @@ def create_snapshot_task(ctx, vm, name, description, memory, quiesce,
             tree = vm.snapshot_tree = SnapshotTree(vm)
         captured = capture(vm)
         captured['power_state'] = state
+        freeze_changes(vm, captured['_devices'])
         sid = tree.next_id
         tree.next_id += 1
         snap = VirtualMachineSnapshot(tree, vm.server.objects.next_id('snapshot-'), sid, name,
