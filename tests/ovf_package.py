@@ -104,3 +104,14 @@ def stream_vmdk(data):
         lambda offset, size: data[offset:offset + size], len(data),
         '# Disk DescriptorFile\nversion=1\ncreateType="streamOptimized"\n',
         [(0, len(data))]))
+
+
+def flat_image(stream, capacity):
+    """The disk bytes a stream-optimized VMDK holds."""
+    data = bytearray(capacity)
+    decoder = stream_optimized.Decoder(
+        lambda offset, piece: data.__setitem__(slice(offset, offset + len(piece)), piece),
+        capacity)
+    decoder.feed(stream)
+    decoder.finish()
+    return bytes(data)

@@ -14,7 +14,6 @@ from pyVmomi import vim, vmodl
 from tests import ovf_package
 from tests.conftest import logged_in
 from vimsim.managed.storage import ovf_descriptor
-from vimsim.managed.storage.stream_optimized import Decoder
 
 _names = itertools.count(1)
 
@@ -126,13 +125,14 @@ def test_create_import_spec_maps_the_package(si):
     assert values['hostname'] == 'web1'
 
 
-def deploy(si, running, name, upload_method='POST'):
+def deploy(si, running, name, upload_method='POST', option=None):
     """The community deploy_ovf sample's flow: CreateImportSpec, ImportVApp,
     wait for the lease, send each disk to its device URL, complete."""
     dc, pool, ds, network, _ = place(si)
     manager = si.RetrieveContent().ovfManager
     spec = manager.CreateImportSpec(ovf_package.descriptor(), pool, ds, params(
-        entityName=name, propertyMapping=[vim.KeyValue(key='port', value='9090')]))
+        entityName=name, propertyMapping=[vim.KeyValue(key='port', value='9090')],
+        **({'deploymentOption': option} if option else {})))
     assert not spec.error
     lease = pool.ImportVApp(spec.importSpec, dc.vmFolder)
     for _ in range(200):
@@ -144,7 +144,7 @@ def deploy(si, running, name, upload_method='POST'):
     for item in spec.fileItem:
         number = int(item.path[-len('.vmdk') - 1]) - 1
         device_url = next(u for u in info.deviceUrl if u.importKey == item.deviceId)
-        url = device_url.url.replace('*', '%s:%d' % (running.host, running.port))
+        url = device_url.url.replace('*', running.host)
         body = ovf_package.stream_vmdk(ovf_package.disk_contents(number))
         request = urllib.request.Request(url, body, {'Content-Length': str(len(body)),
                                                      'Content-Type':
@@ -180,15 +180,11 @@ def test_deploy_and_export_round_trip(si, running):
     assert lease.state == vim.HttpNfcLease.State.ready
     ovf_files = []
     for number, device_url in enumerate(lease.info.deviceUrl):
-        url = device_url.url.replace('*', '%s:%d' % (running.host, running.port))
+        url = device_url.url.replace('*', running.host)
         with urllib.request.urlopen(url) as response:
             body = response.read()
-        data = bytearray(ovf_package.DISK_CAPACITIES[number])
-        decoder = Decoder(lambda offset, piece: data.__setitem__(
-            slice(offset, offset + len(piece)), piece), len(data))
-        decoder.feed(body)
-        decoder.finish()
-        assert bytes(data) == ovf_package.disk_contents(number)
+        assert ovf_package.flat_image(body, ovf_package.DISK_CAPACITIES[number]) == \
+            ovf_package.disk_contents(number)
         ovf_files.append(vim.OvfManager.OvfFile(deviceId=device_url.key, path=device_url.targetId,
                                                 size=len(body)))
     manifest = lease.HttpNfcLeaseGetManifest()

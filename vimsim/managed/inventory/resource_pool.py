@@ -379,7 +379,7 @@ class ResourcePool(ManagedEntity):
         def take_back():
             if made and made[0].power_state == 'poweredOff':
                 made[0].remove_from_inventory(keep_files=False)
-        lease = HttpNfcLease(self.server, importing=True, on_abort=take_back)
+        lease = HttpNfcLease(ctx, importing=True, on_abort=take_back)
 
         def work(task):
             try:

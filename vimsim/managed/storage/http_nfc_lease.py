@@ -4,7 +4,9 @@ client moves a VM's disks over HTTP (vimsim/server/nfc.py serves them).
 
 A lease starts `initializing` (an import's VM is made meanwhile), is then
 `ready` with `info` (one deviceUrl per disk, 'http(s)://*/nfc/<ticket>/
-disk-N.vmdk': the client puts its own host for '*', as with vCenter), and
+disk-N.vmdk': the client puts its own host for '*', as with vCenter; the
+port the client called, unless the scheme's default, follows the '*', since
+clients keep a port the URL names), and
 ends `done` (HttpNfcLeaseComplete) or `error` (HttpNfcLeaseAbort, the
 import failing, or no sign of life from the client for `leaseTimeout`
 seconds: a transfer or HttpNfcLeaseProgress keeps it alive). An import
@@ -76,8 +78,10 @@ class Device:
 class HttpNfcLease(ManagedObject):
     type_name = 'HttpNfcLease'
 
-    def __init__(self, server, importing, on_abort=None):
+    def __init__(self, ctx, importing, on_abort=None):
+        server = ctx.server
         super().__init__(server, server.objects.next_id('lease-'))
+        self.host = '*' + _port_suffix(ctx)
         self.importing = importing
         self.on_abort = on_abort             # what an unfinished import takes back
         self.ticket = secrets.token_hex(16)
@@ -108,7 +112,8 @@ class HttpNfcLease(ManagedObject):
         scheme = 'https' if self.server.options.tls else 'http'
         urls = [T.HttpNfcLeaseDeviceUrl(
             key=device.key, importKey=device.import_key,
-            url='%s://*/nfc/%s/%s' % (scheme, self.ticket, device.file_name), sslThumbprint='',
+            url='%s://%s/nfc/%s/%s' % (scheme, self.host, self.ticket,
+                                        device.file_name), sslThumbprint='',
             disk=True, targetId=device.file_name, datastoreKey=device.datastore.url,
             fileSize=device.capacity if self.importing else None) for device in self.devices]
         stores = []
@@ -116,7 +121,8 @@ class HttpNfcLease(ManagedObject):
             if device.datastore.url not in [s.datastoreKey for s in stores]:
                 stores.append(T.HttpNfcLeaseDatastoreLeaseInfo(
                     datastoreKey=device.datastore.url, hosts=[T.HttpNfcLeaseHostInfo(
-                        url='%s://*/nfc/%s/' % (scheme, self.ticket), sslThumbprint='')]))
+                        url='%s://%s/nfc/%s/' % (scheme, self.host, self.ticket),
+                        sslThumbprint='')]))
         return T.HttpNfcLeaseInfo(
             lease=self.ref, entity=self.entity.ref, deviceUrl=urls,
             totalDiskCapacityInKB=sum(d.capacity for d in self.devices) // 1024,
@@ -455,6 +461,18 @@ class _Download:
         self.lease.touch()
 
 
+def _port_suffix(ctx):
+    """':<port>' of the port the client's request went to, '' for the
+    scheme's default (or when it is not known)."""
+    request = ctx.request
+    host = getattr(request, 'headers', {}).get('host', '') if request is not None else ''
+    _, colon, port = host.rpartition(':')
+    default = '443' if ctx.server.options.tls else '80'
+    if not colon or not port.isdigit() or port == default or ']' in port:
+        return ''
+    return ':' + port
+
+
 def _populated(path):
     try:
         return os.stat(path).st_blocks * 512
@@ -495,7 +513,7 @@ def export_lease(ctx, entity, vms):
     """The lease of ExportVm / ExportVApp on `entity`: `vms`' disks (the
     callers have checked they are powered off) to GET."""
     server = ctx.server
-    lease = HttpNfcLease(server, importing=False)
+    lease = HttpNfcLease(ctx, importing=False)
 
     def ready():
         files.namespace(server).materialize()
