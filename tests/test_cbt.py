@@ -10,30 +10,17 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import logged_in
 from tests.test_folder_http import request
+from tests.test_ovf import place
 
 BLOCK = 64 * 1024
 CAPACITY = 2 * 1024 * 1024
 _names = itertools.count(1)
 
 
-@pytest.fixture(scope='module')
-def running(vc_http):
-    return vc_http
-
-
-@pytest.fixture
-def si(running):
-    yield from logged_in(running)
-
-
 def make_vm(si):
-    """A powered-off VM with one thin 2 MB disk on LocalDS_0."""
-    content = si.RetrieveContent()
-    dc = content.rootFolder.childEntity[0]
-    cluster = next(e for e in dc.hostFolder.childEntity
-                   if isinstance(e, vim.ClusterComputeResource))
+    """A powered-off VM with one thin 2 MB disk on a local datastore."""
+    dc, pool, ds, _, _ = place(si)
     name = 'cbt-%d' % next(_names)
     controller = vim.vm.device.VirtualLsiLogicController(key=-1, busNumber=0,
                                                          sharedBus='noSharing')
@@ -43,11 +30,11 @@ def make_vm(si):
                                                               thinProvisioned=True))
     spec = vim.vm.ConfigSpec(
         name=name, guestId='otherGuest64', numCPUs=1, memoryMB=128,
-        files=vim.vm.FileInfo(vmPathName='[LocalDS_0]'),
+        files=vim.vm.FileInfo(vmPathName='[%s]' % ds.name),
         deviceChange=[vim.vm.device.VirtualDeviceSpec(operation='add', device=controller),
                       vim.vm.device.VirtualDeviceSpec(operation='add', fileOperation='create',
                                                       device=disk)])
-    task = dc.vmFolder.CreateVM_Task(spec, cluster.resourcePool)
+    task = dc.vmFolder.CreateVM_Task(spec, pool)
     WaitForTask(task)
     return task.info.result
 
@@ -66,15 +53,15 @@ def cookie(si):
     return {'Cookie': si._stub.cookie}
 
 
-def write_disk(running, si, vm, data):
+def write_disk(sim, si, vm, data):
     """The guest's writes, as bytes put over the disk's extent."""
-    status, _, _ = request(running, 'PUT', extent_url(the_disk(vm.config.hardware.device)),
+    status, _, _ = request(sim, 'PUT', extent_url(the_disk(vm.config.hardware.device)),
                            data, cookie(si))
     assert status == 200
 
 
-def read_range(running, si, disk, start, length):
-    status, _, body = request(running, 'GET', extent_url(disk), headers={
+def read_range(sim, si, disk, start, length):
+    status, _, body = request(sim, 'GET', extent_url(disk), headers={
         **cookie(si), 'Range': 'bytes=%d-%d' % (start, start + length - 1)})
     assert status == 206
     return body
@@ -115,7 +102,7 @@ def test_enabling_gives_disks_change_ids(si):
         vm.QueryChangedDiskAreas(None, the_disk(vm.config.hardware.device).key, 0, change_id)
 
 
-def test_full_then_incremental_backup(si, running):
+def test_full_then_incremental_backup(si, sim):
     vm = make_vm(si)
     WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(changeTrackingEnabled=True)))
     disk = the_disk(vm.config.hardware.device)
@@ -123,7 +110,7 @@ def test_full_then_incremental_backup(si, running):
     # '*': the areas in use, none yet on a new thin disk
     assert areas(vm.QueryChangedDiskAreas(None, disk.key, 0, '*')) == []
     first = contents({0: b'a', 3: b'b', 31: b'c'})
-    write_disk(running, si, vm, first)
+    write_disk(sim, si, vm, first)
 
     # run 1: a full backup of what the snapshot froze
     snap = snapshot(vm, 'backup-1')
@@ -138,13 +125,13 @@ def test_full_then_incremental_backup(si, running):
     assert areas(info) == [(0, BLOCK), (3 * BLOCK, BLOCK), (31 * BLOCK, BLOCK)]
     image = bytearray(CAPACITY)
     for start, length in areas(info):
-        image[start:start + length] = read_range(running, si, frozen, start, length)
+        image[start:start + length] = read_range(sim, si, frozen, start, length)
     assert bytes(image) == first
     WaitForTask(snap.RemoveSnapshot_Task(removeChildren=False))
 
     # the guest writes two blocks (one it had, one new) between the runs
     second = contents({0: b'a', 3: b'b2', 31: b'c', 17: b'd'})
-    write_disk(running, si, vm, second)
+    write_disk(sim, si, vm, second)
 
     # run 2: only what changed since run 1's change id
     snap = snapshot(vm, 'backup-2')
@@ -153,9 +140,9 @@ def test_full_then_incremental_backup(si, running):
     info = vm.QueryChangedDiskAreas(snap, frozen.key, 0, base_id)
     assert areas(info) == [(3 * BLOCK, BLOCK), (17 * BLOCK, BLOCK)]
     for start, length in areas(info):
-        image[start:start + length] = read_range(running, si, frozen, start, length)
+        image[start:start + length] = read_range(sim, si, frozen, start, length)
     assert bytes(image) == second
-    # a start offset clips the answer; the running disk's id is the latest point
+    # a start offset clips the answer; the sim disk's id is the latest point
     info = vm.QueryChangedDiskAreas(snap, frozen.key, 4 * BLOCK, base_id)
     assert (info.startOffset, areas(info)) == (4 * BLOCK, [(17 * BLOCK, BLOCK)])
     assert the_disk(vm.config.hardware.device).backing.changeId == frozen.backing.changeId

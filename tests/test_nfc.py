@@ -14,22 +14,12 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests import ovf_package
-from tests.conftest import logged_in, on_reactor
+from tests.conftest import on_reactor
 from tests.test_folder_http import request
 from tests.test_ovf import deploy, params, place
 from vimsim.managed.storage import http_nfc_lease
 
 _count = iter(range(1, 10 ** 6))
-
-
-@pytest.fixture(scope='module')
-def running(vc_http):
-    return vc_http
-
-
-@pytest.fixture
-def si(running):
-    yield from logged_in(running)
 
 
 def import_lease(si, name):
@@ -50,15 +40,15 @@ def wait_ready(lease):
     assert lease.state == vim.HttpNfcLease.State.ready, lease.error
 
 
-def local(running, url):
-    return url.replace('*', running.host)
+def local(sim, url):
+    return url.replace('*', sim.host)
 
 
 def path_of(url):
     return '/' + url.split('/', 3)[3]    # 'http://*:port/nfc/...' -> '/nfc/...'
 
 
-def test_lease_info_and_states(si, running):
+def test_lease_info_and_states(si, sim):
     lease, items = import_lease(si, 'info-%d' % next(_count))
     info = lease.info
     assert info.leaseTimeout == 300 and info.lease == lease
@@ -68,7 +58,7 @@ def test_lease_info_and_states(si, running):
     assert [u.key for u in info.deviceUrl] == [
         '/%s/VirtualLsiLogicController0:%d' % (vm._moId, n) for n in range(2)]
     # the port the client called follows the '*' it puts its host for
-    assert all(u.url.startswith('http://*:%d/nfc/' % running.port) and u.disk
+    assert all(u.url.startswith('http://*:%d/nfc/' % sim.port) and u.disk
                for u in info.deviceUrl)
     assert lease.mode == 'pushOrGet' and lease.capabilities.pullModeSupported
     with pytest.raises(vmodl.fault.InvalidArgument):
@@ -77,32 +67,32 @@ def test_lease_info_and_states(si, running):
     assert lease.transferProgress == 30
     # the wrong direction and unknown tickets are not found; other verbs not allowed
     url = path_of(info.deviceUrl[0].url)
-    assert request(running, 'GET', url)[0] == 404
-    assert request(running, 'PUT', '/nfc/0123/disk-0.vmdk', b'x')[0] == 404
-    assert request(running, 'DELETE', url)[0] == 405
+    assert request(sim, 'GET', url)[0] == 404
+    assert request(sim, 'PUT', '/nfc/0123/disk-0.vmdk', b'x')[0] == 404
+    assert request(sim, 'DELETE', url)[0] == 405
     lease.HttpNfcLeaseComplete()
     with pytest.raises(vim.fault.InvalidState):
         lease.HttpNfcLeaseAbort()
-    assert request(running, 'PUT', url, b'x' * 512)[0] == 404   # the lease is over
+    assert request(sim, 'PUT', url, b'x' * 512)[0] == 404   # the lease is over
 
 
-def test_uploads_that_do_not_fit(si, running):
+def test_uploads_that_do_not_fit(si, sim):
     lease, _ = import_lease(si, 'bad-%d' % next(_count))
     url = path_of(lease.info.deviceUrl[1].url)
     capacity = ovf_package.DISK_CAPACITIES[1]
-    status, _, body = request(running, 'PUT', url, b'\1' * (capacity + 512))
+    status, _, body = request(sim, 'PUT', url, b'\1' * (capacity + 512))
     assert status == 400 and b'larger than the disk' in body
     stream = bytearray(ovf_package.stream_vmdk(ovf_package.disk_contents(1)))
     stream[1024:1040] = b'\xff' * 16          # a grain's compressed data broken
-    status, _, body = request(running, 'POST', url, bytes(stream))
+    status, _, body = request(sim, 'POST', url, bytes(stream))
     assert status == 400 and b'Invalid disk image' in body
     truncated = ovf_package.stream_vmdk(ovf_package.disk_contents(1))[:-512]
-    assert request(running, 'POST', url, truncated)[0] == 400
+    assert request(sim, 'POST', url, truncated)[0] == 400
     big = ovf_package.stream_vmdk(ovf_package.disk_contents(0))   # a 4 MB disk into 2 MB
-    assert request(running, 'POST', url, big)[0] == 400
+    assert request(sim, 'POST', url, big)[0] == 400
     # a flat image is taken as it is
     data = ovf_package.disk_contents(1)
-    assert request(running, 'PUT', url, data)[0] == 200
+    assert request(sim, 'PUT', url, data)[0] == 200
     manifest = lease.HttpNfcLeaseGetManifest()
     assert [(e.key, e.sha1, e.size) for e in manifest] == [
         (lease.info.deviceUrl[1].key, hashlib.sha1(data).hexdigest(), len(data))]
@@ -110,8 +100,8 @@ def test_uploads_that_do_not_fit(si, running):
     assert isinstance(lease.error, vmodl.fault.SystemError)
 
 
-def test_export_manifest_checksum_types(si, running):
-    vm = deploy(si, running, 'sums-%d' % next(_count), option='small')
+def test_export_manifest_checksum_types(si, sim):
+    vm = deploy(si, sim, 'sums-%d' % next(_count), option='small')
     WaitForTask(vm.PowerOnVM_Task())
     with pytest.raises(vim.fault.InvalidPowerState):
         vm.ExportVm()
@@ -124,9 +114,9 @@ def test_export_manifest_checksum_types(si, running):
     lease.HttpNfcLeaseSetManifestChecksumType([vim.KeyValue(key=second.url, value='sha256')])
     bodies = []
     for device_url in (first, second):
-        with urllib.request.urlopen(local(running, device_url.url)) as response:
+        with urllib.request.urlopen(local(sim, device_url.url)) as response:
             bodies.append(response.read())
-    assert request(running, 'PUT', path_of(first.url), b'x')[0] == 404   # an export lease
+    assert request(sim, 'PUT', path_of(first.url), b'x')[0] == 404   # an export lease
     manifest = {entry.key: entry for entry in lease.HttpNfcLeaseGetManifest()}
     assert manifest[first.key].checksumType == 'sha1'
     assert manifest[first.key].sha1 == hashlib.sha1(bodies[0]).hexdigest()
@@ -155,7 +145,7 @@ class _DiskServer(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_probe_and_pull_from_urls(si, running):
+def test_probe_and_pull_from_urls(si, sim):
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _DiskServer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -178,7 +168,7 @@ def test_probe_and_pull_from_urls(si, running):
         export = vm.ExportVm()
         wait_ready(export)
         for number, device_url in enumerate(export.info.deviceUrl):
-            with urllib.request.urlopen(local(running, device_url.url)) as response:
+            with urllib.request.urlopen(local(sim, device_url.url)) as response:
                 assert ovf_package.flat_image(response.read(), ovf_package.DISK_CAPACITIES[
                     number]) == ovf_package.disk_contents(number)
         export.HttpNfcLeaseComplete()
@@ -198,7 +188,7 @@ def test_probe_and_pull_from_urls(si, running):
         server.server_close()
 
 
-def test_an_idle_lease_expires(si, running, monkeypatch):
+def test_an_idle_lease_expires(si, sim, monkeypatch):
     on_reactor(monkeypatch.setattr, http_nfc_lease, 'LEASE_TIMEOUT', 1)
     lease, _ = import_lease(si, 'idle-%d' % next(_count))
     vm = lease.info.entity

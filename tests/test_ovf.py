@@ -12,20 +12,9 @@ from lxml import etree
 from pyVmomi import vim, vmodl
 
 from tests import ovf_package
-from tests.conftest import logged_in
 from vimsim.managed.storage import ovf_descriptor
 
 _names = itertools.count(1)
-
-
-@pytest.fixture(scope='module')
-def running(vc_http):
-    return vc_http
-
-
-@pytest.fixture
-def si(running):
-    yield from logged_in(running)
 
 
 def place(si):
@@ -50,7 +39,8 @@ def messages(faults):
 
 def test_parse_descriptor(si):
     manager = si.RetrieveContent().ovfManager
-    result = manager.ParseDescriptor(ovf_package.descriptor(), vim.OvfManager.ParseDescriptorParams())
+    result = manager.ParseDescriptor(ovf_package.descriptor(),
+                                     vim.OvfManager.ParseDescriptorParams())
     assert not result.error
     assert result.defaultEntityName == 'ovf-vm'
     assert [n.name for n in result.network] == ['VM Network']
@@ -125,7 +115,7 @@ def test_create_import_spec_maps_the_package(si):
     assert values['hostname'] == 'web1'
 
 
-def deploy(si, running, name, upload_method='POST', option=None):
+def deploy(si, sim, name, upload_method='POST', option=None):
     """The community deploy_ovf sample's flow: CreateImportSpec, ImportVApp,
     wait for the lease, send each disk to its device URL, complete."""
     dc, pool, ds, network, _ = place(si)
@@ -144,7 +134,7 @@ def deploy(si, running, name, upload_method='POST', option=None):
     for item in spec.fileItem:
         number = int(item.path[-len('.vmdk') - 1]) - 1
         device_url = next(u for u in info.deviceUrl if u.importKey == item.deviceId)
-        url = device_url.url.replace('*', running.host)
+        url = device_url.url.replace('*', sim.host)
         body = ovf_package.stream_vmdk(ovf_package.disk_contents(number))
         request = urllib.request.Request(url, body, {'Content-Length': str(len(body)),
                                                      'Content-Type':
@@ -158,11 +148,11 @@ def deploy(si, running, name, upload_method='POST', option=None):
     return info.entity
 
 
-def test_deploy_and_export_round_trip(si, running):
+def test_deploy_and_export_round_trip(si, sim):
     """A generated two-disk OVF deployed over NFC; the VM exported again
     (ExportVm), its disks byte-identical, and CreateDescriptor's OVF
     describing the same hardware, networks and properties."""
-    vm = deploy(si, running, 'deployed-%d' % next(_names))
+    vm = deploy(si, sim, 'deployed-%d' % next(_names))
     assert (vm.config.hardware.numCPU, vm.config.hardware.memoryMB) == (4, 2048)
     disks = [d for d in vm.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk)]
     assert [d.capacityInKB * 1024 for d in disks] == list(ovf_package.DISK_CAPACITIES)
@@ -180,7 +170,7 @@ def test_deploy_and_export_round_trip(si, running):
     assert lease.state == vim.HttpNfcLease.State.ready
     ovf_files = []
     for number, device_url in enumerate(lease.info.deviceUrl):
-        url = device_url.url.replace('*', running.host)
+        url = device_url.url.replace('*', sim.host)
         with urllib.request.urlopen(url) as response:
             body = response.read()
         assert ovf_package.flat_image(body, ovf_package.DISK_CAPACITIES[number]) == \
@@ -221,11 +211,11 @@ def summary(envelope, option):
     return cpu, memory, disks, nics, props, system.os_type
 
 
-def test_descriptor_is_schema_shaped(si, running):
+def test_descriptor_is_schema_shaped(si, sim):
     """CreateDescriptor's envelope has the OVF 1.0 structure ovftool checks:
     References, then sections, then the VirtualSystem; rasd elements of an
     Item in alphabetical order."""
-    vm = deploy(si, running, 'shaped-%d' % next(_names), upload_method='PUT')
+    vm = deploy(si, sim, 'shaped-%d' % next(_names), upload_method='PUT')
     text = si.RetrieveContent().ovfManager.CreateDescriptor(
         vm, vim.OvfManager.CreateDescriptorParams()).ovfDescriptor
     root = etree.fromstring(text.encode())
@@ -260,3 +250,49 @@ def test_abort_leaves_no_vm(si):
         time.sleep(0.02)
     assert lease.state == vim.HttpNfcLease.State.error
     assert isinstance(lease.error, vim.fault.DuplicateName)
+
+
+def test_validate_host(si):
+    manager = si.RetrieveContent().ovfManager
+    _, _, _, _, host = place(si)
+    result = manager.ValidateHost(ovf_package.descriptor(), host,
+                                  vim.OvfManager.ValidateHostParams())
+    assert not result.error
+    assert result.flatDeploymentSize == sum(ovf_package.DISK_CAPACITIES)
+    assert result.downloadSize == 3000
+    assert {'thin', 'thick', 'eagerZeroedThick'} <= set(result.supportedDiskProvisioning)
+    result = manager.ValidateHost('not xml', host, vim.OvfManager.ValidateHostParams())
+    assert messages(result.error) == ['OvfXmlFormat']
+
+
+def test_import_into_and_export_a_vapp(si, sim):
+    """ImportVApp on a vApp makes a member VM (no folder may be named);
+    ExportVApp serves every member's disks; CreateDescriptor describes it."""
+    dc, pool, ds, _, _ = place(si)
+    def allocation():
+        return vim.ResourceAllocationInfo(reservation=0, limit=-1, expandableReservation=True,
+                                          shares=vim.SharesInfo(level='normal'))
+    vapp = pool.CreateVApp('ovf-vapp-%d' % next(_names), vim.ResourceConfigSpec(
+        cpuAllocation=allocation(), memoryAllocation=allocation()),
+        vim.vApp.VAppConfigSpec(), dc.vmFolder)
+    manager = si.RetrieveContent().ovfManager
+    spec = manager.CreateImportSpec(ovf_package.descriptor(), vapp, ds,
+                                    params(entityName='member-%d' % next(_names),
+                                           deploymentOption='small'))
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        vapp.ImportVApp(spec.importSpec, dc.vmFolder)
+    lease = vapp.ImportVApp(spec.importSpec)
+    while lease.state == vim.HttpNfcLease.State.initializing:
+        time.sleep(0.02)
+    member = lease.info.entity
+    assert member.parentVApp == vapp and member.parent is None
+    lease.HttpNfcLeaseComplete()
+    export = vapp.ExportVApp()
+    while export.state == vim.HttpNfcLease.State.initializing:
+        time.sleep(0.02)
+    assert export.info.entity == vapp
+    assert [u.targetId for u in export.info.deviceUrl] == ['disk-0.vmdk', 'disk-1.vmdk']
+    assert all(u.key.startswith('/%s/' % member._moId) for u in export.info.deviceUrl)
+    export.HttpNfcLeaseComplete()
+    text = manager.CreateDescriptor(vapp, vim.OvfManager.CreateDescriptorParams()).ovfDescriptor
+    assert ovf_descriptor.read(text).systems[0].name == member.name
