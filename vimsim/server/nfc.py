@@ -43,8 +43,11 @@ class Nfc:
             return _text(404, 'Not Found')
         lease, device = target
         if request.method == 'GET':
-            return HttpResponse(200, lease.download(device),
-                                content_type='application/octet-stream')
+            try:
+                body = lease.download(device)
+            except FileNotFoundError:
+                return _text(404, 'Not Found')
+            return HttpResponse(200, body, content_type='application/octet-stream')
         sink = DiskUpload(lease, device)          # an empty body: no sink was asked for
         return sink.finish()
 

@@ -200,8 +200,7 @@ class HttpNfcLease(ManagedObject):
     def HttpNfcLeaseAbort(self, ctx, fault=None):
         if self.state in ('done', 'error'):
             raise _invalid_state()
-        self.fail(fault if fault is not None else localized(
-            _fault('RequestCanceled', 'The task was canceled by a user.')))
+        self.fail(fault if fault is not None else localized(_canceled()))
 
     def HttpNfcLeaseGetManifest(self, ctx):
         self._check_ready()
@@ -280,7 +279,7 @@ class HttpNfcLease(ManagedObject):
         results = []
         for device, source in plan:
             if not _loopback(source.url):
-                raise _fault('HttpFault', 'Cannot reach %s from the simulator.' % source.url,
+                raise fault('HttpFault', 'Cannot reach %s from the simulator.' % source.url,
                              statusCode=0, statusMessage='unreachable')
             request = urllib.request.Request(source.url, headers={
                 pair.key: pair.value for pair in source.httpHeaders or ()})
@@ -290,10 +289,10 @@ class HttpNfcLease(ManagedObject):
             try:
                 response = urllib.request.urlopen(request, timeout=30, context=context)
             except urllib.error.HTTPError as error:
-                raise _fault('HttpFault', 'HTTP %d from %s' % (error.code, source.url),
+                raise fault('HttpFault', 'HTTP %d from %s' % (error.code, source.url),
                              statusCode=error.code, statusMessage=str(error.reason)) from None
             except (OSError, ValueError) as error:
-                raise _fault('HttpFault', 'Cannot fetch %s: %s' % (source.url, error),
+                raise fault('HttpFault', 'Cannot fetch %s: %s' % (source.url, error),
                              statusCode=0, statusMessage=str(error)) from None
             upload = Upload(device, record_changes=False)
             try:
@@ -305,19 +304,20 @@ class HttpNfcLease(ManagedObject):
                         upload.write(piece)
                 size, checksum = upload.finish()
             except TransferError as error:
-                raise _fault('HttpFault', str(error), statusCode=error.status,
+                raise fault('HttpFault', str(error), statusCode=error.status,
                              statusMessage=str(error)) from None
             results.append((device, upload.written, size, checksum))
         return results
 
     def download(self, device):
-        """The stream-optimized VMDK of `device`'s disk, piece by piece."""
+        """The stream-optimized VMDK of `device`'s disk, piece by piece
+        (FileNotFoundError when the disk has gone meanwhile)."""
         self.touch()
-        return _Download(self, device)
+        return _Download(self, device, open(device.path, 'rb'))
 
 
-def _fault(type_name, message, **fields):
-    return fault(type_name, message, **fields)
+def _canceled():
+    return fault('RequestCanceled', 'The task was canceled by a user.')
 
 
 def leases(server):
@@ -335,6 +335,12 @@ def lease_device(server, ticket, file_name):
         return None
     device = next((d for d in lease.devices if d.file_name == file_name), None)
     return (lease, device) if device is not None else None
+
+
+def device_id(owner, controller_type, bus, unit):
+    """The id vCenter gives a disk in import specs' fileItems and in lease
+    device URLs: '/<owner>/VirtualLsiLogicController0:1'."""
+    return '/%s/%s%d:%d' % (owner, controller_type, bus or 0, unit or 0)
 
 
 def disk_devices(vm, import_owner=None):
@@ -362,10 +368,9 @@ def disk_devices(vm, import_owner=None):
             ddb = files.read_descriptor(files.local_path(ds, relative)).ddb
         except (OSError, DescriptorError, AttributeError):
             ddb = {}
-        name = '%s%d:%d' % (type(controller).__name__, controller.busNumber or 0,
-                            disk.unitNumber or 0)
-        out.append(Device('/%s/%s' % (vm.ref.value, name),
-                          '/%s/%s' % (import_owner or vm.ref.value, name),
+        place = (type(controller).__name__, controller.busNumber, disk.unitNumber)
+        out.append(Device(device_id(vm.ref.value, *place),
+                          device_id(import_owner or vm.ref.value, *place),
                           'disk-%d.vmdk' % len(out), path, disk.capacityInKB * 1024, ds, ddb))
     return out
 
@@ -438,15 +443,16 @@ class _Download:
     """An iterable of a device's stream-optimized pieces that records the
     transfer's size and checksum when the last piece went."""
 
-    def __init__(self, lease, device):
+    def __init__(self, lease, device, file):
         self.lease = lease
         self.device = device
+        self.file = file
 
     def __iter__(self):
         device = self.device
         digest = CHECKSUMS[device.checksum_type]()
         size = 0
-        with open(device.path, 'rb') as file:
+        with self.file as file:
             regions = cbt.data_regions(file, device.capacity)
             sectors = device.capacity // 512
             descriptor = Descriptor([('RW', sectors, 'SPARSE', device.file_name)],

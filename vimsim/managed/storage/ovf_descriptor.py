@@ -406,8 +406,6 @@ def vim_property_type(prop):
         return 'int(%d..%d)' % (low, high)
     if kind in ('boolean', 'real', 'ip', 'ip:network', 'expression'):
         return kind
-    if kind.startswith('vmw:') or kind in ('password',):
-        return kind.split(':', 1)[-1]
     return None
 
 

@@ -18,6 +18,7 @@ deviceUrl.importKey repeats.
 from vimsim.managed.entity import data_types
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.storage import ovf_descriptor as ovf
+from vimsim.managed.storage.http_nfc_lease import device_id
 from vimsim.soap.fault import fault, localized
 
 KB = 1024
@@ -25,14 +26,8 @@ DISK_PROVISIONING = ('thin', 'thick', 'eagerZeroedThick', 'monolithicSparse',
                      'monolithicFlat', 'twoGbMaxExtentSparse', 'twoGbMaxExtentFlat',
                      'seSparse', 'sparse', 'flat')
 THIN = ('thin', 'monolithicSparse', 'twoGbMaxExtentSparse', 'seSparse', 'sparse')
-CONTROLLER_ITEMS = (ovf.IDE, ovf.SCSI, ovf.SATA, ovf.OTHER)
 NIC_DEFAULT = 'VirtualE1000'
 FIRST_TEMPORARY_KEY = -100
-
-
-def device_id(owner, controller_type, bus, unit):
-    """The id vCenter gives a disk in fileItems and lease device URLs."""
-    return '/%s/%s%d:%d' % (owner, controller_type, bus or 0, unit or 0)
 
 
 def _is_a(server, obj, type_name):
@@ -135,8 +130,7 @@ class OvfManager(Manager):
                         'OvfInvalidValue', "Line %d: Invalid value '%s' for element "
                         "'AllocationUnits'." % (item.line, item.units), lineNumber=item.line,
                         elementName='AllocationUnits', attributeName='', value=item.units))
-            elif item.resource_type in (ovf.CDROM, ovf.DVD, ovf.FLOPPY) and \
-                    item.resource_type != ovf.FLOPPY and item.parent not in instances:
+            elif item.resource_type in (ovf.CDROM, ovf.DVD) and item.parent not in instances:
                 problems.append(_bad_reference(item, 'Parent', item.parent))
             elif item.resource_type not in (ovf.IDE, ovf.SATA, ovf.USB, ovf.VIDEO, ovf.FLOPPY,
                                             ovf.OTHER, ovf.CDROM, ovf.DVD):
