@@ -151,6 +151,11 @@ def test_full_then_incremental_backup(si, sim):
     # powered off, no snapshot: changes up to now; nothing since run 2
     latest = the_disk(vm.config.hardware.device).backing.changeId
     assert areas(vm.QueryChangedDiskAreas(None, frozen.key, 0, latest)) == []
+    # zero-filling the disk writes every block of it
+    content = si.RetrieveContent()
+    WaitForTask(content.virtualDiskManager.ZeroFillVirtualDisk_Task(
+        the_disk(vm.config.hardware.device).backing.fileName, content.rootFolder.childEntity[0]))
+    assert areas(vm.QueryChangedDiskAreas(None, frozen.key, 0, latest)) == [(0, CAPACITY)]
 
 
 def test_query_faults(si):
