@@ -4,12 +4,15 @@ changed areas, remove the snapshot) see the right bytes, a second,
 incremental run only the areas written in between."""
 import hashlib
 import itertools
+import time
 import urllib.parse
+import urllib.request
 
 import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
+from tests import ovf_package
 from tests.test_folder_http import request
 from tests.test_ovf import place
 
@@ -127,6 +130,16 @@ def test_full_then_incremental_backup(si, sim):
     for start, length in areas(info):
         image[start:start + length] = read_range(sim, si, frozen, start, length)
     assert bytes(image) == first
+    # the same bytes through NFC: the snapshot's disk exported (the VM may run)
+    WaitForTask(vm.PowerOnVM_Task())
+    lease = snap.ExportSnapshot()
+    while lease.state == vim.HttpNfcLease.State.initializing:
+        time.sleep(0.02)
+    [device_url] = lease.info.deviceUrl
+    with urllib.request.urlopen(device_url.url.replace('*', sim.host)) as response:
+        assert ovf_package.flat_image(response.read(), CAPACITY) == first
+    lease.HttpNfcLeaseComplete()
+    WaitForTask(vm.PowerOffVM_Task())
     WaitForTask(snap.RemoveSnapshot_Task(removeChildren=False))
 
     # the guest writes two blocks (one it had, one new) between the runs

@@ -343,14 +343,16 @@ def device_id(owner, controller_type, bus, unit):
     return '/%s/%s%d:%d' % (owner, controller_type, bus or 0, unit or 0)
 
 
-def disk_devices(vm, import_owner=None):
-    """A lease's Devices for each disk of `vm`: key '/<vm moid>/<controller
-    type><bus>:<unit>', importKey the same with `import_owner` (the entity
-    name the import spec used) for the moid, data in the disk's base extent."""
+def disk_devices(vm, import_owner=None, device_list=None):
+    """A lease's Devices for each disk of `vm` (of `device_list`, a
+    snapshot's, when given): key '/<vm moid>/<controller type><bus>:<unit>',
+    importKey the same with `import_owner` (the entity name the import spec
+    used) for the moid, data in the disk's base extent."""
     T = data_types(vm.server)
-    devices = {device.key: device for device in vm.devices()}
+    device_list = vm.devices() if device_list is None else device_list
+    devices = {device.key: device for device in device_list}
     out = []
-    for disk in vm.disks():
+    for disk in [d for d in device_list if isinstance(d, T.VirtualDisk)]:
         controller = devices.get(disk.controllerKey)
         if controller is None:
             continue
@@ -515,9 +517,10 @@ def _reachable(url, seconds):
         return False
 
 
-def export_lease(ctx, entity, vms):
-    """The lease of ExportVm / ExportVApp on `entity`: `vms`' disks (the
-    callers have checked they are powered off) to GET."""
+def export_lease(ctx, entity, vms, snapshot=None):
+    """The lease of ExportVm / ExportVApp / ExportSnapshot on `entity`:
+    `vms`' disks (as `snapshot` froze them, when given; the callers have
+    checked the VMs may be exported) to GET."""
     server = ctx.server
     lease = HttpNfcLease(ctx, importing=False)
 
@@ -530,7 +533,8 @@ def export_lease(ctx, entity, vms):
                                            'been deleted or has not been completely created',
                                            obj=vm.ref)))
                 return
-            for device in disk_devices(vm):
+            for device in disk_devices(vm, device_list=snapshot.devices()
+                                       if snapshot is not None else None):
                 device.file_name = 'disk-%d.vmdk' % len(devices)
                 devices.append(device)
         lease.ready(entity, devices)
