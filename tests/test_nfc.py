@@ -3,6 +3,7 @@ checksum types, probing and pulling disks from URLs, the timeout, and
 what /nfc answers for uploads that do not fit, unknown tickets and the
 wrong direction."""
 import hashlib
+import socket
 import http.server
 import threading
 import time
@@ -206,3 +207,40 @@ def test_an_idle_lease_expires(si, sim, monkeypatch):
         lease.HttpNfcLeaseProgress(20)
     with pytest.raises(vmodl.fault.ManagedObjectNotFound):
         vm.name                                  # the import that did not complete is gone
+
+
+def test_a_stream_whose_first_piece_is_short(si, sim):
+    """The format is told from the first four bytes however the body is
+    cut: a stream-optimized disk sent two bytes first is still decoded."""
+    lease, _ = import_lease(si, 'short-%d' % next(_count))
+    device_url = lease.info.deviceUrl[1]
+    body = ovf_package.stream_vmdk(ovf_package.disk_contents(1))
+    with socket.create_connection((sim.host, sim.port)) as sock:
+        sock.sendall(('POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Length: %d\r\n\r\n' % (
+            path_of(device_url.url), sim.host, sim.port, len(body))).encode() + body[:2])
+        time.sleep(0.2)
+        sock.sendall(body[2:])
+        assert sock.recv(4096).startswith(b'HTTP/1.1 200')
+    vm = lease.info.entity
+    lease.HttpNfcLeaseComplete()
+    export = vm.ExportVm()
+    wait_ready(export)
+    with urllib.request.urlopen(local(sim, export.info.deviceUrl[1].url)) as response:
+        assert ovf_package.flat_image(response.read(), ovf_package.DISK_CAPACITIES[1]) == \
+            ovf_package.disk_contents(1)
+    export.HttpNfcLeaseComplete()
+
+
+def test_abort_while_initializing_leaves_no_vm(si, sim, monkeypatch):
+    """An import aborted before its VM was made makes none."""
+    on_reactor(monkeypatch.setitem, sim.sim.task_manager.durations, 'ImportVApp', 300)
+    dc, pool, ds, _, _ = place(si)
+    name = 'early-%d' % next(_count)
+    spec = si.RetrieveContent().ovfManager.CreateImportSpec(
+        ovf_package.descriptor(), pool, ds, params(entityName=name))
+    lease = pool.ImportVApp(spec.importSpec, dc.vmFolder)
+    assert lease.state == vim.HttpNfcLease.State.initializing
+    lease.HttpNfcLeaseAbort()
+    time.sleep(0.6)
+    assert lease.state == vim.HttpNfcLease.State.error
+    assert si.RetrieveContent().searchIndex.FindChild(dc.vmFolder, name) is None

@@ -382,6 +382,8 @@ class ResourcePool(ManagedEntity):
         lease = HttpNfcLease(ctx, importing=True, on_abort=take_back)
 
         def work(task):
+            if lease.error is not None:       # aborted while it initialized
+                raise lease.error.fault
             try:
                 vm = target.create_vm(ctx, task, config, self, host_object, check_new_name)
             except self.server.schema.types['MethodFault'].cls as refused:

@@ -389,6 +389,7 @@ class Upload:
         self.file = open(device.path, 'r+b')
         self.decoder = None
         self.flat_offset = None
+        self.head = b''
         self.received = 0
         self.digest = CHECKSUMS[device.checksum_type]()
         self.written = []          # (offset, length) runs, for change tracking
@@ -409,10 +410,17 @@ class Upload:
         self.received += len(data)
         self.digest.update(data)
         if self.decoder is None and self.flat_offset is None:
-            if len(data) >= 4 and data[:4] == b'KDMV':
+            self.head += data                 # the first bytes tell the format
+            if len(self.head) < len(stream_optimized.MAGIC_BYTES):
+                return
+            data, self.head = self.head, b''
+            if data.startswith(stream_optimized.MAGIC_BYTES):
                 self.decoder = stream_optimized.Decoder(self._write_at, self.device.capacity)
             else:
                 self.flat_offset = 0
+        self._feed(data)
+
+    def _feed(self, data):
         try:
             if self.decoder is not None:
                 self.decoder.feed(data)
@@ -428,6 +436,9 @@ class Upload:
     def finish(self):
         """(bytes received, checksum) once the body is whole."""
         try:
+            if self.head:                     # a body shorter than any disk header
+                self.flat_offset = 0
+                self._feed(self.head)
             if self.decoder is not None:
                 try:
                     self.decoder.finish()

@@ -18,6 +18,7 @@ GRAIN_SECTORS = 128                  # 64 KB grains
 GRAIN = GRAIN_SECTORS * SECTOR
 GT_ENTRIES = 512                     # grains per grain table
 MAGIC = 0x564d444b                   # 'KDMV'
+MAGIC_BYTES = b'KDMV'
 GD_AT_END = 0xffffffffffffffff
 FLAGS = 0x30001                      # newline test, compressed grains, markers
 COMPRESSION_DEFLATE = 1
