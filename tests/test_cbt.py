@@ -13,12 +13,19 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests import ovf_package
+from tests.conftest import _simulator
 from tests.test_folder_http import request
 from tests.test_ovf import place
 
 BLOCK = 64 * 1024
 CAPACITY = 2 * 1024 * 1024
 _names = itertools.count(1)
+
+
+@pytest.fixture(scope='module')
+def sim(validator):
+    """A simulator of this module's own, which keeps its VMs."""
+    return _simulator(validator, tls=False)
 
 
 def make_vm(si):

@@ -15,12 +15,18 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests import ovf_package
-from tests.conftest import on_reactor
+from tests.conftest import _simulator, on_reactor
 from tests.test_folder_http import request
 from tests.test_ovf import deploy, params, place
 from vimsim.managed.storage import http_nfc_lease
 
 _count = iter(range(1, 10 ** 6))
+
+
+@pytest.fixture(scope='module')
+def sim(validator):
+    """A simulator of this module's own, which keeps the VMs it imports."""
+    return _simulator(validator, tls=False)
 
 
 def import_lease(si, name):

@@ -12,9 +12,16 @@ from lxml import etree
 from pyVmomi import vim, vmodl
 
 from tests import ovf_package
+from tests.conftest import _simulator
 from vimsim.managed.storage import ovf_descriptor
 
 _names = itertools.count(1)
+
+
+@pytest.fixture(scope='module')
+def sim(validator):
+    """A simulator of this module's own, which keeps the VMs it deploys."""
+    return _simulator(validator, tls=False)
 
 
 def place(si):
