@@ -11,6 +11,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
@@ -249,4 +250,19 @@ def test_abort_while_initializing_leaves_no_vm(si, sim, monkeypatch):
     lease.HttpNfcLeaseAbort()
     time.sleep(0.6)
     assert lease.state == vim.HttpNfcLease.State.error
+    assert si.RetrieveContent().searchIndex.FindChild(dc.vmFolder, name) is None
+
+
+def test_a_lease_goes_with_its_session(si, sim):
+    """Leases are session objects: logging out aborts an import's, whose VM goes."""
+    other = sim.connect()
+    lease, _ = import_lease(other, 'orphan-%d' % next(_count))
+    assert lease._moId.startswith('session[')
+    dc = si.RetrieveContent().rootFolder.childEntity[0]
+    name = lease.info.entity.name
+    Disconnect(other)
+    for _ in range(100):
+        if si.RetrieveContent().searchIndex.FindChild(dc.vmFolder, name) is None:
+            break
+        time.sleep(0.05)
     assert si.RetrieveContent().searchIndex.FindChild(dc.vmFolder, name) is None

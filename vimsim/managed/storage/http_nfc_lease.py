@@ -76,11 +76,19 @@ class Device:
 
 
 class HttpNfcLease(ManagedObject):
+    """A session's lease (vCenter's are session objects, 'session[<key>]<id>'):
+    it goes with its session, aborting what it has not completed."""
     type_name = 'HttpNfcLease'
+    held_as = 'lease'
 
     def __init__(self, ctx, importing, on_abort=None):
         server = ctx.server
-        super().__init__(server, server.objects.next_id('lease-'))
+        session = ctx.session
+        super().__init__(server, 'session[%s]%s' % (session.key, server.new_uuid())
+                         if session is not None else server.objects.next_id('lease-'))
+        if session is not None:
+            self.owner = session
+            session.own(self)
         self.host = '*' + _port_suffix(ctx)
         self.importing = importing
         self.on_abort = on_abort             # what an unfinished import takes back
@@ -150,6 +158,11 @@ class HttpNfcLease(ManagedObject):
         if self.importing and self.on_abort is not None:
             self.on_abort()
         self.changed('state', 'error')
+
+    def destroy(self):
+        """The session that held the lease ended: so does the lease."""
+        self.fail(localized(_canceled()))
+        super().destroy()
 
     def _end(self):
         leases(self.server).pop(self.ticket, None)
