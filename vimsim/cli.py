@@ -120,10 +120,11 @@ def make_app(simulator):
     """The HTTP application of ``simulator``: POST /sdk and /sdk/vimService to
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
     schemas filtered to ``simulator.api_version``), /about, /debug/vars,
-    /folder (datastore files), /guestFile (guest file transfers), /diagnostics
-    (support bundles), /catalog (message catalogs), the vAPI services under
-    /api and /rest, PBM at /pbm/sdk, the STS at /sts/STSService, the control
-    surface (/vimsim/control/), the web pages (/mob, /ui), 404 otherwise."""
+    /folder (datastore files), /guestFile (guest file transfers), /nfc (OVF disk
+    transfers of HttpNfcLeases), /diagnostics (support bundles), /catalog
+    (message catalogs), the vAPI services under /api and /rest, PBM at
+    /pbm/sdk, the STS at /sts/STSService, the control surface
+    (/vimsim/control/), the web pages (/mob, /ui), 404 otherwise."""
     from vimsim.pbm.endpoint import PbmApi
     from vimsim.rest.protocol import RestApi
     from vimsim.server import make_app as compose
@@ -135,6 +136,7 @@ def make_app(simulator):
     from vimsim.server.documents import Documents
     from vimsim.server.folder import Folder
     from vimsim.server.guest_file import GuestFile
+    from vimsim.server.nfc import Nfc
     from vimsim.sts.service import StsService
     from vimsim.web.mount import WebPages
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
@@ -143,14 +145,15 @@ def make_app(simulator):
         from vimsim.server.trace import traced
         handle_soap = traced(handle_soap, simulator.options.trace_file)
     folder = Folder(simulator)
+    nfc = Nfc(simulator)
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
                           GuestFile(simulator).handle, RestApi(simulator).handle,
                           PbmApi(simulator).handle, StsService(simulator).handle,
                           ControlApi(simulator).handle,
                           Diagnostics(simulator, folder.user).handle,
-                          Catalogs(simulator).handle, WebPages(simulator).handle],
-                   body_sink=folder.body_sink)
+                          Catalogs(simulator).handle, WebPages(simulator).handle, nfc.handle],
+                   body_sink=lambda request: folder.body_sink(request) or nfc.body_sink(request))
 
 
 def serve(opts, simulator, reactor=None):

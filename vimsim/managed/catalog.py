@@ -35,7 +35,7 @@ from vimsim.managed.service import (localization_manager, property_collector, se
                                     service_instance, service_manager, session_manager, updates,
                                     view)
 from vimsim.managed.storage import (datastore, datastore_browser, file_manager,
-                                    host_vstorage_object_manager, ovf_manager,
+                                    host_vstorage_object_manager, http_nfc_lease, ovf_manager,
                                     storage_resource_manager, vcenter_vstorage_object_manager,
                                     virtual_disk_manager)
 from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,

@@ -31,6 +31,7 @@ import time
 import urllib.parse
 
 from vimsim.managed.admin.permissions import user_may
+from vimsim.managed.storage import changed_block_tracking
 from vimsim.managed.storage import datastore_files as files
 from vimsim.server.endpoint import session_cookie
 from vimsim.server.http import FileBody, HttpResponse
@@ -291,6 +292,8 @@ class Upload:
             os.unlink(self.file.name)
             return _no_space(self.ds)
         os.chmod(self.file.name, 0o644)
+        changed_block_tracking.record_replacement(self.folder.simulator, self.path,
+                                                  self.file.name)
         os.makedirs(os.path.dirname(self.path), exist_ok=True)   # as vSphere makes them
         os.replace(self.file.name, self.path)
         files.touched(self.ds)

@@ -29,10 +29,12 @@ from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.inventory.cluster_config import differences
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.storage import datastore_files
+from vimsim.managed.storage.http_nfc_lease import HttpNfcLease, disk_devices
 from vimsim.managed.vm.admission import grant_problem, insufficient, vm_reservation
 from vimsim.managed.vm.provisioning import (check_name, check_unique, event_argument,
                                             invalid_argument, is_a)
-from vimsim.soap.fault import fault
+from vimsim.soap.fault import fault, localized
 
 CPU_SHARES_NORMAL = 4000
 MEMORY_SHARES_NORMAL = 163840
@@ -349,6 +351,51 @@ class ResourcePool(ManagedEntity):
         vapp.reservations_changed()
         vapp.post(ctx, 'ResourcePoolCreatedEvent', parent=self.argument(), chain_id=chain_id)
         return vapp
+
+    # -- ImportVApp ------------------------------------------------------------------------
+    def import_target(self, ctx, folder):
+        """(the folder whose CreateVM_Task work makes an imported VM, its
+        check of the new name) for ImportVApp into this pool: `folder`, a VM
+        folder, which a plain pool needs."""
+        if folder is None:
+            raise invalid_argument('folder')
+        folder_object = self.server.objects.resolve(folder)
+        if not is_a(self.server, folder_object, 'Folder') \
+                or 'VirtualMachine' not in folder_object.childType:
+            raise invalid_argument('folder')
+        return folder_object, lambda name: check_unique(self.server, folder_object, name)
+
+    def ImportVApp(self, ctx, spec, folder=None, host=None):
+        """The lease through which the client uploads the disks of the VM an
+        OvfManager.CreateImportSpec spec describes; the VM is made while the
+        lease initializes, and goes again if the lease does not complete."""
+        if type(spec).__name__ != 'VirtualMachineImportSpec' or spec.configSpec is None:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        target, check_new_name = self.import_target(ctx, folder)
+        config = spec.configSpec
+        host_object = target.check_new_vm(ctx, config, self, host)
+        made = []
+
+        def take_back():
+            if made and made[0].power_state == 'poweredOff':
+                made[0].remove_from_inventory(keep_files=False)
+        lease = HttpNfcLease(ctx, importing=True, on_abort=take_back)
+
+        def work(task):
+            if lease.error is not None:       # aborted while it initialized
+                raise lease.error.fault
+            try:
+                vm = target.create_vm(ctx, task, config, self, host_object, check_new_name)
+            except self.server.schema.types['MethodFault'].cls as refused:
+                lease.fail(localized(refused))
+                raise
+            made.append(vm)
+            datastore_files.namespace(self.server).materialize()
+            vm.sync_files()
+            lease.ready(vm, disk_devices(vm, config.name))
+            return vm
+        run_task(ctx, self, 'ImportVApp', work)
+        return lease
 
     # -- CreateChildVM_Task / RegisterChildVM_Task --------------------------------------
     def CreateChildVM_Task(self, ctx, config, host=None):

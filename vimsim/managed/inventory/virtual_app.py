@@ -36,6 +36,7 @@ from vimsim.managed.entity import refs
 from vimsim.managed.inventory.cluster_config import merged
 from vimsim.managed.inventory.resource_pool import ResourcePool
 from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.storage.http_nfc_lease import export_lease
 from vimsim.managed.vm.power_sequence import start_vm, stop_vm
 from vimsim.managed.vm.provisioning import (check_name, detach_vm, host_usable, invalid_argument,
                                             is_a, pick_host, resolve_argument, unregister_vm)
@@ -315,6 +316,20 @@ class VirtualApp(ResourcePool):
         if other is not None:
             raise fault('DuplicateName', "The name '%s' already exists." % name, name=name,
                         object=other.ref)
+
+    def import_target(self, ctx, folder):
+        """ImportVApp into a vApp: the VM becomes a member, in no folder."""
+        if folder is not None:
+            raise invalid_argument('folder')
+        return self.member_folder(), self.check_member_name
+
+    def ExportVApp(self, ctx):
+        if any(vm.power_state != 'poweredOff' for vm in self.all_vms()):
+            raise fault('InvalidPowerState', 'The attempted operation cannot be performed in '
+                        'the current state (Powered on).', requestedState='poweredOff',
+                        existingState='poweredOn')
+        return export_lease(ctx, self, [vm for vm in self.all_vms()
+                                        if vm.type_name == 'VirtualMachine'])
 
     def CreateChildVM_Task(self, ctx, config, host=None):
         """Folder.CreateVM_Task's work with this vApp as the pool: the VM has

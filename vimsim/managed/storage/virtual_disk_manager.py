@@ -23,6 +23,7 @@ import re
 
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.storage import changed_block_tracking
 from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.storage.file_manager import (check_room, check_unlocked, file_exists,
                                                  file_not_found)
@@ -292,6 +293,7 @@ class VirtualDiskManager(Manager):
                 fresh = path + '.vimsim-tmp'
                 files.sparse_file(fresh, size)
                 os.replace(fresh, path)
+                changed_block_tracking.record(self.server, path, 0, size)   # every block written
         return self._changed(ctx, name, datacenter, 'ZeroFillVirtualDisk_Task', zero_fill)
 
     # -- sparse disks ------------------------------------------------------------------

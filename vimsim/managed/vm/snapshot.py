@@ -18,6 +18,8 @@ import inspect
 from vimsim import clock
 from vimsim.managed.base import ExtensibleManagedObject
 from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.storage.http_nfc_lease import export_lease
+from vimsim.managed.vm.change_tracking import freeze as freeze_changes
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units
 from vimsim.managed.vm.vm_task import invalid_state, vm_task
 from vimsim.soap.encode import Long
@@ -142,6 +144,11 @@ class VirtualMachineSnapshot(ExtensibleManagedObject):
             self.tree.remove(self, bool(removeChildren), consolidate is not False)
             return None
         return vm_task(ctx, vm, 'RemoveSnapshot_Task', work, this=self)
+
+    def ExportSnapshot(self, ctx):
+        """The disks as this snapshot froze them, to GET over NFC (the VM may run)."""
+        vm = self.tree.vm
+        return export_lease(ctx, vm, [vm], snapshot=self)
 
     def RenameSnapshot(self, ctx, name=None, description=None):
         if name is not None:
@@ -369,6 +376,7 @@ def create_snapshot_task(ctx, vm, name, description, memory, quiesce,
             tree = vm.snapshot_tree = SnapshotTree(vm)
         captured = capture(vm)
         captured['power_state'] = state
+        freeze_changes(vm, captured['_devices'])
         sid = tree.next_id
         tree.next_id += 1
         snap = VirtualMachineSnapshot(tree, vm.server.objects.next_id('snapshot-'), sid, name,

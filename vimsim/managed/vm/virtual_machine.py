@@ -22,6 +22,8 @@ from vimsim.managed.network.dv_port import check_connectable, sync_vm_ports
 from vimsim.managed.storage import vstorage_object
 from vimsim.managed.storage.datastore_files import (descriptor_named, files_in, renamed_path,
                                                     touched)
+from vimsim.managed.storage.http_nfc_lease import export_lease
+from vimsim.managed.vm import change_tracking
 from vimsim.managed.vm.admission import (check_migration, check_power_on,
                                          check_reservation_change, datastore_problems,
                                          network_problems)
@@ -817,6 +819,7 @@ class VirtualMachine(ManagedEntity):
         pool, cluster quick stats; datastore usage)."""
         self.changed(*names)
         sync_files(self)
+        change_tracking.sync(self)
         self.host.changed('summary', 'licensableResource')
         compute = self.host.compute_resource
         if compute is not None:
@@ -1664,6 +1667,16 @@ class VirtualMachine(ManagedEntity):
             if (b.fileName or '').startswith(old_prefix):
                 b.fileName = new_prefix + b.fileName[len(old_prefix):]
             b.datastore = datastore.ref
+
+    # -- OVF export and changed block tracking ----------------------------------------------
+    def ExportVm(self, ctx):
+        if self.power_state != 'poweredOff':
+            raise invalid_power_state('poweredOff', self.power_state)
+        return export_lease(ctx, self, [self])
+
+    def QueryChangedDiskAreas(self, ctx, deviceKey, startOffset, changeId, snapshot=None):
+        return change_tracking.query_changed_disk_areas(self, snapshot, deviceKey, startOffset,
+                                                        changeId)
 
     # -- snapshots --------------------------------------------------------------------------
     def CreateSnapshot_Task(self, ctx, name, description=None, memory=False, quiesce=False):

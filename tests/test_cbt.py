@@ -1,0 +1,206 @@
+"""Changed block tracking: changeTrackingEnabled gives disks change ids,
+and a backup tool's runs (snapshot, read the snapshot's disk, query the
+changed areas, remove the snapshot) see the right bytes, a second,
+incremental run only the areas written in between."""
+import hashlib
+import itertools
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+from pyVim.task import WaitForTask
+from pyVmomi import vim, vmodl
+
+from tests import ovf_package
+from tests.conftest import _simulator
+from tests.test_folder_http import request
+from tests.test_ovf import place
+
+BLOCK = 64 * 1024
+CAPACITY = 2 * 1024 * 1024
+_names = itertools.count(1)
+
+
+@pytest.fixture(scope='module')
+def sim(validator):
+    """A simulator of this module's own, which keeps its VMs."""
+    return _simulator(validator, tls=False)
+
+
+def make_vm(si):
+    """A powered-off VM with one thin 2 MB disk on a local datastore."""
+    dc, pool, ds, _, _ = place(si)
+    name = 'cbt-%d' % next(_names)
+    controller = vim.vm.device.VirtualLsiLogicController(key=-1, busNumber=0,
+                                                         sharedBus='noSharing')
+    disk = vim.vm.device.VirtualDisk(
+        key=-2, controllerKey=-1, unitNumber=0, capacityInKB=CAPACITY // 1024,
+        backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(diskMode='persistent',
+                                                              thinProvisioned=True))
+    spec = vim.vm.ConfigSpec(
+        name=name, guestId='otherGuest64', numCPUs=1, memoryMB=128,
+        files=vim.vm.FileInfo(vmPathName='[%s]' % ds.name),
+        deviceChange=[vim.vm.device.VirtualDeviceSpec(operation='add', device=controller),
+                      vim.vm.device.VirtualDeviceSpec(operation='add', fileOperation='create',
+                                                      device=disk)])
+    task = dc.vmFolder.CreateVM_Task(spec, pool)
+    WaitForTask(task)
+    return task.info.result
+
+
+def the_disk(devices):
+    return next(d for d in devices if isinstance(d, vim.vm.device.VirtualDisk))
+
+
+def extent_url(disk):
+    ds, relative = disk.backing.fileName[1:].split('] ')
+    relative = relative[:-len('.vmdk')] + '-flat.vmdk'
+    return '/folder/%s?dcPath=DC0&dsName=%s' % (urllib.parse.quote(relative), ds)
+
+
+def cookie(si):
+    return {'Cookie': si._stub.cookie}
+
+
+def write_disk(sim, si, vm, data):
+    """The guest's writes, as bytes put over the disk's extent."""
+    status, _, _ = request(sim, 'PUT', extent_url(the_disk(vm.config.hardware.device)),
+                           data, cookie(si))
+    assert status == 200
+
+
+def read_range(sim, si, disk, start, length):
+    status, _, body = request(sim, 'GET', extent_url(disk), headers={
+        **cookie(si), 'Range': 'bytes=%d-%d' % (start, start + length - 1)})
+    assert status == 206
+    return body
+
+
+def pattern(seed):
+    return hashlib.sha256(seed).digest() * (BLOCK // 32)
+
+
+def contents(blocks):
+    """A disk image with `blocks` {block number: seed} filled, zeros elsewhere."""
+    data = bytearray(CAPACITY)
+    for block, seed in blocks.items():
+        data[block * BLOCK:(block + 1) * BLOCK] = pattern(seed)
+    return bytes(data)
+
+
+def snapshot(vm, name):
+    task = vm.CreateSnapshot_Task(name, None, False, False)
+    WaitForTask(task)
+    return task.info.result
+
+
+def areas(info):
+    return [(area.start, area.length) for area in info.changedArea]
+
+
+def test_enabling_gives_disks_change_ids(si):
+    vm = make_vm(si)
+    assert the_disk(vm.config.hardware.device).backing.changeId is None
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(changeTrackingEnabled=True)))
+    assert vm.config.changeTrackingEnabled is True
+    change_id = the_disk(vm.config.hardware.device).backing.changeId
+    assert change_id and change_id.endswith('/0')
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(changeTrackingEnabled=False)))
+    assert the_disk(vm.config.hardware.device).backing.changeId is None
+    with pytest.raises(vim.fault.FileFault):
+        vm.QueryChangedDiskAreas(None, the_disk(vm.config.hardware.device).key, 0, change_id)
+
+
+def test_full_then_incremental_backup(si, sim):
+    vm = make_vm(si)
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(changeTrackingEnabled=True)))
+    disk = the_disk(vm.config.hardware.device)
+    enabled_id = disk.backing.changeId
+    # '*': the areas in use, none yet on a new thin disk
+    assert areas(vm.QueryChangedDiskAreas(None, disk.key, 0, '*')) == []
+    first = contents({0: b'a', 3: b'b', 31: b'c'})
+    write_disk(sim, si, vm, first)
+
+    # run 1: a full backup of what the snapshot froze
+    snap = snapshot(vm, 'backup-1')
+    frozen = the_disk(snap.config.hardware.device)
+    base_id = frozen.backing.changeId
+    assert base_id.endswith('/1')
+    # the whole file was put, so all of it is in use; what changed since
+    # tracking began is what holds data
+    info = vm.QueryChangedDiskAreas(snap, frozen.key, 0, '*')
+    assert (info.startOffset, info.length, areas(info)) == (0, CAPACITY, [(0, CAPACITY)])
+    info = vm.QueryChangedDiskAreas(snap, frozen.key, 0, enabled_id)
+    assert areas(info) == [(0, BLOCK), (3 * BLOCK, BLOCK), (31 * BLOCK, BLOCK)]
+    image = bytearray(CAPACITY)
+    for start, length in areas(info):
+        image[start:start + length] = read_range(sim, si, frozen, start, length)
+    assert bytes(image) == first
+    # the same bytes through NFC: the snapshot's disk exported (the VM may run)
+    WaitForTask(vm.PowerOnVM_Task())
+    lease = snap.ExportSnapshot()
+    while lease.state == vim.HttpNfcLease.State.initializing:
+        time.sleep(0.02)
+    [device_url] = lease.info.deviceUrl
+    with urllib.request.urlopen(device_url.url.replace('*', sim.host)) as response:
+        assert ovf_package.flat_image(response.read(), CAPACITY) == first
+    lease.HttpNfcLeaseComplete()
+    WaitForTask(vm.PowerOffVM_Task())
+    WaitForTask(snap.RemoveSnapshot_Task(removeChildren=False))
+
+    # the guest writes two blocks (one it had, one new) between the runs
+    second = contents({0: b'a', 3: b'b2', 31: b'c', 17: b'd'})
+    write_disk(sim, si, vm, second)
+
+    # run 2: only what changed since run 1's change id
+    snap = snapshot(vm, 'backup-2')
+    frozen = the_disk(snap.config.hardware.device)
+    assert frozen.backing.changeId.endswith('/2')
+    info = vm.QueryChangedDiskAreas(snap, frozen.key, 0, base_id)
+    assert areas(info) == [(3 * BLOCK, BLOCK), (17 * BLOCK, BLOCK)]
+    for start, length in areas(info):
+        image[start:start + length] = read_range(sim, si, frozen, start, length)
+    assert bytes(image) == second
+    # a start offset clips the answer; the sim disk's id is the latest point
+    info = vm.QueryChangedDiskAreas(snap, frozen.key, 4 * BLOCK, base_id)
+    assert (info.startOffset, areas(info)) == (4 * BLOCK, [(17 * BLOCK, BLOCK)])
+    assert the_disk(vm.config.hardware.device).backing.changeId == frozen.backing.changeId
+    WaitForTask(snap.RemoveSnapshot_Task(removeChildren=False))
+
+    # powered off, no snapshot: changes up to now; nothing since run 2
+    latest = the_disk(vm.config.hardware.device).backing.changeId
+    assert areas(vm.QueryChangedDiskAreas(None, frozen.key, 0, latest)) == []
+    # zero-filling the disk writes every block of it
+    content = si.RetrieveContent()
+    WaitForTask(content.virtualDiskManager.ZeroFillVirtualDisk_Task(
+        the_disk(vm.config.hardware.device).backing.fileName, content.rootFolder.childEntity[0]))
+    assert areas(vm.QueryChangedDiskAreas(None, frozen.key, 0, latest)) == [(0, CAPACITY)]
+
+
+def test_query_faults(si):
+    vm = make_vm(si)
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(changeTrackingEnabled=True)))
+    disk = the_disk(vm.config.hardware.device)
+    change_id = disk.backing.changeId
+    with pytest.raises(vim.fault.NotFound):
+        vm.QueryChangedDiskAreas(None, 4000, 0, change_id)
+    with pytest.raises(vim.fault.FileFault):
+        vm.QueryChangedDiskAreas(None, disk.key, 0, '52 00 00 00 00 00 00 00-00/1')
+    with pytest.raises(vim.fault.FileFault):
+        vm.QueryChangedDiskAreas(None, disk.key, 0, change_id.rsplit('/', 1)[0] + '/99')
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        vm.QueryChangedDiskAreas(None, disk.key, CAPACITY, change_id)
+    WaitForTask(vm.PowerOnVM_Task())
+    try:
+        with pytest.raises(vim.fault.FileLocked):
+            vm.QueryChangedDiskAreas(None, disk.key, 0, change_id)
+    finally:
+        WaitForTask(vm.PowerOffVM_Task())
+    # tracking off and on again: a fresh tracking id, the old change id is unknown
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(changeTrackingEnabled=False)))
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(changeTrackingEnabled=True)))
+    fresh = the_disk(vm.config.hardware.device).backing.changeId
+    assert fresh != change_id
+    with pytest.raises(vim.fault.FileFault):
+        vm.QueryChangedDiskAreas(None, disk.key, 0, change_id)

@@ -1,0 +1,186 @@
+"""Changed block tracking: which 64 KB blocks of a disk's data were
+written, and when, so QueryChangedDiskAreas can answer what changed
+between two change ids.
+
+A tracked disk is its base extent on disk (the flat file the simulator's
+writes go to: NFC uploads, /folder uploads over it). Its `DiskChanges`
+counts points in time: change id '<tracking id>/<n>' is the disk as it
+was at point n, and the blocks written after point n-1 up to point n are
+that point's set. `mark()` makes a new point (a snapshot freezes the disk
+there). The tracking id changes whenever tracking starts again, so a
+change id from before answers as unknown, as ESXi's does after a CBT reset.
+"""
+import os
+import uuid
+
+BLOCK = 64 * 1024
+COMPARE_CHUNK = 1 << 20
+
+
+class DiskChanges:
+    """The change record of one tracked disk."""
+
+    def __init__(self, path):
+        self.path = path
+        digits = uuid.uuid4().hex
+        pairs = [digits[i:i + 2] for i in range(0, 32, 2)]
+        self.tracking_id = ' '.join(pairs[:8]) + '-' + ' '.join(pairs[8:])
+        self.point = 0
+        self.written = {1: set()}     # point -> blocks written up to it
+
+    def change_id(self, point=None):
+        return '%s/%d' % (self.tracking_id, self.point if point is None else point)
+
+    def mark(self):
+        """A new point in time (what was written so far is in it); its change id."""
+        self.point += 1
+        self.written[self.point + 1] = set()
+        return self.change_id()
+
+    def record(self, offset, length):
+        if length > 0:
+            self.written[self.point + 1].update(
+                range(offset // BLOCK, (offset + length + BLOCK - 1) // BLOCK))
+
+    def point_of(self, change_id):
+        """The point a change id of this disk names, None when it names none."""
+        tracking, _, number = (change_id or '').rpartition('/')
+        if tracking != self.tracking_id or not number.isdigit() or int(number) > self.point:
+            return None
+        return int(number)
+
+    def changed_between(self, since, until):
+        """Blocks written after point `since` up to point `until`."""
+        blocks = set()
+        for point in range(since + 1, until + 1):
+            blocks |= self.written.get(point, set())
+        return blocks
+
+
+def _trackers(server):
+    found = server.__dict__.get('changed_block_trackers')
+    if found is None:
+        found = server.changed_block_trackers = {}
+    return found
+
+
+def tracked(server, path):
+    """The DiskChanges of the disk whose data is file `path`, or None."""
+    return _trackers(server).get(os.path.realpath(path))
+
+
+def start(server, path):
+    """Track the disk at `path` (again: a fresh tracking id); its DiskChanges."""
+    changes = _trackers(server)[os.path.realpath(path)] = DiskChanges(path)
+    return changes
+
+
+def stop(server, path):
+    _trackers(server).pop(os.path.realpath(path), None)
+
+
+def record(server, path, offset, length):
+    """Bytes [offset, offset+length) of the disk at `path` were written."""
+    changes = tracked(server, path)
+    if changes is not None:
+        changes.record(offset, length)
+
+
+def record_replacement(server, path, replacement):
+    """File `replacement` is about to take the place of the tracked disk
+    at `path`: every block whose bytes differ counts as written."""
+    changes = tracked(server, path)
+    if changes is None:
+        return
+    for offset, length in _differences(path, replacement):
+        changes.record(offset, length)
+
+
+def _differences(old_path, new_path):
+    """(offset, length) runs, in COMPARE_CHUNK steps compared by block,
+    where the two files' bytes differ (a missing tail reads as zeros)."""
+    try:
+        old = open(old_path, 'rb')
+    except FileNotFoundError:
+        old = None
+    with open(new_path, 'rb') as new:
+        size = max(os.fstat(new.fileno()).st_size,
+                   os.fstat(old.fileno()).st_size if old is not None else 0)
+        regions = data_regions(new, size) + (data_regions(old, size) if old else [])
+        try:
+            for start, length in _merged(sorted(regions)):
+                for offset in range(start, start + length, COMPARE_CHUNK):
+                    count = min(COMPARE_CHUNK, start + length - offset)
+                    a = os.pread(new.fileno(), count, offset).ljust(count, b'\0')
+                    b = (os.pread(old.fileno(), count, offset) if old else b'').ljust(count,
+                                                                                      b'\0')
+                    if a == b:
+                        continue
+                    for block in range(0, count, BLOCK):
+                        if a[block:block + BLOCK] != b[block:block + BLOCK]:
+                            yield offset + block, min(BLOCK, count - block)
+        finally:
+            if old is not None:
+                old.close()
+
+
+def data_regions(file, size):
+    """(start, length) of the parts of an open file that may hold data,
+    block-aligned (its holes left out where the file system tells them)."""
+    fd = file.fileno()
+    regions = []
+    offset = 0
+    while offset < size:
+        try:
+            start = os.lseek(fd, offset, os.SEEK_DATA)
+        except OSError:          # ENXIO: no data past offset
+            break
+        try:
+            end = os.lseek(fd, start, os.SEEK_HOLE)
+        except OSError:
+            end = size
+        start = start // BLOCK * BLOCK
+        end = min((end + BLOCK - 1) // BLOCK * BLOCK, size)
+        if end > start:
+            regions.append((start, end - start))
+        offset = max(end, start + BLOCK)
+    return regions
+
+
+def _merged(regions):
+    out = []
+    for start, length in regions:
+        if out and start <= out[-1][0] + out[-1][1]:
+            last_start, last_length = out[-1]
+            out[-1] = (last_start, max(last_length, start + length - last_start))
+        else:
+            out.append((start, length))
+    return out
+
+
+def block_runs(blocks, start, capacity):
+    """(start, length) runs of `blocks` from byte `start` to `capacity`."""
+    runs = []
+    for block in sorted(blocks):
+        first = max(block * BLOCK, start)
+        end = min((block + 1) * BLOCK, capacity)
+        if end <= first:
+            continue
+        if runs and runs[-1][0] + runs[-1][1] == first:
+            runs[-1] = (runs[-1][0], end - runs[-1][0])
+        else:
+            runs.append((first, end - first))
+    return runs
+
+
+def allocated_runs(path, start, capacity):
+    """The runs of the disk at `path` that hold data (changeId '*')."""
+    try:
+        with open(path, 'rb') as file:
+            regions = data_regions(file, capacity)
+    except FileNotFoundError:
+        return []
+    blocks = set()
+    for first, length in regions:
+        blocks.update(range(first // BLOCK, (first + length + BLOCK - 1) // BLOCK))
+    return block_runs(blocks, start, capacity)
