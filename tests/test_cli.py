@@ -237,6 +237,9 @@ class FakeSimulator:
         from vimsim.server.http import HttpResponse
         return HttpResponse(200, b'<soap>%s</soap>' % request.body)
 
+    def serving_at(self, scheme, host, port):
+        self.served = (scheme, host, port)
+
 
 def test_serve_in_process(tmp_path):
     from tests.conftest import _ensure_reactor, on_reactor
@@ -246,7 +249,7 @@ def test_serve_in_process(tmp_path):
     sim = FakeSimulator(o, str(tmp_path))
     lport, host, port = on_reactor(serve, o, sim)
     try:
-        assert host == '127.0.0.1' and port > 0
+        assert host == '127.0.0.1' and port > 0 and sim.served == ('http', host, port)
         c = http.client.HTTPConnection(host, port, timeout=10)
         c.request('GET', '/sdk/vimServiceVersions.xml')
         r = c.getresponse()
