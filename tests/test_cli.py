@@ -290,6 +290,9 @@ FAKE_MAIN = textwrap.dedent('''
                 raise RuntimeError('boom in handle_soap')
             return HttpResponse(200, ('<soap user="%s"/>' % self.options.username).encode())
 
+        def serving_at(self, scheme, host, port):
+            pass
+
     module = types.ModuleType('vimsim.simulator')
     module.Simulator = Simulator
     sys.modules['vimsim.simulator'] = module
