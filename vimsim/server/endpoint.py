@@ -31,6 +31,7 @@ DECODE_APART = 1024 * 1024    # bodies larger than this are decoded off the reac
 _COOKIE_SEPARATORS = re.compile('[;,]')
 # vCenter sends this on every SOAP answer (recorded traffic)
 NO_CACHE = ('Cache-Control', 'no-cache')
+SERVICE_CONTENT = 'RetrieveServiceContent'
 
 
 def soap_action_version(header):
@@ -69,6 +70,7 @@ class SoapEndpoint:
         self.schema = server.schema
         self.api_version = server.schema.version(server.served_version)
         self._decoders = {}   # version -> Decoder
+        self._service_content = {}   # version -> (ServiceContent, its answer's bytes)
 
     def client_version(self, request):
         """The version index a request negotiated (none named: the server's),
@@ -135,6 +137,8 @@ class SoapEndpoint:
         if call.name == FETCH:
             value, field = result
             body = encode.fetch_response(encoder, value, field)
+        elif call.name == SERVICE_CONTENT:
+            body = self._service_content_answer(encoder, call.operation, result)
         elif type(result) is encode.Streamed:
             body = encode.response_pieces(encoder, call.operation, result.value)
         else:
@@ -147,6 +151,17 @@ class SoapEndpoint:
             attributes = '; Path=/; HttpOnly; Secure;' if secure else '; Path=/; HttpOnly;'
             headers.append(('Set-Cookie', '%s="%s"%s' % (COOKIE_NAME, ctx.session.cookie, attributes)))
         return HttpResponse(200, body, headers)
+
+    def _service_content_answer(self, encoder, operation, content):
+        """RetrieveServiceContent's answer, encoded once per client version:
+        the ServiceContent is built with the model and never changed (a reset
+        makes a new one, and a new endpoint), and every caller, anonymous or
+        not, gets the same."""
+        cached = self._service_content.get(encoder.version)
+        if cached is None or cached[0] is not content:
+            cached = (content, encode.response(encoder, operation, content))
+            self._service_content[encoder.version] = cached
+        return cached[1]
 
     def _errback(self, encoder, failure):
         if isinstance(failure.value, self.schema.types['MethodFault'].cls):

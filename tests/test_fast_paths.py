@@ -1,0 +1,38 @@
+"""Answers made on a faster path are the answers of the ordinary one: byte
+for byte, at every client version, after a reset."""
+import pytest
+
+from vimsim.soap import encode
+from tests.conftest import on_reactor
+from tests.test_soap import SERVICE_CONTENT, post
+
+OLD_CLIENT = '"urn:vim25/6.5"'
+
+
+def ordinary_service_content(running, version):
+    """RetrieveServiceContent's answer encoded afresh for `version`."""
+    schema = running.sim.schema
+    return on_reactor(lambda: encode.response(
+        encode.encoder_for(schema, schema.version(version)),
+        schema.operations['RetrieveServiceContent'],
+        running.sim.service_instance.content))
+
+
+def test_service_content_answer_follows_the_client_version(vc_http):
+    for _ in range(2):     # the second time, from what the first made
+        status, newest, _ = post(vc_http, SERVICE_CONTENT)
+        assert status == 200 and newest == ordinary_service_content(vc_http, '9.1.1.0')
+        status, old, _ = post(vc_http, SERVICE_CONTENT, action=OLD_CLIENT)
+        assert status == 200 and old == ordinary_service_content(vc_http, '6.5')
+    # a 6.5 client does not know the managers added since
+    assert b'<directPathProfileManager' in newest and b'<directPathProfileManager' not in old
+
+
+@pytest.mark.vimsim(tls=False)
+def test_service_content_answer_is_the_new_models_after_a_reset(vimsim):
+    before = post(vimsim, SERVICE_CONTENT)[1]
+    content = vimsim.sim.service_instance.content
+    vimsim.reset()
+    assert vimsim.sim.service_instance.content is not content
+    after = post(vimsim, SERVICE_CONTENT)[1]
+    assert after == before == ordinary_service_content(vimsim, '9.1.1.0')
