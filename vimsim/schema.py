@@ -5,8 +5,8 @@ pyVmomi once; this module reads them (plus the vimsim-only
 ``vim-managedtypes.xsd``) and builds
 
 * :class:`DataType` for every data object type (faults included) with a light
-  Python class (``DataType.cls``, ``__slots__``, subclass of :class:`DataObject`;
-  fault classes also subclass :class:`Exception`),
+  Python class (``DataType.cls``, made on first use, ``__slots__``, subclass of
+  :class:`DataObject`; fault classes also subclass :class:`Exception`),
 * :class:`EnumType`, :class:`ManagedType`, :class:`Operation`,
 * the ordered list of API versions; every ``since`` is an index into it.
 
@@ -146,7 +146,7 @@ class Field:
 
 class DataType:
     __slots__ = ('name', 'base', 'since', 'is_fault', 'own_fields', 'fields',
-                 'field_map', 'subtypes', 'cls', '_names', '_ancestors')
+                 'field_map', 'subtypes', '_cls', '_names', '_ancestors')
 
     def __init__(self, name, base, since, own_fields):
         self.name = name
@@ -159,7 +159,17 @@ class DataType:
         self.subtypes = []
         self.is_fault = name == 'MethodFault' or bool(base and base.is_fault)
         self._ancestors = frozenset((name,)) | (base._ancestors if base else frozenset())
-        self.cls = None
+        self._cls = None
+
+    @property
+    def cls(self):
+        """The type's Python class, made on first use (a process needs a few
+        hundred of the 3,000-odd; making them all took most of a start-up's
+        schema time). Its base's class is made first."""
+        cls = self._cls
+        if cls is None:
+            cls = self._cls = _data_class(self)
+        return cls
 
     def is_a(self, other):
         """True if this type is ``other`` (a DataType or a name) or derives from it."""
@@ -168,6 +178,24 @@ class DataType:
 
     def __repr__(self):
         return '<DataType %s>' % self.name
+
+
+def _data_class(data_type):
+    """A data type's class: slots for its own fields, subclass of its base's
+    (MethodFault's of DataObject and Exception)."""
+    name = data_type.name
+    if data_type.base is not None:
+        bases = (data_type.base.cls,)
+    elif name == 'MethodFault':
+        bases = (DataObject, Exception)
+    else:
+        bases = (DataObject,)
+    namespace = {'__slots__': tuple(f.name for f in data_type.own_fields), '_type': data_type,
+                 '__module__': __name__, '__qualname__': name}
+    if name == 'MethodFault':
+        namespace['__hash__'] = Exception.__hash__   # raisable/loggable: hash by identity
+        namespace['__reduce_ex__'] = _reduce_fault   # copy.deepcopy keeps the fields
+    return type(name, bases, namespace)
 
 
 class EnumType:
@@ -434,17 +462,6 @@ def _build(plain):
         dt = DataType(name, bt, since, [_field(f) for f in fields])
         if bt is not None:
             bt.subtypes.append(dt)
-            bases = (bt.cls,)
-        elif name == 'MethodFault':
-            bases = (DataObject, Exception)
-        else:
-            bases = (DataObject,)
-        ns = {'__slots__': tuple(f.name for f in dt.own_fields), '_type': dt,
-              '__module__': __name__, '__qualname__': name}
-        if name == 'MethodFault':
-            ns['__hash__'] = Exception.__hash__   # raisable/loggable: hash by identity
-            ns['__reduce_ex__'] = _reduce_fault   # copy.deepcopy keeps the fields
-        dt.cls = type(name, bases, ns)
         types[name] = dt
         return dt
 
