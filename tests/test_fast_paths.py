@@ -1,8 +1,10 @@
 """Answers made on a faster path are the answers of the ordinary one: byte
 for byte, at every client version, after a reset."""
 import pytest
+from lxml import etree
 
 from vimsim.soap import encode
+from vimsim.soap.decode import local_name
 from tests.conftest import on_reactor
 from tests.test_soap import SERVICE_CONTENT, post
 
@@ -36,3 +38,9 @@ def test_service_content_answer_is_the_new_models_after_a_reset(vimsim):
     assert vimsim.sim.service_instance.content is not content
     after = post(vimsim, SERVICE_CONTENT)[1]
     assert after == before == ordinary_service_content(vimsim, '9.1.1.0')
+
+
+def test_local_name_reads_tags_as_lxml_does():
+    for tag in ('_this', '{urn:vim25}_this', '{}Body', '{http://schemas.xmlsoap.org/soap/'
+                'envelope/}Body', 'Body'):
+        assert local_name(tag) == etree.QName(tag).localname, tag

@@ -10,7 +10,6 @@ section 4 says.
 import gc
 import keyword
 import logging
-import re
 
 from twisted.internet import defer, reactor, task, threads
 
@@ -28,10 +27,10 @@ from vimsim.soap.fault import (ManagedObjectNotFound, NotAuthenticated,
 
 log = logging.getLogger(__name__)
 DECODE_APART = 1024 * 1024    # bodies larger than this are decoded off the reactor thread
-_COOKIE_SEPARATORS = re.compile('[;,]')
 # vCenter sends this on every SOAP answer (recorded traffic)
 NO_CACHE = ('Cache-Control', 'no-cache')
 SERVICE_CONTENT = 'RetrieveServiceContent'
+MAX_ACTIONS = 64   # distinct SOAPAction headers whose version is remembered
 
 
 def soap_action_version(header):
@@ -52,7 +51,7 @@ def session_cookie(header, name=COOKIE_NAME):
     Cookie headers arrive joined with ', '."""
     if not header or name not in header:
         return None
-    for pair in _COOKIE_SEPARATORS.split(header):
+    for pair in header.replace(',', ';').split(';'):
         key, equals, value = pair.partition('=')
         if equals and key.strip() == name:
             value = value.strip()
@@ -71,11 +70,24 @@ class SoapEndpoint:
         self.api_version = server.schema.version(server.served_version)
         self._decoders = {}   # version -> Decoder
         self._service_content = {}   # version -> (ServiceContent, its answer's bytes)
+        self._action_versions = {}   # SOAPAction header -> client_version's answer
 
     def client_version(self, request):
         """The version index a request negotiated (none named: the server's),
-        or None for a version this server does not have."""
-        name = soap_action_version(request.headers.get('soapaction'))
+        or None for a version this server does not have; remembered per
+        header (clients send one or two), up to MAX_ACTIONS of them."""
+        action = request.headers.get('soapaction')
+        known = self._action_versions
+        if action in known:
+            return known[action]
+        version = self._version_of(action)
+        if len(known) >= MAX_ACTIONS:
+            known.clear()
+        known[action] = version
+        return version
+
+    def _version_of(self, action):
+        name = soap_action_version(action)
         if name is None or name == self.server.api_version:   # -api-version's own string too
             return self.api_version
         try:
