@@ -1,5 +1,9 @@
 """Answers made on a faster path are the answers of the ordinary one: byte
 for byte, at every client version, after a reset."""
+import os
+import subprocess
+import sys
+
 import pytest
 from lxml import etree
 
@@ -9,6 +13,7 @@ from tests.conftest import on_reactor
 from tests.test_soap import SERVICE_CONTENT, post
 
 OLD_CLIENT = '"urn:vim25/6.5"'
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def ordinary_service_content(running, version):
@@ -44,3 +49,14 @@ def test_local_name_reads_tags_as_lxml_does():
     for tag in ('_this', '{urn:vim25}_this', '{}Body', '{http://schemas.xmlsoap.org/soap/'
                 'envelope/}Body', 'Body'):
         assert local_name(tag) == etree.QName(tag).localname, tag
+
+
+def test_a_plain_http_start_leaves_pyopenssl_out_and_importable():
+    """-tls=false imports the reactor without Twisted's TLS; OpenSSL still
+    imports afterwards (for whatever else wants it)."""
+    script = ('import sys; from vimsim import cli; cli._import_reactor_without_tls(); '
+              'assert "OpenSSL" not in sys.modules, "loaded"; '
+              'from twisted.internet import reactor; import OpenSSL.SSL; print("ok")')
+    done = subprocess.run([sys.executable, '-c', script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.stdout.strip() == 'ok', done.stderr
