@@ -36,18 +36,15 @@ from rawsoap import ENVELOPE, ROOT, cpu_seconds, load_average, rss_mb
 BODY = ('<RetrieveServiceContent xmlns="urn:vim25">'
         '<_this type="ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>')
 PYCACHE = os.path.join(tempfile.gettempdir(), 'vimsim-bench-pycache')
-# import groups: a top-level module -> the group its import time counts in
-GROUPS = {'twisted': 'twisted (+zope, attr, ...)', 'zope': 'twisted (+zope, attr, ...)',
-          'attr': 'twisted (+zope, attr, ...)', 'automat': 'twisted (+zope, attr, ...)',
-          'constantly': 'twisted (+zope, attr, ...)', 'incremental': 'twisted (+zope, attr, ...)',
-          'hyperlink': 'twisted (+zope, attr, ...)', 'typing_extensions': 'twisted (+zope, attr, ...)',
-          'OpenSSL': 'TLS (pyOpenSSL, cryptography, service_identity)',
-          'cryptography': 'TLS (pyOpenSSL, cryptography, service_identity)',
-          'service_identity': 'TLS (pyOpenSSL, cryptography, service_identity)',
-          'pyasn1': 'TLS (pyOpenSSL, cryptography, service_identity)',
-          'pyasn1_modules': 'TLS (pyOpenSSL, cryptography, service_identity)',
-          'idna': 'TLS (pyOpenSSL, cryptography, service_identity)',
-          'lxml': 'lxml', 'httptools': 'httptools', 'werkzeug': 'werkzeug', 'vimsim': 'vimsim'}
+# where an import's time counts: group -> the top-level modules in it
+GROUP_MODULES = {
+    'twisted (+zope, attr, ...)': ('twisted', 'zope', 'attr', 'automat', 'constantly',
+                                   'incremental', 'hyperlink', 'typing_extensions'),
+    'TLS (pyOpenSSL, cryptography, service_identity)': (
+        'OpenSSL', 'cryptography', 'service_identity', 'pyasn1', 'pyasn1_modules', 'idna'),
+    'lxml': ('lxml',), 'httptools': ('httptools',), 'werkzeug': ('werkzeug',),
+    'vimsim': ('vimsim',)}
+GROUPS = {module: group for group, modules in GROUP_MODULES.items() for module in modules}
 
 
 def server_environment(bytecode_cache):
