@@ -1,12 +1,15 @@
 """Answers made on a faster path are the answers of the ordinary one: byte
 for byte, at every client version, after a reset."""
+import collections
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from lxml import etree
 
+from vimsim.schema import load as load_schema
 from vimsim.soap import encode
 from vimsim.soap.decode import local_name
 from tests.conftest import on_reactor
@@ -60,3 +63,34 @@ def test_a_plain_http_start_leaves_pyopenssl_out_and_importable():
     done = subprocess.run([sys.executable, '-c', script], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.stdout.strip() == 'ok', done.stderr
+
+
+def test_a_data_class_is_one_class_whichever_thread_makes_it():
+    """Classes are made on first use, and big bodies are decoded on a thread
+    of their own: threads asking at once all get the same class."""
+    schema = load_schema()
+    fresh = [name for name, data_type in sorted(schema.types.items())
+             if data_type._cls is None][:200]
+    seen = collections.defaultdict(set)
+
+    def ask():
+        start.wait()
+        for name in fresh:
+            seen[name].add(schema.types[name].cls)
+
+    start = threading.Event()
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)     # threads take turns as often as they can
+    try:
+        for thread in threads:
+            thread.start()
+        start.set()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert fresh and all(len(classes) == 1 for classes in seen.values())
+    for name in fresh:
+        data_type = schema.types[name]
+        assert data_type.base is None or issubclass(data_type.cls, data_type.base.cls)

@@ -24,6 +24,7 @@ import os
 import pickle
 import sys
 import tempfile
+import threading
 
 SINCE = '{urn:vimsim}since'
 MO_TYPE = '{urn:vimsim}moType'
@@ -166,10 +167,14 @@ class DataType:
     def cls(self):
         """The type's Python class, made on first use (a process needs a few
         hundred of the 3,000-odd; making them all took most of a start-up's
-        schema time). Its base's class is made first."""
+        schema time). Its base's class is made first. Big bodies are decoded
+        on a thread of their own, so making one is locked."""
         cls = self._cls
         if cls is None:
-            cls = self._cls = _data_class(self)
+            with _making_classes:    # one class per type, whichever thread asks first
+                cls = self._cls
+                if cls is None:
+                    cls = self._cls = _data_class(self)
         return cls
 
     def is_a(self, other):
@@ -179,6 +184,9 @@ class DataType:
 
     def __repr__(self):
         return '<DataType %s>' % self.name
+
+
+_making_classes = threading.RLock()   # reentrant: a class makes its base's first
 
 
 def _data_class(data_type):
