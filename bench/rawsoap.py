@@ -16,12 +16,15 @@ ENVELOPE = ('<?xml version="1.0" encoding="UTF-8"?>'
             '<soapenv:Body>%s</soapenv:Body></soapenv:Envelope>')
 
 
-def start_server(*flags, root=ROOT, preexec_fn=None, stderr=None, command=('-m', 'vimsim')):
+def start_server(*flags, root=ROOT, preexec_fn=None, stderr=None, command=('-m', 'vimsim'),
+                 tls=False):
     """Run `python3 -m vimsim -tls=false` (of the checkout at `root`; or
-    another `command` taking vimsim's flags) on a free port; (process, host, port)."""
+    another `command` taking vimsim's flags; with `tls`, vimsim's default
+    TLS) on a free port; (process, host, port)."""
     env_file = tempfile.mktemp(prefix='vimsim-env-')
     process = subprocess.Popen([sys.executable] + list(command) + [
-                                '-l', '127.0.0.1:0', '-tls=false', '-E', env_file] + list(flags),
+                                '-l', '127.0.0.1:0', '-E', env_file]
+                               + ([] if tls else ['-tls=false']) + list(flags),
                                cwd=root, preexec_fn=preexec_fn, stderr=stderr)
     deadline = time.monotonic() + 600
     while not (os.path.exists(env_file) and os.path.getsize(env_file)):
@@ -45,15 +48,17 @@ def request_bytes(host, port, body, cookie=None):
 
 
 class Connection:
-    """One keep-alive connection; `call` sends a SOAP body and returns the
-    response body (raising on a non-200 status)."""
+    """One keep-alive connection (TLS with an `ssl` context); `call` sends a
+    SOAP body and returns the response body (raising on a non-200 status)."""
 
-    def __init__(self, host, port):
+    def __init__(self, host, port, ssl=None):
         self.host, self.port = host, port
+        self.ssl = ssl
         self.cookie = None
 
     async def open(self):
-        self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.reader, self.writer = await asyncio.open_connection(self.host, self.port,
+                                                                 ssl=self.ssl)
         return self
 
     async def send(self, payload):

@@ -1,25 +1,71 @@
-"""RetrieveServiceContent requests per second over keep-alive connections.
+"""Small calls per second and server CPU per call, over keep-alive connections.
 
-Starts `python3 -m vimsim -tls=false` on an ephemeral port in a subprocess and
-drives it with a raw HTTP/1.1 client (asyncio, no HTTP library, responses
-only framed, not parsed), so the figure is the server's. Also prints the
-server's CPU time per request (from /proc/PID/stat, so other load on the
-machine does not count) and the load average.
+Starts `python3 -m vimsim` on an ephemeral port in a subprocess, once over
+plain HTTP (-tls=false) and once over TLS (vimsim's default), and drives each
+with a raw HTTP/1.1 client (asyncio, no HTTP library, responses only framed,
+not parsed), so the figures are the server's. Per small call, printed:
+requests/s and the server's CPU time per request (utime + stime from
+/proc/PID/stat over the measured seconds, so other load on the machine does
+not count: that is the figure to compare), with the load average.
 
-    python3 bench/rps.py [--connections 16] [--seconds 10] [--root DIR]
+The calls: RetrieveServiceContent (anonymous, as clients call it before
+they log in), then, each connection logged in, CurrentTime,
+SessionIsActive of its own session, a Fetch of the root folder's `name`, and
+a RetrievePropertiesEx of that one property.
+
+    python3 bench/rps.py [--connections 16] [--seconds 5] [--root DIR]
+                         [--calls RetrieveServiceContent,...] [--modes http,https]
 """
 import argparse
 import asyncio
+import re
+import ssl
 import time
 
 from rawsoap import ROOT, Connection, cpu_seconds, load_average, request_bytes, start_server
 
-BODY = ('<RetrieveServiceContent xmlns="urn:vim25">'
-        '<_this type="ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>')
+CALLS = {
+    'RetrieveServiceContent': (
+        False, '<RetrieveServiceContent xmlns="urn:vim25">'
+               '<_this type="ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>'),
+    'CurrentTime': (
+        True, '<CurrentTime xmlns="urn:vim25">'
+              '<_this type="ServiceInstance">ServiceInstance</_this></CurrentTime>'),
+    'SessionIsActive': (
+        True, '<SessionIsActive xmlns="urn:vim25"><_this type="SessionManager">SessionManager'
+              '</_this><sessionID>{session}</sessionID><userName>user</userName>'
+              '</SessionIsActive>'),
+    'Fetch': (
+        True, '<Fetch xmlns="urn:vim25"><_this type="Folder">group-d1</_this>'
+              '<prop>name</prop></Fetch>'),
+    'RetrievePropertiesEx': (
+        True, '<RetrievePropertiesEx xmlns="urn:vim25">'
+              '<_this type="PropertyCollector">propertyCollector</_this><specSet>'
+              '<propSet><type>Folder</type><pathSet>name</pathSet></propSet>'
+              '<objectSet><obj type="Folder">group-d1</obj></objectSet>'
+              '</specSet><options/></RetrievePropertiesEx>'),
+}
+LOGIN = ('<Login xmlns="urn:vim25"><_this type="SessionManager">SessionManager</_this>'
+         '<userName>user</userName><password>pass</password></Login>')
+SESSION_KEY = re.compile(rb'<key>([^<]+)</key>')
 
 
-async def client(host, port, payload, deadline, counts):
-    connection = await Connection(host, port).open()
+def tls_context():
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+async def client(host, port, tls, call, deadline, counts):
+    """One connection calling `call` until `deadline`; its count joins `counts`."""
+    logged_in, body = CALLS[call]
+    connection = await Connection(host, port, tls_context() if tls else None).open()
+    if logged_in:
+        answer = await connection.call(LOGIN)
+        body = body.replace('{session}', SESSION_KEY.search(answer).group(1).decode())
+    payload = request_bytes(host, port, body, connection.cookie)
+    await connection.send(payload)       # not counted: checks the answer is a 200
     done = 0
     while time.perf_counter() < deadline:
         await connection.send(payload)
@@ -28,14 +74,15 @@ async def client(host, port, payload, deadline, counts):
     counts.append(done)
 
 
-async def drive(pid, host, port, connections, seconds):
-    payload = request_bytes(host, port, BODY)
+async def drive(pid, host, port, tls, call, connections, seconds):
+    """(requests/s, server CPU seconds per request) of `call`, after a warm-up."""
+    deadline = time.perf_counter() + 1.0
+    await asyncio.gather(*(client(host, port, tls, call, deadline, [])
+                           for _ in range(connections)))
     counts = []
-    deadline = time.perf_counter() + 1.0   # warm-up
-    await asyncio.gather(*(client(host, port, payload, deadline, []) for _ in range(connections)))
     start = time.perf_counter()
     cpu = cpu_seconds(pid)
-    await asyncio.gather(*(client(host, port, payload, start + seconds, counts)
+    await asyncio.gather(*(client(host, port, tls, call, start + seconds, counts)
                            for _ in range(connections)))
     requests = sum(counts)
     return requests / (time.perf_counter() - start), (cpu_seconds(pid) - cpu) / requests
@@ -44,18 +91,26 @@ async def drive(pid, host, port, connections, seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--connections', type=int, default=16)
-    parser.add_argument('--seconds', type=float, default=10)
+    parser.add_argument('--seconds', type=float, default=5)
     parser.add_argument('--root', default=ROOT, help="another checkout's simulator")
+    parser.add_argument('--calls', default=','.join(CALLS))
+    parser.add_argument('--modes', default='http,https')
     args = parser.parse_args()
-    process, host, port = start_server(root=args.root)
-    try:
-        rate, cpu = asyncio.run(drive(process.pid, host, port, args.connections, args.seconds))
-    finally:
-        process.terminate()
-        process.wait()
-    print('RetrieveServiceContent over %d keep-alive connections: %.0f requests/s, '
-          'server CPU %.0f us/request (load average %s)'
-          % (args.connections, rate, cpu * 1e6, load_average()))
+    print('load average: %s; %d keep-alive connections, %g s per call'
+          % (load_average(), args.connections, args.seconds))
+    for mode in args.modes.split(','):
+        tls = mode == 'https'
+        process, host, port = start_server(root=args.root, tls=tls)
+        try:
+            for call in args.calls.split(','):
+                rate, cpu = asyncio.run(drive(process.pid, host, port, tls, call,
+                                              args.connections, args.seconds))
+                print('%-5s %-22s %6.0f requests/s, server CPU %4.0f us/request'
+                      % (mode, call, rate, cpu * 1e6))
+        finally:
+            process.terminate()
+            process.wait()
+    print('load average: %s' % load_average())
 
 
 if __name__ == '__main__':

@@ -5,8 +5,8 @@ pyVmomi once; this module reads them (plus the vimsim-only
 ``vim-managedtypes.xsd``) and builds
 
 * :class:`DataType` for every data object type (faults included) with a light
-  Python class (``DataType.cls``, ``__slots__``, subclass of :class:`DataObject`;
-  fault classes also subclass :class:`Exception`),
+  Python class (``DataType.cls``, made on first use, ``__slots__``, subclass of
+  :class:`DataObject`; fault classes also subclass :class:`Exception`),
 * :class:`EnumType`, :class:`ManagedType`, :class:`Operation`,
 * the ordered list of API versions; every ``since`` is an index into it.
 
@@ -24,7 +24,9 @@ import functools
 import hashlib
 import os
 import pickle
+import sys
 import tempfile
+import threading
 
 SINCE = '{urn:vimsim}since'
 MO_TYPE = '{urn:vimsim}moType'
@@ -35,7 +37,7 @@ VIMSIM = 'urn:vimsim'
 XS = '{http://www.w3.org/2001/XMLSchema}'
 WSDL = '{http://schemas.xmlsoap.org/wsdl/}'
 
-_CACHE_FORMAT = 5
+_CACHE_FORMAT = 7
 
 
 class Layout:
@@ -167,7 +169,7 @@ class Field:
 
 class DataType:
     __slots__ = ('name', 'base', 'since', 'is_fault', 'own_fields', 'fields',
-                 'field_map', 'subtypes', 'cls', '_names', '_ancestors')
+                 'field_map', 'subtypes', '_cls', '_names', '_ancestors')
 
     def __init__(self, name, base, since, own_fields):
         self.name = name
@@ -180,7 +182,21 @@ class DataType:
         self.subtypes = []
         self.is_fault = name == 'MethodFault' or bool(base and base.is_fault)
         self._ancestors = frozenset((name,)) | (base._ancestors if base else frozenset())
-        self.cls = None
+        self._cls = None
+
+    @property
+    def cls(self):
+        """The type's Python class, made on first use (a process needs a few
+        hundred of the 3,000-odd; making them all took most of a start-up's
+        schema time). Its base's class is made first. Big bodies are decoded
+        on a thread of their own, so making one is locked."""
+        cls = self._cls
+        if cls is None:
+            with _making_classes:    # one class per type, whichever thread asks first
+                cls = self._cls
+                if cls is None:
+                    cls = self._cls = _data_class(self)
+        return cls
 
     def is_a(self, other):
         """True if this type is ``other`` (a DataType or a name) or derives from it."""
@@ -189,6 +205,27 @@ class DataType:
 
     def __repr__(self):
         return '<DataType %s>' % self.name
+
+
+_making_classes = threading.RLock()   # reentrant: a class makes its base's first
+
+
+def _data_class(data_type):
+    """A data type's class: slots for its own fields, subclass of its base's
+    (MethodFault's of DataObject and Exception)."""
+    name = data_type.name
+    if data_type.base is not None:
+        bases = (data_type.base.cls,)
+    elif name == 'MethodFault':
+        bases = (DataObject, Exception)
+    else:
+        bases = (DataObject,)
+    namespace = {'__slots__': tuple(f.name for f in data_type.own_fields), '_type': data_type,
+                 '__module__': __name__, '__qualname__': name}
+    if name == 'MethodFault':
+        namespace['__hash__'] = Exception.__hash__   # raisable/loggable: hash by identity
+        namespace['__reduce_ex__'] = _reduce_fault   # copy.deepcopy keeps the fields
+    return type(name, bases, namespace)
 
 
 class EnumType:
@@ -386,8 +423,22 @@ def _parse(wsdl_dir, layout):
             faults[op.get('name')] = fl
     ops = {name: (params, results.get(name), faults.get(name, []))
            for name, params in op_params.items()}
-    return dict(format=_CACHE_FORMAT, versions=versions, types=types, enums=enums,
-                managed=managed, ops=ops, namespace=layout.namespace, foreign=foreign)
+    return _shared(dict(format=_CACHE_FORMAT, versions=versions, types=types, enums=enums,
+                        managed=managed, ops=ops, namespace=layout.namespace,
+                        foreign=foreign))
+
+
+def _shared(value):
+    """`value` with each distinct string one object: the pickle then stores
+    it once ('string' is thousands of fields' type), and the loaded schema
+    holds it once (a third less to read and keep)."""
+    if type(value) is str:
+        return sys.intern(value)
+    if type(value) in (tuple, list):
+        return type(value)(_shared(item) for item in value)
+    if type(value) is dict:
+        return {_shared(key): _shared(item) for key, item in value.items()}
+    return value
 
 
 # ----------------------------------------------------------------------------
@@ -462,17 +513,6 @@ def _build(plain):
         dt = DataType(name, bt, since, [_field(f) for f in fields])
         if bt is not None:
             bt.subtypes.append(dt)
-            bases = (bt.cls,)
-        elif name == 'MethodFault':
-            bases = (DataObject, Exception)
-        else:
-            bases = (DataObject,)
-        ns = {'__slots__': tuple(f.name for f in dt.own_fields), '_type': dt,
-              '__module__': __name__, '__qualname__': name}
-        if name == 'MethodFault':
-            ns['__hash__'] = Exception.__hash__   # raisable/loggable: hash by identity
-            ns['__reduce_ex__'] = _reduce_fault   # copy.deepcopy keeps the fields
-        dt.cls = type(name, bases, ns)
         types[name] = dt
         return dt
 

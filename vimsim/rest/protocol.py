@@ -25,8 +25,6 @@ import logging
 import urllib.parse
 
 from twisted.internet import defer
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
 
 from vimsim.managed.base import Context
 from vimsim.rest import appliance, session as session_service, tagging, vcenter
@@ -64,6 +62,8 @@ class _Routes:
     {action: Operation}."""
 
     def __init__(self, form):
+        # werkzeug costs a start-up ~50 ms and ~10 MB: imported at the first REST call
+        from werkzeug.routing import Map, Rule
         self.form = form
         self.table = {}
         rules = []
@@ -80,6 +80,7 @@ class _Routes:
 
     def match(self, method, path, action):
         """(operation, path arguments), or a VapiError for a miss."""
+        from werkzeug.exceptions import MethodNotAllowed, NotFound
         try:
             key, arguments = self.urls.match(urllib.parse.unquote(path), method=method)
         except MethodNotAllowed:
@@ -106,7 +107,7 @@ class RestApi:
 
     def __init__(self, server):
         self.server = server
-        self.routes = {'api': _Routes('api'), 'rest': _Routes('rest')}
+        self._routes = {}   # form -> _Routes, made at its first request
 
     def handle(self, request):
         path = request.path
@@ -202,7 +203,10 @@ class RestApi:
         action = query.pop(action_key, [None])[-1]
 
         def invoke():
-            operation, arguments = self.routes[form].match(request.method, request.path, action)
+            routes = self._routes.get(form)
+            if routes is None:
+                routes = self._routes[form] = _Routes(form)
+            operation, arguments = routes.match(request.method, request.path, action)
             session = self._http_session(request, form)
             credentials = _basic_credentials(request.headers.get('authorization'))
             decoded = _arguments(operation, session, operation.input.from_rest,

@@ -10,7 +10,6 @@ section 4 says.
 import gc
 import keyword
 import logging
-import re
 
 from twisted.internet import defer, reactor, task, threads
 
@@ -29,9 +28,10 @@ from vimsim.soap.fault import (ManagedObjectNotFound, NotAuthenticated,
 
 log = logging.getLogger(__name__)
 DECODE_APART = 1024 * 1024    # bodies larger than this are decoded off the reactor thread
-_COOKIE_SEPARATORS = re.compile('[;,]')
 # vCenter sends this on every SOAP answer (recorded traffic)
 NO_CACHE = ('Cache-Control', 'no-cache')
+SERVICE_CONTENT = 'RetrieveServiceContent'
+MAX_ACTIONS = 64   # distinct SOAPAction headers whose version is remembered
 
 
 def soap_action_version(header, prefix='urn:vim25/'):
@@ -53,7 +53,7 @@ def session_cookie(header, name=COOKIE_NAME):
     Cookie headers arrive joined with ', '."""
     if not header or name not in header:
         return None
-    for pair in _COOKIE_SEPARATORS.split(header):
+    for pair in header.replace(',', ';').split(';'):
         key, equals, value = pair.partition('=')
         if equals and key.strip() == name:
             value = value.strip()
@@ -94,11 +94,25 @@ class SoapEndpoint:
         self._fault_classes = (server.schema.types['MethodFault'].cls,
                                self.schema.types['MethodFault'].cls)
         self._decoders = {}   # version -> Decoder
+        self._service_content = {}   # version -> (ServiceContent, its answer's bytes)
+        self._action_versions = {}   # SOAPAction header -> client_version's answer
 
     def client_version(self, request):
         """The version index a request negotiated (none named: the server's),
-        or None for a version this server does not have."""
-        name = soap_action_version(request.headers.get('soapaction'), self._action_prefix)
+        or None for a version this server does not have; remembered per
+        header (clients send one or two), up to MAX_ACTIONS of them."""
+        action = request.headers.get('soapaction')
+        known = self._action_versions
+        if action in known:
+            return known[action]
+        version = self._version_of(action)
+        if len(known) >= MAX_ACTIONS:
+            known.clear()
+        known[action] = version
+        return version
+
+    def _version_of(self, action):
+        name = soap_action_version(action, self._action_prefix)
         if name is None or name == self.reported_version:
             return self.api_version
         try:
@@ -163,6 +177,8 @@ class SoapEndpoint:
         if call.name == FETCH:
             value, field = result
             body = encode.fetch_response(encoder, value, field)
+        elif call.name == SERVICE_CONTENT:
+            body = self._service_content_answer(encoder, call.operation, result)
         elif type(result) is encode.Streamed:
             body = encode.response_pieces(encoder, call.operation, result.value)
         else:
@@ -171,6 +187,17 @@ class SoapEndpoint:
         if ctx.session is not None and ctx.session is not session_before:
             headers.append(set_cookie(self.server, ctx.request, ctx.session))
         return HttpResponse(200, body, headers)
+
+    def _service_content_answer(self, encoder, operation, content):
+        """RetrieveServiceContent's answer, encoded once per client version:
+        the ServiceContent is built with the model and never changed (a reset
+        makes a new one, and a new endpoint), and every caller, anonymous or
+        not, gets the same."""
+        cached = self._service_content.get(encoder.version)
+        if cached is None or cached[0] is not content:
+            cached = (content, encode.response(encoder, operation, content))
+            self._service_content[encoder.version] = cached
+        return cached[1]
 
     def _errback(self, encoder, failure):
         if isinstance(failure.value, self._fault_classes):

@@ -68,6 +68,15 @@ def soap_header(operation_element):
     return None
 
 
+_ENVELOPE_TAGS = frozenset('{%s}Envelope' % namespace for namespace in (SOAP_ENV, SOAP12_ENV))
+
+
+def local_name(tag):
+    """An element tag's local name ('{urn:vim25}_this' -> '_this'), as
+    etree.QName reads it, at a tenth of its cost (a small call reads a few)."""
+    return tag[tag.find('}') + 1:] if tag[:1] == '{' else tag
+
+
 def parse_envelope(body):
     """Bytes -> the operation element inside the SOAP Body."""
     try:
@@ -78,11 +87,10 @@ def parse_envelope(body):
     # slips a DTD past; the parser itself never loads or expands one
     if root.getroottree().docinfo.doctype:
         raise InvalidRequest('DTDs are not allowed in SOAP requests')
-    if etree.QName(root).localname != 'Envelope' or \
-            etree.QName(root).namespace not in (SOAP_ENV, SOAP12_ENV):
+    if root.tag not in _ENVELOPE_TAGS:
         raise InvalidRequest('Not a SOAP envelope')
     for child in root:
-        if isinstance(child.tag, str) and etree.QName(child).localname == 'Body':
+        if isinstance(child.tag, str) and local_name(child.tag) == 'Body':
             for op in child:
                 if isinstance(op.tag, str):
                     return op
@@ -108,7 +116,7 @@ class Decoder:
 
     def decode(self, body):
         element = parse_envelope(body)
-        name = etree.QName(element).localname
+        name = local_name(element.tag)
         if name == FETCH:
             return self._fetch(element)
         operation = self.schema.operations.get(name)
@@ -120,7 +128,7 @@ class Decoder:
         for child in element:
             if not isinstance(child.tag, str):
                 continue
-            tag = etree.QName(child).localname
+            tag = local_name(child.tag)
             if tag == '_this':
                 if this is not None:
                     raise InvalidRequest('Element _this repeated in %s' % name)
@@ -153,7 +161,7 @@ class Decoder:
         for child in element:
             if not isinstance(child.tag, str):
                 continue
-            tag = etree.QName(child).localname
+            tag = local_name(child.tag)
             if tag not in ('_this', 'prop'):
                 raise InvalidRequest('Unexpected element %s in Fetch' % tag)
             if (this if tag == '_this' else prop) is not None:
@@ -223,7 +231,7 @@ class Decoder:
         for child in element:
             if not isinstance(child.tag, str):
                 continue
-            tag = etree.QName(child).localname
+            tag = local_name(child.tag)
             field = fields.get(tag)
             if field is None:
                 self.unknown_element(tag, data_type)

@@ -1,0 +1,147 @@
+"""Start-up: from exec to the first answered call, and the memory then.
+
+Each run execs `python3 -m vimsim -l 127.0.0.1:0 -E FIFO` (default
+inventory; plain HTTP with -tls=false, and TLS as vimsim's default), reads
+the env line from the fifo (written once the listener is up), and sends one
+RetrieveServiceContent on a fresh connection (a TLS handshake included).
+Printed per mode, median and best of the runs:
+
+- wall time from exec to the answer's last byte (the machine is shared:
+  this one moves with its load);
+- the server's CPU time by then (utime + stime from /proc/PID/stat, the
+  figure that does not depend on the machine's other load);
+- the server's resident memory then (VmRSS).
+
+Then where the start-up's imports go (`python -X importtime`, one run,
+self time summed per top-level package). The server runs with a bytecode
+cache, as an installed vimsim does (pip compiles one): PYTHONPYCACHEPREFIX
+points at a directory of this bench's, warmed by a first run, so the tree
+gets no __pycache__ (PYTHONDONTWRITEBYTECODE is lifted for the server).
+
+    python3 bench/startup.py [--runs 9] [--root DIR] [--no-bytecode-cache]
+"""
+import argparse
+import collections
+import os
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from rawsoap import ENVELOPE, ROOT, cpu_seconds, load_average, rss_mb
+
+BODY = ('<RetrieveServiceContent xmlns="urn:vim25">'
+        '<_this type="ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>')
+PYCACHE = os.path.join(tempfile.gettempdir(), 'vimsim-bench-pycache')
+# where an import's time counts: group -> the top-level modules in it
+GROUP_MODULES = {
+    'twisted (+zope, attr, ...)': ('twisted', 'zope', 'attr', 'automat', 'constantly',
+                                   'incremental', 'hyperlink', 'typing_extensions'),
+    'TLS (pyOpenSSL, cryptography, service_identity)': (
+        'OpenSSL', 'cryptography', 'service_identity', 'pyasn1', 'pyasn1_modules', 'idna'),
+    'lxml': ('lxml',), 'httptools': ('httptools',), 'werkzeug': ('werkzeug',),
+    'vimsim': ('vimsim',)}
+GROUPS = {module: group for group, modules in GROUP_MODULES.items() for module in modules}
+
+
+def server_environment(bytecode_cache):
+    env = dict(os.environ)
+    if bytecode_cache:
+        env.pop('PYTHONDONTWRITEBYTECODE', None)
+        env['PYTHONPYCACHEPREFIX'] = PYCACHE
+    return env
+
+
+def request(host, port):
+    payload = (ENVELOPE % BODY).encode()
+    return (('POST /sdk HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: text/xml; charset=utf-8\r\n'
+             'SOAPAction: "urn:vim25/8.0.3.0"\r\nContent-Length: %d\r\n\r\n'
+             % (host, port, len(payload))).encode() + payload)
+
+
+def first_answer(host, port, tls):
+    """One RetrieveServiceContent on a new connection; the answer's bytes."""
+    sock = socket.create_connection((host, port))
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        sock = context.wrap_socket(sock)
+    with sock:
+        sock.sendall(request(host, port))
+        answer = b''
+        while b'</soapenv:Envelope>' not in answer:
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            answer += piece
+    if not answer.startswith(b'HTTP/1.1 200') or b'ServiceContent' not in answer:
+        raise RuntimeError('unexpected answer: %r' % answer[:300])
+    return answer
+
+
+def run_once(root, tls, env, python_flags=()):
+    """(wall seconds, server CPU seconds, RSS MB, server stderr) of one start."""
+    with tempfile.TemporaryDirectory(prefix='vimsim-startup-') as scratch:
+        fifo = os.path.join(scratch, 'env')
+        os.mkfifo(fifo)
+        flags = ['-l', '127.0.0.1:0', '-E', fifo] + ([] if tls else ['-tls=false'])
+        started = time.perf_counter()
+        process = subprocess.Popen([sys.executable, *python_flags, '-m', 'vimsim', *flags],
+                                   cwd=root, env=env, stderr=subprocess.PIPE)
+        try:
+            with open(fifo) as reader:      # blocks until the server writes the env line
+                line = reader.read()
+            host, port = line.split('@', 1)[1].split('/', 1)[0].rsplit(':', 1)
+            first_answer(host, int(port), tls)
+            wall = time.perf_counter() - started
+            cpu, rss = cpu_seconds(process.pid), rss_mb(process.pid)
+        finally:
+            process.terminate()
+            _, stderr = process.communicate()
+    return wall, cpu, rss, stderr.decode('utf-8', 'replace')
+
+
+def import_split(stderr):
+    """Self time of the imports (-X importtime) per group, microseconds."""
+    totals = collections.Counter()
+    for line in stderr.splitlines():
+        if not line.startswith('import time:') or 'self [us]' in line:
+            continue
+        self_us, _, name = line[len('import time:'):].split('|')
+        top = name.strip().split('.')[0]
+        totals[GROUPS.get(top, 'standard library and others')] += int(self_us)
+    return totals
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--runs', type=int, default=9)
+    parser.add_argument('--root', default=ROOT, help="another checkout's simulator")
+    parser.add_argument('--no-bytecode-cache', action='store_true',
+                        help='compile every module at each start (PYTHONDONTWRITEBYTECODE)')
+    args = parser.parse_args()
+    root = os.path.abspath(args.root)
+    env = server_environment(not args.no_bytecode_cache)
+    print('load average: %s' % load_average())
+    run_once(root, False, env)     # warms the bytecode and schema caches
+    for tls in (False, True):
+        runs = [run_once(root, tls, env)[:3] for _ in range(args.runs)]
+        wall, cpu, rss = zip(*runs)
+        print('%-5s exec to first answer: wall %4.0f ms median (best %4.0f), server CPU '
+              '%4.0f ms median (best %4.0f), RSS %4.1f MB median'
+              % ('https' if tls else 'http', statistics.median(wall) * 1e3, min(wall) * 1e3,
+                 statistics.median(cpu) * 1e3, min(cpu) * 1e3, statistics.median(rss)))
+    totals = import_split(run_once(root, True, env, ('-X', 'importtime'))[3])
+    print('imports (https start, -X importtime self time, inflated by the tracing): %.0f ms'
+          % (sum(totals.values()) / 1e3))
+    for group, micros in totals.most_common():
+        print('  %-50s %5.0f ms' % (group, micros / 1e3))
+    print('load average: %s' % load_average())
+
+
+if __name__ == '__main__':
+    main()
