@@ -355,3 +355,37 @@ def test_a_full_clone_of_a_vm_with_snapshots_has_a_whole_disk(running, si, dc):
     assert 'whole-clone-flat.vmdk' in os.listdir(on_disk(running, ds, 'whole-clone'))
     for vm in (clone, source):
         WaitForTask(vm.Destroy_Task())
+
+
+
+def test_query_file_lock_info(si):
+    """QueryFileLockInfo: a powered-on VM's disk extent is held exclusively
+    by the host running it; a powered-off VM's is free; vCenter needs the
+    host; a missing file is FileNotFound."""
+    content = si.RetrieveContent()
+    vm = content.searchIndex.FindByInventoryPath('DC0/vm/DC0_H0_VM0')
+    ds = vm.datastore[0]
+    disk = next(d for d in vm.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk))
+    relative = disk.backing.fileName.split('] ', 1)[1].replace('.vmdk', '-flat.vmdk')
+    path = '/vmfs/volumes/%s/%s' % (ds.info.vmfs.uuid, relative)
+    manager = content.fileManager
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        manager.QueryFileLockInfo(path)
+    host = vm.runtime.host
+    assert vm.runtime.powerState == 'poweredOn'
+    held = manager.QueryFileLockInfo(path, host).lockInfo[0]
+    assert (held.filePath, held.lockMode, held.host, held.refCount) == \
+        (path, 'exclusive', host.name, 1)
+    assert held.mac == host.config.network.vnic[0].spec.mac
+    WaitForTask(vm.PowerOffVM_Task())
+    try:
+        free = manager.QueryFileLockInfo(path, host).lockInfo[0]
+        assert (free.lockMode, free.host, free.refCount) == ('none', '', 0)
+        by_name = manager.QueryFileLockInfo('/vmfs/volumes/%s/%s' % (ds.name, relative), host)
+        assert by_name.lockInfo[0].lockMode == 'none'
+        with pytest.raises(vim.fault.FileNotFound):
+            manager.QueryFileLockInfo('/vmfs/volumes/%s/no-such-file' % ds.name, host)
+        with pytest.raises(vim.fault.FileNotFound):
+            manager.QueryFileLockInfo('/tmp/elsewhere', host)
+    finally:
+        WaitForTask(vm.PowerOnVM_Task())

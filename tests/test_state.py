@@ -121,8 +121,12 @@ READ_TIMES = re.compile(r'<(timestamp|uptime|uptimeSeconds|overallCpuUsage|overa
                         r'[^<]*</\1>')
 
 
+# where the simulator listens (vcsim's setting): a restart listens on another port
+LISTENING = re.compile(r'(<key>vcsim\.server\.url</key><value[^>]*>)[^<]*')
+
+
 def _without_read_times(text):
-    return READ_TIMES.sub('', text)
+    return LISTENING.sub(r'\1', READ_TIMES.sub('', text))
 
 
 def _encoded(encoder, value, declared):
