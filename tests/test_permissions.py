@@ -484,7 +484,8 @@ def test_ip_pools_take_the_datacenter_privileges(admin, login):
 
 def test_events_and_tasks_show_only_what_the_user_may_read(admin, login):
     """A user who may read one VM sees its events and tasks, in QueryEvents,
-    event and task collectors and TaskManager.recentTask, and nothing about
+    event and task collectors, EventManager.latestEvent and
+    TaskManager.recentTask, and nothing about
     another VM (nor events about no entity, which are the root folder's)."""
     mine, other = all_of(admin, vim.VirtualMachine)[:2]
     for vm in (mine, other):
@@ -512,6 +513,9 @@ def test_events_and_tasks_show_only_what_the_user_may_read(admin, login):
     assert len(admin.content.taskManager.recentTask) > len(tasks.recentTask)
     task_collector = tasks.CreateCollectorForTasks(vim.TaskFilterSpec())
     assert {t.entity for t in task_collector.latestPage} == {mine}
+    WaitForTask(other.PowerOffVM_Task())      # the newest event is about the other VM
+    assert about(admin.content.eventManager.latestEvent) == other
+    assert about(events.latestEvent) == mine
 
 
 def folder_status(sim, method, name, user, body=None):

@@ -17,6 +17,7 @@ datacenter / computeResource / host / vm / ds / net / dvs arguments from the
 entity, fullFormattedMessage from the catalog's fullFormat) and keeps the event
 in a bounded store that QueryEvents and the collectors read, newest first.
 """
+import itertools
 import re
 
 from vimsim.managed.manager import Manager, element, manager_type, words
@@ -30,6 +31,7 @@ from vimsim.soap.fault import InvalidArgument
 EVENT_LIMIT = 100000     # events kept (vCenter keeps its event table for event.maxAge days)
 EVENT_BYTES = 200 << 20  # and about this much of them (what clients post has no size of its own)
 QUERY_LIMIT = 1000       # QueryEvents answers at most this many
+LATEST_SCAN = 10000      # events read back for a restricted caller's latestEvent
 _PLACEHOLDER = re.compile(r'\{([^{}]+)\}')
 
 CATEGORIES = (('info', 'Information'), ('warning', 'Warning'), ('error', 'Error'),
@@ -427,6 +429,18 @@ class EventManager(Manager):
             # key is a type name on the wire (pyVmomi resolves it): the WSDL enum name
             out.append(T['EnumDescription'].cls(key=enum_name, tags=tags))
         return out
+
+    def read(self, name, ctx):
+        """`latestEvent` is the latest event the caller may read the entity of
+        (LATEST_SCAN events back at most; none beyond)."""
+        if name == 'latestEvent':
+            readable = read_filter(ctx)
+            if readable is not None:
+                for event in itertools.islice(reversed(self.events), LATEST_SCAN):
+                    if readable(event_about(event)):
+                        return event
+                return None
+        return super().read(name, ctx)
 
     # -- model: posting ----------------------------------------------------------------
     def reserve_key(self):
