@@ -268,10 +268,13 @@ class Access:
         if pool is None:
             return found
         # a VM inherits from its folder and its resource pool (or vApp) alike
+        from_pool = self._inherited.get(id(pool)) or self._passed_down_from(pool)
+        if from_pool is NOTHING or from_pool is found:   # most pools pass nothing of their own
+            return found
         key = (id(ref), id(pool))
         both = self._from_both.get(key)
         if both is None:
-            both = self._from_both[key] = joined(found, self._passed_down_from(pool))
+            both = self._from_both[key] = joined(found, from_pool)
             self._pinned += [ref, pool]
         return both
 
