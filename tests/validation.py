@@ -32,23 +32,25 @@ ENDPOINTS = [(SOAP_PATHS, '/sdk/', SCHEMA_FILES, 'vim.wsdl'),
 
 
 def compile_served_schema(app, where='/sdk/', files=SCHEMA_FILES, wsdl_name='vim.wsdl'):
-    """An lxml XMLSchema of the documents `app` serves under `where`."""
-    directory = tempfile.mkdtemp(prefix='vimsim-schema-')
-    for name in files + (wsdl_name,):
-        response = app(HttpRequest('GET', where + name))
-        assert response.status == 200, name
-        with open(os.path.join(directory, name), 'wb') as out:
-            out.write(response.body)
-    wsdl = etree.parse(os.path.join(directory, wsdl_name))
-    inline = wsdl.find('{%s}types/{%s}schema' % (WSDL, XS))
-    fetch = etree.SubElement(inline, '{%s}element' % XS, name='FetchResponse')
-    sequence = etree.SubElement(etree.SubElement(fetch, '{%s}complexType' % XS),
-                                '{%s}sequence' % XS)
-    etree.SubElement(sequence, '{%s}element' % XS, name='returnval',
-                     type='xsd:anyType', minOccurs='0')
-    path = os.path.join(directory, 'all.xsd')
-    etree.ElementTree(inline).write(path)
-    return etree.XMLSchema(etree.parse(path))
+    """An lxml XMLSchema of the documents `app` serves under `where` (written
+    to a temporary directory for the includes to resolve, removed once the
+    schema is compiled: a suite compiles hundreds)."""
+    with tempfile.TemporaryDirectory(prefix='vimsim-schema-') as directory:
+        for name in files + (wsdl_name,):
+            response = app(HttpRequest('GET', where + name))
+            assert response.status == 200, name
+            with open(os.path.join(directory, name), 'wb') as out:
+                out.write(response.body)
+        wsdl = etree.parse(os.path.join(directory, wsdl_name))
+        inline = wsdl.find('{%s}types/{%s}schema' % (WSDL, XS))
+        fetch = etree.SubElement(inline, '{%s}element' % XS, name='FetchResponse')
+        sequence = etree.SubElement(etree.SubElement(fetch, '{%s}complexType' % XS),
+                                    '{%s}sequence' % XS)
+        etree.SubElement(sequence, '{%s}element' % XS, name='returnval',
+                         type='xsd:anyType', minOccurs='0')
+        path = os.path.join(directory, 'all.xsd')
+        etree.ElementTree(inline).write(path)
+        return etree.XMLSchema(etree.parse(path))
 
 
 class ResponseValidator:
