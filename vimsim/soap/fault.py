@@ -59,3 +59,16 @@ def NotImplemented_(method):
 
 def NotFound(message):
     return fault('NotFound', message)
+
+
+def FileNotFound(name):
+    return fault('FileNotFound', 'File %s was not found' % name, file=name)
+
+
+def FileAlreadyExists(name):
+    return fault('FileAlreadyExists', 'Cannot complete the operation because the file or '
+                 'folder %s already exists' % name, file=name)
+
+
+def FileLocked(name):
+    return fault('FileLocked', 'Unable to access file %s since it is locked' % name, file=name)

@@ -23,7 +23,7 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_name, check_u
                                             resolve_argument, unregister_vm, unregistered)
 from vimsim.managed.vm.virtual_machine import VirtualMachine
 from vimsim.schema import MoRef
-from vimsim.soap.fault import fault
+from vimsim.soap.fault import FileAlreadyExists, FileNotFound, fault
 
 _DS_PATH = re.compile(r'^\[([^\]]*)\]\s*(.*)$')
 
@@ -256,14 +256,11 @@ class Folder(ManagedEntity):
             taken = '[%s] %s' % (ds_name, directory or name)
             for vm in datastore.vms:
                 if getattr(vm, 'directory', None) == taken:
-                    raise fault('FileAlreadyExists', "Cannot complete the operation because the "
-                                "file or folder %s already exists" % path, file=path)
+                    raise FileAlreadyExists(path)
         else:
             for vm in datastore.vms:
                 if getattr(vm, 'directory', None) == '[%s] %s' % (ds_name, name):
-                    raise fault('FileAlreadyExists', "Cannot complete the operation because the "
-                                "file or folder [%s] %s already exists" % (ds_name, name),
-                                file='[%s] %s' % (ds_name, name))
+                    raise FileAlreadyExists('[%s] %s' % (ds_name, name))
         return datastore
 
     def _make_vm(self, ctx, name, pool, host, datastore, config, template=False):
@@ -317,7 +314,7 @@ class Folder(ManagedEntity):
         if saved is None:
             raise fault('NotFound', 'The object or item referred to could not be found.') \
                 if parse_datastore_path(path) is None else \
-                fault('FileNotFound', "File %s was not found" % path, file=path)
+                FileNotFound(path)
         vm_name = check_name(name or saved.name)
         check_unique_name(vm_name)
         target_pool = pool_object or host_object.compute_resource.pool

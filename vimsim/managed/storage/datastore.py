@@ -28,8 +28,7 @@ from vimsim.managed.storage.datastore_files import loose_usage, renamed_path, to
 from vimsim.managed.storage.storage_resource_manager import (carry_out, evacuation, keep,
                                                              pod_of, sdrs_enabled)
 from vimsim.managed.storage.vstorage_object import disks_on
-from vimsim.managed.storage.file_manager import file_locked
-from vimsim.soap.fault import InvalidArgument, fault, localized
+from vimsim.soap.fault import FileLocked, InvalidArgument, fault, localized
 
 TiB = 1 << 40
 BLOCK_SIZE_MB = 1
@@ -224,7 +223,7 @@ class Datastore(ManagedEntity):
                         continue
                     if files.locked(target) is not None:
                         failed.append(T.UpdateVirtualMachineFilesResultFailedVmFileInfo(
-                            vmFile=name, fault=localized(file_locked(name))))
+                            vmFile=name, fault=localized(FileLocked(name))))
                         continue
                     files.write_file(target.path, updated.encode('utf-8'))
             touched(self)

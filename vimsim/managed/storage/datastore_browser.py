@@ -18,7 +18,7 @@ from vimsim.managed.entity import data_types, refs
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.storage.vmdk import BACKINGS, CONTROLLERS
-from vimsim.soap.fault import fault
+from vimsim.soap.fault import FileNotFound, fault
 
 # file name ending -> the FileQuery type that finds it (folders: FolderFileQuery)
 KINDS = (('.vmx', 'VmConfigFileQuery'), ('.vmtx', 'TemplateConfigFileQuery'),
@@ -90,7 +90,7 @@ class HostDatastoreBrowser(ManagedObject):
         """Delete a file (a disk with its extents) or folder of the datastore."""
         target = self._folder(datastorePath)
         if not target.exists() or not target.relative:
-            raise fault('FileNotFound', 'File %s was not found' % target.name, file=target.name)
+            raise FileNotFound(target.name)
         if files.locked(target) is not None:
             raise fault('CannotDeleteFile', 'Cannot delete file %s' % target.name,
                         file=target.name)
@@ -123,7 +123,7 @@ class HostDatastoreBrowser(ManagedObject):
     def _search(self, folder, spec):
         T = data_types(self.server)
         if not folder.is_dir():
-            raise fault('FileNotFound', 'File %s was not found' % folder.name, file=folder.name)
+            raise FileNotFound(folder.name)
         spec = spec or T.HostDatastoreBrowserSearchSpec()
         patterns = list(spec.matchPattern or [])
         fold = bool(spec.searchCaseInsensitive)

@@ -30,7 +30,7 @@ import tempfile
 import urllib.parse
 
 from vimsim.managed.storage.vmdk import Descriptor, DescriptorError
-from vimsim.soap.fault import InvalidArgument, fault
+from vimsim.soap.fault import FileNotFound, InvalidArgument, fault
 
 _DATASTORE_PATH = re.compile(r'^\[([^\]]*)\]\s*(.*)$', re.S)
 DESCRIPTOR_MAX = 64 * 1024       # a descriptor is a few hundred bytes; bigger is data
@@ -275,7 +275,7 @@ def os_faults(name):
     try:
         yield
     except FileNotFoundError:
-        raise fault('FileNotFound', 'File %s was not found' % name, file=name) from None
+        raise FileNotFound(name) from None
     except OSError as error:
         raise fault('FileFault', 'Cannot complete the operation on %s: %s' % (
             name, error.strerror or error), file=name) from None

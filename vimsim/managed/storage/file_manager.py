@@ -19,26 +19,16 @@ from vimsim import clock
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.storage import datastore_files as files
-from vimsim.soap.fault import fault
+from vimsim.soap.fault import FileAlreadyExists, FileLocked, FileNotFound, fault
 
 
-def file_not_found(name):
-    return fault('FileNotFound', 'File %s was not found' % name, file=name)
 
-
-def file_exists(name):
-    return fault('FileAlreadyExists', 'Cannot complete the operation because the file or '
-                 'folder %s already exists' % name, file=name)
-
-
-def file_locked(name):
-    return fault('FileLocked', 'Unable to access file %s since it is locked' % name, file=name)
 
 
 def check_unlocked(target):
     held = files.locked(target)
     if held is not None:
-        raise file_locked(held)
+        raise FileLocked(held)
 
 
 def check_room(ds, needed, name):
@@ -65,9 +55,9 @@ class FileManager(Manager):
     def MakeDirectory(self, ctx, name, datacenter=None, createParentDirectories=False):
         target = self._file(ctx, name, datacenter)
         if target.exists() or not target.relative:
-            raise file_exists(target.name)
+            raise FileAlreadyExists(target.name)
         if not target.parent_exists() and not createParentDirectories:
-            raise file_not_found(files.datastore_path(
+            raise FileNotFound(files.datastore_path(
                 target.ds, os.path.dirname(target.relative)))
         with files.os_faults(target.name):
             os.makedirs(target.path, exist_ok=True)
@@ -78,7 +68,7 @@ class FileManager(Manager):
 
         def work(task):
             if not target.exists():
-                raise file_not_found(target.name)
+                raise FileNotFound(target.name)
             if not target.relative:
                 raise fault('InvalidDatastorePath', "Invalid datastore path '%s'." % name,
                             datastorePath=name)
@@ -128,25 +118,25 @@ class FileManager(Manager):
         copy (`merge`) of a folder into an existing folder conflicts only
         where a file exists on both sides."""
         if not source.exists() or not source.relative:
-            raise file_not_found(source.name)
+            raise FileNotFound(source.name)
         if not target.relative or target.path == source.path \
                 or target.path.startswith(source.path + os.sep):
             raise fault('FileFault', 'Cannot move or copy %s onto %s.' % (
                 source.name, target.name), file=target.name)
         if not target.parent_exists():
-            raise file_not_found(files.datastore_path(target.ds,
+            raise FileNotFound(files.datastore_path(target.ds,
                                                       os.path.dirname(target.relative)))
         if not target.exists() or force:
             if target.exists() and source.is_dir() != target.is_dir():
-                raise file_exists(target.name)
+                raise FileAlreadyExists(target.name)
             return
         if not (merge and source.is_dir() and target.is_dir()):
-            raise file_exists(target.name)
+            raise FileAlreadyExists(target.name)
         for top, _, names in os.walk(source.path):
             for name in names:
                 inside = os.path.relpath(os.path.join(top, name), source.path)
                 if os.path.lexists(os.path.join(target.path, inside)):
-                    raise file_exists(files.datastore_path(
+                    raise FileAlreadyExists(files.datastore_path(
                         target.ds, '%s/%s' % (target.relative, inside)))
 
     def QueryFileLockInfo(self, ctx, path, host=None):
@@ -167,7 +157,7 @@ class FileManager(Manager):
         files.namespace(server).materialize()
         ds, local = _volume_file(seen_from, path)
         if ds is None or not os.path.isfile(local):
-            raise file_not_found(path)
+            raise FileNotFound(path)
         T = server.schema.types
         holder = next((vm for vm in ds.vms if getattr(vm, 'power_state', None) == 'poweredOn'
                        and local in files.held_paths(ds, [vm])), None)

@@ -25,10 +25,9 @@ from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.storage import changed_block_tracking
 from vimsim.managed.storage import datastore_files as files
-from vimsim.managed.storage.file_manager import (check_room, check_unlocked, file_exists,
-                                                 file_not_found)
+from vimsim.managed.storage.file_manager import check_room, check_unlocked
 from vimsim.managed.storage.vmdk import Descriptor, uuid_text
-from vimsim.soap.fault import InvalidArgument, fault
+from vimsim.soap.fault import FileAlreadyExists, FileNotFound, InvalidArgument, fault
 
 KB = 1024
 MAX_DISK = 62 << 40       # a VMFS 6 datastore's maxVirtualDiskCapacity
@@ -57,7 +56,7 @@ class Disk:
         """Load the descriptor: FileNotFound when there is none, InvalidDiskFormat
         when the file is not a disk descriptor."""
         if not os.path.isfile(self.target.path):
-            raise file_not_found(self.name)
+            raise FileNotFound(self.name)
         self.descriptor = files.read_descriptor(self.target.path)
         if self.descriptor is None:
             raise fault('InvalidDiskFormat', 'The disk %s is not a virtual disk.' % self.name)
@@ -111,9 +110,9 @@ class VirtualDiskManager(Manager):
         def work(task):
             target = disk.target
             if target.exists():
-                raise file_exists(target.name)
+                raise FileAlreadyExists(target.name)
             if not target.parent_exists():
-                raise file_not_found(files.datastore_path(
+                raise FileNotFound(files.datastore_path(
                     target.ds, os.path.dirname(target.relative)))
             check_size(target.ds, capacity, target.name)
             thin = FLAT_TYPES.get(disk_type, True)
@@ -221,13 +220,13 @@ class VirtualDiskManager(Manager):
     def _check_target(source, target, force):
         """The faults a copy or move to `target` answers before it changes anything."""
         if target.target.path == source.target.path:
-            raise file_exists(target.name)
+            raise FileAlreadyExists(target.name)
         if target.target.exists():
             if not force:
-                raise file_exists(target.name)
+                raise FileAlreadyExists(target.name)
             check_unlocked(target.target)
         if not target.target.parent_exists():
-            raise file_not_found(files.datastore_path(
+            raise FileNotFound(files.datastore_path(
                 target.target.ds, os.path.dirname(target.target.relative)))
 
     @staticmethod

@@ -28,10 +28,10 @@ from datetime import datetime, timezone
 
 from vimsim import clock
 from vimsim.managed.storage import datastore_files as files
-from vimsim.managed.storage.file_manager import check_room, file_exists, file_not_found
+from vimsim.managed.storage.file_manager import check_room
 from vimsim.managed.storage.virtual_disk_manager import Disk, check_size
 from vimsim.managed.storage.vmdk import Descriptor
-from vimsim.soap.fault import InvalidArgument, fault
+from vimsim.soap.fault import FileAlreadyExists, FileNotFound, InvalidArgument, fault
 
 MB = 1 << 20
 DISK_FOLDER = 'fcd'
@@ -341,14 +341,14 @@ def _placed(ds, folder, identifier):
     if folder:
         target = files.on_datastore(ds, folder, files.datastore_path(ds, folder))
         if not target.is_dir():
-            raise file_not_found(target.name)
+            raise FileNotFound(target.name)
         folder = target.relative
     else:
         folder = DISK_FOLDER
         os.makedirs(files.local_path(ds, folder), exist_ok=True)
     relative = '%s/%s.vmdk' % (folder, identifier.replace('-', ''))
     if os.path.lexists(files.local_path(ds, relative)):
-        raise file_exists(files.datastore_path(ds, relative))
+        raise FileAlreadyExists(files.datastore_path(ds, relative))
     return relative
 
 
@@ -500,7 +500,7 @@ def relocate(server, disk, ds, folder=None):
             target_folder, os.path.basename(extent)))) for extent in part.extent_paths())
     for _, target in moves:
         if os.path.lexists(target):
-            raise file_exists(target)
+            raise FileAlreadyExists(target)
     _let_go(disk)
     with files.os_faults(disk.file_name):
         for source, target in moves:

@@ -14,7 +14,7 @@ from vimsim.managed.entity import data_types
 from vimsim.managed.storage import changed_block_tracking as cbt
 from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.vm.disk_chain import backing_chain, extent_name
-from vimsim.soap.fault import fault
+from vimsim.soap.fault import FileLocked, fault
 
 
 def enabled(vm):
@@ -100,8 +100,7 @@ def query_changed_disk_areas(vm, snapshot, device_key, start_offset, change_id):
         raise fault('NotFound', 'The object or item referred to could not be found.')
     name = disk.backing.fileName
     if snapshot is None and vm.power_state != 'poweredOff':
-        raise fault('FileLocked', 'Unable to access file %s since it is locked' % name,
-                    file=name)
+        raise FileLocked(name)
     path = base_extent(vm, disk.backing)
     changes = (vm.__dict__.get('tracked_disks') or {}).get(path) if enabled(vm) else None
     if changes is None:

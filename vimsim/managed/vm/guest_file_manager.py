@@ -6,9 +6,8 @@ import re
 from vimsim import clock
 from vimsim.managed.entity import data_types
 from vimsim.managed.manager import Manager, manager_type
-from vimsim.managed.vm.simulated_guest import (Node, file_exists, file_not_found, not_a_directory,
-                                               not_a_file)
-from vimsim.soap.fault import InvalidArgument, fault
+from vimsim.managed.vm.simulated_guest import Node, not_a_directory, not_a_file
+from vimsim.soap.fault import FileAlreadyExists, FileNotFound, InvalidArgument, fault
 
 TRANSFER_LIFETIME = 600   # s a transfer URL stays good for its one use
 
@@ -58,7 +57,7 @@ def file_target(guest, path, param, overwrite):
         if existing.is_dir:
             raise not_a_file(path)
         if not overwrite:
-            raise file_exists(path)
+            raise FileAlreadyExists(path)
         check_writable(guest, existing)
     return parent, name, existing
 
@@ -113,13 +112,13 @@ class GuestFileManager(Manager):
         fs = guest.files
         parts = fs.parts(directoryPath, 'directoryPath')
         if fs.find(parts) is not None:
-            raise file_exists(directoryPath)
+            raise FileAlreadyExists(directoryPath)
         node = fs.root
         for depth, part in enumerate(parts):
             child = node.children.get(fs.key(part))
             if child is None:
                 if depth < len(parts) - 1 and not createParentDirectories:
-                    raise file_not_found(fs.display(parts[:depth + 1]))
+                    raise FileNotFound(fs.display(parts[:depth + 1]))
                 child = Node(part, True)
                 fs.add(node, child)
             elif not child.is_dir:
@@ -146,7 +145,7 @@ class GuestFileManager(Manager):
         source_parent, source_name = fs.parent(srcDirectoryPath, 'srcDirectoryPath')
         target_parent, target_name = fs.parent(dstDirectoryPath, 'dstDirectoryPath')
         if target_parent.children.get(fs.key(target_name)) is not None:
-            raise file_exists(dstDirectoryPath)
+            raise FileAlreadyExists(dstDirectoryPath)
         if fs.contains(node, target_parent):
             raise InvalidArgument('dstDirectoryPath')
         self._move(fs, node, source_parent, source_name, target_parent, target_name)

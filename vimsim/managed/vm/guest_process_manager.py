@@ -8,8 +8,8 @@ from vimsim import clock
 from vimsim.managed.entity import data_types
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.vm.simulated_guest import (TERMINATED_EXIT_CODE, Process, Run,
-                                               file_not_found, not_a_directory, not_a_file)
-from vimsim.soap.fault import InvalidArgument, fault
+                                               not_a_directory, not_a_file)
+from vimsim.soap.fault import FileNotFound, InvalidArgument, fault
 
 def process_not_found(pid):
     return fault('GuestProcessNotFound', 'The guest process %d was not found.' % pid, pid=pid)
@@ -32,7 +32,7 @@ class GuestProcessManager(Manager):
             guest.environment['USERPROFILE']
         directory = fs.find(fs.parts(cwd, 'spec.workingDirectory'))
         if directory is None:
-            raise file_not_found(cwd)
+            raise FileNotFound(cwd)
         if not directory.is_dir:
             raise not_a_directory(cwd)
         env = dict(guest.environment)

@@ -19,7 +19,7 @@ from vimsim.managed.entity import data_types
 from vimsim.managed.vm.guest_os import GUEST_FAMILY
 from vimsim.managed.vm.guest_registry import Registry
 from vimsim.managed.vm.virtual_machine import VirtualMachine
-from vimsim.soap.fault import InvalidArgument, fault
+from vimsim.soap.fault import FileNotFound, InvalidArgument, fault
 
 # the guest's one account: vCenter passes guest credentials through to the
 # guest, so the simulated guest documents its own (docs/DESIGN.md)
@@ -38,13 +38,6 @@ MAX_STEPS = 10000         # commands one program may run; past it the guest kill
 KILLED_EXIT_CODE = 137    # SIGKILL's shell status
 
 
-def file_not_found(path):
-    return fault('FileNotFound', 'File %s was not found' % path, file=path)
-
-
-def file_exists(path):
-    return fault('FileAlreadyExists', 'Cannot complete the operation because the file or '
-                 'folder %s already exists' % path, file=path)
 
 
 def not_a_file(path):
@@ -143,7 +136,7 @@ class FileSystem:
         """The node at `path`, or FileNotFound."""
         node = self.find(self.parts(path, param))
         if node is None:
-            raise file_not_found(path)
+            raise FileNotFound(path)
         return node
 
     def parent(self, path, param):
@@ -154,7 +147,7 @@ class FileSystem:
             raise InvalidArgument(param)
         parent = self.find(parts[:-1])
         if parent is None or not parent.is_dir:
-            raise file_not_found(path)
+            raise FileNotFound(path)
         return parent, parts[-1]
 
     # -- changes -------------------------------------------------------------------

@@ -45,7 +45,7 @@ from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, invalid_power_state, 
                                        vm_task)
 from vimsim.schema import MoRef
 from vimsim.soap.encode import freeze
-from vimsim.soap.fault import fault
+from vimsim.soap.fault import FileAlreadyExists, FileLocked, FileNotFound, fault
 
 KB = 1024
 MB = 1024 * KB
@@ -2428,9 +2428,7 @@ class _ConfigPlan:
         operation = change.fileOperation
         if operation == 'create':
             if backing.fileName in existing:
-                raise fault('FileAlreadyExists', "Cannot complete the operation because the "
-                            "file or folder %s already exists" % backing.fileName,
-                            file=backing.fileName)
+                raise FileAlreadyExists(backing.fileName)
             if not capacity_kb or capacity_kb < 0:
                 raise _invalid_spec(index, 'device.capacityInKB')
             self.created_files.append(backing.fileName)
@@ -2439,8 +2437,7 @@ class _ConfigPlan:
                 raise _invalid_spec(index, 'device.capacityInKB')
         elif operation is None:
             if backing.fileName not in existing:
-                raise fault('FileNotFound', "File %s was not found" % backing.fileName,
-                            file=backing.fileName)
+                raise FileNotFound(backing.fileName)
             loose = getattr(ds, 'loose_files', {})
             descriptor = None if backing.fileName in loose else \
                 descriptor_named(ds, backing.fileName)
@@ -2452,8 +2449,7 @@ class _ConfigPlan:
             owner = next((other for other in ds.vms if other is not vm and
                           backing.fileName in {n for n, _, _ in other.disk_files()}), None)
             if owner is not None:
-                raise fault('FileLocked', 'Unable to access file %s since it is locked'
-                            % backing.fileName, file=backing.fileName)
+                raise FileLocked(backing.fileName)
         else:
             raise fault('InvalidDeviceOperation', "Invalid operation for device '%d'." % index,
                         deviceIndex=index, badFileOp=operation)
