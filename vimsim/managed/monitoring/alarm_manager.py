@@ -689,6 +689,7 @@ class AlarmManager(Manager):
         """Event expressions: an event that matches triggers its alarm on the
         entity it is about."""
         T = self.server.schema.types
+        reading = None    # made once, for the first alarm the event triggers
         for alarms in list(self._alarms.values()):
             for alarm in alarms:
                 if not alarm.info.enabled:
@@ -703,7 +704,8 @@ class AlarmManager(Manager):
                     if key in self._disabled:
                         continue
                     self._event_status[key] = expression.status or 'red'
-                    self._evaluate_on(alarm, entity, self._reading())
+                    reading = reading or self._reading()
+                    self._evaluate_on(alarm, entity, reading)
 
     def _event_entity(self, event, object_type):
         managed = self.server.schema.managed
