@@ -1,7 +1,8 @@
 """A small generated OVF package for the OVF and NFC tests: two disks on
 one LSI Logic controller, a CD-ROM on IDE, one NIC, two deployment
 options (small: 1 CPU and 512 MB, large: 4 CPUs and 2 GB) and a product
-section with typed properties; its disks as stream-optimized VMDKs."""
+section with typed properties; its disks as stream-optimized VMDKs. A vApp
+package holds such a system per member."""
 import hashlib
 
 from vimsim.managed.storage import stream_optimized
@@ -13,20 +14,59 @@ DISK_CAPACITIES = (4 * MB, 2 * MB)
 def descriptor(name='ovf-vm', disk_sizes=(1000, 2000), hardware_family='vmx-13',
                network='VM Network'):
     """An OVF envelope; `disk_sizes`: the ovf:size of each disk's file."""
-    files = ''.join('<File ovf:href="%s-disk%d.vmdk" ovf:id="file%d" ovf:size="%d"/>' % (
-        name, n + 1, n + 1, size) for n, size in enumerate(disk_sizes))
+    files, disks, system = _system(name, disk_sizes, hardware_family, network, '')
+    return ENVELOPE % {'files': files, 'disks': disks, 'network': network, 'systems': system}
+
+
+def vapp_descriptor(name='ovf-vapp', members=('web', 'db'), network='VM Network'):
+    """A vApp package: a VirtualSystemCollection `name` of one virtual
+    system per member (each as descriptor()'s), a product section with a
+    `domain` property, and a StartupSection starting the members in order
+    (order 1, 2, ...; 10 s start delays, guest shutdown on stop)."""
+    files, disks, systems, startup = [], [], [], []
+    for order, member in enumerate(members, 1):
+        member_files, member_disks, system = _system(member, (1000, 2000), 'vmx-13', network,
+                                                     member + '-')
+        files.append(member_files)
+        disks.append(member_disks)
+        systems.append(system)
+        startup.append('<Item ovf:id="%s" ovf:order="%d" ovf:startAction="powerOn" '
+                       'ovf:startDelay="10" ovf:stopAction="guestShutdown" ovf:stopDelay="0" '
+                       'ovf:waitingForGuest="false"/>' % (member, order))
+    collection = (
+        '  <VirtualSystemCollection ovf:id="%s">\n    <Info>A vApp</Info>\n    <Name>%s</Name>\n'
+        '    <StartupSection><Info>Start order</Info>%s</StartupSection>\n'
+        '    <ProductSection ovf:class="vapp"><Info>The vApp</Info><Product>Test vApp</Product>'
+        '<Vendor>vimsim</Vendor><Version>2.0</Version>'
+        '<Property ovf:key="domain" ovf:type="string" ovf:userConfigurable="true" '
+        'ovf:value="example.com"><Label>Domain</Label></Property></ProductSection>\n'
+        '%s  </VirtualSystemCollection>\n' % (name, name, ''.join(startup), ''.join(systems)))
+    return ENVELOPE % {'files': ''.join(files), 'disks': ''.join(disks), 'network': network,
+                       'systems': collection}
+
+
+def _system(name, disk_sizes, hardware_family, network, prefix):
+    """(References files, DiskSection disks, VirtualSystem) of one VM; file
+    and disk ids start with `prefix`."""
+    files = ''.join('<File ovf:href="%s-disk%d.vmdk" ovf:id="%sfile%d" ovf:size="%d"/>' % (
+        name, n + 1, prefix, n + 1, size) for n, size in enumerate(disk_sizes))
     disks = ''.join(
-        '<Disk ovf:capacity="%d" ovf:capacityAllocationUnits="byte * 2^20" ovf:diskId="vmdisk%d" '
-        'ovf:fileRef="file%d" ovf:format="http://www.vmware.com/interfaces/specifications/'
-        'vmdk.html#streamOptimized"/>' % (capacity // MB, n + 1, n + 1)
+        '<Disk ovf:capacity="%d" ovf:capacityAllocationUnits="byte * 2^20" '
+        'ovf:diskId="%svmdisk%d" ovf:fileRef="%sfile%d" '
+        'ovf:format="http://www.vmware.com/interfaces/specifications/'
+        'vmdk.html#streamOptimized"/>' % (capacity // MB, prefix, n + 1, prefix, n + 1)
         for n, capacity in enumerate(DISK_CAPACITIES))
     disk_items = ''.join(
         '<Item><rasd:AddressOnParent>%d</rasd:AddressOnParent><rasd:ElementName>Hard disk %d'
-        '</rasd:ElementName><rasd:HostResource>ovf:/disk/vmdisk%d</rasd:HostResource>'
+        '</rasd:ElementName><rasd:HostResource>ovf:/disk/%svmdisk%d</rasd:HostResource>'
         '<rasd:InstanceID>%d</rasd:InstanceID><rasd:Parent>3</rasd:Parent>'
-        '<rasd:ResourceType>17</rasd:ResourceType></Item>' % (n, n + 1, n + 1, 10 + n)
+        '<rasd:ResourceType>17</rasd:ResourceType></Item>' % (n, n + 1, prefix, n + 1, 10 + n)
         for n in range(len(DISK_CAPACITIES)))
-    return '''<?xml version="1.0" encoding="UTF-8"?>
+    return files, disks, SYSTEM % {'network': network, 'name': name, 'family': hardware_family,
+                                   'disk_items': disk_items}
+
+
+ENVELOPE = '''<?xml version="1.0" encoding="UTF-8"?>
 <Envelope xmlns="http://schemas.dmtf.org/ovf/envelope/1"
   xmlns:ovf="http://schemas.dmtf.org/ovf/envelope/1"
   xmlns:rasd="http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData"
@@ -41,7 +81,10 @@ def descriptor(name='ovf-vm', disk_sizes=(1000, 2000), hardware_family='vmx-13',
     <Configuration ovf:id="small"><Label>Small</Label><Description>1 CPU</Description></Configuration>
     <Configuration ovf:default="true" ovf:id="large"><Label>Large</Label><Description>4 CPUs</Description></Configuration>
   </DeploymentOptionSection>
-  <VirtualSystem ovf:id="%(name)s">
+%(systems)s</Envelope>
+'''
+
+SYSTEM = '''  <VirtualSystem ovf:id="%(name)s">
     <Info>A virtual machine</Info>
     <Name>%(name)s</Name>
     <AnnotationSection><Info>Notes</Info><Annotation>Generated for the tests</Annotation></AnnotationSection>
@@ -83,9 +126,7 @@ def descriptor(name='ovf-vm', disk_sizes=(1000, 2000), hardware_family='vmx-13',
       %(disk_items)s
     </VirtualHardwareSection>
   </VirtualSystem>
-</Envelope>
-''' % {'files': files, 'disks': disks, 'network': network, 'name': name,
-       'family': hardware_family, 'disk_items': disk_items}
+'''
 
 
 def disk_contents(number):

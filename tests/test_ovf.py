@@ -122,12 +122,13 @@ def test_create_import_spec_maps_the_package(si):
     assert values['hostname'] == 'web1'
 
 
-def deploy(si, sim, name, upload_method='POST', option=None):
+def deploy(si, sim, name, upload_method='POST', option=None,
+           package=ovf_package.descriptor()):
     """The community deploy_ovf sample's flow: CreateImportSpec, ImportVApp,
     wait for the lease, send each disk to its device URL, complete."""
     dc, pool, ds, network, _ = place(si)
     manager = si.RetrieveContent().ovfManager
-    spec = manager.CreateImportSpec(ovf_package.descriptor(), pool, ds, params(
+    spec = manager.CreateImportSpec(package, pool, ds, params(
         entityName=name, propertyMapping=[vim.KeyValue(key='port', value='9090')],
         **({'deploymentOption': option} if option else {})))
     assert not spec.error
@@ -138,6 +139,8 @@ def deploy(si, sim, name, upload_method='POST', option=None):
         time.sleep(0.02)
     assert lease.state == vim.HttpNfcLease.State.ready, lease.error
     info = lease.info
+    assert sorted(u.importKey for u in info.deviceUrl) == sorted(
+        item.deviceId for item in spec.fileItem)
     for item in spec.fileItem:
         number = int(item.path[-len('.vmdk') - 1]) - 1
         device_url = next(u for u in info.deviceUrl if u.importKey == item.deviceId)
@@ -303,3 +306,92 @@ def test_import_into_and_export_a_vapp(si, sim):
     export.HttpNfcLeaseComplete()
     text = manager.CreateDescriptor(vapp, vim.OvfManager.CreateDescriptorParams()).ovfDescriptor
     assert ovf_descriptor.read(text).systems[0].name == member.name
+
+
+def test_vapp_package_deploys_a_vapp(si, sim):
+    """A VirtualSystemCollection: ParseDescriptor says virtualApp, the import
+    spec is a VirtualAppImportSpec of its members, ImportVApp makes the vApp
+    and its member VMs (disks keyed '/<vApp>/<member>/...'), with the
+    package's product, properties and start order."""
+    dc, pool, ds, _, _ = place(si)
+    manager = si.RetrieveContent().ovfManager
+    package = ovf_package.vapp_descriptor()
+    parsed = manager.ParseDescriptor(package, vim.OvfManager.ParseDescriptorParams())
+    assert parsed.virtualApp and parsed.defaultEntityName == 'ovf-vapp' and not parsed.error
+    assert sorted(p.id for p in parsed.property) == ['domain', 'hostname', 'hostname', 'mode',
+                                                     'mode', 'port', 'port']
+    name = 'vapp-%d' % next(_names)
+    result = manager.CreateImportSpec(package, pool, ds, params(
+        entityName=name, propertyMapping=[vim.KeyValue(key='domain', value='lab.test')]))
+    assert not result.error, result.error
+    spec = result.importSpec
+    assert isinstance(spec, vim.VirtualAppImportSpec) and spec.name == name
+    assert [c.configSpec.name for c in spec.child] == ['web', 'db']
+    assert result.fileItem[0].deviceId == '/%s/web/VirtualLsiLogicController0:0' % name
+    assert [p.info.value for p in spec.vAppConfigSpec.property] == ['lab.test']
+    vapp = deploy(si, sim, name, package=package)
+    assert isinstance(vapp, vim.VirtualApp) and vapp.name == name
+    assert vapp in dc.vmFolder.childEntity
+    members = sorted(vapp.vm, key=lambda vm: vm.name)
+    assert [vm.name for vm in members] == ['db', 'web']
+    assert all(vm.parentVApp == vapp and vm.parent is None for vm in members)
+    disks = [d for d in members[0].config.hardware.device
+             if isinstance(d, vim.vm.device.VirtualDisk)]
+    assert [d.capacityInKB * 1024 for d in disks] == list(ovf_package.DISK_CAPACITIES)
+    config = vapp.vAppConfig
+    assert config.product[0].name == 'Test vApp'
+    assert [(p.id, p.defaultValue) for p in config.property] == [('domain', 'example.com')]
+    assert all({p.id: p.value for p in vm.config.vAppConfig.property}['port'] == '9090'
+               for vm in members)
+    order = {e.key.name: (e.startOrder, e.startDelay, e.stopAction) for e in config.entityConfig}
+    assert order == {'web': (1, 10, 'guestShutdown'), 'db': (2, 10, 'guestShutdown')}
+
+    # exported and described again: a collection of both members, which deploys again
+    export = vapp.ExportVApp()
+    while export.state == vim.HttpNfcLease.State.initializing:
+        time.sleep(0.02)
+    ovf_files = [vim.OvfManager.OvfFile(deviceId=u.key, path=u.targetId, size=1)
+                 for u in export.info.deviceUrl]
+    assert len(ovf_files) == 4
+    export.HttpNfcLeaseComplete()
+    described = manager.CreateDescriptor(vapp, vim.OvfManager.CreateDescriptorParams(
+        ovfFiles=ovf_files))
+    assert not described.error
+    again = ovf_descriptor.read(described.ovfDescriptor)
+    assert not again.problems and again.is_vapp and again.top.name == name
+    assert [s.name for s in again.systems] == ['web', 'db']
+    assert sorted(again.disks) == ['vmdisk1', 'vmdisk2', 'vmdisk3', 'vmdisk4']
+    assert [again.top.startup[m].order for m in ('web', 'db')] == [1, 2]
+    assert [p.key for p in again.top.properties()] == ['domain']
+    result = manager.CreateImportSpec(described.ovfDescriptor, pool, ds, params(
+        entityName='vapp-again-%d' % next(_names)))
+    assert not result.error, result.error
+    assert [c.configSpec.name for c in result.importSpec.child] == ['web', 'db']
+    assert len(result.fileItem) == 4
+
+
+def test_aborted_vapp_import_leaves_nothing(si):
+    dc, pool, ds, _, _ = place(si)
+    manager = si.RetrieveContent().ovfManager
+    name = 'vapp-aborted-%d' % next(_names)
+    package = ovf_package.vapp_descriptor(members=('app-a', 'app-b'))
+    spec = manager.CreateImportSpec(package, pool, ds, params(entityName=name))
+    lease = pool.ImportVApp(spec.importSpec, dc.vmFolder)
+    while lease.state == vim.HttpNfcLease.State.initializing:
+        time.sleep(0.02)
+    assert lease.state == vim.HttpNfcLease.State.ready, lease.error
+    vapp = lease.info.entity
+    assert isinstance(vapp, vim.VirtualApp) and len(vapp.vm) == 2
+    lease.HttpNfcLeaseAbort()
+    assert si.RetrieveContent().searchIndex.FindChild(dc.vmFolder, name) is None
+    assert all(p.name != name for p in pool.resourcePool)
+    # the members' files went too: the same package imports again
+    lease = pool.ImportVApp(spec.importSpec, dc.vmFolder)
+    while lease.state == vim.HttpNfcLease.State.initializing:
+        time.sleep(0.02)
+    assert lease.state == vim.HttpNfcLease.State.ready, lease.error
+    lease.HttpNfcLeaseAbort()
+    # a vApp name the folder has is refused before any lease
+    spec.importSpec.name = dc.vmFolder.childEntity[0].name
+    with pytest.raises(vim.fault.DuplicateName):
+        pool.ImportVApp(spec.importSpec, dc.vmFolder)

@@ -22,6 +22,9 @@ ADMIN_ROLE = -1
 # vCenter escapes these in entity names; a name is at most 80 characters.
 NAME_MAX = 80
 NAME_ESCAPES = (('%', '%25'), ('/', '%2f'), ('\\', '%5c'))
+# A resource pool's or vApp's shares at level 'normal', by kind (CreateResourcePool,
+# CreateVApp, and the resourcePoolSpec of an OVF vApp's import spec)
+POOL_SHARES_NORMAL = {'cpu': 4000, 'memory': 163840}
 
 
 def check_name(name, entity=None):

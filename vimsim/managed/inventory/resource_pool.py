@@ -25,7 +25,7 @@ it may.
 import copy
 from datetime import datetime, timezone
 
-from vimsim.managed.entity import ManagedEntity, refs
+from vimsim.managed.entity import POOL_SHARES_NORMAL, ManagedEntity, refs
 from vimsim.managed.inventory.cluster_config import differences
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.monitoring.task import run_task
@@ -36,16 +36,9 @@ from vimsim.managed.vm.provisioning import (check_name, check_unique, event_argu
                                             invalid_argument, is_a)
 from vimsim.soap.fault import fault, localized
 
-CPU_SHARES_NORMAL = 4000
-MEMORY_SHARES_NORMAL = 163840
 SHARE_LEVELS = {'low': 1, 'normal': 2, 'high': 4}   # relative to 'normal' / 2
 KINDS = (('cpu', 'cpuAllocation'), ('memory', 'memoryAllocation'))
 MB = 1024 * 1024
-
-
-def default_shares(kind):
-    """A pool's 'normal' shares of 'cpu' or 'memory'."""
-    return CPU_SHARES_NORMAL if kind == 'cpu' else MEMORY_SHARES_NORMAL
 
 
 def allocation_from(change, current, kind, path):
@@ -73,7 +66,7 @@ def allocation_from(change, current, kind, path):
         if shares.shares is None or shares.shares < 0:
             raise invalid_argument(path + '.shares')
     else:
-        shares.shares = default_shares(kind) * SHARE_LEVELS.get(shares.level, 2) // 2
+        shares.shares = POOL_SHARES_NORMAL[kind] * SHARE_LEVELS.get(shares.level, 2) // 2
     if result.reservation < 0:
         raise invalid_argument(path + '.reservation')
     if result.limit != -1 and (result.limit < 0 or result.limit < result.reservation):
@@ -133,13 +126,13 @@ class ResourcePool(ManagedEntity):
             return tuple(T.ResourceAllocationInfo(
                 reservation=self.capacity(kind), expandableReservation=False,
                 limit=self.capacity(kind), overheadLimit=-1,
-                shares=T.SharesInfo(shares=default_shares(kind), level='normal'))
+                shares=T.SharesInfo(shares=POOL_SHARES_NORMAL[kind], level='normal'))
                 for kind, _ in KINDS)
         if self.allocation is not None:
             return self.allocation
         return tuple(T.ResourceAllocationInfo(
             reservation=0, expandableReservation=True, limit=-1, overheadLimit=-1,
-            shares=T.SharesInfo(shares=default_shares(kind), level='normal'))
+            shares=T.SharesInfo(shares=POOL_SHARES_NORMAL[kind], level='normal'))
             for kind, _ in KINDS)
 
     def allocation_of(self, kind):
@@ -366,10 +359,14 @@ class ResourcePool(ManagedEntity):
         return folder_object, lambda name: check_unique(self.server, folder_object, name)
 
     def ImportVApp(self, ctx, spec, folder=None, host=None):
-        """The lease through which the client uploads the disks of the VM an
-        OvfManager.CreateImportSpec spec describes; the VM is made while the
-        lease initializes, and goes again if the lease does not complete."""
-        if type(spec).__name__ != 'VirtualMachineImportSpec' or spec.configSpec is None:
+        """The lease through which the client uploads the disks of what an
+        OvfManager.CreateImportSpec spec describes: a VM, or a vApp with its
+        members (VirtualAppImportSpec). They are made while the lease
+        initializes, and go again if the lease does not complete."""
+        kind = type(spec).__name__
+        if kind == 'VirtualAppImportSpec':
+            return self._import_vapp(ctx, spec, folder, host)
+        if kind != 'VirtualMachineImportSpec' or spec.configSpec is None:
             raise fault('NotSupported', 'The operation is not supported on the object.')
         target, check_new_name = self.import_target(ctx, folder)
         config = spec.configSpec
@@ -396,6 +393,88 @@ class ResourcePool(ManagedEntity):
             return vm
         run_task(ctx, self, 'ImportVApp', work)
         return lease
+
+    def _import_vapp(self, ctx, spec, folder, host):
+        """ImportVApp of a VirtualAppImportSpec: the vApp in this pool (listed
+        in `folder`, else the datacenter's VM folder, as CreateVApp), then
+        its members in spec order, each checked as CreateChildVM_Task checks
+        it; the lease's devices are every member VM's disks, imported by
+        '/<vApp>/<member>/<controller><bus>:<unit>'."""
+        name = check_name(spec.name)
+        vapp_folder = self.vapp_folder(folder, 'folder')
+        self.check_vapp_name(name, vapp_folder)
+        allocations = self.spec_allocations(spec.resourcePoolSpec)
+        made = []
+
+        def take_back():
+            vapp = made[0] if made else None
+            if vapp is not None and all(vm.power_state == 'poweredOff'
+                                        for vm in vapp.all_vms()):
+                for vm in vapp.all_vms():
+                    vm.remove_from_inventory(keep_files=False)
+                vapp.forget()
+        lease = HttpNfcLease(ctx, importing=True, on_abort=take_back)
+
+        def work(task):
+            if lease.error is not None:       # aborted while it initialized
+                raise lease.error.fault
+            devices = []
+            try:
+                vapp = self._imported_vapp(ctx, task, spec, name, vapp_folder, allocations,
+                                           host, '', devices, made)
+            except self.server.schema.types['MethodFault'].cls as refused:
+                lease.fail(localized(refused))
+                raise
+            for index, device in enumerate(devices):
+                device.file_name = 'disk-%d.vmdk' % index
+            lease.ready(vapp, devices)
+            return vapp
+        run_task(ctx, self, 'ImportVApp', work)
+        return lease
+
+    def _imported_vapp(self, ctx, task, spec, name, folder, allocations, host, owner,
+                       devices, made):
+        """The vApp `spec` describes, made in this pool with its members
+        (recursively for member vApps), their disks appended to `devices`."""
+        config = spec.vAppConfigSpec
+        entity_configs = list(config.entityConfig or ()) if config is not None else []
+        if config is not None:
+            config = copy.copy(config)
+            config.entityConfig = []
+        vapp = self.make_vapp(ctx, name, folder, allocations,
+                              lambda new: new.apply_vapp_config(config, 'spec.vAppConfigSpec'),
+                              chain_id=task.chain_id)
+        made.append(vapp)
+        path = owner + name + '/'
+        members = []
+        for index, child in enumerate(spec.child or ()):
+            where = 'spec.child[%d]' % index
+            if type(child).__name__ == 'VirtualAppImportSpec':
+                child_name = check_name(child.name)
+                vapp.check_vapp_name(child_name, None)
+                members.append(vapp._imported_vapp(
+                    ctx, task, child, child_name, None,
+                    vapp.spec_allocations(child.resourcePoolSpec), host, path, devices, []))
+                continue
+            if type(child).__name__ != 'VirtualMachineImportSpec' or child.configSpec is None:
+                raise invalid_argument(where)
+            target, check_new_name = vapp.import_target(ctx, None)
+            host_object = target.check_new_vm(ctx, child.configSpec, vapp, host)
+            vm = target.create_vm(ctx, task, child.configSpec, vapp, host_object,
+                                  check_new_name)
+            datastore_files.namespace(self.server).materialize()
+            vm.sync_files()
+            devices.extend(disk_devices(vm, path + child.configSpec.name))
+            members.append(vm)
+        if entity_configs and len(entity_configs) == len(members):
+            keyed = []
+            for entity, member in zip(entity_configs, members):
+                entity = copy.copy(entity)
+                entity.key = member.ref
+                keyed.append(entity)
+            vapp.apply_vapp_config(self.T.VAppConfigSpec(entityConfig=keyed),
+                                   'spec.vAppConfigSpec')
+        return vapp
 
     # -- CreateChildVM_Task / RegisterChildVM_Task --------------------------------------
     def CreateChildVM_Task(self, ctx, config, host=None):

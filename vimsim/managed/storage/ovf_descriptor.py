@@ -1,10 +1,13 @@
 """OVF descriptors (DMTF DSP0243, as ovftool and vCenter write them): read
 with lxml into the facts OvfManager deploys from, and written for a VM
-(OvfManager.CreateDescriptor).
+(OvfManager.CreateDescriptor) or a vApp.
 
 `read(text)` answers an `Envelope`: its files, disks, networks, deployment
 options and virtual systems (hardware items, product sections and their
-properties, annotation, EULAs), with the problems found on the way as
+properties, annotation, EULAs), the VirtualSystemCollection holding them
+when it is a vApp package (nested collections are child vApps; the
+StartupSection gives each member's start order and actions), with the
+problems found on the way as
 `Problem`s (a vim fault type, its message and fields, and whether vCenter
 would refuse the package for it). Text that is not an OVF envelope raises
 `Unreadable` holding the one problem that says why.
@@ -179,8 +182,24 @@ class VirtualSystem:
         return [prop for product in self.products for prop in product.properties]
 
 
+class Collection:
+    """A VirtualSystemCollection: a vApp of virtual systems and collections."""
+    __slots__ = ('id', 'name', 'info', 'products', 'annotation', 'eulas', 'children',
+                 'startup', 'line')
+
+    def properties(self):
+        return [prop for product in self.products for prop in product.properties]
+
+
+class Startup:
+    """One member's StartupSection item: its start order, delays and actions."""
+    __slots__ = ('order', 'start_delay', 'start_action', 'stop_delay', 'stop_action',
+                 'waiting_for_guest')
+
+
 class Envelope:
-    """An OVF package's descriptor, read."""
+    """An OVF package's descriptor, read: `top`, the VirtualSystem or the
+    Collection it deploys, and `systems`, every virtual system in it."""
 
     def __init__(self):
         self.files = {}
@@ -190,11 +209,27 @@ class Envelope:
         self.default_option = None
         self.options_line = 1     # where the deployment options are
         self.systems = []
-        self.collection = None    # the VirtualSystemCollection's name, if it is one
+        self.top = None
         self.problems = []
 
     def problem(self, type_name, message, fatal=True, **fields):
         self.problems.append(Problem(type_name, message, fatal, **fields))
+
+    @property
+    def is_vapp(self):
+        return isinstance(self.top, Collection)
+
+    def entities(self):
+        """The top entity and, depth first, every one a collection holds."""
+        out = []
+
+        def visit(entity):
+            out.append(entity)
+            for child in getattr(entity, 'children', ()):
+                visit(child)
+        if self.top is not None:
+            visit(self.top)
+        return out
 
     def network_names(self):
         return [name for name, _ in self.networks]
@@ -242,18 +277,58 @@ def read(text):
             envelope.default_option = key
     if envelope.options and envelope.default_option is None:
         envelope.default_option = envelope.options[0][0]
-    systems = root.findall('ovf:VirtualSystem', NAMESPACES)
     collection = root.find('ovf:VirtualSystemCollection', NAMESPACES)
+    system = root.find('ovf:VirtualSystem', NAMESPACES)
     if collection is not None:
-        envelope.collection = _text(collection, 'ovf:Name') or _attr(collection, 'id')
-        systems = collection.findall('.//ovf:VirtualSystem', NAMESPACES)
-    if not systems:
+        envelope.top = _read_collection(envelope, collection)
+    elif system is not None:
+        envelope.top = _read_system(envelope, system)
+    if not envelope.systems:
         envelope.problem('OvfMissingElement', "Line %d: Missing child element "
                          "'VirtualSystem'." % root.sourceline,
                          lineNumber=root.sourceline, name='VirtualSystem')
-    for element in systems:
-        envelope.systems.append(_read_system(envelope, element))
     return envelope
+
+
+def _read_collection(envelope, element):
+    """A collection and, depth first, what it holds (its systems join
+    `envelope.systems`)."""
+    collection = Collection()
+    collection.line = element.sourceline
+    collection.id = _attr(element, 'id') or ''
+    collection.name = _text(element, 'ovf:Name') or collection.id
+    collection.info = _text(element, 'ovf:Info') or ''
+    collection.annotation = _text(element, 'ovf:AnnotationSection/ovf:Annotation')
+    collection.eulas = [(license.text or '').strip()
+                        for license in element.iterfind('ovf:EulaSection/ovf:License',
+                                                        NAMESPACES)]
+    collection.products = [_read_product(envelope, section)
+                           for section in element.iterfind('ovf:ProductSection', NAMESPACES)]
+    collection.children = []
+    for child in element:
+        if not isinstance(child.tag, str) or etree.QName(child).namespace != OVF:
+            continue
+        name = etree.QName(child).localname
+        if name == 'VirtualSystem':
+            collection.children.append(_read_system(envelope, child))
+        elif name == 'VirtualSystemCollection':
+            collection.children.append(_read_collection(envelope, child))
+    collection.startup = {}
+    for item in element.iterfind('ovf:StartupSection/ovf:Item', NAMESPACES):
+        startup = Startup()
+        startup.order = _int_attr(item, 'order', 0)
+        startup.start_delay = _int_attr(item, 'startDelay', 0)
+        startup.stop_delay = _int_attr(item, 'stopDelay', 0)
+        startup.start_action = _attr(item, 'startAction') or 'powerOn'
+        startup.stop_action = _attr(item, 'stopAction') or 'powerOff'
+        startup.waiting_for_guest = (_attr(item, 'waitingForGuest') or '').lower() == 'true'
+        collection.startup[_attr(item, 'id') or ''] = startup
+    return collection
+
+
+def _int_attr(element, name, default):
+    value = _attr(element, name)
+    return int(value) if value and value.isdigit() else default
 
 
 def _read_references(envelope, root):
@@ -337,6 +412,7 @@ def _read_system(envelope, element):
             system.items.append(Item(item))
     system.products = [_read_product(envelope, section)
                        for section in element.iterfind('ovf:ProductSection', NAMESPACES)]
+    envelope.systems.append(system)
     return system
 
 
@@ -441,16 +517,21 @@ def property_value_ok(vim_type, value):
 # -- writing ----------------------------------------------------------------------------
 
 class Writer:
-    """An OVF 1.0 envelope for one virtual system, built element by element
-    in the order DSP8023's schema wants (rasd elements alphabetically)."""
+    """An OVF 1.0 envelope for a virtual system or a vApp's collection of
+    them, built element by element in the order DSP8023's schema wants
+    (sections before the content, rasd elements alphabetically)."""
 
     def __init__(self):
         self.root = etree.Element(_q(OVF, 'Envelope'), nsmap=NAMESPACES)
         self.references = etree.SubElement(self.root, _q(OVF, 'References'))
         self.disk_section = None
         self.network_section = None
-        self.system = None
-        self.hardware = None
+        self.networks = []
+        self.disks = 0
+        self.top = None          # the envelope's content: a system or a collection
+        self.parents = [self.root]
+        self.entity = None       # the system or collection being written
+        self.hardware = None     # its VirtualHardwareSection (a system's)
         self.next_instance = 1
 
     def file(self, file_id, href, size):
@@ -459,6 +540,11 @@ class Writer:
         element.set(_q(OVF, 'id'), file_id)
         if size is not None:
             element.set(_q(OVF, 'size'), str(size))
+
+    def disk_number(self):
+        """A new disk's number, unique in the envelope (its ids' suffix)."""
+        self.disks += 1
+        return self.disks
 
     def disk(self, disk_id, file_id, capacity_bytes, populated=None):
         if self.disk_section is None:
@@ -479,6 +565,9 @@ class Writer:
             element.set(_q(OVF, 'populatedSize'), str(populated))
 
     def network(self, name):
+        if name in self.networks:
+            return
+        self.networks.append(name)
         if self.network_section is None:
             self.network_section = self._section('NetworkSection', 'The list of logical networks')
         element = etree.SubElement(self.network_section, _q(OVF, 'Network'))
@@ -488,27 +577,60 @@ class Writer:
     def _section(self, name, info):
         section = etree.Element(_q(OVF, name))
         etree.SubElement(section, _q(OVF, 'Info')).text = info
-        if self.system is not None:     # sections go before the virtual system
-            self.system.addprevious(section)
+        if self.top is not None:     # sections go before the content
+            self.top.addprevious(section)
         else:
             self.root.append(section)
         return section
 
-    def virtual_system(self, name, description, guest_id, hardware_family):
-        self.system = etree.SubElement(self.root, _q(OVF, 'VirtualSystem'))
-        self.system.set(_q(OVF, 'id'), name)
-        etree.SubElement(self.system, _q(OVF, 'Info')).text = 'A virtual machine'
-        etree.SubElement(self.system, _q(OVF, 'Name')).text = name
+    def _content(self, tag, name, info, description):
+        element = etree.SubElement(self.parents[-1], _q(OVF, tag))
+        if self.top is None:
+            self.top = element
+        element.set(_q(OVF, 'id'), name)
+        etree.SubElement(element, _q(OVF, 'Info')).text = info
+        etree.SubElement(element, _q(OVF, 'Name')).text = name
         if description:
-            annotation = etree.SubElement(self.system, _q(OVF, 'AnnotationSection'))
+            annotation = etree.SubElement(element, _q(OVF, 'AnnotationSection'))
             etree.SubElement(annotation, _q(OVF, 'Info')).text = 'A human-readable annotation'
             etree.SubElement(annotation, _q(OVF, 'Annotation')).text = description
-        os_section = etree.SubElement(self.system, _q(OVF, 'OperatingSystemSection'))
+        self.entity = element
+        return element
+
+    def collection(self, name, description):
+        """A VirtualSystemCollection: what is written until end_collection() is in it."""
+        self.parents.append(self._content('VirtualSystemCollection', name, 'A vApp',
+                                          description))
+        self.hardware = None
+
+    def end_collection(self):
+        self.parents.pop()
+
+    def startup(self, entries):
+        """The collection's StartupSection: (member id, VAppEntityConfigInfo) entries."""
+        section = etree.SubElement(self.entity, _q(OVF, 'StartupSection'))
+        etree.SubElement(section, _q(OVF, 'Info')).text = 'The start order of the members'
+        for member, config in entries:
+            item = etree.SubElement(section, _q(OVF, 'Item'))
+            for name, value in (('id', member), ('order', config.startOrder),
+                                ('startDelay', config.startDelay),
+                                ('waitingForGuest', 'true' if config.waitingForGuest
+                                 else 'false'),
+                                ('startAction', config.startAction),
+                                ('stopDelay', config.stopDelay),
+                                ('stopAction', config.stopAction)):
+                if value is not None:
+                    item.set(_q(OVF, name), str(value))
+
+    def virtual_system(self, name, description, guest_id, hardware_family):
+        system = self._content('VirtualSystem', name, 'A virtual machine', description)
+        self.next_instance = 1
+        os_section = etree.SubElement(system, _q(OVF, 'OperatingSystemSection'))
         os_section.set(_q(OVF, 'id'), str(OS_IDS.get(guest_id, 1)))
         os_section.set(_q(VMW, 'osType'), guest_id)
         etree.SubElement(os_section, _q(OVF, 'Info')).text = \
             'The kind of installed guest operating system'
-        self.hardware = etree.SubElement(self.system, _q(OVF, 'VirtualHardwareSection'))
+        self.hardware = etree.SubElement(system, _q(OVF, 'VirtualHardwareSection'))
         etree.SubElement(self.hardware, _q(OVF, 'Info')).text = 'Virtual hardware requirements'
         system = etree.SubElement(self.hardware, _q(OVF, 'System'))
         for field, value in (('ElementName', 'Virtual Hardware Family'), ('InstanceID', '0'),
@@ -529,9 +651,13 @@ class Writer:
 
     def product(self, product, properties):
         """A ProductSection of `product` (a VAppProductInfo or None) with
-        `properties` (VAppPropertyInfo), placed before the hardware."""
+        `properties` (VAppPropertyInfo): a system's before its hardware, a
+        collection's before its members."""
         section = etree.Element(_q(OVF, 'ProductSection'))
-        self.hardware.addprevious(section)
+        if self.hardware is not None:
+            self.hardware.addprevious(section)
+        else:
+            self.entity.append(section)
         if product is not None and product.classId:
             section.set(_q(OVF, 'class'), product.classId)
         if product is not None and product.instanceId:

@@ -11,11 +11,14 @@ warnings. The import spec is a VirtualMachineImportSpec whose configSpec
 CreateVM_Task would take (ResourcePool.ImportVApp creates the VM from it):
 hardware from the items of the chosen deployment option, networks mapped,
 disks provisioned as asked, the product section's properties as vAppConfig.
-Its fileItems name each disk's file by the device it belongs to
-('/<entity>/VirtualLsiLogicController0:0'), which the import lease's
-deviceUrl.importKey repeats.
+A vApp package (a VirtualSystemCollection) gives a VirtualAppImportSpec
+instead: the vApp's product, properties and start order, its members'
+specs as children. The fileItems name each disk's file by the device it
+belongs to ('/<entity>/VirtualLsiLogicController0:0', a vApp member's
+'/<vApp>/<member>/...'), which the import lease's deviceUrl.importKey
+repeats.
 """
-from vimsim.managed.entity import data_types
+from vimsim.managed.entity import POOL_SHARES_NORMAL, data_types
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.storage import ovf_descriptor as ovf
 from vimsim.managed.storage.http_nfc_lease import device_id
@@ -173,7 +176,7 @@ class OvfManager(Manager):
                                                          description=description)
                                    for key, label, description in envelope.options]
         result.defaultDeploymentOption = envelope.default_option or ''
-        result.virtualApp = envelope.collection is not None or len(envelope.systems) > 1
+        result.virtualApp = envelope.is_vapp
         result.ipProtocols = ['IPv4']
         result.approximateDownloadSize = sum(f.size or 0 for f in envelope.files.values())
         result.approximateFlatDeploymentSize = sum(d.capacity for d in envelope.disks.values())
@@ -181,13 +184,13 @@ class OvfManager(Manager):
             d.populated or (d.file.size if d.file is not None and d.file.size else 0)
             for d in envelope.disks.values())
         if envelope.systems:
-            system = envelope.systems[0]
-            result.defaultEntityName = envelope.collection or system.name
-            result.annotation = system.annotation or ''
-            result.eula = [eula for s in envelope.systems for eula in s.eulas]
-            result.property = self._properties(system, {})[0]
-            if system.products:
-                result.productInfo = self._product(system.products[0], 0)
+            top = envelope.top
+            result.defaultEntityName = top.name
+            result.annotation = top.annotation or ''
+            result.eula = [eula for entity in envelope.entities() for eula in entity.eulas]
+            result.property = self._properties(envelope.entities(), {})[0]
+            if top.products:
+                result.productInfo = self._product(top.products[0], 0)
         return result
 
     def _product(self, product, key):
@@ -197,12 +200,14 @@ class OvfManager(Manager):
             fullVersion=product.full_version, vendorUrl=product.vendor_url,
             productUrl=product.product_url, appUrl=product.app_url)
 
-    def _properties(self, system, values):
-        """(VAppPropertyInfo list, problems) of the system's properties,
-        with `values` ({id: value}, a propertyMapping) set."""
+    def _properties(self, entities, values):
+        """(VAppPropertyInfo list, problems) of the properties of `entities`
+        (virtual systems and collections), with `values` ({id: value}, a
+        propertyMapping) set."""
         T = self.T
         out, problems = [], []
-        for key, prop in enumerate(system.properties()):
+        props = [prop for entity in entities for prop in entity.properties()]
+        for key, prop in enumerate(props):
             vim_type = ovf.vim_property_type(prop) or 'string'
             value = values.get(prop.key, prop.value)
             if prop.key in values and not ovf.property_value_ok(vim_type, value):
@@ -268,31 +273,23 @@ class OvfManager(Manager):
                 % cisp.diskProvisioning, diskProvisioning=cisp.diskProvisioning,
                 supportedDiskProvisioning=', '.join(DISK_PROVISIONING)))
         networks = self._network_map(envelope, cisp, reachable, problems)
-        if envelope.collection is not None or len(envelope.systems) > 1:
-            problems.append(ovf.Problem('OvfUnsupportedPackage', 'Line %d: vApp packages '
-                                        '(VirtualSystemCollection) are not supported by this '
-                                        'server.' % envelope.systems[0].line,
-                                        lineNumber=envelope.systems[0].line))
-        system = envelope.systems[0]
-        name = cisp.entityName or system.name
         values = {pair.key: pair.value for pair in cisp.propertyMapping or ()}
-        known = {prop.key for prop in system.properties()}
+        known = {prop.key for entity in envelope.entities() for prop in entity.properties()}
         for key in values:
             if key not in known:
                 problems.append(ovf.Problem('InvalidArgument', 'A specified parameter was not '
                                             'correct: cisp.propertyMapping',
                                             invalidProperty='cisp.propertyMapping'))
-        properties, property_problems = self._properties(system, values)
-        problems.extend(property_problems)
-        config, files = self._config_spec(envelope, system, option, name, ds, networks,
-                                          cisp.diskProvisioning or 'flat', properties, lax,
-                                          problems)
+        build = _SpecBuilder(self, envelope, option, ds, networks,
+                             cisp.diskProvisioning or 'flat', values, lax, problems)
+        spec = build.entity(envelope.top, cisp.entityName or envelope.top.name, '')
         result.error, result.warning = self._lists(problems, lax)
         if result.error:
             return result
-        result.importSpec = T.VirtualMachineImportSpec(configSpec=config,
-                                                       resPoolEntity=pool.ref)
-        result.fileItem = files
+        if type(spec).__name__ == 'VirtualMachineImportSpec':
+            spec.resPoolEntity = pool.ref
+        result.importSpec = spec
+        result.fileItem = build.files
         return result
 
     def _network_map(self, envelope, cisp, hosts, problems):
@@ -329,8 +326,10 @@ class OvfManager(Manager):
         return mapping
 
     def _config_spec(self, envelope, system, option, name, ds, networks, provisioning,
-                     properties, lax, problems):
-        """(VirtualMachineConfigSpec, fileItems) of one virtual system."""
+                     properties, lax, problems, owner):
+        """(VirtualMachineConfigSpec, fileItems) of one virtual system, its
+        disks' files named by devices of `owner` (its path in the package's
+        vApps: 'vApp/vm')."""
         T = self.T
         items = envelope.items(system, option)
         families = [f for f in (system.hardware_family or '').split()
@@ -407,7 +406,7 @@ class OvfManager(Manager):
                                   backing=backing), 'create')
                 if disk.file is not None:
                     files.append(T.OvfFileItem(
-                        deviceId=device_id(name, type_name, bus, item.address_on_parent),
+                        deviceId=device_id(owner, type_name, bus, item.address_on_parent),
                         path=disk.file.href, compressionMethod=disk.file.compression,
                         chunkSize=disk.file.chunk_size, size=disk.file.size, cimType=ovf.DISK,
                         create=False))
@@ -454,32 +453,58 @@ class OvfManager(Manager):
 
     # -- CreateDescriptor ------------------------------------------------------------
     def CreateDescriptor(self, ctx, obj, cdp):
+        """The OVF of a VM (as `cdp.snapshot` froze it, when given) or of a
+        vApp: a VirtualSystemCollection of its members in start order, with
+        their StartupSection, child vApps as nested collections."""
         target = ctx.server.objects.resolve(obj)
-        if not (_is_a(ctx.server, target, 'VirtualMachine')
-                or _is_a(ctx.server, target, 'VirtualApp')):
+        is_vapp = _is_a(ctx.server, target, 'VirtualApp')
+        if not (_is_a(ctx.server, target, 'VirtualMachine') or is_vapp):
             raise fault('InvalidArgument', 'A specified parameter was not correct: obj',
                         invalidProperty='obj')
-        vms = [target] if target.type_name == 'VirtualMachine' else [
-            vm for vm in target.all_vms() if vm.type_name == 'VirtualMachine']
-        if len(vms) != 1:
-            raise fault('OvfUnsupportedPackage', 'Only a vApp holding one virtual machine can '
-                        'be described by this server.')
-        vm = vms[0]
-        config_info = vm.config
         snapshot = None
         if cdp.snapshot is not None:
             snapshot = ctx.server.objects.resolve(cdp.snapshot)
-            if getattr(snapshot, 'type_name', '') != 'VirtualMachineSnapshot' \
-                    or snapshot.vm != vm.ref:
+            if is_vapp or getattr(snapshot, 'type_name', '') != 'VirtualMachineSnapshot' \
+                    or snapshot.vm != target.ref:
                 raise fault('InvalidArgument', 'A specified parameter was not correct: '
                             'cdp.snapshot', invalidProperty='cdp.snapshot')
-        devices = snapshot.devices() if snapshot is not None else list(
-            config_info.hardware.device or ())
         files = {item.deviceId: item for item in cdp.ovfFiles or ()}
         writer = ovf.Writer()
         warnings = []
-        name = cdp.name or vm.name
-        writer.virtual_system(name, cdp.description or config_info.annotation or '',
+        name = cdp.name or target.name
+        if is_vapp:
+            self._describe_vapp(ctx, target, name, cdp.description, files, writer, warnings)
+        else:
+            devices = snapshot.devices() if snapshot is not None else list(
+                target.config.hardware.device or ())
+            self._describe_vm(ctx, target, name, cdp.description, devices, files, writer,
+                              warnings)
+        T = self.T
+        return T.OvfCreateDescriptorResult(ovfDescriptor=writer.text(), error=[],
+                                           warning=warnings,
+                                           includeImageFiles=bool(cdp.includeImageFiles))
+
+    def _describe_vapp(self, ctx, vapp, name, description, files, writer, warnings):
+        config = vapp.vAppConfig
+        writer.collection(name, description or config.annotation or '')
+        members = [(ctx.server.objects.get(entity.key), entity)
+                   for entity in config.entityConfig]
+        writer.startup([(member.name, entity) for member, entity in members])
+        if config.product or config.property:
+            writer.product(config.product[0] if config.product else None,
+                           list(config.property))
+        for member, _ in members:
+            if member.type_name == 'VirtualApp':
+                self._describe_vapp(ctx, member, member.name, None, files, writer, warnings)
+            else:
+                self._describe_vm(ctx, member, member.name, None,
+                                  list(member.config.hardware.device or ()), files, writer,
+                                  warnings)
+        writer.end_collection()
+
+    def _describe_vm(self, ctx, vm, name, description, devices, files, writer, warnings):
+        config_info = vm.config
+        writer.virtual_system(name, description or config_info.annotation or '',
                               config_info.guestId, config_info.version)
         hardware = config_info.hardware
         writer.item(AllocationUnits='hertz * 10^6', Description='Number of Virtual CPUs',
@@ -492,10 +517,6 @@ class OvfManager(Manager):
         vapp = config_info.vAppConfig
         if vapp is not None and (vapp.property or vapp.product):
             writer.product(vapp.product[0] if vapp.product else None, list(vapp.property or ()))
-        T = self.T
-        return T.OvfCreateDescriptorResult(ovfDescriptor=writer.text(), error=[],
-                                           warning=warnings,
-                                           includeImageFiles=bool(cdp.includeImageFiles))
 
     def _describe_devices(self, ctx, vm, devices, files, writer, warnings):
         T = self.T
@@ -528,7 +549,6 @@ class OvfManager(Manager):
                     ResourceSubType=ovf.SATA_TYPE if kind == 'VirtualAHCIController'
                     else ovf.NVME_TYPE, ResourceType=ovf.SATA)
         disk_number = 0
-        networks = []
         for device in devices:
             kind = type(device).__name__
             if isinstance(device, T.VirtualDisk):
@@ -540,13 +560,14 @@ class OvfManager(Manager):
                         vmPath=vm.ref.value)))
                     continue
                 disk_number += 1
-                disk_id = 'vmdisk%d' % disk_number
+                number = writer.disk_number()
+                disk_id = 'vmdisk%d' % number
                 key = device_id(vm.ref.value, type(controller).__name__, controller.busNumber,
                                 device.unitNumber)
                 file = files.get(key)
                 file_id = None
                 if file is not None:
-                    file_id = 'file%d' % disk_number
+                    file_id = 'file%d' % number
                     writer.file(file_id, file.path, file.size)
                 writer.disk(disk_id, file_id, device.capacityInKB * KB,
                             file.populatedSize if file is not None else None)
@@ -556,9 +577,7 @@ class OvfManager(Manager):
                             Parent=instances[device.controllerKey], ResourceType=ovf.DISK)
             elif isinstance(device, T.VirtualEthernetCard):
                 network = _network_name(ctx.server, vm, device)
-                if network not in networks:
-                    networks.append(network)
-                    writer.network(network)
+                writer.network(network)
                 writer.item(AddressOnParent=device.unitNumber,
                             AutomaticAllocation='true' if device.connectable is None or
                             device.connectable.startConnected else 'false',
@@ -575,6 +594,67 @@ class OvfManager(Manager):
             elif isinstance(device, T.VirtualFloppy):
                 writer.item(AutomaticAllocation='false', ElementName=device.deviceInfo.label,
                             ResourceType=ovf.FLOPPY)
+
+
+class _SpecBuilder:
+    """The import spec of a package's top entity: a VirtualMachineImportSpec
+    for a virtual system, a VirtualAppImportSpec for a collection (its
+    members' specs as `child`, its StartupSection as the vApp's entity
+    configs, one per member in order); the disks' fileItems gathered in
+    `files`."""
+
+    def __init__(self, manager, envelope, option, ds, networks, provisioning, values, lax,
+                 problems):
+        self.manager = manager
+        self.envelope = envelope
+        self.option = option
+        self.ds = ds
+        self.networks = networks
+        self.provisioning = provisioning
+        self.values = values
+        self.lax = lax
+        self.problems = problems
+        self.files = []
+
+    def entity(self, entity, name, parent_path):
+        T = self.manager.T
+        properties, problems = self.manager._properties([entity], self.values)
+        self.problems.extend(problems)
+        if isinstance(entity, ovf.Collection):
+            return self._vapp(entity, name, parent_path + name + '/', properties)
+        config, files = self.manager._config_spec(
+            self.envelope, entity, self.option, name, self.ds, self.networks,
+            self.provisioning, properties, self.lax, self.problems, parent_path + name)
+        self.files.extend(files)
+        return T.VirtualMachineImportSpec(configSpec=config)
+
+    def _vapp(self, collection, name, path, properties):
+        T = self.manager.T
+        children = [self.entity(child, child.name, path) for child in collection.children]
+        config = T.VAppConfigSpec(
+            product=[T.VAppProductSpec(operation='add', info=self.manager._product(product, key))
+                     for key, product in enumerate(collection.products)],
+            property=[T.VAppPropertySpec(operation='add', info=info) for info in properties],
+            eula=collection.eulas, annotation=collection.annotation or None,
+            entityConfig=[self._startup(collection, child) for child in collection.children])
+        allocation = {kind: T.ResourceAllocationInfo(
+            reservation=0, expandableReservation=True, limit=-1,
+            shares=T.SharesInfo(shares=shares, level='normal'))
+            for kind, shares in POOL_SHARES_NORMAL.items()}
+        return T.VirtualAppImportSpec(
+            name=name, vAppConfigSpec=config, child=children,
+            resourcePoolSpec=T.ResourceConfigSpec(cpuAllocation=allocation['cpu'],
+                                                  memoryAllocation=allocation['memory']))
+
+    def _startup(self, collection, child):
+        T = self.manager.T
+        startup = collection.startup.get(child.id)
+        if startup is None:
+            return T.VAppEntityConfigInfo(tag=child.name)
+        return T.VAppEntityConfigInfo(
+            tag=child.name, startOrder=startup.order, startDelay=startup.start_delay,
+            startAction=startup.start_action, stopDelay=startup.stop_delay,
+            stopAction=startup.stop_action, waitingForGuest=startup.waiting_for_guest)
 
 
 def _bad_reference(item, element, value):
