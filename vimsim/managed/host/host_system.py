@@ -377,13 +377,6 @@ class HostSystem(ManagedEntity):
         def blockers():
             return list(self.vms) if evacuate_all else self._powered_on_vms()
 
-        def enter(task):
-            if self.maintenance:
-                raise invalid_state()
-            self.maintenance = True
-            self.state_changed()
-            task.post_event('EnteredMaintenanceModeEvent', self)
-
         def work(task):
             self._require_connected()
             if self.maintenance:
@@ -392,18 +385,25 @@ class HostSystem(ManagedEntity):
             evacuate = getattr(self.compute_resource, 'evacuate', None)   # DRS moves its VMs
             if evacuate is not None:
                 evacuate(self, evacuate_all)
-            return self._when_vacated(task, timeout, blockers, lambda: enter(task))
+            return self._when_vacated(task, timeout, blockers,
+                                      lambda: self.set_maintenance(task, True))
         return run_task(ctx, self, 'EnterMaintenanceMode_Task', work, cancelable=True)
 
     def ExitMaintenanceMode_Task(self, ctx, timeout):
         def work(task):
             self._require_connected()
-            if not self.maintenance:
-                raise invalid_state()
-            self.maintenance = False
-            self.state_changed()
-            task.post_event('ExitMaintenanceModeEvent', self)
+            self.set_maintenance(task, False)
         return run_task(ctx, self, 'ExitMaintenanceMode_Task', work)
+
+    def set_maintenance(self, task, on):
+        """Enter (`on`) or exit maintenance mode now, with vCenter's event;
+        InvalidState when the host already is (or is not) in it."""
+        if self.maintenance == on:
+            raise invalid_state()
+        self.maintenance = on
+        self.state_changed()
+        task.post_event('EnteredMaintenanceModeEvent' if on else 'ExitMaintenanceModeEvent',
+                        self)
 
     # -- connection ----------------------------------------------------------------------
     def set_connection_state(self, state):

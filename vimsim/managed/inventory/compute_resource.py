@@ -491,10 +491,15 @@ class ClusterComputeResource(ComputeResource):
         member = resolve_argument(ctx, host, 'HostSystem', 'host')
         pool = self._own_pool(ctx, resourcePool) if resourcePool is not None else self.pool
 
-        def work(task):
-            self._check_move(member)
-            self._take_host(member, pool)
-        return run_task(ctx, self, 'MoveHostInto_Task', work)
+        return run_task(ctx, self, 'MoveHostInto_Task',
+                        lambda task: self.move_host_in(member, pool))
+
+    def move_host_in(self, host, pool=None):
+        """MoveHostInto_Task's work: `host`, of this datacenter (in
+        maintenance mode when another cluster's), joins this cluster, its
+        standalone pool tree going into `pool` (the root pool by default)."""
+        self._check_move(host)
+        self._take_host(host, pool or self.pool)
 
     def _own_pool(self, ctx, ref):
         pool = resolve_argument(ctx, ref, 'ResourcePool', 'resourcePool')

@@ -1,5 +1,7 @@
 """Datacenter: the root of a datacenter's four folders (vm, host, datastore,
-network), the datastores and networks in it, and PowerOnMultiVM_Task."""
+network), the datastores and networks in it, PowerOnMultiVM_Task, and what
+vCenter learns of hosts before adding them (QueryConnectionInfo and
+BatchQueryConnectInfo)."""
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.host.host_joining import connection_info
 from vimsim.managed.inventory.compute_resource import check_powered_off
@@ -167,3 +169,28 @@ class Datacenter(ManagedEntity):
         if self.server.esx:
             raise fault('NotSupported', 'The operation is not supported on the object.')
         return connection_info(self.server, spec, self)
+
+    def BatchQueryConnectInfo(self, ctx, hostSpecs=()):
+        """QueryConnectionInfoViaSpec's facts of each host, in a summary per
+        spec; what refuses a spec is that entry's `error`, not a fault."""
+        if self.server.esx:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        T = self.T
+        MethodFault = self.server.schema.types['MethodFault'].cls
+        out = []
+        for spec in hostSpecs:
+            try:
+                info = connection_info(self.server, spec, self)
+            except MethodFault as refused:
+                out.append(T.DatacenterBasicConnectInfo(hostname=spec.hostName,
+                                                        error=localized(refused)))
+                continue
+            hardware = info.host.hardware
+            out.append(T.DatacenterBasicConnectInfo(
+                hostname=spec.hostName, serverIp=info.serverIp, numVm=len(info.vm),
+                numPoweredOnVm=sum(1 for vm in info.vm
+                                   if vm.runtime.powerState == 'poweredOn'),
+                hostProductInfo=info.host.config.product,
+                hardwareVendor=hardware.vendor if hardware is not None else None,
+                hardwareModel=hardware.model if hardware is not None else None))
+        return out

@@ -1,7 +1,7 @@
 """Folder: the inventory's containers, and what vCenter does through them:
 CreateFolder, CreateDatacenter, CreateCluster(Ex), CreateStoragePod, CreateDVS_Task,
-CreateVM_Task, RegisterVM_Task, MoveIntoFolder_Task,
-UnregisterAndDestroy_Task and Destroy_Task.
+CreateVM_Task, RegisterVM_Task, MoveIntoFolder_Task, AddStandaloneHost_Task and
+its batch forms, UnregisterAndDestroy_Task and Destroy_Task.
 
 Faults vCenter raises before a task exists (a parameter of the wrong type, a
 folder that cannot hold VMs) are raised by the handler; everything else is
@@ -23,7 +23,7 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_name, check_u
                                             resolve_argument, unregister_vm, unregistered)
 from vimsim.managed.vm.virtual_machine import VirtualMachine
 from vimsim.schema import MoRef
-from vimsim.soap.fault import FileAlreadyExists, FileNotFound, fault
+from vimsim.soap.fault import FileAlreadyExists, FileNotFound, fault, localized
 
 _DS_PATH = re.compile(r'^\[([^\]]*)\]\s*(.*)$')
 
@@ -388,21 +388,103 @@ class Folder(ManagedEntity):
     def AddStandaloneHost_Task(self, ctx, spec, addConnected, compResSpec=None, license=None):
         """A ComputeResource named after the host, with its root pool
         'Resources', holding a new simulated ESXi (host_joining.join)."""
+        self._require_host_folder()
+        _check_compute_resource_spec(compResSpec)
+        return run_task(ctx, self, 'AddStandaloneHost_Task', lambda task: self._add_standalone(
+            task, spec, addConnected, license).compute_resource)
+
+    def _require_host_folder(self):
         if 'ComputeResource' not in self.childType or self.server.esx:
             raise fault('NotSupported', 'The operation is not supported on the object.')
-        _check_compute_resource_spec(compResSpec)
+
+    def _add_standalone(self, task, spec, connected, license):
+        """The new standalone host `spec` names, in a ComputeResource of its own."""
         server = self.server
+        name = check_new_host(server, spec, license)
+        check_unique(server, self, name)
+        compute = ComputeResource(server, server.objects.next_id('domain-s'), name, self)
+        ResourcePool(server, server.objects.next_id('resgroup-'), 'Resources', compute, compute)
+        self.changed('childEntity')
+        return join(task, name, compute, datacenter_of(server, self), connected, license)
+
+    # -- BatchAddStandaloneHosts_Task / BatchAddHostsToCluster_Task -------------------------
+    def BatchAddStandaloneHosts_Task(self, ctx, newHosts=(), compResSpec=None,
+                                     addConnected=True):
+        """AddStandaloneHost_Task for each new host; a host refused is listed
+        with its fault, and the others are added all the same."""
+        self._require_host_folder()
+        _check_compute_resource_spec(compResSpec)
 
         def work(task):
-            name = check_new_host(server, spec, license)
-            check_unique(server, self, name)
-            compute = ComputeResource(server, server.objects.next_id('domain-s'), name, self)
-            ResourcePool(server, server.objects.next_id('resgroup-'), 'Resources', compute,
-                         compute)
-            self.changed('childEntity')
-            join(task, name, compute, datacenter_of(server, self), addConnected, license)
-            return compute
-        return run_task(ctx, self, 'AddStandaloneHost_Task', work)
+            added, failed = self._add_new_hosts(task, newHosts, addConnected)
+            return self.T.FolderBatchAddStandaloneHostsResult(
+                addedHosts=[host.ref for host in added], hostsFailedInventoryAdd=failed)
+        return run_task(ctx, self, 'BatchAddStandaloneHosts_Task', work)
+
+    def BatchAddHostsToCluster_Task(self, ctx, cluster, newHosts=(), existingHosts=(),
+                                    compResSpec=None, desiredState=None):
+        """New hosts are added standalone to this folder, then they and
+        `existingHosts` move into `cluster` (MoveHostInto_Task's rules) in
+        `desiredState`: 'maintenance' enters maintenance mode first (refused
+        while a VM runs on the host), 'nonMaintenance' exits it after the move,
+        unset keeps each host's state. Each host that fails is listed with
+        its fault; the others go ahead."""
+        self._require_host_folder()
+        _check_compute_resource_spec(compResSpec)
+        target = resolve_argument(ctx, cluster, 'ClusterComputeResource', 'cluster')
+        if datacenter_of(self.server, target) is not datacenter_of(self.server, self):
+            raise invalid_argument('cluster')
+        existing = [resolve_argument(ctx, ref, 'HostSystem', 'existingHosts')
+                    for ref in existingHosts]
+        if desiredState not in (None, 'maintenance', 'nonMaintenance'):
+            raise invalid_argument('desiredState')
+        T = self.T
+        MethodFault = self.server.schema.types['MethodFault'].cls
+
+        def work(task):
+            added, failed_add = self._add_new_hosts(task, newHosts, True)
+            moved, failed_move = [], []
+            for host in added + existing:
+                try:
+                    if desiredState == 'maintenance' and not host.maintenance:
+                        if any(vm.power_state == 'poweredOn' for vm in host.vms):
+                            raise fault('InvalidState', 'The operation is not allowed in the '
+                                        'current state.')
+                        host.set_maintenance(task, True)
+                    target.move_host_in(host)
+                    if desiredState == 'nonMaintenance' and host.maintenance:
+                        host.set_maintenance(task, False)
+                except MethodFault as refused:
+                    failed_move.append(T.FolderFailedHostResult(
+                        hostName=host.name, host=host.ref, fault=localized(refused),
+                        context=T.LocalizableMessage(
+                            key='com.vmware.vim.folder.batchAddHostsToCluster.moveHost',
+                            message='Moving the host into the cluster')))
+                else:
+                    moved.append(host.ref)
+            return T.FolderBatchAddHostsToClusterResult(
+                hostsAddedToCluster=moved, hostsFailedInventoryAdd=failed_add,
+                hostsFailedMoveToCluster=failed_move)
+        return run_task(ctx, self, 'BatchAddHostsToCluster_Task', work)
+
+    def _add_new_hosts(self, task, new_hosts, connected):
+        """([HostSystem] added standalone, [FolderFailedHostResult]) of FolderNewHostSpecs."""
+        T = self.T
+        MethodFault = self.server.schema.types['MethodFault'].cls
+        added, failed = [], []
+        for index, new in enumerate(new_hosts):
+            spec = new.hostCnxSpec
+            try:
+                if spec is None:
+                    raise invalid_argument('newHosts[%d].hostCnxSpec' % index)
+                added.append(self._add_standalone(task, spec, connected, new.esxLicense))
+            except MethodFault as refused:
+                failed.append(T.FolderFailedHostResult(
+                    hostName=getattr(spec, 'hostName', None), fault=localized(refused),
+                    context=T.LocalizableMessage(
+                        key='com.vmware.vim.folder.batchAdd.addHost',
+                        message='Adding the host to the inventory')))
+        return added, failed
 
     # -- CreateDVS_Task ---------------------------------------------------------------------
     def CreateDVS_Task(self, ctx, spec):
