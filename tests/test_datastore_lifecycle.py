@@ -189,7 +189,8 @@ def test_update_vm_files_after_a_resignature(running, si):
 
 def test_nothing_new_goes_to_a_datastore_in_maintenance(running, si):
     """While a datastore is in maintenance, creating, cloning or relocating a
-    VM onto it and creating a disk there answer InvalidDatastoreState, as
+    VM (or only its disks) onto it and creating a disk there answer
+    InvalidDatastoreState, as
     vCenter's; once it is back in service they work."""
     ds = datastore(si, 'LocalDS_2')
     WaitForTask(ds.DatastoreEnterMaintenanceMode().task)
@@ -202,7 +203,11 @@ def test_nothing_new_goes_to_a_datastore_in_maintenance(running, si):
         refused = [task_fault(dc.vmFolder.CreateVM_Task(config=config, pool=pool)),
                    task_fault(vm.CloneVM_Task(folder=dc.vmFolder, name='mm-clone', spec=vim.vm.CloneSpec(
                        location=vim.vm.RelocateSpec(datastore=ds)))),
-                   task_fault(vm.RelocateVM_Task(vim.vm.RelocateSpec(datastore=ds)))]
+                   task_fault(vm.RelocateVM_Task(vim.vm.RelocateSpec(datastore=ds))),
+                   task_fault(vm.RelocateVM_Task(vim.vm.RelocateSpec(disk=[
+                       vim.vm.RelocateSpec.DiskLocator(diskId=d.key, datastore=ds)
+                       for d in vm.config.hardware.device
+                       if isinstance(d, vim.vm.device.VirtualDisk)])))]
         disk = vim.vm.device.VirtualDeviceSpec(
             operation='add', fileOperation='create', device=vim.vm.device.VirtualDisk(
                 capacityInKB=1024, controllerKey=1000, unitNumber=5,

@@ -1525,7 +1525,8 @@ class VirtualMachine(ManagedEntity):
 
     def _disk_locators(self, ctx, locators, host):
         """RelocateSpec.disk as [(disk, datastore)]: each names one of this
-        VM's disks and a datastore `host` mounts (InvalidArgument otherwise)."""
+        VM's disks and a datastore `host` mounts (InvalidArgument otherwise)
+        that takes new files if the disk moves there."""
         disks = {disk.key: disk for disk in self.disks()}
         out = []
         for index, locator in enumerate(locators or ()):
@@ -1538,6 +1539,8 @@ class VirtualMachine(ManagedEntity):
                 raise fault('DatastoreNotWritableOnHost', "The datastore '%s' is not accessible "
                             'on the host.' % datastore.name, datastore=datastore.ref,
                             name=datastore.name, host=host.ref)
+            if datastore.ref != disk.backing.datastore:
+                datastore.refuse_new_files()
             out.append((disk, datastore))
         return out
 
