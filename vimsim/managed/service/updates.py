@@ -61,6 +61,7 @@ class ChangeHub:
         self._reshaped = False   # the inventory's shape changed since the last flush
         self._pending = False
         self.generation = 0      # counts changes: caches of derived figures key on it
+        self.rollups_of = {}     # model object -> the roll-ups counting it (monitoring/rollup.py)
 
     # -- the filters ------------------------------------------------------------------
     def add(self, property_filter):
@@ -109,6 +110,8 @@ class ChangeHub:
     # -- model changes -------------------------------------------------------------------
     def changed(self, obj, names=None):
         self.generation += 1
+        for rollup in self.rollups_of.get(obj, ()):
+            rollup.touch(obj)
         for property_filter in self._watchers.get(obj.ref, ()):
             property_filter.mark(obj.ref, names)
             self._marked[property_filter] = None
