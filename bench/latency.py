@@ -7,6 +7,9 @@ another connection (from a process of its own)
   (a) sends a 30 MB RetrievePropertiesEx (ObjectSpecs naming the VMs over
       and over, one property) and reads its answer;
   (b) retrieves all properties of the 10,000 VMs (about 260 MB of XML);
+  (c) creates an alarm over every VM (a state alarm that turns each red):
+      the call's duration and CurrentTime's round trips until --linger
+      seconds after it returned, while the new alarm is evaluated;
 
 and, first, for the 45 s after start with no other client, while the alarm
 manager evaluates its alarms over the inventory (on start, then every 20 s).
@@ -16,7 +19,8 @@ call's duration, the server's peak resident memory (VmHWM) and CPU time, and
 the load average. `--root DIR` runs the simulator of another checkout (for
 before/after figures).
 
-    python3 bench/latency.py [--vm 5000] [--idle SECONDS] [--root DIR]
+    python3 bench/latency.py [--vm 5000] [--idle SECONDS] [--root DIR] [--only-alarm]
+                             [--linger SECONDS]
 """
 import argparse
 import asyncio
@@ -37,6 +41,12 @@ SERVICE_CONTENT = ('<RetrieveServiceContent xmlns="urn:vim25"><_this type="Servi
 RETRIEVE = ('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
             'propertyCollector</_this><specSet><propSet><type>VirtualMachine</type>%s</propSet>'
             '%s</specSet><options/></RetrievePropertiesEx>')
+CREATE_ALARM = ('<CreateAlarm xmlns="urn:vim25"><_this type="AlarmManager">AlarmManager</_this>'
+                '<entity type="Folder">%s</entity><spec><name>every VM on</name><description>'
+                '</description><enabled>true</enabled><expression xsi:type="StateAlarmExpression">'
+                '<operator>isEqual</operator><type>VirtualMachine</type><statePath>'
+                'runtime.powerState</statePath><red>poweredOn</red></expression></spec>'
+                '</CreateAlarm>')
 VIEW_SPEC = ('<objectSet><obj type="ContainerView">%s</obj><skip>true</skip>'
              '<selectSet xsi:type="TraversalSpec"><name>view</name><type>ContainerView</type>'
              '<path>view</path><skip>false</skip></selectSet></objectSet>')
@@ -71,8 +81,9 @@ def big_call(host, port, payload, results):
     asyncio.run(call())
 
 
-async def during(host, port, big_payload):
-    """Round trips of CurrentTime while `big_payload` is sent and answered."""
+async def during(host, port, big_payload, linger=0):
+    """Round trips of CurrentTime while `big_payload` is sent and answered,
+    and for `linger` seconds after."""
     small = await Connection(host, port).open()
     await small.login()
     stop = asyncio.Event()
@@ -87,6 +98,7 @@ async def during(host, port, big_payload):
         await asyncio.sleep(0.05)
     duration, size = results.get()
     big.join()
+    await asyncio.sleep(linger)
     stop.set()
     await tick
     small.close()
@@ -117,10 +129,24 @@ async def idle(host, port, pid, seconds):
     print('    server CPU %.1f s, peak RSS %.0f MB' % (cpu_seconds(pid) - cpu, rss_mb(pid, 'VmHWM')))
 
 
-async def scenarios(host, port, pid, megabytes):
+async def scenarios(host, port, pid, megabytes, only_alarm, linger):
     setup = await Connection(host, port).open()
     await setup.login()
     view, refs = await vm_refs(setup)
+    if not only_alarm:
+        await big_answers(host, port, pid, megabytes, setup, view, refs)
+    content = (await setup.call(SERVICE_CONTENT)).decode()
+    root = re.search(r'<rootFolder type="Folder">([^<]+)</rootFolder>', content).group(1)
+    cpu = cpu_seconds(pid)
+    report('(c) CreateAlarm over %d VMs (and %.0f s after)' % (len(refs), linger),
+           *await during(host, port, request_bytes(host, port, CREATE_ALARM % root,
+                                                    setup.cookie), linger))
+    print('    server CPU %.1f s, peak RSS %.0f MB' % (cpu_seconds(pid) - cpu, rss_mb(pid, 'VmHWM')))
+    setup.close()
+
+
+async def big_answers(host, port, pid, megabytes, setup, view, refs):
+    """(a) and (b)."""
     specs = []
     size = 0
     while size < megabytes * 1e6:
@@ -141,7 +167,6 @@ async def scenarios(host, port, pid, megabytes):
     report('(b) all properties of %d VMs' % len(refs),
            *await during(host, port, everything))
     print('    server CPU %.1f s, peak RSS %.0f MB' % (cpu_seconds(pid) - cpu, rss_mb(pid, 'VmHWM')))
-    setup.close()
 
 
 def main():
@@ -150,12 +175,15 @@ def main():
     parser.add_argument('--megabytes', type=float, default=30)
     parser.add_argument('--idle', type=float, default=45)
     parser.add_argument('--root', default=ROOT)
+    parser.add_argument('--only-alarm', action='store_true', help='skip (a) and (b)')
+    parser.add_argument('--linger', type=float, default=5)
     args = parser.parse_args()
     process, host, port = start_server('-vm', str(args.vm), root=args.root)
     try:
         print('serving, RSS %.0f MB' % rss_mb(process.pid))
         asyncio.run(idle(host, port, process.pid, args.idle))
-        asyncio.run(scenarios(host, port, process.pid, args.megabytes))
+        asyncio.run(scenarios(host, port, process.pid, args.megabytes, args.only_alarm,
+                              args.linger))
     finally:
         process.terminate()
         process.wait()

@@ -18,7 +18,9 @@ of checks (`link_violations`) serves both:
   datastores and networks are its host's; a VM's pool belongs to its host's
   compute resource.
 
-In-process only (`model_violations`): every snapshot's VM exists and has it
+In-process only (`model_violations`): the roll-ups kept by deltas (a
+datastore's usage, a cluster's VM counts and reservations, a pool's running
+VMs' reservations) equal their sums from scratch; every snapshot's VM exists and has it
 in its snapshot tree; no task queued or running for longer
 than its simulated duration allows, recent tasks that exist and every
 unfinished task recent, and every object of the registry reachable from the
@@ -32,6 +34,9 @@ import functools
 
 from vimsim import clock
 from vimsim.managed.base import Context
+from vimsim.managed.inventory.cluster_config import cluster_vms
+from vimsim.managed.storage.datastore_files import loose_usage
+from vimsim.managed.vm.admission import vm_reservation
 from vimsim.managed.paths import read_path
 from vimsim.schema import MoRef
 
@@ -265,7 +270,49 @@ def model_violations(server, slack=TASK_SLACK):
     thread): the links, tasks, the registry."""
     return (link_violations(server.schema, model_snapshot(server)) + snapshot_violations(server)
             + task_violations(server, slack) + registry_violations(server)
-            + port_violations(server))
+            + port_violations(server) + rollup_violations(server))
+
+
+def rollup_violations(server):
+    """Each roll-up kept by deltas (monitoring/rollup.py) equals the sum from
+    scratch over the members its container lists now."""
+    out = []
+    for obj in list(server.objects):
+        if obj.type_name == 'Datastore':
+            committed, uncommitted = loose_usage(obj)
+            for vm in obj.vms:
+                c, u = vm.storage_usage(obj)
+                committed += c
+                uncommitted += u
+            summary = obj.summary
+            expected = (max(obj.capacity - committed - obj.overhead, 0), uncommitted)
+            if (summary.freeSpace, summary.uncommitted) != expected:
+                out.append('Datastore:%s: (freeSpace, uncommitted) %r, summed %r' % (
+                    obj.ref.value, (summary.freeSpace, summary.uncommitted), expected))
+        elif obj.type_name == 'ClusterComputeResource':
+            vms = cluster_vms(obj)
+            on = [vm for vm in vms if vm.power_state == 'poweredOn']
+            off = [vm for vm in vms if vm.power_state != 'poweredOn']
+            expected = (len(vms), len(off), sum(vm.cpu_reservation for vm in off),
+                        sum(vm.memory_reservation for vm in off),
+                        sum(vm.usage_stats()[0] for vm in on),
+                        sum(vm.usage_stats()[1] for vm in on))
+            usage = obj.summary.usageSummary
+            found = (usage.totalVmCount, usage.poweredOffVmCount,
+                     usage.poweredOffCpuReservationMhz, usage.poweredOffMemReservationMB,
+                     usage.cpuDemandMhz, usage.memDemandMB)
+            if found != expected:
+                out.append('ClusterComputeResource:%s: usageSummary %r, summed %r' % (
+                    obj.ref.value, found, expected))
+        elif obj.type_name in ('ResourcePool', 'VirtualApp'):
+            for kind in ('cpu', 'memory'):
+                expected = sum(vm_reservation(vm, kind) for vm in obj.vms
+                               if vm.power_state == 'poweredOn')
+                found = obj.reservation_used_for_vms(kind)
+                if found != expected:
+                    out.append('%s:%s: its running VMs reserve %d %s, summed %d' % (
+                        obj.type_name, obj.ref.value, found, kind, expected))
+    return out
 
 
 def port_violations(server):

@@ -316,3 +316,85 @@ def test_an_alarm_pass_lets_other_work_run_between_its_steps():
     finally:
         on_reactor(sim.close)
 
+
+
+def test_creating_reconfiguring_enabling_an_alarm_evaluates_it_after_the_call_in_steps():
+    """CreateAlarm, ReconfigureAlarm and EnableAlarm return before the alarm
+    is evaluated: the evaluation is model work in steps (an entity each), so
+    the reactor serves other calls before it ends, and it still sets every
+    state. It used to run inside the call (at 10,000 VMs every client waited)."""
+    from twisted.internet import reactor, task
+
+    from tests.conftest import on_reactor, settle
+    from vimsim.managed.base import Context
+    from vimsim.options import Options
+    from vimsim.simulator import Simulator
+
+    sim = on_reactor(Simulator, Options(vm=250))    # 1,000 VMs
+    try:
+        settle(sim)
+        manager = sim.alarm_manager
+        ctx = Context(sim, None, sim.schema.newest)
+        T = sim.schema.types
+        vms = [obj for obj in sim.objects if obj.type_name == 'VirtualMachine']
+
+        def spec(red):
+            return T['AlarmSpec'].cls(
+                name='VM %s' % red, description='', enabled=True,
+                expression=T['StateAlarmExpression'].cls(
+                    operator='isEqual', type='VirtualMachine', statePath='runtime.powerState',
+                    red=red))
+
+        def statuses(alarm):
+            states = {s.entity.value: s.overallStatus for s in manager.triggered_states(
+                sim.root_folder) if s.alarm == alarm}
+            return [states.get(vm.ref.value, 'green') for vm in vms]
+
+        def after_a_turn(call, watched=None):
+            """Make the call, then let the reactor turn once: (its result,
+            whether it changed the states of `watched` (else of the alarm it
+            returns) itself, whether the evaluation had ended after the turn)."""
+            before = statuses(watched) if watched else ['green'] * len(vms)
+            result = call()
+            set_within = statuses(watched or result) != before
+            return task.deferLater(reactor, 0, lambda: (result, set_within, sim.time.settled()))
+
+        made, set_within, ended = on_reactor(
+            after_a_turn, lambda: manager.CreateAlarm(ctx, sim.root_folder.ref, spec('poweredOn')))
+        assert not set_within and not ended, 'CreateAlarm evaluated the alarm within the call'
+        settle(sim)
+        on = ['red' if vm.power_state == 'poweredOn' else 'green' for vm in vms]
+        assert on_reactor(statuses, made) == on and 'red' in on
+        found = sim.objects.get(made)
+        stopped = vms[0]
+        on_reactor(manager.DisableAlarm, ctx, made, stopped.ref)
+        assert on_reactor(statuses, made) != on
+        _, set_within, _ = on_reactor(
+            after_a_turn, lambda: manager.EnableAlarm(ctx, made, stopped.ref), made)
+        assert not set_within, 'EnableAlarm evaluated the alarm within the call'
+        settle(sim)
+        assert on_reactor(statuses, made) == on
+
+        _, set_within, ended = on_reactor(
+            after_a_turn, lambda: found.ReconfigureAlarm(ctx, spec('poweredOff')), made)
+        assert not set_within and not ended, 'ReconfigureAlarm evaluated within the call'
+        settle(sim)
+        off = ['green' if vm.power_state == 'poweredOn' else 'red' for vm in vms]
+        assert on_reactor(statuses, made) == off
+    finally:
+        on_reactor(sim.close)
+
+
+def test_a_new_alarm_has_its_states_at_once_under_advance(sim, content, vm, made):
+    """Advancing time (even by nothing) ends the evaluation CreateAlarm
+    started: the states are those the call used to set itself."""
+    alarms, _ = made
+    spec = vim.alarm.AlarmSpec(
+        name='VM on', description='', enabled=True,
+        expression=vim.alarm.StateAlarmExpression(
+            operator='isEqual', type=vim.VirtualMachine, statePath='runtime.powerState',
+            red='poweredOn'))
+    alarm = content.alarmManager.CreateAlarm(content.rootFolder, spec)
+    alarms.append(alarm)
+    act(sim, 'time/advance', {'seconds': 0})
+    assert status_of(vm, alarm) == ('red' if vm.runtime.powerState == 'poweredOn' else 'green')

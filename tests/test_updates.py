@@ -176,6 +176,44 @@ def test_thousand_changes_in_pages_of_ten(si, vc_http):
         remove_folders(vc_http.sim, folders)
 
 
+def test_an_initial_state_in_parts_reads_each_part_when_it_is_asked_for(si, vc_http):
+    """Version "" with maxObjectUpdates reads each part when the client asks
+    for it (a million objects' answer is never held at once): an object
+    renamed meanwhile enters with its new name, one removed meanwhile neither
+    enters nor leaves, and the rest enter once each. It used to read every
+    object at the first call and keep them all until the last part."""
+    folders = add_folders(vc_http.sim, 30, 'parts')
+    try:
+        spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=vim.Folder(f.ref.value, si._stub))
+                                        for f in folders],
+                             propSet=[PC.PropertySpec(type=vim.Folder, pathSet=['name'])])
+        collector = si.RetrieveContent().propertyCollector
+        property_filter = collector.CreateFilter(spec, True)
+        first = wait(collector, '', max_updates=10)
+        assert first.truncated
+        kinds = [(u.kind, u.obj._moId) for u in first.filterSet[0].objectSet]
+        rename(vc_http.sim, folders[20].ref.value, 'renamed meanwhile', 'Folder')
+        remove_folders(vc_http.sim, [folders[25]])
+        names = {}
+        version = first.version
+        while True:
+            result = wait(collector, version, seconds=0, max_updates=10)
+            if result is None:
+                break
+            for update in result.filterSet[0].objectSet:
+                kinds.append((update.kind, update.obj._moId))
+                if update.kind == 'enter':
+                    names[update.obj._moId] = update.changeSet[0].val
+            version = result.version
+        entered = [ref for kind, ref in kinds if kind == 'enter']
+        assert entered == [f.ref.value for f in folders if f is not folders[25]]
+        assert ('leave', folders[25].ref.value) not in kinds
+        assert names[folders[20].ref.value] == 'renamed meanwhile'
+        property_filter.DestroyPropertyFilter()
+    finally:
+        remove_folders(vc_http.sim, [f for f in folders if f is not folders[25]])
+
+
 def test_cancel_wait_for_updates(si, datacenter):
     collector = si.RetrieveContent().propertyCollector
     collector.CreateFilter(*object_filter(datacenter, ['name']))

@@ -34,6 +34,7 @@ from vimsim.managed.host.host_virtual_nic_manager import (HostVirtualNicManager,
 from vimsim.managed.host.snmp_system import HostSnmpAgent
 from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.monitoring.load_model import load_model
+from vimsim.managed.monitoring.rollup import Members
 from vimsim.managed.monitoring.task import run_task, when_vacated
 from vimsim.managed.service.service_instance import about_info
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
@@ -106,7 +107,7 @@ class HostSystem(ManagedEntity):
         self.background_snapshots = False        # config.flags
         self.system_allocations = {}             # UpdateSystemResources: field -> allocation
         self.compute_resource = None
-        self.vms = []
+        self.vms = Members()
         self.datastores = []
         self.networks = []
         self.maintenance = False

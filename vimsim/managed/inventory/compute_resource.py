@@ -3,7 +3,10 @@ vm/environment_browser.py).
 
 Primary state: the hosts, the root resource pool, the configuration
 (`settings`, inventory/cluster_config.py). `summary` (totals rolled up from the
-hosts), `datastore`, `network` (the union over the hosts) are computed on read.
+hosts), `datastore`, `network` (the union over the hosts) are computed on read;
+a cluster's VM counts and reservations are a roll-up over its hosts' and
+pools' VMs (monitoring/rollup.py) and its demand, which moves with model
+time, is summed once per sample and model change.
 """
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, refs
@@ -16,6 +19,8 @@ from vimsim.managed.inventory.drs import drs_of
 from vimsim.managed.inventory.ha import ha_of
 from vimsim.managed.inventory.placement import Candidates, rating
 from vimsim.managed.monitoring.event_manager import datacenter_of
+from vimsim.managed.monitoring.load_model import latest_index, load_model
+from vimsim.managed.monitoring.rollup import Rollup
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.vm.environment_browser import EnvironmentBrowser
 from vimsim.managed.vm.provisioning import invalid_argument, resolve_argument
@@ -227,11 +232,6 @@ class ClusterComputeResource(ComputeResource):
         target = ctx.server.objects.resolve(vm)
         return self.settings.rules_naming(self, target.ref)
 
-    def destroy(self):
-        if self._evc_manager is not None:
-            self._evc_manager.destroy()
-        super().destroy()
-
     @property
     def configuration(self):
         return self.settings.legacy_info(self.T, self)
@@ -262,12 +262,10 @@ class ClusterComputeResource(ComputeResource):
     def summary(self):
         T = self.T
         totals = self.totals()
-        vms = cluster_vms(self)
-        powered_on = [vm for vm in vms if vm.power_state == 'poweredOn']
-        powered_off = [vm for vm in vms if vm.power_state != 'poweredOn']
         pool = self.pool
-        cpu_demand = sum(vm.usage_stats()[0] for vm in powered_on)
-        mem_demand = sum(vm.usage_stats()[1] for vm in powered_on)
+        counted = self.vm_rollup()
+        powered_on, off_cpu, off_memory = counted.total()
+        cpu_demand, mem_demand = self.demand()
         return T.ClusterComputeResourceSummary(
             currentFailoverLevel=self._current_failover_level(), **self._drs_figures(),
             usageSummary=T.ClusterUsageSummary(
@@ -275,14 +273,49 @@ class ClusterComputeResource(ComputeResource):
                 totalMemCapacityMB=totals['effectiveMemory'],
                 cpuReservationMhz=pool.reservation_used('cpu') if pool else 0,
                 memReservationMB=pool.reservation_used('memory') if pool else 0,
-                poweredOffCpuReservationMhz=sum(vm.cpu_reservation for vm in powered_off),
-                poweredOffMemReservationMB=sum(vm.memory_reservation for vm in powered_off),
+                poweredOffCpuReservationMhz=off_cpu, poweredOffMemReservationMB=off_memory,
                 cpuDemandMhz=cpu_demand, memDemandMB=mem_demand,
                 statsGenNumber=0, cpuEntitledMhz=cpu_demand, memEntitledMB=mem_demand,
-                poweredOffVmCount=len(vms) - len(powered_on), totalVmCount=len(vms)),
+                poweredOffVmCount=len(counted) - powered_on, totalVmCount=len(counted)),
             clusterMaintenanceModeStatus='notInMaintenanceMode', vcsHealthStatus='healthy',
             admissionControlInfo=self._admission_control_info(),
             currentEVCModeKey=self.evc_mode_key, **totals)
+
+    _vm_rollup = None
+    _demand = (None, None)   # (the sample and model change it was summed at, the sums)
+
+    def vm_rollup(self):
+        """The roll-up of the VMs `cluster_vms` lists (its hosts' and pools'):
+        per VM whether it runs and, when it does not, its reservations."""
+        if self._vm_rollup is None:
+            self._vm_rollup = Rollup(self.server.changes, _vm_counts, 3)
+        sources = [host.vms for host in self.hosts]
+        pending = [self.pool] if self.pool is not None else []
+        while pending:
+            pool = pending.pop()
+            sources.append(pool.vms)
+            pending.extend(pool.pools)
+        self._vm_rollup.follow(sources)
+        return self._vm_rollup
+
+    def demand(self):
+        """(cpu MHz, memory MB) the cluster's running VMs use now (the load
+        model's), summed again only in a new sample or after a model change."""
+        model = load_model(self.server)
+        when = (latest_index(), self.server.changes.generation, model.version)
+        if self._demand[0] != when:
+            usage = [vm.usage_stats() for vm in cluster_vms(self)
+                     if vm.power_state == 'poweredOn']
+            self._demand = when, (sum(cpu for cpu, _ in usage),
+                                  sum(memory for _, memory in usage))
+        return self._demand[1]
+
+    def destroy(self):
+        if self._vm_rollup is not None:
+            self._vm_rollup.close()
+        if self._evc_manager is not None:
+            self._evc_manager.destroy()
+        super().destroy()
 
     def _admission_control_info(self):
         """What HA admission control holds back, for the policy configured
@@ -542,6 +575,14 @@ class ClusterComputeResource(ComputeResource):
         self.changed('host', 'summary', 'summaryEx', 'datastore', 'network',
                      'configurationEx')
         self.pool.changed()
+
+
+def _vm_counts(vm):
+    """A VM's part of its cluster's counts: (runs, cpu and memory
+    reservations when it does not)."""
+    if vm.power_state == 'poweredOn':
+        return 1, 0, 0
+    return 0, vm.cpu_reservation, vm.memory_reservation
 
 
 def _move_vm_to_pool(vm, pool):

@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from vimsim.managed.entity import POOL_SHARES_NORMAL, ManagedEntity, refs
 from vimsim.managed.inventory.cluster_config import differences
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.monitoring.rollup import Members, Rollup
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.storage import datastore_files
 from vimsim.managed.storage.http_nfc_lease import HttpNfcLease, disk_devices
@@ -78,6 +79,13 @@ def _now():
     return datetime.now(timezone.utc)
 
 
+def running_reservations(vm):
+    """What a VM reserves of its pool: (cpu MHz, memory MB) while it runs."""
+    if vm.power_state != 'poweredOn':
+        return 0, 0
+    return vm_reservation(vm, 'cpu'), vm_reservation(vm, 'memory')
+
+
 class ResourcePool(ManagedEntity):
     type_name = 'ResourcePool'
     namespace = None
@@ -89,7 +97,7 @@ class ResourcePool(ManagedEntity):
         super().__init__(server, moid, name, parent)
         self.owner_object = owner
         self.pools = []
-        self.vms = []
+        self.vms = Members()
         self.allocation = allocation
         if isinstance(parent, ResourcePool):
             parent.pools.append(self)
@@ -159,9 +167,19 @@ class ResourcePool(ManagedEntity):
         return found
 
     # -- reservations ------------------------------------------------------------
+    _running_reservations = None    # the roll-up of `running_reservations`, made on first use
+
     def reservation_used_for_vms(self, kind):
-        return sum(vm_reservation(vm, kind) for vm in self.vms
-                   if vm.power_state == 'poweredOn')
+        if self._running_reservations is None:
+            self._running_reservations = Rollup(self.server.changes, running_reservations, 2)
+            self._running_reservations.follow((self.vms,))
+        cpu, memory = self._running_reservations.total()
+        return cpu if kind == 'cpu' else memory
+
+    def destroy(self):
+        if self._running_reservations is not None:
+            self._running_reservations.close()
+        super().destroy()
 
     def reservation_used(self, kind):
         return sum(child.held(kind) for child in self.pools) + \

@@ -581,19 +581,23 @@ class AlarmManager(Manager):
                 if any(managed[entity.type_name].is_a(kind) for kind in kinds)]
 
     def _evaluate_alarm(self, alarm):
-        """Evaluate `alarm` now, on everything it applies to."""
-        for _ in self._evaluation(alarm, self._reading(), {}):
-            pass
+        """Evaluate `alarm` on everything it applies to, as model work (an
+        entity a step, ModelTime.cooperate, as a pass is): the call that
+        created, changed or enabled it returns at once and other clients
+        are answered meanwhile; under `advance` the evaluation ends first."""
+        self.server.time.cooperate(self._evaluation(alarm, self._reading(), {}))
 
     def _evaluation(self, alarm, reading, walks):
         """Steps evaluating `alarm`, an entity each; between steps the model
-        may change: an alarm removed or disabled meanwhile stops, an entity
-        gone is passed by."""
-        if not alarm.info.enabled:
+        may change: an alarm removed, disabled or reconfigured meanwhile
+        stops (its reconfiguration evaluates it again), an entity gone is
+        passed by."""
+        info = alarm.info
+        if not info.enabled:
             return
         get = self.server.objects.get
         for entity in self._scope(alarm, walks):
-            if get(alarm.ref) is not alarm or not alarm.info.enabled:
+            if get(alarm.ref) is not alarm or alarm.info is not info or not info.enabled:
                 return
             if get(entity.ref) is entity:
                 self._evaluate_on(alarm, entity, reading)

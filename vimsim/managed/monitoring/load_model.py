@@ -148,6 +148,7 @@ class LoadModel:
         self._generation = None
         self._frozen = False   # a frozen() view: the cache outlives changes
         self._vms = None       # a frozen() view's VM samples: (vm moid, index) -> VmSample
+        self.version = 0       # counts the loads set, for readers caching what they sum
 
     # -- settings --------------------------------------------------------------
     def set_vm_load(self, vm, cpu=None, memory=None):
@@ -168,6 +169,7 @@ class LoadModel:
         self._settings.setdefault(entity.ref.value, Settings()).set(
             latest_index(), cpu, memory)
         self._hosts.clear()
+        self.version += 1
 
     def setting(self, entity):
         """(cpu, memory) set on `entity` now, None for what is not set."""

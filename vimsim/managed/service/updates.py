@@ -61,6 +61,7 @@ class ChangeHub:
         self._reshaped = False   # the inventory's shape changed since the last flush
         self._pending = False
         self.generation = 0      # counts changes: caches of derived figures key on it
+        self.rollups_of = {}     # model object -> the roll-ups counting it (monitoring/rollup.py)
 
     # -- the filters ------------------------------------------------------------------
     def add(self, property_filter):
@@ -109,6 +110,8 @@ class ChangeHub:
     # -- model changes -------------------------------------------------------------------
     def changed(self, obj, names=None):
         self.generation += 1
+        for rollup in self.rollups_of.get(obj, ()):
+            rollup.touch(obj)
         for property_filter in self._watchers.get(obj.ref, ()):
             property_filter.mark(obj.ref, names)
             self._marked[property_filter] = None
@@ -336,25 +339,32 @@ class PropertyFilter(ManagedObject):
         self.server.changes.unwatch(self, ref)
 
     # -- building updates ----------------------------------------------------------
-    def start(self, planned, missing):
-        """Take the planned objects in: the updates recording them as entering."""
+    def start(self, planned, missing, logged=True):
+        """Take the planned objects in: the updates recording them as entering
+        (none when not `logged`: before any version is handed out the log
+        keeps nothing, and version "" reads the current state)."""
         self.missing = missing
         updates = []
         for obj, paths in planned:
             self.paths[obj.ref] = paths
-            updates.append(self._enter(obj))
+            update = self._enter(obj)
+            if logged:
+                updates.append(update)
         self._note_views()
         return updates
 
-    def current_state(self):
-        """Enter updates for every object now in the filter (version "")."""
+    def entering(self, refs):
+        """Enter updates of `refs` as they are now (version ""'s initial
+        state), None for each the filter no longer holds."""
         objects = self.server.objects
         result = []
-        for ref in self.baseline:
-            obj = objects.get(ref)
-            if obj is not None:
-                changes, missing = self._read(obj, self.paths[ref])
-                result.append(self._update('enter', ref, changes, missing))
+        for ref in refs:
+            obj = objects.get(ref) if ref in self.baseline else None
+            if obj is None:
+                result.append(None)
+                continue
+            changes, missing = self._read(obj, self.paths[ref])
+            result.append(self._update('enter', ref, changes, missing))
         return result
 
     def merged(self, ref, updates):
@@ -537,8 +547,10 @@ class CollectorSession:
         self.newest = 0          # newest position a version handed out names
         self.compacted = 0       # log length after the last compaction
         self.waiters = []
-        self.snapshot = None     # (id, position, [(filter, ObjectUpdate)]): an initial state
-        self.snapshot_ids = 0    # handed out in parts, good for the next call only
+        self.snapshot = None     # the InitialState handed out in parts, good for the
+        self.snapshot_ids = 0    # next call only
+        self.passed_by = {}      # (filter, ref) -> the position at which an initial
+                                 # state passed it by (gone): its log entries up to it go
 
     def add_filter(self, ctx, spec, partial_updates):
         """CreateFilter: every fault comes before anything is registered."""
@@ -546,7 +558,7 @@ class CollectorSession:
         planned, missing = self.collector.plan(ctx, spec)
         property_filter = PropertyFilter(ctx, self, spec, partial_updates)
         try:
-            updates = property_filter.start(planned, missing)
+            updates = property_filter.start(planned, missing, logged=self.oldest is not None)
         except BaseException:
             property_filter.destroy()
             raise
@@ -621,6 +633,8 @@ class CollectorSession:
             del self.log[:len(self.log) - HISTORY_LIMIT]
             self.oldest = max(self.oldest, self.log[0][0] - 1)
         self.compacted = len(self.log)
+        self.passed_by = {key: position for key, position in self.passed_by.items()
+                          if position >= self.oldest}
 
     def close(self):
         for property_filter in list(self.filters):
@@ -630,37 +644,55 @@ class CollectorSession:
 
     # -- reading the log ----------------------------------------------------------------
     def collect(self, version, max_updates):
-        """An UpdateSet of everything after `version`, or None."""
+        """An UpdateSet of everything after `version`, or None. The initial
+        state (version "") is read a page at a time (InitialState), so a
+        truncated answer holds one page of updates, not every object's."""
         self.collector.server.changes.flush()
         types = self.collector.server.schema.types
-        snapshot_id, offset = None, 0
+        limit = max_updates if max_updates is not None and max_updates > 0 else None
         if version == '':
             base = self._hand_out(self.seq)
+            self.snapshot_ids += 1
+            snapshot, offset = InitialState(self.snapshot_ids, base, list(self.filters)), 0
             self.snapshot = None
-            initial = [(f, u) for f in list(self.filters) for u in f.isolated(f.current_state) or ()]
-            snapshot_id = self.snapshot_ids + 1
         else:
-            snapshot_id, offset, base = self._position(version)
-            initial = self.snapshot[2] if snapshot_id is not None else []
-        entries = [(None, f, u) for f, u in initial[offset:] if f.delivered]
-        first = bisect.bisect_right(self.log, base, key=_position_of)
-        entries.extend(e for e in self.log[first:] if e[1].delivered)
-        truncated = max_updates is not None and 0 < max_updates < len(entries)
+            snapshot, offset, base = self._position(version)
+        entries = []
+        if snapshot is not None:
+            offset = snapshot.read(entries, offset, limit, self)
+        if snapshot is None or offset == snapshot.size:
+            first = bisect.bisect_right(self.log, base, key=_position_of)
+            for entry in self.log[first:]:
+                if entry[1].delivered and not self._passed_by(entry):
+                    entries.append(entry)
+                    if limit is not None and len(entries) > limit:
+                        break
+        truncated = limit is not None and (len(entries) > limit or (
+            snapshot is not None and offset < snapshot.size))
         if truncated:
-            entries = entries[:max_updates]
+            del entries[limit:]
         if not entries and version != '':
             return None
         logged = [e[0] for e in entries if e[0] is not None]
-        if snapshot_id is not None and not logged and truncated:
-            if version == '':
-                self.snapshot_ids = snapshot_id
-                self.snapshot = (snapshot_id, base, initial)
-            new_version = '%d.%d.%d' % (base, snapshot_id, offset + len(entries))
+        if snapshot is not None and not logged and truncated:
+            self.snapshot = snapshot
+            new_version = '%d.%d.%d' % (base, snapshot.id, offset)
         else:
             new_version = str(self._hand_out(logged[-1] if logged else base))
         return types['UpdateSet'].cls(version=new_version,
                                       filterSet=self._filter_updates(entries, version == '') or None,
                                       truncated=truncated or None)
+
+    def _passed_by(self, entry):
+        """Whether `entry` is about an object an initial state passed by
+        (gone when its turn came), from before then: its client never saw it enter."""
+        if not self.passed_by:
+            return False
+        position, property_filter, item = entry
+        if getattr(item, 'kind', None) is None:     # a failed filter's notice
+            return False
+        passed = self.passed_by.get((property_filter, item.obj))
+        return passed is not None and position <= passed
 
     def _hand_out(self, position):
         """Note that a version naming `position` is handed out."""
@@ -678,10 +710,10 @@ class CollectorSession:
         if len(numbers) == 3:
             base, snapshot_id, offset = numbers
             snapshot = self.snapshot
-            if snapshot is None or snapshot[:2] != (snapshot_id, base) \
-                    or offset > len(snapshot[2]) or base < self.oldest:
+            if snapshot is None or (snapshot.id, snapshot.base) != (snapshot_id, base) \
+                    or offset > snapshot.size or base < self.oldest:
                 raise _too_old(version)
-            return snapshot_id, offset, base
+            return snapshot, offset, base
         if len(numbers) != 1 or self.oldest is None or not 0 <= numbers[0] <= self.newest:
             raise fault('InvalidCollectorVersion',
                         'The collector version %r is not valid.' % version)
@@ -748,6 +780,40 @@ class CollectorSession:
     def cancel_waits(self):
         for waiter in list(self.waiters):
             waiter.fail(fault('RequestCanceled', 'The request was canceled.'))
+
+
+class InitialState:
+    """An initial state handed out in parts (version "" with maxObjectUpdates):
+    the objects each filter held when it was taken, in order, read as each
+    part is asked for, so no more than a part's updates are held at once.
+    An object its filter no longer holds when its turn comes is passed by
+    (`CollectorSession.passed_by`: the log's leave of it goes too)."""
+
+    def __init__(self, snapshot_id, base, filters):
+        self.id, self.base = snapshot_id, base
+        self.refs = [(f, list(f.baseline)) for f in filters]
+        self.size = sum(len(refs) for _, refs in self.refs)
+
+    def read(self, entries, offset, limit, session):
+        """Append to `entries` the updates from position `offset` on, `limit`
+        at most (all when None); the position reached."""
+        start = 0
+        for property_filter, refs in self.refs:
+            end = start + len(refs)
+            while start <= offset < end and (limit is None or len(entries) < limit):
+                step = len(refs) if limit is None else limit - len(entries)
+                chunk = refs[offset - start:offset - start + step]
+                offset += len(chunk)
+                if not property_filter.delivered:
+                    continue
+                updates = property_filter.isolated(property_filter.entering, chunk)
+                for ref, update in zip(chunk, updates or ()):   # None: it failed, and said so
+                    if update is not None:
+                        entries.append((None, property_filter, update))
+                    else:
+                        session.passed_by[(property_filter, ref)] = session.seq
+            start = end
+        return offset
 
 
 def _too_old(version):

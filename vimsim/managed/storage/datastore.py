@@ -3,7 +3,8 @@
 A datastore's primary state is its name, VMFS uuid and capacity plus the
 hosts that mount it and the VMs that live on it. Free space, uncommitted
 space, `summary`, `info` and `host` are computed on read from the VMs'
-storage, so they always agree with the VMs' own `storage`.
+storage, so they always agree with the VMs' own `storage`: the VMs' part is
+a roll-up (monitoring/rollup.py) that reads again only the VMs that changed.
 
 Lifecycle: a datastore VMs or first-class disks use cannot be destroyed
 (ResourceInUse). Maintenance mode is entered by a task that waits until no
@@ -22,6 +23,7 @@ from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, data_types, refs
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
 from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.monitoring.rollup import Members, Rollup
 from vimsim.managed.monitoring.task import run_task, when_vacated
 from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.storage.datastore_files import loose_usage, renamed_path, touched
@@ -52,7 +54,8 @@ class Datastore(ManagedEntity):
         self.capacity = capacity
         self.local = local
         self.hosts = []     # HostSystem objects mounting this datastore
-        self.vms = []       # VirtualMachine objects with files here
+        self.vms = Members()    # VirtualMachine objects with files here
+        self._vm_rollup = None  # their usage here, made on first read
         self.created = clock.now()
         self.maintenance_mode = 'normal'    # enteringMaintenance, inMaintenance
         self.iorm = None                    # ConfigureDatastoreIORM_Task's StorageIORMInfo
@@ -73,11 +76,15 @@ class Datastore(ManagedEntity):
         """(committed, uncommitted) bytes of every file on this datastore:
         its VMs' (as the model has them) and the others' (as on disk)."""
         committed, uncommitted = loose_usage(self)
-        for vm in self.vms:
-            c, u = vm.storage_usage(self)
-            committed += c
-            uncommitted += u
-        return committed, uncommitted
+        if self._vm_rollup is None:
+            self._vm_rollup = Rollup(self.server.changes, self.vm_usage, 2)
+            self._vm_rollup.follow((self.vms,))
+        vm_committed, vm_uncommitted = self._vm_rollup.total()
+        return committed + vm_committed, uncommitted + vm_uncommitted
+
+    def vm_usage(self, vm):
+        """(committed, uncommitted) bytes of `vm`'s files here."""
+        return vm.storage_usage(self)
 
     @property
     def free_space(self):
@@ -95,6 +102,7 @@ class Datastore(ManagedEntity):
         old = self.name
         result = super().rename(task, new_name)
         if self.name != old:
+            self._forget_vm_usage()     # the VMs' files are matched by the name
             store = getattr(self.server, 'unregistered_vms', {})
             for path in [p for p in store if renamed_path(p, old, self.name) != p]:
                 store[renamed_path(path, old, self.name)] = store.pop(path)
@@ -230,7 +238,13 @@ class Datastore(ManagedEntity):
             return T.UpdateVirtualMachineFilesResult(failedVmFile=failed)
         return run_task(ctx, self, 'UpdateVirtualMachineFiles_Task', work)
 
+    def _forget_vm_usage(self):
+        if self._vm_rollup is not None:
+            self._vm_rollup.close()
+            self._vm_rollup = None
+
     def destroy(self):
+        self._forget_vm_usage()
         self._browser.destroy()
         super().destroy()
 

@@ -1,0 +1,142 @@
+"""A million VMs (issue 16, section 5): start-up, a paged retrieval, a watcher.
+
+Starts `python3 -m vimsim -vm N` (N VMs per host and per cluster: the
+default inventory's standalone host and cluster, so 2 N VMs; 500,000 gives
+1,000,000) and measures
+
+  (1) start: wall time from exec to the first answered call, server CPU,
+      RSS then;
+  (2) RetrievePropertiesEx of 4 properties of every VM through a container
+      view, maxObjects 10,000, then ContinueRetrievePropertiesEx to the end:
+      wall time, server CPU, the peak RSS growth (/proc's peak is reset
+      before each measurement);
+  (3) a watcher: CreateFilter of the same 4 properties over the view, then
+      WaitForUpdatesEx from version "" with maxObjectUpdates 10,000 until its
+      answer is no longer truncated: the filter's and the initial answer's
+      wall time, server CPU and peak RSS growth.
+
+Prints the load average before and after (the machine is shared).
+
+    python3 bench/million.py [--vm 500000] [--page 10000] [--root DIR]
+"""
+import argparse
+import asyncio
+import re
+import time
+
+from rawsoap import Connection, ROOT, cpu_seconds, load_average, rss_mb, start_server
+
+PATHS = ''.join('<pathSet>%s</pathSet>' % path for path in (
+    'name', 'runtime.powerState', 'runtime.host', 'config.hardware.memoryMB'))
+CREATE_VIEW = ('<CreateContainerView xmlns="urn:vim25"><_this type="ViewManager">ViewManager'
+               '</_this><container type="Folder">%s</container><type>VirtualMachine</type>'
+               '<recursive>true</recursive></CreateContainerView>')
+SPEC = ('<propSet><type>VirtualMachine</type>' + PATHS + '</propSet><objectSet>'
+        '<obj type="ContainerView">%s</obj><skip>true</skip><selectSet xsi:type="TraversalSpec">'
+        '<name>view</name><type>ContainerView</type><path>view</path><skip>false</skip>'
+        '</selectSet></objectSet>')
+RETRIEVE = ('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+            'propertyCollector</_this><specSet>' + SPEC + '</specSet><options><maxObjects>%d'
+            '</maxObjects></options></RetrievePropertiesEx>')
+CONTINUE = ('<ContinueRetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+            'propertyCollector</_this><token>%s</token></ContinueRetrievePropertiesEx>')
+FILTER = ('<CreateFilter xmlns="urn:vim25"><_this type="PropertyCollector">propertyCollector'
+          '</_this><spec>' + SPEC + '</spec><partialUpdates>true</partialUpdates></CreateFilter>')
+WAIT = ('<WaitForUpdatesEx xmlns="urn:vim25"><_this type="PropertyCollector">propertyCollector'
+        '</_this><version>%s</version><options><maxWaitSeconds>0</maxWaitSeconds>'
+        '<maxObjectUpdates>%d</maxObjectUpdates></options></WaitForUpdatesEx>')
+SERVICE_CONTENT = ('<RetrieveServiceContent xmlns="urn:vim25"><_this type="ServiceInstance">'
+                   'ServiceInstance</_this></RetrieveServiceContent>')
+
+
+def reset_peak(pid):
+    """Start /proc's peak RSS (VmHWM) afresh at the current RSS."""
+    with open('/proc/%d/clear_refs' % pid, 'w') as refs:
+        refs.write('5')
+
+
+class Phase:
+    """Wall time, server CPU and peak RSS growth of what runs within it."""
+
+    def __init__(self, pid, name):
+        self.pid, self.name = pid, name
+
+    def __enter__(self):
+        reset_peak(self.pid)
+        self.rss, self.cpu, self.start = rss_mb(self.pid), cpu_seconds(self.pid), time.time()
+        return self
+
+    def __exit__(self, *_):
+        self.wall = time.time() - self.start
+        self.used = cpu_seconds(self.pid) - self.cpu
+        self.growth = rss_mb(self.pid, 'VmHWM') - self.rss
+
+    def report(self, what):
+        print('%s: %s in %.1f s, server CPU %.1f s, peak RSS +%.0f MB (RSS now %.0f MB)' % (
+            self.name, what, self.wall, self.used, self.growth, rss_mb(self.pid)))
+
+
+async def measure(host, port, pid, page):
+    connection = await (await Connection(host, port).open()).login()
+    content = (await connection.call(SERVICE_CONTENT)).decode()
+    root = re.search(r'<rootFolder type="Folder">([^<]+)</rootFolder>', content).group(1)
+    view = re.search(r'<returnval type="ContainerView">([^<]+)</returnval>', (
+        await connection.call(CREATE_VIEW % root)).decode()).group(1)
+    with Phase(pid, '(2) paged retrieval') as phase:
+        objects, pages = 0, 0
+        body = await connection.call(RETRIEVE % (view, page))
+        while True:
+            pages += 1
+            objects += body.count(b'<obj type="VirtualMachine">')
+            token = re.search(rb'<token>([^<]+)</token>', body)
+            if token is None:
+                break
+            body = await connection.call(CONTINUE % token.group(1).decode())
+    phase.report('%d VMs in %d pages' % (objects, pages))
+    with Phase(pid, '(3) CreateFilter') as phase:
+        await connection.call(FILTER % view)
+    phase.report('a filter over the view')
+    with Phase(pid, '(3) initial answer') as phase:
+        version, objects, pages, first = '', 0, 0, None
+        while True:
+            body = await connection.call(WAIT % (version, page))
+            pages += 1
+            first = first or time.time() - phase.start
+            objects += body.count(b'<kind>enter</kind>')
+            version = re.search(rb'<version>([^<]*)</version>', body).group(1).decode()
+            if b'<truncated>true</truncated>' not in body:
+                break
+    phase.report('%d objects entering in %d answers (the first after %.1f s)'
+                 % (objects, pages, first))
+    connection.close()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--vm', type=int, default=500000)
+    parser.add_argument('--page', type=int, default=10000)
+    parser.add_argument('--root', default=ROOT)
+    args = parser.parse_args()
+    print('load average %s' % load_average())
+    start = time.time()
+    process, host, port = start_server('-vm', str(args.vm), root=args.root)
+    try:
+        asyncio.run(first_call(host, port))
+        print('(1) start with -vm %d: first call answered after %.1f s, server CPU %.1f s, '
+              'RSS %.0f MB' % (args.vm, time.time() - start, cpu_seconds(process.pid),
+                               rss_mb(process.pid)))
+        asyncio.run(measure(host, port, process.pid, args.page))
+    finally:
+        process.terminate()
+        process.wait()
+    print('load average %s' % load_average())
+
+
+async def first_call(host, port):
+    connection = await Connection(host, port).open()
+    await connection.call(SERVICE_CONTENT)
+    connection.close()
+
+
+if __name__ == '__main__':
+    main()
