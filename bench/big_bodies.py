@@ -1,20 +1,26 @@
-"""Many big request bodies at once: is the server's memory bounded?
+"""Big request bodies: is the server's memory bounded, and does everyone else wait?
 
 Starts `python3 -m vimsim -tls=false` and sends, on 16 connections at once,
 a 32 MB SOAP request each (a CurrentTime whose envelope carries 32 MB of XML
 comments: cheap to decode, so the figure is the HTTP front's buffering).
 Prints the server's peak resident memory (VmHWM) over its idle figure, the
 time until all 16 were answered, its CPU time and the load average.
-`--root DIR` runs another checkout's simulator.
 
-    python3 bench/big_bodies.py [--connections 16] [--megabytes 32] [--root DIR]
+With `--decode`, instead one 30 MB RetrievePropertiesEx naming the VMs of
+`-vm 500` over and over (what the decoder must build), while another client
+calls CurrentTime every 5 ms: the server's peak RSS over its idle figure and
+the CurrentTime p50/p99/max during it. `--root DIR` runs another checkout's
+simulator (before/after figures).
+
+    python3 bench/big_bodies.py [--connections 16] [--megabytes 32] [--decode] [--root DIR]
 """
 import argparse
 import asyncio
 import time
 
-from rawsoap import (ENVELOPE, ROOT, Connection, cpu_seconds, load_average, rss_mb,
-                     start_server)
+from latency import RETRIEVE, during, report, vm_refs
+from rawsoap import (ENVELOPE, ROOT, Connection, cpu_seconds, load_average, request_bytes,
+                     rss_mb, start_server)
 
 CURRENT_TIME = ('<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance'
                 '</_this></CurrentTime>')
@@ -45,12 +51,50 @@ async def flood(host, port, connections, megabytes):
     return sum(answered), time.perf_counter() - start, len(payload)
 
 
+async def one_big_retrieve(host, port, megabytes):
+    """A `megabytes` RetrievePropertiesEx of ObjectSpecs naming the VMs over
+    and over, answered while CurrentTime is timed."""
+    setup = await Connection(host, port).open()
+    await setup.login()
+    _, refs = await vm_refs(setup)
+    specs = []
+    size = 0
+    while size < megabytes * 1e6:
+        specs.append('<objectSet><obj type="VirtualMachine">%s</obj></objectSet>'
+                     % refs[len(specs) % len(refs)])
+        size += len(specs[-1])
+    payload = request_bytes(host, port, RETRIEVE % ('<pathSet>name</pathSet>', ''.join(specs)),
+                            setup.cookie)
+    setup.close()
+    report('%.0f MB RetrievePropertiesEx of %d ObjectSpecs' % (len(payload) / 1e6, len(specs)),
+           *await during(host, port, payload))
+
+
+def decode_scenario(args):
+    process, host, port = start_server('-vm', '500', root=args.root)
+    try:
+        idle = rss_mb(process.pid, 'VmHWM')
+        cpu = cpu_seconds(process.pid)
+        asyncio.run(one_big_retrieve(host, port, args.megabytes))
+        cpu = cpu_seconds(process.pid) - cpu
+        peak = rss_mb(process.pid, 'VmHWM')
+    finally:
+        process.terminate()
+        process.wait()
+    print('server peak RSS %.0f MB (%.0f MB idle, +%.0f MB), CPU %.1f s; load average %s'
+          % (peak, idle, peak - idle, cpu, load_average()))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--connections', type=int, default=16)
     parser.add_argument('--megabytes', type=float, default=32)
+    parser.add_argument('--decode', action='store_true',
+                        help='one big RetrievePropertiesEx, timing CurrentTime meanwhile')
     parser.add_argument('--root', default=ROOT)
     args = parser.parse_args()
+    if args.decode:
+        return decode_scenario(args)
     process, host, port = start_server(root=args.root)
     try:
         idle = rss_mb(process.pid, 'VmHWM')

@@ -307,6 +307,34 @@ def test_permission_faults(admin):
     assert vm.permission == []
 
 
+def test_the_administrators_global_permission_stays(admin):
+    """The SSO Administrators group's Admin on the root folder is vCenter's
+    global permission: with another propagating Admin there, it is still
+    neither removed, replaced nor weakened (AuthMinimumAdminPermission)."""
+    manager = admin.content.authorizationManager
+    root = admin.content.rootFolder
+    administrators = 'VSPHERE.LOCAL\\Administrators'
+    grant(admin, root, 'operator@vsphere.local', ADMIN)
+
+    def permission(role_id=ADMIN, propagate=True, principal=administrators, group=True):
+        return vim.AuthorizationManager.Permission(principal=principal, group=group,
+                                                   roleId=role_id, propagate=propagate)
+    with pytest.raises(vim.fault.AuthMinimumAdminPermission):
+        manager.RemoveEntityPermission(root, administrators, True)
+    with pytest.raises(vim.fault.AuthMinimumAdminPermission):
+        manager.ResetEntityPermissions(root, [permission(principal='operator@vsphere.local',
+                                                         group=False)])
+    with pytest.raises(vim.fault.AuthMinimumAdminPermission):
+        manager.SetEntityPermissions(root, [permission(READ_ONLY)])
+    with pytest.raises(vim.fault.AuthMinimumAdminPermission):
+        manager.SetEntityPermissions(root, [permission(propagate=False)])
+    assert sorted((p.principal, p.roleId, p.propagate) for p in root.permission) == [
+        (administrators, ADMIN, True), ('VSPHERE.LOCAL\\operator', ADMIN, True)]
+    manager.SetEntityPermissions(root, [permission()])   # as it is: no change refused
+    manager.RemoveEntityPermission(root, 'operator@vsphere.local', False)
+    assert [p.principal for p in root.permission] == [administrators]
+
+
 def test_only_who_may_modify_permissions_does(admin, login):
     reader_vm = first_vm(admin)
     grant(admin, reader_vm, 'reader@vsphere.local', READ_ONLY)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 from lxml import etree
 
-from vimsim.schema import MoRef
+from vimsim.schema import MOREF, MoRef
 from vimsim.soap.encode import Long, Short, Byte, Float, encoder_for
 from vimsim.soap.fault import InvalidRequest, fault
 
@@ -80,21 +80,56 @@ def local_name(tag):
 def parse_envelope(body):
     """Bytes -> the operation element inside the SOAP Body."""
     try:
-        root = etree.fromstring(body, _parser())
+        return operation_element(etree.fromstring(body, _parser()))
     except etree.XMLSyntaxError as error:
         raise InvalidRequest('Malformed XML: %s' % error) from None
-    # asked of the parsed document, so that no encoding (UTF-16, UTF-32)
-    # slips a DTD past; the parser itself never loads or expands one
-    if root.getroottree().docinfo.doctype:
-        raise InvalidRequest('DTDs are not allowed in SOAP requests')
-    if root.tag not in _ENVELOPE_TAGS:
-        raise InvalidRequest('Not a SOAP envelope')
+
+
+def operation_element(root):
+    """A parsed envelope -> the operation element inside its SOAP Body."""
+    _check_root(root)
     for child in root:
         if isinstance(child.tag, str) and local_name(child.tag) == 'Body':
             for op in child:
                 if isinstance(op.tag, str):
                     return op
     raise InvalidRequest('The SOAP Body holds no operation')
+
+
+def _check_root(root):
+    # asked of the parsed document, so that no encoding (UTF-16, UTF-32)
+    # slips a DTD past; the parser itself never loads or expands one
+    if root.getroottree().docinfo.doctype:
+        raise InvalidRequest('DTDs are not allowed in SOAP requests')
+    if root.tag not in _ENVELOPE_TAGS:
+        raise InvalidRequest('Not a SOAP envelope')
+
+
+STREAM_AT = 1024 * 1024   # bodies past this are parsed a slice at a time
+_SLICE = 64 * 1024
+
+
+_BODY_TAGS = tuple('{%s}Body' % namespace for namespace in (SOAP_ENV, SOAP12_ENV))
+
+
+def _free(element):
+    """Drop a decoded element from the tree being parsed."""
+    element.clear()
+    element.getparent().remove(element)
+
+
+class _Frame:
+    """An element being decoded: the operation (`fields` its parameters) or
+    a data object (`data_type`, `fields` its fields), and the values read so far."""
+    __slots__ = ('element', 'name', 'fields', 'data_type', 'operation', 'values')
+
+    def __init__(self, element, name, fields, data_type=None, operation=None):
+        self.element = element
+        self.name = name
+        self.fields = fields
+        self.data_type = data_type
+        self.operation = operation
+        self.values = {}
 
 
 class Decoder:
@@ -111,50 +146,161 @@ class Decoder:
         self.version = schema.newest if version is None else version
         self.objects = objects
         self._shapes = {}   # DataType -> (required fields, array fields) at this version
-        self._managed_types = frozenset(schema.managed)
+        # each managed type's name, to hold one string for all its references
+        self._managed_types = {name: name for name in schema.managed}
         self._shown = encoder_for(schema, self.version)   # what this version's clients were shown
 
     def decode(self, body):
-        element = parse_envelope(body)
+        """Bytes -> Request."""
+        if len(body) > STREAM_AT:
+            return self._pulled(body)
+        try:
+            root = etree.fromstring(body, _parser())
+        except etree.XMLSyntaxError as error:
+            raise InvalidRequest('Malformed XML: %s' % error) from None
+        return self.decode_tree(root)
+
+    def decode_tree(self, root):
+        """A parsed request document -> Request."""
+        operation = operation_element(root)
+        if local_name(operation.tag) == FETCH:
+            return self._fetch(operation)
+        frame = self._open_operation(operation)
+        for child in operation:
+            if isinstance(child.tag, str):
+                self._take(frame, child)
+        return self._request(frame)
+
+    def _pulled(self, body):
+        """Bytes -> Request, parsing a slice at a time, so that a big request
+        never stands in memory as one whole tree. After each slice, what has
+        been parsed completely is decoded and freed: the operation and the
+        data objects still open (the tree's last children) are frames that
+        take their members' values as those complete (an element is complete
+        once it has a next sibling), each decoded whole as `decode` does."""
+        parser = etree.XMLPullParser(
+            events=('start',), tag=_BODY_TAGS, resolve_entities=False, no_network=True,
+            load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True)
+        soap_body = operation = None
+        frames = []   # the open frames, outermost (the operation) first
+        try:
+            for start in range(0, len(body), _SLICE):
+                parser.feed(body[start:start + _SLICE])
+                if soap_body is None:
+                    for _, element in parser.read_events():
+                        root = element.getparent()
+                        if soap_body is None and root is not None and root.getparent() is None:
+                            _check_root(root)
+                            soap_body = element
+                if operation is None and soap_body is not None:
+                    operation = next((child for child in soap_body
+                                      if isinstance(child.tag, str)), None)
+                    if operation is not None and local_name(operation.tag) != FETCH:
+                        frames.append(self._open_operation(operation))
+                if frames:
+                    self._settle(frames, 0, False)
+            root = parser.close()
+        except etree.XMLSyntaxError as error:
+            raise InvalidRequest('Malformed XML: %s' % error) from None
+        if operation is None:
+            return self.decode_tree(root)   # no SOAP Body: its faults
+        if not frames:
+            return self._fetch(operation)
+        self._settle(frames, 0, True)
+        return self._request(frames[0])
+
+    def _settle(self, frames, level, complete):
+        """Decode and free the complete members of frames[level] and of the
+        frames open inside it; `complete`: frames[level]'s element is."""
+        frame = frames[level]
+        members = [child for child in frame.element if isinstance(child.tag, str)]
+        last = None if complete or not members else members.pop()
+        inner = frames[level + 1] if level + 1 < len(frames) else None
+        for member in members:
+            if inner is not None and member is inner.element:
+                self._settle(frames, level + 1, True)
+                del frames[level + 1:]
+                self._add(frame, local_name(member.tag), self.make(inner.data_type, inner.values))
+                inner = None
+            else:
+                self._take(frame, member)
+            _free(member)
+        if last is not None:
+            if inner is None:
+                inner = self._open(frame, last)
+                if inner is None:
+                    return   # decoded whole once complete
+                frames.append(inner)
+            self._settle(frames, level + 1, False)
+
+    def _open_operation(self, element):
         name = local_name(element.tag)
-        if name == FETCH:
-            return self._fetch(element)
         operation = self.schema.operations.get(name)
         if operation is None:
             raise InvalidRequest('Unable to resolve WSDL method name %s' % name)
-        this = None
-        args = {}
-        params = {f.name: f for f in operation.params}
-        for child in element:
-            if not isinstance(child.tag, str):
-                continue
-            tag = local_name(child.tag)
+        return _Frame(element, name, {f.name: f for f in operation.params},
+                      operation=operation)
+
+    def _open(self, frame, element):
+        """A frame for the member `element` of `frame` if it is a data object
+        (None: read it whole at its end)."""
+        field = frame.fields.get(local_name(element.tag))
+        if field is None:   # _this, or an unexpected element: `_take`'s
+            return None
+        data_type = self.data_type_of(element, field.type)
+        if data_type is None:
+            return None
+        return _Frame(element, data_type.name, data_type.field_map, data_type)
+
+    def _take(self, frame, element):
+        """Decode the member `element` of `frame` whole, and add its value."""
+        tag = local_name(element.tag)
+        if frame.data_type is None:   # the operation
             if tag == '_this':
-                if this is not None:
-                    raise InvalidRequest('Element _this repeated in %s' % name)
-                this = self.reference(child)
-                continue
-            field = params.get(tag)
+                if '_this' in frame.values:
+                    raise InvalidRequest('Element _this repeated in %s' % frame.name)
+                frame.values['_this'] = self.reference(element)
+                return
+            field = frame.fields.get(tag)
             if field is None:
-                raise InvalidRequest('Unexpected element %s in %s' % (tag, name))
-            value = self.value(child, field.type)
-            if field.array:
-                args.setdefault(tag, []).append(value)
-            elif tag in args:
-                raise InvalidRequest('Element %s repeated in %s' % (tag, name))
-            else:
-                args[tag] = value
+                raise InvalidRequest('Unexpected element %s in %s' % (tag, frame.name))
+            value = self.value(element, field.type)
+        else:
+            field = frame.fields.get(tag)
+            if field is None:
+                self.unknown_element(tag, frame.data_type)
+                return
+            value = self.member_value(element, field, frame.data_type)
+            if value is SKIP:
+                return
+        self._add(frame, tag, value)
+
+    @staticmethod
+    def _add(frame, tag, value):
+        field = frame.fields[tag]
+        values = frame.values
+        if field.array:
+            values.setdefault(tag, []).append(value)
+        elif tag in values:
+            raise InvalidRequest('Element %s repeated in %s' % (tag, frame.name))
+        else:
+            values[tag] = value
+
+    def _request(self, frame):
+        operation = frame.operation
+        args = frame.values
+        this = args.pop('_this', None)
         if this is None:
-            raise InvalidRequest('Missing _this in %s' % name)
+            raise InvalidRequest('Missing _this in %s' % operation.name)
         for field in operation.params:
             if field.name in args:
                 continue
             if not field.optional and field.since <= self.version:
                 raise InvalidRequest('Required parameter %s of %s is missing' % (
-                    field.name, name))
+                    field.name, operation.name))
             if field.array:   # an empty array and an absent one look the same on the wire
                 args[field.name] = []
-        return Request(name, operation, this, args, soap_header(element))
+        return Request(operation.name, operation, this, args, soap_header(frame.element))
 
     def _fetch(self, element):
         this = prop = None
@@ -187,10 +333,12 @@ class Decoder:
     def reference(self, element):
         """The reference an element holds, whose type must be a managed type:
         anything else could only fail later, or be stored and sent to others."""
-        ref = self.moref(element)
-        if ref.type not in self._managed_types:
+        type_name = self._managed_types.get(element.get('type'))
+        if type_name is None:
+            self.moref(element)   # its fault for a missing type
             raise fault('InvalidType', 'The request refers to an unexpected or unknown type.',
                         argument=etree.QName(element).localname)
+        ref = MoRef(type_name, (element.text or '').strip())
         newer = self._shown.types_shown_as(ref.type)
         if newer and self.objects is not None and self.objects.get(ref) is None:
             for type_name in newer:
@@ -201,22 +349,15 @@ class Decoder:
 
     def value(self, element, type_name):
         """Decode one element whose static type is `type_name`."""
-        xsi_type = element.get(XSI_TYPE)
-        if xsi_type is not None:
-            xsi_type = xsi_type.rpartition(':')[2]
         if type_name == 'anyType':
+            xsi_type = element.get(XSI_TYPE)
             if xsi_type is None:
                 raise InvalidRequest('An anyType value needs an xsi:type')
-            return self.any(element, xsi_type, element.get(XSI_TYPE))
-        if type_name == 'ManagedObjectReference':
+            return self.any(element, xsi_type.rpartition(':')[2], xsi_type)
+        if type_name == MOREF:
             return self.reference(element)
-        data_type = self.schema.types.get(type_name)
+        data_type = self.data_type_of(element, type_name)
         if data_type is not None:
-            if xsi_type is not None and xsi_type != type_name:
-                actual = self.schema.types.get(xsi_type)
-                if actual is None or not actual.is_a(data_type):
-                    raise InvalidRequest('Type %s is not a %s' % (xsi_type, type_name))
-                data_type = actual
             return self.data_object(element, data_type)
         if type_name in self.schema.enums:
             text = element.text or ''
@@ -225,27 +366,30 @@ class Decoder:
             return text
         return self.primitive(type_name, element.text or '')
 
+    def data_type_of(self, element, type_name):
+        """The data type of an element whose static type is `type_name`: its
+        xsi:type if that is a subtype; None for a value of another kind."""
+        if type_name in ('anyType', MOREF):
+            return None
+        data_type = self.schema.types.get(type_name)
+        if data_type is None:
+            return None
+        xsi_type = element.get(XSI_TYPE)
+        if xsi_type is not None:
+            xsi_type = xsi_type.rpartition(':')[2]
+            if xsi_type != type_name:
+                actual = self.schema.types.get(xsi_type)
+                if actual is None or not actual.is_a(data_type):
+                    raise InvalidRequest('Type %s is not a %s' % (xsi_type, type_name))
+                return actual
+        return data_type
+
     def data_object(self, element, data_type):
-        fields = data_type.field_map
-        values = {}
+        frame = _Frame(element, data_type.name, data_type.field_map, data_type)
         for child in element:
-            if not isinstance(child.tag, str):
-                continue
-            tag = local_name(child.tag)
-            field = fields.get(tag)
-            if field is None:
-                self.unknown_element(tag, data_type)
-                continue
-            value = self.member_value(child, field, data_type)
-            if value is SKIP:
-                continue
-            if field.array:
-                values.setdefault(tag, []).append(value)
-            elif tag in values:
-                raise InvalidRequest('Element %s repeated in %s' % (tag, data_type.name))
-            else:
-                values[tag] = value
-        return self.make(data_type, values)
+            if isinstance(child.tag, str):
+                self._take(frame, child)
+        return self.make(data_type, frame.values)
 
     # Hooks a lenient reader (recorded inventories) overrides.
     def unknown_element(self, tag, data_type):

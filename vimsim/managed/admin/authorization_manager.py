@@ -7,9 +7,10 @@ sample roles it ships; an ESXi host has only the system roles.
 
 Permissions live in a `permissions.PermissionTable`, which also resolves
 them; a vCenter starts with the Administrators group (every user, without a
-users file) as Admin on the root folder, an ESXi host with root too. No
-change may leave the root folder without a propagating Admin permission
-(AuthMinimumAdminPermission).
+users file) as Admin on the root folder, an ESXi host with root too. On a
+vCenter that Administrators permission is global: no change removes or
+weakens it; on a host, no change may leave the root folder without a
+propagating Admin permission (AuthMinimumAdminPermission).
 """
 from vimsim.managed.admin.permissions import (ON_PARENT, READ, VIEW_ROLE, Access, Grant,
                                               PermissionTable, above, access_of, read_filter)
@@ -345,7 +346,17 @@ class AuthorizationManager(Manager):
         return obj
 
     def _keeps_an_administrator(self, root_grants):
-        if not any(g.role_id == ADMIN_ROLE and g.propagate for g in root_grants):
+        """On a vCenter, the SSO Administrators group's propagating Admin on
+        the root folder is a global permission, which no vim25 call removes
+        or weakens (a client replacing the root's permissions would else lock
+        out every administrator); on a host, some propagating Admin stays."""
+        if self.server.esx:
+            kept = any(g.role_id == ADMIN_ROLE and g.propagate for g in root_grants)
+        else:
+            administrators = (Principal(ADMINISTRATORS, False).key, True)
+            kept = any(g.key == administrators and g.role_id == ADMIN_ROLE and g.propagate
+                       for g in root_grants)
+        if not kept:
             raise fault('AuthMinimumAdminPermission', 'The requested change would leave no '
                         'user or group with full administrative privileges.')
 
