@@ -355,15 +355,21 @@ def test_requests_pbm_cannot_take_answer_faults(sim, si):
     method of another manager, an unknown kind of object or key, a method
     vimsim lacks, malformed XML: each a fault of PBM's schema (validated),
     never an internal error."""
-    cookie = si._stub.cookie.split('"')[1]
+    answer_faults('https://%s:%d/pbm/sdk' % (sim.host, sim.port), 'urn:pbm/9.1.1.0',
+                  si._stub.cookie.split('"')[1], JUNK)
+
+
+def answer_faults(url, action, cookie, cases):
+    """POST each (operation element, expected fault xsi:type) of `cases`
+    in the vim25 session `cookie`, and malformed XML too: each answers 500
+    with a fault of that type in its detail."""
     envelope = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
                 '<soapenv:Header><vcSessionCookie>%s</vcSessionCookie></soapenv:Header>'
                 '<soapenv:Body>%s</soapenv:Body></soapenv:Envelope>')
-    for body, expected in JUNK + [(None, 'vim25:InvalidRequest')]:
+    for body, expected in cases + [(None, 'vim25:InvalidRequest')]:
         data = b'<<<' if body is None else (envelope % (cookie, body)).encode()
-        request = urllib.request.Request(
-            'https://%s:%d/pbm/sdk' % (sim.host, sim.port), data=data, method='POST',
-            headers={'SOAPAction': 'urn:pbm/9.1.1.0', 'Content-Type': 'text/xml'})
+        request = urllib.request.Request(url, data=data, method='POST', headers={
+            'SOAPAction': action, 'Content-Type': 'text/xml'})
         with pytest.raises(urllib.error.HTTPError) as raised:
             urllib.request.urlopen(request, context=ssl._create_unverified_context())
         assert raised.value.code == 500

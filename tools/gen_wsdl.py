@@ -7,11 +7,15 @@ Usage::
 
 Input is pyVmomi's lazy type tables (``VmomiSupport._dataDefMap``,
 ``_managedDefMap``, ``_enumDefMap``) and its version graph (``parentMap``,
-``versionIdMap``, ``serviceNsMap``).  Two APIs are emitted, each from its own
+``versionIdMap``, ``serviceNsMap``).  Three APIs are emitted, each from its own
 versions: vim25 (types, fields, methods and parameters whose version is a
 ``vim.version.*`` version of the ``vim25`` service, or a core/query/reflect
-vmodl version) and PBM (``pbm.version.*`` of the ``pbm`` service, or a core
-vmodl version). Everything of eam, sms, vslm and vsan is left out, and so is
+vmodl version), PBM (``pbm.version.*`` of the ``pbm`` service, or a core
+vmodl version) and vslm (``vslm.version.*``, a core vmodl version, or a
+vim25 version a vslm version contains: vim25's data types, which vslm's
+methods take and answer, at vslm's versions; vim25's managed types only as
+the targets of references, without properties or methods). Everything of
+eam, sms and vsan is left out, and so is
 anything that refers to something left out (a field or optional parameter is
 dropped; a method with a required parameter or a result of an excluded type
 is dropped; an excluded declared fault is dropped from the method's fault
@@ -34,6 +38,8 @@ Output (the file names and include graph of a real vCenter)::
                      pbm-messagetypes.xsd -> pbm-types.xsd, pbm-managedtypes.xsd;
                      each imports its own core-types.xsd (vmodl's core types,
                      urn:vim25, at PBM's versions), as /pbm/sdk serves them.
+    vslm/            the same for vslm (urn:vslm), with vim-types.xsd (urn:vim25,
+                     including core-types.xsd) imported by vslm's files.
 
 Annotations live in the ``urn:vimsim`` namespace: ``vimsim:since`` (API version
 that introduced a type/field/enum/value/parameter/operation/message),
@@ -109,10 +115,14 @@ class Api:
     (vmodl's core types are urn:vim25's in every API, as vCenter serves
     them); `main`: the file of its own types, messages and managed types."""
 
-    def __init__(self, ns, version_prefix, core_prefixes, files, port, location, subdir=''):
+    def __init__(self, ns, version_prefix, core_prefixes, files, port, location, subdir='',
+                 foreign_prefixes=()):
         self.ns = ns                        # 'vim25': urn:vim25, the vim25: prefix
         self.version_prefix = version_prefix
         self.core_prefixes = core_prefixes  # vmodl versions whose types it holds
+        # another API's versions whose data types it holds (vslm: vim25's, in
+        # its own vim-types.xsd) and whose managed types it only refers to
+        self.foreign_prefixes = foreign_prefixes
         self.files = files
         self.main = files[-1]
         self.port = port                    # VimPortType, VimBinding, VimService
@@ -121,7 +131,13 @@ class Api:
 
     @property
     def message_files(self):
-        return tuple(f for f in self.files if f != 'core')
+        """Files with operations: vslm's vim-types.xsd is only types."""
+        return tuple(f for f in self.files
+                     if f != 'core' and (f != 'vim' or self.ns == 'vim25'))
+
+    def is_foreign(self, file):
+        """A file of another API's types in this one (vslm's vim types)."""
+        return file == 'vim' and self.ns != 'vim25'
 
 
 VIM25 = Api('vim25', 'vim.version.', ('vmodl.version.', 'vmodl.query.version.',
@@ -129,9 +145,12 @@ VIM25 = Api('vim25', 'vim.version.', ('vmodl.version.', 'vmodl.query.version.',
             ('core', 'query', 'reflect', 'vim'), 'Vim', '/sdk')
 PBM = Api('pbm', 'pbm.version.', ('vmodl.version.',), ('core', 'pbm'), 'Pbm', '/pbm/sdk',
           subdir='pbm')
-APIS = {'vim25': VIM25, 'pbm': PBM}
+VSLM = Api('vslm', 'vslm.version.', ('vmodl.version.',), ('core', 'vim', 'vslm'), 'Vslm',
+           '/vslm/sdk', subdir='vslm', foreign_prefixes=('vim.version.',))
+APIS = {'vim25': VIM25, 'pbm': PBM, 'vslm': VSLM}
 # the XML namespace prefix of each file's types
-PREFIX = {'core': 'vim25', 'query': 'vim25', 'reflect': 'vim25', 'vim': 'vim25', 'pbm': 'pbm'}
+PREFIX = {'core': 'vim25', 'query': 'vim25', 'reflect': 'vim25', 'vim': 'vim25', 'pbm': 'pbm',
+          'vslm': 'vslm'}
 
 
 def cap(s):
@@ -193,9 +212,10 @@ class Registry:
         assert len(set(self.version_ids)) == len(vim), self.version_ids
         self.vindex = {v: i for i, v in enumerate(vim)}
         for v in V.parentMap:
-            if v.startswith(api.core_prefixes):
+            if v.startswith(api.core_prefixes + api.foreign_prefixes):
                 users = [i for i, w in enumerate(vim) if v in V.parentMap[w]]
-                self.vindex[v] = min(users) if users else 0
+                if users or not v.startswith(api.foreign_prefixes):
+                    self.vindex[v] = min(users) if users else 0
 
     def since(self, version):
         """Index into vim_versions, or None if the version is not this API's."""
@@ -283,6 +303,8 @@ def file_of(vmodl_name):
         return 'core'
     if vmodl_name.startswith('pbm.'):
         return 'pbm'
+    if vmodl_name.startswith('vslm.'):
+        return 'vslm'
     return 'vim'
 
 
@@ -349,6 +371,8 @@ class Model:
         for name, d in reg.inc_managed.items():
             vname, wname, parent, version, props, methods = d
             msince = reg.since(version)
+            if self.api.is_foreign(file_of(vname)):
+                props, methods = (), ()     # referred to by other types only
             base = None
             if parent:
                 base = reg.inc_managed['ManagedObject' if parent == 'vmodl.ManagedObject'
@@ -478,12 +502,14 @@ def schema_open(ns):
             ' xmlns:vimsim="urn:vimsim" elementFormDefault="qualified">\n' % (ns, own))
 
 
-def core_import(api, indent='   '):
-    """Another API's schema documents refer to vmodl's urn:vim25 core types:
-    each imports them."""
-    if api.ns == 'vim25':
+def core_import(api, indent='   ', ns=None):
+    """Another API's schema documents (of namespace `ns`, the API's own by
+    default) refer to vmodl's urn:vim25 core types: each imports them, or
+    the vim types that include them where the API has those (vslm)."""
+    if (ns or api.ns) == 'vim25':
         return ''
-    return '%s<import namespace="urn:vim25" schemaLocation="core-types.xsd"/>\n' % indent
+    location = 'vim-types.xsd' if 'vim' in api.files else 'core-types.xsd'
+    return '%s<import namespace="urn:vim25" schemaLocation="%s"/>\n' % (indent, location)
 
 
 def element_xml(model, f, indent, extra_since=True):
@@ -582,7 +608,7 @@ def write_types(model, pyver):
     for f in api.files:
         out = [HEADER, NOTE % pyver, schema_open(PREFIX[f])]
         if f != 'core':   # query and reflect hold core's; the API's own file, all others
-            out.append(core_import(api))
+            out.append(core_import(api, ns=PREFIX[f]))
             for inc in (api.files[:-1] if f == api.main else ('core',)):
                 if PREFIX[inc] == PREFIX[f]:
                     out.append('   <include schemaLocation="%s-types.xsd"/>\n' % inc)
