@@ -22,7 +22,9 @@ PBM_FILES = {'pbmService.wsdl', 'pbm.wsdl', 'core-types.xsd', 'pbm-types.xsd',
              'pbm-messagetypes.xsd', 'pbm-managedtypes.xsd'}
 VSLM_FILES = {'vslmService.wsdl', 'vslm.wsdl', 'core-types.xsd', 'vim-types.xsd',
               'vslm-types.xsd', 'vslm-messagetypes.xsd', 'vslm-managedtypes.xsd'}
-OTHER_APIS = {'pbm': PBM_FILES, 'vslm': VSLM_FILES}
+LOOKUP_FILES = {'lookupservice.wsdl', 'lookup.wsdl', 'core-types.xsd', 'lookup-types.xsd',
+                'lookup-messagetypes.xsd', 'lookup-managedtypes.xsd'}
+OTHER_APIS = {'pbm': PBM_FILES, 'vslm': VSLM_FILES, 'lookup': LOOKUP_FILES}
 
 
 @pytest.fixture(scope='module')

@@ -16,6 +16,7 @@ from twisted.internet import defer
 from vimsim.pbm.endpoint import PATHS as PBM_PATHS
 from vimsim.server import SOAP_PATHS
 from vimsim.server.http import HttpRequest
+from vimsim.lookup.endpoint import PATHS as LOOKUP_PATHS
 from vimsim.vslm.endpoint import PATHS as VSLM_PATHS
 
 XS = 'http://www.w3.org/2001/XMLSchema'
@@ -31,7 +32,9 @@ ENDPOINTS = [(SOAP_PATHS, '/sdk/', SCHEMA_FILES, 'vim.wsdl'),
              (PBM_PATHS, '/pbm/sdk/', ('core-types.xsd', 'pbm-types.xsd',
                                        'pbm-messagetypes.xsd'), 'pbm.wsdl'),
              (VSLM_PATHS, '/vslm/sdk/', ('core-types.xsd', 'vim-types.xsd', 'vslm-types.xsd',
-                                         'vslm-messagetypes.xsd'), 'vslm.wsdl')]
+                                         'vslm-messagetypes.xsd'), 'vslm.wsdl'),
+             (LOOKUP_PATHS, '/lookupservice/sdk/', ('core-types.xsd', 'lookup-types.xsd',
+                                                    'lookup-messagetypes.xsd'), 'lookup.wsdl')]
 
 
 def compile_served_schema(app, where='/sdk/', files=SCHEMA_FILES, wsdl_name='vim.wsdl'):

@@ -62,7 +62,8 @@ class Layout:
 VIM25 = Layout('vim25', '', 'vim', ('core', 'query', 'reflect'))
 PBM = Layout('pbm', 'pbm', 'pbm')
 VSLM = Layout('vslm', 'vslm', 'vslm', ('core', 'vim'))   # vim25's data types at vslm's versions
-LAYOUTS = {'vim25': VIM25, 'pbm': PBM, 'vslm': VSLM}
+LOOKUP = Layout('lookup', 'lookup', 'lookup')
+LAYOUTS = {'vim25': VIM25, 'pbm': PBM, 'vslm': VSLM, 'lookup': LOOKUP}
 WSDL_FILE = VIM25.wsdl_file
 
 MOREF = 'ManagedObjectReference'
@@ -581,7 +582,7 @@ def _load_default():
 
 
 def load_api(namespace):
-    """The Schema of the API `namespace` ('vim25', 'pbm', 'vslm') from the package's
+    """The Schema of the API `namespace` ('vim25', 'pbm', 'vslm', 'lookup') from the package's
     wsdl directory, loaded when first asked for."""
     if namespace == 'vim25':
         return _load_default()

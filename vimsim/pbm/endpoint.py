@@ -19,7 +19,6 @@ from vimsim.managed.service.property_collector import ANONYMOUS
 from vimsim.pbm.service import (PbmCapabilityMetadataManager, PbmComplianceManager,
                                 PbmPlacementSolver, PbmProfileProfileManager,
                                 PbmReplicationManager, PbmServiceInstance, PbmSessionManager)
-from vimsim.schema import MoRef
 from vimsim.server.endpoint import ServedApi, SoapEndpoint, model_endpoint
 
 PATHS = ('/pbm/sdk', '/pbm')
@@ -73,20 +72,7 @@ class PbmEndpoint(SoapEndpoint):
         return self.journaled_as('pbm', method)
 
     def own_fault(self, error):
-        """A vim25 fault as PBM's type of the same name, with its plain fields."""
-        own_types = self.schema.types
-        if isinstance(error, own_types['MethodFault'].cls):
-            return error
-        name = error._type.name
-        own = own_types.get(STAND_INS.get(name, name))
-        if own is None or not own.is_fault:
-            own = own_types['SystemError']
-        values = {field: getattr(error, field, None) for field in own._names
-                  if field in error._type.field_map}
-        converted = own.cls(**{field: value for field, value in values.items()
-                               if isinstance(value, (str, int, MoRef))})
-        converted.args = error.args
-        return converted
+        return self.same_named_fault(error, STAND_INS)
 
 
 class PbmApi(ServedApi):

@@ -22,6 +22,7 @@ from vimsim.managed.paths import read_path
 from vimsim.managed.monitoring.task import sample_delay
 from vimsim.managed.service.property_collector import ANONYMOUS, check_readable
 from vimsim.managed.service.session_manager import COOKIE_NAME
+from vimsim.schema import MoRef
 from vimsim.server.http import HttpResponse
 from vimsim.soap import encode
 from vimsim.soap.decode import FETCH, Decoder
@@ -279,6 +280,24 @@ class SoapEndpoint:
             cookie = session_cookie(request.headers.get('cookie'))
         return self.server.session_manager.by_cookie((cookie or '').strip())
 
+    def same_named_fault(self, error, stand_ins=()):
+        """A vim25 fault as this API's type of the same name (of
+        `stand_ins`' name for it; SystemError for none), with its plain
+        fields and message."""
+        own_types = self.schema.types
+        if isinstance(error, own_types['MethodFault'].cls):
+            return error
+        name = error._type.name
+        own = own_types.get(dict(stand_ins).get(name, name))
+        if own is None or not own.is_fault:
+            own = own_types['SystemError']
+        values = {field: getattr(error, field, None) for field in own._names
+                  if field in error._type.field_map}
+        converted = own.cls(**{field: value for field, value in values.items()
+                               if isinstance(value, (str, int, MoRef))})
+        converted.args = error.args
+        return converted
+
     def journaled_as(self, kind, method):
         """`method` journaled (with -state) as a record of `kind`: the
         request body at this API's version, replayed by `replay`."""
@@ -302,6 +321,23 @@ class SoapEndpoint:
         if ctx.session is not None:
             ctx.session.touch()
         return read_path(obj, path, ctx)
+
+
+class ApiObject:
+    """A managed object of another API (vslm's, the lookup service's):
+    found in its endpoint's own table, its data types `schema`'s."""
+    type_name = 'ManagedObject'
+
+    def __init__(self, server, schema, moid):
+        self.server = server
+        self.schema = schema
+        self.ref = MoRef(self.type_name, moid)
+
+    def T(self, name):
+        return self.schema.types[name].cls
+
+    def __repr__(self):
+        return '<%s %s>' % (self.type_name, self.ref.value)
 
 
 def model_endpoint(simulator, endpoint_class):

@@ -22,6 +22,7 @@ from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.storage import vstorage_object as catalog
 from vimsim.schema import MoRef
+from vimsim.server.endpoint import ApiObject
 from vimsim.soap.fault import InvalidArgument, fault, localized
 from vimsim.vslm.translate import translated
 
@@ -44,17 +45,8 @@ TEXT_ONLY = {'contains': lambda value, wanted: wanted in value,
 DATASTORE_PREFIX = 'datastore-'
 
 
-class VslmObject:
-    """A vslm managed object: found in the vslm endpoint's own table."""
-    type_name = 'ManagedObject'
-
-    def __init__(self, server, schema, moid):
-        self.server = server
-        self.schema = schema
-        self.ref = MoRef(self.type_name, moid)
-
-    def T(self, name):
-        return self.schema.types[name].cls
+class VslmObject(ApiObject):
+    """A vslm managed object."""
 
     def vim25(self, ctx, this, method_name, **args):
         """vim25's `method_name` on `this` (a vim25 managed object) with
@@ -69,9 +61,6 @@ class VslmObject:
         if getattr(result, 'type_name', None) == 'Task':
             return MoRef('VslmTask', result.ref.value)
         return translated(result, self.schema)
-
-    def __repr__(self):
-        return '<%s %s>' % (self.type_name, self.ref.value)
 
 
 class VslmServiceInstance(VslmObject):
