@@ -355,15 +355,21 @@ def test_requests_pbm_cannot_take_answer_faults(sim, si):
     method of another manager, an unknown kind of object or key, a method
     vimsim lacks, malformed XML: each a fault of PBM's schema (validated),
     never an internal error."""
-    cookie = si._stub.cookie.split('"')[1]
+    answer_faults('https://%s:%d/pbm/sdk' % (sim.host, sim.port), 'urn:pbm/9.1.1.0',
+                  si._stub.cookie.split('"')[1], JUNK)
+
+
+def answer_faults(url, action, cookie, cases):
+    """POST each (operation element, expected fault xsi:type) of `cases`
+    in the vim25 session `cookie`, and malformed XML too: each answers 500
+    with a fault of that type in its detail."""
     envelope = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
                 '<soapenv:Header><vcSessionCookie>%s</vcSessionCookie></soapenv:Header>'
                 '<soapenv:Body>%s</soapenv:Body></soapenv:Envelope>')
-    for body, expected in JUNK + [(None, 'vim25:InvalidRequest')]:
+    for body, expected in cases + [(None, 'vim25:InvalidRequest')]:
         data = b'<<<' if body is None else (envelope % (cookie, body)).encode()
-        request = urllib.request.Request(
-            'https://%s:%d/pbm/sdk' % (sim.host, sim.port), data=data, method='POST',
-            headers={'SOAPAction': 'urn:pbm/9.1.1.0', 'Content-Type': 'text/xml'})
+        request = urllib.request.Request(url, data=data, method='POST', headers={
+            'SOAPAction': action, 'Content-Type': 'text/xml'})
         with pytest.raises(urllib.error.HTTPError) as raised:
             urllib.request.urlopen(request, context=ssl._create_unverified_context())
         assert raised.value.code == 500
@@ -443,3 +449,39 @@ def test_policies_survive_a_restart_with_state(validator, tmp_path):
     finally:
         VmomiSupport.GetRequestContext().pop('vcSessionCookie', None)
         _stop(second)
+
+
+def test_default_profiles_are_for_vsan_and_vvol_datastores_only(si, content):
+    """PbmAssignDefaultRequirementProfile: a VMFS datastore is a legacy hub,
+    after the profile and the datastores are checked."""
+    manager = content.profileManager
+    hubs = [pbm.placement.PlacementHub(hubType='Datastore', hubId=ds._moId)
+            for ds in _datastores(si)]
+    vsan = pbm.profile.ProfileId(uniqueId=VSAN_DEFAULT)
+    with pytest.raises(pbm.fault.LegacyHubsNotSupported) as raised:
+        manager.PbmAssignDefaultRequirementProfile(profile=vsan, datastores=hubs[:2])
+    assert [h.hubId for h in raised.value.hubs] == [h.hubId for h in hubs[:2]]
+    assert manager.PbmQueryDefaultRequirementProfile(hub=hubs[0]) is None
+    with pytest.raises(pbm.fault.NonExistentHubs):
+        manager.PbmAssignDefaultRequirementProfile(profile=vsan, datastores=[
+            pbm.placement.PlacementHub(hubType='Datastore', hubId='datastore-999')])
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        manager.PbmAssignDefaultRequirementProfile(
+            profile=pbm.profile.ProfileId(uniqueId='no-such'), datastores=hubs)
+
+
+def test_no_datastore_replicates(si, content):
+    """PbmQueryReplicationGroups: a result per VM and disk, none in a group;
+    a VM not in the inventory gets a NotFound fault in its result."""
+    vm = _vm(si)
+    disk = next(d for d in vm.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk))
+    missing = pbm.ServerObjectRef(objectType='virtualMachine', key='vm-999999')
+    results = content.replicationManager.PbmQueryReplicationGroups(entities=[
+        pbm.ServerObjectRef(objectType='virtualMachineAndDisks', key=vm._moId), missing])
+    assert [(r.object.objectType, r.object.key) for r in results] == [
+        ('virtualMachine', vm._moId), ('virtualDiskId', '%s:%d' % (vm._moId, disk.key)),
+        ('virtualMachine', 'vm-999999')]
+    assert not any(r.fault for r in results[:2])
+    assert isinstance(results[2].fault, pbm.fault.NotFound)
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        content.replicationManager.PbmQueryReplicationGroups(entities=[])

@@ -20,6 +20,11 @@ EXPECTED_FILES = {
 }
 PBM_FILES = {'pbmService.wsdl', 'pbm.wsdl', 'core-types.xsd', 'pbm-types.xsd',
              'pbm-messagetypes.xsd', 'pbm-managedtypes.xsd'}
+VSLM_FILES = {'vslmService.wsdl', 'vslm.wsdl', 'core-types.xsd', 'vim-types.xsd',
+              'vslm-types.xsd', 'vslm-messagetypes.xsd', 'vslm-managedtypes.xsd'}
+LOOKUP_FILES = {'lookupservice.wsdl', 'lookup.wsdl', 'core-types.xsd', 'lookup-types.xsd',
+                'lookup-messagetypes.xsd', 'lookup-managedtypes.xsd'}
+OTHER_APIS = {'pbm': PBM_FILES, 'vslm': VSLM_FILES, 'lookup': LOOKUP_FILES}
 
 
 @pytest.fixture(scope='module')
@@ -46,9 +51,11 @@ def test_regenerate_is_byte_identical(tmp_path):
     subprocess.run([sys.executable, os.path.join(ROOT, 'tools', 'gen_wsdl.py'), '--out', str(out)],
                    check=True, capture_output=True)
     generated = sorted(os.listdir(out))
-    assert set(generated) == EXPECTED_FILES | {'pbm'}
-    assert set(os.listdir(out / 'pbm')) == PBM_FILES
-    for name in [n for n in generated if n != 'pbm'] + ['pbm/' + n for n in PBM_FILES]:
+    assert set(generated) == EXPECTED_FILES | set(OTHER_APIS)
+    for api, files in OTHER_APIS.items():
+        assert set(os.listdir(out / api)) == files
+    for name in [n for n in generated if n not in OTHER_APIS] + [
+            '%s/%s' % (api, n) for api, files in OTHER_APIS.items() for n in files]:
         with open(os.path.join(WSDL_DIR, name), 'rb') as a, open(out / name, 'rb') as b:
             assert a.read() == b.read(), '%s differs from a fresh generation' % name
 

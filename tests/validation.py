@@ -2,7 +2,7 @@
 
 The validator asks the app itself for its served vim.wsdl and schemas (the
 very bytes a client downloads, filtered to the server's API version; for
-/pbm/sdk, PBM's pbm.wsdl and schemas), compiles
+/pbm/sdk, PBM's pbm.wsdl and schemas; for /vslm/sdk, vslm's), compiles
 the WSDL's inline schema plus a `FetchResponse` element (Fetch is in no WSDL;
 its returnval is an xsi:typed anyType), and validates the operation element
 of each response, or the `<XFault>` element of a fault's detail.
@@ -16,6 +16,8 @@ from twisted.internet import defer
 from vimsim.pbm.endpoint import PATHS as PBM_PATHS
 from vimsim.server import SOAP_PATHS
 from vimsim.server.http import HttpRequest
+from vimsim.lookup.endpoint import PATHS as LOOKUP_PATHS
+from vimsim.vslm.endpoint import PATHS as VSLM_PATHS
 
 XS = 'http://www.w3.org/2001/XMLSchema'
 WSDL = 'http://schemas.xmlsoap.org/wsdl/'
@@ -28,7 +30,11 @@ SCHEMA_FILES = ('core-types.xsd', 'query-types.xsd', 'query-messagetypes.xsd',
 # each SOAP endpoint: its paths, where its documents are, its schema files and WSDL
 ENDPOINTS = [(SOAP_PATHS, '/sdk/', SCHEMA_FILES, 'vim.wsdl'),
              (PBM_PATHS, '/pbm/sdk/', ('core-types.xsd', 'pbm-types.xsd',
-                                       'pbm-messagetypes.xsd'), 'pbm.wsdl')]
+                                       'pbm-messagetypes.xsd'), 'pbm.wsdl'),
+             (VSLM_PATHS, '/vslm/sdk/', ('core-types.xsd', 'vim-types.xsd', 'vslm-types.xsd',
+                                         'vslm-messagetypes.xsd'), 'vslm.wsdl'),
+             (LOOKUP_PATHS, '/lookupservice/sdk/', ('core-types.xsd', 'lookup-types.xsd',
+                                                    'lookup-messagetypes.xsd'), 'lookup.wsdl')]
 
 
 def compile_served_schema(app, where='/sdk/', files=SCHEMA_FILES, wsdl_name='vim.wsdl'):

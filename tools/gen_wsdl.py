@@ -7,11 +7,15 @@ Usage::
 
 Input is pyVmomi's lazy type tables (``VmomiSupport._dataDefMap``,
 ``_managedDefMap``, ``_enumDefMap``) and its version graph (``parentMap``,
-``versionIdMap``, ``serviceNsMap``).  Two APIs are emitted, each from its own
+``versionIdMap``, ``serviceNsMap``).  Three APIs are emitted, each from its own
 versions: vim25 (types, fields, methods and parameters whose version is a
 ``vim.version.*`` version of the ``vim25`` service, or a core/query/reflect
-vmodl version) and PBM (``pbm.version.*`` of the ``pbm`` service, or a core
-vmodl version). Everything of eam, sms, vslm and vsan is left out, and so is
+vmodl version), PBM (``pbm.version.*`` of the ``pbm`` service, or a core
+vmodl version) and vslm (``vslm.version.*``, a core vmodl version, or a
+vim25 version a vslm version contains: vim25's data types, which vslm's
+methods take and answer, at vslm's versions; vim25's managed types only as
+the targets of references, without properties or methods). Everything of
+eam, sms and vsan is left out, and so is
 anything that refers to something left out (a field or optional parameter is
 dropped; a method with a required parameter or a result of an excluded type
 is dropped; an excluded declared fault is dropped from the method's fault
@@ -34,6 +38,8 @@ Output (the file names and include graph of a real vCenter)::
                      pbm-messagetypes.xsd -> pbm-types.xsd, pbm-managedtypes.xsd;
                      each imports its own core-types.xsd (vmodl's core types,
                      urn:vim25, at PBM's versions), as /pbm/sdk serves them.
+    vslm/            the same for vslm (urn:vslm), with vim-types.xsd (urn:vim25,
+                     including core-types.xsd) imported by vslm's files.
 
 Annotations live in the ``urn:vimsim`` namespace: ``vimsim:since`` (API version
 that introduced a type/field/enum/value/parameter/operation/message),
@@ -109,19 +115,30 @@ class Api:
     (vmodl's core types are urn:vim25's in every API, as vCenter serves
     them); `main`: the file of its own types, messages and managed types."""
 
-    def __init__(self, ns, version_prefix, core_prefixes, files, port, location, subdir=''):
+    def __init__(self, ns, version_prefix, core_prefixes, files, port, location, subdir='',
+                 foreign_prefixes=(), service_file=None):
         self.ns = ns                        # 'vim25': urn:vim25, the vim25: prefix
         self.version_prefix = version_prefix
         self.core_prefixes = core_prefixes  # vmodl versions whose types it holds
+        # another API's versions whose data types it holds (vslm: vim25's, in
+        # its own vim-types.xsd) and whose managed types it only refers to
+        self.foreign_prefixes = foreign_prefixes
         self.files = files
         self.main = files[-1]
+        self.service_file = service_file or '%sService.wsdl' % self.main
         self.port = port                    # VimPortType, VimBinding, VimService
         self.location = location
         self.subdir = subdir                # of the output directory
 
     @property
     def message_files(self):
-        return tuple(f for f in self.files if f != 'core')
+        """Files with operations: vslm's vim-types.xsd is only types."""
+        return tuple(f for f in self.files
+                     if f != 'core' and (f != 'vim' or self.ns == 'vim25'))
+
+    def is_foreign(self, file):
+        """A file of another API's types in this one (vslm's vim types)."""
+        return file == 'vim' and self.ns != 'vim25'
 
 
 VIM25 = Api('vim25', 'vim.version.', ('vmodl.version.', 'vmodl.query.version.',
@@ -129,9 +146,15 @@ VIM25 = Api('vim25', 'vim.version.', ('vmodl.version.', 'vmodl.query.version.',
             ('core', 'query', 'reflect', 'vim'), 'Vim', '/sdk')
 PBM = Api('pbm', 'pbm.version.', ('vmodl.version.',), ('core', 'pbm'), 'Pbm', '/pbm/sdk',
           subdir='pbm')
-APIS = {'vim25': VIM25, 'pbm': PBM}
+VSLM = Api('vslm', 'vslm.version.', ('vmodl.version.',), ('core', 'vim', 'vslm'), 'Vslm',
+           '/vslm/sdk', subdir='vslm', foreign_prefixes=('vim.version.',))
+# the lookup service: no pyVmomi types; described by hand below (LOOKUP_TYPES)
+LOOKUP = Api('lookup', None, ('vmodl.version.',), ('core', 'lookup'), 'Ls',
+             '/lookupservice/sdk', subdir='lookup', service_file='lookupservice.wsdl')
+APIS = {'vim25': VIM25, 'pbm': PBM, 'vslm': VSLM, 'lookup': LOOKUP}
 # the XML namespace prefix of each file's types
-PREFIX = {'core': 'vim25', 'query': 'vim25', 'reflect': 'vim25', 'vim': 'vim25', 'pbm': 'pbm'}
+PREFIX = {'core': 'vim25', 'query': 'vim25', 'reflect': 'vim25', 'vim': 'vim25', 'pbm': 'pbm',
+          'vslm': 'vslm', 'lookup': 'lookup'}
 
 
 def cap(s):
@@ -193,9 +216,10 @@ class Registry:
         assert len(set(self.version_ids)) == len(vim), self.version_ids
         self.vindex = {v: i for i, v in enumerate(vim)}
         for v in V.parentMap:
-            if v.startswith(api.core_prefixes):
+            if v.startswith(api.core_prefixes + api.foreign_prefixes):
                 users = [i for i, w in enumerate(vim) if v in V.parentMap[w]]
-                self.vindex[v] = min(users) if users else 0
+                if users or not v.startswith(api.foreign_prefixes):
+                    self.vindex[v] = min(users) if users else 0
 
     def since(self, version):
         """Index into vim_versions, or None if the version is not this API's."""
@@ -283,6 +307,8 @@ def file_of(vmodl_name):
         return 'core'
     if vmodl_name.startswith('pbm.'):
         return 'pbm'
+    if vmodl_name.startswith('vslm.'):
+        return 'vslm'
     return 'vim'
 
 
@@ -349,6 +375,8 @@ class Model:
         for name, d in reg.inc_managed.items():
             vname, wname, parent, version, props, methods = d
             msince = reg.since(version)
+            if self.api.is_foreign(file_of(vname)):
+                props, methods = (), ()     # referred to by other types only
             base = None
             if parent:
                 base = reg.inc_managed['ManagedObject' if parent == 'vmodl.ManagedObject'
@@ -478,12 +506,14 @@ def schema_open(ns):
             ' xmlns:vimsim="urn:vimsim" elementFormDefault="qualified">\n' % (ns, own))
 
 
-def core_import(api, indent='   '):
-    """Another API's schema documents refer to vmodl's urn:vim25 core types:
-    each imports them."""
-    if api.ns == 'vim25':
+def core_import(api, indent='   ', ns=None):
+    """Another API's schema documents (of namespace `ns`, the API's own by
+    default) refer to vmodl's urn:vim25 core types: each imports them, or
+    the vim types that include them where the API has those (vslm)."""
+    if (ns or api.ns) == 'vim25':
         return ''
-    return '%s<import namespace="urn:vim25" schemaLocation="core-types.xsd"/>\n' % indent
+    location = 'vim-types.xsd' if 'vim' in api.files else 'core-types.xsd'
+    return '%s<import namespace="urn:vim25" schemaLocation="%s"/>\n' % (indent, location)
 
 
 def element_xml(model, f, indent, extra_since=True):
@@ -582,7 +612,7 @@ def write_types(model, pyver):
     for f in api.files:
         out = [HEADER, NOTE % pyver, schema_open(PREFIX[f])]
         if f != 'core':   # query and reflect hold core's; the API's own file, all others
-            out.append(core_import(api))
+            out.append(core_import(api, ns=PREFIX[f]))
             for inc in (api.files[:-1] if f == api.main else ('core',)):
                 if PREFIX[inc] == PREFIX[f]:
                     out.append('   <include schemaLocation="%s-types.xsd"/>\n' % inc)
@@ -726,7 +756,7 @@ def write_wsdl(model, pyver):
 
 def write_service(model, pyver):
     api = model.api
-    return {'%sService.wsdl' % api.main: HEADER + NOTE % pyver + (
+    return {api.service_file: HEADER + NOTE % pyver + (
         '<definitions targetNamespace="urn:%sService" xmlns="http://schemas.xmlsoap.org/wsdl/"'
         ' xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" xmlns:interface="urn:%s">\n'
         '   <import location="%s.wsdl" namespace="urn:%s"/>\n'
@@ -737,10 +767,149 @@ def write_service(model, pyver):
             api.ns, api.ns, api.main, api.ns, api.port, api.port, api.port, api.location)}
 
 
+# ----------------------------------------------------------------------------
+# the lookup service (urn:lookup, /lookupservice/sdk), described from the
+# vSphere Lookup Service API reference: pyVmomi has no types for it. Its
+# core types are vmodl's (PBM's registry's), all known to its one version.
+
+LOOKUP_VERSION = '2.0'
+OPTIONAL = 1
+LOOKUP_TYPES = [   # (name, base, [(field, type, OPTIONAL or 0)]); 'T[]' an array, '@T' a reference
+    ('LookupServiceContent', 'DynamicData', [
+        ('lookupService', '@LookupLookupService', 0),
+        ('serviceRegistration', '@LookupServiceRegistration', OPTIONAL),
+        ('deploymentInformationService', '@LookupDeploymentInformationService', 0),
+        ('l10n', '@LookupL10n', 0)]),
+    ('LookupServiceRegistrationAttribute', 'DynamicData', [
+        ('key', 'string', 0), ('value', 'string', 0)]),
+    ('LookupServiceRegistrationServiceType', 'DynamicData', [
+        ('product', 'string', 0), ('type', 'string', 0)]),
+    ('LookupServiceRegistrationEndpointType', 'DynamicData', [
+        ('protocol', 'string', OPTIONAL), ('type', 'string', OPTIONAL)]),
+    ('LookupServiceRegistrationEndpoint', 'DynamicData', [
+        ('url', 'anyURI', 0),
+        ('endpointType', 'LookupServiceRegistrationEndpointType', 0),
+        ('sslTrust', 'string[]', OPTIONAL),
+        ('endpointAttributes', 'LookupServiceRegistrationAttribute[]', OPTIONAL)]),
+    ('LookupServiceRegistrationMutableServiceInfo', 'DynamicData', [
+        ('serviceVersion', 'string', 0),
+        ('vendorNameResourceKey', 'string', OPTIONAL),
+        ('vendorNameDefault', 'string', OPTIONAL),
+        ('vendorProductInfoResourceKey', 'string', OPTIONAL),
+        ('vendorProductInfoDefault', 'string', OPTIONAL),
+        ('serviceEndpoints', 'LookupServiceRegistrationEndpoint[]', OPTIONAL),
+        ('serviceAttributes', 'LookupServiceRegistrationAttribute[]', OPTIONAL),
+        ('serviceNameResourceKey', 'string', OPTIONAL),
+        ('serviceNameDefault', 'string', OPTIONAL),
+        ('serviceDescriptionResourceKey', 'string', OPTIONAL),
+        ('serviceDescriptionDefault', 'string', OPTIONAL)]),
+    ('LookupServiceRegistrationCommonServiceInfo', 'LookupServiceRegistrationMutableServiceInfo', [
+        ('ownerId', 'string', 0),
+        ('serviceType', 'LookupServiceRegistrationServiceType', 0),
+        ('nodeId', 'string', OPTIONAL)]),
+    ('LookupServiceRegistrationCreateSpec', 'LookupServiceRegistrationCommonServiceInfo', []),
+    ('LookupServiceRegistrationSetSpec', 'LookupServiceRegistrationMutableServiceInfo', []),
+    ('LookupServiceRegistrationInfo', 'LookupServiceRegistrationCommonServiceInfo', [
+        ('serviceId', 'string', 0), ('siteId', 'string', 0)]),
+    ('LookupServiceRegistrationFilter', 'DynamicData', [
+        ('siteId', 'string', OPTIONAL), ('nodeId', 'string', OPTIONAL),
+        ('serviceType', 'LookupServiceRegistrationServiceType', OPTIONAL),
+        ('endpointType', 'LookupServiceRegistrationEndpointType', OPTIONAL)]),
+    ('LookupHaBackupNodeConfiguration', 'DynamicData', [
+        ('dbType', 'string', 0), ('dbJdbcUrl', 'string', 0), ('dbUser', 'string', 0),
+        ('dbPass', 'string', 0)]),
+    ('LookupFaultServiceFault', 'MethodFault', [('errorMessage', 'string', OPTIONAL)]),
+    ('LookupFaultEntryExistsFault', 'LookupFaultServiceFault', [('name', 'string', 0)]),
+    ('LookupFaultEntryNotFoundFault', 'LookupFaultServiceFault', [('name', 'string', 0)]),
+    ('LookupFaultUnsupportedSiteFault', 'LookupFaultServiceFault', [
+        ('operatingSite', 'string', 0), ('requestedSite', 'string', 0)]),
+]
+ANONYMOUS = 'System.Anonymous'   # the lookup service takes no vim25 session
+LOOKUP_MANAGED = [   # (type, [(method, [(param, type, OPTIONAL or 0)], result, [faults])])
+    ('LookupServiceInstance', [
+        ('RetrieveServiceContent', [], 'LookupServiceContent', [])]),
+    ('LookupServiceRegistration', [
+        ('Create', [('serviceId', 'string', 0),
+                    ('createSpec', 'LookupServiceRegistrationCreateSpec', 0)], None,
+         ['LookupFaultEntryExistsFault', 'InvalidArgument', 'SecurityError']),
+        ('Delete', [('serviceId', 'string', 0)], None,
+         ['LookupFaultEntryNotFoundFault', 'SecurityError']),
+        ('Set', [('serviceId', 'string', 0),
+                 ('serviceSpec', 'LookupServiceRegistrationSetSpec', 0)], None,
+         ['LookupFaultEntryNotFoundFault', 'InvalidArgument', 'SecurityError']),
+        ('SetTrustAnchor', [('filter', 'LookupServiceRegistrationFilter', 0),
+                            ('trustAnchors', 'string[]', 0)], 'int', ['SecurityError']),
+        ('Get', [('serviceId', 'string', 0)], 'LookupServiceRegistrationInfo',
+         ['LookupFaultEntryNotFoundFault']),
+        ('List', [('filterCriteria', 'LookupServiceRegistrationFilter', OPTIONAL)],
+         'LookupServiceRegistrationInfo[]', []),
+        ('GetSiteId', [], 'string', [])]),
+    ('LookupDeploymentInformationService', [
+        ('RetrieveHaBackupConfiguration', [], 'LookupHaBackupNodeConfiguration', [])]),
+    ('LookupL10n', [
+        ('GetLocale', [], 'string', []),
+        ('SetLocale', [('locale', 'string', 0)], 'string', [])]),
+    ('LookupLookupService', []),
+]
+
+
+class LookupModel(Model):
+    """The lookup service as a Model: LOOKUP_TYPES and LOOKUP_MANAGED, over
+    vmodl's core types (those of PBM's registry), everything since the
+    service's one version."""
+
+    def __init__(self):   # noqa: the fields Model.__init__ fills, from the tables above
+        self.api = LOOKUP
+        self.versions = [LOOKUP_VERSION]
+        self.newest = 0
+        self.array_items = {}
+        core = Model(Registry(PBM))
+        self.types = {name: dict(t, since=0, fields=[dict(f, since=0) for f in t['fields']])
+                      for name, t in core.types.items() if t['file'] == 'core'}
+        self.enums = {name: dict(e, since=0) for name, e in core.enums.items()
+                      if e['file'] == 'core'}
+        for name, base, fields in LOOKUP_TYPES:
+            self.types[name] = dict(name=name, vmodl=name, base=base, since=0, file='lookup',
+                                    fields=[self._field(*f) for f in fields])
+        self.managed = {'ManagedObject': dict(name='ManagedObject', base=None, since=0,
+                                              vmodl='ManagedObject', props=[], methods=[],
+                                              file='core')}
+        self.ops = {}
+        for managed, methods in LOOKUP_MANAGED:
+            for name, params, result, faults in methods:
+                self.ops[name] = dict(
+                    name=name, managed=managed, since=0, privilege=ANONYMOUS,
+                    params=[self._field(*p) for p in params],
+                    result=self._field('returnval', result, OPTIONAL) if result else None,
+                    faults=faults + ['RuntimeFault'], file='lookup',
+                    vmodl=name[:1].lower() + name[1:])
+            self.managed[managed] = dict(name=managed, base='ManagedObject', since=0,
+                                         vmodl=managed, props=[], methods=[m[0] for m in methods],
+                                         file='lookup')
+        for t in self.types.values():
+            for f in t['fields']:
+                self._use(f['ref'])
+        for op in self.ops.values():
+            for f in op['params'] + ([op['result']] if op['result'] else []):
+                self._use(f['ref'])
+        self.fault_types = sorted(n for n in self.types if self._is_fault(n))
+        self.used_faults = sorted({f for op in self.ops.values() for f in op['faults']})
+
+    def _field(self, name, type_name, optional):
+        array = type_name.endswith('[]')
+        base = type_name.rstrip('[]').lstrip('@')
+        if type_name.startswith('@'):
+            ref = Ref('vim25:' + MOREF, array, base)
+        elif base in PRIMITIVES.values():
+            ref = Ref('xsd:' + base, array)
+        else:
+            ref = Ref('%s:%s' % ('lookup' if base.startswith('Lookup') else 'vim25', base), array)
+        return dict(name=name, ref=ref, optional=bool(optional), since=0, privilege=None)
+
+
 def generate(api=VIM25):
     """Return ({filename: text}, Model) of one API."""
-    reg = Registry(api)
-    model = Model(reg)
+    model = LookupModel() if api is LOOKUP else Model(Registry(api))
     try:
         from importlib.metadata import version
         pyver = version('pyvmomi')

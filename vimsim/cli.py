@@ -123,8 +123,9 @@ def make_app(simulator):
     /folder (datastore files), /guestFile (guest file transfers), /nfc (OVF disk
     transfers of HttpNfcLeases), /diagnostics (support bundles), /catalog
     (message catalogs), the vAPI services under /api and /rest, PBM at
-    /pbm/sdk, the STS at /sts/STSService, the control surface
+    /pbm/sdk, vslm at /vslm/sdk, the lookup service at /lookupservice/sdk, the STS at /sts/STSService, the control surface
     (/vimsim/control/), the web pages (/mob, /ui), 404 otherwise."""
+    from vimsim.lookup.endpoint import LookupApi
     from vimsim.pbm.endpoint import PbmApi
     from vimsim.rest.protocol import RestApi
     from vimsim.server import make_app as compose
@@ -138,6 +139,7 @@ def make_app(simulator):
     from vimsim.server.guest_file import GuestFile
     from vimsim.server.nfc import Nfc
     from vimsim.sts.service import StsService
+    from vimsim.vslm.endpoint import VslmApi
     from vimsim.web.mount import WebPages
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
@@ -149,7 +151,9 @@ def make_app(simulator):
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
                           GuestFile(simulator).handle, RestApi(simulator).handle,
-                          PbmApi(simulator).handle, StsService(simulator).handle,
+                          PbmApi(simulator).handle, VslmApi(simulator).handle,
+                          LookupApi(simulator).handle,
+                          StsService(simulator).handle,
                           ControlApi(simulator).handle,
                           Diagnostics(simulator, folder.user).handle,
                           Catalogs(simulator).handle, WebPages(simulator).handle, nfc.handle],

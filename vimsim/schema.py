@@ -44,23 +44,26 @@ class Layout:
     """The generated files of one API namespace (tools/gen_wsdl.py's `Api`):
     `subdir` of the wsdl directory, its types, messages, managed types and
     WSDL. Types of files in another namespace (vmodl's core types, urn:vim25,
-    in PBM's) are the schema's `foreign_types`."""
+    in PBM's; those and vim25's data types in vslm's) are the schema's
+    `foreign_types`."""
 
-    def __init__(self, namespace, subdir, main):
+    def __init__(self, namespace, subdir, main, others=('core',)):
         self.namespace = namespace
         self.subdir = subdir
-        others = ('core', 'query', 'reflect') if namespace == 'vim25' else ('core',)
         self.type_files = tuple('%s-types.xsd' % f for f in others + (main,))
-        self.message_files = tuple('%s-messagetypes.xsd' % f for f in others[1:] + (main,))
+        operations = others[1:] if namespace == 'vim25' else ()   # vslm's vim: types only
+        self.message_files = tuple('%s-messagetypes.xsd' % f for f in operations + (main,))
         self.managed_file = '%s-managedtypes.xsd' % main
         self.wsdl_file = '%s.wsdl' % main
         self.all_files = self.type_files + self.message_files + (self.managed_file,
                                                                  self.wsdl_file)
 
 
-VIM25 = Layout('vim25', '', 'vim')
+VIM25 = Layout('vim25', '', 'vim', ('core', 'query', 'reflect'))
 PBM = Layout('pbm', 'pbm', 'pbm')
-LAYOUTS = {'vim25': VIM25, 'pbm': PBM}
+VSLM = Layout('vslm', 'vslm', 'vslm', ('core', 'vim'))   # vim25's data types at vslm's versions
+LOOKUP = Layout('lookup', 'lookup', 'lookup')
+LAYOUTS = {'vim25': VIM25, 'pbm': PBM, 'vslm': VSLM, 'lookup': LOOKUP}
 WSDL_FILE = VIM25.wsdl_file
 
 MOREF = 'ManagedObjectReference'
@@ -579,7 +582,7 @@ def _load_default():
 
 
 def load_api(namespace):
-    """The Schema of the API `namespace` ('vim25', 'pbm') from the package's
+    """The Schema of the API `namespace` ('vim25', 'pbm', 'vslm', 'lookup') from the package's
     wsdl directory, loaded when first asked for."""
     if namespace == 'vim25':
         return _load_default()

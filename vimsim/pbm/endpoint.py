@@ -11,24 +11,17 @@ NotAuthenticated as SecurityError, a NoPermission as PbmFaultNoPermission.
 With -state, calls that may change what PBM keeps are journaled (`pbm`
 records, vimsim/state) and replayed at the next start (`replay`).
 """
-import os
 import re
-
-from lxml import etree
 
 from vimsim import schema as schema_module
 from vimsim.managed.admin.permissions import access_of
-from vimsim.managed.base import Context
 from vimsim.managed.service.property_collector import ANONYMOUS
 from vimsim.pbm.service import (PbmCapabilityMetadataManager, PbmComplianceManager,
                                 PbmPlacementSolver, PbmProfileProfileManager,
                                 PbmReplicationManager, PbmServiceInstance, PbmSessionManager)
-from vimsim.schema import MoRef
-from vimsim.server.endpoint import SoapEndpoint, session_cookie
-from vimsim.server.http import HttpResponse
+from vimsim.server.endpoint import ServedApi, SoapEndpoint, model_endpoint
 
 PATHS = ('/pbm/sdk', '/pbm')
-DOCUMENTS = '/pbm/sdk/'
 READS = re.compile('Pbm(Query|Retrieve|Fetch|CheckCompatibility|CheckRequirements)')
 # vim25 faults of the shared machinery that PBM's schema has no type of
 STAND_INS = {'NotAuthenticated': 'SecurityError', 'NoPermission': 'PbmFaultNoPermission'}
@@ -52,14 +45,7 @@ class PbmEndpoint(SoapEndpoint):
         objects = {obj.ref: obj for obj in [instance, *managers.values()]}
         super().__init__(server, schema, objects)
 
-    def session_of(self, request, call):
-        cookie = None
-        if call.header is not None:
-            cookie = next((child.text for child in call.header if isinstance(child.tag, str)
-                           and etree.QName(child).localname == 'vcSessionCookie'), None)
-        if not cookie:
-            cookie = session_cookie(request.headers.get('cookie'))
-        return self.server.session_manager.by_cookie((cookie or '').strip())
+    session_of = SoapEndpoint.vim25_session
 
     def authorize(self, ctx, obj, operation, args):
         """The method's privilege on the root folder (PBM's objects are no
@@ -83,74 +69,19 @@ class PbmEndpoint(SoapEndpoint):
         checks are not."""
         if READS.match(operation.name):
             return method
-        persistence = self.server.persistence
-
-        def journaled_call(ctx, **args):
-            return persistence.run_journaled(ctx, lambda: method(ctx, **args), 'pbm',
-                                             ctx.request.body, self.schema)
-        return journaled_call
+        return self.journaled_as('pbm', method)
 
     def own_fault(self, error):
-        """A vim25 fault as PBM's type of the same name, with its plain fields."""
-        own_types = self.schema.types
-        if isinstance(error, own_types['MethodFault'].cls):
-            return error
-        name = error._type.name
-        own = own_types.get(STAND_INS.get(name, name))
-        if own is None or not own.is_fault:
-            own = own_types['SystemError']
-        values = {field: getattr(error, field, None) for field in own._names
-                  if field in error._type.field_map}
-        converted = own.cls(**{field: value for field, value in values.items()
-                               if isinstance(value, (str, int, MoRef))})
-        converted.args = error.args
-        return converted
+        return self.same_named_fault(error, STAND_INS)
 
 
-class PbmApi:
-    """The HTTP side of /pbm/sdk: SOAP POSTs to the model's PBM endpoint
-    (made on the first one, and again after a reset), GETs of the WSDL. A
-    vCenter's only: an ESXi host has no PBM (404), and neither has a
-    recorded inventory here (its objects are recorded values, not VMs)."""
+class PbmApi(ServedApi):
+    """The HTTP side of /pbm/sdk: SOAP POSTs, GETs of the WSDL."""
 
     def __init__(self, simulator):
-        self.simulator = simulator
-        self.directory = os.path.join(simulator.wsdl_dir, schema_module.PBM.subdir)
-
-    def handle(self, request):
-        path = request.path
-        if not path.startswith(PATHS[1]) or self.simulator.esx \
-                or self.simulator.recording is not None:
-            return None
-        if request.method == 'POST' and path in PATHS:
-            response = endpoint_of(self.simulator).handle(request)
-            if self.simulator.persistence is not None:   # answered once durable
-                return self.simulator.persistence.acknowledge(response)
-            return response
-        if request.method in ('GET', 'HEAD') and path.startswith(DOCUMENTS):
-            name = path[len(DOCUMENTS):]
-            if name in schema_module.PBM.all_files + ('pbmService.wsdl',) and \
-                    name != schema_module.PBM.managed_file:
-                with open(os.path.join(self.directory, name), 'rb') as document:
-                    return HttpResponse(200, document.read(),
-                                        content_type='text/xml; charset=utf-8')
-        return None
-
-
-def endpoint_of(simulator):
-    """The PBM endpoint of the simulator's model (made on first use)."""
-    endpoint = getattr(simulator, 'pbm_endpoint', None)
-    if endpoint is None:
-        endpoint = simulator.pbm_endpoint = PbmEndpoint(simulator)
-    return endpoint
+        super().__init__(simulator, PATHS, schema_module.PBM, 'pbmService.wsdl', PbmEndpoint)
 
 
 def replay(simulator, session, version_name, body):
     """Run a journaled PBM call again (vimsim/state), in `session`."""
-    endpoint = endpoint_of(simulator)
-    version = endpoint.schema.version(version_name)
-    call = endpoint.decoder(version).decode(body)
-    ctx = Context(simulator, session, version)
-    target = endpoint.objects.get(call.this)
-    _, method, args = endpoint.bind(ctx, target, call)
-    method(ctx, **args)
+    model_endpoint(simulator, PbmEndpoint).replay(session, version_name, body)

@@ -1,6 +1,6 @@
 """PBM's managed objects: the service instance, the profile manager, the
-placement solver, the compliance manager and the managers PBM names but
-vimsim gives no methods (session, capability metadata, replication).
+placement solver, the compliance manager, the replication manager and the
+managers PBM names but vimsim gives no methods (session, capability metadata).
 
 They read the vim25 model (VMs, datastores, the tagging model) and keep
 their own state in the simulator's `storage_policies` (vimsim/pbm/policies.py);
@@ -142,6 +142,24 @@ class PbmCapabilityMetadataManager(PbmObject):
 class PbmReplicationManager(PbmObject):
     type_name = 'PbmReplicationManager'
 
+    def PbmQueryReplicationGroups(self, ctx, entities=()):
+        """A result per VM and disk named: none of the simulated datastores
+        replicates, so none is in a replication group (no replicationGroupId);
+        an object not in the inventory gets PbmFaultNotFound as its result's
+        fault."""
+        if not entities:
+            raise self.invalid_argument('entities')
+        Result = self.T['PbmQueryReplicationGroupResult'].cls
+        results = []
+        for entity in entities:
+            try:
+                places = self.places(entity)
+            except self.T['PbmFaultNotFound'].cls as missing:
+                results.append(Result(object=entity, fault=self.policies.localized(missing)))
+                continue
+            results += [Result(object=ref) for _, _, ref in places]
+        return results
+
 
 class PbmProfileProfileManager(PbmObject):
     type_name = 'PbmProfileProfileManager'
@@ -271,6 +289,18 @@ class PbmProfileProfileManager(PbmObject):
         datastore = self.datastores([hub])[0]
         default = self.policies.default_profile_id(datastore)
         return self.T['PbmProfileId'].cls(uniqueId=default) if default else None
+
+    def PbmAssignDefaultRequirementProfile(self, ctx, profile, datastores):
+        """vCenter keeps a default profile for vSAN and VVol datastores only:
+        to it VMFS datastores (all the simulated ones) are legacy hubs, and
+        the call answers PbmLegacyHubsNotSupported naming them, once the
+        profile (a requirement profile) and the datastores are found."""
+        if self.profile(profile, 'profile').profileCategory != 'REQUIREMENT':
+            raise self.invalid_argument('profile')
+        legacy = [self.policies.hub(datastore) for datastore in self.datastores(datastores)]
+        raise self.fault('PbmLegacyHubsNotSupported', 'A default storage policy cannot be set '
+                         'on the datastores %s: they are not vSAN or VVol datastores.'
+                         % ', '.join(hub.hubId for hub in legacy), hubs=legacy)
 
     def PbmQueryDefaultRequirementProfiles(self, ctx, datastores):
         """The datastores grouped by their default profile (none for VMFS)."""

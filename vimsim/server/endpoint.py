@@ -10,7 +10,9 @@ section 4 says.
 import gc
 import keyword
 import logging
+import os
 
+from lxml import etree
 from twisted.internet import defer, reactor, task, threads
 
 from vimsim.fault_injection import injected
@@ -20,6 +22,7 @@ from vimsim.managed.paths import read_path
 from vimsim.managed.monitoring.task import sample_delay
 from vimsim.managed.service.property_collector import ANONYMOUS, check_readable
 from vimsim.managed.service.session_manager import COOKIE_NAME
+from vimsim.schema import MoRef
 from vimsim.server.http import HttpResponse
 from vimsim.soap import encode
 from vimsim.soap.decode import FETCH, Decoder
@@ -264,11 +267,124 @@ class SoapEndpoint:
             return function(*args, **kwargs)
         return task.deferLater(reactor, delay / 1000.0, function, *args, **kwargs)
 
+    # -- another API's endpoint (PBM's, vslm's) -------------------------------------
+    def vim25_session(self, request, call):
+        """The vim25 session another API's call is made in, as pyVmomi's
+        samples send it: a `vcSessionCookie` SOAP header, or the
+        `vmware_soap_session` cookie."""
+        cookie = None
+        if call.header is not None:
+            cookie = next((child.text for child in call.header if isinstance(child.tag, str)
+                           and etree.QName(child).localname == 'vcSessionCookie'), None)
+        if not cookie:
+            cookie = session_cookie(request.headers.get('cookie'))
+        return self.server.session_manager.by_cookie((cookie or '').strip())
+
+    def same_named_fault(self, error, stand_ins=()):
+        """A vim25 fault as this API's type of the same name (of
+        `stand_ins`' name for it; SystemError for none), with its plain
+        fields and message."""
+        own_types = self.schema.types
+        if isinstance(error, own_types['MethodFault'].cls):
+            return error
+        name = error._type.name
+        own = own_types.get(dict(stand_ins).get(name, name))
+        if own is None or not own.is_fault:
+            own = own_types['SystemError']
+        values = {field: getattr(error, field, None) for field in own._names
+                  if field in error._type.field_map}
+        converted = own.cls(**{field: value for field, value in values.items()
+                               if isinstance(value, (str, int, MoRef))})
+        converted.args = error.args
+        return converted
+
+    def journaled_as(self, kind, method):
+        """`method` journaled (with -state) as a record of `kind`: the
+        request body at this API's version, replayed by `replay`."""
+        persistence = self.server.persistence
+
+        def journaled_call(ctx, **args):
+            return persistence.run_journaled(ctx, lambda: method(ctx, **args), kind,
+                                             ctx.request.body, self.schema)
+        return journaled_call
+
+    def replay(self, session, version_name, body):
+        """Run a journaled call of this API again (vimsim/state), in `session`."""
+        version = self.schema.version(version_name)
+        call = self.decoder(version).decode(body)
+        ctx = Context(self.server, session, version)
+        _, method, args = self.bind(ctx, self.objects.get(call.this), call)
+        method(ctx, **args)
+
     def _fetch(self, ctx, obj, path):
         check_readable(ctx, obj, path)
         if ctx.session is not None:
             ctx.session.touch()
         return read_path(obj, path, ctx)
+
+
+class ApiObject:
+    """A managed object of another API (vslm's, the lookup service's):
+    found in its endpoint's own table, its data types `schema`'s."""
+    type_name = 'ManagedObject'
+
+    def __init__(self, server, schema, moid):
+        self.server = server
+        self.schema = schema
+        self.ref = MoRef(self.type_name, moid)
+
+    def T(self, name):
+        return self.schema.types[name].cls
+
+    def __repr__(self):
+        return '<%s %s>' % (self.type_name, self.ref.value)
+
+
+def model_endpoint(simulator, endpoint_class):
+    """The simulator's endpoint of another API (`endpoint_class`), made on
+    first use; a reset drops it with the model, so the next is the new
+    model's."""
+    name = '_' + endpoint_class.__name__
+    endpoint = getattr(simulator, name, None)
+    if endpoint is None:
+        endpoint = endpoint_class(simulator)
+        setattr(simulator, name, endpoint)
+    return endpoint
+
+
+class ServedApi:
+    """The HTTP side of another API's SOAP endpoint: POSTs to `paths` go to
+    the model's `endpoint_class` (`model_endpoint`), GETs under
+    `paths[0] + '/'` fetch the WSDL and schema files of `layout`
+    (`service_file` too). A vCenter's only: an ESXi host has none (404),
+    and neither has a recorded inventory here (its objects are recorded
+    values, not the model's)."""
+
+    def __init__(self, simulator, paths, layout, service_file, endpoint_class):
+        self.simulator = simulator
+        self.paths = paths
+        self.documents = paths[0] + '/'
+        self.served = set(layout.all_files + (service_file,)) - {layout.managed_file}
+        self.directory = os.path.join(simulator.wsdl_dir, layout.subdir)
+        self.endpoint_class = endpoint_class
+
+    def handle(self, request):
+        path = request.path
+        if not path.startswith(self.paths[-1]) or self.simulator.esx \
+                or self.simulator.recording is not None:
+            return None
+        if request.method == 'POST' and path in self.paths:
+            response = model_endpoint(self.simulator, self.endpoint_class).handle(request)
+            if self.simulator.persistence is not None:   # answered once durable
+                return self.simulator.persistence.acknowledge(response)
+            return response
+        if request.method in ('GET', 'HEAD') and path.startswith(self.documents):
+            name = path[len(self.documents):]
+            if name in self.served:
+                with open(os.path.join(self.directory, name), 'rb') as document:
+                    return HttpResponse(200, document.read(),
+                                        content_type='text/xml; charset=utf-8')
+        return None
 
 
 def _internal_error():

@@ -24,6 +24,8 @@ brings it forward by replaying the journal. Its records:
   operation and arguments (`protocol.journal_body`), the user and the time.
 - pbm: a PBM call (vimsim/pbm) that may change what is kept, as a call record
   (its request body, PBM's API version, the user, the time).
+- vslm: a vslm call (vimsim/vslm) that may change disks, recorded as PBM's are.
+- lookup: a change of the lookup service's registrations (vimsim/lookup), likewise.
 
 A record runs under its own time, live and replayed (`clock.frozen`), and
 notes the model's id counters; replay raises each counter past the ids that
@@ -58,7 +60,9 @@ from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.service.session_manager import Session
 from vimsim.managed.storage.datastore_files import apply_recorded
 from vimsim.rest.errors import VapiError
+from vimsim.lookup.endpoint import replay as replay_lookup
 from vimsim.pbm.endpoint import replay as replay_pbm
+from vimsim.vslm.endpoint import replay as replay_vslm
 from vimsim.rest.protocol import replay as replay_rest
 from vimsim.soap import encode
 from vimsim.soap.fault import fault
@@ -177,6 +181,10 @@ class Persistence:
                 replay_rest(self.server, self._session(header['user']), body)
             elif kind == 'pbm':
                 replay_pbm(self.server, self._session(header['user']), header['version'], body)
+            elif kind == 'vslm':
+                replay_vslm(self.server, self._session(header['user']), header['version'], body)
+            elif kind == 'lookup':
+                replay_lookup(self.server, None, header['version'], body)
             elif kind == 'event':
                 event = self._decode_event(body)
                 self.server.event_manager.post_event(event, user=event.userName,

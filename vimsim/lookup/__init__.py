@@ -1,0 +1,1 @@
+"""The lookup service at /lookupservice/sdk: where a vCenter's services are."""
