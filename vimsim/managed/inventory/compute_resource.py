@@ -318,6 +318,10 @@ class ClusterComputeResource(ComputeResource):
             return None
         return ha_of(self).advanced_runtime_info()
 
+    def allows_standby(self, hosts):
+        """Whether HA admission control lets DPM put `hosts` to standby."""
+        return ha_of(self).allows_standby(hosts)
+
     def das_host_state(self, host):
         """A member host's HA agent state (runtime.dasHostState)."""
         return ha_of(self).host_state(host)

@@ -24,6 +24,13 @@ enabled) is migrated at once, through MigrateVM_Task as the system, with
 DrsVmMigratedEvent and an entry in `migrationHistory`; the others' moves
 become `recommendation` (and the deprecated `drsRecommendation`) until
 ApplyRecommendation or CancelRecommendation, or the next pass replaces them.
+At the end of a pass with DPM on (inventory/dpm.py decides), hosts go to
+standby or come back: an automated host's evacuation migrates (reason
+enterStandby) and PowerDownHostToStandBy_Task / PowerUpHostFromStandBy_Task
+run as the system with DPM's Drs*StandbyModeEvents; a manual one's become a
+ClusterHostPowerAction recommendation (powerSaving, increaseCapacity)
+whose prerequisites are its evacuation's migrations, which
+ApplyRecommendation carries out with it.
 All of it is deterministic for an inventory, a load and the model time.
 """
 import itertools
@@ -31,6 +38,7 @@ import math
 
 from vimsim import clock
 from vimsim.managed.base import Context
+from vimsim.managed.inventory.dpm import PowerPlanner, dpm_behavior
 from vimsim.managed.inventory.placement import (PLACEMENT_TESTS, Candidates, Rules,
                                                 expected_demand, rule_fault, running_where)
 from vimsim.managed.monitoring.load_model import load_model
@@ -43,6 +51,7 @@ DEFAULT_INTERVAL = 300        # seconds between two passes: vCenter's five minut
 HISTORY_KEPT = 100            # migrationHistory entries kept, newest last
 DESTINATIONS_TRIED = 8        # the least loaded hosts a balancing move may go to
 MOVES_PER_HOST = 4            # a pass moves at most this many VMs per host of the cluster
+STANDBY_TIMEOUT = 1800        # seconds DPM waits for a host's evacuation or its wake-up
 # targetBalance by vmotionRate: the host load standard deviation DRS tolerates
 TARGET_BALANCE = {1: 0.02, 2: 0.05, 3: 0.1, 4: 0.2}
 RULE_REASONS = {'ClusterAffinityRuleSpec': ('jointAffin', 'Satisfy affinity rule.'),
@@ -78,6 +87,15 @@ class Move:
         self.vm, self.source, self.destination = vm, source, destination
         self.rating, self.reason, self.text = rating, reason, text
         self.loads = loads   # (vm cpu, vm memory, source cpu, memory, destination cpu, memory)
+
+
+class HostPowerPlan:
+    """A DPM recommendation's work: `operation` (powerOn, powerOff) of
+    `host` after the evacuation `moves`."""
+    __slots__ = ('host', 'operation', 'moves')
+
+    def __init__(self, host, operation, moves):
+        self.host, self.operation, self.moves = host, operation, moves
 
 
 class Projection:
@@ -201,6 +219,7 @@ class Drs:
         self.faults = []         # ClusterDrsFaults of the latest pass
         self.balance = (0, 0)    # (current, target) of the latest pass, thousandths
         self.vmotions = 0
+        self.entering_standby = set()   # hosts whose PowerDownHostToStandBy_Task runs
         self.timer = None
         self._keys = itertools.count(1)
 
@@ -219,6 +238,10 @@ class Drs:
                 return 'disabled'
             return override.behavior or drs.defaultVmBehavior or 'fullyAutomated'
         return drs.defaultVmBehavior or 'fullyAutomated'
+
+    @property
+    def dpm_enabled(self):
+        return self.enabled and bool(self.cluster.settings.dpm.enabled)
 
     def target(self):
         """The imbalance DRS tolerates (None: no balancing, vmotionRate 5)."""
@@ -281,25 +304,31 @@ class Drs:
 
     def run_pass(self):
         """One DRS pass: plan, migrate what is automated, recommend the rest."""
-        migrations = [key for key, (_, what) in self.pending.items() if isinstance(what, Move)]
-        for key in migrations:
+        replaced = [key for key, (_, what) in self.pending.items()
+                    if isinstance(what, (Move, HostPowerPlan))]
+        for key in replaced:
             del self.pending[key]
         self.faults = []
         if not self.enabled:
             self.balance = (0, 0)
             self.cluster.changed('recommendation', 'drsRecommendation', 'drsFault', 'summary')
             return []
-        moves = self.plan()
+        projection = Projection(self.cluster, self.usable_hosts())
+        moves = self.plan(projection)
         self.carry_out(moves)
+        if self.dpm_enabled:
+            planner = PowerPlanner(self.cluster, projection, self.behavior,
+                                   [move.vm for move in moves])
+            self.carry_out_power(planner.decisions(), projection)
         self.cluster.changed('recommendation', 'drsRecommendation', 'drsFault', 'summary')
         return moves
 
     def usable_hosts(self, leaving=None):
-        return [h for h in self.cluster.hosts if h.effective and h is not leaving]
+        return [h for h in self.cluster.hosts if h.effective and h is not leaving
+                and h not in self.entering_standby]
 
-    def plan(self):
-        """The moves of one pass (see the module doc)."""
-        projection = Projection(self.cluster, self.usable_hosts())
+    def plan(self, projection):
+        """The moves of one pass over `projection` (see the module doc)."""
         moves = self._rule_moves(projection)
         target = self.target()
         current = projection.imbalance()[0]
@@ -400,6 +429,50 @@ class Drs:
             move.rating, move.reason, move.text, T.ClusterMigrationAction(
                 type='MigrationV1', target=move.vm.ref, drsMigration=self._migration(move)))
         self.pending[recommendation.key] = (recommendation, move)
+        return recommendation
+
+    # -- DPM's decisions ----------------------------------------------------------------------
+    POWER_REASONS = {'powerOff': ('powerSaving', 'Power off host for power savings.'),
+                     'powerOn': ('increaseCapacity', 'Power on host to increase cluster '
+                                                     'capacity.')}
+
+    def carry_out_power(self, decisions, projection):
+        """Put hosts to standby (their evacuation first) or wake them: at
+        once when DPM automates the host and DRS the VMs to move, else as
+        recommendations."""
+        for decision in decisions:
+            moves = [Move(vm, decision.host, destination, decision.rating, 'enterStandby',
+                          'Evacuate host to enter standby mode.',
+                          projection.loads(vm, decision.host, destination))
+                     for vm, destination in decision.evacuation]
+            if dpm_behavior(self.cluster, decision.host) == 'automated' and all(
+                    self.behavior(move.vm) == 'fullyAutomated' for move in moves):
+                context = system_context(self.server)
+                for move in moves:
+                    self.migrate(move, context)
+                self.power(decision.host, decision.operation, context)
+                continue
+            prerequisites = [self._recommend(move).key for move in moves]
+            host = decision.host
+            reason, text = self.POWER_REASONS[decision.operation]
+            recommendation = self._recommendation(
+                decision.rating, reason, text, self.cluster.T.ClusterHostPowerAction(
+                    type='HostPowerV1', target=host.ref, operationType=decision.operation,
+                    cpuCapacityMHz=host.cpu_capacity_mhz, memCapacityMB=host.memory_capacity_mb))
+            recommendation.prerequisite = prerequisites
+            self.pending[recommendation.key] = (recommendation, HostPowerPlan(
+                host, decision.operation, moves))
+
+    def power(self, host, operation, ctx):
+        """Put `host` to standby (once its VMs are gone) or wake it, as DPM."""
+        if operation == 'powerOn':
+            task = host.PowerUpHostFromStandBy_Task(ctx, STANDBY_TIMEOUT)
+        else:
+            task = host.PowerDownHostToStandBy_Task(ctx, STANDBY_TIMEOUT)
+            self.entering_standby.add(host)
+            task.followers.append(lambda finished: self.entering_standby.discard(host))
+        task.event_prefix = 'Drs'
+        return task
 
     def _recommendation(self, rating, reason, text, action):
         return self.cluster.T.ClusterRecommendation(
@@ -457,8 +530,22 @@ class Drs:
         if isinstance(what, Move):
             self.migrate(what, ctx)
             return
+        if isinstance(what, HostPowerPlan):   # with the evacuation not applied yet
+            for move in what.moves:
+                if self._pending_move(move):
+                    self.migrate(move, ctx)
+            self.power(what.host, what.operation, ctx)
+            return
         vm, host = what
         vm.PowerOnVM_Task(ctx, host=host.ref)
+
+    def _pending_move(self, move):
+        """Take `move`'s recommendation out of the pending ones; whether it was there."""
+        for key, (_, what) in list(self.pending.items()):
+            if what is move:
+                del self.pending[key]
+                return True
+        return False
 
     def recommendations(self):
         return [recommendation for recommendation, _ in self.pending.values()]

@@ -280,8 +280,8 @@ class Ha:
         self.cluster.changed('summary', 'summaryEx')
 
     # -- admission control -------------------------------------------------------------------
-    def good_hosts(self):
-        return [h for h in self.cluster.hosts if h.effective]
+    def good_hosts(self, without=()):
+        return [h for h in self.cluster.hosts if h.effective and h not in without]
 
     def slot(self, extra=None):
         """(CPU MHz, memory MB) of a slot: the largest reservations of the
@@ -294,10 +294,10 @@ class Ha:
     def _running(self):
         return [vm for h in self.cluster.hosts for vm in h.vms if vm.power_state == 'poweredOn']
 
-    def host_slots(self, slot):
+    def host_slots(self, slot, without=()):
         cpu, memory = slot
         return [(h, min(h.cpu_capacity_mhz // cpu, h.memory_capacity_mb // memory))
-                for h in self.good_hosts()]
+                for h in self.good_hosts(without)]
 
     def failover_level(self):
         """The host failures the running VMs' slots survive now, up to the
@@ -314,10 +314,10 @@ class Ha:
         policy = self.das.admissionControlPolicy
         return getattr(policy, 'failoverLevel', None) or self.das.failoverLevel or 1
 
-    def percentages(self, extra=None):
-        """(CPU, memory) percent of the good hosts' capacity left unreserved
-        (with `extra` running too)."""
-        hosts = self.good_hosts()
+    def percentages(self, extra=None, without=()):
+        """(CPU, memory) percent of the good hosts' capacity (but `without`'s)
+        left unreserved (with `extra` running too)."""
+        hosts = self.good_hosts(without)
         cpu_capacity = sum(h.cpu_capacity_mhz for h in hosts)
         memory_capacity = sum(h.memory_capacity_mb for h in hosts)
         vms = self._running() + ([extra] if extra is not None else [])
@@ -357,6 +357,24 @@ class Ha:
         if sum(slots[self._configured_level():]) < len(self._running()) + 1:
             return failover_fault()
         return None
+
+    def allows_standby(self, hosts):
+        """Whether admission control lets `hosts` go to standby (DPM): the
+        failover capacity the running VMs need holds without them, and no
+        dedicated failover host goes."""
+        das = self.das
+        if not das.enabled or not das.admissionControlEnabled:
+            return True
+        T = self.cluster.T
+        policy = das.admissionControlPolicy
+        if isinstance(policy, T.ClusterFailoverHostAdmissionControlPolicy):
+            return not any(host.ref in (policy.failoverHosts or ()) for host in hosts)
+        if isinstance(policy, T.ClusterFailoverResourcesAdmissionControlPolicy):
+            left = self.percentages(without=hosts)
+            return all(have >= need for have, need in zip(left, self.required_percentages()))
+        slots = sorted((count for _, count in self.host_slots(self.slot(), hosts)),
+                       reverse=True)
+        return sum(slots[self._configured_level():]) >= len(self._running())
 
     def failover_hosts(self):
         policy = self.das.admissionControlPolicy
