@@ -56,7 +56,7 @@ def failover_fault():
                  'configured failover level for vSphere HA.')
 
 
-def _inaccessible(host, datastore):
+def inaccessible(host, datastore):
     """The fault of a datastore `host` lost all paths to."""
     return fault('DatastoreNotWritableOnHost', "The datastore '%s' is not accessible on the "
                  'host.' % datastore.name, datastore=datastore.ref, name=datastore.name,
@@ -70,7 +70,6 @@ class Ha:
         self.cluster = cluster
         self.server = cluster.server
         self.failed = {}      # host -> 'power' or 'isolation'
-        self.apd = {}         # datastore -> hosts that lost all paths to it
         self.unrestarted = []   # VMs HA could not restart yet, with the host they failed on
 
     @property
@@ -143,8 +142,7 @@ class Ha:
     def lose_datastore(self, datastore, hosts):
         """All paths down to `datastore` from `hosts`: with VM component
         protection, its VMs there restart where the datastore is reachable."""
-        lost = self.apd.setdefault(datastore, set())
-        lost.update(hosts)
+        datastore.set_paths_down(datastore.paths_down | set(hosts))
         for host in hosts:
             self._post('EventEx', host, eventTypeId='esx.problem.storage.apd.start',
                        severity='warning', message='Device or filesystem %s has entered the '
@@ -167,7 +165,7 @@ class Ha:
         return getattr(settings, 'vmStorageProtectionForAPD', None) or 'disabled'
 
     def restore_datastore(self, datastore):
-        self.apd.pop(datastore, None)
+        datastore.set_paths_down(())
         self._retry()
 
     def recover_host(self, host):
@@ -206,12 +204,12 @@ class Ha:
 
     def _restart_one(self, vm, source, projection, order):
         refused = {}
-        lost = {host: ds for ds, hosts in self.apd.items() if ds in vm.datastore_objects()
-                for host in hosts}
+        lost = {host: ds for ds in vm.datastore_objects() if ds is not None
+                for host in ds.paths_down}
         ranked = sorted(projection.hosts, key=lambda h: (projection.load(h), order[h]))
         for soft in (True, False):
             for host in ranked:
-                problem = (_inaccessible(host, lost[host]) if host in lost else None) \
+                problem = (inaccessible(host, lost[host]) if host in lost else None) \
                     or projection.refusal(vm, host, soft) \
                     or next(iter(pool_problems(vm, vm.pool)), None)
                 if problem is None:
