@@ -178,6 +178,22 @@ class ComputeResource(ManagedEntity):
         return run_task(ctx, self, 'ReconfigureComputeResource_Task',
                         lambda task: self.reconfigure(task, spec, modify))
 
+    # -- network boot -------------------------------------------------------------------
+    NETWORK_BOOT_MODES = ('bootstrap', 'stateless')
+
+    def EnableNetworkBoot_Task(self, ctx, networkBootMode):
+        """Network boot (vSphere 9) is for the hosts of a compute resource
+        that the configuration manager images; vCenter does not serve it for
+        hosts that boot from their own disks, as these do
+        (configManagerEnabled is false): NotSupported."""
+        if networkBootMode not in self.NETWORK_BOOT_MODES:
+            raise invalid_argument('networkBootMode')
+        raise fault('NotSupported', 'The operation is not supported on the object.')
+
+    def DisableNetworkBoot_Task(self, ctx):
+        """As EnableNetworkBoot_Task: never enabled here, NotSupported."""
+        raise fault('NotSupported', 'The operation is not supported on the object.')
+
     def takes_spec(self, spec):
         """A standalone host's compute resource has no cluster configuration."""
         return not isinstance(spec, self.T.ClusterConfigSpecEx)
@@ -502,6 +518,54 @@ class ClusterComputeResource(ComputeResource):
                 refused[host] = fault('NoCompatibleDatastore', 'No compatible datastore '
                                       'found for the virtual machine.')
         return found, refused
+
+    def ClusterEnterMaintenanceMode(self, ctx, host, option=(), info=None):
+        """How `host`s would enter maintenance mode together, not carried out
+        (EnterMaintenanceMode_Task does that): for each host DRS can vacate
+        a recommendation of its maintenance action and the migrations of
+        its powered-on VMs; faults for the others (a VM with nowhere to go,
+        DRS off, the host not usable). The DRS options and partial
+        maintenance modes are not modelled: refused rather than ignored."""
+        hosts = [resolve_argument(ctx, ref, 'HostSystem', 'host') for ref in host]
+        if not hosts or len(set(hosts)) != len(hosts) or any(h not in self.hosts
+                                                              for h in hosts):
+            raise invalid_argument('host')
+        if option:
+            raise invalid_argument('option')
+        if info is not None and (info.partialMMId or info.hostEvacInfo):
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        drs = drs_of(self)
+        refused = [(h, None, fault('InvalidHostState', 'The operation is not allowed in the '
+                                   'current state of the host.', host=h.ref))
+                   for h in hosts if not h.effective]
+        usable = [h for h in hosts if h.effective]
+        if drs.enabled:
+            plans, faults = drs.maintenance_plan(usable)
+        else:
+            faults = [(h, vm, fault('DrsDisabledOnVm', 'DRS is disabled for the virtual '
+                                    'machine.')) for h in usable for vm in h.vms
+                      if vm.power_state == 'poweredOn']
+            plans = {h: [] for h in usable if all(h is not where for where, _, _ in faults)}
+        refused.extend(faults)
+        T = self.T
+        return T.ClusterEnterMaintenanceResult(
+            recommendations=[drs.maintenance_recommendation(h, plans[h])
+                             for h in hosts if h in plans],
+            fault=T.ClusterDrsFaults(reason='hostMaint', faultsByVm=[
+                T.ClusterDrsFaultsFaultsByVm(vm=vm.ref if vm is not None else None,
+                                             fault=[localized(error)])
+                for _, vm, error in refused]) if refused else None)
+
+    def StampAllRulesWithUuid_Task(self, ctx):
+        """Give every rule without a ruleUuid one (rules made here have one)."""
+        def work(task):
+            before = self.settings
+            after = before.with_rule_uuids()
+            if after is not before:
+                self.settings = after
+                self.changed(*self.CONFIGURATION_PROPERTIES)
+                self.post_reconfigured(task, before, after)
+        return run_task(ctx, self, 'StampAllRulesWithUuid_Task', work)
 
     def admit_power_on(self, vm, requested=None):
         """Where `vm` powers on (DRS initial placement, never on HA's

@@ -569,6 +569,37 @@ class Drs:
         targets = self.usable_hosts(leaving=host)
         projection = Projection(self.cluster, targets + [host])
         projection.hosts = targets
+        moves, refused = self.plan_evacuation(host, projection, everything)
+        if refused:
+            raise refused[0][1]
+        self.carry_out(moves)
+        self.cluster.changed('recommendation', 'drsRecommendation')
+        return moves
+
+    def maintenance_plan(self, hosts, everything=False):
+        """ClusterEnterMaintenanceMode: {host: its evacuation's moves} for
+        the `hosts` that can all be vacated at once (none of them takes
+        another's VMs), and [(host, vm or None, fault)] for the others."""
+        targets = [h for h in self.usable_hosts() if h not in hosts]
+        projection = Projection(self.cluster, targets + [h for h in hosts if h.effective])
+        projection.hosts = targets
+        plans, refused = {}, []
+        for host in hosts:
+            moves, faults = self.plan_evacuation(host, projection, everything)
+            if faults:
+                refused.extend((host, vm, error) for vm, error in faults)
+                for move in reversed(moves):
+                    if move.vm.power_state == 'poweredOn':
+                        projection.move(move.vm, move.destination, host)
+            else:
+                plans[host] = moves
+        return plans, refused
+
+    def plan_evacuation(self, host, projection, everything):
+        """(moves, [(vm, fault)]): the VMs of `host` (powered-on ones, and
+        with `everything` the others) to the projection's hosts that take
+        them, planned in it; stops at the first VM that has nowhere to go."""
+        targets = projection.hosts
         moves = []
         for vm in list(host.vms):
             running = vm.power_state == 'poweredOn'
@@ -590,14 +621,27 @@ class Drs:
                 refusals[candidate] = refused
             else:
                 if not refusals:
-                    raise fault('NoActiveHostInCluster', 'No host in the cluster is available '
-                                'to run the virtual machine.', computeResource=self.cluster.ref)
-                raise fault('NoCompatibleHost', "No host is compatible with the virtual "
-                            "machine '%s'." % vm.name, host=[h.ref for h in refusals],
-                            error=[localized(error) for error in refusals.values()])
-        self.carry_out(moves)
-        self.cluster.changed('recommendation', 'drsRecommendation')
-        return moves
+                    return moves, [(vm, fault(
+                        'NoActiveHostInCluster', 'No host in the cluster is available to run '
+                        'the virtual machine.', computeResource=self.cluster.ref))]
+                return moves, [(vm, fault(
+                    'NoCompatibleHost', "No host is compatible with the virtual machine '%s'."
+                    % vm.name, host=[h.ref for h in refusals],
+                    error=[localized(error) for error in refusals.values()]))]
+        return moves, []
+
+    def maintenance_recommendation(self, host, moves):
+        """ClusterEnterMaintenanceMode's recommendation for `host`: its
+        maintenance action and the migrations evacuating it (not kept:
+        vCenter does not apply these)."""
+        T = self.cluster.T
+        recommendation = self._recommendation(
+            5, 'hostMaint', 'Host is entering maintenance mode.',
+            T.ClusterAction(type='HostMaintenanceV1', target=host.ref))
+        recommendation.action.extend(T.ClusterMigrationAction(
+            type='MigrationV1', target=move.vm.ref, drsMigration=self._migration(move))
+            for move in moves)
+        return recommendation
 
     # -- the summary's figures -------------------------------------------------------------------
     def scores(self):
