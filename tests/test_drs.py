@@ -236,7 +236,7 @@ def test_recommend_hosts_and_place_vm(si, sim, cluster):
     only = cluster.PlaceVm(vim.cluster.PlacementSpec(vm=vm, placementType='relocate',
                                                      hosts=[cluster.host[0]]))
     assert only.recommendations[0].action[0].targetHost == cluster.host[0]
-    with pytest.raises(vmodl.fault.NotSupported):
+    with pytest.raises(vmodl.fault.InvalidArgument):   # a create needs its configSpec
         cluster.PlaceVm(vim.cluster.PlacementSpec(placementType='create'))
     with pytest.raises(vmodl.fault.InvalidArgument):
         cluster.PlaceVm(vim.cluster.PlacementSpec(placementType='bogus', vm=vm))

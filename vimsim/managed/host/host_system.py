@@ -488,10 +488,11 @@ class HostSystem(ManagedEntity):
         self._require_vcenter()
 
         def standby(task):
-            task.post_event('EnteringStandbyModeEvent', self)
+            events = getattr(task, 'event_prefix', '')   # DPM's are Drs* events
+            task.post_event(events + 'EnteringStandbyModeEvent', self)
             self.power_state = 'standBy'
             self.state_changed(vms_too=True)
-            task.post_event('EnteredStandbyModeEvent', self)
+            task.post_event(events + 'EnteredStandbyModeEvent', self)
 
         def work(task):
             self._require_connected()
@@ -508,11 +509,12 @@ class HostSystem(ManagedEntity):
         def work(task):
             if self.power_state != 'standBy':
                 raise invalid_state()
-            task.post_event('ExitingStandbyModeEvent', self)
+            events = getattr(task, 'event_prefix', '')
+            task.post_event(events + 'ExitingStandbyModeEvent', self)
             self.power_state = 'poweredOn'
             self.boot_time = clock.now()
             self.state_changed(vms_too=True)
-            task.post_event('ExitedStandbyModeEvent', self)
+            task.post_event(events + 'ExitedStandbyModeEvent', self)
         return run_task(ctx, self, 'PowerUpHostFromStandBy_Task', work)
 
     # -- small methods --------------------------------------------------------------------

@@ -340,6 +340,18 @@ class ClusterSettings(ComputeResourceSettings):
         else:
             raise _invalid(path + '.operation')
 
+    def with_rule_uuids(self):
+        """This configuration, or a copy where every rule has a ruleUuid."""
+        missing = [key for key, rule in self.rules.items() if not rule.ruleUuid]
+        if not missing:
+            return self
+        result = self.copy()
+        for key in missing:
+            rule = copy.copy(result.rules[key])
+            rule.ruleUuid = _rule_uuid(key)
+            result.rules[key] = rule
+        return result
+
     # -- the whole result against the cluster -------------------------------------------
     def _check_members(self, cluster):
         vms = {vm.ref.value for vm in cluster_vms(cluster)}

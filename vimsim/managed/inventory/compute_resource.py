@@ -16,12 +16,13 @@ from vimsim.managed.inventory.cluster_config import (ClusterSettings, ComputeRes
                                                      cluster_vms)
 from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
 from vimsim.managed.inventory.drs import drs_of
-from vimsim.managed.inventory.ha import ha_of
-from vimsim.managed.inventory.placement import Candidates, rating
+from vimsim.managed.inventory.ha import ha_of, inaccessible
+from vimsim.managed.inventory.placement import Candidates, PlannedVm, Rules, rating
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.load_model import latest_index, load_model
 from vimsim.managed.monitoring.rollup import Rollup
 from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.vm.admission import datastore_problems
 from vimsim.managed.vm.environment_browser import EnvironmentBrowser
 from vimsim.managed.vm.provisioning import invalid_argument, resolve_argument
 from vimsim.managed.vm.vm_task import invalid_power_state
@@ -181,6 +182,22 @@ class ComputeResource(ManagedEntity):
                         invalidProperty='spec')
         return run_task(ctx, self, 'ReconfigureComputeResource_Task',
                         lambda task: self.reconfigure(task, spec, modify))
+
+    # -- network boot -------------------------------------------------------------------
+    NETWORK_BOOT_MODES = ('bootstrap', 'stateless')
+
+    def EnableNetworkBoot_Task(self, ctx, networkBootMode):
+        """Network boot (vSphere 9) is for the hosts of a compute resource
+        that the configuration manager images; vCenter does not serve it for
+        hosts that boot from their own disks, as these do
+        (configManagerEnabled is false): NotSupported."""
+        if networkBootMode not in self.NETWORK_BOOT_MODES:
+            raise invalid_argument('networkBootMode')
+        raise fault('NotSupported', 'The operation is not supported on the object.')
+
+    def DisableNetworkBoot_Task(self, ctx):
+        """As EnableNetworkBoot_Task: never enabled here, NotSupported."""
+        raise fault('NotSupported', 'The operation is not supported on the object.')
 
     def takes_spec(self, spec):
         """A standalone host's compute resource has no cluster configuration."""
@@ -351,6 +368,10 @@ class ClusterComputeResource(ComputeResource):
             return None
         return ha_of(self).advanced_runtime_info()
 
+    def allows_standby(self, hosts):
+        """Whether HA admission control lets DPM put `hosts` to standby."""
+        return ha_of(self).allows_standby(hosts)
+
     def das_host_state(self, host):
         """A member host's HA agent state (runtime.dasHostState)."""
         return ha_of(self).host_state(host)
@@ -410,45 +431,174 @@ class ClusterComputeResource(ComputeResource):
                 for share, _, host in found.ranked]
 
     PLACEMENT_REASONS = {'relocate': 'xvmotionPlacement', 'clone': 'powerOnVm',
-                         'reconfigure': 'checkResource'}
+                         'reconfigure': 'checkResource', 'create': 'powerOnVm'}
 
     def PlaceVm(self, ctx, placementSpec):
-        """A placement recommendation for an existing VM (relocate, clone,
-        reconfigure into this cluster): DRS's best host among
-        `placementSpec.hosts` (default: all), or the drsFault naming each
-        host's refusal. A 'create' placement has no VM to judge: NotSupported."""
+        """DRS's placement recommendations, best first, one per host: for an
+        existing VM (relocate, clone, reconfigure into this cluster) or the
+        one a configSpec describes (create), among `placementSpec.hosts`
+        (default: all), by the cluster's rules and the spec's, reservations
+        and capacity; a create also needs a datastore the host mounts with
+        room for its disks (of `datastores` and `storagePods`, else its
+        files' datastore, else the cluster's). When no host can take the VM,
+        the drsFault names each host's refusal."""
         spec = placementSpec
         kind = spec.placementType or 'relocate'
         if kind not in self.PLACEMENT_REASONS:
-            if kind == 'create':
-                raise fault('NotSupported', 'The operation is not supported on the object.')
             raise invalid_argument('placementSpec.placementType')
-        if spec.vm is None:
-            raise invalid_argument('placementSpec.vm')
-        target = resolve_argument(ctx, spec.vm, 'VirtualMachine', 'placementSpec.vm')
         hosts = [resolve_argument(ctx, ref, 'HostSystem', 'placementSpec.hosts')
                  for ref in spec.hosts]
         if any(host not in self.hosts for host in hosts):
             raise invalid_argument('placementSpec.hosts')
-        pool = self.pool if target.pool is None or target.pool.owner_object is not self \
-            else target.pool
-        found = Candidates(self, target, pool, hosts=hosts or None)
+        hosts = hosts or list(self.hosts)
+        relocate = spec.relocateSpec
+        pool = self._own_pool(ctx, relocate.pool) \
+            if relocate is not None and relocate.pool is not None else None
+        datastore_for, refused = {}, {}
+        if kind == 'create':
+            if spec.configSpec is None:
+                raise invalid_argument('placementSpec.configSpec')
+            target = PlannedVm(self, spec.configSpec, pool or self.pool)
+            datastore_for, refused = self._create_datastores(
+                ctx, target, self._placement_datastores(ctx, spec, target), hosts)
+            hosts = list(datastore_for)
+        elif spec.vm is None:
+            raise invalid_argument('placementSpec.vm')
+        else:
+            target = resolve_argument(ctx, spec.vm, 'VirtualMachine', 'placementSpec.vm')
+            if pool is None and target.pool is not None and target.pool.owner_object is self:
+                pool = target.pool
+            datastore_for = {host: target.datastore_object for host in hosts}
+        pool = pool or self.pool
+        rules = Rules(self, target.ref.value, self._placement_rules(ctx, spec.rules))
+        found = Candidates(self, target, pool, hosts=hosts, rules=rules, refused=refused)
         T = self.T
+        placed = target.ref if kind != 'create' else None
         if found.best is None:
             error = found.no_host(target)
             return T.PlacementResult(recommendations=[], drsFault=T.ClusterDrsFaults(
                 reason=kind, faultsByVm=[T.ClusterDrsFaultsFaultsByVm(
-                    vm=target.ref, fault=[localized(error)])]))
-        datastore = target.datastore_object
-        relocate = T.VirtualMachineRelocateSpec(
-            host=found.best.ref, pool=pool.ref,
-            datastore=datastore.ref if datastore is not None else None)
+                    vm=placed, fault=[localized(error)])]))
         return T.PlacementResult(recommendations=[T.ClusterRecommendation(
-            key=spec.key or '1', type='V1', time=clock.now(),
-            rating=rating(found.ranked[0][0]), reason=self.PLACEMENT_REASONS[kind],
-            reasonText='Place the virtual machine.', prerequisite=[], target=self.ref,
-            action=[T.PlacementAction(type='PlacementV1', target=target.ref, vm=target.ref,
-                                      targetHost=found.best.ref, relocateSpec=relocate)])])
+            key=str(number), type='V1', time=clock.now(), rating=rating(share),
+            reason=self.PLACEMENT_REASONS[kind], reasonText='Place the virtual machine.',
+            prerequisite=[], target=self.ref, action=[T.PlacementAction(
+                type='PlacementV1', target=placed, vm=placed, targetHost=host.ref,
+                relocateSpec=T.VirtualMachineRelocateSpec(
+                    host=host.ref, pool=pool.ref, datastore=datastore_for[host].ref
+                    if datastore_for[host] is not None else None))])
+            for number, (share, _, host) in enumerate(found.ranked, 1)])
+
+    def _placement_rules(self, ctx, rules):
+        """A PlacementSpec's rules: VM-VM rules of existing VMs, VM-host rules
+        of the cluster's host groups."""
+        T = self.T
+        for index, rule in enumerate(rules):
+            path = 'placementSpec.rules[%d]' % index
+            if isinstance(rule, (T.ClusterAffinityRuleSpec, T.ClusterAntiAffinityRuleSpec)):
+                for ref in rule.vm:
+                    resolve_argument(ctx, ref, 'VirtualMachine', path + '.vm')
+            elif isinstance(rule, T.ClusterVmHostRuleInfo):
+                names = [n for n in (rule.affineHostGroupName, rule.antiAffineHostGroupName) if n]
+                if len(names) != 1 or not isinstance(self.settings.groups.get(names[0]),
+                                                     T.ClusterHostGroup):
+                    raise invalid_argument(path)
+            else:
+                raise invalid_argument(path)
+        return rules
+
+    def _placement_datastores(self, ctx, spec, target):
+        """The datastores a created VM may go to, in the order asked for."""
+        chosen = [resolve_argument(ctx, ref, 'Datastore', 'placementSpec.datastores')
+                  for ref in spec.datastores]
+        for ref in spec.storagePods:
+            chosen.extend(resolve_argument(ctx, ref, 'StoragePod',
+                                           'placementSpec.storagePods').datastores())
+        relocate = spec.relocateSpec
+        if relocate is not None and relocate.datastore is not None:
+            chosen.insert(0, resolve_argument(ctx, relocate.datastore, 'Datastore',
+                                              'placementSpec.relocateSpec.datastore'))
+        if chosen:
+            return chosen
+        known = _union(h.datastores for h in self.hosts)
+        if target.home_datastore_name is None:
+            return known
+        named = [ds for ds in known if ds.name == target.home_datastore_name]
+        if not named:
+            raise invalid_argument('placementSpec.configSpec.files.vmPathName')
+        return named
+
+    @staticmethod
+    def _create_datastores(ctx, target, datastores, hosts):
+        """({host: the datastore of `datastores` it reaches with the most room
+        for the VM's disks}, {host: why it has none})."""
+        found, refused = {}, {}
+        for host in hosts:
+            mounted = [ds for ds in datastores if ds in host.datastores]
+            reached = [ds for ds in mounted if ds.accessible_on(host)]
+            roomy = [ds for ds in reached if ds.free_space >= target.disk_bytes]
+            if roomy:
+                found[host] = max(roomy, key=lambda ds: (ds.free_space, -datastores.index(ds)))
+            elif reached:
+                refused[host] = fault('NoDiskSpace', "There is not enough space on datastore "
+                                      "'%s'." % reached[0].name, datastore=reached[0].name,
+                                      file=target.name)
+            elif mounted:
+                refused[host] = inaccessible(host, mounted[0])
+            elif datastores:
+                refused[host] = datastore_problems(host, datastores[:1])[0]
+            else:
+                refused[host] = fault('NoCompatibleDatastore', 'No compatible datastore '
+                                      'found for the virtual machine.')
+        return found, refused
+
+    def ClusterEnterMaintenanceMode(self, ctx, host, option=(), info=None):
+        """How `host`s would enter maintenance mode together, not carried out
+        (EnterMaintenanceMode_Task does that): for each host DRS can vacate
+        a recommendation of its maintenance action and the migrations of
+        its powered-on VMs; faults for the others (a VM with nowhere to go,
+        DRS off, the host not usable). The DRS options and partial
+        maintenance modes are not modelled: refused rather than ignored."""
+        hosts = [resolve_argument(ctx, ref, 'HostSystem', 'host') for ref in host]
+        if not hosts or len(set(hosts)) != len(hosts) or any(h not in self.hosts
+                                                              for h in hosts):
+            raise invalid_argument('host')
+        if option:
+            raise invalid_argument('option')
+        if info is not None and (info.partialMMId or info.hostEvacInfo):
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        drs = drs_of(self)
+        refused = [(h, None, fault('InvalidHostState', 'The operation is not allowed in the '
+                                   'current state of the host.', host=h.ref))
+                   for h in hosts if not h.effective]
+        usable = [h for h in hosts if h.effective]
+        if drs.enabled:
+            plans, faults = drs.maintenance_plan(usable)
+        else:
+            faults = [(h, vm, fault('DrsDisabledOnVm', 'DRS is disabled for the virtual '
+                                    'machine.')) for h in usable for vm in h.vms
+                      if vm.power_state == 'poweredOn']
+            plans = {h: [] for h in usable if all(h is not where for where, _, _ in faults)}
+        refused.extend(faults)
+        T = self.T
+        return T.ClusterEnterMaintenanceResult(
+            recommendations=[drs.maintenance_recommendation(h, plans[h])
+                             for h in hosts if h in plans],
+            fault=T.ClusterDrsFaults(reason='hostMaint', faultsByVm=[
+                T.ClusterDrsFaultsFaultsByVm(vm=vm.ref if vm is not None else None,
+                                             fault=[localized(error)])
+                for _, vm, error in refused]) if refused else None)
+
+    def StampAllRulesWithUuid_Task(self, ctx):
+        """Give every rule without a ruleUuid one (rules made here have one)."""
+        def work(task):
+            before = self.settings
+            after = before.with_rule_uuids()
+            if after is not before:
+                self.settings = after
+                self.changed(*self.CONFIGURATION_PROPERTIES)
+                self.post_reconfigured(task, before, after)
+        return run_task(ctx, self, 'StampAllRulesWithUuid_Task', work)
 
     def admit_power_on(self, vm, requested=None):
         """Where `vm` powers on (DRS initial placement, never on HA's

@@ -24,6 +24,13 @@ enabled) is migrated at once, through MigrateVM_Task as the system, with
 DrsVmMigratedEvent and an entry in `migrationHistory`; the others' moves
 become `recommendation` (and the deprecated `drsRecommendation`) until
 ApplyRecommendation or CancelRecommendation, or the next pass replaces them.
+At the end of a pass with DPM on (inventory/dpm.py decides), hosts go to
+standby or come back: an automated host's evacuation migrates (reason
+enterStandby) and PowerDownHostToStandBy_Task / PowerUpHostFromStandBy_Task
+run as the system with DPM's Drs*StandbyModeEvents; a manual one's become a
+ClusterHostPowerAction recommendation (powerSaving, increaseCapacity)
+whose prerequisites are its evacuation's migrations, which
+ApplyRecommendation carries out with it.
 All of it is deterministic for an inventory, a load and the model time.
 """
 import itertools
@@ -31,6 +38,7 @@ import math
 
 from vimsim import clock
 from vimsim.managed.base import Context
+from vimsim.managed.inventory.dpm import PowerPlanner, dpm_behavior
 from vimsim.managed.inventory.placement import (PLACEMENT_TESTS, Candidates, Rules,
                                                 expected_demand, rule_fault, running_where)
 from vimsim.managed.monitoring.load_model import load_model
@@ -43,6 +51,7 @@ DEFAULT_INTERVAL = 300        # seconds between two passes: vCenter's five minut
 HISTORY_KEPT = 100            # migrationHistory entries kept, newest last
 DESTINATIONS_TRIED = 8        # the least loaded hosts a balancing move may go to
 MOVES_PER_HOST = 4            # a pass moves at most this many VMs per host of the cluster
+STANDBY_TIMEOUT = 1800        # seconds DPM waits for a host's evacuation or its wake-up
 # targetBalance by vmotionRate: the host load standard deviation DRS tolerates
 TARGET_BALANCE = {1: 0.02, 2: 0.05, 3: 0.1, 4: 0.2}
 RULE_REASONS = {'ClusterAffinityRuleSpec': ('jointAffin', 'Satisfy affinity rule.'),
@@ -78,6 +87,15 @@ class Move:
         self.vm, self.source, self.destination = vm, source, destination
         self.rating, self.reason, self.text = rating, reason, text
         self.loads = loads   # (vm cpu, vm memory, source cpu, memory, destination cpu, memory)
+
+
+class HostPowerPlan:
+    """A DPM recommendation's work: `operation` (powerOn, powerOff) of
+    `host` after the evacuation `moves`."""
+    __slots__ = ('host', 'operation', 'moves')
+
+    def __init__(self, host, operation, moves):
+        self.host, self.operation, self.moves = host, operation, moves
 
 
 class Projection:
@@ -201,6 +219,7 @@ class Drs:
         self.faults = []         # ClusterDrsFaults of the latest pass
         self.balance = (0, 0)    # (current, target) of the latest pass, thousandths
         self.vmotions = 0
+        self.entering_standby = set()   # hosts whose PowerDownHostToStandBy_Task runs
         self.timer = None
         self._keys = itertools.count(1)
 
@@ -219,6 +238,10 @@ class Drs:
                 return 'disabled'
             return override.behavior or drs.defaultVmBehavior or 'fullyAutomated'
         return drs.defaultVmBehavior or 'fullyAutomated'
+
+    @property
+    def dpm_enabled(self):
+        return self.enabled and bool(self.cluster.settings.dpm.enabled)
 
     def target(self):
         """The imbalance DRS tolerates (None: no balancing, vmotionRate 5)."""
@@ -281,25 +304,31 @@ class Drs:
 
     def run_pass(self):
         """One DRS pass: plan, migrate what is automated, recommend the rest."""
-        migrations = [key for key, (_, what) in self.pending.items() if isinstance(what, Move)]
-        for key in migrations:
+        replaced = [key for key, (_, what) in self.pending.items()
+                    if isinstance(what, (Move, HostPowerPlan))]
+        for key in replaced:
             del self.pending[key]
         self.faults = []
         if not self.enabled:
             self.balance = (0, 0)
             self.cluster.changed('recommendation', 'drsRecommendation', 'drsFault', 'summary')
             return []
-        moves = self.plan()
+        projection = Projection(self.cluster, self.usable_hosts())
+        moves = self.plan(projection)
         self.carry_out(moves)
+        if self.dpm_enabled:
+            planner = PowerPlanner(self.cluster, projection, self.behavior,
+                                   [move.vm for move in moves])
+            self.carry_out_power(planner.decisions(), projection)
         self.cluster.changed('recommendation', 'drsRecommendation', 'drsFault', 'summary')
         return moves
 
     def usable_hosts(self, leaving=None):
-        return [h for h in self.cluster.hosts if h.effective and h is not leaving]
+        return [h for h in self.cluster.hosts if h.effective and h is not leaving
+                and h not in self.entering_standby]
 
-    def plan(self):
-        """The moves of one pass (see the module doc)."""
-        projection = Projection(self.cluster, self.usable_hosts())
+    def plan(self, projection):
+        """The moves of one pass over `projection` (see the module doc)."""
         moves = self._rule_moves(projection)
         target = self.target()
         current = projection.imbalance()[0]
@@ -400,6 +429,50 @@ class Drs:
             move.rating, move.reason, move.text, T.ClusterMigrationAction(
                 type='MigrationV1', target=move.vm.ref, drsMigration=self._migration(move)))
         self.pending[recommendation.key] = (recommendation, move)
+        return recommendation
+
+    # -- DPM's decisions ----------------------------------------------------------------------
+    POWER_REASONS = {'powerOff': ('powerSaving', 'Power off host for power savings.'),
+                     'powerOn': ('increaseCapacity', 'Power on host to increase cluster '
+                                                     'capacity.')}
+
+    def carry_out_power(self, decisions, projection):
+        """Put hosts to standby (their evacuation first) or wake them: at
+        once when DPM automates the host and DRS the VMs to move, else as
+        recommendations."""
+        for decision in decisions:
+            moves = [Move(vm, decision.host, destination, decision.rating, 'enterStandby',
+                          'Evacuate host to enter standby mode.',
+                          projection.loads(vm, decision.host, destination))
+                     for vm, destination in decision.evacuation]
+            if dpm_behavior(self.cluster, decision.host) == 'automated' and all(
+                    self.behavior(move.vm) == 'fullyAutomated' for move in moves):
+                context = system_context(self.server)
+                for move in moves:
+                    self.migrate(move, context)
+                self.power(decision.host, decision.operation, context)
+                continue
+            prerequisites = [self._recommend(move).key for move in moves]
+            host = decision.host
+            reason, text = self.POWER_REASONS[decision.operation]
+            recommendation = self._recommendation(
+                decision.rating, reason, text, self.cluster.T.ClusterHostPowerAction(
+                    type='HostPowerV1', target=host.ref, operationType=decision.operation,
+                    cpuCapacityMHz=host.cpu_capacity_mhz, memCapacityMB=host.memory_capacity_mb))
+            recommendation.prerequisite = prerequisites
+            self.pending[recommendation.key] = (recommendation, HostPowerPlan(
+                host, decision.operation, moves))
+
+    def power(self, host, operation, ctx):
+        """Put `host` to standby (once its VMs are gone) or wake it, as DPM."""
+        if operation == 'powerOn':
+            task = host.PowerUpHostFromStandBy_Task(ctx, STANDBY_TIMEOUT)
+        else:
+            task = host.PowerDownHostToStandBy_Task(ctx, STANDBY_TIMEOUT)
+            self.entering_standby.add(host)
+            task.followers.append(lambda finished: self.entering_standby.discard(host))
+        task.event_prefix = 'Drs'
+        return task
 
     def _recommendation(self, rating, reason, text, action):
         return self.cluster.T.ClusterRecommendation(
@@ -457,8 +530,22 @@ class Drs:
         if isinstance(what, Move):
             self.migrate(what, ctx)
             return
+        if isinstance(what, HostPowerPlan):   # with the evacuation not applied yet
+            for move in what.moves:
+                if self._pending_move(move):
+                    self.migrate(move, ctx)
+            self.power(what.host, what.operation, ctx)
+            return
         vm, host = what
         vm.PowerOnVM_Task(ctx, host=host.ref)
+
+    def _pending_move(self, move):
+        """Take `move`'s recommendation out of the pending ones; whether it was there."""
+        for key, (_, what) in list(self.pending.items()):
+            if what is move:
+                del self.pending[key]
+                return True
+        return False
 
     def recommendations(self):
         return [recommendation for recommendation, _ in self.pending.values()]
@@ -482,6 +569,37 @@ class Drs:
         targets = self.usable_hosts(leaving=host)
         projection = Projection(self.cluster, targets + [host])
         projection.hosts = targets
+        moves, refused = self.plan_evacuation(host, projection, everything)
+        if refused:
+            raise refused[0][1]
+        self.carry_out(moves)
+        self.cluster.changed('recommendation', 'drsRecommendation')
+        return moves
+
+    def maintenance_plan(self, hosts, everything=False):
+        """ClusterEnterMaintenanceMode: {host: its evacuation's moves} for
+        the `hosts` that can all be vacated at once (none of them takes
+        another's VMs), and [(host, vm or None, fault)] for the others."""
+        targets = [h for h in self.usable_hosts() if h not in hosts]
+        projection = Projection(self.cluster, targets + [h for h in hosts if h.effective])
+        projection.hosts = targets
+        plans, refused = {}, []
+        for host in hosts:
+            moves, faults = self.plan_evacuation(host, projection, everything)
+            if faults:
+                refused.extend((host, vm, error) for vm, error in faults)
+                for move in reversed(moves):
+                    if move.vm.power_state == 'poweredOn':
+                        projection.move(move.vm, move.destination, host)
+            else:
+                plans[host] = moves
+        return plans, refused
+
+    def plan_evacuation(self, host, projection, everything):
+        """(moves, [(vm, fault)]): the VMs of `host` (powered-on ones, and
+        with `everything` the others) to the projection's hosts that take
+        them, planned in it; stops at the first VM that has nowhere to go."""
+        targets = projection.hosts
         moves = []
         for vm in list(host.vms):
             running = vm.power_state == 'poweredOn'
@@ -503,14 +621,27 @@ class Drs:
                 refusals[candidate] = refused
             else:
                 if not refusals:
-                    raise fault('NoActiveHostInCluster', 'No host in the cluster is available '
-                                'to run the virtual machine.', computeResource=self.cluster.ref)
-                raise fault('NoCompatibleHost', "No host is compatible with the virtual "
-                            "machine '%s'." % vm.name, host=[h.ref for h in refusals],
-                            error=[localized(error) for error in refusals.values()])
-        self.carry_out(moves)
-        self.cluster.changed('recommendation', 'drsRecommendation')
-        return moves
+                    return moves, [(vm, fault(
+                        'NoActiveHostInCluster', 'No host in the cluster is available to run '
+                        'the virtual machine.', computeResource=self.cluster.ref))]
+                return moves, [(vm, fault(
+                    'NoCompatibleHost', "No host is compatible with the virtual machine '%s'."
+                    % vm.name, host=[h.ref for h in refusals],
+                    error=[localized(error) for error in refusals.values()]))]
+        return moves, []
+
+    def maintenance_recommendation(self, host, moves):
+        """ClusterEnterMaintenanceMode's recommendation for `host`: its
+        maintenance action and the migrations evacuating it (not kept:
+        vCenter does not apply these)."""
+        T = self.cluster.T
+        recommendation = self._recommendation(
+            5, 'hostMaint', 'Host is entering maintenance mode.',
+            T.ClusterAction(type='HostMaintenanceV1', target=host.ref))
+        recommendation.action.extend(T.ClusterMigrationAction(
+            type='MigrationV1', target=move.vm.ref, drsMigration=self._migration(move))
+            for move in moves)
+        return recommendation
 
     # -- the summary's figures -------------------------------------------------------------------
     def scores(self):

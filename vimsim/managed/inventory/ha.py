@@ -56,7 +56,7 @@ def failover_fault():
                  'configured failover level for vSphere HA.')
 
 
-def _inaccessible(host, datastore):
+def inaccessible(host, datastore):
     """The fault of a datastore `host` lost all paths to."""
     return fault('DatastoreNotWritableOnHost', "The datastore '%s' is not accessible on the "
                  'host.' % datastore.name, datastore=datastore.ref, name=datastore.name,
@@ -70,7 +70,6 @@ class Ha:
         self.cluster = cluster
         self.server = cluster.server
         self.failed = {}      # host -> 'power' or 'isolation'
-        self.apd = {}         # datastore -> hosts that lost all paths to it
         self.unrestarted = []   # VMs HA could not restart yet, with the host they failed on
 
     @property
@@ -143,8 +142,7 @@ class Ha:
     def lose_datastore(self, datastore, hosts):
         """All paths down to `datastore` from `hosts`: with VM component
         protection, its VMs there restart where the datastore is reachable."""
-        lost = self.apd.setdefault(datastore, set())
-        lost.update(hosts)
+        datastore.set_paths_down(datastore.paths_down | set(hosts))
         for host in hosts:
             self._post('EventEx', host, eventTypeId='esx.problem.storage.apd.start',
                        severity='warning', message='Device or filesystem %s has entered the '
@@ -167,7 +165,7 @@ class Ha:
         return getattr(settings, 'vmStorageProtectionForAPD', None) or 'disabled'
 
     def restore_datastore(self, datastore):
-        self.apd.pop(datastore, None)
+        datastore.set_paths_down(())
         self._retry()
 
     def recover_host(self, host):
@@ -206,12 +204,12 @@ class Ha:
 
     def _restart_one(self, vm, source, projection, order):
         refused = {}
-        lost = {host: ds for ds, hosts in self.apd.items() if ds in vm.datastore_objects()
-                for host in hosts}
+        lost = {host: ds for ds in vm.datastore_objects() if ds is not None
+                for host in ds.paths_down}
         ranked = sorted(projection.hosts, key=lambda h: (projection.load(h), order[h]))
         for soft in (True, False):
             for host in ranked:
-                problem = (_inaccessible(host, lost[host]) if host in lost else None) \
+                problem = (inaccessible(host, lost[host]) if host in lost else None) \
                     or projection.refusal(vm, host, soft) \
                     or next(iter(pool_problems(vm, vm.pool)), None)
                 if problem is None:
@@ -280,8 +278,8 @@ class Ha:
         self.cluster.changed('summary', 'summaryEx')
 
     # -- admission control -------------------------------------------------------------------
-    def good_hosts(self):
-        return [h for h in self.cluster.hosts if h.effective]
+    def good_hosts(self, without=()):
+        return [h for h in self.cluster.hosts if h.effective and h not in without]
 
     def slot(self, extra=None):
         """(CPU MHz, memory MB) of a slot: the largest reservations of the
@@ -294,10 +292,10 @@ class Ha:
     def _running(self):
         return [vm for h in self.cluster.hosts for vm in h.vms if vm.power_state == 'poweredOn']
 
-    def host_slots(self, slot):
+    def host_slots(self, slot, without=()):
         cpu, memory = slot
         return [(h, min(h.cpu_capacity_mhz // cpu, h.memory_capacity_mb // memory))
-                for h in self.good_hosts()]
+                for h in self.good_hosts(without)]
 
     def failover_level(self):
         """The host failures the running VMs' slots survive now, up to the
@@ -314,10 +312,10 @@ class Ha:
         policy = self.das.admissionControlPolicy
         return getattr(policy, 'failoverLevel', None) or self.das.failoverLevel or 1
 
-    def percentages(self, extra=None):
-        """(CPU, memory) percent of the good hosts' capacity left unreserved
-        (with `extra` running too)."""
-        hosts = self.good_hosts()
+    def percentages(self, extra=None, without=()):
+        """(CPU, memory) percent of the good hosts' capacity (but `without`'s)
+        left unreserved (with `extra` running too)."""
+        hosts = self.good_hosts(without)
         cpu_capacity = sum(h.cpu_capacity_mhz for h in hosts)
         memory_capacity = sum(h.memory_capacity_mb for h in hosts)
         vms = self._running() + ([extra] if extra is not None else [])
@@ -357,6 +355,24 @@ class Ha:
         if sum(slots[self._configured_level():]) < len(self._running()) + 1:
             return failover_fault()
         return None
+
+    def allows_standby(self, hosts):
+        """Whether admission control lets `hosts` go to standby (DPM): the
+        failover capacity the running VMs need holds without them, and no
+        dedicated failover host goes."""
+        das = self.das
+        if not das.enabled or not das.admissionControlEnabled:
+            return True
+        T = self.cluster.T
+        policy = das.admissionControlPolicy
+        if isinstance(policy, T.ClusterFailoverHostAdmissionControlPolicy):
+            return not any(host.ref in (policy.failoverHosts or ()) for host in hosts)
+        if isinstance(policy, T.ClusterFailoverResourcesAdmissionControlPolicy):
+            left = self.percentages(without=hosts)
+            return all(have >= need for have, need in zip(left, self.required_percentages()))
+        slots = sorted((count for _, count in self.host_slots(self.slot(), hosts)),
+                       reverse=True)
+        return sum(slots[self._configured_level():]) >= len(self._running())
 
     def failover_hosts(self):
         policy = self.das.admissionControlPolicy

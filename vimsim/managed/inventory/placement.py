@@ -11,10 +11,16 @@ VM-host rule ("must") is never broken, a "should" one only where nothing
 else fits (HA restarts). Candidates rank by the load the host would carry
 with the VM (the larger of its CPU and memory shares, from the load model),
 then by their order in the cluster, so every decision is deterministic.
+A VM not made yet (PlaceVm's create) is judged as a `PlannedVm`, and the
+rules a PlacementSpec brings count with the cluster's, the VM placed being
+a member of each (as vCenter reads a placement's interVmRule).
 """
 from vimsim.managed.monitoring.load_model import VM_MEMORY_OVERHEAD_MB, load_model
+from vimsim.managed.storage.datastore_files import split_path
 from vimsim.managed.vm.admission import (DATASTORE_TESTS, HOST_TESTS, NETWORK_TESTS,
                                          POOL_TESTS, placement_problems)
+from vimsim.managed.vm.virtual_machine import VirtualMachine, opaque_network
+from vimsim.schema import MoRef
 from vimsim.soap.fault import fault, localized
 
 PLACEMENT_TESTS = (HOST_TESTS, POOL_TESTS, DATASTORE_TESTS, NETWORK_TESTS)
@@ -24,31 +30,41 @@ class Rules:
     """A cluster's enabled rules, by VM moid: the partners it must share a
     host with, those it must not, and the host groups it is bound to."""
 
-    def __init__(self, cluster):
-        T = cluster.T
-        settings = cluster.settings
+    def __init__(self, cluster, placing=None, extra=()):
+        """The cluster's rules, and the rules `extra` that the VM of moid
+        `placing` is a member of besides those they name."""
         self.together = {}   # vm moid -> [(rule, partner moids)]
         self.apart = {}
         self.bound = {}      # vm moid -> [(rule, host moids, affine)]
-        for rule in settings.rules.values():
-            if not rule.enabled:
-                continue
-            if isinstance(rule, (T.ClusterAffinityRuleSpec, T.ClusterAntiAffinityRuleSpec)):
-                members = {ref.value for ref in rule.vm or ()}
-                into = self.together if isinstance(rule, T.ClusterAffinityRuleSpec) \
-                    else self.apart
-                for moid in members:
-                    into.setdefault(moid, []).append((rule, members - {moid}))
-            elif isinstance(rule, T.ClusterVmHostRuleInfo):
-                vm_group = settings.groups.get(rule.vmGroupName)
-                host_group = settings.groups.get(rule.affineHostGroupName
-                                                 or rule.antiAffineHostGroupName)
-                if vm_group is None or host_group is None:
-                    continue
-                hosts = {ref.value for ref in host_group.host or ()}
-                for ref in vm_group.vm or ():
-                    self.bound.setdefault(ref.value, []).append(
-                        (rule, hosts, rule.affineHostGroupName is not None))
+        for rule in cluster.settings.rules.values():
+            if rule.enabled:
+                self._add(cluster, rule)
+        for rule in extra:
+            if rule.enabled is not False:
+                self._add(cluster, rule, placing)
+
+    def _add(self, cluster, rule, member=None):
+        T = cluster.T
+        groups = cluster.settings.groups
+        if isinstance(rule, (T.ClusterAffinityRuleSpec, T.ClusterAntiAffinityRuleSpec)):
+            members = {ref.value for ref in rule.vm or ()}
+            if member is not None:
+                members.add(member)
+            into = self.together if isinstance(rule, T.ClusterAffinityRuleSpec) else self.apart
+            for moid in members:
+                into.setdefault(moid, []).append((rule, members - {moid}))
+        elif isinstance(rule, T.ClusterVmHostRuleInfo):
+            vm_group = groups.get(rule.vmGroupName)
+            host_group = groups.get(rule.affineHostGroupName or rule.antiAffineHostGroupName)
+            if host_group is None or vm_group is None and member is None:
+                return
+            hosts = {ref.value for ref in host_group.host or ()}
+            members = {ref.value for ref in getattr(vm_group, 'vm', None) or ()}
+            if member is not None:
+                members.add(member)
+            for moid in members:
+                self.bound.setdefault(moid, []).append(
+                    (rule, hosts, rule.affineHostGroupName is not None))
 
     def constrains(self, vm_moid):
         return vm_moid in self.together or vm_moid in self.apart or vm_moid in self.bound
@@ -117,17 +133,18 @@ def rating(share):
 
 class Candidates:
     """The hosts of a cluster that can run `vm` in `pool`, ranked, and why
-    the others cannot (`refused`: host -> fault)."""
+    the others cannot (`refused`: host -> fault). `rules` default to the
+    cluster's; `refused` may start with hosts refused already."""
 
     def __init__(self, cluster, vm, pool=None, hosts=None, where=None, soft=True,
-                 excluded=()):
+                 excluded=(), rules=None, refused=None):
         model = load_model(cluster.server)
-        rules = Rules(cluster)
+        rules = rules or Rules(cluster)
         where = running_where(cluster) if where is None else where
         pool = pool or vm.pool
         cpu, memory = expected_demand(vm, model)
         self.ranked = []   # (share with the VM, index, host)
-        self.refused = {}
+        self.refused = dict(refused or {})
         for index, host in enumerate(hosts if hosts is not None else cluster.hosts):
             if host in excluded:
                 self.refused[host] = fault('InvalidHostState', 'The operation is not allowed '
@@ -156,3 +173,77 @@ class Candidates:
         return fault('NoCompatibleHost', "No host is compatible with the virtual machine "
                      "'%s'." % vm.name, host=[host.ref for host in self.refused],
                      error=[localized(error) for error in self.refused.values()])
+
+
+class PlannedVm:
+    """The VM a PlaceVm `create` describes with its configSpec, as placement
+    reads a VM: size, reservations, NICs, the datastore its files go to (set
+    per host judged); it runs nowhere yet and no rule names it but the
+    placement's own."""
+    power_state = 'poweredOff'
+    host = None
+    template = False
+
+    def __init__(self, cluster, spec, pool):
+        self.server, self.T, self.cluster = cluster.server, cluster.T, cluster
+        self.ref = MoRef('VirtualMachine', '')
+        self.name = spec.name or ''
+        self.num_cpu = _positive(spec.numCPUs, 1, 'numCPUs')
+        self.memory_mb = _positive(spec.memoryMB, 4, 'memoryMB')
+        self.cpu_reservation = _reservation(spec.cpuAllocation, 'cpuAllocation')
+        self.memory_reservation = _reservation(spec.memoryAllocation, 'memoryAllocation')
+        self.pool = pool
+        self.datastore_object = None
+        self.disk_bytes = 0
+        self._nics = []
+        for index, change in enumerate(spec.deviceChange):
+            device = change.device
+            if change.operation != 'add' or device is None:
+                raise _invalid('deviceChange[%d].operation' % index)
+            if isinstance(device, self.T.VirtualEthernetCard):
+                self._nics.append(device)
+            elif isinstance(device, self.T.VirtualDisk):
+                size = device.capacityInBytes or (device.capacityInKB or 0) * 1024
+                if size < 0:
+                    raise _invalid('deviceChange[%d].device.capacityInKB' % index)
+                self.disk_bytes += size
+        path = split_path(spec.files.vmPathName) if spec.files is not None else None
+        self.home_datastore_name = path[0] if path else None
+
+    def datastore_objects(self):
+        return [self.datastore_object] if self.datastore_object is not None else []
+
+    def nics(self):
+        return self._nics
+
+    def _nic_network(self, nic):
+        """The network a NIC's backing names, as a VM reads it (an opaque
+        network, which a VM finds on its host, on the cluster's hosts)."""
+        if isinstance(nic.backing, self.T.VirtualEthernetCardOpaqueNetworkBackingInfo):
+            for host in self.cluster.hosts:
+                found = opaque_network(host, nic.backing)
+                if found is not None:
+                    return found
+            return None
+        return VirtualMachine._nic_network(self, nic)
+
+
+def _invalid(field):
+    return fault('InvalidArgument', 'A specified parameter was not correct: '
+                 'placementSpec.configSpec.%s' % field,
+                 invalidProperty='placementSpec.configSpec.' + field)
+
+
+def _positive(value, default, field):
+    if value is None:
+        return default
+    if value <= 0:
+        raise _invalid(field)
+    return value
+
+
+def _reservation(allocation, field):
+    reservation = allocation.reservation if allocation is not None else None
+    if reservation is not None and reservation < 0:
+        raise _invalid(field + '.reservation')
+    return reservation or 0

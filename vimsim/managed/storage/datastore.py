@@ -59,11 +59,20 @@ class Datastore(ManagedEntity):
         self.created = clock.now()
         self.maintenance_mode = 'normal'    # enteringMaintenance, inMaintenance
         self.iorm = None                    # ConfigureDatastoreIORM_Task's StorageIORMInfo
+        self.paths_down = frozenset()       # hosts with all paths down to it (APD)
         self._browser = HostDatastoreBrowser(server, 'datastoreBrowser-%s' % moid
                                              if not server.esx else 'ha-datastore-browser-%s' % moid,
                                              [self])
 
     # -- primary facts ---------------------------------------------------------
+    def accessible_on(self, host):
+        return host not in self.paths_down
+
+    def set_paths_down(self, hosts):
+        """All paths down from `hosts` (the control surface's APD; none: back)."""
+        self.paths_down = frozenset(hosts)
+        self.changed('summary', 'host')
+
     @property
     def url(self):
         return 'ds:///vmfs/volumes/%s/' % self.vmfs_uuid
@@ -261,7 +270,9 @@ class Datastore(ManagedEntity):
     def host(self):
         T = self.T
         return [T.DatastoreHostMount(key=host.ref, mountInfo=T.HostMountInfo(
-            path=self.path, accessMode='readWrite', mounted=True, accessible=True))
+            path=self.path, accessMode='readWrite', mounted=True,
+            accessible=self.accessible_on(host),
+            inaccessibleReason=None if self.accessible_on(host) else 'AllPathsDown_Start'))
             for host in self.hosts]
 
     @property
@@ -270,7 +281,8 @@ class Datastore(ManagedEntity):
         return self.T.DatastoreSummary(
             datastore=self.ref, name=self.name, url=self.url, capacity=self.capacity,
             freeSpace=max(self.capacity - committed - self.overhead, 0),
-            uncommitted=uncommitted, accessible=True,
+            uncommitted=uncommitted,
+            accessible=not self.hosts or any(self.accessible_on(h) for h in self.hosts),
             multipleHostAccess=len(self.hosts) > 1, type='VMFS',
             maintenanceMode=self.maintenance_mode)
 

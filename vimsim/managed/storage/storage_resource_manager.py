@@ -18,10 +18,22 @@ move for each of its VMs. In automated mode the moves start at once,
 in manual mode they wait in the pod's list. I/O load is not simulated:
 I/O balancing and the I/O metrics of a move are left unset.
 
+Rules: the pod's VM anti-affinity rules (`podConfig.rule`,
+ClusterAntiAffinityRuleSpec: the VMs' files on different datastores) and a
+VM's VMDK anti-affinity (`vmConfig.intraVmAntiAffinity`: the listed disks
+each on a datastore of its own; the other disks stay with the VM's home,
+which is intra-VM affinity) are kept with the pod's configuration. Every
+placement, balancing move and evacuation keeps a VM off its partners'
+datastores; RecommendDatastores lays the anti-affine disks of a new or
+placed VM out on distinct datastores (disk locators in the action's
+relocateSpec). A VM whose disks are kept apart is never moved whole:
+balancing passes it by and an evacuation refuses it.
+
 The module sits in storage, below the VMs and the pods it works on: it
 reaches them only through their methods and attributes.
 """
 import itertools
+import uuid
 
 from twisted.internet import defer
 
@@ -39,6 +51,7 @@ RANGES = {'loadBalanceInterval': (60, 43200), 'spaceUtilizationThreshold': (50, 
           'reservablePercentThreshold': (30, 100)}
 IORM_THRESHOLD = (5, 100)          # congestion threshold, ms
 IORM_PEAK = (50, 100)              # percent of peak throughput
+PERFORMANCE_INTERVAL = 86400       # seconds QueryDatastorePerformanceSummary covers
 
 
 class Pending:
@@ -94,7 +107,7 @@ def _under_threshold(pod, ds, extra):
 
 
 def candidates(pod, needed, host=None, exclude=()):
-    """The pod's datastores that can take `needed` more bytes, best first."""
+    """The pod's datastores but `exclude` that can take `needed` more bytes, best first."""
     usable = [ds for ds in pod.datastores()
               if ds not in exclude and ds.maintenance_mode == 'normal'
               and (host is None or ds in host.datastores) and ds.free_space >= needed]
@@ -105,6 +118,69 @@ def candidates(pod, needed, host=None, exclude=()):
 def vm_space(vm, ds=None):
     """Bytes a move of the VM (its files on `ds`, or all) carries."""
     return vm.storage_usage(ds)[0]
+
+
+# -- rules -------------------------------------------------------------------------------------
+
+def partners(pod, vm, extra=()):
+    """The VMs `vm` must not share a datastore with: those of the pod's
+    enabled VM anti-affinity rules naming it, and of the rules `extra` (a
+    placement's interVmRule, which the VM placed is a member of)."""
+    T = data_types(pod.server)
+    found = set()
+    for rule in pod.pod_config.rule:
+        if rule.enabled and isinstance(rule, T.ClusterAntiAffinityRuleSpec) \
+                and vm is not None and vm.ref in rule.vm:
+            found.update(rule.vm)
+    for rule in extra:
+        if rule.enabled is not False and isinstance(rule, T.ClusterAntiAffinityRuleSpec):
+            found.update(rule.vm)
+    get = pod.server.objects.get
+    return [other for other in (get(ref) for ref in found)
+            if other is not None and other is not vm]
+
+
+def occupied(vms, moved=None, leaving=None):
+    """The datastores `vms` have files on, with the moves planned (`moved`:
+    vm -> datastore, off `leaving`) applied."""
+    found = set()
+    for vm in vms:
+        held = set(vm.datastore_objects())
+        if moved and vm in moved:
+            held = (held - {leaving}) | {moved[vm]}
+        found |= held
+    found.discard(None)
+    return found
+
+
+def vm_config(pod, vm):
+    """The pod's StorageDrsVmConfigInfo of `vm`, or None."""
+    return next((c for c in pod.vm_configs if vm is not None and c.vm == vm.ref), None)
+
+
+def kept_apart(config):
+    """The disk keys a VMDK anti-affinity rule keeps apart (none when unset or off)."""
+    rule = config.intraVmAntiAffinity if config is not None else None
+    if rule is None or rule.enabled is False:
+        return []
+    return list(rule.diskId)
+
+
+def layouts(pod, home_bytes, apart, host, avoid):
+    """Where a VM's files can go, best first: [datastores], the first for
+    its home and the disks kept together, then one per disk of `apart`
+    ([(key, bytes)]) each on its own; none on the datastores `avoid`."""
+    found = []
+    for home in candidates(pod, home_bytes, host, exclude=avoid):
+        chosen = [home]
+        for _, size in apart:
+            rest = candidates(pod, size, host, exclude=set(avoid) | set(chosen))
+            if not rest:
+                break
+            chosen.append(rest[0])
+        else:
+            found.append(chosen)
+    return found
 
 
 # -- recommendations ----------------------------------------------------------------------------
@@ -161,16 +237,19 @@ def evacuation(ds):
     pod = pod_of(ds)
     T = data_types(ds.server)
     planned = {}
+    moved = {}
     moves = []
     for vm in sorted(ds.vms, key=lambda v: v.ref.value):
         size = vm_space(vm, ds)
-        fitting = [d for d in candidates(pod, 0, vm.host, exclude=(ds,))
+        avoid = occupied(partners(pod, vm), moved, ds) | {ds}
+        fitting = [d for d in candidates(pod, 0, vm.host, exclude=avoid)
                    if d.free_space - planned.get(d, 0) >= size]
-        if vm.template or not fitting:
+        if vm.template or not fitting or kept_apart(vm_config(pod, vm)):
             raise fault('StorageDrsUnableToMoveFiles', "Storage DRS cannot move the files of "
                         "virtual machine '%s' off datastore '%s'." % (vm.name, ds.name))
         target = fitting[0]
         planned[target] = planned.get(target, 0) + size
+        moved[vm] = target
         moves.append((vm, target))
     group = object()
     return [Pending(pod, _recommendation(T, pod, 'datastoreMaint',
@@ -191,10 +270,11 @@ def balance(pod):
             continue
         for vm in sorted(source.vms, key=lambda v: (-vm_space(v, source), v.ref.value)):
             size = vm_space(vm, source)
-            fitting = [d for d in candidates(pod, size, vm.host, exclude=(source,))
+            avoid = occupied(partners(pod, vm)) | {source}
+            fitting = [d for d in candidates(pod, size, vm.host, exclude=avoid)
                        if utilization(source) - utilization(d, size) >=
                        (space.minSpaceUtilizationDifference or 5)]
-            if vm.template or not fitting:
+            if vm.template or not fitting or kept_apart(vm_config(pod, vm)):
                 continue
             out.append(Pending(pod, _recommendation(
                 T, pod, 'balanceDatastoreSpaceUsage',
@@ -282,6 +362,17 @@ class StorageResourceManager(Manager):
             return None
         return run_task(ctx, pod, 'ConfigureStorageDrsForPod_Task', work, this=self)
 
+    def ValidateStoragePodConfig(self, ctx, pod, spec):
+        """The fault ConfigureStorageDrsForPod_Task(modify=true) would fail
+        with for `spec`, or None; nothing changes."""
+        pod = self._pod(pod)
+        try:
+            _configured(self.T, pod, spec, True)
+            _vm_configs(self.server, pod, spec.vmConfigSpec, True)
+        except self.server.schema.types['MethodFault'].cls as refused:
+            return localized(refused)
+        return None
+
     # -- placement ------------------------------------------------------------------------------
     def RecommendDatastores(self, ctx, storageSpec):
         spec = storageSpec
@@ -293,16 +384,25 @@ class StorageResourceManager(Manager):
         if not sdrs_enabled(pod):
             raise fault('InvalidArgument', 'Storage DRS is not enabled on the datastore cluster '
                         '%s.' % pod.name, invalidProperty='storageSpec.podSelectionSpec')
-        vm, host, needed, start = self._placement(ctx, spec)
+        vm, host, needed, disks, start = self._placement(ctx, spec)
+        initial = [c for c in selection.initialVmConfig if c.storagePod == pod.ref]
+        config = next((c.vmConfig for c in initial if c.vmConfig is not None), None) \
+            or vm_config(pod, vm)
+        apart = _disks_apart(config, disks, 'storageSpec.podSelectionSpec.initialVmConfig')
+        home = needed - sum(size for _, size in apart)
+        # the pod's rules name the VM itself; a clone or a new VM has only the spec's
+        avoid = occupied(partners(pod, vm if spec.type == 'relocate' else None,
+                                  [rule for c in initial for rule in c.interVmRule]))
         group = object()
-        found = candidates(pod, needed, host)
         pending = [Pending(pod, _recommendation(
             T, pod, 'storagePlacement', 'Satisfy storage initial placement requests',
             [T.StoragePlacementAction(
-                type='StoragePlacementV1', target=ds.ref, vm=vm.ref if vm else None,
-                relocateSpec=relocate_spec(self.server, ds), destination=ds.ref, spaceUtilBefore=utilization(ds),
-                spaceUtilAfter=utilization(ds, needed))], max(5 - index, 1)),
-            group, start(ds)) for index, ds in enumerate(found)]
+                type='StoragePlacementV1', target=layout[0].ref, vm=vm.ref if vm else None,
+                relocateSpec=_layout_spec(self.server, layout, apart),
+                destination=layout[0].ref, spaceUtilBefore=utilization(layout[0]),
+                spaceUtilAfter=utilization(layout[0], home))], max(5 - index, 1)),
+            group, start(layout, apart))
+            for index, layout in enumerate(layouts(pod, home, apart, host, avoid))]
         if not pending:
             lacking = fault('NoDiskSpace', "Insufficient disk space on datastore cluster '%s'."
                             % pod.name, file='[%s]' % pod.name, datastore=pod.name)
@@ -313,7 +413,8 @@ class StorageResourceManager(Manager):
         return T.StoragePlacementResult(recommendations=[p.recommendation for p in pending])
 
     def _placement(self, ctx, spec):
-        """(vm, host, bytes needed, start(datastore)) of a placement spec."""
+        """(vm, host, bytes needed, {disk key: bytes}, start(layout, apart))
+        of a placement spec (`layouts` and `_disks_apart` give the last two)."""
         objects = self.server.objects
         kind = spec.type
         if kind in ('clone', 'relocate'):
@@ -321,26 +422,27 @@ class StorageResourceManager(Manager):
             if getattr(vm, 'type_name', None) != 'VirtualMachine':
                 raise InvalidArgument('storageSpec.vm')
             host = objects.get(spec.host) if spec.host is not None else vm.host
+            disks = {disk.key: (disk.capacityInKB or 0) * 1024 for disk in vm.disks()}
             if kind == 'relocate':
-                def start_relocation(ds):
+                def start_relocation(layout, apart):
                     def start(ctx):
-                        relocate = spec.relocateSpec or relocate_spec(self.server, ds)
-                        relocate.datastore = ds.ref
+                        relocate = spec.relocateSpec or relocate_spec(self.server, layout[0])
+                        _lay_out(self.server, relocate, layout, apart)
                         return vm.RelocateVM_Task(ctx, relocate)
                     return start
-                return vm, host, vm_space(vm), start_relocation
+                return vm, host, vm_space(vm), disks, start_relocation
             if spec.cloneSpec is None or not spec.cloneName:
                 raise InvalidArgument('storageSpec.cloneSpec')
             folder = spec.folder or vm.parent_object().ref
 
-            def start_clone(ds):
+            def start_clone(layout, apart):
                 def start(ctx):
                     clone = spec.cloneSpec
-                    clone.location = clone.location or relocate_spec(self.server, ds)
-                    clone.location.datastore = ds.ref
+                    clone.location = clone.location or relocate_spec(self.server, layout[0])
+                    _lay_out(self.server, clone.location, layout, apart)
                     return vm.CloneVM_Task(ctx, folder, spec.cloneName, clone)
                 return start
-            return vm, host, vm_space(vm), start_clone
+            return vm, host, vm_space(vm), disks, start_clone
         if kind == 'create':
             config = spec.configSpec
             folder = objects.get(spec.folder) if spec.folder is not None else None
@@ -349,18 +451,24 @@ class StorageResourceManager(Manager):
                                       'storageSpec.folder' if folder is None
                                       else 'storageSpec.resourcePool')
             host = objects.get(spec.host) if spec.host is not None else None
-            needed = sum((change.device.capacityInKB or 0) * 1024
-                         for change in config.deviceChange
-                         if change.fileOperation == 'create' and change.device is not None
-                         and change.device.capacityInKB)
+            created = {change.device.key: (change.device.capacityInKB or 0) * 1024
+                       for change in config.deviceChange
+                       if change.fileOperation == 'create'
+                       and isinstance(change.device, self.T.VirtualDisk)}
 
-            def start_create(ds):
+            def start_create(layout, apart):
                 def start(ctx):
                     config.files = config.files or self.T.VirtualMachineFileInfo()
-                    config.files.vmPathName = '[%s]' % ds.name
+                    config.files.vmPathName = '[%s]' % layout[0].name
+                    homes = {key: ds for (key, _), ds in zip(apart, layout[1:])}
+                    for change in config.deviceChange:
+                        ds = homes.get(getattr(change.device, 'key', None))
+                        if ds is not None and change.device.backing is not None:
+                            change.device.backing.datastore = ds.ref
+                            change.device.backing.fileName = ''
                     return folder.CreateVM_Task(ctx, config, spec.resourcePool, spec.host)
                 return start
-            return None, host, needed, start_create
+            return None, host, sum(created.values()), created, start_create
         raise fault('NotSupported', 'The operation is not supported on the object.')
 
     def ApplyStorageDrsRecommendation_Task(self, ctx, key):
@@ -405,6 +513,26 @@ class StorageResourceManager(Manager):
         else:
             keep(pod, found)
 
+    def RefreshStorageDrsRecommendationsForPod_Task(self, ctx, pod):
+        """RefreshStorageDrsRecommendation as a task: the pod's balancing
+        pass, its moves started when the pod is automated."""
+        pod = self._pod(pod)
+
+        def work(task):
+            self.RefreshStorageDrsRecommendation(ctx, pod.ref)
+        return run_task(ctx, pod, 'RefreshStorageDrsRecommendationsForPod_Task', work,
+                        this=self)
+
+    def QueryDatastorePerformanceSummary(self, ctx, datastore):
+        """The datastore's I/O figures over the last day at the 90th
+        percentile. The simulator has no I/O model: no VM does I/O, so the
+        latencies and IOPS are zero and SIOC was never active."""
+        self._datastore(datastore)
+        return [self.T.StoragePerformanceSummary(
+            interval=PERFORMANCE_INTERVAL, percentile=[90], datastoreReadLatency=[0.0],
+            datastoreWriteLatency=[0.0], datastoreVmLatency=[0.0], datastoreReadIops=[0.0],
+            datastoreWriteIops=[0.0], siocActivityDuration=0)]
+
     # -- Storage I/O Control ---------------------------------------------------------------------
     def QueryIORMConfigOption(self, ctx, host):
         target = self.server.objects.get(host) if host is not None else None
@@ -444,6 +572,34 @@ class StorageResourceManager(Manager):
             ds.changed('iormConfiguration')
             return None
         return run_task(ctx, ds, 'ConfigureDatastoreIORM_Task', work, this=self)
+
+
+def _disks_apart(config, disks, path):
+    """[(key, bytes)] of the disks a VMDK anti-affinity rule puts each on a
+    datastore of its own: all of its disks but the first, which stays with
+    the VM's home; InvalidArgument for a disk the VM does not have."""
+    keys = kept_apart(config)
+    if any(key not in disks for key in keys) or len(set(keys)) != len(keys):
+        raise InvalidArgument(path + '.vmConfig.intraVmAntiAffinity.diskId')
+    return [(key, disks[key]) for key in keys[1:]]
+
+
+def _layout_spec(server, layout, apart):
+    """The relocateSpec of a placement: the home's datastore, and a disk
+    locator for each disk kept apart."""
+    spec = relocate_spec(server, layout[0])
+    _lay_out(server, spec, layout, apart)
+    return spec
+
+
+def _lay_out(server, spec, layout, apart):
+    """Set a relocate spec's datastore and its locators of the disks apart."""
+    T = data_types(server)
+    spec.datastore = layout[0].ref
+    located = {key: ds for (key, _), ds in zip(apart, layout[1:])}
+    spec.disk = [locator for locator in spec.disk if locator.diskId not in located] + [
+        T.VirtualMachineRelocateSpecDiskLocator(diskId=key, datastore=ds.ref)
+        for key, ds in located.items()]
 
 
 def _configured(T, pod, spec, modify):
@@ -487,9 +643,53 @@ def _configured(T, pod, spec, modify):
         low, high = RANGES[name]
         if value is not None and not low <= value <= high:
             raise InvalidArgument('spec.podConfigSpec.' + name)
-    if given.rule or given.option:
+    if given.option:
         raise fault('NotSupported', 'The operation is not supported on the object.')
+    config.rule = _pod_rules(pod, base.rule, given.rule)
     return config
+
+
+def _pod_rules(pod, rules, changes):
+    """The pod's VM anti-affinity rules after the spec's ClusterRuleSpec
+    changes, as vCenter checks them: a name, two VMs or more, each once
+    and stored on the pod's datastores; the server keys a new rule."""
+    T = data_types(pod.server)
+    by_key = {rule.key: rule for rule in rules}
+    for index, change in enumerate(changes):
+        path = 'spec.podConfigSpec.rule[%d]' % index
+        if change.operation == 'remove':
+            if change.removeKey not in by_key or isinstance(change.removeKey, bool):
+                raise InvalidArgument(path + '.removeKey')
+            del by_key[change.removeKey]
+            continue
+        info = change.info
+        if not isinstance(info, T.ClusterAntiAffinityRuleSpec):
+            raise InvalidArgument(path + '.info')
+        if change.operation == 'add':
+            rule = T.ClusterAntiAffinityRuleSpec(
+                key=max(list(by_key) + [0]) + 1, name=info.name, vm=list(info.vm),
+                enabled=bool(info.enabled), mandatory=bool(info.mandatory),
+                userCreated=True, status='gray', inCompliance=True,
+                ruleUuid=info.ruleUuid or str(uuid.uuid4()))
+        elif change.operation == 'edit' and info.key in by_key:
+            old = by_key[info.key]
+            rule = T.ClusterAntiAffinityRuleSpec(**{
+                name: getattr(info, name) if getattr(info, name) not in (None, []) else
+                getattr(old, name) for name in type(old)._type._names})
+        else:
+            raise InvalidArgument(path + '.operation')
+        _check_rule(pod, rule, path)
+        by_key[rule.key] = rule
+    return list(by_key.values())
+
+
+def _check_rule(pod, rule, path):
+    if not rule.name:
+        raise InvalidArgument(path + '.info.name')
+    stored = {vm.ref for ds in pod.datastores() for vm in ds.vms}
+    if len(rule.vm) < 2 or len(set(rule.vm)) != len(rule.vm) \
+            or any(ref not in stored for ref in rule.vm):
+        raise InvalidArgument(path + '.info.vm')
 
 
 def _vm_configs(server, pod, changes, modify):
@@ -509,5 +709,22 @@ def _vm_configs(server, pod, changes, modify):
             raise InvalidArgument('spec.vmConfigSpec.operation')
         if info.behavior not in (None, 'manual', 'automated'):
             raise InvalidArgument('spec.vmConfigSpec.info.behavior')
+        _check_disk_rule(vm, info)
         configs[info.vm] = info
     return list(configs.values())
+
+
+def _check_disk_rule(vm, info):
+    """A VMDK anti-affinity rule names two disks of the VM or more, and
+    contradicts intra-VM affinity; the newer per-disk rules are not modelled."""
+    if info.virtualDiskRules:
+        raise fault('NotSupported', 'The operation is not supported on the object.')
+    rule = info.intraVmAntiAffinity
+    if rule is None:
+        return
+    keys = {disk.key for disk in vm.disks()}
+    if not rule.name or len(rule.diskId) < 2 or len(set(rule.diskId)) != len(rule.diskId) \
+            or not set(rule.diskId) <= keys:
+        raise InvalidArgument('spec.vmConfigSpec.info.intraVmAntiAffinity')
+    if info.intraVmAffinity and rule.enabled is not False:
+        raise InvalidArgument('spec.vmConfigSpec.info.intraVmAffinity')

@@ -1,0 +1,229 @@
+"""Storage DRS rules with pyVmomi: VM anti-affinity rules of a pod
+(ConfigureStorageDrsForPod_Task add/edit/remove, vCenter's validation,
+ValidateStoragePodConfig), honoured by RecommendDatastores, maintenance
+evacuation and space balancing; VMDK anti-affinity laying a new VM's disks
+out on distinct datastores; RefreshStorageDrsRecommendationsForPod_Task and
+QueryDatastorePerformanceSummary."""
+import pytest
+from pyVim.task import WaitForTask
+from pyVmomi import vim, vmodl
+
+from tests.conftest import _simulator, logged_in, on_reactor
+from tests.test_datastore_lifecycle import model
+from tests.test_folder_http import leave_free
+
+GB_KB = 1 << 20
+
+
+@pytest.fixture(scope='module')
+def running(validator):
+    return _simulator(validator, tls=False, ds=4, pod=1)
+
+
+@pytest.fixture
+def si(running):
+    yield from logged_in(running)
+
+
+@pytest.fixture
+def env(si):
+    """(StorageResourceManager, datacenter, pod with LocalDS_1..3, those datastores)."""
+    content = si.RetrieveContent()
+    dc = content.rootFolder.childEntity[0]
+    pod = next(p for p in dc.datastoreFolder.childEntity if isinstance(p, vim.StoragePod))
+    members = sorted((d for d in dc.datastore if d.name in ('LocalDS_1', 'LocalDS_2',
+                                                            'LocalDS_3')), key=lambda d: d.name)
+    outside = [d for d in members if d.parent != pod]
+    if outside:
+        WaitForTask(pod.MoveIntoFolder_Task(outside))
+    return content.storageResourceManager, dc, pod, members
+
+
+def vm_named(dc, name):
+    return next(v for v in dc.vmFolder.childEntity if v.name == name)
+
+
+def rule_change(operation, **info):
+    if operation == 'remove':
+        return vim.cluster.RuleSpec(operation='remove', removeKey=info['key'])
+    return vim.cluster.RuleSpec(operation=operation,
+                                info=vim.cluster.AntiAffinityRuleSpec(**info))
+
+
+def configure(srm, pod, rules=(), vm_configs=()):
+    return srm.ConfigureStorageDrsForPod_Task(pod, vim.storageDrs.ConfigSpec(
+        podConfigSpec=vim.storageDrs.PodConfigSpec(rule=list(rules)),
+        vmConfigSpec=list(vm_configs)), modify=True)
+
+
+def pod_rules(pod):
+    return pod.podStorageDrsEntry.storageDrsConfig.podConfig.rule
+
+
+@pytest.fixture
+def apart(env):
+    """DC0_H0_VM0 and DC0_H0_VM1 on LocalDS_1 under a VM anti-affinity rule;
+    afterwards back on LocalDS_0 and the rule gone."""
+    srm, dc, pod, members = env
+    vms = [vm_named(dc, 'DC0_H0_VM0'), vm_named(dc, 'DC0_H0_VM1')]
+    for vm in vms:
+        WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(datastore=members[0])))
+    WaitForTask(configure(srm, pod, [rule_change('add', name='apart', enabled=True, vm=vms)]))
+    yield vms
+    for rule in pod_rules(pod):
+        WaitForTask(configure(srm, pod, [rule_change('remove', key=rule.key)]))
+    home = next(d for d in dc.datastore if d.name == 'LocalDS_0')
+    for vm in vms:
+        WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(datastore=home)))
+
+
+def test_rules_are_configured_and_validated(env, apart):
+    srm, dc, pod, members = env
+    [rule] = pod_rules(pod)
+    assert isinstance(rule, vim.cluster.AntiAffinityRuleSpec)
+    assert rule.name == 'apart' and rule.enabled and rule.key and rule.ruleUuid
+    assert set(rule.vm) == set(apart)
+    WaitForTask(configure(srm, pod, [rule_change('edit', key=rule.key, name='kept-apart',
+                                                 vm=apart)]))
+    assert [r.name for r in pod_rules(pod)] == ['kept-apart']
+    outside = vm_named(dc, 'DC0_C0_RP0_VM0')   # its files are on LocalDS_0, not in the pod
+    bad = [[rule_change('add', name='one', vm=apart[:1])],
+           [rule_change('add', name='twice', vm=[apart[0], apart[0]])],
+           [rule_change('add', name='outside', vm=[apart[0], outside])],
+           [rule_change('add', vm=apart)],
+           [rule_change('remove', key=rule.key + 100)],
+           [vim.cluster.RuleSpec(operation='add', info=vim.cluster.AffinityRuleSpec(
+               name='together', vm=apart))]]
+    for rules in bad:
+        spec = vim.storageDrs.ConfigSpec(podConfigSpec=vim.storageDrs.PodConfigSpec(rule=rules))
+        error = srm.ValidateStoragePodConfig(pod, spec)
+        assert isinstance(error, vmodl.fault.InvalidArgument), rules
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            srm.ConfigureStorageDrsForPod_Task(pod, spec, modify=True)
+    assert srm.ValidateStoragePodConfig(pod, vim.storageDrs.ConfigSpec(
+        podConfigSpec=vim.storageDrs.PodConfigSpec(rule=[rule_change(
+            'add', name='fine', vm=apart)]))) is None
+    assert [r.name for r in pod_rules(pod)] == ['kept-apart']   # validating changed nothing
+
+
+def test_placement_keeps_anti_affine_vms_apart(env, apart):
+    srm, dc, pod, members = env
+    first, second = apart
+    result = srm.RecommendDatastores(vim.storageDrs.StoragePlacementSpec(
+        type='relocate', vm=first,
+        podSelectionSpec=vim.storageDrs.PodSelectionSpec(storagePod=pod)))
+    assert {r.action[0].destination for r in result.recommendations} == set(members[1:])
+    # a disabled rule no longer counts
+    [rule] = pod_rules(pod)
+    WaitForTask(configure(srm, pod, [rule_change('edit', key=rule.key, enabled=False,
+                                                 vm=apart)]))
+    result = srm.RecommendDatastores(vim.storageDrs.StoragePlacementSpec(
+        type='relocate', vm=first,
+        podSelectionSpec=vim.storageDrs.PodSelectionSpec(storagePod=pod)))
+    assert members[0] in {r.action[0].destination for r in result.recommendations}
+    srm.CancelStorageDrsRecommendation([r.key for r in pod.podStorageDrsEntry.recommendation])
+
+
+def test_evacuation_keeps_anti_affine_vms_apart(env, apart):
+    srm, dc, pod, members = env
+    result = members[0].DatastoreEnterMaintenanceMode()
+    try:
+        moves = {r.action[0].vm: r.action[0].destination for r in result.recommendations}
+        assert set(moves) == set(apart)
+        assert moves[apart[0]] != moves[apart[1]] and members[0] not in moves.values()
+    finally:
+        srm.CancelStorageDrsRecommendation([r.key for r in result.recommendations])
+        WaitForTask(members[0].DatastoreExitMaintenanceMode_Task())
+
+
+def test_balancing_keeps_anti_affine_vms_apart(running, env, apart):
+    srm, dc, pod, members = env
+    full, roomy, roomier = members
+    first, second = apart
+    WaitForTask(first.RelocateVM_Task(vim.vm.RelocateSpec(datastore=roomier)))
+    saved = [(model(running, d), model(running, d).capacity) for d in (full, roomy)]
+    on_reactor(leave_free, saved[0][0], 0)                    # past every threshold
+    on_reactor(leave_free, saved[1][0], 200 * GB_KB * 1024)   # less room than roomier
+    try:
+        task = srm.RefreshStorageDrsRecommendationsForPod_Task(pod)
+        WaitForTask(task)
+        [recommendation] = pod.podStorageDrsEntry.recommendation
+        [action] = recommendation.action
+        # the one with most room holds its partner: it goes to the other
+        assert (action.vm, action.source, action.destination) == (second, full, roomy)
+        srm.CancelStorageDrsRecommendation([recommendation.key])
+    finally:
+        for ds, capacity in saved:
+            on_reactor(setattr, ds, 'capacity', capacity)
+
+
+def test_vmdk_anti_affinity_lays_disks_out_apart(env):
+    srm, dc, pod, members = env
+    controller = vim.vm.device.VirtualDeviceSpec(
+        operation='add', device=vim.vm.device.VirtualLsiLogicController(
+            key=1000, busNumber=0, sharedBus='noSharing'))
+    disks = [vim.vm.device.VirtualDeviceSpec(
+        operation='add', fileOperation='create', device=vim.vm.device.VirtualDisk(
+            key=-10 - unit, capacityInKB=GB_KB, controllerKey=1000, unitNumber=unit,
+            backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
+                diskMode='persistent', thinProvisioned=True))) for unit in range(3)]
+    rule = vim.storageDrs.VirtualDiskAntiAffinityRuleSpec(name='disks-apart', enabled=True,
+                                                         diskId=[-10, -11, -12])
+    spec = vim.storageDrs.StoragePlacementSpec(
+        type='create', configSpec=vim.vm.ConfigSpec(
+            name='spread', guestId='otherGuest64', memoryMB=64, numCPUs=1,
+            deviceChange=[controller] + disks),
+        folder=dc.vmFolder, resourcePool=dc.hostFolder.childEntity[0].resourcePool,
+        podSelectionSpec=vim.storageDrs.PodSelectionSpec(initialVmConfig=[
+            vim.storageDrs.PodSelectionSpec.VmPodConfig(
+                storagePod=pod, vmConfig=vim.storageDrs.VmConfigInfo(
+                    intraVmAffinity=False, intraVmAntiAffinity=rule))]))
+    result = srm.RecommendDatastores(spec)
+    assert len(result.recommendations) == 3   # each datastore can be the home
+    best = result.recommendations[0].action[0]
+    located = {d.diskId: d.datastore for d in best.relocateSpec.disk}
+    assert set(located) == {-11, -12}
+    assert len({best.destination, located[-11], located[-12]}) == 3
+    task = srm.ApplyStorageDrsRecommendation_Task([result.recommendations[0].key])
+    WaitForTask(task)
+    vm = task.info.result.vm
+    try:
+        assert set(vm.datastore) == set(members)
+        homes = sorted(d.backing.datastore.name for d in vm.config.hardware.device
+                       if isinstance(d, vim.vm.device.VirtualDisk))
+        assert homes == sorted(m.name for m in members)
+        # the rule kept for the VM: its disks stay where they are
+        keys = [d.key for d in vm.config.hardware.device
+                if isinstance(d, vim.vm.device.VirtualDisk)]
+        WaitForTask(configure(srm, pod, vm_configs=[vim.storageDrs.VmConfigSpec(
+            operation='add', info=vim.storageDrs.VmConfigInfo(
+                vm=vm, intraVmAffinity=False,
+                intraVmAntiAffinity=vim.storageDrs.VirtualDiskAntiAffinityRuleSpec(
+                    name='disks-apart', enabled=True, diskId=keys)))]))
+        with pytest.raises(vim.fault.StorageDrsUnableToMoveFiles):
+            members[0].DatastoreEnterMaintenanceMode()
+        for bad in (dict(diskId=keys[:1]), dict(diskId=keys[:1] + [12345])):
+            with pytest.raises(vmodl.fault.InvalidArgument):
+                configure(srm, pod, vm_configs=[vim.storageDrs.VmConfigSpec(
+                    operation='edit', info=vim.storageDrs.VmConfigInfo(
+                        vm=vm, intraVmAntiAffinity=vim.storageDrs.VirtualDiskAntiAffinityRuleSpec(
+                            name='bad', enabled=True, **bad)))])
+        with pytest.raises(vmodl.fault.InvalidArgument):   # contradicts intra-VM affinity
+            configure(srm, pod, vm_configs=[vim.storageDrs.VmConfigSpec(
+                operation='edit', info=vim.storageDrs.VmConfigInfo(
+                    vm=vm, intraVmAffinity=True,
+                    intraVmAntiAffinity=vim.storageDrs.VirtualDiskAntiAffinityRuleSpec(
+                        name='both', enabled=True, diskId=keys)))])
+    finally:
+        WaitForTask(configure(srm, pod, vm_configs=[vim.storageDrs.VmConfigSpec(
+            operation='remove', removeKey=vm)]))
+        WaitForTask(vm.Destroy_Task())
+
+
+def test_datastore_performance_summary(env):
+    srm, dc, pod, members = env
+    [summary] = srm.QueryDatastorePerformanceSummary(members[0])
+    assert summary.interval == 86400 and list(summary.percentile) == [90]
+    assert list(summary.datastoreReadLatency) == [0.0] and summary.siocActivityDuration == 0
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        srm.QueryDatastorePerformanceSummary(vim.Datastore(pod._moId))
