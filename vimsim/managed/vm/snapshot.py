@@ -21,7 +21,7 @@ from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.storage.http_nfc_lease import export_lease
 from vimsim.managed.vm.change_tracking import freeze as freeze_changes
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units
-from vimsim.managed.vm.vm_task import invalid_state, vm_task
+from vimsim.managed.vm.vm_task import invalid_state, tools_unavailable, vm_task
 from vimsim.soap.encode import Long
 from vimsim.soap.fault import fault
 
@@ -363,8 +363,7 @@ def create_snapshot_task(ctx, vm, name, description, memory, quiesce,
             raise invalid_state()
         on = vm.power_state == 'poweredOn'
         if quiesce and on and not vm.tools_running:
-            raise fault('ToolsUnavailable', 'Cannot complete operation because VMware Tools '
-                        'is not running in this virtual machine.')
+            raise tools_unavailable()
         with_memory = bool(memory) and on
         state = vm.power_state if (with_memory or not on) else 'poweredOff'
         tree = vm.snapshot_tree

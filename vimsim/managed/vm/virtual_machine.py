@@ -27,6 +27,7 @@ from vimsim.managed.vm import change_tracking
 from vimsim.managed.vm.admission import (check_migration, check_power_on,
                                          check_reservation_change, datastore_problems,
                                          network_problems)
+from vimsim.managed.vm import console, guest_tools
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
@@ -42,7 +43,7 @@ from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
 from vimsim.managed.vm.storage_profiles import HOME, associated, chosen_profile
 from vimsim.managed.vm.vm_files import sync_files
 from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, invalid_power_state, invalid_state,
-                                       vm_task)
+                                       tools_unavailable, vm_task)
 from vimsim.schema import MoRef
 from vimsim.soap.encode import freeze
 from vimsim.soap.fault import FileAlreadyExists, FileLocked, FileNotFound, fault
@@ -51,7 +52,7 @@ KB = 1024
 MB = 1024 * KB
 GB = 1024 * MB
 HW_VERSION = 'vmx-21'   # the inventory's VMs (made on ESXi 8.0 U3; newer hosts upgrade them)
-TOOLS_VERSION = 12389
+TOOLS_VERSION = guest_tools.TOOLS_VERSION
 TOOLS_VERSION_TEXT = str(TOOLS_VERSION)
 VMX_SIZE = 2684
 NVRAM_SIZE = 8684
@@ -97,6 +98,10 @@ class VirtualMachine(ManagedEntity):
     customization = None   # {'hostName', 'domain', 'ips': [ip or None per NIC]}
     customization_pending = False   # customized since its last power-on (the guest has yet to run it)
     linked_parent = None   # (source VM, snapshot) of a linked clone
+    screenshots = ()       # ((file name, (width, height)), ...) taken (console.py)
+    screen = None          # (width, height) the guest's tools set; None: the default
+    kernel_crashed = False  # the guest stopped (an NMI's bug check) until reset or off
+    tools_installer = None  # (CD/DVD key, its backing, startConnected, summary) while mounted
 
     def __init__(self, server, moid, name, folder, pool, host, datastore, network, sequence,
                  num_cpu=1, memory_mb=32, disk_kb=10 * 1024 * 1024, guest_id='otherGuest64',
@@ -264,13 +269,17 @@ class VirtualMachine(ManagedEntity):
         return told == 'guestToolsRunning' if told is not None else self.tools_installed
 
     def tools_status(self):
-        """(toolsStatus, toolsVersionStatus, toolsRunningStatus, toolsVersion)
-        as vCenter reports them for this VM's tools."""
+        """(toolsStatus, toolsVersionStatus, toolsVersionStatus2,
+        toolsRunningStatus, toolsVersion) as vCenter reports them for this
+        VM's tools (guest_tools.py)."""
         running = 'guestToolsRunning' if self.tools_running else 'guestToolsNotRunning'
         if not self.tools_installed:
-            return 'toolsNotInstalled', 'guestToolsNotInstalled', running, '0'
-        return ('toolsOk' if self.tools_running else 'toolsNotRunning', 'guestToolsCurrent',
-                running, TOOLS_VERSION_TEXT)
+            return ('toolsNotInstalled', 'guestToolsNotInstalled', 'guestToolsNotInstalled',
+                    running, '0')
+        version = guest_tools.tools_version(self)
+        status, version_status, version_status2 = guest_tools.version_status(version)
+        return (status if self.tools_running else 'toolsNotRunning', version_status,
+                version_status2, running, str(version))
 
     # -- usage -------------------------------------------------------------------
     def usage_stats(self):
@@ -307,6 +316,8 @@ class VirtualMachine(ManagedEntity):
         files.extend(self.disk_files())
         if tree is not None:
             files.extend(tree.snapshot_files())
+        if self.screenshots:
+            files.extend(console.screenshot_files(self))
         if self.boot_time is not None:
             files.append(('%s/vmware.log' % self.directory, 'log', LOG_SIZE))
         if self.power_state == 'poweredOn':
@@ -447,7 +458,7 @@ class VirtualMachine(ManagedEntity):
             files=T.VirtualMachineFileInfo(
                 vmPathName=self.file_path('.vmx'), snapshotDirectory=self.directory + '/',
                 suspendDirectory=self.directory + '/', logDirectory=self.directory + '/'),
-            tools=shared['tools'], flags=shared['flags'],
+            tools=self._tools_config(shared['tools']), flags=shared['flags'],
             consolePreferences=shared['console'], defaultPowerOps=shared['power_ops'],
             rebootPowerOff=False,
             hardware=T.VirtualHardware(
@@ -478,6 +489,15 @@ class VirtualMachine(ManagedEntity):
             vmOpNotificationToAppEnabled=False, vmOpNotificationTimeout=-1,
             guestMonitoringModeInfo=shared['monitoring'], deviceGroups=shared['device_groups'],
             fixedPassthruHotPlugEnabled=False, guestArchitecture=None)
+
+    def _tools_config(self, shared):
+        """config.tools: the shared settings, with the guest's tools version."""
+        version = guest_tools.tools_version(self)
+        if version == shared.toolsVersion:
+            return shared
+        tools = copy.copy(shared)
+        tools.toolsVersion = version
+        return tools
 
     @property
     def resourceConfig(self):
@@ -519,7 +539,7 @@ class VirtualMachine(ManagedEntity):
                 for key in self.nic_keys()] if on else [],
             host=self.host.ref, connectionState=self.connection_state, powerState=self.power_state,
             vmFailoverInProgress=False, faultToleranceState='notConfigured',
-            toolsInstallerMounted=False, bootTime=self.boot_time if on else None,
+            toolsInstallerMounted=self.tools_installer is not None, bootTime=self.boot_time if on else None,
             suspendInterval=0, memoryOverhead=None,
             maxCpuUsage=self.num_cpu * 2294 if on else None,
             maxMemoryUsage=self.memory_mb if on else None,
@@ -562,12 +582,12 @@ class VirtualMachine(ManagedEntity):
         T = self.T
         on = self.tools_running
         family = GUEST_FAMILY.get(self.guest_id, 'otherGuestFamily')
-        status, version_status, running, version = self.tools_status()
+        status, version_status, version_status2, running, version = self.tools_status()
         install_type = 'guestToolsTypeOpenVMTools' if self.tools_installed else None
         if not on:
             return T.GuestInfo(
                 toolsStatus=status, toolsVersionStatus=version_status,
-                toolsVersionStatus2=version_status, toolsRunningStatus=running,
+                toolsVersionStatus2=version_status2, toolsRunningStatus=running,
                 toolsVersion=version, toolsInstallType=install_type,
                 guestId=self.guest_id, guestFamily=family, guestFullName=self.guest_full_name,
                 guestState='notRunning', net=[], ipStack=[], disk=[],
@@ -588,7 +608,7 @@ class VirtualMachine(ManagedEntity):
                     for address in addresses])))
         return T.GuestInfo(
             toolsStatus=status, toolsVersionStatus=version_status,
-            toolsVersionStatus2=version_status, toolsRunningStatus=running,
+            toolsVersionStatus2=version_status2, toolsRunningStatus=running,
             toolsVersion=version, toolsInstallType=install_type,
             guestId=self.guest_id, guestFamily=family, guestFullName=self.guest_full_name,
             guestDetailedData=None, hostName=host_name, ipAddress=ip,
@@ -605,8 +625,10 @@ class VirtualMachine(ManagedEntity):
                                   freeSpace=self.disk_kb * KB - 2 * GB, filesystemType='ext4',
                                   mappings=[T.GuestInfoVirtualDiskMapping(key=2000)])]
             if self._devices is None else [],
-            screen=T.GuestScreenInfo(width=1024, height=768),
-            guestState='running', appHeartbeatStatus='appStatusGray', guestKernelCrashed=False,
+            screen=T.GuestScreenInfo(width=console.screen_size(self)[0],
+                                     height=console.screen_size(self)[1]),
+            guestState='running', appHeartbeatStatus='appStatusGray',
+            guestKernelCrashed=self.kernel_crashed,
             appState='none', guestOperationsReady=True, interactiveGuestOperationsReady=False,
             guestStateChangeSupported=True, hwVersion=self.hw_version)
 
@@ -646,11 +668,11 @@ class VirtualMachine(ManagedEntity):
     def summary(self):
         T = self.T
         tools = self.tools_running
-        status, version_status, running, _ = self.tools_status()
+        status, version_status, version_status2, running, _ = self.tools_status()
         guest = T.VirtualMachineGuestSummary(
             guestId=self.guest_id, guestFullName=self.guest_full_name,
             toolsStatus=status, toolsVersionStatus=version_status,
-            toolsVersionStatus2=version_status, toolsRunningStatus=running,
+            toolsVersionStatus2=version_status2, toolsRunningStatus=running,
             hostName=self.guest_host_name if tools else None,
             ipAddress=vm_ip(self.sequence) if tools else None, hwVersion=self.hw_version)
         if self.guest_overrides:
@@ -853,6 +875,7 @@ class VirtualMachine(ManagedEntity):
         """Change the power state and report all that follows from it."""
         before = self.power_state
         self.power_state = state
+        self.kernel_crashed = False
         if state == 'poweredOn' and before != 'poweredOn':
             if before != 'suspended' or self.boot_time is None:
                 self.boot_time = clock.now()
@@ -919,6 +942,7 @@ class VirtualMachine(ManagedEntity):
                 raise invalid_power_state('poweredOn', self.power_state)
             task.post_event('VmResettingEvent', self)
             self.boot_time = clock.now()
+            self.kernel_crashed = False
             self.report_changed('runtime', 'summary', 'guest')
             return None
         return vm_task(ctx, self, 'ResetVM_Task', work)
@@ -927,8 +951,7 @@ class VirtualMachine(ManagedEntity):
         if self.power_state != 'poweredOn':
             raise invalid_power_state('poweredOn', self.power_state)
         if not self.tools_running:
-            raise fault('ToolsUnavailable', 'Cannot complete operation because VMware Tools '
-                        'is not running in this virtual machine.')
+            raise tools_unavailable()
         active = self._active_task
         if active is not None and not active.done:
             raise fault('TaskInProgress', 'The operation is not allowed in the current state '
@@ -958,6 +981,41 @@ class VirtualMachine(ManagedEntity):
             self.set_power_state('suspended')
             event_manager(self.server).post('VmSuspendedEvent', self)
         return self._guest_operation(ctx, 'VmGuestStandbyEvent', standby)
+
+    # -- console and input (console.py) ------------------------------------------------
+    def AcquireTicket(self, ctx, ticketType):
+        return console.acquire_ticket(ctx, self, ticketType)
+
+    def AcquireMksTicket(self, ctx):
+        return console.acquire_mks_ticket(ctx, self)
+
+    def CreateScreenshot_Task(self, ctx):
+        return console.create_screenshot_task(ctx, self)
+
+    def PutUsbScanCodes(self, ctx, spec):
+        return console.put_usb_scan_codes(self, spec)
+
+    def SetScreenResolution(self, ctx, width, height):
+        console.set_screen_resolution(self, width, height)
+
+    def SetDisplayTopology(self, ctx, displays):
+        console.set_display_topology(self, displays)
+
+    def SendNMI(self, ctx):
+        console.send_nmi(ctx, self)
+
+    # -- VMware Tools (guest_tools.py) ------------------------------------------------------
+    def MountToolsInstaller(self, ctx):
+        guest_tools.mount_installer(self)
+
+    def UnmountToolsInstaller(self, ctx):
+        guest_tools.unmount_installer(self)
+
+    def UpgradeTools_Task(self, ctx, installerOptions=None):
+        return guest_tools.upgrade_task(ctx, self)
+
+    def ResetGuestInformation(self, ctx):
+        guest_tools.reset_guest_information(self)
 
     # -- reconfigure --------------------------------------------------------------------
     def ReconfigVM_Task(self, ctx, spec):
@@ -1730,8 +1788,8 @@ _guest_readers = {
     'guestFullName': lambda vm: vm.guest_full_name,
     'toolsStatus': lambda vm: vm.tools_status()[0],
     'toolsVersionStatus': lambda vm: vm.tools_status()[1],
-    'toolsVersionStatus2': lambda vm: vm.tools_status()[1],
-    'toolsRunningStatus': lambda vm: vm.tools_status()[2],
+    'toolsVersionStatus2': lambda vm: vm.tools_status()[2],
+    'toolsRunningStatus': lambda vm: vm.tools_status()[3],
     'hostName': lambda vm: vm.guest_host_name if vm.tools_running else None,
     'ipAddress': lambda vm: vm_ip(vm.sequence) if vm.tools_running else None,
 }
@@ -1766,7 +1824,7 @@ _VM_PATH_READERS = {
     'config.hardware.numCoresPerSocket': lambda vm: vm.cores_per_socket,
     'config.hardware.memoryMB': lambda vm: vm.memory_mb,
     'guest.guestState': lambda vm: 'running' if vm.tools_running else 'notRunning',
-    'guest.toolsVersion': lambda vm: vm.tools_status()[3],
+    'guest.toolsVersion': lambda vm: vm.tools_status()[4],
     'guest.guestFamily': lambda vm: GUEST_FAMILY.get(vm.guest_id, 'otherGuestFamily'),
 }
 for _name, _reader in _runtime_readers.items():
