@@ -27,7 +27,7 @@ from vimsim.managed.vm import change_tracking
 from vimsim.managed.vm.admission import (check_migration, check_power_on,
                                          check_reservation_change, datastore_problems,
                                          network_problems)
-from vimsim.managed.vm import console, guest_tools
+from vimsim.managed.vm import console, guest_tools, questions
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
@@ -102,6 +102,9 @@ class VirtualMachine(ManagedEntity):
     screen = None          # (width, height) the guest's tools set; None: the default
     kernel_crashed = False  # the guest stopped (an NMI's bug check) until reset or off
     tools_installer = None  # (CD/DVD key, its backing, startConnected, summary) while mounted
+    asks_moved_or_copied = False   # registered with another VM's uuid (questions.py)
+    pending_question = None        # questions.PendingQuestion: runtime.question
+    question_serial = 0
 
     def __init__(self, server, moid, name, folder, pool, host, datastore, network, sequence,
                  num_cpu=1, memory_mb=32, disk_kb=10 * 1024 * 1024, guest_id='otherGuest64',
@@ -538,6 +541,7 @@ class VirtualMachine(ManagedEntity):
                     vmDirectPathGen2Active=False, attachmentStatus='green'))
                 for key in self.nic_keys()] if on else [],
             host=self.host.ref, connectionState=self.connection_state, powerState=self.power_state,
+            question=self.pending_question.info if self.pending_question is not None else None,
             vmFailoverInProgress=False, faultToleranceState='notConfigured',
             toolsInstallerMounted=self.tools_installer is not None, bootTime=self.boot_time if on else None,
             suspendInterval=0, memoryOverhead=None,
@@ -911,10 +915,34 @@ class VirtualMachine(ManagedEntity):
             placed = self._check_host_for_power(requested)
             resuming = self.power_state == 'suspended'
             task.post_event('VmResumingEvent' if resuming else 'VmStartingEvent', self)
-            self.set_power_state('poweredOn')
-            task.post_event('DrsVmPoweredOnEvent' if placed else 'VmPoweredOnEvent', self)
-            return None
+
+            def powered_on(_=None):
+                self.set_power_state('poweredOn')
+                task.post_event('DrsVmPoweredOnEvent' if placed else 'VmPoweredOnEvent', self)
+            answered = questions.ask_at_power_on(self)
+            return powered_on() if answered is None else answered.addCallback(powered_on)
         return vm_task(ctx, self, 'PowerOnVM_Task', work)
+
+    def AnswerVM(self, ctx, questionId, answerChoice):
+        active = self._active_task
+        questions.answer(lambda kind, **fields: event_manager(self.server).post(
+            kind, self, ctx=ctx, chain_id=active.chain_id if active is not None else None,
+            **fields), self, questionId, answerChoice)
+
+    def take_new_identity(self, post_event):
+        """A copied VM's new identity: a new BIOS uuid and new MACs for its
+        NICs whose addresses vCenter assigned; `post_event(type, **fields)`
+        posts VmUuidChangedEvent and VmMacChangedEvent."""
+        old_uuid = self.uuid
+        self.uuid_override = '42' + self.server.new_uuid()[2:]
+        post_event('VmUuidChangedEvent', oldUuid=old_uuid, newUuid=self.uuid)
+        for nic in self.device_list():
+            if isinstance(nic, self.T.VirtualEthernetCard) and nic.addressType != 'manual':
+                old_mac, nic.macAddress = nic.macAddress, _allocate_mac(self.server)
+                post_event('VmMacChangedEvent', adapter=nic.deviceInfo.label
+                           if nic.deviceInfo is not None else '', oldMac=old_mac,
+                           newMac=nic.macAddress)
+        self.devices_changed()
 
     def PowerOffVM_Task(self, ctx):
         def work(task):
