@@ -27,7 +27,8 @@ from vimsim.managed.vm import change_tracking
 from vimsim.managed.vm.admission import (check_migration, check_power_on,
                                          check_reservation_change, datastore_problems,
                                          network_problems)
-from vimsim.managed.vm import console, guest_tools, questions
+from vimsim.managed.vm import console, guest_tools, instant_clone, questions
+from vimsim.managed.vm.clone_rules import clone_placement, clone_problems
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
@@ -543,7 +544,8 @@ class VirtualMachine(ManagedEntity):
             host=self.host.ref, connectionState=self.connection_state, powerState=self.power_state,
             question=self.pending_question.info if self.pending_question is not None else None,
             vmFailoverInProgress=False, faultToleranceState='notConfigured',
-            toolsInstallerMounted=self.tools_installer is not None, bootTime=self.boot_time if on else None,
+            toolsInstallerMounted=self.tools_installer is not None,
+            bootTime=self.boot_time if on else None,
             suspendInterval=0, memoryOverhead=None,
             maxCpuUsage=self.num_cpu * 2294 if on else None,
             maxMemoryUsage=self.memory_mb if on else None,
@@ -1353,30 +1355,19 @@ class VirtualMachine(ManagedEntity):
             raise _invalid_argument('spec.snapshot')
 
         def work(task):
-            vm_name = check_name(name)
-            check_unique(server, folder_object, vm_name)
             # a template goes in no pool: for a clone to a template the pool is ignored
-            target_pool = None if spec.template else pool or self.pool
-            if host is not None and target_pool is not None and \
-                    host not in target_pool.owner_object.hosts:
-                if pool is not None:
-                    raise _invalid_argument('spec.location.host')
-                target_pool = host.compute_resource.pool
-            target_ds = datastore or self.datastore_object
-            target = host
-            if target is None:
-                compute = target_pool.owner_object if target_pool is not None \
-                    else self.host.compute_resource
-                target = pick_host(compute, target_ds, prefer=self.host)
-                if target is None:
-                    raise fault('NoActiveHostInCluster', 'No host in the cluster is available '
-                                'to run the virtual machine.', computeResource=compute.ref)
-            problem = host_usable(target)
-            if problem is not None:
-                raise problem
-            return self.clone_to(ctx, task, folder_object, vm_name, target_pool, target,
-                                 target_ds, spec, snapshot, linked)
+            target_pool, target, target_ds = clone_placement(self, pool, host, datastore,
+                                                             spec.template)
+            problems = clone_problems(self, folder_object, name, target_pool, target, target_ds,
+                                      spec.powerOn and not spec.template)
+            if problems:
+                raise problems[0]
+            return self.clone_to(ctx, task, folder_object, check_name(name), target_pool,
+                                 target, target_ds, spec, snapshot, linked)
         return vm_task(ctx, self, 'CloneVM_Task', work)
+
+    def InstantClone_Task(self, ctx, spec):
+        return instant_clone.instant_clone_task(ctx, self, spec)
 
     def clone_to(self, ctx, task, folder, name, pool, host, datastore, spec,
                  snapshot=None, linked=False):
@@ -1395,8 +1386,7 @@ class VirtualMachine(ManagedEntity):
                                                       'folder', folder),
                             destHost=event_argument(server, 'HostEventArgument', 'host',
                                                     host))
-        clone = self._copy_to(ctx, folder, name, pool, host, datastore,
-                              snapshot if linked else None, snapshot)
+        clone = self.copy_to(ctx, folder, name, pool, host, datastore, snapshot, linked)
         location = spec.location
         try:
             if location is not None and location.deviceChange:
@@ -1439,7 +1429,11 @@ class VirtualMachine(ManagedEntity):
         if problems:
             raise problems[0]
 
-    def _copy_to(self, ctx, folder, name, pool, host, datastore, link_snapshot, snapshot):
+    def copy_to(self, ctx, folder, name, pool, host, datastore, snapshot, linked):
+        """A new VM like this one (its `snapshot`'s state when given) named
+        `name` in `folder`, `pool`, on `host` and `datastore`; its disks
+        `linked` as delta disks over this VM's (the snapshot's, when given)
+        or copies."""
         datastore.refuse_new_files()
         server = self.server
         clone = VirtualMachine(server, server.new_vm_moid(), name, folder, pool, host,
@@ -1464,13 +1458,12 @@ class VirtualMachine(ManagedEntity):
             clone.customization = dict(self.customization)
             clone.path_readers = clone._custom_path_readers()
         source_devices = self._source_devices(snapshot)
-        if source_devices is not None or link_snapshot is not None:
+        if source_devices is not None or linked:
             if source_devices is None:
                 source_devices = list(self.devices())
-            clone._devices = self._cloned_devices(clone, source_devices, datastore,
-                                                  link_snapshot)
-            if link_snapshot is not None:
-                clone.linked_parent = (self, link_snapshot)
+            clone._devices = self._cloned_devices(clone, source_devices, datastore, linked)
+            if linked:
+                clone.linked_parent = (self, snapshot)
             clone.devices_changed()
         folder.changed('childEntity')
         host.changed('vm', 'summary')
@@ -1490,7 +1483,7 @@ class VirtualMachine(ManagedEntity):
             return list(self._devices)
         return None
 
-    def _cloned_devices(self, clone, devices, datastore, link_snapshot):
+    def _cloned_devices(self, clone, devices, datastore, linked):
         T = self.T
         out = []
         nic_index = 0
@@ -1501,7 +1494,7 @@ class VirtualMachine(ManagedEntity):
                 backing = device.backing
                 suffix = '.vmdk' if disk_index == 0 else '_%d.vmdk' % disk_index
                 new_file = clone.file_path(suffix)
-                if link_snapshot is not None:
+                if linked:
                     parent = copy.deepcopy(backing)
                     child = copy.deepcopy(backing)
                     child.parent = parent
