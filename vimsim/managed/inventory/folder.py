@@ -21,6 +21,7 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_name, check_u
                                             detach_vm, host_usable, invalid_argument, is_a,
                                             next_sequence, pick_host, post_identity_events,
                                             resolve_argument, unregister_vm, unregistered)
+from vimsim.managed.vm.questions import note_registration
 from vimsim.managed.vm.virtual_machine import VirtualMachine
 from vimsim.schema import MoRef
 from vimsim.soap.fault import FileAlreadyExists, FileNotFound, fault, localized
@@ -349,6 +350,7 @@ class Folder(ManagedEntity):
             vm.become_template()
         else:
             vm.template = False
+        note_registration(vm)
         task.post_event('VmRegisteredEvent', vm)
         return vm
 

@@ -246,6 +246,10 @@ EXTENDED = {
         'Virtual machine disks consolidation needed.', 'warning',
         'Virtual machine {vm.name} disks consolidation is needed on {host.name} in cluster '
         '{computeResource.name} in {datacenter.name}.'),
+    'com.vmware.vc.VmInstantClonedEvent': (
+        'Virtual machine instant cloned', 'info',
+        'Instant clone {vm.name} of virtual machine {sourceVm} created on {host.name} in '
+        '{datacenter.name}'),
     'com.vmware.vc.ha.VmRestartedByHAEvent': (
         'Virtual machine restarted by vSphere HA', 'warning',
         'vSphere HA restarted virtual machine {vm.name} on host {host.name} in cluster '

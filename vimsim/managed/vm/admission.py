@@ -87,16 +87,17 @@ def cpu_problems(vm, host):
                   numCpuDest=host.num_cpu_threads, numCpuVm=vm.num_cpu)]
 
 
-def host_capacity_problems(vm, host):
-    """Why `host` cannot hold `vm`'s reservations besides those of the VMs
-    running there (InsufficientHostCpuCapacityFault / ...MemoryCapacityFault)."""
+def host_capacity_problems(vm, host, copy=False):
+    """Why `host` cannot hold `vm`'s reservations (a new `copy` of `vm`'s
+    when set) besides those of the VMs running there
+    (InsufficientHostCpuCapacityFault / ...MemoryCapacityFault)."""
     found = []
     for kind in KINDS:
         requested = vm_reservation(vm, kind)
         if requested <= 0:
             continue
         used = sum(vm_reservation(other, kind) for other in host.vms
-                   if other.power_state == 'poweredOn' and other is not vm)
+                   if other.power_state == 'poweredOn' and (copy or other is not vm))
         unreserved = max(host.reservable[kind] - used, 0)
         if requested > unreserved:
             type_name, label, scale = HOST_CAPACITY_FAULTS[kind]
@@ -162,6 +163,26 @@ def placement_problems(vm, host, pool, tests, datastores=None, running=True, reb
     if DATASTORE_TESTS in tests and host is not None:
         found.extend(datastore_problems(host, datastores or vm.datastore_objects()))
     if NETWORK_TESTS in tests and host is not None:
+        found.extend(network_problems(vm, host, rebacked))
+    return found
+
+
+def copy_problems(vm, host, pool, datastores, running, tests=TEST_TYPES, rebacked=()):
+    """What refuses a new VM copied from `vm` (CloneVM_Task, InstantClone_Task)
+    on `host` in `pool` with its files on `datastores`, `running` at once: a
+    usable host (with enough logical CPUs to run it), and to run it the
+    pool's and the host's room for another VM of `vm`'s reservations; the
+    datastores and networks reachable from the host."""
+    found = []
+    if HOST_TESTS in tests:
+        found.extend(host_problems(vm, host, running))
+    if POOL_TESTS in tests and pool is not None and running:
+        found.extend(grant_problems(pool, {kind: vm_reservation(vm, kind) for kind in KINDS}))
+    if HOST_TESTS in tests and running:
+        found.extend(host_capacity_problems(vm, host, copy=True))
+    if DATASTORE_TESTS in tests:
+        found.extend(datastore_problems(host, datastores))
+    if NETWORK_TESTS in tests:
         found.extend(network_problems(vm, host, rebacked))
     return found
 

@@ -8,12 +8,16 @@ not in. The targets are read as the compatibility checker reads them
 (`PlacementChecker`). QueryVMotionCompatibilityEx_Task answers, per VM and
 host, what would keep the VM from running there whatever the states of
 either (the simulated hosts share one CPU model, so that is the count of
-logical CPUs). CheckClone_Task and CheckInstantClone_Task are not simulated.
+logical CPUs). CheckClone_Task and CheckInstantClone_Task answer, for the
+host the clone would go to, what CloneVM_Task and InstantClone_Task would
+refuse (vm/clone_rules.py, the operations' own rules).
 """
 from vimsim.managed.manager import manager_type
 from vimsim.managed.entity import data_types
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.vm.admission import SOURCE_TESTS, cpu_problems, migration_problems
+from vimsim.managed.vm.clone_rules import (InstantCloneLocation, clone_placement, clone_problems,
+                                           instant_clone_problems)
 from vimsim.managed.vm.compatibility_checker import PlacementChecker
 from vimsim.managed.vm.vm_task import invalid_power_state
 from vimsim.soap.fault import fault, localized
@@ -53,6 +57,34 @@ class VirtualMachineProvisioningChecker(PlacementChecker):
         datastores = [datastore] if datastore is not None else None
         return self.check_task(ctx, 'CheckRelocate_Task', vm, hosts, lambda target:
                                migration_problems(vm, target, pool, datastores, tests))
+
+    def CheckClone_Task(self, ctx, vm, folder, name, spec, testType=()):
+        """Would CloneVM_Task of `vm` to `folder` as `name` with `spec`
+        succeed, on the host it would go to."""
+        tests = self.tests_of(testType)
+        source = self.resolve_of(vm, 'VirtualMachine', 'vm')
+        folder = self.resolve_of(folder, 'Folder', 'folder')
+        location = spec.location
+        pool, host, datastore = (
+            self.resolve_of(getattr(location, name, None), kind, 'spec.location.' + name)
+            for name, kind in (('pool', 'ResourcePool'), ('host', 'HostSystem'),
+                               ('datastore', 'Datastore')))
+        if 'VirtualMachine' not in folder.childType:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        target_pool, target, target_ds = clone_placement(source, pool, host, datastore,
+                                                         spec.template)
+        return self.check_task(ctx, 'CheckClone_Task', source, [target], lambda target: (
+            clone_problems(source, folder, name, target_pool, target, target_ds,
+                           spec.powerOn and not spec.template, tests)))
+
+    def CheckInstantClone_Task(self, ctx, vm, spec, testType=()):
+        """Would InstantClone_Task of `vm` with `spec` succeed on its host."""
+        tests = self.tests_of(testType)
+        source = self.resolve_of(vm, 'VirtualMachine', 'vm')
+        location = InstantCloneLocation(ctx, source, spec)
+        return self.check_task(ctx, 'CheckInstantClone_Task', source, [location.host],
+                               lambda target: instant_clone_problems(source, location,
+                                                                     spec.name, tests))
 
     def QueryVMotionCompatibilityEx_Task(self, ctx, vm, host):
         """A CheckResult per (VM, host) pair, VMs first: VMs in any power

@@ -21,7 +21,7 @@ from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.storage.http_nfc_lease import export_lease
 from vimsim.managed.vm.change_tracking import freeze as freeze_changes
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units
-from vimsim.managed.vm.vm_task import invalid_state, vm_task
+from vimsim.managed.vm.vm_task import invalid_state, tools_unavailable, vm_task
 from vimsim.soap.encode import Long
 from vimsim.soap.fault import fault
 
@@ -343,6 +343,16 @@ def _next_delta(vm):
     return number
 
 
+def new_running_point(vm, devices):
+    """Freeze the disks among `devices` (the VM's): each goes on in a new
+    seSparse delta over its current top file, which no one writes again."""
+    number = _next_delta(vm)
+    Disk = vm.T.VirtualDisk
+    for device in devices:
+        if isinstance(device, Disk):
+            device.backing = _new_delta(vm, device, number)
+
+
 def capture(vm):
     state = {name: copy.deepcopy(getattr(vm, name)) for name in CAPTURED}
     state['_devices'] = copy.deepcopy(vm.device_list())
@@ -363,8 +373,7 @@ def create_snapshot_task(ctx, vm, name, description, memory, quiesce,
             raise invalid_state()
         on = vm.power_state == 'poweredOn'
         if quiesce and on and not vm.tools_running:
-            raise fault('ToolsUnavailable', 'Cannot complete operation because VMware Tools '
-                        'is not running in this virtual machine.')
+            raise tools_unavailable()
         with_memory = bool(memory) and on
         state = vm.power_state if (with_memory or not on) else 'poweredOff'
         tree = vm.snapshot_tree
@@ -382,11 +391,7 @@ def create_snapshot_task(ctx, vm, name, description, memory, quiesce,
         snap = VirtualMachineSnapshot(tree, vm.server.objects.next_id('snapshot-'), sid, name,
                                       description, state, bool(quiesce) and on, with_memory,
                                       captured)
-        number = _next_delta(vm)
-        Disk = vm.T.VirtualDisk
-        for device in vm.device_list():
-            if isinstance(device, Disk):
-                device.backing = _new_delta(vm, device, number)
+        new_running_point(vm, vm.device_list())
         tree.add(snap)
         vm.devices_changed()
         vm.changed('snapshot', 'rootSnapshot')
@@ -402,11 +407,7 @@ def revert(task, vm, snap, suppress_power_on):
     for name in CAPTURED:
         setattr(vm, name, copy.deepcopy(captured[name]))
     devices = copy.deepcopy(captured['_devices'])
-    number = _next_delta(vm)
-    Disk = vm.T.VirtualDisk
-    for device in devices:
-        if isinstance(device, Disk):
-            device.backing = _new_delta(vm, device, number)
+    new_running_point(vm, devices)
     vm._devices = devices
     tree.current = snap
     target = snap.state

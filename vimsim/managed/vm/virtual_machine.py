@@ -27,6 +27,8 @@ from vimsim.managed.vm import change_tracking
 from vimsim.managed.vm.admission import (check_migration, check_power_on,
                                          check_reservation_change, datastore_problems,
                                          network_problems)
+from vimsim.managed.vm import console, guest_tools, instant_clone, questions
+from vimsim.managed.vm.clone_rules import clone_placement, clone_problems
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
@@ -42,7 +44,7 @@ from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
 from vimsim.managed.vm.storage_profiles import HOME, associated, chosen_profile
 from vimsim.managed.vm.vm_files import sync_files
 from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, invalid_power_state, invalid_state,
-                                       vm_task)
+                                       tools_unavailable, vm_task)
 from vimsim.schema import MoRef
 from vimsim.soap.encode import freeze
 from vimsim.soap.fault import FileAlreadyExists, FileLocked, FileNotFound, fault
@@ -51,7 +53,7 @@ KB = 1024
 MB = 1024 * KB
 GB = 1024 * MB
 HW_VERSION = 'vmx-21'   # the inventory's VMs (made on ESXi 8.0 U3; newer hosts upgrade them)
-TOOLS_VERSION = 12389
+TOOLS_VERSION = guest_tools.TOOLS_VERSION
 TOOLS_VERSION_TEXT = str(TOOLS_VERSION)
 VMX_SIZE = 2684
 NVRAM_SIZE = 8684
@@ -97,6 +99,13 @@ class VirtualMachine(ManagedEntity):
     customization = None   # {'hostName', 'domain', 'ips': [ip or None per NIC]}
     customization_pending = False   # customized since its last power-on (the guest has yet to run it)
     linked_parent = None   # (source VM, snapshot) of a linked clone
+    screenshots = ()       # ((file name, (width, height)), ...) taken (console.py)
+    screen = None          # (width, height) the guest's tools set; None: the default
+    kernel_crashed = False  # the guest stopped (an NMI's bug check) until reset or off
+    tools_installer = None  # (CD/DVD key, its backing, startConnected, summary) while mounted
+    asks_moved_or_copied = False   # registered with another VM's uuid (questions.py)
+    pending_question = None        # questions.PendingQuestion: runtime.question
+    question_serial = 0
 
     def __init__(self, server, moid, name, folder, pool, host, datastore, network, sequence,
                  num_cpu=1, memory_mb=32, disk_kb=10 * 1024 * 1024, guest_id='otherGuest64',
@@ -264,13 +273,17 @@ class VirtualMachine(ManagedEntity):
         return told == 'guestToolsRunning' if told is not None else self.tools_installed
 
     def tools_status(self):
-        """(toolsStatus, toolsVersionStatus, toolsRunningStatus, toolsVersion)
-        as vCenter reports them for this VM's tools."""
+        """(toolsStatus, toolsVersionStatus, toolsVersionStatus2,
+        toolsRunningStatus, toolsVersion) as vCenter reports them for this
+        VM's tools (guest_tools.py)."""
         running = 'guestToolsRunning' if self.tools_running else 'guestToolsNotRunning'
         if not self.tools_installed:
-            return 'toolsNotInstalled', 'guestToolsNotInstalled', running, '0'
-        return ('toolsOk' if self.tools_running else 'toolsNotRunning', 'guestToolsCurrent',
-                running, TOOLS_VERSION_TEXT)
+            return ('toolsNotInstalled', 'guestToolsNotInstalled', 'guestToolsNotInstalled',
+                    running, '0')
+        version = guest_tools.tools_version(self)
+        status, version_status, version_status2 = guest_tools.version_status(version)
+        return (status if self.tools_running else 'toolsNotRunning', version_status,
+                version_status2, running, str(version))
 
     # -- usage -------------------------------------------------------------------
     def usage_stats(self):
@@ -307,6 +320,8 @@ class VirtualMachine(ManagedEntity):
         files.extend(self.disk_files())
         if tree is not None:
             files.extend(tree.snapshot_files())
+        if self.screenshots:
+            files.extend(console.screenshot_files(self))
         if self.boot_time is not None:
             files.append(('%s/vmware.log' % self.directory, 'log', LOG_SIZE))
         if self.power_state == 'poweredOn':
@@ -447,7 +462,7 @@ class VirtualMachine(ManagedEntity):
             files=T.VirtualMachineFileInfo(
                 vmPathName=self.file_path('.vmx'), snapshotDirectory=self.directory + '/',
                 suspendDirectory=self.directory + '/', logDirectory=self.directory + '/'),
-            tools=shared['tools'], flags=shared['flags'],
+            tools=self._tools_config(shared['tools']), flags=shared['flags'],
             consolePreferences=shared['console'], defaultPowerOps=shared['power_ops'],
             rebootPowerOff=False,
             hardware=T.VirtualHardware(
@@ -478,6 +493,15 @@ class VirtualMachine(ManagedEntity):
             vmOpNotificationToAppEnabled=False, vmOpNotificationTimeout=-1,
             guestMonitoringModeInfo=shared['monitoring'], deviceGroups=shared['device_groups'],
             fixedPassthruHotPlugEnabled=False, guestArchitecture=None)
+
+    def _tools_config(self, shared):
+        """config.tools: the shared settings, with the guest's tools version."""
+        version = guest_tools.tools_version(self)
+        if version == shared.toolsVersion:
+            return shared
+        tools = copy.copy(shared)
+        tools.toolsVersion = version
+        return tools
 
     @property
     def resourceConfig(self):
@@ -518,8 +542,10 @@ class VirtualMachine(ManagedEntity):
                     vmDirectPathGen2Active=False, attachmentStatus='green'))
                 for key in self.nic_keys()] if on else [],
             host=self.host.ref, connectionState=self.connection_state, powerState=self.power_state,
+            question=self.pending_question.info if self.pending_question is not None else None,
             vmFailoverInProgress=False, faultToleranceState='notConfigured',
-            toolsInstallerMounted=False, bootTime=self.boot_time if on else None,
+            toolsInstallerMounted=self.tools_installer is not None,
+            bootTime=self.boot_time if on else None,
             suspendInterval=0, memoryOverhead=None,
             maxCpuUsage=self.num_cpu * 2294 if on else None,
             maxMemoryUsage=self.memory_mb if on else None,
@@ -562,12 +588,12 @@ class VirtualMachine(ManagedEntity):
         T = self.T
         on = self.tools_running
         family = GUEST_FAMILY.get(self.guest_id, 'otherGuestFamily')
-        status, version_status, running, version = self.tools_status()
+        status, version_status, version_status2, running, version = self.tools_status()
         install_type = 'guestToolsTypeOpenVMTools' if self.tools_installed else None
         if not on:
             return T.GuestInfo(
                 toolsStatus=status, toolsVersionStatus=version_status,
-                toolsVersionStatus2=version_status, toolsRunningStatus=running,
+                toolsVersionStatus2=version_status2, toolsRunningStatus=running,
                 toolsVersion=version, toolsInstallType=install_type,
                 guestId=self.guest_id, guestFamily=family, guestFullName=self.guest_full_name,
                 guestState='notRunning', net=[], ipStack=[], disk=[],
@@ -588,7 +614,7 @@ class VirtualMachine(ManagedEntity):
                     for address in addresses])))
         return T.GuestInfo(
             toolsStatus=status, toolsVersionStatus=version_status,
-            toolsVersionStatus2=version_status, toolsRunningStatus=running,
+            toolsVersionStatus2=version_status2, toolsRunningStatus=running,
             toolsVersion=version, toolsInstallType=install_type,
             guestId=self.guest_id, guestFamily=family, guestFullName=self.guest_full_name,
             guestDetailedData=None, hostName=host_name, ipAddress=ip,
@@ -605,8 +631,10 @@ class VirtualMachine(ManagedEntity):
                                   freeSpace=self.disk_kb * KB - 2 * GB, filesystemType='ext4',
                                   mappings=[T.GuestInfoVirtualDiskMapping(key=2000)])]
             if self._devices is None else [],
-            screen=T.GuestScreenInfo(width=1024, height=768),
-            guestState='running', appHeartbeatStatus='appStatusGray', guestKernelCrashed=False,
+            screen=T.GuestScreenInfo(width=console.screen_size(self)[0],
+                                     height=console.screen_size(self)[1]),
+            guestState='running', appHeartbeatStatus='appStatusGray',
+            guestKernelCrashed=self.kernel_crashed,
             appState='none', guestOperationsReady=True, interactiveGuestOperationsReady=False,
             guestStateChangeSupported=True, hwVersion=self.hw_version)
 
@@ -646,11 +674,11 @@ class VirtualMachine(ManagedEntity):
     def summary(self):
         T = self.T
         tools = self.tools_running
-        status, version_status, running, _ = self.tools_status()
+        status, version_status, version_status2, running, _ = self.tools_status()
         guest = T.VirtualMachineGuestSummary(
             guestId=self.guest_id, guestFullName=self.guest_full_name,
             toolsStatus=status, toolsVersionStatus=version_status,
-            toolsVersionStatus2=version_status, toolsRunningStatus=running,
+            toolsVersionStatus2=version_status2, toolsRunningStatus=running,
             hostName=self.guest_host_name if tools else None,
             ipAddress=vm_ip(self.sequence) if tools else None, hwVersion=self.hw_version)
         if self.guest_overrides:
@@ -853,6 +881,7 @@ class VirtualMachine(ManagedEntity):
         """Change the power state and report all that follows from it."""
         before = self.power_state
         self.power_state = state
+        self.kernel_crashed = False
         if state == 'poweredOn' and before != 'poweredOn':
             if before != 'suspended' or self.boot_time is None:
                 self.boot_time = clock.now()
@@ -888,10 +917,34 @@ class VirtualMachine(ManagedEntity):
             placed = self._check_host_for_power(requested)
             resuming = self.power_state == 'suspended'
             task.post_event('VmResumingEvent' if resuming else 'VmStartingEvent', self)
-            self.set_power_state('poweredOn')
-            task.post_event('DrsVmPoweredOnEvent' if placed else 'VmPoweredOnEvent', self)
-            return None
+
+            def powered_on(_=None):
+                self.set_power_state('poweredOn')
+                task.post_event('DrsVmPoweredOnEvent' if placed else 'VmPoweredOnEvent', self)
+            answered = questions.ask_at_power_on(self)
+            return powered_on() if answered is None else answered.addCallback(powered_on)
         return vm_task(ctx, self, 'PowerOnVM_Task', work)
+
+    def AnswerVM(self, ctx, questionId, answerChoice):
+        active = self._active_task
+        questions.answer(lambda kind, **fields: event_manager(self.server).post(
+            kind, self, ctx=ctx, chain_id=active.chain_id if active is not None else None,
+            **fields), self, questionId, answerChoice)
+
+    def take_new_identity(self, post_event):
+        """A copied VM's new identity: a new BIOS uuid and new MACs for its
+        NICs whose addresses vCenter assigned; `post_event(type, **fields)`
+        posts VmUuidChangedEvent and VmMacChangedEvent."""
+        old_uuid = self.uuid
+        self.uuid_override = '42' + self.server.new_uuid()[2:]
+        post_event('VmUuidChangedEvent', oldUuid=old_uuid, newUuid=self.uuid)
+        for nic in self.device_list():
+            if isinstance(nic, self.T.VirtualEthernetCard) and nic.addressType != 'manual':
+                old_mac, nic.macAddress = nic.macAddress, _allocate_mac(self.server)
+                post_event('VmMacChangedEvent', adapter=nic.deviceInfo.label
+                           if nic.deviceInfo is not None else '', oldMac=old_mac,
+                           newMac=nic.macAddress)
+        self.devices_changed()
 
     def PowerOffVM_Task(self, ctx):
         def work(task):
@@ -919,6 +972,7 @@ class VirtualMachine(ManagedEntity):
                 raise invalid_power_state('poweredOn', self.power_state)
             task.post_event('VmResettingEvent', self)
             self.boot_time = clock.now()
+            self.kernel_crashed = False
             self.report_changed('runtime', 'summary', 'guest')
             return None
         return vm_task(ctx, self, 'ResetVM_Task', work)
@@ -927,8 +981,7 @@ class VirtualMachine(ManagedEntity):
         if self.power_state != 'poweredOn':
             raise invalid_power_state('poweredOn', self.power_state)
         if not self.tools_running:
-            raise fault('ToolsUnavailable', 'Cannot complete operation because VMware Tools '
-                        'is not running in this virtual machine.')
+            raise tools_unavailable()
         active = self._active_task
         if active is not None and not active.done:
             raise fault('TaskInProgress', 'The operation is not allowed in the current state '
@@ -958,6 +1011,41 @@ class VirtualMachine(ManagedEntity):
             self.set_power_state('suspended')
             event_manager(self.server).post('VmSuspendedEvent', self)
         return self._guest_operation(ctx, 'VmGuestStandbyEvent', standby)
+
+    # -- console and input (console.py) ------------------------------------------------
+    def AcquireTicket(self, ctx, ticketType):
+        return console.acquire_ticket(ctx, self, ticketType)
+
+    def AcquireMksTicket(self, ctx):
+        return console.acquire_mks_ticket(ctx, self)
+
+    def CreateScreenshot_Task(self, ctx):
+        return console.create_screenshot_task(ctx, self)
+
+    def PutUsbScanCodes(self, ctx, spec):
+        return console.put_usb_scan_codes(self, spec)
+
+    def SetScreenResolution(self, ctx, width, height):
+        console.set_screen_resolution(self, width, height)
+
+    def SetDisplayTopology(self, ctx, displays):
+        console.set_display_topology(self, displays)
+
+    def SendNMI(self, ctx):
+        console.send_nmi(ctx, self)
+
+    # -- VMware Tools (guest_tools.py) ------------------------------------------------------
+    def MountToolsInstaller(self, ctx):
+        guest_tools.mount_installer(self)
+
+    def UnmountToolsInstaller(self, ctx):
+        guest_tools.unmount_installer(self)
+
+    def UpgradeTools_Task(self, ctx, installerOptions=None):
+        return guest_tools.upgrade_task(ctx, self)
+
+    def ResetGuestInformation(self, ctx):
+        guest_tools.reset_guest_information(self)
 
     # -- reconfigure --------------------------------------------------------------------
     def ReconfigVM_Task(self, ctx, spec):
@@ -1267,30 +1355,19 @@ class VirtualMachine(ManagedEntity):
             raise _invalid_argument('spec.snapshot')
 
         def work(task):
-            vm_name = check_name(name)
-            check_unique(server, folder_object, vm_name)
             # a template goes in no pool: for a clone to a template the pool is ignored
-            target_pool = None if spec.template else pool or self.pool
-            if host is not None and target_pool is not None and \
-                    host not in target_pool.owner_object.hosts:
-                if pool is not None:
-                    raise _invalid_argument('spec.location.host')
-                target_pool = host.compute_resource.pool
-            target_ds = datastore or self.datastore_object
-            target = host
-            if target is None:
-                compute = target_pool.owner_object if target_pool is not None \
-                    else self.host.compute_resource
-                target = pick_host(compute, target_ds, prefer=self.host)
-                if target is None:
-                    raise fault('NoActiveHostInCluster', 'No host in the cluster is available '
-                                'to run the virtual machine.', computeResource=compute.ref)
-            problem = host_usable(target)
-            if problem is not None:
-                raise problem
-            return self.clone_to(ctx, task, folder_object, vm_name, target_pool, target,
-                                 target_ds, spec, snapshot, linked)
+            target_pool, target, target_ds = clone_placement(self, pool, host, datastore,
+                                                             spec.template)
+            problems = clone_problems(self, folder_object, name, target_pool, target, target_ds,
+                                      spec.powerOn and not spec.template)
+            if problems:
+                raise problems[0]
+            return self.clone_to(ctx, task, folder_object, check_name(name), target_pool,
+                                 target, target_ds, spec, snapshot, linked)
         return vm_task(ctx, self, 'CloneVM_Task', work)
+
+    def InstantClone_Task(self, ctx, spec):
+        return instant_clone.instant_clone_task(ctx, self, spec)
 
     def clone_to(self, ctx, task, folder, name, pool, host, datastore, spec,
                  snapshot=None, linked=False):
@@ -1309,8 +1386,7 @@ class VirtualMachine(ManagedEntity):
                                                       'folder', folder),
                             destHost=event_argument(server, 'HostEventArgument', 'host',
                                                     host))
-        clone = self._copy_to(ctx, folder, name, pool, host, datastore,
-                              snapshot if linked else None, snapshot)
+        clone = self.copy_to(ctx, folder, name, pool, host, datastore, snapshot, linked)
         location = spec.location
         try:
             if location is not None and location.deviceChange:
@@ -1353,7 +1429,11 @@ class VirtualMachine(ManagedEntity):
         if problems:
             raise problems[0]
 
-    def _copy_to(self, ctx, folder, name, pool, host, datastore, link_snapshot, snapshot):
+    def copy_to(self, ctx, folder, name, pool, host, datastore, snapshot, linked):
+        """A new VM like this one (its `snapshot`'s state when given) named
+        `name` in `folder`, `pool`, on `host` and `datastore`; its disks
+        `linked` as delta disks over this VM's (the snapshot's, when given)
+        or copies."""
         datastore.refuse_new_files()
         server = self.server
         clone = VirtualMachine(server, server.new_vm_moid(), name, folder, pool, host,
@@ -1378,13 +1458,12 @@ class VirtualMachine(ManagedEntity):
             clone.customization = dict(self.customization)
             clone.path_readers = clone._custom_path_readers()
         source_devices = self._source_devices(snapshot)
-        if source_devices is not None or link_snapshot is not None:
+        if source_devices is not None or linked:
             if source_devices is None:
                 source_devices = list(self.devices())
-            clone._devices = self._cloned_devices(clone, source_devices, datastore,
-                                                  link_snapshot)
-            if link_snapshot is not None:
-                clone.linked_parent = (self, link_snapshot)
+            clone._devices = self._cloned_devices(clone, source_devices, datastore, linked)
+            if linked:
+                clone.linked_parent = (self, snapshot)
             clone.devices_changed()
         folder.changed('childEntity')
         host.changed('vm', 'summary')
@@ -1404,7 +1483,7 @@ class VirtualMachine(ManagedEntity):
             return list(self._devices)
         return None
 
-    def _cloned_devices(self, clone, devices, datastore, link_snapshot):
+    def _cloned_devices(self, clone, devices, datastore, linked):
         T = self.T
         out = []
         nic_index = 0
@@ -1415,7 +1494,7 @@ class VirtualMachine(ManagedEntity):
                 backing = device.backing
                 suffix = '.vmdk' if disk_index == 0 else '_%d.vmdk' % disk_index
                 new_file = clone.file_path(suffix)
-                if link_snapshot is not None:
+                if linked:
                     parent = copy.deepcopy(backing)
                     child = copy.deepcopy(backing)
                     child.parent = parent
@@ -1733,8 +1812,8 @@ _guest_readers = {
     'guestFullName': lambda vm: vm.guest_full_name,
     'toolsStatus': lambda vm: vm.tools_status()[0],
     'toolsVersionStatus': lambda vm: vm.tools_status()[1],
-    'toolsVersionStatus2': lambda vm: vm.tools_status()[1],
-    'toolsRunningStatus': lambda vm: vm.tools_status()[2],
+    'toolsVersionStatus2': lambda vm: vm.tools_status()[2],
+    'toolsRunningStatus': lambda vm: vm.tools_status()[3],
     'hostName': lambda vm: vm.guest_host_name if vm.tools_running else None,
     'ipAddress': lambda vm: vm_ip(vm.sequence) if vm.tools_running else None,
 }
@@ -1769,7 +1848,7 @@ _VM_PATH_READERS = {
     'config.hardware.numCoresPerSocket': lambda vm: vm.cores_per_socket,
     'config.hardware.memoryMB': lambda vm: vm.memory_mb,
     'guest.guestState': lambda vm: 'running' if vm.tools_running else 'notRunning',
-    'guest.toolsVersion': lambda vm: vm.tools_status()[3],
+    'guest.toolsVersion': lambda vm: vm.tools_status()[4],
     'guest.guestFamily': lambda vm: GUEST_FAMILY.get(vm.guest_id, 'otherGuestFamily'),
 }
 for _name, _reader in _runtime_readers.items():

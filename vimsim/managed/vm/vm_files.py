@@ -4,8 +4,8 @@ unregistering and destroying a VM reaches the datastore namespace
 (vimsim/managed/storage/datastore_files.py).
 
 `sync_files(vm)` compares what the VM has now (`vm.files()`: .vmx, .vmsd,
-.nvram, each disk's descriptor and extent, snapshot, log and swap files)
-with what it last wrote, and moves, writes or removes the difference: a
+.nvram, each disk's descriptor and extent, snapshot, screenshot, log and
+swap files) with what it last wrote, and moves, writes or removes the difference: a
 file that went to another datastore under the same relative path is moved
 (storage migration keeps its contents), a new one is written (descriptors
 as real VMDK descriptors, extents and other data files sparse, of the
@@ -20,6 +20,7 @@ import os
 from vimsim.managed.storage import datastore_files as files_on_disk
 from vimsim.managed.storage.vstorage_object import released_by_vm
 from vimsim.managed.storage.vmdk import CONTROLLERS, Descriptor, uuid_text
+from vimsim.managed.vm.console import screenshot_content
 from vimsim.managed.vm.disk_chain import backing_chain, extent_name
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,8 @@ def _wanted(vm):
 def _writer(vm, name, kind, size, disks):
     if kind == 'config':
         return lambda path: files_on_disk.write_file(path, vmx_text(vm).encode('utf-8'))
+    if kind == 'screenshot':
+        return lambda path: files_on_disk.write_file(path, screenshot_content(vm, name))
     if kind == 'diskDescriptor' and name in disks:
         return lambda path: files_on_disk.write_file(
             path, descriptor_for(vm, name, disks).text().encode('utf-8'))

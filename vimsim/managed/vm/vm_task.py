@@ -34,3 +34,8 @@ def invalid_power_state(requested, existing):
 
 def invalid_state():
     return fault('InvalidState', 'The operation is not allowed in the current state.')
+
+
+def tools_unavailable():
+    return fault('ToolsUnavailable', 'Cannot complete operation because VMware Tools is not '
+                 'running in this virtual machine.')
