@@ -24,6 +24,7 @@ import shutil
 from vimsim import clock
 from vimsim.managed.storage import datastore_files as files
 from vimsim.rest.errors import VapiError, already_exists, invalid_argument, not_found
+from vimsim.schema import MoRef
 
 __all__ = ['ContentLibrary', 'Library', 'Item', 'UpdateSession', 'DownloadSession',
            'library_error', 'publish_path', 'PUBLISH_URL']
@@ -130,6 +131,7 @@ class Item:
         self.metadata_version = 1
         self.files = {}                  # name -> StoredFile
         self.source_id = None            # a subscribed item's publisher item
+        self.template = None             # a vm-template item's template VM (its moid)
 
     @property
     def directory(self):
@@ -481,6 +483,10 @@ class ContentLibrary:
         return item
 
     def delete_item(self, item):
+        """An item goes with its sessions, its files and its template VM."""
+        template = self.server.objects.get(MoRef('VirtualMachine', item.template or ''))
+        if template is not None:
+            template.remove_from_inventory(keep_files=False)
         for sessions in (self.update_sessions, self.download_sessions):
             for session in [s for s in sessions.values() if s.item is item]:
                 del sessions[session.id]
@@ -494,6 +500,18 @@ class ContentLibrary:
         """Whether an update session of `item` is under way."""
         return any(session.item is item and session.state == 'ACTIVE'
                    for session in self.update_sessions.values())
+
+    def replace_content(self, item, sources):
+        """Copies of the files at `sources` ((name, local path) pairs) become
+        the item's content, in place of what it had: a new content version."""
+        version = item.content_version + 1
+        for name in list(item.files):
+            self._remove_file(item, name)
+        for name, source in sources:
+            self._store(item, _file_name(name), source, version, copy=True)
+        item.content_version = version
+        item.modified = clock.now()
+        item.library.touch()
 
     # -- item files -----------------------------------------------------------------------
     def _store(self, item, name, source, version, copy):
