@@ -360,8 +360,8 @@ def create_update_session(call, client_token, create_spec):
                           output=UPDATE_SESSION_MODEL)
 def get_update_session(call, update_session_id):
     found = content(call).update_session(update_session_id)
-    return {**_session_model(found), 'preview_info': {'state': 'NOT_APPLICABLE'},
-            'warning_behavior': []}
+    preview = {'state': 'NOT_APPLICABLE'} if found.state == 'ACTIVE' else None  # a union
+    return {**_session_model(found), 'preview_info': preview, 'warning_behavior': []}
 
 
 @update_session.operation('list', 'GET', params={'library_item_id': Optional(Id)},
@@ -448,9 +448,9 @@ def _pull(call):
     """The PULL fetcher: copy what a URI of this simulator names to `path`
     (an error message when it names nothing this user may read)."""
     def pull(uri, path):
-        source = _local_source(call, uri)
-        if isinstance(source, str):
-            return source
+        source, problem = _local_source(call, uri)
+        if problem is not None:
+            return problem
         try:
             files.copy(source, path)
         except OSError as error:
@@ -460,34 +460,37 @@ def _pull(call):
 
 
 def _local_source(call, uri):
-    """The local path of a /folder URL or a download endpoint, or why not."""
+    """(the local path of a /folder URL or a download endpoint, None), or
+    (None, why not)."""
     parts = urllib.parse.urlsplit(uri)
-    if parts.scheme not in ('http', 'https', 'ds'):
-        return 'Unsupported source URI %s.' % uri
-    user = call.session.user if call.session is not None else ''
+    if parts.scheme not in ('http', 'https'):
+        return None, 'Unsupported source URI %s.' % uri
     path = urllib.parse.unquote(parts.path)
     if path.startswith(DOWNLOAD_PATH):
         session_id, _, name = path[len(DOWNLOAD_PATH):].partition('/')
         found = content(call).download_sessions.get(session_id)
         if found is None or name not in found.prepared or found.state != 'ACTIVE':
-            return 'No file is prepared at %s.' % uri
-        return found.item.local_path(name)
+            return None, 'No file is prepared at %s.' % uri
+        return found.item.local_path(name), None
     target = files.folder_url_parts(parts.path, parts.query)
     if target is None or target[0] is None or target[1] is None:
-        return 'The source URI %s names no file of this server.' % uri
+        return None, 'The source URI %s names no file of this server.' % uri
     dc_path, ds_name, relative = target
     datacenter = files.datacenter_by_path(call.server, dc_path)
     ds = files.datastore_named(datacenter, ds_name) if datacenter is not None else None
     if ds is None:
-        return 'The source URI %s names no datastore.' % uri
+        return None, 'The source URI %s names no datastore.' % uri
+    user = call.session.user if call.session is not None else ''
     if not user_may(call.server, user, ds, 'Datastore.Browse'):
-        return 'Permission to read %s denied.' % uri
+        return None, 'Permission to read %s denied.' % uri
     try:
         local = files.local_path(ds, relative)
     except files.PathError:
-        return 'The source URI %s names no file.' % uri
+        return None, 'The source URI %s names no file.' % uri
     files.namespace(call.server).materialize()
-    return local if os.path.isfile(local) else 'The file at %s does not exist.' % uri
+    if not os.path.isfile(local):
+        return None, 'The file at %s does not exist.' % uri
+    return local, None
 
 
 @update_session_file.operation('add', 'POST', '/{update_session_id}/file', body='file_spec',
