@@ -121,12 +121,15 @@ def make_app(simulator):
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
     schemas filtered to ``simulator.api_version``), /about, /debug/vars,
     /folder (datastore files), /guestFile (guest file transfers), /nfc (OVF disk
-    transfers of HttpNfcLeases), /diagnostics (support bundles), /catalog
-    (message catalogs), the vAPI services under /api and /rest, PBM at
-    /pbm/sdk, vslm at /vslm/sdk, the lookup service at /lookupservice/sdk, the STS at /sts/STSService, the control surface
-    (/vimsim/control/), the web pages (/mob, /ui), 404 otherwise."""
+    transfers of HttpNfcLeases), /cls (content library file transfers),
+    /diagnostics (support bundles), /catalog (message catalogs), the vAPI
+    services under /api and /rest, PBM at /pbm/sdk, vslm at /vslm/sdk, the
+    lookup service at /lookupservice/sdk, the STS at /sts/STSService, the
+    control surface (/vimsim/control/), the web pages (/mob, /ui), 404
+    otherwise."""
     from vimsim.lookup.endpoint import LookupApi
     from vimsim.pbm.endpoint import PbmApi
+    from vimsim.rest.content_library_transfer import LibraryTransfer
     from vimsim.rest.protocol import RestApi
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
@@ -148,16 +151,18 @@ def make_app(simulator):
         handle_soap = traced(handle_soap, simulator.options.trace_file)
     folder = Folder(simulator)
     nfc = Nfc(simulator)
+    transfer = LibraryTransfer(simulator)
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
                           GuestFile(simulator).handle, RestApi(simulator).handle,
                           PbmApi(simulator).handle, VslmApi(simulator).handle,
-                          LookupApi(simulator).handle,
-                          StsService(simulator).handle,
+                          LookupApi(simulator).handle, StsService(simulator).handle,
                           ControlApi(simulator).handle,
                           Diagnostics(simulator, folder.user).handle,
-                          Catalogs(simulator).handle, WebPages(simulator).handle, nfc.handle],
-                   body_sink=lambda request: folder.body_sink(request) or nfc.body_sink(request))
+                          Catalogs(simulator).handle, WebPages(simulator).handle, nfc.handle,
+                          transfer.handle],
+                   body_sink=lambda request: (folder.body_sink(request) or nfc.body_sink(request)
+                                              or transfer.body_sink(request)))
 
 
 def serve(opts, simulator, reactor=None):

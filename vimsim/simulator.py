@@ -31,6 +31,7 @@ from vimsim.managed.service.session_manager import SessionManager
 from vimsim.managed.service.updates import ChangeHub
 from vimsim.managed.service.view import ViewManager
 from vimsim.pbm.policies import StoragePolicies
+from vimsim.rest.content_library_model import ContentLibrary
 from vimsim.rest.tagging_model import Tagging
 from vimsim.server.endpoint import SoapEndpoint
 from vimsim.state.persistence import Persistence
@@ -126,6 +127,7 @@ class Simulator:
         self.changes = ChangeHub()
         self.objects = Registry(self.changes)
         self.tagging = Tagging(self)    # the vAPI tagging service's categories, tags, attachments
+        self.content_library = ContentLibrary(self)   # libraries and items (vimsim/rest)
         self.storage_policies = StoragePolicies(self)   # PBM's profiles (vimsim/pbm)
         self._uuid_counter = 0
         self._esx_vm_counter = 0

@@ -27,7 +27,8 @@ import urllib.parse
 from twisted.internet import defer
 
 from vimsim.managed.base import Context
-from vimsim.rest import appliance, session as session_service, tagging, vcenter
+from vimsim.rest import (appliance, content_library, content_library_deploy,
+                         content_library_item, session as session_service, tagging, vcenter)
 from vimsim.rest.errors import VapiError, invalid_argument, unauthenticated
 from vimsim.rest.service import OPERATIONS
 from vimsim.rest.types import BadValue, Boolean, Integer, List, Optional
@@ -40,7 +41,8 @@ log = logging.getLogger(__name__)
 
 SESSION_HEADER = 'vmware-api-session-id'
 JSON = 'application/json'
-SERVICES = (session_service, tagging, vcenter, appliance)   # their operations register on import
+SERVICES = (session_service, tagging, vcenter, appliance, content_library,   # their operations
+            content_library_item, content_library_deploy)              # register on import
 USER_PASS_SCHEME = 'com.vmware.vapi.std.security.user_pass'
 SESSION_SCHEME = 'com.vmware.vapi.std.security.session_id'
 
@@ -75,10 +77,11 @@ class _Routes:
                 self.table[key] = {}
                 rules.append(Rule(prefix + template.replace('{', '<').replace('}', '>'),
                                   endpoint=key, methods=[method]))
-            self.table[key][action] = operation
+            dispatch = operation.dispatch if form == 'api' else None
+            self.table[key][action, dispatch] = operation
         self.urls = Map(rules, strict_slashes=False, merge_slashes=False).bind('localhost')
 
-    def match(self, method, path, action):
+    def match(self, method, path, action, query):
         """(operation, path arguments), or a VapiError for a miss."""
         from werkzeug.exceptions import MethodNotAllowed, NotFound
         try:
@@ -89,7 +92,10 @@ class _Routes:
                             method, path) from None
         except NotFound:
             raise _not_found(path) from None
-        operation = self.table[key].get(action)
+        candidates = self.table[key]
+        operation = next((found for (wanted, dispatch), found in candidates.items()
+                          if wanted == action and dispatch in query), None) \
+            or candidates.get((action, None))
         if operation is None:
             raise _not_found(path)
         return operation, arguments
@@ -206,7 +212,7 @@ class RestApi:
             routes = self._routes.get(form)
             if routes is None:
                 routes = self._routes[form] = _Routes(form)
-            operation, arguments = routes.match(request.method, request.path, action)
+            operation, arguments = routes.match(request.method, request.path, action, query)
             session = self._http_session(request, form)
             credentials = _basic_credentials(request.headers.get('authorization'))
             decoded = _arguments(operation, session, operation.input.from_rest,
@@ -308,9 +314,11 @@ def _http_arguments(operation, form, path_arguments, query, body):
     if filter_type is not None:
         prefix = '' if form == 'api' else 'filter.'
         arguments['filter'] = _query_struct(filter_type, query, prefix)
-    elif query:
-        raise invalid_argument('Unexpected query parameter %s.' % sorted(query)[0],
-                               sorted(query)[0])
+    else:
+        for name, texts in query.items():     # a plain parameter (`?library_id=...`)
+            if name not in operation.params or name in arguments:
+                raise invalid_argument('Unexpected query parameter %s.' % name, name)
+            arguments[name] = _query_value(operation.params[name], texts, name)
     if body.strip():
         try:
             content = json.loads(body)

@@ -9,7 +9,8 @@ the two HTTP forms:
   parameter named `body` (a create spec), or an object of the parameters
   neither the path nor the query gives; a `filter` structure parameter is
   read from the query, one query parameter per filter field.
-- /rest (vSphere 6.5+): cis services at `/rest/com/vmware/cis/...` with the
+- /rest (vSphere 6.5+): cis, content library and OVF services at
+  `/rest/com/vmware/{cis,content,vcenter/ovf}/...` (GENERIC_REST) with the
   vAPI's generic mapping (create POST, list GET, get GET `/id:{id}`,
   update PATCH, delete DELETE, others POST `?~action=name-with-dashes`),
   vcenter and appliance services at `/rest` + their /api template; the body
@@ -26,6 +27,8 @@ from vimsim.rest.types import Struct, Void
 __all__ = ['Service', 'Operation', 'OPERATIONS']
 
 OPERATIONS = {}        # (service id, operation name) -> Operation
+# the services whose /rest form is the vAPI's generic mapping of their service id
+GENERIC_REST = ('com.vmware.cis.', 'com.vmware.content.', 'com.vmware.vcenter.ovf.')
 
 
 @dataclasses.dataclass
@@ -39,6 +42,7 @@ class Operation:
     rest: tuple          # (HTTP method, URL template under /rest, ~action or None)
     body: str = None     # /api: the parameter that is the whole body
     anonymous: bool = False   # may be called without a session (session create)
+    dispatch: str = None      # /api: a query parameter whose presence selects this operation
 
     def __post_init__(self):
         self.input = Struct('operation-input', self.params)   # all parameters, as JSON-RPC has them
@@ -56,16 +60,17 @@ class Service:
         self.api_base = api_base
 
     def rest_base(self):
-        if self.id.startswith('com.vmware.cis.'):
+        if self.id.startswith(GENERIC_REST):
             return '/rest/' + self.id.replace('.', '/').replace('_', '-')
         return '/rest' + self.api_base
 
     def operation(self, name, http_method, path='', action=None, params=None, output=Void,
-                  body=None, rest=None, anonymous=False):
+                  body=None, rest=None, anonymous=False, dispatch=None):
         """Register the decorated handler as operation `name`, at /api
-        `http_method` `api_base + path` (`?action=`); `rest` overrides the
-        derived /rest place (method, path under the service's /rest base,
-        ~action)."""
+        `http_method` `api_base + path` (`?action=`, or, for two operations
+        on one URL without an action, `dispatch`: the query parameter that
+        tells this one); `rest` overrides the derived /rest place (method,
+        path under the service's /rest base, ~action)."""
         params = dict(params or {})
         template = self.api_base + path
 
@@ -75,12 +80,12 @@ class Service:
             method, rest_path, rest_action = rest_place
             OPERATIONS[self.id, name] = Operation(
                 self.id, name, handler, params, output, (http_method, template, action),
-                (method, self.rest_base() + rest_path, rest_action), body, anonymous)
+                (method, self.rest_base() + rest_path, rest_action), body, anonymous, dispatch)
             return handler
         return register
 
     def _rest_place(self, name, http_method, path, action, params, template):
-        if not self.id.startswith('com.vmware.cis.'):
+        if not self.id.startswith(GENERIC_REST):
             return http_method, path, action
         ids = [param for param in params if '{%s}' % param in template]
         by_id = '/id:{%s}' % ids[0] if ids else ''

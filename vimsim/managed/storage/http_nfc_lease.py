@@ -465,6 +465,43 @@ class Upload:
         self.file.close()
 
 
+def fill_device(device, path, server):
+    """Write the disk image at `path` into a lease device's extent as an
+    upload of it would (a stream-optimized VMDK decoded, a flat image laid
+    over the extent, its holes skipped): an import fed from a file the
+    server holds (a content library's OVF deploy). TransferError when the
+    image does not fit the disk."""
+    with open(path, 'rb') as f:
+        streamed = f.read(len(stream_optimized.MAGIC_BYTES)) == stream_optimized.MAGIC_BYTES
+    if not streamed:
+        if os.path.getsize(path) > device.capacity:
+            raise TransferError(400, 'The disk image is larger than the disk (%d bytes).'
+                                % device.capacity)
+        files.overlay(path, device.path)
+        return
+    upload = Upload(device, server=server)
+    try:
+        with open(path, 'rb') as f:
+            for piece in iter(lambda: f.read(READ_PIECE), b''):
+                upload.write(piece)
+    except BaseException:
+        upload.abort()
+        raise
+    upload.finish()
+
+
+def stream_pieces(device, file):
+    """The pieces of a stream-optimized VMDK of `device`'s disk, read from
+    its open extent `file` (its holes skipped)."""
+    regions = cbt.data_regions(file, device.capacity)
+    sectors = device.capacity // 512
+    descriptor = Descriptor([('RW', sectors, 'SPARSE', device.file_name)],
+                            dict(device.ddb), create_type='streamOptimized')
+    fd = file.fileno()
+    yield from stream_optimized.encode(lambda offset, count: os.pread(fd, count, offset),
+                                       device.capacity, descriptor.text(), regions)
+
+
 class _Download:
     """An iterable of a device's stream-optimized pieces that records the
     transfer's size and checksum when the last piece went."""
@@ -479,13 +516,7 @@ class _Download:
         digest = CHECKSUMS[device.checksum_type]()
         size = 0
         with self.file as file:
-            regions = cbt.data_regions(file, device.capacity)
-            sectors = device.capacity // 512
-            descriptor = Descriptor([('RW', sectors, 'SPARSE', device.file_name)],
-                                    dict(device.ddb), create_type='streamOptimized')
-            fd = file.fileno()
-            for piece in stream_optimized.encode(lambda offset, count: os.pread(fd, count, offset),
-                                                 device.capacity, descriptor.text(), regions):
+            for piece in stream_pieces(device, file):
                 digest.update(piece)
                 size += len(piece)
                 yield piece
