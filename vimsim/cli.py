@@ -121,8 +121,9 @@ def make_app(simulator):
     ``simulator.handle_soap``, GET the documents (vimServiceVersions.xml, WSDL,
     schemas filtered to ``simulator.api_version``), /about, /debug/vars,
     /folder (datastore files), /guestFile (guest file transfers), /nfc (OVF disk
-    transfers of HttpNfcLeases), /cls (content library file transfers),
-    /diagnostics (support bundles), /catalog (message catalogs), the vAPI services under /api and /rest, PBM at
+    transfers of HttpNfcLeases), /diagnostics (support bundles), /catalog
+    (message catalogs), the vAPI services under /api and /rest (content library
+    files under /cls), PBM at
     /pbm/sdk, the STS at /sts/STSService, the control surface
     (/vimsim/control/), the web pages (/mob, /ui), 404 otherwise."""
     from vimsim.pbm.endpoint import PbmApi
