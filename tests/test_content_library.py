@@ -71,6 +71,10 @@ def test_libraries_through_the_sdk(client, si):
     client.content.LocalLibrary.update(library_id, LibraryModel(description='second'))
     model = libraries.get(library_id)
     assert (model.description, model.version) == ('second', '2')
+    read_back = libraries.get(library_id)         # the model read back, one field changed
+    read_back.description = 'third'
+    client.content.LocalLibrary.update(library_id, read_back)
+    assert libraries.get(library_id).version == '3'
     with pytest.raises(ConcurrentChange):        # changed since the version the client read
         client.content.LocalLibrary.update(library_id, LibraryModel(name='x', version='1'))
     with pytest.raises(InvalidArgument):
