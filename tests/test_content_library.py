@@ -71,6 +71,10 @@ def test_libraries_through_the_sdk(client, si):
     client.content.LocalLibrary.update(library_id, LibraryModel(description='second'))
     model = libraries.get(library_id)
     assert (model.description, model.version) == ('second', '2')
+    read_back = libraries.get(library_id)         # the model read back, one field changed
+    read_back.description = 'third'
+    client.content.LocalLibrary.update(library_id, read_back)
+    assert libraries.get(library_id).version == '3'
     with pytest.raises(ConcurrentChange):        # changed since the version the client read
         client.content.LocalLibrary.update(library_id, LibraryModel(name='x', version='1'))
     with pytest.raises(InvalidArgument):
@@ -313,3 +317,52 @@ def test_state_keeps_libraries_and_their_files(validator, tmp_path):
     assert door.http.get(prepared['download_endpoint']['uri'],
                          headers={SESSION_HEADER: token}).content == b'kept bytes'
     _stop(second)
+
+
+def _junk(vapi_type, text):
+    """A value of `vapi_type` that names nothing: every field filled."""
+    from vimsim.rest import types
+    if isinstance(vapi_type, types.Optional):
+        return _junk(vapi_type.element, text)
+    if isinstance(vapi_type, types.Enum):
+        return vapi_type.values[-1]
+    if isinstance(vapi_type, types.Struct):
+        return {name: _junk(field, text) for name, field in vapi_type.fields.items()}
+    if isinstance(vapi_type, types.List):
+        return [_junk(vapi_type.element, text)]
+    if isinstance(vapi_type, types.Map):
+        return {text: _junk(vapi_type.value, text)}
+    if vapi_type is types.Integer:
+        return -1
+    if vapi_type is types.Double:
+        return -1.5
+    if vapi_type is types.Boolean:
+        return True
+    if vapi_type is types.DateTime:
+        import datetime
+        return datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+    return text
+
+
+@pytest.mark.parametrize('text', ['junk', '', '../../etc/passwd', 'datastore-0'])
+def test_junk_input_gets_errors_not_internal_errors(client, door, token, text):
+    """Every content library and deploy operation, called through JSON-RPC
+    with every field filled with a value that names nothing, answers a
+    standard error or a result, never internal_server_error."""
+    from vimsim.rest.service import OPERATIONS
+    families = ('com.vmware.content.', 'com.vmware.vcenter.ovf.',
+                'com.vmware.vcenter.vm_template.')
+    for (service, name), operation in sorted(OPERATIONS.items()):
+        if not service.startswith(families):
+            continue
+        body = {'jsonrpc': '2.0', 'id': '1', 'method': 'invoke', 'params': {
+            'serviceId': service, 'operationId': name,
+            'ctx': {'securityCtx': {'schemeId': 'com.vmware.vapi.std.security.session_id',
+                                    'sessionId': token}},
+            'input': operation.input.to_jsonrpc(_junk(operation.input, text))}}
+        answer = door.request('POST', '/api', json=body).json()
+        assert 'result' in answer, (service, name, answer)
+        error = answer['result'].get('error')
+        if error is not None:
+            (kind,) = error['ERROR']
+            assert kind != 'com.vmware.vapi.std.errors.internal_server_error', (service, name)

@@ -139,6 +139,10 @@ def test_subscribed_library_syncs_from_the_publisher(client, si, door, token):
     assert (copy.source_id, copy.cached, copy.name) == (item_id, True, 'appliance')
     assert copy.size == client.content.library.Item.get(item_id).size
     assert _deploy(client, si, mirrored, 'from-mirror').succeeded
+    refused = door.request('POST', '/api/content/library/subscribed-item/%s?action=evict'
+                           % mirrored, token)        # not on demand: its files stay
+    assert (refused.status_code, refused.json()['error_type']) == \
+        (400, 'INVALID_ELEMENT_CONFIGURATION')
 
     lazy = subscribe('lazy', True)
     (lazy_item,) = client.content.library.Item.list(lazy)

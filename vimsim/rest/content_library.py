@@ -192,10 +192,16 @@ def _publish_settings(found, info):
 
 
 def _update(call, found, spec):
-    """Change what `spec` gives (everything checked first)."""
-    for fixed in ('id', 'type', 'storage_backings', 'creation_time', 'server_guid'):
-        if spec[fixed] is not None and fixed != 'type' or \
-                fixed == 'type' and spec['type'] not in (None, found.type):
+    """Change what `spec` gives (everything checked first). The id, type
+    and storage may be given as they are (a model read back and changed),
+    not changed; the times and other output fields are ignored."""
+    backings = spec['storage_backings']
+    for fixed, changed in (('id', spec['id'] not in (None, found.id)),
+                           ('type', spec['type'] not in (None, found.type)),
+                           ('storage_backings', backings is not None and [
+                               backing['datastore_id'] for backing in backings] != [
+                               found.datastore.ref.value])):
+        if changed:
             raise invalid_argument('The %s of a library cannot change.' % fixed, fixed)
     if spec['version'] is not None and spec['version'] != str(found.version):
         raise library_error('concurrent_change', 'Library %s changed since version %s.'

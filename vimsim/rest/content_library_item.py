@@ -327,6 +327,13 @@ def list_item_files(call, library_item_id):
 
 
 # -- update sessions ---------------------------------------------------------------------------
+def _session_item(model, create_spec):
+    """The item a session's create spec names (which it must)."""
+    if create_spec['library_item_id'] is None:
+        raise invalid_argument('A session needs its library_item_id.', 'library_item_id')
+    return model.item(create_spec['library_item_id'])
+
+
 def _session_model(found):
     return {'id': found.id, 'library_item_id': found.item.id,
             'library_item_content_version': str(found.content_version),
@@ -344,10 +351,7 @@ def _expiry(found):
 @requires('ContentLibrary.UpdateSession')
 def create_update_session(call, client_token, create_spec):
     model = content(call)
-    if create_spec['library_item_id'] is None:
-        raise invalid_argument('An update session needs its library_item_id.',
-                               'library_item_id')
-    found = model.item(create_spec['library_item_id'])
+    found = _session_item(model, create_spec)
     wanted = create_spec['library_item_content_version']
     if wanted is not None and wanted != str(found.content_version):
         raise invalid_argument('Library item %s is at content version %d, not %s.' % (
@@ -550,10 +554,7 @@ def validate_session_files(call, update_session_id):
 @requires('ContentLibrary.DownloadSession')
 def create_download_session(call, client_token, create_spec):
     model = content(call)
-    if create_spec['library_item_id'] is None:
-        raise invalid_argument('A download session needs its library_item_id.',
-                               'library_item_id')
-    found = model.item(create_spec['library_item_id'])
+    found = _session_item(model, create_spec)
     return model.once('download_session.create', client_token,
                       lambda: model.open_download_session(found).id)
 

@@ -509,6 +509,9 @@ class ContentLibrary:
             self._remove_file(item, name)
         for name, source in sources:
             self._store(item, _file_name(name), source, version, copy=True)
+        self._new_content(item, version)
+
+    def _new_content(self, item, version):
         item.content_version = version
         item.modified = clock.now()
         item.library.touch()
@@ -588,9 +591,7 @@ class ContentLibrary:
         if item.files and not item.type:
             item.type = next((kind for suffix, kind in TYPES_BY_SUFFIX
                               if any(name.endswith(suffix) for name in item.files)), 'file')
-        item.content_version = version
-        item.modified = clock.now()
-        item.library.touch()
+        self._new_content(item, version)
         session.state = 'DONE'
         self._discard_staging(session)
 

@@ -11,6 +11,7 @@ STATUS = {
     'already_exists': 400,
     'already_in_desired_state': 400,
     'invalid_argument': 400,
+    'invalid_element_configuration': 400,
     'invalid_element_type': 400,
     'invalid_request': 400,
     'not_allowed_in_current_state': 400,
