@@ -307,14 +307,6 @@ def test_requests_vslm_cannot_take_answer_faults(sim, si):
                   si._stub.cookie.split('"')[1], JUNK)
 
 
-def test_an_esx_host_has_no_vslm(esx):
-    request = urllib.request.Request('http://%s:%d/vslm/sdk' % (esx.host, esx.port),
-                                     data=b'<x/>', method='POST')
-    with pytest.raises(urllib.error.HTTPError) as raised:
-        urllib.request.urlopen(request)
-    assert raised.value.code == 404
-
-
 def test_disks_made_through_vslm_survive_a_restart_with_state(validator, tmp_path):
     """With -state, a disk vslm made and renamed is there after a restart,
     under the same id and name."""
