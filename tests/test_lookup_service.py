@@ -251,6 +251,8 @@ JUNK = [  # (operation element, the fault's xsi:type)
      '</_this><serviceId>none</serviceId></Get>', 'LookupFaultEntryNotFoundFault'),
     ('<List xmlns="urn:lookup"><_this type="LookupL10n">l10n</_this></List>',
      'MethodNotFound'),
+    ('<List xmlns="urn:lookup"><_this type="LookupServiceRegistration">elsewhere</_this>'
+     '<filterCriteria/></List>', 'ManagedObjectNotFound'),
     ('<GetLocale xmlns="urn:lookup"><_this type="LookupL10n">l10n</_this></GetLocale>',
      'NotImplemented'),
     ('<Delete xmlns="urn:lookup"><_this type="LookupServiceRegistration">ServiceRegistration'

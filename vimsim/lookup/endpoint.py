@@ -22,6 +22,7 @@ CHANGES = ('Create', 'Set', 'Delete', 'SetTrustAnchor')
 
 class LookupEndpoint(SoapEndpoint):
     """POST /lookupservice/sdk of one simulator's model."""
+    anonymous = True
 
     def __init__(self, server):
         schema = schema_module.load_api('lookup')
