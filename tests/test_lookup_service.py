@@ -27,8 +27,10 @@ WSSE = 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 
 @pytest.fixture(scope='module')
 def sim(validator):
-    """HTTPS (pyVim.sso speaks TLS only), one account."""
-    return _simulator(validator, username=USER, password=PASSWORD)
+    """HTTPS (pyVim.sso speaks TLS only), one account (stopped after)."""
+    running = _simulator(validator, username=USER, password=PASSWORD)
+    yield running
+    running.stop()
 
 
 class Lookup:
@@ -226,22 +228,25 @@ def test_an_administrator_registers_changes_and_removes_a_service(lookup, token)
         assert 'not found' in raised.value.message
 
 
-def test_the_simulators_own_registration_can_be_changed_and_removed(sim, validator):
+def test_the_simulators_own_registration_can_be_changed_and_removed(validator):
     """On a simulator of its own: Set on the vCenter's registration keeps
     its id; Delete removes it from List."""
     own = _simulator(validator, username=USER, password=PASSWORD)
-    lookup = Lookup(own)
-    token = sso.SsoAuthenticator(sts_url=lookup.base + '/sts/STSService').\
-        get_bearer_saml_assertion(USER, PASSWORD, ssl_context=_context())
-    (vcenter,) = lookup.list(lookup.filter('com.vmware.cis', 'vcenterserver'))
-    lookup.call('Set', token=token, serviceId=vcenter.serviceId,
-                serviceSpec=lookup.type('LookupServiceRegistrationSetSpec')(
-                    serviceVersion='8.0.3.0', serviceEndpoints=vcenter.serviceEndpoints,
-                    serviceAttributes=[]))
-    (changed,) = lookup.list(lookup.filter('com.vmware.cis', 'vcenterserver'))
-    assert changed.serviceId == vcenter.serviceId and not changed.serviceAttributes
-    lookup.call('Delete', token=token, serviceId=vcenter.serviceId)
-    assert not lookup.list(lookup.filter('com.vmware.cis', 'vcenterserver'))
+    try:
+        lookup = Lookup(own)
+        token = sso.SsoAuthenticator(sts_url=lookup.base + '/sts/STSService').\
+            get_bearer_saml_assertion(USER, PASSWORD, ssl_context=_context())
+        (vcenter,) = lookup.list(lookup.filter('com.vmware.cis', 'vcenterserver'))
+        lookup.call('Set', token=token, serviceId=vcenter.serviceId,
+                    serviceSpec=lookup.type('LookupServiceRegistrationSetSpec')(
+                        serviceVersion='8.0.3.0', serviceEndpoints=vcenter.serviceEndpoints,
+                        serviceAttributes=[]))
+        (changed,) = lookup.list(lookup.filter('com.vmware.cis', 'vcenterserver'))
+        assert changed.serviceId == vcenter.serviceId and not changed.serviceAttributes
+        lookup.call('Delete', token=token, serviceId=vcenter.serviceId)
+        assert not lookup.list(lookup.filter('com.vmware.cis', 'vcenterserver'))
+    finally:
+        own.stop()
 
 
 JUNK = [  # (operation element, the fault's xsi:type)

@@ -23,8 +23,10 @@ QuerySpec = vslm.vso.VStorageObjectQuerySpec
 
 @pytest.fixture(scope='module')
 def sim(validator):
-    """Plain HTTP, a simulator of its own with two datastores."""
-    return _simulator(validator, tls=False, ds=2)
+    """Plain HTTP, a simulator of its own with two datastores (stopped after)."""
+    running = _simulator(validator, tls=False, ds=2)
+    yield running
+    running.stop()
 
 
 @pytest.fixture
