@@ -359,14 +359,14 @@ def test_requests_pbm_cannot_take_answer_faults(sim, si):
                   si._stub.cookie.split('"')[1], JUNK)
 
 
-def answer_faults(url, action, cookie, cases):
+def answer_faults(url, action, cookie, cases, malformed='vim25:InvalidRequest'):
     """POST each (operation element, expected fault xsi:type) of `cases`
-    in the vim25 session `cookie`, and malformed XML too: each answers 500
-    with a fault of that type in its detail."""
+    in the vim25 session `cookie`, and malformed XML too (answering
+    `malformed`): each answers 500 with a fault of that type in its detail."""
     envelope = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
                 '<soapenv:Header><vcSessionCookie>%s</vcSessionCookie></soapenv:Header>'
                 '<soapenv:Body>%s</soapenv:Body></soapenv:Envelope>')
-    for body, expected in cases + [(None, 'vim25:InvalidRequest')]:
+    for body, expected in cases + [(None, malformed)]:
         data = b'<<<' if body is None else (envelope % (cookie, body)).encode()
         request = urllib.request.Request(url, data=data, method='POST', headers={
             'SOAPAction': action, 'Content-Type': 'text/xml'})
@@ -378,8 +378,9 @@ def answer_faults(url, action, cookie, cases):
 
 
 def test_an_esx_host_has_no_pbm_or_sts(esx):
-    """ESXi serves neither PBM nor the STS: 404, as for any unknown path."""
-    for path in ('/pbm/sdk', '/sts/STSService'):
+    """ESXi serves neither PBM nor the STS, vslm or the lookup service:
+    404, as for any unknown path."""
+    for path in ('/pbm/sdk', '/sts/STSService', '/vslm/sdk', '/lookupservice/sdk'):
         request = urllib.request.Request('http://%s:%d%s' % (esx.host, esx.port, path),
                                          data=b'<x/>', method='POST')
         with pytest.raises(urllib.error.HTTPError) as raised:

@@ -116,13 +116,16 @@ class Api:
     them); `main`: the file of its own types, messages and managed types."""
 
     def __init__(self, ns, version_prefix, core_prefixes, files, port, location, subdir='',
-                 foreign_prefixes=(), service_file=None):
+                 foreign_prefixes=(), service_file=None, core_ns='vim25'):
         self.ns = ns                        # 'vim25': urn:vim25, the vim25: prefix
         self.version_prefix = version_prefix
         self.core_prefixes = core_prefixes  # vmodl versions whose types it holds
         # another API's versions whose data types it holds (vslm: vim25's, in
         # its own vim-types.xsd) and whose managed types it only refers to
         self.foreign_prefixes = foreign_prefixes
+        # the namespace of vmodl's core types: vim25's, as vCenter serves them
+        # to PBM and vslm; the lookup service's own holds them
+        self.core_ns = core_ns
         self.files = files
         self.main = files[-1]
         self.service_file = service_file or '%sService.wsdl' % self.main
@@ -140,6 +143,14 @@ class Api:
         """A file of another API's types in this one (vslm's vim types)."""
         return file == 'vim' and self.ns != 'vim25'
 
+    def ns_of(self, file):
+        """The namespace prefix of a file's types."""
+        return self.core_ns if file == 'core' else PREFIX[file]
+
+    @property
+    def moref(self):
+        return '%s:%s' % (self.core_ns, MOREF)
+
 
 VIM25 = Api('vim25', 'vim.version.', ('vmodl.version.', 'vmodl.query.version.',
                                       'vmodl.reflect.version.'),
@@ -150,7 +161,8 @@ VSLM = Api('vslm', 'vslm.version.', ('vmodl.version.',), ('core', 'vim', 'vslm')
            '/vslm/sdk', subdir='vslm', foreign_prefixes=('vim.version.',))
 # the lookup service: no pyVmomi types; described by hand below (LOOKUP_TYPES)
 LOOKUP = Api('lookup', None, ('vmodl.version.',), ('core', 'lookup'), 'Ls',
-             '/lookupservice/sdk', subdir='lookup', service_file='lookupservice.wsdl')
+             '/lookupservice/sdk', subdir='lookup', service_file='lookupservice.wsdl',
+             core_ns='lookup')
 APIS = {'vim25': VIM25, 'pbm': PBM, 'vslm': VSLM, 'lookup': LOOKUP}
 # the XML namespace prefix of each file's types
 PREFIX = {'core': 'vim25', 'query': 'vim25', 'reflect': 'vim25', 'vim': 'vim25', 'pbm': 'pbm',
@@ -487,7 +499,7 @@ class Model:
     def qualified(self, name):
         """A data or enum type's name with its namespace's prefix."""
         found = self.types.get(name) or self.enums[name]
-        return '%s:%s' % (PREFIX[found['file']], name)
+        return '%s:%s' % (self.api.ns_of(found['file']), name)
 
 
 # ----------------------------------------------------------------------------
@@ -509,8 +521,9 @@ def schema_open(ns):
 def core_import(api, indent='   ', ns=None):
     """Another API's schema documents (of namespace `ns`, the API's own by
     default) refer to vmodl's urn:vim25 core types: each imports them, or
-    the vim types that include them where the API has those (vslm)."""
-    if (ns or api.ns) == 'vim25':
+    the vim types that include them where the API has those (vslm); those
+    in the core types' namespace include them instead."""
+    if (ns or api.ns) == api.core_ns:
         return ''
     location = 'vim-types.xsd' if 'vim' in api.files else 'core-types.xsd'
     return '%s<import namespace="urn:vim25" schemaLocation="%s"/>\n' % (indent, location)
@@ -597,7 +610,7 @@ def write_types(model, pyver):
     items = set(model.array_items) | set(CORE_ARRAYS) | {MOREF, 'MethodFault', 'LocalizedMethodFault'}
     for item in items:
         if item == MOREF:
-            parts['core'].append(('ArrayOf' + MOREF, array_xml(model, MOREF, 'vim25:' + MOREF, 0)))
+            parts['core'].append(('ArrayOf' + MOREF, array_xml(model, MOREF, api.moref, 0)))
         elif item in model.types:
             t = model.types[item]
             parts[t['file']].append(('ArrayOf' + cap(item), array_xml(
@@ -610,11 +623,11 @@ def write_types(model, pyver):
             parts['core'].append(('ArrayOf' + cap(item), array_xml(model, item, 'xsd:' + item, 0)))
     files = {}
     for f in api.files:
-        out = [HEADER, NOTE % pyver, schema_open(PREFIX[f])]
+        out = [HEADER, NOTE % pyver, schema_open(api.ns_of(f))]
         if f != 'core':   # query and reflect hold core's; the API's own file, all others
-            out.append(core_import(api, ns=PREFIX[f]))
+            out.append(core_import(api, ns=api.ns_of(f)))
             for inc in (api.files[:-1] if f == api.main else ('core',)):
-                if PREFIX[inc] == PREFIX[f]:
+                if api.ns_of(inc) == api.ns_of(f):
                     out.append('   <include schemaLocation="%s-types.xsd"/>\n' % inc)
         for _, text in sorted(parts[f], key=lambda p: p[0]):
             out.append(text)
@@ -634,13 +647,13 @@ def write_messagetypes(model, pyver):
     api = model.api
     files = {}
     for f in api.message_files:
-        out = [HEADER, NOTE % pyver, schema_open(PREFIX[f]), core_import(api),
+        out = [HEADER, NOTE % pyver, schema_open(api.ns_of(f)), core_import(api),
                '   <include schemaLocation="%s-types.xsd"/>\n' % f]
         for name in sorted(model.ops):
             op = model.ops[name]
             if op['file'] != f and not (f == api.main and op['file'] == 'core'):
                 continue
-            this = dict(name='_this', ref=Ref('vim25:' + MOREF, False, op['managed']),
+            this = dict(name='_this', ref=Ref(api.moref, False, op['managed']),
                         optional=False, since=op['since'], privilege=None)
             out.append(complex_type_xml(model, request_type(name), None, op['since'],
                                         [this] + op['params']))
@@ -855,8 +868,8 @@ LOOKUP_MANAGED = [   # (type, [(method, [(param, type, OPTIONAL or 0)], result, 
 
 class LookupModel(Model):
     """The lookup service as a Model: LOOKUP_TYPES and LOOKUP_MANAGED, over
-    vmodl's core types (those of PBM's registry), everything since the
-    service's one version."""
+    vmodl's core types (those of PBM's registry) in its own namespace, as
+    the lookup service declares them, everything since its one version."""
 
     def __init__(self):   # noqa: the fields Model.__init__ fills, from the tables above
         self.api = LOOKUP
@@ -864,8 +877,10 @@ class LookupModel(Model):
         self.newest = 0
         self.array_items = {}
         core = Model(Registry(PBM))
-        self.types = {name: dict(t, since=0, fields=[dict(f, since=0) for f in t['fields']])
-                      for name, t in core.types.items() if t['file'] == 'core'}
+        self.types = {name: dict(t, since=0, fields=[
+            dict(f, since=0, ref=Ref(f['ref'].xsd.replace('vim25:', 'lookup:'), f['ref'].array,
+                                     f['ref'].mo_type)) for f in t['fields']])
+            for name, t in core.types.items() if t['file'] == 'core'}
         self.enums = {name: dict(e, since=0) for name, e in core.enums.items()
                       if e['file'] == 'core'}
         for name, base, fields in LOOKUP_TYPES:
@@ -899,11 +914,11 @@ class LookupModel(Model):
         array = type_name.endswith('[]')
         base = type_name.rstrip('[]').lstrip('@')
         if type_name.startswith('@'):
-            ref = Ref('vim25:' + MOREF, array, base)
+            ref = Ref(LOOKUP.moref, array, base)
         elif base in PRIMITIVES.values():
             ref = Ref('xsd:' + base, array)
         else:
-            ref = Ref('%s:%s' % ('lookup' if base.startswith('Lookup') else 'vim25', base), array)
+            ref = Ref('lookup:' + base, array)
         return dict(name=name, ref=ref, optional=bool(optional), since=0, privilege=None)
 
 

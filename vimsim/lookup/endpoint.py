@@ -5,7 +5,8 @@ The endpoint is vim25's (`SoapEndpoint`) over the lookup service's schema
 for it; loaded on the first request) and its objects (service.py). It takes
 no vim25 session: reads are anonymous, changes carry an STS token. Faults
 the shared machinery raises in vim25's types go out as the lookup schema's
-type of the same name (vmodl's core faults), else SystemError. With -state,
+type of the same name (vmodl's core faults, which the lookup service
+declares in its own namespace), else SystemError. With -state,
 changes are journaled (`lookup` records, vimsim/state) and replayed at the
 next start (`replay`).
 """
@@ -21,6 +22,7 @@ CHANGES = ('Create', 'Set', 'Delete', 'SetTrustAnchor')
 
 class LookupEndpoint(SoapEndpoint):
     """POST /lookupservice/sdk of one simulator's model."""
+    anonymous = True
 
     def __init__(self, server):
         schema = schema_module.load_api('lookup')

@@ -84,6 +84,8 @@ class SoapEndpoint:
     authorized (`authorize`) and journaled (`journaled`) and turns the faults
     it meets into its own (`own_fault`)."""
 
+    anonymous = False   # an API with no sessions (the lookup service's): no NotAuthenticated
+
     def __init__(self, server, schema=None, objects=None):
         self.server = server
         self.schema = server.schema if schema is None else schema
@@ -222,7 +224,7 @@ class SoapEndpoint:
     def dispatch(self, ctx, call):
         obj = self.objects.get(call.this)
         if obj is None:
-            if ctx.session is None:
+            if ctx.session is None and not self.anonymous:
                 raise NotAuthenticated()
             raise ManagedObjectNotFound(call.this)
         if call.name == FETCH:
