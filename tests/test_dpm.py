@@ -8,7 +8,7 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from tests.conftest import _simulator, on_reactor
+from tests.conftest import _simulator
 from tests.controlling import act, control, model_time  # noqa: F401 (module fixture)
 from tests.test_drs import events_of, new_vms, settle
 
