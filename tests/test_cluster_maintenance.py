@@ -7,7 +7,7 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.controlling import model_time  # noqa: F401 (module fixture)
-from tests.test_drs import clusters, new_vms, reconfigure, sim  # noqa: F401
+from tests.test_drs import clusters, must_stay, new_vms, reconfigure, sim  # noqa: F401
 
 
 @pytest.fixture
@@ -36,13 +36,7 @@ def test_recommendations_to_vacate_hosts_together(si, sim, cluster):  # noqa: F8
     assert not any(h.runtime.inMaintenanceMode for h in hosts) and not cluster.recommendation
     # a VM that must stay where it is keeps its host out, with its fault
     pinned = [vm for vm in vms if before[vm.name] == hosts[1]]
-    WaitForTask(cluster.ReconfigureComputeResource_Task(vim.cluster.ConfigSpecEx(
-        groupSpec=[vim.cluster.GroupSpec(operation='add', info=vim.cluster.VmGroup(
-            name='stay', vm=pinned)), vim.cluster.GroupSpec(
-            operation='add', info=vim.cluster.HostGroup(name='only', host=[hosts[1]]))],
-        rulesSpec=[vim.cluster.RuleSpec(operation='add', info=vim.cluster.VmHostRuleInfo(
-            name='must-stay', enabled=True, mandatory=True, vmGroupName='stay',
-            affineHostGroupName='only'))]), modify=True))
+    must_stay(cluster, pinned, hosts[1])
     result = cluster.ClusterEnterMaintenanceMode(host=hosts[:2])
     assert [r.action[0].target for r in result.recommendations] == [hosts[0]]
     [by_vm] = result.fault.faultsByVm

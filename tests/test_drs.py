@@ -66,6 +66,17 @@ def events_of(si, type_name, vms):
     return [event for event in found if event.vm is not None and event.vm.name in names]
 
 
+def must_stay(cluster, vms, host):
+    """A mandatory VM-host rule keeping `vms` on `host`."""
+    WaitForTask(cluster.ReconfigureComputeResource_Task(vim.cluster.ConfigSpecEx(
+        groupSpec=[vim.cluster.GroupSpec(operation='add', info=vim.cluster.VmGroup(
+            name='stay', vm=vms)), vim.cluster.GroupSpec(
+            operation='add', info=vim.cluster.HostGroup(name='only', host=[host]))],
+        rulesSpec=[vim.cluster.RuleSpec(operation='add', info=vim.cluster.VmHostRuleInfo(
+            name='must-stay', enabled=True, mandatory=True, vmGroupName='stay',
+            affineHostGroupName='only'))]), modify=True))
+
+
 def settle(sim):
     """Let the migration tasks a pass started finish."""
     on_reactor(sim.sim.time.advance, 1)
@@ -209,13 +220,7 @@ def test_maintenance_mode_evacuates_or_is_refused(si, sim, cluster):
     # a VM that must stay on hosts[1] keeps hosts[1] from entering
     pinned = [vm for vm in vms if vm.runtime.host == hosts[1]][:1]
     assert pinned
-    WaitForTask(cluster.ReconfigureComputeResource_Task(vim.cluster.ConfigSpecEx(
-        groupSpec=[vim.cluster.GroupSpec(operation='add', info=vim.cluster.VmGroup(
-            name='stay', vm=pinned)), vim.cluster.GroupSpec(
-            operation='add', info=vim.cluster.HostGroup(name='only', host=[hosts[1]]))],
-        rulesSpec=[vim.cluster.RuleSpec(operation='add', info=vim.cluster.VmHostRuleInfo(
-            name='must-stay', enabled=True, mandatory=True, vmGroupName='stay',
-            affineHostGroupName='only'))]), modify=True))
+    must_stay(cluster, pinned, hosts[1])
     with pytest.raises(vim.fault.NoCompatibleHost) as refused:
         WaitForTask(hosts[1].EnterMaintenanceMode_Task(timeout=60))
     assert all(isinstance(e, vim.fault.VmHostAffinityRuleViolation)

@@ -8,25 +8,14 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, logged_in, on_reactor
-from tests.test_datastore_lifecycle import model
+from tests.conftest import on_reactor
+from tests.test_datastore_lifecycle import model, running, si  # noqa: F401 (four datastores)
 from tests.test_folder_http import leave_free
-
-GB_KB = 1 << 20
-
-
-@pytest.fixture(scope='module')
-def running(validator):
-    return _simulator(validator, tls=False, ds=4, pod=1)
+from tests.test_sdrs import GB_KB
 
 
 @pytest.fixture
-def si(running):
-    yield from logged_in(running)
-
-
-@pytest.fixture
-def env(si):
+def env(si):  # noqa: F811
     """(StorageResourceManager, datacenter, pod with LocalDS_1..3, those datastores)."""
     content = si.RetrieveContent()
     dc = content.rootFolder.childEntity[0]

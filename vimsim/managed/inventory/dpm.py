@@ -12,7 +12,8 @@ by default (DPM advanced options in `dpmConfigInfo.option`, in percent):
   band's top to full, 3 otherwise;
 - with no host above the band, the least loaded host below it goes to
   standby (powerSaving) when its running VMs can all move to the hosts that
-  stay, each landing within the band, by admission control and the
+  stay, each landing within the band (on a host that already takes VMs in
+  this pass first, else the least loaded), by admission control and the
   mandatory rules, and HA admission control keeps its failover capacity
   without it; rated by the mean utilisation of the hosts that stay: 4 when
   it is still below the band, 3 up to the target, 2 up to halfway to the
@@ -79,13 +80,15 @@ class PowerPlanner:
     """The DPM decisions of one pass over `projection` (drs.Projection, the
     cluster as the pass's moves leave it), which it updates as evacuations
     are planned; `behavior(vm)` is the VM's DRS behaviour. A VM the pass
-    moves already (`moved`) moves no further in it: its host stays on."""
+    moves already (`moved`) moves no further in it: its host stays on, so
+    the hosts that take VMs (`receiving`) are filled first."""
 
     def __init__(self, cluster, projection, behavior, moved):
         self.cluster = cluster
         self.projection = projection
         self.behavior = behavior
         self.moved = set(moved)
+        self.receiving = set()
         self.band = target_band(cluster)
         self.low, self.high = self.band
         self.order = {host: index for index, host in enumerate(cluster.hosts)}
@@ -148,11 +151,13 @@ class PowerPlanner:
                 return None
             planned.append((vm, destination))
         self.moved.update(vm for vm, _ in planned)
+        self.receiving.update(destination for _, destination in planned)
         return planned
 
     def _destination(self, vm, host, others):
         projection = self.projection
-        for candidate in sorted(others, key=lambda h: (projection.load(h), self.order[h])):
+        for candidate in sorted(others, key=lambda h: (h not in self.receiving,
+                                                       projection.load(h), self.order[h])):
             if projection.refusal(vm, candidate, soft=False) is not None:
                 continue
             projection.move(vm, host, candidate)

@@ -337,42 +337,41 @@ class Ha:
     def power_on_problem(self, vm, host):
         """InsufficientFailoverResourcesFault when `vm` running on `host`
         breaks the failover capacity; None otherwise or without HA admission."""
-        das = self.das
-        if not das.enabled or not das.admissionControlEnabled:
+        policy = self._admission_policy()
+        if policy is None:
             return None
-        T = self.cluster.T
-        policy = das.admissionControlPolicy
-        if isinstance(policy, T.ClusterFailoverHostAdmissionControlPolicy):
-            if host is not None and host.ref in (policy.failoverHosts or ()):
-                return failover_fault()
-            return None
-        if isinstance(policy, T.ClusterFailoverResourcesAdmissionControlPolicy):
-            left = self.percentages(vm)
-            if any(have < need for have, need in zip(left, self.required_percentages())):
-                return failover_fault()
-            return None
-        slots = sorted((count for _, count in self.host_slots(self.slot(vm))), reverse=True)
-        if sum(slots[self._configured_level():]) < len(self._running()) + 1:
-            return failover_fault()
-        return None
+        if isinstance(policy, self.cluster.T.ClusterFailoverHostAdmissionControlPolicy):
+            held = host is not None and host.ref in (policy.failoverHosts or ())
+        else:
+            held = not self._capacity_holds(policy, vm)
+        return failover_fault() if held else None
 
     def allows_standby(self, hosts):
         """Whether admission control lets `hosts` go to standby (DPM): the
         failover capacity the running VMs need holds without them, and no
         dedicated failover host goes."""
-        das = self.das
-        if not das.enabled or not das.admissionControlEnabled:
+        policy = self._admission_policy()
+        if policy is None:
             return True
-        T = self.cluster.T
-        policy = das.admissionControlPolicy
-        if isinstance(policy, T.ClusterFailoverHostAdmissionControlPolicy):
+        if isinstance(policy, self.cluster.T.ClusterFailoverHostAdmissionControlPolicy):
             return not any(host.ref in (policy.failoverHosts or ()) for host in hosts)
-        if isinstance(policy, T.ClusterFailoverResourcesAdmissionControlPolicy):
-            left = self.percentages(without=hosts)
+        return self._capacity_holds(policy, without=hosts)
+
+    def _admission_policy(self):
+        das = self.das
+        return das.admissionControlPolicy if das.enabled and das.admissionControlEnabled \
+            else None
+
+    def _capacity_holds(self, policy, extra=None, without=()):
+        """Whether the failover capacity of a percentage or failover-level
+        policy holds with `extra` running too and the hosts `without` gone."""
+        if isinstance(policy, self.cluster.T.ClusterFailoverResourcesAdmissionControlPolicy):
+            left = self.percentages(extra, without)
             return all(have >= need for have, need in zip(left, self.required_percentages()))
-        slots = sorted((count for _, count in self.host_slots(self.slot(), hosts)),
+        slots = sorted((count for _, count in self.host_slots(self.slot(extra), without)),
                        reverse=True)
-        return sum(slots[self._configured_level():]) >= len(self._running())
+        running = len(self._running()) + (extra is not None)
+        return sum(slots[self._configured_level():]) >= running
 
     def failover_hosts(self):
         policy = self.das.admissionControlPolicy
