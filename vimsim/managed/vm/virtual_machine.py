@@ -27,7 +27,8 @@ from vimsim.managed.vm import change_tracking
 from vimsim.managed.vm.admission import (check_migration, check_power_on,
                                          check_reservation_change, datastore_problems,
                                          network_problems)
-from vimsim.managed.vm import console, guest_tools, instant_clone, questions
+from vimsim.managed.vm import (console, disk_maintenance, guest_tools, instant_clone,
+                               questions)
 from vimsim.managed.vm.clone_rules import clone_placement, clone_problems
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
@@ -43,8 +44,8 @@ from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
 from vimsim.managed.vm.storage_profiles import HOME, associated, chosen_profile
 from vimsim.managed.vm.vm_files import sync_files
-from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, invalid_power_state, invalid_state,
-                                       tools_unavailable, vm_task)
+from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, check_idle, invalid_power_state,
+                                       invalid_state, tools_unavailable, vm_task)
 from vimsim.schema import MoRef
 from vimsim.soap.encode import freeze
 from vimsim.soap.fault import FileAlreadyExists, FileLocked, FileNotFound, fault
@@ -550,7 +551,8 @@ class VirtualMachine(ManagedEntity):
             maxCpuUsage=self.num_cpu * 2294 if on else None,
             maxMemoryUsage=self.memory_mb if on else None,
             numMksConnections=0, recordReplayState='inactive', cleanPowerOff=not on,
-            onlineStandby=False, consolidationNeeded=False, paused=False,
+            onlineStandby=False,
+            consolidationNeeded=disk_maintenance.consolidation_needed(self), paused=False,
             snapshotInBackground=False, instantCloneFrozen=False,
             cryptoState='unlocked', suspendedToMemory=False)
 
@@ -977,15 +979,20 @@ class VirtualMachine(ManagedEntity):
             return None
         return vm_task(ctx, self, 'ResetVM_Task', work)
 
+    def TerminateVM(self, ctx):
+        """The VM's process is killed: powered off at once, no guest shutdown."""
+        if self.power_state != 'poweredOn':
+            raise invalid_state()
+        check_idle(self)
+        self.set_power_state('poweredOff')
+        event_manager(self.server).post('VmPoweredOffEvent', self, ctx=ctx)
+
     def _guest_operation(self, ctx, event, then):
         if self.power_state != 'poweredOn':
             raise invalid_power_state('poweredOn', self.power_state)
         if not self.tools_running:
             raise tools_unavailable()
-        active = self._active_task
-        if active is not None and not active.done:
-            raise fault('TaskInProgress', 'The operation is not allowed in the current state '
-                        'because the virtual machine has a task in progress.', task=active.ref)
+        check_idle(self)
         event_manager(self.server).post(event, self, ctx=ctx)
 
         def later():
@@ -1187,10 +1194,7 @@ class VirtualMachine(ManagedEntity):
 
     def UnregisterVM(self, ctx):
         self._check_removable()
-        active = self._active_task
-        if active is not None and not active.done:
-            raise fault('TaskInProgress', 'The operation is not allowed in the current state '
-                        'because the virtual machine has a task in progress.', task=active.ref)
+        check_idle(self)
         event_manager(self.server).post('VmRemovedEvent', self, ctx=ctx)
         self.remove_from_inventory(keep_files=True)
         # its .vmx stays, and RegisterVM_Task brings the VM back from it
@@ -1203,10 +1207,7 @@ class VirtualMachine(ManagedEntity):
             raise fault('NotSupported', 'The operation is not supported on the object.')
         if self.power_state != 'poweredOff':
             raise invalid_power_state('poweredOff', self.power_state)
-        active = self._active_task
-        if active is not None and not active.done:
-            raise fault('TaskInProgress', 'The operation is not allowed in the current state '
-                        'because the virtual machine has a task in progress.', task=active.ref)
+        check_idle(self)
         self.become_template()
         return None
 
@@ -1317,6 +1318,10 @@ class VirtualMachine(ManagedEntity):
             self.apply_customization(spec)
             return None
         return vm_task(ctx, self, 'CustomizeVM_Task', work)
+
+    def CheckCustomizationSpec(self, ctx, spec):
+        """CustomizeVM_Task's own check of `spec` against this VM."""
+        check_customization(self, spec)
 
     def apply_customization(self, spec):
         """Validate a CustomizationSpec against this VM (vCenter's
@@ -1772,6 +1777,31 @@ class VirtualMachine(ManagedEntity):
 
     def RemoveAllSnapshots_Task(self, ctx, consolidate=True, spec=None):
         return remove_all_task(ctx, self, consolidate)
+
+    # -- disk chains and storage (disk_maintenance.py) ------------------------------------
+    def ConsolidateVMDisks_Task(self, ctx):
+        return disk_maintenance.consolidate_task(ctx, self)
+
+    def EstimateStorageForConsolidateSnapshots_Task(self, ctx):
+        return disk_maintenance.consolidation_estimate_task(ctx, self)
+
+    def PromoteDisks_Task(self, ctx, unlink, disks=()):
+        return disk_maintenance.promote_task(ctx, self, unlink, disks)
+
+    def DefragmentAllDisks(self, ctx):
+        """Extents keep each disk offset at its file offset (datastore_files):
+        nothing is fragmented, so nothing moves; the VM must be off."""
+        if self.power_state != 'poweredOff':
+            raise invalid_power_state('poweredOff', self.power_state)
+
+    def RefreshStorageInfo(self, ctx):
+        """Storage use read again from the datastores' files."""
+        for ds in self.datastore_objects():
+            touched(ds)
+        self.report_changed('storage', 'layoutEx', 'summary')
+
+    def QueryUnownedFiles(self, ctx):
+        return disk_maintenance.unowned_files(self)
 
     @property
     def capability(self):

@@ -1,0 +1,127 @@
+"""A VM's disk chains and storage with pyVmomi: a snapshot removed without
+consolidating leaves runtime.consolidationNeeded, which
+EstimateStorageForConsolidateSnapshots_Task sizes and ConsolidateVMDisks_Task
+clears (its delta gone from the datastore, vCenter's EventEx); a linked
+clone's parent is not redundant, and PromoteDisks_Task gives it a base of
+its own; QueryUnownedFiles lists the strangers in the VM's directory;
+DefragmentAllDisks, RefreshStorageInfo, TerminateVM and
+CheckCustomizationSpec.
+
+A simulator of its own: these tests change the inventory.
+"""
+import os
+
+import pytest
+from pyVim.task import WaitForTask
+from pyVmomi import vim
+
+from tests.conftest import _simulator, logged_in, task_fault
+from tests.test_instant_clone import top_file
+from tests.test_vm_console import local_file, powered
+from tests.test_vm_operations import events_of, result_of
+from tests.test_vm_provisioning import _create, _linux_spec
+from tests.watching import Watcher, paths_of
+
+
+@pytest.fixture(scope='module')
+def running(validator):
+    return _simulator(validator, tls=False)
+
+
+@pytest.fixture
+def si(running):
+    yield from logged_in(running)
+
+
+@pytest.fixture
+def dc(si):
+    """The datacenter, its datastores' files in use (a VM's files are real
+    from the first file call on)."""
+    datacenter = si.RetrieveContent().rootFolder.childEntity[0]
+    datacenter.vmFolder.childEntity[0].QueryUnownedFiles()
+    return datacenter
+
+
+def chain_of(vm):
+    backing, names = top_file(vm), []
+    while backing is not None:
+        names.insert(0, backing.fileName)
+        backing = backing.parent
+    return names
+
+
+def test_a_snapshot_removed_without_consolidating_needs_consolidation(si, dc, running):
+    vm = _create(si, dc, 'dm-cons')
+    base = chain_of(vm)
+    WaitForTask(vm.CreateSnapshot_Task('one', memory=False, quiesce=False))
+    assert vm.runtime.consolidationNeeded is False            # the snapshot holds the base
+    WaitForTask(vm.snapshot.currentSnapshot.RemoveSnapshot_Task(False, consolidate=False))
+    assert vm.runtime.consolidationNeeded is True
+    delta = chain_of(vm)[-1]
+    assert chain_of(vm) == base + [delta]
+    delta_file = local_file(running, vm, delta)
+    assert os.path.exists(delta_file)
+    [need] = result_of(vm.EstimateStorageForConsolidateSnapshots_Task())
+    assert need.datastore == vm.datastore[0] and need.freeSpaceRequiredInKb >= 0
+    watcher = Watcher(running.connect(), vm, vim.VirtualMachine, ['runtime.consolidationNeeded'])
+    WaitForTask(vm.ConsolidateVMDisks_Task())
+    assert 'runtime.consolidationNeeded' in paths_of(watcher.changes())
+    assert vm.runtime.consolidationNeeded is False and chain_of(vm) == base
+    assert not os.path.exists(delta_file)
+    assert events_of(si, vm, 'com.vmware.vc.VmDiskConsolidatedEvent')
+
+
+def test_promoting_a_linked_clone_gives_it_its_own_base(si, dc, running):
+    source = _create(si, dc, 'dm-src')
+    WaitForTask(source.CreateSnapshot_Task('base', memory=False, quiesce=False))
+    spec = vim.vm.CloneSpec(location=vim.vm.RelocateSpec(
+        diskMoveType='createNewChildDiskBacking'), snapshot=source.snapshot.currentSnapshot)
+    linked = result_of(source.CloneVM_Task(folder=dc.vmFolder, name='dm-linked', spec=spec))
+    parent, own_delta = chain_of(linked)
+    assert parent.startswith('[LocalDS_0] dm-src/')
+    assert os.path.exists(local_file(running, linked, own_delta))
+    assert linked.runtime.consolidationNeeded is False        # its source holds the parent
+    WaitForTask(linked.PowerOnVM_Task())
+    assert isinstance(task_fault(linked.PromoteDisks_Task(unlink=True)),
+                      vim.fault.InvalidPowerState)
+    WaitForTask(linked.PowerOffVM_Task())
+    WaitForTask(linked.PromoteDisks_Task(unlink=True))
+    [base] = chain_of(linked)
+    assert base == '[LocalDS_0] dm-linked/dm-linked.vmdk'
+    assert os.path.exists(local_file(running, linked, base))
+    assert not os.path.exists(local_file(running, linked, own_delta))
+    WaitForTask(source.Destroy_Task())                     # the clone needs nothing of it
+    WaitForTask(linked.PowerOnVM_Task())
+
+
+def test_storage_queries_and_the_vm_process(si, dc, running):
+    vm = _create(si, dc, 'dm-misc')
+    assert vm.QueryUnownedFiles() == []
+    stranger = os.path.join(os.path.dirname(local_file(running, vm, vm.config.files.vmPathName)),
+                            'left-behind.txt')
+    with open(stranger, 'w') as f:
+        f.write('not the VM\'s')
+    assert vm.QueryUnownedFiles() == ['[LocalDS_0] dm-misc/left-behind.txt']
+    vm.DefragmentAllDisks()
+    watcher = Watcher(running.connect(), vm, vim.VirtualMachine, ['storage'])
+    vm.RefreshStorageInfo()
+    assert 'storage' in paths_of(watcher.changes())
+    with pytest.raises(vim.fault.InvalidState):
+        vm.TerminateVM()
+    powered(vm)
+    with pytest.raises(vim.fault.InvalidPowerState):
+        vm.DefragmentAllDisks()
+    vm.TerminateVM()
+    assert vm.runtime.powerState == 'poweredOff'
+    assert events_of(si, vm, 'VmPoweredOffEvent')
+
+
+def test_check_customization_spec_is_customize_vms_check(si, dc):
+    vm = _create(si, dc, 'dm-cust')
+    vm.CheckCustomizationSpec(_linux_spec())
+    bad = _linux_spec()
+    bad.nicSettingMap = bad.nicSettingMap * 2
+    with pytest.raises(vim.fault.NicSettingMismatch):
+        vm.CheckCustomizationSpec(bad)
+    assert isinstance(task_fault(vm.CustomizeVM_Task(bad)), vim.fault.NicSettingMismatch)
+    assert vm.guest.hostName is None                       # checking changed nothing
