@@ -12,6 +12,7 @@ A simulator of its own: these tests change the inventory.
 import os
 
 import pytest
+from lxml import etree
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
@@ -125,3 +126,32 @@ def test_check_customization_spec_is_customize_vms_check(si, dc):
         vm.CheckCustomizationSpec(bad)
     assert isinstance(task_fault(vm.CustomizeVM_Task(bad)), vim.fault.NicSettingMismatch)
     assert vm.guest.hostName is None                       # checking changed nothing
+
+
+def test_the_ovf_environment_the_guest_sees(si, dc):
+    vm = _create(si, dc, 'dm-ovf')
+    powered(vm)
+    assert vm.ExtractOvfEnvironment() == ''               # no vApp options
+    powered(vm, 'poweredOff')
+    Info, Spec = vim.vApp.PropertyInfo, vim.vApp.PropertySpec
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(vAppConfig=vim.vApp.VmConfigSpec(
+        ovfEnvironmentTransport=['com.vmware.guestInfo'], property=[
+            Spec(operation='add', info=Info(key=1, id='hostname', type='string',
+                                            value='web-1')),
+            Spec(operation='add', info=Info(key=2, id='dns', type='string',
+                                            defaultValue='10.0.0.1')),
+            Spec(operation='add', info=Info(key=3, id='secret', type='password',
+                                            value='hidden'))]))))
+    with pytest.raises(vim.fault.InvalidState):
+        vm.ExtractOvfEnvironment()                         # made as the VM powers on
+    powered(vm)
+    text = vm.ExtractOvfEnvironment()
+    root = etree.fromstring(text.encode())
+    oe = '{http://schemas.dmtf.org/ovf/environment/1}'
+    values = {p.get(oe + 'key'): p.get(oe + 'value') for p in root.iter(oe + 'Property')}
+    assert values == {'hostname': 'web-1', 'dns': '10.0.0.1'}
+    assert root.find(oe + 'PlatformSection/' + oe + 'Kind').text == 'VMware ESXi'
+    [adapter] = root.iter('{http://www.vmware.com/schema/ovfenv}Adapter')
+    nic = next(d for d in vm.config.hardware.device
+               if isinstance(d, vim.vm.device.VirtualEthernetCard))
+    assert adapter.get('{http://www.vmware.com/schema/ovfenv}mac') == nic.macAddress

@@ -35,6 +35,7 @@ from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
                                                    hw_number, vm_capability)
 from vimsim.managed.vm.guest_os import GUEST_FAMILY, GUEST_NAMES
+from vimsim.managed.vm.ovf_environment import ovf_environment
 from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization, check_name,
                                             check_unique, detach_vm, event_argument,
                                             host_usable, is_a, next_sequence, pick_host,
@@ -1057,10 +1058,7 @@ class VirtualMachine(ManagedEntity):
     # -- reconfigure --------------------------------------------------------------------
     def ReconfigVM_Task(self, ctx, spec):
         def work(task):
-            given = {name for name, _ in given_fields(spec)}
-            if self.template and given - TEMPLATE_RECONFIGURABLE:
-                # a template takes a new name or annotation, nothing else
-                raise fault('NotSupported', 'The operation is not supported on the object.')
+            self._check_template_reconfigurable(spec)
             old_name = self.name
             self.apply_config_spec(ctx, spec)
             if spec.name is not None and spec.name != old_name:
@@ -1068,6 +1066,25 @@ class VirtualMachine(ManagedEntity):
             task.post_event('VmReconfiguredEvent', self, configSpec=spec)
             return None
         return vm_task(ctx, self, 'ReconfigVM_Task', work)
+
+    def _check_template_reconfigurable(self, spec):
+        """A template takes a new name or annotation, nothing else."""
+        if self.template and {name for name, _ in given_fields(spec)} - \
+                TEMPLATE_RECONFIGURABLE:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+
+    def config_problems(self, ctx, spec, host=None):
+        """ReconfigVM_Task's refusal of `spec` ([] or its first fault; the
+        spec is checked on copies, so nothing changes), the VM on `host`
+        (default: its own): CheckVmConfig_Task's."""
+        try:
+            self._check_template_reconfigurable(spec)
+            plan = _ConfigPlan(self, ctx, spec, False, host=host)
+            plan.validate()
+            check_reservation_change(self, plan.reservations())
+        except self.T.MethodFault as problem:
+            return [problem]
+        return []
 
     # -- first-class disks (storage/vstorage_object.py) ------------------------------------
     def AttachDisk_Task(self, ctx, diskId, datastore, controllerKey=None, unitNumber=None):
@@ -1802,6 +1819,9 @@ class VirtualMachine(ManagedEntity):
 
     def QueryUnownedFiles(self, ctx):
         return disk_maintenance.unowned_files(self)
+
+    def ExtractOvfEnvironment(self, ctx):
+        return ovf_environment(self)
 
     @property
     def capability(self):
