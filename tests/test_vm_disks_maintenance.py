@@ -14,7 +14,7 @@ import os
 import pytest
 from lxml import etree
 from pyVim.task import WaitForTask
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, logged_in, task_fault
 from tests.test_instant_clone import top_file
@@ -155,3 +155,18 @@ def test_the_ovf_environment_the_guest_sees(si, dc):
     nic = next(d for d in vm.config.hardware.device
                if isinstance(d, vim.vm.device.VirtualEthernetCard))
     assert adapter.get('{http://www.vmware.com/schema/ovfenv}mac') == nic.macAddress
+
+
+def test_per_vm_evc_masks(si, dc):
+    vm = _create(si, dc, 'dm-evc')
+    Mask = vim.host.FeatureMask
+    masks = [Mask(key='cpuid.AES', featureName='cpuid.AES', value='Val:0')]
+    powered(vm)
+    assert isinstance(task_fault(vm.ApplyEvcModeVM_Task(masks, True)), vim.fault.InvalidPowerState)
+    powered(vm, 'poweredOff')
+    WaitForTask(vm.ApplyEvcModeVM_Task(masks, True))
+    assert [(m.key, m.value) for m in vm.runtime.featureMask] == [('cpuid.AES', 'Val:0')]
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        vm.ApplyEvcModeVM_Task(masks * 2, True)
+    WaitForTask(vm.ApplyEvcModeVM_Task([], True))
+    assert vm.runtime.featureMask == []

@@ -23,16 +23,34 @@ KB = 1024
 CONSOLIDATED = 'com.vmware.vc.VmDiskConsolidatedEvent'
 
 
+def linked_family(vm):
+    """The registered VMs that may share disk files with `vm`: its linked
+    (and instant) clone tree, from its root down."""
+    def registered(other):
+        return other.server.objects.get(other.ref) is other
+    root, seen = vm, {vm}
+    while root.linked_parent is not None and root.linked_parent[0] not in seen \
+            and registered(root.linked_parent[0]):
+        root = root.linked_parent[0]
+        seen.add(root)
+    family, pending = [], [root]
+    while pending:
+        member = pending.pop()
+        if member not in family:
+            family.append(member)
+            pending.extend(c for c in member.linked_clones if registered(c))
+    return family
+
+
 def held_elsewhere(vm):
-    """Names of disk files the VM's snapshots or other VMs of its datastores hold."""
+    """Names of disk files the VM's snapshots or the other VMs of its linked
+    clone tree hold (only they share its files)."""
     held = set()
     if vm.snapshot_tree is not None:
         held.update(b.fileName for chain in vm.snapshot_tree.disk_chains() for b in chain)
-    for ds in vm.datastore_objects():
-        for other in ds.vms:
-            if other is not vm and hasattr(other, 'disk_files'):
-                held.update(name for name, kind, _ in other.disk_files()
-                            if kind == 'diskDescriptor')
+    for other in linked_family(vm):
+        if other is not vm:
+            held.update(name for name, kind, _ in other.disk_files() if kind == 'diskDescriptor')
     return held
 
 

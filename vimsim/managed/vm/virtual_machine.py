@@ -101,6 +101,7 @@ class VirtualMachine(ManagedEntity):
     customization = None   # {'hostName', 'domain', 'ips': [ip or None per NIC]}
     customization_pending = False   # customized since its last power-on (the guest has yet to run it)
     linked_parent = None   # (source VM, snapshot) of a linked clone
+    linked_clones = ()     # the VMs cloned linked to this one (their linked_parent)
     screenshots = ()       # ((file name, (width, height)), ...) taken (console.py)
     screen = None          # (width, height) the guest's tools set; None: the default
     kernel_crashed = False  # the guest stopped (an NMI's bug check) until reset or off
@@ -108,6 +109,7 @@ class VirtualMachine(ManagedEntity):
     asks_moved_or_copied = False   # registered with another VM's uuid (questions.py)
     pending_question = None        # questions.PendingQuestion: runtime.question
     question_serial = 0
+    evc_masks = ()                 # the per-VM EVC masks ApplyEvcModeVM_Task set
 
     def __init__(self, server, moid, name, folder, pool, host, datastore, network, sequence,
                  num_cpu=1, memory_mb=32, disk_kb=10 * 1024 * 1024, guest_id='otherGuest64',
@@ -552,7 +554,7 @@ class VirtualMachine(ManagedEntity):
             maxCpuUsage=self.num_cpu * 2294 if on else None,
             maxMemoryUsage=self.memory_mb if on else None,
             numMksConnections=0, recordReplayState='inactive', cleanPowerOff=not on,
-            onlineStandby=False,
+            onlineStandby=False, featureMask=list(self.evc_masks),
             consolidationNeeded=disk_maintenance.consolidation_needed(self), paused=False,
             snapshotInBackground=False, instantCloneFrozen=False,
             cryptoState='unlocked', suspendedToMemory=False)
@@ -1157,6 +1159,27 @@ class VirtualMachine(ManagedEntity):
             return None
         return vm_task(ctx, self, 'UpgradeVM_Task', work)
 
+    # -- per-VM EVC ----------------------------------------------------------------------------
+    def ApplyEvcModeVM_Task(self, ctx, mask=(), completeMasks=None):
+        """The VM's own CPUID feature masks (none: it follows its cluster's
+        mode again), for a powered-off VM; a feature masked twice is
+        InvalidArgument. The masks are kept and reported in
+        runtime.featureMask; the simulated CPUs apply no CPUID masks, so
+        `completeMasks` (whether unnamed features show) changes nothing seen."""
+        keys = [getattr(one, 'key', None) for one in mask]
+        for index, key in enumerate(keys):
+            if not key or key in keys[:index]:
+                raise _invalid_argument('mask[%d].key' % index)
+
+        def work(task):
+            if self.power_state != 'poweredOff':
+                raise invalid_power_state('poweredOff', self.power_state)
+            self.evc_masks = tuple(copy.deepcopy(list(mask)))
+            self.change_stamp = clock.now()
+            self.report_changed('runtime', 'summary', 'config')
+            return None
+        return vm_task(ctx, self, 'ApplyEvcModeVM_Task', work)
+
     # -- removal ----------------------------------------------------------------------------
     def _check_removable(self):
         if self.power_state == 'poweredOn':
@@ -1486,6 +1509,7 @@ class VirtualMachine(ManagedEntity):
             clone._devices = self._cloned_devices(clone, source_devices, datastore, linked)
             if linked:
                 clone.linked_parent = (self, snapshot)
+                self.linked_clones = self.linked_clones + (clone,)
             clone.devices_changed()
         folder.changed('childEntity')
         host.changed('vm', 'summary')
