@@ -131,3 +131,20 @@ def test_a_clone_that_runs_needs_room_in_its_pool_as_its_check_says(si):
         vim.fault.DuplicateName]
     clone = result_of(source.CloneVM_Task(folder, 'cl-3', clone_spec))
     assert clone.runtime.powerState == 'poweredOff'
+
+
+def test_check_vm_config_gives_what_reconfigure_then_answers(si):
+    checker = si.RetrieveContent().vmCompatibilityChecker
+    vm = powered(find_vm(si, 'DC0_H0_VM0'))
+    host = vm.runtime.host
+    more_cpus = vim.vm.ConfigSpec(numCPUs=2)        # no CPU hot add on this VM
+    [result] = result_of(checker.CheckVmConfig_Task(more_cpus, vm=vm, host=host))
+    [error] = result.error
+    refused = task_fault(vm.ReconfigVM_Task(more_cpus))
+    assert type(error) is type(refused) and result.host == host
+    assert vm.config.hardware.numCPU == 1           # the check changed nothing
+    note = vim.vm.ConfigSpec(annotation='checked')
+    assert errors(checker.CheckVmConfig_Task(note, vm=vm, host=host)) == []
+    assert vm.config.annotation != 'checked'
+    with pytest.raises(vmodl.fault.NotSupported):
+        checker.CheckVmConfig_Task(note, host=host)

@@ -69,7 +69,9 @@ class InstantCloneLocation:
     """Where an instant clone of `vm` goes, from its spec's location."""
 
     def __init__(self, ctx, vm, spec):
-        location = spec.location
+        location = getattr(spec, 'location', None)
+        if location is None:
+            raise invalid_argument('spec.location')
         for name in INSTANT_CLONE_UNSUPPORTED:
             if getattr(location, name, None):
                 raise fault('NotSupported', 'The operation is not supported on the object: '

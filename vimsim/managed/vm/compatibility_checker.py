@@ -2,8 +2,9 @@
 CheckPowerOn_Task answer, per target host, a CheckResult whose errors are the
 faults the operations themselves would raise (vm/admission.py's rules: host
 state, logical CPUs and capacity, pool reservations, datastore and network
-access).
-CheckVmConfig_Task is not simulated.
+access). CheckVmConfig_Task adds to them what ReconfigVM_Task would refuse
+of the spec (`VirtualMachine.config_problems`); the check of a configuration
+for a VM yet to be made (no `vm`) is not simulated (NotSupported).
 
 `PlacementChecker` is what this checker and VirtualMachineProvisioningChecker
 share: the API reference's reading of `host`, `pool` and `testType`. An unset
@@ -18,7 +19,7 @@ from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.vm.admission import (TEST_TYPES, placement_problems,
                                          power_on_problems)
 from vimsim.managed.vm.provisioning import host_usable, invalid_argument, is_a
-from vimsim.soap.fault import localized
+from vimsim.soap.fault import fault, localized
 
 
 class PlacementChecker(Manager):
@@ -95,3 +96,16 @@ class VirtualMachineCompatibilityChecker(PlacementChecker):
         vm, hosts, pool = self.targets(vm, host, pool)
         return self.check_task(ctx, 'CheckPowerOn_Task', vm, hosts,
                                lambda target: power_on_problems(vm, target, pool, tests))
+
+    def CheckVmConfig_Task(self, ctx, spec, vm=None, host=None, pool=None, testType=()):
+        """Would ReconfigVM_Task of `vm` with `spec` succeed, and could the VM
+        so configured be on each target host (running there if it runs)."""
+        tests = self.tests_of(testType)
+        if vm is None:
+            raise fault('NotSupported', 'The operation is not supported on the object: the '
+                        'check of a configuration without a virtual machine.')
+        vm, hosts, pool = self.targets(vm, host, pool)
+        running = vm.power_state == 'poweredOn'
+        return self.check_task(ctx, 'CheckVmConfig_Task', vm, hosts, lambda target: (
+            vm.config_problems(ctx, spec, target) +
+            placement_problems(vm, target, pool, tests, running=running)))

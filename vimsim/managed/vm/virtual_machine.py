@@ -27,13 +27,15 @@ from vimsim.managed.vm import change_tracking
 from vimsim.managed.vm.admission import (check_migration, check_power_on,
                                          check_reservation_change, datastore_problems,
                                          network_problems)
-from vimsim.managed.vm import console, guest_tools, instant_clone, questions
+from vimsim.managed.vm import (console, disk_maintenance, guest_tools, instant_clone,
+                               questions)
 from vimsim.managed.vm.clone_rules import clone_placement, clone_problems
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
                                                    hw_number, vm_capability)
 from vimsim.managed.vm.guest_os import GUEST_FAMILY, GUEST_NAMES
+from vimsim.managed.vm.ovf_environment import ovf_environment
 from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization, check_name,
                                             check_unique, detach_vm, event_argument,
                                             host_usable, is_a, next_sequence, pick_host,
@@ -43,8 +45,8 @@ from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
 from vimsim.managed.vm.storage_profiles import HOME, associated, chosen_profile
 from vimsim.managed.vm.vm_files import sync_files
-from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, invalid_power_state, invalid_state,
-                                       tools_unavailable, vm_task)
+from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, check_idle, invalid_power_state,
+                                       invalid_state, tools_unavailable, vm_task)
 from vimsim.schema import MoRef
 from vimsim.soap.encode import freeze
 from vimsim.soap.fault import FileAlreadyExists, FileLocked, FileNotFound, fault
@@ -99,6 +101,7 @@ class VirtualMachine(ManagedEntity):
     customization = None   # {'hostName', 'domain', 'ips': [ip or None per NIC]}
     customization_pending = False   # customized since its last power-on (the guest has yet to run it)
     linked_parent = None   # (source VM, snapshot) of a linked clone
+    linked_clones = ()     # the VMs cloned linked to this one (their linked_parent)
     screenshots = ()       # ((file name, (width, height)), ...) taken (console.py)
     screen = None          # (width, height) the guest's tools set; None: the default
     kernel_crashed = False  # the guest stopped (an NMI's bug check) until reset or off
@@ -106,6 +109,7 @@ class VirtualMachine(ManagedEntity):
     asks_moved_or_copied = False   # registered with another VM's uuid (questions.py)
     pending_question = None        # questions.PendingQuestion: runtime.question
     question_serial = 0
+    evc_masks = ()                 # the per-VM EVC masks ApplyEvcModeVM_Task set
 
     def __init__(self, server, moid, name, folder, pool, host, datastore, network, sequence,
                  num_cpu=1, memory_mb=32, disk_kb=10 * 1024 * 1024, guest_id='otherGuest64',
@@ -550,7 +554,8 @@ class VirtualMachine(ManagedEntity):
             maxCpuUsage=self.num_cpu * 2294 if on else None,
             maxMemoryUsage=self.memory_mb if on else None,
             numMksConnections=0, recordReplayState='inactive', cleanPowerOff=not on,
-            onlineStandby=False, consolidationNeeded=False, paused=False,
+            onlineStandby=False, featureMask=list(self.evc_masks),
+            consolidationNeeded=disk_maintenance.consolidation_needed(self), paused=False,
             snapshotInBackground=False, instantCloneFrozen=False,
             cryptoState='unlocked', suspendedToMemory=False)
 
@@ -977,15 +982,20 @@ class VirtualMachine(ManagedEntity):
             return None
         return vm_task(ctx, self, 'ResetVM_Task', work)
 
+    def TerminateVM(self, ctx):
+        """The VM's process is killed: powered off at once, no guest shutdown."""
+        if self.power_state != 'poweredOn':
+            raise invalid_state()
+        check_idle(self)
+        self.set_power_state('poweredOff')
+        event_manager(self.server).post('VmPoweredOffEvent', self, ctx=ctx)
+
     def _guest_operation(self, ctx, event, then):
         if self.power_state != 'poweredOn':
             raise invalid_power_state('poweredOn', self.power_state)
         if not self.tools_running:
             raise tools_unavailable()
-        active = self._active_task
-        if active is not None and not active.done:
-            raise fault('TaskInProgress', 'The operation is not allowed in the current state '
-                        'because the virtual machine has a task in progress.', task=active.ref)
+        check_idle(self)
         event_manager(self.server).post(event, self, ctx=ctx)
 
         def later():
@@ -1050,10 +1060,7 @@ class VirtualMachine(ManagedEntity):
     # -- reconfigure --------------------------------------------------------------------
     def ReconfigVM_Task(self, ctx, spec):
         def work(task):
-            given = {name for name, _ in given_fields(spec)}
-            if self.template and given - TEMPLATE_RECONFIGURABLE:
-                # a template takes a new name or annotation, nothing else
-                raise fault('NotSupported', 'The operation is not supported on the object.')
+            self._check_template_reconfigurable(spec)
             old_name = self.name
             self.apply_config_spec(ctx, spec)
             if spec.name is not None and spec.name != old_name:
@@ -1061,6 +1068,25 @@ class VirtualMachine(ManagedEntity):
             task.post_event('VmReconfiguredEvent', self, configSpec=spec)
             return None
         return vm_task(ctx, self, 'ReconfigVM_Task', work)
+
+    def _check_template_reconfigurable(self, spec):
+        """A template takes a new name or annotation, nothing else."""
+        if self.template and {name for name, _ in given_fields(spec)} - \
+                TEMPLATE_RECONFIGURABLE:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+
+    def config_problems(self, ctx, spec, host=None):
+        """ReconfigVM_Task's refusal of `spec` ([] or its first fault; the
+        spec is checked on copies, so nothing changes), the VM on `host`
+        (default: its own): CheckVmConfig_Task's."""
+        try:
+            self._check_template_reconfigurable(spec)
+            plan = _ConfigPlan(self, ctx, spec, False, host=host)
+            plan.validate()
+            check_reservation_change(self, plan.reservations())
+        except self.T.MethodFault as problem:
+            return [problem]
+        return []
 
     # -- first-class disks (storage/vstorage_object.py) ------------------------------------
     def AttachDisk_Task(self, ctx, diskId, datastore, controllerKey=None, unitNumber=None):
@@ -1133,6 +1159,27 @@ class VirtualMachine(ManagedEntity):
             return None
         return vm_task(ctx, self, 'UpgradeVM_Task', work)
 
+    # -- per-VM EVC ----------------------------------------------------------------------------
+    def ApplyEvcModeVM_Task(self, ctx, mask=(), completeMasks=None):
+        """The VM's own CPUID feature masks (none: it follows its cluster's
+        mode again), for a powered-off VM; a feature masked twice is
+        InvalidArgument. The masks are kept and reported in
+        runtime.featureMask; the simulated CPUs apply no CPUID masks, so
+        `completeMasks` (whether unnamed features show) changes nothing seen."""
+        keys = [getattr(one, 'key', None) for one in mask]
+        for index, key in enumerate(keys):
+            if not key or key in keys[:index]:
+                raise _invalid_argument('mask[%d].key' % index)
+
+        def work(task):
+            if self.power_state != 'poweredOff':
+                raise invalid_power_state('poweredOff', self.power_state)
+            self.evc_masks = tuple(copy.deepcopy(list(mask)))
+            self.change_stamp = clock.now()
+            self.report_changed('runtime', 'summary', 'config')
+            return None
+        return vm_task(ctx, self, 'ApplyEvcModeVM_Task', work)
+
     # -- removal ----------------------------------------------------------------------------
     def _check_removable(self):
         if self.power_state == 'poweredOn':
@@ -1187,10 +1234,7 @@ class VirtualMachine(ManagedEntity):
 
     def UnregisterVM(self, ctx):
         self._check_removable()
-        active = self._active_task
-        if active is not None and not active.done:
-            raise fault('TaskInProgress', 'The operation is not allowed in the current state '
-                        'because the virtual machine has a task in progress.', task=active.ref)
+        check_idle(self)
         event_manager(self.server).post('VmRemovedEvent', self, ctx=ctx)
         self.remove_from_inventory(keep_files=True)
         # its .vmx stays, and RegisterVM_Task brings the VM back from it
@@ -1203,10 +1247,7 @@ class VirtualMachine(ManagedEntity):
             raise fault('NotSupported', 'The operation is not supported on the object.')
         if self.power_state != 'poweredOff':
             raise invalid_power_state('poweredOff', self.power_state)
-        active = self._active_task
-        if active is not None and not active.done:
-            raise fault('TaskInProgress', 'The operation is not allowed in the current state '
-                        'because the virtual machine has a task in progress.', task=active.ref)
+        check_idle(self)
         self.become_template()
         return None
 
@@ -1317,6 +1358,10 @@ class VirtualMachine(ManagedEntity):
             self.apply_customization(spec)
             return None
         return vm_task(ctx, self, 'CustomizeVM_Task', work)
+
+    def CheckCustomizationSpec(self, ctx, spec):
+        """CustomizeVM_Task's own check of `spec` against this VM."""
+        check_customization(self, spec)
 
     def apply_customization(self, spec):
         """Validate a CustomizationSpec against this VM (vCenter's
@@ -1464,6 +1509,7 @@ class VirtualMachine(ManagedEntity):
             clone._devices = self._cloned_devices(clone, source_devices, datastore, linked)
             if linked:
                 clone.linked_parent = (self, snapshot)
+                self.linked_clones = self.linked_clones + (clone,)
             clone.devices_changed()
         folder.changed('childEntity')
         host.changed('vm', 'summary')
@@ -1775,6 +1821,34 @@ class VirtualMachine(ManagedEntity):
 
     def RemoveAllSnapshots_Task(self, ctx, consolidate=True, spec=None):
         return remove_all_task(ctx, self, consolidate)
+
+    # -- disk chains and storage (disk_maintenance.py) ------------------------------------
+    def ConsolidateVMDisks_Task(self, ctx):
+        return disk_maintenance.consolidate_task(ctx, self)
+
+    def EstimateStorageForConsolidateSnapshots_Task(self, ctx):
+        return disk_maintenance.consolidation_estimate_task(ctx, self)
+
+    def PromoteDisks_Task(self, ctx, unlink, disks=()):
+        return disk_maintenance.promote_task(ctx, self, unlink, disks)
+
+    def DefragmentAllDisks(self, ctx):
+        """Extents keep each disk offset at its file offset (datastore_files):
+        nothing is fragmented, so nothing moves; the VM must be off."""
+        if self.power_state != 'poweredOff':
+            raise invalid_power_state('poweredOff', self.power_state)
+
+    def RefreshStorageInfo(self, ctx):
+        """Storage use read again from the datastores' files."""
+        for ds in self.datastore_objects():
+            touched(ds)
+        self.report_changed('storage', 'layoutEx', 'summary')
+
+    def QueryUnownedFiles(self, ctx):
+        return disk_maintenance.unowned_files(self)
+
+    def ExtractOvfEnvironment(self, ctx):
+        return ovf_environment(self)
 
     @property
     def capability(self):

@@ -17,13 +17,18 @@ def vm_task(ctx, vm, method, work, cancelable=False, duration=None, this=None):
     `task` the running task's MoRef. Use it for every task on a VM (power,
     reconfigure, snapshots, destroy, clone, relocate, customize...). `this`:
     the object the method was called on when not the VM (a snapshot)."""
+    check_idle(vm)
+    task = run_task(ctx, vm, method, work, cancelable=cancelable, duration=duration, this=this)
+    vm._active_task = task
+    return task
+
+
+def check_idle(vm):
+    """TaskInProgress (its `task` the running one) while a task of `vm` runs."""
     active = vm._active_task
     if active is not None and not active.done:
         raise fault('TaskInProgress', 'The operation is not allowed in the current state '
                     'because the virtual machine has a task in progress.', task=active.ref)
-    task = run_task(ctx, vm, method, work, cancelable=cancelable, duration=duration, this=this)
-    vm._active_task = task
-    return task
 
 
 def invalid_power_state(requested, existing):
