@@ -56,6 +56,10 @@ def test_recorded_entities_are_model_objects_and_hold_the_invariants(loaded, rsi
     assert host.hardware.memorySize == 137330941952
     assert host.summary.hardware.numCpuCores == 6
     assert {v._moId for v in host.vm} >= {'vm-17', 'vm-16', 'vm-2079'}
+    # a vSAN VM's files are in a directory named by its object uuid, as recorded
+    assert ref(rsi, 'VirtualMachine', 'vm-2079').config.files.vmPathName == (
+        '[sm-vsanDatastore] 6dd4ef5f-08e0-cb08-bbfa-ac1f6b1a4efa/'
+        'tkg-cluster-01-control-plane-txbkb.vmx')
     template = ref(rsi, 'VirtualMachine', 'vm-1047')
     assert template.config.template and template.resourcePool is None
     ds = ref(rsi, 'Datastore', 'datastore-13')

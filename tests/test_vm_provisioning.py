@@ -113,6 +113,43 @@ def test_create_vm_in_cluster(si, dc):
         assert len(_events(si, vm, kind)) == 1, kind
 
 
+def test_create_vm_places_its_files_as_vcenter_does(si, dc):
+    """A bare '[ds]' path gives the VM a directory named after it, 'name_1'
+    when another VM of that name (in another folder) has that one; a
+    directory or a .vmx path given is where the files go and what they are
+    named; a taken .vmx path is FileAlreadyExists."""
+    pool = _cluster(dc).resourcePool
+    first = _create(si, dc, 'prov-home')
+    other = dc.vmFolder.CreateFolder('prov-home-folder')
+    task = other.CreateVM_Task(config=_config('prov-home'), pool=pool)
+    WaitForTask(task)
+    second = task.info.result
+    assert first.config.files.vmPathName == '[LocalDS_0] prov-home/prov-home.vmx'
+    assert second.config.files.vmPathName == '[LocalDS_0] prov-home_1/prov-home.vmx'
+    [disk] = [d for d in second.config.hardware.device
+              if isinstance(d, vim.vm.device.VirtualDisk)]
+    assert disk.backing.fileName == '[LocalDS_0] prov-home_1/prov-home.vmdk'
+    assert all(f.name.startswith('[LocalDS_0] prov-home_1/') for f in second.layoutEx.file)
+    config = _config('prov-placed')
+    config.files.vmPathName = '[LocalDS_0] custom-dir/appliance.vmx'
+    task = dc.vmFolder.CreateVM_Task(config=config, pool=pool)
+    WaitForTask(task)
+    placed = task.info.result
+    assert placed.config.files.vmPathName == '[LocalDS_0] custom-dir/appliance.vmx'
+    assert placed.config.files.logDirectory == '[LocalDS_0] custom-dir/'
+    config = _config('prov-placed-2')
+    config.files.vmPathName = '[LocalDS_0] custom-dir/appliance.vmx'
+    error = _fault_of(dc.vmFolder.CreateVM_Task(config=config, pool=pool))
+    assert isinstance(error, vim.fault.FileAlreadyExists)
+    config.files.vmPathName = '[LocalDS_0] custom-dir'
+    task = dc.vmFolder.CreateVM_Task(config=config, pool=pool)
+    WaitForTask(task)
+    assert task.info.result.config.files.vmPathName == \
+        '[LocalDS_0] custom-dir/prov-placed-2.vmx'
+    for vm in (second, placed, task.info.result):
+        WaitForTask(vm.Destroy_Task())
+
+
 def test_create_vm_faults(si, dc):
     cluster = _cluster(dc)
     pool = cluster.resourcePool

@@ -24,7 +24,7 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_name, check_u
 from vimsim.managed.vm.questions import note_registration
 from vimsim.managed.vm.virtual_machine import VirtualMachine
 from vimsim.schema import MoRef
-from vimsim.soap.fault import FileAlreadyExists, FileNotFound, fault, localized
+from vimsim.soap.fault import FileNotFound, fault, localized
 
 _DS_PATH = re.compile(r'^\[([^\]]*)\]\s*(.*)$')
 
@@ -210,7 +210,7 @@ class Folder(ManagedEntity):
         name = check_name(config.name)
         check_unique_name(name)
         datacenter = datacenter_of(server, self)
-        datastore = self._datastore_of_path(datacenter, config.files.vmPathName, name)
+        datastore = self._datastore_of_path(datacenter, config.files.vmPathName)
         datastore.refuse_new_files()
         networks = _spec_networks(server, datacenter, config)
         target = host_object
@@ -239,30 +239,18 @@ class Folder(ManagedEntity):
         task.post_event('VmCreatedEvent', vm)
         return vm
 
-    def _datastore_of_path(self, datacenter, path, name):
+    def _datastore_of_path(self, datacenter, path):
         parsed = parse_datastore_path(path)
         if parsed is None:
             raise fault('InvalidDatastorePath', "Invalid datastore path '%s'." % path,
                         datastorePath=path)
-        ds_name, rest = parsed
+        ds_name, _ = parsed
         datastore = next((ds for ds in (datacenter.datastores if datacenter else ())
                           if ds.name == ds_name), None)
         if datastore is None:
             raise fault('InvalidDatastorePath', "Invalid datastore path '%s'." % path,
                         name=ds_name, datastorePath=path)
-        if rest:
-            directory = rest.rsplit('/', 1)[0] if '/' in rest else rest
-            if rest.endswith('.vmx') and '/' not in rest:
-                directory = ''
-            taken = '[%s] %s' % (ds_name, directory or name)
-            for vm in datastore.vms:
-                if getattr(vm, 'directory', None) == taken:
-                    raise FileAlreadyExists(path)
-        else:
-            for vm in datastore.vms:
-                if getattr(vm, 'directory', None) == '[%s] %s' % (ds_name, name):
-                    raise FileAlreadyExists('[%s] %s' % (ds_name, name))
-        return datastore
+        return datastore     # where on it the files go: provisioning.vm_home
 
     def _make_vm(self, ctx, name, pool, host, datastore, config, template=False):
         server = self.server

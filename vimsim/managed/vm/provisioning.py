@@ -11,7 +11,7 @@ import re
 
 from vimsim.managed.entity import check_name  # noqa: F401 (provisioning's checks include it)
 from vimsim.managed.vm.guest_os import GUEST_FAMILY
-from vimsim.soap.fault import fault
+from vimsim.soap.fault import FileAlreadyExists, fault
 
 
 # guest families customization supports (vCenter: UncustomizableGuest otherwise)
@@ -157,6 +157,39 @@ def unregistered(server):
     if store is None:
         store = server.unregistered_vms = {}
     return store
+
+
+def vm_home(vm, ds, path):
+    """(directory, file stem) of a new VM's files on `ds` from the rest of its
+    vmPathName `path`, as vCenter places them: none names a directory after
+    the VM, or 'name_1', 'name_2', ... while another VM's files are in it;
+    'dir' puts the files there, 'dir/stem.vmx' names them too, and either
+    answers FileAlreadyExists when that .vmx is another VM's. Only the
+    model's VMs (registered or not) count, so a replayed journal places a VM
+    where it was first placed."""
+    others = [other for other in ds.vms if other is not vm]
+    prefix = '[%s] ' % ds.name
+    vmx_paths = {other.file_path('.vmx') for other in others} | {
+        saved for saved in unregistered(vm.server) if saved.startswith(prefix)}
+    name = vm.file_name
+    path = (path or '').strip().strip('/')
+    if not path:
+        taken = {vmx.rsplit('/', 1)[0] for vmx in vmx_paths}
+        directory, n = name, 1
+        while prefix + directory in taken:
+            directory = '%s_%d' % (name, n)
+            n += 1
+        return directory, name
+    directory, _, leaf = path.rpartition('/')
+    if leaf.endswith('.vmx'):
+        stem = leaf[:-len('.vmx')]
+        directory = directory or stem
+    else:
+        directory, stem = path, name
+    vmx = '%s%s/%s.vmx' % (prefix, directory, stem)
+    if vmx in vmx_paths:
+        raise FileAlreadyExists(vmx)
+    return directory, stem
 
 
 def unregister_vm(vm):

@@ -40,7 +40,7 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization
                                             check_unique, detach_vm, event_argument,
                                             host_usable, is_a, next_sequence, pick_host,
                                             post_identity_events, resolve_argument,
-                                            unregistered)
+                                            unregistered, vm_home)
 from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
 from vimsim.managed.vm.storage_profiles import HOME, associated, chosen_profile
@@ -130,6 +130,7 @@ class VirtualMachine(ManagedEntity):
         self.created = created or clock.now()
         self.template = False
         self.file_name = name   # the creation name: files and identities keep it
+        self.dir_name = name    # its directory on its datastore (provisioning.vm_home)
         server.vm_sequence = max(getattr(server, 'vm_sequence', 0), sequence + 1)
         if pool is not None:   # None: a template
             pool.vms.append(self)
@@ -158,7 +159,7 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def directory(self):
-        return '[%s] %s' % (self.datastore_object.name, self.file_name)
+        return '[%s] %s' % (self.datastore_object.name, self.dir_name)
 
     def file_path(self, suffix):
         return '%s/%s%s' % (self.directory, self.file_name, suffix)
@@ -1790,7 +1791,7 @@ class VirtualMachine(ManagedEntity):
         old_prefix, new_prefix = '[%s] ' % old.name, '[%s] ' % datastore.name
         chain = backing_chain(disk.backing)
         own = [b for b in chain if (b.fileName or '').startswith(
-            old_prefix + self.file_name + '/')] or chain[-1:]
+            old_prefix + self.dir_name + '/')] or chain[-1:]
         for b in own:
             if (b.fileName or '').startswith(old_prefix):
                 b.fileName = new_prefix + b.fileName[len(old_prefix):]
@@ -2278,6 +2279,7 @@ class _ConfigPlan:
                 raise fault('InvalidDatastorePath', "Invalid datastore path '%s'."
                             % spec.files.vmPathName, datastorePath=spec.files.vmPathName)
             set_['datastore_object'] = parsed[0]
+            set_['dir_name'], set_['file_name'] = vm_home(vm, parsed[0], parsed[1])
         if spec.deviceChange or self.creating:
             self._validate_devices()
         if spec.vmProfile:
@@ -2573,7 +2575,7 @@ class _ConfigPlan:
         # the model's files, and those only the datastore has (uploads, disks made by
         # VirtualDiskManager) in the folders the disk may go in
         existing = datastore_files(ds, besides=vm if self.creating else None) | set(
-            self.created_files) | files_in(ds, self.scalars.get('file_name', vm.file_name))
+            self.created_files) | files_in(ds, self.scalars.get('dir_name', vm.dir_name))
         if parsed and parsed[1]:
             existing |= files_in(ds, posixpath.dirname(parsed[1]))
         if not parsed or not parsed[1]:
@@ -2645,7 +2647,7 @@ class _ConfigPlan:
 
     def _free_disk_name(self, ds, existing):
         stem = self.scalars.get('file_name', self.vm.file_name)
-        directory = '[%s] %s/' % (ds.name, stem)
+        directory = '[%s] %s/' % (ds.name, self.scalars.get('dir_name', self.vm.dir_name))
         taken = existing | {d.backing.fileName for d in self.devices
                             if isinstance(d, self.T.VirtualDisk) and d.backing is not None}
         name = '%s%s.vmdk' % (directory, stem)
