@@ -115,7 +115,8 @@ def test_create_vm_in_cluster(si, dc):
 
 def test_create_vm_places_its_files_as_vcenter_does(si, dc):
     """A bare '[ds]' path gives the VM a directory named after it, 'name_1'
-    when another VM of that name (in another folder) has that one; a
+    when another VM of that name (in another folder) has that one (a clone
+    too); a
     directory or a .vmx path given is where the files go and what they are
     named; a taken .vmx path is FileAlreadyExists."""
     pool = _cluster(dc).resourcePool
@@ -144,9 +145,16 @@ def test_create_vm_places_its_files_as_vcenter_does(si, dc):
     config.files.vmPathName = '[LocalDS_0] custom-dir'
     task = dc.vmFolder.CreateVM_Task(config=config, pool=pool)
     WaitForTask(task)
-    assert task.info.result.config.files.vmPathName == \
-        '[LocalDS_0] custom-dir/prov-placed-2.vmx'
-    for vm in (second, placed, task.info.result):
+    in_dir = task.info.result
+    assert in_dir.config.files.vmPathName == '[LocalDS_0] custom-dir/prov-placed-2.vmx'
+    # a clone of the same name in yet another folder gets the next one
+    folder = dc.vmFolder.CreateFolder('prov-home-clones')
+    task = first.CloneVM_Task(folder=folder, name='prov-home', spec=vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec()))
+    WaitForTask(task)
+    clone = task.info.result
+    assert clone.config.files.vmPathName == '[LocalDS_0] prov-home_2/prov-home.vmx'
+    for vm in (second, placed, in_dir, clone):
         WaitForTask(vm.Destroy_Task())
 
 

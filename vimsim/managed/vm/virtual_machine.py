@@ -1486,6 +1486,7 @@ class VirtualMachine(ManagedEntity):
                                datastore, self.network_object, next_sequence(server),
                                num_cpu=self.num_cpu, memory_mb=self.memory_mb,
                                disk_kb=self.disk_kb, guest_id=self.guest_id)
+        clone.dir_name = vm_home(clone, datastore, '')[0]
         adopt_into_vapp(pool, clone)
         for attr in ('annotation', 'cores_per_socket', 'cpu_allocation', 'memory_allocation',
                      'cpu_hot_add', 'cpu_hot_remove', 'memory_hot_add', 'tools_installed',
