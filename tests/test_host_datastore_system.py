@@ -280,3 +280,30 @@ def test_clustered_vmdk(si):
     assert not ds.IsClusteredVmdkEnabled()
     system.RemoveDatastore(ds)
     WaitForTask(storage.MarkAsLocal_Task(disk.uuid))
+
+
+def test_kerberos_nfs_needs_the_nfs_user(si):
+    host = host_named(si, 'DC0_C0_H2')
+    system = host.configManager.datastoreSystem
+    storage = host.configManager.storageSystem
+    spec = nas_spec('krb', path='/secure', kind='NFS41')
+    spec.securityType = 'SEC_KRB5'
+    with pytest.raises(vim.fault.HostConfigFault):
+        system.CreateNasDatastore(spec)
+    assert storage.QueryNFSUser() is None
+    with pytest.raises(vim.fault.NotFound):
+        storage.ChangeNFSUserPassword('x')
+    storage.SetNFSUser('nfs-svc@EXAMPLE.COM', 'pw')
+    assert storage.QueryNFSUser().user == 'nfs-svc@EXAMPLE.COM'
+    storage.ChangeNFSUserPassword('pw2')
+    ds = system.CreateNasDatastore(spec)
+    assert ds.info.nas.securityType == 'SEC_KRB5'
+    with pytest.raises(vim.fault.HostConfigFault):
+        storage.ClearNFSUser()
+    system.RemoveDatastore(ds)
+    storage.ClearNFSUser()
+    assert storage.QueryNFSUser() is None
+    with pytest.raises(vim.fault.HostConfigFault):
+        storage.UpdateHppMultipathLunPolicy(
+            storage.storageDeviceInfo.scsiLun[0].uuid,
+            vim.host.MultipathInfo.HppLogicalUnitPolicy(path='vmhba0:C0:T0:L0'))

@@ -202,6 +202,8 @@ class HostDatastoreSystem(HostManagerObject):
         if spec.securityType not in (None, '', 'AUTH_SYS', 'SEC_KRB5', 'SEC_KRB5I',
                                      'SEC_KRB5P'):
             raise InvalidArgument('spec.securityType')
+        if (spec.securityType or 'AUTH_SYS') != 'AUTH_SYS' and self.storage.nfs_user is None:
+            raise host_config_fault('Kerberos security needs the NFS user (SetNFSUser).')
         volume_id = nfs_volume_id(spec.remoteHost, spec.remotePath)
         name = spec.localPath
         for ds in self.host.datastores:

@@ -84,6 +84,7 @@ class HostStorageSystem(HostManagerObject):
         super().__init__(server, type_name, moid, host)
         self.disks = default_disks()
         self.iscsi = None                   # the SoftwareIscsiAdapter, once enabled
+        self.nfs_user = None                # SetNFSUser's Kerberos user
 
     # -- reading ---------------------------------------------------------------
     @property
@@ -781,6 +782,37 @@ class HostStorageSystem(HostManagerObject):
         for item in chosen:
             item.advanced = dict(item.advanced, **values)
         self.report('storageDeviceInfo')
+
+
+    # -- NFS Kerberos credentials -------------------------------------------------------------------
+    def SetNFSUser(self, ctx, user, password):
+        """The Kerberos user NFS 4.1 volumes with SEC_KRB5* security mount as."""
+        if not user or not user.strip() or not password:
+            raise host_config_fault('An NFS user needs a name and a password.')
+        self.nfs_user = user
+
+    def QueryNFSUser(self, ctx):
+        return self.host.T.HostNasVolumeUserInfo(user=self.nfs_user) \
+            if self.nfs_user is not None else None
+
+    def ChangeNFSUserPassword(self, ctx, password):
+        if self.nfs_user is None:
+            raise NotFound('No NFS user is set.')
+        if not password:
+            raise host_config_fault('The password is empty.')
+
+    def ClearNFSUser(self, ctx):
+        """Refused while a Kerberos NFS volume is mounted with the user."""
+        kerberos = [ds for ds in self.host.datastores
+                    if (getattr(ds, 'security_type', None) or 'AUTH_SYS') != 'AUTH_SYS']
+        if kerberos:
+            raise host_config_fault('NFS volume %s uses the NFS user.' % kerberos[0].name)
+        self.nfs_user = None
+
+    def UpdateHppMultipathLunPolicy(self, ctx, lunId, policy):
+        """The disks here are claimed by NMP, not by the high-performance plugin."""
+        disk = self.disk(lunId)
+        raise host_config_fault('Device %s is not claimed by HPP.' % disk.canonical_name)
 
 
 def per_key_task(ctx, host, this, method, keys, result_type, action):
