@@ -6,10 +6,12 @@ host's removal destroying it; idempotent re-runs; vCenter's events."""
 import os
 
 import pytest
+from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, all_of, logged_in, task_fault
+from tests.test_state import _restarted, _start, _stop, _stopped
 from tests.watching import Watcher, paths_of
 
 GiB = 1 << 30
@@ -307,3 +309,22 @@ def test_kerberos_nfs_needs_the_nfs_user(si):
         storage.UpdateHppMultipathLunPolicy(
             storage.storageDeviceInfo.scsiLun[0].uuid,
             vim.host.MultipathInfo.HppLogicalUnitPolicy(path='vmhba0:C0:T0:L0'))
+
+
+def test_storage_changes_replay_after_a_restart(validator, tmp_path):
+    """With -state, NFS on two hosts, VMFS on a disk, an unmounted volume and
+    an iSCSI LUN come back the same: every property of every object."""
+    first = _start(validator, tmp_path)
+    si = first.connect()
+    one, two = host_named(si, 'DC0_C0_H0'), host_named(si, 'DC0_C0_H1')
+    for host in (one, two):
+        host.configManager.datastoreSystem.CreateNasDatastore(nas_spec('kept-nfs'))
+    storage = one.configManager.storageSystem
+    storage.UpdateSoftwareInternetScsiEnabled(True)
+    storage.AddInternetScsiStaticTargets('vmhba65', [vim.host.InternetScsiHba.StaticTarget(
+        address='10.1.1.1', iScsiName='iqn.2010-01.com.example:kept')])
+    lun = storage.storageDeviceInfo.scsiLun[-1]
+    ds = create_vmfs(one, lun.canonicalName, 'kept-vmfs')
+    storage.UnmountVmfsVolume(ds.info.vmfs.uuid)
+    Disconnect(si)
+    _stop(_restarted(validator, tmp_path, _stopped(first)))

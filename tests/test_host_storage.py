@@ -122,6 +122,11 @@ def test_compute_update_and_format(si, other):
         storage.UpdateDiskPartitions(disk.devicePath, shrunk)
     with pytest.raises(vim.fault.HostConfigFault):
         storage.UpgradeVmfs(path)
+    with pytest.raises(vim.fault.HostConfigFault):
+        storage.UnmountForceMountedVmfsVolume(volume.uuid)
+    with pytest.raises(vim.fault.NotFound):
+        storage.UnmountForceMountedVmfsVolume('no-such-volume')
+    storage.UpgradeVmLayout()
     host.configManager.datastoreSystem.RemoveDatastore(ds)
     assert storage.RetrieveDiskPartitionInfo([disk.devicePath])[0].spec.partition == []
 

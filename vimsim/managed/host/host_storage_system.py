@@ -431,6 +431,15 @@ class HostStorageSystem(HostManagerObject):
         raise host_config_fault('VMFS %d volume %s cannot be upgraded in place.'
                                 % (ds.vmfs_major, ds.name))
 
+    def UnmountForceMountedVmfsVolume(self, ctx, vmfsUuid):
+        """Only a force-mounted copy of a volume goes this way; with no
+        unresolved volumes there is none."""
+        ds = self.volume(uuid=vmfsUuid)
+        raise host_config_fault('The volume %s is not force-mounted.' % ds.name)
+
+    def UpgradeVmLayout(self, ctx):
+        """Every registered VM has the current (ESX 3 and later) layout already."""
+
     def MountVmfsVolume(self, ctx, vmfsUuid):
         ds = self.volume(uuid=vmfsUuid)
         if self.host not in ds.unmounted:
