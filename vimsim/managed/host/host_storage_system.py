@@ -89,6 +89,19 @@ class HostStorageSystem(HostManagerObject):
     # -- reading ---------------------------------------------------------------
     @property
     def storageDeviceInfo(self):
+        """Built again only after a change (`report`): every read of the
+        host's `config` holds it."""
+        found = self.__dict__.get('_device_info')
+        if found is None:
+            found = self._device_info = self._device_info_now()
+        return found
+
+    def report(self, *names):
+        if 'storageDeviceInfo' in names:
+            self.__dict__.pop('_device_info', None)
+        super().report(*names)
+
+    def _device_info_now(self):
         T = self.host.T
         return T.HostStorageDeviceInfo(
             hostBusAdapter=[T.HostBlockHba(
