@@ -217,24 +217,30 @@ def test_storage_device_info_is_one_consistent_picture(si):
     extents are on it."""
     host = _host(si)
     info = host.configManager.storageSystem.storageDeviceInfo
-    disk, = info.scsiLun
+    disks = {d.key: d for d in info.scsiLun}
+    assert len(disks) == 4
     adapters = {a.key: a for a in info.hostBusAdapter}
-    unit, = info.multipathInfo.lun
-    assert unit.lun == disk.key and unit.id == disk.uuid
-    assert unit.policy.policy == 'VMW_PSP_FIXED' and unit.policy.prefer == unit.path[0].name
-    assert unit.storageArrayTypePolicy.policy == 'VMW_SATP_LOCAL'
-    assert unit.path[0].adapter in adapters and unit.path[0].pathState == 'active'
+    units = info.multipathInfo.lun
+    assert {u.lun for u in units} == set(disks)
+    for unit in units:
+        disk = disks[unit.lun]
+        assert unit.id == disk.uuid
+        assert unit.policy.policy == 'VMW_PSP_FIXED' and unit.policy.prefer == unit.path[0].name
+        assert unit.storageArrayTypePolicy.policy == 'VMW_SATP_LOCAL'
+        assert unit.path[0].adapter in adapters and unit.path[0].pathState == 'active'
     topology = [lun for interface in info.scsiTopology.adapter
                 for target in interface.target for lun in target.lun]
-    assert [lun.scsiLun for lun in topology] == [disk.key]
+    assert sorted(lun.scsiLun for lun in topology) == sorted(disks)
     store = info.plugStoreTopology
-    assert [d.lun for d in store.device] == [disk.key]
-    assert store.plugin[0].name == 'NMP' and store.plugin[0].claimedPath == store.device[0].path
-    assert {p.key for p in store.path} == set(store.device[0].path)
+    assert sorted(d.lun for d in store.device) == sorted(disks)
+    assert store.plugin[0].name == 'NMP'
+    assert set(store.plugin[0].claimedPath) == {p for d in store.device for p in d.path}
+    assert {p.key for p in store.path} == set(store.plugin[0].claimedPath)
     extents = {e.diskName for m in host.config.fileSystemVolume.mountInfo
                for e in m.volume.extent}
-    assert extents == {disk.canonicalName}
-    assert host.config.storageDevice.multipathInfo.lun[0].id == disk.uuid
+    boot = info.scsiLun[0]
+    assert extents == {boot.canonicalName} == {'mpx.vmhba0:C0:T0:L0'}
+    assert host.config.storageDevice.multipathInfo.lun[0].id == boot.uuid
 
 
 def test_storage_changes(si, other):

@@ -22,8 +22,8 @@ from vimsim.managed.host import (advanced_options, config_managers, date_time_sy
                                  host_firewall_system, host_image_config_manager,
                                  host_local_account_manager, host_network_system,
                                  host_power_system, host_service_system, host_storage_system,
-                                 host_system, host_virtual_nic_manager,
-                                 snmp_system, vsan_system)
+                                 host_datastore_system, host_system, host_virtual_nic_manager,
+                                 snmp_system, storage_devices, vsan_system)
 from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
                                       folder, resource_pool, storage_pod, virtual_app)
 from vimsim.managed.monitoring import (alarm, alarm_manager, event_manager, history_collector,

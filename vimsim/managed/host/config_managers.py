@@ -12,7 +12,6 @@ that object is the member.
 """
 from vimsim.managed.admin.user_directory import retrieve_user_groups
 from vimsim.managed.base import ManagedObject
-from vimsim.managed.entity import refs
 from vimsim.soap.encode import freeze
 from vimsim.soap.fault import NotFound, fault
 from vimsim.users import Directory, User
@@ -72,9 +71,6 @@ def _props(host):
     """Per managed type: property name -> function of the host."""
     T = host.T
     return {
-        'HostDatastoreSystem': {
-            'datastore': lambda: refs(host.datastores),
-            'capabilities': host.datastore_capabilities},
         'HostVMotionSystem': {
             'netConfig': lambda: host.config.vmotion.netConfig,
             'ipConfig': lambda: host.config.vmotion.ipConfig},

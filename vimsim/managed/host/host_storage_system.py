@@ -1,32 +1,32 @@
 """HostStorageSystem: a host's storage adapters, devices and paths
 (HostSystem.configManager.storageSystem), the part tools use.
 
-The simulated host has three block adapters and one local disk on vmhba0,
-reached by one path (vmhba0:C0:T0:L0), claimed by NMP with VMW_SATP_LOCAL
-and VMW_PSP_FIXED. `storageDeviceInfo` describes it whole: adapters, LUN,
-`scsiTopology`, `multipathInfo` and `plugStoreTopology`, each naming the
-others' keys as ESXi's do. The disk keeps whether it is attached, marked as
-SSD and as local, its display name, its path selection policy and whether
-its path is enabled. Detaching the disk that backs the host's VMFS
-datastores answers ResourceInUse; rescans find nothing new, since nothing
-adds devices behind the host's back.
+The simulated host has three block adapters and four local disks on vmhba0
+(storage_devices.py: the boot disk with the host's VMFS datastores and
+three unclaimed ones), each reached by one path (vmhba0:C0:Tn:L0), claimed
+by NMP with VMW_SATP_LOCAL and VMW_PSP_FIXED. `storageDeviceInfo`
+describes them whole: adapters, LUNs, `scsiTopology`, `multipathInfo` and
+`plugStoreTopology`, each naming the others' keys as ESXi's do. Detaching a
+disk that backs a VMFS datastore answers ResourceInUse; rescans find
+nothing new, since nothing adds devices behind the host's back.
 
-Not simulated yet: partitions, VMFS mount and unmount, iSCSI and NVMe.
+Not simulated yet: VMFS mount and unmount, iSCSI and NVMe.
 """
 from vimsim.managed.host.config_managers import HostManagerObject, host_config_fault
+from vimsim.managed.host.iscsi_adapter import (ISCSI_PORT, SOFTWARE_ADAPTER, SendTarget,
+                                               SoftwareIscsiAdapter, Target, checked_advanced,
+                                               checked_auth, checked_digest, lun_for,
+                                               valid_iscsi_name)
+from vimsim.managed.host.storage_devices import (FIXED, VMFS_VERSIONS, check_partitions,
+                                                 default_disks, disk_by, partition_info,
+                                                 valid_server_address)
 from vimsim.managed.monitoring.task import run_task
-from vimsim.managed.storage.datastore import LOCAL_DISK
-from vimsim.soap.fault import InvalidArgument, NotFound, fault
+from vimsim.soap.fault import InvalidArgument, NotFound, fault, localized
 
 # (device, bus, model, driver, pci)
 ADAPTERS = (('vmhba0', 3, 'PVSCSI SCSI Controller', 'pvscsi', '0000:03:00.0'),
             ('vmhba1', 0, 'PIIX4 for 430TX/440BX/MX IDE Controller', 'vmkata', '0000:00:07.1'),
             ('vmhba64', 0, 'PIIX4 for 430TX/440BX/MX IDE Controller', 'vmkata', '0000:00:07.1'))
-DISK_ADAPTER = 'vmhba0'
-DISK_UUID = '0000000000766d686261303a303a30'
-DISK_BLOCKS = 2147483648            # 1 TiB of 512-byte blocks
-PATH_NAME = 'vmhba0:C0:T0:L0'
-DEFAULT_NAME = 'Local VMware Disk (%s)' % LOCAL_DISK
 # ESXi 8.0's path selection and storage array type plugins: (name, description)
 PATH_SELECTION_POLICIES = (('VMW_PSP_MRU', 'Most Recently Used (VMware)'),
                            ('VMW_PSP_RR', 'Round Robin (VMware)'),
@@ -36,16 +36,45 @@ ARRAY_TYPE_POLICIES = (('VMW_SATP_ALUA', 'Supports non-specific arrays that use 
                        ('VMW_SATP_DEFAULT_AA', 'Supports non-specific active/active arrays'),
                        ('VMW_SATP_DEFAULT_AP', 'Supports non-specific active/passive arrays'),
                        ('VMW_SATP_LOCAL', 'Supports direct attached devices'))
-ARRAY_TYPE = 'VMW_SATP_LOCAL'
-FIXED = 'VMW_PSP_FIXED'
+LOCAL_ARRAY_TYPE = 'VMW_SATP_LOCAL'
+ISCSI_ARRAY_TYPE = 'VMW_SATP_DEFAULT_AA'
+UNMAP_BANDWIDTH_MB = (100, 2000)        # the fixed and dynamic unmap rates ESXi allows, MB/s
 
-LUN_KEY = 'key-vim.host.ScsiDisk-%s' % DISK_UUID
 ADAPTER_KEY = 'key-vim.host.BlockHba-%s'
-MULTIPATH_LUN_KEY = 'key-vim.host.MultipathInfo.LogicalUnit-%s' % DISK_UUID
-MULTIPATH_PATH_KEY = 'key-vim.host.MultipathInfo.Path-%s' % PATH_NAME
-PLUGSTORE_PATH_KEY = 'key-vim.host.PlugStoreTopology.Path-%s' % PATH_NAME
-PLUGSTORE_TARGET_KEY = 'key-vim.host.PlugStoreTopology.Target-pscsi.0:0'
-PLUGSTORE_DEVICE_KEY = 'key-vim.host.PlugStoreTopology.Device-0200000000%s' % DISK_UUID
+PLUGSTORE_ADAPTER_KEY = 'key-vim.host.PlugStoreTopology.Adapter-%s'
+
+
+def lun_key(disk):
+    return 'key-vim.host.ScsiDisk-%s' % disk.uuid
+
+
+def multipath_lun_key(disk):
+    return 'key-vim.host.MultipathInfo.LogicalUnit-%s' % disk.uuid
+
+
+def plugstore_path_key(disk):
+    return 'key-vim.host.PlugStoreTopology.Path-%s' % disk.path_name
+
+
+def plugstore_target_key(disk):
+    target = disk.iscsi_target
+    if target is not None:
+        return 'key-vim.host.PlugStoreTopology.Target-%s,%s:%d' % (
+            target.iqn, target.address, target.port)
+    return 'key-vim.host.PlugStoreTopology.Target-pscsi.0:%d' % disk.target
+
+
+def transport(T, disk):
+    """How the host reaches `disk`'s target: parallel SCSI, or iSCSI."""
+    target = disk.iscsi_target
+    if target is None:
+        return T.HostParallelScsiTargetTransport()
+    return T.HostInternetScsiTargetTransport(
+        iScsiName=target.iqn, iScsiAlias='', address=['%s:%d' % (target.address, target.port)])
+
+
+def plugstore_device_key(disk):
+    return 'key-vim.host.PlugStoreTopology.Device-%s' % disk.device_id
 
 
 class HostStorageSystem(HostManagerObject):
@@ -53,25 +82,37 @@ class HostStorageSystem(HostManagerObject):
 
     def __init__(self, server, type_name, moid, host):
         super().__init__(server, type_name, moid, host)
-        self.attached = True
-        self.ssd = True
-        self.local = True
-        self.display_name = DEFAULT_NAME
-        self.path_policy = FIXED
-        self.path_enabled = True
+        self.disks = default_disks()
+        self.iscsi = None                   # the SoftwareIscsiAdapter, once enabled
+        self.nfs_user = None                # SetNFSUser's Kerberos user
 
     # -- reading ---------------------------------------------------------------
     @property
     def storageDeviceInfo(self):
+        """Built again only after a change (`report`): every read of the
+        host's `config` holds it."""
+        found = self.__dict__.get('_device_info')
+        if found is None:
+            found = self._device_info = self._device_info_now()
+        return found
+
+    def report(self, *names):
+        if 'storageDeviceInfo' in names:
+            self.__dict__.pop('_device_info', None)
+        super().report(*names)
+
+    def _device_info_now(self):
         T = self.host.T
         return T.HostStorageDeviceInfo(
             hostBusAdapter=[T.HostBlockHba(
                 key=ADAPTER_KEY % device, device=device, bus=bus, status='unknown', model=model,
                 driver=driver, pci=pci, storageProtocol='scsi')
-                for device, bus, model, driver, pci in ADAPTERS],
-            scsiLun=[self._disk(T)], scsiTopology=self._scsi_topology(T),
+                for device, bus, model, driver, pci in ADAPTERS] +
+            ([self.iscsi.hba(T)] if self.iscsi is not None else []),
+            scsiLun=[self.scsi_lun(T, disk) for disk in self.disks],
+            scsiTopology=self._scsi_topology(T),
             multipathInfo=self._multipath_info(T), plugStoreTopology=self._plug_store(T),
-            softwareInternetScsiEnabled=False)
+            softwareInternetScsiEnabled=self.iscsi is not None)
 
     @property
     def fileSystemVolumeInfo(self):
@@ -81,87 +122,134 @@ class HostStorageSystem(HostManagerObject):
     def systemFile(self):
         return ['/var/log/vmware/hostd.log']
 
-    def _disk(self, T):
-        device = '/vmfs/devices/disks/%s' % LOCAL_DISK
+    def scsi_lun(self, T, disk):
+        """The HostScsiDisk that describes `disk`."""
         return T.HostScsiDisk(
-            deviceName=device, deviceType='disk', key=LUN_KEY, uuid=DISK_UUID,
-            canonicalName=LOCAL_DISK, displayName=self.display_name, lunType='disk',
-            vendor='VMware  ', model='Virtual disk    ', revision='2.0 ', scsiLevel=6,
+            deviceName=disk.device_path, deviceType='disk', key=lun_key(disk), uuid=disk.uuid,
+            canonicalName=disk.canonical_name, displayName=disk.display_name, lunType='disk',
+            vendor=disk.vendor, model=disk.model, revision='2.0 ', scsiLevel=6,
             serialNumber='unavailable', queueDepth=1024,
-            operationalState=['ok' if self.attached else 'off'],
+            operationalState=['ok' if disk.attached else 'off'],
             capabilities=T.ScsiLunCapabilities(updateDisplayNameSupported=True),
             vStorageSupport='vStorageUnsupported', protocolEndpoint=False,
-            perenniallyReserved=False, clusteredVmdkSupported=False,
-            capacity=T.HostDiskDimensionsLba(blockSize=512, block=DISK_BLOCKS),
-            devicePath=device, ssd=self.ssd, localDisk=self.local,
+            perenniallyReserved=disk.perennially_reserved, clusteredVmdkSupported=False,
+            capacity=T.HostDiskDimensionsLba(blockSize=512, block=disk.blocks),
+            devicePath=disk.device_path, ssd=disk.ssd, localDisk=disk.local,
             emulatedDIXDIFEnabled=False, scsiDiskType='native512')
+
+    def adapter_names(self):
+        return [device for device, _, _, _, _ in ADAPTERS] + (
+            [SOFTWARE_ADAPTER] if self.iscsi is not None else [])
+
+    def adapter_key(self, device):
+        return 'key-vim.host.InternetScsiHba-%s' % device if device == SOFTWARE_ADAPTER \
+            else ADAPTER_KEY % device
+
+    def _attached(self, adapter=None):
+        return [disk for disk in self.disks
+                if disk.attached and (adapter is None or disk.adapter == adapter)]
 
     def _scsi_topology(self, T):
         return T.HostScsiTopology(adapter=[T.HostScsiTopologyInterface(
             key='key-vim.host.ScsiTopology.Interface-%s' % device,
-            adapter=ADAPTER_KEY % device,
+            adapter=self.adapter_key(device),
             target=[T.HostScsiTopologyTarget(
-                key='key-vim.host.ScsiTopology.Target-%s:0:0' % device, target=0,
-                lun=[T.HostScsiTopologyLun(key='key-vim.host.ScsiTopology.Lun-%s' % DISK_UUID,
-                                           lun=0, scsiLun=LUN_KEY)],
-                transport=T.HostParallelScsiTargetTransport())]
-            if device == DISK_ADAPTER and self.attached else [])
-            for device, _, _, _, _ in ADAPTERS])
+                key='key-vim.host.ScsiTopology.Target-%s:0:%d' % (device, disk.target),
+                target=disk.target,
+                lun=[T.HostScsiTopologyLun(key='key-vim.host.ScsiTopology.Lun-%s' % disk.uuid,
+                                           lun=disk.lun, scsiLun=lun_key(disk))],
+                transport=transport(T, disk))
+                for disk in self._attached(device)])
+            for device in self.adapter_names()])
 
     def _multipath_info(self, T):
-        state = 'active' if self.path_enabled else 'disabled'
+        return T.HostMultipathInfo(lun=[self._logical_unit(T, disk)
+                                        for disk in self._attached()])
+
+    def _logical_unit(self, T, disk):
+        state = 'active' if disk.path_enabled else 'disabled'
         path = T.HostMultipathInfoPath(
-            key=MULTIPATH_PATH_KEY, name=PATH_NAME, pathState=state, state=state,
-            isWorkingPath=self.path_enabled, adapter=ADAPTER_KEY % DISK_ADAPTER,
-            lun=MULTIPATH_LUN_KEY, transport=T.HostParallelScsiTargetTransport())
-        policy = T.HostMultipathInfoFixedLogicalUnitPolicy(policy=FIXED, prefer=PATH_NAME) \
-            if self.path_policy == FIXED else \
-            T.HostMultipathInfoLogicalUnitPolicy(policy=self.path_policy)
-        return T.HostMultipathInfo(lun=[T.HostMultipathInfoLogicalUnit(
-            key=MULTIPATH_LUN_KEY, id=DISK_UUID, lun=LUN_KEY, path=[path], policy=policy,
+            key='key-vim.host.MultipathInfo.Path-%s' % disk.path_name, name=disk.path_name,
+            pathState=state, state=state, isWorkingPath=disk.path_enabled,
+            adapter=self.adapter_key(disk.adapter), lun=multipath_lun_key(disk),
+            transport=transport(T, disk))
+        policy = T.HostMultipathInfoFixedLogicalUnitPolicy(policy=FIXED, prefer=disk.path_name) \
+            if disk.path_policy == FIXED else \
+            T.HostMultipathInfoLogicalUnitPolicy(policy=disk.path_policy)
+        return T.HostMultipathInfoLogicalUnit(
+            key=multipath_lun_key(disk), id=disk.uuid, lun=lun_key(disk), path=[path],
+            policy=policy,
             storageArrayTypePolicy=T.HostMultipathInfoLogicalUnitStorageArrayTypePolicy(
-                policy=ARRAY_TYPE))] if self.attached else [])
+                policy=LOCAL_ARRAY_TYPE if disk.iscsi_target is None else ISCSI_ARRAY_TYPE))
 
     def _plug_store(self, T):
-        paths = [PLUGSTORE_PATH_KEY] if self.attached else []
+        attached = self._attached()
+        paths = [plugstore_path_key(disk) for disk in attached]
         return T.HostPlugStoreTopology(
             adapter=[T.HostPlugStoreTopologyAdapter(
-                key='key-vim.host.PlugStoreTopology.Adapter-%s' % device,
-                adapter=ADAPTER_KEY % device, path=paths if device == DISK_ADAPTER else [])
-                for device, _, _, _, _ in ADAPTERS],
+                key=PLUGSTORE_ADAPTER_KEY % device, adapter=self.adapter_key(device),
+                path=[plugstore_path_key(disk) for disk in self._attached(device)])
+                for device in self.adapter_names()],
             path=[T.HostPlugStoreTopologyPath(
-                key=PLUGSTORE_PATH_KEY, name=PATH_NAME, channelNumber=0, targetNumber=0,
-                lunNumber=0, adapter='key-vim.host.PlugStoreTopology.Adapter-%s' % DISK_ADAPTER,
-                target=PLUGSTORE_TARGET_KEY, device=PLUGSTORE_DEVICE_KEY)] if paths else [],
+                key=plugstore_path_key(disk), name=disk.path_name, channelNumber=0,
+                targetNumber=disk.target, lunNumber=disk.lun,
+                adapter=PLUGSTORE_ADAPTER_KEY % disk.adapter, target=plugstore_target_key(disk),
+                device=plugstore_device_key(disk)) for disk in attached],
             target=[T.HostPlugStoreTopologyTarget(
-                key=PLUGSTORE_TARGET_KEY, transport=T.HostParallelScsiTargetTransport())],
-            device=[T.HostPlugStoreTopologyDevice(key=PLUGSTORE_DEVICE_KEY, lun=LUN_KEY,
-                                                  path=paths)] if paths else [],
+                key=plugstore_target_key(disk), transport=transport(T, disk))
+                for disk in self.disks],
+            device=[T.HostPlugStoreTopologyDevice(key=plugstore_device_key(disk),
+                                                  lun=lun_key(disk),
+                                                  path=[plugstore_path_key(disk)])
+                    for disk in attached],
             plugin=[T.HostPlugStoreTopologyPlugin(
                 key='key-vim.host.PlugStoreTopology.Plugin-NMP', name='NMP',
-                device=[PLUGSTORE_DEVICE_KEY] if paths else [], claimedPath=paths)])
+                device=[plugstore_device_key(disk) for disk in attached], claimedPath=paths)])
 
     # -- checks ------------------------------------------------------------------
-    def _check_disk(self, uuid):
-        if uuid != DISK_UUID:
-            raise NotFound('The object or item referred to could not be found.')
+    def disk(self, uuid):
+        """The disk with this uuid (NotFound)."""
+        return disk_by(self.disks, uuid=uuid)
 
-    def _check_path(self, name):
-        if name != PATH_NAME:
+    def _disk_with_path(self, name):
+        disk = next((d for d in self.disks if d.path_name == name), None)
+        if disk is None:
             raise NotFound('The object or item referred to could not be found.')
+        return disk
 
-    def _set(self, name, value):
-        if getattr(self, name) != value:
-            setattr(self, name, value)
+    def volumes_on(self, disk):
+        """The host's VMFS datastores with an extent on `disk`."""
+        return [ds for ds in self.host.datastores
+                if any(name == disk.canonical_name for name, _ in ds.extents)]
+
+    def remove_volume_partitions(self, ds):
+        """A VMFS volume is deleted: its partitions on this host's disks go
+        (but one another volume names too)."""
+        kept = {extent for other in self.host.datastores if other is not ds
+                for extent in other.extents}
+        for disk in self.disks:
+            disk.partitions = [p for p in disk.partitions
+                               if (disk.canonical_name, p.number) not in ds.extents
+                               or (disk.canonical_name, p.number) in kept]
+
+    def set(self, disk, name, value):
+        """Change one fact of `disk`, reported to watchers of the device info."""
+        if getattr(disk, name) != value:
+            setattr(disk, name, value)
             self.report('storageDeviceInfo')
 
     # -- rescans -------------------------------------------------------------------
     def RescanAllHba(self, ctx):
-        """Nothing adds devices behind the host's back: there is nothing new to find."""
+        """The software iSCSI adapter's send targets report their targets;
+        the local adapters have nothing new."""
+        if self.iscsi is not None:
+            self._discover()
 
     def RescanHba(self, ctx, hbaDevice):
-        if hbaDevice not in [device for device, _, _, _, _ in ADAPTERS]:
+        if hbaDevice not in self.adapter_names():
             raise NotFound('The object or item referred to could not be found.')
+        if hbaDevice == SOFTWARE_ADAPTER:
+            self._discover()
 
     def RescanVmfs(self, ctx):
         """The host's VMFS volumes are its datastores' already."""
@@ -169,38 +257,42 @@ class HostStorageSystem(HostManagerObject):
     def RefreshStorageSystem(self, ctx):
         """Nothing changes the host's storage behind hostd's back."""
 
-    # -- the disk --------------------------------------------------------------------
+    # -- the disks --------------------------------------------------------------------
     def AttachScsiLun(self, ctx, lunUuid):
-        self._check_disk(lunUuid)
-        if self.attached:
+        disk = self.disk(lunUuid)
+        if disk.attached:
             raise fault('InvalidState', 'The device is attached already.')
-        self._set('attached', True)
+        self.set(disk, 'attached', True)
 
     def DetachScsiLun(self, ctx, lunUuid):
-        self._check_disk(lunUuid)
-        if not self.attached:
+        disk = self.disk(lunUuid)
+        if not disk.attached:
             raise fault('InvalidState', 'The device is detached already.')
-        volumes = self.host.datastores      # every simulated datastore is VMFS on this disk
+        self._check_unused(disk)
+        self.set(disk, 'attached', False)
+
+    def _check_unused(self, disk):
+        """ResourceInUse while a VMFS datastore this host mounts has an extent on `disk`."""
+        volumes = [ds for ds in self.volumes_on(disk) if self.host not in ds.unmounted]
         if volumes:
             raise fault('ResourceInUse', 'The device backs datastore %s.' % volumes[0].name,
                         type='Datastore', name=volumes[0].name)
-        self._set('attached', False)
 
     def UpdateScsiLunDisplayName(self, ctx, lunUuid, displayName):
-        self._check_disk(lunUuid)
+        disk = self.disk(lunUuid)
         if not displayName or not displayName.strip():
             raise fault('InvalidName', "The name '%s' is invalid." % displayName,
                         name=displayName)
-        self._set('display_name', displayName)
+        self.set(disk, 'display_name', displayName)
 
     def _mark(self, ctx, method, uuid, name, value):
         """The Mark* tasks: the device's claim rule changes, the device is
         reclaimed with its new flag."""
         def work(task):
-            self._check_disk(uuid)
-            if not self.attached:
+            disk = self.disk(uuid)
+            if not disk.attached:
                 raise host_config_fault('The device is detached.')
-            self._set(name, value)
+            self.set(disk, name, value)
         return run_task(ctx, self.host, method, work)
 
     def MarkAsSsd_Task(self, ctx, scsiDiskUuid):
@@ -227,22 +319,543 @@ class HostStorageSystem(HostManagerObject):
             key=key, label=key, summary=summary)) for key, summary in ARRAY_TYPE_POLICIES]
 
     def SetMultipathLunPolicy(self, ctx, lunId, policy):
-        if lunId != DISK_UUID or not self.attached:
+        disk = self.disk(lunId)
+        if not disk.attached:
             raise NotFound('The object or item referred to could not be found.')
         if policy.policy not in dict(PATH_SELECTION_POLICIES):
             raise InvalidArgument('policy.policy')
         prefer = getattr(policy, 'prefer', None)
-        if prefer is not None and prefer != PATH_NAME:
+        if prefer is not None and prefer != disk.path_name:
             raise InvalidArgument('policy.prefer')
-        self._set('path_policy', policy.policy)
+        self.set(disk, 'path_policy', policy.policy)
 
     def EnableMultipathPath(self, ctx, pathName):
-        self._check_path(pathName)
-        self._set('path_enabled', True)
+        self.set(self._disk_with_path(pathName), 'path_enabled', True)
 
     def DisableMultipathPath(self, ctx, pathName):
         """The only path of a device that backs datastores cannot go."""
-        self._check_path(pathName)
-        if self.host.datastores:
+        disk = self._disk_with_path(pathName)
+        if self.volumes_on(disk):
             raise host_config_fault('Path %s is the last path of a device in use.' % pathName)
-        self._set('path_enabled', False)
+        self.set(disk, 'path_enabled', False)
+
+    # -- partitions ----------------------------------------------------------------------
+    def RetrieveDiskPartitionInfo(self, ctx, devicePath):
+        """The partition tables of the named disks (unknown paths are skipped)."""
+        T = self.host.T
+        known = {disk.device_path: disk for disk in self.disks}
+        return [partition_info(T, known[path]) for path in devicePath if path in known]
+
+    def ComputeDiskPartitionInfo(self, ctx, devicePath, layout, partitionFormat=None):
+        """The partition table a layout describes: its ranges but the free
+        (`none`) ones, numbered where the layout leaves them unnumbered."""
+        check_format(partitionFormat)
+        disk = disk_by(self.disks, path=devicePath)
+        T = self.host.T
+        entries = []
+        numbers = {r.partition for r in layout.partition if r.partition}
+        free_numbers = (n for n in range(1, 129) if n not in numbers)
+        for r in layout.partition:
+            if r.type == 'none' and not r.partition:
+                continue
+            entries.append(T.HostDiskPartitionAttributes(
+                partition=r.partition or next(free_numbers, 0), startSector=r.start.block,
+                endSector=r.end.block, type=r.type, logical=False, attributes=0))
+        return partition_info(T, disk, check_partitions(disk, entries, 'layout.partition'))
+
+    def ComputeDiskPartitionInfoForResize(self, ctx, partition, blockRange,
+                                          partitionFormat=None):
+        """The disk's table with one partition ending elsewhere (its start stays)."""
+        check_format(partitionFormat)
+        disk = disk_by(self.disks, name=partition.diskName)
+        old = disk.partition(partition.partition)
+        if old is None:
+            raise NotFound('The object or item referred to could not be found.')
+        if blockRange.start.block != old.start:
+            raise InvalidArgument('blockRange.start')
+        T = self.host.T
+        entries = [T.HostDiskPartitionAttributes(
+            partition=p.number, startSector=p.start,
+            endSector=blockRange.end.block if p is old else p.end, type=p.type,
+            logical=False, attributes=0) for p in disk.partitions]
+        return partition_info(T, disk, check_partitions(disk, entries, 'blockRange'))
+
+    def UpdateDiskPartitions(self, ctx, devicePath, spec):
+        """Write a partition table; a partition a VMFS volume uses must stay
+        (it may grow, for ExpandVmfsExtent)."""
+        check_format(spec.partitionFormat)
+        disk = disk_by(self.disks, path=devicePath)
+        partitions = check_partitions(disk, spec.partition, 'spec.partition')
+        for ds in self.volumes_on(disk):
+            for name, number in ds.extents:
+                old = disk.partition(number) if name == disk.canonical_name else None
+                new = next((p for p in partitions if p.number == number), None)
+                if old is not None and (new is None or new.start != old.start or
+                                        new.type != 'vmfs' or new.end < old.end):
+                    raise host_config_fault('Partition %d of %s holds datastore %s.'
+                                            % (number, disk.canonical_name, ds.name))
+        disk.partitions = partitions
+
+    # -- VMFS volumes ------------------------------------------------------------------------
+    def FormatVmfs(self, ctx, createSpec):
+        """A VMFS volume on a free VMFS partition: a new datastore."""
+        system = self.host.managers['datastoreSystem']
+        if createSpec.majorVersion not in VMFS_VERSIONS:
+            raise InvalidArgument('createSpec.majorVersion')
+        name = createSpec.volumeName
+        if any(ds.name == name for ds in self.host.datastores):
+            raise fault('AlreadyExists', "The specified key, name, or identifier '%s' "
+                        "already exists." % name, name=name)
+        extent = system.free_extent(createSpec.extent, 'createSpec.extent')
+        system.check_new_name(name)
+        ds = system.make_vmfs(name, createSpec.majorVersion, [extent])
+        system.post(ctx, 'VMFSDatastoreCreatedEvent', ds, datastoreUrl=ds.url)
+        return ds.volume()
+
+    def volume(self, uuid=None, path=None):
+        """The host's VMFS datastore by volume uuid or /vmfs/volumes path (NotFound)."""
+        for ds in self.host.datastores:
+            if ds.fs_type == 'VMFS' and (ds.vmfs_uuid == uuid or
+                                         path in (ds.path, '/vmfs/volumes/' + ds.name)):
+                return ds
+        raise NotFound('The object or item referred to could not be found.')
+
+    def AttachVmfsExtent(self, ctx, vmfsPath, extent):
+        ds = self.volume(path=vmfsPath)
+        system = self.host.managers['datastoreSystem']
+        disk, partition = system.free_extent(extent, 'extent')
+        ds.extents = ds.extents + [(disk.canonical_name, partition.number)]
+        system.grown(ctx, ds, 'VMFSDatastoreExtendedEvent')
+
+    def ExpandVmfsExtent(self, ctx, vmfsPath, extent):
+        """The volume grows over its extent's partition, which
+        UpdateDiskPartitions grew."""
+        ds = self.volume(path=vmfsPath)
+        if (extent.diskName, extent.partition) not in ds.extents:
+            raise NotFound('The object or item referred to could not be found.')
+        system = self.host.managers['datastoreSystem']
+        if system.vmfs_capacity(ds) <= ds.capacity:
+            raise host_config_fault('The partition of extent %s:%d has not grown.'
+                                    % (extent.diskName, extent.partition))
+        system.grown(ctx, ds, 'VMFSDatastoreExpandedEvent')
+
+    def UpgradeVmfs(self, ctx, vmfsPath):
+        ds = self.volume(path=vmfsPath)
+        raise host_config_fault('VMFS %d volume %s cannot be upgraded in place.'
+                                % (ds.vmfs_major, ds.name))
+
+    def UnmountForceMountedVmfsVolume(self, ctx, vmfsUuid):
+        """Only a force-mounted copy of a volume goes this way; with no
+        unresolved volumes there is none."""
+        ds = self.volume(uuid=vmfsUuid)
+        raise host_config_fault('The volume %s is not force-mounted.' % ds.name)
+
+    def UpgradeVmLayout(self, ctx):
+        """Every registered VM has the current (ESX 3 and later) layout already."""
+
+    def MountVmfsVolume(self, ctx, vmfsUuid):
+        ds = self.volume(uuid=vmfsUuid)
+        if self.host not in ds.unmounted:
+            raise fault('InvalidState', 'The volume %s is mounted already.' % ds.name)
+        self._mounted(ds, True)
+
+    def UnmountVmfsVolume(self, ctx, vmfsUuid):
+        """Refused while VMs of this host have files there."""
+        ds = self.volume(uuid=vmfsUuid)
+        if self.host in ds.unmounted:
+            raise fault('InvalidState', 'The volume %s is not mounted.' % ds.name)
+        if any(getattr(vm, 'host', None) is self.host for vm in ds.vms):
+            raise fault('ResourceInUse', 'The volume %s is in use.' % ds.name,
+                        type='Datastore', name=ds.name)
+        self._mounted(ds, False)
+
+    def _mounted(self, ds, mounted):
+        (ds.unmounted.discard if mounted else ds.unmounted.add)(self.host)
+        ds.changed('host', 'summary')
+        self.report('fileSystemVolumeInfo')
+
+    def _each(self, ctx, method, keys, result_type, action):
+        return per_key_task(ctx, self.host, self, method, keys, result_type, action)
+
+    def MountVmfsVolumeEx_Task(self, ctx, vmfsUuid):
+        return self._each(ctx, 'MountVmfsVolumeEx_Task', vmfsUuid,
+                          'HostStorageSystemVmfsVolumeResult', self.MountVmfsVolume)
+
+    def UnmountVmfsVolumeEx_Task(self, ctx, vmfsUuid):
+        return self._each(ctx, 'UnmountVmfsVolumeEx_Task', vmfsUuid,
+                          'HostStorageSystemVmfsVolumeResult', self.UnmountVmfsVolume)
+
+    def UnmapVmfsVolumeEx_Task(self, ctx, vmfsUuid):
+        """Space reclamation: extents are sparse files, so freed blocks are
+        free already; the volume must be mounted here."""
+        def unmap(ctx, uuid):
+            if self.host in self.volume(uuid=uuid).unmounted:
+                raise fault('InvalidState', 'The volume is not mounted.')
+        return self._each(ctx, 'UnmapVmfsVolumeEx_Task', vmfsUuid,
+                          'HostStorageSystemVmfsVolumeResult', unmap)
+
+    def UpdateVmfsUnmapPriority(self, ctx, vmfsUuid, unmapPriority):
+        ds = self.volume(uuid=vmfsUuid)
+        if unmapPriority not in ('none', 'low') or ds.vmfs_major < 6:
+            raise InvalidArgument('unmapPriority')
+        ds.unmap_priority = unmapPriority
+        self._volume_changed(ds)
+
+    def UpdateVmfsUnmapBandwidth(self, ctx, vmfsUuid, unmapBandwidthSpec):
+        """Fixed or dynamic rates within QueryVmfsConfigOption's bounds."""
+        ds = self.volume(uuid=vmfsUuid)
+        spec = unmapBandwidthSpec
+        low, high = UNMAP_BANDWIDTH_MB
+        if spec.policy == 'fixed':
+            if not low <= spec.fixedValue <= high:
+                raise InvalidArgument('unmapBandwidthSpec.fixedValue')
+        elif spec.policy == 'dynamic':
+            if not low <= spec.dynamicMin <= spec.dynamicMax <= high:
+                raise InvalidArgument('unmapBandwidthSpec.dynamicMin')
+        else:
+            raise InvalidArgument('unmapBandwidthSpec.policy')
+        if ds.vmfs_major < 6:
+            raise InvalidArgument('vmfsUuid')
+        ds.unmap_bandwidth = spec
+        self._volume_changed(ds)
+
+    def _volume_changed(self, ds):
+        ds.changed('info')
+        self.report('fileSystemVolumeInfo')
+
+    def QueryVmfsConfigOption(self, ctx):
+        T = self.host.T
+        low, high = UNMAP_BANDWIDTH_MB
+
+        def rate(default):
+            return T.LongOption(min=low, max=high, defaultValue=default)
+        return [T.VmfsConfigOption(
+            blockSizeOption=1024, unmapGranularityOption=[1024],
+            unmapBandwidthFixedValue=rate(100), unmapBandwidthDynamicMin=rate(100),
+            unmapBandwidthDynamicMax=rate(high), unmapBandwidthIncrement=100,
+            unmapBandwidthUltraLow=25)]
+
+    def QueryUnresolvedVmfsVolume(self, ctx):
+        """No snapshot or replica LUN carries a copy of a VMFS volume here."""
+        return []
+
+    def ResolveMultipleUnresolvedVmfsVolumes(self, ctx, resolutionSpec):
+        return self._unresolved(resolutionSpec)
+
+    def ResolveMultipleUnresolvedVmfsVolumesEx_Task(self, ctx, resolutionSpec):
+        specs = list(resolutionSpec)
+        return run_task(ctx, self.host, 'ResolveMultipleUnresolvedVmfsVolumesEx_Task',
+                        lambda task: self._unresolved(specs), this=self)
+
+    def _unresolved(self, specs):
+        """Each spec answered NotFound: there is no unresolved volume to resolve."""
+        T = self.host.T
+        for index, spec in enumerate(specs):
+            if spec.uuidResolution not in ('resignature', 'forceMount'):
+                raise InvalidArgument('resolutionSpec[%d].uuidResolution' % index)
+        return [T.HostUnresolvedVmfsResolutionResult(spec=spec, fault=localized(NotFound(
+            'No unresolved VMFS volume is on %s.' % ', '.join(spec.extentDevicePath))))
+            for spec in specs]
+
+    def DeleteVmfsVolumeState(self, ctx, vmfsUuid):
+        """Forget a volume this host unmounted: the datastore leaves the host."""
+        ds = self.volume(uuid=vmfsUuid)
+        if self.host not in ds.unmounted:
+            raise host_config_fault('The volume %s is mounted.' % ds.name)
+        system = self.host.managers['datastoreSystem']
+        system.unmount(ctx, ds, self.host)
+
+    # -- disk state ------------------------------------------------------------------------------
+    def AttachScsiLunEx_Task(self, ctx, lunUuid):
+        return self._each(ctx, 'AttachScsiLunEx_Task', lunUuid,
+                          'HostStorageSystemScsiLunResult', self.AttachScsiLun)
+
+    def DetachScsiLunEx_Task(self, ctx, lunUuid):
+        return self._each(ctx, 'DetachScsiLunEx_Task', lunUuid,
+                          'HostStorageSystemScsiLunResult', self.DetachScsiLun)
+
+    def MarkPerenniallyReserved(self, ctx, lunUuid, state):
+        self.set(self.disk(lunUuid), 'perennially_reserved', bool(state))
+
+    def MarkPerenniallyReservedEx_Task(self, ctx, lunUuid, state):
+        return self._each(ctx, 'MarkPerenniallyReservedEx_Task', lunUuid,
+                          'HostStorageSystemScsiLunResult',
+                          lambda ctx, uuid: self.MarkPerenniallyReserved(ctx, uuid, state))
+
+    def DeleteScsiLunState(self, ctx, lunCanonicalName):
+        """The detached state of a device goes: the device, still present,
+        is claimed again."""
+        disk = disk_by(self.disks, name=lunCanonicalName)
+        if disk.attached:
+            raise host_config_fault('The device %s is not detached.' % lunCanonicalName)
+        self.set(disk, 'attached', True)
+
+    def MarkForRemoval(self, ctx, hbaName, remove):
+        if hbaName not in [device for device, _, _, _, _ in ADAPTERS]:
+            raise NotFound('The object or item referred to could not be found.')
+        raise host_config_fault('%s is not an FCoE adapter.' % hbaName)
+
+    def QueryAvailableSsds(self, ctx, vffsPath=None):
+        """The SSDs with no partitions, for a vFlash (VFFS) volume."""
+        if vffsPath:
+            raise NotFound('The object or item referred to could not be found.')
+        T = self.host.T
+        return [self.scsi_lun(T, disk) for disk in self.disks
+                if disk.ssd and disk.attached and not disk.partitions]
+
+    def _locator_led(self, ctx, method, uuids, on):
+        uuids = list(uuids)
+
+        def work(task):
+            T = self.host.T
+            failed = []
+            for uuid in uuids:
+                try:
+                    self.disk(uuid).locator_led = on
+                except self.server.schema.types['MethodFault'].cls as error:
+                    failed.append(T.HostStorageSystemDiskLocatorLedResult(
+                        key=uuid, fault=localized(error)))
+            return failed
+        return run_task(ctx, self.host, method, work, this=self)
+
+    def TurnDiskLocatorLedOn_Task(self, ctx, scsiDiskUuids):
+        return self._locator_led(ctx, 'TurnDiskLocatorLedOn_Task', scsiDiskUuids, True)
+
+    def TurnDiskLocatorLedOff_Task(self, ctx, scsiDiskUuids):
+        return self._locator_led(ctx, 'TurnDiskLocatorLedOff_Task', scsiDiskUuids, False)
+
+
+    # -- software iSCSI ----------------------------------------------------------------------------
+    def UpdateSoftwareInternetScsiEnabled(self, ctx, enabled):
+        """Enabling creates vmhba65; disabling removes it with its LUNs,
+        refused while one holds a VMFS volume."""
+        if enabled and self.iscsi is None:
+            self.iscsi = SoftwareIscsiAdapter(self.host.T, self.host.name)
+        elif not enabled and self.iscsi is not None:
+            luns = [disk for disk in self.disks if disk.iscsi_target is not None]
+            for disk in luns:
+                self._check_unused_lun(disk)
+            self.disks = [disk for disk in self.disks if disk not in luns]
+            self.iscsi = None
+        else:
+            return
+        self.report('storageDeviceInfo')
+
+    def _adapter(self, device):
+        if self.iscsi is None or device != SOFTWARE_ADAPTER:
+            raise NotFound('The object or item referred to could not be found.')
+        return self.iscsi
+
+    def _check_unused_lun(self, disk):
+        volumes = self.volumes_on(disk)
+        if volumes:
+            raise host_config_fault('The LUN %s holds datastore %s.'
+                                    % (disk.canonical_name, volumes[0].name))
+
+    def UpdateInternetScsiName(self, ctx, iScsiHbaDevice, iScsiName):
+        adapter = self._adapter(iScsiHbaDevice)
+        if not valid_iscsi_name(iScsiName):
+            raise host_config_fault("'%s' is not a valid iSCSI name." % iScsiName)
+        adapter.iqn = iScsiName
+        self.report('storageDeviceInfo')
+
+    def UpdateInternetScsiAlias(self, ctx, iScsiHbaDevice, iScsiAlias):
+        adapter = self._adapter(iScsiHbaDevice)
+        if len(iScsiAlias or '') > 255:
+            raise InvalidArgument('iScsiAlias')
+        adapter.alias = iScsiAlias or ''
+        self.report('storageDeviceInfo')
+
+    def AddInternetScsiSendTargets(self, ctx, iScsiHbaDevice, targets):
+        adapter = self._adapter(iScsiHbaDevice)
+        added = [SendTarget(*self._address(t, 'targets[%d]' % i)) for i, t in enumerate(targets)]
+        for target in added:
+            if any(t.key == target.key for t in adapter.send_targets):
+                raise host_config_fault('The send target %s exists already.' % target.name)
+        adapter.send_targets += added
+        self.report('storageDeviceInfo')
+
+    def RemoveInternetScsiSendTargets(self, ctx, iScsiHbaDevice, targets, force=None):
+        """The send target goes with the targets it reported and their LUNs."""
+        adapter = self._adapter(iScsiHbaDevice)
+        keys = [self._address(t, 'targets[%d]' % i) for i, t in enumerate(targets)]
+        gone = [self._find(adapter.send_targets, key) for key in keys]
+        names = {t.name for t in gone}
+        self._drop_targets([t for t in adapter.static_targets if t.parent in names])
+        adapter.send_targets = [t for t in adapter.send_targets if t not in gone]
+        self.report('storageDeviceInfo')
+
+    def AddInternetScsiStaticTargets(self, ctx, iScsiHbaDevice, targets):
+        adapter = self._adapter(iScsiHbaDevice)
+        added = []
+        for index, target in enumerate(targets):
+            address, port = self._address(target, 'targets[%d]' % index)
+            if not valid_iscsi_name(target.iScsiName):
+                raise host_config_fault("'%s' is not a valid iSCSI name." % target.iScsiName)
+            found = Target(address, port, target.iScsiName)
+            if any(t.key == found.key for t in adapter.static_targets + added):
+                raise host_config_fault('The static target %s exists already.'
+                                        % target.iScsiName)
+            added.append(found)
+        for target in added:
+            self._bring_in(target)
+        self.report('storageDeviceInfo')
+
+    def RemoveInternetScsiStaticTargets(self, ctx, iScsiHbaDevice, targets):
+        adapter = self._adapter(iScsiHbaDevice)
+        gone = []
+        for index, target in enumerate(targets):
+            key = self._address(target, 'targets[%d]' % index) + (target.iScsiName,)
+            gone.append(self._find(adapter.static_targets, key))
+        self._drop_targets(gone)
+        self.report('storageDeviceInfo')
+
+    @staticmethod
+    def _address(target, argument):
+        """(address, port) of a target: a valid address, port 3260 unless given."""
+        port = target.port or ISCSI_PORT
+        if not target.address or not valid_server_address(target.address):
+            raise InvalidArgument(argument + '.address')
+        if not 1 <= port <= 65535:
+            raise InvalidArgument(argument + '.port')
+        return target.address, port
+
+    @staticmethod
+    def _find(targets, key):
+        found = next((t for t in targets if t.key == key), None)
+        if found is None:
+            raise NotFound('The object or item referred to could not be found.')
+        return found
+
+    def _bring_in(self, target):
+        """A target joins the adapter, its array's LUN the host's disks."""
+        self.iscsi.static_targets.append(target)
+        self.disks.append(lun_for(target, self.iscsi.target_number()))
+
+    def _drop_targets(self, targets):
+        luns = [disk for disk in self.disks if disk.iscsi_target in targets]
+        for disk in luns:
+            self._check_unused_lun(disk)
+        self.disks = [disk for disk in self.disks if disk not in luns]
+        self.iscsi.static_targets = [t for t in self.iscsi.static_targets if t not in targets]
+
+    def _discover(self):
+        """Each send target reports its array's target (once)."""
+        known = {t.key for t in self.iscsi.static_targets}
+        found = [s.reported() for s in self.iscsi.send_targets]
+        found = [t for t in found if t.key not in known]
+        for target in found:
+            self._bring_in(target)
+        if found:
+            self.report('storageDeviceInfo')
+
+    def _targets(self, adapter, target_set):
+        """The adapter (no target set) or the targets a target set names."""
+        if target_set is None:
+            return [adapter]
+        chosen = [self._find(adapter.static_targets, self._address(t, 'targetSet.staticTargets')
+                             + (t.iScsiName,)) for t in target_set.staticTargets]
+        chosen += [self._find(adapter.send_targets, self._address(t, 'targetSet.sendTargets'))
+                   for t in target_set.sendTargets]
+        return chosen
+
+    def UpdateInternetScsiAuthenticationProperties(self, ctx, iScsiHbaDevice,
+                                                   authenticationProperties, targetSet=None):
+        """CHAP (and mutual CHAP) for the adapter or chosen targets."""
+        adapter = self._adapter(iScsiHbaDevice)
+        chosen = self._targets(adapter, targetSet)
+        properties = checked_auth(authenticationProperties, 'authenticationProperties')
+        for item in chosen:
+            item.auth = properties
+        self.report('storageDeviceInfo')
+
+    def UpdateInternetScsiDigestProperties(self, ctx, iScsiHbaDevice, digestProperties,
+                                           targetSet=None):
+        adapter = self._adapter(iScsiHbaDevice)
+        chosen = self._targets(adapter, targetSet)
+        properties = checked_digest(digestProperties, 'digestProperties')
+        for item in chosen:
+            item.digest = properties
+        self.report('storageDeviceInfo')
+
+    def UpdateInternetScsiDiscoveryProperties(self, ctx, iScsiHbaDevice, discoveryProperties):
+        """The software adapter always discovers by static and send targets;
+        iSNS and SLP it cannot (its discoveryCapabilities)."""
+        adapter = self._adapter(iScsiHbaDevice)
+        given = discoveryProperties
+        if given.iSnsDiscoveryEnabled or given.slpDiscoveryEnabled or \
+                not given.staticTargetDiscoveryEnabled or not given.sendTargetsDiscoveryEnabled:
+            raise host_config_fault('The discovery methods of %s cannot be changed.'
+                                    % iScsiHbaDevice)
+        adapter.discovery = given
+        self.report('storageDeviceInfo')
+
+    def UpdateInternetScsiIPProperties(self, ctx, iScsiHbaDevice, ipProperties):
+        """The software adapter uses the host's VMkernel NICs: it has no
+        address of its own to set (its ipCapabilities)."""
+        self._adapter(iScsiHbaDevice)
+        raise host_config_fault('The IP properties of software adapter %s are not settable.'
+                                % iScsiHbaDevice)
+
+    def UpdateInternetScsiAdvancedOptions(self, ctx, iScsiHbaDevice, options, targetSet=None):
+        adapter = self._adapter(iScsiHbaDevice)
+        chosen = self._targets(adapter, targetSet)
+        values = checked_advanced(options)
+        for item in chosen:
+            item.advanced = dict(item.advanced, **values)
+        self.report('storageDeviceInfo')
+
+
+    # -- NFS Kerberos credentials -------------------------------------------------------------------
+    def SetNFSUser(self, ctx, user, password):
+        """The Kerberos user NFS 4.1 volumes with SEC_KRB5* security mount as."""
+        if not user or not user.strip() or not password:
+            raise host_config_fault('An NFS user needs a name and a password.')
+        self.nfs_user = user
+
+    def QueryNFSUser(self, ctx):
+        return self.host.T.HostNasVolumeUserInfo(user=self.nfs_user) \
+            if self.nfs_user is not None else None
+
+    def ChangeNFSUserPassword(self, ctx, password):
+        if self.nfs_user is None:
+            raise NotFound('No NFS user is set.')
+        if not password:
+            raise host_config_fault('The password is empty.')
+
+    def ClearNFSUser(self, ctx):
+        """Refused while a Kerberos NFS volume is mounted with the user."""
+        kerberos = [ds for ds in self.host.datastores
+                    if (getattr(ds, 'security_type', None) or 'AUTH_SYS') != 'AUTH_SYS']
+        if kerberos:
+            raise host_config_fault('NFS volume %s uses the NFS user.' % kerberos[0].name)
+        self.nfs_user = None
+
+    def UpdateHppMultipathLunPolicy(self, ctx, lunId, policy):
+        """The disks here are claimed by NMP, not by the high-performance plugin."""
+        disk = self.disk(lunId)
+        raise host_config_fault('Device %s is not claimed by HPP.' % disk.canonical_name)
+
+
+def per_key_task(ctx, host, this, method, keys, result_type, action):
+    """The task of an *Ex_Task method: `action(ctx, key)` for each key; its
+    result a `result_type` per key with the fault that key met, if any."""
+    keys = list(keys)
+
+    def work(task):
+        T = host.T
+        results = []
+        for key in keys:
+            try:
+                action(ctx, key)
+                results.append(getattr(T, result_type)(key=key))
+            except host.server.schema.types['MethodFault'].cls as error:
+                results.append(getattr(T, result_type)(key=key, fault=localized(error)))
+        return results
+    return run_task(ctx, host, method, work, this=this)
+
+
+def check_format(partition_format):
+    """Only GPT tables are written (ESXi's own format since 5.0)."""
+    if partition_format not in (None, '', 'gpt'):
+        raise InvalidArgument('partitionFormat')

@@ -18,6 +18,7 @@ from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
 from vimsim.managed.host.config_managers import (CONFIG_MANAGERS, HostManagerObject,
                                                  HostUserDirectory)
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
+from vimsim.managed.host.host_datastore_system import HostDatastoreSystem
 from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
 from vimsim.managed.host.host_boot_device_system import HostBootDeviceSystem
 from vimsim.managed.host.host_certificate_manager import HostCertificateManager
@@ -279,9 +280,8 @@ class HostSystem(ManagedEntity):
         return T.HostFileSystemVolumeInfo(
             volumeTypeList=['VMFS', 'NFS', 'NFS41', 'vsan', 'VVOL', 'VFFS', 'OTHER', 'PMEM'],
             mountInfo=[T.HostFileSystemMountInfo(
-                mountInfo=T.HostMountInfo(path=ds.path, accessMode='readWrite', mounted=True,
-                                          accessible=True),
-                volume=ds.vmfs_volume(), vStorageSupport='vStorageUnsupported')
+                mountInfo=ds.mount_info(self), volume=ds.volume(),
+                vStorageSupport='vStorageUnsupported')
                 for ds in self.datastores])
 
     def datastore_capabilities(self):
@@ -293,8 +293,8 @@ class HostSystem(ManagedEntity):
     @property
     def config(self):
         T = self.T
-        principal = 'root'
         managers = self.managers
+        datastore_system = managers['datastoreSystem']
         return T.HostConfigInfo(
             host=self.ref, product=self.about(),
             hyperThread=managers['cpuScheduler'].hyperthreadInfo,
@@ -312,7 +312,8 @@ class HostSystem(ManagedEntity):
             autoStart=managers['autoStartManager'].config,
             option=managers['advancedOption'].setting,
             optionDef=managers['advancedOption'].supportedOption,
-            datastorePrincipal=principal,
+            datastorePrincipal=datastore_system.principal,
+            localSwapDatastore=datastore_system.local_swap and datastore_system.local_swap.ref,
             systemResources=self.systemResources,
             dateTimeInfo=managers['dateTimeSystem'].dateTimeInfo,
             flags=T.HostFlagInfo(backgroundSnapshotsEnabled=self.background_snapshots),
@@ -725,7 +726,7 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostServiceSystem, HostAutoStartManager, HostLocalAccountManager, HostPowerSystem,
     HostCpuSchedulerSystem, HostBootDeviceSystem, HostImageConfigManager, HostSnmpAgent,
     HostCertificateManager, HostStorageSystem, HostNetworkSystem, HostVirtualNicManager,
-    HostUserDirectory)}
+    HostUserDirectory, HostDatastoreSystem)}
 
 
 def build_config_managers(host):

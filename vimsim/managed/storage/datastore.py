@@ -34,7 +34,7 @@ from vimsim.soap.fault import FileLocked, InvalidArgument, fault, localized
 
 TiB = 1 << 40
 BLOCK_SIZE_MB = 1
-VMFS_VERSION = '6.82'
+VMFS_VERSIONS = {5: '5.82', 6: '6.82'}
 _NAMESPACE = uuid_module.UUID('6d1c5f2e-7a3b-4c8d-9e0f-a1b2c3d4e5f6')
 
 
@@ -46,6 +46,7 @@ def vmfs_uuid(name, dc_name):
 
 class Datastore(ManagedEntity):
     type_name = 'Datastore'
+    fs_type = 'VMFS'
 
     def __init__(self, server, moid, name, folder, vmfs_uuid, capacity=TiB, local=True):
         super().__init__(server, moid, name, folder)
@@ -60,13 +61,20 @@ class Datastore(ManagedEntity):
         self.maintenance_mode = 'normal'    # enteringMaintenance, inMaintenance
         self.iorm = None                    # ConfigureDatastoreIORM_Task's StorageIORMInfo
         self.paths_down = frozenset()       # hosts with all paths down to it (APD)
+        self.extents = [(LOCAL_DISK, 3)]    # the VMFS volume's (disk name, partition)s
+        self.vmfs_major = 6
+        self.unmounted = set()              # hosts that unmounted the volume (UnmountVmfsVolume)
+        self.clustered_vmdk = False         # EnableClusteredVmdkSupport
+        self.unmap_priority = 'low'         # UpdateVmfsUnmapPriority
+        self.unmap_bandwidth = None         # UpdateVmfsUnmapBandwidth's VmfsUnmapBandwidthSpec
         self._browser = HostDatastoreBrowser(server, 'datastoreBrowser-%s' % moid
                                              if not server.esx else 'ha-datastore-browser-%s' % moid,
                                              [self])
 
     # -- primary facts ---------------------------------------------------------
     def accessible_on(self, host):
-        return host not in self.paths_down
+        """Whether `host` reaches the datastore: it mounts it, paths up."""
+        return host not in self.paths_down and host not in self.unmounted
 
     def set_paths_down(self, hosts):
         """All paths down from `hosts` (the control surface's APD; none: back)."""
@@ -268,12 +276,22 @@ class Datastore(ManagedEntity):
 
     @property
     def host(self):
-        T = self.T
-        return [T.DatastoreHostMount(key=host.ref, mountInfo=T.HostMountInfo(
-            path=self.path, accessMode='readWrite', mounted=True,
-            accessible=self.accessible_on(host),
-            inaccessibleReason=None if self.accessible_on(host) else 'AllPathsDown_Start'))
-            for host in self.hosts]
+        return [self.T.DatastoreHostMount(key=host.ref, mountInfo=self.mount_info(host))
+                for host in self.hosts]
+
+    def mount_info(self, host):
+        """How `host` mounts the datastore: not at all once it unmounted it,
+        inaccessibly while its paths are all down."""
+        mounted = host not in self.unmounted
+        down = mounted and host in self.paths_down
+        return self.T.HostMountInfo(path=self.path, accessMode='readWrite', mounted=mounted,
+                                    accessible=self.accessible_on(host),
+                                    inaccessibleReason='AllPathsDown_Start' if down else None)
+
+    @property
+    def accessible(self):
+        """Whether some host reaches it (vCenter's summary.accessible)."""
+        return not self.hosts or any(self.accessible_on(host) for host in self.hosts)
 
     @property
     def summary(self):
@@ -281,19 +299,21 @@ class Datastore(ManagedEntity):
         return self.T.DatastoreSummary(
             datastore=self.ref, name=self.name, url=self.url, capacity=self.capacity,
             freeSpace=max(self.capacity - committed - self.overhead, 0),
-            uncommitted=uncommitted,
-            accessible=not self.hosts or any(self.accessible_on(h) for h in self.hosts),
-            multipleHostAccess=len(self.hosts) > 1, type='VMFS',
+            uncommitted=uncommitted, accessible=self.accessible,
+            multipleHostAccess=len(self.hosts) > 1, type=self.fs_type,
             maintenanceMode=self.maintenance_mode)
 
-    def vmfs_volume(self):
+    def volume(self):
+        """The file system hosts mount (a HostFileSystemVolume)."""
         T = self.T
         return T.HostVmfsVolume(
             type='VMFS', name=self.name, capacity=self.capacity, blockSizeMb=BLOCK_SIZE_MB,
             blockSize=BLOCK_SIZE_MB * 1024, unmapGranularity=BLOCK_SIZE_MB * 1024,
-            unmapPriority='low', maxBlocks=63963136, majorVersion=6, version=VMFS_VERSION,
-            uuid=self.vmfs_uuid,
-            extent=[T.HostScsiDiskPartition(diskName=LOCAL_DISK, partition=3)],
+            unmapPriority=self.unmap_priority, unmapBandwidthSpec=self.unmap_bandwidth,
+            maxBlocks=63963136, majorVersion=self.vmfs_major,
+            version=VMFS_VERSIONS[self.vmfs_major], uuid=self.vmfs_uuid,
+            extent=[T.HostScsiDiskPartition(diskName=disk, partition=number)
+                    for disk, number in self.extents],
             vmfsUpgradable=False, ssd=True, local=self.local, scsiDiskType='native512')
 
     @property
@@ -305,11 +325,19 @@ class Datastore(ManagedEntity):
             supportedVDiskFormats=['thin', 'zeroedthick', 'eagerzeroedthick'],
             logicalSectorSize=512, physicalSectorSize=512,
             maxPhysicalRDMFileSize=64 * TiB, maxVirtualRDMFileSize=62 * TiB,
-            vmfs=self.vmfs_volume())
+            vmfs=self.volume())
 
     @property
     def capability(self):
-        return _capability(self.server)
+        return _capability(self.server, self.clustered_vmdk_supported)
+
+    @property
+    def clustered_vmdk_supported(self):
+        """Clustered VMDKs need VMFS 6 on shared devices (SCSI-3 reservations)."""
+        return self.fs_type == 'VMFS' and self.vmfs_major >= 6 and not self.local
+
+    def IsClusteredVmdkEnabled(self, ctx):
+        return self.clustered_vmdk
 
     @property
     def iormConfiguration(self):
@@ -348,13 +376,14 @@ def _vm_files(ds):
 _capabilities = {}
 
 
-def _capability(server):
-    found = _capabilities.get(id(server.schema))
+def _capability(server, clustered_vmdk):
+    key = (id(server.schema), clustered_vmdk)
+    found = _capabilities.get(key)
     if found is None:
-        found = _capabilities[id(server.schema)] = data_types(server).DatastoreCapability(
+        found = _capabilities[key] = data_types(server).DatastoreCapability(
             directoryHierarchySupported=True, rawDiskMappingsSupported=False,
             perFileThinProvisioningSupported=True, storageIORMSupported=True,
             nativeSnapshotSupported=False, topLevelDirectoryCreateSupported=True,
             seSparseSupported=True, vmfsSparseSupported=True, vsanSparseSupported=False,
-            upitSupported=False, vmdkExpandSupported=True, clusteredVmdkSupported=False)
+            upitSupported=False, vmdkExpandSupported=True, clusteredVmdkSupported=clustered_vmdk)
     return found
