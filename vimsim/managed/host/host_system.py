@@ -18,6 +18,7 @@ from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
 from vimsim.managed.host.config_managers import (CONFIG_MANAGERS, HostManagerObject,
                                                  HostUserDirectory)
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
+from vimsim.managed.host.host_diagnostic_system import HostDiagnosticSystem
 from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
 from vimsim.managed.host.host_boot_device_system import HostBootDeviceSystem
 from vimsim.managed.host.host_certificate_manager import HostCertificateManager
@@ -26,6 +27,7 @@ from vimsim.managed.host.host_firewall_system import HostFirewallSystem
 from vimsim.managed.host.host_image_config_manager import HostImageConfigManager
 from vimsim.managed.host.host_local_account_manager import HostLocalAccountManager
 from vimsim.managed.host.host_network_system import HostNetworkState, HostNetworkSystem
+from vimsim.managed.host.host_patch_manager import HostPatchManager
 from vimsim.managed.host.host_power_system import HostPowerSystem
 from vimsim.managed.host.host_service_system import HostServiceSystem
 from vimsim.managed.host.host_storage_system import HostStorageSystem
@@ -722,7 +724,8 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostServiceSystem, HostAutoStartManager, HostLocalAccountManager, HostPowerSystem,
     HostCpuSchedulerSystem, HostBootDeviceSystem, HostImageConfigManager, HostSnmpAgent,
     HostCertificateManager, HostStorageSystem, HostNetworkSystem, HostVirtualNicManager,
-    HostUserDirectory)}
+    HostUserDirectory,
+    HostDiagnosticSystem, HostPatchManager)}
 
 
 def build_config_managers(host):
