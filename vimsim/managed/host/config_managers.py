@@ -88,7 +88,6 @@ def _props(host):
             'configInfo': lambda: T.HostEsxAgentHostManagerConfigInfo()},
         'HostVsanSystem': {
             'config': lambda: T.VsanHostConfigInfo(enabled=False, hostSystem=host.ref)},
-        'HostAccessManager': {'lockdownMode': lambda: 'lockdownDisabled'},
         'CryptoManagerHostKMS': {'enabled': lambda: False},
         'UserDirectory': {'domainList': lambda: []},
         'HostGraphicsManager': {

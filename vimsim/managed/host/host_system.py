@@ -19,6 +19,7 @@ from vimsim.managed.host.config_managers import (CONFIG_MANAGERS, HostManagerObj
                                                  HostUserDirectory)
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
 from vimsim.managed.host.host_diagnostic_system import HostDiagnosticSystem
+from vimsim.managed.host.host_access_manager import NORMAL, UNLOCKED, HostAccessManager
 from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
 from vimsim.managed.host.host_boot_device_system import HostBootDeviceSystem
 from vimsim.managed.host.host_certificate_manager import HostCertificateManager
@@ -317,7 +318,8 @@ class HostSystem(ManagedEntity):
             systemResources=self.systemResources,
             dateTimeInfo=managers['dateTimeSystem'].dateTimeInfo,
             flags=T.HostFlagInfo(backgroundSnapshotsEnabled=self.background_snapshots),
-            adminDisabled=False, lockdownMode='lockdownDisabled',
+            adminDisabled=managers['hostAccessManager'].locked,
+            lockdownMode=managers['hostAccessManager'].lockdownMode,
             featureVersion=[T.HostFeatureVersionInfo(key='faultTolerance',
                                                      value='vFT:7.0;vSMP-FT:7.0')],
             powerSystemCapability=managers['powerSystem'].capability,
@@ -517,6 +519,21 @@ class HostSystem(ManagedEntity):
         return run_task(ctx, self, 'PowerUpHostFromStandBy_Task', work)
 
     # -- small methods --------------------------------------------------------------------
+    def EnterLockdownMode(self, ctx):
+        """vSphere 2.5's lockdown: normal lockdown mode."""
+        access = self.managers['hostAccessManager']
+        if access.locked:
+            raise fault('AdminDisabled', 'The administrator permission of the host is already '
+                        'disabled.')
+        access.set_mode(ctx, NORMAL)
+
+    def ExitLockdownMode(self, ctx):
+        access = self.managers['hostAccessManager']
+        if not access.locked:
+            raise fault('AdminNotDisabled', 'The administrator permission of the host is not '
+                        'disabled.')
+        access.set_mode(ctx, UNLOCKED)
+
     def UpdateFlags(self, ctx, flagInfo):
         if flagInfo.backgroundSnapshotsEnabled is not None:
             self.background_snapshots = bool(flagInfo.backgroundSnapshotsEnabled)
@@ -725,7 +742,7 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostCpuSchedulerSystem, HostBootDeviceSystem, HostImageConfigManager, HostSnmpAgent,
     HostCertificateManager, HostStorageSystem, HostNetworkSystem, HostVirtualNicManager,
     HostUserDirectory,
-    HostDiagnosticSystem, HostPatchManager)}
+    HostDiagnosticSystem, HostPatchManager, HostAccessManager)}
 
 
 def build_config_managers(host):
