@@ -18,22 +18,30 @@ from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
 from vimsim.managed.host.config_managers import (CONFIG_MANAGERS, HostManagerObject,
                                                  HostUserDirectory)
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
-from vimsim.managed.host.host_diagnostic_system import HostDiagnosticSystem
 from vimsim.managed.host.host_access_manager import NORMAL, UNLOCKED, HostAccessManager
+from vimsim.managed.host.host_authentication_manager import HostAuthenticationManager
 from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
 from vimsim.managed.host.host_boot_device_system import HostBootDeviceSystem
+from vimsim.managed.host.host_cache_configuration_manager import HostCacheConfigurationManager
 from vimsim.managed.host.host_certificate_manager import HostCertificateManager
 from vimsim.managed.host.host_cpu_scheduler_system import HostCpuSchedulerSystem
+from vimsim.managed.host.host_diagnostic_system import HostDiagnosticSystem
 from vimsim.managed.host.host_firewall_system import HostFirewallSystem
+from vimsim.managed.host.host_graphics_manager import HostGraphicsManager
+from vimsim.managed.host.host_health_status_system import HostHealthStatusSystem
 from vimsim.managed.host.host_image_config_manager import HostImageConfigManager
+from vimsim.managed.host.host_kernel_module_system import HostKernelModuleSystem
 from vimsim.managed.host.host_local_account_manager import HostLocalAccountManager
+from vimsim.managed.host.host_memory_system import HostMemorySystem
 from vimsim.managed.host.host_network_system import HostNetworkState, HostNetworkSystem
 from vimsim.managed.host.host_patch_manager import HostPatchManager
+from vimsim.managed.host.host_pci_passthru_system import HostPciPassthruSystem
 from vimsim.managed.host.host_power_system import HostPowerSystem
 from vimsim.managed.host.host_service_system import HostServiceSystem
 from vimsim.managed.host.host_storage_system import HostStorageSystem
 from vimsim.managed.host.host_virtual_nic_manager import (HostVirtualNicManager,
                                                           manager_info, vmotion_info)
+from vimsim.managed.host.host_vmotion_system import HostVMotionSystem
 from vimsim.managed.host.snmp_system import HostSnmpAgent
 from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.monitoring.load_model import load_model
@@ -324,7 +332,10 @@ class HostSystem(ManagedEntity):
                                                      value='vFT:7.0;vSMP-FT:7.0')],
             powerSystemCapability=managers['powerSystem'].capability,
             powerSystemInfo=managers['powerSystem'].info,
-            wakeOnLanCapable=False, domainList=[], graphicsInfo=[], sharedPassthruGpuTypes=[])
+            wakeOnLanCapable=False,
+            domainList=managers['authenticationManager'].active_directory.domains(),
+            graphicsInfo=[], sharedPassthruGpuTypes=[],
+            pciPassthruInfo=managers['pciPassthruSystem'].pciPassthruInfo)
 
 
     # -- state -------------------------------------------------------------------------
@@ -742,7 +753,9 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostCpuSchedulerSystem, HostBootDeviceSystem, HostImageConfigManager, HostSnmpAgent,
     HostCertificateManager, HostStorageSystem, HostNetworkSystem, HostVirtualNicManager,
     HostUserDirectory,
-    HostDiagnosticSystem, HostPatchManager, HostAccessManager)}
+    HostDiagnosticSystem, HostPatchManager, HostAccessManager, HostKernelModuleSystem,
+    HostPciPassthruSystem, HostVMotionSystem, HostMemorySystem, HostCacheConfigurationManager,
+    HostGraphicsManager, HostHealthStatusSystem, HostAuthenticationManager)}
 
 
 def build_config_managers(host):
