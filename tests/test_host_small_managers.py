@@ -184,3 +184,34 @@ def test_health_status_and_event_log(si):
     health.RefreshHealthStatusSystem()
     health.ResetSystemHealthInfo()
     assert host.runtime.healthSystemRuntime.systemHealthInfo.numericSensorInfo
+
+
+def test_iscsi_port_binding_checks(si):
+    """The adapter-independent part: the software iSCSI adapter is the
+    storage system's (another branch); without one every adapter name is
+    NotFound."""
+    host = _host(si, 'DC0_C0_H2')
+    iscsi = host.configManager.iscsiManager
+    assert iscsi.QueryVnicStatus('vmk0').reason == []          # one uplink: bindable
+    network = host.configManager.networkSystem
+    network.AddVirtualSwitch('vSwitchIscsi', vim.host.VirtualSwitch.Specification(
+        numPorts=64, bridge=vim.host.VirtualSwitch.BondBridge(nicDevice=['vmnic1', 'vmnic2'])))
+    network.AddPortGroup(vim.host.PortGroup.Specification(
+        name='iSCSI-A', vlanId=0, vswitchName='vSwitchIscsi', policy=vim.host.NetworkPolicy()))
+    device = network.AddVirtualNic('iSCSI-A', vim.host.VirtualNic.Specification(
+        ip=vim.host.IpConfig(dhcp=False, ipAddress='10.30.0.11', subnetMask='255.255.255.0')))
+    [reason] = iscsi.QueryVnicStatus(device).reason
+    assert isinstance(reason, vim.fault.IscsiFaultVnicHasMultipleUplinks)
+    with pytest.raises(vim.fault.IscsiFaultInvalidVnic):
+        iscsi.QueryVnicStatus('vmk42')
+    assert iscsi.QueryPnicStatus('vmnic1').reason == []
+    with pytest.raises(vim.fault.IscsiFault):
+        iscsi.QueryPnicStatus('vmnic9')
+    for call in (lambda: iscsi.QueryBoundVnics('vmhba65'),
+                 lambda: iscsi.QueryCandidateNics('vmhba65'),
+                 lambda: iscsi.BindVnic('vmhba65', 'vmk0'),
+                 lambda: iscsi.UnbindVnic('vmhba65', 'vmk0', False)):
+        with pytest.raises(vim.fault.NotFound):
+            call()
+    dependency = iscsi.QueryMigrationDependencies(['vmnic0'])
+    assert dependency.migrationAllowed and dependency.dependency == []

@@ -29,7 +29,8 @@ from vimsim.managed.host import (host_access_manager, host_active_directory_auth
                                  host_diagnostic_system, host_graphics_manager,
                                  host_health_status_system, host_kernel_module_system,
                                  host_memory_system, host_patch_manager,
-                                 host_pci_passthru_system, host_vmotion_system)
+                                 host_pci_passthru_system, host_vmotion_system,
+                                 iscsi_manager)
 from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
                                       folder, resource_pool, storage_pod, virtual_app)
 from vimsim.managed.monitoring import (alarm, alarm_manager, event_manager, history_collector,

@@ -42,6 +42,7 @@ from vimsim.managed.host.host_storage_system import HostStorageSystem
 from vimsim.managed.host.host_virtual_nic_manager import (HostVirtualNicManager,
                                                           manager_info, vmotion_info)
 from vimsim.managed.host.host_vmotion_system import HostVMotionSystem
+from vimsim.managed.host.iscsi_manager import IscsiManager
 from vimsim.managed.host.snmp_system import HostSnmpAgent
 from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.monitoring.load_model import load_model
@@ -755,7 +756,7 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostUserDirectory,
     HostDiagnosticSystem, HostPatchManager, HostAccessManager, HostKernelModuleSystem,
     HostPciPassthruSystem, HostVMotionSystem, HostMemorySystem, HostCacheConfigurationManager,
-    HostGraphicsManager, HostHealthStatusSystem, HostAuthenticationManager)}
+    HostGraphicsManager, HostHealthStatusSystem, HostAuthenticationManager, IscsiManager)}
 
 
 def build_config_managers(host):
