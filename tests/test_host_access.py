@@ -7,22 +7,12 @@ import pytest
 from pyVim.connect import Disconnect
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, logged_in
-from tests.watching import Watcher, paths_of
+from tests.conftest import _simulator, all_of
+from tests import host_managers
+from tests.host_managers import host_named
+from tests.watching import Watcher
 
-
-@pytest.fixture(scope='module')
-def sim(validator):
-    return _simulator(validator, tls=False)
-
-
-@pytest.fixture
-def other(sim):
-    yield from logged_in(sim)
-
-
-def _host(si, name='DC0_C0_H0'):
-    return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
+sim, other = host_managers.sim, host_managers.other     # the fixtures
 
 
 def _dcui_running(host):
@@ -39,7 +29,7 @@ def _events(si, host, type_name):
 
 
 def test_lockdown_as_vmware_host_lockdown(si, other):
-    host = _host(si)
+    host = host_named(si)
     access = host.configManager.hostAccessManager
     assert access.lockdownMode == 'lockdownDisabled'
     assert host.config.lockdownMode == 'lockdownDisabled' and not host.config.adminDisabled
@@ -62,7 +52,7 @@ def test_lockdown_as_vmware_host_lockdown(si, other):
 
 
 def test_vsphere_25_lockdown_methods(si):
-    host = _host(si, 'DC0_C0_H1')
+    host = host_named(si, 'DC0_C0_H1')
     with pytest.raises(vim.fault.AdminNotDisabled):
         host.ExitLockdownMode()
     host.EnterLockdownMode()
@@ -75,7 +65,7 @@ def test_vsphere_25_lockdown_methods(si):
 
 
 def test_exceptions_and_access_entries(si):
-    host = _host(si, 'DC0_C0_H2')
+    host = host_named(si, 'DC0_C0_H2')
     access = host.configManager.hostAccessManager
     assert access.QueryLockdownExceptions() == []
     assert access.QuerySystemUsers() == ['dcui', 'vpxuser']

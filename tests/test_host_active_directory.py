@@ -12,23 +12,12 @@ from cryptography.x509.oid import NameOID
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from tests.conftest import _simulator, all_of, logged_in
+from tests import host_managers
+from tests.host_managers import host_named
 from tests.test_folder_http import request
 from tests.watching import Watcher
 
-
-@pytest.fixture(scope='module')
-def sim(validator):
-    return _simulator(validator, tls=False)
-
-
-@pytest.fixture
-def other(sim):
-    yield from logged_in(sim)
-
-
-def _host(si, name='DC0_C0_H0'):
-    return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
+sim, other = host_managers.sim, host_managers.other     # the fixtures
 
 
 def _ad_store(host):
@@ -48,7 +37,7 @@ def _certificate(name):
 
 
 def test_join_and_leave_as_vmware_host_active_directory(si, other):
-    host = _host(si)
+    host = host_named(si)
     manager = host.configManager.authenticationManager
     kinds = {type(store).__name__ for store in manager.supportedStore}
     assert kinds == {'vim.host.LocalAuthentication', 'vim.host.ActiveDirectoryAuthentication'}
@@ -78,7 +67,7 @@ def test_join_and_leave_as_vmware_host_active_directory(si, other):
 
 
 def test_join_with_cam_needs_its_certificate(sim, si):
-    host = _host(si, 'DC0_C0_H1')
+    host = host_named(si, 'DC0_C0_H1')
     ad = _ad_store(host)
     with pytest.raises(vim.fault.ActiveDirectoryFault):
         ad.JoinDomainWithCAM_Task(domainName='corp.example.com', camServer='cam.example.com')
@@ -99,7 +88,7 @@ def test_join_with_cam_needs_its_certificate(sim, si):
 
 
 def test_smart_card_trust_anchors(si):
-    ad = _ad_store(_host(si, 'DC0_C0_H2'))
+    ad = _ad_store(host_named(si, 'DC0_C0_H2'))
     ad.EnableSmartCardAuthentication()
     assert ad.info.smartCardAuthenticationEnabled
     first, second = _certificate('Smart Card CA 1'), _certificate('Smart Card CA 2')

@@ -6,8 +6,13 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, logged_in, task_fault
+from tests.conftest import task_fault
+from tests import host_managers
+from tests.host_managers import host_named
 from tests.watching import Watcher, paths_of
+
+sim, other = host_managers.sim, host_managers.other     # the fixtures
+
 
 LOCAL_DISK = 'mpx.vmhba0:C0:T0:L0'
 DEPOT = 'https://depot.example.com/esxi/VMware-ESXi-8.0U3b-24280767-depot.zip'
@@ -18,23 +23,9 @@ U3B = 'ESXi_8.0.3-0.35.24280767'
 ISM = 'DEL-ESX-iSM_5.3.0.0-3339.DEL.800'
 
 
-@pytest.fixture(scope='module')
-def sim(validator):
-    return _simulator(validator, tls=False)
-
-
-@pytest.fixture
-def other(sim):
-    yield from logged_in(sim)
-
-
-def _host(si, name='DC0_C0_H0'):
-    return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
-
-
 # -- diagnostic partitions ---------------------------------------------------------
 def test_core_dump_partition(si, other):
-    host = _host(si)
+    host = host_named(si)
     diagnostic = host.configManager.diagnosticSystem
     active = diagnostic.activePartition
     assert (active.id.diskName, active.id.partition) == (LOCAL_DISK, 9)
@@ -57,11 +48,11 @@ def test_core_dump_partition(si, other):
 
 
 def test_no_disk_has_room_for_another_partition(si):
-    diagnostic = _host(si).configManager.diagnosticSystem
+    diagnostic = host_named(si).configManager.diagnosticSystem
     assert diagnostic.QueryPartitionCreateOptions('directAttached', 'singleHost') == []
     with pytest.raises(vmodl.fault.InvalidArgument):
         diagnostic.QueryPartitionCreateOptions('tape', 'singleHost')
-    disk = _host(si).configManager.storageSystem.storageDeviceInfo.scsiLun[0]
+    disk = host_named(si).configManager.storageSystem.storageDeviceInfo.scsiLun[0]
     with pytest.raises(vim.fault.HostConfigFault):
         diagnostic.QueryPartitionCreateDesc(disk.uuid, 'singleHost')
     with pytest.raises(vim.fault.NotFound):
@@ -84,7 +75,7 @@ def _statuses(task):
 
 
 def test_scan_stage_install_and_remove_bulletins(si):
-    host = _host(si, 'DC0_C0_H1')
+    host = host_named(si, 'DC0_C0_H1')
     patches = host.configManager.patchManager
     installed = _statuses(patches.QueryHostPatch_Task())
     assert set(installed) == {BASE} and installed[BASE].installed
@@ -125,7 +116,7 @@ def test_scan_stage_install_and_remove_bulletins(si):
 
 
 def test_unreachable_depots(si):
-    patches = _host(si).configManager.patchManager
+    patches = host_named(si).configManager.patchManager
     for url in ('https://depot.example.com/missing-depot.zip', 'not a url',
                 'ftp://depot.example.com/VMware-ESXi-8.0U3b-24280767-depot.zip'):
         error = task_fault(patches.ScanHostPatchV2_Task(metaUrls=[url]))
@@ -140,7 +131,7 @@ def test_unreachable_depots(si):
 
 
 def test_vsphere_25_methods(si):
-    host = _host(si, 'DC0_C0_H2')
+    host = host_named(si, 'DC0_C0_H2')
     patches = host.configManager.patchManager
     repository = vim.host.PatchManager.Locator(url=OLD_DEPOT)
     task = patches.ScanHostPatch_Task(repository=repository)

@@ -7,26 +7,15 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, logged_in
+from tests import host_managers
+from tests.host_managers import host_named
 from tests.watching import Watcher, paths_of
 
-
-@pytest.fixture(scope='module')
-def sim(validator):
-    return _simulator(validator, tls=False)
-
-
-@pytest.fixture
-def other(sim):
-    yield from logged_in(sim)
-
-
-def _host(si, name='DC0_C0_H0'):
-    return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
+sim, other = host_managers.sim, host_managers.other     # the fixtures
 
 
 def test_kernel_module_options_as_vmware_host_kernel_manager(si):
-    modules = _host(si).configManager.kernelModuleSystem
+    modules = host_named(si).configManager.kernelModuleSystem
     found = {m.name: m for m in modules.QueryModules()}
     assert {'vmkernel', 'nvmxnet3', 'pvscsi', 'vmfs3'} <= set(found)
     assert found['pvscsi'].filename == '/usr/lib/vmware/vmkmod/pvscsi' and found['pvscsi'].loaded
@@ -45,7 +34,7 @@ def test_kernel_module_options_as_vmware_host_kernel_manager(si):
 
 
 def test_pci_passthrough(si, other):
-    host = _host(si)
+    host = host_named(si)
     passthru = host.configManager.pciPassthruSystem
     devices = {d.id: d for d in passthru.pciPassthruInfo}
     assert devices['0000:0b:00.0'].passthruCapable and not devices['0000:0b:00.0'].passthruEnabled
@@ -80,7 +69,7 @@ def _vmotion_vnic(host):
 
 
 def test_vmotion_system_follows_the_virtual_nic_manager(si, other):
-    host = _host(si, 'DC0_C0_H1')
+    host = host_named(si, 'DC0_C0_H1')
     device = _vmotion_vnic(host)
     vmotion = host.configManager.vmotionSystem
     assert vmotion.netConfig.selectedVnic is None
@@ -107,7 +96,7 @@ def test_vmotion_system_follows_the_virtual_nic_manager(si, other):
 
 
 def test_memory_reservation(si):
-    memory = _host(si).configManager.memoryManager
+    memory = host_named(si).configManager.memoryManager
     info = memory.virtualMachineReservationInfo
     assert info.virtualMachineMin < info.virtualMachineMax and info.virtualMachineReserved == 0
     assert memory.consoleReservationInfo is None
@@ -125,7 +114,7 @@ def test_memory_reservation(si):
 
 
 def test_host_cache(si):
-    host = _host(si)
+    host = host_named(si)
     cache = host.configManager.cacheConfigurationManager
     datastore = host.datastore[0]
     WaitForTask(cache.ConfigureHostCache_Task(vim.host.CacheConfigurationManager.CacheConfigurationSpec(
@@ -151,7 +140,7 @@ def test_host_cache(si):
 
 
 def test_graphics_without_a_gpu(si):
-    graphics = _host(si).configManager.graphicsManager
+    graphics = host_named(si).configManager.graphicsManager
     assert graphics.graphicsInfo == [] and not graphics.IsSharedGraphicsActive()
     assert graphics.RetrieveVgpuDeviceInfo() == [] and graphics.RetrieveVgpuProfileInfo() == []
     assert graphics.graphicsConfig.hostDefaultGraphicsType == 'shared'
@@ -172,7 +161,7 @@ def test_graphics_without_a_gpu(si):
 
 
 def test_health_status_and_event_log(si):
-    host = _host(si)
+    host = host_named(si)
     health = host.configManager.healthStatusSystem
     sensors = health.runtime.systemHealthInfo.numericSensorInfo
     assert sensors[0].healthState.key == 'Green'
@@ -190,7 +179,7 @@ def test_iscsi_port_binding_checks(si):
     """The adapter-independent part: the software iSCSI adapter is the
     storage system's (another branch); without one every adapter name is
     NotFound."""
-    host = _host(si, 'DC0_C0_H2')
+    host = host_named(si, 'DC0_C0_H2')
     iscsi = host.configManager.iscsiManager
     assert iscsi.QueryVnicStatus('vmk0').reason == []          # one uplink: bindable
     network = host.configManager.networkSystem
