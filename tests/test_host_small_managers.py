@@ -8,6 +8,7 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests import host_managers
+from tests.conftest import all_of
 from tests.host_managers import host_named
 from tests.watching import Watcher, paths_of
 
@@ -204,3 +205,38 @@ def test_iscsi_port_binding_checks(si):
             call()
     dependency = iscsi.QueryMigrationDependencies(['vmnic0'])
     assert dependency.migrationAllowed and dependency.dependency == []
+
+
+def test_manager_state_survives_a_restart(validator, tmp_path):
+    """Under -state the new managers' changes replay into the same host."""
+    from pyVim.connect import Disconnect
+    from tests.test_state import _restarted, _start, _stop, _stopped
+    first = _start(validator, tmp_path, esx=True)
+    si = first.connect(user='root', pwd='any')
+    managers = all_of(si, vim.HostSystem)[0].configManager
+    managers.kernelModuleSystem.UpdateModuleOptionString('pvscsi', 'ring_pages=32')
+    managers.diagnosticSystem.SelectActivePartition(vim.host.ScsiDisk.Partition(
+        diskName='mpx.vmhba0:C0:T0:L0', partition=7))
+    managers.graphicsManager.UpdateGraphicsConfig(vim.host.GraphicsConfig(
+        hostDefaultGraphicsType='sharedDirect', sharedPassthruAssignmentPolicy='performance'))
+    WaitForTask(managers.patchManager.InstallHostPatchV2_Task(
+        bundleUrls=['http://10.0.0.5/ISM-Dell-Web-5.3.0.0-3339.VIB-ESX8i-Live.zip']))
+    ad = next(store for store in managers.authenticationManager.supportedStore
+              if isinstance(store, vim.host.ActiveDirectoryAuthentication))
+    WaitForTask(ad.JoinDomain_Task('corp.example.com', 'admin', 'S3cret!'))
+    Disconnect(si)
+    second = _restarted(validator, tmp_path, _stopped(first), esx=True)
+    try:
+        si = second.connect(user='root', pwd='any')
+        managers = all_of(si, vim.HostSystem)[0].configManager
+        assert managers.kernelModuleSystem.QueryConfiguredModuleOptionString(
+            'pvscsi') == 'ring_pages=32'
+        assert managers.diagnosticSystem.activePartition.id.partition == 7
+        assert managers.graphicsManager.graphicsConfig.hostDefaultGraphicsType == 'sharedDirect'
+        task = managers.patchManager.QueryHostPatch_Task()
+        WaitForTask(task)
+        assert 'DEL-ESX-iSM_5.3.0.0-3339.DEL.800' in {s.id for s in task.info.result.status}
+        assert all_of(si, vim.HostSystem)[0].config.domainList == ['corp.example.com']
+        Disconnect(si)
+    finally:
+        _stop(second)
