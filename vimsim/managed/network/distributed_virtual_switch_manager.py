@@ -31,10 +31,12 @@ class DistributedVirtualSwitchManager(Manager):
     def T(self):
         return data_types(self.server)
 
-    def GetVpcNetworkSpan(self, ctx, spanId):
-        """The clusters an NSX VPC network span reaches: the simulator
-        configures no VPC (no NSX manager registers one), so every span is
-        NotFound, as vCenter answers for a span it does not know."""
+    def GetVpcNetworkSpan(self, ctx, spanId=None):
+        """The NSX VPC network spans (all, or the one `spanId` names): the
+        simulator configures no VPC (no NSX manager registers one), so there
+        are none and a named span is NotFound."""
+        if spanId is None:
+            return []
         raise fault('NotFound', 'The VPC network span %s was not found.' % spanId)
 
     def _switches(self):
