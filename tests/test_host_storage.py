@@ -53,7 +53,12 @@ def test_disks_and_their_partition_tables(si):
     boot = infos[0]
     assert boot.spec.partitionFormat == 'gpt'
     assert [(p.partition, p.type) for p in boot.spec.partition] == [
-        (1, 'none'), (2, 'linuxNative'), (3, 'vmfs')]
+        (1, 'none'), (2, 'linuxNative'), (3, 'vmfs'), (5, 'linuxNative'), (6, 'linuxNative'),
+        (7, 'vmkDiagnostic'), (8, 'linuxNative'), (9, 'vmkDiagnostic')]
+    # the core dump partitions HostDiagnosticSystem offers are these
+    diagnostic = host_named(si).configManager.diagnosticSystem
+    assert [(d.id.diskName, d.id.partition) for d in diagnostic.QueryAvailablePartition()] == [
+        (BOOT, 7), (BOOT, 9)]
     assert all(i.spec.partition == [] for i in infos[1:])
     free, = infos[1].layout.partition
     assert free.type == 'none' and free.start.block == 34

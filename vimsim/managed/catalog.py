@@ -24,6 +24,13 @@ from vimsim.managed.host import (advanced_options, config_managers, date_time_sy
                                  host_power_system, host_service_system, host_storage_system,
                                  host_datastore_system, host_system, host_virtual_nic_manager,
                                  snmp_system, storage_devices, vsan_system)
+from vimsim.managed.host import (host_access_manager, host_active_directory_authentication,
+                                 host_authentication_manager, host_cache_configuration_manager,
+                                 host_diagnostic_system, host_graphics_manager,
+                                 host_health_status_system, host_kernel_module_system,
+                                 host_memory_system, host_patch_manager,
+                                 host_pci_passthru_system, host_vmotion_system,
+                                 iscsi_manager)
 from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
                                       folder, resource_pool, storage_pod, virtual_app)
 from vimsim.managed.monitoring import (alarm, alarm_manager, event_manager, history_collector,

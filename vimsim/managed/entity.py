@@ -177,13 +177,17 @@ class ManagedEntity(ExtensibleManagedObject):
         lists and its folder, and goes."""
         def work(task):
             if users():
-                raise fault('ResourceInUse', 'The resource %s is in use.' % self.name,
-                            type=self.type_name, name=self.name)
+                raise self.in_use()
             if leave is not None:
                 leave(task)
             self.leave_inventory()
             return None
         return run_task(ctx, self, 'Destroy_Task', work)
+
+    def in_use(self):
+        """ResourceInUse: VMs or hosts still use this entity."""
+        return fault('ResourceInUse', 'The resource %s is in use.' % self.name,
+                     type=self.type_name, name=self.name)
 
     def leave_inventory(self):
         """A datastore or network goes: out of its hosts' and its

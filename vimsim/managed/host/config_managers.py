@@ -71,26 +71,13 @@ def _props(host):
     """Per managed type: property name -> function of the host."""
     T = host.T
     return {
-        'HostVMotionSystem': {
-            'netConfig': lambda: host.config.vmotion.netConfig,
-            'ipConfig': lambda: host.config.vmotion.ipConfig},
-        'HostHealthStatusSystem': {'runtime': host.health_runtime},
-        'HostPciPassthruSystem': {'pciPassthruInfo': lambda: []},
-        'HostAuthenticationManager': {
-            'info': lambda: T.HostAuthenticationManagerInfo(
-                authConfig=[T.HostLocalAuthenticationInfo(enabled=True)]),
-            'supportedStore': lambda: []},
         'HostEsxAgentHostManager': {
             'configInfo': lambda: T.HostEsxAgentHostManagerConfigInfo()},
         'HostVsanSystem': {
             'config': lambda: T.VsanHostConfigInfo(enabled=False, hostSystem=host.ref)},
-        'HostAccessManager': {'lockdownMode': lambda: 'lockdownDisabled'},
         'CryptoManagerHostKMS': {'enabled': lambda: False},
-        'UserDirectory': {'domainList': lambda: []},
-        'HostGraphicsManager': {
-            'graphicsInfo': lambda: [], 'sharedPassthruGpuTypes': lambda: []},
-        'HostCacheConfigurationManager': {'cacheConfigurationInfo': lambda: [
-            T.HostCacheConfigurationInfo(key=ds.ref, swapSize=0) for ds in host.datastores]},
+        'UserDirectory': {'domainList': lambda: host.managers[
+            'authenticationManager'].active_directory.domains()},
     }
 
 

@@ -18,20 +18,32 @@ from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
 from vimsim.managed.host.config_managers import (CONFIG_MANAGERS, HostManagerObject,
                                                  HostUserDirectory)
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
-from vimsim.managed.host.host_datastore_system import HostDatastoreSystem
+from vimsim.managed.host.host_access_manager import NORMAL, UNLOCKED, HostAccessManager
+from vimsim.managed.host.host_authentication_manager import HostAuthenticationManager
 from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
 from vimsim.managed.host.host_boot_device_system import HostBootDeviceSystem
+from vimsim.managed.host.host_cache_configuration_manager import HostCacheConfigurationManager
 from vimsim.managed.host.host_certificate_manager import HostCertificateManager
 from vimsim.managed.host.host_cpu_scheduler_system import HostCpuSchedulerSystem
+from vimsim.managed.host.host_datastore_system import HostDatastoreSystem
+from vimsim.managed.host.host_diagnostic_system import HostDiagnosticSystem
 from vimsim.managed.host.host_firewall_system import HostFirewallSystem
+from vimsim.managed.host.host_graphics_manager import HostGraphicsManager
+from vimsim.managed.host.host_health_status_system import HostHealthStatusSystem
 from vimsim.managed.host.host_image_config_manager import HostImageConfigManager
+from vimsim.managed.host.host_kernel_module_system import HostKernelModuleSystem
 from vimsim.managed.host.host_local_account_manager import HostLocalAccountManager
+from vimsim.managed.host.host_memory_system import HostMemorySystem
 from vimsim.managed.host.host_network_system import HostNetworkState, HostNetworkSystem
+from vimsim.managed.host.host_patch_manager import HostPatchManager
+from vimsim.managed.host.host_pci_passthru_system import HostPciPassthruSystem
 from vimsim.managed.host.host_power_system import HostPowerSystem
 from vimsim.managed.host.host_service_system import HostServiceSystem
 from vimsim.managed.host.host_storage_system import HostStorageSystem
 from vimsim.managed.host.host_virtual_nic_manager import (HostVirtualNicManager,
                                                           manager_info, vmotion_info)
+from vimsim.managed.host.host_vmotion_system import HostVMotionSystem
+from vimsim.managed.host.iscsi_manager import IscsiManager
 from vimsim.managed.host.snmp_system import HostSnmpAgent
 from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.monitoring.load_model import load_model
@@ -317,12 +329,16 @@ class HostSystem(ManagedEntity):
             systemResources=self.systemResources,
             dateTimeInfo=managers['dateTimeSystem'].dateTimeInfo,
             flags=T.HostFlagInfo(backgroundSnapshotsEnabled=self.background_snapshots),
-            adminDisabled=False, lockdownMode='lockdownDisabled',
+            adminDisabled=managers['hostAccessManager'].locked,
+            lockdownMode=managers['hostAccessManager'].lockdownMode,
             featureVersion=[T.HostFeatureVersionInfo(key='faultTolerance',
                                                      value='vFT:7.0;vSMP-FT:7.0')],
             powerSystemCapability=managers['powerSystem'].capability,
             powerSystemInfo=managers['powerSystem'].info,
-            wakeOnLanCapable=False, domainList=[], graphicsInfo=[], sharedPassthruGpuTypes=[])
+            wakeOnLanCapable=False,
+            domainList=managers['authenticationManager'].active_directory.domains(),
+            graphicsInfo=[], sharedPassthruGpuTypes=[],
+            pciPassthruInfo=managers['pciPassthruSystem'].pciPassthruInfo)
 
 
     # -- state -------------------------------------------------------------------------
@@ -519,6 +535,21 @@ class HostSystem(ManagedEntity):
         return run_task(ctx, self, 'PowerUpHostFromStandBy_Task', work)
 
     # -- small methods --------------------------------------------------------------------
+    def EnterLockdownMode(self, ctx):
+        """vSphere 2.5's lockdown: normal lockdown mode."""
+        access = self.managers['hostAccessManager']
+        if access.locked:
+            raise fault('AdminDisabled', 'The administrator permission of the host is already '
+                        'disabled.')
+        access.set_mode(ctx, NORMAL)
+
+    def ExitLockdownMode(self, ctx):
+        access = self.managers['hostAccessManager']
+        if not access.locked:
+            raise fault('AdminNotDisabled', 'The administrator permission of the host is not '
+                        'disabled.')
+        access.set_mode(ctx, UNLOCKED)
+
     def UpdateFlags(self, ctx, flagInfo):
         if flagInfo.backgroundSnapshotsEnabled is not None:
             self.background_snapshots = bool(flagInfo.backgroundSnapshotsEnabled)
@@ -726,7 +757,10 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostServiceSystem, HostAutoStartManager, HostLocalAccountManager, HostPowerSystem,
     HostCpuSchedulerSystem, HostBootDeviceSystem, HostImageConfigManager, HostSnmpAgent,
     HostCertificateManager, HostStorageSystem, HostNetworkSystem, HostVirtualNicManager,
-    HostUserDirectory, HostDatastoreSystem)}
+    HostUserDirectory, HostDatastoreSystem,
+    HostDiagnosticSystem, HostPatchManager, HostAccessManager, HostKernelModuleSystem,
+    HostPciPassthruSystem, HostVMotionSystem, HostMemorySystem, HostCacheConfigurationManager,
+    HostGraphicsManager, HostHealthStatusSystem, HostAuthenticationManager, IscsiManager)}
 
 
 def build_config_managers(host):

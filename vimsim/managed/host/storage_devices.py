@@ -123,9 +123,17 @@ def default_disks():
     boot_blocks = 2147483648            # 1 TiB
     boot = ScsiDisk('mpx.vmhba0:C0:T0:L0', mpx_uuid('vmhba0', 0), 'vmhba0', 0, boot_blocks,
                     'Virtual disk    ', ssd=True, partitions=[
-                        Partition(1, 64, 204863, 'none'),
-                        Partition(2, 204864, 8593471, 'linuxNative'),
-                        Partition(3, 8593472, boot_blocks - GPT_RESERVED - 1, 'vmfs')])
+                        # an installer's layout: system partition (1), scratch (2),
+                        # the VMFS datastore (3), boot banks (5, 6), the legacy (7)
+                        # and current (9) core dump partitions, store (8)
+                        Partition(1, 64, 8191, 'none'),
+                        Partition(2, 7086080, 15472639, 'linuxNative'),
+                        Partition(3, 15472640, boot_blocks - GPT_RESERVED - 1, 'vmfs'),
+                        Partition(5, 8224, 520191, 'linuxNative'),
+                        Partition(6, 520224, 1032191, 'linuxNative'),
+                        Partition(7, 1032224, 1257471, 'vmkDiagnostic'),
+                        Partition(8, 1257504, 1843199, 'linuxNative'),
+                        Partition(9, 1843200, 7086079, 'vmkDiagnostic')])
     second = ScsiDisk('mpx.vmhba0:C0:T1:L0', mpx_uuid('vmhba0', 1), 'vmhba0', 1,
                       200 * GiB_SECTORS, 'Virtual disk    ', ssd=False)
     third = ScsiDisk('mpx.vmhba0:C0:T2:L0', mpx_uuid('vmhba0', 2), 'vmhba0', 2,

@@ -10,6 +10,7 @@ VLAN trunk 0-4094), its policy and the previous configuration
 import copy
 
 from vimsim.managed.admin.ip_pool_manager import pool_fields
+from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.network.dv_port import (connect, connection_cookie, held_port, port_in_use,
                                             release_port)
@@ -271,12 +272,26 @@ class DistributedVirtualPortgroup(Network):
         """A portgroup no VM or vmknic is connected to leaves its switch
         (DVPortgroupDestroyedEvent); the uplink portgroup goes only with the
         switch."""
-        if self.uplink:
-            raise fault('NotSupported', 'The operation is not supported on the object.')
+        self._check_destroyable()
 
         def leave(task):   # then destroy_unused's leave_inventory (below) drops the ports
             task.post_event('DVPortgroupDestroyedEvent', self)
-        return self.destroy_unused(ctx, lambda: self.vms or self.ports_in_use(), leave)
+        return self.destroy_unused(ctx, self.users, leave)
+
+    def DestroyNetwork(self, ctx):
+        """Destroy_Task answered at once, with the same rules and event."""
+        self._check_destroyable()
+        if self.users():
+            raise self.in_use()
+        event_manager(self.server).post('DVPortgroupDestroyedEvent', self, ctx=ctx)
+        self.leave_inventory()
+
+    def _check_destroyable(self):
+        if self.uplink:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+
+    def users(self):
+        return self.vms or self.ports_in_use()
 
     def drop_ports(self):
         for port in list(self.ports):

@@ -31,6 +31,14 @@ class DistributedVirtualSwitchManager(Manager):
     def T(self):
         return data_types(self.server)
 
+    def GetVpcNetworkSpan(self, ctx, spanId=None):
+        """The NSX VPC network spans (all, or the one `spanId` names): the
+        simulator configures no VPC (no NSX manager registers one), so there
+        are none and a named span is NotFound."""
+        if spanId is None:
+            return []
+        raise fault('NotFound', 'The VPC network span %s was not found.' % spanId)
+
     def _switches(self):
         return [obj for obj in self.server.objects if isinstance(obj, DistributedVirtualSwitch)]
 

@@ -53,9 +53,20 @@ class Network(ManagedEntity):
     def vm(self):
         return refs(self.vms)
 
+    def users(self):
+        """What keeps the network from being destroyed: VMs or hosts on it."""
+        return self.vms or self.hosts
+
     def Destroy_Task(self, ctx):
         """DestroyNetwork's rule: only a network no host or VM uses goes."""
-        return self.destroy_unused(ctx, lambda: self.vms or self.hosts)
+        return self.destroy_unused(ctx, self.users)
+
+    def DestroyNetwork(self, ctx):
+        """vSphere 2.0's Destroy_Task, answered at once: ResourceInUse while
+        VMs or hosts use the network."""
+        if self.users():
+            raise self.in_use()
+        self.leave_inventory()
 
     @property
     def summary(self):

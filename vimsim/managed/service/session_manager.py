@@ -173,6 +173,9 @@ class SessionManager(ManagedObject):
         return time.monotonic() - session.last_active > self.idle_timeout
 
     def _start(self, ctx, user, locale=None):
+        lockdown = getattr(self.server, 'host_lockdown', None)     # ESX mode's host
+        if lockdown is not None:
+            lockdown.check_login(user)
         request = ctx.request
         session = Session(user, request.peer if request else None,
                           request.headers.get('user-agent') if request else None,
