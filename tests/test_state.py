@@ -517,6 +517,19 @@ def _check(stream, served):
     stream.in_flight = None
 
 
+def _mutate_until_killed(si, stream, process, seconds):
+    """Run the stream's mutations until SIGKILL, `seconds` from now, ends the server."""
+    content = si.RetrieveContent()
+    dc = content.rootFolder.childEntity[0]
+    pool = next(e for e in dc.hostFolder.childEntity
+                if isinstance(e, vim.ClusterComputeResource)).resourcePool
+    killer = threading.Timer(seconds, os.kill, (process.pid, signal.SIGKILL))
+    killer.start()
+    with pytest.raises(DOWN):
+        stream.run(si, dc.vmFolder, pool)
+    killer.join()
+
+
 def test_sigkill_during_mutations(tmp_path):
     """SIGKILL at random moments, 4 times, during a stream of VM mutations by
     pyVmomi; after each restart every acknowledged change is there and
@@ -533,16 +546,7 @@ def test_sigkill_during_mutations(tmp_path):
                 _check(stream, _served(si))
                 if cycle == 4:
                     break
-                content = si.RetrieveContent()
-                dc = content.rootFolder.childEntity[0]
-                pool = next(e for e in dc.hostFolder.childEntity
-                            if isinstance(e, vim.ClusterComputeResource)).resourcePool
-                killer = threading.Timer(stream.random.uniform(0.2, 1.5), os.kill,
-                                         (process.pid, signal.SIGKILL))
-                killer.start()
-                with pytest.raises(DOWN):
-                    stream.run(si, dc.vmFolder, pool)
-                killer.join()
+                _mutate_until_killed(si, stream, process, stream.random.uniform(0.2, 1.5))
             finally:
                 process.kill()
                 process.wait()
@@ -570,16 +574,7 @@ def test_sigkill_while_compacting(tmp_path):
                 _check(stream, _served(si))
                 if crash is None:
                     break
-                content = si.RetrieveContent()
-                dc = content.rootFolder.childEntity[0]
-                pool = next(e for e in dc.hostFolder.childEntity
-                            if isinstance(e, vim.ClusterComputeResource)).resourcePool
-                killer = threading.Timer(stream.random.uniform(0.3, 1.0), os.kill,
-                                         (process.pid, signal.SIGKILL))
-                killer.start()
-                with pytest.raises(DOWN):
-                    stream.run(si, dc.vmFolder, pool)
-                killer.join()
+                _mutate_until_killed(si, stream, process, stream.random.uniform(0.3, 1.0))
             finally:
                 process.kill()
                 process.wait()
