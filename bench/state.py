@@ -9,7 +9,9 @@ both by concurrent clients over keep-alive connections, against a simulator in
 a subprocess; CPU time is the server's own (utime + stime from /proc/PID/stat),
 so a busy machine inflates wall time but hardly the figures. Then the -state
 simulator is killed (SIGKILL) and started again on its journal: records
-replayed per second, as it reports them.
+replayed per second, as it reports them. Last, compaction: the start-up time
+(wall until it serves, and its CPU) replaying the whole journal, compacting
+it (replay, then the snapshot written), and from the snapshot.
 
     python3 bench/state.py [--clients 4] [--count 1000]
 """
@@ -19,6 +21,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -133,6 +136,35 @@ def replay(directory, journal):
     print('restart on a %.1f MB journal: %d records (%d of them calls) replayed in %.2f s: '
           '%.0f records/s, %.0f calls/s' % (os.path.getsize(journal) / 1e6, records, calls,
                                             seconds, records / seconds, calls / seconds))
+    compaction(directory, journal, records)
+
+
+# vimsim's command, compacting the journal once a start replays a record
+COMPACTING = ('import sys; from vimsim.state import persistence; persistence.COMPACT_AT = 1; '
+              'sys.argv[0] = "vimsim"; from vimsim.cli import main; main()')
+
+
+def started(directory, command=('-m', 'vimsim')):
+    """(wall s until it serves, its CPU s by then) of a start on `directory`."""
+    begun = time.perf_counter()
+    process, _, _ = start_server('-autostart=false', '-state', directory, command=command,
+                                 stderr=subprocess.DEVNULL)
+    wall, cpu = time.perf_counter() - begun, cpu_seconds(process.pid)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return wall, cpu
+
+
+def compaction(directory, journal, records):
+    whole = started(directory)
+    size = os.path.getsize(journal)
+    compacting = started(directory, ('-c', COMPACTING))
+    snapshot = sum(os.path.getsize(os.path.join(directory, name))
+                   for name in os.listdir(directory) if name.startswith('snapshot-'))
+    restored = started(directory)
+    print('start-up on %d records (%.1f MB journal): %.2f s wall, %.2f s CPU replaying it all; '
+          '%.2f s, %.2f s CPU compacting it; %.2f s, %.2f s CPU from the %.1f MB snapshot'
+          % ((records, size / 1e6) + whole + compacting + restored + (snapshot / 1e6,)))
 
 
 if __name__ == '__main__':

@@ -37,6 +37,7 @@ from vimsim.managed.paths import read_path
 from vimsim.managed.service.session_manager import Session
 from vimsim.options import Options
 from vimsim.soap import encode
+from vimsim.state import persistence, snapshot
 from vimsim.state.persistence import StateError
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
@@ -232,6 +233,45 @@ def test_restart_serves_the_same_model(validator, tmp_path):
     _stop(_restarted(validator, tmp_path, _stopped(second)))
 
 
+def _snapshots(directory):
+    return sorted(name for name in os.listdir(directory) if name.startswith(snapshot.PREFIX))
+
+
+def test_a_long_journal_is_compacted_into_a_snapshot(validator, tmp_path, monkeypatch):
+    """A start that replays COMPACT_AT records or more snapshots the model and
+    begins the journal anew; the next start loads the snapshot and replays
+    only the tail, serving the same model with the same ids."""
+    monkeypatch.setattr(persistence, 'COMPACT_AT', 5)
+    first = _start(validator, tmp_path)
+    si = first.connect()
+    _mutations(si)
+    Disconnect(si)
+    model = _stopped(first)
+    whole = len(_records(tmp_path / 'journal'))
+    assert whole > 5
+    second = _restarted(validator, tmp_path, model)
+    assert second.sim.persistence.replayed == whole - 1
+    [name] = _snapshots(tmp_path)
+    start = _records(tmp_path / 'journal')[0][1]
+    assert start['kind'] == 'start' and start['snapshot'] == name
+    si = second.connect()
+    vm = si.content.searchIndex.FindByInventoryPath('DC0/vm/kept/created')
+    WaitForTask(vm.Rename_Task('renamed after the snapshot'))
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(annotation='after the snapshot')))
+    Disconnect(si)
+    model = _stopped(second)
+    tail = len(_records(tmp_path / 'journal')) - 1
+    monkeypatch.setattr(persistence, 'COMPACT_AT', tail + 1)
+    third = _restarted(validator, tmp_path, model)
+    assert third.sim.persistence.replayed == tail and _snapshots(tmp_path) == [name]
+    model = _stopped(third)
+    # a snapshot and its tail compact into a new snapshot, the old one gone
+    monkeypatch.setattr(persistence, 'COMPACT_AT', 1)
+    fourth = _restarted(validator, tmp_path, model)
+    assert _snapshots(tmp_path) == [fourth.sim.persistence.snapshot] != [name]
+    _stop(_restarted(validator, tmp_path, _stopped(fourth)))
+
+
 def test_finished_tasks_go_when_they_went(validator, tmp_path, monkeypatch):
     """Retention counts from when a task finished, not from the restart: a
     task gone before the restart stays gone (not back for another while)."""
@@ -302,14 +342,43 @@ def test_concurrent_clients_and_timed_tasks_replay_exactly(validator, tmp_path):
 
 
 # -- a real process, killed ------------------------------------------------------------
-def _spawn(directory, log):
-    """`python3 -m vimsim -state DIR` on a free port: (process, port)."""
+# `python3 -m vimsim` compacting from argv[1] records replayed, and dying
+# (as SIGKILL would: no cleanup) at the point of the compaction argv[2] names.
+COMPACTING = """
+import os, sys
+from vimsim.state import journal, persistence, snapshot
+persistence.COMPACT_AT = int(sys.argv[1])
+crash = sys.argv[2]
+if crash == 'mid-snapshot':
+    def write_atomically(directory, name, data):
+        with open(os.path.join(directory, name + '.tmp'), 'wb') as half:
+            half.write(data[:len(data) // 2])
+        os._exit(9)
+    snapshot.write_atomically = write_atomically
+elif crash == 'snapshot-written':
+    journal.Journal.begin_anew = lambda self, header: os._exit(9)
+elif crash == 'journal-replaced':
+    snapshot.remove_others = lambda directory, kept: os._exit(9)
+sys.argv = ['vimsim'] + sys.argv[3:]
+from vimsim.cli import main
+main()
+"""
+
+
+def _spawn(directory, log, compact_at=None, crash='none'):
+    """`python3 -m vimsim -state DIR` on a free port: (process, port); with
+    `compact_at`, compacting from that many records replayed, and dying at
+    the compaction point `crash` (then: (process, None) once it has died)."""
     env_file = str(directory) + '.env'
     if os.path.exists(env_file):
         os.unlink(env_file)
-    process = subprocess.Popen(
-        [sys.executable, '-m', 'vimsim', '-l', '127.0.0.1:0', '-tls=false',
-         '-state', str(directory), '-E', env_file], cwd=ROOT, stderr=log)
+    flags = ['-l', '127.0.0.1:0', '-tls=false', '-state', str(directory), '-E', env_file]
+    command = ['-m', 'vimsim'] if compact_at is None else ['-c', COMPACTING, str(compact_at),
+                                                           crash]
+    process = subprocess.Popen([sys.executable] + command + flags, cwd=ROOT, stderr=log)
+    if crash != 'none':
+        assert process.wait(60) == 9
+        return process, None
     deadline = time.monotonic() + 30
     while not (os.path.exists(env_file) and os.path.getsize(env_file)):
         assert process.poll() is None, 'the simulator exited'
@@ -448,6 +517,19 @@ def _check(stream, served):
     stream.in_flight = None
 
 
+def _mutate_until_killed(si, stream, process, seconds):
+    """Run the stream's mutations until SIGKILL, `seconds` from now, ends the server."""
+    content = si.RetrieveContent()
+    dc = content.rootFolder.childEntity[0]
+    pool = next(e for e in dc.hostFolder.childEntity
+                if isinstance(e, vim.ClusterComputeResource)).resourcePool
+    killer = threading.Timer(seconds, os.kill, (process.pid, signal.SIGKILL))
+    killer.start()
+    with pytest.raises(DOWN):
+        stream.run(si, dc.vmFolder, pool)
+    killer.join()
+
+
 def test_sigkill_during_mutations(tmp_path):
     """SIGKILL at random moments, 4 times, during a stream of VM mutations by
     pyVmomi; after each restart every acknowledged change is there and
@@ -464,22 +546,43 @@ def test_sigkill_during_mutations(tmp_path):
                 _check(stream, _served(si))
                 if cycle == 4:
                     break
-                content = si.RetrieveContent()
-                dc = content.rootFolder.childEntity[0]
-                pool = next(e for e in dc.hostFolder.childEntity
-                            if isinstance(e, vim.ClusterComputeResource)).resourcePool
-                killer = threading.Timer(stream.random.uniform(0.2, 1.5), os.kill,
-                                         (process.pid, signal.SIGKILL))
-                killer.start()
-                with pytest.raises(DOWN):
-                    stream.run(si, dc.vmFolder, pool)
-                killer.join()
+                _mutate_until_killed(si, stream, process, stream.random.uniform(0.2, 1.5))
             finally:
                 process.kill()
                 process.wait()
     text = log_path.read_text()
     assert 'does not replay' not in text and 'differently' not in text, text
     assert stream.created > 4
+
+
+def test_sigkill_while_compacting(tmp_path):
+    """SIGKILL during a stream of VM mutations, then a start that compacts
+    the journal and dies at a point of the compaction (the snapshot half
+    written; written, the journal not yet replaced; replaced, the old
+    snapshot not yet removed), then a start that compacts: every
+    acknowledged change is there, nothing half applied, and the model
+    replays as it ran. Bounded: about 40 s."""
+    directory = tmp_path / 'state'
+    log_path = tmp_path / 'stderr'
+    stream = Stream(seed=int(time.time()))
+    with open(log_path, 'ab') as log:
+        for crash in ('mid-snapshot', 'snapshot-written', 'journal-replaced', None):
+            process, port = _spawn(directory, log, compact_at=1)
+            si = SmartConnect(protocol='http', host='127.0.0.1', port=port, user='user',
+                              pwd='pass')
+            try:
+                _check(stream, _served(si))
+                if crash is None:
+                    break
+                _mutate_until_killed(si, stream, process, stream.random.uniform(0.3, 1.0))
+            finally:
+                process.kill()
+                process.wait()
+            _spawn(directory, log, compact_at=1, crash=crash)
+    text = log_path.read_text()
+    assert 'does not replay' not in text and 'differently' not in text, text
+    assert 'not compacted' not in text, text
+    assert len(_snapshots(directory)) == 1 and stream.created > 2
 
 
 # -- the journal's edges ---------------------------------------------------------------

@@ -72,7 +72,8 @@ class Simulator:
         self.served_at = None    # 'https://host:port' once listening (serving_at)
         self._frame = frozenset(vars(self)) | {'_frame'}
         with self.persistence.genesis() if self.persistence else contextlib.nullcontext():
-            self._build_model()
+            if self.persistence is None or not self.persistence.restore():
+                self._build_model()
         self._session_reaper.start(min(60, self.options.session_timeout), now=False)
         if self.persistence is not None:
             self.persistence.replay()
@@ -225,6 +226,10 @@ class ModelTime:
                            reactor.callLater(delay, function, *args))
         heapq.heappush(self._timers, (timer.due, next(self._numbers), timer, function, args))
         return timer
+
+    def adopt(self, timer):
+        """A -state timer restored from a snapshot, to be cancelled as the others."""
+        self._journaled.add(timer)
 
     def cooperate(self, steps):
         """Run the iterator `steps` of model work, a few milliseconds of

@@ -31,6 +31,26 @@ log = logging.getLogger(__name__)
 FRAME = struct.Struct('<II')
 
 
+def _framed(header, body=b''):
+    payload = json.dumps(header, separators=(',', ':')).encode('utf-8') + b'\n' + body
+    return FRAME.pack(len(payload), zlib.crc32(payload)) + payload
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def sync_directory(path):
+    """fsync a directory: a rename in it is durable once this returns."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 class JournalInUse(RuntimeError):
     """Another simulator holds the journal."""
 
@@ -84,12 +104,9 @@ class Journal:
     def append(self, header, body=b''):
         if self.failure is not None:
             raise self.failure
-        payload = json.dumps(header, separators=(',', ':')).encode('utf-8') + b'\n' + body
-        data = FRAME.pack(len(payload), zlib.crc32(payload)) + payload
-        view = memoryview(data)
+        data = _framed(header, body)
         try:
-            while view:
-                view = view[os.write(self.fd, view):]
+            write_all(self.fd, data)
         except OSError as error:
             self._fail(error)
             raise
@@ -97,6 +114,29 @@ class Journal:
         if not self._syncing:
             self._syncing = True
             reactor.callLater(0, self._sync_in_thread)   # once this turn's records are in
+
+    def begin_anew(self, header):
+        """Replace the journal, atomically, by one holding only `header`'s
+        record (a compaction: the records so far are in a snapshot). The new
+        file is written, synced and locked before it takes the journal's
+        name, so a crash leaves the old journal or the new one, and no other
+        simulator can open it meanwhile. With nothing waiting to be synced."""
+        temporary = self.path + '.tmp'
+        fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            data = _framed(header)
+            write_all(fd, data)
+            os.fsync(fd)
+            os.rename(temporary, self.path)
+            sync_directory(os.path.dirname(os.path.abspath(self.path)))
+        except BaseException:
+            os.close(fd)
+            raise
+        with self._closing:
+            os.close(self.fd)
+            self.fd = fd
+        self.written = self.synced = len(data)
 
     def when_durable(self, value):
         """`value` now if every appended record is on disk, else a Deferred

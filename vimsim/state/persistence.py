@@ -42,6 +42,10 @@ A call is journaled unless it cannot change what vCenter keeps:
   answer a new session-held object (CreateContainerView, ...);
 - a call that answered a fault: by vCenter's rule it changed nothing.
 
+A start that replays COMPACT_AT records or more compacts the journal: the
+model as replayed goes into a snapshot (snapshot.py) that the new journal's
+start record names; later starts load it and replay the tail.
+
 No answer leaves before the records it may reflect are on disk
 (`acknowledge`); one sync, in a thread, covers every record appended since
 the last, so concurrent clients share it.
@@ -66,6 +70,7 @@ from vimsim.vslm.endpoint import replay as replay_vslm
 from vimsim.rest.protocol import replay as replay_rest
 from vimsim.soap import encode
 from vimsim.soap.fault import fault
+from vimsim.state import snapshot
 from vimsim.state.journal import Journal
 
 log = logging.getLogger(__name__)
@@ -80,6 +85,7 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 REPLAYING = 'replaying'   # the context while the inventory is built or the journal replays
 STEP = 'step'             # the context while a live model timer runs
 MAX_WARNINGS = 20
+COMPACT_AT = 20000        # records replayed at a start past which it compacts the journal
 
 
 class StateError(RuntimeError):
@@ -99,6 +105,7 @@ class Persistence:
     def __init__(self, server, directory):
         self.server = server
         os.makedirs(directory, exist_ok=True)
+        self.directory = directory
         self.journal = Journal(os.path.join(directory, JOURNAL_NAME))
         self.uploads = os.path.join(directory, UPLOADS)
         self._records = self.journal.records()
@@ -110,6 +117,9 @@ class Persistence:
         self.replayed = 0          # records replayed at start
         self.replay_seconds = 0.0
         self.divergences = 0       # records that did not replay as they ran
+        self._start_header = None  # the journal's start record
+        self.snapshot = None       # the name of the snapshot the journal continues
+        self._files_replayed = False   # whether a record changed datastore files
 
     # -- start ---------------------------------------------------------------------
     @contextlib.contextmanager
@@ -129,11 +139,11 @@ class Persistence:
         model = model_flags(self.server.options)
         first = next(self._records, None)
         if first is None:
-            started = clock.microseconds()
-            self.journal.append({'kind': 'start', 'format': FORMAT, 't': started,
-                                 'model': model})
-            return started
-        header = first[0]
+            self._start_header = {'kind': 'start', 'format': FORMAT,
+                                  't': clock.microseconds(), 'model': model}
+            self.journal.append(self._start_header)
+            return self._start_header['t']
+        header = self._start_header = first[0]
         if header.get('kind') != 'start' or header.get('format') != FORMAT:
             raise StateError('%s is not a vimsim journal of format %d' % (
                 self.journal.path, FORMAT))
@@ -144,7 +154,55 @@ class Persistence:
             raise StateError('%s was written by a simulator started with %s; start with '
                              'the same inventory flags or use another -state directory'
                              % (self.journal.path, differ))
+        self.snapshot = header.get('snapshot')
+        snapshot.remove_others(self.directory, self.snapshot)   # a compaction's leftovers
         return header['t']
+
+    def restore(self):
+        """In place of building the inventory (within `genesis`): load the
+        snapshot the journal continues; whether there is one."""
+        if self.snapshot is None:
+            return False
+        with open(os.path.join(self.directory, self.snapshot), 'rb') as source:
+            state = snapshot.loads(self.server, source.read())
+        for name, value in state['model'].items():
+            setattr(self.server, name, value)
+        self._last_step = state['last_step']
+        self._pending = state['pending']
+        self._sessions = state['sessions']
+        for step in self._pending.values():
+            self.server.time.adopt(step)
+        return True
+
+    def compact(self):
+        """Snapshot the model as replayed and begin the journal anew from it
+        (at a start, when no session is live). Crash-safe at every step: the
+        snapshot is whole under a new name before the journal that names it
+        replaces the old one, and the old snapshot goes only after. Not done
+        while datastore files are the journal's to rebuild (an upload, or
+        files written out), nor when the model cannot be pickled (logged);
+        whether it was done."""
+        files = getattr(self.server, 'datastore_namespace', None)
+        if self._files_replayed or (files is not None and files.materialized):
+            log.info('%s: not compacted: the journal rebuilds datastore files',
+                     self.journal.path)
+            return False
+        frame = self.server._frame | snapshot.NOT_KEPT
+        state = {'model': {name: value for name, value in vars(self.server).items()
+                           if name not in frame},
+                 'last_step': self._last_step, 'pending': self._pending,
+                 'sessions': self._sessions}
+        try:
+            data = snapshot.dumps(self.server, state)
+        except snapshot.Unsnapshotable as error:
+            log.warning('%s: not compacted: %s', self.journal.path, error)
+            return False
+        name = '%s%d-%s' % (snapshot.PREFIX, clock.microseconds(), os.urandom(4).hex())
+        snapshot.write_atomically(self.directory, name, data)
+        self.journal.begin_anew(dict(self._start_header, snapshot=name))
+        snapshot.remove_others(self.directory, name)
+        self.snapshot = name
+        return True
 
     def replay(self):
         """Replay every record after the start one, then set going the model
@@ -157,6 +215,8 @@ class Persistence:
                 self._raise_ids(header)
                 with clock.frozen(header['t']):
                     self._replay(header, body)
+        if self.replayed >= COMPACT_AT:
+            self.compact()
         pending, self._pending = self._pending, {}
         for seq in sorted(pending):
             pending[seq].start()
@@ -174,6 +234,7 @@ class Persistence:
                 else:
                     step.function(*step.args)
             elif kind == 'file':
+                self._files_replayed = True
                 content = header.get('content')
                 apply_recorded(self.server, header['datastore'], header['path'],
                                os.path.join(self.uploads, content) if content else None)
