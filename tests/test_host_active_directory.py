@@ -52,6 +52,10 @@ def test_join_and_leave_as_vmware_host_active_directory(si, other):
     assert host.config.domainList == ['corp.example.com']
     assert any(c.joinedDomain == 'corp.example.com' for c in manager.info.authConfig
                if isinstance(c, vim.host.ActiveDirectoryInfo))
+    # where vmware_host_active_directory reads it
+    assert any(c.joinedDomain == 'corp.example.com'
+               for c in host.config.authenticationManagerInfo.authConfig
+               if isinstance(c, vim.host.ActiveDirectoryInfo))
     assert any(path == 'info' and value.joinedDomain == 'corp.example.com'
                for _, _, path, _, value in watcher.changes())
     with pytest.raises(vim.fault.InvalidState):      # already joined: Ansible checks first

@@ -16,6 +16,36 @@ from vimsim.managed.host.host_storage_system import ADAPTERS
 # PCI id -> whether it can be passed through
 DEVICES = dict([(pci, True) for pci in PNIC_SLOTS.values()]
                + [(pci, driver == 'pvscsi') for _, _, _, driver, pci in ADAPTERS])
+VMWARE, INTEL = 0x15ad, 0x8086
+# driver -> (vendor, device id, class id, vendor name, device name), as lspci names them
+IDENTITIES = {
+    'nvmxnet3': (VMWARE, 0x07b0, 0x0200, 'VMware Inc.', 'vmxnet3 Virtual Ethernet Controller'),
+    'pvscsi': (VMWARE, 0x07c0, 0x0107, 'VMware Inc.', 'PVSCSI SCSI Controller'),
+    'vmkata': (INTEL, 0x7111, 0x0101, 'Intel Corporation',
+               'PIIX4 for 430TX/440BX/MX IDE Controller'),
+}
+DRIVERS = dict([(pci, 'nvmxnet3') for pci in PNIC_SLOTS.values()]
+               + [(pci, driver) for _, _, _, driver, pci in ADAPTERS])
+
+
+def _short(value):
+    """An unsigned 16-bit id as the xsd:short vim sends it (0x8086 is -32634)."""
+    return value - 0x10000 if value >= 0x8000 else value
+
+
+def pci_devices(T):
+    """The host's HostPciDevices (`hardware.pciDevice`): the functions above."""
+    out = []
+    for pci in sorted(DEVICES):
+        vendor, device, class_id, vendor_name, name = IDENTITIES[DRIVERS[pci]]
+        _, bus, slot_function = pci.split(':')
+        slot, function = slot_function.split('.')
+        out.append(T.HostPciDevice(
+            id=pci, classId=_short(class_id), bus=int(bus, 16), slot=int(slot, 16),
+            function=int(function, 16), vendorId=_short(vendor), subVendorId=_short(VMWARE),
+            vendorName=vendor_name, deviceId=_short(device), subDeviceId=_short(device),
+            deviceName=name))
+    return out
 
 
 class HostPciPassthruSystem(HostManagerObject):

@@ -36,7 +36,7 @@ from vimsim.managed.host.host_local_account_manager import HostLocalAccountManag
 from vimsim.managed.host.host_memory_system import HostMemorySystem
 from vimsim.managed.host.host_network_system import HostNetworkState, HostNetworkSystem
 from vimsim.managed.host.host_patch_manager import HostPatchManager
-from vimsim.managed.host.host_pci_passthru_system import HostPciPassthruSystem
+from vimsim.managed.host.host_pci_passthru_system import HostPciPassthruSystem, pci_devices
 from vimsim.managed.host.host_power_system import HostPowerSystem
 from vimsim.managed.host.host_service_system import HostServiceSystem
 from vimsim.managed.host.host_storage_system import HostStorageSystem
@@ -175,7 +175,7 @@ class HostSystem(ManagedEntity):
             biosInfo=T.HostBIOSInfo(biosVersion='6.00', vendor='Phoenix Technologies LTD',
                                     releaseDate=datetime(2020, 11, 12, tzinfo=timezone.utc),
                                     firmwareType='BIOS'),
-            memoryTieringType='noTiering',
+            pciDevice=pci_devices(T), memoryTieringType='noTiering',
             memoryTierInfo=[T.HostMemoryTierInfo(name='DRAM', type='DRAM', flags=['memoryTier'],
                                                  size=MEMORY_SIZE)])
 
@@ -337,6 +337,7 @@ class HostSystem(ManagedEntity):
             powerSystemInfo=managers['powerSystem'].info,
             wakeOnLanCapable=False,
             domainList=managers['authenticationManager'].active_directory.domains(),
+            authenticationManagerInfo=managers['authenticationManager'].info,
             graphicsInfo=[], sharedPassthruGpuTypes=[],
             pciPassthruInfo=managers['pciPassthruSystem'].pciPassthruInfo)
 
