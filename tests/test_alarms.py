@@ -42,6 +42,15 @@ def cpu_alarm(name='VM CPU hot', yellow=5000, red=9000, interval=60, action=None
             yellowInterval=interval, red=red, redInterval=interval))
 
 
+def power_state_alarm(red):
+    """A state alarm, red on VMs in power state `red`."""
+    return vim.alarm.AlarmSpec(
+        name='VM %s' % red, description='', enabled=True,
+        expression=vim.alarm.StateAlarmExpression(
+            operator='isEqual', type=vim.VirtualMachine, statePath='runtime.powerState',
+            red=red))
+
+
 def status_of(entity, alarm):
     for state in entity.triggeredAlarmState:
         if state.alarm == alarm:
@@ -129,12 +138,7 @@ def test_tolerance_range(sim, content, vm, made):
 
 def test_state_alarm(sim, content, vm, made):
     alarms, _ = made
-    spec = vim.alarm.AlarmSpec(
-        name='VM off', description='', enabled=True,
-        expression=vim.alarm.StateAlarmExpression(
-            operator='isEqual', type=vim.VirtualMachine, statePath='runtime.powerState',
-            red='poweredOff'))
-    alarm = content.alarmManager.CreateAlarm(content.rootFolder, spec)
+    alarm = content.alarmManager.CreateAlarm(content.rootFolder, power_state_alarm('poweredOff'))
     alarms.append(alarm)
     WaitForTask(vm.PowerOffVM_Task())
     try:
@@ -389,12 +393,7 @@ def test_a_new_alarm_has_its_states_at_once_under_advance(sim, content, vm, made
     """Advancing time (even by nothing) ends the evaluation CreateAlarm
     started: the states are those the call used to set itself."""
     alarms, _ = made
-    spec = vim.alarm.AlarmSpec(
-        name='VM on', description='', enabled=True,
-        expression=vim.alarm.StateAlarmExpression(
-            operator='isEqual', type=vim.VirtualMachine, statePath='runtime.powerState',
-            red='poweredOn'))
-    alarm = content.alarmManager.CreateAlarm(content.rootFolder, spec)
+    alarm = content.alarmManager.CreateAlarm(content.rootFolder, power_state_alarm('poweredOn'))
     alarms.append(alarm)
     act(sim, 'time/advance', {'seconds': 0})
     assert status_of(vm, alarm) == ('red' if vm.runtime.powerState == 'poweredOn' else 'green')

@@ -80,7 +80,7 @@ class Builder:
         """Give each datastore room for what lives on it: 1 TiB, or twice its
         VMs' provisioned size rounded up to whole TiB."""
         for ds in datastores:
-            committed, uncommitted = ds.usage()
+            committed, uncommitted = ds.usage(once=True)
             needed = 2 * (committed + uncommitted)
             ds.capacity = max(TiB, -(-needed // TiB) * TiB)
 

@@ -18,6 +18,7 @@ entity's alarm actions are enabled. Not with -state: its journal would
 record every evaluation.
 """
 import math
+from collections import namedtuple
 
 from vimsim.managed.base import Context
 from vimsim.managed.manager import Manager, element, manager_type
@@ -218,9 +219,9 @@ class AlarmManager(Manager):
         self.defaultExpression = default_expressions(schema)
         server.alarm_manager = self
         self._alarms = {}          # entity moid -> [Alarm] defined on it
-        self._states = {}          # (alarm moid, entity moid) -> AlarmState
+        self._states = {}          # (alarm moid, entity moid) -> AlarmState, or a Quiet one
         self._triggered = set()    # the keys of _states that are yellow or red
-        self._of_entity = {}       # entity moid -> the keys of its states
+        self._of_entity = {}       # entity moid -> the keys of its states (a tuple)
         self._event_status = {}    # (alarm moid, entity moid) -> status an event set
         self._disabled = set()     # (alarm moid, entity moid): DisableAlarm
         self._actions_off = set()  # entity moids whose alarm actions are disabled
@@ -483,6 +484,8 @@ class AlarmManager(Manager):
         for alarm in self.applying(entity):
             key = (alarm.ref.value, entity.ref.value)
             state = self._states.get(key)
+            if type(state) is Quiet:
+                state = AlarmState(key=_state_key(key), acknowledged=False, **state._asdict())
             out.append(state or AlarmState(
                 key=_state_key(key), entity=entity.ref, alarm=alarm.ref, overallStatus='gray',
                 time=alarm.info.lastModifiedTime, acknowledged=False))
@@ -733,15 +736,19 @@ class AlarmManager(Manager):
                 'AlarmStatusChangedEvent', entity, alarm=self._alarm_argument(alarm),
                 source=self._entity_argument(alarm.entity_object),
                 entity=self._entity_argument(entity), **{'from': from_status, 'to': status})
-        self._of_entity.setdefault(key[1], set()).add(key)
+        keys = self._of_entity.get(key[1], ())
+        if key not in keys:
+            self._of_entity[key[1]] = keys + (key,)
+        fields = dict(entity=entity.ref, alarm=alarm.ref, overallStatus=status, time=now(),
+                      eventKey=event.key if event is not None else None,
+                      disabled=True if key in self._disabled else None)
         if status in ('yellow', 'red'):
             self._triggered.add(key)
+            self._states[key] = self._T('AlarmState')(key=_state_key(key), acknowledged=False,
+                                                      **fields)
         else:
             self._triggered.discard(key)
-        self._states[key] = self._T('AlarmState')(
-            key=_state_key(key), entity=entity.ref, alarm=alarm.ref, overallStatus=status,
-            time=now(), acknowledged=False, eventKey=event.key if event is not None else None,
-            disabled=True if key in self._disabled else None)
+            self._states[key] = Quiet(**fields)
         self._states_changed(entity)
         if event is not None and from_status != 'gray' and self.actions_enabled(entity):
             self._run_actions(alarm, entity, from_status, status)
@@ -749,7 +756,9 @@ class AlarmManager(Manager):
     def _forget_state(self, key):
         state = self._states.pop(key)
         self._triggered.discard(key)
-        self._of_entity[key[1]].discard(key)
+        keys = tuple(k for k in self._of_entity.pop(key[1], ()) if k != key)
+        if keys:
+            self._of_entity[key[1]] = keys
         self._event_status.pop(key, None)
         entity = self.server.objects.get(state.entity)
         if entity is not None:
@@ -796,6 +805,13 @@ COMPARISONS = {
     'startsWith': lambda a, b: a.startswith(b), 'doesNotStartWith': lambda a, b: not
     a.startswith(b), 'endsWith': lambda a, b: a.endswith(b),
     'doesNotEndWith': lambda a, b: not a.endswith(b)}
+
+
+class Quiet(namedtuple('Quiet', 'entity alarm overallStatus time eventKey disabled')):
+    """A green or gray AlarmState (most of a large inventory's: a tuple, not
+    a data object), made an AlarmState when read; never acknowledged."""
+    __slots__ = ()
+    acknowledged = False
 
 
 def _state_key(key):

@@ -98,6 +98,10 @@ class Rollup:
         self.sum = [0] * width
         self.sources = {}     # id -> a followed Members list
         self._alike = {}      # part -> the one tuple kept for it
+        # a member's tuple of roll-ups (the hub's rollups_of) -> it with this
+        # one, and without: members alike share one tuple
+        self._joined = {}
+        self._left = {}
 
     def follow(self, sources):
         """Count exactly the members of `sources` (Members lists) from now on:
@@ -126,13 +130,20 @@ class Rollup:
             self.stale.pop(member, None)
             for i, value in enumerate(self.parts.pop(member)):
                 self.sum[i] -= value
-            rollups = tuple(r for r in self.hub.rollups_of.pop(member, ()) if r is not self)
-            if rollups:
-                self.hub.rollups_of[member] = rollups
+            held = self.hub.rollups_of.pop(member, ())
+            left = self._left.get(held)
+            if left is None:
+                left = self._left[held] = tuple(r for r in held if r is not self)
+            if left:
+                self.hub.rollups_of[member] = left
         elif step > 0:
             self.parts[member] = self.zero
             self.stale[member] = None
-            self.hub.rollups_of[member] = self.hub.rollups_of.get(member, ()) + (self,)
+            held = self.hub.rollups_of.get(member, ())
+            joined = self._joined.get(held)
+            if joined is None:
+                joined = self._joined[held] = held + (self,)
+            self.hub.rollups_of[member] = joined
 
     def touch(self, member):
         """`member` reported a change: its part is read again at the next read."""

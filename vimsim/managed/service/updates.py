@@ -662,8 +662,9 @@ class CollectorSession:
             offset = snapshot.read(entries, offset, limit, self)
         if snapshot is None or offset == snapshot.size:
             first = bisect.bisect_right(self.log, base, key=_position_of)
+            passed_by = self.passed_by
             for entry in self.log[first:]:
-                if entry[1].delivered and not self._passed_by(entry):
+                if entry[1].delivered and not (passed_by and self._passed_by(entry)):
                     entries.append(entry)
                     if limit is not None and len(entries) > limit:
                         break
@@ -686,8 +687,6 @@ class CollectorSession:
     def _passed_by(self, entry):
         """Whether `entry` is about an object an initial state passed by
         (gone when its turn came), from before then: its client never saw it enter."""
-        if not self.passed_by:
-            return False
         position, property_filter, item = entry
         if getattr(item, 'kind', None) is None:     # a failed filter's notice
             return False
