@@ -167,16 +167,19 @@ def vm_home(vm, ds, path):
     answers FileAlreadyExists when that .vmx is another VM's. Only the
     model's VMs (registered or not) count, so a replayed journal places a VM
     where it was first placed."""
-    others = [other for other in ds.vms if other is not vm]
+    homes = {(other.dir_name, other.file_name) for other in ds.vms
+             if other is not vm and other.datastore_object is ds}
     prefix = '[%s] ' % ds.name
-    vmx_paths = {other.file_path('.vmx') for other in others} | {
-        saved for saved in unregistered(vm.server) if saved.startswith(prefix)}
+    for saved in unregistered(vm.server):
+        if saved.startswith(prefix) and '/' in saved:
+            directory, _, leaf = saved[len(prefix):].rpartition('/')
+            homes.add((directory, leaf[:-len('.vmx')]))
     name = vm.file_name
     path = (path or '').strip().strip('/')
     if not path:
-        taken = {vmx.rsplit('/', 1)[0] for vmx in vmx_paths}
+        taken = {directory for directory, _ in homes}
         directory, n = name, 1
-        while prefix + directory in taken:
+        while directory in taken:
             directory = '%s_%d' % (name, n)
             n += 1
         return directory, name
@@ -186,9 +189,8 @@ def vm_home(vm, ds, path):
         directory = directory or stem
     else:
         directory, stem = path, name
-    vmx = '%s%s/%s.vmx' % (prefix, directory, stem)
-    if vmx in vmx_paths:
-        raise FileAlreadyExists(vmx)
+    if (directory, stem) in homes:
+        raise FileAlreadyExists('%s%s/%s.vmx' % (prefix, directory, stem))
     return directory, stem
 
 
