@@ -24,6 +24,14 @@ class Members(list):
         super().__init__(items)
         self.rollups = ()
 
+    def __reduce__(self):
+        """Pickled (a -state snapshot) with the roll-ups that follow it; its
+        items come back through __init__, before any roll-up is told."""
+        return Members, (list(self),), self.rollups
+
+    def __setstate__(self, rollups):
+        self.rollups = rollups
+
     def _counted(self, items, step):
         for rollup in self.rollups:
             for item in items:
