@@ -811,3 +811,45 @@ def test_connecting_a_portgroup_full_of_nics_costs_each_nic_a_few_port_checks(mo
         assert checks[0] < 10 * len(on_dvs)
     finally:
         sim.close()
+
+
+def test_network_hints_follow_the_switch_link_discovery(si):
+    """QueryNetworkHint on a distributed switch's uplink: the upstream
+    switch's CDP announcement while the switch listens for CDP (its default),
+    its LLDP one once it listens for LLDP, neither when it only advertises."""
+    host = _cluster_hosts(si)[0]
+    dvs = _create(si, 'DVS-hints', [host])
+    network = host.configManager.networkSystem
+    [hint] = network.QueryNetworkHint(['vmnic1'])
+    assert hint.connectedSwitchPort is not None and hint.lldpInfo is None
+    for protocol, operation in (('lldp', 'listen'), ('lldp', 'advertise')):
+        WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+            configVersion=dvs.config.configVersion,
+            linkDiscoveryProtocolConfig=vim.host.LinkDiscoveryProtocolConfig(
+                protocol=protocol, operation=operation))))
+        [hint] = network.QueryNetworkHint(['vmnic1'])
+        assert hint.connectedSwitchPort is None
+        if operation == 'listen':
+            assert hint.lldpInfo.portId == hint.lldpInfo.parameter[0].value
+            assert {p.key for p in hint.lldpInfo.parameter} >= {'System Name', 'Port Description'}
+        else:
+            assert hint.lldpInfo is None
+    WaitForTask(dvs.Destroy_Task())
+
+
+def test_version2_network_resource_pools_are_refused(si):
+    """A version3 switch says it has no user-defined (NIOC v2) pools, and
+    refuses to make, change or remove one."""
+    dvs = _named(si, Dvs, 'DVS0')
+    capability = dvs.capability.featuresSupported.networkResourceManagementCapability
+    assert capability.networkResourceControlVersion3Supported
+    assert not capability.userDefinedNetworkResourcePoolsSupported
+    assert dvs.config.networkResourceControlVersion == 'version3'
+    assert dvs.networkResourcePool == []
+    pool = vim.dvs.NetworkResourcePool.ConfigSpec(key='', name='backup', allocationInfo=(
+        vim.dvs.NetworkResourcePool.AllocationInfo(limit=-1)))
+    for call in (lambda: dvs.AddNetworkResourcePool([pool]),
+                 lambda: dvs.UpdateNetworkResourcePool([pool]),
+                 lambda: dvs.RemoveNetworkResourcePool(['NetworkResourcePool-1'])):
+        with pytest.raises(vmodl.fault.NotSupported):
+            call()

@@ -23,6 +23,7 @@ import re
 from vimsim.managed.entity import data_types
 from vimsim.managed.host.config_managers import HostManagerObject
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.network.distributed_virtual_switch import switch_of_uplink
 from vimsim.managed.network.network import Network, host_nsx_network_info
 from vimsim.schema import DataObject
 from vimsim.soap.fault import InvalidArgument, fault
@@ -975,7 +976,9 @@ class HostNetworkState:
 
     def hints(self, devices):
         """QueryNetworkHint: per physical NIC, the subnets and VLANs seen on
-        it and, where its switch listens for CDP, the upstream switch port."""
+        it and, where its switch (standard, or the distributed switch it is an
+        uplink of) listens for CDP or LLDP, what the upstream switch port
+        advertises."""
         T = self.T
         for device in devices:
             if device not in self.link_speeds:
@@ -993,24 +996,38 @@ class HostNetworkState:
             names = [T.PhysicalNicNameHint(vlanId=spec.vlanId, network=name)
                      for name, spec in self.portgroups.items() if spec.vswitchName == switch] \
                 if switch else []
+            if switch is not None:
+                discovery = getattr(self.switches[switch].bridge,
+                                    'linkDiscoveryProtocolConfig', None)
+            else:
+                dvs = switch_of_uplink(self.host, device)
+                discovery = dvs.settings['linkDiscoveryProtocolConfig'] if dvs else None
+            listening = discovery is not None and discovery.operation in ('listen', 'both')
+            port_id = 'Ethernet1/%d' % (self.host.index * len(PNIC_SLOTS) + number + 1)
             out.append(T.PhysicalNicHintInfo(
                 device=device, subnet=subnets, network=names,
-                connectedSwitchPort=self._cdp(switch, number)))
+                connectedSwitchPort=self._cdp(port_id)
+                if listening and discovery.protocol == 'cdp' else None,
+                lldpInfo=self._lldp(port_id)
+                if listening and discovery.protocol == 'lldp' else None))
         return out
 
-    def _cdp(self, switch, number):
-        """What the upstream switch advertises over CDP, when the NIC's switch listens."""
-        if switch is None:
-            return None
-        bridge = self.switches[switch].bridge
-        discovery = getattr(bridge, 'linkDiscoveryProtocolConfig', None)
-        if discovery is None or discovery.operation not in ('listen', 'both'):
-            return None
+    def _lldp(self, port_id):
+        """What the upstream switch advertises over LLDP."""
+        T = self.T
+        return T.LinkLayerDiscoveryProtocolInfo(
+            chassisId='00:50:56:00:00:01', portId=port_id, timeToLive=120, parameter=[
+                T.KeyAnyValue(key=key, value=value) for key, value in (
+                    ('Port Description', port_id), ('System Name', 'vimsim-tor-switch'),
+                    ('System Description', 'vimsim simulated top-of-rack switch'),
+                    ('Management Address', '10.0.0.1'), ('Vlan ID', 1))])
+
+    def _cdp(self, port_id):
+        """What the upstream switch advertises over CDP."""
         T = self.T
         return T.PhysicalNicCdpInfo(
             cdpVersion=2, timeout=0, ttl=180, samples=1, devId='vimsim-tor-switch',
-            address='10.0.0.1',
-            portId='Ethernet1/%d' % (self.host.index * len(PNIC_SLOTS) + number + 1),
+            address='10.0.0.1', portId=port_id,
             deviceCapability=T.PhysicalNicCdpDeviceCapability(
                 router=False, transparentBridge=True, sourceRouteBridge=False,
                 networkSwitch=True, host=False, igmpEnabled=True, repeater=False),

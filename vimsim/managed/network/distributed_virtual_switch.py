@@ -879,6 +879,21 @@ class DistributedVirtualSwitch(ManagedEntity):
         self.nrm_enabled = bool(enable)
         self.changed('config')
 
+    # Network I/O Control version 2's user-defined pools: a version3 switch (the only
+    # version vimsim's switches run, as vCenter 8's) has none, as its capability says
+    # (userDefinedNetworkResourcePoolsSupported false); its VM traffic goes to
+    # DvsReconfigureVmVnicNetworkResourcePool_Task's pools instead.
+    VERSION2_POOLS = 'network resource pools of Network I/O Control version 2'
+
+    def AddNetworkResourcePool(self, ctx, configSpec):
+        raise not_supported(self.VERSION2_POOLS)
+
+    def UpdateNetworkResourcePool(self, ctx, configSpec):
+        raise not_supported(self.VERSION2_POOLS)
+
+    def RemoveNetworkResourcePool(self, ctx, key):
+        raise not_supported(self.VERSION2_POOLS)
+
     def UpdateDVSHealthCheckConfig_Task(self, ctx, healthCheckConfig):
         def work(task):
             checks = list(self.health_checks)
@@ -1161,7 +1176,12 @@ def feature_capability(T):
         networkResourceManagementSupported=True, vmDirectPathGen2Supported=False,
         nicTeamingPolicy=list(TEAMING_POLICIES), networkResourcePoolHighShareValue=100,
         networkFilterSupported=True, macLearningSupported=True, vspanSupported=True,
-        lldpSupported=True, ipfixSupported=True, multicastSnoopingSupported=True)
+        lldpSupported=True, ipfixSupported=True, multicastSnoopingSupported=True,
+        networkResourceManagementCapability=T.DVSNetworkResourceManagementCapability(
+            networkResourceManagementSupported=True, networkResourcePoolHighShareValue=100,
+            qosSupported=True, userDefinedNetworkResourcePoolsSupported=False,
+            networkResourceControlVersion3Supported=True,
+            userDefinedInfraTrafficPoolSupported=False))
 
 
 def _datacenter(entity):
@@ -1175,6 +1195,14 @@ def _datacenter(entity):
 
 def _switches(server):
     return [obj for obj in server.objects if isinstance(obj, DistributedVirtualSwitch)]
+
+
+def switch_of_uplink(host, device):
+    """The distributed switch whose uplink `host`'s pNIC `device` is, or None."""
+    for switch in _switches(host.server):
+        if host in switch.hosts and any(d == device for d, _ in switch.member(host).pnics):
+            return switch
+    return None
 
 
 def create_dvs(task, folder, name, spec):
