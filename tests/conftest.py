@@ -67,9 +67,28 @@ def validator():
         validator.failures[:20])
 
 
+_module_simulators = []   # made for the running test module: stopped at its end
+
+
 def _simulator(validator, **overrides):
-    """A simulator of the default options but `overrides` (Options fields)."""
+    """A simulator of the default options but `overrides` (Options fields),
+    for the running test module: it stops when the module ends, so the
+    suite does not keep every module's inventory (and its port) alive."""
+    server = RunningSimulator(options_for(**overrides), validator)
+    _module_simulators.append(server)
+    return server
+
+
+def _shared_simulator(validator, **overrides):
+    """A simulator the whole session shares (the fixtures below)."""
     return RunningSimulator(options_for(**overrides), validator)
+
+
+@pytest.fixture(scope='module', autouse=True)
+def _stop_module_simulators():
+    yield
+    while _module_simulators:
+        _module_simulators.pop().stop()
 
 
 @pytest.fixture(scope='session')
@@ -80,25 +99,25 @@ def vimsim_wrap_app(validator):
 @pytest.fixture(scope='session')
 def vc(validator):
     """The default vCenter inventory over HTTPS."""
-    return _simulator(validator)
+    return _shared_simulator(validator)
 
 
 @pytest.fixture(scope='session')
 def vc_http(validator):
     """The default vCenter inventory over plain HTTP."""
-    return _simulator(validator, tls=False)
+    return _shared_simulator(validator, tls=False)
 
 
 @pytest.fixture(scope='session')
 def esx(validator):
     """ESX mode over plain HTTP."""
-    return _simulator(validator, tls=False, esx=True)
+    return _shared_simulator(validator, tls=False, esx=True)
 
 
 @pytest.fixture(scope='session')
 def vc_803(validator):
     """A vCenter that speaks API 8.0.3.0 at most."""
-    return _simulator(validator, tls=False, api_version='8.0.3.0')
+    return _shared_simulator(validator, tls=False, api_version='8.0.3.0')
 
 
 @pytest.fixture(scope='session')

@@ -41,6 +41,7 @@ class SimulatorServer:
             app = wrap_app(app)
         self.tls = options.tls
         self._port = on_reactor(listen, app, '127.0.0.1', 0, options.tls)
+        self._stopped = False
         self.host = '127.0.0.1'
         self.port = self._port.getHost().port
         self.scheme = 'https' if options.tls else 'http'
@@ -80,7 +81,11 @@ class SimulatorServer:
                 'VMWARE_VALIDATE_CERTS': 'no'}
 
     def stop(self):
-        """Stop listening; the simulator's timers stop and its journal closes."""
+        """Stop listening; the simulator's timers stop and its journal closes
+        (once: stopping again does nothing)."""
+        if self._stopped:
+            return
+        self._stopped = True
         on_reactor(self._port.stopListening)
         on_reactor(self.sim.close)
 
