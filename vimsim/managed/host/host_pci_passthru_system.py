@@ -17,15 +17,30 @@ from vimsim.managed.host.host_storage_system import ADAPTERS
 DEVICES = dict([(pci, True) for pci in PNIC_SLOTS.values()]
                + [(pci, driver == 'pvscsi') for _, _, _, driver, pci in ADAPTERS])
 VMWARE, INTEL = 0x15ad, 0x8086
-# driver -> (vendor, device id, class id, vendor name, device name), as lspci names them
-IDENTITIES = {
-    'nvmxnet3': (VMWARE, 0x07b0, 0x0200, 'VMware Inc.', 'vmxnet3 Virtual Ethernet Controller'),
-    'pvscsi': (VMWARE, 0x07c0, 0x0107, 'VMware Inc.', 'PVSCSI SCSI Controller'),
-    'vmkata': (INTEL, 0x7111, 0x0101, 'Intel Corporation',
-               'PIIX4 for 430TX/440BX/MX IDE Controller'),
+VMWARE_INC, INTEL_CORPORATION = 'VMware Inc.', 'Intel Corporation'
+# the virtual platform's PCI functions: id -> (class, vendor, device, subvendor,
+# subdevice, parent bridge, vendor name, device name), as ESXi in a VM lists them
+PLATFORM = {
+    '0000:00:00.0': (0x0600, INTEL, 0x7190, VMWARE, 0x1976, None, INTEL_CORPORATION,
+                     'Virtual Machine Chipset'),
+    '0000:00:07.0': (0x0601, INTEL, 0x7110, VMWARE, 0x1976, None, INTEL_CORPORATION,
+                     'Virtual Machine Chipset'),
+    '0000:00:07.1': (0x0101, INTEL, 0x7111, VMWARE, 0x1976, None, INTEL_CORPORATION,
+                     'PIIX4 for 430TX/440BX/MX IDE Controller'),
+    '0000:00:0f.0': (0x0300, VMWARE, 0x0405, VMWARE, 0x0405, None, VMWARE_INC,
+                     'SVGA II Adapter'),
+    '0000:03:00.0': (0x0107, VMWARE, 0x07c0, VMWARE, 0x07c0, '0000:00:15.0', VMWARE_INC,
+                     'PVSCSI SCSI Controller'),
 }
-DRIVERS = dict([(pci, 'nvmxnet3') for pci in PNIC_SLOTS.values()]
-               + [(pci, driver) for _, _, _, driver, pci in ADAPTERS])
+PLATFORM.update({    # the root ports the PCIe devices sit behind
+    '0000:00:%02x.%d' % (slot, function): (0x0604, VMWARE, 0x07a0, 0, 0, None, 'VMware',
+                                          'PCI Express Root Port')
+    for slot in range(0x15, 0x19) for function in range(8)})
+PLATFORM.update({    # the physical NICs (host_network_system.PNIC_SLOTS)
+    pci: (0x0200, VMWARE, 0x07b0, VMWARE, 0x07b0, bridge, VMWARE_INC,
+          'vmxnet3 Virtual Ethernet Controller')
+    for pci, bridge in zip(sorted(PNIC_SLOTS.values()),
+                           ('0000:00:15.1', '0000:00:16.0', '0000:00:17.0', '0000:00:18.0'))})
 
 
 def _short(value):
@@ -34,17 +49,18 @@ def _short(value):
 
 
 def pci_devices(T):
-    """The host's HostPciDevices (`hardware.pciDevice`): the functions above."""
+    """The host's HostPciDevices (`hardware.pciDevice`), in bus order."""
     out = []
-    for pci in sorted(DEVICES):
-        vendor, device, class_id, vendor_name, name = IDENTITIES[DRIVERS[pci]]
+    for pci in sorted(PLATFORM):
+        class_id, vendor, device, sub_vendor, sub_device, bridge, vendor_name, name = \
+            PLATFORM[pci]
         _, bus, slot_function = pci.split(':')
         slot, function = slot_function.split('.')
         out.append(T.HostPciDevice(
             id=pci, classId=_short(class_id), bus=int(bus, 16), slot=int(slot, 16),
-            function=int(function, 16), vendorId=_short(vendor), subVendorId=_short(VMWARE),
-            vendorName=vendor_name, deviceId=_short(device), subDeviceId=_short(device),
-            deviceName=name))
+            function=int(function, 16), vendorId=_short(vendor),
+            subVendorId=_short(sub_vendor), vendorName=vendor_name, deviceId=_short(device),
+            subDeviceId=_short(sub_device), parentBridge=bridge, deviceName=name))
     return out
 
 
