@@ -356,10 +356,17 @@ def test_program_end_to_end(tmp_path, tls):
             proc.wait()
 
 
+def _interruptible():
+    """The child's SIGINT as a terminal's (a suite started in a shell's
+    background inherits it ignored, and the program would never see it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_program_env_line_on_stdout(tmp_path):
     proc = subprocess.Popen([sys.executable, '-c', FAKE_MAIN, ROOT, str(tmp_path),
                              '-l', '127.0.0.1:0', '-tls=false'],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_interruptible)
     try:
         line = proc.stdout.readline().decode()
         assert line.startswith('export GOVC_URL=http://user:pass@127.0.0.1:')
