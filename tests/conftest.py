@@ -159,3 +159,9 @@ def all_of(si, kind):
 def si(sim):
     """A logged-in pyVmomi ServiceInstance (plain HTTP, fast), logged out after."""
     yield from logged_in(sim)
+
+
+@pytest.fixture
+def other(sim):
+    """A second session on the same simulator: to watch another session's changes from."""
+    yield from logged_in(sim)

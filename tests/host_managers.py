@@ -4,7 +4,7 @@ watch from, and a host by name."""
 import pytest
 from pyVmomi import vim
 
-from tests.conftest import _simulator, all_of, logged_in
+from tests.conftest import _simulator, all_of
 
 
 @pytest.fixture(scope='module')
@@ -12,9 +12,6 @@ def sim(validator):
     return _simulator(validator, tls=False)
 
 
-@pytest.fixture
-def other(sim):
-    yield from logged_in(sim)
 
 
 def host_named(si, name='DC0_C0_H0'):

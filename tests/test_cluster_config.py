@@ -7,7 +7,7 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, logged_in
+from tests.conftest import _simulator
 from tests.watching import Watcher, paths_of
 
 Spec = vim.cluster.ConfigSpecEx
@@ -19,9 +19,6 @@ def sim(validator):
     return _simulator(validator, tls=False)
 
 
-@pytest.fixture
-def other(sim):
-    yield from logged_in(sim)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from tests import host_managers
 from tests.host_managers import host_named
 from tests.watching import Watcher
 
-sim, other = host_managers.sim, host_managers.other     # the fixtures
+sim = host_managers.sim     # the module's own simulator
 
 
 def _dcui_running(host):

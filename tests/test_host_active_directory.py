@@ -17,7 +17,7 @@ from tests.host_managers import host_named
 from tests.test_folder_http import request
 from tests.watching import Watcher
 
-sim, other = host_managers.sim, host_managers.other     # the fixtures
+sim = host_managers.sim     # the module's own simulator
 
 
 def _ad_store(host):

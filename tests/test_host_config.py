@@ -6,7 +6,7 @@ WaitForUpdatesEx; a re-run that changes nothing reports nothing."""
 import pytest
 from pyVmomi import VmomiSupport, vim, vmodl
 
-from tests.conftest import _simulator, all_of, logged_in
+from tests.conftest import _simulator, all_of
 from tests.watching import Watcher, paths_of
 
 Long = VmomiSupport.vmodlTypes['long']
@@ -17,9 +17,6 @@ def sim(validator):
     return _simulator(validator, tls=False, vm=9)      # three VMs a cluster host
 
 
-@pytest.fixture
-def other(sim):
-    yield from logged_in(sim)
 
 
 def _host(si, name='DC0_C0_H0'):

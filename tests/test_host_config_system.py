@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, logged_in
+from tests.conftest import _simulator, all_of
 from tests.watching import Watcher, paths_of
 
 
@@ -20,9 +20,6 @@ def sim(validator):
     return _simulator(validator, tls=False)
 
 
-@pytest.fixture
-def other(sim):
-    yield from logged_in(sim)
 
 
 def _host(si, name='DC0_C0_H0'):

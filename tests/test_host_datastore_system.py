@@ -10,7 +10,7 @@ from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, logged_in, task_fault
+from tests.conftest import _simulator, all_of, task_fault
 from tests.test_state import _restarted, _start, _stop, _stopped
 from tests.watching import Watcher, paths_of
 
@@ -18,18 +18,10 @@ GiB = 1 << 30
 
 
 @pytest.fixture(scope='module')
-def running(validator):
+def sim(validator):
     return _simulator(validator, tls=False)
 
 
-@pytest.fixture
-def si(running):
-    yield from logged_in(running)
-
-
-@pytest.fixture
-def other(running):
-    yield from logged_in(running)
 
 
 def host_named(si, name):
@@ -65,7 +57,7 @@ def create_vmfs(host, disk_name, name, version=6):
     return system.CreateVmfsDatastore(spec=spec)
 
 
-def test_nas_on_two_hosts_is_one_datastore(running, si, other):
+def test_nas_on_two_hosts_is_one_datastore(sim, si, other):
     first, second = host_named(si, 'DC0_C0_H0'), host_named(si, 'DC0_C0_H1')
     watcher = Watcher(other, first, vim.HostSystem, ['datastore', 'config.fileSystemVolume'])
     ds = first.configManager.datastoreSystem.CreateNasDatastore(nas_spec('nfs-shared'))
@@ -95,7 +87,7 @@ def test_nas_on_two_hosts_is_one_datastore(running, si, other):
     assert events_of(si, second, ['DatastoreDiscoveredEvent'])[0].datastore.datastore == ds
 
     # the same files: a directory made through one host is there for the other
-    directory = running.sim.datastore_namespace.root
+    directory = sim.sim.datastore_namespace.root
     assert os.path.isdir(os.path.join(directory, mount.mountInfo.path.rsplit('/', 1)[1]))
 
     # re-running the module's create on a host that has it: AlreadyExists

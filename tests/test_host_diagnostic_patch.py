@@ -11,7 +11,7 @@ from tests import host_managers
 from tests.host_managers import host_named
 from tests.watching import Watcher, paths_of
 
-sim, other = host_managers.sim, host_managers.other     # the fixtures
+sim = host_managers.sim     # the module's own simulator
 
 
 LOCAL_DISK = 'mpx.vmhba0:C0:T0:L0'

@@ -12,7 +12,7 @@ from tests.conftest import all_of
 from tests.host_managers import host_named
 from tests.watching import Watcher, paths_of
 
-sim, other = host_managers.sim, host_managers.other     # the fixtures
+sim = host_managers.sim     # the module's own simulator
 
 
 def test_kernel_module_options_as_vmware_host_kernel_manager(si):

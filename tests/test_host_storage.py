@@ -8,25 +8,17 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, logged_in
+from tests.conftest import _simulator, all_of
 from tests.watching import Watcher, paths_of
 
 BOOT = 'mpx.vmhba0:C0:T0:L0'
 
 
 @pytest.fixture(scope='module')
-def running(validator):
+def sim(validator):
     return _simulator(validator, tls=False)
 
 
-@pytest.fixture
-def si(running):
-    yield from logged_in(running)
-
-
-@pytest.fixture
-def other(running):
-    yield from logged_in(running)
 
 
 def host_named(si, name='DC0_H0'):

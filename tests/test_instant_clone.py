@@ -2,7 +2,7 @@
 once on its source's host with its own identity, its disks delta disks over
 the source's running point (the source goes on in a new delta), its config
 pairs in extraConfig, outside any vApp, with vCenter's EventEx; the
-refusals (a source not running, a duplicate name, a location it cannot
+refusals (a source not sim, a duplicate name, a location it cannot
 take), and CheckInstantClone_Task / CheckClone_Task answering what the
 operations then enforce (pool admission of a clone that runs included).
 
@@ -12,20 +12,16 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, logged_in, task_fault
+from tests.conftest import _simulator, task_fault
 from tests.test_admission import allocation, new_vms, pool_spec
 from tests.test_vm_console import powered
 from tests.test_vm_operations import find_vm, result_of
 
 
 @pytest.fixture(scope='module')
-def running(validator):
+def sim(validator):
     return _simulator(validator, tls=False)
 
-
-@pytest.fixture
-def si(running):
-    yield from logged_in(running)
 
 
 def spec_of(name, **location):

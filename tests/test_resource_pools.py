@@ -10,7 +10,7 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, logged_in
+from tests.conftest import _simulator
 from tests.watching import Watcher, paths_of
 
 MB = 1024 * 1024
@@ -22,9 +22,6 @@ def sim(validator):
     return _simulator(validator, tls=False, autostart=False)
 
 
-@pytest.fixture
-def other(sim):
-    yield from logged_in(sim)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from lxml import etree
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, logged_in, task_fault
+from tests.conftest import _simulator, task_fault
 from tests.test_instant_clone import top_file
 from tests.test_vm_console import local_file, powered
 from tests.test_vm_operations import events_of, result_of
@@ -25,13 +25,9 @@ from tests.watching import Watcher, paths_of
 
 
 @pytest.fixture(scope='module')
-def running(validator):
+def sim(validator):
     return _simulator(validator, tls=False)
 
-
-@pytest.fixture
-def si(running):
-    yield from logged_in(running)
 
 
 @pytest.fixture
@@ -51,7 +47,7 @@ def chain_of(vm):
     return names
 
 
-def test_a_snapshot_removed_without_consolidating_needs_consolidation(si, dc, running):
+def test_a_snapshot_removed_without_consolidating_needs_consolidation(si, dc, sim):
     vm = _create(si, dc, 'dm-cons')
     base = chain_of(vm)
     WaitForTask(vm.CreateSnapshot_Task('one', memory=False, quiesce=False))
@@ -60,11 +56,11 @@ def test_a_snapshot_removed_without_consolidating_needs_consolidation(si, dc, ru
     assert vm.runtime.consolidationNeeded is True
     delta = chain_of(vm)[-1]
     assert chain_of(vm) == base + [delta]
-    delta_file = local_file(running, vm, delta)
+    delta_file = local_file(sim, vm, delta)
     assert os.path.exists(delta_file)
     [need] = result_of(vm.EstimateStorageForConsolidateSnapshots_Task())
     assert need.datastore == vm.datastore[0] and need.freeSpaceRequiredInKb >= 0
-    watcher = Watcher(running.connect(), vm, vim.VirtualMachine, ['runtime.consolidationNeeded'])
+    watcher = Watcher(sim.connect(), vm, vim.VirtualMachine, ['runtime.consolidationNeeded'])
     WaitForTask(vm.ConsolidateVMDisks_Task())
     assert 'runtime.consolidationNeeded' in paths_of(watcher.changes())
     assert vm.runtime.consolidationNeeded is False and chain_of(vm) == base
@@ -72,7 +68,7 @@ def test_a_snapshot_removed_without_consolidating_needs_consolidation(si, dc, ru
     assert events_of(si, vm, 'com.vmware.vc.VmDiskConsolidatedEvent')
 
 
-def test_promoting_a_linked_clone_gives_it_its_own_base(si, dc, running):
+def test_promoting_a_linked_clone_gives_it_its_own_base(si, dc, sim):
     source = _create(si, dc, 'dm-src')
     WaitForTask(source.CreateSnapshot_Task('base', memory=False, quiesce=False))
     spec = vim.vm.CloneSpec(location=vim.vm.RelocateSpec(
@@ -80,7 +76,7 @@ def test_promoting_a_linked_clone_gives_it_its_own_base(si, dc, running):
     linked = result_of(source.CloneVM_Task(folder=dc.vmFolder, name='dm-linked', spec=spec))
     parent, own_delta = chain_of(linked)
     assert parent.startswith('[LocalDS_0] dm-src/')
-    assert os.path.exists(local_file(running, linked, own_delta))
+    assert os.path.exists(local_file(sim, linked, own_delta))
     assert linked.runtime.consolidationNeeded is False        # its source holds the parent
     WaitForTask(linked.PowerOnVM_Task())
     assert isinstance(task_fault(linked.PromoteDisks_Task(unlink=True)),
@@ -89,22 +85,22 @@ def test_promoting_a_linked_clone_gives_it_its_own_base(si, dc, running):
     WaitForTask(linked.PromoteDisks_Task(unlink=True))
     [base] = chain_of(linked)
     assert base == '[LocalDS_0] dm-linked/dm-linked.vmdk'
-    assert os.path.exists(local_file(running, linked, base))
-    assert not os.path.exists(local_file(running, linked, own_delta))
+    assert os.path.exists(local_file(sim, linked, base))
+    assert not os.path.exists(local_file(sim, linked, own_delta))
     WaitForTask(source.Destroy_Task())                     # the clone needs nothing of it
     WaitForTask(linked.PowerOnVM_Task())
 
 
-def test_storage_queries_and_the_vm_process(si, dc, running):
+def test_storage_queries_and_the_vm_process(si, dc, sim):
     vm = _create(si, dc, 'dm-misc')
     assert vm.QueryUnownedFiles() == []
-    stranger = os.path.join(os.path.dirname(local_file(running, vm, vm.config.files.vmPathName)),
+    stranger = os.path.join(os.path.dirname(local_file(sim, vm, vm.config.files.vmPathName)),
                             'left-behind.txt')
     with open(stranger, 'w') as f:
         f.write('not the VM\'s')
     assert vm.QueryUnownedFiles() == ['[LocalDS_0] dm-misc/left-behind.txt']
     vm.DefragmentAllDisks()
-    watcher = Watcher(running.connect(), vm, vim.VirtualMachine, ['storage'])
+    watcher = Watcher(sim.connect(), vm, vim.VirtualMachine, ['storage'])
     vm.RefreshStorageInfo()
     assert 'storage' in paths_of(watcher.changes())
     with pytest.raises(vim.fault.InvalidState):

@@ -11,20 +11,16 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, logged_in, task_fault
+from tests.conftest import _simulator, task_fault
 from tests.test_vm_console import powered
 from tests.test_vm_operations import events_of, find_vm
 from tests.watching import Watcher, paths_of
 
 
 @pytest.fixture(scope='module')
-def running(validator):
+def sim(validator):
     return _simulator(validator, tls=False)
 
-
-@pytest.fixture
-def si(running):
-    yield from logged_in(running)
 
 
 def question_of(vm, timeout=5):
@@ -50,11 +46,11 @@ def registered_twin(si):
     return task.info.result
 
 
-def test_a_registered_copy_asks_whether_it_was_moved_or_copied(si, running):
+def test_a_registered_copy_asks_whether_it_was_moved_or_copied(si, sim):
     vm = registered_twin(si)
     uuid, mac = vm.config.uuid, vm.config.hardware.device[-1].macAddress
     assert vm.runtime.question is None          # it asks as it powers on
-    watcher = Watcher(running.connect(), vm, vim.VirtualMachine, ['runtime.question'])
+    watcher = Watcher(sim.connect(), vm, vim.VirtualMachine, ['runtime.question'])
     task = vm.PowerOnVM_Task()
     question = question_of(vm)
     assert 'runtime.question' in paths_of(watcher.changes())

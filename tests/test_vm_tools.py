@@ -9,7 +9,7 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from tests.conftest import _simulator, logged_in, task_fault
+from tests.conftest import _simulator, task_fault
 from tests.test_vm_console import powered, reconfigure
 from tests.test_vm_operations import find_vm
 from tests.watching import Watcher, paths_of
@@ -17,26 +17,22 @@ from vimsim.managed.vm.guest_tools import TOOLS_VERSION
 
 
 @pytest.fixture(scope='module')
-def running(validator):
+def sim(validator):
     return _simulator(validator, tls=False)
 
-
-@pytest.fixture
-def si(running):
-    yield from logged_in(running)
 
 
 def cdrom(vm):
     return next(d for d in vm.config.hardware.device if isinstance(d, vim.vm.device.VirtualCdrom))
 
 
-def test_the_installer_cd_is_mounted_and_given_back(si, running):
+def test_the_installer_cd_is_mounted_and_given_back(si, sim):
     vm = powered(find_vm(si, 'DC0_H0_VM0'), 'poweredOff')
     with pytest.raises(vim.fault.InvalidState):
         vm.MountToolsInstaller()
     powered(vm)
     before = cdrom(vm).backing
-    watcher = Watcher(running.connect(), vm, vim.VirtualMachine,
+    watcher = Watcher(sim.connect(), vm, vim.VirtualMachine,
                       ['runtime.toolsInstallerMounted', 'config.hardware.device'])
     vm.MountToolsInstaller()
     # the drive's element of the device list changed (its key: 3000)
