@@ -346,7 +346,7 @@ def test_task_duration_and_jitter_free_timing(sim, si, vms, durations):
     old = vm.name
     start = time.monotonic()
     task = vm.Rename('slow')
-    assert time.monotonic() - start < 0.4      # the call answers at once
+    assert task.info.state in ('queued', 'running')     # the call answers at once
     WaitForTask(task)
     assert time.monotonic() - start >= 0.5
     info = task.info
