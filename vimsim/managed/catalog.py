@@ -47,8 +47,9 @@ from vimsim.managed.storage import (datastore, datastore_browser, file_manager,
                                     virtual_disk_manager)
 from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
                                environment_browser, guest_alias_manager, guest_auth_manager,
-                               guest_file_manager, guest_operations_manager,
-                               guest_process_manager, guest_windows_registry_manager,
+                               guest_customization_manager, guest_file_manager,
+                               guest_operations_manager, guest_process_manager,
+                               guest_windows_registry_manager,
                                provisioning_checker, snapshot, virtual_machine)
 
 # every module of the model that defines managed classes: those imported above

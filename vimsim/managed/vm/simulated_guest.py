@@ -24,6 +24,8 @@ from vimsim.soap.fault import FileNotFound, InvalidArgument, fault
 # the guest's one account: vCenter passes guest credentials through to the
 # guest, so the simulated guest documents its own (docs/DESIGN.md)
 GUEST_PASSWORD = 'vmware'
+COMPUTER_NAME_KEY = 'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\' \
+    'ComputerName'
 EXITED_PROCESS_LIFETIME = 300   # s an exited process stays listed (the API reference's ~5 min)
 TERMINATED_EXIT_CODE = {False: 143, True: 1}   # SIGTERM's shell status; TerminateProcess's code
 # the processes every boot starts: (pid, name, owner, command line), by windows
@@ -248,8 +250,7 @@ class SimulatedGuest:
             self.registry = Registry({
                 'HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion':
                     {'ProductName': text(value=self.vm.guest_full_name)},
-                'HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\'
-                'ComputerName': {'ComputerName': text(value=self.vm.guest_host_name.upper())},
+                COMPUTER_NAME_KEY: {'ComputerName': text(value=self.vm.guest_host_name.upper())},
                 'HKEY_LOCAL_MACHINE\\SOFTWARE\\VMware, Inc.\\VMware Tools': {},
                 'HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node': {},
                 'HKEY_CURRENT_USER\\Environment': {'TEMP': text(value=self.temp_dir)}})
@@ -270,6 +271,20 @@ class SimulatedGuest:
                 'HOME': '/root', 'USER': self.user, 'LOGNAME': self.user, 'SHELL': '/bin/sh',
                 'HOSTNAME': self.vm.guest_host_name, 'LANG': 'en_US.UTF-8',
                 'PATH': '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'}
+
+    def rename(self, host_name):
+        """The guest's own record of its name, after a customization gave it one."""
+        if not host_name:
+            return
+        if self.windows:
+            text = data_types(self.vm.server).GuestRegValueStringSpec
+            key = self.registry.make_path(self.registry.parts(COMPUTER_NAME_KEY, 'WOWNative'))
+            key.values['computername'] = ('ComputerName', text(value=host_name.upper()))
+            key.touch()
+            self.environment['COMPUTERNAME'] = host_name.upper()
+        else:
+            self.files.write('/etc/hostname', (host_name + '\n').encode())
+            self.environment['HOSTNAME'] = host_name
 
     def follow_boot(self):
         """A new boot (or a power-off) ends the processes and tickets of the last."""

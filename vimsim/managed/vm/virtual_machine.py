@@ -674,6 +674,10 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def guest_host_name(self):
+        """The name the guest calls itself: a customization's, else the VM's."""
+        custom = self.customization
+        if custom is not None and custom['hostName']:
+            return custom['hostName']
         return self.name.lower().replace('_', '-')
 
     @property
@@ -896,6 +900,7 @@ class VirtualMachine(ManagedEntity):
                 events = event_manager(self.server)
                 events.post('CustomizationStartedEvent', self)
                 events.post('CustomizationSucceeded', self)
+            self.start_guest_network()
         if state == 'poweredOff':
             self.boot_time = self.boot_time   # the log stays; bootTime is read as unset
         self.report_changed('runtime', 'summary', 'guest', 'guestHeartbeatStatus',
@@ -1359,6 +1364,15 @@ class VirtualMachine(ManagedEntity):
             self.apply_customization(spec)
             return None
         return vm_task(ctx, self, 'CustomizeVM_Task', work)
+
+    def start_guest_network(self):
+        """The guest's network service (re)starts: addresses a running guest's
+        customization staged (CustomizeGuest_Task) take effect."""
+        staged = self.customization.pop('staged_ips', None) if self.customization else None
+        if staged is not None:
+            self.customization['ips'] = staged
+            self.path_readers = self._custom_path_readers()
+            self.changed('guest', 'summary')
 
     def CheckCustomizationSpec(self, ctx, spec):
         """CustomizeVM_Task's own check of `spec` against this VM."""
