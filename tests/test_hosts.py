@@ -229,15 +229,30 @@ def test_connect_spec_faults(si, dc):
     assert isinstance(error, vmodl.fault.InvalidArgument)
     with pytest.raises(vmodl.fault.NotSupported):
         dc.vmFolder.AddStandaloneHost_Task(spec_for(dc, name), None, True)
-    with pytest.raises(vmodl.fault.NotSupported):
+    with pytest.raises(vmodl.fault.NotSupported):     # a setting not simulated
         folder.AddStandaloneHost_Task(spec_for(dc, name), vim.ComputeResource.ConfigSpec(
-            vmSwapPlacement='hostLocal'), True)
+            softwareSpecId='spec-1'), True)
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        folder.AddStandaloneHost_Task(spec_for(dc, name), vim.ComputeResource.ConfigSpec(
+            vmSwapPlacement='nowhere'), True)
     # nothing was added by any refused call
     assert name not in [e.name for e in folder.childEntity]
 
 
 def spec_for(dc, name):
     return host_spec(name, thumbprint_of(dc, name))
+
+
+def test_added_with_the_compute_resource_settings_asked_for(si, dc):
+    compute = result_of(dc.hostFolder.AddStandaloneHost_Task(
+        spec_for(dc, 'esx-swap.example.com'), vim.ComputeResource.ConfigSpec(
+            vmSwapPlacement='hostLocal', defaultHardwareVersionKey='vmx-19'), True))
+    try:
+        config = compute.configurationEx
+        assert config.vmSwapPlacement == 'hostLocal'
+        assert config.defaultHardwareVersionKey == 'vmx-19'
+    finally:
+        WaitForTask(compute.Destroy_Task())
 
 
 def test_added_disconnected(si, dc):

@@ -88,7 +88,7 @@ class ComputeResourceSettings:
     def __init__(self, T):
         self.vm_swap_placement = 'vmDirectory'
         self.spbm_enabled = True
-        self.default_hardware_version = 'vmx-21'
+        self.default_hardware_version = None   # unset: the datacenter's, else the newest
         self.maximum_hardware_version = None
 
     def reconfigured(self, T, spec, modify, cluster):

@@ -1,13 +1,18 @@
 """Datacenter: the root of a datacenter's four folders (vm, host, datastore,
-network), the datastores and networks in it, PowerOnMultiVM_Task, and what
+network), the datastores and networks in it, PowerOnMultiVM_Task, what
 vCenter learns of hosts before adding them (QueryConnectionInfo and
-BatchQueryConnectInfo)."""
+BatchQueryConnectInfo), and its configuration: the default and maximum
+virtual hardware versions of the VMs made in it (ReconfigureDatacenter_Task),
+which its compute resources follow unless they set their own."""
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.host.host_joining import connection_info
 from vimsim.managed.inventory.compute_resource import check_powered_off
 from vimsim.managed.inventory.folder import Folder, container_class
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.vm.environment_browser import (DESCRIPTIONS, common_versions,
+                                                   default_version, hw_number,
+                                                   option_descriptors)
 from vimsim.managed.vm.provisioning import is_a, unregister_vm
 from vimsim.soap.fault import fault, localized
 
@@ -194,3 +199,49 @@ class Datacenter(ManagedEntity):
                 hardwareVendor=hardware.vendor if hardware is not None else None,
                 hardwareModel=hardware.model if hardware is not None else None))
         return out
+
+    # -- configuration ----------------------------------------------------------------
+    def hosts(self):
+        """The hosts of the datacenter's compute resources."""
+        return [host for obj in self.host_folder.tree()
+                if is_a(self.server, obj, 'ComputeResource') for host in obj.hosts]
+
+    def ReconfigureDatacenter_Task(self, ctx, spec, modify):
+        """Apply `spec` to `configuration` (`modify`: over it; otherwise in its
+        place, unset fields cleared); InvalidArgument for a key that is no
+        hardware version, or a default above the maximum."""
+        if self.server.esx:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        fields = ('defaultHardwareVersionKey', 'maximumHardwareVersionKey')
+        for field in fields:
+            key = getattr(spec, field)
+            if key is not None and key not in DESCRIPTIONS:
+                raise fault('InvalidArgument', 'A specified parameter was not correct: spec.'
+                            + field, invalidProperty='spec.' + field)
+        config = self.T.DatacenterConfigInfo()
+        for field in fields:
+            given = getattr(spec, field)
+            kept = getattr(self.configuration, field) if modify else None
+            setattr(config, field, given if given is not None else kept)
+        default, maximum = config.defaultHardwareVersionKey, config.maximumHardwareVersionKey
+        if default and maximum and hw_number(default) > hw_number(maximum):
+            raise fault('InvalidArgument', 'A specified parameter was not correct: '
+                        'spec.defaultHardwareVersionKey',
+                        invalidProperty='spec.defaultHardwareVersionKey')
+
+        def work(task):
+            self.configuration = config
+            self.changed('configuration')
+            return None
+        return run_task(ctx, self, 'ReconfigureDatacenter_Task', work)
+
+    def queryDatacenterConfigOptionDescriptor(self, ctx):
+        """The hardware versions the datacenter's hosts run; the default is
+        the one a new VM of the datacenter gets by its own configuration."""
+        if self.server.esx:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        hosts = self.hosts()
+        config = self.configuration
+        default = default_version(common_versions(hosts), config.defaultHardwareVersionKey,
+                                  config.maximumHardwareVersionKey)
+        return option_descriptors(self.T, hosts, default)

@@ -379,20 +379,22 @@ class Folder(ManagedEntity):
         """A ComputeResource named after the host, with its root pool
         'Resources', holding a new simulated ESXi (host_joining.join)."""
         self._require_host_folder()
-        _check_compute_resource_spec(compResSpec)
+        settings = _compute_settings(self.T, compResSpec)
         return run_task(ctx, self, 'AddStandaloneHost_Task', lambda task: self._add_standalone(
-            task, spec, addConnected, license).compute_resource)
+            task, spec, addConnected, license, settings).compute_resource)
 
     def _require_host_folder(self):
         if 'ComputeResource' not in self.childType or self.server.esx:
             raise fault('NotSupported', 'The operation is not supported on the object.')
 
-    def _add_standalone(self, task, spec, connected, license):
-        """The new standalone host `spec` names, in a ComputeResource of its own."""
+    def _add_standalone(self, task, spec, connected, license, settings):
+        """The new standalone host `spec` names, in a ComputeResource of its
+        own configured with `settings`."""
         server = self.server
         name = check_new_host(server, spec, license)
         check_unique(server, self, name)
         compute = ComputeResource(server, server.objects.next_id('domain-s'), name, self)
+        compute.settings = settings
         ResourcePool(server, server.objects.next_id('resgroup-'), 'Resources', compute, compute)
         self.changed('childEntity')
         return join(task, name, compute, datacenter_of(server, self), connected, license)
@@ -403,10 +405,10 @@ class Folder(ManagedEntity):
         """AddStandaloneHost_Task for each new host; a host refused is listed
         with its fault, and the others are added all the same."""
         self._require_host_folder()
-        _check_compute_resource_spec(compResSpec)
+        settings = _compute_settings(self.T, compResSpec)
 
         def work(task):
-            added, failed = self._add_new_hosts(task, newHosts, addConnected)
+            added, failed = self._add_new_hosts(task, newHosts, addConnected, settings)
             return self.T.FolderBatchAddStandaloneHostsResult(
                 addedHosts=[host.ref for host in added], hostsFailedInventoryAdd=failed)
         return run_task(ctx, self, 'BatchAddStandaloneHosts_Task', work)
@@ -420,7 +422,7 @@ class Folder(ManagedEntity):
         unset keeps each host's state. Each host that fails is listed with
         its fault; the others go ahead."""
         self._require_host_folder()
-        _check_compute_resource_spec(compResSpec)
+        settings = _compute_settings(self.T, compResSpec)
         target = resolve_argument(ctx, cluster, 'ClusterComputeResource', 'cluster')
         if datacenter_of(self.server, target) is not datacenter_of(self.server, self):
             raise invalid_argument('cluster')
@@ -432,7 +434,7 @@ class Folder(ManagedEntity):
         MethodFault = self.server.schema.types['MethodFault'].cls
 
         def work(task):
-            added, failed_add = self._add_new_hosts(task, newHosts, True)
+            added, failed_add = self._add_new_hosts(task, newHosts, True, settings)
             moved, failed_move = [], []
             for host in added + existing:
                 try:
@@ -457,7 +459,7 @@ class Folder(ManagedEntity):
                 hostsFailedMoveToCluster=failed_move)
         return run_task(ctx, self, 'BatchAddHostsToCluster_Task', work)
 
-    def _add_new_hosts(self, task, new_hosts, connected):
+    def _add_new_hosts(self, task, new_hosts, connected, settings):
         """([HostSystem] added standalone, [FolderFailedHostResult]) of FolderNewHostSpecs."""
         T = self.T
         MethodFault = self.server.schema.types['MethodFault'].cls
@@ -467,7 +469,8 @@ class Folder(ManagedEntity):
             try:
                 if spec is None:
                     raise invalid_argument('newHosts[%d].hostCnxSpec' % index)
-                added.append(self._add_standalone(task, spec, connected, new.esxLicense))
+                added.append(self._add_standalone(task, spec, connected, new.esxLicense,
+                                                  settings))
             except MethodFault as refused:
                 failed.append(T.FolderFailedHostResult(
                     hostName=getattr(spec, 'hostName', None), fault=localized(refused),
@@ -572,28 +575,16 @@ class Folder(ManagedEntity):
         self.destroy()
 
 
+def _compute_settings(T, spec):
+    """The configuration of a new standalone ComputeResource: the defaults
+    with `compResSpec` applied, refused as ReconfigureComputeResource_Task
+    refuses it. (The settings' parts are replaced, never changed in place, so
+    the hosts of one batch may share them.)"""
+    settings = ComputeResource.settings_class(T)
+    return settings if spec is None else settings.reconfigured(T, spec, True, None)
+
+
 # -- where CreateVM_Task puts a VM ----------------------------------------------
-
-# what a new standalone ComputeResource is configured with (its configurationEx)
-_COMPUTE_RESOURCE_DEFAULTS = {'vmSwapPlacement': 'vmDirectory', 'spbmEnabled': True,
-                              'defaultHardwareVersionKey': 'vmx-21'}
-
-
-def _check_compute_resource_spec(spec):
-    """A compResSpec may only ask for what a new ComputeResource has: its
-    other settings are not simulated, and ignoring them would be worse than
-    refusing them."""
-    if spec is None:
-        return
-    for field in spec._type.fields:
-        value = getattr(spec, field.name, None)
-        if field.name in ('dynamicType', 'dynamicProperty') or value in (None, [], ()):
-            continue
-        if field.name not in _COMPUTE_RESOURCE_DEFAULTS \
-                or _COMPUTE_RESOURCE_DEFAULTS[field.name] != value:
-            raise fault('NotSupported', 'The compute resource setting %s is not supported.'
-                        % field.name)
-
 
 def parse_datastore_path(path):
     """('ds', 'rest') of '[ds] rest'; None when malformed."""

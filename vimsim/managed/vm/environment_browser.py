@@ -10,6 +10,7 @@ import re
 
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import data_types
+from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.vm.guest_os import GUEST_OS
 from vimsim.soap.fault import fault
 
@@ -56,6 +57,51 @@ def host_hw_versions(host):
     return [key for key, _, since in HARDWARE_VERSIONS if since <= release]
 
 
+def common_versions(hosts):
+    """The versions every one of `hosts` runs (a cluster offers what all its
+    hosts run), oldest first."""
+    common = None
+    for host in hosts:
+        runs = host_hw_versions(host)
+        common = runs if common is None else [v for v in common if v in runs]
+    return common or []
+
+
+def hardware_limits(compute_resource):
+    """(default, maximum) hardware version keys for new VMs of
+    `compute_resource`: its own configuration's, else its datacenter's
+    (DatacenterConfigInfo); None where neither sets one."""
+    if compute_resource is None:
+        return None, None
+    settings = compute_resource.settings
+    datacenter = datacenter_of(compute_resource.server, compute_resource)
+    config = datacenter.configuration if datacenter is not None else None
+    default = settings.default_hardware_version or \
+        (config.defaultHardwareVersionKey if config is not None else None)
+    maximum = settings.maximum_hardware_version or \
+        (config.maximumHardwareVersionKey if config is not None else None)
+    return default, maximum
+
+
+def default_version(versions, default, maximum):
+    """The version a new VM gets among `versions` (oldest first) when it asks
+    for none: the newest not above the default and the maximum."""
+    caps = [hw_number(key) for key in (default, maximum) if key]
+    eligible = [v for v in versions if not caps or hw_number(v) <= min(caps)]
+    return eligible[-1] if eligible else (versions[-1] if versions else None)
+
+
+def option_descriptors(T, hosts, default):
+    """VirtualMachineConfigOptionDescriptors of the versions any of `hosts`
+    runs, `default` the one marked defaultConfigOption."""
+    return [T.VirtualMachineConfigOptionDescriptor(
+        key=key, description=DESCRIPTIONS[key],
+        host=[host.ref for host in hosts if key in host_hw_versions(host)],
+        createSupported=key not in CREATE_UNSUPPORTED, defaultConfigOption=key == default,
+        runSupported=True, upgradeSupported=True)
+        for key, _, _ in HARDWARE_VERSIONS if any(key in host_hw_versions(h) for h in hosts)]
+
+
 class EnvironmentBrowser(ManagedObject):
     type_name = 'EnvironmentBrowser'
 
@@ -84,27 +130,14 @@ class EnvironmentBrowser(ManagedObject):
                         invalidProperty='host')
         return [found]
 
-    def _versions(self, hosts):
-        """The versions every one of `hosts` runs (a cluster offers what all
-        its hosts run), oldest first."""
-        common = None
-        for host in hosts:
-            runs = host_hw_versions(host)
-            common = runs if common is None else [v for v in common if v in runs]
-        return common or []
-
     # -- descriptors ------------------------------------------------------------------
     def QueryConfigOptionDescriptor(self, ctx):
-        T = self.T
+        """The versions the hosts run; the default is the one a new VM gets
+        (the compute resource's or its datacenter's default and maximum)."""
         hosts = list(self.compute_resource.hosts)
-        versions = self._versions(hosts)
-        newest = versions[-1] if versions else None
-        return [T.VirtualMachineConfigOptionDescriptor(
-            key=key, description=DESCRIPTIONS[key],
-            host=[host.ref for host in hosts if key in host_hw_versions(host)],
-            createSupported=key not in CREATE_UNSUPPORTED, defaultConfigOption=key == newest,
-            runSupported=True, upgradeSupported=True)
-            for key, _, _ in HARDWARE_VERSIONS if any(key in host_hw_versions(h) for h in hosts)]
+        default = default_version(common_versions(hosts),
+                                  *hardware_limits(self.compute_resource))
+        return option_descriptors(self.T, hosts, default)
 
     # -- config options -----------------------------------------------------------------
     def QueryConfigOption(self, ctx, key=None, host=None):
@@ -116,13 +149,14 @@ class EnvironmentBrowser(ManagedObject):
         return self._config_option(spec.key, spec.host, spec.guestId)
 
     def _config_option(self, key, host, guest_ids):
-        """The ConfigOption of hardware version `key` (default: the newest
-        the hosts all run); None for a version they do not run. The guest
+        """The ConfigOption of hardware version `key` (default: the version a
+        new VM gets, the newest the hosts all run unless a default or maximum
+        says otherwise); None for a version they do not run. The guest
         descriptors are filtered to `guest_ids` unless none matches."""
-        versions = self._versions(self._hosts(host))
+        versions = common_versions(self._hosts(host))
         if not versions:
             return None
-        key = key or versions[-1]
+        key = key or default_version(versions, *hardware_limits(self.compute_resource))
         if key not in versions:
             return None
         T = self.T

@@ -32,7 +32,8 @@ from vimsim.managed.vm import (console, disk_maintenance, guest_tools, instant_c
 from vimsim.managed.vm.clone_rules import clone_placement, clone_problems
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
-from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, host_hw_versions,
+from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, default_version,
+                                                   hardware_limits, host_hw_versions,
                                                    hw_number, vm_capability)
 from vimsim.managed.vm.guest_os import GUEST_FAMILY, GUEST_NAMES
 from vimsim.managed.vm.ovf_environment import ovf_environment
@@ -2233,12 +2234,15 @@ class _ConfigPlan:
         if spec.annotation is not None:
             set_['annotation'] = spec.annotation
         if self.creating:
-            # a new VM: the version asked for, or the newest its host runs
+            # a new VM: the version asked for (not above the maximum), or the
+            # default of its compute resource or datacenter, or the newest its host runs
             runs = host_hw_versions(self.host)
-            if spec.version is not None and (spec.version not in runs
-                                             or spec.version in CREATE_UNSUPPORTED):
+            default, maximum = hardware_limits(self.host.compute_resource)
+            if spec.version is not None and (
+                    spec.version not in runs or spec.version in CREATE_UNSUPPORTED
+                    or (maximum and hw_number(spec.version) > hw_number(maximum))):
                 raise _invalid_argument('version')
-            set_['hw_version'] = spec.version or runs[-1]
+            set_['hw_version'] = spec.version or default_version(runs, default, maximum)
         elif spec.version is not None and spec.version != vm.hw_version:
             raise _invalid_argument('version')   # an existing VM upgrades: UpgradeVM_Task
         for field, attr in (('uuid', 'uuid_override'),
