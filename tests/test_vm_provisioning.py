@@ -419,6 +419,10 @@ def test_customization_spec_manager(si):
     assert manager.info == [] or all(i.name for i in manager.info)
     assert len(manager.encryptionKey) > 0
     assert manager.DoesCustomizationSpecExist('prov-spec') is False
+    assert manager.IsGuestOsCustomizable('ubuntu64Guest') is True
+    assert manager.IsGuestOsCustomizable('windows2019srv_64Guest') is True
+    assert manager.IsGuestOsCustomizable('otherGuest64') is False
+    assert manager.IsGuestOsCustomizable('no-such-os') is False
     with pytest.raises(vim.fault.NotFound):
         manager.GetCustomizationSpec('prov-spec')
     item = vim.CustomizationSpecItem(

@@ -11,6 +11,7 @@ import hashlib
 
 from vimsim import clock
 from vimsim.managed.manager import Manager, manager_type
+from vimsim.managed.vm.provisioning import is_customizable
 from vimsim.managed.vm.vcsim_customization_specs import vcsim_specs
 from vimsim.soap.fault import fault
 
@@ -83,6 +84,12 @@ class CustomizationSpecManager(Manager):
         self.changed('info')
 
     # -- API methods ----------------------------------------------------------------------
+    def IsGuestOsCustomizable(self, ctx, guestId):
+        """True for the Windows and Linux guests customization supports (the
+        method has no fault of its own: an unknown id is not customizable)."""
+        known = self.server.schema.enums.get('VirtualMachineGuestOsIdentifier')
+        return (known is None or guestId in known.values) and is_customizable(guestId)
+
     def DoesCustomizationSpecExist(self, ctx, name):
         return name in self._items
 

@@ -202,18 +202,31 @@ def unregister_vm(vm):
 
 
 # -- customization --------------------------------------------------------------------
+def guest_family(guest_id):
+    """The guest family of a guest id, from the catalogue or its name."""
+    family = GUEST_FAMILY.get(guest_id)
+    if family is not None:
+        return family
+    if guest_id.startswith('win'):
+        return 'windowsGuest'
+    if any(word in guest_id for word in ('linux', 'Linux', 'ubuntu', 'rhel', 'centos', 'debian',
+                                         'sles', 'oracle', 'photon', 'fedora', 'rocky', 'alma',
+                                         'amazon')):
+        return 'linuxGuest'
+    return 'otherGuestFamily'
+
+
+def is_customizable(guest_id):
+    """Whether customization supports the guest OS (IsGuestOsCustomizable)."""
+    return guest_family(guest_id) in LINUX_GUESTS + WINDOWS_GUESTS
+
 
 def check_customization(vm, spec):
     """{'hostName', 'domain', 'ips'} from a CustomizationSpec valid for `vm`;
     raise the CustomizationFault subtype vCenter gives otherwise."""
     T = vm.T
     identity = spec.identity
-    family = GUEST_FAMILY.get(vm.guest_id)
-    if family is None:
-        family = 'windowsGuest' if vm.guest_id.startswith('win') else \
-            'linuxGuest' if any(word in vm.guest_id for word in (
-                'linux', 'Linux', 'ubuntu', 'rhel', 'centos', 'debian', 'sles', 'oracle',
-                'photon', 'fedora', 'rocky', 'alma', 'amazon')) else 'otherGuestFamily'
+    family = guest_family(vm.guest_id)
     linux = isinstance(identity, (T.CustomizationLinuxPrep,) + _optional(T, 'CustomizationCloudinitPrep'))
     windows = isinstance(identity, (T.CustomizationSysprep, T.CustomizationSysprepText))
     if family not in LINUX_GUESTS + WINDOWS_GUESTS or (linux and family != 'linuxGuest') \
