@@ -1,4 +1,5 @@
-"""SessionManager: login, logout, clone tickets, termination, idle expiry."""
+"""SessionManager: login, logout, clone and local tickets, termination, idle expiry."""
+import os
 import time
 
 import pytest
@@ -38,6 +39,31 @@ def test_clone_session(vc_http, si):
     with pytest.raises(vim.fault.InvalidLogin):  # a ticket is good once
         manager.CloneSession(ticket)
     manager.Logout()
+
+
+def test_local_ticket_logs_in_once(validator):
+    """AcquireLocalTicket, as local tools use it: read the password from the
+    file the ticket names, log in with it once (with -username/-password, so
+    that only the ticket's password admits it)."""
+    sim = _simulator(validator, tls=False, username='admin', password='s3cret')
+    stub = SoapStubAdapter(host=sim.host, port=-sim.port, version='vim.version.v9_1_1_0')
+    manager = vim.ServiceInstance('ServiceInstance', stub).RetrieveContent().sessionManager
+    with pytest.raises(vim.fault.InvalidLogin):      # a user who could not log in
+        manager.AcquireLocalTicket('user')
+    ticket = manager.AcquireLocalTicket('admin')
+    assert ticket.userName == 'admin'
+    assert os.stat(ticket.passwordFilePath).st_mode & 0o077 == 0    # the owner's alone
+    with open(ticket.passwordFilePath) as secret:
+        password = secret.read()
+    assert password != 's3cret'
+    with pytest.raises(vim.fault.InvalidLogin):      # for that user only
+        manager.Login('user', password)
+    session = manager.Login('admin', password)
+    assert session.userName == 'admin'
+    manager.Logout()
+    assert not os.path.exists(ticket.passwordFilePath)
+    with pytest.raises(vim.fault.InvalidLogin):      # used up
+        manager.Login('admin', password)
 
 
 def test_terminate_session(vc_http, si):

@@ -1,4 +1,4 @@
-"""SessionManager and sessions: login, cookies, clone tickets, idle expiry.
+"""SessionManager and sessions: login, cookies, clone and local tickets, idle expiry.
 
 A Session owns the session-scoped objects (views, extra property collectors,
 property filters, history collectors, paging tokens), at most so many of each
@@ -8,9 +8,13 @@ TerminateSession or idle expiry, a slice at a time.
 import collections
 import hashlib
 import os
+import secrets
+import shutil
+import tempfile
 import time
 import urllib.parse
 import uuid
+import weakref
 from datetime import datetime, timezone
 
 from twisted.internet import reactor, task
@@ -22,6 +26,7 @@ from vimsim.users import read_users
 
 COOKIE_NAME = 'vmware_soap_session'
 CLONE_TICKET_SECONDS = 300
+LOCAL_TICKET_SECONDS = 300
 MAX_SERVICE_TICKETS = 10000   # generic service tickets alive at once (oldest go first)
 # SessionManagerHttpServiceRequestSpecMethod -> the HTTP method a service ticket allows
 HTTP_METHODS = {'httpOptions': 'OPTIONS', 'httpGet': 'GET', 'httpHead': 'HEAD',
@@ -149,6 +154,8 @@ class SessionManager(ManagedObject):
         self._by_cookie = {}        # cookie -> Session
         self._clone_tickets = {}    # ticket -> (Session, expiry)
         self._service_tickets = {}  # ticket -> (user, HTTP method or None, path?query, expiry)
+        self._local_tickets = {}    # password -> (user, expiry, password file)
+        self._ticket_directory = None
         self.defaultLocale = 'en'
         self.supportedLocaleList = ['en', 'de', 'es', 'fr', 'ja', 'ko', 'zh_CN', 'zh_TW']
         self.messageLocaleList = list(self.supportedLocaleList)
@@ -255,7 +262,8 @@ class SessionManager(ManagedObject):
 
     # -- API methods --------------------------------------------------------------
     def Login(self, ctx, userName, password, locale=None):
-        user = self._authenticate(userName, password)
+        user = self._local_ticket_user(userName, password) or \
+            self._authenticate(userName, password)
         if user is None:
             self._post_failed_login(ctx, userName or '')
             raise fault('InvalidLogin', 'Cannot complete login due to an incorrect '
@@ -384,6 +392,45 @@ class SessionManager(ManagedObject):
             raise fault('InvalidLogin', 'Cannot complete login due to an invalid clone ticket.')
         return self._start(ctx, source.user, source.info.locale).info
 
+    def AcquireLocalTicket(self, ctx, userName):
+        """A one-use login for a process on this machine: a file only the
+        simulator's own OS user can read holds a password Login accepts once
+        for `userName`, within LOCAL_TICKET_SECONDS; InvalidLogin for a user
+        who could not log in."""
+        user = self.known_user(userName)
+        if user is None:
+            raise fault('InvalidLogin', 'Cannot complete login due to an incorrect '
+                                        'user name or password.')
+        self._drop_expired_local_tickets()
+        if self._ticket_directory is None:
+            self._ticket_directory = tempfile.mkdtemp(prefix='vimsim-tickets-')
+            weakref.finalize(self, shutil.rmtree, self._ticket_directory, True)
+        password = secrets.token_hex(20)
+        path = os.path.join(self._ticket_directory, 'ticket-' + secrets.token_hex(8))
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), 'w') as out:
+            out.write(password)
+        self._local_tickets[password] = (user, time.monotonic() + LOCAL_TICKET_SECONDS, path)
+        return self.server.schema.types['SessionManagerLocalTicket'].cls(
+            userName=user, passwordFilePath=path)
+
+    def _local_ticket_user(self, user, password):
+        """The user a local ticket's password logs in (the ticket is used up),
+        or None."""
+        self._drop_expired_local_tickets()
+        found = self._local_tickets.get(password or '')
+        if found is None or found[0] != self.known_user(user):
+            return None
+        del self._local_tickets[password]
+        _remove(found[2])
+        return found[0]
+
+    def _drop_expired_local_tickets(self):
+        now = time.monotonic()
+        for password, (_, expiry, path) in list(self._local_tickets.items()):
+            if expiry < now:
+                del self._local_tickets[password]
+                _remove(path)
+
     def AcquireGenericServiceTicket(self, ctx, spec):
         """A one-use ticket for one HTTP request (the `vmware_cgi_ticket`
         cookie): that method (any when unset) on that URL's path and query."""
@@ -440,6 +487,13 @@ class SessionManager(ManagedObject):
     def UpdateServiceMessage(self, ctx, message):
         self.message = message or None
         self.changed('message')
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
 
 
 def _no_client_certificate():
