@@ -357,7 +357,7 @@ def test_task_duration_and_jitter_free_timing(sim, si, vms, durations):
 
 @pytest.fixture(scope='module')
 def delayed(validator):
-    return _simulator(validator, tls=False, method_delay={'Rename_Task': 600})
+    return _simulator(validator, tls=False, method_delay={'Rename_Task': 1500})
 
 
 def test_method_delay_makes_the_call_take_that_long(delayed):
@@ -366,11 +366,11 @@ def test_method_delay_makes_the_call_take_that_long(delayed):
         vm = instance.RetrieveContent().rootFolder.childEntity[0].vmFolder.childEntity[0]
         old = vm.name
         start = time.monotonic()
-        vm.name   # other methods are not delayed
-        assert time.monotonic() - start < 0.5
+        vm.name   # other methods are not delayed (a wide margin: CI machines are loaded)
+        assert time.monotonic() - start < 1.2
         start = time.monotonic()
         WaitForTask(vm.Rename('delayed'))
-        assert time.monotonic() - start >= 0.6
+        assert time.monotonic() - start >= 1.5
         assert vm.name == 'delayed'
         WaitForTask(vm.Rename(old))
     finally:
