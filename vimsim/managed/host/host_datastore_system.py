@@ -168,6 +168,22 @@ class HostDatastoreSystem(HostManagerObject):
         self.changed('datastore')
         self.storage.report('fileSystemVolumeInfo')
 
+    def join(self, ctx, ds):
+        """This host mounts a datastore other hosts have (the same NFS
+        export, a VMFS volume on a shared LUN): the same Datastore."""
+        self.mount(ds)
+        self.post(ctx, 'DatastoreDiscoveredEvent', ds)
+
+    def join_volumes(self, ctx):
+        """RescanVmfs: the datacenter's VMFS volumes whose extents all lie on
+        shared LUNs this host sees (attached) join its datastores."""
+        visible = {disk.canonical_name for disk in self.storage.disks
+                   if disk.shared and disk.attached}
+        for ds in list(self.datacenter().datastores):
+            if ds.fs_type == 'VMFS' and self.host not in ds.hosts and ds.extents and \
+                    all(name in visible for name, _ in ds.extents):
+                self.join(ctx, ds)
+
     def unmount(self, ctx, ds, host):
         """`host` no longer mounts `ds`; gone with its last host."""
         ds.hosts.remove(host)
@@ -220,11 +236,10 @@ class HostDatastoreSystem(HostManagerObject):
             if existing.name != name:
                 self.check_new_name(name)       # its own name must be new
             existing.access_modes[self.host] = spec.accessMode
-            self.mount(existing)
             if existing.name != name:
                 event_manager(self.server).post('DatastoreRenamedOnHostEvent', self.host,
                                                 ctx=ctx, oldName=name, newName=existing.name)
-            self.post(ctx, 'DatastoreDiscoveredEvent', existing)
+            self.join(ctx, existing)
             return existing.ref
         self.check_new_name(name)
         ds = NasDatastore(self.server, self.new_moid(volume_id), name,

@@ -7,19 +7,22 @@ three unclaimed ones), each reached by one path (vmhba0:C0:Tn:L0), claimed
 by NMP with VMW_SATP_LOCAL and VMW_PSP_FIXED. `storageDeviceInfo`
 describes them whole: adapters, LUNs, `scsiTopology`, `multipathInfo` and
 `plugStoreTopology`, each naming the others' keys as ESXi's do. Detaching a
-disk that backs a VMFS datastore answers ResourceInUse; rescans find
-nothing new, since nothing adds devices behind the host's back.
+disk that backs a VMFS datastore answers ResourceInUse.
 
-Not simulated yet: VMFS mount and unmount, iSCSI and NVMe.
+iSCSI LUNs are the datacenter's arrays' (iscsi_adapter.py): the same
+device, partition table included, on every host that adds the target, so
+a rescan (RescanVmfs, RescanAllHba) mounts the VMFS volumes other hosts
+made there, joining the same Datastore.
 """
 from vimsim.managed.host.config_managers import HostManagerObject, host_config_fault
-from vimsim.managed.host.iscsi_adapter import (ISCSI_PORT, SOFTWARE_ADAPTER, SendTarget,
-                                               SoftwareIscsiAdapter, Target, checked_advanced,
-                                               checked_auth, checked_digest, lun_for,
-                                               valid_iscsi_name)
+from vimsim.managed.host.iscsi_adapter import (ISCSI_PORT, SOFTWARE_ADAPTER, IscsiArrays,
+                                               SendTarget, SoftwareIscsiAdapter, Target,
+                                               checked_advanced, checked_auth, checked_digest,
+                                               lun_for, valid_iscsi_name)
 from vimsim.managed.host.storage_devices import (FIXED, VMFS_VERSIONS, check_partitions,
                                                  default_disks, disk_by, partition_info,
                                                  valid_server_address)
+from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
 from vimsim.soap.fault import InvalidArgument, NotFound, fault, localized
 
@@ -71,6 +74,15 @@ def transport(T, disk):
         return T.HostParallelScsiTargetTransport()
     return T.HostInternetScsiTargetTransport(
         iScsiName=target.iqn, iScsiAlias='', address=['%s:%d' % (target.address, target.port)])
+
+
+def durable_name(T, canonical_name):
+    """An NAA device's durable name: its VPD page 0x83 NAA designator
+    (type 3), as signed bytes; other devices have none."""
+    if not canonical_name.startswith('naa.'):
+        return None
+    return T.ScsiLunDurableName(namespace='NAA', namespaceId=3, data=[
+        b - 256 if b > 127 else b for b in bytes.fromhex(canonical_name[4:])])
 
 
 def plugstore_device_key(disk):
@@ -133,6 +145,7 @@ class HostStorageSystem(HostManagerObject):
             capabilities=T.ScsiLunCapabilities(updateDisplayNameSupported=True),
             vStorageSupport='vStorageUnsupported', protocolEndpoint=False,
             perenniallyReserved=disk.perennially_reserved, clusteredVmdkSupported=False,
+            durableName=durable_name(T, disk.canonical_name),
             capacity=T.HostDiskDimensionsLba(blockSize=512, block=disk.blocks),
             devicePath=disk.device_path, ssd=disk.ssd, localDisk=disk.local,
             emulatedDIXDIFEnabled=False, scsiDiskType='native512')
@@ -218,9 +231,16 @@ class HostStorageSystem(HostManagerObject):
         return disk
 
     def volumes_on(self, disk):
-        """The host's VMFS datastores with an extent on `disk`."""
-        return [ds for ds in self.host.datastores
+        """The VMFS datastores with an extent on `disk`: this host's, and on
+        a shared LUN also those other hosts of the datacenter wrote there."""
+        candidates = datacenter_of(self.server, self.host).datastores if disk.shared \
+            else self.host.datastores
+        return [ds for ds in candidates
                 if any(name == disk.canonical_name for name, _ in ds.extents)]
+
+    def volumes_here(self, disk):
+        """The datastores on `disk` this host has (mounted or unmounted)."""
+        return [ds for ds in self.volumes_on(disk) if self.host in ds.hosts]
 
     def remove_volume_partitions(self, ds):
         """A VMFS volume is deleted: its partitions on this host's disks go
@@ -241,18 +261,23 @@ class HostStorageSystem(HostManagerObject):
     # -- rescans -------------------------------------------------------------------
     def RescanAllHba(self, ctx):
         """The software iSCSI adapter's send targets report their targets;
-        the local adapters have nothing new."""
+        the local adapters have nothing new. VMFS volumes on the shared
+        LUNs found are mounted, as hostd mounts them after a rescan."""
         if self.iscsi is not None:
             self._discover()
+        self.RescanVmfs(ctx)
 
     def RescanHba(self, ctx, hbaDevice):
         if hbaDevice not in self.adapter_names():
             raise NotFound('The object or item referred to could not be found.')
         if hbaDevice == SOFTWARE_ADAPTER:
             self._discover()
+            self.RescanVmfs(ctx)
 
     def RescanVmfs(self, ctx):
-        """The host's VMFS volumes are its datastores' already."""
+        """VMFS volumes other hosts made on shared LUNs this host sees join
+        its datastores (the host's own are its datastores already)."""
+        self.host.managers['datastoreSystem'].join_volumes(ctx)
 
     def RefreshStorageSystem(self, ctx):
         """Nothing changes the host's storage behind hostd's back."""
@@ -273,7 +298,7 @@ class HostStorageSystem(HostManagerObject):
 
     def _check_unused(self, disk):
         """ResourceInUse while a VMFS datastore this host mounts has an extent on `disk`."""
-        volumes = [ds for ds in self.volumes_on(disk) if self.host not in ds.unmounted]
+        volumes = [ds for ds in self.volumes_here(disk) if self.host not in ds.unmounted]
         if volumes:
             raise fault('ResourceInUse', 'The device backs datastore %s.' % volumes[0].name,
                         type='Datastore', name=volumes[0].name)
@@ -335,7 +360,7 @@ class HostStorageSystem(HostManagerObject):
     def DisableMultipathPath(self, ctx, pathName):
         """The only path of a device that backs datastores cannot go."""
         disk = self._disk_with_path(pathName)
-        if self.volumes_on(disk):
+        if self.volumes_here(disk):
             raise host_config_fault('Path %s is the last path of a device in use.' % pathName)
         self.set(disk, 'path_enabled', False)
 
@@ -628,14 +653,11 @@ class HostStorageSystem(HostManagerObject):
     # -- software iSCSI ----------------------------------------------------------------------------
     def UpdateSoftwareInternetScsiEnabled(self, ctx, enabled):
         """Enabling creates vmhba65; disabling removes it with its LUNs,
-        refused while one holds a VMFS volume."""
+        refused while one holds a VMFS volume the host mounts."""
         if enabled and self.iscsi is None:
             self.iscsi = SoftwareIscsiAdapter(self.host.T, self.host.name)
         elif not enabled and self.iscsi is not None:
-            luns = [disk for disk in self.disks if disk.iscsi_target is not None]
-            for disk in luns:
-                self._check_unused_lun(disk)
-            self.disks = [disk for disk in self.disks if disk not in luns]
+            self._remove_luns(ctx, [disk for disk in self.disks if disk.iscsi_target is not None])
             self.iscsi = None
         else:
             return
@@ -646,11 +668,19 @@ class HostStorageSystem(HostManagerObject):
             raise NotFound('The object or item referred to could not be found.')
         return self.iscsi
 
-    def _check_unused_lun(self, disk):
-        volumes = self.volumes_on(disk)
-        if volumes:
-            raise host_config_fault('The LUN %s holds datastore %s.'
-                                    % (disk.canonical_name, volumes[0].name))
+    def _remove_luns(self, ctx, luns):
+        """The LUNs leave the host, refused while one holds a volume the host
+        mounts; the volumes it unmounted leave the host with them (other
+        hosts keep theirs)."""
+        for disk in luns:
+            mounted = [ds for ds in self.volumes_here(disk) if self.host not in ds.unmounted]
+            if mounted:
+                raise host_config_fault('The LUN %s holds datastore %s.'
+                                        % (disk.canonical_name, mounted[0].name))
+        system = self.host.managers['datastoreSystem']
+        for ds in {ds: None for disk in luns for ds in self.volumes_here(disk)}:
+            system.unmount(ctx, ds, self.host)
+        self.disks = [disk for disk in self.disks if disk not in luns]
 
     def UpdateInternetScsiName(self, ctx, iScsiHbaDevice, iScsiName):
         adapter = self._adapter(iScsiHbaDevice)
@@ -681,7 +711,7 @@ class HostStorageSystem(HostManagerObject):
         keys = [self._address(t, 'targets[%d]' % i) for i, t in enumerate(targets)]
         gone = [self._find(adapter.send_targets, key) for key in keys]
         names = {t.name for t in gone}
-        self._drop_targets([t for t in adapter.static_targets if t.parent in names])
+        self._drop_targets(ctx, [t for t in adapter.static_targets if t.parent in names])
         adapter.send_targets = [t for t in adapter.send_targets if t not in gone]
         self.report('storageDeviceInfo')
 
@@ -707,7 +737,7 @@ class HostStorageSystem(HostManagerObject):
         for index, target in enumerate(targets):
             key = self._address(target, 'targets[%d]' % index) + (target.iScsiName,)
             gone.append(self._find(adapter.static_targets, key))
-        self._drop_targets(gone)
+        self._drop_targets(ctx, gone)
         self.report('storageDeviceInfo')
 
     @staticmethod
@@ -729,14 +759,12 @@ class HostStorageSystem(HostManagerObject):
 
     def _bring_in(self, target):
         """A target joins the adapter, its array's LUN the host's disks."""
+        medium = IscsiArrays.of(datacenter_of(self.server, self.host)).medium(target.iqn)
         self.iscsi.static_targets.append(target)
-        self.disks.append(lun_for(target, self.iscsi.target_number()))
+        self.disks.append(lun_for(target, self.iscsi.target_number(), medium))
 
-    def _drop_targets(self, targets):
-        luns = [disk for disk in self.disks if disk.iscsi_target in targets]
-        for disk in luns:
-            self._check_unused_lun(disk)
-        self.disks = [disk for disk in self.disks if disk not in luns]
+    def _drop_targets(self, ctx, targets):
+        self._remove_luns(ctx, [disk for disk in self.disks if disk.iscsi_target in targets])
         self.iscsi.static_targets = [t for t in self.iscsi.static_targets if t not in targets]
 
     def _discover(self):

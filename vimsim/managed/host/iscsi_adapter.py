@@ -9,11 +9,17 @@ device. A send target (a discovery address A:port) reports one target,
 RescanHba of vmhba65) adds as a discovered static target (discoveryMethod
 sendTargetMethod, parent A:port), bringing its LUN in; a static target's
 LUN comes in as it is added.
+
+The arrays are the datacenter's (`IscsiArrays`): the LUN behind a target
+IQN is one device for every host of the datacenter that adds the target,
+with one Medium (partition table), so a VMFS volume one host writes on it
+is there for the others to find when they rescan.
 """
 import hashlib
 import re
+import weakref
 
-from vimsim.managed.host.storage_devices import GiB_SECTORS, ScsiDisk
+from vimsim.managed.host.storage_devices import GiB_SECTORS, Medium, ScsiDisk
 from vimsim.soap.fault import InvalidArgument
 
 SOFTWARE_ADAPTER = 'vmhba65'
@@ -202,8 +208,31 @@ def checked_digest(properties, argument):
     return properties
 
 
-def lun_for(target, number):
-    """The one LUN the array behind `target` exposes (as SCSI target `number`)."""
+class IscsiArrays:
+    """A datacenter's simulated iSCSI arrays: target IQN -> the Medium of
+    the LUN behind it."""
+    _of = weakref.WeakKeyDictionary()       # datacenter -> its IscsiArrays
+
+    def __init__(self):
+        self.media = {}
+
+    @classmethod
+    def of(cls, datacenter):
+        found = cls._of.get(datacenter)
+        if found is None:
+            found = cls._of[datacenter] = cls()
+        return found
+
+    def medium(self, iqn):
+        found = self.media.get(iqn)
+        if found is None:
+            found = self.media[iqn] = Medium()
+        return found
+
+
+def lun_for(target, number, medium):
+    """The one LUN the array behind `target` exposes (as SCSI target
+    `number`), its contents `medium`."""
     naa = '6' + hashlib.sha1(target.iqn.encode()).hexdigest()[:31]
     disk = ScsiDisk('naa.' + naa, '0200000000%s495343534920' % naa, SOFTWARE_ADAPTER, number,
                     LUN_BLOCKS, 'iSCSI Disk      ', ssd=False,
@@ -212,5 +241,6 @@ def lun_for(target, number):
     disk.vendor = 'VIMSIM  '
     disk.display_name = 'VIMSIM iSCSI Disk (naa.%s)' % naa
     disk.iscsi_target = target
+    disk.medium = medium
     target.number = number
     return disk

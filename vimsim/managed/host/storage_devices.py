@@ -55,8 +55,18 @@ class Partition:
         return self.end - self.start + 1
 
 
+class Medium:
+    """What is written on a device: its partition table. A LUN of a shared
+    array has one Medium that every host seeing the LUN reads and writes."""
+    __slots__ = ('partitions',)
+
+    def __init__(self, partitions=()):
+        self.partitions = list(partitions)
+
+
 class ScsiDisk:
-    """One SCSI disk, its single path and its partition table."""
+    """One SCSI disk as one host sees it: its single path, its host-side
+    state, and the Medium holding its partition table."""
 
     def __init__(self, canonical_name, uuid, adapter, target, blocks, model, ssd,
                  device_id=None, partitions=()):
@@ -70,7 +80,7 @@ class ScsiDisk:
         self.vendor = 'VMware  '
         self.iscsi_target = None            # the iscsi_adapter.Target an iSCSI LUN is behind
         self.device_id = device_id or '0200000000' + uuid   # the plug-store device's key
-        self.partitions = list(partitions)
+        self.medium = Medium(partitions)
         self.attached = True
         self.ssd = ssd
         self.local = True
@@ -79,6 +89,19 @@ class ScsiDisk:
         self.path_enabled = True
         self.perennially_reserved = False
         self.locator_led = False
+
+    @property
+    def partitions(self):
+        return self.medium.partitions
+
+    @partitions.setter
+    def partitions(self, partitions):
+        self.medium.partitions = partitions
+
+    @property
+    def shared(self):
+        """Whether other hosts may see this device (a LUN of an array)."""
+        return self.iscsi_target is not None
 
     @property
     def device_path(self):
