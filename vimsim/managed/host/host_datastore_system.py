@@ -32,7 +32,8 @@ from vimsim.managed.host.config_managers import HostManagerObject, host_config_f
 from vimsim.managed.host.host_storage_system import per_key_task
 from vimsim.managed.host.storage_devices import (SECTOR, VMFS_VERSIONS, Partition,
                                                  check_partitions, disk_by, partition_layout,
-                                                 partition_spec, valid_server_address)
+                                                 partition_spec, valid_server_address,
+                                                 volume_uuid)
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.storage import datastore_files as files
@@ -308,7 +309,7 @@ class HostDatastoreSystem(HostManagerObject):
         storage = self.storage
         return [storage.scsi_lun(T, disk) for disk in storage.disks
                 if disk.attached and not storage.volumes_on(disk)
-                and not disk.perennially_reserved]
+                and not disk.perennially_reserved and storage.vffs_on(disk) is None]
 
     def free_disk(self, path):
         """The disk at `path`, which must hold no VMFS volume."""
@@ -320,6 +321,8 @@ class HostDatastoreSystem(HostManagerObject):
                                     % (disk.canonical_name, used[0].name))
         if not disk.attached:
             raise host_config_fault('The disk %s is detached.' % disk.canonical_name)
+        if storage.vffs_on(disk) is not None:
+            raise host_config_fault('The disk %s holds the VFFS volume.' % disk.canonical_name)
         return disk
 
     def QueryVmfsDatastoreCreateOptions(self, ctx, devicePath, vmfsMajorVersion=None):
@@ -360,7 +363,7 @@ class HostDatastoreSystem(HostManagerObject):
 
     def make_vmfs(self, name, major, extents):
         """A new VMFS datastore on `extents` ((disk, Partition) pairs)."""
-        volume_id = _vmfs_uuid(self.server)
+        volume_id = volume_uuid(self.server)
         ds = Datastore(self.server, self.new_moid(volume_id), name,
                        self.datacenter().datastore_folder, volume_id,
                        capacity=_capacity(p for _, p in extents),
@@ -553,12 +556,6 @@ class HostDatastoreSystem(HostManagerObject):
     @property
     def capabilities(self):
         return self.host.datastore_capabilities()
-
-
-def _vmfs_uuid(server):
-    """A new VMFS volume uuid (8-8-4-12 hex, as ESXi prints them)."""
-    h = uuid_module.UUID(server.new_uuid()).hex
-    return '%s-%s-%s-%s' % (h[:8], h[8:16], h[16:20], h[20:32])
 
 
 def _capacity(partitions):

@@ -21,7 +21,8 @@ from vimsim.managed.host.iscsi_adapter import (ISCSI_PORT, SOFTWARE_ADAPTER, Isc
                                                lun_for, valid_iscsi_name)
 from vimsim.managed.host.storage_devices import (FIXED, VMFS_VERSIONS, check_partitions,
                                                  default_disks, disk_by, partition_info,
-                                                 valid_server_address)
+                                                 valid_server_address, volume_uuid)
+from vimsim.managed.host.vffs_volume import VFFS_MAJOR_VERSION, VffsVolume, whole_disk_vffs
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
 from vimsim.soap.fault import InvalidArgument, NotFound, fault, localized
@@ -97,6 +98,8 @@ class HostStorageSystem(HostManagerObject):
         self.disks = default_disks()
         self.iscsi = None                   # the SoftwareIscsiAdapter, once enabled
         self.nfs_user = None                # SetNFSUser's Kerberos user
+        self.vffs = None                    # the host's VffsVolume
+        self.forgotten_vffs = None          # the one DeleteVffsVolumeState forgot, still on disk
 
     # -- reading ---------------------------------------------------------------
     @property
@@ -297,11 +300,16 @@ class HostStorageSystem(HostManagerObject):
         self.set(disk, 'attached', False)
 
     def _check_unused(self, disk):
-        """ResourceInUse while a VMFS datastore this host mounts has an extent on `disk`."""
+        """ResourceInUse while a VMFS datastore this host mounts, or its VFFS
+        volume, has an extent on `disk`."""
         volumes = [ds for ds in self.volumes_here(disk) if self.host not in ds.unmounted]
         if volumes:
             raise fault('ResourceInUse', 'The device backs datastore %s.' % volumes[0].name,
                         type='Datastore', name=volumes[0].name)
+        vffs = self.vffs_on(disk)
+        if vffs is not None:
+            raise fault('ResourceInUse', 'The device backs VFFS volume %s.' % vffs.name,
+                        type='HostVffsVolume', name=vffs.name)
 
     def UpdateScsiLunDisplayName(self, ctx, lunUuid, displayName):
         disk = self.disk(lunUuid)
@@ -411,6 +419,9 @@ class HostStorageSystem(HostManagerObject):
         check_format(spec.partitionFormat)
         disk = disk_by(self.disks, path=devicePath)
         partitions = check_partitions(disk, spec.partition, 'spec.partition')
+        vffs = self.vffs_on(disk)
+        if vffs is not None:
+            raise host_config_fault('%s holds VFFS volume %s.' % (disk.canonical_name, vffs.name))
         for ds in self.volumes_on(disk):
             for name, number in ds.extents:
                 old = disk.partition(number) if name == disk.canonical_name else None
@@ -621,12 +632,13 @@ class HostStorageSystem(HostManagerObject):
         raise host_config_fault('%s is not an FCoE adapter.' % hbaName)
 
     def QueryAvailableSsds(self, ctx, vffsPath=None):
-        """The SSDs with no partitions, for a vFlash (VFFS) volume."""
+        """The local SSDs with no partitions, for a new VFFS volume or (with
+        `vffsPath`) for extending that one."""
         if vffsPath:
-            raise NotFound('The object or item referred to could not be found.')
+            self._vffs(path=vffsPath)
         T = self.host.T
         return [self.scsi_lun(T, disk) for disk in self.disks
-                if disk.ssd and disk.attached and not disk.partitions]
+                if disk.ssd and disk.local and disk.attached and not disk.partitions]
 
     def _locator_led(self, ctx, method, uuids, on):
         uuids = list(uuids)
@@ -649,6 +661,141 @@ class HostStorageSystem(HostManagerObject):
     def TurnDiskLocatorLedOff_Task(self, ctx, scsiDiskUuids):
         return self._locator_led(ctx, 'TurnDiskLocatorLedOff_Task', scsiDiskUuids, False)
 
+
+    # -- VFFS -------------------------------------------------------------------------------
+    def vffs_on(self, disk):
+        """The host's VFFS volume when it has an extent on `disk`, else None."""
+        return self.vffs if self.vffs is not None and self.vffs.on(disk) else None
+
+    def vffs_mounts(self):
+        """The VFFS volume's HostFileSystemMountInfo (the host's `fileSystemVolume`)."""
+        return [self.vffs.mount_info(self.host.T)] if self.vffs is not None else []
+
+    def _vffs(self, uuid=None, path=None):
+        """The host's VFFS volume, by uuid or by vffsPath (NotFound)."""
+        volume = self.vffs
+        if volume is None or not (volume.named_by(path) if uuid is None else
+                                  volume.uuid == uuid):
+            raise NotFound('The object or item referred to could not be found.')
+        return volume
+
+    def _vffs_disk(self, path):
+        """The local SSD at `path` that nothing else uses, for VFFS."""
+        disk = next((d for d in self.disks if d.device_path == path), None)
+        if disk is None or not disk.attached:
+            raise host_config_fault('No attached device is at %s.' % path)
+        if not (disk.ssd and disk.local):
+            raise host_config_fault('The device %s is not a local SSD.' % disk.canonical_name)
+        if self.vffs_on(disk) is not None:
+            raise host_config_fault('The device %s is part of the VFFS volume already.'
+                                    % disk.canonical_name)
+        self._check_unused(disk)
+        if self.volumes_on(disk):
+            raise fault('ResourceInUse', 'The device holds a VMFS volume.',
+                        type='HostScsiDisk', name=disk.canonical_name)
+        return disk
+
+    def _vffs_partition(self, disk, spec, argument):
+        """(partitions, number of the vffs one): the spec's table, or the
+        whole disk as one VFFS partition."""
+        if spec is None:
+            partitions = whole_disk_vffs(disk)
+        else:
+            partitions = check_partitions(disk, spec.partition, argument)
+        vffs = [p for p in partitions if p.type == 'vffs']
+        if len(vffs) != 1:
+            raise InvalidArgument(argument)
+        if self.forgotten_vffs is not None and self.forgotten_vffs.on(disk):
+            self.forgotten_vffs = None      # formatted over
+        return partitions, vffs[0].number
+
+    def FormatVffs(self, ctx, createSpec):
+        """The host's VFFS volume, on a local SSD (ESXi keeps one per host)."""
+        spec = createSpec
+        name = spec.volumeName
+        if self.vffs is not None:
+            if self.vffs.name == name:
+                raise fault('AlreadyExists', "The specified key, name, or identifier '%s' "
+                            "already exists." % name, name=name)
+            raise host_config_fault('The host has VFFS volume %s already.' % self.vffs.name)
+        if spec.majorVersion != VFFS_MAJOR_VERSION:
+            raise InvalidArgument('createSpec.majorVersion')
+        if not isinstance(name, str) or not name.strip() or '/' in name or len(name) > 42:
+            raise InvalidArgument('createSpec.volumeName')
+        if any(ds.name == name for ds in self.host.datastores):
+            raise fault('AlreadyExists', "The specified key, name, or identifier '%s' "
+                        "already exists." % name, name=name)
+        disk = self._vffs_disk(spec.devicePath)
+        partitions, number = self._vffs_partition(disk, spec.partition,
+                                                  'createSpec.partition.partition')
+        disk.partitions = partitions
+        self.vffs = VffsVolume(name, volume_uuid(self.server), [(disk, number)])
+        self.report('storageDeviceInfo', 'fileSystemVolumeInfo')
+        return self.vffs.volume(self.host.T)
+
+    def ExtendVffs(self, ctx, vffsPath, devicePath, spec=None):
+        volume = self._vffs(path=vffsPath)
+        if not volume.mounted:
+            raise host_config_fault('VFFS volume %s is not mounted.' % volume.name)
+        disk = self._vffs_disk(devicePath)
+        partitions, number = self._vffs_partition(disk, spec, 'spec.partition')
+        disk.partitions = partitions
+        volume.extents.append((disk, number))
+        self._vffs_changed()
+
+    def _vffs_changed(self):
+        self.report('storageDeviceInfo', 'fileSystemVolumeInfo')
+        self.host.managers['vFlashManager'].report('vFlashConfigInfo')
+
+    def _check_vffs_unused(self, volume):
+        """ResourceInUse while the vFlash resource is the volume."""
+        if self.host.managers['vFlashManager'].resource is volume:
+            raise fault('ResourceInUse', 'VFFS volume %s is the vFlash resource.' % volume.name,
+                        type='HostVffsVolume', name=volume.name)
+
+    def DestroyVffs(self, ctx, vffsPath):
+        """The volume goes with its partitions."""
+        volume = self._vffs(path=vffsPath)
+        self._check_vffs_unused(volume)
+        for disk, number in volume.extents:
+            disk.partitions = [p for p in disk.partitions if p.number != number]
+        self.vffs = None
+        self.report('storageDeviceInfo', 'fileSystemVolumeInfo')
+
+    def MountVffsVolume(self, ctx, vffsUuid):
+        volume = self._vffs(uuid=vffsUuid)
+        if volume.mounted:
+            raise fault('InvalidState', 'VFFS volume %s is mounted already.' % volume.name)
+        volume.mounted = True
+        self._vffs_changed()
+
+    def UnmountVffsVolume(self, ctx, vffsUuid):
+        volume = self._vffs(uuid=vffsUuid)
+        if not volume.mounted:
+            raise fault('InvalidState', 'VFFS volume %s is not mounted.' % volume.name)
+        self._check_vffs_unused(volume)
+        volume.mounted = False
+        self._vffs_changed()
+
+    def DeleteVffsVolumeState(self, ctx, vffsUuid):
+        """The host forgets an unmounted volume; its partitions stay, for
+        RescanVffs to find it again."""
+        volume = self.vffs
+        if volume is None or volume.uuid != vffsUuid:
+            raise host_config_fault('The host has no VFFS volume %s.' % vffsUuid)
+        if volume.mounted:
+            raise host_config_fault('VFFS volume %s is mounted.' % volume.name)
+        self.vffs, self.forgotten_vffs = None, volume
+        self.report('fileSystemVolumeInfo')
+
+    def RescanVffs(self, ctx):
+        """A forgotten volume whose partitions are still there is found again, mounted."""
+        volume = self.forgotten_vffs
+        if self.vffs is None and volume is not None and volume.intact() and \
+                all(disk in self.disks and disk.attached for disk, _ in volume.extents):
+            volume.mounted = True
+            self.vffs, self.forgotten_vffs = volume, None
+            self.report('fileSystemVolumeInfo')
 
     # -- software iSCSI ----------------------------------------------------------------------------
     def UpdateSoftwareInternetScsiEnabled(self, ctx, enabled):

@@ -17,6 +17,7 @@ known type, numbered 1 .. 128 once each.
 import hashlib
 import ipaddress
 import re
+import uuid as uuid_module
 
 from vimsim.soap.fault import InvalidArgument, NotFound
 
@@ -241,6 +242,12 @@ def disk_by(disks, *, uuid=None, path=None, name=None):
                 (name is not None and disk.canonical_name == name):
             return disk
     raise NotFound('The object or item referred to could not be found.')
+
+
+def volume_uuid(server):
+    """A new VMFS or VFFS volume uuid (8-8-4-12 hex, as ESXi prints them)."""
+    h = uuid_module.UUID(server.new_uuid()).hex
+    return '%s-%s-%s-%s' % (h[:8], h[8:16], h[16:20], h[20:32])
 
 
 def valid_server_address(text):
