@@ -15,12 +15,19 @@ a rescan (RescanVmfs, RescanAllHba) mounts the VMFS volumes other hosts
 made there, joining the same Datastore.
 """
 from vimsim.managed.host.config_managers import HostManagerObject, host_config_fault
-from vimsim.managed.host.iscsi_adapter import (ISCSI_PORT, SOFTWARE_ADAPTER, IscsiArrays,
-                                               SendTarget, SoftwareIscsiAdapter, Target,
-                                               checked_advanced, checked_auth, checked_digest,
-                                               lun_for, valid_iscsi_name)
+from vimsim.managed.host.iscsi_adapter import (ISCSI_PORT, SOFTWARE_ADAPTER, SendTarget,
+                                               SoftwareIscsiAdapter, Target, checked_advanced,
+                                               checked_auth, checked_digest, lun_for,
+                                               valid_iscsi_name)
+from vimsim.managed.host.nvme_fabrics import (ADMIN_QUEUE_DEFAULT, ADMIN_QUEUE_MAX,
+                                              ANY_CONTROLLER, DISCOVERY_PORTS,
+                                              DYNAMIC_CONTROLLER, FIRST_CONTROLLER,
+                                              KEEP_ALIVE_MAX, NAMESPACE_IDS, NVME_PORT,
+                                              Controller, TcpAdapter, namespace_disk,
+                                              nvme_address, subsystem_at)
 from vimsim.managed.host.storage_devices import (FIXED, VMFS_VERSIONS, check_partitions,
-                                                 default_disks, disk_by, partition_info,
+                                                 SharedMedia, default_disks, disk_by,
+                                                 partition_info, valid_mac,
                                                  valid_server_address, volume_uuid)
 from vimsim.managed.host.vffs_volume import VFFS_MAJOR_VERSION, VffsVolume, whole_disk_vffs
 from vimsim.managed.monitoring.event_manager import datacenter_of
@@ -41,7 +48,7 @@ ARRAY_TYPE_POLICIES = (('VMW_SATP_ALUA', 'Supports non-specific arrays that use 
                        ('VMW_SATP_DEFAULT_AP', 'Supports non-specific active/passive arrays'),
                        ('VMW_SATP_LOCAL', 'Supports direct attached devices'))
 LOCAL_ARRAY_TYPE = 'VMW_SATP_LOCAL'
-ISCSI_ARRAY_TYPE = 'VMW_SATP_DEFAULT_AA'
+ARRAY_TYPE = 'VMW_SATP_DEFAULT_AA'      # the shared devices' (iSCSI LUNs, NVMe namespaces)
 UNMAP_BANDWIDTH_MB = (100, 2000)        # the fixed and dynamic unmap rates ESXi allows, MB/s
 
 ADAPTER_KEY = 'key-vim.host.BlockHba-%s'
@@ -61,6 +68,8 @@ def plugstore_path_key(disk):
 
 
 def plugstore_target_key(disk):
+    if disk.nvme_controller is not None:
+        return 'key-vim.host.PlugStoreTopology.Target-%s' % disk.nvme_controller.name
     target = disk.iscsi_target
     if target is not None:
         return 'key-vim.host.PlugStoreTopology.Target-%s,%s:%d' % (
@@ -69,12 +78,23 @@ def plugstore_target_key(disk):
 
 
 def transport(T, disk):
-    """How the host reaches `disk`'s target: parallel SCSI, or iSCSI."""
+    """How the host reaches `disk`'s target: parallel SCSI, iSCSI, NVMe/TCP."""
+    if disk.nvme_controller is not None:
+        return T.HostTcpTargetTransport()
     target = disk.iscsi_target
     if target is None:
         return T.HostParallelScsiTargetTransport()
     return T.HostInternetScsiTargetTransport(
         iScsiName=target.iqn, iScsiAlias='', address=['%s:%d' % (target.address, target.port)])
+
+
+def by_target(disks):
+    """{SCSI target number: its disks} (an NVMe controller's namespaces
+    share one target), in order."""
+    found = {}
+    for disk in disks:
+        found.setdefault(disk.target, []).append(disk)
+    return found
 
 
 def durable_name(T, canonical_name):
@@ -100,6 +120,8 @@ class HostStorageSystem(HostManagerObject):
         self.nfs_user = None                # SetNFSUser's Kerberos user
         self.vffs = None                    # the host's VffsVolume
         self.forgotten_vffs = None          # the one DeleteVffsVolumeState forgot, still on disk
+        self.nvme_adapters = []             # TcpAdapters, CreateSoftwareAdapter's
+        self.controllers_made = 0           # NVMe controllers connected so far (their numbers)
 
     # -- reading ---------------------------------------------------------------
     @property
@@ -123,10 +145,12 @@ class HostStorageSystem(HostManagerObject):
                 key=ADAPTER_KEY % device, device=device, bus=bus, status='unknown', model=model,
                 driver=driver, pci=pci, storageProtocol='scsi')
                 for device, bus, model, driver, pci in ADAPTERS] +
-            ([self.iscsi.hba(T)] if self.iscsi is not None else []),
+            ([self.iscsi.hba(T)] if self.iscsi is not None else []) +
+            [adapter.hba(T) for adapter in self.nvme_adapters],
             scsiLun=[self.scsi_lun(T, disk) for disk in self.disks],
             scsiTopology=self._scsi_topology(T),
             multipathInfo=self._multipath_info(T), plugStoreTopology=self._plug_store(T),
+            nvmeTopology=self._nvme_topology(T),
             softwareInternetScsiEnabled=self.iscsi is not None)
 
     @property
@@ -155,9 +179,13 @@ class HostStorageSystem(HostManagerObject):
 
     def adapter_names(self):
         return [device for device, _, _, _, _ in ADAPTERS] + (
-            [SOFTWARE_ADAPTER] if self.iscsi is not None else [])
+            [SOFTWARE_ADAPTER] if self.iscsi is not None else []) + [
+            adapter.device for adapter in self.nvme_adapters]
 
     def adapter_key(self, device):
+        nvme = next((a for a in self.nvme_adapters if a.device == device), None)
+        if nvme is not None:
+            return nvme.key
         return 'key-vim.host.InternetScsiHba-%s' % device if device == SOFTWARE_ADAPTER \
             else ADAPTER_KEY % device
 
@@ -170,13 +198,24 @@ class HostStorageSystem(HostManagerObject):
             key='key-vim.host.ScsiTopology.Interface-%s' % device,
             adapter=self.adapter_key(device),
             target=[T.HostScsiTopologyTarget(
-                key='key-vim.host.ScsiTopology.Target-%s:0:%d' % (device, disk.target),
-                target=disk.target,
+                key='key-vim.host.ScsiTopology.Target-%s:0:%d' % (device, number),
+                target=number,
                 lun=[T.HostScsiTopologyLun(key='key-vim.host.ScsiTopology.Lun-%s' % disk.uuid,
-                                           lun=disk.lun, scsiLun=lun_key(disk))],
-                transport=transport(T, disk))
-                for disk in self._attached(device)])
+                                           lun=disk.lun, scsiLun=lun_key(disk))
+                     for disk in disks],
+                transport=transport(T, disks[0]))
+                for number, disks in by_target(self._attached(device)).items()])
             for device in self.adapter_names()])
+
+    def _nvme_topology(self, T):
+        """The NVMe adapters and their controllers (unset without adapters)."""
+        if not self.nvme_adapters:
+            return None
+        return T.HostNvmeTopology(adapter=[T.HostNvmeTopologyInterface(
+            key='key-vim.host.NvmeTopology.Interface-%s' % adapter.device,
+            adapter=adapter.key,
+            connectedController=[controller.controller(T) for controller in adapter.controllers])
+            for adapter in self.nvme_adapters])
 
     def _multipath_info(self, T):
         return T.HostMultipathInfo(lun=[self._logical_unit(T, disk)
@@ -196,7 +235,7 @@ class HostStorageSystem(HostManagerObject):
             key=multipath_lun_key(disk), id=disk.uuid, lun=lun_key(disk), path=[path],
             policy=policy,
             storageArrayTypePolicy=T.HostMultipathInfoLogicalUnitStorageArrayTypePolicy(
-                policy=LOCAL_ARRAY_TYPE if disk.iscsi_target is None else ISCSI_ARRAY_TYPE))
+                policy=ARRAY_TYPE if disk.shared else LOCAL_ARRAY_TYPE))
 
     def _plug_store(self, T):
         attached = self._attached()
@@ -213,7 +252,7 @@ class HostStorageSystem(HostManagerObject):
                 device=plugstore_device_key(disk)) for disk in attached],
             target=[T.HostPlugStoreTopologyTarget(
                 key=plugstore_target_key(disk), transport=transport(T, disk))
-                for disk in self.disks],
+                for disk in {plugstore_target_key(d): d for d in self.disks}.values()],
             device=[T.HostPlugStoreTopologyDevice(key=plugstore_device_key(disk),
                                                   lun=lun_key(disk),
                                                   path=[plugstore_path_key(disk)])
@@ -240,6 +279,10 @@ class HostStorageSystem(HostManagerObject):
             else self.host.datastores
         return [ds for ds in candidates
                 if any(name == disk.canonical_name for name, _ in ds.extents)]
+
+    def medium(self, key):
+        """The Medium of the datacenter's shared device `key`."""
+        return SharedMedia.of(datacenter_of(self.server, self.host)).medium(key)
 
     def volumes_here(self, disk):
         """The datastores on `disk` this host has (mounted or unmounted)."""
@@ -275,7 +318,7 @@ class HostStorageSystem(HostManagerObject):
             raise NotFound('The object or item referred to could not be found.')
         if hbaDevice == SOFTWARE_ADAPTER:
             self._discover()
-            self.RescanVmfs(ctx)
+        self.RescanVmfs(ctx)
 
     def RescanVmfs(self, ctx):
         """VMFS volumes other hosts made on shared LUNs this host sees join
@@ -627,9 +670,32 @@ class HostStorageSystem(HostManagerObject):
         self.set(disk, 'attached', True)
 
     def MarkForRemoval(self, ctx, hbaName, remove):
-        if hbaName not in [device for device, _, _, _, _ in ADAPTERS]:
+        if hbaName not in self.adapter_names():
             raise NotFound('The object or item referred to could not be found.')
         raise host_config_fault('%s is not an FCoE adapter.' % hbaName)
+
+    def DiscoverFcoeHbas(self, ctx, fcoeSpec):
+        """Software FCoE discovery on a pNIC: its settings checked, the pNIC
+        must be a vSwitch uplink (FcoeFaultPnicHasNoPortSet), and then hostd
+        refuses, as ESXi 8 does: it has no software FCoE, and the host's
+        vmxnet3 NICs no FCoE offload (their fcoeConfiguration says so)."""
+        spec = fcoeSpec
+        pnic = spec.underlyingPnic
+        if pnic not in self.host.netconfig.link_speeds:
+            raise NotFound('The object or item referred to could not be found.')
+        if spec.priorityClass is not None and not 0 <= spec.priorityClass <= 7:
+            raise InvalidArgument('fcoeSpec.priorityClass')
+        if spec.sourceMac is not None and not valid_mac(spec.sourceMac):
+            raise InvalidArgument('fcoeSpec.sourceMac')
+        for index, vlans in enumerate(spec.vlanRange):
+            low, high = vlans.vlanLow, vlans.vlanHigh
+            if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high <= 4095):
+                raise InvalidArgument('fcoeSpec.vlanRange[%d]' % index)
+        if pnic not in self.host.netconfig.standard_uplinks():
+            raise fault('FcoeFaultPnicHasNoPortSet', '%s is not an uplink of a virtual switch.'
+                        % pnic, nicDevice=pnic)
+        raise host_config_fault('Software FCoE is not supported on this host: %s has no FCoE '
+                                'offload.' % pnic)
 
     def QueryAvailableSsds(self, ctx, vffsPath=None):
         """The local SSDs with no partitions, for a new VFFS volume or (with
@@ -906,9 +972,8 @@ class HostStorageSystem(HostManagerObject):
 
     def _bring_in(self, target):
         """A target joins the adapter, its array's LUN the host's disks."""
-        medium = IscsiArrays.of(datacenter_of(self.server, self.host)).medium(target.iqn)
         self.iscsi.static_targets.append(target)
-        self.disks.append(lun_for(target, self.iscsi.target_number(), medium))
+        self.disks.append(lun_for(target, self.iscsi.target_number(), self.medium(target.iqn)))
 
     def _drop_targets(self, ctx, targets):
         self._remove_luns(ctx, [disk for disk in self.disks if disk.iscsi_target in targets])
@@ -980,6 +1045,155 @@ class HostStorageSystem(HostManagerObject):
             item.advanced = dict(item.advanced, **values)
         self.report('storageDeviceInfo')
 
+
+    # -- software adapters, NVMe over fabrics --------------------------------------------------
+    def _nvme_adapter(self, device):
+        adapter = next((a for a in self.nvme_adapters if a.device == device), None)
+        if adapter is None:
+            raise NotFound('The object or item referred to could not be found.')
+        return adapter
+
+    def CreateSoftwareAdapter(self, ctx, spec):
+        """An NVMe over TCP adapter on a pNIC (one per pNIC), named after the
+        software iSCSI adapter's vmhba65."""
+        T = self.host.T
+        if not isinstance(spec, T.HostTcpHbaCreateSpec):
+            raise host_config_fault('A %s names no kind of software adapter this host makes.'
+                                    % type(spec).__name__)
+        if spec.pnic not in self.host.netconfig.link_speeds:
+            raise NotFound('The object or item referred to could not be found.')
+        if any(a.pnic == spec.pnic for a in self.nvme_adapters):
+            raise fault('DuplicateName', "The name '%s' already exists." % spec.pnic,
+                        name=spec.pnic, object=self.ref)
+        taken = set(self.adapter_names()) | {SOFTWARE_ADAPTER}
+        number = next(n for n in range(66, 66 + len(taken) + 1) if 'vmhba%d' % n not in taken)
+        self.nvme_adapters.append(TcpAdapter('vmhba%d' % number, spec.pnic))
+        self.report('storageDeviceInfo')
+
+    def RemoveSoftwareAdapter(self, ctx, hbaDeviceName):
+        """An NVMe over TCP adapter (refused while it has controllers), or
+        the software iSCSI adapter (as UpdateSoftwareInternetScsiEnabled)."""
+        if hbaDeviceName == SOFTWARE_ADAPTER and self.iscsi is not None:
+            return self.UpdateSoftwareInternetScsiEnabled(ctx, False)
+        if hbaDeviceName not in self.adapter_names():
+            raise NotFound('The object or item referred to could not be found.')
+        adapter = next((a for a in self.nvme_adapters if a.device == hbaDeviceName), None)
+        if adapter is None:
+            raise host_config_fault('%s is not a software adapter.' % hbaDeviceName)
+        if adapter.controllers:
+            raise fault('ResourceInUse', '%s has connected controllers.' % hbaDeviceName,
+                        type='HostTcpHba', name=hbaDeviceName)
+        self.nvme_adapters.remove(adapter)
+        self.report('storageDeviceInfo')
+
+    def CreateNvmeOverRdmaAdapter(self, ctx, rdmaDeviceName):
+        """The host has no RDMA device (nvme_fabrics.py): none of that name."""
+        raise NotFound("No RDMA device '%s' is on the host." % rdmaDeviceName)
+
+    def RemoveNvmeOverRdmaAdapter(self, ctx, hbaDeviceName):
+        if hbaDeviceName not in self.adapter_names():
+            raise NotFound('The object or item referred to could not be found.')
+        raise host_config_fault('%s is not an NVMe over RDMA adapter.' % hbaDeviceName)
+
+    def _fabric_address(self, adapter, parameters, argument, ports):
+        """(address, port) of NVMe/TCP transport parameters the target answers on."""
+        T = self.host.T
+        if not isinstance(parameters, T.HostNvmeOverTcpParameters):
+            raise host_config_fault('%s is an NVMe over TCP adapter.' % adapter.device)
+        if nvme_address(parameters.address) is None:
+            raise InvalidArgument(argument + '.address')
+        port = ports[0] if parameters.portNumber is None else parameters.portNumber
+        if port not in ports:
+            raise host_config_fault('Nothing answers at %s:%s.' % (parameters.address, port))
+        return parameters.address, port
+
+    def DiscoverNvmeControllers(self, ctx, discoverSpec):
+        """The discovery log of the target's port at the address: its one NVM
+        subsystem; `autoConnect` connects it."""
+        spec = discoverSpec
+        adapter = self._nvme_adapter(spec.hbaName)
+        address, _ = self._fabric_address(adapter, spec.transportParameters,
+                                          'discoverSpec.transportParameters', DISCOVERY_PORTS)
+        if spec.rootDiscoveryController:
+            raise host_config_fault('No central discovery controller is at %s.' % address)
+        subnqn = subsystem_at(address)
+        if spec.autoConnect and adapter.connected(subnqn, address, NVME_PORT) is None:
+            self._connect(adapter, subnqn, address, ADMIN_QUEUE_DEFAULT, None)
+        T = self.host.T
+        return T.HostNvmeDiscoveryLog(complete=True, entry=[T.HostNvmeDiscoveryLogEntry(
+            subnqn=subnqn, subsystemType='nvm', subsystemPortId=1,
+            controllerId=DYNAMIC_CONTROLLER, adminQueueMaxSize=ADMIN_QUEUE_MAX,
+            transportParameters=T.HostNvmeOverTcpParameters(
+                address=address, portNumber=NVME_PORT, digestVerification='digestDisabled'),
+            transportRequirements='secureChannelNotRequired',
+            connected=adapter.connected(subnqn, address, NVME_PORT) is not None)])
+
+    def ConnectNvmeController(self, ctx, connectSpec):
+        spec = connectSpec
+        adapter = self._nvme_adapter(spec.hbaName)
+        address, _ = self._fabric_address(adapter, spec.transportParameters,
+                                          'connectSpec.transportParameters', (NVME_PORT,))
+        if spec.subnqn != subsystem_at(address):
+            raise host_config_fault('No subsystem %s is at %s:%d.'
+                                    % (spec.subnqn, address, NVME_PORT))
+        if spec.controllerId not in (None, DYNAMIC_CONTROLLER, ANY_CONTROLLER):
+            raise host_config_fault('Subsystem %s allocates its controllers dynamically.'
+                                    % spec.subnqn)
+        queue = ADMIN_QUEUE_DEFAULT if spec.adminQueueSize is None else spec.adminQueueSize
+        if not 1 <= queue <= ADMIN_QUEUE_MAX:
+            raise InvalidArgument('connectSpec.adminQueueSize')
+        if spec.keepAliveTimeout is not None and not 0 <= spec.keepAliveTimeout <= KEEP_ALIVE_MAX:
+            raise InvalidArgument('connectSpec.keepAliveTimeout')
+        if adapter.connected(spec.subnqn, address, NVME_PORT) is not None:
+            raise host_config_fault('%s is connected to %s already.'
+                                    % (adapter.device, spec.subnqn))
+        self._connect(adapter, spec.subnqn, address, queue, spec.keepAliveTimeout)
+
+    def _connect(self, adapter, subnqn, address, admin_queue, keep_alive):
+        """A controller of the subsystem: its namespaces join the host's disks."""
+        controller = Controller(adapter, FIRST_CONTROLLER + self.controllers_made,
+                                adapter.target_number(), subnqn, address, NVME_PORT,
+                                admin_queue, keep_alive)
+        self.controllers_made += 1
+        controller.namespaces = [namespace_disk(controller, nsid, self.medium((subnqn, nsid)))
+                                 for nsid in NAMESPACE_IDS]
+        adapter.controllers.append(controller)
+        self.disks += controller.namespaces
+        self.report('storageDeviceInfo')
+
+    def DisconnectNvmeController(self, ctx, disconnectSpec):
+        """The controllers the spec names (by subsystem, number or both) go
+        with their namespaces, refused while one holds a VMFS volume the
+        host mounts."""
+        spec = disconnectSpec
+        adapter = self._nvme_adapter(spec.hbaName)
+        if spec.subnqn is None and spec.controllerNumber is None:
+            raise InvalidArgument('disconnectSpec.subnqn')
+        gone = [c for c in adapter.controllers
+                if spec.subnqn in (None, c.subnqn) and spec.controllerNumber in (None, c.number)]
+        if not gone:
+            raise NotFound('The object or item referred to could not be found.')
+        self._remove_luns(ctx, [disk for c in gone for disk in c.namespaces])
+        adapter.controllers = [c for c in adapter.controllers if c not in gone]
+        self.report('storageDeviceInfo')
+
+    def _each_spec(self, ctx, method, specs, action):
+        """An *NvmeControllerEx_Task: `action` for each spec in turn, the
+        task failing with the first spec's fault."""
+        specs = list(specs)
+
+        def work(task):
+            for spec in specs:
+                action(ctx, spec)
+        return run_task(ctx, self.host, method, work, this=self)
+
+    def ConnectNvmeControllerEx_Task(self, ctx, connectSpec=()):
+        return self._each_spec(ctx, 'ConnectNvmeControllerEx_Task', connectSpec,
+                               self.ConnectNvmeController)
+
+    def DisconnectNvmeControllerEx_Task(self, ctx, disconnectSpec=()):
+        return self._each_spec(ctx, 'DisconnectNvmeControllerEx_Task', disconnectSpec,
+                               self.DisconnectNvmeController)
 
     # -- NFS Kerberos credentials -------------------------------------------------------------------
     def SetNFSUser(self, ctx, user, password):

@@ -10,16 +10,14 @@ RescanHba of vmhba65) adds as a discovered static target (discoveryMethod
 sendTargetMethod, parent A:port), bringing its LUN in; a static target's
 LUN comes in as it is added.
 
-The arrays are the datacenter's (`IscsiArrays`): the LUN behind a target
-IQN is one device for every host of the datacenter that adds the target,
-with one Medium (partition table), so a VMFS volume one host writes on it
-is there for the others to find when they rescan.
+The arrays are the datacenter's: the LUN behind a target IQN is one device
+for every host of the datacenter that adds the target, with one Medium
+(storage_devices.SharedMedia, keyed by the IQN).
 """
 import hashlib
 import re
-import weakref
 
-from vimsim.managed.host.storage_devices import GiB_SECTORS, Medium, ScsiDisk
+from vimsim.managed.host.storage_devices import GiB_SECTORS, ScsiDisk
 from vimsim.soap.fault import InvalidArgument
 
 SOFTWARE_ADAPTER = 'vmhba65'
@@ -206,28 +204,6 @@ def checked_digest(properties, argument):
         if value is not None and value not in DIGEST_TYPES:
             raise InvalidArgument('%s.%s' % (argument, name))
     return properties
-
-
-class IscsiArrays:
-    """A datacenter's simulated iSCSI arrays: target IQN -> the Medium of
-    the LUN behind it."""
-    _of = weakref.WeakKeyDictionary()       # datacenter -> its IscsiArrays
-
-    def __init__(self):
-        self.media = {}
-
-    @classmethod
-    def of(cls, datacenter):
-        found = cls._of.get(datacenter)
-        if found is None:
-            found = cls._of[datacenter] = cls()
-        return found
-
-    def medium(self, iqn):
-        found = self.media.get(iqn)
-        if found is None:
-            found = self.media[iqn] = Medium()
-        return found
 
 
 def lun_for(target, number, medium):

@@ -18,6 +18,7 @@ import hashlib
 import ipaddress
 import re
 import uuid as uuid_module
+import weakref
 
 from vimsim.soap.fault import InvalidArgument, NotFound
 
@@ -42,6 +43,8 @@ _HOST_NAME = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9
 GiB_SECTORS = (1 << 30) // SECTOR
 FIXED = 'VMW_PSP_FIXED'
 VMFS_VERSIONS = (5, 6)                  # the VMFS major versions ESXi 8 makes
+FCOE_PRIORITY_CLASS = 3                 # the 802.1p class FCoE traffic takes by default
+_MAC = re.compile(r'^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$')
 
 
 class Partition:
@@ -65,6 +68,30 @@ class Medium:
         self.partitions = list(partitions)
 
 
+class SharedMedia:
+    """The devices a datacenter's simulated arrays (iSCSI, NVMe-oF) expose
+    to its hosts: key (a target IQN, a subsystem's namespace) -> Medium, one
+    for every host that sees the device, so a VMFS volume one host writes
+    there is there for the others to find when they rescan."""
+    _of = weakref.WeakKeyDictionary()       # datacenter -> its SharedMedia
+
+    def __init__(self):
+        self.media = {}
+
+    @classmethod
+    def of(cls, datacenter):
+        found = cls._of.get(datacenter)
+        if found is None:
+            found = cls._of[datacenter] = cls()
+        return found
+
+    def medium(self, key):
+        found = self.media.get(key)
+        if found is None:
+            found = self.media[key] = Medium()
+        return found
+
+
 class ScsiDisk:
     """One SCSI disk as one host sees it: its single path, its host-side
     state, and the Medium holding its partition table."""
@@ -80,6 +107,7 @@ class ScsiDisk:
         self.model = model
         self.vendor = 'VMware  '
         self.iscsi_target = None            # the iscsi_adapter.Target an iSCSI LUN is behind
+        self.nvme_controller = None         # the nvme_fabrics.Controller a namespace is behind
         self.device_id = device_id or '0200000000' + uuid   # the plug-store device's key
         self.medium = Medium(partitions)
         self.attached = True
@@ -102,7 +130,7 @@ class ScsiDisk:
     @property
     def shared(self):
         """Whether other hosts may see this device (a LUN of an array)."""
-        return self.iscsi_target is not None
+        return self.iscsi_target is not None or self.nvme_controller is not None
 
     @property
     def device_path(self):
@@ -248,6 +276,20 @@ def volume_uuid(server):
     """A new VMFS or VFFS volume uuid (8-8-4-12 hex, as ESXi prints them)."""
     h = uuid_module.UUID(server.new_uuid()).hex
     return '%s-%s-%s-%s' % (h[:8], h[8:16], h[16:20], h[20:32])
+
+
+def fcoe_configuration(T, mac):
+    """A vmxnet3 pNIC's FcoeConfig, as an ESXi 8 host reports it: the
+    defaults, nothing settable, never active (ESXi 8 has no software FCoE)."""
+    return T.FcoeConfig(priorityClass=FCOE_PRIORITY_CLASS, sourceMac=mac,
+                        vlanRange=[T.FcoeConfigVlanRange(vlanLow=0, vlanHigh=0)],
+                        capabilities=T.FcoeConfigFcoeCapabilities(
+                            priorityClass=False, sourceMacAddress=False, vlanRange=False),
+                        fcoeActive=False)
+
+
+def valid_mac(text):
+    return isinstance(text, str) and bool(_MAC.match(text))
 
 
 def valid_server_address(text):
