@@ -3,12 +3,16 @@ share an array through vmware_host_iscsi and vmware_host_datastore: the
 same target added on two hosts is the same device (canonical name, uuid,
 durable name, partitions); a VMFS volume one host makes appears on the
 other after a rescan as the same Datastore, mounted on both; one host
-leaving it (unmount, then its target removed) leaves it on the other."""
+leaving it (unmount, then its target removed) leaves it on the other; the
+arrays survive a restart from a snapshot."""
 import pytest
+from pyVim.connect import Disconnect
 from pyVmomi import vim
 
 from tests.conftest import _simulator, all_of
 from tests.test_host_datastore_system import create_vmfs, events_of
+from tests.test_state import _restarted, _start, _stop, _stopped
+from vimsim.state import persistence
 from tests.watching import Watcher, paths_of
 
 TARGET = vim.host.InternetScsiHba.StaticTarget(
@@ -108,3 +112,27 @@ def test_local_disks_stay_each_hosts_own(si):
     assert name in [d.canonicalName for d in
                     second.configManager.datastoreSystem.QueryAvailableDisksForVmfs()]
     first.configManager.datastoreSystem.RemoveDatastore(ds)
+
+
+def test_shared_lun_after_a_snapshot_restart(validator, tmp_path, monkeypatch):
+    """The datacenter's arrays are part of the model: after a start from a
+    snapshot, a host adding the target sees what another host wrote."""
+    monkeypatch.setattr(persistence, 'COMPACT_AT', 1)
+    first = _start(validator, tmp_path)
+    si = first.connect()
+    lun = add_target(host_named(si, 'DC0_C0_H0'))
+    moid = create_vmfs(host_named(si, 'DC0_C0_H0'), lun.canonicalName, 'kept-shared')._moId
+    Disconnect(si)
+    second = _restarted(validator, tmp_path, _stopped(first))     # writes the snapshot
+    third = _restarted(validator, tmp_path, _stopped(second))     # starts from it
+    assert third.sim.persistence.snapshot is not None
+    si = third.connect()
+    other = host_named(si, 'DC0_C0_H1')
+    seen = add_target(other)
+    info, = other.configManager.storageSystem.RetrieveDiskPartitionInfo([seen.devicePath])
+    assert [p.type for p in info.spec.partition] == ['vmfs']
+    other.configManager.storageSystem.RescanVmfs()
+    joined = next(d for d in other.datastore if d.name == 'kept-shared')
+    assert joined._moId == moid and len(joined.host) == 2
+    Disconnect(si)
+    _stop(third)

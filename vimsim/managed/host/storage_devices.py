@@ -18,7 +18,6 @@ import hashlib
 import ipaddress
 import re
 import uuid as uuid_module
-import weakref
 
 from vimsim.soap.fault import InvalidArgument, NotFound
 
@@ -73,16 +72,16 @@ class SharedMedia:
     to its hosts: key (a target IQN, a subsystem's namespace) -> Medium, one
     for every host that sees the device, so a VMFS volume one host writes
     there is there for the others to find when they rescan."""
-    _of = weakref.WeakKeyDictionary()       # datacenter -> its SharedMedia
 
     def __init__(self):
         self.media = {}
 
     @classmethod
     def of(cls, datacenter):
-        found = cls._of.get(datacenter)
+        """The datacenter's, held by it: the model's, so a snapshot keeps it."""
+        found = getattr(datacenter, 'shared_media', None)
         if found is None:
-            found = cls._of[datacenter] = cls()
+            found = datacenter.shared_media = cls()
         return found
 
     def medium(self, key):
