@@ -9,8 +9,8 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, task_fault
-from tests.test_host_datastore_system import create_vmfs
+from tests.conftest import _simulator, task_fault
+from tests.test_host_datastore_system import create_vmfs, host_named
 from tests.watching import Watcher, paths_of
 
 ADDRESS = '192.168.60.10'
@@ -20,10 +20,6 @@ SUBNQN = 'nqn.2024-01.com.vimsim:nvme:' + ADDRESS
 @pytest.fixture(scope='module')
 def sim(validator):
     return _simulator(validator, tls=False)
-
-
-def host_named(si, name):
-    return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
 
 
 def tcp(address=ADDRESS, port=None):

@@ -9,11 +9,11 @@ import pytest
 from pyVim.connect import Disconnect
 from pyVmomi import vim
 
-from tests.conftest import _simulator, all_of
-from tests.test_host_datastore_system import create_vmfs, events_of
+from tests.conftest import _simulator
+from tests.test_host_datastore_system import create_vmfs, events_of, host_named
 from tests.test_state import _restarted, _start, _stop, _stopped
-from vimsim.state import persistence
 from tests.watching import Watcher, paths_of
+from vimsim.state import persistence
 
 TARGET = vim.host.InternetScsiHba.StaticTarget(
     address='192.168.50.10', port=3260, iScsiName='iqn.2012-03.com.example:shared.lun0')
@@ -22,10 +22,6 @@ TARGET = vim.host.InternetScsiHba.StaticTarget(
 @pytest.fixture(scope='module')
 def sim(validator):
     return _simulator(validator, tls=False)
-
-
-def host_named(si, name):
-    return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
 
 
 def shared_lun(host):

@@ -9,7 +9,8 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, task_fault
+from tests.conftest import _simulator, task_fault
+from tests.test_host_datastore_system import host_named
 from tests.watching import Watcher, paths_of
 
 SSD = '/vmfs/devices/disks/mpx.vmhba0:C0:T2:L0'          # 500 GiB, local, unpartitioned
@@ -19,10 +20,6 @@ SPINNING = '/vmfs/devices/disks/mpx.vmhba0:C0:T1:L0'     # 200 GiB, local, not a
 @pytest.fixture(scope='module')
 def sim(validator):
     return _simulator(validator, tls=False)
-
-
-def host_named(si, name):
-    return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
 
 
 def vffs_mounts(host):
