@@ -9,10 +9,12 @@ describes them whole: adapters, LUNs, `scsiTopology`, `multipathInfo` and
 `plugStoreTopology`, each naming the others' keys as ESXi's do. Detaching a
 disk that backs a VMFS datastore answers ResourceInUse.
 
-iSCSI LUNs are the datacenter's arrays' (iscsi_adapter.py): the same
-device, partition table included, on every host that adds the target, so
-a rescan (RescanVmfs, RescanAllHba) mounts the VMFS volumes other hosts
-made there, joining the same Datastore.
+iSCSI LUNs and NVMe/TCP namespaces are the datacenter's arrays'
+(iscsi_adapter.py, nvme_fabrics.py): the same device, partition table
+included, on every host that adds the target or connects the subsystem,
+so a rescan (RescanVmfs, RescanAllHba) mounts the VMFS volumes other hosts
+made there, joining the same Datastore. The host's VFFS volume
+(vffs_volume.py) lives on its local SSDs; HostVFlashManager builds on it.
 """
 from vimsim.managed.host.config_managers import HostManagerObject, host_config_fault
 from vimsim.managed.host.iscsi_adapter import (ISCSI_PORT, SOFTWARE_ADAPTER, SendTarget,
