@@ -32,7 +32,8 @@ from vimsim.managed.host.config_managers import HostManagerObject, host_config_f
 from vimsim.managed.host.host_storage_system import per_key_task
 from vimsim.managed.host.storage_devices import (SECTOR, VMFS_VERSIONS, Partition,
                                                  check_partitions, disk_by, partition_layout,
-                                                 partition_spec, valid_server_address)
+                                                 partition_spec, valid_server_address,
+                                                 volume_uuid)
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.storage import datastore_files as files
@@ -168,6 +169,22 @@ class HostDatastoreSystem(HostManagerObject):
         self.changed('datastore')
         self.storage.report('fileSystemVolumeInfo')
 
+    def join(self, ctx, ds):
+        """This host mounts a datastore other hosts have (the same NFS
+        export, a VMFS volume on a shared LUN): the same Datastore."""
+        self.mount(ds)
+        self.post(ctx, 'DatastoreDiscoveredEvent', ds)
+
+    def join_volumes(self, ctx):
+        """RescanVmfs: the datacenter's VMFS volumes whose extents all lie on
+        shared LUNs this host sees (attached) join its datastores."""
+        visible = {disk.canonical_name for disk in self.storage.disks
+                   if disk.shared and disk.attached}
+        for ds in list(self.datacenter().datastores):
+            if ds.fs_type == 'VMFS' and self.host not in ds.hosts and ds.extents and \
+                    all(name in visible for name, _ in ds.extents):
+                self.join(ctx, ds)
+
     def unmount(self, ctx, ds, host):
         """`host` no longer mounts `ds`; gone with its last host."""
         ds.hosts.remove(host)
@@ -220,11 +237,10 @@ class HostDatastoreSystem(HostManagerObject):
             if existing.name != name:
                 self.check_new_name(name)       # its own name must be new
             existing.access_modes[self.host] = spec.accessMode
-            self.mount(existing)
             if existing.name != name:
                 event_manager(self.server).post('DatastoreRenamedOnHostEvent', self.host,
                                                 ctx=ctx, oldName=name, newName=existing.name)
-            self.post(ctx, 'DatastoreDiscoveredEvent', existing)
+            self.join(ctx, existing)
             return existing.ref
         self.check_new_name(name)
         ds = NasDatastore(self.server, self.new_moid(volume_id), name,
@@ -293,7 +309,7 @@ class HostDatastoreSystem(HostManagerObject):
         storage = self.storage
         return [storage.scsi_lun(T, disk) for disk in storage.disks
                 if disk.attached and not storage.volumes_on(disk)
-                and not disk.perennially_reserved]
+                and not disk.perennially_reserved and storage.vffs_on(disk) is None]
 
     def free_disk(self, path):
         """The disk at `path`, which must hold no VMFS volume."""
@@ -305,6 +321,8 @@ class HostDatastoreSystem(HostManagerObject):
                                     % (disk.canonical_name, used[0].name))
         if not disk.attached:
             raise host_config_fault('The disk %s is detached.' % disk.canonical_name)
+        if storage.vffs_on(disk) is not None:
+            raise host_config_fault('The disk %s holds the VFFS volume.' % disk.canonical_name)
         return disk
 
     def QueryVmfsDatastoreCreateOptions(self, ctx, devicePath, vmfsMajorVersion=None):
@@ -345,7 +363,7 @@ class HostDatastoreSystem(HostManagerObject):
 
     def make_vmfs(self, name, major, extents):
         """A new VMFS datastore on `extents` ((disk, Partition) pairs)."""
-        volume_id = _vmfs_uuid(self.server)
+        volume_id = volume_uuid(self.server)
         ds = Datastore(self.server, self.new_moid(volume_id), name,
                        self.datacenter().datastore_folder, volume_id,
                        capacity=_capacity(p for _, p in extents),
@@ -538,12 +556,6 @@ class HostDatastoreSystem(HostManagerObject):
     @property
     def capabilities(self):
         return self.host.datastore_capabilities()
-
-
-def _vmfs_uuid(server):
-    """A new VMFS volume uuid (8-8-4-12 hex, as ESXi prints them)."""
-    h = uuid_module.UUID(server.new_uuid()).hex
-    return '%s-%s-%s-%s' % (h[:8], h[8:16], h[16:20], h[20:32])
 
 
 def _capacity(partitions):

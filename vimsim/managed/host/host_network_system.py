@@ -22,6 +22,7 @@ import re
 
 from vimsim.managed.entity import data_types
 from vimsim.managed.host.config_managers import HostManagerObject
+from vimsim.managed.host.storage_devices import fcoe_configuration
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.network.distributed_virtual_switch import switch_of_uplink
 from vimsim.managed.network.network import Network, host_nsx_network_info
@@ -827,6 +828,7 @@ class HostNetworkState:
                                    enableEnhancedNetworkingStack=False,
                                    ensInterruptEnabled=False),
             wakeOnLanSupported=False, mac=host_mac(index, i),
+            fcoeConfiguration=fcoe_configuration(T, host_mac(index, i)),
             vmDirectPathGen2Supported=False, resourcePoolSchedulerAllowed=True,
             autoNegotiateSupported=False, enhancedNetworkingStackSupported=False,
             ensInterruptSupported=False)

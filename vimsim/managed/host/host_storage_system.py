@@ -7,19 +7,32 @@ three unclaimed ones), each reached by one path (vmhba0:C0:Tn:L0), claimed
 by NMP with VMW_SATP_LOCAL and VMW_PSP_FIXED. `storageDeviceInfo`
 describes them whole: adapters, LUNs, `scsiTopology`, `multipathInfo` and
 `plugStoreTopology`, each naming the others' keys as ESXi's do. Detaching a
-disk that backs a VMFS datastore answers ResourceInUse; rescans find
-nothing new, since nothing adds devices behind the host's back.
+disk that backs a VMFS datastore answers ResourceInUse.
 
-Not simulated yet: VMFS mount and unmount, iSCSI and NVMe.
+iSCSI LUNs and NVMe/TCP namespaces are the datacenter's arrays'
+(iscsi_adapter.py, nvme_fabrics.py): the same device, partition table
+included, on every host that adds the target or connects the subsystem,
+so a rescan (RescanVmfs, RescanAllHba) mounts the VMFS volumes other hosts
+made there, joining the same Datastore. The host's VFFS volume
+(vffs_volume.py) lives on its local SSDs; HostVFlashManager builds on it.
 """
 from vimsim.managed.host.config_managers import HostManagerObject, host_config_fault
 from vimsim.managed.host.iscsi_adapter import (ISCSI_PORT, SOFTWARE_ADAPTER, SendTarget,
                                                SoftwareIscsiAdapter, Target, checked_advanced,
                                                checked_auth, checked_digest, lun_for,
                                                valid_iscsi_name)
+from vimsim.managed.host.nvme_fabrics import (ADMIN_QUEUE_DEFAULT, ADMIN_QUEUE_MAX,
+                                              ANY_CONTROLLER, DISCOVERY_PORTS,
+                                              DYNAMIC_CONTROLLER, FIRST_CONTROLLER,
+                                              KEEP_ALIVE_MAX, NAMESPACE_IDS, NVME_PORT,
+                                              Controller, TcpAdapter, namespace_disk,
+                                              nvme_address, subsystem_at)
 from vimsim.managed.host.storage_devices import (FIXED, VMFS_VERSIONS, check_partitions,
-                                                 default_disks, disk_by, partition_info,
-                                                 valid_server_address)
+                                                 SharedMedia, default_disks, disk_by,
+                                                 partition_info, valid_mac,
+                                                 valid_server_address, volume_uuid)
+from vimsim.managed.host.vffs_volume import VFFS_MAJOR_VERSION, VffsVolume, whole_disk_vffs
+from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.task import run_task
 from vimsim.soap.fault import InvalidArgument, NotFound, fault, localized
 
@@ -37,7 +50,7 @@ ARRAY_TYPE_POLICIES = (('VMW_SATP_ALUA', 'Supports non-specific arrays that use 
                        ('VMW_SATP_DEFAULT_AP', 'Supports non-specific active/passive arrays'),
                        ('VMW_SATP_LOCAL', 'Supports direct attached devices'))
 LOCAL_ARRAY_TYPE = 'VMW_SATP_LOCAL'
-ISCSI_ARRAY_TYPE = 'VMW_SATP_DEFAULT_AA'
+ARRAY_TYPE = 'VMW_SATP_DEFAULT_AA'      # the shared devices' (iSCSI LUNs, NVMe namespaces)
 UNMAP_BANDWIDTH_MB = (100, 2000)        # the fixed and dynamic unmap rates ESXi allows, MB/s
 
 ADAPTER_KEY = 'key-vim.host.BlockHba-%s'
@@ -57,6 +70,8 @@ def plugstore_path_key(disk):
 
 
 def plugstore_target_key(disk):
+    if disk.nvme_controller is not None:
+        return 'key-vim.host.PlugStoreTopology.Target-%s' % disk.nvme_controller.name
     target = disk.iscsi_target
     if target is not None:
         return 'key-vim.host.PlugStoreTopology.Target-%s,%s:%d' % (
@@ -65,12 +80,32 @@ def plugstore_target_key(disk):
 
 
 def transport(T, disk):
-    """How the host reaches `disk`'s target: parallel SCSI, or iSCSI."""
+    """How the host reaches `disk`'s target: parallel SCSI, iSCSI, NVMe/TCP."""
+    if disk.nvme_controller is not None:
+        return T.HostTcpTargetTransport()
     target = disk.iscsi_target
     if target is None:
         return T.HostParallelScsiTargetTransport()
     return T.HostInternetScsiTargetTransport(
         iScsiName=target.iqn, iScsiAlias='', address=['%s:%d' % (target.address, target.port)])
+
+
+def by_target(disks):
+    """{SCSI target number: its disks} (an NVMe controller's namespaces
+    share one target), in order."""
+    found = {}
+    for disk in disks:
+        found.setdefault(disk.target, []).append(disk)
+    return found
+
+
+def durable_name(T, canonical_name):
+    """An NAA device's durable name: its VPD page 0x83 NAA designator
+    (type 3), as signed bytes; other devices have none."""
+    if not canonical_name.startswith('naa.'):
+        return None
+    return T.ScsiLunDurableName(namespace='NAA', namespaceId=3, data=[
+        b - 256 if b > 127 else b for b in bytes.fromhex(canonical_name[4:])])
 
 
 def plugstore_device_key(disk):
@@ -85,6 +120,10 @@ class HostStorageSystem(HostManagerObject):
         self.disks = default_disks()
         self.iscsi = None                   # the SoftwareIscsiAdapter, once enabled
         self.nfs_user = None                # SetNFSUser's Kerberos user
+        self.vffs = None                    # the host's VffsVolume
+        self.forgotten_vffs = None          # the one DeleteVffsVolumeState forgot, still on disk
+        self.nvme_adapters = []             # TcpAdapters, CreateSoftwareAdapter's
+        self.controllers_made = 0           # NVMe controllers connected so far (their numbers)
 
     # -- reading ---------------------------------------------------------------
     @property
@@ -108,10 +147,12 @@ class HostStorageSystem(HostManagerObject):
                 key=ADAPTER_KEY % device, device=device, bus=bus, status='unknown', model=model,
                 driver=driver, pci=pci, storageProtocol='scsi')
                 for device, bus, model, driver, pci in ADAPTERS] +
-            ([self.iscsi.hba(T)] if self.iscsi is not None else []),
+            ([self.iscsi.hba(T)] if self.iscsi is not None else []) +
+            [adapter.hba(T) for adapter in self.nvme_adapters],
             scsiLun=[self.scsi_lun(T, disk) for disk in self.disks],
             scsiTopology=self._scsi_topology(T),
             multipathInfo=self._multipath_info(T), plugStoreTopology=self._plug_store(T),
+            nvmeTopology=self._nvme_topology(T),
             softwareInternetScsiEnabled=self.iscsi is not None)
 
     @property
@@ -133,15 +174,20 @@ class HostStorageSystem(HostManagerObject):
             capabilities=T.ScsiLunCapabilities(updateDisplayNameSupported=True),
             vStorageSupport='vStorageUnsupported', protocolEndpoint=False,
             perenniallyReserved=disk.perennially_reserved, clusteredVmdkSupported=False,
+            durableName=durable_name(T, disk.canonical_name),
             capacity=T.HostDiskDimensionsLba(blockSize=512, block=disk.blocks),
             devicePath=disk.device_path, ssd=disk.ssd, localDisk=disk.local,
             emulatedDIXDIFEnabled=False, scsiDiskType='native512')
 
     def adapter_names(self):
         return [device for device, _, _, _, _ in ADAPTERS] + (
-            [SOFTWARE_ADAPTER] if self.iscsi is not None else [])
+            [SOFTWARE_ADAPTER] if self.iscsi is not None else []) + [
+            adapter.device for adapter in self.nvme_adapters]
 
     def adapter_key(self, device):
+        nvme = next((a for a in self.nvme_adapters if a.device == device), None)
+        if nvme is not None:
+            return nvme.key
         return 'key-vim.host.InternetScsiHba-%s' % device if device == SOFTWARE_ADAPTER \
             else ADAPTER_KEY % device
 
@@ -154,13 +200,24 @@ class HostStorageSystem(HostManagerObject):
             key='key-vim.host.ScsiTopology.Interface-%s' % device,
             adapter=self.adapter_key(device),
             target=[T.HostScsiTopologyTarget(
-                key='key-vim.host.ScsiTopology.Target-%s:0:%d' % (device, disk.target),
-                target=disk.target,
+                key='key-vim.host.ScsiTopology.Target-%s:0:%d' % (device, number),
+                target=number,
                 lun=[T.HostScsiTopologyLun(key='key-vim.host.ScsiTopology.Lun-%s' % disk.uuid,
-                                           lun=disk.lun, scsiLun=lun_key(disk))],
-                transport=transport(T, disk))
-                for disk in self._attached(device)])
+                                           lun=disk.lun, scsiLun=lun_key(disk))
+                     for disk in disks],
+                transport=transport(T, disks[0]))
+                for number, disks in by_target(self._attached(device)).items()])
             for device in self.adapter_names()])
+
+    def _nvme_topology(self, T):
+        """The NVMe adapters and their controllers (unset without adapters)."""
+        if not self.nvme_adapters:
+            return None
+        return T.HostNvmeTopology(adapter=[T.HostNvmeTopologyInterface(
+            key='key-vim.host.NvmeTopology.Interface-%s' % adapter.device,
+            adapter=adapter.key,
+            connectedController=[controller.controller(T) for controller in adapter.controllers])
+            for adapter in self.nvme_adapters])
 
     def _multipath_info(self, T):
         return T.HostMultipathInfo(lun=[self._logical_unit(T, disk)
@@ -180,7 +237,7 @@ class HostStorageSystem(HostManagerObject):
             key=multipath_lun_key(disk), id=disk.uuid, lun=lun_key(disk), path=[path],
             policy=policy,
             storageArrayTypePolicy=T.HostMultipathInfoLogicalUnitStorageArrayTypePolicy(
-                policy=LOCAL_ARRAY_TYPE if disk.iscsi_target is None else ISCSI_ARRAY_TYPE))
+                policy=ARRAY_TYPE if disk.shared else LOCAL_ARRAY_TYPE))
 
     def _plug_store(self, T):
         attached = self._attached()
@@ -197,7 +254,7 @@ class HostStorageSystem(HostManagerObject):
                 device=plugstore_device_key(disk)) for disk in attached],
             target=[T.HostPlugStoreTopologyTarget(
                 key=plugstore_target_key(disk), transport=transport(T, disk))
-                for disk in self.disks],
+                for disk in {plugstore_target_key(d): d for d in self.disks}.values()],
             device=[T.HostPlugStoreTopologyDevice(key=plugstore_device_key(disk),
                                                   lun=lun_key(disk),
                                                   path=[plugstore_path_key(disk)])
@@ -218,9 +275,20 @@ class HostStorageSystem(HostManagerObject):
         return disk
 
     def volumes_on(self, disk):
-        """The host's VMFS datastores with an extent on `disk`."""
-        return [ds for ds in self.host.datastores
+        """The VMFS datastores with an extent on `disk`: this host's, and on
+        a shared LUN also those other hosts of the datacenter wrote there."""
+        candidates = datacenter_of(self.server, self.host).datastores if disk.shared \
+            else self.host.datastores
+        return [ds for ds in candidates
                 if any(name == disk.canonical_name for name, _ in ds.extents)]
+
+    def medium(self, key):
+        """The Medium of the datacenter's shared device `key`."""
+        return SharedMedia.of(datacenter_of(self.server, self.host)).medium(key)
+
+    def volumes_here(self, disk):
+        """The datastores on `disk` this host has (mounted or unmounted)."""
+        return [ds for ds in self.volumes_on(disk) if self.host in ds.hosts]
 
     def remove_volume_partitions(self, ds):
         """A VMFS volume is deleted: its partitions on this host's disks go
@@ -241,18 +309,23 @@ class HostStorageSystem(HostManagerObject):
     # -- rescans -------------------------------------------------------------------
     def RescanAllHba(self, ctx):
         """The software iSCSI adapter's send targets report their targets;
-        the local adapters have nothing new."""
+        the local adapters have nothing new. VMFS volumes on the shared
+        LUNs found are mounted, as hostd mounts them after a rescan."""
         if self.iscsi is not None:
             self._discover()
+        self.RescanVmfs(ctx)
 
     def RescanHba(self, ctx, hbaDevice):
         if hbaDevice not in self.adapter_names():
             raise NotFound('The object or item referred to could not be found.')
         if hbaDevice == SOFTWARE_ADAPTER:
             self._discover()
+        self.RescanVmfs(ctx)
 
     def RescanVmfs(self, ctx):
-        """The host's VMFS volumes are its datastores' already."""
+        """VMFS volumes other hosts made on shared LUNs this host sees join
+        its datastores (the host's own are its datastores already)."""
+        self.host.managers['datastoreSystem'].join_volumes(ctx)
 
     def RefreshStorageSystem(self, ctx):
         """Nothing changes the host's storage behind hostd's back."""
@@ -272,11 +345,16 @@ class HostStorageSystem(HostManagerObject):
         self.set(disk, 'attached', False)
 
     def _check_unused(self, disk):
-        """ResourceInUse while a VMFS datastore this host mounts has an extent on `disk`."""
-        volumes = [ds for ds in self.volumes_on(disk) if self.host not in ds.unmounted]
+        """ResourceInUse while a VMFS datastore this host mounts, or its VFFS
+        volume, has an extent on `disk`."""
+        volumes = [ds for ds in self.volumes_here(disk) if self.host not in ds.unmounted]
         if volumes:
             raise fault('ResourceInUse', 'The device backs datastore %s.' % volumes[0].name,
                         type='Datastore', name=volumes[0].name)
+        vffs = self.vffs_on(disk)
+        if vffs is not None:
+            raise fault('ResourceInUse', 'The device backs VFFS volume %s.' % vffs.name,
+                        type='HostVffsVolume', name=vffs.name)
 
     def UpdateScsiLunDisplayName(self, ctx, lunUuid, displayName):
         disk = self.disk(lunUuid)
@@ -335,7 +413,7 @@ class HostStorageSystem(HostManagerObject):
     def DisableMultipathPath(self, ctx, pathName):
         """The only path of a device that backs datastores cannot go."""
         disk = self._disk_with_path(pathName)
-        if self.volumes_on(disk):
+        if self.volumes_here(disk):
             raise host_config_fault('Path %s is the last path of a device in use.' % pathName)
         self.set(disk, 'path_enabled', False)
 
@@ -386,6 +464,9 @@ class HostStorageSystem(HostManagerObject):
         check_format(spec.partitionFormat)
         disk = disk_by(self.disks, path=devicePath)
         partitions = check_partitions(disk, spec.partition, 'spec.partition')
+        vffs = self.vffs_on(disk)
+        if vffs is not None:
+            raise host_config_fault('%s holds VFFS volume %s.' % (disk.canonical_name, vffs.name))
         for ds in self.volumes_on(disk):
             for name, number in ds.extents:
                 old = disk.partition(number) if name == disk.canonical_name else None
@@ -591,17 +672,41 @@ class HostStorageSystem(HostManagerObject):
         self.set(disk, 'attached', True)
 
     def MarkForRemoval(self, ctx, hbaName, remove):
-        if hbaName not in [device for device, _, _, _, _ in ADAPTERS]:
+        if hbaName not in self.adapter_names():
             raise NotFound('The object or item referred to could not be found.')
         raise host_config_fault('%s is not an FCoE adapter.' % hbaName)
 
-    def QueryAvailableSsds(self, ctx, vffsPath=None):
-        """The SSDs with no partitions, for a vFlash (VFFS) volume."""
-        if vffsPath:
+    def DiscoverFcoeHbas(self, ctx, fcoeSpec):
+        """Software FCoE discovery on a pNIC: its settings checked, the pNIC
+        must be a vSwitch uplink (FcoeFaultPnicHasNoPortSet), and then hostd
+        refuses, as ESXi 8 does: it has no software FCoE, and the host's
+        vmxnet3 NICs no FCoE offload (their fcoeConfiguration says so)."""
+        spec = fcoeSpec
+        pnic = spec.underlyingPnic
+        if pnic not in self.host.netconfig.link_speeds:
             raise NotFound('The object or item referred to could not be found.')
+        if spec.priorityClass is not None and not 0 <= spec.priorityClass <= 7:
+            raise InvalidArgument('fcoeSpec.priorityClass')
+        if spec.sourceMac is not None and not valid_mac(spec.sourceMac):
+            raise InvalidArgument('fcoeSpec.sourceMac')
+        for index, vlans in enumerate(spec.vlanRange):
+            low, high = vlans.vlanLow, vlans.vlanHigh
+            if not (isinstance(low, int) and isinstance(high, int) and 0 <= low <= high <= 4095):
+                raise InvalidArgument('fcoeSpec.vlanRange[%d]' % index)
+        if pnic not in self.host.netconfig.standard_uplinks():
+            raise fault('FcoeFaultPnicHasNoPortSet', '%s is not an uplink of a virtual switch.'
+                        % pnic, nicDevice=pnic)
+        raise host_config_fault('Software FCoE is not supported on this host: %s has no FCoE '
+                                'offload.' % pnic)
+
+    def QueryAvailableSsds(self, ctx, vffsPath=None):
+        """The local SSDs with no partitions, for a new VFFS volume or (with
+        `vffsPath`) for extending that one."""
+        if vffsPath:
+            self._vffs(path=vffsPath)
         T = self.host.T
         return [self.scsi_lun(T, disk) for disk in self.disks
-                if disk.ssd and disk.attached and not disk.partitions]
+                if disk.ssd and disk.local and disk.attached and not disk.partitions]
 
     def _locator_led(self, ctx, method, uuids, on):
         uuids = list(uuids)
@@ -625,17 +730,149 @@ class HostStorageSystem(HostManagerObject):
         return self._locator_led(ctx, 'TurnDiskLocatorLedOff_Task', scsiDiskUuids, False)
 
 
+    # -- VFFS -------------------------------------------------------------------------------
+    def vffs_on(self, disk):
+        """The host's VFFS volume when it has an extent on `disk`, else None."""
+        return self.vffs if self.vffs is not None and self.vffs.on(disk) else None
+
+    def vffs_mounts(self):
+        """The VFFS volume's HostFileSystemMountInfo (the host's `fileSystemVolume`)."""
+        return [self.vffs.mount_info(self.host.T)] if self.vffs is not None else []
+
+    def _vffs(self, uuid=None, path=None):
+        """The host's VFFS volume, by uuid or by vffsPath (NotFound)."""
+        volume = self.vffs
+        if volume is None or not (volume.named_by(path) if uuid is None else
+                                  volume.uuid == uuid):
+            raise NotFound('The object or item referred to could not be found.')
+        return volume
+
+    def _vffs_disk(self, path):
+        """The local SSD at `path` that nothing else uses, for VFFS."""
+        disk = next((d for d in self.disks if d.device_path == path), None)
+        if disk is None or not disk.attached:
+            raise host_config_fault('No attached device is at %s.' % path)
+        if not (disk.ssd and disk.local):
+            raise host_config_fault('The device %s is not a local SSD.' % disk.canonical_name)
+        if self.vffs_on(disk) is not None:
+            raise host_config_fault('The device %s is part of the VFFS volume already.'
+                                    % disk.canonical_name)
+        self._check_unused(disk)
+        if self.volumes_on(disk):
+            raise fault('ResourceInUse', 'The device holds a VMFS volume.',
+                        type='HostScsiDisk', name=disk.canonical_name)
+        return disk
+
+    def _vffs_partition(self, disk, spec, argument):
+        """(partitions, number of the vffs one): the spec's table, or the
+        whole disk as one VFFS partition."""
+        if spec is None:
+            partitions = whole_disk_vffs(disk)
+        else:
+            partitions = check_partitions(disk, spec.partition, argument)
+        vffs = [p for p in partitions if p.type == 'vffs']
+        if len(vffs) != 1:
+            raise InvalidArgument(argument)
+        if self.forgotten_vffs is not None and self.forgotten_vffs.on(disk):
+            self.forgotten_vffs = None      # formatted over
+        return partitions, vffs[0].number
+
+    def FormatVffs(self, ctx, createSpec):
+        """The host's VFFS volume, on a local SSD (ESXi keeps one per host)."""
+        spec = createSpec
+        name = spec.volumeName
+        if self.vffs is not None:
+            if self.vffs.name == name:
+                raise fault('AlreadyExists', "The specified key, name, or identifier '%s' "
+                            "already exists." % name, name=name)
+            raise host_config_fault('The host has VFFS volume %s already.' % self.vffs.name)
+        if spec.majorVersion != VFFS_MAJOR_VERSION:
+            raise InvalidArgument('createSpec.majorVersion')
+        if not isinstance(name, str) or not name.strip() or '/' in name or len(name) > 42:
+            raise InvalidArgument('createSpec.volumeName')
+        if any(ds.name == name for ds in self.host.datastores):
+            raise fault('AlreadyExists', "The specified key, name, or identifier '%s' "
+                        "already exists." % name, name=name)
+        disk = self._vffs_disk(spec.devicePath)
+        partitions, number = self._vffs_partition(disk, spec.partition,
+                                                  'createSpec.partition.partition')
+        disk.partitions = partitions
+        self.vffs = VffsVolume(name, volume_uuid(self.server), [(disk, number)])
+        self.report('storageDeviceInfo', 'fileSystemVolumeInfo')
+        return self.vffs.volume(self.host.T)
+
+    def ExtendVffs(self, ctx, vffsPath, devicePath, spec=None):
+        volume = self._vffs(path=vffsPath)
+        if not volume.mounted:
+            raise host_config_fault('VFFS volume %s is not mounted.' % volume.name)
+        disk = self._vffs_disk(devicePath)
+        partitions, number = self._vffs_partition(disk, spec, 'spec.partition')
+        disk.partitions = partitions
+        volume.extents.append((disk, number))
+        self._vffs_changed()
+
+    def _vffs_changed(self):
+        self.report('storageDeviceInfo', 'fileSystemVolumeInfo')
+        self.host.managers['vFlashManager'].report('vFlashConfigInfo')
+
+    def _check_vffs_unused(self, volume):
+        """ResourceInUse while the vFlash resource is the volume."""
+        if self.host.managers['vFlashManager'].resource is volume:
+            raise fault('ResourceInUse', 'VFFS volume %s is the vFlash resource.' % volume.name,
+                        type='HostVffsVolume', name=volume.name)
+
+    def DestroyVffs(self, ctx, vffsPath):
+        """The volume goes with its partitions."""
+        volume = self._vffs(path=vffsPath)
+        self._check_vffs_unused(volume)
+        for disk, number in volume.extents:
+            disk.partitions = [p for p in disk.partitions if p.number != number]
+        self.vffs = None
+        self.report('storageDeviceInfo', 'fileSystemVolumeInfo')
+
+    def MountVffsVolume(self, ctx, vffsUuid):
+        volume = self._vffs(uuid=vffsUuid)
+        if volume.mounted:
+            raise fault('InvalidState', 'VFFS volume %s is mounted already.' % volume.name)
+        volume.mounted = True
+        self._vffs_changed()
+
+    def UnmountVffsVolume(self, ctx, vffsUuid):
+        volume = self._vffs(uuid=vffsUuid)
+        if not volume.mounted:
+            raise fault('InvalidState', 'VFFS volume %s is not mounted.' % volume.name)
+        self._check_vffs_unused(volume)
+        volume.mounted = False
+        self._vffs_changed()
+
+    def DeleteVffsVolumeState(self, ctx, vffsUuid):
+        """The host forgets an unmounted volume; its partitions stay, for
+        RescanVffs to find it again."""
+        volume = self.vffs
+        if volume is None or volume.uuid != vffsUuid:
+            raise host_config_fault('The host has no VFFS volume %s.' % vffsUuid)
+        if volume.mounted:
+            raise host_config_fault('VFFS volume %s is mounted.' % volume.name)
+        self.vffs, self.forgotten_vffs = None, volume
+        self.report('fileSystemVolumeInfo')
+
+    def RescanVffs(self, ctx):
+        """A forgotten volume whose partitions are still there is found again, mounted."""
+        volume = self.forgotten_vffs
+        if self.vffs is None and volume is not None and volume.intact() and \
+                all(disk in self.disks and disk.attached for disk, _ in volume.extents):
+            volume.mounted = True
+            self.vffs, self.forgotten_vffs = volume, None
+            self.report('fileSystemVolumeInfo')
+
     # -- software iSCSI ----------------------------------------------------------------------------
     def UpdateSoftwareInternetScsiEnabled(self, ctx, enabled):
         """Enabling creates vmhba65; disabling removes it with its LUNs,
-        refused while one holds a VMFS volume."""
+        refused while one holds a VMFS volume the host mounts."""
         if enabled and self.iscsi is None:
             self.iscsi = SoftwareIscsiAdapter(self.host.T, self.host.name)
         elif not enabled and self.iscsi is not None:
-            luns = [disk for disk in self.disks if disk.iscsi_target is not None]
-            for disk in luns:
-                self._check_unused_lun(disk)
-            self.disks = [disk for disk in self.disks if disk not in luns]
+            self._remove_luns(ctx, [disk for disk in self.disks if disk.iscsi_target is not None])
             self.iscsi = None
         else:
             return
@@ -646,11 +883,19 @@ class HostStorageSystem(HostManagerObject):
             raise NotFound('The object or item referred to could not be found.')
         return self.iscsi
 
-    def _check_unused_lun(self, disk):
-        volumes = self.volumes_on(disk)
-        if volumes:
-            raise host_config_fault('The LUN %s holds datastore %s.'
-                                    % (disk.canonical_name, volumes[0].name))
+    def _remove_luns(self, ctx, luns):
+        """The LUNs leave the host, refused while one holds a volume the host
+        mounts; the volumes it unmounted leave the host with them (other
+        hosts keep theirs)."""
+        for disk in luns:
+            mounted = [ds for ds in self.volumes_here(disk) if self.host not in ds.unmounted]
+            if mounted:
+                raise host_config_fault('The LUN %s holds datastore %s.'
+                                        % (disk.canonical_name, mounted[0].name))
+        system = self.host.managers['datastoreSystem']
+        for ds in {ds: None for disk in luns for ds in self.volumes_here(disk)}:
+            system.unmount(ctx, ds, self.host)
+        self.disks = [disk for disk in self.disks if disk not in luns]
 
     def UpdateInternetScsiName(self, ctx, iScsiHbaDevice, iScsiName):
         adapter = self._adapter(iScsiHbaDevice)
@@ -681,7 +926,7 @@ class HostStorageSystem(HostManagerObject):
         keys = [self._address(t, 'targets[%d]' % i) for i, t in enumerate(targets)]
         gone = [self._find(adapter.send_targets, key) for key in keys]
         names = {t.name for t in gone}
-        self._drop_targets([t for t in adapter.static_targets if t.parent in names])
+        self._drop_targets(ctx, [t for t in adapter.static_targets if t.parent in names])
         adapter.send_targets = [t for t in adapter.send_targets if t not in gone]
         self.report('storageDeviceInfo')
 
@@ -707,7 +952,7 @@ class HostStorageSystem(HostManagerObject):
         for index, target in enumerate(targets):
             key = self._address(target, 'targets[%d]' % index) + (target.iScsiName,)
             gone.append(self._find(adapter.static_targets, key))
-        self._drop_targets(gone)
+        self._drop_targets(ctx, gone)
         self.report('storageDeviceInfo')
 
     @staticmethod
@@ -730,13 +975,10 @@ class HostStorageSystem(HostManagerObject):
     def _bring_in(self, target):
         """A target joins the adapter, its array's LUN the host's disks."""
         self.iscsi.static_targets.append(target)
-        self.disks.append(lun_for(target, self.iscsi.target_number()))
+        self.disks.append(lun_for(target, self.iscsi.target_number(), self.medium(target.iqn)))
 
-    def _drop_targets(self, targets):
-        luns = [disk for disk in self.disks if disk.iscsi_target in targets]
-        for disk in luns:
-            self._check_unused_lun(disk)
-        self.disks = [disk for disk in self.disks if disk not in luns]
+    def _drop_targets(self, ctx, targets):
+        self._remove_luns(ctx, [disk for disk in self.disks if disk.iscsi_target in targets])
         self.iscsi.static_targets = [t for t in self.iscsi.static_targets if t not in targets]
 
     def _discover(self):
@@ -805,6 +1047,155 @@ class HostStorageSystem(HostManagerObject):
             item.advanced = dict(item.advanced, **values)
         self.report('storageDeviceInfo')
 
+
+    # -- software adapters, NVMe over fabrics --------------------------------------------------
+    def _nvme_adapter(self, device):
+        adapter = next((a for a in self.nvme_adapters if a.device == device), None)
+        if adapter is None:
+            raise NotFound('The object or item referred to could not be found.')
+        return adapter
+
+    def CreateSoftwareAdapter(self, ctx, spec):
+        """An NVMe over TCP adapter on a pNIC (one per pNIC), named after the
+        software iSCSI adapter's vmhba65."""
+        T = self.host.T
+        if not isinstance(spec, T.HostTcpHbaCreateSpec):
+            raise host_config_fault('A %s names no kind of software adapter this host makes.'
+                                    % type(spec).__name__)
+        if spec.pnic not in self.host.netconfig.link_speeds:
+            raise NotFound('The object or item referred to could not be found.')
+        if any(a.pnic == spec.pnic for a in self.nvme_adapters):
+            raise fault('DuplicateName', "The name '%s' already exists." % spec.pnic,
+                        name=spec.pnic, object=self.ref)
+        taken = set(self.adapter_names()) | {SOFTWARE_ADAPTER}
+        number = next(n for n in range(66, 66 + len(taken) + 1) if 'vmhba%d' % n not in taken)
+        self.nvme_adapters.append(TcpAdapter('vmhba%d' % number, spec.pnic))
+        self.report('storageDeviceInfo')
+
+    def RemoveSoftwareAdapter(self, ctx, hbaDeviceName):
+        """An NVMe over TCP adapter (refused while it has controllers), or
+        the software iSCSI adapter (as UpdateSoftwareInternetScsiEnabled)."""
+        if hbaDeviceName == SOFTWARE_ADAPTER and self.iscsi is not None:
+            return self.UpdateSoftwareInternetScsiEnabled(ctx, False)
+        if hbaDeviceName not in self.adapter_names():
+            raise NotFound('The object or item referred to could not be found.')
+        adapter = next((a for a in self.nvme_adapters if a.device == hbaDeviceName), None)
+        if adapter is None:
+            raise host_config_fault('%s is not a software adapter.' % hbaDeviceName)
+        if adapter.controllers:
+            raise fault('ResourceInUse', '%s has connected controllers.' % hbaDeviceName,
+                        type='HostTcpHba', name=hbaDeviceName)
+        self.nvme_adapters.remove(adapter)
+        self.report('storageDeviceInfo')
+
+    def CreateNvmeOverRdmaAdapter(self, ctx, rdmaDeviceName):
+        """The host has no RDMA device (nvme_fabrics.py): none of that name."""
+        raise NotFound("No RDMA device '%s' is on the host." % rdmaDeviceName)
+
+    def RemoveNvmeOverRdmaAdapter(self, ctx, hbaDeviceName):
+        if hbaDeviceName not in self.adapter_names():
+            raise NotFound('The object or item referred to could not be found.')
+        raise host_config_fault('%s is not an NVMe over RDMA adapter.' % hbaDeviceName)
+
+    def _fabric_address(self, adapter, parameters, argument, ports):
+        """(address, port) of NVMe/TCP transport parameters the target answers on."""
+        T = self.host.T
+        if not isinstance(parameters, T.HostNvmeOverTcpParameters):
+            raise host_config_fault('%s is an NVMe over TCP adapter.' % adapter.device)
+        if nvme_address(parameters.address) is None:
+            raise InvalidArgument(argument + '.address')
+        port = ports[0] if parameters.portNumber is None else parameters.portNumber
+        if port not in ports:
+            raise host_config_fault('Nothing answers at %s:%s.' % (parameters.address, port))
+        return parameters.address, port
+
+    def DiscoverNvmeControllers(self, ctx, discoverSpec):
+        """The discovery log of the target's port at the address: its one NVM
+        subsystem; `autoConnect` connects it."""
+        spec = discoverSpec
+        adapter = self._nvme_adapter(spec.hbaName)
+        address, _ = self._fabric_address(adapter, spec.transportParameters,
+                                          'discoverSpec.transportParameters', DISCOVERY_PORTS)
+        if spec.rootDiscoveryController:
+            raise host_config_fault('No central discovery controller is at %s.' % address)
+        subnqn = subsystem_at(address)
+        if spec.autoConnect and adapter.connected(subnqn, address, NVME_PORT) is None:
+            self._connect(adapter, subnqn, address, ADMIN_QUEUE_DEFAULT, None)
+        T = self.host.T
+        return T.HostNvmeDiscoveryLog(complete=True, entry=[T.HostNvmeDiscoveryLogEntry(
+            subnqn=subnqn, subsystemType='nvm', subsystemPortId=1,
+            controllerId=DYNAMIC_CONTROLLER, adminQueueMaxSize=ADMIN_QUEUE_MAX,
+            transportParameters=T.HostNvmeOverTcpParameters(
+                address=address, portNumber=NVME_PORT, digestVerification='digestDisabled'),
+            transportRequirements='secureChannelNotRequired',
+            connected=adapter.connected(subnqn, address, NVME_PORT) is not None)])
+
+    def ConnectNvmeController(self, ctx, connectSpec):
+        spec = connectSpec
+        adapter = self._nvme_adapter(spec.hbaName)
+        address, _ = self._fabric_address(adapter, spec.transportParameters,
+                                          'connectSpec.transportParameters', (NVME_PORT,))
+        if spec.subnqn != subsystem_at(address):
+            raise host_config_fault('No subsystem %s is at %s:%d.'
+                                    % (spec.subnqn, address, NVME_PORT))
+        if spec.controllerId not in (None, DYNAMIC_CONTROLLER, ANY_CONTROLLER):
+            raise host_config_fault('Subsystem %s allocates its controllers dynamically.'
+                                    % spec.subnqn)
+        queue = ADMIN_QUEUE_DEFAULT if spec.adminQueueSize is None else spec.adminQueueSize
+        if not 1 <= queue <= ADMIN_QUEUE_MAX:
+            raise InvalidArgument('connectSpec.adminQueueSize')
+        if spec.keepAliveTimeout is not None and not 0 <= spec.keepAliveTimeout <= KEEP_ALIVE_MAX:
+            raise InvalidArgument('connectSpec.keepAliveTimeout')
+        if adapter.connected(spec.subnqn, address, NVME_PORT) is not None:
+            raise host_config_fault('%s is connected to %s already.'
+                                    % (adapter.device, spec.subnqn))
+        self._connect(adapter, spec.subnqn, address, queue, spec.keepAliveTimeout)
+
+    def _connect(self, adapter, subnqn, address, admin_queue, keep_alive):
+        """A controller of the subsystem: its namespaces join the host's disks."""
+        controller = Controller(adapter, FIRST_CONTROLLER + self.controllers_made,
+                                adapter.target_number(), subnqn, address, NVME_PORT,
+                                admin_queue, keep_alive)
+        self.controllers_made += 1
+        controller.namespaces = [namespace_disk(controller, nsid, self.medium((subnqn, nsid)))
+                                 for nsid in NAMESPACE_IDS]
+        adapter.controllers.append(controller)
+        self.disks += controller.namespaces
+        self.report('storageDeviceInfo')
+
+    def DisconnectNvmeController(self, ctx, disconnectSpec):
+        """The controllers the spec names (by subsystem, number or both) go
+        with their namespaces, refused while one holds a VMFS volume the
+        host mounts."""
+        spec = disconnectSpec
+        adapter = self._nvme_adapter(spec.hbaName)
+        if spec.subnqn is None and spec.controllerNumber is None:
+            raise InvalidArgument('disconnectSpec.subnqn')
+        gone = [c for c in adapter.controllers
+                if spec.subnqn in (None, c.subnqn) and spec.controllerNumber in (None, c.number)]
+        if not gone:
+            raise NotFound('The object or item referred to could not be found.')
+        self._remove_luns(ctx, [disk for c in gone for disk in c.namespaces])
+        adapter.controllers = [c for c in adapter.controllers if c not in gone]
+        self.report('storageDeviceInfo')
+
+    def _each_spec(self, ctx, method, specs, action):
+        """An *NvmeControllerEx_Task: `action` for each spec in turn, the
+        task failing with the first spec's fault."""
+        specs = list(specs)
+
+        def work(task):
+            for spec in specs:
+                action(ctx, spec)
+        return run_task(ctx, self.host, method, work, this=self)
+
+    def ConnectNvmeControllerEx_Task(self, ctx, connectSpec=()):
+        return self._each_spec(ctx, 'ConnectNvmeControllerEx_Task', connectSpec,
+                               self.ConnectNvmeController)
+
+    def DisconnectNvmeControllerEx_Task(self, ctx, disconnectSpec=()):
+        return self._each_spec(ctx, 'DisconnectNvmeControllerEx_Task', disconnectSpec,
+                               self.DisconnectNvmeController)
 
     # -- NFS Kerberos credentials -------------------------------------------------------------------
     def SetNFSUser(self, ctx, user, password):

@@ -40,6 +40,7 @@ from vimsim.managed.host.host_pci_passthru_system import HostPciPassthruSystem, 
 from vimsim.managed.host.host_power_system import HostPowerSystem
 from vimsim.managed.host.host_service_system import HostServiceSystem
 from vimsim.managed.host.host_storage_system import HostStorageSystem
+from vimsim.managed.host.host_vflash_manager import HostVFlashManager
 from vimsim.managed.host.host_virtual_nic_manager import (HostVirtualNicManager,
                                                           manager_info, vmotion_info)
 from vimsim.managed.host.host_vmotion_system import HostVMotionSystem
@@ -294,7 +295,7 @@ class HostSystem(ManagedEntity):
             mountInfo=[T.HostFileSystemMountInfo(
                 mountInfo=ds.mount_info(self), volume=ds.volume(),
                 vStorageSupport='vStorageUnsupported')
-                for ds in self.datastores])
+                for ds in self.datastores] + self.managers['storageSystem'].vffs_mounts())
 
     def datastore_capabilities(self):
         return self.T.HostDatastoreSystemCapabilities(
@@ -339,7 +340,8 @@ class HostSystem(ManagedEntity):
             domainList=managers['authenticationManager'].active_directory.domains(),
             authenticationManagerInfo=managers['authenticationManager'].info,
             graphicsInfo=[], sharedPassthruGpuTypes=[],
-            pciPassthruInfo=managers['pciPassthruSystem'].pciPassthruInfo)
+            pciPassthruInfo=managers['pciPassthruSystem'].pciPassthruInfo,
+            vFlashConfigInfo=managers['vFlashManager'].vFlashConfigInfo)
 
 
     # -- state -------------------------------------------------------------------------
@@ -761,7 +763,8 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostUserDirectory, HostDatastoreSystem,
     HostDiagnosticSystem, HostPatchManager, HostAccessManager, HostKernelModuleSystem,
     HostPciPassthruSystem, HostVMotionSystem, HostMemorySystem, HostCacheConfigurationManager,
-    HostGraphicsManager, HostHealthStatusSystem, HostAuthenticationManager, IscsiManager)}
+    HostGraphicsManager, HostHealthStatusSystem, HostAuthenticationManager, IscsiManager,
+    HostVFlashManager)}
 
 
 def build_config_managers(host):

@@ -9,6 +9,10 @@ device. A send target (a discovery address A:port) reports one target,
 RescanHba of vmhba65) adds as a discovered static target (discoveryMethod
 sendTargetMethod, parent A:port), bringing its LUN in; a static target's
 LUN comes in as it is added.
+
+The arrays are the datacenter's: the LUN behind a target IQN is one device
+for every host of the datacenter that adds the target, with one Medium
+(storage_devices.SharedMedia, keyed by the IQN).
 """
 import hashlib
 import re
@@ -202,8 +206,9 @@ def checked_digest(properties, argument):
     return properties
 
 
-def lun_for(target, number):
-    """The one LUN the array behind `target` exposes (as SCSI target `number`)."""
+def lun_for(target, number, medium):
+    """The one LUN the array behind `target` exposes (as SCSI target
+    `number`), its contents `medium`."""
     naa = '6' + hashlib.sha1(target.iqn.encode()).hexdigest()[:31]
     disk = ScsiDisk('naa.' + naa, '0200000000%s495343534920' % naa, SOFTWARE_ADAPTER, number,
                     LUN_BLOCKS, 'iSCSI Disk      ', ssd=False,
@@ -212,5 +217,6 @@ def lun_for(target, number):
     disk.vendor = 'VIMSIM  '
     disk.display_name = 'VIMSIM iSCSI Disk (naa.%s)' % naa
     disk.iscsi_target = target
+    disk.medium = medium
     target.number = number
     return disk

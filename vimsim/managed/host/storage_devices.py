@@ -17,6 +17,7 @@ known type, numbered 1 .. 128 once each.
 import hashlib
 import ipaddress
 import re
+import uuid as uuid_module
 
 from vimsim.soap.fault import InvalidArgument, NotFound
 
@@ -41,6 +42,8 @@ _HOST_NAME = re.compile(r'^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9
 GiB_SECTORS = (1 << 30) // SECTOR
 FIXED = 'VMW_PSP_FIXED'
 VMFS_VERSIONS = (5, 6)                  # the VMFS major versions ESXi 8 makes
+FCOE_PRIORITY_CLASS = 3                 # the 802.1p class FCoE traffic takes by default
+_MAC = re.compile(r'^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$')
 
 
 class Partition:
@@ -55,8 +58,42 @@ class Partition:
         return self.end - self.start + 1
 
 
+class Medium:
+    """What is written on a device: its partition table. A LUN of a shared
+    array has one Medium that every host seeing the LUN reads and writes."""
+    __slots__ = ('partitions',)
+
+    def __init__(self, partitions=()):
+        self.partitions = list(partitions)
+
+
+class SharedMedia:
+    """The devices a datacenter's simulated arrays (iSCSI, NVMe-oF) expose
+    to its hosts: key (a target IQN, a subsystem's namespace) -> Medium, one
+    for every host that sees the device, so a VMFS volume one host writes
+    there is there for the others to find when they rescan."""
+
+    def __init__(self):
+        self.media = {}
+
+    @classmethod
+    def of(cls, datacenter):
+        """The datacenter's, held by it: the model's, so a snapshot keeps it."""
+        found = getattr(datacenter, 'shared_media', None)
+        if found is None:
+            found = datacenter.shared_media = cls()
+        return found
+
+    def medium(self, key):
+        found = self.media.get(key)
+        if found is None:
+            found = self.media[key] = Medium()
+        return found
+
+
 class ScsiDisk:
-    """One SCSI disk, its single path and its partition table."""
+    """One SCSI disk as one host sees it: its single path, its host-side
+    state, and the Medium holding its partition table."""
 
     def __init__(self, canonical_name, uuid, adapter, target, blocks, model, ssd,
                  device_id=None, partitions=()):
@@ -69,8 +106,9 @@ class ScsiDisk:
         self.model = model
         self.vendor = 'VMware  '
         self.iscsi_target = None            # the iscsi_adapter.Target an iSCSI LUN is behind
+        self.nvme_controller = None         # the nvme_fabrics.Controller a namespace is behind
         self.device_id = device_id or '0200000000' + uuid   # the plug-store device's key
-        self.partitions = list(partitions)
+        self.medium = Medium(partitions)
         self.attached = True
         self.ssd = ssd
         self.local = True
@@ -79,6 +117,19 @@ class ScsiDisk:
         self.path_enabled = True
         self.perennially_reserved = False
         self.locator_led = False
+
+    @property
+    def partitions(self):
+        return self.medium.partitions
+
+    @partitions.setter
+    def partitions(self, partitions):
+        self.medium.partitions = partitions
+
+    @property
+    def shared(self):
+        """Whether other hosts may see this device (a LUN of an array)."""
+        return self.iscsi_target is not None or self.nvme_controller is not None
 
     @property
     def device_path(self):
@@ -218,6 +269,26 @@ def disk_by(disks, *, uuid=None, path=None, name=None):
                 (name is not None and disk.canonical_name == name):
             return disk
     raise NotFound('The object or item referred to could not be found.')
+
+
+def volume_uuid(server):
+    """A new VMFS or VFFS volume uuid (8-8-4-12 hex, as ESXi prints them)."""
+    h = uuid_module.UUID(server.new_uuid()).hex
+    return '%s-%s-%s-%s' % (h[:8], h[8:16], h[16:20], h[20:32])
+
+
+def fcoe_configuration(T, mac):
+    """A vmxnet3 pNIC's FcoeConfig, as an ESXi 8 host reports it: the
+    defaults, nothing settable, never active (ESXi 8 has no software FCoE)."""
+    return T.FcoeConfig(priorityClass=FCOE_PRIORITY_CLASS, sourceMac=mac,
+                        vlanRange=[T.FcoeConfigVlanRange(vlanLow=0, vlanHigh=0)],
+                        capabilities=T.FcoeConfigFcoeCapabilities(
+                            priorityClass=False, sourceMacAddress=False, vlanRange=False),
+                        fcoeActive=False)
+
+
+def valid_mac(text):
+    return isinstance(text, str) and bool(_MAC.match(text))
 
 
 def valid_server_address(text):
