@@ -6,7 +6,7 @@ out on distinct datastores; RefreshStorageDrsRecommendationsForPod_Task and
 QueryDatastorePerformanceSummary."""
 import pytest
 from pyVim.task import WaitForTask
-from pyVmomi import vim, vmodl
+from pyVmomi import VmomiSupport, vim, vmodl
 
 from tests.conftest import on_reactor
 from tests.test_datastore_lifecycle import model, running, si  # noqa: F401 (four datastores)
@@ -83,10 +83,16 @@ def test_rules_are_configured_and_validated(env, apart):
            [rule_change('remove', key=rule.key + 100)],
            [vim.cluster.RuleSpec(operation='add', info=vim.cluster.AffinityRuleSpec(
                name='together', vm=apart))]]
-    for rules in bad:
-        spec = vim.storageDrs.ConfigSpec(podConfigSpec=vim.storageDrs.PodConfigSpec(rule=rules))
+    strings = VmomiSupport.GetVmodlType('string[]')
+    bad.append([vim.cluster.RuleSpec(operation='remove', removeKey=strings(['x']))])
+    specs = [vim.storageDrs.ConfigSpec(podConfigSpec=vim.storageDrs.PodConfigSpec(rule=rules))
+             for rules in bad]
+    # a removeKey that is an array names nothing (it was a TypeError)
+    specs.append(vim.storageDrs.ConfigSpec(vmConfigSpec=[vim.storageDrs.VmConfigSpec(
+        operation='remove', removeKey=strings([]))]))
+    for spec in specs:
         error = srm.ValidateStoragePodConfig(pod, spec)
-        assert isinstance(error, vmodl.fault.InvalidArgument), rules
+        assert isinstance(error, vmodl.fault.InvalidArgument), spec
         with pytest.raises(vmodl.fault.InvalidArgument):
             srm.ConfigureStorageDrsForPod_Task(pod, spec, modify=True)
     assert srm.ValidateStoragePodConfig(pod, vim.storageDrs.ConfigSpec(

@@ -658,7 +658,7 @@ def _pod_rules(pod, rules, changes):
     for index, change in enumerate(changes):
         path = 'spec.podConfigSpec.rule[%d]' % index
         if change.operation == 'remove':
-            if change.removeKey not in by_key or isinstance(change.removeKey, bool):
+            if not _names_one_of(change.removeKey, by_key) or isinstance(change.removeKey, bool):
                 raise InvalidArgument(path + '.removeKey')
             del by_key[change.removeKey]
             continue
@@ -692,13 +692,22 @@ def _check_rule(pod, rule, path):
         raise InvalidArgument(path + '.info.vm')
 
 
+def _names_one_of(remove_key, elements):
+    """Whether an ArrayUpdateSpec's removeKey (an anyType: a key, a MoRef, or
+    junk such as an array) names one of `elements`."""
+    try:
+        return remove_key in elements
+    except TypeError:       # unhashable
+        return False
+
+
 def _vm_configs(server, pod, changes, modify):
     """The pod's per-VM settings after the spec's ArrayUpdateSpec changes."""
     configs = {c.vm: c for c in (pod.vm_configs if modify else [])}
     for change in changes:
         info = change.info
         if change.operation == 'remove':
-            if change.removeKey not in configs:
+            if not _names_one_of(change.removeKey, configs):
                 raise InvalidArgument('spec.vmConfigSpec.removeKey')
             del configs[change.removeKey]
             continue
