@@ -49,8 +49,11 @@ def tree_usage(path):
 @manager_type('FileManager')
 class FileManager(Manager):
 
-    def _file(self, ctx, name, datacenter, argument='name'):
-        return files.resolve(ctx.server, name, datacenter, argument)
+    def _file(self, ctx, name, datacenter, argument='name', writing=True):
+        found = files.resolve(ctx.server, name, datacenter, argument)
+        if writing:
+            files.check_writable(found.ds)
+        return found
 
     def MakeDirectory(self, ctx, name, datacenter=None, createParentDirectories=False):
         target = self._file(ctx, name, datacenter)
@@ -100,7 +103,7 @@ class FileManager(Manager):
 
     def CopyDatastoreFile_Task(self, ctx, sourceName, destinationName, sourceDatacenter=None,
                                destinationDatacenter=None, force=False):
-        source = self._file(ctx, sourceName, sourceDatacenter, 'sourceName')
+        source = self._file(ctx, sourceName, sourceDatacenter, 'sourceName', writing=False)
         target = self._file(ctx, destinationName, destinationDatacenter, 'destinationName')
 
         def work(task):
