@@ -28,6 +28,7 @@ from vimsim.managed.host.host_cpu_scheduler_system import HostCpuSchedulerSystem
 from vimsim.managed.host.host_datastore_system import HostDatastoreSystem
 from vimsim.managed.host.host_diagnostic_system import HostDiagnosticSystem
 from vimsim.managed.host.host_firewall_system import HostFirewallSystem
+from vimsim.managed.host.host_firmware_system import HostFirmwareSystem
 from vimsim.managed.host.host_graphics_manager import HostGraphicsManager
 from vimsim.managed.host.host_health_status_system import HostHealthStatusSystem
 from vimsim.managed.host.host_image_config_manager import HostImageConfigManager
@@ -465,11 +466,11 @@ class HostSystem(ManagedEntity):
         return run_task(ctx, self, 'ReconnectHost_Task', work)
 
     # -- power -----------------------------------------------------------------------------
-    def _power_off_vms(self, task):
+    def _power_off_vms(self, post_event):
         """A host going down takes its running VMs down with it."""
         for vm in self._powered_on_vms():
             vm.set_power_state('poweredOff')
-            task.post_event('VmPoweredOffEvent', vm)
+            post_event('VmPoweredOffEvent', vm)
 
     def _check_power_operation(self, force):
         self._require_connected()
@@ -482,18 +483,24 @@ class HostSystem(ManagedEntity):
         once with a new boot time, its running VMs powered off."""
         def work(task):
             self._check_power_operation(force)
-            self._power_off_vms(task)
-            self.boot_time = clock.now()
-            self.netconfig.ipv6_enabled = self.netconfig.ipv6_at_boot
-            self.state_changed(vms_too=True)
+            self.reboot(task.post_event)
         return run_task(ctx, self, 'RebootHost_Task', work)
+
+    def reboot(self, post_event):
+        """The host restarts now (RebootHost_Task, a firmware restore or
+        reset): running VMs power off (their events through `post_event`),
+        boot-time settings take effect."""
+        self._power_off_vms(post_event)
+        self.boot_time = clock.now()
+        self.netconfig.ipv6_enabled = self.netconfig.ipv6_at_boot
+        self.state_changed(vms_too=True)
 
     def ShutdownHost_Task(self, ctx, force):
         """Only in maintenance mode unless `force`. The host stays in the
         inventory, powered off and not responding, as vCenter shows it."""
         def work(task):
             self._check_power_operation(force)
-            self._power_off_vms(task)
+            self._power_off_vms(task.post_event)
             self.power_state = 'poweredOff'
             self.connection_state = 'notResponding'
             self.state_changed(vms_too=True)
@@ -761,7 +768,8 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostUserDirectory, HostDatastoreSystem,
     HostDiagnosticSystem, HostPatchManager, HostAccessManager, HostKernelModuleSystem,
     HostPciPassthruSystem, HostVMotionSystem, HostMemorySystem, HostCacheConfigurationManager,
-    HostGraphicsManager, HostHealthStatusSystem, HostAuthenticationManager, IscsiManager)}
+    HostGraphicsManager, HostHealthStatusSystem, HostAuthenticationManager, IscsiManager,
+    HostFirmwareSystem)}
 
 
 def build_config_managers(host):
