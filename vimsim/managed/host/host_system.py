@@ -40,11 +40,14 @@ from vimsim.managed.host.host_patch_manager import HostPatchManager
 from vimsim.managed.host.host_pci_passthru_system import HostPciPassthruSystem, pci_devices
 from vimsim.managed.host.host_power_system import HostPowerSystem
 from vimsim.managed.host.host_service_system import HostServiceSystem
+from vimsim.managed.host.host_settings import (PRODUCT_LOCKER_OPTION, check_locker, check_swap,
+                                               checked_ipmi, default_swap)
 from vimsim.managed.host.host_storage_system import HostStorageSystem
 from vimsim.managed.host.host_virtual_nic_manager import (HostVirtualNicManager,
                                                           manager_info, vmotion_info)
 from vimsim.managed.host.host_vmotion_system import HostVMotionSystem
 from vimsim.managed.host.iscsi_manager import IscsiManager
+from vimsim.managed.host.overhead_memory_manager import MiB, hardware_overhead, overhead_bytes
 from vimsim.managed.host.snmp_system import HostSnmpAgent
 from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.monitoring.load_model import load_model
@@ -69,10 +72,7 @@ BUS_HZ = 66666666
 NUM_HBAS = 3
 ESX_BUILD = '24022510'
 SYSTEM_RESOURCES_KEY = 'host/'
-# vSphere's VM memory overhead table, fitted (MB): base, per MB of VM memory, per extra vCPU
-OVERHEAD_BASE_MB = 18.4
-OVERHEAD_PER_MB = 0.0074
-OVERHEAD_PER_EXTRA_VCPU_MB = 3.98
+CIM_PORT = 5989                       # sfcbd's CIM-XML over HTTPS
 
 
 def mgmt_ip(index):
@@ -125,6 +125,8 @@ class HostSystem(ManagedEntity):
         self.datastores = []
         self.networks = []
         self.maintenance = False
+        self.ipmi = None                         # UpdateIpmi's HostIpmiInfo (no password)
+        self.system_swap = None                  # UpdateSystemSwapConfiguration's, else ESXi's
         self.netconfig = HostNetworkState(self)
         self._browser = HostDatastoreBrowser(
             server, browser_moid or 'datastoreBrowser-%s' % moid, self.datastores)
@@ -177,6 +179,9 @@ class HostSystem(ManagedEntity):
                                     releaseDate=datetime(2020, 11, 12, tzinfo=timezone.utc),
                                     firmwareType='BIOS'),
             pciDevice=pci_devices(T), memoryTieringType='noTiering',
+            sgxInfo=T.HostSgxInfo(sgxState='notPresent', totalEpcMemory=0, flcMode='off',
+                                  registrationInfo=T.HostSgxRegistrationInfo(
+                                      status='notApplicable')),
             memoryTierInfo=[T.HostMemoryTierInfo(name='DRAM', type='DRAM', flags=['memoryTier'],
                                                  size=MEMORY_SIZE)])
 
@@ -326,6 +331,8 @@ class HostSystem(ManagedEntity):
             option=managers['advancedOption'].setting,
             optionDef=managers['advancedOption'].supportedOption,
             datastorePrincipal=datastore_system.principal,
+            ipmi=self.ipmi,
+            systemSwapConfiguration=self.system_swap or default_swap(T),
             localSwapDatastore=datastore_system.local_swap and datastore_system.local_swap.ref,
             systemResources=self.systemResources,
             dateTimeInfo=managers['dateTimeSystem'].dateTimeInfo,
@@ -570,18 +577,61 @@ class HostSystem(ManagedEntity):
 
     def QueryMemoryOverheadEx(self, ctx, vmConfigInfo):
         """The memory this host would reserve beyond a VM's own (bytes):
-        vSphere's published overhead table (Resource Management guide),
-        about 18.4 MB, plus 0.74% of the VM's memory and 3.98 MB per extra
-        vCPU, plus its video RAM."""
-        hardware = vmConfigInfo.hardware
-        if hardware is None or not hardware.memoryMB or not hardware.numCPU:
-            raise invalid_argument('vmConfigInfo.hardware')
-        video_kb = sum(getattr(device, 'videoRamSizeInKB', None) or 0
-                       for device in hardware.device or ()
-                       if isinstance(device, self.T.VirtualMachineVideoCard))
-        megabytes = (OVERHEAD_BASE_MB + OVERHEAD_PER_MB * hardware.memoryMB
-                     + OVERHEAD_PER_EXTRA_VCPU_MB * (hardware.numCPU - 1) + video_kb / 1024.0)
-        return Long(int(megabytes * 1024 * 1024))
+        overhead_memory_manager's formula."""
+        return hardware_overhead(self.T, vmConfigInfo.hardware, 'vmConfigInfo.hardware')
+
+    def QueryMemoryOverhead(self, ctx, memorySize, numVcpus, videoRamSize=None):
+        """QueryMemoryOverheadEx's answer for a VM of `memorySize` bytes,
+        `numVcpus` and `videoRamSize` bytes of video RAM."""
+        if memorySize <= 0 or numVcpus <= 0 or (videoRamSize or 0) < 0:
+            raise invalid_argument('memorySize' if memorySize <= 0 else
+                                   'numVcpus' if numVcpus <= 0 else 'videoRamSize')
+        return overhead_bytes(memorySize / MiB, numVcpus, (videoRamSize or 0) / 1024.0)
+
+    def UpdateIpmi(self, ctx, ipmiInfo):
+        """The BMC login vCenter's DPM wakes the host with (host_settings.py);
+        `config.ipmi` shows it without the password."""
+        self._require_vcenter()
+        self.ipmi = checked_ipmi(self.T, self, ipmiInfo)
+        self.changed('config')
+
+    def UpdateSystemSwapConfiguration(self, ctx, sysSwapConfig):
+        check_swap(self, sysSwapConfig)
+        self.system_swap = self.T.HostSystemSwapConfiguration(option=list(sysSwapConfig.option))
+        self.changed('config')
+
+    def QueryProductLockerLocation(self, ctx):
+        """The VMware Tools repository: the UserVars.ProductLockerLocation setting."""
+        return self.managers['advancedOption'].values[PRODUCT_LOCKER_OPTION]
+
+    def UpdateProductLockerLocation_Task(self, ctx, path):
+        """Point the product locker at a directory on a datastore this host
+        mounts (FileNotFound otherwise); the task's result is the path."""
+        def work(task):
+            self._require_connected()
+            check_locker(self, path)
+            self.managers['advancedOption'].set_value(PRODUCT_LOCKER_OPTION, path)
+            return path
+        return run_task(ctx, self, 'UpdateProductLockerLocation_Task', work)
+
+    def QueryTpmAttestationReport(self, ctx):
+        """The simulated host has no TPM (capability.tpmSupported is false):
+        vCenter has no report for it."""
+        self._require_vcenter()
+        return None
+
+    def RetrieveFreeEpcMemory(self, ctx):
+        """No SGX on the virtual platform (hardware.sgxInfo): no EPC memory."""
+        return Long(0)
+
+    def AcquireCimServicesTicket(self, ctx):
+        """A one-session ticket for the host's CIM server (sfcbd, port 5989),
+        which WBEM clients send as user name and password; the simulator
+        runs no CIM server, so the ticket opens nothing here."""
+        self._require_connected()
+        return self.T.HostServiceTicket(
+            host=self.name, port=CIM_PORT, sslThumbprint=self.ssl_thumbprint, service='CIM',
+            serviceVersion='1.0', sessionId=self.server.new_uuid())
 
     def ReconfigureHostForDAS_Task(self, ctx):
         """Reconfigure the host's vSphere HA agent: only a connected host of a

@@ -158,7 +158,7 @@ class FileManager(Manager):
                 raise fault('InvalidArgument', 'A specified parameter was not correct: host',
                             invalidProperty='host')
         files.namespace(server).materialize()
-        ds, local = _volume_file(seen_from, path)
+        ds, local = volume_file(seen_from, path)
         if ds is None or not os.path.isfile(local):
             raise FileNotFound(path)
         T = server.schema.types
@@ -182,7 +182,7 @@ class FileManager(Manager):
         raise fault('NotSupported', 'The operation is not supported on the object.')
 
 
-def _volume_file(host, path):
+def volume_file(host, path):
     """(datastore, local file) of a /vmfs/volumes/<uuid or name>/<file> path on
     a datastore `host` mounts; (None, None) for anything else."""
     parts = (path or '').split('/', 4)
