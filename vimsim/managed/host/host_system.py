@@ -36,6 +36,7 @@ from vimsim.managed.host.host_kernel_module_system import HostKernelModuleSystem
 from vimsim.managed.host.host_local_account_manager import HostLocalAccountManager
 from vimsim.managed.host.host_memory_system import HostMemorySystem
 from vimsim.managed.host.host_network_system import HostNetworkState, HostNetworkSystem
+from vimsim.managed.host.host_nvdimm_system import HostNvdimmSystem
 from vimsim.managed.host.host_patch_manager import HostPatchManager
 from vimsim.managed.host.host_pci_passthru_system import HostPciPassthruSystem, pci_devices
 from vimsim.managed.host.host_power_system import HostPowerSystem
@@ -819,7 +820,7 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostDiagnosticSystem, HostPatchManager, HostAccessManager, HostKernelModuleSystem,
     HostPciPassthruSystem, HostVMotionSystem, HostMemorySystem, HostCacheConfigurationManager,
     HostGraphicsManager, HostHealthStatusSystem, HostAuthenticationManager, IscsiManager,
-    HostFirmwareSystem)}
+    HostFirmwareSystem, HostNvdimmSystem)}
 
 
 def build_config_managers(host):
