@@ -7,8 +7,14 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import all_of, task_fault
+from tests.conftest import _simulator, all_of, task_fault
 
+
+
+@pytest.fixture(scope='module')
+def sim(validator):
+    """A simulator of this module's own: the settings it changes stay here."""
+    return _simulator(validator, tls=False)
 
 def _host(si, name='DC0_H0'):
     return next(h for h in all_of(si, vim.HostSystem) if h.name == name)

@@ -19,6 +19,7 @@ from vimsim.managed.host.config_managers import (CONFIG_MANAGERS, HostManagerObj
                                                  HostUserDirectory)
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
 from vimsim.managed.host.host_access_manager import NORMAL, UNLOCKED, HostAccessManager
+from vimsim.managed.host.host_assignable_hardware_manager import HostAssignableHardwareManager
 from vimsim.managed.host.host_authentication_manager import HostAuthenticationManager
 from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
 from vimsim.managed.host.host_boot_device_system import HostBootDeviceSystem
@@ -348,7 +349,9 @@ class HostSystem(ManagedEntity):
             domainList=managers['authenticationManager'].active_directory.domains(),
             authenticationManagerInfo=managers['authenticationManager'].info,
             graphicsInfo=[], sharedPassthruGpuTypes=[],
-            pciPassthruInfo=managers['pciPassthruSystem'].pciPassthruInfo)
+            pciPassthruInfo=managers['pciPassthruSystem'].pciPassthruInfo,
+            assignableHardwareBinding=managers['assignableHardwareManager'].binding,
+            assignableHardwareConfig=managers['assignableHardwareManager'].config)
 
 
     # -- state -------------------------------------------------------------------------
@@ -820,7 +823,7 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostDiagnosticSystem, HostPatchManager, HostAccessManager, HostKernelModuleSystem,
     HostPciPassthruSystem, HostVMotionSystem, HostMemorySystem, HostCacheConfigurationManager,
     HostGraphicsManager, HostHealthStatusSystem, HostAuthenticationManager, IscsiManager,
-    HostFirmwareSystem, HostNvdimmSystem)}
+    HostFirmwareSystem, HostNvdimmSystem, HostAssignableHardwareManager)}
 
 
 def build_config_managers(host):
