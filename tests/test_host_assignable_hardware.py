@@ -7,21 +7,18 @@ import json
 import pytest
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of
+from tests.conftest import _simulator
+from tests.test_host_datastore_system import host_named
 
 
 
 @pytest.fixture(scope='module')
 def sim(validator):
-    """A simulator of this module's own: the settings it changes stay here."""
+    """The passthrough settings it changes stay in this simulator."""
     return _simulator(validator, tls=False)
 
-def _host(si, name='DC0_H0'):
-    return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
-
-
 def test_assignable_devices_follow_passthrough(si):
-    host = _host(si, 'DC0_C0_H2')
+    host = host_named(si, 'DC0_C0_H2')
     manager = host.configManager.assignableHardwareManager
     passthru = host.configManager.pciPassthruSystem
     nic = next(info.id for info in host.config.pciPassthruInfo

@@ -12,28 +12,20 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from tests.conftest import _simulator, all_of, logged_in
+from tests.conftest import _simulator
 from tests.test_folder_http import basic, cookie, request
+from tests.test_host_datastore_system import host_named
 from tests.watching import Watcher, paths_of
 
 
 @pytest.fixture(scope='module')
-def running(validator):
+def sim(validator):
+    """No VM runs: hosts enter maintenance mode at once."""
     return _simulator(validator, tls=False, autostart=False)
 
 
-@pytest.fixture
-def si(running):
-    yield from logged_in(running)
-
-
-@pytest.fixture
-def other(running):
-    yield from logged_in(running)
-
-
 def _host(si, name='DC0_H0'):
-    return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
+    return host_named(si, name)
 
 
 def _path(url):
@@ -41,16 +33,16 @@ def _path(url):
     return url[len('http://*'):]
 
 
-def _backup(running, si, host):
+def _backup(sim, si, host):
     url = host.configManager.firmwareSystem.BackupFirmwareConfiguration()
-    status, headers, body = request(running, 'GET', _path(url), headers=cookie(si))
+    status, headers, body = request(sim, 'GET', _path(url), headers=cookie(si))
     assert status == 200 and headers['content-type'] == 'application/x-gzip'
     return url, body
 
 
-def _upload(running, si, host, data):
+def _upload(sim, si, host, data):
     url = host.configManager.firmwareSystem.QueryFirmwareConfigUploadURL()
-    return request(running, 'PUT', _path(url), data, basic('user', 'pass'))[0]
+    return request(sim, 'PUT', _path(url), data, basic('user', 'pass'))[0]
 
 
 def _bundle(members):
@@ -110,21 +102,21 @@ def _state(host):
     }
 
 
-def test_backup_change_upload_restore(running, si, other):
+def test_backup_change_upload_restore(sim, si, other):
     host = _host(si)
     before = _state(host)
-    url, body = _backup(running, si, host)
+    url, body = _backup(sim, si, host)
     assert url.endswith('/configBundle-DC0_H0.tgz') and '/downloads/' in url
     document = _document(body)
     assert document['uuid'] == host.hardware.systemInfo.uuid
     assert document['buildNumber'] == int(si.content.about.build)
-    assert request(running, 'GET', _path(url))[0] == 401
+    assert request(sim, 'GET', _path(url))[0] == 401
 
     _change(host)
     changed = _state(host)
     assert changed != before and 'restored-away' in changed['portgroups']
 
-    assert _upload(running, si, host, body) == 200
+    assert _upload(sim, si, host, body) == 200
     firmware = host.configManager.firmwareSystem
     with pytest.raises(vim.fault.InvalidState):
         firmware.RestoreFirmwareConfiguration(force=False)
@@ -145,10 +137,10 @@ def test_backup_change_upload_restore(running, si, other):
     _maintenance(host, False)
 
 
-def test_another_hosts_bundle_needs_force(running, si):
+def test_another_hosts_bundle_needs_force(sim, si):
     source, target = _host(si, 'DC0_C0_H0'), _host(si)
-    _, body = _backup(running, si, source)
-    assert _upload(running, si, target, body) == 200
+    _, body = _backup(sim, si, source)
+    assert _upload(sim, si, target, body) == 200
     _maintenance(target)
     try:
         firmware = target.configManager.firmwareSystem
@@ -165,9 +157,9 @@ def test_another_hosts_bundle_needs_force(running, si):
         _maintenance(target, False)
 
 
-def test_bad_bundles_fault(running, si):
+def test_bad_bundles_fault(sim, si):
     host = _host(si, 'DC0_C0_H1')
-    _, body = _backup(running, si, host)
+    _, body = _backup(sim, si, host)
     document = _document(body)
     firmware = host.configManager.firmwareSystem
     wrong_type = json.loads(json.dumps(document))
@@ -177,7 +169,7 @@ def test_bad_bundles_fault(running, si):
     wrong_class = json.loads(json.dumps(document))
     wrong_class['sections']['autoStart']['_type'] = 'HostDateTimeConfig'
     unknown_service = json.loads(json.dumps(document))
-    unknown_service['sections']['services'].append({'key': 'evil', 'running': True,
+    unknown_service['sections']['services'].append({'key': 'evil', 'sim': True,
                                                    'policy': 'on'})
     link = tarfile.TarInfo('config.json')
     link.type, link.linkname = tarfile.SYMTYPE, '/etc/passwd'
@@ -199,7 +191,7 @@ def test_bad_bundles_fault(running, si):
     try:
         before, boot = _state(host), host.runtime.bootTime
         for name, data in bad.items():
-            assert _upload(running, si, host, data) == 200, name
+            assert _upload(sim, si, host, data) == 200, name
             with pytest.raises(vim.fault.InvalidBundle):
                 firmware.RestoreFirmwareConfiguration(force=True)
         assert _state(host) == before and host.runtime.bootTime == boot     # nothing applied
@@ -207,18 +199,18 @@ def test_bad_bundles_fault(running, si):
         _maintenance(host, False)
 
 
-def test_uploads_are_bounded_and_authenticated(running, si):
+def test_uploads_are_bounded_and_authenticated(sim, si):
     host = _host(si)
     path = _path(host.configManager.firmwareSystem.QueryFirmwareConfigUploadURL())
-    assert request(running, 'PUT', path, b'x')[0] == 401
-    assert request(running, 'PUT', path, b'x' * (16 << 20 + 1),
+    assert request(sim, 'PUT', path, b'x')[0] == 401
+    assert request(sim, 'PUT', path, b'x' * (16 << 20 + 1),
                    basic('user', 'pass'))[0] == 413
-    assert request(running, 'GET', path, headers=cookie(si))[0] == 405
-    assert request(running, 'GET', '/downloads/nothing/here/x.tgz',
+    assert request(sim, 'GET', path, headers=cookie(si))[0] == 405
+    assert request(sim, 'GET', '/downloads/nothing/here/x.tgz',
                    headers=cookie(si))[0] == 404
 
 
-def test_factory_reset(running, si):
+def test_factory_reset(sim, si):
     host = _host(si, 'DC0_C0_H2')
     fresh = _state(host)
     _change(host)

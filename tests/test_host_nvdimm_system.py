@@ -6,24 +6,22 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, logged_in, task_fault
+from tests.conftest import _simulator, task_fault
+from tests.test_host_datastore_system import host_named
 from tests.controlling import act, control
 
 GiB = 1 << 30
 
 
 @pytest.fixture(scope='module')
-def running(validator):
+def sim(validator):
+    """No VM runs (hosts enter maintenance mode at once); the control
+    surface's credentials."""
     return _simulator(validator, tls=False, autostart=False, username='user', password='pass')
 
 
-@pytest.fixture
-def si(running):
-    yield from logged_in(running)
-
-
 def _host(si, name):
-    return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
+    return host_named(si, name)
 
 
 def _result(task):
@@ -31,7 +29,7 @@ def _result(task):
     return task.info.result
 
 
-def test_a_default_host_has_no_nvdimms(running, si):
+def test_a_default_host_has_no_nvdimms(sim, si):
     host = _host(si, 'DC0_H0')
     nvdimm = host.configManager.nvdimmSystem
     info = nvdimm.nvdimmSystemInfo
@@ -46,14 +44,14 @@ def test_a_default_host_has_no_nvdimms(running, si):
         WaitForTask(host.ExitMaintenanceMode_Task(timeout=60))
 
 
-def test_namespaces_on_installed_modules(running, si):
+def test_namespaces_on_installed_modules(sim, si):
     host = _host(si, 'DC0_C0_H1')
-    status, answer = control(running, 'POST', 'host/nvdimm',
+    status, answer = control(sim, 'POST', 'host/nvdimm',
                              {'host': host._moId, 'modules': 2, 'gib': 16})
     assert status == 409, answer               # not in maintenance mode
     WaitForTask(host.EnterMaintenanceMode_Task(timeout=60))
     try:
-        act(running, 'host/nvdimm', {'host': host._moId, 'modules': 2, 'gib': 16})
+        act(sim, 'host/nvdimm', {'host': host._moId, 'modules': 2, 'gib': 16})
         nvdimm = host.configManager.nvdimmSystem
         info = nvdimm.nvdimmSystemInfo
         assert (info.summary.numDimms, info.summary.totalCapacity,

@@ -7,7 +7,8 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, task_fault
+from tests.conftest import _simulator, all_of
+from tests.test_host_datastore_system import host_named, task_fault
 
 
 
@@ -17,7 +18,7 @@ def sim(validator):
     return _simulator(validator, tls=False)
 
 def _host(si, name='DC0_H0'):
-    return next(h for h in all_of(si, vim.HostSystem) if h.name == name)
+    return host_named(si, name)
 
 
 def _bmc_mac(host):

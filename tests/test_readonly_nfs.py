@@ -7,20 +7,16 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from tests.conftest import _simulator, all_of, logged_in, task_fault
+from tests.conftest import _simulator, all_of, task_fault
 from tests.test_folder_http import cookie, request
 from tests.test_host_datastore_system import nas_spec
 from tests.test_vm_provisioning import _config
 
 
 @pytest.fixture(scope='module')
-def running(validator):
+def sim(validator):
+    """The NFS mounts it makes stay here."""
     return _simulator(validator, tls=False)
-
-
-@pytest.fixture
-def si(running):
-    yield from logged_in(running)
 
 
 def _hosts(si):
@@ -40,12 +36,12 @@ def _not_writable(error, ds):
     assert error.datastore == ds and error.name == ds.name
 
 
-def test_read_only_nfs_refuses_every_write(running, si):
+def test_read_only_nfs_refuses_every_write(sim, si):
     dc = si.RetrieveContent().rootFolder.childEntity[0]
     rw = _mount_everywhere(si, 'nfs-rw', '/exports/rw', 'readWrite')
     fm, vdm = si.content.fileManager, si.content.virtualDiskManager
     fm.MakeDirectory(name='[nfs-rw] iso', datacenter=dc)
-    status = request(running, 'PUT', '/folder/iso/a.iso?dcPath=DC0&dsName=nfs-rw',
+    status = request(sim, 'PUT', '/folder/iso/a.iso?dcPath=DC0&dsName=nfs-rw',
                      b'data', cookie(si))[0]
     assert status == 201
     ro = _mount_everywhere(si, 'nfs-ro', '/exports/ro', 'readOnly')
@@ -78,9 +74,9 @@ def test_read_only_nfs_refuses_every_write(running, si):
                                  destName='[nfs-ro] d.vmdk', destDatacenter=dc)
 
     url = '/folder/b.iso?dcPath=DC0&dsName=nfs-ro'
-    assert request(running, 'PUT', url, b'data', cookie(si))[0] == 403
-    assert request(running, 'DELETE', url, headers=cookie(si))[0] == 403
-    assert request(running, 'GET', '/folder?dcPath=DC0&dsName=nfs-ro',
+    assert request(sim, 'PUT', url, b'data', cookie(si))[0] == 403
+    assert request(sim, 'DELETE', url, headers=cookie(si))[0] == 403
+    assert request(sim, 'GET', '/folder?dcPath=DC0&dsName=nfs-ro',
                    headers=cookie(si))[0] == 200
 
     cluster = dc.hostFolder.childEntity[0]

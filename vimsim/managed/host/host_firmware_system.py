@@ -16,9 +16,9 @@ UpdateDateTimeConfig, the firewall's and services' calls, UpdateOptions,
 ReconfigureAutostart), so filters and events see every change, and the
 host reboots. ResetFirmwareToFactoryDefaults applies a new host's sections
 the same way. Every section is decoded and its keys checked before any is
-applied; a manager refusing a value of a forced bundle answers
-InvalidBundle, the sections before it applied (as a host that restored
-part of a bundle is left).
+applied; a manager refusing a value (a forced bundle's, or a portgroup a
+VM still uses) answers InvalidBundle (a reset: SystemError), the sections
+before it applied, as a host that restored part of a bundle is left.
 
 Not kept with -state: the uploaded bundle (a journaled restore replays
 without it and is logged as diverging).
@@ -43,6 +43,12 @@ UPLOAD_NAME = 'configBundle.tgz'
 
 def invalid_bundle(text):
     return fault('InvalidBundle', 'The bundle is invalid: %s' % text, text=text)
+
+
+def _not_reset(text):
+    """A factory reset a manager refuses (a VM still on a portgroup the
+    defaults lack): the RuntimeFault the method declares."""
+    return fault('SystemError', 'The host could not be reset: %s' % text, reason=text)
 
 
 class HostFirmwareSystem(HostManagerObject):
@@ -109,25 +115,26 @@ class HostFirmwareSystem(HostManagerObject):
                 if vnic.spec is not None:
                     vnic.spec.mac = None
         self.uploaded = None
-        self._apply_and_reboot(ctx, sections)
+        self._apply_and_reboot(ctx, sections, invalid_bundle)
 
     def ResetFirmwareToFactoryDefaults(self, ctx):
         self._require_maintenance()
         self._apply_and_reboot(ctx, decode_sections(self.server.schema,
-                                                    factory_sections(self.host)))
+                                                    factory_sections(self.host)), _not_reset)
 
     def _require_maintenance(self):
         if not self.host.maintenance:
             raise fault('InvalidState', 'The operation is not allowed in the current state: '
                         'the host is not in maintenance mode.')
 
-    def _apply_and_reboot(self, ctx, sections):
+    def _apply_and_reboot(self, ctx, sections, refused):
+        """Apply each section; a manager's refusal answers `refused(text)`."""
         for name, apply in APPLY:
             try:
                 apply(self.host, ctx, sections[name])
             except self.server.schema.types['MethodFault'].cls as error:
-                raise invalid_bundle('%s: %s' % (name, message_of(error) or
-                                                 error._type.name)) from None
+                raise refused('%s: %s' % (name, message_of(error) or error._type.name)) \
+                    from None
         events = event_manager(self.server)
         self.host.reboot(lambda kind, entity: events.post(kind, entity, ctx=ctx))
 
