@@ -10,7 +10,7 @@ import tarfile
 
 import pytest
 from pyVim.task import WaitForTask
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator
 from tests.test_folder_http import basic, cookie, request
@@ -21,7 +21,7 @@ from tests.watching import Watcher, paths_of
 @pytest.fixture(scope='module')
 def sim(validator):
     """No VM runs: hosts enter maintenance mode at once."""
-    return _simulator(validator, tls=False, autostart=False)
+    return _simulator(validator, tls=False, autostart=False, username='user', password='pass')
 
 
 def _host(si, name='DC0_H0'):
@@ -110,7 +110,8 @@ def test_backup_change_upload_restore(sim, si, other):
     document = _document(body)
     assert document['uuid'] == host.hardware.systemInfo.uuid
     assert document['buildNumber'] == int(si.content.about.build)
-    assert request(sim, 'GET', _path(url))[0] == 401
+    # the URL is the credential: fetched without one, as Ansible's vmware_cfg_backup does
+    assert request(sim, 'GET', _path(url))[2] == body
 
     _change(host)
     changed = _state(host)
@@ -203,11 +204,15 @@ def test_uploads_are_bounded_and_authenticated(sim, si):
     host = _host(si)
     path = _path(host.configManager.firmwareSystem.QueryFirmwareConfigUploadURL())
     assert request(sim, 'PUT', path, b'x')[0] == 401
+    assert request(sim, 'PUT', path, b'x', basic('user', 'wrong'))[0] == 401
     assert request(sim, 'PUT', path, b'x' * (16 << 20 + 1),
                    basic('user', 'pass'))[0] == 413
     assert request(sim, 'GET', path, headers=cookie(si))[0] == 405
-    assert request(sim, 'GET', '/downloads/nothing/here/x.tgz',
-                   headers=cookie(si))[0] == 404
+    assert request(sim, 'GET', '/downloads/nothing/here/x.tgz')[0] == 404
+    url, _ = _backup(sim, si, host)
+    stale = _path(url)
+    _backup(sim, si, host)                                   # a new backup replaces it
+    assert request(sim, 'GET', stale)[0] == 404
 
 
 def test_factory_reset(sim, si):
@@ -219,6 +224,10 @@ def test_factory_reset(sim, si):
         firmware.ResetFirmwareToFactoryDefaults()
     _maintenance(host)
     try:
+        WaitForTask(host.DisconnectHost_Task())
+        with pytest.raises(vmodl.fault.HostNotConnected):     # what the fuzz found
+            firmware.ResetFirmwareToFactoryDefaults()
+        WaitForTask(host.ReconnectHost_Task())
         firmware.ResetFirmwareToFactoryDefaults()
         assert _state(host) == fresh
     finally:

@@ -4,12 +4,14 @@ host's URLs put them:
     GET|HEAD /downloads/<firmware system>/<uuid>/configBundle-<host>.tgz
     PUT      /tmp/<firmware system>/configBundle.tgz
 
-Who may: whoever /folder serves (its `user` check: a session cookie, a
-service ticket for the URL, Basic credentials; 401 otherwise), holding
-Host.Config.Firmware on the host (403 otherwise). A backup is served until
-the next one replaces it (404 after); an upload larger than
-config_bundle.MAX_BUNDLE is refused (413), its body read and dropped, never
-held.
+A backup's URL is its own credential, as ESXi's: the uuid in it is random
+and the bundle is served to whoever has the URL (Ansible's vmware_cfg_backup
+and Salt fetch it without credentials) until the next backup replaces it
+(404 after). An upload needs whoever /folder serves (its `user` check: a
+session cookie, a service ticket for the URL, Basic credentials; 401
+otherwise), holding Host.Config.Firmware on the host (403 otherwise); one
+larger than config_bundle.MAX_BUNDLE is refused (413), its body read and
+dropped, never held.
 """
 import io
 
@@ -52,14 +54,16 @@ class Firmware:
             return None
         if request.method not in methods:
             return _text(405, 'Method Not Allowed', headers=[('Allow', ', '.join(methods))])
-        user = self.user(request)
-        if user is None:
-            return _text(401, 'Unauthorized',
-                         headers=[('WWW-Authenticate', 'Basic realm="VMware HTTP server"')])
+        if request.method == 'PUT':
+            user = self.user(request)
+            if user is None:
+                return _text(401, 'Unauthorized',
+                             headers=[('WWW-Authenticate', 'Basic realm="VMware HTTP server"')])
         manager = self.simulator.objects.get(MoRef('HostFirmwareSystem', parts[0]))
         if manager is None:
             return _text(404, 'Not Found')
-        if not user_may(self.simulator, user, manager.host, PRIVILEGE):
+        if request.method == 'PUT' and not user_may(self.simulator, user, manager.host,
+                                                    PRIVILEGE):
             return _text(403, 'Forbidden')
         return manager
 

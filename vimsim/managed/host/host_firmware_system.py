@@ -3,8 +3,9 @@ reset (HostSystem.configManager.firmwareSystem), as ESXi's.
 
 BackupFirmwareConfiguration writes the host's configuration as it is now
 into a bundle (config_bundle.py) and answers its URL, with `*` for the host
-name as ESXi writes it: `/downloads/<manager>/<uuid>/configBundle-<host>.tgz`,
-served by server/firmware.py to whom /folder serves. QueryFirmwareConfigUploadURL
+name as ESXi writes it: `/downloads/<manager>/<uuid>/configBundle-<host>.tgz`
+(a random uuid: the URL is the credential, as ESXi's), served by
+server/firmware.py. QueryFirmwareConfigUploadURL
 answers where a bundle is PUT (`/tmp/<manager>/configBundle.tgz`); the upload
 is kept until a restore takes it.
 
@@ -17,12 +18,14 @@ ReconfigureAutostart), so filters and events see every change, and the
 host reboots. ResetFirmwareToFactoryDefaults applies a new host's sections
 the same way. Every section is decoded and its keys checked before any is
 applied; a manager refusing a value (a forced bundle's, or a portgroup a
-VM still uses) answers InvalidBundle (a reset: SystemError), the sections
+VM still uses) answers InvalidBundle (a reset: InvalidState), the sections
 before it applied, as a host that restored part of a bundle is left.
 
 Not kept with -state: the uploaded bundle (a journaled restore replays
 without it and is logged as diverging).
 """
+import uuid
+
 from vimsim.managed.host import config_bundle
 from vimsim.managed.host.advanced_options import CATALOGUE as OPTIONS, DEFAULTS, HOST_NAME_OPTION
 from vimsim.managed.host.config_bundle import BundleError, from_json, to_json
@@ -47,8 +50,8 @@ def invalid_bundle(text):
 
 def _not_reset(text):
     """A factory reset a manager refuses (a VM still on a portgroup the
-    defaults lack): the RuntimeFault the method declares."""
-    return fault('SystemError', 'The host could not be reset: %s' % text, reason=text)
+    defaults lack): the host's state does not allow it."""
+    return fault('InvalidState', 'The host could not be reset: %s' % text)
 
 
 class HostFirmwareSystem(HostManagerObject):
@@ -81,8 +84,8 @@ class HostFirmwareSystem(HostManagerObject):
         header = {'host': host.name, 'uuid': host.system_uuid,
                   'buildNumber': int(host.about().build)}
         data = config_bundle.pack(host.name, header, current_sections(host))
-        path = '%s%s/%s/configBundle-%s.tgz' % (DOWNLOADS, self.ref.value,
-                                                self.server.new_uuid(), host.name)
+        path = '%s%s/%s/configBundle-%s.tgz' % (DOWNLOADS, self.ref.value, uuid.uuid4(),
+                                                host.name)
         self.backup = (path, data)
         return self._url(ctx, path)
 
@@ -123,6 +126,7 @@ class HostFirmwareSystem(HostManagerObject):
                                                     factory_sections(self.host)), _not_reset)
 
     def _require_maintenance(self):
+        self.host._require_connected()       # HostNotConnected
         if not self.host.maintenance:
             raise fault('InvalidState', 'The operation is not allowed in the current state: '
                         'the host is not in maintenance mode.')
