@@ -122,7 +122,8 @@ def make_app(simulator):
     schemas filtered to ``simulator.api_version``), /about, /debug/vars,
     /folder (datastore files), /guestFile (guest file transfers), /nfc (OVF disk
     transfers of HttpNfcLeases), /cls (content library file transfers),
-    /diagnostics (support bundles), /catalog (message catalogs), the vAPI
+    /diagnostics (support bundles), /downloads and /tmp (host configuration
+    bundles), /catalog (message catalogs), the vAPI
     services under /api and /rest, PBM at /pbm/sdk, vslm at /vslm/sdk, the
     lookup service at /lookupservice/sdk, the STS at /sts/STSService, the
     control surface (/vimsim/control/), the web pages (/mob, /ui), 404
@@ -138,6 +139,7 @@ def make_app(simulator):
     from vimsim.server.debug_vars import DebugVars
     from vimsim.server.diagnostics import Diagnostics
     from vimsim.server.documents import Documents
+    from vimsim.server.firmware import Firmware
     from vimsim.server.folder import Folder
     from vimsim.server.guest_file import GuestFile
     from vimsim.server.nfc import Nfc
@@ -152,6 +154,7 @@ def make_app(simulator):
     folder = Folder(simulator)
     nfc = Nfc(simulator)
     transfer = LibraryTransfer(simulator)
+    firmware = Firmware(simulator, folder.user)
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
                           GuestFile(simulator).handle, RestApi(simulator).handle,
@@ -160,9 +163,10 @@ def make_app(simulator):
                           ControlApi(simulator).handle,
                           Diagnostics(simulator, folder.user).handle,
                           Catalogs(simulator).handle, WebPages(simulator).handle, nfc.handle,
-                          transfer.handle],
+                          transfer.handle, firmware.handle],
                    body_sink=lambda request: (folder.body_sink(request) or nfc.body_sink(request)
-                                              or transfer.body_sink(request)))
+                                              or transfer.body_sink(request)
+                                              or firmware.body_sink(request)))
 
 
 def serve(opts, simulator, reactor=None):

@@ -1,6 +1,6 @@
 """The control surface's actions, for tests: set a VM's or a host's load,
-let simulated time pass, fail and recover hosts (power, network isolation)
-and datastores (all paths down), run a DRS pass, and inject faults into
+let simulated time pass, fail and recover hosts (power, network isolation),
+install NVDIMMs in a host, fail and recover datastores (all paths down), run a DRS pass, and inject faults into
 SOAP calls. Python callers use `Control(simulator)` on the reactor thread;
 the JSON HTTP API (vimsim/server/control.py) and the command line call the
 same methods. Each failure is recorded with the events vCenter posts for
@@ -16,6 +16,7 @@ from vimsim.managed.vm.virtual_machine import VirtualMachine
 from vimsim.schema import MoRef
 
 LOADED_TYPES = ('VirtualMachine', 'HostSystem')
+MAX_NVDIMMS, MAX_NVDIMM_GIB = 24, 512     # what a server's memory slots hold
 # the properties showing usage, per type
 USAGE_TYPES = {'VirtualMachine': ('summary',), 'HostSystem': ('summary',),
                'ClusterComputeResource': ('summary',),
@@ -150,6 +151,18 @@ class Control:
         except ValueError as refused:
             raise ControlError(str(refused), 409) from None
         return self.host_state(host, vms)
+
+    def install_nvdimms(self, host, modules, gib):
+        """Put `modules` NVDIMMs of `gib` GiB each in a host in maintenance
+        mode (0: take them out), as a technician would with the host down."""
+        self._journal_free()
+        if type(modules) is not int or not 0 <= modules <= MAX_NVDIMMS or \
+                type(gib) is not int or not 1 <= gib <= MAX_NVDIMM_GIB:
+            raise ControlError('modules is 0-%d and gib 1-%d' % (MAX_NVDIMMS, MAX_NVDIMM_GIB))
+        if not host.maintenance:
+            raise ControlError('host %s is not in maintenance mode' % host.name, 409)
+        host.managers['nvdimmSystem'].install(modules, gib << 30)
+        return {'host': host.ref.value, 'modules': modules, 'gib': gib}
 
     @staticmethod
     def host_state(host, vms):

@@ -7,6 +7,7 @@ simulator's own port (vimsim/control.py does the work).
     POST /vimsim/control/load                 {"entity": "vm-42", "cpu": 0.9, "memory": null}
     POST /vimsim/control/host/fail            {"host": "host-21", "failure": "power"}
     POST /vimsim/control/host/recover         {"host": "host-21"}
+    POST /vimsim/control/host/nvdimm          {"host": "host-21", "modules": 2, "gib": 16}
     POST /vimsim/control/datastore/apd        {"datastore": "datastore-15", "hosts": [...]}
     POST /vimsim/control/datastore/recover    {"datastore": "datastore-15"}
     POST /vimsim/control/drs/pass             {"cluster": "domain-c7"}
@@ -48,6 +49,7 @@ class ControlApi:
                        ('GET', 'load'): self._load, ('POST', 'load'): self._set_load,
                        ('POST', 'host/fail'): self._fail_host,
                        ('POST', 'host/recover'): self._recover_host,
+                       ('POST', 'host/nvdimm'): self._install_nvdimms,
                        ('POST', 'datastore/apd'): self._lose_datastore,
                        ('POST', 'datastore/recover'): self._restore_datastore,
                        ('POST', 'drs/pass'): self._drs_pass,
@@ -143,6 +145,11 @@ class ControlApi:
     def _recover_host(self, request):
         document = self._fields(request, ('host',), ('host',))
         return self.control.recover_host(self.control.managed(document['host'], 'HostSystem'))
+
+    def _install_nvdimms(self, request):
+        document = self._fields(request, ('host', 'modules', 'gib'), ('host', 'modules', 'gib'))
+        return self.control.install_nvdimms(self.control.managed(document['host'], 'HostSystem'),
+                                            document['modules'], document['gib'])
 
     def _lose_datastore(self, request):
         document = self._fields(request, ('datastore', 'hosts'), ('datastore',))

@@ -18,7 +18,8 @@ Who may: the SOAP session's cookie (`vmware_soap_session`), a one-use
 for this method and URL, or HTTP Basic credentials that would log in;
 anything else is 401 with a Basic challenge. That user needs
 Datastore.Browse on the datastore to read and Datastore.FileManagement to
-write or delete (403 otherwise).
+write or delete (403 otherwise); a read-only datastore takes no PUT or
+DELETE (403).
 """
 import base64
 import binascii
@@ -110,6 +111,8 @@ class Folder:
             return _text(404, 'Not Found')
         if not user_may(self.simulator, user, ds, PRIVILEGES[request.method]):
             return _text(403, 'Forbidden')
+        if request.method in ('PUT', 'DELETE') and ds.read_only:   # files.check_writable's rule
+            return _text(403, 'Forbidden: the datastore is mounted read-only')
         try:
             path = files.local_path(ds, relative)
         except files.PathError:

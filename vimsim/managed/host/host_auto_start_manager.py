@@ -63,14 +63,18 @@ class AutoStartPlan:
             [(vm, -1, self.settings[vm]) for vm in unordered]
 
 
+def factory_defaults(T):
+    """A new host's autostart defaults: off."""
+    return T.AutoStartDefaults(enabled=False, startDelay=120, stopDelay=120,
+                               waitForHeartbeat=False, stopAction='PowerOff')
+
+
 class HostAutoStartManager(HostManagerObject):
     type_name = 'HostAutoStartManager'
 
     def __init__(self, server, type_name, moid, host):
         super().__init__(server, type_name, moid, host)
-        self.plan = AutoStartPlan(host.T.AutoStartDefaults(
-            enabled=False, startDelay=120, stopDelay=120, waitForHeartbeat=False,
-            stopAction='PowerOff'))
+        self.plan = AutoStartPlan(factory_defaults(host.T))
 
     @property
     def config(self):

@@ -72,6 +72,12 @@ class NasDatastore(Datastore):
         info.accessMode = self.access_modes.get(host, 'readWrite')
         return info
 
+    @property
+    def read_only(self):
+        """No host mounts the export read-write."""
+        return bool(self.hosts) and all(self.access_modes.get(host) == 'readOnly'
+                                        for host in self.hosts)
+
     def volume(self):
         return self.T.HostNasVolume(
             type=self.fs_type, name=self.name, capacity=self.capacity,

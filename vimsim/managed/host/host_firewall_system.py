@@ -33,17 +33,20 @@ def check_ip_list(ip_list):
             raise InvalidArgument('spec.allowedHosts.ipNetwork') from None
 
 
+def factory_firewall(T):
+    """A new host's firewall: its default policy and, per ruleset, whether it
+    is open and the IPs it allows."""
+    return (T.HostFirewallDefaultPolicy(incomingBlocked=True, outgoingBlocked=True),
+            {ruleset.key: ruleset.enabled for ruleset in RULESETS},
+            {ruleset.key: T.HostFirewallRulesetIpList(allIp=True) for ruleset in RULESETS})
+
+
 class HostFirewallSystem(HostManagerObject):
     type_name = 'HostFirewallSystem'
 
     def __init__(self, server, type_name, moid, host):
         super().__init__(server, type_name, moid, host)
-        T = host.T
-        self.enabled = {ruleset.key: ruleset.enabled for ruleset in RULESETS}
-        self.allowed = {ruleset.key: T.HostFirewallRulesetIpList(allIp=True)
-                        for ruleset in RULESETS}
-        self.default_policy = T.HostFirewallDefaultPolicy(incomingBlocked=True,
-                                                          outgoingBlocked=True)
+        self.default_policy, self.enabled, self.allowed = factory_firewall(host.T)
 
     @property
     def firewallInfo(self):

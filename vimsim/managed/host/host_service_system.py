@@ -25,14 +25,19 @@ AUDIT_EVENTS = {('TSM-SSH', True): 'esx.audit.ssh.enabled',
                 ('TSM', False): 'esx.audit.shell.disabled'}
 
 
+def factory_services(server):
+    """A new host's services: whether each runs, and its policy."""
+    running = {service.key: service.running for service in SERVICES}
+    running[VCENTER_AGENT] = not server.esx
+    return running, {service.key: service.policy for service in SERVICES}
+
+
 class HostServiceSystem(HostManagerObject):
     type_name = 'HostServiceSystem'
 
     def __init__(self, server, type_name, moid, host):
         super().__init__(server, type_name, moid, host)
-        self.running = {service.key: service.running for service in SERVICES}
-        self.running[VCENTER_AGENT] = not server.esx
-        self.policy = {service.key: service.policy for service in SERVICES}
+        self.running, self.policy = factory_services(server)
 
     @property
     def serviceInfo(self):

@@ -19,6 +19,7 @@ from vimsim.managed.host.config_managers import (CONFIG_MANAGERS, HostManagerObj
                                                  HostUserDirectory)
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
 from vimsim.managed.host.host_access_manager import NORMAL, UNLOCKED, HostAccessManager
+from vimsim.managed.host.host_assignable_hardware_manager import HostAssignableHardwareManager
 from vimsim.managed.host.host_authentication_manager import HostAuthenticationManager
 from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
 from vimsim.managed.host.host_boot_device_system import HostBootDeviceSystem
@@ -28,6 +29,7 @@ from vimsim.managed.host.host_cpu_scheduler_system import HostCpuSchedulerSystem
 from vimsim.managed.host.host_datastore_system import HostDatastoreSystem
 from vimsim.managed.host.host_diagnostic_system import HostDiagnosticSystem
 from vimsim.managed.host.host_firewall_system import HostFirewallSystem
+from vimsim.managed.host.host_firmware_system import HostFirmwareSystem
 from vimsim.managed.host.host_graphics_manager import HostGraphicsManager
 from vimsim.managed.host.host_health_status_system import HostHealthStatusSystem
 from vimsim.managed.host.host_image_config_manager import HostImageConfigManager
@@ -35,16 +37,20 @@ from vimsim.managed.host.host_kernel_module_system import HostKernelModuleSystem
 from vimsim.managed.host.host_local_account_manager import HostLocalAccountManager
 from vimsim.managed.host.host_memory_system import HostMemorySystem
 from vimsim.managed.host.host_network_system import HostNetworkState, HostNetworkSystem
+from vimsim.managed.host.host_nvdimm_system import HostNvdimmSystem
 from vimsim.managed.host.host_patch_manager import HostPatchManager
 from vimsim.managed.host.host_pci_passthru_system import HostPciPassthruSystem, pci_devices
 from vimsim.managed.host.host_power_system import HostPowerSystem
 from vimsim.managed.host.host_service_system import HostServiceSystem
+from vimsim.managed.host.host_settings import (PRODUCT_LOCKER_OPTION, check_locker, check_swap,
+                                               checked_ipmi, default_swap)
 from vimsim.managed.host.host_storage_system import HostStorageSystem
 from vimsim.managed.host.host_vflash_manager import HostVFlashManager
 from vimsim.managed.host.host_virtual_nic_manager import (HostVirtualNicManager,
                                                           manager_info, vmotion_info)
 from vimsim.managed.host.host_vmotion_system import HostVMotionSystem
 from vimsim.managed.host.iscsi_manager import IscsiManager
+from vimsim.managed.host.overhead_memory_manager import MiB, hardware_overhead, overhead_bytes
 from vimsim.managed.host.snmp_system import HostSnmpAgent
 from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.monitoring.load_model import load_model
@@ -69,10 +75,7 @@ BUS_HZ = 66666666
 NUM_HBAS = 3
 ESX_BUILD = '24022510'
 SYSTEM_RESOURCES_KEY = 'host/'
-# vSphere's VM memory overhead table, fitted (MB): base, per MB of VM memory, per extra vCPU
-OVERHEAD_BASE_MB = 18.4
-OVERHEAD_PER_MB = 0.0074
-OVERHEAD_PER_EXTRA_VCPU_MB = 3.98
+CIM_PORT = 5989                       # sfcbd's CIM-XML over HTTPS
 
 
 def mgmt_ip(index):
@@ -125,6 +128,8 @@ class HostSystem(ManagedEntity):
         self.datastores = []
         self.networks = []
         self.maintenance = False
+        self.ipmi = None                         # UpdateIpmi's HostIpmiInfo (no password)
+        self.system_swap = None                  # UpdateSystemSwapConfiguration's, else ESXi's
         self.netconfig = HostNetworkState(self)
         self._browser = HostDatastoreBrowser(
             server, browser_moid or 'datastoreBrowser-%s' % moid, self.datastores)
@@ -177,6 +182,9 @@ class HostSystem(ManagedEntity):
                                     releaseDate=datetime(2020, 11, 12, tzinfo=timezone.utc),
                                     firmwareType='BIOS'),
             pciDevice=pci_devices(T), memoryTieringType='noTiering',
+            sgxInfo=T.HostSgxInfo(sgxState='notPresent', totalEpcMemory=0, flcMode='off',
+                                  registrationInfo=T.HostSgxRegistrationInfo(
+                                      status='notApplicable')),
             memoryTierInfo=[T.HostMemoryTierInfo(name='DRAM', type='DRAM', flags=['memoryTier'],
                                                  size=MEMORY_SIZE)])
 
@@ -326,6 +334,8 @@ class HostSystem(ManagedEntity):
             option=managers['advancedOption'].setting,
             optionDef=managers['advancedOption'].supportedOption,
             datastorePrincipal=datastore_system.principal,
+            ipmi=self.ipmi,
+            systemSwapConfiguration=self.system_swap or default_swap(T),
             localSwapDatastore=datastore_system.local_swap and datastore_system.local_swap.ref,
             systemResources=self.systemResources,
             dateTimeInfo=managers['dateTimeSystem'].dateTimeInfo,
@@ -341,7 +351,9 @@ class HostSystem(ManagedEntity):
             authenticationManagerInfo=managers['authenticationManager'].info,
             graphicsInfo=[], sharedPassthruGpuTypes=[],
             pciPassthruInfo=managers['pciPassthruSystem'].pciPassthruInfo,
-            vFlashConfigInfo=managers['vFlashManager'].vFlashConfigInfo)
+            vFlashConfigInfo=managers['vFlashManager'].vFlashConfigInfo,
+            assignableHardwareBinding=managers['assignableHardwareManager'].binding,
+            assignableHardwareConfig=managers['assignableHardwareManager'].config)
 
 
     # -- state -------------------------------------------------------------------------
@@ -467,11 +479,11 @@ class HostSystem(ManagedEntity):
         return run_task(ctx, self, 'ReconnectHost_Task', work)
 
     # -- power -----------------------------------------------------------------------------
-    def _power_off_vms(self, task):
+    def _power_off_vms(self, post_event):
         """A host going down takes its running VMs down with it."""
         for vm in self._powered_on_vms():
             vm.set_power_state('poweredOff')
-            task.post_event('VmPoweredOffEvent', vm)
+            post_event('VmPoweredOffEvent', vm)
 
     def _check_power_operation(self, force):
         self._require_connected()
@@ -484,18 +496,24 @@ class HostSystem(ManagedEntity):
         once with a new boot time, its running VMs powered off."""
         def work(task):
             self._check_power_operation(force)
-            self._power_off_vms(task)
-            self.boot_time = clock.now()
-            self.netconfig.ipv6_enabled = self.netconfig.ipv6_at_boot
-            self.state_changed(vms_too=True)
+            self.reboot(task.post_event)
         return run_task(ctx, self, 'RebootHost_Task', work)
+
+    def reboot(self, post_event):
+        """The host restarts now (RebootHost_Task, a firmware restore or
+        reset): running VMs power off (their events through `post_event`),
+        boot-time settings take effect."""
+        self._power_off_vms(post_event)
+        self.boot_time = clock.now()
+        self.netconfig.ipv6_enabled = self.netconfig.ipv6_at_boot
+        self.state_changed(vms_too=True)
 
     def ShutdownHost_Task(self, ctx, force):
         """Only in maintenance mode unless `force`. The host stays in the
         inventory, powered off and not responding, as vCenter shows it."""
         def work(task):
             self._check_power_operation(force)
-            self._power_off_vms(task)
+            self._power_off_vms(task.post_event)
             self.power_state = 'poweredOff'
             self.connection_state = 'notResponding'
             self.state_changed(vms_too=True)
@@ -565,18 +583,61 @@ class HostSystem(ManagedEntity):
 
     def QueryMemoryOverheadEx(self, ctx, vmConfigInfo):
         """The memory this host would reserve beyond a VM's own (bytes):
-        vSphere's published overhead table (Resource Management guide),
-        about 18.4 MB, plus 0.74% of the VM's memory and 3.98 MB per extra
-        vCPU, plus its video RAM."""
-        hardware = vmConfigInfo.hardware
-        if hardware is None or not hardware.memoryMB or not hardware.numCPU:
-            raise invalid_argument('vmConfigInfo.hardware')
-        video_kb = sum(getattr(device, 'videoRamSizeInKB', None) or 0
-                       for device in hardware.device or ()
-                       if isinstance(device, self.T.VirtualMachineVideoCard))
-        megabytes = (OVERHEAD_BASE_MB + OVERHEAD_PER_MB * hardware.memoryMB
-                     + OVERHEAD_PER_EXTRA_VCPU_MB * (hardware.numCPU - 1) + video_kb / 1024.0)
-        return Long(int(megabytes * 1024 * 1024))
+        overhead_memory_manager's formula."""
+        return hardware_overhead(self.T, vmConfigInfo.hardware, 'vmConfigInfo.hardware')
+
+    def QueryMemoryOverhead(self, ctx, memorySize, numVcpus, videoRamSize=None):
+        """QueryMemoryOverheadEx's answer for a VM of `memorySize` bytes,
+        `numVcpus` and `videoRamSize` bytes of video RAM."""
+        if memorySize <= 0 or numVcpus <= 0 or (videoRamSize or 0) < 0:
+            raise invalid_argument('memorySize' if memorySize <= 0 else
+                                   'numVcpus' if numVcpus <= 0 else 'videoRamSize')
+        return overhead_bytes(memorySize / MiB, numVcpus, (videoRamSize or 0) / 1024.0)
+
+    def UpdateIpmi(self, ctx, ipmiInfo):
+        """The BMC login vCenter's DPM wakes the host with (host_settings.py);
+        `config.ipmi` shows it without the password."""
+        self._require_vcenter()
+        self.ipmi = checked_ipmi(self.T, self, ipmiInfo)
+        self.changed('config')
+
+    def UpdateSystemSwapConfiguration(self, ctx, sysSwapConfig):
+        check_swap(self, sysSwapConfig)
+        self.system_swap = self.T.HostSystemSwapConfiguration(option=list(sysSwapConfig.option))
+        self.changed('config')
+
+    def QueryProductLockerLocation(self, ctx):
+        """The VMware Tools repository: the UserVars.ProductLockerLocation setting."""
+        return self.managers['advancedOption'].values[PRODUCT_LOCKER_OPTION]
+
+    def UpdateProductLockerLocation_Task(self, ctx, path):
+        """Point the product locker at a directory on a datastore this host
+        mounts (FileNotFound otherwise); the task's result is the path."""
+        def work(task):
+            self._require_connected()
+            check_locker(self, path)
+            self.managers['advancedOption'].set_value(PRODUCT_LOCKER_OPTION, path)
+            return path
+        return run_task(ctx, self, 'UpdateProductLockerLocation_Task', work)
+
+    def QueryTpmAttestationReport(self, ctx):
+        """The simulated host has no TPM (capability.tpmSupported is false):
+        vCenter has no report for it."""
+        self._require_vcenter()
+        return None
+
+    def RetrieveFreeEpcMemory(self, ctx):
+        """No SGX on the virtual platform (hardware.sgxInfo): no EPC memory."""
+        return Long(0)
+
+    def AcquireCimServicesTicket(self, ctx):
+        """A one-session ticket for the host's CIM server (sfcbd, port 5989),
+        which WBEM clients send as user name and password; the simulator
+        runs no CIM server, so the ticket opens nothing here."""
+        self._require_connected()
+        return self.T.HostServiceTicket(
+            host=self.name, port=CIM_PORT, sslThumbprint=self.ssl_thumbprint, service='CIM',
+            serviceVersion='1.0', sessionId=self.server.new_uuid())
 
     def ReconfigureHostForDAS_Task(self, ctx):
         """Reconfigure the host's vSphere HA agent: only a connected host of a
@@ -764,7 +825,7 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostDiagnosticSystem, HostPatchManager, HostAccessManager, HostKernelModuleSystem,
     HostPciPassthruSystem, HostVMotionSystem, HostMemorySystem, HostCacheConfigurationManager,
     HostGraphicsManager, HostHealthStatusSystem, HostAuthenticationManager, IscsiManager,
-    HostVFlashManager)}
+    HostVFlashManager, HostFirmwareSystem, HostNvdimmSystem, HostAssignableHardwareManager)}
 
 
 def build_config_managers(host):

@@ -14,6 +14,8 @@ automated, else returned as recommendations), and entering is refused when
 a VM has nowhere to go. While it is entering or in maintenance, no new
 files go there: creating, cloning or relocating a VM onto it and creating a
 disk there answer InvalidDatastoreState (`refuse_new_files`), as vCenter's.
+A read-only one (NFS mounted `readOnly` by every host) refuses every write
+(`datastore_files.check_writable`).
 """
 import os
 import uuid as uuid_module
@@ -168,10 +170,14 @@ class Datastore(ManagedEntity):
         event_manager(ctx.server).post('DatastoreDestroyedEvent', self, ctx=ctx)
         self.leave_inventory()
 
+    read_only = False      # NFS: no host mounts it read-write (NasDatastore)
+
     # -- maintenance mode -----------------------------------------------------------------
     def refuse_new_files(self):
         """InvalidDatastoreState while the datastore is entering or in
-        maintenance: nothing new is placed there."""
+        maintenance, DatastoreNotWritableOnHost while it is read-only:
+        nothing new is placed there."""
+        files.check_writable(self)
         if self.maintenance_mode != 'normal':
             raise fault('InvalidDatastoreState', "The operation is not allowed in the current "
                         "state of the datastore '%s'." % self.name, datastoreName=self.name)
@@ -337,7 +343,7 @@ class Datastore(ManagedEntity):
 
     @property
     def capability(self):
-        return _capability(self.server, self.clustered_vmdk_supported)
+        return _capability(self.server, self.clustered_vmdk_supported, self.read_only)
 
     @property
     def clustered_vmdk_supported(self):
@@ -384,14 +390,15 @@ def _vm_files(ds):
 _capabilities = {}
 
 
-def _capability(server, clustered_vmdk):
-    key = (id(server.schema), clustered_vmdk)
+def _capability(server, clustered_vmdk, read_only):
+    """A read-only datastore takes no new top-level directory (no new VM home)."""
+    key = (id(server.schema), clustered_vmdk, read_only)
     found = _capabilities.get(key)
     if found is None:
         found = _capabilities[key] = data_types(server).DatastoreCapability(
             directoryHierarchySupported=True, rawDiskMappingsSupported=False,
             perFileThinProvisioningSupported=True, storageIORMSupported=True,
-            nativeSnapshotSupported=False, topLevelDirectoryCreateSupported=True,
+            nativeSnapshotSupported=False, topLevelDirectoryCreateSupported=not read_only,
             seSparseSupported=True, vmfsSparseSupported=True, vsanSparseSupported=False,
             upitSupported=False, vmdkExpandSupported=True, clusteredVmdkSupported=clustered_vmdk)
     return found

@@ -17,6 +17,9 @@ changes. Space: the files of registered VMs are counted by the model (their
 what it holds on disk (`loose_usage`), a thin disk's extent by the blocks it
 has, a thick one's by its size.
 
+Writes pass `check_writable` first: a read-only NFS datastore refuses
+them all.
+
 Paths: 'relative' paths are POSIX paths inside a datastore ('dir/file');
 `local_path` refuses any that would leave the datastore's directory.
 """
@@ -306,6 +309,18 @@ def local_path(ds, relative):
     if real != os.path.realpath(base) and not real.startswith(os.path.realpath(base) + os.sep):
         raise PathError(relative)
     return path
+
+
+def check_writable(ds):
+    """The one gate every write to a datastore's files passes (FileManager,
+    VirtualDiskManager, /folder, new VM files): a datastore no host mounts
+    read-write (an NFS export mounted `readOnly`) answers
+    DatastoreNotWritableOnHost, naming a host that mounts it."""
+    if ds.read_only:
+        host = ds.hosts[0]
+        raise fault('DatastoreNotWritableOnHost', "The datastore '%s' is mounted read-only on "
+                    "host '%s'." % (ds.name, host.name), datastore=ds.ref, name=ds.name,
+                    host=host.ref)
 
 
 def touched(ds):

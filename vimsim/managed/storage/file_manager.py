@@ -49,8 +49,11 @@ def tree_usage(path):
 @manager_type('FileManager')
 class FileManager(Manager):
 
-    def _file(self, ctx, name, datacenter, argument='name'):
-        return files.resolve(ctx.server, name, datacenter, argument)
+    def _file(self, ctx, name, datacenter, argument='name', writing=True):
+        found = files.resolve(ctx.server, name, datacenter, argument)
+        if writing:
+            files.check_writable(found.ds)
+        return found
 
     def MakeDirectory(self, ctx, name, datacenter=None, createParentDirectories=False):
         target = self._file(ctx, name, datacenter)
@@ -100,7 +103,7 @@ class FileManager(Manager):
 
     def CopyDatastoreFile_Task(self, ctx, sourceName, destinationName, sourceDatacenter=None,
                                destinationDatacenter=None, force=False):
-        source = self._file(ctx, sourceName, sourceDatacenter, 'sourceName')
+        source = self._file(ctx, sourceName, sourceDatacenter, 'sourceName', writing=False)
         target = self._file(ctx, destinationName, destinationDatacenter, 'destinationName')
 
         def work(task):
@@ -155,7 +158,7 @@ class FileManager(Manager):
                 raise fault('InvalidArgument', 'A specified parameter was not correct: host',
                             invalidProperty='host')
         files.namespace(server).materialize()
-        ds, local = _volume_file(seen_from, path)
+        ds, local = volume_file(seen_from, path)
         if ds is None or not os.path.isfile(local):
             raise FileNotFound(path)
         T = server.schema.types
@@ -179,7 +182,7 @@ class FileManager(Manager):
         raise fault('NotSupported', 'The operation is not supported on the object.')
 
 
-def _volume_file(host, path):
+def volume_file(host, path):
     """(datastore, local file) of a /vmfs/volumes/<uuid or name>/<file> path on
     a datastore `host` mounts; (None, None) for anything else."""
     parts = (path or '').split('/', 4)

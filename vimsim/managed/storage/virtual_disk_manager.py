@@ -97,9 +97,12 @@ def _extent_for(relative, delta):
 @manager_type('VirtualDiskManager')
 class VirtualDiskManager(Manager):
 
-    def _disk(self, ctx, name, datacenter, argument='name'):
+    def _disk(self, ctx, name, datacenter, argument='name', writing=True):
         _disk_name(name)
-        return Disk(files.resolve(ctx.server, name, datacenter, argument))
+        target = files.resolve(ctx.server, name, datacenter, argument)
+        if writing:
+            files.check_writable(target.ds)
+        return Disk(target)
 
     # -- making and removing ---------------------------------------------------------
     def CreateVirtualDisk_Task(self, ctx, name, spec, datacenter=None):
@@ -161,7 +164,7 @@ class VirtualDiskManager(Manager):
 
     def CopyVirtualDisk_Task(self, ctx, sourceName, destName, sourceDatacenter=None,
                              destDatacenter=None, destSpec=None, force=False):
-        source = self._disk(ctx, sourceName, sourceDatacenter, 'sourceName')
+        source = self._disk(ctx, sourceName, sourceDatacenter, 'sourceName', writing=False)
         target = self._disk(ctx, destName, destDatacenter, 'destName')
         wanted = self._spec(destSpec) if destSpec is not None else None
 
@@ -313,21 +316,21 @@ class VirtualDiskManager(Manager):
         return self._changed(ctx, name, datacenter, 'DefragmentVirtualDisk_Task', _check_sparse)
 
     def QueryVirtualDiskFragmentation(self, ctx, name, datacenter=None):
-        _check_sparse(self._disk(ctx, name, datacenter).read())
+        _check_sparse(self._disk(ctx, name, datacenter, writing=False).read())
         return 0
 
     # -- VVol snapshots --------------------------------------------------------------------
     def ImportUnmanagedSnapshot(self, ctx, vdisk, vvolId, datacenter=None):
-        self._disk(ctx, vdisk, datacenter, 'vdisk').read()
+        self._disk(ctx, vdisk, datacenter, 'vdisk', writing=False).read()
         raise not_supported()         # a VMFS datastore has no array snapshots to import
 
     def ReleaseManagedSnapshot(self, ctx, vdisk, datacenter=None):
-        self._disk(ctx, vdisk, datacenter, 'vdisk').read()
+        self._disk(ctx, vdisk, datacenter, 'vdisk', writing=False).read()
         raise not_supported()
 
     # -- reading and setting facts -----------------------------------------------------
     def QueryVirtualDiskUuid(self, ctx, name, datacenter=None):
-        disk = self._disk(ctx, name, datacenter).read()
+        disk = self._disk(ctx, name, datacenter, writing=False).read()
         return uuid_text(disk.descriptor.uuid)
 
     def SetVirtualDiskUuid(self, ctx, name, uuid, datacenter=None):
@@ -341,7 +344,7 @@ class VirtualDiskManager(Manager):
         return None
 
     def QueryVirtualDiskGeometry(self, ctx, name, datacenter=None):
-        disk = self._disk(ctx, name, datacenter).read()
+        disk = self._disk(ctx, name, datacenter, writing=False).read()
         cylinders, heads, sectors = disk.descriptor.chs()
         return self.server.schema.types['HostDiskDimensionsChs'].cls(
             cylinder=cylinders, head=heads, sector=sectors)
