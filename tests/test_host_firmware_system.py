@@ -6,6 +6,7 @@ and read everything back; the host reboots. Bad bundles fault
 factory reset brings back a new host's configuration."""
 import io
 import json
+import re
 import tarfile
 
 import pytest
@@ -29,8 +30,11 @@ def _host(si, name='DC0_H0'):
 
 
 def _path(url):
-    assert url.startswith('http://*/')
-    return url[len('http://*'):]
+    """The path of a URL with '*' and the simulator's port for its host (a
+    client such as Ansible's vmware_cfg_backup puts its host for '*')."""
+    match = re.match(r'http://\*:\d+(/.*)$', url)
+    assert match, url
+    return match.group(1)
 
 
 def _backup(sim, si, host):

@@ -60,3 +60,17 @@ def element(schema, key, label=None, summary=None, type_name='ElementDescription
 def server_fqdn(server):
     """The host name the simulated vCenter calls itself."""
     return getattr(server.options, 'hostname', None) or 'vcsim.local'
+
+
+def star_host(ctx):
+    """The host part of a URL vCenter hands out with '*' for the host (the
+    client puts the address it called in its place): '*', and the port the
+    request went to unless it is the scheme's default, since a client keeps
+    a port the URL names and the simulator rarely listens on 443."""
+    request = ctx.request
+    host = getattr(request, 'headers', {}).get('host', '') if request is not None else ''
+    _, colon, port = host.rpartition(':')
+    default = '443' if ctx.server.options.tls else '80'
+    if not colon or not port.isdigit() or port == default or ']' in port:
+        return '*'
+    return '*:' + port

@@ -2,8 +2,8 @@
 reset (HostSystem.configManager.firmwareSystem), as ESXi's.
 
 BackupFirmwareConfiguration writes the host's configuration as it is now
-into a bundle (config_bundle.py) and answers its URL, with `*` for the host
-name as ESXi writes it: `/downloads/<manager>/<uuid>/configBundle-<host>.tgz`
+into a bundle (config_bundle.py) and answers its URL, with `*` (and the port
+the client called, `manager.star_host`) for the host name as ESXi writes it: `/downloads/<manager>/<uuid>/configBundle-<host>.tgz`
 (a random uuid: the URL is the credential, as ESXi's), served by
 server/firmware.py. QueryFirmwareConfigUploadURL
 answers where a bundle is PUT (`/tmp/<manager>/configBundle.tgz`); the upload
@@ -36,6 +36,7 @@ from vimsim.managed.host.host_firewall_system import CATALOGUE as FIREWALL, fact
 from vimsim.managed.host.host_network_system import HostNetworkState
 from vimsim.managed.host.host_service_system import (CATALOGUE as SERVICES, POLICIES,
                                                      factory_services)
+from vimsim.managed.manager import star_host
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.soap.fault import fault, message_of
 
@@ -67,7 +68,7 @@ class HostFirmwareSystem(HostManagerObject):
     def _url(ctx, path):
         request = ctx.request
         scheme = 'https' if request is None or request.secure else 'http'
-        return '%s://*%s' % (scheme, path)
+        return '%s://%s%s' % (scheme, star_host(ctx), path)
 
     def upload_path(self):
         return '%s%s/%s' % (UPLOADS, self.ref.value, UPLOAD_NAME)

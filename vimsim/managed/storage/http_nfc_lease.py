@@ -35,6 +35,7 @@ from twisted.internet.threads import deferToThread
 
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.entity import data_types
+from vimsim.managed.manager import star_host
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.storage import changed_block_tracking as cbt
 from vimsim.managed.storage import datastore_files as files
@@ -89,7 +90,7 @@ class HttpNfcLease(ManagedObject):
         if session is not None:
             self.owner = session
             session.own(self)
-        self.host = '*' + _port_suffix(ctx)
+        self.host = star_host(ctx)
         self.importing = importing
         self.on_abort = on_abort             # what an unfinished import takes back
         self.ticket = secrets.token_hex(16)
@@ -522,18 +523,6 @@ class _Download:
                 yield piece
         device.transferred = (size, digest.hexdigest())
         self.lease.touch()
-
-
-def _port_suffix(ctx):
-    """':<port>' of the port the client's request went to, '' for the
-    scheme's default (or when it is not known)."""
-    request = ctx.request
-    host = getattr(request, 'headers', {}).get('host', '') if request is not None else ''
-    _, colon, port = host.rpartition(':')
-    default = '443' if ctx.server.options.tls else '80'
-    if not colon or not port.isdigit() or port == default or ']' in port:
-        return ''
-    return ':' + port
 
 
 def _populated(path):
