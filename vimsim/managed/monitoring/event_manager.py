@@ -17,6 +17,7 @@ datacenter / computeResource / host / vm / ds / net / dvs arguments from the
 entity, fullFormattedMessage from the catalog's fullFormat) and keeps the event
 in a bounded store that QueryEvents and the collectors read, newest first.
 """
+import functools
 import itertools
 import re
 
@@ -344,9 +345,22 @@ class EventManager(Manager):
 
     def __init__(self, server, type_name, moid):
         super().__init__(server, type_name, moid)
-        schema = server.schema
-        T = schema.types
-        Detail = T['EventDescriptionEventDetail'].cls
+        self.latestEvent = None
+        self.maxCollector = 1000
+        self._described = {}
+        self.events = BoundedLog(EVENT_LIMIT, EVENT_BYTES)   # oldest first
+        self.collectors = set()        # live EventHistoryCollectors
+        self._last_key = 0
+        server.event_manager = self
+        self.listeners = []   # callables told of every event posted
+
+    @functools.cached_property
+    def _details(self):
+        """(the EventDescriptionEventDetail of every event type and EventEx id,
+        {eventTypeId: its EventEx detail}), made on first use: a start or
+        reset that posts no event and reads no description skips their ~1,100."""
+        schema = self.server.schema
+        Detail = schema.types['EventDescriptionEventDetail'].cls
         info = []
         for name in event_type_names(schema):
             known = KNOWN.get(name)
@@ -359,7 +373,7 @@ class EventManager(Manager):
             info.append(Detail(key=name, description=text, category=category,
                                formatOnDatacenter=dc, formatOnComputeResource=cr,
                                formatOnHost=host, formatOnVm=vm, fullFormat=full))
-        self.extended = {}   # eventTypeId -> its EventEx entry of eventInfo
+        extended = {}
         for type_id, (text, category, message) in EXTENDED.items():
             full = '%s|%s' % (type_id, message)
             detail = Detail(key='EventEx', description=text, category=category,
@@ -369,20 +383,30 @@ class EventManager(Manager):
                                             '</description></EventLongDescription>'
                                             % (type_id, text))
             info.append(detail)
-            self.extended[type_id] = detail
-        self.description = T['EventDescription'].cls(
+            extended[type_id] = detail
+        return info, extended
+
+    @functools.cached_property
+    def description(self):
+        schema = self.server.schema
+        return schema.types['EventDescription'].cls(
             category=[element(schema, key, key, summary) for key, summary in CATEGORIES],
-            eventInfo=info, enumeratedTypes=self._enums(schema))
-        self.latestEvent = None
-        self.maxCollector = 1000
-        self._described = {}
-        self.categories = {d.key: d.category for d in info if d.key != 'EventEx'}
-        self.formats = {d.key: d.fullFormat for d in info if d.key != 'EventEx'}
-        self.events = BoundedLog(EVENT_LIMIT, EVENT_BYTES)   # oldest first
-        self.collectors = set()        # live EventHistoryCollectors
-        self._last_key = 0
-        server.event_manager = self
-        self.listeners = []   # callables told of every event posted
+            eventInfo=self._details[0], enumeratedTypes=self._enums(schema))
+
+    @functools.cached_property
+    def extended(self):
+        """{eventTypeId: its EventEx entry of eventInfo}"""
+        return self._details[1]
+
+    @functools.cached_property
+    def categories(self):
+        """{event type name: its category}"""
+        return {d.key: d.category for d in self._details[0] if d.key != 'EventEx'}
+
+    @functools.cached_property
+    def formats(self):
+        """{event type name: its fullFormat}"""
+        return {d.key: d.fullFormat for d in self._details[0] if d.key != 'EventEx'}
 
     def read(self, name, ctx):
         """`description` as a client of ctx's version knows it: eventInfo and
