@@ -447,7 +447,9 @@ def _shared(value):
 # ----------------------------------------------------------------------------
 # cache
 
-def _cache_dir():
+def cache_dir():
+    """Where vimsim keeps what it made once for the next start (the schema's
+    tables, the self-signed certificate)."""
     base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
     return os.path.join(base, 'vimsim')
 
@@ -464,7 +466,7 @@ def _files_hash(wsdl_dir, layout):
 
 def _load_plain(wsdl_dir, layout):
     key = _files_hash(wsdl_dir, layout)
-    path = os.path.join(_cache_dir(), 'schema-%s.pickle' % key[:32])
+    path = os.path.join(cache_dir(), 'schema-%s.pickle' % key[:32])
     try:
         with open(path, 'rb') as fh:
             plain = pickle.load(fh)

@@ -12,7 +12,8 @@ def listen(app, host='127.0.0.1', port=0, tls=True, cert_pem=None, key_pem=None,
     ``host``:``port`` (port 0: ephemeral; IPv4 or IPv6 literal or name),
     over TLS unless ``tls`` is false, with ``limits`` (an HttpLimits;
     ``max_body`` overrides its field). Without ``cert_pem``/``key_pem`` a
-    self-signed certificate for localhost, 127.0.0.1, ::1 and ``host`` is made.
+    self-signed certificate for localhost, 127.0.0.1, ::1 and ``host`` is
+    served (the one made for them before, when kept).
     Returns the IListeningPort (``.getHost().port`` is the bound port)."""
     if reactor is None:
         from twisted.internet import reactor
@@ -24,10 +25,9 @@ def listen(app, host='127.0.0.1', port=0, tls=True, cert_pem=None, key_pem=None,
             names = ['localhost', '127.0.0.1', '::1']
             if interface and interface not in names and interface not in ('0.0.0.0', '::'):
                 names.insert(0, interface)
-            cert_pem, key_pem = _tls.self_signed(names)
-        elif key_pem is None:
-            key_pem = cert_pem
-        ctx = _tls.context_factory(cert_pem, key_pem)
+            ctx = _tls.self_signed_context(names)
+        else:
+            ctx = _tls.context_factory(cert_pem, key_pem if key_pem is not None else cert_pem)
         return reactor.listenSSL(port, factory, ctx, backlog=backlog, interface=interface)
     return reactor.listenTCP(port, factory, backlog=backlog, interface=interface)
 
