@@ -427,3 +427,39 @@ def test_trace_writes_each_soap_exchange(tmp_path, validator):
     text = trace.read_text()
     assert '<RetrieveServiceContent xmlns="urn:vim25">' in text
     assert '--- 200' in text and 'RetrieveServiceContentResponse' in text
+
+
+def test_a_soap_client_start_imports_no_other_service(tmp_path):
+    """What a start and a pyVmomi session need is all a `vimsim` process
+    imports: the REST, PBM, vslm, lookup and STS services, the web pages and
+    -state's journal come with their first use."""
+    from pyVim.connect import Disconnect, SmartConnect
+    fifo = str(tmp_path / 'env.fifo')
+    os.mkfifo(fifo)
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    proc = subprocess.Popen([sys.executable, '-X', 'importtime', '-m', 'vimsim',
+                             '-l', '127.0.0.1:0', '-tls=false', '-E', fifo],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            preexec_fn=_interruptible)
+    try:
+        line = _read_fifo(fd)
+        port = int(line.split('@127.0.0.1:')[1].split('/')[0])
+        si = SmartConnect(protocol='http', host='127.0.0.1', port=port, user='user',
+                          pwd='pass')
+        try:
+            assert si.content.rootFolder.childEntity[0].name == 'DC0'
+        finally:
+            Disconnect(si)
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=20)
+    finally:
+        os.close(fd)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    imported = {row.rsplit('|', 1)[1].strip() for row in stderr.decode().splitlines()
+                if row.startswith('import time:')}
+    assert 'vimsim.managed.catalog' in imported
+    assert sorted(name for name in imported if name.startswith((
+        'vimsim.rest', 'vimsim.pbm', 'vimsim.vslm', 'vimsim.lookup', 'vimsim.sts',
+        'vimsim.web', 'vimsim.state'))) == []

@@ -5,6 +5,7 @@
 """
 
 import errno
+import functools
 import gc
 import os
 import shlex
@@ -126,11 +127,8 @@ def make_app(simulator):
     services under /api and /rest, PBM at /pbm/sdk, vslm at /vslm/sdk, the
     lookup service at /lookupservice/sdk, the STS at /sts/STSService, the
     control surface (/vimsim/control/), the web pages (/mob, /ui), 404
-    otherwise."""
-    from vimsim.lookup.endpoint import LookupApi
-    from vimsim.pbm.endpoint import PbmApi
-    from vimsim.rest.content_library_transfer import LibraryTransfer
-    from vimsim.rest.protocol import RestApi
+    otherwise. The services of other packages are imported and made when the
+    first request that is not vim25 SOAP reaches them."""
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
     from vimsim.server.catalog import Catalogs
@@ -141,9 +139,6 @@ def make_app(simulator):
     from vimsim.server.folder import Folder
     from vimsim.server.guest_file import GuestFile
     from vimsim.server.nfc import Nfc
-    from vimsim.sts.service import StsService
-    from vimsim.vslm.endpoint import VslmApi
-    from vimsim.web.mount import WebPages
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:
@@ -151,18 +146,79 @@ def make_app(simulator):
         handle_soap = traced(handle_soap, simulator.options.trace_file)
     folder = Folder(simulator)
     nfc = Nfc(simulator)
-    transfer = LibraryTransfer(simulator)
+    transfer = _OnFirstRequest(simulator, _library_transfer)
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
-                          GuestFile(simulator).handle, RestApi(simulator).handle,
-                          PbmApi(simulator).handle, VslmApi(simulator).handle,
-                          LookupApi(simulator).handle, StsService(simulator).handle,
+                          GuestFile(simulator).handle,
+                          _OnFirstRequest(simulator, _rest_api).handle,
+                          _OnFirstRequest(simulator, _pbm_api).handle,
+                          _OnFirstRequest(simulator, _vslm_api).handle,
+                          _OnFirstRequest(simulator, _lookup_api).handle,
+                          _OnFirstRequest(simulator, _sts_service).handle,
                           ControlApi(simulator).handle,
                           Diagnostics(simulator, folder.user).handle,
-                          Catalogs(simulator).handle, WebPages(simulator).handle, nfc.handle,
-                          transfer.handle],
+                          Catalogs(simulator).handle,
+                          _OnFirstRequest(simulator, _web_pages).handle,
+                          nfc.handle, transfer.handle],
+                   # content library uploads are PUTs: a SOAP call's body makes no transfer
                    body_sink=lambda request: (folder.body_sink(request) or nfc.body_sink(request)
-                                              or transfer.body_sink(request)))
+                                              or (transfer.body_sink(request)
+                                                  if request.method == 'PUT' else None)))
+
+
+class _OnFirstRequest:
+    """The HTTP service ``make(simulator)`` makes, made (and its package
+    imported) when a request first reaches it: a start that serves SOAP only
+    does not import REST, PBM, vslm, the lookup service, the STS or the web
+    pages."""
+
+    def __init__(self, simulator, make):
+        self.simulator, self.make = simulator, make
+
+    @functools.cached_property
+    def service(self):
+        return self.make(self.simulator)
+
+    def handle(self, request):
+        return self.service.handle(request)
+
+    def body_sink(self, request):
+        return self.service.body_sink(request)
+
+
+def _rest_api(simulator):
+    from vimsim.rest.protocol import RestApi
+    return RestApi(simulator)
+
+
+def _library_transfer(simulator):
+    from vimsim.rest.content_library_transfer import LibraryTransfer
+    return LibraryTransfer(simulator)
+
+
+def _pbm_api(simulator):
+    from vimsim.pbm.endpoint import PbmApi
+    return PbmApi(simulator)
+
+
+def _vslm_api(simulator):
+    from vimsim.vslm.endpoint import VslmApi
+    return VslmApi(simulator)
+
+
+def _lookup_api(simulator):
+    from vimsim.lookup.endpoint import LookupApi
+    return LookupApi(simulator)
+
+
+def _sts_service(simulator):
+    from vimsim.sts.service import StsService
+    return StsService(simulator)
+
+
+def _web_pages(simulator):
+    from vimsim.web.mount import WebPages
+    return WebPages(simulator)
 
 
 def serve(opts, simulator, reactor=None):
