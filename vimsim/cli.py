@@ -224,13 +224,13 @@ def _web_pages(simulator):
 def serve(opts, simulator, reactor=None):
     """Listen for ``simulator`` as ``opts`` says; return (port, host, bound_port)."""
     from vimsim.server import listen, split_hostport
-    from vimsim.server import tls as _tls
 
     host, port = split_hostport(opts.listen)
     app = make_app(simulator)
     cert_pem = key_pem = None
     if opts.tls and opts.tlscert:
-        cert_pem, key_pem = _tls.load_pair(opts.tlscert, opts.tlskey or None)
+        from vimsim.server.tls import load_pair    # cryptography: with TLS only
+        cert_pem, key_pem = load_pair(opts.tlscert, opts.tlskey or None)
     lport = listen(app, host, port, tls=opts.tls, cert_pem=cert_pem, key_pem=key_pem,
                    reactor=reactor, limits=http_limits(opts))
     bound = lport.getHost()
