@@ -427,3 +427,44 @@ def test_trace_writes_each_soap_exchange(tmp_path, validator):
     text = trace.read_text()
     assert '<RetrieveServiceContent xmlns="urn:vim25">' in text
     assert '--- 200' in text and 'RetrieveServiceContentResponse' in text
+
+
+def test_a_soap_client_start_imports_no_other_service(tmp_path):
+    """What a start and a pyVmomi session need is all a `vimsim` process
+    imports: the REST, PBM, vslm, lookup and STS services, the web pages and
+    -state's journal come with their first use; with -tls=false, no TLS
+    (pyOpenSSL: checking the flags imported it with the HTTP front) and no
+    cryptography (certificates are made when first asked for)."""
+    from pyVim.connect import Disconnect, SmartConnect
+    fifo, modules = str(tmp_path / 'env.fifo'), tmp_path / 'modules'
+    os.mkfifo(fifo)
+    fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    program = textwrap.dedent('''
+        import atexit, runpy, sys
+        atexit.register(lambda: open(%r, 'w').write(' '.join(sys.modules)))
+        runpy.run_module('vimsim', run_name='__main__')
+    ''' % str(modules))
+    proc = subprocess.Popen([sys.executable, '-c', program, '-l', '127.0.0.1:0', '-tls=false',
+                             '-E', fifo], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            preexec_fn=_interruptible)
+    try:
+        line = _read_fifo(fd)
+        port = int(line.split('@127.0.0.1:')[1].split('/')[0])
+        si = SmartConnect(protocol='http', host='127.0.0.1', port=port, user='user',
+                          pwd='pass')
+        try:
+            assert si.content.rootFolder.childEntity[0].name == 'DC0'
+        finally:
+            Disconnect(si)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    finally:
+        os.close(fd)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    imported = modules.read_text().split()
+    assert 'vimsim.managed.catalog' in imported
+    assert sorted(name for name in imported if name.startswith((
+        'vimsim.rest', 'vimsim.pbm', 'vimsim.vslm', 'vimsim.lookup', 'vimsim.sts',
+        'vimsim.web', 'vimsim.state', 'OpenSSL', 'cryptography'))) == []

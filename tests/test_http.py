@@ -625,6 +625,84 @@ def test_given_certificate_files(tmp_path):
         srv.close()
 
 
+def _served_certificate(srv):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with ctx.wrap_socket(srv.sock()) as s:
+        return s.getpeercert(binary_form=True)
+
+
+def _serve_once(cache):
+    """The certificate a TLS listener without certificate files serves, with
+    `cache` as the cache directory, and the file it keeps there."""
+    srv = Server(echo_app, tls=True)
+    try:
+        served = _served_certificate(srv)
+    finally:
+        srv.close()
+    kept = list(cache.glob('vimsim/tls-*.pem'))
+    assert len(kept) == 1
+    return served, kept[0]
+
+
+def _kept_certificate(kept):
+    """The DER certificate of a kept file (the certificate, then its key)."""
+    text = kept.read_text()
+    end = text.index('-----END CERTIFICATE-----') + len('-----END CERTIFICATE-----')
+    return ssl.PEM_cert_to_DER_cert(text[:end])
+
+
+def test_self_signed_certificate_is_kept_for_the_next_start(tmp_path, monkeypatch):
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path))
+    first, kept = _serve_once(tmp_path)
+    assert kept.stat().st_mode & 0o777 == 0o600     # it holds the private key
+    assert _kept_certificate(kept) == first
+    again, _ = _serve_once(tmp_path)
+    assert again == first
+
+
+@pytest.mark.parametrize('spoil', ['garbage', 'expiring', 'other key'])
+def test_a_kept_certificate_not_fit_to_serve_is_made_again(tmp_path, monkeypatch, spoil):
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from vimsim.server.tls import self_signed
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path))
+    first, kept = _serve_once(tmp_path)
+    text = kept.read_bytes()
+    key_at = text.index(b'-----BEGIN PRIVATE KEY')
+    if spoil == 'garbage':
+        kept.write_bytes(b'not a certificate')
+    elif spoil == 'other key':
+        kept.write_bytes(text[:key_at] + self_signed(['localhost'])[1])
+    else:         # valid for 10 days more: inside the renewal margin
+        key = serialization.load_pem_private_key(text[key_at:], password=None)
+        old = x509.load_pem_x509_certificate(text[:key_at])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(old.subject).issuer_name(old.issuer)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(days=355))
+                .not_valid_after(now + datetime.timedelta(days=10)).sign(key, hashes.SHA256()))
+        kept.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + text[key_at:])
+    served, kept = _serve_once(tmp_path)
+    assert served != first
+    assert _kept_certificate(kept) == served
+    cert = x509.load_der_x509_certificate(served)
+    assert cert.not_valid_after_utc - datetime.datetime.now(datetime.timezone.utc) > \
+        datetime.timedelta(days=360)
+
+
+def test_no_cache_directory_still_serves_tls(monkeypatch):
+    monkeypatch.setenv('XDG_CACHE_HOME', '/proc/nonexistent')
+    srv = Server(echo_app, tls=True)
+    try:
+        assert _served_certificate(srv)
+    finally:
+        srv.close()
+
+
 # -- documents ----------------------------------------------------------------
 
 VERSIONS = ['2.0', '2.5', '2.5u2', '2.5u2server', '4.0', '4.1', '5.0', '5.1', '5.5',

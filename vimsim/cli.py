@@ -5,6 +5,7 @@
 """
 
 import errno
+import functools
 import gc
 import os
 import shlex
@@ -127,11 +128,8 @@ def make_app(simulator):
     services under /api and /rest, PBM at /pbm/sdk, vslm at /vslm/sdk, the
     lookup service at /lookupservice/sdk, the STS at /sts/STSService, the
     control surface (/vimsim/control/), the web pages (/mob, /ui), 404
-    otherwise."""
-    from vimsim.lookup.endpoint import LookupApi
-    from vimsim.pbm.endpoint import PbmApi
-    from vimsim.rest.content_library_transfer import LibraryTransfer
-    from vimsim.rest.protocol import RestApi
+    otherwise. The services of other packages are imported and made when the
+    first request that is not vim25 SOAP reaches them."""
     from vimsim.server import make_app as compose
     from vimsim.server.about import About
     from vimsim.server.catalog import Catalogs
@@ -143,9 +141,6 @@ def make_app(simulator):
     from vimsim.server.folder import Folder
     from vimsim.server.guest_file import GuestFile
     from vimsim.server.nfc import Nfc
-    from vimsim.sts.service import StsService
-    from vimsim.vslm.endpoint import VslmApi
-    from vimsim.web.mount import WebPages
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:
@@ -153,32 +148,38 @@ def make_app(simulator):
         handle_soap = traced(handle_soap, simulator.options.trace_file)
     folder = Folder(simulator)
     nfc = Nfc(simulator)
-    transfer = LibraryTransfer(simulator)
+    transfer = _OnFirstRequest(simulator, _library_transfer)
     firmware = Firmware(simulator, folder.user)
     return compose(handle_soap, docs,
                    extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
-                          GuestFile(simulator).handle, RestApi(simulator).handle,
-                          PbmApi(simulator).handle, VslmApi(simulator).handle,
-                          LookupApi(simulator).handle, StsService(simulator).handle,
+                          GuestFile(simulator).handle,
+                          _OnFirstRequest(simulator, _rest_api).handle,
+                          _OnFirstRequest(simulator, _pbm_api).handle,
+                          _OnFirstRequest(simulator, _vslm_api).handle,
+                          _OnFirstRequest(simulator, _lookup_api).handle,
+                          _OnFirstRequest(simulator, _sts_service).handle,
                           ControlApi(simulator).handle,
                           Diagnostics(simulator, folder.user).handle,
-                          Catalogs(simulator).handle, WebPages(simulator).handle, nfc.handle,
-                          transfer.handle, firmware.handle],
+                          Catalogs(simulator).handle,
+                          _OnFirstRequest(simulator, _web_pages).handle,
+                          nfc.handle, transfer.handle, firmware.handle],
+                   # content library uploads are PUTs: a SOAP call's body makes no transfer
                    body_sink=lambda request: (folder.body_sink(request) or nfc.body_sink(request)
-                                              or transfer.body_sink(request)
+                                              or (transfer.body_sink(request)
+                                                  if request.method == 'PUT' else None)
                                               or firmware.body_sink(request)))
 
 
 def serve(opts, simulator, reactor=None):
     """Listen for ``simulator`` as ``opts`` says; return (port, host, bound_port)."""
     from vimsim.server import listen, split_hostport
-    from vimsim.server import tls as _tls
 
     host, port = split_hostport(opts.listen)
     app = make_app(simulator)
     cert_pem = key_pem = None
     if opts.tls and opts.tlscert:
-        cert_pem, key_pem = _tls.load_pair(opts.tlscert, opts.tlskey or None)
+        from vimsim.server.tls import load_pair    # cryptography: with TLS only
+        cert_pem, key_pem = load_pair(opts.tlscert, opts.tlskey or None)
     lport = listen(app, host, port, tls=opts.tls, cert_pem=cert_pem, key_pem=key_pem,
                    reactor=reactor, limits=http_limits(opts))
     bound = lport.getHost()

@@ -329,7 +329,6 @@ MAX_TIMEOUT = 7 * 24 * 3600.0   # seconds; also keeps timer arithmetic finite
 def _check(opts):
     """Refuse values the server cannot run with (a zero session timeout
     busy-loops, an infinite jitter breaks every call, a huge delay hangs it)."""
-    from vimsim.server import split_hostport
     try:
         split_hostport(opts.listen)
     except ValueError as e:
@@ -367,3 +366,34 @@ def _in_range(flag, value, low, high, what=''):
     if isinstance(value, float) and not math.isfinite(value) or not low <= value <= high:
         raise UsageError('invalid value %s for flag -%s%s: must be between %s and %s'
                          % (value, flag, what, low, high))
+
+
+def split_hostport(value, default_port=8989):
+    """Split ``host:port`` / ``[v6]:port`` / ``:port`` / ``host`` (Go's
+    net.SplitHostPort, lenient). Returns (host, port). Here, not with the
+    HTTP front: checking -l must not import the reactor (with Twisted's TLS)
+    before the command knows whether it serves TLS."""
+    value = value.strip()
+    if value.startswith('['):
+        end = value.find(']')
+        if end < 0:
+            raise ValueError('missing ] in address %r' % value)
+        host = value[1:end]
+        rest = value[end + 1:]
+        if not rest:
+            return host, default_port
+        if not rest.startswith(':'):
+            raise ValueError('bad address %r' % value)
+        return host, _port(rest[1:], value)
+    if value.count(':') > 1:          # bare IPv6 literal, no port
+        return value, default_port
+    host, sep, port = value.rpartition(':')
+    if not sep:
+        return value, default_port
+    return host, _port(port, value)
+
+
+def _port(text, value):
+    if not text.isdigit() or int(text) > 65535:
+        raise ValueError('bad port in address %r' % value)
+    return int(text)

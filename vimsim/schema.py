@@ -172,20 +172,38 @@ class Field:
 
 class DataType:
     __slots__ = ('name', 'base', 'since', 'is_fault', 'own_fields', 'fields',
-                 'field_map', 'subtypes', '_cls', '_names', '_ancestors')
+                 'field_map', 'subtypes', '_cls', '_names', '_ancestors', '_field_rows')
 
     def __init__(self, name, base, since, own_fields):
+        """`own_fields`: Fields, or the rows (tuples of Field's arguments) to
+        make them from on first use."""
         self.name = name
         self.base = base
         self.since = since
-        self.own_fields = tuple(own_fields)
-        self.fields = (base.fields if base else ()) + self.own_fields
-        self.field_map = {f.name: f for f in self.fields}
-        self._names = tuple(f.name for f in self.fields)
+        self._field_rows = own_fields
         self.subtypes = []
         self.is_fault = name == 'MethodFault' or bool(base and base.is_fault)
         self._ancestors = frozenset((name,)) | (base._ancestors if base else frozenset())
         self._cls = None
+
+    def __getattr__(self, name):
+        """`own_fields`, `fields`, `field_map` and `_names`, made on first use
+        (a start reads those of a few hundred of the 3,168 types; making them
+        all was most of the schema's load). Called only while they are unset,
+        so reads after the first are plain slot reads."""
+        if name not in _FIELD_TABLES:
+            raise AttributeError(name)
+        with _making_classes:    # a decode thread may ask at the same time
+            if self._field_rows is not None:
+                own = tuple(row if isinstance(row, Field) else Field(*row)
+                            for row in self._field_rows)
+                fields = (self.base.fields if self.base else ()) + own
+                self.field_map = {f.name: f for f in fields}
+                self._names = tuple(f.name for f in fields)
+                self.fields = fields
+                self.own_fields = own
+                self._field_rows = None
+        return object.__getattribute__(self, name)
 
     @property
     def cls(self):
@@ -210,7 +228,9 @@ class DataType:
         return '<DataType %s>' % self.name
 
 
-_making_classes = threading.RLock()   # reentrant: a class makes its base's first
+# making a class or a type's field tables; reentrant: a class makes its base's first
+_making_classes = threading.RLock()
+_FIELD_TABLES = frozenset(('own_fields', 'fields', 'field_map', '_names'))
 
 
 def _data_class(data_type):
@@ -447,7 +467,9 @@ def _shared(value):
 # ----------------------------------------------------------------------------
 # cache
 
-def _cache_dir():
+def cache_dir():
+    """Where vimsim keeps what it made once for the next start (the schema's
+    tables, the self-signed certificate)."""
     base = os.environ.get('XDG_CACHE_HOME') or os.path.join(os.path.expanduser('~'), '.cache')
     return os.path.join(base, 'vimsim')
 
@@ -464,7 +486,7 @@ def _files_hash(wsdl_dir, layout):
 
 def _load_plain(wsdl_dir, layout):
     key = _files_hash(wsdl_dir, layout)
-    path = os.path.join(_cache_dir(), 'schema-%s.pickle' % key[:32])
+    path = os.path.join(cache_dir(), 'schema-%s.pickle' % key[:32])
     try:
         with open(path, 'rb') as fh:
             plain = pickle.load(fh)
@@ -513,7 +535,7 @@ def _build(plain):
             return dt
         _, base, since, fields = raw[name]
         bt = make(base) if base else None
-        dt = DataType(name, bt, since, [_field(f) for f in fields])
+        dt = DataType(name, bt, since, fields)
         if bt is not None:
             bt.subtypes.append(dt)
         types[name] = dt

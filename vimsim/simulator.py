@@ -10,6 +10,7 @@ rest (options, schema, journal, clock) is the frame that a `reset` keeps.
 """
 import collections
 import contextlib
+import functools
 import heapq
 import itertools
 import logging
@@ -30,12 +31,7 @@ from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAG
 from vimsim.managed.service.session_manager import SessionManager
 from vimsim.managed.service.updates import ChangeHub
 from vimsim.managed.service.view import ViewManager
-from vimsim.pbm.policies import StoragePolicies
-from vimsim.rest.content_library_model import ContentLibrary
-from vimsim.rest.tagging_model import Tagging
 from vimsim.server.endpoint import SoapEndpoint
-from vimsim.state.persistence import Persistence
-from vimsim.sts.tokens import TokenService
 
 log = logging.getLogger(__name__)
 
@@ -62,15 +58,16 @@ class Simulator:
         self.time = ModelTime(self)
         self.install_time = clock.now()   # the appliance's (vimsim/rest/appliance.py)
         if options.state:   # -state DIR: the journal, replayed once the inventory is built
+            from vimsim.state.persistence import Persistence
             self.persistence = Persistence(self, options.state)
         self._session_reaper = task.LoopingCall(self._expire_idle_sessions)
         self.started = time.monotonic()
         self.requests = collections.Counter()   # SOAP calls answered, by method (/debug/vars)
         self.resets = 0
         self.secure_cookies = secure_cookies(os.environ)
-        self.token_service = TokenService(self)   # the STS's tokens outlive a reset (vimsim/sts)
         self.served_at = None    # 'https://host:port' once listening (serving_at)
-        self._frame = frozenset(vars(self)) | {'_frame'}
+        # the STS's tokens outlive a reset (`token_service`, made on first use)
+        self._frame = frozenset(vars(self)) | {'_frame', 'token_service'}
         with self.persistence.genesis() if self.persistence else contextlib.nullcontext():
             if self.persistence is None or not self.persistence.restore():
                 self._build_model()
@@ -127,13 +124,37 @@ class Simulator:
             delattr(self, name)
         self.changes = ChangeHub()
         self.objects = Registry(self.changes)
-        self.tagging = Tagging(self)    # the vAPI tagging service's categories, tags, attachments
-        self.content_library = ContentLibrary(self)   # libraries and items (vimsim/rest)
-        self.storage_policies = StoragePolicies(self)   # PBM's profiles (vimsim/pbm)
         self._uuid_counter = 0
         self._esx_vm_counter = 0
         self.service_instance = self._build_service()
         self.endpoint = SoapEndpoint(self)
+
+    # What the REST, PBM and STS services keep is made on first use (and,
+    # but for the STS's, made anew after a reset): a start that serves SOAP
+    # only need not import those packages.
+    @functools.cached_property
+    def tagging(self):
+        """The vAPI tagging service's categories, tags, attachments (vimsim/rest)."""
+        from vimsim.rest.tagging_model import Tagging
+        return Tagging(self)
+
+    @functools.cached_property
+    def content_library(self):
+        """The content libraries and their items (vimsim/rest)."""
+        from vimsim.rest.content_library_model import ContentLibrary
+        return ContentLibrary(self)
+
+    @functools.cached_property
+    def storage_policies(self):
+        """PBM's profiles (vimsim/pbm)."""
+        from vimsim.pbm.policies import StoragePolicies
+        return StoragePolicies(self)
+
+    @functools.cached_property
+    def token_service(self):
+        """The STS's signing key and tokens (vimsim/sts)."""
+        from vimsim.sts.tokens import TokenService
+        return TokenService(self)
 
     def _expire_idle_sessions(self):
         self.session_manager.expire_idle()

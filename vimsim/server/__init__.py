@@ -1,5 +1,6 @@
 """The HTTP(S) front of vimsim on the Twisted reactor."""
 
+from vimsim.options import split_hostport
 from vimsim.server.http import FileBody, HttpFactory, HttpLimits, HttpRequest, HttpResponse
 
 __all__ = ['listen', 'make_app', 'FileBody', 'HttpFactory', 'HttpLimits', 'HttpRequest', 'HttpResponse',
@@ -12,7 +13,8 @@ def listen(app, host='127.0.0.1', port=0, tls=True, cert_pem=None, key_pem=None,
     ``host``:``port`` (port 0: ephemeral; IPv4 or IPv6 literal or name),
     over TLS unless ``tls`` is false, with ``limits`` (an HttpLimits;
     ``max_body`` overrides its field). Without ``cert_pem``/``key_pem`` a
-    self-signed certificate for localhost, 127.0.0.1, ::1 and ``host`` is made.
+    self-signed certificate for localhost, 127.0.0.1, ::1 and ``host`` is
+    served (the one made for them before, when kept).
     Returns the IListeningPort (``.getHost().port`` is the bound port)."""
     if reactor is None:
         from twisted.internet import reactor
@@ -24,41 +26,11 @@ def listen(app, host='127.0.0.1', port=0, tls=True, cert_pem=None, key_pem=None,
             names = ['localhost', '127.0.0.1', '::1']
             if interface and interface not in names and interface not in ('0.0.0.0', '::'):
                 names.insert(0, interface)
-            cert_pem, key_pem = _tls.self_signed(names)
-        elif key_pem is None:
-            key_pem = cert_pem
-        ctx = _tls.context_factory(cert_pem, key_pem)
+            ctx = _tls.self_signed_context(names)
+        else:
+            ctx = _tls.context_factory(cert_pem, key_pem if key_pem is not None else cert_pem)
         return reactor.listenSSL(port, factory, ctx, backlog=backlog, interface=interface)
     return reactor.listenTCP(port, factory, backlog=backlog, interface=interface)
-
-
-def split_hostport(value, default_port=8989):
-    """Split ``host:port`` / ``[v6]:port`` / ``:port`` / ``host`` (Go's
-    net.SplitHostPort, lenient). Returns (host, port)."""
-    value = value.strip()
-    if value.startswith('['):
-        end = value.find(']')
-        if end < 0:
-            raise ValueError('missing ] in address %r' % value)
-        host = value[1:end]
-        rest = value[end + 1:]
-        if not rest:
-            return host, default_port
-        if not rest.startswith(':'):
-            raise ValueError('bad address %r' % value)
-        return host, _port(rest[1:], value)
-    if value.count(':') > 1:          # bare IPv6 literal, no port
-        return value, default_port
-    host, sep, port = value.rpartition(':')
-    if not sep:
-        return value, default_port
-    return host, _port(port, value)
-
-
-def _port(text, value):
-    if not text.isdigit() or int(text) > 65535:
-        raise ValueError('bad port in address %r' % value)
-    return int(text)
 
 
 def format_hostport(host, port):

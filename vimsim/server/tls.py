@@ -1,18 +1,29 @@
-"""TLS: a self-signed certificate made at start, and the Twisted context factory.
+"""TLS: a self-signed certificate, and the Twisted context factory.
 
 vcsim's ``-tlscert``/``-tlskey`` files go through :func:`load_pair` and then
-the same :func:`context_factory`.
+the same :func:`context_factory`. Without them a start serves the
+self-signed certificate it made for the same host names before
+(:func:`self_signed_context`; vcsim too serves one certificate every start).
 """
 
 import datetime
+import hashlib
 import ipaddress
+import os
+import tempfile
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ['self_signed', 'context_factory', 'load_pair']
+from vimsim.schema import cache_dir
+
+__all__ = ['self_signed', 'self_signed_context', 'context_factory', 'load_pair']
+
+# a kept self-signed certificate with less validity left than this is made again
+RENEW_BEFORE = datetime.timedelta(days=30)
 
 
 def self_signed(hostnames=('localhost', '127.0.0.1', '::1')):
@@ -20,6 +31,18 @@ def self_signed(hostnames=('localhost', '127.0.0.1', '::1')):
     real vCenter uses: old clients know no other)
     valid for ``hostnames`` (DNS names and IP addresses become SANs), from
     now - 1 day for one year, CN = the first host name."""
+    cert, key = _make_self_signed(hostnames)
+    return _pem_pair(cert, key)
+
+
+def _pem_pair(cert, key):
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
+
+
+def _make_self_signed(hostnames):
+    """(certificate, key) of :func:`self_signed`."""
     hostnames = [h for h in hostnames if h] or ['localhost']
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     sans = []
@@ -58,12 +81,62 @@ def self_signed(hostnames=('localhost', '127.0.0.1', '::1')):
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                        critical=False)
     )
-    cert = builder.sign(key, hashes.SHA256())
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-    key_pem = key.private_bytes(serialization.Encoding.PEM,
-                                serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
-    return cert_pem, key_pem
+    return builder.sign(key, hashes.SHA256()), key
+
+
+def self_signed_context(hostnames):
+    """The context factory of a self-signed certificate for ``hostnames``: the
+    one made for the same names before, kept in the cache directory (readable
+    by its owner only) while it is valid for RENEW_BEFORE more, else a new
+    one, kept for the next start. Making an RSA key was the biggest part of a
+    TLS start (30-70 ms, and loading it back checked it for as long again);
+    a kept one is read without that check, since this process wrote it."""
+    path = os.path.join(cache_dir(), 'tls-%s.pem' % hashlib.sha256(
+        '\0'.join(hostnames).encode('utf-8')).hexdigest()[:32])
+    pair = _read_kept(path)
+    if pair is None:
+        pair = _make_self_signed(hostnames)
+        _keep(path, *_pem_pair(*pair))
+    return _context(*pair, [])
+
+
+def _read_kept(path):
+    """(certificate, key) kept at ``path``, or None when there is none, it is
+    unreadable, the key is not the certificate's, or it is (nearly) expired."""
+    try:
+        with open(path, 'rb') as kept:
+            data = kept.read()
+        cert = x509.load_pem_x509_certificate(data)
+        key = load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
+    except (OSError, ValueError, TypeError):
+        return None
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if not (cert.not_valid_before_utc <= now and now + RENEW_BEFORE < cert.not_valid_after_utc):
+        return None
+    if not isinstance(key, rsa.RSAPrivateKey) or \
+            key.public_key().public_numbers() != cert.public_key().public_numbers():
+        return None
+    return cert, key
+
+
+def _keep(path, cert_pem, key_pem):
+    """Write the pair to ``path`` (owner-only, replaced whole); no cache
+    directory is no harm: the next start makes a certificate again."""
+    directory = os.path.dirname(path)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix='.tls-', suffix='.tmp')
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, 'wb') as out:     # mkstemp's file is the owner's only
+            out.write(cert_pem + key_pem)
+        os.replace(temporary, path)
+    except OSError:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
 
 
 def load_pair(cert_file, key_file=None):
@@ -81,14 +154,18 @@ def load_pair(cert_file, key_file=None):
 
 def context_factory(cert_pem, key_pem):
     """A Twisted server context factory for the PEM certificate (chain) and key."""
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-    from twisted.internet import ssl
     certs = _split_pem(cert_pem)
     if not certs:
         raise ValueError('no certificate found in PEM data')
     cert = x509.load_pem_x509_certificate(certs[0])
     key = load_pem_private_key(key_pem, password=None)
     chain = [x509.load_pem_x509_certificate(c) for c in certs[1:]]
+    return _context(cert, key, chain)
+
+
+def _context(cert, key, chain):
+    """The context factory of a certificate, its key and the chain after it."""
+    from twisted.internet import ssl
     try:
         options = ssl.CertificateOptions(
             privateKey=key, certificate=cert, extraCertChain=chain or None,

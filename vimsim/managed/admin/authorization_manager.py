@@ -12,6 +12,8 @@ vCenter that Administrators permission is global: no change removes or
 weakens it; on a host, no change may leave the root folder without a
 propagating Admin permission (AuthMinimumAdminPermission).
 """
+import functools
+
 from vimsim.managed.admin.permissions import (ON_PARENT, READ, VIEW_ROLE, Access, Grant,
                                               PermissionTable, above, access_of, read_filter)
 from vimsim.managed.manager import Manager, element, manager_type, words
@@ -230,11 +232,31 @@ class AuthorizationManager(Manager):
     def __init__(self, server, type_name, moid):
         super().__init__(server, type_name, moid)
         schema = server.schema
-        T = schema.types
         ids = privilege_ids(schema)
-        self.privilegeList = [T['AuthorizationPrivilege'].cls(
-            privId=pid, onParent=pid in ON_PARENT, name=pid.rsplit('.', 1)[-1],
-            privGroupName=pid.rsplit('.', 1)[0]) for pid in ids]
+        self.roleList = self._roles(schema, ids, server.esx)
+        self.privilege_ids = frozenset(ids)
+        sessions = server.session_manager
+        self.directory = Directory(None if sessions.accounts is None
+                                   else list(sessions.accounts.values()),
+                                   server.esx, sessions.username)
+        self._table = PermissionTable()
+        self._table.roles = {role.roleId: frozenset(role.privilege) for role in self.roleList}
+        self._seeded = False
+        server.authorization_manager = self
+
+    @functools.cached_property
+    def privilegeList(self):
+        """The AuthorizationPrivileges, made on first read (as `description`):
+        a start or reset needs only their ids."""
+        Privilege = self.server.schema.types['AuthorizationPrivilege'].cls
+        return [Privilege(privId=pid, onParent=pid in ON_PARENT, name=pid.rsplit('.', 1)[-1],
+                          privGroupName=pid.rsplit('.', 1)[0])
+                for pid in privilege_ids(self.server.schema)]
+
+    @functools.cached_property
+    def description(self):
+        schema = self.server.schema
+        ids = privilege_ids(schema)
         groups = []
         for pid in ids:
             parts = pid.split('.')[:-1]
@@ -256,18 +278,8 @@ class AuthorizationManager(Manager):
             if label is None:
                 label = summary = words(group.rsplit('.', 1)[-1])
             group_text.append(element(schema, group, label, summary))
-        self.description = T['AuthorizationDescription'].cls(
+        return schema.types['AuthorizationDescription'].cls(
             privilege=privilege_text, privilegeGroup=group_text)
-        self.roleList = self._roles(schema, ids, server.esx)
-        self.privilege_ids = frozenset(ids)
-        sessions = server.session_manager
-        self.directory = Directory(None if sessions.accounts is None
-                                   else list(sessions.accounts.values()),
-                                   server.esx, sessions.username)
-        self._table = PermissionTable()
-        self._table.roles = {role.roleId: frozenset(role.privilege) for role in self.roleList}
-        self._seeded = False
-        server.authorization_manager = self
 
     @staticmethod
     def _roles(schema, ids, esx):

@@ -14,15 +14,11 @@ deterministic and serial numbers follow from what is signed and when, so a
   must have issued, to the CRL and gives the host the new CRL.
 A host that is not connected fails the task (HostNotConnected) before
 anything changes; each host changed posts vCenter's certmgr event.
+cryptography is imported on first use, as the other certificate code does: a
+plain-HTTP start does without it (8 MB).
 """
 import datetime
 import hashlib
-
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
-from cryptography.x509.oid import NameOID
 
 from vimsim import clock
 from vimsim.managed.manager import Manager, manager_type, server_fqdn
@@ -33,8 +29,6 @@ from vimsim.soap.fault import InvalidArgument, fault
 CA_YEARS = 10
 HOST_YEARS = 5
 CRL_DAYS = 7
-PEM = serialization.Encoding.PEM
-SPKI = serialization.PublicFormat.SubjectPublicKeyInfo
 
 
 @manager_type('CertificateManager')
@@ -49,6 +43,9 @@ class CertificateManager(Manager):
     def authority(self):
         """(key, CA certificate) of the VMCA, made on first use."""
         if self._key is None:
+            from cryptography import x509
+            from cryptography.hazmat.primitives.asymmetric import ed25519
+            from cryptography.x509.oid import NameOID
             seed = hashlib.sha256(('VMCA of %s' % self.server.service_instance.content.about
                                    .instanceUuid).encode()).digest()
             self._key = ed25519.Ed25519PrivateKey.from_private_bytes(seed)
@@ -69,13 +66,16 @@ class CertificateManager(Manager):
         return self._key, self._certificate
 
     def _sign(self, csr_pem):
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
         key, ca = self.authority()
         request = x509.load_pem_x509_csr(csr_pem.encode())
         start = clock.now()
         # serial and signature follow from what is signed and when, so a
         # -state journal replays into the same certificate
         signed = request.subject.public_bytes() + request.public_key().public_bytes(
-            serialization.Encoding.DER, SPKI) + start.isoformat().encode()
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        ) + start.isoformat().encode()
         serial = int.from_bytes(hashlib.sha256(signed).digest()[:16], 'big') >> 1
         builder = x509.CertificateBuilder().subject_name(request.subject).issuer_name(
             ca.subject).public_key(request.public_key()).serial_number(
@@ -83,10 +83,17 @@ class CertificateManager(Manager):
             start.replace(year=start.year + HOST_YEARS))
         for extension in request.extensions:
             builder = builder.add_extension(extension.value, extension.critical)
-        return builder.sign(key, None).public_bytes(PEM).decode()
+        return builder.sign(key, None).public_bytes(serialization.Encoding.PEM).decode()
+
+    def ca_pem(self):
+        """VMCA's certificate (PEM)."""
+        from cryptography.hazmat.primitives import serialization
+        return self.authority()[1].public_bytes(serialization.Encoding.PEM).decode()
 
     def crl(self):
         """VMCA's certificate revocation list now (PEM)."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
         key, ca = self.authority()
         now = clock.now()
         builder = x509.CertificateRevocationListBuilder().issuer_name(ca.subject).last_update(
@@ -95,10 +102,11 @@ class CertificateManager(Manager):
             builder = builder.add_revoked_certificate(
                 x509.RevokedCertificateBuilder().serial_number(serial).revocation_date(
                     when).build())
-        return builder.sign(key, None).public_bytes(PEM).decode()
+        return builder.sign(key, None).public_bytes(serialization.Encoding.PEM).decode()
 
     def _issued(self, certificate):
         """Whether VMCA issued `certificate` (its signature verifies)."""
+        from cryptography.exceptions import InvalidSignature
         _, ca = self.authority()
         try:
             certificate.verify_directly_issued_by(ca)
@@ -138,9 +146,7 @@ class CertificateManager(Manager):
 
     def CertMgrRefreshCACertificatesAndCRLs_Task(self, ctx, host):
         def refresh(ctx, host, manager):
-            _, ca = self.authority()
-            manager.ReplaceCACertificatesAndCRLs(ctx, [ca.public_bytes(PEM).decode()],
-                                                 [self.crl()])
+            manager.ReplaceCACertificatesAndCRLs(ctx, [self.ca_pem()], [self.crl()])
         return self._run(ctx, 'CertMgrRefreshCACertificatesAndCRLs_Task', host, refresh,
                          'com.vmware.vc.certmgr.HostCaCertsAndCrlsUpdatedEvent')
 
@@ -156,8 +162,6 @@ class CertificateManager(Manager):
             serial = manager.certificate.serial_number
             if all(serial != known for known, _ in self.revoked):
                 self.revoked.append((serial, clock.now()))
-            _, ca = self.authority()
-            manager.ReplaceCACertificatesAndCRLs(ctx, [ca.public_bytes(PEM).decode()],
-                                                 [self.crl()])
+            manager.ReplaceCACertificatesAndCRLs(ctx, [self.ca_pem()], [self.crl()])
         return self._run(ctx, 'CertMgrRevokeCertificates_Task', host, revoke,
                          'com.vmware.vc.certmgr.HostCertRevokedEvent')

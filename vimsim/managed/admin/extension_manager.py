@@ -13,9 +13,6 @@ allocations are its) when it logged in as the extension's service account,
 as a solution user logs in to SSO; vimsim's TLS asks for no client
 certificate, so no session logs in by one.
 """
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.soap.fault import InvalidArgument, fault
@@ -89,6 +86,7 @@ class ExtensionManager(Manager):
         if not certificatePem:
             raise fault('NoClientCertificate',
                         'The client did not present a certificate on this connection.')
+        from cryptography import x509     # here: a plain-HTTP start does without it
         try:
             x509.load_pem_x509_certificate(certificatePem.encode())
         except ValueError:
@@ -98,6 +96,7 @@ class ExtensionManager(Manager):
     def SetPublicKey(self, ctx, extensionKey, publicKey):
         if self.find(extensionKey) is None:     # the method declares no NotFound
             raise InvalidArgument('extensionKey')
+        from cryptography.hazmat.primitives import serialization
         try:
             serialization.load_pem_public_key(publicKey.encode())
         except ValueError:
@@ -113,6 +112,8 @@ class ExtensionManager(Manager):
     def GetPublicKey(self, ctx):
         """vCenter's public key (PEM): of a key pair this simulated vCenter
         makes once, when first asked."""
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
         if self._own_key is None:
             self._own_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return self._own_key.public_key().public_bytes(

@@ -17,8 +17,6 @@ that is not answers HostConfigFault, as does removing one the host lacks).
 """
 import re
 
-from cryptography.hazmat.primitives import serialization
-
 from vimsim.managed.host.config_managers import HostManagerObject, host_config_fault
 from vimsim.managed.host.host_certificate_manager import _pem_certificates, _thumbprint
 from vimsim.managed.monitoring.task import run_task
@@ -32,6 +30,7 @@ CERTIFICATE_MAX = 64 * 1024      # a PEM certificate is a few kB
 
 
 def _pem(certificate):
+    from cryptography.hazmat.primitives import serialization   # on first use, not at start
     return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 

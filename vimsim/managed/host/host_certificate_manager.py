@@ -11,24 +11,20 @@ Until a certificate is installed the host shows the simulator's identity
 for it (`connect_spec.host_thumbprint`), issued by the simulated VMCA. The
 key the host makes is an ECDSA P-256 key derived from its system uuid, so
 that a -state journal replays a CSR into the same key (the certificate
-signed for it then installs again).
+signed for it then installs again). cryptography is imported on first use:
+a plain-HTTP start does without it (8 MB).
 """
 import hashlib
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
-
 from vimsim.managed.host.config_managers import HostManagerObject, host_config_fault
 
-CURVE = ec.SECP256R1()
 CURVE_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 ISSUER = 'O=VMware, C=US, CN=vimsim CA'
 VALID_YEARS = 5
 
 
 def _pem_certificates(texts, what):
+    from cryptography import x509
     try:
         return [x509.load_pem_x509_certificate(text.encode()) for text in texts]
     except (ValueError, TypeError):
@@ -36,6 +32,7 @@ def _pem_certificates(texts, what):
 
 
 def _thumbprint(certificate):
+    from cryptography.hazmat.primitives import serialization
     digest = hashlib.sha1(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
     return ':'.join(digest[i:i + 2] for i in range(0, len(digest), 2)).upper()
 
@@ -67,12 +64,15 @@ class HostCertificateManager(HostManagerObject):
 
     def _host_key(self):
         if self.key is None:
+            from cryptography.hazmat.primitives.asymmetric import ec
             seed = hashlib.sha256(('host key of %s' % self.host.system_uuid).encode()).digest()
             secret = int.from_bytes(seed, 'big') % (CURVE_ORDER - 1) + 1
-            self.key = ec.derive_private_key(secret, CURVE)
+            self.key = ec.derive_private_key(secret, ec.SECP256R1())
         return self.key
 
     def _csr(self, subject):
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
         request = x509.CertificateSigningRequestBuilder().subject_name(subject).add_extension(
             x509.SubjectAlternativeName([x509.DNSName(self.host.netconfig.dns.hostName)]),
             critical=False).sign(self._host_key(), hashes.SHA256())
@@ -80,6 +80,8 @@ class HostCertificateManager(HostManagerObject):
 
     # -- methods ---------------------------------------------------------------
     def GenerateCertificateSigningRequest(self, ctx, useIpAddressAsCommonName, spec=None):
+        from cryptography import x509
+        from cryptography.x509.oid import NameOID
         name = self.host.ip if useIpAddressAsCommonName else self.host.netconfig.dns.hostName
         return self._csr(x509.Name([
             x509.NameAttribute(NameOID.COMMON_NAME, name),
@@ -87,6 +89,7 @@ class HostCertificateManager(HostManagerObject):
             x509.NameAttribute(NameOID.COUNTRY_NAME, 'US')]))
 
     def GenerateCertificateSigningRequestByDn(self, ctx, distinguishedName, spec=None):
+        from cryptography import x509
         try:
             subject = x509.Name.from_rfc4514_string(distinguishedName)
         except ValueError:
@@ -97,6 +100,8 @@ class HostCertificateManager(HostManagerObject):
         return self._csr(subject)
 
     def ProvisionServerPrivateKey(self, ctx, key):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, rsa
         try:
             provisioned = serialization.load_pem_private_key(key.encode(), password=None)
         except (ValueError, TypeError):
@@ -117,6 +122,7 @@ class HostCertificateManager(HostManagerObject):
         self.host.changed('summary')
 
     def ReplaceCACertificatesAndCRLs(self, ctx, caCert, caCrl=()):
+        from cryptography import x509
         _pem_certificates(caCert, 'CA certificate')
         for crl in caCrl:
             try:

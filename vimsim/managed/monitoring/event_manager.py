@@ -17,6 +17,7 @@ datacenter / computeResource / host / vm / ds / net / dvs arguments from the
 entity, fullFormattedMessage from the catalog's fullFormat) and keeps the event
 in a bounded store that QueryEvents and the collectors read, newest first.
 """
+import functools
 import itertools
 import re
 
@@ -326,6 +327,17 @@ def _formats(schema, name, text):
     return (text, text, text, text, text)
 
 
+def _event_text(schema, name):
+    """(description, category, formatOnDatacenter, formatOnComputeResource,
+    formatOnHost, formatOnVm, fullFormat) of the event type `name`: the
+    catalog's, else made from its class."""
+    known = KNOWN.get(name)
+    if known is not None:
+        return known
+    text = _description(name)
+    return (text, _category(name)) + _formats(schema, name, text)
+
+
 def event_manager(server):
     """The EventManager of a simulator."""
     found = getattr(server, 'event_manager', None)
@@ -344,45 +356,64 @@ class EventManager(Manager):
 
     def __init__(self, server, type_name, moid):
         super().__init__(server, type_name, moid)
-        schema = server.schema
-        T = schema.types
-        Detail = T['EventDescriptionEventDetail'].cls
-        info = []
-        for name in event_type_names(schema):
-            known = KNOWN.get(name)
-            if known is not None:
-                text, category, dc, cr, host, vm, full = known
-            else:
-                text = _description(name)
-                category = _category(name)
-                dc, cr, host, vm, full = _formats(schema, name, text)
-            info.append(Detail(key=name, description=text, category=category,
-                               formatOnDatacenter=dc, formatOnComputeResource=cr,
-                               formatOnHost=host, formatOnVm=vm, fullFormat=full))
-        self.extended = {}   # eventTypeId -> its EventEx entry of eventInfo
-        for type_id, (text, category, message) in EXTENDED.items():
-            full = '%s|%s' % (type_id, message)
-            detail = Detail(key='EventEx', description=text, category=category,
-                            formatOnDatacenter=full, formatOnComputeResource=full,
-                            formatOnHost=full, formatOnVm=full, fullFormat=full,
-                            longDescription='<EventLongDescription id="%s"><description>%s'
-                                            '</description></EventLongDescription>'
-                                            % (type_id, text))
-            info.append(detail)
-            self.extended[type_id] = detail
-        self.description = T['EventDescription'].cls(
-            category=[element(schema, key, key, summary) for key, summary in CATEGORIES],
-            eventInfo=info, enumeratedTypes=self._enums(schema))
         self.latestEvent = None
         self.maxCollector = 1000
         self._described = {}
-        self.categories = {d.key: d.category for d in info if d.key != 'EventEx'}
-        self.formats = {d.key: d.fullFormat for d in info if d.key != 'EventEx'}
+        self._texts = {}     # event type name -> (category, fullFormat): _text_of
         self.events = BoundedLog(EVENT_LIMIT, EVENT_BYTES)   # oldest first
         self.collectors = set()        # live EventHistoryCollectors
         self._last_key = 0
         server.event_manager = self
         self.listeners = []   # callables told of every event posted
+
+    @functools.cached_property
+    def extended(self):
+        """{eventTypeId: its EventEx entry of eventInfo}, made on first use."""
+        Detail = self.server.schema.types['EventDescriptionEventDetail'].cls
+        extended = {}
+        for type_id, (text, category, message) in EXTENDED.items():
+            full = '%s|%s' % (type_id, message)
+            extended[type_id] = Detail(
+                key='EventEx', description=text, category=category, formatOnDatacenter=full,
+                formatOnComputeResource=full, formatOnHost=full, formatOnVm=full,
+                fullFormat=full, longDescription='<EventLongDescription id="%s"><description>'
+                                                 '%s</description></EventLongDescription>'
+                                                 % (type_id, text))
+        return extended
+
+    @functools.cached_property
+    def description(self):
+        """The EventDescription, made on first read: a start or reset reads no
+        eventInfo (one entry per event type, ~1,100)."""
+        schema = self.server.schema
+        Detail = schema.types['EventDescriptionEventDetail'].cls
+        info = []
+        for name in event_type_names(schema):
+            text, category, dc, cr, host, vm, full = _event_text(schema, name)
+            info.append(Detail(key=name, description=text, category=category,
+                               formatOnDatacenter=dc, formatOnComputeResource=cr,
+                               formatOnHost=host, formatOnVm=vm, fullFormat=full))
+        info.extend(self.extended.values())
+        return schema.types['EventDescription'].cls(
+            category=[element(schema, key, key, summary) for key, summary in CATEGORIES],
+            eventInfo=info, enumeratedTypes=self._enums(schema))
+
+    def _text_of(self, type_name):
+        """(category, fullFormat) of an event type as eventInfo lists it, made
+        once per type: posting an event needs its own type's only. ('info',
+        '') for EventEx (its entries are per eventTypeId) and for a name that
+        is no event type."""
+        found = self._texts.get(type_name)
+        if found is None:
+            schema = self.server.schema
+            data_type = schema.types.get(type_name)
+            if type_name == 'EventEx' or data_type is None or not data_type.is_a('Event'):
+                found = ('info', '')
+            else:
+                text = _event_text(schema, type_name)
+                found = (text[1], text[6])
+            self._texts[type_name] = found
+        return found
 
     def read(self, name, ctx):
         """`description` as a client of ctx's version knows it: eventInfo and
@@ -548,7 +579,7 @@ class EventManager(Manager):
             for pair in event.data or () if type_name == 'ExtendedEvent' else ():
                 arguments[pair.key] = pair.value
         else:
-            text = self.formats.get(type_name) or ''
+            text = self._text_of(type_name)[1] or ''
 
         def value(match):
             path = match.group(1)
@@ -584,7 +615,7 @@ class EventManager(Manager):
         if event._type.name == 'EventEx':
             detail = self.extended.get(event.eventTypeId)
             return event.severity or (detail.category if detail is not None else 'info')
-        return self.categories.get(event._type.name, 'info')
+        return self._text_of(event._type.name)[0]
 
     # -- API methods ---------------------------------------------------------------------
     def PostEvent(self, ctx, eventToPost, taskInfo=None):

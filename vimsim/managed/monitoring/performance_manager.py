@@ -12,6 +12,7 @@ ROLLUP_READS evenly spaced ones. Samples are there for the interval's length
 interval's level collects.
 """
 import copy
+import functools
 from datetime import datetime, timezone
 
 from vimsim import clock
@@ -473,13 +474,23 @@ class PerformanceManager(Manager):
             self.historicalInterval = [
                 Interval(key=key, samplingPeriod=period, name=name, length=length, level=1,
                          enabled=True) for key, period, name, length in INTERVALS]
-        self.perfCounter = perf_counters(schema, server.esx)
-        self._defaults = {c.key: (c.level, c.perDeviceLevel) for c in self.perfCounter}
         server.performance_manager = self
         self._map, self._map_of = None, None
 
     def _cls(self, name):
         return self.server.schema.types[name].cls
+
+    @functools.cached_property
+    def perfCounter(self):
+        """The counter catalog, made on first use (a start or reset reads no counter)."""
+        return perf_counters(self.server.schema, self.server.esx)
+
+    @functools.cached_property
+    def _defaults(self):
+        """{counter key: (level, perDeviceLevel)} as the catalog starts, for
+        ResetCounterLevelMapping."""
+        return {c.key: (c.level, c.perDeviceLevel)
+                for c in perf_counters(self.server.schema, self.server.esx)}
 
     # -- the catalog -----------------------------------------------------------------
     def counter_map(self):

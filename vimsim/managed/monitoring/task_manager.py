@@ -22,6 +22,8 @@ in a bounded history that task history collectors read.
 """
 import collections
 import copy
+import functools
+import types
 
 from vimsim.managed.manager import Manager, element, manager_type, words
 from vimsim.managed.monitoring.bounded_log import BoundedLog, approximate_size
@@ -96,8 +98,11 @@ LABELS = {
 }
 
 
-def method_infos(schema):
-    """ElementDescriptions of every vim method, in (type, method) order."""
+@functools.cache
+def method_rows(schema):
+    """(descriptionId, label, summary) of every vim method, in (type, method)
+    order: the schema's, worked out once per process (rows of strings, which
+    every model shares; a reset then makes no labels again)."""
     out = []
     for type_name in sorted(schema.managed):
         if not vmodl_type(type_name).startswith('vim.'):
@@ -115,8 +120,14 @@ def method_infos(schema):
                 label, summary = '%s %s' % (verb, noun), '%s this %s' % (verb, noun)
             if label is None:
                 label = summary = words(vmodl_method(operation))
-            out.append(element(schema, key, label, summary))
-    return out
+            out.append((key, label, summary))
+    return tuple(out)
+
+
+@functools.cache
+def method_labels(schema):
+    """{descriptionId: label} of method_rows (read-only)."""
+    return types.MappingProxyType({key: label for key, label, _ in method_rows(schema)})
 
 
 @manager_type('TaskManager')
@@ -124,12 +135,6 @@ class TaskManager(Manager):
 
     def __init__(self, server, type_name, moid):
         super().__init__(server, type_name, moid)
-        schema = server.schema
-        self.description = schema.types['TaskDescription'].cls(
-            methodInfo=method_infos(schema),
-            state=[element(schema, k, l, s) for k, l, s in STATES],
-            reason=[element(schema, k, l, s, 'TypeDescription') for k, l, s in REASONS])
-        self.labels = {e.key: e.label for e in self.description.methodInfo}
         self.maxCollector = 1000
         self.recentTask = []
         # simulated running time per method, milliseconds ('*': every task)
@@ -146,6 +151,22 @@ class TaskManager(Manager):
         self._sweep = None                        # the DelayedCall of the next expiry
         self._serial = 0
         server.task_manager = self
+
+    @functools.cached_property
+    def description(self):
+        """The TaskDescription, made on first read: its ~2,000 method
+        descriptions were a third of what a start or reset spent."""
+        schema = self.server.schema
+        return schema.types['TaskDescription'].cls(
+            methodInfo=[element(schema, key, label, summary)
+                        for key, label, summary in method_rows(schema)],
+            state=[element(schema, k, l, s) for k, l, s in STATES],
+            reason=[element(schema, k, l, s, 'TypeDescription') for k, l, s in REASONS])
+
+    @property
+    def labels(self):
+        """{descriptionId: label} of the methods `description` lists."""
+        return method_labels(self.server.schema)
 
     def read(self, name, ctx):
         """`recentTask` lists only the tasks the caller may read the entity of."""
