@@ -170,6 +170,61 @@ def make_app(simulator):
                                               or firmware.body_sink(request)))
 
 
+class _OnFirstRequest:
+    """The HTTP service ``make(simulator)`` makes, made (and its package
+    imported) when a request first reaches it: a start that serves SOAP only
+    does not import REST, PBM, vslm, the lookup service, the STS or the web
+    pages."""
+
+    def __init__(self, simulator, make):
+        self.simulator, self.make = simulator, make
+
+    @functools.cached_property
+    def service(self):
+        return self.make(self.simulator)
+
+    def handle(self, request):
+        return self.service.handle(request)
+
+    def body_sink(self, request):
+        return self.service.body_sink(request)
+
+
+def _rest_api(simulator):
+    from vimsim.rest.protocol import RestApi
+    return RestApi(simulator)
+
+
+def _library_transfer(simulator):
+    from vimsim.rest.content_library_transfer import LibraryTransfer
+    return LibraryTransfer(simulator)
+
+
+def _pbm_api(simulator):
+    from vimsim.pbm.endpoint import PbmApi
+    return PbmApi(simulator)
+
+
+def _vslm_api(simulator):
+    from vimsim.vslm.endpoint import VslmApi
+    return VslmApi(simulator)
+
+
+def _lookup_api(simulator):
+    from vimsim.lookup.endpoint import LookupApi
+    return LookupApi(simulator)
+
+
+def _sts_service(simulator):
+    from vimsim.sts.service import StsService
+    return StsService(simulator)
+
+
+def _web_pages(simulator):
+    from vimsim.web.mount import WebPages
+    return WebPages(simulator)
+
+
 def serve(opts, simulator, reactor=None):
     """Listen for ``simulator`` as ``opts`` says; return (port, host, bound_port)."""
     from vimsim.server import listen, split_hostport
