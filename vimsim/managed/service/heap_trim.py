@@ -12,7 +12,6 @@ it (`enable`): a simulator inside another program (the pytest plugin, the
 in-process mode) leaves that program's heap alone.
 """
 import ctypes
-import ctypes.util
 import gc
 import time
 
@@ -22,19 +21,18 @@ MASS_LOGOUT = 50       # sessions released since the last trim that make a mass 
 QUIET_SECONDS = 5.0    # how long no further session ends before the trim runs
 
 
-def _malloc_trim():
-    """glibc's malloc_trim, or None where the C library has none."""
-    name = ctypes.util.find_library('c')
-    try:
-        return getattr(ctypes.CDLL(name), 'malloc_trim', None) if name else None
-    except OSError:
-        return None
+def _malloc_trim(pad):
+    """glibc's malloc_trim, where the C library the process runs on has one
+    (looked up in the process's own symbols: no ldconfig at start)."""
+    trim = getattr(ctypes.CDLL(None), 'malloc_trim', None)
+    if trim is not None:
+        trim(pad)
 
 
 class HeapTrim:
     """Counts released sessions; trims once a mass logout has gone quiet."""
 
-    def __init__(self, clock=reactor, trim=_malloc_trim(), mass_logout=MASS_LOGOUT):
+    def __init__(self, clock=reactor, trim=_malloc_trim, mass_logout=MASS_LOGOUT):
         self.clock = clock
         self._malloc_trim = trim
         self.mass_logout = mass_logout
@@ -63,8 +61,7 @@ class HeapTrim:
         self._pending = None
         self.released = 0
         gc.collect()
-        if self._malloc_trim is not None:
-            self._malloc_trim(0)
+        self._malloc_trim(0)
         self.trims += 1
         self.seconds = time.thread_time() - started
 
