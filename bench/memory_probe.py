@@ -43,7 +43,8 @@ PYMALLOC = {'arenas': r'# arenas allocated current\s*=\s*([\d,]+)',
 def pymalloc_figures():
     """What Python's object allocator holds (sys._debugmallocstats, which
     writes to fd 2): arenas (1 MiB each), bytes in live blocks, in free
-    blocks of used pools, in unused pools of live arenas."""
+    blocks of used pools, in unused pools of live arenas; None without
+    pymalloc."""
     saved = os.dup(2)
     with tempfile.TemporaryFile() as out:
         os.dup2(out.fileno(), 2)
@@ -54,8 +55,10 @@ def pymalloc_figures():
             os.close(saved)
         out.seek(0)
         text = out.read().decode()
-    return {name: int(re.search(pattern, text).group(1).replace(',', ''))
-            for name, pattern in PYMALLOC.items()}
+    found = {name: re.search(pattern, text) for name, pattern in PYMALLOC.items()}
+    if not all(found.values()):
+        return None          # PYTHONMALLOC=malloc: no pymalloc
+    return {name: int(match.group(1).replace(',', '')) for name, match in found.items()}
 
 
 class Probe:

@@ -406,7 +406,8 @@ def memory_lines(label, figures, start):
                  label, figures['rss'] / mb, (figures['rss'] - start['rss']) * 100 / start['rss'],
                  figures['sessions'], kept['events'][0], kept['events'][1] / mb,
                  kept['task infos'][0], kept['task infos'][1] / mb)]
-    heap = figures['pymalloc']
+    heap = figures['pymalloc'] or {'arenas': 0, 'in blocks': 0, 'free blocks': 0,
+                                   'unused pools': 0}
     lines.append('  pymalloc: %d arenas (%.1f MB): %.1f MB in live blocks, %.1f MB in free blocks, '
                  '%.1f MB in unused pools; the rest of the RSS is C allocations (glibc)' % (
                      heap['arenas'], heap['arenas'] * 1.0, heap['in blocks'] / mb,
