@@ -307,31 +307,65 @@ def test_permission_faults(admin):
     assert vm.permission == []
 
 
-def test_the_administrators_global_permission_stays(admin):
-    """The SSO Administrators group's Admin on the root folder is vCenter's
-    global permission: with another propagating Admin there, it is still
-    neither removed, replaced nor weakened (AuthMinimumAdminPermission)."""
+def test_the_root_folder_keeps_an_administrator(admin):
+    """The API reference's rule (RemoveEntityPermission: "no Administrator
+    permission on the root node"; KB 305822: grant Admin to another user or
+    group first, then the Administrators group's can go): any principal's
+    propagating Admin on the root folder keeps it administrable."""
     manager = admin.content.authorizationManager
     root = admin.content.rootFolder
     administrators = 'VSPHERE.LOCAL\\Administrators'
-    grant(admin, root, 'operator@vsphere.local', ADMIN)
 
-    def permission(role_id=ADMIN, propagate=True, principal=administrators, group=True):
+    def permission(principal, role_id=ADMIN, propagate=True, group=False):
         return vim.AuthorizationManager.Permission(principal=principal, group=group,
                                                    roleId=role_id, propagate=propagate)
+    # alone, the Administrators group's Admin is neither weakened nor removed
+    with pytest.raises(vim.fault.AuthMinimumAdminPermission) as refused:
+        manager.SetEntityPermissions(root, [permission(administrators, READ_ONLY, group=True)])
+    assert 'without full administrative privileges' in refused.value.msg
     with pytest.raises(vim.fault.AuthMinimumAdminPermission):
-        manager.RemoveEntityPermission(root, administrators, True)
+        manager.SetEntityPermissions(root, [permission(administrators, propagate=False,
+                                                       group=True)])
+    # another principal's propagating Admin there: now it may go
+    grant(admin, root, 'admin@vsphere.local', ADMIN)
+    manager.RemoveEntityPermission(root, administrators, True)
+    assert [(p.principal, p.roleId) for p in root.permission] == [('VSPHERE.LOCAL\\admin', ADMIN)]
     with pytest.raises(vim.fault.AuthMinimumAdminPermission):
-        manager.ResetEntityPermissions(root, [permission(principal='operator@vsphere.local',
-                                                         group=False)])
+        manager.RemoveEntityPermission(root, 'admin@vsphere.local', False)
     with pytest.raises(vim.fault.AuthMinimumAdminPermission):
-        manager.SetEntityPermissions(root, [permission(READ_ONLY)])
+        manager.SetEntityPermissions(root, [permission('admin@vsphere.local', READ_ONLY)])
+    manager.SetEntityPermissions(root, [permission(administrators, group=True)])
+    assert len(root.permission) == 2
+
+
+def test_permissions_are_applied_one_at_a_time(admin):
+    """Set and Reset apply their permissions in order and stop at the first
+    refused one, keeping those before it (as the API reference describes);
+    Reset then removes the others one by one, stopping where the root would
+    be left without an administrator."""
+    manager = admin.content.authorizationManager
+    root = admin.content.rootFolder
+    administrators = 'VSPHERE.LOCAL\\Administrators'
+    vm = first_vm(admin)
+
+    def permission(principal, role_id=READ_ONLY, group=False):
+        return vim.AuthorizationManager.Permission(principal=principal, group=group,
+                                                   roleId=role_id, propagate=True)
+    with pytest.raises(vim.fault.UserNotFound):
+        manager.SetEntityPermissions(vm, [permission('reader@vsphere.local'),
+                                          permission('ghost@vsphere.local'),
+                                          permission('operator@vsphere.local')])
+    assert [p.principal for p in vm.permission] == ['VSPHERE.LOCAL\\reader']
+    manager.SetEntityPermissions(vm, [permission('reader@vsphere.local'),
+                                      permission('reader@vsphere.local', NO_ACCESS)])
+    assert [p.roleId for p in vm.permission] == [NO_ACCESS]     # the last one takes effect
+    # Reset of the root to a reader: the reader is set, the Administrators'
+    # removal is refused and stays
     with pytest.raises(vim.fault.AuthMinimumAdminPermission):
-        manager.SetEntityPermissions(root, [permission(propagate=False)])
-    assert sorted((p.principal, p.roleId, p.propagate) for p in root.permission) == [
-        (administrators, ADMIN, True), ('VSPHERE.LOCAL\\operator', ADMIN, True)]
-    manager.SetEntityPermissions(root, [permission()])   # as it is: no change refused
-    manager.RemoveEntityPermission(root, 'operator@vsphere.local', False)
+        manager.ResetEntityPermissions(root, [permission('reader@vsphere.local')])
+    assert sorted(p.principal for p in root.permission) == [administrators,
+                                                            'VSPHERE.LOCAL\\reader']
+    manager.ResetEntityPermissions(root, [permission(administrators, ADMIN, True)])
     assert [p.principal for p in root.permission] == [administrators]
 
 

@@ -280,6 +280,7 @@ def main(argv=None, begin_logging=True):
     if not opts.tls:
         _import_reactor_without_tls()
     from twisted.internet import reactor
+    from vimsim.managed.service.heap_trim import heap_trim
     from vimsim.simulator import Simulator
 
     try:
@@ -302,6 +303,7 @@ def main(argv=None, begin_logging=True):
     # client); and a decode thread yields the GIL to the reactor within 1 ms.
     gc.freeze()
     sys.setswitchinterval(0.001)
+    heap_trim.enable()
 
     status = []
 

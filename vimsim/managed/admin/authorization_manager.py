@@ -7,10 +7,11 @@ sample roles it ships; an ESXi host has only the system roles.
 
 Permissions live in a `permissions.PermissionTable`, which also resolves
 them; a vCenter starts with the Administrators group (every user, without a
-users file) as Admin on the root folder, an ESXi host with root too. On a
-vCenter that Administrators permission is global: no change removes or
-weakens it; on a host, no change may leave the root folder without a
-propagating Admin permission (AuthMinimumAdminPermission).
+users file) as Admin on the root folder, an ESXi host with root too. No
+change may leave the root folder without a propagating Admin permission
+(AuthMinimumAdminPermission, as the API reference documents it for
+RemoveEntityPermission); any principal's will do, so the Administrators
+group's goes once another has one.
 """
 import functools
 
@@ -363,20 +364,16 @@ class AuthorizationManager(Manager):
             raise InvalidArgument('entity')
         return obj
 
-    def _keeps_an_administrator(self, root_grants):
-        """On a vCenter, the SSO Administrators group's propagating Admin on
-        the root folder is a global permission, which no vim25 call removes
-        or weakens (a client replacing the root's permissions would else lock
-        out every administrator); on a host, some propagating Admin stays."""
-        if self.server.esx:
-            kept = any(g.role_id == ADMIN_ROLE and g.propagate for g in root_grants)
-        else:
-            administrators = (Principal(ADMINISTRATORS, False).key, True)
-            kept = any(g.key == administrators and g.role_id == ADMIN_ROLE and g.propagate
-                       for g in root_grants)
-        if not kept:
-            raise fault('AuthMinimumAdminPermission', 'The requested change would leave no '
-                        'user or group with full administrative privileges.')
+    def _keeps_an_administrator(self, obj, grants):
+        """Refuse a change that would leave the root folder with `grants`
+        and no propagating Admin permission: nobody could administer the
+        inventory any more."""
+        if obj is not self.server.root_folder:
+            return
+        if not any(g.role_id == ADMIN_ROLE and g.propagate for g in grants):
+            raise fault('AuthMinimumAdminPermission', 'The requested change cannot be '
+                        'completed because it could leave the system without full '
+                        'administrative privileges for a user or group.')
 
     def _events(self):
         return getattr(self.server, 'event_manager', None)
@@ -504,36 +501,41 @@ class AuthorizationManager(Manager):
                 parent = above(parent)
         return found
 
-    def _new_grants(self, ctx, obj, permissions, start):
-        """The grants an entity would have with `permissions` set over
-        `start` ({key: Grant}); faults for an unknown role or principal."""
-        grants = dict(start)
+    def _grant(self, permission):
+        """The Grant a Permission argument asks for; faults for a role that
+        cannot be granted or an unknown principal."""
+        role = self._role(permission.roleId)
+        if role.roleId in (ANONYMOUS_ROLE, VIEW_ROLE):
+            raise InvalidArgument('roleId', 'The role %s cannot be granted.' % role.name)
         directory = self.directory
-        for permission in permissions:
-            role = self._role(permission.roleId)
-            if role.roleId in (ANONYMOUS_ROLE, VIEW_ROLE):
-                raise InvalidArgument('roleId', 'The role %s cannot be granted.' % role.name)
-            if not directory.exists(permission.principal, permission.group):
-                raise fault('UserNotFound', 'The user or group %s was not found.' %
-                            permission.principal, principal=permission.principal,
-                            unresolved=False)
-            grant = Grant(Principal(permission.principal, directory.esx), permission.group,
-                          permission.roleId, permission.propagate)
-            grants[grant.key] = grant
-        if obj is self.server.root_folder:
-            self._keeps_an_administrator(grants.values())
-        return grants
+        if not directory.exists(permission.principal, permission.group):
+            raise fault('UserNotFound', 'The user or group %s was not found.' %
+                        permission.principal, principal=permission.principal,
+                        unresolved=False)
+        return Grant(Principal(permission.principal, directory.esx), permission.group,
+                     permission.roleId, permission.propagate)
 
-    def _assign(self, ctx, obj, grants):
-        """Make `grants` the entity's permissions, with vCenter's events."""
-        table = self.table
-        before = dict(table.on_entity.get(obj.ref, {}))
-        for key, grant in before.items():
-            if key not in grants:
-                self._remove_grant(ctx, obj.ref, grant)
-        for grant in grants.values():
-            if before.get(grant.key) is not grant:
-                self._put_grant(ctx, obj.ref, grant)
+    def _set_each(self, ctx, obj, permissions):
+        """Set `permissions` on the entity one at a time, in order, as
+        vCenter does: a refused one ends the call, those before it stay set
+        (so the last of one principal's takes effect). The keys set."""
+        keys = set()
+        for permission in permissions:
+            grant = self._grant(permission)
+            grants = dict(self.table.on_entity.get(obj.ref, {}))
+            grants[grant.key] = grant
+            self._keeps_an_administrator(obj, grants.values())
+            self._put_grant(ctx, obj.ref, grant)
+            keys.add(grant.key)
+        return keys
+
+    def _remove_checked(self, ctx, obj, key):
+        """Remove one principal's permission on the entity, unless that
+        leaves the root folder without an administrator."""
+        grants = dict(self.table.on_entity.get(obj.ref, {}))
+        grant = grants.pop(key)
+        self._keeps_an_administrator(obj, grants.values())
+        self._remove_grant(ctx, obj.ref, grant)
 
     def _put_grant(self, ctx, ref, grant):
         before = self.table.put(ref, grant)
@@ -574,24 +576,23 @@ class AuthorizationManager(Manager):
         return obj
 
     def SetEntityPermissions(self, ctx, entity, permission):
-        obj = self._modifying(ctx, entity)
-        start = self.table.on_entity.get(obj.ref, {})
-        self._assign(ctx, obj, self._new_grants(ctx, obj, permission, start))
+        self._set_each(ctx, self._modifying(ctx, entity), permission)
 
     def ResetEntityPermissions(self, ctx, entity, permission):
+        """The new set first, then the entity's other permissions go one by
+        one (vCenter's order: a refused removal leaves the rest in place)."""
         obj = self._modifying(ctx, entity)
-        self._assign(ctx, obj, self._new_grants(ctx, obj, permission, {}))
+        kept = self._set_each(ctx, obj, permission)
+        for key in list(self.table.on_entity.get(obj.ref, {})):
+            if key not in kept:
+                self._remove_checked(ctx, obj, key)
 
     def RemoveEntityPermission(self, ctx, entity, user, isGroup):
         obj = self._modifying(ctx, entity)
         key = (Principal(user, self.directory.esx).key, bool(isGroup))
-        grants = dict(self.table.on_entity.get(obj.ref, {}))
-        grant = grants.pop(key, None)
-        if grant is None:
+        if key not in self.table.on_entity.get(obj.ref, {}):
             raise NotFound('No permission of %s is set on %s.' % (user, obj.name))
-        if obj is self.server.root_folder:
-            self._keeps_an_administrator(grants.values())
-        self._remove_grant(ctx, obj.ref, grant)
+        self._remove_checked(ctx, obj, key)
 
     # -- privilege checks -----------------------------------------------------------
     def _entities(self, refs):

@@ -3,7 +3,8 @@
 A Session owns the session-scoped objects (views, extra property collectors,
 property filters, history collectors, paging tokens), at most so many of each
 kind (the -session-max-* flags); they go when it ends, whether by Logout,
-TerminateSession or idle expiry, a slice at a time.
+TerminateSession or idle expiry, a slice at a time, and a mass logout gives
+the memory back (heap_trim).
 """
 import collections
 import hashlib
@@ -20,6 +21,7 @@ from datetime import datetime, timezone
 from twisted.internet import reactor, task
 
 from vimsim.managed.base import ManagedObject
+from vimsim.managed.service.heap_trim import heap_trim
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.soap.fault import InvalidArgument, NotAuthenticated, NotFound, fault
 from vimsim.users import read_users
@@ -95,7 +97,10 @@ class Session:
         owned, self.owned = list(self.owned), {}
         self.held.clear()
         if owned:
-            task.cooperate(obj.destroy() for obj in owned)
+            task.cooperate(obj.destroy() for obj in owned).whenDone().addBoth(
+                lambda _: heap_trim.session_released())
+        else:
+            heap_trim.session_released()
 
 
 class Lockout:

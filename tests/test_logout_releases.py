@@ -1,0 +1,152 @@
+"""What a session owns is released when it ends (issue 8: memory after a mass
+logout), counted as live Python objects, not as RSS: its collectors,
+filters, update logs and initial states, views, history collectors, paging
+tokens and waits, whether it logs out, is terminated while a wait is parked,
+or expires. What vCenter keeps by its retention rules (tasks, events) is
+not counted here."""
+import collections
+import gc
+import threading
+import time
+
+from pyVim.task import WaitForTask
+from pyVmomi import vim, vmodl
+
+from tests.conftest import _simulator, on_reactor
+
+PC = vmodl.query.PropertyCollector
+SESSION_OWNED = ('Session', 'CollectorSession', 'PropertyCollector', 'PropertyFilter',
+                 'InitialState', '_Waiter', 'ContainerView', 'ListView', 'InventoryView',
+                 'EventHistoryCollector', 'TaskHistoryCollector', 'UserSession',
+                 'ObjectUpdate', 'PropertyChange', 'UpdateSet')
+RELEASE_SECONDS = 30     # at most this long for the cooperative cleanup to run
+
+
+def live_counts():
+    """On the reactor, after a full collection: the server's live objects
+    of the session-owned classes (not the clients' of the same names), by
+    class name."""
+    def count():
+        gc.collect()
+        counts = collections.Counter()
+        wanted = set(SESSION_OWNED)
+        for obj in gc.get_objects():
+            kind = type(obj)
+            if kind.__name__ in wanted and kind.__module__.startswith('vimsim.'):
+                counts[kind.__name__] += 1
+        return counts
+    return on_reactor(count)
+
+
+def released_to(expected):
+    """The counts once they are back to `expected` (or RELEASE_SECONDS)."""
+    deadline = time.monotonic() + RELEASE_SECONDS
+    while True:
+        counts = live_counts()
+        if counts == expected or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.1)
+
+
+def busy_session(sim):
+    """A session holding one of each session-owned thing, its update log
+    filled by a change it watched; (si, the view its filter watches)."""
+    si = sim.connect()
+    content = si.content
+    views = content.viewManager
+    view = views.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    views.CreateListView([view.view[0]])
+    views.CreateInventoryView()
+    spec = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[PC.TraversalSpec(
+            name='v', type=vim.view.ContainerView, path='view', skip=False)])],
+        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=['name', 'config.annotation'])])
+    collectors = (content.propertyCollector, content.propertyCollector.CreatePropertyCollector())
+    for collector in collectors:
+        collector.CreateFilter(spec, True)
+        collector.RetrievePropertiesEx([spec], PC.RetrieveOptions(maxObjects=1))   # a token
+    # the default collector's initial state read in parts to the end; the
+    # other's left in parts (its InitialState held for the next call)
+    update = collectors[0].WaitForUpdatesEx('', PC.WaitOptions(maxObjectUpdates=1))
+    while update.truncated:
+        update = collectors[0].WaitForUpdatesEx(update.version, PC.WaitOptions(maxObjectUpdates=1))
+    assert collectors[1].WaitForUpdatesEx('', PC.WaitOptions(maxObjectUpdates=1)).truncated
+    vm = view.view[0]
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(annotation='watched')))
+    collectors[0].WaitForUpdatesEx(update.version, PC.WaitOptions(maxWaitSeconds=0))
+    content.eventManager.CreateCollectorForEvents(vim.event.EventFilterSpec())
+    content.taskManager.CreateCollectorForTasks(vim.TaskFilterSpec())
+    return si, view
+
+
+def test_logout_releases_what_the_session_owned(validator):
+    sim = _simulator(validator, tls=False)
+    before = live_counts()
+    sessions = [busy_session(sim) for _ in range(3)]
+    held = live_counts()
+    assert held['PropertyFilter'] >= before['PropertyFilter'] + 6
+    for si, _ in sessions:
+        si.content.sessionManager.Logout()
+    assert released_to(before) == before
+
+
+def test_termination_during_a_wait_releases_it(validator):
+    """A session ended by TerminateSession while its WaitForUpdatesEx is
+    parked: the wait ends and nothing of the session stays."""
+    sim = _simulator(validator, tls=False)
+    admin = sim.connect()
+    before = live_counts()
+    si, _ = busy_session(sim)
+    collector = si.content.propertyCollector
+    version = collector.WaitForUpdatesEx('', PC.WaitOptions(maxWaitSeconds=0)).version
+    outcome = []
+
+    def wait():
+        try:
+            outcome.append(collector.WaitForUpdatesEx(version, PC.WaitOptions(maxWaitSeconds=60)))
+        except vmodl.MethodFault as error:
+            outcome.append(error)
+    waiting = threading.Thread(target=wait)
+    waiting.start()
+    deadline = time.monotonic() + RELEASE_SECONDS
+    while on_reactor(lambda: sum(c.waiting() for c in sim.sim.objects
+                                 if c.type_name == 'PropertyCollector')) == 0:
+        assert time.monotonic() < deadline, 'the wait never parked'
+        time.sleep(0.05)
+    key = si.content.sessionManager.currentSession.key
+    admin.content.sessionManager.TerminateSession([key])
+    waiting.join(RELEASE_SECONDS)
+    assert not waiting.is_alive()
+    assert isinstance(outcome[0], (vim.fault.NotAuthenticated, vmodl.fault.RequestCanceled))
+    assert released_to(before) == before
+    admin.content.sessionManager.Logout()
+
+
+def test_a_mass_logout_gives_the_memory_back(validator, monkeypatch):
+    """Once so many sessions are released and no other ends for a quiet
+    while, the heap is trimmed once (gc.collect() and malloc_trim(0)); a
+    session ending meanwhile puts the trim off."""
+    from twisted.internet.task import Clock
+    from vimsim.managed.service import heap_trim, session_manager
+    clock, trims = Clock(), []
+    trimmer = heap_trim.HeapTrim(clock=clock, trim=trims.append, mass_logout=3)
+    trimmer.enable()
+    monkeypatch.setattr(session_manager, 'heap_trim', trimmer)
+    sim = _simulator(validator, tls=False)
+    sessions = [busy_session(sim)[0] for _ in range(4)]
+    for si in sessions[:3]:
+        si.content.sessionManager.Logout()
+    deadline = time.monotonic() + RELEASE_SECONDS
+    while on_reactor(lambda: trimmer.released) < 3:       # the owned objects go a slice a turn
+        assert time.monotonic() < deadline, 'the sessions were never released'
+        time.sleep(0.05)
+    on_reactor(lambda: clock.advance(heap_trim.QUIET_SECONDS - 1))
+    assert trims == []
+    sessions[3].content.sessionManager.Logout()            # not quiet yet: the trim waits
+    while on_reactor(lambda: trimmer.released) < 4:
+        assert time.monotonic() < deadline, 'the session was never released'
+        time.sleep(0.05)
+    on_reactor(lambda: clock.advance(heap_trim.QUIET_SECONDS - 1))
+    assert trims == []
+    on_reactor(lambda: clock.advance(1))
+    assert trims == [0] and (trimmer.trims, trimmer.released) == (1, 0)

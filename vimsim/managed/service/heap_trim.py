@@ -1,0 +1,69 @@
+"""Memory back to the system after a mass logout.
+
+When many sessions end (a CI job's clients all logging out), what they held
+is freed, but the C allocator keeps the freed pages for reuse, so the
+process's RSS stays at its peak. Once `MASS_LOGOUT` sessions have been
+released since the last trim and no other has been released for
+`QUIET_SECONDS`, one `gc.collect()` and glibc's `malloc_trim(0)` give those
+pages back (bench/soak.py measures both). The trimmer is the process's, as
+the heap is: no model object holds its timer (a -state snapshot could not
+carry it), and it changes nothing a client sees. Only the command enables
+it (`enable`): a simulator inside another program (the pytest plugin, the
+in-process mode) leaves that program's heap alone.
+"""
+import ctypes
+import gc
+import time
+
+from twisted.internet import reactor
+
+MASS_LOGOUT = 50       # sessions released since the last trim that make a mass logout
+QUIET_SECONDS = 5.0    # how long no further session ends before the trim runs
+
+
+def _malloc_trim(pad):
+    """glibc's malloc_trim, where the C library the process runs on has one
+    (looked up in the process's own symbols: no ldconfig at start)."""
+    trim = getattr(ctypes.CDLL(None), 'malloc_trim', None)
+    if trim is not None:
+        trim(pad)
+
+
+class HeapTrim:
+    """Counts released sessions; trims once a mass logout has gone quiet."""
+
+    def __init__(self, clock=reactor, trim=_malloc_trim, mass_logout=MASS_LOGOUT):
+        self.clock = clock
+        self._malloc_trim = trim
+        self.mass_logout = mass_logout
+        self.enabled = False
+        self.released = 0      # sessions released since the last trim
+        self.trims = 0         # trims done
+        self.seconds = 0.0     # the CPU time the last trim took
+        self._pending = None   # the DelayedCall of the next trim
+
+    def enable(self):
+        self.enabled = True
+
+    def session_released(self):
+        if not self.enabled:
+            return
+        self.released += 1
+        if self.released < self.mass_logout:
+            return
+        if self._pending is not None and self._pending.active():
+            self._pending.reset(QUIET_SECONDS)
+        else:
+            self._pending = self.clock.callLater(QUIET_SECONDS, self.trim)
+
+    def trim(self):
+        started = time.thread_time()
+        self._pending = None
+        self.released = 0
+        gc.collect()
+        self._malloc_trim(0)
+        self.trims += 1
+        self.seconds = time.thread_time() - started
+
+
+heap_trim = HeapTrim()
