@@ -416,12 +416,16 @@ class EventManager(Manager):
         return found
 
     def read(self, name, ctx):
-        """`description` as a client of ctx's version knows it: eventInfo and
+        if name == 'description' and ctx is not None and ctx.version is not None:
+            return self._description_for(ctx.version)
+        if name == 'latestEvent':
+            return self._latest_event(ctx)
+        return super().read(name, ctx)
+
+    def _description_for(self, version):
+        """`description` as a client of `version` knows it: eventInfo and
         enumeratedTypes keys are type names on the wire (pyVmomi resolves them),
         so types newer than the client are left out, as vCenter does."""
-        if name != 'description' or ctx is None or ctx.version is None:
-            return super().read(name, ctx)
-        version = ctx.version
         found = self._described.get(version)
         if found is None:
             schema = self.server.schema
@@ -465,17 +469,16 @@ class EventManager(Manager):
             out.append(T['EnumDescription'].cls(key=enum_name, tags=tags))
         return out
 
-    def read(self, name, ctx):
-        """`latestEvent` is the latest event the caller may read the entity of
+    def _latest_event(self, ctx):
+        """`latestEvent`: the latest event the caller may read the entity of
         (LATEST_SCAN events back at most; none beyond)."""
-        if name == 'latestEvent':
-            readable = read_filter(ctx)
-            if readable is not None:
-                for event in itertools.islice(reversed(self.events), LATEST_SCAN):
-                    if readable(event_about(event)):
-                        return event
-                return None
-        return super().read(name, ctx)
+        readable = read_filter(ctx)
+        if readable is None:
+            return super().read('latestEvent', ctx)
+        for event in itertools.islice(reversed(self.events), LATEST_SCAN):
+            if readable(event_about(event)):
+                return event
+        return None
 
     # -- model: posting ----------------------------------------------------------------
     def reserve_key(self):
