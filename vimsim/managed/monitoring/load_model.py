@@ -350,13 +350,11 @@ class LoadModel:
         return self.demand(owner, sources).usage()
 
     def host_sample(self, host, index=None):
-        """A HostSample of `host` in sample `index` (default: now): the
-        latest from its VMs' Demand, others cached until anything in the
-        model changes."""
+        """A HostSample of `host` in sample `index` (default: now), cached
+        until anything in the model changes: the latest from its VMs'
+        Demand, others summed over its VMs."""
         if index is None:
             index = latest_index()
-        if not self._frozen and index == latest_index():
-            return self._host_sample(host, index)
         generation = self.server.changes.generation
         if (generation != self._generation and not self._frozen) or len(self._hosts) > 4096:
             self._hosts.clear()

@@ -114,6 +114,9 @@ class Rollup:
     def follow(self, sources):
         """Count exactly the members of `sources` (Members lists) from now on:
         the lists no longer among them are counted out, new ones in."""
+        if len(sources) == len(self.sources) and all(
+                self.sources.get(id(source)) is source for source in sources):
+            return
         wanted = {id(source): source for source in sources}
         for key in [key for key in self.sources if key not in wanted]:
             source = self.sources.pop(key)
