@@ -23,6 +23,7 @@ import time
 
 from latency import VIEW_SPEC, vm_refs
 from rawsoap import Connection, cpu_seconds, load_average, rss_mb, start_server
+from watchers import quiet
 
 ONE_PAGE = ('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
             'propertyCollector</_this><specSet><propSet><type>VirtualMachine</type>'
@@ -79,17 +80,6 @@ async def refs_of(connection, kind):
     return [m.decode() for m in re.findall(rb'<obj type="%s">([^<]+)</obj>' % kind.encode(), body)]
 
 
-def wait_quiet(pid, seconds=600):
-    """Wait until the server uses under a tenth of a core over a second
-    (its start-up work done), at most `seconds`."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        cpu = cpu_seconds(pid)
-        time.sleep(1)
-        if cpu_seconds(pid) - cpu < 0.1:
-            return
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--vm', type=int, default=5000)
@@ -101,7 +91,7 @@ def main():
     print('load average %s' % load_average())
     process, host, port = start_server('-vm', str(args.vm))
     try:
-        wait_quiet(process.pid)
+        quiet(process.pid, 600)
         asyncio.run(measure(host, port, process.pid, args.reads, args.batch, args.config))
     finally:
         process.terminate()

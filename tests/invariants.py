@@ -36,8 +36,7 @@ import functools
 from vimsim import clock
 from vimsim.managed.base import Context
 from vimsim.managed.inventory.cluster_config import cluster_vms
-from vimsim.managed.monitoring.load_model import (VM_MEMORY_OVERHEAD_MB, consumed_memory,
-                                                  latest_index, load_model)
+from vimsim.managed.monitoring.load_model import latest_index, load_model
 from vimsim.managed.storage.datastore_files import loose_usage
 from vimsim.managed.vm.admission import vm_reservation
 from vimsim.managed.paths import read_path
@@ -332,14 +331,9 @@ def rollup_violations(server):
 
 
 def _host_demand_violations(host):
-    """A host's latest sample against its VMs' demand summed from scratch."""
-    model, index = load_model(host.server), latest_index()
-    cpu = memory = 0
-    for vm in host.vms:
-        demand, active, capacity = model._vm_demand(vm, index)
-        if capacity:
-            cpu += demand
-            memory += consumed_memory(vm, active) + VM_MEMORY_OVERHEAD_MB
+    """A host's running VMs' demand kept by deltas against its sum from scratch."""
+    model = load_model(host.server)
+    cpu, memory = model.summed_demand(host, latest_index())
     found = model.demand(host, [host.vms])
     if (found.cpu, found.memory) != (cpu, memory):
         return ['HostSystem:%s: its running VMs demand (cpu, memory) %r, summed %r' % (

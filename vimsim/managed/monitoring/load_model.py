@@ -365,6 +365,17 @@ class LoadModel:
             found = self._hosts[key] = self._host_sample(host, index)
         return found
 
+    def summed_demand(self, host, index):
+        """(cpu MHz, host memory MB) the VMs running on `host` demand in
+        sample `index`, summed over them."""
+        demand = consumed = 0
+        for vm in host.vms:
+            cpu, active, capacity = self._vm_demand(vm, index)
+            if capacity:
+                demand += cpu
+                consumed += consumed_memory(vm, active) + VM_MEMORY_OVERHEAD_MB
+        return demand, consumed
+
     def frozen(self):
         """This model as a reader that reads many samples and changes the
         model as it goes sees it (alarm evaluation: each event it posts is a
@@ -388,12 +399,7 @@ class LoadModel:
             found = self.demand(host, [host.vms])
             demand, consumed = found.cpu, found.memory
         else:
-            demand = consumed = 0
-            for vm in host.vms:
-                cpu, active, capacity = self._vm_demand(vm, index)
-                if capacity:
-                    demand += cpu
-                    consumed += consumed_memory(vm, active) + VM_MEMORY_OVERHEAD_MB
+            demand, consumed = self.summed_demand(host, index)
         available = max(cpu_capacity - own_cpu, 0)
         share = 1.0 if demand <= available else available / demand
         return HostSample(
