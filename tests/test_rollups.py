@@ -13,6 +13,7 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, all_of, logged_in, on_reactor
+from tests.controlling import model_time  # noqa: F401 (a fixture: the time advanced goes back)
 from tests.invariants import rollup_violations
 from vimsim.managed.monitoring.load_model import SAMPLE_SECONDS, load_model
 from vimsim.schema import MoRef
