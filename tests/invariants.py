@@ -19,8 +19,9 @@ of checks (`link_violations`) serves both:
   compute resource.
 
 In-process only (`model_violations`): the roll-ups kept by deltas (a
-datastore's usage, a cluster's VM counts and reservations, a pool's running
-VMs' reservations) equal their sums from scratch; every snapshot's VM exists and has it
+datastore's usage, a cluster's VM counts, reservations and demand, a host's
+running VMs' demand, a pool's running VMs' reservations and usage) equal
+their sums from scratch; every snapshot's VM exists and has it
 in its snapshot tree; no task queued or running for longer
 than its simulated duration allows, recent tasks that exist and every
 unfinished task recent, and every object of the registry reachable from the
@@ -35,6 +36,7 @@ import functools
 from vimsim import clock
 from vimsim.managed.base import Context
 from vimsim.managed.inventory.cluster_config import cluster_vms
+from vimsim.managed.monitoring.load_model import latest_index, load_model
 from vimsim.managed.storage.datastore_files import loose_usage
 from vimsim.managed.vm.admission import vm_reservation
 from vimsim.managed.paths import read_path
@@ -312,7 +314,31 @@ def rollup_violations(server):
                 if found != expected:
                     out.append('%s:%s: its running VMs reserve %d %s, summed %d' % (
                         obj.type_name, obj.ref.value, found, kind, expected))
+            vms = obj.all_vms()
+            on = [vm for vm in vms if vm.power_state == 'poweredOn']
+            expected = (sum(vm.usage_stats()[0] for vm in vms),
+                        sum(vm.usage_stats()[1] for vm in vms),
+                        sum(vm.memory_mb for vm in on))
+            quick = obj.summary.quickStats
+            found = (quick.overallCpuUsage, quick.hostMemoryUsage,
+                     obj.summary.configuredMemoryMB)
+            if found != expected:
+                out.append('%s:%s: (cpu, memory, configured memory) used %r, summed %r' % (
+                    obj.type_name, obj.ref.value, found, expected))
+        elif obj.type_name == 'HostSystem':
+            out.extend(_host_demand_violations(obj))
     return out
+
+
+def _host_demand_violations(host):
+    """A host's running VMs' demand kept by deltas against its sum from scratch."""
+    model = load_model(host.server)
+    cpu, memory = model.summed_demand(host, latest_index())
+    found = model.demand(host, [host.vms])
+    if (found.cpu, found.memory) != (cpu, memory):
+        return ['HostSystem:%s: its running VMs demand (cpu, memory) %r, summed %r' % (
+            host.ref.value, (found.cpu, found.memory), (cpu, memory))]
+    return []
 
 
 def port_violations(server):

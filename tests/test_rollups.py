@@ -1,10 +1,11 @@
 """Roll-ups kept by deltas (monitoring/rollup.py) against their sums from
 scratch: after each step of a seeded random mix of operations (create,
 clone, destroy, relocate, disks added and grown, reservations, power,
-snapshots, migration), every datastore's, cluster's and pool's figures
-equal what summing over their VMs gives (tests/invariants.py's
+snapshots, migration, loads set on VMs and hosts, model time moving on a
+sample), every datastore's, cluster's, host's and pool's figures equal
+what summing over their VMs gives (tests/invariants.py's
 `rollup_violations`), and the cluster's counts agree with the VMs pyVmomi
-lists. A scenario of about 10 s (40 steps)."""
+lists. A scenario of about 15 s (60 steps)."""
 import random
 
 import pytest
@@ -12,9 +13,12 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, all_of, logged_in, on_reactor
+from tests.controlling import model_time  # noqa: F401 (a fixture: the time advanced goes back)
 from tests.invariants import rollup_violations
+from vimsim.managed.monitoring.load_model import SAMPLE_SECONDS, load_model
+from vimsim.schema import MoRef
 
-STEPS = 40
+STEPS = 60
 GB_KB = 1024 * 1024
 
 
@@ -36,6 +40,11 @@ def _finish(task):
         pass
     except vmodl.MethodFault:
         pass
+
+
+def _model_of(sim, obj):
+    """The model object a pyVmomi object names."""
+    return sim.sim.objects.get(MoRef(obj._wsdlName, obj._moId))
 
 
 def _disk_spec(vm, datastore, rng):
@@ -73,7 +82,8 @@ def test_roll_ups_equal_their_sums_from_scratch_after_a_random_mix_of_operations
 
     for step in range(STEPS):
         kind = rng.choice(['create', 'clone', 'destroy', 'relocate', 'disk', 'disk', 'power',
-                           'power', 'reserve', 'snapshot', 'migrate'])
+                           'power', 'reserve', 'snapshot', 'migrate', 'load', 'load',
+                           'host load', 'tick'])
         existing = vms()
         vm = rng.choice(existing)
         datastore = rng.choice(datastores)
@@ -114,6 +124,14 @@ def test_roll_ups_equal_their_sums_from_scratch_after_a_random_mix_of_operations
             _finish(vm.CreateSnapshot_Task(name='s%d' % step, memory=False, quiesce=False))
         elif kind == 'migrate':
             _finish(vm.MigrateVM_Task(host=rng.choice(hosts), priority='defaultPriority'))
+        elif kind == 'load':
+            on_reactor(load_model(sim.sim).set_vm_load, _model_of(sim, vm),
+                       rng.choice([None, 0.1, 1.0]), rng.choice([None, 0.5, 1.0]))
+        elif kind == 'host load':   # up to contention: VMs get a share of their demand
+            on_reactor(load_model(sim.sim).set_host_load, _model_of(sim, rng.choice(hosts)),
+                       rng.choice([None, 0.5, 0.99]), None)
+        elif kind == 'tick':
+            on_reactor(sim.sim.time.advance, SAMPLE_SECONDS)
         assert on_reactor(rollup_violations, sim.sim) == [], (step, kind)
 
     # what a client reads agrees with the VMs it lists

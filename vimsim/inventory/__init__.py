@@ -35,6 +35,7 @@ from vimsim.managed.network.distributed_virtual_portgroup import DistributedVirt
 from vimsim.managed.network.distributed_virtual_switch import VmwareDistributedVirtualSwitch
 from vimsim.managed.network.network import Network, OpaqueNetwork
 from vimsim.managed.storage.datastore import Datastore, vmfs_uuid
+from vimsim.managed.storage.datastore_files import loose_usage
 from vimsim.managed.vm.virtual_machine import VirtualMachine
 
 TiB = 1 << 40
@@ -78,9 +79,19 @@ class Builder:
     @staticmethod
     def size_datastores(datastores):
         """Give each datastore room for what lives on it: 1 TiB, or twice its
-        VMs' provisioned size rounded up to whole TiB."""
+        VMs' provisioned size rounded up to whole TiB. The VMs built here
+        differ only in names and identities, which their files' sizes do not
+        follow, so one VM of each power state is read for all alike."""
         for ds in datastores:
-            committed, uncommitted = ds.usage(once=True)
+            committed, uncommitted = loose_usage(ds)
+            alike = {}     # (power state, booted, memory, disk) -> one such VM's usage
+            for vm in ds.vms:
+                shape = (vm.power_state, vm.boot_time is None, vm.memory_mb, vm.disk_kb)
+                usage = alike.get(shape)
+                if usage is None:
+                    usage = alike[shape] = vm.storage_usage(ds)
+                committed += usage[0]
+                uncommitted += usage[1]
             needed = 2 * (committed + uncommitted)
             ds.capacity = max(TiB, -(-needed // TiB) * TiB)
 

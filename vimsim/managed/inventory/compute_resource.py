@@ -5,21 +5,20 @@ Primary state: the hosts, the root resource pool, the configuration
 (`settings`, inventory/cluster_config.py). `summary` (totals rolled up from the
 hosts), `datastore`, `network` (the union over the hosts) are computed on read;
 a cluster's VM counts and reservations are a roll-up over its hosts' and
-pools' VMs (monitoring/rollup.py) and its demand, which moves with model
-time, is summed once per sample and model change.
+pools' VMs (monitoring/rollup.py) and its demand is its hosts' (the load
+model's Demand, kept by deltas).
 """
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.host import host_system as host_module
 from vimsim.managed.host.host_joining import check_new_host, join
-from vimsim.managed.inventory.cluster_config import (ClusterSettings, ComputeResourceSettings,
-                                                     cluster_vms)
+from vimsim.managed.inventory.cluster_config import ClusterSettings, ComputeResourceSettings
 from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
 from vimsim.managed.inventory.drs import drs_of
 from vimsim.managed.inventory.ha import ha_of, inaccessible
 from vimsim.managed.inventory.placement import Candidates, PlannedVm, Rules, rating
 from vimsim.managed.monitoring.event_manager import datacenter_of
-from vimsim.managed.monitoring.load_model import latest_index, load_model
+from vimsim.managed.monitoring.load_model import load_model
 from vimsim.managed.monitoring.rollup import Rollup
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.vm.admission import datastore_problems
@@ -299,7 +298,6 @@ class ClusterComputeResource(ComputeResource):
             currentEVCModeKey=self.evc_mode_key, **totals)
 
     _vm_rollup = None
-    _demand = (None, None)   # (the sample and model change it was summed at, the sums)
 
     def vm_rollup(self):
         """The roll-up of the VMs `cluster_vms` lists (its hosts' and pools'):
@@ -316,16 +314,11 @@ class ClusterComputeResource(ComputeResource):
         return self._vm_rollup
 
     def demand(self):
-        """(cpu MHz, memory MB) the cluster's running VMs use now (the load
-        model's), summed again only in a new sample or after a model change."""
+        """(cpu MHz, memory MB) the cluster's running VMs use now: its
+        hosts' (a running VM runs on one of them), kept by the load model."""
         model = load_model(self.server)
-        when = (latest_index(), self.server.changes.generation, model.version)
-        if self._demand[0] != when:
-            usage = [vm.usage_stats() for vm in cluster_vms(self)
-                     if vm.power_state == 'poweredOn']
-            self._demand = when, (sum(cpu for cpu, _ in usage),
-                                  sum(memory for _, memory in usage))
-        return self._demand[1]
+        usage = [model.running_usage(host, [host.vms]) for host in self.hosts]
+        return sum(cpu for cpu, _ in usage), sum(memory for _, memory in usage)
 
     def destroy(self):
         if self._vm_rollup is not None:

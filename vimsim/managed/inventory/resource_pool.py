@@ -28,6 +28,7 @@ from datetime import datetime, timezone
 from vimsim.managed.entity import POOL_SHARES_NORMAL, ManagedEntity, refs
 from vimsim.managed.inventory.cluster_config import differences
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
+from vimsim.managed.monitoring.load_model import load_model
 from vimsim.managed.monitoring.rollup import Members, Rollup
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.storage import datastore_files
@@ -179,6 +180,7 @@ class ResourcePool(ManagedEntity):
     def destroy(self):
         if self._running_reservations is not None:
             self._running_reservations.close()
+        load_model(self.server).forget(self)
         super().destroy()
 
     def reservation_used(self, kind):
@@ -242,13 +244,18 @@ class ResourcePool(ManagedEntity):
             unreservedForVm=self.unreserved(kind) * scale,
             overallUsage=overall * scale, maxUsage=self.max_usage(kind) * scale)
 
+    def demand(self):
+        """The load model's Demand of the VMs in this pool and the pools below."""
+        sources, pending = [], [self]
+        while pending:
+            pool = pending.pop()
+            sources.append(pool.vms)
+            pending.extend(pool.pools)
+        return load_model(self.server).demand(self, sources)
+
     @property
     def runtime(self):
-        cpu_used = memory_used = 0
-        for vm in self.all_vms():
-            cpu, memory = vm.usage_stats()
-            cpu_used += cpu
-            memory_used += memory
+        cpu_used, memory_used = self.demand().usage()
         return self.T.ResourcePoolRuntimeInfo(
             memory=self.usage('memory', memory_used), cpu=self.usage('cpu', cpu_used),
             overallStatus='green', sharesScalable='notScalable')
@@ -256,10 +263,9 @@ class ResourcePool(ManagedEntity):
     @property
     def summary(self):
         T = self.T
-        vms = [vm for vm in self.all_vms() if vm.power_state == 'poweredOn']
-        cpu = sum(vm.usage_stats()[0] for vm in vms)
-        memory = sum(vm.usage_stats()[1] for vm in vms)
-        configured = sum(vm.memory_mb for vm in vms)
+        demand = self.demand()
+        cpu, memory = demand.usage()
+        configured = demand.configured
         return T.ResourcePoolSummary(
             name=self.name, config=self.config, runtime=self.runtime,
             quickStats=T.ResourcePoolQuickStats(

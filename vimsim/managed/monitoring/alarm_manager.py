@@ -580,8 +580,9 @@ class AlarmManager(Manager):
                 below.append(entity)
                 pending.extend(get(ref) for ref in entity.view_children())
             walks[top.ref] = below
-        return [entity for entity in below
-                if any(managed[entity.type_name].is_a(kind) for kind in kinds)]
+        applying = {name for name in {entity.type_name for entity in below}
+                    if any(managed[name].is_a(kind) for kind in kinds)}
+        return [entity for entity in below if entity.type_name in applying]
 
     def _evaluate_alarm(self, alarm):
         """Evaluate `alarm` on everything it applies to, as model work (an

@@ -19,6 +19,13 @@ host's.
 
 Later services (admission control, DRS, HA) read `vm_sample` and
 `host_sample` for any moment; nothing here changes the model.
+
+What the running VMs of a host, a cluster or a pool demand and use now is
+kept by deltas (`Demand`, a roll-up): a VM's part is read again when it
+reports a change (power, host, size, allocation) or its load is set, and
+every part once in each new sample, when the daily wave and the jitter have
+moved them; a read between costs what changed. Other samples are summed
+over the host's VMs, once per sample and model change.
 """
 import bisect
 import copy
@@ -27,6 +34,7 @@ import zlib
 from collections import namedtuple
 
 from vimsim import clock
+from vimsim.managed.monitoring.rollup import Rollup
 
 SAMPLE_SECONDS = 20
 DAY = 86400
@@ -34,6 +42,7 @@ HOST_CPU_OVERHEAD_MHZ = 67       # what a host's own agents use
 HOST_MEMORY_OVERHEAD_MB = 1398   # what the VMkernel and agents hold
 VM_MEMORY_OVERHEAD_MB = 18       # a running VM's overhead memory
 SETTINGS_KEPT = 64               # per entity: older load settings are dropped
+BOOTS_KEPT = 4096                # distinct boot times whose sample is remembered
 
 # (share of VMs out of 20, lowest and highest CPU level of the profile)
 PROFILES = ((12, 0.02, 0.08), (6, 0.15, 0.40), (2, 0.55, 0.85))
@@ -79,7 +88,7 @@ def _jitter(seed, index):
     return ((seed ^ (index * 2654435761)) * 40503 & 0xffff) / 65536.0 - 0.5
 
 
-def _consumed(vm, active):
+def consumed_memory(vm, active):
     """MB of host memory backing a running VM's guest memory: what it uses
     now, or the 60 % a guest touches at boot and keeps, if more."""
     return min(vm.memory_mb, max(active, round(vm.memory_mb * 0.6)))
@@ -102,16 +111,13 @@ class Pattern:
         self.memory_level = 0.2 + 0.5 * ((seed >> 15) % 1000) / 1000.0
         self.phase = (seed >> 10) % DAY
 
-    def cpu(self, index):
-        """The share of its vCPUs' capacity the VM demands in sample `index`."""
+    def loads(self, index):
+        """(the share of its vCPUs' capacity the VM demands, the share of its
+        memory the guest actively uses) in sample `index`."""
         wave = math.sin(2 * math.pi * ((index * SAMPLE_SECONDS + self.phase) % DAY) / DAY)
-        level = self.cpu_level * (1 + 0.3 * wave + 0.2 * _jitter(self.seed, index))
-        return min(max(level, 0.0), 1.0)
-
-    def memory(self, index):
-        """The share of its memory the guest actively uses in sample `index`."""
-        wave = math.sin(2 * math.pi * ((index * SAMPLE_SECONDS + self.phase) % DAY) / DAY)
-        return min(max(self.memory_level * (1 + 0.15 * wave), 0.0), 1.0)
+        cpu = self.cpu_level * (1 + 0.3 * wave + 0.2 * _jitter(self.seed, index))
+        return (min(max(cpu, 0.0), 1.0),
+                min(max(self.memory_level * (1 + 0.15 * wave), 0.0), 1.0))
 
 
 class Settings:
@@ -137,6 +143,90 @@ class Settings:
         return self.values[position - 1] if position else (None, None)
 
 
+class HostDemand:
+    """What a Demand's VMs running on one host demand: CPU demands as a
+    histogram (MHz -> VMs), so that what they get at the host's share sums
+    rounded VM by VM, as each VM's sample rounds it; memory as a sum."""
+    __slots__ = ('cpu', 'counts', 'memory', 'got')
+
+    def __init__(self):
+        self.cpu = self.memory = 0
+        self.counts = {}
+        self.got = (None, 0)   # (share, MHz got at it) as last summed
+
+    def add(self, cpu, memory, step):
+        self.got = (None, 0)
+        self.cpu += cpu * step
+        self.memory += memory * step
+        left = self.counts.get(cpu, 0) + step
+        if left:
+            self.counts[cpu] = left
+        else:
+            del self.counts[cpu]
+
+    def usage(self, share):
+        """MHz the VMs get at `share` of their demand."""
+        if share == 1.0:
+            return self.cpu
+        if self.got[0] != share:
+            self.got = share, sum(count * round(cpu * share)
+                                  for cpu, count in self.counts.items())
+        return self.got[1]
+
+
+class Demand(Rollup):
+    """A roll-up of the running VMs of some Members lists in the latest
+    sample: each VM's part is (the host it runs on, its CPU demand in MHz,
+    the host memory it takes in MB; None, 0, 0 when it does not run) and its
+    configured memory when powered on, summed per host (see the module doc)."""
+
+    def __init__(self, model):
+        super().__init__(model.server.changes, self._part, 0)
+        self.zero = (None, 0, 0, 0)
+        self.model = model
+        self.index = None
+        self.hosts = {}       # host -> HostDemand of the VMs running there
+        self.cpu = self.memory = 0
+        self.configured = 0   # MB of memory the powered-on VMs are configured with
+
+    def _part(self, vm):
+        configured = vm.memory_mb if vm.power_state == 'poweredOn' else 0
+        cpu, active, capacity = self.model._vm_demand(vm, self.index)
+        if not capacity:
+            return None, 0, 0, configured
+        return vm.host, cpu, consumed_memory(vm, active) + VM_MEMORY_OVERHEAD_MB, configured
+
+    def moved(self, old, new):
+        for (host, cpu, memory, configured), step in ((old, -1), (new, 1)):
+            self.configured += configured * step
+            if host is None:
+                continue
+            self.cpu += cpu * step
+            self.memory += memory * step
+            found = self.hosts.get(host)
+            if found is None:
+                found = self.hosts[host] = HostDemand()
+            found.add(cpu, memory, step)
+            if not found.counts:
+                del self.hosts[host]
+
+    def at(self, index, sources):
+        """This roll-up of the VMs `sources` list, brought to sample `index`."""
+        self.follow(sources)
+        if index != self.index:
+            self.index = index
+            self.reread()
+        self.total()
+        return self
+
+    def usage(self):
+        """(cpu MHz, memory MB) the VMs get: what their samples' cpu_usage
+        and memory_consumed + memory_overhead add up to."""
+        cpu = sum(found.usage(self.model.host_sample(host, self.index).vm_share)
+                  for host, found in list(self.hosts.items()))
+        return cpu, self.memory
+
+
 class LoadModel:
     """The load of one simulator's VMs and hosts (see the module doc)."""
 
@@ -148,6 +238,8 @@ class LoadModel:
         self._generation = None
         self._frozen = False   # a frozen() view: the cache outlives changes
         self._vms = None       # a frozen() view's VM samples: (vm moid, index) -> VmSample
+        self._demands = {}     # host, cluster or pool -> the Demand of its VMs
+        self._boot_samples = {}   # boot time -> the sample it falls in (VMs share a few)
         self.version = 0       # counts the loads set, for readers caching what they sum
 
     # -- settings --------------------------------------------------------------
@@ -168,6 +260,8 @@ class LoadModel:
                 raise ValueError('%s load must be between 0 and 1, not %r' % (name, value))
         self._settings.setdefault(entity.ref.value, Settings()).set(
             latest_index(), cpu, memory)
+        for rollup in self.server.changes.rollups_of.get(entity, ()):
+            rollup.touch(entity)
         self._hosts.clear()
         self.version += 1
 
@@ -177,9 +271,13 @@ class LoadModel:
         return found.at(latest_index()) if found else (None, None)
 
     def forget(self, entity):
-        """Drop what was set on an entity that left the inventory."""
+        """Drop what was set on an entity that left the inventory, and the
+        Demand kept for it."""
         self._settings.pop(entity.ref.value, None)
         self._patterns.pop(entity.ref.value, None)
+        demand = self._demands.pop(entity, None)
+        if demand is not None:
+            demand.close()
 
     # -- samples -----------------------------------------------------------------
     def vm_sample(self, vm, index=None):
@@ -204,7 +302,7 @@ class LoadModel:
         core = host.cpu_core_mhz if host is not None else capacity / vm.num_cpu
         ready = round((demand - usage) / core * SAMPLE_SECONDS * 1000) if core else 0
         return VmSample(round(demand), round(usage), ready, capacity, active,
-                        _consumed(vm, active), VM_MEMORY_OVERHEAD_MB)
+                        consumed_memory(vm, active), VM_MEMORY_OVERHEAD_MB)
 
     def _vm_demand(self, vm, index):
         """(cpu demand MHz, active memory MB, cpu capacity MHz) of `vm` in a
@@ -212,8 +310,15 @@ class LoadModel:
         if vm.power_state != 'poweredOn' or vm.host is None:
             return 0, 0, 0
         boot = vm.boot_time
-        if boot is not None and sample_index(clock.microseconds_of(boot) / 1e6) - 1 > index:
-            return 0, 0, 0
+        if boot is not None:
+            booted = self._boot_samples.get(boot)
+            if booted is None:
+                if len(self._boot_samples) > BOOTS_KEPT:
+                    self._boot_samples.clear()
+                booted = self._boot_samples[boot] = sample_index(
+                    clock.microseconds_of(boot) / 1e6) - 1
+            if booted > index:
+                return 0, 0, 0
         capacity = vm.num_cpu * vm.host.cpu_core_mhz
         limit = vm.cpu_allocation.limit if vm.cpu_allocation is not None else None
         if limit is not None and limit >= 0:
@@ -223,17 +328,31 @@ class LoadModel:
             pattern = self._patterns.get(vm.ref.value)
             if pattern is None:
                 pattern = self._patterns[vm.ref.value] = Pattern(vm.ref.value)
-            cpu = pattern.cpu(index) if cpu is None else cpu
-            memory = pattern.memory(index) if memory is None else memory
+            cpu_pattern, memory_pattern = pattern.loads(index)
+            cpu = cpu_pattern if cpu is None else cpu
+            memory = memory_pattern if memory is None else memory
         return round(cpu * capacity), max(1, round(memory * vm.memory_mb)), capacity
 
     def _setting_at(self, entity, index):
         found = self._settings.get(entity.ref.value)
         return found.at(index) if found else (None, None)
 
+    def demand(self, owner, sources):
+        """The Demand of the VMs `sources` (Members lists) hold now, kept
+        for `owner` (a host, cluster or pool) by deltas."""
+        found = self._demands.get(owner)
+        if found is None:
+            found = self._demands[owner] = Demand(self)
+        return found.at(latest_index(), sources)
+
+    def running_usage(self, owner, sources):
+        """(cpu MHz, memory MB) the VMs `sources` list use now (see Demand.usage)."""
+        return self.demand(owner, sources).usage()
+
     def host_sample(self, host, index=None):
-        """A HostSample of `host` in sample `index` (default: now). Cached
-        until anything in the model changes."""
+        """A HostSample of `host` in sample `index` (default: now), cached
+        until anything in the model changes: the latest from its VMs'
+        Demand, others summed over its VMs."""
         if index is None:
             index = latest_index()
         generation = self.server.changes.generation
@@ -245,6 +364,17 @@ class LoadModel:
         if found is None:
             found = self._hosts[key] = self._host_sample(host, index)
         return found
+
+    def summed_demand(self, host, index):
+        """(cpu MHz, host memory MB) the VMs running on `host` demand in
+        sample `index`, summed over them."""
+        demand = consumed = 0
+        for vm in host.vms:
+            cpu, active, capacity = self._vm_demand(vm, index)
+            if capacity:
+                demand += cpu
+                consumed += consumed_memory(vm, active) + VM_MEMORY_OVERHEAD_MB
+        return demand, consumed
 
     def frozen(self):
         """This model as a reader that reads many samples and changes the
@@ -265,12 +395,11 @@ class LoadModel:
         cpu_set, memory_set = self._setting_at(host, index)
         own_cpu = HOST_CPU_OVERHEAD_MHZ + (cpu_set or 0) * cpu_capacity
         own_memory = HOST_MEMORY_OVERHEAD_MB + (memory_set or 0) * memory_capacity
-        demand = consumed = 0
-        for vm in host.vms:
-            cpu, active, capacity = self._vm_demand(vm, index)
-            if capacity:
-                demand += cpu
-                consumed += _consumed(vm, active) + VM_MEMORY_OVERHEAD_MB
+        if index == latest_index():
+            found = self.demand(host, [host.vms])
+            demand, consumed = found.cpu, found.memory
+        else:
+            demand, consumed = self.summed_demand(host, index)
         available = max(cpu_capacity - own_cpu, 0)
         share = 1.0 if demand <= available else available / demand
         return HostSample(

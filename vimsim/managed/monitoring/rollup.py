@@ -114,6 +114,9 @@ class Rollup:
     def follow(self, sources):
         """Count exactly the members of `sources` (Members lists) from now on:
         the lists no longer among them are counted out, new ones in."""
+        if len(sources) == len(self.sources) and all(
+                self.sources.get(id(source)) is source for source in sources):
+            return
         wanted = {id(source): source for source in sources}
         for key in [key for key in self.sources if key not in wanted]:
             source = self.sources.pop(key)
@@ -136,8 +139,7 @@ class Rollup:
             if listed > 0:
                 return
             self.stale.pop(member, None)
-            for i, value in enumerate(self.parts.pop(member)):
-                self.sum[i] -= value
+            self.moved(self.parts.pop(member), self.zero)
             held = self.hub.rollups_of.pop(member, ())
             left = self._left.get(held)
             if left is None:
@@ -159,7 +161,7 @@ class Rollup:
 
     def total(self):
         """The total over the members now (a tuple)."""
-        stale, parts, total = self.stale, self.parts, self.sum
+        stale, parts = self.stale, self.parts
         while stale:
             member, _ = stale.popitem()
             try:
@@ -170,10 +172,23 @@ class Rollup:
             if len(self._alike) > ALIKE_KEPT:
                 self._alike.clear()
             new = self._alike.setdefault(new, new)
-            for i, (value, old) in enumerate(zip(new, parts[member])):
-                total[i] += value - old
-            parts[member] = new
-        return tuple(total)
+            old = parts[member]
+            if new is not old:
+                self.moved(old, new)
+                parts[member] = new
+        return tuple(self.sum)
+
+    def moved(self, old, new):
+        """A member's part went from `old` to `new` (the zero part as it
+        comes or goes): the total follows."""
+        total = self.sum
+        for i, (value, before) in enumerate(zip(new, old)):
+            total[i] += value - before
+
+    def reread(self):
+        """Every member's part is read again at the next read (parts that
+        move with time, in a new sample)."""
+        self.stale = dict.fromkeys(self.parts)
 
     def __len__(self):
         """How many members are counted."""

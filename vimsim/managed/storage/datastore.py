@@ -91,18 +91,10 @@ class Datastore(ManagedEntity):
     def path(self):
         return '/vmfs/volumes/%s' % self.vmfs_uuid
 
-    def usage(self, once=False):
+    def usage(self):
         """(committed, uncommitted) bytes of every file on this datastore:
-        its VMs' (as the model has them) and the others' (as on disk).
-        `once`: summed over the VMs without the roll-up that reads of the
-        datastore keep (what the inventory builder reads, once)."""
+        its VMs' (as the model has them) and the others' (as on disk)."""
         committed, uncommitted = loose_usage(self)
-        if once and self._vm_rollup is None:
-            for vm in self.vms:
-                vm_committed, vm_uncommitted = vm.storage_usage(self)
-                committed += vm_committed
-                uncommitted += vm_uncommitted
-            return committed, uncommitted
         if self._vm_rollup is None:
             self._vm_rollup = Rollup(self.server.changes, self.vm_usage, 2)
             self._vm_rollup.follow((self.vms,))
