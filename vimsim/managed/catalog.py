@@ -31,7 +31,7 @@ from vimsim.managed.host import (host_access_manager, host_active_directory_auth
                                  host_memory_system, host_patch_manager,
                                  host_pci_passthru_system, host_vmotion_system,
                                  iscsi_manager)
-from vimsim.managed.host import host_vflash_manager, vffs_volume
+from vimsim.managed.host import host_esx_agent_host_manager, host_vflash_manager, vffs_volume
 from vimsim.managed.host import (host_assignable_hardware_manager, host_firmware_system,
                                  host_nvdimm_system, overhead_memory_manager)
 from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,

@@ -71,8 +71,6 @@ def _props(host):
     """Per managed type: property name -> function of the host."""
     T = host.T
     return {
-        'HostEsxAgentHostManager': {
-            'configInfo': lambda: T.HostEsxAgentHostManagerConfigInfo()},
         'HostVsanSystem': {
             'config': lambda: T.VsanHostConfigInfo(enabled=False, hostSystem=host.ref)},
         'CryptoManagerHostKMS': {'enabled': lambda: False},

@@ -28,6 +28,7 @@ from vimsim.managed.host.host_certificate_manager import HostCertificateManager
 from vimsim.managed.host.host_cpu_scheduler_system import HostCpuSchedulerSystem
 from vimsim.managed.host.host_datastore_system import HostDatastoreSystem
 from vimsim.managed.host.host_diagnostic_system import HostDiagnosticSystem
+from vimsim.managed.host.host_esx_agent_host_manager import HostEsxAgentHostManager
 from vimsim.managed.host.host_firewall_system import HostFirewallSystem
 from vimsim.managed.host.host_firmware_system import HostFirmwareSystem
 from vimsim.managed.host.host_graphics_manager import HostGraphicsManager
@@ -820,6 +821,7 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostAdvancedOptions, HostDateTimeSystem, HostVsanSystem, HostFirewallSystem,
     HostServiceSystem, HostAutoStartManager, HostLocalAccountManager, HostPowerSystem,
     HostCpuSchedulerSystem, HostBootDeviceSystem, HostImageConfigManager, HostSnmpAgent,
+    HostEsxAgentHostManager,
     HostCertificateManager, HostStorageSystem, HostNetworkSystem, HostVirtualNicManager,
     HostUserDirectory, HostDatastoreSystem,
     HostDiagnosticSystem, HostPatchManager, HostAccessManager, HostKernelModuleSystem,
