@@ -391,3 +391,25 @@ def test_record_and_replay_are_not_supported(si, cluster):
         with pytest.raises(vmodl.fault.NotSupported):
             call()
     assert vm.runtime.recordReplayState == 'inactive'
+
+
+def test_a_pair_replays_after_a_restart(validator, tmp_path):
+    """-state: the calls that made and failed over a pair replay to the same
+    model (moids, names, files, ftInfo, states and events)."""
+    from pyVim.connect import Disconnect
+    from tests.test_state import _restarted, _start, _stop, _stopped
+    first = _start(validator, tmp_path)
+    si = first.connect()
+    cluster = cluster_named(si, 'DC0_C0')
+    enable_ha(cluster)
+    for host in cluster.host:
+        select_nics(host, 'faultToleranceLogging', 'vmotion')
+    primary = si.content.searchIndex.FindByInventoryPath('DC0/vm/DC0_C0_RP0_VM0')
+    assert primary.QueryFaultToleranceCompatibilityEx() == []
+    secondary = turn_on(primary).vm
+    WaitForTask(primary.DisableSecondaryVM_Task(secondary))
+    WaitForTask(primary.EnableSecondaryVM_Task(secondary))
+    WaitForTask(primary.MakePrimaryVM_Task(secondary))
+    assert secondary.runtime.faultToleranceState == 'running'
+    Disconnect(si)
+    _stop(_restarted(validator, tmp_path, _stopped(first)))

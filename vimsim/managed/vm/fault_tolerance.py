@@ -27,10 +27,11 @@ default FT alarm watches).
 
 Compatibility (QueryFaultToleranceCompatibility(Ex)) is what the model
 knows of the VM itself, as the API reference limits it (host NICs and
-licences are not its part): snapshots, more vCPUs or memory than SMP-FT's
-8 / 128 GB, a 3D video card, a linked-clone disk, vFlash cache, physical
-raw disks and host-backed CD/DVD or floppy drives, and for legacy FT more
-than one vCPU and thin disks. Turning FT on adds what the cluster must
+licences are not its part): snapshots, more vCPUs or memory than the
+host's capability allows an FT VM (8, 128 GB), nested HV, a 3D video card,
+a linked-clone disk, vFlash cache, physical raw disks and host-backed
+CD/DVD or floppy drives, and for legacy FT more than one vCPU and thin
+disks. Turning FT on adds what the cluster must
 have: HA enabled (else NotSupported, as documented), FT logging and
 vMotion VMkernel NICs on the primary's host and a host for the secondary.
 """
@@ -41,8 +42,6 @@ from vimsim.managed.vm.provisioning import host_usable, invalid_argument, resolv
 from vimsim.managed.vm.vm_task import invalid_state, vm_task
 from vimsim.soap.fault import fault, localized
 
-MAX_VCPUS = 8            # SMP-FT's limit (HostCapability.maxVcpusPerFtVm)
-MAX_MEMORY_MB = 131072   # HostCapability.maxMemMBPerFtVm
 PRIMARY_ROLE = 1
 SECONDARY_SUFFIX = ' (secondary)'
 NIC_TYPES = (('faultToleranceLogging', 'missingFTLoggingNic'), ('vmotion', 'missingVMotionNic'))
@@ -178,11 +177,12 @@ def compatibility_issues(vm, legacy=False):
         issues.append(_config_issue(vm, 'moreThanOneSecondary'))
     if vm.snapshot_tree is not None and vm.snapshot_tree.roots:
         issues.append(_config_issue(vm, 'hasSnapshots'))
+    limits = vm.host.capability     # SMP-FT's: maxVcpusPerFtVm, maxMemMBPerFtVm
     if legacy and vm.num_cpu > 1:
         issues.append(_config_issue(vm, 'multipleVCPU'))
-    elif vm.num_cpu > MAX_VCPUS:
+    elif vm.num_cpu > limits.maxVcpusPerFtVm:
         issues.append(_config_issue(vm, 'tooManyVCPUs'))
-    if vm.memory_mb > MAX_MEMORY_MB:
+    if vm.memory_mb > limits.maxMemMBPerFtVm:
         issues.append(_config_issue(vm, 'tooMuchMemory'))
     config = vm.config
     if config.nestedHVEnabled:
