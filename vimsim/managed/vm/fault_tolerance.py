@@ -334,7 +334,6 @@ class _Storage:
 def _make_secondary(ctx, primary, host, storage):
     """The secondary VM: a full copy of the primary in its folder and pool,
     on `host`, its disks where `storage` puts them; the primary's BIOS uuid."""
-    storage.home.refuse_new_files()
     secondary = primary.copy_to(ctx, primary.parent_object(), primary.name + SECONDARY_SUFFIX,
                                 primary.pool, host, storage.home, None, False)
     secondary.uuid_override = primary.uuid
