@@ -380,6 +380,15 @@ def test_a_failed_host_fails_over_to_the_secondary(si, sim, cluster):
         assert not events(si, primary, 'VmRestartedOnAlternateHostEvent')
     finally:
         act(sim, 'host/recover', {'host': hosts[0]._moId})
+    # without HA, FT's test of a secondary restart is refused
+    WaitForTask(cluster.ReconfigureComputeResource_Task(vim.cluster.ConfigSpecEx(
+        dasConfig=vim.cluster.DasConfigInfo(enabled=False)), modify=True))
+    try:
+        refused = task_fault(secondary.TerminateFaultTolerantVM_Task())
+        assert isinstance(refused, vim.fault.FaultToleranceVmNotDasProtected)
+        assert refused.vm == secondary
+    finally:
+        enable_ha(cluster)
 
 
 def test_record_and_replay_are_not_supported(si, cluster):
