@@ -79,7 +79,7 @@ def test_about_answers_vcsim_keys_and_coverage(vc_http):
     vm = answer['managedTypes']['VirtualMachine']
     assert 'PowerOnVM_Task' in vm['implemented']
     assert 'Destroy_Task' in vm['implemented']        # inherited, implemented by the VM
-    assert 'StartRecording_Task' in vm['notImplemented']
+    assert 'CryptoUnlock_Task' in vm['notImplemented']
     settings = answer['managedTypes']['OptionManager']
     assert 'UpdateOptions' in settings['implemented']    # by VpxSettings and by each host's
     assert settings['partlyImplemented'] == []
@@ -131,10 +131,10 @@ def test_about_tells_what_every_object_answers(which, request):
 
 def test_a_method_about_lists_as_not_implemented_answers_so(vc_http, si):
     types = about(vc_http)['managedTypes']
-    assert 'StartRecording_Task' in types['VirtualMachine']['notImplemented']
+    assert 'QueryConnections' in types['VirtualMachine']['notImplemented']
     vm = all_of(si, vim.VirtualMachine)[0]
     with pytest.raises(vmodl.fault.NotImplemented):
-        vm.StartRecording_Task(name='recording')
+        vm.QueryConnections()
 
 
 def test_the_catalog_knows_every_managed_class():

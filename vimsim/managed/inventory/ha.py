@@ -35,6 +35,7 @@ from vimsim.managed.inventory.drs import Projection, drs_of
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.monitoring.load_model import VM_MEMORY_OVERHEAD_MB
 from vimsim.managed.vm.admission import pool_problems
+from vimsim.managed.vm.fault_tolerance import host_lost
 from vimsim.managed.vm.provisioning import event_argument
 from vimsim.soap.fault import fault, localized
 
@@ -122,6 +123,7 @@ class Ha:
             return
         if failure == 'power':
             self._post('DasHostFailedEvent', self.cluster, failedHost=self._host_argument(host))
+            vms = [vm for vm in vms if not host_lost(vm)]   # FT fails over by itself
             for vm in vms:   # they died with the host
                 vm.set_power_state('poweredOff')
             self.restart(vms, host)

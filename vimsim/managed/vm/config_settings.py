@@ -41,7 +41,7 @@ SPEC_FIELDS = {
     'vmxStatsCollectionEnabled': 'setting', 'vmOpNotificationToAppEnabled': 'setting',
     'vmOpNotificationTimeout': 'setting', 'fixedPassthruHotPlugEnabled': 'setting',
     'metroFtEnabled': 'setting', 'metroFtHostGroup': 'setting', 'tdxEnabled': 'setting',
-    'sevSnpEnabled': 'setting', 'ftInfo': 'setting', 'repConfig': 'setting',
+    'sevSnpEnabled': 'setting', 'repConfig': 'setting',
     'managedBy': 'setting', 'vcpuConfig': 'setting', 'cpuAffinity': 'setting',
     'memoryAffinity': 'setting',
     'virtualICH7MPresent': ('setting', 'hardware.virtualICH7MPresent'),
@@ -59,6 +59,8 @@ SPEC_FIELDS = {
     # services vimsim does not simulate: refused rather than dropped
     'crypto': 'unsupported', 'tagSpecs': 'unsupported',
     'vmPlacementPolicies': 'unsupported',
+    # kept by the fault tolerance methods (fault_tolerance.py), not set by a client
+    'ftInfo': 'unsupported',
 }
 
 # settings a running VM cannot change (vCenter: InvalidPowerState)

@@ -27,8 +27,8 @@ from vimsim.managed.vm import change_tracking
 from vimsim.managed.vm.admission import (check_migration, check_power_on,
                                          check_reservation_change, datastore_problems,
                                          network_problems)
-from vimsim.managed.vm import (console, disk_maintenance, guest_tools, instant_clone,
-                               questions)
+from vimsim.managed.vm import (console, disk_maintenance, fault_tolerance, guest_tools,
+                               instant_clone, questions)
 from vimsim.managed.vm.clone_rules import clone_placement, clone_problems
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
@@ -50,7 +50,7 @@ from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, check_idle, invalid_p
                                        invalid_state, tools_unavailable, vm_task)
 from vimsim.schema import MoRef
 from vimsim.soap.encode import freeze
-from vimsim.soap.fault import FileAlreadyExists, FileLocked, FileNotFound, fault
+from vimsim.soap.fault import FileAlreadyExists, FileLocked, FileNotFound, fault, localized
 
 KB = 1024
 MB = 1024 * KB
@@ -111,6 +111,7 @@ class VirtualMachine(ManagedEntity):
     pending_question = None        # questions.PendingQuestion: runtime.question
     question_serial = 0
     evc_masks = ()                 # the per-VM EVC masks ApplyEvcModeVM_Task set
+    ft_pair = None                 # fault_tolerance.FtPair of a primary or secondary
 
     def __init__(self, server, moid, name, folder, pool, host, datastore, network, sequence,
                  num_cpu=1, memory_mb=32, disk_kb=10 * 1024 * 1024, guest_id='otherGuest64',
@@ -453,6 +454,8 @@ class VirtualMachine(ManagedEntity):
     @property
     def config(self):
         config = self._computed_config()
+        if self.ft_pair is not None:
+            fault_tolerance.describe(self, config)
         return lay_over(config, self.settings) if self.settings else config
 
     def _computed_config(self):
@@ -549,7 +552,8 @@ class VirtualMachine(ManagedEntity):
                 for key in self.nic_keys()] if on else [],
             host=self.host.ref, connectionState=self.connection_state, powerState=self.power_state,
             question=self.pending_question.info if self.pending_question is not None else None,
-            vmFailoverInProgress=False, faultToleranceState='notConfigured',
+            vmFailoverInProgress=False, faultToleranceState=fault_tolerance.ft_state(self),
+            needSecondaryReason=fault_tolerance.need_secondary_reason(self),
             toolsInstallerMounted=self.tools_installer is not None,
             bootTime=self.boot_time if on else None,
             suspendInterval=0, memoryOverhead=None,
@@ -909,10 +913,12 @@ class VirtualMachine(ManagedEntity):
         for network in self.network_objects():
             network.changed('summary')
         self.host.changed('config', 'vm')
+        fault_tolerance.power_changed(self, before)
 
     def PowerOnVM_Task(self, ctx, host=None):
         """`host`, a host of the VM's compute resource, is where it powers
         on when that host can take it; in a DRS cluster DRS places it."""
+        fault_tolerance.refuse_on_secondary(self)
         if self.template:
             raise invalid_state()
         requested = resolve_argument(ctx, host, 'HostSystem', 'host') \
@@ -959,6 +965,8 @@ class VirtualMachine(ManagedEntity):
         self.devices_changed()
 
     def PowerOffVM_Task(self, ctx):
+        fault_tolerance.refuse_on_secondary(self)
+
         def work(task):
             if self.power_state == 'poweredOff':
                 raise invalid_power_state('poweredOff', 'poweredOff')
@@ -969,6 +977,8 @@ class VirtualMachine(ManagedEntity):
         return vm_task(ctx, self, 'PowerOffVM_Task', work)
 
     def SuspendVM_Task(self, ctx):
+        fault_tolerance.refuse_on_secondary(self)
+
         def work(task):
             if self.power_state != 'poweredOn':
                 raise invalid_power_state('poweredOn', self.power_state)
@@ -979,6 +989,8 @@ class VirtualMachine(ManagedEntity):
         return vm_task(ctx, self, 'SuspendVM_Task', work)
 
     def ResetVM_Task(self, ctx):
+        fault_tolerance.refuse_on_secondary(self)
+
         def work(task):
             if self.power_state != 'poweredOn':
                 raise invalid_power_state('poweredOn', self.power_state)
@@ -991,6 +1003,7 @@ class VirtualMachine(ManagedEntity):
 
     def TerminateVM(self, ctx):
         """The VM's process is killed: powered off at once, no guest shutdown."""
+        fault_tolerance.refuse_on_secondary(self)
         if self.power_state != 'poweredOn':
             raise invalid_state()
         check_idle(self)
@@ -998,6 +1011,7 @@ class VirtualMachine(ManagedEntity):
         event_manager(self.server).post('VmPoweredOffEvent', self, ctx=ctx)
 
     def _guest_operation(self, ctx, event, then):
+        fault_tolerance.refuse_on_secondary(self)
         if self.power_state != 'poweredOn':
             raise invalid_power_state('poweredOn', self.power_state)
         if not self.tools_running:
@@ -1067,6 +1081,7 @@ class VirtualMachine(ManagedEntity):
     # -- reconfigure --------------------------------------------------------------------
     def ReconfigVM_Task(self, ctx, spec):
         def work(task):
+            fault_tolerance.check_reconfigure(self, spec)
             self._check_template_reconfigurable(spec)
             old_name = self.name
             self.apply_config_spec(ctx, spec)
@@ -1099,6 +1114,7 @@ class VirtualMachine(ManagedEntity):
     def AttachDisk_Task(self, ctx, diskId, datastore, controllerKey=None, unitNumber=None):
         """The disk becomes a VirtualDisk device of the VM (its `vDiskId` the
         disk's id), added as ReconfigVM_Task adds an existing disk."""
+        fault_tolerance.refuse_on_secondary(self)
         ds = vstorage_object.datastore_of(ctx.server, datastore)
 
         def work(task):
@@ -1122,6 +1138,8 @@ class VirtualMachine(ManagedEntity):
 
     def DetachDisk_Task(self, ctx, diskId):
         """The disk's device leaves the VM; its files stay, the disk's own."""
+        fault_tolerance.refuse_on_secondary(self)
+
         def work(task):
             T = self.T
             device = next((d for d in self.disks()
@@ -1142,6 +1160,7 @@ class VirtualMachine(ManagedEntity):
         the newest the host runs) one the host runs (NotSupported) and newer
         than the VM's (AlreadyUpgraded); a malformed one is InvalidArgument.
         VmUpgradingEvent, then VmUpgradeCompleteEvent."""
+        fault_tolerance.refuse_on_secondary(self)
         if version is not None and not hw_number(version):
             raise _invalid_argument('version')
 
@@ -1189,6 +1208,7 @@ class VirtualMachine(ManagedEntity):
 
     # -- removal ----------------------------------------------------------------------------
     def _check_removable(self):
+        fault_tolerance.refuse_on_secondary(self)
         if self.power_state == 'poweredOn':
             raise invalid_power_state('poweredOff', 'poweredOn')
 
@@ -1235,6 +1255,7 @@ class VirtualMachine(ManagedEntity):
         def work(task):
             self._check_removable()
             task.post_event('VmRemovedEvent', self)
+            fault_tolerance.removed_with(self)
             self.remove_from_inventory(keep_files=False)
             return None
         return vm_task(ctx, self, 'Destroy_Task', work)
@@ -1243,6 +1264,7 @@ class VirtualMachine(ManagedEntity):
         self._check_removable()
         check_idle(self)
         event_manager(self.server).post('VmRemovedEvent', self, ctx=ctx)
+        fault_tolerance.removed_with(self)
         self.remove_from_inventory(keep_files=True)
         # its .vmx stays, and RegisterVM_Task brings the VM back from it
         unregistered(self.server)[self.file_path('.vmx')] = self
@@ -1250,6 +1272,7 @@ class VirtualMachine(ManagedEntity):
 
     # -- templates ----------------------------------------------------------------------------
     def MarkAsTemplate(self, ctx):
+        fault_tolerance.refuse_in_pair(self)
         if self.template:
             raise fault('NotSupported', 'The operation is not supported on the object.')
         if self.power_state != 'poweredOff':
@@ -1356,6 +1379,8 @@ class VirtualMachine(ManagedEntity):
 
     # -- CustomizeVM_Task ---------------------------------------------------------------------
     def CustomizeVM_Task(self, ctx, spec):
+        fault_tolerance.refuse_on_secondary(self)
+
         def work(task):
             if self.power_state != 'poweredOff':
                 raise invalid_power_state('poweredOff', self.power_state)
@@ -1390,6 +1415,7 @@ class VirtualMachine(ManagedEntity):
 
     # -- CloneVM_Task -------------------------------------------------------------------------
     def CloneVM_Task(self, ctx, folder, name, spec):
+        fault_tolerance.refuse_on_secondary(self)
         server = self.server
         folder_object = resolve_argument(ctx, folder, 'Folder', 'folder')
         if 'VirtualMachine' not in folder_object.childType:
@@ -1414,6 +1440,8 @@ class VirtualMachine(ManagedEntity):
                 raise _invalid_argument('spec.snapshot')
         if linked and snapshot is None:
             raise _invalid_argument('spec.snapshot')
+        if linked:
+            fault_tolerance.refuse_in_pair(self)   # no linked clone of an FT VM
 
         def work(task):
             # a template goes in no pool: for a clone to a template the pool is ignored
@@ -1428,6 +1456,7 @@ class VirtualMachine(ManagedEntity):
         return vm_task(ctx, self, 'CloneVM_Task', work)
 
     def InstantClone_Task(self, ctx, spec):
+        fault_tolerance.refuse_in_pair(self)
         return instant_clone.instant_clone_task(ctx, self, spec)
 
     def clone_to(self, ctx, task, folder, name, pool, host, datastore, spec,
@@ -1637,6 +1666,10 @@ class VirtualMachine(ManagedEntity):
                 # checked against the destination before anything moves
                 _ConfigPlan(self, ctx, devices, False, host=target).validate()
             disk_homes = self._disk_locators(ctx, spec.disk, target)
+            fault_tolerance.check_migration(self, target, target_pool, target_ds is not
+                                            self.datastore_object or any(
+                                                ds.ref != disk.backing.datastore
+                                                for disk, ds in disk_homes))
             if folder is not None:
                 if 'VirtualMachine' not in folder.childType or getattr(
                         target_pool, 'type_name', '') == 'VirtualApp':
@@ -1717,6 +1750,7 @@ class VirtualMachine(ManagedEntity):
                 if pool_object is not None:
                     raise _invalid_argument('pool')
                 target_pool = target.compute_resource.pool
+            fault_tolerance.check_migration(self, target, target_pool, False)
             check_migration(self, target, target_pool, [self.datastore_object])
             self._move_with_events(task, target_pool, target, self.datastore_object, None,
                                    self.power_state == 'poweredOn',
@@ -1825,10 +1859,12 @@ class VirtualMachine(ManagedEntity):
 
     # -- snapshots --------------------------------------------------------------------------
     def CreateSnapshot_Task(self, ctx, name, description=None, memory=False, quiesce=False):
+        fault_tolerance.check_snapshot(self, memory)
         return create_snapshot_task(ctx, self, name, description, memory, quiesce)
 
     def CreateSnapshotEx_Task(self, ctx, name, description=None, memory=False,
                               quiesceSpec=None):
+        fault_tolerance.check_snapshot(self, memory)
         return create_snapshot_task(ctx, self, name, description, memory,
                                              quiesceSpec is not None,
                                              method='CreateSnapshotEx_Task')
@@ -1866,6 +1902,49 @@ class VirtualMachine(ManagedEntity):
 
     def ExtractOvfEnvironment(self, ctx):
         return ovf_environment(self)
+
+    # -- fault tolerance (fault_tolerance.py) --------------------------------------------------
+    def QueryFaultToleranceCompatibility(self, ctx):
+        return [localized(issue) for issue in fault_tolerance.compatibility_issues(self, True)]
+
+    def QueryFaultToleranceCompatibilityEx(self, ctx, forLegacyFt=False):
+        return [localized(issue) for issue in
+                fault_tolerance.compatibility_issues(self, bool(forLegacyFt))]
+
+    def CreateSecondaryVM_Task(self, ctx, host=None):
+        return fault_tolerance.create_secondary_task(ctx, self, 'CreateSecondaryVM_Task', host)
+
+    def CreateSecondaryVMEx_Task(self, ctx, host=None, spec=None):
+        return fault_tolerance.create_secondary_task(ctx, self, 'CreateSecondaryVMEx_Task',
+                                                     host, spec)
+
+    def TurnOffFaultToleranceForVM_Task(self, ctx):
+        return fault_tolerance.turn_off_task(ctx, self)
+
+    def DisableSecondaryVM_Task(self, ctx, vm):
+        return fault_tolerance.disable_secondary_task(ctx, self, vm)
+
+    def EnableSecondaryVM_Task(self, ctx, vm, host=None):
+        return fault_tolerance.enable_secondary_task(ctx, self, vm, host)
+
+    def MakePrimaryVM_Task(self, ctx, vm):
+        return fault_tolerance.make_primary_task(ctx, self, vm)
+
+    def TerminateFaultTolerantVM_Task(self, ctx, vm=None):
+        return fault_tolerance.terminate_task(ctx, self, vm)
+
+    # record / replay: gone with legacy FT (vSphere 6.0)
+    def StartRecording_Task(self, ctx, name, description=None):
+        raise fault_tolerance.record_replay_refused(self)
+
+    def StopRecording_Task(self, ctx):
+        raise fault_tolerance.record_replay_refused(self)
+
+    def StartReplaying_Task(self, ctx, replaySnapshot):
+        raise fault_tolerance.record_replay_refused(self)
+
+    def StopReplaying_Task(self, ctx):
+        raise fault_tolerance.record_replay_refused(self)
 
     @property
     def capability(self):
