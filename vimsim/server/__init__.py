@@ -27,8 +27,11 @@ def listen(app, host='127.0.0.1', port=0, tls=True, cert_pem=None, key_pem=None,
             cert_pem, key_pem = _tls.self_signed(names)
         elif key_pem is None:
             key_pem = cert_pem
-        ctx = _tls.context_factory(cert_pem, key_pem)
-        return reactor.listenSSL(port, factory, ctx, backlog=backlog, interface=interface)
+        from twisted.protocols.tls import TLSMemoryBIOFactory, TLSMemoryBIOProtocol
+        factory = TLSMemoryBIOFactory(_tls.context_factory(cert_pem, key_pem), False, factory)
+        # not Twisted's default BufferingTLSTransport, which holds each write
+        # for a timed call of its own: an answer is written whole, at once
+        factory.protocol = TLSMemoryBIOProtocol
     return reactor.listenTCP(port, factory, backlog=backlog, interface=interface)
 
 
