@@ -87,12 +87,27 @@ def parse_envelope(body):
 
 def operation_element(root):
     """A parsed envelope -> the operation element inside its SOAP Body."""
+    return envelope_parts(root)[1]
+
+
+def envelope_parts(root):
+    """A parsed envelope -> (its Header element or None, the operation
+    element inside its Body), in one pass over the envelope."""
     _check_root(root)
+    header = None
+    first = True
     for child in root:
-        if isinstance(child.tag, str) and local_name(child.tag) == 'Body':
+        tag = child.tag
+        if tag.__class__ is not str:
+            continue
+        name = tag[tag.find('}') + 1:]
+        if first and name == 'Header':
+            header = child
+        elif name == 'Body':
             for op in child:
-                if isinstance(op.tag, str):
-                    return op
+                if op.tag.__class__ is str:
+                    return header, op
+        first = False
     raise InvalidRequest('The SOAP Body holds no operation')
 
 
@@ -146,6 +161,7 @@ class Decoder:
         self.version = schema.newest if version is None else version
         self.objects = objects
         self._shapes = {}   # DataType -> (required fields, array fields) at this version
+        self._params = {}   # Operation -> {parameter name: Field}
         # each managed type's name, to hold one string for all its references
         self._managed_types = {name: name for name in schema.managed}
         self._shown = encoder_for(schema, self.version)   # what this version's clients were shown
@@ -162,14 +178,14 @@ class Decoder:
 
     def decode_tree(self, root):
         """A parsed request document -> Request."""
-        operation = operation_element(root)
+        header, operation = envelope_parts(root)
         if local_name(operation.tag) == FETCH:
             return self._fetch(operation)
         frame = self._open_operation(operation)
         for child in operation:
-            if isinstance(child.tag, str):
+            if child.tag.__class__ is str:
                 self._take(frame, child)
-        return self._request(frame)
+        return self._request(frame, header)
 
     def _pulled(self, body):
         """Bytes -> Request, parsing a slice at a time, so that a big request
@@ -207,7 +223,7 @@ class Decoder:
         if not frames:
             return self._fetch(operation)
         self._settle(frames, 0, True)
-        return self._request(frames[0])
+        return self._request(frames[0], soap_header(operation))
 
     def _settle(self, frames, level, complete):
         """Decode and free the complete members of frames[level] and of the
@@ -238,8 +254,10 @@ class Decoder:
         operation = self.schema.operations.get(name)
         if operation is None:
             raise InvalidRequest('Unable to resolve WSDL method name %s' % name)
-        return _Frame(element, name, {f.name: f for f in operation.params},
-                      operation=operation)
+        params = self._params.get(operation)
+        if params is None:
+            params = self._params[operation] = {f.name: f for f in operation.params}
+        return _Frame(element, name, params, operation=operation)
 
     def _open(self, frame, element):
         """A frame for the member `element` of `frame` if it is a data object
@@ -286,7 +304,7 @@ class Decoder:
         else:
             values[tag] = value
 
-    def _request(self, frame):
+    def _request(self, frame, header=None):
         operation = frame.operation
         args = frame.values
         this = args.pop('_this', None)
@@ -300,7 +318,7 @@ class Decoder:
                     field.name, operation.name))
             if field.array:   # an empty array and an absent one look the same on the wire
                 args[field.name] = []
-        return Request(operation.name, operation, this, args, soap_header(frame.element))
+        return Request(operation.name, operation, this, args, header)
 
     def _fetch(self, element):
         this = prop = None
