@@ -121,6 +121,8 @@ def _check_root(root):
 
 
 STREAM_AT = 1024 * 1024   # bodies past this are parsed a slice at a time
+REMEMBER_AT_MOST = 2048   # small bodies, decoded once and remembered (`Decoder.decode`)
+REMEMBERED = 512          # ... this many per decoder (then it starts afresh)
 _SLICE = 64 * 1024
 
 
@@ -147,6 +149,39 @@ class _Frame:
         self.values = {}
 
 
+_IMMUTABLE = frozenset((str, int, bool, float, bytes, datetime, type(None),
+                        Long, Short, Byte, Float))
+
+
+class _Remembered:
+    """A decoded small request, given out anew each time: its references
+    and arrays kept apart from the first call's and copied for each, so no
+    handler shares what another call was given."""
+    __slots__ = ('name', 'operation', 'this', 'args')
+
+    def __init__(self, request):
+        self.name = request.name
+        self.operation = request.operation
+        self.this = _copied(request.this)
+        self.args = tuple((name, tuple(_copied(item) for item in value)
+                           if value.__class__ is list else _copied(value))
+                          for name, value in request.args.items())
+
+    def request(self):
+        args = {}
+        for name, value in self.args:
+            if value.__class__ is tuple:
+                value = [_copied(item) for item in value]
+            elif value.__class__ is MoRef:
+                value = MoRef(value.type, value.value)
+            args[name] = value
+        return Request(self.name, self.operation, _copied(self.this), args)
+
+
+def _copied(value):
+    return MoRef(value.type, value.value) if value.__class__ is MoRef else value
+
+
 class Decoder:
     """Decodes requests against one Schema, for clients of one API version
     (an index into Schema.versions; the newest by default).
@@ -162,19 +197,62 @@ class Decoder:
         self.objects = objects
         self._shapes = {}   # DataType -> (required fields, array fields) at this version
         self._params = {}   # Operation -> {parameter name: Field}
+        self._shown = encoder_for(schema, self.version)   # what this version's clients were shown
+        self._remembered = {}   # small body -> _Remembered
+        # the types whose references are read against the objects there are
+        # (a newer type shown to this version as an older one, and that one)
+        self._looked_up = frozenset(
+            name for shown in schema.managed
+            for name in (shown, *self._shown.types_shown_as(shown))
+            if self._shown.types_shown_as(shown))
         # each managed type's name, to hold one string for all its references
         self._managed_types = {name: name for name in schema.managed}
-        self._shown = encoder_for(schema, self.version)   # what this version's clients were shown
 
     def decode(self, body):
-        """Bytes -> Request."""
-        if len(body) > STREAM_AT:
+        """Bytes -> Request. A small body decoded before whose arguments
+        are all plain values (a client repeats its small calls byte for
+        byte: RetrieveServiceContent, CurrentTime, SessionIsActive, a Fetch)
+        is not parsed again: its Request is remembered and given anew,
+        with arguments of its own."""
+        size = len(body)
+        if size > STREAM_AT:
             return self._pulled(body)
+        small = size <= REMEMBER_AT_MOST and body.__class__ is bytes
+        if small:
+            remembered = self._remembered.get(body)
+            if remembered is not None:
+                return remembered.request()
         try:
             root = etree.fromstring(body, _parser())
         except etree.XMLSyntaxError as error:
             raise InvalidRequest('Malformed XML: %s' % error) from None
-        return self.decode_tree(root)
+        request = self.decode_tree(root)
+        if small:
+            self._remember(body, request)
+        return request
+
+    def _remember(self, body, request):
+        """Keep a small body's Request when decoding it again would give
+        the same: no SOAP header, arguments of plain immutable values (or
+        references, or arrays of those), no reference read against the
+        registry (one of a type newer than the client)."""
+        if request.header is not None or not self._plain(request.this):
+            return
+        for value in request.args.values():
+            if value.__class__ is list:
+                if not all(self._plain(item) for item in value):
+                    return
+            elif not self._plain(value):
+                return
+        known = self._remembered
+        if len(known) >= REMEMBERED:
+            known.clear()
+        known[body] = _Remembered(request)
+
+    def _plain(self, value):
+        if value.__class__ is MoRef:
+            return value.type not in self._looked_up
+        return value.__class__ in _IMMUTABLE
 
     def decode_tree(self, root):
         """A parsed request document -> Request."""
