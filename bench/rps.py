@@ -63,21 +63,27 @@ def tls_context():
     return context
 
 
-async def client(host, port, tls, call, deadline, counts):
-    """One connection calling `call` until `deadline`; its count joins `counts`."""
+async def client(host, port, tls, call):
+    """One connection, logged in when `call` needs it, and the request it
+    sends; the first call is not counted (it checks the answer is a 200)."""
     logged_in, body = CALLS[call]
     connection = await Connection(host, port, tls_context() if tls else None).open()
     if logged_in:
         answer = await connection.call(LOGIN)
         body = body.replace('{session}', SESSION_KEY.search(answer).group(1).decode())
     payload = request_bytes(host, port, body, connection.cookie)
-    await connection.send(payload)       # not counted: checks the answer is a 200
+    await connection.send(payload)
+    return connection, payload
+
+
+async def calls_until(connection, payload, deadline):
+    """How many calls one connection made until `deadline` (one at least)."""
     done = 0
-    while time.perf_counter() < deadline:
+    while True:
         await connection.send(payload)
         done += 1
-    connection.close()
-    counts.append(done)
+        if time.perf_counter() >= deadline:
+            return done
 
 
 def cpu_split(pid):
@@ -90,18 +96,23 @@ def cpu_split(pid):
 
 async def drive(pid, host, port, tls, call, connections, seconds):
     """(requests/s, server user and system CPU seconds per request) of
-    `call`, after a warm-up."""
-    deadline = time.perf_counter() + 1.0
-    await asyncio.gather(*(client(host, port, tls, call, deadline, [])
-                           for _ in range(connections)))
-    counts = []
+    `call`, after a warm-up second; connections are opened (TLS handshakes,
+    logins) before the CPU clock starts."""
+    clients = await asyncio.gather(*(client(host, port, tls, call)
+                                     for _ in range(connections)))
+    warm = time.perf_counter() + 1.0
+    await asyncio.gather(*(calls_until(connection, payload, warm)
+                           for connection, payload in clients))
     start = time.perf_counter()
     user, system = cpu_split(pid)
-    await asyncio.gather(*(client(host, port, tls, call, start + seconds, counts)
-                           for _ in range(connections)))
-    requests = sum(counts)
+    counts = await asyncio.gather(*(calls_until(connection, payload, start + seconds)
+                                    for connection, payload in clients))
     user_after, system_after = cpu_split(pid)
-    return (requests / (time.perf_counter() - start), (user_after - user) / requests,
+    elapsed = time.perf_counter() - start
+    for connection, _ in clients:
+        connection.close()
+    requests = sum(counts)
+    return (requests / elapsed, (user_after - user) / requests,
             (system_after - system) / requests)
 
 
