@@ -9,9 +9,9 @@ import threading
 import pytest
 from lxml import etree
 
-from vimsim.schema import load as load_schema
+from vimsim.schema import MoRef, load as load_schema
 from vimsim.soap import encode
-from vimsim.soap.decode import local_name
+from vimsim.soap.decode import Decoder, local_name
 from tests.conftest import on_reactor
 from tests.test_soap import SERVICE_CONTENT, post
 
@@ -94,3 +94,67 @@ def test_a_data_class_is_one_class_whichever_thread_makes_it():
     for name in fresh:
         data_type = schema.types[name]
         assert data_type.base is None or issubclass(data_type.cls, data_type.base.cls)
+
+
+def _envelope(body, header=''):
+    return ('<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv='
+            '"http://schemas.xmlsoap.org/soap/envelope/"'
+            ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">%s'
+            '<soapenv:Body>%s</soapenv:Body></soapenv:Envelope>' % (header, body)).encode()
+
+
+def test_a_small_call_decoded_again_is_its_first_decoding_with_arguments_of_its_own():
+    """Small bodies are remembered decoded; each call still gets its own
+    references and arrays, so a handler changing them changes no other call."""
+    decoder = Decoder(load_schema())
+    body = _envelope('<QueryPerfCounter xmlns="urn:vim25"><_this type="PerformanceManager">'
+                     'PerfMgr</_this><counterId>1</counterId><counterId>2</counterId>'
+                     '</QueryPerfCounter>')
+    first = decoder.decode(body)
+    first.args['counterId'].append(3)
+    first.this.value = 'changed'
+    second = decoder.decode(body)
+    assert (second.name, second.this, second.args, second.header) == (
+        'QueryPerfCounter', MoRef('PerformanceManager', 'PerfMgr'), {'counterId': [1, 2]}, None)
+    assert second.this is not first.this and second.args is not first.args
+    fetch = _envelope('<Fetch xmlns="urn:vim25"><_this type="Folder">group-d1</_this>'
+                      '<prop>name</prop></Fetch>')
+    assert [(call.name, call.this, call.args) for call in (decoder.decode(fetch),
+                                                           decoder.decode(fetch))] == \
+        [('Fetch', MoRef('Folder', 'group-d1'), {'prop': 'name'})] * 2
+
+
+def test_data_objects_and_soap_headers_are_decoded_afresh_each_time():
+    decoder = Decoder(load_schema())
+    retrieve = _envelope('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+                         'propertyCollector</_this><specSet><propSet><type>Folder</type>'
+                         '<pathSet>name</pathSet></propSet><objectSet><obj type="Folder">'
+                         'group-d1</obj></objectSet></specSet><options/></RetrievePropertiesEx>')
+    first = decoder.decode(retrieve)
+    first.args['specSet'][0].propSet[0].pathSet.append('parent')
+    assert decoder.decode(retrieve).args['specSet'][0].propSet[0].pathSet == ['name']
+    with_header = _envelope('<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">'
+                            'ServiceInstance</_this></CurrentTime>',
+                            '<soapenv:Header><vcSessionCookie>abc</vcSessionCookie>'
+                            '</soapenv:Header>')
+    for _ in range(2):
+        header = decoder.decode(with_header).header
+        assert header is not None and [child.text for child in header] == ['abc']
+
+
+def test_a_reference_an_old_client_reads_by_a_newer_type_is_looked_up_each_time():
+    """To a client older than an object's type the object is its nearest
+    older type; the decoder reads that reference against the objects there
+    are now, so such a request is never remembered."""
+    schema = load_schema()
+    version = schema.version('6.5')
+    shown = next(name for name in sorted(schema.managed)
+                 if encode.encoder_for(schema, version).types_shown_as(name))
+    newer = encode.encoder_for(schema, version).types_shown_as(shown)[0]
+    objects = {MoRef(newer, 'the-one'): object()}
+    decoder = Decoder(schema, version, objects)
+    body = _envelope('<Fetch xmlns="urn:vim25"><_this type="%s">the-one</_this>'
+                     '<prop>name</prop></Fetch>' % shown)
+    assert decoder.decode(body).this == MoRef(newer, 'the-one')
+    objects.clear()
+    assert decoder.decode(body).this == MoRef(shown, 'the-one')

@@ -3,8 +3,8 @@
 from vimsim.options import split_hostport
 from vimsim.server.http import FileBody, HttpFactory, HttpLimits, HttpRequest, HttpResponse
 
-__all__ = ['listen', 'make_app', 'FileBody', 'HttpFactory', 'HttpLimits', 'HttpRequest', 'HttpResponse',
-           'split_hostport', 'format_hostport']
+__all__ = ['listen', 'make_app', 'FileBody', 'HttpFactory', 'HttpLimits', 'HttpRequest',
+           'HttpResponse', 'split_hostport', 'format_hostport']
 
 
 def listen(app, host='127.0.0.1', port=0, tls=True, cert_pem=None, key_pem=None,
@@ -29,7 +29,11 @@ def listen(app, host='127.0.0.1', port=0, tls=True, cert_pem=None, key_pem=None,
             ctx = _tls.self_signed_context(names)
         else:
             ctx = _tls.context_factory(cert_pem, key_pem if key_pem is not None else cert_pem)
-        return reactor.listenSSL(port, factory, ctx, backlog=backlog, interface=interface)
+        from twisted.protocols.tls import TLSMemoryBIOFactory, TLSMemoryBIOProtocol
+        factory = TLSMemoryBIOFactory(ctx, False, factory)
+        # not Twisted's default BufferingTLSTransport, which holds each write
+        # for a timed call of its own: an answer is written whole, at once
+        factory.protocol = TLSMemoryBIOProtocol
     return reactor.listenTCP(port, factory, backlog=backlog, interface=interface)
 
 
@@ -66,5 +70,11 @@ def make_app(handle_soap, documents=None, extra=(), body_sink=None):
                 return res
         return not_found(request)
 
-    app.body_sink = body_sink
+    def sink(request):
+        """No sink takes a SOAP call's body (the endpoint reads it whole)."""
+        if request.method == 'POST' and request.path in SOAP_PATHS:
+            return None
+        return body_sink(request)
+
+    app.body_sink = sink if body_sink is not None else None
     return app

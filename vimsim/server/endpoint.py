@@ -35,6 +35,7 @@ DECODE_APART = 1024 * 1024    # bodies larger than this are decoded off the reac
 NO_CACHE = ('Cache-Control', 'no-cache')
 SERVICE_CONTENT = 'RetrieveServiceContent'
 MAX_ACTIONS = 64   # distinct SOAPAction headers whose version is remembered
+MAX_COOKIE_HEADERS = 4096   # distinct Cookie headers whose session cookie is remembered
 
 
 def soap_action_version(header, prefix='urn:vim25/'):
@@ -99,6 +100,9 @@ class SoapEndpoint:
         self._fault_classes = (server.schema.types['MethodFault'].cls,
                                self.schema.types['MethodFault'].cls)
         self._decoders = {}   # version -> Decoder
+        self._codecs = {}     # version -> (Encoder, Decoder)
+        self._cookie_values = {}   # Cookie header -> the session cookie's value in it
+        self._renamed = {}    # Operation -> whether a parameter's name is a Python keyword
         self._service_content = {}   # version -> (ServiceContent, its answer's bytes)
         self._action_versions = {}   # SOAPAction header -> client_version's answer
 
@@ -138,8 +142,12 @@ class SoapEndpoint:
         version = self.client_version(request)
         if version is None:
             return _unsupported_version(request.headers.get('soapaction'))
-        encoder = encode.encoder_for(self.schema, version)
-        decode = self.decoder(version).decode
+        codecs = self._codecs.get(version)
+        if codecs is None:
+            codecs = self._codecs[version] = (encode.encoder_for(self.schema, version),
+                                              self.decoder(version))
+        encoder, decoder = codecs
+        decode = decoder.decode
         if len(request.body) > DECODE_APART:
             _gc_hold.take()
             decoded = _decode_apart(decode, request.body)
@@ -149,8 +157,11 @@ class SoapEndpoint:
                 lambda failure: self._errback(encoder, failure))
             decoded.addBoth(_gc_hold.give_back)
             return decoded
-        return self._answering_faults(encoder, lambda: self._call(
-            request, version, encoder, decode(request.body)))
+        return self._answering_faults(encoder, self._decoded_call, request, version, encoder,
+                                      decode)
+
+    def _decoded_call(self, request, version, encoder, decode):
+        return self._call(request, version, encoder, decode(request.body))
 
     def _answering_faults(self, encoder, work, *args):
         """work(*args); a vim fault it raises, or an internal error, is
@@ -164,8 +175,18 @@ class SoapEndpoint:
             return self._fault(encoder, _internal_error())
 
     def session_of(self, request, call):
-        """The session a call is made in: its cookie's."""
-        return self.server.session_manager.by_cookie(session_cookie(request.headers.get('cookie')))
+        """The session a call is made in: its cookie's (the header's value
+        read once per distinct header: a client sends the same one each call)."""
+        header = request.headers.get('cookie')
+        known = self._cookie_values
+        if header in known:
+            value = known[header]
+        else:
+            value = session_cookie(header)
+            if len(known) >= MAX_COOKIE_HEADERS:
+                known.clear()
+            known[header] = value
+        return self.server.session_manager.by_cookie(value)
 
     def _call(self, request, version, encoder, call):
         session = self.session_of(request, call)
@@ -251,8 +272,14 @@ class SoapEndpoint:
         if ctx.session is not None:
             self.authorize(ctx, obj, operation, call.args)
             ctx.session.touch()
-        args = {(name + '_' if keyword.iskeyword(name) else name): value
-                for name, value in call.args.items()}
+        args = call.args
+        renamed = self._renamed.get(operation)
+        if renamed is None:   # a parameter named as a Python keyword goes as name_
+            renamed = self._renamed[operation] = any(keyword.iskeyword(field.name)
+                                                     for field in operation.params)
+        if renamed:
+            args = {(name + '_' if keyword.iskeyword(name) else name): value
+                    for name, value in args.items()}
         return operation, method, args
 
     authorize = staticmethod(authorize)   # NoPermission unless the caller may

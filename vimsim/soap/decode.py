@@ -87,12 +87,27 @@ def parse_envelope(body):
 
 def operation_element(root):
     """A parsed envelope -> the operation element inside its SOAP Body."""
+    return envelope_parts(root)[1]
+
+
+def envelope_parts(root):
+    """A parsed envelope -> (its Header element or None, the operation
+    element inside its Body), in one pass over the envelope."""
     _check_root(root)
+    header = None
+    first = True
     for child in root:
-        if isinstance(child.tag, str) and local_name(child.tag) == 'Body':
+        tag = child.tag
+        if tag.__class__ is not str:
+            continue
+        name = tag[tag.find('}') + 1:]
+        if first and name == 'Header':
+            header = child
+        elif name == 'Body':
             for op in child:
-                if isinstance(op.tag, str):
-                    return op
+                if op.tag.__class__ is str:
+                    return header, op
+        first = False
     raise InvalidRequest('The SOAP Body holds no operation')
 
 
@@ -106,6 +121,8 @@ def _check_root(root):
 
 
 STREAM_AT = 1024 * 1024   # bodies past this are parsed a slice at a time
+REMEMBER_AT_MOST = 2048   # small bodies, decoded once and remembered (`Decoder.decode`)
+REMEMBERED = 512          # ... this many per decoder (then it starts afresh)
 _SLICE = 64 * 1024
 
 
@@ -132,6 +149,39 @@ class _Frame:
         self.values = {}
 
 
+_IMMUTABLE = frozenset((str, int, bool, float, bytes, datetime, type(None),
+                        Long, Short, Byte, Float))
+
+
+class _Remembered:
+    """A decoded small request, given out anew each time: its references
+    and arrays kept apart from the first call's and copied for each, so no
+    handler shares what another call was given."""
+    __slots__ = ('name', 'operation', 'this', 'args')
+
+    def __init__(self, request):
+        self.name = request.name
+        self.operation = request.operation
+        self.this = _copied(request.this)
+        self.args = tuple((name, tuple(_copied(item) for item in value)
+                           if value.__class__ is list else _copied(value))
+                          for name, value in request.args.items())
+
+    def request(self):
+        args = {}
+        for name, value in self.args:
+            if value.__class__ is tuple:
+                value = [_copied(item) for item in value]
+            elif value.__class__ is MoRef:
+                value = MoRef(value.type, value.value)
+            args[name] = value
+        return Request(self.name, self.operation, _copied(self.this), args)
+
+
+def _copied(value):
+    return MoRef(value.type, value.value) if value.__class__ is MoRef else value
+
+
 class Decoder:
     """Decodes requests against one Schema, for clients of one API version
     (an index into Schema.versions; the newest by default).
@@ -146,30 +196,74 @@ class Decoder:
         self.version = schema.newest if version is None else version
         self.objects = objects
         self._shapes = {}   # DataType -> (required fields, array fields) at this version
+        self._params = {}   # Operation -> {parameter name: Field}
+        self._shown = encoder_for(schema, self.version)   # what this version's clients were shown
+        self._remembered = {}   # small body -> _Remembered
+        # the types whose references are read against the objects there are
+        # (a newer type shown to this version as an older one, and that one)
+        self._looked_up = frozenset(
+            name for shown in schema.managed
+            for name in (shown, *self._shown.types_shown_as(shown))
+            if self._shown.types_shown_as(shown))
         # each managed type's name, to hold one string for all its references
         self._managed_types = {name: name for name in schema.managed}
-        self._shown = encoder_for(schema, self.version)   # what this version's clients were shown
 
     def decode(self, body):
-        """Bytes -> Request."""
-        if len(body) > STREAM_AT:
+        """Bytes -> Request. A small body decoded before whose arguments
+        are all plain values (a client repeats its small calls byte for
+        byte: RetrieveServiceContent, CurrentTime, SessionIsActive, a Fetch)
+        is not parsed again: its Request is remembered and given anew,
+        with arguments of its own."""
+        size = len(body)
+        if size > STREAM_AT:
             return self._pulled(body)
+        small = size <= REMEMBER_AT_MOST and body.__class__ is bytes
+        if small:
+            remembered = self._remembered.get(body)
+            if remembered is not None:
+                return remembered.request()
         try:
             root = etree.fromstring(body, _parser())
         except etree.XMLSyntaxError as error:
             raise InvalidRequest('Malformed XML: %s' % error) from None
-        return self.decode_tree(root)
+        request = self.decode_tree(root)
+        if small:
+            self._remember(body, request)
+        return request
+
+    def _remember(self, body, request):
+        """Keep a small body's Request when decoding it again would give
+        the same: no SOAP header, arguments of plain immutable values (or
+        references, or arrays of those), no reference read against the
+        registry (one of a type newer than the client)."""
+        if request.header is not None or not self._plain(request.this):
+            return
+        for value in request.args.values():
+            if value.__class__ is list:
+                if not all(self._plain(item) for item in value):
+                    return
+            elif not self._plain(value):
+                return
+        known = self._remembered
+        if len(known) >= REMEMBERED:
+            known.clear()
+        known[body] = _Remembered(request)
+
+    def _plain(self, value):
+        if value.__class__ is MoRef:
+            return value.type not in self._looked_up
+        return value.__class__ in _IMMUTABLE
 
     def decode_tree(self, root):
         """A parsed request document -> Request."""
-        operation = operation_element(root)
+        header, operation = envelope_parts(root)
         if local_name(operation.tag) == FETCH:
             return self._fetch(operation)
         frame = self._open_operation(operation)
         for child in operation:
-            if isinstance(child.tag, str):
+            if child.tag.__class__ is str:
                 self._take(frame, child)
-        return self._request(frame)
+        return self._request(frame, header)
 
     def _pulled(self, body):
         """Bytes -> Request, parsing a slice at a time, so that a big request
@@ -207,7 +301,7 @@ class Decoder:
         if not frames:
             return self._fetch(operation)
         self._settle(frames, 0, True)
-        return self._request(frames[0])
+        return self._request(frames[0], soap_header(operation))
 
     def _settle(self, frames, level, complete):
         """Decode and free the complete members of frames[level] and of the
@@ -238,8 +332,10 @@ class Decoder:
         operation = self.schema.operations.get(name)
         if operation is None:
             raise InvalidRequest('Unable to resolve WSDL method name %s' % name)
-        return _Frame(element, name, {f.name: f for f in operation.params},
-                      operation=operation)
+        params = self._params.get(operation)
+        if params is None:
+            params = self._params[operation] = {f.name: f for f in operation.params}
+        return _Frame(element, name, params, operation=operation)
 
     def _open(self, frame, element):
         """A frame for the member `element` of `frame` if it is a data object
@@ -286,7 +382,7 @@ class Decoder:
         else:
             values[tag] = value
 
-    def _request(self, frame):
+    def _request(self, frame, header=None):
         operation = frame.operation
         args = frame.values
         this = args.pop('_this', None)
@@ -300,7 +396,7 @@ class Decoder:
                     field.name, operation.name))
             if field.array:   # an empty array and an absent one look the same on the wire
                 args[field.name] = []
-        return Request(operation.name, operation, this, args, soap_header(frame.element))
+        return Request(operation.name, operation, this, args, header)
 
     def _fetch(self, element):
         this = prop = None

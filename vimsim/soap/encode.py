@@ -48,7 +48,10 @@ def escape(text):
 
 def format_datetime(value):
     """ISO 8601 in UTC with a Z, as vCenter writes it."""
-    if value.tzinfo is not None:
+    zone = value.tzinfo
+    if zone is timezone.utc:   # the model's own: its isoformat ends '+00:00'
+        return value.isoformat()[:-6] + 'Z'
+    if zone is not None:
         value = value.astimezone(timezone.utc).replace(tzinfo=None)
     return value.isoformat() + 'Z'
 
