@@ -347,13 +347,23 @@ def test_program_end_to_end(tmp_path, tls):
         c.request('POST', '/sdk', body=b'<x/>')
         assert c.getresponse().read() == b'<soap user="alice"/>'
         c.close()
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0
+        _stop(proc)
     finally:
-        os.close(fd)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _clean_up(proc, fd)
+
+
+def _stop(proc):
+    """SIGTERM ends the simulator cleanly."""
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(20) == 0
+
+
+def _clean_up(proc, fd):
+    """The fifo closed and the child gone, whatever the test found."""
+    os.close(fd)
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
 
 
 def _interruptible():
@@ -456,13 +466,9 @@ def test_a_soap_client_start_imports_no_other_service(tmp_path):
             assert si.content.rootFolder.childEntity[0].name == 'DC0'
         finally:
             Disconnect(si)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0
+        _stop(proc)
     finally:
-        os.close(fd)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        _clean_up(proc, fd)
     imported = modules.read_text().split()
     assert 'vimsim.managed.catalog' in imported
     assert sorted(name for name in imported if name.startswith((

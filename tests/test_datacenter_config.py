@@ -8,12 +8,9 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator
+from tests import host_managers
 
-
-@pytest.fixture(scope='module')
-def sim(validator):
-    return _simulator(validator, tls=False)
+sim = host_managers.sim     # the module's own simulator
 
 
 @pytest.fixture
