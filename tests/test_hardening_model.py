@@ -448,6 +448,19 @@ def test_failures_must_fall_within_the_interval(users_sim, lockout):
     assert _logs_in(users_sim, 'bob@vsphere.local', 'builder')
 
 
+def test_a_locked_account_gets_no_local_ticket(users_sim, lockout):
+    """A local ticket logs in without the password: the lockout still holds."""
+    from pyVmomi import SoapStubAdapter
+    for _ in range(5):
+        _refused(users_sim, 'bob@vsphere.local', 'nope')
+    stub = SoapStubAdapter(host=users_sim.host, port=-users_sim.port,
+                           version='vim.version.v9_1_1_0')
+    manager = vim.ServiceInstance('ServiceInstance', stub).RetrieveContent().sessionManager
+    with pytest.raises(vim.fault.InvalidLogin):
+        manager.AcquireLocalTicket('bob@vsphere.local')
+    assert manager.AcquireLocalTicket('alice@vsphere.local').userName == 'alice@vsphere.local'
+
+
 def test_administrator_is_never_locked(users_sim, lockout):
     """As vCenter's policy says: it applies to user accounts, not to
     administrator@vsphere.local."""

@@ -324,12 +324,16 @@ class SessionManager(ManagedObject):
         return session.info
 
     def known_user(self, user):
-        """The account name of a user who may log in, or None."""
+        """The account name of a user who may log in, or None (an account
+        the lockout holds may not: not by a ticket, a token or impersonation
+        either)."""
         if self.accounts is None:
             ok = bool(user) and (self.username is None or user == self.username)
             return user if ok else None
         account = self.accounts.get((user or '').casefold())
-        return account.name if account is not None else None
+        if account is None or self.lockout.locked(account.key):
+            return None
+        return account.name
 
     def LoginByToken(self, ctx, locale=None):
         """A token of the simulator's STS (vimsim/sts) in the request's
