@@ -391,6 +391,13 @@ def test_customize(si, dc):
     assert vm.guest.ipAddress == '192.168.10.20'
     assert vm.guest.net[0].ipAddress == ['192.168.10.20']
     assert vm.summary.guest.hostName == 'web01'
+    # the network settings reach the guest's stack: mask, gateway, DNS
+    assert vm.guest.net[0].ipConfig.ipAddress[0].prefixLength == 24
+    stack = vm.guest.ipStack[0]
+    assert stack.dnsConfig.ipAddress == ['10.0.0.1']
+    assert stack.dnsConfig.domainName == 'example.com'
+    default_route = [r for r in stack.ipRouteConfig.ipRoute if r.network == '0.0.0.0']
+    assert default_route[0].gateway.ipAddress == '192.168.10.1'
     # powered on: InvalidPowerState
     error = _fault_of(vm.CustomizeVM_Task(_linux_spec()))
     assert isinstance(error, vim.fault.InvalidPowerState)
@@ -398,6 +405,13 @@ def test_customize(si, dc):
     bad = _linux_spec()
     bad.nicSettingMap = bad.nicSettingMap * 2
     assert isinstance(_fault_of(vm.CustomizeVM_Task(bad)), vim.fault.NicSettingMismatch)
+    for field, junk in (('subnetMask', '255.0.255.0'), ('gateway', ['192.168.10.300'])):
+        bad = _linux_spec()
+        setattr(bad.nicSettingMap[0].adapter, field, junk)
+        assert isinstance(_fault_of(vm.CustomizeVM_Task(bad)), vim.fault.CustomizationFault)
+    bad = _linux_spec()
+    bad.globalIPSettings.dnsServerList = ['dns.example.com']
+    assert isinstance(_fault_of(vm.CustomizeVM_Task(bad)), vim.fault.CustomizationFault)
     other = _create(si, dc, 'prov-cust-other', guest='otherGuest64')
     assert isinstance(_fault_of(other.CustomizeVM_Task(_linux_spec())),
                       vim.fault.UncustomizableGuest)

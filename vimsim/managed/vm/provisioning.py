@@ -7,6 +7,7 @@ Placement keeps every view of a relation in step: a VM's host, pool, folder
 and datastore lists (`vm` of hosts, pools, datastores, networks), the folder's
 `childEntity`, and the change hub (`changed`) so WaitForUpdates sees it.
 """
+import ipaddress
 import re
 
 from vimsim.managed.entity import check_name  # noqa: F401 (provisioning's checks include it)
@@ -222,8 +223,10 @@ def is_customizable(guest_id):
 
 
 def check_customization(vm, spec):
-    """{'hostName', 'domain', 'ips'} from a CustomizationSpec valid for `vm`;
-    raise the CustomizationFault subtype vCenter gives otherwise."""
+    """The identity a CustomizationSpec valid for `vm` gives the guest:
+    {'hostName', 'domain', 'ips', 'prefixes', 'gateways', 'dnsServers',
+    'dnsSuffixes'} (per NIC lists for ips and prefixes); raise the
+    CustomizationFault subtype vCenter gives otherwise."""
     T = vm.T
     identity = spec.identity
     family = guest_family(vm.guest_id)
@@ -244,17 +247,22 @@ def check_customization(vm, spec):
                     'customization specification: %d does not match the number of network '
                     'adapters present in the virtual machine: %d.' % (len(settings), nic_count),
                     numberOfNicsInSpec=len(settings), numberOfNicsInVM=nic_count)
-    ips = []
+    ips, prefixes, gateways = [], [], []
+    dns_servers = list(spec.globalIPSettings.dnsServerList or []) \
+        if spec.globalIPSettings is not None else []
     for index, setting in enumerate(settings):
-        generator = setting.adapter.ip if setting.adapter is not None else None
+        adapter = setting.adapter
+        generator = adapter.ip if adapter is not None else None
+        if adapter is not None:
+            dns_servers.extend(a for a in adapter.dnsServerList or () if a not in dns_servers)
+            gateways.extend(adapter.gateway or ())
+        prefixes.append(None)
         if isinstance(generator, T.CustomizationFixedIp):
             if not _valid_ipv4(generator.ipAddress):
                 raise fault('CustomizationFault', "Invalid IP address '%s'."
                             % generator.ipAddress)
-            if setting.adapter.subnetMask is not None and \
-                    not _valid_ipv4(setting.adapter.subnetMask):
-                raise fault('CustomizationFault', "Invalid subnet mask '%s'."
-                            % setting.adapter.subnetMask)
+            if adapter.subnetMask is not None:
+                prefixes[-1] = _prefix_length(adapter.subnetMask)
             ips.append(generator.ipAddress)
         elif isinstance(generator, (T.CustomizationUnknownIpGenerator,
                                     T.CustomizationCustomIpGenerator)):
@@ -262,6 +270,9 @@ def check_customization(vm, spec):
                         'host name for the virtual machine.')
         else:   # DHCP: the guest keeps the address it gets
             ips.append(None)
+    for address in dns_servers + gateways:
+        if not _valid_ip(address):
+            raise fault('CustomizationFault', "Invalid IP address '%s'." % address)
     if linux:
         name_gen = identity.hostName
         domain = identity.domain
@@ -286,7 +297,10 @@ def check_customization(vm, spec):
     elif isinstance(name_gen, (T.CustomizationUnknownName, T.CustomizationCustomName)):
         raise fault('IpHostnameGeneratorError', 'Error generating the IP address or the host '
                     'name for the virtual machine.')
-    return {'hostName': host_name, 'domain': domain, 'ips': ips}
+    return {'hostName': host_name, 'domain': domain, 'ips': ips, 'prefixes': prefixes,
+            'gateways': gateways, 'dnsServers': dns_servers,
+            'dnsSuffixes': list(spec.globalIPSettings.dnsSuffixList or [])
+            if spec.globalIPSettings is not None else []}
 
 
 def _optional(T, name):
@@ -299,3 +313,23 @@ def _optional(T, name):
 def _valid_ipv4(text):
     parts = (text or '').split('.')
     return len(parts) == 4 and all(p.isdigit() and 0 <= int(p) <= 255 for p in parts)
+
+
+def _valid_ip(text):
+    """An IPv4 or IPv6 address (DNS servers and gateways may be either)."""
+    try:
+        ipaddress.ip_address(text or '')
+    except ValueError:
+        return False
+    return True
+
+
+def _prefix_length(mask):
+    """The prefix length of a dotted subnet mask; CustomizationFault for one
+    that is no mask (its ones not contiguous)."""
+    if _valid_ipv4(mask):
+        bits = int(ipaddress.IPv4Address(mask))
+        ones = bin(bits).count('1')
+        if bits == (0xFFFFFFFF << (32 - ones)) & 0xFFFFFFFF:
+            return ones
+    raise fault('CustomizationFault', "Invalid subnet mask '%s'." % mask)

@@ -99,7 +99,7 @@ class VirtualMachine(ManagedEntity):
     _devices = None            # the mutable device list, once anything changed it
     _active_task = None        # the VM's running task (vm_task's serialization)
     snapshot_tree = None       # vimsim.managed.vm.snapshot.SnapshotTree, once one was taken
-    customization = None   # {'hostName', 'domain', 'ips': [ip or None per NIC]}
+    customization = None   # provisioning.check_customization's identity
     customization_pending = False   # customized since its last power-on (the guest has yet to run it)
     linked_parent = None   # (source VM, snapshot) of a linked clone
     linked_clones = ()     # the VMs cloned linked to this one (their linked_parent)
@@ -1349,12 +1349,24 @@ class VirtualMachine(ManagedEntity):
                     if nic.ipConfig is not None:
                         for entry in nic.ipConfig.ipAddress or ():
                             entry.ipAddress = address
+                            entry.prefixLength = custom['prefixes'][index] or \
+                                entry.prefixLength
             for stack in guest.ipStack or ():
-                if stack.dnsConfig is not None:
+                dns = stack.dnsConfig
+                if dns is not None:
                     if custom['hostName']:
-                        stack.dnsConfig.hostName = custom['hostName']
+                        dns.hostName = custom['hostName']
                     if custom['domain']:
-                        stack.dnsConfig.domainName = custom['domain']
+                        dns.domainName = custom['domain']
+                    if custom['dnsServers']:
+                        dns.ipAddress = list(custom['dnsServers'])
+                    if custom['dnsSuffixes']:
+                        dns.searchDomain = list(custom['dnsSuffixes'])
+                routes = stack.ipRouteConfig.ipRoute if stack.ipRouteConfig else ()
+                for route in routes or ():
+                    if route.network == '0.0.0.0' and route.gateway is not None \
+                            and custom['gateways']:
+                        route.gateway.ipAddress = custom['gateways'][0]
 
     def _custom_path_readers(self):
         """Per-VM fast-path readers that answer with the customized identity."""
