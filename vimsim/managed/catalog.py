@@ -47,7 +47,7 @@ from vimsim.managed.service import (localization_manager, property_collector, se
 from vimsim.managed.storage import (datastore, datastore_browser, file_manager,
                                     host_vstorage_object_manager, http_nfc_lease, ovf_manager,
                                     storage_resource_manager, vcenter_vstorage_object_manager,
-                                    virtual_disk_manager)
+                                    virtual_disk_manager, vstorage_object_manager_base)
 from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
                                environment_browser, guest_alias_manager, guest_auth_manager,
                                guest_customization_manager, guest_file_manager,
