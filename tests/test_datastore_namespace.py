@@ -4,17 +4,7 @@ vCenter answers for them, after the same path checks as the file calls."""
 import pytest
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, logged_in
-
-
-@pytest.fixture(scope='module')
-def running(validator):
-    return _simulator(validator, tls=False)
-
-
-@pytest.fixture
-def si(running):
-    yield from logged_in(running)
+from tests.test_virtual_disk_manager import running, si  # noqa: F401 (a simulator of its own)
 
 
 @pytest.fixture

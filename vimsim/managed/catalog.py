@@ -46,7 +46,8 @@ from vimsim.managed.service import (localization_manager, property_collector, se
                                     view)
 from vimsim.managed.storage import (datastore, datastore_browser, datastore_namespace_manager,
                                     file_manager,
-                                    host_vstorage_object_manager, http_nfc_lease, ovf_manager,
+                                    host_vstorage_object_manager, http_nfc_lease,
+                                    io_filter_manager, ovf_manager,
                                     storage_resource_manager, vcenter_vstorage_object_manager,
                                     virtual_disk_manager, vstorage_object_manager_base)
 from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
