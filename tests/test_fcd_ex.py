@@ -234,11 +234,12 @@ def test_reconcile_report_and_schedule(running, env):
     lost = create(vsom, ds, mb=1).config
     os.unlink(local(running, ds_object, lost.backing.filePath))    # its files went behind
     Spec = vim.vslm.ReconcileSpec
+    strays = ['[Elsewhere] x.vmdk', '[LocalDS_0] fcd/none.vmdk', '[LocalDS_0] ../x.vmdk']
     dry = done(vsom.ReconcileDatastoreInventoryEx_Task(Spec(
-        datastore=ds, dryRun=True, includeDiskPaths=['[Elsewhere] x.vmdk'])))
+        datastore=ds, dryRun=True, includeDiskPaths=strays + [kept.backing.filePath])))
     detail, = dry.reconcileDetails
     assert detail.isReconciled is False and detail.numberOfReconcileIssues == 0
-    assert [p.path for p in detail.invalidDiskPaths] == ['[Elsewhere] x.vmdk']
+    assert [p.path for p in detail.invalidDiskPaths] == strays
     dry = done(vsom.ReconcileDatastoreInventoryEx_Task(Spec(datastore=ds, dryRun=True)))
     detail, = dry.reconcileDetails
     assert detail.numberOfReconcileIssues == 1 and detail.hostName

@@ -22,10 +22,11 @@ InvalidState until it is detached.
 
 Each catalog change ticks the datastore's virtual clock, the generation
 the *Ex calls answer: kept on the Datastore, each entry written records its
-tick, and the clock starts again from the highest an entry records. A disk's control flags
-(keepAfterDeleteVm, disableRelocation, enableChangedBlockTracking) live in
-its entry; while tracking is on, its base extent has a change record
-(changed_block_tracking.py), and each snapshot keeps the change id it froze.
+tick, and the clock starts again from the highest an entry records. A
+disk's control flags (keepAfterDeleteVm, disableRelocation,
+enableChangedBlockTracking) live in its entry; while tracking is on, its
+base extent has a change record (changed_block_tracking.py), and each
+snapshot keeps the change id it froze.
 """
 import json
 import os
@@ -685,11 +686,7 @@ def reconcile_report(ds, include=(), exclude=(), dry_run=False):
     files are gone leave the catalog, unless `dry_run`. (disks before, disks
     after, issues found, the paths given that name no file of `ds`)."""
     disks = disks_on(ds)
-    invalid = []
-    for path in list(include) + list(exclude):
-        parsed = files.split_path(path)
-        if parsed is None or parsed[0] != ds.name:
-            invalid.append(path)
+    invalid = [path for path in list(include) + list(exclude) if not _names_file(ds, path)]
     paths = {disk.id: files.datastore_path(ds, disk.path) for disk in disks}
     chosen = [d for d in disks if (not include or paths[d.id] in include)
               and paths[d.id] not in exclude]
@@ -698,6 +695,17 @@ def reconcile_report(ds, include=(), exclude=(), dry_run=False):
         for disk in broken:
             disk.forget()
     return len(disks), len(disks) - (0 if dry_run else len(broken)), len(broken), invalid
+
+
+def _names_file(ds, path):
+    """Whether datastore path `path` names a file of `ds`."""
+    parsed = files.split_path(path)
+    if parsed is None or parsed[0] != ds.name:
+        return False
+    try:
+        return os.path.lexists(files.local_path(ds, parsed[1]))
+    except files.PathError:
+        return False
 
 
 # -- what a disk carries -----------------------------------------------------------------------
