@@ -129,8 +129,9 @@ class IoFilterManager(Manager):
         return data_types(self.server)
 
     def filters_of(self, cluster):
-        """{filter id: IoFilter} of a cluster (ordered by installation)."""
-        return self.__dict__.setdefault('installed', {}).setdefault(cluster.ref.value, {})
+        """{filter id: IoFilter} of a cluster, ordered by installation (an
+        empty one, not kept, when it has none)."""
+        return self.__dict__.get('installed', {}).get(cluster.ref.value, {})
 
     def _compute_resource(self, ctx, ref, argument, cluster_only=True):
         if ctx.server.esx:
@@ -175,7 +176,8 @@ class IoFilterManager(Manager):
         cluster = self._compute_resource(ctx, compRes, 'compRes')
 
         def install(task, fields):
-            filters = self.filters_of(cluster)
+            filters = self.__dict__.setdefault('installed', {}).setdefault(cluster.ref.value,
+                                                                           {})
             if any(f.fields['name'] == fields['name'] and f.fields['vendor'] == fields['vendor']
                    for f in filters.values()):
                 raise fault('AlreadyExists', "The specified key, name, or identifier '%s' "
