@@ -293,7 +293,9 @@ JUNK = [  # (operation element, the fault's xsi:type)
     ('<VslmQueryChangedDiskAreas xmlns="urn:vslm"><_this type="VslmVStorageObjectManager">'
      'VStorageObjectManager</_this><id><id>x</id></id><snapshotId><id>y</id></snapshotId>'
      '<startOffset>0</startOffset><changeId>*</changeId></VslmQueryChangedDiskAreas>',
-     'vim25:NotImplemented'),
+     'vim25:NotFound'),
+    ('<VslmQueryGlobalCatalogSyncStatus xmlns="urn:vslm"><_this type="VslmVStorageObjectManager">'
+     'VStorageObjectManager</_this></VslmQueryGlobalCatalogSyncStatus>', 'vim25:NotImplemented'),
     ('<VslmListVStorageObjectForSpec xmlns="urn:vslm"><_this type="VslmVStorageObjectManager">'
      'VStorageObjectManager</_this><query><queryField>createTime</queryField><queryOperator>'
      'lessThan</queryOperator><queryValue>yesterday</queryValue></query><maxResult>5'

@@ -12,6 +12,7 @@ Objects PBM names (`PbmServerObjectRef`): a VM by its moid
 import uuid
 
 from vimsim import clock
+from vimsim.managed.storage import vstorage_object
 from vimsim.managed.vm.storage_profiles import HOME
 from vimsim.pbm.policies import (ALLOCATION, ALLOCATIONS, PMEM, SYSTEM_USER, TAG, VMFS, VSAN,
                                  VSAN_CAPABILITIES, tag_property)
@@ -257,8 +258,14 @@ class PbmProfileProfileManager(PbmObject):
                 raise self.not_found(entity)
             default = self.policies.default_profile_id(datastore)
             return [self.T['PbmProfileId'].cls(uniqueId=default)] if default else []
-        vm, place, _ = self.places(entity)[0]
-        profile_id = (vm.storage_profiles or {}).get(place)
+        if entity.objectType == 'virtualDiskUUID':      # a first-class disk, by its id
+            disk = vstorage_object.lookup(self.server, entity.key)
+            if disk is None:
+                raise self.not_found(entity)
+            profile_id = disk.entry.get('profileId')
+        else:
+            vm, place, _ = self.places(entity)[0]
+            profile_id = (vm.storage_profiles or {}).get(place)
         return [self.T['PbmProfileId'].cls(uniqueId=profile_id)] if profile_id else []
 
     def PbmQueryAssociatedProfiles(self, ctx, entities):

@@ -258,6 +258,33 @@ class VslmVStorageObjectManager(VslmObject):
     def VslmInflateDisk_Task(self, ctx, id):
         return self._on_disk(ctx, 'InflateDisk_Task', id)
 
+    def VslmSetVStorageObjectControlFlags(self, ctx, id, controlFlags=()):
+        return self._on_disk(ctx, 'SetVStorageObjectControlFlags', id,
+                             controlFlags=controlFlags)
+
+    def VslmClearVStorageObjectControlFlags(self, ctx, id, controlFlags=()):
+        return self._on_disk(ctx, 'ClearVStorageObjectControlFlags', id,
+                             controlFlags=controlFlags)
+
+    def VslmUpdateVStorageObjectMetadata_Task(self, ctx, id, metadata=(), deleteKeys=()):
+        return self._on_disk(ctx, 'VCenterUpdateVStorageObjectMetadataEx_Task', id,
+                             metadata=metadata, deleteKeys=deleteKeys)
+
+    def VslmUpdateVstorageObjectPolicy_Task(self, ctx, id, profile=()):
+        return self._on_disk(ctx, 'UpdateVStorageObjectPolicy_Task', id, profile=profile)
+
+    def VslmRetrieveVStorageInfrastructureObjectPolicy(self, ctx, datastore):
+        return self.vim25(ctx, self.manager, 'RetrieveVStorageInfrastructureObjectPolicy',
+                          datastore=datastore)
+
+    def VslmUpdateVStorageInfrastructureObjectPolicy_Task(self, ctx, spec):
+        return self.vim25(ctx, self.manager, 'UpdateVStorageInfrastructureObjectPolicy_Task',
+                          spec=spec)
+
+    def VslmScheduleReconcileDatastoreInventory(self, ctx, datastore):
+        return self.vim25(ctx, self.manager, 'ScheduleReconcileDatastoreInventory',
+                          datastore=datastore)
+
     # -- snapshots ------------------------------------------------------------------------
     def VslmCreateSnapshot_Task(self, ctx, id, description):
         return self._on_disk(ctx, 'VStorageObjectCreateSnapshot_Task', id,
@@ -268,6 +295,14 @@ class VslmVStorageObjectManager(VslmObject):
 
     def VslmRevertVStorageObject_Task(self, ctx, id, snapshotId):
         return self._on_disk(ctx, 'RevertVStorageObject_Task', id, snapshotId=snapshotId)
+
+    def VslmRetrieveSnapshotDetails(self, ctx, id, snapshotId):
+        return self._on_disk(ctx, 'RetrieveSnapshotDetails', id, snapshotId=snapshotId)
+
+    def VslmQueryChangedDiskAreas(self, ctx, id, snapshotId, startOffset, changeId):
+        return self._on_disk(ctx, 'VstorageObjectVCenterQueryChangedDiskAreas', id,
+                             snapshotId=snapshotId, startOffset=startOffset,
+                             changeId=changeId)
 
     def VslmCreateDiskFromSnapshot_Task(self, ctx, id, snapshotId, name, profile=(),
                                         crypto=None, path=None):

@@ -59,6 +59,7 @@ from vimsim.managed.monitoring.rollup import Members
 from vimsim.managed.monitoring.task import run_task, when_vacated
 from vimsim.managed.service.service_instance import about_info
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
+from vimsim.managed.storage.io_filter_manager import host_filters
 from vimsim.managed.vm.provisioning import invalid_argument, unregister_vm
 from vimsim.schema import MoRef
 from vimsim.soap.encode import Long
@@ -328,6 +329,7 @@ class HostSystem(ManagedEntity):
             virtualNicManagerInfo=manager_info(self),
             capabilities=self.netconfig.capabilities(),
             datastoreCapabilities=self.datastore_capabilities(),
+            ioFilterInfo=host_filters(self),
             offloadCapabilities=self.netconfig.offload_capabilities(),
             service=managers['serviceSystem'].serviceInfo,
             firewall=managers['firewallSystem'].firewallInfo,

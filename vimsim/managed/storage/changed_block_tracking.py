@@ -13,6 +13,8 @@ change id from before answers as unknown, as ESXi's does after a CBT reset.
 import os
 import uuid
 
+from vimsim.soap.fault import fault
+
 BLOCK = 64 * 1024
 COMPARE_CHUNK = 1 << 20
 
@@ -184,3 +186,30 @@ def allocated_runs(path, start, capacity):
     for first, length in regions:
         blocks.update(range(first // BLOCK, (first + length + BLOCK - 1) // BLOCK))
     return block_runs(blocks, start, capacity)
+
+
+def no_change_records(name):
+    """ESXi's answer for a disk without (those) change records."""
+    return fault('FileFault', 'Error caused by file %s' % name, file=name)
+
+
+def change_info(T, changes, path, capacity, thin, start_offset, change_id, until, name):
+    """QueryChangedDiskAreas' DiskChangeInfo for the tracked disk whose data
+    is `path`: from `start_offset`, what was written after the point
+    `change_id` names up to point `until` (change id '*': every allocated
+    area, the whole disk when thick). FileFault for a change id these
+    records do not know."""
+    if not 0 <= start_offset < capacity:
+        raise fault('InvalidArgument', 'A specified parameter was not correct: startOffset',
+                    invalidProperty='startOffset')
+    if change_id == '*':
+        runs = allocated_runs(path, start_offset, capacity) if thin \
+            else [(start_offset, capacity - start_offset)]
+    else:
+        since = changes.point_of(change_id)
+        if since is None or until is None or since > until:
+            raise no_change_records(name)
+        runs = block_runs(changes.changed_between(since, until), start_offset, capacity)
+    return T.DiskChangeInfo(startOffset=start_offset, length=capacity - start_offset,
+                            changedArea=[T.DiskChangeExtent(start=start, length=length)
+                                         for start, length in runs])

@@ -186,7 +186,7 @@ def resolve(server, name, datacenter=None, argument='name'):
         if parsed is None:
             raise invalid_path(text)
         ds_name, relative = parsed
-        dc = _datacenter(server, datacenter)
+        dc = datacenter_argument(server, datacenter)
     ds = datastore_named(dc, ds_name)
     if ds is None:
         raise fault('InvalidDatastore', "Invalid datastore '%s'." % ds_name, name=ds_name)
@@ -205,7 +205,8 @@ def on_datastore(ds, relative, text):
     return found
 
 
-def _datacenter(server, ref):
+def datacenter_argument(server, ref):
+    """The Datacenter a `datacenter` argument names (on ESXi, unset: its one)."""
     if ref is None:
         if server.esx:
             found = [obj for obj in list(server.objects)

@@ -292,22 +292,8 @@ class HttpNfcLease(ManagedObject):
         """(On a thread) fetch each source into its device."""
         results = []
         for device, source in plan:
-            if not _loopback(source.url):
-                raise fault('HttpFault', 'Cannot reach %s from the simulator.' % source.url,
-                             statusCode=0, statusMessage='unreachable')
-            request = urllib.request.Request(source.url, headers={
-                pair.key: pair.value for pair in source.httpHeaders or ()})
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
-            try:
-                response = urllib.request.urlopen(request, timeout=30, context=context)
-            except urllib.error.HTTPError as error:
-                raise fault('HttpFault', 'HTTP %d from %s' % (error.code, source.url),
-                             statusCode=error.code, statusMessage=str(error.reason)) from None
-            except (OSError, ValueError) as error:
-                raise fault('HttpFault', 'Cannot fetch %s: %s' % (source.url, error),
-                             statusCode=0, statusMessage=str(error)) from None
+            response = open_url(source.url, {pair.key: pair.value
+                                             for pair in source.httpHeaders or ()})
             upload = Upload(device, record_changes=False)
             try:
                 with response:
@@ -530,6 +516,26 @@ def _populated(path):
         return os.stat(path).st_blocks * 512
     except OSError:
         return 0
+
+
+def open_url(url, headers=None):
+    """(Blocking: on a thread) the response of a GET of `url`, which must be
+    http(s) on a loopback address; HttpFault when it cannot be had."""
+    if not _loopback(url):
+        raise fault('HttpFault', 'Cannot reach %s from the simulator.' % url,
+                    statusCode=0, statusMessage='unreachable')
+    request = urllib.request.Request(url, headers=headers or {})
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        return urllib.request.urlopen(request, timeout=30, context=context)
+    except urllib.error.HTTPError as error:
+        raise fault('HttpFault', 'HTTP %d from %s' % (error.code, url),
+                    statusCode=error.code, statusMessage=str(error.reason)) from None
+    except (OSError, ValueError) as error:
+        raise fault('HttpFault', 'Cannot fetch %s: %s' % (url, error),
+                    statusCode=0, statusMessage=str(error)) from None
 
 
 def _loopback(url):

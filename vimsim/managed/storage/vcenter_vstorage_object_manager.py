@@ -6,52 +6,32 @@ disk carries which tag is kept in the disk's catalog entry, so it lives as
 long as the disk, and a tag deleted from the tagging service is gone from
 every disk).
 
+The *Ex forms are VStorageObjectManagerBase's (vstorage_object_manager_base.py),
+shared with the ESXi manager. A disk's storage policy is a profile of the
+simulator's PBM (vimsim/pbm); infrastructure objects are vSAN's namespace
+objects, and no simulated datastore is vSAN, so a datastore has none.
+
 Faults as vCenter's: NotFound for an id (or snapshot id, tag, category)
 that names nothing, InvalidDatastore for a datastore argument that is none,
 InvalidArgument for a bad spec, NoDiskSpace when a thick disk or a copy does
 not fit, InvalidState for file changes to a disk attached to a VM;
-storage policies and encryption, which vimsim does not simulate, answer
-NotSupported. Calls that change files run as tasks and check there.
+encryption, which vimsim does not simulate here, answers NotSupported
+(UpdateVStorageObjectCrypto_Task is not implemented). Calls that change
+files run as tasks and check there.
 """
-from vimsim.managed.entity import data_types
-from vimsim.managed.manager import Manager, manager_type
-from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.manager import manager_type
 from vimsim.managed.storage import datastore_files as files
+from vimsim.managed.storage import virtual_disk_manager as disk_files
 from vimsim.managed.storage import vstorage_object as catalog
+from vimsim.managed.storage.vmdk import uuid_text
 from vimsim.managed.storage.vstorage_object import MB, PROVISIONING, datastore_of
-from vimsim.soap.fault import InvalidArgument, fault
-
-
-def not_supported():
-    return fault('NotSupported', 'The operation is not supported on the object.')
+from vimsim.managed.storage.vstorage_object_manager_base import (VStorageObjectManagerBase,
+                                                                 not_supported)
+from vimsim.soap.fault import InvalidArgument, fault, localized
 
 
 @manager_type('VcenterVStorageObjectManager')
-class VcenterVStorageObjectManager(Manager):
-    # the task names of the calls; the ESXi manager's differ
-    TASK_NAMES = {}
-
-    @property
-    def T(self):
-        return data_types(self.server)
-
-    def _run(self, ctx, method, work):
-        """Run `work(task)` as the task of `method` (under this manager's name for it)."""
-        return run_task(ctx, None, self.TASK_NAMES.get(method, method), work, this=self)
-
-    def _on_disk(self, ctx, method, identifier, datastore, change):
-        """A task running `change(disk)` on disk `identifier` of `datastore`."""
-        ds = datastore_of(ctx.server, datastore)
-
-        def work(task):
-            with files.os_faults(files.datastore_path(ds, catalog.DISK_FOLDER)):
-                return change(catalog.find(ds, identifier))
-        return self._run(ctx, method, work)
-
-    def _read(self, ctx, identifier, datastore):
-        ds = datastore_of(ctx.server, datastore)
-        files.namespace(ctx.server).materialize()
-        return catalog.find(ds, identifier)
+class VcenterVStorageObjectManager(VStorageObjectManagerBase):
 
     def _backing_spec(self, ctx, spec, argument):
         """(datastore, folder, provisioning type) of a VslmCreateSpecBackingSpec."""
@@ -208,6 +188,126 @@ class VcenterVStorageObjectManager(Manager):
                                       provisioning or disk.provisioning, path,
                                       identifier).vstorage_object(self.T)
         return self._on_disk(ctx, 'CreateDiskFromSnapshot_Task', id, datastore, from_snapshot)
+
+    # -- control flags, metadata, policies ----------------------------------------------------
+    def SetVStorageObjectControlFlags(self, ctx, id, datastore, controlFlags=()):
+        catalog.set_control_flags(self._read(ctx, id, datastore), list(controlFlags), True)
+
+    def ClearVStorageObjectControlFlags(self, ctx, id, datastore, controlFlags=()):
+        catalog.set_control_flags(self._read(ctx, id, datastore), list(controlFlags), False)
+
+    def VCenterUpdateVStorageObjectMetadataEx_Task(self, ctx, id, datastore, metadata=(),
+                                                   deleteKeys=()):
+        return self._on_disk(ctx, 'VCenterUpdateVStorageObjectMetadataEx_Task', id, datastore,
+                             lambda disk: catalog.update_metadata(disk, metadata, deleteKeys))
+
+    def UpdateVStorageObjectPolicy_Task(self, ctx, id, datastore, profile=()):
+        profile_id = self._profile(ctx, profile, datastore_of(ctx.server, datastore))
+        return self._on_disk(ctx, 'UpdateVStorageObjectPolicy_Task', id, datastore,
+                             lambda disk: catalog.set_profile(disk, profile_id))
+
+    def _profile(self, ctx, specs, ds):
+        """The profile id a VirtualMachineProfileSpec list names (None: none):
+        a defined profile must be one of PBM's."""
+        if len(specs) > 1:
+            raise InvalidArgument('profile')
+        kind = specs[0]._type.name if specs else 'VirtualMachineEmptyProfileSpec'
+        if kind == 'VirtualMachineDefinedProfileSpec':
+            spec = specs[0]
+            if spec.replicationSpec is not None or spec.profileData is not None:
+                raise not_supported()     # replication groups are not simulated
+            if not ctx.server.storage_policies.exists(spec.profileId):
+                raise InvalidArgument('profile.profileId')
+            return spec.profileId
+        if kind == 'VirtualMachineDefaultProfileSpec':
+            return ctx.server.storage_policies.default_profile_id(ds)
+        if kind == 'VirtualMachineEmptyProfileSpec':
+            return None
+        raise InvalidArgument('profile')
+
+    def RetrieveVStorageInfrastructureObjectPolicy(self, ctx, datastore):
+        datastore_of(ctx.server, datastore)
+        return []           # a VMFS datastore has no vSAN infrastructure objects
+
+    def UpdateVStorageInfrastructureObjectPolicy_Task(self, ctx, spec):
+        ds = datastore_of(ctx.server, spec.datastore, 'spec.datastore')
+        raise fault('InvalidDatastore', 'The datastore %s holds no vSAN infrastructure '
+                    'objects.' % ds.name, datastore=ds.ref, name=ds.name)
+
+    # -- snapshots' details and changed areas --------------------------------------------------
+    def RetrieveSnapshotDetails(self, ctx, id, datastore, snapshotId):
+        disk = self._read(ctx, id, datastore)
+        snapshot = disk.entry['snapshots'][disk.snapshot(snapshotId)]
+        return self.T.VStorageObjectSnapshotDetails(
+            path=files.datastore_path(disk.ds, snapshot['path']),
+            changedBlockTrackingId=snapshot.get('changeId'))
+
+    def VstorageObjectVCenterQueryChangedDiskAreas(self, ctx, id, datastore, snapshotId,
+                                                   startOffset, changeId):
+        return catalog.changed_areas(self.T, self._read(ctx, id, datastore), snapshotId,
+                                     startOffset, changeId)
+
+    def RetrieveVStorageObjectAssociations(self, ctx, ids=()):
+        """For each (id, datastore): the VM disks the disk is, or the fault finding it."""
+        T = self.T
+        found = []
+        for spec in ids:
+            try:
+                disk = self._read(ctx, spec.id, spec.datastore)
+            except ctx.server.schema.types['MethodFault'].cls as error:
+                found.append(T.VStorageObjectAssociations(id=spec.id, fault=localized(error)))
+                continue
+            vm = disk.consumer()
+            devices = [d for d in vm.disks() if getattr(d.vDiskId, 'id', None) == disk.id] \
+                if vm is not None else []
+            found.append(T.VStorageObjectAssociations(id=spec.id, vmDiskAssociations=[
+                T.VStorageObjectAssociationsVmDiskAssociations(vmId=vm.ref.value,
+                                                               diskKey=d.key)
+                for d in devices]))
+        return found
+
+    # -- reconciling --------------------------------------------------------------------------
+    def ScheduleReconcileDatastoreInventory(self, ctx, datastore, deepCleansing=None):
+        """vCenter schedules it for the nearest future; here it is done at once."""
+        ds = datastore_of(ctx.server, datastore)
+        files.namespace(ctx.server).materialize()
+        catalog.reconcile(ds)
+
+    def ReconcileDatastoreInventoryEx_Task(self, ctx, spec):
+        T = self.T
+        ds = datastore_of(ctx.server, spec.datastore, 'spec.datastore')
+        if spec.generateReport:
+            raise not_supported()       # no reconcile report files
+        files.namespace(ctx.server).materialize()
+
+        def work(task):
+            before, after, issues, invalid = catalog.reconcile_report(
+                ds, spec.includeDiskPaths, spec.excludeDiskPaths, bool(spec.dryRun))
+            host = next((h for h in ds.hosts if ds.accessible_on(h)), None)
+            return T.VStorageObjectReconcileResult(reconcileDetails=[
+                T.VStorageObjectReconcileResultReconcileDetail(
+                    hostName=getattr(host, 'name', None), isReconciled=not spec.dryRun,
+                    isDeepScanned=bool(spec.deepScan), numberOfReconcileIssues=issues,
+                    numberOfFcdsBeforeReconcile=before, numberOfFcdsAfterReconcile=after,
+                    invalidDiskPaths=[T.VStorageObjectReconcileResultInvalidDiskPath(
+                        path=path, reason='The path names no file of datastore %s.' % ds.name)
+                        for path in invalid])])
+        return self._run(ctx, 'ReconcileDatastoreInventoryEx_Task', work)
+
+    # -- virtual disk uuids ---------------------------------------------------------------------
+    def QueryVirtualDiskUuidEx(self, ctx, name, datacenter=None):
+        return disk_files.query_uuid(ctx.server, name, datacenter)
+
+    def SetVirtualDiskUuidEx_Task(self, ctx, name, datacenter=None, uuid=None):
+        """A new uuid when `uuid` is not given."""
+        if uuid is not None:
+            disk_files.check_uuid(uuid)
+        disk_files.query_uuid(ctx.server, name, datacenter)      # faults before the task
+
+        def work(task):
+            disk_files.set_uuid(ctx.server, name, uuid or uuid_text(ctx.server.new_uuid()),
+                                datacenter)
+        return self._run(ctx, 'SetVirtualDiskUuidEx_Task', work)
 
     # -- tags ---------------------------------------------------------------------------------
     def _tag(self, ctx, category, tag):

@@ -94,15 +94,40 @@ def _extent_for(relative, delta):
     return stem + ('-sesparse.vmdk' if delta else '-flat.vmdk')
 
 
+def _named_disk(server, name, datacenter, argument='name', writing=True):
+    """The Disk a datastore path or URL names (its datastore writable when `writing`)."""
+    _disk_name(name)
+    target = files.resolve(server, name, datacenter, argument)
+    if writing:
+        files.check_writable(target.ds)
+    return Disk(target)
+
+
+def query_uuid(server, name, datacenter=None):
+    """The uuid of the disk `name`, byte-spaced as vCenter answers it."""
+    return uuid_text(_named_disk(server, name, datacenter, writing=False).read()
+                     .descriptor.uuid)
+
+
+def check_uuid(uuid):
+    if not _UUID.match(uuid or ''):
+        raise InvalidArgument('uuid')
+
+
+def set_uuid(server, name, uuid, datacenter=None):
+    """Give the disk `name` the uuid `uuid` (checked by `check_uuid`)."""
+    disk = _named_disk(server, name, datacenter).read()
+    check_unlocked(disk.target)
+    disk.descriptor.ddb['ddb.uuid'] = uuid_text(uuid.replace(' ', '').replace('-', ''))
+    with files.os_faults(disk.name):
+        disk.write()
+
+
 @manager_type('VirtualDiskManager')
 class VirtualDiskManager(Manager):
 
     def _disk(self, ctx, name, datacenter, argument='name', writing=True):
-        _disk_name(name)
-        target = files.resolve(ctx.server, name, datacenter, argument)
-        if writing:
-            files.check_writable(target.ds)
-        return Disk(target)
+        return _named_disk(ctx.server, name, datacenter, argument, writing)
 
     # -- making and removing ---------------------------------------------------------
     def CreateVirtualDisk_Task(self, ctx, name, spec, datacenter=None):
@@ -330,18 +355,11 @@ class VirtualDiskManager(Manager):
 
     # -- reading and setting facts -----------------------------------------------------
     def QueryVirtualDiskUuid(self, ctx, name, datacenter=None):
-        disk = self._disk(ctx, name, datacenter, writing=False).read()
-        return uuid_text(disk.descriptor.uuid)
+        return query_uuid(ctx.server, name, datacenter)
 
     def SetVirtualDiskUuid(self, ctx, name, uuid, datacenter=None):
-        if not _UUID.match(uuid or ''):
-            raise InvalidArgument('uuid')
-        disk = self._disk(ctx, name, datacenter).read()
-        check_unlocked(disk.target)
-        disk.descriptor.ddb['ddb.uuid'] = uuid_text(uuid.replace(' ', '').replace('-', ''))
-        with files.os_faults(disk.name):
-            disk.write()
-        return None
+        check_uuid(uuid)
+        set_uuid(ctx.server, name, uuid, datacenter)
 
     def QueryVirtualDiskGeometry(self, ctx, name, datacenter=None):
         disk = self._disk(ctx, name, datacenter, writing=False).read()

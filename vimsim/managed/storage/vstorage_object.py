@@ -19,6 +19,14 @@ since (and every later snapshot, as vCenter does). A disk attached to a VM
 (a VirtualDisk device whose `vDiskId` is the disk's id) is the VM's while
 attached: its consumer, and the calls that change its files answer
 InvalidState until it is detached.
+
+Each catalog change ticks the datastore's virtual clock, the generation
+the *Ex calls answer: kept on the Datastore, each entry written records its
+tick, and the clock starts again from the highest an entry records. A
+disk's control flags (keepAfterDeleteVm, disableRelocation,
+enableChangedBlockTracking) live in its entry; while tracking is on, its
+base extent has a change record (changed_block_tracking.py), and each
+snapshot keeps the change id it froze.
 """
 import json
 import os
@@ -27,6 +35,7 @@ import re
 from datetime import datetime, timezone
 
 from vimsim import clock
+from vimsim.managed.storage import changed_block_tracking as cbt
 from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.storage.file_manager import check_room
 from vimsim.managed.storage.virtual_disk_manager import Disk, check_size
@@ -39,6 +48,10 @@ CATALOG_FOLDER = 'catalog'
 PROVISIONING = ('thin', 'lazyZeroedThick', 'eagerZeroedThick')
 _ID = re.compile(r'^[A-Za-z0-9_:-][A-Za-z0-9_.:-]{0,127}$')   # an id a client chooses names a file
 _SNAPSHOT_NUMBERS = re.compile(r'(-\d{6})+$')    # 'x-000001' is a delta of 'x'
+# vslmVStorageObjectControlFlag -> the entry's field (each false when absent)
+CONTROL_FLAGS = {'keepAfterDeleteVm': 'keepAfterDeleteVm',
+                 'disableRelocation': 'relocationDisabled',
+                 'enableChangedBlockTracking': 'changedBlockTracking'}
 
 
 def not_found(identifier):
@@ -131,6 +144,7 @@ class FirstClassDisk:
     def save(self):
         """Write the catalog entry (whole, in one step)."""
         target = files.local_path(self.ds, '%s/%s.json' % (CATALOG_FOLDER, self.id))
+        self.entry['vclock'] = _tick(self.ds)
         files.write_file(target, json.dumps(self.entry, sort_keys=True).encode('utf-8'))
         files.touched(self.ds)
 
@@ -140,7 +154,28 @@ class FirstClassDisk:
             os.unlink(files.local_path(self.ds, '%s/%s.json' % (CATALOG_FOLDER, self.id)))
         except FileNotFoundError:
             pass
+        if self.readable():
+            self.stop_tracking()
+        _tick(self.ds)
         files.touched(self.ds)
+
+    def stop_tracking(self):
+        """Forget the change record of the disk's data (before its files go or move)."""
+        cbt.stop(self.ds.server, self.base_extent())
+
+    def base_extent(self):
+        """The local path of the data file at the base of the disk's chain
+        (what changed block tracking follows)."""
+        return self.disk(self.chain()[0]).extent_paths()[0]
+
+    def changes(self):
+        """The disk's change record while tracking is on (a fresh one when
+        the simulator has none, as after a restart: older change ids are
+        unknown then), else None."""
+        if not self.entry.get('changedBlockTracking'):
+            return None
+        path = self.base_extent()
+        return cbt.tracked(self.ds.server, path) or cbt.start(self.ds.server, path)
 
     # -- what clients read ------------------------------------------------------------
     def vstorage_object(self, T):
@@ -157,8 +192,10 @@ class FirstClassDisk:
         config = T.VStorageObjectConfigInfo(
             id=T.ID(id=self.id), name=self.name, createTime=_time(self.entry['createTime']),
             keepAfterDeleteVm=self.entry.get('keepAfterDeleteVm', True),
-            relocationDisabled=False, nativeSnapshotSupported=False,
-            changedBlockTrackingEnabled=False, backing=top,
+            relocationDisabled=self.entry.get('relocationDisabled', False),
+            nativeSnapshotSupported=False,
+            changedBlockTrackingEnabled=self.entry.get('changedBlockTracking', False),
+            backing=top, vclock=T.vslmVClockInfo(vClockTime=vclock(self.ds)),
             capacityInMB=self.capacity // MB, consumptionType=['disk'],
             consumerId=[T.ID(id=consumer.instance_uuid)] if consumer is not None else [],
             metadata=[T.KeyValue(key=k, value=v) for k, v in self.entry.get('metadata', [])])
@@ -182,6 +219,21 @@ class FirstClassDisk:
 
 def _time(text):
     return datetime.fromisoformat(text)
+
+
+def vclock(ds):
+    """The datastore's catalog generation (first read: the highest its entries record)."""
+    clock_now = ds.__dict__.get('vstorage_vclock')
+    if clock_now is None:
+        clock_now = ds.vstorage_vclock = max(
+            (disk.entry.get('vclock', 0) for disk in disks_on(ds)), default=0)
+    return clock_now
+
+
+def _tick(ds):
+    """The next generation of the datastore's catalog."""
+    ds.vstorage_vclock = vclock(ds) + 1
+    return ds.vstorage_vclock
 
 
 def _now():
@@ -219,11 +271,15 @@ def _read_entry(path):
             _shaped(s, {'id': str, 'description': str, 'createTime': str, 'path': str})
             for s in entry['snapshots']):
         return None
-    if not all(isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
-               for pair in entry.get('metadata', [])) or not isinstance(entry.get('tags', []), list) \
+    if not all(_pairs(s.get('metadata', [])) and isinstance(s.get('changeId', ''), str)
+               for s in [entry] + entry['snapshots']) \
+            or not isinstance(entry.get('tags', []), list) \
             or entry.get('provisioningType', 'thin') not in PROVISIONING \
-            or not isinstance(entry.get('keepAfterDeleteVm', True), bool) \
-            or not isinstance(entry.get('backingObjectId', ''), str):
+            or not all(isinstance(entry.get(flag, False), bool)
+                       for flag in CONTROL_FLAGS.values()) \
+            or not isinstance(entry.get('backingObjectId', ''), str) \
+            or not isinstance(entry.get('profileId', ''), str) \
+            or type(entry.get('vclock', 0)) is not int:
         return None
     try:
         for path in [entry['path']] + [s['path'] for s in entry['snapshots']]:
@@ -233,6 +289,13 @@ def _read_entry(path):
     except (files.PathError, ValueError, TypeError):
         return None
     return entry
+
+
+def _pairs(value):
+    """Whether `value` is metadata as an entry keeps it: [key, value] string pairs."""
+    return isinstance(value, list) and all(
+        isinstance(pair, list) and len(pair) == 2 and all(isinstance(x, str) for x in pair)
+        for pair in value)
 
 
 def _shaped(value, fields):
@@ -268,13 +331,13 @@ def _entry_of(ds, wanted):
 
 def find_anywhere(server, identifier):
     """The disk `identifier` on whichever datastore holds it (NotFound)."""
-    found = _lookup(server, getattr(identifier, 'id', None))
+    found = lookup(server, getattr(identifier, 'id', None))
     if found is None:
         raise not_found(getattr(identifier, 'id', None))
     return found
 
 
-def _lookup(server, wanted):
+def lookup(server, wanted):
     files.namespace(server).materialize()
     for ds in files.datastores(server):
         found = _entry_of(ds, wanted)
@@ -329,7 +392,7 @@ def check_new_id(server, identifier):
         return None
     if not _usable_id(identifier.id):
         raise InvalidArgument('id')
-    if _lookup(server, identifier.id) is not None:
+    if lookup(server, identifier.id) is not None:
         raise fault('AlreadyExists', "The specified key, name, or identifier '%s' already "
                     'exists.' % identifier.id, name=identifier.id)
     return identifier.id
@@ -425,6 +488,7 @@ def delete(disk):
     """Remove the disk's files and its catalog entry."""
     disk.check_detached()
     _let_go(disk)
+    disk.stop_tracking()
     for relative in disk.chain():
         part = disk.disk(relative)
         for path in part.extent_paths() + [part.target.path]:
@@ -465,7 +529,7 @@ def extend(disk, capacity):
     descriptor.resized(capacity)
     files.sparse_file(part.extent_paths()[0], capacity)
     part.write()
-    files.touched(disk.ds)
+    disk.save()         # a catalog operation: the generation ticks
 
 
 def inflate(disk):
@@ -484,6 +548,9 @@ def inflate(disk):
 def relocate(server, disk, ds, folder=None):
     """Move the disk's files (its whole chain) and catalog entry to `ds`."""
     disk.check_detached()
+    if disk.entry.get('relocationDisabled'):
+        raise fault('InvalidState', 'The operation is not allowed in the current state: '
+                    'relocation of the disk %s is disabled.' % disk.id)
     if ds is disk.ds and not folder:
         return disk
     chain = disk.chain()
@@ -502,6 +569,7 @@ def relocate(server, disk, ds, folder=None):
         if os.path.lexists(target):
             raise FileAlreadyExists(target)
     _let_go(disk)
+    disk.stop_tracking()        # tracking starts again over the moved files
     with files.os_faults(disk.file_name):
         for source, target in moves:
             files.move(source, target)
@@ -535,18 +603,27 @@ def _new_delta(server, disk):
     disk.entry['path'] = relative
 
 
-def create_snapshot(server, disk, description):
-    """Freeze the disk's current file under a new delta; the snapshot's id."""
+def create_snapshot(server, disk, description, snapshot_id=None):
+    """Freeze the disk's current file under a new delta; the snapshot's id
+    (`snapshot_id` when the client chose one)."""
     disk.check_detached()
     if len(disk.chain()) >= 32:
         raise fault('TooManySnapshotLevels', 'The operation would exceed the maximum '
                     'snapshot depth.')
+    if snapshot_id is None:
+        snapshot_id = server.new_uuid()
+    elif not _usable_id(snapshot_id) or any(s['id'] == snapshot_id
+                                            for s in disk.entry['snapshots']):
+        raise InvalidArgument('snapshotId')
     frozen = disk.path
+    changes = disk.changes()
     _new_delta(server, disk)
-    snapshot_id = server.new_uuid()
-    disk.entry['snapshots'].append({'id': snapshot_id, 'description': description or '',
-                                    'createTime': _now(), 'path': frozen,
-                                    'backingObjectId': server.new_uuid()})
+    snapshot = {'id': snapshot_id, 'description': description or '', 'createTime': _now(),
+                'path': frozen, 'backingObjectId': server.new_uuid(),
+                'metadata': disk.entry.get('metadata', [])}
+    if changes is not None:
+        snapshot['changeId'] = changes.mark()
+    disk.entry['snapshots'].append(snapshot)
     disk.save()
     return snapshot_id
 
@@ -601,3 +678,114 @@ def reconcile(ds):
     for disk in disks_on(ds):
         if not disk.readable():
             disk.forget()
+
+
+def reconcile_report(ds, include=(), exclude=(), dry_run=False):
+    """ReconcileDatastoreInventoryEx's work: the catalog entries (of the disk
+    paths `include` names, if any, but not those `exclude` names) whose disk
+    files are gone leave the catalog, unless `dry_run`. (disks before, disks
+    after, issues found, the paths given that name no file of `ds`)."""
+    disks = disks_on(ds)
+    invalid = [path for path in list(include) + list(exclude) if not _names_file(ds, path)]
+    paths = {disk.id: files.datastore_path(ds, disk.path) for disk in disks}
+    chosen = [d for d in disks if (not include or paths[d.id] in include)
+              and paths[d.id] not in exclude]
+    broken = [d for d in chosen if not d.readable()]
+    if not dry_run:
+        for disk in broken:
+            disk.forget()
+    return len(disks), len(disks) - (0 if dry_run else len(broken)), len(broken), invalid
+
+
+def _names_file(ds, path):
+    """Whether datastore path `path` names a file of `ds`."""
+    parsed = files.split_path(path)
+    if parsed is None or parsed[0] != ds.name:
+        return False
+    try:
+        return os.path.lexists(files.local_path(ds, parsed[1]))
+    except files.PathError:
+        return False
+
+
+# -- what a disk carries -----------------------------------------------------------------------
+
+def set_control_flags(disk, flags, value):
+    """Set (or clear) the named control flags; tracking starts or stops with
+    enableChangedBlockTracking."""
+    unknown = [flag for flag in flags if flag not in CONTROL_FLAGS]
+    if unknown or not flags:
+        raise InvalidArgument('controlFlags')
+    for flag in flags:
+        field = CONTROL_FLAGS[flag]
+        if field == 'changedBlockTracking' and disk.entry.get(field, False) != value:
+            disk.check_detached()
+            if value:
+                cbt.start(disk.ds.server, disk.base_extent())
+            else:
+                disk.stop_tracking()
+        disk.entry[field] = value
+    disk.save()
+
+
+def update_metadata(disk, metadata, delete_keys):
+    """Set the pairs of `metadata` (KeyValues) and drop the keys `delete_keys`
+    names (a key both sets and drops is an InvalidArgument)."""
+    pairs = dict(disk.entry.get('metadata', []))
+    for kv in metadata:
+        if not isinstance(kv.key, str) or not kv.key or not isinstance(kv.value, str):
+            raise InvalidArgument('metadata')
+    if {kv.key for kv in metadata} & set(delete_keys):
+        raise InvalidArgument('deleteKeys')
+    for key in delete_keys:
+        pairs.pop(key, None)
+    pairs.update((kv.key, kv.value) for kv in metadata)
+    disk.entry['metadata'] = [[k, v] for k, v in sorted(pairs.items())]
+    disk.save()
+
+
+def metadata_of(disk, snapshot_id=None):
+    """The disk's metadata pairs, or those its snapshot `snapshot_id` froze."""
+    if snapshot_id is None:
+        return disk.entry.get('metadata', [])
+    return disk.entry['snapshots'][disk.snapshot(snapshot_id)].get('metadata', [])
+
+
+def unregister(disk):
+    """The disk leaves the catalog; its files stay, loose, on the datastore."""
+    disk.check_detached()
+    disk.forget()
+
+
+def repair_chain(disk):
+    """Make the catalog entry agree with the disk's files again: the
+    snapshots whose frozen file is no longer in the chain go (FileFault when
+    the chain itself cannot be read)."""
+    disk.check_detached()
+    chain = disk.chain()
+    kept = [s for s in disk.entry['snapshots'] if s['path'] in chain[:-1]]
+    if kept != disk.entry['snapshots']:
+        disk.entry['snapshots'] = kept
+        disk.save()
+
+
+def changed_areas(T, disk, snapshot_id, start_offset, change_id):
+    """The DiskChangeInfo of what changed in the disk's data since
+    `change_id` up to snapshot `snapshot_id` ('*': its allocated areas)."""
+    snapshot = disk.entry['snapshots'][disk.snapshot(snapshot_id)]
+    changes = disk.changes()
+    if changes is None or 'changeId' not in snapshot:
+        raise cbt.no_change_records(disk.file_name)
+    return cbt.change_info(T, changes, disk.base_extent(),
+                           disk.disk(snapshot['path']).descriptor.capacity_bytes,
+                           disk.base().descriptor.thin, start_offset, change_id,
+                           changes.point_of(snapshot['changeId']), disk.file_name)
+
+
+def set_profile(disk, profile_id):
+    """Associate the storage policy `profile_id` with the disk (None: none)."""
+    if profile_id is None:
+        disk.entry.pop('profileId', None)
+    else:
+        disk.entry['profileId'] = profile_id
+    disk.save()

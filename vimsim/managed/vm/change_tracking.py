@@ -104,26 +104,8 @@ def query_changed_disk_areas(vm, snapshot, device_key, start_offset, change_id):
     path = base_extent(vm, disk.backing)
     changes = (vm.__dict__.get('tracked_disks') or {}).get(path) if enabled(vm) else None
     if changes is None:
-        raise _file_fault(name)
-    capacity = disk.capacityInKB * 1024
-    if not 0 <= start_offset < capacity:
-        raise fault('InvalidArgument', 'A specified parameter was not correct: startOffset',
-                    invalidProperty='startOffset')
-    if change_id == '*':
-        runs = cbt.allocated_runs(path, start_offset, capacity) \
-            if disk.backing.thinProvisioned else [(start_offset, capacity - start_offset)]
-    else:
-        since = changes.point_of(change_id)
-        until = changes.point_of(disk.backing.changeId) if snapshot is not None \
-            else changes.point + 1
-        if since is None or until is None or since > until:
-            raise _file_fault(name)
-        runs = cbt.block_runs(changes.changed_between(since, until), start_offset, capacity)
-    return T.DiskChangeInfo(startOffset=start_offset, length=capacity - start_offset,
-                            changedArea=[T.DiskChangeExtent(start=start, length=length)
-                                         for start, length in runs])
-
-
-def _file_fault(name):
-    """ESXi's answer for a disk without (those) change records."""
-    return fault('FileFault', 'Error caused by file %s' % name, file=name)
+        raise cbt.no_change_records(name)
+    until = changes.point_of(disk.backing.changeId) if snapshot is not None \
+        else changes.point + 1
+    return cbt.change_info(T, changes, path, disk.capacityInKB * 1024,
+                           disk.backing.thinProvisioned, start_offset, change_id, until, name)
