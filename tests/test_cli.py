@@ -444,14 +444,18 @@ def test_a_soap_client_start_imports_no_other_service(tmp_path):
     imports: the REST, PBM, vslm, lookup and STS services, the web pages and
     -state's journal come with their first use; with -tls=false, no TLS
     (pyOpenSSL: checking the flags imported it with the HTTP front) and no
-    cryptography (certificates are made when first asked for)."""
+    cryptography (certificates are made when first asked for). The cyclic
+    collector, held off while the start builds, is on again once serving,
+    and the start-up's objects are frozen."""
     from pyVim.connect import Disconnect, SmartConnect
     fifo, modules = str(tmp_path / 'env.fifo'), tmp_path / 'modules'
     os.mkfifo(fifo)
     fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     program = textwrap.dedent('''
-        import atexit, runpy, sys
-        atexit.register(lambda: open(%r, 'w').write(' '.join(sys.modules)))
+        import atexit, gc, runpy, sys
+        atexit.register(lambda: open(%r, 'w').write(' '.join(
+            list(sys.modules) + ['collecting=%%s' %% gc.isenabled(),
+                                 'frozen=%%s' %% bool(gc.get_freeze_count())])))
         runpy.run_module('vimsim', run_name='__main__')
     ''' % str(modules))
     proc = subprocess.Popen([sys.executable, '-c', program, '-l', '127.0.0.1:0', '-tls=false',
@@ -470,6 +474,7 @@ def test_a_soap_client_start_imports_no_other_service(tmp_path):
     finally:
         _clean_up(proc, fd)
     imported = modules.read_text().split()
+    assert imported[-2:] == ['collecting=True', 'frozen=True']
     assert 'vimsim.managed.catalog' in imported
     assert sorted(name for name in imported if name.startswith((
         'vimsim.rest', 'vimsim.pbm', 'vimsim.vslm', 'vimsim.lookup', 'vimsim.sts',
