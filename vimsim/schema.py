@@ -537,56 +537,57 @@ def _field(t):
 
 
 def _build(plain):
+    """The Schema of a cache's plain tables. Recursion through module
+    functions, not closures: a closure that calls itself is a cycle, which
+    kept the tables it read (1 MB) until a collection, and start-up freezes
+    what it made with the collector held off."""
     s = Schema(plain['versions'], plain['namespace'], plain['foreign'])
-    # data types, parents first
-    raw = {t[0]: t for t in plain['types']}
-    types = s.types
+    rows = {t[0]: t for t in plain['types']}
     children = {}
-
-    def make(name):
-        dt = types.get(name)
-        if dt is not None:
-            return dt
-        _, base, since, fields = raw[name]
-        bt = make(base) if base else None
-        dt = DataType(name, bt, since, fields)
-        if bt is not None:
-            children.setdefault(bt, []).append(dt)
-        types[name] = dt
-        return dt
-
-    for name in sorted(raw):
-        make(name)
+    for name in sorted(rows):
+        _make_data_type(s.types, rows, children, name)
     for dt, subtypes in children.items():    # a leaf type shares the empty tuple
         dt.subtypes = tuple(sorted(subtypes, key=lambda t: t.name))
 
     for name, since, values in plain['enums']:
         s.enums[name] = EnumType(name, since, {v: vs for v, vs in values})
 
-    ops = plain['ops']
-    mraw = {m[0]: m for m in plain['managed']}
-
-    def makem(name):
-        mt = s.managed.get(name)
-        if mt is not None:
-            return mt
-        _, base, since, props, methods, vmodl = mraw[name]
-        bt = makem(base) if base else None
-        mt = ManagedType(name, bt, since, [_field(f) for f in props], vmodl)
-        for opname, osince, priv, vmodl_method in methods:
-            params, result, faults = ops[opname]
-            op = Operation(opname, name, [_field(p) for p in params],
-                           _field(result) if result else None, faults, osince, priv,
-                           vmodl_method)
-            s.operations[opname] = op
-            mt.own_methods[opname] = op
-            mt.methods[opname] = op
-        s.managed[name] = mt
-        return mt
-
-    for name in sorted(mraw):
-        makem(name)
+    rows = {m[0]: m for m in plain['managed']}
+    for name in sorted(rows):
+        _make_managed_type(s, rows, plain['ops'], name)
     return s
+
+
+def _make_data_type(types, rows, children, name):
+    """The DataType `name` of `rows`, its base's made first."""
+    dt = types.get(name)
+    if dt is not None:
+        return dt
+    _, base, since, fields = rows[name]
+    bt = _make_data_type(types, rows, children, base) if base else None
+    dt = types[name] = DataType(name, bt, since, fields)
+    if bt is not None:
+        children.setdefault(bt, []).append(dt)
+    return dt
+
+
+def _make_managed_type(s, rows, ops, name):
+    """The ManagedType `name` of `rows` and its methods, its base's made first."""
+    mt = s.managed.get(name)
+    if mt is not None:
+        return mt
+    _, base, since, props, methods, vmodl = rows[name]
+    bt = _make_managed_type(s, rows, ops, base) if base else None
+    mt = s.managed[name] = ManagedType(name, bt, since, [_field(f) for f in props], vmodl)
+    for opname, osince, priv, vmodl_method in methods:
+        params, result, faults = ops[opname]
+        op = Operation(opname, name, [_field(p) for p in params],
+                       _field(result) if result else None, faults, osince, priv,
+                       vmodl_method)
+        s.operations[opname] = op
+        mt.own_methods[opname] = op
+        mt.methods[opname] = op
+    return mt
 
 
 def default_wsdl_dir():
