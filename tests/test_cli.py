@@ -441,10 +441,12 @@ def test_trace_writes_each_soap_exchange(tmp_path, validator):
 
 def test_a_soap_client_start_imports_no_other_service(tmp_path):
     """What a start and a pyVmomi session need is all a `vimsim` process
-    imports: the REST, PBM, vslm, lookup and STS services, the web pages and
-    -state's journal come with their first use; with -tls=false, no TLS
-    (pyOpenSSL: checking the flags imported it with the HTTP front) and no
-    cryptography (certificates are made when first asked for). The cyclic
+    imports: the REST, PBM, vslm, lookup and STS services, the web pages,
+    -state's journal, -load's recordings and what bundles and patch results
+    are written with (tarfile, ElementTree) come with their first use; with
+    -tls=false, no TLS (pyOpenSSL: checking the flags imported it with the
+    HTTP front) and no cryptography (certificates are made when first asked
+    for). The cyclic
     collector, held off while the start builds, is on again once serving,
     and the start-up's objects are frozen."""
     from pyVim.connect import Disconnect, SmartConnect
@@ -478,4 +480,5 @@ def test_a_soap_client_start_imports_no_other_service(tmp_path):
     assert 'vimsim.managed.catalog' in imported
     assert sorted(name for name in imported if name.startswith((
         'vimsim.rest', 'vimsim.pbm', 'vimsim.vslm', 'vimsim.lookup', 'vimsim.sts',
-        'vimsim.web', 'vimsim.state', 'OpenSSL', 'cryptography'))) == []
+        'vimsim.web', 'vimsim.state', 'OpenSSL', 'cryptography', 'vimsim.inventory.record',
+        'tarfile', 'xml.etree'))) == []
