@@ -12,8 +12,12 @@ Printed per mode, median and best of the runs:
   figure that does not depend on the machine's other load);
 - the server's resident memory then (VmRSS).
 
-Then where the start-up's imports go (`python -X importtime`, one run,
-self time summed per top-level package). The server runs with a bytecode
+Then the first call of each common kind after a start against the second
+(wall time over one keep-alive connection, median of the starts; what a
+start leaves to first use is paid there): Login, CurrentTime, a container
+view of the VMs, RetrievePropertiesEx of their names and of their
+`summary`, a PowerOffVM_Task. Then where the start-up's imports go
+(`python -X importtime`, one run, self time summed per top-level package). The server runs with a bytecode
 cache, as an installed vimsim does (pip compiles one): PYTHONPYCACHEPREFIX
 points at a directory of this bench's, warmed by a first run, so the tree
 gets no __pycache__ (PYTHONDONTWRITEBYTECODE is lifted for the server).
@@ -21,7 +25,9 @@ gets no __pycache__ (PYTHONDONTWRITEBYTECODE is lifted for the server).
     python3 bench/startup.py [--runs 9] [--root DIR] [--no-bytecode-cache]
 """
 import argparse
+import asyncio
 import collections
+import re
 import os
 import socket
 import ssl
@@ -31,7 +37,8 @@ import sys
 import tempfile
 import time
 
-from rawsoap import ENVELOPE, ROOT, cpu_seconds, load_average, rss_mb
+from latency import CREATE_VIEW, CURRENT_TIME, RETRIEVE, SERVICE_CONTENT, VIEW_SPEC
+from rawsoap import ENVELOPE, ROOT, Connection, cpu_seconds, load_average, rss_mb, start_server
 
 BODY = ('<RetrieveServiceContent xmlns="urn:vim25">'
         '<_this type="ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>')
@@ -105,6 +112,57 @@ def run_once(root, tls, env, python_flags=()):
     return wall, cpu, rss, stderr.decode('utf-8', 'replace')
 
 
+LOGIN = ('<Login xmlns="urn:vim25"><_this type="SessionManager">SessionManager</_this>'
+         '<userName>user</userName><password>pass</password></Login>')
+POWER_OFF = ('<PowerOffVM_Task xmlns="urn:vim25"><_this type="VirtualMachine">%s</_this>'
+             '</PowerOffVM_Task>')
+
+
+async def first_calls(host, port):
+    """{call kind: (first wall seconds, second)} on one new connection."""
+    connection = await Connection(host, port).open()
+    root = re.search(r'<rootFolder type="Folder">([^<]+)</rootFolder>',
+                     (await connection.call(SERVICE_CONTENT)).decode()).group(1)
+    times = {}
+
+    async def timed(kind, body):
+        started = time.perf_counter()
+        answer = await connection.call(body)
+        times.setdefault(kind, []).append(time.perf_counter() - started)
+        return answer.decode()
+
+    for _ in range(2):
+        await timed('Login', LOGIN)
+        await timed('CurrentTime', CURRENT_TIME)
+        view = re.search(r'<returnval type="ContainerView">([^<]+)</returnval>',
+                         await timed('CreateContainerView', CREATE_VIEW % root)).group(1)
+        names = await timed('RetrievePropertiesEx name',
+                            RETRIEVE % ('<pathSet>name</pathSet>', VIEW_SPEC % view))
+        await timed('RetrievePropertiesEx summary',
+                    RETRIEVE % ('<pathSet>summary</pathSet>', VIEW_SPEC % view))
+        vms = re.findall(r'<obj type="VirtualMachine">([^<]+)</obj>', names)
+        await timed('PowerOffVM_Task', POWER_OFF % vms[len(times['Login']) - 1])
+    connection.close()
+    return {kind: tuple(pair) for kind, pair in times.items()}
+
+
+def first_call_figures(root, starts):
+    """Median first and second call of each kind over `starts` fresh servers."""
+    runs = []
+    for _ in range(starts):
+        process, host, port = start_server(root=root)
+        try:
+            runs.append(asyncio.run(first_calls(host, port)))
+        finally:
+            process.terminate()
+            process.wait()
+    print('first calls after a start (http, median of %d starts): first / second' % starts)
+    for kind in runs[0]:
+        print('  %-30s %6.2f ms / %6.2f ms' % (
+            kind, statistics.median(run[kind][0] for run in runs) * 1e3,
+            statistics.median(run[kind][1] for run in runs) * 1e3))
+
+
 def import_split(stderr):
     """Self time of the imports (-X importtime) per group, microseconds."""
     totals = collections.Counter()
@@ -135,6 +193,7 @@ def main():
               '%4.0f ms median (best %4.0f), RSS %4.1f MB median'
               % ('https' if tls else 'http', statistics.median(wall) * 1e3, min(wall) * 1e3,
                  statistics.median(cpu) * 1e3, min(cpu) * 1e3, statistics.median(rss)))
+    first_call_figures(root, args.runs)
     totals = import_split(run_once(root, True, env, ('-X', 'importtime'))[3])
     print('imports (https start, -X importtime self time, inflated by the tracing): %.0f ms'
           % (sum(totals.values()) / 1e3))

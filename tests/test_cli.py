@@ -4,6 +4,7 @@ import http.client
 import os
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -439,38 +440,96 @@ def test_trace_writes_each_soap_exchange(tmp_path, validator):
     assert '--- 200' in text and 'RetrieveServiceContentResponse' in text
 
 
-def test_a_soap_client_start_imports_no_other_service(tmp_path):
-    """What a start and a pyVmomi session need is all a `vimsim` process
-    imports: the REST, PBM, vslm, lookup and STS services, the web pages and
-    -state's journal come with their first use; with -tls=false, no TLS
-    (pyOpenSSL: checking the flags imported it with the HTTP front) and no
-    cryptography (certificates are made when first asked for)."""
-    from pyVim.connect import Disconnect, SmartConnect
+def _program_imports(tmp_path, flags, session):
+    """Run the real program with `flags`, call `session(port)` once it
+    listens, stop it: the modules it imported, then its collector's state."""
     fifo, modules = str(tmp_path / 'env.fifo'), tmp_path / 'modules'
     os.mkfifo(fifo)
     fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
     program = textwrap.dedent('''
-        import atexit, runpy, sys
-        atexit.register(lambda: open(%r, 'w').write(' '.join(sys.modules)))
+        import atexit, gc, runpy, sys
+        atexit.register(lambda: open(%r, 'w').write(' '.join(
+            list(sys.modules) + ['collecting=%%s' %% gc.isenabled(),
+                                 'frozen=%%s' %% bool(gc.get_freeze_count())])))
         runpy.run_module('vimsim', run_name='__main__')
     ''' % str(modules))
-    proc = subprocess.Popen([sys.executable, '-c', program, '-l', '127.0.0.1:0', '-tls=false',
-                             '-E', fifo], cwd=ROOT, stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, '-c', program, '-l', '127.0.0.1:0', '-E', fifo,
+                             *flags], cwd=ROOT, stdout=subprocess.DEVNULL,
                             preexec_fn=_interruptible)
     try:
         line = _read_fifo(fd)
-        port = int(line.split('@127.0.0.1:')[1].split('/')[0])
+        session(int(line.split('@127.0.0.1:')[1].split('/')[0]))
+        _stop(proc)
+    finally:
+        _clean_up(proc, fd)
+    return modules.read_text().split()
+
+
+def test_a_soap_client_start_imports_no_other_service(tmp_path):
+    """What a start and a pyVmomi session need is all a `vimsim` process
+    imports: the REST, PBM, vslm, lookup and STS services, the web pages,
+    -state's journal, -load's recordings and what bundles and patch results
+    are written with (tarfile, ElementTree) come with their first use; with
+    -tls=false, no TLS (pyOpenSSL: checking the flags imported it with the
+    HTTP front) and no cryptography (certificates are made when first asked
+    for). The cyclic collector, held off while the start builds, is on again
+    once serving, and the start-up's objects are frozen."""
+    from pyVim.connect import Disconnect, SmartConnect
+
+    def session(port):
         si = SmartConnect(protocol='http', host='127.0.0.1', port=port, user='user',
                           pwd='pass')
         try:
             assert si.content.rootFolder.childEntity[0].name == 'DC0'
         finally:
             Disconnect(si)
-        _stop(proc)
-    finally:
-        _clean_up(proc, fd)
-    imported = modules.read_text().split()
+
+    imported = _program_imports(tmp_path, ['-tls=false'], session)
+    assert imported[-2:] == ['collecting=True', 'frozen=True']
     assert 'vimsim.managed.catalog' in imported
     assert sorted(name for name in imported if name.startswith((
         'vimsim.rest', 'vimsim.pbm', 'vimsim.vslm', 'vimsim.lookup', 'vimsim.sts',
-        'vimsim.web', 'vimsim.state', 'OpenSSL', 'cryptography'))) == []
+        'vimsim.web', 'vimsim.state', 'OpenSSL', 'cryptography', 'vimsim.inventory.record',
+        'tarfile', 'xml.etree'))) == []
+
+
+@pytest.mark.filterwarnings('ignore:ssl.TLSVersion:DeprecationWarning')  # the TLS 1.1 client
+def test_an_https_start_imports_no_certificate_verification(tmp_path):
+    """With TLS the program serves TLS 1.2 and later only, http/1.1 by ALPN,
+    on a pyOpenSSL context of its own: neither Twisted's TLS options
+    (twisted.internet.ssl) nor the certificate verification they bring
+    (service_identity, pyasn1) are imported."""
+    from pyVim.connect import Disconnect, SmartConnect
+
+    def unverified(**settings):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        for name, value in settings.items():
+            setattr(context, name, value)
+        return context
+
+    def session(port):
+        si = SmartConnect(host='127.0.0.1', port=port, user='user', pwd='pass',
+                          sslContext=unverified())
+        try:
+            assert si.content.rootFolder.childEntity[0].name == 'DC0'
+        finally:
+            Disconnect(si)
+        old = unverified(minimum_version=ssl.TLSVersion.TLSv1,
+                         maximum_version=ssl.TLSVersion.TLSv1_1)
+        old.set_ciphers('DEFAULT:@SECLEVEL=0')
+        with pytest.raises(ssl.SSLError):
+            with old.wrap_socket(socket.create_connection(('127.0.0.1', port))):
+                pass
+        offering = unverified()
+        offering.set_alpn_protocols(['h2', 'http/1.1'])
+        with offering.wrap_socket(socket.create_connection(('127.0.0.1', port))) as tls:
+            assert tls.version() in ('TLSv1.2', 'TLSv1.3')
+            assert tls.selected_alpn_protocol() == 'http/1.1'
+
+    imported = _program_imports(tmp_path, [], session)
+    assert 'OpenSSL.SSL' in imported and 'twisted.protocols.tls' in imported
+    assert sorted(name for name in imported if name.startswith((
+        'twisted.internet.ssl', 'twisted.internet._sslverify', 'service_identity',
+        'pyasn1'))) == []

@@ -232,3 +232,24 @@ def test_collectors_are_session_scoped_and_limited(sim):
 def test_event_store_is_bounded(sim):
     manager = sim.sim.event_manager
     assert manager.events.maxlen is not None
+
+
+def test_a_start_formats_alarm_events_without_the_event_catalog(validator):
+    """The start's alarm pass posts AlarmStatusChangedEvents whose messages
+    name the statuses by their labels; formatting them makes the labels
+    (the description's enumeratedTypes) only, not the description's ~1,100
+    eventInfo entries, which no start reads."""
+    from tests.conftest import logged_in, settle
+    fresh = _simulator(validator, tls=False)
+    settle(fresh.sim)
+    session = logged_in(fresh)
+    si = next(session)
+    try:
+        changed = si.content.eventManager.QueryEvents(
+            Spec(eventTypeId=['AlarmStatusChangedEvent']))
+        assert changed and all(' changed from Gray to ' in e.fullFormattedMessage
+                               for e in changed)
+    finally:
+        session.close()
+    manager = fresh.sim.event_manager
+    assert 'enumerated_types' in vars(manager) and 'description' not in vars(manager)

@@ -313,6 +313,29 @@ def test_load_cache(tmp_path):
     subprocess.run([sys.executable, '-c', code], env=env, check=True, capture_output=True)
 
 
+def test_a_changed_file_makes_a_new_cache(tmp_path):
+    """The cache is keyed by the files' sizes and modification times: a file
+    touched since gets a cache of its own, the same schema read again."""
+    wsdl = tmp_path / 'wsdl'
+    wsdl.mkdir()
+    for name in schema.VIM25.all_files:
+        (wsdl / name).write_bytes(open(os.path.join(WSDL_DIR, name), 'rb').read())
+    code = 'from vimsim import schema; print(len(schema.load(%r).types))' % str(wsdl)
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / 'cache'), PYTHONPATH=ROOT)
+
+    def load():
+        return subprocess.run([sys.executable, '-c', code], env=env, check=True,
+                              capture_output=True, text=True).stdout
+
+    first = load()
+    caches = set((tmp_path / 'cache' / 'vimsim').iterdir())
+    assert load() == first and set((tmp_path / 'cache' / 'vimsim').iterdir()) == caches
+    stat = os.stat(wsdl / 'vim-types.xsd')
+    os.utime(wsdl / 'vim-types.xsd', ns=(stat.st_atime_ns, stat.st_mtime_ns + 1000))
+    assert load() == first
+    assert len(set((tmp_path / 'cache' / 'vimsim').iterdir()) - caches) == 1
+
+
 def test_loader_does_not_import_pyvmomi():
     code = 'import sys; from vimsim import schema; schema.load(); print("pyVmomi" in sys.modules)'
     out = subprocess.run([sys.executable, '-c', code], env=dict(os.environ, PYTHONPATH=ROOT),

@@ -17,11 +17,13 @@ so vim25's start costs nothing more.
 
 Parsing the XSD with lxml takes a few hundred milliseconds, so the parsed form
 (plain tuples, never classes) is pickled into ``$XDG_CACHE_HOME/vimsim`` (or
-``~/.cache/vimsim``) under a name keyed by a hash of the files' bytes; a missing,
-stale or unreadable cache is rebuilt, an unwritable cache dir is ignored.
+``~/.cache/vimsim``) under a name keyed by the files' sizes and modification
+times, as Python's bytecode cache is (hashing their 4.7 MB took a start 5-10 ms);
+a missing, stale or unreadable cache is rebuilt, an unwritable cache dir is ignored.
 """
 import functools
 import hashlib
+import marshal
 import os
 import pickle
 import sys
@@ -37,7 +39,7 @@ VIMSIM = 'urn:vimsim'
 XS = '{http://www.w3.org/2001/XMLSchema}'
 WSDL = '{http://schemas.xmlsoap.org/wsdl/}'
 
-_CACHE_FORMAT = 7
+_CACHE_FORMAT = 8
 
 
 class Layout:
@@ -176,27 +178,34 @@ class DataType:
 
     def __init__(self, name, base, since, own_fields):
         """`own_fields`: Fields, or the rows (tuples of Field's arguments) to
-        make them from on first use."""
+        make them from on first use, as a list or marshalled (the cache's
+        form). `subtypes` is filled by the schema's build."""
         self.name = name
         self.base = base
         self.since = since
         self._field_rows = own_fields
-        self.subtypes = []
+        self.subtypes = ()
         self.is_fault = name == 'MethodFault' or bool(base and base.is_fault)
-        self._ancestors = frozenset((name,)) | (base._ancestors if base else frozenset())
         self._cls = None
 
     def __getattr__(self, name):
-        """`own_fields`, `fields`, `field_map` and `_names`, made on first use
-        (a start reads those of a few hundred of the 3,168 types; making them
-        all was most of the schema's load). Called only while they are unset,
-        so reads after the first are plain slot reads."""
+        """`own_fields`, `fields`, `field_map`, `_names` and `_ancestors`,
+        made on first use (a start reads those of a few hundred of the 3,168
+        types; making them all was most of the schema's load and memory).
+        Called only while they are unset, so reads after the first are plain
+        slot reads."""
+        if name == '_ancestors':    # the same set whichever thread makes it first
+            self._ancestors = frozenset((self.name,)) | (
+                self.base._ancestors if self.base else frozenset())
+            return self._ancestors
         if name not in _FIELD_TABLES:
             raise AttributeError(name)
         with _making_classes:    # a decode thread may ask at the same time
-            if self._field_rows is not None:
-                own = tuple(row if isinstance(row, Field) else Field(*row)
-                            for row in self._field_rows)
+            rows = self._field_rows
+            if rows is not None:
+                if type(rows) is bytes:
+                    rows = marshal.loads(rows)
+                own = tuple(row if isinstance(row, Field) else Field(*row) for row in rows)
                 fields = (self.base.fields if self.base else ()) + own
                 self.field_map = {f.name: f for f in fields}
                 self._names = tuple(f.name for f in fields)
@@ -446,9 +455,15 @@ def _parse(wsdl_dir, layout):
             faults[op.get('name')] = fl
     ops = {name: (params, results.get(name), faults.get(name, []))
            for name, params in op_params.items()}
-    return _shared(dict(format=_CACHE_FORMAT, versions=versions, types=types, enums=enums,
-                        managed=managed, ops=ops, namespace=layout.namespace,
-                        foreign=foreign))
+    plain = _shared(dict(format=_CACHE_FORMAT, versions=versions, types=types, enums=enums,
+                         managed=managed, ops=ops, namespace=layout.namespace,
+                         foreign=foreign))
+    # each type's field rows marshalled: a start reads a few hundred types'
+    # fields, so the rest stay one bytes object each (a third less to load
+    # and keep); marshal interns the names again as it reads them
+    plain['types'] = [(name, base, since, marshal.dumps(fields))
+                      for name, base, since, fields in plain['types']]
+    return plain
 
 
 def _shared(value):
@@ -474,18 +489,16 @@ def cache_dir():
     return os.path.join(base, 'vimsim')
 
 
-def _files_hash(wsdl_dir, layout):
+def _files_key(wsdl_dir, layout):
     h = hashlib.sha256(b'vimsim-schema-%d\0' % _CACHE_FORMAT)
     for name in layout.all_files:
-        with open(os.path.join(wsdl_dir, name), 'rb') as fh:
-            data = fh.read()
-        h.update(name.encode() + b'\0%d\0' % len(data))
-        h.update(data)
+        st = os.stat(os.path.join(wsdl_dir, name))
+        h.update(b'%s\0%d\0%d\0' % (name.encode(), st.st_size, st.st_mtime_ns))
     return h.hexdigest()
 
 
 def _load_plain(wsdl_dir, layout):
-    key = _files_hash(wsdl_dir, layout)
+    key = _files_key(wsdl_dir, layout)
     path = os.path.join(cache_dir(), 'schema-%s.pickle' % key[:32])
     try:
         with open(path, 'rb') as fh:
@@ -524,55 +537,57 @@ def _field(t):
 
 
 def _build(plain):
+    """The Schema of a cache's plain tables. Recursion through module
+    functions, not closures: a closure that calls itself is a cycle, which
+    kept the tables it read (1 MB) until a collection, and start-up freezes
+    what it made with the collector held off."""
     s = Schema(plain['versions'], plain['namespace'], plain['foreign'])
-    # data types, parents first
-    raw = {t[0]: t for t in plain['types']}
-    types = s.types
-
-    def make(name):
-        dt = types.get(name)
-        if dt is not None:
-            return dt
-        _, base, since, fields = raw[name]
-        bt = make(base) if base else None
-        dt = DataType(name, bt, since, fields)
-        if bt is not None:
-            bt.subtypes.append(dt)
-        types[name] = dt
-        return dt
-
-    for name in sorted(raw):
-        make(name)
-    for dt in types.values():
-        dt.subtypes.sort(key=lambda t: t.name)
+    rows = {t[0]: t for t in plain['types']}
+    children = {}
+    for name in sorted(rows):
+        _make_data_type(s.types, rows, children, name)
+    for dt, subtypes in children.items():    # a leaf type shares the empty tuple
+        dt.subtypes = tuple(sorted(subtypes, key=lambda t: t.name))
 
     for name, since, values in plain['enums']:
         s.enums[name] = EnumType(name, since, {v: vs for v, vs in values})
 
-    ops = plain['ops']
-    mraw = {m[0]: m for m in plain['managed']}
-
-    def makem(name):
-        mt = s.managed.get(name)
-        if mt is not None:
-            return mt
-        _, base, since, props, methods, vmodl = mraw[name]
-        bt = makem(base) if base else None
-        mt = ManagedType(name, bt, since, [_field(f) for f in props], vmodl)
-        for opname, osince, priv, vmodl_method in methods:
-            params, result, faults = ops[opname]
-            op = Operation(opname, name, [_field(p) for p in params],
-                           _field(result) if result else None, faults, osince, priv,
-                           vmodl_method)
-            s.operations[opname] = op
-            mt.own_methods[opname] = op
-            mt.methods[opname] = op
-        s.managed[name] = mt
-        return mt
-
-    for name in sorted(mraw):
-        makem(name)
+    rows = {m[0]: m for m in plain['managed']}
+    for name in sorted(rows):
+        _make_managed_type(s, rows, plain['ops'], name)
     return s
+
+
+def _make_data_type(types, rows, children, name):
+    """The DataType `name` of `rows`, its base's made first."""
+    dt = types.get(name)
+    if dt is not None:
+        return dt
+    _, base, since, fields = rows[name]
+    bt = _make_data_type(types, rows, children, base) if base else None
+    dt = types[name] = DataType(name, bt, since, fields)
+    if bt is not None:
+        children.setdefault(bt, []).append(dt)
+    return dt
+
+
+def _make_managed_type(s, rows, ops, name):
+    """The ManagedType `name` of `rows` and its methods, its base's made first."""
+    mt = s.managed.get(name)
+    if mt is not None:
+        return mt
+    _, base, since, props, methods, vmodl = rows[name]
+    bt = _make_managed_type(s, rows, ops, base) if base else None
+    mt = s.managed[name] = ManagedType(name, bt, since, [_field(f) for f in props], vmodl)
+    for opname, osince, priv, vmodl_method in methods:
+        params, result, faults = ops[opname]
+        op = Operation(opname, name, [_field(p) for p in params],
+                       _field(result) if result else None, faults, osince, priv,
+                       vmodl_method)
+        s.operations[opname] = op
+        mt.own_methods[opname] = op
+        mt.methods[opname] = op
+    return mt
 
 
 def default_wsdl_dir():

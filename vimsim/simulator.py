@@ -22,7 +22,7 @@ import weakref
 from twisted.internet import reactor, task
 
 from vimsim import clock, schema as schema_module
-from vimsim.inventory import build_inventory, recording
+from vimsim.inventory import build_inventory
 from vimsim.managed.base import Registry
 from vimsim.managed.catalog import build_managers
 from vimsim.managed.service.property_collector import PropertyCollector
@@ -42,7 +42,10 @@ class Simulator:
         self.schema = schema_module.load()
         self.versions = list(self.schema.versions)
         # -load DIR: a recorded vCenter (or host), served at its recorded API version
-        self.recording = recording.read(options.load, self.schema) if options.load else None
+        self.recording = None
+        if options.load:    # the recording's reader and builder are imported with -load only
+            from vimsim.inventory import recording
+            self.recording = recording.read(options.load, self.schema)
         newest = self.schema.version_name(self.schema.newest)
         # what about.apiVersion, the versions document and /about say: as vcsim, any
         # string -api-version gives; the API served is that version if vimsim knows it,
@@ -174,6 +177,7 @@ class Simulator:
 
     def _build_service(self):
         if self.recording is not None:
+            from vimsim.inventory import recording
             return recording.build(self, self.recording)
         types = self.schema.types
         managers = ESX_MANAGERS if self.esx else VCENTER_MANAGERS

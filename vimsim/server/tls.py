@@ -1,4 +1,4 @@
-"""TLS: a self-signed certificate, and the Twisted context factory.
+"""TLS: a self-signed certificate, and the server's TLS context.
 
 vcsim's ``-tlscert``/``-tlskey`` files go through :func:`load_pair` and then
 the same :func:`context_factory`. Without them a start serves the
@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import ipaddress
 import os
+import secrets
 import tempfile
 
 from cryptography import x509
@@ -17,6 +18,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from OpenSSL import SSL
+from twisted.internet.interfaces import IOpenSSLServerConnectionCreator
+from zope.interface import implementer
 
 from vimsim.schema import cache_dir
 
@@ -164,33 +168,59 @@ def context_factory(cert_pem, key_pem):
 
 
 def _context(cert, key, chain):
-    """The context factory of a certificate, its key and the chain after it."""
-    from twisted.internet import ssl
+    """The server connection creator of a certificate, its key and the chain
+    after it: TLS 1.2 and later, and the settings Twisted's CertificateOptions
+    gives a server (no compression, the server's cipher preference, single-use
+    key exchange keys, no session tickets, buffers released while idle), on a
+    pyOpenSSL context of its own: twisted.internet.ssl imports certificate
+    verification (service_identity, pyasn1) a server never does, 3.3 MB and
+    ~16 ms of an HTTPS start."""
+    context = SSL.Context(SSL.TLS_SERVER_METHOD)
+    context.set_min_proto_version(SSL.TLS1_2_VERSION)
+    context.set_options(SSL.OP_NO_COMPRESSION | SSL.OP_CIPHER_SERVER_PREFERENCE
+                        | SSL.OP_SINGLE_DH_USE | SSL.OP_SINGLE_ECDH_USE | SSL.OP_NO_TICKET)
+    context.set_mode(SSL.MODE_RELEASE_BUFFERS)
     try:
-        options = ssl.CertificateOptions(
-            privateKey=key, certificate=cert, extraCertChain=chain or None,
-            raiseMinimumTo=ssl.TLSVersion.TLSv1_2)
-        options.getContext()
+        context.use_certificate(cert)
+        context.use_privatekey(key)
+        for extra in chain:
+            context.add_extra_chain_cert(extra)
     except TypeError:  # older pyOpenSSL: wants its own objects
         from OpenSSL import crypto
-        options = ssl.CertificateOptions(
-            privateKey=crypto.PKey.from_cryptography_key(key),
-            certificate=crypto.X509.from_cryptography(cert),
-            extraCertChain=[crypto.X509.from_cryptography(c) for c in chain] or None,
-            raiseMinimumTo=ssl.TLSVersion.TLSv1_2)
-    # Twisted always installs an ALPN callback that answers b'' when nothing
-    # overlaps, which OpenSSL turns into an "internal error" alert: curl and
-    # browsers (offering h2, http/1.1) could not connect. Pick http/1.1 when
-    # offered, otherwise negotiate no protocol at all.
-    from OpenSSL import SSL
+        context.use_certificate(crypto.X509.from_cryptography(cert))
+        context.use_privatekey(crypto.PKey.from_cryptography_key(key))
+        for extra in chain:
+            context.add_extra_chain_cert(crypto.X509.from_cryptography(extra))
+    context.check_privatekey()
+    context.set_verify(SSL.VERIFY_NONE)
+    context.set_session_id(secrets.token_hex(7).encode('ascii'))
+    context.set_alpn_select_callback(_alpn_select)
+    return _ServerConnections(context)
 
-    def alpn_select(conn, offered):
-        if b'http/1.1' in offered:
-            return b'http/1.1'
-        return SSL.NO_OVERLAPPING_PROTOCOLS
 
-    options.getContext().set_alpn_select_callback(alpn_select)
-    return options
+def _alpn_select(connection, offered):
+    """http/1.1 when the client offers it, else no protocol at all (answering
+    b'', as Twisted's callback does when nothing overlaps, is an "internal
+    error" alert to OpenSSL: curl and browsers, offering h2 and http/1.1,
+    could not connect)."""
+    if b'http/1.1' in offered:
+        return b'http/1.1'
+    return SSL.NO_OVERLAPPING_PROTOCOLS
+
+
+@implementer(IOpenSSLServerConnectionCreator)
+class _ServerConnections:
+    """What TLSMemoryBIOFactory asks for each accepted connection: a TLS
+    connection of the one context."""
+
+    def __init__(self, context):
+        self._context = context
+
+    def getContext(self):
+        return self._context
+
+    def serverConnectionForTLS(self, protocol):
+        return SSL.Connection(self._context, None)
 
 
 def _split_pem(data):

@@ -21,7 +21,6 @@ import hashlib
 import io
 import os
 import shutil
-import tarfile
 import tempfile
 import weakref
 
@@ -215,6 +214,7 @@ class DiagnosticManager(Manager):
     def _write_bundles(self, contents):
         """Write each bundle (on a thread: a big history compresses slowly);
         their file names."""
+        import tarfile     # not at start: 0.4 MB that only bundles use
         names = []
         directory = self.directory()
         for _, (name, members) in contents:

@@ -20,7 +20,6 @@ import base64
 import io
 import json
 import posixpath
-import tarfile
 from datetime import datetime
 
 from vimsim.schema import MOREF, DataObject, MoRef
@@ -86,6 +85,7 @@ def pack(host_name, header, sections):
                           sort_keys=True).encode('utf-8')
     manifest = ('host=%s\nuuid=%s\nbuildNumber=%s\nformat=%s\n' % (
         host_name, header['uuid'], header['buildNumber'], FORMAT)).encode('utf-8')
+    import tarfile     # not at start: 0.4 MB that only bundles use
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode='w:gz', format=tarfile.PAX_FORMAT) as tar:
         for name, data in ((MANIFEST, manifest), (DOCUMENT, document)):
@@ -102,6 +102,7 @@ def unpack(data):
     """The JSON document of a bundle's bytes (a dict with `format` checked)."""
     if len(data) > MAX_BUNDLE:
         raise BundleError('the bundle is larger than %d bytes' % MAX_BUNDLE)
+    import tarfile
     found = None
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode='r:gz') as tar:

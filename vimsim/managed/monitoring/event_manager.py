@@ -396,7 +396,13 @@ class EventManager(Manager):
         info.extend(self.extended.values())
         return schema.types['EventDescription'].cls(
             category=[element(schema, key, key, summary) for key, summary in CATEGORIES],
-            eventInfo=info, enumeratedTypes=self._enums(schema))
+            eventInfo=info, enumeratedTypes=self.enumerated_types)
+
+    @functools.cached_property
+    def enumerated_types(self):
+        """The description's enumeratedTypes, which formatting a message
+        reads: made without the rest of it (an alarm's first event)."""
+        return self._enums(self.server.schema)
 
     def _text_of(self, type_name):
         """(category, fullFormat) of an event type as eventInfo lists it, made
@@ -607,7 +613,7 @@ class EventManager(Manager):
 
     def _enum_label(self, enum, value):
         name = enum.replace('.', '')
-        for description in self.description.enumeratedTypes or ():
+        for description in self.enumerated_types:
             if description.key == name:
                 for tag in description.tags:
                     if tag.key == value:
