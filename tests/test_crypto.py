@@ -10,7 +10,7 @@ from cryptography.x509.oid import NameOID
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, all_of, task_fault
+from tests.conftest import _simulator, all_of, logged_in, task_fault
 from tests.test_ovf import place
 
 ENCRYPTION_POLICY = '4d5f673c-536f-11e6-beb8-9e71128cae77'
@@ -370,3 +370,61 @@ def test_set_crypto_mode(si, crypto):
     assert {h.runtime.cryptoState for h in cluster.host} == {'safe'}
     cluster.SetCryptoMode('onDemand')
     assert cluster.configurationEx.cryptoConfig.cryptoMode == 'onDemand'
+
+
+def test_clone_of_an_encrypted_vm(si, crypto):
+    ensure_provider(crypto, 'kp-clone')
+    key = crypto.GenerateKey(provider_id('kp-clone')).keyId
+    encrypt = vim.encryption.CryptoSpecEncrypt(cryptoKeyId=key)
+    task = _new_vm(si, 'clone-source', encrypt, encrypt)
+    WaitForTask(task)
+    vm = task.info.result
+    task = vm.CloneVM_Task(vm.parent, 'encrypted-clone', vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec()))
+    WaitForTask(task)
+    clone = task.info.result
+    assert clone.config.keyId.keyId == key.keyId
+    assert _disk(clone).backing.keyId.keyId == key.keyId
+    status, = crypto.QueryCryptoKeyStatus([key], 0x02)
+    assert {v._moId for v in status.encryptedVMs} == {vm._moId, clone._moId}
+    # a clone decrypted as it is made
+    task = vm.CloneVM_Task(vm.parent, 'decrypted-clone', vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec(), config=vim.vm.ConfigSpec(
+            crypto=vim.encryption.CryptoSpecDecrypt(), vmProfile=[vim.vm.EmptyProfileSpec()],
+            deviceChange=[vim.vm.device.VirtualDeviceSpec(
+                operation='edit', device=_disk(vm), profile=[vim.vm.EmptyProfileSpec()],
+                backing=vim.vm.device.VirtualDeviceSpec.BackingSpec(
+                    crypto=vim.encryption.CryptoSpecDecrypt()))])))
+    WaitForTask(task)
+    assert task.info.result.config.keyId is None
+    crypto.RemoveKey(key, True)
+    with pytest.raises(vim.fault.InvalidState):
+        vm.CloneVM_Task(vm.parent, 'of-a-locked-vm', vim.vm.CloneSpec(
+            location=vim.vm.RelocateSpec()))
+
+
+@pytest.fixture
+def esx_si(esx):
+    yield from logged_in(esx)
+
+
+def test_a_standalone_hosts_crypto_manager_is_its_key_cache(esx_si):
+    """On ESX, ServiceContent's CryptoManager shows the host's crypto-safe
+    mode and key cache."""
+    content = esx_si.RetrieveContent()
+    host = all_of(esx_si, vim.HostSystem)[0]
+    key = vim.encryption.CryptoKeyPlain(keyId=vim.encryption.CryptoKeyId(keyId='esx-key'),
+                                        algorithm='AES-256', keyData='ZXN4')
+    assert not content.cryptoManager.enabled
+    with pytest.raises(vim.fault.InvalidState):
+        content.cryptoManager.AddKey(key)
+    manager = host.configManager.cryptoManager
+    manager.CryptoManagerHostPrepare()
+    manager.CryptoManagerHostEnable(key)
+    try:
+        assert content.cryptoManager.enabled
+        assert [k.keyId for k in content.cryptoManager.ListKeys()] == ['esx-key']
+        with pytest.raises(vim.fault.ResourceInUse):
+            content.cryptoManager.RemoveKey(key.keyId, False)
+    finally:
+        manager.CryptoManagerHostDisable()

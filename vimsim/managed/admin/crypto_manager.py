@@ -5,8 +5,9 @@ The simulator is the KMS. A key provider (KMS cluster) is registered with
 its KMIP servers; the keys it holds outlive its registration (a real KMS
 does not forget keys when vCenter does), so a provider registered again
 under the same id serves its old keys. GenerateKey makes a key in the
-provider's store: its id a uuid, its material 32 random bytes that never
-leave the manager. vCenter's own key list (AddKey, ListKeys, RemoveKey)
+provider's store: its id a uuid, its 32 bytes of material (derived from
+the id, so a -state journal replays into the same keys) never leave the
+manager. vCenter's own key list (AddKey, ListKeys, RemoveKey)
 holds the keys it generated or was given; a host's key cache is the same
 list on its CryptoManagerHost (host/crypto_manager_host.py).
 
@@ -19,15 +20,15 @@ once the key is available again.
 Certificates are real X.509 (`cryptography`, imported on first use as the
 other certificate code does): the client's (self-signed, a CSR the KMS
 signs, or one uploaded with its key), and each KMIP server's, which the
-simulated KMS makes on first contact and vCenter trusts once uploaded.
+simulated KMS makes on first contact and vCenter trusts once uploaded. The
+keys vimsim makes are Ed25519, seeded from the model's uuids, as the VMCA's
+(admin/certificate_manager.py): deterministic, so they replay.
 Native key providers are created through the vAPI REST service in vCenter
 8.0, not this API; RegisterKmsCluster registers Trust Authority's (trusted)
 providers, as vCenter does.
 """
 import datetime
 import hashlib
-import os
-import uuid
 
 from vimsim import clock
 from vimsim.managed.manager import Manager, manager_type
@@ -211,16 +212,34 @@ class Provider:
 
 @manager_type('CryptoManagerKmip', 'CryptoManager')
 class CryptoManager(KeyList, Manager):
+    """vCenter's CryptoManagerKmip; on a standalone host, the CryptoManager
+    ServiceContent lists, which is the host's key cache (its
+    CryptoManagerHost's state and keys)."""
+
     def __init__(self, server, type_name, moid):
         super().__init__(server, type_name, moid)
-        # vCenter's CryptoManagerKmip is enabled; a standalone host's
-        # CryptoManager is not in crypto-safe mode.
-        self.enabled = type_name == 'CryptoManagerKmip'
-        self.key_list = {}            # key -> material vCenter was given (None: a KMS key)
+        self._keys = {}               # key -> material vCenter was given (None: a KMS key)
         self.providers = {}           # id -> Provider, in registration order
         self.default_provider = None  # id of the default provider
         self.kms = {}                 # the simulated KMS: provider id -> {key id: KmsKey}
         self.server_certs = {}        # (provider id, server name) -> (cert PEM, key)
+
+    def _host_cache(self):
+        """A standalone host's CryptoManagerHost (None on vCenter)."""
+        if self.type_name == 'CryptoManagerKmip':
+            return None
+        return next((host.managers.get('cryptoManager') for host in self._all('HostSystem')),
+                    None)
+
+    @property
+    def enabled(self):
+        cache = self._host_cache()
+        return cache.enabled if cache is not None else self.type_name == 'CryptoManagerKmip'
+
+    @property
+    def key_list(self):
+        cache = self._host_cache()
+        return cache.key_list if cache is not None else self._keys
 
     # -- the model's questions ---------------------------------------------------------
     def key_available(self, key):
@@ -263,13 +282,16 @@ class CryptoManager(KeyList, Manager):
             raise InvalidArgument('keyProvider')
         if not provider.active:
             raise fault('InvalidState', "The key provider '%s' is not active." % provider_id)
-        key_id = str(uuid.UUID(bytes=os.urandom(16), version=4))
+        key_id = self.server.new_uuid()
         self.kms.setdefault(provider_id, {})[key_id] = KmsKey(
-            key_type or provider.default_key_type, attributes)
+            '%s/%s' % (provider_id, key_id), key_type or provider.default_key_type, attributes)
         self.key_list[(provider_id, key_id)] = None
         return provider_id, key_id
 
     def key_users(self, key):
+        cache = self._host_cache()
+        if cache is not None:
+            return cache.key_users(key)
         return self.encrypted_vms(key) + self.keyed_hosts(key)
 
     def _all(self, type_name):
@@ -289,9 +311,11 @@ class CryptoManager(KeyList, Manager):
         """A forced removal: the hosts lose the keys too; their VMs lock."""
         for host in self._all('HostSystem'):
             cache = host.managers.get('cryptoManager')
-            for key in keys:
-                if cache is not None and getattr(cache, 'key_list', {}).pop(key, None):
-                    cache.keys_changed()
+            cached = getattr(cache, 'key_list', {})
+            if any(key in cached for key in keys):
+                for key in keys:
+                    cached.pop(key, None)
+                cache.keys_changed()
         self._lock([vm for key in keys for vm in self.encrypted_vms(key)])
 
     def _lock(self, vms):
@@ -301,7 +325,9 @@ class CryptoManager(KeyList, Manager):
                 vm.report_changed('runtime', 'summary')
 
     def keys_changed(self):
-        self.changed('kmipServers')
+        cache = self._host_cache()
+        if cache is not None:
+            cache.keys_changed()
 
     # -- providers and servers -----------------------------------------------------------
     def _provider(self, value, name='clusterId'):
@@ -506,7 +532,7 @@ class CryptoManager(KeyList, Manager):
         if made is None:
             info = provider.servers[name]
             made = self.server_certs[(provider.id, name)] = self_signed(
-                {'commonName': info.address[:MAX_NAME_PART], 'organization': 'vimsim KMS'})
+                self.server.new_uuid(), {'commonName': info.address[:MAX_NAME_PART], 'organization': 'vimsim KMS'})
         return made[0]
 
     def RetrieveKmipServerCert(self, ctx, keyProvider, server):
@@ -527,7 +553,7 @@ class CryptoManager(KeyList, Manager):
 
     def GenerateSelfSignedClientCert(self, ctx, cluster, request=None):
         provider = self._provider(cluster, 'cluster')
-        provider.self_signed = self_signed(_subject(request))
+        provider.self_signed = self_signed(self.server.new_uuid(), _subject(request))
         return provider.self_signed[0]
 
     def RetrieveSelfSignedClientCert(self, ctx, cluster):
@@ -546,7 +572,7 @@ class CryptoManager(KeyList, Manager):
 
     def GenerateClientCsr(self, ctx, cluster, request=None):
         provider = self._provider(cluster, 'cluster')
-        provider.csr = signing_request(_subject(request))
+        provider.csr = signing_request(self.server.new_uuid(), _subject(request))
         return provider.csr[0]
 
     def RetrieveClientCsr(self, ctx, cluster):
@@ -582,7 +608,6 @@ class CryptoManager(KeyList, Manager):
                 self.server.schema.enums['KmipClusterInfoKeyType'].values:
             raise InvalidArgument('keySpec.keyType')
         key = self.new_key(provider_id, key_type, _attributes(spec))
-        self.changed('kmipServers')
         return self.T.CryptoKeyResult(keyId=crypto_key_id(self.T, key), success=True)
 
     def SetKeyCustomAttributes(self, ctx, keyId, spec):
@@ -624,10 +649,12 @@ class CryptoManager(KeyList, Manager):
 
 
 class KmsKey:
-    """A key in the simulated KMS: its material stays here."""
+    """A key in the simulated KMS: its material stays here (derived from its
+    name, so a -state journal replays into the same keys)."""
 
-    def __init__(self, key_type, attributes):
-        self.material = os.urandom(KEY_BYTES)
+    def __init__(self, name, key_type, attributes):
+        self.material = hashlib.sha256(('vimsim KMS key %s' % name).encode()).digest()[
+            :KEY_BYTES]
         self.key_type = key_type
         self.attributes = dict(attributes or {})
         self.created = clock.now()
@@ -668,9 +695,12 @@ def _name(fields):
                       for name, oid in _SUBJECT_FIELDS if name in fields])
 
 
-def _new_key():
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+def _new_key(seed):
+    """An Ed25519 key from a seed (deterministic signatures too, as the
+    VMCA's: a -state journal replays into the same certificates)."""
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    return ed25519.Ed25519PrivateKey.from_private_bytes(
+        hashlib.sha256(('vimsim KMIP client %s' % seed).encode()).digest())
 
 
 def _key_pem(key):
@@ -679,27 +709,27 @@ def _key_pem(key):
                              serialization.NoEncryption()).decode()
 
 
-def self_signed(fields):
+def self_signed(seed, fields):
     """(certificate PEM, key PEM) of a new self-signed certificate."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    key = _new_key()
+    from cryptography.hazmat.primitives import serialization
+    key = _new_key(seed)
     name = _name(fields)
     start = clock.now()
+    serial = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:16], 'big') >> 1
     certificate = x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(
-        key.public_key()).serial_number(x509.random_serial_number()).not_valid_before(
-        start).not_valid_after(start + datetime.timedelta(days=CERT_DAYS)).sign(
-        key, hashes.SHA256())
+        key.public_key()).serial_number(serial).not_valid_before(start).not_valid_after(
+        start + datetime.timedelta(days=CERT_DAYS)).sign(key, None)
     return certificate.public_bytes(serialization.Encoding.PEM).decode(), _key_pem(key)
 
 
-def signing_request(fields):
+def signing_request(seed, fields):
     """(CSR PEM, key PEM) of a new key."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    key = _new_key()
+    from cryptography.hazmat.primitives import serialization
+    key = _new_key(seed)
     request = x509.CertificateSigningRequestBuilder().subject_name(_name(fields)).sign(
-        key, hashes.SHA256())
+        key, None)
     return request.public_bytes(serialization.Encoding.PEM).decode(), _key_pem(key)
 
 

@@ -46,7 +46,7 @@ from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
 from vimsim.managed.vm.storage_profiles import HOME, associated, chosen_profile
 from vimsim.managed.vm.vm_encryption import CryptoPlan, check_unlocked, config_key_id, \
-    keys_of, unlock_task
+    encrypt_copy, keys_of, unlock_task
 from vimsim.managed.vm.vm_files import sync_files
 from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, check_idle, invalid_power_state,
                                        invalid_state, tools_unavailable, vm_task)
@@ -1430,6 +1430,7 @@ class VirtualMachine(ManagedEntity):
     # -- CloneVM_Task -------------------------------------------------------------------------
     def CloneVM_Task(self, ctx, folder, name, spec):
         fault_tolerance.refuse_on_secondary(self)
+        check_unlocked(self)
         server = self.server
         folder_object = resolve_argument(ctx, folder, 'Folder', 'folder')
         if 'VirtualMachine' not in folder_object.childType:
@@ -1493,6 +1494,7 @@ class VirtualMachine(ManagedEntity):
         clone = self.copy_to(ctx, folder, name, pool, host, datastore, snapshot, linked)
         location = spec.location
         try:
+            encrypt_copy(ctx, self, clone)
             if location is not None and location.deviceChange:
                 # the clone's devices as placed (a NIC on another network, a disk's mode)
                 clone.apply_config_spec(ctx, self.T.VirtualMachineConfigSpec(

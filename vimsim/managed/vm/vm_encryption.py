@@ -226,6 +226,17 @@ class CryptoPlan:
                 key='operation', value='%s of %s' % (', '.join(self.operations), vm.name))])
 
 
+def encrypt_copy(ctx, source, clone):
+    """A clone of an encrypted VM is encrypted with the same keys (its disks
+    are copies, keys and all), and its host gets them; the clone spec's
+    config may then recrypt or decrypt it."""
+    if source.crypto_key is None:
+        return
+    clone.crypto_key = source.crypto_key
+    clone.storage_profiles = dict(source.storage_profiles or {}) or None
+    give_host(ctx, _manager(source.server), clone.host, keys_of(clone))
+
+
 def give_host(ctx, manager, host, keys):
     """vCenter puts `host` in crypto-safe mode (a host key from the
     provider of one of the keys, else the default one) and gives it `keys`."""
