@@ -253,13 +253,18 @@ def _disk(vm):
     return next(d for d in vm.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk))
 
 
-def test_encrypted_vm_lifecycle(si, crypto):
-    ensure_provider(crypto, 'kp-vm')
-    key = crypto.GenerateKey(provider_id('kp-vm')).keyId
+def _encrypted_vm(si, crypto, provider, name):
+    """(a new VM, home and disk encrypted, the key) with a key of `provider`."""
+    ensure_provider(crypto, provider)
+    key = crypto.GenerateKey(provider_id(provider)).keyId
     encrypt = vim.encryption.CryptoSpecEncrypt(cryptoKeyId=key)
-    task = _new_vm(si, 'encrypted-1', encrypt, encrypt)
+    task = _new_vm(si, name, encrypt, encrypt)
     WaitForTask(task)
-    vm = task.info.result
+    return task.info.result, key
+
+
+def test_encrypted_vm_lifecycle(si, crypto):
+    vm, key = _encrypted_vm(si, crypto, 'kp-vm', 'encrypted-1')
     assert vm.config.keyId.keyId == key.keyId and _disk(vm).backing.keyId.keyId == key.keyId
     assert vm.runtime.cryptoState == 'unlocked'
     host = vm.runtime.host
@@ -373,12 +378,7 @@ def test_set_crypto_mode(si, crypto):
 
 
 def test_clone_of_an_encrypted_vm(si, crypto):
-    ensure_provider(crypto, 'kp-clone')
-    key = crypto.GenerateKey(provider_id('kp-clone')).keyId
-    encrypt = vim.encryption.CryptoSpecEncrypt(cryptoKeyId=key)
-    task = _new_vm(si, 'clone-source', encrypt, encrypt)
-    WaitForTask(task)
-    vm = task.info.result
+    vm, key = _encrypted_vm(si, crypto, 'kp-clone', 'clone-source')
     task = vm.CloneVM_Task(vm.parent, 'encrypted-clone', vim.vm.CloneSpec(
         location=vim.vm.RelocateSpec()))
     WaitForTask(task)
@@ -428,3 +428,23 @@ def test_a_standalone_hosts_crypto_manager_is_its_key_cache(esx_si):
             content.cryptoManager.RemoveKey(key.keyId, False)
     finally:
         manager.CryptoManagerHostDisable()
+
+
+def test_an_encrypted_vm_moved_takes_its_keys_to_its_new_host(si, crypto):
+    """vCenter gives a host an encrypted VM's keys when the VM powers on there
+    (after a migration), making the host crypto-safe first; a host running
+    an encrypted VM does not leave crypto-safe mode."""
+    vm, key = _encrypted_vm(si, crypto, 'kp-move', 'moving')
+    source = vm.runtime.host
+    with pytest.raises(vim.fault.InvalidState):
+        source.configManager.cryptoManager.CryptoManagerHostDisable()
+    target = next(h for h in source.parent.host if h != source
+                  and not any(v.config.keyId for v in h.vm))
+    if target.runtime.cryptoState != 'incapable':          # SetCryptoMode's, maybe
+        target.configManager.cryptoManager.CryptoManagerHostDisable()
+    WaitForTask(vm.MigrateVM_Task(host=target, priority='defaultPriority'))
+    assert not target.configManager.cryptoManager.GetCryptoKeyStatus([key])[0].present
+    WaitForTask(vm.PowerOnVM_Task())
+    assert vm.runtime.host == target and target.runtime.cryptoState == 'safe'
+    assert target.configManager.cryptoManager.GetCryptoKeyStatus([key])[0].present
+    WaitForTask(vm.PowerOffVM_Task())

@@ -564,11 +564,7 @@ class CryptoManager(KeyList, Manager):
         """Make the self-signed certificate generated for the provider (its
         key kept) the client certificate."""
         provider = self._provider(cluster, 'cluster')
-        if provider.self_signed is None or not _same_key(certificate,
-                                                         provider.self_signed[1]):
-            raise InvalidArgument('certificate')
-        provider.client_cert, provider.client_key = certificate, provider.self_signed[1]
-        self._report(ctx, 'updated the client certificate of key provider %s' % provider.id)
+        self._use_client_cert(ctx, provider, certificate, provider.self_signed)
 
     def GenerateClientCsr(self, ctx, cluster, request=None):
         provider = self._provider(cluster, 'cluster')
@@ -582,9 +578,14 @@ class CryptoManager(KeyList, Manager):
     def UpdateKmsSignedCsrClientCert(self, ctx, cluster, certificate):
         """The KMS signed the CSR: its certificate, for the CSR's key."""
         provider = self._provider(cluster, 'cluster')
-        if provider.csr is None or not _same_key(certificate, provider.csr[1]):
+        self._use_client_cert(ctx, provider, certificate, provider.csr)
+
+    def _use_client_cert(self, ctx, provider, certificate, pending):
+        """The client certificate becomes `certificate`, which must be of the
+        key of `pending` ((PEM, key PEM) generated here, or None)."""
+        if pending is None or not _same_key(certificate, pending[1]):
             raise InvalidArgument('certificate')
-        provider.client_cert, provider.client_key = certificate, provider.csr[1]
+        provider.client_cert, provider.client_key = certificate, pending[1]
         self._report(ctx, 'updated the client certificate of key provider %s' % provider.id)
 
     def UploadClientCert(self, ctx, cluster, certificate, privateKey):

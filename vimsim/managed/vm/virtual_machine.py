@@ -46,7 +46,7 @@ from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
 from vimsim.managed.vm.storage_profiles import HOME, associated, chosen_profile
 from vimsim.managed.vm.vm_encryption import CryptoPlan, check_unlocked, config_key_id, \
-    encrypt_copy, keys_of, unlock_task
+    encrypt_copy, keys_of, prepare_power_on, unlock_task
 from vimsim.managed.vm.vm_files import sync_files
 from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, check_idle, invalid_power_state,
                                        invalid_state, tools_unavailable, vm_task)
@@ -936,10 +936,11 @@ class VirtualMachine(ManagedEntity):
         def work(task):
             if self.template:
                 raise invalid_state()
-            check_unlocked(self)
             if self.power_state == 'poweredOn':
                 raise invalid_power_state('poweredOn', 'poweredOn')
+            check_unlocked(self)
             placed = self._check_host_for_power(requested)
+            prepare_power_on(ctx, self)
             resuming = self.power_state == 'suspended'
             task.post_event('VmResumingEvent' if resuming else 'VmStartingEvent', self)
 

@@ -52,6 +52,15 @@ def check_unlocked(vm):
                     'not available.')
 
 
+def prepare_power_on(ctx, vm):
+    """Before an encrypted VM powers on, vCenter gives its host (maybe not
+    the one it was encrypted on: a migration, DRS) the VM's keys."""
+    keys = keys_of(vm)
+    if keys and vm.server.managers.get('cryptoManager') is not None and \
+            vm.server.managers['cryptoManager'].type_name == 'CryptoManagerKmip':
+        give_host(ctx, vm.server.managers['cryptoManager'], vm.host, keys)
+
+
 def _manager(server):
     manager = server.managers.get('cryptoManager')
     if manager is None or manager.type_name != 'CryptoManagerKmip':
