@@ -397,6 +397,14 @@ def test_clone_of_an_encrypted_vm(si, crypto):
                     crypto=vim.encryption.CryptoSpecDecrypt()))])))
     WaitForTask(task)
     assert task.info.result.config.keyId is None
+    # a clone's home given a key of its own (RelocateSpec.cryptoSpec)
+    other = crypto.GenerateKey(provider_id('kp-clone')).keyId
+    task = vm.CloneVM_Task(vm.parent, 'recrypted-clone', vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec(cryptoSpec=vim.encryption.CryptoSpecShallowRecrypt(
+            newKeyId=other))))
+    WaitForTask(task)
+    assert task.info.result.config.keyId.keyId == other.keyId
+    assert _disk(task.info.result).backing.keyId.keyId == key.keyId
     crypto.RemoveKey(key, True)
     with pytest.raises(vim.fault.InvalidState):
         vm.CloneVM_Task(vm.parent, 'of-a-locked-vm', vim.vm.CloneSpec(
@@ -447,4 +455,17 @@ def test_an_encrypted_vm_moved_takes_its_keys_to_its_new_host(si, crypto):
     WaitForTask(vm.PowerOnVM_Task())
     assert vm.runtime.host == target and target.runtime.cryptoState == 'safe'
     assert target.configManager.cryptoManager.GetCryptoKeyStatus([key])[0].present
+    WaitForTask(vm.PowerOffVM_Task())
+
+
+def test_an_instant_clone_of_an_encrypted_vm_is_encrypted_alike(si, crypto):
+    vm, key = _encrypted_vm(si, crypto, 'kp-clone', 'instant-source')
+    WaitForTask(vm.PowerOnVM_Task())
+    task = vm.InstantClone_Task(vim.vm.InstantCloneSpec(name='instant-encrypted',
+                                                        location=vim.vm.RelocateSpec()))
+    WaitForTask(task)
+    clone = task.info.result
+    assert clone.config.keyId.keyId == key.keyId
+    assert _disk(clone).backing.keyId.keyId == key.keyId
+    WaitForTask(clone.PowerOffVM_Task())
     WaitForTask(vm.PowerOffVM_Task())

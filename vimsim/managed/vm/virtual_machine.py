@@ -1495,7 +1495,10 @@ class VirtualMachine(ManagedEntity):
         clone = self.copy_to(ctx, folder, name, pool, host, datastore, snapshot, linked)
         location = spec.location
         try:
-            encrypt_copy(ctx, self, clone)
+            if location is not None and location.cryptoSpec is not None:
+                # the clone's home recrypted (or decrypted) as it is made
+                clone.apply_config_spec(ctx, self.T.VirtualMachineConfigSpec(
+                    crypto=location.cryptoSpec))
             if location is not None and location.deviceChange:
                 # the clone's devices as placed (a NIC on another network, a disk's mode)
                 clone.apply_config_spec(ctx, self.T.VirtualMachineConfigSpec(
@@ -1574,6 +1577,7 @@ class VirtualMachine(ManagedEntity):
                 clone.linked_parent = (self, snapshot)
                 self.linked_clones = self.linked_clones + (clone,)
             clone.devices_changed()
+        encrypt_copy(ctx, self, clone)
         folder.changed('childEntity')
         host.changed('vm', 'summary')
         if pool is not None:

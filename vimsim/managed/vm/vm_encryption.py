@@ -236,9 +236,9 @@ class CryptoPlan:
 
 
 def encrypt_copy(ctx, source, clone):
-    """A clone of an encrypted VM is encrypted with the same keys (its disks
-    are copies, keys and all), and its host gets them; the clone spec's
-    config may then recrypt or decrypt it."""
+    """A copy of an encrypted VM (a clone, an instant clone) is encrypted
+    with the same keys (its disks are copies, keys and all), and its host
+    gets them; a clone spec may then recrypt or decrypt it."""
     if source.crypto_key is None:
         return
     clone.crypto_key = source.crypto_key
@@ -253,8 +253,9 @@ def give_host(ctx, manager, host, keys):
     if cache is None or not hasattr(cache, 'make_safe'):
         return
     if not cache.enabled:
-        provider = next((key[0] for key in sorted(keys) if key[0] in manager.providers
-                         and manager.providers[key[0]].active), manager.default_provider)
+        active = [provider for provider, _ in sorted(keys)] + [manager.default_provider]
+        provider = next((each for each in active if each in manager.providers
+                         and manager.providers[each].active), None)
         host_key = manager.new_key(provider) if provider is not None else sorted(keys)[0]
         cache.make_safe(ctx, plain_key(host.T, host_key))
     for key in keys:
