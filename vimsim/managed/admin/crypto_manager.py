@@ -262,8 +262,12 @@ class CryptoManager(KeyList, Manager):
             raise InvalidArgument(name) from None
         if not self.key_available(key):
             raise InvalidArgument(name, "The key '%s' is not available." % key[1])
-        self.key_list.setdefault(key, None)    # vCenter tracks each key it hands out
         return key
+
+    def hand_out(self, keys):
+        """vCenter gives a host `keys`: it tracks each one it hands out."""
+        for key in keys:
+            self.key_list.setdefault(key, None)
 
     def default_for(self, entity):
         """The id of the default provider of an entity (its own, else its
@@ -532,7 +536,8 @@ class CryptoManager(KeyList, Manager):
         if made is None:
             info = provider.servers[name]
             made = self.server_certs[(provider.id, name)] = self_signed(
-                self.server.new_uuid(), {'commonName': info.address[:MAX_NAME_PART], 'organization': 'vimsim KMS'})
+                self.server.new_uuid(), {'commonName': info.address[:MAX_NAME_PART],
+                                         'organization': 'vimsim KMS'})
         return made[0]
 
     def RetrieveKmipServerCert(self, ctx, keyProvider, server):

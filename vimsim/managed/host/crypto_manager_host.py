@@ -76,19 +76,11 @@ class CryptoManagerHost(KeyList, HostManagerObject):
 
     def _enable(self, ctx, plain):
         key = key_of(plain.keyId)
-        problem = self._cache(plain)
+        problem = self._add(plain)
         if problem is not None:
             raise problem
         self._set_state('safe', key)
         self._post(ctx, ENABLED_EVENT)
-
-    def _cache(self, plain):
-        """Put the key of a CryptoKeyPlain in the cache (the fault refusing it)."""
-        state, self.crypto_state = self.crypto_state, 'safe'    # _add checks nothing else
-        try:
-            return self._add(plain)
-        finally:
-            self.crypto_state = state
 
     def CryptoManagerHostDisable(self, ctx):
         if self.crypto_state not in ('prepared', 'safe'):
@@ -126,11 +118,8 @@ class CryptoManagerHost(KeyList, HostManagerObject):
     def make_safe(self, ctx, plain):
         """vCenter puts the host in crypto-safe mode with the host key
         `plain` (a CryptoKeyPlain) unless it is safe already."""
-        if self.crypto_state == 'safe':
-            return
-        if self.crypto_state == 'pendingIncapable':
-            raise _invalid_state(self.crypto_state)
-        self._enable(ctx, plain)
+        if self.crypto_state != 'safe':
+            self._enable(ctx, plain)
 
     def push(self, key, material):
         """vCenter gives the host a key its VMs need."""
@@ -144,7 +133,6 @@ class CryptoManagerHost(KeyList, HostManagerObject):
         event_manager(self.server).post(
             'EventEx', self.host, ctx=ctx, eventTypeId=event_type,
             severity=EXTENDED[event_type][1], arguments=[])
-
 
 
 def set_crypto_mode(ctx, cluster, mode, policy):

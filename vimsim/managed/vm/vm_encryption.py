@@ -158,18 +158,14 @@ class CryptoPlan:
                     raise InvalidArgument('deviceChange[%d].backing.crypto' % index)
                 continue
             self._disk(index, change, disk)
-        if self.home_key is None and plan.devices is not None and any(
-                getattr(d.backing, 'keyId', None) is not None
-                for d in plan.devices if isinstance(d, T.VirtualDisk)):
-            raise InvalidArgument('deviceChange', 'An encrypted disk needs an encrypted '
-                                  'virtual machine.')
-        if self.home_key is None and plan.devices is None and self.vm.crypto_key is not None \
-                and any(getattr(d.backing, 'keyId', None) is not None for d in self.vm.disks()):
+        devices = plan.devices if plan.devices is not None else self.vm.device_list()
+        if self.home_key is None and any(getattr(d.backing, 'keyId', None) is not None
+                                         for d in devices if isinstance(d, T.VirtualDisk)):
             raise InvalidArgument('deviceChange', 'An encrypted disk needs an encrypted '
                                   'virtual machine.')
 
     def _disk(self, index, change, disk):
-        plan, manager = self.plan, self.server.managers.get('cryptoManager')
+        plan = self.plan
         name = 'deviceChange[%d]' % index
         crypto = change.backing.crypto if change.backing is not None else None
         kind = _kind(crypto)
@@ -208,7 +204,8 @@ class CryptoPlan:
                 raise fault('InvalidState', 'The disk is not encrypted.')
             if kind == 'CryptoSpecDeepRecrypt':
                 self._offline('deep recrypt')
-            key = manager.check_usable(crypto.newKeyId, name + '.backing.crypto.newKeyId')
+            key = _manager(self.server).check_usable(crypto.newKeyId,
+                                                     name + '.backing.crypto.newKeyId')
             disk.backing.keyId = crypto_key_id(self.vm.T, key)
         elif kind not in (None, 'CryptoSpecNoOp', 'CryptoSpecRegister'):
             raise InvalidArgument(name + '.backing.crypto')
@@ -249,6 +246,7 @@ def encrypt_copy(ctx, source, clone):
 def give_host(ctx, manager, host, keys):
     """vCenter puts `host` in crypto-safe mode (a host key from the
     provider of one of the keys, else the default one) and gives it `keys`."""
+    manager.hand_out(keys)
     cache = host.managers.get('cryptoManager')
     if cache is None or not hasattr(cache, 'make_safe'):
         return
