@@ -219,6 +219,7 @@ class CryptoManager(KeyList, Manager):
     def __init__(self, server, type_name, moid):
         super().__init__(server, type_name, moid)
         self._keys = {}               # key -> material vCenter was given (None: a KMS key)
+        self._enabled = type_name == 'CryptoManagerKmip'
         self.providers = {}           # id -> Provider, in registration order
         self.default_provider = None  # id of the default provider
         self.kms = {}                 # the simulated KMS: provider id -> {key id: KmsKey}
@@ -234,7 +235,12 @@ class CryptoManager(KeyList, Manager):
     @property
     def enabled(self):
         cache = self._host_cache()
-        return cache.enabled if cache is not None else self.type_name == 'CryptoManagerKmip'
+        return cache.enabled if cache is not None else self._enabled
+
+    @enabled.setter
+    def enabled(self, value):
+        """A recording's value (a standalone host's is its cache's, on read)."""
+        self._enabled = bool(value)
 
     @property
     def key_list(self):
@@ -472,6 +478,19 @@ class CryptoManager(KeyList, Manager):
         if self.type_name != 'CryptoManagerKmip':
             raise AttributeError('kmipServers')
         return [self._info(provider, True) for provider in self.providers.values()]
+
+    @kmipServers.setter
+    def kmipServers(self, clusters):
+        """The key providers of a recording (a recorded vCenter's)."""
+        self.providers, self.default_provider = {}, None
+        for info in clusters or ():
+            provider = self.providers[info.clusterId.id] = Provider(
+                info.clusterId.id, info.managementType or VCENTER)
+            provider.servers = {server.name: server for server in info.servers}
+            provider.entity_defaults = list(info.useAsEntityDefault)
+            provider.default_key_type = info.defaultKeyType
+            if info.useAsDefault:
+                self.default_provider = provider.id
 
     def _info(self, provider, servers):
         return self.T.KmipClusterInfo(

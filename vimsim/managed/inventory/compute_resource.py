@@ -10,8 +10,8 @@ model's Demand, kept by deltas).
 """
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, refs
-from vimsim.managed.host.crypto_manager_host import set_crypto_mode
 from vimsim.managed.host import host_system as host_module
+from vimsim.managed.host.crypto_manager_host import set_crypto_mode
 from vimsim.managed.host.host_joining import check_new_host, join
 from vimsim.managed.inventory.cluster_config import ClusterSettings, ComputeResourceSettings
 from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager

@@ -154,7 +154,7 @@ class SettingsPlan:
                     raise fault('ConcurrentAccess', 'The object has already been updated '
                                 'by another client.')
             else:
-                self._unsupported(name, value)
+                raise fault('NotSupported', 'The operation is not supported on the object.')
         if spec.vAppConfigRemoved or spec.vAppConfig is not None:
             out['vAppConfig'] = self._vapp_config(config.vAppConfig)
         if any(SPEC_FIELDS.get(name) == 'npiv' for name, _ in given):
@@ -278,6 +278,3 @@ class SettingsPlan:
             ports.append(base + 0x80 + len(ports))
         return {'npivNodeWorldWideName': nodes, 'npivPortWorldWideName': ports,
                 'npivWorldWideNameType': 'vc'}
-
-    def _unsupported(self, name, value):
-        raise fault('NotSupported', 'The operation is not supported on the object.')
