@@ -79,7 +79,7 @@ def test_about_answers_vcsim_keys_and_coverage(vc_http):
     vm = answer['managedTypes']['VirtualMachine']
     assert 'PowerOnVM_Task' in vm['implemented']
     assert 'Destroy_Task' in vm['implemented']        # inherited, implemented by the VM
-    assert 'CryptoUnlock_Task' in vm['notImplemented']
+    assert 'DropConnections' in vm['notImplemented']
     settings = answer['managedTypes']['OptionManager']
     assert 'UpdateOptions' in settings['implemented']    # by VpxSettings and by each host's
     assert settings['partlyImplemented'] == []

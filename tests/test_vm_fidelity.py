@@ -383,7 +383,8 @@ def test_every_config_spec_field_is_applied_or_refused(sim, si, dc):
     # ftInfo is the fault tolerance methods' to keep (tests/test_vm_fault_tolerance.py)
     fails_with(vmodl.fault.NotSupported, vm.ReconfigVM_Task(vim.vm.ConfigSpec(
         ftInfo=vim.vm.FaultToleranceConfigInfo(role=1, instanceUuids=['x'], configPaths=['y']))))
-    fails_with(vmodl.fault.NotSupported, vm.ReconfigVM_Task(vim.vm.ConfigSpec(
+    # encryption needs the encryption storage policy (tests/test_crypto.py encrypts)
+    fails_with(vmodl.fault.InvalidArgument, vm.ReconfigVM_Task(vim.vm.ConfigSpec(
         crypto=vim.encryption.CryptoSpecEncrypt(cryptoKeyId=vim.encryption.CryptoKeyId(
             keyId='k')))))
     # a storage policy must exist (tests/test_pbm.py associates real ones)

@@ -31,7 +31,8 @@ from vimsim.managed.host import (host_access_manager, host_active_directory_auth
                                  host_memory_system, host_patch_manager,
                                  host_pci_passthru_system, host_vmotion_system,
                                  iscsi_manager)
-from vimsim.managed.host import host_esx_agent_host_manager, host_vflash_manager, vffs_volume
+from vimsim.managed.host import (crypto_manager_host, host_esx_agent_host_manager,
+                                 host_vflash_manager, vffs_volume)
 from vimsim.managed.host import (host_assignable_hardware_manager, host_firmware_system,
                                  host_nvdimm_system, overhead_memory_manager)
 from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
@@ -92,10 +93,10 @@ def managed_classes():
 def serving_classes():
     """{managed type name: the classes whose objects are of that type}: the
     Manager subclass registered for it, and each class that names its own
-    type (`type_name`)."""
+    type (`type_name`, or `type_names` when its objects are of several)."""
     served = {type_name: [cls] for type_name, cls in manager.MANAGER_TYPES.items()}
     for cls in managed_classes():
-        type_name = cls.__dict__.get('type_name')
-        if isinstance(type_name, str) and cls not in served.setdefault(type_name, []):
-            served[type_name].append(cls)
+        for type_name in cls.__dict__.get('type_names', (cls.__dict__.get('type_name'),)):
+            if isinstance(type_name, str) and cls not in served.setdefault(type_name, []):
+                served[type_name].append(cls)
     return served

@@ -123,6 +123,14 @@ class StoragePolicies:
     def exists(self, identifier):
         return identifier in self.profiles
 
+    def encrypts(self, identifier):
+        """Whether a profile has the VM encryption data service (VM encryption
+        follows it: vimsim/managed/vm/vm_encryption.py)."""
+        sets = getattr(getattr(self.profiles.get(identifier), 'constraints', None),
+                       'subProfiles', None) or []
+        return any(capability.id.namespace == DATA_SERVICE and capability.id.id == ENCRYPTION
+                   for rule_set in sets for capability in rule_set.capability)
+
     @staticmethod
     def default_profile_id(datastore):
         """The default profile of a datastore: vSAN's, VVol's and PMem's have

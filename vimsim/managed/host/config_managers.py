@@ -73,7 +73,6 @@ def _props(host):
     return {
         'HostVsanSystem': {
             'config': lambda: T.VsanHostConfigInfo(enabled=False, hostSystem=host.ref)},
-        'CryptoManagerHostKMS': {'enabled': lambda: False},
         'UserDirectory': {'domainList': lambda: host.managers[
             'authenticationManager'].active_directory.domains()},
     }

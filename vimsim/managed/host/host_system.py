@@ -17,6 +17,7 @@ from vimsim.managed.host.advanced_options import HostAdvancedOptions
 from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
 from vimsim.managed.host.config_managers import (CONFIG_MANAGERS, HostManagerObject,
                                                  HostUserDirectory)
+from vimsim.managed.host.crypto_manager_host import CryptoManagerHost
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
 from vimsim.managed.host.host_access_manager import NORMAL, UNLOCKED, HostAccessManager
 from vimsim.managed.host.host_assignable_hardware_manager import HostAssignableHardwareManager
@@ -214,8 +215,15 @@ class HostSystem(ManagedEntity):
             bootTime=self.boot_time, dasHostState=self._das_host_state(),
             healthSystemRuntime=self.health_runtime(),
             networkRuntimeInfo=self.netconfig.runtime_info(),
-            hostMaxVirtualDiskCapacity=68169720922112, cryptoState='incapable',
+            hostMaxVirtualDiskCapacity=68169720922112, **self._crypto_runtime(),
             stateEncryption=T.HostRuntimeInfoStateEncryptionInfo(protectionMode='none'))
+
+    def _crypto_runtime(self):
+        """runtime.cryptoState and cryptoKeyId: its CryptoManagerHost's."""
+        crypto = self.managers.get('cryptoManager')
+        if not isinstance(crypto, CryptoManagerHost):
+            return {'cryptoState': 'incapable'}
+        return {'cryptoState': crypto.crypto_state, 'cryptoKeyId': crypto.host_key_id()}
 
     def _das_host_state(self):
         """The HA agent's state, from the host's cluster (inventory/ha.py)."""
@@ -829,7 +837,8 @@ MANAGER_CLASSES = {cls.type_name: cls for cls in (
     HostDiagnosticSystem, HostPatchManager, HostAccessManager, HostKernelModuleSystem,
     HostPciPassthruSystem, HostVMotionSystem, HostMemorySystem, HostCacheConfigurationManager,
     HostGraphicsManager, HostHealthStatusSystem, HostAuthenticationManager, IscsiManager,
-    HostVFlashManager, HostFirmwareSystem, HostNvdimmSystem, HostAssignableHardwareManager)}
+    HostVFlashManager, HostFirmwareSystem, HostNvdimmSystem, HostAssignableHardwareManager,
+    CryptoManagerHost)}
 
 
 def build_config_managers(host):

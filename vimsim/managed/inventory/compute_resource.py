@@ -11,6 +11,7 @@ model's Demand, kept by deltas).
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.host import host_system as host_module
+from vimsim.managed.host.crypto_manager_host import set_crypto_mode
 from vimsim.managed.host.host_joining import check_new_host, join
 from vimsim.managed.inventory.cluster_config import ClusterSettings, ComputeResourceSettings
 from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
@@ -229,6 +230,9 @@ class ClusterComputeResource(ComputeResource):
     CONFIGURATION_PROPERTIES = ('configurationEx', 'configuration', 'summary')
     evc_mode_key = None      # the EVC mode (ClusterEVCManager sets it)
     _evc_manager = None
+
+    def SetCryptoMode(self, ctx, cryptoMode, policy=None):
+        set_crypto_mode(ctx, self, cryptoMode, policy)
 
     def EvcManager(self, ctx):
         """The cluster's one ClusterEVCManager, made on first use."""

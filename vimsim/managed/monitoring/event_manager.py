@@ -262,6 +262,13 @@ EXTENDED = {
         'CA Certificates were updated on {host.name}'),
     'com.vmware.vc.certmgr.HostCertRevokedEvent': (
         'Host Certificate revoked', 'warning', 'Host Certificate for {host.name} is revoked'),
+    'com.vmware.vc.crypto.Operation': (
+        'Crypto operation audit event', 'info', 'Cryptographic operation: {operation}'),
+    'com.vmware.vc.crypto.HostKeyUpdatedEvent': (
+        'Updating host encryption key', 'info', 'The host key of {host.name} is updated'),
+    'com.vmware.vc.host.Crypto.Enabled': (
+        'Encryption mode is enabled on host.', 'info',
+        'Encryption mode is enabled on {host.name}.'),
     'esx.audit.ssh.enabled': ('SSH enabled', 'info', 'SSH access has been enabled.'),
     'esx.audit.ssh.disabled': ('SSH disabled', 'info', 'SSH access has been disabled.'),
     'esx.audit.shell.enabled': ('ESXi Shell enabled', 'info',

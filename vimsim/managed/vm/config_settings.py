@@ -26,7 +26,7 @@ SPEC_FIELDS = {
     'files': 'vm', 'numCPUs': 'vm', 'numCoresPerSocket': 'vm', 'memoryMB': 'vm',
     'memoryHotAddEnabled': 'vm', 'cpuHotAddEnabled': 'vm', 'cpuHotRemoveEnabled': 'vm',
     'deviceChange': 'vm', 'cpuAllocation': 'vm', 'memoryAllocation': 'vm',
-    'extraConfig': 'vm', 'vmProfile': 'vm',
+    'extraConfig': 'vm', 'vmProfile': 'vm', 'crypto': 'vm',
     'npivNodeWorldWideName': 'npiv', 'npivPortWorldWideName': 'npiv',
     'npivWorldWideNameType': 'npiv', 'npivDesiredNodeWwns': 'npiv',
     'npivDesiredPortWwns': 'npiv', 'npivWorldWideNameOp': 'npiv',
@@ -57,7 +57,7 @@ SPEC_FIELDS = {
     'cpuFeatureMask': 'arrayUpdate',
     'vAppConfig': 'vAppConfig', 'vAppConfigRemoved': 'vAppConfig',
     # services vimsim does not simulate: refused rather than dropped
-    'crypto': 'unsupported', 'tagSpecs': 'unsupported',
+    'tagSpecs': 'unsupported',
     'vmPlacementPolicies': 'unsupported',
     # kept by the fault tolerance methods (fault_tolerance.py), not set by a client
     'ftInfo': 'unsupported',
@@ -79,7 +79,6 @@ ENUM_OF = {'firmware': 'GuestOsDescriptorFirmwareType',
 
 # VirtualMachineVirtualNuma's fields under VirtualMachineVirtualNumaInfo's names
 _NUMA_NAMES = {'exposeVnumaOnCpuHotadd': 'vnumaOnCpuHotaddExposed'}
-_UNSUPPORTED_KINDS = {'crypto': ('CryptoSpecNoOp',)}
 
 
 def invalid_argument(name):
@@ -155,7 +154,7 @@ class SettingsPlan:
                     raise fault('ConcurrentAccess', 'The object has already been updated '
                                 'by another client.')
             else:
-                self._unsupported(name, value)
+                raise fault('NotSupported', 'The operation is not supported on the object.')
         if spec.vAppConfigRemoved or spec.vAppConfig is not None:
             out['vAppConfig'] = self._vapp_config(config.vAppConfig)
         if any(SPEC_FIELDS.get(name) == 'npiv' for name, _ in given):
@@ -279,10 +278,3 @@ class SettingsPlan:
             ports.append(base + 0x80 + len(ports))
         return {'npivNodeWorldWideName': nodes, 'npivPortWorldWideName': ports,
                 'npivWorldWideNameType': 'vc'}
-
-    def _unsupported(self, name, value):
-        kinds = _UNSUPPORTED_KINDS.get(name, ())
-        values = value if isinstance(value, list) else [value]
-        if all(type(item).__name__ in kinds for item in values):
-            return   # the no-op forms: nothing to apply
-        raise fault('NotSupported', 'The operation is not supported on the object.')

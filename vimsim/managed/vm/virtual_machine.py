@@ -45,6 +45,8 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization
 from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
 from vimsim.managed.vm.storage_profiles import HOME, associated, chosen_profile
+from vimsim.managed.vm.vm_encryption import CryptoPlan, check_unlocked, config_key_id, \
+    encrypt_copy, keys_of, prepare_power_on, unlock_task
 from vimsim.managed.vm.vm_files import sync_files
 from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, check_idle, invalid_power_state,
                                        invalid_state, tools_unavailable, vm_task)
@@ -99,6 +101,8 @@ class VirtualMachine(ManagedEntity):
     _devices = None            # the mutable device list, once anything changed it
     _active_task = None        # the VM's running task (vm_task's serialization)
     snapshot_tree = None       # vimsim.managed.vm.snapshot.SnapshotTree, once one was taken
+    crypto_key = None          # (provider id, key id) encrypting the home (vm_encryption)
+    crypto_locked = False      # its keys went: runtime.cryptoState 'locked'
     customization = None   # provisioning.check_customization's identity
     customization_pending = False   # customized since its last power-on (the guest has yet to run it)
     linked_parent = None   # (source VM, snapshot) of a linked clone
@@ -501,7 +505,8 @@ class VirtualMachine(ManagedEntity):
             sevEnabled=False, pmemFailoverEnabled=False, vmxStatsCollectionEnabled=True,
             vmOpNotificationToAppEnabled=False, vmOpNotificationTimeout=-1,
             guestMonitoringModeInfo=shared['monitoring'], deviceGroups=shared['device_groups'],
-            fixedPassthruHotPlugEnabled=False, guestArchitecture=None)
+            fixedPassthruHotPlugEnabled=False, guestArchitecture=None,
+            keyId=config_key_id(self))
 
     def _tools_config(self, shared):
         """config.tools: the shared settings, with the guest's tools version."""
@@ -563,7 +568,8 @@ class VirtualMachine(ManagedEntity):
             onlineStandby=False, featureMask=list(self.evc_masks),
             consolidationNeeded=disk_maintenance.consolidation_needed(self), paused=False,
             snapshotInBackground=False, instantCloneFrozen=False,
-            cryptoState='unlocked', suspendedToMemory=False)
+            cryptoState='locked' if self.crypto_locked else 'unlocked',
+            suspendedToMemory=False)
 
     def guest_nics(self):
         """[(network name, mac, device key)] of the NICs the guest sees."""
@@ -932,7 +938,9 @@ class VirtualMachine(ManagedEntity):
                 raise invalid_state()
             if self.power_state == 'poweredOn':
                 raise invalid_power_state('poweredOn', 'poweredOn')
+            check_unlocked(self)
             placed = self._check_host_for_power(requested)
+            prepare_power_on(ctx, self)
             resuming = self.power_state == 'suspended'
             task.post_event('VmResumingEvent' if resuming else 'VmStartingEvent', self)
 
@@ -1090,6 +1098,13 @@ class VirtualMachine(ManagedEntity):
             task.post_event('VmReconfiguredEvent', self, configSpec=spec)
             return None
         return vm_task(ctx, self, 'ReconfigVM_Task', work)
+
+    def crypto_keys(self):
+        """The keys encrypting the VM (vm_encryption)."""
+        return keys_of(self)
+
+    def CryptoUnlock_Task(self, ctx):
+        return unlock_task(ctx, self)
 
     def _check_template_reconfigurable(self, spec):
         """A template takes a new name or annotation, nothing else."""
@@ -1428,6 +1443,7 @@ class VirtualMachine(ManagedEntity):
     # -- CloneVM_Task -------------------------------------------------------------------------
     def CloneVM_Task(self, ctx, folder, name, spec):
         fault_tolerance.refuse_on_secondary(self)
+        check_unlocked(self)
         server = self.server
         folder_object = resolve_argument(ctx, folder, 'Folder', 'folder')
         if 'VirtualMachine' not in folder_object.childType:
@@ -1491,6 +1507,10 @@ class VirtualMachine(ManagedEntity):
         clone = self.copy_to(ctx, folder, name, pool, host, datastore, snapshot, linked)
         location = spec.location
         try:
+            if location is not None and location.cryptoSpec is not None:
+                # the clone's home recrypted (or decrypted) as it is made
+                clone.apply_config_spec(ctx, self.T.VirtualMachineConfigSpec(
+                    crypto=location.cryptoSpec))
             if location is not None and location.deviceChange:
                 # the clone's devices as placed (a NIC on another network, a disk's mode)
                 clone.apply_config_spec(ctx, self.T.VirtualMachineConfigSpec(
@@ -1569,6 +1589,7 @@ class VirtualMachine(ManagedEntity):
                 clone.linked_parent = (self, snapshot)
                 self.linked_clones = self.linked_clones + (clone,)
             clone.devices_changed()
+        encrypt_copy(ctx, self, clone)
         folder.changed('childEntity')
         host.changed('vm', 'summary')
         if pool is not None:
@@ -2395,6 +2416,8 @@ class _ConfigPlan:
         if spec.vmProfile:
             self.profiles[HOME] = chosen_profile(
                 vm, spec.vmProfile, 'vmProfile', set_.get('datastore_object', vm.datastore_object))
+        self.crypto = CryptoPlan(self)
+        self.crypto.validate()
 
     def _file_settings(self, files):
         """A reconfiguration may move the snapshot, suspend, log and FT
@@ -2990,6 +3013,7 @@ class _ConfigPlan:
                           'runtime'])
         if self.profiles:
             vm.storage_profiles = associated(vm.storage_profiles, self.profiles)
+        self.crypto.commit(self.ctx)
         if not self.creating:
             vm.change_stamp = clock.now()
         names = list(dict.fromkeys(names))
