@@ -1,10 +1,365 @@
 """HostProfileManager and ClusterProfileManager: the host and cluster
-configuration profiles (none on a fresh vCenter)."""
+configuration profiles (none on a fresh vCenter).
+
+HostProfileManager makes host profiles from a reference host (or a
+complete tree), keeps the compliance results of every profile and host
+(the ProfileComplianceManager reads them), the hosts' answer files (the
+VMkernel NIC addresses a profile asks for), and applies a HostConfigSpec
+to a host through the host's own managers (UpdateNetworkConfig,
+CreateNasDatastore/RemoveDatastore, UpdateDateTimeConfig, the firewall's
+and services' calls, UpdateOptions), so property filters see every change
+and the managers post their events. ApplyHostConfig_Task needs the host
+in maintenance mode (InvalidState); a manager refusing a part fails the
+task with HostConfigFailed, the parts before it applied. Cluster profiles
+are not simulated (ClusterProfileManager answers NotImplemented).
+"""
+from vimsim import clock
+from vimsim.managed.admin.host_profile import ATTACHABLE, HostProfile, duplicate_name
+from vimsim.managed.admin.host_profile_settings import (
+    SERVICE_POLICIES, apply_profile, compliance_failures, host_settings, ip_inputs, make,
+    message, settings_of)
 from vimsim.managed.manager import Manager, manager_type
+from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.monitoring.task import run_task
+from vimsim.soap.fault import InvalidArgument, fault, localized
+
+# HostConfigSpec parts ApplyHostConfig_Task applies; the others answer NotSupported
+APPLIED = ('network', 'nasDatastore', 'datetime', 'firewall', 'service', 'option')
 
 
-@manager_type('HostProfileManager', 'ClusterProfileManager')
-class ProfileManager(Manager):
+def not_supported(what):
+    return fault('NotSupported', 'The operation is not supported: %s.' % what)
+
+
+@manager_type('ClusterProfileManager')
+class ClusterProfileManager(Manager):
     def __init__(self, server, type_name, moid):
         super().__init__(server, type_name, moid)
         self.profile = []
+
+
+@manager_type('HostProfileManager')
+class HostProfileManager(Manager):
+    def __init__(self, server, type_name, moid):
+        super().__init__(server, type_name, moid)
+        self.profile = []
+        self.compliance = {}         # (profile ref, host ref) -> ComplianceResult
+        self.answer_files = {}       # host ref -> AnswerFile
+        self.answer_status = {}      # host ref -> AnswerFileStatusResult
+
+    @property
+    def types(self):
+        return self.server.schema.types
+
+    # -- lookups ---------------------------------------------------------------------------
+    def host(self, ref):
+        obj = self.server.objects.resolve(ref)
+        if ref.type != 'HostSystem':
+            raise InvalidArgument('host')
+        return obj
+
+    def profiles(self):
+        return [self.server.objects.get(ref) for ref in self.profile]
+
+    def profiles_of(self, ref):
+        return [p for p in self.profiles() if ref in p.attached]
+
+    def profile_of_host(self, host):
+        """The host profile that applies to `host` (attached to it or its cluster)."""
+        return next((p for p in self.profiles() if host in p.hosts()), None)
+
+    def check_name(self, name):
+        for profile in self.profiles():
+            if profile.name == name:
+                raise duplicate_name(name, profile.ref)
+
+    def forget(self, profile):
+        self.profile.remove(profile.ref)
+        self.clear_results(profile)
+        self.changed('profile')
+
+    # -- compliance results ----------------------------------------------------------------
+    def results_of(self, profile):
+        hosts = {host.ref for host in profile.hosts()}
+        return [result for (ref, host), result in self.compliance.items()
+                if ref == profile.ref and host in hosts]
+
+    def clear_results(self, profile, entity=None):
+        obj = self.server.objects.get(entity) if entity is not None else None
+        hosts = None if obj is None else \
+            {obj.ref} if entity.type == 'HostSystem' else {h.ref for h in obj.hosts}
+        for key in [k for k in self.compliance if k[0] == profile.ref and
+                    (hosts is None or k[1] in hosts)]:
+            del self.compliance[key]
+
+    def pairs(self, profiles, entities):
+        """(profile, host) to check: the profiles' hosts, or the entities'
+        hosts with the profiles that apply to them."""
+        objects = [self.server.objects.resolve(ref) for ref in entities]
+        for ref, obj in zip(entities, objects):
+            if ref.type not in ATTACHABLE:
+                raise InvalidArgument('entity')
+        hosts = [h for ref, obj in zip(entities, objects)
+                 for h in ([obj] if ref.type == 'HostSystem' else obj.hosts)]
+        out = []
+        for profile in profiles or self.profiles():
+            for host in profile.hosts():
+                if not entities or host in hosts:
+                    out.append((profile, host))
+        return out
+
+    def check_compliance(self, ctx, profiles, entities, method, this):
+        """A task checking the (profile, host) pairs of `pairs`; its result
+        the ComplianceResults."""
+        pairs = self.pairs(profiles, entities)
+
+        def work(task):
+            results = [self.check(ctx, profile, host) for profile, host in pairs]
+            for profile in {profile for profile, _ in pairs}:
+                profile.complianceCheckTime = clock.now()
+                profile.changed('complianceStatus', 'complianceCheckTime')
+            return results
+        return run_task(ctx, None, method, work, this=this)
+
+    def check(self, ctx, profile, host):
+        """Check `host` against `profile` now; the result is kept and the events posted."""
+        types = self.types
+        if host.connection_state != 'connected':
+            failures, status = [], 'unknown'
+        else:
+            failures = compliance_failures(types, profile.settings(), host_settings(host))
+            status = 'nonCompliant' if failures else 'compliant'
+        result = make(types, 'ComplianceResult', profile=profile.ref, complianceStatus=status,
+                      entity=host.ref, checkTime=clock.now(), failure=failures)
+        self.compliance[(profile.ref, host.ref)] = result
+        profile.post(ctx, 'HostComplianceCheckedEvent', host)
+        if status != 'unknown':
+            event_manager(self.server).post(
+                'HostCompliantEvent' if status == 'compliant' else 'HostNonCompliantEvent',
+                host, ctx=ctx)
+        return result
+
+    # -- ProfileManager --------------------------------------------------------------------
+    def CreateProfile(self, ctx, createSpec):
+        types = self.types
+        if isinstance(createSpec, types['HostProfileHostBasedConfigSpec'].cls):
+            reference = self.host(createSpec.host)
+            reference._require_connected()
+            tree = apply_profile(types, host_settings(reference))
+        elif isinstance(createSpec, types['HostProfileCompleteConfigSpec'].cls):
+            reference, tree = None, createSpec.applyProfile
+            if tree is None:
+                raise InvalidArgument('createSpec.applyProfile')
+            settings_of(types, tree)             # ProfileUpdateFailed
+        else:
+            raise not_supported('a %s' % createSpec._type.name)
+        if not createSpec.name:
+            raise InvalidArgument('createSpec.name')
+        self.check_name(createSpec.name)
+        profile = HostProfile(self.server, self.server.objects.next_id('hostprofile-'), self,
+                              createSpec, reference, tree)
+        self.profile.append(profile.ref)
+        self.changed('profile')
+        profile.post(ctx, 'ProfileCreatedEvent')
+        return profile.ref
+
+    def FindAssociatedProfile(self, ctx, entity):
+        self.server.objects.resolve(entity)
+        return [p.ref for p in self.profiles_of(entity)]
+
+    # -- answer files ----------------------------------------------------------------------
+    def answers(self, host_ref):
+        """{input path: {parameter: value}} of a host's answer file."""
+        found = self.answer_files.get(host_ref)
+        if found is None:
+            return {}
+        return {item.inputPath.profilePath: {kv.key: kv.value for kv in item.parameter}
+                for item in found.userInput}
+
+    def store_answers(self, host, user_input):
+        """Keep `user_input` in the host's answer file (an input given again replaces)."""
+        if not user_input:
+            return
+        now = clock.now()
+        found = self.answer_files.get(host.ref)
+        if found is None:
+            found = self.answer_files[host.ref] = make(self.types, 'AnswerFile', userInput=[],
+                                                       createdTime=now, modifiedTime=now)
+        given = {item.inputPath.profilePath for item in user_input}
+        found.userInput = [item for item in found.userInput
+                           if item.inputPath.profilePath not in given] + list(user_input)
+        found.modifiedTime = now
+
+    def UpdateAnswerFile_Task(self, ctx, host, configSpec):
+        target = self.host(host)
+        if not isinstance(configSpec, self.types['AnswerFileOptionsCreateSpec'].cls):
+            raise not_supported('a %s' % configSpec._type.name)
+
+        def work(task):
+            self.store_answers(target, configSpec.userInput)
+            self.answer_status.pop(target.ref, None)
+        return run_task(ctx, target, 'UpdateAnswerFile_Task', work, this=self)
+
+    def RetrieveAnswerFile(self, ctx, host):
+        return self.answer_files.get(self.host(host).ref)
+
+    def RetrieveAnswerFileForProfile(self, ctx, host, applyProfile):
+        """The host's answers to the inputs `applyProfile` asks."""
+        found = self.answer_files.get(self.host(host).ref)
+        if found is None:
+            return None
+        asked = set(ip_inputs(settings_of(self.types, applyProfile)).values())
+        return make(self.types, 'AnswerFile', createdTime=found.createdTime,
+                    modifiedTime=found.modifiedTime,
+                    userInput=[item for item in found.userInput
+                               if item.inputPath.profilePath in asked])
+
+    def answer_file_status(self, host):
+        """Whether the host's answer file answers what its profile asks."""
+        types = self.types
+        profile = self.profile_of_host(host)
+        errors = []
+        if profile is not None:
+            result = profile.ExecuteHostProfile(None, host.ref, [])
+            if result.status == 'needInput':
+                errors = [make(types, 'AnswerFileStatusError', userInputPath=item.inputPath,
+                               errMsg=message(types, 'com.vmware.profile.answerFile.missing',
+                                              'No answer for %s' % item.inputPath.profilePath))
+                          for item in result.requireInput]
+            elif result.status == 'error':
+                errors = [make(types, 'AnswerFileStatusError', userInputPath=error.path,
+                               errMsg=error.message) for error in result.error]
+        return make(types, 'AnswerFileStatusResult', checkedTime=clock.now(), host=host.ref,
+                    status='unknown' if profile is None else 'invalid' if errors else 'valid',
+                    error=errors)
+
+    def QueryAnswerFileStatus(self, ctx, host):
+        types = self.types
+        return [self.answer_status.get(target.ref) or make(
+            types, 'AnswerFileStatusResult', checkedTime=clock.now(), host=target.ref,
+            status='unknown') for target in [self.host(ref) for ref in host]]
+
+    def CheckAnswerFileStatus_Task(self, ctx, host):
+        targets = [self.host(ref) for ref in host]
+
+        def work(task):
+            for target in targets:
+                self.answer_status[target.ref] = self.answer_file_status(target)
+            return [self.answer_status[target.ref] for target in targets]
+        return run_task(ctx, None, 'CheckAnswerFileStatus_Task', work, this=self)
+
+    def RetrieveHostCustomizations(self, ctx, hosts=()):
+        return [make(self.types, 'StructuredCustomizations', entity=target.ref,
+                     customizations=self.answer_files.get(target.ref))
+                for target in [self.host(ref) for ref in hosts]]
+
+    # -- remediation -----------------------------------------------------------------------
+    def GenerateConfigTaskList(self, ctx, configSpec, host):
+        target = self.host(host)
+        return make(self.types, 'HostProfileManagerConfigTaskList', configSpec=configSpec,
+                    taskDescription=[message(self.types, 'com.vmware.profile.task.' + part, text)
+                                     for part, text in _changes(configSpec)],
+                    taskListRequirement=['maintenanceModeRequired'] if not target.maintenance
+                    else [])
+
+    def GenerateHostProfileTaskList_Task(self, ctx, configSpec, host):
+        result = self.GenerateConfigTaskList(ctx, configSpec, host)
+        return run_task(ctx, self.host(host), 'GenerateHostProfileTaskList_Task',
+                        lambda task: result, this=self)
+
+    def ApplyHostConfig_Task(self, ctx, host, configSpec, userInput=()):
+        target = self.host(host)
+        target._require_connected()
+        if not target.maintenance:
+            raise fault('InvalidState', 'The operation is not allowed in the current state: '
+                        'the host is not in maintenance mode.')
+        for field in configSpec._type.fields:
+            value = getattr(configSpec, field.name)
+            if field.name not in APPLIED and value not in (None, []) and \
+                    field.name not in ('dynamicType', 'dynamicProperty'):
+                raise not_supported('%s in a host profile' % field.name)
+
+        def work(task):
+            self.apply(ctx, target, configSpec)
+            self.store_answers(target, userInput)
+            profile = self.profile_of_host(target)
+            if profile is not None:
+                task.post_event('HostProfileAppliedEvent', target,
+                                profile=profile.event_argument())
+        return run_task(ctx, target, 'ApplyHostConfig_Task', work, this=self)
+
+    def apply(self, ctx, host, spec):
+        """Each part through the host's manager; a refusal is HostConfigFailed."""
+        try:
+            _apply(ctx, host, spec)
+        except self.types['MethodFault'].cls as error:
+            failed = fault('HostConfigFailed', 'The host configuration failed.')
+            failed.failure = [localized(error)]
+            raise failed from None
+
+
+def _changes(spec):
+    """(part, what it does) of a HostConfigSpec, for a task list."""
+    out = []
+    network = spec.network
+    if network is not None:
+        for item in network.vswitch:
+            out.append(('network', '%s virtual switch %s' % (item.changeOperation or 'edit',
+                                                            item.name)))
+        for item in network.portgroup:
+            out.append(('network', '%s port group %s' % (item.changeOperation or 'edit',
+                                                        item.spec.name if item.spec else '')))
+        for item in network.vnic:
+            out.append(('network', '%s VMkernel NIC on %s' % (item.changeOperation or 'edit',
+                                                             item.portgroup or item.device)))
+        if network.dnsConfig is not None:
+            out.append(('network', 'update the DNS configuration'))
+    for item in spec.nasDatastore:
+        out.append(('storage', '%s NFS datastore %s' % (
+            item.changeOperation, item.spec.localPath if item.spec else '')))
+    if spec.datetime is not None:
+        out.append(('datetime', 'update the date and time configuration'))
+    if spec.firewall is not None:
+        out.extend(('firewall', '%s firewall ruleset %s' % (
+            'enable' if rule.enabled else 'disable', rule.rulesetId)) for rule in spec.firewall.rule)
+    out.extend(('service', 'set the startup policy of %s to %s' % (s.serviceId, s.startupPolicy))
+               for s in spec.service)
+    out.extend(('option', 'set %s' % option.key) for option in spec.option)
+    return out
+
+
+def _apply(ctx, host, spec):
+    managers = host.managers
+    if spec.network is not None:
+        managers['networkSystem'].UpdateNetworkConfig(ctx, spec.network, 'modify')
+    datastores = managers['datastoreSystem']
+    for item in spec.nasDatastore:
+        if item.spec is None or item.changeOperation not in ('add', 'remove'):
+            raise InvalidArgument('configSpec.nasDatastore')
+        if item.changeOperation == 'remove':
+            found = next((ds for ds in host.datastores if ds.name == item.spec.localPath), None)
+            if found is None:
+                raise fault('NotFound', 'The datastore %s is not mounted.' % item.spec.localPath)
+            datastores.RemoveDatastore(ctx, found.ref)
+        else:
+            datastores.CreateNasDatastore(ctx, item.spec)
+    if spec.datetime is not None:
+        managers['dateTimeSystem'].UpdateDateTimeConfig(ctx, spec.datetime)
+    if spec.firewall is not None:
+        firewall = managers['firewallSystem']
+        firewall.UpdateDefaultPolicy(ctx, spec.firewall.defaultBlockingPolicy)
+        for rule in spec.firewall.rule:
+            (firewall.EnableRuleset if rule.enabled else firewall.DisableRuleset)(
+                ctx, rule.rulesetId)
+            if rule.allowedHosts is not None:
+                firewall.UpdateRuleset(ctx, rule.rulesetId, host.T.HostFirewallRulesetRulesetSpec(
+                    allowedHosts=rule.allowedHosts))
+    services = managers['serviceSystem']
+    for item in spec.service:
+        if item.startupPolicy not in SERVICE_POLICIES:
+            raise InvalidArgument('configSpec.service.startupPolicy')
+        services.UpdateServicePolicy(ctx, item.serviceId, item.startupPolicy)
+        if item.startupPolicy == 'on' and not services.is_running(item.serviceId):
+            services.StartService(ctx, item.serviceId)
+    if spec.option:
+        managers['advancedOption'].UpdateOptions(ctx, changedValue=spec.option)

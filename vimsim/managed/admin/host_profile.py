@@ -1,0 +1,295 @@
+"""HostProfile: a host's configuration taken from a reference host
+(host_profile_settings.py has what it holds), the hosts and clusters it is
+attached to, and what applying it to a host would change.
+
+The tree (`config.applyProfile`) is the profile: CreateProfile and
+UpdateHostProfile with a host-based spec take it from the reference host
+as it is then, a complete spec replaces it (checked: ProfileUpdateFailed).
+A host is attached to one host profile at most (attaching it to another
+moves it); a cluster's hosts are checked and remediated as the cluster's.
+Compliance results are the HostProfileManager's (`compliance`), so the
+ProfileComplianceManager and CheckProfileCompliance_Task share them.
+"""
+import ipaddress
+
+from vimsim import clock
+from vimsim.managed.admin.host_profile_settings import (
+    FAMILIES, IP_INPUT, IP_POLICY, apply_profile, compliance_failures, config_spec,
+    host_settings, instance_name, instances, ip_inputs, make, message, profile_path,
+    settings_of)
+from vimsim.managed.base import ManagedObject
+from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.soap.encode import encoder_for
+from vimsim.soap.fault import InvalidArgument, fault
+
+ATTACHABLE = ('HostSystem', 'ClusterComputeResource')
+ADDRESS, MASK = 'address', 'subnetmask'
+
+
+def duplicate_name(name, ref):
+    return fault('DuplicateName', "The name '%s' already exists." % name, name=name, object=ref)
+
+
+class HostProfile(ManagedObject):
+    type_name = 'HostProfile'
+
+    def __init__(self, server, moid, manager, spec, reference, tree):
+        super().__init__(server, moid)
+        self.manager = manager
+        self.name = spec.name
+        self.annotation = spec.annotation
+        self.enabled = spec.enabled if spec.enabled is not None else True
+        self.referenceHost = reference.ref if reference is not None else None
+        self.tree = tree
+        self.createdTime = self.modifiedTime = clock.now()
+        self.attached = []          # MoRefs of hosts and clusters, in attach order
+        self.validationState = 'Ready'
+        self.validationStateUpdateTime = self.createdTime
+        self.validationFailureInfo = None
+        self.complianceCheckTime = None
+
+    # -- properties ------------------------------------------------------------------------
+    @property
+    def types(self):
+        return self.server.schema.types
+
+    @property
+    def config(self):
+        return make(self.types, 'HostProfileConfigInfo', name=self.name,
+                    annotation=self.annotation, enabled=self.enabled, applyProfile=self.tree)
+
+    @property
+    def description(self):
+        return self.RetrieveDescription(None)
+
+    @property
+    def entity(self):
+        live = self.server.objects.get
+        return [ref for ref in self.attached if live(ref) is not None]
+
+    @property
+    def complianceStatus(self):
+        """nonCompliant when a host is, compliant when all checked are, else unknown."""
+        states = {result.complianceStatus for result in self.manager.results_of(self)}
+        if 'nonCompliant' in states:
+            return 'nonCompliant'
+        if states and states == {'compliant'} and \
+                len(self.manager.results_of(self)) == len(self.hosts()):
+            return 'compliant'
+        return 'unknown'
+
+    def hosts(self):
+        """The hosts the profile applies to: those attached, and the attached clusters'."""
+        out = []
+        for ref in self.entity:
+            obj = self.server.objects.get(ref)
+            for host in ([obj] if ref.type == 'HostSystem' else obj.hosts):
+                if host not in out:
+                    out.append(host)
+        return out
+
+    def settings(self):
+        return settings_of(self.types, self.tree)
+
+    def event_argument(self):
+        return make(self.types, 'ProfileEventArgument', profile=self.ref, name=self.name)
+
+    def post(self, ctx, type_name, entity=None, **fields):
+        event_manager(self.server).post(type_name, entity, ctx=ctx,
+                                        profile=self.event_argument(), **fields)
+
+    def touched(self, *names):
+        self.modifiedTime = clock.now()
+        self.changed('modifiedTime', *names)
+
+    # -- Profile ---------------------------------------------------------------------------
+    def RetrieveDescription(self, ctx):
+        """A section per sub-profile the tree holds, in the tree's order."""
+        sections = []
+        for family in FAMILIES:
+            for profile in instances(family, self.tree) or []:
+                name = instance_name(family, profile)
+                label = '%s %s' % (family.label, name) if name else family.label
+                state = 'enabled' if profile.enabled else 'disabled (not checked)'
+                sections.append(make(
+                    self.types, 'ProfileDescriptionSection',
+                    description=make(self.types, 'ExtendedElementDescription',
+                                     key=profile_path(family, name), label=label,
+                                     summary='%s, %s' % (label, state),
+                                     messageCatalogKeyPrefix='com.vmware.profile.' +
+                                     family.type_name),
+                    message=[message(self.types, 'com.vmware.profile.%s.parameter' %
+                                     family.type_name, '%s = %r' % (param.key, param.value))
+                             for part in family.parts if part.policy is not None
+                             for policy in _part_of(profile, part).policy
+                             for param in policy.policyOption.parameter]))
+        return make(self.types, 'ProfileDescription', section=sections)
+
+    def DestroyProfile(self, ctx):
+        self.post(ctx, 'ProfileRemovedEvent')
+        self.manager.forget(self)
+        self.destroy()
+
+    def AssociateProfile(self, ctx, entity):
+        objects = [self._attachable(ref) for ref in entity]
+        for obj in objects:
+            for other in self.manager.profiles_of(obj.ref):
+                if other is not self:
+                    other.detach(ctx, [obj.ref])
+            if obj.ref not in self.attached:
+                self.attached.append(obj.ref)
+                self.post(ctx, 'ProfileAssociatedEvent')
+        self.changed('entity', 'complianceStatus')
+
+    def DissociateProfile(self, ctx, entity=()):
+        for ref in entity:
+            if self.server.objects.get(ref) is None or ref not in self.attached:
+                raise InvalidArgument('entity')
+        self.detach(ctx, list(entity) or list(self.attached))
+
+    def detach(self, ctx, refs):
+        for ref in refs:
+            self.attached.remove(ref)
+            self.manager.clear_results(self, ref)
+            self.post(ctx, 'ProfileDissociatedEvent')
+        self.changed('entity', 'complianceStatus')
+
+    def _attachable(self, ref):
+        obj = self.server.objects.resolve(ref)
+        if ref.type not in ATTACHABLE:
+            raise InvalidArgument('entity')
+        return obj
+
+    def CheckProfileCompliance_Task(self, ctx, entity=()):
+        return self.manager.check_compliance(ctx, [self], list(entity),
+                                             'CheckProfileCompliance_Task', self)
+
+    def ExportProfile(self, ctx):
+        """The profile's configuration as the XML of a HostProfileConfigInfo."""
+        out = []
+        encoder_for(self.server.schema, ctx.version).data_object(
+            out, 'hostProfile', self.config, 'HostProfileConfigInfo')
+        return ''.join(out)
+
+    # -- HostProfile -----------------------------------------------------------------------
+    def HostProfileResetValidationState(self, ctx):
+        self.validationState, self.validationFailureInfo = 'Ready', None
+        self.validationStateUpdateTime = clock.now()
+        self.changed('validationState', 'validationFailureInfo', 'validationStateUpdateTime')
+
+    def UpdateReferenceHost(self, ctx, host=None):
+        previous = self.server.objects.get(self.referenceHost) if self.referenceHost else None
+        reference = self.manager.host(host) if host is not None else None
+        self.referenceHost = host
+        self.touched('referenceHost')
+        self.post(ctx, 'ProfileReferenceHostChangedEvent', referenceHost=host,
+                  referenceHostName=reference.name if reference is not None else None,
+                  prevReferenceHostName=previous.name if previous is not None else None)
+
+    def UpdateHostProfile(self, ctx, config):
+        types = self.types
+        if isinstance(config, types['HostProfileHostBasedConfigSpec'].cls):
+            reference = self.manager.host(config.host)
+            tree = apply_profile(types, host_settings(reference))
+        elif isinstance(config, types['HostProfileCompleteConfigSpec'].cls):
+            reference, tree = None, config.applyProfile
+            if tree is not None:
+                settings_of(types, tree)           # ProfileUpdateFailed
+        elif type(config) is types['HostProfileConfigSpec'].cls:
+            reference, tree = None, None
+        else:
+            raise InvalidArgument('config')
+        if config.name and config.name != self.name:
+            self.manager.check_name(config.name)
+        self.name = config.name or self.name
+        if config.annotation is not None:
+            self.annotation = config.annotation
+        if config.enabled is not None:
+            self.enabled = config.enabled
+        if reference is not None:
+            self.referenceHost = reference.ref
+        if tree is not None:
+            self.tree = tree
+            self.manager.clear_results(self)
+        self.touched('name', 'config', 'description', 'referenceHost', 'complianceStatus')
+        self.post(ctx, 'ProfileChangedEvent')
+
+    def ExecuteHostProfile(self, ctx, host, deferredParam=()):
+        """What applying the profile to `host` changes (configSpec) or the
+        input it still needs (needInput: every VMkernel NIC's address, from
+        `deferredParam`, else the host's answer file, else asked with the
+        host's own as the proposal)."""
+        target = self.manager.host(host)
+        types = self.types
+        wanted = self.settings()
+        answers = self.manager.answers(target.ref)
+        given = _inputs(deferredParam)
+        addresses, asked, errors = {}, [], []
+        for portgroup, path in sorted(ip_inputs(wanted).items()):
+            values = given.get(path) or answers.get(path)
+            if values is None:
+                asked.append(self._ip_input(types, target, portgroup, path))
+                continue
+            try:
+                addresses[portgroup] = _address(values)
+            except ValueError as error:
+                errors.append(make(types, 'ProfileExecuteError', path=_ip_path(types, path),
+                                   message=message(types, 'com.vmware.profile.ipAddress',
+                                                   str(error))))
+        if errors:
+            return make(types, 'ProfileExecuteResult', status='error', error=errors)
+        if asked:
+            return make(types, 'ProfileExecuteResult', status='needInput', requireInput=asked)
+        spec = config_spec(types, target, wanted, host_settings(target), addresses)
+        return make(types, 'ProfileExecuteResult', status='success',
+                    configSpec=spec or make(types, 'HostConfigSpec'),
+                    requireInput=[make(types, 'ProfileDeferredPolicyOptionParameter',
+                                       inputPath=_ip_path(types, path), parameter=[
+                                           make(types, 'KeyAnyValue', key=ADDRESS,
+                                                value=addresses[portgroup][0]),
+                                           make(types, 'KeyAnyValue', key=MASK,
+                                                value=addresses[portgroup][1])])
+                                  for portgroup, path in sorted(ip_inputs(wanted).items())])
+
+    def _ip_input(self, types, host, portgroup, path):
+        """The input a VMkernel NIC's address needs, proposing the host's."""
+        vnic = next((v for v in host.netconfig.vnics.values() if v.portgroup == portgroup), None)
+        ip = vnic.spec.ip if vnic is not None else None
+        proposal = [make(types, 'KeyAnyValue', key=ADDRESS, value=ip.ipAddress),
+                    make(types, 'KeyAnyValue', key=MASK, value=ip.subnetMask)] \
+            if ip is not None and ip.ipAddress else []
+        return make(types, 'ProfileDeferredPolicyOptionParameter',
+                    inputPath=_ip_path(types, path), parameter=proposal)
+
+
+def _part_of(profile, part):
+    return profile if part.child is None else getattr(profile, part.child)
+
+
+def _ip_path(types, path):
+    return make(types, 'ProfilePropertyPath', profilePath=path, policyId=IP_POLICY,
+                policyOptionId=IP_INPUT)
+
+
+def _inputs(parameters):
+    """{profile path: {key: value}} of deferred parameters (the IP policy's)."""
+    out = {}
+    for item in parameters:
+        path = item.inputPath
+        if path.policyId in (None, IP_POLICY):
+            out[path.profilePath] = {kv.key: kv.value for kv in item.parameter}
+    return out
+
+
+def _address(values):
+    """(address, mask) of an IPv4 VMkernel NIC input (ValueError)."""
+    address, mask = values.get(ADDRESS), values.get(MASK)
+    if not isinstance(address, str) or not isinstance(mask, str):
+        raise ValueError('the address and subnet mask are required')
+    try:
+        ipaddress.IPv4Address(address)
+        ipaddress.IPv4Network('0.0.0.0/%s' % mask)
+    except ValueError:
+        raise ValueError('%s/%s is not an IPv4 address and subnet mask' % (
+            address[:40], mask[:40])) from None
+    return address, mask
