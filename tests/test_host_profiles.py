@@ -194,3 +194,28 @@ def test_junk_faults(si):
         assert result.status == 'error' and 'not-an-ip' in result.error[0].message.message
     finally:
         profile.DestroyProfile()
+
+
+def test_structure_and_exported_answer_file(si):
+    manager = _manager(si)
+    shape = manager.QueryProfileStructure()
+    assert shape.profileTypeName == 'HostApplyProfile'
+    network = next(c for c in shape.child if c.propertyName == 'network')
+    switches = next(c for c in network.element.child if c.propertyName == 'vswitch')
+    assert switches.array and switches.element.profileTypeName == 'VirtualSwitchProfile'
+    assert {c.propertyName for c in switches.element.child} == {'link', 'numPorts',
+                                                                 'networkPolicy'}
+    host = host_named(si, 'DC0_C0_H2')
+    task = manager.ExportAnswerFile_Task(host=host)
+    WaitForTask(task)
+    assert task.info.result == ''
+    WaitForTask(manager.UpdateAnswerFile_Task(
+        host=host, configSpec=vim.profile.host.ProfileManager.AnswerFileOptionsCreateSpec(userInput=[
+            vim.profile.DeferredPolicyOptionParameter(
+                inputPath=vim.profile.ProfilePropertyPath(profilePath='network.x.ipConfig'),
+                parameter=[vmodl.KeyAnyValue(key='address', value='10.0.9.9')])])))
+    task = manager.ExportAnswerFile_Task(host=host)
+    WaitForTask(task)
+    assert '10.0.9.9' in task.info.result and task.info.result.startswith('<answerFile')
+    [status] = manager.QueryAnswerFileStatus(host=[host])
+    assert status.status == 'unknown'

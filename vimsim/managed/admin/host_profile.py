@@ -14,9 +14,8 @@ import ipaddress
 
 from vimsim import clock
 from vimsim.managed.admin.host_profile_settings import (
-    FAMILIES, IP_INPUT, IP_POLICY, apply_profile, compliance_failures, config_spec,
-    host_settings, instance_name, instances, ip_inputs, make, message, profile_path,
-    settings_of)
+    FAMILIES, IP_INPUT, IP_POLICY, apply_profile, config_spec, host_settings, instance_name,
+    instances, ip_inputs, make, message, profile_path, settings_of)
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.soap.encode import encoder_for

@@ -443,3 +443,31 @@ def _nas_spec(types, name, values):
     return make(types, 'HostNasVolumeSpec', remoteHost=values['remoteHost'],
                 remotePath=values['remotePath'], localPath=name,
                 accessMode='readOnly' if values['readOnly'] else 'readWrite')
+
+
+def structure(types):
+    """The ProfileProfileStructure of the trees a profile holds: the
+    sub-profiles of every family, where they are."""
+    def node(type_name, children):
+        return make(types, 'ProfileProfileStructure', profileTypeName=type_name, child=[
+            make(types, 'ProfileProfileStructureProperty', propertyName=name, array=array,
+                 element=element) for name, array, element in children])
+
+    def instance(family):
+        fields = types[family.type_name].field_map
+        return node(family.type_name, [(part.child, False, node(fields[part.child].type, []))
+                                       for part in family.parts if part.child is not None])
+
+    tops = {}
+    for family in FAMILIES:
+        field = types['HostApplyProfile'].field_map[family.place[0]]
+        if len(family.place) == 1:
+            tops[family.place[0]] = (field.array, instance(family))
+            continue
+        top = tops.setdefault(family.place[0], (False, node(field.type, [])))[1]
+        top.child.append(make(types, 'ProfileProfileStructureProperty',
+                              propertyName=family.place[1],
+                              array=types[field.type].field_map[family.place[1]].array,
+                              element=instance(family)))
+    return node('HostApplyProfile', [(name, array, element)
+                                     for name, (array, element) in tops.items()])

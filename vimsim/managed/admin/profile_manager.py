@@ -17,7 +17,8 @@ from vimsim import clock
 from vimsim.managed.admin.host_profile import ATTACHABLE, HostProfile, duplicate_name
 from vimsim.managed.admin.host_profile_settings import (
     SERVICE_POLICIES, apply_profile, compliance_failures, host_settings, ip_inputs, make,
-    message, settings_of)
+    message, settings_of, structure)
+from vimsim.soap.encode import encoder_for
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.monitoring.task import run_task
@@ -163,6 +164,13 @@ class HostProfileManager(Manager):
         profile.post(ctx, 'ProfileCreatedEvent')
         return profile.ref
 
+    def QueryProfileStructure(self, ctx, profile=None):
+        """Every host profile has the same structure (the families it holds)."""
+        if profile is not None and not isinstance(self.server.objects.resolve(profile),
+                                                  HostProfile):
+            raise InvalidArgument('profile')
+        return structure(self.types)
+
     def FindAssociatedProfile(self, ctx, entity):
         self.server.objects.resolve(entity)
         return [p.ref for p in self.profiles_of(entity)]
@@ -248,6 +256,20 @@ class HostProfileManager(Manager):
             return [self.answer_status[target.ref] for target in targets]
         return run_task(ctx, None, 'CheckAnswerFileStatus_Task', work, this=self)
 
+    def ExportAnswerFile_Task(self, ctx, host):
+        """The host's answer file as the XML of an AnswerFile (empty when none)."""
+        target = self.host(host)
+
+        def work(task):
+            found = self.answer_files.get(target.ref)
+            if found is None:
+                return ''
+            out = []
+            encoder_for(self.server.schema, ctx.version).data_object(
+                out, 'answerFile', found, 'AnswerFile')
+            return ''.join(out)
+        return run_task(ctx, target, 'ExportAnswerFile_Task', work, this=self)
+
     def RetrieveHostCustomizations(self, ctx, hosts=()):
         return [make(self.types, 'StructuredCustomizations', entity=target.ref,
                      customizations=self.answer_files.get(target.ref))
@@ -321,7 +343,8 @@ def _changes(spec):
         out.append(('datetime', 'update the date and time configuration'))
     if spec.firewall is not None:
         out.extend(('firewall', '%s firewall ruleset %s' % (
-            'enable' if rule.enabled else 'disable', rule.rulesetId)) for rule in spec.firewall.rule)
+            'enable' if rule.enabled else 'disable', rule.rulesetId))
+            for rule in spec.firewall.rule)
     out.extend(('service', 'set the startup policy of %s to %s' % (s.serviceId, s.startupPolicy))
                for s in spec.service)
     out.extend(('option', 'set %s' % option.key) for option in spec.option)
