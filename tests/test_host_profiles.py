@@ -219,3 +219,22 @@ def test_structure_and_exported_answer_file(si):
     assert '10.0.9.9' in task.info.result and task.info.result.startswith('<answerFile')
     [status] = manager.QueryAnswerFileStatus(host=[host])
     assert status.status == 'unknown'
+
+
+def test_metadata_and_default_profiles(si):
+    manager = _manager(si)
+    policies = {p.id.key: p for p in manager.QueryPolicyMetadata()}
+    [option] = policies['NumPortsPolicy'].possibleOption
+    assert option.id.key == 'FixedNumPorts' and option.parameter[0].type is int
+    [only] = manager.QueryPolicyMetadata(policyName=['DnsConfigPolicy'])
+    assert {p.id.key for p in only.possibleOption[0].parameter} == {
+        'dhcp', 'domainName', 'address', 'searchDomain'}
+    kinds = {m.profileTypeName for m in manager.QueryHostProfileMetadata()}
+    assert {'VirtualSwitchProfile', 'NasStorageProfile', 'ServiceProfile'} <= kinds
+    switch = manager.CreateDefaultProfile(profileType=vim.profile.host.VirtualSwitchProfile)
+    assert isinstance(switch, vim.profile.host.VirtualSwitchProfile)
+    assert switch.numPorts.policy[0].policyOption.parameter[0].value == 128
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        manager.CreateDefaultProfile(profileType=vim.profile.host.HostApplyProfile)
+    expressions = si.RetrieveContent().complianceManager.QueryExpressionMetadata()
+    assert 'VmPortGroupProfile' in {e.expressionId.key for e in expressions}

@@ -23,7 +23,7 @@ from vimsim.soap.fault import fault
 
 Part = namedtuple('Part', 'child policy option params')     # params: ((name, kind), ...)
 STRINGS = 'string[]'
-KINDS = {bool: 'boolean', int: 'int', str: 'string', STRINGS: 'string[]'}
+KINDS = {bool: 'boolean', int: 'int', str: 'string', STRINGS: 'ArrayOfString'}   # xsd names
 IP_INPUT = 'UserInputIpAddress'      # the option of a VMkernel NIC's address
 IP_POLICY = 'IpAddressPolicy'
 
@@ -82,6 +82,19 @@ FAMILIES = (
         Part(None, 'ConfigOptionPolicy', 'FixedConfigOption', (('value', None),)),)),
 )
 BY_NAME = {family.name: family for family in FAMILIES}
+BY_TYPE = {family.type_name: family for family in FAMILIES}
+# a new instance's values (CreateDefaultProfile): a host's defaults, no uplinks or servers
+DEFAULTS = {
+    'vswitch': {'mtu': 1500, 'nicNames': [], 'numPorts': 128},
+    'vmPortGroup': {'vlanId': 0, 'vswitchName': 'vSwitch0'},
+    'hostPortGroup': {'vlanId': 0, 'vswitchName': 'vSwitch0'},
+    'dnsConfig': {'dhcp': False, 'domainName': '', 'address': [], 'searchDomain': []},
+    'nasStorage': {'remoteHost': '', 'remotePath': '', 'readOnly': False},
+    'datetime': {'protocol': 'ntp', 'server': []},
+    'ruleset': {'enabled': False},
+    'service': {'startupPolicy': 'off'},
+    'option': {'value': ''},
+}
 SINGLE = ''                           # the instance name of a singleton family
 HOST_NAME_OPTION = 'Misc.HostName'    # the DNS configuration holds it
 SERVICE_POLICIES = ('on', 'off', 'automatic')
@@ -245,8 +258,8 @@ def settings_of(types, root):
                 for param, kind in part.params:
                     value = given.get(param)
                     if not _is(value, kind):
-                        failures.append((path, 'parameter %s of %s needs a %s' % (
-                            param, part.policy, KINDS.get(kind, 'value'))))
+                        failures.append((path, 'parameter %s of %s needs a value of type %s' % (
+                            param, part.policy, KINDS.get(kind, 'anyType'))))
                     values[param] = value
             out[name] = values
     if failures:
@@ -471,3 +484,61 @@ def structure(types):
                               element=instance(family)))
     return node('HostApplyProfile', [(name, array, element)
                                      for name, (array, element) in tops.items()])
+
+
+# -- metadata ---------------------------------------------------------------------------------
+
+def described(types, key, label, type_name='ExtendedElementDescription'):
+    return make(types, type_name, key=key, label=label, summary=label,
+                messageCatalogKeyPrefix='com.vmware.profile.' + key)
+
+
+def _parameters(types, params):
+    return [make(types, 'ProfileParameterMetadata', id=described(types, param, param),
+                 type=KINDS.get(kind, 'anyType'), optional=False) for param, kind in params]
+
+
+def policy_metadata(types, names):
+    """ProfilePolicyMetadata of the policies named (all when none are)."""
+    seen, out = set(), []
+    for family in FAMILIES:
+        for part in family.parts:
+            if part.policy is None or part.policy in seen or (names and part.policy not in names):
+                continue
+            seen.add(part.policy)       # a policy has the same option wherever it is
+            out.append(make(types, 'ProfilePolicyMetadata',
+                            id=described(types, part.policy, part.policy),
+                            possibleOption=[make(types, 'ProfilePolicyOptionMetadata',
+                                                 id=described(types, part.option, part.option),
+                                                 parameter=_parameters(types, part.params))]))
+    return out
+
+
+def profile_metadata(types, names):
+    """ProfileMetadata of the sub-profile types named (all when none are)."""
+    return [make(types, 'ProfileMetadata', key=family.type_name,
+                 profileTypeName=family.type_name,
+                 description=make(types, 'ExtendedDescription', label=family.label,
+                                  summary=family.label,
+                                  messageCatalogKeyPrefix='com.vmware.profile.' +
+                                  family.type_name),
+                 profileCategory=family.place[0], profileComponent=family.place[-1])
+            for family in FAMILIES if not names or family.type_name in names]
+
+
+def expression_metadata(types, names):
+    """ProfileExpressionMetadata of the compliance checks (a failure's
+    expressionName is its family's sub-profile type)."""
+    return [make(types, 'ProfileExpressionMetadata',
+                 expressionId=described(types, family.type_name, family.label),
+                 parameter=_parameters(types, [param for part in family.parts
+                                               for param in part.params]))
+            for family in FAMILIES if not names or family.type_name in names]
+
+
+def default_profile(types, type_name):
+    """A new sub-profile of `type_name` (its key and name for the client to set)."""
+    family = BY_TYPE.get(type_name)
+    if family is None:
+        return None
+    return _instance(types, family, SINGLE, DEFAULTS[family.name])

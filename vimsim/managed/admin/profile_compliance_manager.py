@@ -1,6 +1,7 @@
 """ProfileComplianceManager (ServiceContent.complianceManager): compliance
 of hosts with the host profiles that apply to them, checked from the model
 by the HostProfileManager, which keeps the results."""
+from vimsim.managed.admin.host_profile_settings import expression_metadata
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.soap.fault import InvalidArgument
 
@@ -32,3 +33,8 @@ class ProfileComplianceManager(Manager):
         for p, host in manager.pairs(self._profiles(profile), list(entity)):
             if manager.compliance.pop((p.ref, host.ref), None) is not None:
                 p.changed('complianceStatus')
+
+    def QueryExpressionMetadata(self, ctx, expressionName=(), profile=None):
+        if profile is not None:
+            self._profiles([profile])
+        return expression_metadata(self.server.schema.types, set(expressionName))

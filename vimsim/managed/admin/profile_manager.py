@@ -16,8 +16,8 @@ are not simulated (ClusterProfileManager answers NotImplemented).
 from vimsim import clock
 from vimsim.managed.admin.host_profile import ATTACHABLE, HostProfile, duplicate_name
 from vimsim.managed.admin.host_profile_settings import (
-    SERVICE_POLICIES, apply_profile, compliance_failures, host_settings, ip_inputs, make,
-    message, settings_of, structure)
+    SERVICE_POLICIES, apply_profile, compliance_failures, default_profile, host_settings,
+    ip_inputs, make, message, policy_metadata, profile_metadata, settings_of, structure)
 from vimsim.soap.encode import encoder_for
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.monitoring.event_manager import event_manager
@@ -164,11 +164,29 @@ class HostProfileManager(Manager):
         profile.post(ctx, 'ProfileCreatedEvent')
         return profile.ref
 
+    def QueryPolicyMetadata(self, ctx, policyName=(), profile=None):
+        self._profile_or_none(profile)
+        return policy_metadata(self.types, set(policyName))
+
+    def QueryHostProfileMetadata(self, ctx, profileName=(), profile=None):
+        self._profile_or_none(profile)
+        return profile_metadata(self.types, set(profileName))
+
+    def CreateDefaultProfile(self, ctx, profileType, profileTypeName=None, profile=None):
+        """A new sub-profile of `profileType` to fill in and add to a tree."""
+        self._profile_or_none(profile)
+        made = default_profile(self.types, profileType)
+        if made is None:
+            raise InvalidArgument('profileType')
+        return made
+
+    def _profile_or_none(self, ref):
+        if ref is not None and not isinstance(self.server.objects.resolve(ref), HostProfile):
+            raise InvalidArgument('profile')
+
     def QueryProfileStructure(self, ctx, profile=None):
         """Every host profile has the same structure (the families it holds)."""
-        if profile is not None and not isinstance(self.server.objects.resolve(profile),
-                                                  HostProfile):
-            raise InvalidArgument('profile')
+        self._profile_or_none(profile)
         return structure(self.types)
 
     def FindAssociatedProfile(self, ctx, entity):
