@@ -187,3 +187,55 @@ def test_a_cluster_attaches_its_hosts(si):
             moved.DestroyProfile()
     finally:
         profile.DestroyProfile()
+
+
+def test_batch_remediation_of_hosts(si):
+    reference, ready, busy = (host_named(si, name) for name in
+                              ('DC0_C0_H0', 'DC0_C0_H1', 'DC0_C0_H2'))
+    reference.configManager.dateTimeSystem.UpdateDateTimeConfig(config=vim.host.DateTimeConfig(
+        ntpConfig=vim.host.NtpConfig(server=['ntp.batch.example.com'])))
+    profile = _create(si, 'batch', reference)
+    manager = _manager(si)
+    try:
+        profile.AssociateProfile(entity=[ready, busy])
+        path = profile.ExecuteHostProfile(host=ready).requireInput[0].inputPath
+        answer = vim.profile.DeferredPolicyOptionParameter(inputPath=path, parameter=[
+            vmodl.KeyAnyValue(key='address', value=ready.config.network.vnic[0].spec.ip.ipAddress),
+            vmodl.KeyAnyValue(key='subnetmask', value='255.255.0.0')])
+        WaitForTask(manager.UpdateAnswerFile_Task(
+            host=ready, configSpec=vim.profile.host.ProfileManager.AnswerFileOptionsCreateSpec(
+                userInput=[answer])))
+        [custom] = manager.RetrieveHostCustomizationsForProfile(
+            hosts=[ready], applyProfile=profile.config.applyProfile)
+        assert [a.inputPath.profilePath for a in custom.customizations.userInput] == [
+            path.profilePath]
+        task = manager.GenerateHostConfigTaskSpec_Task(hostsInfo=[
+            vim.profile.host.ProfileManager.StructuredCustomizations(entity=ready, customizations=None),
+            vim.profile.host.ProfileManager.StructuredCustomizations(
+                entity=busy, customizations=vim.profile.host.AnswerFile(
+                    userInput=[vim.profile.DeferredPolicyOptionParameter(
+                        inputPath=path, parameter=[
+                            vmodl.KeyAnyValue(
+                                key='address',
+                                value=busy.config.network.vnic[0].spec.ip.ipAddress),
+                            vmodl.KeyAnyValue(key='subnetmask', value='255.255.0.0')])],
+                    createdTime=ready.runtime.bootTime, modifiedTime=ready.runtime.bootTime))])
+        WaitForTask(task)
+        specs = task.info.result
+        assert [s.status for s in specs] == ['success', 'success']
+        assert all('maintenanceModeRequired' in s.taskListRequirement for s in specs)
+        assert any('date and time' in m.message for m in specs[0].taskDescription)
+        _maintenance(ready)
+        task = manager.ApplyEntitiesConfig_Task(applyConfigSpecs=specs)
+        WaitForTask(task)
+        assert [(r.host, r.status) for r in task.info.result] == [
+            (ready, 'success'), (busy, 'state_not_satisfied')]
+        assert ready.config.dateTimeInfo.ntpConfig.server == ['ntp.batch.example.com']
+        assert busy.config.dateTimeInfo.ntpConfig.server != ['ntp.batch.example.com']
+    finally:
+        if ready.runtime.inMaintenanceMode:
+            _maintenance(ready, False)
+        profile.DestroyProfile()
+        for host in (reference, ready):
+            host.configManager.dateTimeSystem.UpdateDateTimeConfig(
+                config=vim.host.DateTimeConfig(ntpConfig=vim.host.NtpConfig(server=[])))

@@ -230,11 +230,14 @@ class HostProfileManager(Manager):
         return self.answer_files.get(self.host(host).ref)
 
     def RetrieveAnswerFileForProfile(self, ctx, host, applyProfile):
-        """The host's answers to the inputs `applyProfile` asks."""
-        found = self.answer_files.get(self.host(host).ref)
+        return self.answers_for(self.host(host), applyProfile)
+
+    def answers_for(self, host, tree):
+        """The host's answer file with the answers to what `tree` asks only."""
+        found = self.answer_files.get(host.ref)
         if found is None:
             return None
-        asked = set(ip_inputs(settings_of(self.types, applyProfile)).values())
+        asked = set(ip_inputs(settings_of(self.types, tree)).values())
         return make(self.types, 'AnswerFile', createdTime=found.createdTime,
                     modifiedTime=found.modifiedTime,
                     userInput=[item for item in found.userInput
@@ -293,6 +296,12 @@ class HostProfileManager(Manager):
                      customizations=self.answer_files.get(target.ref))
                 for target in [self.host(ref) for ref in hosts]]
 
+    def RetrieveHostCustomizationsForProfile(self, ctx, applyProfile, hosts=()):
+        targets = [self.host(ref) for ref in hosts]
+        return [make(self.types, 'StructuredCustomizations', entity=target.ref,
+                     customizations=self.answers_for(target, applyProfile))
+                for target in targets]
+
     # -- remediation -----------------------------------------------------------------------
     def GenerateConfigTaskList(self, ctx, configSpec, host):
         target = self.host(host)
@@ -313,20 +322,85 @@ class HostProfileManager(Manager):
         if not target.maintenance:
             raise fault('InvalidState', 'The operation is not allowed in the current state: '
                         'the host is not in maintenance mode.')
-        for field in configSpec._type.fields:
-            value = getattr(configSpec, field.name)
-            if field.name not in APPLIED and value not in (None, []) and \
-                    field.name not in ('dynamicType', 'dynamicProperty'):
-                raise not_supported('%s in a host profile' % field.name)
+        check_applicable(configSpec)
+        return run_task(ctx, target, 'ApplyHostConfig_Task',
+                        lambda task: self.apply_to(ctx, target, configSpec, userInput,
+                                                   task.post_event), this=self)
+
+    def apply_to(self, ctx, host, spec, user_input, post):
+        """Apply `spec`, keep `user_input` in the answer file, post
+        HostProfileAppliedEvent (with `post`) when a profile applies to the host."""
+        self.apply(ctx, host, spec)
+        self.store_answers(host, user_input)
+        profile = self.profile_of_host(host)
+        if profile is not None:
+            post('HostProfileAppliedEvent', host, profile=profile.event_argument())
+
+    def GenerateHostConfigTaskSpec_Task(self, ctx, hostsInfo=()):
+        """Per host, what its profile would change, given its customizations
+        (the answer file's answers, replaced by those given)."""
+        targets = [(self.host(info.entity), info.customizations) for info in hostsInfo]
 
         def work(task):
-            self.apply(ctx, target, configSpec)
-            self.store_answers(target, userInput)
-            profile = self.profile_of_host(target)
-            if profile is not None:
-                task.post_event('HostProfileAppliedEvent', target,
-                                profile=profile.event_argument())
-        return run_task(ctx, target, 'ApplyHostConfig_Task', work, this=self)
+            return [self.host_config_spec(target, customizations)
+                    for target, customizations in targets]
+        return run_task(ctx, None, 'GenerateHostConfigTaskSpec_Task', work, this=self)
+
+    def host_config_spec(self, host, customizations):
+        types = self.types
+        profile = self.profile_of_host(host)
+        if profile is None:
+            return make(types, 'ApplyHostProfileConfigurationSpec', host=host.ref,
+                        status='error', error=[make(
+                            types, 'ProfileExecuteError', message=message(
+                                types, 'com.vmware.profile.noProfile',
+                                'No host profile is attached to %s' % host.name))])
+        given = customizations.userInput if customizations is not None else []
+        result = profile.ExecuteHostProfile(None, host.ref, given)
+        spec = make(types, 'ApplyHostProfileConfigurationSpec', host=host.ref,
+                    status=result.status, configSpec=result.configSpec,
+                    requireInput=result.requireInput, error=result.error,
+                    rebootHost=False, rebootStateless=False)
+        if result.configSpec is not None:
+            tasks = self.GenerateConfigTaskList(None, result.configSpec, host.ref)
+            spec.taskDescription = tasks.taskDescription
+            spec.taskListRequirement = tasks.taskListRequirement
+        return spec
+
+    def ApplyEntitiesConfig_Task(self, ctx, applyConfigSpecs=()):
+        """Each host's spec applied in turn, a result per host: a host not in
+        maintenance mode is left as it is (state_not_satisfied; vimsim's
+        DRS does not move a host's VMs away for it)."""
+        targets = [(self.host(spec.host), spec) for spec in applyConfigSpecs]
+        for _, spec in targets:
+            if spec.configSpec is not None:
+                check_applicable(spec.configSpec)
+
+        def work(task):
+            return [self.apply_entity(ctx, target, spec, task.post_event)
+                    for target, spec in targets]
+        return run_task(ctx, None, 'ApplyEntitiesConfig_Task', work, this=self)
+
+    def apply_entity(self, ctx, host, spec, post):
+        types = self.types
+        started, errors = clock.now(), []
+        if host.connection_state != 'connected' or spec.status != 'success' or \
+                spec.configSpec is None:
+            status = 'failed'
+            errors = [localized(fault('HostNotConnected', 'The host is not connected.'))] \
+                if host.connection_state != 'connected' else \
+                [localized(fault('InvalidArgument', 'The spec of %s is not ready to apply: %s.'
+                                 % (host.name, spec.status), invalidProperty='status'))]
+        elif not host.maintenance:
+            status = 'state_not_satisfied'
+        else:
+            try:
+                self.apply_to(ctx, host, spec.configSpec, spec.requireInput, post)
+                status = 'success'
+            except types['HostConfigFailed'].cls as error:
+                status, errors = 'failed', list(error.failure)
+        return make(types, 'ApplyHostProfileConfigurationResult', startTime=started,
+                    completeTime=clock.now(), host=host.ref, status=status, errors=errors)
 
     def apply(self, ctx, host, spec):
         """Each part through the host's manager; a refusal is HostConfigFailed."""
@@ -336,6 +410,15 @@ class HostProfileManager(Manager):
             failed = fault('HostConfigFailed', 'The host configuration failed.')
             failed.failure = [localized(error)]
             raise failed from None
+
+
+def check_applicable(spec):
+    """NotSupported for a HostConfigSpec part a host profile does not apply."""
+    for field in spec._type.fields:
+        value = getattr(spec, field.name)
+        if field.name not in APPLIED and value not in (None, []) and \
+                field.name not in ('dynamicType', 'dynamicProperty'):
+            raise not_supported('%s in a host profile' % field.name)
 
 
 def _changes(spec):
