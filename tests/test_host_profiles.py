@@ -8,6 +8,8 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
+AnswerFileOptions = vim.profile.host.ProfileManager.AnswerFileOptionsCreateSpec
+
 from tests.conftest import _simulator
 from tests.test_host_datastore_system import host_named
 
@@ -210,7 +212,7 @@ def test_structure_and_exported_answer_file(si):
     WaitForTask(task)
     assert task.info.result == ''
     WaitForTask(manager.UpdateAnswerFile_Task(
-        host=host, configSpec=vim.profile.host.ProfileManager.AnswerFileOptionsCreateSpec(userInput=[
+        host=host, configSpec=AnswerFileOptions(userInput=[
             vim.profile.DeferredPolicyOptionParameter(
                 inputPath=vim.profile.ProfilePropertyPath(profilePath='network.x.ipConfig'),
                 parameter=[vmodl.KeyAnyValue(key='address', value='10.0.9.9')])])))
@@ -238,3 +240,55 @@ def test_metadata_and_default_profiles(si):
         manager.CreateDefaultProfile(profileType=vim.profile.host.HostApplyProfile)
     expressions = si.RetrieveContent().complianceManager.QueryExpressionMetadata()
     assert 'VmPortGroupProfile' in {e.expressionId.key for e in expressions}
+
+
+def _selection(**network):
+    return vim.profile.host.HostApplyProfile(
+        enabled=True, network=vim.profile.host.NetworkProfile(enabled=True, **network))
+
+
+def _vm_portgroup(name):
+    """A selection's sub-profile: only its place and name count."""
+    return vim.profile.host.VmPortGroupProfile(
+        enabled=True, key='key-vim-profile-host-VmPortGroupProfile-' + name, name=name,
+        vlan=vim.profile.host.PortGroupProfile.VlanProfile(enabled=True),
+        vswitch=vim.profile.host.PortGroupProfile.VirtualSwitchSelectionProfile(enabled=True),
+        networkPolicy=vim.profile.host.NetworkPolicyProfile(enabled=True))
+
+
+def test_composition_copies_sub_profiles(si):
+    manager = _manager(si)
+    source_host, target_host = host_named(si, 'DC0_C0_H0'), host_named(si, 'DC0_C0_H1')
+    _add_portgroup(source_host, 'Composed', vlan=44)
+    source, target = _create(si, 'source', source_host), _create(si, 'target', target_host)
+    try:
+        merge = _selection(vmPortGroup=[_vm_portgroup('Composed')])
+        task = manager.ValidateHostProfileComposition_Task(source=source, targets=[target],
+                                                           toBeMerged=merge)
+        WaitForTask(task)
+        [element] = task.info.result.results
+        assert element.status == 'success'
+        assert [pg.name for pg in element.toBeAdded.network.vmPortGroup] == ['Composed']
+        assert 'Composed' not in [pg.name for pg in target.config.applyProfile.network.vmPortGroup]
+        task = manager.CompositeHostProfile_Task(source=source, targets=[target],
+                                                 toBeMerged=merge)
+        WaitForTask(task)
+        assert [r.status for r in task.info.result.results] == ['success']
+        groups = {pg.name: pg for pg in target.config.applyProfile.network.vmPortGroup}
+        assert groups['Composed'].vlan.policy[0].policyOption.parameter[0].value == 44
+        missing = _selection(vmPortGroup=[_vm_portgroup('Nowhere')])
+        task = manager.CompositeHostProfile_Task(source=source, targets=[target],
+                                                 toBeDeleted=missing)
+        WaitForTask(task)
+        [element] = task.info.result.results
+        assert element.status == 'error' and 'Nowhere' in element.errors[0].message
+        task = manager.CompositeHostProfile_Task(source=source, targets=[target],
+                                                 toBeDeleted=merge)
+        WaitForTask(task)
+        assert 'Composed' not in [pg.name for pg in target.config.applyProfile.network.vmPortGroup]
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            manager.CompositeHostProfile_Task(source=source, targets=[source])
+    finally:
+        source.DestroyProfile()
+        target.DestroyProfile()
+        source_host.configManager.networkSystem.RemovePortGroup(pgName='Composed')

@@ -8,6 +8,9 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
+AnswerFileOptions = vim.profile.host.ProfileManager.AnswerFileOptionsCreateSpec
+Customizations = vim.profile.host.ProfileManager.StructuredCustomizations
+
 from tests.conftest import _simulator, all_of, logged_in, task_fault
 from tests.test_host_datastore_system import events_of, host_named, nas_spec
 from tests.test_host_profiles import _check, _create, _manager, _maintenance
@@ -203,15 +206,15 @@ def test_batch_remediation_of_hosts(si):
             vmodl.KeyAnyValue(key='address', value=ready.config.network.vnic[0].spec.ip.ipAddress),
             vmodl.KeyAnyValue(key='subnetmask', value='255.255.0.0')])
         WaitForTask(manager.UpdateAnswerFile_Task(
-            host=ready, configSpec=vim.profile.host.ProfileManager.AnswerFileOptionsCreateSpec(
+            host=ready, configSpec=AnswerFileOptions(
                 userInput=[answer])))
         [custom] = manager.RetrieveHostCustomizationsForProfile(
             hosts=[ready], applyProfile=profile.config.applyProfile)
         assert [a.inputPath.profilePath for a in custom.customizations.userInput] == [
             path.profilePath]
         task = manager.GenerateHostConfigTaskSpec_Task(hostsInfo=[
-            vim.profile.host.ProfileManager.StructuredCustomizations(entity=ready, customizations=None),
-            vim.profile.host.ProfileManager.StructuredCustomizations(
+            Customizations(entity=ready, customizations=None),
+            Customizations(
                 entity=busy, customizations=vim.profile.host.AnswerFile(
                     userInput=[vim.profile.DeferredPolicyOptionParameter(
                         inputPath=path, parameter=[

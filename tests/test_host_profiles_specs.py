@@ -9,6 +9,8 @@ from pyVmomi.VmomiSupport import binary
 from tests.conftest import _simulator
 from tests.test_host_datastore_system import events_of, host_named
 
+Spec, SubSpec = vim.profile.host.HostSpecification, vim.profile.host.HostSubSpecification
+
 
 @pytest.fixture(scope='module')
 def sim(validator):
@@ -21,17 +23,18 @@ def test_specifications_and_their_change_ids(si):
     now = si.CurrentTime()
     with pytest.raises(vim.fault.HostSpecificationOperationFailed):
         manager.RetrieveHostSpecification(host=host, fromHost=False)
-    manager.UpdateHostSpecification(host=host, hostSpec=vim.profile.host.HostSpecification(
+    manager.UpdateHostSpecification(host=host, hostSpec=Spec(
         createdTime=now, host=host, subSpecs=[
-            vim.profile.host.HostSubSpecification(name='net', createdTime=now,
+            SubSpec(name='net', createdTime=now,
                                                   binaryData=binary(b'\x01\x02'))]))
     spec = manager.RetrieveHostSpecification(host=host, fromHost=False)
-    assert [s.name for s in spec.subSpecs] == ['net'] and spec.subSpecs[0].binaryData == b'\x01\x02'
+    assert [s.name for s in spec.subSpecs] == ['net']
+    assert spec.subSpecs[0].binaryData == b'\x01\x02'
     first = spec.changeID
     assert first and ':' in first
-    manager.UpdateHostSubSpecification(host=other, hostSubSpec=vim.profile.host.HostSubSpecification(
+    manager.UpdateHostSubSpecification(host=other, hostSubSpec=SubSpec(
         name='storage', createdTime=now, data=[1, 2, 3]))
-    manager.UpdateHostSubSpecification(host=host, hostSubSpec=vim.profile.host.HostSubSpecification(
+    manager.UpdateHostSubSpecification(host=host, hostSubSpec=SubSpec(
         name='storage', createdTime=now, data=[4]))
     other_id = manager.RetrieveHostSpecification(host=other, fromHost=False).changeID
     spec = manager.RetrieveHostSpecification(host=host, fromHost=True)
@@ -51,7 +54,7 @@ def test_specifications_and_their_change_ids(si):
                                 'HostSubSpecificationDeleteEvent',
                                 'HostSpecificationChangedEvent'])
     with pytest.raises(vmodl.fault.InvalidArgument):
-        manager.UpdateHostSpecification(host=host, hostSpec=vim.profile.host.HostSpecification(
+        manager.UpdateHostSpecification(host=host, hostSpec=Spec(
             createdTime=now, host=other))
     with pytest.raises(vmodl.fault.InvalidArgument):
         manager.HostSpecGetUpdatedHosts(startChangeID='junk')

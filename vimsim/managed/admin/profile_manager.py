@@ -15,6 +15,7 @@ are not simulated (ClusterProfileManager answers NotImplemented).
 """
 from vimsim import clock
 from vimsim.managed.admin.host_profile import ATTACHABLE, HostProfile, duplicate_name
+from vimsim.managed.admin.host_profile_composition import DIFFS, compose, diff_tree
 from vimsim.managed.admin.host_profile_settings import (
     SERVICE_POLICIES, apply_profile, compliance_failures, default_profile, host_settings,
     ip_inputs, make, message, policy_metadata, profile_metadata, settings_of, structure)
@@ -303,6 +304,64 @@ class HostProfileManager(Manager):
                 for target in targets]
 
     # -- remediation -----------------------------------------------------------------------
+    # -- composition ---------------------------------------------------------------------
+    def _composition(self, source, targets):
+        found = self.server.objects.resolve(source)
+        profiles = [self.server.objects.resolve(ref) for ref in targets]
+        if not isinstance(found, HostProfile):
+            raise InvalidArgument('source')
+        if any(not isinstance(p, HostProfile) or p is found for p in profiles):
+            raise InvalidArgument('targets')
+        return found, profiles
+
+    def CompositeHostProfile_Task(self, ctx, source, targets=(), toBeMerged=None,
+                                  toBeReplacedWith=None, toBeDeleted=None,
+                                  enableStatusToBeCopied=None):
+        """The source's selected sub-profiles into each target; a target
+        with an error stays as it is."""
+        types = self.types
+        source_profile, profiles = self._composition(source, targets)
+
+        def work(task):
+            results = []
+            for target, tree, errors, _ in _composed(
+                    types, source_profile, profiles, toBeMerged, toBeReplacedWith,
+                    toBeDeleted, enableStatusToBeCopied):
+                if tree is not None:
+                    target.tree = tree
+                    self.clear_results(target)
+                    target.touched('config', 'description', 'complianceStatus')
+                    target.post(ctx, 'ProfileChangedEvent')
+                results.append(make(types, 'HostProfileManagerCompositionResultResultElement',
+                                    target=target.ref, status='error' if errors else 'success',
+                                    errors=[message(types, 'com.vmware.profile.compose', text)
+                                            for text in errors]))
+            return make(types, 'HostProfileManagerCompositionResult', results=results)
+        return run_task(ctx, None, 'CompositeHostProfile_Task', work, this=self)
+
+    def ValidateHostProfileComposition_Task(self, ctx, source, targets=(), toBeMerged=None,
+                                            toReplaceWith=None, toBeDeleted=None,
+                                            enableStatusToBeCopied=None, errorOnly=False):
+        """What the composition would change in each target (nothing changes)."""
+        types = self.types
+        source_profile, profiles = self._composition(source, targets)
+
+        def work(task):
+            results = []
+            for target, _, errors, diffs in _composed(
+                    types, source_profile, profiles, toBeMerged, toReplaceWith, toBeDeleted,
+                    enableStatusToBeCopied):
+                element = make(types, 'HostProfileManagerCompositionValidationResultResultElement',
+                               target=target.ref, status='error' if errors else 'success',
+                               errors=[message(types, 'com.vmware.profile.compose', text)
+                                       for text in errors])
+                if not errorOnly:
+                    for name in DIFFS:
+                        setattr(element, name, diff_tree(types, diffs[name]))
+                results.append(element)
+            return make(types, 'HostProfileManagerCompositionValidationResult', results=results)
+        return run_task(ctx, None, 'ValidateHostProfileComposition_Task', work, this=self)
+
     def GenerateConfigTaskList(self, ctx, configSpec, host):
         target = self.host(host)
         return make(self.types, 'HostProfileManagerConfigTaskList', configSpec=configSpec,
@@ -410,6 +469,21 @@ class HostProfileManager(Manager):
             failed = fault('HostConfigFailed', 'The host configuration failed.')
             failed.failure = [localized(error)]
             raise failed from None
+
+
+def _composed(types, source, targets, merge, replace, delete, enable):
+    """(target, its new tree or None, errors, diffs) of a composition."""
+    out = []
+    for target in targets:
+        tree, diffs, errors = compose(types, source.tree, target.tree, merge, replace, delete,
+                                      enable)
+        if not errors:
+            try:
+                settings_of(types, tree)
+            except types['ProfileUpdateFailed'].cls as failed:
+                errors = [item.errMsg.message for item in failed.failure]
+        out.append((target, None if errors else tree, errors, diffs))
+    return out
 
 
 def check_applicable(spec):
