@@ -13,7 +13,8 @@ error of that target, which then stays as it is.
 import copy
 
 from vimsim.managed.admin.host_profile_settings import (FAMILIES, apply_profile,
-                                                        instance_name, instances, make)
+                                                        instance_name, instances,
+                                                        set_instances)
 
 DIFFS = ('sourceDiffForToBeMerged', 'targetDiffForToBeMerged', 'toBeAdded', 'toBeDeleted',
          'toBeDisabled', 'toBeEnabled')
@@ -35,21 +36,6 @@ def _by_name(family, tree):
     return {instance_name(family, p): p for p in instances(family, tree) or []}
 
 
-def _set(types, family, tree, profiles):
-    """Put `profiles` as the family's sub-profiles of `tree`."""
-    holder = tree
-    for step in family.place[:-1]:
-        if getattr(holder, step) is None:
-            kind = holder._type.field_map[step].type
-            setattr(holder, step, make(types, kind, enabled=True, profileTypeName=kind))
-        holder = getattr(holder, step)
-    last = family.place[-1]
-    if holder._type.field_map[last].array:
-        setattr(holder, last, profiles)
-    else:
-        setattr(holder, last, profiles[0] if profiles else None)
-
-
 def compose(types, source, target, merge, replace, delete, enable):
     """(the target's new tree, {diff name: [(family, profile)]}, errors)."""
     tree = copy.deepcopy(target)
@@ -61,7 +47,7 @@ def compose(types, source, target, merge, replace, delete, enable):
         theirs, ours = _by_name(family, source), _by_name(family, tree)
         diffs['toBeAdded'].extend((family, p) for key, p in theirs.items() if key not in ours)
         diffs['toBeDeleted'].extend((family, p) for key, p in ours.items() if key not in theirs)
-        _set(types, family, tree, [copy.deepcopy(p) for p in theirs.values()])
+        set_instances(types, family, tree, [copy.deepcopy(p) for p in theirs.values()])
     for name, names in selected(merge).items():
         family = by_family[name]
         theirs, ours = _by_name(family, source), _by_name(family, tree)
@@ -76,7 +62,7 @@ def compose(types, source, target, merge, replace, delete, enable):
             else:
                 diffs['toBeAdded'].append((family, theirs[key]))
             ours[key] = copy.deepcopy(theirs[key])
-        _set(types, family, tree, list(ours.values()))
+        set_instances(types, family, tree, list(ours.values()))
     for name, names in selected(delete).items():
         family = by_family[name]
         ours = _by_name(family, tree)
@@ -85,7 +71,7 @@ def compose(types, source, target, merge, replace, delete, enable):
                 errors.append('the target has no %s %s to delete' % (family.label, key))
                 continue
             diffs['toBeDeleted'].append((family, ours.pop(key)))
-        _set(types, family, tree, list(ours.values()))
+        set_instances(types, family, tree, list(ours.values()))
     for name, names in selected(enable).items():
         family = by_family[name]
         theirs, ours = _by_name(family, source), _by_name(family, tree)
@@ -108,5 +94,5 @@ def diff_tree(types, entries):
     for family in FAMILIES:
         mine = [copy.deepcopy(p) for f, p in entries if f is family]
         if mine:
-            _set(types, family, tree, mine)
+            set_instances(types, family, tree, mine)
     return tree

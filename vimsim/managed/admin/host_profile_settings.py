@@ -19,7 +19,7 @@ parameters or the host's answer file.
 """
 from collections import namedtuple
 
-from vimsim.soap.fault import fault
+from vimsim.soap.fault import InvalidArgument, fault
 
 Part = namedtuple('Part', 'child policy option params')     # params: ((name, kind), ...)
 STRINGS = 'string[]'
@@ -163,20 +163,26 @@ def apply_profile(types, settings):
     """The HostApplyProfile of `settings`."""
     root = make(types, 'HostApplyProfile', enabled=True, profileTypeName='HostApplyProfile')
     for family in FAMILIES:
-        items = [_instance(types, family, name, values)
-                 for name, values in sorted(settings.get(family.name, {}).items())]
-        holder = root
-        for step in family.place[:-1]:
-            if getattr(holder, step) is None:
-                kind = holder._type.field_map[step].type
-                setattr(holder, step, make(types, kind, enabled=True, profileTypeName=kind))
-            holder = getattr(holder, step)
-        last = family.place[-1]
-        if holder._type.field_map[last].array:
-            setattr(holder, last, items)
-        elif items:
-            setattr(holder, last, items[0])
+        set_instances(types, family, root, [
+            _instance(types, family, name, values)
+            for name, values in sorted(settings.get(family.name, {}).items())])
     return root
+
+
+def set_instances(types, family, root, profiles):
+    """Put `profiles` as the family's sub-profiles of the tree `root` (the
+    profiles above them made as needed)."""
+    holder = root
+    for step in family.place[:-1]:
+        if getattr(holder, step) is None:
+            kind = holder._type.field_map[step].type
+            setattr(holder, step, make(types, kind, enabled=True, profileTypeName=kind))
+        holder = getattr(holder, step)
+    last = family.place[-1]
+    if holder._type.field_map[last].array:
+        setattr(holder, last, profiles)
+    else:
+        setattr(holder, last, profiles[0] if profiles else None)
 
 
 def _instance(types, family, name, values):
@@ -290,6 +296,14 @@ def update_failed(types, failures):
                           errMsg=message(types, 'com.vmware.profile.updateFailed', text))
                      for path, text in failures]
     return error
+
+
+def host_argument(server, ref, argument='host'):
+    """The HostSystem a reference argument names (InvalidArgument for another type)."""
+    obj = server.objects.resolve(ref)
+    if ref.type != 'HostSystem':
+        raise InvalidArgument(argument)
+    return obj
 
 
 def make(types, type_name, /, **fields):

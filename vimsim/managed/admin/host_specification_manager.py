@@ -12,6 +12,7 @@ HostSpecificationOperationFailed answers a host that has none.
 import copy
 
 from vimsim import clock
+from vimsim.managed.admin.host_profile_settings import host_argument
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.soap.fault import InvalidArgument, fault
@@ -30,12 +31,6 @@ class HostSpecificationManager(Manager):
         self.specs = {}                   # host ref -> HostSpecification
         self.on_host = {}                 # host ref -> the copy the host holds
         self.changed_at = {}              # host ref -> the change numbers of its updates
-
-    def _host(self, ref):
-        obj = self.server.objects.resolve(ref)
-        if ref.type != 'HostSystem':
-            raise InvalidArgument('host')
-        return obj
 
     def _post(self, ctx, type_name, host, **fields):
         event_manager(self.server).post(type_name, host, ctx=ctx, **fields)
@@ -58,7 +53,7 @@ class HostSpecificationManager(Manager):
         return copy.deepcopy(list(subspecs))
 
     def UpdateHostSpecification(self, ctx, host, hostSpec):
-        target = self._host(host)
+        target = host_argument(self.server, host)
         if hostSpec.host != host:
             raise InvalidArgument('hostSpec.host')
         now = clock.now()
@@ -71,7 +66,7 @@ class HostSpecificationManager(Manager):
         self._post(ctx, 'HostSpecificationUpdateEvent', target, hostSpec=copy.deepcopy(spec))
 
     def UpdateHostSubSpecification(self, ctx, host, hostSubSpec):
-        target = self._host(host)
+        target = host_argument(self.server, host)
         [sub] = self._checked_subspecs([hostSubSpec], 'hostSubSpec.name')
         now = clock.now()
         previous = self.specs.get(host)
@@ -84,7 +79,7 @@ class HostSpecificationManager(Manager):
                    hostSubSpec=copy.deepcopy(sub))
 
     def RetrieveHostSpecification(self, ctx, host, fromHost):
-        target = self._host(host)
+        target = host_argument(self.server, host)
         if fromHost:
             if target.connection_state != 'connected':
                 raise operation_failed(host, 'The host %s is not connected.' % target.name)
@@ -96,7 +91,7 @@ class HostSpecificationManager(Manager):
         return copy.deepcopy(found)
 
     def DeleteHostSubSpecification(self, ctx, host, subSpecName):
-        target = self._host(host)
+        target = host_argument(self.server, host)
         spec = self.specs.get(host)
         if spec is None or subSpecName not in [s.name for s in spec.subSpecs]:
             raise operation_failed(host, 'The host %s has no sub-specification %s.' % (
@@ -108,7 +103,7 @@ class HostSpecificationManager(Manager):
         self._post(ctx, 'HostSubSpecificationDeleteEvent', target, subSpecName=subSpecName)
 
     def DeleteHostSpecification(self, ctx, host):
-        target = self._host(host)
+        target = host_argument(self.server, host)
         if self.specs.pop(host, None) is None:
             raise operation_failed(host, 'The host %s has no host specification.' % target.name)
         self.changes += 1

@@ -17,12 +17,13 @@ from vimsim import clock
 from vimsim.managed.admin.host_profile import ATTACHABLE, HostProfile, duplicate_name
 from vimsim.managed.admin.host_profile_composition import DIFFS, compose, diff_tree
 from vimsim.managed.admin.host_profile_settings import (
-    SERVICE_POLICIES, apply_profile, compliance_failures, default_profile, host_settings,
-    ip_inputs, make, message, policy_metadata, profile_metadata, settings_of, structure)
-from vimsim.soap.encode import encoder_for
+    SERVICE_POLICIES, apply_profile, compliance_failures, default_profile, host_argument,
+    host_settings, ip_inputs, make, message, policy_metadata, profile_metadata, settings_of,
+    structure)
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.monitoring.task import run_task
+from vimsim.soap.encode import encoder_for
 from vimsim.soap.fault import InvalidArgument, fault, localized
 
 # HostConfigSpec parts ApplyHostConfig_Task applies; the others answer NotSupported
@@ -55,10 +56,7 @@ class HostProfileManager(Manager):
 
     # -- lookups ---------------------------------------------------------------------------
     def host(self, ref):
-        obj = self.server.objects.resolve(ref)
-        if ref.type != 'HostSystem':
-            raise InvalidArgument('host')
-        return obj
+        return host_argument(self.server, ref)
 
     def profiles(self):
         return [self.server.objects.get(ref) for ref in self.profile]
