@@ -14,95 +14,55 @@ import ipaddress
 
 from vimsim import clock
 from vimsim.managed.admin.host_profile_settings import (
-    FAMILIES, IP_INPUT, IP_POLICY, apply_profile, config_spec, host_settings, instance_name,
-    instances, ip_inputs, make, message, profile_path, settings_of)
-from vimsim.managed.base import ManagedObject
+    FAMILIES, IP_INPUT, IP_POLICY, apply_profile, compliance_failures, config_spec,
+    host_settings, instance_name, instances, ip_inputs, profile_path, settings_of)
+from vimsim.managed.admin.profile import Profile, make, message
 from vimsim.managed.monitoring.event_manager import event_manager
-from vimsim.soap.encode import encoder_for
-from vimsim.soap.fault import InvalidArgument, fault
+from vimsim.soap.fault import InvalidArgument
 
-ATTACHABLE = ('HostSystem', 'ClusterComputeResource')
 ADDRESS, MASK = 'address', 'subnetmask'
 
 
-def duplicate_name(name, ref):
-    return fault('DuplicateName', "The name '%s' already exists." % name, name=name, object=ref)
-
-
-class HostProfile(ManagedObject):
+class HostProfile(Profile):
     type_name = 'HostProfile'
+    attachable = ('HostSystem', 'ClusterComputeResource')
+    config_type = 'HostProfileConfigInfo'
 
     def __init__(self, server, moid, manager, spec, reference, tree):
-        super().__init__(server, moid)
-        self.manager = manager
-        self.name = spec.name
-        self.annotation = spec.annotation
-        self.enabled = spec.enabled if spec.enabled is not None else True
+        super().__init__(server, moid, manager, spec)
         self.referenceHost = reference.ref if reference is not None else None
         self.tree = tree
-        self.createdTime = self.modifiedTime = clock.now()
-        self.attached = []          # MoRefs of hosts and clusters, in attach order
         self.validationState = 'Ready'
         self.validationStateUpdateTime = self.createdTime
         self.validationFailureInfo = None
         self.complianceCheckTime = None
 
-    # -- properties ------------------------------------------------------------------------
-    @property
-    def types(self):
-        return self.server.schema.types
+    def config_fields(self):
+        return {'applyProfile': self.tree}
 
-    @property
-    def config(self):
-        return make(self.types, 'HostProfileConfigInfo', name=self.name,
-                    annotation=self.annotation, enabled=self.enabled, applyProfile=self.tree)
-
-    @property
-    def description(self):
-        return self.RetrieveDescription(None)
-
-    @property
-    def entity(self):
-        live = self.server.objects.get
-        return [ref for ref in self.attached if live(ref) is not None]
-
-    @property
-    def complianceStatus(self):
-        """nonCompliant when a host is, compliant when all checked are, else unknown."""
-        states = {result.complianceStatus for result in self.manager.results_of(self)}
-        if 'nonCompliant' in states:
-            return 'nonCompliant'
-        if states and states == {'compliant'} and \
-                len(self.manager.results_of(self)) == len(self.hosts()):
-            return 'compliant'
-        return 'unknown'
-
-    def hosts(self):
-        """The hosts the profile applies to: those attached, and the attached clusters'."""
-        out = []
-        for ref in self.entity:
-            obj = self.server.objects.get(ref)
-            for host in ([obj] if ref.type == 'HostSystem' else obj.hosts):
-                if host not in out:
-                    out.append(host)
-        return out
+    def targets_within(self, entity):
+        """A host, or the hosts of a cluster."""
+        return [entity] if entity.type_name == 'HostSystem' else list(entity.hosts)
 
     def settings(self):
         return settings_of(self.types, self.tree)
 
-    def event_argument(self):
-        return make(self.types, 'ProfileEventArgument', profile=self.ref, name=self.name)
+    def failures(self, host):
+        """None (unknown) for a host that is not connected."""
+        if host.connection_state != 'connected':
+            return None
+        return compliance_failures(self.types, self.settings(), host_settings(host))
 
-    def post(self, ctx, type_name, entity=None, **fields):
-        event_manager(self.server).post(type_name, entity, ctx=ctx,
-                                        profile=self.event_argument(), **fields)
+    def checked(self, ctx, host, status):
+        self.complianceCheckTime = clock.now()
+        self.changed('complianceCheckTime')
+        self.post(ctx, 'HostComplianceCheckedEvent', host)
+        if status != 'unknown':
+            event_manager(self.server).post(
+                'HostCompliantEvent' if status == 'compliant' else 'HostNonCompliantEvent',
+                host, ctx=ctx)
 
-    def touched(self, *names):
-        self.modifiedTime = clock.now()
-        self.changed('modifiedTime', *names)
-
-    # -- Profile ---------------------------------------------------------------------------
-    def RetrieveDescription(self, ctx):
+    def sections(self):
         """A section per sub-profile the tree holds, in the tree's order."""
         sections = []
         for family in FAMILIES:
@@ -122,53 +82,7 @@ class HostProfile(ManagedObject):
                              for part in family.parts if part.policy is not None
                              for policy in _part_of(profile, part).policy
                              for param in policy.policyOption.parameter]))
-        return make(self.types, 'ProfileDescription', section=sections)
-
-    def DestroyProfile(self, ctx):
-        self.post(ctx, 'ProfileRemovedEvent')
-        self.manager.forget(self)
-        self.destroy()
-
-    def AssociateProfile(self, ctx, entity):
-        objects = [self._attachable(ref) for ref in entity]
-        for obj in objects:
-            for other in self.manager.profiles_of(obj.ref):
-                if other is not self:
-                    other.detach(ctx, [obj.ref])
-            if obj.ref not in self.attached:
-                self.attached.append(obj.ref)
-                self.post(ctx, 'ProfileAssociatedEvent')
-        self.changed('entity', 'complianceStatus')
-
-    def DissociateProfile(self, ctx, entity=()):
-        for ref in entity:
-            if self.server.objects.get(ref) is None or ref not in self.attached:
-                raise InvalidArgument('entity')
-        self.detach(ctx, list(entity) or list(self.attached))
-
-    def detach(self, ctx, refs):
-        for ref in refs:
-            self.attached.remove(ref)
-            self.manager.clear_results(self, ref)
-            self.post(ctx, 'ProfileDissociatedEvent')
-        self.changed('entity', 'complianceStatus')
-
-    def _attachable(self, ref):
-        obj = self.server.objects.resolve(ref)
-        if ref.type not in ATTACHABLE:
-            raise InvalidArgument('entity')
-        return obj
-
-    def CheckProfileCompliance_Task(self, ctx, entity=()):
-        return self.manager.check_compliance(ctx, [self], list(entity),
-                                             'CheckProfileCompliance_Task', self)
-
-    def ExportProfile(self, ctx):
-        """The profile's configuration as the XML of a HostProfileConfigInfo."""
-        out = []
-        encoder_for(self.server.schema, ctx.version).data_object(
-            out, 'hostProfile', self.config, 'HostProfileConfigInfo')
-        return ''.join(out)
+        return sections
 
     # -- HostProfile -----------------------------------------------------------------------
     def HostProfileResetValidationState(self, ctx):
@@ -198,13 +112,7 @@ class HostProfile(ManagedObject):
             reference, tree = None, None
         else:
             raise InvalidArgument('config')
-        if config.name and config.name != self.name:
-            self.manager.check_name(config.name)
-        self.name = config.name or self.name
-        if config.annotation is not None:
-            self.annotation = config.annotation
-        if config.enabled is not None:
-            self.enabled = config.enabled
+        self.rename(config)
         if reference is not None:
             self.referenceHost = reference.ref
         if tree is not None:

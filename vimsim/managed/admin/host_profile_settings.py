@@ -19,6 +19,7 @@ parameters or the host's answer file.
 """
 from collections import namedtuple
 
+from vimsim.managed.admin.profile import make, message
 from vimsim.soap.fault import InvalidArgument, fault
 
 Part = namedtuple('Part', 'child policy option params')     # params: ((name, kind), ...)
@@ -306,13 +307,6 @@ def host_argument(server, ref, argument='host'):
     return obj
 
 
-def make(types, type_name, /, **fields):
-    """A data object of type `type_name` of the schema's `types`."""
-    return types[type_name].cls(**fields)
-
-
-def message(types, key, text):
-    return make(types, 'LocalizableMessage', key=key, message=text)
 
 
 # -- compliance ------------------------------------------------------------------------------

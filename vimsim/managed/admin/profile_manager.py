@@ -14,59 +14,57 @@ task with HostConfigFailed, the parts before it applied. Cluster profiles
 are not simulated (ClusterProfileManager answers NotImplemented).
 """
 from vimsim import clock
-from vimsim.managed.admin.host_profile import ATTACHABLE, HostProfile, duplicate_name
+from vimsim.managed.admin.cluster_profile import ClusterProfile, cluster_services
+from vimsim.managed.admin.host_profile import HostProfile
 from vimsim.managed.admin.host_profile_composition import DIFFS, compose, diff_tree
 from vimsim.managed.admin.host_profile_settings import (
-    SERVICE_POLICIES, apply_profile, compliance_failures, default_profile, host_argument,
-    host_settings, ip_inputs, make, message, policy_metadata, profile_metadata, settings_of,
-    structure)
+    SERVICE_POLICIES, apply_profile, default_profile, host_argument, host_settings, ip_inputs,
+    policy_metadata, profile_metadata, settings_of, structure)
+from vimsim.managed.admin.profile import duplicate_name, make, message
 from vimsim.managed.manager import Manager, manager_type
-from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.monitoring.task import run_task
 from vimsim.soap.encode import encoder_for
 from vimsim.soap.fault import InvalidArgument, fault, localized
 
 # HostConfigSpec parts ApplyHostConfig_Task applies; the others answer NotSupported
 APPLIED = ('network', 'nasDatastore', 'datetime', 'firewall', 'service', 'option')
+ENTITY_TYPES = ('HostSystem', 'ClusterComputeResource')     # what profiles attach to
 
 
 def not_supported(what):
     return fault('NotSupported', 'The operation is not supported: %s.' % what)
 
 
-@manager_type('ClusterProfileManager')
-class ClusterProfileManager(Manager):
+def compliance_task(ctx, pairs, method, this):
+    """A task checking each (profile, entity) of `pairs`; its result the
+    ComplianceResults."""
+    def work(task):
+        results = [profile.manager.check(ctx, profile, target) for profile, target in pairs]
+        for profile in {profile for profile, _ in pairs}:
+            profile.changed('complianceStatus')
+        return results
+    return run_task(ctx, None, method, work, this=this)
+
+
+class ProfileManager(Manager):
+    """What the host and cluster profile managers share: their profiles,
+    the compliance results of each (profile, entity) checked, the names."""
+    type_name = 'ProfileManager'
+
     def __init__(self, server, type_name, moid):
         super().__init__(server, type_name, moid)
         self.profile = []
-
-
-@manager_type('HostProfileManager')
-class HostProfileManager(Manager):
-    def __init__(self, server, type_name, moid):
-        super().__init__(server, type_name, moid)
-        self.profile = []
-        self.compliance = {}         # (profile ref, host ref) -> ComplianceResult
-        self.answer_files = {}       # host ref -> AnswerFile
-        self.answer_status = {}      # host ref -> AnswerFileStatusResult
+        self.compliance = {}         # (profile ref, entity ref) -> ComplianceResult
 
     @property
     def types(self):
         return self.server.schema.types
-
-    # -- lookups ---------------------------------------------------------------------------
-    def host(self, ref):
-        return host_argument(self.server, ref)
 
     def profiles(self):
         return [self.server.objects.get(ref) for ref in self.profile]
 
     def profiles_of(self, ref):
         return [p for p in self.profiles() if ref in p.attached]
-
-    def profile_of_host(self, host):
-        """The host profile that applies to `host` (attached to it or its cluster)."""
-        return next((p for p in self.profiles() if host in p.hosts()), None)
 
     def check_name(self, name):
         for profile in self.profiles():
@@ -80,112 +78,138 @@ class HostProfileManager(Manager):
 
     # -- compliance results ----------------------------------------------------------------
     def results_of(self, profile):
-        hosts = {host.ref for host in profile.hosts()}
-        return [result for (ref, host), result in self.compliance.items()
-                if ref == profile.ref and host in hosts]
+        targets = {target.ref for target in profile.targets()}
+        return [result for (ref, target), result in self.compliance.items()
+                if ref == profile.ref and target in targets]
 
     def clear_results(self, profile, entity=None):
         obj = self.server.objects.get(entity) if entity is not None else None
-        hosts = None if obj is None else \
-            {obj.ref} if entity.type == 'HostSystem' else {h.ref for h in obj.hosts}
+        within = None if obj is None else {t.ref for t in profile.targets_within(obj)}
         for key in [k for k in self.compliance if k[0] == profile.ref and
-                    (hosts is None or k[1] in hosts)]:
+                    (within is None or k[1] in within)]:
             del self.compliance[key]
 
     def pairs(self, profiles, entities):
-        """(profile, host) to check: the profiles' hosts, or the entities'
-        hosts with the profiles that apply to them."""
+        """(profile, entity) to check: the profiles' targets (all profiles'
+        when none are named) within the entities named (all when none are)."""
         objects = [self.server.objects.resolve(ref) for ref in entities]
-        for ref, obj in zip(entities, objects):
-            if ref.type not in ATTACHABLE:
-                raise InvalidArgument('entity')
-        hosts = [h for ref, obj in zip(entities, objects)
-                 for h in ([obj] if ref.type == 'HostSystem' else obj.hosts)]
+        if any(ref.type not in ENTITY_TYPES for ref in entities):
+            raise InvalidArgument('entity')
         out = []
         for profile in profiles or self.profiles():
-            for host in profile.hosts():
-                if not entities or host in hosts:
-                    out.append((profile, host))
+            wanted = [t for obj in objects for t in profile.targets_within(obj)]
+            out.extend((profile, target) for target in profile.targets()
+                       if not entities or target in wanted)
         return out
 
     def check_compliance(self, ctx, profiles, entities, method, this):
-        """A task checking the (profile, host) pairs of `pairs`; its result
-        the ComplianceResults."""
-        pairs = self.pairs(profiles, entities)
+        return compliance_task(ctx, self.pairs(profiles, entities), method, this)
 
-        def work(task):
-            results = [self.check(ctx, profile, host) for profile, host in pairs]
-            for profile in {profile for profile, _ in pairs}:
-                profile.complianceCheckTime = clock.now()
-                profile.changed('complianceStatus', 'complianceCheckTime')
-            return results
-        return run_task(ctx, None, method, work, this=this)
-
-    def check(self, ctx, profile, host):
-        """Check `host` against `profile` now; the result is kept and the events posted."""
-        types = self.types
-        if host.connection_state != 'connected':
-            failures, status = [], 'unknown'
-        else:
-            failures = compliance_failures(types, profile.settings(), host_settings(host))
-            status = 'nonCompliant' if failures else 'compliant'
-        result = make(types, 'ComplianceResult', profile=profile.ref, complianceStatus=status,
-                      entity=host.ref, checkTime=clock.now(), failure=failures)
-        self.compliance[(profile.ref, host.ref)] = result
-        profile.post(ctx, 'HostComplianceCheckedEvent', host)
-        if status != 'unknown':
-            event_manager(self.server).post(
-                'HostCompliantEvent' if status == 'compliant' else 'HostNonCompliantEvent',
-                host, ctx=ctx)
+    def check(self, ctx, profile, target):
+        """Check `target` against `profile` now; the result is kept and the events posted."""
+        failures = profile.failures(target)
+        status = 'unknown' if failures is None else 'nonCompliant' if failures else 'compliant'
+        result = make(self.types, 'ComplianceResult', profile=profile.ref,
+                      complianceStatus=status, entity=target.ref, checkTime=clock.now(),
+                      failure=failures or [])
+        self.compliance[(profile.ref, target.ref)] = result
+        profile.checked(ctx, target, status)
         return result
 
     # -- ProfileManager --------------------------------------------------------------------
     def CreateProfile(self, ctx, createSpec):
-        types = self.types
-        if isinstance(createSpec, types['HostProfileHostBasedConfigSpec'].cls):
-            reference = self.host(createSpec.host)
-            reference._require_connected()
-            tree = apply_profile(types, host_settings(reference))
-        elif isinstance(createSpec, types['HostProfileCompleteConfigSpec'].cls):
-            reference, tree = None, createSpec.applyProfile
-            if tree is None:
-                raise InvalidArgument('createSpec.applyProfile')
-            settings_of(types, tree)             # ProfileUpdateFailed
-        else:
-            raise not_supported('a %s' % createSpec._type.name)
+        make_profile = self.profile_maker(createSpec)      # checks the spec
         if not createSpec.name:
             raise InvalidArgument('createSpec.name')
         self.check_name(createSpec.name)
-        profile = HostProfile(self.server, self.server.objects.next_id('hostprofile-'), self,
-                              createSpec, reference, tree)
+        profile = make_profile()
         self.profile.append(profile.ref)
         self.changed('profile')
         profile.post(ctx, 'ProfileCreatedEvent')
         return profile.ref
 
+    def profile_maker(self, spec):
+        """A function making the profile `spec` describes (the spec checked)."""
+        raise NotImplementedError
+
+    def FindAssociatedProfile(self, ctx, entity):
+        self.server.objects.resolve(entity)
+        return [p.ref for p in self.profiles_of(entity)]
+
     def QueryPolicyMetadata(self, ctx, policyName=(), profile=None):
-        self._profile_or_none(profile)
-        return policy_metadata(self.types, set(policyName))
+        self.profile_or_none(profile)
+        return self.policies(set(policyName))
+
+    def policies(self, names):
+        return []
+
+    def profile_or_none(self, ref):
+        if ref is not None and self.server.objects.resolve(ref).ref not in self.profile:
+            raise InvalidArgument('profile')
+
+
+@manager_type('ClusterProfileManager')
+class ClusterProfileManager(ProfileManager):
+    """Cluster profiles: the cluster services (DRS, HA, DPM, FT) their
+    clusters must run; they have no policies."""
+
+    def profile_maker(self, spec):
+        types = self.types
+        if not isinstance(spec, types['ClusterProfileCreateSpec'].cls):
+            raise InvalidArgument('createSpec')
+        services = cluster_services(spec)
+        return lambda: ClusterProfile(self.server, self.server.objects.next_id('clusterprofile-'),
+                                      self, spec, services)
+
+
+@manager_type('HostProfileManager')
+class HostProfileManager(ProfileManager):
+    def __init__(self, server, type_name, moid):
+        super().__init__(server, type_name, moid)
+        self.answer_files = {}       # host ref -> AnswerFile
+        self.answer_status = {}      # host ref -> AnswerFileStatusResult
+
+    def host(self, ref):
+        return host_argument(self.server, ref)
+
+    def profile_of_host(self, host):
+        """The host profile that applies to `host` (attached to it or its cluster)."""
+        return next((p for p in self.profiles() if host in p.targets()), None)
+
+    def profile_maker(self, spec):
+        types = self.types
+        if isinstance(spec, types['HostProfileHostBasedConfigSpec'].cls):
+            reference = self.host(spec.host)
+            reference._require_connected()
+            tree = apply_profile(types, host_settings(reference))
+        elif isinstance(spec, types['HostProfileCompleteConfigSpec'].cls):
+            reference, tree = None, spec.applyProfile
+            if tree is None:
+                raise InvalidArgument('createSpec.applyProfile')
+            settings_of(types, tree)             # ProfileUpdateFailed
+        else:
+            raise not_supported('a %s' % spec._type.name)
+        return lambda: HostProfile(self.server, self.server.objects.next_id('hostprofile-'),
+                                   self, spec, reference, tree)
+
+    def policies(self, names):
+        return policy_metadata(self.types, names)
 
     def QueryHostProfileMetadata(self, ctx, profileName=(), profile=None):
-        self._profile_or_none(profile)
+        self.profile_or_none(profile)
         return profile_metadata(self.types, set(profileName))
 
     def CreateDefaultProfile(self, ctx, profileType, profileTypeName=None, profile=None):
         """A new sub-profile of `profileType` to fill in and add to a tree."""
-        self._profile_or_none(profile)
+        self.profile_or_none(profile)
         made = default_profile(self.types, profileType)
         if made is None:
             raise InvalidArgument('profileType')
         return made
 
-    def _profile_or_none(self, ref):
-        if ref is not None and not isinstance(self.server.objects.resolve(ref), HostProfile):
-            raise InvalidArgument('profile')
-
     def QueryProfileStructure(self, ctx, profile=None):
         """Every host profile has the same structure (the families it holds)."""
-        self._profile_or_none(profile)
+        self.profile_or_none(profile)
         return structure(self.types)
 
     def FindAssociatedProfile(self, ctx, entity):
