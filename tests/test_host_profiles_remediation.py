@@ -242,3 +242,48 @@ def test_batch_remediation_of_hosts(si):
         for host in (reference, ready):
             host.configManager.dateTimeSystem.UpdateDateTimeConfig(
                 config=vim.host.DateTimeConfig(ntpConfig=vim.host.NtpConfig(server=[])))
+
+
+def test_a_users_password_is_asked(si):
+    reference, target = host_named(si, 'DC0_C0_H0'), host_named(si, 'DC0_C0_H2')
+    reference.configManager.accountManager.CreateUser(user=vim.host.LocalAccountManager.PosixAccountSpecification(
+        id='operator', password='Secret-2024!', description='Operations', shellAccess=False))
+    profile = _create(si, 'users', reference)
+    manager = _manager(si)
+    try:
+        keys = [u.key for u in profile.config.applyProfile.userAccount]
+        assert 'key-vim-profile-host-UserProfile-operator' in keys
+        assert not any(key.endswith('vpxuser') for key in keys)
+        profile.AssociateProfile(entity=[target])
+        [failure] = [f for f in _check(profile, target).failure
+                     if f.expressionName == 'UserProfile']
+        assert 'User operator is missing' in failure.message.message
+        result = profile.ExecuteHostProfile(host=target)
+        password = next(p for p in result.requireInput
+                        if p.inputPath.policyOptionId == 'UserInputPasswordConfigOption')
+        assert password.inputPath.profilePath.endswith('UserProfile-operator"]')
+        password.parameter = [vmodl.KeyAnyValue(key='password', value='Other-2024!')]
+        WaitForTask(manager.UpdateAnswerFile_Task(host=target, configSpec=AnswerFileOptions(
+            userInput=[password])))
+        shown = manager.RetrieveAnswerFile(host=target).userInput[0].parameter[0]
+        assert (shown.key, shown.value) == ('password', '')
+        result = profile.ExecuteHostProfile(host=target, deferredParam=[
+            p for p in result.requireInput if p is not password])
+        assert result.status == 'success'
+        [user] = result.configSpec.userAccount
+        assert (user.id, user.description, user.password) == ('operator', 'Operations',
+                                                              'Other-2024!')
+        _maintenance(target)
+        WaitForTask(manager.ApplyHostConfig_Task(host=target, configSpec=result.configSpec,
+                                                 userInput=result.requireInput))
+        assert _check(profile, target).complianceStatus == 'compliant'
+        assert events_of(si, target, ['AccountCreatedEvent'])
+    finally:
+        if target.runtime.inMaintenanceMode:
+            _maintenance(target, False)
+        profile.DestroyProfile()
+        for host in (reference, target):
+            try:
+                host.configManager.accountManager.RemoveUser(userName='operator')
+            except vim.fault.UserNotFound:
+                pass

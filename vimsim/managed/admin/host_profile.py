@@ -10,17 +10,15 @@ moves it); a cluster's hosts are checked and remediated as the cluster's.
 Compliance results are the HostProfileManager's (`compliance`), so the
 ProfileComplianceManager and CheckProfileCompliance_Task share them.
 """
-import ipaddress
-
 from vimsim import clock
+from vimsim.managed.admin.host_profile_inputs import (PASSWORD_INPUT, checked, given,
+                                                      input_path, inputs, parameter, proposal)
 from vimsim.managed.admin.host_profile_settings import (
-    FAMILIES, IP_INPUT, IP_POLICY, apply_profile, compliance_failures, config_spec,
-    host_settings, instance_name, instances, ip_inputs, profile_path, settings_of)
+    FAMILIES, apply_profile, compliance_failures, config_spec, host_settings, instance_name,
+    instances, profile_path, settings_of)
 from vimsim.managed.admin.profile import Profile, make, message
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.soap.fault import InvalidArgument
-
-ADDRESS, MASK = 'address', 'subnetmask'
 
 
 class HostProfile(Profile):
@@ -123,80 +121,37 @@ class HostProfile(Profile):
 
     def ExecuteHostProfile(self, ctx, host, deferredParam=()):
         """What applying the profile to `host` changes (configSpec) or the
-        input it still needs (needInput: every VMkernel NIC's address, from
-        `deferredParam`, else the host's answer file, else asked with the
-        host's own as the proposal)."""
+        input it still needs (needInput; host_profile_inputs.py), the
+        answers from `deferredParam`, else the host's answer file. A
+        success lists the inputs answered (passwords left out: the
+        configSpec carries them)."""
         target = self.manager.host(host)
         types = self.types
-        wanted = self.settings()
-        answers = self.manager.answers(target.ref)
-        given = _inputs(deferredParam)
-        addresses, asked, errors = {}, [], []
-        for portgroup, path in sorted(ip_inputs(wanted).items()):
-            values = given.get(path) or answers.get(path)
+        wanted, have = self.settings(), host_settings(target)
+        stored, sent = self.manager.answers(target.ref), given(deferredParam)
+        answers, asked, errors = {}, [], []
+        needed = inputs(wanted, have)
+        for item in needed:
+            values = sent.get(item.path) or stored.get(item.path)
             if values is None:
-                asked.append(self._ip_input(types, target, portgroup, path))
+                asked.append(parameter(types, item, proposal(target, item)))
                 continue
             try:
-                addresses[portgroup] = _address(values)
+                answers[item.family, item.name] = checked(item, values)
             except ValueError as error:
-                errors.append(make(types, 'ProfileExecuteError', path=_ip_path(types, path),
-                                   message=message(types, 'com.vmware.profile.ipAddress',
+                errors.append(make(types, 'ProfileExecuteError', path=input_path(types, item),
+                                   message=message(types, 'com.vmware.profile.input',
                                                    str(error))))
         if errors:
             return make(types, 'ProfileExecuteResult', status='error', error=errors)
         if asked:
             return make(types, 'ProfileExecuteResult', status='needInput', requireInput=asked)
-        spec = config_spec(types, target, wanted, host_settings(target), addresses)
+        spec = config_spec(types, target, wanted, have, answers)
         return make(types, 'ProfileExecuteResult', status='success',
                     configSpec=spec or make(types, 'HostConfigSpec'),
-                    requireInput=[make(types, 'ProfileDeferredPolicyOptionParameter',
-                                       inputPath=_ip_path(types, path), parameter=[
-                                           make(types, 'KeyAnyValue', key=ADDRESS,
-                                                value=addresses[portgroup][0]),
-                                           make(types, 'KeyAnyValue', key=MASK,
-                                                value=addresses[portgroup][1])])
-                                  for portgroup, path in sorted(ip_inputs(wanted).items())])
-
-    def _ip_input(self, types, host, portgroup, path):
-        """The input a VMkernel NIC's address needs, proposing the host's."""
-        vnic = next((v for v in host.netconfig.vnics.values() if v.portgroup == portgroup), None)
-        ip = vnic.spec.ip if vnic is not None else None
-        proposal = [make(types, 'KeyAnyValue', key=ADDRESS, value=ip.ipAddress),
-                    make(types, 'KeyAnyValue', key=MASK, value=ip.subnetMask)] \
-            if ip is not None and ip.ipAddress else []
-        return make(types, 'ProfileDeferredPolicyOptionParameter',
-                    inputPath=_ip_path(types, path), parameter=proposal)
+                    requireInput=[parameter(types, item, answers[item.family, item.name])
+                                  for item in needed if item.option != PASSWORD_INPUT])
 
 
 def _part_of(profile, part):
     return profile if part.child is None else getattr(profile, part.child)
-
-
-def _ip_path(types, path):
-    return make(types, 'ProfilePropertyPath', profilePath=path, policyId=IP_POLICY,
-                policyOptionId=IP_INPUT)
-
-
-def _inputs(parameters):
-    """{profile path: {key: value}} of deferred parameters (the IP policy's)."""
-    out = {}
-    for item in parameters:
-        path = item.inputPath
-        if path.policyId in (None, IP_POLICY):
-            out[path.profilePath] = {kv.key: kv.value for kv in item.parameter}
-    return out
-
-
-def _address(values):
-    """(address, mask) of an IPv4 VMkernel NIC input (ValueError)."""
-    address, mask = values.get(ADDRESS), values.get(MASK)
-    if not isinstance(address, str) or not isinstance(mask, str):
-        raise ValueError('the address and subnet mask are required')
-    try:
-        ipaddress.IPv4Address(address)
-        ipaddress.IPv4Network('0.0.0.0/%s' % mask)
-    except ValueError:
-        raise ValueError('%s/%s is not an IPv4 address and subnet mask' % (
-            address[:40], mask[:40])) from None
-    return address, mask

@@ -81,6 +81,9 @@ FAMILIES = (
              (('startupPolicy', str),)),)),
     Family('option', ('option',), 'OptionProfile', 'Advanced setting', (
         Part(None, 'ConfigOptionPolicy', 'FixedConfigOption', (('value', None),)),)),
+    Family('userAccount', ('userAccount',), 'UserProfile', 'User', (
+        Part(None, 'UserAccountPolicy', 'FixedUserAccountOption', (
+            ('description', str), ('shellAccess', bool))),)),
 )
 BY_NAME = {family.name: family for family in FAMILIES}
 BY_TYPE = {family.type_name: family for family in FAMILIES}
@@ -95,7 +98,9 @@ DEFAULTS = {
     'ruleset': {'enabled': False},
     'service': {'startupPolicy': 'off'},
     'option': {'value': ''},
+    'userAccount': {'description': '', 'shellAccess': False},
 }
+VCENTER_ACCOUNT = 'vpxuser'           # vCenter's own, with a password only it knows
 SINGLE = ''                           # the instance name of a singleton family
 HOST_NAME_OPTION = 'Misc.HostName'    # the DNS configuration holds it
 SERVICE_POLICIES = ('on', 'off', 'automatic')
@@ -134,6 +139,10 @@ def host_settings(host):
         'service': {service.key: {'startupPolicy': service.policy}
                     for service in managers['serviceSystem'].serviceInfo.service},
         'option': {key: {'value': value} for key, value in changed_options(host).items()},
+        'userAccount': {account.name: {'description': account.description,
+                                       'shellAccess': account.shell_access}
+                        for account in managers['accountManager'].accounts.values()
+                        if account.name != VCENTER_ACCOUNT},
     }
 
 
@@ -356,17 +365,11 @@ def _compliance_failure(types, family, name, kind, text, values):
 
 # -- remediation: the HostConfigSpec a host needs --------------------------------------------
 
-def ip_inputs(wanted):
-    """The input paths of the VMkernel NIC addresses a profile asks, by port group."""
-    family = BY_NAME['hostPortGroup']
-    return {name: profile_path(family, name) + '.ipConfig'
-            for name, values in (wanted.get(family.name) or {}).items() if values is not None}
-
-
-def config_spec(types, host, wanted, have, addresses):
+def config_spec(types, host, wanted, have, answers):
     """The HostConfigSpec that makes the host's settings `have` those of a
-    profile (`wanted`), the VMkernel NICs of new port groups taking
-    `addresses` ({port group: (address, mask)}); None when nothing differs."""
+    profile (`wanted`), with the answers to its inputs ({(family, instance):
+    values}: the VMkernel NICs' addresses, new users' passwords); None when
+    nothing differs."""
     net = host.netconfig
     switch_ops, portgroup_ops, vnic_ops = [], [], []
     network = make(types, 'HostNetworkConfig', vswitch=switch_ops, portgroup=portgroup_ops,
@@ -409,6 +412,8 @@ def config_spec(types, host, wanted, have, addresses):
                                       spec=make(types, 'HostPortGroupSpec', name=name, vlanId=0,
                                                 vswitchName=have[family][name]['vswitchName'],
                                                 policy=make(types, 'HostNetworkPolicy'))))
+    addresses = {name: (values['address'], values['subnetmask'])
+                 for (family, name), values in answers.items() if family == 'hostPortGroup'}
     for name, (address, mask) in sorted(addresses.items()):
         vnic = by_device.get(name)
         ip = vnic.spec.ip if vnic is not None else None
@@ -446,6 +451,11 @@ def config_spec(types, host, wanted, have, addresses):
                     for key, values in changes('service')[0]]
     spec.option = [make(types, 'OptionValue', key=key, value=values['value'])
                    for key, values in changes('option')[0]]
+    spec.userAccount = [make(types, 'HostPosixAccountSpec', id=name,
+                             description=values['description'],
+                             shellAccess=values['shellAccess'],
+                             password=answers.get(('userAccount', name), {}).get('password'))
+                        for name, values in changes('userAccount')[0]]
     empty = all(getattr(spec, field.name) in (None, []) for field in spec._type.fields)
     return None if empty else spec
 

@@ -17,8 +17,9 @@ from vimsim import clock
 from vimsim.managed.admin.cluster_profile import ClusterProfile, cluster_services
 from vimsim.managed.admin.host_profile import HostProfile
 from vimsim.managed.admin.host_profile_composition import DIFFS, compose, diff_tree
+from vimsim.managed.admin.host_profile_inputs import PASSWORD, given, inputs
 from vimsim.managed.admin.host_profile_settings import (
-    SERVICE_POLICIES, apply_profile, default_profile, host_argument, host_settings, ip_inputs,
+    SERVICE_POLICIES, apply_profile, default_profile, host_argument, host_settings,
     policy_metadata, profile_metadata, settings_of, structure)
 from vimsim.managed.admin.profile import duplicate_name, make, message
 from vimsim.managed.manager import Manager, manager_type
@@ -27,7 +28,8 @@ from vimsim.soap.encode import encoder_for
 from vimsim.soap.fault import InvalidArgument, fault, localized
 
 # HostConfigSpec parts ApplyHostConfig_Task applies; the others answer NotSupported
-APPLIED = ('network', 'nasDatastore', 'datetime', 'firewall', 'service', 'option')
+APPLIED = ('network', 'nasDatastore', 'datetime', 'firewall', 'service', 'option',
+           'userAccount')
 ENTITY_TYPES = ('HostSystem', 'ClusterComputeResource')     # what profiles attach to
 
 
@@ -220,10 +222,25 @@ class HostProfileManager(ProfileManager):
     def answers(self, host_ref):
         """{input path: {parameter: value}} of a host's answer file."""
         found = self.answer_files.get(host_ref)
+        return given(found.userInput) if found is not None else {}
+
+    def answer_file(self, host, paths=None):
+        """A copy of the host's answer file (None when it has none), the
+        answers to `paths` only when given, passwords hidden (vCenter
+        answers security-sensitive parameters without their values)."""
+        found = self.answer_files.get(host.ref)
         if found is None:
-            return {}
-        return {item.inputPath.profilePath: {kv.key: kv.value for kv in item.parameter}
-                for item in found.userInput}
+            return None
+        types = self.types
+        return make(types, 'AnswerFile', createdTime=found.createdTime,
+                    modifiedTime=found.modifiedTime, userInput=[
+                        make(types, 'ProfileDeferredPolicyOptionParameter',
+                             inputPath=item.inputPath, parameter=[
+                                 make(types, 'KeyAnyValue', key=kv.key,
+                                      value='' if kv.key == PASSWORD else kv.value)
+                                 for kv in item.parameter])
+                        for item in found.userInput
+                        if paths is None or item.inputPath.profilePath in paths])
 
     def store_answers(self, host, user_input):
         """Keep `user_input` in the host's answer file (an input given again replaces)."""
@@ -250,21 +267,16 @@ class HostProfileManager(ProfileManager):
         return run_task(ctx, target, 'UpdateAnswerFile_Task', work, this=self)
 
     def RetrieveAnswerFile(self, ctx, host):
-        return self.answer_files.get(self.host(host).ref)
+        return self.answer_file(self.host(host))
 
     def RetrieveAnswerFileForProfile(self, ctx, host, applyProfile):
         return self.answers_for(self.host(host), applyProfile)
 
     def answers_for(self, host, tree):
         """The host's answer file with the answers to what `tree` asks only."""
-        found = self.answer_files.get(host.ref)
-        if found is None:
-            return None
-        asked = set(ip_inputs(settings_of(self.types, tree)).values())
-        return make(self.types, 'AnswerFile', createdTime=found.createdTime,
-                    modifiedTime=found.modifiedTime,
-                    userInput=[item for item in found.userInput
-                               if item.inputPath.profilePath in asked])
+        asked = {item.path for item in inputs(settings_of(self.types, tree),
+                                              host_settings(host))}
+        return self.answer_file(host, asked)
 
     def answer_file_status(self, host):
         """Whether the host's answer file answers what its profile asks."""
@@ -305,7 +317,7 @@ class HostProfileManager(ProfileManager):
         target = self.host(host)
 
         def work(task):
-            found = self.answer_files.get(target.ref)
+            found = self.answer_file(target)
             if found is None:
                 return ''
             out = []
@@ -316,7 +328,7 @@ class HostProfileManager(ProfileManager):
 
     def RetrieveHostCustomizations(self, ctx, hosts=()):
         return [make(self.types, 'StructuredCustomizations', entity=target.ref,
-                     customizations=self.answer_files.get(target.ref))
+                     customizations=self.answer_file(target))
                 for target in [self.host(ref) for ref in hosts]]
 
     def RetrieveHostCustomizationsForProfile(self, ctx, applyProfile, hosts=()):
@@ -545,6 +557,7 @@ def _changes(spec):
     out.extend(('service', 'set the startup policy of %s to %s' % (s.serviceId, s.startupPolicy))
                for s in spec.service)
     out.extend(('option', 'set %s' % option.key) for option in spec.option)
+    out.extend(('userAccount', 'configure user %s' % user.id) for user in spec.userAccount)
     return out
 
 
@@ -583,3 +596,6 @@ def _apply(ctx, host, spec):
             services.StartService(ctx, item.serviceId)
     if spec.option:
         managers['advancedOption'].UpdateOptions(ctx, changedValue=spec.option)
+    accounts = managers['accountManager']
+    for user in spec.userAccount:
+        (accounts.UpdateUser if user.id in accounts.accounts else accounts.CreateUser)(ctx, user)
