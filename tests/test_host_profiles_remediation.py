@@ -10,6 +10,7 @@ from pyVmomi import vim, vmodl
 
 AnswerFileOptions = vim.profile.host.ProfileManager.AnswerFileOptionsCreateSpec
 Customizations = vim.profile.host.ProfileManager.StructuredCustomizations
+PosixAccount = vim.host.LocalAccountManager.PosixAccountSpecification
 
 from tests.conftest import _simulator, all_of, logged_in, task_fault
 from tests.test_host_datastore_system import events_of, host_named, nas_spec
@@ -246,7 +247,7 @@ def test_batch_remediation_of_hosts(si):
 
 def test_a_users_password_is_asked(si):
     reference, target = host_named(si, 'DC0_C0_H0'), host_named(si, 'DC0_C0_H2')
-    reference.configManager.accountManager.CreateUser(user=vim.host.LocalAccountManager.PosixAccountSpecification(
+    reference.configManager.accountManager.CreateUser(user=PosixAccount(
         id='operator', password='Secret-2024!', description='Operations', shellAccess=False))
     profile = _create(si, 'users', reference)
     manager = _manager(si)
