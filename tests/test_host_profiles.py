@@ -9,6 +9,8 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 AnswerFileOptions = vim.profile.host.ProfileManager.AnswerFileOptionsCreateSpec
+Serialized = vim.profile.host.HostProfile.SerializedHostProfileSpec
+SerializedAnswers = vim.profile.host.ProfileManager.AnswerFileSerializedCreateSpec
 
 from tests.conftest import _simulator
 from tests.test_host_datastore_system import host_named
@@ -73,7 +75,20 @@ def test_profile_from_a_reference_host(si):
         assert 'key-vim-profile-host-ServiceProfile-TSM-SSH' in services
         sections = profile.RetrieveDescription().section
         assert any(s.description.label == 'Port group Backup' for s in sections)
-        assert profile.ExportProfile().startswith('<profile><name>golden</name>')
+        exported = profile.ExportProfile()
+        assert '<name>golden</name>' in exported
+        copy = _manager(si).CreateProfile(createSpec=Serialized(
+            name='golden-copy', profileConfigString=exported))
+        try:
+            assert copy.name == 'golden-copy'
+            assert copy.ExportProfile() == exported.replace('golden', 'golden-copy')
+        finally:
+            copy.DestroyProfile()
+        for junk in ('<profile>', '<!DOCTYPE x []><profile/>',
+                     exported.replace('HostProfileConfigInfo', 'VirtualMachineConfigInfo')):
+            with pytest.raises(vmodl.fault.InvalidArgument):
+                _manager(si).CreateProfile(createSpec=Serialized(name='junk',
+                                                                 profileConfigString=junk))
         with pytest.raises(vim.fault.DuplicateName):
             _create(si, 'golden', host)
     finally:
@@ -218,7 +233,12 @@ def test_structure_and_exported_answer_file(si):
                 parameter=[vmodl.KeyAnyValue(key='address', value='10.0.9.9')])])))
     task = manager.ExportAnswerFile_Task(host=host)
     WaitForTask(task)
-    assert '10.0.9.9' in task.info.result and task.info.result.startswith('<answerFile')
+    exported = task.info.result
+    assert '10.0.9.9' in exported and exported.startswith('<answerFile')
+    WaitForTask(manager.UpdateAnswerFile_Task(host=host, configSpec=SerializedAnswers(
+        answerFileConfigString=exported.replace('10.0.9.9', '10.0.9.10'))))
+    [answer] = manager.RetrieveAnswerFile(host=host).userInput
+    assert answer.parameter[0].value == '10.0.9.10'
     [status] = manager.QueryAnswerFileStatus(host=[host])
     assert status.status == 'unknown'
 

@@ -9,8 +9,11 @@ describes itself (`sections`).
 from vimsim import clock
 from vimsim.managed.base import ManagedObject
 from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.soap.decode import Decoder, parse_document
 from vimsim.soap.encode import encoder_for
-from vimsim.soap.fault import InvalidArgument, fault
+from vimsim.soap.fault import InvalidArgument, fault, message_of
+
+XSD, XSI = 'http://www.w3.org/2001/XMLSchema', 'http://www.w3.org/2001/XMLSchema-instance'
 
 
 def make(types, type_name, /, **fields):
@@ -20,6 +23,28 @@ def make(types, type_name, /, **fields):
 
 def message(types, key, text):
     return make(types, 'LocalizableMessage', key=key, message=text)
+
+
+def export_xml(ctx, tag, value):
+    """A data object as a standalone XML document, as vCenter
+    exports a profile or an answer file; `import_xml` reads it back."""
+    out = ['<%s xmlns="urn:vim25" xmlns:xsd="%s" xmlns:xsi="%s" xsi:type="%s">' % (
+        tag, XSD, XSI, value._type.name)]
+    encoder_for(ctx.server.schema, ctx.version).fields(out, value, value._type)
+    out.append('</%s>' % tag)
+    return ''.join(out)
+
+
+def import_xml(ctx, text, type_name, argument):
+    """The value of `type_name` an exported document holds (InvalidArgument
+    naming `argument` for anything else)."""
+    schema = ctx.server.schema
+    try:
+        root = parse_document(text.encode('utf-8'))
+        return Decoder(schema, ctx.version, ctx.server.objects).value(root, type_name)
+    except schema.types['InvalidRequest'].cls as error:
+        raise InvalidArgument(argument, 'A specified parameter was not correct: %s (%s)' % (
+            argument, message_of(error))) from None
 
 
 def duplicate_name(name, ref):
@@ -159,8 +184,6 @@ class Profile(ManagedObject):
                                              'CheckProfileCompliance_Task', self)
 
     def ExportProfile(self, ctx):
-        """The profile's configuration as the XML of its config."""
-        out = []
-        encoder_for(self.server.schema, ctx.version).data_object(
-            out, 'profile', self.config, self.config_type)
-        return ''.join(out)
+        """The profile's configuration as an XML document (CreateProfile
+        takes it back in a serialized spec)."""
+        return export_xml(ctx, 'profile', self.config)

@@ -21,10 +21,9 @@ from vimsim.managed.admin.host_profile_inputs import PASSWORD, given, inputs
 from vimsim.managed.admin.host_profile_settings import (
     SERVICE_POLICIES, apply_profile, default_profile, host_argument, host_settings,
     policy_metadata, profile_metadata, settings_of, structure)
-from vimsim.managed.admin.profile import duplicate_name, make, message
+from vimsim.managed.admin.profile import duplicate_name, export_xml, import_xml, make, message
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.monitoring.task import run_task
-from vimsim.soap.encode import encoder_for
 from vimsim.soap.fault import InvalidArgument, fault, localized
 
 # HostConfigSpec parts ApplyHostConfig_Task applies; the others answer NotSupported
@@ -120,18 +119,19 @@ class ProfileManager(Manager):
 
     # -- ProfileManager --------------------------------------------------------------------
     def CreateProfile(self, ctx, createSpec):
-        make_profile = self.profile_maker(createSpec)      # checks the spec
-        if not createSpec.name:
+        make_profile, name = self.profile_maker(ctx, createSpec)      # checks the spec
+        if not name:
             raise InvalidArgument('createSpec.name')
-        self.check_name(createSpec.name)
+        self.check_name(name)
         profile = make_profile()
         self.profile.append(profile.ref)
         self.changed('profile')
         profile.post(ctx, 'ProfileCreatedEvent')
         return profile.ref
 
-    def profile_maker(self, spec):
-        """A function making the profile `spec` describes (the spec checked)."""
+    def profile_maker(self, ctx, spec):
+        """(a function making the profile `spec` describes, its name): the
+        spec checked."""
         raise NotImplementedError
 
     def FindAssociatedProfile(self, ctx, entity):
@@ -155,13 +155,14 @@ class ClusterProfileManager(ProfileManager):
     """Cluster profiles: the cluster services (DRS, HA, DPM, FT) their
     clusters must run; they have no policies."""
 
-    def profile_maker(self, spec):
+    def profile_maker(self, ctx, spec):
         types = self.types
         if not isinstance(spec, types['ClusterProfileCreateSpec'].cls):
             raise InvalidArgument('createSpec')
         services = cluster_services(spec)
-        return lambda: ClusterProfile(self.server, self.server.objects.next_id('clusterprofile-'),
-                                      self, spec, services)
+        return (lambda: ClusterProfile(self.server,
+                                       self.server.objects.next_id('clusterprofile-'), self,
+                                       spec, services)), spec.name
 
 
 @manager_type('HostProfileManager')
@@ -178,21 +179,29 @@ class HostProfileManager(ProfileManager):
         """The host profile that applies to `host` (attached to it or its cluster)."""
         return next((p for p in self.profiles() if host in p.targets()), None)
 
-    def profile_maker(self, spec):
+    def profile_maker(self, ctx, spec):
+        """From a reference host, a complete tree, or an exported profile
+        (ExportProfile's document; the spec's name, if any, replaces its)."""
         types = self.types
+        described, reference = spec, None
         if isinstance(spec, types['HostProfileHostBasedConfigSpec'].cls):
             reference = self.host(spec.host)
             reference._require_connected()
             tree = apply_profile(types, host_settings(reference))
         elif isinstance(spec, types['HostProfileCompleteConfigSpec'].cls):
-            reference, tree = None, spec.applyProfile
-            if tree is None:
-                raise InvalidArgument('createSpec.applyProfile')
-            settings_of(types, tree)             # ProfileUpdateFailed
+            tree = spec.applyProfile
+        elif isinstance(spec, types['ProfileSerializedCreateSpec'].cls):
+            described = import_xml(ctx, spec.profileConfigString, 'HostProfileConfigInfo',
+                                   'createSpec.profileConfigString')
+            described.name = spec.name or described.name
+            tree = described.applyProfile
         else:
             raise not_supported('a %s' % spec._type.name)
-        return lambda: HostProfile(self.server, self.server.objects.next_id('hostprofile-'),
-                                   self, spec, reference, tree)
+        if tree is None:
+            raise InvalidArgument('createSpec.applyProfile')
+        settings_of(types, tree)             # ProfileUpdateFailed
+        return (lambda: HostProfile(self.server, self.server.objects.next_id('hostprofile-'),
+                                    self, described, reference, tree)), described.name
 
     def policies(self, names):
         return policy_metadata(self.types, names)
@@ -258,11 +267,17 @@ class HostProfileManager(ProfileManager):
 
     def UpdateAnswerFile_Task(self, ctx, host, configSpec):
         target = self.host(host)
-        if not isinstance(configSpec, self.types['AnswerFileOptionsCreateSpec'].cls):
+        types = self.types
+        if isinstance(configSpec, types['AnswerFileOptionsCreateSpec'].cls):
+            user_input = configSpec.userInput
+        elif isinstance(configSpec, types['AnswerFileSerializedCreateSpec'].cls):
+            user_input = import_xml(ctx, configSpec.answerFileConfigString, 'AnswerFile',
+                                    'configSpec.answerFileConfigString').userInput
+        else:
             raise not_supported('a %s' % configSpec._type.name)
 
         def work(task):
-            self.store_answers(target, configSpec.userInput)
+            self.store_answers(target, user_input)
             self.answer_status.pop(target.ref, None)
         return run_task(ctx, target, 'UpdateAnswerFile_Task', work, this=self)
 
@@ -318,12 +333,7 @@ class HostProfileManager(ProfileManager):
 
         def work(task):
             found = self.answer_file(target)
-            if found is None:
-                return ''
-            out = []
-            encoder_for(self.server.schema, ctx.version).data_object(
-                out, 'answerFile', found, 'AnswerFile')
-            return ''.join(out)
+            return export_xml(ctx, 'answerFile', found) if found is not None else ''
         return run_task(ctx, target, 'ExportAnswerFile_Task', work, this=self)
 
     def RetrieveHostCustomizations(self, ctx, hosts=()):
