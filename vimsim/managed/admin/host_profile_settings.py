@@ -40,8 +40,12 @@ class Family:
         self.parts = parts
         self.exhaustive = exhaustive    # what the host has beyond the profile is a failure
 
+    @property
+    def key_prefix(self):
+        return 'key-vim-profile-host-%s-' % self.type_name
+
     def key(self, instance):
-        return 'key-vim-profile-host-%s-%s' % (self.type_name, instance) if instance else ''
+        return self.key_prefix + instance if instance else ''
 
 
 FAMILIES = (
@@ -231,7 +235,7 @@ def instances(family, root):
 def instance_name(family, profile):
     if 'name' in profile._type.field_map:
         return profile.name
-    prefix = family.key('x')[:-1]
+    prefix = family.key_prefix
     key = getattr(profile, 'key', None)
     if key is None:
         return SINGLE
@@ -506,8 +510,8 @@ def structure(types):
 
 # -- metadata ---------------------------------------------------------------------------------
 
-def described(types, key, label, type_name='ExtendedElementDescription'):
-    return make(types, type_name, key=key, label=label, summary=label,
+def described(types, key, label):
+    return make(types, 'ExtendedElementDescription', key=key, label=label, summary=label,
                 messageCatalogKeyPrefix='com.vmware.profile.' + key)
 
 

@@ -1,17 +1,17 @@
-"""HostProfileManager and ClusterProfileManager: the host and cluster
-configuration profiles (none on a fresh vCenter).
+"""ProfileManager and its two kinds, HostProfileManager and
+ClusterProfileManager: the host and cluster configuration profiles (none
+on a fresh vCenter) and the compliance results of each (profile, entity).
 
-HostProfileManager makes host profiles from a reference host (or a
-complete tree), keeps the compliance results of every profile and host
-(the ProfileComplianceManager reads them), the hosts' answer files (the
-VMkernel NIC addresses a profile asks for), and applies a HostConfigSpec
-to a host through the host's own managers (UpdateNetworkConfig,
-CreateNasDatastore/RemoveDatastore, UpdateDateTimeConfig, the firewall's
-and services' calls, UpdateOptions), so property filters see every change
-and the managers post their events. ApplyHostConfig_Task needs the host
-in maintenance mode (InvalidState); a manager refusing a part fails the
-task with HostConfigFailed, the parts before it applied. Cluster profiles
-are not simulated (ClusterProfileManager answers NotImplemented).
+HostProfileManager makes host profiles from a reference host, a complete
+tree or an exported document, keeps the hosts' answer files (the input a
+profile asks of a host: VMkernel NIC addresses, new users' passwords), and
+applies a HostConfigSpec to a host through the host's own managers
+(UpdateNetworkConfig, CreateNasDatastore/RemoveDatastore,
+UpdateDateTimeConfig, the firewall's and services' calls, UpdateOptions,
+CreateUser/UpdateUser), so property filters see every change and the
+managers post their events. ApplyHostConfig_Task needs the host in
+maintenance mode (InvalidState); a manager refusing a part fails the task
+with HostConfigFailed, the parts before it applied.
 """
 from vimsim import clock
 from vimsim.managed.admin.cluster_profile import ClusterProfile, cluster_services
