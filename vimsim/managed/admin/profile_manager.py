@@ -223,10 +223,6 @@ class HostProfileManager(ProfileManager):
         self.profile_or_none(profile)
         return structure(self.types)
 
-    def FindAssociatedProfile(self, ctx, entity):
-        self.server.objects.resolve(entity)
-        return [p.ref for p in self.profiles_of(entity)]
-
     # -- answer files ----------------------------------------------------------------------
     def answers(self, host_ref):
         """{input path: {parameter: value}} of a host's answer file."""
