@@ -8,14 +8,13 @@ average. `--root DIR` runs another checkout's simulator.
 
     python3 bench/host_profiles.py [--rounds 20] [--root DIR]
 """
-import argparse
 import os
 
 from pyVim.connect import Disconnect, SmartConnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from rawsoap import ROOT, start_server
+from rawsoap import run_rounds
 from tasks import cpu_seconds
 
 PORTGROUP = 'bench-profile'
@@ -75,19 +74,10 @@ def run(host, port, pid, rounds):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--rounds', type=int, default=20)
-    parser.add_argument('--root', default=ROOT)
-    args = parser.parse_args()
-    process, host, port = start_server('-autostart=false', '-username', 'user',
-                                       '-password', 'pass', root=args.root)
-    try:
-        figures = run(host, port, process.pid, args.rounds)
-    finally:
-        process.terminate()
-        process.wait()
+    figures, rounds = run_rounds(__doc__, run, '-autostart=false', '-username', 'user',
+                                 '-password', 'pass')
     for name, milliseconds in figures.items():
-        print('%s: %.2f ms server CPU per call (%d rounds)' % (name, milliseconds, args.rounds))
+        print('%s: %.2f ms server CPU per call (%d rounds)' % (name, milliseconds, rounds))
     print('load average: %.2f %.2f %.2f' % os.getloadavg())
 
 
