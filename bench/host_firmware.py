@@ -8,7 +8,6 @@ simulator.
 
     python3 bench/host_firmware.py [--rounds 20] [--root DIR]
 """
-import argparse
 import http.client
 import os
 
@@ -16,7 +15,7 @@ from pyVim.connect import Disconnect, SmartConnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from rawsoap import ROOT, start_server
+from rawsoap import run_rounds
 from tasks import cpu_seconds
 
 
@@ -65,22 +64,13 @@ def run(host, port, pid, rounds):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--rounds', type=int, default=20)
-    parser.add_argument('--root', default=ROOT)
-    args = parser.parse_args()
-    process, host, port = start_server('-autostart=false', '-username', 'user',
-                                       '-password', 'pass', root=args.root)
-    try:
-        size, backup, restore = run(host, port, process.pid, args.rounds)
-    finally:
-        process.terminate()
-        process.wait()
+    (size, backup, restore), rounds = run_rounds(__doc__, run, '-autostart=false', '-username',
+                                                 'user', '-password', 'pass')
     print('bundle: %d bytes (gzip tar)' % size)
     print('BackupFirmwareConfiguration + GET: %.2f ms server CPU per round (%d rounds)'
-          % (backup, args.rounds))
+          % (backup, rounds))
     print('PUT + RestoreFirmwareConfiguration: %.2f ms server CPU per round (%d rounds)'
-          % (restore, args.rounds))
+          % (restore, rounds))
     print('load average: %.2f %.2f %.2f' % os.getloadavg())
 
 

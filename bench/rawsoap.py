@@ -1,6 +1,7 @@
 """A minimal raw SOAP-over-HTTP client for the benchmarks (asyncio, no HTTP
 library), and a way to start a simulator in a subprocess, so the figures are
 the server's and not a client library's."""
+import argparse
 import asyncio
 import os
 import re
@@ -36,6 +37,22 @@ def start_server(*flags, root=ROOT, preexec_fn=None, stderr=None, command=('-m',
     os.unlink(env_file)
     host, port = line.split('@', 1)[1].split('/', 1)[0].rsplit(':', 1)
     return process, host, int(port)
+
+
+def run_rounds(doc, run, *flags, rounds=20):
+    """The command line of a bench measuring `run(host, port, pid, rounds)`
+    against a simulator started with `flags` (`--rounds`, `--root DIR`):
+    (its answer, the rounds)."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument('--rounds', type=int, default=rounds)
+    parser.add_argument('--root', default=ROOT)
+    args = parser.parse_args()
+    process, host, port = start_server(*flags, root=args.root)
+    try:
+        return run(host, port, process.pid, args.rounds), args.rounds
+    finally:
+        process.terminate()
+        process.wait()
 
 
 def request_bytes(host, port, body, cookie=None):

@@ -16,6 +16,8 @@ from vimsim.managed.admin import (authorization_manager, certificate_manager, cr
                                   failover_cluster_manager, health_update_manager,
                                   ip_pool_manager, license_manager, option_manager,
                                   profile_manager, user_directory)
+from vimsim.managed.admin import (cluster_profile, host_profile, host_specification_manager,
+                                  profile, profile_compliance_manager)
 from vimsim.managed.host import (advanced_options, config_managers, date_time_system,
                                  host_auto_start_manager, host_boot_device_system,
                                  host_certificate_manager, host_cpu_scheduler_system,
