@@ -10,6 +10,7 @@ simulator.
 """
 import http.client
 import os
+import urllib.parse
 
 from pyVim.connect import Disconnect, SmartConnect
 from pyVim.task import WaitForTask
@@ -20,8 +21,9 @@ from tasks import cpu_seconds
 
 
 def _path(url):
-    """The path of a host URL ('http://*/...': * the host name)."""
-    return url[len('http://*'):]
+    """The path of a host URL ('http://*:port/...': * the host name)."""
+    parts = urllib.parse.urlsplit(url.replace('*', 'host', 1))
+    return parts.path + ('?' + parts.query if parts.query else '')
 
 
 def _http(host, port, method, url, body=None, headers=None):
