@@ -416,9 +416,9 @@ class Stream:
             choices.append('destroy')
         return self.random.choice(choices), name
 
-    def run(self, si, folder, pool):
-        """Run operations until the server goes away."""
-        while True:
+    def run(self, si, folder, pool, until=None):
+        """Run operations until the server goes away (or `until`, an Event, is set)."""
+        while until is None or not until.is_set():
             operation, name = self.next_operation()
             before = self.expected.get(name)
             after, call = self._plan(si, folder, pool, operation, name, before)
