@@ -83,6 +83,7 @@ class Journal:
         self._closing = threading.Lock()
         self._waiters = []        # (bytes it needs synced, Deferred, value)
         self.failure = None       # the OSError that made the journal unwritable
+        self._retired = []        # replaced files' fds, closed once no sync is on them
 
     # -- reading -------------------------------------------------------------
     def records(self):
@@ -221,9 +222,11 @@ class Journal:
             self._drop_new_file(fd)
             raise
         sync_directory(os.path.dirname(os.path.abspath(self.path)))
-        with self._closing:
-            os.close(self.fd)
-            self.fd = fd
+        old, self.fd = self.fd, fd
+        if self._syncing:    # a sync thread may be on the old file: not waited for here
+            self._retired.append(old)
+        else:
+            os.close(old)
         self._file_start = self.written - os.fstat(fd).st_size
         self.records_in_file = records
         self._release(self.written)
@@ -259,6 +262,7 @@ class Journal:
                 os.fdatasync(self.fd)
 
     def _synced(self, _, target):
+        self._close_retired()
         self._release(target)
         if self.fd is not None and self.written > self.synced:
             reactor.callLater(0, self._sync_in_thread)
@@ -283,9 +287,14 @@ class Journal:
             elif not waiter.called:      # its client may have gone away meanwhile
                 waiter.callback(value)
 
+    def _close_retired(self):
+        while self._retired:
+            os.close(self._retired.pop())
+
     def _fail(self, error):
         error = getattr(error, 'value', error)    # a Failure from the sync thread
         self._syncing = False
+        self._close_retired()
         if self.fd is None:
             return      # closed meanwhile
         log.critical('%s cannot be written: %s', self.path, error)
@@ -297,6 +306,7 @@ class Journal:
 
     def close(self):
         with self._closing:
+            self._close_retired()
             if self.fd is not None:
                 os.fsync(self.fd)
                 os.close(self.fd)    # releases the lock

@@ -34,7 +34,7 @@ import shutil
 import subprocess
 import sys
 
-from twisted.internet import task
+from twisted.internet import task, threads
 
 from vimsim.state import snapshot
 from vimsim.state.journal import sync_directory
@@ -116,7 +116,6 @@ class LiveCompaction:
             self._over('not compacted: the journal closed')
             return
         self.persistence.snapshot = name
-        snapshot.remove_others(self.persistence.directory, name)
         self._over(name)
 
     def _failed(self, failure):
@@ -124,9 +123,17 @@ class LiveCompaction:
         self._over('not compacted: %s' % failure.value)
 
     def _over(self, outcome):
+        """Remove what is left over (in a thread: unlinking a big snapshot
+        takes a while), then report."""
         self.outcome = outcome
+        cleaned = threads.deferToThread(self._remove_leftovers)
+        cleaned.addErrback(lambda failure: log.warning('%s: %s', self.scratch, failure.value))
+        cleaned.addCallback(lambda _: self.persistence.compaction_over(self))
+
+    def _remove_leftovers(self):
         shutil.rmtree(self.scratch, ignore_errors=True)
-        self.persistence.compaction_over(self)
+        if self.compacted:
+            snapshot.remove_others(self.persistence.directory, self.outcome)
 
     @property
     def compacted(self):
