@@ -15,8 +15,6 @@ import json
 import logging
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -26,8 +24,8 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim
 
 from tests.conftest import on_reactor
-from tests.test_state import (DOWN, ROOT, Stream, _check, _config, _differences, _model,
-                              _mutations, _records, _restarted, _served, _snapshots,
+from tests.test_state import (DOWN, Stream, _check, _config, _differences, _model,
+                              _mutations, _records, _restarted, _served, _serving, _snapshots,
                               _start, _stop, _stopped)
 from vimsim.state.journal import FRAME
 from vimsim.state.live_compaction import SCRATCH
@@ -190,21 +188,8 @@ COMPACT_EVERY = 30
 def _spawn(directory, log, crash=None):
     """`python3 -m vimsim -state DIR -state-compact 30` on a free port,
     dying at the compaction step `crash`: (process, port)."""
-    env_file = str(directory) + '.env'
-    if os.path.exists(env_file):
-        os.unlink(env_file)
-    flags = ['-l', '127.0.0.1:0', '-tls=false', '-state', str(directory), '-E', env_file,
-             '-state-compact', str(COMPACT_EVERY)]
     command = ['-m', 'vimsim'] if crash is None else ['-c', LIVE_COMPACTING, crash]
-    process = subprocess.Popen([sys.executable] + command + flags, cwd=ROOT, stderr=log)
-    deadline = time.monotonic() + 30
-    while not (os.path.exists(env_file) and os.path.getsize(env_file)):
-        assert process.poll() is None, 'the simulator exited'
-        assert time.monotonic() < deadline, 'the simulator did not start'
-        time.sleep(0.02)
-    with open(env_file) as env:
-        line = env.read()
-    return process, int(line.split('@', 1)[1].split('/', 1)[0].rsplit(':', 1)[1])
+    return _serving(command, directory, log, ['-state-compact', str(COMPACT_EVERY)])
 
 
 def _compactors(directory):
