@@ -7,6 +7,7 @@
 - a compactor killed midway: the simulator serves on, journals on, and the
   next compaction succeeds;
 - a journal whose replay rebuilds datastore files is not compacted (logged);
+- -state-compact's values (a negative one is refused);
 - SIGKILL of the serving process at every step of a live compaction, during
   a stream of VM mutations: every acknowledged change is there after the
   restart, nothing half applied, and the compactor does not outlive it.
@@ -27,6 +28,8 @@ from tests.conftest import on_reactor
 from tests.test_state import (DOWN, Stream, _check, _config, _differences, _model,
                               _mutations, _records, _restarted, _served, _serving, _snapshots,
                               _start, _stop, _stopped)
+from vimsim.options import UsageError, parse_args
+from vimsim.state import persistence
 from vimsim.state.journal import FRAME
 from vimsim.state.live_compaction import SCRATCH
 
@@ -146,6 +149,13 @@ def test_a_journal_rebuilding_datastore_files_is_not_compacted(validator, tmp_pa
     Disconnect(si)
     _stop(_restarted(validator, tmp_path, _stopped(running)))
     assert _snapshots(tmp_path) == []
+
+
+def test_the_threshold_flag():
+    assert parse_args(['-state-compact', '500']).state_compact == 500
+    assert parse_args([]).state_compact == persistence.COMPACT_AT
+    with pytest.raises(UsageError, match='state-compact'):
+        parse_args(['-state-compact', '-1'])
 
 
 # -- a real process, killed at each step of a live compaction ------------------------

@@ -73,7 +73,7 @@ class LiveCompaction:
                 [sys.executable, '-m', 'vimsim.compactor', persistence.directory,
                  persistence.snapshot or '', str(self.position[0])],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
-                env=environment, cwd=self.scratch)
+                env=environment)     # in this process's directory: relative flags hold
         self.process.stdin.write(pickle.dumps(options))
         self.process.stdin.flush()
         self._poller = task.LoopingCall(self._poll)
@@ -119,8 +119,7 @@ class LiveCompaction:
         self._over(name)
 
     def _failed(self, failure):
-        failure.trap(OSError)
-        self._over('not compacted: %s' % failure.value)
+        self._over('not compacted: %s' % failure.getErrorMessage())
 
     def _over(self, outcome):
         """Remove what is left over (in a thread: unlinking a big snapshot
