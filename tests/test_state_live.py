@@ -7,6 +7,7 @@
 - a compactor killed midway: the simulator serves on, journals on, and the
   next compaction succeeds;
 - a journal whose replay rebuilds datastore files is not compacted (logged);
+- the journal's swap does not wait for a sync of the old file in flight;
 - -state-compact's values (a negative one is refused);
 - SIGKILL of the serving process at every step of a live compaction, during
   a stream of VM mutations: every acknowledged change is there after the
@@ -24,13 +25,13 @@ from pyVim.connect import Disconnect, SmartConnect
 from pyVim.task import WaitForTask
 from pyVmomi import vim
 
-from tests.conftest import on_reactor
+from tests.conftest import _ensure_reactor, on_reactor
 from tests.test_state import (DOWN, Stream, _check, _config, _differences, _model,
                               _mutations, _records, _restarted, _served, _serving, _snapshots,
                               _start, _stop, _stopped)
 from vimsim.options import UsageError, parse_args
 from vimsim.state import persistence
-from vimsim.state.journal import FRAME
+from vimsim.state.journal import FRAME, Journal
 from vimsim.state.live_compaction import SCRATCH
 
 
@@ -149,6 +150,40 @@ def test_a_journal_rebuilding_datastore_files_is_not_compacted(validator, tmp_pa
     Disconnect(si)
     _stop(_restarted(validator, tmp_path, _stopped(running)))
     assert _snapshots(tmp_path) == []
+
+
+def test_the_journal_swap_does_not_wait_for_a_sync_in_flight(tmp_path, monkeypatch):
+    """An fdatasync of the old file in flight (slow on a loaded disk) held
+    the reactor in the swap until it returned; the old file now closes once
+    it has."""
+    real, inside, release, order = os.fdatasync, threading.Event(), threading.Event(), []
+
+    def slow(fd):
+        if not inside.is_set():           # the first: the journal's sync thread
+            inside.set()
+            release.wait(30)
+            order.append('synced')
+        real(fd)
+    monkeypatch.setattr(os, 'fdatasync', slow)
+    _ensure_reactor()
+    journal = Journal(str(tmp_path / 'journal'))
+    on_reactor(journal.append, {'kind': 'start'})
+    assert inside.wait(30)
+    position = on_reactor(journal.position)
+    swapped = threading.Event()
+
+    def swap():
+        journal.append({'kind': 'kept'})
+        done = journal.continue_anew({'kind': 'start', 'snapshot': 'new'}, position)
+        done.addCallback(lambda replaced: (order.append('swapped'), swapped.set()))
+    on_reactor(swap)
+    swapped.wait(30)
+    release.set()
+    _wait(lambda: len(order) == 2)
+    assert order == ['swapped', 'synced']
+    _wait(lambda: on_reactor(lambda: not journal._retired))    # closed once synced
+    assert [header['kind'] for _, header in _records(tmp_path / 'journal')] == ['start', 'kept']
+    journal.close()
 
 
 def test_the_threshold_flag():
