@@ -13,10 +13,23 @@ replayed per second, as it reports them. Last, compaction: the start-up time
 (wall until it serves, and its CPU) replaying the whole journal, compacting
 it (replay, then the snapshot written), and from the snapshot.
 
-    python3 bench/state.py [--clients 4] [--count 1000]
+`--live VMS` (alone: `--live-only`): a live compaction at VMS VMs
+(-vm VMS/2: two pools). A journal of --count UpdateServiceMessage calls and
+--count/10 CreateVM_Tasks is written, then a simulator starts on it with
+-state-compact below its length, so a live compaction begins at once; while
+it runs, one client calls CurrentTime every 5 ms (its round trips: p50, p99,
+max, as bench/latency.py) and another changes the service message every
+20 ms (records the new journal carries after the snapshot). Figures: the
+compaction's duration, the serving process's CPU during it and the
+compactor's (from /proc), both processes' peak RSS, the latency; then the
+start-up time from the live-compacted journal against a replay of the
+whole (a copy taken before).
+
+    python3 bench/state.py [--clients 4] [--count 1000] [--live VMS | --live-only VMS]
 """
 import argparse
 import asyncio
+import json
 import os
 import re
 import shutil
@@ -27,10 +40,10 @@ import tempfile
 import time
 
 from lifecycle import CREATE_VM, FIND, Client, returnval
-from rawsoap import ROOT, Connection, start_server
+from rawsoap import ROOT, Connection, load_average, percentile, rss_mb, start_server
 
 sys.path.insert(0, ROOT)
-from vimsim.state.journal import Journal  # noqa: E402  (the repository's, not an installed one)
+from vimsim.state.journal import FRAME, Journal  # noqa: E402  (the repository's, not an installed one)
 
 MESSAGE = ('<UpdateServiceMessage xmlns="urn:vim25"><_this type="SessionManager">'
            'SessionManager</_this><message>message %d</message></UpdateServiceMessage>')
@@ -82,7 +95,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--clients', type=int, default=4)
     parser.add_argument('--count', type=int, default=1000)
+    parser.add_argument('--live', type=int, default=0, metavar='VMS',
+                        help='then a live compaction at this many VMs')
+    parser.add_argument('--live-only', type=int, default=0, metavar='VMS',
+                        help='only the live compaction, at this many VMs')
     args = parser.parse_args()
+    if args.live_only:
+        live(args.live_only, args.count)
+        return
     phases = (('UpdateServiceMessage', lambda h, p: messages(h, p, args.clients, args.count)),
               ('CreateVM_Task, waited', lambda h, p: creates(h, p, args.clients, args.count)))
     directory = tempfile.mkdtemp(prefix='vimsim-state-')
@@ -90,6 +110,8 @@ def main():
         run_phases(args, phases, directory)
     finally:
         shutil.rmtree(directory)
+    if args.live:
+        live(args.live, args.count)
 
 
 def run_phases(args, phases, directory):
@@ -144,10 +166,10 @@ COMPACTING = ('import sys; from vimsim.state import persistence; persistence.COM
               'sys.argv[0] = "vimsim"; from vimsim.cli import main; main()')
 
 
-def started(directory, command=('-m', 'vimsim')):
+def started(directory, command=('-m', 'vimsim'), flags=('-autostart=false',)):
     """(wall s until it serves, its CPU s by then) of a start on `directory`."""
     begun = time.perf_counter()
-    process, _, _ = start_server('-autostart=false', '-state', directory, command=command,
+    process, _, _ = start_server(*flags, '-state', directory, command=command,
                                  stderr=subprocess.DEVNULL)
     wall, cpu = time.perf_counter() - begun, cpu_seconds(process.pid)
     process.send_signal(signal.SIGKILL)
@@ -165,6 +187,116 @@ def compaction(directory, journal, records):
     print('start-up on %d records (%.1f MB journal): %.2f s wall, %.2f s CPU replaying it all; '
           '%.2f s, %.2f s CPU compacting it; %.2f s, %.2f s CPU from the %.1f MB snapshot'
           % ((records, size / 1e6) + whole + compacting + restored + (snapshot / 1e6,)))
+
+
+
+# -- a live compaction ----------------------------------------------------------------
+CURRENT_TIME = ('<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance'
+                '</_this></CurrentTime>')
+
+
+def live(vms, count):
+    directory = tempfile.mkdtemp(prefix='vimsim-live-')
+    whole = directory + '-whole'
+    inventory = ('-autostart=false', '-vm', str(vms // 2))
+    try:
+        process, host, port = start_server(*inventory, '-state', directory,
+                                           '-state-compact', '0')
+        asyncio.run(messages(host, port, 4, count))
+        asyncio.run(creates(host, port, 4, count // 10))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        shutil.copytree(directory, whole)
+        reader = Journal(os.path.join(directory, 'journal'))
+        records = sum(1 for _ in reader.records())
+        reader.close()
+        process, host, port = start_server(*inventory, '-state', directory,
+                                           '-state-compact', str(records - 1))
+        try:
+            figures = asyncio.run(while_compacting(host, port, process.pid, directory))
+        finally:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+        print('live compaction at %d VMs, %d records (%.1f MB journal); load average %s'
+              % (vms, records, os.path.getsize(os.path.join(whole, 'journal')) / 1e6,
+                 load_average()))
+        print('  %.2f s until the new journal took over; serving process: %.2f s CPU, peak '
+              'RSS %.0f MB (%.0f MB before); compactor: %.2f s CPU, peak RSS %.0f MB; '
+              '%d records served meanwhile carried over' % figures[:7])
+        print('  CurrentTime from another client: after it p50 %.1f ms, p99 %.1f ms, max %.1f '
+              'ms; during p50 %.1f ms, p99 %.1f ms, max %.1f ms (%d calls)' % figures[7:])
+        full = started(whole, flags=inventory + ('-state-compact', '0'))
+        compacted = started(directory, flags=inventory + ('-state-compact', '0'))
+        print('  start-up: %.2f s wall, %.2f s CPU replaying the whole journal; %.2f s, '
+              '%.2f s CPU from the live-compacted one' % (full + compacted))
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+        shutil.rmtree(whole, ignore_errors=True)
+
+
+def named_snapshot(directory):
+    """The snapshot the journal's start record names (None: none)."""
+    with open(os.path.join(directory, 'journal'), 'rb') as reader:
+        length, _ = FRAME.unpack(reader.read(FRAME.size))
+        return json.loads(reader.read(length).partition(b'\n')[0]).get('snapshot')
+
+
+def children(pid):
+    with open('/proc/%d/task/%d/children' % (pid, pid)) as listed:
+        return [int(child) for child in listed.read().split()]
+
+
+async def ticks(connection, stop, samples):
+    """CurrentTime every 5 ms until `stop`, each round trip in ms into `samples`."""
+    while not stop.is_set():
+        begun = time.perf_counter()
+        await connection.call(CURRENT_TIME)
+        samples.append((time.perf_counter() - begun) * 1000)
+        await asyncio.sleep(0.005)
+
+
+async def while_compacting(host, port, pid, directory):
+    """The figures of the live compaction that begins as the server starts,
+    and CurrentTime's round trips during it and for 3 s after."""
+    ticker = await (await Connection(host, port).open()).login()
+    writer = await (await Connection(host, port).open()).login()
+    rss_before = rss_mb(pid)
+    cpu = cpu_seconds(pid)
+    begun = time.perf_counter()
+    during, after, stop, done = [], [], asyncio.Event(), asyncio.Event()
+    compactor = {'cpu': 0.0, 'rss': 0.0}
+    written = [0]
+
+    async def write():       # a change every 20 ms: records the new journal carries over
+        while not done.is_set():
+            await writer.call(MESSAGE % written[0])
+            written[0] += 1
+            await asyncio.sleep(0.02)
+
+    async def watch():
+        while named_snapshot(directory) is None:
+            for child in children(pid):
+                try:
+                    compactor['cpu'] = max(compactor['cpu'], cpu_seconds(child))
+                    compactor['rss'] = max(compactor['rss'], rss_mb(child, 'VmHWM'))
+                except OSError:
+                    pass     # it has just ended
+            await asyncio.sleep(0.05)
+        done.set()
+    watching = asyncio.gather(ticks(ticker, done, during), write(), watch())
+    await watching
+    figures = (time.perf_counter() - begun, cpu_seconds(pid) - cpu, rss_mb(pid, 'VmHWM'),
+               rss_before, compactor['cpu'], compactor['rss'], written[0])
+    waiting = asyncio.ensure_future(ticks(ticker, stop, after))
+    await asyncio.sleep(3)
+    stop.set()
+    await waiting
+    ticker.close()
+    writer.close()
+    latency = []
+    for samples in (after, during):
+        latency += [percentile(samples, 0.5), percentile(samples, 0.99), max(samples)]
+    return figures + tuple(latency) + (len(during),)
 
 
 if __name__ == '__main__':

@@ -369,16 +369,29 @@ def _spawn(directory, log, compact_at=None, crash='none'):
     """`python3 -m vimsim -state DIR` on a free port: (process, port); with
     `compact_at`, compacting from that many records replayed, and dying at
     the compaction point `crash` (then: (process, None) once it has died)."""
+    command = ['-m', 'vimsim'] if compact_at is None else ['-c', COMPACTING, str(compact_at),
+                                                           crash]
+    if crash != 'none':
+        process = subprocess.Popen([sys.executable] + command + _flags(directory), cwd=ROOT,
+                                   stderr=log)
+        assert process.wait(60) == 9
+        return process, None
+    return _serving(command, directory, log)
+
+
+def _flags(directory):
+    return ['-l', '127.0.0.1:0', '-tls=false', '-state', str(directory), '-E',
+            str(directory) + '.env']
+
+
+def _serving(command, directory, log, flags=()):
+    """`python3 <command> -state DIR <flags>` on a free port, once it serves:
+    (process, port)."""
     env_file = str(directory) + '.env'
     if os.path.exists(env_file):
         os.unlink(env_file)
-    flags = ['-l', '127.0.0.1:0', '-tls=false', '-state', str(directory), '-E', env_file]
-    command = ['-m', 'vimsim'] if compact_at is None else ['-c', COMPACTING, str(compact_at),
-                                                           crash]
-    process = subprocess.Popen([sys.executable] + command + flags, cwd=ROOT, stderr=log)
-    if crash != 'none':
-        assert process.wait(60) == 9
-        return process, None
+    process = subprocess.Popen([sys.executable] + command + _flags(directory) + list(flags),
+                               cwd=ROOT, stderr=log)
     deadline = time.monotonic() + 30
     while not (os.path.exists(env_file) and os.path.getsize(env_file)):
         assert process.poll() is None, 'the simulator exited'
@@ -416,9 +429,9 @@ class Stream:
             choices.append('destroy')
         return self.random.choice(choices), name
 
-    def run(self, si, folder, pool):
-        """Run operations until the server goes away."""
-        while True:
+    def run(self, si, folder, pool, until=None):
+        """Run operations until the server goes away (or `until`, an Event, is set)."""
+        while until is None or not until.is_set():
             operation, name = self.next_operation()
             before = self.expected.get(name)
             after, call = self._plan(si, folder, pool, operation, name, before)

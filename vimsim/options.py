@@ -31,6 +31,7 @@ class Options:
     env: str = '-'                   # -E: file/fifo for the env line ('-' = stdout)
     load: str = ''                   # -load DIR: load the model from a directory
     state: str = ''                  # -state DIR: keep the state there across restarts
+    state_compact: int = 20000       # -state-compact: records that compact a live journal
     datastore_dir: str = ''          # -datastore-dir DIR: datastore contents ('' = temporary)
     tunnel: int = -1                 # -tunnel: SDK tunnel port (-1: none)
     trace: bool = False              # -trace: trace SOAP to -trace-file
@@ -111,6 +112,8 @@ FLAGS = {
     'load': ('load', 'str', 'Load model from directory'),
     'state': ('state', 'str', 'Keep the state (inventory, tasks, events) in directory, '
               'across restarts and crashes'),
+    'state-compact': ('state_compact', 'int', 'Compact the -state journal while serving once '
+                      'it holds this many records (0: only at a start past 20000)'),
     'datastore-dir': ('datastore_dir', 'str', 'Keep the datastores\' contents in directory '
                       '(default: a temporary one; with -state, in its datastores/)'),
     'tunnel': ('tunnel', 'int', 'SDK tunnel port'),
@@ -345,6 +348,7 @@ def _check(opts):
         raise UsageError('-state keeps the datastores in its own datastores/: '
                          '-datastore-dir excludes it')
     _in_range('session-timeout', opts.session_timeout, 1, int(MAX_TIMEOUT))
+    _in_range('state-compact', opts.state_compact, 0, 1 << 31)
     _in_range('delay', opts.delay, 0, MAX_DELAY_MS)
     for method, delay in opts.method_delay.items():
         _in_range('method-delay', delay, 0, MAX_DELAY_MS, ' (%s)' % method)

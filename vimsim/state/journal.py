@@ -12,10 +12,15 @@ covered every record appended before it. The fdatasync runs in a thread while
 the reactor serves on, and one covers all the records appended since the
 last (group commit), so concurrent clients share it.
 
+A compaction replaces the file by one beginning with a start record that
+names a snapshot: at a start wholly (`begin_anew`), live followed by the
+records appended from the compacted point on (`continue_anew`).
+
 A crash can leave the last record incomplete; reading stops at the first
 record that is short or fails its checksum, and the file is cut back to the
 records before it, so later appends follow a valid journal.
 """
+import contextlib
 import fcntl
 import json
 import logging
@@ -51,6 +56,9 @@ def sync_directory(path):
         os.close(fd)
 
 
+COPY_CHUNK = 1 << 20
+
+
 class JournalInUse(RuntimeError):
     """Another simulator holds the journal."""
 
@@ -64,12 +72,18 @@ class Journal:
         except BlockingIOError:
             os.close(self.fd)
             raise JournalInUse('%s is in use by another simulator' % path) from None
-        self.written = os.fstat(self.fd).st_size   # bytes appended so far ...
-        self.synced = self.written                  # ... and known to be on disk
+        # bytes appended through this object so far, and known to be on disk:
+        # they keep counting across a compaction's new file, which begins at
+        # `_file_start` of them (so a sync in flight meanwhile counts right)
+        self.written = os.fstat(self.fd).st_size
+        self.synced = self.written
+        self._file_start = 0
+        self.records_in_file = 0    # whole records in the file (its start record too)
         self._syncing = False
         self._closing = threading.Lock()
         self._waiters = []        # (bytes it needs synced, Deferred, value)
         self.failure = None       # the OSError that made the journal unwritable
+        self._retired = []        # replaced files' fds, closed once no sync is on them
 
     # -- reading -------------------------------------------------------------
     def records(self):
@@ -91,6 +105,7 @@ class Journal:
                 except ValueError:
                     break
                 valid += FRAME.size + length
+                self.records_in_file += 1
                 yield header, body
         size = os.fstat(self.fd).st_size
         if size > valid:
@@ -111,32 +126,110 @@ class Journal:
             self._fail(error)
             raise
         self.written += len(data)
+        self.records_in_file += 1
         if not self._syncing:
             self._syncing = True
             reactor.callLater(0, self._sync_in_thread)   # once this turn's records are in
 
+    def position(self):
+        """(bytes, records) of the file as appended so far: where a live
+        compaction's snapshot ends and the records it keeps begin."""
+        return self.written - self._file_start, self.records_in_file
+
     def begin_anew(self, header):
         """Replace the journal, atomically, by one holding only `header`'s
-        record (a compaction: the records so far are in a snapshot). The new
-        file is written, synced and locked before it takes the journal's
-        name, so a crash leaves the old journal or the new one, and no other
-        simulator can open it meanwhile. With nothing waiting to be synced."""
-        temporary = self.path + '.tmp'
-        fd = os.open(temporary, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND, 0o600)
+        record (a compaction at a start: the records so far are in a snapshot)."""
+        self._take_over(self._new_file(header), 1)
+
+    def continue_anew(self, header, position):
+        """Replace the journal, atomically, by one holding `header`'s record
+        and then the records appended from `position` on (a live compaction:
+        the records before it are in a snapshot), while the reactor serves
+        on: the bulk is copied and synced in a thread, what was appended
+        meanwhile on the reactor, which then swaps the files. A Deferred."""
+        offset, records = position
+        copied = self.written - self._file_start
+        done = threads.deferToThread(self._copy_head, header, offset, copied)
+        done.addCallback(self._copy_rest, copied, records)
+        return done
+
+    def _copy_head(self, header, offset, end):
+        """On a thread: the new file with `header` and this file's bytes
+        [offset, end), synced; its fd."""
+        fd = self._new_file(header)
+        try:
+            self._copy(fd, offset, end)
+            os.fdatasync(fd)
+        except BaseException:
+            self._drop_new_file(fd)
+            raise
+        return fd
+
+    def _copy_rest(self, fd, copied, records):
+        """On the reactor: append what came after the head, then take over."""
+        if self.fd is None:      # closed meanwhile: the old journal stays
+            self._drop_new_file(fd)
+            return False
+        end = self.written - self._file_start
+        try:
+            self._copy(fd, copied, end)
+        except BaseException:
+            self._drop_new_file(fd)
+            raise
+        self._take_over(fd, 1 + self.records_in_file - records)
+        return True
+
+    def _copy(self, fd, start, end):
+        """Append this file's bytes [start, end) to fd."""
+        reader = os.open(self.path, os.O_RDONLY)
+        try:
+            while start < end:
+                chunk = os.pread(reader, min(COPY_CHUNK, end - start), start)
+                if not chunk:
+                    raise OSError('%s is shorter than what was appended' % self.path)
+                write_all(fd, chunk)
+                start += len(chunk)
+        finally:
+            os.close(reader)
+
+    def _new_file(self, header):
+        """The journal's temporary successor, locked, holding `header`'s record.
+        Locked before it takes the journal's name, so that no other simulator
+        can open it meanwhile."""
+        fd = os.open(self.path + '.tmp', os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND,
+                     0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            data = _framed(header)
-            write_all(fd, data)
-            os.fsync(fd)
-            os.rename(temporary, self.path)
-            sync_directory(os.path.dirname(os.path.abspath(self.path)))
+            write_all(fd, _framed(header))
         except BaseException:
-            os.close(fd)
+            self._drop_new_file(fd)
             raise
-        with self._closing:
-            os.close(self.fd)
-            self.fd = fd
-        self.written = self.synced = len(data)
+        return fd
+
+    def _drop_new_file(self, fd):
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(self.path + '.tmp')
+
+    def _take_over(self, fd, records):
+        """The synced successor takes the journal's name (a crash leaves the
+        old journal or the new one), then its place: everything appended is
+        in it, on disk, so whatever waited for a sync is released."""
+        try:
+            os.fsync(fd)
+            os.rename(self.path + '.tmp', self.path)
+        except BaseException:
+            self._drop_new_file(fd)
+            raise
+        sync_directory(os.path.dirname(os.path.abspath(self.path)))
+        old, self.fd = self.fd, fd
+        if self._syncing:    # a sync thread may be on the old file: not waited for here
+            self._retired.append(old)
+        else:
+            os.close(old)
+        self._file_start = self.written - os.fstat(fd).st_size
+        self.records_in_file = records
+        self._release(self.written)
 
     def when_durable(self, value):
         """`value` now if every appended record is on disk, else a Deferred
@@ -169,6 +262,7 @@ class Journal:
                 os.fdatasync(self.fd)
 
     def _synced(self, _, target):
+        self._close_retired()
         self._release(target)
         if self.fd is not None and self.written > self.synced:
             reactor.callLater(0, self._sync_in_thread)
@@ -193,9 +287,14 @@ class Journal:
             elif not waiter.called:      # its client may have gone away meanwhile
                 waiter.callback(value)
 
+    def _close_retired(self):
+        while self._retired:
+            os.close(self._retired.pop())
+
     def _fail(self, error):
         error = getattr(error, 'value', error)    # a Failure from the sync thread
         self._syncing = False
+        self._close_retired()
         if self.fd is None:
             return      # closed meanwhile
         log.critical('%s cannot be written: %s', self.path, error)
@@ -207,6 +306,7 @@ class Journal:
 
     def close(self):
         with self._closing:
+            self._close_retired()
             if self.fd is not None:
                 os.fsync(self.fd)
                 os.close(self.fd)    # releases the lock

@@ -44,7 +44,9 @@ A call is journaled unless it cannot change what vCenter keeps:
 
 A start that replays COMPACT_AT records or more compacts the journal: the
 model as replayed goes into a snapshot (snapshot.py) that the new journal's
-start record names; later starts load it and replay the tail.
+start record names; later starts load it and replay the tail. A live
+journal that reaches `-state-compact` records is compacted while the
+simulator serves on, by a replay in another process (live_compaction.py).
 
 No answer leaves before the records it may reflect are on disk
 (`acknowledge`); one sync, in a thread, covers every record appended since
@@ -54,6 +56,7 @@ import contextlib
 import logging
 import os
 import re
+import shutil
 import time
 
 from lxml import etree
@@ -72,6 +75,7 @@ from vimsim.soap import encode
 from vimsim.soap.fault import fault
 from vimsim.state import snapshot
 from vimsim.state.journal import Journal
+from vimsim.state.live_compaction import SCRATCH, LiveCompaction
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +123,12 @@ class Persistence:
         self.divergences = 0       # records that did not replay as they ran
         self._start_header = None  # the journal's start record
         self.snapshot = None       # the name of the snapshot the journal continues
-        self._files_replayed = False   # whether a record changed datastore files
+        self._files_journaled = False  # whether a record changed datastore files
+        self.compact_every = server.options.state_compact   # records; 0: only at a start
+        self._compact_after = self.compact_every   # records in the journal that start one
+        self.compaction = None         # the LiveCompaction under way
+        self._live_timers = {}         # sequence number -> (DelayedCall, function), unfired
+        self.live_compactions = 0      # done since the start
 
     # -- start ---------------------------------------------------------------------
     @contextlib.contextmanager
@@ -141,7 +150,7 @@ class Persistence:
         if first is None:
             self._start_header = {'kind': 'start', 'format': FORMAT,
                                   't': clock.microseconds(), 'model': model}
-            self.journal.append(self._start_header)
+            self._append(self._start_header)
             return self._start_header['t']
         header = self._start_header = first[0]
         if header.get('kind') != 'start' or header.get('format') != FORMAT:
@@ -156,6 +165,7 @@ class Persistence:
                              % (self.journal.path, differ))
         self.snapshot = header.get('snapshot')
         snapshot.remove_others(self.directory, self.snapshot)   # a compaction's leftovers
+        shutil.rmtree(os.path.join(self.directory, SCRATCH), ignore_errors=True)
         return header['t']
 
     def restore(self):
@@ -183,7 +193,7 @@ class Persistence:
         files written out), nor when the model cannot be pickled (logged);
         whether it was done."""
         files = getattr(self.server, 'datastore_namespace', None)
-        if self._files_replayed or (files is not None and files.materialized):
+        if self._files_journaled or (files is not None and files.materialized):
             log.info('%s: not compacted: the journal rebuilds datastore files',
                      self.journal.path)
             return False
@@ -220,7 +230,58 @@ class Persistence:
         pending, self._pending = self._pending, {}
         for seq in sorted(pending):
             pending[seq].start()
+            self._live_timers[seq] = (pending[seq].delayed, pending[seq].function)
         self.replay_seconds = time.monotonic() - began
+        self._compact_when_due()
+
+    # -- live compaction ------------------------------------------------------------
+    def _append(self, header, body=b''):
+        self.journal.append(header, body)
+        self._compact_when_due()
+
+    def _compact_when_due(self):
+        """Begin a live compaction (on the next reactor turn) once the journal
+        holds `compact_every` records, at the first quiet moment after (see
+        `_quiet`), unless one is under way or datastore files are the
+        journal's to rebuild (the snapshot does not hold them)."""
+        if (not self.compact_every or self.compaction is not None
+                or self._context is not None
+                or self.journal.records_in_file < self._compact_after or not self._quiet()):
+            return
+        files = getattr(self.server, 'datastore_namespace', None)
+        if self._files_journaled or (files is not None and files.materialized):
+            log.info('%s: not compacted while running: the journal rebuilds datastore '
+                     'files', self.journal.path)
+            self._compact_after = self.journal.records_in_file + self.compact_every
+            return
+        self.compaction = LiveCompaction(self)
+        reactor.callLater(0, self.compaction.start)
+
+    def _quiet(self):
+        """Whether the model, as a replay up to here leaves it, is one a
+        snapshot can carry: no model work under way, no task in flight (its
+        work is a closure) and no timer of a closure; a compaction waits
+        for such a moment (between a stream's tasks, say)."""
+        if not self.server.time.settled():
+            return False
+        for seq, (delayed, function) in list(self._live_timers.items()):
+            if not delayed.active():
+                del self._live_timers[seq]
+            elif (getattr(getattr(function, '__self__', None), 'type_name', None) == 'Task'
+                  or '<locals>' in getattr(function, '__qualname__', '<locals>')):
+                return False
+        return True
+
+    def compaction_over(self, compaction):
+        """LiveCompaction's report: the next one is due `compact_every`
+        records after the snapshot, or after this attempt when it made none."""
+        self.compaction = None
+        if compaction.compacted:
+            self.live_compactions += 1
+            self._compact_after = self.compact_every
+        else:
+            log.warning('%s: %s', self.journal.path, compaction.outcome)
+            self._compact_after = self.journal.records_in_file + self.compact_every
 
     def _replay(self, header, body):
         kind = header['kind']
@@ -234,7 +295,7 @@ class Persistence:
                 else:
                     step.function(*step.args)
             elif kind == 'file':
-                self._files_replayed = True
+                self._files_journaled = True
                 content = header.get('content')
                 apply_recorded(self.server, header['datastore'], header['path'],
                                os.path.join(self.uploads, content) if content else None)
@@ -358,7 +419,7 @@ class Persistence:
                 result = run()
             if not _session_held(result):
                 try:
-                    self.journal.append(
+                    self._append(
                         {'kind': kind, 't': at, 'ids': ids, 'user': user,
                          'version': (schema or self.server.schema).version_name(ctx.version)},
                         body)
@@ -399,7 +460,8 @@ class Persistence:
             os.makedirs(self.uploads, exist_ok=True)
             header['content'] = '%d-%s' % (header['t'], os.urandom(4).hex())
             os.link(uploaded, os.path.join(self.uploads, header['content']))
-        self.journal.append(header)
+        self._files_journaled = True
+        self._append(header)
         return self.journal.when_durable(response)
 
     # -- events --------------------------------------------------------------------
@@ -417,7 +479,7 @@ class Persistence:
         encoder.data_object(out, 'event', event, 'Event')
         out.append('</journal>')
         try:
-            self.journal.append({'kind': 'event', 't': clock.microseconds_of(event.createdTime),
+            self._append({'kind': 'event', 't': clock.microseconds_of(event.createdTime),
                                  'ids': self._ids()}, ''.join(out).encode('utf-8'))
         except OSError:
             pass     # logged; from now on every answer says the journal cannot be written
@@ -434,7 +496,7 @@ class Persistence:
         sets is the build's, so not journaled apart (its timers are steps)."""
         at = clock.microseconds()
         try:
-            self.journal.append({'kind': 'reset', 't': at, 'ids': self._ids()})
+            self._append({'kind': 'reset', 't': at, 'ids': self._ids()})
         except OSError as error:
             raise unwritable(error) from None
         self._forget_model()
@@ -457,9 +519,12 @@ class Persistence:
                                clock.microseconds() + round(seconds * 1e6))
             self._pending[seq] = step
             return step
-        return reactor.callLater(seconds, self._fire, seq, function, args)
+        delayed = reactor.callLater(seconds, self._fire, seq, function, args)
+        self._live_timers[seq] = (delayed, function)
+        return delayed
 
     def _fire(self, seq, function, args):
+        self._live_timers.pop(seq, None)
         at = clock.microseconds()
         try:
             self.journal.append({'kind': 'step', 'seq': seq, 't': at, 'ids': self._ids()})
@@ -467,6 +532,7 @@ class Persistence:
             return   # logged; nothing may change any more
         with self._within(STEP), clock.frozen(at):
             function(*args)
+        self._compact_when_due()     # a task may have ended: a quiet moment
 
     @contextlib.contextmanager
     def _within(self, context):
@@ -477,6 +543,9 @@ class Persistence:
             self._context = outer
 
     def close(self):
+        if self.compaction is not None:
+            self.compaction.abort()
+            self.compaction = None
         self.journal.close()
 
 
