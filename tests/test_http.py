@@ -87,6 +87,9 @@ def echo_app(request):
         raise RuntimeError('boom')
     if request.path == '/big':
         return HttpResponse(200, b'<x>' + b'abcdefgh' * 1000 + b'</x>')
+    if request.path == '/huge':
+        return HttpResponse(200, bytes(range(256)) * (32 * 1024),
+                            content_type='application/octet-stream')
     if request.path == '/body':
         return HttpResponse(200, request.body, content_type='application/octet-stream')
     if request.path.startswith('/later/'):
@@ -125,6 +128,43 @@ def test_keep_alive_many_requests(server):
         assert r.getheader('Connection') is None
         assert c.sock is sock          # the same socket all along
     c.close()
+
+
+@pytest.mark.parametrize('tls', [False, True], ids=['http', 'https'])
+def test_an_answer_the_socket_cannot_take_at_once_arrives_whole(tls):
+    """8 MB written in one turn while the client does not read: what the
+    socket does not take waits for epoll to say it is writable, in order,
+    and the connection then answers its next requests (pipelined ones too)."""
+    s = Server(echo_app, tls=tls)
+    try:
+        raw = s.sock()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        if tls:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            raw = context.wrap_socket(raw)
+        raw.sendall(b'GET /huge HTTP/1.1\r\nHost: x\r\n\r\n'
+                    b'GET /after HTTP/1.1\r\nHost: x\r\n\r\n')
+        time.sleep(0.3)                  # the server's write meets a full socket
+        received = bytearray()
+        expected = bytes(range(256)) * (32 * 1024)
+        while received.find(b'\r\n\r\n') < 0 or \
+                len(received) < received.find(b'\r\n\r\n') + 4 + len(expected):
+            data = raw.recv(1024 * 1024)
+            assert data, 'the connection closed early'
+            received += data
+        head, _, rest = bytes(received).partition(b'\r\n\r\n')
+        assert head.startswith(b'HTTP/1.1 200 ') and rest[:len(expected)] == expected
+        status, _, body, rest = read_response(raw, rest[len(expected):])
+        assert (status, body, rest) == (200, b'GET /after? 0 127.0.0.1 %s' % str(tls).encode(), b'')
+        raw.sendall(b'GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+        status, headers, body, _ = read_response(raw)
+        assert status == 200 and headers['connection'] == 'close'
+        assert at_eof(raw)
+        raw.close()
+    finally:
+        s.close()
 
 
 def test_http10(server):

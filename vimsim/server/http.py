@@ -50,7 +50,7 @@ import time
 import zlib
 
 import httptools
-from twisted.internet import reactor, task
+from twisted.internet import reactor, task, tcp
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IHandshakeListener, IPushProducer, ISSLTransport
 from twisted.internet.protocol import Factory, Protocol
@@ -59,7 +59,7 @@ from twisted.protocols.basic import FileSender
 from zope.interface import implementer
 
 __all__ = ['HttpRequest', 'HttpResponse', 'HttpFactory', 'HttpProtocol', 'HttpLimits',
-           'MAX_HEADER_BYTES']
+           'MAX_HEADER_BYTES', 'listen_tcp']
 
 log = Logger()
 
@@ -1042,6 +1042,74 @@ def _accepts_gzip(ae):
 def _server_error():
     return HttpResponse(500, b'Internal Server Error\n',
                         content_type='text/plain; charset=utf-8')
+
+
+class _TurnEndConnection(tcp.Server):
+    """A TCP connection whose writes go to the socket at the end of the
+    reactor turn that made them, without asking epoll whether it is
+    writable. Twisted's own registers the socket for writability at the
+    first write and unregisters it once written: two epoll_ctl calls and a
+    second event for every answer, about a tenth of a small call's CPU.
+    The data waits in Twisted's buffers as before and `doWrite` sends it, so
+    flow control, producers and closing are Twisted's; only what the socket
+    does not take at once (or a connection closing) is left to epoll. The
+    writes of one turn still go out together, as the answers to the
+    requests that one poll returned."""
+
+    _polled = False      # registered with the reactor for writability
+    _held = False        # in _turn_end_writes: written when this turn ends
+
+    def startWriting(self):
+        if self._held or self._polled:
+            return
+        if self.disconnecting or self._writeDisconnecting:
+            self._poll_writable()
+        else:
+            self._held = True
+            if not _turn_end_writes:
+                reactor.callLater(0, _write_at_turn_end)
+            _turn_end_writes.append(self)
+
+    def stopWriting(self):
+        if self._polled:
+            self._polled = False
+            tcp.Server.stopWriting(self)
+
+    def _poll_writable(self):
+        self._polled = True
+        tcp.Server.startWriting(self)
+
+    def write_held(self):
+        """Send what this turn wrote; the rest, a close or an error the
+        reactor's own doWrite handles."""
+        self._held = False
+        if not self.connected or self._polled:
+            return
+        if self.disconnecting or self._writeDisconnecting \
+                or self.doWrite() is not None \
+                or len(self.dataBuffer) > self.offset or self._tempDataLen:
+            self._poll_writable()
+
+
+_turn_end_writes = []   # _TurnEndConnections written to in this reactor turn
+
+
+def _write_at_turn_end():
+    writers = _turn_end_writes[:]
+    del _turn_end_writes[:]
+    for connection in writers:
+        connection.write_held()
+
+
+class _TurnEndPort(tcp.Port):
+    transport = _TurnEndConnection
+
+
+def listen_tcp(reactor, port, factory, backlog, interface):
+    """reactor.listenTCP, its connections `_TurnEndConnection`s."""
+    listening = _TurnEndPort(port, factory, backlog, interface, reactor)
+    listening.startListening()
+    return listening
 
 
 class HttpFactory(Factory):
