@@ -549,6 +549,39 @@ def test_repeated_headers_joined():
         srv.close()
 
 
+def test_a_repeated_head_is_read_alike_and_its_headers_are_each_requests_own():
+    """A keep-alive client sends the same head each call (the server reads
+    it once): each request still gets headers of its own to change, and a
+    head differing in any byte is read afresh."""
+    seen = []
+
+    def app(request):
+        seen.append((request.method, request.path, request.query, dict(request.headers),
+                     request.version, request.body))
+        request.headers['x-a'] = 'changed by the app'
+        return HttpResponse(200, b'')
+
+    srv = Server(app)
+    try:
+        s = srv.sock()
+        head = b'POST /p?q=1 HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nContent-Length: 3\r\n\r\n'
+        s.sendall(head + b'one' + head + b'two' + head.replace(b'X-A: 1', b'X-A: 2') + b'3rd')
+        rest = b''
+        for _ in range(3):
+            status, _, _, rest = read_response(s, rest)
+            assert status == 200
+        s.sendall(b'POST /p?q=1 HTTP/1.0\r\nHost: x\r\nX-A: 1\r\nContent-Length: 3\r\n\r\nend')
+        read_response(s, rest)
+        s.close()
+    finally:
+        srv.close()
+    expected = {'host': 'x', 'x-a': '1', 'content-length': '3'}
+    assert seen == [('POST', '/p', 'q=1', expected, 'HTTP/1.1', b'one'),
+                    ('POST', '/p', 'q=1', expected, 'HTTP/1.1', b'two'),
+                    ('POST', '/p', 'q=1', dict(expected, **{'x-a': '2'}), 'HTTP/1.1', b'3rd'),
+                    ('POST', '/p', 'q=1', expected, 'HTTP/1.0', b'end')]
+
+
 # -- the SOAP endpoint's HTTP: cookies, caching ----------------------------------
 
 @pytest.mark.parametrize('header, expected', [

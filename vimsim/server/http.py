@@ -59,7 +59,7 @@ from twisted.protocols.basic import FileSender
 from zope.interface import implementer
 
 __all__ = ['HttpRequest', 'HttpResponse', 'HttpFactory', 'HttpProtocol', 'HttpLimits',
-           'MAX_HEADER_BYTES', 'listen_tcp']
+           'MAX_HEADER_BYTES', 'listen_tcp', 'is_deferred']
 
 log = Logger()
 
@@ -117,6 +117,20 @@ def _date_header():
             t.tm_hour, t.tm_min, t.tm_sec)).encode('ascii')
         _date_cache[0] = now
     return _date_cache[1]
+
+
+_DEFERRED_CLASSES = {}   # class -> whether its instances are Deferreds
+
+
+def is_deferred(value):
+    """isinstance(value, Deferred), by class: Deferred is an Awaitable, so
+    isinstance goes through ABCMeta's Python code, which a small call paid
+    twice (about half a microsecond each)."""
+    cls = value.__class__
+    known = _DEFERRED_CLASSES.get(cls)
+    if known is None:
+        known = _DEFERRED_CLASSES[cls] = issubclass(cls, Deferred)
+    return known
 
 
 def default_max_connections():
@@ -492,29 +506,18 @@ class HttpProtocol(Protocol):
         if self._head_bytes > MAX_HEADER_BYTES and \
                 len(self._url) + sum(len(n) + len(v) + 4 for n, v in raw) > MAX_HEADER_BYTES:
             raise _BadRequest(431, 'Request header block too large')
-        headers = {}
-        names = _HEADER_NAMES
-        for name, value in raw:
-            key = names.get(name)
-            if key is None:
-                key = _header_name(name)
-            value = value.decode('latin-1').rstrip()
-            if key in headers:
-                headers[key] += ', ' + value
-            else:
-                headers[key] = value
+        method = parser.get_method()
+        key = (self._url, method, version, *raw)
+        head = _HEADS.get(key)
+        if head is None:
+            head = _read_head(self._url, method, raw)
+            if self._head_bytes <= HEAD_REMEMBERED_AT_MOST:
+                if len(_HEADS) >= HEADS_REMEMBERED:
+                    _HEADS.clear()
+                _HEADS[key] = head
         self._head_bytes = 0
-        target = self._url.decode('latin-1')
-        path, _, query = target.partition('?')
-        if target[:1] != '/':
-            # absolute-form (proxy style) or '*'
-            if '://' in path:
-                p = path.find('/', path.find('://') + 3)
-                path = path[p:] if p >= 0 else '/'
-            elif target != '*':
-                raise _BadRequest(400, 'Bad request target')
-        method = parser.get_method().decode('ascii')
-        self._req = HttpRequest(method, path, query, headers, b'', self._peer,
+        method, path, query, headers = head
+        self._req = HttpRequest(method, path, query, headers.copy(), b'', self._peer,
                                 self._secure, 'HTTP/' + version)
         self._keep_req = parser.should_keep_alive()
         if 'transfer-encoding' in headers:
@@ -620,7 +623,7 @@ class HttpProtocol(Protocol):
         except Exception:
             log.failure('Unhandled error answering {req!r}', req=req)
             res = _server_error()
-        if isinstance(res, Deferred):
+        if is_deferred(res):
             self._pending = res
             self._in_dispatch = True
             res.addCallbacks(self._deferred_done, self._deferred_failed)
@@ -1000,6 +1003,39 @@ def _close_pieces(pieces):
     close = getattr(pieces, 'close', None)
     if close is not None:
         close()
+
+
+HEAD_REMEMBERED_AT_MOST = 4096   # request heads up to this size are read once (`_HEADS`)
+HEADS_REMEMBERED = 1024          # ... this many of them (then it starts afresh)
+_HEADS = {}    # (target, method, version, *raw headers) -> `_read_head`'s answer
+
+
+def _read_head(target, method, raw):
+    """(method, path, query, headers) of a request head: headers with
+    lower-case names, repeated ones joined with ', '. A pure function of
+    the head's bytes, so a keep-alive client's repeated head (the same
+    target, Host, SOAPAction, Cookie and length each call) is read once."""
+    headers = {}
+    names = _HEADER_NAMES
+    for name, value in raw:
+        key = names.get(name)
+        if key is None:
+            key = _header_name(name)
+        value = value.decode('latin-1').rstrip()
+        if key in headers:
+            headers[key] += ', ' + value
+        else:
+            headers[key] = value
+    target = target.decode('latin-1')
+    path, _, query = target.partition('?')
+    if target[:1] != '/':
+        # absolute-form (proxy style) or '*'
+        if '://' in path:
+            p = path.find('/', path.find('://') + 3)
+            path = path[p:] if p >= 0 else '/'
+        elif target != '*':
+            raise _BadRequest(400, 'Bad request target')
+    return method.decode('ascii'), path, query, headers
 
 
 _HEADER_NAMES = {}      # raw header name -> lower-case str, for the names clients send
