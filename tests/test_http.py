@@ -87,6 +87,9 @@ def echo_app(request):
         raise RuntimeError('boom')
     if request.path == '/big':
         return HttpResponse(200, b'<x>' + b'abcdefgh' * 1000 + b'</x>')
+    if request.path == '/huge':
+        return HttpResponse(200, bytes(range(256)) * (32 * 1024),
+                            content_type='application/octet-stream')
     if request.path == '/body':
         return HttpResponse(200, request.body, content_type='application/octet-stream')
     if request.path.startswith('/later/'):
@@ -125,6 +128,43 @@ def test_keep_alive_many_requests(server):
         assert r.getheader('Connection') is None
         assert c.sock is sock          # the same socket all along
     c.close()
+
+
+@pytest.mark.parametrize('tls', [False, True], ids=['http', 'https'])
+def test_an_answer_the_socket_cannot_take_at_once_arrives_whole(tls):
+    """8 MB written in one turn while the client does not read: what the
+    socket does not take waits for epoll to say it is writable, in order,
+    and the connection then answers its next requests (pipelined ones too)."""
+    s = Server(echo_app, tls=tls)
+    try:
+        raw = s.sock()
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        if tls:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+            raw = context.wrap_socket(raw)
+        raw.sendall(b'GET /huge HTTP/1.1\r\nHost: x\r\n\r\n'
+                    b'GET /after HTTP/1.1\r\nHost: x\r\n\r\n')
+        time.sleep(0.3)                  # the server's write meets a full socket
+        received = bytearray()
+        expected = bytes(range(256)) * (32 * 1024)
+        while received.find(b'\r\n\r\n') < 0 or \
+                len(received) < received.find(b'\r\n\r\n') + 4 + len(expected):
+            data = raw.recv(1024 * 1024)
+            assert data, 'the connection closed early'
+            received += data
+        head, _, rest = bytes(received).partition(b'\r\n\r\n')
+        assert head.startswith(b'HTTP/1.1 200 ') and rest[:len(expected)] == expected
+        status, _, body, rest = read_response(raw, rest[len(expected):])
+        assert (status, body, rest) == (200, b'GET /after? 0 127.0.0.1 %s' % str(tls).encode(), b'')
+        raw.sendall(b'GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
+        status, headers, body, _ = read_response(raw)
+        assert status == 200 and headers['connection'] == 'close'
+        assert at_eof(raw)
+        raw.close()
+    finally:
+        s.close()
 
 
 def test_http10(server):
@@ -507,6 +547,39 @@ def test_repeated_headers_joined():
         s.close()
     finally:
         srv.close()
+
+
+def test_a_repeated_head_is_read_alike_and_its_headers_are_each_requests_own():
+    """A keep-alive client sends the same head each call (the server reads
+    it once): each request still gets headers of its own to change, and a
+    head differing in any byte is read afresh."""
+    seen = []
+
+    def app(request):
+        seen.append((request.method, request.path, request.query, dict(request.headers),
+                     request.version, request.body))
+        request.headers['x-a'] = 'changed by the app'
+        return HttpResponse(200, b'')
+
+    srv = Server(app)
+    try:
+        s = srv.sock()
+        head = b'POST /p?q=1 HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nContent-Length: 3\r\n\r\n'
+        s.sendall(head + b'one' + head + b'two' + head.replace(b'X-A: 1', b'X-A: 2') + b'3rd')
+        rest = b''
+        for _ in range(3):
+            status, _, _, rest = read_response(s, rest)
+            assert status == 200
+        s.sendall(b'POST /p?q=1 HTTP/1.0\r\nHost: x\r\nX-A: 1\r\nContent-Length: 3\r\n\r\nend')
+        read_response(s, rest)
+        s.close()
+    finally:
+        srv.close()
+    expected = {'host': 'x', 'x-a': '1', 'content-length': '3'}
+    assert seen == [('POST', '/p', 'q=1', expected, 'HTTP/1.1', b'one'),
+                    ('POST', '/p', 'q=1', expected, 'HTTP/1.1', b'two'),
+                    ('POST', '/p', 'q=1', dict(expected, **{'x-a': '2'}), 'HTTP/1.1', b'3rd'),
+                    ('POST', '/p', 'q=1', expected, 'HTTP/1.0', b'end')]
 
 
 # -- the SOAP endpoint's HTTP: cookies, caching ----------------------------------

@@ -1,7 +1,8 @@
 """The HTTP(S) front of vimsim on the Twisted reactor."""
 
 from vimsim.options import split_hostport
-from vimsim.server.http import FileBody, HttpFactory, HttpLimits, HttpRequest, HttpResponse
+from vimsim.server.http import (FileBody, HttpFactory, HttpLimits, HttpRequest, HttpResponse,
+                               listen_tcp)
 
 __all__ = ['listen', 'make_app', 'FileBody', 'HttpFactory', 'HttpLimits', 'HttpRequest',
            'HttpResponse', 'split_hostport', 'format_hostport']
@@ -34,7 +35,7 @@ def listen(app, host='127.0.0.1', port=0, tls=True, cert_pem=None, key_pem=None,
         # not Twisted's default BufferingTLSTransport, which holds each write
         # for a timed call of its own: an answer is written whole, at once
         factory.protocol = TLSMemoryBIOProtocol
-    return reactor.listenTCP(port, factory, backlog=backlog, interface=interface)
+    return listen_tcp(reactor, port, factory, backlog, interface)
 
 
 def format_hostport(host, port):

@@ -23,7 +23,7 @@ from vimsim.managed.monitoring.task import sample_delay
 from vimsim.managed.service.property_collector import ANONYMOUS, check_readable
 from vimsim.managed.service.session_manager import COOKIE_NAME
 from vimsim.schema import MoRef
-from vimsim.server.http import HttpResponse
+from vimsim.server.http import HttpResponse, is_deferred
 from vimsim.soap import encode
 from vimsim.soap.decode import FETCH, Decoder
 from vimsim.soap.fault import (ManagedObjectNotFound, NotAuthenticated,
@@ -193,7 +193,7 @@ class SoapEndpoint:
         ctx = Context(self.server, session, version, request)
         self.server.requests[call.name] += 1
         result = self.dispatch(ctx, call)
-        if isinstance(result, defer.Deferred):
+        if is_deferred(result):
             result.addCallback(lambda value: self._respond(ctx, session, encoder, call, value))
             result.addErrback(lambda failure: self._errback(encoder, failure))
             return result
