@@ -102,7 +102,8 @@ def test_a_thousand_parallel_tasks_stay_readable(sim, dc):
     """1,000 quick tasks from 8 parallel clients, each started before any is
     waited for: every one stays readable and WaitForTask succeeds for each,
     though far more than 200 newer tasks finished since it did (which used to
-    make it ManagedObjectNotFound). Bounded at 60 s; about 15 s on a busy machine."""
+    make it ManagedObjectNotFound). About 15-40 s on a busy machine; the 300 s
+    bound only stops a hang."""
     failures = []
 
     def client(number):
@@ -123,7 +124,7 @@ def test_a_thousand_parallel_tasks_stay_readable(sim, dc):
     threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
     for thread in threads:
         thread.start()
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300
     for thread in threads:
         thread.join(max(0.0, deadline - time.monotonic()))
     assert not any(thread.is_alive() for thread in threads)
