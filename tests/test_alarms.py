@@ -163,6 +163,9 @@ def test_event_alarm_clear_and_acknowledge(sim, content, vm, made):
     WaitForTask(vm.PowerOffVM_Task())
     WaitForTask(vm.PowerOnVM_Task())
     assert status_of(vm, alarm) == 'yellow', 'an event alarm stays triggered'
+    powered_off = [e for e in events(content, ['VmPoweredOffEvent']) if e.vm.vm == vm][0]
+    state = [s for s in vm.triggeredAlarmState if s.alarm == alarm][0]
+    assert state.eventKey == powered_off.key, 'the key of the event that triggered it'
     manager.AcknowledgeAlarm(alarm, vm)
     state = [s for s in vm.triggeredAlarmState if s.alarm == alarm][0]
     assert state.acknowledged and state.acknowledgedByUser == 'user'
@@ -172,6 +175,24 @@ def test_event_alarm_clear_and_acknowledge(sim, content, vm, made):
     assert status_of(vm, alarm) == 'green'
     cleared = events(content, ['AlarmClearedEvent'], vm)
     assert cleared and cleared[0].alarm.alarm == alarm
+    state = [s for s in manager.GetAlarmState(vm) if s.alarm == alarm][0]
+    assert state.overallStatus == 'green' and state.eventKey is None, 'a manual reset has none'
+
+
+def test_a_metric_or_state_alarms_state_has_no_event_key(sim, content, vm, made):
+    """AlarmState.eventKey is set only for event based alarms (the API
+    reference); it used to carry the key of the AlarmStatusChangedEvent of
+    every state change."""
+    alarms, loaded = made
+    alarm = content.alarmManager.CreateAlarm(vm, cpu_alarm(yellow=None, interval=20))
+    alarms.append(alarm)
+    loaded.append(vm)
+    act(sim, 'time/advance', {'seconds': 0})
+    assert [s.eventKey for s in vm.declaredAlarmState if s.alarm == alarm] == [None]
+    act(sim, 'load', {'entity': vm._moId, 'cpu': 1})
+    act(sim, 'time/advance', {'seconds': 40})
+    assert [(s.overallStatus, s.eventKey) for s in vm.triggeredAlarmState
+            if s.alarm == alarm] == [('red', None)]
 
 
 def test_method_action_and_notification(sim, content, vm, made):
@@ -320,6 +341,43 @@ def test_an_alarm_pass_lets_other_work_run_between_its_steps():
     finally:
         on_reactor(sim.close)
 
+
+
+def test_a_pass_over_idle_vms_keeps_neither_a_state_object_nor_a_sample_per_vm():
+    """The green states a pass sets alike share one Quiet state, and of the
+    samples a pass read only those a condition held on are kept for the
+    passes after: at 1M VMs the first pass kept 2M state tuples and a dict
+    of counter values per VM and pass (for 15 passes), gigabytes in all."""
+    from tests.conftest import on_reactor, settle
+    from vimsim.options import Options
+    from vimsim.simulator import Simulator
+
+    from vimsim import clock
+    from vimsim.managed.monitoring.load_model import load_model
+
+    sim = on_reactor(Simulator, Options(vm=250))    # 1,000 VMs
+    ahead = clock.ahead()
+    try:
+        manager = sim.alarm_manager
+        vms = [obj for obj in sim.objects if obj.type_name == 'VirtualMachine']
+        busy = vms[0]
+        on_reactor(load_model(sim).set_vm_load, busy, 1.0, 1.0)
+        settle(sim)
+        on_reactor(sim.time.advance, 20)
+        settle(sim)
+        vm_alarms = {s.alarm.value for s in manager.declared_states(vms[1])}
+        green = [state for moid in vm_alarms for vm_moid, state in manager._states[moid].items()
+                 if state.overallStatus == 'green']
+        assert len(green) >= len(vms) and len({id(state) for state in green}) <= 2 * len(vm_alarms)
+        kept = {index: set(held) for index, held in manager._history.items()}
+        older = [moids for index, moids in kept.items() if index < max(kept)]
+        assert older and all(moids <= {busy.ref.value} | {h.ref.value for h in sim.objects
+                                                         if h.type_name == 'HostSystem'}
+                             for moids in older), 'idle VMs\' samples are not kept'
+        assert any(busy.ref.value in moids for moids in older)
+    finally:
+        on_reactor(sim.time.take_back, clock.ahead() - ahead)
+        on_reactor(sim.close)
 
 
 def test_creating_reconfiguring_enabling_an_alarm_evaluates_it_after_the_call_in_steps():

@@ -219,14 +219,18 @@ class AlarmManager(Manager):
         self.defaultExpression = default_expressions(schema)
         server.alarm_manager = self
         self._alarms = {}          # entity moid -> [Alarm] defined on it
-        self._states = {}          # (alarm moid, entity moid) -> AlarmState, or a Quiet one
-        self._triggered = set()    # the keys of _states that are yellow or red
-        self._of_entity = {}       # entity moid -> the keys of its states (a tuple)
-        self._event_status = {}    # (alarm moid, entity moid) -> status an event set
+        # alarm moid -> {entity moid: its yellow or red AlarmState, or a green or
+        # gray Quiet one, shared by every state alike (1M green states: 1M slots)}
+        self._states = {}
+        self._triggered = {}       # entity moid -> {alarm moid: its yellow or red AlarmState}
+        self._quiet = None         # the Quiet state made last (the next alike shares it)
+        self._event_status = {}    # (alarm moid, entity moid) -> (status, key) an event set
+        self._event_alarms = None  # [(alarm, its event expressions)], made when first needed
         self._disabled = set()     # (alarm moid, entity moid): DisableAlarm
         self._actions_off = set()  # entity moids whose alarm actions are disabled
         self._defaults_made = False
         self._history = {}         # sample index -> {entity moid: watched counter values}
+        self._holding = {}         # sample index -> entity moids a condition held on, newest
         self._passing = False      # an evaluation pass is under way
         if server.persistence is None and getattr(server, 'recording', None) is None:
             server.time.callLater(0, self._tick)   # a recording keeps its recorded states
@@ -339,6 +343,7 @@ class AlarmManager(Manager):
                       user, key)
         self.server.objects.add(alarm)
         self._alarms.setdefault(entity.ref.value, []).append(alarm)
+        self._event_alarms = None
         events.post('AlarmCreatedEvent', entity, ctx=ctx, key=key,
                     alarm=self._alarm_argument(alarm), entity=self._entity_argument(entity))
         return alarm
@@ -372,13 +377,14 @@ class AlarmManager(Manager):
             configChanges=T['ChangesInfoEventArgument'].cls(modified=', '.join(changes)))
         for key in [k for k in self._event_status if k[0] == alarm.ref.value]:
             del self._event_status[key]
+        self._event_alarms = None
         self._evaluate_alarm(alarm)
 
     def remove(self, ctx, alarm):
         entity = alarm.entity_object
         self._alarms[entity.ref.value].remove(alarm)
-        for key in [k for k in self._states if k[0] == alarm.ref.value]:
-            self._forget_state(key)
+        self._event_alarms = None
+        self._forget_states(alarm)
         self._disabled = {k for k in self._disabled if k[0] != alarm.ref.value}
         self.server.objects.remove(alarm)
         event_manager(self.server).post(
@@ -404,14 +410,13 @@ class AlarmManager(Manager):
 
     def AcknowledgeAlarm(self, ctx, alarm, entity):
         found, target = self._alarm(alarm), self._entity(entity)
-        key = (found.ref.value, target.ref.value)
-        state = self._states.get(key)
-        if state is None or state.overallStatus in ('green', 'gray') or state.acknowledged:
+        state = self._triggered.get(target.ref.value, {}).get(found.ref.value)
+        if state is None or state.acknowledged:
             return
         state.acknowledged = True
         state.acknowledgedByUser = ctx.session.user if ctx.session is not None else ''
         state.acknowledgedTime = now()
-        self._states_changed(target)
+        self._states_changed(target, triggered=True)
         event_manager(self.server).post(
             'AlarmAcknowledgedEvent', target, ctx=ctx, alarm=self._alarm_argument(found),
             source=self._entity_argument(found.entity_object),
@@ -421,13 +426,12 @@ class AlarmManager(Manager):
         """Reset the triggered alarms the filter selects to green."""
         if filter.status and any(s not in STATUS_ORDER for s in filter.status):
             raise InvalidArgument('filter.status')
-        for key in list(self._triggered):
-            state = self._states[key]
+        for state in self._triggered_list():
             alarm, target = self.server.objects.get(state.alarm), \
                 self.server.objects.get(state.entity)
             if alarm is None or target is None or not _selected(filter, alarm, target, state):
                 continue
-            self._event_status.pop(key, None)
+            self._event_status.pop((alarm.ref.value, target.ref.value), None)
             before = state.overallStatus
             self._set_state(alarm, target, 'green', post=False)
             event_manager(self.server).post(
@@ -458,7 +462,7 @@ class AlarmManager(Manager):
     def EnableAlarm(self, ctx, alarm, entity):
         found, target = self._alarm(alarm), self._entity(entity)
         self._disabled.discard((found.ref.value, target.ref.value))
-        self._states_changed(target)
+        self._states_changed(target, triggered=False)
         self._evaluate_alarm(found)
 
     # -- states as entities show them -------------------------------------------------
@@ -466,15 +470,21 @@ class AlarmManager(Manager):
         if not self._defaults_made:
             self._make_defaults()
 
+    def _triggered_list(self):
+        """Every yellow or red AlarmState (from copies: tests read from their
+        own thread)."""
+        return [state for states in list(self._triggered.values())
+                for state in list(states.values())]
+
     def triggered_states(self, entity):
         """Triggered alarm states of the entity and the entities below it."""
-        out = []
-        for key in list(self._triggered):   # a copy: tests read from their own thread
-            state = self._states.get(key)
-            if state is not None and (state.entity == entity.ref
-                                      or self._below(state.entity, entity.ref)):
-                out.append(state)
-        return out
+        return [state for state in self._triggered_list()
+                if state.entity == entity.ref or self._below(state.entity, entity.ref)]
+
+    def _state(self, alarm_moid, entity_moid):
+        """The state an alarm has on an entity, None before its first evaluation."""
+        states = self._states.get(alarm_moid)
+        return states.get(entity_moid) if states is not None else None
 
     def declared_states(self, entity):
         """A state for every alarm that applies to the entity (gray before
@@ -483,9 +493,10 @@ class AlarmManager(Manager):
         AlarmState = self._T('AlarmState')
         for alarm in self.applying(entity):
             key = (alarm.ref.value, entity.ref.value)
-            state = self._states.get(key)
+            state = self._state(*key)
             if type(state) is Quiet:
-                state = AlarmState(key=_state_key(key), acknowledged=False, **state._asdict())
+                state = AlarmState(key=_state_key(key), entity=entity.ref, alarm=alarm.ref,
+                                   acknowledged=False, **state._asdict())
             out.append(state or AlarmState(
                 key=_state_key(key), entity=entity.ref, alarm=alarm.ref, overallStatus='gray',
                 time=alarm.info.lastModifiedTime, acknowledged=False))
@@ -493,9 +504,10 @@ class AlarmManager(Manager):
 
     def status_of(self, entity):
         """The worst status of the alarms triggered on the entity itself."""
-        keys = tuple(self._of_entity.get(entity.ref.value, ()))
-        states = [self._states.get(key) for key in keys if key in self._triggered]
-        return worst('green', *(state.overallStatus for state in states if state is not None))
+        states = self._triggered.get(entity.ref.value)
+        if not states:
+            return 'green'
+        return worst('green', *(state.overallStatus for state in list(states.values())))
 
     def applying(self, entity):
         """The alarms defined on the entity or above it whose expression is
@@ -534,17 +546,28 @@ class AlarmManager(Manager):
     def _pass(self):
         self._passing = True
         try:
+            self._keep_holding()
             reading = self._reading()
             keep = max((_samples(e) for alarms in self._alarms.values() for alarm in alarms
                         for e in _leaves(alarm.info.expression)), default=1)
             for index in [i for i in self._history if i <= reading.latest - keep]:
                 del self._history[index]
-            self._history[reading.latest] = {}   # the newest sample is read afresh
             walks = {}
             for alarm in [alarm for alarms in self._alarms.values() for alarm in alarms]:
                 yield from self._evaluation(alarm, reading, walks)
         finally:
             self._passing = False
+
+    def _keep_holding(self):
+        """Of the samples read as the newest by the passes before, keep only
+        the values of entities some condition held on: the next passes read
+        back only from those (the others' past is the load model's, read
+        again if ever needed), so a pass over 1M idle VMs keeps nothing."""
+        for index, holding in self._holding.items():
+            held = self._history.get(index)
+            if held is not None:
+                self._history[index] = {moid: held[moid] for moid in holding if moid in held}
+        self._holding = {}
 
     def _reading(self):
         """What an evaluation reads: the load model as it is now (its host
@@ -560,7 +583,10 @@ class AlarmManager(Manager):
                         counter = counters.get(leaf.metric.counterId)
                         if counter is not None:
                             wanted.add('%s.%s' % (counter.groupInfo.key, counter.nameInfo.key))
-        return _Reading(load_model(self.server).frozen(), latest_index(), wanted, self._history)
+        latest = latest_index()
+        self._history[latest] = {}   # the newest sample is read afresh (a load set since)
+        return _Reading(load_model(self.server).frozen(), latest, wanted, self._history,
+                        self._holding.setdefault(latest, set()), now())
 
     def _scope(self, alarm, walks):
         """The entities an alarm applies to: its entity and those below it
@@ -611,11 +637,11 @@ class AlarmManager(Manager):
         key = (alarm.ref.value, entity.ref.value)
         if key in self._disabled:
             return
-        state = self._states.get(key)
+        state = self._state(*key)
         current = state.overallStatus if state is not None else 'gray'
         status = self._status(alarm, alarm.info.expression, entity, current, reading)
         if status is not None and status != current:
-            self._set_state(alarm, entity, status)
+            self._set_state(alarm, entity, status, at=reading.time)
 
     def _status(self, alarm, expression, entity, current, reading):
         """An expression's status on an entity, None where it does not apply."""
@@ -633,7 +659,8 @@ class AlarmManager(Manager):
         if kind.is_a('EventAlarmExpression'):
             if expression.objectType and not managed.is_a(expression.objectType):
                 return None
-            return self._event_status.get((alarm.ref.value, entity.ref.value), 'green')
+            found = self._event_status.get((alarm.ref.value, entity.ref.value))
+            return found[0] if found is not None else 'green'
         if not managed.is_a(expression.type):
             return None
         if kind.is_a('StateAlarmExpression'):
@@ -666,20 +693,22 @@ class AlarmManager(Manager):
             return None
         tolerance = (alarm.info.setting.toleranceRange or 0) / 10000
 
-        def values(count):
-            """The newest `count` samples, newest first, each read once a pass
-            and kept (only the watched counters) for the passes after."""
-            for index in range(reading.latest, reading.latest - count, -1):
-                held = reading.history.setdefault(index, {})
-                sample = held.get(entity.ref.value)
-                if sample is None or name not in sample:
-                    values = provider[0](reading.model, entity, index)
-                    sample = held[entity.ref.value] = {watched: values[watched]
-                                                       for watched in reading.wanted | {name}
-                                                       if watched in values}
-                yield sample[name]
+        moid = entity.ref.value
+
+        def value(index):
+            """The counter in a sample, each sample read once a pass (only the
+            watched counters kept, for the passes after: see _keep_holding)."""
+            held = reading.history.setdefault(index, {})
+            sample = held.get(moid)
+            if sample is None or name not in sample:
+                values = provider[0](reading.model, entity, index)
+                sample = held[moid] = {watched: values[watched]
+                                       for watched in reading.wanted | {name}
+                                       if watched in values}
+            return sample[name]
 
         above = expression.operator == 'isAbove'
+        latest = reading.latest
         for status in ('red', 'yellow'):
             threshold = getattr(expression, status)
             if threshold is None:
@@ -688,8 +717,14 @@ class AlarmManager(Manager):
             # past the threshold by the tolerance to trigger; back by it to clear
             margin = threshold * tolerance * (-1 if holding else 1)
             limit = threshold + margin if above else threshold - margin
-            count = _samples(expression, status)
-            if all((v > limit) if above else (v < limit) for v in values(count)):
+            count = _interval_samples(getattr(expression, status + 'Interval'))
+            for index in range(latest, latest - count, -1):
+                v = value(index)
+                if not ((v > limit) if above else (v < limit)):
+                    break
+                if index == latest:
+                    reading.holding.add(moid)
+            else:
                 return status
         return 'green'
 
@@ -698,22 +733,26 @@ class AlarmManager(Manager):
         entity it is about."""
         T = self.server.schema.types
         reading = None    # made once, for the first alarm the event triggers
-        for alarms in list(self._alarms.values()):
-            for alarm in alarms:
-                if not alarm.info.enabled:
+        if self._event_alarms is None:
+            self._event_alarms = [(alarm, expressions) for alarms in self._alarms.values()
+                                  for alarm in alarms
+                                  for expressions in [_event_expressions(alarm.info.expression)]
+                                  if expressions]
+        for alarm, expressions in self._event_alarms:
+            if not alarm.info.enabled:
+                continue
+            for expression in expressions:
+                if not _matches(T, expression, event):
                     continue
-                for expression in _event_expressions(alarm.info.expression):
-                    entity = self._event_entity(event, expression.objectType)
-                    if entity is None or not _matches(T, expression, event):
-                        continue
-                    if not self._below(entity.ref, alarm.entity_object.ref):
-                        continue
-                    key = (alarm.ref.value, entity.ref.value)
-                    if key in self._disabled:
-                        continue
-                    self._event_status[key] = expression.status or 'red'
-                    reading = reading or self._reading()
-                    self._evaluate_on(alarm, entity, reading)
+                entity = self._event_entity(event, expression.objectType)
+                if entity is None or not self._below(entity.ref, alarm.entity_object.ref):
+                    continue
+                key = (alarm.ref.value, entity.ref.value)
+                if key in self._disabled:
+                    continue
+                self._event_status[key] = (expression.status or 'red', event.key)
+                reading = reading or self._reading()
+                self._evaluate_on(alarm, entity, reading)
 
     def _event_entity(self, event, object_type):
         managed = self.server.schema.managed
@@ -727,9 +766,14 @@ class AlarmManager(Manager):
             return self.server.objects.get(ref)
         return None
 
-    def _set_state(self, alarm, entity, status, post=True):
-        key = (alarm.ref.value, entity.ref.value)
-        before = self._states.get(key)
+    def _set_state(self, alarm, entity, status, post=True, at=None):
+        """Set an alarm's status on an entity, as of `at` (an evaluation's
+        time; now by default). eventKey: the key of the event that set an
+        event alarm's status (the API reference: set only for event based
+        alarms, not for gray or manually reset ones)."""
+        alarm_moid, entity_moid = key = (alarm.ref.value, entity.ref.value)
+        states = self._states.setdefault(alarm_moid, {})
+        before = states.get(entity_moid)
         from_status = before.overallStatus if before is not None else 'gray'
         event = None
         if post:
@@ -737,35 +781,57 @@ class AlarmManager(Manager):
                 'AlarmStatusChangedEvent', entity, alarm=self._alarm_argument(alarm),
                 source=self._entity_argument(alarm.entity_object),
                 entity=self._entity_argument(entity), **{'from': from_status, 'to': status})
-        keys = self._of_entity.get(key[1], ())
-        if key not in keys:
-            self._of_entity[key[1]] = keys + (key,)
-        fields = dict(entity=entity.ref, alarm=alarm.ref, overallStatus=status, time=now(),
-                      eventKey=event.key if event is not None else None,
-                      disabled=True if key in self._disabled else None)
+        triggering = self._event_status.get(key)
+        event_key = triggering[1] if triggering is not None else None
+        disabled = True if key in self._disabled else None
+        at = at or now()
+        triggered = self._triggered.get(entity_moid)
+        was_triggered = triggered is not None and alarm_moid in triggered
         if status in ('yellow', 'red'):
-            self._triggered.add(key)
-            self._states[key] = self._T('AlarmState')(key=_state_key(key), acknowledged=False,
-                                                      **fields)
+            states[entity_moid] = self._triggered.setdefault(entity_moid, {})[alarm_moid] = \
+                self._T('AlarmState')(key=_state_key(key), entity=entity.ref, alarm=alarm.ref,
+                                      overallStatus=status, time=at, acknowledged=False,
+                                      eventKey=event_key, disabled=disabled)
         else:
-            self._triggered.discard(key)
-            self._states[key] = Quiet(**fields)
-        self._states_changed(entity)
+            if was_triggered:
+                self._untrigger(alarm_moid, entity_moid)
+            quiet = Quiet(status, at, event_key, disabled)
+            if quiet != self._quiet:
+                self._quiet = quiet
+            states[entity_moid] = self._quiet
+        self._states_changed(entity, triggered=was_triggered or status in ('yellow', 'red'))
         if event is not None and from_status != 'gray' and self.actions_enabled(entity):
             self._run_actions(alarm, entity, from_status, status)
 
-    def _forget_state(self, key):
-        state = self._states.pop(key)
-        self._triggered.discard(key)
-        keys = tuple(k for k in self._of_entity.pop(key[1], ()) if k != key)
-        if keys:
-            self._of_entity[key[1]] = keys
-        self._event_status.pop(key, None)
-        entity = self.server.objects.get(state.entity)
-        if entity is not None:
-            self._states_changed(entity)
+    def _untrigger(self, alarm_moid, entity_moid):
+        triggered = self._triggered[entity_moid]
+        del triggered[alarm_moid]
+        if not triggered:
+            del self._triggered[entity_moid]
 
-    def _states_changed(self, entity):
+    def _forget_states(self, alarm):
+        """Drop every state of a removed alarm, telling the entities it
+        applied to."""
+        alarm_moid = alarm.ref.value
+        states = self._states.pop(alarm_moid, {})
+        self._event_status = {k: v for k, v in self._event_status.items()
+                              if k[0] != alarm_moid}
+        for entity_moid, state in states.items():
+            if type(state) is not Quiet:
+                self._untrigger(alarm_moid, entity_moid)
+        for entity in self._scope(alarm, {}):
+            state = states.get(entity.ref.value)
+            if state is not None:
+                self._states_changed(entity, triggered=type(state) is not Quiet)
+
+    def _states_changed(self, entity, triggered):
+        """Tell watchers what a state change changed: the entity's declared
+        states; with a yellow or red state set or cleared (`triggered`), also
+        its overall status and the triggered states of it and every entity
+        above it (a green state set after a gray one changes none of those)."""
+        if not triggered:
+            entity.changed('declaredAlarmState')
+            return
         entity.changed('triggeredAlarmState', 'declaredAlarmState', 'overallStatus', 'summary')
         for above in list(self._path_up(entity))[1:]:
             above.changed('triggeredAlarmState')
@@ -808,9 +874,11 @@ COMPARISONS = {
     'doesNotEndWith': lambda a, b: not a.endswith(b)}
 
 
-class Quiet(namedtuple('Quiet', 'entity alarm overallStatus time eventKey disabled')):
+class Quiet(namedtuple('Quiet', 'overallStatus time eventKey disabled')):
     """A green or gray AlarmState (most of a large inventory's: a tuple, not
-    a data object), made an AlarmState when read; never acknowledged."""
+    a data object, without its entity and alarm, so that the states an
+    evaluation sets alike share one), made an AlarmState when read; never
+    acknowledged."""
     __slots__ = ()
     acknowledged = False
 
@@ -895,14 +963,18 @@ def _selected(filter, alarm, entity, state):
     return True
 
 
-def _samples(expression, status=None):
-    """The 20 s samples a metric expression's condition must hold for (for
-    `status`, else the longer of its two intervals); 1 for other kinds."""
+def _samples(expression):
+    """The 20 s samples a metric expression's condition must hold for (the
+    longer of its two intervals); 1 for other kinds."""
     if not expression._type.is_a('MetricAlarmExpression'):
         return 1
-    seconds = max((getattr(expression, name + 'Interval') or 0)
-                  for name in ((status,) if status else ('yellow', 'red')))
-    return max(1, math.ceil(seconds / SAMPLE_SECONDS))
+    return max(_interval_samples(expression.yellowInterval),
+               _interval_samples(expression.redInterval))
+
+
+def _interval_samples(seconds):
+    """The 20 s samples an interval (None: none) spans, at least one."""
+    return max(1, math.ceil((seconds or 0) / SAMPLE_SECONDS))
 
 
 def _leaves(expression):
@@ -914,7 +986,9 @@ def _leaves(expression):
 
 class _Reading:
     """What one evaluation reads (AlarmManager._reading)."""
-    __slots__ = ('model', 'latest', 'wanted', 'history')
+    __slots__ = ('model', 'latest', 'wanted', 'history', 'holding', 'time')
 
-    def __init__(self, model, latest, wanted, history):
+    def __init__(self, model, latest, wanted, history, holding, time):
         self.model, self.latest, self.wanted, self.history = model, latest, wanted, history
+        self.holding = holding   # the entities a condition held on in the newest sample
+        self.time = time         # the time of the states it sets
