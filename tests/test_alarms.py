@@ -380,6 +380,32 @@ def test_a_pass_over_idle_vms_keeps_neither_a_state_object_nor_a_sample_per_vm()
         on_reactor(sim.close)
 
 
+def test_a_first_pass_posts_only_the_gray_changes_the_event_store_can_keep(monkeypatch):
+    """Every entity's first evaluation leaves gray (and each state reads
+    so), but of its AlarmStatusChangedEvents only the newest EVENT_LIMIT are
+    made, after the pass set every state: the store would have dropped the
+    others as the newer came. A first pass over 1M VMs made 2M events."""
+    from tests.conftest import on_reactor, settle
+    from vimsim.managed.monitoring import alarm_manager
+    from vimsim.managed.monitoring.event_manager import event_manager
+    from vimsim.options import Options
+    from vimsim.simulator import Simulator
+
+    monkeypatch.setattr(alarm_manager, 'EVENT_LIMIT', 100)
+    sim = on_reactor(Simulator, Options(vm=250))
+    try:
+        settle(sim)
+        vms = [obj for obj in sim.objects if obj.type_name == 'VirtualMachine']
+        declared = on_reactor(lambda: [sim.alarm_manager.declared_states(vm) for vm in vms])
+        assert all(state.overallStatus == 'green' for states in declared for state in states)
+        posted = [event for event in event_manager(sim).events
+                  if type(event).__name__ == 'AlarmStatusChangedEvent']
+        assert len(posted) == 100 and {getattr(e, 'from') for e in posted} == {'gray'}
+        assert len({(e.alarm.alarm, e.entity.entity) for e in posted}) == 100
+    finally:
+        on_reactor(sim.close)
+
+
 def test_creating_reconfiguring_enabling_an_alarm_evaluates_it_after_the_call_in_steps():
     """CreateAlarm, ReconfigureAlarm and EnableAlarm return before the alarm
     is evaluated: the evaluation is model work in steps (an entity each), so

@@ -17,14 +17,15 @@ AlarmStatusChangedEvent, and the actions whose transitions match, when the
 entity's alarm actions are enabled. Not with -state: its journal would
 record every evaluation.
 """
+import itertools
 import math
-from collections import namedtuple
+from collections import deque, namedtuple
 
 from vimsim.managed.base import Context
 from vimsim.managed.manager import Manager, element, manager_type
 from vimsim.managed.monitoring import perf_metrics
 from vimsim.managed.monitoring.alarm import Alarm
-from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.monitoring.event_manager import EVENT_LIMIT, event_manager
 from vimsim.managed.monitoring.load_model import SAMPLE_SECONDS, latest_index, load_model
 from vimsim.managed.monitoring.method_action import operation_of, run_method_action
 from vimsim.managed.monitoring.performance_manager import counters_of
@@ -138,6 +139,7 @@ EVENT_ACTIONS = {'SendEmailAction': 'AlarmEmailCompletedEvent',
                  'SendSNMPAction': 'AlarmSnmpCompletedEvent',
                  'RunScriptAction': 'AlarmScriptCompleteEvent'}
 MAX_NAME = 80   # vCenter's longest alarm name
+STEP_ENTITIES = 32   # entities an evaluation step evaluates (about 1 ms)
 # event argument fields, most specific first: which entity an event is about
 EVENT_ENTITIES = (('vm', 'vm', 'VirtualMachine'), ('host', 'host', 'HostSystem'),
                   ('ds', 'datastore', 'Datastore'), ('net', 'network', 'Network'),
@@ -226,6 +228,7 @@ class AlarmManager(Manager):
         self._quiet = None         # the Quiet state made last (the next alike shares it)
         self._event_status = {}    # (alarm moid, entity moid) -> (status, key) an event set
         self._event_alarms = None  # [(alarm, its event expressions)], made when first needed
+        self._kinds_of = {}        # (entity type, managed type) -> whether one is the other
         self._disabled = set()     # (alarm moid, entity moid): DisableAlarm
         self._actions_off = set()  # entity moids whose alarm actions are disabled
         self._defaults_made = False
@@ -555,6 +558,7 @@ class AlarmManager(Manager):
             walks = {}
             for alarm in [alarm for alarms in self._alarms.values() for alarm in alarms]:
                 yield from self._evaluation(alarm, reading, walks)
+            yield from self._first_events(reading)
         finally:
             self._passing = False
 
@@ -569,7 +573,7 @@ class AlarmManager(Manager):
                 self._history[index] = {moid: held[moid] for moid in holding if moid in held}
         self._holding = {}
 
-    def _reading(self):
+    def _reading(self, queued=True):
         """What an evaluation reads: the load model as it is now (its host
         samples kept while the evaluation changes the model, see
         LoadModel.frozen), the newest sample, the counters metric alarms
@@ -586,7 +590,8 @@ class AlarmManager(Manager):
         latest = latest_index()
         self._history[latest] = {}   # the newest sample is read afresh (a load set since)
         return _Reading(load_model(self.server).frozen(), latest, wanted, self._history,
-                        self._holding.setdefault(latest, set()), now())
+                        self._holding.setdefault(latest, set()), now(),
+                        deque(maxlen=EVENT_LIMIT) if queued else None)
 
     def _scope(self, alarm, walks):
         """The entities an alarm applies to: its entity and those below it
@@ -615,22 +620,46 @@ class AlarmManager(Manager):
         entity a step, ModelTime.cooperate, as a pass is): the call that
         created, changed or enabled it returns at once and other clients
         are answered meanwhile; under `advance` the evaluation ends first."""
-        self.server.time.cooperate(self._evaluation(alarm, self._reading(), {}))
+        reading = self._reading()
+        self.server.time.cooperate(itertools.chain(self._evaluation(alarm, reading, {}),
+                                                   self._first_events(reading)))
+
+    def _first_events(self, reading):
+        """Steps posting the AlarmStatusChangedEvents of the states an
+        evaluation set after gray (vCenter posts one per entity and alarm:
+        2M on a first pass over 1M VMs), once it has set them all, and only
+        the newest EVENT_LIMIT: the event store keeps no more, so the older
+        ones would have been dropped by the newer as they came (and no
+        action runs on a change from gray)."""
+        queued = reading.first_events
+        get = self.server.objects.get
+        while queued:
+            for _ in range(min(STEP_ENTITIES, len(queued))):
+                alarm, entity, status = queued.popleft()
+                if get(alarm.ref) is alarm and get(entity.ref) is entity:
+                    self._post_status_changed(alarm, entity, 'gray', status)
+            yield
 
     def _evaluation(self, alarm, reading, walks):
-        """Steps evaluating `alarm`, an entity each; between steps the model
-        may change: an alarm removed, disabled or reconfigured meanwhile
-        stops (its reconfiguration evaluates it again), an entity gone is
-        passed by."""
+        """Steps evaluating `alarm`, STEP_ENTITIES entities each; between
+        steps the model may change: an alarm removed, disabled or
+        reconfigured meanwhile stops (its reconfiguration evaluates it
+        again), an entity gone is passed by (looked up only once anything
+        was removed since the walk)."""
         info = alarm.info
         if not info.enabled:
             return
-        get = self.server.objects.get
-        for entity in self._scope(alarm, walks):
+        objects = self.server.objects
+        get = objects.get
+        removals = objects.removals
+        entities = self._scope(alarm, walks)
+        for start in range(0, len(entities), STEP_ENTITIES):
             if get(alarm.ref) is not alarm or alarm.info is not info or not info.enabled:
                 return
-            if get(entity.ref) is entity:
-                self._evaluate_on(alarm, entity, reading)
+            unchanged = objects.removals == removals
+            for entity in entities[start:start + STEP_ENTITIES]:
+                if unchanged or get(entity.ref) is entity:
+                    self._evaluate_on(alarm, entity, reading)
             yield
 
     def _evaluate_on(self, alarm, entity, reading):
@@ -641,31 +670,41 @@ class AlarmManager(Manager):
         current = state.overallStatus if state is not None else 'gray'
         status = self._status(alarm, alarm.info.expression, entity, current, reading)
         if status is not None and status != current:
-            self._set_state(alarm, entity, status, at=reading.time)
+            self._set_state(alarm, entity, status, at=reading.time,
+                            first_events=reading.first_events)
 
     def _status(self, alarm, expression, entity, current, reading):
         """An expression's status on an entity, None where it does not apply."""
-        kind = expression._type
-        if kind.is_a('OrAlarmExpression') or kind.is_a('AndAlarmExpression'):
+        kind = _kind(expression)
+        if kind == 'or' or kind == 'and':
             parts = [self._status(alarm, part, entity, current, reading)
                      for part in expression.expression]
             parts = [p for p in parts if p is not None]
             if not parts:
                 return None
-            if kind.is_a('OrAlarmExpression'):
+            if kind == 'or':
                 return worst(*parts)
             return min(parts, key=STATUS_ORDER.__getitem__)
-        managed = self.server.schema.managed[entity.type_name]
-        if kind.is_a('EventAlarmExpression'):
-            if expression.objectType and not managed.is_a(expression.objectType):
+        if kind == 'event':
+            if expression.objectType and not self._is_a(entity, expression.objectType):
                 return None
             found = self._event_status.get((alarm.ref.value, entity.ref.value))
             return found[0] if found is not None else 'green'
-        if not managed.is_a(expression.type):
+        if not self._is_a(entity, expression.type):
             return None
-        if kind.is_a('StateAlarmExpression'):
+        if kind == 'state':
             return self._state_status(expression, entity)
         return self._metric_status(alarm, expression, entity, current, reading)
+
+    def _is_a(self, entity, type_name):
+        """Whether an entity is of a managed type (asked per entity and
+        expression of every pass: kept)."""
+        key = (entity.type_name, type_name)
+        found = self._kinds_of.get(key)
+        if found is None:
+            found = self._kinds_of[key] = \
+                self.server.schema.managed[entity.type_name].is_a(type_name)
+        return found
 
     def _state_status(self, expression, entity):
         try:
@@ -684,42 +723,29 @@ class AlarmManager(Manager):
         return Context(self.server, None, self.server.schema.version(self.server.api_version))
 
     def _metric_status(self, alarm, expression, entity, current, reading):
-        provider = perf_metrics.provider(entity)
-        counter = counters_of(self.server).get(expression.metric.counterId)
-        if provider is None or counter is None:
+        plan = self._metric_plan(alarm, expression, entity, reading)
+        if plan is None:
             return None
-        name = '%s.%s' % (counter.groupInfo.key, counter.nameInfo.key)
-        if name not in perf_metrics.names(entity):
-            return None
-        tolerance = (alarm.info.setting.toleranceRange or 0) / 10000
-
+        read, name, watched, above, checks = plan
         moid = entity.ref.value
-
-        def value(index):
-            """The counter in a sample, each sample read once a pass (only the
-            watched counters kept, for the passes after: see _keep_holding)."""
-            held = reading.history.setdefault(index, {})
-            sample = held.get(moid)
-            if sample is None or name not in sample:
-                values = provider[0](reading.model, entity, index)
-                sample = held[moid] = {watched: values[watched]
-                                       for watched in reading.wanted | {name}
-                                       if watched in values}
-            return sample[name]
-
-        above = expression.operator == 'isAbove'
+        history = reading.history
         latest = reading.latest
-        for status in ('red', 'yellow'):
-            threshold = getattr(expression, status)
-            if threshold is None:
-                continue
-            holding = STATUS_ORDER[current] >= STATUS_ORDER[status]
+        rank = STATUS_ORDER[current]
+        for status, status_rank, trigger_limit, clear_limit, count in checks:
             # past the threshold by the tolerance to trigger; back by it to clear
-            margin = threshold * tolerance * (-1 if holding else 1)
-            limit = threshold + margin if above else threshold - margin
-            count = _interval_samples(getattr(expression, status + 'Interval'))
+            limit = clear_limit if rank >= status_rank else trigger_limit
             for index in range(latest, latest - count, -1):
-                v = value(index)
+                # each sample read once a pass, only the watched counters kept
+                # (for the passes after: see _keep_holding)
+                held = history.get(index)
+                if held is None:
+                    held = history[index] = {}
+                sample = held.get(moid)
+                if sample is None or name not in sample:
+                    values = read(reading.model, entity, index)
+                    sample = held[moid] = {counter: values[counter] for counter in watched
+                                           if counter in values}
+                v = sample[name]
                 if not ((v > limit) if above else (v < limit)):
                     break
                 if index == latest:
@@ -727,6 +753,37 @@ class AlarmManager(Manager):
             else:
                 return status
         return 'green'
+
+    def _metric_plan(self, alarm, expression, entity, reading):
+        """What evaluating a metric expression on entities of one type reads
+        and compares (worked out once a reading, not per entity): the
+        provider's sample reader, the counter, the counters kept, the
+        operator and per status (status, its rank, the limits to trigger
+        and to clear, the samples it must hold for); None where the entity
+        type reports no such counter."""
+        key = (id(expression), entity.type_name)
+        found = reading.plans.get(key)
+        if found is not None and found[0] is expression:
+            return found[1]
+        plan = None
+        provider = perf_metrics.provider(entity)
+        counter = counters_of(self.server).get(expression.metric.counterId)
+        name = counter and '%s.%s' % (counter.groupInfo.key, counter.nameInfo.key)
+        if provider is not None and counter is not None and name in perf_metrics.names(entity):
+            tolerance = (alarm.info.setting.toleranceRange or 0) / 10000
+            above = expression.operator == 'isAbove'
+            checks = []
+            for status in ('red', 'yellow'):
+                threshold = getattr(expression, status)
+                if threshold is None:
+                    continue
+                margin = threshold * tolerance * (1 if above else -1)
+                checks.append((status, STATUS_ORDER[status], threshold + margin,
+                               threshold - margin,
+                               _interval_samples(getattr(expression, status + 'Interval'))))
+            plan = (provider[0], name, tuple(reading.wanted | {name}), above, checks)
+        reading.plans[key] = (expression, plan)
+        return plan
 
     def event_posted(self, event):
         """Event expressions: an event that matches triggers its alarm on the
@@ -751,7 +808,7 @@ class AlarmManager(Manager):
                 if key in self._disabled:
                     continue
                 self._event_status[key] = (expression.status or 'red', event.key)
-                reading = reading or self._reading()
+                reading = reading or self._reading(queued=False)
                 self._evaluate_on(alarm, entity, reading)
 
     def _event_entity(self, event, object_type):
@@ -766,21 +823,22 @@ class AlarmManager(Manager):
             return self.server.objects.get(ref)
         return None
 
-    def _set_state(self, alarm, entity, status, post=True, at=None):
+    def _set_state(self, alarm, entity, status, post=True, at=None, first_events=None):
         """Set an alarm's status on an entity, as of `at` (an evaluation's
-        time; now by default). eventKey: the key of the event that set an
-        event alarm's status (the API reference: set only for event based
-        alarms, not for gray or manually reset ones)."""
+        time; now by default), and post its AlarmStatusChangedEvent (one
+        from gray queued in `first_events` when given, see _first_events).
+        eventKey: the key of the event that set an event alarm's status (the
+        API reference: set only for event based alarms, not for gray or
+        manually reset ones)."""
         alarm_moid, entity_moid = key = (alarm.ref.value, entity.ref.value)
         states = self._states.setdefault(alarm_moid, {})
         before = states.get(entity_moid)
         from_status = before.overallStatus if before is not None else 'gray'
         event = None
-        if post:
-            event = event_manager(self.server).post(
-                'AlarmStatusChangedEvent', entity, alarm=self._alarm_argument(alarm),
-                source=self._entity_argument(alarm.entity_object),
-                entity=self._entity_argument(entity), **{'from': from_status, 'to': status})
+        if post and from_status == 'gray' and first_events is not None:
+            first_events.append((alarm, entity, status))
+        elif post:
+            event = self._post_status_changed(alarm, entity, from_status, status)
         triggering = self._event_status.get(key)
         event_key = triggering[1] if triggering is not None else None
         disabled = True if key in self._disabled else None
@@ -802,6 +860,12 @@ class AlarmManager(Manager):
         self._states_changed(entity, triggered=was_triggered or status in ('yellow', 'red'))
         if event is not None and from_status != 'gray' and self.actions_enabled(entity):
             self._run_actions(alarm, entity, from_status, status)
+
+    def _post_status_changed(self, alarm, entity, from_status, status):
+        return event_manager(self.server).post(
+            'AlarmStatusChangedEvent', entity, alarm=self._alarm_argument(alarm),
+            source=self._entity_argument(alarm.entity_object),
+            entity=self._entity_argument(entity), **{'from': from_status, 'to': status})
 
     def _untrigger(self, alarm_moid, entity_moid):
         triggered = self._triggered[entity_moid]
@@ -887,6 +951,22 @@ def _state_key(key):
     """vCenter's AlarmState key: the alarm's number and the entity's
     ('85.14' for alarm-85 on host-14)."""
     return '.'.join(moid.rpartition('-')[2] for moid in key)
+
+
+_KINDS = (('OrAlarmExpression', 'or'), ('AndAlarmExpression', 'and'),
+          ('EventAlarmExpression', 'event'), ('StateAlarmExpression', 'state'),
+          ('MetricAlarmExpression', 'metric'))
+_KIND_OF = {}   # an expression's data type -> its kind (above)
+
+
+def _kind(expression):
+    """'or', 'and', 'event', 'state' or 'metric': what an (checked) expression is."""
+    data_type = expression._type
+    found = _KIND_OF.get(data_type)
+    if found is None:
+        found = _KIND_OF[data_type] = next(kind for name, kind in _KINDS
+                                           if data_type.is_a(name))
+    return found
 
 
 def _text(value):
@@ -986,9 +1066,12 @@ def _leaves(expression):
 
 class _Reading:
     """What one evaluation reads (AlarmManager._reading)."""
-    __slots__ = ('model', 'latest', 'wanted', 'history', 'holding', 'time')
+    __slots__ = ('model', 'latest', 'wanted', 'history', 'holding', 'time', 'plans',
+                 'first_events')
 
-    def __init__(self, model, latest, wanted, history, holding, time):
+    def __init__(self, model, latest, wanted, history, holding, time, first_events):
         self.model, self.latest, self.wanted, self.history = model, latest, wanted, history
         self.holding = holding   # the entities a condition held on in the newest sample
         self.time = time         # the time of the states it sets
+        self.plans = {}          # (id(expression), entity type) -> (expression, its plan)
+        self.first_events = first_events   # (alarm, entity, status) set after gray, or None
