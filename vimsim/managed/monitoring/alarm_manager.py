@@ -19,6 +19,7 @@ record every evaluation.
 """
 import itertools
 import math
+import time
 from collections import deque, namedtuple
 
 from vimsim.managed.base import Context
@@ -139,7 +140,8 @@ EVENT_ACTIONS = {'SendEmailAction': 'AlarmEmailCompletedEvent',
                  'SendSNMPAction': 'AlarmSnmpCompletedEvent',
                  'RunScriptAction': 'AlarmScriptCompleteEvent'}
 MAX_NAME = 80   # vCenter's longest alarm name
-STEP_ENTITIES = 32   # entities an evaluation step evaluates (about 1 ms)
+FIRST_EVENTS_STEP = 16   # events a step of _first_events posts (about 1 ms)
+STEP_SECONDS = 0.001   # an evaluation step's time, about (its entities' evaluations)
 # event argument fields, most specific first: which entity an event is about
 EVENT_ENTITIES = (('vm', 'vm', 'VirtualMachine'), ('host', 'host', 'HostSystem'),
                   ('ds', 'datastore', 'Datastore'), ('net', 'network', 'Network'),
@@ -634,15 +636,16 @@ class AlarmManager(Manager):
         queued = reading.first_events
         get = self.server.objects.get
         while queued:
-            for _ in range(min(STEP_ENTITIES, len(queued))):
+            for _ in range(min(FIRST_EVENTS_STEP, len(queued))):
                 alarm, entity, status = queued.popleft()
                 if get(alarm.ref) is alarm and get(entity.ref) is entity:
                     self._post_status_changed(alarm, entity, 'gray', status)
             yield
 
     def _evaluation(self, alarm, reading, walks):
-        """Steps evaluating `alarm`, STEP_ENTITIES entities each; between
-        steps the model may change: an alarm removed, disabled or
+        """Steps evaluating `alarm`, each as many entities as fit in
+        STEP_SECONDS (one at least: a host's reads all its VMs' samples);
+        between steps the model may change: an alarm removed, disabled or
         reconfigured meanwhile stops (its reconfiguration evaluates it
         again), an entity gone is passed by (looked up only once anything
         was removed since the walk)."""
@@ -653,13 +656,19 @@ class AlarmManager(Manager):
         get = objects.get
         removals = objects.removals
         entities = self._scope(alarm, walks)
-        for start in range(0, len(entities), STEP_ENTITIES):
+        position, count = 0, len(entities)
+        while position < count:
             if get(alarm.ref) is not alarm or alarm.info is not info or not info.enabled:
                 return
             unchanged = objects.removals == removals
-            for entity in entities[start:start + STEP_ENTITIES]:
+            ends = time.perf_counter() + STEP_SECONDS
+            while position < count:
+                entity = entities[position]
+                position += 1
                 if unchanged or get(entity.ref) is entity:
                     self._evaluate_on(alarm, entity, reading)
+                if time.perf_counter() > ends:
+                    break
             yield
 
     def _evaluate_on(self, alarm, entity, reading):
