@@ -228,7 +228,7 @@ class AlarmManager(Manager):
         self._states = {}
         self._triggered = {}       # entity moid -> {alarm moid: its yellow or red AlarmState}
         self._quiet = None         # the Quiet state made last (the next alike shares it)
-        self._event_status = {}    # (alarm moid, entity moid) -> (status, key) an event set
+        self._event_status = {}    # (alarm moid, entity moid) -> status an event set
         self._event_alarms = None  # [(alarm, its event expressions)], made when first needed
         self._kinds_of = {}        # (entity type, managed type) -> whether one is the other
         self._disabled = set()     # (alarm moid, entity moid): DisableAlarm
@@ -639,7 +639,8 @@ class AlarmManager(Manager):
             for _ in range(min(FIRST_EVENTS_STEP, len(queued))):
                 alarm, entity, status = queued.popleft()
                 if get(alarm.ref) is alarm and get(entity.ref) is entity:
-                    self._post_status_changed(alarm, entity, 'gray', status)
+                    event = self._post_status_changed(alarm, entity, 'gray', status)
+                    self._keyed(alarm, entity, event.key)
             yield
 
     def _evaluation(self, alarm, reading, walks):
@@ -697,8 +698,7 @@ class AlarmManager(Manager):
         if kind == 'event':
             if expression.objectType and not self._is_a(entity, expression.objectType):
                 return None
-            found = self._event_status.get((alarm.ref.value, entity.ref.value))
-            return found[0] if found is not None else 'green'
+            return self._event_status.get((alarm.ref.value, entity.ref.value), 'green')
         if not self._is_a(entity, expression.type):
             return None
         if kind == 'state':
@@ -816,7 +816,7 @@ class AlarmManager(Manager):
                 key = (alarm.ref.value, entity.ref.value)
                 if key in self._disabled:
                     continue
-                self._event_status[key] = (expression.status or 'red', event.key)
+                self._event_status[key] = expression.status or 'red'
                 reading = reading or self._reading(queued=False)
                 self._evaluate_on(alarm, entity, reading)
 
@@ -835,10 +835,8 @@ class AlarmManager(Manager):
     def _set_state(self, alarm, entity, status, post=True, at=None, first_events=None):
         """Set an alarm's status on an entity, as of `at` (an evaluation's
         time; now by default), and post its AlarmStatusChangedEvent (one
-        from gray queued in `first_events` when given, see _first_events).
-        eventKey: the key of the event that set an event alarm's status (the
-        API reference: set only for event based alarms, not for gray or
-        manually reset ones)."""
+        from gray queued in `first_events` when given, see _first_events),
+        whose key is the state's eventKey (as vCenter's states show)."""
         alarm_moid, entity_moid = key = (alarm.ref.value, entity.ref.value)
         states = self._states.setdefault(alarm_moid, {})
         before = states.get(entity_moid)
@@ -848,8 +846,7 @@ class AlarmManager(Manager):
             first_events.append((alarm, entity, status))
         elif post:
             event = self._post_status_changed(alarm, entity, from_status, status)
-        triggering = self._event_status.get(key)
-        event_key = triggering[1] if triggering is not None else None
+        event_key = event.key if event is not None else None
         disabled = True if key in self._disabled else None
         at = at or now()
         triggered = self._triggered.get(entity_moid)
@@ -869,6 +866,17 @@ class AlarmManager(Manager):
         self._states_changed(entity, triggered=was_triggered or status in ('yellow', 'red'))
         if event is not None and from_status != 'gray' and self.actions_enabled(entity):
             self._run_actions(alarm, entity, from_status, status)
+
+    def _keyed(self, alarm, entity, event_key):
+        """Give a state set after gray the key of its event, posted since
+        (its own Quiet then: the one it shared has none)."""
+        states = self._states.get(alarm.ref.value, {})
+        state = states.get(entity.ref.value)
+        if type(state) is Quiet:
+            if state.eventKey is None:
+                states[entity.ref.value] = state._replace(eventKey=event_key)
+        elif state is not None and state.eventKey is None:
+            state.eventKey = event_key
 
     def _post_status_changed(self, alarm, entity, from_status, status):
         return event_manager(self.server).post(
