@@ -24,6 +24,7 @@ ha-host (localhost.localdomain), root pool ha-root-pool, VMs ha-host_VM0/1.
 Same options -> same moids, uuids, MACs and names.
 """
 from vimsim import clock
+from vimsim.managed.base import gc_paused
 from vimsim.managed.host.host_joining import attach_networks, create_host
 from vimsim.managed.inventory.compute_resource import ClusterComputeResource, ComputeResource
 from vimsim.managed.inventory.datacenter import Datacenter
@@ -248,8 +249,12 @@ class Builder:
 
 
 def build_inventory(server):
-    """Build the inventory the options ask for; return the root folder."""
+    """Build the inventory the options ask for; return the root folder. The
+    garbage collector is held off meanwhile: nothing built is garbage, and
+    the full collections a million VMs' objects trigger walked the whole
+    inventory again and again (45 % of building 400,000 VMs)."""
     builder = Builder(server)
-    if server.esx:
-        return builder.esx()
-    return builder.vcenter()
+    with gc_paused():
+        if server.esx:
+            return builder.esx()
+        return builder.vcenter()

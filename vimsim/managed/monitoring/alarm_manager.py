@@ -17,14 +17,16 @@ AlarmStatusChangedEvent, and the actions whose transitions match, when the
 entity's alarm actions are enabled. Not with -state: its journal would
 record every evaluation.
 """
+import itertools
 import math
-from collections import namedtuple
+import time
+from collections import deque, namedtuple
 
 from vimsim.managed.base import Context
 from vimsim.managed.manager import Manager, element, manager_type
 from vimsim.managed.monitoring import perf_metrics
 from vimsim.managed.monitoring.alarm import Alarm
-from vimsim.managed.monitoring.event_manager import event_manager
+from vimsim.managed.monitoring.event_manager import EVENT_LIMIT, event_manager
 from vimsim.managed.monitoring.load_model import SAMPLE_SECONDS, latest_index, load_model
 from vimsim.managed.monitoring.method_action import operation_of, run_method_action
 from vimsim.managed.monitoring.performance_manager import counters_of
@@ -138,6 +140,8 @@ EVENT_ACTIONS = {'SendEmailAction': 'AlarmEmailCompletedEvent',
                  'SendSNMPAction': 'AlarmSnmpCompletedEvent',
                  'RunScriptAction': 'AlarmScriptCompleteEvent'}
 MAX_NAME = 80   # vCenter's longest alarm name
+FIRST_EVENTS_STEP = 16   # events a step of _first_events posts (about 1 ms)
+STEP_SECONDS = 0.001   # an evaluation step's time, about (its entities' evaluations)
 # event argument fields, most specific first: which entity an event is about
 EVENT_ENTITIES = (('vm', 'vm', 'VirtualMachine'), ('host', 'host', 'HostSystem'),
                   ('ds', 'datastore', 'Datastore'), ('net', 'network', 'Network'),
@@ -219,14 +223,19 @@ class AlarmManager(Manager):
         self.defaultExpression = default_expressions(schema)
         server.alarm_manager = self
         self._alarms = {}          # entity moid -> [Alarm] defined on it
-        self._states = {}          # (alarm moid, entity moid) -> AlarmState, or a Quiet one
-        self._triggered = set()    # the keys of _states that are yellow or red
-        self._of_entity = {}       # entity moid -> the keys of its states (a tuple)
+        # alarm moid -> {entity moid: its yellow or red AlarmState, or a green or
+        # gray Quiet one, shared by every state alike (1M green states: 1M slots)}
+        self._states = {}
+        self._triggered = {}       # entity moid -> {alarm moid: its yellow or red AlarmState}
+        self._quiet = None         # the Quiet state made last (the next alike shares it)
         self._event_status = {}    # (alarm moid, entity moid) -> status an event set
+        self._event_alarms = None  # [(alarm, its event expressions)], made when first needed
+        self._kinds_of = {}        # (entity type, managed type) -> whether one is the other
         self._disabled = set()     # (alarm moid, entity moid): DisableAlarm
         self._actions_off = set()  # entity moids whose alarm actions are disabled
         self._defaults_made = False
         self._history = {}         # sample index -> {entity moid: watched counter values}
+        self._holding = {}         # sample index -> entity moids a condition held on, newest
         self._passing = False      # an evaluation pass is under way
         if server.persistence is None and getattr(server, 'recording', None) is None:
             server.time.callLater(0, self._tick)   # a recording keeps its recorded states
@@ -339,6 +348,7 @@ class AlarmManager(Manager):
                       user, key)
         self.server.objects.add(alarm)
         self._alarms.setdefault(entity.ref.value, []).append(alarm)
+        self._event_alarms = None
         events.post('AlarmCreatedEvent', entity, ctx=ctx, key=key,
                     alarm=self._alarm_argument(alarm), entity=self._entity_argument(entity))
         return alarm
@@ -372,13 +382,14 @@ class AlarmManager(Manager):
             configChanges=T['ChangesInfoEventArgument'].cls(modified=', '.join(changes)))
         for key in [k for k in self._event_status if k[0] == alarm.ref.value]:
             del self._event_status[key]
+        self._event_alarms = None
         self._evaluate_alarm(alarm)
 
     def remove(self, ctx, alarm):
         entity = alarm.entity_object
         self._alarms[entity.ref.value].remove(alarm)
-        for key in [k for k in self._states if k[0] == alarm.ref.value]:
-            self._forget_state(key)
+        self._event_alarms = None
+        self._forget_states(alarm)
         self._disabled = {k for k in self._disabled if k[0] != alarm.ref.value}
         self.server.objects.remove(alarm)
         event_manager(self.server).post(
@@ -404,14 +415,13 @@ class AlarmManager(Manager):
 
     def AcknowledgeAlarm(self, ctx, alarm, entity):
         found, target = self._alarm(alarm), self._entity(entity)
-        key = (found.ref.value, target.ref.value)
-        state = self._states.get(key)
-        if state is None or state.overallStatus in ('green', 'gray') or state.acknowledged:
+        state = self._triggered.get(target.ref.value, {}).get(found.ref.value)
+        if state is None or state.acknowledged:
             return
         state.acknowledged = True
         state.acknowledgedByUser = ctx.session.user if ctx.session is not None else ''
         state.acknowledgedTime = now()
-        self._states_changed(target)
+        self._states_changed(target, triggered=True)
         event_manager(self.server).post(
             'AlarmAcknowledgedEvent', target, ctx=ctx, alarm=self._alarm_argument(found),
             source=self._entity_argument(found.entity_object),
@@ -421,13 +431,12 @@ class AlarmManager(Manager):
         """Reset the triggered alarms the filter selects to green."""
         if filter.status and any(s not in STATUS_ORDER for s in filter.status):
             raise InvalidArgument('filter.status')
-        for key in list(self._triggered):
-            state = self._states[key]
+        for state in self._triggered_list():
             alarm, target = self.server.objects.get(state.alarm), \
                 self.server.objects.get(state.entity)
             if alarm is None or target is None or not _selected(filter, alarm, target, state):
                 continue
-            self._event_status.pop(key, None)
+            self._event_status.pop((alarm.ref.value, target.ref.value), None)
             before = state.overallStatus
             self._set_state(alarm, target, 'green', post=False)
             event_manager(self.server).post(
@@ -458,7 +467,7 @@ class AlarmManager(Manager):
     def EnableAlarm(self, ctx, alarm, entity):
         found, target = self._alarm(alarm), self._entity(entity)
         self._disabled.discard((found.ref.value, target.ref.value))
-        self._states_changed(target)
+        self._states_changed(target, triggered=False)
         self._evaluate_alarm(found)
 
     # -- states as entities show them -------------------------------------------------
@@ -466,15 +475,21 @@ class AlarmManager(Manager):
         if not self._defaults_made:
             self._make_defaults()
 
+    def _triggered_list(self):
+        """Every yellow or red AlarmState (from copies: tests read from their
+        own thread)."""
+        return [state for states in list(self._triggered.values())
+                for state in list(states.values())]
+
     def triggered_states(self, entity):
         """Triggered alarm states of the entity and the entities below it."""
-        out = []
-        for key in list(self._triggered):   # a copy: tests read from their own thread
-            state = self._states.get(key)
-            if state is not None and (state.entity == entity.ref
-                                      or self._below(state.entity, entity.ref)):
-                out.append(state)
-        return out
+        return [state for state in self._triggered_list()
+                if state.entity == entity.ref or self._below(state.entity, entity.ref)]
+
+    def _state(self, alarm_moid, entity_moid):
+        """The state an alarm has on an entity, None before its first evaluation."""
+        states = self._states.get(alarm_moid)
+        return states.get(entity_moid) if states is not None else None
 
     def declared_states(self, entity):
         """A state for every alarm that applies to the entity (gray before
@@ -483,9 +498,10 @@ class AlarmManager(Manager):
         AlarmState = self._T('AlarmState')
         for alarm in self.applying(entity):
             key = (alarm.ref.value, entity.ref.value)
-            state = self._states.get(key)
+            state = self._state(*key)
             if type(state) is Quiet:
-                state = AlarmState(key=_state_key(key), acknowledged=False, **state._asdict())
+                state = AlarmState(key=_state_key(key), entity=entity.ref, alarm=alarm.ref,
+                                   acknowledged=False, **state._asdict())
             out.append(state or AlarmState(
                 key=_state_key(key), entity=entity.ref, alarm=alarm.ref, overallStatus='gray',
                 time=alarm.info.lastModifiedTime, acknowledged=False))
@@ -493,9 +509,10 @@ class AlarmManager(Manager):
 
     def status_of(self, entity):
         """The worst status of the alarms triggered on the entity itself."""
-        keys = tuple(self._of_entity.get(entity.ref.value, ()))
-        states = [self._states.get(key) for key in keys if key in self._triggered]
-        return worst('green', *(state.overallStatus for state in states if state is not None))
+        states = self._triggered.get(entity.ref.value)
+        if not states:
+            return 'green'
+        return worst('green', *(state.overallStatus for state in list(states.values())))
 
     def applying(self, entity):
         """The alarms defined on the entity or above it whose expression is
@@ -534,19 +551,31 @@ class AlarmManager(Manager):
     def _pass(self):
         self._passing = True
         try:
+            self._keep_holding()
             reading = self._reading()
             keep = max((_samples(e) for alarms in self._alarms.values() for alarm in alarms
                         for e in _leaves(alarm.info.expression)), default=1)
             for index in [i for i in self._history if i <= reading.latest - keep]:
                 del self._history[index]
-            self._history[reading.latest] = {}   # the newest sample is read afresh
             walks = {}
             for alarm in [alarm for alarms in self._alarms.values() for alarm in alarms]:
                 yield from self._evaluation(alarm, reading, walks)
+            yield from self._first_events(reading)
         finally:
             self._passing = False
 
-    def _reading(self):
+    def _keep_holding(self):
+        """Of the samples read as the newest by the passes before, keep only
+        the values of entities some condition held on: the next passes read
+        back only from those (the others' past is the load model's, read
+        again if ever needed), so a pass over 1M idle VMs keeps nothing."""
+        for index, holding in self._holding.items():
+            held = self._history.get(index)
+            if held is not None:
+                self._history[index] = {moid: held[moid] for moid in holding if moid in held}
+        self._holding = {}
+
+    def _reading(self, queued=True):
         """What an evaluation reads: the load model as it is now (its host
         samples kept while the evaluation changes the model, see
         LoadModel.frozen), the newest sample, the counters metric alarms
@@ -560,7 +589,11 @@ class AlarmManager(Manager):
                         counter = counters.get(leaf.metric.counterId)
                         if counter is not None:
                             wanted.add('%s.%s' % (counter.groupInfo.key, counter.nameInfo.key))
-        return _Reading(load_model(self.server).frozen(), latest_index(), wanted, self._history)
+        latest = latest_index()
+        self._history[latest] = {}   # the newest sample is read afresh (a load set since)
+        return _Reading(load_model(self.server).frozen(), latest, wanted, self._history,
+                        self._holding.setdefault(latest, set()), now(),
+                        deque(maxlen=EVENT_LIMIT) if queued else None)
 
     def _scope(self, alarm, walks):
         """The entities an alarm applies to: its entity and those below it
@@ -589,56 +622,98 @@ class AlarmManager(Manager):
         entity a step, ModelTime.cooperate, as a pass is): the call that
         created, changed or enabled it returns at once and other clients
         are answered meanwhile; under `advance` the evaluation ends first."""
-        self.server.time.cooperate(self._evaluation(alarm, self._reading(), {}))
+        reading = self._reading()
+        self.server.time.cooperate(itertools.chain(self._evaluation(alarm, reading, {}),
+                                                   self._first_events(reading)))
+
+    def _first_events(self, reading):
+        """Steps posting the AlarmStatusChangedEvents of the states an
+        evaluation set after gray (vCenter posts one per entity and alarm:
+        2M on a first pass over 1M VMs), once it has set them all, and only
+        the newest EVENT_LIMIT: the event store keeps no more, so the older
+        ones would have been dropped by the newer as they came (and no
+        action runs on a change from gray)."""
+        queued = reading.first_events
+        get = self.server.objects.get
+        while queued:
+            for _ in range(min(FIRST_EVENTS_STEP, len(queued))):
+                alarm, entity, status = queued.popleft()
+                if get(alarm.ref) is alarm and get(entity.ref) is entity:
+                    event = self._post_status_changed(alarm, entity, 'gray', status)
+                    self._keyed(alarm, entity, event.key)
+            yield
 
     def _evaluation(self, alarm, reading, walks):
-        """Steps evaluating `alarm`, an entity each; between steps the model
-        may change: an alarm removed, disabled or reconfigured meanwhile
-        stops (its reconfiguration evaluates it again), an entity gone is
-        passed by."""
+        """Steps evaluating `alarm`, each as many entities as fit in
+        STEP_SECONDS (one at least: a host's reads all its VMs' samples);
+        between steps the model may change: an alarm removed, disabled or
+        reconfigured meanwhile stops (its reconfiguration evaluates it
+        again), an entity gone is passed by (looked up only once anything
+        was removed since the walk)."""
         info = alarm.info
         if not info.enabled:
             return
-        get = self.server.objects.get
-        for entity in self._scope(alarm, walks):
+        objects = self.server.objects
+        get = objects.get
+        removals = objects.removals
+        entities = self._scope(alarm, walks)
+        position, count = 0, len(entities)
+        while position < count:
             if get(alarm.ref) is not alarm or alarm.info is not info or not info.enabled:
                 return
-            if get(entity.ref) is entity:
-                self._evaluate_on(alarm, entity, reading)
+            unchanged = objects.removals == removals
+            ends = time.perf_counter() + STEP_SECONDS
+            while position < count:
+                entity = entities[position]
+                position += 1
+                if unchanged or get(entity.ref) is entity:
+                    self._evaluate_on(alarm, entity, reading)
+                if time.perf_counter() > ends:
+                    break
             yield
 
     def _evaluate_on(self, alarm, entity, reading):
         key = (alarm.ref.value, entity.ref.value)
         if key in self._disabled:
             return
-        state = self._states.get(key)
+        state = self._state(*key)
         current = state.overallStatus if state is not None else 'gray'
         status = self._status(alarm, alarm.info.expression, entity, current, reading)
         if status is not None and status != current:
-            self._set_state(alarm, entity, status)
+            self._set_state(alarm, entity, status, at=reading.time,
+                            first_events=reading.first_events)
 
     def _status(self, alarm, expression, entity, current, reading):
         """An expression's status on an entity, None where it does not apply."""
-        kind = expression._type
-        if kind.is_a('OrAlarmExpression') or kind.is_a('AndAlarmExpression'):
+        kind = _kind(expression)
+        if kind == 'or' or kind == 'and':
             parts = [self._status(alarm, part, entity, current, reading)
                      for part in expression.expression]
             parts = [p for p in parts if p is not None]
             if not parts:
                 return None
-            if kind.is_a('OrAlarmExpression'):
+            if kind == 'or':
                 return worst(*parts)
             return min(parts, key=STATUS_ORDER.__getitem__)
-        managed = self.server.schema.managed[entity.type_name]
-        if kind.is_a('EventAlarmExpression'):
-            if expression.objectType and not managed.is_a(expression.objectType):
+        if kind == 'event':
+            if expression.objectType and not self._is_a(entity, expression.objectType):
                 return None
             return self._event_status.get((alarm.ref.value, entity.ref.value), 'green')
-        if not managed.is_a(expression.type):
+        if not self._is_a(entity, expression.type):
             return None
-        if kind.is_a('StateAlarmExpression'):
+        if kind == 'state':
             return self._state_status(expression, entity)
         return self._metric_status(alarm, expression, entity, current, reading)
+
+    def _is_a(self, entity, type_name):
+        """Whether an entity is of a managed type (asked per entity and
+        expression of every pass: kept)."""
+        key = (entity.type_name, type_name)
+        found = self._kinds_of.get(key)
+        if found is None:
+            found = self._kinds_of[key] = \
+                self.server.schema.managed[entity.type_name].is_a(type_name)
+        return found
 
     def _state_status(self, expression, entity):
         try:
@@ -657,63 +732,93 @@ class AlarmManager(Manager):
         return Context(self.server, None, self.server.schema.version(self.server.api_version))
 
     def _metric_status(self, alarm, expression, entity, current, reading):
-        provider = perf_metrics.provider(entity)
-        counter = counters_of(self.server).get(expression.metric.counterId)
-        if provider is None or counter is None:
+        plan = self._metric_plan(alarm, expression, entity, reading)
+        if plan is None:
             return None
-        name = '%s.%s' % (counter.groupInfo.key, counter.nameInfo.key)
-        if name not in perf_metrics.names(entity):
-            return None
-        tolerance = (alarm.info.setting.toleranceRange or 0) / 10000
-
-        def values(count):
-            """The newest `count` samples, newest first, each read once a pass
-            and kept (only the watched counters) for the passes after."""
-            for index in range(reading.latest, reading.latest - count, -1):
-                held = reading.history.setdefault(index, {})
-                sample = held.get(entity.ref.value)
-                if sample is None or name not in sample:
-                    values = provider[0](reading.model, entity, index)
-                    sample = held[entity.ref.value] = {watched: values[watched]
-                                                       for watched in reading.wanted | {name}
-                                                       if watched in values}
-                yield sample[name]
-
-        above = expression.operator == 'isAbove'
-        for status in ('red', 'yellow'):
-            threshold = getattr(expression, status)
-            if threshold is None:
-                continue
-            holding = STATUS_ORDER[current] >= STATUS_ORDER[status]
+        read, name, watched, above, checks = plan
+        moid = entity.ref.value
+        history = reading.history
+        latest = reading.latest
+        rank = STATUS_ORDER[current]
+        for status, status_rank, trigger_limit, clear_limit, count in checks:
             # past the threshold by the tolerance to trigger; back by it to clear
-            margin = threshold * tolerance * (-1 if holding else 1)
-            limit = threshold + margin if above else threshold - margin
-            count = _samples(expression, status)
-            if all((v > limit) if above else (v < limit) for v in values(count)):
+            limit = clear_limit if rank >= status_rank else trigger_limit
+            for index in range(latest, latest - count, -1):
+                # each sample read once a pass, only the watched counters kept
+                # (for the passes after: see _keep_holding)
+                held = history.get(index)
+                if held is None:
+                    held = history[index] = {}
+                sample = held.get(moid)
+                if sample is None or name not in sample:
+                    values = read(reading.model, entity, index)
+                    sample = held[moid] = {counter: values[counter] for counter in watched
+                                           if counter in values}
+                v = sample[name]
+                if not ((v > limit) if above else (v < limit)):
+                    break
+                if index == latest:
+                    reading.holding.add(moid)
+            else:
                 return status
         return 'green'
+
+    def _metric_plan(self, alarm, expression, entity, reading):
+        """What evaluating a metric expression on entities of one type reads
+        and compares (worked out once a reading, not per entity): the
+        provider's sample reader, the counter, the counters kept, the
+        operator and per status (status, its rank, the limits to trigger
+        and to clear, the samples it must hold for); None where the entity
+        type reports no such counter."""
+        key = (id(expression), entity.type_name)
+        found = reading.plans.get(key)
+        if found is not None and found[0] is expression:
+            return found[1]
+        plan = None
+        provider = perf_metrics.provider(entity)
+        counter = counters_of(self.server).get(expression.metric.counterId)
+        name = counter and '%s.%s' % (counter.groupInfo.key, counter.nameInfo.key)
+        if provider is not None and counter is not None and name in perf_metrics.names(entity):
+            tolerance = (alarm.info.setting.toleranceRange or 0) / 10000
+            above = expression.operator == 'isAbove'
+            checks = []
+            for status in ('red', 'yellow'):
+                threshold = getattr(expression, status)
+                if threshold is None:
+                    continue
+                margin = threshold * tolerance * (1 if above else -1)
+                checks.append((status, STATUS_ORDER[status], threshold + margin,
+                               threshold - margin,
+                               _interval_samples(getattr(expression, status + 'Interval'))))
+            plan = (provider[0], name, tuple(reading.wanted | {name}), above, checks)
+        reading.plans[key] = (expression, plan)
+        return plan
 
     def event_posted(self, event):
         """Event expressions: an event that matches triggers its alarm on the
         entity it is about."""
         T = self.server.schema.types
         reading = None    # made once, for the first alarm the event triggers
-        for alarms in list(self._alarms.values()):
-            for alarm in alarms:
-                if not alarm.info.enabled:
+        if self._event_alarms is None:
+            self._event_alarms = [(alarm, expressions) for alarms in self._alarms.values()
+                                  for alarm in alarms
+                                  for expressions in [_event_expressions(alarm.info.expression)]
+                                  if expressions]
+        for alarm, expressions in self._event_alarms:
+            if not alarm.info.enabled:
+                continue
+            for expression in expressions:
+                if not _matches(T, expression, event):
                     continue
-                for expression in _event_expressions(alarm.info.expression):
-                    entity = self._event_entity(event, expression.objectType)
-                    if entity is None or not _matches(T, expression, event):
-                        continue
-                    if not self._below(entity.ref, alarm.entity_object.ref):
-                        continue
-                    key = (alarm.ref.value, entity.ref.value)
-                    if key in self._disabled:
-                        continue
-                    self._event_status[key] = expression.status or 'red'
-                    reading = reading or self._reading()
-                    self._evaluate_on(alarm, entity, reading)
+                entity = self._event_entity(event, expression.objectType)
+                if entity is None or not self._below(entity.ref, alarm.entity_object.ref):
+                    continue
+                key = (alarm.ref.value, entity.ref.value)
+                if key in self._disabled:
+                    continue
+                self._event_status[key] = expression.status or 'red'
+                reading = reading or self._reading(queued=False)
+                self._evaluate_on(alarm, entity, reading)
 
     def _event_entity(self, event, object_type):
         managed = self.server.schema.managed
@@ -727,45 +832,87 @@ class AlarmManager(Manager):
             return self.server.objects.get(ref)
         return None
 
-    def _set_state(self, alarm, entity, status, post=True):
-        key = (alarm.ref.value, entity.ref.value)
-        before = self._states.get(key)
+    def _set_state(self, alarm, entity, status, post=True, at=None, first_events=None):
+        """Set an alarm's status on an entity, as of `at` (an evaluation's
+        time; now by default), and post its AlarmStatusChangedEvent (one
+        from gray queued in `first_events` when given, see _first_events),
+        whose key is the state's eventKey (as vCenter's states show)."""
+        alarm_moid, entity_moid = key = (alarm.ref.value, entity.ref.value)
+        states = self._states.setdefault(alarm_moid, {})
+        before = states.get(entity_moid)
         from_status = before.overallStatus if before is not None else 'gray'
         event = None
-        if post:
-            event = event_manager(self.server).post(
-                'AlarmStatusChangedEvent', entity, alarm=self._alarm_argument(alarm),
-                source=self._entity_argument(alarm.entity_object),
-                entity=self._entity_argument(entity), **{'from': from_status, 'to': status})
-        keys = self._of_entity.get(key[1], ())
-        if key not in keys:
-            self._of_entity[key[1]] = keys + (key,)
-        fields = dict(entity=entity.ref, alarm=alarm.ref, overallStatus=status, time=now(),
-                      eventKey=event.key if event is not None else None,
-                      disabled=True if key in self._disabled else None)
+        if post and from_status == 'gray' and first_events is not None:
+            first_events.append((alarm, entity, status))
+        elif post:
+            event = self._post_status_changed(alarm, entity, from_status, status)
+        event_key = event.key if event is not None else None
+        disabled = True if key in self._disabled else None
+        at = at or now()
+        triggered = self._triggered.get(entity_moid)
+        was_triggered = triggered is not None and alarm_moid in triggered
         if status in ('yellow', 'red'):
-            self._triggered.add(key)
-            self._states[key] = self._T('AlarmState')(key=_state_key(key), acknowledged=False,
-                                                      **fields)
+            states[entity_moid] = self._triggered.setdefault(entity_moid, {})[alarm_moid] = \
+                self._T('AlarmState')(key=_state_key(key), entity=entity.ref, alarm=alarm.ref,
+                                      overallStatus=status, time=at, acknowledged=False,
+                                      eventKey=event_key, disabled=disabled)
         else:
-            self._triggered.discard(key)
-            self._states[key] = Quiet(**fields)
-        self._states_changed(entity)
+            if was_triggered:
+                self._untrigger(alarm_moid, entity_moid)
+            quiet = Quiet(status, at, event_key, disabled)
+            if quiet != self._quiet:
+                self._quiet = quiet
+            states[entity_moid] = self._quiet
+        self._states_changed(entity, triggered=was_triggered or status in ('yellow', 'red'))
         if event is not None and from_status != 'gray' and self.actions_enabled(entity):
             self._run_actions(alarm, entity, from_status, status)
 
-    def _forget_state(self, key):
-        state = self._states.pop(key)
-        self._triggered.discard(key)
-        keys = tuple(k for k in self._of_entity.pop(key[1], ()) if k != key)
-        if keys:
-            self._of_entity[key[1]] = keys
-        self._event_status.pop(key, None)
-        entity = self.server.objects.get(state.entity)
-        if entity is not None:
-            self._states_changed(entity)
+    def _keyed(self, alarm, entity, event_key):
+        """Give a state set after gray the key of its event, posted since
+        (its own Quiet then: the one it shared has none)."""
+        states = self._states.get(alarm.ref.value, {})
+        state = states.get(entity.ref.value)
+        if type(state) is Quiet:
+            if state.eventKey is None:
+                states[entity.ref.value] = state._replace(eventKey=event_key)
+        elif state is not None and state.eventKey is None:
+            state.eventKey = event_key
 
-    def _states_changed(self, entity):
+    def _post_status_changed(self, alarm, entity, from_status, status):
+        return event_manager(self.server).post(
+            'AlarmStatusChangedEvent', entity, alarm=self._alarm_argument(alarm),
+            source=self._entity_argument(alarm.entity_object),
+            entity=self._entity_argument(entity), **{'from': from_status, 'to': status})
+
+    def _untrigger(self, alarm_moid, entity_moid):
+        triggered = self._triggered[entity_moid]
+        del triggered[alarm_moid]
+        if not triggered:
+            del self._triggered[entity_moid]
+
+    def _forget_states(self, alarm):
+        """Drop every state of a removed alarm, telling the entities it
+        applied to."""
+        alarm_moid = alarm.ref.value
+        states = self._states.pop(alarm_moid, {})
+        self._event_status = {k: v for k, v in self._event_status.items()
+                              if k[0] != alarm_moid}
+        for entity_moid, state in states.items():
+            if type(state) is not Quiet:
+                self._untrigger(alarm_moid, entity_moid)
+        for entity in self._scope(alarm, {}):
+            state = states.get(entity.ref.value)
+            if state is not None:
+                self._states_changed(entity, triggered=type(state) is not Quiet)
+
+    def _states_changed(self, entity, triggered):
+        """Tell watchers what a state change changed: the entity's declared
+        states; with a yellow or red state set or cleared (`triggered`), also
+        its overall status and the triggered states of it and every entity
+        above it (a green state set after a gray one changes none of those)."""
+        if not triggered:
+            entity.changed('declaredAlarmState')
+            return
         entity.changed('triggeredAlarmState', 'declaredAlarmState', 'overallStatus', 'summary')
         for above in list(self._path_up(entity))[1:]:
             above.changed('triggeredAlarmState')
@@ -808,9 +955,11 @@ COMPARISONS = {
     'doesNotEndWith': lambda a, b: not a.endswith(b)}
 
 
-class Quiet(namedtuple('Quiet', 'entity alarm overallStatus time eventKey disabled')):
+class Quiet(namedtuple('Quiet', 'overallStatus time eventKey disabled')):
     """A green or gray AlarmState (most of a large inventory's: a tuple, not
-    a data object), made an AlarmState when read; never acknowledged."""
+    a data object, without its entity and alarm, so that the states an
+    evaluation sets alike share one), made an AlarmState when read; never
+    acknowledged."""
     __slots__ = ()
     acknowledged = False
 
@@ -819,6 +968,22 @@ def _state_key(key):
     """vCenter's AlarmState key: the alarm's number and the entity's
     ('85.14' for alarm-85 on host-14)."""
     return '.'.join(moid.rpartition('-')[2] for moid in key)
+
+
+_KINDS = (('OrAlarmExpression', 'or'), ('AndAlarmExpression', 'and'),
+          ('EventAlarmExpression', 'event'), ('StateAlarmExpression', 'state'),
+          ('MetricAlarmExpression', 'metric'))
+_KIND_OF = {}   # an expression's data type -> its kind (above)
+
+
+def _kind(expression):
+    """'or', 'and', 'event', 'state' or 'metric': what an (checked) expression is."""
+    data_type = expression._type
+    found = _KIND_OF.get(data_type)
+    if found is None:
+        found = _KIND_OF[data_type] = next(kind for name, kind in _KINDS
+                                           if data_type.is_a(name))
+    return found
 
 
 def _text(value):
@@ -895,14 +1060,18 @@ def _selected(filter, alarm, entity, state):
     return True
 
 
-def _samples(expression, status=None):
-    """The 20 s samples a metric expression's condition must hold for (for
-    `status`, else the longer of its two intervals); 1 for other kinds."""
+def _samples(expression):
+    """The 20 s samples a metric expression's condition must hold for (the
+    longer of its two intervals); 1 for other kinds."""
     if not expression._type.is_a('MetricAlarmExpression'):
         return 1
-    seconds = max((getattr(expression, name + 'Interval') or 0)
-                  for name in ((status,) if status else ('yellow', 'red')))
-    return max(1, math.ceil(seconds / SAMPLE_SECONDS))
+    return max(_interval_samples(expression.yellowInterval),
+               _interval_samples(expression.redInterval))
+
+
+def _interval_samples(seconds):
+    """The 20 s samples an interval (None: none) spans, at least one."""
+    return max(1, math.ceil((seconds or 0) / SAMPLE_SECONDS))
 
 
 def _leaves(expression):
@@ -914,7 +1083,12 @@ def _leaves(expression):
 
 class _Reading:
     """What one evaluation reads (AlarmManager._reading)."""
-    __slots__ = ('model', 'latest', 'wanted', 'history')
+    __slots__ = ('model', 'latest', 'wanted', 'history', 'holding', 'time', 'plans',
+                 'first_events')
 
-    def __init__(self, model, latest, wanted, history):
+    def __init__(self, model, latest, wanted, history, holding, time, first_events):
         self.model, self.latest, self.wanted, self.history = model, latest, wanted, history
+        self.holding = holding   # the entities a condition held on in the newest sample
+        self.time = time         # the time of the states it sets
+        self.plans = {}          # (id(expression), entity type) -> (expression, its plan)
+        self.first_events = first_events   # (alarm, entity, status) set after gray, or None

@@ -347,7 +347,7 @@ class PropertyFilter(ManagedObject):
         updates = []
         for obj, paths in planned:
             self.paths[obj.ref] = paths
-            update = self._enter(obj)
+            update = self._enter(obj, build=logged)
             if logged:
                 updates.append(update)
         self._note_views()
@@ -385,27 +385,34 @@ class PropertyFilter(ManagedObject):
             changes, missing = self._read(obj, paths, unset=True)
         return self._update('modify', ref, changes, missing)
 
-    def _enter(self, obj):
+    def _enter(self, obj, build=True):
+        """Take an object in (its baseline recorded); its enter update, or
+        None without `build` (a million objects' updates nobody reads)."""
         baseline = {}
-        changes, missing = self._read(obj, self.paths[obj.ref], baseline)
+        changes, missing = self._read(obj, self.paths[obj.ref], baseline, build=build)
         self._record(obj.ref, baseline)
-        return self._update('enter', obj.ref, changes, missing)
+        return self._update('enter', obj.ref, changes, missing) if build else None
 
-    def _read(self, obj, paths, baseline=None, unset=False):
+    def _read(self, obj, paths, baseline=None, unset=False, build=True):
         """(PropertyChanges assigning the paths' current values, MissingProperties
         of the paths whose read faults); `baseline` (a dict) gets their
         fingerprints; `unset` reports unset paths too (cleared, or
-        indirectRemove when a parent is unset), else they are left out."""
+        indirectRemove when a parent is unset), else they are left out;
+        without `build` only the baseline is taken (both lists stay empty)."""
         types = self.server.schema.types
         changes, missing = [], []
         for path in paths:
             try:
                 value, field = read_path(obj, path, self.ctx)
             except types['MethodFault'].cls as error:
-                missing.append(types['MissingProperty'].cls(path=path, fault=localized(error)))
+                if build:
+                    missing.append(types['MissingProperty'].cls(path=path,
+                                                                fault=localized(error)))
                 continue
             if baseline is not None:
                 baseline[path] = self._snapshot(value, field)
+            if not build:
+                continue
             if value is not None:
                 changes.append(self._change(path, 'assign', value, field))
             elif unset:
