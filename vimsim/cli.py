@@ -303,7 +303,7 @@ def main(argv=None, begin_logging=True):
     # client); and a decode thread yields the GIL to the reactor within 1 ms.
     gc.freeze()
     sys.setswitchinterval(0.001)
-    heap_trim.enable()
+    heap_trim.enable(forget=simulator.forget_leftovers)
 
     status = []
 
