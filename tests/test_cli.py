@@ -294,6 +294,9 @@ FAKE_MAIN = textwrap.dedent('''
         def serving_at(self, scheme, host, port):
             pass
 
+        def forget_leftovers(self):
+            pass
+
     module = types.ModuleType('vimsim.simulator')
     module.Simulator = Simulator
     sys.modules['vimsim.simulator'] = module

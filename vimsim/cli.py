@@ -310,7 +310,7 @@ def main(argv=None, begin_logging=True):
     if collecting:
         gc.enable()
     sys.setswitchinterval(0.001)
-    heap_trim.enable()
+    heap_trim.enable(forget=simulator.forget_leftovers)
 
     status = []
 

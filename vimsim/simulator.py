@@ -159,6 +159,13 @@ class Simulator:
         from vimsim.sts.tokens import TokenService
         return TokenService(self)
 
+    def forget_leftovers(self):
+        """Let go of what a load left behind that nothing needs: what the
+        endpoint remembers per distinct request, the model timers that fired
+        (heap_trim, after a mass logout)."""
+        self.endpoint.forget_remembered()
+        self.time.forget_spent()
+
     def _expire_idle_sessions(self):
         self.session_manager.expire_idle()
 
@@ -244,13 +251,19 @@ class ModelTime:
             timer = persistence.later(delay, function, *args)
             self._journaled.add(timer)
             return timer
-        if len(self._timers) > 1000:   # drop the timers that fired or were cancelled
-            self._timers = [timer for timer in self._timers if timer[2].active()]
-            heapq.heapify(self._timers)
+        if len(self._timers) > 1000:
+            self.forget_spent()
         timer = ModelTimer(clock.microseconds() + round(delay * 1e6),
                            reactor.callLater(delay, function, *args))
         heapq.heappush(self._timers, (timer.due, next(self._numbers), timer, function, args))
         return timer
+
+    def forget_spent(self):
+        """Drop the timers that fired or were cancelled: each entry holds its
+        function and arguments (a finished task's, say); heap_trim drops them
+        after a mass logout, when no new timer would."""
+        self._timers = [timer for timer in self._timers if timer[2].active()]
+        heapq.heapify(self._timers)
 
     def adopt(self, timer):
         """A -state timer restored from a snapshot, to be cancelled as the others."""

@@ -138,6 +138,15 @@ class SoapEndpoint:
             decoder = self._decoders[version] = Decoder(self.schema, version, self.objects)
         return decoder
 
+    def forget_remembered(self):
+        """Let go of what is remembered per distinct request (Cookie headers,
+        small bodies' decodings; the next calls remember them again): after
+        a mass logout (heap_trim) these leftovers of the load would pin the
+        allocator's arenas."""
+        self._cookie_values.clear()
+        for decoder in self._decoders.values():
+            decoder.forget_remembered()
+
     def handle(self, request):
         version = self.client_version(request)
         if version is None:

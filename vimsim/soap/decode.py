@@ -261,6 +261,9 @@ class Decoder:
             known.clear()
         known[body] = _Remembered(request)
 
+    def forget_remembered(self):
+        self._remembered.clear()
+
     def _plain(self, value):
         if value.__class__ is MoRef:
             return value.type not in self._looked_up

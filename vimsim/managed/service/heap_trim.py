@@ -5,7 +5,10 @@ is freed, but the C allocator keeps the freed pages for reuse, so the
 process's RSS stays at its peak. Once `MASS_LOGOUT` sessions have been
 released since the last trim and no other has been released for
 `QUIET_SECONDS`, one `gc.collect()` and glibc's `malloc_trim(0)` give those
-pages back (bench/soak.py measures both). The trimmer is the process's, as
+pages back (bench/soak.py measures both); first the simulator lets go of
+what the load left behind that nothing needs (`enable(forget=...)`: what the
+endpoint remembers per distinct request, spent model timers), which would
+pin pymalloc's arenas. The trimmer is the process's, as
 the heap is: no model object holds its timer (a -state snapshot could not
 carry it), and it changes nothing a client sees. Only the command enables
 it (`enable`): a simulator inside another program (the pytest plugin, the
@@ -37,13 +40,15 @@ class HeapTrim:
         self._malloc_trim = trim
         self.mass_logout = mass_logout
         self.enabled = False
+        self.forget = None     # what lets go of a load's leftovers before a trim
         self.released = 0      # sessions released since the last trim
         self.trims = 0         # trims done
         self.seconds = 0.0     # the CPU time the last trim took
         self._pending = None   # the DelayedCall of the next trim
 
-    def enable(self):
+    def enable(self, forget=None):
         self.enabled = True
+        self.forget = forget
 
     def session_released(self):
         if not self.enabled:
@@ -60,6 +65,8 @@ class HeapTrim:
         started = time.thread_time()
         self._pending = None
         self.released = 0
+        if self.forget is not None:
+            self.forget()
         gc.collect()
         self._malloc_trim(0)
         self.trims += 1
