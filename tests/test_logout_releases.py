@@ -90,6 +90,26 @@ def test_logout_releases_what_the_session_owned(validator):
     assert released_to(before) == before
 
 
+def test_a_task_that_failed_keeps_nothing_of_its_session(validator):
+    """A finished task stays readable for minutes, its fault with it; the
+    fault raised in the task's work must not keep that work's frames, and
+    with them the caller's session, alive after the caller logged out."""
+    sim = _simulator(validator, tls=False)
+    before = live_counts()
+    si = sim.connect()
+    vm = si.content.searchIndex.FindByInventoryPath('/DC0/vm/DC0_H0_VM0')
+    if vm.runtime.powerState != 'poweredOn':
+        WaitForTask(vm.PowerOnVM_Task())
+    task = vm.PowerOnVM_Task()        # powered on already: fails in its work
+    try:
+        WaitForTask(task)
+    except vim.fault.InvalidPowerState:
+        pass
+    assert task.info.state == 'error'
+    si.content.sessionManager.Logout()
+    assert released_to(before)['Session'] == before['Session']
+
+
 def test_termination_during_a_wait_releases_it(validator):
     """A session ended by TerminateSession while its WaitForUpdatesEx is
     parked: the wait ends and nothing of the session stays."""

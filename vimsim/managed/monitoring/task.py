@@ -191,6 +191,10 @@ class Task(ExtensibleManagedObject):
     def _fail(self, failure):
         self._running = None
         error = failure.value
+        # the task keeps its fault for minutes: not the traceback, whose
+        # frames hold the work and what it closed over (the caller's session)
+        error.__traceback__ = None
+        failure.cleanFailure()
         if isinstance(error, defer.CancelledError):
             error = self.manager.canceled_fault()
         elif not isinstance(error, self.server.schema.types['MethodFault'].cls):
