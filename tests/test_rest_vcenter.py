@@ -5,7 +5,7 @@ import pytest
 from com.vmware.appliance.health_client import System as HealthSystem
 from com.vmware.appliance.system_client import Version
 from com.vmware.vapi.std.errors_client import (AlreadyInDesiredState, NotAllowedInCurrentState,
-                                               NotFound)
+                                               NotFound, UnableToAllocateResource)
 from com.vmware.vcenter.vm_client import Power
 from com.vmware.vcenter_client import (VM, Cluster, Datacenter, Datastore, Folder, Host,
                                        Network, ResourcePool)
@@ -14,7 +14,8 @@ from pyVmomi import vim
 from vmware.vapi.bindings import type as binding
 
 from tests.conftest import _simulator, all_of
-from tests.rest_support import client, door, error_of, sdk_reads, si, token  # noqa: F401
+from tests.rest_support import (Door, client, door, error_of, sdk_client, sdk_reads,  # noqa: F401
+                                si, token)
 
 
 @pytest.fixture(scope='module')
@@ -225,3 +226,203 @@ def test_every_list_reads_as_the_bindings_expect(client, door, token, form, path
     read = sdk_reads(answer, binding.ListType(service.Summary.get_binding_type()), form)
     stub_name = {'vm': 'VM', 'resource-pool': 'ResourcePool'}.get(path, path.capitalize())
     assert read == getattr(client.vcenter, stub_name).list()
+
+
+def _device_spec(device, operation='add', file_operation=None):
+    return vim.vm.device.VirtualDeviceSpec(operation=operation, fileOperation=file_operation,
+                                           device=device)
+
+
+def _more_devices(vm):
+    """Give `vm` one device of each kind the VM Info describes beyond the
+    default inventory's: a SATA adapter with an ISO CD-ROM, a floppy image,
+    serial and parallel ports, an E1000e on a standard portgroup."""
+    network = [n for n in vm.runtime.host.network if type(n) is vim.Network][0]
+    connectable = vim.vm.device.VirtualDevice.ConnectInfo(startConnected=True,
+                                                          allowGuestControl=False)
+    sata = vim.vm.device.VirtualAHCIController(key=-1, busNumber=0)
+    specs = [
+        _device_spec(sata),
+        _device_spec(vim.vm.device.VirtualCdrom(
+            key=-2, controllerKey=-1, unitNumber=0, connectable=connectable,
+            backing=vim.vm.device.VirtualCdrom.IsoBackingInfo(
+                fileName='[%s] iso/boot.iso' % vm.datastore[0].name))),
+        _device_spec(vim.vm.device.VirtualFloppy(
+            key=-3, connectable=connectable,
+            backing=vim.vm.device.VirtualFloppy.ImageBackingInfo(
+                fileName='[%s] flp/a.flp' % vm.datastore[0].name))),
+        _device_spec(vim.vm.device.VirtualSerialPort(
+            key=-4, yieldOnPoll=True, connectable=connectable,
+            backing=vim.vm.device.VirtualSerialPort.URIBackingInfo(
+                direction='server', serviceURI='tcp://:7001'))),
+        _device_spec(vim.vm.device.VirtualParallelPort(
+            key=-5, connectable=connectable,
+            backing=vim.vm.device.VirtualParallelPort.FileBackingInfo(
+                fileName='[%s] lpt.out' % vm.datastore[0].name))),
+        _device_spec(vim.vm.device.VirtualE1000e(
+            key=-6, connectable=connectable, addressType='generated',
+            backing=vim.vm.device.VirtualEthernetCard.NetworkBackingInfo(
+                network=network, deviceName=network.name)))]
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(deviceChange=specs)))
+
+
+def _expected_info(vm):
+    """What VM.get answers of `vm`, from what pyVmomi reads of it."""
+    config = vm.config
+    devices = config.hardware.device
+    by_key = {d.key: d for d in devices}
+
+    def of(kind):
+        return {str(d.key): d for d in devices if isinstance(d, kind)}
+
+    def address(device):
+        controller = by_key[device.controllerKey]
+        if isinstance(controller, vim.vm.device.VirtualIDEController):
+            return ('IDE', controller.busNumber == 0, device.unitNumber == 0)
+        bus = next(name for kind, name in BUSES if isinstance(controller, kind))
+        return (bus, controller.busNumber, device.unitNumber)
+
+    return {
+        'name': vm.name, 'power_state': POWER[vm.runtime.powerState],
+        'bios_uuid': config.uuid, 'instance_uuid': config.instanceUuid,
+        'version': 'VMX_' + config.version.split('-')[1],
+        'cpu': (config.hardware.numCPU, config.hardware.numCoresPerSocket),
+        'memory': config.hardware.memoryMB,
+        'boot': config.firmware.upper(),
+        'disks': {key: (d.deviceInfo.label, d.backing.fileName, d.capacityInBytes, address(d))
+                  for key, d in of(vim.vm.device.VirtualDisk).items()},
+        'nics': {key: (d.deviceInfo.label, d.macAddress,
+                       getattr(d.backing, 'network', None) and d.backing.network._moId
+                       or getattr(getattr(d.backing, 'port', None), 'portgroupKey', None))
+                 for key, d in of(vim.vm.device.VirtualEthernetCard).items()},
+        'cdroms': {key: (d.deviceInfo.label, address(d))
+                   for key, d in of(vim.vm.device.VirtualCdrom).items()},
+        'floppies': sorted(of(vim.vm.device.VirtualFloppy)),
+        'serial': sorted(of(vim.vm.device.VirtualSerialPort)),
+        'parallel': sorted(of(vim.vm.device.VirtualParallelPort)),
+        'scsi': {key: d.busNumber for key, d in of(vim.vm.device.VirtualSCSIController).items()},
+        'sata': {key: d.busNumber for key, d in of(vim.vm.device.VirtualSATAController).items()}}
+
+
+BUSES = ((vim.vm.device.VirtualSCSIController, 'SCSI'),
+         (vim.vm.device.VirtualSATAController, 'SATA'),
+         (vim.vm.device.VirtualNVMEController, 'NVME'))
+
+
+def _read_info(info):
+    """The same facts, from a VM.Info the SDK's bindings hold."""
+    def address(device):
+        if device.type == 'IDE':
+            return ('IDE', device.ide.primary, device.ide.master)
+        where = getattr(device, device.type.lower())
+        return (device.type, where.bus, where.unit)
+
+    return {
+        'name': info.name, 'power_state': info.power_state,
+        'bios_uuid': info.identity.bios_uuid, 'instance_uuid': info.identity.instance_uuid,
+        'version': info.hardware.version,
+        'cpu': (info.cpu.count, info.cpu.cores_per_socket), 'memory': info.memory.size_mib,
+        'boot': info.boot.type,
+        'disks': {key: (d.label, d.backing.vmdk_file, d.capacity, address(d))
+                  for key, d in info.disks.items()},
+        'nics': {key: (n.label, n.mac_address, n.backing.network)
+                 for key, n in info.nics.items()},
+        'cdroms': {key: (c.label, address(c)) for key, c in info.cdroms.items()},
+        'floppies': sorted(info.floppies), 'serial': sorted(info.serial_ports),
+        'parallel': sorted(info.parallel_ports),
+        'scsi': {key: a.scsi.bus for key, a in info.scsi_adapters.items()},
+        'sata': {key: a.bus for key, a in info.sata_adapters.items()}}
+
+
+def test_vm_get_is_the_config(client, si, door, token):
+    """VM.get through JSON-RPC, /api and /rest reads as the bindings expect
+    and says what /sdk says of every VM, also of devices of every kind."""
+    vms = _vms(si)
+    _more_devices(vms[0])
+    for vm in vms:
+        expected = _expected_info(vm)
+        info = client.vcenter.VM.get(vm._moId)
+        assert _read_info(info) == expected
+        for form in ('api', 'rest'):
+            answer = door.request('GET', '/%s/vcenter/vm/%s' % (form, vm._moId), token)
+            assert answer.status_code == 200
+            assert sdk_reads(answer, VM.Info.get_binding_type(), form) == info
+    info = client.vcenter.VM.get(vms[0]._moId)
+    (sata_cdrom,) = [c for c in info.cdroms.values() if c.type == 'SATA']
+    assert sata_cdrom.backing.type == 'ISO_FILE' and sata_cdrom.backing.iso_file.endswith(
+        'boot.iso')
+    assert sata_cdrom.start_connected and not sata_cdrom.allow_guest_control
+    (floppy,) = info.floppies.values()
+    assert floppy.backing.type == 'IMAGE_FILE' and floppy.backing.image_file.endswith('a.flp')
+    (serial,) = info.serial_ports.values()
+    assert (serial.backing.type, serial.backing.network_location, serial.yield_on_poll) == (
+        'NETWORK_SERVER', 'tcp://:7001', True)
+    (parallel,) = info.parallel_ports.values()
+    assert parallel.backing.type == 'FILE' and parallel.backing.file.endswith('lpt.out')
+    (e1000e,) = [n for n in info.nics.values() if n.type == 'E1000E']
+    (card,) = [d for d in vms[0].config.hardware.device
+               if isinstance(d, vim.vm.device.VirtualE1000e)]
+    assert (e1000e.backing.type, e1000e.mac_type) == ('STANDARD_PORTGROUP',
+                                                      card.addressType.upper())
+    assert info.guest_os == 'OTHER_64'
+
+
+def test_vm_get_follows_changes_and_misses(client, si, door, token):
+    vm = _vms(si)[1]
+    if vm.runtime.powerState != 'poweredOff':
+        WaitForTask(vm.PowerOffVM_Task())
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(
+        numCPUs=4, numCoresPerSocket=2, memoryMB=2048, guestId='windows9_64Guest',
+        bootOptions=vim.vm.BootOptions(bootDelay=1500, bootOrder=[
+            vim.vm.BootOptions.BootableEthernetDevice(deviceKey=4000),
+            vim.vm.BootOptions.BootableCdromDevice()]))))
+    info = client.vcenter.VM.get(vm._moId)
+    assert (info.cpu.count, info.cpu.cores_per_socket, info.memory.size_mib) == (4, 2, 2048)
+    assert info.guest_os == 'WINDOWS_9_64' and info.boot.delay == 1500
+    assert [(d.type, d.nic) for d in info.boot_devices] == [('ETHERNET', '4000'),
+                                                           ('CDROM', None)]
+    with pytest.raises(NotFound):
+        client.vcenter.VM.get('vm-99999')
+    for form in ('api', 'rest'):
+        missing = door.request('GET', '/%s/vcenter/vm/vm-99999' % form, token)
+        assert missing.status_code == 404
+        assert sdk_reads(missing, VM.Info.get_binding_type(), form).name == \
+            'com.vmware.vapi.std.errors.not_found'
+    assert door.request('GET', '/api/vcenter/vm/' + vm._moId).status_code == 401
+
+
+def test_guest_os_names_are_the_bindings():
+    """Every guestId of the schema has its vAPI name among the bindings'
+    GuestOS values, and that name leads back to it."""
+    from com.vmware.vcenter.vm_client import GuestOS
+    from vimsim.rest.vcenter_vm_info import guest_id_of, guest_os_of
+    from vimsim.schema import load
+    schema = load()
+    names = {str(value) for value in GuestOS.get_values()}
+    unnamed = []
+    for guest_id in schema.enums['VirtualMachineGuestOsIdentifier'].values:
+        name = guest_os_of(guest_id)
+        assert name in names
+        if guest_id_of(schema, name) != guest_id:
+            unnamed.append(guest_id)
+    assert unnamed == ['flatcar_64Guest']     # the vAPI has no name for it: OTHER_64
+
+
+def test_list_limits(validator):
+    """More VMs than vCenter's 4,000 match: unable_to_allocate_resource in
+    every form, until a filter narrows the match."""
+    crowded = _simulator(validator, vm=2001)      # 2 resource pools: 4,002 VMs
+    door = Door(crowded)
+    token = door.login()
+    client = sdk_client(crowded)
+    with pytest.raises(UnableToAllocateResource):
+        client.vcenter.VM.list()
+    for form in ('api', 'rest'):
+        answer = door.request('GET', '/%s/vcenter/vm' % form, token)
+        assert answer.status_code == 400
+        assert error_of(answer, form)[0] in ('UNABLE_TO_ALLOCATE_RESOURCE',
+                                             'com.vmware.vapi.std.errors.unable_to_allocate_resource')
+    pools = client.vcenter.ResourcePool.list()
+    in_pool = client.vcenter.VM.list(VM.FilterSpec(resource_pools={pools[0].resource_pool}))
+    assert len(in_pool) == 2001
+    assert len(client.vcenter.Host.list()) < 2500      # the other lists are under their limits

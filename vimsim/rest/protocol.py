@@ -28,7 +28,8 @@ from twisted.internet import defer
 
 from vimsim.managed.base import Context
 from vimsim.rest import (appliance, content_library, content_library_deploy,
-                         content_library_item, session as session_service, tagging, vcenter)
+                         content_library_item, session as session_service, tagging, vcenter,
+                         vcenter_vm)
 from vimsim.rest.errors import VapiError, invalid_argument, unauthenticated
 from vimsim.rest.service import OPERATIONS
 from vimsim.rest.types import BadValue, Boolean, Integer, List, Optional
@@ -41,8 +42,8 @@ log = logging.getLogger(__name__)
 
 SESSION_HEADER = 'vmware-api-session-id'
 JSON = 'application/json'
-SERVICES = (session_service, tagging, vcenter, appliance, content_library,   # their operations
-            content_library_item, content_library_deploy)              # register on import
+SERVICES = (session_service, tagging, vcenter, vcenter_vm, appliance,   # their operations
+            content_library, content_library_item, content_library_deploy)  # register on import
 USER_PASS_SCHEME = 'com.vmware.vapi.std.security.user_pass'
 SESSION_SCHEME = 'com.vmware.vapi.std.security.session_id'
 

@@ -6,6 +6,9 @@ doors always agree. Identifiers are the objects' moids.
 
 A list's filter keeps an object when, for every filter field given, the
 object's value is one of the field's values (vCenter's FilterSpec rule).
+Each list has vCenter's limit: more objects kept than it (4,000 VMs, 2,500
+hosts or datastores, 1,000 of the others) answer unable_to_allocate_resource
+rather than a list, as vCenter does; a narrower filter gets them.
 """
 from twisted.internet import defer, reactor
 
@@ -16,7 +19,8 @@ from vimsim.rest.service import Service
 from vimsim.rest.types import Boolean, Enum, Id, Integer, List, Optional, Set, String, Struct
 from vimsim.schema import MoRef
 
-__all__ = ['SERVICES']
+__all__ = ['SERVICES', 'POWER_STATE', 'VIM_POWER_STATES', 'vm', 'vm_object', 'vm_power',
+           'state_error', 'run_task']
 
 TASK_POLL = 0.002     # seconds between looks at a running power task
 
@@ -90,12 +94,14 @@ def _cluster_of_host(call, host):
 class Listing:
     """A `list` operation: the objects of `types`, each filter field tested
     by a reader of the object (its value, or a list of them for a field
-    whose every value counts), each kept object answered by `summary`."""
+    whose every value counts), each kept object answered by `summary`, at
+    most `limit` of them."""
 
-    def __init__(self, types, filters, summary):
+    def __init__(self, types, filters, summary, limit):
         self.types = types
         self.filters = filters
         self.summary = summary
+        self.limit = limit
 
     def __call__(self, call, filter=None):
         objects = [obj for type_name in self.types for obj in _of_type(call, type_name)]
@@ -105,6 +111,11 @@ class Listing:
             reader = self.filters[name]
             wanted = set(wanted) if isinstance(wanted, list) else {wanted}
             objects = [obj for obj in objects if _matches(reader(call, obj), wanted)]
+        if len(objects) > self.limit:
+            raise VapiError('unable_to_allocate_resource',
+                            'com.vmware.vcenter.list.limit.exceeded',
+                            'More than %d objects match the filter: narrow it.' % self.limit,
+                            self.limit)
         return [self.summary(call, obj) for obj in objects]
 
 
@@ -114,15 +125,17 @@ def _matches(value, wanted):
     return value in wanted
 
 
-def _list(service, types, id_filter, summary_type, summarize, filters):
+def _list(service, types, id_filter, summary_type, summarize, filters, limit=1000):
     """Register `service`'s list of the objects of `types`: its filter has
     the identifiers (`id_filter`), the names, and `filters` (field ->
-    (vAPI type, reader)); `summarize(call, obj)` answers each object kept."""
+    (vAPI type, reader)); `summarize(call, obj)` answers each object kept,
+    at most `limit` (vCenter's, from the API reference) of them."""
     fields = {id_filter: (IDS, lambda call, obj: obj.ref.value),
               'names': (NAMES, lambda call, obj: obj.name), **filters}
     spec = Struct(service.id + '.filter_spec',
                   {name: vapi_type for name, (vapi_type, _) in fields.items()})
-    listing = Listing(types, {name: reader for name, (_, reader) in fields.items()}, summarize)
+    listing = Listing(types, {name: reader for name, (_, reader) in fields.items()}, summarize,
+                      limit)
     service.operation('list', 'GET', params={'filter': Optional(spec)},
                       output=List(summary_type))(listing)
 
@@ -134,7 +147,7 @@ VM_SUMMARY = Struct('com.vmware.vcenter.VM.summary', {
     'memory_size_MiB': Optional(Integer)})
 
 
-def _vm_power(call, obj):
+def vm_power(call, obj):
     return VIM_POWER_STATES[_read(call, obj, 'runtime.powerState')]
 
 
@@ -144,7 +157,7 @@ def _vm_host(call, obj):
 
 _list(vm, ['VirtualMachine'], 'vms', VM_SUMMARY,
       lambda call, obj: {'vm': obj.ref.value, 'name': obj.name,
-                         'power_state': _vm_power(call, obj),
+                         'power_state': vm_power(call, obj),
                          'cpu_count': _read(call, obj, 'config.hardware.numCPU'),
                          'memory_size_MiB': _read(call, obj, 'config.hardware.memoryMB')},
       {'folders': (IDS, _parent),
@@ -153,7 +166,8 @@ _list(vm, ['VirtualMachine'], 'vms', VM_SUMMARY,
        'clusters': (IDS, lambda call, obj: _cluster_of_host(
            call, call.server.objects.get(_read(call, obj, 'runtime.host')))),
        'resource_pools': (IDS, lambda call, obj: _moid(_read(call, obj, 'resourcePool'))),
-       'power_states': (Optional(Set(POWER_STATE)), _vm_power)})
+       'power_states': (Optional(Set(POWER_STATE)), vm_power)},
+      limit=4000)
 
 # -- VM power ---------------------------------------------------------------------------
 power = Service('com.vmware.vcenter.vm.power', '/vcenter/vm/{vm}/power')
@@ -162,17 +176,17 @@ POWER_INFO = Struct('com.vmware.vcenter.vm.power.info', {
 VM_ID = {'vm': Id}
 
 
-def _vm(call, identifier):
+def vm_object(call, identifier):
     return _object(call, 'VirtualMachine', identifier, 'VirtualMachine')
 
 
 @power.operation('get', 'GET', params=VM_ID, output=POWER_INFO)
 def get_power(call, vm):
-    state = _vm_power(call, _vm(call, vm))
+    state = vm_power(call, vm_object(call, vm))
     return {'state': state, 'clean_power_off': True if state == 'POWERED_OFF' else None}
 
 
-def _state_error(kind, text, identifier):
+def state_error(kind, text, identifier):
     return VapiError(kind, 'com.vmware.vapi.std.errors.' + kind, text, identifier)
 
 
@@ -180,30 +194,36 @@ def _power_change(call, identifier, method, desired, allowed_from):
     """Run the VM's power task (its own checks, events and task history) and
     answer when it has finished; vCenter's errors for a VM already there or
     in a state the change cannot start from."""
-    obj = _vm(call, identifier)
-    state = _vm_power(call, obj)
+    obj = vm_object(call, identifier)
+    state = vm_power(call, obj)
     if state == desired:
-        raise _state_error('already_in_desired_state',
+        raise state_error('already_in_desired_state',
                            'Virtual machine %s is already %s.' % (identifier, state), identifier)
     if state not in allowed_from or obj.template:
-        raise _state_error('not_allowed_in_current_state',
+        raise state_error('not_allowed_in_current_state',
                            'Virtual machine %s cannot change its power state now.' % identifier,
                            identifier)
+    return run_task(call, identifier, lambda: getattr(obj, method)(call.ctx))
+
+
+def run_task(call, identifier, start):
+    """A Deferred of the end of the task `start()` starts; a fault raised
+    before the task exists becomes the vAPI error it means."""
     try:
-        task = getattr(obj, method)(call.ctx)
+        task = start()
     except call.server.schema.types['MethodFault'].cls as error:
-        raise _from_fault(error, identifier) from None
-    return _finished(call, task, identifier)
+        raise from_fault(error, identifier) from None
+    return finished(call, task, identifier)
 
 
-def _from_fault(error, identifier):
+def from_fault(error, identifier):
     name = type(error).__name__
     kind = 'not_allowed_in_current_state' if 'State' in name else 'error'
-    return _state_error(kind, 'The operation on %s failed: %s.' % (identifier, name),
+    return state_error(kind, 'The operation on %s failed: %s.' % (identifier, name),
                         identifier)
 
 
-def _finished(call, task, identifier):
+def finished(call, task, identifier):
     """A Deferred that fires (with None, or the task's error as a VapiError)
     once `task` is done."""
     done = defer.Deferred()
@@ -212,7 +232,7 @@ def _finished(call, task, identifier):
         if not task.done:
             reactor.callLater(TASK_POLL, look)
         elif task.info.error is not None:
-            done.errback(_from_fault(task.info.error.fault, identifier))
+            done.errback(from_fault(task.info.error.fault, identifier))
         else:
             done.callback(None)
     look()
@@ -238,11 +258,11 @@ def suspend(call, vm):
 
 @power.operation('reset', 'POST', '/reset', params=VM_ID)
 def reset(call, vm):
-    obj = _vm(call, vm)
-    if _vm_power(call, obj) != 'POWERED_ON':
-        raise _state_error('not_allowed_in_current_state',
+    obj = vm_object(call, vm)
+    if vm_power(call, obj) != 'POWERED_ON':
+        raise state_error('not_allowed_in_current_state',
                            'Virtual machine %s is not powered on.' % vm, vm)
-    return _finished(call, obj.ResetVM_Task(call.ctx), vm)
+    return run_task(call, vm, lambda: obj.ResetVM_Task(call.ctx))
 
 
 # -- hosts ------------------------------------------------------------------------------
@@ -275,7 +295,8 @@ _list(host, ['HostSystem'], 'hosts', HOST_SUMMARY,
        'standalone': (Optional(Boolean), lambda call, obj: _cluster_of_host(call, obj) is None),
        'clusters': (IDS, _cluster_of_host),
        'connection_states': (Optional(Set(CONNECTION_STATE)), _host_connection),
-       'host_uuids': (NAMES, _host_uuid)})
+       'host_uuids': (NAMES, _host_uuid)},
+      limit=2500)
 
 # -- datastores -------------------------------------------------------------------------
 datastore = Service('com.vmware.vcenter.datastore', '/vcenter/datastore')
@@ -299,7 +320,8 @@ _list(datastore, ['Datastore'], 'datastores', DATASTORE_SUMMARY,
                          'capacity': _read(call, obj, 'summary.capacity')},
       {'types': (Optional(Set(DATASTORE_TYPE)), _datastore_type),
        'folders': (IDS, _parent),
-       'datacenters': (IDS, _datacenter)})
+       'datacenters': (IDS, _datacenter)},
+      limit=2500)
 
 
 @datastore.operation('get', 'GET', '/{datastore}', params={'datastore': Id},
