@@ -4,9 +4,14 @@ same objects; VM power through REST is the VM's own power operation."""
 import pytest
 from com.vmware.appliance.health_client import System as HealthSystem
 from com.vmware.appliance.system_client import Version
-from com.vmware.vapi.std.errors_client import (AlreadyInDesiredState, NotAllowedInCurrentState,
-                                               NotFound, UnableToAllocateResource)
-from com.vmware.vcenter.vm_client import Power
+from com.vmware.vapi.std.errors_client import (AlreadyExists, AlreadyInDesiredState,
+                                               InvalidArgument, NotAllowedInCurrentState,
+                                               NotFound, UnableToAllocateResource, Unsupported)
+from com.vmware.vcenter.vm.hardware.adapter_client import Sata, Scsi
+from com.vmware.vcenter.vm.hardware.boot_client import Device as BootDevice
+from com.vmware.vcenter.vm.hardware_client import (Boot, Cdrom, Cpu, Disk, Ethernet, Floppy,
+                                                   Memory, ScsiAddressSpec, Serial)
+from com.vmware.vcenter.vm_client import GuestOS, Hardware, Power
 from com.vmware.vcenter_client import (VM, Cluster, Datacenter, Datastore, Folder, Host,
                                        Network, ResourcePool)
 from pyVim.task import WaitForTask
@@ -24,6 +29,7 @@ def sim(validator):
     return _simulator(validator)
 
 
+GIB = 1024 ** 3
 POWER = {'poweredOn': 'POWERED_ON', 'poweredOff': 'POWERED_OFF', 'suspended': 'SUSPENDED'}
 
 
@@ -426,3 +432,164 @@ def test_list_limits(validator):
     in_pool = client.vcenter.VM.list(VM.FilterSpec(resource_pools={pools[0].resource_pool}))
     assert len(in_pool) == 2001
     assert len(client.vcenter.Host.list()) < 2500      # the other lists are under their limits
+
+
+def _placement(client, si):
+    """A placement in the first cluster: its VM folder and a datastore of it."""
+    cluster = all_of(si, vim.ClusterComputeResource)[0]
+    datacenter = all_of(si, vim.Datacenter)[0]
+    return cluster, VM.PlacementSpec(folder=datacenter.vmFolder._moId, cluster=cluster._moId,
+                                     datastore=cluster.datastore[0]._moId)
+
+
+def _by_moid(si, moid):
+    found = [vm for vm in all_of(si, vim.VirtualMachine) if vm._moId == moid]
+    return found[0] if found else None
+
+
+def test_vm_create_is_createvm(client, si):
+    """A full CreateSpec through the SDK makes the VM /sdk sees, by the
+    folder's CreateVM_Task, with every device asked for."""
+    cluster, placement = _placement(client, si)
+    network = [n for n in cluster.network if type(n) is vim.Network][0]
+    datastore = cluster.datastore[0].name
+    spec = VM.CreateSpec(
+        name='rest-made', guest_os=GuestOS.RHEL_9_64, placement=placement,
+        hardware_version=Hardware.Version.VMX_19,
+        cpu=Cpu.UpdateSpec(count=4, cores_per_socket=2, hot_add_enabled=True),
+        memory=Memory.UpdateSpec(size_mib=3072),
+        boot=Boot.CreateSpec(type=Boot.Type.BIOS, delay=2000, enter_setup_mode=True),
+        boot_devices=[BootDevice.EntryCreateSpec(type=BootDevice.Type.CDROM),
+                      BootDevice.EntryCreateSpec(type=BootDevice.Type.DISK)],
+        scsi_adapters=[Scsi.CreateSpec(type=Scsi.Type.LSILOGIC, bus=0)],
+        sata_adapters=[Sata.CreateSpec(bus=0)],
+        disks=[Disk.CreateSpec(type=Disk.HostBusAdapterType.SCSI,
+                               scsi=ScsiAddressSpec(bus=0, unit=3),
+                               new_vmdk=Disk.VmdkCreateSpec(name='data', capacity=2 * GIB)),
+               Disk.CreateSpec(type=Disk.HostBusAdapterType.SATA,
+                               new_vmdk=Disk.VmdkCreateSpec(capacity=GIB))],
+        nics=[Ethernet.CreateSpec(
+            type=Ethernet.EmulationType.E1000E, mac_type=Ethernet.MacAddressType.MANUAL,
+            mac_address='00:50:56:3f:00:01', start_connected=True,
+            backing=Ethernet.BackingSpec(type=Ethernet.BackingType.STANDARD_PORTGROUP,
+                                         network=network._moId))],
+        cdroms=[Cdrom.CreateSpec(type=Cdrom.HostBusAdapterType.SATA, backing=Cdrom.BackingSpec(
+            type=Cdrom.BackingType.ISO_FILE, iso_file='[%s] iso/os.iso' % datastore))],
+        serial_ports=[Serial.CreateSpec(backing=Serial.BackingSpec(
+            type=Serial.BackingType.FILE, file='[%s] rest-made/com1.log' % datastore))],
+        floppies=[Floppy.CreateSpec(backing=Floppy.BackingSpec(
+            type=Floppy.BackingType.CLIENT_DEVICE))])
+    moid = client.vcenter.VM.create(spec)
+    vm = _by_moid(si, moid)
+    assert vm is not None and vm.name == 'rest-made' and vm.parent._moId == placement.folder
+    assert vm.resourcePool == cluster.resourcePool and vm.runtime.host in cluster.host
+    config = vm.config
+    assert (config.guestId, config.version, config.firmware) == ('rhel9_64Guest', 'vmx-19',
+                                                                 'bios')
+    assert (config.hardware.numCPU, config.hardware.numCoresPerSocket,
+            config.hardware.memoryMB, config.cpuHotAddEnabled) == (4, 2, 3072, True)
+    assert (config.bootOptions.bootDelay, config.bootOptions.enterBIOSSetup) == (2000, True)
+    devices = config.hardware.device
+    (lsi,) = [d for d in devices if isinstance(d, vim.vm.device.VirtualLsiLogicController)]
+    disks = [d for d in devices if isinstance(d, vim.vm.device.VirtualDisk)]
+    data = [d for d in disks if d.controllerKey == lsi.key]
+    assert [(d.unitNumber, d.capacityInBytes, d.backing.fileName) for d in data] == [
+        (3, 2 * GIB, '[%s] rest-made/data.vmdk' % datastore)]
+    (sata_disk,) = [d for d in disks if d is not data[0]]
+    (ahci,) = [d for d in devices if isinstance(d, vim.vm.device.VirtualAHCIController)]
+    assert sata_disk.controllerKey == ahci.key and sata_disk.capacityInBytes == GIB
+    order = config.bootOptions.bootOrder
+    assert isinstance(order[0], vim.vm.BootOptions.BootableCdromDevice)
+    assert order[1].deviceKey == data[0].key
+    (nic,) = [d for d in devices if isinstance(d, vim.vm.device.VirtualEthernetCard)]
+    assert isinstance(nic, vim.vm.device.VirtualE1000e) and nic.backing.network == network
+    assert (nic.addressType, nic.macAddress) == ('manual', '00:50:56:3f:00:01')
+    (cdrom,) = [d for d in devices if isinstance(d, vim.vm.device.VirtualCdrom)]
+    assert cdrom.controllerKey == ahci.key and cdrom.backing.fileName.endswith('os.iso')
+    assert [type(d.backing) for d in devices if isinstance(d, vim.vm.device.VirtualSerialPort)
+            ] == [vim.vm.device.VirtualSerialPort.FileBackingInfo]
+    assert [type(d.backing) for d in devices if isinstance(d, vim.vm.device.VirtualFloppy)] \
+        == [vim.vm.device.VirtualFloppy.RemoteDeviceBackingInfo]
+    tasks = [t for t in si.content.taskManager.recentTask
+             if t.info.descriptionId == 'Folder.createVm' and t.info.result == vm]
+    assert tasks and tasks[-1].info.state == 'success'
+    info = client.vcenter.VM.get(moid)       # and VM.get reads it back
+    assert (info.name, info.guest_os, info.hardware.version) == ('rest-made', 'RHEL_9_64',
+                                                                  'VMX_19')
+    assert sorted(d.capacity for d in info.disks.values()) == [GIB, 2 * GIB]
+
+
+def test_vm_create_defaults_and_forms(client, si, door, token):
+    """Left out, the disk, its adapter, memory and firmware are the guest's
+    recommendations; /api answers 201 with the id, /rest {"value": id}."""
+    cluster, placement = _placement(client, si)
+    body = {'guest_OS': 'WINDOWS_11_64', 'name': 'rest-api-made', 'placement': {
+        'folder': placement.folder, 'cluster': placement.cluster,
+        'datastore': placement.datastore}}
+    answer = door.request('POST', '/api/vcenter/vm', token, json=body)
+    assert answer.status_code == 201, answer.text
+    vm = _by_moid(si, answer.json())
+    devices = vm.config.hardware.device
+    (disk,) = [d for d in devices if isinstance(d, vim.vm.device.VirtualDisk)]
+    controller = [d for d in devices if d.key == disk.controllerKey][0]
+    assert isinstance(controller, vim.vm.device.VirtualNVMEController)
+    assert (vm.config.firmware, vm.config.hardware.memoryMB, vm.config.guestId) == (
+        'efi', 4096, 'windows11_64Guest')
+    body['name'] = 'rest-rest-made'
+    answer = door.request('POST', '/rest/vcenter/vm', token, json={'spec': body})
+    assert answer.status_code == 200, answer.text
+    assert _by_moid(si, answer.json()['value']).name == 'rest-rest-made'
+
+
+def test_vm_create_errors(client, si, door, token):
+    cluster, placement = _placement(client, si)
+    existing = _vms(si)[0]
+    folder = existing.parent._moId
+
+    def create(**spec):
+        return client.vcenter.VM.create(VM.CreateSpec(**spec))
+
+    with pytest.raises(AlreadyExists):
+        create(name=existing.name, guest_os=GuestOS.OTHER_64, placement=VM.PlacementSpec(
+            folder=folder, cluster=placement.cluster, datastore=placement.datastore))
+    with pytest.raises(InvalidArgument):
+        create(name='no-place', guest_os=GuestOS.OTHER_64)
+    with pytest.raises(InvalidArgument):      # no pool, host or cluster
+        create(name='no-pool', guest_os=GuestOS.OTHER_64, placement=VM.PlacementSpec(
+            folder=folder, datastore=placement.datastore))
+    with pytest.raises(NotFound):
+        create(name='no-store', guest_os=GuestOS.OTHER_64, placement=VM.PlacementSpec(
+            folder=folder, cluster=placement.cluster, datastore='datastore-99999'))
+    with pytest.raises(Unsupported):          # no recommendations to default from
+        create(name='dos', guest_os=GuestOS.DOS, placement=placement)
+    with pytest.raises(InvalidArgument):
+        create(name='two-backings', guest_os=GuestOS.OTHER_64, placement=placement,
+               disks=[Disk.CreateSpec(backing=Disk.BackingSpec(
+                   type=Disk.BackingType.VMDK_FILE, vmdk_file='[x] y.vmdk'),
+                   new_vmdk=Disk.VmdkCreateSpec(capacity=GIB))])
+    answer = door.request('POST', '/api/vcenter/vm', token, json={
+        'guest_OS': 'OTHER_64', 'name': 'bad', 'placement': {
+            'folder': folder, 'cluster': placement.cluster, 'datastore': 'datastore-99999'}})
+    assert answer.status_code == 404 and error_of(answer, 'api')[0] == 'NOT_FOUND'
+    answer = door.request('POST', '/api/vcenter/vm', token, json={'guest_OS': 'BEOS'})
+    assert answer.status_code == 400 and error_of(answer, 'api')[0] == 'INVALID_ARGUMENT'
+    assert not [vm for vm in all_of(si, vim.VirtualMachine)
+                if vm.name in ('no-place', 'no-pool', 'no-store', 'dos', 'two-backings', 'bad')]
+
+
+def test_vm_delete(client, si, door, token):
+    cluster, placement = _placement(client, si)
+    moid = client.vcenter.VM.create(VM.CreateSpec(name='rest-gone', guest_os=GuestOS.OTHER_64,
+                                                  placement=placement))
+    vm = _by_moid(si, moid)
+    WaitForTask(vm.PowerOnVM_Task())
+    with pytest.raises(NotAllowedInCurrentState):
+        client.vcenter.VM.delete(moid)
+    refused = door.request('DELETE', '/api/vcenter/vm/' + moid, token)
+    assert refused.status_code == 400
+    WaitForTask(vm.PowerOffVM_Task())
+    assert door.request('DELETE', '/api/vcenter/vm/' + moid, token).status_code == 204
+    assert _by_moid(si, moid) is None
+    with pytest.raises(NotFound):
+        client.vcenter.VM.delete(moid)
+    assert door.request('DELETE', '/rest/vcenter/vm/' + moid, token).status_code == 404

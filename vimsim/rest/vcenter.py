@@ -12,12 +12,14 @@ rather than a list, as vCenter does; a narrower filter gets them.
 """
 from twisted.internet import defer, reactor
 
+from vimsim.managed.admin.permissions import authorize
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.paths import read_path
 from vimsim.rest.errors import VapiError, not_found
 from vimsim.rest.service import Service
 from vimsim.rest.types import Boolean, Enum, Id, Integer, List, Optional, Set, String, Struct
 from vimsim.schema import MoRef
+from vimsim.soap.fault import message_of
 
 __all__ = ['SERVICES', 'POWER_STATE', 'VIM_POWER_STATES', 'vm', 'vm_object', 'vm_power',
            'state_error', 'run_task']
@@ -198,34 +200,54 @@ def _power_change(call, identifier, method, desired, allowed_from):
     state = vm_power(call, obj)
     if state == desired:
         raise state_error('already_in_desired_state',
-                           'Virtual machine %s is already %s.' % (identifier, state), identifier)
+                          'Virtual machine %s is already %s.' % (identifier, state), identifier)
     if state not in allowed_from or obj.template:
         raise state_error('not_allowed_in_current_state',
-                           'Virtual machine %s cannot change its power state now.' % identifier,
-                           identifier)
-    return run_task(call, identifier, lambda: getattr(obj, method)(call.ctx))
+                          'Virtual machine %s cannot change its power state now.' % identifier,
+                          identifier)
+    return run_task(call, identifier, obj, method)
 
 
-def run_task(call, identifier, start):
-    """A Deferred of the end of the task `start()` starts; a fault raised
-    before the task exists becomes the vAPI error it means."""
+def run_task(call, identifier, obj, method, **args):
+    """Start the `method` task of `obj` as /sdk would (the caller must hold
+    what the method demands there) and answer a Deferred of the task's
+    result; a fault, before or in the task, becomes the vAPI error it means."""
+    operation = call.server.schema.managed[obj.type_name].methods[method]
     try:
-        task = start()
+        authorize(call.ctx, obj, operation, args)
+        task = getattr(obj, method)(call.ctx, **args)
     except call.server.schema.types['MethodFault'].cls as error:
         raise from_fault(error, identifier) from None
-    return finished(call, task, identifier)
+    return finished(task, identifier)
+
+
+# vim fault -> vAPI error kind, for the faults whose meaning the vAPI names
+FAULT_KINDS = {'NoPermission': 'unauthorized', 'DuplicateName': 'already_exists',
+               'FileAlreadyExists': 'already_exists', 'InvalidArgument': 'invalid_argument',
+               'InvalidDatastorePath': 'invalid_argument', 'InvalidDeviceSpec': 'invalid_argument',
+               'InvalidName': 'invalid_argument', 'InvalidDeviceOperation': 'invalid_argument',
+               'InvalidDatastore': 'resource_inaccessible',
+               'DatastoreNotWritableOnHost': 'resource_inaccessible',
+               'InsufficientResourcesFault': 'unable_to_allocate_resource',
+               'OutOfBounds': 'invalid_argument', 'NotSupported': 'unsupported',
+               'ManagedObjectNotFound': 'not_found', 'FileNotFound': 'not_found',
+               'TaskInProgress': 'resource_busy'}
 
 
 def from_fault(error, identifier):
+    """The vAPI error of a vim fault: by its type or the nearest base type
+    FAULT_KINDS names; a state fault is not_allowed_in_current_state."""
     name = type(error).__name__
-    kind = 'not_allowed_in_current_state' if 'State' in name else 'error'
-    return state_error(kind, 'The operation on %s failed: %s.' % (identifier, name),
-                        identifier)
+    kind = next((FAULT_KINDS[cls.__name__] for cls in type(error).__mro__
+                 if cls.__name__ in FAULT_KINDS), None) or (
+        'not_allowed_in_current_state' if 'State' in name else 'error')
+    text = message_of(error) or name
+    return state_error(kind, 'The operation on %s failed: %s' % (identifier, text), identifier)
 
 
-def finished(call, task, identifier):
-    """A Deferred that fires (with None, or the task's error as a VapiError)
-    once `task` is done."""
+def finished(task, identifier):
+    """A Deferred that fires with the task's result (or its error, as a
+    VapiError) once `task` is done."""
     done = defer.Deferred()
 
     def look():
@@ -234,7 +256,7 @@ def finished(call, task, identifier):
         elif task.info.error is not None:
             done.errback(from_fault(task.info.error.fault, identifier))
         else:
-            done.callback(None)
+            done.callback(task.info.result)
     look()
     return done
 
@@ -262,7 +284,7 @@ def reset(call, vm):
     if vm_power(call, obj) != 'POWERED_ON':
         raise state_error('not_allowed_in_current_state',
                            'Virtual machine %s is not powered on.' % vm, vm)
-    return run_task(call, vm, lambda: obj.ResetVM_Task(call.ctx))
+    return run_task(call, vm, obj, 'ResetVM_Task')
 
 
 # -- hosts ------------------------------------------------------------------------------

@@ -22,4 +22,4 @@ def delete(call, vm):
     if vm_power(call, obj) == 'POWERED_ON':
         raise state_error('not_allowed_in_current_state',
                           'Virtual machine %s is powered on.' % vm, vm)
-    return run_task(call, vm, lambda: obj.Destroy_Task(call.ctx))
+    return run_task(call, vm, obj, 'Destroy_Task')

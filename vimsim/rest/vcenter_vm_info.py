@@ -67,12 +67,13 @@ def guest_os_of(guest_id):
 
 
 def guest_id_of(schema, name):
-    """The vim guestId of a vAPI guest OS name, among the schema's."""
+    """The vim guestId of a vAPI guest OS name, among the schema's (None
+    for a name the schema has no guestId for)."""
     if name in _GUEST_IDS:
         return _GUEST_IDS[name]
     wanted = _letters(name)
-    return next(guest_id for guest_id in schema.enums['VirtualMachineGuestOsIdentifier'].values
-                if _letters(guest_id) == wanted and guest_id not in _WINDOWS_SERVERS)
+    return next((guest_id for guest_id in schema.enums['VirtualMachineGuestOsIdentifier'].values
+                 if _letters(guest_id) == wanted and guest_id not in _WINDOWS_SERVERS), None)
 
 
 def _enum(name, values):
@@ -192,6 +193,21 @@ BUSES = (('VirtualIDEController', 'IDE'), ('VirtualSCSIController', 'SCSI'),
          ('VirtualSATAController', 'SATA'), ('VirtualNVMEController', 'NVME'))
 
 
+FLOPPY_BACKINGS = (
+    ('VirtualFloppyImageBackingInfo', lambda b: {'type': 'IMAGE_FILE', 'image_file': b.fileName}),
+    ('VirtualFloppyRemoteDeviceBackingInfo', lambda b: {'type': 'CLIENT_DEVICE'}))
+PARALLEL_BACKINGS = (
+    ('VirtualParallelPortFileBackingInfo', lambda b: {'type': 'FILE', 'file': b.fileName}),)
+SERIAL_BACKINGS = (
+    ('VirtualSerialPortFileBackingInfo', lambda b: {'type': 'FILE', 'file': b.fileName}),
+    ('VirtualSerialPortPipeBackingInfo', lambda b: {
+        'type': 'PIPE_' + b.endpoint.upper(), 'pipe': b.pipeName,
+        'no_rx_loss': bool(b.noRxLoss)}),
+    ('VirtualSerialPortURIBackingInfo', lambda b: {
+        'type': 'NETWORK_' + b.direction.upper(), 'network_location': b.serviceURI,
+        'proxy': b.proxyURI}))
+
+
 def _kind(T, obj, table):
     return next((name for cls, name in table if isinstance(obj, getattr(T, cls))), None)
 
@@ -260,7 +276,7 @@ class _Devices:
                                                                        None)}
         kind = _kind(T, nic, NIC_TYPES)
         return {'label': nic.deviceInfo.label, 'type': kind,
-                'upt_compatibility_enabled': nic.uptCompatibilityEnabled
+                'upt_compatibility_enabled': bool(nic.uptCompatibilityEnabled)
                 if kind == 'VMXNET3' else None,
                 'upt_v2_compatibility_enabled': getattr(nic, 'uptv2Enabled', None)
                 if kind == 'VMXNET3' else None,
@@ -290,39 +306,24 @@ class _Devices:
         return {'type': bus, 'label': cdrom.deviceInfo.label, **address, 'backing': described,
                 **_connection(cdrom)}
 
+    def described(self, backing, kinds):
+        """A file device's backing: by the first of `kinds` ((vim backing
+        class, describe(backing))) it is, else a host device."""
+        return next((describe(backing) for cls, describe in kinds
+                     if isinstance(backing, getattr(self.T, cls))), None) \
+            or _host_device(backing)
+
     def floppy(self, floppy):
-        T = self.T
-        backing = floppy.backing
-        if isinstance(backing, T.VirtualFloppyImageBackingInfo):
-            described = {'type': 'IMAGE_FILE', 'image_file': backing.fileName}
-        elif isinstance(backing, T.VirtualFloppyRemoteDeviceBackingInfo):
-            described = {'type': 'CLIENT_DEVICE'}
-        else:
-            described = _host_device(backing)
-        return {'label': floppy.deviceInfo.label, 'backing': described, **_connection(floppy)}
+        return {'label': floppy.deviceInfo.label, **_connection(floppy),
+                'backing': self.described(floppy.backing, FLOPPY_BACKINGS)}
 
     def parallel(self, port):
-        backing = port.backing
-        described = {'type': 'FILE', 'file': backing.fileName} \
-            if isinstance(backing, self.T.VirtualParallelPortFileBackingInfo) \
-            else _host_device(backing)
-        return {'label': port.deviceInfo.label, 'backing': described, **_connection(port)}
+        return {'label': port.deviceInfo.label, **_connection(port),
+                'backing': self.described(port.backing, PARALLEL_BACKINGS)}
 
     def serial(self, port):
-        T = self.T
-        backing = port.backing
-        if isinstance(backing, T.VirtualSerialPortFileBackingInfo):
-            described = {'type': 'FILE', 'file': backing.fileName}
-        elif isinstance(backing, T.VirtualSerialPortPipeBackingInfo):
-            described = {'type': 'PIPE_' + backing.endpoint.upper(), 'pipe': backing.pipeName,
-                         'no_rx_loss': bool(backing.noRxLoss)}
-        elif isinstance(backing, T.VirtualSerialPortURIBackingInfo):
-            described = {'type': 'NETWORK_' + backing.direction.upper(),
-                         'network_location': backing.serviceURI, 'proxy': backing.proxyURI}
-        else:
-            described = _host_device(backing)
         return {'label': port.deviceInfo.label, 'yield_on_poll': bool(port.yieldOnPoll),
-                'backing': described, **_connection(port)}
+                'backing': self.described(port.backing, SERIAL_BACKINGS), **_connection(port)}
 
     def boot_devices(self, order):
         T = self.T
