@@ -593,3 +593,31 @@ def test_vm_delete(client, si, door, token):
     with pytest.raises(NotFound):
         client.vcenter.VM.delete(moid)
     assert door.request('DELETE', '/rest/vcenter/vm/' + moid, token).status_code == 404
+
+
+def test_vm_create_and_delete_survive_a_restart(validator, tmp_path):
+    """Under -state, VM create (with its boot order) and delete are
+    journaled vAPI calls: the restarted simulator serves the same model."""
+    from tests.test_state import _restarted, _start, _stop, _stopped
+    first = _start(validator, tmp_path)
+    door = Door(first)
+    token = door.login()
+    si = first.connect()
+    cluster = all_of(si, vim.ClusterComputeResource)[0]
+    folder = all_of(si, vim.Datacenter)[0].vmFolder._moId
+    spec = {'guest_OS': 'UBUNTU_64', 'name': 'journaled', 'placement': {
+        'folder': folder, 'cluster': cluster._moId,
+        'datastore': cluster.datastore[0]._moId},
+        'boot_devices': [{'type': 'DISK'}, {'type': 'CDROM'}]}
+    kept = door.request('POST', '/api/vcenter/vm', token, json=spec)
+    assert kept.status_code == 201, kept.text
+    spec['name'] = 'dropped'
+    dropped = door.request('POST', '/api/vcenter/vm', token, json=spec).json()
+    assert door.request('DELETE', '/api/vcenter/vm/' + dropped, token).status_code == 204
+    second = _restarted(validator, tmp_path, _stopped(first))
+    si = second.connect()
+    vm = _by_moid(si, kept.json())
+    assert vm.name == 'journaled' and _by_moid(si, dropped) is None
+    (disk,) = [d for d in vm.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk)]
+    assert vm.config.bootOptions.bootOrder[0].deviceKey == disk.key
+    _stop(second)

@@ -7,7 +7,6 @@ the guest's recommendations (vimsim/managed/vm/guest_os.py); a guest the
 simulator has no recommendations for answers unsupported then, as vCenter
 does for a guest it cannot default."""
 from vimsim.managed.entity import data_types
-from vimsim.managed.paths import read_path
 from vimsim.managed.vm.guest_os import GUEST_OS
 from vimsim.rest.errors import VapiError, invalid_argument, not_found
 from vimsim.rest.types import Boolean, Enum, Id, Integer, List, Optional, String, Struct
@@ -465,33 +464,17 @@ def config_spec(call, spec):
             bootDelay=boot.get('delay') or 0, bootRetryEnabled=bool(boot.get('retry')),
             bootRetryDelay=10000 if boot.get('retry_delay') is None else boot['retry_delay'],
             enterBIOSSetup=bool(boot.get('enter_setup_mode')),
-            networkBootProtocol=(boot.get('network_protocol') or 'IPV4').lower()),
+            networkBootProtocol=(boot.get('network_protocol') or 'IPV4').lower(),
+            bootOrder=new.boot_order(spec['boot_devices'] or (), disks, nics)),
         deviceChange=new.changes)
-    new.boot_order(spec['boot_devices'] or (), disks, nics)     # refused now if it cannot be
     if spec['storage_policy'] is not None:
         config.vmProfile = [new.policy(spec['storage_policy']['policy'])]
-    return new, folder, pool, host, config
+    return folder, pool, host, config
 
 
 @vm.operation('create', 'POST', params={'spec': CREATE_SPEC}, output=Id, body='spec')
 def create(call, spec):
-    new, folder, pool, host, config = config_spec(call, spec)
+    folder, pool, host, config = config_spec(call, spec)
     created = run_task(call, config.name, folder, 'CreateVM_Task', config=config, pool=pool.ref,
                        host=host.ref if host is not None else None)
-    if spec['boot_devices']:
-        created.addCallback(lambda ref: _boot_order(call, new, ref, spec['boot_devices']))
     return created.addCallback(lambda ref: ref.value)
-
-
-def _boot_order(call, new, ref, entries):
-    """The boot order of the VM just made, set by its ReconfigVM_Task: a
-    boot order names devices by their keys, which the VM has only now (a
-    DISK or ETHERNET entry is the first disk or NIC)."""
-    T = new.T
-    obj = call.server.objects.get(ref)
-    devices = read_path(obj, 'config.hardware.device', call.ctx)[0]
-    order = new.boot_order(entries, [d for d in devices if isinstance(d, T.VirtualDisk)],
-                           [d for d in devices if isinstance(d, T.VirtualEthernetCard)])
-    spec = T.VirtualMachineConfigSpec(bootOptions=T.VirtualMachineBootOptions(bootOrder=order))
-    return run_task(call, ref.value, obj, 'ReconfigVM_Task', spec=spec).addCallback(
-        lambda _: ref)
