@@ -621,3 +621,39 @@ def test_vm_create_and_delete_survive_a_restart(validator, tmp_path):
     (disk,) = [d for d in vm.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk)]
     assert vm.config.bootOptions.bootOrder[0].deviceKey == disk.key
     _stop(second)
+
+
+def test_vm_hardware_parts_are_the_info(client, si, door, token):
+    """The hardware services answer the parts of VM.get, through the SDK and
+    /api; an unknown device is not_found."""
+    vm = _vms(si)[0]
+    info = client.vcenter.VM.get(vm._moId)
+    hardware = client.vcenter.vm.hardware
+    assert client.vcenter.vm.Hardware.get(vm._moId) == info.hardware
+    assert hardware.Cpu.get(vm._moId) == info.cpu
+    assert hardware.Memory.get(vm._moId) == info.memory
+    assert hardware.Boot.get(vm._moId) == info.boot
+    assert hardware.boot.Device.get(vm._moId) == info.boot_devices
+    for service, field, id_name in (
+            (hardware.Disk, 'disks', 'disk'), (hardware.Ethernet, 'nics', 'nic'),
+            (hardware.Cdrom, 'cdroms', 'cdrom'), (hardware.Floppy, 'floppies', 'floppy'),
+            (hardware.Serial, 'serial_ports', 'port'),
+            (hardware.Parallel, 'parallel_ports', 'port'),
+            (hardware.adapter.Sata, 'sata_adapters', 'adapter'),
+            (hardware.adapter.Scsi, 'scsi_adapters', 'adapter'),
+            (hardware.adapter.Nvme, 'nvme_adapters', 'adapter')):
+        devices = getattr(info, field)
+        assert sorted(getattr(s, id_name) for s in service.list(vm._moId)) == sorted(devices)
+        for key, device in devices.items():
+            assert service.get(vm._moId, key) == device
+    key, disk = next(iter(info.disks.items()))
+    answer = door.request('GET', '/api/vcenter/vm/%s/hardware/disk/%s' % (vm._moId, key), token)
+    assert sdk_reads(answer, Disk.Info.get_binding_type(), 'api') == disk
+    answer = door.request('GET', '/rest/vcenter/vm/%s/hardware/cpu' % vm._moId, token)
+    assert sdk_reads(answer, Cpu.Info.get_binding_type(), 'rest') == info.cpu
+    with pytest.raises(NotFound):
+        hardware.Disk.get(vm._moId, '99999')
+    with pytest.raises(NotFound):
+        hardware.Cpu.get('vm-99999')
+    assert door.request('GET', '/api/vcenter/vm/%s/hardware/ethernet/1' % vm._moId,
+                        token).status_code == 404

@@ -29,7 +29,7 @@ from twisted.internet import defer
 from vimsim.managed.base import Context
 from vimsim.rest import (appliance, content_library, content_library_deploy,
                          content_library_item, session as session_service, tagging, vcenter,
-                         vcenter_vm, vcenter_vm_create)
+                         vcenter_vm, vcenter_vm_create, vcenter_vm_hardware)
 from vimsim.rest.errors import VapiError, invalid_argument, unauthenticated
 from vimsim.rest.service import OPERATIONS
 from vimsim.rest.types import BadValue, Boolean, Integer, List, Optional
@@ -43,8 +43,8 @@ log = logging.getLogger(__name__)
 SESSION_HEADER = 'vmware-api-session-id'
 JSON = 'application/json'
 SERVICES = (session_service, tagging, vcenter, vcenter_vm, vcenter_vm_create,  # their operations
-            appliance, content_library, content_library_item,            # register on import
-            content_library_deploy)
+            vcenter_vm_hardware, appliance, content_library,              # register on import
+            content_library_item, content_library_deploy)
 USER_PASS_SCHEME = 'com.vmware.vapi.std.security.user_pass'
 SESSION_SCHEME = 'com.vmware.vapi.std.security.session_id'
 

@@ -153,27 +153,29 @@ BOOT_PROTOCOL = _enum('hardware.boot.network_protocol', 'IPV4 IPV6')
 BOOT_DEVICE_TYPE = _enum('hardware.boot.device.type', 'CDROM DISK ETHERNET FLOPPY')
 UPGRADE_POLICY = _enum('hardware.upgrade_policy', 'NEVER AFTER_CLEAN_SHUTDOWN ALWAYS')
 
+HARDWARE_INFO = Struct('com.vmware.vcenter.vm.hardware.info', {
+    'version': HARDWARE_VERSION, 'upgrade_policy': UPGRADE_POLICY,
+    'upgrade_version': Optional(HARDWARE_VERSION),
+    'upgrade_status': _enum('hardware.upgrade_status', 'NONE PENDING SUCCESS FAILED')})
+BOOT_INFO = Struct('com.vmware.vcenter.vm.hardware.boot.info', {
+    'type': BOOT_TYPE, 'efi_legacy_boot': Optional(Boolean),
+    'network_protocol': Optional(BOOT_PROTOCOL), 'delay': Integer, 'retry': Boolean,
+    'retry_delay': Integer, 'enter_setup_mode': Boolean})
+BOOT_ENTRY = Struct('com.vmware.vcenter.vm.hardware.boot.device.entry', {
+    'type': BOOT_DEVICE_TYPE, 'nic': Optional(Id), 'disks': Optional(List(Id))})
+CPU_INFO = Struct('com.vmware.vcenter.vm.hardware.cpu.info', {
+    'count': Integer, 'cores_per_socket': Integer, 'hot_add_enabled': Boolean,
+    'hot_remove_enabled': Boolean})
+MEMORY_INFO = Struct('com.vmware.vcenter.vm.hardware.memory.info', {
+    'size_MiB': Integer, 'hot_add_enabled': Boolean,
+    'hot_add_increment_size_MiB': Optional(Integer), 'hot_add_limit_MiB': Optional(Integer)})
 INFO = Struct('com.vmware.vcenter.VM.info', {
     'guest_OS': GUEST_OS, 'name': String,
     'identity': Optional(Struct('com.vmware.vcenter.vm.identity.info', {
         'name': String, 'bios_uuid': String, 'instance_uuid': String})),
     'power_state': POWER_STATE, 'instant_clone_frozen': Optional(Boolean),
-    'hardware': Struct('com.vmware.vcenter.vm.hardware.info', {
-        'version': HARDWARE_VERSION, 'upgrade_policy': UPGRADE_POLICY,
-        'upgrade_version': Optional(HARDWARE_VERSION),
-        'upgrade_status': _enum('hardware.upgrade_status', 'NONE PENDING SUCCESS FAILED')}),
-    'boot': Struct('com.vmware.vcenter.vm.hardware.boot.info', {
-        'type': BOOT_TYPE, 'efi_legacy_boot': Optional(Boolean),
-        'network_protocol': Optional(BOOT_PROTOCOL), 'delay': Integer, 'retry': Boolean,
-        'retry_delay': Integer, 'enter_setup_mode': Boolean}),
-    'boot_devices': List(Struct('com.vmware.vcenter.vm.hardware.boot.device.entry', {
-        'type': BOOT_DEVICE_TYPE, 'nic': Optional(Id), 'disks': Optional(List(Id))})),
-    'cpu': Struct('com.vmware.vcenter.vm.hardware.cpu.info', {
-        'count': Integer, 'cores_per_socket': Integer, 'hot_add_enabled': Boolean,
-        'hot_remove_enabled': Boolean}),
-    'memory': Struct('com.vmware.vcenter.vm.hardware.memory.info', {
-        'size_MiB': Integer, 'hot_add_enabled': Boolean,
-        'hot_add_increment_size_MiB': Optional(Integer), 'hot_add_limit_MiB': Optional(Integer)}),
+    'hardware': HARDWARE_INFO, 'boot': BOOT_INFO, 'boot_devices': List(BOOT_ENTRY),
+    'cpu': CPU_INFO, 'memory': MEMORY_INFO,
     'disks': Map(DISK_INFO), 'nics': Map(NIC_INFO), 'cdroms': Map(CDROM_INFO),
     'floppies': Map(FLOPPY_INFO), 'parallel_ports': Map(PARALLEL_INFO),
     'serial_ports': Map(SERIAL_INFO), 'sata_adapters': Map(SATA_INFO),
