@@ -685,7 +685,7 @@ def test_rest_vm_changes_take_the_privileges_sdk_takes(admin, users_vc):
     token = door.login(*PASSWORDS['operator'])
     vm = powered_off(admin, first_vm(admin))
     grant(admin, admin.content.rootFolder, 'operator@vsphere.local', READ_ONLY)
-    start = '/api/vcenter/vm/%s/power/start' % vm._moId
+    start = '/api/vcenter/vm/%s/power?action=start' % vm._moId
     refused = door.request('POST', start, token)
     assert refused.status_code == 403 and refused.json()['error_type'] == 'UNAUTHORIZED'
     assert door.request('DELETE', '/api/vcenter/vm/' + vm._moId, token).status_code == 403

@@ -176,7 +176,7 @@ def test_power(client, si, door, token):
     assert stop_tasks and stop_tasks[-1].info.state == 'success'
     with pytest.raises(NotAllowedInCurrentState):
         client.vcenter.vm.Power.suspend(vm._moId)
-    again = door.request('POST', '/api/vcenter/vm/%s/power/stop' % vm._moId, token)
+    again = door.request('POST', '/api/vcenter/vm/%s/power?action=stop' % vm._moId, token)
     assert again.status_code == 400
     assert error_of(again, 'api')[0] == 'ALREADY_IN_DESIRED_STATE'
     started = door.request('POST', '/rest/vcenter/vm/%s/power/start' % vm._moId, token)
@@ -426,8 +426,8 @@ def test_list_limits(validator):
     for form in ('api', 'rest'):
         answer = door.request('GET', '/%s/vcenter/vm' % form, token)
         assert answer.status_code == 400
-        assert error_of(answer, form)[0] in ('UNABLE_TO_ALLOCATE_RESOURCE',
-                                             'com.vmware.vapi.std.errors.unable_to_allocate_resource')
+        assert error_of(answer, form)[0] in (
+            'UNABLE_TO_ALLOCATE_RESOURCE', 'com.vmware.vapi.std.errors.unable_to_allocate_resource')
     pools = client.vcenter.ResourcePool.list()
     in_pool = client.vcenter.VM.list(VM.FilterSpec(resource_pools={pools[0].resource_pool}))
     assert len(in_pool) == 2001

@@ -171,7 +171,7 @@ _list(vm, ['VirtualMachine'], 'vms', VM_SUMMARY,
        'power_states': (Optional(Set(POWER_STATE)), vm_power)},
       limit=4000)
 
-# -- VM power ---------------------------------------------------------------------------
+# -- VM power: /api `POST .../power?action=start`, /rest `POST .../power/start` ------------
 power = Service('com.vmware.vcenter.vm.power', '/vcenter/vm/{vm}/power')
 POWER_INFO = Struct('com.vmware.vcenter.vm.power.info', {
     'state': POWER_STATE, 'clean_power_off': Optional(Boolean)})
@@ -261,24 +261,28 @@ def finished(task, identifier):
     return done
 
 
-@power.operation('start', 'POST', '/start', params=VM_ID)
+@power.operation('start', 'POST', action='start', params=VM_ID,
+                 rest=('POST', '/start', None))
 def start(call, vm):
     return _power_change(call, vm, 'PowerOnVM_Task', 'POWERED_ON',
                          ('POWERED_OFF', 'SUSPENDED'))
 
 
-@power.operation('stop', 'POST', '/stop', params=VM_ID)
+@power.operation('stop', 'POST', action='stop', params=VM_ID,
+                 rest=('POST', '/stop', None))
 def stop(call, vm):
     return _power_change(call, vm, 'PowerOffVM_Task', 'POWERED_OFF',
                          ('POWERED_ON', 'SUSPENDED'))
 
 
-@power.operation('suspend', 'POST', '/suspend', params=VM_ID)
+@power.operation('suspend', 'POST', action='suspend', params=VM_ID,
+                 rest=('POST', '/suspend', None))
 def suspend(call, vm):
     return _power_change(call, vm, 'SuspendVM_Task', 'SUSPENDED', ('POWERED_ON',))
 
 
-@power.operation('reset', 'POST', '/reset', params=VM_ID)
+@power.operation('reset', 'POST', action='reset', params=VM_ID,
+                 rest=('POST', '/reset', None))
 def reset(call, vm):
     obj = vm_object(call, vm)
     if vm_power(call, obj) != 'POWERED_ON':

@@ -434,9 +434,10 @@ def config_spec(call, spec):
     nics = [new.nic(given, index) for index, given in enumerate(spec['nics'] or ())]
     for index, given in enumerate(spec['cdroms'] or ()):
         new.cdrom(given, index)
-    for what, cls_name, backings in (('floppies', 'VirtualFloppy', FLOPPY_SPEC_BACKINGS),
-                                     ('parallel_ports', 'VirtualParallelPort', PARALLEL_SPEC_BACKINGS),
-                                     ('serial_ports', 'VirtualSerialPort', SERIAL_SPEC_BACKINGS)):
+    for what, cls_name, backings in (
+            ('floppies', 'VirtualFloppy', FLOPPY_SPEC_BACKINGS),
+            ('parallel_ports', 'VirtualParallelPort', PARALLEL_SPEC_BACKINGS),
+            ('serial_ports', 'VirtualSerialPort', SERIAL_SPEC_BACKINGS)):
         for index, given in enumerate(spec[what] or ()):
             if what == 'serial_ports' and given['backing'] is not None \
                     and given['backing']['type'] not in backings:
