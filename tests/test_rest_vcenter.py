@@ -1,12 +1,16 @@
 """vAPI vcenter resources and appliance basics: what /api, /rest and the
 Automation SDK list, filter and get agrees with what /sdk reports of the
 same objects; VM power through REST is the VM's own power operation."""
+import time
+
 import pytest
 from com.vmware.appliance.health_client import System as HealthSystem
 from com.vmware.appliance.system_client import Version
 from com.vmware.vapi.std.errors_client import (AlreadyExists, AlreadyInDesiredState,
                                                InvalidArgument, NotAllowedInCurrentState,
-                                               NotFound, UnableToAllocateResource, Unsupported)
+                                               NotFound, ServiceUnavailable,
+                                               UnableToAllocateResource, Unsupported)
+from com.vmware.vcenter.vm.guest_client import Identity as GuestIdentity
 from com.vmware.vcenter.vm.hardware.adapter_client import Sata, Scsi
 from com.vmware.vcenter.vm.hardware.boot_client import Device as BootDevice
 from com.vmware.vcenter.vm.hardware_client import (Boot, Cdrom, Cpu, Disk, Ethernet, Floppy,
@@ -19,6 +23,7 @@ from pyVmomi import vim
 from vmware.vapi.bindings import type as binding
 
 from tests.conftest import _simulator, all_of
+from vimsim.rest.vcenter_vm_info import guest_os_of as guest_os_name
 from tests.rest_support import (Door, client, door, error_of, sdk_client, sdk_reads,  # noqa: F401
                                 si, token)
 
@@ -657,3 +662,55 @@ def test_vm_hardware_parts_are_the_info(client, si, door, token):
         hardware.Cpu.get('vm-99999')
     assert door.request('GET', '/api/vcenter/vm/%s/hardware/ethernet/1' % vm._moId,
                         token).status_code == 404
+
+
+def _eventually(check):
+    """Whether check() holds within a few seconds (the guest acts a moment
+    after a guest power request)."""
+    for _ in range(100):
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_vm_guest_identity_and_power(client, si, door, token):
+    """Guest identity and guest power read what Tools report through /sdk;
+    shutdown, standby and reboot are the guest requests, refused as vCenter
+    refuses them."""
+    vm = [vm for vm in _vms(si) if vm.runtime.powerState == 'poweredOn'][-1]
+    guest = client.vcenter.vm.guest
+    identity = guest.Identity.get(vm._moId)
+    assert (identity.host_name, identity.ip_address, identity.full_name.default_message) == (
+        vm.guest.hostName, vm.guest.ipAddress, vm.guest.guestFullName)
+    assert identity.name == guest_os_name(vm.guest.guestId)
+    answer = door.request('GET', '/api/vcenter/vm/%s/guest/identity' % vm._moId, token)
+    assert sdk_reads(answer, GuestIdentity.Info.get_binding_type(), 'api') == identity
+    state = guest.Power.get(vm._moId)
+    assert (state.state, state.operations_ready) == ('RUNNING', vm.guest.guestOperationsReady)
+    guest.Power.reboot(vm._moId)
+    assert door.request('POST', '/api/vcenter/vm/%s/guest/power?action=standby' % vm._moId,
+                        token).status_code == 204
+    assert _eventually(lambda: vm.runtime.powerState == 'suspended')
+    with pytest.raises(AlreadyInDesiredState):
+        guest.Power.standby(vm._moId)
+    with pytest.raises(NotAllowedInCurrentState):
+        guest.Power.shutdown(vm._moId)
+    WaitForTask(vm.PowerOnVM_Task())
+    assert _eventually(lambda: vm.guest.toolsRunningStatus == 'guestToolsRunning')
+    shut = door.request('POST', '/rest/vcenter/vm/%s/guest/power?action=shutdown' % vm._moId,
+                        token)
+    assert shut.status_code == 200, shut.text
+    assert _eventually(lambda: vm.runtime.powerState == 'poweredOff')
+    assert [e for e in si.content.eventManager.QueryEvents(vim.event.EventFilterSpec(
+        entity=vim.event.EventFilterSpec.ByEntity(entity=vm, recursion='self')))
+        if isinstance(e, vim.event.VmGuestShutdownEvent)]
+    with pytest.raises(AlreadyInDesiredState):
+        guest.Power.shutdown(vm._moId)
+    with pytest.raises(ServiceUnavailable):    # no Tools run in a powered-off VM
+        guest.Identity.get(vm._moId)
+    answer = door.request('GET', '/api/vcenter/vm/%s/guest/identity' % vm._moId, token)
+    assert answer.status_code == 503
+    assert guest.Power.get(vm._moId).state == 'NOT_RUNNING'
+    with pytest.raises(NotFound):
+        guest.Power.get('vm-99999')

@@ -29,7 +29,7 @@ from twisted.internet import defer
 from vimsim.managed.base import Context
 from vimsim.rest import (appliance, content_library, content_library_deploy,
                          content_library_item, session as session_service, tagging, vcenter,
-                         vcenter_vm, vcenter_vm_create, vcenter_vm_hardware)
+                         vcenter_vm, vcenter_vm_create, vcenter_vm_guest, vcenter_vm_hardware)
 from vimsim.rest.errors import VapiError, invalid_argument, unauthenticated
 from vimsim.rest.service import OPERATIONS
 from vimsim.rest.types import BadValue, Boolean, Integer, List, Optional
@@ -43,7 +43,8 @@ log = logging.getLogger(__name__)
 SESSION_HEADER = 'vmware-api-session-id'
 JSON = 'application/json'
 SERVICES = (session_service, tagging, vcenter, vcenter_vm, vcenter_vm_create,  # their operations
-            vcenter_vm_hardware, appliance, content_library,              # register on import
+            vcenter_vm_guest, vcenter_vm_hardware, appliance,             # register on import
+            content_library,
             content_library_item, content_library_deploy)
 USER_PASS_SCHEME = 'com.vmware.vapi.std.security.user_pass'
 SESSION_SCHEME = 'com.vmware.vapi.std.security.session_id'
@@ -207,8 +208,9 @@ class RestApi:
     # -- /api and /rest -----------------------------------------------------------------
     def _http(self, request, form):
         query = urllib.parse.parse_qs(request.query, keep_blank_values=True)
-        action_key = 'action' if form == 'api' else '~action'
-        action = query.pop(action_key, [None])[-1]
+        action = query.pop('action' if form == 'api' else '~action', [None])[-1]
+        if action is None and form == 'rest':   # /rest's vcenter services: `?action=shutdown`
+            action = query.pop('action', [None])[-1]
 
         def invoke():
             routes = self._routes.get(form)

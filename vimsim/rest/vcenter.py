@@ -22,7 +22,7 @@ from vimsim.schema import MoRef
 from vimsim.soap.fault import message_of
 
 __all__ = ['SERVICES', 'POWER_STATE', 'VIM_POWER_STATES', 'vm', 'vm_object', 'vm_power',
-           'state_error', 'run_task']
+           'state_error', 'run_method', 'run_task']
 
 TASK_POLL = 0.002     # seconds between looks at a running power task
 
@@ -208,17 +208,22 @@ def _power_change(call, identifier, method, desired, allowed_from):
     return run_task(call, identifier, obj, method)
 
 
-def run_task(call, identifier, obj, method, **args):
-    """Start the `method` task of `obj` as /sdk would (the caller must hold
-    what the method demands there) and answer a Deferred of the task's
-    result; a fault, before or in the task, becomes the vAPI error it means."""
+def run_method(call, identifier, obj, method, **args):
+    """Call the model's `method` of `obj` as /sdk would (the caller must
+    hold what the method demands there); a fault becomes the vAPI error it
+    means."""
     operation = call.server.schema.managed[obj.type_name].methods[method]
     try:
         authorize(call.ctx, obj, operation, args)
-        task = getattr(obj, method)(call.ctx, **args)
+        return getattr(obj, method)(call.ctx, **args)
     except call.server.schema.types['MethodFault'].cls as error:
         raise from_fault(error, identifier) from None
-    return finished(task, identifier)
+
+
+def run_task(call, identifier, obj, method, **args):
+    """run_method for a `_Task` method: a Deferred of the task's result (a
+    fault in the task becomes a vAPI error too)."""
+    return finished(run_method(call, identifier, obj, method, **args), identifier)
 
 
 # vim fault -> vAPI error kind, for the faults whose meaning the vAPI names
@@ -231,7 +236,7 @@ FAULT_KINDS = {'NoPermission': 'unauthorized', 'DuplicateName': 'already_exists'
                'InsufficientResourcesFault': 'unable_to_allocate_resource',
                'OutOfBounds': 'invalid_argument', 'NotSupported': 'unsupported',
                'ManagedObjectNotFound': 'not_found', 'FileNotFound': 'not_found',
-               'TaskInProgress': 'resource_busy'}
+               'TaskInProgress': 'resource_busy', 'ToolsUnavailable': 'service_unavailable'}
 
 
 def from_fault(error, identifier):
