@@ -151,7 +151,7 @@ class RestApi:
         token = request.headers.get(SESSION_HEADER)
         cookies = request.headers.get('cookie', '')
         if not token and form == 'rest':
-            token = _cookie(cookies, SESSION_HEADER)
+            token = session_cookie(cookies, SESSION_HEADER)
         session = self._session(token)
         if session is None and request.headers.get('vmware-use-header-authn'):
             session = self._session(session_cookie(cookies))   # govc: REST login by SOAP session
@@ -287,14 +287,6 @@ def _secret_text(value):
     if isinstance(value, dict) and set(value) == {'SECRET'}:
         value = value['SECRET']
     return value if isinstance(value, str) else None
-
-
-def _cookie(header, name):
-    for pair in (header or '').split(';'):
-        key, equals, value = pair.partition('=')
-        if equals and key.strip() == name:
-            return value.strip().strip('"')
-    return None
 
 
 def _basic_credentials(header):
