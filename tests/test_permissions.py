@@ -677,6 +677,27 @@ def test_rest_tagging_takes_the_tagging_privileges(admin, users_vc):
                         token).status_code == 204
 
 
+def test_rest_vm_changes_take_the_privileges_sdk_takes(admin, users_vc):
+    """VM power and delete through REST need what PowerOnVM_Task and
+    Destroy_Task need through /sdk: a ReadOnly user is unauthorized (403)
+    until a role gives it the privilege on the VM."""
+    door = Door(users_vc)
+    token = door.login(*PASSWORDS['operator'])
+    vm = powered_off(admin, first_vm(admin))
+    grant(admin, admin.content.rootFolder, 'operator@vsphere.local', READ_ONLY)
+    start = '/api/vcenter/vm/%s/power?action=start' % vm._moId
+    refused = door.request('POST', start, token)
+    assert refused.status_code == 403 and refused.json()['error_type'] == 'UNAUTHORIZED'
+    assert door.request('DELETE', '/api/vcenter/vm/' + vm._moId, token).status_code == 403
+    assert vm.runtime.powerState == 'poweredOff'
+    starters = admin.content.authorizationManager.AddAuthorizationRole(
+        'Starters', ['VirtualMachine.Interact.PowerOn'])
+    grant(admin, vm, 'operator@vsphere.local', starters)
+    assert door.request('POST', start, token).status_code == 204
+    assert vm.runtime.powerState == 'poweredOn'
+    WaitForTask(vm.PowerOffVM_Task())
+
+
 def test_every_privilege_a_check_needs_is_in_the_catalogue():
     """Else not even the Admin role, which holds the whole catalogue, would
     pass the check."""

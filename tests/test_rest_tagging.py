@@ -278,7 +278,7 @@ def test_state_keeps_what_rest_changed(validator, tmp_path):
     target = {'object_id': {'type': 'VirtualMachine', 'id': vm}}
     association = '/api/cis/tagging/tag-association/%s?action=' % tag_id
     assert door.request('POST', association + 'attach', token, json=target).status_code == 204
-    assert door.request('POST', '/api/vcenter/vm/%s/power/stop' % vm, token).status_code == 204
+    assert door.request('POST', '/api/vcenter/vm/%s/power?action=stop' % vm, token).status_code == 204
     second = _restarted(validator, tmp_path, _stopped(first))
     door = Door(second)
     token = door.login()

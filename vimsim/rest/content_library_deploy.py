@@ -19,12 +19,12 @@ import tempfile
 
 from twisted.internet import defer, reactor
 
-from vimsim.managed.admin.permissions import user_may
 from vimsim.managed.entity import data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.storage.http_nfc_lease import (TransferError, disk_devices, fill_device,
                                                   stream_pieces)
+from vimsim.rest.authorization import demand
 from vimsim.rest.content_library import content
 from vimsim.rest.content_library_model import library_error
 from vimsim.rest.errors import VapiError, invalid_argument, not_found
@@ -124,13 +124,6 @@ def _object(call, type_names, identifier, what):
     raise not_found(what, identifier)
 
 
-def _demand(call, obj, privilege):
-    user = call.session.user if call.session is not None else ''
-    if not user_may(call.server, user, obj, privilege):
-        raise VapiError('unauthorized', 'vapi.security.authorization.invalid',
-                        'Unable to authorize user', privilege)
-
-
 def _polled(ready, value):
     """A Deferred firing with value() once ready() holds."""
     done = defer.Deferred()
@@ -208,7 +201,7 @@ def _target(call, target):
     else:
         folder = _vm_folder(call, pool)
     for obj in (pool, folder):
-        _demand(call, obj, 'VApp.Import')
+        demand(call, obj, 'VApp.Import')
     return pool, host, folder
 
 
@@ -331,7 +324,7 @@ def create_from_vm(call, client_token, source, target, create_spec):
     if source['type'] != 'VirtualMachine':
         raise invalid_argument('Only a VirtualMachine can be exported here.', 'source.type')
     vm = _object(call, ('VirtualMachine',), source['id'], 'VirtualMachine')
-    _demand(call, vm, 'VApp.Export')
+    demand(call, vm, 'VApp.Export')
     model = content(call)
     if (target['library_id'] is None) == (target['library_item_id'] is None):
         raise invalid_argument('The target names either a library or a library item.',
@@ -508,7 +501,7 @@ def create_template(call, spec):
         raise library_error('already_exists', 'Library %s has an item named %s.' % (
             library.id, spec['name']), spec['name'])
     vm = _object(call, ('VirtualMachine',), spec['source_vm'], 'VirtualMachine')
-    _demand(call, vm, 'VirtualMachine.Provisioning.Clone')
+    demand(call, vm, 'VirtualMachine.Provisioning.Clone')
     datastore = _storage_datastore(spec) or library.datastore.ref.value
     cloned = _clone(call, vm, spec['placement'], spec['name'], datastore, True)
 
@@ -572,7 +565,7 @@ def deploy_template(call, template_library_item, spec):
     if unsupported:
         raise library_error('unsupported', 'This server does not apply %s at deploy.'
                             % unsupported[0], unsupported[0])
-    _demand(call, template, 'VirtualMachine.Provisioning.DeployTemplate')
+    demand(call, template, 'VirtualMachine.Provisioning.DeployTemplate')
     cloned = _clone(call, template, spec['placement'], spec['name'], _storage_datastore(spec),
                     False, bool(spec['powered_on']))
     return cloned.addCallback(lambda vm: vm.ref.value)

@@ -10,6 +10,7 @@ __all__ = ['VapiError', 'not_found', 'already_exists', 'invalid_argument', 'unau
 STATUS = {
     'already_exists': 400,
     'already_in_desired_state': 400,
+    'feature_in_use': 400,
     'invalid_argument': 400,
     'invalid_element_configuration': 400,
     'invalid_element_type': 400,
@@ -18,6 +19,7 @@ STATUS = {
     'resource_busy': 400,
     'resource_in_use': 400,
     'resource_inaccessible': 400,
+    'unable_to_allocate_resource': 400,
     'unexpected_input': 400,
     'unsupported': 400,
     'unauthenticated': 401,
@@ -28,6 +30,7 @@ STATUS = {
     'internal_server_error': 500,
     'error': 500,
     'service_unavailable': 503,
+    'timed_out': 504,
 }
 
 

@@ -28,7 +28,8 @@ from twisted.internet import defer
 
 from vimsim.managed.base import Context
 from vimsim.rest import (appliance, content_library, content_library_deploy,
-                         content_library_item, session as session_service, tagging, vcenter)
+                         content_library_item, session as session_service, tagging, vcenter,
+                         vcenter_vm, vcenter_vm_create, vcenter_vm_guest, vcenter_vm_hardware)
 from vimsim.rest.errors import VapiError, invalid_argument, unauthenticated
 from vimsim.rest.service import OPERATIONS
 from vimsim.rest.types import BadValue, Boolean, Integer, List, Optional
@@ -41,8 +42,10 @@ log = logging.getLogger(__name__)
 
 SESSION_HEADER = 'vmware-api-session-id'
 JSON = 'application/json'
-SERVICES = (session_service, tagging, vcenter, appliance, content_library,   # their operations
-            content_library_item, content_library_deploy)              # register on import
+SERVICES = (session_service, tagging, vcenter, vcenter_vm, vcenter_vm_create,  # their operations
+            vcenter_vm_guest, vcenter_vm_hardware, appliance,             # register on import
+            content_library,
+            content_library_item, content_library_deploy)
 USER_PASS_SCHEME = 'com.vmware.vapi.std.security.user_pass'
 SESSION_SCHEME = 'com.vmware.vapi.std.security.session_id'
 
@@ -148,7 +151,7 @@ class RestApi:
         token = request.headers.get(SESSION_HEADER)
         cookies = request.headers.get('cookie', '')
         if not token and form == 'rest':
-            token = _cookie(cookies, SESSION_HEADER)
+            token = session_cookie(cookies, SESSION_HEADER)
         session = self._session(token)
         if session is None and request.headers.get('vmware-use-header-authn'):
             session = self._session(session_cookie(cookies))   # govc: REST login by SOAP session
@@ -205,8 +208,9 @@ class RestApi:
     # -- /api and /rest -----------------------------------------------------------------
     def _http(self, request, form):
         query = urllib.parse.parse_qs(request.query, keep_blank_values=True)
-        action_key = 'action' if form == 'api' else '~action'
-        action = query.pop(action_key, [None])[-1]
+        action = query.pop('action' if form == 'api' else '~action', [None])[-1]
+        if action is None and form == 'rest':   # /rest's vcenter services: `?action=shutdown`
+            action = query.pop('action', [None])[-1]
 
         def invoke():
             routes = self._routes.get(form)
@@ -283,14 +287,6 @@ def _secret_text(value):
     if isinstance(value, dict) and set(value) == {'SECRET'}:
         value = value['SECRET']
     return value if isinstance(value, str) else None
-
-
-def _cookie(header, name):
-    for pair in (header or '').split(';'):
-        key, equals, value = pair.partition('=')
-        if equals and key.strip() == name:
-            return value.strip().strip('"')
-    return None
 
 
 def _basic_credentials(header):

@@ -13,7 +13,8 @@ the two HTTP forms:
   `/rest/com/vmware/{cis,content,vcenter/ovf}/...` (GENERIC_REST) with the
   vAPI's generic mapping (create POST, list GET, get GET `/id:{id}`,
   update PATCH, delete DELETE, others POST `?~action=name-with-dashes`),
-  vcenter and appliance services at `/rest` + their /api template; the body
+  vcenter and appliance services at `/rest` + their /api template (an
+  action there is `?action=`, as /api has it, or `~action=`); the body
   is an object of every parameter the path does not give, the answer is
   wrapped in `{"value": ...}`.
 

@@ -9,7 +9,7 @@ tagging objects), InventoryService.Tagging.AttachTag on each object tagged
 or untagged; a user without one gets `unauthorized` (403)."""
 import functools
 
-from vimsim.managed.admin.permissions import user_may
+from vimsim.rest.authorization import demand
 from vimsim.rest.errors import VapiError
 from vimsim.rest.service import Service
 from vimsim.rest.tagging_model import CARDINALITIES
@@ -70,10 +70,7 @@ def _demand(call, privilege, object_id=None):
         target = server.objects.get(MoRef(object_id['type'], object_id['id']))
         if target is None:
             return
-    user = call.session.user if call.session is not None else ''
-    if not user_may(server, user, target, privilege):
-        raise VapiError('unauthorized', 'vapi.security.authorization.invalid',
-                        'Unable to authorize user', privilege)
+    demand(call, target, privilege)
 
 
 def requires(privilege):

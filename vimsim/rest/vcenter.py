@@ -6,17 +6,23 @@ doors always agree. Identifiers are the objects' moids.
 
 A list's filter keeps an object when, for every filter field given, the
 object's value is one of the field's values (vCenter's FilterSpec rule).
+Each list has vCenter's limit: more objects kept than it (4,000 VMs, 2,500
+hosts or datastores, 1,000 of the others) answer unable_to_allocate_resource
+rather than a list, as vCenter does; a narrower filter gets them.
 """
 from twisted.internet import defer, reactor
 
+from vimsim.managed.admin.permissions import authorize
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.paths import read_path
 from vimsim.rest.errors import VapiError, not_found
 from vimsim.rest.service import Service
 from vimsim.rest.types import Boolean, Enum, Id, Integer, List, Optional, Set, String, Struct
 from vimsim.schema import MoRef
+from vimsim.soap.fault import message_of
 
-__all__ = ['SERVICES']
+__all__ = ['SERVICES', 'POWER_STATE', 'VIM_POWER_STATES', 'vm', 'vm_object', 'vm_power',
+           'state_error', 'run_method', 'run_task']
 
 TASK_POLL = 0.002     # seconds between looks at a running power task
 
@@ -90,12 +96,14 @@ def _cluster_of_host(call, host):
 class Listing:
     """A `list` operation: the objects of `types`, each filter field tested
     by a reader of the object (its value, or a list of them for a field
-    whose every value counts), each kept object answered by `summary`."""
+    whose every value counts), each kept object answered by `summary`, at
+    most `limit` of them."""
 
-    def __init__(self, types, filters, summary):
+    def __init__(self, types, filters, summary, limit):
         self.types = types
         self.filters = filters
         self.summary = summary
+        self.limit = limit
 
     def __call__(self, call, filter=None):
         objects = [obj for type_name in self.types for obj in _of_type(call, type_name)]
@@ -105,6 +113,11 @@ class Listing:
             reader = self.filters[name]
             wanted = set(wanted) if isinstance(wanted, list) else {wanted}
             objects = [obj for obj in objects if _matches(reader(call, obj), wanted)]
+        if len(objects) > self.limit:
+            raise VapiError('unable_to_allocate_resource',
+                            'com.vmware.vcenter.list.limit.exceeded',
+                            'More than %d objects match the filter: narrow it.' % self.limit,
+                            self.limit)
         return [self.summary(call, obj) for obj in objects]
 
 
@@ -114,15 +127,17 @@ def _matches(value, wanted):
     return value in wanted
 
 
-def _list(service, types, id_filter, summary_type, summarize, filters):
+def _list(service, types, id_filter, summary_type, summarize, filters, limit=1000):
     """Register `service`'s list of the objects of `types`: its filter has
     the identifiers (`id_filter`), the names, and `filters` (field ->
-    (vAPI type, reader)); `summarize(call, obj)` answers each object kept."""
+    (vAPI type, reader)); `summarize(call, obj)` answers each object kept,
+    at most `limit` (vCenter's, from the API reference) of them."""
     fields = {id_filter: (IDS, lambda call, obj: obj.ref.value),
               'names': (NAMES, lambda call, obj: obj.name), **filters}
     spec = Struct(service.id + '.filter_spec',
                   {name: vapi_type for name, (vapi_type, _) in fields.items()})
-    listing = Listing(types, {name: reader for name, (_, reader) in fields.items()}, summarize)
+    listing = Listing(types, {name: reader for name, (_, reader) in fields.items()}, summarize,
+                      limit)
     service.operation('list', 'GET', params={'filter': Optional(spec)},
                       output=List(summary_type))(listing)
 
@@ -134,7 +149,7 @@ VM_SUMMARY = Struct('com.vmware.vcenter.VM.summary', {
     'memory_size_MiB': Optional(Integer)})
 
 
-def _vm_power(call, obj):
+def vm_power(call, obj):
     return VIM_POWER_STATES[_read(call, obj, 'runtime.powerState')]
 
 
@@ -144,7 +159,7 @@ def _vm_host(call, obj):
 
 _list(vm, ['VirtualMachine'], 'vms', VM_SUMMARY,
       lambda call, obj: {'vm': obj.ref.value, 'name': obj.name,
-                         'power_state': _vm_power(call, obj),
+                         'power_state': vm_power(call, obj),
                          'cpu_count': _read(call, obj, 'config.hardware.numCPU'),
                          'memory_size_MiB': _read(call, obj, 'config.hardware.memoryMB')},
       {'folders': (IDS, _parent),
@@ -153,26 +168,27 @@ _list(vm, ['VirtualMachine'], 'vms', VM_SUMMARY,
        'clusters': (IDS, lambda call, obj: _cluster_of_host(
            call, call.server.objects.get(_read(call, obj, 'runtime.host')))),
        'resource_pools': (IDS, lambda call, obj: _moid(_read(call, obj, 'resourcePool'))),
-       'power_states': (Optional(Set(POWER_STATE)), _vm_power)})
+       'power_states': (Optional(Set(POWER_STATE)), vm_power)},
+      limit=4000)
 
-# -- VM power ---------------------------------------------------------------------------
+# -- VM power: /api `POST .../power?action=start`, /rest `POST .../power/start` ------------
 power = Service('com.vmware.vcenter.vm.power', '/vcenter/vm/{vm}/power')
 POWER_INFO = Struct('com.vmware.vcenter.vm.power.info', {
     'state': POWER_STATE, 'clean_power_off': Optional(Boolean)})
 VM_ID = {'vm': Id}
 
 
-def _vm(call, identifier):
+def vm_object(call, identifier):
     return _object(call, 'VirtualMachine', identifier, 'VirtualMachine')
 
 
 @power.operation('get', 'GET', params=VM_ID, output=POWER_INFO)
 def get_power(call, vm):
-    state = _vm_power(call, _vm(call, vm))
+    state = vm_power(call, vm_object(call, vm))
     return {'state': state, 'clean_power_off': True if state == 'POWERED_OFF' else None}
 
 
-def _state_error(kind, text, identifier):
+def state_error(kind, text, identifier):
     return VapiError(kind, 'com.vmware.vapi.std.errors.' + kind, text, identifier)
 
 
@@ -180,69 +196,104 @@ def _power_change(call, identifier, method, desired, allowed_from):
     """Run the VM's power task (its own checks, events and task history) and
     answer when it has finished; vCenter's errors for a VM already there or
     in a state the change cannot start from."""
-    obj = _vm(call, identifier)
-    state = _vm_power(call, obj)
+    obj = vm_object(call, identifier)
+    state = vm_power(call, obj)
     if state == desired:
-        raise _state_error('already_in_desired_state',
-                           'Virtual machine %s is already %s.' % (identifier, state), identifier)
+        raise state_error('already_in_desired_state',
+                          'Virtual machine %s is already %s.' % (identifier, state), identifier)
     if state not in allowed_from or obj.template:
-        raise _state_error('not_allowed_in_current_state',
-                           'Virtual machine %s cannot change its power state now.' % identifier,
-                           identifier)
+        raise state_error('not_allowed_in_current_state',
+                          'Virtual machine %s cannot change its power state now.' % identifier,
+                          identifier)
+    return run_task(call, identifier, obj, method)
+
+
+def run_method(call, identifier, obj, method, **args):
+    """Call the model's `method` of `obj` as /sdk would (the caller must
+    hold what the method demands there); a fault becomes the vAPI error it
+    means."""
+    operation = call.server.schema.managed[obj.type_name].methods[method]
     try:
-        task = getattr(obj, method)(call.ctx)
+        authorize(call.ctx, obj, operation, args)
+        return getattr(obj, method)(call.ctx, **args)
     except call.server.schema.types['MethodFault'].cls as error:
-        raise _from_fault(error, identifier) from None
-    return _finished(call, task, identifier)
+        raise from_fault(error, identifier) from None
 
 
-def _from_fault(error, identifier):
+def run_task(call, identifier, obj, method, **args):
+    """run_method for a `_Task` method: a Deferred of the task's result (a
+    fault in the task becomes a vAPI error too)."""
+    return finished(run_method(call, identifier, obj, method, **args), identifier)
+
+
+# vim fault -> vAPI error kind, for the faults whose meaning the vAPI names
+FAULT_KINDS = {'NoPermission': 'unauthorized', 'DuplicateName': 'already_exists',
+               'FileAlreadyExists': 'already_exists', 'InvalidArgument': 'invalid_argument',
+               'InvalidDatastorePath': 'invalid_argument', 'InvalidDeviceSpec': 'invalid_argument',
+               'InvalidName': 'invalid_argument', 'InvalidDeviceOperation': 'invalid_argument',
+               'InvalidDatastore': 'resource_inaccessible',
+               'DatastoreNotWritableOnHost': 'resource_inaccessible',
+               'InsufficientResourcesFault': 'unable_to_allocate_resource',
+               'OutOfBounds': 'invalid_argument', 'NotSupported': 'unsupported',
+               'ManagedObjectNotFound': 'not_found', 'FileNotFound': 'not_found',
+               'TaskInProgress': 'resource_busy', 'ToolsUnavailable': 'service_unavailable'}
+
+
+def from_fault(error, identifier):
+    """The vAPI error of a vim fault: by its type or the nearest base type
+    FAULT_KINDS names; a state fault is not_allowed_in_current_state."""
     name = type(error).__name__
-    kind = 'not_allowed_in_current_state' if 'State' in name else 'error'
-    return _state_error(kind, 'The operation on %s failed: %s.' % (identifier, name),
-                        identifier)
+    kind = next((FAULT_KINDS[cls.__name__] for cls in type(error).__mro__
+                 if cls.__name__ in FAULT_KINDS), None) or (
+        'not_allowed_in_current_state' if 'State' in name else 'error')
+    text = message_of(error) or name
+    return state_error(kind, 'The operation on %s failed: %s' % (identifier, text), identifier)
 
 
-def _finished(call, task, identifier):
-    """A Deferred that fires (with None, or the task's error as a VapiError)
-    once `task` is done."""
+def finished(task, identifier):
+    """A Deferred that fires with the task's result (or its error, as a
+    VapiError) once `task` is done."""
     done = defer.Deferred()
 
     def look():
         if not task.done:
             reactor.callLater(TASK_POLL, look)
         elif task.info.error is not None:
-            done.errback(_from_fault(task.info.error.fault, identifier))
+            done.errback(from_fault(task.info.error.fault, identifier))
         else:
-            done.callback(None)
+            done.callback(task.info.result)
     look()
     return done
 
 
-@power.operation('start', 'POST', '/start', params=VM_ID)
+@power.operation('start', 'POST', action='start', params=VM_ID,
+                 rest=('POST', '/start', None))
 def start(call, vm):
     return _power_change(call, vm, 'PowerOnVM_Task', 'POWERED_ON',
                          ('POWERED_OFF', 'SUSPENDED'))
 
 
-@power.operation('stop', 'POST', '/stop', params=VM_ID)
+@power.operation('stop', 'POST', action='stop', params=VM_ID,
+                 rest=('POST', '/stop', None))
 def stop(call, vm):
     return _power_change(call, vm, 'PowerOffVM_Task', 'POWERED_OFF',
                          ('POWERED_ON', 'SUSPENDED'))
 
 
-@power.operation('suspend', 'POST', '/suspend', params=VM_ID)
+@power.operation('suspend', 'POST', action='suspend', params=VM_ID,
+                 rest=('POST', '/suspend', None))
 def suspend(call, vm):
     return _power_change(call, vm, 'SuspendVM_Task', 'SUSPENDED', ('POWERED_ON',))
 
 
-@power.operation('reset', 'POST', '/reset', params=VM_ID)
+@power.operation('reset', 'POST', action='reset', params=VM_ID,
+                 rest=('POST', '/reset', None))
 def reset(call, vm):
-    obj = _vm(call, vm)
-    if _vm_power(call, obj) != 'POWERED_ON':
-        raise _state_error('not_allowed_in_current_state',
+    obj = vm_object(call, vm)
+    if vm_power(call, obj) != 'POWERED_ON':
+        raise state_error('not_allowed_in_current_state',
                            'Virtual machine %s is not powered on.' % vm, vm)
-    return _finished(call, obj.ResetVM_Task(call.ctx), vm)
+    return run_task(call, vm, obj, 'ResetVM_Task')
 
 
 # -- hosts ------------------------------------------------------------------------------
@@ -275,7 +326,8 @@ _list(host, ['HostSystem'], 'hosts', HOST_SUMMARY,
        'standalone': (Optional(Boolean), lambda call, obj: _cluster_of_host(call, obj) is None),
        'clusters': (IDS, _cluster_of_host),
        'connection_states': (Optional(Set(CONNECTION_STATE)), _host_connection),
-       'host_uuids': (NAMES, _host_uuid)})
+       'host_uuids': (NAMES, _host_uuid)},
+      limit=2500)
 
 # -- datastores -------------------------------------------------------------------------
 datastore = Service('com.vmware.vcenter.datastore', '/vcenter/datastore')
@@ -299,7 +351,8 @@ _list(datastore, ['Datastore'], 'datastores', DATASTORE_SUMMARY,
                          'capacity': _read(call, obj, 'summary.capacity')},
       {'types': (Optional(Set(DATASTORE_TYPE)), _datastore_type),
        'folders': (IDS, _parent),
-       'datacenters': (IDS, _datacenter)})
+       'datacenters': (IDS, _datacenter)},
+      limit=2500)
 
 
 @datastore.operation('get', 'GET', '/{datastore}', params={'datastore': Id},

@@ -2413,6 +2413,7 @@ class _ConfigPlan:
             set_['dir_name'], set_['file_name'] = vm_home(vm, parsed[0], parsed[1])
         if spec.deviceChange or self.creating:
             self._validate_devices()
+            self._boot_order_keys()
         if spec.vmProfile:
             self.profiles[HOME] = chosen_profile(
                 vm, spec.vmProfile, 'vmProfile', set_.get('datastore_object', vm.datastore_object))
@@ -2468,6 +2469,15 @@ class _ConfigPlan:
             told[each] = value
 
     # -- devices ------------------------------------------------------------------
+    def _boot_order_keys(self):
+        """A boot order may name a device the same spec adds by its
+        placeholder key, as a controllerKey may: it then names the device."""
+        boot = self.settings.get('bootOptions')
+        for device in (boot.bootOrder if boot is not None else None) or ():
+            key = getattr(device, 'deviceKey', None)
+            if key in self.keymap:
+                device.deviceKey = self.keymap[key]
+
     def _validate_devices(self):
         vm = self.vm
         if self.creating:
