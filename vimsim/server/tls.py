@@ -296,7 +296,7 @@ class TlsServerProtocol(Protocol):
         if not self._handshaken and not self._handshake():
             return
         pieces = []
-        tls = self._tls
+        tls, incoming = self._tls, self._incoming
         closed = False
         while True:
             try:
@@ -310,6 +310,8 @@ class TlsServerProtocol(Protocol):
                 closed = True
                 break
             pieces.append(piece)
+            if not incoming.pending and not tls.pending():
+                break                            # all read: no SSLWantReadError raised
         if self._outgoing.pending:               # e.g. TLS 1.3 key updates
             self.transport.write(self._outgoing.read())
         if pieces:
