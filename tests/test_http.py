@@ -720,6 +720,21 @@ def test_a_tls_close_notify_is_answered_and_the_server_goes_on():
         srv.close()
 
 
+def test_a_body_of_many_tls_records_arrives_whole():
+    """A 3 MB body is some 200 TLS records, read one record at a time and
+    handed on together; the echo is the same bytes."""
+    srv = Server(echo_app, tls=True)
+    try:
+        body = os.urandom(3 * 1024 * 1024)
+        c = srv.conn(timeout=30)
+        c.request('POST', '/body', body=body)
+        r = c.getresponse()
+        assert (r.status, r.read()) == (200, body)
+        c.close()
+    finally:
+        srv.close()
+
+
 def test_a_failed_tls_handshake_closes_only_that_connection():
     srv = Server(echo_app, tls=True)
     try:

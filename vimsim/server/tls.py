@@ -34,7 +34,7 @@ __all__ = ['self_signed', 'self_signed_context', 'context_factory', 'load_pair',
 
 # a kept self-signed certificate with less validity left than this is made again
 RENEW_BEFORE = datetime.timedelta(days=30)
-READ_SIZE = 1 << 17     # plaintext read from the TLS layer at once (records are up to 16 KB)
+READ_SIZE = 1 << 14   # a TLS record's plaintext at most: one read gives one record
 
 
 def self_signed(hostnames=('localhost', '127.0.0.1', '::1')):
