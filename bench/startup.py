@@ -22,7 +22,10 @@ cache, as an installed vimsim does (pip compiles one): PYTHONPYCACHEPREFIX
 points at a directory of this bench's, warmed by a first run, so the tree
 gets no __pycache__ (PYTHONDONTWRITEBYTECODE is lifted for the server).
 
-    python3 bench/startup.py [--runs 9] [--root DIR] [--no-bytecode-cache]
+With --compare DIR the starts of the checkout at DIR are interleaved with
+these, so that both meet the same load.
+
+    python3 bench/startup.py [--runs 9] [--root DIR] [--compare DIR] [--no-bytecode-cache]
 """
 import argparse
 import asyncio
@@ -47,7 +50,7 @@ PYCACHE = os.path.join(tempfile.gettempdir(), 'vimsim-bench-pycache')
 GROUP_MODULES = {
     'twisted (+zope, attr, ...)': ('twisted', 'zope', 'attr', 'automat', 'constantly',
                                    'incremental', 'hyperlink', 'typing_extensions'),
-    'TLS (pyOpenSSL, cryptography, service_identity)': (
+    'pyOpenSSL, cryptography, service_identity': (
         'OpenSSL', 'cryptography', 'service_identity', 'pyasn1', 'pyasn1_modules', 'idna'),
     'lxml': ('lxml',), 'httptools': ('httptools',), 'werkzeug': ('werkzeug',),
     'vimsim': ('vimsim',)}
@@ -179,20 +182,28 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--runs', type=int, default=9)
     parser.add_argument('--root', default=ROOT, help="another checkout's simulator")
+    parser.add_argument('--compare', help="a checkout measured alongside, starts interleaved")
     parser.add_argument('--no-bytecode-cache', action='store_true',
                         help='compile every module at each start (PYTHONDONTWRITEBYTECODE)')
     args = parser.parse_args()
     root = os.path.abspath(args.root)
+    roots = [('', root)] + ([('compared', os.path.abspath(args.compare))] if args.compare else [])
     env = server_environment(not args.no_bytecode_cache)
     print('load average: %s' % load_average())
-    run_once(root, False, env)     # warms the bytecode and schema caches
+    for _, each in roots:
+        run_once(each, False, env)     # warms the bytecode and schema caches
     for tls in (False, True):
-        runs = [run_once(root, tls, env)[:3] for _ in range(args.runs)]
-        wall, cpu, rss = zip(*runs)
-        print('%-5s exec to first answer: wall %4.0f ms median (best %4.0f), server CPU '
-              '%4.0f ms median (best %4.0f), RSS %4.1f MB median'
-              % ('https' if tls else 'http', statistics.median(wall) * 1e3, min(wall) * 1e3,
-                 statistics.median(cpu) * 1e3, min(cpu) * 1e3, statistics.median(rss)))
+        runs = {label: [] for label, _ in roots}
+        for _ in range(args.runs):
+            for label, each in roots:
+                runs[label].append(run_once(each, tls, env)[:3])
+        for label, _ in roots:
+            wall, cpu, rss = zip(*runs[label])
+            print('%-5s exec to first answer: wall %4.0f ms median (best %4.0f), server CPU '
+                  '%4.0f ms median (best %4.0f), RSS %4.1f MB median %s'
+                  % ('https' if tls else 'http', statistics.median(wall) * 1e3,
+                     min(wall) * 1e3, statistics.median(cpu) * 1e3, min(cpu) * 1e3,
+                     statistics.median(rss), label))
     first_call_figures(root, args.runs)
     totals = import_split(run_once(root, True, env, ('-X', 'importtime'))[3])
     print('imports (https start, -X importtime self time, inflated by the tracing): %.0f ms'

@@ -497,11 +497,15 @@ def test_a_soap_client_start_imports_no_other_service(tmp_path):
 
 
 @pytest.mark.filterwarnings('ignore:ssl.TLSVersion:DeprecationWarning')  # the TLS 1.1 client
-def test_an_https_start_imports_no_certificate_verification(tmp_path):
+def test_an_https_start_imports_no_certificate_verification(tmp_path, monkeypatch):
     """With TLS the program serves TLS 1.2 and later only, http/1.1 by ALPN,
-    on a pyOpenSSL context of its own: neither Twisted's TLS options
-    (twisted.internet.ssl) nor the certificate verification they bring
-    (service_identity, pyasn1) are imported."""
+    on the standard library's ssl: neither pyOpenSSL, Twisted's TLS
+    (twisted.protocols.tls, twisted.internet.ssl) nor the certificate
+    verification they bring (service_identity, pyasn1) are imported, nor
+    cryptography when the certificate made before is served again."""
+    from vimsim.server.tls import self_signed_context
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'cache'))
+    self_signed_context(['localhost', '127.0.0.1', '::1'])     # as a first start keeps it
     from pyVim.connect import Disconnect, SmartConnect
 
     def unverified(**settings):
@@ -532,7 +536,7 @@ def test_an_https_start_imports_no_certificate_verification(tmp_path):
             assert tls.selected_alpn_protocol() == 'http/1.1'
 
     imported = _program_imports(tmp_path, [], session)
-    assert 'OpenSSL.SSL' in imported and 'twisted.protocols.tls' in imported
+    assert 'vimsim.server.tls' in imported
     assert sorted(name for name in imported if name.startswith((
-        'twisted.internet.ssl', 'twisted.internet._sslverify', 'service_identity',
-        'pyasn1'))) == []
+        'OpenSSL', 'cryptography', 'twisted.protocols.tls', 'twisted.internet.ssl',
+        'twisted.internet._sslverify', 'service_identity', 'pyasn1'))) == []

@@ -666,6 +666,90 @@ def test_tls_server():
         srv.close()
 
 
+def _unverified_tls():
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    return ctx
+
+
+def test_a_tls_close_notify_is_answered_and_the_server_goes_on():
+    """A client ending TLS with a close_notify (as Python's unwrap does) gets
+    the server's, then the connection closes; the server serves on. The
+    standard library reads a close_notify as an empty read, not an error."""
+    srv = Server(echo_app, tls=True)
+    try:
+        for _ in range(3):
+            with _unverified_tls().wrap_socket(srv.sock()) as s:
+                s.sendall(b'GET /one HTTP/1.1\r\nHost: x\r\n\r\n')
+                assert read_response(s)[2].startswith(b'GET /one?')
+                plain = s.unwrap()        # sends ours, waits for the server's
+                assert plain.recv(1) == b''
+                plain.close()
+        # a request followed at once by a close_notify is still answered
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        raw = srv.sock()
+        tls = _unverified_tls().wrap_bio(incoming, outgoing)
+        while True:
+            try:
+                tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                raw.sendall(outgoing.read())
+                incoming.write(raw.recv(65536))
+        raw.sendall(outgoing.read())
+        tls.write(b'GET /last HTTP/1.1\r\nHost: x\r\n\r\n')
+        try:
+            tls.unwrap()
+        except ssl.SSLWantReadError:
+            pass
+        raw.sendall(outgoing.read())
+        answer = b''
+        while True:
+            data = raw.recv(65536)
+            if not data:
+                break
+            incoming.write(data)
+            try:
+                answer += tls.read(65536)
+            except (ssl.SSLWantReadError, ssl.SSLZeroReturnError):
+                pass
+        raw.close()
+        assert b'GET /last?' in answer
+    finally:
+        srv.close()
+
+
+def test_a_body_of_many_tls_records_arrives_whole():
+    """A 3 MB body is some 200 TLS records, read one record at a time and
+    handed on together; the echo is the same bytes."""
+    srv = Server(echo_app, tls=True)
+    try:
+        body = os.urandom(3 * 1024 * 1024)
+        c = srv.conn(timeout=30)
+        c.request('POST', '/body', body=body)
+        r = c.getresponse()
+        assert (r.status, r.read()) == (200, body)
+        c.close()
+    finally:
+        srv.close()
+
+
+def test_a_failed_tls_handshake_closes_only_that_connection():
+    srv = Server(echo_app, tls=True)
+    try:
+        with srv.sock() as raw:
+            raw.sendall(b'GET / HTTP/1.1\r\nHost: x\r\n\r\n')    # plain HTTP to TLS
+            while raw.recv(65536):
+                pass
+        c = srv.conn()
+        c.request('GET', '/after')
+        assert c.getresponse().read().startswith(b'GET /after?')
+        c.close()
+    finally:
+        srv.close()
+
+
 def test_self_signed_certificate():
     from cryptography import x509
     from vimsim.server.tls import context_factory, self_signed
@@ -678,7 +762,12 @@ def test_self_signed_certificate():
     assert [str(a) for a in san.get_values_for_type(x509.IPAddress)] == ['127.0.0.1', '::1']
     life = cert.not_valid_after_utc - cert.not_valid_before_utc
     assert 365 <= life.days <= 367
-    assert context_factory(cert_pem, key_pem).getContext() is not None
+    assert isinstance(context_factory(cert_pem, key_pem), ssl.SSLContext)
+    other_key = self_signed(('vc.example.com',))[1]
+    with pytest.raises(ValueError, match='do not load'):
+        context_factory(cert_pem, other_key)
+    with pytest.raises(ValueError, match='no certificate'):
+        context_factory(key_pem, key_pem)
 
 
 def test_given_certificate_files(tmp_path):

@@ -233,7 +233,7 @@ def serve(opts, simulator, reactor=None):
     app = make_app(simulator)
     cert_pem = key_pem = None
     if opts.tls and opts.tlscert:
-        from vimsim.server.tls import load_pair    # cryptography: with TLS only
+        from vimsim.server.tls import load_pair
         cert_pem, key_pem = load_pair(opts.tlscert, opts.tlskey or None)
     lport = listen(app, host, port, tls=opts.tls, cert_pem=cert_pem, key_pem=key_pem,
                    reactor=reactor, limits=http_limits(opts))
@@ -336,9 +336,8 @@ def _import_reactor_without_tls():
     """Import the reactor as vimsim needs it: Twisted loads pyOpenSSL,
     cryptography and its certificate verification (twisted.internet.ssl,
     service_identity) with it to offer listenSSL, connectSSL and startTLS,
-    which vimsim never calls (its HTTPS is server/tls.py's connection creator
-    under a TLSMemoryBIOFactory, imported when listening with TLS): 13 MB and
-    ~40 ms of a plain-HTTP start, 3.3 MB and ~16 ms of an HTTPS one. OpenSSL
+    which vimsim never calls (its HTTPS is the standard library's ssl under
+    server/tls.py's TlsServerProtocol): 13 MB and ~40 ms of a start. OpenSSL
     is unimportable only while the reactor is imported (Twisted then goes
     without its TLS); a later import of it works. Nothing to do in a process
     whose reactor or OpenSSL is in already (a test's, an embedding

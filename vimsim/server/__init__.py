@@ -27,14 +27,10 @@ def listen(app, host='127.0.0.1', port=0, tls=True, cert_pem=None, key_pem=None,
             names = ['localhost', '127.0.0.1', '::1']
             if interface and interface not in names and interface not in ('0.0.0.0', '::'):
                 names.insert(0, interface)
-            ctx = _tls.self_signed_context(names)
+            context = _tls.self_signed_context(names)
         else:
-            ctx = _tls.context_factory(cert_pem, key_pem if key_pem is not None else cert_pem)
-        from twisted.protocols.tls import TLSMemoryBIOFactory, TLSMemoryBIOProtocol
-        factory = TLSMemoryBIOFactory(ctx, False, factory)
-        # not Twisted's default BufferingTLSTransport, which holds each write
-        # for a timed call of its own: an answer is written whole, at once
-        factory.protocol = TLSMemoryBIOProtocol
+            context = _tls.context_factory(cert_pem, key_pem if key_pem is not None else cert_pem)
+        factory = _tls.TlsServerFactory(context, factory)
     return listen_tcp(reactor, port, factory, backlog, interface)
 
 

@@ -1,33 +1,40 @@
-"""TLS: a self-signed certificate, and the server's TLS context.
+"""TLS: a self-signed certificate, the server's TLS context, and the TLS
+layer of each connection.
+
+The server's TLS is the standard library's `ssl` (the OpenSSL that Twisted's
+own imports load anyway, through asyncio and http.client): an
+`ssl.SSLContext`, and per connection an `ssl.SSLObject` over two memory BIOs
+(:class:`TlsServerProtocol`, between the TCP transport and the HTTP
+protocol). pyOpenSSL under Twisted's TLSMemoryBIOProtocol cost 12-13 MB of
+an HTTPS start (cryptography's own OpenSSL, loaded beside the standard
+library's) and a Python-level round trip per call through cffi.
 
 vcsim's ``-tlscert``/``-tlskey`` files go through :func:`load_pair` and then
 the same :func:`context_factory`. Without them a start serves the
 self-signed certificate it made for the same host names before
 (:func:`self_signed_context`; vcsim too serves one certificate every start).
+cryptography makes certificates, and is imported only to make one.
 """
 
 import datetime
 import hashlib
 import ipaddress
 import os
-import secrets
+import ssl
 import tempfile
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from OpenSSL import SSL
-from twisted.internet.interfaces import IOpenSSLServerConnectionCreator
+from twisted.internet.interfaces import ISSLTransport
+from twisted.internet.protocol import Factory, Protocol
 from zope.interface import implementer
 
 from vimsim.schema import cache_dir
 
-__all__ = ['self_signed', 'self_signed_context', 'context_factory', 'load_pair']
+__all__ = ['self_signed', 'self_signed_context', 'context_factory', 'load_pair',
+           'TlsServerFactory', 'TlsServerProtocol']
 
 # a kept self-signed certificate with less validity left than this is made again
 RENEW_BEFORE = datetime.timedelta(days=30)
+READ_SIZE = 1 << 14   # a TLS record's plaintext at most: one read gives one record
 
 
 def self_signed(hostnames=('localhost', '127.0.0.1', '::1')):
@@ -35,18 +42,11 @@ def self_signed(hostnames=('localhost', '127.0.0.1', '::1')):
     real vCenter uses: old clients know no other)
     valid for ``hostnames`` (DNS names and IP addresses become SANs), from
     now - 1 day for one year, CN = the first host name."""
-    cert, key = _make_self_signed(hostnames)
-    return _pem_pair(cert, key)
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-
-def _pem_pair(cert, key):
-    return (cert.public_bytes(serialization.Encoding.PEM),
-            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                              serialization.NoEncryption()))
-
-
-def _make_self_signed(hostnames):
-    """(certificate, key) of :func:`self_signed`."""
     hostnames = [h for h in hostnames if h] or ['localhost']
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     sans = []
@@ -85,62 +85,105 @@ def _make_self_signed(hostnames):
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
                        critical=False)
     )
-    return builder.sign(key, hashes.SHA256()), key
+    cert = builder.sign(key, hashes.SHA256())
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption()))
 
 
 def self_signed_context(hostnames):
-    """The context factory of a self-signed certificate for ``hostnames``: the
+    """The TLS context of a self-signed certificate for ``hostnames``: the
     one made for the same names before, kept in the cache directory (readable
     by its owner only) while it is valid for RENEW_BEFORE more, else a new
     one, kept for the next start. Making an RSA key was the biggest part of a
-    TLS start (30-70 ms, and loading it back checked it for as long again);
-    a kept one is read without that check, since this process wrote it."""
+    TLS start (30-70 ms); a kept one is loaded as OpenSSL reads it (which
+    checks that the key is the certificate's, not the key itself)."""
     path = os.path.join(cache_dir(), 'tls-%s.pem' % hashlib.sha256(
         '\0'.join(hostnames).encode('utf-8')).hexdigest()[:32])
-    pair = _read_kept(path)
-    if pair is None:
-        pair = _make_self_signed(hostnames)
-        _keep(path, *_pem_pair(*pair))
-    return _context(*pair, [])
+    context = _read_kept(path)
+    if context is None:
+        cert_pem, key_pem = self_signed(hostnames)
+        if _keep(path, cert_pem + key_pem):
+            context = _read_kept(path)
+        if context is None:
+            context = context_factory(cert_pem, key_pem)
+    return context
 
 
 def _read_kept(path):
-    """(certificate, key) kept at ``path``, or None when there is none, it is
-    unreadable, the key is not the certificate's, or it is (nearly) expired."""
+    """The context of the pair kept at ``path``, or None when there is none,
+    it is unreadable, the key is not the certificate's, or it is (nearly)
+    expired."""
     try:
         with open(path, 'rb') as kept:
             data = kept.read()
-        cert = x509.load_pem_x509_certificate(data)
-        key = load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
-    except (OSError, ValueError, TypeError):
+        not_before, not_after = _validity(ssl.PEM_cert_to_DER_cert(
+            _split_pem(data)[0].decode('ascii')))
+        now = datetime.datetime.now(datetime.timezone.utc)
+        if not (not_before <= now and now + RENEW_BEFORE < not_after):
+            return None
+        context = _server_context()
+        context.load_cert_chain(path, password=_no_password)
+    except (OSError, ValueError, IndexError, UnicodeDecodeError):   # ssl.SSLError: an OSError
         return None
-    now = datetime.datetime.now(datetime.timezone.utc)
-    if not (cert.not_valid_before_utc <= now and now + RENEW_BEFORE < cert.not_valid_after_utc):
-        return None
-    if not isinstance(key, rsa.RSAPrivateKey) or \
-            key.public_key().public_numbers() != cert.public_key().public_numbers():
-        return None
-    return cert, key
+    return context
 
 
-def _keep(path, cert_pem, key_pem):
-    """Write the pair to ``path`` (owner-only, replaced whole); no cache
-    directory is no harm: the next start makes a certificate again."""
+def _validity(der):
+    """(notBefore, notAfter) of a DER certificate, read from its
+    tbsCertificate (RFC 5280 4.1: the version [0], serial number, signature
+    algorithm and issuer come before the validity): the standard library
+    decodes no certificate of its own, and this keeps cryptography out of a
+    start that serves the kept one."""
+    def element(at):
+        """(tag, start of the value, end of it) of the DER element at `at`."""
+        tag, length = der[at], der[at + 1]
+        at += 2
+        if length & 0x80:
+            count = length & 0x7f
+            length = int.from_bytes(der[at:at + count], 'big')
+            at += count
+        return tag, at, at + length
+
+    at = element(element(0)[1])[1]          # in Certificate, in tbsCertificate
+    tag, _, end = element(at)
+    if tag == 0xa0:                          # [0] version
+        at = end
+    for _ in range(3):                       # serialNumber, signature, issuer
+        at = element(at)[2]
+    at = element(at)[1]                      # in validity
+    times = []
+    for _ in range(2):
+        tag, start, end = element(at)
+        text = der[start:end].decode('ascii')
+        times.append(datetime.datetime.strptime(
+            text, '%y%m%d%H%M%SZ' if tag == 0x17 else '%Y%m%d%H%M%SZ').replace(
+                tzinfo=datetime.timezone.utc))
+        at = end
+    return tuple(times)
+
+
+def _keep(path, pem):
+    """Write ``pem`` to ``path`` (owner-only, replaced whole); whether it was
+    written (no cache directory is no harm: the next start makes a
+    certificate again)."""
     directory = os.path.dirname(path)
     try:
         os.makedirs(directory, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=directory, prefix='.tls-', suffix='.tmp')
     except OSError:
-        return
+        return False
     try:
         with os.fdopen(fd, 'wb') as out:     # mkstemp's file is the owner's only
-            out.write(cert_pem + key_pem)
+            out.write(pem)
         os.replace(temporary, path)
     except OSError:
         try:
             os.unlink(temporary)
         except OSError:
             pass
+        return False
+    return True
 
 
 def load_pair(cert_file, key_file=None):
@@ -157,70 +200,267 @@ def load_pair(cert_file, key_file=None):
 
 
 def context_factory(cert_pem, key_pem):
-    """A Twisted server context factory for the PEM certificate (chain) and key."""
+    """The server's TLS context for the PEM certificate (then its chain) and
+    key. OpenSSL loads them from a file only: they are written to a private
+    temporary one for the moment. A key that is not the certificate's, or an
+    encrypted one (no password is asked for), is a ValueError."""
     certs = _split_pem(cert_pem)
     if not certs:
         raise ValueError('no certificate found in PEM data')
-    cert = x509.load_pem_x509_certificate(certs[0])
-    key = load_pem_private_key(key_pem, password=None)
-    chain = [x509.load_pem_x509_certificate(c) for c in certs[1:]]
-    return _context(cert, key, chain)
-
-
-def _context(cert, key, chain):
-    """The server connection creator of a certificate, its key and the chain
-    after it: TLS 1.2 and later, and the settings Twisted's CertificateOptions
-    gives a server (no compression, the server's cipher preference, single-use
-    key exchange keys, no session tickets, buffers released while idle), on a
-    pyOpenSSL context of its own: twisted.internet.ssl imports certificate
-    verification (service_identity, pyasn1) a server never does, 3.3 MB and
-    ~16 ms of an HTTPS start."""
-    context = SSL.Context(SSL.TLS_SERVER_METHOD)
-    context.set_min_proto_version(SSL.TLS1_2_VERSION)
-    context.set_options(SSL.OP_NO_COMPRESSION | SSL.OP_CIPHER_SERVER_PREFERENCE
-                        | SSL.OP_SINGLE_DH_USE | SSL.OP_SINGLE_ECDH_USE | SSL.OP_NO_TICKET)
-    context.set_mode(SSL.MODE_RELEASE_BUFFERS)
+    fd, path = tempfile.mkstemp(prefix='vimsim-tls-', suffix='.pem')
     try:
-        context.use_certificate(cert)
-        context.use_privatekey(key)
-        for extra in chain:
-            context.add_extra_chain_cert(extra)
-    except TypeError:  # older pyOpenSSL: wants its own objects
-        from OpenSSL import crypto
-        context.use_certificate(crypto.X509.from_cryptography(cert))
-        context.use_privatekey(crypto.PKey.from_cryptography_key(key))
-        for extra in chain:
-            context.add_extra_chain_cert(crypto.X509.from_cryptography(extra))
-    context.check_privatekey()
-    context.set_verify(SSL.VERIFY_NONE)
-    context.set_session_id(secrets.token_hex(7).encode('ascii'))
-    context.set_alpn_select_callback(_alpn_select)
-    return _ServerConnections(context)
+        with os.fdopen(fd, 'wb') as out:
+            out.write(b''.join(certs) + key_pem)
+        context = _server_context()
+        try:
+            context.load_cert_chain(path, password=_no_password)
+        except ssl.SSLError as error:
+            raise ValueError('the TLS certificate and key do not load: %s' % error) from None
+    finally:
+        os.unlink(path)
+    return context
 
 
-def _alpn_select(connection, offered):
-    """http/1.1 when the client offers it, else no protocol at all (answering
-    b'', as Twisted's callback does when nothing overlaps, is an "internal
-    error" alert to OpenSSL: curl and browsers, offering h2 and http/1.1,
-    could not connect)."""
-    if b'http/1.1' in offered:
-        return b'http/1.1'
-    return SSL.NO_OVERLAPPING_PROTOCOLS
+def _no_password():
+    """An encrypted key fails to load rather than prompting on a terminal."""
+    return b''
 
 
-@implementer(IOpenSSLServerConnectionCreator)
-class _ServerConnections:
-    """What TLSMemoryBIOFactory asks for each accepted connection: a TLS
-    connection of the one context."""
+def _server_context():
+    """A server context as vimsim serves TLS: TLS 1.2 and later, the settings
+    Twisted's CertificateOptions gave a server (no compression, the server's
+    cipher preference, single-use key exchange keys, no session tickets), no
+    renegotiation (so that a write never waits for a read), no client
+    certificates, ALPN http/1.1 when the client offers it and no protocol
+    otherwise (curl and browsers offer h2 too)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.options |= (ssl.OP_NO_COMPRESSION | ssl.OP_CIPHER_SERVER_PREFERENCE
+                        | ssl.OP_SINGLE_DH_USE | ssl.OP_SINGLE_ECDH_USE | ssl.OP_NO_TICKET
+                        | ssl.OP_NO_RENEGOTIATION)
+    context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(['http/1.1'])
+    return context
 
-    def __init__(self, context):
-        self._context = context
 
-    def getContext(self):
-        return self._context
+class TlsServerFactory(Factory):
+    """Wraps each protocol of ``factory`` in a :class:`TlsServerProtocol` of
+    ``context``."""
 
-    def serverConnectionForTLS(self, protocol):
-        return SSL.Connection(self._context, None)
+    def __init__(self, context, factory):
+        self.context, self.wrapped = context, factory
+
+    def doStart(self):
+        self.wrapped.doStart()
+
+    def doStop(self):
+        self.wrapped.doStop()
+
+    def buildProtocol(self, addr):
+        protocol = self.wrapped.buildProtocol(addr)
+        return None if protocol is None else TlsServerProtocol(self.context, protocol)
+
+
+@implementer(ISSLTransport)
+class TlsServerProtocol(Protocol):
+    """The TLS layer of one accepted connection: the TCP transport's bytes
+    go into the SSLObject's incoming BIO, the plaintext it gives to the
+    wrapped protocol, for which this is the transport; what it writes is
+    encrypted at once and handed to the TCP transport (whose buffer is then
+    the only one, so producers registered here are the TCP transport's).
+    Writes made before the handshake completes wait for it. An
+    IHandshakeListener protocol hears ``handshakeCompleted``. Closing sends
+    a close_notify, then closes the TCP connection without waiting for the
+    peer's."""
+
+    disconnecting = False
+    _handshaken = False
+    _lost = False
+    _producer = None
+
+    def __init__(self, context, wrapped):
+        self.wrapped = wrapped
+        self._incoming, self._outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self._tls = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
+        self._early = []            # what the wrapped protocol wrote before the handshake
+
+    # -- from the TCP transport -------------------------------------------
+
+    def connectionMade(self):
+        self.wrapped.makeConnection(self)
+
+    def dataReceived(self, data):
+        if self._lost:           # closing: what the peer still sends is not read
+            return
+        self._incoming.write(data)
+        if not self._handshaken and not self._handshake():
+            return
+        pieces = []
+        tls, incoming = self._tls, self._incoming
+        closed = False
+        while True:
+            try:
+                piece = tls.read(READ_SIZE)
+            except ssl.SSLWantReadError:
+                break
+            except ssl.SSLError:
+                self._fail()
+                return
+            if not piece:                        # the peer's close_notify
+                closed = True
+                break
+            pieces.append(piece)
+            if not incoming.pending and not tls.pending():
+                break                            # all read: no SSLWantReadError raised
+        if self._outgoing.pending:               # e.g. TLS 1.3 key updates
+            self.transport.write(self._outgoing.read())
+        if pieces:
+            self.wrapped.dataReceived(pieces[0] if len(pieces) == 1 else b''.join(pieces))
+        if closed:
+            self._shut_down()
+
+    def connectionLost(self, reason=None):
+        self._lost = True
+        wrapped, self.wrapped = self.wrapped, None
+        if wrapped is not None:
+            wrapped.connectionLost(reason)
+
+    def _handshake(self):
+        """Go on with the handshake; whether it is complete."""
+        try:
+            self._tls.do_handshake()
+        except ssl.SSLWantReadError:
+            self._send_tls()
+            return False
+        except (ssl.SSLError, OSError):         # the alert, if any, goes out first
+            self._fail()
+            return False
+        self._handshaken = True
+        self._send_tls()
+        handshake_completed = getattr(self.wrapped, 'handshakeCompleted', None)
+        if handshake_completed is not None:
+            handshake_completed()
+        early, self._early = self._early, None
+        for data in early:
+            self._encrypt(data)
+        if self.disconnecting and self._producer is None:
+            self._shut_down()
+        return not self._lost
+
+    def _send_tls(self):
+        if self._outgoing.pending:
+            self.transport.write(self._outgoing.read())
+
+    def _fail(self):
+        """A TLS error: what OpenSSL has to say goes out, then the connection closes."""
+        self._lost = True
+        self._send_tls()
+        self.transport.loseConnection()
+
+    def _shut_down(self):
+        """Send a close_notify and close."""
+        if self._lost:
+            return
+        self._lost = True
+        try:
+            self._tls.unwrap()
+        except (ssl.SSLError, OSError):    # SSLWantReadError: the peer's is not waited for
+            pass
+        self._send_tls()
+        self.transport.loseConnection()
+
+    # -- the wrapped protocol's transport -----------------------------------
+
+    def write(self, data):
+        if self._lost or (self.disconnecting and self._producer is None):
+            return
+        if not self._handshaken:
+            self._early.append(bytes(data))
+            return
+        self._encrypt(data)
+
+    def writeSequence(self, pieces):
+        self.write(b''.join(pieces))
+
+    def _encrypt(self, data):
+        if not data:
+            return
+        try:
+            self._tls.write(data)
+        except (ssl.SSLError, OSError):
+            self._fail()
+            return
+        self.transport.write(self._outgoing.read())
+
+    def loseConnection(self):
+        if self.disconnecting or self._lost:
+            return
+        self.disconnecting = True
+        if not self._handshaken:
+            if not self._early:
+                self.abortConnection()
+        elif self._producer is None:
+            self._shut_down()
+
+    def abortConnection(self):
+        self.disconnecting = True
+        self._lost = True
+        self.transport.abortConnection()
+
+    def loseWriteConnection(self):
+        """TLS has no half-close: the connection closes."""
+        self.loseConnection()
+
+    def getPeer(self):
+        return self.transport.getPeer()
+
+    def getHost(self):
+        return self.transport.getHost()
+
+    def getPeerCertificate(self):
+        """None: clients are not asked for certificates."""
+        return None
+
+    @property
+    def negotiatedProtocol(self):
+        protocol = self._tls.selected_alpn_protocol()
+        return protocol.encode('ascii') if protocol else None
+
+    def getTcpNoDelay(self):
+        return self.transport.getTcpNoDelay()
+
+    def setTcpNoDelay(self, enabled):
+        self.transport.setTcpNoDelay(enabled)
+
+    def getTcpKeepAlive(self):
+        return self.transport.getTcpKeepAlive()
+
+    def setTcpKeepAlive(self, enabled):
+        self.transport.setTcpKeepAlive(enabled)
+
+    def registerProducer(self, producer, streaming):
+        if self._lost:
+            producer.stopProducing()
+            return
+        self._producer = producer
+        self.transport.registerProducer(producer, streaming)
+
+    def unregisterProducer(self):
+        if self._producer is None:
+            return
+        self._producer = None
+        self.transport.unregisterProducer()
+        if self.disconnecting and self._handshaken:
+            self._shut_down()
+
+    def pauseProducing(self):
+        self.transport.pauseProducing()
+
+    def resumeProducing(self):
+        self.transport.resumeProducing()
+
+    def stopProducing(self):
+        self.transport.stopProducing()
 
 
 def _split_pem(data):
