@@ -1867,18 +1867,25 @@ class VirtualMachine(ManagedEntity):
             self.changed('parent')
 
     def _rehome_disk(self, disk, old, datastore):
-        """Move one disk's files from datastore `old` to `datastore`: the VM's
-        own files move; a linked clone's parents stay where they are."""
+        """Move one disk's files from datastore `old` to `datastore`, in its
+        running chain and in its snapshots' (Storage vMotion takes the whole
+        chain): the VM's own files move; a linked clone's parents stay where
+        they are."""
         if old is datastore or old is None:
             return
         old_prefix, new_prefix = '[%s] ' % old.name, '[%s] ' % datastore.name
-        chain = backing_chain(disk.backing)
-        own = [b for b in chain if (b.fileName or '').startswith(
-            old_prefix + self.dir_name + '/')] or chain[-1:]
-        for b in own:
-            if (b.fileName or '').startswith(old_prefix):
-                b.fileName = new_prefix + b.fileName[len(old_prefix):]
-            b.datastore = datastore.ref
+        tree = self.snapshot_tree
+        frozen = [device for snap in (tree.all() if tree is not None else ())
+                  for device in snap.devices()
+                  if device.key == disk.key and isinstance(device, self.T.VirtualDisk)]
+        for copy in [disk] + frozen:
+            chain = backing_chain(copy.backing)
+            own = [b for b in chain if (b.fileName or '').startswith(
+                old_prefix + self.dir_name + '/')] or chain[-1:]
+            for b in own:
+                if (b.fileName or '').startswith(old_prefix):
+                    b.fileName = new_prefix + b.fileName[len(old_prefix):]
+                    b.datastore = datastore.ref
 
     # -- OVF export and changed block tracking ----------------------------------------------
     def ExportVm(self, ctx):

@@ -169,6 +169,32 @@ def descriptor_for(vm, name, disks):
                           content_id=getattr(backing, 'contentId', None))
 
 
+def disk_extents(vm, backing):
+    """The local paths of the data files of a disk's chain, base first
+    (those the VM's datastores cannot name left out)."""
+    by_name = {ds.name: ds for ds in vm.datastore_objects()}
+    out = []
+    for link in backing_chain(backing):
+        parsed = files_on_disk.split_path(getattr(link, 'fileName', None))
+        ds = by_name.get(parsed[0]) if parsed is not None else None
+        if ds is None:
+            continue
+        try:
+            out.append(files_on_disk.local_path(ds, extent_name(
+                parsed[1], bool(getattr(link, 'deltaDiskFormat', None)))))
+        except files_on_disk.PathError:
+            pass
+    return out
+
+
+def merge_delta(vm, merged):
+    """Consolidation: the data of the delta backing `merged` goes into its
+    parent's file, which takes its place in the chain."""
+    paths = disk_extents(vm, merged)
+    if len(paths) == len(backing_chain(merged)) >= 2 and all(map(os.path.exists, paths[-2:])):
+        files_on_disk.overlay(paths[-1], paths[-2])
+
+
 def vmx_text(vm):
     """The VM's configuration file, as ESXi writes one."""
     devices = {device.key: device for device in vm.devices()}
