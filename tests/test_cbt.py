@@ -333,3 +333,26 @@ def test_nested_snapshots_keep_each_point_in_time(si, sim):
     assert exported(sim, vm.ExportVm()) == contents({1: b'three'})
     WaitForTask(vm.RemoveAllSnapshots_Task())
     assert exported(sim, vm.ExportVm()) == contents({1: b'three'})
+
+
+def test_tracking_follows_a_disk_moved_as_files(si, sim):
+    """MoveVirtualDisk_Task carries the change record with the disk's
+    files: what is written to the disk at its new place counts, and the
+    change ids stay valid once it is back where the VM has it."""
+    vm = make_vm(si)
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(changeTrackingEnabled=True)))
+    disk = the_disk(vm.config.hardware.device)
+    since = disk.backing.changeId
+    content = si.RetrieveContent()
+    dc = content.rootFolder.childEntity[0]
+    manager = content.virtualDiskManager
+    moved = disk.backing.fileName[:-len('.vmdk')] + '-moved.vmdk'
+    WaitForTask(manager.MoveVirtualDisk_Task(disk.backing.fileName, dc, moved, dc))
+    ds, relative = moved[1:].split('] ')
+    url = '/folder/%s?dcPath=DC0&dsName=%s' % (
+        urllib.parse.quote(relative[:-len('.vmdk')] + '-flat.vmdk'), ds)
+    status, _, _ = request(sim, 'PUT', url, contents({4: b'm'}), cookie(si))
+    assert status == 200
+    WaitForTask(manager.MoveVirtualDisk_Task(moved, dc, disk.backing.fileName, dc))
+    assert areas(vm.QueryChangedDiskAreas(None, disk.key, 0, since)) == [(4 * BLOCK, BLOCK)]
+    assert read_range(sim, si, disk, 4 * BLOCK, BLOCK) == pattern(b'm')

@@ -646,7 +646,9 @@ def delete_snapshot(disk, snapshot_id):
         merged.renamed(extent)
         for path in upper.extent_paths():
             os.unlink(path)
-        os.replace(lower_extent, os.path.join(os.path.dirname(upper.target.path), extent))
+        kept = os.path.join(os.path.dirname(upper.target.path), extent)
+        os.replace(lower_extent, kept)
+        cbt.moved(disk.ds.server, lower_extent, kept)      # the change record goes with it
         upper.descriptor = merged
         upper.write()
         os.unlink(lower.target.path)
