@@ -146,13 +146,13 @@ def folder_url_parts(path, query):
 
 def datacenter_by_path(server, dc_path):
     """The Datacenter at inventory path `dc_path` ('DC0', 'F0/DC0'; on ESXi
-    'ha-datacenter'), None when there is none."""
+    'ha-datacenter'), None when there is none. A path naming none is read
+    once more percent-decoded, as vCenter reads it: Ansible's vsphere_copy
+    and vsphere_file send a '&' of a datacenter's name as '%26' in the value."""
     wanted = (dc_path or '').strip('/')
-    for obj in list(server.objects):
-        if getattr(obj, 'type_name', None) == 'Datacenter' and hasattr(obj, 'datastores') \
-                and obj.inventory_path().strip('/') == wanted:
-            return obj
-    return None
+    paths = {obj.inventory_path().strip('/'): obj for obj in list(server.objects)
+             if getattr(obj, 'type_name', None) == 'Datacenter' and hasattr(obj, 'datastores')}
+    return paths.get(wanted) or paths.get(urllib.parse.unquote(wanted))
 
 
 def datastore_named(datacenter, name):
