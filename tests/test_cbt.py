@@ -356,3 +356,30 @@ def test_tracking_follows_a_disk_moved_as_files(si, sim):
     WaitForTask(manager.MoveVirtualDisk_Task(moved, dc, disk.backing.fileName, dc))
     assert areas(vm.QueryChangedDiskAreas(None, disk.key, 0, since)) == [(4 * BLOCK, BLOCK)]
     assert read_range(sim, si, disk, 4 * BLOCK, BLOCK) == pattern(b'm')
+
+
+def test_a_full_clone_holds_its_sources_data(si, sim):
+    """A full clone's disk is a copy of its source's data: the running
+    disk read through its snapshot's delta, or the snapshot's point in time."""
+    vm = make_vm(si)
+    before = contents({1: b'old'})
+    write_disk(sim, si, vm, before)
+    snap = snapshot(vm, 'to-clone')
+    after = contents({1: b'old', 6: b'new'})
+    write_disk(sim, si, vm, after)
+
+    def clone(name, **spec):
+        task = vm.CloneVM_Task(vm.parent, name, vim.vm.CloneSpec(
+            location=vim.vm.RelocateSpec(), **spec))
+        WaitForTask(task)
+        return task.info.result
+
+    now = clone('clone-now')
+    disk = the_disk(now.config.hardware.device)
+    assert disk.backing.parent is None
+    assert read_range(sim, si, disk, 0, CAPACITY) == after
+    then = clone('clone-then', snapshot=snap)
+    assert read_range(sim, si, the_disk(then.config.hardware.device), 0, CAPACITY) == before
+    # the copies are their own: a write to one leaves the source alone
+    write_disk(sim, si, now, contents({0: b'mine'}))
+    assert exported(sim, vm.ExportVm()) == after

@@ -4,8 +4,8 @@ A snapshot's seSparse delta holds, at the disk's own offsets, only the
 blocks written while it was the running disk; its holes read through to
 its parent. So the file a snapshot froze keeps the bytes of that point in
 time, and the running disk is the chain read as one (`Chain`): exports,
-QueryChangedDiskAreas' '*', the changed blocks of a replaced delta and
-zero-filling a delta read disks this way. The chain of a disk file is
+QueryChangedDiskAreas' '*', the changed blocks of a replaced delta,
+zero-filling a delta and a full clone's copy read disks this way. The chain of a disk file is
 found as ESXi finds it, through each descriptor's `parentFileNameHint`
 (the same name in the folder, or a datastore path).
 """
@@ -15,7 +15,7 @@ import os
 from vimsim.managed.storage import datastore_files as files
 
 MAX_CHAIN = 64         # a VMFS chain has at most 32 files; past this, a loop
-ZERO_CHUNK = 1 << 20
+PIECE = 1 << 20          # bytes written at once
 
 
 class Chain:
@@ -75,6 +75,16 @@ class Chain:
         return bytes(out)
 
 
+def consolidate(paths, target):
+    """Write the data of the disk whose extents are `paths` (base first)
+    into file `target` at the same offsets: one whole disk of the chain."""
+    with Chain(paths) as chain, open(target, 'r+b') as out:
+        for start, end in chain.ranges(float('inf')):
+            for offset in range(start, end, PIECE):
+                os.pwrite(out.fileno(), chain.read(offset, min(PIECE, end - offset)),
+                          offset)
+
+
 def descriptor_chain(server, descriptor_path):
     """[(descriptor path, its first extent's path)] of the disk whose
     descriptor is file `descriptor_path`, base first (parents as far as
@@ -125,6 +135,6 @@ def zero(server, extent_path):
     files.sparse_file(fresh, os.path.getsize(extent_path))
     with Chain(below) as parents, open(fresh, 'r+b') as out:
         for start, end in parents.ranges(float('inf')):
-            for offset in range(start, end, ZERO_CHUNK):
-                os.pwrite(out.fileno(), bytes(min(ZERO_CHUNK, end - offset)), offset)
+            for offset in range(start, end, PIECE):
+                os.pwrite(out.fileno(), bytes(min(PIECE, end - offset)), offset)
     os.replace(fresh, extent_path)

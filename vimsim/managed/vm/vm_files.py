@@ -18,6 +18,7 @@ import logging
 import os
 
 from vimsim.managed.storage import datastore_files as files_on_disk
+from vimsim.managed.storage import disk_data
 from vimsim.managed.storage.vstorage_object import released_by_vm
 from vimsim.managed.storage.vmdk import CONTROLLERS, Descriptor, uuid_text
 from vimsim.managed.vm.console import screenshot_content
@@ -185,6 +186,20 @@ def disk_extents(vm, backing):
         except files_on_disk.PathError:
             pass
     return out
+
+
+def copy_disk_data(vm, sources):
+    """A full clone's disks get their source's data: `sources` is {disk
+    key: the source disk's extents, base first}; each chain is written
+    whole into the clone's disk of that key (its files written first)."""
+    if not files_on_disk.namespace(vm.server).materialized:
+        return           # nothing was ever written to a disk
+    sync_files(vm)
+    for disk in vm.disks():
+        paths = [path for path in sources.get(disk.key, ()) if os.path.exists(path)]
+        target = disk_extents(vm, disk.backing)
+        if paths and len(target) == 1 and os.path.exists(target[0]):
+            disk_data.consolidate(paths, target[0])
 
 
 def merge_delta(vm, merged):
