@@ -152,22 +152,39 @@ def test_balancing_keeps_anti_affine_vms_apart(running, env, apart):
             on_reactor(setattr, ds, 'capacity', capacity)
 
 
-def test_vmdk_anti_affinity_lays_disks_out_apart(env):
-    srm, dc, pod, members = env
+def disk_specs(places):
+    """The device changes adding a controller and a thin 1 GB disk for each
+    of `places` (a datastore's '[name]', or None for the VM's home); keys -10, -11, ..."""
     controller = vim.vm.device.VirtualDeviceSpec(
         operation='add', device=vim.vm.device.VirtualLsiLogicController(
             key=1000, busNumber=0, sharedBus='noSharing'))
-    disks = [vim.vm.device.VirtualDeviceSpec(
+    return [controller] + [vim.vm.device.VirtualDeviceSpec(
         operation='add', fileOperation='create', device=vim.vm.device.VirtualDisk(
             key=-10 - unit, capacityInKB=GB_KB, controllerKey=1000, unitNumber=unit,
             backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
-                diskMode='persistent', thinProvisioned=True))) for unit in range(3)]
+                diskMode='persistent', thinProvisioned=True, **(
+                    {'fileName': place} if place else {}))))
+        for unit, place in enumerate(places)]
+
+
+def keep_disks_apart(srm, pod, vm, keys):
+    """Give the pod a VMDK anti-affinity rule for the VM's disks `keys`."""
+    WaitForTask(configure(srm, pod, vm_configs=[vim.storageDrs.VmConfigSpec(
+        operation='add', info=vim.storageDrs.VmConfigInfo(
+            vm=vm, intraVmAffinity=False,
+            intraVmAntiAffinity=vim.storageDrs.VirtualDiskAntiAffinityRuleSpec(
+                name='disks-apart', enabled=True, diskId=keys)))]))
+
+
+def test_vmdk_anti_affinity_lays_disks_out_apart(env):
+    srm, dc, pod, members = env
+    changes = disk_specs([None] * 3)
     rule = vim.storageDrs.VirtualDiskAntiAffinityRuleSpec(name='disks-apart', enabled=True,
                                                          diskId=[-10, -11, -12])
     spec = vim.storageDrs.StoragePlacementSpec(
         type='create', configSpec=vim.vm.ConfigSpec(
             name='spread', guestId='otherGuest64', memoryMB=64, numCPUs=1,
-            deviceChange=[controller] + disks),
+            deviceChange=changes),
         folder=dc.vmFolder, resourcePool=dc.hostFolder.childEntity[0].resourcePool,
         podSelectionSpec=vim.storageDrs.PodSelectionSpec(initialVmConfig=[
             vim.storageDrs.PodSelectionSpec.VmPodConfig(
@@ -190,11 +207,7 @@ def test_vmdk_anti_affinity_lays_disks_out_apart(env):
         # the rule kept for the VM: its disks stay where they are
         keys = [d.key for d in vm.config.hardware.device
                 if isinstance(d, vim.vm.device.VirtualDisk)]
-        WaitForTask(configure(srm, pod, vm_configs=[vim.storageDrs.VmConfigSpec(
-            operation='add', info=vim.storageDrs.VmConfigInfo(
-                vm=vm, intraVmAffinity=False,
-                intraVmAntiAffinity=vim.storageDrs.VirtualDiskAntiAffinityRuleSpec(
-                    name='disks-apart', enabled=True, diskId=keys)))]))
+        keep_disks_apart(srm, pod, vm, keys)
         with pytest.raises(vim.fault.StorageDrsUnableToMoveFiles):
             members[0].DatastoreEnterMaintenanceMode()
         for bad in (dict(diskId=keys[:1]), dict(diskId=keys[:1] + [12345])):
@@ -220,28 +233,16 @@ def spread(env):
     """A VM with its home and first disk on LocalDS_1 and its second disk on
     LocalDS_2, the two kept apart by a VMDK anti-affinity rule; destroyed after."""
     srm, dc, pod, members = env
-    controller = vim.vm.device.VirtualDeviceSpec(
-        operation='add', device=vim.vm.device.VirtualLsiLogicController(
-            key=1000, busNumber=0, sharedBus='noSharing'))
-    disks = [vim.vm.device.VirtualDeviceSpec(
-        operation='add', fileOperation='create', device=vim.vm.device.VirtualDisk(
-            key=-10 - unit, capacityInKB=GB_KB, controllerKey=1000, unitNumber=unit,
-            backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
-                fileName='[%s]' % members[unit].name, diskMode='persistent',
-                thinProvisioned=True))) for unit in range(2)]
     task = dc.vmFolder.CreateVM_Task(vim.vm.ConfigSpec(
         name='disks-apart', guestId='otherGuest64', memoryMB=64, numCPUs=1,
         files=vim.vm.FileInfo(vmPathName='[%s]' % members[0].name),
-        deviceChange=[controller] + disks), dc.hostFolder.childEntity[0].resourcePool)
+        deviceChange=disk_specs(['[%s]' % ds.name for ds in members[:2]])),
+        dc.hostFolder.childEntity[0].resourcePool)
     WaitForTask(task)
     vm = task.info.result
     keys = [d.key for d in vm.config.hardware.device
             if isinstance(d, vim.vm.device.VirtualDisk)]
-    WaitForTask(configure(srm, pod, vm_configs=[vim.storageDrs.VmConfigSpec(
-        operation='add', info=vim.storageDrs.VmConfigInfo(
-            vm=vm, intraVmAffinity=False,
-            intraVmAntiAffinity=vim.storageDrs.VirtualDiskAntiAffinityRuleSpec(
-                name='disks-apart', enabled=True, diskId=keys)))]))
+    keep_disks_apart(srm, pod, vm, keys)
     yield vm, keys
     WaitForTask(configure(srm, pod, vm_configs=[vim.storageDrs.VmConfigSpec(
         operation='remove', removeKey=vm)]))

@@ -309,10 +309,9 @@ class SnapshotTree:
             if len(children) != 1:
                 continue
             merged = children.pop()
-            merge_delta(self.vm, next(b for devices in lists for device in devices
-                                      if isinstance(device, Disk)
-                                      for b in backing_chain(device.backing)
-                                      if b.fileName == merged))
+            merge_delta(self.vm, frozen.backing, next(
+                b for devices in lists for device in devices if isinstance(device, Disk)
+                for b in backing_chain(device.backing) if b.fileName == merged))
             for devices in lists:
                 for device in devices:
                     if isinstance(device, Disk):

@@ -170,22 +170,26 @@ def descriptor_for(vm, name, disks):
                           content_id=getattr(backing, 'contentId', None))
 
 
+def local_extent(vm, name, delta):
+    """The local path of the data file of disk file `name` (a delta's when
+    `delta`), None when it names no datastore of the VM."""
+    parsed = files_on_disk.split_path(name)
+    ds = next((d for d in vm.datastore_objects() if parsed and d.name == parsed[0]), None)
+    if ds is None:
+        return None
+    try:
+        return files_on_disk.local_path(ds, extent_name(parsed[1], delta))
+    except files_on_disk.PathError:
+        return None
+
+
 def disk_extents(vm, backing):
     """The local paths of the data files of a disk's chain, base first
     (those the VM's datastores cannot name left out)."""
-    by_name = {ds.name: ds for ds in vm.datastore_objects()}
-    out = []
-    for link in backing_chain(backing):
-        parsed = files_on_disk.split_path(getattr(link, 'fileName', None))
-        ds = by_name.get(parsed[0]) if parsed is not None else None
-        if ds is None:
-            continue
-        try:
-            out.append(files_on_disk.local_path(ds, extent_name(
-                parsed[1], bool(getattr(link, 'deltaDiskFormat', None)))))
-        except files_on_disk.PathError:
-            pass
-    return out
+    found = (local_extent(vm, getattr(link, 'fileName', None),
+                          bool(getattr(link, 'deltaDiskFormat', None)))
+             for link in backing_chain(backing))
+    return [path for path in found if path is not None]
 
 
 def copy_disk_data(vm, sources):
@@ -202,12 +206,13 @@ def copy_disk_data(vm, sources):
             disk_data.consolidate(paths, target[0])
 
 
-def merge_delta(vm, merged):
-    """Consolidation: the data of the delta backing `merged` goes into its
-    parent's file, which takes its place in the chain."""
-    paths = disk_extents(vm, merged)
-    if len(paths) == len(backing_chain(merged)) >= 2 and all(map(os.path.exists, paths[-2:])):
-        files_on_disk.overlay(paths[-1], paths[-2])
+def merge_delta(vm, parent, child):
+    """Consolidation: the data of the delta backing `child` is written over
+    the extent of `parent` (which takes its place), where both exist."""
+    source = local_extent(vm, child.fileName, True)
+    target = local_extent(vm, parent.fileName, bool(getattr(parent, 'deltaDiskFormat', None)))
+    if source and target and os.path.exists(source) and os.path.exists(target):
+        files_on_disk.overlay(source, target)
 
 
 def vmx_text(vm):
