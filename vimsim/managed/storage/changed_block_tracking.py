@@ -162,29 +162,6 @@ def _aligned(regions):
             for start, length in regions]
 
 
-def data_regions(file, size):
-    """(start, length) of the parts of an open file that may hold data,
-    block-aligned (its holes left out where the file system tells them)."""
-    fd = file.fileno()
-    regions = []
-    offset = 0
-    while offset < size:
-        try:
-            start = os.lseek(fd, offset, os.SEEK_DATA)
-        except OSError:          # ENXIO: no data past offset
-            break
-        try:
-            end = os.lseek(fd, start, os.SEEK_HOLE)
-        except OSError:
-            end = size
-        start = start // BLOCK * BLOCK
-        end = min((end + BLOCK - 1) // BLOCK * BLOCK, size)
-        if end > start:
-            regions.append((start, end - start))
-        offset = max(end, start + BLOCK)
-    return regions
-
-
 def _merged(regions):
     out = []
     for start, length in regions:
