@@ -4,6 +4,7 @@ changed areas, remove the snapshot) see the right bytes, a second,
 incremental run only the areas written in between."""
 import hashlib
 import itertools
+import os
 import time
 import urllib.parse
 import urllib.request
@@ -383,3 +384,29 @@ def test_a_full_clone_holds_its_sources_data(si, sim):
     # the copies are their own: a write to one leaves the source alone
     write_disk(sim, si, now, contents({0: b'mine'}))
     assert exported(sim, vm.ExportVm()) == after
+
+
+def test_a_parent_hint_out_of_the_datastores_is_no_parent(si, sim, tmp_path):
+    """A descriptor put over a disk's, whose parentFileNameHint climbs out
+    of the datastores to a disk there, chains to nothing: the export reads
+    the delta's own data only, never a file outside the datastores."""
+    vm = make_vm(si)
+    snapshot(vm, 'hinted')
+    running = the_disk(vm.config.hardware.device)
+    ds, relative = running.backing.fileName[1:].split('] ')
+    url = '/folder/%s?dcPath=DC0&dsName=%s' % (urllib.parse.quote(relative), ds)
+    _, _, descriptor = request(sim, 'GET', url, headers=cookie(si))
+    # a whole disk outside: its descriptor and its data
+    (tmp_path / 'outside-flat.vmdk').write_bytes(b'secret' * 1000)
+    (tmp_path / 'outside.vmdk').write_bytes(descriptor.replace(
+        os.path.basename(relative)[:-len('.vmdk')].encode() + b'-sesparse.vmdk',
+        b'outside-flat.vmdk'))
+    folder = next(top for top, _, names in os.walk(sim.sim.datastore_namespace.root)
+                  if os.path.basename(relative) in names)
+    outside = os.path.relpath(str(tmp_path / 'outside.vmdk'), folder)
+    hinted = b'\n'.join(
+        b'parentFileNameHint="%s"' % outside.encode() if line.startswith(b'parentFileNameHint')
+        else line for line in descriptor.split(b'\n'))
+    assert hinted != descriptor
+    assert request(sim, 'PUT', url, hinted, cookie(si))[0] == 200
+    assert exported(sim, vm.ExportVm()) == bytes(CAPACITY)

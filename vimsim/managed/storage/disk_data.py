@@ -103,12 +103,15 @@ def descriptor_chain(server, descriptor_path):
 
 
 def _parent(server, folder, hint):
-    """The local path of the parent a descriptor's hint names, or None."""
+    """The local path of the parent a descriptor's hint names, None when it
+    names nothing inside the datastores."""
     if not hint:
         return None
     parsed = files.split_path(hint)
     if parsed is None:
-        return None if os.path.isabs(hint) else os.path.join(folder, hint)
+        root = os.path.realpath(files.namespace(server).root) + os.sep
+        found = os.path.realpath(os.path.join(folder, hint))
+        return found if not os.path.isabs(hint) and found.startswith(root) else None
     ds = next((d for d in files.datastores(server) if d.name == parsed[0]), None)
     try:
         return files.local_path(ds, parsed[1]) if ds is not None else None
