@@ -4,6 +4,7 @@ changed areas, remove the snapshot) see the right bytes, a second,
 incremental run only the areas written in between."""
 import hashlib
 import itertools
+import os
 import time
 import urllib.parse
 import urllib.request
@@ -25,7 +26,7 @@ _names = itertools.count(1)
 @pytest.fixture(scope='module')
 def sim(validator):
     """A simulator of this module's own, which keeps its VMs."""
-    return _simulator(validator, tls=False)
+    return _simulator(validator, tls=False, ds=2)
 
 
 def make_vm(si):
@@ -54,8 +55,10 @@ def the_disk(devices):
 
 
 def extent_url(disk):
+    """The /folder URL of the disk's data file (a snapshot delta's own, when it is one)."""
     ds, relative = disk.backing.fileName[1:].split('] ')
-    relative = relative[:-len('.vmdk')] + '-flat.vmdk'
+    relative = relative[:-len('.vmdk')] + (
+        '-sesparse.vmdk' if disk.backing.parent is not None else '-flat.vmdk')
     return '/folder/%s?dcPath=DC0&dsName=%s' % (urllib.parse.quote(relative), ds)
 
 
@@ -64,7 +67,7 @@ def cookie(si):
 
 
 def write_disk(sim, si, vm, data):
-    """The guest's writes, as bytes put over the disk's extent."""
+    """The guest's writes, as bytes put over the running disk's data file."""
     status, _, _ = request(sim, 'PUT', extent_url(the_disk(vm.config.hardware.device)),
                            data, cookie(si))
     assert status == 200
@@ -87,6 +90,17 @@ def contents(blocks):
     for block, seed in blocks.items():
         data[block * BLOCK:(block + 1) * BLOCK] = pattern(seed)
     return bytes(data)
+
+
+def exported(sim, lease):
+    """The flat image of the one disk an export lease serves, the lease completed."""
+    while lease.state == vim.HttpNfcLease.State.initializing:
+        time.sleep(0.02)
+    [device_url] = lease.info.deviceUrl
+    with urllib.request.urlopen(device_url.url.replace('*', sim.host)) as response:
+        image = ovf_package.flat_image(response.read(), CAPACITY)
+    lease.HttpNfcLeaseComplete()
+    return image
 
 
 def snapshot(vm, name):
@@ -204,3 +218,195 @@ def test_query_faults(si):
     assert fresh != change_id
     with pytest.raises(vim.fault.FileFault):
         vm.QueryChangedDiskAreas(None, disk.key, 0, change_id)
+
+
+def other_datastore(vm):
+    """A datastore the VM's host mounts that does not hold the VM."""
+    return next(ds for ds in vm.runtime.host.datastore
+                if ds != vm.datastore[0] and ds.summary.accessible)
+
+
+def test_tracking_follows_storage_migration(si, sim):
+    """Storage vMotion keeps the change record: the change id of the last
+    backup stays valid on the new datastore and the next incremental run
+    reports only what was written since."""
+    vm = make_vm(si)
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(changeTrackingEnabled=True)))
+    write_disk(sim, si, vm, contents({1: b'a', 5: b'b'}))
+    snap = snapshot(vm, 'full')
+    base_id = the_disk(snap.config.hardware.device).backing.changeId
+    WaitForTask(snap.RemoveSnapshot_Task(removeChildren=False))
+
+    target = other_datastore(vm)
+    WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(datastore=target)))
+    disk = the_disk(vm.config.hardware.device)
+    assert disk.backing.fileName.startswith('[%s] ' % target.name)
+    assert disk.backing.changeId == base_id.rsplit('/', 1)[0] + '/1'
+    # the data moved with the disk: nothing counts as changed by the move
+    assert areas(vm.QueryChangedDiskAreas(None, disk.key, 0, base_id)) == []
+    assert read_range(sim, si, disk, 5 * BLOCK, BLOCK) == pattern(b'b')
+    write_disk(sim, si, vm, contents({1: b'a', 5: b'b', 9: b'c'}))
+    snap = snapshot(vm, 'incremental')
+    frozen = the_disk(snap.config.hardware.device)
+    assert areas(vm.QueryChangedDiskAreas(snap, frozen.key, 0, base_id)) == [(9 * BLOCK, BLOCK)]
+    # and back again with the snapshot: its chain moves whole, the ids stay valid
+    home = vm.datastore[0]
+    back = next(ds for ds in vm.runtime.host.datastore if ds != home and ds.summary.accessible)
+    WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(datastore=back)))
+    frozen = the_disk(vm.snapshot.rootSnapshotList[0].snapshot.config.hardware.device)
+    assert frozen.backing.fileName.startswith('[%s] ' % back.name)
+    assert areas(vm.QueryChangedDiskAreas(snap, frozen.key, 0, base_id)) == [(9 * BLOCK, BLOCK)]
+    assert exported(sim, snap.ExportSnapshot()) == contents({1: b'a', 5: b'b', 9: b'c'})
+    WaitForTask(snap.RemoveSnapshot_Task(removeChildren=False))
+
+
+def test_writes_under_a_snapshot_go_to_its_delta(si, sim):
+    """While a snapshot exists the running disk is its delta: what is
+    written then leaves the snapshot's bytes alone, reads of the running
+    disk see both, and removing the snapshot consolidates the writes."""
+    vm = make_vm(si)
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(changeTrackingEnabled=True)))
+    before = contents({0: b'a', 2: b'b'})
+    write_disk(sim, si, vm, before)
+    snap = snapshot(vm, 'point-in-time')
+    frozen = the_disk(snap.config.hardware.device)
+    frozen_id = frozen.backing.changeId
+    running = the_disk(vm.config.hardware.device)
+    assert running.backing.parent.fileName == frozen.backing.fileName
+
+    # the guest's disk, one block changed, put over its running delta
+    after = contents({0: b'a', 2: b'b2'})
+    status, _, _ = request(sim, 'PUT', extent_url(running), after, cookie(si))
+    assert status == 200
+    # the snapshot's disk is as it was, through /folder and through NFC
+    assert read_range(sim, si, frozen, 0, CAPACITY) == before
+    assert exported(sim, snap.ExportSnapshot()) == before
+    # the running disk reads as the chain: exported, and in the changed areas
+    assert exported(sim, vm.ExportVm()) == after
+    assert areas(vm.QueryChangedDiskAreas(None, running.key, 0, frozen_id)) == [
+        (2 * BLOCK, BLOCK)]
+    assert areas(vm.QueryChangedDiskAreas(None, running.key, 0, '*')) == [(0, CAPACITY)]
+
+    # zero-filling the running disk leaves the snapshot's bytes too
+    content = si.RetrieveContent()
+    WaitForTask(content.virtualDiskManager.ZeroFillVirtualDisk_Task(
+        running.backing.fileName, content.rootFolder.childEntity[0]))
+    assert exported(sim, vm.ExportVm()) == bytes(CAPACITY)
+    assert exported(sim, snap.ExportSnapshot()) == before
+    assert areas(vm.QueryChangedDiskAreas(None, running.key, 0, frozen_id)) == [(0, CAPACITY)]
+
+    # reverting drops the writes: a fresh delta over the snapshot's file
+    WaitForTask(snap.RevertToSnapshot_Task())
+    assert exported(sim, vm.ExportVm()) == before
+    # a shorter file put over the fresh delta: past its end the base shows
+    running = the_disk(vm.config.hardware.device)
+    status, _, _ = request(sim, 'PUT', extent_url(running),
+                           contents({0: b'a', 1: b'c'})[:2 * BLOCK], cookie(si))
+    assert status == 200
+    merged = contents({0: b'a', 1: b'c', 2: b'b'})
+    assert exported(sim, vm.ExportVm()) == merged
+    # removing the snapshot merges the delta into the file it froze
+    WaitForTask(snap.RemoveSnapshot_Task(removeChildren=False))
+    running = the_disk(vm.config.hardware.device)
+    assert running.backing.parent is None
+    assert read_range(sim, si, running, 0, CAPACITY) == merged
+    assert exported(sim, vm.ExportVm()) == merged
+
+
+def test_nested_snapshots_keep_each_point_in_time(si, sim):
+    """Two snapshots in a chain: each keeps its own bytes; removing the
+    older one merges the delta between them into the base."""
+    vm = make_vm(si)
+    write_disk(sim, si, vm, contents({0: b'one'}))
+    first = snapshot(vm, 'first')
+    status, _, _ = request(sim, 'PUT', extent_url(the_disk(vm.config.hardware.device)),
+                           contents({0: b'two'})[:BLOCK], cookie(si))
+    assert status == 200
+    second = snapshot(vm, 'second')
+    status, _, _ = request(sim, 'PUT', extent_url(the_disk(vm.config.hardware.device)),
+                           contents({1: b'three'})[:2 * BLOCK], cookie(si))
+    assert status == 200
+    assert exported(sim, first.ExportSnapshot()) == contents({0: b'one'})
+    assert exported(sim, second.ExportSnapshot()) == contents({0: b'two'})
+    assert exported(sim, vm.ExportVm()) == contents({1: b'three'})
+    WaitForTask(first.RemoveSnapshot_Task(removeChildren=False))
+    assert exported(sim, second.ExportSnapshot()) == contents({0: b'two'})
+    assert exported(sim, vm.ExportVm()) == contents({1: b'three'})
+    WaitForTask(vm.RemoveAllSnapshots_Task())
+    assert exported(sim, vm.ExportVm()) == contents({1: b'three'})
+
+
+def test_tracking_follows_a_disk_moved_as_files(si, sim):
+    """MoveVirtualDisk_Task carries the change record with the disk's
+    files: what is written to the disk at its new place counts, and the
+    change ids stay valid once it is back where the VM has it."""
+    vm = make_vm(si)
+    WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(changeTrackingEnabled=True)))
+    disk = the_disk(vm.config.hardware.device)
+    since = disk.backing.changeId
+    content = si.RetrieveContent()
+    dc = content.rootFolder.childEntity[0]
+    manager = content.virtualDiskManager
+    moved = disk.backing.fileName[:-len('.vmdk')] + '-moved.vmdk'
+    WaitForTask(manager.MoveVirtualDisk_Task(disk.backing.fileName, dc, moved, dc))
+    ds, relative = moved[1:].split('] ')
+    url = '/folder/%s?dcPath=DC0&dsName=%s' % (
+        urllib.parse.quote(relative[:-len('.vmdk')] + '-flat.vmdk'), ds)
+    status, _, _ = request(sim, 'PUT', url, contents({4: b'm'}), cookie(si))
+    assert status == 200
+    WaitForTask(manager.MoveVirtualDisk_Task(moved, dc, disk.backing.fileName, dc))
+    assert areas(vm.QueryChangedDiskAreas(None, disk.key, 0, since)) == [(4 * BLOCK, BLOCK)]
+    assert read_range(sim, si, disk, 4 * BLOCK, BLOCK) == pattern(b'm')
+
+
+def test_a_full_clone_holds_its_sources_data(si, sim):
+    """A full clone's disk is a copy of its source's data: the running
+    disk read through its snapshot's delta, or the snapshot's point in time."""
+    vm = make_vm(si)
+    before = contents({1: b'old'})
+    write_disk(sim, si, vm, before)
+    snap = snapshot(vm, 'to-clone')
+    after = contents({1: b'old', 6: b'new'})
+    write_disk(sim, si, vm, after)
+
+    def clone(name, **spec):
+        task = vm.CloneVM_Task(vm.parent, name, vim.vm.CloneSpec(
+            location=vim.vm.RelocateSpec(), **spec))
+        WaitForTask(task)
+        return task.info.result
+
+    now = clone('clone-now')
+    disk = the_disk(now.config.hardware.device)
+    assert disk.backing.parent is None
+    assert read_range(sim, si, disk, 0, CAPACITY) == after
+    then = clone('clone-then', snapshot=snap)
+    assert read_range(sim, si, the_disk(then.config.hardware.device), 0, CAPACITY) == before
+    # the copies are their own: a write to one leaves the source alone
+    write_disk(sim, si, now, contents({0: b'mine'}))
+    assert exported(sim, vm.ExportVm()) == after
+
+
+def test_a_parent_hint_out_of_the_datastores_is_no_parent(si, sim, tmp_path):
+    """A descriptor put over a disk's, whose parentFileNameHint climbs out
+    of the datastores to a disk there, chains to nothing: the export reads
+    the delta's own data only, never a file outside the datastores."""
+    vm = make_vm(si)
+    snapshot(vm, 'hinted')
+    running = the_disk(vm.config.hardware.device)
+    ds, relative = running.backing.fileName[1:].split('] ')
+    url = '/folder/%s?dcPath=DC0&dsName=%s' % (urllib.parse.quote(relative), ds)
+    _, _, descriptor = request(sim, 'GET', url, headers=cookie(si))
+    # a whole disk outside: its descriptor and its data
+    (tmp_path / 'outside-flat.vmdk').write_bytes(b'secret' * 1000)
+    (tmp_path / 'outside.vmdk').write_bytes(descriptor.replace(
+        os.path.basename(relative)[:-len('.vmdk')].encode() + b'-sesparse.vmdk',
+        b'outside-flat.vmdk'))
+    folder = next(top for top, _, names in os.walk(sim.sim.datastore_namespace.root)
+                  if os.path.basename(relative) in names)
+    outside = os.path.relpath(str(tmp_path / 'outside.vmdk'), folder)
+    hinted = b'\n'.join(
+        b'parentFileNameHint="%s"' % outside.encode() if line.startswith(b'parentFileNameHint')
+        else line for line in descriptor.split(b'\n'))
+    assert hinted != descriptor
+    assert request(sim, 'PUT', url, hinted, cookie(si))[0] == 200
+    assert exported(sim, vm.ExportVm()) == bytes(CAPACITY)

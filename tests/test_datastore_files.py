@@ -389,3 +389,39 @@ def test_query_file_lock_info(si):
             manager.QueryFileLockInfo('/tmp/elsewhere', host)
     finally:
         WaitForTask(vm.PowerOnVM_Task())
+
+
+def test_state_replays_disk_data_under_snapshots(validator, tmp_path):
+    """-state: what was put into a disk and into its snapshot's delta, a
+    clone of the snapshot and the delta consolidated come back after a
+    restart as they were (the journaled upload consolidated into is copied
+    apart first, so the replay's clone still sees the snapshot's bytes)."""
+    first = _start(validator, tmp_path)
+    si = first.connect()
+    dc = si.RetrieveContent().rootFolder.childEntity[0]
+    pool = dc.hostFolder.childEntity[0].resourcePool
+    task = dc.vmFolder.CreateVM_Task(config=_config('replayed-data'), pool=pool)
+    WaitForTask(task)
+    vm = task.info.result
+    base = '/folder/replayed-data/replayed-data-flat.vmdk?' + DS
+    delta = '/folder/replayed-data/replayed-data-000001-sesparse.vmdk?' + DS
+    assert request(first, 'PUT', base, b'B' * 8192, cookie(si))[0] == 200
+    task = vm.CreateSnapshot_Task('s', None, False, False)
+    WaitForTask(task)
+    WaitForTask(vm.CloneVM_Task(dc.vmFolder, 'replayed-clone', vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec(), snapshot=task.info.result)))
+    assert request(first, 'PUT', delta, b'D' * 4096, cookie(si))[0] == 200
+    WaitForTask(vm.RemoveAllSnapshots_Task())
+    merged = b'D' * 4096 + b'B' * 4096
+    assert request(first, 'GET', base, headers=cookie(si))[2] == merged
+    Disconnect(si)
+    model = _stopped(first)
+
+    second = _restarted(validator, tmp_path, model)
+    si = second.connect()
+    assert request(second, 'GET', base, headers=cookie(si))[2] == merged
+    clone = request(second, 'GET', '/folder/replayed-clone/replayed-clone-flat.vmdk?' + DS,
+                    headers={**cookie(si), 'Range': 'bytes=0-8191'})[2]
+    assert clone == b'B' * 8192
+    Disconnect(si)
+    _stop(second)

@@ -127,12 +127,34 @@ def test_control_flags(env):
     done(vsom.DeleteVStorageObject_Task(disk_id, other))
 
 
-def put_extent(running, si, disk, data):
+def put_extent(running, si, disk, data, ds_name='LocalDS_0'):
     """Bytes put over the disk's base extent, as a writer of its data."""
     relative = disk.backing.filePath.split('] ', 1)[1][:-len('.vmdk')] + '-flat.vmdk'
-    status, _, _ = request(running, 'PUT', '/folder/%s?dcPath=DC0&dsName=LocalDS_0' % relative,
-                           data, cookie(si))
+    status, _, _ = request(running, 'PUT', '/folder/%s?dcPath=DC0&dsName=%s' % (
+        relative, ds_name), data, cookie(si))
     assert status == 200
+
+
+def test_changed_block_tracking_follows_relocation(running, si, env):
+    """A relocated disk keeps its change record: the change id of a
+    snapshot taken before the move still answers what changed since."""
+    vsom, _, ds, _ = env
+    other = next(d for d in ds.parent.childEntity if d.name == 'LocalDS_1')
+    disk = create(vsom, ds, mb=1).config
+    vsom.SetVStorageObjectControlFlags(disk.id, ds, ['enableChangedBlockTracking'])
+    before = done(vsom.VStorageObjectCreateSnapshotEx_Task(disk.id, ds, 'before'))
+    change_id = vsom.RetrieveSnapshotDetails(disk.id, ds, before.id).changedBlockTrackingId
+    done(vsom.DeleteSnapshot_Task(disk.id, ds, before.id))
+    moved = done(vsom.RelocateVStorageObject_Task(disk.id, ds, vim.vslm.RelocateSpec(
+        backingSpec=vim.vslm.CreateSpec.DiskFileBackingSpec(datastore=other)))).config
+    block = 64 * 1024
+    put_extent(running, si, moved, b'\0' * (5 * block) + b'y' * block + b'\0' * (MB - 6 * block),
+               'LocalDS_1')
+    after = done(vsom.VStorageObjectCreateSnapshotEx_Task(disk.id, other, 'after'))
+    since = vsom.VstorageObjectVCenterQueryChangedDiskAreas(disk.id, other, after.id, 0,
+                                                            change_id)
+    assert [(a.start, a.length) for a in since.changedArea] == [(5 * block, block)]
+    done(vsom.DeleteVStorageObject_Task(disk.id, other))
 
 
 def test_changed_block_tracking_of_snapshots(running, si, env):

@@ -8,8 +8,10 @@ import os
 import socket
 import ssl
 import time
+import urllib.parse
 
 import pytest
+from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, logged_in, on_reactor
@@ -256,6 +258,21 @@ def test_ansible_vsphere_file_makes_a_folder_by_a_file(running):
     status, headers, _ = request(running, 'HEAD', folder, headers=auth)
     assert status == 200 and int(headers['content-length']) > 0
     assert request(running, 'DELETE', folder, headers=auth)[0] == 405
+
+
+def test_ansible_double_encodes_an_ampersand_of_the_datacenter(running, si):
+    """vsphere_copy and vsphere_file send a datacenter 'DC&0' as
+    dcPath=DC%25260 (its '&' made '%26', then the value url-encoded)."""
+    dc = si.RetrieveContent().rootFolder.childEntity[0]
+    WaitForTask(dc.Rename_Task('DC&0'))
+    try:
+        url = '/folder/ansible/amp.txt?' + urllib.parse.urlencode(
+            dict(dsName='LocalDS_0', dcPath='DC&0'.replace('&', '%26')))
+        assert request(running, 'PUT', url, b'ampersand', basic('user', 'pass'))[0] == 201
+        assert request(running, 'GET', url, headers=cookie(si))[2] == b'ampersand'
+        assert request(running, 'DELETE', url, headers=cookie(si))[0] == 204
+    finally:
+        WaitForTask(dc.Rename_Task('DC0'))
 
 
 def test_a_full_file_system_answers_507(running, si, monkeypatch):

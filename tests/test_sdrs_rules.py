@@ -152,22 +152,39 @@ def test_balancing_keeps_anti_affine_vms_apart(running, env, apart):
             on_reactor(setattr, ds, 'capacity', capacity)
 
 
-def test_vmdk_anti_affinity_lays_disks_out_apart(env):
-    srm, dc, pod, members = env
+def disk_specs(places):
+    """The device changes adding a controller and a thin 1 GB disk for each
+    of `places` (a datastore's '[name]', or None for the VM's home); keys -10, -11, ..."""
     controller = vim.vm.device.VirtualDeviceSpec(
         operation='add', device=vim.vm.device.VirtualLsiLogicController(
             key=1000, busNumber=0, sharedBus='noSharing'))
-    disks = [vim.vm.device.VirtualDeviceSpec(
+    return [controller] + [vim.vm.device.VirtualDeviceSpec(
         operation='add', fileOperation='create', device=vim.vm.device.VirtualDisk(
             key=-10 - unit, capacityInKB=GB_KB, controllerKey=1000, unitNumber=unit,
             backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
-                diskMode='persistent', thinProvisioned=True))) for unit in range(3)]
+                diskMode='persistent', thinProvisioned=True, **(
+                    {'fileName': place} if place else {}))))
+        for unit, place in enumerate(places)]
+
+
+def keep_disks_apart(srm, pod, vm, keys):
+    """Give the pod a VMDK anti-affinity rule for the VM's disks `keys`."""
+    WaitForTask(configure(srm, pod, vm_configs=[vim.storageDrs.VmConfigSpec(
+        operation='add', info=vim.storageDrs.VmConfigInfo(
+            vm=vm, intraVmAffinity=False,
+            intraVmAntiAffinity=vim.storageDrs.VirtualDiskAntiAffinityRuleSpec(
+                name='disks-apart', enabled=True, diskId=keys)))]))
+
+
+def test_vmdk_anti_affinity_lays_disks_out_apart(env):
+    srm, dc, pod, members = env
+    changes = disk_specs([None] * 3)
     rule = vim.storageDrs.VirtualDiskAntiAffinityRuleSpec(name='disks-apart', enabled=True,
                                                          diskId=[-10, -11, -12])
     spec = vim.storageDrs.StoragePlacementSpec(
         type='create', configSpec=vim.vm.ConfigSpec(
             name='spread', guestId='otherGuest64', memoryMB=64, numCPUs=1,
-            deviceChange=[controller] + disks),
+            deviceChange=changes),
         folder=dc.vmFolder, resourcePool=dc.hostFolder.childEntity[0].resourcePool,
         podSelectionSpec=vim.storageDrs.PodSelectionSpec(initialVmConfig=[
             vim.storageDrs.PodSelectionSpec.VmPodConfig(
@@ -190,11 +207,7 @@ def test_vmdk_anti_affinity_lays_disks_out_apart(env):
         # the rule kept for the VM: its disks stay where they are
         keys = [d.key for d in vm.config.hardware.device
                 if isinstance(d, vim.vm.device.VirtualDisk)]
-        WaitForTask(configure(srm, pod, vm_configs=[vim.storageDrs.VmConfigSpec(
-            operation='add', info=vim.storageDrs.VmConfigInfo(
-                vm=vm, intraVmAffinity=False,
-                intraVmAntiAffinity=vim.storageDrs.VirtualDiskAntiAffinityRuleSpec(
-                    name='disks-apart', enabled=True, diskId=keys)))]))
+        keep_disks_apart(srm, pod, vm, keys)
         with pytest.raises(vim.fault.StorageDrsUnableToMoveFiles):
             members[0].DatastoreEnterMaintenanceMode()
         for bad in (dict(diskId=keys[:1]), dict(diskId=keys[:1] + [12345])):
@@ -213,6 +226,104 @@ def test_vmdk_anti_affinity_lays_disks_out_apart(env):
         WaitForTask(configure(srm, pod, vm_configs=[vim.storageDrs.VmConfigSpec(
             operation='remove', removeKey=vm)]))
         WaitForTask(vm.Destroy_Task())
+
+
+@pytest.fixture
+def spread(env):
+    """A VM with its home and first disk on LocalDS_1 and its second disk on
+    LocalDS_2, the two kept apart by a VMDK anti-affinity rule; destroyed after."""
+    srm, dc, pod, members = env
+    task = dc.vmFolder.CreateVM_Task(vim.vm.ConfigSpec(
+        name='disks-apart', guestId='otherGuest64', memoryMB=64, numCPUs=1,
+        files=vim.vm.FileInfo(vmPathName='[%s]' % members[0].name),
+        deviceChange=disk_specs(['[%s]' % ds.name for ds in members[:2]])),
+        dc.hostFolder.childEntity[0].resourcePool)
+    WaitForTask(task)
+    vm = task.info.result
+    keys = [d.key for d in vm.config.hardware.device
+            if isinstance(d, vim.vm.device.VirtualDisk)]
+    keep_disks_apart(srm, pod, vm, keys)
+    yield vm, keys
+    WaitForTask(configure(srm, pod, vm_configs=[vim.storageDrs.VmConfigSpec(
+        operation='remove', removeKey=vm)]))
+    WaitForTask(vm.Destroy_Task())
+
+
+def cancel_all(srm, pod):
+    left = [r.key for r in pod.podStorageDrsEntry.recommendation]
+    if left:
+        srm.CancelStorageDrsRecommendation(left)
+
+
+def disk_homes(vm):
+    return [d.backing.datastore for d in vm.config.hardware.device
+            if isinstance(d, vim.vm.device.VirtualDisk)]
+
+
+def test_evacuation_moves_disks_kept_apart_one_by_one(env, spread):
+    srm, dc, pod, members = env
+    vm, keys = spread
+    # the datastore of the second disk alone: that disk moves, by a disk locator
+    result = members[1].DatastoreEnterMaintenanceMode()
+    try:
+        [recommendation] = result.recommendations
+        [action] = recommendation.action
+        assert (action.vm, action.source, action.destination) == (vm, members[1], members[2])
+        assert action.relocateSpec.datastore == members[0]
+        assert [(d.diskId, d.datastore) for d in action.relocateSpec.disk] == [
+            (keys[1], members[2])]
+        # meanwhile no disk may move onto the datastore entering maintenance
+        with pytest.raises(vim.fault.InvalidDatastoreState):
+            WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(disk=[
+                vim.vm.RelocateSpec.DiskLocator(diskId=keys[0], datastore=members[1])])))
+        WaitForTask(srm.ApplyStorageDrsRecommendation_Task([recommendation.key]))
+        WaitForTask(result.task)
+        assert members[1].summary.maintenanceMode == 'inMaintenance'
+        assert disk_homes(vm) == [members[0], members[2]]
+        assert vm.datastore[0] == members[0] and members[1] not in vm.datastore
+        with pytest.raises(vim.fault.InvalidDatastoreState):
+            WaitForTask(vm.RelocateVM_Task(vim.vm.RelocateSpec(disk=[
+                vim.vm.RelocateSpec.DiskLocator(diskId=keys[0], datastore=members[1])])))
+    finally:
+        cancel_all(srm, pod)
+        WaitForTask(members[1].DatastoreExitMaintenanceMode_Task())
+    # the home's datastore: the VM moves, to the one datastore its other disk is not on
+    result = members[0].DatastoreEnterMaintenanceMode()
+    try:
+        [recommendation] = result.recommendations
+        [action] = recommendation.action
+        assert (action.source, action.destination) == (members[0], members[1])
+        assert action.relocateSpec.datastore == members[1] and not action.relocateSpec.disk
+        WaitForTask(srm.ApplyStorageDrsRecommendation_Task([recommendation.key]))
+        WaitForTask(result.task)
+        assert vm.datastore[0] == members[1]
+        assert disk_homes(vm) == [members[1], members[2]]
+    finally:
+        cancel_all(srm, pod)
+        WaitForTask(members[0].DatastoreExitMaintenanceMode_Task())
+
+
+def test_balancing_moves_a_disk_kept_apart(running, env, spread):
+    srm, dc, pod, members = env
+    vm, keys = spread
+    saved = [(model(running, d), model(running, d).capacity) for d in members]
+    on_reactor(leave_free, saved[1][0], 0)                     # the second disk's: full
+    on_reactor(leave_free, saved[2][0], 200 * GB_KB * 1024)    # less room than the home's
+    try:
+        WaitForTask(srm.RefreshStorageDrsRecommendationsForPod_Task(pod))
+        [recommendation] = pod.podStorageDrsEntry.recommendation
+        [action] = recommendation.action
+        # the home's datastore has most room, but the rule keeps the disk off it
+        assert (action.vm, action.source, action.destination) == (vm, members[1], members[2])
+        assert [(d.diskId, d.datastore) for d in action.relocateSpec.disk] == [
+            (keys[1], members[2])]
+        WaitForTask(srm.ApplyStorageDrsRecommendation_Task([recommendation.key]))
+        assert disk_homes(vm) == [members[0], members[2]]
+        assert vm.datastore[0] == members[0]
+    finally:
+        cancel_all(srm, pod)
+        for ds, capacity in saved:
+            on_reactor(setattr, ds, 'capacity', capacity)
 
 
 def test_datastore_performance_summary(env):

@@ -23,7 +23,7 @@ from vimsim.managed.entity import data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.storage.http_nfc_lease import (TransferError, disk_devices, fill_device,
-                                                  stream_pieces)
+                                                  open_disk, stream_pieces)
 from vimsim.rest.authorization import demand
 from vimsim.rest.content_library import content
 from vimsim.rest.content_library_model import library_error
@@ -345,8 +345,8 @@ def create_from_vm(call, client_token, source, target, create_spec):
         written, ovf_files = [], []
         try:
             for index, disk in enumerate(disks):
-                with open(disk.path, 'rb') as extent:
-                    path = _written(item, stream_pieces(disk, extent))
+                with open_disk(disk) as chain:
+                    path = _written(item, stream_pieces(disk, chain))
                 ovf_files.append(T.OvfFile(deviceId=disk.key, path='%s-%d.vmdk' % (
                     name, index + 1), size=os.path.getsize(path)))
                 written.append((ovf_files[-1].path, path))

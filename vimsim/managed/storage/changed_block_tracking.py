@@ -2,17 +2,21 @@
 written, and when, so QueryChangedDiskAreas can answer what changed
 between two change ids.
 
-A tracked disk is its base extent on disk (the flat file the simulator's
-writes go to: NFC uploads, /folder uploads over it). Its `DiskChanges`
-counts points in time: change id '<tracking id>/<n>' is the disk as it
-was at point n, and the blocks written after point n-1 up to point n are
-that point's set. `mark()` makes a new point (a snapshot freezes the disk
-there). The tracking id changes whenever tracking starts again, so a
-change id from before answers as unknown, as ESXi's does after a CBT reset.
+A tracked disk's `DiskChanges` is kept under the extents its data is in
+(its base and, while snapshots exist, the deltas over it: writes to any of
+them count); its owner moves the record along when the disk's files move
+(`follow`, `moved`: Storage vMotion keeps change ids valid, as ESXi's
+-ctk file goes with the disk). It counts points in time: change id
+'<tracking id>/<n>' is the disk as it was at point n, and the blocks
+written after point n-1 up to point n are that point's set. `mark()` makes
+a new point (a snapshot freezes the disk there). The tracking id changes
+whenever tracking starts again, so a change id from before answers as
+unknown, as ESXi's does after a CBT reset.
 """
 import os
 import uuid
 
+from vimsim.managed.storage import disk_data
 from vimsim.soap.fault import fault
 
 BLOCK = 64 * 1024
@@ -22,8 +26,8 @@ COMPARE_CHUNK = 1 << 20
 class DiskChanges:
     """The change record of one tracked disk."""
 
-    def __init__(self, path):
-        self.path = path
+    def __init__(self):
+        self.paths = set()            # the real paths it is kept under
         digits = uuid.uuid4().hex
         pairs = [digits[i:i + 2] for i in range(0, 32, 2)]
         self.tracking_id = ' '.join(pairs[:8]) + '-' + ' '.join(pairs[8:])
@@ -67,18 +71,52 @@ def _trackers(server):
 
 
 def tracked(server, path):
-    """The DiskChanges of the disk whose data is file `path`, or None."""
+    """The DiskChanges of the disk whose data is (partly) file `path`, or None."""
     return _trackers(server).get(os.path.realpath(path))
 
 
-def start(server, path):
-    """Track the disk at `path` (again: a fresh tracking id); its DiskChanges."""
-    changes = _trackers(server)[os.path.realpath(path)] = DiskChanges(path)
+def start(server, paths):
+    """Track the disk whose data is in the files `paths` (again: a fresh
+    tracking id); its DiskChanges."""
+    changes = DiskChanges()
+    follow(server, changes, paths)
     return changes
 
 
+def follow(server, changes, paths):
+    """Keep `changes` under the files `paths` (the disk's extents now) alone."""
+    trackers = _trackers(server)
+    wanted = {os.path.realpath(path) for path in paths}
+    for path in changes.paths - wanted:
+        if trackers.get(path) is changes:
+            del trackers[path]
+    for path in wanted:
+        trackers[path] = changes
+    changes.paths = wanted
+
+
+def release(server, changes):
+    """Forget a disk's change record."""
+    follow(server, changes, ())
+
+
 def stop(server, path):
-    _trackers(server).pop(os.path.realpath(path), None)
+    """Forget the change record of the disk whose data is file `path`."""
+    changes = tracked(server, path)
+    if changes is not None:
+        release(server, changes)
+
+
+def moved(server, source, target):
+    """File or folder `source` moved to `target`: the records kept under
+    files in it follow them."""
+    trackers = _trackers(server)
+    old = os.path.realpath(source)
+    new = os.path.realpath(target)
+    for path, changes in list(trackers.items()):
+        if path == old or path.startswith(old + os.sep):
+            follow(server, changes, {new + p[len(old):] if p == old or p.startswith(old + os.sep)
+                                     else p for p in changes.paths})
 
 
 def record(server, path, offset, length):
@@ -90,63 +128,38 @@ def record(server, path, offset, length):
 
 def record_replacement(server, path, replacement):
     """File `replacement` is about to take the place of the tracked disk
-    at `path`: every block whose bytes differ counts as written."""
+    file at `path`: every block where the disk reads differently counts as
+    written (a delta's holes read through to its parents)."""
     changes = tracked(server, path)
     if changes is None:
         return
-    for offset, length in _differences(path, replacement):
-        changes.record(offset, length)
+    below = disk_data.extents_below(server, path)
+    with disk_data.Chain(below + [path]) as old, disk_data.Chain(below + [replacement]) as new:
+        for offset, length in _differences(old, new):
+            changes.record(offset, length)
 
 
-def _differences(old_path, new_path):
-    """(offset, length) runs, in COMPARE_CHUNK steps compared by block,
-    where the two files' bytes differ (a missing tail reads as zeros)."""
-    try:
-        old = open(old_path, 'rb')
-    except FileNotFoundError:
-        old = None
-    with open(new_path, 'rb') as new:
-        size = max(os.fstat(new.fileno()).st_size,
-                   os.fstat(old.fileno()).st_size if old is not None else 0)
-        regions = data_regions(new, size) + (data_regions(old, size) if old else [])
-        try:
-            for start, length in _merged(sorted(regions)):
-                for offset in range(start, start + length, COMPARE_CHUNK):
-                    count = min(COMPARE_CHUNK, start + length - offset)
-                    a = os.pread(new.fileno(), count, offset).ljust(count, b'\0')
-                    b = (os.pread(old.fileno(), count, offset) if old else b'').ljust(count,
-                                                                                      b'\0')
-                    if a == b:
-                        continue
-                    for block in range(0, count, BLOCK):
-                        if a[block:block + BLOCK] != b[block:block + BLOCK]:
-                            yield offset + block, min(BLOCK, count - block)
-        finally:
-            if old is not None:
-                old.close()
+def _differences(old, new):
+    """(offset, length) of the blocks where two Chains' bytes differ,
+    compared in COMPARE_CHUNK steps where either holds data."""
+    regions = [(start, end - start) for start, end in old.ranges(float('inf')) +
+               new.ranges(float('inf'))]
+    for start, length in _merged(sorted(_aligned(regions))):
+        for offset in range(start, start + length, COMPARE_CHUNK):
+            count = min(COMPARE_CHUNK, start + length - offset)
+            a, b = new.read(offset, count), old.read(offset, count)
+            if a == b:
+                continue
+            for block in range(0, count, BLOCK):
+                if a[block:block + BLOCK] != b[block:block + BLOCK]:
+                    yield offset + block, min(BLOCK, count - block)
 
 
-def data_regions(file, size):
-    """(start, length) of the parts of an open file that may hold data,
-    block-aligned (its holes left out where the file system tells them)."""
-    fd = file.fileno()
-    regions = []
-    offset = 0
-    while offset < size:
-        try:
-            start = os.lseek(fd, offset, os.SEEK_DATA)
-        except OSError:          # ENXIO: no data past offset
-            break
-        try:
-            end = os.lseek(fd, start, os.SEEK_HOLE)
-        except OSError:
-            end = size
-        start = start // BLOCK * BLOCK
-        end = min((end + BLOCK - 1) // BLOCK * BLOCK, size)
-        if end > start:
-            regions.append((start, end - start))
-        offset = max(end, start + BLOCK)
-    return regions
+def _aligned(regions):
+    """Regions widened to whole blocks."""
+    return [(start // BLOCK * BLOCK,
+             (start + length + BLOCK - 1) // BLOCK * BLOCK - start // BLOCK * BLOCK)
+            for start, length in regions]
 
 
 def _merged(regions):
@@ -175,16 +188,14 @@ def block_runs(blocks, start, capacity):
     return runs
 
 
-def allocated_runs(path, start, capacity):
-    """The runs of the disk at `path` that hold data (changeId '*')."""
-    try:
-        with open(path, 'rb') as file:
-            regions = data_regions(file, capacity)
-    except FileNotFoundError:
-        return []
+def allocated_runs(paths, start, capacity):
+    """The runs of the disk whose extents are `paths` (base first) that
+    hold data (changeId '*')."""
+    with disk_data.Chain(paths) as chain:
+        regions = chain.ranges(capacity)
     blocks = set()
-    for first, length in regions:
-        blocks.update(range(first // BLOCK, (first + length + BLOCK - 1) // BLOCK))
+    for first, end in regions:
+        blocks.update(range(first // BLOCK, (end + BLOCK - 1) // BLOCK))
     return block_runs(blocks, start, capacity)
 
 
@@ -193,9 +204,9 @@ def no_change_records(name):
     return fault('FileFault', 'Error caused by file %s' % name, file=name)
 
 
-def change_info(T, changes, path, capacity, thin, start_offset, change_id, until, name):
+def change_info(T, changes, paths, capacity, thin, start_offset, change_id, until, name):
     """QueryChangedDiskAreas' DiskChangeInfo for the tracked disk whose data
-    is `path`: from `start_offset`, what was written after the point
+    is in the extents `paths` (base first): from `start_offset`, what was written after the point
     `change_id` names up to point `until` (change id '*': every allocated
     area, the whole disk when thick). FileFault for a change id these
     records do not know."""
@@ -203,7 +214,7 @@ def change_info(T, changes, path, capacity, thin, start_offset, change_id, until
         raise fault('InvalidArgument', 'A specified parameter was not correct: startOffset',
                     invalidProperty='startOffset')
     if change_id == '*':
-        runs = allocated_runs(path, start_offset, capacity) if thin \
+        runs = allocated_runs(paths, start_offset, capacity) if thin \
             else [(start_offset, capacity - start_offset)]
     else:
         since = changes.point_of(change_id)

@@ -146,13 +146,13 @@ def folder_url_parts(path, query):
 
 def datacenter_by_path(server, dc_path):
     """The Datacenter at inventory path `dc_path` ('DC0', 'F0/DC0'; on ESXi
-    'ha-datacenter'), None when there is none."""
+    'ha-datacenter'), None when there is none. A path naming none is read
+    once more percent-decoded, as vCenter reads it: Ansible's vsphere_copy
+    and vsphere_file send a '&' of a datacenter's name as '%26' in the value."""
     wanted = (dc_path or '').strip('/')
-    for obj in list(server.objects):
-        if getattr(obj, 'type_name', None) == 'Datacenter' and hasattr(obj, 'datastores') \
-                and obj.inventory_path().strip('/') == wanted:
-            return obj
-    return None
+    paths = {obj.inventory_path().strip('/'): obj for obj in list(server.objects)
+             if getattr(obj, 'type_name', None) == 'Datacenter' and hasattr(obj, 'datastores')}
+    return paths.get(wanted) or paths.get(urllib.parse.unquote(wanted))
 
 
 def datastore_named(datacenter, name):
@@ -403,9 +403,15 @@ def file_usage(path):
 
 def extent_descriptor(path):
     """The descriptor of the disk whose data file is `path`, or None."""
+    descriptor = extent_descriptor_path(path)
+    return read_descriptor(descriptor) if descriptor is not None else None
+
+
+def extent_descriptor_path(path):
+    """The descriptor file beside data file `path` ('x-flat.vmdk': 'x.vmdk'), or None."""
     for suffix in ('-flat.vmdk', '-sesparse.vmdk', '-delta.vmdk'):
         if path.endswith(suffix):
-            return read_descriptor(path[:-len(suffix)] + '.vmdk')
+            return path[:-len(suffix)] + '.vmdk'
     return None
 
 
@@ -485,7 +491,13 @@ def copy_without_zeros(source, target, block):
 
 def overlay(source, target):
     """Write the data of file `source` (its holes skipped) over file
-    `target` at the same offsets: a delta consolidated into its parent."""
+    `target` at the same offsets: a delta consolidated into its parent. A
+    target with other links (a journaled upload's content, which is never
+    changed in place) is copied apart first."""
+    if os.stat(target).st_nlink > 1:
+        fresh = target + '.vimsim-tmp'
+        _copy_data(target, fresh, None)
+        os.replace(fresh, target)
     _copy_data(source, target, None, 'r+b')
 
 
@@ -493,7 +505,7 @@ def _copy_data(source, target, block, mode='wb'):
     os.makedirs(os.path.dirname(target), exist_ok=True)
     with open(source, 'rb') as src, open(target, mode) as dst:
         size = os.fstat(src.fileno()).st_size
-        for start, end in _data_ranges(src.fileno(), size):
+        for start, end in data_ranges(src.fileno(), size):
             src.seek(start)
             offset = start
             while offset < end:
@@ -508,7 +520,7 @@ def _copy_data(source, target, block, mode='wb'):
             dst.truncate(size)
 
 
-def _data_ranges(fd, size):
+def data_ranges(fd, size):
     """(start, end) of each run of data in open file `fd`, its holes skipped."""
     offset = 0
     while offset < size:

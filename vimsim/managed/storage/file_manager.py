@@ -18,6 +18,7 @@ import os
 from vimsim import clock
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.monitoring.task import run_task
+from vimsim.managed.storage import changed_block_tracking
 from vimsim.managed.storage import datastore_files as files
 from vimsim.soap.fault import FileAlreadyExists, FileLocked, FileNotFound, fault
 
@@ -95,6 +96,7 @@ class FileManager(Manager):
             if target.exists():
                 files.remove(target.path)
             files.move(source.path, target.path)
+            changed_block_tracking.moved(self.server, source.path, target.path)
             files.touched(source.ds)
             files.touched(target.ds)
             return None

@@ -39,6 +39,7 @@ from vimsim.managed.manager import star_host
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.storage import changed_block_tracking as cbt
 from vimsim.managed.storage import datastore_files as files
+from vimsim.managed.storage import disk_data
 from vimsim.managed.storage import stream_optimized
 from vimsim.managed.storage.vmdk import Descriptor, DescriptorError
 from vimsim.soap.fault import fault, localized
@@ -69,6 +70,7 @@ class Device:
         self.import_key = import_key
         self.file_name = file_name           # 'disk-0.vmdk', the URL's last part
         self.path = path                     # the flat extent on disk
+        self.chain = [path]                  # the extents its data is read from, base first
         self.capacity = capacity
         self.datastore = datastore
         self.ddb = descriptor_ddb
@@ -227,7 +229,7 @@ class HttpNfcLease(ManagedObject):
             entries.append(T.HttpNfcLeaseManifestEntry(
                 key=device.key, sha1=checksum if device.checksum_type == 'sha1' else '',
                 checksum=checksum, checksumType=device.checksum_type, size=size, disk=True,
-                capacity=device.capacity, populatedSize=_populated(device.path)))
+                capacity=device.capacity, populatedSize=_populated(device)))
         return entries
 
     def HttpNfcLeaseSetManifestChecksumType(self, ctx, deviceUrlsToChecksumTypes=()):
@@ -313,7 +315,7 @@ class HttpNfcLease(ManagedObject):
         """The stream-optimized VMDK of `device`'s disk, piece by piece
         (FileNotFoundError when the disk has gone meanwhile)."""
         self.touch()
-        return _Download(self, device, open(device.path, 'rb'))
+        return _Download(self, device, open_disk(device))
 
 
 def _canceled():
@@ -347,7 +349,8 @@ def disk_devices(vm, import_owner=None, device_list=None):
     """A lease's Devices for each disk of `vm` (of `device_list`, a
     snapshot's, when given): key '/<vm moid>/<controller type><bus>:<unit>',
     importKey the same with `import_owner` (the entity name the import spec
-    used) for the moid, data in the disk's base extent."""
+    used) for the moid, uploads into the disk's base extent, downloads
+    read through its chain (a snapshot's deltas)."""
     T = data_types(vm.server)
     device_list = vm.devices() if device_list is None else device_list
     devices = {device.key: device for device in device_list}
@@ -356,6 +359,7 @@ def disk_devices(vm, import_owner=None, device_list=None):
         controller = devices.get(disk.controllerKey)
         if controller is None:
             continue
+        top = files.split_path(disk.backing.fileName)
         backing = disk.backing
         while getattr(backing, 'parent', None) is not None:
             backing = backing.parent
@@ -371,10 +375,25 @@ def disk_devices(vm, import_owner=None, device_list=None):
         except (OSError, DescriptorError, AttributeError):
             ddb = {}
         place = (type(controller).__name__, controller.busNumber, disk.unitNumber)
-        out.append(Device(device_id(vm.ref.value, *place),
-                          device_id(import_owner or vm.ref.value, *place),
-                          'disk-%d.vmdk' % len(out), path, disk.capacityInKB * 1024, ds, ddb))
+        device = Device(device_id(vm.ref.value, *place),
+                        device_id(import_owner or vm.ref.value, *place),
+                        'disk-%d.vmdk' % len(out), path, disk.capacityInKB * 1024, ds, ddb)
+        device.chain = _extents(vm.server, vm, top) or device.chain
+        out.append(device)
     return out
+
+
+def _extents(server, vm, top):
+    """The extents, base first, of the disk whose top descriptor is
+    datastore path `top` (('ds', 'dir/x.vmdk')), as its descriptors chain them."""
+    ds = next((d for d in vm.datastore_objects() if top and d.name == top[0]), None)
+    if ds is None:
+        return []
+    try:
+        descriptor = files.local_path(ds, top[1])
+    except files.PathError:
+        return []
+    return [extent for _, extent in disk_data.descriptor_chain(server, descriptor)]
 
 
 class Upload:
@@ -477,33 +496,39 @@ def fill_device(device, path, server):
     upload.finish()
 
 
-def stream_pieces(device, file):
-    """The pieces of a stream-optimized VMDK of `device`'s disk, read from
-    its open extent `file` (its holes skipped)."""
-    regions = cbt.data_regions(file, device.capacity)
+def open_disk(device):
+    """A disk_data.Chain of `device`'s disk (FileNotFoundError when its
+    base extent has gone)."""
+    if not os.path.exists(device.path):
+        raise FileNotFoundError(device.path)
+    return disk_data.Chain(device.chain)
+
+
+def stream_pieces(device, chain):
+    """The pieces of a stream-optimized VMDK of `device`'s disk, read
+    through its open disk_data.Chain (holes skipped)."""
+    regions = [(start, end - start) for start, end in chain.ranges(device.capacity)]
     sectors = device.capacity // 512
     descriptor = Descriptor([('RW', sectors, 'SPARSE', device.file_name)],
                             dict(device.ddb), create_type='streamOptimized')
-    fd = file.fileno()
-    yield from stream_optimized.encode(lambda offset, count: os.pread(fd, count, offset),
-                                       device.capacity, descriptor.text(), regions)
+    yield from stream_optimized.encode(chain.read, device.capacity, descriptor.text(), regions)
 
 
 class _Download:
     """An iterable of a device's stream-optimized pieces that records the
     transfer's size and checksum when the last piece went."""
 
-    def __init__(self, lease, device, file):
+    def __init__(self, lease, device, chain):
         self.lease = lease
         self.device = device
-        self.file = file
+        self.chain = chain
 
     def __iter__(self):
         device = self.device
         digest = CHECKSUMS[device.checksum_type]()
         size = 0
-        with self.file as file:
-            for piece in stream_pieces(device, file):
+        with self.chain as chain:
+            for piece in stream_pieces(device, chain):
                 digest.update(piece)
                 size += len(piece)
                 yield piece
@@ -511,11 +536,10 @@ class _Download:
         self.lease.touch()
 
 
-def _populated(path):
-    try:
-        return os.stat(path).st_blocks * 512
-    except OSError:
-        return 0
+def _populated(device):
+    """Bytes of the device's disk that hold data."""
+    with disk_data.Chain(device.chain) as chain:
+        return sum(end - start for start, end in chain.ranges(device.capacity))
 
 
 def open_url(url, headers=None):

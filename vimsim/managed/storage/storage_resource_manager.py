@@ -26,8 +26,10 @@ which is intra-VM affinity) are kept with the pod's configuration. Every
 placement, balancing move and evacuation keeps a VM off its partners'
 datastores; RecommendDatastores lays the anti-affine disks of a new or
 placed VM out on distinct datastores (disk locators in the action's
-relocateSpec). A VM whose disks are kept apart is never moved whole:
-balancing passes it by and an evacuation refuses it.
+relocateSpec). Balancing and evacuation move what a VM has on the
+datastore: the VM when its home is there, else those of its disks alone
+(disk locators, the home staying), and a VM whose disks are kept apart
+never onto a datastore it already uses.
 
 The module sits in storage, below the VMs and the pods it works on: it
 reaches them only through their methods and attributes.
@@ -191,28 +193,63 @@ def _recommendation(T, pod, reason, text, actions, rating):
         reasonText=text, target=pod.ref, action=actions)
 
 
+def _decoded(server, type_name, **fields):
+    """A data object as the decoder would give one (absent arrays empty)."""
+    found = getattr(data_types(server), type_name)(**fields)
+    for field in server.schema.types[type_name].fields:
+        if field.array and field.name not in fields:
+            setattr(found, field.name, [])
+    return found
+
+
 def relocate_spec(server, ds):
-    """A VirtualMachineRelocateSpec to `ds` alone, as the decoder would give
-    one (absent arrays empty), for RelocateVM_Task."""
-    spec = data_types(server).VirtualMachineRelocateSpec(datastore=ds.ref)
-    for field in server.schema.types['VirtualMachineRelocateSpec'].fields:
-        if field.array:
-            setattr(spec, field.name, [])
+    """A VirtualMachineRelocateSpec to `ds` alone, for RelocateVM_Task."""
+    return _decoded(server, 'VirtualMachineRelocateSpec', datastore=ds.ref)
+
+
+def leaving_disks(vm, ds):
+    """The keys of `vm`'s disks that leave `ds` one by one (disk locators)
+    while its home stays on another datastore; None when its home is on
+    `ds` and moves, with the disks there."""
+    if vm.datastore_object is ds:
+        return None
+    return [disk.key for disk in vm.disks() if disk.backing.datastore == ds.ref]
+
+
+def move_spec(vm, source, target):
+    """The relocateSpec taking `vm`'s files off `source` to `target`: the
+    VM moved (its home there), or only its disks there, by locator."""
+    keys = leaving_disks(vm, source)
+    if keys is None:
+        return relocate_spec(vm.server, target)
+    spec = relocate_spec(vm.server, vm.datastore_object)
+    spec.disk = [_decoded(vm.server, 'VirtualMachineRelocateSpecDiskLocator', diskId=key,
+                          datastore=target.ref) for key in keys]
     return spec
+
+
+def avoided(pod, vm, moved=None, leaving=None):
+    """The datastores a move of `vm` may not go to: its partners' (with the
+    moves planned) and, while its disks are kept apart, its own."""
+    found = occupied(partners(pod, vm), moved, leaving)
+    if kept_apart(vm_config(pod, vm)):
+        found |= set(vm.datastore_objects())
+    return found
 
 
 def _migration(T, vm, source, target):
     size = vm_space(vm, source)
     return T.StorageMigrationAction(
         type='StorageMigrationV1', target=target.ref, vm=vm.ref,
-        relocateSpec=relocate_spec(vm.server, target), source=source.ref, destination=target.ref, sizeTransferred=size,
+        relocateSpec=move_spec(vm, source, target), source=source.ref, destination=target.ref,
+        sizeTransferred=size,
         spaceUtilSrcBefore=utilization(source), spaceUtilDstBefore=utilization(target),
         spaceUtilSrcAfter=utilization(source, -size), spaceUtilDstAfter=utilization(target, size))
 
 
-def _relocation(vm, target):
+def _relocation(vm, source, target):
     def start(ctx):
-        return vm.RelocateVM_Task(ctx, relocate_spec(vm.server, target))
+        return vm.RelocateVM_Task(ctx, move_spec(vm, source, target))
     return start
 
 
@@ -230,10 +267,10 @@ def drop_group(pod, group):
 
 
 def evacuation(ds):
-    """Moves of every VM off `ds` (entering maintenance) to the pod's other
-    datastores, one per VM; StorageDrsUnableToMoveFiles when a VM has
-    nowhere to go. Planned one after another, so two VMs do not count on
-    the same room."""
+    """Moves of every VM's files off `ds` (entering maintenance) to the pod's
+    other datastores, one per VM (the VM, or its disks there when its home
+    is elsewhere); StorageDrsUnableToMoveFiles when a VM has nowhere to go.
+    Planned one after another, so two VMs do not count on the same room."""
     pod = pod_of(ds)
     T = data_types(ds.server)
     planned = {}
@@ -241,10 +278,10 @@ def evacuation(ds):
     moves = []
     for vm in sorted(ds.vms, key=lambda v: v.ref.value):
         size = vm_space(vm, ds)
-        avoid = occupied(partners(pod, vm), moved, ds) | {ds}
+        avoid = avoided(pod, vm, moved, ds) | {ds}
         fitting = [d for d in candidates(pod, 0, vm.host, exclude=avoid)
                    if d.free_space - planned.get(d, 0) >= size]
-        if vm.template or not fitting or kept_apart(vm_config(pod, vm)):
+        if vm.template or not fitting:
             raise fault('StorageDrsUnableToMoveFiles', "Storage DRS cannot move the files of "
                         "virtual machine '%s' off datastore '%s'." % (vm.name, ds.name))
         target = fitting[0]
@@ -255,13 +292,14 @@ def evacuation(ds):
     return [Pending(pod, _recommendation(T, pod, 'datastoreMaint',
                                          'Datastore %s is entering maintenance mode' % ds.name,
                                          [_migration(T, vm, ds, target)], 5),
-                    group, _relocation(vm, target))
+                    group, _relocation(vm, ds, target))
             for vm, target in moves]
 
 
 def balance(pod):
     """Space load balancing: for each datastore past the pod's threshold,
-    one move of its largest movable VM to the datastore with most room."""
+    one move of the largest movable files of a VM there (the VM, or its
+    disks there when its home is elsewhere) to the datastore with most room."""
     T = data_types(pod.server)
     space = pod.pod_config.spaceLoadBalanceConfig
     out = []
@@ -270,16 +308,16 @@ def balance(pod):
             continue
         for vm in sorted(source.vms, key=lambda v: (-vm_space(v, source), v.ref.value)):
             size = vm_space(vm, source)
-            avoid = occupied(partners(pod, vm)) | {source}
+            avoid = avoided(pod, vm) | {source}
             fitting = [d for d in candidates(pod, size, vm.host, exclude=avoid)
                        if utilization(source) - utilization(d, size) >=
                        (space.minSpaceUtilizationDifference or 5)]
-            if vm.template or not fitting or kept_apart(vm_config(pod, vm)):
+            if vm.template or not fitting:
                 continue
             out.append(Pending(pod, _recommendation(
                 T, pod, 'balanceDatastoreSpaceUsage',
                 'Balance datastore space usage', [_migration(T, vm, source, fitting[0])], 3),
-                object(), _relocation(vm, fitting[0])))
+                object(), _relocation(vm, source, fitting[0])))
             break
     return out
 

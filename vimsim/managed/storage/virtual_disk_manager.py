@@ -25,6 +25,7 @@ from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.storage import changed_block_tracking
 from vimsim.managed.storage import datastore_files as files
+from vimsim.managed.storage import disk_data
 from vimsim.managed.storage.file_manager import check_room, check_unlocked
 from vimsim.managed.storage.vmdk import Descriptor, uuid_text
 from vimsim.soap.fault import FileAlreadyExists, FileNotFound, InvalidArgument, fault
@@ -236,6 +237,7 @@ class VirtualDiskManager(Manager):
                                            descriptor.create_type != 'vmfs'))
             target.descriptor = descriptor
             files.move(extents[0], target.extent_paths()[0])
+            changed_block_tracking.moved(self.server, extents[0], target.extent_paths()[0])
             target.write()
             os.unlink(source.target.path)
             files.touched(source.target.ds)
@@ -315,12 +317,10 @@ class VirtualDiskManager(Manager):
 
     def ZeroFillVirtualDisk_Task(self, ctx, name, datacenter=None):
         def zero_fill(disk):
-            for path in disk.extent_paths():      # a new extent of holes: no data left
-                size = os.path.getsize(path)
-                fresh = path + '.vimsim-tmp'
-                files.sparse_file(fresh, size)
-                os.replace(fresh, path)
-                changed_block_tracking.record(self.server, path, 0, size)   # every block written
+            for path in disk.extent_paths():      # reads as zeros through a delta's parents
+                disk_data.zero(self.server, path)
+                changed_block_tracking.record(self.server, path, 0,     # every block written
+                                              disk.descriptor.capacity_bytes)
         return self._changed(ctx, name, datacenter, 'ZeroFillVirtualDisk_Task', zero_fill)
 
     # -- sparse disks ------------------------------------------------------------------

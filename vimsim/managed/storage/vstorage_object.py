@@ -175,7 +175,7 @@ class FirstClassDisk:
         if not self.entry.get('changedBlockTracking'):
             return None
         path = self.base_extent()
-        return cbt.tracked(self.ds.server, path) or cbt.start(self.ds.server, path)
+        return cbt.tracked(self.ds.server, path) or cbt.start(self.ds.server, [path])
 
     # -- what clients read ------------------------------------------------------------
     def vstorage_object(self, T):
@@ -569,10 +569,10 @@ def relocate(server, disk, ds, folder=None):
         if os.path.lexists(target):
             raise FileAlreadyExists(target)
     _let_go(disk)
-    disk.stop_tracking()        # tracking starts again over the moved files
     with files.os_faults(disk.file_name):
         for source, target in moves:
             files.move(source, target)
+            cbt.moved(server, source, target)     # change ids stay valid
     entry = dict(disk.entry, path='%s/%s' % (target_folder, posixpath.basename(disk.path)))
     entry['snapshots'] = [dict(s, path='%s/%s' % (target_folder, posixpath.basename(s['path'])))
                           for s in entry['snapshots']]
@@ -646,7 +646,9 @@ def delete_snapshot(disk, snapshot_id):
         merged.renamed(extent)
         for path in upper.extent_paths():
             os.unlink(path)
-        os.replace(lower_extent, os.path.join(os.path.dirname(upper.target.path), extent))
+        kept = os.path.join(os.path.dirname(upper.target.path), extent)
+        os.replace(lower_extent, kept)
+        cbt.moved(disk.ds.server, lower_extent, kept)      # the change record goes with it
         upper.descriptor = merged
         upper.write()
         os.unlink(lower.target.path)
@@ -721,7 +723,7 @@ def set_control_flags(disk, flags, value):
         if field == 'changedBlockTracking' and disk.entry.get(field, False) != value:
             disk.check_detached()
             if value:
-                cbt.start(disk.ds.server, disk.base_extent())
+                cbt.start(disk.ds.server, [disk.base_extent()])
             else:
                 disk.stop_tracking()
         disk.entry[field] = value
@@ -776,7 +778,7 @@ def changed_areas(T, disk, snapshot_id, start_offset, change_id):
     changes = disk.changes()
     if changes is None or 'changeId' not in snapshot:
         raise cbt.no_change_records(disk.file_name)
-    return cbt.change_info(T, changes, disk.base_extent(),
+    return cbt.change_info(T, changes, [disk.base_extent()],
                            disk.disk(snapshot['path']).descriptor.capacity_bytes,
                            disk.base().descriptor.thin, start_offset, change_id,
                            changes.point_of(snapshot['changeId']), disk.file_name)

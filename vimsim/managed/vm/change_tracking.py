@@ -2,7 +2,7 @@
 VirtualMachine.QueryChangedDiskAreas, over the per-disk change records of
 vimsim/managed/storage/changed_block_tracking.py.
 
-While tracking is on, each disk's data (its base extent) is tracked and
+While tracking is on, each disk's data (its chain's extents) is tracked and
 every disk backing carries a `changeId`: the running disk's names the
 latest point in time, a snapshot's the point it froze (`freeze`, as the
 snapshot is taken). A backup reads a snapshot's disk, keeps that change id,
@@ -12,8 +12,7 @@ do after a CBT reset.
 """
 from vimsim.managed.entity import data_types
 from vimsim.managed.storage import changed_block_tracking as cbt
-from vimsim.managed.storage import datastore_files as files
-from vimsim.managed.vm.disk_chain import backing_chain, extent_name
+from vimsim.managed.vm.vm_files import disk_extents
 from vimsim.soap.fault import FileLocked, fault
 
 
@@ -21,24 +20,12 @@ def enabled(vm):
     return bool((vm.settings or {}).get('changeTrackingEnabled'))
 
 
-def base_extent(vm, backing):
-    """The local path of the data file at the base of a disk's chain, or None."""
-    base = backing_chain(backing)[0]
-    parsed = files.split_path(getattr(base, 'fileName', None))
-    if parsed is None:
-        return None
-    ds = next((d for d in vm.datastore_objects() if d.name == parsed[0]), None)
-    if ds is None:
-        return None
-    try:
-        return files.local_path(ds, extent_name(parsed[1], False))
-    except files.PathError:
-        return None
-
-
 def sync(vm):
-    """Bring the VM's trackers and its running disks' change ids in line
-    with changeTrackingEnabled (called whenever the VM changes)."""
+    """Bring the VM's change records and its running disks' change ids in
+    line with changeTrackingEnabled (called whenever the VM changes). A
+    record belongs to its disk (by device key) and is kept under the files
+    the disk's chain has now, so it follows the disk through storage
+    migration and snapshots."""
     tracked = vm.__dict__.get('tracked_disks') or {}
     on = enabled(vm)
     if not on and not tracked:
@@ -49,16 +36,22 @@ def sync(vm):
     wanted = {}
     changed = False
     for disk in disks if on else ():
-        path = base_extent(vm, disk.backing)
-        if path is None:
+        paths = disk_extents(vm, disk.backing)
+        if not paths:
             continue
-        wanted[path] = tracked.get(path) or cbt.start(server, path)
-        change_id = wanted[path].change_id()
+        changes = tracked.get(disk.key)
+        if changes is None:
+            changes = cbt.start(server, paths)
+        else:
+            cbt.follow(server, changes, paths)
+        wanted[disk.key] = changes
+        change_id = changes.change_id()
         if disk.backing.changeId != change_id:
             disk.backing.changeId = change_id
             changed = True
-    for path in set(tracked) - set(wanted):
-        cbt.stop(server, path)
+    for key, changes in tracked.items():
+        if wanted.get(key) is not changes:
+            cbt.release(server, changes)
     for disk in disks if not on else ():
         if disk.backing.changeId is not None:
             disk.backing.changeId = None
@@ -76,10 +69,8 @@ def freeze(vm, devices):
         return
     Disk = data_types(vm.server).VirtualDisk
     for device in devices:
-        if isinstance(device, Disk):
-            changes = tracked.get(base_extent(vm, device.backing))
-            if changes is not None:
-                device.backing.changeId = changes.mark()
+        if isinstance(device, Disk) and device.key in tracked:
+            device.backing.changeId = tracked[device.key].mark()
 
 
 def query_changed_disk_areas(vm, snapshot, device_key, start_offset, change_id):
@@ -101,11 +92,10 @@ def query_changed_disk_areas(vm, snapshot, device_key, start_offset, change_id):
     name = disk.backing.fileName
     if snapshot is None and vm.power_state != 'poweredOff':
         raise FileLocked(name)
-    path = base_extent(vm, disk.backing)
-    changes = (vm.__dict__.get('tracked_disks') or {}).get(path) if enabled(vm) else None
+    changes = (vm.__dict__.get('tracked_disks') or {}).get(device_key) if enabled(vm) else None
     if changes is None:
         raise cbt.no_change_records(name)
     until = changes.point_of(disk.backing.changeId) if snapshot is not None \
         else changes.point + 1
-    return cbt.change_info(T, changes, path, disk.capacityInKB * 1024,
+    return cbt.change_info(T, changes, disk_extents(vm, disk.backing), disk.capacityInKB * 1024,
                            disk.backing.thinProvisioned, start_offset, change_id, until, name)

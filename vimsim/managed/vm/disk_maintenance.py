@@ -15,7 +15,8 @@ import os
 
 from vimsim.managed.monitoring.event_manager import EXTENDED
 from vimsim.managed.storage import datastore_files as files_on_disk
-from vimsim.managed.vm.disk_chain import backing_chain, extent_name
+from vimsim.managed.vm.disk_chain import backing_chain
+from vimsim.managed.vm.vm_files import local_extent, merge_delta
 from vimsim.managed.vm.vm_task import invalid_power_state, invalid_state, vm_task
 from vimsim.soap.fault import InvalidArgument
 
@@ -84,25 +85,9 @@ def consolidation_needed(vm):
 def _local(vm, name, delta):
     """The local path of a disk file's extent (None while the namespace is
     not in use or the name is not on a datastore)."""
-    space = files_on_disk.namespace(vm.server)
-    parsed = files_on_disk.split_path(name)
-    if not space.materialized or parsed is None:
+    if not files_on_disk.namespace(vm.server).materialized:
         return None
-    ds = next((d for d in vm.datastore_objects() if d.name == parsed[0]), None)
-    if ds is None:
-        return None
-    try:
-        return files_on_disk.local_path(ds, extent_name(parsed[1], delta))
-    except files_on_disk.PathError:
-        return None
-
-
-def _merge_data(vm, parent, child):
-    """Write the child's data over the parent's extent, where both exist."""
-    source = _local(vm, child.fileName, True)
-    target = _local(vm, parent.fileName, bool(getattr(parent, 'deltaDiskFormat', None)))
-    if source and target and os.path.exists(source) and os.path.exists(target):
-        files_on_disk.overlay(source, target)
+    return local_extent(vm, name, delta)
 
 
 def _relinked(chain):
@@ -120,7 +105,7 @@ def merge_redundant(vm):
     for disk, merges in mergeable:
         gone = set()
         for parent, child in merges:
-            _merge_data(vm, parent, child)
+            merge_delta(vm, parent, child)
             gone.add(child.fileName)
         kept = [b for b in backing_chain(disk.backing) if b.fileName not in gone]
         disk.backing = _relinked(kept)

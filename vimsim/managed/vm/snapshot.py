@@ -9,8 +9,11 @@ files it froze (each running disk moves to a new seSparse delta,
 the tree; every file of every chain appears in `layoutEx.file`.
 
 Removing a snapshot consolidates as vSphere does: the one delta that depends
-on the frozen file is merged into it (the base disk survives; the VM may run
-on the parent delta afterwards); a file two chains still need stays.
+on the frozen file is merged into it, its data written over the frozen
+file's (the base disk survives; the VM may run on the parent delta
+afterwards); a file two chains still need stays. While a snapshot exists
+the running disk's writes go to its delta (storage/disk_data.py), so the
+frozen files keep the bytes of their point in time.
 """
 import copy
 import inspect
@@ -21,6 +24,7 @@ from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.storage.http_nfc_lease import export_lease
 from vimsim.managed.vm.change_tracking import freeze as freeze_changes
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units
+from vimsim.managed.vm.vm_files import merge_delta
 from vimsim.managed.vm.vm_task import invalid_state, tools_unavailable, vm_task
 from vimsim.soap.encode import Long
 from vimsim.soap.fault import fault
@@ -305,6 +309,9 @@ class SnapshotTree:
             if len(children) != 1:
                 continue
             merged = children.pop()
+            merge_delta(self.vm, frozen.backing, next(
+                b for devices in lists for device in devices if isinstance(device, Disk)
+                for b in backing_chain(device.backing) if b.fileName == merged))
             for devices in lists:
                 for device in devices:
                     if isinstance(device, Disk):

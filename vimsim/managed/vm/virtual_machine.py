@@ -47,7 +47,7 @@ from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
 from vimsim.managed.vm.storage_profiles import HOME, associated, chosen_profile
 from vimsim.managed.vm.vm_encryption import CryptoPlan, check_unlocked, config_key_id, \
     encrypt_copy, keys_of, prepare_power_on, unlock_task
-from vimsim.managed.vm.vm_files import sync_files
+from vimsim.managed.vm.vm_files import copy_disk_data, disk_extents, sync_files
 from vimsim.managed.vm.vm_task import (POWER_STATE_LABELS, check_idle, invalid_power_state,
                                        invalid_state, tools_unavailable, vm_task)
 from vimsim.schema import MoRef
@@ -1581,14 +1581,16 @@ class VirtualMachine(ManagedEntity):
             clone.customization = dict(self.customization)
             clone.path_readers = clone._custom_path_readers()
         source_devices = self._source_devices(snapshot)
+        copied = source_devices if source_devices is not None else list(self.devices())
         if source_devices is not None or linked:
-            if source_devices is None:
-                source_devices = list(self.devices())
-            clone._devices = self._cloned_devices(clone, source_devices, datastore, linked)
+            clone._devices = self._cloned_devices(clone, copied, datastore, linked)
             if linked:
                 clone.linked_parent = (self, snapshot)
                 self.linked_clones = self.linked_clones + (clone,)
             clone.devices_changed()
+        if not linked:       # a full clone's disks hold what its source's did
+            copy_disk_data(clone, {device.key: disk_extents(self, device.backing)
+                                   for device in copied if isinstance(device, self.T.VirtualDisk)})
         encrypt_copy(ctx, self, clone)
         folder.changed('childEntity')
         host.changed('vm', 'summary')
@@ -1867,18 +1869,25 @@ class VirtualMachine(ManagedEntity):
             self.changed('parent')
 
     def _rehome_disk(self, disk, old, datastore):
-        """Move one disk's files from datastore `old` to `datastore`: the VM's
-        own files move; a linked clone's parents stay where they are."""
+        """Move one disk's files from datastore `old` to `datastore`, in its
+        running chain and in its snapshots' (Storage vMotion takes the whole
+        chain): the VM's own files move; a linked clone's parents stay where
+        they are."""
         if old is datastore or old is None:
             return
         old_prefix, new_prefix = '[%s] ' % old.name, '[%s] ' % datastore.name
-        chain = backing_chain(disk.backing)
-        own = [b for b in chain if (b.fileName or '').startswith(
-            old_prefix + self.dir_name + '/')] or chain[-1:]
-        for b in own:
-            if (b.fileName or '').startswith(old_prefix):
-                b.fileName = new_prefix + b.fileName[len(old_prefix):]
-            b.datastore = datastore.ref
+        tree = self.snapshot_tree
+        frozen = [device for snap in (tree.all() if tree is not None else ())
+                  for device in snap.devices()
+                  if device.key == disk.key and isinstance(device, self.T.VirtualDisk)]
+        for copy in [disk] + frozen:
+            chain = backing_chain(copy.backing)
+            own = [b for b in chain if (b.fileName or '').startswith(
+                old_prefix + self.dir_name + '/')] or chain[-1:]
+            for b in own:
+                if (b.fileName or '').startswith(old_prefix):
+                    b.fileName = new_prefix + b.fileName[len(old_prefix):]
+                    b.datastore = datastore.ref
 
     # -- OVF export and changed block tracking ----------------------------------------------
     def ExportVm(self, ctx):

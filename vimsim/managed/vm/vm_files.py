@@ -18,6 +18,7 @@ import logging
 import os
 
 from vimsim.managed.storage import datastore_files as files_on_disk
+from vimsim.managed.storage import disk_data
 from vimsim.managed.storage.vstorage_object import released_by_vm
 from vimsim.managed.storage.vmdk import CONTROLLERS, Descriptor, uuid_text
 from vimsim.managed.vm.console import screenshot_content
@@ -167,6 +168,51 @@ def descriptor_for(vm, name, disks):
                           thin=bool(getattr(backing, 'thinProvisioned', False)),
                           hw_version=int(vm.hw_version.split('-')[-1]), parent_hint=hint,
                           content_id=getattr(backing, 'contentId', None))
+
+
+def local_extent(vm, name, delta):
+    """The local path of the data file of disk file `name` (a delta's when
+    `delta`), None when it names no datastore of the VM."""
+    parsed = files_on_disk.split_path(name)
+    ds = next((d for d in vm.datastore_objects() if parsed and d.name == parsed[0]), None)
+    if ds is None:
+        return None
+    try:
+        return files_on_disk.local_path(ds, extent_name(parsed[1], delta))
+    except files_on_disk.PathError:
+        return None
+
+
+def disk_extents(vm, backing):
+    """The local paths of the data files of a disk's chain, base first
+    (those the VM's datastores cannot name left out)."""
+    found = (local_extent(vm, getattr(link, 'fileName', None),
+                          bool(getattr(link, 'deltaDiskFormat', None)))
+             for link in backing_chain(backing))
+    return [path for path in found if path is not None]
+
+
+def copy_disk_data(vm, sources):
+    """A full clone's disks get their source's data: `sources` is {disk
+    key: the source disk's extents, base first}; each chain is written
+    whole into the clone's disk of that key (its files written first)."""
+    if not files_on_disk.namespace(vm.server).materialized:
+        return           # nothing was ever written to a disk
+    sync_files(vm)
+    for disk in vm.disks():
+        paths = [path for path in sources.get(disk.key, ()) if os.path.exists(path)]
+        target = disk_extents(vm, disk.backing)
+        if paths and len(target) == 1 and os.path.exists(target[0]):
+            disk_data.consolidate(paths, target[0])
+
+
+def merge_delta(vm, parent, child):
+    """Consolidation: the data of the delta backing `child` is written over
+    the extent of `parent` (which takes its place), where both exist."""
+    source = local_extent(vm, child.fileName, True)
+    target = local_extent(vm, parent.fileName, bool(getattr(parent, 'deltaDiskFormat', None)))
+    if source and target and os.path.exists(source) and os.path.exists(target):
+        files_on_disk.overlay(source, target)
 
 
 def vmx_text(vm):
