@@ -8,7 +8,9 @@ loses power or its network stops responding (connectionState notResponding,
 HostConnectionLostEvent); with HA enabled and host monitoring on,
 DasHostFailedEvent (or DasHostIsolatedEvent) follows and the host's
 protected VMs (restart priority not disabled) restart on the surviving hosts,
-highest priority first (then by name), each where DRS placement would put it
+highest priority first (then by name), a lower priority, and a VM that a
+dependency rule makes wait, only once the VMs before it are ready
+(ClusterVmReadiness, `Wave`), each where DRS placement would put it
 (inventory/placement.py: admission control's host and pool checks, the
 rules, the load): VmRestartedOnAlternateHostEvent, or
 NotEnoughResourcesToStartVmEvent when capacity is gone (VmFailoverFailed
@@ -31,6 +33,8 @@ with autoComputePercentages, failoverLevel / hosts), or dedicated failover
 hosts (ClusterFailoverHostAdmissionControlPolicy: no VM powers on there).
 The master is the first connected host of the cluster in its order.
 """
+import math
+
 from vimsim.managed.inventory.drs import Projection, drs_of
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.monitoring.load_model import VM_MEMORY_OVERHEAD_MB
@@ -88,7 +92,7 @@ class Ha:
             if override is not None and override.dasSettings is not None else None
         if name == 'restartPriority' and own is None and override is not None:
             own = override.restartPriority
-        if own is None or own.startswith('cluster'):
+        if own is None or isinstance(own, str) and own.startswith('cluster'):
             own = getattr(self.das.defaultVmSettings, name, None) \
                 if self.das.defaultVmSettings is not None else None
         return own
@@ -189,20 +193,58 @@ class Ha:
 
     # -- restarts --------------------------------------------------------------------------------
     def restart(self, vms, source):
-        """Restart `vms` (powered off now) elsewhere, by priority, each on
-        the host DRS placement ranks best as the restarts before it left
-        the cluster (admission control's host and pool checks, the rules;
-        should rules give way when nothing else fits)."""
+        """Restart `vms` (powered off now) elsewhere, in the order of
+        priorities and dependency rules (`Wave`), each on the host DRS
+        placement ranks best as the restarts before it left the cluster
+        (admission control's host and pool checks, the rules; should rules
+        give way when nothing else fits)."""
         protected = [vm for vm in vms if self.restart_priority(vm) != 'disabled']
-        protected.sort(key=lambda vm: (PRIORITIES.index(self.restart_priority(vm))
-                                       if self.restart_priority(vm) in PRIORITIES
-                                       else len(PRIORITIES), vm.name, vm.ref.value))
-        if not protected:
-            return
-        projection = Projection(self.cluster, [h for h in self.cluster.hosts if h.effective])
-        order = {host: index for index, host in enumerate(self.cluster.hosts)}
-        for vm in protected:
-            self._restart_one(vm, source, projection, order)
+        protected.sort(key=lambda vm: (self.tier(vm), vm.name, vm.ref.value))
+        if protected:
+            Wave(self, protected, source).step()
+
+    def tier(self, vm):
+        """The rank of a VM's restart priority, highest first."""
+        priority = self.restart_priority(vm)
+        return PRIORITIES.index(priority) if priority in PRIORITIES else len(PRIORITIES)
+
+    def released_at(self, vm, started):
+        """The model second from which a VM restarted at `started` no longer
+        holds back the VMs waiting for it: once ready (its ClusterVmReadiness:
+        a simulated guest's heartbeat is green as it powers on, its
+        applications never report) and its postReadyDelay passed, or its
+        restartPriorityTimeout (-1: none) ran out; inf when neither comes."""
+        default = self.cluster.settings.orchestration.defaultVmReadiness
+        override = self.cluster.settings.vm_orchestration.get(vm.ref.value)
+        own = override.vmReadiness if override is not None else None
+        condition = getattr(own, 'readyCondition', None)
+        if condition in (None, 'useClusterDefault'):
+            condition = default.readyCondition
+        delay = getattr(own, 'postReadyDelay', None)
+        if delay is None or delay < 0:
+            delay = default.postReadyDelay or 0
+        ready = math.inf if condition == 'appHbStatusGreen' else started + delay
+        timeout = self._vm_setting(vm, 'restartPriorityTimeout')
+        return ready if timeout is None or timeout < 0 else min(ready, started + timeout)
+
+    def dependencies(self, vms):
+        """{VM: the VMs among `vms` its enabled dependency rules make it wait for}."""
+        settings = self.cluster.settings
+        T = self.cluster.T
+        members = {name: {ref.value for ref in group.vm or ()}
+                   for name, group in settings.groups.items()
+                   if isinstance(group, T.ClusterVmGroup)}
+        by_moid = {vm.ref.value: vm for vm in vms}
+        found = {}
+        for rule in settings.rules.values():
+            if not isinstance(rule, T.ClusterDependencyRuleInfo) or not rule.enabled:
+                continue
+            awaited = {by_moid[moid] for moid in members.get(rule.dependsOnVmGroup, ())
+                       if moid in by_moid}
+            for moid in members.get(rule.vmGroup, ()):
+                if moid in by_moid and awaited:
+                    found.setdefault(by_moid[moid], set()).update(awaited)
+        return found
 
     def _restart_one(self, vm, source, projection, order):
         refused = {}
@@ -241,14 +283,12 @@ class Ha:
 
     def _retry(self):
         waiting, self.unrestarted = self.unrestarted, []
-        waiting = [(vm, source) for vm, source in waiting
-                   if self.server.objects.get(vm.ref) is vm and vm.power_state != 'poweredOn']
-        if not waiting:
-            return
-        projection = Projection(self.cluster, [h for h in self.cluster.hosts if h.effective])
-        order = {host: index for index, host in enumerate(self.cluster.hosts)}
+        by_source = {}
         for vm, source in waiting:
-            self._restart_one(vm, source, projection, order)
+            if self.server.objects.get(vm.ref) is vm and vm.power_state != 'poweredOn':
+                by_source.setdefault(source, []).append(vm)
+        for source, vms in by_source.items():
+            self.restart(vms, source)
 
     # -- agents ------------------------------------------------------------------------------
     def master(self):
@@ -382,15 +422,52 @@ class Ha:
             return [h for h in self.cluster.hosts if h.ref in (policy.failoverHosts or ())]
         return []
 
+    def heartbeat_datastores(self):
+        """[(datastore, hosts)]: the heartbeat datastores each good host
+        uses, das.heartbeatDsPerHost of them (2 to 5, default 2), chosen by
+        hBDatastoreCandidatePolicy among the feasible ones (mounted by more
+        than one host of the cluster, reachable from the host): the user's
+        heartbeatDatastore only, those first, or all alike; then the most
+        widely mounted first, by name."""
+        hosts = self.good_hosts()
+        mounts = {}
+        for host in self.cluster.hosts:
+            for ds in host.datastores:
+                mounts[ds] = mounts.get(ds, 0) + 1
+        chosen = {ref.value: index for index, ref in enumerate(self.das.heartbeatDatastore or ())
+                  if ref.type == 'Datastore'}
+        policy = self.das.hBDatastoreCandidatePolicy or 'allFeasibleDsWithUserPreference'
+        if policy == 'allFeasibleDs':
+            chosen = {}
+
+        def rank(ds):
+            preferred = chosen.get(ds.ref.value)
+            return (preferred is None, preferred or 0, -mounts[ds], ds.name)
+
+        found = {}
+        for host in hosts:
+            feasible = [ds for ds in host.datastores if mounts[ds] > 1 and ds.accessible_on(host)
+                        and (policy != 'userSelectedDs' or ds.ref.value in chosen)]
+            for ds in sorted(feasible, key=rank)[:self._heartbeats_per_host()]:
+                found.setdefault(ds, []).append(host)
+        return sorted(found.items(), key=lambda item: rank(item[0]))
+
+    def _heartbeats_per_host(self):
+        for option in self.das.option or ():
+            if (option.key or '').lower() == 'das.heartbeatdsperhost':
+                try:
+                    return min(max(int(str(option.value)), 2), 5)
+                except ValueError:
+                    break
+        return 2
+
     def advanced_runtime_info(self):
         """RetrieveDasAdvancedRuntimeInfo: slots under the failover-level
-        policy; the heartbeat datastores (those the good hosts share)."""
+        policy; the heartbeat datastores."""
         T = self.cluster.T
         hosts = self.good_hosts()
-        shared = [ds for ds in (hosts[0].datastores if hosts else [])
-                  if all(ds in h.datastores for h in hosts)]
-        heartbeat = [T.DasHeartbeatDatastoreInfo(datastore=ds.ref, hosts=[h.ref for h in hosts])
-                     for ds in shared[:2]]
+        heartbeat = [T.DasHeartbeatDatastoreInfo(datastore=ds.ref, hosts=[h.ref for h in users])
+                     for ds, users in self.heartbeat_datastores()]
         policy = self.das.admissionControlPolicy
         if not isinstance(policy, T.ClusterFailoverLevelAdmissionControlPolicy):
             return T.ClusterDasAdvancedRuntimeInfo(heartbeatDatastoreInfo=heartbeat)
@@ -409,3 +486,66 @@ class Ha:
             totalVms=used, totalHosts=len(self.cluster.hosts), totalGoodHosts=len(hosts),
             hostSlots=[T.ClusterDasFailoverLevelAdvancedRuntimeInfoHostSlots(
                 host=h.ref, slots=count) for h, count in host_slots])
+
+
+class Wave:
+    """The restarts after one failure, in vCenter's order (ClusterOrchestrationInfo):
+    a VM starts once every VM of a higher restart priority in the wave has
+    started and is released (`Ha.released_at`) or could not restart, and
+    every VM its dependency rules name has started and is released. Each
+    step restarts what may start now and sets a model timer for the next
+    release; VMs still waiting when none will come (a dependency that could
+    not restart, a readiness never met) are retried when a host recovers.
+    A VM of a higher priority still waiting for a dependency does not hold
+    lower priorities back (the API reference forbids such rules; so they
+    cannot deadlock)."""
+
+    def __init__(self, ha, vms, source):
+        self.ha = ha
+        self.source = source
+        self.waiting = vms               # by priority, then name
+        self.tier = {vm: ha.tier(vm) for vm in vms}
+        self.depends = ha.dependencies(vms)
+        self.released = {}               # VM started -> model second it stops holding back
+        self.latest = {}                 # tier -> the latest release of its VMs started
+
+    def step(self):
+        ha = self.ha
+        now = ha.server.time.seconds()
+        order = {host: index for index, host in enumerate(ha.cluster.hosts)}
+        projection = None
+        progressed = True
+        while progressed and self.waiting:
+            progressed = False
+            for vm in list(self.waiting):
+                if not self._may_start(vm, now):
+                    continue
+                self.waiting.remove(vm)
+                progressed = True
+                if ha.server.objects.get(vm.ref) is not vm or vm.power_state == 'poweredOn':
+                    self._release(vm, now)   # gone, or a client powered it on meanwhile
+                    continue
+                if projection is None:
+                    projection = Projection(ha.cluster, [h for h in ha.cluster.hosts
+                                                         if h.effective])
+                if ha._restart_one(vm, self.source, projection, order):
+                    self._release(vm, ha.released_at(vm, now))
+        coming = [at for at in self.released.values() if now < at < math.inf]
+        if self.waiting and coming:
+            ha.server.time.callLater(min(coming) - now, self.step)
+        elif self.waiting:
+            ha.unrestarted.extend((vm, self.source) for vm in self.waiting
+                                  if (vm, self.source) not in ha.unrestarted)
+            self.waiting = []
+
+    def _release(self, vm, at):
+        self.released[vm] = at
+        tier = self.tier[vm]
+        self.latest[tier] = max(self.latest.get(tier, -math.inf), at)
+
+    def _may_start(self, vm, now):
+        tier = self.tier[vm]
+        if any(at > now for higher, at in self.latest.items() if higher < tier):
+            return False
+        return all(self.released.get(awaited, math.inf) <= now
+                   for awaited in self.depends.get(vm, ()))

@@ -1,0 +1,145 @@
+"""vSphere HA's restart orchestration and heartbeat datastores with pyVmomi
+and the control surface: a lower restart priority, and a VM a dependency
+rule makes wait, restart only once the VMs before them are ready
+(ClusterVmReadiness's condition and postReadyDelay, in model time), or once
+their restartPriorityTimeout ran out; dependency rules may not wait in a
+circle; RetrieveDasAdvancedRuntimeInfo's heartbeat datastores follow
+heartbeatDatastore, hBDatastoreCandidatePolicy, das.heartbeatDsPerHost and
+all-paths-down."""
+from pyVim.task import WaitForTask
+from pyVmomi import vim, vmodl
+
+from tests.conftest import task_fault
+from tests.controlling import act, model_time  # noqa: F401 (module fixture)
+from tests.test_drs import cluster, clusters, sim  # noqa: F401 (a cluster per test)
+from tests.test_ha import enable_ha, events, fail, new_vm, recover
+
+
+def configure(cluster, **spec):
+    WaitForTask(cluster.ReconfigureComputeResource_Task(vim.cluster.ConfigSpecEx(**spec),
+                                                        modify=True))
+
+
+def depend(cluster, vms, awaited):
+    """A dependency rule: `vms` wait for `awaited`."""
+    groups = [('%s-waits' % cluster.name, vms), ('%s-first' % cluster.name, awaited)]
+    configure(cluster, groupSpec=[vim.cluster.GroupSpec(operation='add', info=vim.cluster.VmGroup(
+        name=name, vm=members)) for name, members in groups], rulesSpec=[
+        vim.cluster.RuleSpec(operation='add', info=vim.cluster.DependencyRuleInfo(
+            name='%s-order' % cluster.name, enabled=True, vmGroup=groups[0][0],
+            dependsOnVmGroup=groups[1][0]))])
+
+
+def readiness(vm, condition, delay):
+    return vim.cluster.VmOrchestrationSpec(operation='add', info=vim.cluster.VmOrchestrationInfo(
+        vm=vm, vmReadiness=vim.cluster.VmReadiness(readyCondition=condition,
+                                                   postReadyDelay=delay)))
+
+
+def restarted(si, cluster):
+    return [e.vm.vm for e in events(si, 'VmRestartedOnAlternateHostEvent', entity=cluster)]
+
+
+def advance(sim, seconds):
+    act(sim, 'time/advance', {'seconds': seconds})
+
+
+def test_priorities_and_dependencies_wait_for_readiness(si, sim, cluster):
+    hosts = list(cluster.host)
+    db, loner, app, web = (new_vm(si, cluster, hosts[0], name, reservation=0)
+                           for name in ('db', 'loner', 'app', 'web'))
+    enable_ha(cluster, admission=False, overrides=[(db, 'high'), (loner, 'high'),
+                                                   (app, 'high'), (web, 'medium')])
+    depend(cluster, [app], [db])
+    configure(cluster, vmOrchestrationSpec=[readiness(db, 'guestHbStatusGreen', 60)])
+    fail(sim, hosts[0])
+    # db and loner at once; app waits for db, web for the high priority VMs
+    assert restarted(si, cluster) == [db, loner]
+    assert app.runtime.powerState == web.runtime.powerState == 'poweredOff'
+    advance(sim, 59)
+    assert restarted(si, cluster) == [db, loner]
+    advance(sim, 1)
+    assert restarted(si, cluster) == [db, loner, app, web]
+    assert all(vm.runtime.powerState == 'poweredOn' and vm.runtime.host != hosts[0]
+               for vm in (db, loner, app, web))
+    recover(sim, hosts[0])
+
+
+def test_readiness_never_met_waits_for_the_timeout_or_recovery(si, sim, cluster):
+    hosts = list(cluster.host)
+    first, second = (new_vm(si, cluster, hosts[0], name, reservation=0)
+                     for name in ('first', 'second'))
+    enable_ha(cluster, admission=False, overrides=[(first, 'high'), (second, 'low')])
+    # the simulated applications never report a heartbeat: appHbStatusGreen is never met
+    configure(cluster, vmOrchestrationSpec=[readiness(first, 'appHbStatusGreen', 0)],
+              dasVmConfigSpec=[vim.cluster.DasVmConfigSpec(
+                  operation='edit', info=vim.cluster.DasVmConfigInfo(
+                      key=first, dasSettings=vim.cluster.DasVmSettings(
+                          restartPriority='high', restartPriorityTimeout=30)))])
+    fail(sim, hosts[0])
+    assert restarted(si, cluster) == [first]
+    advance(sim, 30)
+    assert restarted(si, cluster) == [first, second]
+    recover(sim, hosts[0])
+    # without a timeout the low priority VM waits until a host recovers
+    configure(cluster, dasVmConfigSpec=[vim.cluster.DasVmConfigSpec(
+        operation='edit', info=vim.cluster.DasVmConfigInfo(
+            key=first, dasSettings=vim.cluster.DasVmSettings(
+                restartPriority='high', restartPriorityTimeout=-1)))])
+    for vm in (first, second):
+        WaitForTask(vm.MigrateVM_Task(host=hosts[1], priority='defaultPriority'))
+    fail(sim, hosts[1])
+    assert restarted(si, cluster) == [first, second, first]
+    advance(sim, 3600)
+    assert second.runtime.powerState == 'poweredOff'
+    recover(sim, hosts[1])
+    assert restarted(si, cluster) == [first, second, first, second]
+    assert second.runtime.powerState == 'poweredOn'
+
+
+def test_dependency_rules_may_not_wait_in_a_circle(si, sim, cluster):
+    hosts = list(cluster.host)
+    one, two = (new_vm(si, cluster, hosts[0], name, reservation=0, power_on=False)
+                for name in ('one', 'two'))
+    depend(cluster, [one], [two])
+    waits, first = '%s-waits' % cluster.name, '%s-first' % cluster.name
+    refused = task_fault(cluster.ReconfigureComputeResource_Task(vim.cluster.ConfigSpecEx(
+        rulesSpec=[vim.cluster.RuleSpec(operation='add', info=vim.cluster.DependencyRuleInfo(
+            name='back', enabled=True, vmGroup=first, dependsOnVmGroup=waits))]), modify=True))
+    assert isinstance(refused, vmodl.fault.InvalidArgument)
+    assert [r.name for r in cluster.configurationEx.rule] == ['%s-order' % cluster.name]
+
+
+def nas(host, name):
+    return host.configManager.datastoreSystem.CreateNasDatastore(
+        vim.host.NasVolume.Specification(remoteHost='nfs.example.com', remotePath='/' + name,
+                                         localPath=name, accessMode='readWrite', type='NFS'))
+
+
+def test_heartbeat_datastores_follow_the_policy(si, sim, cluster):
+    hosts = list(cluster.host)
+    local = [ds for ds in hosts[0].datastore if ds.name == 'LocalDS_0'][0]
+    a, b, c = ([nas(host, 'nfs-%s-%s' % (cluster.name, name)) for host in hosts][0]
+               for name in ('a', 'b', 'c'))
+    enable_ha(cluster)
+
+    def chosen():
+        info = cluster.RetrieveDasAdvancedRuntimeInfo()
+        return [(h.datastore, list(h.hosts)) for h in info.heartbeatDatastoreInfo]
+
+    def das(**fields):
+        configure(cluster, dasConfig=vim.cluster.DasConfigInfo(**fields))
+
+    # two per host, the most widely mounted first, then by name
+    assert chosen() == [(local, hosts), (a, hosts)]
+    das(heartbeatDatastore=[c])    # allFeasibleDsWithUserPreference: the user's first
+    assert chosen() == [(c, hosts), (local, hosts)]
+    das(hBDatastoreCandidatePolicy='userSelectedDs')
+    assert chosen() == [(c, hosts)]
+    act(sim, 'datastore/apd', {'datastore': c._moId, 'hosts': [hosts[0]._moId]})
+    assert chosen() == [(c, hosts[1:])]
+    act(sim, 'datastore/recover', {'datastore': c._moId})
+    das(hBDatastoreCandidatePolicy='allFeasibleDs')
+    assert chosen() == [(local, hosts), (a, hosts)]
+    das(option=[vim.option.OptionValue(key='das.heartbeatDsPerHost', value='3')])
+    assert chosen() == [(local, hosts), (a, hosts), (b, hosts)]
