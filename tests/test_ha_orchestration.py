@@ -5,12 +5,13 @@ rule makes wait, restart only once the VMs before them are ready
 their restartPriorityTimeout ran out; dependency rules may not wait in a
 circle; RetrieveDasAdvancedRuntimeInfo's heartbeat datastores follow
 heartbeatDatastore, hBDatastoreCandidatePolicy, das.heartbeatDsPerHost and
-all-paths-down."""
+all-paths-down; VM monitoring resets a guest whose heartbeats stopped (the
+control surface's vm/hang, an NMI's crash) by its ClusterVmToolsMonitoringSettings."""
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import task_fault
-from tests.controlling import act, model_time  # noqa: F401 (module fixture)
+from tests.controlling import act, control, model_time  # noqa: F401 (module fixture)
 from tests.test_drs import cluster, clusters, sim  # noqa: F401 (a cluster per test)
 from tests.test_ha import enable_ha, events, fail, new_vm, recover
 
@@ -143,3 +144,66 @@ def test_heartbeat_datastores_follow_the_policy(si, sim, cluster):
     assert chosen() == [(local, hosts), (a, hosts)]
     das(option=[vim.option.OptionValue(key='das.heartbeatDsPerHost', value='3')])
     assert chosen() == [(local, hosts), (a, hosts), (b, hosts)]
+
+
+def vm_events(si, vm, kind):
+    return events(si, kind, entity=vm)
+
+
+def test_vm_monitoring_resets_a_guest_whose_heartbeats_stopped(si, sim, cluster):
+    hosts = list(cluster.host)
+    hung, ignored = (new_vm(si, cluster, hosts[0], name, reservation=0)
+                     for name in ('hung', 'ignored'))
+    folder = si.RetrieveContent().rootFolder.childEntity[0].vmFolder
+    task = folder.CreateVM_Task(vim.vm.ConfigSpec(
+        name='%s-windows' % cluster.name, numCPUs=1, memoryMB=64, guestId='windows2019srv_64Guest',
+        files=vim.vm.FileInfo(vmPathName='[LocalDS_0]')), pool=cluster.resourcePool,
+        host=hosts[1])
+    WaitForTask(task)
+    crashed = task.info.result
+    WaitForTask(crashed.PowerOnVM_Task())
+    # a guest without running tools sends no heartbeats to stop
+    assert control(sim, 'POST', 'vm/hang', {'vm': hung._moId})[0] == 409
+    for vm in (hung, ignored, crashed):
+        WaitForTask(vm.ReconfigVM_Task(vim.vm.ConfigSpec(extraConfig=[vim.option.OptionValue(
+            key='SET.guest.toolsRunningStatus', value='guestToolsRunning')])))
+    configure(cluster, dasConfig=vim.cluster.DasConfigInfo(
+        enabled=True, admissionControlEnabled=False, vmMonitoring='vmMonitoringOnly',
+        defaultVmSettings=vim.cluster.DasVmSettings(
+            vmToolsMonitoringSettings=vim.cluster.VmToolsMonitoringSettings(
+                failureInterval=30, minUpTime=120, maxFailures=2, maxFailureWindow=3600))),
+        dasVmConfigSpec=[vim.cluster.DasVmConfigSpec(
+            operation='add', info=vim.cluster.DasVmConfigInfo(
+                key=ignored, dasSettings=vim.cluster.DasVmSettings(
+                    vmToolsMonitoringSettings=vim.cluster.VmToolsMonitoringSettings(
+                        clusterSettings=False, vmMonitoring='vmMonitoringDisabled'))))])
+    for vm in (hung, ignored):
+        assert act(sim, 'vm/hang', {'vm': vm._moId})['guestHeartbeatStatus'] == 'red'
+    assert hung.guestHeartbeatStatus == 'red' and hung.summary.quickStats.guestHeartbeatStatus \
+        == 'red'
+    booted = hung.runtime.bootTime
+    advance(sim, 119)      # minUpTime runs from the boot
+    assert vm_events(si, hung, 'VmDasBeingResetEvent') == []
+    advance(sim, 1)
+    [reset] = vm_events(si, hung, 'VmDasBeingResetEvent')
+    assert reset.reason == 'vmtoolsHeartbeatFailure'
+    assert hung.guestHeartbeatStatus == 'green' and hung.runtime.bootTime > booted
+    assert hung.runtime.powerState == 'poweredOn'
+    act(sim, 'vm/hang', {'vm': hung._moId})
+    advance(sim, 120)
+    assert len(vm_events(si, hung, 'VmDasBeingResetEvent')) == 2
+    act(sim, 'vm/hang', {'vm': hung._moId})    # maxFailures within the window: left alone
+    advance(sim, 600)
+    assert len(vm_events(si, hung, 'VmDasBeingResetEvent')) == 2
+    assert hung.guestHeartbeatStatus == 'red'
+    assert ignored.guestHeartbeatStatus == 'red'
+    assert vm_events(si, ignored, 'VmDasBeingResetEvent') == []
+    # a Windows guest's bug check after an NMI stops its heartbeats too
+    crashed.SendNMI()
+    assert crashed.guest.guestKernelCrashed and crashed.guestHeartbeatStatus == 'red'
+    advance(sim, 30)
+    [reset] = vm_events(si, crashed, 'VmDasBeingResetEvent')
+    assert reset.reason == 'guestOsCrashFailure' and not crashed.guest.guestKernelCrashed
+    WaitForTask(hung.PowerOffVM_Task())
+    assert control(sim, 'POST', 'vm/hang', {'vm': hung._moId})[0] == 409
+    assert control(sim, 'POST', 'vm/hang', {'vm': 'vm-nope'})[0] == 404

@@ -8,6 +8,7 @@ simulator's own port (vimsim/control.py does the work).
     POST /vimsim/control/host/fail            {"host": "host-21", "failure": "power"}
     POST /vimsim/control/host/recover         {"host": "host-21"}
     POST /vimsim/control/host/nvdimm          {"host": "host-21", "modules": 2, "gib": 16}
+    POST /vimsim/control/vm/hang              {"vm": "vm-42"}
     POST /vimsim/control/datastore/apd        {"datastore": "datastore-15", "hosts": [...]}
     POST /vimsim/control/datastore/recover    {"datastore": "datastore-15"}
     POST /vimsim/control/drs/pass             {"cluster": "domain-c7"}
@@ -51,6 +52,7 @@ class ControlApi:
                        ('POST', 'host/fail'): self._fail_host,
                        ('POST', 'host/recover'): self._recover_host,
                        ('POST', 'host/nvdimm'): self._install_nvdimms,
+                       ('POST', 'vm/hang'): self._hang,
                        ('POST', 'datastore/apd'): self._lose_datastore,
                        ('POST', 'datastore/recover'): self._restore_datastore,
                        ('POST', 'drs/pass'): self._drs_pass,
@@ -157,6 +159,11 @@ class ControlApi:
     def _recover_host(self, document):
         document = self._fields(document, ('host',), ('host',))
         return self.control.recover_host(self.control.managed(document['host'], 'HostSystem'))
+
+    def _hang(self, document):
+        document = self._fields(document, ('vm',), ('vm',))
+        return self.control.stop_heartbeat(self.control.managed(document['vm'],
+                                                                'VirtualMachine'))
 
     def _install_nvdimms(self, document):
         document = self._fields(document, ('host', 'modules', 'gib'), ('host', 'modules', 'gib'))

@@ -373,6 +373,10 @@ class ClusterComputeResource(ComputeResource):
         """A member host's HA agent state (runtime.dasHostState)."""
         return ha_of(self).host_state(host)
 
+    def heartbeat_stopped(self, vm):
+        """A member VM's guest stopped heartbeating: HA's VM monitoring."""
+        ha_of(self).heartbeat_stopped(vm)
+
     @property
     def summaryEx(self):
         return self.summary

@@ -20,7 +20,9 @@ keeps them running there, 'powerOff' and 'shutdown' stop them and HA restarts
 them elsewhere. A datastore all-paths-down on some hosts terminates and
 restarts the VMs with files on it when VM component protection is on and
 their APD response restarts them. Recovery reconnects the host (HostConnectedEvent)
-and runs a DRS pass, which rebalances.
+and runs a DRS pass, which rebalances. VM monitoring resets a guest whose
+tools heartbeats stopped (`heartbeat_stopped`) by its
+ClusterVmToolsMonitoringSettings.
 
 Admission control (ClusterDasConfigInfo.admissionControlEnabled) refuses a
 power-on that would leave too little for the configured failures with
@@ -33,8 +35,10 @@ with autoComputePercentages, failoverLevel / hosts), or dedicated failover
 hosts (ClusterFailoverHostAdmissionControlPolicy: no VM powers on there).
 The master is the first connected host of the cluster in its order.
 """
+import copy
 import math
 
+from vimsim import clock
 from vimsim.managed.inventory.drs import Projection, drs_of
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.monitoring.load_model import VM_MEMORY_OVERHEAD_MB
@@ -76,6 +80,7 @@ class Ha:
         self.server = cluster.server
         self.failed = {}      # host -> 'power' or 'isolation'
         self.unrestarted = []   # VMs HA could not restart yet, with the host they failed on
+        self.resets = {}        # VM -> model seconds VM monitoring reset it at
 
     @property
     def das(self):
@@ -289,6 +294,64 @@ class Ha:
                 by_source.setdefault(source, []).append(vm)
         for source, vms in by_source.items():
             self.restart(vms, source)
+
+    # -- VM monitoring ----------------------------------------------------------------------
+    def tools_monitoring(self, vm):
+        """The ClusterVmToolsMonitoringSettings that apply to `vm`, or None
+        when its tools heartbeats are not monitored: the cluster's
+        (vmMonitoring, defaultVmSettings) unless its override says
+        clusterSettings false, field by field."""
+        if not self.das.enabled:
+            return None
+        default = self.das.defaultVmSettings.vmToolsMonitoringSettings \
+            if self.das.defaultVmSettings is not None else None
+        override = self.cluster.settings.das_vm.get(vm.ref.value)
+        own = override.dasSettings.vmToolsMonitoringSettings \
+            if override is not None and override.dasSettings is not None else None
+        state = self.das.vmMonitoring
+        if own is not None and own.clusterSettings is False:
+            state = own.vmMonitoring or state
+        if state not in ('vmMonitoringOnly', 'vmAndAppMonitoring'):
+            return None
+        settings = copy.copy(default) if default is not None \
+            else self.cluster.T.ClusterVmToolsMonitoringSettings()
+        if own is not None and own.clusterSettings is False:
+            for name in ('failureInterval', 'minUpTime', 'maxFailures', 'maxFailureWindow'):
+                if getattr(own, name) is not None:
+                    setattr(settings, name, getattr(own, name))
+        return settings
+
+    def heartbeat_stopped(self, vm):
+        """A monitored VM's guest stopped heartbeating: reset it once none
+        came for failureInterval seconds and it has run minUpTime."""
+        settings = self.tools_monitoring(vm)
+        if settings is None:
+            return
+        boot = clock.microseconds_of(vm.boot_time) / 1e6 if vm.boot_time is not None else 0
+        due = max(vm.heartbeat_stopped + (settings.failureInterval or 0),
+                  boot + (settings.minUpTime or 0))
+        self.server.time.callLater(max(due - self.server.time.seconds(), 0),
+                                   self._heartbeat_due, vm, vm.heartbeat_stopped)
+
+    def _heartbeat_due(self, vm, stopped):
+        """Reset the VM (VmDasBeingResetEvent) unless it came back, left the
+        cluster, or was reset maxFailures times within maxFailureWindow."""
+        if self.server.objects.get(vm.ref) is not vm or vm.heartbeat_stopped != stopped \
+                or vm.power_state != 'poweredOn' or vm.host.compute_resource is not self.cluster:
+            return
+        settings = self.tools_monitoring(vm)
+        if settings is None:
+            return
+        now = self.server.time.seconds()
+        window = settings.maxFailureWindow if settings.maxFailureWindow is not None else -1
+        resets = [at for at in self.resets.get(vm, ()) if window < 0 or at > now - window]
+        if settings.maxFailures is not None and len(resets) >= settings.maxFailures:
+            self.resets[vm] = resets
+            return
+        self.resets[vm] = resets + [now]
+        self._post('VmDasBeingResetEvent', vm, reason='guestOsCrashFailure'
+                   if vm.kernel_crashed else 'vmtoolsHeartbeatFailure')
+        vm.reboot_guest()
 
     # -- agents ------------------------------------------------------------------------------
     def master(self):
