@@ -6,13 +6,15 @@ their restartPriorityTimeout ran out; dependency rules may not wait in a
 circle; RetrieveDasAdvancedRuntimeInfo's heartbeat datastores follow
 heartbeatDatastore, hBDatastoreCandidatePolicy, das.heartbeatDsPerHost and
 all-paths-down; VM monitoring resets a guest whose heartbeats stopped (the
-control surface's vm/hang, an NMI's crash) by its ClusterVmToolsMonitoringSettings."""
+control surface's vm/hang, an NMI's crash) by its ClusterVmToolsMonitoringSettings;
+a recovered host takes VMs back through a DRS pass."""
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import task_fault
 from tests.controlling import act, control, model_time  # noqa: F401 (module fixture)
 from tests.test_drs import cluster, clusters, sim  # noqa: F401 (a cluster per test)
+from tests.test_drs import events_of, overloaded, placement, reconfigure, settle
 from tests.test_ha import enable_ha, events, fail, new_vm, recover
 
 
@@ -207,3 +209,24 @@ def test_vm_monitoring_resets_a_guest_whose_heartbeats_stopped(si, sim, cluster)
     WaitForTask(hung.PowerOffVM_Task())
     assert control(sim, 'POST', 'vm/hang', {'vm': hung._moId})[0] == 409
     assert control(sim, 'POST', 'vm/hang', {'vm': 'vm-nope'})[0] == 404
+
+
+def test_recovery_brings_the_host_back_and_drs_rebalances(si, sim, cluster):
+    hosts = list(cluster.host)
+    busy = overloaded(si, sim, cluster)     # four busy VMs on the first host
+    reconfigure(cluster, enabled=True, defaultVmBehavior='fullyAutomated', vmotionRate=3)
+    enable_ha(cluster, admission=False)
+    cluster.RefreshRecommendation()
+    settle(sim)
+    fail(sim, hosts[0])
+    assert all(vm.runtime.host != hosts[0] and vm.runtime.powerState == 'poweredOn'
+               for vm in busy)
+    seen = max(e.key for e in events_of(si, 'DrsVmMigratedEvent', busy))
+    recover(sim, hosts[0])        # reconnects, then a DRS pass moves VMs back onto it
+    settle(sim)
+    moved = [e for e in events_of(si, 'DrsVmMigratedEvent', busy) if e.key > seen]
+    assert moved and all(e.host.host == hosts[0] for e in moved)
+    assert sorted(list(placement(busy).values()).count(h.name) for h in hosts) == [1, 1, 2]
+    summary = cluster.summary
+    assert sum(summary.numVmsPerDrsScoreBucket) == len(busy)
+    assert 0 <= summary.drsScore <= 100
