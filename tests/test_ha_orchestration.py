@@ -230,3 +230,32 @@ def test_recovery_brings_the_host_back_and_drs_rebalances(si, sim, cluster):
     summary = cluster.summary
     assert sum(summary.numVmsPerDrsScoreBucket) == len(busy)
     assert 0 <= summary.drsScore <= 100
+
+
+def test_the_fdm_master_is_elected_and_stays_when_the_old_one_returns(si, sim, cluster):
+    hosts = sorted(cluster.host, key=lambda h: h._moId)   # lexically: the last one wins
+    enable_ha(cluster, admission=False)
+
+    def states():
+        return {h: (h.runtime.dasHostState.state, h.runtime.dasHostState.stateReporter)
+                for h in hosts}
+
+    first, second, third = hosts[2], hosts[1], hosts[0]
+    assert states() == {first: ('master', first), second: ('connectedToMaster', first),
+                        third: ('connectedToMaster', first)}
+    fail(sim, first)       # an election among the others
+    assert states() == {first: ('hostDown', second), second: ('master', second),
+                        third: ('connectedToMaster', second)}
+    recover(sim, first)    # the new master stays
+    assert states()[second] == ('master', second) and states()[first] == (
+        'connectedToMaster', second)
+    fail(sim, third, 'isolation')
+    assert states()[third] == ('networkIsolated', third)
+    recover(sim, third)
+    WaitForTask(second.EnterMaintenanceMode_Task(timeout=0))   # out of the fault domain
+    assert states() == {first: ('master', first), second: ('uninitialized', None),
+                        third: ('connectedToMaster', first)}
+    WaitForTask(second.ExitMaintenanceMode_Task(timeout=0))
+    assert states()[first] == ('master', first)
+    configure(cluster, dasConfig=vim.cluster.DasConfigInfo(enabled=False))
+    assert all(h.runtime.dasHostState is None for h in hosts)

@@ -276,6 +276,7 @@ class ClusterComputeResource(ComputeResource):
         if after.das.enabled != before.das.enabled:
             task.post_event('DasEnabledEvent' if after.das.enabled else 'DasDisabledEvent',
                             self)
+            ha_of(self).enabled_changed()
         super().post_reconfigured(task, before, after)
 
     @property
@@ -372,6 +373,11 @@ class ClusterComputeResource(ComputeResource):
     def das_host_state(self, host):
         """A member host's HA agent state (runtime.dasHostState)."""
         return ha_of(self).host_state(host)
+
+    def host_state_changed(self, host):
+        """A member host's connection, power or maintenance state changed:
+        HA elects a new master if it was the master's."""
+        ha_of(self).hosts_changed()
 
     def heartbeat_stopped(self, vm):
         """A member VM's guest stopped heartbeating: HA's VM monitoring."""

@@ -33,7 +33,8 @@ least 32 MHz and their overhead; the hosts' slots less those of the
 the cluster's CPU and memory (ClusterFailoverResourcesAdmissionControlPolicy;
 with autoComputePercentages, failoverLevel / hosts), or dedicated failover
 hosts (ClusterFailoverHostAdmissionControlPolicy: no VM powers on there).
-The master is the first connected host of the cluster in its order.
+The FDM master is elected when HA is enabled and when the master stops
+being active (`elect`): it stays master when the failed host comes back.
 """
 import copy
 import math
@@ -81,6 +82,7 @@ class Ha:
         self.failed = {}      # host -> 'power' or 'isolation'
         self.unrestarted = []   # VMs HA could not restart yet, with the host they failed on
         self.resets = {}        # VM -> model seconds VM monitoring reset it at
+        self.elected = None     # the FDM master host
 
     @property
     def das(self):
@@ -355,27 +357,56 @@ class Ha:
 
     # -- agents ------------------------------------------------------------------------------
     def master(self):
-        for host in self.cluster.hosts:
-            if host.connection_state == 'connected' and host.power_state == 'poweredOn':
-                return host
-        return None
+        """The FDM master (None without HA or an active host)."""
+        if self.das.enabled and self.elected is None:
+            self.elect()
+        return self.elected if self.das.enabled else None
+
+    def elect(self):
+        """An election among the active hosts (connected, powered on, not in
+        maintenance or standby): the most datastores reachable wins, then
+        the lexically highest moid, as FDM elects."""
+        active = [h for h in self.cluster.hosts if h.effective] if self.das.enabled else []
+        self.elected = max(active, key=lambda h: (
+            sum(1 for ds in h.datastores if ds.accessible_on(h)), h.ref.value), default=None)
+
+    def hosts_changed(self):
+        """A master that stops being active is replaced; a master stays
+        master when the others come and go."""
+        if self.elected is not None and (not self.elected.effective
+                                         or self.elected not in self.cluster.hosts):
+            self.elect()
+            self._agents_changed()
+
+    def enabled_changed(self):
+        """HA switched on (an election) or off (no agents)."""
+        self.elect()
+        self._agents_changed()
 
     def host_state(self, host):
-        """The host's ClusterDasFdmHostState (None without HA)."""
+        """The host's ClusterDasFdmHostState (None without HA), and who
+        reports it: the master of its slaves and of hosts down, a host of
+        itself as master or isolated; vCenter (unset) of a host outside the
+        fault domain (disconnected, in maintenance or standby:
+        uninitialized)."""
         if not self.das.enabled:
             return None
         master = self.master()
         failure = self.failed.get(host)
-        if failure == 'power' or host.power_state != 'poweredOn':
+        reporter = master
+        if failure == 'power':
             state = 'hostDown'
         elif failure == 'isolation':
-            state = 'networkIsolated'
+            state, reporter = 'networkIsolated', host
+        elif host.maintenance or host.power_state != 'poweredOn' \
+                or host.connection_state == 'disconnected':
+            state, reporter = 'uninitialized', None
         elif host.connection_state != 'connected':
             state = 'fdmUnreachable'
         else:
             state = 'master' if host is master else 'connectedToMaster'
         return self.cluster.T.ClusterDasFdmHostState(
-            state=state, stateReporter=master.ref if master is not None else None)
+            state=state, stateReporter=reporter.ref if reporter is not None else None)
 
     def _agents_changed(self):
         for host in self.cluster.hosts:
