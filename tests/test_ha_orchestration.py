@@ -15,7 +15,7 @@ from tests.conftest import task_fault
 from tests.controlling import act, control, model_time  # noqa: F401 (module fixture)
 from tests.test_drs import cluster, clusters, sim  # noqa: F401 (a cluster per test)
 from tests.test_drs import events_of, overloaded, placement, reconfigure, settle
-from tests.test_ha import enable_ha, events, fail, new_vm, recover
+from tests.test_ha import GB, enable_ha, events, fail, new_vm, recover
 
 
 def configure(cluster, **spec):
@@ -54,14 +54,14 @@ def test_priorities_and_dependencies_wait_for_readiness(si, sim, cluster):
     enable_ha(cluster, admission=False, overrides=[(db, 'high'), (loner, 'high'),
                                                    (app, 'high'), (web, 'medium')])
     depend(cluster, [app], [db])
-    configure(cluster, vmOrchestrationSpec=[readiness(db, 'guestHbStatusGreen', 60)])
+    configure(cluster, vmOrchestrationSpec=[readiness(db, 'guestHbStatusGreen', 600)])
     fail(sim, hosts[0])
     # db and loner at once; app waits for db, web for the high priority VMs
     assert restarted(si, cluster) == [db, loner]
     assert app.runtime.powerState == web.runtime.powerState == 'poweredOff'
-    advance(sim, 59)
+    advance(sim, 580)      # (the wall clock runs on meanwhile: a margin for it)
     assert restarted(si, cluster) == [db, loner]
-    advance(sim, 1)
+    advance(sim, 20)
     assert restarted(si, cluster) == [db, loner, app, web]
     assert all(vm.runtime.powerState == 'poweredOn' and vm.runtime.host != hosts[0]
                for vm in (db, loner, app, web))
@@ -173,7 +173,7 @@ def test_vm_monitoring_resets_a_guest_whose_heartbeats_stopped(si, sim, cluster)
         enabled=True, admissionControlEnabled=False, vmMonitoring='vmMonitoringOnly',
         defaultVmSettings=vim.cluster.DasVmSettings(
             vmToolsMonitoringSettings=vim.cluster.VmToolsMonitoringSettings(
-                failureInterval=30, minUpTime=120, maxFailures=2, maxFailureWindow=3600))),
+                failureInterval=300, minUpTime=600, maxFailures=2, maxFailureWindow=7200))),
         dasVmConfigSpec=[vim.cluster.DasVmConfigSpec(
             operation='add', info=vim.cluster.DasVmConfigInfo(
                 key=ignored, dasSettings=vim.cluster.DasVmSettings(
@@ -184,18 +184,18 @@ def test_vm_monitoring_resets_a_guest_whose_heartbeats_stopped(si, sim, cluster)
     assert hung.guestHeartbeatStatus == 'red' and hung.summary.quickStats.guestHeartbeatStatus \
         == 'red'
     booted = hung.runtime.bootTime
-    advance(sim, 119)      # minUpTime runs from the boot
+    advance(sim, 580)      # minUpTime runs from the boot (a margin for the wall clock)
     assert vm_events(si, hung, 'VmDasBeingResetEvent') == []
-    advance(sim, 1)
+    advance(sim, 20)
     [reset] = vm_events(si, hung, 'VmDasBeingResetEvent')
     assert reset.reason == 'vmtoolsHeartbeatFailure'
     assert hung.guestHeartbeatStatus == 'green' and hung.runtime.bootTime > booted
     assert hung.runtime.powerState == 'poweredOn'
     act(sim, 'vm/hang', {'vm': hung._moId})
-    advance(sim, 120)
+    advance(sim, 600)
     assert len(vm_events(si, hung, 'VmDasBeingResetEvent')) == 2
     act(sim, 'vm/hang', {'vm': hung._moId})    # maxFailures within the window: left alone
-    advance(sim, 600)
+    advance(sim, 1200)
     assert len(vm_events(si, hung, 'VmDasBeingResetEvent')) == 2
     assert hung.guestHeartbeatStatus == 'red'
     assert ignored.guestHeartbeatStatus == 'red'
@@ -203,7 +203,7 @@ def test_vm_monitoring_resets_a_guest_whose_heartbeats_stopped(si, sim, cluster)
     # a Windows guest's bug check after an NMI stops its heartbeats too
     crashed.SendNMI()
     assert crashed.guest.guestKernelCrashed and crashed.guestHeartbeatStatus == 'red'
-    advance(sim, 30)
+    advance(sim, 300)      # booted long enough ago: failureInterval after the crash
     [reset] = vm_events(si, crashed, 'VmDasBeingResetEvent')
     assert reset.reason == 'guestOsCrashFailure' and not crashed.guest.guestKernelCrashed
     WaitForTask(hung.PowerOffVM_Task())
@@ -259,3 +259,20 @@ def test_the_fdm_master_is_elected_and_stays_when_the_old_one_returns(si, sim, c
     assert states()[first] == ('master', first)
     configure(cluster, dasConfig=vim.cluster.DasConfigInfo(enabled=False))
     assert all(h.runtime.dasHostState is None for h in hosts)
+
+
+def test_failover_capacity_lost_and_restored_has_its_events_and_alarm(si, sim, cluster):
+    hosts = list(cluster.host)
+    enable_ha(cluster)
+    for index in (0, 1):       # one 3 GB slot per host: two VMs leave one host spare
+        new_vm(si, cluster, hosts[index], 'slot%d' % index, reservation=3 * GB)
+    assert events(si, 'InsufficientFailoverResourcesEvent', entity=cluster) == []
+    fail(sim, hosts[2])
+    [short] = events(si, 'InsufficientFailoverResourcesEvent', entity=cluster)
+    assert short.key > events(si, 'DasHostFailedEvent', entity=cluster)[0].key
+    alarms = {state.alarm.info.name: state.overallStatus
+              for state in cluster.triggeredAlarmState}
+    assert alarms.get('Insufficient vSphere HA failover resources') == 'red'
+    recover(sim, hosts[2])
+    assert len(events(si, 'FailoverLevelRestored', entity=cluster)) == 1
+    assert len(events(si, 'InsufficientFailoverResourcesEvent', entity=cluster)) == 1

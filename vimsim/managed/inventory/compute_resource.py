@@ -277,6 +277,7 @@ class ClusterComputeResource(ComputeResource):
             task.post_event('DasEnabledEvent' if after.das.enabled else 'DasDisabledEvent',
                             self)
             ha_of(self).enabled_changed()
+        ha_of(self).check_failover_capacity()
         super().post_reconfigured(task, before, after)
 
     @property

@@ -83,6 +83,8 @@ class Ha:
         self.unrestarted = []   # VMs HA could not restart yet, with the host they failed on
         self.resets = {}        # VM -> model seconds VM monitoring reset it at
         self.elected = None     # the FDM master host
+        self.short = False      # the failover capacity does not hold (its event was posted)
+        self.failing = False    # fail_host is under way
 
     @property
     def das(self):
@@ -127,10 +129,15 @@ class Ha:
         vms = [vm for vm in host.vms if vm.power_state == 'poweredOn']
         if failure == 'power':
             host.power_state = 'unknown'
-        host.set_connection_state('notResponding')
+        self.failing = True       # the capacity is judged once HA has acted
+        try:
+            host.set_connection_state('notResponding')
+        finally:
+            self.failing = False
         self._post('HostConnectionLostEvent', host)
         self._agents_changed()
         if not self.protecting:
+            self.check_failover_capacity()
             return
         if failure == 'power':
             self._post('DasHostFailedEvent', self.cluster, failedHost=self._host_argument(host))
@@ -138,6 +145,7 @@ class Ha:
             for vm in vms:   # they died with the host
                 vm.set_power_state('poweredOff')
             self.restart(vms, host)
+            self.check_failover_capacity()
             return
         self._post('DasHostIsolatedEvent', self.cluster, isolatedHost=self._host_argument(host))
         stopped = []
@@ -151,6 +159,7 @@ class Ha:
             self._post('VmPoweredOffEvent', vm)
             stopped.append(vm)
         self.restart(stopped, host)
+        self.check_failover_capacity()
 
     def lose_datastore(self, datastore, hosts):
         """All paths down to `datastore` from `hosts`: with VM component
@@ -196,6 +205,7 @@ class Ha:
         self._post('HostConnectedEvent', host)
         self._agents_changed()
         self._retry()
+        self.check_failover_capacity()
         drs_of(self.cluster).run_pass()
 
     # -- restarts --------------------------------------------------------------------------------
@@ -372,16 +382,36 @@ class Ha:
 
     def hosts_changed(self):
         """A master that stops being active is replaced; a master stays
-        master when the others come and go."""
+        master when the others come and go. The failover capacity may go
+        or come back."""
         if self.elected is not None and (not self.elected.effective
                                          or self.elected not in self.cluster.hosts):
             self.elect()
             self._agents_changed()
+        if not self.failing:
+            self.check_failover_capacity()
 
     def enabled_changed(self):
         """HA switched on (an election) or off (no agents)."""
         self.elect()
         self._agents_changed()
+
+    def check_failover_capacity(self):
+        """InsufficientFailoverResourcesEvent when the failover capacity
+        admission control keeps stops holding (a host failed, went to
+        maintenance or standby, the policy changed), FailoverLevelRestored
+        when it holds again."""
+        policy = self._admission_policy()
+        if policy is None:
+            short = False
+        elif isinstance(policy, self.cluster.T.ClusterFailoverHostAdmissionControlPolicy):
+            short = not all(h.effective for h in self.failover_hosts())
+        else:
+            short = not self._capacity_holds(policy)
+        if short != self.short:
+            self.short = short
+            self._post('InsufficientFailoverResourcesEvent' if short else 'FailoverLevelRestored',
+                       self.cluster)
 
     def host_state(self, host):
         """The host's ClusterDasFdmHostState (None without HA), and who
