@@ -335,9 +335,10 @@ class Ha:
 
     def heartbeat_stopped(self, vm):
         """A monitored VM's guest stopped heartbeating: reset it once none
-        came for failureInterval seconds and it has run minUpTime."""
+        came for failureInterval seconds and it has run minUpTime (not with
+        -state, as DRS passes: the model timer would not survive a snapshot)."""
         settings = self.tools_monitoring(vm)
-        if settings is None:
+        if settings is None or self.server.persistence is not None:
             return
         boot = clock.microseconds_of(vm.boot_time) / 1e6 if vm.boot_time is not None else 0
         due = max(vm.heartbeat_stopped + (settings.failureInterval or 0),
