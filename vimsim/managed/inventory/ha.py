@@ -401,11 +401,12 @@ class Ha:
         """InsufficientFailoverResourcesEvent when the failover capacity
         admission control keeps stops holding (a host failed, went to
         maintenance or standby, the policy changed), FailoverLevelRestored
-        when it holds again."""
+        when it holds again; nothing while HA or its admission control is off."""
         policy = self._admission_policy()
         if policy is None:
-            short = False
-        elif isinstance(policy, self.cluster.T.ClusterFailoverHostAdmissionControlPolicy):
+            self.short = False
+            return
+        if isinstance(policy, self.cluster.T.ClusterFailoverHostAdmissionControlPolicy):
             short = not all(h.effective for h in self.failover_hosts())
         else:
             short = not self._capacity_holds(policy)
