@@ -1,8 +1,8 @@
 """The control surface's actions, for tests: set a VM's or a host's load,
 let simulated time pass, fail and recover hosts (power, network isolation),
-hang a VM's guest (its heartbeats stop),
-install NVDIMMs in a host, fail and recover datastores (all paths down), run a DRS pass, and inject faults into
-SOAP calls. Python callers use `Control(simulator)` on the reactor thread;
+hang a VM's guest (its heartbeats stop), install NVDIMMs in a host, fail
+and recover datastores (all paths down), run a DRS pass, and inject faults
+into SOAP calls. Python callers use `Control(simulator)` on the reactor thread;
 the JSON HTTP API (vimsim/server/control.py) and the command line call the
 same methods. Each failure is recorded with the events vCenter posts for
 the real one (inventory/ha.py).

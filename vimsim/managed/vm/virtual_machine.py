@@ -110,7 +110,7 @@ class VirtualMachine(ManagedEntity):
     screenshots = ()       # ((file name, (width, height)), ...) taken (console.py)
     screen = None          # (width, height) the guest's tools set; None: the default
     kernel_crashed = False  # the guest stopped (an NMI's bug check) until reset or off
-    heartbeat_stopped = None   # model second its guest stopped sending heartbeats (a crash, a hang)
+    heartbeat_stopped = None   # model second its guest stopped heartbeating (a crash, a hang)
     tools_installer = None  # (CD/DVD key, its backing, startConnected, summary) while mounted
     asks_moved_or_copied = False   # registered with another VM's uuid (questions.py)
     pending_question = None        # questions.PendingQuestion: runtime.question
