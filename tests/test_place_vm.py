@@ -5,7 +5,8 @@ rules and the spec's, reservations, host capacity and datastores (their
 space and their all-paths-down, which the datastore shows as inaccessible);
 junk gets InvalidArgument. A `clone` judges the copy (the source's size
 and disks, the clone's config, its location's datastore), a `reconfigure`
-the VM with the configSpec's size."""
+the VM with the configSpec's size; a `relocate` that asks for datastores
+moves the files there."""
 import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
@@ -19,13 +20,13 @@ GB = 1024
 
 @pytest.fixture(scope='module')
 def sim(validator):
-    """Six clusters of three hosts, no VMs: one cluster per test."""
-    return _simulator(validator, tls=False, autostart=False, cluster=6, vm=0)
+    """Seven clusters of three hosts, no VMs: one cluster per test."""
+    return _simulator(validator, tls=False, autostart=False, cluster=7, vm=0)
 
 
 @pytest.fixture(scope='module')
 def clusters(sim):
-    return iter(range(6))
+    return iter(range(7))
 
 
 @pytest.fixture
@@ -208,3 +209,30 @@ def test_clone_and_reconfigure_placements_judge_the_new_size(si, sim, cluster):
     with pytest.raises(vmodl.fault.NotSupported):
         cluster.PlaceVm(vim.cluster.PlacementSpec(
             placementType='reconfigure', vm=source, configSpec=big))
+
+
+def test_relocate_placement_moves_to_the_datastores_asked_for(si, sim, cluster):
+    hosts = list(cluster.host)
+    vm = new_vms(si, cluster, hosts[0], 'mover', 1, power_on=False)[0]
+    nfs = hosts[1].configManager.datastoreSystem.CreateNasDatastore(
+        vim.host.NasVolume.Specification(
+            remoteHost='nfs.example.com', remotePath='/%s-move' % cluster.name,
+            localPath='%s-move' % cluster.name, accessMode='readWrite', type='NFS'))
+    # only the host that mounts the datastore asked for can take the VM's files
+    moved = cluster.PlaceVm(vim.cluster.PlacementSpec(
+        placementType='relocate', vm=vm, relocateSpec=vim.vm.RelocateSpec(datastore=nfs)))
+    assert targets(moved) == [hosts[1]]
+    action = moved.recommendations[0].action[0]
+    assert action.vm == vm and action.relocateSpec.datastore == nfs
+    listed = cluster.PlaceVm(vim.cluster.PlacementSpec(
+        placementType='relocate', vm=vm, datastores=[nfs]))
+    assert targets(listed) == [hosts[1]]
+    # the relocateSpec's datastore wins over the list
+    local = vm.datastore[0]
+    both = cluster.PlaceVm(vim.cluster.PlacementSpec(
+        placementType='relocate', vm=vm, datastores=[nfs],
+        relocateSpec=vim.vm.RelocateSpec(datastore=local)))
+    assert set(targets(both)) == set(hosts)
+    assert {r.action[0].relocateSpec.datastore for r in both.recommendations} == {local}
+    staying = cluster.PlaceVm(vim.cluster.PlacementSpec(placementType='relocate', vm=vm))
+    assert {r.action[0].relocateSpec.datastore for r in staying.recommendations} == {local}

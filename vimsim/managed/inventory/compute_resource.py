@@ -17,7 +17,8 @@ from vimsim.managed.inventory.cluster_config import ClusterSettings, ComputeReso
 from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
 from vimsim.managed.inventory.drs import drs_of
 from vimsim.managed.inventory.ha import ha_of, inaccessible
-from vimsim.managed.inventory.placement import Candidates, PlannedVm, Resized, Rules, rating
+from vimsim.managed.inventory.placement import (Candidates, Moving, PlannedVm, Resized, Rules,
+                                                rating)
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.load_model import load_model
 from vimsim.managed.monitoring.rollup import Rollup
@@ -442,17 +443,17 @@ class ClusterComputeResource(ComputeResource):
                          'reconfigure': 'checkResource', 'create': 'powerOnVm'}
 
     def PlaceVm(self, ctx, placementSpec):
-        """DRS's placement recommendations, best first, one per host: for an
-        existing VM (relocate; reconfigure, with the configSpec's size when
-        it is powered off), the one a configSpec describes (create) or the
-        copy a clone makes (the source's size, NICs and disks, then
-        cloneSpec.config; its datastore among cloneSpec.location's, the
-        spec's, else the source's), among `placementSpec.hosts`
-        (default: all), by the cluster's rules and the spec's, reservations
-        and capacity; a create also needs a datastore the host mounts with
-        room for its disks (of `datastores` and `storagePods`, else its
-        files' datastore, else the cluster's). When no host can take the VM,
-        the drsFault names each host's refusal."""
+        """DRS's placement recommendations, best first, one per host, among
+        `placementSpec.hosts` (default: all), by the cluster's rules and the
+        spec's, reservations and capacity: for an existing VM (relocate;
+        reconfigure, with the configSpec's size when it is powered off), the
+        one a configSpec describes (create) or the copy a clone makes (the
+        source's size, NICs and disks, then cloneSpec.config). A create, a
+        clone and a relocate that asks for datastores need one the host
+        mounts with room for the disks: the relocateSpec's (the clone's
+        location's), else of `datastores` and `storagePods`, else (create,
+        clone) the files' datastore, else the cluster's. When no host can
+        take the VM, the drsFault names each host's refusal."""
         spec = placementSpec
         kind = spec.placementType or 'relocate'
         if kind not in self.PLACEMENT_REASONS:
@@ -476,6 +477,7 @@ class ClusterComputeResource(ComputeResource):
                 pool = source.pool
         pool = pool or self.pool
         datastore_for, refused = {}, {}
+        moved_to = self._asked_datastores(ctx, spec, relocate) if kind == 'relocate' else ()
         if kind in ('create', 'clone'):
             if kind == 'create' and spec.configSpec is None:
                 raise invalid_argument('placementSpec.configSpec')
@@ -486,6 +488,10 @@ class ClusterComputeResource(ComputeResource):
                 target.name = spec.cloneName or source.name
             datastore_for, refused = self._create_datastores(
                 ctx, target, self._placement_datastores(ctx, spec, target, relocate), hosts)
+            hosts = list(datastore_for)
+        elif kind == 'relocate' and moved_to:
+            target = Moving(source)
+            datastore_for, refused = self._create_datastores(ctx, target, moved_to, hosts)
             hosts = list(datastore_for)
         else:
             target = source
@@ -533,17 +539,9 @@ class ClusterComputeResource(ComputeResource):
         return rules
 
     def _placement_datastores(self, ctx, spec, target, relocate):
-        """The datastores a created or cloned VM may go to, in the order
-        asked for (`relocate`: the relocateSpec, or the cloneSpec's location)."""
-        chosen = [resolve_argument(ctx, ref, 'Datastore', 'placementSpec.datastores')
-                  for ref in spec.datastores]
-        for ref in spec.storagePods:
-            chosen.extend(resolve_argument(ctx, ref, 'StoragePod',
-                                           'placementSpec.storagePods').datastores())
-        if relocate is not None and relocate.datastore is not None:
-            chosen.insert(0, resolve_argument(
-                ctx, relocate.datastore, 'Datastore', 'placementSpec.cloneSpec.location.datastore'
-                if relocate is not spec.relocateSpec else 'placementSpec.relocateSpec.datastore'))
+        """The datastores a created or cloned VM may go to: those asked for,
+        else its files' datastore, else the cluster's."""
+        chosen = self._asked_datastores(ctx, spec, relocate)
         if chosen:
             return chosen
         known = _union(h.datastores for h in self.hosts)
@@ -553,6 +551,22 @@ class ClusterComputeResource(ComputeResource):
         if not named:
             raise invalid_argument('placementSpec.configSpec.files.vmPathName')
         return named
+
+    @staticmethod
+    def _asked_datastores(ctx, spec, relocate):
+        """The datastores a placement asks for, in order: `relocate`'s (the
+        relocateSpec, or the cloneSpec's location) first, then `datastores`
+        and the storage pods' (ignored when `relocate` names one)."""
+        if relocate is not None and relocate.datastore is not None:
+            return [resolve_argument(
+                ctx, relocate.datastore, 'Datastore', 'placementSpec.cloneSpec.location.datastore'
+                if relocate is not spec.relocateSpec else 'placementSpec.relocateSpec.datastore')]
+        chosen = [resolve_argument(ctx, ref, 'Datastore', 'placementSpec.datastores')
+                  for ref in spec.datastores]
+        for ref in spec.storagePods:
+            chosen.extend(resolve_argument(ctx, ref, 'StoragePod',
+                                           'placementSpec.storagePods').datastores())
+        return chosen
 
     @staticmethod
     def _create_datastores(ctx, target, datastores, hosts):

@@ -233,6 +233,22 @@ class PlannedVm:
         return VirtualMachine._nic_network(self, nic)
 
 
+class Moving:
+    """A VM a PlaceVm `relocate` moves to the datastores it names: where
+    its files go is judged per host by the placement, as for a create."""
+
+    def __init__(self, vm):
+        self.vm = vm
+        self.disk_bytes = vm.disk_kb * 1024
+
+    @staticmethod
+    def datastore_objects():
+        return []
+
+    def __getattr__(self, name):
+        return getattr(self.vm, name)
+
+
 class Resized:
     """A powered-off VM as a PlaceVm `reconfigure` would leave it: the
     configSpec's size and reservations, the rest the VM's own."""
