@@ -3,7 +3,10 @@ configSpec, no VM) answers ranked recommendations with the host and the
 datastore, through the same placement as relocate, honouring the cluster's
 rules and the spec's, reservations, host capacity and datastores (their
 space and their all-paths-down, which the datastore shows as inaccessible);
-junk gets InvalidArgument."""
+junk gets InvalidArgument. A `clone` judges the copy (the source's size
+and disks, the clone's config, its location's datastore), a `reconfigure`
+the VM with the configSpec's size; a `relocate` that asks for datastores
+moves the files there."""
 import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
@@ -17,13 +20,13 @@ GB = 1024
 
 @pytest.fixture(scope='module')
 def sim(validator):
-    """Five clusters of three hosts, no VMs: one cluster per test."""
-    return _simulator(validator, tls=False, autostart=False, cluster=5, vm=0)
+    """Seven clusters of three hosts, no VMs: one cluster per test."""
+    return _simulator(validator, tls=False, autostart=False, cluster=7, vm=0)
 
 
 @pytest.fixture(scope='module')
 def clusters(sim):
-    return iter(range(5))
+    return iter(range(7))
 
 
 @pytest.fixture
@@ -161,3 +164,75 @@ def test_create_placement_refuses_junk(si, sim, cluster):
     with pytest.raises(vmodl.fault.ManagedObjectNotFound):
         place(cluster, rules=[vim.cluster.AffinityRuleSpec(
             name='r', vm=[vim.VirtualMachine('vm-nope')])])
+
+
+def test_clone_and_reconfigure_placements_judge_the_new_size(si, sim, cluster):
+    hosts = list(cluster.host)
+    source = new_vms(si, cluster, hosts[0], 'source', 1, power_on=False)[0]
+    for host in hosts[1:]:     # two hosts hold most of their memory for running VMs
+        folder = si.RetrieveContent().rootFolder.childEntity[0].vmFolder
+        task = folder.CreateVM_Task(config('%s-big-%s' % (cluster.name, host.name),
+                                           memory=3 * GB, reservation=3 * GB),
+                                    pool=cluster.resourcePool, host=host)
+        WaitForTask(task)
+        WaitForTask(task.info.result.PowerOnVM_Task(host=host))
+    # a small clone fits everywhere, the emptiest host first
+    small = cluster.PlaceVm(vim.cluster.PlacementSpec(
+        placementType='clone', vm=source, cloneName='copy', cloneSpec=vim.vm.CloneSpec(
+            location=vim.vm.RelocateSpec())))
+    assert targets(small)[0] == hosts[0] and set(targets(small)) == set(hosts)
+    action = small.recommendations[0].action[0]
+    assert action.vm is None and action.relocateSpec.datastore == source.datastore[0]
+    # a clone reserving more memory than two hosts have left goes to the third only
+    big = vim.vm.ConfigSpec(memoryMB=2 * GB, memoryAllocation=vim.ResourceAllocationInfo(
+        reservation=2 * GB))
+    clone = cluster.PlaceVm(vim.cluster.PlacementSpec(
+        placementType='clone', vm=source, cloneName='copy', cloneSpec=vim.vm.CloneSpec(
+            location=vim.vm.RelocateSpec(), config=big)))
+    assert targets(clone) == [hosts[0]]
+    resized = cluster.PlaceVm(vim.cluster.PlacementSpec(
+        placementType='reconfigure', vm=source, configSpec=big))
+    assert targets(resized) == [hosts[0]]
+    assert resized.recommendations[0].action[0].vm == source
+    huge = vim.vm.ConfigSpec(memoryAllocation=vim.ResourceAllocationInfo(reservation=64 * GB))
+    refused = cluster.PlaceVm(vim.cluster.PlacementSpec(
+        placementType='reconfigure', vm=source, configSpec=huge))
+    assert refused.recommendations == [] and refused.drsFault.reason == 'reconfigure'
+    with pytest.raises(vmodl.fault.InvalidArgument):    # a clone needs its cloneSpec
+        cluster.PlaceVm(vim.cluster.PlacementSpec(placementType='clone', vm=source))
+    with pytest.raises(vmodl.fault.InvalidArgument) as bad:
+        cluster.PlaceVm(vim.cluster.PlacementSpec(
+            placementType='clone', vm=source, cloneSpec=vim.vm.CloneSpec(
+                location=vim.vm.RelocateSpec(), config=vim.vm.ConfigSpec(numCPUs=-1))))
+    assert bad.value.invalidProperty == 'placementSpec.cloneSpec.config.numCPUs'
+    WaitForTask(source.PowerOnVM_Task(host=hosts[0]))
+    with pytest.raises(vmodl.fault.NotSupported):
+        cluster.PlaceVm(vim.cluster.PlacementSpec(
+            placementType='reconfigure', vm=source, configSpec=big))
+
+
+def test_relocate_placement_moves_to_the_datastores_asked_for(si, sim, cluster):
+    hosts = list(cluster.host)
+    vm = new_vms(si, cluster, hosts[0], 'mover', 1, power_on=False)[0]
+    nfs = hosts[1].configManager.datastoreSystem.CreateNasDatastore(
+        vim.host.NasVolume.Specification(
+            remoteHost='nfs.example.com', remotePath='/%s-move' % cluster.name,
+            localPath='%s-move' % cluster.name, accessMode='readWrite', type='NFS'))
+    # only the host that mounts the datastore asked for can take the VM's files
+    moved = cluster.PlaceVm(vim.cluster.PlacementSpec(
+        placementType='relocate', vm=vm, relocateSpec=vim.vm.RelocateSpec(datastore=nfs)))
+    assert targets(moved) == [hosts[1]]
+    action = moved.recommendations[0].action[0]
+    assert action.vm == vm and action.relocateSpec.datastore == nfs
+    listed = cluster.PlaceVm(vim.cluster.PlacementSpec(
+        placementType='relocate', vm=vm, datastores=[nfs]))
+    assert targets(listed) == [hosts[1]]
+    # the relocateSpec's datastore wins over the list
+    local = vm.datastore[0]
+    both = cluster.PlaceVm(vim.cluster.PlacementSpec(
+        placementType='relocate', vm=vm, datastores=[nfs],
+        relocateSpec=vim.vm.RelocateSpec(datastore=local)))
+    assert set(targets(both)) == set(hosts)
+    assert {r.action[0].relocateSpec.datastore for r in both.recommendations} == {local}
+    staying = cluster.PlaceVm(vim.cluster.PlacementSpec(placementType='relocate', vm=vm))
+    assert {r.action[0].relocateSpec.datastore for r in staying.recommendations} == {local}

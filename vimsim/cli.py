@@ -284,11 +284,13 @@ def main(argv=None, begin_logging=True):
     _import_reactor_without_tls()
     from twisted.internet import reactor
     from vimsim.managed.service.heap_trim import heap_trim
+    from vimsim.server.control import run_start_actions
     from vimsim.simulator import Simulator
 
     try:
         login = login_of(opts)
         simulator = Simulator(opts)
+        run_start_actions(simulator)
         lport, host, port = serve(opts, simulator, reactor)
     except Exception as e:  # vcsim: log.Fatal
         message = '%s: %s' % (PROG, e)

@@ -1,7 +1,8 @@
 """The control surface's actions, for tests: set a VM's or a host's load,
 let simulated time pass, fail and recover hosts (power, network isolation),
-install NVDIMMs in a host, fail and recover datastores (all paths down), run a DRS pass, and inject faults into
-SOAP calls. Python callers use `Control(simulator)` on the reactor thread;
+hang a VM's guest (its heartbeats stop), install NVDIMMs in a host, fail
+and recover datastores (all paths down), run a DRS pass, and inject faults
+into SOAP calls. Python callers use `Control(simulator)` on the reactor thread;
 the JSON HTTP API (vimsim/server/control.py) and the command line call the
 same methods. Each failure is recorded with the events vCenter posts for
 the real one (inventory/ha.py).
@@ -151,6 +152,16 @@ class Control:
         except ValueError as refused:
             raise ControlError(str(refused), 409) from None
         return self.host_state(host, vms)
+
+    def stop_heartbeat(self, vm):
+        """The VM's guest hangs: no more tools heartbeats (guestHeartbeatStatus
+        red) until it is reset or powered off; HA's VM monitoring resets it
+        where configured (inventory/ha.py)."""
+        self._journal_free()
+        if not vm.tools_running:
+            raise ControlError('VM %s runs no tools: it sends no heartbeats' % vm.name, 409)
+        vm.stop_heartbeat()
+        return {'vm': vm.ref.value, 'guestHeartbeatStatus': vm.guestHeartbeatStatus}
 
     def install_nvdimms(self, host, modules, gib):
         """Put `modules` NVDIMMs of `gib` GiB each in a host in maintenance

@@ -73,6 +73,7 @@ class Options:
     delay_jitter: float = 0.0        # -delay-jitter: coefficient of variation
     # -- distributed services (vimsim's own) ----------------------------------------
     drs_interval: float = 300.0      # -drs-interval: model seconds between DRS passes
+    control: str = ''                # -control FILE: control surface actions to run at start
     # -- positional arguments (vcsim commands: "version", "uuidgen") ----------
     args: list = field(default_factory=list)
 
@@ -165,6 +166,8 @@ FLAGS = {
                      'Delay jitter coefficient of variation (tip: 0.5 is a good starting value)'),
     'drs-interval': ('drs_interval', 'float',
                      "Seconds of model time between two DRS passes (vCenter's default: 300)"),
+    'control': ('control', 'str', 'JSON file of control surface actions to run at start '
+                '(see README)'),
 }
 
 # ordinary long spellings -> Go flag name

@@ -8,6 +8,7 @@ import urllib.parse
 from vimsim.cli import govc_url, login_of, make_app
 from vimsim.options import Options, UsageError, parse_args
 from vimsim.server import listen
+from vimsim.server.control import run_start_actions
 from vimsim.simulator import Simulator
 from vimsim.testing.threaded import on_reactor
 
@@ -36,6 +37,7 @@ class SimulatorServer:
     def __init__(self, options, wrap_app=None):
         self.options = options
         self.sim = on_reactor(Simulator, options)
+        on_reactor(run_start_actions, self.sim)
         app = make_app(self.sim)
         if wrap_app is not None:
             app = wrap_app(app)

@@ -389,6 +389,9 @@ class HostSystem(ManagedEntity):
             compute.changed('summary', 'summaryEx', 'configurationEx')
             if compute.pool is not None:
                 compute.pool.changed()
+            elect = getattr(compute, 'host_state_changed', None)
+            if elect is not None:
+                elect(self)
         if vms_too:
             for vm in self.vms:
                 vm.changed('runtime', 'summary')

@@ -390,6 +390,7 @@ class ClusterSettings(ComputeResourceSettings):
                     raise _invalid('spec.rulesSpec.info')
             else:
                 raise _invalid('spec.rulesSpec.info')
+        _check_acyclic(self.rules.values(), T)
         for attr, known in (('drs_vm', vms), ('das_vm', vms), ('vm_orchestration', vms),
                             ('dpm_host', hosts)):
             for key in getattr(self, attr):
@@ -479,6 +480,29 @@ class ClusterSettings(ComputeResourceSettings):
             deleted.extend('configurationEx.%s[%s]' % (array.label, key)
                            for key in old if key not in new)
         return modified, added, deleted
+
+
+def _check_acyclic(rules, T):
+    """Dependency rules may not wait in a circle (ClusterOrchestrationInfo):
+    groups that wait for no group are taken away until none is left."""
+    awaits = {}
+    for rule in rules:
+        if isinstance(rule, T.ClusterDependencyRuleInfo):
+            awaits.setdefault(rule.vmGroup, set()).add(rule.dependsOnVmGroup)
+            awaits.setdefault(rule.dependsOnVmGroup, set())
+    waited_by = {}
+    for group, awaited in awaits.items():
+        for other in awaited:
+            waited_by.setdefault(other, []).append(group)
+    free = [group for group, awaited in awaits.items() if not awaited]
+    left = {group: len(awaited) for group, awaited in awaits.items()}
+    while free:
+        for group in waited_by.get(free.pop(), ()):
+            left[group] -= 1
+            if not left[group]:
+                free.append(group)
+    if any(left.values()):
+        raise _invalid('spec.rulesSpec.info.dependsOnVmGroup')
 
 
 def _rule_uuid(key):

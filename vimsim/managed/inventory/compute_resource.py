@@ -17,7 +17,8 @@ from vimsim.managed.inventory.cluster_config import ClusterSettings, ComputeReso
 from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
 from vimsim.managed.inventory.drs import drs_of
 from vimsim.managed.inventory.ha import ha_of, inaccessible
-from vimsim.managed.inventory.placement import Candidates, PlannedVm, Rules, rating
+from vimsim.managed.inventory.placement import (Candidates, Moving, PlannedVm, Resized, Rules,
+                                                rating)
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.load_model import load_model
 from vimsim.managed.monitoring.rollup import Rollup
@@ -276,6 +277,8 @@ class ClusterComputeResource(ComputeResource):
         if after.das.enabled != before.das.enabled:
             task.post_event('DasEnabledEvent' if after.das.enabled else 'DasDisabledEvent',
                             self)
+            ha_of(self).enabled_changed()
+        ha_of(self).check_failover_capacity()
         super().post_reconfigured(task, before, after)
 
     @property
@@ -373,6 +376,15 @@ class ClusterComputeResource(ComputeResource):
         """A member host's HA agent state (runtime.dasHostState)."""
         return ha_of(self).host_state(host)
 
+    def host_state_changed(self, host):
+        """A member host's connection, power or maintenance state changed:
+        HA elects a new master if it was the master's."""
+        ha_of(self).hosts_changed()
+
+    def heartbeat_stopped(self, vm):
+        """A member VM's guest stopped heartbeating: HA's VM monitoring."""
+        ha_of(self).heartbeat_stopped(vm)
+
     @property
     def summaryEx(self):
         return self.summary
@@ -431,14 +443,17 @@ class ClusterComputeResource(ComputeResource):
                          'reconfigure': 'checkResource', 'create': 'powerOnVm'}
 
     def PlaceVm(self, ctx, placementSpec):
-        """DRS's placement recommendations, best first, one per host: for an
-        existing VM (relocate, clone, reconfigure into this cluster) or the
-        one a configSpec describes (create), among `placementSpec.hosts`
-        (default: all), by the cluster's rules and the spec's, reservations
-        and capacity; a create also needs a datastore the host mounts with
-        room for its disks (of `datastores` and `storagePods`, else its
-        files' datastore, else the cluster's). When no host can take the VM,
-        the drsFault names each host's refusal."""
+        """DRS's placement recommendations, best first, one per host, among
+        `placementSpec.hosts` (default: all), by the cluster's rules and the
+        spec's, reservations and capacity: for an existing VM (relocate;
+        reconfigure, with the configSpec's size when it is powered off), the
+        one a configSpec describes (create) or the copy a clone makes (the
+        source's size, NICs and disks, then cloneSpec.config). A create, a
+        clone and a relocate that asks for datastores need one the host
+        mounts with room for the disks: the relocateSpec's (the clone's
+        location's), else of `datastores` and `storagePods`, else (create,
+        clone) the files' datastore, else the cluster's. When no host can
+        take the VM, the drsFault names each host's refusal."""
         spec = placementSpec
         kind = spec.placementType or 'relocate'
         if kind not in self.PLACEMENT_REASONS:
@@ -448,29 +463,48 @@ class ClusterComputeResource(ComputeResource):
         if any(host not in self.hosts for host in hosts):
             raise invalid_argument('placementSpec.hosts')
         hosts = hosts or list(self.hosts)
-        relocate = spec.relocateSpec
+        if kind == 'clone' and spec.cloneSpec is None:
+            raise invalid_argument('placementSpec.cloneSpec')
+        relocate = spec.cloneSpec.location if kind == 'clone' else spec.relocateSpec
         pool = self._own_pool(ctx, relocate.pool) \
             if relocate is not None and relocate.pool is not None else None
-        datastore_for, refused = {}, {}
-        if kind == 'create':
-            if spec.configSpec is None:
-                raise invalid_argument('placementSpec.configSpec')
-            target = PlannedVm(self, spec.configSpec, pool or self.pool)
-            datastore_for, refused = self._create_datastores(
-                ctx, target, self._placement_datastores(ctx, spec, target), hosts)
-            hosts = list(datastore_for)
-        elif spec.vm is None:
-            raise invalid_argument('placementSpec.vm')
-        else:
-            target = resolve_argument(ctx, spec.vm, 'VirtualMachine', 'placementSpec.vm')
-            if pool is None and target.pool is not None and target.pool.owner_object is self:
-                pool = target.pool
-            datastore_for = {host: target.datastore_object for host in hosts}
+        source = None
+        if kind != 'create':
+            if spec.vm is None:
+                raise invalid_argument('placementSpec.vm')
+            source = resolve_argument(ctx, spec.vm, 'VirtualMachine', 'placementSpec.vm')
+            if pool is None and source.pool is not None and source.pool.owner_object is self:
+                pool = source.pool
         pool = pool or self.pool
+        datastore_for, refused = {}, {}
+        moved_to = self._asked_datastores(ctx, spec, relocate) if kind == 'relocate' else ()
+        if kind in ('create', 'clone'):
+            if kind == 'create' and spec.configSpec is None:
+                raise invalid_argument('placementSpec.configSpec')
+            target = PlannedVm(self, spec.configSpec, pool) if kind == 'create' else PlannedVm(
+                self, spec.cloneSpec.config or self.T.VirtualMachineConfigSpec(), pool,
+                source=source, field='placementSpec.cloneSpec.config')
+            if kind == 'clone':
+                target.name = spec.cloneName or source.name
+            datastore_for, refused = self._create_datastores(
+                ctx, target, self._placement_datastores(ctx, spec, target, relocate), hosts)
+            hosts = list(datastore_for)
+        elif kind == 'relocate' and moved_to:
+            target = Moving(source)
+            datastore_for, refused = self._create_datastores(ctx, target, moved_to, hosts)
+            hosts = list(datastore_for)
+        else:
+            target = source
+            if kind == 'reconfigure' and spec.configSpec is not None:
+                target = Resized(source, spec.configSpec)
+                if target.changes() and source.power_state == 'poweredOn':
+                    raise fault('NotSupported', 'Placing a running virtual machine with a '
+                                'changed size is not simulated.')
+            datastore_for = {host: source.datastore_object for host in hosts}
         rules = Rules(self, target.ref.value, self._placement_rules(ctx, spec.rules))
         found = Candidates(self, target, pool, hosts=hosts, rules=rules, refused=refused)
         T = self.T
-        placed = target.ref if kind != 'create' else None
+        placed = source.ref if kind in ('relocate', 'reconfigure') else None
         if found.best is None:
             error = found.no_host(target)
             return T.PlacementResult(recommendations=[], drsFault=T.ClusterDrsFaults(
@@ -504,17 +538,10 @@ class ClusterComputeResource(ComputeResource):
                 raise invalid_argument(path)
         return rules
 
-    def _placement_datastores(self, ctx, spec, target):
-        """The datastores a created VM may go to, in the order asked for."""
-        chosen = [resolve_argument(ctx, ref, 'Datastore', 'placementSpec.datastores')
-                  for ref in spec.datastores]
-        for ref in spec.storagePods:
-            chosen.extend(resolve_argument(ctx, ref, 'StoragePod',
-                                           'placementSpec.storagePods').datastores())
-        relocate = spec.relocateSpec
-        if relocate is not None and relocate.datastore is not None:
-            chosen.insert(0, resolve_argument(ctx, relocate.datastore, 'Datastore',
-                                              'placementSpec.relocateSpec.datastore'))
+    def _placement_datastores(self, ctx, spec, target, relocate):
+        """The datastores a created or cloned VM may go to: those asked for,
+        else its files' datastore, else the cluster's."""
+        chosen = self._asked_datastores(ctx, spec, relocate)
         if chosen:
             return chosen
         known = _union(h.datastores for h in self.hosts)
@@ -524,6 +551,22 @@ class ClusterComputeResource(ComputeResource):
         if not named:
             raise invalid_argument('placementSpec.configSpec.files.vmPathName')
         return named
+
+    @staticmethod
+    def _asked_datastores(ctx, spec, relocate):
+        """The datastores a placement asks for, in order: `relocate`'s (the
+        relocateSpec, or the cloneSpec's location) first, then `datastores`
+        and the storage pods' (ignored when `relocate` names one)."""
+        if relocate is not None and relocate.datastore is not None:
+            return [resolve_argument(
+                ctx, relocate.datastore, 'Datastore', 'placementSpec.cloneSpec.location.datastore'
+                if relocate is not spec.relocateSpec else 'placementSpec.relocateSpec.datastore')]
+        chosen = [resolve_argument(ctx, ref, 'Datastore', 'placementSpec.datastores')
+                  for ref in spec.datastores]
+        for ref in spec.storagePods:
+            chosen.extend(resolve_argument(ctx, ref, 'StoragePod',
+                                           'placementSpec.storagePods').datastores())
+        return chosen
 
     @staticmethod
     def _create_datastores(ctx, target, datastores, hosts):

@@ -176,39 +176,44 @@ class Candidates:
 
 
 class PlannedVm:
-    """The VM a PlaceVm `create` describes with its configSpec, as placement
-    reads a VM: size, reservations, NICs, the datastore its files go to (set
-    per host judged); it runs nowhere yet and no rule names it but the
-    placement's own."""
+    """The VM a PlaceVm `create` describes with its configSpec, or the copy
+    of `source` a `clone` makes (its size, reservations, NICs and disks,
+    then the clone's config), as placement reads a VM: size, reservations,
+    NICs, the datastore its files go to (set per host judged); it runs
+    nowhere yet and no rule names it but the placement's own. `field` names
+    the spec in faults."""
     power_state = 'poweredOff'
     host = None
     template = False
 
-    def __init__(self, cluster, spec, pool):
+    def __init__(self, cluster, spec, pool, source=None, field='placementSpec.configSpec'):
         self.server, self.T, self.cluster = cluster.server, cluster.T, cluster
         self.ref = MoRef('VirtualMachine', '')
         self.name = spec.name or ''
-        self.num_cpu = _positive(spec.numCPUs, 1, 'numCPUs')
-        self.memory_mb = _positive(spec.memoryMB, 4, 'memoryMB')
-        self.cpu_reservation = _reservation(spec.cpuAllocation, 'cpuAllocation')
-        self.memory_reservation = _reservation(spec.memoryAllocation, 'memoryAllocation')
+        self.num_cpu, self.memory_mb, self.cpu_reservation, self.memory_reservation = \
+            _sizes(spec, field, source)
         self.pool = pool
         self.datastore_object = None
-        self.disk_bytes = 0
-        self._nics = []
-        for index, change in enumerate(spec.deviceChange):
+        self.disk_bytes = source.disk_kb * 1024 if source else 0
+        self._nics = list(source.nics()) if source else []
+        for index, change in enumerate(spec.deviceChange or ()):
             device = change.device
             if change.operation != 'add' or device is None:
-                raise _invalid('deviceChange[%d].operation' % index)
+                if source is not None:
+                    raise fault('NotSupported', 'Placing a clone whose devices change other than '
+                                'by additions is not simulated.')
+                raise _invalid('%s.deviceChange[%d].operation' % (field, index))
             if isinstance(device, self.T.VirtualEthernetCard):
                 self._nics.append(device)
             elif isinstance(device, self.T.VirtualDisk):
                 size = device.capacityInBytes or (device.capacityInKB or 0) * 1024
                 if size < 0:
-                    raise _invalid('deviceChange[%d].device.capacityInKB' % index)
+                    raise _invalid('%s.deviceChange[%d].device.capacityInKB' % (field, index))
                 self.disk_bytes += size
         path = split_path(spec.files.vmPathName) if spec.files is not None else None
-        self.home_datastore_name = path[0] if path else None
+        self.home_datastore_name = path[0] if path else (
+            source.datastore_object.name if source is not None
+            and source.datastore_object is not None else None)
 
     def datastore_objects(self):
         return [self.datastore_object] if self.datastore_object is not None else []
@@ -228,10 +233,53 @@ class PlannedVm:
         return VirtualMachine._nic_network(self, nic)
 
 
+class Moving:
+    """A VM a PlaceVm `relocate` moves to the datastores it names: where
+    its files go is judged per host by the placement, as for a create."""
+
+    def __init__(self, vm):
+        self.vm = vm
+        self.disk_bytes = vm.disk_kb * 1024
+
+    @staticmethod
+    def datastore_objects():
+        return []
+
+    def __getattr__(self, name):
+        return getattr(self.vm, name)
+
+
+class Resized:
+    """A powered-off VM as a PlaceVm `reconfigure` would leave it: the
+    configSpec's size and reservations, the rest the VM's own."""
+    SIZES = ('num_cpu', 'memory_mb', 'cpu_reservation', 'memory_reservation')
+
+    def __init__(self, vm, spec, field='placementSpec.configSpec'):
+        self.vm = vm
+        self.num_cpu, self.memory_mb, self.cpu_reservation, self.memory_reservation = \
+            _sizes(spec, field, vm)
+
+    def changes(self):
+        return any(getattr(self, name) != getattr(self.vm, name) for name in self.SIZES)
+
+    def __getattr__(self, name):
+        return getattr(self.vm, name)
+
+
 def _invalid(field):
-    return fault('InvalidArgument', 'A specified parameter was not correct: '
-                 'placementSpec.configSpec.%s' % field,
-                 invalidProperty='placementSpec.configSpec.' + field)
+    return fault('InvalidArgument', 'A specified parameter was not correct: %s' % field,
+                 invalidProperty=field)
+
+
+def _sizes(spec, field, like=None):
+    """(vCPUs, memory MB, CPU MHz and memory MB reserved) a configSpec
+    gives, the rest `like`'s (a VM) or a new VM's."""
+    return (_positive(spec.numCPUs, like.num_cpu if like else 1, field + '.numCPUs'),
+            _positive(spec.memoryMB, like.memory_mb if like else 4, field + '.memoryMB'),
+            _reservation(spec.cpuAllocation, field + '.cpuAllocation',
+                         like.cpu_reservation if like else 0),
+            _reservation(spec.memoryAllocation, field + '.memoryAllocation',
+                         like.memory_reservation if like else 0))
 
 
 def _positive(value, default, field):
@@ -242,8 +290,8 @@ def _positive(value, default, field):
     return value
 
 
-def _reservation(allocation, field):
+def _reservation(allocation, field, default=0):
     reservation = allocation.reservation if allocation is not None else None
     if reservation is not None and reservation < 0:
         raise _invalid(field + '.reservation')
-    return reservation or 0
+    return default if reservation is None else reservation

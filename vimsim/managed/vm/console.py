@@ -196,11 +196,12 @@ def set_display_topology(vm, displays):
 
 def send_nmi(ctx, vm):
     """A non-maskable interrupt: a Windows guest stops with a bug check (its
-    crash-on-NMI default: guestKernelCrashed, VmGuestOSCrashedEvent) until
-    it is reset or powered off; a Linux guest logs it and runs on."""
+    crash-on-NMI default: guestKernelCrashed, VmGuestOSCrashedEvent, no
+    heartbeats) until it is reset or powered off; a Linux guest logs it and runs on."""
     if vm.power_state != 'poweredOn':
         raise invalid_power_state('poweredOn', vm.power_state)
     if GUEST_FAMILY.get(vm.guest_id) == 'windowsGuest' and not vm.kernel_crashed:
         vm.kernel_crashed = True
         event_manager(vm.server).post('VmGuestOSCrashedEvent', vm, ctx=ctx)
         vm.changed('guest')
+        vm.stop_heartbeat()

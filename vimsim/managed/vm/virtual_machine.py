@@ -110,6 +110,7 @@ class VirtualMachine(ManagedEntity):
     screenshots = ()       # ((file name, (width, height)), ...) taken (console.py)
     screen = None          # (width, height) the guest's tools set; None: the default
     kernel_crashed = False  # the guest stopped (an NMI's bug check) until reset or off
+    heartbeat_stopped = None   # model second its guest stopped heartbeating (a crash, a hang)
     tools_installer = None  # (CD/DVD key, its backing, startConnected, summary) while mounted
     asks_moved_or_copied = False   # registered with another VM's uuid (questions.py)
     pending_question = None        # questions.PendingQuestion: runtime.question
@@ -272,7 +273,29 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def guestHeartbeatStatus(self):
-        return 'green' if self.power_state == 'poweredOn' else 'gray'
+        if self.power_state != 'poweredOn':
+            return 'gray'
+        return 'green' if self.heartbeat_stopped is None else 'red'
+
+    def stop_heartbeat(self):
+        """The guest stops sending tools heartbeats (a crash, a hang) until
+        it is reset or powered off; its cluster's HA VM monitoring may reset
+        it (the compute resource's `heartbeat_stopped`, inventory/ha.py). A
+        guest whose tools do not run sends none to stop."""
+        if self.heartbeat_stopped is not None or not self.tools_running:
+            return
+        self.heartbeat_stopped = clock.seconds()
+        self.changed('guestHeartbeatStatus', 'summary')
+        watch = getattr(self.host.compute_resource, 'heartbeat_stopped', None)
+        if watch is not None:
+            watch(self)
+
+    def reboot_guest(self):
+        """A reset: the guest boots again, running and heartbeating."""
+        self.boot_time = clock.now()
+        self.kernel_crashed = False
+        self.heartbeat_stopped = None
+        self.report_changed('runtime', 'summary', 'guest', 'guestHeartbeatStatus')
 
     @property
     def tools_running(self):
@@ -903,6 +926,7 @@ class VirtualMachine(ManagedEntity):
         before = self.power_state
         self.power_state = state
         self.kernel_crashed = False
+        self.heartbeat_stopped = None
         if state == 'poweredOn' and before != 'poweredOn':
             if before != 'suspended' or self.boot_time is None:
                 self.boot_time = clock.now()
@@ -1003,9 +1027,7 @@ class VirtualMachine(ManagedEntity):
             if self.power_state != 'poweredOn':
                 raise invalid_power_state('poweredOn', self.power_state)
             task.post_event('VmResettingEvent', self)
-            self.boot_time = clock.now()
-            self.kernel_crashed = False
-            self.report_changed('runtime', 'summary', 'guest')
+            self.reboot_guest()
             return None
         return vm_task(ctx, self, 'ResetVM_Task', work)
 
