@@ -1,0 +1,167 @@
+"""A cluster's vSAN service: ClusterConfigSpecEx.vsanConfig through
+ReconfigureComputeResource_Task (and CreateClusterEx) turns vSAN on and off
+for every host of the cluster (host/vsan_system.py), with the cluster's
+uuid (`vsanConfig.defaultConfig.uuid`, made when not given) and its
+autoClaimStorage. The cluster's one vSAN datastore (`vsanDatastore`,
+storage/vsan_datastore.py) exists while a host of the cluster runs vSAN,
+mounted by those that do; a host moved into the cluster joins.
+
+vCenter's refusals: switching vSAN on or off while HA is enabled
+(CannotReconfigureVsanWhenHaEnabled), changing the uuid of an enabled
+cluster (CannotChangeVsanClusterUuid), switching it off while VMs are on
+the vSAN datastore (ResourceInUse), moving a vSAN-enabled host to another
+cluster (CannotMoveVsanEnabledHost). vSAN ESA needs NVMe devices vSAN
+certifies, which the simulated hosts' disks are not, and vSAN Cyber
+Recovery needs ESA: both NotSupported.
+"""
+import re
+import shutil
+
+from vimsim.managed.storage import datastore_files as files
+from vimsim.managed.storage.vsan_datastore import VsanDatastore, container_id
+from vimsim.soap.fault import InvalidArgument, fault
+
+DATASTORE_NAME = 'vsanDatastore'
+_UUID = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-'
+                   r'[0-9a-fA-F]{12}$')
+ROLES = ('master', 'backup')        # the first two members; the others are agents
+
+
+def valid_uuid(text):
+    return isinstance(text, str) and bool(_UUID.match(text))
+
+
+def _config(compute_resource):
+    """The cluster's VsanClusterConfigInfo (None for a standalone host's)."""
+    settings = getattr(compute_resource, 'settings', None)
+    return getattr(settings, 'vsan', None)
+
+
+def uuid_for(host):
+    """The vSAN cluster uuid of the host's cluster, None unless vSAN is on there."""
+    config = _config(host.compute_resource)
+    if config is None or not config.enabled:
+        return None
+    return config.defaultConfig.uuid
+
+
+def members(host):
+    """The vSAN nodes (HostVsanSystems) of the host's cluster that run vSAN."""
+    nodes = [h.managers['vsanSystem'] for h in getattr(host.compute_resource, 'hosts', ())]
+    return [node for node in nodes if node.enabled]
+
+
+def role_of(host):
+    nodes = [node.host for node in members(host)]
+    index = nodes.index(host) if host in nodes else len(ROLES)
+    return ROLES[index] if index < len(ROLES) else 'agent'
+
+
+def datastore_of(host):
+    return getattr(host.compute_resource, 'vsan_datastore', None)
+
+
+def capacity_changed(host):
+    """A node changed: the datastore's capacity and every member's view."""
+    ds = datastore_of(host)
+    for other in getattr(host.compute_resource, 'hosts', ()):
+        other.changed('runtime')
+    if ds is not None:
+        ds.changed('summary', 'info')
+        for member in ds.hosts:
+            member.managers['storageSystem'].report('fileSystemVolumeInfo')
+
+
+def check_reconfigure(cluster, before, after):
+    """Refuse what vCenter refuses of a change of `vsanConfig` (ClusterSettings
+    before and after); give an enabled cluster its uuid."""
+    old, new = before.vsan, after.vsan
+    if new.vsanEsaEnabled:
+        raise fault('NotSupported', 'vSAN ESA needs NVMe devices certified for vSAN; the '
+                    'hosts of %s have none.' % cluster.name)
+    if new.vsanCyberRecoveryEnabled:
+        raise fault('NotSupported', 'vSAN Cyber Recovery needs vSAN ESA.')
+    if bool(old.enabled) != bool(new.enabled) and before.das.enabled:
+        raise fault('CannotReconfigureVsanWhenHaEnabled', 'vSAN cannot be turned %s while '
+                    'vSphere HA is enabled on %s.' % ('on' if new.enabled else 'off',
+                                                      cluster.name))
+    old_uuid = old.defaultConfig.uuid if old.defaultConfig is not None else None
+    given = new.defaultConfig.uuid if new.defaultConfig is not None else None
+    if given is not None and not valid_uuid(given):
+        raise InvalidArgument('spec.vsanConfig.defaultConfig.uuid')
+    if old.enabled and new.enabled and given != old_uuid:
+        raise fault('CannotChangeVsanClusterUuid', 'The vSAN cluster uuid of %s cannot '
+                    'change while vSAN is enabled.' % cluster.name)
+    if old.enabled and not new.enabled:
+        for host in cluster.hosts:
+            host.managers['vsanSystem'].check_leaving()
+    if new.enabled and given is None:
+        new.defaultConfig = new.defaultConfig or cluster.T.VsanClusterConfigInfoHostDefaultInfo(
+            autoClaimStorage=False)
+        new.defaultConfig.uuid = '52' + cluster.server.new_uuid()[2:]
+
+
+def sync(cluster):
+    """Every host of the cluster runs vSAN as the cluster's configuration says."""
+    config = _config(cluster)
+    if config is None:
+        return
+    default = config.defaultConfig
+    for host in cluster.hosts:
+        node = host.managers['vsanSystem']
+        if config.enabled:
+            node.auto_claim = bool(default.autoClaimStorage)
+            if not node.enabled:
+                node.join(default.uuid)
+            elif node.auto_claim:
+                node.auto_claim_disks()
+        elif node.enabled:
+            node.leave()
+    mount(cluster)
+
+
+def check_move(host, target):
+    """A vSAN-enabled host stays in its vSAN cluster."""
+    if host.compute_resource is not target and host.managers['vsanSystem'].enabled:
+        raise fault('CannotMoveVsanEnabledHost', 'Host %s runs vSAN in cluster %s.'
+                    % (host.name, host.compute_resource.name))
+
+
+def _unique_name(datacenter):
+    taken = {ds.name for ds in datacenter.datastores}
+    name, n = DATASTORE_NAME, 0
+    while name in taken:
+        n += 1
+        name = '%s (%d)' % (DATASTORE_NAME, n)
+    return name
+
+
+def mount(cluster):
+    """The vSAN datastore: made with the first host running vSAN, mounted by
+    exactly those that do, gone with the last of them."""
+    if _config(cluster) is None:
+        return
+    running = [h for h in cluster.hosts if h.managers['vsanSystem'].enabled]
+    ds = getattr(cluster, 'vsan_datastore', None)
+    if ds is None and running:
+        system = running[0].managers['datastoreSystem']
+        datacenter = system.datacenter()
+        uuid = running[0].managers['vsanSystem'].cluster_uuid
+        ds = VsanDatastore(cluster.server, system.new_moid('vsan:' + container_id(uuid)),
+                           _unique_name(datacenter), datacenter.datastore_folder, uuid)
+        datacenter.datastore_folder.changed('childEntity')
+        cluster.vsan_datastore = ds
+    if ds is None:
+        return
+    for host in running:
+        if host not in ds.hosts:
+            host.managers['datastoreSystem'].mount(ds)
+    for host in [h for h in ds.hosts if h not in running]:
+        ds.hosts.remove(host)
+        host.datastores.remove(ds)
+        host.managers['datastoreSystem'].changed_mounts(ds)
+    if not ds.hosts:
+        cluster.vsan_datastore = None
+        shutil.rmtree(files.directory(ds), ignore_errors=True)
+        ds.leave_inventory()
+    cluster.changed('datastore')
