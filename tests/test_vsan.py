@@ -216,7 +216,7 @@ def test_cluster_vsan_datastore(si, other):
     assert ds.summary.url == 'ds:///vmfs/volumes/vsan:%s/' % container
     uuid = cluster.configurationEx.vsanConfigInfo.defaultConfig.uuid
     assert container.replace('-', '') == uuid.replace('-', '')
-    assert not ds.capability.topLevelDirectoryCreateSupported
+    assert ds.capability.vsanSparseSupported and not ds.capability.vmfsSparseSupported
     for host in hosts:
         assert host.config.vsanHostConfig.enabled
         assert states(host)[SSD] == 'inUse' and states(host)[HDD] == 'inUse'
@@ -300,3 +300,36 @@ def test_cluster_vsan_refusals(si):
     WaitForTask(cluster.MoveInto_Task([standalone]))
     assert standalone.configManager.vsanSystem.config.clusterInfo.uuid == given
     assert standalone in [m.key for m in ds.host]
+
+
+def test_evacuating_needs_room_for_the_data(si):
+    cluster = cluster_of(si)
+    enable(cluster, auto_claim=True)
+    ds, = vsan_datastores(si)
+    host = cluster.host[0]
+    folder = si.RetrieveContent().searchIndex.FindByInventoryPath('/DC0/vm')
+    size = ds.summary.capacity - 2248 * GiB // 2       # more than two hosts' disks hold
+    disk = vim.vm.device.VirtualDeviceSpec(
+        operation='add', fileOperation='create', device=vim.vm.device.VirtualDisk(
+            key=-1, unitNumber=0, controllerKey=1000, capacityInBytes=size,
+            backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
+                diskMode='persistent', thinProvisioned=False, eagerlyScrub=True)))
+    scsi = vim.vm.device.VirtualDeviceSpec(operation='add', device=vim.vm.device.ParaVirtualSCSIController(
+        key=1000, busNumber=0, sharedBus='noSharing'))
+    vm = outcome(folder.CreateVM_Task(vim.vm.ConfigSpec(
+        name='big', guestId='otherGuest64', numCPUs=1, memoryMB=128, deviceChange=[scsi, disk],
+        files=vim.vm.FileInfo(vmPathName='[vsanDatastore]')), cluster.resourcePool, host))
+    assert ds.summary.freeSpace < 2248 * GiB
+    evacuate = vim.host.MaintenanceSpec(vsanMode=vim.vsan.host.DecommissionMode(
+        objectAction='evacuateAllData'))
+    vsan = host.configManager.vsanSystem
+    assert isinstance(task_fault(vsan.EvacuateVsanNode_Task(evacuate, 0)), vim.fault.VsanFault)
+    assert isinstance(task_fault(host.EnterMaintenanceMode_Task(0, maintenanceSpec=evacuate)),
+                      vim.fault.VsanFault)
+    assert isinstance(task_fault(host.EnterMaintenanceMode_Task(
+        0, maintenanceSpec=vim.host.MaintenanceSpec(vsanMode=vim.vsan.host.DecommissionMode(
+            objectAction='everything')))), vmodl.fault.InvalidArgument)
+    assert not host.runtime.inMaintenanceMode
+    WaitForTask(vm.Destroy_Task())
+    WaitForTask(vsan.EvacuateVsanNode_Task(evacuate, 0))
+    assert vsan.QueryHostStatus().nodeState.state == 'decommissioning'

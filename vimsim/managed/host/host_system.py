@@ -416,9 +416,8 @@ class HostSystem(ManagedEntity):
         """The task runs until no VM on the host is powered on (and, with
         evacuatePoweredOffVms on a vCenter, until no VM is registered on it),
         or fails with Timedout after `timeout`
-        seconds. In a DRS cluster DRS moves them (inventory/drs.py).
-        maintenanceSpec.vsanMode moves no data: vSAN's objects are not
-        simulated beneath the vSAN datastore's files."""
+        seconds. In a DRS cluster DRS moves them (inventory/drs.py). A vSAN
+        node checks maintenanceSpec.vsanMode as EvacuateVsanNode_Task does."""
         evacuate_all = bool(evacuatePoweredOffVms) and not self.server.esx
 
         def blockers():
@@ -428,6 +427,7 @@ class HostSystem(ManagedEntity):
             self._require_connected()
             if self.maintenance:
                 raise invalid_state()
+            self.managers['vsanSystem'].check_maintenance(maintenanceSpec)
             task.post_event('EnteringMaintenanceModeEvent', self)
             evacuate = getattr(self.compute_resource, 'evacuate', None)   # DRS moves its VMs
             if evacuate is not None:

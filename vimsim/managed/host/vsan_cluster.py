@@ -18,6 +18,7 @@ import re
 import shutil
 
 from vimsim.managed.storage import datastore_files as files
+from vimsim.managed.storage.datastore import unique_datastore_name
 from vimsim.managed.storage.vsan_datastore import VsanDatastore, container_id
 from vimsim.soap.fault import InvalidArgument, fault
 
@@ -127,15 +128,6 @@ def check_move(host, target):
                     % (host.name, host.compute_resource.name))
 
 
-def _unique_name(datacenter):
-    taken = {ds.name for ds in datacenter.datastores}
-    name, n = DATASTORE_NAME, 0
-    while name in taken:
-        n += 1
-        name = '%s (%d)' % (DATASTORE_NAME, n)
-    return name
-
-
 def mount(cluster):
     """The vSAN datastore: made with the first host running vSAN, mounted by
     exactly those that do, gone with the last of them."""
@@ -148,7 +140,8 @@ def mount(cluster):
         datacenter = system.datacenter()
         uuid = running[0].managers['vsanSystem'].cluster_uuid
         ds = VsanDatastore(cluster.server, system.new_moid('vsan:' + container_id(uuid)),
-                           _unique_name(datacenter), datacenter.datastore_folder, uuid)
+                           unique_datastore_name(datacenter, DATASTORE_NAME),
+                           datacenter.datastore_folder, uuid)
         datacenter.datastore_folder.changed('childEntity')
         cluster.vsan_datastore = ds
     if ds is None:

@@ -344,6 +344,11 @@ class HostVsanSystem(HostManagerObject):
             raise fault('VsanFault', 'Not enough vSAN capacity is left to evacuate the data '
                         '(%d bytes in use, %d would remain).' % (used, ds.capacity - leaving))
 
+    def check_maintenance(self, maintenanceSpec):
+        """EnterMaintenanceMode_Task's vSAN part: a valid objectAction, and
+        room for the node's data when it is to be evacuated."""
+        self._check_room(self._object_action(maintenanceSpec), self.capacity_bytes())
+
     def _release(self, disks):
         for disk in disks:
             self.disk_uuids.pop(disk, None)

@@ -56,10 +56,12 @@ class VsanDatastore(Datastore):
 
     @property
     def capability(self):
-        """vSAN's: its own sparse format, no top-level directories (namespace objects)."""
+        """vSAN's, but for top-level directories: a real one makes them as
+        namespace objects (DatastoreNamespaceManager), which are not modelled;
+        here they are plain directories, as FileManager makes them."""
         return data_types(self.server).DatastoreCapability(
             directoryHierarchySupported=True, rawDiskMappingsSupported=True,
             perFileThinProvisioningSupported=True, storageIORMSupported=False,
-            nativeSnapshotSupported=False, topLevelDirectoryCreateSupported=False,
+            nativeSnapshotSupported=False, topLevelDirectoryCreateSupported=True,
             seSparseSupported=False, vmfsSparseSupported=False, vsanSparseSupported=True,
             upitSupported=False, vmdkExpandSupported=True, clusteredVmdkSupported=False)
