@@ -9,7 +9,7 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, task_fault
+from tests.conftest import _simulator, logged_in, task_fault
 from tests.watching import Watcher, paths_of
 
 SSD = 'mpx.vmhba0:C0:T2:L0'                 # 500 GiB local SSD, unpartitioned
@@ -333,3 +333,28 @@ def test_evacuating_needs_room_for_the_data(si):
     WaitForTask(vm.Destroy_Task())
     WaitForTask(vsan.EvacuateVsanNode_Task(evacuate, 0))
     assert vsan.QueryHostStatus().nodeState.state == 'decommissioning'
+
+
+@pytest.fixture(scope='module')
+def esx_sim(validator):
+    return _simulator(validator, tls=False, esx=True)
+
+
+def test_esxi_makes_a_one_node_vsan_cluster(esx_sim):
+    """What Ansible's vmware_vsan_cluster asks of the first ESXi host: vSAN
+    on, the uuid made by the host, its disks claimed."""
+    for si in logged_in(esx_sim):
+        host = si.RetrieveContent().rootFolder.childEntity[0].hostFolder.childEntity[0].host[0]
+        vsan = host.configManager.vsanSystem
+        WaitForTask(vsan.UpdateVsan_Task(vim.vsan.host.ConfigInfo(
+            enabled=True, storageInfo=vim.vsan.host.ConfigInfo.StorageInfo(
+                autoClaimStorage=True))))
+        config = vsan.config
+        assert config.enabled and config.clusterInfo.uuid.startswith('52')
+        assert config.storageInfo.autoClaimStorage and len(config.storageInfo.diskMapInfo) == 1
+        ds = next(d for d in host.datastore if d.summary.type == 'vsan')
+        assert ds.summary.capacity == (200 + 2048) * GiB
+        assert vsan.QueryHostStatus().memberUuid == [config.clusterInfo.nodeUuid]
+        WaitForTask(vsan.UpdateVsan_Task(vim.vsan.host.ConfigInfo(enabled=False)))
+        assert not vsan.config.enabled
+        assert [d for d in host.datastore if d.summary.type == 'vsan'] == []

@@ -38,12 +38,19 @@ def _config(compute_resource):
     return getattr(settings, 'vsan', None)
 
 
-def uuid_for(host):
-    """The vSAN cluster uuid of the host's cluster, None unless vSAN is on there."""
+def uuid_for(host, given=None):
+    """The vSAN cluster uuid the host may join: its cluster's while vSAN is
+    on there; on an ESXi host of its own, `given` or a new one (a one-node
+    vSAN cluster, which ESXi makes and vCenter does not); else None."""
     config = _config(host.compute_resource)
-    if config is None or not config.enabled:
-        return None
-    return config.defaultConfig.uuid
+    if config is None:
+        return (given or new_uuid(host.server)) if host.server.esx else None
+    return config.defaultConfig.uuid if config.enabled else None
+
+
+def new_uuid(server):
+    """A vSAN uuid as vSAN prints them (cluster, disk): 8-4-4-4-12, '52' first."""
+    return '52' + server.new_uuid()[2:]
 
 
 def members(host):
@@ -99,7 +106,7 @@ def check_reconfigure(cluster, before, after):
     if new.enabled and given is None:
         new.defaultConfig = new.defaultConfig or cluster.T.VsanClusterConfigInfoHostDefaultInfo(
             autoClaimStorage=False)
-        new.defaultConfig.uuid = '52' + cluster.server.new_uuid()[2:]
+        new.defaultConfig.uuid = new_uuid(cluster.server)
 
 
 def sync(cluster):
@@ -131,10 +138,12 @@ def check_move(host, target):
 def mount(cluster):
     """The vSAN datastore: made with the first host running vSAN, mounted by
     exactly those that do, gone with the last of them."""
-    if _config(cluster) is None:
+    if _config(cluster) is None and not cluster.server.esx:
         return
     running = [h for h in cluster.hosts if h.managers['vsanSystem'].enabled]
     ds = getattr(cluster, 'vsan_datastore', None)
+    if ds is not None and cluster.server.objects.get(ds.ref) is not ds:
+        ds = None               # it went with the last host that mounted it (Destroy_Task)
     if ds is None and running:
         system = running[0].managers['datastoreSystem']
         datacenter = system.datacenter()

@@ -36,11 +36,6 @@ OBJECT_ACTIONS = ('noAction', 'ensureObjectAccessibility', 'evacuateAllData')
 DEFAULT_OBJECT_ACTION = 'ensureObjectAccessibility'
 
 
-def vsan_uuid(server):
-    """A vSAN uuid as vSAN prints them (cluster, disk): 8-4-4-4-12, '52' first."""
-    return '52' + server.new_uuid()[2:]
-
-
 def disk_fault(type_name, disk, message):
     return fault(type_name, message, device=disk.canonical_name)
 
@@ -208,7 +203,7 @@ class HostVsanSystem(HostManagerObject):
 
     def _claim(self, disks):
         for disk in disks:
-            self.disk_uuids[disk] = vsan_uuid(self.server)
+            self.disk_uuids[disk] = vsan_cluster.new_uuid(self.server)
 
     def _initialize(self, T, mapping):
         """One InitializeDisks mapping: a new group, or more capacity disks
@@ -503,7 +498,7 @@ class HostVsanSystem(HostManagerObject):
         joining = config.enabled is True and not self.enabled
         leaving = config.enabled is False and self.enabled
         if joining:
-            cluster_uuid = vsan_cluster.uuid_for(self.host)
+            cluster_uuid = vsan_cluster.uuid_for(self.host, uuid)
             if cluster_uuid is None:
                 raise fault('VsanFault', 'Host %s is not in a vSAN-enabled cluster.'
                             % self.host.name)
