@@ -227,10 +227,12 @@ def test_cluster_vsan_datastore(si, other):
 
     # a capacity disk fewer, a host decommissioned
     vsan = hosts[0].configManager.vsanSystem
+    watcher = Watcher(other, ds, vim.Datastore, ['summary.capacity'])
     WaitForTask(vsan.RemoveDisk_Task([lun(hosts[0], naa(hosts[0]))],
                 maintenanceSpec=vim.host.MaintenanceSpec(vsanMode=vim.vsan.host.DecommissionMode(
                     objectAction='evacuateAllData'))))
     assert ds.summary.capacity == per_host * len(hosts) - 2048 * GiB
+    assert 'summary.capacity' in paths_of(watcher.changes())
     WaitForTask(vsan.EvacuateVsanNode_Task(vim.host.MaintenanceSpec(
         vsanMode=vim.vsan.host.DecommissionMode(objectAction='evacuateAllData')), 0))
     assert vsan.QueryHostStatus().nodeState.state == 'decommissioning'
