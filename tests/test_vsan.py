@@ -57,9 +57,10 @@ def states(host):
 
 
 def enable(cluster, auto_claim=False, **fields):
-    WaitForTask(cluster.ReconfigureComputeResource_Task(Spec(vsanConfig=vim.vsan.cluster.ConfigInfo(
+    config = vim.vsan.cluster.ConfigInfo(
         enabled=True, defaultConfig=vim.vsan.cluster.ConfigInfo.HostDefaultInfo(
-            autoClaimStorage=auto_claim, **fields))), modify=True))
+            autoClaimStorage=auto_claim, **fields))
+    WaitForTask(cluster.ReconfigureComputeResource_Task(Spec(vsanConfig=config), modify=True))
 
 
 def vsan_datastores(si):
@@ -297,7 +298,8 @@ def test_cluster_vsan_refusals(si):
     host = cluster.host[0]
     datacenter = si.RetrieveContent().rootFolder.childEntity[0]
     target = datacenter.hostFolder.CreateClusterEx('other', Spec())
-    assert isinstance(task_fault(target.MoveInto_Task([host])), vim.fault.CannotMoveVsanEnabledHost)
+    assert isinstance(task_fault(target.MoveInto_Task([host])),
+                      vim.fault.CannotMoveVsanEnabledHost)
     standalone = si.RetrieveContent().searchIndex.FindByInventoryPath('/DC0/host/DC0_H0').host[0]
     WaitForTask(cluster.MoveInto_Task([standalone]))
     assert standalone.configManager.vsanSystem.config.clusterInfo.uuid == given
@@ -316,8 +318,9 @@ def test_evacuating_needs_room_for_the_data(si):
             key=-1, unitNumber=0, controllerKey=1000, capacityInBytes=size,
             backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
                 diskMode='persistent', thinProvisioned=False, eagerlyScrub=True)))
-    scsi = vim.vm.device.VirtualDeviceSpec(operation='add', device=vim.vm.device.ParaVirtualSCSIController(
-        key=1000, busNumber=0, sharedBus='noSharing'))
+    scsi = vim.vm.device.VirtualDeviceSpec(
+        operation='add', device=vim.vm.device.ParaVirtualSCSIController(
+            key=1000, busNumber=0, sharedBus='noSharing'))
     vm = outcome(folder.CreateVM_Task(vim.vm.ConfigSpec(
         name='big', guestId='otherGuest64', numCPUs=1, memoryMB=128, deviceChange=[scsi, disk],
         files=vim.vm.FileInfo(vmPathName='[vsanDatastore]')), cluster.resourcePool, host))
