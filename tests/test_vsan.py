@@ -363,3 +363,32 @@ def test_esxi_makes_a_one_node_vsan_cluster(esx_sim):
         WaitForTask(vsan.UpdateVsan_Task(vim.vsan.host.ConfigInfo(enabled=False)))
         assert not vsan.config.enabled
         assert [d for d in host.datastore if d.summary.type == 'vsan'] == []
+
+
+def test_cluster_sets_its_hosts_vsan(si):
+    """ClusterConfigSpecEx.vsanHostConfigSpec: per-host settings through the
+    cluster, membership left to vsanConfig."""
+    cluster = cluster_of(si)
+    host = cluster.host[1]
+    per_host = vim.vsan.host.ConfigInfo(
+        hostSystem=host, faultDomainInfo=vim.vsan.host.ConfigInfo.FaultDomainInfo(name='fd-2'),
+        storageInfo=vim.vsan.host.ConfigInfo.StorageInfo(autoClaimStorage=True))
+    WaitForTask(cluster.ReconfigureComputeResource_Task(Spec(
+        vsanConfig=vim.vsan.cluster.ConfigInfo(enabled=True), vsanHostConfigSpec=[per_host]),
+        modify=True))
+    config = next(c for c in cluster.configurationEx.vsanHostConfig if c.hostSystem == host)
+    assert config.enabled and config.faultDomainInfo.name == 'fd-2'
+    assert len(config.storageInfo.diskMapInfo) == 1        # its own autoClaimStorage
+    assert cluster.host[0].configManager.vsanSystem.config.storageInfo.diskMapInfo == []
+    ds, = vsan_datastores(si)
+    assert ds.summary.capacity == (200 + 2048) * GiB
+
+    standalone = si.RetrieveContent().searchIndex.FindByInventoryPath('/DC0/host/DC0_H0').host[0]
+    for bad in (vim.vsan.host.ConfigInfo(hostSystem=standalone),
+                vim.vsan.host.ConfigInfo(hostSystem=host, enabled=False),
+                vim.vsan.host.ConfigInfo(hostSystem=host, networkInfo=vim.vsan.host.ConfigInfo
+                                         .NetworkInfo(port=[vim.vsan.host.ConfigInfo.NetworkInfo
+                                                            .PortConfig(device='vmk9')]))):
+        assert isinstance(task_fault(cluster.ReconfigureComputeResource_Task(
+            Spec(vsanHostConfigSpec=[bad]), modify=True)), vmodl.fault.InvalidArgument)
+    assert host.configManager.vsanSystem.config.faultDomainInfo.name == 'fd-2'

@@ -80,9 +80,10 @@ def capacity_changed(host):
             member.managers['storageSystem'].report('fileSystemVolumeInfo')
 
 
-def check_reconfigure(cluster, before, after):
+def check_reconfigure(cluster, spec, before, after):
     """Refuse what vCenter refuses of a change of `vsanConfig` (ClusterSettings
-    before and after); give an enabled cluster its uuid."""
+    before and after) and of `vsanHostConfigSpec`; give an enabled cluster
+    its uuid. Returns the function that applies them once the settings are set."""
     old, new = before.vsan, after.vsan
     if new.vsanEsaEnabled:
         raise fault('NotSupported', 'vSAN ESA needs NVMe devices certified for vSAN; the '
@@ -107,6 +108,31 @@ def check_reconfigure(cluster, before, after):
         new.defaultConfig = new.defaultConfig or cluster.T.VsanClusterConfigInfoHostDefaultInfo(
             autoClaimStorage=False)
         new.defaultConfig.uuid = new_uuid(cluster.server)
+    plans = [_host_plan(cluster, new, index, config)
+             for index, config in enumerate(getattr(spec, 'vsanHostConfigSpec', None) or ())]
+
+    def follow():
+        sync(cluster)
+        for plan in plans:
+            plan()
+    return follow
+
+
+def _host_plan(cluster, config, index, host_config):
+    """One vsanHostConfigSpec entry: a host of the cluster, whose `enabled`
+    and cluster uuid, when given, are the cluster's own; the rest as
+    UpdateVsan_Task takes it."""
+    path = 'spec.vsanHostConfigSpec[%d]' % index
+    host = next((h for h in cluster.hosts if h.ref == host_config.hostSystem), None)
+    if host is None:
+        raise InvalidArgument(path + '.hostSystem')
+    if host_config.enabled is not None and host_config.enabled != bool(config.enabled):
+        raise InvalidArgument(path + '.enabled')
+    info = host_config.clusterInfo
+    if info is not None and info.uuid is not None and (
+            not config.enabled or info.uuid != config.defaultConfig.uuid):
+        raise InvalidArgument(path + '.clusterInfo.uuid')
+    return host.managers['vsanSystem'].planned(None, host_config, path, membership=False)
 
 
 def sync(cluster):

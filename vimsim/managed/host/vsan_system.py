@@ -466,37 +466,40 @@ class HostVsanSystem(HostManagerObject):
             raise fault('ResourceInUse', 'Virtual machines of host %s use datastore %s.'
                         % (self.host.name, ds.name), type='Datastore', name=ds.name)
 
-    def _network_ports(self, network):
+    def _network_ports(self, network, path):
         """The vmknic devices of a networkInfo (each once, each the host's)."""
         devices = []
         for index, port in enumerate(network.port or ()):
             if port.device not in self.host.netconfig.vnics:
-                raise InvalidArgument('config.networkInfo.port[%d].device' % index)
+                raise InvalidArgument('%s.networkInfo.port[%d].device' % (path, index))
             if port.device in devices:
                 raise fault('DuplicateVsanNetworkInterface', 'The VMkernel NIC %s is named twice.'
                             % port.device, device=port.device)
             devices.append(port.device)
         return devices
 
-    def _update(self, ctx, config):
-        """UpdateVsan_Task's work: every part checked before any is applied."""
+    def planned(self, ctx, config, path='config', membership=True):
+        """UpdateVsan_Task's checks of `config`, every part before any is
+        applied: the function that applies it. Without `membership` (a
+        cluster's vsanHostConfigSpec) `enabled` and the cluster uuid are the
+        cluster's to set, checked by the cluster."""
         if config.hostSystem is not None and config.hostSystem != self.host.ref:
-            raise InvalidArgument('config.hostSystem')
+            raise InvalidArgument(path + '.hostSystem')
         info = config.clusterInfo
         uuid = info.uuid if info is not None else None
         node = info.nodeUuid if info is not None else None
         if uuid is not None and not vsan_cluster.valid_uuid(uuid):
-            raise InvalidArgument('config.clusterInfo.uuid')
-        if self.enabled and uuid is not None and uuid != self.cluster_uuid:
+            raise InvalidArgument(path + '.clusterInfo.uuid')
+        if membership and self.enabled and uuid is not None and uuid != self.cluster_uuid:
             raise fault('CannotChangeVsanClusterUuid', 'The vSAN cluster uuid of host %s cannot '
                         'change while vSAN is enabled.' % self.host.name)
         if node is not None and self.node_uuid is not None and node != self.node_uuid:
             raise fault('CannotChangeVsanNodeUuid', 'The vSAN node uuid of host %s cannot '
                         'change.' % self.host.name)
         if node is not None and not vsan_cluster.valid_uuid(node):
-            raise InvalidArgument('config.clusterInfo.nodeUuid')
-        joining = config.enabled is True and not self.enabled
-        leaving = config.enabled is False and self.enabled
+            raise InvalidArgument(path + '.clusterInfo.nodeUuid')
+        joining = membership and config.enabled is True and not self.enabled
+        leaving = membership and config.enabled is False and self.enabled
         if joining:
             cluster_uuid = vsan_cluster.uuid_for(self.host, uuid)
             if cluster_uuid is None:
@@ -510,32 +513,34 @@ class HostVsanSystem(HostManagerObject):
             self.check_leaving()
         storage = config.storageInfo
         if storage is not None and (storage.diskMapping or storage.diskMapInfo):
-            raise InvalidArgument('config.storageInfo.diskMapping',
+            raise InvalidArgument(path + '.storageInfo.diskMapping',
                                   'Disk groups are made by InitializeDisks_Task and '
                                   'AddDisks_Task.')
         network = config.networkInfo
-        devices = self._network_ports(network) if network is not None else None
-        # apply
-        if node is not None:
-            self.node_uuid = node
-        if storage is not None:
-            if storage.autoClaimStorage is not None:
-                self.auto_claim = storage.autoClaimStorage
-            if storage.checksumEnabled is not None:
-                self.checksum = storage.checksumEnabled
-        if config.faultDomainInfo is not None:
-            self.fault_domain = config.faultDomainInfo.name or ''
-        if devices is not None:
-            self._select_network(ctx, network, devices)
-        if joining:
-            self.join(cluster_uuid)
-        elif leaving:
-            self.leave()
-        else:
-            if self.enabled and self.auto_claim:
-                self._arrange([d for d in self.storage.disks if d.attached])
-            self.report()
-        vsan_cluster.mount(self.host.compute_resource)
+        devices = self._network_ports(network, path) if network is not None else None
+
+        def apply():
+            if node is not None:
+                self.node_uuid = node
+            if storage is not None:
+                if storage.autoClaimStorage is not None:
+                    self.auto_claim = storage.autoClaimStorage
+                if storage.checksumEnabled is not None:
+                    self.checksum = storage.checksumEnabled
+            if config.faultDomainInfo is not None:
+                self.fault_domain = config.faultDomainInfo.name or ''
+            if devices is not None:
+                self._select_network(ctx, network, devices)
+            if joining:
+                self.join(cluster_uuid)
+            elif leaving:
+                self.leave()
+            else:
+                if self.enabled and self.auto_claim:
+                    self._arrange([d for d in self.storage.disks if d.attached])
+                self.report()
+            vsan_cluster.mount(self.host.compute_resource)
+        return apply
 
     def _select_network(self, ctx, network, devices):
         """vSAN traffic goes over exactly `devices` (the `vsan` vmknic tag)."""
@@ -548,7 +553,7 @@ class HostVsanSystem(HostManagerObject):
             change_network(self.host, ctx, select)
 
     def UpdateVsan_Task(self, ctx, config):
-        return self._task(ctx, 'UpdateVsan_Task', lambda T: self._update(ctx, config))
+        return self._task(ctx, 'UpdateVsan_Task', lambda T: self.planned(ctx, config)())
 
     def EvacuateVsanNode_Task(self, ctx, maintenanceSpec, timeout):
         """The node takes no more data (`decommissioning`), its data moved

@@ -215,8 +215,7 @@ ARRAYS = {
 
 class ClusterSettings(ComputeResourceSettings):
     """ClusterConfigInfoEx: DRS, HA, DPM, rules, groups and the overrides."""
-    UNSUPPORTED = ComputeResourceSettings.UNSUPPORTED + ('vsanHostConfigSpec',
-                                                         'vsanCoreConfigSpec')
+    UNSUPPORTED = ComputeResourceSettings.UNSUPPORTED + ('vsanCoreConfigSpec',)
 
     def __init__(self, T):
         super().__init__(T)

@@ -210,18 +210,17 @@ class ComputeResource(ManagedEntity):
         T = self.T
         before = self.settings
         after = before.reconfigured(T, spec, modify, self)
-        self.check_services(before, after)
+        follow = self.check_services(spec, before, after)
         self.settings = after
         self.changed(*self.CONFIGURATION_PROPERTIES)
-        self.services_reconfigured()
+        follow()
         self.post_reconfigured(task, before, after)
         return None
 
-    def check_services(self, before, after):
-        """Refuse a new configuration the services cannot take (a cluster's vSAN)."""
-
-    def services_reconfigured(self):
-        """The services follow the new configuration (a cluster's vSAN)."""
+    def check_services(self, spec, before, after):
+        """Refuse a new configuration the services cannot take (a cluster's
+        vSAN); else the function that makes them follow it, once it is set."""
+        return lambda: None
 
     def post_reconfigured(self, task, before, after):
         modified, added, deleted = after.changes(self.T, before, self)
@@ -254,15 +253,12 @@ class ClusterComputeResource(ComputeResource):
         """Apply a ClusterConfigSpec(Ex) at creation, as a reconfiguration of
         vCenter's defaults would (a fault leaves the settings unchanged)."""
         after = self.settings.reconfigured(self.T, spec, True, self)
-        self.check_services(self.settings, after)
+        self.check_services(spec, self.settings, after)     # no hosts yet: nothing follows
         self.settings = after
         drs_of(self).schedule()
 
-    def check_services(self, before, after):
-        vsan_cluster.check_reconfigure(self, before, after)
-
-    def services_reconfigured(self):
-        vsan_cluster.sync(self)
+    def check_services(self, spec, before, after):
+        return vsan_cluster.check_reconfigure(self, spec, before, after)
 
     def FindRulesForVm(self, ctx, vm):
         """The rules naming `vm`: directly, or through a VM group a rule names."""
