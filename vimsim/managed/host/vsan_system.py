@@ -23,7 +23,6 @@ Data removal modes (HostMaintenanceSpec.vsanMode.objectAction):
 """
 from vimsim.managed.host.config_managers import HostManagerObject
 from vimsim.managed.host.host_network_system import change_network
-from vimsim.managed.host.host_virtual_nic_manager import selected_vnics
 from vimsim.managed.host.storage_devices import SECTOR
 from vimsim.managed.host import vsan_cluster
 from vimsim.managed.monitoring.task import run_task
@@ -109,8 +108,9 @@ class HostVsanSystem(HostManagerObject):
                                                    mounted=g.mounted) for g in self.groups]),
             networkInfo=T.VsanHostConfigInfoNetworkInfo(port=[
                 T.VsanHostConfigInfoNetworkInfoPortConfig(
-                    device=vnic.device, ipConfig=self.ip_configs.get(vnic.device))
-                for vnic in selected_vnics(self.host, 'vsan')]),
+                    device=device, ipConfig=self.ip_configs.get(device))
+                for device in self.host.netconfig.selected.get('vsan', ())
+                if device in self.host.netconfig.vnics]),
             faultDomainInfo=T.VsanHostFaultDomainInfo(name=self.fault_domain),
             vsanEsaEnabled=False)
 
