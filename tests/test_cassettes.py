@@ -64,7 +64,10 @@ CONTENT = {
         'VirtualDiskFlatVer2BackingInfo.backingObjectId',
         'VirtualMachineFileLayoutExFileInfo.backingObjectId',
         'VirtualMachineConfigInfo.vmStorageObjectId', 'VirtualMachineConfigInfo.swapStorageObjectId',
-        'HostScsiDisk.vsanDiskInfo', 'HostConfigInfo.vsanHostConfig'},
+        'HostScsiDisk.vsanDiskInfo', 'VsanHostRuntimeInfo.membershipList',
+        'VsanHostConfigInfoClusterInfo.uuid', 'VsanHostConfigInfoClusterInfo.nodeUuid',
+        'VsanHostConfigInfoNetworkInfo.port', 'VsanHostConfigInfoStorageInfo.diskMapping',
+        'VsanHostConfigInfoStorageInfo.diskMapInfo'},
     'physical hardware: BIOS releases, PCI devices, NUMA memory, SGX, real disks, '
     'FCoE NICs, NVMe/SCSI topology, IPv6, NTP servers configured': {
         'HostBIOSInfo.firmwareMajorRelease', 'HostBIOSInfo.firmwareMinorRelease',

@@ -109,7 +109,8 @@ def test_service_settings_are_validated(cluster):
         admissionControlPolicy=vim.cluster.FailoverResourcesAdmissionControlPolicy(
             cpuFailoverResourcesPercent=150, memoryFailoverResourcesPercent=50))))
     fails(cluster, Spec(defaultHardwareVersionKey='version-21'))
-    fails(cluster, Spec(vsanConfig=vim.vsan.cluster.ConfigInfo(enabled=True)),
+    fails(cluster, Spec(vsanConfig=vim.vsan.cluster.ConfigInfo(enabled=True,
+                                                               vsanEsaEnabled=True)),
           fault=vmodl.fault.NotSupported)
     reconfigure(cluster, Spec(dpmConfig=vim.cluster.DpmConfigInfo(enabled=True),
                               vmSwapPlacement='hostLocal', defaultHardwareVersionKey='vmx-19'))

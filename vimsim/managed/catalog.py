@@ -53,6 +53,7 @@ from vimsim.managed.storage import (datastore, datastore_browser, datastore_name
                                     io_filter_manager, ovf_manager,
                                     storage_resource_manager, vcenter_vstorage_object_manager,
                                     virtual_disk_manager, vstorage_object_manager_base)
+from vimsim.managed.storage import vsan_datastore
 from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
                                environment_browser, guest_alias_manager, guest_auth_manager,
                                guest_customization_manager, guest_file_manager,

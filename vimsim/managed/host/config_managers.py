@@ -71,8 +71,6 @@ def _props(host):
     """Per managed type: property name -> function of the host."""
     T = host.T
     return {
-        'HostVsanSystem': {
-            'config': lambda: T.VsanHostConfigInfo(enabled=False, hostSystem=host.ref)},
         'UserDirectory': {'domainList': lambda: host.managers[
             'authenticationManager'].active_directory.domains()},
     }

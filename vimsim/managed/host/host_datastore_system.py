@@ -315,7 +315,8 @@ class HostDatastoreSystem(HostManagerObject):
         storage = self.storage
         return [storage.scsi_lun(T, disk) for disk in storage.disks
                 if disk.attached and not storage.volumes_on(disk)
-                and not disk.perennially_reserved and storage.vffs_on(disk) is None]
+                and not disk.perennially_reserved and storage.vffs_on(disk) is None
+                and storage.vsan.group_of(disk) is None]
 
     def free_disk(self, path):
         """The disk at `path`, which must hold no VMFS volume."""
@@ -329,6 +330,7 @@ class HostDatastoreSystem(HostManagerObject):
             raise host_config_fault('The disk %s is detached.' % disk.canonical_name)
         if storage.vffs_on(disk) is not None:
             raise host_config_fault('The disk %s holds the VFFS volume.' % disk.canonical_name)
+        storage.check_not_vsan(disk)
         return disk
 
     def QueryVmfsDatastoreCreateOptions(self, ctx, devicePath, vmfsMajorVersion=None):

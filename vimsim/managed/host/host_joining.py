@@ -16,7 +16,7 @@ from vimsim.managed.base import Registry
 from vimsim.managed.host.connect_spec import check_host_connect
 from vimsim.managed.host.host_network_system import standard_network
 from vimsim.managed.host.host_system import NUM_CPU_PKGS, HostSystem
-from vimsim.managed.storage.datastore import Datastore, vmfs_uuid
+from vimsim.managed.storage.datastore import Datastore, unique_datastore_name, vmfs_uuid
 from vimsim.soap.fault import fault
 
 LOCAL_DATASTORE = 'datastore1'
@@ -63,18 +63,9 @@ def host_named(server, name):
                  and obj.name.lower() == name), None)
 
 
-def _unique_datastore_name(datacenter):
-    taken = {ds.name for ds in datacenter.datastores}
-    name, n = LOCAL_DATASTORE, 0
-    while name in taken:
-        n += 1
-        name = '%s (%d)' % (LOCAL_DATASTORE, n)
-    return name
-
-
 def add_local_datastore(host, datacenter):
     server = host.server
-    name = _unique_datastore_name(datacenter)
+    name = unique_datastore_name(datacenter, LOCAL_DATASTORE)
     folder = datacenter.datastore_folder
     ds = Datastore(server, server.objects.next_id('datastore-'), name, folder,
                    vmfs_uuid(host.name, datacenter.name))
@@ -183,7 +174,7 @@ def _preview(server, name, datacenter):
     info.host.host = None     # not in the inventory: no reference yet
     summary = ds.summary
     summary.datastore = None
-    new_name = _unique_datastore_name(datacenter)
+    new_name = unique_datastore_name(datacenter, LOCAL_DATASTORE)
     info.datastore = [T.HostDatastoreConnectInfo(summary=summary) if new_name == ds.name else
                       T.HostDatastoreNameConflictConnectInfo(summary=summary,
                                                              newDatastoreName=new_name)]

@@ -177,7 +177,8 @@ class HostStorageSystem(HostManagerObject):
             durableName=durable_name(T, disk.canonical_name),
             capacity=T.HostDiskDimensionsLba(blockSize=512, block=disk.blocks),
             devicePath=disk.device_path, ssd=disk.ssd, localDisk=disk.local,
-            emulatedDIXDIFEnabled=False, scsiDiskType='native512')
+            emulatedDIXDIFEnabled=False, vsanDiskInfo=self.vsan.disk_info(T, disk),
+            scsiDiskType='native512')
 
     def adapter_names(self):
         return [device for device, _, _, _, _ in ADAPTERS] + (
@@ -262,6 +263,16 @@ class HostStorageSystem(HostManagerObject):
             plugin=[T.HostPlugStoreTopologyPlugin(
                 key='key-vim.host.PlugStoreTopology.Plugin-NMP', name='NMP',
                 device=[plugstore_device_key(disk) for disk in attached], claimedPath=paths)])
+
+    @property
+    def vsan(self):
+        return self.host.managers['vsanSystem']
+
+    def check_not_vsan(self, disk):
+        """ResourceInUse while vSAN has claimed `disk` (a disk group's)."""
+        if self.vsan.group_of(disk) is not None:
+            raise fault('ResourceInUse', 'The device %s is claimed by vSAN.'
+                        % disk.canonical_name, type='HostScsiDisk', name=disk.canonical_name)
 
     # -- checks ------------------------------------------------------------------
     def disk(self, uuid):
@@ -355,6 +366,7 @@ class HostStorageSystem(HostManagerObject):
         if vffs is not None:
             raise fault('ResourceInUse', 'The device backs VFFS volume %s.' % vffs.name,
                         type='HostVffsVolume', name=vffs.name)
+        self.check_not_vsan(disk)
 
     def UpdateScsiLunDisplayName(self, ctx, lunUuid, displayName):
         disk = self.disk(lunUuid)
@@ -467,6 +479,7 @@ class HostStorageSystem(HostManagerObject):
         vffs = self.vffs_on(disk)
         if vffs is not None:
             raise host_config_fault('%s holds VFFS volume %s.' % (disk.canonical_name, vffs.name))
+        self.check_not_vsan(disk)
         for ds in self.volumes_on(disk):
             for name, number in ds.extents:
                 old = disk.partition(number) if name == disk.canonical_name else None
@@ -706,7 +719,8 @@ class HostStorageSystem(HostManagerObject):
             self._vffs(path=vffsPath)
         T = self.host.T
         return [self.scsi_lun(T, disk) for disk in self.disks
-                if disk.ssd and disk.local and disk.attached and not disk.partitions]
+                if disk.ssd and disk.local and disk.attached and not disk.partitions
+                and self.vsan.group_of(disk) is None]
 
     def _locator_led(self, ctx, method, uuids, on):
         uuids = list(uuids)

@@ -216,6 +216,7 @@ class HostSystem(ManagedEntity):
             healthSystemRuntime=self.health_runtime(),
             networkRuntimeInfo=self.netconfig.runtime_info(),
             hostMaxVirtualDiskCapacity=68169720922112, **self._crypto_runtime(),
+            vsanRuntimeInfo=self.managers['vsanSystem'].runtime_info(T),
             stateEncryption=T.HostRuntimeInfoStateEncryptionInfo(protectionMode='none'))
 
     def _crypto_runtime(self):
@@ -363,6 +364,7 @@ class HostSystem(ManagedEntity):
             graphicsInfo=[], sharedPassthruGpuTypes=[],
             pciPassthruInfo=managers['pciPassthruSystem'].pciPassthruInfo,
             vFlashConfigInfo=managers['vFlashManager'].vFlashConfigInfo,
+            vsanHostConfig=managers['vsanSystem'].config,
             assignableHardwareBinding=managers['assignableHardwareManager'].binding,
             assignableHardwareConfig=managers['assignableHardwareManager'].config)
 
@@ -417,8 +419,8 @@ class HostSystem(ManagedEntity):
         """The task runs until no VM on the host is powered on (and, with
         evacuatePoweredOffVms on a vCenter, until no VM is registered on it),
         or fails with Timedout after `timeout`
-        seconds. In a DRS cluster DRS moves them (inventory/drs.py). A host's
-        vSAN is disabled, so maintenanceSpec.vsanMode has no data to move."""
+        seconds. In a DRS cluster DRS moves them (inventory/drs.py). A vSAN
+        node checks maintenanceSpec.vsanMode as EvacuateVsanNode_Task does."""
         evacuate_all = bool(evacuatePoweredOffVms) and not self.server.esx
 
         def blockers():
@@ -428,6 +430,7 @@ class HostSystem(ManagedEntity):
             self._require_connected()
             if self.maintenance:
                 raise invalid_state()
+            self.managers['vsanSystem'].check_maintenance(maintenanceSpec)
             task.post_event('EnteringMaintenanceModeEvent', self)
             evacuate = getattr(self.compute_resource, 'evacuate', None)   # DRS moves its VMs
             if evacuate is not None:

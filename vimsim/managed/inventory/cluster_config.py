@@ -215,8 +215,7 @@ ARRAYS = {
 
 class ClusterSettings(ComputeResourceSettings):
     """ClusterConfigInfoEx: DRS, HA, DPM, rules, groups and the overrides."""
-    UNSUPPORTED = ComputeResourceSettings.UNSUPPORTED + ('vsanHostConfigSpec',
-                                                         'vsanCoreConfigSpec')
+    UNSUPPORTED = ComputeResourceSettings.UNSUPPORTED + ('vsanCoreConfigSpec',)
 
     def __init__(self, T):
         super().__init__(T)
@@ -227,7 +226,7 @@ class ClusterSettings(ComputeResourceSettings):
         self.orchestration = T.ClusterOrchestrationInfo(
             defaultVmReadiness=T.ClusterVmReadiness(readyCondition='none', postReadyDelay=0))
         self.vsan = T.VsanClusterConfigInfo(
-            enabled=False,
+            enabled=False, vsanEsaEnabled=False,
             defaultConfig=T.VsanClusterConfigInfoHostDefaultInfo(autoClaimStorage=False))
         self.infra_update_ha = T.ClusterInfraUpdateHaConfigInfo(
             enabled=False, behavior='Manual', moderateRemediation='QuarantineMode',
@@ -283,8 +282,6 @@ class ClusterSettings(ComputeResourceSettings):
                 raise _invalid('spec.dasConfig.admissionControlPolicy.' + name)
         if self.das.failoverLevel is not None and self.das.failoverLevel < 1:
             raise _invalid('spec.dasConfig.failoverLevel')
-        if self.vsan.enabled:
-            raise fault('NotSupported', 'The operation is not supported on the object.')
 
     def _update(self, T, attr, array, path, item):
         elements = getattr(self, attr)
@@ -443,8 +440,7 @@ class ClusterSettings(ComputeResourceSettings):
             vmOrchestration=self._present(cluster, self.vm_orchestration, 'vm'),
             dpmConfigInfo=self.dpm, dpmHostConfig=self._present(cluster, self.dpm_host, 'key'),
             vsanConfigInfo=self.vsan,
-            vsanHostConfig=[T.VsanHostConfigInfo(enabled=False, hostSystem=h.ref)
-                            for h in cluster.hosts],
+            vsanHostConfig=[h.managers['vsanSystem'].config for h in cluster.hosts],
             group=self.group_list(cluster), infraUpdateHaConfig=self.infra_update_ha,
             proactiveDrsConfig=self.proactive_drs, cryptoConfig=self.crypto,
             **self.base_fields())

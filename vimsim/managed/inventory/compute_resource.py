@@ -11,6 +11,7 @@ model's Demand, kept by deltas).
 from vimsim import clock
 from vimsim.managed.entity import ManagedEntity, refs
 from vimsim.managed.host import host_system as host_module
+from vimsim.managed.host import vsan_cluster
 from vimsim.managed.host.crypto_manager_host import set_crypto_mode
 from vimsim.managed.host.host_joining import check_new_host, join
 from vimsim.managed.inventory.cluster_config import ClusterSettings, ComputeResourceSettings
@@ -210,10 +211,17 @@ class ComputeResource(ManagedEntity):
         T = self.T
         before = self.settings
         after = before.reconfigured(T, spec, modify, self)
+        follow = self.check_services(spec, before, after)
         self.settings = after
         self.changed(*self.CONFIGURATION_PROPERTIES)
+        follow()
         self.post_reconfigured(task, before, after)
         return None
+
+    def check_services(self, spec, before, after):
+        """Refuse a new configuration the services cannot take (a cluster's
+        vSAN); else the function that makes them follow it, once it is set."""
+        return lambda: None
 
     def post_reconfigured(self, task, before, after):
         modified, added, deleted = after.changes(self.T, before, self)
@@ -245,8 +253,13 @@ class ClusterComputeResource(ComputeResource):
     def configure_from_spec(self, spec):
         """Apply a ClusterConfigSpec(Ex) at creation, as a reconfiguration of
         vCenter's defaults would (a fault leaves the settings unchanged)."""
-        self.settings = self.settings.reconfigured(self.T, spec, True, self)
+        after = self.settings.reconfigured(self.T, spec, True, self)
+        self.check_services(spec, self.settings, after)     # no hosts yet: nothing follows
+        self.settings = after
         drs_of(self).schedule()
+
+    def check_services(self, spec, before, after):
+        return vsan_cluster.check_reconfigure(self, spec, before, after)
 
     def FindRulesForVm(self, ctx, vm):
         """The rules naming `vm`: directly, or through a VM group a rule names."""
@@ -697,7 +710,9 @@ class ClusterComputeResource(ComputeResource):
 
         def work(task):
             name = check_new_host(server, spec, license)
-            return join(task, name, self, datacenter_of(server, self), asConnected, license)
+            host = join(task, name, self, datacenter_of(server, self), asConnected, license)
+            vsan_cluster.sync(self)
+            return host
         return run_task(ctx, self, 'AddHost_Task', work)
 
     def MoveInto_Task(self, ctx, host):
@@ -735,6 +750,7 @@ class ClusterComputeResource(ComputeResource):
         maintenance mode (its VMs stay with that cluster's pools otherwise)."""
         if datacenter_of(self.server, host) is not datacenter_of(self.server, self):
             raise invalid_argument('host')
+        vsan_cluster.check_move(host, self)
         source = host.compute_resource
         if source is not self and source.type_name == 'ClusterComputeResource' \
                 and not host.maintenance:
@@ -765,6 +781,7 @@ class ClusterComputeResource(ComputeResource):
         self.changed('host', 'summary', 'summaryEx', 'datastore', 'network',
                      'configurationEx')
         self.pool.changed()
+        vsan_cluster.sync(self)
 
 
 def _vm_counts(vm):

@@ -40,6 +40,17 @@ VMFS_VERSIONS = {5: '5.82', 6: '6.82'}
 _NAMESPACE = uuid_module.UUID('6d1c5f2e-7a3b-4c8d-9e0f-a1b2c3d4e5f6')
 
 
+def unique_datastore_name(datacenter, base):
+    """`base`, or 'base (n)' for the first n the datacenter's datastores do
+    not have: how vCenter names a datastore a host brings."""
+    taken = {ds.name for ds in datacenter.datastores}
+    name, n = base, 0
+    while name in taken:
+        n += 1
+        name = '%s (%d)' % (base, n)
+    return name
+
+
 def vmfs_uuid(name, dc_name):
     """A VMFS volume uuid (8-8-4-12 hex) derived from the names."""
     h = uuid_module.uuid5(_NAMESPACE, '%s/%s' % (dc_name, name)).hex

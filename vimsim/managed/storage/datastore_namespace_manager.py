@@ -2,9 +2,10 @@
 cannot make them as plain directories (vSAN's and VVol's, whose top-level
 directories are namespace objects named by uuid).
 
-Every simulated datastore is VMFS or NFS (`topLevelDirectoryCreateSupported`
-true: FileManager.MakeDirectory makes them), so this answers what vCenter
-answers for those: CreateDirectory CannotCreateFile, DeleteDirectory
+Every simulated datastore's top-level directories are plain ones
+(`topLevelDirectoryCreateSupported` true: FileManager.MakeDirectory makes
+them, the vsanDatastore's too), so this answers what vCenter answers for a
+VMFS or NFS one: CreateDirectory CannotCreateFile, DeleteDirectory
 InvalidDatastore for a directory that is a plain one, QueryDirectoryInfo and
 IncreaseDirectorySize NotSupported (vSAN object storage only); a namespace
 path on VMFS is already its uuid path, so ConvertNamespacePathToUuidPath

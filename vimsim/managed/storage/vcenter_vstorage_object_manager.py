@@ -9,7 +9,7 @@ every disk).
 The *Ex forms are VStorageObjectManagerBase's (vstorage_object_manager_base.py),
 shared with the ESXi manager. A disk's storage policy is a profile of the
 simulator's PBM (vimsim/pbm); infrastructure objects are vSAN's namespace
-objects, and no simulated datastore is vSAN, so a datastore has none.
+objects, which the simulated vsanDatastore does not model, so a datastore has none.
 
 Faults as vCenter's: NotFound for an id (or snapshot id, tag, category)
 that names nothing, InvalidDatastore for a datastore argument that is none,
@@ -227,7 +227,7 @@ class VcenterVStorageObjectManager(VStorageObjectManagerBase):
 
     def RetrieveVStorageInfrastructureObjectPolicy(self, ctx, datastore):
         datastore_of(ctx.server, datastore)
-        return []           # a VMFS datastore has no vSAN infrastructure objects
+        return []           # no datastore models vSAN infrastructure objects
 
     def UpdateVStorageInfrastructureObjectPolicy_Task(self, ctx, spec):
         ds = datastore_of(ctx.server, spec.datastore, 'spec.datastore')
