@@ -4,9 +4,12 @@ Run as the server command (`python3 -c 'from bench.memory_probe import
 serve; serve()' FLAGS`): SIGUSR1 makes the server, on its reactor, collect
 garbage and write one JSON line to the file VIMSIM_PROBE_OUT names: its RSS,
 the live objects of the session-owned classes, what the event and task
-stores keep by design (their entries and approximate bytes), and with
+stores keep by design (their entries and approximate bytes), with
 VIMSIM_PROBE_TRACE=1 the Python bytes traced since the first probe
-(tracemalloc, one frame) and the allocation sites that grew most.
+(tracemalloc, one frame) and the allocation sites that grew most, and with
+VIMSIM_PROBE_PINS=1 what holds the 1 MiB windows of memory that small
+objects came to occupy since the first probe (`_pins`: why pymalloc cannot
+free those arenas).
 SIGUSR2 does the same after `gc.collect()` and glibc's `malloc_trim(0)`,
 so the two RSS figures tell what the allocator keeps from what Python holds.
 Both report the CPU time their collection (and trim) took, and the trims
@@ -69,6 +72,8 @@ class Probe:
         self.trace = os.environ.get('VIMSIM_PROBE_TRACE') == '1'
         if self.trace:
             tracemalloc.start(1)
+        self.pins = os.environ.get('VIMSIM_PROBE_PINS') == '1'
+        self.windows = None
 
     def measure(self, trim):
         from twisted.internet import reactor
@@ -96,8 +101,84 @@ class Probe:
                            'task infos': [len(tasks), tasks.bytes]}
         if self.trace:
             figures.update(self._traced())
+        if self.pins:
+            figures['pins'] = self._pins()
         with open(self.out, 'a') as out:
             out.write(json.dumps(figures) + '\n')
+
+    def _pins(self):
+        """What holds the 1 MiB address windows that small objects (pymalloc's
+        blocks, <= 512 bytes) occupy now and did not at the first probe (an
+        arena is freed only when all of it is free): those windows by the
+        owners of what lives in them (`_owners`), and the types found there
+        (windows, objects) with what refers to a few of each."""
+        live = {}
+        for obj in gc.get_objects():
+            live[id(obj)] = obj
+            for ref in gc.get_referents(obj):      # strings, numbers, datetimes too
+                if not gc.is_tracked(ref):
+                    live[id(ref)] = ref
+        windows = {}
+        for address, obj in live.items():
+            if sys.getsizeof(obj) <= 512:
+                windows.setdefault(address >> 20, []).append(obj)
+        if self.windows is None:
+            self.windows = set(windows)
+            return {'windows': len(windows)}
+        new = [objs for window, objs in windows.items() if window not in self.windows]
+        owners = self._owners()
+        by_owner, by_type = {}, {}
+        for objs in new:
+            key = ', '.join(sorted({owners.get(id(o), 'other') for o in objs}))
+            by_owner[key] = by_owner.get(key, 0) + 1
+            for name in {type(o).__name__ for o in objs}:
+                by_type.setdefault(name, [0, 0])[0] += 1
+            for o in objs:
+                by_type[type(o).__name__][1] += 1
+        types = sorted(by_type.items(), key=lambda i: -i[1][0])[:TOP_SITES]
+        ours = {id(objs) for objs in windows.values()} | {id(new), id(live)}
+        for entry in types:
+            samples = [o for objs in new for o in objs if type(o).__name__ == entry[0]][:40]
+            seen = {}
+            for referrer in gc.get_referrers(*samples):
+                if referrer is not samples and id(referrer) not in ours:
+                    label = type(referrer).__name__
+                    seen[label] = seen.get(label, 0) + 1
+            entry[1].append(sorted(seen, key=lambda label: -seen[label])[:4])
+        return {'windows': len(windows), 'new windows': len(new),
+                'owners': sorted(by_owner.items(), key=lambda i: -i[1])[:TOP_SITES],
+                'types': types}
+
+    def _owners(self):
+        """{id: owner} of what the event store, the tasks, each VM's state,
+        the other managed objects and the HTTP head cache reach (not through
+        another managed object)."""
+        from vimsim.managed.base import ManagedObject
+        from vimsim.server import http
+        simulator = self.simulator
+        roots = [('events', list(simulator.event_manager.events._cells)),
+                 ('task history', list(simulator.task_manager.history._cells)),
+                 ('http heads', [http._HEADS])]
+        tasks, vms, others = [], [], []
+        for obj in simulator.objects:
+            (tasks if obj.type_name == 'Task' else vms if obj.type_name == 'VirtualMachine'
+             else others).append(obj)
+        roots += [('tasks', tasks), ('vms', vms), ('other objects', others)]
+        owners = {}
+        skip = (type, type(sys), type(len), type(lambda: 0), Simulator)
+        for owner, start in roots:
+            allowed = {id(r) for r in start}
+            stack = list(start)
+            while stack:
+                obj = stack.pop()
+                if id(obj) in owners or isinstance(obj, skip):
+                    continue
+                owners[id(obj)] = owner
+                for ref in gc.get_referents(obj):
+                    if isinstance(ref, ManagedObject) and id(ref) not in allowed:
+                        continue
+                    stack.append(ref)
+        return owners
 
     def _traced(self):
         snapshot = tracemalloc.take_snapshot().filter_traces(

@@ -17,7 +17,7 @@ tracebacks in the server's log), watchers whose view differed, server and
 client CPU, RSS at the start / peak / after logout, load average.
 
     python3 bench/soak.py [--sessions 1000] [--seconds 120] [--processes 2] [--vm 50]
-                          [--rounds 1]
+                          [--rounds 1] [--trace] [--pins]
 
 With --rounds N the same server takes N rounds: the RSS after each round's
 logout tells retained memory (what the allocator keeps for reuse) from
@@ -33,7 +33,11 @@ codec caches, HTTP, model changes: the innermost frame of their modules)
 and with the allocation sites that grew most, at the end of each mixed
 phase (the peak) and after each logout (slower: the calls/s figure is not
 comparable then; a traced run of 1,000 sessions once lost connections:
-trace a few hundred).
+trace a few hundred). With --pins each probe after the start also tells
+what lives in the 1 MiB windows of memory the server's small objects came
+to occupy during the load (pymalloc frees an arena only when all of it is
+free): how many windows hold what the event store, the task history, the
+Tasks, the VMs, the other managed objects and the HTTP head cache own.
 """
 import argparse
 import asyncio
@@ -303,7 +307,7 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
 
 
-def run_round(args, host, port, pid):
+def run_round(args, host, port, pid, server):
     """One soak round: client processes log in, mix, settle, compare, check
     the invariants and log out. A dict of what was measured."""
     spawn = multiprocessing.get_context('spawn')   # this process has threads: no fork
@@ -318,6 +322,7 @@ def run_round(args, host, port, pid):
     cpu_start, logged_in_rss = cpu_seconds(pid), process_rss(pid)
     barrier.wait()                      # the mixed phase is over
     cpu_mixed = cpu_seconds(pid) - cpu_start
+    at_peak = server.read() if args.trace else None
     asyncio.run(settle(host, port))
     barrier.wait()                      # tasks settled: watchers compare
     violations = api_violations_at(host, port)
@@ -326,7 +331,7 @@ def run_round(args, host, port, pid):
     for client in clients:
         client.join()
     time.sleep(QUIET_SECONDS + 3)      # the server's trim after a mass logout has run
-    return dict(parts=parts, cpu_mixed=cpu_mixed, logged_in_rss=logged_in_rss,
+    return dict(parts=parts, cpu_mixed=cpu_mixed, logged_in_rss=logged_in_rss, at_peak=at_peak,
                 violations=violations, rss_end=process_rss(pid))
 
 
@@ -359,10 +364,11 @@ class ServerProbe:
     (with `trim`, after gc.collect() and malloc_trim(0)) and returns them."""
     PROBE = 'from bench.memory_probe import serve; serve()'
 
-    def __init__(self, flags, trace):
+    def __init__(self, flags, trace, pins):
         self.out = tempfile.mktemp(prefix='vimsim-probe-')
         os.environ['VIMSIM_PROBE_OUT'] = self.out
         os.environ['VIMSIM_PROBE_TRACE'] = '1' if trace else '0'
+        os.environ['VIMSIM_PROBE_PINS'] = '1' if pins else '0'
         self.process, self.host, self.port = start_server(
             *flags, stderr=subprocess.PIPE, command=('-c', self.PROBE))
         self.lines = 0
@@ -433,6 +439,15 @@ def memory_lines(label, figures, start):
                          (figures['traced_growth'] - kept_bytes) / mb))
         lines += ['    %+8.1f KB %+7d  %s' % (size / 1024, count, site)
                   for site, size, count in figures['sites']]
+    pins = figures.get('pins')
+    if pins and 'new windows' in pins:
+        lines.append('  small objects occupy %d 1 MiB windows, %d of them new since the start; '
+                     'the new ones hold what these own (windows):' % (
+                         pins['windows'], pins['new windows']))
+        lines += ['    %4d  %s' % (count, owners) for owners, count in pins['owners']]
+        lines.append('  types in the new windows (windows, objects; referred to by):')
+        lines += ['    %4d %7d  %s (%s)' % (windows, count, name, ', '.join(referrers))
+                  for name, (windows, count, referrers) in pins['types']]
     return lines
 
 
@@ -446,8 +461,11 @@ def main():
                         help='soak rounds on one server (memory after each logout)')
     parser.add_argument('--trace', action='store_true',
                         help='the server traces its allocations (tracemalloc)')
+    parser.add_argument('--pins', action='store_true',
+                        help='the server tells what holds the memory windows its small '
+                             'objects came to occupy (bench/memory_probe.py; slower probes)')
     args = parser.parse_args()
-    server = ServerProbe(['-vm', str(args.vm)], args.trace)
+    server = ServerProbe(['-vm', str(args.vm)], args.trace, args.pins)
     process, host, port = server.process, server.host, server.port
     server_log = StderrProbe(process.stderr)
     peak = [0]
@@ -465,7 +483,7 @@ def main():
         start = server.read()
         threading.Thread(target=sample, daemon=True).start()
         for _ in range(args.rounds):
-            rounds.append(run_round(args, host, port, process.pid))
+            rounds.append(run_round(args, host, port, process.pid, server))
             rounds[-1]['peak'] = peak[0]
             rounds[-1]['probe'] = server.read()
         sampling.set()
@@ -485,6 +503,8 @@ def main():
                   rss_start / 2 ** 20, measured['logged_in_rss'] / 2 ** 20,
                   measured['peak'] / 2 ** 20, measured['rss_end'] / 2 ** 20,
                   (measured['rss_end'] - rss_start) * 100 / rss_start))
+        if measured['at_peak'] is not None:
+            print('\n'.join(memory_lines('end of the mixed phase', measured['at_peak'], start)))
         print('\n'.join(memory_lines('after logout', measured['probe'], start)))
     print('\n'.join(memory_lines('after gc.collect() and malloc_trim(0)', trimmed, start)))
     print('load average: %s' % ' '.join(open('/proc/loadavg').read().split()[:3]))

@@ -79,6 +79,32 @@ def test_rename_posts_its_events_in_the_task_chain(si, inventory):
     WaitForTask(vm.Rename(old))
 
 
+def test_events_name_an_entity_as_it_was_named_when_posted(si, inventory):
+    """Events posted about an entity while its name stays share its argument;
+    one posted after a rename names it anew, and the earlier events keep the
+    name they were posted with."""
+    _, vms = inventory
+    vm = vms[2]
+    old = vm.name
+    events = si.content.eventManager
+
+    def names(task):
+        return [e.vm.name for e in events.QueryEvents(Spec(eventChainId=task.info.eventChainId))]
+    first = vm.Rename('named-once')
+    WaitForTask(first)
+    second = vm.Rename('named-twice')
+    WaitForTask(second)
+    third = vm.Reconfigure(vim.vm.ConfigSpec(annotation='after two renames'))
+    WaitForTask(third)
+    assert names(first) == [old, old]                  # VmRenamedEvent, TaskEvent
+    assert names(second) == ['named-once', 'named-once']
+    assert names(third) == ['named-twice', 'named-twice']
+    WaitForTask(vm.Rename(old))
+    [renamed] = events.QueryEvents(Spec(entity=by_entity(vm), eventTypeId=['VmRenamedEvent'],
+                                        time=Spec.ByTime(beginTime=third.info.completeTime)))
+    assert (renamed.vm.name, renamed.newName) == ('named-twice', old)
+
+
 def test_rename_events_of_other_entities(si, inventory):
     datacenter, _ = inventory
     old = datacenter.name

@@ -146,11 +146,13 @@ def test_a_mass_logout_gives_the_memory_back(validator, monkeypatch):
     """Once so many sessions are released and no other ends for a quiet
     while, the heap is trimmed once (gc.collect() and malloc_trim(0)); a
     session ending meanwhile puts the trim off. Before it, what the endpoint
-    remembers per distinct request (Cookie headers, small bodies' decodings)
+    remembers per distinct request (Cookie headers, request heads, small
+    bodies' decodings)
     and the model timers that fired are let go: the load's leftovers there
     would pin the allocator's arenas."""
     from twisted.internet.task import Clock
     from vimsim.managed.service import heap_trim, session_manager
+    from vimsim.server import http
     clock, trims = Clock(), []
     trimmer = heap_trim.HeapTrim(clock=clock, trim=trims.append, mass_logout=3)
     monkeypatch.setattr(session_manager, 'heap_trim', trimmer)
@@ -160,7 +162,7 @@ def test_a_mass_logout_gives_the_memory_back(validator, monkeypatch):
     timers = sim.sim.time
 
     def remembered():
-        return len(endpoint._cookie_values) + sum(
+        return len(endpoint._cookie_values) + len(http._HEADS) + sum(
             len(decoder._remembered) for decoder in endpoint._decoders.values())
 
     def spent_timers():

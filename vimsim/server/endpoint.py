@@ -23,7 +23,7 @@ from vimsim.managed.monitoring.task import sample_delay
 from vimsim.managed.service.property_collector import ANONYMOUS, check_readable
 from vimsim.managed.service.session_manager import COOKIE_NAME
 from vimsim.schema import MoRef
-from vimsim.server.http import HttpResponse, is_deferred
+from vimsim.server.http import HttpResponse, forget_heads, is_deferred
 from vimsim.soap import encode
 from vimsim.soap.decode import FETCH, Decoder
 from vimsim.soap.fault import (ManagedObjectNotFound, NotAuthenticated,
@@ -140,10 +140,11 @@ class SoapEndpoint:
 
     def forget_remembered(self):
         """Let go of what is remembered per distinct request (Cookie headers,
-        small bodies' decodings; the next calls remember them again): after
+        request heads, small bodies' decodings; the next calls remember them again): after
         a mass logout (heap_trim) these leftovers of the load would pin the
         allocator's arenas."""
         self._cookie_values.clear()
+        forget_heads()
         for decoder in self._decoders.values():
             decoder.forget_remembered()
 

@@ -1010,6 +1010,13 @@ HEADS_REMEMBERED = 1024          # ... this many of them (then it starts afresh)
 _HEADS = {}    # (target, method, version, *raw headers) -> `_read_head`'s answer
 
 
+def forget_heads():
+    """Let go of the remembered request heads: each holds a client's Cookie,
+    so after a mass logout they are dead weight scattered through the
+    allocator's arenas (heap_trim; the next calls remember theirs again)."""
+    _HEADS.clear()
+
+
 def _read_head(target, method, raw):
     """(method, path, query, headers) of a request head: headers with
     lower-case names, repeated ones joined with ', '. A pure function of

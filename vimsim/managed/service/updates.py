@@ -251,7 +251,9 @@ class PropertyFilter(ManagedObject):
         self.traverses = any(o.selectSet for o in spec.objectSet)
         self.start_refs = {o.obj for o in spec.objectSet} if self.traverses else set()
         self.traversed_names, self.traversed_types = _traversed(ctx.server.schema, spec)
-        self.baseline = {}       # ref -> {path: fingerprint or {key: fingerprint}}
+        # ref -> (fingerprint or {key: fingerprint}, one a path): a tuple, not a
+        # dict, since a session watching many objects holds one each
+        self.baseline = {}
         self.paths = {}          # ref -> [path]
         self.missing = []
         self.views = []          # refs of the views in the object set
@@ -388,17 +390,18 @@ class PropertyFilter(ManagedObject):
     def _enter(self, obj, build=True):
         """Take an object in (its baseline recorded); its enter update, or
         None without `build` (a million objects' updates nobody reads)."""
-        baseline = {}
+        baseline = []
         changes, missing = self._read(obj, self.paths[obj.ref], baseline, build=build)
-        self._record(obj.ref, baseline)
+        self._record(obj.ref, tuple(baseline))
         return self._update('enter', obj.ref, changes, missing) if build else None
 
     def _read(self, obj, paths, baseline=None, unset=False, build=True):
         """(PropertyChanges assigning the paths' current values, MissingProperties
-        of the paths whose read faults); `baseline` (a dict) gets their
-        fingerprints; `unset` reports unset paths too (cleared, or
-        indirectRemove when a parent is unset), else they are left out;
-        without `build` only the baseline is taken (both lists stay empty)."""
+        of the paths whose read faults); `baseline` (a list) gets their
+        fingerprints in the paths' order (None where the read faults);
+        `unset` reports unset paths too (cleared, or indirectRemove when a
+        parent is unset), else they are left out; without `build` only the
+        baseline is taken (both lists stay empty)."""
         types = self.server.schema.types
         changes, missing = [], []
         for path in paths:
@@ -408,9 +411,11 @@ class PropertyFilter(ManagedObject):
                 if build:
                     missing.append(types['MissingProperty'].cls(path=path,
                                                                 fault=localized(error)))
+                if baseline is not None:
+                    baseline.append(None)
                 continue
             if baseline is not None:
-                baseline[path] = self._snapshot(value, field)
+                baseline.append(self._snapshot(value, field))
             if not build:
                 continue
             if value is not None:
@@ -429,8 +434,8 @@ class PropertyFilter(ManagedObject):
         types = self.server.schema.types
         baseline = self.baseline[obj.ref]
         changes, missing = [], []
-        touched = False
-        for path in self.paths[obj.ref]:
+        touched = None
+        for index, path in enumerate(self.paths[obj.ref]):
             if names is not None and path.partition('.')[0] not in names:
                 continue
             try:
@@ -438,19 +443,21 @@ class PropertyFilter(ManagedObject):
             except types['MethodFault'].cls as error:
                 missing.append(types['MissingProperty'].cls(path=path, fault=localized(error)))
                 continue
-            before = baseline.get(path)
+            before = baseline[index]
             after = self._snapshot(value, field)
             if after == before:
                 continue
-            touched = True
-            baseline[path] = after
+            if touched is None:
+                touched = list(baseline)
+            touched[index] = after
             changes.extend(self._diff(obj, path, before, after, value, field))
-        if not touched and not missing:
+        if touched is None and not missing:
             return None
         if not self.partialUpdates:   # report every requested property, as vCenter does
-            baseline = {}
-            changes, missing = self._read(obj, self.paths[obj.ref], baseline)
-            self._record(obj.ref, baseline)
+            touched = []
+            changes, missing = self._read(obj, self.paths[obj.ref], touched)
+        if touched is not None:
+            self.baseline[obj.ref] = tuple(touched)
         return self._update('modify', obj.ref, changes, missing)
 
     def _diff(self, obj, path, before, after, value, field):
