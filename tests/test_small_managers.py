@@ -1,0 +1,68 @@
+"""The small vCenter managers with pyVmomi: vCenter HA not configured
+(getVchaConfig's state, MethodDisabled for what disabledClusterMethod
+lists), StorageQueryManager's hosts with a LUN attached (following
+DetachScsiLun and AttachScsiLun), SiteInfoManager's site."""
+import pytest
+from pyVmomi import vim
+
+from tests.conftest import _simulator, logged_in
+
+
+@pytest.fixture(scope='module')
+def sim(validator):
+    return _simulator(validator, tls=False, autostart=False)
+
+
+@pytest.fixture
+def content(si):
+    return si.RetrieveContent()
+
+
+def test_vcha_is_not_configured(content):
+    assert content.failoverClusterConfigurator.getVchaConfig().state == 'notConfigured'
+    manager = content.failoverClusterManager
+    disabled = manager.disabledClusterMethod
+    calls = {'getClusterMode': manager.getClusterMode,
+             'GetVchaClusterHealth': manager.GetVchaClusterHealth,
+             'setClusterMode_Task': lambda: manager.setClusterMode_Task('enabled'),
+             'initiateFailover_Task': lambda: manager.initiateFailover_Task(True)}
+    assert sorted(calls) == sorted(disabled)
+    for name, call in calls.items():
+        with pytest.raises(vim.fault.MethodDisabled):
+            call()
+
+
+def test_hosts_with_attached_lun(content):
+    cluster = content.searchIndex.FindByInventoryPath('/DC0/host/DC0_C0')
+    hosts = list(cluster.host)
+    storage = hosts[0].configManager.storageSystem
+    spare = next(lun for lun in storage.storageDeviceInfo.scsiLun
+                 if lun.canonicalName == 'mpx.vmhba0:C0:T2:L0')
+    queries = content.storageQueryManager
+    every = queries.QueryHostsWithAttachedLun(spare.uuid)
+    assert set(hosts) <= set(every)
+    storage.DetachScsiLun(spare.uuid)
+    try:
+        without = queries.QueryHostsWithAttachedLun(spare.uuid)
+        assert hosts[0] not in without and set(without) == set(every) - {hosts[0]}
+    finally:
+        storage.AttachScsiLun(spare.uuid)
+    assert set(queries.QueryHostsWithAttachedLun(spare.uuid)) == set(every)
+    assert queries.QueryHostsWithAttachedLun('no-such-lun') == []
+
+
+def test_site_info(content):
+    assert isinstance(content.siteInfoManager.GetSiteInfo(), vim.SiteInfo)
+
+
+@pytest.fixture
+def esx_si(esx):
+    yield from logged_in(esx)
+
+
+def test_esx_queries_its_own_luns(esx_si):
+    content = esx_si.RetrieveContent()
+    host = content.rootFolder.childEntity[0].hostFolder.childEntity[0].host[0]
+    [lun] = [lun for lun in host.configManager.storageSystem.storageDeviceInfo.scsiLun
+             if lun.canonicalName == 'mpx.vmhba0:C0:T1:L0']
+    assert content.storageQueryManager.QueryHostsWithAttachedLun(lun.uuid) == [host]
