@@ -37,6 +37,7 @@ from vimsim.managed.host import (crypto_manager_host, host_esx_agent_host_manage
                                  host_vflash_manager, vffs_volume)
 from vimsim.managed.host import (host_assignable_hardware_manager, host_firmware_system,
                                  host_nvdimm_system, overhead_memory_manager)
+from vimsim.managed.host import direct_path_profile_manager
 from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
                                       folder, resource_pool, storage_pod, virtual_app)
 from vimsim.managed.monitoring import (alarm, alarm_manager, event_manager, history_collector,
