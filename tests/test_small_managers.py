@@ -1,9 +1,10 @@
-"""The small vCenter managers with pyVmomi: vCenter HA not configured
+"""The small managers with pyVmomi: vCenter HA not configured
 (getVchaConfig's state, MethodDisabled for what disabledClusterMethod
 lists), StorageQueryManager's hosts with a LUN attached (following
-DetachScsiLun and AttachScsiLun), SiteInfoManager's site."""
+DetachScsiLun and AttachScsiLun), SiteInfoManager's site, and an ESXi host's audit
+records (EmitSyslogMark, FetchAuditRecords; NotSupported on vCenter)."""
 import pytest
-from pyVmomi import vim
+from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, logged_in
 
@@ -66,3 +67,40 @@ def test_esx_queries_its_own_luns(esx_si):
     [lun] = [lun for lun in host.configManager.storageSystem.storageDeviceInfo.scsiLun
              if lun.canonicalName == 'mpx.vmhba0:C0:T1:L0']
     assert content.storageQueryManager.QueryHostsWithAttachedLun(lun.uuid) == [host]
+
+
+def test_audit_records_on_esx(esx_si):
+    content = esx_si.RetrieveContent()
+    diagnostics = content.diagnosticManager
+    host = content.rootFolder.childEntity[0].hostFolder.childEntity[0].host[0]
+    options = host.configManager.advancedOption
+    diagnostics.EmitSyslogMark('not stored')       # the store is off: syslog only
+    with pytest.raises(vim.fault.InvalidState):
+        diagnostics.FetchAuditRecords()
+    options.UpdateOptions([vim.option.OptionValue(
+        key='Syslog.global.auditRecord.storageEnable', value=True)])
+    try:
+        first = diagnostics.FetchAuditRecords()
+        diagnostics.EmitSyslogMark('backup "nightly" [begin]')
+        diagnostics.EmitSyslogMark('backup end')
+        found = diagnostics.FetchAuditRecords(first.nextToken)
+        assert len(found.records) == 2
+        begin, end = found.records
+        assert begin.startswith('<110>1 ') and begin.endswith('\n')
+        assert ' - hostd ' in begin and 'event="mark"' in begin
+        assert 'comment="backup \\"nightly\\" [begin\\]"' in begin
+        assert 'comment="backup end"' in end
+        assert 'not stored' not in ''.join(first.records + found.records)
+        assert diagnostics.FetchAuditRecords(found.nextToken).records == []
+        with pytest.raises(vmodl.fault.InvalidArgument):
+            diagnostics.FetchAuditRecords('999999')
+    finally:
+        options.UpdateOptions([vim.option.OptionValue(
+            key='Syslog.global.auditRecord.storageEnable', value=False)])
+
+
+def test_audit_records_are_esxi_s(content):
+    with pytest.raises(vmodl.fault.NotSupported):
+        content.diagnosticManager.FetchAuditRecords()
+    with pytest.raises(vmodl.fault.NotSupported):
+        content.diagnosticManager.EmitSyslogMark('vc')
