@@ -2,7 +2,8 @@
 (getVchaConfig's state, MethodDisabled for what disabledClusterMethod
 lists), StorageQueryManager's hosts with a LUN attached (following
 DetachScsiLun and AttachScsiLun), SiteInfoManager's site, and an ESXi host's audit
-records (EmitSyslogMark, FetchAuditRecords; NotSupported on vCenter)."""
+records (EmitSyslogMark, FetchAuditRecords; NotSupported on vCenter); every
+entity's Reload."""
 import pytest
 from pyVmomi import vim, vmodl
 
@@ -104,3 +105,21 @@ def test_audit_records_are_esxi_s(content):
         content.diagnosticManager.FetchAuditRecords()
     with pytest.raises(vmodl.fault.NotSupported):
         content.diagnosticManager.EmitSyslogMark('vc')
+
+
+def test_every_entity_reloads(si, content):
+    """Nothing outside the API changes a simulated entity: Reload answers
+    and leaves it as it was."""
+    view = content.viewManager.CreateContainerView(content.rootFolder, [], True)
+    try:
+        entities = [content.rootFolder] + list(view.view)
+        kinds = {type(entity).__name__ for entity in entities}
+        assert {'vim.VirtualMachine', 'vim.HostSystem', 'vim.Datastore', 'vim.Folder',
+                'vim.ClusterComputeResource', 'vim.ResourcePool', 'vim.Network',
+                'vim.Datacenter'} <= kinds
+        for entity in entities:
+            before = entity.name
+            entity.Reload()
+            assert entity.name == before
+    finally:
+        view.DestroyView()
