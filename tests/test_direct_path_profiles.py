@@ -6,15 +6,9 @@ not exist, and NotSupported for device kinds the simulated hosts lack."""
 import pytest
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator
 from tests.test_host_datastore_system import host_named
 
 P = vim.DirectPathProfileManager
-
-
-@pytest.fixture(scope='module')
-def sim(validator):
-    return _simulator(validator, tls=False, autostart=False)
 
 
 @pytest.fixture

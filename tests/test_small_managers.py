@@ -7,12 +7,7 @@ entity's Reload."""
 import pytest
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, logged_in
-
-
-@pytest.fixture(scope='module')
-def sim(validator):
-    return _simulator(validator, tls=False, autostart=False)
+from tests.conftest import logged_in
 
 
 @pytest.fixture
