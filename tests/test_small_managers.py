@@ -3,7 +3,7 @@
 lists), StorageQueryManager's hosts with a LUN attached (following
 DetachScsiLun and AttachScsiLun), SiteInfoManager's site, and an ESXi host's audit
 records (EmitSyslogMark, FetchAuditRecords; NotSupported on vCenter); every
-entity's Reload."""
+entity's Reload; NotSupported for VVol failover on datastores that are not VVol."""
 import pytest
 from pyVmomi import vim, vmodl
 
@@ -116,5 +116,15 @@ def test_every_entity_reloads(si, content):
             before = entity.name
             entity.Reload()
             assert entity.name == before
+    finally:
+        view.DestroyView()
+
+
+def test_no_datastore_is_a_vvol_one(si, content):
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.Datastore], True)
+    try:
+        for ds in view.view:
+            with pytest.raises(vmodl.fault.NotSupported):
+                ds.UpdateVVolVirtualMachineFiles_Task([])
     finally:
         view.DestroyView()
