@@ -563,7 +563,7 @@ def test_relocate_applies_its_device_change(si, dc):
 
 
 def test_relocate_refuses_what_it_cannot_do(si, dc):
-    """A cross-vCenter `service`, a `cryptoSpec` or a storage `profile` is
+    """A cross-vCenter `service` or a storage `profile` is
     NotSupported, not silently dropped."""
     vm = _create(si, dc, 'prov-service')
     with pytest.raises(vmodl.fault.NotSupported):

@@ -37,6 +37,7 @@ from vimsim.managed.host import (crypto_manager_host, host_esx_agent_host_manage
                                  host_vflash_manager, vffs_volume)
 from vimsim.managed.host import (host_assignable_hardware_manager, host_firmware_system,
                                  host_nvdimm_system, overhead_memory_manager)
+from vimsim.managed.host import direct_path_profile_manager
 from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
                                       folder, resource_pool, storage_pod, virtual_app)
 from vimsim.managed.monitoring import (alarm, alarm_manager, event_manager, history_collector,
@@ -47,13 +48,14 @@ from vimsim.managed.network import (distributed_virtual_portgroup, distributed_v
 from vimsim.managed.service import (localization_manager, property_collector, search_index,
                                     service_instance, service_manager, session_manager, updates,
                                     view)
+from vimsim.managed.service import site_info_manager
 from vimsim.managed.storage import (datastore, datastore_browser, datastore_namespace_manager,
                                     file_manager,
                                     host_vstorage_object_manager, http_nfc_lease,
                                     io_filter_manager, ovf_manager,
                                     storage_resource_manager, vcenter_vstorage_object_manager,
                                     virtual_disk_manager, vstorage_object_manager_base)
-from vimsim.managed.storage import vsan_datastore
+from vimsim.managed.storage import storage_query_manager, vsan_datastore
 from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
                                environment_browser, guest_alias_manager, guest_auth_manager,
                                guest_customization_manager, guest_file_manager,

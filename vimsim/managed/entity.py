@@ -169,6 +169,12 @@ class ManagedEntity(ExtensibleManagedObject):
         self.changed(*self.NAMED_PROPERTIES)
         return None
 
+    # -- Reload -----------------------------------------------------------------------------
+    def Reload(self, ctx):
+        """Nothing outside the API changes a simulated entity (the model is
+        its own record: a VM's .vmx is written from it, never read back), so
+        there is nothing new to read; as vCenter answers, nothing."""
+
     # -- Destroy_Task of what VMs use ------------------------------------------------------
     def destroy_unused(self, ctx, users, leave=None):
         """Destroy_Task of an entity VMs use (a datastore, a network):

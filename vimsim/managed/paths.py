@@ -108,19 +108,19 @@ def check_path(schema, type_name, path, version):
         data_type = schema.types.get(field.type)
         if field.array or data_type is None:
             raise InvalidProperty(path)
-        field = _field_in_subtypes(data_type, head)
+        field = field_in_subtypes(data_type, head)
         if field is None or field.since > version:
             raise InvalidProperty(path)
 
 
-def _field_in_subtypes(data_type, name):
+def field_in_subtypes(data_type, name):
     """A field of the type or of any of its subtypes (a path may go through a
     subtype's field, as `configurationEx.drsConfig` does)."""
     found = data_type.field_map.get(name)
     if found is not None:
         return found
     for sub in data_type.subtypes:
-        found = _field_in_subtypes(sub, name)
+        found = field_in_subtypes(sub, name)
         if found is not None:
             return found
     return None

@@ -16,6 +16,15 @@ their URLs under /diagnostics/, where server/diagnostics.py serves them to
 whoever /folder would serve (vCenter's `*` stands for the host the client
 called, as govc reads it). The newest BUNDLES_KEPT bundles are kept, in a
 directory of the manager's own, removed with it.
+
+Audit records are ESXi's (on vCenter both methods answer NotSupported):
+the host stores them while its `Syslog.global.auditRecord.storageEnable`
+advanced option is on (FetchAuditRecords answers InvalidState otherwise),
+the newest AUDIT_KEPT of them. Each is an RFC 5424 line (HOSTNAME and MSGID
+'-', the parameters as structured data, no message, LF-terminated); the
+trail holds the marks EmitSyslogMark issues, their message as `comment`.
+A token is the number of the next record to read; records gone from the
+store are skipped, as a full store drops them.
 """
 import hashlib
 import io
@@ -34,6 +43,10 @@ from vimsim.soap.fault import InvalidArgument, fault
 
 BROWSE_LIMIT = 1000     # lines one BrowseDiagnosticLog answers at most
 BUNDLES_KEPT = 8
+AUDIT_KEPT = 1000       # audit records the host stores, the newest
+AUDIT_BATCH = 100       # records one FetchAuditRecords answers at most
+AUDIT_OPTION = 'Syslog.global.auditRecord.storageEnable'
+AUDIT_PRI = 13 * 8 + 6  # facility log audit, severity informational
 ORIGINATOR = 'Originator@6876'
 
 # key -> (file name, creator, label); the vCenter's, then each host's
@@ -85,6 +98,8 @@ class DiagnosticManager(Manager):
         self._directory = None
         self._generating = None    # the bundle task running
         self.started = clock.now()   # when vpxd (hostd on ESX) wrote its banner
+        self.audit = []            # ESX's stored audit records, oldest first
+        self.audit_dropped = 0     # how many the store let go (the first's number)
 
     # -- which logs --------------------------------------------------------------------
     def _system(self, host):
@@ -166,6 +181,43 @@ class DiagnosticManager(Manager):
         if not text:
             return Header(lineStart=min(first, total), lineEnd=total, lineText=[])
         return Header(lineStart=first, lineEnd=first + len(text) - 1, lineText=text)
+
+    # -- audit records (ESX) ---------------------------------------------------------
+    def _audit_storing(self):
+        """Whether the ESX host stores audit records (NotSupported on vCenter)."""
+        if not self.server.esx:
+            raise fault('NotSupported', 'The operation is not supported on the object: audit '
+                        'records are an ESXi host\'s.')
+        host = next(obj for obj in self.server.objects if obj.type_name == 'HostSystem')
+        return bool(host.managers['advancedOption'].values.get(AUDIT_OPTION))
+
+    def EmitSyslogMark(self, ctx, message):
+        """A mark in syslog and, while the host stores them, the audit trail."""
+        if not self._audit_storing():
+            return
+        comment = message.replace('\\', '\\\\').replace('"', '\\"').replace(']', '\\]')
+        self.audit.append('<%d>1 %s - hostd %d - [audit@6876 event="mark" comment="%s"]\n' % (
+            AUDIT_PRI, _stamp(clock.now()), _pid('hostd/%s' % server_fqdn(self.server)),
+            comment))
+        if len(self.audit) > AUDIT_KEPT:
+            del self.audit[0]
+            self.audit_dropped += 1
+
+    def FetchAuditRecords(self, ctx, token=None):
+        """The stored records from `token` on (the oldest stored without
+        one), AUDIT_BATCH at most, and the token to read on from."""
+        if not self._audit_storing():
+            raise fault('InvalidState', 'The host does not store audit records.')
+        end = self.audit_dropped + len(self.audit)
+        if token is None:
+            start = self.audit_dropped
+        elif token.isdigit() and int(token) <= end:
+            start = max(int(token), self.audit_dropped)
+        else:
+            raise InvalidArgument('token')
+        records = self.audit[start - self.audit_dropped:][:AUDIT_BATCH]
+        return self.server.schema.types['DiagnosticManagerAuditRecordResult'].cls(
+            records=records, nextToken=str(start + len(records)))
 
     def GenerateLogBundles_Task(self, ctx, includeDefault, host=()):
         systems = ([None] if includeDefault else []) + [

@@ -91,18 +91,24 @@ class CryptoManagerHost(KeyList, HostManagerObject):
         self._set_state('incapable')
 
     def ChangeKey_Task(self, ctx, newKey):
-        key = key_of(newKey.keyId)
+        key_of(newKey.keyId)
 
         def work(task):
             if self.crypto_state != 'safe':
                 raise _invalid_state(self.crypto_state)
-            problem = self._add(newKey)
-            if problem is not None:
-                raise problem
-            self._set_state('safe', key)
+            self._rekey(newKey)
             task.post_event('EventEx', self.host, eventTypeId=KEY_UPDATED_EVENT,
                             severity=EXTENDED[KEY_UPDATED_EVENT][1], arguments=[])
         return run_task(ctx, self.host, 'ChangeKey_Task', work, this=self)
+
+    def _rekey(self, plain):
+        """A safe host's host key becomes `plain` (a CryptoKeyPlain)."""
+        if key_of(plain.keyId) == self.host_key:
+            return
+        problem = self._add(plain)
+        if problem is not None:
+            raise problem
+        self._set_state('safe', key_of(plain.keyId))
 
     def GetCryptoKeyStatus(self, ctx, keys=()):
         T = self.T
@@ -128,6 +134,17 @@ class CryptoManagerHost(KeyList, HostManagerObject):
         if key not in self.key_list:
             self.key_list[key] = material
             self.keys_changed()
+
+    def configure_key(self, ctx, plain):
+        """HostSystem.ConfigureCryptoKey on the host: `plain` becomes its
+        host key, the host crypto-safe (from any state, as vCenter prepares
+        and enables it in one step)."""
+        if self.crypto_state == 'safe':
+            if key_of(plain.keyId) != self.host_key:
+                self._rekey(plain)
+                self._post(ctx, KEY_UPDATED_EVENT)
+        else:
+            self._enable(ctx, plain)
 
     def _post(self, ctx, event_type):
         event_manager(self.server).post(
@@ -165,3 +182,33 @@ def set_crypto_mode(ctx, cluster, mode, policy):
             providerId=T.KeyProviderId(id=provider)) if provider is not None else None)
     cluster.changed(*cluster.CONFIGURATION_PROPERTIES)
 
+
+
+def configure_crypto_key(ctx, host, key_id):
+    """HostSystem.ConfigureCryptoKey, vCenter's part: the key `key_id`
+    names (which must be available), else the host's own host key, else
+    the key its cluster's crypto policy names, else a new key from the
+    provider the policy names or the host's default one; vCenter tracks it
+    and makes it the host key."""
+    server = host.server
+    manager = server.managers.get('cryptoManager')
+    cache = host.managers.get('cryptoManager')
+    if server.esx or cache is None:            # ESX has no KMS to take keys from
+        raise fault('NotSupported', 'The operation is not supported on the object.')
+    crypto = getattr(getattr(host.compute_resource, 'settings', None), 'crypto', None)
+    policy = crypto.policy if crypto is not None else None
+    if key_id is not None:
+        key = manager.check_usable(key_id, 'keyId')
+    elif cache.host_key is not None:
+        key = cache.host_key
+    elif policy is not None and policy.keyId is not None:
+        key = manager.check_usable(policy.keyId, 'keyId')
+    else:
+        provider = policy.providerId.id if policy is not None and policy.providerId \
+            is not None else manager.default_for(host)
+        if provider is None or provider not in manager.providers or \
+                not manager.providers[provider].active:
+            raise InvalidRequest('The host has no active key provider.')
+        key = manager.new_key(provider)
+    manager.hand_out([key])
+    cache.configure_key(ctx, plain_key(host.T, key))

@@ -33,7 +33,7 @@ class HostAssignableHardwareManager(HostManagerObject):
         self.overrides = {}      # (instance id, attribute name) -> value
 
     # -- what can be assigned -----------------------------------------------------------------
-    def _assignable(self):
+    def assignable(self):
         """The host's HostPciDevices with passthrough active, by PCI id."""
         active = self.host.managers['pciPassthruSystem'].active
         return {device.id: device for device in pci_devices(self.host.T) if active.get(device.id)}
@@ -58,7 +58,7 @@ class HostAssignableHardwareManager(HostManagerObject):
             name=device.deviceName, vendorName=device.vendorName, deviceName=device.deviceName,
             customLabel=labels.get(pci) or None, vendorId=device.vendorId,
             deviceId=device.deviceId)
-            for pci, device in sorted(self._assignable().items())]
+            for pci, device in sorted(self.assignable().items())]
 
     def RetrieveVendorDeviceGroupInfo(self, ctx):
         return []
@@ -72,11 +72,11 @@ class HostAssignableHardwareManager(HostManagerObject):
              'deviceName': device.deviceName, 'parent': device.parentBridge,
              'attributes': {name: value for (instance, name), value in
                             sorted(self.overrides.items()) if instance == pci}}
-            for pci, device in sorted(self._assignable().items())]}
+            for pci, device in sorted(self.assignable().items())]}
         return json.dumps(tree, indent=1, sort_keys=True).encode('utf-8')
 
     def UpdateAssignableHardwareConfig(self, ctx, config):
-        assignable = self._assignable()
+        assignable = self.assignable()
         changes = []
         for index, override in enumerate(config.attributeOverride):
             if override.instanceId not in assignable:

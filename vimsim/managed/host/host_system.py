@@ -17,7 +17,7 @@ from vimsim.managed.host.advanced_options import HostAdvancedOptions
 from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
 from vimsim.managed.host.config_managers import (CONFIG_MANAGERS, HostManagerObject,
                                                  HostUserDirectory)
-from vimsim.managed.host.crypto_manager_host import CryptoManagerHost
+from vimsim.managed.host.crypto_manager_host import CryptoManagerHost, configure_crypto_key
 from vimsim.managed.host.date_time_system import HostDateTimeSystem
 from vimsim.managed.host.host_access_manager import NORMAL, UNLOCKED, HostAccessManager
 from vimsim.managed.host.host_assignable_hardware_manager import HostAssignableHardwareManager
@@ -690,6 +690,26 @@ class HostSystem(ManagedEntity):
                     raise invalid_argument('resourceInfo.config.%s' % name)
                 self.system_allocations[name] = allocation
         self.changed('systemResources', 'config')
+
+    # -- encryption (API 6.5's, before the host's CryptoManagerHost had them) --------
+    def _crypto(self):
+        crypto = self.managers.get('cryptoManager')
+        if crypto is None:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        return crypto
+
+    def PrepareCrypto(self, ctx):
+        """The host gets ready for keys: incapable -> prepared."""
+        self._crypto().CryptoManagerHostPrepare(ctx)
+
+    def EnableCrypto(self, ctx, keyPlain):
+        """A prepared host takes its host key: prepared -> safe."""
+        self._crypto().CryptoManagerHostEnable(ctx, keyPlain)
+
+    def ConfigureCryptoKey(self, ctx, keyId=None):
+        """vCenter sets the host key (a given, existing or new one) and makes
+        the host crypto-safe."""
+        configure_crypto_key(ctx, self, keyId)
 
     def QueryHostConnectionInfo(self, ctx):
         return self.connection_info()

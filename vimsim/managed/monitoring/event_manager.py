@@ -511,10 +511,25 @@ class EventManager(Manager):
         return self.post_event(event, entity, ctx=ctx, user=user, chain_id=chain_id)
 
     def post_event(self, event, entity=None, ctx=None, user=None, chain_id=None):
-        """Post `event`: fill key (unless set), chainId (`chain_id`, else its own
-        key), createdTime, userName (`user`, else ctx's session user, else ''),
-        the entity arguments it lacks, VmEvent.template and
-        fullFormattedMessage; store it; tell collectors and filters."""
+        """Post `event` (`completed`, then stored); tell collectors and filters."""
+        self.completed(event, entity, ctx=ctx, user=user, chain_id=chain_id)
+        self.events.append(event, approximate_size(event))
+        self.latestEvent = event
+        self.changed('latestEvent')
+        for collector in list(self.collectors):
+            collector.offer(event)
+        for listener in self.listeners:   # the alarm manager's event expressions
+            listener(event)
+        if self.server.persistence is not None:   # -state: journal it (vimsim/state)
+            self.server.persistence.event_posted(event)
+        return event
+
+    def completed(self, event, entity=None, ctx=None, user=None, chain_id=None):
+        """`event` with what posting it fills: key (unless set), chainId
+        (`chain_id`, else its own key), createdTime, userName (`user`, else
+        ctx's session user, else ''), the entity arguments it lacks,
+        VmEvent.template and fullFormattedMessage. Events a method answers
+        without logging them (ValidateMigration's) are only completed."""
         T = self.server.schema.types
         if not event.key:
             event.key = self.reserve_key()
@@ -530,15 +545,6 @@ class EventManager(Manager):
             event.template = bool(getattr(vm, 'template', False))
         if not event.fullFormattedMessage:
             event.fullFormattedMessage = self.format_message(event)
-        self.events.append(event, approximate_size(event))
-        self.latestEvent = event
-        self.changed('latestEvent')
-        for collector in list(self.collectors):
-            collector.offer(event)
-        for listener in self.listeners:   # the alarm manager's event expressions
-            listener(event)
-        if self.server.persistence is not None:   # -state: journal it (vimsim/state)
-            self.server.persistence.event_posted(event)
         return event
 
     def _fill_arguments(self, event, entity):

@@ -27,6 +27,7 @@ from twisted.internet import defer, task
 from vimsim.managed.admin.permissions import VIEW, access_of, no_permission
 from vimsim.managed.base import ManagedObject, gc_paused
 from vimsim.managed.paths import check_path, path_reader, read_path
+from vimsim.managed.service.session_manager import hold
 from vimsim.managed.service.updates import CollectorSession
 from vimsim.schema import MoRef
 from vimsim.soap.encode import Batches, Streamed, Typed
@@ -399,11 +400,8 @@ class PropertyCollector(ManagedObject):
         InvalidArgument, as any expired token does): a client that never
         finishes its retrievals cannot grow the server, and its new calls are
         still answered."""
-        held = self._retrievals(ctx)
-        while len(held) >= ctx.server.options.session_max_retrievals:
-            held.popitem(last=False)
         token = str(next(self._tokens))
-        held[(self, token)] = rest
+        hold(self._retrievals(ctx), (self, token), rest, ctx.server.options.session_max_retrievals)
         return token
 
     def _take_token(self, ctx, token):

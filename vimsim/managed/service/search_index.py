@@ -39,14 +39,31 @@ vCenter's semantics (vSphere API reference, SearchIndex):
 A `datacenter` argument restricts a search to that datacenter's entities; an
 unknown one answers ManagedObjectNotFound, an object that is not a datacenter
 InvalidArgument (datacenter).
+
+Query (API 9.1) answers, for the objects of a resource type the caller may
+see (System.View) that match every filter (service/search_query.py), the
+values of the paths asked for, in the order asked, an empty value for one
+unset, not readable or not valid; the matches are the inventory's at the
+call, their values read as each page is. With a `limit` the first page comes
+with a marker, which QueryNext continues (100 results a page unless its
+iteration spec says); a marker serves once, and the caller's unfinished
+queries share -session-max-retrievals with its paged retrievals.
 """
 import ipaddress
+import itertools
 import re
 
 from vimsim.managed.base import Context
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.paths import read_path
+from vimsim.managed.service.property_collector import check_readable
+from vimsim.managed.service.search_query import Predicate, QueryPath
+from vimsim.managed.service.session_manager import hold
+from vimsim.soap.encode import Typed
 from vimsim.soap.fault import InvalidArgument, fault
+
+PAGE = 100      # QueryNext's page when its iteration spec sets no limit
+_markers = itertools.count(1)
 
 _ESCAPE = re.compile(r'%(2[fF]|5[cC]|25)')
 _UNESCAPED = {'2f': '/', '5c': '\\', '25': '%'}
@@ -299,3 +316,79 @@ class SearchIndex(Manager):
                 return vm.ref
         return None
 
+
+    # -- Query, QueryNext ------------------------------------------------------
+    def Query(self, ctx, querySpec):
+        """The objects of `querySpec.resourceType` matching its filters, with
+        the values of its properties; the first `limit` of them when set."""
+        schema = self.server.schema
+        spec = querySpec
+        if spec.resourceType not in schema.enums['SearchIndexQuerySpecResourceType'].values \
+                or spec.resourceType not in schema.managed:
+            raise InvalidArgument('querySpec.resourceType')
+        properties = list(spec.properties or ())
+        if len(set(properties)) != len(properties):
+            raise InvalidArgument('querySpec.properties')
+        if spec.limit is not None and spec.limit <= 0:
+            raise InvalidArgument('querySpec.limit')
+        paths = [QueryPath(schema, spec.resourceType, text, ctx.version) for text in properties]
+        predicates = [Predicate(schema, spec.resourceType, predicate, ctx.version,
+                                'querySpec.filters.predicates')
+                      for one in spec.filters or () for predicate in one.predicates or ()]
+        matched = [obj.ref for obj in self.server.objects
+                   if self._is_a(obj, spec.resourceType) and self._visible(ctx, obj)
+                   and all(predicate.holds(obj, ctx) for predicate in predicates)]
+        total = len(matched) if spec.returnTotalCount else None
+        return self._page(ctx, (paths, matched, total), 0, spec.limit)
+
+    def QueryNext(self, ctx, iterationSpec):
+        """The next page of a query whose marker `iterationSpec.marker` is."""
+        limit = iterationSpec.limit if iterationSpec.limit is not None else PAGE
+        if limit <= 0:
+            raise InvalidArgument('iterationSpec.limit')
+        rest = ctx.session.retrievals.pop((self, iterationSpec.marker), None)
+        if rest is None:
+            raise InvalidArgument('iterationSpec.marker',
+                                  'Unknown or expired marker %s' % iterationSpec.marker)
+        query, start = rest
+        return self._page(ctx, query, start, limit)
+
+    def _visible(self, ctx, obj, path=''):
+        """Whether the caller may read `path` of `obj` (the object itself: System.View)."""
+        try:
+            check_readable(ctx, obj, path)
+        except self.server.schema.types['MethodFault'].cls:
+            return False
+        return True
+
+    def _page(self, ctx, query, start, limit):
+        """The SearchIndexResultSet of `query`'s matches from `start`, at most
+        `limit` of them (all when None), with a marker when more remain."""
+        T = self.server.schema.types
+        paths, matched, total = query
+        end = len(matched) if limit is None else min(start + limit, len(matched))
+        items = []
+        for ref in matched[start:end]:
+            obj = self.server.objects.get(ref)
+            if obj is None:                       # gone since the query
+                continue
+            items.append(T['SearchIndexResourceItem'].cls(propertyValues=[
+                T['SearchIndexOptionalValue'].cls(value=self._shown(ctx, obj, path))
+                for path in paths]))
+        marker = None
+        if end < len(matched):
+            marker = str(next(_markers))
+            hold(ctx.session.retrievals, (self, marker), (query, end),
+                 ctx.server.options.session_max_retrievals)
+        return T['SearchIndexResultSet'].cls(properties=[path.text for path in paths],
+                                             items=items, totalCount=total, marker=marker)
+
+    def _shown(self, ctx, obj, path):
+        """The value a query shows of `path` on `obj`: None when not valid,
+        not readable or unset."""
+        if not path.valid or not self._visible(ctx, obj, path.text.partition('[')[0]):
+            return None
+        value = path.read(obj, ctx)
+        if value is None or path.text == '@moRef':
+            return value
+        return Typed(value, path.field)

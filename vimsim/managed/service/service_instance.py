@@ -3,10 +3,16 @@
 vCenter and ESX modes list different managers under different moids; the
 tables below are read off real servers (a vCenter 8.0.3 and 7.0 ServiceContent,
 and ESXi's `ha-*` objects).
+
+ValidateMigration and QueryVMotionCompatibility, API 2.0's forerunners of
+the provisioning checker, are answered by that checker with its rules
+(vm/provisioning_checker.py); ESX, which has no checker, answers
+NotSupported, as it does for migrations.
 """
 
 from vimsim import clock
 from vimsim.managed.base import ManagedObject
+from vimsim.soap.fault import fault
 
 # ServiceContent field -> (managed type, moid) of a vCenter.
 VCENTER_MANAGERS = {
@@ -137,3 +143,20 @@ class ServiceInstance(ManagedObject):
 
     def CurrentTime(self, ctx):
         return clock.now()
+
+    def provisioning_checker(self):
+        """vCenter's VirtualMachineProvisioningChecker; NotSupported on ESX."""
+        checker = self.server.objects.get(self.content.vmProvisioningChecker) \
+            if self.content.vmProvisioningChecker is not None else None
+        if checker is None:
+            raise fault('NotSupported', 'The operation is not supported on the object.')
+        return checker
+
+    def ValidateMigration(self, ctx, vm, state=None, testType=(), pool=None, host=None):
+        """The warnings and errors migrating `vm` would meet, as MigrationEvents."""
+        return self.provisioning_checker().validate_migration(ctx, vm, state, testType,
+                                                              host, pool)
+
+    def QueryVMotionCompatibility(self, ctx, vm, host, compatibility=()):
+        """Per host, the ways it is compatible with `vm` for vMotion."""
+        return self.provisioning_checker().vmotion_compatibility(vm, host, compatibility)

@@ -37,6 +37,15 @@ HTTP_METHODS = {'httpOptions': 'OPTIONS', 'httpGet': 'GET', 'httpHead': 'HEAD',
 _NOT_OWNED = object()
 
 
+def hold(held, key, rest, limit):
+    """Keep the rest of a paged answer under `key` in `held` (a caller's
+    OrderedDict of them, oldest first): past `limit` the oldest expires,
+    so a client that never finishes its paging cannot grow the server."""
+    while len(held) >= limit:
+        held.popitem(last=False)
+    held[key] = rest
+
+
 class Session:
     """One authenticated client session."""
 

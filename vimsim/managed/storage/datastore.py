@@ -272,6 +272,13 @@ class Datastore(ManagedEntity):
             return T.UpdateVirtualMachineFilesResult(failedVmFile=failed)
         return run_task(ctx, self, 'UpdateVirtualMachineFiles_Task', work)
 
+    def UpdateVVolVirtualMachineFiles_Task(self, ctx, failoverPair=()):
+        """The VM files of a VVol datastore after a failover to its replica
+        containers: no simulated datastore is a VVol one (VMFS and NFS only),
+        and vCenter answers NotSupported for a datastore of another type."""
+        raise fault('NotSupported', 'The operation is not supported on the object: %s is a '
+                    '%s datastore, not a VVol datastore.' % (self.name, self.fs_type))
+
     def _forget_vm_usage(self):
         if self._vm_rollup is not None:
             self._vm_rollup.close()

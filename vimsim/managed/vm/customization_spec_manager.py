@@ -4,13 +4,15 @@ specifications.
 Each stored item is a CustomizationSpecItem (its `info` and `spec`); `info`
 lists the items' CustomizationSpecInfo. vCenter keeps `changeVersion` per
 item and refuses an overwrite carrying a stale one (ConcurrentAccess); names
-are unique (AlreadyExists) and looked up exactly (NotFound).
+are unique (AlreadyExists) and looked up exactly (NotFound). Items convert
+to and from vCenter's XML form (vm/customization_xml.py).
 """
 import copy
 import hashlib
 
 from vimsim import clock
 from vimsim.managed.manager import Manager, manager_type
+from vimsim.managed.vm.customization_xml import item_to_xml, xml_to_item
 from vimsim.managed.vm.provisioning import is_customizable
 from vimsim.managed.vm.vcsim_customization_specs import vcsim_specs
 from vimsim.soap.fault import fault
@@ -89,6 +91,17 @@ class CustomizationSpecManager(Manager):
         method has no fault of its own: an unknown id is not customizable)."""
         known = self.server.schema.enums.get('VirtualMachineGuestOsIdentifier')
         return (known is None or guestId in known.values) and is_customizable(guestId)
+
+    def CustomizationSpecItemToXml(self, ctx, item):
+        """The item in vCenter's XML form (what the vSphere Client exports)."""
+        return item_to_xml(self.server.schema, item)
+
+    def XmlToCustomizationSpecItem(self, ctx, specItemXml):
+        """The item an XML form describes, checked as a new item is
+        (CustomizationFault for an identity of the other OS type)."""
+        item = xml_to_item(self.server.schema, specItemXml)
+        self._check_item(item)
+        return item
 
     def DoesCustomizationSpecExist(self, ctx, name):
         return name in self._items

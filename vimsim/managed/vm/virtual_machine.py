@@ -1722,6 +1722,11 @@ class VirtualMachine(ManagedEntity):
             if spec.deviceChange:
                 # checked against the destination before anything moves
                 _ConfigPlan(self, ctx, devices, False, host=target).validate()
+            recrypt = self.T.VirtualMachineConfigSpec(crypto=spec.cryptoSpec)
+            if spec.cryptoSpec is not None:
+                # the home's encryption as it moves, by ReconfigVM_Task's rules
+                for problem in self.config_problems(ctx, recrypt, target)[:1]:
+                    raise problem
             disk_homes = self._disk_locators(ctx, spec.disk, target)
             fault_tolerance.check_migration(self, target, target_pool, target_ds is not
                                             self.datastore_object or any(
@@ -1741,8 +1746,10 @@ class VirtualMachine(ManagedEntity):
                 self.devices_changed()
             if spec.deviceChange:
                 self.apply_config_spec(ctx, devices)
+            if spec.cryptoSpec is not None:
+                self.apply_config_spec(ctx, recrypt)
             return None
-        for name in ('service', 'cryptoSpec', 'profile'):
+        for name in ('service', 'profile'):
             if getattr(spec, name, None):
                 raise fault('NotSupported', 'The operation is not supported on the object: '
                             'spec.%s.' % name)
