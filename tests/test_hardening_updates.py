@@ -245,6 +245,37 @@ def test_tasks_do_not_replan_traversals_that_cannot_reach_them(sim):
         Disconnect(user)
 
 
+def test_a_filter_is_not_replanned_for_changes_its_plan_saw(sim):
+    """Entities made while no filter is live (an inventory's own build) are
+    changes of shape that no flush took; a filter created after them
+    planned with them, so its first WaitForUpdatesEx re-plans nothing (at a
+    million VMs that re-plan held the first answer for a minute). A change
+    after it still re-plans it."""
+    user = sim.connect()
+    counts, restore = count_reshapes(sim)
+    try:
+        assert not on_reactor(lambda: sim.sim.changes.filters)
+        folder = user.RetrieveContent().rootFolder.childEntity[0].vmFolder
+        made = [folder.CreateFolder('unwatched-%d' % n) for n in range(2)]
+        collector = user.RetrieveContent().propertyCollector
+        collector.CreateFilter(view_spec(container_view(user, vim.Folder), vim.Folder,
+                                         ['name']), True)
+        first = wait(collector, '')
+        entered = {o.obj._moId for f in first.filterSet for o in f.objectSet}
+        assert {m._moId for m in made} <= entered
+        assert counts == []
+        made.append(folder.CreateFolder('watched'))
+        update = wait(collector, first.version, seconds=5)
+        assert [(o.kind, o.obj._moId) for f in update.filterSet for o in f.objectSet] == [
+            ('enter', made[-1]._moId)]
+        assert len(counts) == 1
+    finally:
+        restore()
+        for each in made:
+            WaitForTask(each.Destroy_Task())
+        Disconnect(user)
+
+
 def test_a_traversal_following_tasks_sees_them_come(sim):
     """A filter traversing TaskManager.recentTask reports each new task
     entering (a Task is reachable through a property that holds tasks)."""

@@ -229,3 +229,72 @@ def test_python_api(sim, si):
         assert vm.summary.quickStats.overallCpuDemand == answer['sample']['cpuDemandMHz']
     finally:
         reset_loads(sim, [vm])
+
+
+def test_a_vms_peaks_bound_every_sample_it_reports(sim):
+    """LoadModel.vm_peaks bounds what a VM demands in any sample (the
+    pattern's level at the wave's and the jitter's top): the cpu.usage and
+    mem.usage of every VM over two days of samples stay within the peaks
+    perf_metrics reads from it (what metric alarms skip VMs by), and come
+    near them; a VM with a load set has none."""
+    from vimsim.managed.monitoring import perf_metrics
+
+    def check():
+        model = load_model(sim.sim)
+        vms = [o for o in sim.sim.objects if o.type_name == 'VirtualMachine'
+               and o.power_state == 'poweredOn' and model.vm_peaks(o) is not None]
+        assert vms, 'VMs of no load set (a test may have set one before)'
+        latest = latest_index()
+        highest = {}
+        for vm in vms:
+            peaks = [perf_metrics.VM_PEAKS[name](model, vm) for name in ('cpu.usage',
+                                                                         'mem.usage')]
+            for index in range(latest, latest + 8640):   # two days (from its boot on)
+                values = perf_metrics.vm_values(model, vm, index)
+                for name, peak in zip(('cpu.usage', 'mem.usage'), peaks):
+                    assert values[name] <= peak, (vm, name, index)
+                    highest[vm, name] = max(highest.get((vm, name), 0), values[name])
+        assert all(highest[vm, 'cpu.usage'] >= 0.8 * perf_metrics.VM_PEAKS['cpu.usage'](
+            model, vm) for vm in vms), 'the bound is near what VMs reach'
+        model.set_vm_load(vms[0], 0.5)
+        model.set_vm_load(vms[0])
+        assert model.vm_peaks(vms[0]) is None
+    on_reactor(check)
+
+
+def test_a_stepped_view_sums_a_big_host_a_step_at_a_time(sim, monkeypatch):
+    """A stepped frozen view (an alarm pass's) does not sum a host of more
+    than SUMMED_AT_ONCE VMs in one read: the read raises Unready, whose
+    steps each read SUMMED_AT_ONCE VMs at most, and then reads what an
+    unstepped view reads, for the latest sample (the host's Demand, every
+    VM's part read again in a new sample) and for older ones."""
+    from vimsim.managed.monitoring import load_model as module
+    from vimsim.managed.monitoring.load_model import Unready
+
+    monkeypatch.setattr(module, 'SUMMED_AT_ONCE', 1)
+
+    def check():
+        model = load_model(sim.sim)
+        host = max((o for o in sim.sim.objects if o.type_name == 'HostSystem'),
+                   key=lambda h: len(h.vms))
+        assert len(host.vms) > 1
+        plain, stepped = model.frozen(), model.frozen(stepped=True)
+        summed = []
+        original = stepped._summed
+        stepped._summed = lambda vms, at: summed.append(len(vms)) or original(vms, at)
+        for index in (latest_index() - 3, latest_index()):
+            for vm in host.vms:    # read again at the latest sample's next read
+                vm.changed('runtime')
+            with pytest.raises(Unready) as unready:
+                stepped.host_sample(host, index)
+            latest = index == latest_index()
+            left = []     # the latest: how many VMs' parts are still to read, step by step
+            for _ in unready.value.steps:
+                left.append(len(model._demands[host].stale) if latest else 0)
+            assert stepped.host_sample(host, index) == plain.host_sample(host, index)
+            if latest:
+                assert len(left) >= len(host.vms) - 1 and left[-1] <= 1
+                assert all(a - b == 1 for a, b in zip(left, left[1:]))
+            else:
+                assert summed == [1] * len(host.vms) and len(left) == len(host.vms)
+    on_reactor(check)

@@ -27,7 +27,8 @@ from vimsim.managed.manager import Manager, element, manager_type
 from vimsim.managed.monitoring import perf_metrics
 from vimsim.managed.monitoring.alarm import Alarm
 from vimsim.managed.monitoring.event_manager import EVENT_LIMIT, event_manager
-from vimsim.managed.monitoring.load_model import SAMPLE_SECONDS, latest_index, load_model
+from vimsim.managed.monitoring.load_model import (SAMPLE_SECONDS, Unready, latest_index,
+                                                  load_model)
 from vimsim.managed.monitoring.method_action import operation_of, run_method_action
 from vimsim.managed.monitoring.performance_manager import counters_of
 from vimsim.managed.monitoring.task import now
@@ -591,31 +592,38 @@ class AlarmManager(Manager):
                             wanted.add('%s.%s' % (counter.groupInfo.key, counter.nameInfo.key))
         latest = latest_index()
         self._history[latest] = {}   # the newest sample is read afresh (a load set since)
-        return _Reading(load_model(self.server).frozen(), latest, wanted, self._history,
-                        self._holding.setdefault(latest, set()), now(),
+        return _Reading(load_model(self.server).frozen(stepped=queued), latest, wanted,
+                        self._history, self._holding.setdefault(latest, set()), now(),
                         deque(maxlen=EVENT_LIMIT) if queued else None)
 
     def _scope(self, alarm, walks):
         """The entities an alarm applies to: its entity and those below it
-        of its expression's types. `walks`: the walks down done this time."""
+        of its expression's types. `walks`: the walks down done this time
+        (top -> the entities below and their types), and the scopes taken
+        from them ((top, types) -> entities: alarms of one type share one)."""
         kinds = _types_of(alarm.info.expression)
         managed = self.server.schema.managed
         top = alarm.entity_object
-        below = walks.get(top.ref)
-        if below is None:
+        walk = walks.get(top.ref)
+        if walk is None:
             get = self.server.objects.get
             seen, pending, below = set(), [top], []
             while pending:
                 entity = pending.pop()
-                if entity is None or entity.ref in seen:
+                if entity is None or id(entity) in seen:
                     continue
-                seen.add(entity.ref)
+                seen.add(id(entity))
                 below.append(entity)
                 pending.extend(get(ref) for ref in entity.view_children())
-            walks[top.ref] = below
-        applying = {name for name in {entity.type_name for entity in below}
-                    if any(managed[name].is_a(kind) for kind in kinds)}
-        return [entity for entity in below if entity.type_name in applying]
+            walk = walks[top.ref] = below, {entity.type_name for entity in below}
+        below, types = walk
+        applying = frozenset(name for name in types
+                             if any(managed[name].is_a(kind) for kind in kinds))
+        scope = walks.get((top.ref, applying))
+        if scope is None:
+            scope = walks[top.ref, applying] = [entity for entity in below
+                                                if entity.type_name in applying]
+        return scope
 
     def _evaluate_alarm(self, alarm):
         """Evaluate `alarm` on everything it applies to, as model work (an
@@ -645,11 +653,12 @@ class AlarmManager(Manager):
 
     def _evaluation(self, alarm, reading, walks):
         """Steps evaluating `alarm`, each as many entities as fit in
-        STEP_SECONDS (one at least: a host's reads all its VMs' samples);
-        between steps the model may change: an alarm removed, disabled or
-        reconfigured meanwhile stops (its reconfiguration evaluates it
-        again), an entity gone is passed by (looked up only once anything
-        was removed since the walk)."""
+        STEP_SECONDS; a host sample summing over many VMs is made by steps
+        of its own first (load_model.Unready), and the entity evaluated
+        again. Between steps the model may change: an alarm removed,
+        disabled or reconfigured meanwhile stops (its reconfiguration
+        evaluates it again), an entity gone is passed by (looked up only
+        once anything was removed since the walk)."""
         info = alarm.info
         if not info.enabled:
             return
@@ -665,9 +674,13 @@ class AlarmManager(Manager):
             ends = time.perf_counter() + STEP_SECONDS
             while position < count:
                 entity = entities[position]
-                position += 1
                 if unchanged or get(entity.ref) is entity:
-                    self._evaluate_on(alarm, entity, reading)
+                    try:
+                        self._evaluate_on(alarm, entity, reading)
+                    except Unready as unready:
+                        yield from unready.steps
+                        break
+                position += 1
                 if time.perf_counter() > ends:
                     break
             yield
@@ -735,11 +748,15 @@ class AlarmManager(Manager):
         plan = self._metric_plan(alarm, expression, entity, reading)
         if plan is None:
             return None
-        read, name, watched, above, checks = plan
+        read, name, watched, above, checks, peak, lowest = plan
+        rank = STATUS_ORDER[current]
+        if peak is not None:   # a VM that cannot pass a limit in any sample: none read
+            highest = peak(reading.model, entity)
+            if highest is not None and highest <= lowest[rank]:
+                return 'green'
         moid = entity.ref.value
         history = reading.history
         latest = reading.latest
-        rank = STATUS_ORDER[current]
         for status, status_rank, trigger_limit, clear_limit, count in checks:
             # past the threshold by the tolerance to trigger; back by it to clear
             limit = clear_limit if rank >= status_rank else trigger_limit
@@ -751,7 +768,7 @@ class AlarmManager(Manager):
                     held = history[index] = {}
                 sample = held.get(moid)
                 if sample is None or name not in sample:
-                    values = read(reading.model, entity, index)
+                    values = read(reading.model, entity, index, watched)
                     sample = held[moid] = {counter: values[counter] for counter in watched
                                            if counter in values}
                 v = sample[name]
@@ -767,9 +784,11 @@ class AlarmManager(Manager):
         """What evaluating a metric expression on entities of one type reads
         and compares (worked out once a reading, not per entity): the
         provider's sample reader, the counter, the counters kept, the
-        operator and per status (status, its rank, the limits to trigger
-        and to clear, the samples it must hold for); None where the entity
-        type reports no such counter."""
+        operator, per status (status, its rank, the limits to trigger and
+        to clear, the samples it must hold for), the reader of the highest
+        value an entity's counter can have (perf_metrics.peak_of; None:
+        unknown) and per current status the lowest limit it must pass; None
+        where the entity type reports no such counter."""
         key = (id(expression), entity.type_name)
         found = reading.plans.get(key)
         if found is not None and found[0] is expression:
@@ -790,7 +809,12 @@ class AlarmManager(Manager):
                 checks.append((status, STATUS_ORDER[status], threshold + margin,
                                threshold - margin,
                                _interval_samples(getattr(expression, status + 'Interval'))))
-            plan = (provider[0], name, tuple(reading.wanted | {name}), above, checks)
+            # per current status's rank: the lowest limit a sample must pass
+            lowest = [min((clear if rank >= status_rank else trigger
+                           for _, status_rank, trigger, clear, _ in checks), default=math.inf)
+                      for rank in range(len(STATUS_ORDER))]
+            plan = (provider[0], name, tuple(reading.wanted | {name}), above, checks,
+                    perf_metrics.peak_of(entity, name) if above else None, lowest)
         reading.plans[key] = (expression, plan)
         return plan
 

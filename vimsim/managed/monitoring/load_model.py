@@ -43,6 +43,7 @@ HOST_MEMORY_OVERHEAD_MB = 1398   # what the VMkernel and agents hold
 VM_MEMORY_OVERHEAD_MB = 18       # a running VM's overhead memory
 SETTINGS_KEPT = 64               # per entity: older load settings are dropped
 BOOTS_KEPT = 4096                # distinct boot times whose sample is remembered
+SUMMED_AT_ONCE = 500             # VMs a stepped reader's step sums (about 1 ms)
 
 # (share of VMs out of 20, lowest and highest CPU level of the profile)
 PROFILES = ((12, 0.02, 0.08), (6, 0.15, 0.40), (2, 0.55, 0.85))
@@ -63,6 +64,16 @@ HostSample = namedtuple('HostSample', (
 ))
 
 IDLE_VM = VmSample(0, 0, 0, 0, 0, 0, 0)
+
+
+class Unready(Exception):
+    """A stepped frozen() view's host sample that sums over more VMs than a
+    step should read (SUMMED_AT_ONCE): running `steps` (a generator, a step
+    per yield) makes it ready, and the read can be done again."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = steps
 
 
 def sample_index(seconds):
@@ -97,7 +108,7 @@ def consumed_memory(vm, active):
 class Pattern:
     """A VM's default demand: its profile's level, a daily wave and jitter,
     all derived from its moid."""
-    __slots__ = ('seed', 'cpu_level', 'memory_level', 'phase')
+    __slots__ = ('seed', 'cpu_level', 'memory_level', 'phase', '_peaks')
 
     def __init__(self, moid):
         seed = zlib.crc32(moid.encode('utf-8'))
@@ -110,12 +121,23 @@ class Pattern:
         self.cpu_level = low + (high - low) * ((seed >> 5) % 1000) / 1000.0
         self.memory_level = 0.2 + 0.5 * ((seed >> 15) % 1000) / 1000.0
         self.phase = (seed >> 10) % DAY
+        self._peaks = None
 
     def loads(self, index):
         """(the share of its vCPUs' capacity the VM demands, the share of its
         memory the guest actively uses) in sample `index`."""
         wave = math.sin(2 * math.pi * ((index * SAMPLE_SECONDS + self.phase) % DAY) / DAY)
-        cpu = self.cpu_level * (1 + 0.3 * wave + 0.2 * _jitter(self.seed, index))
+        return self._shares(wave, _jitter(self.seed, index))
+
+    def peaks(self):
+        """The highest shares `loads` gives in any sample: at the wave's top
+        (1) and the jitter's (under 0.5), by the same arithmetic."""
+        if self._peaks is None:
+            self._peaks = self._shares(1.0, 0.5)
+        return self._peaks
+
+    def _shares(self, wave, jitter):
+        cpu = self.cpu_level * (1 + 0.3 * wave + 0.2 * jitter)
         return (min(max(cpu, 0.0), 1.0),
                 min(max(self.memory_level * (1 + 0.15 * wave), 0.0), 1.0))
 
@@ -212,12 +234,17 @@ class Demand(Rollup):
 
     def at(self, index, sources):
         """This roll-up of the VMs `sources` list, brought to sample `index`."""
+        self.begin(index, sources)
+        self.total()
+        return self
+
+    def begin(self, index, sources):
+        """Follow the VMs `sources` list in sample `index`: what changed is
+        read again at the next read (every part in a new sample)."""
         self.follow(sources)
         if index != self.index:
             self.index = index
             self.reread()
-        self.total()
-        return self
 
     def usage(self):
         """(cpu MHz, memory MB) the VMs get: what their samples' cpu_usage
@@ -238,6 +265,8 @@ class LoadModel:
         self._generation = None
         self._frozen = False   # a frozen() view: the cache outlives changes
         self._vms = None       # a frozen() view's VM samples: (vm moid, index) -> VmSample
+        self._stepped = False  # a frozen() view whose big host sums are Unready
+        self._sums = None      # its host sums made by steps: (host moid, index) -> sums
         self._demands = {}     # host, cluster or pool -> the Demand of its VMs
         self._boot_samples = {}   # boot time -> the sample it falls in (VMs share a few)
         self.version = 0       # counts the loads set, for readers caching what they sum
@@ -319,18 +348,39 @@ class LoadModel:
                     clock.microseconds_of(boot) / 1e6) - 1
             if booted > index:
                 return 0, 0, 0
+        capacity = self._capacity(vm)
+        cpu, memory = self._setting_at(vm, index)
+        if cpu is None or memory is None:
+            cpu_pattern, memory_pattern = self._pattern(vm).loads(index)
+            cpu = cpu_pattern if cpu is None else cpu
+            memory = memory_pattern if memory is None else memory
+        return round(cpu * capacity), max(1, round(memory * vm.memory_mb)), capacity
+
+    def _capacity(self, vm):
+        """MHz a running VM's vCPUs can use at most (its limit included)."""
         capacity = vm.num_cpu * vm.host.cpu_core_mhz
         limit = vm.cpu_allocation.limit if vm.cpu_allocation is not None else None
         if limit is not None and limit >= 0:
             capacity = min(capacity, limit)
-        cpu, memory = self._setting_at(vm, index)
-        if cpu is None or memory is None:
-            pattern = self._patterns.get(vm.ref.value)
-            if pattern is None:
-                pattern = self._patterns[vm.ref.value] = Pattern(vm.ref.value)
-            cpu_pattern, memory_pattern = pattern.loads(index)
-            cpu = cpu_pattern if cpu is None else cpu
-            memory = memory_pattern if memory is None else memory
+        return capacity
+
+    def _pattern(self, vm):
+        pattern = self._patterns.get(vm.ref.value)
+        if pattern is None:
+            pattern = self._patterns[vm.ref.value] = Pattern(vm.ref.value)
+        return pattern
+
+    def vm_peaks(self, vm):
+        """(cpu MHz, active memory MB, cpu capacity MHz): the most `vm`
+        demands in any sample, as it is now (its pattern's peaks; nothing
+        while it does not run), or None where a load was ever set on it.
+        Readers bound what a VM can reach without reading its samples."""
+        if vm.ref.value in self._settings:
+            return None
+        if vm.power_state != 'poweredOn' or vm.host is None:
+            return 0, 0, 0
+        capacity = self._capacity(vm)
+        cpu, memory = self._pattern(vm).peaks()
         return round(cpu * capacity), max(1, round(memory * vm.memory_mb)), capacity
 
     def _setting_at(self, entity, index):
@@ -340,10 +390,13 @@ class LoadModel:
     def demand(self, owner, sources):
         """The Demand of the VMs `sources` (Members lists) hold now, kept
         for `owner` (a host, cluster or pool) by deltas."""
+        return self._demand_of(owner).at(latest_index(), sources)
+
+    def _demand_of(self, owner):
         found = self._demands.get(owner)
         if found is None:
             found = self._demands[owner] = Demand(self)
-        return found.at(latest_index(), sources)
+        return found
 
     def running_usage(self, owner, sources):
         """(cpu MHz, memory MB) the VMs `sources` list use now (see Demand.usage)."""
@@ -368,24 +421,58 @@ class LoadModel:
     def summed_demand(self, host, index):
         """(cpu MHz, host memory MB) the VMs running on `host` demand in
         sample `index`, summed over them."""
+        return self._summed(host.vms, index)
+
+    def _summed(self, vms, index):
         demand = consumed = 0
-        for vm in host.vms:
+        for vm in vms:
             cpu, active, capacity = self._vm_demand(vm, index)
             if capacity:
                 demand += cpu
                 consumed += consumed_memory(vm, active) + VM_MEMORY_OVERHEAD_MB
         return demand, consumed
 
-    def frozen(self):
+    def frozen(self, stepped=False):
         """This model as a reader that reads many samples and changes the
         model as it goes sees it (alarm evaluation: each event it posts is a
         change, and its pass spans reactor turns): host samples, once read,
-        stay as they were read, and so do VM samples; settings are shared."""
+        stay as they were read, and so do VM samples; settings are shared.
+        `stepped`: a host sample summing over more VMs than a step should
+        read raises Unready, whose steps make it ready."""
         view = copy.copy(self)
         view._hosts = {}
         view._vms = {}
         view._frozen = True
+        view._stepped = stepped
+        view._sums = {}
         return view
+
+    def _summing(self, host, index):
+        """Steps summing what `host`'s VMs demand in sample `index`, a
+        SUMMED_AT_ONCE of them a step (a stepped view's, see frozen)."""
+        if index == latest_index():
+            found = self._demand_of(host)
+            found.begin(index, [host.vms])
+            while found.read_some(SUMMED_AT_ONCE):
+                yield
+            return
+        vms = list(host.vms)
+        demand = consumed = 0
+        for start in range(0, len(vms), SUMMED_AT_ONCE):
+            cpu, memory = self._summed(vms[start:start + SUMMED_AT_ONCE], index)
+            demand, consumed = demand + cpu, consumed + memory
+            yield
+        self._sums[(host.ref.value, index)] = demand, consumed
+
+    def _unready(self, host, index):
+        """Whether a stepped view's sample `index` of `host` sums over more
+        VMs than a step should read."""
+        if not self._stepped or len(host.vms) <= SUMMED_AT_ONCE:
+            return False
+        if index != latest_index():
+            return (host.ref.value, index) not in self._sums
+        found = self._demands.get(host)
+        return found is None or found.index != index or len(found.stale) > SUMMED_AT_ONCE
 
     def _host_sample(self, host, index):
         cpu_capacity = host.cpu_capacity_mhz
@@ -395,11 +482,14 @@ class LoadModel:
         cpu_set, memory_set = self._setting_at(host, index)
         own_cpu = HOST_CPU_OVERHEAD_MHZ + (cpu_set or 0) * cpu_capacity
         own_memory = HOST_MEMORY_OVERHEAD_MB + (memory_set or 0) * memory_capacity
+        if self._unready(host, index):
+            raise Unready(self._summing(host, index))
         if index == latest_index():
             found = self.demand(host, [host.vms])
             demand, consumed = found.cpu, found.memory
         else:
-            demand, consumed = self.summed_demand(host, index)
+            found = self._sums and self._sums.get((host.ref.value, index))
+            demand, consumed = found or self.summed_demand(host, index)
         available = max(cpu_capacity - own_cpu, 0)
         share = 1.0 if demand <= available else available / demand
         return HostSample(

@@ -52,7 +52,7 @@ def _io(values, cpu_mhz):
     return values
 
 
-def vm_values(model, vm, index):
+def vm_values(model, vm, index, names=None):
     sample = model.vm_sample(vm, index)
     usage, demand, capacity = sample.cpu_usage, sample.cpu_demand, sample.cpu_capacity
     run = round(usage / capacity * SAMPLE_MS * vm.num_cpu) if capacity else 0
@@ -79,51 +79,81 @@ def vm_values(model, vm, index):
     }, usage)
 
 
+def _vm_cpu_peak(model, vm):
+    peaks = model.vm_peaks(vm)
+    return None if peaks is None else _ratio(peaks[0], peaks[2])
+
+
+def _vm_memory_peak(model, vm):
+    peaks = model.vm_peaks(vm)
+    return None if peaks is None else _ratio(peaks[1], vm.memory_mb) if peaks[2] else 0
+
+
+# counter -> the highest value a VM's can have in any sample (None: unknown),
+# from the load model's bound of what the VM demands (LoadModel.vm_peaks)
+VM_PEAKS = {'cpu.usage': _vm_cpu_peak, 'mem.usage': _vm_memory_peak}
+
+
+def peak_of(entity, name):
+    """A reader of the highest value counter `name` of `entity` can have in
+    any sample ((model, entity) -> value, or None unknown), or None when
+    there is none for such an entity and counter."""
+    return VM_PEAKS.get(name) if entity.type_name == 'VirtualMachine' else None
+
+
 def vm_instances(vm):
     return [str(n) for n in range(vm.num_cpu)]
 
 
-def host_values(model, host, index):
+def host_values(model, host, index, names=None):
+    """A host's counters; of `names` (None: all) only, where none of them
+    is summed over its VMs' samples (HOST_VM_SUMS: a host of 500,000 VMs'
+    CPU and memory usage is read without reading 500,000 VM samples)."""
     sample = model.host_sample(host, index)
-    vms = [model.vm_sample(vm, index) for vm in host.vms]
     capacity, usage = sample.cpu_capacity, sample.cpu_usage
-    vm_usage = sum(s.cpu_usage for s in vms)
     cores = capacity // host.cpu_core_mhz
     used = round(usage / capacity * SAMPLE_MS * cores) if capacity else 0
     memory_kb = sample.memory_usage * 1024
     on = host.power_state == 'poweredOn'
-    return _io({
+    values = {
         'cpu.usage': _ratio(usage, capacity), 'cpu.usagemhz': usage,
         'cpu.utilization': _ratio(usage, capacity), 'cpu.coreUtilization': _ratio(usage, capacity),
         'cpu.demand': sample.cpu_demand, 'cpu.used': used,
         'cpu.idle': SAMPLE_MS * cores - used if on else 0,
-        'cpu.ready': sum(s.cpu_ready for s in vms),
-        'cpu.reservedCapacity': sum(vm.cpu_reservation for vm in host.vms
-                                    if vm.power_state == 'poweredOn'),
         'cpu.totalCapacity': capacity - HOST_CPU_OVERHEAD_MHZ,
         'mem.usage': _ratio(sample.memory_usage, sample.memory_capacity),
-        'mem.consumed': memory_kb, 'mem.granted': sum(s.memory_consumed for s in vms) * 1024,
-        'mem.active': sum(s.memory_active for s in vms) * 1024,
-        'mem.overhead': sum(s.memory_overhead for s in vms) * 1024,
-        'mem.sysUsage': (sample.memory_usage - sum(s.memory_consumed + s.memory_overhead
-                                                   for s in vms)) * 1024,
+        'mem.consumed': memory_kb,
         'mem.shared': 0, 'mem.zero': 0, 'mem.swapused': 0, 'mem.vmmemctl': 0,
         'mem.swapinRate': 0, 'mem.swapoutRate': 0, 'mem.compressed': 0,
         'mem.state': 0 if on else 4,
         'mem.totalCapacity': sample.memory_capacity,
-        'mem.reservedCapacity': sum(vm.memory_reservation for vm in host.vms
-                                    if vm.power_state == 'poweredOn'),
         'sys.uptime': _uptime(host.boot_time, index) if on else 0,
         'sys.resourceCpuUsage': HOST_CPU_OVERHEAD_MHZ if on else 0,
         'power.power': round(HOST_IDLE_WATTS + usage * HOST_WATTS_PER_MHZ) if on else 0,
-    }, vm_usage)
+    }
+    if names is not None and HOST_VM_SUMS.isdisjoint(names):
+        return values
+    vms = [model.vm_sample(vm, index) for vm in host.vms]
+    values.update({
+        'cpu.ready': sum(s.cpu_ready for s in vms),
+        'cpu.reservedCapacity': sum(vm.cpu_reservation for vm in host.vms
+                                    if vm.power_state == 'poweredOn'),
+        'mem.granted': sum(s.memory_consumed for s in vms) * 1024,
+        'mem.active': sum(s.memory_active for s in vms) * 1024,
+        'mem.overhead': sum(s.memory_overhead for s in vms) * 1024,
+        'mem.sysUsage': (sample.memory_usage - sum(s.memory_consumed + s.memory_overhead
+                                                   for s in vms)) * 1024,
+        'mem.reservedCapacity': sum(vm.memory_reservation for vm in host.vms
+                                    if vm.power_state == 'poweredOn'),
+    })
+    return _io(values, sum(s.cpu_usage for s in vms))
 
 
 def host_instances(host):
     return [str(n) for n in range(host.cpu_capacity_mhz // host.cpu_core_mhz)]
 
 
-def cluster_values(model, cluster, index):
+def cluster_values(model, cluster, index, names=None):
     hosts = [model.host_sample(host, index) for host in cluster.hosts]
     cpu = sum(s.cpu_usage for s in hosts)
     cpu_total = sum(s.cpu_capacity for s in hosts)
@@ -140,14 +170,14 @@ def cluster_values(model, cluster, index):
     }
 
 
-def pool_values(model, pool, index):
+def pool_values(model, pool, index, names=None):
     vms = [model.vm_sample(vm, index) for vm in pool.all_vms()]
     return {'cpu.usagemhz': sum(s.cpu_usage for s in vms),
             'mem.consumed': sum(s.memory_consumed for s in vms) * 1024,
             'mem.overhead': sum(s.memory_overhead for s in vms) * 1024}
 
 
-def datastore_values(model, datastore, index):
+def datastore_values(model, datastore, index, names=None):
     used = (datastore.capacity - datastore.free_space) // 1024
     return {'disk.capacity': datastore.capacity // 1024, 'disk.used': used,
             'disk.provisioned': used}
@@ -160,7 +190,13 @@ def _uptime(boot_time, index):
     return max(0, int((index + 1) * SAMPLE_SECONDS - boot))
 
 
-# type -> (values of a sample, instances of per-device counters or None,
+# what a host's counters sum over its VMs' samples (its disk and network
+# traffic follows their CPU, see _io)
+HOST_VM_SUMS = frozenset(_io({}, 0)) | {'cpu.ready', 'cpu.reservedCapacity', 'mem.granted',
+                                       'mem.active', 'mem.overhead', 'mem.sysUsage',
+                                       'mem.reservedCapacity'}
+# type -> (values of a sample (at least the counters named; all when None),
+#          instances of per-device counters or None,
 #          real-time sampling: True for hosts and VMs)
 PROVIDERS = {
     'VirtualMachine': (vm_values, vm_instances, True),

@@ -161,8 +161,21 @@ class Rollup:
 
     def total(self):
         """The total over the members now (a tuple)."""
+        self._read(None)
+        return tuple(self.sum)
+
+    def read_some(self, count):
+        """Read `count` of the parts to read again at most (a reader spreading
+        a re-read of many members over steps); whether any are left."""
+        self._read(count)
+        return bool(self.stale)
+
+    def _read(self, count):
+        """Read the stale parts again, `count` at most (None: all)."""
         stale, parts = self.stale, self.parts
-        while stale:
+        while stale and (count is None or count > 0):
+            if count is not None:
+                count -= 1
             member, _ = stale.popitem()
             try:
                 new = self.part(member)
@@ -176,7 +189,6 @@ class Rollup:
             if new is not old:
                 self.moved(old, new)
                 parts[member] = new
-        return tuple(self.sum)
 
     def moved(self, old, new):
         """A member's part went from `old` to `new` (the zero part as it

@@ -58,13 +58,19 @@ class ChangeHub:
         self._starts = collections.Counter()     # refs filters start from
         self._reaches = {}       # type name -> whether some traversal can reach it
         self._marked = {}        # the filters with changes to evaluate at the next flush
-        self._reshaped = False   # the inventory's shape changed since the last flush
+        # the generation of the latest change of the inventory's shape since the
+        # last flush (0: none): filters planned at or after it are current
+        self._reshaped = 0
         self._pending = False
         self.generation = 0      # counts changes: caches of derived figures key on it
         self.rollups_of = {}     # model object -> the roll-ups counting it (monitoring/rollup.py)
 
     # -- the filters ------------------------------------------------------------------
     def add(self, property_filter):
+        """Evaluate a filter, just planned, from now on: a change of shape
+        before now (an inventory built with no filter to flush it) is one its
+        plan already saw."""
+        property_filter.planned = self.generation
         self.filters[property_filter] = None
         if property_filter.traverses or property_filter.views:
             self._structural[property_filter] = None
@@ -117,7 +123,7 @@ class ChangeHub:
             self._marked[property_filter] = None
         if names is None or not STRUCTURE.isdisjoint(names) or (
                 self._traversed_names and not self._traversed_names.keys().isdisjoint(names)):
-            self._reshaped = True
+            self._reshaped = self.generation
         self._schedule()
 
     def object_added(self, obj):
@@ -127,7 +133,7 @@ class ChangeHub:
         already there, whose change is reported as such."""
         self.generation += 1
         if self._reachable(obj):
-            self._reshaped = True
+            self._reshaped = self.generation
             self._schedule()
 
     def object_removed(self, obj):
@@ -136,7 +142,7 @@ class ChangeHub:
             property_filter.reselect = True
             self._marked[property_filter] = None
         if obj.ref in self._starts or self._reachable(obj):
-            self._reshaped = True
+            self._reshaped = self.generation
         self._schedule()
 
     def _reachable(self, obj):
@@ -159,10 +165,11 @@ class ChangeHub:
         that got any."""
         self._pending = False
         if self._reshaped:
-            self._reshaped = False
+            reshaped, self._reshaped = self._reshaped, 0
             for property_filter in self._structural:
-                property_filter.structure_changed()
-                self._marked[property_filter] = None
+                if property_filter.planned < reshaped:
+                    property_filter.structure_changed()
+                    self._marked[property_filter] = None
         if not self._marked:
             return
         marked, self._marked = self._marked, {}
@@ -259,6 +266,7 @@ class PropertyFilter(ManagedObject):
         self.views = []          # refs of the views in the object set
         self.dirty = {}          # ref -> set of names, or None for all
         self.reselect = False
+        self.planned = 0         # the hub's generation when it was planned (ChangeHub.add)
         self.live = True         # evaluated on changes (until destroyed or failed)
         self.delivered = True    # its logged updates still reach the client
 
