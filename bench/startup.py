@@ -16,11 +16,15 @@ Then the first call of each common kind after a start against the second
 (wall time over one keep-alive connection, median of the starts; what a
 start leaves to first use is paid there): Login, CurrentTime, a container
 view of the VMs, RetrievePropertiesEx of their names and of their
-`summary`, a PowerOffVM_Task. Then where the start-up's imports go
-(`python -X importtime`, one run, self time summed per top-level package). The server runs with a bytecode
-cache, as an installed vimsim does (pip compiles one): PYTHONPYCACHEPREFIX
-points at a directory of this bench's, warmed by a first run, so the tree
-gets no __pycache__ (PYTHONDONTWRITEBYTECODE is lifted for the server).
+`summary`, a PowerOffVM_Task. Then where the RSS goes: a start made in
+stages as the command makes it (interpreter; the command's modules; Twisted's
+logger and reactor; lxml and httptools; vimsim's modules; the schema; the
+default inventory; the listener), each stage's increment. Then where the
+start-up's imports go (`python -X importtime`, one run, self time summed per
+top-level package). The server runs with a bytecode cache, as an installed
+vimsim does (pip compiles one): PYTHONPYCACHEPREFIX points at a directory of
+this bench's, warmed by a first run, so the tree gets no __pycache__
+(PYTHONDONTWRITEBYTECODE is lifted for the server).
 
 With --compare DIR the starts of the checkout at DIR are interleaved with
 these, so that both meet the same load.
@@ -30,8 +34,9 @@ these, so that both meet the same load.
 import argparse
 import asyncio
 import collections
-import re
+import json
 import os
+import re
 import socket
 import ssl
 import statistics
@@ -178,6 +183,60 @@ def import_split(stderr):
     return totals
 
 
+# the command's start in stages (vimsim/cli.py main's order), the RSS after each
+RSS_STAGES = r"""
+import gc, json, sys
+def rss():
+    with open('/proc/self/status') as status:
+        return next(int(line.split()[1]) / 1024 for line in status if line.startswith('VmRSS'))
+stages = [('interpreter', rss())]
+gc.disable()
+from vimsim import cli
+from vimsim.options import parse_args
+opts = parse_args(sys.argv[1:], prog='vimsim')
+stages.append(("the command's modules (vimsim.cli, options)", rss()))
+cli.start_logging()
+cli._import_reactor_without_tls()
+from twisted.internet import reactor
+stages.append(("Twisted's logger and reactor (and the standard library they import)", rss()))
+import httptools, lxml.etree
+stages.append(('lxml, httptools', rss()))
+from vimsim.managed.service.heap_trim import heap_trim
+from vimsim.server.control import run_start_actions
+from vimsim.simulator import Simulator
+stages.append(("vimsim's modules", rss()))
+from vimsim import schema
+schema.load()
+stages.append(('the schema (from its cache)', rss()))
+simulator = Simulator(opts)
+run_start_actions(simulator)
+stages.append(('the default inventory', rss()))
+cli.serve(opts, simulator, reactor)
+stages.append(('the listener', rss()))
+print(json.dumps(stages))
+"""
+
+
+def rss_split(root, env, tls):
+    """[(stage, RSS MB after it)] of one start made in stages (RSS_STAGES)."""
+    flags = ['-l', '127.0.0.1:0'] + ([] if tls else ['-tls=false'])
+    out = subprocess.run([sys.executable, '-c', RSS_STAGES, *flags], cwd=root, env=env,
+                         check=True, stdout=subprocess.PIPE).stdout
+    return json.loads(out)
+
+
+def print_rss_split(root, env, runs):
+    """Each stage's RSS increment, median of `runs` starts, https."""
+    splits = [rss_split(root, env, True) for _ in range(runs)]
+    print('where the RSS goes (https start in stages, median of %d): %.1f MB'
+          % (runs, statistics.median(split[-1][1] for split in splits)))
+    previous = [0.0] * runs
+    for index, (stage, _) in enumerate(splits[0]):
+        print('  %-70s %5.1f MB' % (stage, statistics.median(
+            split[index][1] - previous[run] for run, split in enumerate(splits))))
+        previous = [split[index][1] for split in splits]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--runs', type=int, default=9)
@@ -205,6 +264,7 @@ def main():
                      min(wall) * 1e3, statistics.median(cpu) * 1e3, min(cpu) * 1e3,
                      statistics.median(rss), label))
     first_call_figures(root, args.runs)
+    print_rss_split(root, env, args.runs)
     totals = import_split(run_once(root, True, env, ('-X', 'importtime'))[3])
     print('imports (https start, -X importtime self time, inflated by the tracing): %.0f ms'
           % (sum(totals.values()) / 1e3))
