@@ -273,7 +273,9 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def guestHeartbeatStatus(self):
-        if self.power_state != 'poweredOn':
+        """Gray without running tools (powered off, none installed, stopped):
+        only the tools send the heartbeats vCenter judges."""
+        if not self.tools_running:
             return 'gray'
         return 'green' if self.heartbeat_stopped is None else 'red'
 
@@ -3032,8 +3034,8 @@ class _ConfigPlan:
             names.extend(ManagedEntity.NAMED_PROPERTIES)
         if 'num_cpu' in self.scalars or 'memory_mb' in self.scalars:
             names.extend(['runtime', 'layoutEx', 'layout', 'storage'])
-        if 'guest_overrides' in self.scalars:
-            names.append('guest')
+        if 'guest_overrides' in self.scalars:   # the tools may have started or stopped
+            names.extend(['guest', 'guestHeartbeatStatus'])
         if self.devices is not None:
             for backing, capacity in self.detached_files:
                 ds = vm.server.objects.get(backing.datastore)
