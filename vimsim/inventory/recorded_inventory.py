@@ -341,9 +341,9 @@ class _Walk:
     def vm_state(self, vm, props, config, runtime):
         hardware = config.hardware
         match = _VMX_PATH.match(config.files.vmPathName or '') if config.files else None
-        if match is not None:     # '[ds] dir/stem.vmx' (a VM at the root keeps its stem's)
+        if match is not None:     # '[ds] dir/stem.vmx', or '[ds] stem.vmx' at the top
             vm.file_name = match.group(3)
-            vm.dir_name = match.group(2) or match.group(3)
+            vm.dir_name = match.group(2) or ''
         vm.template = bool(config.template)
         vm.boot_time = runtime.bootTime
         vm.annotation = config.annotation or ''

@@ -99,7 +99,7 @@ def screenshot_png(width, height):
 
 def screenshot_files(vm):
     """[(datastore path, 'screenshot', size)] of the VM's screenshots."""
-    return [('%s/%s' % (vm.directory, name), 'screenshot', len(screenshot_png(*size)))
+    return [(vm.home + name, 'screenshot', len(screenshot_png(*size)))
             for name, size in vm.screenshots]
 
 
@@ -123,7 +123,7 @@ def create_screenshot_task(ctx, vm):
         name = '%s-%d.png' % (vm.file_name, number)
         vm.screenshots = vm.screenshots + ((name, screen_size(vm)),)
         vm.report_changed('layoutEx', 'storage', 'summary')
-        return '%s/%s' % (vm.directory, name)
+        return vm.home + name
     return vm_task(ctx, vm, 'CreateScreenshot_Task', work)
 
 

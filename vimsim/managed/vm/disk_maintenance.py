@@ -204,6 +204,5 @@ def unowned_files(vm):
     files_on_disk.namespace(vm.server).materialize()
     ds = vm.datastore_object
     own = {name for name, _, _ in vm.files()}
-    folder = vm.directory[len('[%s] ' % ds.name):]
-    return sorted(name for name in files_on_disk.files_in(ds, folder)
+    return sorted(name for name in files_on_disk.files_in(ds, vm.dir_name)
                   if name not in own and not name.endswith('.lck'))

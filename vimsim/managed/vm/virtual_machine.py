@@ -41,7 +41,7 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization
                                             check_unique, detach_vm, event_argument,
                                             host_usable, is_a, next_sequence, pick_host,
                                             post_identity_events, resolve_argument,
-                                            unregistered, vm_home)
+                                            home_path, unregistered, vm_home)
 from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
 from vimsim.managed.vm.storage_profiles import HOME, associated, chosen_profile
@@ -165,11 +165,12 @@ class VirtualMachine(ManagedEntity):
         return vm_mac(self.sequence)
 
     @property
-    def directory(self):
-        return '[%s] %s' % (self.datastore_object.name, self.dir_name)
+    def home(self):
+        """The datastore path the VM's files are named from: '[ds] dir/'."""
+        return home_path(self.datastore_object.name, self.dir_name)
 
     def file_path(self, suffix):
-        return '%s/%s%s' % (self.directory, self.file_name, suffix)
+        return '%s%s%s' % (self.home, self.file_name, suffix)
 
     def view_children(self):
         return ()
@@ -359,7 +360,7 @@ class VirtualMachine(ManagedEntity):
         if self.screenshots:
             files.extend(console.screenshot_files(self))
         if self.boot_time is not None:
-            files.append(('%s/vmware.log' % self.directory, 'log', LOG_SIZE))
+            files.append((self.home + 'vmware.log', 'log', LOG_SIZE))
         if self.power_state == 'poweredOn':
             files.append((self.file_path('-%s.vswp' % self.instance_uuid[:8]), 'swap',
                           self.memory_mb * MB))
@@ -498,8 +499,8 @@ class VirtualMachine(ManagedEntity):
             npivTemporaryDisabled=True, locationId=None, template=self.template,
             guestId=self.guest_id, alternateGuestName='', annotation=self.annotation,
             files=T.VirtualMachineFileInfo(
-                vmPathName=self.file_path('.vmx'), snapshotDirectory=self.directory + '/',
-                suspendDirectory=self.directory + '/', logDirectory=self.directory + '/'),
+                vmPathName=self.file_path('.vmx'), snapshotDirectory=self.home,
+                suspendDirectory=self.home, logDirectory=self.home),
             tools=self._tools_config(shared['tools']), flags=shared['flags'],
             consolePreferences=shared['console'], defaultPowerOps=shared['power_ops'],
             rebootPowerOff=False,
@@ -811,7 +812,7 @@ class VirtualMachine(ManagedEntity):
                 key=disk.key, diskFile=[b.fileName for b in backing_chain(disk.backing)])
                 for disk in self.disks()]
         # configFile and logFile are relative to the configuration / log directory
-        prefix = len(self.directory) + 1
+        prefix = len(self.home)
         return T.VirtualMachineFileLayout(
             configFile=[name[prefix:] for name, kind, _ in files
                         if kind in ('nvram', 'snapshotList')],
@@ -1287,6 +1288,8 @@ class VirtualMachine(ManagedEntity):
             self.snapshot_tree.destroy_all()
         self.destroy()
         sync_files(self, gone=not keep_files)
+        if not keep_files:
+            self.datastore_object.release_home(self.dir_name)
         for ds in datastores:      # kept files now count as the datastore's own
             touched(ds)
 
@@ -1586,7 +1589,9 @@ class VirtualMachine(ManagedEntity):
                                datastore, self.network_object, next_sequence(server),
                                num_cpu=self.num_cpu, memory_mb=self.memory_mb,
                                disk_kb=self.disk_kb, guest_id=self.guest_id)
-        clone.dir_name = vm_home(clone, datastore, '')[0]
+        clone.dir_name, _, namespace = vm_home(clone, datastore, '')
+        if namespace is not None:     # vCenter makes the clone's vSAN namespace object
+            datastore.add_namespace(*namespace)
         adopt_into_vapp(pool, clone)
         for attr in ('annotation', 'cores_per_socket', 'cpu_allocation', 'memory_allocation',
                      'cpu_hot_add', 'cpu_hot_remove', 'memory_hot_add', 'tools_installed',
@@ -1914,7 +1919,7 @@ class VirtualMachine(ManagedEntity):
         for copy in [disk] + frozen:
             chain = backing_chain(copy.backing)
             own = [b for b in chain if (b.fileName or '').startswith(
-                old_prefix + self.dir_name + '/')] or chain[-1:]
+                home_path(old.name, self.dir_name))] or chain[-1:]
             for b in own:
                 if (b.fileName or '').startswith(old_prefix):
                     b.fileName = new_prefix + b.fileName[len(old_prefix):]
@@ -2333,6 +2338,7 @@ class _ConfigPlan:
         self.destroyed_files = []
         self.detached_files = []
         self.profiles = {}        # {HOME or disk key: storage profile id, None to drop}
+        self.home_namespace = None  # (uuid, alias) of the vSAN namespace a new VM's home needs
 
     # -- scalars ------------------------------------------------------------------
     def validate(self):
@@ -2450,7 +2456,8 @@ class _ConfigPlan:
                 raise fault('InvalidDatastorePath', "Invalid datastore path '%s'."
                             % spec.files.vmPathName, datastorePath=spec.files.vmPathName)
             set_['datastore_object'] = parsed[0]
-            set_['dir_name'], set_['file_name'] = vm_home(vm, parsed[0], parsed[1])
+            set_['dir_name'], set_['file_name'], self.home_namespace = vm_home(
+                vm, parsed[0], parsed[1])
         if spec.deviceChange or self.creating:
             self._validate_devices()
             self._boot_order_keys()
@@ -2830,7 +2837,7 @@ class _ConfigPlan:
 
     def _free_disk_name(self, ds, existing):
         stem = self.scalars.get('file_name', self.vm.file_name)
-        directory = '[%s] %s/' % (ds.name, self.scalars.get('dir_name', self.vm.dir_name))
+        directory = home_path(ds.name, self.scalars.get('dir_name', self.vm.dir_name))
         taken = existing | {d.backing.fileName for d in self.devices
                             if isinstance(d, self.T.VirtualDisk) and d.backing is not None}
         name = '%s%s.vmdk' % (directory, stem)
@@ -3026,6 +3033,8 @@ class _ConfigPlan:
     def commit(self):
         vm = self.vm
         names = ['config', 'summary']
+        if self.home_namespace is not None:
+            self.scalars['datastore_object'].add_namespace(*self.home_namespace)
         for attr, value in self.scalars.items():
             setattr(vm, attr, value)
         if self.settings or self.file_dirs:

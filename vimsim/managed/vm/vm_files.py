@@ -230,7 +230,7 @@ def vmx_text(vm):
         slot = '%s%d:%d' % (_bus(controller), getattr(controller, 'busNumber', 0) or 0,
                             disk.unitNumber or 0)
         parsed = files_on_disk.split_path(top.fileName or '')
-        own = files_on_disk.split_path(vm.directory + '/')
+        own = files_on_disk.split_path(vm.home)
         relative = parsed[1] if parsed else ''
         if parsed and own and parsed[0] == own[0] and relative.startswith(own[1]):
             relative = relative[len(own[1]):]
