@@ -78,6 +78,7 @@ def vm_ip(sequence):
     return '172.16.%d.%d' % (n // 250, n % 250 + 1)
 
 
+@fault_tolerance.refusing_on_secondaries
 class VirtualMachine(ManagedEntity):
     type_name = 'VirtualMachine'
     parentVApp = None
@@ -951,7 +952,6 @@ class VirtualMachine(ManagedEntity):
     def PowerOnVM_Task(self, ctx, host=None):
         """`host`, a host of the VM's compute resource, is where it powers
         on when that host can take it; in a DRS cluster DRS places it."""
-        fault_tolerance.refuse_on_secondary(self)
         if self.template:
             raise invalid_state()
         requested = resolve_argument(ctx, host, 'HostSystem', 'host') \
@@ -1000,7 +1000,6 @@ class VirtualMachine(ManagedEntity):
         self.devices_changed()
 
     def PowerOffVM_Task(self, ctx):
-        fault_tolerance.refuse_on_secondary(self)
 
         def work(task):
             if self.power_state == 'poweredOff':
@@ -1012,7 +1011,6 @@ class VirtualMachine(ManagedEntity):
         return vm_task(ctx, self, 'PowerOffVM_Task', work)
 
     def SuspendVM_Task(self, ctx):
-        fault_tolerance.refuse_on_secondary(self)
 
         def work(task):
             if self.power_state != 'poweredOn':
@@ -1024,7 +1022,6 @@ class VirtualMachine(ManagedEntity):
         return vm_task(ctx, self, 'SuspendVM_Task', work)
 
     def ResetVM_Task(self, ctx):
-        fault_tolerance.refuse_on_secondary(self)
 
         def work(task):
             if self.power_state != 'poweredOn':
@@ -1036,7 +1033,6 @@ class VirtualMachine(ManagedEntity):
 
     def TerminateVM(self, ctx):
         """The VM's process is killed: powered off at once, no guest shutdown."""
-        fault_tolerance.refuse_on_secondary(self)
         if self.power_state != 'poweredOn':
             raise invalid_state()
         check_idle(self)
@@ -1044,7 +1040,6 @@ class VirtualMachine(ManagedEntity):
         event_manager(self.server).post('VmPoweredOffEvent', self, ctx=ctx)
 
     def _guest_operation(self, ctx, event, then):
-        fault_tolerance.refuse_on_secondary(self)
         if self.power_state != 'poweredOn':
             raise invalid_power_state('poweredOn', self.power_state)
         if not self.tools_running:
@@ -1154,7 +1149,6 @@ class VirtualMachine(ManagedEntity):
     def AttachDisk_Task(self, ctx, diskId, datastore, controllerKey=None, unitNumber=None):
         """The disk becomes a VirtualDisk device of the VM (its `vDiskId` the
         disk's id), added as ReconfigVM_Task adds an existing disk."""
-        fault_tolerance.refuse_on_secondary(self)
         ds = vstorage_object.datastore_of(ctx.server, datastore)
 
         def work(task):
@@ -1178,7 +1172,6 @@ class VirtualMachine(ManagedEntity):
 
     def DetachDisk_Task(self, ctx, diskId):
         """The disk's device leaves the VM; its files stay, the disk's own."""
-        fault_tolerance.refuse_on_secondary(self)
 
         def work(task):
             T = self.T
@@ -1200,7 +1193,6 @@ class VirtualMachine(ManagedEntity):
         the newest the host runs) one the host runs (NotSupported) and newer
         than the VM's (AlreadyUpgraded); a malformed one is InvalidArgument.
         VmUpgradingEvent, then VmUpgradeCompleteEvent."""
-        fault_tolerance.refuse_on_secondary(self)
         if version is not None and not hw_number(version):
             raise _invalid_argument('version')
 
@@ -1248,7 +1240,6 @@ class VirtualMachine(ManagedEntity):
 
     # -- removal ----------------------------------------------------------------------------
     def _check_removable(self):
-        fault_tolerance.refuse_on_secondary(self)
         if self.power_state == 'poweredOn':
             raise invalid_power_state('poweredOff', 'poweredOn')
 
@@ -1314,7 +1305,7 @@ class VirtualMachine(ManagedEntity):
 
     # -- templates ----------------------------------------------------------------------------
     def MarkAsTemplate(self, ctx):
-        fault_tolerance.refuse_in_pair(self)
+        fault_tolerance.refuse_on_primary(self)
         if self.template:
             raise fault('NotSupported', 'The operation is not supported on the object.')
         if self.power_state != 'poweredOff':
@@ -1433,7 +1424,6 @@ class VirtualMachine(ManagedEntity):
 
     # -- CustomizeVM_Task ---------------------------------------------------------------------
     def CustomizeVM_Task(self, ctx, spec):
-        fault_tolerance.refuse_on_secondary(self)
 
         def work(task):
             if self.power_state != 'poweredOff':
@@ -1469,7 +1459,6 @@ class VirtualMachine(ManagedEntity):
 
     # -- CloneVM_Task -------------------------------------------------------------------------
     def CloneVM_Task(self, ctx, folder, name, spec):
-        fault_tolerance.refuse_on_secondary(self)
         check_unlocked(self)
         server = self.server
         folder_object = resolve_argument(ctx, folder, 'Folder', 'folder')
@@ -1496,7 +1485,7 @@ class VirtualMachine(ManagedEntity):
         if linked and snapshot is None:
             raise _invalid_argument('spec.snapshot')
         if linked:
-            fault_tolerance.refuse_in_pair(self)   # no linked clone of an FT VM
+            fault_tolerance.refuse_on_primary(self)   # no linked clone of an FT VM
 
         def work(task):
             # a template goes in no pool: for a clone to a template the pool is ignored
@@ -1511,7 +1500,7 @@ class VirtualMachine(ManagedEntity):
         return vm_task(ctx, self, 'CloneVM_Task', work)
 
     def InstantClone_Task(self, ctx, spec):
-        fault_tolerance.refuse_in_pair(self)
+        fault_tolerance.refuse_on_primary(self)
         return instant_clone.instant_clone_task(ctx, self, spec)
 
     def clone_to(self, ctx, task, folder, name, pool, host, datastore, spec,
