@@ -60,7 +60,7 @@ SECONDARY_REFUSALS = {
         'CloneVM_Task', 'InstantClone_Task', 'CreateSnapshot_Task', 'CreateSnapshotEx_Task',
         'CreateSecondaryVM_Task', 'CreateSecondaryVMEx_Task', 'TurnOffFaultToleranceForVM_Task',
         'DisableSecondaryVM_Task', 'EnableSecondaryVM_Task', 'MakePrimaryVM_Task',
-        'TerminateFaultTolerantVM_Task')},
+        'TerminateFaultTolerantVM_Task', 'reloadVirtualMachineFromPath_Task')},
     'ReconfigVM_Task': 'task', 'Destroy_Task': 'task',
 }
 

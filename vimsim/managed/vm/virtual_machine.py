@@ -1078,6 +1078,12 @@ class VirtualMachine(ManagedEntity):
     def AcquireMksTicket(self, ctx):
         return console.acquire_mks_ticket(ctx, self)
 
+    def QueryConnections(self, ctx):
+        return console.query_connections(self)
+
+    def DropConnections(self, ctx, listOfConnections=()):
+        return console.drop_connections(self, listOfConnections or ())
+
     def CreateScreenshot_Task(self, ctx):
         return console.create_screenshot_task(ctx, self)
 
@@ -1302,6 +1308,43 @@ class VirtualMachine(ManagedEntity):
         # its .vmx stays, and RegisterVM_Task brings the VM back from it
         unregistered(self.server)[self.file_path('.vmx')] = self
         return None
+
+    def reloadVirtualMachineFromPath_Task(self, ctx, configurationPath):
+        """The VM takes the configuration at `configurationPath` (the .vmx of
+        a VM taken out of the inventory with its files: its hardware, files,
+        snapshots and guest settings), as unregistering this VM and
+        registering that one would, yet stays the same inventory object (its
+        moid, name, folder, pool, host, events, permissions and custom
+        values); its own files stay at its path, unregistered. Powered off
+        only (InvalidPowerState); a path that names no .vmx FileNotFound."""
+        fault_tolerance.refuse_on_primary(self)
+        if parse_datastore_path(self.server, configurationPath) is None:
+            raise fault('InvalidDatastorePath', "Invalid datastore path '%s'." % configurationPath,
+                        datastorePath=configurationPath)
+
+        def work(task):
+            if self.power_state != 'poweredOff':
+                raise invalid_power_state('poweredOff', self.power_state)
+            store = unregistered(self.server)
+            saved = store.get(configurationPath)
+            if saved is None:
+                raise FileNotFound(configurationPath)
+            saved._check_access(self.host, saved.datastore_object)
+            folder, pool, host, name = self.parent_object(), self.pool, self.host, self.name
+            values = self._custom_values
+            own_path = self.file_path('.vmx')
+            for vm in (self, saved):      # the identities the files hold move with them
+                vm.uuid_override, vm.instance_uuid_override = vm.uuid, vm.instance_uuid
+            self.remove_from_inventory(keep_files=True)
+            del store[configurationPath]
+            saved.ref, self.ref = self.ref, saved.ref
+            store[own_path] = self
+            saved.name, saved._custom_values, saved.template = name, values, False
+            self._custom_values = None
+            folder.take_in(saved, pool, host)
+            task.post_event('VmReloadFromPathEvent', saved, configPath=configurationPath)
+            return None
+        return vm_task(ctx, self, 'reloadVirtualMachineFromPath_Task', work)
 
     # -- templates ----------------------------------------------------------------------------
     def MarkAsTemplate(self, ctx):
