@@ -594,6 +594,7 @@ class VirtualMachine(ManagedEntity):
             numMksConnections=0, recordReplayState='inactive', cleanPowerOff=not on,
             onlineStandby=False, featureMask=list(self.evc_masks),
             consolidationNeeded=disk_maintenance.consolidation_needed(self), paused=False,
+            diskChainBroken=disk_maintenance.disk_chain_broken(self),
             snapshotInBackground=False, instantCloneFrozen=False,
             cryptoState='locked' if self.crypto_locked else 'unlocked',
             suspendedToMemory=False)
@@ -1988,6 +1989,9 @@ class VirtualMachine(ManagedEntity):
     # -- disk chains and storage (disk_maintenance.py) ------------------------------------
     def ConsolidateVMDisks_Task(self, ctx):
         return disk_maintenance.consolidate_task(ctx, self)
+
+    def RepairVmDiskChains_Task(self, ctx):
+        return disk_maintenance.repair_chains_task(ctx, self)
 
     def EstimateStorageForConsolidateSnapshots_Task(self, ctx):
         return disk_maintenance.consolidation_estimate_task(ctx, self)
