@@ -131,28 +131,23 @@ def test_create_vm_places_its_files_as_vcenter_does(si, dc):
               if isinstance(d, vim.vm.device.VirtualDisk)]
     assert disk.backing.fileName == '[LocalDS_0] prov-home_1/prov-home.vmdk'
     assert all(f.name.startswith('[LocalDS_0] prov-home_1/') for f in second.layoutEx.file)
-    config = _config('prov-placed')
-    config.files.vmPathName = '[LocalDS_0] custom-dir/appliance.vmx'
-    task = dc.vmFolder.CreateVM_Task(config=config, pool=pool)
-    WaitForTask(task)
-    placed = task.info.result
+    def placed_at(name, path):
+        config = _config(name)
+        config.files.vmPathName = path
+        task = dc.vmFolder.CreateVM_Task(config=config, pool=pool)
+        WaitForTask(task)
+        return task.info.result
+    placed = placed_at('prov-placed', '[LocalDS_0] custom-dir/appliance.vmx')
     assert placed.config.files.vmPathName == '[LocalDS_0] custom-dir/appliance.vmx'
     assert placed.config.files.logDirectory == '[LocalDS_0] custom-dir/'
     config = _config('prov-placed-2')
     config.files.vmPathName = '[LocalDS_0] custom-dir/appliance.vmx'
     error = _fault_of(dc.vmFolder.CreateVM_Task(config=config, pool=pool))
     assert isinstance(error, vim.fault.FileAlreadyExists)
-    config.files.vmPathName = '[LocalDS_0] custom-dir'
-    task = dc.vmFolder.CreateVM_Task(config=config, pool=pool)
-    WaitForTask(task)
-    in_dir = task.info.result
+    in_dir = placed_at('prov-placed-2', '[LocalDS_0] custom-dir')
     assert in_dir.config.files.vmPathName == '[LocalDS_0] custom-dir/prov-placed-2.vmx'
     # a .vmx at the datastore's top puts the files there: the path is the configuration's
-    config = _config('prov-top')
-    config.files.vmPathName = '[LocalDS_0] prov-top.vmx'
-    task = dc.vmFolder.CreateVM_Task(config=config, pool=pool)
-    WaitForTask(task)
-    top = task.info.result
+    top = placed_at('prov-top', '[LocalDS_0] prov-top.vmx')
     assert top.config.files.vmPathName == '[LocalDS_0] prov-top.vmx'
     assert top.config.files.logDirectory == '[LocalDS_0] '
     [disk] = [d for d in top.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk)]
