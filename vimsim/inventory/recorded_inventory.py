@@ -229,6 +229,9 @@ class _Walk:
                                 envbrowser_moid=browser.value if browser else None))
         if cls is ClusterComputeResource:
             self.cluster_settings(cr, props.get('configurationEx'))
+            hci = props.get('hciConfig')
+            if hci is not None:       # a cluster in (or through) the HCI workflow
+                cr.hci_state = hci.workflowState
         root_pool = props.get('resourcePool')
         if root_pool in self.objects:
             self.pool(cr, root_pool, cr)
