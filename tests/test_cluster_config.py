@@ -360,3 +360,26 @@ def test_evc_modes_and_their_faults(si, other, cluster):
         hostName='esx-new.example.com'))) == []
     WaitForTask(manager.DisableEvcMode_Task())
     assert cluster.summary.currentEVCModeKey is None
+
+
+def test_a_cluster_created_in_the_hci_workflow_may_abandon_it(si, other):
+    """ClusterConfigSpecEx.inHciWorkflow places a new cluster in the HCI
+    (Quickstart) workflow; AbandonHciWorkflow opts out while it is in
+    progress, and watchers see hciConfig change."""
+    folder = si.RetrieveContent().rootFolder.childEntity[0].hostFolder
+    plain = folder.CreateClusterEx('hci-none', vim.cluster.ConfigSpecEx())
+    quick = folder.CreateClusterEx('hci-quick', vim.cluster.ConfigSpecEx(inHciWorkflow=True))
+    try:
+        assert plain.hciConfig is None
+        with pytest.raises(vim.fault.InvalidState):
+            plain.AbandonHciWorkflow()
+        assert quick.hciConfig.workflowState == 'in_progress'
+        watcher = Watcher(other, quick, vim.ClusterComputeResource, ['hciConfig'])
+        quick.AbandonHciWorkflow()
+        assert 'hciConfig' in paths_of(watcher.changes())
+        assert quick.hciConfig.workflowState == 'done'
+        with pytest.raises(vim.fault.InvalidState):
+            quick.AbandonHciWorkflow()
+    finally:
+        for cluster in (plain, quick):
+            WaitForTask(cluster.Destroy_Task())

@@ -79,7 +79,9 @@ def test_about_answers_vcsim_keys_and_coverage(vc_http):
     vm = answer['managedTypes']['VirtualMachine']
     assert 'PowerOnVM_Task' in vm['implemented']
     assert 'Destroy_Task' in vm['implemented']        # inherited, implemented by the VM
-    assert 'DropConnections' in vm['notImplemented']
+    assert vm['notImplemented'] == []
+    assert 'ConfigureHCI_Task' in answer['managedTypes']['ClusterComputeResource'][
+        'notImplemented']
     settings = answer['managedTypes']['OptionManager']
     assert 'UpdateOptions' in settings['implemented']    # by VpxSettings and by each host's
     assert settings['partlyImplemented'] == []
@@ -131,10 +133,10 @@ def test_about_tells_what_every_object_answers(which, request):
 
 def test_a_method_about_lists_as_not_implemented_answers_so(vc_http, si):
     types = about(vc_http)['managedTypes']
-    assert 'QueryConnections' in types['VirtualMachine']['notImplemented']
-    vm = all_of(si, vim.VirtualMachine)[0]
+    assert 'ValidateHCIConfiguration' in types['ClusterComputeResource']['notImplemented']
+    cluster = all_of(si, vim.ClusterComputeResource)[0]
     with pytest.raises(vmodl.fault.NotImplemented):
-        vm.QueryConnections()
+        cluster.ValidateHCIConfiguration(hosts=list(cluster.host))
 
 
 def test_the_catalog_knows_every_managed_class():

@@ -166,3 +166,28 @@ def test_per_vm_evc_masks(si, dc):
         vm.ApplyEvcModeVM_Task(masks * 2, True)
     WaitForTask(vm.ApplyEvcModeVM_Task([], True))
     assert vm.runtime.featureMask == []
+
+
+def test_a_broken_disk_chain_is_repaired(si, dc, sim):
+    """A delta's parentCID is its parent's CID; when the parent's descriptor
+    changes on the datastore the chain is broken (runtime.diskChainBroken)
+    until RepairVmDiskChains_Task of the powered-off VM rewrites it."""
+    vm = _create(si, dc, 'dm-chain')
+    WaitForTask(vm.CreateSnapshot_Task('one', memory=False, quiesce=False))
+    base, delta = (local_file(sim, vm, name) for name in chain_of(vm)[-2:])
+
+    def header(path, key):
+        return next(line.split('=', 1)[1] for line in open(path).read().splitlines()
+                    if line.startswith(key + '='))
+    assert header(delta, 'parentCID') == header(base, 'CID')
+    assert vm.runtime.diskChainBroken is False
+    text = open(base).read().replace('CID=%s' % header(base, 'CID'), 'CID=0badc1d0', 1)
+    with open(base, 'w') as f:          # the parent's descriptor changed on the datastore
+        f.write(text)
+    assert vm.runtime.diskChainBroken is True
+    powered(vm)
+    assert isinstance(task_fault(vm.RepairVmDiskChains_Task()), vim.fault.InvalidPowerState)
+    powered(vm, 'poweredOff')
+    WaitForTask(vm.RepairVmDiskChains_Task())
+    assert header(delta, 'parentCID') == '0badc1d0' and vm.runtime.diskChainBroken is False
+    WaitForTask(vm.Destroy_Task())

@@ -131,22 +131,32 @@ def test_create_vm_places_its_files_as_vcenter_does(si, dc):
               if isinstance(d, vim.vm.device.VirtualDisk)]
     assert disk.backing.fileName == '[LocalDS_0] prov-home_1/prov-home.vmdk'
     assert all(f.name.startswith('[LocalDS_0] prov-home_1/') for f in second.layoutEx.file)
-    config = _config('prov-placed')
-    config.files.vmPathName = '[LocalDS_0] custom-dir/appliance.vmx'
-    task = dc.vmFolder.CreateVM_Task(config=config, pool=pool)
-    WaitForTask(task)
-    placed = task.info.result
+    def placed_at(name, path):
+        config = _config(name)
+        config.files.vmPathName = path
+        task = dc.vmFolder.CreateVM_Task(config=config, pool=pool)
+        WaitForTask(task)
+        return task.info.result
+    placed = placed_at('prov-placed', '[LocalDS_0] custom-dir/appliance.vmx')
     assert placed.config.files.vmPathName == '[LocalDS_0] custom-dir/appliance.vmx'
     assert placed.config.files.logDirectory == '[LocalDS_0] custom-dir/'
     config = _config('prov-placed-2')
     config.files.vmPathName = '[LocalDS_0] custom-dir/appliance.vmx'
     error = _fault_of(dc.vmFolder.CreateVM_Task(config=config, pool=pool))
     assert isinstance(error, vim.fault.FileAlreadyExists)
-    config.files.vmPathName = '[LocalDS_0] custom-dir'
-    task = dc.vmFolder.CreateVM_Task(config=config, pool=pool)
-    WaitForTask(task)
-    in_dir = task.info.result
+    in_dir = placed_at('prov-placed-2', '[LocalDS_0] custom-dir')
     assert in_dir.config.files.vmPathName == '[LocalDS_0] custom-dir/prov-placed-2.vmx'
+    # a .vmx at the datastore's top puts the files there: the path is the configuration's
+    top = placed_at('prov-top', '[LocalDS_0] prov-top.vmx')
+    assert top.config.files.vmPathName == '[LocalDS_0] prov-top.vmx'
+    assert top.config.files.logDirectory == '[LocalDS_0] '
+    [disk] = [d for d in top.config.hardware.device if isinstance(d, vim.vm.device.VirtualDisk)]
+    assert disk.backing.fileName == '[LocalDS_0] prov-top.vmdk'
+    assert '[LocalDS_0] prov-top.nvram' in {f.name for f in top.layoutEx.file}
+    config = _config('prov-top-2')
+    config.files.vmPathName = '[LocalDS_0] prov-top.vmx'
+    assert isinstance(_fault_of(dc.vmFolder.CreateVM_Task(config=config, pool=pool)),
+                      vim.fault.FileAlreadyExists)
     # a clone of the same name in yet another folder gets the next one
     folder = dc.vmFolder.CreateFolder('prov-home-clones')
     task = first.CloneVM_Task(folder=folder, name='prov-home', spec=vim.vm.CloneSpec(
@@ -154,7 +164,7 @@ def test_create_vm_places_its_files_as_vcenter_does(si, dc):
     WaitForTask(task)
     clone = task.info.result
     assert clone.config.files.vmPathName == '[LocalDS_0] prov-home_2/prov-home.vmx'
-    for vm in (second, placed, in_dir, clone):
+    for vm in (second, placed, in_dir, clone, top):
         WaitForTask(vm.Destroy_Task())
 
 

@@ -103,3 +103,21 @@ def test_reset_guest_information_forgets_what_the_guest_told(si):
     assert vm.guest.hostName is None
     powered(vm)
     assert (vm.guest.screen.width, vm.guest.screen.height) == (1024, 768)
+
+
+def test_the_heartbeat_is_gray_while_the_tools_do_not_run(si, sim):
+    """Only running tools heartbeat: vCenter reports gray otherwise, and
+    tells property filters as the tools stop and start."""
+    vm = powered(find_vm(si, 'DC0_H0_VM1'))
+    assert vm.guestHeartbeatStatus == 'green'
+    paths = ['guestHeartbeatStatus', 'summary.quickStats.guestHeartbeatStatus']
+    watcher = Watcher(sim.connect(), vm, vim.VirtualMachine, paths)
+    reconfigure(vm, **{'SET.guest.toolsRunningStatus': 'guestToolsNotRunning'})
+    seen = watcher.changes(lambda seen: len(paths_of(seen)) >= 2)
+    assert {(path, value) for _, _, path, _, value in seen} == {(p, 'gray') for p in paths}
+    assert vm.summary.quickStats.guestHeartbeatStatus == 'gray'
+    reconfigure(vm, **{'SET.guest.toolsRunningStatus': ''})
+    seen = watcher.changes(lambda seen: len(paths_of(seen)) >= 2)
+    assert {(path, value) for _, _, path, _, value in seen} == {(p, 'green') for p in paths}
+    powered(vm, 'poweredOff')
+    assert vm.guestHeartbeatStatus == 'gray'

@@ -229,6 +229,9 @@ class _Walk:
                                 envbrowser_moid=browser.value if browser else None))
         if cls is ClusterComputeResource:
             self.cluster_settings(cr, props.get('configurationEx'))
+            hci = props.get('hciConfig')
+            if hci is not None:       # a cluster in (or through) the HCI workflow
+                cr.hci_state = hci.workflowState
         root_pool = props.get('resourcePool')
         if root_pool in self.objects:
             self.pool(cr, root_pool, cr)
@@ -341,9 +344,9 @@ class _Walk:
     def vm_state(self, vm, props, config, runtime):
         hardware = config.hardware
         match = _VMX_PATH.match(config.files.vmPathName or '') if config.files else None
-        if match is not None:     # '[ds] dir/stem.vmx' (a VM at the root keeps its stem's)
+        if match is not None:     # '[ds] dir/stem.vmx', or '[ds] stem.vmx' at the top
             vm.file_name = match.group(3)
-            vm.dir_name = match.group(2) or match.group(3)
+            vm.dir_name = match.group(2) or ''
         vm.template = bool(config.template)
         vm.boot_time = runtime.bootTime
         vm.annotation = config.annotation or ''

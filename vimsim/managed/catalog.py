@@ -39,7 +39,8 @@ from vimsim.managed.host import (host_assignable_hardware_manager, host_firmware
                                  host_nvdimm_system, overhead_memory_manager)
 from vimsim.managed.host import direct_path_profile_manager
 from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
-                                      folder, resource_pool, storage_pod, virtual_app)
+                                      folder, resource_pool, storage_pod, tenant_tenant_manager,
+                                      virtual_app)
 from vimsim.managed.monitoring import (alarm, alarm_manager, event_manager, history_collector,
                                        performance_manager, scheduled_task,
                                        scheduled_task_manager, task, task_manager)

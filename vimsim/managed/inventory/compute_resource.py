@@ -239,6 +239,24 @@ class ClusterComputeResource(ComputeResource):
     CONFIGURATION_PROPERTIES = ('configurationEx', 'configuration', 'summary')
     evc_mode_key = None      # the EVC mode (ClusterEVCManager sets it)
     _evc_manager = None
+    hci_state = None         # the HCI (Quickstart) workflow's state: None outside it
+
+    @property
+    def hciConfig(self):
+        """The HCI workflow of a cluster created in it (ClusterConfigSpecEx
+        .inHciWorkflow): in_progress until abandoned (AbandonHciWorkflow),
+        then done; unset for a cluster never in it."""
+        if self.hci_state is None:
+            return None
+        return self.T.ClusterComputeResourceHCIConfigInfo(workflowState=self.hci_state)
+
+    def AbandonHciWorkflow(self, ctx):
+        """Opt out of the HCI workflow, which only a cluster in it still
+        unconfigured may do (InvalidState otherwise)."""
+        if self.hci_state != 'in_progress':
+            raise fault('InvalidState', 'The operation is not allowed in the current state.')
+        self.hci_state = 'done'
+        self.changed('hciConfig')
 
     def SetCryptoMode(self, ctx, cryptoMode, policy=None):
         set_crypto_mode(ctx, self, cryptoMode, policy)
@@ -256,6 +274,8 @@ class ClusterComputeResource(ComputeResource):
         after = self.settings.reconfigured(self.T, spec, True, self)
         self.check_services(spec, self.settings, after)     # no hosts yet: nothing follows
         self.settings = after
+        if getattr(spec, 'inHciWorkflow', None):    # only at creation, as vCenter takes it
+            self.hci_state = 'in_progress'
         drs_of(self).schedule()
 
     def check_services(self, spec, before, after):

@@ -316,13 +316,26 @@ class Folder(ManagedEntity):
         del store[path]
         vm = saved
         vm.name = vm_name
+        self.take_in(vm, target_pool, target)
+        if as_template:
+            vm.become_template()
+        else:
+            vm.template = False
+        note_registration(vm)
+        task.post_event('VmRegisteredEvent', vm)
+        return vm
+
+    def take_in(self, vm, pool, host):
+        """Put an unregistered VM back in the inventory: in this folder,
+        `pool` (a vApp takes it in) and on `host`, with its datastores and
+        networks (RegisterVM_Task, reloadVirtualMachineFromPath_Task)."""
         vm.parent = None
-        server.objects.add(vm)
+        self.server.objects.add(vm)
         self.add_child(vm)
-        vm.pool, vm.host = target_pool, target
-        target_pool.vms.append(vm)
-        adopt_into_vapp(target_pool, vm)
-        target.vms.append(vm)
+        vm.pool, vm.host = pool, host
+        pool.vms.append(vm)
+        adopt_into_vapp(pool, vm)
+        host.vms.append(vm)
         for ds in getattr(vm, 'datastore_objects', lambda: [vm.datastore_object])():
             if vm not in ds.vms:
                 ds.vms.append(vm)
@@ -332,15 +345,8 @@ class Folder(ManagedEntity):
                 network.vms.append(vm)
                 network.changed('vm')
         self.changed('childEntity')
-        target.changed('vm', 'summary')
-        target_pool.changed('vm', 'summary')
-        if as_template:
-            vm.become_template()
-        else:
-            vm.template = False
-        note_registration(vm)
-        task.post_event('VmRegisteredEvent', vm)
-        return vm
+        host.changed('vm', 'summary')
+        pool.changed('vm', 'summary')
 
     # -- MoveIntoFolder_Task ---------------------------------------------------------------
     def MoveIntoFolder_Task(self, ctx, list):

@@ -144,6 +144,11 @@ class ServiceInstance(ManagedObject):
     def CurrentTime(self, ctx):
         return clock.now()
 
+    def RetrieveProductComponents(self, ctx):
+        """The products bundled with this one, each versioned on its own (as
+        ESX once bundled the VI Client): vCenter 8 and ESXi 8 bundle none."""
+        return []
+
     def provisioning_checker(self):
         """vCenter's VirtualMachineProvisioningChecker; NotSupported on ESX."""
         checker = self.server.objects.get(self.content.vmProvisioningChecker) \

@@ -175,6 +175,27 @@ class Datastore(ManagedEntity):
 
     read_only = False      # NFS: no host mounts it read-write (NasDatastore)
 
+    def namespace_uuid(self, name):
+        """The namespace object a top-level name names: none on a datastore
+        whose top-level directories are plain ones (vSAN's are objects)."""
+        return None
+
+    def check_top_level(self, relative):
+        """Whatever a client makes here may be anywhere (vSAN's top takes
+        namespace objects only)."""
+
+    def alias_path(self, directory):
+        """A directory as clients name it (vSAN's namespace objects have aliases)."""
+        return directory
+
+    def place_home(self, directory, stem):
+        """(directory, namespace object to make) of a new VM's home named
+        `directory`: where it says on a plain datastore."""
+        return directory, None
+
+    def release_home(self, directory):
+        """A destroyed VM's directory: a plain one goes as its files do."""
+
     # -- maintenance mode -----------------------------------------------------------------
     def refuse_new_files(self):
         """InvalidDatastoreState while the datastore is entering or in

@@ -102,6 +102,9 @@ class Namespace:
             return
         self.materialized = True
         for ds in datastores(self.server):
+            write_namespaces = getattr(ds, 'write_namespaces', None)
+            if write_namespaces is not None:     # vSAN's namespace objects
+                write_namespaces()
             for vm in list(ds.vms):
                 sync = getattr(vm, 'sync_files', None)
                 if sync is not None:
@@ -378,10 +381,13 @@ def locked(target):
     """The datastore path of a file a powered-on VM holds open at or under
     `target` (a DatastoreFile), None when there is none (FileLocked)."""
     running = [vm for vm in target.ds.vms if getattr(vm, 'power_state', None) == 'poweredOn']
-    inside = target.path + os.sep
     base = os.path.join(namespace(target.ds.server).root, target.ds.vmfs_uuid) + os.sep
+    # through an alias (a vSAN namespace object's friendly name) to the files it links
+    real = os.path.normpath(os.path.join(base, os.path.relpath(
+        os.path.realpath(target.path), os.path.realpath(base))))
+    inside = real + os.sep
     for path in sorted(held_paths(target.ds, running)):
-        if path == target.path or path.startswith(inside):
+        if path == real or path.startswith(inside):
             return datastore_path(target.ds, path[len(base):])
     return None
 

@@ -60,6 +60,7 @@ class FileManager(Manager):
         target = self._file(ctx, name, datacenter)
         if target.exists() or not target.relative:
             raise FileAlreadyExists(target.name)
+        target.ds.check_top_level(target.relative)
         if not target.parent_exists() and not createParentDirectories:
             raise FileNotFound(files.datastore_path(
                 target.ds, os.path.dirname(target.relative)))
@@ -77,7 +78,11 @@ class FileManager(Manager):
                 raise fault('InvalidDatastorePath', "Invalid datastore path '%s'." % name,
                             datastorePath=name)
             check_unlocked(target)
-            files.remove(target.path)
+            uuid = target.ds.namespace_uuid(target.relative)
+            if uuid is not None:      # a vSAN namespace object goes with its alias
+                target.ds.remove_namespace(uuid)
+            else:
+                files.remove(target.path)
             files.touched(target.ds)
             return None
         return run_task(ctx, None, 'DeleteDatastoreFile_Task', files.guarded(target.name, work),

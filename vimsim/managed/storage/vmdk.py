@@ -47,9 +47,10 @@ class Descriptor:
 
     @classmethod
     def new(cls, extent, capacity_bytes, uuid_hex, adapter='lsilogic', thin=False,
-            hw_version=21, parent_hint=None, content_id=None):
+            hw_version=21, parent_hint=None, content_id=None, parent_cid=0xffffffff):
         """The descriptor ESXi writes for a new disk (a delta over
-        `parent_hint` when given) whose data is in `extent`."""
+        `parent_hint`, whose CID is `parent_cid`, when given) whose data is
+        in `extent`."""
         sectors = max(capacity_bytes // SECTOR, 0)
         cylinders, heads, per_track = geometry(sectors, adapter)
         ddb = {'ddb.adapterType': adapter, 'ddb.deletable': 'true',
@@ -62,7 +63,8 @@ class Descriptor:
         delta = parent_hint is not None
         return cls([('RW', sectors, 'SESPARSE' if delta else 'VMFS', extent)], ddb,
                    create_type='seSparse' if delta else 'vmfs',
-                   cid=int(uuid_hex[:8], 16) or 1, parent_hint=parent_hint)
+                   cid=int(uuid_hex[:8], 16) or 1, parent_cid=parent_cid,
+                   parent_hint=parent_hint)
 
     # -- facts -------------------------------------------------------------------
     @property

@@ -69,6 +69,28 @@ def acquire_ticket(ctx, vm, ticket_type):
         sslThumbprint=host.ssl_thumbprint, url=url)
 
 
+def _connections(vm):
+    """The remote console connections open to a running VM: none, as the
+    simulator serves no MKS or WebMKS (a ticket opens nothing), so none
+    is ever made (runtime.numMksConnections 0); InvalidPowerState unless
+    the VM runs, as the console is its running process's."""
+    if vm.power_state != 'poweredOn':
+        raise invalid_power_state('poweredOn', vm.power_state)
+    return []
+
+
+def query_connections(vm):
+    """QueryConnections: the VirtualMachineConnections open to the VM."""
+    return _connections(vm)
+
+
+def drop_connections(vm, connections):
+    """DropConnections: whether every listed connection was dropped; with
+    none open, one listed cannot be."""
+    _connections(vm)
+    return not connections
+
+
 def acquire_mks_ticket(ctx, vm):
     """The pre-4.1 MKS ticket (what AcquireTicket('mks') gives, older type)."""
     _must_run(vm)
@@ -99,7 +121,7 @@ def screenshot_png(width, height):
 
 def screenshot_files(vm):
     """[(datastore path, 'screenshot', size)] of the VM's screenshots."""
-    return [('%s/%s' % (vm.directory, name), 'screenshot', len(screenshot_png(*size)))
+    return [(vm.home + name, 'screenshot', len(screenshot_png(*size)))
             for name, size in vm.screenshots]
 
 
@@ -123,7 +145,7 @@ def create_screenshot_task(ctx, vm):
         name = '%s-%d.png' % (vm.file_name, number)
         vm.screenshots = vm.screenshots + ((name, screen_size(vm)),)
         vm.report_changed('layoutEx', 'storage', 'summary')
-        return '%s/%s' % (vm.directory, name)
+        return vm.home + name
     return vm_task(ctx, vm, 'CreateScreenshot_Task', work)
 
 

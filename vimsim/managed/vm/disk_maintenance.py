@@ -10,6 +10,13 @@ data written over the parent's extent), the VM going on in the parent.
 PromoteDisks_Task with `unlink` gives a powered-off VM's disks their own
 base (the chain's data copied into one flat file in the VM's directory), so
 they no longer share a parent; without `unlink` it merges what it may.
+
+A chain is broken when a delta's descriptor names a parentCID other than
+its parent's CID (a parent's descriptor changed or replaced on the
+datastore): `runtime.diskChainBroken` says so, read from the descriptors
+on disk (none are read before the datastore namespace is in use: the
+model writes consistent chains), and RepairVmDiskChains_Task of a
+powered-off VM writes each such delta's parentCID anew.
 """
 import os
 
@@ -199,11 +206,58 @@ def _own_base(vm, disk, index):
     disk.backing = base
 
 
+def _mismatched(vm):
+    """[(delta's datastore, its descriptor, its datastore path, the parent's
+    CID)] of the deltas of the VM's chains (running disks and snapshots')
+    whose parentCID is not their parent's CID, as their files say."""
+    if not files_on_disk.namespace(vm.server).materialized:
+        return []
+    chains = [backing_chain(disk.backing) for disk in vm.disks()]
+    tree = vm.snapshot_tree
+    if tree is not None:
+        chains.extend(tree.disk_chains())
+    found, seen = [], set()
+    get = vm.server.objects.get
+    for chain in chains:
+        for parent, child in zip(chain, chain[1:]):
+            if child.fileName in seen:
+                continue
+            seen.add(child.fileName)
+            parent_ds, child_ds = get(parent.datastore), get(child.datastore)
+            if parent_ds is None or child_ds is None:
+                continue
+            above = files_on_disk.descriptor_named(parent_ds, parent.fileName)
+            below = files_on_disk.descriptor_named(child_ds, child.fileName)
+            if above is not None and below is not None and below.parent_cid != above.cid:
+                found.append((child_ds, below, child.fileName, above.cid))
+    return found
+
+
+def disk_chain_broken(vm):
+    """runtime.diskChainBroken: a delta of the VM's chains names another
+    parent CID than its parent's."""
+    return bool(_mismatched(vm))
+
+
+def repair_chains_task(ctx, vm):
+    """RepairVmDiskChains_Task: each mismatched delta takes its parent's CID
+    (InvalidPowerState unless powered off: a running VM holds its disks)."""
+    def work(task):
+        if vm.power_state != 'poweredOff':
+            raise invalid_power_state('poweredOff', vm.power_state)
+        for ds, descriptor, name, cid in _mismatched(vm):
+            descriptor.parent_cid = cid
+            path = files_on_disk.local_path(ds, files_on_disk.split_path(name)[1])
+            files_on_disk.write_file(path, descriptor.text().encode('utf-8'))
+        vm.changed('runtime')
+        return None
+    return vm_task(ctx, vm, 'RepairVmDiskChains_Task', work)
+
+
 def unowned_files(vm):
     """QueryUnownedFiles: files of the VM's directory that are none of its own."""
     files_on_disk.namespace(vm.server).materialize()
     ds = vm.datastore_object
     own = {name for name, _, _ in vm.files()}
-    folder = vm.directory[len('[%s] ' % ds.name):]
-    return sorted(name for name in files_on_disk.files_in(ds, folder)
+    return sorted(name for name in files_on_disk.files_in(ds, vm.dir_name)
                   if name not in own and not name.endswith('.lck'))

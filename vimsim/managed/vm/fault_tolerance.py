@@ -21,7 +21,10 @@ role 1 the primary, 2 the secondary) and the pair's
 Power follows the primary (`power_changed`, from set_power_state, so HA and
 guest operations drive it too): the secondary starts and stops with it.
 The secondary takes no operation of its own but a host migration
-(vSphere's "Migrate Secondary"): InvalidOperationOnSecondaryVm. Every state
+(vSphere's "Migrate Secondary"): InvalidOperationOnSecondaryVm, as the one
+table `SECONDARY_REFUSALS` says, which `refusing_on_secondaries` applies to
+VirtualMachine's methods (internal callers, DRS's power-ons, meet it too).
+Every state
 change posts VmFaultToleranceStateChangedEvent on the primary (which the
 default FT alarm watches).
 
@@ -36,6 +39,7 @@ have: HA enabled (else NotSupported, as documented), FT logging and
 vMotion VMkernel NICs on the primary's host and a host for the secondary.
 """
 import copy
+import functools
 
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.vm.provisioning import host_usable, invalid_argument, resolve_argument
@@ -46,6 +50,19 @@ PRIMARY_ROLE = 1
 SECONDARY_SUFFIX = ' (secondary)'
 NIC_TYPES = (('faultToleranceLogging', 'missingFTLoggingNic'), ('vmotion', 'missingVMotionNic'))
 HOST_BACKED = {'VirtualCdrom': 'virtualCdrom', 'VirtualFloppy': 'virtualFloppy'}
+# VirtualMachine's calls vCenter refuses on a secondary (InvalidOperationOnSecondaryVm):
+# at the call, or by the task the call starts ('task')
+SECONDARY_REFUSALS = {
+    **{name: 'call' for name in (
+        'PowerOnVM_Task', 'PowerOffVM_Task', 'SuspendVM_Task', 'ResetVM_Task', 'TerminateVM',
+        'ShutdownGuest', 'RebootGuest', 'StandbyGuest', 'AttachDisk_Task', 'DetachDisk_Task',
+        'UpgradeVM_Task', 'UnregisterVM', 'MarkAsTemplate', 'CustomizeVM_Task',
+        'CloneVM_Task', 'InstantClone_Task', 'CreateSnapshot_Task', 'CreateSnapshotEx_Task',
+        'CreateSecondaryVM_Task', 'CreateSecondaryVMEx_Task', 'TurnOffFaultToleranceForVM_Task',
+        'DisableSecondaryVM_Task', 'EnableSecondaryVM_Task', 'MakePrimaryVM_Task',
+        'TerminateFaultTolerantVM_Task', 'reloadVirtualMachineFromPath_Task')},
+    'ReconfigVM_Task': 'task', 'Destroy_Task': 'task',
+}
 
 
 class FtPair:
@@ -71,20 +88,42 @@ def is_secondary(vm):
     return pair is not None and pair.secondary is vm
 
 
-def refuse_on_secondary(vm):
-    """An operation only a primary (or a VM out of FT) takes, on a secondary:
-    InvalidOperationOnSecondaryVm."""
-    if is_secondary(vm):
-        raise fault('InvalidOperationOnSecondaryVm', 'The operation is not supported on a '
-                    'Fault Tolerance secondary virtual machine.',
-                    instanceUuid=vm.instance_uuid)
+def _on_secondary(vm):
+    return fault('InvalidOperationOnSecondaryVm', 'The operation is not supported on a '
+                 'Fault Tolerance secondary virtual machine.', instanceUuid=vm.instance_uuid)
 
 
-def refuse_in_pair(vm):
+def _refusing(name, when, method):
+    """`method`, refused on a secondary as SECONDARY_REFUSALS says."""
+    if when == 'call':
+        @functools.wraps(method)
+        def refusing(vm, ctx, /, *args, **kwargs):
+            if is_secondary(vm):
+                raise _on_secondary(vm)
+            return method(vm, ctx, *args, **kwargs)
+    else:
+        @functools.wraps(method)
+        def refusing(vm, ctx, /, *args, **kwargs):
+            if is_secondary(vm):
+                def work(task):
+                    raise _on_secondary(vm)
+                return vm_task(ctx, vm, name, work)
+            return method(vm, ctx, *args, **kwargs)
+    return refusing
+
+
+def refusing_on_secondaries(cls):
+    """Class decorator: VirtualMachine's methods SECONDARY_REFUSALS names
+    refuse on a secondary."""
+    for name, when in SECONDARY_REFUSALS.items():
+        setattr(cls, name, _refusing(name, when, getattr(cls, name)))
+    return cls
+
+
+def refuse_on_primary(vm):
     """An operation no member of an FT pair takes (linked clones, memory
-    snapshots): InvalidOperationOnSecondaryVm on the secondary, NotSupported
-    on the primary."""
-    refuse_on_secondary(vm)
+    snapshots, templates) on the primary: NotSupported (the secondary
+    refuses them all, SECONDARY_REFUSALS)."""
     if vm.ft_pair is not None:
         raise not_supported()
 
@@ -142,19 +181,18 @@ def report(pair, post=None):
 
 
 def check_reconfigure(vm, spec):
-    """ReconfigVM_Task: never a secondary's; a primary's memory is fixed
-    while FT is on (FaultToleranceCannotEditMem)."""
-    refuse_on_secondary(vm)
+    """ReconfigVM_Task: a primary's memory is fixed while FT is on
+    (FaultToleranceCannotEditMem)."""
     if vm.ft_pair is not None and spec.memoryMB is not None and spec.memoryMB != vm.memory_mb:
         raise fault('FaultToleranceCannotEditMem', "The memory of the Fault Tolerance virtual "
                     "machine '%s' cannot be changed." % vm.name, vm=vm.ref, vmName=vm.name)
 
 
 def check_snapshot(vm, memory):
-    """A secondary takes no snapshot; a primary only disk-only ones (the
-    backup snapshots vSphere FT supports)."""
-    if memory or is_secondary(vm):
-        refuse_in_pair(vm)
+    """A primary takes only disk-only snapshots (the backup snapshots
+    vSphere FT supports)."""
+    if memory:
+        refuse_on_primary(vm)
 
 
 # -- compatibility ---------------------------------------------------------------------------
@@ -410,7 +448,6 @@ def power_changed(vm, before):
 # -- the methods -------------------------------------------------------------------------------
 def create_secondary_task(ctx, vm, method, host=None, spec=None):
     """CreateSecondaryVM_Task / CreateSecondaryVMEx_Task (see the module doc)."""
-    refuse_on_secondary(vm)
     requested = resolve_argument(ctx, host, 'HostSystem', 'host') if host is not None else None
     storage = _Storage(ctx, vm, spec)
     if spec is not None and spec.metroFtEnabled:
@@ -429,7 +466,6 @@ def create_secondary_task(ctx, vm, method, host=None, spec=None):
 def _pair_member(ctx, vm, ref, argument='vm'):
     """The secondary `ref` names, of the pair `vm` is the primary of
     (naming the primary itself is InvalidArgument)."""
-    refuse_on_secondary(vm)
     named = resolve_argument(ctx, ref, 'VirtualMachine', argument)
     pair = vm.ft_pair
     if pair is None:
@@ -445,7 +481,6 @@ def _pair_member(ctx, vm, ref, argument='vm'):
 def turn_off_task(ctx, vm):
     """TurnOffFaultToleranceForVM_Task: the secondary and its files go; the
     primary is an ordinary VM again."""
-    refuse_on_secondary(vm)
 
     def work(task):
         pair = vm.ft_pair
@@ -572,8 +607,8 @@ def terminate_task(ctx, vm, secondary_ref=None):
 
 def removed_with(vm):
     """A primary leaves the inventory (Destroy_Task, UnregisterVM): its
-    secondary goes with it, files and all; a secondary refuses."""
-    refuse_on_secondary(vm)
+    secondary goes with it, files and all (a secondary refuses both:
+    SECONDARY_REFUSALS)."""
     pair = vm.ft_pair
     if pair is None:
         return

@@ -160,21 +160,30 @@ def unregistered(server):
     return store
 
 
+def home_path(ds_name, directory):
+    """'[ds] dir/', the datastore path a VM's files in `directory` are named
+    from ('[ds] ' for one at the datastore's top)."""
+    return '[%s] %s' % (ds_name, directory + '/' if directory else '')
+
+
 def vm_home(vm, ds, path):
-    """(directory, file stem) of a new VM's files on `ds` from the rest of its
-    vmPathName `path`, as vCenter places them: none names a directory after
-    the VM, or 'name_1', 'name_2', ... while another VM's files are in it;
-    'dir' puts the files there, 'dir/stem.vmx' names them too, and either
-    answers FileAlreadyExists when that .vmx is another VM's. Only the
-    model's VMs (registered or not) count, so a replayed journal places a VM
-    where it was first placed."""
-    homes = {(other.dir_name, other.file_name) for other in ds.vms
+    """(directory, file stem, namespace object to make or None) of a new VM's
+    files on `ds` from the rest of its vmPathName `path`, as vCenter places
+    them: none names a directory after the VM, or 'name_1', 'name_2', ...
+    while another VM's files are in it; 'dir' puts the files there,
+    'dir/stem.vmx' names them too, 'stem.vmx' puts them at the datastore's
+    top, and any answers FileAlreadyExists when that .vmx is another VM's.
+    Directories are named as clients see them, then placed by the datastore
+    (`place_home`: on vSAN the top one is a namespace object, made for the
+    VM when it names none). Only the model's VMs (registered or not) count,
+    so a replayed journal places a VM where it was first placed."""
+    homes = {(ds.alias_path(other.dir_name), other.file_name) for other in ds.vms
              if other is not vm and other.datastore_object is ds}
     prefix = '[%s] ' % ds.name
     for saved in unregistered(vm.server):
-        if saved.startswith(prefix) and '/' in saved:
+        if saved.startswith(prefix):
             directory, _, leaf = saved[len(prefix):].rpartition('/')
-            homes.add((directory, leaf[:-len('.vmx')]))
+            homes.add((ds.alias_path(directory), leaf[:-len('.vmx')]))
     name = vm.file_name
     path = (path or '').strip().strip('/')
     if not path:
@@ -183,16 +192,17 @@ def vm_home(vm, ds, path):
         while directory in taken:
             directory = '%s_%d' % (name, n)
             n += 1
-        return directory, name
-    directory, _, leaf = path.rpartition('/')
-    if leaf.endswith('.vmx'):
-        stem = leaf[:-len('.vmx')]
-        directory = directory or stem
+        stem = name
     else:
-        directory, stem = path, name
-    if (directory, stem) in homes:
-        raise FileAlreadyExists('%s%s/%s.vmx' % (prefix, directory, stem))
-    return directory, stem
+        directory, _, leaf = path.rpartition('/')
+        if leaf.endswith('.vmx'):
+            stem = leaf[:-len('.vmx')]
+        else:
+            directory, stem = path, name
+        if (directory, stem) in homes:
+            raise FileAlreadyExists('%s%s.vmx' % (home_path(ds.name, directory), stem))
+    placed, namespace = ds.place_home(directory, stem)
+    return placed, stem, namespace
 
 
 def unregister_vm(vm):

@@ -109,11 +109,11 @@ class VirtualMachineSnapshot(ExtensibleManagedObject):
 
     def data_file(self):
         vm = self.tree.vm
-        return '%s/%s-Snapshot%d.vmsn' % (vm.directory, vm.file_name, self.sid)
+        return '%s%s-Snapshot%d.vmsn' % (vm.home, vm.file_name, self.sid)
 
     def memory_file_name(self):
         vm = self.tree.vm
-        return '%s/%s-Snapshot%d.vmem' % (vm.directory, vm.file_name, self.sid)
+        return '%s%s-Snapshot%d.vmem' % (vm.home, vm.file_name, self.sid)
 
     def subtree(self):
         """This snapshot and those below it, depth first (without recursion)."""

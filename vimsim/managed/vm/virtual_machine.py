@@ -41,7 +41,7 @@ from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization
                                             check_unique, detach_vm, event_argument,
                                             host_usable, is_a, next_sequence, pick_host,
                                             post_identity_events, resolve_argument,
-                                            unregistered, vm_home)
+                                            home_path, unregistered, vm_home)
 from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
                                         revert_current_task)
 from vimsim.managed.vm.storage_profiles import HOME, associated, chosen_profile
@@ -78,6 +78,7 @@ def vm_ip(sequence):
     return '172.16.%d.%d' % (n // 250, n % 250 + 1)
 
 
+@fault_tolerance.refusing_on_secondaries
 class VirtualMachine(ManagedEntity):
     type_name = 'VirtualMachine'
     parentVApp = None
@@ -165,11 +166,12 @@ class VirtualMachine(ManagedEntity):
         return vm_mac(self.sequence)
 
     @property
-    def directory(self):
-        return '[%s] %s' % (self.datastore_object.name, self.dir_name)
+    def home(self):
+        """The datastore path the VM's files are named from: '[ds] dir/'."""
+        return home_path(self.datastore_object.name, self.dir_name)
 
     def file_path(self, suffix):
-        return '%s/%s%s' % (self.directory, self.file_name, suffix)
+        return '%s%s%s' % (self.home, self.file_name, suffix)
 
     def view_children(self):
         return ()
@@ -273,7 +275,9 @@ class VirtualMachine(ManagedEntity):
 
     @property
     def guestHeartbeatStatus(self):
-        if self.power_state != 'poweredOn':
+        """Gray without running tools (powered off, none installed, stopped):
+        only the tools send the heartbeats vCenter judges."""
+        if not self.tools_running:
             return 'gray'
         return 'green' if self.heartbeat_stopped is None else 'red'
 
@@ -357,7 +361,7 @@ class VirtualMachine(ManagedEntity):
         if self.screenshots:
             files.extend(console.screenshot_files(self))
         if self.boot_time is not None:
-            files.append(('%s/vmware.log' % self.directory, 'log', LOG_SIZE))
+            files.append((self.home + 'vmware.log', 'log', LOG_SIZE))
         if self.power_state == 'poweredOn':
             files.append((self.file_path('-%s.vswp' % self.instance_uuid[:8]), 'swap',
                           self.memory_mb * MB))
@@ -496,8 +500,8 @@ class VirtualMachine(ManagedEntity):
             npivTemporaryDisabled=True, locationId=None, template=self.template,
             guestId=self.guest_id, alternateGuestName='', annotation=self.annotation,
             files=T.VirtualMachineFileInfo(
-                vmPathName=self.file_path('.vmx'), snapshotDirectory=self.directory + '/',
-                suspendDirectory=self.directory + '/', logDirectory=self.directory + '/'),
+                vmPathName=self.file_path('.vmx'), snapshotDirectory=self.home,
+                suspendDirectory=self.home, logDirectory=self.home),
             tools=self._tools_config(shared['tools']), flags=shared['flags'],
             consolePreferences=shared['console'], defaultPowerOps=shared['power_ops'],
             rebootPowerOff=False,
@@ -590,6 +594,7 @@ class VirtualMachine(ManagedEntity):
             numMksConnections=0, recordReplayState='inactive', cleanPowerOff=not on,
             onlineStandby=False, featureMask=list(self.evc_masks),
             consolidationNeeded=disk_maintenance.consolidation_needed(self), paused=False,
+            diskChainBroken=disk_maintenance.disk_chain_broken(self),
             snapshotInBackground=False, instantCloneFrozen=False,
             cryptoState='locked' if self.crypto_locked else 'unlocked',
             suspendedToMemory=False)
@@ -809,7 +814,7 @@ class VirtualMachine(ManagedEntity):
                 key=disk.key, diskFile=[b.fileName for b in backing_chain(disk.backing)])
                 for disk in self.disks()]
         # configFile and logFile are relative to the configuration / log directory
-        prefix = len(self.directory) + 1
+        prefix = len(self.home)
         return T.VirtualMachineFileLayout(
             configFile=[name[prefix:] for name, kind, _ in files
                         if kind in ('nvram', 'snapshotList')],
@@ -948,7 +953,6 @@ class VirtualMachine(ManagedEntity):
     def PowerOnVM_Task(self, ctx, host=None):
         """`host`, a host of the VM's compute resource, is where it powers
         on when that host can take it; in a DRS cluster DRS places it."""
-        fault_tolerance.refuse_on_secondary(self)
         if self.template:
             raise invalid_state()
         requested = resolve_argument(ctx, host, 'HostSystem', 'host') \
@@ -997,7 +1001,6 @@ class VirtualMachine(ManagedEntity):
         self.devices_changed()
 
     def PowerOffVM_Task(self, ctx):
-        fault_tolerance.refuse_on_secondary(self)
 
         def work(task):
             if self.power_state == 'poweredOff':
@@ -1009,7 +1012,6 @@ class VirtualMachine(ManagedEntity):
         return vm_task(ctx, self, 'PowerOffVM_Task', work)
 
     def SuspendVM_Task(self, ctx):
-        fault_tolerance.refuse_on_secondary(self)
 
         def work(task):
             if self.power_state != 'poweredOn':
@@ -1021,7 +1023,6 @@ class VirtualMachine(ManagedEntity):
         return vm_task(ctx, self, 'SuspendVM_Task', work)
 
     def ResetVM_Task(self, ctx):
-        fault_tolerance.refuse_on_secondary(self)
 
         def work(task):
             if self.power_state != 'poweredOn':
@@ -1033,7 +1034,6 @@ class VirtualMachine(ManagedEntity):
 
     def TerminateVM(self, ctx):
         """The VM's process is killed: powered off at once, no guest shutdown."""
-        fault_tolerance.refuse_on_secondary(self)
         if self.power_state != 'poweredOn':
             raise invalid_state()
         check_idle(self)
@@ -1041,7 +1041,6 @@ class VirtualMachine(ManagedEntity):
         event_manager(self.server).post('VmPoweredOffEvent', self, ctx=ctx)
 
     def _guest_operation(self, ctx, event, then):
-        fault_tolerance.refuse_on_secondary(self)
         if self.power_state != 'poweredOn':
             raise invalid_power_state('poweredOn', self.power_state)
         if not self.tools_running:
@@ -1079,6 +1078,12 @@ class VirtualMachine(ManagedEntity):
 
     def AcquireMksTicket(self, ctx):
         return console.acquire_mks_ticket(ctx, self)
+
+    def QueryConnections(self, ctx):
+        return console.query_connections(self)
+
+    def DropConnections(self, ctx, listOfConnections=()):
+        return console.drop_connections(self, listOfConnections or ())
 
     def CreateScreenshot_Task(self, ctx):
         return console.create_screenshot_task(ctx, self)
@@ -1151,7 +1156,6 @@ class VirtualMachine(ManagedEntity):
     def AttachDisk_Task(self, ctx, diskId, datastore, controllerKey=None, unitNumber=None):
         """The disk becomes a VirtualDisk device of the VM (its `vDiskId` the
         disk's id), added as ReconfigVM_Task adds an existing disk."""
-        fault_tolerance.refuse_on_secondary(self)
         ds = vstorage_object.datastore_of(ctx.server, datastore)
 
         def work(task):
@@ -1175,7 +1179,6 @@ class VirtualMachine(ManagedEntity):
 
     def DetachDisk_Task(self, ctx, diskId):
         """The disk's device leaves the VM; its files stay, the disk's own."""
-        fault_tolerance.refuse_on_secondary(self)
 
         def work(task):
             T = self.T
@@ -1197,7 +1200,6 @@ class VirtualMachine(ManagedEntity):
         the newest the host runs) one the host runs (NotSupported) and newer
         than the VM's (AlreadyUpgraded); a malformed one is InvalidArgument.
         VmUpgradingEvent, then VmUpgradeCompleteEvent."""
-        fault_tolerance.refuse_on_secondary(self)
         if version is not None and not hw_number(version):
             raise _invalid_argument('version')
 
@@ -1245,7 +1247,6 @@ class VirtualMachine(ManagedEntity):
 
     # -- removal ----------------------------------------------------------------------------
     def _check_removable(self):
-        fault_tolerance.refuse_on_secondary(self)
         if self.power_state == 'poweredOn':
             raise invalid_power_state('poweredOff', 'poweredOn')
 
@@ -1285,6 +1286,8 @@ class VirtualMachine(ManagedEntity):
             self.snapshot_tree.destroy_all()
         self.destroy()
         sync_files(self, gone=not keep_files)
+        if not keep_files:
+            self.datastore_object.release_home(self.dir_name)
         for ds in datastores:      # kept files now count as the datastore's own
             touched(ds)
 
@@ -1307,9 +1310,46 @@ class VirtualMachine(ManagedEntity):
         unregistered(self.server)[self.file_path('.vmx')] = self
         return None
 
+    def reloadVirtualMachineFromPath_Task(self, ctx, configurationPath):
+        """The VM takes the configuration at `configurationPath` (the .vmx of
+        a VM taken out of the inventory with its files: its hardware, files,
+        snapshots and guest settings), as unregistering this VM and
+        registering that one would, yet stays the same inventory object (its
+        moid, name, folder, pool, host, events, permissions and custom
+        values); its own files stay at its path, unregistered. Powered off
+        only (InvalidPowerState); a path that names no .vmx FileNotFound."""
+        fault_tolerance.refuse_on_primary(self)
+        if parse_datastore_path(self.server, configurationPath) is None:
+            raise fault('InvalidDatastorePath', "Invalid datastore path '%s'." % configurationPath,
+                        datastorePath=configurationPath)
+
+        def work(task):
+            if self.power_state != 'poweredOff':
+                raise invalid_power_state('poweredOff', self.power_state)
+            store = unregistered(self.server)
+            saved = store.get(configurationPath)
+            if saved is None:
+                raise FileNotFound(configurationPath)
+            saved._check_access(self.host, saved.datastore_object)
+            folder, pool, host, name = self.parent_object(), self.pool, self.host, self.name
+            values = self._custom_values
+            own_path = self.file_path('.vmx')
+            for vm in (self, saved):      # the identities the files hold move with them
+                vm.uuid_override, vm.instance_uuid_override = vm.uuid, vm.instance_uuid
+            self.remove_from_inventory(keep_files=True)
+            del store[configurationPath]
+            saved.ref, self.ref = self.ref, saved.ref
+            store[own_path] = self
+            saved.name, saved._custom_values, saved.template = name, values, False
+            self._custom_values = None
+            folder.take_in(saved, pool, host)
+            task.post_event('VmReloadFromPathEvent', saved, configPath=configurationPath)
+            return None
+        return vm_task(ctx, self, 'reloadVirtualMachineFromPath_Task', work)
+
     # -- templates ----------------------------------------------------------------------------
     def MarkAsTemplate(self, ctx):
-        fault_tolerance.refuse_in_pair(self)
+        fault_tolerance.refuse_on_primary(self)
         if self.template:
             raise fault('NotSupported', 'The operation is not supported on the object.')
         if self.power_state != 'poweredOff':
@@ -1428,7 +1468,6 @@ class VirtualMachine(ManagedEntity):
 
     # -- CustomizeVM_Task ---------------------------------------------------------------------
     def CustomizeVM_Task(self, ctx, spec):
-        fault_tolerance.refuse_on_secondary(self)
 
         def work(task):
             if self.power_state != 'poweredOff':
@@ -1464,7 +1503,6 @@ class VirtualMachine(ManagedEntity):
 
     # -- CloneVM_Task -------------------------------------------------------------------------
     def CloneVM_Task(self, ctx, folder, name, spec):
-        fault_tolerance.refuse_on_secondary(self)
         check_unlocked(self)
         server = self.server
         folder_object = resolve_argument(ctx, folder, 'Folder', 'folder')
@@ -1491,7 +1529,7 @@ class VirtualMachine(ManagedEntity):
         if linked and snapshot is None:
             raise _invalid_argument('spec.snapshot')
         if linked:
-            fault_tolerance.refuse_in_pair(self)   # no linked clone of an FT VM
+            fault_tolerance.refuse_on_primary(self)   # no linked clone of an FT VM
 
         def work(task):
             # a template goes in no pool: for a clone to a template the pool is ignored
@@ -1506,7 +1544,7 @@ class VirtualMachine(ManagedEntity):
         return vm_task(ctx, self, 'CloneVM_Task', work)
 
     def InstantClone_Task(self, ctx, spec):
-        fault_tolerance.refuse_in_pair(self)
+        fault_tolerance.refuse_on_primary(self)
         return instant_clone.instant_clone_task(ctx, self, spec)
 
     def clone_to(self, ctx, task, folder, name, pool, host, datastore, spec,
@@ -1584,7 +1622,9 @@ class VirtualMachine(ManagedEntity):
                                datastore, self.network_object, next_sequence(server),
                                num_cpu=self.num_cpu, memory_mb=self.memory_mb,
                                disk_kb=self.disk_kb, guest_id=self.guest_id)
-        clone.dir_name = vm_home(clone, datastore, '')[0]
+        clone.dir_name, _, namespace = vm_home(clone, datastore, '')
+        if namespace is not None:     # vCenter makes the clone's vSAN namespace object
+            datastore.add_namespace(*namespace)
         adopt_into_vapp(pool, clone)
         for attr in ('annotation', 'cores_per_socket', 'cpu_allocation', 'memory_allocation',
                      'cpu_hot_add', 'cpu_hot_remove', 'memory_hot_add', 'tools_installed',
@@ -1912,7 +1952,7 @@ class VirtualMachine(ManagedEntity):
         for copy in [disk] + frozen:
             chain = backing_chain(copy.backing)
             own = [b for b in chain if (b.fileName or '').startswith(
-                old_prefix + self.dir_name + '/')] or chain[-1:]
+                home_path(old.name, self.dir_name))] or chain[-1:]
             for b in own:
                 if (b.fileName or '').startswith(old_prefix):
                     b.fileName = new_prefix + b.fileName[len(old_prefix):]
@@ -1949,6 +1989,9 @@ class VirtualMachine(ManagedEntity):
     # -- disk chains and storage (disk_maintenance.py) ------------------------------------
     def ConsolidateVMDisks_Task(self, ctx):
         return disk_maintenance.consolidate_task(ctx, self)
+
+    def RepairVmDiskChains_Task(self, ctx):
+        return disk_maintenance.repair_chains_task(ctx, self)
 
     def EstimateStorageForConsolidateSnapshots_Task(self, ctx):
         return disk_maintenance.consolidation_estimate_task(ctx, self)
@@ -2331,6 +2374,7 @@ class _ConfigPlan:
         self.destroyed_files = []
         self.detached_files = []
         self.profiles = {}        # {HOME or disk key: storage profile id, None to drop}
+        self.home_namespace = None  # (uuid, alias) of the vSAN namespace a new VM's home needs
 
     # -- scalars ------------------------------------------------------------------
     def validate(self):
@@ -2448,7 +2492,8 @@ class _ConfigPlan:
                 raise fault('InvalidDatastorePath', "Invalid datastore path '%s'."
                             % spec.files.vmPathName, datastorePath=spec.files.vmPathName)
             set_['datastore_object'] = parsed[0]
-            set_['dir_name'], set_['file_name'] = vm_home(vm, parsed[0], parsed[1])
+            set_['dir_name'], set_['file_name'], self.home_namespace = vm_home(
+                vm, parsed[0], parsed[1])
         if spec.deviceChange or self.creating:
             self._validate_devices()
             self._boot_order_keys()
@@ -2828,7 +2873,7 @@ class _ConfigPlan:
 
     def _free_disk_name(self, ds, existing):
         stem = self.scalars.get('file_name', self.vm.file_name)
-        directory = '[%s] %s/' % (ds.name, self.scalars.get('dir_name', self.vm.dir_name))
+        directory = home_path(ds.name, self.scalars.get('dir_name', self.vm.dir_name))
         taken = existing | {d.backing.fileName for d in self.devices
                             if isinstance(d, self.T.VirtualDisk) and d.backing is not None}
         name = '%s%s.vmdk' % (directory, stem)
@@ -3024,6 +3069,8 @@ class _ConfigPlan:
     def commit(self):
         vm = self.vm
         names = ['config', 'summary']
+        if self.home_namespace is not None:
+            self.scalars['datastore_object'].add_namespace(*self.home_namespace)
         for attr, value in self.scalars.items():
             setattr(vm, attr, value)
         if self.settings or self.file_dirs:
@@ -3032,8 +3079,8 @@ class _ConfigPlan:
             names.extend(ManagedEntity.NAMED_PROPERTIES)
         if 'num_cpu' in self.scalars or 'memory_mb' in self.scalars:
             names.extend(['runtime', 'layoutEx', 'layout', 'storage'])
-        if 'guest_overrides' in self.scalars:
-            names.append('guest')
+        if 'guest_overrides' in self.scalars:   # the tools may have started or stopped
+            names.extend(['guest', 'guestHeartbeatStatus'])
         if self.devices is not None:
             for backing, capacity in self.detached_files:
                 ds = vm.server.objects.get(backing.datastore)

@@ -156,7 +156,7 @@ def descriptor_for(vm, name, disks):
     backing, parent, capacity_kb, adapter = disks[name]
     extent = os.path.basename(extent_name(name, parent is not None))
     uuid_hex = (getattr(backing, 'uuid', None) or vm._uuid('6000C29')).replace('-', '')
-    hint = None
+    hint, parent_cid = None, 0xffffffff
     if parent is not None:
         parent_parsed = files_on_disk.split_path(parent.fileName)
         own = files_on_disk.split_path(name)
@@ -164,10 +164,19 @@ def descriptor_for(vm, name, disks):
                 parent_parsed[0] == own[0] and
                 os.path.dirname(parent_parsed[1]) == os.path.dirname(own[1])
                 else parent.fileName)
+        parent_cid = parent_descriptor(vm, parent, disks).cid
     return Descriptor.new(extent, capacity_kb * KB, uuid_hex, adapter=adapter,
                           thin=bool(getattr(backing, 'thinProvisioned', False)),
                           hw_version=int(vm.hw_version.split('-')[-1]), parent_hint=hint,
-                          content_id=getattr(backing, 'contentId', None))
+                          content_id=getattr(backing, 'contentId', None), parent_cid=parent_cid)
+
+
+def parent_descriptor(vm, parent, disks):
+    """A delta's parent's descriptor: the one on disk (another VM's, or
+    one a client changed), else the one this VM writes for it."""
+    ds = vm.server.objects.get(parent.datastore) if parent.datastore is not None else None
+    written = files_on_disk.descriptor_named(ds, parent.fileName) if ds is not None else None
+    return written if written is not None else descriptor_for(vm, parent.fileName, disks)
 
 
 def local_extent(vm, name, delta):
@@ -230,7 +239,7 @@ def vmx_text(vm):
         slot = '%s%d:%d' % (_bus(controller), getattr(controller, 'busNumber', 0) or 0,
                             disk.unitNumber or 0)
         parsed = files_on_disk.split_path(top.fileName or '')
-        own = files_on_disk.split_path(vm.directory + '/')
+        own = files_on_disk.split_path(vm.home)
         relative = parsed[1] if parsed else ''
         if parsed and own and parsed[0] == own[0] and relative.startswith(own[1]):
             relative = relative[len(own[1]):]
