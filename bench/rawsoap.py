@@ -136,3 +136,45 @@ def rss_mb(pid, field='VmRSS'):
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+PROBE_MS = 5     # the -reactor-probe interval the benches start a server with
+
+
+def reactor_probe(host, port):
+    """The server's -reactor-probe figures (/debug/vars): (ticks, [(monotonic
+    time, ms late), ...] of the ticks late by 5 ms or more)."""
+    import http.client
+    import json
+    connection = http.client.HTTPConnection(host, port, timeout=60)
+    connection.request('GET', '/debug/vars')
+    document = json.loads(connection.getresponse().read())['reactor']
+    connection.close()
+    return document['ticks'], document['late']
+
+
+class Stalls:
+    """The server's own stalls over a window: `begin()` before it, `end()`
+    after; `report()` says how late the reactor ran its probe meanwhile
+    (the ticks under 5 ms late count as 0)."""
+
+    def __init__(self, host, port):
+        self.host, self.port = host, port
+
+    def begin(self):
+        self.ticks, _ = reactor_probe(self.host, self.port)
+        self.start = time.monotonic()
+
+    def end(self):
+        self.stop = time.monotonic()
+        ticks, late = reactor_probe(self.host, self.port)
+        self.late = sorted(ms for at, ms in late if self.start <= at <= self.stop)
+        self.count = max(ticks - self.ticks, len(self.late))
+
+    def report(self):
+        values = [0.0] * (self.count - len(self.late)) + self.late
+        return ('server reactor (probe every %d ms, %d ticks): p99 %.1f ms late, max %.1f ms, '
+                '%d ticks over 20 ms, %d over 50 ms'
+                % (PROBE_MS, self.count, percentile(values, 0.99) if values else 0,
+                   max(values, default=0), sum(ms > 20 for ms in values),
+                   sum(ms > 50 for ms in values)))

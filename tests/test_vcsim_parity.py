@@ -252,3 +252,19 @@ def test_vcsim_settings_and_customization_specs(validator):
     si = running.connect()
     assert [o.value for o in si.content.setting.QueryOptions('vcsim.server.url')] == [url]
     Disconnect(si)
+
+
+def test_reactor_probe_lists_the_reactors_stalls(validator):
+    """-reactor-probe: a turn that holds the reactor 80 ms shows as a tick
+    about that late, dated by time.monotonic; without the flag, no entry."""
+    assert 'reactor' not in _debug_vars(_simulator(validator, tls=False))
+    running = _simulator(validator, tls=False, reactor_probe=5.0)
+    time.sleep(0.1)
+    ticks = _debug_vars(running)['reactor']['ticks']
+    before = time.monotonic()
+    running.on_reactor(time.sleep, 0.08)
+    time.sleep(0.1)
+    probe = _debug_vars(running)['reactor']
+    assert probe['interval_ms'] == 5.0 and probe['ticks'] > ticks
+    stalls = [late for at, late in probe['late'] if at >= before]
+    assert stalls and 60 <= max(stalls) <= 1000

@@ -1,0 +1,43 @@
+"""-reactor-probe MS: how late the reactor runs a timer due every MS ms,
+which is how long a request arriving then waited before the reactor could
+read it. A client's round trip also counts the machine's other load and the
+client's own scheduling; this is the server's own stall. /debug/vars lists
+the lateness over LATE (time.monotonic, so a bench on the same machine can
+pick out a window of its own)."""
+import collections
+import time
+
+from twisted.internet import reactor
+
+LATE = 0.005     # below it: the poll's own granularity and an ordinary turn
+KEPT = 10000     # the latest late ticks kept
+
+
+class ReactorProbe:
+    """A timer that notes its own lateness, from `start` to `stop`."""
+
+    def __init__(self, interval):
+        self.interval = interval
+        self.ticks = 0
+        self.late = collections.deque(maxlen=KEPT)   # (monotonic time, seconds late)
+        self.due = self.call = None
+
+    def start(self):
+        self.due = time.monotonic() + self.interval
+        self.call = reactor.callLater(self.interval, self._tick)
+
+    def stop(self):
+        if self.call is not None and self.call.active():
+            self.call.cancel()
+
+    def _tick(self):
+        now = time.monotonic()
+        self.ticks += 1
+        if now - self.due >= LATE:
+            self.late.append((now, now - self.due))
+        self.due = now + self.interval
+        self.call = reactor.callLater(self.interval, self._tick)
+
+    def document(self):
+        return {'interval_ms': self.interval * 1e3, 'ticks': self.ticks,
+                'late': [[round(at, 4), round(late * 1e3, 1)] for at, late in self.late]}
