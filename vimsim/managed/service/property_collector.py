@@ -118,8 +118,11 @@ class PropertyCollector(ManagedObject):
         schema = ctx.server.schema
         objects = ctx.server.objects
         named = {}
-        for object_spec in spec.objectSet:
-            _collect_named(object_spec.selectSet, named)
+        for count, object_spec in enumerate(spec.objectSet, 1):
+            if count % PLAN_SLICE == 0:
+                yield
+            if object_spec.selectSet:
+                _collect_named(object_spec.selectSet, named)
         selected = {}
         missing = []
         visited = set()
@@ -357,7 +360,8 @@ class PropertyCollector(ManagedObject):
             with gc_paused():
                 planned, missing = _finish(steps)
             return answer(planned, missing)
-        return _cooperate(steps).addCallback(lambda plan: answer(*plan))
+        return _cooperate(_then_released(steps, spec_set)).addCallback(
+            lambda plan: answer(*plan))
 
     def _plan_all_steps(self, ctx, spec_set):
         planned, missing = [], []
@@ -428,6 +432,19 @@ def _finish(steps):
             next(steps)
     except StopIteration as done:
         return done.value
+
+
+def _then_released(steps, spec_set):
+    """`steps`, then the spec set's ObjectSpecs let go PLAN_SLICE a step
+    (nothing reads them once planned): when the call's arguments went, the
+    half a million of a 30 MB request were freed in one turn, ~0.1-0.4 s."""
+    plan = yield from steps
+    for spec in spec_set:
+        object_set = spec.objectSet
+        while object_set:
+            del object_set[-PLAN_SLICE:]
+            yield
+    return plan
 
 
 def _cooperate(steps):
