@@ -11,6 +11,7 @@
 - ``-trace-file F`` alone traces; ``VCSIM_SECURE_COOKIES`` decides the
   cookie's Secure attribute; /debug/vars counts what it says.
 """
+import gc
 import http.client
 import json
 import os
@@ -254,9 +255,17 @@ def test_vcsim_settings_and_customization_specs(validator):
     Disconnect(si)
 
 
+def _collect_beside(objects):
+    """A full collection with `objects` (tracked, alive) to walk."""
+    gc.collect()
+    return len(objects)
+
+
 def test_reactor_probe_lists_the_reactors_stalls(validator):
     """-reactor-probe: a turn that holds the reactor 80 ms shows as a tick
-    about that late, dated by time.monotonic; without the flag, no entry."""
+    about that late, dated by time.monotonic, and a full collection of the
+    cyclic collector that took 5 ms or more is listed; without the flag, no
+    entry."""
     assert 'reactor' not in _debug_vars(_simulator(validator, tls=False))
     running = _simulator(validator, tls=False, reactor_probe=5.0)
     time.sleep(0.1)
@@ -268,3 +277,8 @@ def test_reactor_probe_lists_the_reactors_stalls(validator):
     assert probe['interval_ms'] == 5.0 and probe['ticks'] > ticks
     stalls = [late for at, late in probe['late'] if at >= before]
     assert stalls and 60 <= max(stalls) <= 1000
+    before = time.monotonic()
+    running.on_reactor(_collect_beside, [[] for _ in range(300000)])
+    full = [took for at, generation, took in _debug_vars(running)['reactor']['collections']
+            if at >= before and generation == 2]
+    assert full and 5 <= max(full) <= 5000

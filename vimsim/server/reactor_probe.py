@@ -3,8 +3,11 @@ which is how long a request arriving then waited before the reactor could
 read it. A client's round trip also counts the machine's other load and the
 client's own scheduling; this is the server's own stall. /debug/vars lists
 the lateness over LATE (time.monotonic, so a bench on the same machine can
-pick out a window of its own)."""
+pick out a window of its own), and the cyclic collector's collections that
+took LATE or more (a full one walks every object made since the start-up
+inventory was frozen, and holds whatever thread triggered it)."""
 import collections
+import gc
 import time
 
 from twisted.internet import reactor
@@ -20,15 +23,26 @@ class ReactorProbe:
         self.interval = interval
         self.ticks = 0
         self.late = collections.deque(maxlen=KEPT)   # (monotonic time, seconds late)
-        self.due = self.call = None
+        self.collections = collections.deque(maxlen=KEPT)   # (end, generation, seconds)
+        self.due = self.call = self.collecting = None
 
     def start(self):
         self.due = time.monotonic() + self.interval
         self.call = reactor.callLater(self.interval, self._tick)
+        gc.callbacks.append(self._collection)
 
     def stop(self):
         if self.call is not None and self.call.active():
             self.call.cancel()
+        if self._collection in gc.callbacks:
+            gc.callbacks.remove(self._collection)
+
+    def _collection(self, phase, info):
+        now = time.monotonic()
+        if phase == 'start':
+            self.collecting = now
+        elif self.collecting is not None and now - self.collecting >= LATE:
+            self.collections.append((now, info['generation'], now - self.collecting))
 
     def _tick(self):
         now = time.monotonic()
@@ -40,4 +54,6 @@ class ReactorProbe:
 
     def document(self):
         return {'interval_ms': self.interval * 1e3, 'ticks': self.ticks,
-                'late': [[round(at, 4), round(late * 1e3, 1)] for at, late in self.late]}
+                'late': [[round(at, 4), round(late * 1e3, 1)] for at, late in self.late],
+                'collections': [[round(at, 4), generation, round(took * 1e3, 1)]
+                                for at, generation, took in self.collections]}
