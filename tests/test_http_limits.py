@@ -559,7 +559,8 @@ def test_a_traversal_named_past_the_first_slice_is_followed(many):
     too: the first spec's SelectionSpec names one the 6,001st defines."""
     s = many_sock(many)
     cookie = login(s)
-    hosts = on_reactor(lambda: {vm: many.sim.objects.get(MoRef('VirtualMachine', vm)).host.ref.value
+    get = many.sim.objects.get
+    hosts = on_reactor(lambda: {vm: get(MoRef('VirtualMachine', vm)).host.ref.value
                                 for vm in many.vms})
     first = many.vms[0]
     last = next(vm for vm in many.vms if hosts[vm] != hosts[first])
@@ -567,8 +568,8 @@ def test_a_traversal_named_past_the_first_slice_is_followed(many):
              '</selectSet></objectSet>' % first]
     specs += ['<objectSet><obj type="VirtualMachine">%s</obj></objectSet>' % vm
               for vm in many.vms * 10]
-    specs.append('<objectSet><obj type="VirtualMachine">%s</obj><selectSet xsi:type="TraversalSpec">'
-                 '<name>toHost</name><type>VirtualMachine</type><path>runtime.host</path>'
+    specs.append('<objectSet><obj type="VirtualMachine">%s</obj>'
+                 '<selectSet xsi:type="TraversalSpec"><name>toHost</name><type>VirtualMachine</type><path>runtime.host</path>'
                  '<skip>false</skip></selectSet></objectSet>' % last)
     body = ('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
             'propertyCollector</_this><specSet><propSet><type>HostSystem</type><pathSet>name'
