@@ -569,7 +569,8 @@ def test_a_traversal_named_past_the_first_slice_is_followed(many):
     specs += ['<objectSet><obj type="VirtualMachine">%s</obj></objectSet>' % vm
               for vm in many.vms * 10]
     specs.append('<objectSet><obj type="VirtualMachine">%s</obj>'
-                 '<selectSet xsi:type="TraversalSpec"><name>toHost</name><type>VirtualMachine</type><path>runtime.host</path>'
+                 '<selectSet xsi:type="TraversalSpec"><name>toHost</name>'
+                 '<type>VirtualMachine</type><path>runtime.host</path>'
                  '<skip>false</skip></selectSet></objectSet>' % last)
     body = ('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
             'propertyCollector</_this><specSet><propSet><type>HostSystem</type><pathSet>name'
