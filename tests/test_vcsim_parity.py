@@ -255,6 +255,13 @@ def test_vcsim_settings_and_customization_specs(validator):
     Disconnect(si)
 
 
+def _spin(seconds):
+    """Hold the calling thread for `seconds` of its own CPU time."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
 def _collect_beside(objects):
     """A full collection with `objects` (tracked, alive) to walk."""
     gc.collect()
@@ -263,9 +270,10 @@ def _collect_beside(objects):
 
 def test_reactor_probe_lists_the_reactors_stalls(validator):
     """-reactor-probe: a turn that holds the reactor 80 ms shows as a tick
-    about that late, dated by time.monotonic, and a full collection of the
-    cyclic collector that took 5 ms or more is listed; without the flag, no
-    entry."""
+    about that late, dated by time.monotonic, with the reactor thread's CPU
+    meanwhile (little while it slept, as much while it computed); a full
+    collection of the cyclic collector that took 5 ms or more is listed;
+    without the flag, no entry."""
     assert 'reactor' not in _debug_vars(_simulator(validator, tls=False))
     running = _simulator(validator, tls=False, reactor_probe=5.0)
     time.sleep(0.1)
@@ -275,8 +283,14 @@ def test_reactor_probe_lists_the_reactors_stalls(validator):
     time.sleep(0.1)
     probe = _debug_vars(running)['reactor']
     assert probe['interval_ms'] == 5.0 and probe['ticks'] > ticks
-    stalls = [late for at, late in probe['late'] if at >= before]
-    assert stalls and 60 <= max(stalls) <= 1000
+    stalls = [(late, cpu) for at, late, cpu in probe['late'] if at >= before]
+    assert stalls and 60 <= max(stalls)[0] <= 1000
+    assert max(stalls)[1] < 40       # sleeping: late, but not the reactor's own CPU
+    before = time.monotonic()
+    running.on_reactor(_spin, 0.08)
+    time.sleep(0.1)
+    busy = [cpu for at, late, cpu in _debug_vars(running)['reactor']['late'] if at >= before]
+    assert busy and 60 <= max(busy) <= 1000
     before = time.monotonic()
     running.on_reactor(_collect_beside, [[] for _ in range(300000)])
     full = [took for at, generation, took in _debug_vars(running)['reactor']['collections']
