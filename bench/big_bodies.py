@@ -8,9 +8,9 @@ time until all 16 were answered, its CPU time and the load average.
 
 With `--decode`, instead one 30 MB RetrievePropertiesEx naming the VMs of
 `-vm 500` over and over (what the decoder must build), while another client
-calls CurrentTime every 5 ms: the server's peak RSS over its idle figure and
-the CurrentTime p50/p99/max during it. `--root DIR` runs another checkout's
-simulator (before/after figures).
+calls CurrentTime every 5 ms: the server's peak RSS over its idle figure,
+the CurrentTime p50/p99/max and the server's own stalls during it. `--root
+DIR` runs another checkout's simulator (before/after figures).
 
     python3 bench/big_bodies.py [--connections 16] [--megabytes 32] [--decode] [--root DIR]
 """
@@ -19,8 +19,8 @@ import asyncio
 import time
 
 from latency import RETRIEVE, during, report, vm_refs
-from rawsoap import (ENVELOPE, ROOT, Connection, cpu_seconds, load_average, request_bytes,
-                     rss_mb, start_server)
+from rawsoap import (ENVELOPE, PROBE_MS, ROOT, Connection, cpu_seconds, load_average,
+                     request_bytes, rss_mb, start_server)
 
 CURRENT_TIME = ('<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance'
                 '</_this></CurrentTime>')
@@ -71,7 +71,8 @@ async def one_big_retrieve(host, port, megabytes):
 
 
 def decode_scenario(args):
-    process, host, port = start_server('-vm', '500', root=args.root)
+    process, host, port = start_server('-vm', '500', '-reactor-probe', str(PROBE_MS),
+                                       root=args.root)
     try:
         idle = rss_mb(process.pid, 'VmHWM')
         cpu = cpu_seconds(process.pid)

@@ -14,8 +14,10 @@ another connection (from a process of its own)
 and, first, for the 45 s after start with no other client, while the alarm
 manager evaluates its alarms over the inventory (on start, then every 20 s).
 
-Prints p50/p99/max of the CurrentTime round trips during each, the big
-call's duration, the server's peak resident memory (VmHWM) and CPU time, and
+Prints p50/p99/max of the CurrentTime round trips during each; the
+server's own stalls meanwhile (how late its reactor ran a 5 ms timer,
+-reactor-probe: what the machine's other load moves less than a round
+trip); the big call's duration, the server's peak resident memory (VmHWM) and CPU time, and
 the load average. `--root DIR` runs the simulator of another checkout (for
 before/after figures).
 
@@ -28,8 +30,8 @@ import multiprocessing
 import re
 import time
 
-from rawsoap import (Connection, cpu_seconds, load_average, percentile, request_bytes,
-                     rss_mb, start_server, ROOT)
+from rawsoap import (Connection, PROBE_MS, Stalls, cpu_seconds, load_average, percentile,
+                     request_bytes, rss_mb, start_server, ROOT)
 
 CURRENT_TIME = ('<CurrentTime xmlns="urn:vim25"><_this type="ServiceInstance">ServiceInstance'
                 '</_this></CurrentTime>')
@@ -90,6 +92,8 @@ async def during(host, port, big_payload, linger=0):
     samples = []
     tick = asyncio.ensure_future(ticker(small, stop, samples))
     await asyncio.sleep(0.2)
+    stalls = Stalls(host, port)
+    stalls.begin()
     samples.clear()
     results = multiprocessing.Queue()
     big = multiprocessing.Process(target=big_call, args=(host, port, big_payload, results))
@@ -101,15 +105,17 @@ async def during(host, port, big_payload, linger=0):
     await asyncio.sleep(linger)
     stop.set()
     await tick
+    stalls.end()
     small.close()
-    return samples, duration, size
+    return samples, duration, size, stalls
 
 
-def report(name, samples, duration, size):
+def report(name, samples, duration, size, stalls):
     print('%s: %.1f s, %.1f MB answered; CurrentTime during it: %d calls, '
           'p50 %.1f ms, p99 %.1f ms, max %.1f ms'
           % (name, duration, size / 1e6, len(samples), percentile(samples, 0.5) * 1e3,
              percentile(samples, 0.99) * 1e3, max(samples) * 1e3))
+    print('    ' + stalls.report())
 
 
 async def idle(host, port, pid, seconds):
@@ -120,12 +126,15 @@ async def idle(host, port, pid, seconds):
     stop = asyncio.Event()
     samples = []
     cpu = cpu_seconds(pid)
+    stalls = Stalls(host, port)
+    stalls.begin()
     tick = asyncio.ensure_future(ticker(small, stop, samples))
     await asyncio.sleep(seconds)
     stop.set()
     await tick
+    stalls.end()
     small.close()
-    report('(0) %.0f s after start, alarm passes' % seconds, samples, seconds, 0)
+    report('(0) %.0f s after start, alarm passes' % seconds, samples, seconds, 0, stalls)
     print('    server CPU %.1f s, peak RSS %.0f MB' % (cpu_seconds(pid) - cpu, rss_mb(pid, 'VmHWM')))
 
 
@@ -178,7 +187,8 @@ def main():
     parser.add_argument('--only-alarm', action='store_true', help='skip (a) and (b)')
     parser.add_argument('--linger', type=float, default=5)
     args = parser.parse_args()
-    process, host, port = start_server('-vm', str(args.vm), root=args.root)
+    process, host, port = start_server('-vm', str(args.vm), '-reactor-probe', str(PROBE_MS),
+                                       root=args.root)
     try:
         print('serving, RSS %.0f MB' % rss_mb(process.pid))
         asyncio.run(idle(host, port, process.pid, args.idle))

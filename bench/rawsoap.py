@@ -136,3 +136,57 @@ def rss_mb(pid, field='VmRSS'):
 def percentile(values, fraction):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+PROBE_MS = 5     # the -reactor-probe interval the benches start a server with
+
+
+def reactor_probe(host, port):
+    """The server's -reactor-probe figures (/debug/vars): (ticks, [(monotonic
+    time, ms late, ms of the reactor thread's CPU since the tick before), ...]
+    of the ticks late by 5 ms or more, [(monotonic time, generation, ms), ...]
+    of the garbage collections of 5 ms or more)."""
+    import http.client
+    import json
+    connection = http.client.HTTPConnection(host, port, timeout=60)
+    connection.request('GET', '/debug/vars')
+    document = json.loads(connection.getresponse().read())['reactor']
+    connection.close()
+    return document['ticks'], document['late'], document['collections']
+
+
+class Stalls:
+    """The server's own stalls over a window: `begin()` before it, `end()`
+    after; `report()` says how late the reactor ran its probe meanwhile
+    (the ticks under 5 ms late count as 0), and the full garbage
+    collections of 5 ms or more (which hold the reactor too)."""
+
+    def __init__(self, host, port):
+        self.host, self.port = host, port
+
+    def begin(self):
+        self.ticks, _, _ = reactor_probe(self.host, self.port)
+        self.start = time.monotonic()
+
+    def end(self):
+        self.stop = time.monotonic()
+        ticks, late, collections = reactor_probe(self.host, self.port)
+        inside = [(ms, cpu) for at, ms, cpu in late if self.start <= at <= self.stop]
+        self.late = sorted(ms for ms, _ in inside)
+        # the server's own slices: lateness its reactor spent computing
+        self.busy = sorted(min(ms, cpu) for ms, cpu in inside)
+        self.full = [ms for at, generation, ms in collections
+                     if generation == 2 and self.start <= at <= self.stop]
+        self.count = max(ticks - self.ticks, len(self.late))
+
+    def report(self):
+        values = [0.0] * (self.count - len(self.late)) + self.late
+        busy = [0.0] * (self.count - len(self.busy)) + self.busy
+        return ('server reactor (probe every %d ms, %d ticks): p99 %.1f ms late, max %.1f ms, '
+                '%d ticks over 20 ms, %d over 50 ms; of it its own CPU: p99 %.1f ms, max %.1f ms, '
+                '%d over 20 ms; %d full GC collections, longest %.0f ms'
+                % (PROBE_MS, self.count, percentile(values, 0.99) if values else 0,
+                   max(values, default=0), sum(ms > 20 for ms in values),
+                   sum(ms > 50 for ms in values), percentile(busy, 0.99) if busy else 0,
+                   max(busy, default=0), sum(ms > 20 for ms in busy), len(self.full),
+                   max(self.full, default=0)))

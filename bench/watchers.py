@@ -13,7 +13,7 @@ Starts `python3 -m vimsim -vm VM` (10,000 VMs by default) per figure. Each
 figure is the median of --runs runs; the load average is printed with them.
 
     python3 bench/watchers.py [--vm 5000] [--watchers 100] [--seconds 10]
-                              [--rounds 200] [--sessions 1000] [--runs 3]
+                              [--rounds 200] [--sessions 1000] [--runs 3] [--root DIR]
 """
 import argparse
 import asyncio
@@ -24,7 +24,7 @@ import time
 
 from latency import CREATE_VIEW, SERVICE_CONTENT, VIEW_SPEC, vm_refs
 from lifecycle import Client
-from rawsoap import Connection, cpu_seconds, load_average, percentile, start_server
+from rawsoap import ROOT, Connection, cpu_seconds, load_average, percentile, start_server
 from updates import FILTER as MESSAGE_FILTER, MESSAGE, WAIT, version_of
 
 NAME_FILTER = ('<CreateFilter xmlns="urn:vim25"><_this type="PropertyCollector">'
@@ -91,8 +91,8 @@ async def task_rate(host, port, pid, seconds):
     return done / elapsed, (cpu_seconds(pid) - cpu) * 1e3 / done
 
 
-def rates(vm, watchers, seconds):
-    process, host, port = start_server('-vm', str(vm))
+def rates(vm, watchers, seconds, root=ROOT):
+    process, host, port = start_server('-vm', str(vm), root=root)
     try:
         quiet(process.pid)
         alone = asyncio.run(task_rate(host, port, process.pid, seconds))
@@ -151,8 +151,8 @@ async def fan_out(host, port, pid, sessions, rounds=5):
     return spans, cpu / rounds
 
 
-def served(vm, scenario, *args):
-    process, host, port = start_server('-vm', str(vm))
+def served(vm, scenario, *args, root=ROOT):
+    process, host, port = start_server('-vm', str(vm), root=root)
     try:
         quiet(process.pid)
         return asyncio.run(scenario(host, port, *args) if scenario is change_latency
@@ -170,19 +170,22 @@ def main():
     parser.add_argument('--rounds', type=int, default=200)
     parser.add_argument('--sessions', type=int, default=1000)
     parser.add_argument('--runs', type=int, default=3)
+    parser.add_argument('--root', default=ROOT)
     args = parser.parse_args()
     print('load average %s' % load_average())
-    runs = [rates(args.vm, args.watchers, args.seconds) for _ in range(args.runs)]
+    runs = [rates(args.vm, args.watchers, args.seconds, args.root) for _ in range(args.runs)]
     alone = statistics.median(r[0][0] for r in runs)
     watched = statistics.median(r[1][0] for r in runs)
     print('(1) Rename_Task, waited: alone %.0f tasks/s (%.2f ms server CPU each); with %d '
           'watchers of all VMs\' names %.0f tasks/s (%.2f ms each): %.0f%% of the rate alone'
           % (alone, statistics.median(r[0][1] for r in runs), args.watchers, watched,
              statistics.median(r[1][1] for r in runs), watched * 100 / alone))
-    samples = [s for _ in range(args.runs) for s in served(args.vm, change_latency, args.rounds)]
+    samples = [s for _ in range(args.runs)
+               for s in served(args.vm, change_latency, args.rounds, root=args.root)]
     print('(2) Rename_Task sent -> the watcher answered, %d rounds: p50 %.2f ms, p99 %.2f ms'
           % (len(samples), percentile(samples, 0.5) * 1e3, percentile(samples, 0.99) * 1e3))
-    spans, cpu = zip(*(served(2, fan_out, args.sessions) for _ in range(args.runs)))
+    spans, cpu = zip(*(served(2, fan_out, args.sessions, root=args.root)
+                       for _ in range(args.runs)))
     spans = [s for run in spans for s in run]
     print('(3) one change to %d waiting sessions: last answer after p50 %.0f ms, max %.0f ms; '
           'server CPU %.0f ms per change' % (args.sessions, percentile(spans, 0.5) * 1e3,

@@ -2,6 +2,7 @@
 the budget of buffered request bytes, hostile framing, and streamed
 responses that never hold other connections up."""
 import gzip
+import re
 import socket
 import threading
 import time
@@ -11,6 +12,7 @@ from twisted.internet import defer, reactor
 
 from tests.conftest import on_reactor
 from tests.test_http import Server, at_eof, echo_app, read_response
+from vimsim.schema import MoRef
 from vimsim.server.http import HttpLimits, HttpResponse
 
 FAST = dict(idle_timeout=0.6, header_timeout=0.6, body_timeout=0.6,
@@ -550,6 +552,33 @@ def test_many_start_objects_are_planned_in_slices(many):
     assert status == 200 and body.count(b'<objects>') == len(many.vms)
     status, _, body, _ = soap(s, retrieve_body(refs + ['vm-nonesuch'], paths=('name',)), cookie)
     assert status == 500 and b'ManagedObjectNotFoundFault' in body
+
+
+def test_a_traversal_named_past_the_first_slice_is_followed(many):
+    """Named TraversalSpecs are gathered from every ObjectSpec, in slices
+    too: the first spec's SelectionSpec names one the 6,001st defines."""
+    s = many_sock(many)
+    cookie = login(s)
+    get = many.sim.objects.get
+    hosts = on_reactor(lambda: {vm: get(MoRef('VirtualMachine', vm)).host.ref.value
+                                for vm in many.vms})
+    first = many.vms[0]
+    last = next(vm for vm in many.vms if hosts[vm] != hosts[first])
+    specs = ['<objectSet><obj type="VirtualMachine">%s</obj><selectSet><name>toHost</name>'
+             '</selectSet></objectSet>' % first]
+    specs += ['<objectSet><obj type="VirtualMachine">%s</obj></objectSet>' % vm
+              for vm in many.vms * 10]
+    specs.append('<objectSet><obj type="VirtualMachine">%s</obj>'
+                 '<selectSet xsi:type="TraversalSpec"><name>toHost</name>'
+                 '<type>VirtualMachine</type><path>runtime.host</path>'
+                 '<skip>false</skip></selectSet></objectSet>' % last)
+    body = ('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+            'propertyCollector</_this><specSet><propSet><type>HostSystem</type><pathSet>name'
+            '</pathSet></propSet>%s</specSet><options/></RetrievePropertiesEx>' % ''.join(specs))
+    status, _, answer, _ = soap(s, body, cookie)
+    assert status == 200
+    found = set(re.findall(rb'<obj type="HostSystem">([^<]+)</obj>', answer))
+    assert found == {hosts[first].encode(), hosts[last].encode()}
 
 
 def test_big_request_is_decoded_apart(many):

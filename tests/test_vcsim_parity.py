@@ -11,6 +11,7 @@
 - ``-trace-file F`` alone traces; ``VCSIM_SECURE_COOKIES`` decides the
   cookie's Secure attribute; /debug/vars counts what it says.
 """
+import gc
 import http.client
 import json
 import os
@@ -252,3 +253,46 @@ def test_vcsim_settings_and_customization_specs(validator):
     si = running.connect()
     assert [o.value for o in si.content.setting.QueryOptions('vcsim.server.url')] == [url]
     Disconnect(si)
+
+
+def _spin(seconds):
+    """Hold the calling thread for `seconds` of its own CPU time."""
+    end = time.thread_time() + seconds
+    while time.thread_time() < end:
+        pass
+
+
+def _collect_beside(objects):
+    """A full collection with `objects` (tracked, alive) to walk."""
+    gc.collect()
+    return len(objects)
+
+
+def test_reactor_probe_lists_the_reactors_stalls(validator):
+    """-reactor-probe: a turn that holds the reactor 80 ms shows as a tick
+    about that late, dated by time.monotonic, with the reactor thread's CPU
+    meanwhile (little while it slept, as much while it computed); a full
+    collection of the cyclic collector that took 5 ms or more is listed;
+    without the flag, no entry."""
+    assert 'reactor' not in _debug_vars(_simulator(validator, tls=False))
+    running = _simulator(validator, tls=False, reactor_probe=5.0)
+    time.sleep(0.1)
+    ticks = _debug_vars(running)['reactor']['ticks']
+    before = time.monotonic()
+    running.on_reactor(time.sleep, 0.08)
+    time.sleep(0.1)
+    probe = _debug_vars(running)['reactor']
+    assert probe['interval_ms'] == 5.0 and probe['ticks'] > ticks
+    stalls = [(late, cpu) for at, late, cpu in probe['late'] if at >= before]
+    assert stalls and 60 <= max(stalls)[0] <= 1000
+    assert max(stalls)[1] < 40       # sleeping: late, but not the reactor's own CPU
+    before = time.monotonic()
+    running.on_reactor(_spin, 0.08)
+    time.sleep(0.1)
+    busy = [cpu for at, late, cpu in _debug_vars(running)['reactor']['late'] if at >= before]
+    assert busy and 60 <= max(busy) <= 1000
+    before = time.monotonic()
+    running.on_reactor(_collect_beside, [[] for _ in range(300000)])
+    full = [took for at, generation, took in _debug_vars(running)['reactor']['collections']
+            if at >= before and generation == 2]
+    assert full and 5 <= max(full) <= 5000

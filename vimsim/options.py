@@ -51,6 +51,7 @@ class Options:
     session_max_filters: int = 10000      # -session-max-filters: property filters
     session_max_collectors: int = 1000    # -session-max-collectors: extra property collectors
     session_max_retrievals: int = 1000    # -session-max-retrievals: unfinished paged retrievals
+    reactor_probe: float = 0.0       # -reactor-probe ms: note the reactor's lateness (0: off)
     # -- model (vcsim's VPX() defaults) ----------------------------------------
     esx: bool = False                # -esx: simulate a standalone ESX host
     dc: int = 1                      # -dc: datacenters
@@ -144,6 +145,9 @@ FLAGS = {
     'session-max-retrievals': ('session_max_retrievals', 'int',
                                'Unfinished paged retrievals one session may hold '
                                '(past it the oldest expires)'),
+    'reactor-probe': ('reactor_probe', 'float',
+                      'Milliseconds between checks of how late the reactor answers, '
+                      'listed in /debug/vars (0: off)'),
     'esx': ('esx', 'bool', 'Simulate standalone ESX'),
     'dc': ('dc', 'int', 'Number of datacenters'),
     'cluster': ('cluster', 'int', 'Number of clusters'),
@@ -367,6 +371,7 @@ def _check(opts):
     _in_range('http-max-connections', opts.http_max_connections, 0, 1 << 20)
     _in_range('http-max-body', opts.http_max_body, 1, 1 << 40)
     _in_range('http-max-buffer', opts.http_max_buffer, 1, 1 << 40)
+    _in_range('reactor-probe', opts.reactor_probe, 0, 60000)
 
 
 def _in_range(flag, value, low, high, what=''):

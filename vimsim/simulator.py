@@ -32,6 +32,7 @@ from vimsim.managed.service.session_manager import SessionManager
 from vimsim.managed.service.updates import ChangeHub
 from vimsim.managed.service.view import ViewManager
 from vimsim.server.endpoint import SoapEndpoint
+from vimsim.server.reactor_probe import ReactorProbe
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,8 @@ class Simulator:
             from vimsim.state.persistence import Persistence
             self.persistence = Persistence(self, options.state)
         self._session_reaper = task.LoopingCall(self._expire_idle_sessions)
+        self.reactor_probe = (ReactorProbe(options.reactor_probe / 1e3)    # /debug/vars
+                              if options.reactor_probe else None)
         self.started = time.monotonic()
         self.requests = collections.Counter()   # SOAP calls answered, by method (/debug/vars)
         self.resets = 0
@@ -75,6 +78,8 @@ class Simulator:
             if self.persistence is None or not self.persistence.restore():
                 self._build_model()
         self._session_reaper.start(min(60, self.options.session_timeout), now=False)
+        if self.reactor_probe is not None:
+            self.reactor_probe.start()
         if self.persistence is not None:
             self.persistence.replay()
 
@@ -117,6 +122,8 @@ class Simulator:
         """Stop: no more session expiry or model timers; -state's journal closes."""
         if self._session_reaper.running:
             self._session_reaper.stop()
+        if self.reactor_probe is not None:
+            self.reactor_probe.stop()
         self.time.cancel_all()
         if self.persistence is not None:
             self.persistence.close()

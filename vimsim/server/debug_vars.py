@@ -1,7 +1,7 @@
 """GET /debug/vars: the simulator's vital signs as JSON, where vcsim serves
 Go's expvar: the command line, uptime, objects per managed type, sessions,
 property filters, waiting WaitForUpdates calls, SOAP calls by method, resets
-and the process's memory."""
+and the process's memory; with -reactor-probe, the reactor's lateness."""
 import resource
 import sys
 import time
@@ -29,6 +29,7 @@ def debug_vars(simulator):
         'requests': dict(simulator.requests),
         'resets': simulator.resets,
         'memory': _memory(),
+        **({'reactor': simulator.reactor_probe.document()} if simulator.reactor_probe else {}),
     }
 
 

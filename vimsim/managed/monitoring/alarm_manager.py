@@ -966,10 +966,12 @@ class AlarmManager(Manager):
                             reason=localized(failed), **common)
 
     def _alarm_argument(self, alarm):
-        return self._T('AlarmEventArgument')(name=alarm.info.name, alarm=alarm.ref)
+        return event_manager(self.server).argument('AlarmEventArgument', 'alarm', alarm,
+                                                   alarm.info.name)
 
     def _entity_argument(self, entity):
-        return self._T('ManagedEntityEventArgument')(name=entity.name, entity=entity.ref)
+        return event_manager(self.server).argument('ManagedEntityEventArgument', 'entity',
+                                                   entity)
 
 
 COMPARISONS = {

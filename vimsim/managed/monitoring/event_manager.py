@@ -33,7 +33,7 @@ EVENT_LIMIT = 100000     # events kept (vCenter keeps its event table for event.
 EVENT_BYTES = 200 << 20  # and about this much of them (what clients post has no size of its own)
 QUERY_LIMIT = 1000       # QueryEvents answers at most this many
 LATEST_SCAN = 10000      # events read back for a restricted caller's latestEvent
-ARGUMENTS_SHARED = 10000  # entity arguments remembered for sharing (then it starts afresh)
+ARGUMENTS_SHARED = 50000   # event arguments remembered for sharing (then it starts afresh)
 _PLACEHOLDER = re.compile(r'\{([^{}]+)\}')
 
 CATEGORIES = (('info', 'Information'), ('warning', 'Warning'), ('error', 'Error'),
@@ -549,7 +549,7 @@ class EventManager(Manager):
 
     def _fill_arguments(self, event, entity):
         kind = self.server.schema.managed[entity.type_name]
-        argument = self._argument
+        argument = self.argument
         host = compute = None
         if kind.is_a('VirtualMachine'):
             if event.vm is None:
@@ -584,19 +584,21 @@ class EventManager(Manager):
         if datacenter is not None and event.datacenter is None:
             event.datacenter = argument('DatacenterEventArgument', 'datacenter', datacenter)
 
-    def _argument(self, type_name, field, obj):
+    def argument(self, type_name, field, obj, name=None):
         """The EventArgument of type `type_name` naming `obj` as it is named
-        now. The events posted about an entity while its name stays share one
-        (nothing changes an argument once posted): a store of 100,000 events
-        then does not keep four new small objects for each, spread through
-        the allocator's arenas by the load that posted them."""
+        now (`name`, else obj.name). The events posted about an entity while
+        its name stays share one (nothing changes an argument once posted): a
+        store of 100,000 events then does not keep four new small objects for
+        each, spread through the allocator's arenas by the load that posted
+        them, and walked by every full collection of the cyclic collector."""
+        name = obj.name if name is None else name
         key = (type_name, obj.ref)
         shared = self._arguments.get(key)
-        if shared is None or shared.name != obj.name:
+        if shared is None or shared.name != name:
             if len(self._arguments) >= ARGUMENTS_SHARED:
                 self._arguments.clear()
             shared = self._arguments[key] = self.server.schema.types[type_name].cls(
-                name=obj.name, **{field: obj.ref})
+                name=name, **{field: obj.ref})
         return shared
 
     def format_message(self, event):
