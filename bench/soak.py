@@ -23,7 +23,9 @@ With --rounds N the same server takes N rounds: the RSS after each round's
 logout tells retained memory (what the allocator keeps for reuse) from
 growth (what a leak would add round after round). The server runs with
 bench/memory_probe.py: at the start (after one warm-up session has made
-each kind of call once, so lazily loaded code and caches are in) and after
+each kind of call once, so lazily loaded code and caches are in, and after
+gc.collect() and malloc_trim(0), as the server's own trim does after a
+logout: untrimmed, the start's RSS varied from 66 to 104 MB) and after
 each round's logout it reports the live session-owned objects and what the
 event and task stores keep by design (entries, approximate MB); at the end
 its RSS after `gc.collect()` and `malloc_trim(0)`. With --trace the server
@@ -490,7 +492,7 @@ def main():
         cold_rss = process_rss(process.pid)
         asyncio.run(warm_up(host, port))
         time.sleep(2)
-        start = server.read()
+        start = server.read(trim=True)   # glibc's free pages of the start up are no baseline
         threading.Thread(target=sample, daemon=True).start()
         for _ in range(args.rounds):
             rounds.append(run_round(args, host, port, process.pid, server))
