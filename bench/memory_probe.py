@@ -12,6 +12,9 @@ objects came to occupy since the first probe (`_pins`: why pymalloc cannot
 free those arenas).
 SIGUSR2 does the same after `gc.collect()` and glibc's `malloc_trim(0)`,
 so the two RSS figures tell what the allocator keeps from what Python holds.
+With VIMSIM_PROBE_WHATIF=1 a SIGUSR2 probe ends by changing the model
+(`_what_if`, for the last probe): how much moving the load's long-lived
+objects out of the arenas could give back.
 Both report the CPU time their collection (and trim) took, and the trims
 the server did itself after mass logouts (vimsim/managed/service/heap_trim.py).
 """
@@ -103,6 +106,8 @@ class Probe:
             figures.update(self._traced())
         if self.pins:
             figures['pins'] = self._pins()
+        if trim and os.environ.get('VIMSIM_PROBE_WHATIF') == '1':
+            figures['what if'] = self._what_if()
         with open(self.out, 'a') as out:
             out.write(json.dumps(figures) + '\n')
 
@@ -148,6 +153,50 @@ class Probe:
         return {'windows': len(windows), 'new windows': len(new),
                 'owners': sorted(by_owner.items(), key=lambda i: -i[1])[:TOP_SITES],
                 'types': types}
+
+    def _what_if(self):
+        """How far moving the load's long-lived objects could go (the last
+        probe: it changes the model): RSS and arenas after the events, task
+        infos and changed VM device lists are replaced by copies made now
+        (where pymalloc puts a copy: a free block of a used pool first, then
+        the fullest arena), then after they are dropped (the ceiling: as if
+        they had moved out of every arena)."""
+        import copy
+        simulator = self.simulator
+        events, history = simulator.event_manager.events, simulator.task_manager.history
+        tasks = [obj for obj in simulator.objects if obj.type_name == 'Task']
+        vms = [obj for obj in simulator.objects if obj.type_name == 'VirtualMachine']
+        answer = {}
+
+        def measured(label):
+            gc.collect()
+            ctypes.CDLL('libc.so.6').malloc_trim(0)
+            answer[label] = {'rss': process_rss(os.getpid()),
+                             'pymalloc': pymalloc_figures()}
+        started = time.thread_time()
+        for cell in events._cells:
+            cell[1] = copy.deepcopy(cell[1])
+        copied = {}
+        for task in tasks:
+            task.info = copied[id(task.history_cell[1][1])] = copy.deepcopy(task.info)
+        for cell in history._cells:
+            serial, info = cell[1]
+            cell[1] = (serial, copied.get(id(info)) or copy.deepcopy(info))
+        for vm in vms:
+            if vm._devices is not None:
+                vm._devices = copy.deepcopy(vm._devices)
+        answer['copy seconds'] = time.thread_time() - started
+        measured('copied')
+        events._cells.clear()
+        history._cells.clear()
+        for task in tasks:
+            task.info = None
+        for vm in vms:
+            vm._devices = None
+        measured('dropped')
+        if self.pins:
+            answer['dropped']['pins'] = self._pins()
+        return answer
 
     def _owners(self):
         """{id: owner} of what the event store, the tasks, each VM's state,

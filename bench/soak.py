@@ -17,13 +17,15 @@ tracebacks in the server's log), watchers whose view differed, server and
 client CPU, RSS at the start / peak / after logout, load average.
 
     python3 bench/soak.py [--sessions 1000] [--seconds 120] [--processes 2] [--vm 50]
-                          [--rounds 1] [--trace] [--pins]
+                          [--rounds 1] [--trace] [--pins] [--what-if]
 
 With --rounds N the same server takes N rounds: the RSS after each round's
 logout tells retained memory (what the allocator keeps for reuse) from
 growth (what a leak would add round after round). The server runs with
 bench/memory_probe.py: at the start (after one warm-up session has made
-each kind of call once, so lazily loaded code and caches are in) and after
+each kind of call once, so lazily loaded code and caches are in, and after
+gc.collect() and malloc_trim(0), as the server's own trim does after a
+logout: untrimmed, the start's RSS varied from 66 to 104 MB) and after
 each round's logout it reports the live session-owned objects and what the
 event and task stores keep by design (entries, approximate MB); at the end
 its RSS after `gc.collect()` and `malloc_trim(0)`. With --trace the server
@@ -38,6 +40,11 @@ what lives in the 1 MiB windows of memory the server's small objects came
 to occupy during the load (pymalloc frees an arena only when all of it is
 free): how many windows hold what the event store, the task history, the
 Tasks, the VMs, the other managed objects and the HTTP head cache own.
+With --what-if the last probe then changes the model (the server stops
+after it): it replaces the events, task infos and changed VM device lists
+by copies, then drops them, and tells the RSS and arenas after each (with
+--pins, also what holds the windows then): how much compacting those stores
+after a mass logout could give back at best.
 """
 import argparse
 import asyncio
@@ -364,11 +371,12 @@ class ServerProbe:
     (with `trim`, after gc.collect() and malloc_trim(0)) and returns them."""
     PROBE = 'from bench.memory_probe import serve; serve()'
 
-    def __init__(self, flags, trace, pins):
+    def __init__(self, flags, trace, pins, what_if):
         self.out = tempfile.mktemp(prefix='vimsim-probe-')
         os.environ['VIMSIM_PROBE_OUT'] = self.out
         os.environ['VIMSIM_PROBE_TRACE'] = '1' if trace else '0'
         os.environ['VIMSIM_PROBE_PINS'] = '1' if pins else '0'
+        os.environ['VIMSIM_PROBE_WHATIF'] = '1' if what_if else '0'
         self.process, self.host, self.port = start_server(
             *flags, stderr=subprocess.PIPE, command=('-c', self.PROBE))
         self.lines = 0
@@ -464,8 +472,12 @@ def main():
     parser.add_argument('--pins', action='store_true',
                         help='the server tells what holds the memory windows its small '
                              'objects came to occupy (bench/memory_probe.py; slower probes)')
+    parser.add_argument('--what-if', action='store_true',
+                        help='at the end the server replaces, then drops, what the event '
+                             'store, the task infos and changed VM devices keep '
+                             '(bench/memory_probe.py): how much moving them could give back')
     args = parser.parse_args()
-    server = ServerProbe(['-vm', str(args.vm)], args.trace, args.pins)
+    server = ServerProbe(['-vm', str(args.vm)], args.trace, args.pins, args.what_if)
     process, host, port = server.process, server.host, server.port
     server_log = StderrProbe(process.stderr)
     peak = [0]
@@ -480,7 +492,7 @@ def main():
         cold_rss = process_rss(process.pid)
         asyncio.run(warm_up(host, port))
         time.sleep(2)
-        start = server.read()
+        start = server.read(trim=True)   # glibc's free pages of the start up are no baseline
         threading.Thread(target=sample, daemon=True).start()
         for _ in range(args.rounds):
             rounds.append(run_round(args, host, port, process.pid, server))
@@ -507,6 +519,14 @@ def main():
             print('\n'.join(memory_lines('end of the mixed phase', measured['at_peak'], start)))
         print('\n'.join(memory_lines('after logout', measured['probe'], start)))
     print('\n'.join(memory_lines('after gc.collect() and malloc_trim(0)', trimmed, start)))
+    for label, after in trimmed.get('what if', {}).items():
+        if label != 'copy seconds':
+            heap = after['pymalloc'] or {'arenas': 0}
+            print('what if (%s; copies took %.1f s): RSS %.1f MB (%+.1f%% of start), %d arenas' % (
+                label, trimmed['what if']['copy seconds'], after['rss'] / 2 ** 20,
+                (after['rss'] - rss_start) * 100 / rss_start, heap['arenas']))
+            if 'pins' in after:
+                print('\n'.join(memory_lines('  %s' % label, dict(trimmed, **after), start)[3:]))
     print('load average: %s' % ' '.join(open('/proc/loadavg').read().split()[:3]))
     if log:
         print('server log:\n' + log[:3000])

@@ -373,3 +373,55 @@ def test_view_property_changes_are_reported(si, vc_http):
         remove_folders(vc_http.sim, [folder])
         container.DestroyView()
         listed.DestroyView()
+
+
+def test_filters_reporting_one_change_each_get_their_own_paths(vc_http):
+    """Filters reporting the same change in one flush log shared
+    PropertyChanges (of the same value object) and ObjectUpdates
+    (ChangeHub.flush): each session still gets exactly the paths it asked
+    for, without partialUpdates all of them, a computed value its own copy."""
+    sessions = [vc_http.connect() for _ in range(5)]
+    specs = ((['name', 'config.annotation'], True), (['name', 'config.annotation'], True),
+             (['name'], True), (['name', 'config.annotation', 'config.template'], False),
+             (['name', 'summary.config'], True))
+    vm_id = on_reactor(lambda: next(obj.ref.value for obj in vc_http.sim.objects
+                                    if obj.type_name == 'VirtualMachine'))
+    watched = []
+
+    def change(name, annotation):
+        from vimsim.schema import MoRef
+        obj = vc_http.sim.objects.get(MoRef('VirtualMachine', vm_id))
+        obj.name, obj.annotation = name, annotation
+        obj.changed('name', 'config', 'summary')
+    old_name = on_reactor(lambda: next(obj.name for obj in vc_http.sim.objects
+                                       if obj.ref.value == vm_id))
+    try:
+        for si, (paths, partial) in zip(sessions, specs):
+            collector = si.RetrieveContent().propertyCollector
+            vm = vim.VirtualMachine(vm_id, stub=si._stub)
+            property_filter = collector.CreateFilter(*object_filter(vm, paths, partial))
+            watched.append((collector, property_filter, wait(collector, '').version))
+        on_reactor(lambda: change('renamed-shared', 'a shared note'))
+        answers = [wait(collector, version, seconds=10).filterSet[0].objectSet
+                   for collector, _, version in watched]
+        got = [{c.name: c.val for c in update.changeSet} for [update] in answers]
+        assert got[0] == got[1] == {'name': 'renamed-shared', 'config.annotation': 'a shared note'}
+        assert got[2] == {'name': 'renamed-shared'}
+        assert got[3] == {'name': 'renamed-shared', 'config.annotation': 'a shared note',
+                          'config.template': False}
+        assert sorted(got[4]) == ['name', 'summary.config']
+        assert (got[4]['summary.config'].name, got[4]['summary.config'].annotation) == (
+            'renamed-shared', 'a shared note')
+
+        def logged():
+            by_ref = {f.ref.value: f for f in vc_http.sim.changes.filters}
+            return [by_ref[property_filter._moId].state.log[-1][2]
+                    for _, property_filter, _ in watched]
+        updates = on_reactor(logged)
+        assert updates[0] is updates[1]                      # the same changes: one update
+        assert len({id(update) for update in updates}) == 4
+        assert all(update.changeSet[0] is updates[0].changeSet[0] for update in updates)
+    finally:
+        on_reactor(lambda: change(old_name, ''))
+        for si in sessions:
+            Disconnect(si)

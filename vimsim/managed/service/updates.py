@@ -63,6 +63,9 @@ class ChangeHub:
         self._reshaped = 0
         self._pending = False
         self.generation = 0      # counts changes: caches of derived figures key on it
+        # during a flush, the PropertyChanges and ObjectUpdates built so far, for
+        # the next filter reporting the same: None between flushes (see flush)
+        self.shared = None
         self.rollups_of = {}     # model object -> the roll-ups counting it (monitoring/rollup.py)
 
     # -- the filters ------------------------------------------------------------------
@@ -174,9 +177,17 @@ class ChangeHub:
             return
         marked, self._marked = self._marked, {}
         updated = {}
-        for property_filter in sorted(marked, key=attrgetter('serial')):
-            if property_filter.evaluate():
-                updated[property_filter.state] = None
+        # The model does not change meanwhile, so filters reporting the same
+        # change (a thousand sessions watching the same VMs) log one shared
+        # PropertyChange and ObjectUpdate instead of one each: what they hold
+        # until their clients take it is most of a load's small objects.
+        self.shared = {}
+        try:
+            for property_filter in sorted(marked, key=attrgetter('serial')):
+                if property_filter.evaluate():
+                    updated[property_filter.state] = None
+        finally:
+            self.shared = None
         for state in updated:
             state.settle()
 
@@ -495,6 +506,16 @@ class PropertyFilter(ManagedObject):
         return parent is None
 
     def _change(self, name, op, value=None, field=None):
+        shared = self.server.changes.shared
+        if shared is None:
+            return self._new_change(name, op, value, field)
+        key = (name, op, id(value), id(field))
+        entry = shared.get(key)
+        if entry is None:       # value and field kept, so that their ids stay theirs
+            entry = shared[key] = (self._new_change(name, op, value, field), value, field)
+        return entry[0]
+
+    def _new_change(self, name, op, value, field):
         val = None
         if value is not None:
             val = encode.Typed(copy.deepcopy(value) if isinstance(value, (DataObject, list))
@@ -502,6 +523,18 @@ class PropertyFilter(ManagedObject):
         return self.server.schema.types['PropertyChange'].cls(name=name, op=op, val=val)
 
     def _update(self, kind, ref, changes, missing):
+        """An ObjectUpdate; during a flush the one another filter logged for
+        the same changes (shared PropertyChanges), unless properties are missing."""
+        shared = self.server.changes.shared
+        if shared is None or missing:
+            return self._new_update(kind, ref, changes, missing)
+        key = (kind, ref, tuple(map(id, changes or ())))
+        entry = shared.get(key)
+        if entry is None:       # the changes kept, so that their ids stay theirs
+            entry = shared[key] = (self._new_update(kind, ref, changes, missing), changes)
+        return entry[0]
+
+    def _new_update(self, kind, ref, changes, missing):
         return self.server.schema.types['ObjectUpdate'].cls(
             kind=kind, obj=ref, changeSet=changes or None, missingSet=missing or None)
 
