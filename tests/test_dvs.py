@@ -590,7 +590,9 @@ def test_switch_manager_queries(si):
         manager.DVSManagerLookupDvPortGroup(dvs.uuid, 'nosuch')
     versions = [spec.version for spec in manager.QueryAvailableDvsSpec()]
     assert versions[-1] == '8.0.3' and '7.0.3' in versions
-    assert [s.version for s in manager.QueryAvailableDvsSpec(recommended=True)] == ['8.0.3']
+    # every version vCenter 8.0 U3 creates is a recommended one (7.0.0 to 8.0.3)
+    assert [s.version for s in manager.QueryAvailableDvsSpec(recommended=True)] == versions
+    assert manager.QueryAvailableDvsSpec(recommended=False) == []
     datacenter = si.content.rootFolder.childEntity[0]
     hosts = {h._moId for h in all_of(si, vim.HostSystem)}
     found = manager.QueryCompatibleHostForNewDvs(datacenter.hostFolder, True)
