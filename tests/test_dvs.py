@@ -578,6 +578,24 @@ def test_lacp_health_checks_capability_and_upgrade(si):
         WaitForTask(dvs.Destroy_Task())
 
 
+def test_a_switch_made_without_contact_reads_back_no_contact(si):
+    """vCenter leaves an unset contact's name and details unset (the 7.0
+    recording's `<contact></contact>`), so a client comparing them with the
+    None it did not ask for (Ansible's vmware_dvswitch) finds nothing to
+    change on its second run; a contact given is kept and can be cleared."""
+    dvs = _create(si, 'dvs-nocontact', [])
+    assert dvs.config.contact.name is None and dvs.config.contact.contact is None
+    WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+        configVersion=dvs.config.configVersion,
+        contact=vim.DistributedVirtualSwitch.ContactInfo(name='ops', contact='ops@example'))))
+    assert (dvs.config.contact.name, dvs.config.contact.contact) == ('ops', 'ops@example')
+    WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+        configVersion=dvs.config.configVersion,
+        contact=vim.DistributedVirtualSwitch.ContactInfo())))
+    assert dvs.config.contact.name is None and dvs.config.contact.contact is None
+    WaitForTask(dvs.Destroy_Task())
+
+
 def test_switch_manager_queries(si):
     manager = si.content.dvSwitchManager
     dvs = _named(si, Dvs, 'DVS0')
