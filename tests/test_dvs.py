@@ -578,6 +578,24 @@ def test_lacp_health_checks_capability_and_upgrade(si):
         WaitForTask(dvs.Destroy_Task())
 
 
+def test_a_switch_made_without_contact_reads_back_no_contact(si):
+    """vCenter leaves an unset contact's name and details unset (the 7.0
+    recording's `<contact></contact>`), so a client comparing them with the
+    None it did not ask for (Ansible's vmware_dvswitch) finds nothing to
+    change on its second run; a contact given is kept and can be cleared."""
+    dvs = _create(si, 'dvs-nocontact', [])
+    assert dvs.config.contact.name is None and dvs.config.contact.contact is None
+    WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+        configVersion=dvs.config.configVersion,
+        contact=vim.DistributedVirtualSwitch.ContactInfo(name='ops', contact='ops@example'))))
+    assert (dvs.config.contact.name, dvs.config.contact.contact) == ('ops', 'ops@example')
+    WaitForTask(dvs.ReconfigureDvs_Task(Dvs.ConfigSpec(
+        configVersion=dvs.config.configVersion,
+        contact=vim.DistributedVirtualSwitch.ContactInfo())))
+    assert dvs.config.contact.name is None and dvs.config.contact.contact is None
+    WaitForTask(dvs.Destroy_Task())
+
+
 def test_switch_manager_queries(si):
     manager = si.content.dvSwitchManager
     dvs = _named(si, Dvs, 'DVS0')
@@ -590,7 +608,9 @@ def test_switch_manager_queries(si):
         manager.DVSManagerLookupDvPortGroup(dvs.uuid, 'nosuch')
     versions = [spec.version for spec in manager.QueryAvailableDvsSpec()]
     assert versions[-1] == '8.0.3' and '7.0.3' in versions
-    assert [s.version for s in manager.QueryAvailableDvsSpec(recommended=True)] == ['8.0.3']
+    # every version vCenter 8.0 U3 creates is a recommended one (7.0.0 to 8.0.3)
+    assert [s.version for s in manager.QueryAvailableDvsSpec(recommended=True)] == versions
+    assert manager.QueryAvailableDvsSpec(recommended=False) == []
     datacenter = si.content.rootFolder.childEntity[0]
     hosts = {h._moId for h in all_of(si, vim.HostSystem)}
     found = manager.QueryCompatibleHostForNewDvs(datacenter.hostFolder, True)

@@ -453,6 +453,33 @@ def test_local_accounts_log_in_to_esx(esx_host):
         Disconnect(si)
 
 
+def test_local_accounts_are_in_the_esx_user_directory(esx_host):
+    """Ansible's vmware_local_user_manager finds a user by an exact
+    RetrieveUserGroups on ServiceContent.userDirectory before it creates
+    one: a user CreateUser made is found there (its second run must not
+    try to create it again), and not once RemoveUser took it away."""
+    from pyVim.connect import Disconnect
+    si = esx_host.connect(user='root', pwd='anything')
+    try:
+        directory, accounts = si.content.userDirectory, si.content.accountManager
+
+        def found(name):
+            return [r.principal for r in directory.RetrieveUserGroups(
+                None, name, None, None, True, True, False)]
+        assert found('alice') == []
+        accounts.CreateUser(vim.host.LocalAccountManager.AccountSpecification(
+            id='alice', password='S3cret!pass', description='Alice'))
+        assert found('alice') == ['alice']
+        with pytest.raises(vim.fault.AlreadyExists):
+            accounts.CreateUser(vim.host.LocalAccountManager.AccountSpecification(
+                id='alice', password='S3cret!pass'))
+        accounts.RemoveUser('alice')
+        assert found('alice') == []
+        assert found('root') == ['root']
+    finally:
+        Disconnect(si)
+
+
 def test_root_password(esx_host):
     """root logs in as the simulator lets anyone until it has a password."""
     from pyVim.connect import Disconnect

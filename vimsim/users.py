@@ -137,6 +137,18 @@ class Directory:
             self.members[principal.key] = set()
         return principal.key
 
+    def add_user(self, name):
+        """A user made after the start (an ESX host's CreateUser)."""
+        principal = Principal(name, self.esx)
+        self.users.setdefault(principal.key, principal)
+
+    def remove_user(self, name):
+        """A user gone (an ESX host's RemoveUser), out of its groups too."""
+        key = Principal(name, self.esx).key
+        self.users.pop(key, None)
+        for members in self.members.values():
+            members.discard(key)
+
     def exists(self, name, group):
         """Whether a principal a permission names exists (without a users
         file any user name does, since any logs in)."""

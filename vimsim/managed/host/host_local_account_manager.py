@@ -154,6 +154,8 @@ class HostLocalAccountManager(Manager):
         self.accounts[user.id] = LocalAccount(
             user.id, user.password, user.description or '', posix_id,
             bool(getattr(user, 'shellAccess', False)))
+        if self.server.esx:   # the host's UserDirectory finds it, permissions may name it
+            self.server.authorization_manager.directory.add_user(user.id)
         self._post(ctx, 'AccountCreatedEvent', spec=self._spec_without_password(user))
 
     def UpdateUser(self, ctx, user):
@@ -179,6 +181,8 @@ class HostLocalAccountManager(Manager):
         if userName == ROOT:
             raise InvalidArgument('userName', 'The root account cannot be removed.')
         del self.accounts[userName]
+        if self.server.esx:
+            self.server.authorization_manager.directory.remove_user(userName)
         self._post(ctx, 'AccountRemovedEvent', account=userName)
 
     def ChangePassword(self, ctx, user, oldPassword, newPassword):

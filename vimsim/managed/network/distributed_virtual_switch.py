@@ -112,7 +112,7 @@ class DistributedVirtualSwitch(ManagedEntity):
             'description': None, 'extensionKey': None, 'switchIpAddress': None,
             'policy': T.DVSPolicy(autoPreInstallAllowed=False, autoUpgradeAllowed=False,
                                   partialUpgradeAllowed=False),
-            'contact': T.DVSContactInfo(name='', contact=''), 'vendorSpecificConfig': [],
+            'contact': T.DVSContactInfo(), 'vendorSpecificConfig': [],
             'defaultProxySwitchMaxNumPorts': 512, 'maxMtu': 1500, 'maxPorts': MAX_PORTS,
             'linkDiscoveryProtocolConfig': T.LinkDiscoveryProtocolConfig(protocol='cdp',
                                                                          operation='listen'),

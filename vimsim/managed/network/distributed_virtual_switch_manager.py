@@ -83,13 +83,12 @@ class DistributedVirtualSwitchManager(Manager):
 
     # -- versions and capabilities ----------------------------------------------------------
     def QueryAvailableDvsSpec(self, ctx, recommended=None):
-        """The switch versions vCenter creates: all of them, or with
-        `recommended` the newest only (`recommended` false: the others)."""
-        versions = list(DVS_VERSIONS)
-        if recommended is True:
-            versions = versions[-1:]
-        elif recommended is False:
-            versions = versions[:-1]
+        """The switch versions vCenter supports. Every one the simulator
+        knows is one vCenter still creates, so all are recommended (clients
+        such as Ansible's vmware_dvswitch offer `recommended=True` as the
+        versions a switch may be created at) and none is only tolerated:
+        `recommended` false answers none."""
+        versions = [] if recommended is False else list(DVS_VERSIONS)
         return [self._product(v) for v in versions]
 
     def QueryDvsCompatibleHostSpec(self, ctx, switchProductSpec=None):
