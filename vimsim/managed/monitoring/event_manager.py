@@ -637,13 +637,15 @@ class EventManager(Manager):
         return _PLACEHOLDER.sub(value, text)
 
     def _enum_label(self, enum, value):
-        name = enum.replace('.', '')
-        for description in self.enumerated_types:
-            if description.key == name:
-                for tag in description.tags:
-                    if tag.key == value:
-                        return tag.label
-        return str(value)
+        label = self._labels.get((enum.replace('.', ''), value))
+        return label if label is not None else str(value)
+
+    @functools.cached_property
+    def _labels(self):
+        """{(enum name, value): its label} of enumerated_types (an alarm's
+        status change formats two per event)."""
+        return {(description.key, tag.key): tag.label for description in self.enumerated_types
+                for tag in description.tags}
 
     def category_of(self, event):
         if event._type.name == 'EventEx':
