@@ -614,7 +614,9 @@ class AlarmManager(Manager):
                     continue
                 seen.add(id(entity))
                 below.append(entity)
-                pending.extend(get(ref) for ref in entity.view_children())
+                children = entity.view_children()
+                if children:   # a VM's none (most of a large inventory)
+                    pending.extend(map(get, children))
             walk = walks[top.ref] = below, {entity.type_name for entity in below}
         below, types = walk
         applying = frozenset(name for name in types
