@@ -971,7 +971,7 @@ class AlarmManager(Manager):
         return self._T('AlarmEventArgument')(name=alarm.info.name, alarm=alarm.ref)
 
     def _entity_argument(self, entity):
-        return self._T('ManagedEntityEventArgument')(name=entity.name, entity=entity.ref)
+        return event_manager(self.server).argument('ManagedEntityEventArgument', 'entity', entity)
 
 
 COMPARISONS = {

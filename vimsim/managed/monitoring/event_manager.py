@@ -549,7 +549,7 @@ class EventManager(Manager):
 
     def _fill_arguments(self, event, entity):
         kind = self.server.schema.managed[entity.type_name]
-        argument = self._argument
+        argument = self.argument
         host = compute = None
         if kind.is_a('VirtualMachine'):
             if event.vm is None:
@@ -584,7 +584,7 @@ class EventManager(Manager):
         if datacenter is not None and event.datacenter is None:
             event.datacenter = argument('DatacenterEventArgument', 'datacenter', datacenter)
 
-    def _argument(self, type_name, field, obj):
+    def argument(self, type_name, field, obj):
         """The EventArgument of type `type_name` naming `obj` as it is named
         now. The events posted about an entity while its name stays share one
         (nothing changes an argument once posted): a store of 100,000 events
