@@ -6,6 +6,15 @@ default inventory's standalone host and cluster, so 2 N VMs; 500,000 gives
 
   (1) start: wall time from exec to the first answered call, server CPU,
       RSS then;
+  (1a) the first alarm pass (vCenter's default alarms evaluated on every
+      entity, each state leaving gray): from the first call until the
+      server's CPU idles (under 2 % over 1 s): its wall time, CPU, peak RSS
+      growth;
+  (1b) a later alarm pass: from the next tick's CPU burst to idle again
+      (--later 0: not measured);
+  (1c) unless --alarms: the default alarms removed (RemoveAlarm each, its own
+      figure), so that no pass runs beside what follows and its figures are
+      the calls' alone;
   (2) RetrievePropertiesEx of 4 properties of every VM through a container
       view, maxObjects 10,000, then ContinueRetrievePropertiesEx to the end:
       wall time, server CPU, the peak RSS growth (/proc's peak is reset
@@ -17,7 +26,8 @@ default inventory's standalone host and cluster, so 2 N VMs; 500,000 gives
 
 Prints the load average before and after (the machine is shared).
 
-    python3 bench/million.py [--vm 500000] [--page 10000] [--root DIR]
+    python3 bench/million.py [--vm 500000] [--page 10000] [--later 1] [--alarms]
+                             [--root DIR]
 """
 import argparse
 import asyncio
@@ -45,6 +55,9 @@ FILTER = ('<CreateFilter xmlns="urn:vim25"><_this type="PropertyCollector">prope
 WAIT = ('<WaitForUpdatesEx xmlns="urn:vim25"><_this type="PropertyCollector">propertyCollector'
         '</_this><version>%s</version><options><maxWaitSeconds>0</maxWaitSeconds>'
         '<maxObjectUpdates>%d</maxObjectUpdates></options></WaitForUpdatesEx>')
+GET_ALARM = ('<GetAlarm xmlns="urn:vim25"><_this type="AlarmManager">%s</_this>'
+             '</GetAlarm>')
+REMOVE_ALARM = '<RemoveAlarm xmlns="urn:vim25"><_this type="Alarm">%s</_this></RemoveAlarm>'
 SERVICE_CONTENT = ('<RetrieveServiceContent xmlns="urn:vim25"><_this type="ServiceInstance">'
                    'ServiceInstance</_this></RetrieveServiceContent>')
 
@@ -76,9 +89,47 @@ class Phase:
             self.name, what, self.wall, self.used, self.growth, rss_mb(self.pid)))
 
 
-async def measure(host, port, pid, page):
+async def idle(pid, busy=False, window=1.0, share=0.02, limit=900):
+    """Wait until the server's CPU over `window` s falls under `share` of it
+    (with `busy`, first until it rises past that: a pass starting)."""
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        cpu = cpu_seconds(pid)
+        await asyncio.sleep(window)
+        if (cpu_seconds(pid) - cpu < share * window) != busy:
+            return True
+    return False
+
+
+async def alarm_passes(connection, pid, content, later):
+    with Phase(pid, '(1a) first alarm pass') as phase:
+        await idle(pid)
+    phase.report('until idle')
+    for n in range(later):
+        await idle(pid, busy=True, window=0.2, limit=60)
+        with Phase(pid, '(1b) later alarm pass') as phase:
+            await idle(pid)
+        phase.report('pass %d, until idle' % (n + 1))
+
+
+async def remove_alarms(connection, pid, content):
+    manager = re.search(r'<alarmManager type="AlarmManager">([^<]+)</alarmManager>',
+                        content).group(1)
+    alarms = re.findall(r'<returnval type="Alarm">([^<]+)</returnval>', (
+        await connection.call(GET_ALARM % manager)).decode())
+    with Phase(pid, '(1c) RemoveAlarm') as phase:
+        for alarm in alarms:
+            await connection.call(REMOVE_ALARM % alarm)
+        await idle(pid)
+    phase.report('%d alarms removed, until idle' % len(alarms))
+
+
+async def measure(host, port, pid, page, later, alarms):
     connection = await (await Connection(host, port).open()).login()
     content = (await connection.call(SERVICE_CONTENT)).decode()
+    await alarm_passes(connection, pid, content, later)
+    if not alarms:
+        await remove_alarms(connection, pid, content)
     root = re.search(r'<rootFolder type="Folder">([^<]+)</rootFolder>', content).group(1)
     view = re.search(r'<returnval type="ContainerView">([^<]+)</returnval>', (
         await connection.call(CREATE_VIEW % root)).decode()).group(1)
@@ -115,6 +166,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--vm', type=int, default=500000)
     parser.add_argument('--page', type=int, default=10000)
+    parser.add_argument('--later', type=int, default=1, help='later alarm passes to measure')
+    parser.add_argument('--alarms', action='store_true',
+                        help='keep the default alarms (their passes run beside the calls)')
     parser.add_argument('--root', default=ROOT)
     args = parser.parse_args()
     print('load average %s' % load_average())
@@ -125,7 +179,8 @@ def main():
         print('(1) start with -vm %d: first call answered after %.1f s, server CPU %.1f s, '
               'RSS %.0f MB' % (args.vm, time.time() - start, cpu_seconds(process.pid),
                                rss_mb(process.pid)))
-        asyncio.run(measure(host, port, process.pid, args.page))
+        asyncio.run(measure(host, port, process.pid, args.page, args.later,
+                            args.alarms))
     finally:
         process.terminate()
         process.wait()

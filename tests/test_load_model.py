@@ -298,3 +298,78 @@ def test_a_stepped_view_sums_a_big_host_a_step_at_a_time(sim, monkeypatch):
             else:
                 assert summed == [1] * len(host.vms) and len(left) == len(host.vms)
     on_reactor(check)
+
+
+def test_a_stepped_view_keeps_the_latest_samples_sums_once_it_is_older(sim, monkeypatch):
+    """A pass outlasting a sample: the host sums a stepped view made through
+    the host's Demand for the sample that was the latest answer its reads of
+    that sample once a newer one is the latest (no Unready, nothing summed
+    again), and equal what an unstepped view sums then."""
+    from vimsim import clock
+    from vimsim.managed.monitoring import load_model as module
+    from vimsim.managed.monitoring.load_model import SAMPLE_SECONDS, Unready
+
+    monkeypatch.setattr(module, 'SUMMED_AT_ONCE', 1)
+
+    def check():
+        model = load_model(sim.sim)
+        host = max((o for o in sim.sim.objects if o.type_name == 'HostSystem'),
+                   key=lambda h: len(h.vms))
+        now = clock.microseconds()
+        with clock.frozen(now):
+            index = latest_index()
+            stepped = model.frozen(stepped=True)
+            for vm in host.vms:    # read again at the next read
+                vm.changed('runtime')
+            with pytest.raises(Unready) as unready:
+                stepped.host_sample(host, index)
+            for _ in unready.value.steps:
+                pass
+        with clock.frozen(now + SAMPLE_SECONDS * 1000000):
+            assert latest_index() == index + 1
+            summed = []
+            original = stepped._summed
+            stepped._summed = lambda vms, at: summed.append(at) or original(vms, at)
+            assert stepped.host_sample(host, index) == model.frozen().host_sample(host, index)
+            assert summed == []
+    on_reactor(check)
+
+
+def test_a_vms_watched_counters_alone_are_its_full_values(sim):
+    """perf_metrics.vm_values of only counters read straight off the sample
+    (what the default metric alarms watch) gives those of the full values;
+    asked for any other counter too, it gives them all."""
+    from vimsim.managed.monitoring import perf_metrics
+
+    def check():
+        model = load_model(sim.sim)
+        latest = latest_index()
+        for vm in [o for o in sim.sim.objects if o.type_name == 'VirtualMachine']:
+            for index in (latest - 1, latest):
+                full = perf_metrics.vm_values(model, vm, index)
+                for names in (('cpu.usage',), ('mem.usage', 'cpu.usage')):
+                    assert perf_metrics.vm_values(model, vm, index, names) == {
+                        name: full[name] for name in names}
+                assert perf_metrics.vm_values(model, vm, index,
+                                              ('cpu.usage', 'net.usage')) == full
+    on_reactor(check)
+
+
+def test_an_alarm_state_change_leaves_demand_parts_as_they_were(sim):
+    """No roll-up part reads an entity's alarm states: a VM reporting a
+    change of those alone is not read again by its host's Demand; any
+    other change (or one of unnamed properties) is."""
+    def check():
+        model = load_model(sim.sim)
+        host = max((o for o in sim.sim.objects if o.type_name == 'HostSystem'),
+                   key=lambda h: len(h.vms))
+        demand = model.demand(host, [host.vms])
+        vm = host.vms[0]
+        vm.changed('declaredAlarmState', 'overallStatus', 'triggeredAlarmState')
+        assert vm not in demand.stale
+        for names in (('declaredAlarmState', 'runtime'), ()):
+            model.demand(host, [host.vms])
+            vm.changed(*names)
+            assert vm in demand.stale
+        model.demand(host, [host.vms])
+    on_reactor(check)

@@ -28,7 +28,15 @@ def approximate_size(value):
         return _CONTAINER + sum(map(approximate_size, value))
     if isinstance(value, DataObject):
         fields = _FIELDS.get(kind) or _FIELDS.setdefault(kind, _fields_of(kind._type._names))
-        return _CONTAINER + sum(map(approximate_size, fields(value)))
+        total = _CONTAINER
+        for field in fields(value):   # unset fields and strings weighed here (most of them)
+            if field is None:
+                total += _SMALL
+            elif type(field) is str:
+                total += _STRING + len(field)
+            else:
+                total += approximate_size(field)
+        return total
     if kind is MoRef:
         return _CONTAINER + len(value.type) + len(value.value)
     if isinstance(value, (str, bytes)):

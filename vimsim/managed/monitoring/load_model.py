@@ -449,12 +449,17 @@ class LoadModel:
 
     def _summing(self, host, index):
         """Steps summing what `host`'s VMs demand in sample `index`, a
-        SUMMED_AT_ONCE of them a step (a stepped view's, see frozen)."""
+        SUMMED_AT_ONCE of them a step (a stepped view's, see frozen). The
+        latest sample's sums are its Demand's, kept for the view too: a pass
+        still reading it once a newer sample is the latest does not sum it
+        all again."""
         if index == latest_index():
             found = self._demand_of(host)
             found.begin(index, [host.vms])
             while found.read_some(SUMMED_AT_ONCE):
                 yield
+            if found.index == index:
+                self._sums[(host.ref.value, index)] = found.cpu, found.memory
             return
         vms = list(host.vms)
         demand = consumed = 0

@@ -37,6 +37,10 @@ log = logging.getLogger(__name__)
 STRUCTURE = frozenset(('childEntity', 'vm', 'host', 'resourcePool', 'vmFolder', 'hostFolder',
                        'datastoreFolder', 'networkFolder', 'view', 'parent', 'datastore',
                        'network', 'portgroup', 'owner'))
+# Properties no roll-up's part reads (an entity's alarm states): their change
+# leaves its parts as they were (an alarm pass over 1M VMs changes 1M VMs'
+# declaredAlarmState, which would have every roll-up read them all again).
+UNSUMMED = frozenset(('declaredAlarmState', 'triggeredAlarmState', 'overallStatus'))
 HISTORY_LIMIT = 200000   # log entries a collector keeps per session at most (oldest go first)
 COMPACT_AT = 64          # log length from which the log is compacted when it has doubled
 UNWATCH_AT_ONCE = 1000   # a removed filter watching more leaves the index a slice at a time
@@ -119,8 +123,9 @@ class ChangeHub:
     # -- model changes -------------------------------------------------------------------
     def changed(self, obj, names=None):
         self.generation += 1
-        for rollup in self.rollups_of.get(obj, ()):
-            rollup.touch(obj)
+        if names is None or not UNSUMMED.issuperset(names):
+            for rollup in self.rollups_of.get(obj, ()):
+                rollup.touch(obj)
         for property_filter in self._watchers.get(obj.ref, ()):
             property_filter.mark(obj.ref, names)
             self._marked[property_filter] = None
