@@ -470,7 +470,7 @@ def _program_imports(tmp_path, flags, session):
 
 def test_a_soap_client_start_imports_no_other_service(tmp_path):
     """What a start and a pyVmomi session need is all a `vimsim` process
-    imports: the REST, PBM, vslm, lookup and STS services, the web pages,
+    imports: the REST, PBM, vslm, vSAN, lookup and STS services, the web pages,
     -state's journal, -load's recordings and what bundles and patch results
     are written with (tarfile, ElementTree) come with their first use; with
     -tls=false, no TLS (pyOpenSSL: checking the flags imported it with the
@@ -491,7 +491,7 @@ def test_a_soap_client_start_imports_no_other_service(tmp_path):
     assert imported[-2:] == ['collecting=True', 'frozen=True']
     assert 'vimsim.managed.catalog' in imported
     assert sorted(name for name in imported if name.startswith((
-        'vimsim.rest', 'vimsim.pbm', 'vimsim.vslm', 'vimsim.lookup', 'vimsim.sts',
+        'vimsim.rest', 'vimsim.pbm', 'vimsim.vslm', 'vimsim.vsan', 'vimsim.lookup', 'vimsim.sts',
         'vimsim.web', 'vimsim.state', 'OpenSSL', 'cryptography', 'vimsim.inventory.record',
         'tarfile', 'xml.etree'))) == []
 

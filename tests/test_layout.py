@@ -17,8 +17,8 @@ MANAGED = 'vimsim.managed'
 # vimsim.managed's parts bottom up: each imports only parts before it (the
 # order vimsim/managed/__init__.py and docs/DESIGN.md give)
 MANAGED_LAYERS = ('base', 'paths', 'vmodl_names', 'manager', 'monitoring', 'admin', 'service',
-                  'entity', 'storage', 'network', 'vm', 'host', 'inventory', 'catalog',
-                  'coverage')
+                  'entity', 'storage', 'network', 'vm', 'host', 'inventory', 'vsan',
+                  'catalog', 'coverage')
 
 
 def _modules():

@@ -233,6 +233,35 @@ def test_restart_serves_the_same_model(validator, tmp_path):
     _stop(_restarted(validator, tmp_path, _stopped(second)))
 
 
+def test_a_vsan_service_reconfiguration_is_replayed(validator, tmp_path):
+    """A VsanClusterReconfig (/vsanHealth) is journaled as a `vsan` record:
+    the cluster, its hosts and the vSAN datastore are as they were after a
+    restart; the vSAN service's reads are not journaled."""
+    import vsanapiutils
+    first = _start(validator, tmp_path, tls=True)
+    si = first.connect()
+    stub = si._GetStub()
+    system = vsanapiutils.GetVsanVcMos(stub, context=stub.schemeArgs.get('context'),
+                                       version='vsan.version.version23')[
+        'vsan-cluster-config-system']
+    cluster = si.content.searchIndex.FindByInventoryPath('/DC0/host/DC0_C0')
+    WaitForTask(vsanapiutils.ConvertVsanTaskToVcTask(system.VsanClusterReconfig(
+        cluster, vim.vsan.ReconfigSpec(modify=True, vsanClusterConfig=vim.vsan.cluster.ConfigInfo(
+            enabled=True, defaultConfig=vim.vsan.cluster.ConfigInfo.HostDefaultInfo(
+                autoClaimStorage=True)))), stub))
+    uuid = system.VsanClusterGetConfig(cluster).defaultConfig.uuid
+    Disconnect(si)
+    kinds = [header['kind'] for _, header in _records(tmp_path / 'journal')]
+    assert kinds.count('vsan') == 1
+    second = _restarted(validator, tmp_path, _stopped(first), tls=True)
+    si = second.connect()
+    cluster = si.content.searchIndex.FindByInventoryPath('/DC0/host/DC0_C0')
+    assert cluster.configurationEx.vsanConfigInfo.defaultConfig.uuid == uuid
+    assert [ds.summary.type for ds in cluster.datastore].count('vsan') == 1
+    Disconnect(si)
+    _stop(second)
+
+
 def _snapshots(directory):
     return sorted(name for name in os.listdir(directory) if name.startswith(snapshot.PREFIX))
 

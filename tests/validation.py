@@ -2,7 +2,8 @@
 
 The validator asks the app itself for its served vim.wsdl and schemas (the
 very bytes a client downloads, filtered to the server's API version; for
-/pbm/sdk, PBM's pbm.wsdl and schemas; for /vslm/sdk, vslm's), compiles
+/pbm/sdk, PBM's pbm.wsdl and schemas; for /vslm/sdk, vslm's; /vsanHealth's
+answers are vim25's), compiles
 the WSDL's inline schema plus a `FetchResponse` element (Fetch is in no WSDL;
 its returnval is an xsi:typed anyType), and validates the operation element
 of each response, or the `<XFault>` element of a fault's detail.
@@ -18,6 +19,7 @@ from vimsim.server import SOAP_PATHS
 from vimsim.server.http import HttpRequest
 from vimsim.lookup.endpoint import PATHS as LOOKUP_PATHS
 from vimsim.vslm.endpoint import PATHS as VSLM_PATHS
+from vimsim.vsan.endpoint import PATHS as VSAN_PATHS
 
 XS = 'http://www.w3.org/2001/XMLSchema'
 WSDL = 'http://schemas.xmlsoap.org/wsdl/'
@@ -29,6 +31,7 @@ SCHEMA_FILES = ('core-types.xsd', 'query-types.xsd', 'query-messagetypes.xsd',
 
 # each SOAP endpoint: its paths, where its documents are, its schema files and WSDL
 ENDPOINTS = [(SOAP_PATHS, '/sdk/', SCHEMA_FILES, 'vim.wsdl'),
+             (VSAN_PATHS, '/sdk/', SCHEMA_FILES, 'vim.wsdl'),   # vSAN's vim25 methods
              (PBM_PATHS, '/pbm/sdk/', ('core-types.xsd', 'pbm-types.xsd',
                                        'pbm-messagetypes.xsd'), 'pbm.wsdl'),
              (VSLM_PATHS, '/vslm/sdk/', ('core-types.xsd', 'vim-types.xsd', 'vslm-types.xsd',

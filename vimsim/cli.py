@@ -125,7 +125,8 @@ def make_app(simulator):
     transfers of HttpNfcLeases), /cls (content library file transfers),
     /diagnostics (support bundles), /downloads and /tmp (host configuration
     bundles), /catalog (message catalogs), the vAPI
-    services under /api and /rest, PBM at /pbm/sdk, vslm at /vslm/sdk, the
+    services under /api and /rest, PBM at /pbm/sdk, vslm at /vslm/sdk, vSAN's
+    service at /vsanHealth (and /sdk/vsanServiceVersions.xml), the
     lookup service at /lookupservice/sdk, the STS at /sts/STSService, the
     control surface (/vimsim/control/), the web pages (/mob, /ui), 404
     otherwise. The services of other packages are imported and made when the
@@ -156,6 +157,7 @@ def make_app(simulator):
                           _OnFirstRequest(simulator, _rest_api).handle,
                           _OnFirstRequest(simulator, _pbm_api).handle,
                           _OnFirstRequest(simulator, _vslm_api).handle,
+                          _OnFirstRequest(simulator, _vsan_api).handle,
                           _OnFirstRequest(simulator, _lookup_api).handle,
                           _OnFirstRequest(simulator, _sts_service).handle,
                           ControlApi(simulator).handle,
@@ -208,6 +210,11 @@ def _pbm_api(simulator):
 def _vslm_api(simulator):
     from vimsim.vslm.endpoint import VslmApi
     return VslmApi(simulator)
+
+
+def _vsan_api(simulator):
+    from vimsim.vsan.endpoint import VsanApi
+    return VsanApi(simulator)
 
 
 def _lookup_api(simulator):

@@ -57,6 +57,7 @@ from vimsim.managed.storage import (datastore, datastore_browser, datastore_name
                                     storage_resource_manager, vcenter_vstorage_object_manager,
                                     virtual_disk_manager, vstorage_object_manager_base)
 from vimsim.managed.storage import storage_query_manager, vsan_datastore
+from vimsim.managed.vsan import base as vsan_base, vsan_vc_cluster_config_system
 from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
                                environment_browser, guest_alias_manager, guest_auth_manager,
                                guest_customization_manager, guest_file_manager,
@@ -99,10 +100,18 @@ def managed_classes():
 def serving_classes():
     """{managed type name: the classes whose objects are of that type}: the
     Manager subclass registered for it, and each class that names its own
-    type (`type_name`, or `type_names` when its objects are of several)."""
+    type (`type_name`, or `type_names` when its objects are of several),
+    /vsanHealth's among them."""
     served = {type_name: [cls] for type_name, cls in manager.MANAGER_TYPES.items()}
-    for cls in managed_classes():
+    for cls in managed_classes() + vsan_classes():
         for type_name in cls.__dict__.get('type_names', (cls.__dict__.get('type_name'),)):
             if isinstance(type_name, str) and cls not in served.setdefault(type_name, []):
                 served[type_name].append(cls)
     return served
+
+
+def vsan_classes():
+    """The classes of vSAN's service objects (/vsanHealth's, vimsim/vsan)."""
+    return [value for module in MODULES for value in vars(module).values()
+            if isinstance(value, type) and issubclass(value, vsan_base.VsanObject)
+            and value is not vsan_base.VsanObject and value.__module__ == module.__name__]

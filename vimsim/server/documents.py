@@ -15,7 +15,7 @@ import re
 
 from vimsim.server.http import HttpResponse
 
-__all__ = ['Documents', 'versions_xml', 'prior_versions']
+__all__ = ['Documents', 'versions_xml', 'namespace_versions_xml', 'prior_versions']
 
 VIMSIM_NS = 'urn:vimsim'
 SINCE = '{%s}since' % VIMSIM_NS
@@ -57,12 +57,20 @@ def _xml_text(s):
 
 def versions_xml(api_version, versions):
     """The body of ``/sdk/vimServiceVersions.xml``, as a vCenter sends it."""
-    prior = ''.join('<version>%s</version>' % _xml_text(v)
-                    for v in prior_versions(api_version, versions))
+    return namespace_versions_xml('urn:vim25', api_version,
+                                  prior_versions(api_version, versions))
+
+
+def namespace_versions_xml(namespace, version, prior):
+    """A service versions document (``/sdk/vimServiceVersions.xml``,
+    ``/sdk/vsanServiceVersions.xml``): the namespace's version, then the
+    older ones it still serves, newest first."""
+    older = ''.join('<version>%s</version>' % _xml_text(v) for v in prior)
     return ('<?xml version="1.0" encoding="UTF-8" ?>'
-            '<namespaces version="1.0"><namespace><name>urn:vim25</name>'
+            '<namespaces version="1.0"><namespace><name>%s</name>'
             '<version>%s</version><priorVersions>%s</priorVersions>'
-            '</namespace></namespaces>\n' % (_xml_text(api_version), prior)).encode('utf-8')
+            '</namespace></namespaces>\n' % (_xml_text(namespace), _xml_text(version),
+                                              older)).encode('utf-8')
 
 
 class Documents:

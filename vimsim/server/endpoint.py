@@ -391,6 +391,15 @@ def model_endpoint(simulator, endpoint_class):
     return endpoint
 
 
+def answer(simulator, endpoint_class, request):
+    """A POST to another API's endpoint, answered by the model's
+    `endpoint_class` (with -state, once what it changed is durable)."""
+    response = model_endpoint(simulator, endpoint_class).handle(request)
+    if simulator.persistence is not None:
+        return simulator.persistence.acknowledge(response)
+    return response
+
+
 class ServedApi:
     """The HTTP side of another API's SOAP endpoint: POSTs to `paths` go to
     the model's `endpoint_class` (`model_endpoint`), GETs under
@@ -413,10 +422,7 @@ class ServedApi:
                 or self.simulator.recording is not None:
             return None
         if request.method == 'POST' and path in self.paths:
-            response = model_endpoint(self.simulator, self.endpoint_class).handle(request)
-            if self.simulator.persistence is not None:   # answered once durable
-                return self.simulator.persistence.acknowledge(response)
-            return response
+            return answer(self.simulator, self.endpoint_class, request)
         if request.method in ('GET', 'HEAD') and path.startswith(self.documents):
             name = path[len(self.documents):]
             if name in self.served:

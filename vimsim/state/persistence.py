@@ -25,6 +25,7 @@ brings it forward by replaying the journal. Its records:
 - pbm: a PBM call (vimsim/pbm) that may change what is kept, as a call record
   (its request body, PBM's API version, the user, the time).
 - vslm: a vslm call (vimsim/vslm) that may change disks, recorded as PBM's are.
+- vsan: a call of vSAN's service (vimsim/vsan) that may change the model, likewise.
 - lookup: a change of the lookup service's registrations (vimsim/lookup), likewise.
 
 A record runs under its own time, live and replayed (`clock.frozen`), and
@@ -70,6 +71,7 @@ from vimsim.rest.errors import VapiError
 from vimsim.lookup.endpoint import replay as replay_lookup
 from vimsim.pbm.endpoint import replay as replay_pbm
 from vimsim.vslm.endpoint import replay as replay_vslm
+from vimsim.vsan.endpoint import replay as replay_vsan
 from vimsim.rest.protocol import replay as replay_rest
 from vimsim.soap import encode
 from vimsim.soap.fault import fault
@@ -305,6 +307,8 @@ class Persistence:
                 replay_pbm(self.server, self._session(header['user']), header['version'], body)
             elif kind == 'vslm':
                 replay_vslm(self.server, self._session(header['user']), header['version'], body)
+            elif kind == 'vsan':
+                replay_vsan(self.server, self._session(header['user']), header['version'], body)
             elif kind == 'lookup':
                 replay_lookup(self.server, None, header['version'], body)
             elif kind == 'event':
