@@ -118,6 +118,11 @@ def test_watchers_see_a_reload_as_modifications(si, sim):
             PC.TraversalSpec(name='view', type=vim.view.ContainerView, path='view')])],
         propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=paths)]), True)
     host = vm.runtime.host
+    autostart = host.configManager.autoStartManager
+    autostart.ReconfigureAutostart(vim.host.AutoStartManager.Config(powerInfo=[
+        vim.host.AutoStartManager.AutoPowerInfo(
+            key=vm, startOrder=1, startDelay=30, waitForHeartbeat='systemDefault',
+            startAction='powerOn', stopDelay=-1, stopAction='systemDefault')]))
     host_vms, folder_children = list(host.vm), list(vm.parent.childEntity)
     version, initial = _updates(collector, '')
     assert sum(1 for moid, kind, _ in initial if moid == vm._moId and kind == 'enter') == 2
@@ -136,4 +141,7 @@ def test_watchers_see_a_reload_as_modifications(si, sim):
     # the same object in the same places, its own task among its recent ones
     assert list(host.vm) == host_vms and list(vm.parent.childEntity) == folder_children
     assert task in vm.recentTask
+    # the host's autostart entry is the moid's: it stays
+    [entry] = [p for p in autostart.config.powerInfo if p.key == vm]
+    assert entry.startOrder == 1 and entry.startDelay == 30
     watcher.content.sessionManager.Logout()

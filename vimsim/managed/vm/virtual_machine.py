@@ -1288,6 +1288,8 @@ class VirtualMachine(ManagedEntity):
             pool.changed('vm')
         if _hand_over(host.vms, self, successor):
             host.changed('vm')
+        if successor is not None:     # the host's autostart entry is the moid's
+            host.managers['autoStartManager'].plan.hand_over(self, successor)
         for ds in datastores + [d for d in host.datastores if self in d.vms]:
             if self in ds.vms:
                 ds.vms.remove(self)
