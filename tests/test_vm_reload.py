@@ -14,7 +14,7 @@ from tests.test_vm_operations import events_of, find_vm
 
 @pytest.fixture(scope='module')
 def sim(validator):
-    return _simulator(validator, tls=False, vm=5, autostart=False)
+    return _simulator(validator, tls=False, vm=6, autostart=False)
 
 
 def test_a_vm_reloads_another_configuration(si):
@@ -145,3 +145,29 @@ def test_watchers_see_a_reload_as_modifications(si, sim):
     [entry] = [p for p in autostart.config.powerInfo if p.key == vm]
     assert entry.startOrder == 1 and entry.startDelay == 30
     watcher.content.sessionManager.Logout()
+
+
+def test_a_vm_of_a_vapp_reloads_in_its_vapp(si):
+    """A vApp's VM (no folder: its parentVApp holds it) stays the vApp's,
+    with its start order."""
+    vm, other = find_vm(si, 'DC0_H0_VM0'), find_vm(si, 'DC0_H0_VM5')
+    if vm.runtime.powerState != 'poweredOff':
+        WaitForTask(vm.PowerOffVM_Task())
+    folder = vm.parent
+    spec = vim.ResourceConfigSpec(
+        cpuAllocation=vim.ResourceAllocationInfo(
+            reservation=0, limit=-1, expandableReservation=True,
+            shares=vim.SharesInfo(level='normal', shares=0)),
+        memoryAllocation=vim.ResourceAllocationInfo(
+            reservation=0, limit=-1, expandableReservation=True,
+            shares=vim.SharesInfo(level='normal', shares=0)))
+    vapp = vm.resourcePool.CreateVApp('reload-app', spec, vim.vApp.VAppConfigSpec(), folder)
+    vapp.MoveIntoResourcePool([vm])
+    vapp.UpdateVAppConfig(vim.vApp.VAppConfigSpec(entityConfig=[
+        vim.vApp.EntityConfigInfo(key=vm, startOrder=1)]))
+    path = other.config.files.vmPathName
+    other.UnregisterVM()
+    WaitForTask(vm.reloadVirtualMachineFromPath_Task(path))
+    assert vm.config.files.vmPathName == path
+    assert vm.parentVApp == vapp and vm.parent is None and list(vapp.vm) == [vm]
+    assert [(c.key, c.startOrder) for c in vapp.vAppConfig.entityConfig] == [(vm, 1)]
