@@ -606,11 +606,22 @@ def test_switch_manager_queries(si):
     assert manager.DVSManagerLookupDvPortGroup(dvs.uuid, pg.key)._moId == pg._moId
     with pytest.raises(vim.fault.NotFound):
         manager.DVSManagerLookupDvPortGroup(dvs.uuid, 'nosuch')
+    # unset: every version vCenter 8.0 U3 supports; true: those it creates
+    # (Ansible's vmware_dvswitch checks a switch_version among them); false:
+    # the rest, 6.6.0, deprecated and run only for switches made before
     versions = [spec.version for spec in manager.QueryAvailableDvsSpec()]
-    assert versions[-1] == '8.0.3' and '7.0.3' in versions
-    # every version vCenter 8.0 U3 creates is a recommended one (7.0.0 to 8.0.3)
-    assert [s.version for s in manager.QueryAvailableDvsSpec(recommended=True)] == versions
-    assert manager.QueryAvailableDvsSpec(recommended=False) == []
+    recommended = [s.version for s in manager.QueryAvailableDvsSpec(recommended=True)]
+    legacy = [s.version for s in manager.QueryAvailableDvsSpec(recommended=False)]
+    assert recommended == ['7.0.0', '7.0.2', '7.0.3', '8.0.0', '8.0.3'] and legacy == ['6.6.0']
+    assert versions == legacy + recommended
+    old = vim.dvs.ProductSpec(version='6.6.0')
+    assert manager.QueryDvsFeatureCapability(old) is not None
+    with pytest.raises(vmodl.fault.InvalidArgument):      # supported, not for a new switch
+        manager.QueryCompatibleHostForNewDvs(si.content.rootFolder, True, old)
+    assert isinstance(task_fault(si.content.rootFolder.childEntity[0].networkFolder.CreateDVS_Task(
+        vim.DistributedVirtualSwitch.CreateSpec(
+            configSpec=vim.dvs.VmwareDistributedVirtualSwitch.ConfigSpec(name='dvs-6.6'),
+            productInfo=old))), vmodl.fault.InvalidArgument)
     datacenter = si.content.rootFolder.childEntity[0]
     hosts = {h._moId for h in all_of(si, vim.HostSystem)}
     found = manager.QueryCompatibleHostForNewDvs(datacenter.hostFolder, True)

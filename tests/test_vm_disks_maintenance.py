@@ -9,6 +9,7 @@ CheckCustomizationSpec.
 
 A simulator of its own: these tests change the inventory.
 """
+import http.client
 import os
 
 import pytest
@@ -17,6 +18,7 @@ from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
 from tests.conftest import _simulator, task_fault
+from vimsim.managed.storage import datastore_files as files_on_disk
 from tests.test_instant_clone import top_file
 from tests.test_vm_console import local_file, powered
 from tests.test_vm_operations import events_of, result_of
@@ -168,12 +170,27 @@ def test_per_vm_evc_masks(si, dc):
     assert vm.runtime.featureMask == []
 
 
-def test_a_broken_disk_chain_is_repaired(si, dc, sim):
+def _put(sim, si, datastore_path, data):
+    """Upload `data` to a datastore path through /folder, as a client would."""
+    ds_name, relative = datastore_path[1:].split('] ', 1)
+    connection = http.client.HTTPConnection(sim.host, sim.port, timeout=30)
+    try:
+        connection.request('PUT', '/folder/%s?dcPath=DC0&dsName=%s' % (relative, ds_name),
+                           body=data, headers={'Cookie': si._stub.cookie})
+        assert connection.getresponse().status in (200, 201)
+    finally:
+        connection.close()
+
+
+def test_a_broken_disk_chain_is_repaired(si, dc, sim, monkeypatch):
     """A delta's parentCID is its parent's CID; when the parent's descriptor
-    changes on the datastore the chain is broken (runtime.diskChainBroken)
-    until RepairVmDiskChains_Task of the powered-off VM rewrites it."""
+    changes on the datastore (a /folder upload, FileManager's copy over it)
+    the chain is broken (runtime.diskChainBroken) until
+    RepairVmDiskChains_Task of the powered-off VM rewrites it. What the
+    descriptors say is kept: reading `runtime` again reads no file."""
     vm = _create(si, dc, 'dm-chain')
     WaitForTask(vm.CreateSnapshot_Task('one', memory=False, quiesce=False))
+    base_name = chain_of(vm)[-2]
     base, delta = (local_file(sim, vm, name) for name in chain_of(vm)[-2:])
 
     def header(path, key):
@@ -181,13 +198,32 @@ def test_a_broken_disk_chain_is_repaired(si, dc, sim):
                     if line.startswith(key + '='))
     assert header(delta, 'parentCID') == header(base, 'CID')
     assert vm.runtime.diskChainBroken is False
-    text = open(base).read().replace('CID=%s' % header(base, 'CID'), 'CID=0badc1d0', 1)
-    with open(base, 'w') as f:          # the parent's descriptor changed on the datastore
-        f.write(text)
-    assert vm.runtime.diskChainBroken is True
+    reads = []
+    read_descriptor = files_on_disk.read_descriptor
+    monkeypatch.setattr(files_on_disk, 'read_descriptor',
+                        lambda path: reads.append(path) or read_descriptor(path))
+    assert vm.runtime.diskChainBroken is False and reads == []
+
+    def altered(cid):
+        return open(base).read().replace('CID=%s' % header(base, 'CID'), 'CID=%s' % cid, 1)
+    _put(sim, si, base_name, altered('0badc1d0').encode())
+    assert vm.runtime.diskChainBroken is True and reads
+    del reads[:]
+    assert vm.runtime.diskChainBroken is True and reads == []
     powered(vm)
     assert isinstance(task_fault(vm.RepairVmDiskChains_Task()), vim.fault.InvalidPowerState)
     powered(vm, 'poweredOff')
     WaitForTask(vm.RepairVmDiskChains_Task())
     assert header(delta, 'parentCID') == '0badc1d0' and vm.runtime.diskChainBroken is False
+
+    # a descriptor copied over the parent by the FileManager breaks it again
+    spare = base_name.replace('.vmdk', '-spare.vmdk')
+    _put(sim, si, spare, altered('0badc1d1').encode())
+    assert vm.runtime.diskChainBroken is False
+    WaitForTask(si.content.fileManager.CopyDatastoreFile_Task(
+        sourceName=spare, sourceDatacenter=dc, destinationName=base_name,
+        destinationDatacenter=dc, force=True))
+    assert vm.runtime.diskChainBroken is True
+    WaitForTask(vm.RepairVmDiskChains_Task())
+    assert header(delta, 'parentCID') == '0badc1d1' and vm.runtime.diskChainBroken is False
     WaitForTask(vm.Destroy_Task())

@@ -102,3 +102,38 @@ def test_a_vm_home_is_a_namespace_object(env, si):
     for each in (vm, db, clone):
         WaitForTask(each.Destroy_Task())
     assert not {'web', uuid, 'db', 'web-copy'} & top_names(content, ds)
+
+
+def test_aliases_are_found_by_the_index_the_namespaces_keep(env, si, sim):
+    """Every way a namespace object comes and goes (CreateDirectory, a VM's
+    home, a clone's, DeleteDirectory, FileManager's delete, a VM destroyed)
+    keeps the alias -> uuid index the lookups use as the objects are: a
+    freed alias can be taken again and names the new object."""
+    content, dc, ds = env
+    nsm, files, cluster = content.datastoreNamespaceManager, content.fileManager, cluster_of(si)
+    model = next(o for o in sim.sim.objects if o.ref.value == ds._moId)
+
+    def consistent():
+        assert model.namespace_aliases == {
+            alias: uuid for uuid, (alias, _) in model.namespaces.items()}
+        return set(model.namespace_aliases)
+    volume = '/vmfs/volumes/vsan:%s/' % ds.info.containerId
+    first = nsm.CreateDirectory(ds, displayName='media')
+    vm = outcome(dc.vmFolder.CreateVM_Task(vim.vm.ConfigSpec(
+        name='idx', guestId='otherGuest64', numCPUs=1, memoryMB=128,
+        files=vim.vm.FileInfo(vmPathName='[vsanDatastore]')), cluster.resourcePool,
+        cluster.host[0]))
+    clone = outcome(vm.CloneVM_Task(dc.vmFolder, 'idx-copy', vim.vm.CloneSpec(
+        location=vim.vm.RelocateSpec(datastore=ds, pool=cluster.resourcePool))))
+    assert {'media', 'idx', 'idx-copy'} <= consistent()
+    nsm.DeleteDirectory(dc, '[vsanDatastore] media')
+    assert 'media' not in consistent()
+    second = nsm.CreateDirectory(ds, displayName='media')
+    assert second != first and consistent() >= {'media'}
+    assert nsm.ConvertNamespacePathToUuidPath(dc, volume + 'media') == second
+    WaitForTask(files.DeleteDatastoreFile_Task('[vsanDatastore] media', dc))
+    for each in (vm, clone):
+        WaitForTask(each.Destroy_Task())
+    assert not {'media', 'idx', 'idx-copy'} & consistent()
+    with pytest.raises(vim.fault.FileNotFound):
+        nsm.DeleteDirectory(dc, '[vsanDatastore] media')

@@ -135,6 +135,13 @@ class Registry:
             self.removals += 1
             self.listener.object_removed(obj)
 
+    def replace(self, old, new):
+        """`new` takes `old`'s moid and place, `old` takes `new`'s former
+        MoRef: the same managed object to every client (the listener is
+        told nothing; what changed, `new` reports)."""
+        new.ref, old.ref = old.ref, new.ref
+        self._by_ref[new.ref] = new
+
     def get(self, ref):
         return self._by_ref.get(ref)
 

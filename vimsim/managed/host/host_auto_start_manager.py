@@ -47,6 +47,13 @@ class AutoStartPlan:
         if vm in self.ordered:
             self.ordered.remove(vm)
 
+    def hand_over(self, vm, successor):
+        """`successor` takes `vm`'s start order and settings."""
+        if vm in self.ordered:
+            self.ordered[self.ordered.index(vm)] = successor
+        if vm in self.settings:
+            self.settings[successor] = self.settings.pop(vm)
+
     def place(self, vm, order, settings):
         if vm in self.ordered:
             self.ordered.remove(vm)

@@ -328,7 +328,7 @@ class Folder(ManagedEntity):
     def take_in(self, vm, pool, host):
         """Put an unregistered VM back in the inventory: in this folder,
         `pool` (a vApp takes it in) and on `host`, with its datastores and
-        networks (RegisterVM_Task, reloadVirtualMachineFromPath_Task)."""
+        networks (RegisterVM_Task)."""
         vm.parent = None
         self.server.objects.add(vm)
         self.add_child(vm)
@@ -336,14 +336,7 @@ class Folder(ManagedEntity):
         pool.vms.append(vm)
         adopt_into_vapp(pool, vm)
         host.vms.append(vm)
-        for ds in getattr(vm, 'datastore_objects', lambda: [vm.datastore_object])():
-            if vm not in ds.vms:
-                ds.vms.append(vm)
-            ds.changed('vm', 'summary', 'info')
-        for network in getattr(vm, 'network_objects', lambda: [vm.network_object])():
-            if network is not None and vm not in network.vms:
-                network.vms.append(vm)
-                network.changed('vm')
+        vm.join_datastores_and_networks()
         self.changed('childEntity')
         host.changed('vm', 'summary')
         pool.changed('vm', 'summary')

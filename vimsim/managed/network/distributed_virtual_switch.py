@@ -30,6 +30,10 @@ DVS_VERSION = '8.0.3'
 DVS_BUILD = '24022515'
 # the switch versions a vCenter 8.0 U3 creates and upgrades to, oldest first
 DVS_VERSIONS = ('7.0.0', '7.0.2', '7.0.3', '8.0.0', '8.0.3')
+# the versions it still runs for switches made before (a recorded inventory's,
+# a backup's) but no longer creates: 6.6.0 is deprecated in vSphere 8
+DVS_LEGACY_VERSIONS = ('6.6.0',)
+DVS_SUPPORTED = DVS_LEGACY_VERSIONS + DVS_VERSIONS
 DEFAULT_UPLINKS = ('uplink1', 'uplink2', 'uplink3', 'uplink4')
 MAX_PORTS = 2147483647
 # NIOC version 3 system traffic classes, with vCenter's default shares
@@ -918,8 +922,8 @@ class DistributedVirtualSwitch(ManagedEntity):
                 raise invalid('operation')
             if operation in ('upgrade', 'proceedWithUpgrade'):
                 version = productSpec.version if productSpec is not None else None
-                if version not in DVS_VERSIONS or DVS_VERSIONS.index(version) < \
-                        DVS_VERSIONS.index(self.version):
+                if version not in DVS_VERSIONS or DVS_SUPPORTED.index(version) < \
+                        DVS_SUPPORTED.index(self.version):
                     raise invalid('productSpec.version')
                 if version != self.version:
                     task.post_event('DvsUpgradeInProgressEvent', self, productInfo=productSpec)
@@ -1018,7 +1022,7 @@ class DistributedVirtualSwitch(ManagedEntity):
             server = self.server
             if source.datacenter() is not self.datacenter():
                 raise invalid('dvs')
-            if DVS_VERSIONS.index(source.version) > DVS_VERSIONS.index(self.version):
+            if DVS_SUPPORTED.index(source.version) > DVS_SUPPORTED.index(self.version):
                 raise fault('DvsFault', "The switch '%s' is newer than '%s'."
                             % (source.name, self.name))
             moving = [pg for pg in source.portgroups if not pg.uplink]

@@ -5,14 +5,16 @@ key, the switches and portgroups hosts reach (QueryDvsConfigTarget), and
 RectifyDvsOnHost_Task.
 
 The simulated hosts are ESXi of the server's release (its AboutInfo
-version), which runs every switch version vCenter 8.0 U3 makes
-(DVS_VERSIONS); the answers follow from that and from the inventory, read
-on each call.
+version), which runs every switch version vCenter 8.0 U3 supports: those it
+makes (DVS_VERSIONS, its recommended ones) and the deprecated ones it still
+runs for switches made before (DVS_LEGACY_VERSIONS); the answers follow
+from that and from the inventory, read on each call.
 """
 from vimsim.managed.entity import data_types
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.monitoring.task import run_task
-from vimsim.managed.network.distributed_virtual_switch import (DVS_BUILD, DVS_VERSIONS,
+from vimsim.managed.network.distributed_virtual_switch import (DVS_BUILD, DVS_LEGACY_VERSIONS,
+                                                               DVS_SUPPORTED, DVS_VERSIONS,
                                                                DistributedVirtualSwitch,
                                                                create_dvs, feature_capability)
 from vimsim.managed.network.entity_backup import PORTGROUP, SWITCH, blob_of, read_backup
@@ -46,11 +48,12 @@ class DistributedVirtualSwitchManager(Manager):
         return self.T.DistributedVirtualSwitchProductSpec(
             name='DVS', vendor='VMware, Inc.', version=version, build=DVS_BUILD)
 
-    def _version_of(self, spec):
+    def _version_of(self, spec, versions=DVS_VERSIONS):
         """The switch version a product spec names (the newest when it names
-        none); InvalidArgument for a version vCenter does not make."""
+        none); InvalidArgument for one not in `versions` (by default those
+        vCenter makes)."""
         version = spec.version if spec is not None and spec.version else DVS_VERSIONS[-1]
-        if version not in DVS_VERSIONS:
+        if version not in versions:
             raise fault('InvalidArgument', 'A specified parameter was not correct: '
                         'switchProductSpec.version', invalidProperty='switchProductSpec.version')
         return version
@@ -83,22 +86,22 @@ class DistributedVirtualSwitchManager(Manager):
 
     # -- versions and capabilities ----------------------------------------------------------
     def QueryAvailableDvsSpec(self, ctx, recommended=None):
-        """The switch versions vCenter supports. Every one the simulator
-        knows is one vCenter still creates, so all are recommended (clients
-        such as Ansible's vmware_dvswitch offer `recommended=True` as the
-        versions a switch may be created at) and none is only tolerated:
-        `recommended` false answers none."""
-        versions = [] if recommended is False else list(DVS_VERSIONS)
+        """The switch versions vCenter supports, oldest first: unset, all of
+        them; `recommended` true, those it creates (what Ansible's
+        vmware_dvswitch takes a switch_version from); false, the others,
+        deprecated ones it runs for switches made before."""
+        versions = DVS_SUPPORTED if recommended is None else \
+            DVS_VERSIONS if recommended else DVS_LEGACY_VERSIONS
         return [self._product(v) for v in versions]
 
     def QueryDvsCompatibleHostSpec(self, ctx, switchProductSpec=None):
-        self._version_of(switchProductSpec)
+        self._version_of(switchProductSpec, DVS_SUPPORTED)
         release = '.'.join(self.server.api_version.split('.')[:3])
         return [self.T.DistributedVirtualSwitchHostProductSpec(productLineId='embeddedEsx',
                                                                 version=release)]
 
     def QueryDvsFeatureCapability(self, ctx, switchProductSpec=None):
-        self._version_of(switchProductSpec)
+        self._version_of(switchProductSpec, DVS_SUPPORTED)
         return feature_capability(self.T)
 
     def QuerySupportedNetworkOffloadSpec(self, ctx, switchProductSpec):

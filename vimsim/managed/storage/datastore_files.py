@@ -330,8 +330,21 @@ def check_writable(ds):
 def touched(ds):
     """Something changed on `ds` outside its VMs' own files: its loose usage
     is counted again on next read, and watchers of its space hear of it."""
+    files_changed(ds)
     ds.__dict__.pop('_loose_usage', None)
     ds.changed('summary', 'info')
+
+
+def files_changed(ds):
+    """Files on `ds` were written, replaced or removed (`touched`, and a VM
+    writing or letting go of its own): what was read from them is stale."""
+    ds.__dict__['_files_generation'] = files_generation(ds) + 1
+
+
+def files_generation(ds):
+    """Counts the changes of `ds`'s files (files_changed): what was read from
+    them holds while it stays the same."""
+    return ds.__dict__.get('_files_generation', 0)
 
 
 # -- space ----------------------------------------------------------------------------------

@@ -7,8 +7,10 @@ it; its capacity is what their mounted disk groups' capacity disks hold
 
 Its top level holds namespace objects only, as vSAN's does: each a directory
 named by a uuid, with a friendly name (its alias) beside it, a link to it
-(`namespaces`, the model's; written to the datastore directory when the
-namespace is in use). DatastoreNamespaceManager.CreateDirectory makes them,
+(`namespaces`, the model's, with `namespace_aliases` to find one by its
+alias at once; written to the datastore directory when the namespace is in
+use). Only add_namespace and remove_namespace change which there are, and
+an alias stays what it was made (vSAN renames none). DatastoreNamespaceManager.CreateDirectory makes them,
 vCenter makes one for each new VM's home, and FileManager makes none
 (`topLevelDirectoryCreateSupported` false). Within a namespace object files
 are plain ones; vSAN's object layout is not simulated beneath them.
@@ -42,6 +44,7 @@ class VsanDatastore(Datastore):
         super().__init__(server, moid, name, folder, 'vsan:' + self.container, local=False)
         self.extents = []
         self.namespaces = {}    # namespace object uuid -> [alias, size in MB]
+        self.namespace_aliases = {}  # alias -> uuid: what add_namespace and remove_namespace keep
 
     @property
     def capacity(self):
@@ -82,8 +85,7 @@ class VsanDatastore(Datastore):
         its alias) names, None when it names none."""
         if name in self.namespaces:
             return name
-        return next((uuid for uuid, (alias, _) in self.namespaces.items() if alias == name),
-                    None)
+        return self.namespace_aliases.get(name)
 
     def check_top_level(self, relative):
         """CannotCreateFile for what would be made at the top outside the
@@ -120,6 +122,7 @@ class VsanDatastore(Datastore):
                         'or folder %s already exists' % files.datastore_path(self, alias),
                         file=files.datastore_path(self, alias))
         self.namespaces[uuid] = [alias, size_mb]
+        self.namespace_aliases[alias] = uuid
         if files.namespace(self.server).materialized:
             self.write_namespace(uuid)
         return uuid
@@ -127,6 +130,7 @@ class VsanDatastore(Datastore):
     def remove_namespace(self, uuid):
         """The namespace object `uuid` goes, with what it holds."""
         alias, _ = self.namespaces.pop(uuid)
+        del self.namespace_aliases[alias]
         for name in (uuid, alias):
             path = files.local_path(self, name)
             if os.path.lexists(path):

@@ -16,12 +16,18 @@ its parent's CID (a parent's descriptor changed or replaced on the
 datastore): `runtime.diskChainBroken` says so, read from the descriptors
 on disk (none are read before the datastore namespace is in use: the
 model writes consistent chains), and RepairVmDiskChains_Task of a
-powered-off VM writes each such delta's parentCID anew.
+powered-off VM writes each such delta's parentCID anew. What the
+descriptors say is kept per VM with the chains' file names and their
+datastores' file generations (`files_generation`, which every write,
+replacement and removal through the file layer moves): a read of
+`runtime` reads descriptors again only after the chain or its files
+changed.
 """
 import os
 
 from vimsim.managed.monitoring.event_manager import EXTENDED
 from vimsim.managed.storage import datastore_files as files_on_disk
+from vimsim.managed.storage.datastore_files import files_generation
 from vimsim.managed.vm.disk_chain import backing_chain
 from vimsim.managed.vm.vm_files import local_extent, merge_delta
 from vimsim.managed.vm.vm_task import invalid_power_state, invalid_state, vm_task
@@ -206,17 +212,17 @@ def _own_base(vm, disk, index):
     disk.backing = base
 
 
-def _mismatched(vm):
-    """[(delta's datastore, its descriptor, its datastore path, the parent's
-    CID)] of the deltas of the VM's chains (running disks and snapshots')
-    whose parentCID is not their parent's CID, as their files say."""
+def _links(vm):
+    """[(parent backing, its datastore, child backing, its datastore)] of
+    each delta of the VM's chains (running disks and snapshots') once, both
+    datastores known; None before the namespace is in use."""
     if not files_on_disk.namespace(vm.server).materialized:
-        return []
+        return None
     chains = [backing_chain(disk.backing) for disk in vm.disks()]
     tree = vm.snapshot_tree
     if tree is not None:
         chains.extend(tree.disk_chains())
-    found, seen = [], set()
+    links, seen = [], set()
     get = vm.server.objects.get
     for chain in chains:
         for parent, child in zip(chain, chain[1:]):
@@ -224,19 +230,39 @@ def _mismatched(vm):
                 continue
             seen.add(child.fileName)
             parent_ds, child_ds = get(parent.datastore), get(child.datastore)
-            if parent_ds is None or child_ds is None:
-                continue
-            above = files_on_disk.descriptor_named(parent_ds, parent.fileName)
-            below = files_on_disk.descriptor_named(child_ds, child.fileName)
-            if above is not None and below is not None and below.parent_cid != above.cid:
-                found.append((child_ds, below, child.fileName, above.cid))
+            if parent_ds is not None and child_ds is not None:
+                links.append((parent, parent_ds, child, child_ds))
+    return links
+
+
+def _mismatched(vm, links=None):
+    """[(delta's datastore, its descriptor, its datastore path, the parent's
+    CID)] of the deltas of the VM's chains whose parentCID is not their
+    parent's CID, as their files say."""
+    found = []
+    for parent, parent_ds, child, child_ds in (_links(vm) if links is None else links) or ():
+        above = files_on_disk.descriptor_named(parent_ds, parent.fileName)
+        below = files_on_disk.descriptor_named(child_ds, child.fileName)
+        if above is not None and below is not None and below.parent_cid != above.cid:
+            found.append((child_ds, below, child.fileName, above.cid))
     return found
 
 
 def disk_chain_broken(vm):
     """runtime.diskChainBroken: a delta of the VM's chains names another
-    parent CID than its parent's."""
-    return bool(_mismatched(vm))
+    parent CID than its parent's. Kept while the chains' file names and
+    their datastores' file generations stay (see the module doc)."""
+    links = _links(vm)
+    if not links:
+        return False
+    key = tuple((parent.fileName, files_generation(parent_ds), child.fileName,
+                 files_generation(child_ds)) for parent, parent_ds, child, child_ds in links)
+    known = vm.__dict__.get('_chain_broken')
+    if known is not None and known[0] == key:
+        return known[1]
+    broken = bool(_mismatched(vm, links))
+    vm._chain_broken = (key, broken)
+    return broken
 
 
 def repair_chains_task(ctx, vm):
@@ -249,6 +275,7 @@ def repair_chains_task(ctx, vm):
             descriptor.parent_cid = cid
             path = files_on_disk.local_path(ds, files_on_disk.split_path(name)[1])
             files_on_disk.write_file(path, descriptor.text().encode('utf-8'))
+            files_on_disk.files_changed(ds)
         vm.changed('runtime')
         return None
     return vm_task(ctx, vm, 'RepairVmDiskChains_Task', work)

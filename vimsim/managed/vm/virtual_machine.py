@@ -1260,9 +1260,14 @@ class VirtualMachine(ManagedEntity):
         if self.power_state == 'poweredOn':
             raise invalid_power_state('poweredOff', 'poweredOn')
 
-    def remove_from_inventory(self, keep_files):
+    def remove_from_inventory(self, keep_files, successor=None):
         """Take the VM out of the inventory: folder, pool, host, datastores,
-        networks, snapshots; `keep_files`: its files stay on the datastores."""
+        networks, snapshots; `keep_files`: its files stay on the datastores.
+        `successor`, a VM out of the inventory, takes this one's place
+        (reloadVirtualMachineFromPath_Task): its moid, registry entry and
+        slots in its folder, pool and host, so that watchers see the same
+        object change, as vCenter reports a reload, not one leave and another
+        enter."""
         datastores = self.datastore_objects()
         for ds in datastores:
             loose = ds.__dict__.setdefault('loose_files', {})
@@ -1274,17 +1279,18 @@ class VirtualMachine(ManagedEntity):
                         and not name.endswith('.lck'):
                     loose[name] = size
         folder = self.parent_object()
-        if folder is not None and hasattr(folder, 'remove_child'):
+        if successor is None and folder is not None and hasattr(folder, 'remove_child'):
             folder.remove_child(self)
             folder.changed('childEntity')
         self.report_changed()
-        if self.pool is not None and self in self.pool.vms:
-            self.pool.vms.remove(self)
-            self.pool.changed('vm')
-        if self in self.host.vms:
-            self.host.vms.remove(self)
-            self.host.changed('vm')
-        for ds in datastores + [d for d in self.host.datastores if self in d.vms]:
+        pool, host = self.pool, self.host
+        if pool is not None and _hand_over(pool.vms, self, successor):
+            pool.changed('vm')
+        if _hand_over(host.vms, self, successor):
+            host.changed('vm')
+        if successor is not None:     # the host's autostart entry is the moid's
+            host.managers['autoStartManager'].plan.hand_over(self, successor)
+        for ds in datastores + [d for d in host.datastores if self in d.vms]:
             if self in ds.vms:
                 ds.vms.remove(self)
                 ds.changed('vm', 'summary', 'info')
@@ -1294,12 +1300,32 @@ class VirtualMachine(ManagedEntity):
                 network.changed('vm')
         if self.snapshot_tree is not None:
             self.snapshot_tree.destroy_all()
-        self.destroy()
+        if successor is None:
+            self.destroy()
+        else:
+            self.server.objects.replace(self, successor)
         sync_files(self, gone=not keep_files)
         if not keep_files:
             self.datastore_object.release_home(self.dir_name)
         for ds in datastores:      # kept files now count as the datastore's own
             touched(ds)
+        if successor is not None:
+            successor.parent, successor.parentVApp = self.parent, self.parentVApp
+            successor.pool, successor.host = pool, host
+            successor.join_datastores_and_networks()
+            successor.report_changed()
+
+    def join_datastores_and_networks(self):
+        """List the VM with the datastores its files are on and the networks
+        its NICs are on (a VM entering the inventory)."""
+        for ds in self.datastore_objects():
+            if self not in ds.vms:
+                ds.vms.append(self)
+            ds.changed('vm', 'summary', 'info')
+        for network in self.network_objects():
+            if network is not None and self not in network.vms:
+                network.vms.append(self)
+                network.changed('vm')
 
     def Destroy_Task(self, ctx):
         def work(task):
@@ -1325,8 +1351,9 @@ class VirtualMachine(ManagedEntity):
         a VM taken out of the inventory with its files: its hardware, files,
         snapshots and guest settings), as unregistering this VM and
         registering that one would, yet stays the same inventory object (its
-        moid, name, folder, pool, host, events, permissions and custom
-        values); its own files stay at its path, unregistered. Powered off
+        moid, name, its slots in its folder, pool and host, events,
+        permissions, custom values and recent tasks): watchers see its
+        properties modified. Its own files stay at its path, unregistered. Powered off
         only (InvalidPowerState); a path that names no .vmx FileNotFound."""
         fault_tolerance.refuse_on_primary(self)
         if parse_datastore_path(self.server, configurationPath) is None:
@@ -1341,18 +1368,18 @@ class VirtualMachine(ManagedEntity):
             if saved is None:
                 raise FileNotFound(configurationPath)
             saved._check_access(self.host, saved.datastore_object)
-            folder, pool, host, name = self.parent_object(), self.pool, self.host, self.name
-            values = self._custom_values
             own_path = self.file_path('.vmx')
             for vm in (self, saved):      # the identities the files hold move with them
                 vm.uuid_override, vm.instance_uuid_override = vm.uuid, vm.instance_uuid
-            self.remove_from_inventory(keep_files=True)
             del store[configurationPath]
-            saved.ref, self.ref = self.ref, saved.ref
+            # what the inventory object has, not its files: name, values, tasks
+            saved.name, saved._custom_values, saved.template = self.name, self._custom_values, False
+            saved.recentTask, saved._active_task = self.recentTask, self._active_task
+            task.entity_object = saved
+            self._custom_values = self._active_task = None
+            self.__dict__.pop('recentTask', None)
+            self.remove_from_inventory(keep_files=True, successor=saved)
             store[own_path] = self
-            saved.name, saved._custom_values, saved.template = name, values, False
-            self._custom_values = None
-            folder.take_in(saved, pool, host)
             task.post_event('VmReloadFromPathEvent', saved, configPath=configurationPath)
             return None
         return vm_task(ctx, self, 'reloadVirtualMachineFromPath_Task', work)
@@ -2363,6 +2390,18 @@ def _allocate_mac(server):
     n = getattr(server, 'mac_next', 0x200000)
     server.mac_next = n + 1
     return vm_mac(n)
+
+
+def _hand_over(members, vm, successor):
+    """Take `vm` out of `members`, `successor` in its slot when given; False
+    when `vm` was not there."""
+    if vm not in members:
+        return False
+    if successor is None:
+        members.remove(vm)
+    else:
+        members[members.index(vm)] = successor
+    return True
 
 
 class _ConfigPlan:

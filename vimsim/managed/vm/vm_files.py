@@ -42,6 +42,7 @@ def sync_files(vm, gone=False):
     if wanted.keys() == before.keys():
         return
     loose_changed = set()    # datastores whose files no VM holds changed (space)
+    changed = set()          # datastores where files were written, moved or removed
     by_relative = {relative: path for path, (_, relative, _) in wanted.items()}
     for path, (ds, relative, _) in before.items():
         if path in wanted:
@@ -50,10 +51,12 @@ def sync_files(vm, gone=False):
         if target is not None and target not in before and os.path.exists(path) \
                 and not os.path.exists(target):
             files_on_disk.move(path, target)          # storage migration
+            changed.update((ds, wanted[target][0]))
         elif _kept(vm, ds, relative):
             loose_changed.add(ds)
         else:
             _remove(path)
+            changed.add(ds)
         files_on_disk.remove_empty_dirs(os.path.dirname(path), files_on_disk.directory(ds))
     for path, (ds, relative, write) in wanted.items():
         if path in before:
@@ -61,11 +64,14 @@ def sync_files(vm, gone=False):
         if os.path.exists(path):                      # a loose file the VM takes back
             loose_changed.add(ds)
             continue
+        changed.add(ds)
         try:
             write(path)
         except (OSError, OverflowError) as error:     # past what the file system holds
             log.debug('cannot write %s: %s', path, error)
     vm.files_on_disk = {path: (ds, relative, None) for path, (ds, relative, _) in wanted.items()}
+    for ds in changed - loose_changed:
+        files_on_disk.files_changed(ds)
     for ds in loose_changed:
         files_on_disk.touched(ds)
 
