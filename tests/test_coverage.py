@@ -139,6 +139,22 @@ def test_a_method_about_lists_as_not_implemented_answers_so(vc_http, si):
         cluster.ValidateHCIConfiguration(hosts=list(cluster.host))
 
 
+def test_types_vcenter_serves_no_object_of_answer_as_vcenter(vc_http, si):
+    """EstimateDatabaseSize and ExecuteSimpleCommand stay not implemented:
+    vCenter 8 has no object to call them on (no resourcePlanningManager in
+    its ServiceContent, no service in its ServiceManager, as the recorded
+    vCenter shows), so a call answers ManagedObjectNotFound, there as here."""
+    assert si.RetrieveContent().serviceManager.QueryServiceList() == []
+    stub = si._GetStub()
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        vim.ResourcePlanningManager('ResourcePlanningManager', stub).EstimateDatabaseSize(
+            vim.ResourcePlanningManager.DatabaseSizeParam(
+                inventoryDesc=vim.ResourcePlanningManager.InventoryDescription(
+                    numHosts=4, numVirtualMachines=40)))
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        vim.SimpleCommand('SimpleCommand', stub).Execute(['status'])
+
+
 def test_the_catalog_knows_every_managed_class():
     """Coverage reads the classes from the catalog's modules: a module of the
     model defining managed classes must be among them."""

@@ -14,6 +14,7 @@ from tests.conftest import _simulator, all_of, logged_in, task_fault
 from tests.test_ovf import place
 
 ENCRYPTION_POLICY = '4d5f673c-536f-11e6-beb8-9e71128cae77'
+DiskCrypto = vim.vslm.DiskCryptoSpec
 
 
 @pytest.fixture(scope='module')
@@ -469,3 +470,97 @@ def test_an_instant_clone_of_an_encrypted_vm_is_encrypted_alike(si, crypto):
     assert _disk(clone).backing.keyId.keyId == key.keyId
     WaitForTask(clone.PowerOffVM_Task())
     WaitForTask(vm.PowerOffVM_Task())
+
+
+def _fcd(si, ds, name):
+    """A new first-class disk on `ds`: (the manager, its id)."""
+    vsom = si.RetrieveContent().vStorageObjectManager
+    task = vsom.CreateDisk_Task(vim.vslm.CreateSpec(
+        name=name, capacityInMB=16, backingSpec=vim.vslm.CreateSpec.DiskFileBackingSpec(
+            datastore=ds, provisioningType='thin')))
+    WaitForTask(task)
+    return vsom, task.info.result.config.id
+
+
+def _fcd_keys(vsom, disk_id, ds):
+    """The key id of each file of the disk's chain, top first."""
+    backing, keys = vsom.RetrieveVStorageObject(disk_id, ds).config.backing, []
+    while backing is not None:
+        keys.append(backing.keyId.keyId if backing.keyId is not None else None)
+        backing = backing.parent
+    return keys
+
+
+def test_first_class_disk_encryption_follows_its_policy(si, crypto):
+    ensure_provider(crypto, 'kp-vm')
+    crypto.MarkDefault(provider_id('kp-vm'))
+    _, _, ds, _, _ = place(si)
+    vsom, disk_id = _fcd(si, ds, 'fcd-crypto')
+    # the policy alone: a new key from the default provider
+    WaitForTask(vsom.UpdateVStorageObjectCrypto_Task(disk_id, ds, profile=_policy()))
+    config = vsom.RetrieveVStorageObject(disk_id, ds).config
+    first = config.backing.keyId
+    assert first.providerId.id == 'kp-vm' and crypto.QueryCryptoKeyStatus(
+        [first], 0x01)[0].keyAvailable
+    fault = task_fault(vsom.UpdateVStorageObjectCrypto_Task(
+        disk_id, ds, disksCrypto=DiskCrypto(
+            crypto=vim.encryption.CryptoSpecEncrypt(cryptoKeyId=first))))
+    assert isinstance(fault, vim.fault.InvalidState)            # already encrypted
+    # a snapshot's delta and a clone are encrypted with the same key
+    WaitForTask(vsom.VStorageObjectCreateSnapshot_Task(disk_id, ds, 'frozen'))
+    assert _fcd_keys(vsom, disk_id, ds) == [first.keyId, first.keyId]
+    clone = vsom.CloneVStorageObject_Task(disk_id, ds, vim.vslm.CloneSpec(
+        name='fcd-crypto-copy', backingSpec=vim.vslm.CreateSpec.DiskFileBackingSpec(
+            datastore=ds)))
+    WaitForTask(clone)
+    assert _fcd_keys(vsom, clone.info.result.config.id, ds) == [first.keyId]
+    # a recrypt of the chain takes the new key for every file
+    second = crypto.GenerateKey(provider_id('kp-vm')).keyId
+    recrypt = vim.encryption.CryptoSpecShallowRecrypt(newKeyId=second)
+    WaitForTask(vsom.UpdateVStorageObjectCrypto_Task(
+        disk_id, ds, disksCrypto=DiskCrypto(
+            crypto=recrypt, parent=DiskCrypto(crypto=recrypt))))
+    assert _fcd_keys(vsom, disk_id, ds) == [second.keyId, second.keyId]
+    with pytest.raises(vmodl.fault.NotSupported):             # a key per file
+        vsom.UpdateVStorageObjectCrypto_Task(disk_id, ds, disksCrypto=DiskCrypto(
+            crypto=recrypt, parent=DiskCrypto(crypto=vim.encryption.CryptoSpecNoOp())))
+    deep = DiskCrypto(crypto=recrypt, parent=DiskCrypto(
+        crypto=recrypt, parent=DiskCrypto(crypto=recrypt)))
+    fault = task_fault(vsom.UpdateVStorageObjectCrypto_Task(disk_id, ds, disksCrypto=deep))
+    assert fault.invalidProperty == 'disksCrypto.parent'       # three specs, two files
+    unknown = vim.encryption.CryptoKeyId(keyId='unknown', providerId=provider_id('kp-vm'))
+    with pytest.raises(vmodl.fault.InvalidArgument) as refused:
+        vsom.UpdateVStorageObjectCrypto_Task(disk_id, ds, disksCrypto=DiskCrypto(
+            crypto=vim.encryption.CryptoSpecDeepRecrypt(newKeyId=unknown)))
+    assert refused.value.invalidProperty == 'disksCrypto.crypto.newKeyId'
+    # only an encrypted VM takes an encrypted disk
+    vm = next(v for v in ds.vm if v.config.keyId is None)
+    fault = task_fault(vm.AttachDisk_Task(disk_id, ds))
+    assert isinstance(fault, vmodl.fault.InvalidArgument)
+    encrypted, _ = _encrypted_vm(si, crypto, 'kp-vm', 'fcd-owner')
+    WaitForTask(encrypted.AttachDisk_Task(disk_id, ds))
+    attached = next(d for d in encrypted.config.hardware.device
+                    if isinstance(d, vim.vm.device.VirtualDisk) and d.vDiskId is not None)
+    assert attached.backing.keyId.keyId == second.keyId
+    fault = task_fault(vsom.UpdateVStorageObjectCrypto_Task(
+        disk_id, ds, disksCrypto=DiskCrypto(
+            crypto=vim.encryption.CryptoSpecDecrypt())))
+    assert isinstance(fault, vim.fault.InvalidState)           # the VM's now
+    WaitForTask(encrypted.DetachDisk_Task(disk_id))
+    # decrypting needs a policy without encryption; it drops the key from every file
+    decrypt = DiskCrypto(crypto=vim.encryption.CryptoSpecDecrypt())
+    fault = task_fault(vsom.UpdateVStorageObjectCrypto_Task(disk_id, ds, disksCrypto=decrypt))
+    assert fault.invalidProperty == 'profile'
+    WaitForTask(vsom.UpdateVStorageObjectCrypto_Task(
+        disk_id, ds, profile=[vim.vm.EmptyProfileSpec()], disksCrypto=decrypt))
+    assert _fcd_keys(vsom, disk_id, ds) == [None, None]
+    fault = task_fault(vsom.UpdateVStorageObjectCrypto_Task(disk_id, ds, disksCrypto=decrypt))
+    assert isinstance(fault, vim.fault.InvalidState)           # not encrypted
+    # vCenter's crypto operation events, one per change
+    events = si.RetrieveContent().eventManager.QueryEvents(vim.event.EventFilterSpec(
+        eventTypeId=['com.vmware.vc.crypto.Operation'],
+        entity=vim.event.EventFilterSpec.ByEntity(entity=ds, recursion='self')))
+    operations = [a.value for e in events for a in e.arguments if a.key == 'operation']
+    assert [o for o in operations if o.endswith('fcd-crypto')] == [
+        'decrypt of disk fcd-crypto', 'shallow recrypt of disk fcd-crypto',
+        'encrypt of disk fcd-crypto']

@@ -1,6 +1,6 @@
 """Resource pools and vApps with pyVmomi: CreateResourcePool, UpdateConfig,
 UpdateChildResourceConfiguration, MoveIntoResourcePool, DestroyChildren,
-Destroy_Task, RefreshRuntime; CreateVApp, UpdateVAppConfig, PowerOnVApp_Task /
+Destroy_Task, RefreshRuntime, QueryResourceConfigOption; CreateVApp, UpdateVAppConfig, PowerOnVApp_Task /
 PowerOffVApp_Task / SuspendVApp_Task in start order, Destroy_Task and
 unregisterVApp_Task; CreateChildVM_Task, RegisterChildVM_Task and
 CloneVApp_Task. Reservations, limits and shares are read back from config,
@@ -517,3 +517,26 @@ def test_create_vapp_refused_config_leaves_nothing(si, cluster):
     vapp = root.CreateVApp('app-refused', pool_spec(), vim.vApp.VAppConfigSpec(),
                            datacenter.vmFolder)
     WaitForTask(vapp.Destroy_Task())
+
+
+def test_query_resource_config_option_is_the_range_update_config_enforces(si, cluster):
+    root = cluster.resourcePool
+    option = root.QueryResourceConfigOption()
+    for kind, normal in (('cpu', 4000), ('memory', 163840)):
+        shares = getattr(option, kind + 'AllocationOption').sharesOption
+        assert shares.defaultLevel == 'normal'
+        assert (shares.sharesOption.min, shares.sharesOption.defaultValue) == (0, normal)
+    top = option.cpuAllocationOption.sharesOption.sharesOption.max
+    pool = root.CreateResourcePool('rp-opt', pool_spec())
+    assert pool.config.cpuAllocation.shares.shares == \
+        option.cpuAllocationOption.sharesOption.sharesOption.defaultValue
+    # the bounds are what UpdateConfig holds custom shares to
+    pool.UpdateConfig(config=pool_spec(cpu=allocation(level='custom', shares=top)))
+    assert pool.config.cpuAllocation.shares.shares == top
+    for refused in (top + 1, -1):
+        with pytest.raises(vmodl.fault.InvalidArgument) as error:
+            pool.UpdateConfig(config=pool_spec(memory=allocation(level='custom',
+                                                                 shares=refused)))
+        assert error.value.invalidProperty == 'config.memoryAllocation.shares'
+    assert pool.QueryResourceConfigOption().memoryAllocationOption.sharesOption \
+        .sharesOption.max == top

@@ -2,7 +2,8 @@
 as Ansible's vmware_cluster_vsan drives it: the versions document, the
 vSAN stub on the /sdk session, VsanVcClusterConfigSystem reading and
 changing the same cluster vSAN as ReconfigureComputeResource_Task, its
-refusals, privileges and faults."""
+refusals, privileges and faults; VsanVcClusterHealthSystem's health summary
+(as vmware_vsan_health_info asks it) and VsanCapabilitySystem."""
 import json
 import ssl
 import urllib.error
@@ -12,7 +13,7 @@ import pytest
 import vsanapiutils
 from pyVim.connect import Disconnect
 from pyVim.task import WaitForTask
-from pyVmomi import vim, vmodl
+from pyVmomi import VmomiJSONEncoder, VmomiSupport, vim, vmodl
 
 from tests.conftest import _simulator, task_fault
 
@@ -244,3 +245,108 @@ def test_privileges_sessions_and_faults(si, login, running):
     # a vSAN version not served: a detail-less VersionMismatchFaultCode
     status, body = post(running, si, '<Envelope/>', action='"urn:vsan/1.0"')
     assert status == 500 and b'VersionMismatchFaultCode' in body
+
+
+def health_system(si):
+    return vsan_mos(si)['vsan-cluster-health-system']
+
+
+def group_tests(summary):
+    """{test id's last part: health} of a summary's groups."""
+    return {test.testId.rsplit('.', 1)[1]: test.testHealth
+            for group in summary.groups for test in group.groupTests}
+
+
+def test_health_summary_of_a_cluster_without_vsan_runs_no_check(si):
+    """As Ansible's vmware_vsan_health_info asks it: in vim's newest version
+    (vsanapiutils' answer when it finds no vSAN one), its result as JSON."""
+    cluster = cluster_of(si)
+    system = vsan_mos(si, version=VmomiSupport.newestVersions.GetName('vim'))[
+        'vsan-cluster-health-system']
+    summary = system.VsanQueryVcClusterHealthSummary(cluster=cluster, fetchFromCache=False)
+    as_json = json.loads(json.dumps(summary, cls=VmomiJSONEncoder.VmomiJSONEncoder,
+                                    sort_keys=True, strip_dynamic=True))
+    assert as_json['overallHealth'] == 'info'
+    assert isinstance(summary, vim.cluster.VsanClusterHealthSummary)
+    assert summary.overallHealth == 'info' and 'turned off' in summary.overallHealthDescription
+    assert summary.groups == []
+    assert sorted(summary.networkHealth.hostsWithVsanDisabled) == \
+        sorted(h.name for h in cluster.host)
+    assert summary.clusterVersions.vcVersion == si.content.about.version
+    assert summary.clusterStatus.goalState == 'installed'
+
+
+def test_health_summary_follows_the_model(si):
+    cluster = cluster_of(si)
+    WaitForTask(reconfigure(si, cluster, enabling(auto_claim=True)))
+    system = health_system(si)
+    summary = system.VsanQueryVcClusterHealthSummary(cluster=cluster)
+    tests = group_tests(summary)
+    assert {g.groupId for g in summary.groups} >= {
+        'com.vmware.vsan.health.test.network', 'com.vmware.vsan.health.test.physicaldisks'}
+    # no host has a vmknic for vSAN traffic yet: that check fails, the rest pass
+    assert tests['vsanvmknic'] == 'red' and summary.overallHealth == 'red'
+    assert tests['hostdisconnected'] == tests['clusterpartition'] == 'green'
+    assert tests['physdiskoverall'] == 'green' and tests['diskspace'] == 'green'
+    assert len(summary.networkHealth.partitions) == 1
+    disks = {d.hostname: d.disks for d in summary.physicalDisksHealth}
+    assert set(disks) == {h.name for h in cluster.host} and all(disks.values())
+    for host in cluster.host:
+        host.configManager.virtualNicManager.SelectVnicForNicType('vsan', 'vmk0')
+    assert system.VsanQueryVcClusterHealthSummary(cluster=cluster).overallHealth == 'green'
+    # a host vCenter loses is untracked, disconnected and a partition of its own
+    lost = cluster.host[-1]
+    WaitForTask(lost.DisconnectHost_Task())
+    cached = system.VsanQueryVcClusterHealthSummary(cluster=cluster, fetchFromCache=True)
+    assert cached.overallHealth == 'green'          # the last run, as cached
+    summary = system.VsanQueryVcClusterHealthSummary(cluster=cluster, fetchFromCache=False)
+    tests = group_tests(summary)
+    assert tests['hostdisconnected'] == tests['clusterpartition'] == 'red'
+    assert summary.clusterStatus.untrackedHosts == [lost.name]
+    assert summary.networkHealth.hostsDisconnected == [lost.name]
+    assert [lost.name] in [list(p.hosts) for p in summary.networkHealth.partitions]
+    assert summary.timestamp > cached.timestamp or summary.timestamp == cached.timestamp
+    # `fields` answers only what it names (and the overall health, always there)
+    only = system.VsanQueryVcClusterHealthSummary(cluster=cluster, fields=['networkHealth'])
+    assert only.groups == [] and only.networkHealth.hostsDisconnected == [lost.name]
+    assert only.overallHealth == 'red'
+
+
+def test_health_summary_space_needs_claimed_disks(si):
+    cluster = cluster_of(si)
+    WaitForTask(reconfigure(si, cluster, enabling(auto_claim=False)))
+    summary = health_system(si).VsanQueryVcClusterHealthSummary(cluster=cluster)
+    tests = group_tests(summary)
+    assert tests['diskspace'] == 'red'
+    assert all(not d.disks for d in summary.physicalDisksHealth)
+
+
+def test_health_summary_faults_and_privileges(si, login):
+    system = health_system(si)
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        system.VsanQueryVcClusterHealthSummary(
+            cluster=vim.ClusterComputeResource('domain-c999', si._GetStub()))
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        system.VsanQueryVcClusterHealthSummary()
+    reader = login('reader@vsphere.local', 'r3ad')     # no permission anywhere
+    with pytest.raises(vim.fault.NoPermission) as refused:
+        health_system(reader).VsanQueryVcClusterHealthSummary(cluster=cluster_of(si))
+    assert refused.value.privilegeId == 'System.Read'
+
+
+def test_capabilities_of_the_vcenter_its_clusters_and_hosts(si):
+    system = vsan_mos(si)['vsan-vc-capability-system']
+    vcenter, = system.VsanGetCapabilities()
+    assert vcenter.target is None
+    assert {'capability', 'clusterconfig'} <= set(vcenter.capabilities)
+    assert 'allflash' not in vcenter.capabilities       # the hosts' vSAN is hybrid
+    cluster = cluster_of(si)
+    answers = system.VsanGetCapabilities(targets=[cluster])
+    assert [a.target for a in answers] == [None] + list(cluster.host)
+    assert all(set(a.capabilities) == {'capability', 'unicastmode'} for a in answers[1:])
+    lost = cluster.host[0]
+    WaitForTask(lost.DisconnectHost_Task())
+    answer, = system.VsanGetCapabilities(targets=[lost])
+    assert answer.target == lost and answer.capabilities == []
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        system.VsanGetCapabilities(targets=[si.content.rootFolder])

@@ -159,6 +159,28 @@ def test_snapshots(env):
         result(vsom.DeleteVStorageObject(made))
 
 
+def test_encryption_is_the_same_as_sdk_s(si, env):
+    """UpdateVStorageObjectCrypto encrypts the disk /sdk reads, with a key
+    of vCenter's default provider."""
+    vsom, vim_vsom, (ds, _) = env
+    crypto = si.RetrieveContent().cryptoManager
+    provider = vim.encryption.KeyProviderId(id='kp-vslm')
+    crypto.RegisterKmipServer(vim.encryption.KmipServerSpec(
+        clusterId=provider, info=vim.encryption.KmipServerInfo(
+            name='kms1', address='kms.example.com', port=5696), password='secret'))
+    crypto.MarkDefault(provider)
+    disk_id = result(vsom.CreateDisk(spec(ds))).config.id
+    policy = [vim.vm.DefinedProfileSpec(profileId='4d5f673c-536f-11e6-beb8-9e71128cae77')]
+    result(vsom.UpdateVStorageObjectCrypto(disk_id, profile=policy))
+    key = vim_vsom.RetrieveVStorageObject(disk_id, ds).config.backing.keyId
+    assert key.providerId.id == 'kp-vslm'
+    assert vsom.RetrieveVStorageObject(disk_id).config.backing.keyId.keyId == key.keyId
+    info = finished(vsom.UpdateVStorageObjectCrypto(disk_id, disksCrypto=vim.vslm.DiskCryptoSpec(
+        crypto=vim.encryption.CryptoSpecDecrypt())))
+    assert info.state == 'error' and isinstance(info.error, vmodl.fault.InvalidArgument)
+    result(vsom.DeleteVStorageObject(disk_id))
+
+
 def test_tags_of_the_tagging_service(sim, env):
     vsom, vim_vsom, (ds, _) = env
     tagging = sim.sim.tagging

@@ -57,7 +57,8 @@ from vimsim.managed.storage import (datastore, datastore_browser, datastore_name
                                     storage_resource_manager, vcenter_vstorage_object_manager,
                                     virtual_disk_manager, vstorage_object_manager_base)
 from vimsim.managed.storage import storage_query_manager, vsan_datastore
-from vimsim.managed.vsan import base as vsan_base, vsan_vc_cluster_config_system
+from vimsim.managed.vsan import base as vsan_base, vsan_capability_system, \
+    vsan_vc_cluster_config_system, vsan_vc_cluster_health_system
 from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
                                environment_browser, guest_alias_manager, guest_auth_manager,
                                guest_customization_manager, guest_file_manager,

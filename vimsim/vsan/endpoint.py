@@ -10,9 +10,10 @@ in vim25's schema, so this is vim25's endpoint, dispatcher and faults over
 the vSAN objects at their well-known moids (vsanapiutils.GetVsanVcMos'),
 each of a vSAN version answered at the served vim25 version; the calls read
 and change the /sdk model, and their tasks are /sdk's Tasks. Privileges are
-demanded on the cluster a call names: a parameter's own (System.Read for
-VsanClusterGetConfig), else the one the vSAN API reference gives for it
-(Host.Inventory.EditCluster for VsanClusterReconfig). A vCenter's only: an
+demanded on the objects a call names: a parameter's own (System.Read for
+VsanClusterGetConfig, on each of VsanGetCapabilities' targets), else the
+one the vSAN API reference gives for it (Host.Inventory.EditCluster for
+VsanClusterReconfig, System.Read for VsanQueryVcClusterHealthSummary). A vCenter's only: an
 ESXi host's vSAN service is /vsan, not simulated. With -state, calls that
 may change the model are journaled (`vsan` records) and replayed (`replay`).
 """
@@ -48,7 +49,8 @@ OBJECTS = {
 }
 SIMULATED = {cls.type_name: cls for cls in vsan_classes()}
 # what a call needs on the cluster it names where the schema's parameter says nothing
-CLUSTER_PRIVILEGES = {'VsanClusterReconfig': 'Host.Inventory.EditCluster'}
+CLUSTER_PRIVILEGES = {'VsanClusterReconfig': 'Host.Inventory.EditCluster',
+                      'VsanQueryVcClusterHealthSummary': 'System.Read'}
 READS = re.compile('Vsan(Cluster)?(Get|Query)')
 
 
@@ -79,9 +81,10 @@ class VsanEndpoint(SoapEndpoint):
             needed = field.privilege
             if not needed and field.mo_type == 'ClusterComputeResource':
                 needed = CLUSTER_PRIVILEGES.get(operation.name)
-            target = ctx.server.objects.get(value) if isinstance(value, MoRef) else None
-            if needed and target is not None:
-                access.demand(target, needed)
+            for ref in value if isinstance(value, list) else [value]:
+                target = ctx.server.objects.get(ref) if isinstance(ref, MoRef) else None
+                if needed and target is not None:
+                    access.demand(target, needed)
 
     def journaled(self, obj, operation, method):
         """With -state, a call that may change the model is journaled as a

@@ -273,6 +273,10 @@ class VslmVStorageObjectManager(VslmObject):
     def VslmUpdateVstorageObjectPolicy_Task(self, ctx, id, profile=()):
         return self._on_disk(ctx, 'UpdateVStorageObjectPolicy_Task', id, profile=profile)
 
+    def VslmUpdateVstorageObjectCrypto_Task(self, ctx, id, profile=(), disksCrypto=None):
+        return self._on_disk(ctx, 'UpdateVStorageObjectCrypto_Task', id, profile=profile,
+                             disksCrypto=disksCrypto)
+
     def VslmRetrieveVStorageInfrastructureObjectPolicy(self, ctx, datastore):
         return self.vim25(ctx, self.manager, 'RetrieveVStorageInfrastructureObjectPolicy',
                           datastore=datastore)

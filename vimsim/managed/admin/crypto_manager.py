@@ -74,6 +74,15 @@ def plain_key(T, key):
                             keyData='vimsim:%s' % key[1])
 
 
+def kmip_manager(server):
+    """vCenter's CryptoManagerKmip, which every encryption asks for keys
+    (NotSupported on an ESXi host, where vCenter manages encryption)."""
+    manager = server.managers.get('cryptoManager')
+    if manager is None or manager.type_name != 'CryptoManagerKmip':
+        raise fault('NotSupported', 'Encryption is managed by vCenter Server.')
+    return manager
+
+
 def _provider_id(value, name='clusterId'):
     if value is None or not value.id:
         raise InvalidArgument(name)

@@ -1,6 +1,7 @@
 """ResourcePool: the root pool of a compute resource and its child pools;
 CreateResourcePool, UpdateConfig, UpdateChildResourceConfiguration,
-MoveIntoResourcePool, DestroyChildren, RefreshRuntime and Destroy_Task (child
+MoveIntoResourcePool, DestroyChildren, RefreshRuntime, QueryResourceConfigOption
+(the custom shares' range UpdateConfig enforces) and Destroy_Task (child
 pools and VMs move to the parent); CreateVApp; CreateChildVM_Task and
 RegisterChildVM_Task answer NotSupported but on a vApp.
 
@@ -39,6 +40,7 @@ from vimsim.managed.vm.provisioning import (check_name, check_unique, event_argu
 from vimsim.soap.fault import fault, localized
 
 SHARE_LEVELS = {'low': 1, 'normal': 2, 'high': 4}   # relative to 'normal' / 2
+MAX_SHARES = 1000000    # vCenter's bound of a pool's custom shares
 KINDS = (('cpu', 'cpuAllocation'), ('memory', 'memoryAllocation'))
 MB = 1024 * 1024
 
@@ -48,7 +50,7 @@ def allocation_from(change, current, kind, path):
     `current` (None: a new pool's defaults): shares filled in from their level,
     as vCenter stores them; InvalidArgument naming `path` for what vCenter
     refuses (a negative reservation, a limit below the reservation, custom
-    shares without a value)."""
+    shares without a value or out of QueryResourceConfigOption's range)."""
     if current is None:
         if change is None or change.shares is None:
             raise invalid_argument(path)
@@ -65,7 +67,7 @@ def allocation_from(change, current, kind, path):
                 setattr(result, name, copy.deepcopy(value))
     shares = result.shares
     if shares.level == 'custom':
-        if shares.shares is None or shares.shares < 0:
+        if shares.shares is None or not 0 <= shares.shares <= MAX_SHARES:
             raise invalid_argument(path + '.shares')
     else:
         shares.shares = POOL_SHARES_NORMAL[kind] * SHARE_LEVELS.get(shares.level, 2) // 2
@@ -744,6 +746,20 @@ class ResourcePool(ManagedEntity):
             parent.reservations_changed()
             return None
         return run_task(ctx, self, 'Destroy_Task', work)
+
+    # -- QueryResourceConfigOption ---------------------------------------------------------
+    def QueryResourceConfigOption(self, ctx):
+        """The shares a ResourceConfigSpec may give: the custom range
+        `allocation_from` holds them to, a new pool's normal shares as default."""
+        T = self.T
+
+        def option(kind):
+            return T.ResourceAllocationOption(sharesOption=T.SharesOption(
+                sharesOption=T.IntOption(min=0, max=MAX_SHARES,
+                                         defaultValue=POOL_SHARES_NORMAL[kind]),
+                defaultLevel='normal'))
+        return T.ResourceConfigOption(cpuAllocationOption=option('cpu'),
+                                      memoryAllocationOption=option('memory'))
 
     # -- RefreshRuntime --------------------------------------------------------------------
     def RefreshRuntime(self, ctx):

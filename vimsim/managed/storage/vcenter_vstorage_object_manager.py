@@ -14,12 +14,24 @@ objects, which the simulated vsanDatastore does not model, so a datastore has no
 Faults as vCenter's: NotFound for an id (or snapshot id, tag, category)
 that names nothing, InvalidDatastore for a datastore argument that is none,
 InvalidArgument for a bad spec, NoDiskSpace when a thick disk or a copy does
-not fit, InvalidState for file changes to a disk attached to a VM;
-encryption, which vimsim does not simulate here, answers NotSupported
-(UpdateVStorageObjectCrypto_Task is not implemented). Calls that change
-files run as tasks and check there.
+not fit, InvalidState for file changes to a disk attached to a VM. Calls
+that change files run as tasks and check there.
+
+UpdateVStorageObjectCrypto_Task encrypts, decrypts and recrypts a disk as
+ReconfigVM_Task does a VM's disk (vm/vm_encryption.py): encryption follows
+the storage policy (the one `profile` gives, else the disk's), a
+CryptoSpecEncrypt names the key (else the default provider makes one),
+recrypts name the new one; vCenter's key checks (CryptoManager.check_usable)
+and its crypto operation event. The disk's chain takes one key, so a
+`disksCrypto.parent` must repeat the top's spec (other keys per file:
+NotSupported). A disk attached to a VM is the VM's to encrypt
+(InvalidState). Encryption at creation or in a copy's spec (CreateDisk_Task
+`crypto`, Clone/Relocate `disksCrypto`) is NotSupported; a copy of an
+encrypted disk keeps its key.
 """
+from vimsim.managed.admin.crypto_manager import OPERATION_EVENT, kmip_manager
 from vimsim.managed.manager import manager_type
+from vimsim.managed.monitoring.event_manager import EXTENDED, event_manager
 from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.storage import virtual_disk_manager as disk_files
 from vimsim.managed.storage import vstorage_object as catalog
@@ -224,6 +236,83 @@ class VcenterVStorageObjectManager(VStorageObjectManagerBase):
         if kind == 'VirtualMachineEmptyProfileSpec':
             return None
         raise InvalidArgument('profile')
+
+    # -- encryption ----------------------------------------------------------------------------
+    def UpdateVStorageObjectCrypto_Task(self, ctx, id, datastore, profile=(), disksCrypto=None):
+        """A task encrypting, decrypting or recrypting the disk's chain as
+        its policy and `disksCrypto` say."""
+        ds = datastore_of(ctx.server, datastore)
+        manager = kmip_manager(ctx.server)
+        profile_id = self._profile(ctx, profile, ds) if profile else None
+        crypto, depth = self._chain_crypto(disksCrypto)
+        kind = crypto._type.name if crypto is not None else None
+        given = None
+        if kind == 'CryptoSpecEncrypt' and crypto.cryptoKeyId is not None:
+            given = manager.check_usable(crypto.cryptoKeyId, 'disksCrypto.crypto.cryptoKeyId')
+        elif kind in ('CryptoSpecShallowRecrypt', 'CryptoSpecDeepRecrypt'):
+            given = manager.check_usable(crypto.newKeyId, 'disksCrypto.crypto.newKeyId')
+        elif kind not in (None, 'CryptoSpecEncrypt', 'CryptoSpecDecrypt', 'CryptoSpecNoOp'):
+            raise InvalidArgument('disksCrypto.crypto')
+
+        def change(disk):
+            disk.check_detached()
+            if depth > len(disk.chain()):
+                raise InvalidArgument('disksCrypto.parent')
+            policy = profile_id if profile else disk.entry.get('profileId')
+            key, operation = self._crypto_change(ctx, manager, disk, ds, kind, given, policy,
+                                                 bool(profile))
+            catalog.set_crypto(disk, key, policy)
+            if operation is not None:
+                event_manager(ctx.server).post(
+                    'EventEx', ds, ctx=ctx, eventTypeId=OPERATION_EVENT,
+                    severity=EXTENDED[OPERATION_EVENT][1], arguments=[self.T.KeyAnyValue(
+                        key='operation', value='%s of disk %s' % (operation, disk.name))])
+        return self._on_disk(ctx, 'UpdateVStorageObjectCrypto_Task', id, datastore, change)
+
+    @staticmethod
+    def _chain_crypto(spec):
+        """(the CryptoSpec for the whole chain, how many files the spec
+        names): every parent's spec must be the top's, one key for the chain."""
+        if spec is None:
+            return None, 0
+        depth, parent = 1, spec.parent
+        while parent is not None:
+            if parent.crypto != spec.crypto:
+                raise not_supported()     # a key per file of the chain is not simulated
+            depth, parent = depth + 1, parent.parent
+        return spec.crypto, depth
+
+    def _crypto_change(self, ctx, manager, disk, ds, kind, given, policy, new_policy):
+        """(the disk's key after the change, the operation's name or None),
+        with vCenter's refusals."""
+        encrypting_policy = ctx.server.storage_policies.encrypts(policy)
+        if kind == 'CryptoSpecEncrypt' or (kind is None and encrypting_policy
+                                           and disk.key is None):
+            if disk.key is not None:
+                raise fault('InvalidState', 'The disk %s is already encrypted.' % disk.id)
+            if not encrypting_policy:
+                raise InvalidArgument('profile', 'Encryption needs an encryption storage policy.')
+            if given is None:
+                provider = manager.default_for(ds)
+                if provider is None or provider not in manager.providers:
+                    raise fault('InvalidState', 'No default key provider is set.')
+                given = manager.new_key(provider)
+            return given, 'encrypt'
+        if kind == 'CryptoSpecDecrypt' or (kind is None and new_policy and disk.key is not None
+                                           and not encrypting_policy):
+            if disk.key is None:
+                raise fault('InvalidState', 'The disk %s is not encrypted.' % disk.id)
+            if encrypting_policy:
+                raise InvalidArgument('profile')
+            return None, 'decrypt'
+        if kind in ('CryptoSpecShallowRecrypt', 'CryptoSpecDeepRecrypt'):
+            if disk.key is None:
+                raise fault('InvalidState', 'The disk %s is not encrypted.' % disk.id)
+            if not encrypting_policy:
+                raise InvalidArgument('profile')
+            return given, 'shallow recrypt' if kind == 'CryptoSpecShallowRecrypt' \
+                else 'deep recrypt'
+        return disk.key, None
 
     def RetrieveVStorageInfrastructureObjectPolicy(self, ctx, datastore):
         datastore_of(ctx.server, datastore)

@@ -27,6 +27,12 @@ disk's control flags (keepAfterDeleteVm, disableRelocation,
 enableChangedBlockTracking) live in its entry; while tracking is on, its
 base extent has a change record (changed_block_tracking.py), and each
 snapshot keeps the change id it froze.
+
+An encrypted disk's key (UpdateVStorageObjectCrypto_Task) is in its entry
+too, one key for its whole chain: each file's backing reports it, its
+snapshots' deltas and its copies (clone, create-from-snapshot) have it, and
+a VM it is attached to gets it on the device's backing (so only an
+encrypted VM takes it, vm/vm_encryption.py).
 """
 import json
 import os
@@ -35,6 +41,7 @@ import re
 from datetime import datetime, timezone
 
 from vimsim import clock
+from vimsim.managed.admin.crypto_manager import crypto_key_id
 from vimsim.managed.storage import changed_block_tracking as cbt
 from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.storage.file_manager import check_room
@@ -128,6 +135,12 @@ class FirstClassDisk:
     def provisioning(self):
         return self.entry.get('provisioningType', 'thin')
 
+    @property
+    def key(self):
+        """The (provider id, key id) encrypting the disk, or None."""
+        found = self.entry.get('keyId')
+        return tuple(found) if found else None
+
     def consumer(self):
         """The VM this disk is attached to, or None."""
         for vm in list(self.ds.vms):
@@ -187,7 +200,8 @@ class FirstClassDisk:
             top = T.BaseConfigInfoDiskFileBackingInfo(
                 datastore=self.ds.ref, filePath=files.datastore_path(self.ds, relative),
                 parent=top, provisioningType=self.provisioning,
-                deltaSizeInMB=self.disk(relative).committed() // MB if top else None)
+                deltaSizeInMB=self.disk(relative).committed() // MB if top else None,
+                keyId=crypto_key_id(T, self.key) if self.key else None)
         top.backingObjectId = self.entry.get('backingObjectId')
         config = T.VStorageObjectConfigInfo(
             id=T.ID(id=self.id), name=self.name, createTime=_time(self.entry['createTime']),
@@ -279,6 +293,7 @@ def _read_entry(path):
                        for flag in CONTROL_FLAGS.values()) \
             or not isinstance(entry.get('backingObjectId', ''), str) \
             or not isinstance(entry.get('profileId', ''), str) \
+            or not _pairs([entry.get('keyId', ['', ''])]) \
             or type(entry.get('vclock', 0)) is not int:
         return None
     try:
@@ -478,6 +493,8 @@ def copy_state(server, source, relative_top, ds, name, provisioning, folder=None
         disk.write()
     made = FirstClassDisk(ds, _new_entry(server, name, relative, made_id, keep, provisioning,
                                          metadata))
+    if source.key:
+        made.entry['keyId'] = list(source.key)      # a copy is encrypted alike
     made.save()
     return made
 
@@ -791,3 +808,13 @@ def set_profile(disk, profile_id):
     else:
         disk.entry['profileId'] = profile_id
     disk.save()
+
+
+def set_crypto(disk, key, profile_id):
+    """Encrypt the disk's chain with `key` ((provider, key id); None:
+    decrypt) under storage policy `profile_id`, in one write of its entry."""
+    if key is None:
+        disk.entry.pop('keyId', None)
+    else:
+        disk.entry['keyId'] = list(key)
+    set_profile(disk, profile_id)

@@ -16,6 +16,7 @@ import uuid as uuid_module
 from datetime import datetime, timezone
 
 from vimsim import clock
+from vimsim.managed.admin.crypto_manager import crypto_key_id
 from vimsim.managed.entity import NAME_MAX, ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.monitoring.load_model import load_model, readiness
@@ -2311,16 +2312,18 @@ def _disk_file_entries(backing, capacity_kb=None):
 
 def _first_class_backing(T, disk):
     """The backing chain (top returned) a VM's device of first-class disk
-    `disk` gets: its base file, then a seSparse delta per snapshot."""
+    `disk` gets: its base file, then a seSparse delta per snapshot; each
+    with the disk's key when it is encrypted."""
     backing = None
     thin = disk.base().descriptor.thin
+    key_id = crypto_key_id(T, disk.key) if disk.key else None
     for relative in disk.chain():
         uuid_hex = disk.disk(relative).descriptor.uuid
         backing = T.VirtualDiskFlatVer2BackingInfo(
             fileName='[%s] %s' % (disk.ds.name, relative), datastore=disk.ds.ref,
             diskMode='persistent', thinProvisioned=thin, parent=backing,
             uuid=str(uuid_module.UUID(uuid_hex)) if len(uuid_hex) == 32 else None,
-            deltaDiskFormat='seSparseFormat' if backing is not None else None)
+            deltaDiskFormat='seSparseFormat' if backing is not None else None, keyId=key_id)
     return backing
 
 

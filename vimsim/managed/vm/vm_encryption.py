@@ -16,7 +16,7 @@ unregistered, the key removed with force) is locked (`runtime.cryptoState`)
 until CryptoUnlock_Task finds the keys again; it does not power on meanwhile.
 """
 from vimsim.managed.admin.crypto_manager import OPERATION_EVENT, crypto_key_id, key_of, \
-    plain_key
+    kmip_manager, plain_key
 from vimsim.managed.monitoring.event_manager import EXTENDED, event_manager
 from vimsim.managed.vm.storage_profiles import HOME
 from vimsim.managed.vm.vm_task import invalid_power_state, vm_task
@@ -59,13 +59,6 @@ def prepare_power_on(ctx, vm):
     if keys and vm.server.managers.get('cryptoManager') is not None and \
             vm.server.managers['cryptoManager'].type_name == 'CryptoManagerKmip':
         give_host(ctx, vm.server.managers['cryptoManager'], vm.host, keys)
-
-
-def _manager(server):
-    manager = server.managers.get('cryptoManager')
-    if manager is None or manager.type_name != 'CryptoManagerKmip':
-        raise fault('NotSupported', 'Encryption is managed by vCenter Server.')
-    return manager
 
 
 def _kind(spec):
@@ -111,8 +104,8 @@ class CryptoPlan:
                 raise fault('InvalidState', 'The virtual machine is not encrypted.')
             if kind == 'CryptoSpecDeepRecrypt':
                 self._offline('deep recrypt')
-            self.home_key = _manager(self.server).check_usable(crypto.newKeyId,
-                                                               'crypto.newKeyId')
+            self.home_key = kmip_manager(self.server).check_usable(crypto.newKeyId,
+                                                                   'crypto.newKeyId')
             self.operations.append('shallow recrypt' if kind == 'CryptoSpecShallowRecrypt'
                                    else 'deep recrypt')
         elif kind not in (None, 'CryptoSpecNoOp', 'CryptoSpecRegister'):
@@ -120,7 +113,7 @@ class CryptoPlan:
         self._disks()
 
     def _encrypt_home(self, crypto, encrypted_policy):
-        vm, manager = self.vm, _manager(self.server)
+        vm, manager = self.vm, kmip_manager(self.server)
         if vm.crypto_key is not None:
             raise fault('InvalidState', 'The virtual machine is already encrypted.')
         if not encrypted_policy:
@@ -188,8 +181,8 @@ class CryptoPlan:
                 raise InvalidArgument(name + '.profile')
             if not new_file:
                 self._offline('encrypt')
-            key = _manager(self.server).check_usable(crypto.cryptoKeyId, name + '.backing.'
-                                                     'crypto.cryptoKeyId') if crypto else VM_KEY
+            key = kmip_manager(self.server).check_usable(
+                crypto.cryptoKeyId, name + '.backing.crypto.cryptoKeyId') if crypto else VM_KEY
             disk.backing.keyId = key if key == VM_KEY else crypto_key_id(self.vm.T, key)
         elif kind == 'CryptoSpecDecrypt' or (kind is None and disk.key in plan.profiles
                                              and current is not None and not encrypted_policy):
@@ -204,8 +197,8 @@ class CryptoPlan:
                 raise fault('InvalidState', 'The disk is not encrypted.')
             if kind == 'CryptoSpecDeepRecrypt':
                 self._offline('deep recrypt')
-            key = _manager(self.server).check_usable(crypto.newKeyId,
-                                                     name + '.backing.crypto.newKeyId')
+            key = kmip_manager(self.server).check_usable(crypto.newKeyId,
+                                                         name + '.backing.crypto.newKeyId')
             disk.backing.keyId = crypto_key_id(self.vm.T, key)
         elif kind not in (None, 'CryptoSpecNoOp', 'CryptoSpecRegister'):
             raise InvalidArgument(name + '.backing.crypto')
@@ -216,7 +209,7 @@ class CryptoPlan:
     def commit(self, ctx):
         vm, T = self.vm, self.vm.T
         if self.home_key == VM_KEY:
-            self.home_key = _manager(self.server).new_key(self.generate)
+            self.home_key = kmip_manager(self.server).new_key(self.generate)
         for disk in vm.disks():
             if disk.backing is not None and getattr(disk.backing, 'keyId', None) == VM_KEY:
                 disk.backing.keyId = crypto_key_id(T, self.home_key)
@@ -225,7 +218,7 @@ class CryptoPlan:
             return
         keys = keys_of(vm)
         if keys:
-            give_host(ctx, _manager(self.server), vm.host, keys)
+            give_host(ctx, kmip_manager(self.server), vm.host, keys)
         event_manager(self.server).post(
             'EventEx', vm, ctx=ctx, eventTypeId=OPERATION_EVENT,
             severity=EXTENDED[OPERATION_EVENT][1], arguments=[T.KeyAnyValue(
@@ -240,7 +233,7 @@ def encrypt_copy(ctx, source, clone):
         return
     clone.crypto_key = source.crypto_key
     clone.storage_profiles = dict(source.storage_profiles or {}) or None
-    give_host(ctx, _manager(source.server), clone.host, keys_of(clone))
+    give_host(ctx, kmip_manager(source.server), clone.host, keys_of(clone))
 
 
 def give_host(ctx, manager, host, keys):
@@ -265,7 +258,7 @@ def unlock_task(ctx, vm):
     them to its host."""
     if not keys_of(vm):
         raise fault('NotSupported', 'The virtual machine is not encrypted.')
-    manager = _manager(vm.server)
+    manager = kmip_manager(vm.server)
 
     def work(task):
         if not vm.crypto_locked:
