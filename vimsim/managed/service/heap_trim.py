@@ -15,12 +15,11 @@ it (`enable`): a simulator inside another program (the pytest plugin, the
 in-process mode) leaves that program's heap alone.
 
 The trimmer also keeps what lives on out of the cyclic collector's full
-collections: as the model's long work (an alarm pass) goes and when it ends,
-what survived the young collections is frozen with the start-up inventory
-(`work_done`, from ModelTime.cooperate).
-The first pass over 10,000 VMs keeps ~118,000 tracked objects (alarm states,
-the events it posted, the VMs' load patterns), which each full collection
-walked again (13-146 ms, at 1M VMs 9.7 s over the first two passes). Frozen
+collections: as the model's long work (an alarm pass) goes and when it
+ends, what survived the young collections is frozen with the start-up
+inventory (`work_done`, from ModelTime.cooperate). The first pass over
+10,000 VMs keeps ~118,000 tracked objects (alarm states, the events it
+posted, the VMs' load patterns), which each full collection walked again (13-146 ms, at 1M VMs 9.7 s over the first two passes). Frozen
 objects are still freed by reference counting; only cyclic garbage among
 them waits, for the trim, which thaws, collects all and freezes again.
 """
@@ -54,7 +53,7 @@ class HeapTrim:
         self.released = 0      # sessions released since the last trim
         self.trims = 0         # trims done
         self.seconds = 0.0     # the CPU time the last trim took
-        self.freezes = 0       # survivors frozen at the end of model work
+        self.freezes = 0       # times model work had its survivors frozen
         self._pending = None   # the DelayedCall of the next trim
 
     def enable(self, forget=None):
@@ -63,8 +62,8 @@ class HeapTrim:
 
     def work_done(self):
         """Model work ran a while or ended (ModelTime.cooperate): freeze
-        what survives a young collection. Not while the collector is held off (a
-        big request's fresh objects are no survivors)."""
+        what survives a young collection. Not while the collector is held
+        off (a big request's fresh objects are no survivors)."""
         if not self.enabled or not gc.isenabled():
             return
         gc.collect(1)
