@@ -197,14 +197,17 @@ class _Cyclic:
 
 def test_what_model_work_keeps_is_frozen_until_the_trim(validator, monkeypatch):
     """Model work (an alarm's evaluation over the inventory) has what it
-    keeps frozen as it goes, so full collections no longer walk it; the
-    trim thaws everything, so cyclic garbage among what was frozen goes."""
+    keeps frozen as it goes, so full collections no longer walk it (while a
+    big request holds the collector off, once it lets go); the trim thaws
+    everything, so cyclic garbage among what was frozen goes."""
     import weakref
     from twisted.internet.task import Clock
     from vimsim import simulator
     from vimsim.managed.service import heap_trim
+    from vimsim.server import endpoint
     trimmer = heap_trim.HeapTrim(clock=Clock(), trim=lambda pad: None)
     monkeypatch.setattr(simulator, 'heap_trim', trimmer)
+    monkeypatch.setattr(endpoint, 'heap_trim', trimmer)
     sim = _simulator(validator, tls=False)
     settle(sim.sim)
     trimmer.enable()
@@ -227,5 +230,16 @@ def test_what_model_work_keeps_is_frozen_until_the_trim(validator, monkeypatch):
         on_reactor(trimmer.trim)
         assert gone() is None and trimmer.trims == 1 and gc.get_freeze_count() > 0
         alarm.RemoveAlarm()
+
+        def held():
+            """Model work while a big request holds the collector off."""
+            endpoint._gc_hold.take()
+            before = trimmer.freezes
+            trimmer.work_done()
+            during = trimmer.freezes
+            endpoint._gc_hold.give_back()
+            return before, during, trimmer.freezes
+        before, during, after = on_reactor(held)
+        assert during == before and after == before + 1
     finally:
         gc.unfreeze()

@@ -54,6 +54,7 @@ class HeapTrim:
         self.trims = 0         # trims done
         self.seconds = 0.0     # the CPU time the last trim took
         self.freezes = 0       # times model work had its survivors frozen
+        self.owed = False      # model work ran while the collector was held off
         self._pending = None   # the DelayedCall of the next trim
 
     def enable(self, forget=None):
@@ -62,13 +63,27 @@ class HeapTrim:
 
     def work_done(self):
         """Model work ran a while or ended (ModelTime.cooperate): freeze
-        what survives a young collection. Not while the collector is held
-        off (a big request's fresh objects are no survivors)."""
-        if not self.enabled or not gc.isenabled():
+        what survives a young collection. While a big request holds the
+        collector off, once it is back (`collector_back`): the young
+        collection now would walk all the request made."""
+        if not self.enabled:
             return
+        if not gc.isenabled():
+            self.owed = True
+            return
+        self.owed = False
         gc.collect(1)
         gc.freeze()
         self.freezes += 1
+
+    def collector_back(self):
+        """A big request let the collector go (endpoint._GcHold): freeze
+        what model work kept meanwhile (the young collection walks what the
+        request made and still holds, as the next allocation's would have;
+        unfrozen, the next full collection walked the passes' survivors of
+        the whole request, 38-83 ms after an all-properties read)."""
+        if self.owed:
+            self.work_done()
 
     def session_released(self):
         if not self.enabled:
