@@ -84,12 +84,13 @@ class Probe:
 
     def _write(self, trim):
         started = time.thread_time()
+        gc.unfreeze()    # what the command froze (start-up, model work) counts too
         gc.collect()
         if trim:
             ctypes.CDLL('libc.so.6').malloc_trim(0)
         spent = time.thread_time() - started
         counts = dict.fromkeys(SESSION_CLASSES, 0)
-        for obj in gc.get_objects():     # not what the command froze at start
+        for obj in gc.get_objects():
             name = type(obj).__name__
             if name in counts:
                 counts[name] += 1
@@ -108,6 +109,7 @@ class Probe:
             figures['pins'] = self._pins()
         if trim and os.environ.get('VIMSIM_PROBE_WHATIF') == '1':
             figures['what if'] = self._what_if()
+        gc.freeze()
         with open(self.out, 'a') as out:
             out.write(json.dumps(figures) + '\n')
 

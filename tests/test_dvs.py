@@ -14,7 +14,7 @@ import pytest
 from pyVim.task import WaitForTask
 from pyVmomi import VmomiSupport, vim, vmodl
 
-from tests.conftest import _simulator, all_of, on_reactor, task_fault
+from tests.conftest import _simulator, all_of, on_reactor, settle, task_fault
 from tests.watching import Watcher, paths_of
 
 Dvs = vim.dvs.VmwareDistributedVirtualSwitch
@@ -884,3 +884,32 @@ def test_version2_network_resource_pools_are_refused(si):
                  lambda: dvs.RemoveNetworkResourcePool(['NetworkResourcePool-1'])):
         with pytest.raises(vmodl.fault.NotSupported):
             call()
+
+
+def test_builder_vms_take_ports_in_join_order_whichever_is_read_first(validator):
+    """The first read of a VM's NIC gives ports to the portgroup's VMs up to
+    it only (in the order they joined), the rest follow as model work: so a
+    read never holds the reactor for all of them, and the keys are the same
+    whichever VM is read first."""
+    keys = []
+    for last_first in (True, False):
+        sim = _simulator(validator, tls=False, vm=6)
+        pg = next(o for o in sim.sim.objects if o.type_name == 'DistributedVirtualPortgroup'
+                  and o.vms)
+        vms = list(pg.vms)
+        first = len(vms) - 1 if last_first else 0
+
+        def read_one():
+            vms[first].config
+            return [vm for vm in vms if pg.dvs.claims.get(vm.ref.value)]
+        assert on_reactor(read_one) == vms[:first + 1]
+        settle(sim.sim)
+        assert all(pg.dvs.claims.get(vm.ref.value) for vm in vms)   # nothing else read
+        si = sim.connect()
+        by_name = {vm.name: _nic(vm).backing.port.portKey for vm in all_of(si, vim.VirtualMachine)
+                   if isinstance(_nic(vm).backing,
+                                 vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo)}
+        assert len(by_name) == len(vms) and len(set(by_name.values())) == len(vms)
+        keys.append(by_name)
+        sim.stop()
+    assert keys[0] == keys[1]

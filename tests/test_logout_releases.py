@@ -12,7 +12,7 @@ import time
 from pyVim.task import WaitForTask
 from pyVmomi import vim, vmodl
 
-from tests.conftest import _simulator, on_reactor
+from tests.conftest import _simulator, on_reactor, settle
 
 PC = vmodl.query.PropertyCollector
 SESSION_OWNED = ('Session', 'CollectorSession', 'PropertyCollector', 'PropertyFilter',
@@ -186,3 +186,60 @@ def test_a_mass_logout_gives_the_memory_back(validator, monkeypatch):
     on_reactor(lambda: clock.advance(1))
     assert trims == [0] and (trimmer.trims, trimmer.released) == (1, 0)
     assert on_reactor(remembered) == 0 and on_reactor(spent_timers) == 0
+
+
+class _Cyclic:
+    """Cyclic garbage once let go: only the cyclic collector frees it."""
+
+    def __init__(self):
+        self.me = self
+
+
+def test_what_model_work_keeps_is_frozen_until_the_trim(validator, monkeypatch):
+    """Model work (an alarm's evaluation over the inventory) has what it
+    keeps frozen as it goes, so full collections no longer walk it (while a
+    big request holds the collector off, once it lets go); the trim thaws
+    everything, so cyclic garbage among what was frozen goes."""
+    import weakref
+    from twisted.internet.task import Clock
+    from vimsim import simulator
+    from vimsim.managed.service import heap_trim
+    from vimsim.server import endpoint
+    trimmer = heap_trim.HeapTrim(clock=Clock(), trim=lambda pad: None)
+    monkeypatch.setattr(simulator, 'heap_trim', trimmer)
+    monkeypatch.setattr(endpoint, 'heap_trim', trimmer)
+    sim = _simulator(validator, tls=False)
+    settle(sim.sim)
+    trimmer.enable()
+    try:
+        si = sim.connect()
+        content = si.content
+        kept = _Cyclic()
+        gone = weakref.ref(kept)
+        frozen = gc.get_freeze_count()
+        alarm = content.alarmManager.CreateAlarm(content.rootFolder, vim.alarm.AlarmSpec(
+            name='every VM on', description='', enabled=True,
+            expression=vim.alarm.StateAlarmExpression(
+                operator='isEqual', type=vim.VirtualMachine, statePath='runtime.powerState',
+                red='poweredOn')))
+        settle(sim.sim)
+        assert trimmer.freezes >= 1 and gc.get_freeze_count() > frozen
+        del kept
+        gc.collect()
+        assert gone() is not None     # frozen: no collection walks it
+        on_reactor(trimmer.trim)
+        assert gone() is None and trimmer.trims == 1 and gc.get_freeze_count() > 0
+        alarm.RemoveAlarm()
+
+        def held():
+            """Model work while a big request holds the collector off."""
+            endpoint._gc_hold.take()
+            before = trimmer.freezes
+            trimmer.work_done()
+            during = trimmer.freezes
+            endpoint._gc_hold.give_back()
+            return before, during, trimmer.freezes
+        before, during, after = on_reactor(held)
+        assert during == before and after == before + 1
+    finally:
+        gc.unfreeze()

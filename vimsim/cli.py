@@ -314,7 +314,8 @@ def main(argv=None, begin_logging=True):
         _report_replay(opts, simulator.persistence)
     # The inventory lives as long as the process: full garbage collections
     # need not walk it (at 10,000 VMs each took ~150 ms, a stall for every
-    # client); and a decode thread yields the GIL to the reactor within 1 ms.
+    # client; what model work keeps is frozen as it goes: heap_trim.work_done);
+    # and a decode thread yields the GIL to the reactor within 1 ms.
     gc.freeze()
     if collecting:
         gc.enable()

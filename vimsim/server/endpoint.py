@@ -20,6 +20,7 @@ from vimsim.managed.admin.permissions import authorize
 from vimsim.managed.base import Context, ManagedObject
 from vimsim.managed.paths import read_path
 from vimsim.managed.monitoring.task import sample_delay
+from vimsim.managed.service.heap_trim import heap_trim
 from vimsim.managed.service.property_collector import ANONYMOUS, check_readable
 from vimsim.managed.service.session_manager import COOKIE_NAME
 from vimsim.schema import MoRef
@@ -457,6 +458,7 @@ class _GcHold:
         if self.holders == 0 and self.disabled:
             self.disabled = False
             gc.enable()
+            heap_trim.collector_back()
         return passing
 
 

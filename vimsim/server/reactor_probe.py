@@ -7,8 +7,9 @@ pick out a window of its own) with the CPU time the reactor's thread used
 since the tick before: lateness with little CPU is the machine's other load
 holding the process back (or the decode thread the GIL), lateness with as
 much CPU is a slice of the server's own work; and the cyclic collector's collections that
-took LATE or more (a full one walks every object made since the start-up
-inventory was frozen, and holds whatever thread triggered it)."""
+took LATE or more (a full one walks every object made since the command
+last froze the heap, at start and as model work goes, and holds whatever
+thread triggered it)."""
 import collections
 import gc
 import time

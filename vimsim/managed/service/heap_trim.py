@@ -13,6 +13,15 @@ the heap is: no model object holds its timer (a -state snapshot could not
 carry it), and it changes nothing a client sees. Only the command enables
 it (`enable`): a simulator inside another program (the pytest plugin, the
 in-process mode) leaves that program's heap alone.
+
+The trimmer also keeps what lives on out of the cyclic collector's full
+collections: as the model's long work (an alarm pass) goes and when it
+ends, what survived the young collections is frozen with the start-up
+inventory (`work_done`, from ModelTime.cooperate). The first pass over
+10,000 VMs keeps ~118,000 tracked objects (alarm states, the events it
+posted, the VMs' load patterns), which each full collection walked again (13-146 ms, at 1M VMs 9.7 s over the first two passes). Frozen
+objects are still freed by reference counting; only cyclic garbage among
+them waits, for the trim, which thaws, collects all and freezes again.
 """
 import ctypes
 import gc
@@ -44,11 +53,37 @@ class HeapTrim:
         self.released = 0      # sessions released since the last trim
         self.trims = 0         # trims done
         self.seconds = 0.0     # the CPU time the last trim took
+        self.freezes = 0       # times model work had its survivors frozen
+        self.owed = False      # model work ran while the collector was held off
         self._pending = None   # the DelayedCall of the next trim
 
     def enable(self, forget=None):
         self.enabled = True
         self.forget = forget
+
+    def work_done(self):
+        """Model work ran a while or ended (ModelTime.cooperate): freeze
+        what survives a young collection. While a big request holds the
+        collector off, once it is back (`collector_back`): the young
+        collection now would walk all the request made."""
+        if not self.enabled:
+            return
+        if not gc.isenabled():
+            self.owed = True
+            return
+        self.owed = False
+        gc.collect(1)
+        gc.freeze()
+        self.freezes += 1
+
+    def collector_back(self):
+        """A big request let the collector go (endpoint._GcHold): freeze
+        what model work kept meanwhile (the young collection walks what the
+        request made and still holds, as the next allocation's would have;
+        unfrozen, the next full collection walked the passes' survivors of
+        the whole request, 38-83 ms after an all-properties read)."""
+        if self.owed:
+            self.work_done()
 
     def session_released(self):
         if not self.enabled:
@@ -67,7 +102,9 @@ class HeapTrim:
         self.released = 0
         if self.forget is not None:
             self.forget()
+        gc.unfreeze()   # what was frozen alive may be cyclic garbage by now
         gc.collect()
+        gc.freeze()
         self._malloc_trim(0)
         self.trims += 1
         self.seconds = time.thread_time() - started
