@@ -205,7 +205,8 @@ def test_what_model_work_keeps_is_frozen_until_the_trim(validator, monkeypatch):
     from vimsim import simulator
     from vimsim.managed.service import heap_trim
     from vimsim.server import endpoint
-    trimmer = heap_trim.HeapTrim(clock=Clock(), trim=lambda pad: None)
+    clock = Clock()
+    trimmer = heap_trim.HeapTrim(clock=clock, trim=lambda pad: None)
     monkeypatch.setattr(simulator, 'heap_trim', trimmer)
     monkeypatch.setattr(endpoint, 'heap_trim', trimmer)
     sim = _simulator(validator, tls=False)
@@ -227,7 +228,9 @@ def test_what_model_work_keeps_is_frozen_until_the_trim(validator, monkeypatch):
         del kept
         gc.collect()
         assert gone() is not None     # frozen: no collection walks it
-        on_reactor(trimmer.trim)
+        on_reactor(lambda: clock.advance(heap_trim.SWEEP_SECONDS - 1))
+        assert gone() is not None and trimmer.trims == 0
+        on_reactor(lambda: clock.advance(1))       # the sweep after the first freeze
         assert gone() is None and trimmer.trims == 1 and gc.get_freeze_count() > 0
         alarm.RemoveAlarm()
 
@@ -241,5 +244,17 @@ def test_what_model_work_keeps_is_frozen_until_the_trim(validator, monkeypatch):
             return before, during, trimmer.freezes
         before, during, after = on_reactor(held)
         assert during == before and after == before + 1
+
+        model_part = sim.sim.service_instance.cyclic_part = _Cyclic()
+        old_model = weakref.ref(model_part)
+        del model_part
+        on_reactor(trimmer.work_done)    # frozen with the model it is part of
+        on_reactor(sim.sim.reset)        # the old model goes once resets go quiet
+        on_reactor(sim.sim.reset)
+        trims = trimmer.trims
+        gc.collect()
+        assert old_model() is not None   # frozen, and cyclic: only a trim frees it
+        on_reactor(lambda: clock.advance(heap_trim.QUIET_SECONDS))
+        assert trimmer.trims == trims + 1 and old_model() is None
     finally:
         gc.unfreeze()

@@ -120,6 +120,7 @@ class Simulator:
         if files is not None:
             files.discard()
         self.resets += 1
+        heap_trim.model_dropped()
 
     def close(self):
         """Stop: no more session expiry or model timers; -state's journal closes."""

@@ -21,7 +21,13 @@ inventory (`work_done`, from ModelTime.cooperate). The first pass over
 10,000 VMs keeps ~118,000 tracked objects (alarm states, the events it
 posted, the VMs' load patterns), which each full collection walked again (13-146 ms, at 1M VMs 9.7 s over the first two passes). Frozen
 objects are still freed by reference counting; only cyclic garbage among
-them waits, for the trim, which thaws, collects all and freezes again.
+them waits, for the trim, which thaws, collects all and freezes again: the
+next mass logout's, and at the latest `SWEEP_SECONDS` after a freeze (a
+server that never sees a mass logout, say a CI job's one client creating
+and destroying VMs for hours, frees that garbage too: one full collection
+every few minutes instead of one every few hundred allocations). A reset
+drops the whole frozen model at once, so one follows it once resets go
+quiet (`model_dropped`).
 """
 import ctypes
 import gc
@@ -31,6 +37,7 @@ from twisted.internet import reactor
 
 MASS_LOGOUT = 50       # sessions released since the last trim that make a mass logout
 QUIET_SECONDS = 5.0    # how long no further session ends before the trim runs
+SWEEP_SECONDS = 300.0  # how long cyclic garbage among what was frozen waits for a trim at most
 
 
 def _malloc_trim(pad):
@@ -56,6 +63,7 @@ class HeapTrim:
         self.freezes = 0       # times model work had its survivors frozen
         self.owed = False      # model work ran while the collector was held off
         self._pending = None   # the DelayedCall of the next trim
+        self._sweep = None     # the DelayedCall of the trim that frees what freezing kept
 
     def enable(self, forget=None):
         self.enabled = True
@@ -75,6 +83,8 @@ class HeapTrim:
         gc.collect(1)
         gc.freeze()
         self.freezes += 1
+        if self._sweep is None:
+            self._sweep = self.clock.callLater(SWEEP_SECONDS, self.trim)
 
     def collector_back(self):
         """A big request let the collector go (endpoint._GcHold): freeze
@@ -89,8 +99,16 @@ class HeapTrim:
         if not self.enabled:
             return
         self.released += 1
-        if self.released < self.mass_logout:
-            return
+        if self.released >= self.mass_logout:
+            self._when_quiet()
+
+    def model_dropped(self):
+        """The simulator was reset: the old model, frozen, is cyclic garbage."""
+        if self.enabled:
+            self._when_quiet()
+
+    def _when_quiet(self):
+        """Trim once QUIET_SECONDS pass without another call."""
         if self._pending is not None and self._pending.active():
             self._pending.reset(QUIET_SECONDS)
         else:
@@ -98,7 +116,10 @@ class HeapTrim:
 
     def trim(self):
         started = time.thread_time()
-        self._pending = None
+        for call in (self._pending, self._sweep):
+            if call is not None and call.active():
+                call.cancel()
+        self._pending = self._sweep = None
         self.released = 0
         if self.forget is not None:
             self.forget()
