@@ -20,10 +20,8 @@ from vimsim.managed.entity import NAME_MAX, ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.monitoring.load_model import load_model, readiness
 from vimsim.managed.network.dv_port import check_connectable, sync_vm_ports
-from vimsim.managed.storage import vstorage_object
 from vimsim.managed.storage.datastore_files import (descriptor_named, files_in, renamed_path,
                                                     touched)
-from vimsim.managed.storage.http_nfc_lease import export_lease
 from vimsim.managed.vm import change_tracking
 from vimsim.managed.vm.admission import (check_migration, check_power_on,
                                          check_reservation_change, datastore_problems,
@@ -1166,6 +1164,7 @@ class VirtualMachine(ManagedEntity):
     def AttachDisk_Task(self, ctx, diskId, datastore, controllerKey=None, unitNumber=None):
         """The disk becomes a VirtualDisk device of the VM (its `vDiskId` the
         disk's id), added as ReconfigVM_Task adds an existing disk."""
+        from vimsim.managed.storage import vstorage_object    # first-class disks' calls only
         ds = vstorage_object.datastore_of(ctx.server, datastore)
 
         def work(task):
@@ -1189,6 +1188,7 @@ class VirtualMachine(ManagedEntity):
 
     def DetachDisk_Task(self, ctx, diskId):
         """The disk's device leaves the VM; its files stay, the disk's own."""
+        from vimsim.managed.storage import vstorage_object    # first-class disks' calls only
 
         def work(task):
             T = self.T
@@ -1970,6 +1970,7 @@ class VirtualMachine(ManagedEntity):
 
     # -- OVF export and changed block tracking ----------------------------------------------
     def ExportVm(self, ctx):
+        from vimsim.managed.storage.http_nfc_lease import export_lease
         if self.power_state != 'poweredOff':
             raise invalid_power_state('poweredOff', self.power_state)
         return export_lease(ctx, self, [self])
