@@ -290,12 +290,17 @@ def main(argv=None, begin_logging=True):
         start_logging()
     _import_reactor_without_tls()
     from twisted.internet import reactor
-    from vimsim.managed.service.heap_trim import heap_trim
-    from vimsim.server.control import run_start_actions
-    from vimsim.simulator import Simulator
+    from vimsim import schema
 
     try:
         login = login_of(opts)
+        # The schema before the model: the model's import fills the memory
+        # the schema's load leaves free (its cache's rows, once made into
+        # types), half a megabyte of a start otherwise held empty.
+        schema.load()
+        from vimsim.managed.service.heap_trim import heap_trim
+        from vimsim.server.control import run_start_actions
+        from vimsim.simulator import Simulator
         simulator = Simulator(opts)
         run_start_actions(simulator)
         lport, host, port = serve(opts, simulator, reactor)
@@ -351,6 +356,7 @@ def _import_reactor_without_tls():
     without its TLS); a later import of it works. Nothing to do in a process
     whose reactor or OpenSSL is in already (a test's, an embedding
     program's)."""
+    _defer_cookiejar()
     if 'twisted.internet.reactor' in sys.modules or 'OpenSSL' in sys.modules:
         return
     sys.modules['OpenSSL'] = None      # `import OpenSSL` raises ImportError
@@ -360,11 +366,33 @@ def _import_reactor_without_tls():
         del sys.modules['OpenSSL']
 
 
+def _defer_cookiejar():
+    """Let http.cookiejar load on first use. twisted.python.compat binds it
+    (for twisted.web.client's cookies, which vimsim never uses), and loading
+    it brings urllib.request, http.client and the email package: 2.6 MB of
+    a start. It is bound, before Twisted is imported, as a module the
+    standard library's LazyLoader runs on its first attribute read, so
+    whoever uses it later gets the real module. Nothing to do once it (or
+    Twisted) is in."""
+    if 'http.cookiejar' in sys.modules:
+        return
+    import http
+    import importlib.util
+    spec = importlib.util.find_spec('http.cookiejar')
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    # the package's attribute too: `from http import cookiejar` then reads no attribute
+    sys.modules['http.cookiejar'] = http.cookiejar = module
+    spec.loader.exec_module(module)
+
+
 def start_logging(stream=None):
     """Send warnings and errors of both logging systems (Twisted's, which
     otherwise buffers them unseen, and the standard library's) to stderr, one
     line each with a time stamp; tracebacks follow their line."""
     import logging
+
+    _defer_cookiejar()
 
     from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
                                 globalLogBeginner, textFileLogObserver)
