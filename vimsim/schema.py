@@ -27,7 +27,6 @@ import marshal
 import os
 import pickle
 import sys
-import tempfile
 import threading
 
 SINCE = '{urn:vimsim}since'
@@ -548,6 +547,7 @@ def _load_plain(wsdl_dir, layout):
     try:
         d = os.path.dirname(path)
         os.makedirs(d, exist_ok=True)
+        import tempfile    # a start with its cache imports none
         fd, tmp = tempfile.mkstemp(dir=d, prefix='.schema-', suffix='.tmp')
         try:
             with os.fdopen(fd, 'wb') as fh:

@@ -21,7 +21,6 @@ import hashlib
 import ipaddress
 import os
 import ssl
-import tempfile
 
 from twisted.internet.interfaces import ISSLTransport
 from twisted.internet.protocol import Factory, Protocol
@@ -170,6 +169,7 @@ def _keep(path, pem):
     directory = os.path.dirname(path)
     try:
         os.makedirs(directory, exist_ok=True)
+        import tempfile    # a start that serves the kept pair imports none
         fd, temporary = tempfile.mkstemp(dir=directory, prefix='.tls-', suffix='.tmp')
     except OSError:
         return False
@@ -207,6 +207,7 @@ def context_factory(cert_pem, key_pem):
     certs = _split_pem(cert_pem)
     if not certs:
         raise ValueError('no certificate found in PEM data')
+    import tempfile    # (as _keep)
     fd, path = tempfile.mkstemp(prefix='vimsim-tls-', suffix='.pem')
     try:
         with os.fdopen(fd, 'wb') as out:
