@@ -132,28 +132,21 @@ def make_app(simulator):
     otherwise. The services of other packages are imported and made when the
     first request that is not vim25 SOAP reaches them."""
     from vimsim.server import make_app as compose
-    from vimsim.server.about import About
-    from vimsim.server.catalog import Catalogs
     from vimsim.server.control import ControlApi
-    from vimsim.server.debug_vars import DebugVars
-    from vimsim.server.diagnostics import Diagnostics
     from vimsim.server.documents import Documents
-    from vimsim.server.firmware import Firmware
-    from vimsim.server.folder import Folder
-    from vimsim.server.guest_file import GuestFile
-    from vimsim.server.nfc import Nfc
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:
         from vimsim.server.trace import traced
         handle_soap = traced(handle_soap, simulator.options.trace_file)
-    folder = Folder(simulator)
-    nfc = Nfc(simulator)
+    folder = _OnFirstRequest(simulator, _folder)
+    nfc = _OnFirstRequest(simulator, _nfc)
     transfer = _OnFirstRequest(simulator, _library_transfer)
-    firmware = Firmware(simulator, folder.user)
+    firmware = _OnFirstRequest(simulator, lambda simulator: _firmware(simulator, folder))
     return compose(handle_soap, docs,
-                   extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
-                          GuestFile(simulator).handle,
+                   extra=[_OnFirstRequest(simulator, _about).handle,
+                          _OnFirstRequest(simulator, _debug_vars).handle, folder.handle,
+                          _OnFirstRequest(simulator, _guest_file).handle,
                           _OnFirstRequest(simulator, _rest_api).handle,
                           _OnFirstRequest(simulator, _pbm_api).handle,
                           _OnFirstRequest(simulator, _vslm_api).handle,
@@ -161,8 +154,9 @@ def make_app(simulator):
                           _OnFirstRequest(simulator, _lookup_api).handle,
                           _OnFirstRequest(simulator, _sts_service).handle,
                           ControlApi(simulator).handle,
-                          Diagnostics(simulator, folder.user).handle,
-                          Catalogs(simulator).handle,
+                          _OnFirstRequest(simulator,
+                                          lambda simulator: _diagnostics(simulator, folder)).handle,
+                          _OnFirstRequest(simulator, _catalogs).handle,
                           _OnFirstRequest(simulator, _web_pages).handle,
                           nfc.handle, transfer.handle, firmware.handle],
                    # content library uploads are PUTs: a SOAP call's body makes no transfer
@@ -175,8 +169,8 @@ def make_app(simulator):
 class _OnFirstRequest:
     """The HTTP service ``make(simulator)`` makes, made (and its package
     imported) when a request first reaches it: a start that serves SOAP only
-    does not import REST, PBM, vslm, the lookup service, the STS or the web
-    pages."""
+    does not import REST, PBM, vslm, the lookup service, the STS, the web
+    pages, nor the handlers of /folder, /nfc, /about and the others."""
 
     def __init__(self, simulator, make):
         self.simulator, self.make = simulator, make
@@ -190,6 +184,48 @@ class _OnFirstRequest:
 
     def body_sink(self, request):
         return self.service.body_sink(request)
+
+
+def _folder(simulator):
+    from vimsim.server.folder import Folder
+    return Folder(simulator)
+
+
+def _nfc(simulator):
+    from vimsim.server.nfc import Nfc
+    return Nfc(simulator)
+
+
+def _firmware(simulator, folder):
+    """/downloads and /tmp's host configuration bundles, for /folder's users."""
+    from vimsim.server.firmware import Firmware
+    return Firmware(simulator, folder.service.user)
+
+
+def _diagnostics(simulator, folder):
+    """/diagnostics' support bundles, for /folder's users."""
+    from vimsim.server.diagnostics import Diagnostics
+    return Diagnostics(simulator, folder.service.user)
+
+
+def _about(simulator):
+    from vimsim.server.about import About
+    return About(simulator)
+
+
+def _debug_vars(simulator):
+    from vimsim.server.debug_vars import DebugVars
+    return DebugVars(simulator)
+
+
+def _guest_file(simulator):
+    from vimsim.server.guest_file import GuestFile
+    return GuestFile(simulator)
+
+
+def _catalogs(simulator):
+    from vimsim.server.catalog import Catalogs
+    return Catalogs(simulator)
 
 
 def _rest_api(simulator):
