@@ -415,8 +415,10 @@ class ClusterComputeResource(ComputeResource):
         return ha_of(self).allows_standby(hosts)
 
     def das_host_state(self, host):
-        """A member host's HA agent state (runtime.dasHostState)."""
-        return ha_of(self).host_state(host)
+        """A member host's HA agent state (runtime.dasHostState): none while
+        HA is off, so that reading it does not import HA (alarms read every
+        host's runtime at start)."""
+        return ha_of(self).host_state(host) if self.settings.das.enabled else None
 
     def host_state_changed(self, host):
         """A member host's connection, power or maintenance state changed:
