@@ -18,7 +18,7 @@ start leaves to first use is paid there): Login, CurrentTime, a container
 view of the VMs, RetrievePropertiesEx of their names and of their
 `summary`, a PowerOffVM_Task. Then where the RSS goes: a start made in
 stages as the command makes it (interpreter; the command's modules; Twisted's
-logger and reactor; lxml and httptools; vimsim's modules; the schema; the
+logger and reactor; lxml and httptools; the schema; vimsim's modules; the
 default inventory; the listener), each stage's increment. Then where the
 start-up's imports go (`python -X importtime`, one run, self time summed per
 top-level package). The server runs with a bytecode cache, as an installed
@@ -201,13 +201,13 @@ from twisted.internet import reactor
 stages.append(("Twisted's logger and reactor (and the standard library they import)", rss()))
 import httptools, lxml.etree
 stages.append(('lxml, httptools', rss()))
+from vimsim import schema
+schema.load()
+stages.append(('the schema (from its cache)', rss()))
 from vimsim.managed.service.heap_trim import heap_trim
 from vimsim.server.control import run_start_actions
 from vimsim.simulator import Simulator
 stages.append(("vimsim's modules", rss()))
-from vimsim import schema
-schema.load()
-stages.append(('the schema (from its cache)', rss()))
 simulator = Simulator(opts)
 run_start_actions(simulator)
 stages.append(('the default inventory', rss()))

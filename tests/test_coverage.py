@@ -160,7 +160,7 @@ def test_the_catalog_knows_every_managed_class():
     model defining managed classes must be among them."""
     for info in pkgutil.walk_packages(vimsim.managed.__path__, 'vimsim.managed.'):
         importlib.import_module(info.name)
-    known = {module.__name__ for module in catalog.MODULES}
+    known = {module.__name__ for module in catalog.modules()}
     missing = set()
     for name, module in list(sys.modules.items()):
         if not name.startswith('vimsim.managed.'):
@@ -169,4 +169,4 @@ def test_the_catalog_knows_every_managed_class():
             if issubclass(value, ManagedObject) and value.__module__ == name:
                 if name not in known:
                     missing.add(name)
-    assert not missing, 'import these in vimsim/managed/catalog.py: %s' % sorted(missing)
+    assert not missing, 'name these in vimsim/managed/catalog.py MODULE_NAMES: %s' % sorted(missing)

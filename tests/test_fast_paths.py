@@ -65,6 +65,22 @@ def test_a_plain_http_start_leaves_pyopenssl_out_and_importable():
     assert done.stdout.strip() == 'ok', done.stderr
 
 
+def test_a_start_leaves_the_cookiejar_to_first_use():
+    """Twisted binds http.cookiejar, which vimsim never uses: a start does
+    not load it (nor urllib.request, http.client, email under it); the
+    first use of it loads the real module."""
+    script = ('import sys; from vimsim import cli; cli.start_logging(); '
+              'cli._import_reactor_without_tls(); from twisted.internet import reactor; '
+              'from twisted.python import compat; '
+              'left = [m for m in ("urllib.request", "http.client", "email.message") '
+              'if m in sys.modules]; assert not left, left; '
+              'from http.cookiejar import CookieJar; assert compat.cookielib.CookieJar is '
+              'CookieJar; assert len(CookieJar()) == 0; import urllib.request; print("ok")')
+    done = subprocess.run([sys.executable, '-c', script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.stdout.strip() == 'ok', done.stderr
+
+
 def test_a_data_class_is_one_class_whichever_thread_makes_it():
     """Classes are made on first use, and big bodies are decoded on a thread
     of their own: threads asking at once all get the same class."""

@@ -279,7 +279,6 @@ def test_a_full_file_system_answers_507(running, si, monkeypatch):
     """The disk under the datastore fills while an upload is written."""
     import errno
     import tempfile
-    from vimsim.server import folder
 
     original = tempfile.NamedTemporaryFile
 
@@ -294,7 +293,7 @@ def test_a_full_file_system_answers_507(running, si, monkeypatch):
         def close(self):
             self.inner.close()
 
-    monkeypatch.setattr(folder.tempfile, 'NamedTemporaryFile', FillingFile)
+    monkeypatch.setattr(tempfile, 'NamedTemporaryFile', FillingFile)   # folder.py's upload file
     status, _, body = request(running, 'PUT', '/folder/filling.bin?' + DS, b'x' * 10000,
                               cookie(si))
     assert status == 507 and b'Insufficient disk space' in body

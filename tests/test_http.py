@@ -1128,3 +1128,30 @@ def test_make_app_routes():
         c.close()
     finally:
         srv.close()
+
+
+@pytest.mark.parametrize('not_after', ['2049-12-31T23:59:59', '2050-01-01T00:00:00'],
+                         ids=['UTCTime', 'GeneralizedTime'])
+def test_a_kept_certificate_validity_is_read_from_its_der(not_after):
+    """server/tls.py reads a kept certificate's validity from its DER, by
+    hand: what cryptography reads (RFC 5280 encodes years through 2049 as
+    UTCTime, later ones as GeneralizedTime)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from vimsim.server import tls
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'vimsim')])
+    utc = datetime.timezone.utc
+    before = datetime.datetime(1999, 12, 31, 23, 59, 58, tzinfo=utc)
+    after = datetime.datetime.fromisoformat(not_after).replace(tzinfo=utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(7)
+            .not_valid_before(before).not_valid_after(after).sign(key, hashes.SHA256()))
+    der = cert.public_bytes(serialization.Encoding.DER)
+    assert tls._validity(der) == (cert.not_valid_before_utc, cert.not_valid_after_utc) \
+        == (before, after)

@@ -132,28 +132,21 @@ def make_app(simulator):
     otherwise. The services of other packages are imported and made when the
     first request that is not vim25 SOAP reaches them."""
     from vimsim.server import make_app as compose
-    from vimsim.server.about import About
-    from vimsim.server.catalog import Catalogs
     from vimsim.server.control import ControlApi
-    from vimsim.server.debug_vars import DebugVars
-    from vimsim.server.diagnostics import Diagnostics
     from vimsim.server.documents import Documents
-    from vimsim.server.firmware import Firmware
-    from vimsim.server.folder import Folder
-    from vimsim.server.guest_file import GuestFile
-    from vimsim.server.nfc import Nfc
     docs = Documents(simulator.wsdl_dir, simulator.api_version, simulator.versions)
     handle_soap = simulator.handle_soap
     if simulator.options.trace:
         from vimsim.server.trace import traced
         handle_soap = traced(handle_soap, simulator.options.trace_file)
-    folder = Folder(simulator)
-    nfc = Nfc(simulator)
+    folder = _OnFirstRequest(simulator, _folder)
+    nfc = _OnFirstRequest(simulator, _nfc)
     transfer = _OnFirstRequest(simulator, _library_transfer)
-    firmware = Firmware(simulator, folder.user)
+    firmware = _OnFirstRequest(simulator, lambda simulator: _firmware(simulator, folder))
     return compose(handle_soap, docs,
-                   extra=[About(simulator).handle, DebugVars(simulator).handle, folder.handle,
-                          GuestFile(simulator).handle,
+                   extra=[_OnFirstRequest(simulator, _about).handle,
+                          _OnFirstRequest(simulator, _debug_vars).handle, folder.handle,
+                          _OnFirstRequest(simulator, _guest_file).handle,
                           _OnFirstRequest(simulator, _rest_api).handle,
                           _OnFirstRequest(simulator, _pbm_api).handle,
                           _OnFirstRequest(simulator, _vslm_api).handle,
@@ -161,8 +154,9 @@ def make_app(simulator):
                           _OnFirstRequest(simulator, _lookup_api).handle,
                           _OnFirstRequest(simulator, _sts_service).handle,
                           ControlApi(simulator).handle,
-                          Diagnostics(simulator, folder.user).handle,
-                          Catalogs(simulator).handle,
+                          _OnFirstRequest(simulator,
+                                          lambda simulator: _diagnostics(simulator, folder)).handle,
+                          _OnFirstRequest(simulator, _catalogs).handle,
                           _OnFirstRequest(simulator, _web_pages).handle,
                           nfc.handle, transfer.handle, firmware.handle],
                    # content library uploads are PUTs: a SOAP call's body makes no transfer
@@ -175,8 +169,8 @@ def make_app(simulator):
 class _OnFirstRequest:
     """The HTTP service ``make(simulator)`` makes, made (and its package
     imported) when a request first reaches it: a start that serves SOAP only
-    does not import REST, PBM, vslm, the lookup service, the STS or the web
-    pages."""
+    does not import REST, PBM, vslm, the lookup service, the STS, the web
+    pages, nor the handlers of /folder, /nfc, /about and the others."""
 
     def __init__(self, simulator, make):
         self.simulator, self.make = simulator, make
@@ -190,6 +184,48 @@ class _OnFirstRequest:
 
     def body_sink(self, request):
         return self.service.body_sink(request)
+
+
+def _folder(simulator):
+    from vimsim.server.folder import Folder
+    return Folder(simulator)
+
+
+def _nfc(simulator):
+    from vimsim.server.nfc import Nfc
+    return Nfc(simulator)
+
+
+def _firmware(simulator, folder):
+    """/downloads and /tmp's host configuration bundles, for /folder's users."""
+    from vimsim.server.firmware import Firmware
+    return Firmware(simulator, folder.service.user)
+
+
+def _diagnostics(simulator, folder):
+    """/diagnostics' support bundles, for /folder's users."""
+    from vimsim.server.diagnostics import Diagnostics
+    return Diagnostics(simulator, folder.service.user)
+
+
+def _about(simulator):
+    from vimsim.server.about import About
+    return About(simulator)
+
+
+def _debug_vars(simulator):
+    from vimsim.server.debug_vars import DebugVars
+    return DebugVars(simulator)
+
+
+def _guest_file(simulator):
+    from vimsim.server.guest_file import GuestFile
+    return GuestFile(simulator)
+
+
+def _catalogs(simulator):
+    from vimsim.server.catalog import Catalogs
+    return Catalogs(simulator)
 
 
 def _rest_api(simulator):
@@ -290,12 +326,17 @@ def main(argv=None, begin_logging=True):
         start_logging()
     _import_reactor_without_tls()
     from twisted.internet import reactor
-    from vimsim.managed.service.heap_trim import heap_trim
-    from vimsim.server.control import run_start_actions
-    from vimsim.simulator import Simulator
+    from vimsim import schema
 
     try:
         login = login_of(opts)
+        # The schema before the model: the model's import fills the memory
+        # the schema's load leaves free (its cache's rows, once made into
+        # types), half a megabyte of a start otherwise held empty.
+        schema.load()
+        from vimsim.managed.service.heap_trim import heap_trim
+        from vimsim.server.control import run_start_actions
+        from vimsim.simulator import Simulator
         simulator = Simulator(opts)
         run_start_actions(simulator)
         lport, host, port = serve(opts, simulator, reactor)
@@ -352,6 +393,7 @@ def _import_reactor_without_tls():
     without its TLS); a later import of it works. Nothing to do in a process
     whose reactor or OpenSSL is in already (a test's, an embedding
     program's)."""
+    _defer_cookiejar()
     if 'twisted.internet.reactor' in sys.modules or 'OpenSSL' in sys.modules:
         return
     sys.modules['OpenSSL'] = None      # `import OpenSSL` raises ImportError
@@ -361,11 +403,33 @@ def _import_reactor_without_tls():
         del sys.modules['OpenSSL']
 
 
+def _defer_cookiejar():
+    """Let http.cookiejar load on first use. twisted.python.compat binds it
+    (for twisted.web.client's cookies, which vimsim never uses), and loading
+    it brings urllib.request, http.client and the email package: 2.6 MB of
+    a start. It is bound, before Twisted is imported, as a module the
+    standard library's LazyLoader runs on its first attribute read, so
+    whoever uses it later gets the real module. Nothing to do once it (or
+    Twisted) is in."""
+    if 'http.cookiejar' in sys.modules:
+        return
+    import http
+    import importlib.util
+    spec = importlib.util.find_spec('http.cookiejar')
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    # the package's attribute too: `from http import cookiejar` then reads no attribute
+    sys.modules['http.cookiejar'] = http.cookiejar = module
+    spec.loader.exec_module(module)
+
+
 def start_logging(stream=None):
     """Send warnings and errors of both logging systems (Twisted's, which
     otherwise buffers them unseen, and the standard library's) to stderr, one
     line each with a time stamp; tracebacks follow their line."""
     import logging
+
+    _defer_cookiejar()
 
     from twisted.logger import (FilteringLogObserver, LogLevel, LogLevelFilterPredicate,
                                 globalLogBeginner, textFileLogObserver)

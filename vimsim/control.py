@@ -10,8 +10,6 @@ the real one (inventory/ha.py).
 from vimsim import clock
 from vimsim.fault_injection import RuleError, fault_rules
 from vimsim.managed.host.host_system import HostSystem
-from vimsim.managed.inventory.drs import drs_of
-from vimsim.managed.inventory.ha import ha_of
 from vimsim.managed.monitoring.load_model import load_model
 from vimsim.managed.vm.virtual_machine import VirtualMachine
 from vimsim.schema import MoRef
@@ -132,6 +130,7 @@ class Control:
     def fail_host(self, host, failure):
         """Host `failure` ('power' or 'isolation'): HA takes over (inventory/ha.py).
         Returns `host_state(host)`."""
+        from vimsim.managed.inventory.ha import ha_of
         self._journal_free()
         if failure not in ('power', 'isolation'):
             raise ControlError('failure is "power" or "isolation"')
@@ -145,6 +144,7 @@ class Control:
 
     def recover_host(self, host):
         """The failed host is back. Returns `host_state(host)`."""
+        from vimsim.managed.inventory.ha import ha_of
         self._journal_free()
         vms = list(host.vms)
         try:
@@ -186,6 +186,7 @@ class Control:
     def lose_datastore(self, datastore, hosts=None):
         """All paths down to `datastore` from `hosts` (default: every
         clustered host mounting it), per cluster. Returns the hosts affected."""
+        from vimsim.managed.inventory.ha import ha_of
         self._journal_free()
         if hosts is None:
             hosts = [h for h in self._clustered(datastore)]
@@ -200,6 +201,7 @@ class Control:
 
     def restore_datastore(self, datastore):
         """The paths to `datastore` are back everywhere."""
+        from vimsim.managed.inventory.ha import ha_of
         self._journal_free()
         for cluster in self._by_cluster(self._clustered(datastore)):
             ha_of(cluster).restore_datastore(datastore)
@@ -219,6 +221,7 @@ class Control:
 
     def drs_pass(self, cluster):
         """Run a DRS pass on `cluster` now: the moves it made or recommends."""
+        from vimsim.managed.inventory.drs import drs_of
         self._journal_free()
         moves = drs_of(cluster).run_pass()
         return {'cluster': cluster.ref.value, 'moves': [

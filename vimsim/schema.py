@@ -27,7 +27,6 @@ import marshal
 import os
 import pickle
 import sys
-import tempfile
 import threading
 
 SINCE = '{urn:vimsim}since'
@@ -39,7 +38,7 @@ VIMSIM = 'urn:vimsim'
 XS = '{http://www.w3.org/2001/XMLSchema}'
 WSDL = '{http://schemas.xmlsoap.org/wsdl/}'
 
-_CACHE_FORMAT = 8
+_CACHE_FORMAT = 9
 
 
 class Layout:
@@ -261,12 +260,26 @@ def _data_class(data_type):
 
 
 class EnumType:
-    __slots__ = ('name', 'since', 'values')
+    __slots__ = ('name', 'since', 'values', '_rows')
 
-    def __init__(self, name, since, values):
+    def __init__(self, name, since, rows):
+        """`rows`: {value: since}, or its (value, since) pairs marshalled
+        (the cache's form), made the mapping on first read of `values`."""
         self.name = name
         self.since = since
-        self.values = values     # value -> since
+        self._rows = rows
+
+    def __getattr__(self, name):
+        """`values` (value -> since), made on first use: a start reads a few
+        of the 465 enums. Called only while it is unset."""
+        if name != 'values':
+            raise AttributeError(name)
+        with _making_classes:    # a decode thread may ask at the same time
+            rows = self._rows
+            if rows is not None:
+                self.values = dict(marshal.loads(rows)) if type(rows) is bytes else rows
+                self._rows = None
+        return self.values
 
     def __repr__(self):
         return '<EnumType %s>' % self.name
@@ -274,19 +287,35 @@ class EnumType:
 
 class Operation:
     __slots__ = ('name', 'managed_type', 'params', 'result', 'faults', 'since',
-                 'privilege', 'is_task', 'vmodl_name')
+                 'privilege', 'is_task', 'vmodl_name', '_signature')
 
-    def __init__(self, name, managed_type, params, result, faults, since, privilege,
-                 vmodl_name):
+    def __init__(self, name, managed_type, signature, faults, since, privilege, vmodl_name):
+        """`signature`: (params, result) as Fields, or as their rows (the
+        cache's form, marshalled), made into Fields on first use."""
         self.name = name
         self.managed_type = managed_type
-        self.params = tuple(params)
-        self.result = result
+        self._signature = signature
         self.faults = tuple(faults)
         self.since = since
         self.privilege = privilege
         self.is_task = name.endswith('_Task')
         self.vmodl_name = vmodl_name    # 'powerOn' for PowerOnVM_Task
+
+    def __getattr__(self, name):
+        """`params` and `result`, made on first use: a start calls a few of
+        the 1,092 methods (reading the privileges of all). Called only while
+        they are unset."""
+        if name not in ('params', 'result'):
+            raise AttributeError(name)
+        with _making_classes:    # a decode thread may ask at the same time
+            signature = self._signature
+            if signature is not None:
+                params, result = (marshal.loads(signature) if type(signature) is bytes
+                                  else signature)
+                self.result = _field(result) if type(result) is tuple else result
+                self.params = tuple(_field(p) if type(p) is tuple else p for p in params)
+                self._signature = None
+        return object.__getattribute__(self, name)
 
     def __repr__(self):
         return '<Operation %s.%s>' % (self.managed_type, self.name)
@@ -463,6 +492,11 @@ def _parse(wsdl_dir, layout):
     # and keep); marshal interns the names again as it reads them
     plain['types'] = [(name, base, since, marshal.dumps(fields))
                       for name, base, since, fields in plain['types']]
+    # and so each enum's values, and each method's parameters and result
+    plain['enums'] = [(name, since, marshal.dumps(values))
+                      for name, since, values in plain['enums']]
+    plain['ops'] = {name: (marshal.dumps((params, result)), faults)
+                    for name, (params, result, faults) in plain['ops'].items()}
     return plain
 
 
@@ -513,6 +547,7 @@ def _load_plain(wsdl_dir, layout):
     try:
         d = os.path.dirname(path)
         os.makedirs(d, exist_ok=True)
+        import tempfile    # a start with its cache imports none
         fd, tmp = tempfile.mkstemp(dir=d, prefix='.schema-', suffix='.tmp')
         try:
             with os.fdopen(fd, 'wb') as fh:
@@ -550,7 +585,7 @@ def _build(plain):
         dt.subtypes = tuple(sorted(subtypes, key=lambda t: t.name))
 
     for name, since, values in plain['enums']:
-        s.enums[name] = EnumType(name, since, {v: vs for v, vs in values})
+        s.enums[name] = EnumType(name, since, values)
 
     rows = {m[0]: m for m in plain['managed']}
     for name in sorted(rows):
@@ -580,10 +615,8 @@ def _make_managed_type(s, rows, ops, name):
     bt = _make_managed_type(s, rows, ops, base) if base else None
     mt = s.managed[name] = ManagedType(name, bt, since, [_field(f) for f in props], vmodl)
     for opname, osince, priv, vmodl_method in methods:
-        params, result, faults = ops[opname]
-        op = Operation(opname, name, [_field(p) for p in params],
-                       _field(result) if result else None, faults, osince, priv,
-                       vmodl_method)
+        signature, faults = ops[opname]
+        op = Operation(opname, name, signature, faults, osince, priv, vmodl_method)
         s.operations[opname] = op
         mt.own_methods[opname] = op
         mt.methods[opname] = op

@@ -24,7 +24,7 @@ from twisted.internet import reactor, task
 from vimsim import clock, schema as schema_module
 from vimsim.inventory import build_inventory
 from vimsim.managed.base import Registry
-from vimsim.managed.catalog import build_managers
+from vimsim.managed.catalog import Managers, build_managers
 from vimsim.managed.service.heap_trim import heap_trim
 from vimsim.managed.service.property_collector import PropertyCollector
 from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
@@ -136,6 +136,7 @@ class Simulator:
         """Drop the model (everything not in the frame) and build it anew."""
         for name in set(vars(self)) - self._frame:
             delattr(self, name)
+        self.model_built = clock.now()   # what the managers made on first use count from
         self.changes = ChangeHub()
         self.objects = Registry(self.changes)
         self._uuid_counter = 0
@@ -210,9 +211,8 @@ class Simulator:
         content['sessionManager'] = self.session_manager.ref
         self.view_manager = ViewManager(self, 'ViewManager')
         content['viewManager'] = self.view_manager.ref
-        self.managers = build_managers(self, managers)
-        for field_name, manager in self.managers.items():
-            content[field_name] = manager.ref
+        self.managers = Managers(self.objects, build_managers(self, managers))
+        content.update(self.managers.refs)
         self.root_folder = build_inventory(self)
         content['rootFolder'] = self.root_folder.ref
         content['about'] = about_info(self.schema, self.api_version, self.esx,

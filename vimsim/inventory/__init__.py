@@ -31,7 +31,6 @@ from vimsim.managed.inventory.datacenter import Datacenter
 from vimsim.managed.inventory.folder import Folder
 from vimsim.managed.inventory.resource_pool import ResourcePool
 from vimsim.managed.inventory.storage_pod import StoragePod
-from vimsim.managed.inventory.virtual_app import VirtualApp
 from vimsim.managed.network.distributed_virtual_portgroup import DistributedVirtualPortgroup
 from vimsim.managed.network.distributed_virtual_switch import VmwareDistributedVirtualSwitch
 from vimsim.managed.network.network import Network, OpaqueNetwork
@@ -70,7 +69,7 @@ class Builder:
             vm = VirtualMachine(self.server, moid, name, folder, pool, host, datastore, network,
                                 self.vm_count, created=self.now)
             self.vm_count += 1
-            if isinstance(pool, VirtualApp):
+            if pool.type_name == 'VirtualApp':    # a vApp's VMs are its members
                 pool.adopt(vm)
             if autostart:
                 vm.power_state = 'poweredOn'
@@ -195,6 +194,7 @@ class Builder:
                                         '%s%d' % (prefix, child), root_pool, cluster)
                     self.add_machines('%s%d' % (prefix, child), vm_folder, pool, cluster_hosts)
                 for napp in range(o.app):
+                    from vimsim.managed.inventory.virtual_app import VirtualApp    # -app only
                     name = '%s_APP%d' % (cluster_name, napp)
                     vapp = VirtualApp(server, self.next_id('resgroup-v'), name, root_pool, cluster,
                                       dc.vm_folder)

@@ -113,10 +113,13 @@ class ExtensibleManagedObject(ManagedObject):
 
 class Registry:
     """Every managed object by reference, plus moid allocation. Additions and
-    removals are reported to `listener` (the change hub)."""
+    removals are reported to `listener` (the change hub). An object may be
+    registered before it is made (`add_lazy`): it is made on its first
+    lookup, or when every object is asked for."""
 
     def __init__(self, listener):
         self._by_ref = {}
+        self._lazy = {}         # ref -> the callable that makes the object
         self.last_id = 0        # the number in the last moid handed out
         self.removals = 0       # objects removed so far (what held them may be free again)
         self.listener = listener
@@ -129,6 +132,19 @@ class Registry:
     def add(self, obj):
         self._by_ref[obj.ref] = obj
         self.listener.object_added(obj)
+
+    def add_lazy(self, ref, make):
+        """Register `ref`, whose object `make()` makes (and adds) when first
+        looked up: a start then imports and builds only the managers it uses."""
+        self._lazy[ref] = make
+        return ref
+
+    def _make(self, ref):
+        make = self._lazy.pop(ref, None)
+        if make is None:
+            return self._by_ref.get(ref)
+        make()
+        return self._by_ref.get(ref)
 
     def remove(self, obj):
         if self._by_ref.pop(obj.ref, None) is not None:
@@ -143,21 +159,31 @@ class Registry:
         self._by_ref[new.ref] = new
 
     def get(self, ref):
-        return self._by_ref.get(ref)
+        obj = self._by_ref.get(ref)
+        if obj is None and ref in self._lazy:
+            return self._make(ref)
+        return obj
 
     def getter(self):
-        """`get` for many lookups in a row: the mapping's own, no call layer."""
-        return self._by_ref.get
+        """`get` for many lookups in a row: the mapping's own, no call layer,
+        once no object is left to make."""
+        return self.get if self._lazy else self._by_ref.get
 
     def resolve(self, ref):
         """The object a MoRef names, or the fault vCenter answers."""
-        obj = self._by_ref.get(ref)
+        obj = self.get(ref)
         if obj is None:
             raise ManagedObjectNotFound(ref)
         return obj
 
+    def __contains__(self, ref):
+        """Whether `ref` names an object, made or still to make."""
+        return ref in self._by_ref or ref in self._lazy
+
     def __iter__(self):
+        for ref in list(self._lazy):
+            self._make(ref)
         return iter(list(self._by_ref.values()))
 
     def __len__(self):
-        return len(self._by_ref)
+        return len(self._by_ref) + len(self._lazy)

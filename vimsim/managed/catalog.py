@@ -1,99 +1,193 @@
 """The catalog of the managed-object model: every module that defines a
-managed class, which classes serve each managed type, and the making of the
+managed class, which module serves each managed type, and the making of the
 managers a ServiceContent lists.
 
 Manager subclasses register the managed types they serve with
-`@manager_type` as their module is imported; this module imports every module
-of the model, so the registry is complete once it is imported. It sits above
-every area: the simulator, the recording loader and the coverage report use
-it, nothing in the model imports it.
+`@manager_type` as their module is imported. A start imports only what it
+runs: `MANAGER_MODULES` names the module of each registered manager type
+(tests/test_coverage.py checks it against the registrations), and a manager
+is made, its module imported, when its object is first looked up
+(`Registry.add_lazy`), except the few the model reaches through the
+simulator's attributes (`EAGER`). `modules()` imports the whole model, for
+the coverage report and /vsanHealth. It sits above every area: the
+simulator, the recording loader and the coverage report use it, nothing in
+the model imports it.
 """
-import types
+import functools
+import importlib
 
-from vimsim.managed import base, entity, manager
-from vimsim.managed.admin import (authorization_manager, certificate_manager, crypto_manager,
-                                  custom_fields_manager, diagnostic_manager, extension_manager,
-                                  failover_cluster_manager, health_update_manager,
-                                  ip_pool_manager, license_manager, option_manager,
-                                  profile_manager, user_directory)
-from vimsim.managed.admin import (cluster_profile, host_profile, host_specification_manager,
-                                  profile, profile_compliance_manager)
-from vimsim.managed.host import (advanced_options, config_managers, date_time_system,
-                                 host_auto_start_manager, host_boot_device_system,
-                                 host_certificate_manager, host_cpu_scheduler_system,
-                                 host_firewall_system, host_image_config_manager,
-                                 host_local_account_manager, host_network_system,
-                                 host_power_system, host_service_system, host_storage_system,
-                                 host_datastore_system, host_system, host_virtual_nic_manager,
-                                 snmp_system, storage_devices, vsan_system)
-from vimsim.managed.host import (host_access_manager, host_active_directory_authentication,
-                                 host_authentication_manager, host_cache_configuration_manager,
-                                 host_diagnostic_system, host_graphics_manager,
-                                 host_health_status_system, host_kernel_module_system,
-                                 host_memory_system, host_patch_manager,
-                                 host_pci_passthru_system, host_vmotion_system,
-                                 iscsi_manager)
-from vimsim.managed.host import (crypto_manager_host, host_esx_agent_host_manager,
-                                 host_vflash_manager, vffs_volume)
-from vimsim.managed.host import (host_assignable_hardware_manager, host_firmware_system,
-                                 host_nvdimm_system, overhead_memory_manager)
-from vimsim.managed.host import direct_path_profile_manager
-from vimsim.managed.inventory import (cluster_evc_manager, compute_resource, datacenter,
-                                      folder, resource_pool, storage_pod, tenant_tenant_manager,
-                                      virtual_app)
-from vimsim.managed.monitoring import (alarm, alarm_manager, event_manager, history_collector,
-                                       performance_manager, scheduled_task,
-                                       scheduled_task_manager, task, task_manager)
-from vimsim.managed.network import (distributed_virtual_portgroup, distributed_virtual_switch,
-                                    distributed_virtual_switch_manager, network)
-from vimsim.managed.service import (localization_manager, property_collector, search_index,
-                                    service_instance, service_manager, session_manager, updates,
-                                    view)
-from vimsim.managed.service import site_info_manager
-from vimsim.managed.storage import (datastore, datastore_browser, datastore_namespace_manager,
-                                    file_manager,
-                                    host_vstorage_object_manager, http_nfc_lease,
-                                    io_filter_manager, ovf_manager,
-                                    storage_resource_manager, vcenter_vstorage_object_manager,
-                                    virtual_disk_manager, vstorage_object_manager_base)
-from vimsim.managed.storage import storage_query_manager, vsan_datastore
-from vimsim.managed.vsan import base as vsan_base, vsan_capability_system, \
-    vsan_vc_cluster_config_system, vsan_vc_cluster_health_system
-from vimsim.managed.vm import (compatibility_checker, customization_spec_manager,
-                               environment_browser, guest_alias_manager, guest_auth_manager,
-                               guest_customization_manager, guest_file_manager,
-                               guest_operations_manager, guest_process_manager,
-                               guest_windows_registry_manager,
-                               provisioning_checker, snapshot, virtual_machine)
+from vimsim.managed import base, manager
 
-# every module of the model that defines managed classes: those imported above
-MODULES = tuple(value for value in list(globals().values())
-                if isinstance(value, types.ModuleType) and value.__name__.startswith(
-                    'vimsim.managed.'))
+PREFIX = 'vimsim.managed.'
+# every module of the model that defines managed classes, below vimsim.managed
+MODULE_NAMES = (
+    'admin.authorization_manager', 'admin.certificate_manager', 'admin.cluster_profile',
+    'admin.crypto_manager', 'admin.custom_fields_manager', 'admin.diagnostic_manager',
+    'admin.extension_manager', 'admin.failover_cluster_manager', 'admin.health_update_manager',
+    'admin.host_profile', 'admin.host_specification_manager', 'admin.ip_pool_manager',
+    'admin.license_manager', 'admin.option_manager', 'admin.profile',
+    'admin.profile_compliance_manager', 'admin.profile_manager', 'admin.user_directory',
+    'base', 'entity', 'host.advanced_options', 'host.config_managers',
+    'host.crypto_manager_host', 'host.date_time_system', 'host.direct_path_profile_manager',
+    'host.host_access_manager', 'host.host_active_directory_authentication',
+    'host.host_assignable_hardware_manager', 'host.host_authentication_manager',
+    'host.host_auto_start_manager', 'host.host_boot_device_system',
+    'host.host_cache_configuration_manager', 'host.host_certificate_manager',
+    'host.host_cpu_scheduler_system', 'host.host_datastore_system',
+    'host.host_diagnostic_system', 'host.host_esx_agent_host_manager',
+    'host.host_firewall_system', 'host.host_firmware_system', 'host.host_graphics_manager',
+    'host.host_health_status_system', 'host.host_image_config_manager',
+    'host.host_kernel_module_system', 'host.host_local_account_manager',
+    'host.host_memory_system', 'host.host_network_system', 'host.host_nvdimm_system',
+    'host.host_patch_manager', 'host.host_pci_passthru_system', 'host.host_power_system',
+    'host.host_service_system', 'host.host_storage_system', 'host.host_system',
+    'host.host_vflash_manager', 'host.host_virtual_nic_manager', 'host.host_vmotion_system',
+    'host.iscsi_manager', 'host.overhead_memory_manager', 'host.snmp_system',
+    'host.storage_devices', 'host.vffs_volume', 'host.vsan_system',
+    'inventory.cluster_evc_manager', 'inventory.compute_resource', 'inventory.datacenter',
+    'inventory.folder', 'inventory.resource_pool', 'inventory.storage_pod',
+    'inventory.tenant_tenant_manager', 'inventory.virtual_app', 'manager', 'monitoring.alarm',
+    'monitoring.alarm_manager', 'monitoring.event_manager', 'monitoring.history_collector',
+    'monitoring.performance_manager', 'monitoring.scheduled_task',
+    'monitoring.scheduled_task_manager', 'monitoring.task', 'monitoring.task_manager',
+    'network.distributed_virtual_portgroup', 'network.distributed_virtual_switch',
+    'network.distributed_virtual_switch_manager', 'network.network',
+    'service.localization_manager', 'service.property_collector', 'service.search_index',
+    'service.service_instance', 'service.service_manager', 'service.session_manager',
+    'service.site_info_manager', 'service.updates', 'service.view', 'storage.datastore',
+    'storage.datastore_browser', 'storage.datastore_namespace_manager', 'storage.file_manager',
+    'storage.host_vstorage_object_manager', 'storage.http_nfc_lease',
+    'storage.io_filter_manager', 'storage.ovf_manager', 'storage.storage_query_manager',
+    'storage.storage_resource_manager', 'storage.vcenter_vstorage_object_manager',
+    'storage.virtual_disk_manager', 'storage.vsan_datastore',
+    'storage.vstorage_object_manager_base', 'vm.compatibility_checker',
+    'vm.customization_spec_manager', 'vm.environment_browser', 'vm.guest_alias_manager',
+    'vm.guest_auth_manager', 'vm.guest_customization_manager', 'vm.guest_file_manager',
+    'vm.guest_operations_manager', 'vm.guest_process_manager',
+    'vm.guest_windows_registry_manager', 'vm.provisioning_checker', 'vm.snapshot',
+    'vm.virtual_machine', 'vsan.base', 'vsan.vsan_capability_system',
+    'vsan.vsan_vc_cluster_config_system', 'vsan.vsan_vc_cluster_health_system',)
+
+MANAGER_MODULES = {
+    'AlarmManager': 'monitoring.alarm_manager',
+    'AuthorizationManager': 'admin.authorization_manager',
+    'CertificateManager': 'admin.certificate_manager',
+    'ClusterProfileManager': 'admin.profile_manager',
+    'CryptoManager': 'admin.crypto_manager',
+    'CryptoManagerKmip': 'admin.crypto_manager',
+    'CustomFieldsManager': 'admin.custom_fields_manager',
+    'CustomizationSpecManager': 'vm.customization_spec_manager',
+    'DatastoreNamespaceManager': 'storage.datastore_namespace_manager',
+    'DiagnosticManager': 'admin.diagnostic_manager',
+    'DirectPathProfileManager': 'host.direct_path_profile_manager',
+    'DistributedVirtualSwitchManager': 'network.distributed_virtual_switch_manager',
+    'EventManager': 'monitoring.event_manager',
+    'ExtensionManager': 'admin.extension_manager',
+    'FailoverClusterConfigurator': 'admin.failover_cluster_manager',
+    'FailoverClusterManager': 'admin.failover_cluster_manager',
+    'FileManager': 'storage.file_manager',
+    'GuestAliasManager': 'vm.guest_alias_manager',
+    'GuestAuthManager': 'vm.guest_auth_manager',
+    'GuestFileManager': 'vm.guest_file_manager',
+    'GuestOperationsManager': 'vm.guest_operations_manager',
+    'GuestProcessManager': 'vm.guest_process_manager',
+    'GuestWindowsRegistryManager': 'vm.guest_windows_registry_manager',
+    'HealthUpdateManager': 'admin.health_update_manager',
+    'HostLocalAccountManager': 'host.host_local_account_manager',
+    'HostProfileManager': 'admin.profile_manager',
+    'HostSnmpSystem': 'host.snmp_system',
+    'HostSpecificationManager': 'admin.host_specification_manager',
+    'HostVStorageObjectManager': 'storage.host_vstorage_object_manager',
+    'IoFilterManager': 'storage.io_filter_manager',
+    'IpPoolManager': 'admin.ip_pool_manager',
+    'LicenseManager': 'admin.license_manager',
+    'LocalizationManager': 'service.localization_manager',
+    'OptionManager': 'admin.option_manager',
+    'OverheadMemoryManager': 'host.overhead_memory_manager',
+    'OvfManager': 'storage.ovf_manager',
+    'PerformanceManager': 'monitoring.performance_manager',
+    'ProfileComplianceManager': 'admin.profile_compliance_manager',
+    'ScheduledTaskManager': 'monitoring.scheduled_task_manager',
+    'SearchIndex': 'service.search_index',
+    'ServiceManager': 'service.service_manager',
+    'SiteInfoManager': 'service.site_info_manager',
+    'StorageQueryManager': 'storage.storage_query_manager',
+    'StorageResourceManager': 'storage.storage_resource_manager',
+    'TaskManager': 'monitoring.task_manager',
+    'TenantTenantManager': 'inventory.tenant_tenant_manager',
+    'UserDirectory': 'admin.user_directory',
+    'VStorageObjectManagerBase': 'storage.vstorage_object_manager_base',
+    'VcenterVStorageObjectManager': 'storage.vcenter_vstorage_object_manager',
+    'VirtualDiskManager': 'storage.virtual_disk_manager',
+    'VirtualMachineCompatibilityChecker': 'vm.compatibility_checker',
+    'VirtualMachineGuestCustomizationManager': 'vm.guest_customization_manager',
+    'VirtualMachineProvisioningChecker': 'vm.provisioning_checker',}
+
+# the managers made with the model: each sets an attribute of the simulator
+# (`server.event_manager`, ...) that the model reads without a lookup;
+# GuestOperationsManager, since its sub-managers' moids are fixed
+EAGER = frozenset(('AlarmManager', 'AuthorizationManager', 'CustomFieldsManager', 'EventManager',
+                   'GuestOperationsManager', 'HostLocalAccountManager', 'OptionManager',
+                   'PerformanceManager', 'TaskManager'))
 
 
 def make_manager(server, type_name, moid):
-    """The manager object of `type_name`: its registered class, else a bare Manager."""
+    """The manager object of `type_name`: its registered class (its module
+    imported now), else a bare Manager."""
+    module = MANAGER_MODULES.get(type_name)
+    if module is not None:
+        importlib.import_module(PREFIX + module)
     cls = manager.MANAGER_TYPES.get(type_name, manager.Manager)
     return cls(server, type_name, moid)
 
 
 def build_managers(server, table):
-    """Manager objects for a ServiceContent table {field: (type, moid)} that
-    the schema knows, as {field: manager}."""
+    """The managers of a ServiceContent table {field: (type, moid)} that the
+    schema knows, as {field: MoRef}: those of `EAGER` made now, the others
+    left to the registry to make on first lookup."""
     schema = server.schema
     content_fields = schema.types['ServiceContent'].field_map
-    managers = {}
+    refs = {}
     for field_name, (type_name, moid) in sorted(table.items()):
         if type_name not in schema.managed or field_name not in content_fields:
             continue
-        managers[field_name] = make_manager(server, type_name, moid)
-    return managers
+        if type_name in EAGER:
+            refs[field_name] = make_manager(server, type_name, moid).ref
+        else:
+            refs[field_name] = server.objects.add_lazy(
+                base.MoRef(type_name, moid),
+                functools.partial(make_manager, server, type_name, moid))
+    return refs
+
+
+class Managers:
+    """The simulator's ServiceContent managers by field name, as a read-only
+    mapping whose lookups make a manager not made yet."""
+
+    def __init__(self, objects, refs):
+        self._objects = objects
+        self.refs = refs    # field -> MoRef
+
+    def __getitem__(self, field_name):
+        return self._objects.get(self.refs[field_name])
+
+    def get(self, field_name, default=None):
+        ref = self.refs.get(field_name)
+        return default if ref is None else self._objects.get(ref)
+
+    def __contains__(self, field_name):
+        return field_name in self.refs
+
+
+@functools.cache
+def modules():
+    """Every module of the model, imported."""
+    return tuple(importlib.import_module(PREFIX + name) for name in MODULE_NAMES)
 
 
 def managed_classes():
     """Every managed class the model's modules define."""
-    return [value for module in MODULES for value in vars(module).values()
+    return [value for module in modules() for value in vars(module).values()
             if isinstance(value, type) and issubclass(value, base.ManagedObject)
             and value.__module__ == module.__name__]
 
@@ -103,8 +197,9 @@ def serving_classes():
     Manager subclass registered for it, and each class that names its own
     type (`type_name`, or `type_names` when its objects are of several),
     /vsanHealth's among them."""
+    classes = managed_classes() + vsan_classes()
     served = {type_name: [cls] for type_name, cls in manager.MANAGER_TYPES.items()}
-    for cls in managed_classes() + vsan_classes():
+    for cls in classes:
         for type_name in cls.__dict__.get('type_names', (cls.__dict__.get('type_name'),)):
             if isinstance(type_name, str) and cls not in served.setdefault(type_name, []):
                 served[type_name].append(cls)
@@ -113,6 +208,7 @@ def serving_classes():
 
 def vsan_classes():
     """The classes of vSAN's service objects (/vsanHealth's, vimsim/vsan)."""
-    return [value for module in MODULES for value in vars(module).values()
+    from vimsim.managed.vsan import base as vsan_base
+    return [value for module in modules() for value in vars(module).values()
             if isinstance(value, type) and issubclass(value, vsan_base.VsanObject)
             and value is not vsan_base.VsanObject and value.__module__ == module.__name__]

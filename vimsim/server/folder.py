@@ -27,7 +27,6 @@ import errno
 import html
 import os
 import re
-import tempfile
 import time
 import urllib.parse
 
@@ -253,6 +252,7 @@ class Upload:
     broken upload leaves nothing); the datastore's free space must hold it."""
 
     def __init__(self, folder, ds, relative, path, length):
+        import tempfile    # not at start (with bz2, lzma: 0.6 MB)
         self.folder = folder
         self.ds = ds
         self.relative = relative

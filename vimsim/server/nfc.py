@@ -10,7 +10,6 @@ upload's body goes to the disk as it arrives (the HTTP front's body sink),
 a download is written as it is read: neither holds a disk in memory.
 """
 from vimsim.managed.storage import datastore_files as files
-from vimsim.managed.storage.http_nfc_lease import TransferError, Upload, lease_device
 from vimsim.server.folder import Refused, _text
 from vimsim.server.http import HttpResponse
 
@@ -26,6 +25,7 @@ class Nfc:
 
     def _target(self, request):
         """(lease, device) the request's path names, or None."""
+        from vimsim.managed.storage.http_nfc_lease import lease_device
         ticket, _, file_name = request.path[len(PREFIX):].partition('/')
         if not ticket or not file_name or '/' in file_name:
             return None
@@ -64,6 +64,7 @@ class DiskUpload:
     """An upload's body written into the lease's disk as it arrives."""
 
     def __init__(self, lease, device):
+        from vimsim.managed.storage.http_nfc_lease import Upload
         self.lease = lease
         self.device = device
         self.problem = None
@@ -74,6 +75,7 @@ class DiskUpload:
             self.problem = _text(500, 'Cannot open the disk: %s' % (error.strerror or error))
 
     def write(self, data):
+        from vimsim.managed.storage.http_nfc_lease import TransferError
         if self.problem is not None:
             return                   # the rest of the body is read and dropped
         try:
@@ -84,6 +86,7 @@ class DiskUpload:
         self.lease.touch()
 
     def finish(self):
+        from vimsim.managed.storage.http_nfc_lease import TransferError
         if self.problem is not None:
             return self.problem
         try:

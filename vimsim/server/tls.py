@@ -21,7 +21,6 @@ import hashlib
 import ipaddress
 import os
 import ssl
-import tempfile
 
 from twisted.internet.interfaces import ISSLTransport
 from twisted.internet.protocol import Factory, Protocol
@@ -155,12 +154,24 @@ def _validity(der):
     times = []
     for _ in range(2):
         tag, start, end = element(at)
-        text = der[start:end].decode('ascii')
-        times.append(datetime.datetime.strptime(
-            text, '%y%m%d%H%M%SZ' if tag == 0x17 else '%Y%m%d%H%M%SZ').replace(
-                tzinfo=datetime.timezone.utc))
+        times.append(_der_time(tag, der[start:end].decode('ascii')))
         at = end
     return tuple(times)
+
+
+def _der_time(tag, text):
+    """The time of a DER UTCTime (tag 0x17, YYMMDDHHMMSSZ: years 50-99 are
+    19YY, RFC 5280 4.1.2.5.1) or GeneralizedTime (YYYYMMDDHHMMSSZ), read by
+    hand: strptime would import _strptime and calendar into every TLS start."""
+    if tag == 0x17:
+        year = int(text[:2])
+        text = str(year + (1900 if year >= 50 else 2000)) + text[2:]
+    if len(text) != 15 or not text.endswith('Z') or not text[:14].isdigit():
+        raise ValueError('not a DER time: %r' % text)
+    year, month, day, hour, minute, second = (
+        int(text[i:j]) for i, j in ((0, 4), (4, 6), (6, 8), (8, 10), (10, 12), (12, 14)))
+    return datetime.datetime(year, month, day, hour, minute, second,
+                             tzinfo=datetime.timezone.utc)
 
 
 def _keep(path, pem):
@@ -170,6 +181,7 @@ def _keep(path, pem):
     directory = os.path.dirname(path)
     try:
         os.makedirs(directory, exist_ok=True)
+        import tempfile    # a start that serves the kept pair imports none
         fd, temporary = tempfile.mkstemp(dir=directory, prefix='.tls-', suffix='.tmp')
     except OSError:
         return False
@@ -207,6 +219,7 @@ def context_factory(cert_pem, key_pem):
     certs = _split_pem(cert_pem)
     if not certs:
         raise ValueError('no certificate found in PEM data')
+    import tempfile    # (as _keep)
     fd, path = tempfile.mkstemp(prefix='vimsim-tls-', suffix='.pem')
     try:
         with os.fdopen(fd, 'wb') as out:

@@ -451,10 +451,10 @@ class Decoder:
                         argument=etree.QName(element).localname)
         ref = MoRef(type_name, (element.text or '').strip())
         newer = self._shown.types_shown_as(ref.type)
-        if newer and self.objects is not None and self.objects.get(ref) is None:
-            for type_name in newer:
+        if newer and self.objects is not None and ref not in self.objects:
+            for type_name in newer:    # membership only: a decode thread makes no object
                 actual = MoRef(type_name, ref.value)
-                if self.objects.get(actual) is not None:
+                if actual in self.objects:
                     return actual
         return ref
 

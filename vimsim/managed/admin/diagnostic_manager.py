@@ -97,7 +97,7 @@ class DiagnosticManager(Manager):
         self.bundles = []          # file names, oldest first
         self._directory = None
         self._generating = None    # the bundle task running
-        self.started = clock.now()   # when vpxd (hostd on ESX) wrote its banner
+        self.started = server.model_built   # when vpxd (hostd on ESX) wrote its banner
         self.audit = []            # ESX's stored audit records, oldest first
         self.audit_dropped = 0     # how many the store let go (the first's number)
 

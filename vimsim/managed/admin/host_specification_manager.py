@@ -26,7 +26,7 @@ def operation_failed(host, text):
 class HostSpecificationManager(Manager):
     def __init__(self, server, type_name, moid):
         super().__init__(server, type_name, moid)
-        self.start = int(clock.now().timestamp())
+        self.start = int(server.model_built.timestamp())
         self.changes = 0                  # the last change number handed out
         self.specs = {}                   # host ref -> HostSpecification
         self.on_host = {}                 # host ref -> the copy the host holds

@@ -17,7 +17,6 @@ against these licenses: there is no license server to reach.
 """
 from datetime import timedelta
 
-from vimsim import clock
 from vimsim.managed.admin.license_editions import (EVAL_FEATURES, EVAL_KEY, FEATURES,
                                                    PRODUCT_OF, decode)
 from vimsim.managed.manager import Manager, manager_type
@@ -45,7 +44,7 @@ class LicenseManager(Manager):
         self.licensedEdition = ''
         self.keys = {EVAL_KEY: []}     # license key -> its labels (KeyValue), in added order
         self.disabled = set()           # optional features DisableFeature turned off
-        expires = clock.now().replace(microsecond=0) + timedelta(hours=EVAL_HOURS)
+        expires = server.model_built.replace(microsecond=0) + timedelta(hours=EVAL_HOURS)
         self.evaluation = T['LicenseManagerEvaluationInfo'].cls(properties=[
             KeyAnyValue(key='expirationHours', value=EVAL_HOURS),
             KeyAnyValue(key='expirationMinutes', value=EVAL_HOURS * 60),

@@ -11,7 +11,6 @@ vSwitch0 portgroup of that name backs.
 import uuid as uuid_module
 
 from vimsim import clock
-from vimsim.managed.admin.license_manager import license_manager
 from vimsim.managed.base import Registry
 from vimsim.managed.host.connect_spec import check_host_connect
 from vimsim.managed.host.host_network_system import standard_network
@@ -82,6 +81,7 @@ def check_new_host(server, spec, license=None):
     returns the host name. AlreadyConnected when this vCenter has it;
     InvalidArgument when `license` is not a key this vCenter holds that the
     new host may be given (LicenseAssignmentManager's rules)."""
+    from vimsim.managed.admin.license_manager import license_manager
     name = spec.hostName
     check_host_connect(spec, name, spec.sslThumbprint)
     if license:
@@ -100,6 +100,7 @@ def join(task, name, compute_resource, datacenter, connected, license=None):
     """Make the host `name` in `compute_resource` of `datacenter` (after
     check_new_host), licensed with `license` if given, and post vCenter's
     events for it."""
+    from vimsim.managed.admin.license_manager import license_manager
     server = compute_resource.server
     host = create_host(server, name, compute_resource, clock.now(),
                        system_uuid=host_uuid(name))

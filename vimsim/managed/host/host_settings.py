@@ -11,7 +11,6 @@ import os
 import re
 
 from vimsim.managed.host.host_network_system import host_mac
-from vimsim.managed.storage.file_manager import volume_file
 from vimsim.soap.fault import FileNotFound, InvalidArgument, fault
 
 BMC_NIC = 14                        # host_mac's slot for the BMC (vmk0 is 15)
@@ -83,6 +82,7 @@ def check_swap(host, config):
 def check_locker(host, path):
     """FileNotFound unless `path` is the default locker or a directory on a
     datastore the host mounts (/vmfs/volumes/<datastore>/<directory>)."""
+    from vimsim.managed.storage.file_manager import volume_file
     if path == DEFAULT_PRODUCT_LOCKER:
         return
     _, local = volume_file(host, path)

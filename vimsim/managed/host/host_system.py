@@ -60,7 +60,6 @@ from vimsim.managed.monitoring.rollup import Members
 from vimsim.managed.monitoring.task import run_task, when_vacated
 from vimsim.managed.service.service_instance import about_info
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
-from vimsim.managed.storage.io_filter_manager import host_filters
 from vimsim.managed.vm.provisioning import invalid_argument, unregister_vm
 from vimsim.schema import MoRef
 from vimsim.soap.encode import Long
@@ -324,6 +323,7 @@ class HostSystem(ManagedEntity):
     # -- config ----------------------------------------------------------------
     @property
     def config(self):
+        from vimsim.managed.storage.io_filter_manager import host_filters
         T = self.T
         managers = self.managers
         datastore_system = managers['datastoreSystem']

@@ -15,7 +15,6 @@ certifies, which the simulated hosts' disks are not, and vSAN Cyber
 Recovery needs ESA: both NotSupported.
 """
 import re
-import shutil
 
 from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.storage.datastore import unique_datastore_name
@@ -164,6 +163,7 @@ def check_move(host, target):
 def mount(cluster):
     """The vSAN datastore: made with the first host running vSAN, mounted by
     exactly those that do, gone with the last of them."""
+    import shutil    # not at start (with bz2, lzma: 0.6 MB)
     if _config(cluster) is None and not cluster.server.esx:
         return
     running = [h for h in cluster.hosts if h.managers['vsanSystem'].enabled]

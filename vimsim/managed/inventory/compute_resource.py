@@ -15,11 +15,6 @@ from vimsim.managed.host import vsan_cluster
 from vimsim.managed.host.crypto_manager_host import set_crypto_mode
 from vimsim.managed.host.host_joining import check_new_host, join
 from vimsim.managed.inventory.cluster_config import ClusterSettings, ComputeResourceSettings
-from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
-from vimsim.managed.inventory.drs import drs_of
-from vimsim.managed.inventory.ha import ha_of, inaccessible
-from vimsim.managed.inventory.placement import (Candidates, Moving, PlannedVm, Resized, Rules,
-                                                rating)
 from vimsim.managed.monitoring.event_manager import datacenter_of
 from vimsim.managed.monitoring.load_model import load_model
 from vimsim.managed.monitoring.rollup import Rollup
@@ -32,6 +27,19 @@ from vimsim.soap.fault import fault, localized
 
 # vmkernel and service overhead a real host reserves off its raw capacity
 EFFECTIVE_MEMORY_FRACTION = 0.8
+
+
+def drs_of(cluster):
+    """The cluster's Drs (inventory/drs.py, imported when a cluster first
+    needs it: a start has clusters but runs no DRS)."""
+    from vimsim.managed.inventory import drs
+    return drs.drs_of(cluster)
+
+
+def ha_of(cluster):
+    """The cluster's Ha (inventory/ha.py, imported when a cluster first needs it)."""
+    from vimsim.managed.inventory import ha
+    return ha.ha_of(cluster)
 
 
 def _union(lists):
@@ -263,6 +271,7 @@ class ClusterComputeResource(ComputeResource):
 
     def EvcManager(self, ctx):
         """The cluster's one ClusterEVCManager, made on first use."""
+        from vimsim.managed.inventory.cluster_evc_manager import ClusterEVCManager
         if self._evc_manager is None:
             self._evc_manager = ClusterEVCManager(
                 self.server, self.server.objects.next_id('evcmanager-'), self)
@@ -406,8 +415,10 @@ class ClusterComputeResource(ComputeResource):
         return ha_of(self).allows_standby(hosts)
 
     def das_host_state(self, host):
-        """A member host's HA agent state (runtime.dasHostState)."""
-        return ha_of(self).host_state(host)
+        """A member host's HA agent state (runtime.dasHostState): none while
+        HA is off, so that reading it does not import HA (alarms read every
+        host's runtime at start)."""
+        return ha_of(self).host_state(host) if self.settings.das.enabled else None
 
     def host_state_changed(self, host):
         """A member host's connection, power or maintenance state changed:
@@ -463,6 +474,7 @@ class ClusterComputeResource(ComputeResource):
     def RecommendHostsForVm(self, ctx, vm, pool=None):
         """The hosts of the cluster where `vm` could power on (or move, when
         it runs), best first, rated 1..5 by the load they would carry."""
+        from vimsim.managed.inventory.placement import Candidates, rating
         target = resolve_argument(ctx, vm, 'VirtualMachine', 'vm')
         chosen = self._own_pool(ctx, pool) if pool is not None else None
         if chosen is None and target.pool is not None \
@@ -487,6 +499,8 @@ class ClusterComputeResource(ComputeResource):
         location's), else of `datastores` and `storagePods`, else (create,
         clone) the files' datastore, else the cluster's. When no host can
         take the VM, the drsFault names each host's refusal."""
+        from vimsim.managed.inventory.placement import (Candidates, Moving, PlannedVm, Resized,
+                                                        Rules, rating)
         spec = placementSpec
         kind = spec.placementType or 'relocate'
         if kind not in self.PLACEMENT_REASONS:
@@ -605,6 +619,7 @@ class ClusterComputeResource(ComputeResource):
     def _create_datastores(ctx, target, datastores, hosts):
         """({host: the datastore of `datastores` it reaches with the most room
         for the VM's disks}, {host: why it has none})."""
+        from vimsim.managed.inventory import ha    # the fault of a host's lost datastore
         found, refused = {}, {}
         for host in hosts:
             mounted = [ds for ds in datastores if ds in host.datastores]
@@ -617,7 +632,7 @@ class ClusterComputeResource(ComputeResource):
                                       "'%s'." % reached[0].name, datastore=reached[0].name,
                                       file=target.name)
             elif mounted:
-                refused[host] = inaccessible(host, mounted[0])
+                refused[host] = ha.inaccessible(host, mounted[0])
             elif datastores:
                 refused[host] = datastore_problems(host, datastores[:1])[0]
             else:

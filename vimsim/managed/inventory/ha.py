@@ -420,9 +420,7 @@ class Ha:
         reports it: the master of its slaves and of hosts down, a host of
         itself as master or isolated; vCenter (unset) of a host outside the
         fault domain (disconnected, in maintenance or standby:
-        uninitialized)."""
-        if not self.das.enabled:
-            return None
+        uninitialized). HA is on (compute_resource.das_host_state asks)."""
         master = self.master()
         failure = self.failed.get(host)
         reporter = master

@@ -33,7 +33,6 @@ from vimsim.managed.monitoring.load_model import load_model
 from vimsim.managed.monitoring.rollup import Members, Rollup
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.storage import datastore_files
-from vimsim.managed.storage.http_nfc_lease import HttpNfcLease, disk_devices
 from vimsim.managed.vm.admission import grant_problem, insufficient, vm_reservation
 from vimsim.managed.vm.provisioning import (check_name, check_unique, event_argument,
                                             invalid_argument, is_a)
@@ -389,6 +388,7 @@ class ResourcePool(ManagedEntity):
         OvfManager.CreateImportSpec spec describes: a VM, or a vApp with its
         members (VirtualAppImportSpec). They are made while the lease
         initializes, and go again if the lease does not complete."""
+        from vimsim.managed.storage.http_nfc_lease import HttpNfcLease, disk_devices
         kind = type(spec).__name__
         if kind == 'VirtualAppImportSpec':
             return self._import_vapp(ctx, spec, folder, host)
@@ -426,6 +426,7 @@ class ResourcePool(ManagedEntity):
         its members in spec order, each checked as CreateChildVM_Task checks
         it; the lease's devices are every member VM's disks, imported by
         '/<vApp>/<member>/<controller><bus>:<unit>'."""
+        from vimsim.managed.storage.http_nfc_lease import HttpNfcLease
         name = check_name(spec.name)
         vapp_folder = self.vapp_folder(folder, 'folder')
         self.check_vapp_name(name, vapp_folder)
@@ -462,6 +463,7 @@ class ResourcePool(ManagedEntity):
                        devices, made):
         """The vApp `spec` describes, made in this pool with its members
         (recursively for member vApps), their disks appended to `devices`."""
+        from vimsim.managed.storage.http_nfc_lease import disk_devices
         config = spec.vAppConfigSpec
         entity_configs = list(config.entityConfig or ()) if config is not None else []
         if config is not None:

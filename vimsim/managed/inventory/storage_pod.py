@@ -11,7 +11,6 @@ enabled as vcsim creates it.
 """
 from vimsim.managed.entity import data_types
 from vimsim.managed.inventory.folder import Folder, container_class
-from vimsim.managed.storage.storage_resource_manager import default_pod_config
 
 
 @container_class('StoragePod')
@@ -19,6 +18,7 @@ class StoragePod(Folder):
     type_name = 'StoragePod'
 
     def __init__(self, server, moid, name, folder):
+        from vimsim.managed.storage.storage_resource_manager import default_pod_config
         super().__init__(server, moid, name, folder, ('Datastore',))
         folder.add_child(self)
         self.pod_config = default_pod_config(data_types(server))

@@ -36,7 +36,6 @@ from vimsim.managed.entity import refs
 from vimsim.managed.inventory.cluster_config import merged
 from vimsim.managed.inventory.resource_pool import ResourcePool
 from vimsim.managed.monitoring.task import run_task
-from vimsim.managed.storage.http_nfc_lease import export_lease
 from vimsim.managed.vm.power_sequence import start_vm, stop_vm
 from vimsim.managed.vm.provisioning import (check_name, detach_vm, host_usable, invalid_argument,
                                             is_a, pick_host, resolve_argument, unregister_vm)
@@ -324,6 +323,7 @@ class VirtualApp(ResourcePool):
         return self.member_folder(), self.check_member_name
 
     def ExportVApp(self, ctx):
+        from vimsim.managed.storage.http_nfc_lease import export_lease
         if any(vm.power_state != 'poweredOff' for vm in self.all_vms()):
             raise fault('InvalidPowerState', 'The attempted operation cannot be performed in '
                         'the current state (Powered on).', requestedState='poweredOff',

@@ -23,9 +23,6 @@ import re
 
 from vimsim.managed.manager import Manager, element, manager_type, words
 from vimsim.managed.monitoring.bounded_log import BoundedLog, approximate_size
-from vimsim.managed.monitoring.history_collector import (EventHistoryCollector, EventMatcher,
-                                                         argument_refs, check_entity_filter,
-                                                         event_about, read_filter)
 from vimsim.managed.monitoring.task import now, task_manager
 from vimsim.soap.fault import InvalidArgument
 
@@ -487,6 +484,7 @@ class EventManager(Manager):
     def _latest_event(self, ctx):
         """`latestEvent`: the latest event the caller may read the entity of
         (LATEST_SCAN events back at most; none beyond)."""
+        from vimsim.managed.monitoring.history_collector import event_about, read_filter
         readable = read_filter(ctx)
         if readable is None:
             return super().read('latestEvent', ctx)
@@ -655,6 +653,7 @@ class EventManager(Manager):
 
     # -- API methods ---------------------------------------------------------------------
     def PostEvent(self, ctx, eventToPost, taskInfo=None):
+        from vimsim.managed.monitoring.history_collector import argument_refs
         event = eventToPost
         event.key = None
         event.fullFormattedMessage = event.fullFormattedMessage or None
@@ -711,6 +710,9 @@ class EventManager(Manager):
         return out
 
     def QueryEvents(self, ctx, filter, eventViewSpec=None):
+        from vimsim.managed.monitoring.history_collector import (EventMatcher,
+                                                                 check_entity_filter, event_about,
+                                                                 read_filter)
         check_entity_filter(self.server, filter.entity)
         limit = filter.maxCount if filter.maxCount else QUERY_LIMIT
         if limit < 0:
@@ -726,6 +728,8 @@ class EventManager(Manager):
         return out
 
     def CreateCollectorForEvents(self, ctx, filter):
+        from vimsim.managed.monitoring.history_collector import (EventHistoryCollector,
+                                                                 check_entity_filter)
         EventHistoryCollector.check_room(ctx, self)
         check_entity_filter(self.server, filter.entity)
         return EventHistoryCollector(ctx, self, filter)

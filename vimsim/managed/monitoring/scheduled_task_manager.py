@@ -1,7 +1,6 @@
 """ScheduledTaskManager: the scheduled tasks (vimsim/managed/monitoring/
 scheduled_task.py runs them) and the catalog of their actions and
 schedulers."""
-from vimsim import clock
 from vimsim.managed.manager import Manager, element, manager_type
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.monitoring.method_action import operation_of
@@ -56,7 +55,7 @@ class ScheduledTaskManager(Manager):
         schema = server.schema
         T = schema.types
         self.scheduledTask = []
-        self.started = clock.now()   # what AfterStartupTaskScheduler counts from
+        self.started = server.model_built   # what AfterStartupTaskScheduler counts from
         self.description = T['ScheduledTaskDescription'].cls(
             action=[element(schema, k, l, s, 'TypeDescription') for k, l, s in self.ACTIONS],
             schedulerInfo=[T['ScheduledTaskDetail'].cls(key=k, label=l, summary=s, frequency=f)

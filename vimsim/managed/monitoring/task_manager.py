@@ -28,9 +28,6 @@ import types
 from vimsim.managed.manager import Manager, element, manager_type, words
 from vimsim.managed.monitoring.bounded_log import BoundedLog, approximate_size
 from vimsim.managed.monitoring.event_manager import event_manager
-from vimsim.managed.monitoring.history_collector import (TaskHistoryCollector, TaskMatcher,
-                                                         check_entity_filter, read_filter,
-                                                         task_presented)
 from vimsim.managed.monitoring.task import QUEUED, Task, esx_task_id, now
 from vimsim.managed.vmodl_names import method_key, vmodl_method, vmodl_type
 from vimsim.soap.fault import InvalidArgument, fault
@@ -170,6 +167,7 @@ class TaskManager(Manager):
 
     def read(self, name, ctx):
         """`recentTask` lists only the tasks the caller may read the entity of."""
+        from vimsim.managed.monitoring.history_collector import read_filter
         if name == 'recentTask':
             readable = read_filter(ctx)
             if readable is not None:
@@ -380,6 +378,8 @@ class TaskManager(Manager):
         `count` tasks older than `startId` (the newest when it is empty),
         or, for a negative count, that many newer than it ("task-0": the
         oldest tasks)."""
+        from vimsim.managed.monitoring.history_collector import (TaskMatcher, check_entity_filter,
+                                                                 read_filter, task_presented)
         if self.server.esx:
             raise fault('NotSupported', 'The operation is not supported on the object.')
         if viewSpec._type.name != 'TaskManagerViewByStartId':
@@ -410,6 +410,8 @@ class TaskManager(Manager):
         return page if count > 0 else page[::-1]
 
     def _collector(self, ctx, spec, info_filter=None):
+        from vimsim.managed.monitoring.history_collector import (TaskHistoryCollector,
+                                                                 check_entity_filter)
         if self.server.esx:
             raise fault('NotSupported', 'The operation is not supported on the object.')
         TaskHistoryCollector.check_room(ctx, self)

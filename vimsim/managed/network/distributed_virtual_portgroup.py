@@ -10,7 +10,6 @@ VLAN trunk 0-4094), its policy and the previous configuration
 import collections
 import copy
 
-from vimsim.managed.admin.ip_pool_manager import pool_fields
 from vimsim.managed.monitoring.event_manager import event_manager
 from vimsim.managed.monitoring.task import run_task
 from vimsim.managed.network.dv_port import (connect, connection_cookie, held_port, port_in_use,
@@ -172,6 +171,7 @@ class DistributedVirtualPortgroup(Network):
     # -- reads ----------------------------------------------------------------------------
     @property
     def summary(self):
+        from vimsim.managed.admin.ip_pool_manager import pool_fields
         return self.T.NetworkSummary(network=self.ref, name=self.name, accessible=True,
                                      **pool_fields(self))
 

@@ -17,7 +17,6 @@ options give the same ids.
 """
 import uuid as uuid_module
 
-from vimsim.managed.admin.ip_pool_manager import pool_fields
 from vimsim.managed.entity import ManagedEntity, data_types, refs
 
 # NSX: ids derived from names; the default overlay transport zone of NSX 4
@@ -70,6 +69,7 @@ class Network(ManagedEntity):
 
     @property
     def summary(self):
+        from vimsim.managed.admin.ip_pool_manager import pool_fields
         return self.T.NetworkSummary(network=self.ref, name=self.name, accessible=True,
                                      **pool_fields(self))
 
@@ -95,6 +95,7 @@ class OpaqueNetwork(Network):
 
     @property
     def summary(self):
+        from vimsim.managed.admin.ip_pool_manager import pool_fields
         return self.T.OpaqueNetworkSummary(
             network=self.ref, name=self.name, accessible=True, **pool_fields(self),
             opaqueNetworkId=self.opaque_id, opaqueNetworkType=self.opaque_type)

@@ -13,7 +13,6 @@ none downloads.
 """
 import hashlib
 
-from vimsim import clock
 from vimsim.managed.manager import Manager, manager_type
 
 LOCALE = 'en'
@@ -32,7 +31,7 @@ class LocalizationManager(Manager):
 
     def __init__(self, server, type_name, moid):
         super().__init__(server, type_name, moid)
-        self.built = clock.now()
+        self.built = server.model_built
         self.recorded = None     # a recording's catalog list, which replaces ours
 
     # -- the catalogs' content -------------------------------------------------------------

@@ -10,8 +10,6 @@ import collections
 import hashlib
 import os
 import secrets
-import shutil
-import tempfile
 import time
 import urllib.parse
 import uuid
@@ -415,6 +413,8 @@ class SessionManager(ManagedObject):
         simulator's own OS user can read holds a password Login accepts once
         for `userName`, within LOCAL_TICKET_SECONDS; InvalidLogin for a user
         who could not log in."""
+        import tempfile    # not at start (with bz2, lzma: 0.6 MB)
+        import shutil    # not at start (with bz2, lzma: 0.6 MB)
         user = self.known_user(userName)
         if user is None:
             raise fault('InvalidLogin', 'Cannot complete login due to an incorrect '

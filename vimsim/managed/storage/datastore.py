@@ -29,9 +29,6 @@ from vimsim.managed.monitoring.rollup import Members, Rollup
 from vimsim.managed.monitoring.task import run_task, when_vacated
 from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.storage.datastore_files import loose_usage, renamed_path, touched
-from vimsim.managed.storage.storage_resource_manager import (carry_out, evacuation, keep,
-                                                             pod_of, sdrs_enabled)
-from vimsim.managed.storage.vstorage_object import disks_on
 from vimsim.soap.fault import FileLocked, InvalidArgument, fault, localized
 
 TiB = 1 << 40
@@ -160,6 +157,7 @@ class Datastore(ManagedEntity):
 
     def users(self):
         """The VMs and first-class disks that keep the datastore in use."""
+        from vimsim.managed.storage.vstorage_object import disks_on    # on removal only
         return list(self.vms) + disks_on(self)
 
     def Destroy_Task(self, ctx):
@@ -207,6 +205,8 @@ class Datastore(ManagedEntity):
                         "state of the datastore '%s'." % self.name, datastoreName=self.name)
 
     def DatastoreEnterMaintenanceMode(self, ctx):
+        from vimsim.managed.storage.storage_resource_manager import (    # Storage DRS's
+            carry_out, evacuation, keep, pod_of, sdrs_enabled)
         T = self.T
         if self.maintenance_mode != 'normal':
             raise fault('InvalidState', 'The operation is not allowed in the current state.')

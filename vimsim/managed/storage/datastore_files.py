@@ -28,8 +28,6 @@ import contextlib
 import errno
 import os
 import re
-import shutil
-import tempfile
 import urllib.parse
 
 from vimsim.managed.storage.vmdk import Descriptor, DescriptorError
@@ -74,6 +72,8 @@ class Namespace:
     """The datastore directories of one simulator."""
 
     def __init__(self, server):
+        import tempfile    # not at start (with bz2, lzma: 0.6 MB)
+        import shutil    # not at start (with bz2, lzma: 0.6 MB)
         self.server = server
         options = server.options
         if options.state:     # rebuilt by the journal's replay (uploads are journaled)
@@ -86,13 +86,14 @@ class Namespace:
         else:
             self.root = tempfile.mkdtemp(prefix='vimsim-datastores-')
             atexit.register(shutil.rmtree, self.root, True)
-        self.temporary = not options.state and not options.datastore_dir
+        self.temporary = temporary(options)
         self.materialized = False
 
     def discard(self):
         """The model these files belong to is gone (Simulator.reset): a
         temporary namespace goes with it; -datastore-dir's directory is the
         operator's and stays; -state's is rebuilt when the next model needs it."""
+        import shutil    # not at start (with bz2, lzma: 0.6 MB)
         if self.temporary:
             shutil.rmtree(self.root, ignore_errors=True)
 
@@ -109,6 +110,12 @@ class Namespace:
                 sync = getattr(vm, 'sync_files', None)
                 if sync is not None:
                     sync()
+
+
+def temporary(options):
+    """Whether the datastores' directories are a temporary directory of the
+    simulator's own (neither -state nor -datastore-dir names one)."""
+    return not options.state and not options.datastore_dir
 
 
 def namespace(server):
@@ -355,7 +362,11 @@ def loose_usage(ds):
     cached = ds.__dict__.get('_loose_usage')
     if cached is not None:
         return cached
-    base = os.path.join(namespace(ds.server).root, ds.vmfs_uuid)
+    server = ds.server
+    if getattr(server, 'datastore_namespace', None) is None and temporary(server.options):
+        ds._loose_usage = (0, 0)    # a temporary directory not made yet holds no file
+        return ds._loose_usage
+    base = os.path.join(namespace(server).root, ds.vmfs_uuid)
     owned = None
     committed = uncommitted = 0
     for top, dirs, files in os.walk(base):
@@ -470,6 +481,7 @@ def sparse_file(path, size):
 
 def remove(path):
     """Remove a file or a whole directory tree."""
+    import shutil    # not at start (with bz2, lzma: 0.6 MB)
     if os.path.isdir(path) and not os.path.islink(path):
         shutil.rmtree(path)
     else:
@@ -488,6 +500,7 @@ def remove_empty_dirs(path, stop):
 
 def move(source, target):
     """Move a file or tree (across datastores too)."""
+    import shutil    # not at start (with bz2, lzma: 0.6 MB)
     os.makedirs(os.path.dirname(target), exist_ok=True)
     shutil.move(source, target)
 

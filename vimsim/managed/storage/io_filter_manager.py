@@ -24,7 +24,6 @@ from twisted.internet.threads import deferToThread
 from vimsim.managed.entity import data_types
 from vimsim.managed.manager import Manager, manager_type
 from vimsim.managed.monitoring.task import run_task
-from vimsim.managed.storage.http_nfc_lease import open_url
 from vimsim.soap.fault import InvalidArgument, fault, localized
 
 VIB_MAX = 64 << 20             # the most of a VIB read
@@ -79,6 +78,7 @@ def _descriptor(body, url):
 
 def read_vib(url):
     """(On a thread) the IO filter fields of the VIB at `url`."""
+    from vimsim.managed.storage.http_nfc_lease import open_url
     with open_url(url) as response:
         data = response.read(VIB_MAX + 1)
     if len(data) > VIB_MAX:

@@ -42,16 +42,17 @@ class CustomizationSpecManager(Manager):
         self.info = []     # the items' CustomizationSpecInfo (a recording may set it)
         if getattr(server, 'recording', None) is None:
             for item in vcsim_specs(server.schema.types):
-                self._stamp(item)
+                self._stamp(item, server.model_built)
                 self._items[item.info.name] = item
             self.info = [item.info for item in self._items.values()]
 
 
     # -- helpers -------------------------------------------------------------------------
-    def _stamp(self, item):
+    def _stamp(self, item, at=None):
+        """A new version of `item`, updated `at` (now, unless given)."""
         self._version += 1
         item.info.changeVersion = str(self._version)
-        item.info.lastUpdateTime = clock.now()
+        item.info.lastUpdateTime = at or clock.now()
 
     def _get(self, name):
         item = self._items.get(name)

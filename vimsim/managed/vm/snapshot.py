@@ -21,7 +21,6 @@ import inspect
 from vimsim import clock
 from vimsim.managed.base import ExtensibleManagedObject
 from vimsim.managed.monitoring.event_manager import event_manager
-from vimsim.managed.storage.http_nfc_lease import export_lease
 from vimsim.managed.vm.change_tracking import freeze as freeze_changes
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units
 from vimsim.managed.vm.vm_files import merge_delta
@@ -151,6 +150,7 @@ class VirtualMachineSnapshot(ExtensibleManagedObject):
 
     def ExportSnapshot(self, ctx):
         """The disks as this snapshot froze them, to GET over NFC (the VM may run)."""
+        from vimsim.managed.storage.http_nfc_lease import export_lease
         vm = self.tree.vm
         return export_lease(ctx, vm, [vm], snapshot=self)
 

@@ -21,31 +21,24 @@ from vimsim.managed.entity import NAME_MAX, ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.monitoring.load_model import load_model, readiness
 from vimsim.managed.network.dv_port import check_connectable, sync_vm_ports
-from vimsim.managed.storage import vstorage_object
 from vimsim.managed.storage.datastore_files import (descriptor_named, files_in, renamed_path,
                                                     touched)
-from vimsim.managed.storage.http_nfc_lease import export_lease
 from vimsim.managed.vm import change_tracking
 from vimsim.managed.vm.admission import (check_migration, check_power_on,
                                          check_reservation_change, datastore_problems,
                                          network_problems)
-from vimsim.managed.vm import (console, disk_maintenance, fault_tolerance, guest_tools,
-                               instant_clone, questions)
-from vimsim.managed.vm.clone_rules import clone_placement, clone_problems
+from vimsim.managed.vm import console, disk_maintenance, fault_tolerance, guest_tools, questions
 from vimsim.managed.vm.config_settings import SettingsPlan, given_fields, lay_over
 from vimsim.managed.vm.disk_chain import backing_chain, chain_units, extent_name
 from vimsim.managed.vm.environment_browser import (CREATE_UNSUPPORTED, default_version,
                                                    hardware_limits, host_hw_versions,
                                                    hw_number, vm_capability)
 from vimsim.managed.vm.guest_os import GUEST_FAMILY, GUEST_NAMES
-from vimsim.managed.vm.ovf_environment import ovf_environment
 from vimsim.managed.vm.provisioning import (adopt_into_vapp, check_customization, check_name,
                                             check_unique, detach_vm, event_argument,
                                             host_usable, is_a, next_sequence, pick_host,
                                             post_identity_events, resolve_argument,
                                             home_path, unregistered, vm_home)
-from vimsim.managed.vm.snapshot import (create_snapshot_task, remove_all_task,
-                                        revert_current_task)
 from vimsim.managed.vm.storage_profiles import HOME, associated, chosen_profile
 from vimsim.managed.vm.vm_encryption import CryptoPlan, check_unlocked, config_key_id, \
     encrypt_copy, keys_of, prepare_power_on, unlock_task
@@ -1167,6 +1160,7 @@ class VirtualMachine(ManagedEntity):
     def AttachDisk_Task(self, ctx, diskId, datastore, controllerKey=None, unitNumber=None):
         """The disk becomes a VirtualDisk device of the VM (its `vDiskId` the
         disk's id), added as ReconfigVM_Task adds an existing disk."""
+        from vimsim.managed.storage import vstorage_object    # first-class disks' calls only
         ds = vstorage_object.datastore_of(ctx.server, datastore)
 
         def work(task):
@@ -1190,6 +1184,7 @@ class VirtualMachine(ManagedEntity):
 
     def DetachDisk_Task(self, ctx, diskId):
         """The disk's device leaves the VM; its files stay, the disk's own."""
+        from vimsim.managed.storage import vstorage_object    # first-class disks' calls only
 
         def work(task):
             T = self.T
@@ -1541,6 +1536,7 @@ class VirtualMachine(ManagedEntity):
 
     # -- CloneVM_Task -------------------------------------------------------------------------
     def CloneVM_Task(self, ctx, folder, name, spec):
+        from vimsim.managed.vm.clone_rules import clone_placement, clone_problems
         check_unlocked(self)
         server = self.server
         folder_object = resolve_argument(ctx, folder, 'Folder', 'folder')
@@ -1582,6 +1578,7 @@ class VirtualMachine(ManagedEntity):
         return vm_task(ctx, self, 'CloneVM_Task', work)
 
     def InstantClone_Task(self, ctx, spec):
+        from vimsim.managed.vm import instant_clone
         fault_tolerance.refuse_on_primary(self)
         return instant_clone.instant_clone_task(ctx, self, spec)
 
@@ -1998,6 +1995,7 @@ class VirtualMachine(ManagedEntity):
 
     # -- OVF export and changed block tracking ----------------------------------------------
     def ExportVm(self, ctx):
+        from vimsim.managed.storage.http_nfc_lease import export_lease
         if self.power_state != 'poweredOff':
             raise invalid_power_state('poweredOff', self.power_state)
         return export_lease(ctx, self, [self])
@@ -2008,20 +2006,24 @@ class VirtualMachine(ManagedEntity):
 
     # -- snapshots --------------------------------------------------------------------------
     def CreateSnapshot_Task(self, ctx, name, description=None, memory=False, quiesce=False):
+        from vimsim.managed.vm.snapshot import create_snapshot_task
         fault_tolerance.check_snapshot(self, memory)
         return create_snapshot_task(ctx, self, name, description, memory, quiesce)
 
     def CreateSnapshotEx_Task(self, ctx, name, description=None, memory=False,
                               quiesceSpec=None):
+        from vimsim.managed.vm.snapshot import create_snapshot_task
         fault_tolerance.check_snapshot(self, memory)
         return create_snapshot_task(ctx, self, name, description, memory,
                                              quiesceSpec is not None,
                                              method='CreateSnapshotEx_Task')
 
     def RevertToCurrentSnapshot_Task(self, ctx, host=None, suppressPowerOn=False):
+        from vimsim.managed.vm.snapshot import revert_current_task
         return revert_current_task(ctx, self, suppressPowerOn)
 
     def RemoveAllSnapshots_Task(self, ctx, consolidate=True, spec=None):
+        from vimsim.managed.vm.snapshot import remove_all_task
         return remove_all_task(ctx, self, consolidate)
 
     # -- disk chains and storage (disk_maintenance.py) ------------------------------------
@@ -2053,6 +2055,7 @@ class VirtualMachine(ManagedEntity):
         return disk_maintenance.unowned_files(self)
 
     def ExtractOvfEnvironment(self, ctx):
+        from vimsim.managed.vm.ovf_environment import ovf_environment
         return ovf_environment(self)
 
     # -- fault tolerance (fault_tolerance.py) --------------------------------------------------

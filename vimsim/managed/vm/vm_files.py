@@ -19,7 +19,6 @@ import os
 
 from vimsim.managed.storage import datastore_files as files_on_disk
 from vimsim.managed.storage import disk_data
-from vimsim.managed.storage.vstorage_object import released_by_vm
 from vimsim.managed.storage.vmdk import CONTROLLERS, Descriptor, uuid_text
 from vimsim.managed.vm.console import screenshot_content
 from vimsim.managed.vm.disk_chain import backing_chain, extent_name
@@ -79,6 +78,7 @@ def sync_files(vm, gone=False):
 def _kept(vm, ds, relative):
     """Whether a file the VM let go stays: the model keeps it loose,
     another VM of the datastore has it, or it is a first-class disk's."""
+    from vimsim.managed.storage.vstorage_object import released_by_vm    # when files go
     name = files_on_disk.datastore_path(ds, relative)
     if name in (getattr(ds, 'loose_files', None) or {}):
         return True

@@ -1,0 +1,103 @@
+"""Managers made on first use (vimsim/managed/catalog.py): a start makes only
+the managers the model reaches through the simulator's attributes; every
+other manager of ServiceContent is made, its module imported, when first
+looked up. A client must not see the difference."""
+import pytest
+from pyVmomi import vim, vmodl
+
+from tests.conftest import _simulator, all_of, on_reactor
+from vimsim import clock
+from vimsim.managed import catalog, manager
+from vimsim.managed.base import Context
+from vimsim.managed.paths import read_path
+from vimsim.soap import encode
+
+
+def test_the_table_names_each_registered_manager_module():
+    """MANAGER_MODULES is what the registrations say, once the model is imported."""
+    catalog.modules()
+    registered = {type_name: cls.__module__[len(catalog.PREFIX):]
+                  for type_name, cls in manager.MANAGER_TYPES.items()}
+    assert catalog.MANAGER_MODULES == registered
+
+
+def _content_managers(si):
+    """{ServiceContent field: MoRef} of every manager listed."""
+    content = si.RetrieveContent()
+    return {name: getattr(content, name) for name in sorted(type(content)._propInfo)
+            if isinstance(getattr(content, name), vim.ManagedObject)}
+
+
+@pytest.mark.parametrize('esx', [False, True], ids=['vcenter', 'esx'])
+def test_every_manager_answers_first_thing_after_a_start(validator, esx):
+    """On a fresh simulator, with nothing else asked before, each manager's
+    every property is retrieved (RetrievePropertiesEx, all=True, one object
+    at a time so that one failure cannot hide another), and a manager not
+    made yet is made by that first lookup."""
+    server = _simulator(validator, tls=False, esx=esx)
+    registry = server.sim.objects
+    si = server.connect()
+    managers = _content_managers(si)
+    unmade = server.on_reactor(lambda: {ref.value for ref in registry._lazy})
+    assert len(unmade & {ref._moId for ref in managers.values()}) > 15, unmade
+    collector = si.content.propertyCollector
+    spec = vmodl.query.PropertyCollector
+    for name, ref in managers.items():
+        answer = collector.RetrievePropertiesEx([spec.FilterSpec(
+            objectSet=[spec.ObjectSpec(obj=ref)],
+            propSet=[spec.PropertySpec(type=type(ref), all=True)])], spec.RetrieveOptions())
+        assert answer.objects[0].obj == ref, name
+        assert not answer.objects[0].missingSet, (name, answer.objects[0].missingSet)
+    assert not unmade & server.on_reactor(lambda: {ref.value for ref in registry._lazy})
+
+
+def test_a_manager_called_first_thing_after_a_start(validator):
+    """Methods of managers a start did not make, called before anything else
+    reads them."""
+    server = _simulator(validator, tls=False)
+    si = server.connect()
+    content = si.RetrieveContent()
+    assert content.searchIndex.FindByInventoryPath('DC0/vm/DC0_H0_VM0').name == 'DC0_H0_VM0'
+    assert content.licenseManager.QueryLicenseSourceAvailability() is not None
+    assert content.customizationSpecManager.DoesCustomizationSpecExist('no-such') is False
+    assert content.storageResourceManager.QueryIORMConfigOption(
+        host=all_of(si, vim.HostSystem)[0]).enabledOption is not None
+
+
+def _managers_model(sim, refs, at):
+    """Every property of the objects `refs`, as the encoder writes it, read at `at`."""
+    version = sim.schema.version(sim.api_version)
+    ctx = Context(sim, None, version)
+    encoder = encode.encoder_for(sim.schema, version)
+    out = {}
+    with clock.frozen(at):
+        for ref in refs:
+            obj = sim.objects.get(ref)
+            for field in sim.schema.managed[obj.type_name].properties:
+                text = []
+                encoder.field(text, 'v', read_path(obj, field.name, ctx)[0], field)
+                out[ref.value, field.name] = ''.join(text)
+    return out
+
+
+def test_a_manager_made_late_is_made_as_a_start_would(validator):
+    """The managers a start leaves to make, made an hour later, are those it
+    would have made (what they date from the start still does), and making
+    them leaves the simulator's attributes as they were (no manager the model
+    reaches by attribute is left to make)."""
+    with clock.frozen(clock.microseconds()):    # the two start at one time
+        early, late = (_simulator(validator, tls=False).sim for _ in range(2))
+
+    def make_all():
+        refs = sorted(late.objects._lazy, key=lambda ref: (ref.type, ref.value))
+        attributes = set(vars(late))
+        now = clock.microseconds()
+        with clock.frozen(now + 3600 * 10 ** 6):
+            list(late.objects)
+        list(early.objects)
+        assert set(vars(late)) == attributes
+        return refs, _managers_model(early, refs, now), _managers_model(late, refs, now)
+
+    refs, made_early, made_late = on_reactor(make_all)
+    assert len(refs) > 15
+    assert made_late == made_early
