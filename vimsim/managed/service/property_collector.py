@@ -30,7 +30,7 @@ from vimsim.managed.base import ManagedObject, gc_paused
 from vimsim.managed.paths import check_path, path_reader, read_path
 from vimsim.managed.service.session_manager import hold
 from vimsim.managed.service.updates import CollectorSession
-from vimsim.schema import MoRef
+from vimsim.schema import MoRef, maker
 from vimsim.soap.encode import Batches, Streamed, Typed
 from vimsim.soap.fault import (InvalidArgument, ManagedObjectNotFound,
                                NotAuthenticated, fault, localized)
@@ -253,11 +253,13 @@ class PropertyCollector(ManagedObject):
         whichever comes first (a batch is read and encoded in one reactor
         turn), the missing refs last."""
         types = ctx.server.schema.types
-        object_content = _object_content(types['ObjectContent'].cls)
-        dynamic_property = _dynamic_property(types['DynamicProperty'].cls)
+        object_content = maker(types['ObjectContent'].cls, ('obj', 'propSet', 'missingSet'))
+        dynamic_property = maker(types['DynamicProperty'].cls, ('name', 'val'))
         MissingProperty = types['MissingProperty'].cls
         MethodFault = types['MethodFault'].cls
-        readers = {}   # (class, type name) -> {path: path_reader}
+        readers = {}   # (class, type name, id of the paths) -> [(path, path_reader)]
+        # the last of those: consecutive objects are mostly of one class and paths
+        last_class = last_name = last_paths = last_readers = None
         result = []
         append = result.append
         values = 0
@@ -272,14 +274,15 @@ class PropertyCollector(ManagedObject):
             prop_set = []
             missing_set = None
             denied = denials(obj, paths) if denials is not None else None
-            kind = (type(obj), obj.type_name)
-            table = readers.get(kind)
-            if table is None:
-                table = readers[kind] = {}
-            for path in paths:
-                reader = table.get(path)
-                if reader is None:
-                    reader = table[path] = path_reader(obj, path, ctx)
+            if type(obj) is not last_class or obj.type_name != last_name \
+                    or paths is not last_paths:
+                last_class, last_name, last_paths = type(obj), obj.type_name, paths
+                kind = (last_class, last_name, id(paths))   # the plan keeps `paths` alive
+                last_readers = readers.get(kind)
+                if last_readers is None:
+                    last_readers = readers[kind] = [
+                        (path, path_reader(obj, path, ctx)) for path in paths]
+            for path, reader in last_readers:
                 try:
                     if denied is not None and path in denied:
                         raise denied[path]
@@ -317,8 +320,8 @@ class PropertyCollector(ManagedObject):
             ctx, planned, missing, options.maxObjects))
 
     def ContinueRetrievePropertiesEx(self, ctx, token):
-        planned, missing, page_size = self._take_token(ctx, token)
-        return self._page(ctx, planned, missing, page_size)
+        planned, start, missing, page_size = self._take_token(ctx, token)
+        return self._page(ctx, planned, missing, page_size, start)
 
     def CancelRetrievePropertiesEx(self, ctx, token):
         self._take_token(ctx, token)
@@ -383,15 +386,21 @@ class PropertyCollector(ManagedObject):
             return Streamed(self._streamed_contents(ctx, planned, missing))
         return self.contents(ctx, planned, missing)
 
-    def _page(self, ctx, planned, missing, page_size):
+    def _page(self, ctx, planned, missing, page_size, start=0):
+        """The page of `planned` (the whole plan) from `start` on, the missing
+        refs after the last; a token for the rest when there is more. The
+        plan is kept whole with the position reached (slicing off the rest
+        at each page copied what remained: quadratic in the pages)."""
         if page_size is not None and page_size <= 0:
             page_size = None
-        if page_size is not None and len(planned) + len(missing) > page_size:
-            head, planned = planned[:page_size], planned[page_size:]
-            token = self._hold(ctx, (planned, missing, page_size))
-            planned, missing = head, ()
+        if page_size is not None and len(planned) - start + len(missing) > page_size:
+            end = min(start + page_size, len(planned))
+            token = self._hold(ctx, (planned, end, missing, page_size))
+            planned, missing = planned[start:end], ()
         else:
             token = None
+            if start:
+                planned = planned[start:]
         RetrieveResult = ctx.server.schema.types['RetrieveResult'].cls
         if len(planned) + len(missing) > STREAM_MIN:
             return Streamed(RetrieveResult(
@@ -488,37 +497,6 @@ def _cooperate(steps):
             result.errback(failure)
     work.whenDone().addCallbacks(finished, failed)
     return result
-
-
-def _object_content(cls):
-    """cls(obj=, propSet=, missingSet=), without the keyword handling."""
-    if cls._type._names != ('dynamicType', 'dynamicProperty', 'obj', 'propSet', 'missingSet'):
-        return lambda obj, prop_set, missing_set: cls(obj=obj, propSet=prop_set,
-                                                      missingSet=missing_set)
-    new = cls.__new__
-
-    def make(obj, prop_set, missing_set):
-        content = new(cls)
-        content.dynamicType = content.dynamicProperty = None
-        content.obj = obj
-        content.propSet = prop_set
-        content.missingSet = missing_set
-        return content
-    return make
-
-
-def _dynamic_property(cls):
-    """cls(name=, val=), without the keyword handling."""
-    if cls._type._names != ('name', 'val'):
-        return lambda name, val: cls(name=name, val=val)
-    new = cls.__new__
-
-    def make(name, val):
-        prop = new(cls)
-        prop.name = name
-        prop.val = val
-        return prop
-    return make
 
 
 def _is_traversal(selection):
