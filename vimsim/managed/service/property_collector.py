@@ -27,7 +27,7 @@ from twisted.internet import defer, task
 
 from vimsim.managed.admin.permissions import VIEW, access_of, no_permission
 from vimsim.managed.base import ManagedObject, gc_paused
-from vimsim.managed.paths import check_path, path_reader, read_path
+from vimsim.managed.paths import PathReaders, check_path, read_path
 from vimsim.managed.service.session_manager import hold
 from vimsim.managed.service.updates import CollectorSession
 from vimsim.schema import MoRef, maker
@@ -257,9 +257,10 @@ class PropertyCollector(ManagedObject):
         dynamic_property = maker(types['DynamicProperty'].cls, ('name', 'val'))
         MissingProperty = types['MissingProperty'].cls
         MethodFault = types['MethodFault'].cls
-        readers = {}   # (class, type name, id of the paths) -> [(path, path_reader)]
-        # the last of those: consecutive objects are mostly of one class and paths
-        last_class = last_name = last_paths = last_readers = None
+        path_readers = PathReaders(ctx)
+        listed = {}   # (id of a PathReaders table, id of the paths) -> [(path, reader)]
+        # the last of those: consecutive objects are mostly of one kind and paths
+        last_class = last_name = last_table = last_paths = last_readers = None
         result = []
         append = result.append
         values = 0
@@ -275,13 +276,15 @@ class PropertyCollector(ManagedObject):
             missing_set = None
             denied = denials(obj, paths) if denials is not None else None
             if type(obj) is not last_class or obj.type_name != last_name \
-                    or paths is not last_paths:
-                last_class, last_name, last_paths = type(obj), obj.type_name, paths
-                kind = (last_class, last_name, id(paths))   # the plan keeps `paths` alive
-                last_readers = readers.get(kind)
+                    or obj.path_readers is not last_table or paths is not last_paths:
+                last_class, last_name, last_table = type(obj), obj.type_name, obj.path_readers
+                last_paths = paths
+                readers = path_readers.of(obj)
+                key = (id(readers), id(paths))   # both kept alive (PathReaders, the plan)
+                last_readers = listed.get(key)
                 if last_readers is None:
-                    last_readers = readers[kind] = [
-                        (path, path_reader(obj, path, ctx)) for path in paths]
+                    last_readers = listed[key] = [
+                        (path, path_readers.reader(readers, obj, path)) for path in paths]
             for path, reader in last_readers:
                 try:
                     if denied is not None and path in denied:

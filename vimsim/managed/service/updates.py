@@ -25,7 +25,7 @@ from operator import attrgetter, itemgetter
 from twisted.internet import defer, reactor, task
 
 from vimsim.managed.base import ManagedObject, gc_paused
-from vimsim.managed.paths import path_reader, read_path
+from vimsim.managed.paths import PathReaders, read_path
 from vimsim.managed.service.view import View
 from vimsim.schema import DataObject, MoRef, maker
 from vimsim.soap import encode
@@ -274,7 +274,7 @@ class PropertyFilter(ManagedObject):
         self._make_change = maker(types['PropertyChange'].cls, ('name', 'op', 'val'))
         self._make_update = maker(types['ObjectUpdate'].cls,
                                   ('kind', 'obj', 'changeSet', 'missingSet'))
-        self._readers = {}       # (class, type name) -> {path: path_reader}
+        self.readers = PathReaders(self.ctx)
         self.serial = next(_serials)
         self.traverses = any(o.selectSet for o in spec.objectSet)
         self.start_refs = {o.obj for o in spec.objectSet} if self.traverses else set()
@@ -433,10 +433,10 @@ class PropertyFilter(ManagedObject):
         baseline is taken (both lists stay empty)."""
         types = self.server.schema.types
         changes, missing = [], []
-        readers = self._readers_of(obj)
+        readers = self.readers.of(obj)
         for path in paths:
             try:
-                value, field = (readers.get(path) or self._reader(readers, obj, path))(obj)
+                value, field = (readers.get(path) or self.readers.reader(readers, obj, path))(obj)
             except types['MethodFault'].cls as error:
                 if build:
                     missing.append(types['MissingProperty'].cls(path=path,
@@ -454,18 +454,6 @@ class PropertyFilter(ManagedObject):
                 changes.extend(self._diff(obj, path, None, None, None, field))
         return changes, missing
 
-    def _readers_of(self, obj):
-        """{path: path_reader} for objects of `obj`'s class and type."""
-        kind = (type(obj), obj.type_name)
-        readers = self._readers.get(kind)
-        if readers is None:
-            readers = self._readers[kind] = {}
-        return readers
-
-    def _reader(self, readers, obj, path):
-        reader = readers[path] = path_reader(obj, path, self.ctx)
-        return reader
-
     def _snapshot(self, value, field):
         keyed = _keyed(value)
         if keyed is not None:
@@ -477,12 +465,12 @@ class PropertyFilter(ManagedObject):
         baseline = self.baseline[obj.ref]
         changes, missing = [], []
         touched = None
-        readers = self._readers_of(obj)
+        readers = self.readers.of(obj)
         for index, path in enumerate(self.paths[obj.ref]):
             if names is not None and path.partition('.')[0] not in names:
                 continue
             try:
-                value, field = (readers.get(path) or self._reader(readers, obj, path))(obj)
+                value, field = (readers.get(path) or self.readers.reader(readers, obj, path))(obj)
             except types['MethodFault'].cls as error:
                 missing.append(types['MissingProperty'].cls(path=path, fault=localized(error)))
                 continue
