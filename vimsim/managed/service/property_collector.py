@@ -61,13 +61,16 @@ BATCH_VALUES = 128    # property values read per batch of a streamed answer, at 
 BATCH_SECONDS = 0.003  # and read within about this (128 VMs' config: 8 ms to read, 9 to encode)
 
 
-def as_refs(value):
-    """The MoRefs a traversal path yields (a single one or an array)."""
+def as_refs(value, field=None):
+    """The MoRefs a traversal path yields (a single one or an array); an
+    array declared of references (`field`: a view's million) is one as it is."""
     if value is None:
         return ()
     if isinstance(value, MoRef):
         return (value,)
     if isinstance(value, (list, tuple)):
+        if field is not None and field.type == 'ManagedObjectReference':
+            return value
         return [v for v in value if isinstance(v, MoRef)]
     return ()
 
@@ -125,6 +128,7 @@ class PropertyCollector(ManagedObject):
                 yield
             if object_spec.selectSet:
                 _collect_named(object_spec.selectSet, named)
+        # id of an object -> it, in traversal order (its ids stay its own: held here)
         selected = {}
         missing = []
         visited = set()
@@ -150,14 +154,14 @@ class PropertyCollector(ManagedObject):
                     continue
                 if anonymous:
                     check_readable(ctx, obj, traversal.path)
-                value, _ = read_path(obj, traversal.path, ctx)
+                value, field = read_path(obj, traversal.path, ctx)
                 skip, further = traversal.skip, traversal.selectSet
-                for ref in as_refs(value):
+                for ref in as_refs(value, field):
                     target = get(ref)
                     if target is None or hides and not access.sees_object(target):
                         continue
                     if not skip:
-                        selected.setdefault(ref, target)
+                        selected.setdefault(id(target), target)
                     if further:
                         traverse(target, further)
 
@@ -173,7 +177,7 @@ class PropertyCollector(ManagedObject):
             if not object_spec.skip:
                 if hides and not access.sees_object(start):
                     raise no_permission(access.checked_entity(start), VIEW)
-                selected.setdefault(start.ref, start)
+                selected.setdefault(id(start), start)
             traverse(start, object_spec.selectSet)
         return list(selected.values()), missing
 
