@@ -128,8 +128,7 @@ class PropertyCollector(ManagedObject):
                 yield
             if object_spec.selectSet:
                 _collect_named(object_spec.selectSet, named)
-        # id of an object -> it, in traversal order (its ids stay its own: held here)
-        selected = {}
+        selected = {}   # ref -> object, in traversal order
         missing = []
         visited = set()
         get = objects.getter()
@@ -161,7 +160,7 @@ class PropertyCollector(ManagedObject):
                     if target is None or hides and not access.sees_object(target):
                         continue
                     if not skip:
-                        selected.setdefault(id(target), target)
+                        selected.setdefault(ref, target)
                     if further:
                         traverse(target, further)
 
@@ -177,7 +176,7 @@ class PropertyCollector(ManagedObject):
             if not object_spec.skip:
                 if hides and not access.sees_object(start):
                     raise no_permission(access.checked_entity(start), VIEW)
-                selected.setdefault(id(start), start)
+                selected.setdefault(start.ref, start)
             traverse(start, object_spec.selectSet)
         return list(selected.values()), missing
 

@@ -61,7 +61,10 @@ class ContainerView(View):
         matches = {}   # type name -> whether objects of that type are in the view
         get = objects.getter()
         recursive = self.recursive
-        seen = set()   # ids of the objects found (one object per reference)
+        # ids of the found objects' own MoRefs (kept alive by them): a VM is met
+        # three times (its folder, host and pool), by its own MoRef mostly,
+        # which the first test passes by without a registry lookup
+        seen = set()
         visit = seen.add
         found = []
         keep = found.append
@@ -70,10 +73,12 @@ class ContainerView(View):
         while queue:
             obj = queue.popleft()
             for ref in obj.view_children():
-                child = get(ref)
-                if child is None or id(child) in seen:
+                if id(ref) in seen:
                     continue
-                visit(id(child))
+                child = get(ref)
+                if child is None or id(child.ref) in seen:
+                    continue
+                visit(id(child.ref))
                 type_name = child.type_name
                 match = matches.get(type_name)
                 if match is None:
