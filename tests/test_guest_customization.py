@@ -140,3 +140,36 @@ def test_the_lock_refuses_a_second_customization_and_abort_ends_the_first(
     on_reactor(durations.clear)
     WaitForTask(manager.CustomizeGuest_Task(vm, auth(), spec('fast01')))
     assert vm.guest.hostName == 'fast01'
+
+
+def test_retrievals_and_filters_read_each_vms_own_guest_identity(si, manager, vm):
+    """A customized VM answers guest paths through readers of its own: a
+    retrieval or a filter over it and others reads each VM's, in any order."""
+    WaitForTask(manager.CustomizeGuest_Task(vm, auth(), spec('pc01', '192.168.10.40')))
+    WaitForTask(manager.StartGuestNetwork_Task(vm, auth()))
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    machines = sorted(view.view, key=lambda m: m._moId != vm._moId)   # the customized one first
+    view.DestroyView()
+    paths = ['guest.hostName', 'guest.ipAddress']
+    expected = {m._moId: {'guest.hostName': m.guest.hostName, 'guest.ipAddress': m.guest.ipAddress}
+                for m in machines}
+    assert expected[vm._moId] == {'guest.hostName': 'pc01', 'guest.ipAddress': '192.168.10.40'}
+    PC = vim.PropertyCollector
+    for order in (machines, machines[::-1]):
+        filter_spec = PC.FilterSpec(
+            objectSet=[PC.ObjectSpec(obj=m) for m in order],
+            propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=paths)])
+        result = content.propertyCollector.RetrievePropertiesEx(
+            [filter_spec], PC.RetrieveOptions())
+        assert {o.obj._moId: dict(dict.fromkeys(paths), **{p.name: p.val for p in o.propSet or ()})
+                for o in result.objects} == expected
+        collector = content.propertyCollector.CreatePropertyCollector()
+        try:
+            collector.CreateFilter(filter_spec, partialUpdates=False)
+            update = collector.WaitForUpdatesEx('', PC.WaitOptions(maxWaitSeconds=0))
+            assert {o.obj._moId: dict(dict.fromkeys(paths),
+                                      **{c.name: c.val for c in o.changeSet or ()})
+                    for o in update.filterSet[0].objectSet} == expected
+        finally:
+            collector.DestroyPropertyCollector()

@@ -23,6 +23,7 @@ a missing, stale or unreadable cache is rebuilt, an unwritable cache dir is igno
 """
 import functools
 import hashlib
+import keyword
 import marshal
 import os
 import pickle
@@ -91,7 +92,9 @@ class MoRef:
         return r if r is NotImplemented else not r
 
     def __hash__(self):
-        return hash((self.type, self.value))
+        # the value alone (a str caches its hash): every registry lookup
+        # hashes a reference, and equal values of two types only share a bucket
+        return hash(self.value)
 
     def __repr__(self):
         return 'MoRef(%r, %r)' % (self.type, self.value)
@@ -131,6 +134,28 @@ class DataObject:
 
     __hash__ = None
     __str__ = __repr__
+
+
+@functools.lru_cache(maxsize=None)
+def maker(cls, names):
+    """A function making a `cls` from the values of the fields `names` (a
+    tuple), given in that order, its other fields unset: what
+    `cls(**dict(zip(names, values)))` makes, without the keyword handling
+    that cost most of an answer's hundreds of thousands of small objects
+    (ObjectContent, DynamicProperty, PropertyChange, ObjectUpdate). Its code
+    is written from the schema's field names, as namedtuple's is."""
+    fields = cls._type._names
+    if any(keyword.iskeyword(name) or not name.isidentifier() for name in fields):
+        return lambda *values: cls(**dict(zip(names, values)))
+    if not set(names) <= set(fields) or len(set(names)) != len(names):
+        raise TypeError('%s has no field(s) %s' % (cls.__name__, ', '.join(names)))
+    given = {name: '_value%d' % index for index, name in enumerate(names)}
+    source = 'def make(%s):\n    _made = _new(_cls)\n%s    return _made\n' % (
+        ', '.join(given[name] for name in names),
+        ''.join('    _made.%s = %s\n' % (name, given.get(name, 'None')) for name in fields))
+    namespace = {'_new': cls.__new__, '_cls': cls}
+    exec(source, namespace)   # noqa: S102 - identifiers of the schema's own fields
+    return namespace['make']
 
 
 def _rebuild_fault(cls, args, state):

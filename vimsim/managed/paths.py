@@ -75,6 +75,33 @@ def path_reader(obj, path, ctx):
     return lambda target: read_path(target, path, ctx)
 
 
+class PathReaders:
+    """`path_reader`s for reading paths off many objects (a retrieval, a
+    filter): one per path and kind of object, a kind being a class, a type
+    name and a `path_readers` table, since an object may have a table of its
+    own (a customized VM answers its guest identity through one)."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self._kinds = {}   # (class, type name, id of the table) -> (table, {path: reader})
+
+    def of(self, obj):
+        """{path: reader} for `obj`'s kind, filled by `reader`."""
+        table = obj.path_readers
+        key = (type(obj), obj.type_name, id(table))
+        kind = self._kinds.get(key)
+        if kind is None or kind[0] is not table:   # kept with its table: the id stays its own
+            kind = self._kinds[key] = (table, {})
+        return kind[1]
+
+    def reader(self, readers, obj, path):
+        """readers[path] (readers being `of(obj)`), made when missing."""
+        reader = readers.get(path)
+        if reader is None:
+            reader = readers[path] = path_reader(obj, path, self.ctx)
+        return reader
+
+
 def _declared_field(schema, type_name, path, version):
     """The Field a path ends on, walking the declared types (no subtypes); None
     when the path is not valid as declared for `version` (the step-by-step

@@ -219,7 +219,11 @@ class SoapEndpoint:
         elif type(result) is encode.Streamed:
             body = encode.response_pieces(encoder, call.operation, result.value)
         else:
-            body = encode.response(encoder, call.operation, as_refs(result))
+            _gc_hold.take()   # an answer's objects die once it is written: collections
+            try:              # meanwhile would only promote them (see CollectorSession.collect)
+                body = encode.response(encoder, call.operation, as_refs(result))
+            finally:
+                _gc_hold.give_back()
         headers = [NO_CACHE]
         if ctx.session is not None and ctx.session is not session_before:
             headers.append(set_cookie(self.server, ctx.request, ctx.session))

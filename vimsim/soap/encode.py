@@ -140,14 +140,32 @@ class Encoder:
             self._moref_types[managed.name] = escape(shown.name)
             if shown is not managed:
                 self._hidden_types.setdefault(shown.name, []).append(managed.name)
-        # DynamicProperty is written inline when it is what it always is:
-        # known to this version with exactly a string `name` and an anyType `val`
-        self._dynamic_property = schema.types.get('DynamicProperty')
-        if self._dynamic_property is not None and (
-                self.visible_type(self._dynamic_property) is not self._dynamic_property
-                or [(name, f.type, f.array) for name, f, _, _ in self.plan(self._dynamic_property)]
-                != [('name', 'string', False), ('val', 'anyType', False)]):
-            self._dynamic_property = None
+        # DynamicProperty and PropertyChange, the bulk of every retrieval's and
+        # every update's answer, are written inline (`_named_value`) when they
+        # are what they always are: known to this version with exactly these fields
+        self._dynamic_property = self._inline_type('DynamicProperty', [
+            ('name', 'string', False), ('val', 'anyType', False)])
+        self._property_change = self._inline_type('PropertyChange', [
+            ('name', 'string', False), ('op', 'PropertyChangeOp', False),
+            ('val', 'anyType', False)])
+        # and so are the ObjectContents and ObjectUpdates holding them (`_object_entry`)
+        self._object_content = self._inline_type('ObjectContent', [
+            ('obj', 'ManagedObjectReference', False), ('propSet', 'DynamicProperty', True),
+            ('missingSet', 'MissingProperty', True)])
+        self._object_update = self._inline_type('ObjectUpdate', [
+            ('kind', 'ObjectUpdateKind', False), ('obj', 'ManagedObjectReference', False),
+            ('changeSet', 'PropertyChange', True), ('missingSet', 'MissingProperty', True)])
+        self._heads = {}   # (tag, name, op, Field) -> (start of the element, value's type)
+
+    def _inline_type(self, name, fields):
+        """The DataType `name` if this version writes it with exactly `fields`
+        ((name, type, array), after the inherited dynamic ones), else None."""
+        data_type = self.schema.types.get(name)
+        if data_type is None or self.visible_type(data_type) is not data_type or [
+                (field_name, f.type, f.array) for field_name, f, _, _ in self.plan(data_type)
+                if field_name not in ('dynamicType', 'dynamicProperty')] != fields:
+            return None
+        return data_type
 
     # -- type tables -------------------------------------------------------
     def visible_type(self, data_type):
@@ -215,12 +233,26 @@ class Encoder:
             out.append('<%s>%s</%s>' % (tag, escape(value), tag))
 
     def data_object(self, out, tag, value, declared_name):
-        if value._type is self._dynamic_property and declared_name == 'DynamicProperty' \
+        data_type = value._type
+        if data_type is self._dynamic_property and declared_name == 'DynamicProperty' \
                 and type(value.name) is str and value.val is not None:
-            # the bulk of every RetrieveProperties result, written directly
-            out.append('<%s><name>%s</name>' % (tag, escape(value.name)))
-            self.any(out, 'val', value.val)
-            out.append('</%s>' % tag)
+            self._named_value(out, tag, value.name, None, value.val)
+            return
+        if data_type is self._property_change and declared_name == 'PropertyChange' \
+                and type(value.name) is str and value.val is not None \
+                and value.op in _CHANGE_OPS:
+            self._named_value(out, tag, value.name, value.op, value.val)
+            return
+        if data_type is self._object_content and declared_name == 'ObjectContent' \
+                and type(value.obj) is MoRef and value.dynamicType is None \
+                and value.dynamicProperty is None:
+            self._object_entry(out, tag, value, '', value.propSet, 'propSet', 'DynamicProperty')
+            return
+        if data_type is self._object_update and declared_name == 'ObjectUpdate' \
+                and type(value.obj) is MoRef and value.kind in _UPDATE_KINDS \
+                and value.dynamicType is None and value.dynamicProperty is None:
+            self._object_entry(out, tag, value, '<kind>%s</kind>' % value.kind,
+                               value.changeSet, 'changeSet', 'PropertyChange')
             return
         if id(value) in _frozen:
             key = (id(value), tag, declared_name)
@@ -232,6 +264,75 @@ class Encoder:
             out.append(text)
             return
         self._write_data_object(out, tag, value, declared_name)
+
+    def _object_entry(self, out, tag, value, kind, items, items_tag, items_type):
+        """An ObjectContent or ObjectUpdate: `<tag>kind<obj>..</obj>`, its
+        property items, its missingSet."""
+        obj = value.obj
+        out.append('<%s>%s<obj type="%s">%s</obj>' % (
+            tag, kind, self._moref_types[obj.type], escape(obj.value)))
+        data_object = self.data_object
+        for item in items or ():
+            data_object(out, items_tag, item, items_type)
+        for item in value.missingSet or ():
+            data_object(out, 'missingSet', item, 'MissingProperty')
+        out.append('</%s>' % tag)
+
+    def _named_value(self, out, tag, name, op, val):
+        """`<tag><name>name</name>[<op>op</op>]<val xsi:type=..>..</val></tag>`:
+        a DynamicProperty or PropertyChange. The element up to the value is
+        written once per tag, name, op and declared Field: a property value is
+        mostly a scalar or a reference whose xsi:type the Field decides."""
+        if type(val) is Typed and val.field is not None:
+            value = val.value
+            kind = type(value)
+            if kind in _SCALARS or kind is MoRef:
+                key = (tag, name, op, val.field)
+                head = self._heads.get(key)
+                if head is None:
+                    head = self._head(key)
+                start, type_name, escaped, end = head
+                if type_name is MoRef:
+                    if kind is MoRef:
+                        out.append('%s type="%s">%s%s' % (
+                            start, self._moref_types[value.type], escape(value.value), end))
+                        return
+                elif type_name is not None and kind is not MoRef:
+                    out.append(start + (escape(value) if escaped and kind is str else
+                                        format_primitive(type_name, value)) + end)
+                    return
+        out.append('<%s><name>%s</name>' % (tag, escape(name)) if op is None else
+                   '<%s><name>%s</name><op>%s</op>' % (tag, escape(name), op))
+        self.any(out, 'val', val)
+        out.append('</%s>' % tag)
+
+    def _head(self, key):
+        """(the element's text up to its value, the value's xsd or enum type
+        name, or MoRef for a reference, or None when the Field does not decide
+        it; whether a str value is written escaped as it is, the text after
+        the value) for `_named_value`'s key; kept, a few thousand at most."""
+        tag, name, op, field = key
+        start = '<%s><name>%s</name>' % (tag, escape(name)) + (
+            '' if op is None else '<op>%s</op>' % op)
+        type_name = self._declared_primitive.get(field, _UNKNOWN)
+        if type_name is _UNKNOWN:
+            type_name = self._declared_primitive[field] = self._primitive_type_of(field)
+        end = '</val></%s>' % tag
+        if field.array:
+            head = (start, None, False, end)
+        elif field.type == 'ManagedObjectReference':
+            head = (start + '<val xsi:type="%s"' % self._xsi['ManagedObjectReference'], MoRef,
+                    False, end)
+        elif type_name is None:
+            head = (start, None, False, end)
+        else:
+            primitive = type_name in XSD_PRIMITIVES
+            head = (start + '<val xsi:type="%s%s">' % ('xsd:' if primitive else '', type_name),
+                    type_name, type_name in _STRING_TYPES or not primitive, end)
+        if len(self._heads) >= HEADS_KEPT:
+            self._heads.clear()
+        self._heads[key] = head
+        return head
 
     def _write_data_object(self, out, tag, value, declared_name):
         actual = self.visible_type(value._type)
@@ -388,6 +489,9 @@ _BOOLEAN = 'boolean'
 _INTEGER = 'integer'
 _DATA_ARRAY = 'data array'
 _UNKNOWN = object()
+HEADS_KEPT = 4096   # element starts an Encoder keeps (`_head`): paths of keyed elements vary
+_CHANGE_OPS = frozenset(('add', 'remove', 'assign', 'indirectRemove'))
+_UPDATE_KINDS = frozenset(('modify', 'enter', 'leave'))
 # scalar Python types whose encoding in a declared position depends on the
 # declaration only (lists, data objects and MoRefs take the general way)
 _SCALARS = frozenset((str, int, bool, float, Long, Short, Byte, Float, datetime, bytes))

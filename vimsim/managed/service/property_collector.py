@@ -27,10 +27,10 @@ from twisted.internet import defer, task
 
 from vimsim.managed.admin.permissions import VIEW, access_of, no_permission
 from vimsim.managed.base import ManagedObject, gc_paused
-from vimsim.managed.paths import check_path, path_reader, read_path
+from vimsim.managed.paths import PathReaders, check_path, read_path
 from vimsim.managed.service.session_manager import hold
 from vimsim.managed.service.updates import CollectorSession
-from vimsim.schema import MoRef
+from vimsim.schema import MoRef, maker
 from vimsim.soap.encode import Batches, Streamed, Typed
 from vimsim.soap.fault import (InvalidArgument, ManagedObjectNotFound,
                                NotAuthenticated, fault, localized)
@@ -61,13 +61,16 @@ BATCH_VALUES = 128    # property values read per batch of a streamed answer, at 
 BATCH_SECONDS = 0.003  # and read within about this (128 VMs' config: 8 ms to read, 9 to encode)
 
 
-def as_refs(value):
-    """The MoRefs a traversal path yields (a single one or an array)."""
+def as_refs(value, field=None):
+    """The MoRefs a traversal path yields (a single one or an array); an
+    array declared of references (`field`: a view's million) is one as it is."""
     if value is None:
         return ()
     if isinstance(value, MoRef):
         return (value,)
     if isinstance(value, (list, tuple)):
+        if field is not None and field.type == 'ManagedObjectReference':
+            return value
         return [v for v in value if isinstance(v, MoRef)]
     return ()
 
@@ -125,7 +128,7 @@ class PropertyCollector(ManagedObject):
                 yield
             if object_spec.selectSet:
                 _collect_named(object_spec.selectSet, named)
-        selected = {}
+        selected = {}   # ref -> object, in traversal order
         missing = []
         visited = set()
         get = objects.getter()
@@ -150,9 +153,9 @@ class PropertyCollector(ManagedObject):
                     continue
                 if anonymous:
                     check_readable(ctx, obj, traversal.path)
-                value, _ = read_path(obj, traversal.path, ctx)
+                value, field = read_path(obj, traversal.path, ctx)
                 skip, further = traversal.skip, traversal.selectSet
-                for ref in as_refs(value):
+                for ref in as_refs(value, field):
                     target = get(ref)
                     if target is None or hides and not access.sees_object(target):
                         continue
@@ -253,11 +256,14 @@ class PropertyCollector(ManagedObject):
         whichever comes first (a batch is read and encoded in one reactor
         turn), the missing refs last."""
         types = ctx.server.schema.types
-        object_content = _object_content(types['ObjectContent'].cls)
-        dynamic_property = _dynamic_property(types['DynamicProperty'].cls)
+        object_content = maker(types['ObjectContent'].cls, ('obj', 'propSet', 'missingSet'))
+        dynamic_property = maker(types['DynamicProperty'].cls, ('name', 'val'))
         MissingProperty = types['MissingProperty'].cls
         MethodFault = types['MethodFault'].cls
-        readers = {}   # (class, type name) -> {path: path_reader}
+        path_readers = PathReaders(ctx)
+        listed = {}   # (id of a PathReaders table, id of the paths) -> [(path, reader)]
+        # the last of those: consecutive objects are mostly of one kind and paths
+        last_class = last_name = last_table = last_paths = last_readers = None
         result = []
         append = result.append
         values = 0
@@ -272,14 +278,17 @@ class PropertyCollector(ManagedObject):
             prop_set = []
             missing_set = None
             denied = denials(obj, paths) if denials is not None else None
-            kind = (type(obj), obj.type_name)
-            table = readers.get(kind)
-            if table is None:
-                table = readers[kind] = {}
-            for path in paths:
-                reader = table.get(path)
-                if reader is None:
-                    reader = table[path] = path_reader(obj, path, ctx)
+            if type(obj) is not last_class or obj.type_name != last_name \
+                    or obj.path_readers is not last_table or paths is not last_paths:
+                last_class, last_name, last_table = type(obj), obj.type_name, obj.path_readers
+                last_paths = paths
+                readers = path_readers.of(obj)
+                key = (id(readers), id(paths))   # both kept alive (PathReaders, the plan)
+                last_readers = listed.get(key)
+                if last_readers is None:
+                    last_readers = listed[key] = [
+                        (path, path_readers.reader(readers, obj, path)) for path in paths]
+            for path, reader in last_readers:
                 try:
                     if denied is not None and path in denied:
                         raise denied[path]
@@ -317,8 +326,8 @@ class PropertyCollector(ManagedObject):
             ctx, planned, missing, options.maxObjects))
 
     def ContinueRetrievePropertiesEx(self, ctx, token):
-        planned, missing, page_size = self._take_token(ctx, token)
-        return self._page(ctx, planned, missing, page_size)
+        planned, start, missing, page_size = self._take_token(ctx, token)
+        return self._page(ctx, planned, missing, page_size, start)
 
     def CancelRetrievePropertiesEx(self, ctx, token):
         self._take_token(ctx, token)
@@ -383,15 +392,21 @@ class PropertyCollector(ManagedObject):
             return Streamed(self._streamed_contents(ctx, planned, missing))
         return self.contents(ctx, planned, missing)
 
-    def _page(self, ctx, planned, missing, page_size):
+    def _page(self, ctx, planned, missing, page_size, start=0):
+        """The page of `planned` (the whole plan) from `start` on, the missing
+        refs after the last; a token for the rest when there is more. The
+        plan is kept whole with the position reached (slicing off the rest
+        at each page copied what remained: quadratic in the pages)."""
         if page_size is not None and page_size <= 0:
             page_size = None
-        if page_size is not None and len(planned) + len(missing) > page_size:
-            head, planned = planned[:page_size], planned[page_size:]
-            token = self._hold(ctx, (planned, missing, page_size))
-            planned, missing = head, ()
+        if page_size is not None and len(planned) - start + len(missing) > page_size:
+            end = min(start + page_size, len(planned))
+            token = self._hold(ctx, (planned, end, missing, page_size))
+            planned, missing = planned[start:end], ()
         else:
             token = None
+            if start:
+                planned = planned[start:]
         RetrieveResult = ctx.server.schema.types['RetrieveResult'].cls
         if len(planned) + len(missing) > STREAM_MIN:
             return Streamed(RetrieveResult(
@@ -488,37 +503,6 @@ def _cooperate(steps):
             result.errback(failure)
     work.whenDone().addCallbacks(finished, failed)
     return result
-
-
-def _object_content(cls):
-    """cls(obj=, propSet=, missingSet=), without the keyword handling."""
-    if cls._type._names != ('dynamicType', 'dynamicProperty', 'obj', 'propSet', 'missingSet'):
-        return lambda obj, prop_set, missing_set: cls(obj=obj, propSet=prop_set,
-                                                      missingSet=missing_set)
-    new = cls.__new__
-
-    def make(obj, prop_set, missing_set):
-        content = new(cls)
-        content.dynamicType = content.dynamicProperty = None
-        content.obj = obj
-        content.propSet = prop_set
-        content.missingSet = missing_set
-        return content
-    return make
-
-
-def _dynamic_property(cls):
-    """cls(name=, val=), without the keyword handling."""
-    if cls._type._names != ('name', 'val'):
-        return lambda name, val: cls(name=name, val=val)
-    new = cls.__new__
-
-    def make(name, val):
-        prop = new(cls)
-        prop.name = name
-        prop.val = val
-        return prop
-    return make
 
 
 def _is_traversal(selection):

@@ -24,10 +24,10 @@ from operator import attrgetter, itemgetter
 
 from twisted.internet import defer, reactor, task
 
-from vimsim.managed.base import ManagedObject
-from vimsim.managed.paths import read_path
+from vimsim.managed.base import ManagedObject, gc_paused
+from vimsim.managed.paths import PathReaders, read_path
 from vimsim.managed.service.view import View
-from vimsim.schema import DataObject, MoRef
+from vimsim.schema import DataObject, MoRef, maker
 from vimsim.soap import encode
 from vimsim.soap.fault import ManagedObjectNotFound, fault, localized
 
@@ -270,6 +270,11 @@ class PropertyFilter(ManagedObject):
         self.partialUpdates = bool(partial_updates)
         self.ctx = ctx.__class__(ctx.server, ctx.session, ctx.version)
         self.encoder = encode.encoder_for(ctx.server.schema, ctx.version)
+        types = ctx.server.schema.types
+        self._make_change = maker(types['PropertyChange'].cls, ('name', 'op', 'val'))
+        self._make_update = maker(types['ObjectUpdate'].cls,
+                                  ('kind', 'obj', 'changeSet', 'missingSet'))
+        self.readers = PathReaders(self.ctx)
         self.serial = next(_serials)
         self.traverses = any(o.selectSet for o in spec.objectSet)
         self.start_refs = {o.obj for o in spec.objectSet} if self.traverses else set()
@@ -428,9 +433,10 @@ class PropertyFilter(ManagedObject):
         baseline is taken (both lists stay empty)."""
         types = self.server.schema.types
         changes, missing = [], []
+        readers = self.readers.of(obj)
         for path in paths:
             try:
-                value, field = read_path(obj, path, self.ctx)
+                value, field = (readers.get(path) or self.readers.reader(readers, obj, path))(obj)
             except types['MethodFault'].cls as error:
                 if build:
                     missing.append(types['MissingProperty'].cls(path=path,
@@ -459,11 +465,12 @@ class PropertyFilter(ManagedObject):
         baseline = self.baseline[obj.ref]
         changes, missing = [], []
         touched = None
+        readers = self.readers.of(obj)
         for index, path in enumerate(self.paths[obj.ref]):
             if names is not None and path.partition('.')[0] not in names:
                 continue
             try:
-                value, field = read_path(obj, path, self.ctx)
+                value, field = (readers.get(path) or self.readers.reader(readers, obj, path))(obj)
             except types['MethodFault'].cls as error:
                 missing.append(types['MissingProperty'].cls(path=path, fault=localized(error)))
                 continue
@@ -525,7 +532,7 @@ class PropertyFilter(ManagedObject):
         if value is not None:
             val = encode.Typed(copy.deepcopy(value) if isinstance(value, (DataObject, list))
                                else value, field)
-        return self.server.schema.types['PropertyChange'].cls(name=name, op=op, val=val)
+        return self._make_change(name, op, val)
 
     def _update(self, kind, ref, changes, missing):
         """An ObjectUpdate; during a flush the one another filter logged for
@@ -540,8 +547,7 @@ class PropertyFilter(ManagedObject):
         return entry[0]
 
     def _new_update(self, kind, ref, changes, missing):
-        return self.server.schema.types['ObjectUpdate'].cls(
-            kind=kind, obj=ref, changeSet=changes or None, missingSet=missing or None)
+        return self._make_update(kind, ref, changes or None, missing or None)
 
     # -- its end ------------------------------------------------------------------------
     def fail(self):
@@ -618,7 +624,8 @@ class CollectorSession:
         planned, missing = self.collector.plan(ctx, spec)
         property_filter = PropertyFilter(ctx, self, spec, partial_updates)
         try:
-            updates = property_filter.start(planned, missing, logged=self.oldest is not None)
+            with gc_paused():   # a baseline per object: a million tuples for a million VMs
+                updates = property_filter.start(planned, missing, logged=self.oldest is not None)
         except BaseException:
             property_filter.destroy()
             raise
@@ -706,8 +713,16 @@ class CollectorSession:
     def collect(self, version, max_updates):
         """An UpdateSet of everything after `version`, or None. The initial
         state (version "") is read a page at a time (InitialState), so a
-        truncated answer holds one page of updates, not every object's."""
+        truncated answer holds one page of updates, not every object's.
+        The collector is held off while it is built (the endpoint holds it
+        off while it is encoded): tens of thousands of fresh updates, which
+        its collections meanwhile only promoted, until each full one walked
+        every filter's baseline (a million tuples watching a million VMs)."""
         self.collector.server.changes.flush()
+        with gc_paused():
+            return self._collect(version, max_updates)
+
+    def _collect(self, version, max_updates):
         types = self.collector.server.schema.types
         limit = max_updates if max_updates is not None and max_updates > 0 else None
         if version == '':

@@ -11,6 +11,9 @@ from vimsim.managed.base import ManagedObject
 from vimsim.soap.fault import InvalidArgument, fault
 
 
+_LEAF = ManagedObject.view_children   # what an object with nothing inside has
+
+
 class View(ManagedObject):
     type_name = 'View'
     held_as = 'view'
@@ -58,25 +61,34 @@ class ContainerView(View):
         matches = {}   # type name -> whether objects of that type are in the view
         get = objects.getter()
         recursive = self.recursive
-        seen = set()   # ids of the objects found (one object per reference)
+        # ids of the found objects' own MoRefs (kept alive by them): a VM is met
+        # three times (its folder, host and pool), by its own MoRef mostly,
+        # which the first test passes by without a registry lookup
+        seen = set()
+        visit = seen.add
         found = []
+        keep = found.append
         queue = deque([root])
+        later = queue.append
         while queue:
             obj = queue.popleft()
             for ref in obj.view_children():
-                child = get(ref)
-                if child is None or id(child) in seen:
+                if id(ref) in seen:
                     continue
-                seen.add(id(child))
+                child = get(ref)
+                if child is None or id(child.ref) in seen:
+                    continue
+                visit(id(child.ref))
                 type_name = child.type_name
                 match = matches.get(type_name)
                 if match is None:
                     match = matches[type_name] = not wanted or any(
                         managed[type_name].is_a(w.name) for w in wanted)
                 if match and (sees is None or sees(child)):
-                    found.append(ref)
-                if recursive:
-                    queue.append(child)
+                    keep(ref)
+                # a million VMs are leaves: not queued to list nothing
+                if recursive and type(child).view_children is not _LEAF:
+                    later(child)
         return found
 
 

@@ -177,9 +177,6 @@ class VirtualMachine(ManagedEntity):
     def file_path(self, suffix):
         return '%s%s%s' % (self.home, self.file_name, suffix)
 
-    def view_children(self):
-        return ()
-
     def sync_files(self):
         """Write the VM's files to its datastores (the namespace's hook)."""
         sync_files(self)
