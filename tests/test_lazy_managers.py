@@ -101,3 +101,30 @@ def test_a_manager_made_late_is_made_as_a_start_would(validator):
     refs, made_early, made_late = on_reactor(make_all)
     assert len(refs) > 15
     assert made_late == made_early
+
+
+@pytest.mark.parametrize('esx', [False, True], ids=['vcenter', 'esx'])
+def test_a_guest_operations_sub_manager_looked_up_first(validator, esx):
+    """GuestOperationsManager is made on first lookup with the sub-managers
+    it hands out, whose moids are fixed: a client naming one of those first
+    (before GuestOperationsManager) makes them all, once."""
+    server = _simulator(validator, tls=False, esx=esx)
+    registry = server.sim.objects
+    si = server.connect()
+    moid = 'ha-guest-file-manager' if esx else 'guestOperationsFileManager'
+    assert server.on_reactor(lambda: moid in {ref.value for ref in registry._lazy})
+    file_manager = vim.vm.guest.FileManager(moid, si._stub)
+    spec = vmodl.query.PropertyCollector
+    answer = si.content.propertyCollector.RetrievePropertiesEx([spec.FilterSpec(
+        objectSet=[spec.ObjectSpec(obj=file_manager)],
+        propSet=[spec.PropertySpec(type=vim.vm.guest.FileManager, all=True)])],
+        spec.RetrieveOptions())
+    assert answer.objects[0].obj == file_manager
+    assert not server.on_reactor(lambda: {ref.value for ref in registry._lazy} & {
+        moid, 'ha-guest-operations-manager' if esx else 'guestOperationsManager'})
+    guest = si.content.guestOperationsManager
+    assert guest.fileManager == file_manager
+    assert guest.processManager._moId == ('ha-guest-process-manager' if esx
+                                          else 'guestOperationsProcessManager')
+    made = server.on_reactor(lambda: [obj.type_name for obj in registry])
+    assert made.count('GuestOperationsManager') == made.count('GuestFileManager') == 1

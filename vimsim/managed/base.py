@@ -131,11 +131,14 @@ class Registry:
 
     def add(self, obj):
         self._by_ref[obj.ref] = obj
+        self._lazy.pop(obj.ref, None)    # made along with another lazy ref's object
         self.listener.object_added(obj)
 
     def add_lazy(self, ref, make):
         """Register `ref`, whose object `make()` makes (and adds) when first
-        looked up: a start then imports and builds only the managers it uses."""
+        looked up: a start then imports and builds only the managers it uses.
+        Refs of objects made together share one `make`: whichever is looked
+        up first makes them all."""
         self._lazy[ref] = make
         return ref
 

@@ -17,6 +17,7 @@ import functools
 import importlib
 
 from vimsim.managed import base, manager
+from vimsim.managed.service.service_instance import SUB_MANAGERS
 
 PREFIX = 'vimsim.managed.'
 # every module of the model that defines managed classes, below vimsim.managed
@@ -124,11 +125,10 @@ MANAGER_MODULES = {
     'VirtualMachineProvisioningChecker': 'vm.provisioning_checker',}
 
 # the managers made with the model: each sets an attribute of the simulator
-# (`server.event_manager`, ...) that the model reads without a lookup;
-# GuestOperationsManager, since its sub-managers' moids are fixed
+# (`server.event_manager`, ...) that the model reads without a lookup
 EAGER = frozenset(('AlarmManager', 'AuthorizationManager', 'CustomFieldsManager', 'EventManager',
-                   'GuestOperationsManager', 'HostLocalAccountManager', 'OptionManager',
-                   'PerformanceManager', 'TaskManager'))
+                   'HostLocalAccountManager', 'OptionManager', 'PerformanceManager',
+                   'TaskManager'))
 
 
 def make_manager(server, type_name, moid):
@@ -144,7 +144,8 @@ def make_manager(server, type_name, moid):
 def build_managers(server, table):
     """The managers of a ServiceContent table {field: (type, moid)} that the
     schema knows, as {field: MoRef}: those of `EAGER` made now, the others
-    left to the registry to make on first lookup."""
+    left to the registry to make on first lookup (with the SUB_MANAGERS it
+    makes, whose lookup makes it too)."""
     schema = server.schema
     content_fields = schema.types['ServiceContent'].field_map
     refs = {}
@@ -153,10 +154,13 @@ def build_managers(server, table):
             continue
         if type_name in EAGER:
             refs[field_name] = make_manager(server, type_name, moid).ref
-        else:
-            refs[field_name] = server.objects.add_lazy(
-                base.MoRef(type_name, moid),
-                functools.partial(make_manager, server, type_name, moid))
+            continue
+        make = functools.partial(make_manager, server, type_name, moid)
+        refs[field_name] = server.objects.add_lazy(base.MoRef(type_name, moid), make)
+        for _, sub_type, vc_moid, esx_moid in SUB_MANAGERS.get(type_name, ()):
+            if sub_type in schema.managed:
+                server.objects.add_lazy(
+                    base.MoRef(sub_type, esx_moid if server.esx else vc_moid), make)
     return refs
 
 

@@ -9,7 +9,7 @@ encrypted VM is registered on it. ChangeKey_Task gives it a new host key.
 `runtime.cryptoState` and `runtime.cryptoKeyId` are these; vCenter makes a
 host safe itself when it first puts an encrypted VM there (`make_safe`).
 """
-from vimsim.managed.admin.crypto_manager import KeyList, crypto_key_id, key_of, plain_key
+from vimsim.managed.admin.crypto_keys import KeyList, crypto_key_id, key_of, plain_key
 from vimsim.managed.host.config_managers import HostManagerObject
 from vimsim.managed.monitoring.event_manager import EXTENDED, event_manager
 from vimsim.managed.monitoring.task import run_task

@@ -93,6 +93,21 @@ ESX_MANAGERS = {
     'storageQueryManager': ('StorageQueryManager', 'ha-storage-query-manager'),
 }
 
+# The managers a ServiceContent manager makes with itself, by its type: property ->
+# (managed type, vCenter moid, ESXi moid). Their moids are fixed, so a start
+# that leaves the manager to make registers them too (catalog.build_managers).
+SUB_MANAGERS = {'GuestOperationsManager': (
+    ('authManager', 'GuestAuthManager', 'guestOperationsAuthManager', 'ha-guest-auth-manager'),
+    ('fileManager', 'GuestFileManager', 'guestOperationsFileManager',
+     'ha-guest-file-manager'),
+    ('processManager', 'GuestProcessManager', 'guestOperationsProcessManager',
+     'ha-guest-process-manager'),
+    ('guestWindowsRegistryManager', 'GuestWindowsRegistryManager',
+     'guestOperationsWindowsRegistryManager', 'ha-guest-windows-registry-manager'),
+    ('aliasManager', 'GuestAliasManager', 'guestOperationsAliasManager',
+     'ha-guest-alias-manager'),
+)}
+
 # Product facts of the simulated server, by API version's major release.
 BUILD = '24957454'
 

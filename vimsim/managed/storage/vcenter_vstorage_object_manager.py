@@ -29,7 +29,7 @@ NotSupported). A disk attached to a VM is the VM's to encrypt
 `crypto`, Clone/Relocate `disksCrypto`) is NotSupported; a copy of an
 encrypted disk keeps its key.
 """
-from vimsim.managed.admin.crypto_manager import OPERATION_EVENT, kmip_manager
+from vimsim.managed.admin.crypto_keys import OPERATION_EVENT, kmip_manager
 from vimsim.managed.manager import manager_type
 from vimsim.managed.monitoring.event_manager import EXTENDED, event_manager
 from vimsim.managed.storage import datastore_files as files

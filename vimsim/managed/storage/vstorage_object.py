@@ -41,7 +41,7 @@ import re
 from datetime import datetime, timezone
 
 from vimsim import clock
-from vimsim.managed.admin.crypto_manager import crypto_key_id
+from vimsim.managed.admin.crypto_keys import crypto_key_id
 from vimsim.managed.storage import changed_block_tracking as cbt
 from vimsim.managed.storage import datastore_files as files
 from vimsim.managed.storage.file_manager import check_room

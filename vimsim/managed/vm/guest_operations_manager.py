@@ -3,6 +3,7 @@
 The sub-managers share one GuestStore (the simulated guests and the file
 transfers they grant); each is a Manager subclass in a module of its own."""
 from vimsim.managed.manager import Manager, manager_type
+from vimsim.managed.service.service_instance import SUB_MANAGERS
 from vimsim.managed.vm.guest_alias_manager import GuestAliasManager
 from vimsim.managed.vm.guest_auth_manager import GuestAuthManager
 from vimsim.managed.vm.guest_file_manager import GuestFileManager
@@ -14,19 +15,6 @@ IMPLEMENTED = {cls.__name__: cls for cls in (GuestAliasManager, GuestAuthManager
                                              GuestFileManager, GuestProcessManager,
                                              GuestWindowsRegistryManager)}
 
-# property -> (managed type, vCenter moid, ESXi moid)
-SUB_MANAGERS = (
-    ('authManager', 'GuestAuthManager', 'guestOperationsAuthManager', 'ha-guest-auth-manager'),
-    ('fileManager', 'GuestFileManager', 'guestOperationsFileManager',
-     'ha-guest-file-manager'),
-    ('processManager', 'GuestProcessManager', 'guestOperationsProcessManager',
-     'ha-guest-process-manager'),
-    ('guestWindowsRegistryManager', 'GuestWindowsRegistryManager',
-     'guestOperationsWindowsRegistryManager', 'ha-guest-windows-registry-manager'),
-    ('aliasManager', 'GuestAliasManager', 'guestOperationsAliasManager',
-     'ha-guest-alias-manager'),
-)
-
 
 @manager_type('GuestOperationsManager')
 class GuestOperationsManager(Manager):
@@ -35,7 +23,7 @@ class GuestOperationsManager(Manager):
         super().__init__(server, type_name, moid)
         self.sub_managers = {}
         self.guests = GuestStore(server)
-        for prop, sub_type, vc_moid, esx_moid in SUB_MANAGERS:
+        for prop, sub_type, vc_moid, esx_moid in SUB_MANAGERS[type_name]:
             if sub_type not in server.schema.managed:
                 continue
             cls = IMPLEMENTED[sub_type]

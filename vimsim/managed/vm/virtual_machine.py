@@ -16,7 +16,7 @@ import uuid as uuid_module
 from datetime import datetime, timezone
 
 from vimsim import clock
-from vimsim.managed.admin.crypto_manager import crypto_key_id
+from vimsim.managed.admin.crypto_keys import crypto_key_id
 from vimsim.managed.entity import NAME_MAX, ManagedEntity, data_types
 from vimsim.managed.monitoring.event_manager import datacenter_of, event_manager
 from vimsim.managed.monitoring.load_model import load_model, readiness

@@ -15,7 +15,7 @@ provider) and gives it the keys. A VM whose key goes (its provider
 unregistered, the key removed with force) is locked (`runtime.cryptoState`)
 until CryptoUnlock_Task finds the keys again; it does not power on meanwhile.
 """
-from vimsim.managed.admin.crypto_manager import OPERATION_EVENT, crypto_key_id, key_of, \
+from vimsim.managed.admin.crypto_keys import OPERATION_EVENT, crypto_key_id, key_of, \
     kmip_manager, plain_key
 from vimsim.managed.monitoring.event_manager import EXTENDED, event_manager
 from vimsim.managed.vm.storage_profiles import HOME
