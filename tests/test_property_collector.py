@@ -151,6 +151,29 @@ def test_missing_objects(si):
     assert isinstance(missing.fault, vmodl.fault.ManagedObjectNotFound)
 
 
+def test_missing_objects_are_paged_after_the_found(si):
+    """maxObjects pages the missing refs too, after the objects found: each
+    page is at most maxObjects entries, and every ref is answered once."""
+    content = si.RetrieveContent()
+    ghosts = [vim.VirtualMachine('vm-42424%d' % i, si._stub) for i in range(3)]
+    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=ref) for ref in ghosts]
+                         + [PC.ObjectSpec(obj=content.rootFolder)],
+                         propSet=[PC.PropertySpec(type=vim.Folder, pathSet=['name']),
+                                  PC.PropertySpec(type=vim.VirtualMachine, pathSet=['name'])],
+                         reportMissingObjectsInResults=True)
+    collector = content.propertyCollector
+    result = collector.RetrievePropertiesEx([spec], PC.RetrieveOptions(maxObjects=1))
+    pages = [result.objects]
+    while result.token:
+        result = collector.ContinueRetrievePropertiesEx(result.token)
+        pages.append(result.objects)
+    assert [len(page) for page in pages] == [1, 1, 1, 1]
+    answered = [content.obj._moId for page in pages for content in page]
+    assert answered == ['group-d1'] + [ref._moId for ref in ghosts]
+    assert all(isinstance(content.missingSet[0].fault, vmodl.fault.ManagedObjectNotFound)
+               for page in pages[1:] for content in page)
+
+
 def test_session_scoped_collectors(si):
     content = si.RetrieveContent()
     collector = content.propertyCollector.CreatePropertyCollector()

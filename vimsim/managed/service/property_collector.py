@@ -393,20 +393,20 @@ class PropertyCollector(ManagedObject):
         return self.contents(ctx, planned, missing)
 
     def _page(self, ctx, planned, missing, page_size, start=0):
-        """The page of `planned` (the whole plan) from `start` on, the missing
-        refs after the last; a token for the rest when there is more. The
-        plan is kept whole with the position reached (slicing off the rest
-        at each page copied what remained: quadratic in the pages)."""
+        """The page of `planned` (the whole plan) and then of the `missing`
+        refs from position `start` on; a token for the rest when there is
+        more. The plan is kept whole with the position reached (slicing off
+        the rest at each page copied what remained: quadratic in the pages)."""
         if page_size is not None and page_size <= 0:
             page_size = None
-        if page_size is not None and len(planned) - start + len(missing) > page_size:
-            end = min(start + page_size, len(planned))
+        end = len(planned) + len(missing)
+        token = None
+        if page_size is not None and end - start > page_size:
+            end = start + page_size
             token = self._hold(ctx, (planned, end, missing, page_size))
-            planned, missing = planned[start:end], ()
-        else:
-            token = None
-            if start:
-                planned = planned[start:]
+        known = len(planned)
+        planned, missing = planned[min(start, known):min(end, known)], \
+            missing[max(start - known, 0):max(end - known, 0)]
         RetrieveResult = ctx.server.schema.types['RetrieveResult'].cls
         if len(planned) + len(missing) > STREAM_MIN:
             return Streamed(RetrieveResult(
