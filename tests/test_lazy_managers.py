@@ -51,6 +51,29 @@ def test_every_manager_answers_first_thing_after_a_start(validator, esx):
     assert not unmade & server.on_reactor(lambda: {ref.value for ref in registry._lazy})
 
 
+def test_a_manager_whose_making_failed_is_made_on_the_next_lookup(validator):
+    """A manager whose first making raises (the first caller's fault) is
+    still there for the next caller: one session's failed lookup must not
+    take a ServiceContent manager away from every session."""
+    server = _simulator(validator, tls=False)
+    si = server.connect()
+    search_index = si.content.searchIndex
+    lazy = server.sim.objects._lazy
+    [ref] = server.on_reactor(lambda: [r for r in lazy if r.value == search_index._moId])
+    make = lazy[ref]
+    fails = [True]
+
+    def failing_once():
+        if fails:
+            fails.clear()
+            raise RuntimeError('the first making fails')
+        return make()
+    server.on_reactor(lambda: lazy.__setitem__(ref, failing_once))
+    with pytest.raises(vmodl.fault.SystemError):
+        search_index.FindByInventoryPath('DC0/vm/DC0_H0_VM0')
+    assert search_index.FindByInventoryPath('DC0/vm/DC0_H0_VM0').name == 'DC0_H0_VM0'
+
+
 def test_a_manager_called_first_thing_after_a_start(validator):
     """Methods of managers a start did not make, called before anything else
     reads them."""

@@ -143,10 +143,17 @@ class Registry:
         return ref
 
     def _make(self, ref):
-        make = self._lazy.pop(ref, None)
+        make = self._lazy.pop(ref, None)    # popped first: a make that looks itself up
         if make is None:
             return self._by_ref.get(ref)
-        make()
+        try:
+            make()
+        except BaseException:
+            # the call that asked first gets the fault; the ref stays to make
+            # on the next lookup, not gone for every session
+            if ref not in self._by_ref:
+                self._lazy[ref] = make
+            raise
         return self._by_ref.get(ref)
 
     def remove(self, obj):
