@@ -11,7 +11,7 @@ what its vSAN node is: an ESXi 8 node of unicast membership
 `statuses`, which says which of the two, is not in vim25's VsanCapability.)
 """
 from vimsim.managed.vsan.base import VsanObject
-from vimsim.soap.fault import InvalidArgument, ManagedObjectNotFound
+from vimsim.soap.fault import InvalidArgument
 
 # VsanCapabilityType -> the (managed type, method) that give it
 FEATURES = {
@@ -29,9 +29,7 @@ class VsanCapabilitySystem(VsanObject):
         hosts' and the vCenter's."""
         found = []
         for ref in targets or ():
-            target = ctx.server.objects.get(ref)
-            if target is None:
-                raise ManagedObjectNotFound(ref)
+            target = ctx.server.objects.resolve(ref)
             if target.type_name == 'HostSystem':
                 found.append(target)
             elif target.type_name == 'ClusterComputeResource':
