@@ -119,6 +119,7 @@ class Registry:
 
     def __init__(self, listener):
         self._by_ref = {}
+        self._by_type = {}      # ref type -> {ref: object}: a type's objects without a full scan
         self._lazy = {}         # ref -> the callable that makes the object
         self.last_id = 0        # the number in the last moid handed out
         self.removals = 0       # objects removed so far (what held them may be free again)
@@ -131,6 +132,7 @@ class Registry:
 
     def add(self, obj):
         self._by_ref[obj.ref] = obj
+        self._by_type.setdefault(obj.ref.type, {})[obj.ref] = obj
         self._lazy.pop(obj.ref, None)    # made along with another lazy ref's object
         self.listener.object_added(obj)
 
@@ -158,6 +160,7 @@ class Registry:
 
     def remove(self, obj):
         if self._by_ref.pop(obj.ref, None) is not None:
+            self._by_type[obj.ref.type].pop(obj.ref, None)
             self.removals += 1
             self.listener.object_removed(obj)
 
@@ -167,6 +170,7 @@ class Registry:
         told nothing; what changed, `new` reports)."""
         new.ref, old.ref = old.ref, new.ref
         self._by_ref[new.ref] = new
+        self._by_type[new.ref.type][new.ref] = new
 
     def get(self, ref):
         obj = self._by_ref.get(ref)
@@ -185,6 +189,13 @@ class Registry:
         if obj is None:
             raise ManagedObjectNotFound(ref)
         return obj
+
+    def of_type(self, type_name):
+        """Every object whose MoRef type is `type_name` (those still to make
+        made first), without walking the others or making their managers."""
+        for ref in [ref for ref in self._lazy if ref.type == type_name]:
+            self._make(ref)
+        return list(self._by_type.get(type_name, {}).values())
 
     def __contains__(self, ref):
         """Whether `ref` names an object, made or still to make."""

@@ -139,7 +139,7 @@ class StoragePolicies:
 
     # -- associations (kept on the VMs: vimsim/managed/vm/storage_profiles.py) ----------
     def virtual_machines(self):
-        return [obj for obj in self.server.objects if obj.type_name == 'VirtualMachine']
+        return self.server.objects.of_type('VirtualMachine')
 
     def users(self, identifier):
         """(VM, place) pairs associated with a profile."""

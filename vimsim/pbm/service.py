@@ -95,7 +95,7 @@ class PbmObject:
         InvalidArgument for a hub that is no datastore, PbmNonExistentHubs
         for those not in the inventory."""
         if not hubs:
-            return sorted((o for o in self.server.objects if o.type_name == 'Datastore'),
+            return sorted(self.server.objects.of_type('Datastore'),
                           key=lambda ds: ds.ref.value)
         if any(hub.hubType != 'Datastore' for hub in hubs):
             raise self.invalid_argument('hubType')

@@ -68,7 +68,7 @@ def _moid(ref):
 
 def _of_type(call, type_name):
     """The inventory objects whose type is exactly `type_name`."""
-    return [obj for obj in call.server.objects if obj.type_name == type_name]
+    return call.server.objects.of_type(type_name)
 
 
 def _object(call, type_name, identifier, what):

@@ -173,7 +173,7 @@ class CryptoManager(KeyList, Manager):
         return self.encrypted_vms(key) + self.keyed_hosts(key)
 
     def _all(self, type_name):
-        return [obj for obj in self.server.objects if obj.type_name == type_name]
+        return self.server.objects.of_type(type_name)
 
     def encrypted_vms(self, key):
         """The VMs whose home or a disk `key` encrypts."""

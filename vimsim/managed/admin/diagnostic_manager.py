@@ -188,7 +188,7 @@ class DiagnosticManager(Manager):
         if not self.server.esx:
             raise fault('NotSupported', 'The operation is not supported on the object: audit '
                         'records are an ESXi host\'s.')
-        host = next(obj for obj in self.server.objects if obj.type_name == 'HostSystem')
+        host = self.server.objects.of_type('HostSystem')[0]
         return bool(host.managers['advancedOption'].values.get(AUDIT_OPTION))
 
     def EmitSyslogMark(self, ctx, message):

@@ -346,7 +346,7 @@ def _set_label(server, labels, key, value):
 
 
 def _the_host(server):
-    return next((o for o in server.objects if o.type_name == 'HostSystem'), None)
+    return next(iter(server.objects.of_type('HostSystem')), None)
 
 
 def _cpu_packages(host):

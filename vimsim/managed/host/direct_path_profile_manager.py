@@ -152,7 +152,7 @@ class DirectPathProfileManager(Manager):
         return obj
 
     def _hosts(self):
-        return [obj for obj in self.server.objects if obj.type_name == 'HostSystem']
+        return self.server.objects.of_type('HostSystem')
 
     def _devices(self, host, profile):
         """The PCI ids of the host's assignable devices the profile matches

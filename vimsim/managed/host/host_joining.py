@@ -58,8 +58,8 @@ def attach_networks(host, networks, dvs=None):
 def host_named(server, name):
     """The HostSystem of this vCenter at `name` (case-insensitive), or None."""
     name = name.lower()
-    return next((obj for obj in server.objects if getattr(obj, 'type_name', '') == 'HostSystem'
-                 and obj.name.lower() == name), None)
+    return next((obj for obj in server.objects.of_type('HostSystem')
+                 if obj.name.lower() == name), None)
 
 
 def add_local_datastore(host, datacenter):

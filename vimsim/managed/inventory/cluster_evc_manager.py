@@ -177,9 +177,8 @@ class ClusterEVCManager(ManagedObject):
             current = self.cluster.evc_mode_key
             if current is None:
                 return []
-            known = next((h for h in self.server.objects
-                          if getattr(h, 'type_name', '') == 'HostSystem'
-                          and h.name == cnxSpec.hostName), None)
+            known = next((h for h in self.server.objects.of_type('HostSystem')
+                          if h.name == cnxSpec.hostName), None)
             best = host_max_mode(known) if known is not None else HOST_MAX_MODE
             T = self.cluster.T
             vendor, tier, _ = MODES[current]

@@ -128,8 +128,7 @@ def namespace(server):
 
 def datastores(server):
     """Every Datastore of the model (those with a namespace: not recorded ones)."""
-    return [obj for obj in list(server.objects)
-            if getattr(obj, 'type_name', None) == 'Datastore' and hasattr(obj, 'vmfs_uuid')]
+    return [obj for obj in server.objects.of_type('Datastore') if hasattr(obj, 'vmfs_uuid')]
 
 
 # -- paths --------------------------------------------------------------------------------
@@ -219,8 +218,7 @@ def datacenter_argument(server, ref):
     """The Datacenter a `datacenter` argument names (on ESXi, unset: its one)."""
     if ref is None:
         if server.esx:
-            found = [obj for obj in list(server.objects)
-                     if getattr(obj, 'type_name', None) == 'Datacenter']
+            found = server.objects.of_type('Datacenter')
             if len(found) == 1:
                 return found[0]
         raise InvalidArgument('datacenter')

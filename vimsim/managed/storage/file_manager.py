@@ -158,7 +158,7 @@ class FileManager(Manager):
             if not server.esx:
                 raise fault('InvalidArgument', 'A specified parameter was not correct: host',
                             invalidProperty='host')
-            seen_from = next(o for o in server.objects if o.type_name == 'HostSystem')
+            seen_from = server.objects.of_type('HostSystem')[0]
         else:
             seen_from = ctx.server.objects.resolve(host)
             if seen_from.type_name != 'HostSystem':

@@ -61,8 +61,8 @@ def next_sequence(server):
     """The next VM sequence number (MAC, IP): one past every VM made so far."""
     sequence = getattr(server, 'vm_sequence', None)
     if sequence is None:
-        sequence = 1 + max((getattr(obj, 'sequence', -1) for obj in server.objects
-                            if getattr(obj, 'type_name', '') == 'VirtualMachine'), default=-1)
+        sequence = 1 + max((getattr(obj, 'sequence', -1)
+                            for obj in server.objects.of_type('VirtualMachine')), default=-1)
     server.vm_sequence = sequence + 1
     return sequence
 

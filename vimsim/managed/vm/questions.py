@@ -29,7 +29,7 @@ def note_registration(vm):
     uuid = vm.uuid
     vm.asks_moved_or_copied = any(
         other is not vm and other.uuid == uuid
-        for other in vm.server.objects if other.type_name == 'VirtualMachine')
+        for other in vm.server.objects.of_type('VirtualMachine'))
 
 
 class PendingQuestion:

@@ -2364,8 +2364,8 @@ def parse_datastore_path(server, path):
     if match is None:
         return None
     name = match.group(1)
-    for obj in server.objects:
-        if getattr(obj, 'type_name', None) == 'Datastore' and obj.name == name:
+    for obj in server.objects.of_type('Datastore'):
+        if obj.name == name:
             return obj, match.group(2).strip()
     return None, match.group(2).strip()
 
