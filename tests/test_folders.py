@@ -217,6 +217,44 @@ def test_move_between_folders_and_rename(si, watcher):
     assert WaitForTask(datastore.Rename('LocalDS_0')) == 'success'
 
 
+def test_sibling_names_follow_renames_moves_and_destroys(si):
+    """DuplicateName comes from a folder's children as they are named now:
+    a create is refused a name a sibling took by Rename_Task or a reconfigure,
+    and allowed the names that a rename, a move or a destroy gave up."""
+    dc = _dc0(si)
+    pool = next(c for c in dc.hostFolder.childEntity
+                if isinstance(c, vim.ClusterComputeResource)).resourcePool
+    folder = dc.vmFolder.CreateFolder('fold-names')
+
+    def create(name):
+        spec = vim.vm.ConfigSpec(name=name, guestId='otherGuest64', numCPUs=1, memoryMB=64,
+                                 files=vim.vm.FileInfo(vmPathName='[LocalDS_0]'))
+        task = folder.CreateVM_Task(spec, pool)
+        try:
+            WaitForTask(task)
+        except vim.fault.DuplicateName as fault:
+            return fault
+        return task.info.result
+
+    first = create('names-a')
+    assert isinstance(create('names-a'), vim.fault.DuplicateName)
+    assert WaitForTask(first.Rename('names-b')) == 'success'
+    assert isinstance(create('names-b'), vim.fault.DuplicateName)
+    second = create('names-a')          # given up by the rename
+    assert isinstance(second, vim.VirtualMachine)
+    assert isinstance(_fault_of(second.Rename('names-b')), vim.fault.DuplicateName)
+    assert WaitForTask(second.ReconfigVM_Task(vim.vm.ConfigSpec(name='names-c'))) == 'success'
+    with pytest.raises(vim.fault.DuplicateName):
+        folder.CreateFolder('names-c')
+    assert isinstance(create('names-a'), vim.VirtualMachine)   # given up by the reconfigure
+    assert WaitForTask(dc.vmFolder.MoveIntoFolder_Task([first])) == 'success'
+    assert isinstance(create('names-b'), vim.VirtualMachine)   # given up by the move
+    assert WaitForTask(second.Destroy()) == 'success'
+    folder.CreateFolder('names-c')                              # given up by the destroy
+    assert sorted(child.name for child in folder.childEntity) == [
+        'names-a', 'names-b', 'names-c']
+
+
 def test_destroy_with_contents(si, watcher):
     dc = _dc0(si)
     # a datastore in a folder is in use; a powered-on VM refuses the folder's destroy
@@ -287,3 +325,4 @@ def test_destroy_with_contents(si, watcher):
     seen = watcher.next()
     assert (dc._moId, 'leave') in seen and (datastore._moId, 'leave') in seen
     assert si.content.rootFolder.childEntity == []
+

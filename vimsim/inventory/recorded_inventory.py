@@ -168,7 +168,7 @@ class _Walk:
     def keep_listed(self, folder, child):
         """A child the walk did not make is replayed: the folder still lists it."""
         if child not in self.made:
-            folder.childEntity.append(child)
+            folder.list_child(child)
             if child not in self.reported:
                 self.problem(child, 'not made writable; its recorded properties are replayed')
 

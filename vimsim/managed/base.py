@@ -123,6 +123,7 @@ class Registry:
         self._lazy = {}         # ref -> the callable that makes the object
         self.last_id = 0        # the number in the last moid handed out
         self.removals = 0       # objects removed so far (what held them may be free again)
+        self.renames = 0        # entity renames so far (what indexes names may be stale)
         self.listener = listener
 
     def next_id(self, prefix):

@@ -109,6 +109,19 @@ class ManagedEntity(ExtensibleManagedObject):
         self.name = name
         self.parent = parent.ref if parent is not None else None
 
+    @property
+    def name(self):
+        return self._name
+
+    @name.setter
+    def name(self, name):
+        """Every rename is counted, whatever changes the name (Rename_Task, a
+        reconfigure, a recorded inventory): folders index their children by
+        name and rebuild the index after a rename."""
+        if '_name' in self.__dict__ and name != self._name:
+            self.server.objects.renames += 1
+        self._name = name
+
     customValue = ExtensibleManagedObject.value
 
     @property
@@ -133,6 +146,16 @@ class ManagedEntity(ExtensibleManagedObject):
     def T(self):
         return data_types(self.server)
 
+    def child_named(self, name, exclude=None):
+        """The child (of those `view_children` lists) called `name`, other
+        than `exclude`; None when there is none."""
+        get = self.server.objects.get
+        for ref in self.view_children():
+            child = get(ref)
+            if child is not None and child is not exclude and child.name == name:
+                return child
+        return None
+
     def parent_object(self):
         return self.server.objects.get(self.parent) if self.parent is not None else None
 
@@ -156,11 +179,10 @@ class ManagedEntity(ExtensibleManagedObject):
         if new_name == old_name:
             return None
         parent = self.parent_object()
-        for ref in (parent.view_children() if parent is not None else ()):
-            sibling = self.server.objects.get(ref)
-            if sibling is not None and sibling is not self and sibling.name == new_name:
-                raise fault('DuplicateName', "The name '%s' already exists." % new_name,
-                            name=new_name, object=sibling.ref)
+        sibling = parent.child_named(new_name, exclude=self) if parent is not None else None
+        if sibling is not None:
+            raise fault('DuplicateName', "The name '%s' already exists." % new_name,
+                        name=new_name, object=sibling.ref)
         managed = self.server.schema.managed[self.type_name]
         event = next((e for t, e in self.RENAMED_EVENTS.items() if managed.is_a(t)), None)
         if event is not None:

@@ -349,7 +349,7 @@ class ResourcePool(ManagedEntity):
         """DuplicateName among this pool's children and `folder`'s."""
         self.check_child_name(name)
         if folder is not None:
-            check_unique(self.server, folder, name)
+            check_unique(folder, name)
 
     def make_vapp(self, ctx, name, folder, allocation, configure, chain_id=None):
         """A new vApp in this pool, listed in `folder`, `configure(vapp)`d
@@ -381,7 +381,7 @@ class ResourcePool(ManagedEntity):
         if not is_a(self.server, folder_object, 'Folder') \
                 or 'VirtualMachine' not in folder_object.childType:
             raise invalid_argument('folder')
-        return folder_object, lambda name: check_unique(self.server, folder_object, name)
+        return folder_object, lambda name: check_unique(folder_object, name)
 
     def ImportVApp(self, ctx, spec, folder=None, host=None):
         """The lease through which the client uploads the disks of what an

@@ -89,7 +89,7 @@ class VirtualApp(ResourcePool):
         super().__init__(server, moid, name, parent_pool, owner, allocation=allocation)
         self.parent_folder = vm_folder
         if vm_folder is not None:
-            vm_folder.childEntity.append(self.ref)   # listed there; its parent stays the pool
+            vm_folder.list_child(self.ref)   # listed there; its parent stays the pool
         self.parentVApp = parent_pool.ref if isinstance(parent_pool, VirtualApp) else None
         if isinstance(parent_pool, VirtualApp):
             parent_pool.vm_settings[self.ref.value] = dict(CHILD_VAPP_SETTINGS)

@@ -28,7 +28,7 @@ INSTANT_CLONE_UNSUPPORTED = ('service', 'disk', 'transform', 'profile', 'cryptoS
 def name_problems(server, folder, name):
     """InvalidName or DuplicateName for a new VM `name` in `folder`."""
     try:
-        check_unique(server, folder, check_name(name))
+        check_unique(folder, check_name(name))
     except server.schema.types['MethodFault'].cls as problem:
         return [problem]
     return []

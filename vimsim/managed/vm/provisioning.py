@@ -42,16 +42,9 @@ def invalid_argument(name):
                  invalidProperty=name)
 
 
-def _duplicate(server, folder, name, exclude=None):
-    for ref in folder.childEntity:
-        child = server.objects.get(ref)
-        if child is not None and child is not exclude and child.name == name:
-            return child
-    return None
-
-
-def check_unique(server, folder, name, exclude=None):
-    other = _duplicate(server, folder, name, exclude)
+def check_unique(folder, name, exclude=None):
+    """DuplicateName when another child of `folder` (than `exclude`) is called `name`."""
+    other = folder.child_named(name, exclude)
     if other is not None:
         raise fault('DuplicateName', "The name '%s' already exists." % name, name=name,
                     object=other.ref)

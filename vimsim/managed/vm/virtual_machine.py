@@ -1808,7 +1808,7 @@ class VirtualMachine(ManagedEntity):
                 if 'VirtualMachine' not in folder.childType or getattr(
                         target_pool, 'type_name', '') == 'VirtualApp':
                     raise fault('NotSupported', 'The operation is not supported on the object.')
-                check_unique(server, folder, self.name, exclude=self)
+                check_unique(folder, self.name, exclude=self)
             hot = self.power_state == 'poweredOn' and target is not self.host
             self._move_with_events(task, target_pool, target, target_ds, folder, hot,
                                    'VmBeingRelocatedEvent', 'VmRelocatedEvent')
