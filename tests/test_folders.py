@@ -251,8 +251,17 @@ def test_sibling_names_follow_renames_moves_and_destroys(si):
     assert isinstance(create('names-b'), vim.VirtualMachine)   # given up by the move
     assert WaitForTask(second.Destroy()) == 'success'
     folder.CreateFolder('names-c')                              # given up by the destroy
+    # a vApp is listed in its folder, its parent being its pool: its rename counts there too
+    allocation = vim.ResourceAllocationInfo(reservation=0, limit=-1, expandableReservation=True,
+                                            shares=vim.SharesInfo(level='normal'))
+    vapp = pool.CreateVApp('names-app', vim.ResourceConfigSpec(
+        cpuAllocation=allocation, memoryAllocation=allocation), vim.vApp.VAppConfigSpec(), folder)
+    assert isinstance(create('names-app'), vim.fault.DuplicateName)
+    assert WaitForTask(vapp.Rename('names-d')) == 'success'
+    assert isinstance(create('names-d'), vim.fault.DuplicateName)
+    assert isinstance(create('names-app'), vim.VirtualMachine)
     assert sorted(child.name for child in folder.childEntity) == [
-        'names-a', 'names-b', 'names-c']
+        'names-a', 'names-app', 'names-b', 'names-c', 'names-d']
 
 
 def test_destroy_with_contents(si, watcher):

@@ -65,7 +65,7 @@ class Folder(ManagedEntity):
         self.childType = list(child_type)
         self.childEntity = []
         self._named = None    # name -> refs of the children so called, once asked for
-        self._named_at = 0    # the registry's rename count when _named was built
+        self._named_at = 0    # the registry's rename count at the last ask
 
     def add_child(self, entity):
         self.list_child(entity.ref)
@@ -90,10 +90,14 @@ class Folder(ManagedEntity):
     def child_named(self, name, exclude=None):
         """As any entity's, from an index of the children by name: a create
         in a folder of 10,000 VMs checks its name without reading them all.
-        Any entity's rename drops the index, rebuilt on the next ask."""
+        An entity's rename (anywhere: `Registry.renames`) makes the index
+        stale; the next ask scans, as a rename loop would each time, and the
+        one after it, with no rename between, builds the index again."""
         objects = self.server.objects
-        if self._named is None or self._named_at != objects.renames:
-            self._named_at = objects.renames
+        if self._named_at != objects.renames:
+            self._named, self._named_at = None, objects.renames
+            return super().child_named(name, exclude)
+        if self._named is None:
             self._named = {}
             get = objects.get
             for ref in self.childEntity:
@@ -105,6 +109,18 @@ class Folder(ManagedEntity):
             if child is not None and child is not exclude and child.name == name:
                 return child
         return None
+
+    def child_renamed(self, child, old_name):
+        """A child's rename keeps a current index current (other folders'
+        go stale: a vApp is listed where it is not the child)."""
+        objects = self.server.objects
+        if self._named is None or self._named_at != objects.renames - 1:
+            return
+        refs = self._named.get(old_name)
+        if refs and child.ref in refs:
+            refs.remove(child.ref)
+            self._named.setdefault(child.name, []).append(child.ref)
+            self._named_at = objects.renames
 
     def move_in(self, entity):
         """Move an entity here from the folder holding it, reporting both
