@@ -127,8 +127,8 @@ class ChangeHub:
             for rollup in self.rollups_of.get(obj, ()):
                 rollup.touch(obj)
         for property_filter in self._watchers.get(obj.ref, ()):
-            property_filter.mark(obj.ref, names)
-            self._marked[property_filter] = None
+            if property_filter.mark(obj.ref, names):
+                self._marked[property_filter] = None
         if names is None or not STRUCTURE.isdisjoint(names) or (
                 self._traversed_names and not self._traversed_names.keys().isdisjoint(names)):
             self._reshaped = self.generation
@@ -301,10 +301,17 @@ class PropertyFilter(ManagedObject):
             self.mark(ref, ('view',))
 
     def mark(self, ref, names):
+        """Note that `names` of `ref` changed (None: any); False, noting
+        nothing, when this filter reports none of them of `ref`: a watcher of
+        VMs' names is not evaluated for each task's recentTask change."""
+        if names is not None and ref in self.paths and not any(
+                path.partition('.')[0] in names for path in self.paths[ref]):
+            return False
         if names is None or self.dirty.get(ref, ()) is None:
             self.dirty[ref] = None
         else:
             self.dirty.setdefault(ref, set()).update(names)
+        return True
 
     def evaluate(self):
         """flush(), on its own: True when anything was logged (a failure logs
