@@ -161,8 +161,12 @@ class ManagedEntity(ExtensibleManagedObject):
     def child_named(self, name, exclude=None):
         """The child (of those `view_children` lists) called `name`, other
         than `exclude`; None when there is none."""
+        return self.named_among(self.view_children(), name, exclude)
+
+    def named_among(self, refs, name, exclude=None):
+        """The first object of `refs` called `name`, other than `exclude`."""
         get = self.server.objects.get
-        for ref in self.view_children():
+        for ref in refs:
             child = get(ref)
             if child is not None and child is not exclude and child.name == name:
                 return child

@@ -104,11 +104,7 @@ class Folder(ManagedEntity):
                 child = get(ref)
                 if child is not None:
                     self._named.setdefault(child.name, []).append(ref)
-        for ref in self._named.get(name, ()):
-            child = objects.get(ref)
-            if child is not None and child is not exclude and child.name == name:
-                return child
-        return None
+        return self.named_among(self._named.get(name, ()), name, exclude)
 
     def child_renamed(self, child, old_name):
         """A child's rename keeps a current index current (other folders'
