@@ -425,3 +425,47 @@ def test_filters_reporting_one_change_each_get_their_own_paths(vc_http):
         on_reactor(lambda: change(old_name, ''))
         for si in sessions:
             Disconnect(si)
+
+
+def test_filters_coming_and_going_on_one_object_each_keep_reporting(vc_http, datacenter):
+    """The hub's index of who reports an object holds one filter alone, and a
+    set of them once others come (ChangeHub.watch): each filter destroyed
+    leaves the others reporting, the last one's going leaves none behind."""
+    sessions = [vc_http.connect() for _ in range(3)]
+    watching = []
+
+    def watch(si):
+        collector = si.RetrieveContent().propertyCollector
+        dc = vim.Datacenter(datacenter._moId, stub=si._stub)
+        property_filter = collector.CreateFilter(*object_filter(dc, ['name']))
+        watching.append([collector, property_filter, wait(collector, '').version])
+
+    def renamed_for_each(name):
+        rename(vc_http.sim, datacenter._moId, name)
+        for entry in watching:
+            answer = wait(entry[0], entry[2], seconds=10)
+            assert [c.val for c in answer.filterSet[0].objectSet[0].changeSet] == [name]
+            entry[2] = answer.version
+
+    def watchers():
+        from vimsim.schema import MoRef
+        ref = MoRef('Datacenter', datacenter._moId)
+        return on_reactor(lambda: len(vc_http.sim.changes.watching(ref)))
+    try:
+        for si in sessions:
+            watch(si)
+        renamed_for_each('DC0-three')
+        for count in (2, 1):
+            watching.pop(0)[1].DestroyPropertyFilter()
+            assert watchers() == count
+            renamed_for_each('DC0-%d' % count)
+        watching.pop(0)[1].DestroyPropertyFilter()
+        assert watchers() == 0
+        watch(sessions[0])
+        watch(sessions[1])
+        assert watchers() == 2
+        renamed_for_each('DC0-again')
+    finally:
+        rename(vc_http.sim, datacenter._moId, 'DC0')
+        for si in sessions:
+            Disconnect(si)

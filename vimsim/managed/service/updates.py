@@ -53,7 +53,9 @@ class ChangeHub:
 
     def __init__(self):
         self.filters = {}        # PropertyFilter -> None, in creation order
-        self._watchers = {}      # ref -> {PropertyFilter: None}: the filters reporting it
+        # ref -> the filter reporting it, or {PropertyFilter: None} when several
+        # do: a filter over a million objects adds no dict of its own to each
+        self._watchers = {}
         self._structural = {}    # the filters a change of the inventory's shape concerns
         # what the live traversals follow: property name -> filters, and the
         # managed types of what those properties hold -> filters (see object_added)
@@ -111,14 +113,29 @@ class ChangeHub:
             task.cooperate(self.unwatch(property_filter, ref) for ref in refs)
 
     def watch(self, property_filter, ref):
-        self._watchers.setdefault(ref, {})[property_filter] = None
+        watchers = self._watchers.get(ref)
+        if watchers is None:
+            self._watchers[ref] = property_filter
+        elif type(watchers) is dict:
+            watchers[property_filter] = None
+        elif watchers is not property_filter:
+            self._watchers[ref] = {watchers: None, property_filter: None}
 
     def unwatch(self, property_filter, ref):
         watchers = self._watchers.get(ref)
-        if watchers is not None:
+        if watchers is property_filter:
+            del self._watchers[ref]
+        elif type(watchers) is dict:
             watchers.pop(property_filter, None)
-            if not watchers:
-                del self._watchers[ref]
+            if len(watchers) == 1:
+                self._watchers[ref] = next(iter(watchers))
+
+    def watching(self, ref):
+        """The filters reporting `ref`."""
+        watchers = self._watchers.get(ref)
+        if watchers is None:
+            return ()
+        return watchers if type(watchers) is dict else (watchers,)
 
     # -- model changes -------------------------------------------------------------------
     def changed(self, obj, names=None):
@@ -126,7 +143,7 @@ class ChangeHub:
         if names is None or not UNSUMMED.issuperset(names):
             for rollup in self.rollups_of.get(obj, ()):
                 rollup.touch(obj)
-        for property_filter in self._watchers.get(obj.ref, ()):
+        for property_filter in self.watching(obj.ref):
             if property_filter.mark(obj.ref, names):
                 self._marked[property_filter] = None
         if names is None or not STRUCTURE.isdisjoint(names) or (
@@ -146,7 +163,7 @@ class ChangeHub:
 
     def object_removed(self, obj):
         self.generation += 1
-        for property_filter in self._watchers.get(obj.ref, ()):
+        for property_filter in self.watching(obj.ref):
             property_filter.reselect = True
             self._marked[property_filter] = None
         if obj.ref in self._starts or self._reachable(obj):
