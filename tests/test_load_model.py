@@ -55,6 +55,26 @@ def test_a_sample_is_the_same_whenever_read(sim, si):
     assert on_reactor(lambda: [model.vm_sample(vm, index) for vm in vms]) == first
 
 
+def test_a_vm_pattern_forgotten_is_made_again_alike(sim, si, monkeypatch):
+    """The load model remembers few VMs' patterns (PATTERNS_KEPT: a million
+    would be most of a big inventory's memory) and makes the others again
+    from their moids: with room for two, every VM's samples read as with
+    room for all, and the model holds no more than two."""
+    from vimsim.managed.monitoring import load_model as module
+    model = on_reactor(load_model, sim.sim)
+    vms = [on_reactor(sim.sim.objects.get, MoRef('VirtualMachine', vm._moId))
+           for vm in all_of(si, vim.VirtualMachine)]
+    index = on_reactor(latest_index) - 2
+
+    def read():
+        return [(model.vm_sample(vm, index), model.vm_peaks(vm)) for vm in vms]
+    remembered = on_reactor(read)
+    monkeypatch.setattr(module, 'PATTERNS_KEPT', 2)
+    on_reactor(model._patterns.clear)
+    assert on_reactor(read) == remembered
+    assert len(model._patterns) <= 2 < len(vms)
+
+
 def test_a_powered_off_vm_uses_nothing(si):
     vm = si.RetrieveContent().searchIndex.FindByInventoryPath('/DC0/vm/DC0_H0_VM0')
     WaitForTask(vm.PowerOffVM_Task())

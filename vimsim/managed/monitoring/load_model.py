@@ -43,6 +43,7 @@ HOST_MEMORY_OVERHEAD_MB = 1398   # what the VMkernel and agents hold
 VM_MEMORY_OVERHEAD_MB = 18       # a running VM's overhead memory
 SETTINGS_KEPT = 64               # per entity: older load settings are dropped
 BOOTS_KEPT = 4096                # distinct boot times whose sample is remembered
+PATTERNS_KEPT = 100000           # VM patterns remembered (each is made again from its moid)
 SUMMED_AT_ONCE = 500             # VMs a stepped reader's step sums (about 1 ms)
 
 # (share of VMs out of 20, lowest and highest CPU level of the profile)
@@ -259,7 +260,7 @@ class LoadModel:
 
     def __init__(self, server):
         self.server = server
-        self._patterns = {}    # moid -> Pattern
+        self._patterns = {}    # moid -> Pattern, for up to PATTERNS_KEPT VMs
         self._settings = {}    # moid -> Settings
         self._hosts = {}       # (host moid, sample index) -> HostSample
         self._generation = None
@@ -365,8 +366,12 @@ class LoadModel:
         return capacity
 
     def _pattern(self, vm):
+        """The VM's Pattern, remembered while few VMs' are: a million of them
+        would hold 300 MB, for a microsecond each to make one again."""
         pattern = self._patterns.get(vm.ref.value)
         if pattern is None:
+            if len(self._patterns) >= PATTERNS_KEPT:
+                self._patterns.clear()
             pattern = self._patterns[vm.ref.value] = Pattern(vm.ref.value)
         return pattern
 
