@@ -292,6 +292,34 @@ def test_keyword_field_names(s):
     assert getattr(ev, 'from') == 'green'
 
 
+def test_a_class_makes_its_objects_alike_before_and_after_its_own_init(s):
+    """A class makes its first objects with DataObject.__init__ and then with
+    an __init__ of its own (schema._own_init): every field set or None
+    alike, an unknown field refused by both; a subclass gets its own, not
+    its base's (its fields are more); a field named by a keyword keeps
+    DataObject's."""
+    base, sub = s.types['VirtualDevice'].cls, s.types['VirtualDisk'].cls
+    before = [cls(key=n, controllerKey=100) for n in range(schema.OWN_INIT_AFTER)
+              for cls in (base, sub)]
+    assert base.__init__ is not schema._first_init is not sub.__init__
+    assert base.__init__ is not sub.__init__
+    after = [cls(key=n, controllerKey=100) for n in range(schema.OWN_INIT_AFTER)
+             for cls in (base, sub)]
+    assert after == before
+    disk = sub(key=1, capacityInKB=1024)
+    assert (disk.key, disk.capacityInKB, disk.unitNumber, disk.backing) == (1, 1024, None, None)
+    for cls in (base, sub):
+        with pytest.raises(TypeError):
+            cls(nosuchfield=1)
+        with pytest.raises(TypeError):
+            cls(1)
+    event = s.types['AlarmClearedEvent'].cls
+    for _ in range(schema.OWN_INIT_AFTER + 1):
+        made = event(**{'from': 'green'}, key=7)
+    assert (getattr(made, 'from'), made.key) == ('green', 7)
+    assert event.__init__ is schema.DataObject.__init__
+
+
 def test_load_is_cached(s):
     assert schema.load() is s
 

@@ -176,6 +176,44 @@ def maker(cls, names):
     return namespace['make']
 
 
+def _first_init(self, /, **kw):
+    """A class's __init__ for its first OWN_INIT_AFTER objects: DataObject's,
+    then the class's own (see _own_init) in its place, whose making pays
+    back only over many objects (a start makes a few of most of its
+    classes'). Every class has this one in its own namespace, so that none
+    inherits its base's own."""
+    cls = type(self)
+    made = _generic_inits[cls] = _generic_inits.get(cls, 0) + 1
+    if made >= OWN_INIT_AFTER:
+        cls.__init__ = _own_init(cls)
+        _generic_inits.pop(cls, None)
+    DataObject.__init__(self, **kw)
+
+
+OWN_INIT_AFTER = 32
+_generic_inits = {}   # class -> the objects DataObject.__init__ made of it so far
+
+
+def _own_init(cls):
+    """An __init__ taking the class's fields as keywords, None by default,
+    and setting them all: what DataObject.__init__ does, its keyword
+    matching done by the call itself (each config read makes a few hundred
+    data objects of tens of fields). Its code is written from the schema's
+    field names, as `maker`'s is; DataObject's where a name is not an
+    identifier (`from`)."""
+    fields = cls._type._names
+    if any(keyword.iskeyword(name) or not name.isidentifier() or name.startswith('_')
+           for name in fields):
+        return DataObject.__init__
+    source = 'def __init__(_self, /%s):\n%s' % (
+        ''.join(', %s=None' % name if index else ', *, %s=None' % name
+                for index, name in enumerate(fields)),
+        ''.join('    _self.%s = %s\n' % (name, name) for name in fields) or '    pass\n')
+    namespace = {}
+    exec(source, namespace)   # noqa: S102 - identifiers of the schema's own fields
+    return namespace['__init__']
+
+
 def _rebuild_fault(cls, args, state):
     instance = cls.__new__(cls)
     instance.args = args
@@ -295,7 +333,7 @@ def _data_class(data_type):
     else:
         bases = (DataObject,)
     namespace = {'__slots__': tuple(f.name for f in data_type.own_fields), '_type': data_type,
-                 '__module__': __name__, '__qualname__': name}
+                 '__module__': __name__, '__qualname__': name, '__init__': _first_init}
     if name == 'MethodFault':
         namespace['__hash__'] = Exception.__hash__   # raisable/loggable: hash by identity
         namespace['__reduce_ex__'] = _reduce_fault   # copy.deepcopy keeps the fields
