@@ -469,3 +469,109 @@ def test_filters_coming_and_going_on_one_object_each_keep_reporting(vc_http, dat
         rename(vc_http.sim, datacenter._moId, 'DC0')
         for si in sessions:
             Disconnect(si)
+
+
+def _vm_view_filter(si):
+    content = si.RetrieveContent()
+    view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
+    spec = PC.FilterSpec(
+        objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[PC.TraversalSpec(
+            name='view', type=vim.view.ContainerView, path='view', skip=False)])],
+        propSet=[PC.PropertySpec(type=vim.VirtualMachine, pathSet=['name'])])
+    return content.propertyCollector, spec
+
+
+def _names_after(collector, version, names):
+    """Apply the updates after `version` to `names` (moid -> name) until none
+    come within a second; the last version."""
+    while True:
+        answer = wait(collector, version, seconds=1)
+        if answer is None:
+            return version
+        version = answer.version
+        for update in answer.filterSet[0].objectSet:
+            for change in update.changeSet:
+                names[update.obj._moId] = change.val
+
+
+def _entering_hook(monkeypatch, during):
+    """Have PropertyFilter._enter call `during(filter, entered)` (on the
+    reactor) once the second object is taken in."""
+    from vimsim.managed.service import updates
+    entered = []
+    original = updates.PropertyFilter._enter
+
+    def enter(self, obj, build=True):
+        update = original(self, obj, build)
+        entered.append(obj)
+        if len(entered) == 2:
+            during(self, entered)
+        return update
+    monkeypatch.setattr(updates.PropertyFilter, '_enter', enter)
+    monkeypatch.setattr(updates, 'START_AT_ONCE', 1)
+    monkeypatch.setattr(updates, 'START_SLICE', 1)
+
+
+@pytest.mark.parametrize('logged', [False, True], ids=['first-filter', 'versions-handed-out'])
+def test_a_filter_taking_many_objects_in_by_steps_misses_no_change(vc_http, monkeypatch,
+                                                                   logged):
+    """A filter over more than START_AT_ONCE objects takes them in a slice a
+    reactor turn (CollectorSession.add_filter): a rename meanwhile of a VM
+    already taken in and of one still to come both reach the client, with
+    or without versions handed out before, and so does a rename after."""
+    si = vc_http.connect()
+    sim = vc_http.sim
+    collector, spec = _vm_view_filter(si)
+    renamed = {}
+
+    def during(_, entered):
+        vms = [obj for obj in sim.objects.of_type('VirtualMachine')]
+        later = next(vm for vm in vms if vm not in entered)
+        for vm in (entered[0], later):
+            renamed[vm.ref.value] = vm.name
+            vm.name = vm.name + '-meanwhile'
+            vm.changed('name')
+        sim.changes.flush()   # as a turn between two steps would
+    names, version = {}, ''
+    try:
+        if logged:   # another filter's version handed out: this one's enters are logged
+            collector.CreateFilter(*object_filter(si.RetrieveContent().rootFolder, ['name']))
+            version = _names_after(collector, '', {})
+        _entering_hook(monkeypatch, during)
+        property_filter = collector.CreateFilter(spec, True)
+        version = _names_after(collector, version, names)
+        current = on_reactor(lambda: {vm.ref.value: vm.name
+                                      for vm in sim.objects.of_type('VirtualMachine')})
+        assert len(renamed) == 2 and names == current
+        assert all(current[moid].endswith('-meanwhile') for moid in renamed)
+        moid = next(iter(renamed))
+        rename(sim, moid, 'after-the-steps', 'VirtualMachine')
+        _names_after(collector, version, names)
+        assert names[moid] == 'after-the-steps'
+        property_filter.DestroyPropertyFilter()
+    finally:
+        for moid, name in renamed.items():
+            rename(sim, moid, name, 'VirtualMachine')
+        Disconnect(si)
+
+
+def test_a_session_ending_while_its_filter_takes_objects_in_leaves_nothing(vc_http,
+                                                                        monkeypatch):
+    """The session of a filter still taking its objects in ends (logged out,
+    terminated): the steps stop, CreateFilter answers ManagedObjectNotFound,
+    and neither the hub nor the registry keeps the filter."""
+    from vimsim.schema import MoRef
+    si = vc_http.connect()
+    sim = vc_http.sim
+    collector, spec = _vm_view_filter(si)
+    ended = []
+
+    def during(property_filter, _):
+        ended.append(property_filter.ref)
+        sim.objects.get(MoRef('SessionManager', 'SessionManager'))._end(property_filter.owner)
+    _entering_hook(monkeypatch, during)
+    with pytest.raises(vmodl.fault.ManagedObjectNotFound):
+        collector.CreateFilter(spec, True)
+    [ref] = ended
+    assert on_reactor(lambda: sim.objects.get(ref) is None
+                      and all(f.ref != ref for f in sim.changes.filters))

@@ -23,13 +23,12 @@ import collections
 import itertools
 import time
 
-from twisted.internet import defer, task
-
 from vimsim.managed.admin.permissions import VIEW, access_of, no_permission
 from vimsim.managed.base import ManagedObject, gc_paused
 from vimsim.managed.paths import PathReaders, check_path, read_path
 from vimsim.managed.service.session_manager import hold
 from vimsim.managed.service.updates import CollectorSession
+from vimsim.managed.steps import cooperate, finish
 from vimsim.schema import MoRef, maker
 from vimsim.soap.encode import Batches, Streamed, Typed
 from vimsim.soap.fault import (InvalidArgument, ManagedObjectNotFound,
@@ -116,7 +115,7 @@ class PropertyCollector(ManagedObject):
         """The objects a PropertyFilterSpec selects, in traversal order, and
         the references of start objects that do not exist (a fault unless the
         spec reports missing objects, or `tolerate_missing`)."""
-        return _finish(self._select_steps(ctx, spec, tolerate_missing))
+        return finish(self._select_steps(ctx, spec, tolerate_missing))
 
     def _select_steps(self, ctx, spec, tolerate_missing=False):
         """`select` as steps: yields after every PLAN_SLICE start objects."""
@@ -184,7 +183,7 @@ class PropertyCollector(ManagedObject):
         """[(object, property paths)] for one filter spec, plus missing refs.
         Objects of a type no PropertySpec names are not reported."""
         with gc_paused():
-            return _finish(self._plan_steps(ctx, spec, tolerate_missing))
+            return finish(self._plan_steps(ctx, spec, tolerate_missing))
 
     def _plan_steps(self, ctx, spec, tolerate_missing=False):
         """`plan` as steps (see `_select_steps`)."""
@@ -333,7 +332,7 @@ class PropertyCollector(ManagedObject):
         self._take_token(ctx, token)
 
     def CreateFilter(self, ctx, spec, partialUpdates):
-        return self._state(ctx).add_filter(ctx, spec, partialUpdates).ref
+        return self._state(ctx).add_filter(ctx, spec, partialUpdates)
 
     def WaitForUpdatesEx(self, ctx, version=None, options=None):
         max_wait = options.maxWaitSeconds if options is not None else None
@@ -374,9 +373,9 @@ class PropertyCollector(ManagedObject):
         steps = self._plan_all_steps(ctx, spec_set)
         if sum(len(spec.objectSet) for spec in spec_set) <= PLAN_SLICE:
             with gc_paused():
-                planned, missing = _finish(steps)
+                planned, missing = finish(steps)
             return answer(planned, missing)
-        return _cooperate(_then_released(steps, spec_set)).addCallback(
+        return cooperate(_then_released(steps, spec_set)).addCallback(
             lambda plan: answer(*plan))
 
     def _plan_all_steps(self, ctx, spec_set):
@@ -447,15 +446,6 @@ class PropertyCollector(ManagedObject):
         super().destroy()
 
 
-def _finish(steps):
-    """Run a generator of steps to its end; its return value."""
-    try:
-        while True:
-            next(steps)
-    except StopIteration as done:
-        return done.value
-
-
 def _then_released(steps, spec_set):
     """`steps`, then the spec set's ObjectSpecs let go PLAN_SLICE a step
     (nothing reads them once planned, or once planning faulted): when the
@@ -473,36 +463,6 @@ def _then_released(steps, spec_set):
     if error is not None:
         raise error
     return plan
-
-
-def _cooperate(steps):
-    """A Deferred of a generator's return value, its steps run by the reactor's
-    cooperator (a few milliseconds of them per turn, each with the garbage
-    collector paused); cancelling it stops them."""
-    outcome = []
-
-    def paused():
-        while True:
-            with gc_paused():
-                try:
-                    next(steps)
-                except StopIteration as done:
-                    outcome.append(done.value)
-                    return
-            yield
-
-    work = task.cooperate(paused())
-    result = defer.Deferred(lambda _: work.stop())
-
-    def finished(_):
-        if not result.called:
-            result.callback(outcome[0])
-
-    def failed(failure):
-        if not result.called:
-            result.errback(failure)
-    work.whenDone().addCallbacks(finished, failed)
-    return result
 
 
 def _is_traversal(selection):

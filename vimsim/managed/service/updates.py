@@ -27,6 +27,7 @@ from twisted.internet import defer, reactor, task
 from vimsim.managed.base import ManagedObject, gc_paused
 from vimsim.managed.paths import PathReaders, read_path
 from vimsim.managed.service.view import View
+from vimsim.managed.steps import cooperate, finish
 from vimsim.schema import DataObject, MoRef, maker
 from vimsim.soap import encode
 from vimsim.soap.fault import ManagedObjectNotFound, fault, localized
@@ -44,6 +45,8 @@ UNSUMMED = frozenset(('declaredAlarmState', 'triggeredAlarmState', 'overallStatu
 HISTORY_LIMIT = 200000   # log entries a collector keeps per session at most (oldest go first)
 COMPACT_AT = 64          # log length from which the log is compacted when it has doubled
 UNWATCH_AT_ONCE = 1000   # a removed filter watching more leaves the index a slice at a time
+START_AT_ONCE = 5000     # a filter taking in more objects takes them in by steps (reactor turns)
+START_SLICE = 500        # objects such a filter takes in a step (a few milliseconds)
 _position_of = itemgetter(0)
 _serials = itertools.count(1)
 
@@ -84,6 +87,16 @@ class ChangeHub:
         if property_filter.traverses or property_filter.views:
             self._structural[property_filter] = None
         self._count(property_filter, 1)
+
+    def started(self, property_filter):
+        """A filter that took its objects in by steps, evaluated from when it
+        began (`add`), has taken them all: from now on it is flushed, first
+        with what changed meanwhile (marked, or a change of shape seen)."""
+        if property_filter.views:
+            self._structural[property_filter] = None
+        if property_filter.reselect or property_filter.dirty:
+            self._marked[property_filter] = None
+            self._schedule()
 
     def _count(self, property_filter, step):
         """Add (step 1) or take away (-1) what a filter's traversal follows."""
@@ -306,6 +319,7 @@ class PropertyFilter(ManagedObject):
         self.reselect = False
         self.planned = 0         # the hub's generation when it was planned (ChangeHub.add)
         self.live = True         # evaluated on changes (until destroyed or failed)
+        self.starting = False    # taking its objects in by steps: changes wait (CollectorSession)
         self.delivered = True    # its logged updates still reach the client
 
     # -- bookkeeping for the hub ------------------------------------------------
@@ -347,7 +361,7 @@ class PropertyFilter(ManagedObject):
 
     def flush(self):
         """Log the updates of pending changes; True when there were any."""
-        if not self.live or (not self.reselect and not self.dirty):
+        if not self.live or self.starting or (not self.reselect and not self.dirty):
             return False
         updates = []
         objects = self.server.objects
@@ -395,12 +409,24 @@ class PropertyFilter(ManagedObject):
 
     # -- building updates ----------------------------------------------------------
     def start(self, planned, missing, logged=True):
-        """Take the planned objects in: the updates recording them as entering
-        (none when not `logged`: before any version is handed out the log
-        keeps nothing, and version "" reads the current state)."""
+        """Steps taking the planned objects in, START_SLICE a step; their
+        value the updates recording them as entering (none when not `logged`:
+        before any version is handed out the log keeps nothing, and version ""
+        reads the current state). Between steps the model may change: an
+        object gone meanwhile is passed by (looked up only once anything was
+        removed), a change of one taken in is marked as any is; the steps stop
+        once the filter is destroyed."""
         self.missing = missing
         updates = []
-        for obj, paths in planned:
+        objects = self.server.objects
+        removals = objects.removals
+        for count, (obj, paths) in enumerate(planned, 1):
+            if count % START_SLICE == 0:
+                yield
+                if not self.live:
+                    return updates
+            if objects.removals != removals and objects.get(obj.ref) is not obj:
+                continue
             self.paths[obj.ref] = paths
             update = self._enter(obj, build=logged)
             if logged:
@@ -598,6 +624,7 @@ class PropertyFilter(ManagedObject):
             return
         self.live = False
         self.state.filters.pop(self, None)
+        self.state.starting.pop(self, None)
         self.server.changes.remove(self)
         self.owner.disown(self)
         self.baseline, self.paths, self.dirty = {}, {}, {}
@@ -631,6 +658,7 @@ class CollectorSession:
         self.collector = collector
         self.session = session
         self.filters = {}        # PropertyFilter -> None, in creation order
+        self.starting = {}       # PropertyFilter -> None: those taking their objects in by steps
         self.log = []            # [(position, filter, ObjectUpdate or MissingObject)]
         self.seq = 0             # position of the newest update
         self.oldest = None       # oldest position a version handed out names (None: none yet)
@@ -643,22 +671,54 @@ class CollectorSession:
                                  # state passed it by (gone): its log entries up to it go
 
     def add_filter(self, ctx, spec, partial_updates):
-        """CreateFilter: every fault comes before anything is registered."""
+        """CreateFilter: every fault of the spec comes before anything is
+        registered. A filter taking in more than START_AT_ONCE objects takes
+        them in by steps, other clients answered meanwhile (a Deferred of
+        its reference: a million VMs' baselines are seconds of work); the hub evaluates
+        it from the start, its changes held until it has them all."""
         ctx.session.make_room(PropertyFilter.held_as, ctx.server.options.session_max_filters)
         planned, missing = self.collector.plan(ctx, spec)
         property_filter = PropertyFilter(ctx, self, spec, partial_updates)
-        try:
-            with gc_paused():   # a baseline per object: a million tuples for a million VMs
-                updates = property_filter.start(planned, missing, logged=self.oldest is not None)
-        except BaseException:
+        logged = self.oldest is not None
+        steps = property_filter.start(planned, missing, logged)
+        if len(planned) <= START_AT_ONCE:
+            try:
+                with gc_paused():   # a baseline per object
+                    updates = finish(steps)
+            except BaseException:
+                property_filter.destroy()
+                raise
+            self.collector.server.changes.add(property_filter)
+            return self._started(ctx, property_filter, updates, logged)
+        property_filter.starting = True
+        self.starting[property_filter] = None
+        self.collector.server.changes.add(property_filter)
+
+        def failed(failure):
             property_filter.destroy()
-            raise
+            return failure
+        return cooperate(steps).addCallbacks(
+            lambda updates: self._started(ctx, property_filter, updates, logged), failed)
+
+    def _started(self, ctx, property_filter, updates, logged):
+        """The filter has taken its objects in: it joins the session's, its
+        enter updates logged (read anew when a version was handed out while
+        it took them in unlogged); its reference. Gone meanwhile (its session or collector
+        closed, or destroyed): ManagedObjectNotFound."""
+        if not property_filter.live:
+            raise ManagedObjectNotFound(property_filter.ref)
+        if not logged and self.oldest is not None:
+            entering = property_filter.entering(list(property_filter.baseline))
+            updates = [update for update in entering if update is not None]
+        self.starting.pop(property_filter, None)
         self.filters[property_filter] = None
         ctx.session.own(property_filter)
-        self.collector.server.changes.add(property_filter)
+        if property_filter.starting:
+            property_filter.starting = False
+            self.collector.server.changes.started(property_filter)
         self.append(property_filter, updates)
         self.settle()
-        return property_filter
+        return property_filter.ref
 
     def append(self, property_filter, items):
         """Log a filter's updates (or a failed filter's notices). Before any
@@ -728,7 +788,7 @@ class CollectorSession:
                           if position >= self.oldest}
 
     def close(self):
-        for property_filter in list(self.filters):
+        for property_filter in list(self.filters) + list(self.starting):
             property_filter.destroy()
         self.cancel_waits()
         self.log, self.snapshot = [], None
