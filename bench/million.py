@@ -24,7 +24,8 @@ default inventory's standalone host and cluster, so 2 N VMs; 500,000 gives
       answer is no longer truncated: the filter's and the initial answer's
       wall time, server CPU and peak RSS growth; while the filter is made,
       another connection's CurrentTime round trips (the filter takes its
-      objects in by steps, other clients answered between).
+      objects in by steps, other clients answered between) and the server's
+      own stalls (-reactor-probe).
 
 Prints the load average before and after (the machine is shared).
 
@@ -37,7 +38,8 @@ import re
 import time
 
 from latency import ticker
-from rawsoap import Connection, ROOT, cpu_seconds, load_average, percentile, rss_mb, start_server
+from rawsoap import (PROBE_MS, ROOT, Connection, Stalls, cpu_seconds, load_average, percentile,
+                     rss_mb, start_server)
 
 PATHS = ''.join('<pathSet>%s</pathSet>' % path for path in (
     'name', 'runtime.powerState', 'runtime.host', 'config.hardware.memoryMB'))
@@ -148,15 +150,18 @@ async def measure(host, port, pid, page, later, alarms):
             body = await connection.call(CONTINUE % token.group(1).decode())
     phase.report('%d VMs in %d pages' % (objects, pages))
     other = await (await Connection(connection.host, connection.port).open()).login()
-    stop, samples = asyncio.Event(), []
+    stop, samples, stalls = asyncio.Event(), [], Stalls(connection.host, connection.port)
     with Phase(pid, '(3) CreateFilter') as phase:
+        stalls.begin()
         tick = asyncio.ensure_future(ticker(other, stop, samples))
         await connection.call(FILTER % view)
         stop.set()
         await tick
+        stalls.end()
     phase.report('a filter over the view')
     print('    CurrentTime meanwhile: %d calls, p99 %.0f ms, max %.0f ms' % (
         len(samples), percentile(samples, 0.99) * 1e3, max(samples) * 1e3))
+    print('    ' + stalls.report())
     other.close()
     with Phase(pid, '(3) initial answer') as phase:
         version, objects, pages, first = '', 0, 0, None
@@ -184,7 +189,8 @@ def main():
     args = parser.parse_args()
     print('load average %s' % load_average())
     start = time.time()
-    process, host, port = start_server('-vm', str(args.vm), root=args.root)
+    process, host, port = start_server('-vm', str(args.vm), '-reactor-probe', str(PROBE_MS),
+                                       root=args.root)
     try:
         asyncio.run(first_call(host, port))
         print('(1) start with -vm %d: first call answered after %.1f s, server CPU %.1f s, '

@@ -218,11 +218,12 @@ def test_what_model_work_keeps_is_frozen_until_the_trim(validator, monkeypatch):
     import weakref
     from twisted.internet.task import Clock
     from vimsim import simulator
-    from vimsim.managed.service import heap_trim
+    from vimsim.managed.service import heap_trim, steps
     from vimsim.server import endpoint
     clock = Clock()
     trimmer = heap_trim.HeapTrim(clock=clock, trim=lambda pad: None)
     monkeypatch.setattr(simulator, 'heap_trim', trimmer)
+    monkeypatch.setattr(steps, 'heap_trim', trimmer)
     monkeypatch.setattr(endpoint, 'heap_trim', trimmer)
     sim = _simulator(validator, tls=False)
     settle(sim.sim)

@@ -490,6 +490,8 @@ def _names_after(collector, version, names):
             return version
         version = answer.version
         for update in answer.filterSet[0].objectSet:
+            if update.kind == 'leave':
+                names.pop(update.obj._moId)
             for change in update.changeSet:
                 names[update.obj._moId] = change.val
 
@@ -575,3 +577,52 @@ def test_a_session_ending_while_its_filter_takes_objects_in_leaves_nothing(vc_ht
     [ref] = ended
     assert on_reactor(lambda: sim.objects.get(ref) is None
                       and all(f.ref != ref for f in sim.changes.filters))
+
+
+@pytest.mark.parametrize('logged', [False, True], ids=['first-filter', 'versions-handed-out'])
+def test_a_filter_planned_by_steps_follows_what_changed_meanwhile(validator, monkeypatch,
+                                                                 logged):
+    """A plan longer than a turn (steps.soon: a view of a million VMs) is
+    made by steps, the view walked and its references followed by steps
+    too: a VM planned and then unregistered and another renamed meanwhile
+    reach the client as they are now, the change of shape seen even when a
+    flush came between (ChangeHub.add re-plans the filter)."""
+    from tests.conftest import _simulator
+    from vimsim.managed.service import steps
+    from vimsim.managed.service import property_collector, view
+    from vimsim.managed.vm.provisioning import unregister_vm
+    server = _simulator(validator, tls=False)
+    sim = server.sim
+    si = server.connect()
+    collector, spec = _vm_view_filter(si)
+    changed = []
+    followed = property_collector.as_refs
+
+    def as_refs(value, field=None):
+        """The references a traversal follows; once it has followed every
+        VM of the view (the plan goes on after), the changes."""
+        yield from followed(value, field)
+        if not changed and field is not None and field.name == 'view':
+            vms = list(sim.objects.of_type('VirtualMachine'))
+            unregister_vm(vms[0])
+            vms[1].name = 'renamed-while-planned'
+            vms[1].changed('name')
+            sim.changes.flush()   # as a turn between two steps would
+            changed.append(vms[0].ref.value)
+    monkeypatch.setattr(property_collector, 'as_refs', as_refs)
+    monkeypatch.setattr(view, 'COLLECT_SLICE', 1)
+    monkeypatch.setattr(property_collector, 'REFS_SLICE', 1)
+    monkeypatch.setattr(steps, 'NOW_SECONDS', 0)
+    try:
+        version, names = '', {}
+        if logged:
+            collector.CreateFilter(*object_filter(si.RetrieveContent().rootFolder, ['name']))
+            version = _names_after(collector, '', {})
+        collector.CreateFilter(spec, True)
+        _names_after(collector, version, names)
+        current = on_reactor(lambda: {vm.ref.value: vm.name
+                                      for vm in sim.objects.of_type('VirtualMachine')})
+        assert changed and changed[0] not in current
+        assert names == current and 'renamed-while-planned' in names.values()
+    finally:
+        Disconnect(si)

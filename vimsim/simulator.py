@@ -32,10 +32,10 @@ from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAG
 from vimsim.managed.service.session_manager import SessionManager
 from vimsim.managed.service.updates import ChangeHub
 from vimsim.managed.service.view import ViewManager
+from vimsim.managed.service.steps import freezing
 from vimsim.server.endpoint import SoapEndpoint
 from vimsim.server.reactor_probe import ReactorProbe
 
-FREEZE_SECONDS = 0.25   # how often long model work has what it keeps frozen
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +285,7 @@ class ModelTime:
         steps per reactor turn, so that clients are answered meanwhile. While
         `advance` fires timers, the work runs to its end at once: at the
         model time it was started."""
-        steps = _freezing(steps)
+        steps = freezing(steps)
         if self._advancing:
             for _ in steps:
                 pass
@@ -358,20 +358,6 @@ class ModelTime:
                         for due, number, timer, function, args in self._timers]
         for entry in self._timers:
             entry[2].due -= microseconds
-
-
-def _freezing(steps):
-    """Model work's steps; what they keep lives on, so the process's heap
-    trimmer freezes it as it goes, every FREEZE_SECONDS and at the end
-    (heap_trim.work_done): a full collection meanwhile walks no more than
-    a quarter of a second's worth of it."""
-    due = time.monotonic() + FREEZE_SECONDS
-    for step in steps:
-        yield step
-        if time.monotonic() >= due:
-            heap_trim.work_done()
-            due = time.monotonic() + FREEZE_SECONDS
-    heap_trim.work_done()
 
 
 class ModelTimer:

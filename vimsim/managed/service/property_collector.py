@@ -28,7 +28,8 @@ from vimsim.managed.base import ManagedObject, gc_paused
 from vimsim.managed.paths import PathReaders, check_path, read_path
 from vimsim.managed.service.session_manager import hold
 from vimsim.managed.service.updates import CollectorSession
-from vimsim.managed.steps import cooperate, finish
+from vimsim.managed.service.view import ContainerView
+from vimsim.managed.service.steps import finish, soon, then
 from vimsim.schema import MoRef, maker
 from vimsim.soap.encode import Batches, Streamed, Typed
 from vimsim.soap.fault import (InvalidArgument, ManagedObjectNotFound,
@@ -55,6 +56,7 @@ def check_readable(ctx, obj, path):
                                or 'System.View')
 
 PLAN_SLICE = 2000     # start objects (ObjectSpecs) selected per reactor turn
+REFS_SLICE = 20000    # references a traversal follows per step
 STREAM_MIN = 100      # answers with more objects than this are streamed
 BATCH_VALUES = 128    # property values read per batch of a streamed answer, at most
 BATCH_SECONDS = 0.003  # and read within about this (128 VMs' config: 8 ms to read, 9 to encode)
@@ -118,7 +120,10 @@ class PropertyCollector(ManagedObject):
         return finish(self._select_steps(ctx, spec, tolerate_missing))
 
     def _select_steps(self, ctx, spec, tolerate_missing=False):
-        """`select` as steps: yields after every PLAN_SLICE start objects."""
+        """`select` as steps: yields after every PLAN_SLICE start objects or
+        REFS_SLICE references traversed, and between steps of a container
+        view's walk (ContainerView.collect_steps): one ObjectSpec of a view
+        of a million VMs is seconds of planning."""
         schema = ctx.server.schema
         objects = ctx.server.objects
         named = {}
@@ -134,8 +139,10 @@ class PropertyCollector(ManagedObject):
         anonymous = ctx.session is None
         access = access_of(ctx)
         hides = access is not None and not access.sees_everything()
+        view_field = schema.managed['ContainerView'].property_map['view']
 
         def traverse(obj, select_set):
+            traversed = 0
             for selection in select_set or ():
                 traversal = selection if _is_traversal(selection) else named.get(selection.name)
                 if traversal is None:
@@ -152,16 +159,23 @@ class PropertyCollector(ManagedObject):
                     continue
                 if anonymous:
                     check_readable(ctx, obj, traversal.path)
-                value, field = read_path(obj, traversal.path, ctx)
+                if traversal.path == 'view' and type(obj) is ContainerView:
+                    value, field = (yield from obj.view_steps(ctx)), view_field
+                else:
+                    value, field = read_path(obj, traversal.path, ctx)
                 skip, further = traversal.skip, traversal.selectSet
                 for ref in as_refs(value, field):
+                    traversed += 1
+                    if traversed == REFS_SLICE:
+                        traversed = 0
+                        yield
                     target = get(ref)
                     if target is None or hides and not access.sees_object(target):
                         continue
                     if not skip:
                         selected.setdefault(ref, target)
                     if further:
-                        traverse(target, further)
+                        yield from traverse(target, further)
 
         for count, object_spec in enumerate(spec.objectSet, 1):
             if count % PLAN_SLICE == 0:
@@ -176,16 +190,16 @@ class PropertyCollector(ManagedObject):
                 if hides and not access.sees_object(start):
                     raise no_permission(access.checked_entity(start), VIEW)
                 selected.setdefault(start.ref, start)
-            traverse(start, object_spec.selectSet)
+            yield from traverse(start, object_spec.selectSet)
         return list(selected.values()), missing
 
     def plan(self, ctx, spec, tolerate_missing=False):
         """[(object, property paths)] for one filter spec, plus missing refs.
         Objects of a type no PropertySpec names are not reported."""
         with gc_paused():
-            return finish(self._plan_steps(ctx, spec, tolerate_missing))
+            return finish(self.plan_steps(ctx, spec, tolerate_missing))
 
-    def _plan_steps(self, ctx, spec, tolerate_missing=False):
+    def plan_steps(self, ctx, spec, tolerate_missing=False):
         """`plan` as steps (see `_select_steps`)."""
         schema = ctx.server.schema
         for prop_spec in spec.propSet:
@@ -197,7 +211,9 @@ class PropertyCollector(ManagedObject):
         objects, missing = yield from self._select_steps(ctx, spec, tolerate_missing)
         planned = []
         by_type = {}   # type name -> the paths (one list shared by its objects) or None
-        for obj in objects:
+        for count, obj in enumerate(objects, 1):
+            if count % REFS_SLICE == 0:
+                yield
             type_name = obj.type_name
             try:
                 paths = by_type[type_name]
@@ -368,20 +384,16 @@ class PropertyCollector(ManagedObject):
 
     # -- helpers --------------------------------------------------------------
     def _planned(self, ctx, spec_set, answer):
-        """answer(planned, missing) for the spec set: now, or for many start
-        objects once planned in slices (a Deferred)."""
-        steps = self._plan_all_steps(ctx, spec_set)
-        if sum(len(spec.objectSet) for spec in spec_set) <= PLAN_SLICE:
-            with gc_paused():
-                planned, missing = finish(steps)
-            return answer(planned, missing)
-        return cooperate(_then_released(steps, spec_set)).addCallback(
-            lambda plan: answer(*plan))
+        """answer(planned, missing) for the spec set: now, or once planned by
+        steps where that takes longer than a turn should (steps.soon: many
+        start objects, a view of a million VMs), a Deferred of it then."""
+        steps = _then_released(self._plan_all_steps(ctx, spec_set), spec_set)
+        return then(soon(steps), lambda plan: answer(*plan))
 
     def _plan_all_steps(self, ctx, spec_set):
         planned, missing = [], []
         for spec in spec_set:
-            objects, refs = yield from self._plan_steps(ctx, spec)
+            objects, refs = yield from self.plan_steps(ctx, spec)
             planned.extend(objects)
             missing.extend(refs)
         return planned, missing

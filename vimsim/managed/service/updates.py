@@ -27,10 +27,10 @@ from twisted.internet import defer, reactor, task
 from vimsim.managed.base import ManagedObject, gc_paused
 from vimsim.managed.paths import PathReaders, read_path
 from vimsim.managed.service.view import View
-from vimsim.managed.steps import cooperate, finish
+from vimsim.managed.service.steps import cooperate, finish, soon, then
 from vimsim.schema import DataObject, MoRef, maker
 from vimsim.soap import encode
-from vimsim.soap.fault import ManagedObjectNotFound, fault, localized
+from vimsim.soap.fault import ManagedObjectNotFound, NotAuthenticated, fault, localized
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,7 @@ class ChangeHub:
         # the generation of the latest change of the inventory's shape since the
         # last flush (0: none): filters planned at or after it are current
         self._reshaped = 0
+        self.reshaped_at = 0     # the generation of the latest change of shape ever
         self._pending = False
         self.generation = 0      # counts changes: caches of derived figures key on it
         # during a flush, the PropertyChanges and ObjectUpdates built so far, for
@@ -78,15 +79,20 @@ class ChangeHub:
         self.rollups_of = {}     # model object -> the roll-ups counting it (monitoring/rollup.py)
 
     # -- the filters ------------------------------------------------------------------
-    def add(self, property_filter):
-        """Evaluate a filter, just planned, from now on: a change of shape
-        before now (an inventory built with no filter to flush it) is one its
-        plan already saw."""
-        property_filter.planned = self.generation
+    def add(self, property_filter, planned_at=None):
+        """Evaluate a filter from now on, planned as of generation
+        `planned_at` (default: now; a change of shape before then, an
+        inventory built with no filter to flush it, is one its plan saw). A
+        change of shape since (a plan made by steps) is one it has to see."""
+        property_filter.planned = self.generation if planned_at is None else planned_at
         self.filters[property_filter] = None
         if property_filter.traverses or property_filter.views:
             self._structural[property_filter] = None
         self._count(property_filter, 1)
+        if self.reshaped_at > property_filter.planned:
+            property_filter.structure_changed()
+            self._marked[property_filter] = None
+            self._schedule()
 
     def started(self, property_filter):
         """A filter that took its objects in by steps, evaluated from when it
@@ -161,7 +167,7 @@ class ChangeHub:
                 self._marked[property_filter] = None
         if names is None or not STRUCTURE.isdisjoint(names) or (
                 self._traversed_names and not self._traversed_names.keys().isdisjoint(names)):
-            self._reshaped = self.generation
+            self._reshaped = self.reshaped_at = self.generation
         self._schedule()
 
     def object_added(self, obj):
@@ -171,7 +177,7 @@ class ChangeHub:
         already there, whose change is reported as such."""
         self.generation += 1
         if self._reachable(obj):
-            self._reshaped = self.generation
+            self._reshaped = self.reshaped_at = self.generation
             self._schedule()
 
     def object_removed(self, obj):
@@ -180,7 +186,7 @@ class ChangeHub:
             property_filter.reselect = True
             self._marked[property_filter] = None
         if obj.ref in self._starts or self._reachable(obj):
-            self._reshaped = self.generation
+            self._reshaped = self.reshaped_at = self.generation
         self._schedule()
 
     def _reachable(self, obj):
@@ -418,6 +424,7 @@ class PropertyFilter(ManagedObject):
         once the filter is destroyed."""
         self.missing = missing
         updates = []
+        self.views = []
         objects = self.server.objects
         removals = objects.removals
         for count, (obj, paths) in enumerate(planned, 1):
@@ -431,7 +438,8 @@ class PropertyFilter(ManagedObject):
             update = self._enter(obj, build=logged)
             if logged:
                 updates.append(update)
-        self._note_views()
+            if isinstance(obj, View):
+                self.views.append(obj.ref)
         return updates
 
     def entering(self, refs):
@@ -657,6 +665,7 @@ class CollectorSession:
     def __init__(self, collector, session):
         self.collector = collector
         self.session = session
+        self.closed = False
         self.filters = {}        # PropertyFilter -> None, in creation order
         self.starting = {}       # PropertyFilter -> None: those taking their objects in by steps
         self.log = []            # [(position, filter, ObjectUpdate or MissingObject)]
@@ -672,12 +681,21 @@ class CollectorSession:
 
     def add_filter(self, ctx, spec, partial_updates):
         """CreateFilter: every fault of the spec comes before anything is
-        registered. A filter taking in more than START_AT_ONCE objects takes
-        them in by steps, other clients answered meanwhile (a Deferred of
-        its reference: a million VMs' baselines are seconds of work); the hub evaluates
-        it from the start, its changes held until it has them all."""
+        registered. A plan longer than a turn should take is made by steps
+        (steps.soon: a view of a million VMs), and a filter taking in more
+        than START_AT_ONCE objects takes them in by steps, other clients
+        answered meanwhile (a Deferred of its reference: a million VMs'
+        baselines are seconds of work); the hub evaluates it from the
+        start, its changes held until it has them all."""
         ctx.session.make_room(PropertyFilter.held_as, ctx.server.options.session_max_filters)
-        planned, missing = self.collector.plan(ctx, spec)
+        planned_at = self.collector.server.changes.generation
+        return then(soon(self.collector.plan_steps(ctx, spec)), lambda plan: self._take_in(
+            ctx, spec, partial_updates, planned_at, *plan))
+
+    def _take_in(self, ctx, spec, partial_updates, planned_at, planned, missing):
+        """add_filter once planned (as of generation `planned_at`)."""
+        if self.closed:   # its session or collector went while it was planned by steps
+            raise NotAuthenticated()
         property_filter = PropertyFilter(ctx, self, spec, partial_updates)
         logged = self.oldest is not None
         steps = property_filter.start(planned, missing, logged)
@@ -688,11 +706,11 @@ class CollectorSession:
             except BaseException:
                 property_filter.destroy()
                 raise
-            self.collector.server.changes.add(property_filter)
+            self.collector.server.changes.add(property_filter, planned_at)
             return self._started(ctx, property_filter, updates, logged)
         property_filter.starting = True
         self.starting[property_filter] = None
-        self.collector.server.changes.add(property_filter)
+        self.collector.server.changes.add(property_filter, planned_at)
 
         def failed(failure):
             property_filter.destroy()
@@ -788,6 +806,7 @@ class CollectorSession:
                           if position >= self.oldest}
 
     def close(self):
+        self.closed = True
         for property_filter in list(self.filters) + list(self.starting):
             property_filter.destroy()
         self.cancel_waits()

@@ -8,10 +8,12 @@ from collections import deque
 
 from vimsim.managed.admin.permissions import access_of
 from vimsim.managed.base import ManagedObject
+from vimsim.managed.service.steps import finish
 from vimsim.soap.fault import InvalidArgument, fault
 
 
 _LEAF = ManagedObject.view_children   # what an object with nothing inside has
+COLLECT_SLICE = 20000   # objects a step of collect_steps passes (a few milliseconds)
 
 
 class View(ManagedObject):
@@ -44,14 +46,25 @@ class ContainerView(View):
 
     def read(self, name, ctx):
         if name == 'view':
-            access = access_of(ctx)
-            if access is not None and not access.sees_everything():
-                return self.collect(access.sees_object)
-            return self.collect()
+            return finish(self.view_steps(ctx))
         return super().read(name, ctx)
+
+    def view_steps(self, ctx):
+        """`view` as `ctx` reads it, as steps (collect_steps)."""
+        access = access_of(ctx)
+        if access is not None and not access.sees_everything():
+            return self.collect_steps(access.sees_object)
+        return self.collect_steps()
 
     def collect(self, sees=None):
         """The objects in the view; only those `sees(object)` when given."""
+        return finish(self.collect_steps(sees))
+
+    def collect_steps(self, sees=None):
+        """`collect` as steps, one per COLLECT_SLICE objects passed: a view
+        of a million VMs is a second of walking, planned by steps for a
+        filter or a retrieval (PropertyCollector._select_steps). What it lists
+        is as it met it: an object removed after is looked up by readers."""
         objects = self.server.objects
         managed = self.server.schema.managed
         root = objects.get(self.container)
@@ -70,9 +83,15 @@ class ContainerView(View):
         keep = found.append
         queue = deque([root])
         later = queue.append
+        passed = 0
         while queue:
             obj = queue.popleft()
-            for ref in obj.view_children():
+            # as it was when met: the model may change between two steps
+            for ref in tuple(obj.view_children()):
+                passed += 1
+                if passed == COLLECT_SLICE:
+                    passed = 0
+                    yield
                 if id(ref) in seen:
                     continue
                 child = get(ref)
