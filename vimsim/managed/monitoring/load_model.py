@@ -49,6 +49,10 @@ SUMMED_AT_ONCE = 500             # VMs a stepped reader's step sums (about 1 ms)
 # (share of VMs out of 20, lowest and highest CPU level of the profile)
 PROFILES = ((12, 0.02, 0.08), (6, 0.15, 0.40), (2, 0.55, 0.85))
 
+# a VM's profile by its seed % 20: (low, high - low) of the PROFILES entry
+# whose share that falls in (a VM's Pattern is made on each read past PATTERNS_KEPT)
+_PROFILE_PICKED = tuple((low, high - low) for share, low, high in PROFILES for _ in range(share))
+
 VmSample = namedtuple('VmSample', (
     'cpu_demand',     # MHz the guest would use without contention or limit
     'cpu_usage',      # MHz it got
@@ -114,12 +118,8 @@ class Pattern:
     def __init__(self, moid):
         seed = zlib.crc32(moid.encode('utf-8'))
         self.seed = seed
-        pick = seed % 20
-        for share, low, high in PROFILES:
-            if pick < share:
-                break
-            pick -= share
-        self.cpu_level = low + (high - low) * ((seed >> 5) % 1000) / 1000.0
+        low, span = _PROFILE_PICKED[seed % 20]
+        self.cpu_level = low + span * ((seed >> 5) % 1000) / 1000.0
         self.memory_level = 0.2 + 0.5 * ((seed >> 15) % 1000) / 1000.0
         self.phase = (seed >> 10) % DAY
         self._peaks = None
