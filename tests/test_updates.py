@@ -596,20 +596,26 @@ def test_a_filter_planned_by_steps_follows_what_changed_meanwhile(validator, mon
     si = server.connect()
     collector, spec = _vm_view_filter(si)
     changed = []
-    followed = property_collector.as_refs
+    planning = property_collector.PropertyCollector.plan_steps
 
-    def as_refs(value, field=None):
-        """The references a traversal follows; once it has followed every
-        VM of the view (the plan goes on after), the changes."""
-        yield from followed(value, field)
-        if not changed and field is not None and field.name == 'view':
-            vms = list(sim.objects.of_type('VirtualMachine'))
-            unregister_vm(vms[0])
-            vms[1].name = 'renamed-while-planned'
-            vms[1].changed('name')
-            sim.changes.flush()   # as a turn between two steps would
-            changed.append(vms[0].ref.value)
-    monkeypatch.setattr(property_collector, 'as_refs', as_refs)
+    def plan_steps(self, ctx, spec, tolerate_missing=False):
+        """A plan's steps; once the view's has selected every VM (its last
+        step, the plan then returned), the changes."""
+        steps_of_plan = planning(self, ctx, spec, tolerate_missing)
+        while True:
+            try:
+                next(steps_of_plan)
+            except StopIteration as done:
+                if not changed and spec.objectSet[0].obj.type == 'ContainerView':
+                    vms = list(sim.objects.of_type('VirtualMachine'))
+                    unregister_vm(vms[0])
+                    vms[1].name = 'renamed-while-planned'
+                    vms[1].changed('name')
+                    sim.changes.flush()   # as a turn between two steps would
+                    changed.append(vms[0].ref.value)
+                return done.value
+            yield
+    monkeypatch.setattr(property_collector.PropertyCollector, 'plan_steps', plan_steps)
     monkeypatch.setattr(view, 'COLLECT_SLICE', 1)
     monkeypatch.setattr(property_collector, 'REFS_SLICE', 1)
     monkeypatch.setattr(steps, 'NOW_SECONDS', 0)

@@ -27,9 +27,9 @@ from vimsim.managed.admin.permissions import VIEW, access_of, no_permission
 from vimsim.managed.base import ManagedObject, gc_paused
 from vimsim.managed.paths import PathReaders, check_path, read_path
 from vimsim.managed.service.session_manager import hold
+from vimsim.managed.service.steps import finish, soon, then
 from vimsim.managed.service.updates import CollectorSession
 from vimsim.managed.service.view import ContainerView
-from vimsim.managed.service.steps import finish, soon, then
 from vimsim.schema import MoRef, maker
 from vimsim.soap.encode import Batches, Streamed, Typed
 from vimsim.soap.fault import (InvalidArgument, ManagedObjectNotFound,
@@ -164,7 +164,10 @@ class PropertyCollector(ManagedObject):
                 else:
                     value, field = read_path(obj, traversal.path, ctx)
                 skip, further = traversal.skip, traversal.selectSet
-                for ref in as_refs(value, field):
+                refs = as_refs(value, field)
+                if len(refs) >= REFS_SLICE:   # followed by steps: as it is now
+                    refs = tuple(refs)
+                for ref in refs:
                     traversed += 1
                     if traversed == REFS_SLICE:
                         traversed = 0

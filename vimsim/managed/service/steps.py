@@ -67,11 +67,11 @@ def freezing(steps):
     heap_trim.work_done()
 
 
-def soon(steps, seconds=None):
-    """Run `steps` now for up to `seconds` (NOW_SECONDS): their value when they end by
+def soon(steps):
+    """Run `steps` now for up to NOW_SECONDS: their value when they end by
     then (most calls' work: answered in the turn that asked), else a
     Deferred of it, the rest run as `cooperate` runs them."""
-    ends = time.perf_counter() + (NOW_SECONDS if seconds is None else seconds)
+    ends = time.perf_counter() + NOW_SECONDS
     with gc_paused():
         while True:
             try:
