@@ -318,7 +318,9 @@ class PropertyFilter(ManagedObject):
         # ref -> (fingerprint or {key: fingerprint}, one a path): a tuple, not a
         # dict, since a session watching many objects holds one each
         self.baseline = {}
-        self.paths = {}          # ref -> [path]
+        # type name -> [path]: what the spec asks of objects of that type (the
+        # plan's one list a type; not one entry per object of a million)
+        self.paths = {}
         self.missing = []
         self.views = []          # refs of the views in the object set
         self.dirty = {}          # ref -> set of names, or None for all
@@ -341,8 +343,8 @@ class PropertyFilter(ManagedObject):
         """Note that `names` of `ref` changed (None: any); False, noting
         nothing, when this filter reports none of them of `ref`: a watcher of
         VMs' names is not evaluated for each task's recentTask change."""
-        if names is not None and ref in self.paths and not any(
-                path.partition('.')[0] in names for path in self.paths[ref]):
+        if names is not None and ref in self.baseline and not any(
+                path.partition('.')[0] in names for path in self.paths[ref.type]):
             return False
         if names is None or self.dirty.get(ref, ()) is None:
             self.dirty[ref] = None
@@ -384,7 +386,7 @@ class PropertyFilter(ManagedObject):
                     updates.append(self._update('leave', ref, None, None))
             for obj, paths in planned:
                 if obj.ref not in self.baseline:
-                    self.paths[obj.ref] = paths
+                    self.paths[obj.ref.type] = paths
                     updates.append(self._enter(obj))
                     self.dirty.pop(obj.ref, None)
             self.missing = missing
@@ -410,7 +412,6 @@ class PropertyFilter(ManagedObject):
 
     def _forget(self, ref):
         del self.baseline[ref]
-        del self.paths[ref]
         self.server.changes.unwatch(self, ref)
 
     # -- building updates ----------------------------------------------------------
@@ -434,7 +435,7 @@ class PropertyFilter(ManagedObject):
                     return updates
             if objects.removals != removals and objects.get(obj.ref) is not obj:
                 continue
-            self.paths[obj.ref] = paths
+            self.paths[obj.ref.type] = paths
             update = self._enter(obj, build=logged)
             if logged:
                 updates.append(update)
@@ -452,7 +453,7 @@ class PropertyFilter(ManagedObject):
             if obj is None:
                 result.append(None)
                 continue
-            changes, missing = self._read(obj, self.paths[ref])
+            changes, missing = self._read(obj, self.paths[ref.type])
             result.append(self._update('enter', ref, changes, missing))
         return result
 
@@ -464,13 +465,13 @@ class PropertyFilter(ManagedObject):
         if obj is None or ref not in self.baseline:
             return None
         if not self.partialUpdates:
-            changes, missing = self._read(obj, self.paths[ref])
+            changes, missing = self._read(obj, self.paths[ref.type])
         else:
             touched = set()
             for update in updates:
                 touched.update(c.name.partition('[')[0] for c in update.changeSet or ())
                 touched.update(m.path for m in update.missingSet or ())
-            paths = [path for path in self.paths[ref] if path in touched]
+            paths = [path for path in self.paths[ref.type] if path in touched]
             changes, missing = self._read(obj, paths, unset=True)
         return self._update('modify', ref, changes, missing)
 
@@ -478,7 +479,7 @@ class PropertyFilter(ManagedObject):
         """Take an object in (its baseline recorded); its enter update, or
         None without `build` (a million objects' updates nobody reads)."""
         baseline = []
-        changes, missing = self._read(obj, self.paths[obj.ref], baseline, build=build)
+        changes, missing = self._read(obj, self.paths[obj.ref.type], baseline, build=build)
         self._record(obj.ref, tuple(baseline))
         return self._update('enter', obj.ref, changes, missing) if build else None
 
@@ -524,7 +525,7 @@ class PropertyFilter(ManagedObject):
         changes, missing = [], []
         touched = None
         readers = self.readers.of(obj)
-        for index, path in enumerate(self.paths[obj.ref]):
+        for index, path in enumerate(self.paths[obj.ref.type]):
             if names is not None and path.partition('.')[0] not in names:
                 continue
             try:
@@ -544,7 +545,7 @@ class PropertyFilter(ManagedObject):
             return None
         if not self.partialUpdates:   # report every requested property, as vCenter does
             touched = []
-            changes, missing = self._read(obj, self.paths[obj.ref], touched)
+            changes, missing = self._read(obj, self.paths[obj.ref.type], touched)
         if touched is not None:
             self.baseline[obj.ref] = tuple(touched)
         return self._update('modify', obj.ref, changes, missing)
