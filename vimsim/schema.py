@@ -163,7 +163,7 @@ def maker(cls, names):
     (ObjectContent, DynamicProperty, PropertyChange, ObjectUpdate). Its code
     is written from the schema's field names, as namedtuple's is."""
     fields = cls._type._names
-    if any(keyword.iskeyword(name) or not name.isidentifier() for name in fields):
+    if not _writable(fields):
         return lambda *values: cls(**dict(zip(names, values)))
     if not set(names) <= set(fields) or len(set(names)) != len(names):
         raise TypeError('%s has no field(s) %s' % (cls.__name__, ', '.join(names)))
@@ -174,6 +174,12 @@ def maker(cls, names):
     namespace = {'_new': cls.__new__, '_cls': cls}
     exec(source, namespace)   # noqa: S102 - identifiers of the schema's own fields
     return namespace['make']
+
+
+def _writable(names):
+    """Whether field names can be written as Python code's own (`from`
+    cannot: `maker` and `_own_init` keep the generic way for its class)."""
+    return not any(keyword.iskeyword(name) or not name.isidentifier() for name in names)
 
 
 def _first_init(self, /, **kw):
@@ -202,8 +208,7 @@ def _own_init(cls):
     field names, as `maker`'s is; DataObject's where a name is not an
     identifier (`from`)."""
     fields = cls._type._names
-    if any(keyword.iskeyword(name) or not name.isidentifier() or name.startswith('_')
-           for name in fields):
+    if not _writable(fields) or any(name.startswith('_') for name in fields):
         return DataObject.__init__
     source = 'def __init__(_self, /%s):\n%s' % (
         ''.join(', %s=None' % name if index else ', *, %s=None' % name

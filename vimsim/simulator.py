@@ -30,12 +30,11 @@ from vimsim.managed.service.property_collector import PropertyCollector
 from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
                                                      ServiceInstance, about_info)
 from vimsim.managed.service.session_manager import SessionManager
+from vimsim.managed.service.steps import freezing
 from vimsim.managed.service.updates import ChangeHub
 from vimsim.managed.service.view import ViewManager
-from vimsim.managed.service.steps import freezing
 from vimsim.server.endpoint import SoapEndpoint
 from vimsim.server.reactor_probe import ReactorProbe
-
 
 log = logging.getLogger(__name__)
 

@@ -139,7 +139,6 @@ class PropertyCollector(ManagedObject):
         anonymous = ctx.session is None
         access = access_of(ctx)
         hides = access is not None and not access.sees_everything()
-        view_field = schema.managed['ContainerView'].property_map['view']
 
         def traverse(obj, select_set):
             traversed = 0
@@ -160,13 +159,13 @@ class PropertyCollector(ManagedObject):
                 if anonymous:
                     check_readable(ctx, obj, traversal.path)
                 if traversal.path == 'view' and type(obj) is ContainerView:
-                    value, field = (yield from obj.view_steps(ctx)), view_field
+                    refs = yield from obj.view_steps(ctx)   # a list of its own
                 else:
                     value, field = read_path(obj, traversal.path, ctx)
+                    refs = as_refs(value, field)
+                    if len(refs) >= REFS_SLICE:   # followed by steps: as it is now
+                        refs = tuple(refs)
                 skip, further = traversal.skip, traversal.selectSet
-                refs = as_refs(value, field)
-                if len(refs) >= REFS_SLICE:   # followed by steps: as it is now
-                    refs = tuple(refs)
                 for ref in refs:
                     traversed += 1
                     if traversed == REFS_SLICE:

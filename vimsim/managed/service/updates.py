@@ -415,7 +415,7 @@ class PropertyFilter(ManagedObject):
         self.server.changes.unwatch(self, ref)
 
     # -- building updates ----------------------------------------------------------
-    def start(self, planned, missing, logged=True):
+    def start_steps(self, planned, missing, logged=True):
         """Steps taking the planned objects in, START_SLICE a step; their
         value the updates recording them as entering (none when not `logged`:
         before any version is handed out the log keeps nothing, and version ""
@@ -699,7 +699,7 @@ class CollectorSession:
             raise NotAuthenticated()
         property_filter = PropertyFilter(ctx, self, spec, partial_updates)
         logged = self.oldest is not None
-        steps = property_filter.start(planned, missing, logged)
+        steps = property_filter.start_steps(planned, missing, logged)
         if len(planned) <= START_AT_ONCE:
             try:
                 with gc_paused():   # a baseline per object
