@@ -6,7 +6,8 @@ The import graph is read from the source with ast: every `import` and
 moved into a function to dodge a cycle is still a cycle), and dynamic imports
 are refused outright, since they would hide edges from this test, but for
 the catalog's: it imports the model's modules by the names its literal
-tables give (`MODULE_NAMES`, `MANAGER_MODULES`), which count as its edges.
+tables give (`MODULE_NAMES`, `MANAGER_MODULES`, `HOST_MANAGER_MODULES`), which
+count as its edges.
 """
 import ast
 import os
@@ -57,8 +58,8 @@ def _catalog_modules(tree):
                   and node.targets[0].id == 'PREFIX')
     names = []
     for node in tree.body:
-        if isinstance(node, ast.Assign) and node.targets[0].id in ('MODULE_NAMES',
-                                                                   'MANAGER_MODULES'):
+        if isinstance(node, ast.Assign) and node.targets[0].id in (
+                'MODULE_NAMES', 'MANAGER_MODULES', 'HOST_MANAGER_MODULES'):
             value = ast.literal_eval(node.value)
             names += value.values() if isinstance(value, dict) else value
     assert names, 'the catalog names no module'

@@ -24,7 +24,7 @@ from twisted.internet import reactor, task
 from vimsim import clock, schema as schema_module
 from vimsim.inventory import build_inventory
 from vimsim.managed.base import Registry
-from vimsim.managed.catalog import Managers, build_managers
+from vimsim.managed.catalog import Managers, build_managers, host_manager_class
 from vimsim.managed.service.heap_trim import heap_trim
 from vimsim.managed.service.property_collector import PropertyCollector
 from vimsim.managed.service.service_instance import (ESX_MANAGERS, VCENTER_MANAGERS,
@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 
 
 class Simulator:
+    # the class of a host's configuration manager by managed type: the
+    # catalog's, lent to the model (HostManagers) that may not import it
+    host_manager_class = staticmethod(host_manager_class)
+
     def __init__(self, options):
         self.options = options
         self.schema = schema_module.load()

@@ -147,6 +147,11 @@ class Registry:
         self._lazy[ref] = make
         return ref
 
+    def forget_lazy(self, ref):
+        """Take out `ref`, registered to be made, whose object is gone before
+        it was made (a removed host's managers)."""
+        self._lazy.pop(ref, None)
+
     def _make(self, ref):
         make = self._lazy.pop(ref, None)    # popped first: a make that looks itself up
         if make is None:

@@ -1,6 +1,6 @@
 """The catalog of the managed-object model: every module that defines a
 managed class, which module serves each managed type, and the making of the
-managers a ServiceContent lists.
+managers a ServiceContent lists and of the classes of hosts' managers.
 
 Manager subclasses register the managed types they serve with
 `@manager_type` as their module is imported. A start imports only what it
@@ -8,7 +8,10 @@ runs: `MANAGER_MODULES` names the module of each registered manager type
 (tests/test_coverage.py checks it against the registrations), and a manager
 is made, its module imported, when its object is first looked up
 (`Registry.add_lazy`), except the few the model reaches through the
-simulator's attributes (`EAGER`). `modules()` imports the whole model, for
+simulator's attributes (`EAGER`). A vCenter host's configuration managers
+are made on first use too (host/config_managers.py's HostManagers), with
+the class `host_manager_class` gives, which the simulator lends the model
+(nothing in the model imports the catalog). `modules()` imports the whole model, for
 the coverage report and /vsanHealth. It sits above every area: the
 simulator, the recording loader and the coverage report use it, nothing in
 the model imports it.
@@ -17,6 +20,7 @@ import functools
 import importlib
 
 from vimsim.managed import base, manager
+from vimsim.managed.host import config_managers
 from vimsim.managed.service.service_instance import SUB_MANAGERS
 
 PREFIX = 'vimsim.managed.'
@@ -124,6 +128,48 @@ MANAGER_MODULES = {
     'VirtualMachineGuestCustomizationManager': 'vm.guest_customization_manager',
     'VirtualMachineProvisioningChecker': 'vm.provisioning_checker',}
 
+# the module of each host configuration manager's class by managed type (a
+# type not here is a plain HostManagerObject): HostManagers asks for a class
+# (`host_manager_class`) as it first makes a manager of a vCenter's host
+HOST_MANAGER_MODULES = {
+    'CryptoManagerHostKMS': 'host.crypto_manager_host',
+    'HostAccessManager': 'host.host_access_manager',
+    'HostAssignableHardwareManager': 'host.host_assignable_hardware_manager',
+    'HostAuthenticationManager': 'host.host_authentication_manager',
+    'HostAutoStartManager': 'host.host_auto_start_manager',
+    'HostBootDeviceSystem': 'host.host_boot_device_system',
+    'HostCacheConfigurationManager': 'host.host_cache_configuration_manager',
+    'HostCertificateManager': 'host.host_certificate_manager',
+    'HostCpuSchedulerSystem': 'host.host_cpu_scheduler_system',
+    'HostDatastoreSystem': 'host.host_datastore_system',
+    'HostDateTimeSystem': 'host.date_time_system',
+    'HostDiagnosticSystem': 'host.host_diagnostic_system',
+    'HostEsxAgentHostManager': 'host.host_esx_agent_host_manager',
+    'HostFirewallSystem': 'host.host_firewall_system',
+    'HostFirmwareSystem': 'host.host_firmware_system',
+    'HostGraphicsManager': 'host.host_graphics_manager',
+    'HostHealthStatusSystem': 'host.host_health_status_system',
+    'HostImageConfigManager': 'host.host_image_config_manager',
+    'HostKernelModuleSystem': 'host.host_kernel_module_system',
+    'HostLocalAccountManager': 'host.host_local_account_manager',
+    'HostMemorySystem': 'host.host_memory_system',
+    'HostNetworkSystem': 'host.host_network_system',
+    'HostNvdimmSystem': 'host.host_nvdimm_system',
+    'HostPatchManager': 'host.host_patch_manager',
+    'HostPciPassthruSystem': 'host.host_pci_passthru_system',
+    'HostPowerSystem': 'host.host_power_system',
+    'HostServiceSystem': 'host.host_service_system',
+    'HostSnmpSystem': 'host.snmp_system',
+    'HostStorageSystem': 'host.host_storage_system',
+    'HostVFlashManager': 'host.host_vflash_manager',
+    'HostVMotionSystem': 'host.host_vmotion_system',
+    'HostVirtualNicManager': 'host.host_virtual_nic_manager',
+    'HostVsanSystem': 'host.vsan_system',
+    'IscsiManager': 'host.iscsi_manager',
+    'OptionManager': 'host.advanced_options',
+    'UserDirectory': 'host.config_managers',
+}
+
 # the managers made with the model: each sets an attribute of the simulator
 # (`server.event_manager`, ...) that the model reads without a lookup
 EAGER = frozenset(('AlarmManager', 'AuthorizationManager', 'CustomFieldsManager', 'EventManager',
@@ -139,6 +185,19 @@ def make_manager(server, type_name, moid):
         importlib.import_module(PREFIX + module)
     cls = manager.MANAGER_TYPES.get(type_name, manager.Manager)
     return cls(server, type_name, moid)
+
+
+@functools.cache
+def host_manager_class(type_name):
+    """The class of a host's configuration manager of `type_name`: the one
+    its module (imported now) names that type (`type_name`), else
+    HostManagerObject."""
+    module_name = HOST_MANAGER_MODULES.get(type_name)
+    if module_name is None:
+        return config_managers.HostManagerObject
+    module = importlib.import_module(PREFIX + module_name)
+    return next(value for value in vars(module).values()
+                if isinstance(value, type) and value.__dict__.get('type_name') == type_name)
 
 
 def build_managers(server, table):

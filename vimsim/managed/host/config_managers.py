@@ -3,15 +3,19 @@ are, and HostManagerObject, the class of each, whose properties are computed
 on read from its host, so `host.config.network` and
 `host.configManager.networkSystem.networkInfo` are one truth. A member that
 answers methods is a subclass in its own module, named after its type
-(date_time_system.py holds HostDateTimeSystem); host_system.py builds them.
+(date_time_system.py holds HostDateTimeSystem). HostManagers holds a host's
+managers: on a vCenter each is made, its module imported, on first use.
 
 Moids are vCenter's (`datastoreSystem-11` for host-11) or, for an ESX host,
 the fixed `ha-*` names hostd uses. Where ESX's ServiceContent already holds an
 object of the same type and moid (ha-user-directory, ha-license-manager ...),
 that object is the member.
 """
+import functools
+from collections.abc import Mapping
+
 from vimsim.managed.admin.user_directory import retrieve_user_groups
-from vimsim.managed.base import ManagedObject
+from vimsim.managed.base import ManagedObject, MoRef
 from vimsim.soap.encode import freeze
 from vimsim.soap.fault import NotFound, fault
 from vimsim.users import Directory, User
@@ -69,7 +73,6 @@ CONFIG_MANAGERS = (
 
 def _props(host):
     """Per managed type: property name -> function of the host."""
-    T = host.T
     return {
         'UserDirectory': {'domainList': lambda: host.managers[
             'authenticationManager'].active_directory.domains()},
@@ -125,6 +128,87 @@ class HostManagerObject(ManagedObject):
         host's `config` also shows."""
         self.changed(*names)
         self.host.changed('config')
+
+class HostManagers(Mapping):
+    """A host's configuration managers by HostConfigManager field.
+
+    On a vCenter each manager is made when it is first looked up, here or by
+    its reference in the registry (`Registry.add_lazy`), with the class the
+    server's catalog gives for its type (`server.host_manager_class`, which
+    imports its module then): a start makes none of the ~36 managers of each
+    host, nor imports most of their modules, and what a client reads is the
+    same. An ESX host's are made with it: some are ServiceContent's own
+    (ha-user-directory ...), and its access and account managers are the
+    server's (lockdown, local logins)."""
+
+    def __init__(self, host):
+        self.host = host
+        server = host.server
+        managed = server.schema.managed
+        field_map = server.schema.types['HostConfigManager'].field_map
+        number = host.ref.value.rsplit('-', 1)[-1]
+        self.refs = {}        # field -> MoRef, in HostConfigManager's order
+        self._made = {}       # field -> manager object
+        for field, type_name, prefix, esx_moid in CONFIG_MANAGERS:
+            if type_name not in managed or field not in field_map:
+                continue
+            if server.esx:
+                moid = esx_moid
+            elif prefix is None:
+                continue
+            else:
+                moid = '%s-%s' % (prefix, number)
+            ref = self.refs[field] = MoRef(type_name, moid)
+            if server.esx:
+                self._made[field] = self._esx_manager(ref)
+            else:
+                server.objects.add_lazy(ref, functools.partial(self.__getitem__, field))
+
+    def _esx_manager(self, ref):
+        """ESX's ServiceContent object of this type and moid, if it has one
+        (made before the host, which it now serves), else a new manager."""
+        existing = self.host.server.objects.get(ref)
+        if existing is None:
+            return self._new(ref)
+        if getattr(existing, 'host', False) is None:
+            existing.host = self.host
+        return existing
+
+    def _new(self, ref):
+        server = self.host.server
+        return server.host_manager_class(ref.type)(server, ref.type, ref.value, self.host)
+
+    def __getitem__(self, field):
+        manager = self._made.get(field)
+        if manager is None:
+            manager = self._made[field] = self._new(self.refs[field])
+        return manager
+
+    def __contains__(self, field):
+        return field in self.refs
+
+    def __iter__(self):
+        return iter(self.refs)
+
+    def __len__(self):
+        return len(self.refs)
+
+    def made(self):
+        """The managers made so far: those a change can concern (nothing
+        watches one not made yet)."""
+        return list(self._made.values())
+
+    def forget(self):
+        """The host is gone: its managers are destroyed, those not made yet
+        taken out of the registry."""
+        objects = self.host.server.objects
+        for field, ref in self.refs.items():
+            manager = self._made.get(field)
+            if manager is None:
+                objects.forget_lazy(ref)
+            elif objects.get(ref) is manager:
+                manager.destroy()
+
 
 class HostUserDirectory(HostManagerObject):
     """A host's own UserDirectory (on a vCenter): the host's local users."""

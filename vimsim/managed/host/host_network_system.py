@@ -1114,7 +1114,7 @@ def change_network(host, ctx, work, draft=False):
     host.netconfig = target
     sync_networks(host)
     host.changed('config', 'summary', 'runtime', 'network')
-    for manager in host.managers.values():
+    for manager in host.managers.made():
         manager.changed()
     if target.management_ip() != address:
         event_manager(host.server).post('HostIpChangedEvent', host, ctx=ctx,

@@ -13,55 +13,22 @@ from datetime import datetime, timezone
 from vimsim import clock
 
 from vimsim.managed.entity import ManagedEntity, data_types, refs
-from vimsim.managed.host.advanced_options import HostAdvancedOptions
 from vimsim.managed.host.connect_spec import check_host_connect, host_thumbprint
-from vimsim.managed.host.config_managers import (CONFIG_MANAGERS, HostManagerObject,
-                                                 HostUserDirectory)
+from vimsim.managed.host.config_managers import HostManagers
 from vimsim.managed.host.crypto_manager_host import CryptoManagerHost, configure_crypto_key
-from vimsim.managed.host.date_time_system import HostDateTimeSystem
-from vimsim.managed.host.host_access_manager import NORMAL, UNLOCKED, HostAccessManager
-from vimsim.managed.host.host_assignable_hardware_manager import HostAssignableHardwareManager
-from vimsim.managed.host.host_authentication_manager import HostAuthenticationManager
-from vimsim.managed.host.host_auto_start_manager import HostAutoStartManager
-from vimsim.managed.host.host_boot_device_system import HostBootDeviceSystem
-from vimsim.managed.host.host_cache_configuration_manager import HostCacheConfigurationManager
-from vimsim.managed.host.host_certificate_manager import HostCertificateManager
-from vimsim.managed.host.host_cpu_scheduler_system import HostCpuSchedulerSystem
-from vimsim.managed.host.host_datastore_system import HostDatastoreSystem
-from vimsim.managed.host.host_diagnostic_system import HostDiagnosticSystem
-from vimsim.managed.host.host_esx_agent_host_manager import HostEsxAgentHostManager
-from vimsim.managed.host.host_firewall_system import HostFirewallSystem
-from vimsim.managed.host.host_firmware_system import HostFirmwareSystem
-from vimsim.managed.host.host_graphics_manager import HostGraphicsManager
-from vimsim.managed.host.host_health_status_system import HostHealthStatusSystem
-from vimsim.managed.host.host_image_config_manager import HostImageConfigManager
-from vimsim.managed.host.host_kernel_module_system import HostKernelModuleSystem
-from vimsim.managed.host.host_local_account_manager import HostLocalAccountManager
-from vimsim.managed.host.host_memory_system import HostMemorySystem
-from vimsim.managed.host.host_network_system import HostNetworkState, HostNetworkSystem
-from vimsim.managed.host.host_nvdimm_system import HostNvdimmSystem
-from vimsim.managed.host.host_patch_manager import HostPatchManager
-from vimsim.managed.host.host_pci_passthru_system import HostPciPassthruSystem, pci_devices
-from vimsim.managed.host.host_power_system import HostPowerSystem
-from vimsim.managed.host.host_service_system import HostServiceSystem
+from vimsim.managed.host.host_access_manager import NORMAL, UNLOCKED
+from vimsim.managed.host.host_network_system import HostNetworkState
+from vimsim.managed.host.host_pci_passthru_system import pci_devices
 from vimsim.managed.host.host_settings import (PRODUCT_LOCKER_OPTION, check_locker, check_swap,
                                                checked_ipmi, default_swap)
-from vimsim.managed.host.host_storage_system import HostStorageSystem
-from vimsim.managed.host.host_vflash_manager import HostVFlashManager
-from vimsim.managed.host.host_virtual_nic_manager import (HostVirtualNicManager,
-                                                          manager_info, vmotion_info)
-from vimsim.managed.host.host_vmotion_system import HostVMotionSystem
-from vimsim.managed.host.iscsi_manager import IscsiManager
+from vimsim.managed.host.host_virtual_nic_manager import manager_info, vmotion_info
 from vimsim.managed.host.overhead_memory_manager import MiB, hardware_overhead, overhead_bytes
-from vimsim.managed.host.snmp_system import HostSnmpAgent
-from vimsim.managed.host.vsan_system import HostVsanSystem
 from vimsim.managed.monitoring.load_model import load_model
 from vimsim.managed.monitoring.rollup import Members
 from vimsim.managed.monitoring.task import run_task, when_vacated
 from vimsim.managed.service.service_instance import about_info
 from vimsim.managed.storage.datastore_browser import HostDatastoreBrowser
 from vimsim.managed.vm.provisioning import invalid_argument, unregister_vm
-from vimsim.schema import MoRef
 from vimsim.soap.encode import Long
 from vimsim.soap.fault import fault
 
@@ -135,7 +102,7 @@ class HostSystem(ManagedEntity):
         self.netconfig = HostNetworkState(self)
         self._browser = HostDatastoreBrowser(
             server, browser_moid or 'datastoreBrowser-%s' % moid, self.datastores)
-        self.managers = build_config_managers(self)
+        self.managers = HostManagers(self)
 
     # -- links -----------------------------------------------------------------
     @property
@@ -290,7 +257,7 @@ class HostSystem(ManagedEntity):
 
     @property
     def configManager(self):
-        return self.T.HostConfigManager(**{field: obj.ref for field, obj in self.managers.items()})
+        return self.T.HostConfigManager(**self.managers.refs)
 
     @property
     def systemResources(self):
@@ -770,9 +737,7 @@ class HostSystem(ManagedEntity):
         compute.changed('host', 'summary', 'summaryEx', 'datastore', 'network')
         if compute.type_name == 'ComputeResource':
             compute.unlink()
-        for manager in self.managers.values():
-            if self.server.objects.get(manager.ref) is manager:
-                manager.destroy()
+        self.managers.forget()
         self._browser.destroy()
         self.destroy()
 
@@ -852,43 +817,3 @@ def _host_capability(server):
     return found
 
 
-# the config managers that answer methods, by managed type
-MANAGER_CLASSES = {cls.type_name: cls for cls in (
-    HostAdvancedOptions, HostDateTimeSystem, HostVsanSystem, HostFirewallSystem,
-    HostServiceSystem, HostAutoStartManager, HostLocalAccountManager, HostPowerSystem,
-    HostCpuSchedulerSystem, HostBootDeviceSystem, HostImageConfigManager, HostSnmpAgent,
-    HostEsxAgentHostManager,
-    HostCertificateManager, HostStorageSystem, HostNetworkSystem, HostVirtualNicManager,
-    HostUserDirectory, HostDatastoreSystem,
-    HostDiagnosticSystem, HostPatchManager, HostAccessManager, HostKernelModuleSystem,
-    HostPciPassthruSystem, HostVMotionSystem, HostMemorySystem, HostCacheConfigurationManager,
-    HostGraphicsManager, HostHealthStatusSystem, HostAuthenticationManager, IscsiManager,
-    HostVFlashManager, HostFirmwareSystem, HostNvdimmSystem, HostAssignableHardwareManager,
-    CryptoManagerHost)}
-
-
-def build_config_managers(host):
-    """{HostConfigManager field: manager object} for a new host."""
-    server = host.server
-    managed = server.schema.managed
-    field_map = server.schema.types['HostConfigManager'].field_map
-    number = host.ref.value.rsplit('-', 1)[-1]
-    managers = {}
-    for field, type_name, prefix, esx_moid in CONFIG_MANAGERS:
-        if type_name not in managed or field not in field_map:
-            continue
-        if server.esx:
-            moid = esx_moid
-        elif prefix is None:
-            continue
-        else:
-            moid = '%s-%s' % (prefix, number)
-        existing = server.objects.get(MoRef(type_name, moid))
-        if existing is not None:
-            if getattr(existing, 'host', False) is None:   # ESX's own, made before the host
-                existing.host = host
-            managers[field] = existing
-            continue
-        cls = MANAGER_CLASSES.get(type_name, HostManagerObject)
-        managers[field] = cls(server, type_name, moid, host)
-    return managers
