@@ -59,7 +59,8 @@ def test_a_vm_pattern_forgotten_is_made_again_alike(sim, si, monkeypatch):
     """The load model remembers few VMs' patterns (PATTERNS_KEPT: a million
     would be most of a big inventory's memory) and makes the others again
     from their moids: with room for two, every VM's samples read as with
-    room for all, and the model holds no more than two."""
+    room for all, and the model holds the first two it read, read after
+    read (forgetting them would make every read of a pass make one)."""
     from vimsim.managed.monitoring import load_model as module
     model = on_reactor(load_model, sim.sim)
     vms = [on_reactor(sim.sim.objects.get, MoRef('VirtualMachine', vm._moId))
@@ -72,7 +73,10 @@ def test_a_vm_pattern_forgotten_is_made_again_alike(sim, si, monkeypatch):
     monkeypatch.setattr(module, 'PATTERNS_KEPT', 2)
     on_reactor(model._patterns.clear)
     assert on_reactor(read) == remembered
-    assert len(model._patterns) <= 2 < len(vms)
+    first_two = {vm.ref.value for vm in vms[:2]}
+    assert set(model._patterns) == first_two and len(vms) > 2
+    assert on_reactor(read) == remembered
+    assert set(model._patterns) == first_two
 
 
 def test_a_powered_off_vm_uses_nothing(si):
