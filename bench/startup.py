@@ -16,15 +16,17 @@ Then the first call of each common kind after a start against the second
 (wall time over one keep-alive connection, median of the starts; what a
 start leaves to first use is paid there): Login, CurrentTime, a container
 view of the VMs, RetrievePropertiesEx of their names and of their
-`summary`, a PowerOffVM_Task. Then where the RSS goes: a start made in
-stages as the command makes it (interpreter; the command's modules; Twisted's
-logger and reactor; lxml and httptools; the schema; vimsim's modules; the
-default inventory; the listener), each stage's increment. Then where the
-start-up's imports go (`python -X importtime`, one run, self time summed per
-top-level package). The server runs with a bytecode cache, as an installed
-vimsim does (pip compiles one): PYTHONPYCACHEPREFIX points at a directory of
-this bench's, warmed by a first run, so the tree gets no __pycache__
-(PYTHONDONTWRITEBYTECODE is lifted for the server).
+`summary`, of a host's `config` (the second another host's: a host's
+managers are made on its first read), a PowerOffVM_Task. Then where the
+RSS goes: a start made in stages as the command makes it (interpreter;
+the command's modules; Twisted's logger and reactor; lxml and httptools;
+the schema; vimsim's modules; the default inventory; the listener), each
+stage's increment. Then where the start-up's imports go (`python -X
+importtime`, one run, self time summed per top-level package). The server
+runs with a bytecode cache, as an installed vimsim does (pip compiles
+one): PYTHONPYCACHEPREFIX points at a directory of this bench's, warmed by
+a first run, so the tree gets no __pycache__ (PYTHONDONTWRITEBYTECODE is
+lifted for the server).
 
 With --compare DIR the starts of the checkout at DIR are interleaved with
 these, so that both meet the same load.
@@ -48,6 +50,10 @@ import time
 from latency import CREATE_VIEW, CURRENT_TIME, RETRIEVE, SERVICE_CONTENT, VIEW_SPEC
 from rawsoap import ENVELOPE, ROOT, Connection, cpu_seconds, load_average, rss_mb, start_server
 
+# a host's whole `config`: what a first read of its managers costs (they are
+# made, their modules imported, on first use)
+HOST_CONFIG = RETRIEVE.replace('<type>VirtualMachine</type>', '<type>HostSystem</type>') % (
+    '<pathSet>config</pathSet>', '<objectSet><obj type="HostSystem">%s</obj></objectSet>')
 BODY = ('<RetrieveServiceContent xmlns="urn:vim25">'
         '<_this type="ServiceInstance">ServiceInstance</_this></RetrieveServiceContent>')
 PYCACHE = os.path.join(tempfile.gettempdir(), 'vimsim-bench-pycache')
@@ -146,8 +152,12 @@ async def first_calls(host, port):
                          await timed('CreateContainerView', CREATE_VIEW % root)).group(1)
         names = await timed('RetrievePropertiesEx name',
                             RETRIEVE % ('<pathSet>name</pathSet>', VIEW_SPEC % view))
-        await timed('RetrievePropertiesEx summary',
-                    RETRIEVE % ('<pathSet>summary</pathSet>', VIEW_SPEC % view))
+        summaries = await timed('RetrievePropertiesEx summary',
+                                RETRIEVE % ('<pathSet>summary</pathSet>', VIEW_SPEC % view))
+        hosts = list(dict.fromkeys(re.findall(r'<host type="HostSystem">([^<]+)</host>',
+                                              summaries)))
+        host = hosts[len(times['Login']) - 1]
+        await timed('a host\'s config', HOST_CONFIG % host)
         vms = re.findall(r'<obj type="VirtualMachine">([^<]+)</obj>', names)
         await timed('PowerOffVM_Task', POWER_OFF % vms[len(times['Login']) - 1])
     connection.close()
