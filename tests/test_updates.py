@@ -598,10 +598,10 @@ def test_a_filter_planned_by_steps_follows_what_changed_meanwhile(validator, mon
     changed = []
     planning = property_collector.PropertyCollector.plan_steps
 
-    def plan_steps(self, ctx, spec, tolerate_missing=False):
+    def plan_steps(self, ctx, spec, tolerate_missing=False, closures=None):
         """A plan's steps; once the view's has selected every VM (its last
         step, the plan then returned), the changes."""
-        steps_of_plan = planning(self, ctx, spec, tolerate_missing)
+        steps_of_plan = planning(self, ctx, spec, tolerate_missing, closures)
         while True:
             try:
                 next(steps_of_plan)

@@ -67,6 +67,10 @@ class ManagedObject:
         """The MoRefs a ContainerView sees directly inside this object."""
         return ()
 
+    def view_parents(self):
+        """The MoRefs of the objects whose view_children list this one."""
+        return ()
+
     def destroy(self):
         self.server.objects.remove(self)
 

@@ -179,6 +179,11 @@ class ManagedEntity(ExtensibleManagedObject):
     def parent_object(self):
         return self.server.objects.get(self.parent) if self.parent is not None else None
 
+    def view_parents(self):
+        """The refs of the containers whose view_children list this entity
+        (a ContainerView's walk, backwards): its parent."""
+        return (self.parent,)
+
     # -- Rename_Task --------------------------------------------------------------
     def Rename_Task(self, ctx, newName):
         return run_task(ctx, self, 'Rename_Task', lambda task: self.rename(task, newName))

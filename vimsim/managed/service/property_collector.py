@@ -119,11 +119,13 @@ class PropertyCollector(ManagedObject):
         spec reports missing objects, or `tolerate_missing`)."""
         return finish(self._select_steps(ctx, spec, tolerate_missing))
 
-    def _select_steps(self, ctx, spec, tolerate_missing=False):
+    def _select_steps(self, ctx, spec, tolerate_missing=False, closures=None):
         """`select` as steps: yields after every PLAN_SLICE start objects or
         REFS_SLICE references traversed, and between steps of a container
         view's walk (ContainerView.collect_steps): one ObjectSpec of a view
-        of a million VMs is seconds of planning."""
+        of a million VMs is seconds of planning. `closures`, a dict, gets
+        the containers the walk of each view followed passes (by the view's
+        ref: what a filter needs to follow its list by deltas)."""
         schema = ctx.server.schema
         objects = ctx.server.objects
         named = {}
@@ -159,7 +161,9 @@ class PropertyCollector(ManagedObject):
                 if anonymous:
                     check_readable(ctx, obj, traversal.path)
                 if traversal.path == 'view' and type(obj) is ContainerView:
-                    refs = yield from obj.view_steps(ctx)   # a list of its own
+                    containers = None if closures is None or traversal.skip else \
+                        closures.setdefault(obj.ref, set())
+                    refs = yield from obj.view_steps(ctx, containers)   # a list of its own
                 else:
                     value, field = read_path(obj, traversal.path, ctx)
                     refs = as_refs(value, field)
@@ -195,13 +199,13 @@ class PropertyCollector(ManagedObject):
             yield from traverse(start, object_spec.selectSet)
         return list(selected.values()), missing
 
-    def plan(self, ctx, spec, tolerate_missing=False):
+    def plan(self, ctx, spec, tolerate_missing=False, closures=None):
         """[(object, property paths)] for one filter spec, plus missing refs.
         Objects of a type no PropertySpec names are not reported."""
         with gc_paused():
-            return finish(self.plan_steps(ctx, spec, tolerate_missing))
+            return finish(self.plan_steps(ctx, spec, tolerate_missing, closures))
 
-    def plan_steps(self, ctx, spec, tolerate_missing=False):
+    def plan_steps(self, ctx, spec, tolerate_missing=False, closures=None):
         """`plan` as steps (see `_select_steps`)."""
         schema = ctx.server.schema
         for prop_spec in spec.propSet:
@@ -210,7 +214,7 @@ class PropertyCollector(ManagedObject):
                             argument='type')
             for path in prop_spec.pathSet or ():
                 check_path(schema, prop_spec.type, path, ctx.version)
-        objects, missing = yield from self._select_steps(ctx, spec, tolerate_missing)
+        objects, missing = yield from self._select_steps(ctx, spec, tolerate_missing, closures)
         planned = []
         by_type = {}   # type name -> the paths (one list shared by its objects) or None
         for count, obj in enumerate(objects, 1):
@@ -220,7 +224,7 @@ class PropertyCollector(ManagedObject):
             try:
                 paths = by_type[type_name]
             except KeyError:
-                paths = by_type[type_name] = self._paths_of(ctx, spec, type_name)
+                paths = by_type[type_name] = self.paths_of(ctx, spec, type_name)
             if paths is not None:
                 planned.append((obj, paths))
         if ctx.session is None:
@@ -230,7 +234,7 @@ class PropertyCollector(ManagedObject):
         return planned, missing
 
     @staticmethod
-    def _paths_of(ctx, spec, type_name):
+    def paths_of(ctx, spec, type_name):
         """The paths the spec asks of objects of a type; None when no
         PropertySpec names the type."""
         managed = ctx.server.schema.managed[type_name]

@@ -39,6 +39,7 @@ class ContainerView(View):
         self.container = container
         self.type = type_names
         self.recursive = recursive
+        self._matches = {}   # type name -> whether objects of that type are in the view
 
     @property
     def view(self):
@@ -49,29 +50,30 @@ class ContainerView(View):
             return finish(self.view_steps(ctx))
         return super().read(name, ctx)
 
-    def view_steps(self, ctx):
+    def view_steps(self, ctx, containers=None):
         """`view` as `ctx` reads it, as steps (collect_steps)."""
         access = access_of(ctx)
         if access is not None and not access.sees_everything():
-            return self.collect_steps(access.sees_object)
-        return self.collect_steps()
+            return self.collect_steps(access.sees_object, containers)
+        return self.collect_steps(containers=containers)
 
     def collect(self, sees=None):
         """The objects in the view; only those `sees(object)` when given."""
         return finish(self.collect_steps(sees))
 
-    def collect_steps(self, sees=None):
+    def collect_steps(self, sees=None, containers=None):
         """`collect` as steps, one per COLLECT_SLICE objects passed: a view
         of a million VMs is a second of walking, planned by steps for a
         filter or a retrieval (PropertyCollector._select_steps). What it lists
-        is as it met it: an object removed after is looked up by readers."""
+        is as it met it: an object removed after is looked up by readers.
+        `containers`, a set, gets the refs of the containers it looks into."""
         objects = self.server.objects
-        managed = self.server.schema.managed
         root = objects.get(self.container)
         if root is None:
             return []
-        wanted = [managed[name] for name in self.type or ()]
-        matches = {}   # type name -> whether objects of that type are in the view
+        if containers is not None:
+            containers.add(root.ref)
+        matches = self._matches   # type name -> whether objects of that type are in the view
         get = objects.getter()
         recursive = self.recursive
         # ids of the found objects' own MoRefs (kept alive by them): a VM is met
@@ -101,14 +103,38 @@ class ContainerView(View):
                 type_name = child.type_name
                 match = matches.get(type_name)
                 if match is None:
-                    match = matches[type_name] = not wanted or any(
-                        managed[type_name].is_a(w.name) for w in wanted)
+                    match = self._lists_type(type_name)
                 if match and (sees is None or sees(child)):
                     keep(ref)
                 # a million VMs are leaves: not queued to list nothing
                 if recursive and type(child).view_children is not _LEAF:
                     later(child)
+                    if containers is not None:
+                        containers.add(child.ref)
         return found
+
+    def _lists_type(self, type_name):
+        """Whether the view lists objects of `type_name` (remembered)."""
+        managed = self.server.schema.managed
+        match = self._matches[type_name] = not self.type or any(
+            managed[type_name].is_a(name) for name in self.type)
+        return match
+
+    def lists(self, leaf, containers):
+        """Whether the view lists `leaf` (an object with nothing inside) now,
+        `containers` being those its walk looks into: one of the
+        containers listing the leaf (`view_parents`) is among them, or is the
+        view's container for a view that is not recursive. Visibility is the
+        caller's."""
+        match = self._matches.get(leaf.type_name)
+        if match is None:
+            match = self._lists_type(leaf.type_name)
+        if not match:
+            return False
+        parents = leaf.view_parents()
+        if self.recursive:
+            return any(parent in containers for parent in parents)
+        return self.container in parents
 
 
 class _StoredView(View):

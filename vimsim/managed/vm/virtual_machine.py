@@ -123,6 +123,12 @@ class VirtualMachine(ManagedEntity):
     evc_masks = ()                 # the per-VM EVC masks ApplyEvcModeVM_Task set
     ft_pair = None                 # fault_tolerance.FtPair of a primary or secondary
 
+    def view_parents(self):
+        """A VM is listed by its folder (or vApp), its pool and its host."""
+        pool, host = self.pool, self.host
+        return (self.parent, pool.ref if pool is not None else None,
+                host.ref if host is not None else None)
+
     def __init__(self, server, moid, name, folder, pool, host, datastore, network, sequence,
                  num_cpu=1, memory_mb=32, disk_kb=10 * 1024 * 1024, guest_id='otherGuest64',
                  power_state='poweredOff', created=None):
