@@ -64,6 +64,7 @@ class Client:
         return self
 
     async def run_task(self, body):
+        """Run the task `body` starts and wait for it to succeed; its moid."""
         task = returnval(await self.connection.call(body))
         watch = returnval(await self.connection.call(WATCH % (self.collector, task)))
         version = ''
@@ -76,6 +77,7 @@ class Client:
         await self.connection.call(DESTROY_FILTER % watch)
         if state[-1] != b'success':
             raise RuntimeError('task failed: %s' % body[:80])
+        return task
 
 
 async def creates(host, port, clients, total, prefix='bench_vm_'):

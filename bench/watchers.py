@@ -3,7 +3,9 @@
   (1) the task rate of one mutating client (Rename_Task of VMs, each waited
       as WaitForTask does) alone, and while W watchers each hold a filter on
       `name` over a container view of all VMs and wait for updates (the
-      watchers run in a process of their own); server CPU per task;
+      watchers run in a process of their own); server CPU per task; (1b)
+      the same with VMs made and destroyed (CreateVM_Task, then Destroy_Task
+      of it, each waited), which change what every watcher's view lists;
   (2) change-to-answer latency: a waiting client's filter on `name` over the
       container view; from sending a Rename_Task to that client's answer;
   (3) fan-out: S sessions each waiting on a filter on SessionManager.message;
@@ -23,7 +25,7 @@ import statistics
 import time
 
 from latency import CREATE_VIEW, SERVICE_CONTENT, VIEW_SPEC, vm_refs
-from lifecycle import Client
+from lifecycle import CREATE_VM, FIND, Client, returnval
 from rawsoap import ROOT, Connection, cpu_seconds, load_average, percentile, start_server
 from updates import FILTER as MESSAGE_FILTER, MESSAGE, WAIT, version_of
 
@@ -31,6 +33,11 @@ NAME_FILTER = ('<CreateFilter xmlns="urn:vim25"><_this type="PropertyCollector">
                'propertyCollector</_this><spec><propSet><type>VirtualMachine</type>'
                '<pathSet>name</pathSet></propSet>%s</spec><partialUpdates>false</partialUpdates>'
                '</CreateFilter>')
+TASK_RESULT = ('<RetrievePropertiesEx xmlns="urn:vim25"><_this type="PropertyCollector">'
+               'propertyCollector</_this><specSet><propSet><type>Task</type><pathSet>info.result'
+               '</pathSet></propSet><objectSet><obj type="Task">%s</obj></objectSet></specSet>'
+               '<options/></RetrievePropertiesEx>')
+DESTROY = '<Destroy_Task xmlns="urn:vim25"><_this type="VirtualMachine">%s</_this></Destroy_Task>'
 RENAME = ('<Rename_Task xmlns="urn:vim25"><_this type="VirtualMachine">%s</_this>'
           '<newName>%s</newName></Rename_Task>')
 
@@ -91,17 +98,35 @@ async def task_rate(host, port, pid, seconds):
     return done / elapsed, (cpu_seconds(pid) - cpu) * 1e3 / done
 
 
-def rates(vm, watchers, seconds, root=ROOT):
+async def make_and_destroy_rate(host, port, pid, seconds):
+    """(VMs made and destroyed per second, server CPU ms per VM) of one
+    client making a VM and destroying it, each task waited."""
+    client = await Client().open(host, port)
+    folder = returnval(await client.connection.call(FIND % '/DC0/vm'))
+    pool = returnval(await client.connection.call(FIND % '/DC0/host/DC0_C0/Resources'))
+    done, cpu, start = 0, cpu_seconds(pid), time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        task = await client.run_task(CREATE_VM % (folder, 'made-%d' % done, pool))
+        made = re.search(rb'type="VirtualMachine">([^<]+)</val>', await
+                         client.connection.call(TASK_RESULT % task)).group(1).decode()
+        await client.run_task(DESTROY % made)
+        done += 1
+    elapsed = time.perf_counter() - start
+    return done / elapsed, (cpu_seconds(pid) - cpu) * 1e3 / done
+
+
+def rates(vm, watchers, seconds, root=ROOT, rate=task_rate):
+    """(rate alone, rate with `watchers` view watchers) of one `rate` scenario."""
     process, host, port = start_server('-vm', str(vm), root=root)
     try:
         quiet(process.pid)
-        alone = asyncio.run(task_rate(host, port, process.pid, seconds))
+        alone = asyncio.run(rate(host, port, process.pid, seconds))
         ready, stop = multiprocessing.Event(), multiprocessing.Event()
         others = multiprocessing.Process(target=watch, args=(host, port, watchers, ready, stop))
         others.start()
         ready.wait()
         quiet(process.pid)
-        watched = asyncio.run(task_rate(host, port, process.pid, seconds))
+        watched = asyncio.run(rate(host, port, process.pid, seconds))
         stop.set()
         others.join(30)
         if others.is_alive():
@@ -178,6 +203,14 @@ def main():
     watched = statistics.median(r[1][0] for r in runs)
     print('(1) Rename_Task, waited: alone %.0f tasks/s (%.2f ms server CPU each); with %d '
           'watchers of all VMs\' names %.0f tasks/s (%.2f ms each): %.0f%% of the rate alone'
+          % (alone, statistics.median(r[0][1] for r in runs), args.watchers, watched,
+             statistics.median(r[1][1] for r in runs), watched * 100 / alone))
+    runs = [rates(args.vm, args.watchers, args.seconds, args.root, make_and_destroy_rate)
+            for _ in range(args.runs)]
+    alone = statistics.median(r[0][0] for r in runs)
+    watched = statistics.median(r[1][0] for r in runs)
+    print('(1b) CreateVM_Task + Destroy_Task, waited: alone %.0f VMs/s (%.2f ms server CPU '
+          'each); with %d watchers %.1f VMs/s (%.2f ms each): %.0f%% of the rate alone'
           % (alone, statistics.median(r[0][1] for r in runs), args.watchers, watched,
              statistics.median(r[1][1] for r in runs), watched * 100 / alone))
     samples = [s for _ in range(args.runs)
