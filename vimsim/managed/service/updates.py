@@ -9,7 +9,8 @@ them against what it last reported. The resulting ObjectUpdates go, numbered,
 into the per-session update log of the filter's collector, and any waiting
 WaitForUpdates call is answered at once: no polling, no re-traversal per
 change (a filter re-runs its traversal only when the inventory's structure
-changes).
+changes, and one following container views not even then when only leaves
+came, went or moved: PropertyFilter.leaves_changed).
 
 Each filter's work runs on its own: a defect in it (an exception other than
 a vim fault, which goes to the update's missingSet) destroys that filter and
