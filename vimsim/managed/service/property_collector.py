@@ -123,9 +123,10 @@ class PropertyCollector(ManagedObject):
         """`select` as steps: yields after every PLAN_SLICE start objects or
         REFS_SLICE references traversed, and between steps of a container
         view's walk (ContainerView.collect_steps): one ObjectSpec of a view
-        of a million VMs is seconds of planning. `closures`, a dict, gets
-        the containers the walk of each view followed passes (by the view's
-        ref: what a filter needs to follow its list by deltas)."""
+        of a million VMs is seconds of planning. `closures`, when a dict,
+        gets for each container view followed (by its ref) the containers
+        its walk looked into: what a filter needs to follow the view's list
+        by deltas (PropertyFilter.followed)."""
         schema = ctx.server.schema
         objects = ctx.server.objects
         named = {}
