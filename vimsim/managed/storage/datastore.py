@@ -17,6 +17,7 @@ disk there answer InvalidDatastoreState (`refuse_new_files`), as vCenter's.
 A read-only one (NFS mounted `readOnly` by every host) refuses every write
 (`datastore_files.check_writable`).
 """
+import operator
 import os
 import uuid as uuid_module
 from datetime import datetime, timezone
@@ -34,6 +35,7 @@ from vimsim.soap.fault import FileLocked, InvalidArgument, fault, localized
 TiB = 1 << 40
 BLOCK_SIZE_MB = 1
 VMFS_VERSIONS = {5: '5.82', 6: '6.82'}
+_DIR_NAME = operator.attrgetter('dir_name')
 _NAMESPACE = uuid_module.UUID('6d1c5f2e-7a3b-4c8d-9e0f-a1b2c3d4e5f6')
 
 
@@ -185,6 +187,11 @@ class Datastore(ManagedEntity):
     def alias_path(self, directory):
         """A directory as clients name it (vSAN's namespace objects have aliases)."""
         return directory
+
+    def home_directories(self):
+        """The home directories, as clients name them, of the VMs listed here
+        (some have their home on another datastore), for a quick look."""
+        return map(_DIR_NAME, self.vms)
 
     def place_home(self, directory, stem):
         """(directory, namespace object to make) of a new VM's home named

@@ -101,6 +101,9 @@ class VsanDatastore(Datastore):
         entry = self.namespaces.get(first)
         return entry[0] + slash + rest if entry is not None else directory
 
+    def home_directories(self):
+        return map(self.alias_path, super().home_directories())
+
     def place_home(self, directory, stem):
         """A VM's home is in a namespace object: the one its top directory
         names, else a new one vCenter makes with that alias (a VM at the top

